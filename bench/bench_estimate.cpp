@@ -1,0 +1,48 @@
+// Nanoseconds per estimate: the inner loop of every search (issue 3 target: < 1 us).
+#include <benchmark/benchmark.h>
+
+#include "dsselect/catalog/loader.hpp"
+#include "dsselect/estimate/estimator.hpp"
+
+namespace {
+const dsselect::Catalog& catalog() {
+    static const dsselect::Catalog loaded = dsselect::load_catalog({});
+    return loaded;
+}
+
+void estimate_dense(benchmark::State& state) {
+    dsselect::EstimateRequest request;
+    request.model = &catalog().model("base");
+    request.variant = &catalog().variant("int8");
+    request.hardware = &catalog().hardware_by_id("a40");
+    request.gpus = 2;
+    request.batch = 8;
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(dsselect::estimate(request));
+        request.batch = request.batch % 64 + 1;
+    }
+}
+BENCHMARK(estimate_dense);
+
+void estimate_moe_mla(benchmark::State& state) {
+    dsselect::Model model = catalog().model("base");
+    auto& a = model.architecture;
+    a = {};
+    a.num_hidden_layers = 61; a.hidden_size = 7168; a.intermediate_size = 18432; a.num_attention_heads = 128;
+    a.vocab_size = 129280; a.moe_intermediate_size = 2048; a.n_routed_experts = 256; a.n_shared_experts = 1;
+    a.num_experts_per_tok = 8; a.first_k_dense_replace = 3; a.q_lora_rank = 1536; a.kv_lora_rank = 512;
+    a.qk_rope_head_dim = 64; a.qk_nope_head_dim = 128; a.v_head_dim = 128;
+    dsselect::EstimateRequest request;
+    request.model = &model;
+    request.variant = &catalog().variant("fp8");
+    request.hardware = &catalog().hardware_by_id("h200");
+    request.gpus = 8;
+    request.batch = 16;
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(dsselect::estimate(request));
+    }
+}
+BENCHMARK(estimate_moe_mla);
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,32 @@
+#pragma once
+// Reads catalog JSON documents (embedded defaults and user --data files) into validated
+// plain structs. Every problem names the file, the JSON pointer and what was expected.
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dsselect/catalog/types.hpp"
+
+namespace dsselect {
+
+struct DataSource {
+    std::string name;  // shown in messages: a path, or "<builtin>/models.json"
+    std::string text;
+};
+
+// Reads a file into memory. Throws input_missing (exit 66) for a missing, unreadable or
+// non-regular path. "-" reads standard input.
+DataSource read_data_file(const std::string& path);
+
+// The data files compiled into the binary.
+std::vector<DataSource> builtin_data_sources();
+
+// Loads builtin data, then each overlay in order (later entries replace earlier ones by id),
+// and checks cross references. Throws invalid_data with the first problem.
+Catalog load_catalog(const std::vector<DataSource>& overlays, bool include_builtin = true);
+
+// Checks one document on top of `base` and returns every problem found (empty when valid),
+// each formatted as "file: /pointer: message".
+std::vector<std::string> validate_document(const DataSource& source, const Catalog& base);
+
+}  // namespace dsselect

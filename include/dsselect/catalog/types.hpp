@@ -1,0 +1,221 @@
+#pragma once
+// Plain, validated catalog values. Only src/catalog/ knows the JSON field names; everything
+// else works on these structs. Units are in the names.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dsselect {
+
+// Figures taken from a document carry where they came from: field name -> source text.
+using SourceMap = std::map<std::string, std::string>;
+
+// Transformer shape with Hugging Face config.json key names. Zero means "absent".
+struct Architecture {
+    std::int64_t num_hidden_layers = 0;
+    std::int64_t hidden_size = 0;
+    std::int64_t intermediate_size = 0;
+    std::int64_t num_attention_heads = 0;
+    std::int64_t num_key_value_heads = 0;  // defaults to num_attention_heads (MHA)
+    std::int64_t head_dim = 0;             // defaults to hidden_size / num_attention_heads
+    std::int64_t vocab_size = 0;
+    std::int64_t max_position_embeddings = 0;
+    bool tie_word_embeddings = false;
+    // Mixture of experts (all zero for a dense model).
+    std::int64_t n_routed_experts = 0;
+    std::int64_t n_shared_experts = 0;
+    std::int64_t num_experts_per_tok = 0;
+    std::int64_t moe_intermediate_size = 0;
+    std::int64_t first_k_dense_replace = 0;
+    // Multi-head latent attention (all zero for MHA/GQA).
+    std::int64_t q_lora_rank = 0;  // 0: queries are not compressed
+    std::int64_t kv_lora_rank = 0;
+    std::int64_t qk_rope_head_dim = 0;
+    std::int64_t qk_nope_head_dim = 0;
+    std::int64_t v_head_dim = 0;
+
+    bool is_moe() const { return n_routed_experts > 0; }
+    bool is_mla() const { return kv_lora_rank > 0; }
+    std::int64_t effective_head_dim() const {
+        return head_dim > 0 ? head_dim : hidden_size / num_attention_heads;
+    }
+    std::int64_t effective_kv_heads() const {
+        return num_key_value_heads > 0 ? num_key_value_heads : num_attention_heads;
+    }
+};
+
+// Quality of a model on one task kind (a 0..1 score such as accuracy or F1).
+struct QualityScore {
+    std::string task_kind;  // "default" applies when no task-specific entry exists
+    std::string metric;     // e.g. "F1"; empty when unspecified
+    double score = 0.0;
+    std::string source;
+};
+
+// A figure the source document quotes about a model (e.g. seed §1.2: 175B at INT4 in 89 GB),
+// shown beside what dsselect computes, never in its place.
+struct ModelReference {
+    std::string metric;      // e.g. "weights_bytes"
+    std::string variant_id;  // the variant the figure is about; empty = any
+    double value = 0.0;
+    std::string source;
+};
+
+struct Model {
+    std::string id;
+    std::string name;
+    std::string family;  // e.g. "deepseek-guide" for the seed's versions
+    double parameters_nominal = 0.0;  // as published; 0 when not given
+    std::optional<std::int64_t> parameters_override;  // pins a published exact count
+    Architecture architecture;
+    std::string reference_hardware_id;  // seed §2.1 reference deployment, may be empty
+    std::int64_t reference_gpus = 0;
+    std::string typical_scenario_id;
+    std::vector<QualityScore> quality;
+    std::vector<ModelReference> references;
+    std::string source;
+    SourceMap sources;
+
+    // Quality on a task kind: the task's entry, else "default", else nullopt.
+    std::optional<double> quality_for(const std::string& task_kind) const;
+};
+
+enum class Precision { fp16, bf16, fp8, int8, int4 };
+inline constexpr Precision k_all_precisions[] = {Precision::fp16, Precision::bf16, Precision::fp8,
+                                                 Precision::int8, Precision::int4};
+const char* to_string(Precision precision);
+std::optional<Precision> parse_precision(const std::string& text);
+
+struct Variant {
+    std::string id;
+    std::string name;
+    double weight_bits = 16.0;       // effective bits per stored weight, scales included
+    double kv_cache_bits = 16.0;
+    double activation_bits = 16.0;
+    double parameter_fraction = 1.0;  // fraction of parameters kept (pruning, Lite sharing)
+    double active_fraction = 1.0;     // fraction of parameters active per token (dynamic)
+    double quality_retention = 1.0;
+    Precision compute_precision = Precision::fp16;  // precision the matrix units run at
+    bool structured_sparsity_2_4 = false;  // 2:4 sparse tensor cores (stores half + metadata)
+    std::vector<std::string> risk_flags;   // e.g. "numeric_risk"
+    std::vector<std::string> applies_to;   // model ids; empty = every model
+    std::vector<std::string> combines;     // base variant ids this one combines (documentation)
+    std::string source;
+    SourceMap sources;
+
+    bool has_risk(const std::string& flag) const;
+    bool applies_to_model(const std::string& model_id) const;
+};
+
+enum class HardwareKind { gpu, edge };
+
+struct Hardware {
+    std::string id;
+    std::string name;
+    HardwareKind kind = HardwareKind::gpu;
+    double memory_gb = 0.0;  // decimal gigabytes (1e9 bytes), as on datasheets
+    double memory_bandwidth_gb_per_s = 0.0;
+    std::map<Precision, double> peak_tflops;  // dense, without sparsity; missing = unsupported
+    double interconnect_gb_per_s = 0.0;       // per direction, GPU to GPU; 0 = none
+    double tdp_w = 0.0;
+    double price_usd_per_hour = 0.0;  // rented, per device
+    double purchase_usd = 0.0;
+    std::int64_t max_devices_per_node = 8;
+    std::string source;
+    SourceMap sources;
+
+    std::optional<double> peak_tflops_at(Precision precision) const;
+};
+
+struct Workload {
+    std::int64_t prompt_tokens = 512;
+    std::int64_t output_tokens = 128;
+    double qps = 1.0;
+    std::int64_t context_tokens = 4096;  // context window the deployment must offer
+};
+
+// Hard limits. Absent optionals do not constrain.
+struct Constraints {
+    std::optional<double> max_latency_ms;  // end-to-end: TTFT + (O-1) * TPOT
+    std::optional<double> max_ttft_ms;
+    std::optional<double> max_tpot_ms;
+    std::optional<double> min_quality;
+    std::optional<double> max_model_mb;  // weights on disk, 1e6 bytes
+    std::optional<double> max_power_w;   // per replica under load
+    std::optional<std::int64_t> max_gpus_per_replica;
+    std::optional<double> budget_usd_per_year;
+    std::vector<std::string> allowed_hardware;  // empty: any
+    std::vector<std::string> allowed_models;    // empty: any
+    std::vector<std::string> allowed_variants;  // empty: any
+    double headroom = 0.2;  // capacity >= (1 + headroom) * qps (seed §5.1)
+};
+
+enum class TrainingMethod { none, lora, full, pretrain };
+
+struct TrainingPlan {
+    TrainingMethod method = TrainingMethod::none;
+    double tokens = 0.0;
+    double epochs = 1.0;
+    // Quoted training cost per model id (seed §3.2), used and labelled as given.
+    std::map<std::string, double> quoted_cost_usd;
+    std::string source;
+};
+
+enum class Ownership { rented, owned };
+
+struct TcoInputs {
+    double years = 3.0;
+    Ownership ownership = Ownership::rented;
+    double utilization = 1.0;  // fraction of hours the fleet is provisioned
+    double electricity_usd_per_kwh = 0.12;
+    double pue = 1.3;
+    double depreciation_years = 3.0;
+    double maintenance_fraction_per_year = 0.1;  // of hardware value (owned) or spend (rented)
+    double engineering_hours_per_year = 0.0;
+    double engineering_usd_per_hour = 0.0;
+    double mfu = 0.4;
+    TrainingPlan training;
+};
+
+// A figure the source document quotes for a scenario, shown beside what dsselect computes.
+struct QuotedFigure {
+    std::string model_id;
+    std::string metric;  // e.g. "latency_ms", "f1", "training_usd"
+    double value = 0.0;
+    std::string source;
+};
+
+struct Scenario {
+    std::string id;
+    std::string name;
+    std::string description;
+    std::string task_kind = "default";
+    bool numerically_sensitive = false;
+    Workload workload;
+    Constraints constraints;
+    TcoInputs tco;
+    std::vector<QuotedFigure> quoted;
+    std::string source;
+    SourceMap sources;
+};
+
+struct Catalog {
+    std::vector<Model> models;
+    std::vector<Variant> variants;
+    std::vector<Hardware> hardware;
+    std::vector<Scenario> scenarios;
+
+    const Model* find_model(const std::string& id) const;
+    const Variant* find_variant(const std::string& id) const;
+    const Hardware* find_hardware(const std::string& id) const;
+    const Scenario* find_scenario(const std::string& id) const;
+    // Same, but throw a usage Error with "did you mean" when the id is unknown.
+    const Model& model(const std::string& id) const;
+    const Variant& variant(const std::string& id) const;
+    const Hardware& hardware_by_id(const std::string& id) const;
+    const Scenario& scenario(const std::string& id) const;
+};
+
+}  // namespace dsselect

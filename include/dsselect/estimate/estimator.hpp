@@ -1,0 +1,144 @@
+#pragma once
+// First-principles estimator: parameters, memory, prefill/decode time, throughput, power.
+// Pure functions of their inputs, no I/O, no heap allocation unless a Trace is requested.
+// The method is documented formula by formula in docs/method.md.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dsselect/catalog/types.hpp"
+
+namespace dsselect {
+
+// Parameter counts by group, computed from a Hugging Face style architecture.
+struct ParameterCounts {
+    std::int64_t embedding = 0;    // V * d (token lookup; no matmul)
+    std::int64_t output_head = 0;  // V * d when untied, else 0 (the tied matrix is counted once)
+    std::int64_t attention = 0;    // all layers
+    std::int64_t dense_ffn = 0;    // gated FFN of dense layers
+    std::int64_t routed_experts = 0;
+    std::int64_t shared_experts = 0;
+    std::int64_t router = 0;
+    std::int64_t norms = 0;
+    std::int64_t total = 0;
+    // Active per token, the published convention (embedding included): attention + dense FFN +
+    // shared experts + k routed experts + router + norms + embedding + head.
+    std::int64_t active = 0;
+    // Parameters that take part in a matrix multiply per token: active minus the embedding
+    // lookup (plus the tied head, which multiplies by the embedding matrix).
+    std::int64_t active_matmul = 0;
+};
+
+ParameterCounts count_parameters(const Architecture& arch);
+// As count_parameters, with a catalog parameters_override applied: the total is pinned and
+// the other counts are scaled by override / computed.
+ParameterCounts model_parameters(const Model& model);
+
+// KV-cache elements one token adds across all layers. MHA/GQA: 2 * L * h_kv * d_h;
+// MLA: L * (kv_lora_rank + qk_rope_head_dim).
+std::int64_t kv_cache_elements_per_token(const Architecture& arch);
+// KV-cache elements per token held by ONE GPU of a tensor-parallel group of `gpus`:
+// MHA/GQA heads are split (at least one head per GPU), MLA's latent cache is replicated.
+double kv_cache_elements_per_token_per_gpu(const Architecture& arch, std::int64_t gpus);
+
+// Weight bytes under a variant: kept parameters * effective bits / 8; 2:4 sparsity stores
+// half the values plus 2 bits of index per kept value.
+double weight_bytes(double parameters, const Variant& variant);
+
+// Expected distinct experts touched by a decode step of `tokens` tokens when each picks k of E:
+// E * (1 - (1 - k/E)^tokens).
+double expected_experts_touched(double experts, double experts_per_token, double tokens);
+
+// Efficiency factors and overheads. Defaults are assumptions from docs/method.md until the
+// engine profiles (data/engines.json) calibrate them.
+struct EfficiencyProfile {
+    double compute_efficiency = 0.70;      // eta_c, large prefill GEMMs (PHYSICS.md)
+    double memory_efficiency = 0.75;       // eta_m, decode weight streaming (A100 7B measurement, PHYSICS.md)
+    double per_step_overhead_ms = 0.5;     // scheduler and launches per decode step
+    double allreduce_latency_us = 8.0;     // per all-reduce call
+    double runtime_overhead_bytes = 1.0 * 1073741824.0;  // driver context + engine workspace per GPU
+    double communication_buffer_bytes = 2.0 * 1073741824.0;  // per GPU when tensor parallel
+    double usable_memory_fraction = 0.90;  // vLLM's default gpu_memory_utilization
+    double load_power_fraction = 0.80;     // share of TDP drawn under serving load
+    std::int64_t max_batched_tokens = 8192;  // chunked-prefill step budget (activation sizing)
+};
+
+// The default profile for a hardware kind (edge devices have no driver-sized overheads).
+EfficiencyProfile default_profile(HardwareKind kind);
+
+struct EstimateRequest {
+    const Model* model = nullptr;
+    const Variant* variant = nullptr;
+    const Hardware* hardware = nullptr;
+    std::int64_t gpus = 1;            // tensor parallel degree of one replica
+    std::int64_t prompt_tokens = 512;
+    std::int64_t output_tokens = 128;
+    std::int64_t batch = 1;           // concurrent sequences
+    std::int64_t context_tokens = 0;  // window the deployment must offer; 0 = prompt + output
+    EfficiencyProfile profile;
+};
+
+enum class Feasibility {
+    ok,
+    does_not_fit,           // memory per GPU exceeds the usable capacity
+    precision_unsupported,  // the hardware has no matrix peak at the variant's compute precision
+    context_too_long,       // the context exceeds the model's max_position_embeddings
+};
+const char* to_string(Feasibility feasibility);
+
+struct MemoryEstimate {
+    double weights_bytes = 0;           // whole model
+    double kv_cache_bytes_per_token = 0;  // whole model, all layers
+    double kv_cache_bytes = 0;          // whole replica at this batch and sequence length
+    double activations_bytes = 0;       // per GPU, transient
+    double overhead_bytes = 0;          // per GPU
+    double total_bytes = 0;             // whole replica
+    double per_gpu_bytes = 0;
+    double capacity_per_gpu_bytes = 0;  // physical
+    double usable_per_gpu_bytes = 0;    // capacity * usable fraction
+    double shortfall_bytes = 0;         // per GPU, > 0 when it does not fit
+    bool fits = false;
+    std::int64_t max_concurrency = 0;   // sequences of (prompt + output) tokens that fit
+};
+
+struct PerformanceEstimate {
+    double ttft_ms = 0;
+    double tpot_ms = 0;
+    double decode_step_ms = 0;     // pure decode step at this batch
+    double latency_ms = 0;         // ttft + (O - 1) * tpot
+    double output_tokens_per_s = 0;  // whole batch
+    double output_tokens_per_s_per_sequence = 0;
+    double prefill_tokens_per_s = 0;
+    double qps = 0;                 // requests per second per replica (Little's law)
+    bool decode_memory_bound = true;
+    bool prefill_compute_bound = true;
+};
+
+struct Estimate {
+    Feasibility feasibility = Feasibility::ok;
+    ParameterCounts parameters;
+    double kept_parameters = 0;      // after pruning / sharing
+    double active_parameters = 0;    // per token after dynamic activation
+    double weights_on_disk_bytes = 0;
+    Precision compute_precision = Precision::fp16;
+    double peak_flops_per_gpu = 0;   // at the compute precision, sparsity included
+    MemoryEstimate memory;
+    PerformanceEstimate performance;  // meaningful only when feasibility == ok
+    double power_w = 0;
+    double energy_wh_per_1k_output_tokens = 0;
+    bool has_timing() const { return feasibility == Feasibility::ok; }
+};
+
+// One intermediate quantity for --explain.
+struct TraceItem {
+    std::string name;
+    double value = 0;
+    std::string unit;
+    std::string formula;
+};
+using Trace = std::vector<TraceItem>;
+
+Estimate estimate(const EstimateRequest& request, Trace* trace = nullptr);
+
+}  // namespace dsselect

@@ -1,0 +1,29 @@
+#pragma once
+// A table of already-formatted cells, and the renderers for people (aligned text), for
+// spreadsheets (CSV) and for documents (Markdown). Renderers compute nothing.
+#include <string>
+#include <vector>
+
+namespace dsselect::report {
+
+enum class Align { left, right };
+
+struct Column {
+    std::string header;  // with the unit, e.g. "TPOT (ms)"
+    Align align = Align::left;
+};
+
+struct Table {
+    std::string title;  // printed above an aligned table, omitted elsewhere
+    std::vector<Column> columns;
+    std::vector<std::vector<std::string>> rows;
+    std::vector<std::string> notes;  // printed below an aligned table
+};
+
+enum class TextStyle { aligned, tab_separated };
+
+std::string render_text(const std::vector<Table>& tables, TextStyle style);
+std::string render_csv(const Table& table);
+std::string render_markdown(const std::vector<Table>& tables);
+
+}  // namespace dsselect::report

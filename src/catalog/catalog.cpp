@@ -1,0 +1,90 @@
+#include <algorithm>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "dsselect/catalog/types.hpp"
+#include "dsselect/core/error.hpp"
+
+namespace dsselect {
+
+const char* to_string(Precision precision) {
+    switch (precision) {
+    case Precision::fp16: return "fp16";
+    case Precision::bf16: return "bf16";
+    case Precision::fp8: return "fp8";
+    case Precision::int8: return "int8";
+    case Precision::int4: return "int4";
+    }
+    return "fp16";
+}
+
+std::optional<Precision> parse_precision(const std::string& text) {
+    for (Precision precision : k_all_precisions) {
+        if (text == to_string(precision)) {
+            return precision;
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<double> Model::quality_for(const std::string& task_kind) const {
+    std::optional<double> fallback;
+    for (const QualityScore& score : quality) {
+        if (score.task_kind == task_kind) {
+            return score.score;
+        }
+        if (score.task_kind == "default") {
+            fallback = score.score;
+        }
+    }
+    return fallback;
+}
+
+bool Variant::has_risk(const std::string& flag) const {
+    return std::find(risk_flags.begin(), risk_flags.end(), flag) != risk_flags.end();
+}
+
+bool Variant::applies_to_model(const std::string& model_id) const {
+    return applies_to.empty() || std::find(applies_to.begin(), applies_to.end(), model_id) != applies_to.end();
+}
+
+std::optional<double> Hardware::peak_tflops_at(Precision precision) const {
+    auto found = peak_tflops.find(precision);
+    if (found == peak_tflops.end()) {
+        return std::nullopt;
+    }
+    return found->second;
+}
+
+namespace {
+template <typename T>
+const T* find_by_id(const std::vector<T>& items, const std::string& id) {
+    auto found = std::find_if(items.begin(), items.end(), [&](const T& item) { return item.id == id; });
+    return found == items.end() ? nullptr : &*found;
+}
+
+template <typename T>
+const T& require_by_id(const std::vector<T>& items, const std::string& id, const char* what) {
+    if (const T* found = find_by_id(items, id)) {
+        return *found;
+    }
+    std::vector<std::string> ids;
+    for (const T& item : items) {
+        ids.push_back(item.id);
+    }
+    throw Error(ErrorKind::usage, fmt::format("unknown {} '{}'{}", what, id, did_you_mean(id, ids)),
+                fmt::format("'dsselect catalog {}' lists them", what == std::string("hardware") ? "hardware" : std::string(what) + "s"));
+}
+}  // namespace
+
+const Model* Catalog::find_model(const std::string& id) const { return find_by_id(models, id); }
+const Variant* Catalog::find_variant(const std::string& id) const { return find_by_id(variants, id); }
+const Hardware* Catalog::find_hardware(const std::string& id) const { return find_by_id(hardware, id); }
+const Scenario* Catalog::find_scenario(const std::string& id) const { return find_by_id(scenarios, id); }
+const Model& Catalog::model(const std::string& id) const { return require_by_id(models, id, "model"); }
+const Variant& Catalog::variant(const std::string& id) const { return require_by_id(variants, id, "variant"); }
+const Hardware& Catalog::hardware_by_id(const std::string& id) const { return require_by_id(hardware, id, "hardware"); }
+const Scenario& Catalog::scenario(const std::string& id) const { return require_by_id(scenarios, id, "scenario"); }
+
+}  // namespace dsselect

@@ -1,0 +1,230 @@
+#include "json_reader.hpp"
+
+#include <cmath>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "dsselect/core/error.hpp"
+
+namespace dsselect::detail {
+
+void Problems::add(const std::string& pointer, const std::string& message) {
+    m_list.push_back(fmt::format("{}: {}: {}", m_file, pointer.empty() ? "/" : pointer, message));
+}
+
+std::string escape_pointer_token(const std::string& token) {
+    std::string escaped;
+    for (char c : token) {
+        if (c == '~') {
+            escaped += "~0";
+        } else if (c == '/') {
+            escaped += "~1";
+        } else {
+            escaped += c;
+        }
+    }
+    return escaped;
+}
+
+std::string describe(const json& value) {
+    std::string text = value.dump(-1, ' ', true, json::error_handler_t::replace);
+    constexpr std::size_t k_max_chars = 60;
+    if (text.size() > k_max_chars) {
+        text = text.substr(0, k_max_chars) + "...";
+    }
+    return text;
+}
+
+std::optional<json> parse_document(const std::string& text, Problems& problems) {
+    std::string_view view = text;
+    // A UTF-8 byte order mark is tolerated: editors on some systems add one.
+    if (view.size() >= 3 && view.substr(0, 3) == "\xEF\xBB\xBF") {
+        view.remove_prefix(3);
+    }
+    try {
+        return json::parse(view.begin(), view.end());
+    } catch (const json::parse_error& error) {
+        std::string message = error.what();
+        // Drop nlohmann's "[json.exception.parse_error.101] " prefix.
+        if (auto bracket = message.find("] "); bracket != std::string::npos) {
+            message = message.substr(bracket + 2);
+        }
+        problems.add("", "malformed JSON: " + message);
+        return std::nullopt;
+    } catch (const json::exception& error) {
+        // e.g. "number overflow parsing '1e400'": numbers must be finite doubles.
+        std::string message = error.what();
+        if (auto bracket = message.find("] "); bracket != std::string::npos) {
+            message = message.substr(bracket + 2);
+        }
+        problems.add("", "invalid JSON: " + message);
+        return std::nullopt;
+    }
+}
+
+ObjectReader::ObjectReader(const json& value, std::string pointer, Problems& problems)
+    : m_value(value), m_pointer(std::move(pointer)), m_problems(problems) {
+    if (!m_value.is_object()) {
+        m_problems.add(m_pointer, "expected an object, got " + describe(m_value));
+    }
+}
+
+const json* ObjectReader::member(const std::string& key, Presence presence) {
+    m_known.insert(key);
+    if (!m_value.is_object()) {
+        return nullptr;
+    }
+    auto found = m_value.find(key);
+    if (found == m_value.end()) {
+        if (presence == Presence::required) {
+            m_problems.add(m_pointer, fmt::format("missing required field '{}'", key));
+        }
+        return nullptr;
+    }
+    return &*found;
+}
+
+namespace {
+const char* rule_text(NumberRule rule) {
+    switch (rule) {
+    case NumberRule::any_finite: return "a finite number";
+    case NumberRule::positive: return "a positive number";
+    case NumberRule::non_negative: return "a non-negative number";
+    case NumberRule::fraction: return "a number between 0 and 1";
+    case NumberRule::positive_fraction: return "a number greater than 0 and at most 1";
+    }
+    return "a number";
+}
+
+bool satisfies(double value, NumberRule rule) {
+    if (!std::isfinite(value)) {
+        return false;
+    }
+    switch (rule) {
+    case NumberRule::any_finite: return true;
+    case NumberRule::positive: return value > 0.0;
+    case NumberRule::non_negative: return value >= 0.0;
+    case NumberRule::fraction: return value >= 0.0 && value <= 1.0;
+    case NumberRule::positive_fraction: return value > 0.0 && value <= 1.0;
+    }
+    return false;
+}
+}  // namespace
+
+std::optional<double> ObjectReader::number(const std::string& key, NumberRule rule, Presence presence) {
+    const json* value = member(key, presence);
+    if (value == nullptr) {
+        return std::nullopt;
+    }
+    if (!value->is_number() || !satisfies(value->get<double>(), rule)) {
+        m_problems.add(child(key), fmt::format("expected {}, got {}", rule_text(rule), describe(*value)));
+        return std::nullopt;
+    }
+    return value->get<double>();
+}
+
+std::optional<std::int64_t> ObjectReader::integer(const std::string& key, std::int64_t minimum,
+                                                  Presence presence) {
+    const json* value = member(key, presence);
+    if (value == nullptr) {
+        return std::nullopt;
+    }
+    std::string expected = minimum == 1   ? "a positive integer"
+                           : minimum == 0 ? "a non-negative integer"
+                                          : fmt::format("an integer of at least {}", minimum);
+    std::optional<std::int64_t> result;
+    if (value->is_number_integer() && !value->is_number_unsigned()) {
+        result = value->get<std::int64_t>();
+    } else if (value->is_number_unsigned()) {
+        auto unsigned_value = value->get<std::uint64_t>();
+        if (unsigned_value <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+            result = static_cast<std::int64_t>(unsigned_value);
+        }
+    } else if (value->is_number_float()) {
+        double as_double = value->get<double>();
+        // Integral values written as 4096.0 or 1e3 are accepted; 2^53 keeps them exact.
+        if (std::isfinite(as_double) && std::floor(as_double) == as_double && std::fabs(as_double) <= 9007199254740992.0) {
+            result = static_cast<std::int64_t>(as_double);
+        }
+    }
+    if (!result || *result < minimum) {
+        m_problems.add(child(key), fmt::format("expected {}, got {}", expected, describe(*value)));
+        return std::nullopt;
+    }
+    // Sizes beyond 2^40 are no transformer dimension or token count: refuse them so that
+    // products of dimensions cannot overflow 64 bits.
+    constexpr std::int64_t k_max_dimension = std::int64_t{1} << 40;
+    if (*result > k_max_dimension) {
+        m_problems.add(child(key), fmt::format("expected {} of at most 2^40, got {}", expected, describe(*value)));
+        return std::nullopt;
+    }
+    return result;
+}
+
+std::optional<std::string> ObjectReader::text(const std::string& key, Presence presence) {
+    const json* value = member(key, presence);
+    if (value == nullptr) {
+        return std::nullopt;
+    }
+    if (!value->is_string()) {
+        m_problems.add(child(key), "expected a string, got " + describe(*value));
+        return std::nullopt;
+    }
+    auto result = value->get<std::string>();
+    if (presence == Presence::required && result.empty()) {
+        m_problems.add(child(key), "expected a non-empty string, got \"\"");
+        return std::nullopt;
+    }
+    return result;
+}
+
+std::optional<bool> ObjectReader::boolean(const std::string& key, Presence presence) {
+    const json* value = member(key, presence);
+    if (value == nullptr) {
+        return std::nullopt;
+    }
+    if (!value->is_boolean()) {
+        m_problems.add(child(key), "expected true or false, got " + describe(*value));
+        return std::nullopt;
+    }
+    return value->get<bool>();
+}
+
+std::vector<std::string> ObjectReader::string_list(const std::string& key) {
+    std::vector<std::string> result;
+    const json* value = member(key);
+    if (value == nullptr) {
+        return result;
+    }
+    if (!value->is_array()) {
+        m_problems.add(child(key), "expected an array of strings, got " + describe(*value));
+        return result;
+    }
+    for (std::size_t index = 0; index < value->size(); ++index) {
+        const json& item = (*value)[index];
+        if (!item.is_string() || item.get<std::string>().empty()) {
+            m_problems.add(fmt::format("{}/{}", child(key), index), "expected a non-empty string, got " + describe(item));
+            continue;
+        }
+        result.push_back(item.get<std::string>());
+    }
+    return result;
+}
+
+void ObjectReader::ignore(const std::set<std::string>& keys) {
+    m_known.insert(keys.begin(), keys.end());
+}
+
+void ObjectReader::finish() {
+    if (!m_value.is_object()) {
+        return;
+    }
+    for (const auto& [key, value] : m_value.items()) {
+        if (m_known.count(key) == 0) {
+            m_problems.add(child(key), fmt::format("unknown field '{}'{}", key, did_you_mean(key, m_known)));
+        }
+    }
+}
+
+}  // namespace dsselect::detail

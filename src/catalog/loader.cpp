@@ -1,0 +1,664 @@
+// The only code that knows the catalog's JSON field names (with catalog_json.cpp, which
+// writes them back out). Reading is strict: unknown fields, wrong types and impossible
+// values are reported with the file and the JSON pointer.
+#include "dsselect/catalog/loader.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <map>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "dsselect/catalog/embedded.hpp"
+#include "dsselect/core/error.hpp"
+#include "json_reader.hpp"
+
+namespace dsselect {
+
+using detail::json;
+using detail::NumberRule;
+using detail::ObjectReader;
+using detail::Presence;
+using detail::Problems;
+
+namespace {
+
+constexpr const char* k_schema_version = "1.0";
+// Top-level arrays a data file may hold. "rules" and "engines" are read by their own modules.
+const std::set<std::string> k_top_level_keys = {"schema_version", "models", "variants", "hardware",
+                                                "scenarios", "rules", "engines"};
+
+// Hugging Face config.json keys that are accepted in "architecture" and do not affect any
+// estimate, so that a user can paste a real config.
+const std::set<std::string> k_ignored_config_keys = {
+    "_name_or_path", "architectures", "model_type", "torch_dtype", "transformers_version", "hidden_act",
+    "rms_norm_eps", "layer_norm_eps", "layer_norm_epsilon", "initializer_range", "use_cache", "bos_token_id",
+    "eos_token_id", "pad_token_id", "rope_theta", "rope_scaling", "attention_dropout", "attention_bias",
+    "mlp_bias", "pretraining_tp", "sliding_window", "use_sliding_window", "max_window_layers", "n_group",
+    "topk_group", "topk_method", "routed_scaling_factor", "norm_topk_prob", "scoring_func", "moe_layer_freq",
+    "num_nextn_predict_layers", "quantization_config", "aux_loss_alpha", "ep_size", "seq_aux", "auto_map",
+    "tie_embeddings", "use_mla", "rope_parameters", "moe_topk", "dropout", "resid_pdrop", "embd_pdrop"};
+
+void read_sources(ObjectReader& reader, std::string& source, SourceMap& sources) {
+    source = reader.text("source").value_or("");
+    const json* map = reader.member("sources");
+    if (map == nullptr) {
+        return;
+    }
+    if (!map->is_object()) {
+        reader.problems().add(reader.child("sources"), "expected an object of field name -> source, got " +
+                                                           detail::describe(*map));
+        return;
+    }
+    for (const auto& [key, value] : map->items()) {
+        if (!value.is_string()) {
+            reader.problems().add(reader.child("sources") + "/" + detail::escape_pointer_token(key),
+                                  "expected a string, got " + detail::describe(value));
+            continue;
+        }
+        sources[key] = value.get<std::string>();
+    }
+}
+
+// Checks that every key of "sources" names a field of the entry.
+void check_source_keys(const json& entry, const std::string& pointer, const SourceMap& sources, Problems& problems) {
+    std::vector<std::string> fields;
+    for (const auto& [key, value] : entry.items()) {
+        fields.push_back(key);
+    }
+    for (const auto& [key, value] : sources) {
+        if (std::find(fields.begin(), fields.end(), key) == fields.end()) {
+            problems.add(pointer + "/sources/" + detail::escape_pointer_token(key),
+                         fmt::format("source given for '{}', which is not a field of this entry{}", key,
+                                     did_you_mean(key, fields)));
+        }
+    }
+}
+
+Architecture read_architecture(const json& value, const std::string& pointer, Problems& problems) {
+    Architecture arch;
+    ObjectReader reader(value, pointer, problems);
+    auto integer = [&](const char* key, std::int64_t& field, std::int64_t minimum, Presence presence) {
+        if (auto read = reader.integer(key, minimum, presence)) {
+            field = *read;
+        }
+    };
+    integer("num_hidden_layers", arch.num_hidden_layers, 1, Presence::required);
+    integer("hidden_size", arch.hidden_size, 1, Presence::required);
+    integer("num_attention_heads", arch.num_attention_heads, 1, Presence::required);
+    integer("vocab_size", arch.vocab_size, 1, Presence::required);
+    integer("intermediate_size", arch.intermediate_size, 1, Presence::optional);
+    integer("num_key_value_heads", arch.num_key_value_heads, 1, Presence::optional);
+    integer("head_dim", arch.head_dim, 1, Presence::optional);
+    integer("max_position_embeddings", arch.max_position_embeddings, 1, Presence::optional);
+    arch.tie_word_embeddings = reader.boolean("tie_word_embeddings").value_or(false);
+    integer("n_routed_experts", arch.n_routed_experts, 1, Presence::optional);
+    integer("n_shared_experts", arch.n_shared_experts, 0, Presence::optional);
+    integer("num_experts_per_tok", arch.num_experts_per_tok, 1, Presence::optional);
+    integer("moe_intermediate_size", arch.moe_intermediate_size, 1, Presence::optional);
+    integer("first_k_dense_replace", arch.first_k_dense_replace, 0, Presence::optional);
+    // q_lora_rank is null in configs without query compression.
+    if (const json* q_lora = reader.member("q_lora_rank"); q_lora != nullptr && !q_lora->is_null()) {
+        integer("q_lora_rank", arch.q_lora_rank, 1, Presence::optional);
+    }
+    integer("kv_lora_rank", arch.kv_lora_rank, 1, Presence::optional);
+    integer("qk_rope_head_dim", arch.qk_rope_head_dim, 1, Presence::optional);
+    integer("qk_nope_head_dim", arch.qk_nope_head_dim, 1, Presence::optional);
+    integer("v_head_dim", arch.v_head_dim, 1, Presence::optional);
+    reader.text("source");
+    reader.ignore(k_ignored_config_keys);
+    reader.finish();
+    if (!reader.is_object() || arch.num_attention_heads == 0 || arch.hidden_size == 0) {
+        return arch;
+    }
+    // An architecture that cannot exist.
+    if (arch.num_key_value_heads > 0 && arch.num_attention_heads % arch.num_key_value_heads != 0) {
+        problems.add(reader.child("num_key_value_heads"),
+                     fmt::format("expected a divisor of num_attention_heads ({}), got {}", arch.num_attention_heads,
+                                 arch.num_key_value_heads));
+    }
+    if (arch.head_dim == 0 && arch.kv_lora_rank == 0 && arch.hidden_size % arch.num_attention_heads != 0) {
+        problems.add(reader.child("hidden_size"),
+                     fmt::format("expected a multiple of num_attention_heads ({}) when head_dim is absent, got {}",
+                                 arch.num_attention_heads, arch.hidden_size));
+    }
+    const bool any_moe = value.contains("n_routed_experts") || value.contains("num_experts_per_tok") ||
+                         value.contains("moe_intermediate_size");
+    if (any_moe) {
+        for (const char* key : {"n_routed_experts", "num_experts_per_tok", "moe_intermediate_size"}) {
+            if (!value.contains(key)) {
+                problems.add(pointer, fmt::format("MoE fields given only in part: missing '{}' (a MoE model needs "
+                                                  "n_routed_experts, num_experts_per_tok and moe_intermediate_size)",
+                                                  key));
+            }
+        }
+        if (arch.n_routed_experts > 0 && arch.num_experts_per_tok > arch.n_routed_experts) {
+            problems.add(reader.child("num_experts_per_tok"),
+                         fmt::format("expected at most n_routed_experts ({}), got {}", arch.n_routed_experts,
+                                     arch.num_experts_per_tok));
+        }
+    }
+    if (arch.first_k_dense_replace > arch.num_hidden_layers) {
+        problems.add(reader.child("first_k_dense_replace"),
+                     fmt::format("expected at most num_hidden_layers ({}), got {}", arch.num_hidden_layers,
+                                 arch.first_k_dense_replace));
+    }
+    const bool needs_dense_ffn = !any_moe || arch.first_k_dense_replace > 0;
+    if (needs_dense_ffn && !value.contains("intermediate_size")) {
+        problems.add(pointer, "missing required field 'intermediate_size' (the dense FFN width)");
+    }
+    const bool any_mla = value.contains("kv_lora_rank") || value.contains("qk_rope_head_dim") ||
+                         value.contains("qk_nope_head_dim") || value.contains("v_head_dim");
+    if (any_mla) {
+        for (const char* key : {"kv_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim"}) {
+            if (!value.contains(key)) {
+                problems.add(pointer, fmt::format("MLA fields given only in part: missing '{}' (MLA needs "
+                                                  "kv_lora_rank, qk_rope_head_dim, qk_nope_head_dim and v_head_dim)",
+                                                  key));
+            }
+        }
+    }
+    return arch;
+}
+
+Model read_model(const json& value, const std::string& pointer, Problems& problems) {
+    Model model;
+    ObjectReader reader(value, pointer, problems);
+    model.id = reader.text("id", Presence::required).value_or("");
+    model.name = reader.text("name", Presence::required).value_or("");
+    model.family = reader.text("family").value_or("user");
+    model.parameters_nominal = reader.number("parameters_nominal", NumberRule::positive).value_or(0.0);
+    model.parameters_override = reader.integer("parameters_override", 1);
+    if (const json* arch = reader.member("architecture", Presence::required)) {
+        model.architecture = read_architecture(*arch, reader.child("architecture"), problems);
+    }
+    if (const json* reference = reader.member("reference_hardware")) {
+        ObjectReader ref(*reference, reader.child("reference_hardware"), problems);
+        model.reference_hardware_id = ref.text("hardware", Presence::required).value_or("");
+        model.reference_gpus = ref.integer("gpus", 1, Presence::required).value_or(1);
+        ref.text("source");
+        ref.finish();
+    }
+    model.typical_scenario_id = reader.text("typical_scenario").value_or("");
+    if (const json* quality = reader.member("quality")) {
+        if (!quality->is_array()) {
+            problems.add(reader.child("quality"), "expected an array of {task_kind, score, source}, got " +
+                                                      detail::describe(*quality));
+        } else {
+            for (std::size_t index = 0; index < quality->size(); ++index) {
+                ObjectReader item((*quality)[index], fmt::format("{}/{}", reader.child("quality"), index), problems);
+                QualityScore score;
+                score.task_kind = item.text("task_kind", Presence::required).value_or("");
+                score.metric = item.text("metric").value_or("");
+                score.score = item.number("score", NumberRule::fraction, Presence::required).value_or(0.0);
+                score.source = item.text("source").value_or("");
+                item.finish();
+                model.quality.push_back(score);
+            }
+        }
+    }
+    if (const json* references = reader.member("references")) {
+        if (!references->is_array()) {
+            problems.add(reader.child("references"), "expected an array of {metric, variant, value, source}, got " +
+                                                         detail::describe(*references));
+        } else {
+            for (std::size_t index = 0; index < references->size(); ++index) {
+                ObjectReader item((*references)[index], fmt::format("{}/{}", reader.child("references"), index), problems);
+                ModelReference reference;
+                reference.metric = item.text("metric", Presence::required).value_or("");
+                reference.variant_id = item.text("variant").value_or("");
+                reference.value = item.number("value", NumberRule::any_finite, Presence::required).value_or(0.0);
+                reference.source = item.text("source", Presence::required).value_or("");
+                item.finish();
+                model.references.push_back(reference);
+            }
+        }
+    }
+    read_sources(reader, model.source, model.sources);
+    reader.finish();
+    if (reader.is_object()) {
+        check_source_keys(value, pointer, model.sources, problems);
+    }
+    return model;
+}
+
+Variant read_variant(const json& value, const std::string& pointer, Problems& problems) {
+    Variant variant;
+    ObjectReader reader(value, pointer, problems);
+    variant.id = reader.text("id", Presence::required).value_or("");
+    variant.name = reader.text("name").value_or(variant.id);
+    variant.weight_bits = reader.number("weight_bits", NumberRule::positive, Presence::required).value_or(16.0);
+    variant.kv_cache_bits = reader.number("kv_cache_bits", NumberRule::positive).value_or(16.0);
+    variant.activation_bits = reader.number("activation_bits", NumberRule::positive).value_or(16.0);
+    variant.parameter_fraction = reader.number("parameter_fraction", NumberRule::positive_fraction).value_or(1.0);
+    variant.active_fraction = reader.number("active_fraction", NumberRule::positive_fraction).value_or(1.0);
+    variant.quality_retention = reader.number("quality_retention", NumberRule::positive_fraction).value_or(1.0);
+    for (const char* key : {"weight_bits", "kv_cache_bits", "activation_bits"}) {
+        if (const json* bits = value.is_object() && value.contains(key) ? &value.at(key) : nullptr;
+            bits != nullptr && bits->is_number() && bits->get<double>() > 64.0) {
+            problems.add(reader.child(key), "expected at most 64 bits, got " + detail::describe(*bits));
+        }
+    }
+    if (auto precision = reader.text("compute_precision")) {
+        if (auto parsed = parse_precision(*precision)) {
+            variant.compute_precision = *parsed;
+        } else {
+            problems.add(reader.child("compute_precision"),
+                         fmt::format("expected one of fp16, bf16, fp8, int8, int4, got \"{}\"", *precision));
+        }
+    }
+    variant.structured_sparsity_2_4 = reader.boolean("structured_sparsity_2_4").value_or(false);
+    variant.risk_flags = reader.string_list("risk_flags");
+    variant.applies_to = reader.string_list("applies_to");
+    variant.combines = reader.string_list("combines");
+    reader.number("training_memory_fraction", NumberRule::positive_fraction);
+    reader.number("reference_speedup", NumberRule::positive);
+    read_sources(reader, variant.source, variant.sources);
+    reader.finish();
+    if (reader.is_object()) {
+        check_source_keys(value, pointer, variant.sources, problems);
+    }
+    return variant;
+}
+
+Hardware read_hardware(const json& value, const std::string& pointer, Problems& problems) {
+    Hardware hardware;
+    ObjectReader reader(value, pointer, problems);
+    hardware.id = reader.text("id", Presence::required).value_or("");
+    hardware.name = reader.text("name", Presence::required).value_or("");
+    if (auto kind = reader.text("kind")) {
+        if (*kind == "gpu") {
+            hardware.kind = HardwareKind::gpu;
+        } else if (*kind == "edge") {
+            hardware.kind = HardwareKind::edge;
+        } else {
+            problems.add(reader.child("kind"), fmt::format("expected \"gpu\" or \"edge\", got \"{}\"", *kind));
+        }
+    }
+    hardware.memory_gb = reader.number("memory_gb", NumberRule::positive, Presence::required).value_or(0.0);
+    hardware.memory_bandwidth_gb_per_s =
+        reader.number("memory_bandwidth_gb_per_s", NumberRule::positive, Presence::required).value_or(0.0);
+    if (const json* peaks = reader.member("peak_tflops", Presence::required)) {
+        ObjectReader peak_reader(*peaks, reader.child("peak_tflops"), problems);
+        for (Precision precision : k_all_precisions) {
+            auto peak = peak_reader.number(to_string(precision), NumberRule::positive,
+                                           precision == Precision::fp16 ? Presence::required : Presence::optional);
+            if (peak) {
+                hardware.peak_tflops[precision] = *peak;
+            }
+        }
+        peak_reader.finish();
+    }
+    hardware.interconnect_gb_per_s = reader.number("interconnect_gb_per_s", NumberRule::non_negative).value_or(0.0);
+    hardware.tdp_w = reader.number("tdp_w", NumberRule::positive).value_or(0.0);
+    hardware.price_usd_per_hour = reader.number("price_usd_per_hour", NumberRule::non_negative).value_or(0.0);
+    hardware.purchase_usd = reader.number("purchase_usd", NumberRule::non_negative).value_or(0.0);
+    hardware.max_devices_per_node = reader.integer("max_devices_per_node", 1).value_or(8);
+    read_sources(reader, hardware.source, hardware.sources);
+    reader.finish();
+    if (reader.is_object()) {
+        check_source_keys(value, pointer, hardware.sources, problems);
+    }
+    return hardware;
+}
+
+std::optional<double> optional_number(ObjectReader& reader, const char* key, NumberRule rule) {
+    return reader.number(key, rule);
+}
+
+Scenario read_scenario(const json& value, const std::string& pointer, Problems& problems) {
+    Scenario scenario;
+    ObjectReader reader(value, pointer, problems);
+    scenario.id = reader.text("id", Presence::required).value_or("");
+    scenario.name = reader.text("name").value_or(scenario.id);
+    scenario.description = reader.text("description").value_or("");
+    scenario.task_kind = reader.text("task_kind").value_or("default");
+    scenario.numerically_sensitive = reader.boolean("numerically_sensitive").value_or(false);
+    if (const json* workload = reader.member("workload", Presence::required)) {
+        ObjectReader w(*workload, reader.child("workload"), problems);
+        scenario.workload.prompt_tokens = w.integer("prompt_tokens", 1, Presence::required).value_or(1);
+        scenario.workload.output_tokens = w.integer("output_tokens", 1, Presence::required).value_or(1);
+        scenario.workload.qps = w.number("qps", NumberRule::non_negative, Presence::required).value_or(0.0);
+        scenario.workload.context_tokens = w.integer("context_tokens", 1).value_or(
+            scenario.workload.prompt_tokens + scenario.workload.output_tokens);
+        w.text("source");
+        w.finish();
+        if (scenario.workload.context_tokens < scenario.workload.prompt_tokens + scenario.workload.output_tokens &&
+            workload->is_object() && workload->contains("context_tokens")) {
+            problems.add(w.child("context_tokens"),
+                         fmt::format("expected at least prompt_tokens + output_tokens ({}), got {}",
+                                     scenario.workload.prompt_tokens + scenario.workload.output_tokens,
+                                     scenario.workload.context_tokens));
+        }
+    }
+    if (const json* constraints = reader.member("constraints")) {
+        ObjectReader c(*constraints, reader.child("constraints"), problems);
+        Constraints& out = scenario.constraints;
+        out.max_latency_ms = optional_number(c, "max_latency_ms", NumberRule::positive);
+        out.max_ttft_ms = optional_number(c, "max_ttft_ms", NumberRule::positive);
+        out.max_tpot_ms = optional_number(c, "max_tpot_ms", NumberRule::positive);
+        out.min_quality = optional_number(c, "min_quality", NumberRule::fraction);
+        out.max_model_mb = optional_number(c, "max_model_mb", NumberRule::positive);
+        out.max_power_w = optional_number(c, "max_power_w", NumberRule::positive);
+        out.max_gpus_per_replica = c.integer("max_gpus_per_replica", 1);
+        out.budget_usd_per_year = optional_number(c, "budget_usd_per_year", NumberRule::positive);
+        out.allowed_hardware = c.string_list("allowed_hardware");
+        out.allowed_models = c.string_list("allowed_models");
+        out.allowed_variants = c.string_list("allowed_variants");
+        out.headroom = c.number("headroom", NumberRule::non_negative).value_or(0.2);
+        c.text("source");
+        c.finish();
+    }
+    if (const json* tco = reader.member("tco")) {
+        ObjectReader t(*tco, reader.child("tco"), problems);
+        TcoInputs& out = scenario.tco;
+        out.years = t.number("years", NumberRule::positive).value_or(out.years);
+        if (auto ownership = t.text("ownership")) {
+            if (*ownership == "rented") {
+                out.ownership = Ownership::rented;
+            } else if (*ownership == "owned") {
+                out.ownership = Ownership::owned;
+            } else {
+                problems.add(t.child("ownership"), fmt::format("expected \"rented\" or \"owned\", got \"{}\"", *ownership));
+            }
+        }
+        out.utilization = t.number("utilization", NumberRule::positive_fraction).value_or(out.utilization);
+        out.electricity_usd_per_kwh = t.number("electricity_usd_per_kwh", NumberRule::non_negative).value_or(out.electricity_usd_per_kwh);
+        out.pue = t.number("pue", NumberRule::positive).value_or(out.pue);
+        out.depreciation_years = t.number("depreciation_years", NumberRule::positive).value_or(out.depreciation_years);
+        out.maintenance_fraction_per_year =
+            t.number("maintenance_fraction_per_year", NumberRule::fraction).value_or(out.maintenance_fraction_per_year);
+        out.engineering_hours_per_year = t.number("engineering_hours_per_year", NumberRule::non_negative).value_or(0.0);
+        out.engineering_usd_per_hour = t.number("engineering_usd_per_hour", NumberRule::non_negative).value_or(0.0);
+        out.mfu = t.number("mfu", NumberRule::positive_fraction).value_or(out.mfu);
+        if (const json* training = t.member("training")) {
+            ObjectReader tr(*training, t.child("training"), problems);
+            if (auto method = tr.text("method")) {
+                static const std::map<std::string, TrainingMethod> k_methods = {
+                    {"none", TrainingMethod::none}, {"lora", TrainingMethod::lora},
+                    {"full", TrainingMethod::full}, {"pretrain", TrainingMethod::pretrain}};
+                if (auto found = k_methods.find(*method); found != k_methods.end()) {
+                    out.training.method = found->second;
+                } else {
+                    problems.add(tr.child("method"),
+                                 fmt::format("expected one of none, lora, full, pretrain, got \"{}\"", *method));
+                }
+            }
+            out.training.tokens = tr.number("tokens", NumberRule::non_negative).value_or(0.0);
+            out.training.epochs = tr.number("epochs", NumberRule::positive).value_or(1.0);
+            if (const json* quoted = tr.member("quoted_cost_usd")) {
+                ObjectReader q(*quoted, tr.child("quoted_cost_usd"), problems);
+                if (quoted->is_object()) {
+                    for (const auto& [model_id, cost] : quoted->items()) {
+                        if (auto number = q.number(model_id, NumberRule::non_negative)) {
+                            out.training.quoted_cost_usd[model_id] = *number;
+                        }
+                    }
+                }
+            }
+            out.training.source = tr.text("source").value_or("");
+            tr.finish();
+        }
+        t.text("source");
+        t.finish();
+    }
+    if (const json* quoted = reader.member("quoted")) {
+        if (!quoted->is_array()) {
+            problems.add(reader.child("quoted"), "expected an array of {model, metric, value, source}, got " +
+                                                     detail::describe(*quoted));
+        } else {
+            for (std::size_t index = 0; index < quoted->size(); ++index) {
+                ObjectReader q((*quoted)[index], fmt::format("{}/{}", reader.child("quoted"), index), problems);
+                QuotedFigure figure;
+                figure.model_id = q.text("model", Presence::required).value_or("");
+                figure.metric = q.text("metric", Presence::required).value_or("");
+                figure.value = q.number("value", NumberRule::any_finite, Presence::required).value_or(0.0);
+                figure.source = q.text("source", Presence::required).value_or("");
+                q.finish();
+                scenario.quoted.push_back(figure);
+            }
+        }
+    }
+    read_sources(reader, scenario.source, scenario.sources);
+    reader.finish();
+    if (reader.is_object()) {
+        check_source_keys(value, pointer, scenario.sources, problems);
+        const auto& c = scenario.constraints;
+        if (c.max_latency_ms && c.max_ttft_ms && *c.max_ttft_ms > *c.max_latency_ms) {
+            problems.add(reader.child("constraints") + "/max_ttft_ms",
+                         fmt::format("contradicts max_latency_ms: time to first token {} ms cannot exceed the "
+                                     "end-to-end limit {} ms",
+                                     *c.max_ttft_ms, *c.max_latency_ms));
+        }
+    }
+    return scenario;
+}
+
+// Entries of one document, before merging.
+struct Document {
+    std::vector<std::pair<Model, std::string>> models;  // entry, JSON pointer
+    std::vector<std::pair<Variant, std::string>> variants;
+    std::vector<std::pair<Hardware, std::string>> hardware;
+    std::vector<std::pair<Scenario, std::string>> scenarios;
+};
+
+template <typename T, typename Reader>
+void read_array(const json& root, const char* key, Reader read, std::vector<std::pair<T, std::string>>& out,
+                Problems& problems) {
+    auto found = root.find(key);
+    if (found == root.end()) {
+        return;
+    }
+    const std::string pointer = std::string("/") + key;
+    if (!found->is_array()) {
+        problems.add(pointer, "expected an array, got " + detail::describe(*found));
+        return;
+    }
+    std::map<std::string, std::size_t> first_index;
+    for (std::size_t index = 0; index < found->size(); ++index) {
+        const std::string item_pointer = fmt::format("{}/{}", pointer, index);
+        T item = read((*found)[index], item_pointer, problems);
+        if (!item.id.empty()) {
+            auto [where, inserted] = first_index.emplace(item.id, index);
+            if (!inserted) {
+                problems.add(item_pointer + "/id", fmt::format("duplicate id '{}' (first at {}/{})", item.id, pointer,
+                                                               where->second));
+                continue;
+            }
+        }
+        out.emplace_back(std::move(item), item_pointer);
+    }
+}
+
+Document read_document(const DataSource& source, Problems& problems) {
+    Document document;
+    auto root = detail::parse_document(source.text, problems);
+    if (!root) {
+        return document;
+    }
+    if (!root->is_object()) {
+        problems.add("", "expected a JSON object with \"schema_version\" and arrays such as \"models\", got " +
+                             detail::describe(*root));
+        return document;
+    }
+    auto version = root->find("schema_version");
+    if (version == root->end()) {
+        problems.add("", fmt::format("missing required field 'schema_version' (expected \"{}\")", k_schema_version));
+    } else if (!version->is_string() || version->get<std::string>() != k_schema_version) {
+        problems.add("/schema_version", fmt::format("unsupported schema_version {}; this dsselect reads \"{}\"",
+                                                    detail::describe(*version), k_schema_version));
+        return document;
+    }
+    for (const auto& [key, value] : root->items()) {
+        if (k_top_level_keys.count(key) == 0) {
+            problems.add("/" + detail::escape_pointer_token(key),
+                         fmt::format("unknown field '{}'{}", key, did_you_mean(key, k_top_level_keys)));
+        }
+    }
+    read_array<Model>(*root, "models", read_model, document.models, problems);
+    read_array<Variant>(*root, "variants", read_variant, document.variants, problems);
+    read_array<Hardware>(*root, "hardware", read_hardware, document.hardware, problems);
+    read_array<Scenario>(*root, "scenarios", read_scenario, document.scenarios, problems);
+    return document;
+}
+
+template <typename T>
+void merge_into(std::vector<T>& target, const std::vector<std::pair<T, std::string>>& entries) {
+    for (const auto& [entry, pointer] : entries) {
+        auto found = std::find_if(target.begin(), target.end(), [&](const T& item) { return item.id == entry.id; });
+        if (found != target.end()) {
+            *found = entry;
+        } else {
+            target.push_back(entry);
+        }
+    }
+}
+
+void merge(Catalog& catalog, const Document& document) {
+    merge_into(catalog.models, document.models);
+    merge_into(catalog.variants, document.variants);
+    merge_into(catalog.hardware, document.hardware);
+    merge_into(catalog.scenarios, document.scenarios);
+}
+
+template <typename T>
+std::vector<std::string> ids_of(const std::vector<T>& items) {
+    std::vector<std::string> ids;
+    for (const T& item : items) {
+        ids.push_back(item.id);
+    }
+    return ids;
+}
+
+// Cross references of the entries of `document`, checked against the merged catalog.
+void check_references(const Document& document, const Catalog& catalog, Problems& problems) {
+    auto hardware_ids = ids_of(catalog.hardware);
+    auto model_ids = ids_of(catalog.models);
+    auto variant_ids = ids_of(catalog.variants);
+    auto scenario_ids = ids_of(catalog.scenarios);
+    auto check = [&](const std::string& id, const std::vector<std::string>& known, const std::string& pointer,
+                     const char* what) {
+        if (!id.empty() && std::find(known.begin(), known.end(), id) == known.end()) {
+            problems.add(pointer, fmt::format("unknown {} '{}'{}", what, id, did_you_mean(id, known)));
+        }
+    };
+    for (const auto& [model, pointer] : document.models) {
+        check(model.reference_hardware_id, hardware_ids, pointer + "/reference_hardware/hardware", "hardware");
+        check(model.typical_scenario_id, scenario_ids, pointer + "/typical_scenario", "scenario");
+        for (std::size_t index = 0; index < model.references.size(); ++index) {
+            check(model.references[index].variant_id, variant_ids, fmt::format("{}/references/{}/variant", pointer, index), "variant");
+        }
+    }
+    for (const auto& [variant, pointer] : document.variants) {
+        for (std::size_t index = 0; index < variant.applies_to.size(); ++index) {
+            check(variant.applies_to[index], model_ids, fmt::format("{}/applies_to/{}", pointer, index), "model");
+        }
+        for (std::size_t index = 0; index < variant.combines.size(); ++index) {
+            check(variant.combines[index], variant_ids, fmt::format("{}/combines/{}", pointer, index), "variant");
+        }
+    }
+    for (const auto& [scenario, pointer] : document.scenarios) {
+        const auto& c = scenario.constraints;
+        for (std::size_t index = 0; index < c.allowed_hardware.size(); ++index) {
+            check(c.allowed_hardware[index], hardware_ids, fmt::format("{}/constraints/allowed_hardware/{}", pointer, index), "hardware");
+        }
+        for (std::size_t index = 0; index < c.allowed_models.size(); ++index) {
+            check(c.allowed_models[index], model_ids, fmt::format("{}/constraints/allowed_models/{}", pointer, index), "model");
+        }
+        for (std::size_t index = 0; index < c.allowed_variants.size(); ++index) {
+            check(c.allowed_variants[index], variant_ids, fmt::format("{}/constraints/allowed_variants/{}", pointer, index), "variant");
+        }
+        for (std::size_t index = 0; index < scenario.quoted.size(); ++index) {
+            check(scenario.quoted[index].model_id, model_ids, fmt::format("{}/quoted/{}/model", pointer, index), "model");
+        }
+        for (const auto& [model_id, cost] : scenario.tco.training.quoted_cost_usd) {
+            check(model_id, model_ids, pointer + "/tco/training/quoted_cost_usd/" + detail::escape_pointer_token(model_id), "model");
+        }
+    }
+}
+
+}  // namespace
+
+DataSource read_data_file(const std::string& path) {
+    if (path == "-") {
+        std::ostringstream buffer;
+        buffer << std::cin.rdbuf();
+        return {"<stdin>", buffer.str()};
+    }
+    std::error_code error;
+    auto status = std::filesystem::status(path, error);
+    if (error || !std::filesystem::exists(status)) {
+        throw Error(ErrorKind::input_missing, fmt::format("{}: no such file", path));
+    }
+    if (std::filesystem::is_directory(status)) {
+        throw Error(ErrorKind::input_missing, fmt::format("{}: is a directory, expected a JSON file", path));
+    }
+    std::ifstream stream(path, std::ios::binary);
+    if (!stream) {
+        throw Error(ErrorKind::input_missing, fmt::format("{}: cannot be read (permission denied?)", path));
+    }
+    std::string text((std::istreambuf_iterator<char>(stream)), std::istreambuf_iterator<char>());
+    if (stream.bad()) {
+        throw Error(ErrorKind::input_missing, fmt::format("{}: read error", path));
+    }
+    return {path, std::move(text)};
+}
+
+std::vector<DataSource> builtin_data_sources() {
+    std::vector<DataSource> sources;
+    for (std::size_t index = 0; index < embedded::k_file_count; ++index) {
+        const auto& file = embedded::k_files[index];
+        sources.push_back({std::string("<builtin>/") + file.name, std::string(file.data, file.size)});
+    }
+    return sources;
+}
+
+namespace {
+Catalog load_into(Catalog catalog, const std::vector<DataSource>& sources, std::vector<std::string>* all_problems) {
+    std::vector<std::pair<Document, std::string>> documents;
+    for (const DataSource& source : sources) {
+        Problems problems(source.name);
+        Document document = read_document(source, problems);
+        if (!problems.empty()) {
+            if (all_problems == nullptr) {
+                throw Error(ErrorKind::invalid_data, problems.list().front());
+            }
+            all_problems->insert(all_problems->end(), problems.list().begin(), problems.list().end());
+        }
+        merge(catalog, document);
+        documents.emplace_back(std::move(document), source.name);
+    }
+    for (const auto& [document, name] : documents) {
+        Problems problems(name);
+        check_references(document, catalog, problems);
+        if (!problems.empty()) {
+            if (all_problems == nullptr) {
+                throw Error(ErrorKind::invalid_data, problems.list().front());
+            }
+            all_problems->insert(all_problems->end(), problems.list().begin(), problems.list().end());
+        }
+    }
+    return catalog;
+}
+}  // namespace
+
+Catalog load_catalog(const std::vector<DataSource>& overlays, bool include_builtin) {
+    std::vector<DataSource> sources;
+    if (include_builtin) {
+        sources = builtin_data_sources();
+    }
+    sources.insert(sources.end(), overlays.begin(), overlays.end());
+    return load_into(Catalog{}, sources, nullptr);
+}
+
+std::vector<std::string> validate_document(const DataSource& source, const Catalog& base) {
+    std::vector<std::string> problems;
+    load_into(base, {source}, &problems);
+    return problems;
+}
+
+}  // namespace dsselect

@@ -1,0 +1,235 @@
+#include "serialize.hpp"
+
+namespace dsselect::detail {
+
+namespace {
+void put_sources(ordered_json& out, const std::string& source, const SourceMap& sources) {
+    if (!source.empty()) {
+        out["source"] = source;
+    }
+    if (!sources.empty()) {
+        ordered_json map = ordered_json::object();
+        for (const auto& [key, value] : sources) {
+            map[key] = value;
+        }
+        out["sources"] = map;
+    }
+}
+void put_if_positive(ordered_json& out, const char* key, std::int64_t value) {
+    if (value > 0) {
+        out[key] = value;
+    }
+}
+}  // namespace
+
+ordered_json to_json(const Architecture& a) {
+    ordered_json out;
+    out["num_hidden_layers"] = a.num_hidden_layers;
+    out["hidden_size"] = a.hidden_size;
+    put_if_positive(out, "intermediate_size", a.intermediate_size);
+    out["num_attention_heads"] = a.num_attention_heads;
+    put_if_positive(out, "num_key_value_heads", a.num_key_value_heads);
+    put_if_positive(out, "head_dim", a.head_dim);
+    out["vocab_size"] = a.vocab_size;
+    put_if_positive(out, "max_position_embeddings", a.max_position_embeddings);
+    out["tie_word_embeddings"] = a.tie_word_embeddings;
+    if (a.is_moe()) {
+        out["n_routed_experts"] = a.n_routed_experts;
+        out["n_shared_experts"] = a.n_shared_experts;
+        out["num_experts_per_tok"] = a.num_experts_per_tok;
+        out["moe_intermediate_size"] = a.moe_intermediate_size;
+        out["first_k_dense_replace"] = a.first_k_dense_replace;
+    }
+    if (a.is_mla()) {
+        out["q_lora_rank"] = a.q_lora_rank > 0 ? ordered_json(a.q_lora_rank) : ordered_json(nullptr);
+        out["kv_lora_rank"] = a.kv_lora_rank;
+        out["qk_rope_head_dim"] = a.qk_rope_head_dim;
+        out["qk_nope_head_dim"] = a.qk_nope_head_dim;
+        out["v_head_dim"] = a.v_head_dim;
+    }
+    return out;
+}
+
+ordered_json to_json(const Model& m) {
+    ordered_json out;
+    out["id"] = m.id;
+    out["name"] = m.name;
+    out["family"] = m.family;
+    if (m.parameters_nominal > 0) {
+        out["parameters_nominal"] = m.parameters_nominal;
+    }
+    if (m.parameters_override) {
+        out["parameters_override"] = *m.parameters_override;
+    }
+    out["architecture"] = to_json(m.architecture);
+    if (!m.reference_hardware_id.empty()) {
+        out["reference_hardware"] = {{"hardware", m.reference_hardware_id}, {"gpus", m.reference_gpus}};
+    }
+    if (!m.typical_scenario_id.empty()) {
+        out["typical_scenario"] = m.typical_scenario_id;
+    }
+    if (!m.quality.empty()) {
+        ordered_json quality = ordered_json::array();
+        for (const auto& q : m.quality) {
+            ordered_json item;
+            item["task_kind"] = q.task_kind;
+            if (!q.metric.empty()) {
+                item["metric"] = q.metric;
+            }
+            item["score"] = q.score;
+            if (!q.source.empty()) {
+                item["source"] = q.source;
+            }
+            quality.push_back(item);
+        }
+        out["quality"] = quality;
+    }
+    if (!m.references.empty()) {
+        ordered_json references = ordered_json::array();
+        for (const auto& r : m.references) {
+            ordered_json item;
+            item["metric"] = r.metric;
+            if (!r.variant_id.empty()) {
+                item["variant"] = r.variant_id;
+            }
+            item["value"] = r.value;
+            item["source"] = r.source;
+            references.push_back(item);
+        }
+        out["references"] = references;
+    }
+    put_sources(out, m.source, m.sources);
+    return out;
+}
+
+ordered_json to_json(const Variant& v) {
+    ordered_json out;
+    out["id"] = v.id;
+    out["name"] = v.name;
+    out["weight_bits"] = v.weight_bits;
+    out["kv_cache_bits"] = v.kv_cache_bits;
+    out["activation_bits"] = v.activation_bits;
+    out["parameter_fraction"] = v.parameter_fraction;
+    out["active_fraction"] = v.active_fraction;
+    out["quality_retention"] = v.quality_retention;
+    out["compute_precision"] = to_string(v.compute_precision);
+    out["structured_sparsity_2_4"] = v.structured_sparsity_2_4;
+    out["risk_flags"] = v.risk_flags;
+    out["applies_to"] = v.applies_to;
+    if (!v.combines.empty()) {
+        out["combines"] = v.combines;
+    }
+    put_sources(out, v.source, v.sources);
+    return out;
+}
+
+ordered_json to_json(const Hardware& h) {
+    ordered_json out;
+    out["id"] = h.id;
+    out["name"] = h.name;
+    out["kind"] = h.kind == HardwareKind::gpu ? "gpu" : "edge";
+    out["memory_gb"] = h.memory_gb;
+    out["memory_bandwidth_gb_per_s"] = h.memory_bandwidth_gb_per_s;
+    ordered_json peaks = ordered_json::object();
+    for (const auto& [precision, tflops] : h.peak_tflops) {
+        peaks[to_string(precision)] = tflops;
+    }
+    out["peak_tflops"] = peaks;
+    out["interconnect_gb_per_s"] = h.interconnect_gb_per_s;
+    if (h.tdp_w > 0) {
+        out["tdp_w"] = h.tdp_w;
+    }
+    out["price_usd_per_hour"] = h.price_usd_per_hour;
+    out["purchase_usd"] = h.purchase_usd;
+    out["max_devices_per_node"] = h.max_devices_per_node;
+    put_sources(out, h.source, h.sources);
+    return out;
+}
+
+namespace {
+const char* method_name(TrainingMethod method) {
+    switch (method) {
+    case TrainingMethod::none: return "none";
+    case TrainingMethod::lora: return "lora";
+    case TrainingMethod::full: return "full";
+    case TrainingMethod::pretrain: return "pretrain";
+    }
+    return "none";
+}
+void put_optional(ordered_json& out, const char* key, const std::optional<double>& value) {
+    if (value) {
+        out[key] = *value;
+    }
+}
+}  // namespace
+
+ordered_json to_json(const Scenario& s) {
+    ordered_json out;
+    out["id"] = s.id;
+    out["name"] = s.name;
+    if (!s.description.empty()) {
+        out["description"] = s.description;
+    }
+    out["task_kind"] = s.task_kind;
+    out["numerically_sensitive"] = s.numerically_sensitive;
+    out["workload"] = {{"prompt_tokens", s.workload.prompt_tokens},
+                       {"output_tokens", s.workload.output_tokens},
+                       {"qps", s.workload.qps},
+                       {"context_tokens", s.workload.context_tokens}};
+    ordered_json c = ordered_json::object();
+    const Constraints& k = s.constraints;
+    put_optional(c, "max_latency_ms", k.max_latency_ms);
+    put_optional(c, "max_ttft_ms", k.max_ttft_ms);
+    put_optional(c, "max_tpot_ms", k.max_tpot_ms);
+    put_optional(c, "min_quality", k.min_quality);
+    put_optional(c, "max_model_mb", k.max_model_mb);
+    put_optional(c, "max_power_w", k.max_power_w);
+    if (k.max_gpus_per_replica) {
+        c["max_gpus_per_replica"] = *k.max_gpus_per_replica;
+    }
+    put_optional(c, "budget_usd_per_year", k.budget_usd_per_year);
+    if (!k.allowed_hardware.empty()) c["allowed_hardware"] = k.allowed_hardware;
+    if (!k.allowed_models.empty()) c["allowed_models"] = k.allowed_models;
+    if (!k.allowed_variants.empty()) c["allowed_variants"] = k.allowed_variants;
+    c["headroom"] = k.headroom;
+    out["constraints"] = c;
+    const TcoInputs& t = s.tco;
+    ordered_json tco;
+    tco["years"] = t.years;
+    tco["ownership"] = t.ownership == Ownership::rented ? "rented" : "owned";
+    tco["utilization"] = t.utilization;
+    tco["electricity_usd_per_kwh"] = t.electricity_usd_per_kwh;
+    tco["pue"] = t.pue;
+    tco["depreciation_years"] = t.depreciation_years;
+    tco["maintenance_fraction_per_year"] = t.maintenance_fraction_per_year;
+    tco["engineering_hours_per_year"] = t.engineering_hours_per_year;
+    tco["engineering_usd_per_hour"] = t.engineering_usd_per_hour;
+    tco["mfu"] = t.mfu;
+    ordered_json training;
+    training["method"] = method_name(t.training.method);
+    training["tokens"] = t.training.tokens;
+    training["epochs"] = t.training.epochs;
+    if (!t.training.quoted_cost_usd.empty()) {
+        ordered_json quoted = ordered_json::object();
+        for (const auto& [model, cost] : t.training.quoted_cost_usd) {
+            quoted[model] = cost;
+        }
+        training["quoted_cost_usd"] = quoted;
+    }
+    if (!t.training.source.empty()) {
+        training["source"] = t.training.source;
+    }
+    tco["training"] = training;
+    out["tco"] = tco;
+    if (!s.quoted.empty()) {
+        ordered_json quoted = ordered_json::array();
+        for (const auto& q : s.quoted) {
+            quoted.push_back({{"model", q.model_id}, {"metric", q.metric}, {"value", q.value}, {"source", q.source}});
+        }
+        out["quoted"] = quoted;
+    }
+    put_sources(out, s.source, s.sources);
+    return out;
+}
+
+}  // namespace dsselect::detail

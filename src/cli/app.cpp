@@ -1,0 +1,142 @@
+#include "dsselect/cli/app.hpp"
+
+#include <cstdlib>
+#include <sstream>
+
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "context.hpp"
+#include "dsselect/catalog/loader.hpp"
+#include "dsselect/core/error.hpp"
+
+namespace dsselect::cli {
+
+Environment process_environment() {
+    Environment environment;
+    environment.stdout_is_terminal = isatty(STDOUT_FILENO) != 0;
+    environment.stderr_is_terminal = isatty(STDERR_FILENO) != 0;
+    const char* no_color = std::getenv("NO_COLOR");
+    environment.no_color = no_color != nullptr && no_color[0] != '\0';
+    const char* term = std::getenv("TERM");
+    environment.term_dumb = term != nullptr && std::string(term) == "dumb";
+    return environment;
+}
+
+Catalog Context::load_catalog() const {
+    std::vector<DataSource> overlays;
+    for (const std::string& path : global.data_files) {
+        overlays.push_back(read_data_file(path));
+    }
+    return dsselect::load_catalog(overlays);
+}
+
+report::OutputFormat Context::format() const {
+    if (auto parsed = report::parse_output_format(global.format)) {
+        return *parsed;
+    }
+    throw Error(ErrorKind::usage, fmt::format("-o/--format: expected one of {}, got '{}'",
+                                              report::k_output_format_names, global.format));
+}
+
+std::string Context::render_tables(const std::vector<report::Table>& tables) const {
+    switch (format()) {
+    case report::OutputFormat::csv: {
+        std::string out;
+        for (const auto& table : tables) {
+            out += report::render_csv(table);
+        }
+        return out;
+    }
+    case report::OutputFormat::markdown: return report::render_markdown(tables);
+    case report::OutputFormat::table:
+    case report::OutputFormat::json:
+    case report::OutputFormat::jsonl:
+        break;
+    }
+    // Piped output (or a file) is tab-separated and untruncated.
+    const bool aligned = environment.stdout_is_terminal && global.output_file.empty();
+    return report::render_text(tables, aligned ? report::TextStyle::aligned : report::TextStyle::tab_separated);
+}
+
+namespace {
+constexpr const char* k_examples = R"(Examples:
+  dsselect recommend --scenario customer-service
+  dsselect estimate --model base --variant int8 --gpu a40 --gpus 2 --batch 8
+  dsselect catalog models -o json
+  dsselect validate my-catalog.json
+  dsselect --data my-gpus.json catalog hardware
+
+Exit codes: 0 ok, 1 nothing satisfies, 2 usage, 65 invalid data, 66 missing input,
+70 internal error, 74 output not written.)";
+
+void print_error(std::ostream& err, const Error& error) {
+    err << "dsselect: error: " << error.what() << "\n";
+    if (!error.hint().empty()) {
+        err << "hint: " << error.hint() << "\n";
+    }
+}
+}  // namespace
+
+int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err, const Environment& environment) {
+    Context context;
+    context.environment = environment;
+    CLI::App app{"dsselect: which model version, variant and hardware for your workload, and what it costs",
+                 "dsselect"};
+    app.footer(k_examples);
+    app.set_version_flag("--version", std::string("dsselect ") + DSSELECT_VERSION);
+    app.require_subcommand(1);
+    app.fallthrough();
+    app.add_option("--data", context.global.data_files,
+                   "Catalog file to add or override entries (repeatable; later wins by id)");
+    app.add_option("-o,--format", context.global.format, "Output format: table|json|jsonl|csv|markdown");
+    app.add_option("--output-file", context.global.output_file, "Write the result to this file (atomically)");
+    app.add_option("--color", context.global.color, "Colour: auto|always|never")
+        ->check(CLI::IsMember({"auto", "always", "never"}));
+    app.add_flag("-q,--quiet", context.global.quiet, "No messages on stderr; stdout is unchanged");
+
+    register_catalog(app, context);
+    register_validate(app, context);
+    register_estimate(app, context);
+
+    std::vector<std::string> reversed(args.rbegin(), args.rend());
+    try {
+        app.parse(reversed);
+    } catch (const CLI::ParseError& error) {
+        std::ostringstream cli_out;
+        std::ostringstream cli_err;
+        int code = app.exit(error, cli_out, cli_err);
+        if (code == 0) {  // --help, --version
+            out << cli_out.str();
+            return 0;
+        }
+        std::string message = error.what();
+        err << "dsselect: error: " << message << "\nRun 'dsselect --help' for usage.\n";
+        return exit_code(ErrorKind::usage);
+    }
+    try {
+        context.format();  // reject a bad -o before any work
+        CommandOutput result = context.action();
+        if (!context.global.quiet) {
+            for (const auto& message : result.messages) {
+                err << message << "\n";
+            }
+        }
+        if (result.exit_code == 0 || !result.text.empty()) {
+            write_output(result.text, context.global.output_file, out);
+        }
+        return result.exit_code;
+    } catch (const Error& error) {
+        print_error(err, error);
+        return exit_code(error.kind());
+    } catch (const std::bad_alloc&) {
+        err << "dsselect: error: out of memory\n";
+        return exit_code(ErrorKind::internal);
+    } catch (const std::exception& error) {
+        err << "dsselect: internal error: " << error.what() << "\n";
+        return exit_code(ErrorKind::internal);
+    }
+}
+
+}  // namespace dsselect::cli

@@ -1,0 +1,134 @@
+// dsselect estimate --model ID [--variant ID] --gpu ID [--gpus N] [workload flags]
+#include <fmt/format.h>
+
+#include "context.hpp"
+#include "dsselect/core/error.hpp"
+#include "dsselect/estimate/estimator.hpp"
+#include "dsselect/report/views.hpp"
+
+namespace dsselect::cli {
+
+namespace {
+struct EstimateOptions {
+    std::string model;
+    std::string variant = "fp16";
+    std::string gpu;
+    std::int64_t gpus = 1;
+    std::int64_t prompt_tokens = 512;
+    std::int64_t output_tokens = 128;
+    std::int64_t batch = 1;
+    std::int64_t context_tokens = 0;
+    bool explain = false;
+};
+
+std::string supported_precisions(const Hardware& hardware) {
+    std::vector<std::string> names;
+    for (const auto& [precision, tflops] : hardware.peak_tflops) {
+        names.emplace_back(to_string(precision));
+    }
+    return fmt::format("{}", fmt::join(names, ", "));
+}
+
+CommandOutput run_estimate(const EstimateOptions& options, const Context& context) {
+    const Catalog catalog = context.load_catalog();
+    EstimateRequest request;
+    request.model = &catalog.model(options.model);
+    request.variant = &catalog.variant(options.variant);
+    request.hardware = &catalog.hardware_by_id(options.gpu);
+    request.gpus = options.gpus;
+    request.prompt_tokens = options.prompt_tokens;
+    request.output_tokens = options.output_tokens;
+    request.batch = options.batch;
+    request.context_tokens = options.context_tokens;
+    request.profile = default_profile(request.hardware->kind);
+    if (!request.variant->applies_to_model(request.model->id)) {
+        throw Error(ErrorKind::usage, fmt::format("--variant: '{}' does not apply to model '{}' (it applies to: {})",
+                                                  options.variant, options.model,
+                                                  fmt::join(request.variant->applies_to, ", ")));
+    }
+    const std::int64_t window = request.model->architecture.max_position_embeddings;
+    const std::int64_t context_needed =
+        options.context_tokens > 0 ? options.context_tokens : options.prompt_tokens + options.output_tokens;
+    if (window > 0 && context_needed > window) {
+        throw Error(ErrorKind::usage,
+                    fmt::format("{}: {} tokens exceed model '{}''s context window of {} tokens",
+                                options.context_tokens > 0 ? "--context" : "--prompt-tokens + --output-tokens",
+                                context_needed, options.model, window));
+    }
+    if (options.context_tokens > 0 && options.context_tokens < options.prompt_tokens + options.output_tokens) {
+        throw Error(ErrorKind::usage, fmt::format("--context: {} is less than --prompt-tokens + --output-tokens ({})",
+                                                  options.context_tokens, options.prompt_tokens + options.output_tokens));
+    }
+    if (request.gpus > request.hardware->max_devices_per_node) {
+        throw Error(ErrorKind::usage, fmt::format("--gpus: {} exceeds the {} devices of one '{}' node; multi-node "
+                                                  "replicas are searched by 'recommend'",
+                                                  request.gpus, request.hardware->max_devices_per_node, options.gpu));
+    }
+    if (!request.hardware->peak_tflops_at(request.variant->compute_precision)) {
+        throw Error(ErrorKind::usage,
+                    fmt::format("--variant: '{}' computes at {}, which '{}' does not support (it has {})",
+                                options.variant, to_string(request.variant->compute_precision), options.gpu,
+                                supported_precisions(*request.hardware)),
+                    "choose a weight-only or 16-bit variant for this hardware");
+    }
+    Trace trace;
+    const Estimate result = estimate(request, options.explain ? &trace : nullptr);
+    if (options.explain) {
+        for (const ModelReference& reference : request.model->references) {
+            if (reference.variant_id.empty() || reference.variant_id == request.variant->id) {
+                trace.push_back({"reference: " + reference.metric, reference.value, "as quoted",
+                                 "quoted by " + reference.source + " (not computed)"});
+            }
+        }
+        auto source_of = [](const std::string& general, const SourceMap& sources, const std::string& field) {
+            auto found = sources.find(field);
+            return found != sources.end() ? found->second : (general.empty() ? std::string("no source given") : general);
+        };
+        const Hardware& hw = *request.hardware;
+        trace.push_back({"input: memory_bandwidth_gb_per_s", hw.memory_bandwidth_gb_per_s, "GB/s",
+                         source_of(hw.source, hw.sources, "memory_bandwidth_gb_per_s")});
+        trace.push_back({"input: memory_gb", hw.memory_gb, "GB", source_of(hw.source, hw.sources, "memory_gb")});
+        trace.push_back({std::string("input: peak_tflops.") + to_string(request.variant->compute_precision),
+                         hw.peak_tflops_at(request.variant->compute_precision).value_or(0.0), "TFLOPS",
+                         source_of(hw.source, hw.sources, "peak_tflops")});
+        trace.push_back({"input: tdp_w", hw.tdp_w, "W", source_of(hw.source, hw.sources, "tdp_w")});
+        trace.push_back({"input: weight_bits", request.variant->weight_bits, "bits",
+                         source_of(request.variant->source, request.variant->sources, "weight_bits")});
+        trace.push_back({"input: architecture", static_cast<double>(request.model->architecture.num_hidden_layers),
+                         "layers", source_of(request.model->source, request.model->sources, "architecture")});
+    }
+    report::EstimateView view{&request, &result, options.explain ? &trace : nullptr};
+    CommandOutput output;
+    switch (context.format()) {
+    case report::OutputFormat::json: output.text = report::estimate_json(view, report::JsonStyle::document); break;
+    case report::OutputFormat::jsonl: output.text = report::estimate_json(view, report::JsonStyle::lines); break;
+    case report::OutputFormat::table:
+    case report::OutputFormat::csv:
+    case report::OutputFormat::markdown: output.text = context.render_tables(report::estimate_tables(view)); break;
+    }
+    return output;
+}
+}  // namespace
+
+void register_estimate(CLI::App& app, Context& context) {
+    auto options = std::make_shared<EstimateOptions>();
+    CLI::App* command = app.add_subcommand("estimate", "Memory, latency, throughput and power of one deployment");
+    command->add_option("--model", options->model, "Model id (dsselect catalog models)")->required();
+    command->add_option("--variant", options->variant, "Variant id (default fp16)");
+    command->add_option("--gpu", options->gpu, "Hardware id (dsselect catalog hardware)")->required();
+    command->add_option("--gpus", options->gpus, "GPUs per replica, tensor parallel (default 1)")
+        ->check(CLI::Range(std::int64_t{1}, std::int64_t{1024}));
+    command->add_option("--prompt-tokens", options->prompt_tokens, "Prompt (input) tokens per request (default 512)")
+        ->check(CLI::Range(std::int64_t{1}, std::int64_t{10'000'000}));
+    command->add_option("--output-tokens", options->output_tokens, "Output tokens per request (default 128)")
+        ->check(CLI::Range(std::int64_t{1}, std::int64_t{10'000'000}));
+    command->add_option("--batch", options->batch, "Concurrent sequences (default 1)")
+        ->check(CLI::Range(std::int64_t{1}, std::int64_t{1'000'000}));
+    command->add_option("--context", options->context_tokens,
+                        "Context window the deployment must offer (default prompt + output)")
+        ->check(CLI::Range(std::int64_t{1}, std::int64_t{100'000'000}));
+    command->add_flag("--explain", options->explain, "Show every intermediate quantity, its formula and input sources");
+    command->callback([options, &context] { context.action = [options, &context] { return run_estimate(*options, context); }; });
+}
+
+}  // namespace dsselect::cli

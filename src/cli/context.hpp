@@ -1,0 +1,50 @@
+#pragma once
+// Shared state of one CLI invocation: global options, the chosen command's action.
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "dsselect/catalog/types.hpp"
+#include "dsselect/cli/app.hpp"
+#include "dsselect/report/format.hpp"
+#include "dsselect/report/table.hpp"
+
+namespace dsselect::cli {
+
+struct GlobalOptions {
+    std::vector<std::string> data_files;
+    std::string format = "table";
+    std::string output_file;
+    std::string color = "auto";
+    bool quiet = false;
+};
+
+// What a command produced: stdout text (written only on success), stderr lines, exit code.
+struct CommandOutput {
+    std::string text;
+    std::vector<std::string> messages;
+    int exit_code = 0;
+};
+
+struct Context {
+    GlobalOptions global;
+    Environment environment;
+    std::function<CommandOutput()> action;
+
+    Catalog load_catalog() const;
+    report::OutputFormat format() const;
+    // Renders tables in the chosen text format (table, csv, markdown); JSON is the command's.
+    std::string render_tables(const std::vector<report::Table>& tables) const;
+};
+
+// One registration function per command (one file each).
+void register_catalog(CLI::App& app, Context& context);
+void register_validate(CLI::App& app, Context& context);
+void register_estimate(CLI::App& app, Context& context);
+
+// Writes `text` to the --output-file path atomically, or to `out`. Throws output_failed.
+void write_output(const std::string& text, const std::string& output_file, std::ostream& out);
+
+}  // namespace dsselect::cli

@@ -1,0 +1,362 @@
+#include "dsselect/estimate/estimator.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace dsselect {
+
+namespace {
+constexpr double k_bits_per_byte = 8.0;
+constexpr double k_ms_per_s = 1000.0;
+constexpr double k_flops_per_tflop = 1e12;
+constexpr double k_bytes_per_gb = 1e9;
+// 2:4 structured sparsity keeps 2 of every 4 values and a 2-bit index per kept value.
+constexpr double k_sparse_2_4_kept_fraction = 0.5;
+constexpr double k_sparse_2_4_index_bits = 2.0;
+// Sparse tensor cores double the dense matrix peak (NVIDIA Ampere and later datasheets).
+constexpr double k_sparse_2_4_speedup = 2.0;
+// Logits are kept in fp32 by serving engines.
+constexpr double k_logit_bytes = 4.0;
+
+void record(Trace* trace, const char* name, double value, const char* unit, const char* formula) {
+    if (trace != nullptr) {
+        trace->push_back({name, value, unit, formula});
+    }
+}
+
+std::int64_t attention_parameters_per_layer(const Architecture& a) {
+    const std::int64_t d = a.hidden_size;
+    const std::int64_t h = a.num_attention_heads;
+    if (a.is_mla()) {
+        const std::int64_t qk_dim = a.qk_nope_head_dim + a.qk_rope_head_dim;
+        const std::int64_t q = a.q_lora_rank > 0 ? d * a.q_lora_rank + a.q_lora_rank + a.q_lora_rank * h * qk_dim
+                                                 : d * h * qk_dim;
+        const std::int64_t kv_down = d * (a.kv_lora_rank + a.qk_rope_head_dim) + a.kv_lora_rank;
+        const std::int64_t kv_up = a.kv_lora_rank * h * (a.qk_nope_head_dim + a.v_head_dim);
+        const std::int64_t out = h * a.v_head_dim * d;
+        return q + kv_down + kv_up + out;
+    }
+    const std::int64_t dh = a.effective_head_dim();
+    const std::int64_t kv = a.effective_kv_heads();
+    return d * h * dh + 2 * d * kv * dh + h * dh * d;
+}
+}  // namespace
+
+ParameterCounts count_parameters(const Architecture& a) {
+    ParameterCounts p;
+    const std::int64_t d = a.hidden_size;
+    const std::int64_t layers = a.num_hidden_layers;
+    p.embedding = a.vocab_size * d;
+    p.output_head = a.tie_word_embeddings ? 0 : a.vocab_size * d;
+    p.attention = layers * attention_parameters_per_layer(a);
+    // RMSNorm/LayerNorm weights: two per layer and a final one.
+    p.norms = layers * 2 * d + d;
+    const std::int64_t dense_layers = a.is_moe() ? a.first_k_dense_replace : layers;
+    const std::int64_t moe_layers = layers - dense_layers;
+    // Gated FFN (gate, up, down): 3 * d * d_ff.
+    p.dense_ffn = dense_layers * 3 * d * a.intermediate_size;
+    std::int64_t active_routed = 0;
+    if (a.is_moe()) {
+        const std::int64_t expert = 3 * d * a.moe_intermediate_size;
+        p.routed_experts = moe_layers * a.n_routed_experts * expert;
+        p.shared_experts = moe_layers * a.n_shared_experts * expert;
+        p.router = moe_layers * d * a.n_routed_experts;
+        active_routed = moe_layers * a.num_experts_per_tok * expert;
+    }
+    p.total = p.embedding + p.output_head + p.attention + p.norms + p.dense_ffn + p.routed_experts +
+              p.shared_experts + p.router;
+    p.active = p.total - p.routed_experts + active_routed;
+    // The head multiplies by a V x d matrix whether or not it is tied to the embedding.
+    p.active_matmul = p.active - p.embedding - p.output_head + a.vocab_size * d - p.norms;
+    return p;
+}
+
+ParameterCounts model_parameters(const Model& model) {
+    ParameterCounts p = count_parameters(model.architecture);
+    if (model.parameters_override && p.total > 0) {
+        const double scale = static_cast<double>(*model.parameters_override) / static_cast<double>(p.total);
+        auto scaled = [scale](std::int64_t count) { return static_cast<std::int64_t>(std::llround(count * scale)); };
+        p.embedding = scaled(p.embedding);
+        p.output_head = scaled(p.output_head);
+        p.attention = scaled(p.attention);
+        p.dense_ffn = scaled(p.dense_ffn);
+        p.routed_experts = scaled(p.routed_experts);
+        p.shared_experts = scaled(p.shared_experts);
+        p.router = scaled(p.router);
+        p.norms = scaled(p.norms);
+        p.active = scaled(p.active);
+        p.active_matmul = scaled(p.active_matmul);
+        p.total = *model.parameters_override;
+    }
+    return p;
+}
+
+std::int64_t kv_cache_elements_per_token(const Architecture& a) {
+    if (a.is_mla()) {
+        return a.num_hidden_layers * (a.kv_lora_rank + a.qk_rope_head_dim);
+    }
+    return 2 * a.num_hidden_layers * a.effective_kv_heads() * a.effective_head_dim();
+}
+
+double kv_cache_elements_per_token_per_gpu(const Architecture& a, std::int64_t gpus) {
+    if (a.is_mla()) {
+        return static_cast<double>(kv_cache_elements_per_token(a));
+    }
+    const double heads_per_gpu =
+        std::max(static_cast<double>(a.effective_kv_heads()) / static_cast<double>(gpus), 1.0);
+    return 2.0 * static_cast<double>(a.num_hidden_layers) * heads_per_gpu * static_cast<double>(a.effective_head_dim());
+}
+
+double weight_bytes(double parameters, const Variant& variant) {
+    const double kept = parameters * variant.parameter_fraction;
+    if (variant.structured_sparsity_2_4) {
+        const double stored = kept * k_sparse_2_4_kept_fraction;
+        return stored * (variant.weight_bits + k_sparse_2_4_index_bits) / k_bits_per_byte;
+    }
+    return kept * variant.weight_bits / k_bits_per_byte;
+}
+
+double expected_experts_touched(double experts, double experts_per_token, double tokens) {
+    if (experts <= 0.0) {
+        return 0.0;
+    }
+    return experts * (1.0 - std::pow(1.0 - experts_per_token / experts, tokens));
+}
+
+EfficiencyProfile default_profile(HardwareKind kind) {
+    EfficiencyProfile profile;
+    if (kind == HardwareKind::edge) {
+        // Assumption: an on-device runtime (llama.cpp / vendor NPU SDK) needs tens of MB and
+        // the device's memory_gb is already what an app may use.
+        profile.runtime_overhead_bytes = 0.05e9;
+        profile.communication_buffer_bytes = 0.0;
+        profile.usable_memory_fraction = 1.0;
+        profile.per_step_overhead_ms = 1.0;
+        profile.load_power_fraction = 1.0;
+        profile.compute_efficiency = 0.5;
+        profile.memory_efficiency = 0.6;
+        profile.max_batched_tokens = 512;
+    }
+    return profile;
+}
+
+const char* to_string(Feasibility feasibility) {
+    switch (feasibility) {
+    case Feasibility::ok: return "ok";
+    case Feasibility::does_not_fit: return "does_not_fit";
+    case Feasibility::precision_unsupported: return "precision_unsupported";
+    case Feasibility::context_too_long: return "context_too_long";
+    }
+    return "ok";
+}
+
+namespace {
+
+// Time of ring all-reduces for one forward pass over `tokens` tokens:
+// 2 per layer, each 2 (t-1)/t * size / link bandwidth + a per-call latency.
+double allreduce_ms(const Architecture& a, std::int64_t gpus, double tokens, double activation_bytes,
+                    double link_gb_per_s, double latency_us) {
+    if (gpus < 2) {
+        return 0.0;
+    }
+    const double t = static_cast<double>(gpus);
+    const double size_bytes = tokens * static_cast<double>(a.hidden_size) * activation_bytes;
+    const double link_bytes_per_s = std::max(link_gb_per_s, 1.0) * k_bytes_per_gb;
+    const double per_call_s = 2.0 * (t - 1.0) / t * size_bytes / link_bytes_per_s + latency_us * 1e-6;
+    return 2.0 * static_cast<double>(a.num_hidden_layers) * per_call_s * k_ms_per_s;
+}
+
+// Attention FLOPs per layer-head for one query token against `context` keys: QK^T and AV,
+// 2 FLOPs per multiply-add each.
+double attention_head_dim(const Architecture& a) {
+    if (a.is_mla()) {
+        return 0.5 * static_cast<double>(a.qk_nope_head_dim + a.qk_rope_head_dim + a.v_head_dim);
+    }
+    return static_cast<double>(a.effective_head_dim());
+}
+
+}  // namespace
+
+Estimate estimate(const EstimateRequest& request, Trace* trace) {
+    Estimate result;
+    const Model& model = *request.model;
+    const Variant& variant = *request.variant;
+    const Hardware& hw = *request.hardware;
+    const Architecture& a = model.architecture;
+    const EfficiencyProfile& profile = request.profile;
+    const double gpus = static_cast<double>(request.gpus);
+    const double batch = static_cast<double>(request.batch);
+    const double prompt = static_cast<double>(request.prompt_tokens);
+    const double output = static_cast<double>(request.output_tokens);
+    const double sequence = prompt + output;
+    const std::int64_t context = request.context_tokens > 0 ? request.context_tokens
+                                                            : request.prompt_tokens + request.output_tokens;
+
+    // Parameters.
+    result.parameters = model_parameters(model);
+    const ParameterCounts& p = result.parameters;
+    result.kept_parameters = static_cast<double>(p.total) * variant.parameter_fraction;
+    result.active_parameters = static_cast<double>(p.active) * variant.parameter_fraction * variant.active_fraction;
+    const double active_matmul =
+        static_cast<double>(p.active_matmul) * variant.parameter_fraction * variant.active_fraction;
+    record(trace, "parameters", static_cast<double>(p.total), "parameters",
+           "embedding + head + layers * (attention + FFN or experts + norms)");
+    record(trace, "active_parameters", result.active_parameters, "parameters",
+           "(total - routed experts + k routed experts) * parameter_fraction * active_fraction");
+    record(trace, "active_matmul_parameters", active_matmul, "parameters",
+           "active parameters that multiply per token (embedding lookup and norms excluded)");
+
+    // Memory.
+    MemoryEstimate& m = result.memory;
+    const double bytes_kv = variant.kv_cache_bits / k_bits_per_byte;
+    const double bytes_act = variant.activation_bits / k_bits_per_byte;
+    m.weights_bytes = weight_bytes(static_cast<double>(p.total), variant);
+    result.weights_on_disk_bytes = m.weights_bytes;
+    record(trace, "weights_bytes", m.weights_bytes, "bytes",
+           variant.structured_sparsity_2_4 ? "N * parameter_fraction * 0.5 * (weight_bits + 2) / 8"
+                                           : "N * parameter_fraction * weight_bits / 8");
+    m.kv_cache_bytes_per_token = static_cast<double>(kv_cache_elements_per_token(a)) * bytes_kv;
+    record(trace, "kv_cache_bytes_per_token", m.kv_cache_bytes_per_token, "bytes",
+           a.is_mla() ? "L * (kv_lora_rank + qk_rope_head_dim) * kv_cache_bits / 8"
+                      : "2 * L * h_kv * d_h * kv_cache_bits / 8");
+    const double kv_per_token_per_gpu = kv_cache_elements_per_token_per_gpu(a, request.gpus) * bytes_kv;
+    record(trace, "kv_cache_bytes_per_token_per_gpu", kv_per_token_per_gpu, "bytes",
+           a.is_mla() ? "latent cache replicated on every GPU" : "2 * L * max(h_kv / t, 1) * d_h * kv_cache_bits / 8");
+    m.kv_cache_bytes = batch * sequence * kv_per_token_per_gpu * gpus;
+    // Activations of one step: the tokens in flight times the widest per-token buffers, split
+    // across GPUs, plus fp32 logits of the sequences in the batch.
+    const double ffn_width = a.is_moe()
+                                 ? static_cast<double>((a.num_experts_per_tok + a.n_shared_experts) * a.moe_intermediate_size)
+                                 : static_cast<double>(a.intermediate_size);
+    const double step_token_cap =
+        static_cast<double>(std::max<std::int64_t>(profile.max_batched_tokens, request.prompt_tokens));
+    const double activation_bytes_per_token =
+        (4.0 * static_cast<double>(a.hidden_size) + 2.0 * ffn_width / gpus) * bytes_act;
+    const double logit_bytes_per_sequence = static_cast<double>(a.vocab_size) * k_logit_bytes / gpus;
+    m.activations_bytes = std::min(batch * prompt, step_token_cap) * activation_bytes_per_token +
+                          batch * logit_bytes_per_sequence;
+    record(trace, "activations_bytes_per_gpu", m.activations_bytes, "bytes",
+           "min(B * P, max_batched_tokens) * (4 d + 2 d_ff / t) * activation_bits / 8 + B * V * 4 / t");
+    m.overhead_bytes = profile.runtime_overhead_bytes + (request.gpus > 1 ? profile.communication_buffer_bytes : 0.0);
+    record(trace, "overhead_bytes_per_gpu", m.overhead_bytes, "bytes",
+           "runtime overhead + communication buffers when t >= 2");
+    const double weights_per_gpu = m.weights_bytes / gpus;
+    m.per_gpu_bytes = weights_per_gpu + batch * sequence * kv_per_token_per_gpu + m.activations_bytes + m.overhead_bytes;
+    m.total_bytes = m.per_gpu_bytes * gpus;
+    m.capacity_per_gpu_bytes = hw.memory_gb * k_bytes_per_gb;
+    m.usable_per_gpu_bytes = m.capacity_per_gpu_bytes * profile.usable_memory_fraction;
+    m.fits = m.per_gpu_bytes <= m.usable_per_gpu_bytes;
+    m.shortfall_bytes = std::max(0.0, m.per_gpu_bytes - m.usable_per_gpu_bytes);
+    // Largest batch that fits: each sequence adds its KV cache and its logits; activations of
+    // one step are bounded by the step token cap.
+    const double free_for_sequences =
+        m.usable_per_gpu_bytes - weights_per_gpu - m.overhead_bytes - step_token_cap * activation_bytes_per_token;
+    const double bytes_per_sequence = sequence * kv_per_token_per_gpu + logit_bytes_per_sequence;
+    m.max_concurrency = free_for_sequences > 0.0
+                            ? static_cast<std::int64_t>(std::floor(free_for_sequences / bytes_per_sequence))
+                            : 0;
+    record(trace, "per_gpu_bytes", m.per_gpu_bytes, "bytes",
+           "weights / t + B * (P + O) * KV per token per GPU + activations + overhead");
+    record(trace, "usable_per_gpu_bytes", m.usable_per_gpu_bytes, "bytes", "memory_gb * 1e9 * usable fraction");
+    record(trace, "max_concurrency", static_cast<double>(m.max_concurrency), "sequences",
+           "floor((usable - weights / t - overhead - step activations) / ((P + O) * KV per token per GPU + V * 4 / t))");
+
+    // Power draw of the replica under load.
+    result.power_w = gpus * hw.tdp_w * profile.load_power_fraction;
+    record(trace, "power_w", result.power_w, "W", "GPUs * TDP * load fraction");
+
+    // Feasibility before timing: an infeasible configuration gets no timing.
+    result.compute_precision = variant.compute_precision;
+    const auto peak_tflops = hw.peak_tflops_at(variant.compute_precision);
+    if (a.max_position_embeddings > 0 && context > a.max_position_embeddings) {
+        result.feasibility = Feasibility::context_too_long;
+        return result;
+    }
+    if (!peak_tflops) {
+        result.feasibility = Feasibility::precision_unsupported;
+        return result;
+    }
+    if (!m.fits) {
+        result.feasibility = Feasibility::does_not_fit;
+        return result;
+    }
+    const double sparsity_speedup =
+        variant.structured_sparsity_2_4 && hw.kind == HardwareKind::gpu ? k_sparse_2_4_speedup : 1.0;
+    result.peak_flops_per_gpu = *peak_tflops * k_flops_per_tflop * sparsity_speedup;
+    const double compute_rate = gpus * result.peak_flops_per_gpu * profile.compute_efficiency;  // FLOP/s
+    const double bandwidth = hw.memory_bandwidth_gb_per_s * k_bytes_per_gb * profile.memory_efficiency;  // per GPU
+    record(trace, "effective_flops_per_s", compute_rate, "FLOP/s", "t * peak(compute precision) * eta_c");
+    record(trace, "effective_bandwidth_bytes_per_s_per_gpu", bandwidth, "bytes/s", "memory bandwidth * eta_m");
+
+    const double attention_dim = static_cast<double>(a.num_hidden_layers * a.num_attention_heads) * attention_head_dim(a);
+    PerformanceEstimate& perf = result.performance;
+
+    // Prefill of one request's P tokens.
+    const double prefill_flops = 2.0 * active_matmul * prompt + 2.0 * attention_dim * prompt * prompt;
+    const double prefill_compute_ms = prefill_flops / compute_rate * k_ms_per_s;
+    const double prefill_memory_ms = weights_per_gpu / bandwidth * k_ms_per_s;
+    const double prefill_comm_ms = allreduce_ms(a, request.gpus, prompt, bytes_act, hw.interconnect_gb_per_s,
+                                                profile.allreduce_latency_us);
+    const double prefill_ms = std::max(prefill_compute_ms, prefill_memory_ms) + prefill_comm_ms + profile.per_step_overhead_ms;
+    perf.prefill_compute_bound = prefill_compute_ms >= prefill_memory_ms;
+    record(trace, "prefill_flops", prefill_flops, "FLOP", "2 * N_active * P + 2 * L * h_q * d_h * P^2");
+    record(trace, "prefill_compute_ms", prefill_compute_ms, "ms", "prefill FLOPs / (t * peak * eta_c)");
+    record(trace, "prefill_memory_ms", prefill_memory_ms, "ms", "weights per GPU / (bandwidth * eta_m)");
+    record(trace, "prefill_communication_ms", prefill_comm_ms, "ms", "2 L all-reduces of P * d * activation bytes");
+
+    // Decode step of B sequences at the mean context P + O / 2.
+    const double mean_context = prompt + output / 2.0;
+    double weights_read_per_gpu = weights_per_gpu;
+    if (a.is_moe()) {
+        // Read the routed experts this step touches, not all of them.
+        const double routed_bytes_per_gpu = weight_bytes(static_cast<double>(p.routed_experts), variant) / gpus;
+        const double touched = expected_experts_touched(static_cast<double>(a.n_routed_experts),
+                                                        static_cast<double>(a.num_experts_per_tok), batch);
+        weights_read_per_gpu -= routed_bytes_per_gpu * (1.0 - touched / static_cast<double>(a.n_routed_experts));
+        record(trace, "experts_touched_per_layer", touched, "experts", "E * (1 - (1 - k/E)^B)");
+    }
+    if (variant.active_fraction < 1.0) {
+        // Dynamic activation: a token touches `active_fraction` of the weights; B tokens touch
+        // 1 - (1 - f)^B of them (independent choices).
+        const double touched_fraction = 1.0 - std::pow(1.0 - variant.active_fraction, batch);
+        weights_read_per_gpu *= touched_fraction;
+        record(trace, "weights_touched_fraction", touched_fraction, "fraction", "1 - (1 - active_fraction)^B");
+    }
+    const double decode_bytes = weights_read_per_gpu + batch * mean_context * kv_per_token_per_gpu;
+    const double decode_flops = batch * (2.0 * active_matmul + 4.0 * attention_dim * mean_context);
+    const double decode_memory_ms = decode_bytes / bandwidth * k_ms_per_s;
+    const double decode_compute_ms = decode_flops / compute_rate * k_ms_per_s;
+    const double decode_comm_ms = allreduce_ms(a, request.gpus, batch, bytes_act, hw.interconnect_gb_per_s,
+                                               profile.allreduce_latency_us);
+    perf.decode_step_ms = std::max(decode_memory_ms, decode_compute_ms) + decode_comm_ms + profile.per_step_overhead_ms;
+    perf.decode_memory_bound = decode_memory_ms >= decode_compute_ms;
+    record(trace, "decode_bytes_per_gpu", decode_bytes, "bytes", "weights read + B * (P + O/2) * KV per token per GPU");
+    record(trace, "decode_flops", decode_flops, "FLOP", "B * (2 * N_active + 4 * L * h_q * d_h * (P + O/2))");
+    record(trace, "decode_memory_ms", decode_memory_ms, "ms", "decode bytes / (bandwidth * eta_m)");
+    record(trace, "decode_compute_ms", decode_compute_ms, "ms", "decode FLOPs / (t * peak * eta_c)");
+    record(trace, "decode_communication_ms", decode_comm_ms, "ms", "2 L all-reduces of B * d * activation bytes");
+    record(trace, "decode_step_ms", perf.decode_step_ms, "ms", "max(memory, compute) + communication + step overhead");
+
+    // Continuous batching: while a request decodes, the B - 1 others each run one prefill, so
+    // each step carries (B - 1) / O prefills' compute on average.
+    const double interleaved_prefill_ms = (batch - 1.0) / output * (prefill_compute_ms + prefill_comm_ms);
+    perf.tpot_ms = perf.decode_step_ms + interleaved_prefill_ms;
+    perf.ttft_ms = prefill_ms;
+    perf.latency_ms = perf.ttft_ms + (output - 1.0) * perf.tpot_ms;
+    perf.output_tokens_per_s = batch / perf.tpot_ms * k_ms_per_s;
+    perf.output_tokens_per_s_per_sequence = k_ms_per_s / perf.tpot_ms;
+    perf.prefill_tokens_per_s = prompt / perf.ttft_ms * k_ms_per_s;
+    perf.qps = batch / perf.latency_ms * k_ms_per_s;
+    record(trace, "tpot_ms", perf.tpot_ms, "ms", "decode step + (B - 1) / O * prefill time (continuous batching)");
+    record(trace, "ttft_ms", perf.ttft_ms, "ms", "max(prefill compute, prefill memory) + communication + step overhead");
+    record(trace, "latency_ms", perf.latency_ms, "ms", "TTFT + (O - 1) * TPOT");
+    record(trace, "output_tokens_per_s", perf.output_tokens_per_s, "tokens/s", "B / TPOT");
+    record(trace, "qps", perf.qps, "requests/s", "B / latency (Little's law)");
+
+    result.energy_wh_per_1k_output_tokens = result.power_w * (1000.0 / perf.output_tokens_per_s) / 3600.0;
+    record(trace, "energy_wh_per_1k_output_tokens", result.energy_wh_per_1k_output_tokens, "Wh",
+           "power * 1000 / output tokens per second / 3600");
+    return result;
+}
+
+}  // namespace dsselect

@@ -1,0 +1,181 @@
+#include "dsselect/report/table.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace dsselect::report {
+
+namespace {
+// Display width in terminal columns: count UTF-8 lead bytes, not continuation bytes.
+std::size_t display_width(const std::string& text) {
+    return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+        return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    }));
+}
+
+std::string pad(const std::string& text, std::size_t width, Align align) {
+    const std::size_t current = display_width(text);
+    if (current >= width) {
+        return text;
+    }
+    std::string padding(width - current, ' ');
+    return align == Align::left ? text + padding : padding + text;
+}
+
+std::string render_one(const Table& table, TextStyle style) {
+    std::string out;
+    if (style == TextStyle::tab_separated) {
+        // Piped: tab-separated, untruncated, header first, no title or notes decoration.
+        std::vector<std::string> headers;
+        for (const Column& column : table.columns) {
+            headers.push_back(column.header);
+        }
+        out += fmt::format("{}\n", fmt::join(headers, "\t"));
+        for (const auto& row : table.rows) {
+            out += fmt::format("{}\n", fmt::join(row, "\t"));
+        }
+        for (const auto& note : table.notes) {
+            out += "# " + note + "\n";
+        }
+        return out;
+    }
+    std::vector<std::size_t> widths(table.columns.size(), 0);
+    for (std::size_t c = 0; c < table.columns.size(); ++c) {
+        widths[c] = display_width(table.columns[c].header);
+        for (const auto& row : table.rows) {
+            if (c < row.size()) {
+                widths[c] = std::max(widths[c], display_width(row[c]));
+            }
+        }
+    }
+    if (!table.title.empty()) {
+        out += table.title + "\n";
+    }
+    auto line = [&](const std::vector<std::string>& cells, bool header) {
+        std::string text;
+        for (std::size_t c = 0; c < table.columns.size(); ++c) {
+            const std::string& cell = c < cells.size() ? cells[c] : std::string{};
+            if (c > 0) {
+                text += "  ";
+            }
+            text += pad(cell, widths[c], header ? Align::left : table.columns[c].align);
+        }
+        while (!text.empty() && text.back() == ' ') {
+            text.pop_back();
+        }
+        return text + "\n";
+    };
+    std::vector<std::string> headers;
+    for (const Column& column : table.columns) {
+        headers.push_back(column.header);
+    }
+    if (!table.columns.empty()) {
+        out += line(headers, true);
+        std::vector<std::string> rules;
+        for (std::size_t width : widths) {
+            rules.emplace_back(width, '-');
+        }
+        out += line(rules, true);
+        for (const auto& row : table.rows) {
+            out += line(row, false);
+        }
+    }
+    for (const auto& note : table.notes) {
+        out += note + "\n";
+    }
+    return out;
+}
+
+std::string csv_field(const std::string& text) {
+    if (text.find_first_of(",\"\n\r") == std::string::npos) {
+        return text;
+    }
+    std::string quoted = "\"";
+    for (char c : text) {
+        quoted += c;
+        if (c == '"') {
+            quoted += '"';
+        }
+    }
+    return quoted + "\"";
+}
+
+std::string markdown_cell(const std::string& text) {
+    std::string escaped;
+    for (char c : text) {
+        if (c == '|') {
+            escaped += "\\|";
+        } else if (c == '\n') {
+            escaped += ' ';
+        } else {
+            escaped += c;
+        }
+    }
+    return escaped;
+}
+}  // namespace
+
+std::string render_text(const std::vector<Table>& tables, TextStyle style) {
+    std::string out;
+    for (std::size_t index = 0; index < tables.size(); ++index) {
+        if (index > 0) {
+            out += "\n";
+        }
+        out += render_one(tables[index], style);
+    }
+    return out;
+}
+
+std::string render_csv(const Table& table) {
+    std::string out;
+    std::vector<std::string> headers;
+    for (const Column& column : table.columns) {
+        headers.push_back(csv_field(column.header));
+    }
+    out += fmt::format("{}\r\n", fmt::join(headers, ","));
+    for (const auto& row : table.rows) {
+        std::vector<std::string> cells;
+        for (const auto& cell : row) {
+            cells.push_back(csv_field(cell));
+        }
+        out += fmt::format("{}\r\n", fmt::join(cells, ","));
+    }
+    return out;
+}
+
+std::string render_markdown(const std::vector<Table>& tables) {
+    std::string out;
+    for (std::size_t index = 0; index < tables.size(); ++index) {
+        const Table& table = tables[index];
+        if (index > 0) {
+            out += "\n";
+        }
+        if (!table.title.empty()) {
+            out += "### " + markdown_cell(table.title) + "\n\n";
+        }
+        std::vector<std::string> headers;
+        std::vector<std::string> rules;
+        for (const Column& column : table.columns) {
+            headers.push_back(markdown_cell(column.header));
+            rules.push_back(column.align == Align::right ? "---:" : "---");
+        }
+        out += fmt::format("| {} |\n| {} |\n", fmt::join(headers, " | "), fmt::join(rules, " | "));
+        for (const auto& row : table.rows) {
+            std::vector<std::string> cells;
+            for (const auto& cell : row) {
+                cells.push_back(markdown_cell(cell));
+            }
+            out += fmt::format("| {} |\n", fmt::join(cells, " | "));
+        }
+        if (!table.notes.empty()) {
+            out += "\n";
+            for (const auto& note : table.notes) {
+                out += "- " + markdown_cell(note) + "\n";
+            }
+        }
+    }
+    return out;
+}
+
+}  // namespace dsselect::report

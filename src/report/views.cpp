@@ -1,0 +1,176 @@
+// Tables for people. Numbers are converted to display units here and nothing is computed.
+#include <fmt/format.h>
+
+#include "dsselect/core/error.hpp"
+#include "dsselect/report/format.hpp"
+#include "dsselect/report/views.hpp"
+
+namespace dsselect::report {
+
+namespace {
+constexpr Align R = Align::right;
+constexpr Align L = Align::left;
+
+template <typename T>
+std::vector<const T*> pick(const std::vector<T>& items, const std::string& id, const char* what) {
+    std::vector<const T*> picked;
+    std::vector<std::string> ids;
+    for (const T& item : items) {
+        ids.push_back(item.id);
+        if (id.empty() || item.id == id) {
+            picked.push_back(&item);
+        }
+    }
+    if (!id.empty() && picked.empty()) {
+        throw Error(ErrorKind::usage, fmt::format("unknown {} '{}'{}", what, id, did_you_mean(id, ids)));
+    }
+    return picked;
+}
+
+std::string join(const std::vector<std::string>& items, const char* empty) {
+    return items.empty() ? std::string(empty) : fmt::format("{}", fmt::join(items, ","));
+}
+
+std::string peak(const Hardware& hardware, Precision precision) {
+    auto value = hardware.peak_tflops_at(precision);
+    return value ? fixed(*value, 0) : std::string("-");
+}
+}  // namespace
+
+std::vector<Table> catalog_tables(const Catalog& catalog, CatalogKind kind, const std::string& id) {
+    Table table;
+    switch (kind) {
+    case CatalogKind::models:
+        table.title = "Models";
+        table.columns = {{"id", L},         {"name", L},       {"family", L},   {"nominal", R},
+                         {"computed", R},   {"active", R},     {"layers", R},   {"hidden", R},
+                         {"attention", L},  {"context", R},    {"reference hw", L}};
+        for (const Model* m : pick(catalog.models, id, "model")) {
+            const ParameterCounts counts = model_parameters(*m);
+            const Architecture& a = m->architecture;
+            std::string attention = a.is_mla() ? "MLA" : a.effective_kv_heads() == a.num_attention_heads ? "MHA" : "GQA";
+            if (a.is_moe()) {
+                attention += fmt::format(" MoE {}x{}", a.num_experts_per_tok, a.n_routed_experts);
+            }
+            table.rows.push_back({m->id, m->name, m->family,
+                                  m->parameters_nominal > 0 ? count_short(m->parameters_nominal) : "-",
+                                  count_short(static_cast<double>(counts.total)),
+                                  count_short(static_cast<double>(counts.active)), std::to_string(a.num_hidden_layers),
+                                  std::to_string(a.hidden_size), attention,
+                                  a.max_position_embeddings > 0 ? std::to_string(a.max_position_embeddings) : "-",
+                                  m->reference_hardware_id.empty()
+                                      ? "-"
+                                      : fmt::format("{} x{}", m->reference_hardware_id, m->reference_gpus)});
+        }
+        table.notes.push_back("nominal: published count; computed: from the architecture (used by the estimator)");
+        break;
+    case CatalogKind::variants:
+        table.title = "Variants";
+        table.columns = {{"id", L},         {"weight bits", R}, {"KV bits", R}, {"act bits", R}, {"compute", L},
+                         {"kept", R},       {"active", R},      {"quality", R}, {"risks", L},    {"applies to", L}};
+        for (const Variant* v : pick(catalog.variants, id, "variant")) {
+            table.rows.push_back({v->id, fixed(v->weight_bits, 3), fixed(v->kv_cache_bits, 0),
+                                  fixed(v->activation_bits, 0),
+                                  std::string(to_string(v->compute_precision)) + (v->structured_sparsity_2_4 ? " 2:4" : ""),
+                                  fixed(v->parameter_fraction, 3), fixed(v->active_fraction, 2),
+                                  fixed(v->quality_retention, 3), join(v->risk_flags, "-"), join(v->applies_to, "all")});
+        }
+        break;
+    case CatalogKind::hardware:
+        table.title = "Hardware";
+        table.columns = {{"id", L},          {"name", L},         {"kind", L},     {"memory (GB)", R},
+                         {"BW (GB/s)", R},   {"fp16 (TFLOPS)", R}, {"fp8 (TFLOPS)", R}, {"int8 (TOPS)", R},
+                         {"TDP (W)", R},     {"$/hour", R},       {"purchase ($)", R}};
+        for (const Hardware* h : pick(catalog.hardware, id, "hardware")) {
+            table.rows.push_back({h->id, h->name, h->kind == HardwareKind::gpu ? "gpu" : "edge", fixed(h->memory_gb, 0),
+                                  fixed(h->memory_bandwidth_gb_per_s, 0), peak(*h, Precision::fp16),
+                                  peak(*h, Precision::fp8), peak(*h, Precision::int8), fixed(h->tdp_w, 0),
+                                  fixed(h->price_usd_per_hour, 2), usd(h->purchase_usd)});
+        }
+        table.notes.push_back("catalog data; per-figure sources: dsselect catalog hardware ID -o json");
+        break;
+    case CatalogKind::scenarios:
+        table.title = "Scenarios";
+        table.columns = {{"id", L},          {"task", L},     {"prompt", R},     {"output", R}, {"QPS", R},
+                         {"context", R},     {"latency (ms)", R}, {"min quality", R}, {"source", L}};
+        for (const Scenario* s : pick(catalog.scenarios, id, "scenario")) {
+            table.rows.push_back({s->id, s->task_kind, std::to_string(s->workload.prompt_tokens),
+                                  std::to_string(s->workload.output_tokens), fixed(s->workload.qps, 1),
+                                  std::to_string(s->workload.context_tokens),
+                                  fixed(s->constraints.max_latency_ms, 0), fixed(s->constraints.min_quality, 2),
+                                  s->source});
+        }
+        break;
+    }
+    return {table};
+}
+
+std::vector<Table> estimate_tables(const EstimateView& view) {
+    const EstimateRequest& r = *view.request;
+    const Estimate& e = *view.estimate;
+    const MemoryEstimate& m = e.memory;
+    std::vector<Table> tables;
+
+    Table summary;
+    summary.title = fmt::format("Estimate: {} / {} on {} x{}  (prompt {}, output {}, batch {})", r.model->id,
+                                r.variant->id, r.hardware->id, r.gpus, r.prompt_tokens, r.output_tokens, r.batch);
+    summary.columns = {{"quantity", L}, {"value", R}, {"unit", L}};
+    summary.rows = {
+        {"parameters", count_short(static_cast<double>(e.parameters.total)), "params"},
+        {"active parameters / token", count_short(e.active_parameters), "params"},
+        {"compute precision", to_string(e.compute_precision), ""},
+    };
+    tables.push_back(summary);
+
+    Table memory;
+    memory.title = "Memory per GPU";
+    memory.columns = {{"part", L}, {"GiB", R}};
+    const double gpus = static_cast<double>(r.gpus);
+    memory.rows = {
+        {"weights", gib(m.weights_bytes / gpus)},
+        {"KV cache", gib(m.kv_cache_bytes / gpus)},
+        {"activations", gib(m.activations_bytes)},
+        {"runtime overhead", gib(m.overhead_bytes)},
+        {"total", gib(m.per_gpu_bytes)},
+        {"usable capacity", gib(m.usable_per_gpu_bytes)},
+    };
+    memory.notes.push_back(m.fits ? fmt::format("fits; up to {} concurrent sequences of {} tokens", m.max_concurrency,
+                                                r.prompt_tokens + r.output_tokens)
+                                  : fmt::format("does NOT fit: {} GiB short per GPU", gib(m.shortfall_bytes)));
+    tables.push_back(memory);
+
+    Table timing;
+    timing.title = "Performance";
+    timing.columns = {{"quantity", L}, {"value", R}, {"unit", L}};
+    if (e.has_timing()) {
+        const PerformanceEstimate& p = e.performance;
+        timing.rows = {
+            {"time to first token (TTFT)", fixed(p.ttft_ms, 2), "ms"},
+            {"time per output token (TPOT)", fixed(p.tpot_ms, 2), "ms"},
+            {"end-to-end latency", fixed(p.latency_ms, 1), "ms"},
+            {"output tokens/s (batch)", fixed(p.output_tokens_per_s, 1), "tokens/s"},
+            {"output tokens/s (one sequence)", fixed(p.output_tokens_per_s_per_sequence, 1), "tokens/s"},
+            {"prefill tokens/s", fixed(p.prefill_tokens_per_s, 0), "tokens/s"},
+            {"requests/s per replica", fixed(p.qps, 3), "QPS"},
+            {"power under load", fixed(e.power_w, 0), "W"},
+            {"energy per 1k output tokens", fixed(e.energy_wh_per_1k_output_tokens, 3), "Wh"},
+        };
+        timing.notes.push_back(fmt::format("decode is {}-bound", p.decode_memory_bound ? "memory" : "compute"));
+    } else {
+        timing.notes.push_back(fmt::format("no timing: {}", to_string(e.feasibility)));
+    }
+    tables.push_back(timing);
+
+    if (view.trace != nullptr) {
+        Table explain;
+        explain.title = "Explain: every intermediate quantity";
+        explain.columns = {{"quantity", L}, {"value", R}, {"unit", L}, {"formula", L}};
+        for (const TraceItem& item : *view.trace) {
+            explain.rows.push_back({item.name, fmt::format("{:.6g}", item.value), item.unit, item.formula});
+        }
+        tables.push_back(explain);
+    }
+    return tables;
+}
+
+}  // namespace dsselect::report

@@ -1,0 +1,200 @@
+// Loading and validation: each failure class with its exact message.
+#include <catch2/catch.hpp>
+
+#include "dsselect/catalog/loader.hpp"
+#include "dsselect/core/error.hpp"
+#include "dsselect/estimate/estimator.hpp"
+#include "support/helpers.hpp"
+
+using namespace dsselect;
+
+namespace {
+const Catalog& builtin() {
+    static const Catalog catalog = load_catalog({});
+    return catalog;
+}
+
+std::vector<std::string> problems_of(const std::string& text) {
+    return validate_document({"extra.json", text}, builtin());
+}
+
+std::string first_problem(const std::string& text) {
+    auto problems = problems_of(text);
+    return problems.empty() ? std::string("<valid>") : problems.front();
+}
+
+std::string with_model(const std::string& architecture_fields, const std::string& extra = "") {
+    return R"({"schema_version": "1.0", "models": [{"id": "m1", "name": "M1", "architecture": {)" + architecture_fields +
+           "}" + extra + "}]}";
+}
+
+const std::string k_arch = R"("num_hidden_layers": 2, "hidden_size": 64, "intermediate_size": 128, "num_attention_heads": 4, "vocab_size": 100)";
+}  // namespace
+
+TEST_CASE("catalog: the shipped data loads and validates", "[catalog]") {
+    const Catalog& catalog = builtin();
+    CHECK(catalog.models.size() >= 5);
+    CHECK(catalog.variants.size() >= 10);
+    CHECK(catalog.hardware.size() >= 16);
+    CHECK(catalog.scenarios.size() >= 9);
+    for (const auto& source : builtin_data_sources()) {
+        INFO(source.name);
+        CHECK(validate_document(source, builtin()).empty());
+    }
+}
+
+TEST_CASE("catalog: each seed version's computed parameter count is within 2 % of nominal", "[catalog]") {
+    for (const char* id : {"nano", "base", "pro", "ultra", "v3"}) {
+        const Model& model = builtin().model(id);
+        INFO(id);
+        REQUIRE(model.parameters_nominal > 0);
+        const double computed = static_cast<double>(count_parameters(model.architecture).total);
+        CHECK(std::fabs(computed / model.parameters_nominal - 1.0) < 0.02);
+    }
+    CHECK(builtin().model("ultra").parameters_nominal == 175e9);
+}
+
+TEST_CASE("catalog: every shipped hardware figure and variant carries a source", "[catalog]") {
+    for (const Hardware& hardware : builtin().hardware) {
+        INFO(hardware.id);
+        CHECK_FALSE(hardware.source.empty());
+        for (const char* field : {"memory_gb", "memory_bandwidth_gb_per_s", "peak_tflops", "tdp_w", "price_usd_per_hour"}) {
+            INFO(field);
+            CHECK(hardware.sources.count(field) == 1);
+        }
+    }
+    for (const Variant& variant : builtin().variants) {
+        INFO(variant.id);
+        CHECK_FALSE(variant.source.empty());
+    }
+}
+
+TEST_CASE("catalog: reference hardware of seed §2.1 holds each version at fp16 with a 4K context", "[catalog][estimator]") {
+    for (const char* id : {"nano", "base", "pro", "ultra"}) {
+        const Model& model = builtin().model(id);
+        EstimateRequest request;
+        request.model = &model;
+        request.variant = &builtin().variant("fp16");
+        request.hardware = &builtin().hardware_by_id(model.reference_hardware_id);
+        request.gpus = model.reference_gpus;
+        request.prompt_tokens = 3072;
+        request.output_tokens = 1024;
+        request.profile = default_profile(request.hardware->kind);
+        INFO(id << " on " << model.reference_hardware_id << " x" << model.reference_gpus);
+        CHECK(estimate(request).memory.fits);
+    }
+}
+
+TEST_CASE("catalog: ultra at fp16 does not fit one A10", "[catalog][estimator]") {
+    EstimateRequest request;
+    request.model = &builtin().model("ultra");
+    request.variant = &builtin().variant("fp16");
+    request.hardware = &builtin().hardware_by_id("a10");
+    const Estimate e = estimate(request);
+    CHECK_FALSE(e.memory.fits);
+    CHECK(e.memory.shortfall_bytes > 300e9);
+}
+
+TEST_CASE("validation: malformed JSON names line and column", "[validation]") {
+    CHECK(first_problem("{\"schema_version\": \"1.0\",\n \"models\": [}") ==
+          "extra.json: /: malformed JSON: parse error at line 2, column 13: syntax error while parsing value - "
+          "unexpected '}'; expected '[', '{', or a literal");
+}
+
+TEST_CASE("validation: a string where a number belongs names the pointer and the value", "[validation]") {
+    CHECK(first_problem(with_model(R"("num_hidden_layers": "abc", "hidden_size": 64, "intermediate_size": 128, "num_attention_heads": 4, "vocab_size": 100)")) ==
+          "extra.json: /models/0/architecture/num_hidden_layers: expected a positive integer, got \"abc\"");
+}
+
+TEST_CASE("validation: a missing required field is named", "[validation]") {
+    CHECK(first_problem(R"({"schema_version": "1.0", "models": [{"id": "m1", "architecture": {)" + k_arch + "}}]}") ==
+          "extra.json: /models/0: missing required field 'name'");
+}
+
+TEST_CASE("validation: zero, negative and huge values where a positive number is required", "[validation]") {
+    auto hardware = [](const std::string& bandwidth) {
+        return R"({"schema_version": "1.0", "hardware": [{"id": "g", "name": "G", "memory_gb": 8, "memory_bandwidth_gb_per_s": )" +
+               bandwidth + R"(, "peak_tflops": {"fp16": 10}}]})";
+    };
+    CHECK(first_problem(hardware("0")) ==
+          "extra.json: /hardware/0/memory_bandwidth_gb_per_s: expected a positive number, got 0");
+    CHECK(first_problem(hardware("-5")) ==
+          "extra.json: /hardware/0/memory_bandwidth_gb_per_s: expected a positive number, got -5");
+    CHECK(first_problem(hardware("\"NaN\"")) ==
+          "extra.json: /hardware/0/memory_bandwidth_gb_per_s: expected a positive number, got \"NaN\"");
+    CHECK(first_problem(hardware("1e400")).find("extra.json: /") == 0);  // rejected, never infinite
+    CHECK(first_problem(hardware("100")) == "<valid>");
+}
+
+TEST_CASE("validation: fractions outside [0, 1] are refused", "[validation]") {
+    CHECK(first_problem(R"({"schema_version": "1.0", "variants": [{"id": "v", "weight_bits": 8, "quality_retention": 1.5}]})") ==
+          "extra.json: /variants/0/quality_retention: expected a number greater than 0 and at most 1, got 1.5");
+}
+
+TEST_CASE("validation: unknown fields get a did-you-mean", "[validation]") {
+    CHECK(first_problem(R"({"schema_version": "1.0", "variants": [{"id": "v", "weight_bit": 8}]})") ==
+          "extra.json: /variants/0: missing required field 'weight_bits'");
+    CHECK(problems_of(R"({"schema_version": "1.0", "variants": [{"id": "v", "weight_bit": 8}]})").at(1) ==
+          "extra.json: /variants/0/weight_bit: unknown field 'weight_bit'; did you mean 'weight_bits'?");
+}
+
+TEST_CASE("validation: duplicate ids within a file", "[validation]") {
+    CHECK(first_problem(R"({"schema_version": "1.0", "variants": [{"id": "v", "weight_bits": 8}, {"id": "v", "weight_bits": 4}]})") ==
+          "extra.json: /variants/1/id: duplicate id 'v' (first at /variants/0)");
+}
+
+TEST_CASE("validation: references to unknown ids", "[validation]") {
+    CHECK(first_problem(R"({"schema_version": "1.0", "variants": [{"id": "v", "weight_bits": 8, "applies_to": ["bsae"]}]})") ==
+          "extra.json: /variants/0/applies_to/0: unknown model 'bsae'; did you mean 'base'?");
+}
+
+TEST_CASE("validation: unsupported schema_version", "[validation]") {
+    CHECK(first_problem(R"({"schema_version": "2.0", "models": []})") ==
+          "extra.json: /schema_version: unsupported schema_version \"2.0\"; this dsselect reads \"1.0\"");
+    CHECK(first_problem(R"({"models": []})") == "extra.json: /: missing required field 'schema_version' (expected \"1.0\")");
+}
+
+TEST_CASE("validation: architectures that cannot exist", "[validation]") {
+    CHECK(first_problem(with_model(k_arch + R"(, "num_key_value_heads": 3)")) ==
+          "extra.json: /models/0/architecture/num_key_value_heads: expected a divisor of num_attention_heads (4), got 3");
+    CHECK(first_problem(with_model(R"("num_hidden_layers": 2, "hidden_size": 66, "intermediate_size": 128, "num_attention_heads": 4, "vocab_size": 100)")) ==
+          "extra.json: /models/0/architecture/hidden_size: expected a multiple of num_attention_heads (4) when head_dim is absent, got 66");
+    CHECK(first_problem(with_model(k_arch + R"(, "n_routed_experts": 8)")) ==
+          "extra.json: /models/0/architecture: MoE fields given only in part: missing 'num_experts_per_tok' (a MoE model needs n_routed_experts, num_experts_per_tok and moe_intermediate_size)");
+    CHECK(first_problem(with_model(k_arch + R"(, "kv_lora_rank": 64)")) ==
+          "extra.json: /models/0/architecture: MLA fields given only in part: missing 'qk_rope_head_dim' (MLA needs kv_lora_rank, qk_rope_head_dim, qk_nope_head_dim and v_head_dim)");
+    CHECK(first_problem(with_model(k_arch)) == "<valid>");
+}
+
+TEST_CASE("validation: a pasted Hugging Face config with extra keys is accepted", "[validation]") {
+    CHECK(first_problem(with_model(k_arch + R"(, "rope_theta": 10000, "torch_dtype": "bfloat16", "hidden_act": "silu")")) == "<valid>");
+}
+
+TEST_CASE("validation: every problem of a file is reported, not just the first", "[validation]") {
+    auto problems = problems_of(R"({"schema_version": "1.0", "variants": [{"id": "a", "weight_bits": -1}, {"id": "b", "weight_bits": 8, "kv_cache_bits": 0}]})");
+    CHECK(problems.size() == 2);
+}
+
+TEST_CASE("loading: an overlay replaces entries by id and adds new ones", "[catalog]") {
+    const std::string overlay =
+        R"({"schema_version": "1.0", "hardware": [{"id": "a10", "name": "A10 at our price", "memory_gb": 24, "memory_bandwidth_gb_per_s": 600, "peak_tflops": {"fp16": 125}, "price_usd_per_hour": 0.5}, {"id": "my-gpu", "name": "Mine", "memory_gb": 16, "memory_bandwidth_gb_per_s": 500, "peak_tflops": {"fp16": 50}}]})";
+    const Catalog catalog = load_catalog({{"ours.json", overlay}});
+    CHECK(catalog.hardware_by_id("a10").price_usd_per_hour == 0.5);
+    CHECK(catalog.hardware.size() == builtin().hardware.size() + 1);
+    CHECK(catalog.find_hardware("my-gpu") != nullptr);
+}
+
+TEST_CASE("loading: the first problem is thrown as invalid_data", "[catalog]") {
+    try {
+        load_catalog({{"bad.json", "{\"schema_version\": \"1.0\", \"models\": 3}"}});
+        FAIL("expected an error");
+    } catch (const Error& error) {
+        CHECK(error.kind() == ErrorKind::invalid_data);
+        CHECK(std::string(error.what()) == "bad.json: /models: expected an array, got 3");
+    }
+}
+
+TEST_CASE("loading: a missing file or a directory is input_missing", "[catalog]") {
+    CHECK_THROWS_WITH(read_data_file("/nonexistent/x.json"), "/nonexistent/x.json: no such file");
+    CHECK_THROWS_WITH(read_data_file("/tmp"), "/tmp: is a directory, expected a JSON file");
+}

@@ -1,0 +1,187 @@
+// The whole CLI in-process: status, stdout, stderr, parsed JSON.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "support/helpers.hpp"
+
+using nlohmann::json;
+using test::run_cli;
+
+TEST_CASE("cli: catalog models -o json lists the seed versions with nominal and computed counts", "[cli]") {
+    auto result = run_cli({"catalog", "models", "-o", "json"});
+    REQUIRE(result.status == 0);
+    CHECK(result.err.empty());
+    const json document = json::parse(result.out);
+    CHECK(document.at("schema_version").get<std::string>() == "1.0");
+    CHECK(document.at("kind").get<std::string>() == "ModelList");
+    std::map<std::string, double> nominal = {{"nano", 1.3e9}, {"base", 6.7e9}, {"pro", 32e9}, {"ultra", 175e9}};
+    int found = 0;
+    for (const auto& model : document.at("models")) {
+        auto id = model.at("id").get<std::string>();
+        if (nominal.count(id) == 0) {
+            continue;
+        }
+        ++found;
+        INFO(id);
+        CHECK(model.at("parameters_nominal").get<double>() == nominal[id]);
+        const double computed = static_cast<double>(model.at("parameters").get<std::int64_t>());
+        CHECK(std::fabs(computed / nominal[id] - 1.0) < 0.02);
+    }
+    CHECK(found == 4);
+}
+
+TEST_CASE("cli: a --data file with a string where a number belongs exits 65 with file and pointer", "[cli]") {
+    test::TempFile file("bad-number.json",
+                        R"({"schema_version": "1.0", "hardware": [{"id": "g", "name": "G", "memory_gb": "lots", "memory_bandwidth_gb_per_s": 1, "peak_tflops": {"fp16": 1}}]})");
+    auto result = run_cli({"--data", file.path(), "catalog", "hardware"});
+    CHECK(result.status == 65);
+    CHECK(result.out.empty());
+    CHECK(test::first_line(result.err) ==
+          "dsselect: error: " + file.path() + ": /hardware/0/memory_gb: expected a positive number, got \"lots\"");
+}
+
+TEST_CASE("cli: a missing --data file exits 66", "[cli]") {
+    auto result = run_cli({"--data", "/nonexistent/catalog.json", "catalog", "models"});
+    CHECK(result.status == 66);
+    CHECK(result.out.empty());
+    CHECK(test::first_line(result.err) == "dsselect: error: /nonexistent/catalog.json: no such file");
+}
+
+TEST_CASE("cli: an unknown flag exits 2", "[cli]") {
+    auto result = run_cli({"catalog", "models", "--frobnicate"});
+    CHECK(result.status == 2);
+    CHECK(result.out.empty());
+    CHECK(result.err.rfind("dsselect: error: ", 0) == 0);
+}
+
+TEST_CASE("cli: --data works after the subcommand too", "[cli]") {
+    test::TempFile file("extra-gpu.json",
+                        R"({"schema_version": "1.0", "hardware": [{"id": "my-gpu", "name": "Mine", "memory_gb": 16, "memory_bandwidth_gb_per_s": 500, "peak_tflops": {"fp16": 50}}]})");
+    auto result = run_cli({"catalog", "hardware", "my-gpu", "--data", file.path(), "-o", "json"});
+    REQUIRE(result.status == 0);
+    CHECK(json::parse(result.out).at("hardware").size() == 1);
+}
+
+TEST_CASE("cli: an unknown id gets a did-you-mean and exit 2", "[cli]") {
+    auto result = run_cli({"catalog", "models", "bsae"});
+    CHECK(result.status == 2);
+    CHECK(test::first_line(result.err) == "dsselect: error: unknown model 'bsae'; did you mean 'base'?");
+}
+
+TEST_CASE("cli: --help and --version exit 0 on stdout", "[cli]") {
+    auto help = run_cli({"--help"});
+    CHECK(help.status == 0);
+    CHECK(help.out.find("Examples:") != std::string::npos);
+    auto version = run_cli({"--version"});
+    CHECK(version.status == 0);
+    CHECK(version.out.rfind("dsselect ", 0) == 0);
+}
+
+TEST_CASE("cli: validate reports every problem of each file and exits 65", "[cli]") {
+    test::TempFile bad("two-problems.json",
+                       R"({"schema_version": "1.0", "variants": [{"id": "a", "weight_bits": -1}, {"id": "b", "weight_bits": 8, "kv_cache_bits": 0}]})");
+    test::TempFile good("good.json", R"({"schema_version": "1.0", "variants": [{"id": "w3", "weight_bits": 3}]})");
+    auto result = run_cli({"validate", good.path(), bad.path()});
+    CHECK(result.status == 65);
+    CHECK(result.out.empty());
+    CHECK(result.err.find("/variants/0/weight_bits: expected a positive number, got -1") != std::string::npos);
+    CHECK(result.err.find("/variants/1/kv_cache_bits: expected a positive number, got 0") != std::string::npos);
+    auto ok = run_cli({"validate", good.path()});
+    CHECK(ok.status == 0);
+    CHECK(ok.out == good.path() + ": ok\n");
+}
+
+TEST_CASE("cli: estimate -o json has the contract fields", "[cli][estimate]") {
+    auto result = run_cli({"estimate", "--model", "base", "--variant", "int8", "--gpu", "a40", "--gpus", "2", "--batch", "4", "-o", "json"});
+    REQUIRE(result.status == 0);
+    const json e = json::parse(result.out);
+    CHECK(e.at("kind").get<std::string>() == "Estimate");
+    for (const char* pointer : {"/parameters", "/active_parameters", "/memory/weights_bytes", "/memory/kv_cache_bytes",
+                                "/memory/kv_cache_bytes_per_token", "/memory/activations_bytes", "/memory/overhead_bytes",
+                                "/memory/total_bytes", "/memory/per_gpu_bytes", "/memory/capacity_per_gpu_bytes",
+                                "/memory/fits", "/memory/max_concurrency", "/performance/ttft_ms", "/performance/tpot_ms",
+                                "/performance/latency_ms", "/performance/output_tokens_per_s",
+                                "/performance/prefill_tokens_per_s", "/performance/qps", "/power/watts"}) {
+        INFO(pointer);
+        CHECK(e.contains(json::json_pointer(pointer)));
+    }
+    CHECK(e.at("memory").at("fits").get<bool>());
+    CHECK(e.at("performance").at("tpot_ms").get<double>() > 0);
+}
+
+TEST_CASE("cli: estimate of a model that does not fit reports null timings", "[cli][estimate]") {
+    auto result = run_cli({"estimate", "--model", "ultra", "--gpu", "a10", "-o", "json"});
+    REQUIRE(result.status == 0);
+    const json e = json::parse(result.out);
+    CHECK_FALSE(e.at("memory").at("fits").get<bool>());
+    CHECK(e.at("memory").at("shortfall_bytes").get<std::int64_t>() > 0);
+    CHECK(e.at("performance").at("tpot_ms").is_null());
+    CHECK(e.at("performance").at("latency_ms").is_null());
+}
+
+TEST_CASE("cli: estimate rejects FP8 on A100 with the reason", "[cli][estimate]") {
+    auto result = run_cli({"estimate", "--model", "base", "--variant", "fp8", "--gpu", "a100-80gb"});
+    CHECK(result.status == 2);
+    CHECK(result.out.empty());
+    CHECK(test::first_line(result.err) ==
+          "dsselect: error: --variant: 'fp8' computes at fp8, which 'a100-80gb' does not support (it has fp16, bf16, int8, int4)");
+}
+
+TEST_CASE("cli: estimate rejects bad counts and contexts beyond the window", "[cli][estimate]") {
+    CHECK(run_cli({"estimate", "--model", "base", "--gpu", "a40", "--gpus", "0"}).status == 2);
+    CHECK(run_cli({"estimate", "--model", "base", "--gpu", "a40", "--gpus", "-1"}).status == 2);
+    CHECK(run_cli({"estimate", "--model", "base", "--gpu", "a40", "--batch", "1e12"}).status == 2);
+    auto window = run_cli({"estimate", "--model", "nano", "--gpu", "a10", "--context", "100000"});
+    CHECK(window.status == 2);
+    CHECK(test::first_line(window.err) ==
+          "dsselect: error: --context: 100000 tokens exceed model 'nano''s context window of 4096 tokens");
+}
+
+TEST_CASE("cli: estimate --explain shows the seed's 89 GB beside the computed weights", "[cli][estimate]") {
+    auto result = run_cli({"estimate", "--model", "ultra", "--variant", "int4", "--gpu", "h100-sxm", "--gpus", "2", "--explain", "-o", "json"});
+    REQUIRE(result.status == 0);
+    const json e = json::parse(result.out);
+    CHECK(e.at("memory").at("weights_bytes").get<double>() == Approx(87.5e9).epsilon(0.01));
+    bool reference_found = false;
+    for (const auto& step : e.at("explain")) {
+        if (step.at("name").get<std::string>() == "reference: weights_bytes") {
+            reference_found = true;
+            CHECK(step.at("value").get<double>() == 89e9);
+            CHECK(step.at("formula").get<std::string>().find("seed §1.2") != std::string::npos);
+        }
+    }
+    CHECK(reference_found);
+}
+
+TEST_CASE("cli: output is byte-identical across runs", "[cli]") {
+    auto a = run_cli({"estimate", "--model", "pro", "--gpu", "a100-80gb", "--gpus", "4", "-o", "json"});
+    auto b = run_cli({"estimate", "--model", "pro", "--gpu", "a100-80gb", "--gpus", "4", "-o", "json"});
+    CHECK(a.out == b.out);
+}
+
+TEST_CASE("cli: tables are tab-separated when not a terminal; csv and markdown on request", "[cli]") {
+    auto table = run_cli({"catalog", "hardware"});
+    REQUIRE(table.status == 0);
+    CHECK(test::first_line(table.out).find('\t') != std::string::npos);
+    auto csv = run_cli({"catalog", "hardware", "-o", "csv"});
+    CHECK(test::first_line(csv.out).find("id,name,kind,memory (GB)") == 0);
+    auto markdown = run_cli({"catalog", "hardware", "-o", "markdown"});
+    CHECK(markdown.out.find("| id | name |") != std::string::npos);
+    auto bad = run_cli({"catalog", "hardware", "-o", "yaml"});
+    CHECK(bad.status == 2);
+}
+
+TEST_CASE("cli: --output-file writes atomically and reports an unwritable target with 74", "[cli]") {
+    const std::string path = (std::filesystem::temp_directory_path() / "dsselect-test-output.json").string();
+    auto ok = run_cli({"catalog", "models", "-o", "json", "--output-file", path});
+    CHECK(ok.status == 0);
+    CHECK(ok.out.empty());
+    std::ifstream written(path);
+    CHECK(json::parse(written).at("kind").get<std::string>() == "ModelList");
+    std::filesystem::remove(path);
+    auto missing_dir = run_cli({"catalog", "models", "--output-file", "/nonexistent-dir/x.json"});
+    CHECK(missing_dir.status == 74);
+    auto full = run_cli({"catalog", "models", "--output-file", "/dev/full"});
+    CHECK(full.status == 74);
+    CHECK(test::first_line(full.err) == "dsselect: error: /dev/full: cannot write: No space left on device");
+}

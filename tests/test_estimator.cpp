@@ -1,0 +1,236 @@
+// Physics against hand-computed values. Small fixtures, not the shipped catalog, so that a
+// catalog update never breaks a formula test.
+#include <catch2/catch.hpp>
+
+#include "dsselect/estimate/estimator.hpp"
+#include "support/helpers.hpp"
+
+using namespace dsselect;
+
+namespace {
+EstimateRequest request_for(const Model& model, const Variant& variant, const Hardware& hardware,
+                            std::int64_t gpus = 1, std::int64_t batch = 1) {
+    EstimateRequest request;
+    request.model = &model;
+    request.variant = &variant;
+    request.hardware = &hardware;
+    request.gpus = gpus;
+    request.batch = batch;
+    request.prompt_tokens = 512;
+    request.output_tokens = 128;
+    return request;
+}
+}  // namespace
+
+TEST_CASE("parameters: R1-Distill-Qwen-32B config gives its published count within 0.5 %", "[estimator][parameters]") {
+    Architecture a;
+    a.num_hidden_layers = 64;
+    a.hidden_size = 5120;
+    a.intermediate_size = 27648;
+    a.num_attention_heads = 40;
+    a.num_key_value_heads = 8;
+    a.vocab_size = 152064;
+    const auto counts = count_parameters(a);
+    // Hand count: embed + head 2 * 152064 * 5120; per layer q,o 2 * 5120^2, k,v 2 * 5120 * 1024,
+    // FFN 3 * 5120 * 27648, norms 2 * 5120; final norm 5120.
+    const std::int64_t expected = 2LL * 152064 * 5120 +
+                                  64LL * (2LL * 5120 * 5120 + 2LL * 5120 * 1024 + 3LL * 5120 * 27648 + 2 * 5120) + 5120;
+    CHECK(counts.total == expected);
+    CHECK(static_cast<double>(counts.total) == Approx(32'763'876'352.0).epsilon(0.005));
+    CHECK(counts.active == counts.total);
+}
+
+TEST_CASE("parameters: DeepSeek-V3 config gives about 671B total and 37B active", "[estimator][parameters]") {
+    const auto counts = count_parameters(test::deepseek_v3().architecture);
+    CHECK(static_cast<double>(counts.total) == Approx(671e9).epsilon(0.01));
+    CHECK(static_cast<double>(counts.active) == Approx(37e9).epsilon(0.03));
+    CHECK(counts.routed_experts > counts.total / 2);
+}
+
+TEST_CASE("parameters: tied embeddings are counted once", "[estimator][parameters]") {
+    Architecture a = test::llama2_7b().architecture;
+    const auto untied = count_parameters(a);
+    a.tie_word_embeddings = true;
+    const auto tied = count_parameters(a);
+    CHECK(untied.total - tied.total == 32000LL * 4096);
+    CHECK(untied.active_matmul == tied.active_matmul);  // the head multiplies either way
+}
+
+TEST_CASE("parameters: parameters_override pins the total and scales the groups", "[estimator][parameters]") {
+    Model model = test::llama2_7b();
+    const auto computed = model_parameters(model);
+    model.parameters_override = computed.total * 2;
+    const auto pinned = model_parameters(model);
+    CHECK(pinned.total == computed.total * 2);
+    CHECK(static_cast<double>(pinned.attention) == Approx(2.0 * static_cast<double>(computed.attention)).epsilon(1e-9));
+}
+
+TEST_CASE("memory: 175B parameters at exactly 4 bits weigh 87.5 GB", "[estimator][memory]") {
+    CHECK(weight_bytes(175e9, test::variant_bits(4)) == Approx(87.5e9));
+    CHECK(weight_bytes(175e9, test::variant_bits(4.125)) == Approx(90.234375e9));
+}
+
+TEST_CASE("memory: INT4 halves weight memory against INT8", "[estimator][memory]") {
+    CHECK(weight_bytes(6.7e9, test::variant_bits(4)) == Approx(weight_bytes(6.7e9, test::variant_bits(8)) / 2));
+}
+
+TEST_CASE("memory: pruning keeps a fraction, 2:4 sparsity stores half plus 2 index bits", "[estimator][memory]") {
+    Variant pruned = test::variant_bits(16);
+    pruned.parameter_fraction = 0.4;
+    CHECK(weight_bytes(1e9, pruned) == Approx(0.8e9));
+    Variant sparse = test::variant_bits(16);
+    sparse.structured_sparsity_2_4 = true;
+    CHECK(weight_bytes(1e9, sparse) == Approx(1e9 * 0.5 * 18 / 8));
+}
+
+TEST_CASE("memory: Llama-2-7B KV cache is 524,288 bytes per token at fp16", "[estimator][memory]") {
+    CHECK(kv_cache_elements_per_token(test::llama2_7b().architecture) * 2 == 524'288);
+}
+
+TEST_CASE("memory: DeepSeek-V3 MLA latent cache is 70,272 bytes per token at 16 bits", "[estimator][memory]") {
+    CHECK(kv_cache_elements_per_token(test::deepseek_v3().architecture) * 2 == 70'272);
+}
+
+TEST_CASE("memory: tensor parallelism splits GQA heads but replicates MLA latents", "[estimator][memory]") {
+    Architecture gqa = test::llama2_7b().architecture;
+    gqa.num_key_value_heads = 8;
+    CHECK(kv_cache_elements_per_token_per_gpu(gqa, 4) == Approx(2.0 * 32 * 2 * 128));
+    CHECK(kv_cache_elements_per_token_per_gpu(gqa, 16) == Approx(2.0 * 32 * 1 * 128));  // at least one head
+    const Architecture mla = test::deepseek_v3().architecture;
+    CHECK(kv_cache_elements_per_token_per_gpu(mla, 8) == Approx(35'136.0));
+}
+
+TEST_CASE("moe: expected experts touched follows E (1 - (1 - k/E)^B)", "[estimator][moe]") {
+    CHECK(expected_experts_touched(256, 8, 1) == Approx(8.0));
+    CHECK(expected_experts_touched(256, 8, 2) == Approx(256.0 * (1 - std::pow(1 - 8.0 / 256, 2))));
+    CHECK(expected_experts_touched(256, 8, 10000) == Approx(256.0));
+}
+
+TEST_CASE("estimate: weights-only decode of a 13.5 GB model on 2,039 GB/s at eta 0.75 is about 8.8 ms", "[estimator][time]") {
+    Model model = test::llama2_7b();
+    model.parameters_override = 6'738'415'616;  // Llama-2-7B published count: 13.48 GB at fp16
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware hardware = test::gpu(2039);
+    EstimateRequest request = request_for(model, fp16, hardware);
+    request.prompt_tokens = 1;
+    request.output_tokens = 1;
+    request.profile.per_step_overhead_ms = 0.0;
+    const Estimate e = estimate(request);
+    REQUIRE(e.has_timing());
+    // Weights 13.477 GB / (2039 GB/s * 0.75) = 8.81 ms; the 1-token KV read adds nothing visible.
+    CHECK(e.performance.decode_step_ms == Approx(13.476831232e9 / (2039e9 * 0.75) * 1000).epsilon(0.002));
+    CHECK(e.performance.decode_memory_bound);
+}
+
+TEST_CASE("estimate: doubling bandwidth roughly halves batch-1 TPOT", "[estimator][time]") {
+    const Model model = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware slow = test::gpu(1000);
+    const Hardware fast = test::gpu(2000);
+    const Estimate a = estimate(request_for(model, fp16, slow));
+    const Estimate b = estimate(request_for(model, fp16, fast));
+    REQUIRE(a.has_timing());
+    REQUIRE(b.has_timing());
+    const double overhead = EfficiencyProfile{}.per_step_overhead_ms;
+    CHECK((a.performance.tpot_ms - overhead) / (b.performance.tpot_ms - overhead) == Approx(2.0).epsilon(0.01));
+}
+
+TEST_CASE("estimate: more GPUs never raise TPOT for a bandwidth-bound model", "[estimator][time]") {
+    const Model model = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware hardware = test::gpu();
+    double previous = 1e30;
+    for (std::int64_t gpus : {1, 2, 4, 8}) {
+        const Estimate e = estimate(request_for(model, fp16, hardware, gpus));
+        REQUIRE(e.has_timing());
+        CHECK(e.performance.tpot_ms <= previous);
+        previous = e.performance.tpot_ms;
+    }
+}
+
+TEST_CASE("estimate: INT8 weights lower batch-1 TPOT against FP16 on the same GPU", "[estimator][time]") {
+    const Model model = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    const Variant int8 = test::variant_bits(8, Precision::int8);
+    const Hardware hardware = test::gpu();
+    const Estimate a = estimate(request_for(model, fp16, hardware));
+    const Estimate b = estimate(request_for(model, int8, hardware));
+    CHECK(b.performance.tpot_ms < a.performance.tpot_ms);
+    CHECK(b.memory.weights_bytes == Approx(a.memory.weights_bytes / 2));
+}
+
+TEST_CASE("estimate: a model that does not fit reports the shortfall and no timing", "[estimator][memory]") {
+    Model model = test::llama2_7b();
+    model.parameters_override = 175'000'000'000;
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware small = test::gpu(600, 24);
+    const Estimate e = estimate(request_for(model, fp16, small));
+    CHECK_FALSE(e.memory.fits);
+    CHECK(e.feasibility == Feasibility::does_not_fit);
+    CHECK_FALSE(e.has_timing());
+    CHECK(e.memory.shortfall_bytes > 300e9);
+    CHECK(e.memory.max_concurrency == 0);
+}
+
+TEST_CASE("estimate: FP8 compute on hardware without FP8 is precision_unsupported", "[estimator]") {
+    const Model model = test::llama2_7b();
+    const Variant fp8 = test::variant_bits(8, Precision::fp8);
+    const Hardware ampere = test::gpu();
+    CHECK(estimate(request_for(model, fp8, ampere)).feasibility == Feasibility::precision_unsupported);
+}
+
+TEST_CASE("estimate: weight-only INT4 computes at 16 bits", "[estimator]") {
+    const Model model = test::llama2_7b();
+    const Variant int4 = test::variant_bits(4);
+    const Hardware hardware = test::gpu();
+    const Estimate e = estimate(request_for(model, int4, hardware));
+    CHECK(e.compute_precision == Precision::fp16);
+    CHECK(e.peak_flops_per_gpu == Approx(312e12));
+}
+
+TEST_CASE("estimate: max concurrency is the largest batch that fits", "[estimator][memory]") {
+    const Model model = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware hardware = test::gpu();
+    const Estimate one = estimate(request_for(model, fp16, hardware));
+    const std::int64_t limit = one.memory.max_concurrency;
+    REQUIRE(limit > 1);
+    CHECK(estimate(request_for(model, fp16, hardware, 1, limit)).memory.fits);
+    CHECK_FALSE(estimate(request_for(model, fp16, hardware, 1, limit + 64)).memory.fits);
+}
+
+TEST_CASE("estimate: latency is TTFT + (O - 1) TPOT and QPS follows Little's law", "[estimator][time]") {
+    const Model model = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware hardware = test::gpu();
+    const Estimate e = estimate(request_for(model, fp16, hardware, 1, 8));
+    const auto& p = e.performance;
+    CHECK(p.latency_ms == Approx(p.ttft_ms + 127 * p.tpot_ms));
+    CHECK(p.qps == Approx(8 / (p.latency_ms / 1000)));
+    CHECK(p.output_tokens_per_s == Approx(8 * 1000 / p.tpot_ms));
+    CHECK(p.tpot_ms > p.decode_step_ms);  // continuous batching adds interleaved prefills
+}
+
+TEST_CASE("estimate: dynamic activation lowers compute but not weight memory", "[estimator]") {
+    const Model model = test::llama2_7b();
+    const Variant dense = test::variant_bits(16);
+    Variant dynamic = test::variant_bits(16);
+    dynamic.active_fraction = 0.3;
+    const Hardware hardware = test::gpu();
+    const Estimate a = estimate(request_for(model, dense, hardware));
+    const Estimate b = estimate(request_for(model, dynamic, hardware));
+    CHECK(b.memory.weights_bytes == Approx(a.memory.weights_bytes));
+    CHECK(b.active_parameters == Approx(a.active_parameters * 0.3));
+    CHECK(b.performance.ttft_ms < a.performance.ttft_ms);
+}
+
+TEST_CASE("estimate: a trace is recorded only when asked", "[estimator]") {
+    const Model model = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware hardware = test::gpu();
+    Trace trace;
+    const Estimate with = estimate(request_for(model, fp16, hardware), &trace);
+    const Estimate without = estimate(request_for(model, fp16, hardware));
+    CHECK(trace.size() > 10);
+    CHECK(with.performance.tpot_ms == without.performance.tpot_ms);
+}

@@ -1,0 +1,492 @@
+// Tests for the JSON Logic evaluator: the official shared suite, then dsselect's pinned edge cases.
+#include "dsselect/rules/jsonlogic.hpp"
+
+#include "dsselect/core/error.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
+
+#ifndef DSSELECT_SHARED_DIR
+#define DSSELECT_SHARED_DIR "../shared"
+#endif
+
+namespace {
+
+using nlohmann::json;
+namespace jl = dsselect::jsonlogic;
+
+json run(const std::string& rule, const std::string& data = "null", const jl::Limits& limits = {}) {
+    return jl::apply(json::parse(rule), json::parse(data), limits);
+}
+
+// Compares by value: numbers numerically (2.0 equals 2), recursively through arrays/objects.
+bool same_value(const json& a, const json& b) {
+    if (a.is_number() && b.is_number()) {
+        return a.get<double>() == b.get<double>();
+    }
+    if (a.type() != b.type()) {
+        return false;
+    }
+    if (a.is_array()) {
+        if (a.size() != b.size()) {
+            return false;
+        }
+        for (std::size_t i = 0; i < a.size(); ++i) {
+            if (!same_value(a[i], b[i])) {
+                return false;
+            }
+        }
+        return true;
+    }
+    if (a.is_object()) {
+        if (a.size() != b.size()) {
+            return false;
+        }
+        for (auto it = a.begin(); it != a.end(); ++it) {
+            const auto other = b.find(it.key());
+            if (other == b.end() || !same_value(it.value(), *other)) {
+                return false;
+            }
+        }
+        return true;
+    }
+    return a == b;
+}
+
+// The error an evaluation throws, or nullopt.
+std::optional<dsselect::Error> error_of(const std::string& rule, const std::string& data = "null",
+                                        const jl::Limits& limits = {}) {
+    try {
+        run(rule, data, limits);
+    } catch (const dsselect::Error& e) {
+        return e;
+    }
+    return std::nullopt;
+}
+
+std::string deep_rule(int depth) {
+    std::string text;
+    for (int i = 0; i < depth; ++i) {
+        text += R"({"!":)";
+    }
+    text += "true";
+    text.append(static_cast<std::size_t>(depth), '}');
+    return text;
+}
+
+}  // namespace
+
+TEST_CASE("jsonlogic: the official json-logic test suite passes completely", "[jsonlogic][conformance]") {
+    const std::string path = std::string(DSSELECT_SHARED_DIR) + "/conformance/jsonlogic-tests.json";
+    std::ifstream file(path);
+    REQUIRE(file.good());
+    const json suite = json::parse(file);
+    REQUIRE(suite.is_array());
+
+    int cases = 0;
+    int passed = 0;
+    for (const auto& entry : suite) {
+        if (entry.is_string()) {
+            continue;  // a section comment
+        }
+        REQUIRE(entry.is_array());
+        REQUIRE(entry.size() == 3);
+        ++cases;
+        const json& rule = entry[0];
+        const json& data = entry[1];
+        const json& expected = entry[2];
+        INFO("case " << cases << ": rule " << rule.dump() << " data " << data.dump() << " expected "
+                     << expected.dump());
+        json actual;
+        try {
+            actual = jl::apply(rule, data);
+        } catch (const std::exception& e) {
+            FAIL_CHECK("threw: " << e.what());
+            continue;
+        }
+        INFO("actual " << actual.dump());
+        const bool ok = same_value(actual, expected);
+        CHECK(ok);
+        passed += ok ? 1 : 0;
+    }
+    CHECK(passed == cases);
+    REQUIRE(cases == 277);
+}
+
+TEST_CASE("jsonlogic: no rule of the official suite is reported as an unknown operator", "[jsonlogic][check]") {
+    std::ifstream file(std::string(DSSELECT_SHARED_DIR) + "/conformance/jsonlogic-tests.json");
+    REQUIRE(file.good());
+    const json suite = json::parse(file);
+    for (const auto& entry : suite) {
+        if (entry.is_string()) {
+            continue;
+        }
+        for (const auto& issue : jl::check(entry[0])) {
+            INFO(entry[0].dump() << " " << issue.pointer << ": " << issue.message);
+            CHECK(issue.message.find("unknown JSON Logic operator") == std::string::npos);
+        }
+    }
+}
+
+TEST_CASE("jsonlogic: 'and' returns the first falsy value and 'or' the first truthy one", "[jsonlogic]") {
+    CHECK(run(R"({"and":[1,0,"x"]})") == json(0));
+    CHECK(run(R"({"and":[1,"a",[]]})") == json::array());
+    CHECK(run(R"({"and":[1,"last"]})") == json("last"));
+    CHECK(run(R"({"or":[0,"",[],"x",1]})") == json("x"));
+    CHECK(run(R"({"or":[0,""]})") == json(""));
+    CHECK(run(R"({"and":[]})").is_null());
+}
+
+TEST_CASE("jsonlogic: 'and' and 'or' short-circuit past an erroneous branch", "[jsonlogic]") {
+    CHECK(run(R"({"and":[false,{"/":[1,0]}]})") == json(false));
+    CHECK(run(R"({"or":[true,{"/":[1,0]}]})") == json(true));
+    CHECK(run(R"({"if":[true,1,{"/":[1,0]}]})") == json(1));
+}
+
+TEST_CASE("jsonlogic: the empty object {} is truthy, as in JavaScript", "[jsonlogic]") {
+    CHECK(jl::truthy(json::object()));
+    CHECK(run(R"({"!!":[{}]})") == json(true));
+    CHECK(run(R"({"if":[{},"yes","no"]})") == json("yes"));
+    CHECK(run(R"({"!!":["0"]})") == json(true));
+    CHECK_FALSE(jl::truthy(json::array()));
+    CHECK_FALSE(jl::truthy(json(0.0)));
+    CHECK_FALSE(jl::truthy(json("")));
+    CHECK_FALSE(jl::truthy(json(nullptr)));
+}
+
+TEST_CASE("jsonlogic: an unknown operator is an invalid_data error that suggests the closest operator",
+          "[jsonlogic][errors]") {
+    const auto error = error_of(R"({"and":[true,{"mapp":[[1],{"var":""}]}]})");
+    REQUIRE(error.has_value());
+    CHECK(error->kind() == dsselect::ErrorKind::invalid_data);
+    CHECK(std::string(error->what()) == "unknown JSON Logic operator 'mapp'; did you mean 'map'?");
+
+    const auto far = error_of(R"({"frobnicate_everything":1})");
+    REQUIRE(far.has_value());
+    CHECK(std::string(far->what()) == "unknown JSON Logic operator 'frobnicate_everything'");
+}
+
+TEST_CASE("jsonlogic: error messages stay on one line even for hostile operator names", "[jsonlogic][errors]") {
+    const auto error = error_of(R"({"bad\nop":1})");
+    REQUIRE(error.has_value());
+    CHECK(std::string(error->what()).find('\n') == std::string::npos);
+    CHECK_THAT(error->what(), Catch::Contains("bad\\x0aop"));
+}
+
+TEST_CASE("jsonlogic: a 10,000-deep rule fails with invalid_data instead of overflowing the stack",
+          "[jsonlogic][limits]") {
+    const auto error = error_of(deep_rule(10'000));
+    REQUIRE(error.has_value());
+    CHECK(error->kind() == dsselect::ErrorKind::invalid_data);
+    CHECK_THAT(error->what(), Catch::Contains("nested deeper than 200 levels"));
+
+    std::string arrays(10'000, '[');
+    arrays.append(10'000, ']');
+    CHECK(error_of(arrays).has_value());
+
+    // Within the limit the same shape evaluates.
+    CHECK(run(deep_rule(150)) == json(true));
+    jl::Limits shallow;
+    shallow.max_depth = 10;
+    CHECK(error_of(deep_rule(11), "null", shallow).has_value());
+    CHECK(run(deep_rule(10), "null", shallow) == json(true));
+}
+
+TEST_CASE("jsonlogic: copying deeply nested data into a result is refused, not recursed", "[jsonlogic][limits]") {
+    std::string text(10'000, '[');
+    text.append(10'000, ']');
+    const json data = json::parse(text);
+    CHECK_THROWS_AS(jl::apply(json::parse(R"({"var":""})"), data), dsselect::Error);
+    // Tests on the data do not copy it.
+    CHECK(jl::apply_truthy(json::parse(R"({"var":""})"), data));
+    CHECK(jl::apply(json::parse(R"({"!!":[{"var":"0.0.0"}]})"), data) == json(true));
+}
+
+TEST_CASE("jsonlogic: reduce over a million elements exhausts the operation budget", "[jsonlogic][limits]") {
+    json data;
+    data["xs"] = json::array();
+    for (int i = 0; i < 1'000'000; ++i) {
+        data["xs"].push_back(1);
+    }
+    const json rule = json::parse(R"({"reduce":[{"var":"xs"},{"+":[{"var":"current"},{"var":"accumulator"}]},0]})");
+    try {
+        jl::apply(rule, data);
+        FAIL("expected the operation budget to be exceeded");
+    } catch (const dsselect::Error& e) {
+        CHECK(e.kind() == dsselect::ErrorKind::invalid_data);
+        CHECK_THAT(e.what(), Catch::Contains("budget of 1000000 operations"));
+    }
+    jl::Limits generous;
+    generous.max_operations = 10'000'000;
+    CHECK(jl::apply(rule, data, generous) == json(1'000'000));
+}
+
+TEST_CASE("jsonlogic: exponential growth through reduce hits the budget", "[jsonlogic][limits]") {
+    const std::string data = R"({"xs":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,
+        31,32,33,34,35,36,37,38,39,40]})";
+    // A string that doubles per element.
+    CHECK(error_of(R"({"reduce":[{"var":"xs"},{"cat":[{"var":"accumulator"},{"var":"accumulator"}]},"xx"]})", data)
+              .has_value());
+    // An array that doubles per element.
+    CHECK(error_of(R"({"reduce":[{"var":"xs"},{"merge":[{"var":"accumulator"},{"var":"accumulator"}]},[1]]})", data)
+              .has_value());
+    // A tree that doubles per element and deepens by one.
+    CHECK(error_of(R"({"reduce":[{"var":"xs"},[{"var":"accumulator"},{"var":"accumulator"}],1]})", data)
+              .has_value());
+}
+
+TEST_CASE("jsonlogic: a non-finite result such as division by zero is an error", "[jsonlogic][errors]") {
+    const auto division = error_of(R"({"/":[1,0]})");
+    REQUIRE(division.has_value());
+    CHECK(division->kind() == dsselect::ErrorKind::invalid_data);
+    CHECK_THAT(division->what(), Catch::StartsWith("non-finite result of '/'"));
+    CHECK(error_of(R"({"%":[5,0]})").has_value());
+    CHECK(error_of(R"({"+":["abc"]})").has_value());
+    CHECK(error_of(R"({"*":[1e300,1e300]})").has_value());
+    CHECK(error_of(R"({"-":["abc"]})").has_value());
+    CHECK(error_of(R"({"max":[1,"x"]})").has_value());
+    // 0/1 and finite arithmetic are fine.
+    CHECK(run(R"({"/":[0,1]})") == json(0));
+}
+
+TEST_CASE("jsonlogic: max and min of nothing and '*' of nothing are errors", "[jsonlogic][errors]") {
+    const auto max = error_of(R"({"max":[]})");
+    REQUIRE(max.has_value());
+    CHECK_THAT(max->what(), Catch::StartsWith("'max' needs at least one argument"));
+    CHECK(error_of(R"({"min":[]})").has_value());
+    CHECK(error_of(R"({"*":[]})").has_value());
+    CHECK(run(R"({"max":[1,"3",2]})") == json(3));
+    CHECK(run(R"({"min":[1,null,2]})") == json(0));
+}
+
+TEST_CASE("jsonlogic: comparisons with NaN are false and two strings compare lexicographically",
+          "[jsonlogic][coercion]") {
+    CHECK(run(R"({"<":["abc",1]})") == json(false));
+    CHECK(run(R"({">":["abc",1]})") == json(false));
+    CHECK(run(R"({"<=":["abc",1]})") == json(false));
+    CHECK(run(R"({">=":["abc",1]})") == json(false));
+    CHECK(run(R"({"==":["abc",1]})") == json(false));
+    CHECK(run(R"({"<":["10","9"]})") == json(true));
+    CHECK(run(R"({"<":["10",9]})") == json(false));
+    CHECK(run(R"({"<":[null,1]})") == json(true));
+    CHECK(run(R"({"<":[[2],10]})") == json(true));
+    CHECK(run(R"({"<":["a","b","c"]})") == json(true));
+    CHECK(run(R"({">":[" 12 ",3]})") == json(true));
+    CHECK(run(R"({"<":["0x10",17]})") == json(true));
+    CHECK(run(R"({"<":["é","z"]})") == json(false));
+}
+
+TEST_CASE("jsonlogic: '==' follows JavaScript loose equality", "[jsonlogic][coercion]") {
+    CHECK(run(R"({"==":[1,"1"]})") == json(true));
+    CHECK(run(R"({"==":[0,false]})") == json(true));
+    CHECK(run(R"({"==":["",0]})") == json(true));
+    CHECK(run(R"({"==":[null,0]})") == json(false));
+    CHECK(run(R"({"==":[null,false]})") == json(false));
+    CHECK(run(R"({"==":[[1,2],"1,2"]})") == json(true));
+    CHECK(run(R"({"==":[[],false]})") == json(true));
+    CHECK(run(R"({"==":[{"var":"o"},"[object Object]"]})", R"({"o":{"a":1}})") == json(true));
+    CHECK(run(R"({"==":[1.0,1]})") == json(true));
+    CHECK(run(R"({"==":[null]})") == json(true));  // null == undefined
+    CHECK(run(R"({"===":[null]})") == json(false));
+    CHECK(run(R"({"!=":["1",1]})") == json(false));
+    CHECK(run(R"({"!==":["1",1]})") == json(true));
+}
+
+TEST_CASE("jsonlogic: arrays and objects are equal only to themselves", "[jsonlogic][coercion]") {
+    const std::string data = R"({"a":{"x":1},"b":{"x":1},"list":[{"x":1},[2]]})";
+    CHECK(run(R"({"===":[{"var":"a"},{"var":"a"}]})", data) == json(true));
+    CHECK(run(R"({"==":[{"var":"a"},{"var":"b"}]})", data) == json(false));
+    CHECK(run(R"({"===":[[1],[1]]})") == json(false));
+    CHECK(run(R"({"in":[{"var":"list.0"},{"var":"list"}]})", data) == json(true));
+    CHECK(run(R"({"in":[{"var":"a"},{"var":"list"}]})", data) == json(false));
+}
+
+TEST_CASE("jsonlogic: 'var' indexes strings and arrays and yields the default on scalars", "[jsonlogic][var]") {
+    CHECK(run(R"({"var":"1"})", R"("abc")") == json("b"));
+    CHECK(run(R"({"var":1})", R"("abc")") == json("b"));
+    CHECK(run(R"({"var":"length"})", R"("héllo")") == json(5));
+    CHECK(run(R"({"var":"name.0"})", R"({"name":"Zed"})") == json("Z"));
+    CHECK(run(R"({"var":"xs.length"})", R"({"xs":[1,2,3]})") == json(3));
+    CHECK(run(R"({"var":"01"})", R"(["a","b"])").is_null());
+    CHECK(run(R"({"var":"5"})", R"("abc")").is_null());
+    CHECK(run(R"({"var":"x"})", "5").is_null());
+    CHECK(run(R"({"var":["x","fallback"]})", "5") == json("fallback"));
+    CHECK(run(R"({"var":["x.y","fallback"]})", "true") == json("fallback"));
+    CHECK(run(R"({"var":["a",7]})", R"({"a":null})").is_null());  // an explicit null is not replaced
+    CHECK(run(R"({"var":["a.b",7]})", R"({"a":null})") == json(7));
+    CHECK(run(R"({"var":1.5})", R"([0,[10,20,30,40,50,60]])") == json(60));
+    CHECK(run(R"({"var":"toString"})", R"({"a":1})").is_null());  // own properties only
+}
+
+TEST_CASE("jsonlogic: arithmetic yields integers when the value is integral", "[jsonlogic][numbers]") {
+    CHECK(run(R"({"+":[1,2]})").dump() == "3");
+    CHECK(run(R"({"*":[1.5,2]})").dump() == "3");
+    CHECK(run(R"({"/":[4,2]})").dump() == "2");
+    CHECK(run(R"({"/":[1,2]})").dump() == "0.5");
+    CHECK(run(R"({"-":[0.5,3]})").dump() == "-2.5");
+    CHECK(run(R"({"%":[-7,2]})").dump() == "-1");
+    CHECK(run(R"({"+":["3.14abc"," 2"]})") == json(5.140000000000001));
+    CHECK(run(R"({"+":["1e3"]})").dump() == "1000");
+    CHECK(run(R"({"-":["0x10",1]})").dump() == "15");
+}
+
+TEST_CASE("jsonlogic: '*' with one argument returns it unchanged, as json-logic-js does", "[jsonlogic][numbers]") {
+    CHECK(run(R"({"*":["2"]})") == json("2"));
+    CHECK(run(R"({"*":["2",3]})") == json(6));
+}
+
+TEST_CASE("jsonlogic: 'cat' writes numbers the way JavaScript's String() does", "[jsonlogic][strings]") {
+    CHECK(run(R"({"cat":[2.5,"|",1,"|",1.0,"|",1e21,"|",1e20,"|",1e-7,"|",0.000001,"|",0.1]})") ==
+          json("2.5|1|1|1e+21|100000000000000000000|1e-7|0.000001|0.1"));
+    CHECK(run(R"({"cat":[true,null,false,[1,[2,null,3]],{"a":1,"b":2}]})") == json("truefalse1,2,,3[object Object]"));
+    CHECK(run(R"({"cat":[-0.0,"|",123456789012,"|",-1.5e-10]})") == json("0|123456789012|-1.5e-10"));
+}
+
+TEST_CASE("jsonlogic: 'substr' counts UTF-16 code units and handles negative arguments", "[jsonlogic][strings]") {
+    CHECK(run(R"({"substr":["héllo",1,3]})") == json("éll"));
+    CHECK(run(R"({"substr":["jsonlogic",-5,-2]})") == json("log"));
+    CHECK(run(R"({"substr":["jsonlogic",20]})") == json(""));
+    CHECK(run(R"({"substr":["jsonlogic",-20,2]})") == json("js"));
+    CHECK(run(R"({"substr":[12345,1,2]})") == json("23"));
+    CHECK(run(R"({"substr":["a😀b",1,2]})") == json("😀"));
+    CHECK(run(R"({"substr":["a😀b",1,1]})") == json("\xEF\xBF\xBD"));  // half a pair -> U+FFFD
+}
+
+TEST_CASE("jsonlogic: 'in' tests substrings and strict array membership", "[jsonlogic]") {
+    CHECK(run(R"({"in":["log","jsonlogic"]})") == json(true));
+    CHECK(run(R"({"in":[1,["1",2]]})") == json(false));
+    CHECK(run(R"({"in":[2,["1",2]]})") == json(true));
+    CHECK(run(R"({"in":[1,"a1"]})") == json(true));
+    CHECK(run(R"({"in":["",""]})") == json(false));
+    CHECK(run(R"({"in":["a",5]})") == json(false));
+}
+
+TEST_CASE("jsonlogic: scoped operators see each element as the data", "[jsonlogic][arrays]") {
+    const std::string data = R"({"items":[{"qty":1},{"qty":5},{"qty":9}],"min":4})";
+    CHECK(run(R"({"filter":[{"var":"items"},{">":[{"var":"qty"},4]}]})", data) ==
+          json::parse(R"([{"qty":5},{"qty":9}])"));
+    CHECK(run(R"({"map":[{"var":"items"},{"var":"qty"}]})", data) == json::parse("[1,5,9]"));
+    CHECK(run(R"({"all":[{"var":"items"},{"var":"qty"}]})", data) == json(true));
+    CHECK(run(R"({"some":[{"var":"items"},{">":[{"var":"qty"},8]}]})", data) == json(true));
+    CHECK(run(R"({"none":[{"var":"items"},{">":[{"var":"qty"},9]}]})", data) == json(true));
+    CHECK(run(R"({"all":[[],true]})") == json(false));
+    CHECK(run(R"({"none":[[],true]})") == json(true));
+    CHECK(run(R"({"map":[5,{"var":""}]})") == json::array());
+    CHECK(run(R"({"reduce":[{"var":"items"},{"+":[{"var":"accumulator"},{"var":"current.qty"}]},0]})", data) ==
+          json(15));
+    CHECK(run(R"({"reduce":[[1,2],{"var":"accumulator"}]})").is_null());
+    CHECK(run(R"({"reduce":[[1,2],{"var":"min"},0]})", data).is_null());  // outer data is not visible
+    CHECK(run(R"({"reduce":[[1,2],{"var":""},0]})") == json::parse(R"({"accumulator":{"accumulator":0,"current":1},"current":2})"));
+}
+
+TEST_CASE("jsonlogic: evaluation leaves the data unchanged", "[jsonlogic]") {
+    const json data = json::parse(R"({"xs":[3,1,2],"s":"abc","o":{"k":[1,{"z":2}]}})");
+    const json before = data;
+    const json rule = json::parse(R"({"cat":[
+        {"merge":[{"var":"xs"},{"var":"o.k"}]},
+        {"filter":[{"var":"xs"},{">":[{"var":""},1]}]},
+        {"map":[{"var":"o.k"},{"var":""}]},
+        {"reduce":[{"var":"xs"},{"merge":[{"var":"accumulator"},[{"var":"current"}]]},[]]},
+        {"missing":["xs","nope"]}
+    ]})");
+    CHECK(jl::apply(rule, data) == json("3,1,2,1,[object Object]3,21,[object Object]3,1,2nope"));
+    CHECK(data == before);
+}
+
+TEST_CASE("jsonlogic: 'log' writes to the configured stream and is silent by default", "[jsonlogic]") {
+    CHECK(run(R"({"log":"apple"})") == json("apple"));
+    std::ostringstream out;
+    jl::set_log_stream(&out);
+    CHECK(run(R"({"log":{"var":"a"}})", R"({"a":[1,"x"]})") == json::parse(R"([1,"x"])"));
+    jl::set_log_stream(nullptr);
+    CHECK(out.str() == "[1,\"x\"]\n");
+    CHECK(run(R"({"log":"quiet"})") == json("quiet"));
+    CHECK(out.str() == "[1,\"x\"]\n");
+}
+
+TEST_CASE("jsonlogic: non-rules pass through unchanged", "[jsonlogic]") {
+    CHECK(run(R"({"a":1,"b":2})") == json::parse(R"({"a":1,"b":2})"));
+    CHECK(run(R"({})") == json::object());
+    CHECK(run(R"([1,{"var":"x"},3])", R"({"x":2})") == json::parse("[1,2,3]"));
+}
+
+TEST_CASE("jsonlogic: check reports unknown operators with a JSON pointer and a suggestion", "[jsonlogic][check]") {
+    const auto issues = jl::check(json::parse(R"({"and":[{"mapp":[[1],true]},{"a/b~c":1}]})"));
+    REQUIRE(issues.size() == 2);
+    CHECK(issues[0].pointer == "/and/0/mapp");
+    CHECK(issues[0].message == "unknown JSON Logic operator 'mapp'; did you mean 'map'?");
+    CHECK(issues[1].pointer == "/and/1/a~1b~0c");
+    CHECK_THAT(issues[1].message, Catch::StartsWith("unknown JSON Logic operator 'a/b~c'"));
+}
+
+TEST_CASE("jsonlogic: check reports wrong arity and accepts variadic 'if'", "[jsonlogic][check]") {
+    const auto issues_of = [](const std::string& rule) { return jl::check(json::parse(rule)); };
+    auto issues = issues_of(R"({"!":[1,2]})");
+    REQUIRE(issues.size() == 1);
+    CHECK(issues[0].pointer == "/!");
+    CHECK(issues[0].message == "'!' takes exactly 1 argument, got 2");
+
+    issues = issues_of(R"({"or":[true,{">":[1,2,3]}]})");
+    REQUIRE(issues.size() == 1);
+    CHECK(issues[0].pointer == "/or/1/>");
+    CHECK(issues[0].message == "'>' takes exactly 2 arguments, got 3");
+
+    CHECK(issues_of(R"({"substr":[]})").size() == 1);
+    CHECK(issues_of(R"({"substr":["a",1,2,3]})").size() == 1);
+    CHECK(issues_of(R"({"substr":"abc"})").empty());
+    CHECK(issues_of(R"({"reduce":[[1],{"var":"current"},0,1]})").size() == 1);
+    CHECK(issues_of(R"({"map":[[1]]})")[0].message == "'map' takes exactly 2 arguments, got 1");
+    CHECK(issues_of(R"({"<":[1,2,3]})").empty());
+    CHECK(issues_of(R"({"if":[true,1,false,2,3]})").empty());
+    CHECK(issues_of(R"({"if":[]})").empty());
+    CHECK(issues_of(R"({"var":"a"})").empty());
+}
+
+TEST_CASE("jsonlogic: check reports var paths that known_path rejects, outside scoped logic", "[jsonlogic][check]") {
+    const auto known = [](const std::string& path) { return path == "model.params_b" || path == "gpu.memory_gb"; };
+    const json rule = json::parse(R"({"and":[
+        {">":[{"var":"model.params_b"},7]},
+        {"var":"gpu.memroy_gb"},
+        {"<":[{"var":["gpu.bogus",0]},1]},
+        {"all":[{"var":"model.layers"},{"var":"anything.goes"}]},
+        {"reduce":[{"var":"model.params_b"},{"+":[{"var":"accumulator"},{"var":"curent"}]},0]},
+        {"missing":["model.params_b","model.nope"]},
+        {"var":{"cat":["dyn","amic"]}},
+        {"var":""}
+    ]})");
+    const auto issues = jl::check(rule, known);
+    REQUIRE(issues.size() == 5);
+    CHECK(issues[0].pointer == "/and/1/var");
+    CHECK(issues[0].message == "unknown data path 'gpu.memroy_gb'");
+    CHECK(issues[1].pointer == "/and/2/</0/var/0");
+    CHECK(issues[2].pointer == "/and/3/all/0/var");
+    CHECK(issues[3].pointer == "/and/4/reduce/1/+/1/var");
+    CHECK_THAT(issues[3].message, Catch::Contains("'current' and 'accumulator'"));
+    CHECK(issues[4].pointer == "/and/5/missing/1");
+
+    // Without a predicate only the reduce-scope mistake remains.
+    const auto unchecked = jl::check(rule);
+    REQUIRE(unchecked.size() == 1);
+    CHECK(unchecked[0].pointer == "/and/4/reduce/1/+/1/var");
+}
+
+TEST_CASE("jsonlogic: check stops at the depth limit instead of recursing", "[jsonlogic][check]") {
+    const auto issues = jl::check(json::parse(deep_rule(10'000)));
+    REQUIRE(issues.size() == 1);
+    CHECK_THAT(issues[0].message, Catch::Contains("nested deeper than 200 levels"));
+}
+
+TEST_CASE("jsonlogic: missing and missing_some report absent, null and empty keys", "[jsonlogic]") {
+    const std::string data = R"({"a":1,"b":null,"c":"","d":{"e":0}})";
+    CHECK(run(R"({"missing":["a","b","c","d.e","d.f","z"]})", data) == json::parse(R"(["b","c","d.f","z"])"));
+    CHECK(run(R"({"missing_some":[1,["a","z"]]})", data) == json::array());
+    CHECK(run(R"({"missing_some":[2,["a","z","y"]]})", data) == json::parse(R"(["z","y"])"));
+    CHECK(run(R"({"reduce":[[1],{"missing":["current","accumulator","other"]},5]})") ==
+          json::parse(R"(["other"])"));
+}
