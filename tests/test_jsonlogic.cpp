@@ -167,6 +167,13 @@ TEST_CASE("jsonlogic: an unknown operator is an invalid_data error that suggests
     CHECK(error->kind() == dsselect::ErrorKind::invalid_data);
     CHECK(std::string(error->what()) == "unknown JSON Logic operator 'mapp'; did you mean 'map'?");
 
+    const auto suggestion = [](const std::string& rule) { return std::string(error_of(rule)->what()); };
+    CHECK(suggestion(R"({"AND":[true]})") == "unknown JSON Logic operator 'AND'; did you mean 'and'?");
+    CHECK(suggestion(R"({"=":[1,1]})") == "unknown JSON Logic operator '='; did you mean '=='?");
+    CHECK(suggestion(R"({"k":1})") == "unknown JSON Logic operator 'k'");
+    CHECK(suggestion(R"({"missing_sum":[1,["a"]]})") ==
+          "unknown JSON Logic operator 'missing_sum'; did you mean 'missing_some'?");
+
     const auto far = error_of(R"({"frobnicate_everything":1})");
     REQUIRE(far.has_value());
     CHECK(std::string(far->what()) == "unknown JSON Logic operator 'frobnicate_everything'");
@@ -356,6 +363,8 @@ TEST_CASE("jsonlogic: 'substr' counts UTF-16 code units and handles negative arg
     CHECK(run(R"({"substr":[12345,1,2]})") == json("23"));
     CHECK(run(R"({"substr":["a😀b",1,2]})") == json("😀"));
     CHECK(run(R"({"substr":["a😀b",1,1]})") == json("\xEF\xBF\xBD"));  // half a pair -> U+FFFD
+    CHECK(run(R"({"substr":["jsonlogic",0,-2.5]})") == json("jsonlo"));  // length 9 - 2.5 -> 6
+    CHECK(run(R"({"substr":["jsonlogic",0,"-2"]})") == json(""));  // JS concatenates "9" + "-2"
 }
 
 TEST_CASE("jsonlogic: 'in' tests substrings and strict array membership", "[jsonlogic]") {
@@ -376,13 +385,18 @@ TEST_CASE("jsonlogic: scoped operators see each element as the data", "[jsonlogi
     CHECK(run(R"({"some":[{"var":"items"},{">":[{"var":"qty"},8]}]})", data) == json(true));
     CHECK(run(R"({"none":[{"var":"items"},{">":[{"var":"qty"},9]}]})", data) == json(true));
     CHECK(run(R"({"all":[[],true]})") == json(false));
+    CHECK(run(R"({"all":["abc",true]})") == json(false));
+    CHECK(run(R"({"some":["abc",true]})") == json(false));
+    CHECK(run(R"({"none":["abc",true]})") == json(true));
+    CHECK(run(R"({"reduce":[[1,2],{"var":["accumulator","undefined"]},{"and":[]}]})") == json("undefined"));
     CHECK(run(R"({"none":[[],true]})") == json(true));
     CHECK(run(R"({"map":[5,{"var":""}]})") == json::array());
     CHECK(run(R"({"reduce":[{"var":"items"},{"+":[{"var":"accumulator"},{"var":"current.qty"}]},0]})", data) ==
           json(15));
     CHECK(run(R"({"reduce":[[1,2],{"var":"accumulator"}]})").is_null());
     CHECK(run(R"({"reduce":[[1,2],{"var":"min"},0]})", data).is_null());  // outer data is not visible
-    CHECK(run(R"({"reduce":[[1,2],{"var":""},0]})") == json::parse(R"({"accumulator":{"accumulator":0,"current":1},"current":2})"));
+    CHECK(run(R"({"reduce":[[1,2],{"var":""},0]})") ==
+          json::parse(R"({"accumulator":{"accumulator":0,"current":1},"current":2})"));
 }
 
 TEST_CASE("jsonlogic: evaluation leaves the data unchanged", "[jsonlogic]") {

@@ -661,4 +661,29 @@ std::vector<std::string> validate_document(const DataSource& source, const Catal
     return problems;
 }
 
+Scenario read_scenario_document(const DataSource& source, const Catalog& catalog) {
+    Problems problems(source.name);
+    auto root = detail::parse_document(source.text, problems);
+    if (!root) {
+        throw Error(ErrorKind::invalid_data, problems.list().front());
+    }
+    // A whole data document with one scenario is accepted too.
+    const json* object = &*root;
+    std::string pointer;
+    if (root->is_object() && root->contains("scenarios") && root->at("scenarios").is_array() &&
+        root->at("scenarios").size() == 1) {
+        object = &root->at("scenarios").at(0);
+        pointer = "/scenarios/0";
+    }
+    Document document;
+    document.scenarios.emplace_back(read_scenario(*object, pointer, problems), pointer);
+    if (problems.empty()) {
+        check_references(document, catalog, problems);
+    }
+    if (!problems.empty()) {
+        throw Error(ErrorKind::invalid_data, problems.list().front());
+    }
+    return document.scenarios.front().first;
+}
+
 }  // namespace dsselect

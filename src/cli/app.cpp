@@ -99,6 +99,9 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     register_catalog(app, context);
     register_validate(app, context);
     register_estimate(app, context);
+    register_recommend(app, context);
+    register_compare(app, context);
+    register_tco(app, context);
 
     std::vector<std::string> reversed(args.rbegin(), args.rend());
     try {

@@ -43,6 +43,9 @@ struct Context {
 void register_catalog(CLI::App& app, Context& context);
 void register_validate(CLI::App& app, Context& context);
 void register_estimate(CLI::App& app, Context& context);
+void register_recommend(CLI::App& app, Context& context);
+void register_compare(CLI::App& app, Context& context);
+void register_tco(CLI::App& app, Context& context);
 
 // Writes `text` to the --output-file path atomically, or to `out`. Throws output_failed.
 void write_output(const std::string& text, const std::string& output_file, std::ostream& out);

@@ -145,7 +145,9 @@ std::string from_utf16(std::u16string_view s) {
     for (std::size_t i = 0; i < s.size(); ++i) {
         const char16_t u = s[i];
         if (u >= 0xd800 && u <= 0xdbff && i + 1 < s.size() && s[i + 1] >= 0xdc00 && s[i + 1] <= 0xdfff) {
-            append_utf8(out, 0x10000 + ((static_cast<char32_t>(u) - 0xd800) << 10) + (static_cast<char32_t>(s[i + 1]) - 0xdc00));
+            const char32_t high = static_cast<char32_t>(u) - 0xd800;
+            const char32_t low = static_cast<char32_t>(s[i + 1]) - 0xdc00;
+            append_utf8(out, 0x10000 + (high << 10) + low);
             ++i;
         } else if (u >= 0xd800 && u <= 0xdfff) {
             append_utf8(out, 0xfffd);
@@ -607,11 +609,18 @@ using LazyFn = Value (*)(Evaluator&, std::span<const json>, const Scope&);
 
 constexpr int k_variadic = std::numeric_limits<int>::max();
 
+// An operator: exactly one of `eager` (gets its arguments evaluated) and `lazy` (gets them raw
+// and evaluates what it needs) is set, by construction.
 struct OpSpec {
+    constexpr OpSpec(std::string_view op_name, EagerFn fn, int min, int max)
+        : name(op_name), eager(fn), min_args(min), max_args(max) {}
+    constexpr OpSpec(std::string_view op_name, LazyFn fn, int min, int max)
+        : name(op_name), lazy(fn), min_args(min), max_args(max) {}
+
     std::string_view name;
-    EagerFn eager;  // gets its arguments evaluated, or
-    LazyFn lazy;    // gets them raw and evaluates what it needs
-    int min_args;   // arity, for check()
+    EagerFn eager = nullptr;
+    LazyFn lazy = nullptr;
+    int min_args;  // arity, for check()
     int max_args;
 };
 
@@ -655,7 +664,8 @@ public:
                 if (child.is_structured()) {
                     stack.emplace_back(&child, depth + 1);
                 } else {
-                    charge(child.is_string() ? 1 + static_cast<std::int64_t>(child.get_ref<const std::string&>().size() / 16) : 1);
+                    const std::size_t bytes = child.is_string() ? child.get_ref<const std::string&>().size() : 0;
+                    charge(1 + static_cast<std::int64_t>(bytes / 16));
                 }
             }
         }
@@ -860,7 +870,8 @@ const json* Evaluator::lookup(const Scope& scope, std::string_view path, json& t
     }
     while (true) {
         const std::size_t dot = path.find('.', start);
-        const std::string_view segment = path.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+        const std::size_t length = dot == std::string_view::npos ? std::string_view::npos : dot - start;
+        const std::string_view segment = path.substr(start, length);
         if (node->is_null()) {
             return nullptr;
         }
@@ -1079,8 +1090,8 @@ template <bool IsMax>
 Value op_extremum(Evaluator& ev, std::span<Value> args, const Scope&) {
     constexpr std::string_view name = IsMax ? "max" : "min";
     if (args.empty()) {
-        fail(fmt::format("'{}' needs at least one argument (JS would give {}Infinity, which JSON cannot represent)", name,
-                         IsMax ? "-" : ""));
+        fail(fmt::format("'{}' needs at least one argument (JS would give {}Infinity, which JSON cannot represent)",
+                         name, IsMax ? "-" : ""));
     }
     double best = IsMax ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
     for (const Value& v : args) {
@@ -1429,54 +1440,76 @@ Value op_some_none(Evaluator& ev, std::span<const json> raw, const Scope& scope)
 // The operator table: sorted by name (checked at compile time) for binary search.
 
 constexpr std::array<OpSpec, 35> k_ops{{
-    {"!", op_not, nullptr, 1, 1},
-    {"!!", op_not_not, nullptr, 1, 1},
-    {"!=", op_not_equal, nullptr, 2, 2},
-    {"!==", op_strict_not_equal, nullptr, 2, 2},
-    {"%", op_modulo, nullptr, 2, 2},
-    {"*", op_times, nullptr, 1, k_variadic},
-    {"+", op_plus, nullptr, 0, k_variadic},
-    {"-", op_minus, nullptr, 1, 2},
-    {"/", op_divide, nullptr, 2, 2},
-    {"<", op_less, nullptr, 2, 3},
-    {"<=", op_less_equal, nullptr, 2, 3},
-    {"==", op_equal, nullptr, 2, 2},
-    {"===", op_strict_equal, nullptr, 2, 2},
-    {">", op_greater, nullptr, 2, 2},
-    {">=", op_greater_equal, nullptr, 2, 2},
-    {"?:", nullptr, op_if, 0, k_variadic},
-    {"all", nullptr, op_all, 2, 2},
-    {"and", nullptr, op_and_or<true>, 1, k_variadic},
-    {"cat", op_cat, nullptr, 0, k_variadic},
-    {"filter", nullptr, op_filter, 2, 2},
-    {"if", nullptr, op_if, 0, k_variadic},
-    {"in", op_in, nullptr, 2, 2},
-    {"log", op_log, nullptr, 1, 1},
-    {"map", nullptr, op_map, 2, 2},
-    {"max", op_extremum<true>, nullptr, 1, k_variadic},
-    {"merge", op_merge, nullptr, 0, k_variadic},
-    {"min", op_extremum<false>, nullptr, 1, k_variadic},
-    {"missing", op_missing, nullptr, 0, k_variadic},
-    {"missing_some", op_missing_some, nullptr, 2, 2},
-    {"none", nullptr, op_some_none<false>, 2, 2},
-    {"or", nullptr, op_and_or<false>, 1, k_variadic},
-    {"reduce", nullptr, op_reduce, 2, 3},
-    {"some", nullptr, op_some_none<true>, 2, 2},
-    {"substr", op_substr, nullptr, 1, 3},
-    {"var", op_var, nullptr, 0, 2},
+    {"!", op_not, 1, 1},
+    {"!!", op_not_not, 1, 1},
+    {"!=", op_not_equal, 2, 2},
+    {"!==", op_strict_not_equal, 2, 2},
+    {"%", op_modulo, 2, 2},
+    {"*", op_times, 1, k_variadic},
+    {"+", op_plus, 0, k_variadic},
+    {"-", op_minus, 1, 2},
+    {"/", op_divide, 2, 2},
+    {"<", op_less, 2, 3},
+    {"<=", op_less_equal, 2, 3},
+    {"==", op_equal, 2, 2},
+    {"===", op_strict_equal, 2, 2},
+    {">", op_greater, 2, 2},
+    {">=", op_greater_equal, 2, 2},
+    {"?:", op_if, 0, k_variadic},
+    {"all", op_all, 2, 2},
+    {"and", op_and_or<true>, 1, k_variadic},
+    {"cat", op_cat, 0, k_variadic},
+    {"filter", op_filter, 2, 2},
+    {"if", op_if, 0, k_variadic},
+    {"in", op_in, 2, 2},
+    {"log", op_log, 1, 1},
+    {"map", op_map, 2, 2},
+    {"max", op_extremum<true>, 1, k_variadic},
+    {"merge", op_merge, 0, k_variadic},
+    {"min", op_extremum<false>, 1, k_variadic},
+    {"missing", op_missing, 0, k_variadic},
+    {"missing_some", op_missing_some, 2, 2},
+    {"none", op_some_none<false>, 2, 2},
+    {"or", op_and_or<false>, 1, k_variadic},
+    {"reduce", op_reduce, 2, 3},
+    {"some", op_some_none<true>, 2, 2},
+    {"substr", op_substr, 1, 3},
+    {"var", op_var, 0, 2},
 }};
 
 static_assert(std::is_sorted(k_ops.begin(), k_ops.end(),
                              [](const OpSpec& a, const OpSpec& b) { return a.name < b.name; }),
               "k_ops must stay sorted by name");
-static_assert(std::all_of(k_ops.begin(), k_ops.end(),
-                          [](const OpSpec& op) { return (op.eager == nullptr) != (op.lazy == nullptr); }),
-              "each operator is either eager or lazy");
+
+// For each first byte, the range of k_ops whose names start with it: a lookup is one table
+// access and a scan of at most six names, compared by length first.
+struct OpRange {
+    std::uint8_t begin = 0;
+    std::uint8_t end = 0;
+};
+constexpr std::array<OpRange, 256> k_op_ranges = [] {
+    std::array<OpRange, 256> ranges{};
+    for (std::size_t i = 0; i < k_ops.size(); ++i) {
+        auto& range = ranges[static_cast<unsigned char>(k_ops[i].name[0])];
+        if (range.begin == range.end) {
+            range.begin = static_cast<std::uint8_t>(i);
+        }
+        range.end = static_cast<std::uint8_t>(i + 1);
+    }
+    return ranges;
+}();
 
 const OpSpec* find_op(std::string_view name) {
-    const auto it = std::lower_bound(k_ops.begin(), k_ops.end(), name,
-                                     [](const OpSpec& op, std::string_view n) { return op.name < n; });
-    return it != k_ops.end() && it->name == name ? &*it : nullptr;
+    if (name.empty()) {
+        return nullptr;
+    }
+    const OpRange range = k_op_ranges[static_cast<unsigned char>(name[0])];
+    for (std::size_t i = range.begin; i < range.end; ++i) {
+        if (k_ops[i].name.size() == name.size() && k_ops[i].name == name) {
+            return &k_ops[i];
+        }
+    }
+    return nullptr;
 }
 
 // "; did you mean 'x'?" or "": a case-insensitive match first, then the closest operator of
@@ -1499,6 +1532,9 @@ std::string suggest_operator(const std::string& name) {
             candidates.push_back(op.name);
         }
     }
+    // On a tie the first candidate wins: try those with the same first character first.
+    std::stable_partition(candidates.begin(), candidates.end(),
+                          [&](std::string_view candidate) { return candidate[0] == name[0]; });
     return did_you_mean(name, candidates);
 }
 
@@ -1514,6 +1550,11 @@ Value Evaluator::eval(const json& rule, const Scope& scope) {
         DepthGuard guard(*this);
         const auto& items = rule.get_ref<const json::array_t&>();
         charge(1 + static_cast<std::int64_t>(items.size()));
+        // An array of scalars evaluates to an equal array: refer to it instead of copying.
+        // (JS would build a fresh array; identity is unobservable, as no other node is it.)
+        if (std::none_of(items.begin(), items.end(), [](const json& item) { return item.is_structured(); })) {
+            return Value::ref(rule);
+        }
         json out = json::array();
         auto& results = out.get_ref<json::array_t&>();
         results.reserve(items.size());

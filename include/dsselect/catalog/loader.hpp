@@ -29,4 +29,8 @@ Catalog load_catalog(const std::vector<DataSource>& overlays, bool include_built
 // each formatted as "file: /pointer: message".
 std::vector<std::string> validate_document(const DataSource& source, const Catalog& base);
 
+// Reads one scenario object (the shape of an entry of "scenarios", as `catalog scenarios
+// -o json` prints it) and checks its references against `catalog`. Throws invalid_data.
+Scenario read_scenario_document(const DataSource& source, const Catalog& catalog);
+
 }  // namespace dsselect

@@ -29,3 +29,23 @@ std::vector<Table> estimate_tables(const EstimateView& view);
 std::string estimate_json(const EstimateView& view, JsonStyle style);
 
 }  // namespace dsselect::report
+
+#include "dsselect/select/search.hpp"
+
+namespace dsselect::report {
+
+// recommend: the top N, rejection counts, and with explain the winner's score parts and the
+// nearest miss per rejection reason.
+std::vector<Table> recommendation_tables(const Recommendation& result, std::int64_t top, bool explain);
+std::string recommendation_json(const Recommendation& result, std::int64_t top, bool explain, JsonStyle style);
+
+// compare / tco: candidates side by side, rejected ones with their reason, quoted figures beside.
+std::vector<Table> comparison_tables(const Scenario& scenario, const std::vector<Candidate>& candidates);
+std::string comparison_json(const Scenario& scenario, const std::vector<Candidate>& candidates, JsonStyle style);
+std::vector<Table> tco_tables(const Scenario& scenario, const Candidate& candidate);
+std::string tco_json(const Scenario& scenario, const Candidate& candidate, JsonStyle style);
+
+// "412 rejected: 230 memory, 120 latency, ..." (most frequent first, ties by name).
+std::string rejection_summary(const std::map<std::string, std::int64_t>& counts);
+
+}  // namespace dsselect::report

@@ -1,0 +1,76 @@
+#pragma once
+// Policy rules: JSON Logic expressions over a candidate's context, with an effect (reject,
+// warn, or score with a weight). Shipped in data/rules.json, added with --rules FILE.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "dsselect/catalog/loader.hpp"
+#include "dsselect/catalog/types.hpp"
+#include "dsselect/estimate/estimator.hpp"
+#include "dsselect/tco/tco.hpp"
+
+namespace dsselect {
+
+enum class RuleEffect { reject, warn, score };
+
+struct Rule {
+    std::string id;
+    std::string description;
+    std::string source;
+    RuleEffect effect = RuleEffect::warn;
+    double weight = 0.0;    // score rules: added weight * value when `when` holds
+    std::string message;    // template: {model} {variant} {hardware} {scenario} are replaced
+    std::shared_ptr<const nlohmann::json> when;
+    std::shared_ptr<const nlohmann::json> value;  // score rules: numeric expression, default 1
+    std::string origin;     // file: /rules/N
+};
+
+struct RuleSet {
+    std::vector<Rule> rules;
+};
+
+// Loads rules from the builtin data (rules.json) and each extra file; later ids replace
+// earlier ones. Every problem names the file and JSON pointer (invalid_data).
+RuleSet load_rules(const std::vector<DataSource>& extra_files, bool include_builtin = true);
+// Every problem of one rules document: malformed JSON, unknown fields, unknown operators,
+// wrong arity, and var paths that are not context fields.
+std::vector<std::string> check_rules_document(const DataSource& source);
+// The context fields a rule may read (documented in docs/rules.md).
+bool is_context_path(const std::string& path);
+
+// Everything a rule can see about one candidate.
+struct RuleCandidate {
+    const Scenario* scenario = nullptr;
+    const Model* model = nullptr;
+    const Variant* variant = nullptr;
+    const Hardware* hardware = nullptr;
+    const Estimate* estimate = nullptr;
+    const TcoResult* cost = nullptr;  // may be null before costing
+    std::int64_t gpus_per_replica = 1;
+    std::int64_t replicas = 1;
+    std::int64_t batch = 1;
+    double quality = 0.0;
+    double capacity_qps = 0.0;
+    double min_parameters_among_feasible = 0.0;
+    bool output_dimensions_differ = false;
+};
+
+struct RuleOutcome {
+    std::string rejected_by;  // rule id, empty when no reject rule fired
+    std::string message;
+    std::vector<std::string> warnings;  // rule ids
+    std::vector<std::string> warning_messages;
+    double score = 0.0;
+};
+
+// Applies reject and warn rules (phase 1) or score rules (phase 2).
+enum class RulePhase { constraints, scoring };
+RuleOutcome apply_rules(const RuleSet& rules, const RuleCandidate& candidate, RulePhase phase);
+
+// jsonlogic over text, for `dsselect rules eval`: returns the result as JSON text.
+std::string evaluate_expression_text(const std::string& rule_text, const std::string& input_text);
+
+}  // namespace dsselect

@@ -1,0 +1,68 @@
+#pragma once
+// Total cost of ownership: seed §3.2's weighted index TCO = alpha * training + beta * inference +
+// gamma * maintenance (default 0.3 : 0.5 : 0.2) and the plain dollars behind it. Pure functions;
+// method in docs/tco.md.
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "dsselect/catalog/types.hpp"
+
+namespace dsselect {
+
+struct TcoWeights {
+    double alpha = 0.3;  // training (seed §3.2)
+    double beta = 0.5;   // inference
+    double gamma = 0.2;  // maintenance
+};
+
+// Throws a usage Error unless the weights are non-negative and sum to 1 within 1e-9.
+void check_weights(const TcoWeights& weights);
+// Parses "A,B,G" (the --weights flag), then check_weights.
+TcoWeights parse_weights(const std::string& text);
+
+// What is deployed: from the estimator and the replica sizing.
+struct Deployment {
+    const Model* model = nullptr;
+    const Variant* variant = nullptr;
+    const Hardware* hardware = nullptr;
+    std::int64_t gpus_per_replica = 1;
+    std::int64_t replicas = 1;
+    double power_w_per_replica = 0.0;
+    double active_parameters = 0.0;  // per token, for training FLOPs
+};
+
+struct TcoYear {
+    int year = 0;
+    double inference_usd = 0.0;
+    double maintenance_usd = 0.0;
+    double training_usd = 0.0;  // paid in year 1
+};
+
+struct TcoResult {
+    double training_usd = 0.0;
+    bool training_quoted = false;  // a cost the scenario gives (seed §3.2), not computed
+    double training_gpu_hours = 0.0;
+    double training_flops = 0.0;
+    double inference_usd = 0.0;  // over the horizon
+    double inference_rental_usd = 0.0;
+    double inference_depreciation_usd = 0.0;
+    double inference_energy_usd = 0.0;
+    double maintenance_usd = 0.0;  // over the horizon
+    double maintenance_hardware_usd = 0.0;
+    double maintenance_engineering_usd = 0.0;
+    double total_usd = 0.0;           // what finance pays
+    double weighted_index_usd = 0.0;  // the seed's decision score
+    double yearly_usd = 0.0;          // inference + maintenance per year (training excluded)
+    std::optional<double> usd_per_million_output_tokens;  // none at zero load
+    TcoWeights weights;
+    std::vector<TcoYear> per_year;
+};
+
+// Training FLOPs for a plan: full fine-tune and pre-training 6 N_a D, LoRA 4 N_a D, times epochs.
+double training_flops(TrainingMethod method, double active_parameters, double tokens, double epochs);
+
+TcoResult compute_tco(const TcoInputs& inputs, const Deployment& deployment, const Workload& workload,
+                      const TcoWeights& weights);
+
+}  // namespace dsselect

@@ -1,0 +1,86 @@
+// dsselect compare --scenario ID CANDIDATE...   and   dsselect tco --scenario ID CANDIDATE
+#include "context.hpp"
+#include "dsselect/core/error.hpp"
+#include "dsselect/report/views.hpp"
+#include "scenario_options.hpp"
+
+namespace dsselect::cli {
+
+namespace {
+struct CompareOptions {
+    ScenarioOptions scenario;
+    std::vector<std::string> candidates;
+};
+
+std::vector<Candidate> resolve_all(const CompareOptions& options, const Catalog& catalog, const Scenario& scenario,
+                                   const RuleSet& rules, const SearchOptions& search) {
+    std::vector<CandidateSpec> specs;
+    for (const auto& text : options.candidates) {
+        specs.push_back(parse_candidate(text));  // all parse errors before any work
+    }
+    std::vector<Candidate> resolved;
+    for (const auto& spec : specs) {
+        resolved.push_back(resolve_candidate(catalog, scenario, rules, spec, search));
+    }
+    score_candidates(resolved, scenario, rules, search);
+    return resolved;
+}
+
+CommandOutput run_compare(const CompareOptions& options, const Context& context) {
+    const Catalog catalog = context.load_catalog();
+    const Scenario scenario = resolve_scenario(options.scenario, catalog);
+    const RuleSet rules = resolve_rules(options.scenario);
+    const SearchOptions search = resolve_search_options(options.scenario);
+    const auto candidates = resolve_all(options, catalog, scenario, rules, search);
+    CommandOutput output;
+    switch (context.format()) {
+    case report::OutputFormat::json: output.text = report::comparison_json(scenario, candidates, report::JsonStyle::document); break;
+    case report::OutputFormat::jsonl: output.text = report::comparison_json(scenario, candidates, report::JsonStyle::lines); break;
+    case report::OutputFormat::table:
+    case report::OutputFormat::csv:
+    case report::OutputFormat::markdown: output.text = context.render_tables(report::comparison_tables(scenario, candidates)); break;
+    }
+    return output;
+}
+
+CommandOutput run_tco(const CompareOptions& options, const Context& context) {
+    const Catalog catalog = context.load_catalog();
+    const Scenario scenario = resolve_scenario(options.scenario, catalog);
+    const RuleSet rules = resolve_rules(options.scenario);
+    const SearchOptions search = resolve_search_options(options.scenario);
+    const auto candidates = resolve_all(options, catalog, scenario, rules, search);
+    const Candidate& candidate = candidates.front();
+    CommandOutput output;
+    switch (context.format()) {
+    case report::OutputFormat::json: output.text = report::tco_json(scenario, candidate, report::JsonStyle::document); break;
+    case report::OutputFormat::jsonl: output.text = report::tco_json(scenario, candidate, report::JsonStyle::lines); break;
+    case report::OutputFormat::table:
+    case report::OutputFormat::csv:
+    case report::OutputFormat::markdown: output.text = context.render_tables(report::tco_tables(scenario, candidate)); break;
+    }
+    if (!candidate.costed) {
+        output.messages.push_back("dsselect: " + candidate.label() + " cannot be costed: " + candidate.rejection->detail);
+        output.exit_code = exit_code(ErrorKind::unsatisfiable);
+        output.text.clear();
+    }
+    return output;
+}
+}  // namespace
+
+void register_compare(CLI::App& app, Context& context) {
+    auto options = std::make_shared<CompareOptions>();
+    CLI::App* command = app.add_subcommand("compare", "Show candidates side by side, including those the rules reject");
+    add_scenario_options(*command, options->scenario);
+    command->add_option("candidates", options->candidates, "MODEL[:VARIANT][@HARDWARE[xGPUS]], e.g. base:int8@a40x2")->required();
+    command->callback([options, &context] { context.action = [options, &context] { return run_compare(*options, context); }; });
+}
+
+void register_tco(CLI::App& app, Context& context) {
+    auto options = std::make_shared<CompareOptions>();
+    CLI::App* command = app.add_subcommand("tco", "Total cost of ownership of one candidate: weighted index and dollars");
+    add_scenario_options(*command, options->scenario);
+    command->add_option("candidate", options->candidates, "MODEL[:VARIANT][@HARDWARE[xGPUS]]")->required()->expected(1);
+    command->callback([options, &context] { context.action = [options, &context] { return run_tco(*options, context); }; });
+}
+
+}  // namespace dsselect::cli

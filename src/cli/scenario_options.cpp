@@ -1,0 +1,96 @@
+#include "scenario_options.hpp"
+
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "dsselect/catalog/loader.hpp"
+#include "dsselect/core/error.hpp"
+
+namespace dsselect::cli {
+
+void add_scenario_options(CLI::App& command, ScenarioOptions& o) {
+    command.add_option("--scenario", o.scenario, "Scenario id, a scenario JSON file, or - for stdin")->required();
+    command.add_option("--rules", o.rule_files, "Policy rules file to add (repeatable)");
+    auto positive = CLI::PositiveNumber;
+    command.add_option("--max-latency-ms", o.max_latency_ms, "End-to-end latency limit (TTFT + (O-1) TPOT)")->check(positive);
+    command.add_option("--max-ttft-ms", o.max_ttft_ms, "Time-to-first-token limit")->check(positive);
+    command.add_option("--max-tpot-ms", o.max_tpot_ms, "Time-per-output-token limit")->check(positive);
+    command.add_option("--min-qps", o.min_qps, "Requests per second to serve")->check(CLI::NonNegativeNumber);
+    command.add_option("--context", o.context_tokens, "Context window the deployment must offer")
+        ->check(CLI::Range(std::int64_t{1}, std::int64_t{100'000'000}));
+    command.add_option("--min-quality", o.min_quality, "Quality floor (0..1)")->check(CLI::Range(0.0, 1.0));
+    command.add_option("--gpu", o.gpus, "Allowed hardware id (repeatable)");
+    command.add_option("--max-gpus", o.max_gpus, "GPUs per replica at most")->check(CLI::Range(std::int64_t{1}, std::int64_t{1024}));
+    command.add_option("--max-power-w", o.max_power_w, "Power per replica at most")->check(positive);
+    command.add_option("--max-model-mb", o.max_model_mb, "Model size on disk at most")->check(positive);
+    command.add_option("--budget-usd", o.budget_usd, "Yearly cost at most (inference + maintenance)")->check(positive);
+    command.add_option("--weights", o.weights, "TCO weights alpha,beta,gamma (default 0.3,0.5,0.2, seed §3.2)");
+    command.add_option("--years", o.years, "TCO horizon in years (default: the scenario's, 3)")->check(CLI::Range(0.01, 100.0));
+    auto* owned = command.add_flag("--owned", o.owned, "Price hardware as bought (depreciation + energy)");
+    command.add_flag("--rented", o.rented, "Price hardware as rented per GPU-hour")->excludes(owned);
+    command.add_option("--max-candidates", o.max_candidates, "Upper bound on the candidate search space")
+        ->check(CLI::Range(std::int64_t{1}, std::int64_t{100'000'000}));
+}
+
+Scenario resolve_scenario(const ScenarioOptions& o, const Catalog& catalog) {
+    Scenario s;
+    if (const Scenario* known = catalog.find_scenario(o.scenario)) {
+        s = *known;
+    } else if (o.scenario == "-" || o.scenario.find('/') != std::string::npos ||
+               o.scenario.find(".json") != std::string::npos || std::filesystem::exists(o.scenario)) {
+        s = read_scenario_document(read_data_file(o.scenario), catalog);
+    } else {
+        s = catalog.scenario(o.scenario);  // throws with did-you-mean
+    }
+    Constraints& k = s.constraints;
+    if (o.max_latency_ms) k.max_latency_ms = o.max_latency_ms;
+    if (o.max_ttft_ms) k.max_ttft_ms = o.max_ttft_ms;
+    if (o.max_tpot_ms) k.max_tpot_ms = o.max_tpot_ms;
+    if (o.min_qps) s.workload.qps = *o.min_qps;
+    if (o.context_tokens) {
+        if (*o.context_tokens < s.workload.prompt_tokens + s.workload.output_tokens) {
+            throw Error(ErrorKind::usage, fmt::format("--context: {} is less than the scenario's prompt + output tokens ({})",
+                                                      *o.context_tokens, s.workload.prompt_tokens + s.workload.output_tokens));
+        }
+        s.workload.context_tokens = *o.context_tokens;
+    }
+    if (o.min_quality) k.min_quality = o.min_quality;
+    if (!o.gpus.empty()) {
+        for (const auto& id : o.gpus) {
+            catalog.hardware_by_id(id);  // unknown ids fail with did-you-mean
+        }
+        k.allowed_hardware = o.gpus;
+    }
+    if (o.max_gpus) k.max_gpus_per_replica = o.max_gpus;
+    if (o.max_power_w) k.max_power_w = o.max_power_w;
+    if (o.max_model_mb) k.max_model_mb = o.max_model_mb;
+    if (o.budget_usd) k.budget_usd_per_year = o.budget_usd;
+    if (o.years) s.tco.years = *o.years;
+    if (o.owned) s.tco.ownership = Ownership::owned;
+    if (o.rented) s.tco.ownership = Ownership::rented;
+    if (k.max_latency_ms && k.max_ttft_ms && *k.max_ttft_ms > *k.max_latency_ms) {
+        throw Error(ErrorKind::usage, fmt::format("contradictory limits: --max-ttft-ms {} exceeds --max-latency-ms {}",
+                                                  *k.max_ttft_ms, *k.max_latency_ms));
+    }
+    return s;
+}
+
+RuleSet resolve_rules(const ScenarioOptions& o) {
+    std::vector<DataSource> files;
+    for (const auto& path : o.rule_files) {
+        files.push_back(read_data_file(path));
+    }
+    return load_rules(files);
+}
+
+SearchOptions resolve_search_options(const ScenarioOptions& o) {
+    SearchOptions options;
+    if (!o.weights.empty()) {
+        options.tco_weights = parse_weights(o.weights);
+    }
+    options.max_candidates = o.max_candidates;
+    return options;
+}
+
+}  // namespace dsselect::cli

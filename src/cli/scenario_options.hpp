@@ -1,0 +1,43 @@
+#pragma once
+// Options shared by recommend, compare and tco: the scenario (id, file or stdin), flags that
+// override its fields, rule files and cost settings.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "dsselect/catalog/types.hpp"
+#include "dsselect/rules/rules.hpp"
+#include "dsselect/select/search.hpp"
+
+namespace dsselect::cli {
+
+struct ScenarioOptions {
+    std::string scenario;
+    std::vector<std::string> rule_files;
+    std::optional<double> max_latency_ms;
+    std::optional<double> max_ttft_ms;
+    std::optional<double> max_tpot_ms;
+    std::optional<double> min_qps;
+    std::optional<std::int64_t> context_tokens;
+    std::optional<double> min_quality;
+    std::vector<std::string> gpus;
+    std::optional<std::int64_t> max_gpus;
+    std::optional<double> max_power_w;
+    std::optional<double> max_model_mb;
+    std::optional<double> budget_usd;
+    std::string weights;
+    std::optional<double> years;
+    bool owned = false;
+    bool rented = false;
+    std::int64_t max_candidates = 100'000;
+};
+
+void add_scenario_options(CLI::App& command, ScenarioOptions& options);
+// The scenario with every flag applied; throws usage/invalid_data/input_missing.
+Scenario resolve_scenario(const ScenarioOptions& options, const Catalog& catalog);
+RuleSet resolve_rules(const ScenarioOptions& options);
+SearchOptions resolve_search_options(const ScenarioOptions& options);
+
+}  // namespace dsselect::cli

@@ -1,0 +1,201 @@
+// JSON for Recommendation, Comparison and Tco documents.
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "dsselect/report/format.hpp"
+#include "dsselect/report/views.hpp"
+
+namespace dsselect::report {
+
+using ordered_json = nlohmann::ordered_json;
+
+namespace {
+ordered_json header(const char* kind) {
+    ordered_json out;
+    out["schema_version"] = k_schema_version;
+    out["kind"] = kind;
+    return out;
+}
+double cents(double usd) { return round_to(usd, 2); }
+
+ordered_json cost_json(const TcoResult& c) {
+    ordered_json out;
+    out["training_usd"] = cents(c.training_usd);
+    out["training_source"] = c.training_quoted ? "given by the scenario (quoted)" : "computed: FLOPs / (peak * MFU) * price";
+    out["training_gpu_hours"] = round_to(c.training_gpu_hours, 2);
+    out["inference_usd"] = cents(c.inference_usd);
+    out["maintenance_usd"] = cents(c.maintenance_usd);
+    out["total_usd"] = cents(c.total_usd);
+    out["weighted_index_usd"] = cents(c.weighted_index_usd);
+    out["weights"] = {{"alpha", c.weights.alpha}, {"beta", c.weights.beta}, {"gamma", c.weights.gamma}};
+    out["yearly_usd"] = cents(c.yearly_usd);
+    out["breakdown"] = {{"inference_rental_usd", cents(c.inference_rental_usd)},
+                        {"inference_depreciation_usd", cents(c.inference_depreciation_usd)},
+                        {"inference_energy_usd", cents(c.inference_energy_usd)},
+                        {"maintenance_hardware_usd", cents(c.maintenance_hardware_usd)},
+                        {"maintenance_engineering_usd", cents(c.maintenance_engineering_usd)}};
+    ordered_json years = ordered_json::array();
+    for (const TcoYear& y : c.per_year) {
+        years.push_back({{"year", y.year}, {"training_usd", cents(y.training_usd)}, {"inference_usd", cents(y.inference_usd)},
+                         {"maintenance_usd", cents(y.maintenance_usd)}});
+    }
+    out["per_year"] = years;
+    out["usd_per_million_output_tokens"] =
+        c.usd_per_million_output_tokens ? ordered_json(round_to(*c.usd_per_million_output_tokens, 4)) : ordered_json(nullptr);
+    return out;
+}
+
+ordered_json candidate_json(const Candidate& c, const Scenario& scenario) {
+    ordered_json out;
+    out["model"] = c.model->id;
+    out["variant"] = c.variant->id;
+    out["hardware"] = c.hardware->id;
+    out["gpus_per_replica"] = c.gpus_per_replica;
+    out["replicas"] = c.accepted() || c.costed ? ordered_json(c.replicas) : ordered_json(nullptr);
+    out["batch_per_replica"] = c.batch;
+    const bool timed = c.estimate.has_timing();
+    auto timing = [&](double value, int decimals) { return timed ? ordered_json(round_to(value, decimals)) : ordered_json(nullptr); };
+    const auto& p = c.estimate.performance;
+    out["ttft_ms"] = timing(p.ttft_ms, 3);
+    out["tpot_ms"] = timing(p.tpot_ms, 3);
+    out["latency_ms"] = timing(p.latency_ms, 3);
+    out["qps"] = timing(p.qps, 4);
+    out["capacity_qps"] = c.costed ? ordered_json(round_to(c.capacity_qps, 4)) : ordered_json(nullptr);
+    out["output_tokens_per_s"] = timing(p.output_tokens_per_s, 3);
+    out["memory"] = {{"weights_bytes", static_cast<std::int64_t>(std::llround(c.estimate.memory.weights_bytes))},
+                     {"per_gpu_bytes", static_cast<std::int64_t>(std::llround(c.estimate.memory.per_gpu_bytes))},
+                     {"capacity_per_gpu_bytes", static_cast<std::int64_t>(std::llround(c.estimate.memory.capacity_per_gpu_bytes))},
+                     {"fits", c.estimate.memory.fits}};
+    out["power_w"] = round_to(c.estimate.power_w, 2);
+    out["quality"] = round_to(c.quality, 4);
+    out["cost"] = c.costed ? cost_json(c.cost) : ordered_json(nullptr);
+    out["score"] = c.accepted() ? ordered_json({{"total", round_to(c.score.total, 6)},
+                                                {"cost", round_to(c.score.cost, 6)},
+                                                {"quality", round_to(c.score.quality, 6)},
+                                                {"latency", round_to(c.score.latency, 6)},
+                                                {"rules", round_to(c.score.rules, 6)}})
+                                : ordered_json(nullptr);
+    ordered_json warnings = ordered_json::array();
+    for (std::size_t i = 0; i < c.warnings.size(); ++i) {
+        warnings.push_back({{"rule", c.warnings[i]}, {"message", c.warning_messages[i]}});
+    }
+    out["warnings"] = warnings;
+    if (c.rejection) {
+        const Rejection& r = *c.rejection;
+        out["rejected"] = {{"reason", r.reason}, {"detail", r.detail}, {"flag", r.flag.empty() ? ordered_json(nullptr) : ordered_json(r.flag)},
+                           {"needed", round_to(r.needed, 4)}, {"had", round_to(r.had, 4)}};
+    } else {
+        out["rejected"] = nullptr;
+    }
+    ordered_json quoted = ordered_json::array();
+    for (const QuotedFigure& q : scenario.quoted) {
+        if (q.model_id == c.model->id) {
+            quoted.push_back({{"metric", q.metric}, {"value", q.value}, {"source", q.source}});
+        }
+    }
+    out["quoted"] = quoted;
+    return out;
+}
+
+ordered_json scenario_summary(const Scenario& s) {
+    return {{"id", s.id}, {"task_kind", s.task_kind}, {"qps", s.workload.qps},
+            {"prompt_tokens", s.workload.prompt_tokens}, {"output_tokens", s.workload.output_tokens},
+            {"context_tokens", s.workload.context_tokens}};
+}
+std::string finish(const ordered_json& document, JsonStyle style) {
+    return style == JsonStyle::lines ? document.dump() + "\n" : document.dump(2) + "\n";
+}
+}  // namespace
+
+std::string recommendation_json(const Recommendation& result, std::int64_t top, bool explain, JsonStyle style) {
+    ordered_json out = header("Recommendation");
+    out["scenario"] = scenario_summary(result.scenario);
+    ordered_json recommendations = ordered_json::array();
+    for (std::size_t i = 0; i < result.ranked.size() && static_cast<std::int64_t>(i) < top; ++i) {
+        ordered_json item = candidate_json(result.ranked[i], result.scenario);
+        item["rank"] = i + 1;
+        recommendations.push_back(item);
+    }
+    out["recommendations"] = recommendations;
+    ordered_json reasons = ordered_json::object();
+    std::int64_t rejected = 0;
+    for (const auto& [reason, count] : result.rejected_by_reason) {
+        reasons[reason] = count;
+        rejected += count;
+    }
+    out["rejected_by_reason"] = reasons;
+    out["candidates_evaluated"] = result.candidates_evaluated;
+    out["candidates_accepted"] = result.ranked.size();
+    out["candidates_rejected"] = rejected;
+    if (explain) {
+        ordered_json misses = ordered_json::object();
+        for (const auto& [reason, candidate] : result.nearest_miss) {
+            misses[reason] = candidate_json(candidate, result.scenario);
+        }
+        out["nearest_miss_by_reason"] = misses;
+    }
+    return finish(out, style);
+}
+
+std::string comparison_json(const Scenario& scenario, const std::vector<Candidate>& candidates, JsonStyle style) {
+    ordered_json out = header("Comparison");
+    out["scenario"] = scenario_summary(scenario);
+    ordered_json items = ordered_json::array();
+    for (const Candidate& c : candidates) {
+        items.push_back(candidate_json(c, scenario));
+    }
+    out["candidates"] = items;
+    // Differences of each candidate against the first.
+    ordered_json differences = ordered_json::array();
+    for (std::size_t i = 1; i < candidates.size(); ++i) {
+        const Candidate& a = candidates.front();
+        const Candidate& b = candidates[i];
+        ordered_json d;
+        d["candidate"] = b.label();
+        d["against"] = a.label();
+        auto delta = [&](const char* key, bool present, double first, double second) {
+            if (!present || first == 0) {
+                d[key] = nullptr;
+                return;
+            }
+            d[key] = {{"delta", round_to(second - first, 4)}, {"delta_pct", round_to((second / first - 1.0) * 100.0, 2)}};
+        };
+        delta("training_usd", a.costed && b.costed, a.cost.training_usd, b.cost.training_usd);
+        delta("total_usd", a.costed && b.costed, a.cost.total_usd, b.cost.total_usd);
+        delta("weighted_index_usd", a.costed && b.costed, a.cost.weighted_index_usd, b.cost.weighted_index_usd);
+        delta("latency_ms", a.estimate.has_timing() && b.estimate.has_timing(), a.estimate.performance.latency_ms,
+              b.estimate.performance.latency_ms);
+        delta("quality", true, a.quality, b.quality);
+        differences.push_back(d);
+    }
+    out["differences"] = differences;
+    return finish(out, style);
+}
+
+std::string tco_json(const Scenario& scenario, const Candidate& c, JsonStyle style) {
+    ordered_json out = header("Tco");
+    out["scenario"] = scenario_summary(scenario);
+    out["candidate"] = c.label();
+    out["replicas"] = c.replicas;
+    out["ownership"] = scenario.tco.ownership == Ownership::rented ? "rented" : "owned";
+    out["years"] = scenario.tco.years;
+    if (!c.costed) {
+        out["cost"] = nullptr;
+        out["rejected"] = c.rejection ? ordered_json({{"reason", c.rejection->reason}, {"detail", c.rejection->detail}})
+                                      : ordered_json(nullptr);
+        return finish(out, style);
+    }
+    ordered_json cost = cost_json(c.cost);
+    for (auto& [key, value] : cost.items()) {
+        out[key] = value;
+    }
+    out["inputs"] = {{"price_usd_per_hour", c.hardware->price_usd_per_hour},
+                     {"price_source", c.hardware->sources.count("price_usd_per_hour") ? c.hardware->sources.at("price_usd_per_hour") : c.hardware->source},
+                     {"purchase_usd", c.hardware->purchase_usd},
+                     {"purchase_source", c.hardware->sources.count("purchase_usd") ? c.hardware->sources.at("purchase_usd") : c.hardware->source},
+                     {"weights_source", "seed §3.2 (alpha : beta : gamma = 0.3 : 0.5 : 0.2) unless --weights"},
+                     {"training_source", scenario.tco.training.source.empty() ? "scenario training plan" : scenario.tco.training.source}};
+    return finish(out, style);
+}
+
+}  // namespace dsselect::report

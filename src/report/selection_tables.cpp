@@ -1,0 +1,191 @@
+// Tables for recommend, compare and tco.
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "dsselect/report/format.hpp"
+#include "dsselect/report/views.hpp"
+
+namespace dsselect::report {
+
+namespace {
+constexpr Align R = Align::right;
+constexpr Align L = Align::left;
+
+std::vector<Column> candidate_columns() {
+    return {{"#", R},          {"model", L},       {"variant", L},     {"hardware", L},     {"replicas", R},
+            {"TTFT (ms)", R},  {"TPOT (ms)", R},   {"latency (ms)", R}, {"QPS/replica", R}, {"mem/GPU (GiB)", R},
+            {"quality", R},    {"$/year", R},      {"TCO index ($)", R}, {"warnings", L}};
+}
+
+std::vector<std::string> candidate_row(const Candidate& c, const std::string& rank) {
+    const bool timed = c.estimate.has_timing();
+    const auto& p = c.estimate.performance;
+    std::string warnings = c.warnings.empty() ? "-" : fmt::format("{}", fmt::join(c.warnings, ","));
+    if (c.rejection) {
+        warnings = "REJECTED " + c.rejection->reason + ": " + c.rejection->detail;
+    }
+    return {rank,
+            c.model->id,
+            c.variant->id,
+            fmt::format("{} x{}", c.hardware->id, c.gpus_per_replica),
+            c.costed ? std::to_string(c.replicas) : "-",
+            timed ? fixed(p.ttft_ms, 1) : "-",
+            timed ? fixed(p.tpot_ms, 2) : "-",
+            timed ? fixed(p.latency_ms, 1) : "-",
+            timed ? fixed(p.qps, 2) : "-",
+            gib(c.estimate.memory.per_gpu_bytes),
+            fixed(c.quality, 3),
+            c.costed ? usd(c.cost.yearly_usd) : "-",
+            c.costed ? usd(c.cost.weighted_index_usd) : "-",
+            warnings};
+}
+}  // namespace
+
+std::string rejection_summary(const std::map<std::string, std::int64_t>& counts) {
+    std::vector<std::pair<std::string, std::int64_t>> sorted(counts.begin(), counts.end());
+    std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
+        return a.second != b.second ? a.second > b.second : a.first < b.first;
+    });
+    std::int64_t total = 0;
+    std::vector<std::string> parts;
+    for (const auto& [reason, count] : sorted) {
+        total += count;
+        parts.push_back(fmt::format("{} {}", count, reason));
+    }
+    return fmt::format("{} rejected: {}", total, parts.empty() ? std::string("none") : fmt::format("{}", fmt::join(parts, ", ")));
+}
+
+std::vector<Table> recommendation_tables(const Recommendation& result, std::int64_t top, bool explain) {
+    std::vector<Table> tables;
+    const Scenario& s = result.scenario;
+    Table ranked;
+    ranked.title = fmt::format("Recommendation for '{}': {} QPS, {} prompt + {} output tokens, {}-token context", s.id,
+                               s.workload.qps, s.workload.prompt_tokens, s.workload.output_tokens, s.workload.context_tokens);
+    ranked.columns = candidate_columns();
+    for (std::size_t i = 0; i < result.ranked.size() && static_cast<std::int64_t>(i) < top; ++i) {
+        ranked.rows.push_back(candidate_row(result.ranked[i], std::to_string(i + 1)));
+    }
+    ranked.notes.push_back(fmt::format("{} candidates evaluated, {} accepted; {}", result.candidates_evaluated,
+                                       result.ranked.size(), rejection_summary(result.rejected_by_reason)));
+    ranked.notes.push_back(fmt::format("$/year: inference + maintenance ({}); TCO index: seed §3.2 weighted sum over {} years",
+                                       s.tco.ownership == Ownership::rented ? "rented" : "owned", s.tco.years));
+    tables.push_back(ranked);
+    if (explain && !result.ranked.empty()) {
+        const Candidate& winner = result.ranked.front();
+        Table why;
+        why.title = fmt::format("Why {} won (score parts, higher is better)", winner.label());
+        why.columns = {{"part", L}, {"score", R}, {"basis", L}};
+        why.rows = {{"cost", fixed(winner.score.cost, 4), "cheapest $/year among accepted / this $/year, x0.5"},
+                    {"quality", fixed(winner.score.quality, 4), "quality x0.2"},
+                    {"latency margin", fixed(winner.score.latency, 4), "(1 - latency / limit) x0.1"},
+                    {"policy rules", fixed(winner.score.rules, 4), "score rules of data/rules.json"},
+                    {"total", fixed(winner.score.total, 4), ""}};
+        tables.push_back(why);
+        Table misses;
+        misses.title = "Nearest miss per rejection reason";
+        misses.columns = {{"reason", L}, {"count", R}, {"nearest candidate", L}, {"why", L}};
+        for (const auto& [reason, candidate] : result.nearest_miss) {
+            misses.rows.push_back({reason, std::to_string(result.rejected_by_reason.at(reason)), candidate.label(),
+                                   candidate.rejection->detail});
+        }
+        tables.push_back(misses);
+    }
+    return tables;
+}
+
+std::vector<Table> comparison_tables(const Scenario& scenario, const std::vector<Candidate>& candidates) {
+    Table table;
+    table.title = fmt::format("Comparison for '{}'", scenario.id);
+    table.columns = candidate_columns();
+    table.columns.insert(table.columns.begin() + 11, {{"training ($)", R}, {"total ($)", R}});
+    for (std::size_t i = 0; i < candidates.size(); ++i) {
+        auto row = candidate_row(candidates[i], std::to_string(i + 1));
+        const Candidate& c = candidates[i];
+        std::string training = "-";
+        if (c.costed) {
+            training = usd(c.cost.training_usd) + (c.cost.training_quoted ? " (given)" : "");
+        }
+        row.insert(row.begin() + 11, {training, c.costed ? usd(c.cost.total_usd) : "-"});
+        table.rows.push_back(row);
+    }
+    std::vector<Table> tables{table};
+    Table quoted;
+    quoted.title = "Figures the source document quotes (not computed), beside dsselect's";
+    quoted.columns = {{"candidate", L}, {"metric", L}, {"quoted", R}, {"dsselect", R}, {"source", L}};
+    for (const Candidate& c : candidates) {
+        for (const QuotedFigure& q : scenario.quoted) {
+            if (q.model_id != c.model->id) {
+                continue;
+            }
+            std::string computed = "-";
+            if (q.metric == "latency_ms" && c.estimate.has_timing()) {
+                computed = fixed(c.estimate.performance.latency_ms, 1);
+            } else if ((q.metric == "f1" || q.metric == "quality")) {
+                computed = fixed(c.quality, 3) + " (catalog x retention)";
+            } else if (q.metric == "training_usd" && c.costed) {
+                computed = usd(c.cost.training_usd) + (c.cost.training_quoted ? " (the quote, used as given)" : "");
+            }
+            quoted.rows.push_back({c.label(), q.metric, fmt::format("{:.6g}", q.value), computed, q.source});
+        }
+    }
+    if (!quoted.rows.empty()) {
+        tables.push_back(quoted);
+    }
+    if (candidates.size() >= 2) {
+        Table diff;
+        diff.title = fmt::format("Differences against {}", candidates.front().label());
+        diff.columns = {{"candidate", L}, {"training", R}, {"total $", R}, {"TCO index", R}, {"latency", R}, {"quality", R}};
+        const Candidate& a = candidates.front();
+        auto pct = [](bool present, double first, double second) {
+            return present && first != 0 ? fmt::format("{:+.1f}%", (second / first - 1.0) * 100.0) : std::string("-");
+        };
+        for (std::size_t i = 1; i < candidates.size(); ++i) {
+            const Candidate& b = candidates[i];
+            const bool costed = a.costed && b.costed;
+            const bool timed = a.estimate.has_timing() && b.estimate.has_timing();
+            diff.rows.push_back({b.label(), pct(costed, a.cost.training_usd, b.cost.training_usd),
+                                 pct(costed, a.cost.total_usd, b.cost.total_usd),
+                                 pct(costed, a.cost.weighted_index_usd, b.cost.weighted_index_usd),
+                                 timed ? fmt::format("{:+.1f} ms", b.estimate.performance.latency_ms - a.estimate.performance.latency_ms) : "-",
+                                 pct(true, a.quality, b.quality)});
+        }
+        tables.push_back(diff);
+    }
+    return tables;
+}
+
+std::vector<Table> tco_tables(const Scenario& scenario, const Candidate& c) {
+    Table table;
+    table.title = fmt::format("TCO of {} for '{}' over {} years ({})", c.label(), scenario.id, scenario.tco.years,
+                              scenario.tco.ownership == Ownership::rented ? "rented" : "owned");
+    table.columns = {{"term", L}, {"USD", R}, {"weight", R}, {"weighted USD", R}, {"basis", L}};
+    if (!c.costed) {
+        table.notes.push_back("not costed: " + (c.rejection ? c.rejection->detail : std::string("rejected")));
+        return {table};
+    }
+    const TcoResult& t = c.cost;
+    table.rows = {
+        {"training", usd(t.training_usd), fixed(t.weights.alpha, 2), usd(t.weights.alpha * t.training_usd),
+         t.training_quoted ? "given by the scenario (quoted)" : fmt::format("{:.0f} GPU-hours", t.training_gpu_hours)},
+        {"inference", usd(t.inference_usd), fixed(t.weights.beta, 2), usd(t.weights.beta * t.inference_usd),
+         fmt::format("{} replicas x {} GPUs", c.replicas, c.gpus_per_replica)},
+        {"maintenance", usd(t.maintenance_usd), fixed(t.weights.gamma, 2), usd(t.weights.gamma * t.maintenance_usd),
+         "hardware share + engineering"},
+        {"total (what finance pays)", usd(t.total_usd), "", "", ""},
+        {"weighted index (decision score)", "", "", usd(t.weighted_index_usd), "seed §3.2"},
+    };
+    if (t.usd_per_million_output_tokens) {
+        table.notes.push_back(fmt::format("${:.4f} per million output tokens at {} QPS", *t.usd_per_million_output_tokens,
+                                          scenario.workload.qps));
+    }
+    Table years;
+    years.title = "Per year";
+    years.columns = {{"year", R}, {"training ($)", R}, {"inference ($)", R}, {"maintenance ($)", R}};
+    for (const TcoYear& y : t.per_year) {
+        years.rows.push_back({std::to_string(y.year), usd(y.training_usd), usd(y.inference_usd), usd(y.maintenance_usd)});
+    }
+    return {table, years};
+}
+
+}  // namespace dsselect::report

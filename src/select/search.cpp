@@ -1,0 +1,360 @@
+#include "dsselect/select/search.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <regex>
+
+#include <fmt/format.h>
+
+#include "dsselect/core/error.hpp"
+
+namespace dsselect {
+
+namespace {
+constexpr std::int64_t k_gpu_counts[] = {1, 2, 4, 8};
+
+Rejection reject(const std::string& reason, const std::string& detail, const std::string& flag = {},
+                 double needed = 0, double had = 0, double ratio = std::numeric_limits<double>::infinity()) {
+    return Rejection{reason, detail, flag, needed, had, ratio};
+}
+
+// A maximum limit missed: ratio had / limit.
+Rejection over_limit(const std::string& reason, const char* what, const char* unit, const char* flag, double limit,
+                     double had) {
+    return reject(reason, fmt::format("needs {} <= {:.6g} {}, has {:.6g} {}", what, limit, unit, had, unit), flag,
+                  limit, had, had / limit);
+}
+
+bool allowed(const std::vector<std::string>& list, const std::string& id) {
+    return list.empty() || std::find(list.begin(), list.end(), id) != list.end();
+}
+
+EstimateRequest request_for(const Scenario& s, const Model& model, const Variant& variant, const Hardware& hardware,
+                            std::int64_t gpus, std::int64_t batch) {
+    EstimateRequest request;
+    request.model = &model;
+    request.variant = &variant;
+    request.hardware = &hardware;
+    request.gpus = gpus;
+    request.batch = batch;
+    request.prompt_tokens = s.workload.prompt_tokens;
+    request.output_tokens = s.workload.output_tokens;
+    request.context_tokens = s.workload.context_tokens;
+    request.profile = default_profile(hardware.kind);
+    return request;
+}
+
+// The first latency limit the estimate misses, if any.
+std::optional<Rejection> latency_miss(const Constraints& c, const PerformanceEstimate& p) {
+    if (c.max_ttft_ms && p.ttft_ms > *c.max_ttft_ms) {
+        return over_limit("ttft", "time to first token", "ms", "--max-ttft-ms", *c.max_ttft_ms, p.ttft_ms);
+    }
+    if (c.max_tpot_ms && p.tpot_ms > *c.max_tpot_ms) {
+        return over_limit("tpot", "time per output token", "ms", "--max-tpot-ms", *c.max_tpot_ms, p.tpot_ms);
+    }
+    if (c.max_latency_ms && p.latency_ms > *c.max_latency_ms) {
+        return over_limit("latency", "end-to-end latency", "ms", "--max-latency-ms", *c.max_latency_ms, p.latency_ms);
+    }
+    return std::nullopt;
+}
+}  // namespace
+
+std::string Candidate::label() const {
+    return fmt::format("{}:{}@{}x{}", model->id, variant->id, hardware->id, gpus_per_replica);
+}
+
+Candidate evaluate_candidate(const Catalog& catalog, const Scenario& s, const RuleSet& rules, const Model& model,
+                             const Variant& variant, const Hardware& hardware, std::int64_t gpus,
+                             const SearchOptions& options) {
+    (void)catalog;
+    Candidate c;
+    c.model = &model;
+    c.variant = &variant;
+    c.hardware = &hardware;
+    c.gpus_per_replica = gpus;
+    const Constraints& k = s.constraints;
+    const auto quality_base = model.quality_for(s.task_kind);
+    c.quality = quality_base.value_or(0.0) * variant.quality_retention;
+    c.estimate = estimate(request_for(s, model, variant, hardware, gpus, 1));
+    const Estimate& e1 = c.estimate;
+
+    if (!allowed(k.allowed_models, model.id) || !allowed(k.allowed_hardware, hardware.id) ||
+        !allowed(k.allowed_variants, variant.id)) {
+        c.rejection = reject("not_allowed", "excluded by the scenario's allowed models, variants or hardware");
+        return c;
+    }
+    if (!variant.applies_to_model(model.id)) {
+        c.rejection = reject("variant_not_applicable", fmt::format("variant '{}' does not apply to '{}'", variant.id, model.id));
+        return c;
+    }
+    if (k.max_gpus_per_replica && gpus > *k.max_gpus_per_replica) {
+        c.rejection = over_limit("max_gpus", "GPUs per replica", "", "--max-gpus",
+                                 static_cast<double>(*k.max_gpus_per_replica), static_cast<double>(gpus));
+        return c;
+    }
+    if (e1.feasibility == Feasibility::context_too_long) {
+        c.rejection = reject("context", fmt::format("needs a {}-token context, '{}' offers {}", s.workload.context_tokens,
+                                                    model.id, model.architecture.max_position_embeddings),
+                             "--context", static_cast<double>(s.workload.context_tokens),
+                             static_cast<double>(model.architecture.max_position_embeddings));
+        return c;
+    }
+    if (e1.feasibility == Feasibility::precision_unsupported) {
+        c.rejection = reject("precision", fmt::format("'{}' has no {} matrix units", hardware.id,
+                                                      to_string(variant.compute_precision)));
+        return c;
+    }
+    if (k.max_model_mb && e1.weights_on_disk_bytes / 1e6 > *k.max_model_mb) {
+        c.rejection = over_limit("model_size", "model size", "MB", "--max-model-mb", *k.max_model_mb,
+                                 e1.weights_on_disk_bytes / 1e6);
+        return c;
+    }
+    if (k.min_quality) {
+        if (!quality_base) {
+            c.rejection = reject("quality", fmt::format("'{}' has no quality figure for task '{}'", model.id, s.task_kind));
+            return c;
+        }
+        if (c.quality < *k.min_quality) {
+            c.rejection = reject("quality", fmt::format("needs quality >= {:.4g}, has {:.4g}", *k.min_quality, c.quality),
+                                 "--min-quality", *k.min_quality, c.quality, *k.min_quality / std::max(c.quality, 1e-9));
+            return c;
+        }
+    }
+    if (!e1.memory.fits) {
+        c.rejection = over_limit("memory", "memory per GPU", "GB", "", e1.memory.usable_per_gpu_bytes / 1e9,
+                                 e1.memory.per_gpu_bytes / 1e9);
+        return c;
+    }
+    if (k.max_power_w && e1.power_w > *k.max_power_w) {
+        c.rejection = over_limit("power", "power per replica", "W", "--max-power-w", *k.max_power_w, e1.power_w);
+        return c;
+    }
+    if (auto miss = latency_miss(k, e1.performance)) {
+        c.rejection = miss;
+        return c;
+    }
+    // The largest batch (power of two) that still meets the latency limits and fits.
+    const std::int64_t batch_limit = std::min(options.max_batch, e1.memory.max_concurrency);
+    for (std::int64_t batch = 2; batch <= batch_limit; batch *= 2) {
+        Estimate next = estimate(request_for(s, model, variant, hardware, gpus, batch));
+        if (!next.has_timing() || latency_miss(k, next.performance)) {
+            break;
+        }
+        c.estimate = next;
+        c.batch = batch;
+        // Once one replica carries the load with headroom, a larger batch only adds latency.
+        if (next.performance.qps >= s.workload.qps * (1.0 + k.headroom)) {
+            break;
+        }
+    }
+    const double per_replica_qps = c.estimate.performance.qps;
+    const double needed_qps = s.workload.qps * (1.0 + k.headroom);
+    c.replicas = needed_qps > 0 ? std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(needed_qps / per_replica_qps - 1e-9))) : 1;
+    c.capacity_qps = per_replica_qps * static_cast<double>(c.replicas);
+
+    Deployment deployment{&model, &variant, &hardware, gpus, c.replicas, c.estimate.power_w,
+                          static_cast<double>(c.estimate.parameters.active)};
+    c.cost = compute_tco(s.tco, deployment, s.workload, options.tco_weights);
+    c.costed = true;
+    if (k.budget_usd_per_year && c.cost.yearly_usd > *k.budget_usd_per_year) {
+        c.rejection = over_limit("budget", "yearly cost", "USD", "--budget-usd", *k.budget_usd_per_year, c.cost.yearly_usd);
+        return c;
+    }
+
+    // Until all candidates are judged, the smallest feasible model is taken to be this one, so
+    // rules comparing against it are neutral here and re-run in score_candidates.
+    RuleCandidate context{&s, &model, &variant, &hardware, &c.estimate, &c.cost, gpus, c.replicas, c.batch,
+                          c.quality, c.capacity_qps, static_cast<double>(c.estimate.parameters.total), false};
+    RuleOutcome outcome = apply_rules(rules, context, RulePhase::constraints);
+    c.warnings = outcome.warnings;
+    c.warning_messages = outcome.warning_messages;
+    if (!outcome.rejected_by.empty()) {
+        c.rejection = reject(outcome.rejected_by, outcome.message);
+    }
+    return c;
+}
+
+void score_candidates(std::vector<Candidate>& candidates, const Scenario& s, const RuleSet& rules,
+                      const SearchOptions& options) {
+    double cheapest = std::numeric_limits<double>::infinity();
+    double smallest = std::numeric_limits<double>::infinity();
+    for (const Candidate& c : candidates) {
+        if (c.accepted()) {
+            cheapest = std::min(cheapest, c.cost.yearly_usd);
+            smallest = std::min(smallest, static_cast<double>(c.estimate.parameters.total));
+        }
+    }
+    const Constraints& k = s.constraints;
+    const ScoreWeights& w = options.score_weights;
+    for (Candidate& c : candidates) {
+        if (!c.accepted()) {
+            continue;
+        }
+        ScoreParts& score = c.score;
+        score.cost = c.cost.yearly_usd > 0 ? w.cost * cheapest / c.cost.yearly_usd : w.cost;
+        score.quality = w.quality * c.quality;
+        const auto& p = c.estimate.performance;
+        if (k.max_latency_ms) {
+            score.latency = w.latency * (1.0 - p.latency_ms / *k.max_latency_ms);
+        } else if (k.max_tpot_ms) {
+            score.latency = w.latency * (1.0 - p.tpot_ms / *k.max_tpot_ms);
+        } else if (k.max_ttft_ms) {
+            score.latency = w.latency * (1.0 - p.ttft_ms / *k.max_ttft_ms);
+        }
+        RuleCandidate context{&s, c.model, c.variant, c.hardware, &c.estimate, &c.cost, c.gpus_per_replica,
+                              c.replicas, c.batch, c.quality, c.capacity_qps, smallest, false};
+        RuleOutcome scored = apply_rules(rules, context, RulePhase::scoring);
+        score.rules = scored.score;
+        // Warn rules that compare against the other candidates run now that the smallest is known.
+        RuleOutcome warned = apply_rules(rules, context, RulePhase::constraints);
+        for (std::size_t i = 0; i < warned.warnings.size(); ++i) {
+            if (std::find(c.warnings.begin(), c.warnings.end(), warned.warnings[i]) == c.warnings.end()) {
+                c.warnings.push_back(warned.warnings[i]);
+                c.warning_messages.push_back(warned.warning_messages[i]);
+            }
+        }
+        score.total = score.cost + score.quality + score.latency + score.rules;
+    }
+}
+
+namespace {
+bool ranks_before(const Candidate& a, const Candidate& b) {
+    if (a.score.total != b.score.total) {
+        return a.score.total > b.score.total;
+    }
+    return a.label() < b.label();  // deterministic ties
+}
+}  // namespace
+
+Recommendation recommend(const Catalog& catalog, const Scenario& s, const RuleSet& rules, const SearchOptions& options) {
+    Recommendation result;
+    result.scenario = s;
+    result.options = options;
+    std::int64_t space = 0;
+    for (const Hardware& hardware : catalog.hardware) {
+        for (std::int64_t gpus : k_gpu_counts) {
+            space += gpus <= hardware.max_devices_per_node ? 1 : 0;
+        }
+    }
+    space *= static_cast<std::int64_t>(catalog.models.size() * catalog.variants.size());
+    if (space > options.max_candidates) {
+        throw Error(ErrorKind::usage, fmt::format("the search space has {} candidates, more than --max-candidates {}",
+                                                  space, options.max_candidates),
+                    "raise --max-candidates, or narrow the scenario with --gpu and allowed_models");
+    }
+    std::vector<Candidate> judged;
+    for (const Model& model : catalog.models) {
+        for (const Variant& variant : catalog.variants) {
+            if (!variant.applies_to_model(model.id)) {
+                continue;
+            }
+            for (const Hardware& hardware : catalog.hardware) {
+                for (std::int64_t gpus : k_gpu_counts) {
+                    if (gpus > hardware.max_devices_per_node) {
+                        continue;
+                    }
+                    ++result.candidates_evaluated;
+                    judged.push_back(evaluate_candidate(catalog, s, rules, model, variant, hardware, gpus, options));
+                }
+            }
+        }
+    }
+    score_candidates(judged, s, rules, options);
+    for (Candidate& c : judged) {
+        if (c.accepted()) {
+            result.ranked.push_back(std::move(c));
+            continue;
+        }
+        const Rejection& r = *c.rejection;
+        ++result.rejected_by_reason[r.reason];
+        auto nearest = result.nearest_miss.find(r.reason);
+        if (nearest == result.nearest_miss.end() || r.miss_ratio < nearest->second.rejection->miss_ratio ||
+            (r.miss_ratio == nearest->second.rejection->miss_ratio && c.label() < nearest->second.label())) {
+            result.nearest_miss[r.reason] = c;
+        }
+    }
+    std::sort(result.ranked.begin(), result.ranked.end(), ranks_before);
+    return result;
+}
+
+CandidateSpec parse_candidate(const std::string& text) {
+    static const std::regex k_pattern(R"(^([A-Za-z0-9._-]+)(?::([A-Za-z0-9._-]+))?(?:@([A-Za-z0-9._-]+?)(?:x([0-9]+))?)?$)");
+    std::smatch match;
+    if (!std::regex_match(text, match, k_pattern)) {
+        throw Error(ErrorKind::usage, fmt::format("candidate '{}': expected MODEL[:VARIANT][@HARDWARE[xGPUS]], such as base:int8@a40x2", text));
+    }
+    CandidateSpec spec;
+    spec.model = match[1];
+    spec.variant = match[2];
+    spec.hardware = match[3];
+    if (match[4].matched) {
+        const std::string digits = match[4];
+        if (digits.size() > 4 || std::stoll(digits) < 1) {
+            throw Error(ErrorKind::usage, fmt::format("candidate '{}': GPU count must be 1 to 9999, got '{}'", text, digits));
+        }
+        spec.gpus = std::stoll(digits);
+    }
+    return spec;
+}
+
+Candidate resolve_candidate(const Catalog& catalog, const Scenario& s, const RuleSet& rules, const CandidateSpec& spec,
+                            const SearchOptions& options) {
+    const Model& model = catalog.model(spec.model);
+    std::vector<const Variant*> variants;
+    if (!spec.variant.empty()) {
+        variants.push_back(&catalog.variant(spec.variant));
+    } else {
+        for (const Variant& v : catalog.variants) {
+            if (v.applies_to_model(model.id)) {
+                variants.push_back(&v);
+            }
+        }
+    }
+    std::vector<const Hardware*> hardware;
+    if (!spec.hardware.empty()) {
+        hardware.push_back(&catalog.hardware_by_id(spec.hardware));
+    } else {
+        for (const Hardware& h : catalog.hardware) {
+            hardware.push_back(&h);
+        }
+    }
+    std::vector<Candidate> judged;
+    for (const Variant* variant : variants) {
+        for (const Hardware* h : hardware) {
+            std::vector<std::int64_t> counts;
+            if (spec.gpus > 0) {
+                if (spec.gpus > h->max_devices_per_node) {
+                    throw Error(ErrorKind::usage, fmt::format("candidate GPU count {} exceeds the {} devices of one '{}' node",
+                                                              spec.gpus, h->max_devices_per_node, h->id));
+                }
+                counts.push_back(spec.gpus);
+            } else {
+                for (std::int64_t gpus : k_gpu_counts) {
+                    if (gpus <= h->max_devices_per_node) {
+                        counts.push_back(gpus);
+                    }
+                }
+            }
+            for (std::int64_t gpus : counts) {
+                judged.push_back(evaluate_candidate(catalog, s, rules, model, *variant, *h, gpus, options));
+            }
+        }
+    }
+    score_candidates(judged, s, rules, options);
+    // Prefer an accepted candidate; among rejected ones, the nearest miss.
+    std::sort(judged.begin(), judged.end(), [](const Candidate& a, const Candidate& b) {
+        if (a.accepted() != b.accepted()) {
+            return a.accepted();
+        }
+        if (!a.accepted()) {
+            if (a.rejection->miss_ratio != b.rejection->miss_ratio) {
+                return a.rejection->miss_ratio < b.rejection->miss_ratio;
+            }
+            return a.label() < b.label();
+        }
+        return ranks_before(a, b);
+    });
+    return judged.front();
+}
+
+}  // namespace dsselect

@@ -1,0 +1,131 @@
+#include "dsselect/tco/tco.hpp"
+
+#include <cmath>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "dsselect/core/error.hpp"
+
+namespace dsselect {
+
+namespace {
+constexpr double k_hours_per_year = 8760.0;
+constexpr double k_weights_tolerance = 1e-9;
+}  // namespace
+
+void check_weights(const TcoWeights& w) {
+    const double sum = w.alpha + w.beta + w.gamma;
+    if (!(w.alpha >= 0 && w.beta >= 0 && w.gamma >= 0) || !std::isfinite(sum)) {
+        throw Error(ErrorKind::usage, fmt::format("--weights: expected three non-negative numbers, got {},{},{}",
+                                                  w.alpha, w.beta, w.gamma));
+    }
+    if (std::fabs(sum - 1.0) > k_weights_tolerance) {
+        throw Error(ErrorKind::usage,
+                    fmt::format("--weights: alpha + beta + gamma must sum to 1, got {} + {} + {} = {}", w.alpha, w.beta,
+                                w.gamma, sum));
+    }
+}
+
+TcoWeights parse_weights(const std::string& text) {
+    std::vector<double> values;
+    std::stringstream stream(text);
+    std::string part;
+    while (std::getline(stream, part, ',')) {
+        try {
+            std::size_t used = 0;
+            double value = std::stod(part, &used);
+            if (used != part.size()) {
+                throw std::invalid_argument(part);
+            }
+            values.push_back(value);
+        } catch (const std::exception&) {
+            throw Error(ErrorKind::usage, fmt::format("--weights: expected A,B,G such as 0.3,0.5,0.2, got '{}'", text));
+        }
+    }
+    if (values.size() != 3) {
+        throw Error(ErrorKind::usage, fmt::format("--weights: expected A,B,G such as 0.3,0.5,0.2, got '{}'", text));
+    }
+    TcoWeights weights{values[0], values[1], values[2]};
+    check_weights(weights);
+    return weights;
+}
+
+double training_flops(TrainingMethod method, double active_parameters, double tokens, double epochs) {
+    switch (method) {
+    case TrainingMethod::none: return 0.0;
+    // LoRA: forward 2 N D + backward through activations 2 N D; no weight gradients for the frozen base.
+    case TrainingMethod::lora: return 4.0 * active_parameters * tokens * epochs;
+    case TrainingMethod::full:
+    case TrainingMethod::pretrain: return 6.0 * active_parameters * tokens * epochs;
+    }
+    return 0.0;
+}
+
+TcoResult compute_tco(const TcoInputs& inputs, const Deployment& d, const Workload& workload, const TcoWeights& weights) {
+    TcoResult r;
+    r.weights = weights;
+    const Hardware& hw = *d.hardware;
+    const double devices = static_cast<double>(d.replicas * d.gpus_per_replica);
+    const double provisioned_hours = k_hours_per_year * inputs.utilization;
+
+    // Training: a quoted cost wins (labelled), else FLOPs at the hardware's 16-bit peak * MFU.
+    auto quoted = inputs.training.quoted_cost_usd.find(d.model->id);
+    if (quoted != inputs.training.quoted_cost_usd.end()) {
+        r.training_usd = quoted->second;
+        r.training_quoted = true;
+    } else {
+        r.training_flops = training_flops(inputs.training.method, d.active_parameters, inputs.training.tokens,
+                                          inputs.training.epochs);
+        const double peak = hw.peak_tflops_at(Precision::bf16).value_or(hw.peak_tflops_at(Precision::fp16).value_or(0.0)) * 1e12;
+        r.training_gpu_hours = peak > 0 ? r.training_flops / (peak * inputs.mfu * 3600.0) : 0.0;
+        r.training_usd = r.training_gpu_hours * hw.price_usd_per_hour;
+    }
+
+    // Inference per year.
+    double rental = 0.0;
+    double depreciation = 0.0;
+    double energy = 0.0;
+    if (inputs.ownership == Ownership::rented) {
+        rental = devices * provisioned_hours * hw.price_usd_per_hour;
+    } else {
+        depreciation = devices * hw.purchase_usd / inputs.depreciation_years;
+        const double kwh = static_cast<double>(d.replicas) * d.power_w_per_replica / 1000.0 * provisioned_hours * inputs.pue;
+        energy = kwh * inputs.electricity_usd_per_kwh;
+    }
+    const double inference_per_year = rental + depreciation + energy;
+    // Maintenance per year: a share of hardware value (owned) or of spend (rented), plus engineering.
+    const double maintenance_base = inputs.ownership == Ownership::owned ? devices * hw.purchase_usd : inference_per_year;
+    const double maintenance_hardware = inputs.maintenance_fraction_per_year * maintenance_base;
+    const double maintenance_engineering = inputs.engineering_hours_per_year * inputs.engineering_usd_per_hour;
+    const double maintenance_per_year = maintenance_hardware + maintenance_engineering;
+
+    const int whole_years = static_cast<int>(std::ceil(inputs.years));
+    for (int year = 1; year <= whole_years; ++year) {
+        const double share = std::min(1.0, inputs.years - (year - 1));
+        TcoYear item;
+        item.year = year;
+        item.inference_usd = inference_per_year * share;
+        item.maintenance_usd = maintenance_per_year * share;
+        item.training_usd = year == 1 ? r.training_usd : 0.0;
+        r.per_year.push_back(item);
+    }
+    r.inference_rental_usd = rental * inputs.years;
+    r.inference_depreciation_usd = depreciation * inputs.years;
+    r.inference_energy_usd = energy * inputs.years;
+    r.inference_usd = inference_per_year * inputs.years;
+    r.maintenance_hardware_usd = maintenance_hardware * inputs.years;
+    r.maintenance_engineering_usd = maintenance_engineering * inputs.years;
+    r.maintenance_usd = maintenance_per_year * inputs.years;
+    r.total_usd = r.training_usd + r.inference_usd + r.maintenance_usd;
+    r.weighted_index_usd = weights.alpha * r.training_usd + weights.beta * r.inference_usd + weights.gamma * r.maintenance_usd;
+    r.yearly_usd = inference_per_year + maintenance_per_year;
+    const double million_tokens_per_year =
+        workload.qps * static_cast<double>(workload.output_tokens) * 3600.0 * k_hours_per_year / 1e6;
+    if (million_tokens_per_year > 0) {
+        r.usd_per_million_output_tokens = inference_per_year / million_tokens_per_year;
+    }
+    return r;
+}
+
+}  // namespace dsselect

@@ -1,0 +1,242 @@
+// The search, the TCO model and the rules on the shipped data and on hand-computed cases.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "dsselect/catalog/loader.hpp"
+#include "dsselect/core/error.hpp"
+#include "dsselect/select/search.hpp"
+#include "dsselect/tco/tco.hpp"
+#include "support/helpers.hpp"
+
+using namespace dsselect;
+using nlohmann::json;
+
+namespace {
+const Catalog& builtin() {
+    static const Catalog catalog = load_catalog({});
+    return catalog;
+}
+const RuleSet& builtin_rules() {
+    static const RuleSet rules = load_rules({});
+    return rules;
+}
+Recommendation recommend_for(const std::string& id) {
+    return recommend(builtin(), builtin().scenario(id), builtin_rules(), SearchOptions{});
+}
+}  // namespace
+
+TEST_CASE("tco: rented inference is devices x hours x price; weighted index uses 0.3/0.5/0.2", "[tco]") {
+    const Model model = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware hardware = test::gpu();  // $2.00 per hour, $15,000
+    TcoInputs inputs;
+    inputs.years = 2;
+    inputs.maintenance_fraction_per_year = 0.1;
+    inputs.engineering_hours_per_year = 10;
+    inputs.engineering_usd_per_hour = 100;
+    inputs.training.method = TrainingMethod::none;
+    Deployment d{&model, &fp16, &hardware, 2, 3, 800, 7e9};
+    Workload workload;
+    workload.qps = 10;
+    workload.output_tokens = 100;
+    const TcoResult r = compute_tco(inputs, d, workload, TcoWeights{});
+    const double inference_per_year = 6 * 8760 * 2.0;  // 105,120
+    CHECK(r.inference_usd == Approx(2 * inference_per_year));
+    CHECK(r.maintenance_usd == Approx(2 * (0.1 * inference_per_year + 1000)));
+    CHECK(r.total_usd == Approx(r.inference_usd + r.maintenance_usd));
+    CHECK(r.weighted_index_usd == Approx(0.5 * r.inference_usd + 0.2 * r.maintenance_usd));
+    CHECK(r.per_year.size() == 2);
+    // 10 QPS x 100 tokens x 3600 x 8760 = 31,536 M tokens a year.
+    REQUIRE(r.usd_per_million_output_tokens);
+    CHECK(*r.usd_per_million_output_tokens == Approx(inference_per_year / 31536.0));
+}
+
+TEST_CASE("tco: owned inference is depreciation plus energy at PUE", "[tco]") {
+    const Model model = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware hardware = test::gpu();
+    TcoInputs inputs;
+    inputs.ownership = Ownership::owned;
+    inputs.years = 3;
+    inputs.depreciation_years = 3;
+    inputs.pue = 1.5;
+    inputs.electricity_usd_per_kwh = 0.10;
+    inputs.maintenance_fraction_per_year = 0.05;
+    Deployment d{&model, &fp16, &hardware, 1, 2, 320, 7e9};
+    const TcoResult r = compute_tco(inputs, d, Workload{}, TcoWeights{});
+    const double depreciation = 2 * 15000.0 / 3;
+    const double energy = 2 * 0.320 * 8760 * 1.5 * 0.10;
+    CHECK(r.inference_usd == Approx(3 * (depreciation + energy)));
+    CHECK(r.maintenance_usd == Approx(3 * 0.05 * 30000));
+}
+
+TEST_CASE("tco: training FLOPs are 6 N D for full fine-tuning and 4 N D for LoRA", "[tco]") {
+    CHECK(training_flops(TrainingMethod::full, 7e9, 1e9, 1) == Approx(4.2e19));
+    CHECK(training_flops(TrainingMethod::lora, 7e9, 1e9, 2) == Approx(5.6e19));
+    CHECK(training_flops(TrainingMethod::none, 7e9, 1e9, 1) == 0);
+    const Model model = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware hardware = test::gpu();  // 312 TFLOPS bf16, $2/h
+    TcoInputs inputs;
+    inputs.training.method = TrainingMethod::full;
+    inputs.training.tokens = 1e9;
+    inputs.mfu = 0.4;
+    Deployment d{&model, &fp16, &hardware, 1, 1, 320, 7e9};
+    const TcoResult r = compute_tco(inputs, d, Workload{}, TcoWeights{});
+    CHECK(r.training_gpu_hours == Approx(4.2e19 / (312e12 * 0.4 * 3600)));
+    CHECK(r.training_usd == Approx(r.training_gpu_hours * 2.0));
+    CHECK_FALSE(r.training_quoted);
+}
+
+TEST_CASE("tco: custom weights apply; invalid weights are a usage error with the sum", "[tco]") {
+    const TcoWeights w = parse_weights("0.2,0.6,0.2");
+    CHECK(w.beta == 0.6);
+    CHECK_THROWS_WITH(parse_weights("0.5,0.5,0.5"), "--weights: alpha + beta + gamma must sum to 1, got 0.5 + 0.5 + 0.5 = 1.5");
+    CHECK_THROWS_WITH(parse_weights("-0.1,0.6,0.5"), "--weights: expected three non-negative numbers, got -0.1,0.6,0.5");
+    CHECK_THROWS_WITH(parse_weights("abc"), "--weights: expected A,B,G such as 0.3,0.5,0.2, got 'abc'");
+}
+
+TEST_CASE("tco: zero load has no cost per token and one replica", "[tco][search]") {
+    Scenario s = builtin().scenario("customer-service");
+    s.workload.qps = 0;
+    const Candidate c = evaluate_candidate(builtin(), s, builtin_rules(), builtin().model("base"), builtin().variant("int8"),
+                                           builtin().hardware_by_id("h100-sxm"), 1, SearchOptions{});
+    REQUIRE(c.accepted());
+    CHECK(c.replicas == 1);
+    CHECK_FALSE(c.cost.usd_per_million_output_tokens);
+}
+
+TEST_CASE("recommend: high-frequency short text picks nano or base under 200 ms with 20 % headroom", "[search]") {
+    const auto result = recommend_for("high-frequency-short-text");
+    REQUIRE_FALSE(result.ranked.empty());
+    const Candidate& winner = result.ranked.front();
+    CHECK((winner.model->id == "nano" || winner.model->id == "base"));
+    CHECK(winner.estimate.performance.latency_ms < 200);
+    CHECK(winner.capacity_qps >= 1.2 * 100);
+}
+
+TEST_CASE("recommend: customer-service winner meets 200 ms and its QPS with 20 % headroom", "[search]") {
+    const auto result = recommend_for("customer-service");
+    REQUIRE_FALSE(result.ranked.empty());
+    const Candidate& winner = result.ranked.front();
+    CHECK(winner.estimate.performance.latency_ms < 200);
+    CHECK(static_cast<double>(winner.replicas) * winner.estimate.performance.qps >= 1.2 * result.scenario.workload.qps);
+}
+
+TEST_CASE("recommend: long-document picks pro or ultra", "[search]") {
+    const auto result = recommend_for("long-document");
+    REQUIRE_FALSE(result.ranked.empty());
+    const std::string winner = result.ranked.front().model->id;
+    CHECK((winner == "pro" || winner == "ultra"));
+    CHECK(result.rejected_by_reason.at("context") > 0);
+}
+
+TEST_CASE("recommend: edge-offline picks an edge device under 500 MB and 5 W", "[search]") {
+    const auto result = recommend_for("edge-offline");
+    REQUIRE_FALSE(result.ranked.empty());
+    const Candidate& winner = result.ranked.front();
+    CHECK(winner.hardware->kind == HardwareKind::edge);
+    CHECK(winner.estimate.weights_on_disk_bytes < 500e6);
+    CHECK(winner.estimate.power_w < 5);
+}
+
+TEST_CASE("recommend: a numerically sensitive scenario never gets int4 and reports over-quantization", "[search]") {
+    const auto result = recommend_for("finance-risk");
+    REQUIRE_FALSE(result.ranked.empty());
+    for (const Candidate& c : result.ranked) {
+        CHECK_FALSE(c.variant->has_risk("numeric_risk"));
+    }
+    CHECK(result.rejected_by_reason.at("over-quantization") > 0);
+}
+
+TEST_CASE("recommend: results are sorted by score, ties by label", "[search]") {
+    const auto result = recommend_for("customer-service");
+    for (std::size_t i = 1; i < result.ranked.size(); ++i) {
+        const auto& a = result.ranked[i - 1];
+        const auto& b = result.ranked[i];
+        CHECK((a.score.total > b.score.total || (a.score.total == b.score.total && a.label() < b.label())));
+    }
+}
+
+TEST_CASE("recommend: the search space bound is reported, not silently truncated", "[search]") {
+    SearchOptions options;
+    options.max_candidates = 10;
+    CHECK_THROWS_AS(recommend(builtin(), builtin().scenario("customer-service"), builtin_rules(), options), Error);
+}
+
+TEST_CASE("candidates: strings parse and junk is refused", "[search]") {
+    const CandidateSpec spec = parse_candidate("base:int8@a40x2");
+    CHECK(spec.model == "base");
+    CHECK(spec.variant == "int8");
+    CHECK(spec.hardware == "a40");
+    CHECK(spec.gpus == 2);
+    CHECK(parse_candidate("ultra").variant.empty());
+    CHECK(parse_candidate("pro@h100-sxm").hardware == "h100-sxm");
+    CHECK_THROWS_WITH(parse_candidate("base:int8@a40x0"), "candidate 'base:int8@a40x0': GPU count must be 1 to 9999, got '0'");
+    CHECK_THROWS_AS(parse_candidate("@@"), Error);
+    CHECK_THROWS_AS(parse_candidate(""), Error);
+}
+
+TEST_CASE("cli: compare finance-risk base ultra shows quoted training and latency beside computed", "[cli][tco]") {
+    auto result = test::run_cli({"compare", "--scenario", "finance-risk", "base", "ultra", "-o", "json"});
+    REQUIRE(result.status == 0);
+    const json document = json::parse(result.out);
+    CHECK(document.at("kind").get<std::string>() == "Comparison");
+    const auto& candidates = document.at("candidates");
+    REQUIRE(candidates.size() == 2);
+    CHECK(candidates[0].at("cost").at("training_usd").get<double>() == 9600);
+    CHECK(candidates[1].at("cost").at("training_usd").get<double>() == 120000);
+    CHECK(candidates[0].at("cost").at("training_source").get<std::string>().find("quoted") != std::string::npos);
+    CHECK(document.at("differences")[0].at("training_usd").at("delta_pct").get<double>() == Approx(1150.0));
+    bool latency_quoted = false;
+    for (const auto& q : candidates[1].at("quoted")) {
+        latency_quoted |= q.at("metric").get<std::string>() == "latency_ms" && q.at("value").get<double>() == 82;
+    }
+    CHECK(latency_quoted);
+    CHECK(candidates[0].at("latency_ms").get<double>() > 0);  // computed, not the quote
+}
+
+TEST_CASE("cli: recommend exits 1 with the constraint to relax when nothing satisfies", "[cli][search]") {
+    auto result = test::run_cli({"recommend", "--scenario", "customer-service", "--max-latency-ms", "1"});
+    CHECK(result.status == 1);
+    CHECK(result.out.empty());
+    CHECK(result.err.find("nothing satisfies scenario 'customer-service'") != std::string::npos);
+    CHECK(result.err.find("; relax --") != std::string::npos);
+}
+
+TEST_CASE("cli: recommend -o json has the contract fields", "[cli][search]") {
+    auto result = test::run_cli({"recommend", "--scenario", "customer-service", "-o", "json"});
+    REQUIRE(result.status == 0);
+    const json document = json::parse(result.out);
+    CHECK(document.at("kind").get<std::string>() == "Recommendation");
+    const auto& first = document.at("recommendations").at(0);
+    for (const char* key : {"model", "variant", "hardware", "gpus_per_replica", "replicas", "ttft_ms", "tpot_ms",
+                            "latency_ms", "qps", "quality", "cost", "score", "warnings"}) {
+        INFO(key);
+        CHECK(first.contains(key));
+    }
+    for (const char* key : {"training_usd", "inference_usd", "maintenance_usd", "total_usd", "weighted_index_usd", "weights",
+                            "per_year", "usd_per_million_output_tokens"}) {
+        INFO(key);
+        CHECK(first.at("cost").contains(key));
+    }
+    CHECK(document.at("candidates_evaluated").get<std::int64_t>() > 100);
+    CHECK(document.at("rejected_by_reason").size() > 0);
+}
+
+TEST_CASE("cli: tco with bad weights exits 2 and shows the sum", "[cli][tco]") {
+    auto result = test::run_cli({"tco", "--scenario", "finance-risk", "base:int8@h100-sxmx1", "--weights", "0.3,0.5,0.3"});
+    CHECK(result.status == 2);
+    CHECK(test::first_line(result.err) == "dsselect: error: --weights: alpha + beta + gamma must sum to 1, got 0.3 + 0.5 + 0.3 = 1.1");
+}
+
+TEST_CASE("cli: tco -o json reports both the weighted index and the dollars", "[cli][tco]") {
+    auto result = test::run_cli({"tco", "--scenario", "customer-service", "base:int8@h100-sxmx1", "-o", "json", "--years", "2"});
+    REQUIRE(result.status == 0);
+    const json t = json::parse(result.out);
+    CHECK(t.at("kind").get<std::string>() == "Tco");
+    const double weighted = 0.3 * t.at("training_usd").get<double>() + 0.5 * t.at("inference_usd").get<double>() +
+                            0.2 * t.at("maintenance_usd").get<double>();
+    CHECK(t.at("weighted_index_usd").get<double>() == Approx(weighted).margin(0.02));
+    CHECK(t.at("per_year").size() == 2);
+}
