@@ -240,3 +240,24 @@ TEST_CASE("cli: tco -o json reports both the weighted index and the dollars", "[
     CHECK(t.at("weighted_index_usd").get<double>() == Approx(weighted).margin(0.02));
     CHECK(t.at("per_year").size() == 2);
 }
+
+TEST_CASE("cli: rules eval applies an expression to an input document", "[cli][rules]") {
+    auto result = test::run_cli({"rules", "eval", "--rule", R"({"+": [{"var": "a"}, 2]})", "--input", R"({"a": 40})"});
+    REQUIRE(result.status == 0);
+    CHECK(result.out == "42\n");
+    auto unknown = test::run_cli({"rules", "eval", "--rule", R"({"mapp": []})"});
+    CHECK(unknown.status == 65);
+    CHECK(test::first_line(unknown.err) == "dsselect: error: unknown JSON Logic operator 'mapp'; did you mean 'map'?");
+}
+
+TEST_CASE("cli: rules check names unknown operators and context fields with pointers", "[cli][rules]") {
+    test::TempFile file("bad-rules.json",
+                        R"({"schema_version": "1.0", "rules": [{"id": "r", "effect": "warn", "when": {"and": [{"var": "modle.id"}, {">": [1, 2, 3]}]}}]})");
+    auto result = test::run_cli({"rules", "check", file.path()});
+    CHECK(result.status == 65);
+    CHECK(result.out.empty());
+    CHECK(result.err.find(file.path() + ": /rules/0/when/and/0/var") != std::string::npos);
+    CHECK(result.err.find("/rules/0/when/and/1/>") != std::string::npos);
+    auto shipped = load_rules({});
+    CHECK(shipped.rules.size() == 6);
+}

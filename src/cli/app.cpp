@@ -102,6 +102,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     register_recommend(app, context);
     register_compare(app, context);
     register_tco(app, context);
+    register_rules(app, context);
 
     std::vector<std::string> reversed(args.rbegin(), args.rend());
     try {

@@ -46,6 +46,7 @@ void register_estimate(CLI::App& app, Context& context);
 void register_recommend(CLI::App& app, Context& context);
 void register_compare(CLI::App& app, Context& context);
 void register_tco(CLI::App& app, Context& context);
+void register_rules(CLI::App& app, Context& context);
 
 // Writes `text` to the --output-file path atomically, or to `out`. Throws output_failed.
 void write_output(const std::string& text, const std::string& output_file, std::ostream& out);
