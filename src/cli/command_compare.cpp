@@ -26,12 +26,27 @@ std::vector<Candidate> resolve_all(const CompareOptions& options, const Catalog&
     return resolved;
 }
 
-CommandOutput run_compare(const CompareOptions& options, const Context& context) {
-    const Catalog catalog = context.load_catalog();
-    const Scenario scenario = resolve_scenario(options.scenario, catalog);
+// Catalog, scenario, rules and the judged candidates shared by compare and tco.
+struct Judged {
+    Catalog catalog;
+    Scenario scenario;
+    std::vector<Candidate> candidates;
+};
+
+Judged judge(const CompareOptions& options, const Context& context) {
+    Judged judged;
+    judged.catalog = context.load_catalog();
+    judged.scenario = resolve_scenario(options.scenario, judged.catalog);
     const RuleSet rules = resolve_rules(options.scenario);
     const SearchOptions search = resolve_search_options(options.scenario);
-    const auto candidates = resolve_all(options, catalog, scenario, rules, search);
+    judged.candidates = resolve_all(options, judged.catalog, judged.scenario, rules, search);
+    return judged;
+}
+
+CommandOutput run_compare(const CompareOptions& options, const Context& context) {
+    const Judged judged = judge(options, context);
+    const Scenario& scenario = judged.scenario;
+    const auto& candidates = judged.candidates;
     CommandOutput output;
     switch (context.format()) {
     case report::OutputFormat::json: output.text = report::comparison_json(scenario, candidates, report::JsonStyle::document); break;
@@ -44,12 +59,9 @@ CommandOutput run_compare(const CompareOptions& options, const Context& context)
 }
 
 CommandOutput run_tco(const CompareOptions& options, const Context& context) {
-    const Catalog catalog = context.load_catalog();
-    const Scenario scenario = resolve_scenario(options.scenario, catalog);
-    const RuleSet rules = resolve_rules(options.scenario);
-    const SearchOptions search = resolve_search_options(options.scenario);
-    const auto candidates = resolve_all(options, catalog, scenario, rules, search);
-    const Candidate& candidate = candidates.front();
+    const Judged judged = judge(options, context);
+    const Scenario& scenario = judged.scenario;
+    const Candidate& candidate = judged.candidates.front();
     CommandOutput output;
     switch (context.format()) {
     case report::OutputFormat::json: output.text = report::tco_json(scenario, candidate, report::JsonStyle::document); break;

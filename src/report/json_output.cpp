@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 
 #include "catalog/serialize.hpp"
+#include "json_common.hpp"
+#include "pick.hpp"
 #include "dsselect/core/error.hpp"
 #include "dsselect/report/format.hpp"
 #include "dsselect/report/views.hpp"
@@ -13,13 +15,6 @@ namespace dsselect::report {
 using ordered_json = nlohmann::ordered_json;
 
 namespace {
-ordered_json header(const char* kind) {
-    ordered_json out;
-    out["schema_version"] = k_schema_version;
-    out["kind"] = kind;
-    return out;
-}
-
 std::string dump(const ordered_json& document) { return document.dump(2) + "\n"; }
 
 std::string dump_lines(const ordered_json& items) {
@@ -30,24 +25,8 @@ std::string dump_lines(const ordered_json& items) {
     return out;
 }
 
-template <typename T>
-std::vector<const T*> select(const std::vector<T>& items, const std::string& id, const char* what) {
-    std::vector<const T*> selected;
-    std::vector<std::string> ids;
-    for (const T& item : items) {
-        ids.push_back(item.id);
-        if (id.empty() || item.id == id) {
-            selected.push_back(&item);
-        }
-    }
-    if (!id.empty() && selected.empty()) {
-        throw Error(ErrorKind::usage, fmt::format("unknown {} '{}'{}", what, id, did_you_mean(id, ids)));
-    }
-    return selected;
-}
-
 ordered_json model_json(const Model& model) {
-    ordered_json out = detail::to_json(model);
+    ordered_json out = dsselect::detail::to_json(model);
     const ParameterCounts counts = model_parameters(model);
     // Computed figures next to the catalog's own.
     ordered_json computed;
@@ -87,36 +66,36 @@ std::string catalog_json(const Catalog& catalog, CatalogKind kind, const std::st
     case CatalogKind::models:
         document_kind = "ModelList";
         key = "models";
-        for (const Model* model : select(catalog.models, id, "model")) {
+        for (const Model* model : detail::pick_entries(catalog.models, id, "model")) {
             items.push_back(model_json(*model));
         }
         break;
     case CatalogKind::variants:
         document_kind = "VariantList";
         key = "variants";
-        for (const Variant* variant : select(catalog.variants, id, "variant")) {
-            items.push_back(detail::to_json(*variant));
+        for (const Variant* variant : detail::pick_entries(catalog.variants, id, "variant")) {
+            items.push_back(dsselect::detail::to_json(*variant));
         }
         break;
     case CatalogKind::hardware:
         document_kind = "HardwareList";
         key = "hardware";
-        for (const Hardware* hardware : select(catalog.hardware, id, "hardware")) {
-            items.push_back(detail::to_json(*hardware));
+        for (const Hardware* hardware : detail::pick_entries(catalog.hardware, id, "hardware")) {
+            items.push_back(dsselect::detail::to_json(*hardware));
         }
         break;
     case CatalogKind::scenarios:
         document_kind = "ScenarioList";
         key = "scenarios";
-        for (const Scenario* scenario : select(catalog.scenarios, id, "scenario")) {
-            items.push_back(detail::to_json(*scenario));
+        for (const Scenario* scenario : detail::pick_entries(catalog.scenarios, id, "scenario")) {
+            items.push_back(dsselect::detail::to_json(*scenario));
         }
         break;
     }
     if (style == JsonStyle::lines) {
         return dump_lines(items);
     }
-    ordered_json document = header(document_kind);
+    ordered_json document = detail::document_header(document_kind);
     document[key] = items;
     return dump(document);
 }
@@ -131,7 +110,7 @@ std::int64_t whole_bytes(double bytes) { return static_cast<std::int64_t>(std::l
 std::string estimate_json(const EstimateView& view, JsonStyle style) {
     const EstimateRequest& request = *view.request;
     const Estimate& e = *view.estimate;
-    ordered_json out = header("Estimate");
+    ordered_json out = detail::document_header("Estimate");
     out["model"] = request.model->id;
     out["variant"] = request.variant->id;
     out["hardware"] = request.hardware->id;

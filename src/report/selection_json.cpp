@@ -4,18 +4,13 @@
 
 #include "dsselect/report/format.hpp"
 #include "dsselect/report/views.hpp"
+#include "json_common.hpp"
 
 namespace dsselect::report {
 
 using ordered_json = nlohmann::ordered_json;
 
 namespace {
-ordered_json header(const char* kind) {
-    ordered_json out;
-    out["schema_version"] = k_schema_version;
-    out["kind"] = kind;
-    return out;
-}
 double cents(double usd) { return round_to(usd, 2); }
 
 ordered_json cost_json(const TcoResult& c) {
@@ -108,7 +103,7 @@ std::string finish(const ordered_json& document, JsonStyle style) {
 }  // namespace
 
 std::string recommendation_json(const Recommendation& result, std::int64_t top, bool explain, JsonStyle style) {
-    ordered_json out = header("Recommendation");
+    ordered_json out = detail::document_header("Recommendation");
     out["scenario"] = scenario_summary(result.scenario);
     ordered_json recommendations = ordered_json::array();
     for (std::size_t i = 0; i < result.ranked.size() && static_cast<std::int64_t>(i) < top; ++i) {
@@ -138,7 +133,7 @@ std::string recommendation_json(const Recommendation& result, std::int64_t top, 
 }
 
 std::string comparison_json(const Scenario& scenario, const std::vector<Candidate>& candidates, JsonStyle style) {
-    ordered_json out = header("Comparison");
+    ordered_json out = detail::document_header("Comparison");
     out["scenario"] = scenario_summary(scenario);
     ordered_json items = ordered_json::array();
     for (const Candidate& c : candidates) {
@@ -173,7 +168,7 @@ std::string comparison_json(const Scenario& scenario, const std::vector<Candidat
 }
 
 std::string tco_json(const Scenario& scenario, const Candidate& c, JsonStyle style) {
-    ordered_json out = header("Tco");
+    ordered_json out = detail::document_header("Tco");
     out["scenario"] = scenario_summary(scenario);
     out["candidate"] = c.label();
     out["replicas"] = c.replicas;

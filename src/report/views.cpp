@@ -4,28 +4,13 @@
 #include "dsselect/core/error.hpp"
 #include "dsselect/report/format.hpp"
 #include "dsselect/report/views.hpp"
+#include "pick.hpp"
 
 namespace dsselect::report {
 
 namespace {
 constexpr Align R = Align::right;
 constexpr Align L = Align::left;
-
-template <typename T>
-std::vector<const T*> pick(const std::vector<T>& items, const std::string& id, const char* what) {
-    std::vector<const T*> picked;
-    std::vector<std::string> ids;
-    for (const T& item : items) {
-        ids.push_back(item.id);
-        if (id.empty() || item.id == id) {
-            picked.push_back(&item);
-        }
-    }
-    if (!id.empty() && picked.empty()) {
-        throw Error(ErrorKind::usage, fmt::format("unknown {} '{}'{}", what, id, did_you_mean(id, ids)));
-    }
-    return picked;
-}
 
 std::string join(const std::vector<std::string>& items, const char* empty) {
     return items.empty() ? std::string(empty) : fmt::format("{}", fmt::join(items, ","));
@@ -45,7 +30,7 @@ std::vector<Table> catalog_tables(const Catalog& catalog, CatalogKind kind, cons
         table.columns = {{"id", L},         {"name", L},       {"family", L},   {"nominal", R},
                          {"computed", R},   {"active", R},     {"layers", R},   {"hidden", R},
                          {"attention", L},  {"context", R},    {"reference hw", L}};
-        for (const Model* m : pick(catalog.models, id, "model")) {
+        for (const Model* m : detail::pick_entries(catalog.models, id, "model")) {
             const ParameterCounts counts = model_parameters(*m);
             const Architecture& a = m->architecture;
             std::string attention = a.is_mla() ? "MLA" : a.effective_kv_heads() == a.num_attention_heads ? "MHA" : "GQA";
@@ -68,7 +53,7 @@ std::vector<Table> catalog_tables(const Catalog& catalog, CatalogKind kind, cons
         table.title = "Variants";
         table.columns = {{"id", L},         {"weight bits", R}, {"KV bits", R}, {"act bits", R}, {"compute", L},
                          {"kept", R},       {"active", R},      {"quality", R}, {"risks", L},    {"applies to", L}};
-        for (const Variant* v : pick(catalog.variants, id, "variant")) {
+        for (const Variant* v : detail::pick_entries(catalog.variants, id, "variant")) {
             table.rows.push_back({v->id, fixed(v->weight_bits, 3), fixed(v->kv_cache_bits, 0),
                                   fixed(v->activation_bits, 0),
                                   std::string(to_string(v->compute_precision)) + (v->structured_sparsity_2_4 ? " 2:4" : ""),
@@ -81,7 +66,7 @@ std::vector<Table> catalog_tables(const Catalog& catalog, CatalogKind kind, cons
         table.columns = {{"id", L},          {"name", L},         {"kind", L},     {"memory (GB)", R},
                          {"BW (GB/s)", R},   {"fp16 (TFLOPS)", R}, {"fp8 (TFLOPS)", R}, {"int8 (TOPS)", R},
                          {"TDP (W)", R},     {"$/hour", R},       {"purchase ($)", R}};
-        for (const Hardware* h : pick(catalog.hardware, id, "hardware")) {
+        for (const Hardware* h : detail::pick_entries(catalog.hardware, id, "hardware")) {
             table.rows.push_back({h->id, h->name, h->kind == HardwareKind::gpu ? "gpu" : "edge", fixed(h->memory_gb, 0),
                                   fixed(h->memory_bandwidth_gb_per_s, 0), peak(*h, Precision::fp16),
                                   peak(*h, Precision::fp8), peak(*h, Precision::int8), fixed(h->tdp_w, 0),
@@ -93,7 +78,7 @@ std::vector<Table> catalog_tables(const Catalog& catalog, CatalogKind kind, cons
         table.title = "Scenarios";
         table.columns = {{"id", L},          {"task", L},     {"prompt", R},     {"output", R}, {"QPS", R},
                          {"context", R},     {"latency (ms)", R}, {"min quality", R}, {"source", L}};
-        for (const Scenario* s : pick(catalog.scenarios, id, "scenario")) {
+        for (const Scenario* s : detail::pick_entries(catalog.scenarios, id, "scenario")) {
             table.rows.push_back({s->id, s->task_kind, std::to_string(s->workload.prompt_tokens),
                                   std::to_string(s->workload.output_tokens), fixed(s->workload.qps, 1),
                                   std::to_string(s->workload.context_tokens),

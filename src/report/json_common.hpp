@@ -1,0 +1,17 @@
+#pragma once
+// Shared by the JSON renderers (private to src/report/).
+#include <nlohmann/json.hpp>
+
+#include "dsselect/report/views.hpp"
+
+namespace dsselect::report::detail {
+
+// Every document starts with its schema version and kind.
+inline nlohmann::ordered_json document_header(const char* kind) {
+    nlohmann::ordered_json out;
+    out["schema_version"] = k_schema_version;
+    out["kind"] = kind;
+    return out;
+}
+
+}  // namespace dsselect::report::detail

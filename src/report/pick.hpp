@@ -1,0 +1,29 @@
+#pragma once
+// Catalog entries of one kind: all of them, or the one with `id` (unknown ids are a usage
+// error with did-you-mean). Private to src/report/.
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "dsselect/core/error.hpp"
+
+namespace dsselect::report::detail {
+
+template <typename T>
+std::vector<const T*> pick_entries(const std::vector<T>& items, const std::string& id, const char* what) {
+    std::vector<const T*> picked;
+    std::vector<std::string> ids;
+    for (const T& item : items) {
+        ids.push_back(item.id);
+        if (id.empty() || item.id == id) {
+            picked.push_back(&item);
+        }
+    }
+    if (!id.empty() && picked.empty()) {
+        throw Error(ErrorKind::usage, fmt::format("unknown {} '{}'{}", what, id, did_you_mean(id, ids)));
+    }
+    return picked;
+}
+
+}  // namespace dsselect::report::detail
