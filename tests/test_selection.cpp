@@ -174,6 +174,12 @@ TEST_CASE("candidates: strings parse and junk is refused", "[search]") {
     CHECK(parse_candidate("pro@h100-sxm").hardware == "h100-sxm");
     CHECK_THROWS_WITH(parse_candidate("base:int8@a40x0"), "candidate 'base:int8@a40x0': GPU count must be 1 to 9999, got '0'");
     CHECK_THROWS_AS(parse_candidate("@@"), Error);
+    CHECK_THROWS_AS(parse_candidate("base@"), Error);
+    CHECK_THROWS_AS(parse_candidate("base:@a40"), Error);
+    CHECK_THROWS_AS(parse_candidate("base:int8@a40x2@x"), Error);
+    CHECK(parse_candidate("base@mi300xx8").hardware == "mi300x");
+    CHECK(parse_candidate("base@mi300x").hardware == "mi300x");
+    CHECK(parse_candidate("base@rtx-4090").gpus == 0);
     CHECK_THROWS_AS(parse_candidate(""), Error);
 }
 

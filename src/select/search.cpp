@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <regex>
+#include <cctype>
 
 #include <fmt/format.h>
 
@@ -277,22 +277,51 @@ Recommendation recommend(const Catalog& catalog, const Scenario& s, const RuleSe
     return result;
 }
 
+namespace {
+bool is_id(const std::string& text) {
+    return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '_' || c == '-';
+    });
+}
+}  // namespace
+
 CandidateSpec parse_candidate(const std::string& text) {
-    static const std::regex k_pattern(R"(^([A-Za-z0-9._-]+)(?::([A-Za-z0-9._-]+))?(?:@([A-Za-z0-9._-]+?)(?:x([0-9]+))?)?$)");
-    std::smatch match;
-    if (!std::regex_match(text, match, k_pattern)) {
-        throw Error(ErrorKind::usage, fmt::format("candidate '{}': expected MODEL[:VARIANT][@HARDWARE[xGPUS]], such as base:int8@a40x2", text));
-    }
+    auto junk = [&text]() {
+        return Error(ErrorKind::usage,
+                     fmt::format("candidate '{}': expected MODEL[:VARIANT][@HARDWARE[xGPUS]], such as base:int8@a40x2", text));
+    };
     CandidateSpec spec;
-    spec.model = match[1];
-    spec.variant = match[2];
-    spec.hardware = match[3];
-    if (match[4].matched) {
-        const std::string digits = match[4];
+    const std::size_t at = text.find('@');
+    const std::string left = text.substr(0, at);
+    const std::size_t colon = left.find(':');
+    spec.model = left.substr(0, colon);
+    if (colon != std::string::npos) {
+        spec.variant = left.substr(colon + 1);
+        if (!is_id(spec.variant)) {
+            throw junk();
+        }
+    }
+    if (!is_id(spec.model)) {
+        throw junk();
+    }
+    if (at == std::string::npos) {
+        return spec;
+    }
+    spec.hardware = text.substr(at + 1);
+    // A trailing "x<digits>" is the GPU count (the last 'x', so "mi300xx8" is mi300x x 8).
+    const std::size_t x = spec.hardware.rfind('x');
+    if (x != std::string::npos && x > 0 && x + 1 < spec.hardware.size() &&
+        std::all_of(spec.hardware.begin() + static_cast<std::ptrdiff_t>(x) + 1, spec.hardware.end(),
+                    [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; })) {
+        const std::string digits = spec.hardware.substr(x + 1);
+        spec.hardware = spec.hardware.substr(0, x);
         if (digits.size() > 4 || std::stoll(digits) < 1) {
             throw Error(ErrorKind::usage, fmt::format("candidate '{}': GPU count must be 1 to 9999, got '{}'", text, digits));
         }
         spec.gpus = std::stoll(digits);
+    }
+    if (!is_id(spec.hardware)) {
+        throw junk();
     }
     return spec;
 }
