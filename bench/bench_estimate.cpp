@@ -3,6 +3,8 @@
 
 #include "dsselect/catalog/loader.hpp"
 #include "dsselect/estimate/estimator.hpp"
+#include "dsselect/rules/rules.hpp"
+#include "dsselect/select/search.hpp"
 
 namespace {
 const dsselect::Catalog& catalog() {
@@ -43,6 +45,31 @@ void estimate_moe_mla(benchmark::State& state) {
     }
 }
 BENCHMARK(estimate_moe_mla);
+
+// The whole search on the shipped data: candidate evaluations per second (issue 4 target:
+// at least one million on one core).
+void recommend_search(benchmark::State& state) {
+    const dsselect::RuleSet rules = dsselect::load_rules({});
+    dsselect::SearchOptions options;
+    options.threads = 1;
+    const dsselect::Scenario& scenario = catalog().scenario("customer-service");
+    std::int64_t evaluated = 0;
+    for (auto _ : state) {
+        auto result = dsselect::recommend(catalog(), scenario, rules, options);
+        evaluated += result.candidates_evaluated;
+        benchmark::DoNotOptimize(result);
+    }
+    state.counters["candidates_per_s"] = benchmark::Counter(static_cast<double>(evaluated), benchmark::Counter::kIsRate);
+}
+BENCHMARK(recommend_search)->Unit(benchmark::kMillisecond);
+
+// Loading and validating the embedded catalog (part of every command's cold start).
+void load_builtin_catalog(benchmark::State& state) {
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(dsselect::load_catalog({}));
+    }
+}
+BENCHMARK(load_builtin_catalog)->Unit(benchmark::kMillisecond);
 }  // namespace
 
 BENCHMARK_MAIN();

@@ -234,3 +234,15 @@ TEST_CASE("estimate: a trace is recorded only when asked", "[estimator]") {
     CHECK(trace.size() > 10);
     CHECK(with.performance.tpot_ms == without.performance.tpot_ms);
 }
+
+TEST_CASE("estimate: a replica spanning nodes all-reduces over the slower network", "[estimator][time]") {
+    const Model model = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    Hardware node = test::gpu();
+    node.max_devices_per_node = 8;
+    Hardware small_node = node;
+    small_node.max_devices_per_node = 4;
+    const Estimate within = estimate(request_for(model, fp16, node, 8, 8));
+    const Estimate across = estimate(request_for(model, fp16, small_node, 8, 8));
+    CHECK(across.performance.decode_step_ms > within.performance.decode_step_ms);
+}

@@ -267,3 +267,50 @@ TEST_CASE("cli: rules check names unknown operators and context fields with poin
     auto shipped = load_rules({});
     CHECK(shipped.rules.size() == 6);
 }
+
+TEST_CASE("recommend: a multi-threaded search gives the same result as one thread", "[search]") {
+    SearchOptions one;
+    one.threads = 1;
+    SearchOptions many;
+    many.threads = 3;
+    many.parallel_threshold = 1;
+    const Scenario& s = builtin().scenario("finance-risk");
+    const auto a = recommend(builtin(), s, builtin_rules(), one);
+    const auto b = recommend(builtin(), s, builtin_rules(), many);
+    REQUIRE(a.ranked.size() == b.ranked.size());
+    for (std::size_t i = 0; i < a.ranked.size(); ++i) {
+        CHECK(a.ranked[i].label() == b.ranked[i].label());
+        CHECK(a.ranked[i].score.total == b.ranked[i].score.total);
+    }
+    CHECK(a.rejected_by_reason == b.rejected_by_reason);
+}
+
+TEST_CASE("rules: only the context fields the rules read are built", "[rules]") {
+    const RuleSet& rules = builtin_rules();
+    CHECK(rules.constraint_fields.size() == 5);  // numerically_sensitive, risk_flags, capacity, qps, output dims
+    CHECK_FALSE(rules.scoring_fields.empty());
+    RuleSet rescoping = rules;
+    rescoping.rules.front().when = std::make_shared<const nlohmann::json>(nlohmann::json::parse(R"({"some": [{"var": "variant.risk_flags"}, {"==": [{"var": ""}, "x"]}]})"));
+    rescoping.index_fields();
+    CHECK(rescoping.constraint_fields.size() > 40);  // scoped operators need the whole context
+}
+
+TEST_CASE("recommend: multi-node replicas are searched only when the scenario allows them", "[search]") {
+    Scenario s = builtin().scenario("research-reasoning");
+    auto widest = [](const Recommendation& r) {
+        std::int64_t widest_seen = 0;
+        for (const auto& c : r.ranked) {
+            widest_seen = std::max(widest_seen, c.gpus_per_replica);
+        }
+        return widest_seen;
+    };
+    const auto single = recommend(builtin(), s, builtin_rules(), SearchOptions{});
+    s.constraints.allow_multi_node = true;
+    const auto multi = recommend(builtin(), s, builtin_rules(), SearchOptions{});
+    CHECK(widest(single) <= 8);
+    CHECK(multi.candidates_evaluated > single.candidates_evaluated);
+    CHECK_THROWS_AS(resolve_candidate(builtin(), builtin().scenario("research-reasoning"), builtin_rules(),
+                                      parse_candidate("ultra@h100-sxmx16"), SearchOptions{}), Error);
+    const Candidate wide = resolve_candidate(builtin(), s, builtin_rules(), parse_candidate("ultra:fp16@h100-sxmx16"), SearchOptions{});
+    CHECK(wide.gpus_per_replica == 16);
+}

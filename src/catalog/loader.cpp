@@ -350,6 +350,7 @@ Scenario read_scenario(const json& value, const std::string& pointer, Problems& 
         out.allowed_models = c.string_list("allowed_models");
         out.allowed_variants = c.string_list("allowed_variants");
         out.headroom = c.number("headroom", NumberRule::non_negative).value_or(0.2);
+        out.allow_multi_node = c.boolean("allow_multi_node").value_or(false);
         c.text("source");
         c.finish();
     }

@@ -192,6 +192,7 @@ ordered_json to_json(const Scenario& s) {
     if (!k.allowed_models.empty()) c["allowed_models"] = k.allowed_models;
     if (!k.allowed_variants.empty()) c["allowed_variants"] = k.allowed_variants;
     c["headroom"] = k.headroom;
+    c["allow_multi_node"] = k.allow_multi_node;
     out["constraints"] = c;
     const TcoInputs& t = s.tco;
     ordered_json tco;

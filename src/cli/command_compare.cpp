@@ -71,7 +71,7 @@ CommandOutput run_tco(const CompareOptions& options, const Context& context) {
     case report::OutputFormat::markdown: output.text = context.render_tables(report::tco_tables(scenario, candidate)); break;
     }
     if (!candidate.costed) {
-        output.messages.push_back("dsselect: " + candidate.label() + " cannot be costed: " + candidate.rejection->detail);
+        output.messages.push_back("dsselect: " + candidate.label() + " cannot be costed: " + candidate.rejection->detail());
         output.exit_code = exit_code(ErrorKind::unsatisfiable);
         output.text.clear();
     }

@@ -27,7 +27,7 @@ std::string unsatisfiable_message(const Recommendation& result) {
                                       result.candidates_evaluated, report::rejection_summary(result.rejected_by_reason));
     if (nearest != nullptr) {
         const Rejection& r = *nearest->rejection;
-        message += fmt::format("; nearest: {} misses {}: {}", nearest->label(), r.reason, r.detail);
+        message += fmt::format("; nearest: {} misses {}: {}", nearest->label(), r.reason, r.detail());
         if (!r.flag.empty() && std::isfinite(r.miss_ratio)) {
             message += fmt::format("; relax {} to {:.6g}", r.flag, r.had);
         }

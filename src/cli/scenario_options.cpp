@@ -31,6 +31,9 @@ void add_scenario_options(CLI::App& command, ScenarioOptions& o) {
     command.add_flag("--rented", o.rented, "Price hardware as rented per GPU-hour")->excludes(owned);
     command.add_option("--max-candidates", o.max_candidates, "Upper bound on the candidate search space")
         ->check(CLI::Range(std::int64_t{1}, std::int64_t{100'000'000}));
+    command.add_flag("--multi-node", o.multi_node, "Also search replicas of 16 and 32 GPUs spanning nodes");
+    command.add_option("--threads", o.threads, "Worker threads for large searches (default: one per core)")
+        ->check(CLI::Range(std::int64_t{0}, std::int64_t{256}));
 }
 
 Scenario resolve_scenario(const ScenarioOptions& o, const Catalog& catalog) {
@@ -66,6 +69,7 @@ Scenario resolve_scenario(const ScenarioOptions& o, const Catalog& catalog) {
     if (o.max_power_w) k.max_power_w = o.max_power_w;
     if (o.max_model_mb) k.max_model_mb = o.max_model_mb;
     if (o.budget_usd) k.budget_usd_per_year = o.budget_usd;
+    if (o.multi_node) k.allow_multi_node = true;
     if (o.years) s.tco.years = *o.years;
     if (o.owned) s.tco.ownership = Ownership::owned;
     if (o.rented) s.tco.ownership = Ownership::rented;
@@ -90,6 +94,7 @@ SearchOptions resolve_search_options(const ScenarioOptions& o) {
         options.tco_weights = parse_weights(o.weights);
     }
     options.max_candidates = o.max_candidates;
+    options.threads = o.threads;
     return options;
 }
 

@@ -32,6 +32,8 @@ struct ScenarioOptions {
     bool owned = false;
     bool rented = false;
     std::int64_t max_candidates = 100'000;
+    std::int64_t threads = 0;
+    bool multi_node = false;
 };
 
 void add_scenario_options(CLI::App& command, ScenarioOptions& options);

@@ -18,9 +18,14 @@ constexpr double k_sparse_2_4_speedup = 2.0;
 // Logits are kept in fp32 by serving engines.
 constexpr double k_logit_bytes = 4.0;
 
-void record(Trace* trace, const char* name, double value, const char* unit, const char* formula) {
-    if (trace != nullptr) {
-        trace->push_back({name, value, unit, formula});
+[[gnu::noinline]] void record_item(Trace& trace, const char* name, double value, const char* unit, const char* formula) {
+    trace.push_back({name, value, unit, formula});
+}
+
+// Free when no trace is asked for: the estimate is the search's inner loop.
+inline void record(Trace* trace, const char* name, double value, const char* unit, const char* formula) {
+    if (trace != nullptr) [[unlikely]] {
+        record_item(*trace, name, value, unit, formula);
     }
 }
 
@@ -288,6 +293,13 @@ Estimate estimate(const EstimateRequest& request, Trace* trace) {
     record(trace, "effective_flops_per_s", compute_rate, "FLOP/s", "t * peak(compute precision) * eta_c");
     record(trace, "effective_bandwidth_bytes_per_s_per_gpu", bandwidth, "bytes/s", "memory bandwidth * eta_m");
 
+    // A replica wider than one node all-reduces over the slower scale-out link.
+    const bool multi_node = request.gpus > hw.max_devices_per_node;
+    const double link_gb_per_s =
+        multi_node ? std::min(hw.interconnect_gb_per_s, profile.inter_node_gb_per_s) : hw.interconnect_gb_per_s;
+    const double link_latency_us = multi_node ? profile.inter_node_allreduce_latency_us : profile.allreduce_latency_us;
+    record(trace, "link_gb_per_s", link_gb_per_s, "GB/s",
+           multi_node ? "min(interconnect, inter-node network): the replica spans nodes" : "interconnect within one node");
     const double attention_dim = static_cast<double>(a.num_hidden_layers * a.num_attention_heads) * attention_head_dim(a);
     PerformanceEstimate& perf = result.performance;
 
@@ -295,8 +307,7 @@ Estimate estimate(const EstimateRequest& request, Trace* trace) {
     const double prefill_flops = 2.0 * active_matmul * prompt + 2.0 * attention_dim * prompt * prompt;
     const double prefill_compute_ms = prefill_flops / compute_rate * k_ms_per_s;
     const double prefill_memory_ms = weights_per_gpu / bandwidth * k_ms_per_s;
-    const double prefill_comm_ms = allreduce_ms(a, request.gpus, prompt, bytes_act, hw.interconnect_gb_per_s,
-                                                profile.allreduce_latency_us);
+    const double prefill_comm_ms = allreduce_ms(a, request.gpus, prompt, bytes_act, link_gb_per_s, link_latency_us);
     const double prefill_ms = std::max(prefill_compute_ms, prefill_memory_ms) + prefill_comm_ms + profile.per_step_overhead_ms;
     perf.prefill_compute_bound = prefill_compute_ms >= prefill_memory_ms;
     record(trace, "prefill_flops", prefill_flops, "FLOP", "2 * N_active * P + 2 * L * h_q * d_h * P^2");
@@ -326,8 +337,7 @@ Estimate estimate(const EstimateRequest& request, Trace* trace) {
     const double decode_flops = batch * (2.0 * active_matmul + 4.0 * attention_dim * mean_context);
     const double decode_memory_ms = decode_bytes / bandwidth * k_ms_per_s;
     const double decode_compute_ms = decode_flops / compute_rate * k_ms_per_s;
-    const double decode_comm_ms = allreduce_ms(a, request.gpus, batch, bytes_act, hw.interconnect_gb_per_s,
-                                               profile.allreduce_latency_us);
+    const double decode_comm_ms = allreduce_ms(a, request.gpus, batch, bytes_act, link_gb_per_s, link_latency_us);
     perf.decode_step_ms = std::max(decode_memory_ms, decode_compute_ms) + decode_comm_ms + profile.per_step_overhead_ms;
     perf.decode_memory_bound = decode_memory_ms >= decode_compute_ms;
     record(trace, "decode_bytes_per_gpu", decode_bytes, "bytes", "weights read + B * (P + O/2) * KV per token per GPU");

@@ -77,7 +77,7 @@ ordered_json candidate_json(const Candidate& c, const Scenario& scenario) {
     out["warnings"] = warnings;
     if (c.rejection) {
         const Rejection& r = *c.rejection;
-        out["rejected"] = {{"reason", r.reason}, {"detail", r.detail}, {"flag", r.flag.empty() ? ordered_json(nullptr) : ordered_json(r.flag)},
+        out["rejected"] = {{"reason", r.reason}, {"detail", r.detail()}, {"flag", r.flag.empty() ? ordered_json(nullptr) : ordered_json(r.flag)},
                            {"needed", round_to(r.needed, 4)}, {"had", round_to(r.had, 4)}};
     } else {
         out["rejected"] = nullptr;
@@ -176,7 +176,7 @@ std::string tco_json(const Scenario& scenario, const Candidate& c, JsonStyle sty
     out["years"] = scenario.tco.years;
     if (!c.costed) {
         out["cost"] = nullptr;
-        out["rejected"] = c.rejection ? ordered_json({{"reason", c.rejection->reason}, {"detail", c.rejection->detail}})
+        out["rejected"] = c.rejection ? ordered_json({{"reason", c.rejection->reason}, {"detail", c.rejection->detail()}})
                                       : ordered_json(nullptr);
         return finish(out, style);
     }

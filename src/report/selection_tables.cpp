@@ -23,7 +23,7 @@ std::vector<std::string> candidate_row(const Candidate& c, const std::string& ra
     const auto& p = c.estimate.performance;
     std::string warnings = c.warnings.empty() ? "-" : fmt::format("{}", fmt::join(c.warnings, ","));
     if (c.rejection) {
-        warnings = "REJECTED " + c.rejection->reason + ": " + c.rejection->detail;
+        warnings = "REJECTED " + c.rejection->reason + ": " + c.rejection->detail();
     }
     return {rank,
             c.model->id,
@@ -87,7 +87,7 @@ std::vector<Table> recommendation_tables(const Recommendation& result, std::int6
         misses.columns = {{"reason", L}, {"count", R}, {"nearest candidate", L}, {"why", L}};
         for (const auto& [reason, candidate] : result.nearest_miss) {
             misses.rows.push_back({reason, std::to_string(result.rejected_by_reason.at(reason)), candidate.label(),
-                                   candidate.rejection->detail});
+                                   candidate.rejection->detail()});
         }
         tables.push_back(misses);
     }
@@ -161,7 +161,7 @@ std::vector<Table> tco_tables(const Scenario& scenario, const Candidate& c) {
                               scenario.tco.ownership == Ownership::rented ? "rented" : "owned");
     table.columns = {{"term", L}, {"USD", R}, {"weight", R}, {"weighted USD", R}, {"basis", L}};
     if (!c.costed) {
-        table.notes.push_back("not costed: " + (c.rejection ? c.rejection->detail : std::string("rejected")));
+        table.notes.push_back("not costed: " + (c.rejection ? c.rejection->detail() : std::string("rejected")));
         return {table};
     }
     const TcoResult& t = c.cost;

@@ -19,21 +19,152 @@ using detail::Presence;
 using detail::Problems;
 
 namespace {
-// The candidate context's fields: what rule authors may reference with "var".
-const std::set<std::string> k_context_paths = {
-    "scenario", "scenario.id", "scenario.task_kind", "scenario.numerically_sensitive", "scenario.qps",
-    "scenario.prompt_tokens", "scenario.output_tokens", "scenario.context_tokens", "scenario.headroom",
-    "model", "model.id", "model.family", "model.parameters", "model.active_parameters", "model.hidden_size",
-    "model.vocab_size", "model.max_position_embeddings",
-    "variant", "variant.id", "variant.weight_bits", "variant.quality_retention", "variant.risk_flags",
-    "variant.compute_precision", "variant.parameter_fraction", "variant.active_fraction",
-    "hardware", "hardware.id", "hardware.kind", "hardware.memory_gb", "hardware.tdp_w", "hardware.price_usd_per_hour",
-    "estimate", "estimate.ttft_ms", "estimate.tpot_ms", "estimate.latency_ms", "estimate.qps", "estimate.power_w",
-    "estimate.per_gpu_bytes", "estimate.weights_bytes",
-    "deployment", "deployment.gpus_per_replica", "deployment.replicas", "deployment.batch", "deployment.quality",
-    "deployment.capacity_qps", "deployment.output_dimensions_differ",
-    "cost", "cost.total_usd", "cost.yearly_usd", "cost.weighted_index_usd",
-    "candidates", "candidates.min_parameters"};
+// The candidate context's fields: what rule authors may reference with "var", each with how
+// it is read from a candidate. Only the fields the loaded rules reference are built per
+// candidate (see RuleSet::fields), which keeps rule evaluation cheap inside the search.
+struct ContextField {
+    const char* path;
+    json (*get)(const RuleCandidate& c);
+};
+
+const char* kind_name(const Hardware& h) { return h.kind == HardwareKind::gpu ? "gpu" : "edge"; }
+
+const ContextField k_context_fields[] = {
+    {"scenario.id", [](const RuleCandidate& c) { return json(c.scenario->id); }},
+    {"scenario.task_kind", [](const RuleCandidate& c) { return json(c.scenario->task_kind); }},
+    {"scenario.numerically_sensitive", [](const RuleCandidate& c) { return json(c.scenario->numerically_sensitive); }},
+    {"scenario.qps", [](const RuleCandidate& c) { return json(c.scenario->workload.qps); }},
+    {"scenario.prompt_tokens", [](const RuleCandidate& c) { return json(c.scenario->workload.prompt_tokens); }},
+    {"scenario.output_tokens", [](const RuleCandidate& c) { return json(c.scenario->workload.output_tokens); }},
+    {"scenario.context_tokens", [](const RuleCandidate& c) { return json(c.scenario->workload.context_tokens); }},
+    {"scenario.headroom", [](const RuleCandidate& c) { return json(c.scenario->constraints.headroom); }},
+    {"model.id", [](const RuleCandidate& c) { return json(c.model->id); }},
+    {"model.family", [](const RuleCandidate& c) { return json(c.model->family); }},
+    {"model.parameters", [](const RuleCandidate& c) { return json(c.estimate != nullptr ? c.estimate->parameters.total : model_parameters(*c.model).total); }},
+    {"model.active_parameters", [](const RuleCandidate& c) { return json(c.estimate != nullptr ? c.estimate->parameters.active : model_parameters(*c.model).active); }},
+    {"model.hidden_size", [](const RuleCandidate& c) { return json(c.model->architecture.hidden_size); }},
+    {"model.vocab_size", [](const RuleCandidate& c) { return json(c.model->architecture.vocab_size); }},
+    {"model.max_position_embeddings", [](const RuleCandidate& c) { return json(c.model->architecture.max_position_embeddings); }},
+    {"variant.id", [](const RuleCandidate& c) { return json(c.variant->id); }},
+    {"variant.weight_bits", [](const RuleCandidate& c) { return json(c.variant->weight_bits); }},
+    {"variant.quality_retention", [](const RuleCandidate& c) { return json(c.variant->quality_retention); }},
+    {"variant.risk_flags", [](const RuleCandidate& c) { return json(c.variant->risk_flags); }},
+    {"variant.compute_precision", [](const RuleCandidate& c) { return json(to_string(c.variant->compute_precision)); }},
+    {"variant.parameter_fraction", [](const RuleCandidate& c) { return json(c.variant->parameter_fraction); }},
+    {"variant.active_fraction", [](const RuleCandidate& c) { return json(c.variant->active_fraction); }},
+    {"hardware.id", [](const RuleCandidate& c) { return json(c.hardware->id); }},
+    {"hardware.kind", [](const RuleCandidate& c) { return json(kind_name(*c.hardware)); }},
+    {"hardware.memory_gb", [](const RuleCandidate& c) { return json(c.hardware->memory_gb); }},
+    {"hardware.tdp_w", [](const RuleCandidate& c) { return json(c.hardware->tdp_w); }},
+    {"hardware.price_usd_per_hour", [](const RuleCandidate& c) { return json(c.hardware->price_usd_per_hour); }},
+    {"estimate.ttft_ms", [](const RuleCandidate& c) { return c.estimate ? json(c.estimate->performance.ttft_ms) : json(); }},
+    {"estimate.tpot_ms", [](const RuleCandidate& c) { return c.estimate ? json(c.estimate->performance.tpot_ms) : json(); }},
+    {"estimate.latency_ms", [](const RuleCandidate& c) { return c.estimate ? json(c.estimate->performance.latency_ms) : json(); }},
+    {"estimate.qps", [](const RuleCandidate& c) { return c.estimate ? json(c.estimate->performance.qps) : json(); }},
+    {"estimate.power_w", [](const RuleCandidate& c) { return c.estimate ? json(c.estimate->power_w) : json(); }},
+    {"estimate.per_gpu_bytes", [](const RuleCandidate& c) { return c.estimate ? json(c.estimate->memory.per_gpu_bytes) : json(); }},
+    {"estimate.weights_bytes", [](const RuleCandidate& c) { return c.estimate ? json(c.estimate->memory.weights_bytes) : json(); }},
+    {"deployment.gpus_per_replica", [](const RuleCandidate& c) { return json(c.gpus_per_replica); }},
+    {"deployment.replicas", [](const RuleCandidate& c) { return json(c.replicas); }},
+    {"deployment.batch", [](const RuleCandidate& c) { return json(c.batch); }},
+    {"deployment.quality", [](const RuleCandidate& c) { return json(c.quality); }},
+    {"deployment.capacity_qps", [](const RuleCandidate& c) { return json(c.capacity_qps); }},
+    {"deployment.output_dimensions_differ", [](const RuleCandidate& c) { return json(c.output_dimensions_differ); }},
+    {"cost.total_usd", [](const RuleCandidate& c) { return c.cost ? json(c.cost->total_usd) : json(); }},
+    {"cost.yearly_usd", [](const RuleCandidate& c) { return c.cost ? json(c.cost->yearly_usd) : json(); }},
+    {"cost.weighted_index_usd", [](const RuleCandidate& c) { return c.cost ? json(c.cost->weighted_index_usd) : json(); }},
+    {"candidates.min_parameters", [](const RuleCandidate& c) { return json(c.min_parameters_among_feasible); }},
+};
+constexpr std::size_t k_context_field_count = sizeof(k_context_fields) / sizeof(k_context_fields[0]);
+
+// Whether var path `path` reads field `field`: equal, a group of it ("model"), or inside it
+// ("variant.risk_flags.0").
+bool path_reads(const std::string& path, const std::string& field) {
+    if (path.empty() || path == field) {
+        return true;
+    }
+    auto starts_with = [](const std::string& text, const std::string& prefix) {
+        return text.size() > prefix.size() && text.compare(0, prefix.size(), prefix) == 0 && text[prefix.size()] == '.';
+    };
+    return starts_with(field, path) || starts_with(path, field);
+}
+
+// Collects the literal var/missing paths of an expression; false when a path is computed or
+// an operator rescopes the data (map, filter, ...), in which case every field is needed.
+bool collect_paths(const json& expression, std::vector<std::string>& paths, int depth = 0) {
+    if (depth > 200) {
+        return false;
+    }
+    if (expression.is_array()) {
+        for (const auto& item : expression) {
+            if (!collect_paths(item, paths, depth + 1)) {
+                return false;
+            }
+        }
+        return true;
+    }
+    if (!expression.is_object() || expression.size() != 1) {
+        return true;
+    }
+    const auto& [op, args] = *expression.items().begin();
+    static const std::set<std::string> k_rescoping = {"map", "filter", "reduce", "all", "none", "some"};
+    if (k_rescoping.count(op) > 0) {
+        return false;
+    }
+    if (op == "var" || op == "missing" || op == "missing_some") {
+        const json list = args.is_array() ? args : json::array({args});
+        for (std::size_t i = 0; i < list.size(); ++i) {
+            const json& item = list[i];
+            if (op == "var" && i > 0) {
+                return collect_paths(item, paths, depth + 1);  // the default value
+            }
+            if (op == "missing_some" && i == 0) {
+                continue;  // the count
+            }
+            if (item.is_string()) {
+                paths.push_back(item.get<std::string>());
+            } else if (item.is_number()) {
+                paths.push_back(item.dump());
+            } else if (item.is_null()) {
+                paths.emplace_back();
+            } else if (item.is_array() && op == "missing_some") {
+                for (const auto& key : item) {
+                    if (!key.is_string()) {
+                        return false;
+                    }
+                    paths.push_back(key.get<std::string>());
+                }
+            } else {
+                return false;
+            }
+        }
+        return true;
+    }
+    return collect_paths(args, paths, depth + 1);
+}
+
+// "group.leaf" of each context field, split once.
+const std::vector<std::pair<std::string, std::string>>& split_field_paths() {
+    static const std::vector<std::pair<std::string, std::string>> k_split = [] {
+        std::vector<std::pair<std::string, std::string>> split;
+        for (const ContextField& field : k_context_fields) {
+            const std::string path = field.path;
+            const std::size_t dot = path.find('.');
+            split.emplace_back(path.substr(0, dot), path.substr(dot + 1));
+        }
+        return split;
+    }();
+    return k_split;
+}
+
+json context_json(const RuleCandidate& c, const std::vector<std::size_t>& fields) {
+    const auto& split = split_field_paths();
+    json context = json::object();
+    for (std::size_t index : fields) {
+        context[split[index].first][split[index].second] = k_context_fields[index].get(c);
+    }
+    return context;
+}
 
 std::vector<Rule> read_rules_document(const DataSource& source, Problems& problems, bool check_expressions) {
     std::vector<Rule> rules;
@@ -101,43 +232,6 @@ std::vector<Rule> read_rules_document(const DataSource& source, Problems& proble
     return rules;
 }
 
-json context_json(const RuleCandidate& c) {
-    const ParameterCounts parameters = model_parameters(*c.model);
-    json context;
-    const Scenario& s = *c.scenario;
-    context["scenario"] = {{"id", s.id}, {"task_kind", s.task_kind}, {"numerically_sensitive", s.numerically_sensitive},
-                           {"qps", s.workload.qps}, {"prompt_tokens", s.workload.prompt_tokens},
-                           {"output_tokens", s.workload.output_tokens}, {"context_tokens", s.workload.context_tokens},
-                           {"headroom", s.constraints.headroom}};
-    const Architecture& a = c.model->architecture;
-    context["model"] = {{"id", c.model->id}, {"family", c.model->family}, {"parameters", parameters.total},
-                        {"active_parameters", parameters.active}, {"hidden_size", a.hidden_size},
-                        {"vocab_size", a.vocab_size}, {"max_position_embeddings", a.max_position_embeddings}};
-    const Variant& v = *c.variant;
-    context["variant"] = {{"id", v.id}, {"weight_bits", v.weight_bits}, {"quality_retention", v.quality_retention},
-                          {"risk_flags", v.risk_flags}, {"compute_precision", to_string(v.compute_precision)},
-                          {"parameter_fraction", v.parameter_fraction}, {"active_fraction", v.active_fraction}};
-    const Hardware& h = *c.hardware;
-    context["hardware"] = {{"id", h.id}, {"kind", h.kind == HardwareKind::gpu ? "gpu" : "edge"}, {"memory_gb", h.memory_gb},
-                           {"tdp_w", h.tdp_w}, {"price_usd_per_hour", h.price_usd_per_hour}};
-    if (c.estimate != nullptr) {
-        const Estimate& e = *c.estimate;
-        context["estimate"] = {{"ttft_ms", e.performance.ttft_ms}, {"tpot_ms", e.performance.tpot_ms},
-                               {"latency_ms", e.performance.latency_ms}, {"qps", e.performance.qps},
-                               {"power_w", e.power_w}, {"per_gpu_bytes", e.memory.per_gpu_bytes},
-                               {"weights_bytes", e.memory.weights_bytes}};
-    }
-    context["deployment"] = {{"gpus_per_replica", c.gpus_per_replica}, {"replicas", c.replicas}, {"batch", c.batch},
-                             {"quality", c.quality}, {"capacity_qps", c.capacity_qps},
-                             {"output_dimensions_differ", c.output_dimensions_differ}};
-    if (c.cost != nullptr) {
-        context["cost"] = {{"total_usd", c.cost->total_usd}, {"yearly_usd", c.cost->yearly_usd},
-                           {"weighted_index_usd", c.cost->weighted_index_usd}};
-    }
-    context["candidates"] = {{"min_parameters", c.min_parameters_among_feasible}};
-    return context;
-}
-
 std::string fill_template(std::string text, const RuleCandidate& c) {
     auto replace = [&text](const std::string& key, const std::string& value) {
         for (std::size_t at = text.find(key); at != std::string::npos; at = text.find(key, at + value.size())) {
@@ -152,7 +246,41 @@ std::string fill_template(std::string text, const RuleCandidate& c) {
 }
 }  // namespace
 
-bool is_context_path(const std::string& path) { return k_context_paths.count(path) > 0; }
+bool is_context_path(const std::string& path) {
+    for (const ContextField& field : k_context_fields) {
+        if (path_reads(path, field.path)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+void RuleSet::index_fields() {
+    auto index = [this](bool reject_rules) {
+        std::vector<std::string> paths;
+        bool literal = true;
+        for (const Rule& rule : rules) {
+            if ((rule.effect == RuleEffect::reject) != reject_rules) {
+                continue;
+            }
+            literal = literal && collect_paths(*rule.when, paths);
+            if (rule.value) {
+                literal = literal && collect_paths(*rule.value, paths);
+            }
+        }
+        std::vector<std::size_t> needed;
+        for (std::size_t i = 0; i < k_context_field_count; ++i) {
+            if (!literal || std::any_of(paths.begin(), paths.end(), [&](const std::string& path) {
+                    return path_reads(path, k_context_fields[i].path);
+                })) {
+                needed.push_back(i);
+            }
+        }
+        return needed;
+    };
+    constraint_fields = index(true);
+    scoring_fields = index(false);
+}
 
 RuleSet load_rules(const std::vector<DataSource>& extra_files, bool include_builtin) {
     std::vector<DataSource> sources;
@@ -180,6 +308,7 @@ RuleSet load_rules(const std::vector<DataSource>& extra_files, bool include_buil
             }
         }
     }
+    set.index_fields();
     return set;
 }
 
@@ -191,13 +320,20 @@ std::vector<std::string> check_rules_document(const DataSource& source) {
 
 RuleOutcome apply_rules(const RuleSet& rules, const RuleCandidate& candidate, RulePhase phase) {
     RuleOutcome outcome;
-    if (rules.rules.empty()) {
+    const bool any = std::any_of(rules.rules.begin(), rules.rules.end(), [phase](const Rule& rule) {
+        return (rule.effect == RuleEffect::reject) == (phase == RulePhase::constraints);
+    });
+    if (!any) {
         return outcome;
     }
-    const json context = context_json(candidate);
+    const json context =
+        context_json(candidate, phase == RulePhase::constraints ? rules.constraint_fields : rules.scoring_fields);
     for (const Rule& rule : rules.rules) {
-        const bool scoring = rule.effect == RuleEffect::score;
-        if (scoring != (phase == RulePhase::scoring)) {
+        // Reject rules decide feasibility during the search; warn and score rules run once the
+        // feasible set is known (they may compare against it, e.g. candidates.min_parameters).
+        const bool in_phase = phase == RulePhase::constraints ? rule.effect == RuleEffect::reject
+                                                              : rule.effect != RuleEffect::reject;
+        if (!in_phase) {
             continue;
         }
         bool fired = false;

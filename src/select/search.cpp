@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cctype>
+#include <exception>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -11,18 +13,41 @@
 namespace dsselect {
 
 namespace {
-constexpr std::int64_t k_gpu_counts[] = {1, 2, 4, 8};
+constexpr std::int64_t k_gpu_counts[] = {1, 2, 4, 8, 16, 32};
 
-Rejection reject(const std::string& reason, const std::string& detail, const std::string& flag = {},
-                 double needed = 0, double had = 0, double ratio = std::numeric_limits<double>::infinity()) {
-    return Rejection{reason, detail, flag, needed, had, ratio};
+// GPUs per replica searched on this hardware: up to one node, or up to four nodes of GPUs when
+// the scenario allows multi-node replicas.
+bool searchable(const Hardware& hardware, std::int64_t gpus, const Scenario& s) {
+    if (gpus <= hardware.max_devices_per_node) {
+        return true;
+    }
+    return s.constraints.allow_multi_node && hardware.kind == HardwareKind::gpu && hardware.max_devices_per_node >= 8 &&
+           hardware.interconnect_gb_per_s > 0 && gpus % hardware.max_devices_per_node == 0;
+}
+
+Rejection reject(const std::string& reason, const std::string& text, const std::string& flag = {}, double needed = 0,
+                 double had = 0, double ratio = std::numeric_limits<double>::infinity()) {
+    Rejection r;
+    r.reason = reason;
+    r.text = text;
+    r.flag = flag;
+    r.needed = needed;
+    r.had = had;
+    r.miss_ratio = ratio;
+    return r;
 }
 
 // A maximum limit missed: ratio had / limit.
-Rejection over_limit(const std::string& reason, const char* what, const char* unit, const char* flag, double limit,
-                     double had) {
-    return reject(reason, fmt::format("needs {} <= {:.6g} {}, has {:.6g} {}", what, limit, unit, had, unit), flag,
-                  limit, had, had / limit);
+Rejection over_limit(const char* reason, const char* what, const char* unit, const char* flag, double limit, double had) {
+    Rejection r;
+    r.reason = reason;
+    r.what = what;
+    r.unit = unit;
+    r.flag = flag;
+    r.needed = limit;
+    r.had = had;
+    r.miss_ratio = had / limit;
+    return r;
 }
 
 bool allowed(const std::vector<std::string>& list, const std::string& id) {
@@ -58,6 +83,14 @@ std::optional<Rejection> latency_miss(const Constraints& c, const PerformanceEst
     return std::nullopt;
 }
 }  // namespace
+
+std::string Rejection::detail() const {
+    if (!text.empty()) {
+        return text;
+    }
+    return fmt::format("needs {} {} {:.6g}{}{}, has {:.6g}{}{}", what, at_least ? ">=" : "<=", needed,
+                       *unit != '\0' ? " " : "", unit, had, *unit != '\0' ? " " : "", unit);
+}
 
 std::string Candidate::label() const {
     return fmt::format("{}:{}@{}x{}", model->id, variant->id, hardware->id, gpus_per_replica);
@@ -115,8 +148,11 @@ Candidate evaluate_candidate(const Catalog& catalog, const Scenario& s, const Ru
             return c;
         }
         if (c.quality < *k.min_quality) {
-            c.rejection = reject("quality", fmt::format("needs quality >= {:.4g}, has {:.4g}", *k.min_quality, c.quality),
-                                 "--min-quality", *k.min_quality, c.quality, *k.min_quality / std::max(c.quality, 1e-9));
+            Rejection r = reject("quality", "", "--min-quality", *k.min_quality, c.quality,
+                                 *k.min_quality / std::max(c.quality, 1e-9));
+            r.what = "quality";
+            r.at_least = true;
+            c.rejection = r;
             return c;
         }
     }
@@ -161,13 +197,10 @@ Candidate evaluate_candidate(const Catalog& catalog, const Scenario& s, const Ru
         return c;
     }
 
-    // Until all candidates are judged, the smallest feasible model is taken to be this one, so
-    // rules comparing against it are neutral here and re-run in score_candidates.
+    // Until all candidates are judged, the smallest feasible model is taken to be this one.
     RuleCandidate context{&s, &model, &variant, &hardware, &c.estimate, &c.cost, gpus, c.replicas, c.batch,
                           c.quality, c.capacity_qps, static_cast<double>(c.estimate.parameters.total), false};
     RuleOutcome outcome = apply_rules(rules, context, RulePhase::constraints);
-    c.warnings = outcome.warnings;
-    c.warning_messages = outcome.warning_messages;
     if (!outcome.rejected_by.empty()) {
         c.rejection = reject(outcome.rejected_by, outcome.message);
     }
@@ -205,14 +238,8 @@ void score_candidates(std::vector<Candidate>& candidates, const Scenario& s, con
                               c.replicas, c.batch, c.quality, c.capacity_qps, smallest, false};
         RuleOutcome scored = apply_rules(rules, context, RulePhase::scoring);
         score.rules = scored.score;
-        // Warn rules that compare against the other candidates run now that the smallest is known.
-        RuleOutcome warned = apply_rules(rules, context, RulePhase::constraints);
-        for (std::size_t i = 0; i < warned.warnings.size(); ++i) {
-            if (std::find(c.warnings.begin(), c.warnings.end(), warned.warnings[i]) == c.warnings.end()) {
-                c.warnings.push_back(warned.warnings[i]);
-                c.warning_messages.push_back(warned.warning_messages[i]);
-            }
-        }
+        c.warnings = scored.warnings;
+        c.warning_messages = scored.warning_messages;
         score.total = score.cost + score.quality + score.latency + score.rules;
     }
 }
@@ -233,7 +260,7 @@ Recommendation recommend(const Catalog& catalog, const Scenario& s, const RuleSe
     std::int64_t space = 0;
     for (const Hardware& hardware : catalog.hardware) {
         for (std::int64_t gpus : k_gpu_counts) {
-            space += gpus <= hardware.max_devices_per_node ? 1 : 0;
+            space += searchable(hardware, gpus, s) ? 1 : 0;
         }
     }
     space *= static_cast<std::int64_t>(catalog.models.size() * catalog.variants.size());
@@ -242,7 +269,13 @@ Recommendation recommend(const Catalog& catalog, const Scenario& s, const RuleSe
                                                   space, options.max_candidates),
                     "raise --max-candidates, or narrow the scenario with --gpu and allowed_models");
     }
-    std::vector<Candidate> judged;
+    struct Slot {
+        const Model* model;
+        const Variant* variant;
+        const Hardware* hardware;
+        std::int64_t gpus;
+    };
+    std::vector<Slot> slots;
     for (const Model& model : catalog.models) {
         for (const Variant& variant : catalog.variants) {
             if (!variant.applies_to_model(model.id)) {
@@ -250,12 +283,48 @@ Recommendation recommend(const Catalog& catalog, const Scenario& s, const RuleSe
             }
             for (const Hardware& hardware : catalog.hardware) {
                 for (std::int64_t gpus : k_gpu_counts) {
-                    if (gpus > hardware.max_devices_per_node) {
-                        continue;
+                    if (searchable(hardware, gpus, s)) {
+                        slots.push_back({&model, &variant, &hardware, gpus});
                     }
-                    ++result.candidates_evaluated;
-                    judged.push_back(evaluate_candidate(catalog, s, rules, model, variant, hardware, gpus, options));
                 }
+            }
+        }
+    }
+    result.candidates_evaluated = static_cast<std::int64_t>(slots.size());
+    std::vector<Candidate> judged(slots.size());
+    auto judge_range = [&](std::size_t begin, std::size_t end) {
+        for (std::size_t i = begin; i < end; ++i) {
+            const Slot& slot = slots[i];
+            judged[i] = evaluate_candidate(catalog, s, rules, *slot.model, *slot.variant, *slot.hardware, slot.gpus, options);
+        }
+    };
+    std::size_t threads = options.threads > 0 ? static_cast<std::size_t>(options.threads)
+                                              : std::max(1u, std::thread::hardware_concurrency());
+    if (static_cast<std::int64_t>(slots.size()) < options.parallel_threshold) {
+        threads = 1;
+    }
+    threads = std::min(threads, std::max<std::size_t>(slots.size(), 1));
+    if (threads <= 1) {
+        judge_range(0, slots.size());
+    } else {
+        std::vector<std::thread> workers;
+        std::vector<std::exception_ptr> failures(threads);
+        const std::size_t chunk = (slots.size() + threads - 1) / threads;
+        for (std::size_t t = 0; t < threads; ++t) {
+            workers.emplace_back([&, t] {
+                try {
+                    judge_range(t * chunk, std::min(slots.size(), (t + 1) * chunk));
+                } catch (...) {
+                    failures[t] = std::current_exception();
+                }
+            });
+        }
+        for (auto& worker : workers) {
+            worker.join();
+        }
+        for (const auto& failure : failures) {
+            if (failure) {
+                std::rethrow_exception(failure);  // the first in enumeration order
             }
         }
     }
@@ -352,14 +421,17 @@ Candidate resolve_candidate(const Catalog& catalog, const Scenario& s, const Rul
         for (const Hardware* h : hardware) {
             std::vector<std::int64_t> counts;
             if (spec.gpus > 0) {
-                if (spec.gpus > h->max_devices_per_node) {
-                    throw Error(ErrorKind::usage, fmt::format("candidate GPU count {} exceeds the {} devices of one '{}' node",
-                                                              spec.gpus, h->max_devices_per_node, h->id));
+                if (!searchable(*h, spec.gpus, s)) {
+                    throw Error(ErrorKind::usage,
+                                fmt::format("candidate GPU count {} exceeds the {} devices of one '{}' node{}", spec.gpus,
+                                            h->max_devices_per_node, h->id,
+                                            s.constraints.allow_multi_node ? " and is no multiple of it"
+                                                                           : " (add --multi-node to span nodes)"));
                 }
                 counts.push_back(spec.gpus);
             } else {
                 for (std::int64_t gpus : k_gpu_counts) {
-                    if (gpus <= h->max_devices_per_node) {
+                    if (searchable(*h, gpus, s)) {
                         counts.push_back(gpus);
                     }
                 }

@@ -150,6 +150,7 @@ struct Constraints {
     std::vector<std::string> allowed_models;    // empty: any
     std::vector<std::string> allowed_variants;  // empty: any
     double headroom = 0.2;  // capacity >= (1 + headroom) * qps (seed §5.1)
+    bool allow_multi_node = false;  // search replicas of 16 and 32 GPUs across nodes
 };
 
 enum class TrainingMethod { none, lora, full, pretrain };

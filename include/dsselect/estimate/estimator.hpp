@@ -57,6 +57,9 @@ struct EfficiencyProfile {
     double memory_efficiency = 0.75;       // eta_m, decode weight streaming (A100 7B measurement, PHYSICS.md)
     double per_step_overhead_ms = 0.5;     // scheduler and launches per decode step
     double allreduce_latency_us = 8.0;     // per all-reduce call
+    // Replicas wider than one node reach the other node over the scale-out network.
+    double inter_node_gb_per_s = 50.0;     // per GPU: one 400 Gb/s InfiniBand NDR port (assumption)
+    double inter_node_allreduce_latency_us = 20.0;  // assumption: several NVLink hops + a network round trip
     double runtime_overhead_bytes = 1.0 * 1073741824.0;  // driver context + engine workspace per GPU
     double communication_buffer_bytes = 2.0 * 1073741824.0;  // per GPU when tensor parallel
     double usable_memory_fraction = 0.90;  // vLLM's default gpu_memory_utilization

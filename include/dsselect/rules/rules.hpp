@@ -30,6 +30,11 @@ struct Rule {
 
 struct RuleSet {
     std::vector<Rule> rules;
+    // Indices of the context fields the reject rules (constraint phase) and the warn and
+    // score rules (scoring phase) read; rebuilt by index_fields() after changes.
+    std::vector<std::size_t> constraint_fields;
+    std::vector<std::size_t> scoring_fields;
+    void index_fields();
 };
 
 // Loads rules from the builtin data (rules.json) and each extra file; later ids replace
@@ -66,7 +71,8 @@ struct RuleOutcome {
     double score = 0.0;
 };
 
-// Applies reject and warn rules (phase 1) or score rules (phase 2).
+// Phase 1 (constraints): reject rules, inside the search. Phase 2 (scoring): warn and score
+// rules, once the feasible candidates are known.
 enum class RulePhase { constraints, scoring };
 RuleOutcome apply_rules(const RuleSet& rules, const RuleCandidate& candidate, RulePhase phase);
 

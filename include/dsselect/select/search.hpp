@@ -29,6 +29,10 @@ struct SearchOptions {
     ScoreWeights score_weights;
     std::int64_t max_candidates = 100'000;  // --max-candidates; exceeding it is an error, not a truncation
     std::int64_t max_batch = 1024;
+    // Worker threads for large searches (0: one per core). Results are identical whatever
+    // the count: each candidate is judged independently and kept in enumeration order.
+    std::int64_t threads = 0;
+    std::int64_t parallel_threshold = 20'000;  // candidates below which the search stays on one thread
 };
 
 struct ScoreParts {
@@ -39,15 +43,22 @@ struct ScoreParts {
     double total = 0;
 };
 
-// Why a candidate was rejected, with the numbers.
+// Why a candidate was rejected, with the numbers. The sentence is formatted on demand (the
+// search rejects thousands of candidates and shows a few).
 struct Rejection {
     std::string reason;  // constraint or rule id: "memory", "latency", "over-quantization", ...
-    std::string detail;  // "needs latency <= 200 ms, has 240.1 ms"
+    std::string text;    // a categorical reason's sentence; empty for a numeric limit
+    const char* what = "";  // numeric limits: "end-to-end latency"
+    const char* unit = "";  // numeric limits: "ms"
     std::string flag;    // the flag that relaxes it, e.g. "--max-latency-ms"; empty when none
     double needed = 0;   // the limit
     double had = 0;      // the candidate's value
     // How far off: >= 1; 1 means just missed. Infinity for categorical misses.
     double miss_ratio = std::numeric_limits<double>::infinity();
+    bool at_least = false;  // the limit is a minimum (quality), not a maximum
+
+    // "needs latency <= 200 ms, has 240.1 ms", or the categorical sentence.
+    std::string detail() const;
 };
 
 struct Candidate {
