@@ -185,3 +185,64 @@ TEST_CASE("cli: --output-file writes atomically and reports an unwritable target
     CHECK(full.status == 74);
     CHECK(test::first_line(full.err) == "dsselect: error: /dev/full: cannot write: No space left on device");
 }
+
+TEST_CASE("cli: schema prints each embedded schema exactly as schemas/ has it", "[cli][schema]") {
+    auto list = run_cli({"schema"});
+    REQUIRE(list.status == 0);
+    std::istringstream names(list.out);
+    int count = 0;
+    for (std::string name; std::getline(names, name);) {
+        ++count;
+        auto printed = run_cli({"schema", name});
+        REQUIRE(printed.status == 0);
+        std::ifstream file(std::string(DSSELECT_SOURCE_DIR) + "/schemas/" + name + ".schema.json");
+        std::stringstream expected;
+        expected << file.rdbuf();
+        INFO(name);
+        CHECK(printed.out == expected.str());
+        CHECK(json::parse(printed.out).at("$schema").get<std::string>() == "http://json-schema.org/draft-07/schema#");
+    }
+    CHECK(count >= 14);
+    CHECK(run_cli({"schema", "Estimate"}).out == run_cli({"schema", "estimate"}).out);
+    CHECK(run_cli({"schema", "nope"}).status == 2);
+}
+
+TEST_CASE("cli: batch streams one result per line in input order, then a summary", "[cli][batch]") {
+    auto scenarios = run_cli({"catalog", "scenarios", "-o", "jsonl"});
+    REQUIRE(scenarios.status == 0);
+    const std::string input = scenarios.out + "{\"id\": \"broken\", \"workload\": {\"qps\": \"x\"}}\nnot json\n";
+    test::TempFile file("batch.jsonl", input);
+    auto result = run_cli({"batch", file.path()});
+    REQUIRE(result.status == 0);
+    std::istringstream lines(result.out);
+    std::vector<json> records;
+    for (std::string line; std::getline(lines, line);) {
+        records.push_back(json::parse(line));
+    }
+    REQUIRE(records.size() == 12);  // 9 scenarios, 2 bad lines, the summary
+    CHECK(records[0].at("kind").get<std::string>() == "BatchResult");
+    CHECK(records[0].at("line").get<int>() == 1);
+    CHECK(records[5].at("id").get<std::string>() == "customer-service");
+    CHECK(records[5].at("result").at("kind").get<std::string>() == "Recommendation");
+    CHECK(records[9].at("status").get<std::string>() == "invalid");
+    CHECK(records[9].at("error").at("message").get<std::string>().find(":10: /workload") != std::string::npos);
+    CHECK(records[10].at("error").at("exit_code").get<int>() == 65);
+    const json& summary = records.back();
+    CHECK(summary.at("kind").get<std::string>() == "BatchSummary");
+    CHECK(summary.at("items").get<int>() == 11);
+    CHECK(summary.at("invalid").get<int>() == 2);
+    CHECK(run_cli({"batch", file.path(), "--fail-on", "invalid"}).status == 65);
+    CHECK(run_cli({"batch", file.path(), "--fail-on", "unsatisfiable"}).status == 0);
+    auto one_thread = run_cli({"batch", file.path(), "--threads", "1"});
+    CHECK(one_thread.out == result.out);  // identical whatever the thread count
+}
+
+TEST_CASE("cli: batch --fail-on unsatisfiable exits 1; a missing input exits 66", "[cli][batch]") {
+    test::TempFile file("impossible.jsonl",
+                        R"({"id": "impossible", "workload": {"prompt_tokens": 100, "output_tokens": 10, "qps": 1}, "constraints": {"max_latency_ms": 0.001}})"
+                        "\n");
+    auto result = run_cli({"batch", file.path(), "--fail-on", "unsatisfiable"});
+    CHECK(result.status == 1);
+    CHECK(result.out.find("\"status\":\"unsatisfiable\"") != std::string::npos);
+    CHECK(run_cli({"batch", "/nonexistent.jsonl"}).status == 66);
+}

@@ -255,8 +255,8 @@ Variant read_variant(const json& value, const std::string& pointer, Problems& pr
     variant.risk_flags = reader.string_list("risk_flags");
     variant.applies_to = reader.string_list("applies_to");
     variant.combines = reader.string_list("combines");
-    reader.number("training_memory_fraction", NumberRule::positive_fraction);
-    reader.number("reference_speedup", NumberRule::positive);
+    variant.training_memory_fraction = reader.number("training_memory_fraction", NumberRule::positive_fraction);
+    variant.reference_speedup = reader.number("reference_speedup", NumberRule::positive);
     read_sources(reader, variant.source, variant.sources);
     reader.finish();
     if (reader.is_object()) {
@@ -613,6 +613,9 @@ std::vector<DataSource> builtin_data_sources() {
     std::vector<DataSource> sources;
     for (std::size_t index = 0; index < embedded::k_file_count; ++index) {
         const auto& file = embedded::k_files[index];
+        if (std::string_view(file.name).ends_with(".schema.json")) {
+            continue;  // JSON Schemas are embedded beside the data, not catalog documents
+        }
         sources.push_back({std::string("<builtin>/") + file.name, std::string(file.data, file.size)});
     }
     return sources;
@@ -685,6 +688,68 @@ Scenario read_scenario_document(const DataSource& source, const Catalog& catalog
         throw Error(ErrorKind::invalid_data, problems.list().front());
     }
     return document.scenarios.front().first;
+}
+
+BatchItem read_batch_item(const std::string& text, const std::string& where, const Catalog& catalog) {
+    Problems problems(where);
+    auto root = detail::parse_document(text, problems);
+    if (!root) {
+        throw Error(ErrorKind::invalid_data, problems.list().front());
+    }
+    BatchItem item;
+    if (root->is_object()) {
+        // The batch keys are read here; the rest must be a valid scenario.
+        ObjectReader reader(*root, "", problems);
+        item.candidates = reader.string_list("candidates");
+        item.top = reader.integer("top", 1).value_or(0);
+        item.weights = reader.text("weights").value_or("");
+        for (const char* key : {"candidates", "top", "weights"}) {
+            root->erase(key);
+        }
+    }
+    if (!problems.empty()) {
+        throw Error(ErrorKind::invalid_data, problems.list().front());
+    }
+    Document document;
+    document.scenarios.emplace_back(read_scenario(*root, "", problems), "");
+    if (problems.empty()) {
+        check_references(document, catalog, problems);
+    }
+    if (!problems.empty()) {
+        throw Error(ErrorKind::invalid_data, problems.list().front());
+    }
+    item.scenario = document.scenarios.front().first;
+    return item;
+}
+
+std::vector<std::string> split_json_array(const std::string& text, const std::string& source) {
+    Problems problems(source);
+    auto root = detail::parse_document(text, problems);
+    if (!root) {
+        throw Error(ErrorKind::invalid_data, problems.list().front());
+    }
+    if (!root->is_array()) {
+        throw Error(ErrorKind::invalid_data, source + ": /: expected an array of scenario objects, got " + detail::describe(*root));
+    }
+    std::vector<std::string> items;
+    for (const auto& element : *root) {
+        items.push_back(element.dump());
+    }
+    return items;
+}
+
+std::vector<std::pair<std::string, std::string>> embedded_schemas() {
+    std::vector<std::pair<std::string, std::string>> schemas;
+    constexpr std::string_view k_suffix = ".schema.json";
+    for (std::size_t index = 0; index < embedded::k_file_count; ++index) {
+        const auto& file = embedded::k_files[index];
+        const std::string_view name = file.name;
+        if (name.ends_with(k_suffix)) {
+            schemas.emplace_back(std::string(name.substr(0, name.size() - k_suffix.size())),
+                                 std::string(file.data, file.size));
+        }
+    }
+    return schemas;
 }
 
 }  // namespace dsselect

@@ -1,5 +1,7 @@
 #include "serialize.hpp"
 
+#include <cmath>
+
 namespace dsselect::detail {
 
 namespace {
@@ -56,7 +58,10 @@ ordered_json to_json(const Model& m) {
     out["name"] = m.name;
     out["family"] = m.family;
     if (m.parameters_nominal > 0) {
-        out["parameters_nominal"] = m.parameters_nominal;
+        const double nominal = m.parameters_nominal;
+        out["parameters_nominal"] = std::floor(nominal) == nominal && nominal < 9e18
+                                        ? ordered_json(static_cast<std::int64_t>(nominal))
+                                        : ordered_json(nominal);
     }
     if (m.parameters_override) {
         out["parameters_override"] = *m.parameters_override;
@@ -118,6 +123,12 @@ ordered_json to_json(const Variant& v) {
     out["applies_to"] = v.applies_to;
     if (!v.combines.empty()) {
         out["combines"] = v.combines;
+    }
+    if (v.training_memory_fraction) {
+        out["training_memory_fraction"] = *v.training_memory_fraction;
+    }
+    if (v.reference_speedup) {
+        out["reference_speedup"] = *v.reference_speedup;
     }
     put_sources(out, v.source, v.sources);
     return out;

@@ -43,11 +43,11 @@ report::OutputFormat Context::format() const {
 std::string Context::render_tables(const std::vector<report::Table>& tables) const {
     switch (format()) {
     case report::OutputFormat::csv: {
-        std::string out;
+        std::string csv;
         for (const auto& table : tables) {
-            out += report::render_csv(table);
+            csv += report::render_csv(table);
         }
-        return out;
+        return csv;
     }
     case report::OutputFormat::markdown: return report::render_markdown(tables);
     case report::OutputFormat::table:
@@ -82,6 +82,8 @@ void print_error(std::ostream& err, const Error& error) {
 int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err, const Environment& environment) {
     Context context;
     context.environment = environment;
+    context.out = &out;
+    context.err = &err;
     CLI::App app{"dsselect: which model version, variant and hardware for your workload, and what it costs",
                  "dsselect"};
     app.footer(k_examples);
@@ -103,6 +105,8 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     register_compare(app, context);
     register_tco(app, context);
     register_rules(app, context);
+    register_batch(app, context);
+    register_schema(app, context);
 
     std::vector<std::string> reversed(args.rbegin(), args.rend());
     try {

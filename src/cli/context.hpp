@@ -32,6 +32,10 @@ struct Context {
     GlobalOptions global;
     Environment environment;
     std::function<CommandOutput()> action;
+    // For commands that stream (batch): stdout when there is no --output-file, and stderr for
+    // progress. Other commands return their text in CommandOutput.
+    std::ostream* out = nullptr;
+    std::ostream* err = nullptr;
 
     Catalog load_catalog() const;
     report::OutputFormat format() const;
@@ -47,6 +51,8 @@ void register_recommend(CLI::App& app, Context& context);
 void register_compare(CLI::App& app, Context& context);
 void register_tco(CLI::App& app, Context& context);
 void register_rules(CLI::App& app, Context& context);
+void register_batch(CLI::App& app, Context& context);
+void register_schema(CLI::App& app, Context& context);
 
 // Writes `text` to the --output-file path atomically, or to `out`. Throws output_failed.
 void write_output(const std::string& text, const std::string& output_file, std::ostream& out);

@@ -1,5 +1,7 @@
 // Every JSON document dsselect writes. Keys carry units; money is rounded to cents and times
 // to microseconds so output is byte-stable. Field names are a public contract (README).
+#include <cmath>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -45,7 +47,13 @@ ordered_json model_json(const Model& model) {
     result["id"] = out["id"];
     result["name"] = out["name"];
     result["family"] = out["family"];
-    result["parameters_nominal"] = model.parameters_nominal > 0 ? ordered_json(model.parameters_nominal) : ordered_json(nullptr);
+    if (model.parameters_nominal > 0) {
+        // Integral counts print as integers (1300000000, not 1300000000.0).
+        const double nominal = model.parameters_nominal;
+        result["parameters_nominal"] = std::floor(nominal) == nominal && nominal < 9e18
+                                           ? ordered_json(static_cast<std::int64_t>(nominal))
+                                           : ordered_json(nominal);
+    }
     for (auto& [key, value] : computed.items()) {
         result[key] = value;
     }

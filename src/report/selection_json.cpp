@@ -1,4 +1,7 @@
 // JSON for Recommendation, Comparison and Tco documents.
+#include <algorithm>
+#include <cmath>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -77,8 +80,15 @@ ordered_json candidate_json(const Candidate& c, const Scenario& scenario) {
     out["warnings"] = warnings;
     if (c.rejection) {
         const Rejection& r = *c.rejection;
-        out["rejected"] = {{"reason", r.reason}, {"detail", r.detail()}, {"flag", r.flag.empty() ? ordered_json(nullptr) : ordered_json(r.flag)},
-                           {"needed", round_to(r.needed, 4)}, {"had", round_to(r.had, 4)}};
+        // A numeric limit carries the limit, the candidate's value and their unit; a categorical
+        // reason (a rule, an unsupported precision) carries none.
+        const bool numeric = std::isfinite(r.miss_ratio);
+        out["rejected"] = {{"reason", r.reason},
+                           {"detail", r.detail()},
+                           {"flag", r.flag.empty() ? ordered_json(nullptr) : ordered_json(r.flag)},
+                           {"needed", numeric ? ordered_json(round_to(r.needed, 4)) : ordered_json(nullptr)},
+                           {"had", numeric ? ordered_json(round_to(r.had, 4)) : ordered_json(nullptr)},
+                           {"unit", numeric ? ordered_json(r.unit) : ordered_json(nullptr)}};
     } else {
         out["rejected"] = nullptr;
     }
@@ -102,7 +112,8 @@ std::string finish(const ordered_json& document, JsonStyle style) {
 }
 }  // namespace
 
-std::string recommendation_json(const Recommendation& result, std::int64_t top, bool explain, JsonStyle style) {
+namespace {
+ordered_json recommendation_document(const Recommendation& result, std::int64_t top, bool explain) {
     ordered_json out = detail::document_header("Recommendation");
     out["scenario"] = scenario_summary(result.scenario);
     ordered_json recommendations = ordered_json::array();
@@ -129,10 +140,10 @@ std::string recommendation_json(const Recommendation& result, std::int64_t top, 
         }
         out["nearest_miss_by_reason"] = misses;
     }
-    return finish(out, style);
+    return out;
 }
 
-std::string comparison_json(const Scenario& scenario, const std::vector<Candidate>& candidates, JsonStyle style) {
+ordered_json comparison_document(const Scenario& scenario, const std::vector<Candidate>& candidates) {
     ordered_json out = detail::document_header("Comparison");
     out["scenario"] = scenario_summary(scenario);
     ordered_json items = ordered_json::array();
@@ -164,7 +175,52 @@ std::string comparison_json(const Scenario& scenario, const std::vector<Candidat
         differences.push_back(d);
     }
     out["differences"] = differences;
-    return finish(out, style);
+    return out;
+}
+
+ordered_json batch_header(std::int64_t line, const std::string& id, const char* status) {
+    ordered_json out = detail::document_header("BatchResult");
+    out["line"] = line;
+    out["id"] = id.empty() ? ordered_json(nullptr) : ordered_json(id);
+    out["status"] = status;
+    return out;
+}
+}  // namespace
+
+std::string recommendation_json(const Recommendation& result, std::int64_t top, bool explain, JsonStyle style) {
+    return finish(recommendation_document(result, top, explain), style);
+}
+
+std::string comparison_json(const Scenario& scenario, const std::vector<Candidate>& candidates, JsonStyle style) {
+    return finish(comparison_document(scenario, candidates), style);
+}
+
+std::string batch_recommendation_json(std::int64_t line, const Recommendation& result, std::int64_t top) {
+    ordered_json out = batch_header(line, result.scenario.id, result.ranked.empty() ? "unsatisfiable" : "ok");
+    out["result"] = recommendation_document(result, top, false);
+    return out.dump() + "\n";
+}
+
+std::string batch_comparison_json(std::int64_t line, const Scenario& scenario, const std::vector<Candidate>& candidates) {
+    const bool any_accepted = std::any_of(candidates.begin(), candidates.end(), [](const Candidate& c) { return c.accepted(); });
+    ordered_json out = batch_header(line, scenario.id, any_accepted ? "ok" : "unsatisfiable");
+    out["result"] = comparison_document(scenario, candidates);
+    return out.dump() + "\n";
+}
+
+std::string batch_error_json(std::int64_t line, const std::string& id, int exit_code, const std::string& message) {
+    ordered_json out = batch_header(line, id, "invalid");
+    out["error"] = {{"exit_code", exit_code}, {"message", message}};
+    return out.dump() + "\n";
+}
+
+std::string batch_summary_json(const BatchCounts& counts) {
+    ordered_json out = detail::document_header("BatchSummary");
+    out["items"] = counts.items;
+    out["ok"] = counts.ok;
+    out["unsatisfiable"] = counts.unsatisfiable;
+    out["invalid"] = counts.invalid;
+    return out.dump() + "\n";
 }
 
 std::string tco_json(const Scenario& scenario, const Candidate& c, JsonStyle style) {

@@ -106,7 +106,9 @@ bool collect_paths(const json& expression, std::vector<std::string>& paths, int 
     if (!expression.is_object() || expression.size() != 1) {
         return true;
     }
-    const auto& [op, args] = *expression.items().begin();
+    const auto first = expression.begin();  // an iterator into the expression, not a temporary proxy
+    const std::string& op = first.key();
+    const json& args = first.value();
     static const std::set<std::string> k_rescoping = {"map", "filter", "reduce", "all", "none", "some"};
     if (k_rescoping.count(op) > 0) {
         return false;

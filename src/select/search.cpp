@@ -126,10 +126,14 @@ Candidate evaluate_candidate(const Catalog& catalog, const Scenario& s, const Ru
         return c;
     }
     if (e1.feasibility == Feasibility::context_too_long) {
-        c.rejection = reject("context", fmt::format("needs a {}-token context, '{}' offers {}", s.workload.context_tokens,
-                                                    model.id, model.architecture.max_position_embeddings),
-                             "--context", static_cast<double>(s.workload.context_tokens),
-                             static_cast<double>(model.architecture.max_position_embeddings));
+        Rejection r = reject("context", "", "--context", static_cast<double>(s.workload.context_tokens),
+                             static_cast<double>(model.architecture.max_position_embeddings),
+                             static_cast<double>(s.workload.context_tokens) /
+                                 static_cast<double>(model.architecture.max_position_embeddings));
+        r.what = "a context window";
+        r.unit = "tokens";
+        r.at_least = true;
+        c.rejection = r;
         return c;
     }
     if (e1.feasibility == Feasibility::precision_unsupported) {

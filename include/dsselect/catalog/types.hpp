@@ -102,6 +102,8 @@ struct Variant {
     std::vector<std::string> risk_flags;   // e.g. "numeric_risk"
     std::vector<std::string> applies_to;   // model ids; empty = every model
     std::vector<std::string> combines;     // base variant ids this one combines (documentation)
+    std::optional<double> training_memory_fraction;  // mixed precision's training memory (seed §2.2)
+    std::optional<double> reference_speedup;         // a quoted speed-up, shown, never used
     std::string source;
     SourceMap sources;
 

@@ -45,6 +45,18 @@ std::string comparison_json(const Scenario& scenario, const std::vector<Candidat
 std::vector<Table> tco_tables(const Scenario& scenario, const Candidate& candidate);
 std::string tco_json(const Scenario& scenario, const Candidate& candidate, JsonStyle style);
 
+// batch: one JSON line per input item, then a summary line.
+struct BatchCounts {
+    std::int64_t items = 0;
+    std::int64_t ok = 0;
+    std::int64_t unsatisfiable = 0;
+    std::int64_t invalid = 0;
+};
+std::string batch_recommendation_json(std::int64_t line, const Recommendation& result, std::int64_t top);
+std::string batch_comparison_json(std::int64_t line, const Scenario& scenario, const std::vector<Candidate>& candidates);
+std::string batch_error_json(std::int64_t line, const std::string& id, int exit_code, const std::string& message);
+std::string batch_summary_json(const BatchCounts& counts);
+
 // "412 rejected: 230 memory, 120 latency, ..." (most frequent first, ties by name).
 std::string rejection_summary(const std::map<std::string, std::int64_t>& counts);
 

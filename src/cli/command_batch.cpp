@@ -1,0 +1,226 @@
+// dsselect batch FILE|- : JSON Lines (or one JSON array) of scenarios in, JSON Lines out, in
+// input order, then a BatchSummary line. Streams: memory stays flat as the input grows.
+#include <atomic>
+#include <fstream>
+#include <iostream>
+#include <sys/stat.h>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "context.hpp"
+#include "dsselect/catalog/loader.hpp"
+#include "dsselect/core/error.hpp"
+#include "dsselect/report/views.hpp"
+#include "scenario_options.hpp"
+
+namespace dsselect::cli {
+
+namespace {
+struct BatchOptions {
+    std::string input;
+    std::string fail_on;
+    std::vector<std::string> rule_files;
+    std::int64_t top = 5;
+    std::int64_t threads = 0;
+};
+
+// Items are judged in chunks on all cores and written in input order.
+constexpr std::size_t k_chunk_items = 64;
+
+struct PendingItem {
+    std::int64_t line = 0;
+    std::string text;
+    std::string output;
+    enum class Status { ok, unsatisfiable, invalid } status = Status::ok;
+};
+
+void judge(PendingItem& item, const std::string& source, const Catalog& catalog, const RuleSet& rules,
+           const BatchOptions& options) {
+    std::string id;
+    try {
+        BatchItem parsed = read_batch_item(item.text, fmt::format("{}:{}", source, item.line), catalog);
+        id = parsed.scenario.id;
+        SearchOptions search;
+        search.threads = 1;  // items already run in parallel
+        if (!parsed.weights.empty()) {
+            search.tco_weights = parse_weights(parsed.weights);
+        }
+        if (!parsed.candidates.empty()) {
+            std::vector<CandidateSpec> specs;
+            for (const auto& text : parsed.candidates) {
+                specs.push_back(parse_candidate(text));
+            }
+            std::vector<Candidate> resolved;
+            for (const auto& spec : specs) {
+                resolved.push_back(resolve_candidate(catalog, parsed.scenario, rules, spec, search));
+            }
+            score_candidates(resolved, parsed.scenario, rules, search);
+            item.output = report::batch_comparison_json(item.line, parsed.scenario, resolved);
+            const bool any = std::any_of(resolved.begin(), resolved.end(), [](const Candidate& c) { return c.accepted(); });
+            item.status = any ? PendingItem::Status::ok : PendingItem::Status::unsatisfiable;
+        } else {
+            const Recommendation result = recommend(catalog, parsed.scenario, rules, search);
+            item.output = report::batch_recommendation_json(item.line, result, parsed.top > 0 ? parsed.top : options.top);
+            item.status = result.ranked.empty() ? PendingItem::Status::unsatisfiable : PendingItem::Status::ok;
+        }
+    } catch (const Error& error) {
+        // "<file>:<line>: " is already in data errors; usage errors (a bad candidate) get it here.
+        std::string message = error.what();
+        const std::string prefix = fmt::format("{}:{}: ", source, item.line);
+        if (message.rfind(prefix, 0) != 0) {
+            message = prefix + message;
+        }
+        const int code = error.kind() == ErrorKind::usage ? exit_code(ErrorKind::invalid_data) : exit_code(error.kind());
+        item.output = report::batch_error_json(item.line, id, code, message);
+        item.status = PendingItem::Status::invalid;
+    }
+}
+
+std::unique_ptr<std::istream> open_input(const std::string& path) {
+    if (path == "-") {
+        return nullptr;
+    }
+    struct stat info {};
+    if (::stat(path.c_str(), &info) != 0) {
+        throw Error(ErrorKind::input_missing, fmt::format("{}: no such file", path));
+    }
+    if (S_ISDIR(info.st_mode)) {
+        throw Error(ErrorKind::input_missing, fmt::format("{}: is a directory, expected a JSON Lines file", path));
+    }
+    auto stream = std::make_unique<std::ifstream>(path, std::ios::binary);
+    if (!*stream) {
+        throw Error(ErrorKind::input_missing, fmt::format("{}: cannot be read (permission denied?)", path));
+    }
+    return stream;
+}
+
+CommandOutput run_batch(const BatchOptions& options, const Context& context) {
+    const Catalog catalog = context.load_catalog();
+    ScenarioOptions rule_options;
+    rule_options.rule_files = options.rule_files;
+    const RuleSet rules = resolve_rules(rule_options);
+    auto owned = open_input(options.input);
+    std::istream& input = owned ? *owned : std::cin;
+    const std::string source = options.input == "-" ? "<stdin>" : options.input;
+
+    const bool to_file = !context.global.output_file.empty() && context.global.output_file != "-";
+    CommandOutput output;
+    auto emit = [&](const std::string& text) {
+        if (to_file) {
+            output.text += text;
+        } else {
+            *context.out << text;
+            if (!*context.out) {
+                throw Error(ErrorKind::output_failed, "standard output: cannot write");
+            }
+        }
+    };
+    const bool progress = context.environment.stderr_is_terminal && !context.global.quiet && context.err != nullptr;
+    report::BatchCounts counts;
+    std::size_t threads = options.threads > 0 ? static_cast<std::size_t>(options.threads)
+                                              : std::max(1u, std::thread::hardware_concurrency());
+
+    auto flush = [&](std::vector<PendingItem>& chunk) {
+        if (chunk.empty()) {
+            return;
+        }
+        std::atomic<std::size_t> next{0};
+        auto work = [&] {
+            for (std::size_t i = next++; i < chunk.size(); i = next++) {
+                judge(chunk[i], source, catalog, rules, options);
+            }
+        };
+        std::vector<std::thread> workers;
+        for (std::size_t t = 1; t < std::min(threads, chunk.size()); ++t) {
+            workers.emplace_back(work);
+        }
+        work();
+        for (auto& worker : workers) {
+            worker.join();
+        }
+        for (const PendingItem& item : chunk) {
+            emit(item.output);
+            ++counts.items;
+            switch (item.status) {
+            case PendingItem::Status::ok: ++counts.ok; break;
+            case PendingItem::Status::unsatisfiable: ++counts.unsatisfiable; break;
+            case PendingItem::Status::invalid: ++counts.invalid; break;
+            }
+        }
+        chunk.clear();
+        if (progress) {
+            *context.err << fmt::format("\rbatch: {} items ({} ok, {} unsatisfiable, {} invalid)", counts.items, counts.ok,
+                                        counts.unsatisfiable, counts.invalid)
+                         << std::flush;
+        }
+    };
+
+    std::vector<PendingItem> chunk;
+    std::string line;
+    std::int64_t line_number = 0;
+    bool first_content = true;
+    while (std::getline(input, line)) {
+        ++line_number;
+        if (!line.empty() && line.back() == '\r') {
+            line.pop_back();
+        }
+        if (line.find_first_not_of(" \t") == std::string::npos) {
+            continue;
+        }
+        if (first_content && line.find_first_not_of(" \t\xEF\xBB\xBF") != std::string::npos &&
+            line[line.find_first_not_of(" \t\xEF\xBB\xBF")] == '[') {
+            // One JSON array: read it whole and hand each element over as an item.
+            std::string rest = line + "\n";
+            for (std::string more; std::getline(input, more);) {
+                rest += more + "\n";
+            }
+            for (const auto& element : split_json_array(rest, source)) {
+                chunk.push_back({static_cast<std::int64_t>(chunk.size()) + 1, element, {}, {}});
+                if (chunk.size() == k_chunk_items) {
+                    flush(chunk);
+                }
+            }
+            break;
+        }
+        first_content = false;
+        chunk.push_back({line_number, line, {}, {}});
+        if (chunk.size() == k_chunk_items) {
+            flush(chunk);
+        }
+    }
+    flush(chunk);
+    if (progress) {
+        *context.err << "\n";
+    }
+    emit(report::batch_summary_json(counts));
+
+    const bool fail_invalid = (options.fail_on == "invalid" || options.fail_on == "any") && counts.invalid > 0;
+    const bool fail_unsatisfiable =
+        (options.fail_on == "unsatisfiable" || options.fail_on == "any") && counts.unsatisfiable > 0;
+    if (fail_invalid) {
+        output.exit_code = exit_code(ErrorKind::invalid_data);
+    } else if (fail_unsatisfiable) {
+        output.exit_code = exit_code(ErrorKind::unsatisfiable);
+    }
+    return output;
+}
+}  // namespace
+
+void register_batch(CLI::App& app, Context& context) {
+    auto options = std::make_shared<BatchOptions>();
+    CLI::App* command = app.add_subcommand(
+        "batch", "Recommend (or compare) for every scenario of a JSON Lines file; JSON Lines out");
+    command->add_option("input", options->input, "JSON Lines file, or one JSON array; - reads stdin")->required();
+    command->add_option("--fail-on", options->fail_on,
+                        "Exit non-zero when any item is: unsatisfiable (1), invalid (65), or any (65 if invalid, else 1)")
+        ->check(CLI::IsMember({"unsatisfiable", "invalid", "any"}));
+    command->add_option("--rules", options->rule_files, "Policy rules file to add (repeatable)");
+    command->add_option("--top", options->top, "Recommendations per item (default 5; an item's \"top\" wins)")
+        ->check(CLI::Range(std::int64_t{1}, std::int64_t{1000}));
+    command->add_option("--threads", options->threads, "Worker threads (default: one per core; output is identical)")
+        ->check(CLI::Range(std::int64_t{0}, std::int64_t{256}));
+    command->callback([options, &context] { context.action = [options, &context] { return run_batch(*options, context); }; });
+}
+
+}  // namespace dsselect::cli

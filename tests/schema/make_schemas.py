@@ -1,0 +1,814 @@
+#!/usr/bin/python3
+"""Writes the JSON Schemas (draft-07) of every JSON document dsselect reads or writes.
+
+    make_schemas.py [SCHEMA_DIR]      (default: <repository>/schemas)
+
+The schemas are generated so that each file is self-contained (no cross-file "$ref"): the
+definitions a file needs (a catalog scenario, a Recommendation, ...) are copied into its own
+"definitions". Edit this file, not the generated *.schema.json, then run it;
+tests/schema/check_outputs.py fails when the two disagree.
+
+The truth for inputs is src/catalog/loader.cpp (and src/rules/rules.cpp for rules); for
+outputs src/catalog/serialize.cpp and src/report/*_json.cpp / json_output.cpp.
+"""
+import copy
+import json
+import os
+import sys
+
+DRAFT = "http://json-schema.org/draft-07/schema#"
+BASE_ID = "https://dsselect.invalid/schemas/"
+MAX_DIMENSION = 2 ** 40  # loader.cpp: integers above 2^40 are refused
+
+# --- building blocks ------------------------------------------------------------------------
+
+STRING = {"type": "string"}
+NON_EMPTY = {"type": "string", "minLength": 1}
+ANY = {}
+BOOLEAN = {"type": "boolean"}
+NUMBER = {"type": "number"}  # "a finite number": JSON has no other kind
+POSITIVE = {"type": "number", "exclusiveMinimum": 0}
+NON_NEGATIVE = {"type": "number", "minimum": 0}
+FRACTION = {"type": "number", "minimum": 0, "maximum": 1}
+POSITIVE_FRACTION = {"type": "number", "exclusiveMinimum": 0, "maximum": 1}
+STRING_LIST = {"type": "array", "items": NON_EMPTY}
+PRECISIONS = ["fp16", "bf16", "fp8", "int8", "int4"]
+SCHEMA_VERSION = {"const": "1.0", "description": "a minor bump only adds fields; a major bump may break"}
+
+
+def integer(minimum, maximum=MAX_DIMENSION):
+    """An integer read by ObjectReader::integer (4096.0 and 1e3 are integers too)."""
+    out = {"type": "integer", "minimum": minimum}
+    if maximum is not None:
+        out["maximum"] = maximum
+    return out
+
+
+def count(minimum=0):
+    """An integer the tool prints (no upper bound)."""
+    return {"type": "integer", "minimum": minimum}
+
+
+def nullable(schema):
+    out = copy.deepcopy(schema)
+    kind = out.get("type")
+    if isinstance(kind, str):
+        out["type"] = [kind, "null"]
+        return out
+    if "enum" in out:
+        out["enum"] = out["enum"] + [None]
+        return out
+    return {"oneOf": [out, {"type": "null"}]}
+
+
+def described(schema, text):
+    out = copy.deepcopy(schema)
+    out["description"] = text
+    return out
+
+
+def obj(properties, required=(), extra=None, **more):
+    """An object whose keys are a contract: unknown keys are errors."""
+    out = {"type": "object", "properties": properties, "additionalProperties": False if extra is None else extra}
+    if required:
+        out["required"] = list(required)
+    out.update(more)
+    return out
+
+
+def ref(name):
+    return {"$ref": "#/definitions/" + name}
+
+
+def with_sources(properties, required, what):
+    """An entry with "source" and "sources" (loader.cpp read_sources + check_source_keys): a key
+    of "sources" must be a field of the entry, present in it."""
+    properties = dict(properties)
+    properties["source"] = described(STRING, "one line: where the entry comes from")
+    names = sorted(list(properties) + ["sources"])
+    properties["sources"] = {
+        "type": "object",
+        "description": "field name -> source of that figure; every key names a field present in this " + what,
+        "propertyNames": {"enum": names},
+        "additionalProperties": STRING,
+    }
+    out = obj(properties, required)
+    out["allOf"] = [
+        {"if": {"required": ["sources"], "properties": {"sources": {"required": [name]}}}, "then": {"required": [name]}}
+        for name in names if name not in ("sources",)
+    ]
+    return out
+
+
+# --- catalog inputs (src/catalog/loader.cpp) ----------------------------------------------
+
+# loader.cpp k_ignored_config_keys: Hugging Face config keys accepted in "architecture".
+IGNORED_CONFIG_KEYS = [
+    "_name_or_path", "architectures", "model_type", "torch_dtype", "transformers_version", "hidden_act",
+    "rms_norm_eps", "layer_norm_eps", "layer_norm_epsilon", "initializer_range", "use_cache", "bos_token_id",
+    "eos_token_id", "pad_token_id", "rope_theta", "rope_scaling", "attention_dropout", "attention_bias",
+    "mlp_bias", "pretraining_tp", "sliding_window", "use_sliding_window", "max_window_layers", "n_group",
+    "topk_group", "topk_method", "routed_scaling_factor", "norm_topk_prob", "scoring_func", "moe_layer_freq",
+    "num_nextn_predict_layers", "quantization_config", "aux_loss_alpha", "ep_size", "seq_aux", "auto_map",
+    "tie_embeddings", "use_mla", "rope_parameters", "moe_topk", "dropout", "resid_pdrop", "embd_pdrop"]
+
+MOE_KEYS = ["n_routed_experts", "num_experts_per_tok", "moe_intermediate_size"]
+MLA_KEYS = ["kv_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim"]
+
+
+def architecture_properties():
+    return {
+        "num_hidden_layers": integer(1),
+        "hidden_size": integer(1),
+        "num_attention_heads": integer(1),
+        "vocab_size": integer(1),
+        "intermediate_size": described(integer(1), "dense FFN width; required unless every layer is MoE"),
+        "num_key_value_heads": described(integer(1), "a divisor of num_attention_heads; default: num_attention_heads"),
+        "head_dim": described(integer(1), "default: hidden_size / num_attention_heads"),
+        "max_position_embeddings": integer(1),
+        "tie_word_embeddings": BOOLEAN,
+        "n_routed_experts": integer(1),
+        "n_shared_experts": integer(0),
+        "num_experts_per_tok": described(integer(1), "at most n_routed_experts"),
+        "moe_intermediate_size": integer(1),
+        "first_k_dense_replace": described(integer(0), "at most num_hidden_layers"),
+        "q_lora_rank": described(nullable(integer(1)), "null in configs without query compression"),
+        "kv_lora_rank": integer(1),
+        "qk_rope_head_dim": integer(1),
+        "qk_nope_head_dim": integer(1),
+        "v_head_dim": integer(1),
+    }
+
+
+def group_dependencies(*groups):
+    deps = {}
+    for group in groups:
+        for key in group:
+            deps[key] = [other for other in group if other != key]
+    return deps
+
+
+def catalog_architecture():
+    properties = architecture_properties()
+    properties["source"] = STRING
+    for key in IGNORED_CONFIG_KEYS:
+        properties[key] = described(ANY, "Hugging Face config key, accepted and ignored")
+    out = obj(properties, ["num_hidden_layers", "hidden_size", "num_attention_heads", "vocab_size"])
+    out["description"] = ("A Hugging Face config.json-like shape. MoE keys come together, MLA keys come together; "
+                          "intermediate_size is required unless the model is MoE with first_k_dense_replace 0.")
+    out["dependencies"] = group_dependencies(MOE_KEYS, MLA_KEYS)
+    out["anyOf"] = [
+        {"required": ["intermediate_size"]},
+        {"required": ["n_routed_experts"],
+         "not": {"required": ["first_k_dense_replace"], "properties": {"first_k_dense_replace": {"minimum": 1}}}},
+    ]
+    return out
+
+
+def catalog_model():
+    quality = obj({"task_kind": NON_EMPTY, "metric": STRING, "score": FRACTION, "source": STRING},
+                  ["task_kind", "score"])
+    reference = obj({"metric": NON_EMPTY, "variant": described(STRING, "a variant id"), "value": NUMBER,
+                     "source": NON_EMPTY}, ["metric", "value", "source"])
+    properties = {
+        "id": NON_EMPTY,
+        "name": NON_EMPTY,
+        "family": described(STRING, "default \"user\""),
+        "parameters_nominal": described(POSITIVE, "the advertised parameter count"),
+        "parameters_override": described(integer(1), "replaces the computed parameter count"),
+        "architecture": ref("architecture"),
+        "reference_hardware": obj({"hardware": described(NON_EMPTY, "a hardware id"), "gpus": integer(1),
+                                   "source": STRING}, ["hardware", "gpus"]),
+        "typical_scenario": described(STRING, "a scenario id"),
+        "quality": {"type": "array", "items": quality},
+        "references": {"type": "array", "items": reference,
+                       "description": "quoted figures shown beside computed ones"},
+    }
+    return with_sources(properties, ["id", "name", "architecture"], "model")
+
+
+def catalog_variant():
+    bits = {"type": "number", "exclusiveMinimum": 0, "maximum": 64}
+    properties = {
+        "id": NON_EMPTY,
+        "name": described(STRING, "default: the id"),
+        "weight_bits": described(bits, "effective bits per weight, scales included"),
+        "kv_cache_bits": described(bits, "default 16"),
+        "activation_bits": described(bits, "default 16"),
+        "parameter_fraction": described(POSITIVE_FRACTION, "default 1"),
+        "active_fraction": described(POSITIVE_FRACTION, "default 1"),
+        "quality_retention": described(POSITIVE_FRACTION, "default 1"),
+        "compute_precision": {"enum": PRECISIONS, "description": "default fp16"},
+        "structured_sparsity_2_4": BOOLEAN,
+        "risk_flags": STRING_LIST,
+        "applies_to": described(STRING_LIST, "model ids; empty: every model"),
+        "combines": described(STRING_LIST, "variant ids"),
+        "training_memory_fraction": POSITIVE_FRACTION,
+        "reference_speedup": POSITIVE,
+    }
+    return with_sources(properties, ["id", "weight_bits"], "variant")
+
+
+def catalog_hardware():
+    peaks = {p: POSITIVE for p in PRECISIONS}
+    properties = {
+        "id": NON_EMPTY,
+        "name": NON_EMPTY,
+        "kind": {"enum": ["gpu", "edge"], "description": "default gpu"},
+        "memory_gb": described(POSITIVE, "10^9 bytes per device"),
+        "memory_bandwidth_gb_per_s": POSITIVE,
+        "peak_tflops": described(obj(peaks, ["fp16"]), "dense matrix peak per precision; absent = unsupported"),
+        "interconnect_gb_per_s": NON_NEGATIVE,
+        "tdp_w": POSITIVE,
+        "price_usd_per_hour": NON_NEGATIVE,
+        "purchase_usd": NON_NEGATIVE,
+        "max_devices_per_node": described(integer(1), "default 8"),
+    }
+    return with_sources(properties, ["id", "name", "memory_gb", "memory_bandwidth_gb_per_s", "peak_tflops"],
+                        "hardware entry")
+
+
+def scenario_properties():
+    workload = obj({
+        "prompt_tokens": integer(1),
+        "output_tokens": integer(1),
+        "qps": NON_NEGATIVE,
+        "context_tokens": described(integer(1), "at least prompt_tokens + output_tokens; default their sum"),
+        "source": STRING,
+    }, ["prompt_tokens", "output_tokens", "qps"])
+    constraints = obj({
+        "max_latency_ms": described(POSITIVE, "end to end: TTFT + (O-1) TPOT"),
+        "max_ttft_ms": described(POSITIVE, "at most max_latency_ms"),
+        "max_tpot_ms": POSITIVE,
+        "min_quality": FRACTION,
+        "max_model_mb": described(POSITIVE, "weights, in 10^6 bytes"),
+        "max_power_w": POSITIVE,
+        "max_gpus_per_replica": integer(1),
+        "budget_usd_per_year": POSITIVE,
+        "allowed_hardware": STRING_LIST,
+        "allowed_models": STRING_LIST,
+        "allowed_variants": STRING_LIST,
+        "headroom": described(NON_NEGATIVE, "default 0.2"),
+        "allow_multi_node": BOOLEAN,
+        "source": STRING,
+    })
+    training = obj({
+        "method": {"enum": ["none", "lora", "full", "pretrain"]},
+        "tokens": NON_NEGATIVE,
+        "epochs": POSITIVE,
+        "quoted_cost_usd": {"type": "object", "description": "model id -> quoted training cost",
+                            "additionalProperties": NON_NEGATIVE},
+        "source": STRING,
+    })
+    tco = obj({
+        "years": described(POSITIVE, "horizon, default 3"),
+        "ownership": {"enum": ["rented", "owned"]},
+        "utilization": POSITIVE_FRACTION,
+        "electricity_usd_per_kwh": NON_NEGATIVE,
+        "pue": POSITIVE,
+        "depreciation_years": POSITIVE,
+        "maintenance_fraction_per_year": FRACTION,
+        "engineering_hours_per_year": NON_NEGATIVE,
+        "engineering_usd_per_hour": NON_NEGATIVE,
+        "mfu": POSITIVE_FRACTION,
+        "training": training,
+        "source": STRING,
+    })
+    quoted = obj({"model": described(NON_EMPTY, "a model id"), "metric": NON_EMPTY, "value": NUMBER,
+                  "source": NON_EMPTY}, ["model", "metric", "value", "source"])
+    return {
+        "id": NON_EMPTY,
+        "name": described(STRING, "default: the id"),
+        "description": STRING,
+        "task_kind": described(STRING, "default \"default\""),
+        "numerically_sensitive": BOOLEAN,
+        "workload": workload,
+        "constraints": constraints,
+        "tco": tco,
+        "quoted": {"type": "array", "items": quoted},
+    }
+
+
+def catalog_scenario():
+    return with_sources(scenario_properties(), ["id", "workload"], "scenario")
+
+
+def batch_item():
+    properties = scenario_properties()
+    properties["candidates"] = described(STRING_LIST, "MODEL[:VARIANT][@HARDWARE[xGPUS]]: compare these "
+                                                      "instead of searching")
+    properties["top"] = described(integer(1), "recommendations kept for this item (wins over --top)")
+    properties["weights"] = described(NON_EMPTY, "\"A,B,G\": TCO weights, non-negative, summing to 1")
+    out = with_sources(properties, ["id", "workload"], "scenario")
+    # "sources" may only name scenario fields: the batch keys are removed before the scenario is read.
+    out["properties"]["sources"]["propertyNames"]["enum"] = sorted(list(scenario_properties()) + ["source", "sources"])
+    out["allOf"] = [clause for clause in out["allOf"]
+                    if clause["then"]["required"][0] not in ("candidates", "top", "weights")]
+    return out
+
+
+def rule():
+    return obj({
+        "id": NON_EMPTY,
+        "description": STRING,
+        "source": STRING,
+        "effect": {"enum": ["reject", "warn", "score"]},
+        "when": described(ANY, "a JSON Logic expression over the candidate context (docs/jsonlogic.md)"),
+        "value": described(ANY, "JSON Logic; a score rule adds weight x value (default 1)"),
+        "weight": described(NUMBER, "default 1 for score rules, else 0"),
+        "message": described(STRING, "template: {model}, {variant}, {hardware}, {scenario}; default: description"),
+    }, ["id", "effect", "when"])
+
+
+def catalog_definitions():
+    return {
+        "architecture": catalog_architecture(),
+        "model": catalog_model(),
+        "variant": catalog_variant(),
+        "hardware": catalog_hardware(),
+        "scenario": catalog_scenario(),
+        "rule": rule(),
+    }
+
+
+def array_of(name):
+    return {"type": "array", "items": ref(name)}
+
+
+def catalog_schema():
+    out = obj({
+        "schema_version": SCHEMA_VERSION,
+        "models": array_of("model"),
+        "variants": array_of("variant"),
+        "hardware": array_of("hardware"),
+        "scenarios": array_of("scenario"),
+        "rules": array_of("rule"),
+        "engines": {"type": "array", "items": {"type": "object"},
+                    "description": "engine profiles, read by their own module (not checked by the catalog loader)"},
+    }, ["schema_version"])
+    out["definitions"] = catalog_definitions()
+    return out
+
+
+def scenario_schema():
+    definitions = catalog_definitions()
+    out = {
+        "definitions": {"scenario": definitions["scenario"], "batch_item": batch_item()},
+        "allOf": [ref("scenario")],
+    }
+    return out
+
+
+def rules_schema():
+    out = obj({
+        "schema_version": SCHEMA_VERSION,
+        "rules": array_of("rule"),
+        # read_rules_document ignores the catalog arrays (the catalog loader reads them).
+        "models": {"type": "array"},
+        "variants": {"type": "array"},
+        "hardware": {"type": "array"},
+        "scenarios": {"type": "array"},
+        "engines": {"type": "array"},
+    }, ["schema_version"])
+    out["definitions"] = {"rule": rule()}
+    return out
+
+
+# --- outputs ------------------------------------------------------------------------------
+
+def header(kind):
+    return {"schema_version": SCHEMA_VERSION, "kind": {"const": kind}}
+
+
+def document(kind, properties, required=None, **more):
+    props = header(kind)
+    props.update(properties)
+    req = ["schema_version", "kind"] + list(properties if required is None else required)
+    return obj(props, req, **more)
+
+
+def model_list_schema():
+    arch_props = architecture_properties()
+    arch = obj(arch_props, ["num_hidden_layers", "hidden_size", "num_attention_heads", "vocab_size",
+                            "tie_word_embeddings"])
+    arch["dependencies"] = group_dependencies(MOE_KEYS + ["n_shared_experts", "first_k_dense_replace"],
+                                              MLA_KEYS + ["q_lora_rank"])
+    catalog_model_props = catalog_model()["properties"]
+    properties = {
+        "id": NON_EMPTY,
+        "name": NON_EMPTY,
+        "family": STRING,
+        "parameters_nominal": described(POSITIVE, "as published; absent when the catalog gives none"),
+        "parameters": described(count(), "computed from the architecture (or parameters_override)"),
+        "active_parameters": described(count(), "per token (MoE: routed experts k of n)"),
+        "parameters_vs_nominal": described(NUMBER, "parameters / parameters_nominal - 1, 6 decimals"),
+        "kv_cache_elements_per_token": count(),
+        "attention": {"enum": ["mha", "gqa", "mla"]},
+        "parameters_override": integer(1),
+        "architecture": ref("architecture"),
+        "reference_hardware": obj({"hardware": NON_EMPTY, "gpus": count(1)}, ["hardware", "gpus"]),
+        "typical_scenario": NON_EMPTY,
+        "quality": catalog_model_props["quality"],
+        "references": catalog_model_props["references"],
+        "source": STRING,
+        "sources": {"type": "object", "additionalProperties": STRING},
+    }
+    model = obj(properties, ["id", "name", "family", "parameters", "active_parameters",
+                             "kv_cache_elements_per_token", "attention", "architecture"])
+    model["allOf"] = [
+        {"if": {"required": ["parameters_nominal"]},
+         "then": {"required": ["parameters_vs_nominal"]},
+         "else": {"not": {"required": ["parameters_vs_nominal"]}}},
+        {"if": {"properties": {"attention": {"const": "mla"}}},
+         "then": {"properties": {"architecture": {"required": ["kv_lora_rank"]}}},
+         "else": {"properties": {"architecture": {"not": {"required": ["kv_lora_rank"]}}}}},
+    ]
+    out = document("ModelList", {"models": array_of("model")})
+    out["definitions"] = {"architecture": arch, "model": model}
+    return out
+
+
+def variant_list_schema():
+    keys = ["id", "name", "weight_bits", "kv_cache_bits", "activation_bits", "parameter_fraction", "active_fraction",
+            "quality_retention", "compute_precision", "structured_sparsity_2_4", "risk_flags", "applies_to"]
+    catalog = catalog_variant()
+    properties = dict(catalog["properties"])
+    properties["sources"] = {"type": "object", "additionalProperties": STRING,
+                             "propertyNames": {"enum": sorted(catalog["properties"])}}
+    item = obj(properties, keys)
+    item["description"] = "a catalog variant with every default filled in"
+    out = document("VariantList", {"variants": {"type": "array", "items": ref("variant")}})
+    out["definitions"] = {"variant": item}
+    return out
+
+
+def hardware_list_schema():
+    keys = ["id", "name", "kind", "memory_gb", "memory_bandwidth_gb_per_s", "peak_tflops", "interconnect_gb_per_s",
+            "price_usd_per_hour", "purchase_usd", "max_devices_per_node"]
+    item = {"allOf": [ref("catalog_hardware"), {"required": keys}],
+            "description": "a catalog hardware entry (valid as input) with defaults filled in; tdp_w only when known"}
+    out = document("HardwareList", {"hardware": {"type": "array", "items": item}})
+    out["definitions"] = {"catalog_hardware": catalog_hardware()}
+    return out
+
+
+def scenario_list_schema():
+    tco_keys = ["years", "ownership", "utilization", "electricity_usd_per_kwh", "pue", "depreciation_years",
+                "maintenance_fraction_per_year", "engineering_hours_per_year", "engineering_usd_per_hour", "mfu",
+                "training"]
+    filled = {
+        "required": ["id", "name", "task_kind", "numerically_sensitive", "workload", "constraints", "tco"],
+        "properties": {
+            "workload": {"required": ["prompt_tokens", "output_tokens", "qps", "context_tokens"],
+                         "not": {"required": ["source"]}},
+            "constraints": {"required": ["headroom", "allow_multi_node"], "not": {"required": ["source"]}},
+            "tco": {"required": tco_keys, "not": {"required": ["source"]},
+                    "properties": {"training": {"required": ["method", "tokens", "epochs"]}}},
+        },
+    }
+    item = {"allOf": [ref("scenario"), filled],
+            "description": "a catalog scenario (valid as input to --scenario FILE and batch) with defaults filled in"}
+    out = document("ScenarioList", {"scenarios": {"type": "array", "items": item}})
+    out["definitions"] = {"scenario": catalog_scenario()}
+    return out
+
+
+def estimate_schema():
+    timing = nullable(NON_NEGATIVE)
+    timing_keys = ["ttft_ms", "tpot_ms", "decode_step_ms", "latency_ms", "output_tokens_per_s",
+                   "output_tokens_per_s_per_sequence", "prefill_tokens_per_s", "qps"]
+    performance_props = {key: timing for key in timing_keys}
+    performance_props["decode_bound"] = {"enum": ["memory", "compute", None]}
+    memory_keys = ["weights_bytes", "kv_cache_bytes", "kv_cache_bytes_per_token", "activations_bytes", "overhead_bytes",
+                   "total_bytes", "per_gpu_bytes", "capacity_per_gpu_bytes", "usable_per_gpu_bytes", "shortfall_bytes"]
+    memory_props = {key: count() for key in memory_keys}
+    memory_props["fits"] = BOOLEAN
+    memory_props["max_concurrency"] = described(count(), "sequences that fit at once")
+    step = obj({"name": NON_EMPTY, "value": NUMBER, "unit": NON_EMPTY, "formula": STRING},
+               ["name", "value", "unit", "formula"])
+    properties = {
+        "model": NON_EMPTY,
+        "variant": NON_EMPTY,
+        "hardware": NON_EMPTY,
+        "gpus": count(1),
+        "workload": obj({"prompt_tokens": count(1), "output_tokens": count(1), "batch": count(1),
+                         "context_tokens": count(1)},
+                        ["prompt_tokens", "output_tokens", "batch", "context_tokens"]),
+        "feasibility": {"enum": ["ok", "does_not_fit", "precision_unsupported", "context_too_long"]},
+        "parameters": count(),
+        "active_parameters": count(),
+        "kept_parameters": count(),
+        "compute_precision": {"enum": PRECISIONS},
+        "memory": obj(memory_props, list(memory_props)),
+        "performance": obj(performance_props, list(performance_props)),
+        "power": obj({"watts": NON_NEGATIVE, "energy_wh_per_1k_output_tokens": nullable(NON_NEGATIVE)},
+                     ["watts", "energy_wh_per_1k_output_tokens"]),
+        "explain": described({"type": "array", "items": step, "minItems": 1}, "only with --explain"),
+    }
+    required = [key for key in properties if key != "explain"]
+    timed = {key: NON_NEGATIVE for key in timing_keys}
+    timed["decode_bound"] = {"enum": ["memory", "compute"]}
+    untimed = {key: {"type": "null"} for key in performance_props}
+    out = document("Estimate", properties, required)
+    out["description"] = "feasibility ok: every timing is a number and fits is true; otherwise every timing is null"
+    out["allOf"] = [
+        {"if": {"properties": {"feasibility": {"const": "ok"}}},
+         "then": {"properties": {"performance": {"properties": timed},
+                                 "memory": {"properties": {"fits": {"const": True}}},
+                                 "power": {"properties": {"energy_wh_per_1k_output_tokens": NON_NEGATIVE}}}},
+         "else": {"properties": {"performance": {"properties": untimed},
+                                 "power": {"properties": {"energy_wh_per_1k_output_tokens": {"type": "null"}}}}}},
+        {"if": {"properties": {"feasibility": {"const": "does_not_fit"}}},
+         "then": {"properties": {"memory": {"properties": {"fits": {"const": False},
+                                                           "shortfall_bytes": count(1)}}}}},
+    ]
+    return out
+
+
+# Shared by Recommendation, Comparison, Tco and BatchResult.
+
+def selection_definitions():
+    money = NON_NEGATIVE
+    cost = obj({
+        "training_usd": money,
+        "training_source": {"enum": ["given by the scenario (quoted)", "computed: FLOPs / (peak * MFU) * price"]},
+        "training_gpu_hours": NON_NEGATIVE,
+        "inference_usd": money,
+        "maintenance_usd": money,
+        "total_usd": described(money, "training + inference + maintenance over the horizon"),
+        "weighted_index_usd": described(money, "alpha training + beta inference + gamma maintenance"),
+        "weights": ref("weights"),
+        "yearly_usd": money,
+        "breakdown": ref("breakdown"),
+        "per_year": {"type": "array", "items": ref("cost_year")},
+        "usd_per_million_output_tokens": described(nullable(NON_NEGATIVE), "null at zero load"),
+    }, COST_KEYS)
+    return {
+        "scenario_summary": obj({"id": NON_EMPTY, "task_kind": STRING, "qps": NON_NEGATIVE,
+                                 "prompt_tokens": count(1), "output_tokens": count(1), "context_tokens": count(1)},
+                                ["id", "task_kind", "qps", "prompt_tokens", "output_tokens", "context_tokens"]),
+        "weights": obj({"alpha": FRACTION, "beta": FRACTION, "gamma": FRACTION}, ["alpha", "beta", "gamma"]),
+        "breakdown": obj({key: NON_NEGATIVE for key in BREAKDOWN_KEYS}, BREAKDOWN_KEYS),
+        "cost_year": obj({"year": count(1), "training_usd": money, "inference_usd": money, "maintenance_usd": money},
+                         ["year", "training_usd", "inference_usd", "maintenance_usd"]),
+        "cost": cost,
+        "score": obj({key: NUMBER for key in ["total", "cost", "quality", "latency", "rules"]},
+                     ["total", "cost", "quality", "latency", "rules"]),
+        "rejection": obj({
+            "reason": described(NON_EMPTY, "a constraint of docs/ranking.md (not_allowed, max_gpus, context, "
+                                           "precision, model_size, quality, memory, power, ttft, tpot, latency, "
+                                           "budget) or a reject rule's id"),
+            "detail": NON_EMPTY,
+            "flag": described(nullable(NON_EMPTY), "the option that relaxes it, or null"),
+            "needed": described(nullable(NUMBER), "the limit, in `unit`; null for a categorical reason"),
+            "had": described(nullable(NUMBER), "the candidate's value, in `unit`; null for a categorical reason"),
+            "unit": described(nullable(STRING), "unit of needed and had (ms, GB, W, MB, tokens, USD, '' for ratios); null for a categorical reason"),
+        }, ["reason", "detail", "flag", "needed", "had", "unit"]),
+        "candidate": candidate(),
+        "delta": nullable(obj({"delta": NUMBER, "delta_pct": NUMBER}, ["delta", "delta_pct"])),
+    }
+
+
+COST_KEYS = ["training_usd", "training_source", "training_gpu_hours", "inference_usd", "maintenance_usd", "total_usd",
+             "weighted_index_usd", "weights", "yearly_usd", "breakdown", "per_year", "usd_per_million_output_tokens"]
+BREAKDOWN_KEYS = ["inference_rental_usd", "inference_depreciation_usd", "inference_energy_usd",
+                  "maintenance_hardware_usd", "maintenance_engineering_usd"]
+
+
+def candidate():
+    timing = nullable(NON_NEGATIVE)
+    properties = {
+        "model": NON_EMPTY,
+        "variant": NON_EMPTY,
+        "hardware": NON_EMPTY,
+        "gpus_per_replica": count(1),
+        "replicas": described(nullable(count(1)), "null when the candidate was rejected before costing"),
+        "batch_per_replica": count(1),
+        "ttft_ms": timing,
+        "tpot_ms": timing,
+        "latency_ms": timing,
+        "qps": described(timing, "one replica at batch_per_replica"),
+        "capacity_qps": described(timing, "all replicas; null when not costed"),
+        "output_tokens_per_s": timing,
+        "memory": obj({"weights_bytes": count(), "per_gpu_bytes": count(), "capacity_per_gpu_bytes": count(),
+                       "fits": BOOLEAN}, ["weights_bytes", "per_gpu_bytes", "capacity_per_gpu_bytes", "fits"]),
+        "power_w": NON_NEGATIVE,
+        "quality": FRACTION,
+        "cost": nullable(ref("cost")),
+        "score": nullable(ref("score")),
+        "warnings": {"type": "array", "items": obj({"rule": NON_EMPTY, "message": STRING}, ["rule", "message"])},
+        "rejected": nullable(ref("rejection")),
+        "quoted": {"type": "array", "items": obj({"metric": NON_EMPTY, "value": NUMBER, "source": NON_EMPTY},
+                                                 ["metric", "value", "source"]),
+                   "description": "the scenario's quoted figures for this model, never replacing computed ones"},
+        "rank": described(count(1), "only in recommendations"),
+    }
+    out = obj(properties, [key for key in properties if key != "rank"])
+    out["description"] = "accepted (rejected null) candidates have a score, a cost and replicas; rejected ones no score"
+    out["allOf"] = [
+        {"if": {"properties": {"rejected": {"type": "null"}}},
+         "then": {"properties": {"score": {"type": "object"}, "cost": {"type": "object"},
+                                 "replicas": {"type": "integer"}}},
+         "else": {"properties": {"score": {"type": "null"}}}},
+        # Costed candidates have replicas and a capacity; the others neither.
+        {"if": {"properties": {"cost": {"type": "null"}}},
+         "then": {"properties": {"capacity_qps": {"type": "null"}, "replicas": {"type": "null"}}},
+         "else": {"properties": {"capacity_qps": {"type": "number"}, "replicas": {"type": "integer"}}}},
+    ]
+    return out
+
+
+def recommendation_document():
+    ranked = {"allOf": [ref("candidate"), {"required": ["rank"], "properties": {"rejected": {"type": "null"}}}]}
+    missed = {"allOf": [ref("candidate"), {"not": {"required": ["rank"]},
+                                           "properties": {"rejected": {"type": "object"}}}]}
+    out = document("Recommendation", {
+        "scenario": ref("scenario_summary"),
+        "recommendations": {"type": "array", "items": ranked, "description": "best first, at most --top"},
+        "rejected_by_reason": {"type": "object", "additionalProperties": count(1),
+                               "description": "reason (or reject rule id) -> candidates it rejected first"},
+        "candidates_evaluated": count(),
+        "candidates_accepted": count(),
+        "candidates_rejected": count(),
+        "nearest_miss_by_reason": described({"type": "object", "additionalProperties": missed},
+                                            "only with --explain: the candidate closest to passing, per reason"),
+    }, ["scenario", "recommendations", "rejected_by_reason", "candidates_evaluated", "candidates_accepted",
+        "candidates_rejected"])
+    return out
+
+
+def comparison_document():
+    unranked = {"allOf": [ref("candidate"), {"not": {"required": ["rank"]}}]}
+    difference = obj({
+        "candidate": NON_EMPTY,
+        "against": described(NON_EMPTY, "the first candidate"),
+        "training_usd": ref("delta"),
+        "total_usd": ref("delta"),
+        "weighted_index_usd": ref("delta"),
+        "latency_ms": ref("delta"),
+        "quality": ref("delta"),
+    }, ["candidate", "against", "training_usd", "total_usd", "weighted_index_usd", "latency_ms", "quality"])
+    return document("Comparison", {
+        "scenario": ref("scenario_summary"),
+        "candidates": {"type": "array", "items": unranked, "minItems": 1},
+        "differences": {"type": "array", "items": difference,
+                        "description": "each candidate after the first against the first (null: not comparable)"},
+    })
+
+
+def recommendation_schema():
+    out = recommendation_document()
+    out["definitions"] = selection_definitions()
+    return out
+
+
+def comparison_schema():
+    out = comparison_document()
+    out["definitions"] = selection_definitions()
+    return out
+
+
+def tco_schema():
+    defs = selection_definitions()
+    common = {
+        "scenario": ref("scenario_summary"),
+        "candidate": described(NON_EMPTY, "MODEL:VARIANT@HARDWARExGPUS"),
+        "replicas": count(0),
+        "ownership": {"enum": ["rented", "owned"]},
+        "years": described(POSITIVE, "horizon"),
+    }
+    costed_props = dict(common)
+    costed_props["replicas"] = count(1)
+    costed_props.update(defs["cost"]["properties"])
+    costed_props["inputs"] = obj({
+        "price_usd_per_hour": NON_NEGATIVE,
+        "price_source": STRING,
+        "purchase_usd": NON_NEGATIVE,
+        "purchase_source": STRING,
+        "weights_source": NON_EMPTY,
+        "training_source": NON_EMPTY,
+    }, ["price_usd_per_hour", "price_source", "purchase_usd", "purchase_source", "weights_source", "training_source"])
+    costed = document("Tco", costed_props)
+    uncosted = document("Tco", dict(common, **{
+        "cost": {"type": "null"},
+        "rejected": nullable(obj({"reason": NON_EMPTY, "detail": NON_EMPTY}, ["reason", "detail"])),
+    }))
+    return {"oneOf": [costed, uncosted], "definitions": defs,
+            "description": "a costed candidate: the cost fields inline plus inputs; otherwise cost null and why"}
+
+
+def error_object():
+    return obj({"exit_code": {"enum": [1, 2, 65, 66, 70, 74], "description": "README's exit codes"},
+                "message": NON_EMPTY}, ["exit_code", "message"])
+
+
+def batch_result_schema():
+    defs = selection_definitions()
+    defs["recommendation"] = recommendation_document()
+    defs["comparison"] = comparison_document()
+    defs["error"] = error_object()
+    rec_no_explain = {"allOf": [ref("recommendation"), {"not": {"required": ["nearest_miss_by_reason"]}}]}
+    out = document("BatchResult", {
+        "line": described(count(1), "the input line (or array element) number, from 1"),
+        "id": described(nullable(NON_EMPTY), "the scenario id; null when the line could not be read that far"),
+        "status": {"enum": ["ok", "unsatisfiable", "invalid"]},
+        "result": {"oneOf": [rec_no_explain, ref("comparison")],
+                   "description": "a Recommendation, or a Comparison when the item has candidates"},
+        "error": ref("error"),
+    }, ["line", "id", "status"])
+    accepted = {"properties": {"rejected": {"type": "null"}}, "required": ["rejected"]}
+    out["allOf"] = [
+        {"if": {"properties": {"status": {"const": "invalid"}}},
+         "then": {"required": ["error"], "not": {"required": ["result"]}},
+         "else": {"required": ["result"], "not": {"required": ["error"]}}},
+        # ok: something was accepted; unsatisfiable: nothing was.
+        {"if": {"properties": {"status": {"const": "ok"}}},
+         "then": {"properties": {"result": {"anyOf": [
+             {"properties": {"kind": {"const": "Recommendation"}, "recommendations": {"minItems": 1}}},
+             {"properties": {"kind": {"const": "Comparison"}, "candidates": {"contains": accepted}}}]}}}},
+        {"if": {"properties": {"status": {"const": "unsatisfiable"}}},
+         "then": {"properties": {"result": {"anyOf": [
+             {"properties": {"kind": {"const": "Recommendation"}, "recommendations": {"maxItems": 0}}},
+             {"properties": {"kind": {"const": "Comparison"}, "candidates": {"not": {"contains": accepted}}}}]}}}},
+    ]
+    out["definitions"] = defs
+    return out
+
+
+def batch_summary_schema():
+    return document("BatchSummary", {
+        "items": described(count(), "ok + unsatisfiable + invalid"),
+        "ok": count(),
+        "unsatisfiable": count(),
+        "invalid": count(),
+    })
+
+
+# --- files --------------------------------------------------------------------------------
+
+SCHEMAS = [
+    ("catalog.schema.json", "dsselect catalog file",
+     "A data file (shipped data/*.json or --data FILE): schema_version \"1.0\" and any of the arrays models, "
+     "variants, hardware, scenarios, rules, engines. Later files replace entries by id. Checks that JSON Schema "
+     "cannot express (duplicate ids, unknown referenced ids, kv heads dividing attention heads, context_tokens >= "
+     "prompt + output, max_ttft_ms <= max_latency_ms, num_experts_per_tok <= n_routed_experts) are left to "
+     "`dsselect validate`.", catalog_schema),
+    ("scenario.schema.json", "dsselect scenario",
+     "One scenario object (--scenario FILE, or an item of `dsselect batch` input). A batch item may also carry "
+     "candidates, top and weights: validate it against #/definitions/batch_item (the root rejects them, as "
+     "--scenario FILE does). --scenario also accepts a data document holding exactly one scenario; validate that "
+     "against catalog.schema.json.", scenario_schema),
+    ("rules.schema.json", "dsselect policy rules file",
+     "A rules file (--rules FILE, data/rules.json): schema_version \"1.0\" and rules[]; the catalog arrays are "
+     "ignored by the rules reader.", rules_schema),
+    ("model-list.schema.json", "dsselect ModelList", "`dsselect catalog models -o json`: the catalog's models with "
+     "computed parameter counts.", model_list_schema),
+    ("variant-list.schema.json", "dsselect VariantList", "`dsselect catalog variants -o json`.", variant_list_schema),
+    ("hardware-list.schema.json", "dsselect HardwareList", "`dsselect catalog hardware -o json`.",
+     hardware_list_schema),
+    ("scenario-list.schema.json", "dsselect ScenarioList", "`dsselect catalog scenarios -o json`; every item is "
+     "also a valid scenario input.", scenario_list_schema),
+    ("estimate.schema.json", "dsselect Estimate", "`dsselect estimate ... -o json` (explain only with --explain). "
+     "A configuration that does not fit is still reported, with null timings.", estimate_schema),
+    ("recommendation.schema.json", "dsselect Recommendation", "`dsselect recommend ... -o json` "
+     "(nearest_miss_by_reason only with --explain).", recommendation_schema),
+    ("comparison.schema.json", "dsselect Comparison", "`dsselect compare ... -o json`.", comparison_schema),
+    ("tco.schema.json", "dsselect Tco", "`dsselect tco ... -o json`.", tco_schema),
+    ("batch-result.schema.json", "dsselect BatchResult", "One result line of `dsselect batch` (JSON Lines): "
+     "result for ok and unsatisfiable items, error for invalid ones.", batch_result_schema),
+    ("batch-summary.schema.json", "dsselect BatchSummary", "The last line of `dsselect batch`.",
+     batch_summary_schema),
+    ("error.schema.json", "dsselect error object", "An error: the exit code the failure maps to (README) and the "
+     "message, as in an invalid BatchResult.", error_object),
+]
+
+
+def build():
+    """file name -> schema document."""
+    out = {}
+    for name, title, description, make in SCHEMAS:
+        body = make()
+        schema = {"$schema": DRAFT, "$id": BASE_ID + name, "title": title, "description": description}
+        if "description" in body:
+            schema["description"] += " " + body.pop("description")
+        schema.update(body)
+        out[name] = schema
+    return out
+
+
+def render(schema):
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    target = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "..", "..", "schemas")
+    os.makedirs(target, exist_ok=True)
+    for name, schema in build().items():
+        with open(os.path.join(target, name), "w", encoding="utf-8") as stream:
+            stream.write(render(schema))
+        print("wrote", os.path.join(target, name))
+
+
+if __name__ == "__main__":
+    main()
