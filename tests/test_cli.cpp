@@ -246,3 +246,35 @@ TEST_CASE("cli: batch --fail-on unsatisfiable exits 1; a missing input exits 66"
     CHECK(result.out.find("\"status\":\"unsatisfiable\"") != std::string::npos);
     CHECK(run_cli({"batch", "/nonexistent.jsonl"}).status == 66);
 }
+
+TEST_CASE("cli: colour only with --color always, or auto on a terminal without NO_COLOR or TERM=dumb", "[cli]") {
+    auto run_with = [](const std::vector<std::string>& args, dsselect::cli::Environment environment) {
+        std::ostringstream out;
+        std::ostringstream err;
+        dsselect::cli::run(args, out, err, environment);
+        return out.str();
+    };
+    const std::string bold = "\x1b[1m";
+    dsselect::cli::Environment terminal;
+    terminal.stdout_is_terminal = true;
+    CHECK(run_with({"catalog", "models"}, terminal).find(bold) != std::string::npos);
+    CHECK(run_with({"catalog", "models", "--color", "never"}, terminal).find(bold) == std::string::npos);
+    dsselect::cli::Environment no_color = terminal;
+    no_color.no_color = true;
+    CHECK(run_with({"catalog", "models"}, no_color).find(bold) == std::string::npos);
+    dsselect::cli::Environment dumb = terminal;
+    dumb.term_dumb = true;
+    CHECK(run_with({"catalog", "models"}, dumb).find(bold) == std::string::npos);
+    CHECK(run_with({"catalog", "models"}, {}).find(bold) == std::string::npos);  // piped
+    CHECK(run_with({"catalog", "models", "--color", "always"}, {}).find(bold) != std::string::npos);
+    CHECK(run_with({"catalog", "models", "-o", "json", "--color", "always"}, terminal).find(bold) == std::string::npos);
+}
+
+TEST_CASE("cli: --quiet silences stderr but never changes stdout", "[cli]") {
+    auto loud = run_cli({"recommend", "--scenario", "customer-service", "--max-latency-ms", "1"});
+    auto quiet = run_cli({"recommend", "--scenario", "customer-service", "--max-latency-ms", "1", "-q"});
+    CHECK_FALSE(loud.err.empty());
+    CHECK(quiet.err.empty());
+    CHECK(quiet.status == loud.status);
+    CHECK(run_cli({"catalog", "models", "-q"}).out == run_cli({"catalog", "models"}).out);
+}

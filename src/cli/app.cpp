@@ -40,6 +40,16 @@ report::OutputFormat Context::format() const {
                                               report::k_output_format_names, global.format));
 }
 
+bool Context::color_enabled() const {
+    if (global.color == "always") {
+        return true;
+    }
+    if (global.color == "never") {
+        return false;
+    }
+    return environment.stdout_is_terminal && global.output_file.empty() && !environment.no_color && !environment.term_dumb;
+}
+
 std::string Context::render_tables(const std::vector<report::Table>& tables) const {
     switch (format()) {
     case report::OutputFormat::csv: {
@@ -57,7 +67,8 @@ std::string Context::render_tables(const std::vector<report::Table>& tables) con
     }
     // Piped output (or a file) is tab-separated and untruncated.
     const bool aligned = environment.stdout_is_terminal && global.output_file.empty();
-    return report::render_text(tables, aligned ? report::TextStyle::aligned : report::TextStyle::tab_separated);
+    return report::render_text(tables, aligned ? report::TextStyle::aligned : report::TextStyle::tab_separated,
+                               color_enabled() ? report::Color::on : report::Color::off);
 }
 
 namespace {
@@ -107,6 +118,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     register_rules(app, context);
     register_batch(app, context);
     register_schema(app, context);
+    register_completion(app, context);
 
     std::vector<std::string> reversed(args.rbegin(), args.rend());
     try {

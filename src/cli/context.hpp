@@ -39,6 +39,8 @@ struct Context {
 
     Catalog load_catalog() const;
     report::OutputFormat format() const;
+    // --color always, or auto on a terminal without NO_COLOR or TERM=dumb.
+    bool color_enabled() const;
     // Renders tables in the chosen text format (table, csv, markdown); JSON is the command's.
     std::string render_tables(const std::vector<report::Table>& tables) const;
 };
@@ -53,6 +55,7 @@ void register_tco(CLI::App& app, Context& context);
 void register_rules(CLI::App& app, Context& context);
 void register_batch(CLI::App& app, Context& context);
 void register_schema(CLI::App& app, Context& context);
+void register_completion(CLI::App& app, Context& context);
 
 // Writes `text` to the --output-file path atomically, or to `out`. Throws output_failed.
 void write_output(const std::string& text, const std::string& output_file, std::ostream& out);

@@ -23,7 +23,13 @@ std::string pad(const std::string& text, std::size_t width, Align align) {
     return align == Align::left ? text + padding : padding + text;
 }
 
-std::string render_one(const Table& table, TextStyle style) {
+constexpr const char* k_bold = "\x1b[1m";
+constexpr const char* k_reset = "\x1b[0m";
+
+std::string render_one(const Table& table, TextStyle style, Color color) {
+    auto emphasize = [color](const std::string& text) {
+        return color == Color::on ? k_bold + text + k_reset : text;
+    };
     std::string out;
     if (style == TextStyle::tab_separated) {
         // Piped: tab-separated, untruncated, header first, no title or notes decoration.
@@ -31,7 +37,7 @@ std::string render_one(const Table& table, TextStyle style) {
         for (const Column& column : table.columns) {
             headers.push_back(column.header);
         }
-        out += fmt::format("{}\n", fmt::join(headers, "\t"));
+        out += emphasize(fmt::format("{}", fmt::join(headers, "\t"))) + "\n";
         for (const auto& row : table.rows) {
             out += fmt::format("{}\n", fmt::join(row, "\t"));
         }
@@ -50,7 +56,7 @@ std::string render_one(const Table& table, TextStyle style) {
         }
     }
     if (!table.title.empty()) {
-        out += table.title + "\n";
+        out += emphasize(table.title) + "\n";
     }
     auto line = [&](const std::vector<std::string>& cells, bool header) {
         std::string text;
@@ -71,7 +77,9 @@ std::string render_one(const Table& table, TextStyle style) {
         headers.push_back(column.header);
     }
     if (!table.columns.empty()) {
-        out += line(headers, true);
+        std::string header_line = line(headers, true);
+        header_line.pop_back();
+        out += emphasize(header_line) + "\n";
         std::vector<std::string> rules;
         for (std::size_t width : widths) {
             rules.emplace_back(width, '-');
@@ -116,13 +124,13 @@ std::string markdown_cell(const std::string& text) {
 }
 }  // namespace
 
-std::string render_text(const std::vector<Table>& tables, TextStyle style) {
+std::string render_text(const std::vector<Table>& tables, TextStyle style, Color color) {
     std::string out;
     for (std::size_t index = 0; index < tables.size(); ++index) {
         if (index > 0) {
             out += "\n";
         }
-        out += render_one(tables[index], style);
+        out += render_one(tables[index], style, color);
     }
     return out;
 }

@@ -22,7 +22,9 @@ struct Table {
 
 enum class TextStyle { aligned, tab_separated };
 
-std::string render_text(const std::vector<Table>& tables, TextStyle style);
+enum class Color { off, on };
+// Colour (bold titles and headers) only when the caller decided the output is a colour terminal.
+std::string render_text(const std::vector<Table>& tables, TextStyle style, Color color = Color::off);
 std::string render_csv(const Table& table);
 std::string render_markdown(const std::vector<Table>& tables);
 
