@@ -74,10 +74,14 @@ const T& require_by_id(const std::vector<T>& items, const std::string& id, const
         ids.push_back(item.id);
     }
     throw Error(ErrorKind::usage, fmt::format("unknown {} '{}'{}", what, id, did_you_mean(id, ids)),
-                fmt::format("'dsselect catalog {}' lists them", what == std::string("hardware") ? "hardware" : std::string(what) + "s"));
+                what == std::string("engine") ? std::string("data/engines.json lists them")
+                                             : fmt::format("'dsselect catalog {}' lists them",
+                                                           what == std::string("hardware") ? "hardware" : std::string(what) + "s"));
 }
 }  // namespace
 
+const Engine* Catalog::find_engine(const std::string& id) const { return find_by_id(engines, id); }
+const Engine& Catalog::engine(const std::string& id) const { return require_by_id(engines, id, "engine"); }
 const Model* Catalog::find_model(const std::string& id) const { return find_by_id(models, id); }
 const Variant* Catalog::find_variant(const std::string& id) const { return find_by_id(variants, id); }
 const Hardware* Catalog::find_hardware(const std::string& id) const { return find_by_id(hardware, id); }

@@ -318,6 +318,7 @@ Scenario read_scenario(const json& value, const std::string& pointer, Problems& 
     scenario.description = reader.text("description").value_or("");
     scenario.task_kind = reader.text("task_kind").value_or("default");
     scenario.numerically_sensitive = reader.boolean("numerically_sensitive").value_or(false);
+    scenario.engine_id = reader.text("engine").value_or("");
     if (const json* workload = reader.member("workload", Presence::required)) {
         ObjectReader w(*workload, reader.child("workload"), problems);
         scenario.workload.prompt_tokens = w.integer("prompt_tokens", 1, Presence::required).value_or(1);
@@ -439,12 +440,69 @@ Scenario read_scenario(const json& value, const std::string& pointer, Problems& 
     return scenario;
 }
 
+Engine read_engine(const json& value, const std::string& pointer, Problems& problems) {
+    Engine engine;
+    ObjectReader reader(value, pointer, problems);
+    engine.id = reader.text("id", Presence::required).value_or("");
+    engine.name = reader.text("name").value_or(engine.id);
+    engine.continuous_batching = reader.boolean("continuous_batching").value_or(true);
+    if (auto multi = reader.text("multi_gpu")) {
+        if (*multi == "tensor_parallel") {
+            engine.multi_gpu = MultiGpu::tensor_parallel;
+        } else if (*multi == "layer_split") {
+            engine.multi_gpu = MultiGpu::layer_split;
+        } else {
+            problems.add(reader.child("multi_gpu"), fmt::format("expected \"tensor_parallel\" or \"layer_split\", got \"{}\"", *multi));
+        }
+    }
+    engine.runtime_overhead_gib = reader.number("runtime_overhead_gib", NumberRule::non_negative);
+    engine.communication_buffer_gib = reader.number("communication_buffer_gib", NumberRule::non_negative);
+    engine.usable_memory_fraction = reader.number("usable_memory_fraction", NumberRule::positive_fraction);
+    if (const json* factors = reader.member("factors")) {
+        if (!factors->is_array()) {
+            problems.add(reader.child("factors"), "expected an array of factor sets, got " + detail::describe(*factors));
+        } else {
+            for (std::size_t index = 0; index < factors->size(); ++index) {
+                ObjectReader f((*factors)[index], fmt::format("{}/{}", reader.child("factors"), index), problems);
+                EngineFactors set;
+                set.hardware = f.string_list("hardware");
+                if (auto kind = f.text("hardware_kind")) {
+                    if (*kind == "gpu" || *kind == "edge") {
+                        set.hardware_kind = *kind == "gpu" ? HardwareKind::gpu : HardwareKind::edge;
+                    } else {
+                        problems.add(f.child("hardware_kind"), fmt::format("expected \"gpu\" or \"edge\", got \"{}\"", *kind));
+                    }
+                }
+                if (auto precision = f.text("precision")) {
+                    set.precision = parse_precision(*precision);
+                    if (!set.precision) {
+                        problems.add(f.child("precision"), fmt::format("expected one of fp16, bf16, fp8, int8, int4, got \"{}\"", *precision));
+                    }
+                }
+                set.compute_efficiency = f.number("compute_efficiency", NumberRule::positive_fraction);
+                set.memory_efficiency = f.number("memory_efficiency", NumberRule::positive_fraction);
+                set.per_step_overhead_ms = f.number("per_step_overhead_ms", NumberRule::non_negative);
+                set.allreduce_latency_us = f.number("allreduce_latency_us", NumberRule::non_negative);
+                set.ttft_fixed_ms = f.number("ttft_fixed_ms", NumberRule::non_negative);
+                set.ttft_batch_exponent = f.number("ttft_batch_exponent", NumberRule::fraction);
+                set.source = f.text("source").value_or("");
+                f.finish();
+                engine.factors.push_back(set);
+            }
+        }
+    }
+    read_sources(reader, engine.source, engine.sources);
+    reader.finish();
+    return engine;
+}
+
 // Entries of one document, before merging.
 struct Document {
     std::vector<std::pair<Model, std::string>> models;  // entry, JSON pointer
     std::vector<std::pair<Variant, std::string>> variants;
     std::vector<std::pair<Hardware, std::string>> hardware;
     std::vector<std::pair<Scenario, std::string>> scenarios;
+    std::vector<std::pair<Engine, std::string>> engines;
 };
 
 template <typename T, typename Reader>
@@ -504,6 +562,7 @@ Document read_document(const DataSource& source, Problems& problems) {
     read_array<Variant>(*root, "variants", read_variant, document.variants, problems);
     read_array<Hardware>(*root, "hardware", read_hardware, document.hardware, problems);
     read_array<Scenario>(*root, "scenarios", read_scenario, document.scenarios, problems);
+    read_array<Engine>(*root, "engines", read_engine, document.engines, problems);
     return document;
 }
 
@@ -524,6 +583,7 @@ void merge(Catalog& catalog, const Document& document) {
     merge_into(catalog.variants, document.variants);
     merge_into(catalog.hardware, document.hardware);
     merge_into(catalog.scenarios, document.scenarios);
+    merge_into(catalog.engines, document.engines);
 }
 
 template <typename T>
@@ -562,7 +622,16 @@ void check_references(const Document& document, const Catalog& catalog, Problems
             check(variant.combines[index], variant_ids, fmt::format("{}/combines/{}", pointer, index), "variant");
         }
     }
+    auto engine_ids = ids_of(catalog.engines);
+    for (const auto& [engine, pointer] : document.engines) {
+        for (std::size_t f = 0; f < engine.factors.size(); ++f) {
+            for (std::size_t index = 0; index < engine.factors[f].hardware.size(); ++index) {
+                check(engine.factors[f].hardware[index], hardware_ids, fmt::format("{}/factors/{}/hardware/{}", pointer, f, index), "hardware");
+            }
+        }
+    }
     for (const auto& [scenario, pointer] : document.scenarios) {
+        check(scenario.engine_id, engine_ids, pointer + "/engine", "engine");
         const auto& c = scenario.constraints;
         for (std::size_t index = 0; index < c.allowed_hardware.size(); ++index) {
             check(c.allowed_hardware[index], hardware_ids, fmt::format("{}/constraints/allowed_hardware/{}", pointer, index), "hardware");

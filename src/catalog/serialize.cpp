@@ -183,6 +183,9 @@ ordered_json to_json(const Scenario& s) {
     }
     out["task_kind"] = s.task_kind;
     out["numerically_sensitive"] = s.numerically_sensitive;
+    if (!s.engine_id.empty()) {
+        out["engine"] = s.engine_id;
+    }
     out["workload"] = {{"prompt_tokens", s.workload.prompt_tokens},
                        {"output_tokens", s.workload.output_tokens},
                        {"qps", s.workload.qps},

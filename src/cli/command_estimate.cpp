@@ -18,6 +18,7 @@ struct EstimateOptions {
     std::int64_t output_tokens = 128;
     std::int64_t batch = 1;
     std::int64_t context_tokens = 0;
+    std::string engine = k_default_engine_id;
     bool explain = false;
 };
 
@@ -40,7 +41,14 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
     request.output_tokens = options.output_tokens;
     request.batch = options.batch;
     request.context_tokens = options.context_tokens;
-    request.profile = default_profile(request.hardware->kind);
+    const Engine* engine = catalog.find_engine(options.engine);
+    if (engine == nullptr && options.engine != k_default_engine_id) {
+        catalog.engine(options.engine);  // throws with did-you-mean
+    }
+    request.profile = engine_profile(engine, *request.hardware, request.variant->compute_precision);
+    if (engine != nullptr && !engine->continuous_batching && request.batch > 1) {
+        throw Error(ErrorKind::usage, fmt::format("--batch: engine '{}' serves one sequence at a time", engine->id));
+    }
     if (!request.variant->applies_to_model(request.model->id)) {
         throw Error(ErrorKind::usage, fmt::format("--variant: '{}' does not apply to model '{}' (it applies to: {})",
                                                   options.variant, options.model,
@@ -92,6 +100,14 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
                          hw.peak_tflops_at(request.variant->compute_precision).value_or(0.0), "TFLOPS",
                          source_of(hw.source, hw.sources, "peak_tflops")});
         trace.push_back({"input: tdp_w", hw.tdp_w, "W", source_of(hw.source, hw.sources, "tdp_w")});
+        const std::string engine_source = engine == nullptr ? std::string("built-in defaults (docs/method.md)")
+                                                            : "engine '" + engine->id + "' (data/engines.json)";
+        trace.push_back({"engine: compute_efficiency", request.profile.compute_efficiency, "fraction", engine_source});
+        trace.push_back({"engine: memory_efficiency", request.profile.memory_efficiency, "fraction", engine_source});
+        trace.push_back({"engine: per_step_overhead_ms", request.profile.per_step_overhead_ms, "ms", engine_source});
+        trace.push_back({"engine: allreduce_latency_us", request.profile.allreduce_latency_us, "us", engine_source});
+        trace.push_back({"engine: ttft_fixed_ms", request.profile.ttft_fixed_ms, "ms", engine_source});
+        trace.push_back({"engine: ttft_batch_exponent", request.profile.ttft_batch_exponent, "exponent", engine_source});
         trace.push_back({"input: weight_bits", request.variant->weight_bits, "bits",
                          source_of(request.variant->source, request.variant->sources, "weight_bits")});
         trace.push_back({"input: architecture", static_cast<double>(request.model->architecture.num_hidden_layers),
@@ -127,6 +143,7 @@ void register_estimate(CLI::App& app, Context& context) {
     command->add_option("--context", options->context_tokens,
                         "Context window the deployment must offer (default prompt + output)")
         ->check(CLI::Range(std::int64_t{1}, std::int64_t{100'000'000}));
+    command->add_option("--engine", options->engine, "Serving engine profile (default vllm): vllm, sglang, trtllm, llama.cpp");
     command->add_flag("--explain", options->explain, "Show every intermediate quantity, its formula and input sources");
     command->callback([options, &context] { context.action = [options, &context] { return run_estimate(*options, context); }; });
 }

@@ -31,6 +31,7 @@ void add_scenario_options(CLI::App& command, ScenarioOptions& o) {
     command.add_flag("--rented", o.rented, "Price hardware as rented per GPU-hour")->excludes(owned);
     command.add_option("--max-candidates", o.max_candidates, "Upper bound on the candidate search space")
         ->check(CLI::Range(std::int64_t{1}, std::int64_t{100'000'000}));
+    command.add_option("--engine", o.engine, "Serving engine profile: vllm (default), sglang, trtllm, llama.cpp");
     command.add_flag("--multi-node", o.multi_node, "Also search replicas of 16 and 32 GPUs spanning nodes");
     command.add_option("--threads", o.threads, "Worker threads for large searches (default: one per core)")
         ->check(CLI::Range(std::int64_t{0}, std::int64_t{256}));
@@ -70,6 +71,9 @@ Scenario resolve_scenario(const ScenarioOptions& o, const Catalog& catalog) {
     if (o.max_model_mb) k.max_model_mb = o.max_model_mb;
     if (o.budget_usd) k.budget_usd_per_year = o.budget_usd;
     if (o.multi_node) k.allow_multi_node = true;
+    if (!o.engine.empty()) {
+        s.engine_id = catalog.engine(o.engine).id;  // unknown ids fail with did-you-mean
+    }
     if (o.years) s.tco.years = *o.years;
     if (o.owned) s.tco.ownership = Ownership::owned;
     if (o.rented) s.tco.ownership = Ownership::rented;

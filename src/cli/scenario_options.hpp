@@ -34,6 +34,7 @@ struct ScenarioOptions {
     std::int64_t max_candidates = 100'000;
     std::int64_t threads = 0;
     bool multi_node = false;
+    std::string engine;
 };
 
 void add_scenario_options(CLI::App& command, ScenarioOptions& options);

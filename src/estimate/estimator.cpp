@@ -145,6 +145,45 @@ EfficiencyProfile default_profile(HardwareKind kind) {
     return profile;
 }
 
+EfficiencyProfile engine_profile(const Engine* engine, const Hardware& hardware, Precision precision) {
+    EfficiencyProfile profile = default_profile(hardware.kind);
+    if (engine == nullptr) {
+        return profile;
+    }
+    constexpr double k_bytes_per_gib = 1073741824.0;
+    profile.continuous_batching = engine->continuous_batching;
+    profile.layer_split = engine->multi_gpu == MultiGpu::layer_split;
+    if (hardware.kind == HardwareKind::gpu) {
+        // Edge devices keep their own small overheads whatever the engine.
+        if (engine->runtime_overhead_gib) {
+            profile.runtime_overhead_bytes = *engine->runtime_overhead_gib * k_bytes_per_gib;
+        }
+        if (engine->communication_buffer_gib) {
+            profile.communication_buffer_bytes = *engine->communication_buffer_gib * k_bytes_per_gib;
+        }
+        if (engine->usable_memory_fraction) {
+            profile.usable_memory_fraction = *engine->usable_memory_fraction;
+        }
+    }
+    for (const EngineFactors& set : engine->factors) {
+        const bool hardware_matches = set.hardware.empty() ||
+                                      std::find(set.hardware.begin(), set.hardware.end(), hardware.id) != set.hardware.end();
+        const bool kind_matches = !set.hardware_kind || *set.hardware_kind == hardware.kind;
+        const bool precision_matches = !set.precision || *set.precision == precision;
+        if (!(hardware_matches && kind_matches && precision_matches)) {
+            continue;
+        }
+        profile.compute_efficiency = set.compute_efficiency.value_or(profile.compute_efficiency);
+        profile.memory_efficiency = set.memory_efficiency.value_or(profile.memory_efficiency);
+        profile.per_step_overhead_ms = set.per_step_overhead_ms.value_or(profile.per_step_overhead_ms);
+        profile.allreduce_latency_us = set.allreduce_latency_us.value_or(profile.allreduce_latency_us);
+        profile.ttft_fixed_ms = set.ttft_fixed_ms.value_or(profile.ttft_fixed_ms);
+        profile.ttft_batch_exponent = set.ttft_batch_exponent.value_or(profile.ttft_batch_exponent);
+        break;
+    }
+    return profile;
+}
+
 const char* to_string(Feasibility feasibility) {
     switch (feasibility) {
     case Feasibility::ok: return "ok";
@@ -224,7 +263,11 @@ Estimate estimate(const EstimateRequest& request, Trace* trace) {
     record(trace, "kv_cache_bytes_per_token", m.kv_cache_bytes_per_token, "bytes",
            a.is_mla() ? "L * (kv_lora_rank + qk_rope_head_dim) * kv_cache_bits / 8"
                       : "2 * L * h_kv * d_h * kv_cache_bits / 8");
-    const double kv_per_token_per_gpu = kv_cache_elements_per_token_per_gpu(a, request.gpus) * bytes_kv;
+    // Layer split (llama.cpp): each GPU holds its layers' share of the cache.
+    const double kv_per_token_per_gpu =
+        (profile.layer_split ? static_cast<double>(kv_cache_elements_per_token(a)) / gpus
+                             : kv_cache_elements_per_token_per_gpu(a, request.gpus)) *
+        bytes_kv;
     record(trace, "kv_cache_bytes_per_token_per_gpu", kv_per_token_per_gpu, "bytes",
            a.is_mla() ? "latent cache replicated on every GPU" : "2 * L * max(h_kv / t, 1) * d_h * kv_cache_bits / 8");
     m.kv_cache_bytes = batch * sequence * kv_per_token_per_gpu * gpus;
@@ -288,13 +331,16 @@ Estimate estimate(const EstimateRequest& request, Trace* trace) {
     const double sparsity_speedup =
         variant.structured_sparsity_2_4 && hw.kind == HardwareKind::gpu ? k_sparse_2_4_speedup : 1.0;
     result.peak_flops_per_gpu = *peak_tflops * k_flops_per_tflop * sparsity_speedup;
-    const double compute_rate = gpus * result.peak_flops_per_gpu * profile.compute_efficiency;  // FLOP/s
+    // Layer split runs the GPUs one after another: one GPU's rate, the whole model's bytes.
+    const double parallel_gpus = profile.layer_split ? 1.0 : gpus;
+    const double compute_rate = parallel_gpus * result.peak_flops_per_gpu * profile.compute_efficiency;  // FLOP/s
     const double bandwidth = hw.memory_bandwidth_gb_per_s * k_bytes_per_gb * profile.memory_efficiency;  // per GPU
     record(trace, "effective_flops_per_s", compute_rate, "FLOP/s", "t * peak(compute precision) * eta_c");
     record(trace, "effective_bandwidth_bytes_per_s_per_gpu", bandwidth, "bytes/s", "memory bandwidth * eta_m");
 
     // A replica wider than one node all-reduces over the slower scale-out link.
     const bool multi_node = request.gpus > hw.max_devices_per_node;
+    const std::int64_t allreduce_gpus = profile.layer_split ? 1 : request.gpus;  // no all-reduce across layers
     const double link_gb_per_s =
         multi_node ? std::min(hw.interconnect_gb_per_s, profile.inter_node_gb_per_s) : hw.interconnect_gb_per_s;
     const double link_latency_us = multi_node ? profile.inter_node_allreduce_latency_us : profile.allreduce_latency_us;
@@ -306,9 +352,9 @@ Estimate estimate(const EstimateRequest& request, Trace* trace) {
     // Prefill of one request's P tokens.
     const double prefill_flops = 2.0 * active_matmul * prompt + 2.0 * attention_dim * prompt * prompt;
     const double prefill_compute_ms = prefill_flops / compute_rate * k_ms_per_s;
-    const double prefill_memory_ms = weights_per_gpu / bandwidth * k_ms_per_s;
-    const double prefill_comm_ms = allreduce_ms(a, request.gpus, prompt, bytes_act, link_gb_per_s, link_latency_us);
-    const double prefill_ms = std::max(prefill_compute_ms, prefill_memory_ms) + prefill_comm_ms + profile.per_step_overhead_ms;
+    const double streamed_weights = profile.layer_split ? m.weights_bytes : weights_per_gpu;
+    const double prefill_memory_ms = streamed_weights / bandwidth * k_ms_per_s;
+    const double prefill_comm_ms = allreduce_ms(a, allreduce_gpus, prompt, bytes_act, link_gb_per_s, link_latency_us);
     perf.prefill_compute_bound = prefill_compute_ms >= prefill_memory_ms;
     record(trace, "prefill_flops", prefill_flops, "FLOP", "2 * N_active * P + 2 * L * h_q * d_h * P^2");
     record(trace, "prefill_compute_ms", prefill_compute_ms, "ms", "prefill FLOPs / (t * peak * eta_c)");
@@ -317,10 +363,10 @@ Estimate estimate(const EstimateRequest& request, Trace* trace) {
 
     // Decode step of B sequences at the mean context P + O / 2.
     const double mean_context = prompt + output / 2.0;
-    double weights_read_per_gpu = weights_per_gpu;
+    double weights_read_per_gpu = streamed_weights;
     if (a.is_moe()) {
         // Read the routed experts this step touches, not all of them.
-        const double routed_bytes_per_gpu = weight_bytes(static_cast<double>(p.routed_experts), variant) / gpus;
+        const double routed_bytes_per_gpu = weight_bytes(static_cast<double>(p.routed_experts), variant) / parallel_gpus;
         const double touched = expected_experts_touched(static_cast<double>(a.n_routed_experts),
                                                         static_cast<double>(a.num_experts_per_tok), batch);
         weights_read_per_gpu -= routed_bytes_per_gpu * (1.0 - touched / static_cast<double>(a.n_routed_experts));
@@ -333,11 +379,12 @@ Estimate estimate(const EstimateRequest& request, Trace* trace) {
         weights_read_per_gpu *= touched_fraction;
         record(trace, "weights_touched_fraction", touched_fraction, "fraction", "1 - (1 - active_fraction)^B");
     }
-    const double decode_bytes = weights_read_per_gpu + batch * mean_context * kv_per_token_per_gpu;
+    const double kv_read_per_token = profile.layer_split ? kv_per_token_per_gpu * gpus : kv_per_token_per_gpu;
+    const double decode_bytes = weights_read_per_gpu + batch * mean_context * kv_read_per_token;
     const double decode_flops = batch * (2.0 * active_matmul + 4.0 * attention_dim * mean_context);
     const double decode_memory_ms = decode_bytes / bandwidth * k_ms_per_s;
     const double decode_compute_ms = decode_flops / compute_rate * k_ms_per_s;
-    const double decode_comm_ms = allreduce_ms(a, request.gpus, batch, bytes_act, link_gb_per_s, link_latency_us);
+    const double decode_comm_ms = allreduce_ms(a, allreduce_gpus, batch, bytes_act, link_gb_per_s, link_latency_us);
     perf.decode_step_ms = std::max(decode_memory_ms, decode_compute_ms) + decode_comm_ms + profile.per_step_overhead_ms;
     perf.decode_memory_bound = decode_memory_ms >= decode_compute_ms;
     record(trace, "decode_bytes_per_gpu", decode_bytes, "bytes", "weights read + B * (P + O/2) * KV per token per GPU");
@@ -348,17 +395,23 @@ Estimate estimate(const EstimateRequest& request, Trace* trace) {
     record(trace, "decode_step_ms", perf.decode_step_ms, "ms", "max(memory, compute) + communication + step overhead");
 
     // Continuous batching: while a request decodes, the B - 1 others each run one prefill, so
-    // each step carries (B - 1) / O prefills' compute on average.
-    const double interleaved_prefill_ms = (batch - 1.0) / output * (prefill_compute_ms + prefill_comm_ms);
+    // each step carries (B - 1) / O prefills' compute on average. A single-stream engine does not.
+    const double interleaved_prefill_ms =
+        profile.continuous_batching ? (batch - 1.0) / output * (prefill_compute_ms + prefill_comm_ms) : 0.0;
     perf.tpot_ms = perf.decode_step_ms + interleaved_prefill_ms;
-    perf.ttft_ms = prefill_ms;
+    // TTFT: the engine's fixed scheduling time plus the prefill, whose compute and communication
+    // grow as B^x with the requests whose prefills share the steps (x = 0: one request).
+    const double sharing = std::pow(batch, profile.ttft_batch_exponent);
+    perf.ttft_ms = profile.ttft_fixed_ms + std::max(sharing * prefill_compute_ms, prefill_memory_ms) +
+                   sharing * prefill_comm_ms + profile.per_step_overhead_ms;
     perf.latency_ms = perf.ttft_ms + (output - 1.0) * perf.tpot_ms;
     perf.output_tokens_per_s = batch / perf.tpot_ms * k_ms_per_s;
     perf.output_tokens_per_s_per_sequence = k_ms_per_s / perf.tpot_ms;
     perf.prefill_tokens_per_s = prompt / perf.ttft_ms * k_ms_per_s;
     perf.qps = batch / perf.latency_ms * k_ms_per_s;
     record(trace, "tpot_ms", perf.tpot_ms, "ms", "decode step + (B - 1) / O * prefill time (continuous batching)");
-    record(trace, "ttft_ms", perf.ttft_ms, "ms", "max(prefill compute, prefill memory) + communication + step overhead");
+    record(trace, "ttft_ms", perf.ttft_ms, "ms",
+           "engine fixed + max(B^x * prefill compute, prefill memory) + B^x * communication + step overhead");
     record(trace, "latency_ms", perf.latency_ms, "ms", "TTFT + (O - 1) * TPOT");
     record(trace, "output_tokens_per_s", perf.output_tokens_per_s, "tokens/s", "B / TPOT");
     record(trace, "qps", perf.qps, "requests/s", "B / latency (Little's law)");

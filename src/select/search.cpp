@@ -55,7 +55,7 @@ bool allowed(const std::vector<std::string>& list, const std::string& id) {
 }
 
 EstimateRequest request_for(const Scenario& s, const Model& model, const Variant& variant, const Hardware& hardware,
-                            std::int64_t gpus, std::int64_t batch) {
+                            std::int64_t gpus, std::int64_t batch, const Engine* engine) {
     EstimateRequest request;
     request.model = &model;
     request.variant = &variant;
@@ -65,7 +65,7 @@ EstimateRequest request_for(const Scenario& s, const Model& model, const Variant
     request.prompt_tokens = s.workload.prompt_tokens;
     request.output_tokens = s.workload.output_tokens;
     request.context_tokens = s.workload.context_tokens;
-    request.profile = default_profile(hardware.kind);
+    request.profile = engine_profile(engine, hardware, variant.compute_precision);
     return request;
 }
 
@@ -99,7 +99,7 @@ std::string Candidate::label() const {
 Candidate evaluate_candidate(const Catalog& catalog, const Scenario& s, const RuleSet& rules, const Model& model,
                              const Variant& variant, const Hardware& hardware, std::int64_t gpus,
                              const SearchOptions& options) {
-    (void)catalog;
+    const Engine* engine = catalog.find_engine(s.engine_id.empty() ? k_default_engine_id : s.engine_id);
     Candidate c;
     c.model = &model;
     c.variant = &variant;
@@ -108,7 +108,7 @@ Candidate evaluate_candidate(const Catalog& catalog, const Scenario& s, const Ru
     const Constraints& k = s.constraints;
     const auto quality_base = model.quality_for(s.task_kind);
     c.quality = quality_base.value_or(0.0) * variant.quality_retention;
-    c.estimate = estimate(request_for(s, model, variant, hardware, gpus, 1));
+    c.estimate = estimate(request_for(s, model, variant, hardware, gpus, 1, engine));
     const Estimate& e1 = c.estimate;
 
     if (!allowed(k.allowed_models, model.id) || !allowed(k.allowed_hardware, hardware.id) ||
@@ -165,18 +165,16 @@ Candidate evaluate_candidate(const Catalog& catalog, const Scenario& s, const Ru
                                  e1.memory.per_gpu_bytes / 1e9);
         return c;
     }
-    if (k.max_power_w && e1.power_w > *k.max_power_w) {
-        c.rejection = over_limit("power", "power per replica", "W", "--max-power-w", *k.max_power_w, e1.power_w);
-        return c;
-    }
-    if (auto miss = latency_miss(k, e1.performance)) {
-        c.rejection = miss;
-        return c;
-    }
+    // Size and cost every candidate that fits, so that compare can show what a rejected one
+    // would cost; then apply the power, latency and budget limits.
+    const std::optional<Rejection> latency_at_one = latency_miss(k, e1.performance);
     // The largest batch (power of two) that still meets the latency limits and fits.
-    const std::int64_t batch_limit = std::min(options.max_batch, e1.memory.max_concurrency);
-    for (std::int64_t batch = 2; batch <= batch_limit; batch *= 2) {
-        Estimate next = estimate(request_for(s, model, variant, hardware, gpus, batch));
+    // A single-stream engine (llama.cpp) serves one sequence at a time.
+    const std::int64_t batch_limit = engine != nullptr && !engine->continuous_batching
+                                         ? 1
+                                         : std::min(options.max_batch, e1.memory.max_concurrency);
+    for (std::int64_t batch = 2; !latency_at_one && batch <= batch_limit; batch *= 2) {
+        Estimate next = estimate(request_for(s, model, variant, hardware, gpus, batch, engine));
         if (!next.has_timing() || latency_miss(k, next.performance)) {
             break;
         }
@@ -191,11 +189,18 @@ Candidate evaluate_candidate(const Catalog& catalog, const Scenario& s, const Ru
     const double needed_qps = s.workload.qps * (1.0 + k.headroom);
     c.replicas = needed_qps > 0 ? std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(needed_qps / per_replica_qps - 1e-9))) : 1;
     c.capacity_qps = per_replica_qps * static_cast<double>(c.replicas);
-
     Deployment deployment{&model, &variant, &hardware, gpus, c.replicas, c.estimate.power_w,
                           static_cast<double>(c.estimate.parameters.active)};
     c.cost = compute_tco(s.tco, deployment, s.workload, options.tco_weights);
     c.costed = true;
+    if (k.max_power_w && e1.power_w > *k.max_power_w) {
+        c.rejection = over_limit("power", "power per replica", "W", "--max-power-w", *k.max_power_w, e1.power_w);
+        return c;
+    }
+    if (latency_at_one) {
+        c.rejection = latency_at_one;
+        return c;
+    }
     if (k.budget_usd_per_year && c.cost.yearly_usd > *k.budget_usd_per_year) {
         c.rejection = over_limit("budget", "yearly cost", "USD", "--budget-usd", *k.budget_usd_per_year, c.cost.yearly_usd);
         return c;
@@ -452,6 +457,10 @@ Candidate resolve_candidate(const Catalog& catalog, const Scenario& s, const Rul
             return a.accepted();
         }
         if (!a.accepted()) {
+            // Among rejected ones, prefer those that fit and could be costed: they show more.
+            if (a.costed != b.costed) {
+                return a.costed;
+            }
             if (a.rejection->miss_ratio != b.rejection->miss_ratio) {
                 return a.rejection->miss_ratio < b.rejection->miss_ratio;
             }

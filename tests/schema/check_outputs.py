@@ -138,7 +138,7 @@ class Checker:
     # --- data files --------------------------------------------------------------------------
     def check_data(self):
         data_dir = os.path.join(self.source_dir, "data")
-        for name in ("models", "hardware", "scenarios", "rules"):
+        for name in ("models", "open-models", "hardware", "scenarios", "rules", "engines"):
             self.check("data/{}.json exists".format(name), os.path.isfile(os.path.join(data_dir, name + ".json")))
         files = sorted(glob.glob(os.path.join(data_dir, "*.json")))
         extra = os.path.join(self.source_dir, "tests", "validation", "catalog.json")

@@ -282,6 +282,7 @@ def scenario_properties():
         "description": STRING,
         "task_kind": described(STRING, "default \"default\""),
         "numerically_sensitive": BOOLEAN,
+        "engine": described(NON_EMPTY, "serving engine profile id (data/engines.json); default vllm"),
         "workload": workload,
         "constraints": constraints,
         "tco": tco,
@@ -343,8 +344,23 @@ def catalog_schema():
         "hardware": array_of("hardware"),
         "scenarios": array_of("scenario"),
         "rules": array_of("rule"),
-        "engines": {"type": "array", "items": {"type": "object"},
-                    "description": "engine profiles, read by their own module (not checked by the catalog loader)"},
+        "engines": {"type": "array", "items": {
+            "type": "object", "required": ["id"],
+            "properties": {
+                "id": NON_EMPTY, "name": STRING, "continuous_batching": BOOLEAN,
+                "multi_gpu": {"enum": ["tensor_parallel", "layer_split"]},
+                "runtime_overhead_gib": NON_NEGATIVE, "communication_buffer_gib": NON_NEGATIVE,
+                "usable_memory_fraction": POSITIVE_FRACTION,
+                "factors": {"type": "array", "items": {"type": "object", "additionalProperties": False, "properties": {
+                    "hardware": STRING_LIST, "hardware_kind": {"enum": ["gpu", "edge"]},
+                    "precision": {"enum": ["fp16", "bf16", "fp8", "int8", "int4"]},
+                    "compute_efficiency": POSITIVE_FRACTION, "memory_efficiency": POSITIVE_FRACTION,
+                    "per_step_overhead_ms": NON_NEGATIVE, "allreduce_latency_us": NON_NEGATIVE,
+                    "ttft_fixed_ms": NON_NEGATIVE, "ttft_batch_exponent": {"type": "number", "minimum": 0, "maximum": 1},
+                    "source": STRING}}},
+                "source": STRING, "sources": {"type": "object", "additionalProperties": STRING}},
+            "additionalProperties": False},
+            "description": "serving engine profiles (docs/method.md)"},
     }, ["schema_version"])
     out["definitions"] = catalog_definitions()
     return out

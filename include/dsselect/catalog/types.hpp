@@ -192,6 +192,7 @@ struct QuotedFigure {
 
 struct Scenario {
     std::string id;
+    std::string engine_id;  // empty: the default engine (k_default_engine_id)
     std::string name;
     std::string description;
     std::string task_kind = "default";
@@ -204,12 +205,48 @@ struct Scenario {
     SourceMap sources;
 };
 
+// Efficiency factors of an engine for the hardware and precisions they match (first match
+// wins; an absent key keeps the engine's or the estimator's default).
+struct EngineFactors {
+    std::vector<std::string> hardware;           // hardware ids; empty: any
+    std::optional<HardwareKind> hardware_kind;   // absent: any
+    std::optional<Precision> precision;          // compute precision; absent: any
+    std::optional<double> compute_efficiency;
+    std::optional<double> memory_efficiency;
+    std::optional<double> per_step_overhead_ms;
+    std::optional<double> allreduce_latency_us;
+    std::optional<double> ttft_fixed_ms;
+    std::optional<double> ttft_batch_exponent;
+    std::string source;
+};
+
+enum class MultiGpu { tensor_parallel, layer_split };
+
+// A serving engine profile (data/engines.json).
+struct Engine {
+    std::string id;
+    std::string name;
+    bool continuous_batching = true;
+    MultiGpu multi_gpu = MultiGpu::tensor_parallel;
+    std::optional<double> runtime_overhead_gib;
+    std::optional<double> communication_buffer_gib;
+    std::optional<double> usable_memory_fraction;
+    std::vector<EngineFactors> factors;
+    std::string source;
+    SourceMap sources;
+};
+
+inline constexpr const char* k_default_engine_id = "vllm";
+
 struct Catalog {
     std::vector<Model> models;
     std::vector<Variant> variants;
     std::vector<Hardware> hardware;
     std::vector<Scenario> scenarios;
+    std::vector<Engine> engines;
 
+    const Engine* find_engine(const std::string& id) const;
+    const Engine& engine(const std::string& id) const;
     const Model* find_model(const std::string& id) const;
     const Variant* find_variant(const std::string& id) const;
     const Hardware* find_hardware(const std::string& id) const;

@@ -65,10 +65,19 @@ struct EfficiencyProfile {
     double usable_memory_fraction = 0.90;  // vLLM's default gpu_memory_utilization
     double load_power_fraction = 0.80;     // share of TDP drawn under serving load
     std::int64_t max_batched_tokens = 8192;  // chunked-prefill step budget (activation sizing)
+    bool continuous_batching = true;   // prefills of other requests interleave with decode steps
+    bool layer_split = false;          // multi-GPU by splitting layers (llama.cpp), not tensor parallel
+    double ttft_fixed_ms = 0.0;        // engine scheduling and queueing before the first token
+    // TTFT grows with the concurrent requests whose prefills share the steps: B^x prefill times
+    // (0: one request's prefill). Calibrated, empirical (docs/validation.md).
+    double ttft_batch_exponent = 0.0;
 };
 
 // The default profile for a hardware kind (edge devices have no driver-sized overheads).
 EfficiencyProfile default_profile(HardwareKind kind);
+// The default profile overlaid with a serving engine's overheads and the first of its factor
+// sets that matches the hardware and the compute precision. A null engine gives the default.
+EfficiencyProfile engine_profile(const Engine* engine, const Hardware& hardware, Precision precision);
 
 struct EstimateRequest {
     const Model* model = nullptr;
