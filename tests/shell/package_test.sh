@@ -13,7 +13,8 @@ done
 echo "ok: cmake --install layout"
 (cd "$build" && cpack -G DEB -B "$scratch/package" > "$scratch/cpack.log") || { cat "$scratch/cpack.log"; exit 1; }
 deb=$(ls "$scratch"/package/*.deb)
-dpkg-deb --info "$deb" | grep -q "Package: dsselect" || { echo "FAIL: package metadata"; exit 1; }
+info=$(dpkg-deb --info "$deb")
+grep -q "Package: dsselect" <<< "$info" || { echo "FAIL: package metadata"; echo "$info" | head -5; exit 1; }
 dpkg -x "$deb" "$scratch/root"
 version=$("$scratch/root/usr/bin/dsselect" --version)
 [[ $version == "dsselect "* ]] || { echo "FAIL: installed --version: $version"; exit 1; }
