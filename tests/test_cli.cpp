@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "dsselect/catalog/loader.hpp"
 #include "support/helpers.hpp"
 
 using nlohmann::json;
@@ -277,4 +278,28 @@ TEST_CASE("cli: --quiet silences stderr but never changes stdout", "[cli]") {
     CHECK(quiet.err.empty());
     CHECK(quiet.status == loud.status);
     CHECK(run_cli({"catalog", "models", "-q"}).out == run_cli({"catalog", "models"}).out);
+}
+
+TEST_CASE("cli: an unknown command gets a did-you-mean and exit 2", "[cli]") {
+    auto result = run_cli({"--data", "x.json", "recommand", "--scenario", "customer-service"});
+    CHECK(result.status == 2);
+    CHECK(result.out.empty());
+    CHECK(test::first_line(result.err) == "dsselect: error: unknown command 'recommand'; did you mean 'recommend'?");
+}
+
+TEST_CASE("validation: NUL bytes, control characters in keys and deep nesting give one-line errors", "[validation]") {
+    const dsselect::Catalog base = dsselect::load_catalog({});
+    std::string with_nul = "{\"schema_version\": \"1.0\"}";
+    with_nul.insert(5, 1, '\0');
+    auto nul = dsselect::validate_document({"nul.json", with_nul}, base);
+    REQUIRE(nul.size() == 1);
+    CHECK(nul[0] == "nul.json: /: malformed JSON: unexpected NUL byte at line 1, column 6");
+    auto control = dsselect::validate_document({"key.json", "{\"schema_version\": \"1.0\", \"bo\\ngus\": 1}"}, base);
+    REQUIRE(control.size() == 1);
+    CHECK(control[0].find('\n') == std::string::npos);
+    CHECK(control[0] == "key.json: /bo\\u000agus: unknown field 'bo\\u000agus'; did you mean 'models'?");
+    const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+    auto nested = dsselect::validate_document({"deep.json", deep}, base);
+    REQUIRE(nested.size() == 1);
+    CHECK(nested[0] == "deep.json: /: JSON nested deeper than 256 levels");
 }

@@ -253,7 +253,7 @@ TEST_CASE("cli: rules eval applies an expression to an input document", "[cli][r
     CHECK(result.out == "42\n");
     auto unknown = test::run_cli({"rules", "eval", "--rule", R"({"mapp": []})"});
     CHECK(unknown.status == 65);
-    CHECK(test::first_line(unknown.err) == "dsselect: error: unknown JSON Logic operator 'mapp'; did you mean 'map'?");
+    CHECK(test::first_line(unknown.err) == "dsselect: error: --rule: unknown JSON Logic operator 'mapp'; did you mean 'map'?");
 }
 
 TEST_CASE("cli: rules check names unknown operators and context fields with pointers", "[cli][rules]") {

@@ -1,5 +1,6 @@
 #include "json_reader.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -8,6 +9,10 @@
 #include "dsselect/core/error.hpp"
 
 namespace dsselect::detail {
+
+namespace {
+constexpr int k_max_depth = 256;  // JSON nesting accepted in any input document
+}  // namespace
 
 void Problems::add(const std::string& pointer, const std::string& message) {
     m_list.push_back(fmt::format("{}: {}: {}", m_file, pointer.empty() ? "/" : pointer, message));
@@ -20,11 +25,26 @@ std::string escape_pointer_token(const std::string& token) {
             escaped += "~0";
         } else if (c == '/') {
             escaped += "~1";
+        } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+            // Messages stay on one line: control characters are shown escaped.
+            escaped += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
         } else {
             escaped += c;
         }
     }
     return escaped;
+}
+
+std::string printable(const std::string& text) {
+    std::string shown;
+    for (char c : text) {
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+            shown += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
+        } else {
+            shown += c;
+        }
+    }
+    return shown;
 }
 
 std::string describe(const json& value) {
@@ -42,15 +62,33 @@ std::optional<json> parse_document(const std::string& text, Problems& problems) 
     if (view.size() >= 3 && view.substr(0, 3) == "\xEF\xBB\xBF") {
         view.remove_prefix(3);
     }
+    if (auto nul = view.find('\0'); nul != std::string_view::npos) {
+        const auto before = view.substr(0, nul);
+        const auto line = 1 + std::count(before.begin(), before.end(), '\n');
+        const auto line_start = before.rfind('\n');
+        const auto column = nul - (line_start == std::string_view::npos ? 0 : line_start + 1) + 1;
+        problems.add("", fmt::format("malformed JSON: unexpected NUL byte at line {}, column {}", line, column));
+        return std::nullopt;
+    }
+    // Nesting is bounded before any recursive copy or print can overflow the stack.
+    auto limit_depth = [](int depth, json::parse_event_t event, json&) {
+        if (depth > k_max_depth && (event == json::parse_event_t::object_start || event == json::parse_event_t::array_start)) {
+            throw Error(ErrorKind::invalid_data, fmt::format("JSON nested deeper than {} levels", k_max_depth));
+        }
+        return true;
+    };
     try {
-        return json::parse(view.begin(), view.end());
+        return json::parse(view.begin(), view.end(), limit_depth);
+    } catch (const Error& error) {
+        problems.add("", error.what());
+        return std::nullopt;
     } catch (const json::parse_error& error) {
         std::string message = error.what();
         // Drop nlohmann's "[json.exception.parse_error.101] " prefix.
         if (auto bracket = message.find("] "); bracket != std::string::npos) {
             message = message.substr(bracket + 2);
         }
-        problems.add("", "malformed JSON: " + message);
+        problems.add("", "malformed JSON: " + printable(message));
         return std::nullopt;
     } catch (const json::exception& error) {
         // e.g. "number overflow parsing '1e400'": numbers must be finite doubles.
@@ -58,7 +96,7 @@ std::optional<json> parse_document(const std::string& text, Problems& problems) 
         if (auto bracket = message.find("] "); bracket != std::string::npos) {
             message = message.substr(bracket + 2);
         }
-        problems.add("", "invalid JSON: " + message);
+        problems.add("", "invalid JSON: " + printable(message));
         return std::nullopt;
     }
 }
@@ -222,7 +260,7 @@ void ObjectReader::finish() {
     }
     for (const auto& [key, value] : m_value.items()) {
         if (m_known.count(key) == 0) {
-            m_problems.add(child(key), fmt::format("unknown field '{}'{}", key, did_you_mean(key, m_known)));
+            m_problems.add(child(key), fmt::format("unknown field '{}'{}", printable(key), did_you_mean(key, m_known)));
         }
     }
 }

@@ -31,6 +31,8 @@ enum class Presence { optional, required };
 enum class NumberRule { any_finite, positive, non_negative, fraction, positive_fraction };
 
 std::string escape_pointer_token(const std::string& token);
+// The text with control characters shown as \\uXXXX, so that messages stay on one line.
+std::string printable(const std::string& text);
 // A short JSON rendering of a value for "got ..." messages.
 std::string describe(const json& value);
 // Parses text; on malformed JSON adds "malformed JSON at line L, column C: ..." and returns null.

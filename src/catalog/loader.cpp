@@ -555,7 +555,7 @@ Document read_document(const DataSource& source, Problems& problems) {
     for (const auto& [key, value] : root->items()) {
         if (k_top_level_keys.count(key) == 0) {
             problems.add("/" + detail::escape_pointer_token(key),
-                         fmt::format("unknown field '{}'{}", key, did_you_mean(key, k_top_level_keys)));
+                         fmt::format("unknown field '{}'{}", detail::printable(key), did_you_mean(key, k_top_level_keys)));
         }
     }
     read_array<Model>(*root, "models", read_model, document.models, problems);

@@ -1,5 +1,6 @@
 #include "dsselect/cli/app.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <sstream>
 
@@ -120,6 +121,30 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     register_schema(app, context);
     register_completion(app, context);
 
+    // An unknown command gets a did-you-mean before CLI11 reports "a subcommand is required".
+    {
+        std::vector<std::string> commands;
+        for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+            commands.push_back(sub->get_name());
+        }
+        static const std::vector<std::string> k_valued = {"--data", "-o", "--format", "--output-file", "--color"};
+        for (std::size_t i = 0; i < args.size(); ++i) {
+            const std::string& arg = args[i];
+            if (std::find(k_valued.begin(), k_valued.end(), arg) != k_valued.end()) {
+                ++i;  // skip the option's value
+                continue;
+            }
+            if (arg.empty() || arg[0] == '-') {
+                continue;
+            }
+            if (std::find(commands.begin(), commands.end(), arg) == commands.end()) {
+                err << fmt::format("dsselect: error: unknown command '{}'{}\nRun 'dsselect --help' for usage.\n", arg,
+                                   did_you_mean(arg, commands));
+                return exit_code(ErrorKind::usage);
+            }
+            break;
+        }
+    }
     std::vector<std::string> reversed(args.rbegin(), args.rend());
     try {
         app.parse(reversed);

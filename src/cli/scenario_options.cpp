@@ -16,7 +16,7 @@ void add_scenario_options(CLI::App& command, ScenarioOptions& o) {
     command.add_option("--max-latency-ms", o.max_latency_ms, "End-to-end latency limit (TTFT + (O-1) TPOT)")->check(positive);
     command.add_option("--max-ttft-ms", o.max_ttft_ms, "Time-to-first-token limit")->check(positive);
     command.add_option("--max-tpot-ms", o.max_tpot_ms, "Time-per-output-token limit")->check(positive);
-    command.add_option("--min-qps", o.min_qps, "Requests per second to serve")->check(CLI::NonNegativeNumber);
+    command.add_option("--min-qps", o.min_qps, "Requests per second to serve")->check(CLI::Range(0.0, 1e9));
     command.add_option("--context", o.context_tokens, "Context window the deployment must offer")
         ->check(CLI::Range(std::int64_t{1}, std::int64_t{100'000'000}));
     command.add_option("--min-quality", o.min_quality, "Quality floor (0..1)")->check(CLI::Range(0.0, 1.0));

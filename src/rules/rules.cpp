@@ -390,7 +390,11 @@ std::string evaluate_expression_text(const std::string& rule_text, const std::st
     if (!input) {
         throw Error(ErrorKind::invalid_data, input_problems.list().front());
     }
-    return jsonlogic::apply(*rule, *input).dump() + "\n";
+    try {
+        return jsonlogic::apply(*rule, *input).dump() + "\n";
+    } catch (const Error& error) {
+        throw error.with_context("--rule");
+    }
 }
 
 }  // namespace dsselect
