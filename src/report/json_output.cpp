@@ -47,12 +47,8 @@ ordered_json model_json(const Model& model) {
     result["id"] = out["id"];
     result["name"] = out["name"];
     result["family"] = out["family"];
-    if (model.parameters_nominal > 0) {
-        // Integral counts print as integers (1300000000, not 1300000000.0).
-        const double nominal = model.parameters_nominal;
-        result["parameters_nominal"] = std::floor(nominal) == nominal && nominal < 9e18
-                                           ? ordered_json(static_cast<std::int64_t>(nominal))
-                                           : ordered_json(nominal);
+    if (out.contains("parameters_nominal")) {
+        result["parameters_nominal"] = out["parameters_nominal"];
     }
     for (auto& [key, value] : computed.items()) {
         result[key] = value;
