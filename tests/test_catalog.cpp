@@ -123,6 +123,8 @@ TEST_CASE("validation: zero, negative and huge values where a positive number is
     CHECK(first_problem(hardware("\"NaN\"")) ==
           "extra.json: /hardware/0/memory_bandwidth_gb_per_s: expected a positive number, got \"NaN\"");
     CHECK(first_problem(hardware("1e400")).find("extra.json: /") == 0);  // rejected, never infinite
+    CHECK(first_problem(hardware("1e-300")) ==
+          "extra.json: /hardware/0/memory_bandwidth_gb_per_s: expected a positive number of at least 0.001, got 1e-300");
     CHECK(first_problem(hardware("100")) == "<valid>");
 }
 

@@ -159,6 +159,13 @@ std::optional<double> ObjectReader::number(const std::string& key, NumberRule ru
         m_problems.add(child(key), fmt::format("expected {}, got {}", rule_text(rule), describe(*value)));
         return std::nullopt;
     }
+    // A positive figure below 0.001 (1e-300 GB/s, 1e-9 W) is no physical quantity of ours, and
+    // dividing by it overflows every time estimate to infinity.
+    constexpr double k_smallest_positive = 1e-3;
+    if (rule == NumberRule::positive && value->get<double>() < k_smallest_positive) {
+        m_problems.add(child(key), fmt::format("expected a positive number of at least 0.001, got {}", describe(*value)));
+        return std::nullopt;
+    }
     return value->get<double>();
 }
 
