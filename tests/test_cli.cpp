@@ -232,7 +232,11 @@ TEST_CASE("cli: batch streams one result per line in input order, then a summary
     CHECK(summary.at("kind").get<std::string>() == "BatchSummary");
     CHECK(summary.at("items").get<int>() == 11);
     CHECK(summary.at("invalid").get<int>() == 2);
-    CHECK(run_cli({"batch", file.path(), "--fail-on", "invalid"}).status == 65);
+    auto gated = run_cli({"batch", file.path(), "--fail-on", "invalid"});
+    CHECK(gated.status == 65);
+    CHECK(test::first_line(gated.err) == "dsselect: error: " + file.path() +
+                                             ":10: /workload: missing required field 'prompt_tokens'");
+    CHECK(gated.out == result.out);  // the records are complete either way
     CHECK(run_cli({"batch", file.path(), "--fail-on", "unsatisfiable"}).status == 0);
     auto one_thread = run_cli({"batch", file.path(), "--threads", "1"});
     CHECK(one_thread.out == result.out);  // identical whatever the thread count

@@ -32,6 +32,7 @@ struct PendingItem {
     std::int64_t line = 0;
     std::string text;
     std::string output;
+    std::string message;  // invalid: the one-line error; unsatisfiable: the scenario id
     enum class Status { ok, unsatisfiable, invalid } status = Status::ok;
 };
 
@@ -74,6 +75,7 @@ void judge(PendingItem& item, const std::string& source, const Catalog& catalog,
         const int code = error.kind() == ErrorKind::usage ? exit_code(ErrorKind::invalid_data) : exit_code(error.kind());
         item.output = report::batch_error_json(item.line, id, code, message);
         item.status = PendingItem::Status::invalid;
+        item.message = message;
     }
 }
 
@@ -118,6 +120,8 @@ CommandOutput run_batch(const BatchOptions& options, const Context& context) {
     };
     const bool progress = context.environment.stderr_is_terminal && !context.global.quiet && context.err != nullptr;
     report::BatchCounts counts;
+    std::string first_invalid;
+    std::int64_t first_unsatisfiable_line = 0;
     std::size_t threads = options.threads > 0 ? static_cast<std::size_t>(options.threads)
                                               : std::max(1u, std::thread::hardware_concurrency());
 
@@ -144,8 +148,14 @@ CommandOutput run_batch(const BatchOptions& options, const Context& context) {
             ++counts.items;
             switch (item.status) {
             case PendingItem::Status::ok: ++counts.ok; break;
-            case PendingItem::Status::unsatisfiable: ++counts.unsatisfiable; break;
-            case PendingItem::Status::invalid: ++counts.invalid; break;
+            case PendingItem::Status::unsatisfiable:
+                ++counts.unsatisfiable;
+                first_unsatisfiable_line = first_unsatisfiable_line == 0 ? item.line : first_unsatisfiable_line;
+                break;
+            case PendingItem::Status::invalid:
+                ++counts.invalid;
+                first_invalid = first_invalid.empty() ? item.message : first_invalid;
+                break;
             }
         }
         chunk.clear();
@@ -198,10 +208,17 @@ CommandOutput run_batch(const BatchOptions& options, const Context& context) {
     const bool fail_invalid = (options.fail_on == "invalid" || options.fail_on == "any") && counts.invalid > 0;
     const bool fail_unsatisfiable =
         (options.fail_on == "unsatisfiable" || options.fail_on == "any") && counts.unsatisfiable > 0;
+    // The gate's reason on stderr, one line first; the records on stdout are complete.
     if (fail_invalid) {
         output.exit_code = exit_code(ErrorKind::invalid_data);
+        output.messages.push_back("dsselect: error: " + first_invalid);
+        output.messages.push_back(fmt::format("dsselect: {} of {} items invalid (--fail-on {})", counts.invalid, counts.items,
+                                              options.fail_on));
     } else if (fail_unsatisfiable) {
         output.exit_code = exit_code(ErrorKind::unsatisfiable);
+        output.messages.push_back(fmt::format("dsselect: {} of {} items unsatisfiable, the first at {}:{} (--fail-on {})",
+                                              counts.unsatisfiable, counts.items, source, first_unsatisfiable_line,
+                                              options.fail_on));
     }
     return output;
 }
