@@ -123,6 +123,10 @@ TEST_CASE("validation: zero, negative and huge values where a positive number is
     CHECK(first_problem(hardware("\"NaN\"")) ==
           "extra.json: /hardware/0/memory_bandwidth_gb_per_s: expected a positive number, got \"NaN\"");
     CHECK(first_problem(hardware("1e400")).find("extra.json: /") == 0);  // rejected, never infinite
+    CHECK(first_problem(R"({"schema_version": "1.0", "hardware": [{"id": "g", "name": "G", "memory_gb": 1e300, "memory_bandwidth_gb_per_s": 100, "peak_tflops": {"fp16": 10}}]})") ==
+          "extra.json: /hardware/0/memory_gb: expected a positive number of at most 1e+06, got 1e+300");
+    CHECK(first_problem(R"({"schema_version": "1.0", "scenarios": [{"id": "q", "workload": {"prompt_tokens": 1, "output_tokens": 1, "qps": 1e300}}]})") ==
+          "extra.json: /scenarios/0/workload/qps: expected a non-negative number of at most 1e+09, got 1e+300");
     CHECK(first_problem(hardware("1e-300")) ==
           "extra.json: /hardware/0/memory_bandwidth_gb_per_s: expected a positive number of at least 0.001, got 1e-300");
     CHECK(first_problem(hardware("100")) == "<valid>");

@@ -70,18 +70,35 @@ std::optional<json> parse_document(const std::string& text, Problems& problems) 
         problems.add("", fmt::format("malformed JSON: unexpected NUL byte at line {}, column {}", line, column));
         return std::nullopt;
     }
-    // Nesting is bounded before any recursive copy or print can overflow the stack.
-    auto limit_depth = [](int depth, json::parse_event_t event, json&) {
-        if (depth > k_max_depth && (event == json::parse_event_t::object_start || event == json::parse_event_t::array_start)) {
-            throw Error(ErrorKind::invalid_data, fmt::format("JSON nested deeper than {} levels", k_max_depth));
+    // Nesting is bounded before any recursive copy or print can overflow the stack: one linear
+    // pass over the brackets outside strings (a parser callback would make parsing quadratic).
+    {
+        int depth = 0;
+        bool in_string = false;
+        bool escaped = false;
+        for (char c : view) {
+            if (in_string) {
+                if (escaped) {
+                    escaped = false;
+                } else if (c == '\\') {
+                    escaped = true;
+                } else if (c == '"') {
+                    in_string = false;
+                }
+            } else if (c == '"') {
+                in_string = true;
+            } else if (c == '[' || c == '{') {
+                if (++depth > k_max_depth) {
+                    problems.add("", fmt::format("JSON nested deeper than {} levels", k_max_depth));
+                    return std::nullopt;
+                }
+            } else if (c == ']' || c == '}') {
+                --depth;
+            }
         }
-        return true;
-    };
+    }
     try {
-        return json::parse(view.begin(), view.end(), limit_depth);
-    } catch (const Error& error) {
-        problems.add("", error.what());
-        return std::nullopt;
+        return json::parse(view.begin(), view.end());
     } catch (const json::parse_error& error) {
         std::string message = error.what();
         // Drop nlohmann's "[json.exception.parse_error.101] " prefix.

@@ -280,6 +280,13 @@ Hardware read_hardware(const json& value, const std::string& pointer, Problems& 
         }
     }
     hardware.memory_gb = reader.number("memory_gb", NumberRule::positive, Presence::required).value_or(0.0);
+    // Bytes are reported as 64-bit integers: a petabyte per device is the most we accept.
+    constexpr double k_max_memory_gb = 1e6;
+    if (hardware.memory_gb > k_max_memory_gb) {
+        problems.add(reader.child("memory_gb"),
+                     fmt::format("expected a positive number of at most 1e+06, got {}", detail::describe(value.at("memory_gb"))));
+        hardware.memory_gb = 0.0;
+    }
     hardware.memory_bandwidth_gb_per_s =
         reader.number("memory_bandwidth_gb_per_s", NumberRule::positive, Presence::required).value_or(0.0);
     if (const json* peaks = reader.member("peak_tflops", Presence::required)) {
@@ -324,6 +331,12 @@ Scenario read_scenario(const json& value, const std::string& pointer, Problems& 
         scenario.workload.prompt_tokens = w.integer("prompt_tokens", 1, Presence::required).value_or(1);
         scenario.workload.output_tokens = w.integer("output_tokens", 1, Presence::required).value_or(1);
         scenario.workload.qps = w.number("qps", NumberRule::non_negative, Presence::required).value_or(0.0);
+        constexpr double k_max_qps = 1e9;  // replica counts stay 64-bit integers
+        if (scenario.workload.qps > k_max_qps) {
+            problems.add(w.child("qps"),
+                         fmt::format("expected a non-negative number of at most 1e+09, got {}", detail::describe(workload->at("qps"))));
+            scenario.workload.qps = 0.0;
+        }
         scenario.workload.context_tokens = w.integer("context_tokens", 1).value_or(
             scenario.workload.prompt_tokens + scenario.workload.output_tokens);
         w.text("source");
