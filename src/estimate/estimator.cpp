@@ -112,6 +112,14 @@ double kv_cache_elements_per_token_per_gpu(const Architecture& a, std::int64_t g
     return 2.0 * static_cast<double>(a.num_hidden_layers) * heads_per_gpu * static_cast<double>(a.effective_head_dim());
 }
 
+double model_weight_bytes(const Model& model, const Variant& variant) {
+    return weight_bytes(static_cast<double>(model_parameters(model).total), variant);
+}
+
+bool exceeds_context_window(const Architecture& architecture, std::int64_t context_tokens) {
+    return architecture.max_position_embeddings > 0 && context_tokens > architecture.max_position_embeddings;
+}
+
 double weight_bytes(double parameters, const Variant& variant) {
     const double kept = parameters * variant.parameter_fraction;
     if (variant.structured_sparsity_2_4) {
@@ -254,7 +262,7 @@ Estimate estimate(const EstimateRequest& request, Trace* trace) {
     MemoryEstimate& m = result.memory;
     const double bytes_kv = variant.kv_cache_bits / k_bits_per_byte;
     const double bytes_act = variant.activation_bits / k_bits_per_byte;
-    m.weights_bytes = weight_bytes(static_cast<double>(p.total), variant);
+    m.weights_bytes = model_weight_bytes(model, variant);
     result.weights_on_disk_bytes = m.weights_bytes;
     record(trace, "weights_bytes", m.weights_bytes, "bytes",
            variant.structured_sparsity_2_4 ? "N * parameter_fraction * 0.5 * (weight_bits + 2) / 8"
@@ -316,7 +324,7 @@ Estimate estimate(const EstimateRequest& request, Trace* trace) {
     // Feasibility before timing: an infeasible configuration gets no timing.
     result.compute_precision = variant.compute_precision;
     const auto peak_tflops = hw.peak_tflops_at(variant.compute_precision);
-    if (a.max_position_embeddings > 0 && context > a.max_position_embeddings) {
+    if (exceeds_context_window(a, context)) {
         result.feasibility = Feasibility::context_too_long;
         return result;
     }

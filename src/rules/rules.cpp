@@ -159,13 +159,32 @@ const std::vector<std::pair<std::string, std::string>>& split_field_paths() {
     return k_split;
 }
 
-json context_json(const RuleCandidate& c, const std::vector<std::size_t>& fields) {
-    const auto& split = split_field_paths();
-    json context = json::object();
-    for (std::size_t index : fields) {
-        context[split[index].first][split[index].second] = k_context_fields[index].get(c);
+// The context of one candidate. A search builds thousands, and allocating the nested objects
+// anew was most of the rules' cost: each thread keeps one context per set of fields and
+// overwrites its leaves in place (std::map nodes, so the leaf pointers stay valid).
+const json& context_json(const RuleCandidate& c, const std::vector<std::size_t>& fields, RulePhase phase) {
+    struct Scratch {
+        bool built = false;
+        std::vector<std::size_t> fields;
+        json context;
+        std::vector<json*> leaves;
+    };
+    thread_local Scratch scratch[2];
+    Scratch& s = scratch[phase == RulePhase::constraints ? 0 : 1];
+    if (!s.built || s.fields != fields) {
+        const auto& split = split_field_paths();
+        s.context = json::object();
+        s.leaves.clear();
+        for (std::size_t index : fields) {
+            s.leaves.push_back(&s.context[split[index].first][split[index].second]);
+        }
+        s.fields = fields;
+        s.built = true;
     }
-    return context;
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+        *s.leaves[i] = k_context_fields[fields[i]].get(c);
+    }
+    return s.context;
 }
 
 std::vector<Rule> read_rules_document(const DataSource& source, Problems& problems, bool check_expressions) {
@@ -328,8 +347,8 @@ RuleOutcome apply_rules(const RuleSet& rules, const RuleCandidate& candidate, Ru
     if (!any) {
         return outcome;
     }
-    const json context =
-        context_json(candidate, phase == RulePhase::constraints ? rules.constraint_fields : rules.scoring_fields);
+    const json& context =
+        context_json(candidate, phase == RulePhase::constraints ? rules.constraint_fields : rules.scoring_fields, phase);
     for (const Rule& rule : rules.rules) {
         // Reject rules decide feasibility during the search; warn and score rules run once the
         // feasible set is known (they may compare against it, e.g. candidates.min_parameters).

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cctype>
+#include <charconv>
 #include <exception>
+#include <stdexcept>
+#include <string_view>
 #include <thread>
 
 #include <fmt/format.h>
@@ -96,78 +99,108 @@ std::string Candidate::label() const {
     return fmt::format("{}:{}@{}x{}", model->id, variant->id, hardware->id, gpus_per_replica);
 }
 
-Candidate evaluate_candidate(const Catalog& catalog, const Scenario& s, const RuleSet& rules, const Model& model,
-                             const Variant& variant, const Hardware& hardware, std::int64_t gpus,
-                             const SearchOptions& options) {
-    const Engine* engine = catalog.find_engine(s.engine_id.empty() ? k_default_engine_id : s.engine_id);
-    Candidate c;
-    c.model = &model;
-    c.variant = &variant;
-    c.hardware = &hardware;
-    c.gpus_per_replica = gpus;
-    const Constraints& k = s.constraints;
-    const auto quality_base = model.quality_for(s.task_kind);
-    c.quality = quality_base.value_or(0.0) * variant.quality_retention;
-    c.estimate = estimate(request_for(s, model, variant, hardware, gpus, 1, engine));
-    const Estimate& e1 = c.estimate;
+namespace {
+// What the checks need about a model and variant, whatever the hardware: computed once per pair
+// in a search, not once per candidate.
+struct PairFacts {
+    std::optional<double> quality_base;
+    double quality = 0;
+    double weights_on_disk_bytes = 0;
+    bool context_too_long = false;
+};
 
+PairFacts pair_facts(const Scenario& s, const Model& model, const Variant& variant) {
+    PairFacts facts;
+    facts.quality_base = model.quality_for(s.task_kind);
+    facts.quality = facts.quality_base.value_or(0.0) * variant.quality_retention;
+    facts.weights_on_disk_bytes = model_weight_bytes(model, variant);
+    const std::int64_t context = s.workload.context_tokens > 0 ? s.workload.context_tokens
+                                                                : s.workload.prompt_tokens + s.workload.output_tokens;
+    facts.context_too_long = exceeds_context_window(model.architecture, context);
+    return facts;
+}
+
+// How much of a rejected candidate a search needs: `verdict` skips the work that only explains a
+// rejection (the estimate of a candidate rejected before the memory check, the cost of one
+// rejected for power or latency, the sentences); `full` is what compare shows.
+enum class Depth { verdict, full };
+
+// The checks that need no estimate, in the order evaluate_candidate applies them.
+std::optional<Rejection> early_rejection(const Scenario& s, const Model& model, const Variant& variant,
+                                         const Hardware& hardware, std::int64_t gpus, const PairFacts& facts,
+                                         Depth depth) {
+    const Constraints& k = s.constraints;
+    const bool sentences = depth == Depth::full;
     if (!allowed(k.allowed_models, model.id) || !allowed(k.allowed_hardware, hardware.id) ||
         !allowed(k.allowed_variants, variant.id)) {
-        c.rejection = reject("not_allowed", "excluded by the scenario's allowed models, variants or hardware");
-        return c;
+        return reject("not_allowed", sentences ? "excluded by the scenario's allowed models, variants or hardware" : "");
     }
     if (!variant.applies_to_model(model.id)) {
-        c.rejection = reject("variant_not_applicable", fmt::format("variant '{}' does not apply to '{}'", variant.id, model.id));
-        return c;
+        return reject("variant_not_applicable",
+                      sentences ? fmt::format("variant '{}' does not apply to '{}'", variant.id, model.id) : "");
     }
     if (k.max_gpus_per_replica && gpus > *k.max_gpus_per_replica) {
-        c.rejection = over_limit("max_gpus", "GPUs per replica", "", "--max-gpus",
-                                 static_cast<double>(*k.max_gpus_per_replica), static_cast<double>(gpus));
-        return c;
+        return over_limit("max_gpus", "GPUs per replica", "", "--max-gpus", static_cast<double>(*k.max_gpus_per_replica),
+                          static_cast<double>(gpus));
     }
-    if (e1.feasibility == Feasibility::context_too_long) {
-        Rejection r = reject("context", "", "--context", static_cast<double>(s.workload.context_tokens),
-                             static_cast<double>(model.architecture.max_position_embeddings),
-                             static_cast<double>(s.workload.context_tokens) /
-                                 static_cast<double>(model.architecture.max_position_embeddings));
+    if (facts.context_too_long) {
+        const double window = static_cast<double>(model.architecture.max_position_embeddings);
+        const double context = static_cast<double>(s.workload.context_tokens);
+        Rejection r = reject("context", "", "--context", context, window, context / window);
         r.what = "a context window";
         r.unit = "tokens";
         r.at_least = true;
-        c.rejection = r;
-        return c;
+        return r;
     }
-    if (e1.feasibility == Feasibility::precision_unsupported) {
-        c.rejection = reject("precision", fmt::format("'{}' has no {} matrix units", hardware.id,
-                                                      to_string(variant.compute_precision)));
-        return c;
+    if (!hardware.peak_tflops_at(variant.compute_precision)) {
+        return reject("precision", sentences ? fmt::format("'{}' has no {} matrix units", hardware.id,
+                                                           to_string(variant.compute_precision))
+                                             : "");
     }
-    if (k.max_model_mb && e1.weights_on_disk_bytes / 1e6 > *k.max_model_mb) {
-        c.rejection = over_limit("model_size", "model size", "MB", "--max-model-mb", *k.max_model_mb,
-                                 e1.weights_on_disk_bytes / 1e6);
-        return c;
+    if (k.max_model_mb && facts.weights_on_disk_bytes / 1e6 > *k.max_model_mb) {
+        return over_limit("model_size", "model size", "MB", "--max-model-mb", *k.max_model_mb,
+                          facts.weights_on_disk_bytes / 1e6);
     }
     if (k.min_quality) {
-        if (!quality_base) {
-            c.rejection = reject("quality", fmt::format("'{}' has no quality figure for task '{}'", model.id, s.task_kind));
-            return c;
+        if (!facts.quality_base) {
+            return reject("quality",
+                          sentences ? fmt::format("'{}' has no quality figure for task '{}'", model.id, s.task_kind) : "");
         }
-        if (c.quality < *k.min_quality) {
-            Rejection r = reject("quality", "", "--min-quality", *k.min_quality, c.quality,
-                                 *k.min_quality / std::max(c.quality, 1e-9));
+        if (facts.quality < *k.min_quality) {
+            Rejection r = reject("quality", "", "--min-quality", *k.min_quality, facts.quality,
+                                 *k.min_quality / std::max(facts.quality, 1e-9));
             r.what = "quality";
             r.at_least = true;
-            c.rejection = r;
-            return c;
+            return r;
         }
     }
+    return std::nullopt;
+}
+
+// The rest of the judgement, for a candidate that passed early_rejection: memory, batch size,
+// replicas, cost, power, latency, budget and the policy rules.
+void judge_fitting(Candidate& c, const Scenario& s, const RuleSet& rules, const Engine* engine,
+                   const SearchOptions& options, Depth depth) {
+    const Model& model = *c.model;
+    const Variant& variant = *c.variant;
+    const Hardware& hardware = *c.hardware;
+    const std::int64_t gpus = c.gpus_per_replica;
+    const Constraints& k = s.constraints;
+    const Estimate& e1 = c.estimate;
     if (!e1.memory.fits) {
         c.rejection = over_limit("memory", "memory per GPU", "GB", "", e1.memory.usable_per_gpu_bytes / 1e9,
                                  e1.memory.per_gpu_bytes / 1e9);
-        return c;
+        return;
     }
-    // Size and cost every candidate that fits, so that compare can show what a rejected one
-    // would cost; then apply the power, latency and budget limits.
     const std::optional<Rejection> latency_at_one = latency_miss(k, e1.performance);
+    const bool over_power = k.max_power_w && e1.power_w > *k.max_power_w;
+    // Compare shows what a candidate that fits would cost even when it misses power or
+    // latency; a search does not need to know.
+    if (depth == Depth::verdict && (over_power || latency_at_one)) {
+        c.rejection = over_power ? over_limit("power", "power per replica", "W", "--max-power-w", *k.max_power_w, e1.power_w)
+                                 : *latency_at_one;
+        return;
+    }
     // The largest batch (power of two) that still meets the latency limits and fits.
     // A single-stream engine (llama.cpp) serves one sequence at a time.
     const std::int64_t batch_limit = engine != nullptr && !engine->continuous_batching
@@ -193,19 +226,18 @@ Candidate evaluate_candidate(const Catalog& catalog, const Scenario& s, const Ru
                           static_cast<double>(c.estimate.parameters.active)};
     c.cost = compute_tco(s.tco, deployment, s.workload, options.tco_weights);
     c.costed = true;
-    if (k.max_power_w && e1.power_w > *k.max_power_w) {
+    if (over_power) {
         c.rejection = over_limit("power", "power per replica", "W", "--max-power-w", *k.max_power_w, e1.power_w);
-        return c;
+        return;
     }
     if (latency_at_one) {
         c.rejection = latency_at_one;
-        return c;
+        return;
     }
     if (k.budget_usd_per_year && c.cost.yearly_usd > *k.budget_usd_per_year) {
         c.rejection = over_limit("budget", "yearly cost", "USD", "--budget-usd", *k.budget_usd_per_year, c.cost.yearly_usd);
-        return c;
+        return;
     }
-
     // Until all candidates are judged, the smallest feasible model is taken to be this one.
     RuleCandidate context{&s, &model, &variant, &hardware, &c.estimate, &c.cost, gpus, c.replicas, c.batch,
                           c.quality, c.capacity_qps, static_cast<double>(c.estimate.parameters.total), false};
@@ -213,7 +245,36 @@ Candidate evaluate_candidate(const Catalog& catalog, const Scenario& s, const Ru
     if (!outcome.rejected_by.empty()) {
         c.rejection = reject(outcome.rejected_by, outcome.message);
     }
+}
+
+const Engine* scenario_engine(const Catalog& catalog, const Scenario& s) {
+    return catalog.find_engine(s.engine_id.empty() ? k_default_engine_id : s.engine_id);
+}
+
+Candidate judge(const Scenario& s, const RuleSet& rules, const Engine* engine, const Model& model,
+                const Variant& variant, const Hardware& hardware, std::int64_t gpus, const PairFacts& facts,
+                const SearchOptions& options, Depth depth) {
+    Candidate c;
+    c.model = &model;
+    c.variant = &variant;
+    c.hardware = &hardware;
+    c.gpus_per_replica = gpus;
+    c.quality = facts.quality;
+    c.estimate = estimate(request_for(s, model, variant, hardware, gpus, 1, engine));
+    if (auto early = early_rejection(s, model, variant, hardware, gpus, facts, depth)) {
+        c.rejection = std::move(early);
+        return c;
+    }
+    judge_fitting(c, s, rules, engine, options, depth);
     return c;
+}
+}  // namespace
+
+Candidate evaluate_candidate(const Catalog& catalog, const Scenario& s, const RuleSet& rules, const Model& model,
+                             const Variant& variant, const Hardware& hardware, std::int64_t gpus,
+                             const SearchOptions& options) {
+    return judge(s, rules, scenario_engine(catalog, s), model, variant, hardware, gpus, pair_facts(s, model, variant),
+                 options, Depth::full);
 }
 
 void score_candidates(std::vector<Candidate>& candidates, const Scenario& s, const RuleSet& rules,
@@ -260,6 +321,111 @@ bool ranks_before(const Candidate& a, const Candidate& b) {
     }
     return a.label() < b.label();  // deterministic ties
 }
+
+// A candidate's place in the search space.
+struct Slot {
+    const Model* model;
+    const Variant* variant;
+    const Hardware* hardware;
+    std::int64_t gpus;
+    std::size_t pair;  // index of (model, variant) in the search's PairFacts
+};
+
+// label() < label() without building the strings (the search breaks thousands of ties): the
+// labels "model:variant@hardwarexGPUS" compared character by character, piece by piece.
+class LabelPieces {
+public:
+    explicit LabelPieces(const Slot& slot) {
+        const auto end = std::to_chars(digits_, digits_ + sizeof digits_, slot.gpus).ptr;
+        pieces_[0] = slot.model->id;
+        pieces_[1] = ":";
+        pieces_[2] = slot.variant->id;
+        pieces_[3] = "@";
+        pieces_[4] = slot.hardware->id;
+        pieces_[5] = "x";
+        pieces_[6] = std::string_view(digits_, static_cast<std::size_t>(end - digits_));
+    }
+    // The next character, or -1 at the end.
+    int next() {
+        while (piece_ < 7 && offset_ == pieces_[piece_].size()) {
+            ++piece_;
+            offset_ = 0;
+        }
+        return piece_ == 7 ? -1 : static_cast<unsigned char>(pieces_[piece_][offset_++]);
+    }
+
+private:
+    std::string_view pieces_[7];
+    char digits_[24] = {};
+    std::size_t piece_ = 0;
+    std::size_t offset_ = 0;
+};
+
+bool label_before(const Slot& a, const Slot& b) {
+    LabelPieces left(a);
+    LabelPieces right(b);
+    for (;;) {
+        const int l = left.next();
+        const int r = right.next();
+        if (l != r) {
+            return l < r;  // -1 (the end) sorts first, as a prefix does
+        }
+        if (l < 0) {
+            return false;
+        }
+    }
+}
+
+// Rejections of one part of the search: counts per reason and, per reason, the nearest miss
+// (smallest miss ratio, then smallest label).
+struct Tally {
+    struct Reason {
+        std::string reason;
+        std::int64_t count = 0;
+        std::size_t nearest = 0;  // slot index
+        double miss_ratio = 0;
+    };
+    std::vector<Reason> reasons;  // a handful: a linear scan beats a map
+    std::vector<Candidate> accepted;
+
+    void add(const std::string& reason, double miss_ratio, std::size_t slot, const std::vector<Slot>& slots) {
+        for (Reason& entry : reasons) {
+            if (entry.reason == reason) {
+                ++entry.count;
+                if (miss_ratio < entry.miss_ratio ||
+                    (miss_ratio == entry.miss_ratio && label_before(slots[slot], slots[entry.nearest]))) {
+                    entry.nearest = slot;
+                    entry.miss_ratio = miss_ratio;
+                }
+                return;
+            }
+        }
+        reasons.push_back({reason, 1, slot, miss_ratio});
+    }
+
+    void merge(Tally&& other, const std::vector<Slot>& slots) {
+        for (Reason& entry : other.reasons) {
+            bool found = false;
+            for (Reason& mine : reasons) {
+                if (mine.reason == entry.reason) {
+                    found = true;
+                    mine.count += entry.count;
+                    if (entry.miss_ratio < mine.miss_ratio ||
+                        (entry.miss_ratio == mine.miss_ratio && label_before(slots[entry.nearest], slots[mine.nearest]))) {
+                        mine.nearest = entry.nearest;
+                        mine.miss_ratio = entry.miss_ratio;
+                    }
+                }
+            }
+            if (!found) {
+                reasons.push_back(std::move(entry));
+            }
+        }
+        for (Candidate& c : other.accepted) {
+            accepted.push_back(std::move(c));
+        }
+    }
+};
 }  // namespace
 
 Recommendation recommend(const Catalog& catalog, const Scenario& s, const RuleSet& rules, const SearchOptions& options) {
@@ -278,33 +444,48 @@ Recommendation recommend(const Catalog& catalog, const Scenario& s, const RuleSe
                                                   space, options.max_candidates),
                     "raise --max-candidates, or narrow the scenario with --gpu and allowed_models");
     }
-    struct Slot {
-        const Model* model;
-        const Variant* variant;
-        const Hardware* hardware;
-        std::int64_t gpus;
-    };
+    const Engine* engine = scenario_engine(catalog, s);
+    std::vector<PairFacts> pairs;
     std::vector<Slot> slots;
     for (const Model& model : catalog.models) {
         for (const Variant& variant : catalog.variants) {
             if (!variant.applies_to_model(model.id)) {
                 continue;
             }
+            pairs.push_back(pair_facts(s, model, variant));
             for (const Hardware& hardware : catalog.hardware) {
                 for (std::int64_t gpus : k_gpu_counts) {
                     if (searchable(hardware, gpus, s)) {
-                        slots.push_back({&model, &variant, &hardware, gpus});
+                        slots.push_back({&model, &variant, &hardware, gpus, pairs.size() - 1});
                     }
                 }
             }
         }
     }
     result.candidates_evaluated = static_cast<std::int64_t>(slots.size());
-    std::vector<Candidate> judged(slots.size());
-    auto judge_range = [&](std::size_t begin, std::size_t end) {
+    // Each candidate is judged on its own, only as deeply as its verdict needs; the nearest
+    // misses are judged in full at the end for the explanation.
+    auto judge_range = [&](std::size_t begin, std::size_t end, Tally& tally) {
         for (std::size_t i = begin; i < end; ++i) {
             const Slot& slot = slots[i];
-            judged[i] = evaluate_candidate(catalog, s, rules, *slot.model, *slot.variant, *slot.hardware, slot.gpus, options);
+            const PairFacts& facts = pairs[slot.pair];
+            if (auto early = early_rejection(s, *slot.model, *slot.variant, *slot.hardware, slot.gpus, facts, Depth::verdict)) {
+                tally.add(early->reason, early->miss_ratio, i, slots);
+                continue;
+            }
+            Candidate c;
+            c.model = slot.model;
+            c.variant = slot.variant;
+            c.hardware = slot.hardware;
+            c.gpus_per_replica = slot.gpus;
+            c.quality = facts.quality;
+            c.estimate = estimate(request_for(s, *slot.model, *slot.variant, *slot.hardware, slot.gpus, 1, engine));
+            judge_fitting(c, s, rules, engine, options, Depth::verdict);
+            if (c.accepted()) {
+                tally.accepted.push_back(std::move(c));
+            } else {
+                tally.add(c.rejection->reason, c.rejection->miss_ratio, i, slots);
+            }
         }
     };
     std::size_t threads = options.threads > 0 ? static_cast<std::size_t>(options.threads)
@@ -313,16 +494,18 @@ Recommendation recommend(const Catalog& catalog, const Scenario& s, const RuleSe
         threads = 1;
     }
     threads = std::min(threads, std::max<std::size_t>(slots.size(), 1));
+    Tally tally;
     if (threads <= 1) {
-        judge_range(0, slots.size());
+        judge_range(0, slots.size(), tally);
     } else {
         std::vector<std::thread> workers;
+        std::vector<Tally> parts(threads);
         std::vector<std::exception_ptr> failures(threads);
         const std::size_t chunk = (slots.size() + threads - 1) / threads;
         for (std::size_t t = 0; t < threads; ++t) {
             workers.emplace_back([&, t] {
                 try {
-                    judge_range(t * chunk, std::min(slots.size(), (t + 1) * chunk));
+                    judge_range(t * chunk, std::min(slots.size(), (t + 1) * chunk), parts[t]);
                 } catch (...) {
                     failures[t] = std::current_exception();
                 }
@@ -336,22 +519,24 @@ Recommendation recommend(const Catalog& catalog, const Scenario& s, const RuleSe
                 std::rethrow_exception(failure);  // the first in enumeration order
             }
         }
-    }
-    score_candidates(judged, s, rules, options);
-    for (Candidate& c : judged) {
-        if (c.accepted()) {
-            result.ranked.push_back(std::move(c));
-            continue;
-        }
-        const Rejection& r = *c.rejection;
-        ++result.rejected_by_reason[r.reason];
-        auto nearest = result.nearest_miss.find(r.reason);
-        if (nearest == result.nearest_miss.end() || r.miss_ratio < nearest->second.rejection->miss_ratio ||
-            (r.miss_ratio == nearest->second.rejection->miss_ratio && c.label() < nearest->second.label())) {
-            result.nearest_miss[r.reason] = c;
+        for (Tally& part : parts) {
+            tally.merge(std::move(part), slots);
         }
     }
+    result.ranked = std::move(tally.accepted);
+    score_candidates(result.ranked, s, rules, options);
     std::sort(result.ranked.begin(), result.ranked.end(), ranks_before);
+    for (const Tally::Reason& entry : tally.reasons) {
+        result.rejected_by_reason[entry.reason] = entry.count;
+        const Slot& slot = slots[entry.nearest];
+        Candidate nearest = judge(s, rules, engine, *slot.model, *slot.variant, *slot.hardware, slot.gpus,
+                                  pairs[slot.pair], options, Depth::full);
+        if (!nearest.rejection || nearest.rejection->reason != entry.reason) {
+            throw std::logic_error(fmt::format("search: {} judged '{}' in the search, '{}' in full", nearest.label(),
+                                               entry.reason, nearest.rejection ? nearest.rejection->reason : "accepted"));
+        }
+        result.nearest_miss.emplace(entry.reason, std::move(nearest));
+    }
     return result;
 }
 
