@@ -315,13 +315,6 @@ void score_candidates(std::vector<Candidate>& candidates, const Scenario& s, con
 }
 
 namespace {
-bool ranks_before(const Candidate& a, const Candidate& b) {
-    if (a.score.total != b.score.total) {
-        return a.score.total > b.score.total;
-    }
-    return a.label() < b.label();  // deterministic ties
-}
-
 // A candidate's place in the search space.
 struct Slot {
     const Model* model;
@@ -335,16 +328,18 @@ struct Slot {
 // labels "model:variant@hardwarexGPUS" compared character by character, piece by piece.
 class LabelPieces {
 public:
-    explicit LabelPieces(const Slot& slot) {
-        const auto end = std::to_chars(digits_, digits_ + sizeof digits_, slot.gpus).ptr;
-        pieces_[0] = slot.model->id;
+    LabelPieces(const Model& model, const Variant& variant, const Hardware& hardware, std::int64_t gpus) {
+        const auto end = std::to_chars(digits_, digits_ + sizeof digits_, gpus).ptr;
+        pieces_[0] = model.id;
         pieces_[1] = ":";
-        pieces_[2] = slot.variant->id;
+        pieces_[2] = variant.id;
         pieces_[3] = "@";
-        pieces_[4] = slot.hardware->id;
+        pieces_[4] = hardware.id;
         pieces_[5] = "x";
         pieces_[6] = std::string_view(digits_, static_cast<std::size_t>(end - digits_));
     }
+    LabelPieces(const LabelPieces&) = delete;  // pieces_[6] points into this object
+    LabelPieces& operator=(const LabelPieces&) = delete;
     // The next character, or -1 at the end.
     int next() {
         while (piece_ < 7 && offset_ == pieces_[piece_].size()) {
@@ -361,9 +356,7 @@ private:
     std::size_t offset_ = 0;
 };
 
-bool label_before(const Slot& a, const Slot& b) {
-    LabelPieces left(a);
-    LabelPieces right(b);
+bool pieces_before(LabelPieces&& left, LabelPieces&& right) {
     for (;;) {
         const int l = left.next();
         const int r = right.next();
@@ -374,6 +367,36 @@ bool label_before(const Slot& a, const Slot& b) {
             return false;
         }
     }
+}
+
+bool label_before(const Slot& a, const Slot& b) {
+    return pieces_before(LabelPieces(*a.model, *a.variant, *a.hardware, a.gpus),
+                         LabelPieces(*b.model, *b.variant, *b.hardware, b.gpus));
+}
+
+bool ranks_before(const Candidate& a, const Candidate& b) {
+    if (a.score.total != b.score.total) {
+        return a.score.total > b.score.total;
+    }
+    // Deterministic ties: a.label() < b.label().
+    return pieces_before(LabelPieces(*a.model, *a.variant, *a.hardware, a.gpus_per_replica),
+                         LabelPieces(*b.model, *b.variant, *b.hardware, b.gpus_per_replica));
+}
+
+// Sorts best first, moving each candidate once (they are large).
+void rank(std::vector<Candidate>& candidates) {
+    std::vector<std::size_t> order(candidates.size());
+    for (std::size_t i = 0; i < order.size(); ++i) {
+        order[i] = i;
+    }
+    std::sort(order.begin(), order.end(),
+              [&candidates](std::size_t a, std::size_t b) { return ranks_before(candidates[a], candidates[b]); });
+    std::vector<Candidate> sorted;
+    sorted.reserve(candidates.size());
+    for (std::size_t index : order) {
+        sorted.push_back(std::move(candidates[index]));
+    }
+    candidates = std::move(sorted);
 }
 
 // Rejections of one part of the search: counts per reason and, per reason, the nearest miss
@@ -525,7 +548,7 @@ Recommendation recommend(const Catalog& catalog, const Scenario& s, const RuleSe
     }
     result.ranked = std::move(tally.accepted);
     score_candidates(result.ranked, s, rules, options);
-    std::sort(result.ranked.begin(), result.ranked.end(), ranks_before);
+    rank(result.ranked);
     for (const Tally::Reason& entry : tally.reasons) {
         result.rejected_by_reason[entry.reason] = entry.count;
         const Slot& slot = slots[entry.nearest];

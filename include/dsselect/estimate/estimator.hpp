@@ -45,6 +45,11 @@ double kv_cache_elements_per_token_per_gpu(const Architecture& arch, std::int64_
 // Weight bytes under a variant: kept parameters * effective bits / 8; 2:4 sparsity stores
 // half the values plus 2 bits of index per kept value.
 double weight_bytes(double parameters, const Variant& variant);
+// The weights of a model under a variant, as loaded (and as stored on disk).
+double model_weight_bytes(const Model& model, const Variant& variant);
+// True when a request's context (prompt + output, or the scenario's context) is longer than
+// the model's window; 0 means the window is unknown.
+bool exceeds_context_window(const Architecture& architecture, std::int64_t context_tokens);
 
 // Expected distinct experts touched by a decode step of `tokens` tokens when each picks k of E:
 // E * (1 - (1 - k/E)^tokens).
