@@ -15,7 +15,11 @@ constexpr int k_max_depth = 256;  // JSON nesting accepted in any input document
 }  // namespace
 
 void Problems::add(const std::string& pointer, const std::string& message) {
-    m_list.push_back(fmt::format("{}: {}: {}", m_file, pointer.empty() ? "/" : pointer, message));
+    if (m_list.size() < k_max_listed) {
+        m_list.push_back(fmt::format("{}: {}: {}", m_file, pointer.empty() ? "/" : pointer, message));
+    } else if (m_list.size() == k_max_listed) {
+        m_list.push_back(fmt::format("{}: /: more than {} problems; the rest are not listed", m_file, k_max_listed));
+    }
 }
 
 std::string escape_pointer_token(const std::string& token) {

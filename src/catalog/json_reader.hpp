@@ -17,8 +17,12 @@ using json = nlohmann::json;
 class Problems {
 public:
     explicit Problems(std::string file) : m_file(std::move(file)) {}
+    // Keeps the first k_max_listed problems, then one line saying that more were left out.
     void add(const std::string& pointer, const std::string& message);
     const std::vector<std::string>& list() const { return m_list; }
+    // True once the list is full: readers of long arrays stop early.
+    bool full() const { return m_list.size() > k_max_listed; }
+    static constexpr std::size_t k_max_listed = 1000;
     bool empty() const { return m_list.empty(); }
     const std::string& file() const { return m_file; }
 

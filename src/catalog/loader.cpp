@@ -531,7 +531,7 @@ void read_array(const json& root, const char* key, Reader read, std::vector<std:
         return;
     }
     std::map<std::string, std::size_t> first_index;
-    for (std::size_t index = 0; index < found->size(); ++index) {
+    for (std::size_t index = 0; index < found->size() && !problems.full(); ++index) {
         const std::string item_pointer = fmt::format("{}/{}", pointer, index);
         T item = read((*found)[index], item_pointer, problems);
         if (!item.id.empty()) {
@@ -666,11 +666,30 @@ void check_references(const Document& document, const Catalog& catalog, Problems
 
 }  // namespace
 
+namespace {
+// Reads a whole data file, refusing one larger than k_max_data_file_bytes before holding more
+// than that in memory (a pipe or FIFO has no size to check up front).
+std::string read_bounded(std::istream& stream, const std::string& name) {
+    std::string text;
+    char chunk[65536];
+    while (stream.read(chunk, sizeof chunk) || stream.gcount() > 0) {
+        text.append(chunk, static_cast<std::size_t>(stream.gcount()));
+        if (text.size() > k_max_data_file_bytes) {
+            throw Error(ErrorKind::invalid_data,
+                        fmt::format("{}: more than {} MiB; a dsselect data, scenario or rules file is at most that large",
+                                    name, k_max_data_file_bytes >> 20));
+        }
+    }
+    if (stream.bad()) {
+        throw Error(ErrorKind::input_missing, fmt::format("{}: read error", name));
+    }
+    return text;
+}
+}  // namespace
+
 DataSource read_data_file(const std::string& path) {
     if (path == "-") {
-        std::ostringstream buffer;
-        buffer << std::cin.rdbuf();
-        return {"<stdin>", buffer.str()};
+        return {"<stdin>", read_bounded(std::cin, "<stdin>")};
     }
     std::error_code error;
     auto status = std::filesystem::status(path, error);
@@ -684,11 +703,7 @@ DataSource read_data_file(const std::string& path) {
     if (!stream) {
         throw Error(ErrorKind::input_missing, fmt::format("{}: cannot be read (permission denied?)", path));
     }
-    std::string text((std::istreambuf_iterator<char>(stream)), std::istreambuf_iterator<char>());
-    if (stream.bad()) {
-        throw Error(ErrorKind::input_missing, fmt::format("{}: read error", path));
-    }
-    return {path, std::move(text)};
+    return {path, read_bounded(stream, path)};
 }
 
 std::vector<DataSource> builtin_data_sources() {

@@ -629,6 +629,13 @@ const OpSpec* find_op(std::string_view name);
 class Evaluator {
 public:
     explicit Evaluator(const Limits& limits) : m_limits(limits) {}
+    Evaluator(const Evaluator&) = delete;
+    Evaluator& operator=(const Evaluator&) = delete;
+    ~Evaluator() {
+        if (m_limits.operations_used != nullptr) {
+            *m_limits.operations_used = m_operations;
+        }
+    }
 
     Value eval(const json& rule, const Scope& scope);
     Value eval_arg(std::span<const json> raw, std::size_t i, const Scope& scope) {

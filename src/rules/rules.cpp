@@ -1,6 +1,7 @@
 #include "dsselect/rules/rules.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <set>
 
 #include <fmt/format.h>
@@ -187,6 +188,23 @@ const json& context_json(const RuleCandidate& c, const std::vector<std::size_t>&
     return s.context;
 }
 
+// Values in an expression (operators, arguments, literals), counted without recursion.
+std::size_t count_nodes(const json& root) {
+    std::size_t nodes = 0;
+    std::vector<const json*> pending{&root};
+    while (!pending.empty()) {
+        const json* node = pending.back();
+        pending.pop_back();
+        ++nodes;
+        if (node->is_structured()) {
+            for (const json& child : *node) {
+                pending.push_back(&child);
+            }
+        }
+    }
+    return nodes;
+}
+
 std::vector<Rule> read_rules_document(const DataSource& source, Problems& problems, bool check_expressions) {
     std::vector<Rule> rules;
     auto root = detail::parse_document(source.text, problems);
@@ -233,6 +251,12 @@ std::vector<Rule> read_rules_document(const DataSource& source, Problems& proble
         for (const char* key : {"when", "value"}) {
             const json* expression = reader.member(key, std::string(key) == "when" ? Presence::required : Presence::optional);
             if (expression == nullptr) {
+                continue;
+            }
+            if (const std::size_t nodes = count_nodes(*expression); nodes > k_max_rule_nodes) {
+                problems.add(reader.child(key), fmt::format("the expression has {} nodes, more than {} (a rule runs for "
+                                                            "every candidate: split it, or move data into the catalog)",
+                                                            nodes, k_max_rule_nodes));
                 continue;
             }
             if (check_expressions) {
@@ -339,7 +363,48 @@ std::vector<std::string> check_rules_document(const DataSource& source) {
     return problems.list();
 }
 
-RuleOutcome apply_rules(const RuleSet& rules, const RuleCandidate& candidate, RulePhase phase) {
+RuleBudget::RuleBudget(std::int64_t operations) : total_(operations), left_(operations) {}
+
+jsonlogic::Limits RuleBudget::limits_for_next() const {
+    jsonlogic::Limits limits;
+    limits.max_operations = std::min(limits.max_operations, std::max<std::int64_t>(left_.load(), 0));
+    return limits;
+}
+
+void RuleBudget::spend(std::int64_t operations) { left_ -= operations; }
+
+bool RuleBudget::exhausted_by(std::int64_t operations, const jsonlogic::Limits& limits) const {
+    return operations > limits.max_operations && limits.max_operations < jsonlogic::Limits{}.max_operations;
+}
+
+namespace {
+// One evaluation, charged to the search's budget when there is one.
+template <typename Evaluate>
+auto evaluate_within(RuleBudget* budget, const Rule& rule, Evaluate evaluate) {
+    if (budget == nullptr) {
+        return evaluate(jsonlogic::Limits{});
+    }
+    std::int64_t used = 0;
+    jsonlogic::Limits limits = budget->limits_for_next();
+    limits.operations_used = &used;
+    try {
+        auto result = evaluate(limits);
+        budget->spend(used);
+        return result;
+    } catch (const Error&) {
+        budget->spend(used);
+        if (budget->exhausted_by(used, limits)) {
+            throw Error(ErrorKind::invalid_data,
+                        fmt::format("the policy rules used up the search's budget of {} JSON Logic operations (rule '{}' "
+                                    "was running); simplify the rules, or use fewer of them",
+                                    budget->total(), rule.id));
+        }
+        throw;
+    }
+}
+}  // namespace
+
+RuleOutcome apply_rules(const RuleSet& rules, const RuleCandidate& candidate, RulePhase phase, RuleBudget* budget) {
     RuleOutcome outcome;
     const bool any = std::any_of(rules.rules.begin(), rules.rules.end(), [phase](const Rule& rule) {
         return (rule.effect == RuleEffect::reject) == (phase == RulePhase::constraints);
@@ -359,7 +424,9 @@ RuleOutcome apply_rules(const RuleSet& rules, const RuleCandidate& candidate, Ru
         }
         bool fired = false;
         try {
-            fired = jsonlogic::apply_truthy(*rule.when, context);
+            fired = evaluate_within(budget, rule, [&](const jsonlogic::Limits& limits) {
+                return jsonlogic::apply_truthy(*rule.when, context, limits);
+            });
         } catch (const Error& error) {
             throw error.with_context(rule.origin + "/when");
         }
@@ -381,7 +448,9 @@ RuleOutcome apply_rules(const RuleSet& rules, const RuleCandidate& candidate, Ru
             double value = 1.0;
             if (rule.value) {
                 try {
-                    json result = jsonlogic::apply(*rule.value, context);
+                    json result = evaluate_within(budget, rule, [&](const jsonlogic::Limits& limits) {
+                        return jsonlogic::apply(*rule.value, context, limits);
+                    });
                     if (!result.is_number()) {
                         throw Error(ErrorKind::invalid_data, "expected a number from 'value', got " + detail::describe(result));
                     }

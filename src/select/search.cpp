@@ -180,7 +180,7 @@ std::optional<Rejection> early_rejection(const Scenario& s, const Model& model, 
 // The rest of the judgement, for a candidate that passed early_rejection: memory, batch size,
 // replicas, cost, power, latency, budget and the policy rules.
 void judge_fitting(Candidate& c, const Scenario& s, const RuleSet& rules, const Engine* engine,
-                   const SearchOptions& options, Depth depth) {
+                   const SearchOptions& options, Depth depth, RuleBudget* budget) {
     const Model& model = *c.model;
     const Variant& variant = *c.variant;
     const Hardware& hardware = *c.hardware;
@@ -241,7 +241,7 @@ void judge_fitting(Candidate& c, const Scenario& s, const RuleSet& rules, const 
     // Until all candidates are judged, the smallest feasible model is taken to be this one.
     RuleCandidate context{&s, &model, &variant, &hardware, &c.estimate, &c.cost, gpus, c.replicas, c.batch,
                           c.quality, c.capacity_qps, static_cast<double>(c.estimate.parameters.total), false};
-    RuleOutcome outcome = apply_rules(rules, context, RulePhase::constraints);
+    RuleOutcome outcome = apply_rules(rules, context, RulePhase::constraints, budget);
     if (!outcome.rejected_by.empty()) {
         c.rejection = reject(outcome.rejected_by, outcome.message);
     }
@@ -265,7 +265,7 @@ Candidate judge(const Scenario& s, const RuleSet& rules, const Engine* engine, c
         c.rejection = std::move(early);
         return c;
     }
-    judge_fitting(c, s, rules, engine, options, depth);
+    judge_fitting(c, s, rules, engine, options, depth, nullptr);
     return c;
 }
 }  // namespace
@@ -277,8 +277,9 @@ Candidate evaluate_candidate(const Catalog& catalog, const Scenario& s, const Ru
                  options, Depth::full);
 }
 
-void score_candidates(std::vector<Candidate>& candidates, const Scenario& s, const RuleSet& rules,
-                      const SearchOptions& options) {
+namespace {
+void score_all(std::vector<Candidate>& candidates, const Scenario& s, const RuleSet& rules, const SearchOptions& options,
+               RuleBudget* budget) {
     double cheapest = std::numeric_limits<double>::infinity();
     double smallest = std::numeric_limits<double>::infinity();
     for (const Candidate& c : candidates) {
@@ -306,12 +307,19 @@ void score_candidates(std::vector<Candidate>& candidates, const Scenario& s, con
         }
         RuleCandidate context{&s, c.model, c.variant, c.hardware, &c.estimate, &c.cost, c.gpus_per_replica,
                               c.replicas, c.batch, c.quality, c.capacity_qps, smallest, false};
-        RuleOutcome scored = apply_rules(rules, context, RulePhase::scoring);
+        RuleOutcome scored = apply_rules(rules, context, RulePhase::scoring, budget);
         score.rules = scored.score;
         c.warnings = scored.warnings;
         c.warning_messages = scored.warning_messages;
         score.total = score.cost + score.quality + score.latency + score.rules;
     }
+}
+
+}  // namespace
+
+void score_candidates(std::vector<Candidate>& candidates, const Scenario& s, const RuleSet& rules,
+                      const SearchOptions& options) {
+    score_all(candidates, s, rules, options, nullptr);
 }
 
 namespace {
@@ -468,6 +476,7 @@ Recommendation recommend(const Catalog& catalog, const Scenario& s, const RuleSe
                     "raise --max-candidates, or narrow the scenario with --gpu and allowed_models");
     }
     const Engine* engine = scenario_engine(catalog, s);
+    RuleBudget budget;  // shared by every rule evaluation of this search, across threads
     std::vector<PairFacts> pairs;
     std::vector<Slot> slots;
     for (const Model& model : catalog.models) {
@@ -503,7 +512,7 @@ Recommendation recommend(const Catalog& catalog, const Scenario& s, const RuleSe
             c.gpus_per_replica = slot.gpus;
             c.quality = facts.quality;
             c.estimate = estimate(request_for(s, *slot.model, *slot.variant, *slot.hardware, slot.gpus, 1, engine));
-            judge_fitting(c, s, rules, engine, options, Depth::verdict);
+            judge_fitting(c, s, rules, engine, options, Depth::verdict, &budget);
             if (c.accepted()) {
                 tally.accepted.push_back(std::move(c));
             } else {
@@ -547,7 +556,7 @@ Recommendation recommend(const Catalog& catalog, const Scenario& s, const RuleSe
         }
     }
     result.ranked = std::move(tally.accepted);
-    score_candidates(result.ranked, s, rules, options);
+    score_all(result.ranked, s, rules, options, &budget);
     rank(result.ranked);
     for (const Tally::Reason& entry : tally.reasons) {
         result.rejected_by_reason[entry.reason] = entry.count;

@@ -1,6 +1,7 @@
 #pragma once
 // Reads catalog JSON documents (embedded defaults and user --data files) into validated
 // plain structs. Every problem names the file, the JSON pointer and what was expected.
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,6 +15,8 @@ struct DataSource {
     std::string text;
 };
 
+// The largest data, scenario or rules file dsselect reads (the shipped ones are under 100 KB).
+inline constexpr std::size_t k_max_data_file_bytes = std::size_t{16} << 20;
 // Reads a file into memory. Throws input_missing (exit 66) for a missing, unreadable or
 // non-regular path. "-" reads standard input.
 DataSource read_data_file(const std::string& path);

@@ -21,6 +21,8 @@ struct Limits {
     // in map/filter/reduce/all/some/none, per element scanned by 'in', copied by 'merge' or
     // stringified by 'cat' and the comparisons, per node copied out of the data.
     std::int64_t max_operations = 1'000'000;
+    // Where to report the operations one apply() used (also when it throws); not owned.
+    std::int64_t* operations_used = nullptr;
 };
 
 // Applies `rule` to `data` and returns the result (JS `undefined` becomes null). Throws

@@ -1,12 +1,14 @@
 #pragma once
 // Policy rules: JSON Logic expressions over a candidate's context, with an effect (reject,
 // warn, or score with a weight). Shipped in data/rules.json, added with --rules FILE.
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "dsselect/rules/jsonlogic.hpp"
 #include "dsselect/catalog/loader.hpp"
 #include "dsselect/catalog/types.hpp"
 #include "dsselect/estimate/estimator.hpp"
@@ -74,7 +76,32 @@ struct RuleOutcome {
 // Phase 1 (constraints): reject rules, inside the search. Phase 2 (scoring): warn and score
 // rules, once the feasible candidates are known.
 enum class RulePhase { constraints, scoring };
-RuleOutcome apply_rules(const RuleSet& rules, const RuleCandidate& candidate, RulePhase phase);
+// The JSON Logic work one search may spend on its rules, across all candidates and threads: a
+// rule that is cheap once but runs for thousands of candidates cannot make a search hang.
+// Each evaluation also keeps its own limits (jsonlogic::Limits).
+class RuleBudget {
+public:
+    static constexpr std::int64_t k_search_operations = 50'000'000;
+    explicit RuleBudget(std::int64_t operations = k_search_operations);
+    std::int64_t total() const { return total_; }
+    std::int64_t left() const { return left_.load(); }
+    // The limits of the next evaluation: the usual ones, or less when the budget runs low.
+    jsonlogic::Limits limits_for_next() const;
+    void spend(std::int64_t operations);
+    // Whether an evaluation that stopped after `operations` ran out of this budget rather than
+    // its own limit.
+    bool exhausted_by(std::int64_t operations, const jsonlogic::Limits& limits) const;
+
+private:
+    std::int64_t total_;
+    std::atomic<std::int64_t> left_;
+};
+
+// A rule expression (when, value) may have at most this many nodes.
+inline constexpr std::size_t k_max_rule_nodes = 10'000;
+
+RuleOutcome apply_rules(const RuleSet& rules, const RuleCandidate& candidate, RulePhase phase,
+                        RuleBudget* budget = nullptr);
 
 // jsonlogic over text, for `dsselect rules eval`: returns the result as JSON text.
 std::string evaluate_expression_text(const std::string& rule_text, const std::string& input_text);
