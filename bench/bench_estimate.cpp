@@ -3,6 +3,7 @@
 
 #include "dsselect/catalog/loader.hpp"
 #include "dsselect/estimate/estimator.hpp"
+#include "dsselect/report/views.hpp"
 #include "dsselect/rules/rules.hpp"
 #include "dsselect/select/search.hpp"
 
@@ -62,6 +63,41 @@ void recommend_search(benchmark::State& state) {
     state.counters["candidates_per_s"] = benchmark::Counter(static_cast<double>(evaluated), benchmark::Counter::kIsRate);
 }
 BENCHMARK(recommend_search)->Unit(benchmark::kMillisecond);
+
+// One batch item, as `dsselect batch` judges it on one thread: search and JSON Lines record,
+// over the shipped scenarios with their load and prompt lengths varied (issue 6: a 10,000-item
+// batch in a few seconds; seconds_per_10k_items is what the counter implies).
+void batch_item(benchmark::State& state) {
+    const dsselect::RuleSet rules = dsselect::load_rules({});
+    dsselect::SearchOptions options;
+    options.threads = 1;
+    std::vector<dsselect::Scenario> scenarios;
+    const double qps_factors[] = {0.5, 1.0, 2.0, 4.0};
+    const std::int64_t prompt_factors[] = {1, 2};
+    for (const dsselect::Scenario& shipped : catalog().scenarios) {
+        for (double qps_factor : qps_factors) {
+            for (std::int64_t prompt_factor : prompt_factors) {
+                dsselect::Scenario s = shipped;
+                s.workload.qps *= qps_factor;
+                s.workload.prompt_tokens *= prompt_factor;
+                scenarios.push_back(s);
+            }
+        }
+    }
+    std::size_t next = 0;
+    std::int64_t items = 0;
+    for (auto _ : state) {
+        const dsselect::Scenario& s = scenarios[next];
+        next = (next + 1) % scenarios.size();
+        auto result = dsselect::recommend(catalog(), s, rules, options);
+        benchmark::DoNotOptimize(dsselect::report::batch_recommendation_json(items + 1, result, 5));
+        ++items;
+    }
+    state.counters["items_per_s"] = benchmark::Counter(static_cast<double>(items), benchmark::Counter::kIsRate);
+    state.counters["seconds_per_10k_items"] =
+        benchmark::Counter(static_cast<double>(items) / 10'000.0, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(batch_item)->Unit(benchmark::kMillisecond);
 
 // Loading and validating the embedded catalog (part of every command's cold start).
 void load_builtin_catalog(benchmark::State& state) {

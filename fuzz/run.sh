@@ -5,9 +5,8 @@
 # build/fuzz/corpus-<target>). Fails (exit 1) on any crash, sanitizer report, leak, timeout
 # (-timeout=10) or memory blow-up (-rss_limit_mb=2048); the failing input is written to
 # build/fuzz/artifacts/ (reproduce with: build/fuzz/fuzz/<target> <artifact>).
-# Environment: CXX (default: the newest of clang++-16, clang++-15, clang++-14 installed; clang 14 cannot
-# compile src/catalog/loader.cpp's lambda capturing a structured binding, a C++20 feature that clang
-# supports from 16), DSSELECT_FUZZ_JOBS (build jobs, default 1).
+# Environment: CXX (default: clang++-14, Debian 12's clang, whose libFuzzer comes with
+# libclang-rt-14-dev; else a newer clang++), DSSELECT_FUZZ_JOBS (build jobs, default 2).
 set -euo pipefail
 
 seconds=${1:?usage: fuzz/run.sh SECONDS}
@@ -16,12 +15,12 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build="$root/build/fuzz"
 cxx=${CXX:-}
 if [[ -z "$cxx" ]]; then
-  for candidate in clang++-16 clang++-15 clang++-14 clang++; do
+  for candidate in clang++-14 clang++-16 clang++-15 clang++; do
     if command -v "$candidate" >/dev/null; then cxx=$candidate; break; fi
   done
 fi
-[[ -n "$cxx" ]] || { echo "fuzz/run.sh: no clang++ found (apt-get install clang-16 libclang-rt-16-dev)" >&2; exit 2; }
-jobs=${DSSELECT_FUZZ_JOBS:-1}
+[[ -n "$cxx" ]] || { echo "fuzz/run.sh: no clang++ found (apt-get install clang-14 libclang-rt-14-dev; scripts/install-deps does)" >&2; exit 2; }
+jobs=${DSSELECT_FUZZ_JOBS:-2}
 targets=(fuzz_catalog fuzz_rules fuzz_candidate)
 
 command -v "$cxx" >/dev/null || { echo "fuzz/run.sh: $cxx not found" >&2; exit 2; }

@@ -1,6 +1,10 @@
 // Loading and validation: each failure class with its exact message.
 #include <catch2/catch.hpp>
 
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
 #include "dsselect/catalog/loader.hpp"
 #include "dsselect/core/error.hpp"
 #include "dsselect/estimate/estimator.hpp"
@@ -203,4 +207,35 @@ TEST_CASE("loading: the first problem is thrown as invalid_data", "[catalog]") {
 TEST_CASE("loading: a missing file or a directory is input_missing", "[catalog]") {
     CHECK_THROWS_WITH(read_data_file("/nonexistent/x.json"), "/nonexistent/x.json: no such file");
     CHECK_THROWS_WITH(read_data_file("/tmp"), "/tmp: is a directory, expected a JSON file");
+}
+
+TEST_CASE("catalog: a file lists at most 1,000 problems and stops reading a long array", "[catalog][hostile]") {
+    std::string text = R"({"schema_version":"1.0","hardware":[)";
+    for (int i = 0; i < 5000; ++i) {
+        text += i == 0 ? "0" : ",0";
+    }
+    text += "]}";
+    const auto problems = validate_document({"many.json", text}, load_catalog({}));
+    REQUIRE(problems.size() == 1001);
+    CHECK(problems.front() == "many.json: /hardware/0: expected an object, got 0");
+    CHECK(problems[999] == "many.json: /hardware/999: expected an object, got 0");
+    CHECK(problems.back() == "many.json: /: more than 1000 problems; the rest are not listed");
+}
+
+TEST_CASE("catalog: a data file over 16 MiB is refused before it is parsed", "[catalog][hostile]") {
+    const std::string path = (std::filesystem::temp_directory_path() / "dsselect-test-oversized.json").string();
+    {
+        std::ofstream out(path, std::ios::binary);
+        out << R"({"schema_version":"1.0","padding":")" << std::string(k_max_data_file_bytes, 'x') << R"("})";
+    }
+    try {
+        read_data_file(path);
+        std::remove(path.c_str());
+        FAIL("expected the size limit");
+    } catch (const Error& error) {
+        std::remove(path.c_str());
+        CHECK(error.kind() == ErrorKind::invalid_data);
+        CHECK(std::string(error.what()) ==
+              path + ": more than 16 MiB; a dsselect data, scenario or rules file is at most that large");
+    }
 }

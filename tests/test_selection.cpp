@@ -1,5 +1,8 @@
 // The search, the TCO model and the rules on the shipped data and on hand-computed cases.
 #include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "dsselect/catalog/loader.hpp"
@@ -313,4 +316,142 @@ TEST_CASE("recommend: multi-node replicas are searched only when the scenario al
                                       parse_candidate("ultra@h100-sxmx16"), SearchOptions{}), Error);
     const Candidate wide = resolve_candidate(builtin(), s, builtin_rules(), parse_candidate("ultra:fp16@h100-sxmx16"), SearchOptions{});
     CHECK(wide.gpus_per_replica == 16);
+}
+
+TEST_CASE("recommend: the staged search agrees with judging every candidate in full", "[search]") {
+    // recommend() skips the estimate of candidates rejected before the memory check and the
+    // cost of those rejected for power or latency. Judging every candidate of the space with
+    // evaluate_candidate (compare's full path) must give the same counts, the same accepted
+    // set and the same nearest miss per reason.
+    for (const char* id : {"customer-service", "edge-offline", "long-document", "finance-risk"}) {
+        const Scenario& s = builtin().scenario(id);
+        REQUIRE_FALSE(s.constraints.allow_multi_node);
+        const Recommendation fast = recommend_for(id);
+        std::map<std::string, std::int64_t> counts;
+        std::map<std::string, Candidate> nearest;
+        std::int64_t accepted = 0;
+        std::int64_t evaluated = 0;
+        for (const Model& model : builtin().models) {
+            for (const Variant& variant : builtin().variants) {
+                if (!variant.applies_to_model(model.id)) {
+                    continue;
+                }
+                for (const Hardware& hardware : builtin().hardware) {
+                    for (std::int64_t gpus : {1, 2, 4, 8, 16, 32}) {
+                        if (gpus > hardware.max_devices_per_node) {
+                            continue;
+                        }
+                        ++evaluated;
+                        Candidate c = evaluate_candidate(builtin(), s, builtin_rules(), model, variant, hardware, gpus,
+                                                         SearchOptions{});
+                        if (c.accepted()) {
+                            ++accepted;
+                            continue;
+                        }
+                        const Rejection& r = *c.rejection;
+                        ++counts[r.reason];
+                        auto found = nearest.find(r.reason);
+                        if (found == nearest.end() || r.miss_ratio < found->second.rejection->miss_ratio ||
+                            (r.miss_ratio == found->second.rejection->miss_ratio && c.label() < found->second.label())) {
+                            nearest.insert_or_assign(r.reason, c);
+                        }
+                    }
+                }
+            }
+        }
+        INFO(id);
+        CHECK(fast.candidates_evaluated == evaluated);
+        CHECK(static_cast<std::int64_t>(fast.ranked.size()) == accepted);
+        CHECK(fast.rejected_by_reason == counts);
+        REQUIRE(fast.nearest_miss.size() == nearest.size());
+        for (const auto& [reason, candidate] : nearest) {
+            const Candidate& got = fast.nearest_miss.at(reason);
+            CHECK(got.label() == candidate.label());
+            CHECK(got.rejection->detail() == candidate.rejection->detail());
+            CHECK(got.costed == candidate.costed);
+            CHECK(got.estimate.memory.per_gpu_bytes == candidate.estimate.memory.per_gpu_bytes);
+        }
+    }
+}
+
+TEST_CASE("rules: a search stops when its rules use up the operation budget", "[rules][search]") {
+    // Each evaluation scans 3,000 x 300 elements (about 900,000 operations: under the
+    // per-evaluation limit of 1,000,000); the search's budget of 50,000,000 ends it after
+    // about 55 candidates with a data error naming the rule.
+    json rule = {{"id", "heavy"}, {"effect", "warn"}, {"message", "heavy"}};
+    json outer = json::array();
+    for (int i = 0; i < 3000; ++i) {
+        outer.push_back(i);
+    }
+    json inner = json::array();
+    for (int i = 1000; i < 1300; ++i) {
+        inner.push_back(i);
+    }
+    rule["when"] = {{"some", {outer, {{"in", {{{"var", ""}}, inner}}}}}};
+    const json document = {{"schema_version", "1.0"}, {"rules", {rule}}};
+    const RuleSet rules = load_rules({{"heavy.json", document.dump()}});
+    try {
+        recommend(builtin(), builtin().scenario("customer-service"), rules, SearchOptions{});
+        FAIL("expected the rule budget to stop the search");
+    } catch (const Error& error) {
+        CHECK(error.kind() == ErrorKind::invalid_data);
+        CHECK_THAT(error.what(), Catch::Contains("budget of 50000000 JSON Logic operations (rule 'heavy'"));
+    }
+    // The budget is per search: the shipped rules use a tiny part of it.
+    RuleBudget budget;
+    CHECK(budget.left() == RuleBudget::k_search_operations);
+}
+
+TEST_CASE("rules: an expression of more than 10,000 nodes is refused when loading", "[rules]") {
+    auto rules_with = [](std::size_t comparisons) {
+        // {"or": [{"==": [1, 2]}, ...]}: 1 (or) + 1 (array) + 4 nodes per comparison.
+        json list = json::array();
+        for (std::size_t i = 0; i < comparisons; ++i) {
+            list.push_back({{"==", {1, 2}}});
+        }
+        const json rule = {{"id", "wide"}, {"effect", "warn"}, {"when", {{"or", list}}}};
+        return json{{"schema_version", "1.0"}, {"rules", {rule}}}.dump();
+    };
+    CHECK_NOTHROW(load_rules({{"ok.json", rules_with(2499)}}));  // 2 + 4 * 2499 = 9,998 nodes
+    try {
+        load_rules({{"wide.json", rules_with(2500)}});  // 10,002 nodes
+        FAIL("expected the node limit");
+    } catch (const Error& error) {
+        CHECK(std::string(error.what()) ==
+              "wide.json: /rules/0/when: the expression has 10002 nodes, more than 10000 (a rule runs for every "
+              "candidate: split it, or move data into the catalog)");
+    }
+}
+
+TEST_CASE("recommend: keep_evaluated keeps every candidate, judged in full, in enumeration order", "[search]") {
+    SearchOptions options;
+    options.keep_evaluated = true;
+    const Recommendation kept = recommend(builtin(), builtin().scenario("customer-service"), builtin_rules(), options);
+    const Recommendation plain = recommend_for("customer-service");
+    REQUIRE(static_cast<std::int64_t>(kept.evaluated.size()) == kept.candidates_evaluated);
+    CHECK(plain.evaluated.empty());
+    std::int64_t accepted = 0;
+    std::map<std::string, std::int64_t> counts;
+    for (const Candidate& c : kept.evaluated) {
+        if (c.accepted()) {
+            ++accepted;
+            CHECK(c.score.total > 0);
+        } else {
+            ++counts[c.rejection->reason];
+        }
+    }
+    CHECK(accepted == static_cast<std::int64_t>(plain.ranked.size()));
+    CHECK(counts == plain.rejected_by_reason);
+    // A latency-rejected candidate that fits is costed in full (the search itself skips that).
+    const auto latency = std::find_if(kept.evaluated.begin(), kept.evaluated.end(), [](const Candidate& c) {
+        return !c.accepted() && c.rejection->reason == "latency";
+    });
+    REQUIRE(latency != kept.evaluated.end());
+    CHECK(latency->costed);
+    CHECK(latency->cost.yearly_usd > 0);
+    // The ranked list is the same with or without the extra judging.
+    REQUIRE(kept.ranked.size() == plain.ranked.size());
+    for (std::size_t i = 0; i < plain.ranked.size(); ++i) {
+        CHECK(kept.ranked[i].label() == plain.ranked[i].label());
+    }
 }

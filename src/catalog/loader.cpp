@@ -582,7 +582,8 @@ Document read_document(const DataSource& source, Problems& problems) {
 template <typename T>
 void merge_into(std::vector<T>& target, const std::vector<std::pair<T, std::string>>& entries) {
     for (const auto& [entry, pointer] : entries) {
-        auto found = std::find_if(target.begin(), target.end(), [&](const T& item) { return item.id == entry.id; });
+        const std::string& id = entry.id;  // clang 14 cannot capture a structured binding
+        auto found = std::find_if(target.begin(), target.end(), [&id](const T& item) { return item.id == id; });
         if (found != target.end()) {
             *found = entry;
         } else {

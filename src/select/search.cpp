@@ -558,6 +558,16 @@ Recommendation recommend(const Catalog& catalog, const Scenario& s, const RuleSe
     result.ranked = std::move(tally.accepted);
     score_all(result.ranked, s, rules, options, &budget);
     rank(result.ranked);
+    if (options.keep_evaluated) {
+        // Every candidate judged in full (rejected ones with their estimate and, when they fit,
+        // their cost), in enumeration order; the accepted ones scored as in `ranked`.
+        result.evaluated.reserve(slots.size());
+        for (const Slot& slot : slots) {
+            result.evaluated.push_back(judge(s, rules, engine, *slot.model, *slot.variant, *slot.hardware, slot.gpus,
+                                             pairs[slot.pair], options, Depth::full));
+        }
+        score_all(result.evaluated, s, rules, options, nullptr);
+    }
     for (const Tally::Reason& entry : tally.reasons) {
         result.rejected_by_reason[entry.reason] = entry.count;
         const Slot& slot = slots[entry.nearest];
