@@ -1,6 +1,7 @@
 // Multi-task plans (base + adapters) and dynamic activation under a request mix, against
 // hand-computed values (docs/multitask.md, docs/method.md).
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include "dsselect/catalog/loader.hpp"
 #include "dsselect/core/error.hpp"
@@ -154,6 +155,21 @@ TEST_CASE("multi-task: with one task a separate model beats the shared base (ada
     CHECK(shared.parameter_reuse_rate == 0.0);  // one task shares nothing
     CHECK(shared.deployments.front().adapters == 1);
     CHECK(separate.deployments.front().adapters == 0);
+    // Without any adapter upkeep the adapter's serving overhead alone decides: the same search
+    // with one unmerged adapter is strictly slower, never cheaper.
+    Catalog no_upkeep = builtin();
+    no_upkeep.multi_task.adapter_engineering_hours_per_year = 0.0;
+    const MultiTaskResult overhead_only = plan_multi_task(no_upkeep, s, builtin_rules(), SearchOptions{});
+    const MultiTaskPlan& shared0 = plan_of(overhead_only, PlanKind::shared);
+    const MultiTaskPlan& separate0 = plan_of(overhead_only, PlanKind::separate);
+    REQUIRE(shared0.accepted());
+    REQUIRE(separate0.accepted());
+    CHECK(shared0.adapter_upkeep_usd_per_year == 0.0);
+    CHECK(separate0.cost_per_year_usd <= shared0.cost_per_year_usd);
+    CHECK(separate0.latency_ms < shared0.latency_ms);
+    CHECK(separate0.score > shared0.score);
+    REQUIRE(overhead_only.best);
+    CHECK(overhead_only.plans[*overhead_only.best].kind == PlanKind::separate);
 }
 
 TEST_CASE("multi-task: many small tasks cross over to one shared fleet", "[multitask]") {
@@ -277,4 +293,58 @@ TEST_CASE("dynamic activation: a MoE model's active parameters come from its arc
     const Hardware big = test::gpu(4800, 2000);
     const Estimate e = estimate(request_for(moe, fp8, big));
     CHECK(e.active_parameters == Approx(static_cast<double>(count_parameters(moe.architecture).active)));
+}
+
+TEST_CASE("dynamic activation: a scenario's complexity mix reaches every candidate of the search", "[multitask][search]") {
+    Scenario s = builtin().scenario("customer-service");
+    s.constraints.allowed_variants = {"dynamic"};
+    const Recommendation simple = recommend(builtin(), s, builtin_rules(), SearchOptions{});
+    REQUIRE_FALSE(simple.ranked.empty());
+    CHECK(simple.ranked.front().estimate.active_fraction == Approx(0.3));  // the variant's own figure
+    s.complexity_mix = {{0.7, 0.3}, {0.3, 1.0}};
+    const Recommendation mixed = recommend(builtin(), s, builtin_rules(), SearchOptions{});
+    REQUIRE_FALSE(mixed.ranked.empty());
+    CHECK(mixed.ranked.front().estimate.active_fraction == Approx(0.51));
+}
+
+TEST_CASE("cli: estimate --complexity-mix slows a dynamic variant and refuses a static one", "[multitask][cli]") {
+    const std::vector<std::string> base = {"estimate", "--model", "base", "--variant", "dynamic", "--gpu", "a100-80gb",
+                                           "-o", "json"};
+    auto plain = test::run_cli(base);
+    auto with_mix = base;
+    with_mix.insert(with_mix.end(), {"--complexity-mix", "0.7:0.3,0.3:1.0"});
+    auto mixed = test::run_cli(with_mix);
+    REQUIRE(plain.status == 0);
+    REQUIRE(mixed.status == 0);
+    const auto tpot = [](const std::string& text) {
+        return nlohmann::json::parse(text).at("performance").at("tpot_ms").get<double>();
+    };
+    CHECK(tpot(mixed.out) > tpot(plain.out));  // 0.51 of the weights read per step instead of 0.3
+    auto bad_sum = test::run_cli({"estimate", "--model", "base", "--variant", "dynamic", "--gpu", "a100-80gb",
+                                  "--complexity-mix", "0.7:0.3,0.2:1.0"});
+    CHECK(bad_sum.status == 2);
+    CHECK_THAT(bad_sum.err, Catch::Contains("--complexity-mix: shares must sum to 1"));
+    auto static_variant = test::run_cli({"estimate", "--model", "base", "--gpu", "a100-80gb", "--complexity-mix", "1:0.5"});
+    CHECK(static_variant.status == 2);
+    CHECK_THAT(static_variant.err, Catch::Contains("has no dynamic activation"));
+}
+
+TEST_CASE("cli: recommend on a scenario with tasks adds the multi_task plans", "[multitask][cli]") {
+    auto result = test::run_cli({"recommend", "--scenario", "multi-task-support", "-o", "json"});
+    REQUIRE(result.status == 0);
+    const auto document = nlohmann::json::parse(result.out);
+    REQUIRE(document.contains("multi_task"));
+    const auto& multi = document.at("multi_task");
+    CHECK(multi.at("tasks").size() == 4);
+    CHECK(multi.at("plans").at(0).at("kind") == "shared");
+    CHECK(multi.at("plans").at(1).at("kind") == "separate");
+    CHECK(multi.at("plans").at(1).at("parameter_reuse_rate") == 0.0);
+    CHECK(multi.at("reference").at("parameter_reuse_rate") == 0.78);
+    CHECK(multi.at("reference").at("source").get<std::string>().find("seed §3.3") != std::string::npos);
+    auto table = test::run_cli({"recommend", "--scenario", "multi-task-support"});
+    REQUIRE(table.status == 0);
+    CHECK_THAT(table.out, Catch::Contains("plan\tdeployments\tGPUs"));  // the plans table (piped: no titles)
+    // A scenario without tasks is unchanged: no multi_task key.
+    auto plain = test::run_cli({"recommend", "--scenario", "customer-service", "-o", "json"});
+    CHECK_FALSE(nlohmann::json::parse(plain.out).contains("multi_task"));
 }
