@@ -36,6 +36,10 @@ namespace {
 
 using TaskList = std::vector<const TaskSpec*>;
 
+// How a deployment serves its tasks: one base with unmerged adapters, or one model per task
+// with its adapter merged into the weights.
+enum class Adapters { served, merged };
+
 double share_of(const TaskList& tasks) {
     double share = 0.0;
     for (const TaskSpec* task : tasks) {
@@ -53,13 +57,13 @@ std::optional<double> floor_of(const TaskSpec& task, const Scenario& s) {
 }
 
 // The scenario one deployment is searched for: its tasks' share of the load; with
-// `serve_adapters`, its tasks ride as unmerged adapters, otherwise the single task's adapter is
+// Adapters::served, its tasks ride as unmerged adapters; with Adapters::merged the single task's adapter is
 // merged into a separately deployed model (no adapter at serving time).
-Scenario deployment_scenario(const Scenario& s, const TaskList& tasks, bool serve_adapters) {
+Scenario deployment_scenario(const Scenario& s, const TaskList& tasks, Adapters adapters) {
     Scenario out = s;
     out.workload.qps = s.workload.qps * share_of(tasks);
     out.tasks.clear();
-    if (serve_adapters) {
+    if (adapters == Adapters::served) {
         for (const TaskSpec* task : tasks) {
             out.tasks.push_back(*task);
         }
@@ -114,7 +118,7 @@ std::string nothing_satisfies(const Recommendation& r) {
                        r.candidates_evaluated, top_reason.empty() ? "none" : top_reason, top_count);
 }
 
-PlanDeployment make_deployment(const Candidate& c, const TaskList& tasks, const Scenario& s, bool serve_adapters,
+PlanDeployment make_deployment(const Candidate& c, const TaskList& tasks, const Scenario& s, Adapters adapters,
                                const Catalog& catalog) {
     PlanDeployment d;
     for (const TaskSpec* task : tasks) {
@@ -123,7 +127,7 @@ PlanDeployment make_deployment(const Candidate& c, const TaskList& tasks, const 
     d.candidate = c;
     d.qps = s.workload.qps * share_of(tasks);
     d.base_parameters = c.estimate.kept_parameters;
-    if (serve_adapters) {
+    if (adapters == Adapters::served) {
         d.adapters = static_cast<std::int64_t>(tasks.size());
         d.adapter_parameters = c.estimate.adapter_parameters;
         d.adapter_bytes = c.estimate.memory.adapter_bytes;
@@ -143,7 +147,7 @@ std::optional<PlanDeployment> shared_deployment(const Catalog& catalog, const Sc
     Recommendation own;
     if (search == nullptr) {
         // All tasks: the scenario itself (its candidates carry every adapter), as recommend sees it.
-        own = recommend(catalog, tasks.size() == s.tasks.size() ? s : deployment_scenario(s, tasks, true), rules, options);
+        own = recommend(catalog, tasks.size() == s.tasks.size() ? s : deployment_scenario(s, tasks, Adapters::served), rules, options);
         search = &own;
     }
     if (search->ranked.empty()) {
@@ -154,7 +158,7 @@ std::optional<PlanDeployment> shared_deployment(const Catalog& catalog, const Sc
     for (const Candidate& c : search->ranked) {
         const std::string miss = quality_miss(c, tasks, s);
         if (miss.empty()) {
-            return make_deployment(c, tasks, s, true, catalog);
+            return make_deployment(c, tasks, s, Adapters::served, catalog);
         }
         if (first_miss.empty()) {
             first_miss = miss;
@@ -206,7 +210,7 @@ void check_fused_outputs(MultiTaskPlan& plan, const Scenario& s, const RuleSet& 
                 continue;
             }
             const Candidate& c = mine->candidate;
-            const Scenario scoped = deployment_scenario(s, tasks_of(s, mine->task_ids), mine->adapters > 0);
+            const Scenario scoped = deployment_scenario(s, tasks_of(s, mine->task_ids), mine->adapters > 0 ? Adapters::served : Adapters::merged);
             RuleCandidate context{&scoped, c.model, c.variant, c.hardware, &c.estimate, &c.cost, c.gpus_per_replica,
                                   c.replicas, c.batch, c.quality, c.capacity_qps,
                                   static_cast<double>(c.estimate.parameters.total), true};
@@ -267,7 +271,7 @@ MultiTaskPlan separate_plan(const Catalog& catalog, const Scenario& s, const Rul
     plan.kind = PlanKind::separate;
     for (const TaskSpec& task : s.tasks) {
         const TaskList one{&task};
-        const Recommendation r = recommend(catalog, deployment_scenario(s, one, false), rules, options);
+        const Recommendation r = recommend(catalog, deployment_scenario(s, one, Adapters::merged), rules, options);
         if (r.ranked.empty()) {
             if (plan.rejection_reason.empty()) {
                 plan.rejection_reason = "unsatisfiable";
@@ -275,7 +279,7 @@ MultiTaskPlan separate_plan(const Catalog& catalog, const Scenario& s, const Rul
             }
             continue;
         }
-        plan.deployments.push_back(make_deployment(r.ranked.front(), one, s, false, catalog));
+        plan.deployments.push_back(make_deployment(r.ranked.front(), one, s, Adapters::merged, catalog));
     }
     return plan;
 }
@@ -325,7 +329,7 @@ std::optional<MultiTaskPlan> mixed_plan(const Catalog& catalog, const Scenario& 
             tasks.push_back(tasks_of(s, separate.deployments[i].task_ids).front());
         }
         const Candidate& winner = separate.deployments[members.front()].candidate;
-        Scenario scoped = deployment_scenario(s, tasks, true);
+        Scenario scoped = deployment_scenario(s, tasks, Adapters::served);
         scoped.constraints.allowed_models = {winner.model->id};
         scoped.constraints.allowed_variants = {winner.variant->id};
         // The group's own floors decide (checked per task below), not the scenario's task kind.
