@@ -220,22 +220,25 @@ TEST_CASE("cli: batch streams one result per line in input order, then a summary
     for (std::string line; std::getline(lines, line);) {
         records.push_back(json::parse(line));
     }
-    REQUIRE(records.size() == 12);  // 9 scenarios, 2 bad lines, the summary
+    REQUIRE(records.size() == 13);  // 10 scenarios, 2 bad lines, the summary
     CHECK(records[0].at("kind").get<std::string>() == "BatchResult");
     CHECK(records[0].at("line").get<int>() == 1);
     CHECK(records[5].at("id").get<std::string>() == "customer-service");
     CHECK(records[5].at("result").at("kind").get<std::string>() == "Recommendation");
-    CHECK(records[9].at("status").get<std::string>() == "invalid");
-    CHECK(records[9].at("error").at("message").get<std::string>().find(":10: /workload") != std::string::npos);
-    CHECK(records[10].at("error").at("exit_code").get<int>() == 65);
+    CHECK(records[9].at("id").get<std::string>() == "multi-task-support");
+    CHECK(records[9].at("result").contains("multi_task"));
+    CHECK_FALSE(records[5].at("result").contains("multi_task"));
+    CHECK(records[10].at("status").get<std::string>() == "invalid");
+    CHECK(records[10].at("error").at("message").get<std::string>().find(":11: /workload") != std::string::npos);
+    CHECK(records[11].at("error").at("exit_code").get<int>() == 65);
     const json& summary = records.back();
     CHECK(summary.at("kind").get<std::string>() == "BatchSummary");
-    CHECK(summary.at("items").get<int>() == 11);
+    CHECK(summary.at("items").get<int>() == 12);
     CHECK(summary.at("invalid").get<int>() == 2);
     auto gated = run_cli({"batch", file.path(), "--fail-on", "invalid"});
     CHECK(gated.status == 65);
     CHECK(test::first_line(gated.err) == "dsselect: error: " + file.path() +
-                                             ":10: /workload: missing required field 'prompt_tokens'");
+                                             ":11: /workload: missing required field 'prompt_tokens'");
     CHECK(gated.out == result.out);  // the records are complete either way
     CHECK(run_cli({"batch", file.path(), "--fail-on", "unsatisfiable"}).status == 0);
     auto one_thread = run_cli({"batch", file.path(), "--threads", "1"});

@@ -28,6 +28,29 @@ std::optional<Precision> parse_precision(const std::string& text) {
     return std::nullopt;
 }
 
+const char* to_string(AdapterModule module) {
+    switch (module) {
+    case AdapterModule::q: return "q";
+    case AdapterModule::k: return "k";
+    case AdapterModule::v: return "v";
+    case AdapterModule::o: return "o";
+    case AdapterModule::gate: return "gate";
+    case AdapterModule::up: return "up";
+    case AdapterModule::down: return "down";
+    }
+    return "q";
+}
+
+std::optional<AdapterModule> parse_adapter_module(const std::string& text) {
+    for (AdapterModule module : {AdapterModule::q, AdapterModule::k, AdapterModule::v, AdapterModule::o,
+                                 AdapterModule::gate, AdapterModule::up, AdapterModule::down}) {
+        if (text == to_string(module)) {
+            return module;
+        }
+    }
+    return std::nullopt;
+}
+
 std::optional<double> Model::quality_for(const std::string& task_kind) const {
     std::optional<double> fallback;
     for (const QualityScore& score : quality) {

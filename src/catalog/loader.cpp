@@ -4,6 +4,7 @@
 #include "dsselect/catalog/loader.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -30,7 +31,9 @@ namespace {
 constexpr const char* k_schema_version = "1.0";
 // Top-level arrays a data file may hold. "rules" and "engines" are read by their own modules.
 const std::set<std::string> k_top_level_keys = {"schema_version", "models", "variants", "hardware",
-                                                "scenarios", "rules", "engines"};
+                                                "scenarios", "rules", "engines", "multi_task"};
+// Shares of a complexity mix or of a scenario's tasks sum to 1 within this.
+constexpr double k_share_tolerance = 1e-6;
 
 // Hugging Face config.json keys that are accepted in "architecture" and do not affect any
 // estimate, so that a user can paste a real config.
@@ -313,6 +316,150 @@ Hardware read_hardware(const json& value, const std::string& pointer, Problems& 
     return hardware;
 }
 
+AdapterSpec read_adapter(const json& value, const std::string& pointer, Problems& problems) {
+    AdapterSpec adapter;
+    ObjectReader reader(value, pointer, problems);
+    const std::string kind = reader.text("kind", Presence::required).value_or("");
+    if (kind == "lora") {
+        adapter.kind = AdapterKind::lora;
+        adapter.rank = reader.integer("rank", 1, Presence::required).value_or(0);
+        const std::vector<std::string> modules = reader.string_list("target_modules");
+        if (reader.is_object() && !value.contains("target_modules")) {
+            problems.add(pointer, "missing required field 'target_modules' (LoRA targets among q, k, v, o, gate, up, down)");
+        } else if (modules.empty() && value.contains("target_modules") && value.at("target_modules").is_array()) {
+            problems.add(reader.child("target_modules"), "expected at least one of q, k, v, o, gate, up, down, got []");
+        }
+        for (std::size_t index = 0; index < modules.size(); ++index) {
+            if (auto module = parse_adapter_module(modules[index])) {
+                if (std::find(adapter.target_modules.begin(), adapter.target_modules.end(), *module) !=
+                    adapter.target_modules.end()) {
+                    problems.add(fmt::format("{}/{}", reader.child("target_modules"), index),
+                                 fmt::format("duplicate target module \"{}\"", modules[index]));
+                }
+                adapter.target_modules.push_back(*module);
+            } else {
+                problems.add(fmt::format("{}/{}", reader.child("target_modules"), index),
+                             fmt::format("expected one of q, k, v, o, gate, up, down, got \"{}\"",
+                                         detail::printable(modules[index])));
+            }
+        }
+    } else if (kind == "head") {
+        adapter.kind = AdapterKind::head;
+        adapter.parameters = reader.integer("parameters", 1, Presence::required).value_or(0);
+    } else if (reader.is_object() && value.contains("kind")) {
+        problems.add(reader.child("kind"), fmt::format("expected \"lora\" or \"head\", got {}", detail::describe(value.at("kind"))));
+    }
+    reader.text("source");
+    reader.finish();
+    return adapter;
+}
+
+std::vector<ComplexityClass> read_complexity_mix(const json& value, const std::string& pointer, Problems& problems) {
+    std::vector<ComplexityClass> mix;
+    if (!value.is_array() || value.empty()) {
+        problems.add(pointer, "expected a non-empty array of {share, active_fraction}, got " + detail::describe(value));
+        return mix;
+    }
+    double sum = 0.0;
+    for (std::size_t index = 0; index < value.size(); ++index) {
+        ObjectReader item(value[index], fmt::format("{}/{}", pointer, index), problems);
+        ComplexityClass entry;
+        entry.share = item.number("share", NumberRule::fraction, Presence::required).value_or(0.0);
+        entry.active_fraction = item.number("active_fraction", NumberRule::positive_fraction, Presence::required).value_or(1.0);
+        item.text("name");
+        item.text("source");
+        item.finish();
+        sum += entry.share;
+        mix.push_back(entry);
+    }
+    if (std::fabs(sum - 1.0) > k_share_tolerance) {
+        problems.add(pointer, fmt::format("expected shares summing to 1 (within 1e-6), got {:.9g}", sum));
+    }
+    return mix;
+}
+
+std::vector<TaskSpec> read_tasks(const json& value, const std::string& pointer, Problems& problems) {
+    std::vector<TaskSpec> tasks;
+    if (!value.is_array() || value.empty()) {
+        problems.add(pointer, "expected a non-empty array of tasks {id, share, adapter}, got " + detail::describe(value));
+        return tasks;
+    }
+    double sum = 0.0;
+    for (std::size_t index = 0; index < value.size(); ++index) {
+        const std::string item_pointer = fmt::format("{}/{}", pointer, index);
+        ObjectReader item(value[index], item_pointer, problems);
+        TaskSpec task;
+        task.id = item.text("id", Presence::required).value_or("");
+        task.share = item.number("share", NumberRule::positive_fraction, Presence::required).value_or(0.0);
+        task.min_quality = item.number("min_quality", NumberRule::fraction);
+        task.task_kind = item.text("task_kind").value_or("");
+        if (const json* adapter = item.member("adapter", Presence::required)) {
+            task.adapter = read_adapter(*adapter, item.child("adapter"), problems);
+        }
+        task.output_dimension = item.integer("output_dimension", 1);
+        task.fused_with = item.string_list("fused_with");
+        item.text("source");
+        item.finish();
+        for (const TaskSpec& earlier : tasks) {
+            if (!task.id.empty() && earlier.id == task.id) {
+                problems.add(item_pointer + "/id", fmt::format("duplicate task id '{}'", task.id));
+            }
+        }
+        sum += task.share;
+        tasks.push_back(task);
+    }
+    if (std::fabs(sum - 1.0) > k_share_tolerance) {
+        problems.add(pointer, fmt::format("expected task shares summing to 1 (within 1e-6), got {:.9g}", sum));
+    }
+    std::vector<std::string> ids;
+    for (const TaskSpec& task : tasks) {
+        ids.push_back(task.id);
+    }
+    for (std::size_t index = 0; index < tasks.size(); ++index) {
+        const TaskSpec& task = tasks[index];
+        for (std::size_t f = 0; f < task.fused_with.size(); ++f) {
+            const std::string where = fmt::format("{}/{}/fused_with/{}", pointer, index, f);
+            const std::string& other_id = task.fused_with[f];
+            auto other = std::find_if(tasks.begin(), tasks.end(), [&](const TaskSpec& t) { return t.id == other_id; });
+            if (other_id == task.id) {
+                problems.add(where, fmt::format("a task cannot be fused with itself ('{}')", other_id));
+            } else if (other == tasks.end()) {
+                problems.add(where, fmt::format("unknown task '{}'{}", other_id, did_you_mean(other_id, ids)));
+            } else if (task.output_dimension && other->output_dimension && *task.output_dimension != *other->output_dimension) {
+                // Seed §5.2 version mixing: fused outputs need one output dimension, whatever the plan.
+                problems.add(fmt::format("{}/{}/output_dimension", pointer, index),
+                             fmt::format("contradicts task '{}' it is fused with: output dimensions {} and {} differ, and "
+                                         "fused outputs need one output dimension (seed §5.2 version mixing)",
+                                         other_id, *task.output_dimension, *other->output_dimension));
+            }
+        }
+    }
+    return tasks;
+}
+
+MultiTaskDefaults read_multi_task(const json& value, const std::string& pointer, Problems& problems) {
+    MultiTaskDefaults out;
+    ObjectReader reader(value, pointer, problems);
+    if (const json* adapter = reader.member("default_adapter", Presence::required)) {
+        out.default_adapter = read_adapter(*adapter, reader.child("default_adapter"), problems);
+    }
+    if (const json* reference = reader.member("reference", Presence::required)) {
+        ObjectReader r(*reference, reader.child("reference"), problems);
+        out.reference_reuse_rate = r.number("parameter_reuse_rate", NumberRule::fraction, Presence::required).value_or(0.0);
+        out.reference_tasks = r.integer("tasks", 1, Presence::required).value_or(0);
+        out.reference_source = r.text("source", Presence::required).value_or("");
+        r.finish();
+    }
+    out.adapter_engineering_hours_per_year =
+        reader.number("adapter_engineering_hours_per_year", NumberRule::non_negative).value_or(0.0);
+    read_sources(reader, out.source, out.sources);
+    reader.finish();
+    if (reader.is_object()) {
+        check_source_keys(value, pointer, out.sources, problems);
+    }
+    return out;
+}
+
 std::optional<double> optional_number(ObjectReader& reader, const char* key, NumberRule rule) {
     return reader.number(key, rule);
 }
@@ -438,6 +585,12 @@ Scenario read_scenario(const json& value, const std::string& pointer, Problems& 
             }
         }
     }
+    if (const json* mix = reader.member("complexity_mix")) {
+        scenario.complexity_mix = read_complexity_mix(*mix, reader.child("complexity_mix"), problems);
+    }
+    if (const json* tasks = reader.member("tasks")) {
+        scenario.tasks = read_tasks(*tasks, reader.child("tasks"), problems);
+    }
     read_sources(reader, scenario.source, scenario.sources);
     reader.finish();
     if (reader.is_object()) {
@@ -516,6 +669,7 @@ struct Document {
     std::vector<std::pair<Hardware, std::string>> hardware;
     std::vector<std::pair<Scenario, std::string>> scenarios;
     std::vector<std::pair<Engine, std::string>> engines;
+    std::optional<MultiTaskDefaults> multi_task;  // replaces the catalog's when present
 };
 
 template <typename T, typename Reader>
@@ -576,6 +730,9 @@ Document read_document(const DataSource& source, Problems& problems) {
     read_array<Hardware>(*root, "hardware", read_hardware, document.hardware, problems);
     read_array<Scenario>(*root, "scenarios", read_scenario, document.scenarios, problems);
     read_array<Engine>(*root, "engines", read_engine, document.engines, problems);
+    if (auto found = root->find("multi_task"); found != root->end()) {
+        document.multi_task = read_multi_task(*found, "/multi_task", problems);
+    }
     return document;
 }
 
@@ -598,6 +755,9 @@ void merge(Catalog& catalog, const Document& document) {
     merge_into(catalog.hardware, document.hardware);
     merge_into(catalog.scenarios, document.scenarios);
     merge_into(catalog.engines, document.engines);
+    if (document.multi_task) {
+        catalog.multi_task = *document.multi_task;
+    }
 }
 
 template <typename T>

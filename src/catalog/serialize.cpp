@@ -243,7 +243,52 @@ ordered_json to_json(const Scenario& s) {
         }
         out["quoted"] = quoted;
     }
+    if (!s.complexity_mix.empty()) {
+        ordered_json mix = ordered_json::array();
+        for (const ComplexityClass& item : s.complexity_mix) {
+            mix.push_back({{"share", item.share}, {"active_fraction", item.active_fraction}});
+        }
+        out["complexity_mix"] = mix;
+    }
+    if (!s.tasks.empty()) {
+        ordered_json tasks = ordered_json::array();
+        for (const TaskSpec& task : s.tasks) {
+            ordered_json item;
+            item["id"] = task.id;
+            item["share"] = task.share;
+            put_optional(item, "min_quality", task.min_quality);
+            if (!task.task_kind.empty()) {
+                item["task_kind"] = task.task_kind;
+            }
+            item["adapter"] = to_json(task.adapter);
+            if (task.output_dimension) {
+                item["output_dimension"] = *task.output_dimension;
+            }
+            if (!task.fused_with.empty()) {
+                item["fused_with"] = task.fused_with;
+            }
+            tasks.push_back(item);
+        }
+        out["tasks"] = tasks;
+    }
     put_sources(out, s.source, s.sources);
+    return out;
+}
+
+ordered_json to_json(const AdapterSpec& adapter) {
+    ordered_json out;
+    if (adapter.kind == AdapterKind::head) {
+        out["kind"] = "head";
+        out["parameters"] = adapter.parameters;
+        return out;
+    }
+    out["kind"] = "lora";
+    out["rank"] = adapter.rank;
+    ordered_json modules = ordered_json::array();
+    for (AdapterModule module : adapter.target_modules) {
+        modules.push_back(to_string(module));
+    }
+    out["target_modules"] = modules;
     return out;
 }
 

@@ -12,4 +12,5 @@ ordered_json to_json(const Model& model);
 ordered_json to_json(const Variant& variant);
 ordered_json to_json(const Hardware& hardware);
 ordered_json to_json(const Scenario& scenario);
+ordered_json to_json(const AdapterSpec& adapter);
 }  // namespace dsselect::detail

@@ -62,7 +62,12 @@ void judge(PendingItem& item, const std::string& source, const Catalog& catalog,
             item.status = any ? PendingItem::Status::ok : PendingItem::Status::unsatisfiable;
         } else {
             const Recommendation result = recommend(catalog, parsed.scenario, rules, search);
-            item.output = report::batch_recommendation_json(item.line, result, parsed.top > 0 ? parsed.top : options.top);
+            std::optional<MultiTaskResult> plans;  // a scenario with tasks (docs/multitask.md)
+            if (!parsed.scenario.tasks.empty() && !result.ranked.empty()) {
+                plans = plan_multi_task(catalog, parsed.scenario, rules, search, &result);
+            }
+            item.output = report::batch_recommendation_json(item.line, result, parsed.top > 0 ? parsed.top : options.top,
+                                                            plans ? &*plans : nullptr);
             item.status = result.ranked.empty() ? PendingItem::Status::unsatisfiable : PendingItem::Status::ok;
         }
     } catch (const Error& error) {

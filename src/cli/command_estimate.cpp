@@ -1,4 +1,7 @@
 // dsselect estimate --model ID [--variant ID] --gpu ID [--gpus N] [workload flags]
+#include <cmath>
+#include <stdexcept>
+
 #include <fmt/format.h>
 
 #include "context.hpp"
@@ -19,8 +22,50 @@ struct EstimateOptions {
     std::int64_t batch = 1;
     std::int64_t context_tokens = 0;
     std::string engine = k_default_engine_id;
+    std::string complexity_mix;  // "SHARE:ACTIVE,..." (docs/method.md, dynamic activation)
     bool explain = false;
 };
+
+// "0.7:0.3,0.3:1.0" -> classes; throws a usage Error naming --complexity-mix.
+std::vector<ComplexityClass> parse_complexity_mix(const std::string& text) {
+    auto junk = [&text](const std::string& why) {
+        return Error(ErrorKind::usage, fmt::format("--complexity-mix: {}, got '{}'", why, text),
+                     "write SHARE:ACTIVE_FRACTION pairs such as 0.7:0.3,0.3:1.0");
+    };
+    std::vector<ComplexityClass> mix;
+    double sum = 0.0;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        const std::size_t comma = std::min(text.find(',', start), text.size());
+        const std::string part = text.substr(start, comma - start);
+        const std::size_t colon = part.find(':');
+        if (colon == std::string::npos) {
+            throw junk("expected SHARE:ACTIVE_FRACTION pairs");
+        }
+        ComplexityClass item;
+        try {
+            std::size_t used_share = 0;
+            std::size_t used_active = 0;
+            item.share = std::stod(part.substr(0, colon), &used_share);
+            item.active_fraction = std::stod(part.substr(colon + 1), &used_active);
+            if (used_share != colon || used_active != part.size() - colon - 1) {
+                throw junk("expected numbers");
+            }
+        } catch (const std::logic_error&) {
+            throw junk("expected numbers");
+        }
+        if (!(item.share >= 0.0 && item.share <= 1.0) || !(item.active_fraction > 0.0 && item.active_fraction <= 1.0)) {
+            throw junk("each share must be in [0, 1] and each active fraction in (0, 1]");
+        }
+        sum += item.share;
+        mix.push_back(item);
+        start = comma + 1;
+    }
+    if (std::fabs(sum - 1.0) > 1e-6) {
+        throw junk(fmt::format("shares must sum to 1 (within 1e-6), they sum to {:.9g}", sum));
+    }
+    return mix;
+}
 
 std::string supported_precisions(const Hardware& hardware) {
     std::vector<std::string> names;
@@ -79,8 +124,26 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
                                 supported_precisions(*request.hardware)),
                     "choose a weight-only or 16-bit variant for this hardware");
     }
+    std::vector<ComplexityClass> mix;
+    if (!options.complexity_mix.empty()) {
+        mix = parse_complexity_mix(options.complexity_mix);
+        request.active_fraction = mixed_active_fraction(mix, *request.variant);
+        if (!request.active_fraction) {
+            throw Error(ErrorKind::usage,
+                        fmt::format("--complexity-mix: variant '{}' has no dynamic activation (active_fraction 1)",
+                                    options.variant),
+                        "use a dynamic-activation variant such as 'dynamic'");
+        }
+    }
     Trace trace;
     const Estimate result = estimate(request, options.explain ? &trace : nullptr);
+    if (options.explain) {
+        for (std::size_t i = 0; i < mix.size(); ++i) {
+            trace.push_back({fmt::format("input: complexity_mix[{}].share", i), mix[i].share, "fraction", "--complexity-mix"});
+            trace.push_back({fmt::format("input: complexity_mix[{}].active_fraction", i), mix[i].active_fraction, "fraction",
+                             "--complexity-mix"});
+        }
+    }
     if (options.explain) {
         for (const ModelReference& reference : request.model->references) {
             if (reference.variant_id.empty() || reference.variant_id == request.variant->id) {
@@ -144,6 +207,8 @@ void register_estimate(CLI::App& app, Context& context) {
                         "Context window the deployment must offer (default prompt + output)")
         ->check(CLI::Range(std::int64_t{1}, std::int64_t{100'000'000}));
     command->add_option("--engine", options->engine, "Serving engine profile (default vllm): vllm, sglang, trtllm, llama.cpp");
+    command->add_option("--complexity-mix", options->complexity_mix,
+                        "Dynamic activation: SHARE:ACTIVE_FRACTION pairs of the request mix, e.g. 0.7:0.3,0.3:1.0");
     command->add_flag("--explain", options->explain, "Show every intermediate quantity, its formula and input sources");
     command->callback([options, &context] { context.action = [options, &context] { return run_estimate(*options, context); }; });
 }

@@ -42,6 +42,12 @@ CommandOutput run_recommend(const RecommendOptions& options, const Context& cont
     SearchOptions search = resolve_search_options(options.scenario);
     search.top = options.top;
     const Recommendation result = recommend(catalog, scenario, rules, search);
+    // A scenario with tasks also gets its multi-task plans (docs/multitask.md).
+    std::optional<MultiTaskResult> multi_task;
+    if (!scenario.tasks.empty() && !result.ranked.empty()) {
+        multi_task = plan_multi_task(catalog, scenario, rules, search, &result);
+    }
+    const MultiTaskResult* plans = multi_task ? &*multi_task : nullptr;
     CommandOutput output;
     if (result.ranked.empty()) {
         output.exit_code = exit_code(ErrorKind::unsatisfiable);
@@ -50,16 +56,23 @@ CommandOutput run_recommend(const RecommendOptions& options, const Context& cont
     }
     switch (context.format()) {
     case report::OutputFormat::json:
-        output.text = report::recommendation_json(result, options.top, options.explain, report::JsonStyle::document);
+        output.text = report::recommendation_json(result, options.top, options.explain, report::JsonStyle::document, plans);
         break;
     case report::OutputFormat::jsonl:
-        output.text = report::recommendation_json(result, options.top, options.explain, report::JsonStyle::lines);
+        output.text = report::recommendation_json(result, options.top, options.explain, report::JsonStyle::lines, plans);
         break;
     case report::OutputFormat::table:
     case report::OutputFormat::csv:
-    case report::OutputFormat::markdown:
-        output.text = context.render_tables(report::recommendation_tables(result, options.top, options.explain));
+    case report::OutputFormat::markdown: {
+        std::vector<report::Table> tables = report::recommendation_tables(result, options.top, options.explain);
+        if (plans != nullptr) {
+            for (report::Table& table : report::multi_task_tables(scenario, *plans)) {
+                tables.push_back(std::move(table));
+            }
+        }
+        output.text = context.render_tables(tables);
         break;
+    }
     }
     return output;
 }

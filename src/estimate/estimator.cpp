@@ -136,6 +136,77 @@ double expected_experts_touched(double experts, double experts_per_token, double
     return experts * (1.0 - std::pow(1.0 - experts_per_token / experts, tokens));
 }
 
+std::optional<double> mixed_active_fraction(const std::vector<ComplexityClass>& mix, const Variant& variant) {
+    if (mix.empty() || variant.active_fraction >= 1.0) {
+        return std::nullopt;
+    }
+    double fraction = 0.0;
+    for (const ComplexityClass& item : mix) {
+        fraction += item.share * item.active_fraction;
+    }
+    return fraction;
+}
+
+std::int64_t adapter_parameters(const Architecture& a, const AdapterSpec& adapter) {
+    if (adapter.kind == AdapterKind::head) {
+        return adapter.parameters;
+    }
+    const std::int64_t d = a.hidden_size;
+    const std::int64_t h = a.num_attention_heads;
+    const std::int64_t dh = a.effective_head_dim();
+    const std::int64_t layers = a.num_hidden_layers;
+    const std::int64_t dense_layers = a.is_moe() ? a.first_k_dense_replace : layers;
+    const std::int64_t moe_layers = layers - dense_layers;
+    const bool mla = a.is_mla();
+    // Sum over layers of d_in + d_out of each target matrix; MLA's projections are taken as
+    // served (queries d or q_lora_rank -> h (d_nope + d_rope); k: the KV down-projection d ->
+    // r_kv + d_rope; v: the KV up-projection r_kv -> h (d_nope + d_v)). FFN targets attach to
+    // dense FFNs and to MoE layers' shared experts, not to routed experts.
+    std::int64_t width_sum = 0;
+    for (AdapterModule module : adapter.target_modules) {
+        switch (module) {
+        case AdapterModule::q:
+            width_sum += layers * (mla ? (a.q_lora_rank > 0 ? a.q_lora_rank : d) + h * (a.qk_nope_head_dim + a.qk_rope_head_dim)
+                                       : d + h * dh);
+            break;
+        case AdapterModule::k:
+            width_sum += layers * (mla ? d + a.kv_lora_rank + a.qk_rope_head_dim : d + a.effective_kv_heads() * dh);
+            break;
+        case AdapterModule::v:
+            width_sum += layers * (mla ? a.kv_lora_rank + h * (a.qk_nope_head_dim + a.v_head_dim)
+                                       : d + a.effective_kv_heads() * dh);
+            break;
+        case AdapterModule::o: width_sum += layers * ((mla ? h * a.v_head_dim : h * dh) + d); break;
+        case AdapterModule::gate:
+        case AdapterModule::up:
+        case AdapterModule::down:
+            width_sum += dense_layers * (d + a.intermediate_size) +
+                         moe_layers * a.n_shared_experts * (d + a.moe_intermediate_size);
+            break;
+        }
+    }
+    return adapter.rank * width_sum;
+}
+
+AdapterLoad adapter_load(const Architecture& arch, const std::vector<TaskSpec>& tasks, double batch) {
+    AdapterLoad load;
+    double share_sum = 0.0;
+    for (const TaskSpec& task : tasks) {
+        share_sum += task.share;
+    }
+    for (const TaskSpec& task : tasks) {
+        const double parameters = static_cast<double>(adapter_parameters(arch, task.adapter));
+        const double bytes = parameters * k_adapter_bits / k_bits_per_byte;
+        const double share = share_sum > 0.0 ? task.share / share_sum : 1.0 / static_cast<double>(tasks.size());
+        load.parameters += parameters;
+        load.resident_bytes += bytes;
+        load.mean_parameters_per_token += share * parameters;
+        load.mean_bytes_per_request += share * bytes;
+        load.bytes_read_per_step += (1.0 - std::pow(1.0 - share, batch)) * bytes;
+    }
+    return load;
+}
+
 EfficiencyProfile default_profile(HardwareKind kind) {
     EfficiencyProfile profile;
     if (kind == HardwareKind::edge) {
@@ -248,9 +319,27 @@ Estimate estimate(const EstimateRequest& request, Trace* trace) {
     result.parameters = model_parameters(model);
     const ParameterCounts& p = result.parameters;
     result.kept_parameters = static_cast<double>(p.total) * variant.parameter_fraction;
-    result.active_parameters = static_cast<double>(p.active) * variant.parameter_fraction * variant.active_fraction;
+    const double active_fraction = request.active_fraction.value_or(variant.active_fraction);
+    result.active_fraction = active_fraction;
+    result.active_parameters = static_cast<double>(p.active) * variant.parameter_fraction * active_fraction;
+    // Unmerged task adapters: held beside the weights, multiplied by every token of their task.
+    const AdapterLoad adapters = request.adapter_tasks != nullptr && !request.adapter_tasks->empty()
+                                     ? adapter_load(a, *request.adapter_tasks, batch)
+                                     : AdapterLoad{};
+    result.adapter_parameters = adapters.parameters;
     const double active_matmul =
-        static_cast<double>(p.active_matmul) * variant.parameter_fraction * variant.active_fraction;
+        static_cast<double>(p.active_matmul) * variant.parameter_fraction * active_fraction +
+        adapters.mean_parameters_per_token;
+    if (request.active_fraction) {
+        record(trace, "active_fraction", active_fraction, "fraction",
+               "scenario complexity mix: sum of share * active_fraction (replaces the variant's)");
+    }
+    if (adapters.parameters > 0.0) {
+        record(trace, "adapter_parameters", adapters.parameters, "parameters",
+               "sum over tasks of LoRA rank * sum over layers and targets of (d_in + d_out), or head parameters");
+        record(trace, "adapter_parameters_per_token", adapters.mean_parameters_per_token, "parameters",
+               "share-weighted adapter a token multiplies (2 FLOPs each, unmerged)");
+    }
     record(trace, "parameters", static_cast<double>(p.total), "parameters",
            "embedding + head + layers * (attention + FFN or experts + norms)");
     record(trace, "active_parameters", result.active_parameters, "parameters",
@@ -296,7 +385,11 @@ Estimate estimate(const EstimateRequest& request, Trace* trace) {
     m.overhead_bytes = profile.runtime_overhead_bytes + (request.gpus > 1 ? profile.communication_buffer_bytes : 0.0);
     record(trace, "overhead_bytes_per_gpu", m.overhead_bytes, "bytes",
            "runtime overhead + communication buffers when t >= 2");
-    const double weights_per_gpu = m.weights_bytes / gpus;
+    m.adapter_bytes = adapters.resident_bytes;
+    if (adapters.parameters > 0.0) {
+        record(trace, "adapter_bytes", m.adapter_bytes, "bytes", "adapter parameters * 16 / 8 (bf16), split like the weights");
+    }
+    const double weights_per_gpu = (m.weights_bytes + m.adapter_bytes) / gpus;
     m.per_gpu_bytes = weights_per_gpu + batch * sequence * kv_per_token_per_gpu + m.activations_bytes + m.overhead_bytes;
     m.total_bytes = m.per_gpu_bytes * gpus;
     m.capacity_per_gpu_bytes = hw.memory_gb * k_bytes_per_gb;
@@ -360,8 +453,11 @@ Estimate estimate(const EstimateRequest& request, Trace* trace) {
     // Prefill of one request's P tokens.
     const double prefill_flops = 2.0 * active_matmul * prompt + 2.0 * attention_dim * prompt * prompt;
     const double prefill_compute_ms = prefill_flops / compute_rate * k_ms_per_s;
-    const double streamed_weights = profile.layer_split ? m.weights_bytes : weights_per_gpu;
-    const double prefill_memory_ms = streamed_weights / bandwidth * k_ms_per_s;
+    const double streamed_weights = profile.layer_split ? m.weights_bytes : m.weights_bytes / gpus;
+    // Adapters are split like the weights; one request's prefill reads its task's adapter.
+    const double adapter_split = profile.layer_split ? 1.0 : gpus;
+    const double prefill_memory_ms =
+        (streamed_weights + adapters.mean_bytes_per_request / adapter_split) / bandwidth * k_ms_per_s;
     const double prefill_comm_ms = allreduce_ms(a, allreduce_gpus, prompt, bytes_act, link_gb_per_s, link_latency_us);
     perf.prefill_compute_bound = prefill_compute_ms >= prefill_memory_ms;
     record(trace, "prefill_flops", prefill_flops, "FLOP", "2 * N_active * P + 2 * L * h_q * d_h * P^2");
@@ -380,12 +476,17 @@ Estimate estimate(const EstimateRequest& request, Trace* trace) {
         weights_read_per_gpu -= routed_bytes_per_gpu * (1.0 - touched / static_cast<double>(a.n_routed_experts));
         record(trace, "experts_touched_per_layer", touched, "experts", "E * (1 - (1 - k/E)^B)");
     }
-    if (variant.active_fraction < 1.0) {
+    if (active_fraction < 1.0) {
         // Dynamic activation: a token touches `active_fraction` of the weights; B tokens touch
         // 1 - (1 - f)^B of them (independent choices).
-        const double touched_fraction = 1.0 - std::pow(1.0 - variant.active_fraction, batch);
+        const double touched_fraction = 1.0 - std::pow(1.0 - active_fraction, batch);
         weights_read_per_gpu *= touched_fraction;
         record(trace, "weights_touched_fraction", touched_fraction, "fraction", "1 - (1 - active_fraction)^B");
+    }
+    if (adapters.parameters > 0.0) {
+        weights_read_per_gpu += adapters.bytes_read_per_step / adapter_split;
+        record(trace, "adapter_bytes_read_per_step", adapters.bytes_read_per_step, "bytes",
+               "sum over tasks of (1 - (1 - share)^B) * adapter bytes: each distinct adapter in the batch once");
     }
     const double kv_read_per_token = profile.layer_split ? kv_per_token_per_gpu * gpus : kv_per_token_per_gpu;
     const double decode_bytes = weights_read_per_gpu + batch * mean_context * kv_read_per_token;

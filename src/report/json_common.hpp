@@ -14,4 +14,7 @@ inline nlohmann::ordered_json document_header(const char* kind) {
     return out;
 }
 
+// The "multi_task" object of a Recommendation (multitask_report.cpp).
+nlohmann::ordered_json multi_task_json(const Scenario& scenario, const MultiTaskResult& result);
+
 }  // namespace dsselect::report::detail

@@ -113,7 +113,8 @@ std::string finish(const ordered_json& document, JsonStyle style) {
 }  // namespace
 
 namespace {
-ordered_json recommendation_document(const Recommendation& result, std::int64_t top, bool explain) {
+ordered_json recommendation_document(const Recommendation& result, std::int64_t top, bool explain,
+                                     const MultiTaskResult* multi_task = nullptr) {
     ordered_json out = detail::document_header("Recommendation");
     out["scenario"] = scenario_summary(result.scenario);
     ordered_json recommendations = ordered_json::array();
@@ -139,6 +140,9 @@ ordered_json recommendation_document(const Recommendation& result, std::int64_t 
             misses[reason] = candidate_json(candidate, result.scenario);
         }
         out["nearest_miss_by_reason"] = misses;
+    }
+    if (multi_task != nullptr) {
+        out["multi_task"] = detail::multi_task_json(result.scenario, *multi_task);
     }
     return out;
 }
@@ -191,13 +195,19 @@ std::string recommendation_json(const Recommendation& result, std::int64_t top, 
     return finish(recommendation_document(result, top, explain), style);
 }
 
+std::string recommendation_json(const Recommendation& result, std::int64_t top, bool explain, JsonStyle style,
+                                const MultiTaskResult* multi_task) {
+    return finish(recommendation_document(result, top, explain, multi_task), style);
+}
+
 std::string comparison_json(const Scenario& scenario, const std::vector<Candidate>& candidates, JsonStyle style) {
     return finish(comparison_document(scenario, candidates), style);
 }
 
-std::string batch_recommendation_json(std::int64_t line, const Recommendation& result, std::int64_t top) {
+std::string batch_recommendation_json(std::int64_t line, const Recommendation& result, std::int64_t top,
+                                      const MultiTaskResult* multi_task) {
     ordered_json out = batch_header(line, result.scenario.id, result.ranked.empty() ? "unsatisfiable" : "ok");
-    out["result"] = recommendation_document(result, top, false);
+    out["result"] = recommendation_document(result, top, false, multi_task);
     return out.dump() + "\n";
 }
 

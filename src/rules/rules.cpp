@@ -216,7 +216,7 @@ std::vector<Rule> read_rules_document(const DataSource& source, Problems& proble
     if (version && *version != "1.0") {
         problems.add("/schema_version", fmt::format("unsupported schema_version \"{}\"; this dsselect reads \"1.0\"", *version));
     }
-    top.ignore({"models", "variants", "hardware", "scenarios", "engines"});
+    top.ignore({"models", "variants", "hardware", "scenarios", "engines", "multi_task"});
     const json* list = top.member("rules");
     top.finish();
     if (list == nullptr) {

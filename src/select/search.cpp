@@ -69,6 +69,8 @@ EstimateRequest request_for(const Scenario& s, const Model& model, const Variant
     request.output_tokens = s.workload.output_tokens;
     request.context_tokens = s.workload.context_tokens;
     request.profile = engine_profile(engine, hardware, variant.compute_precision);
+    request.active_fraction = mixed_active_fraction(s.complexity_mix, variant);  // docs/method.md
+    request.adapter_tasks = s.tasks.empty() ? nullptr : &s.tasks;               // docs/multitask.md
     return request;
 }
 

@@ -226,6 +226,19 @@ class Checker:
                                               document["candidates_rejected"]))
             if scenario == "customer-service":
                 docs["recommendation"] = document
+            multi = document.get("multi_task")
+            has_tasks = bool(next((item for item in docs["scenarios"]["scenarios"] if item["id"] == scenario), {})
+                             .get("tasks"))
+            self.check("recommend {}: multi_task present exactly when the scenario has tasks".format(scenario),
+                       (multi is not None) == has_tasks, "multi_task {} with tasks {}".format(multi is not None, has_tasks))
+            if scenario == "multi-task-support" and multi is not None:
+                docs["multitask"] = document
+                kinds = [plan["kind"] for plan in multi["plans"]]
+                self.check("recommend multi-task-support: shared and separate plans, a best plan",
+                           kinds[:2] == ["shared", "separate"] and multi["best_plan"] in kinds, str(kinds))
+                self.check("recommend multi-task-support: seed §3.3's 78 % at 16 tasks shown beside the computed rate",
+                           multi["reference"]["parameter_reuse_rate"] == 0.78 and multi["reference"]["tasks"] == 16 and
+                           multi["reference"]["computed_parameter_reuse_rate"] is not None, json.dumps(multi["reference"]))
         docs["recommendation_explain"] = self.validate_command(
             "recommendation.schema.json", ["recommend", "--scenario", "customer-service", "--explain", "-o", "json"])
         docs["comparison"] = self.validate_command(
@@ -446,6 +459,16 @@ class Checker:
                  drop("recommendations", 0, "cost", "total_usd"))
             case("recommendation: rejected_by_reason count \"3\"", rec, recommendation,
                  put("3", "rejected_by_reason", "memory"))
+        multitask = docs.get("multitask")
+        if multitask:
+            rec = "recommendation.schema.json"
+            case("recommendation: multi_task without plans", rec, multitask, drop("multi_task", "plans"))
+            case("recommendation: plan kind hybrid", rec, multitask, put("hybrid", "multi_task", "plans", 0, "kind"))
+            case("recommendation: reuse rate 1.5", rec, multitask,
+                 put(1.5, "multi_task", "plans", 0, "parameter_reuse_rate"))
+            case("recommendation: an accepted plan with null cost", rec, multitask,
+                 put(True, "multi_task", "plans", 0, "accepted"), put(None, "multi_task", "plans", 0, "rejection"),
+                 put(None, "multi_task", "plans", 0, "cost_per_year_usd"))
         if docs.get("recommendation_explain") and docs["recommendation_explain"].get("nearest_miss_by_reason"):
             reason = sorted(docs["recommendation_explain"]["nearest_miss_by_reason"])[0]
             case("recommendation: nearest miss without rejected", "recommendation.schema.json",

@@ -228,6 +228,27 @@ def catalog_hardware():
                         "hardware entry")
 
 
+ADAPTER_MODULES = ["q", "k", "v", "o", "gate", "up", "down"]
+
+
+def adapter():
+    """loader.cpp read_adapter: LoRA (rank, target_modules) or a task head (parameters)."""
+    out = obj({
+        "kind": {"enum": ["lora", "head"]},
+        "rank": described(integer(1), "LoRA rank (kind lora)"),
+        "target_modules": described({"type": "array", "items": {"enum": ADAPTER_MODULES}, "minItems": 1,
+                                     "uniqueItems": True}, "LoRA target matrices (kind lora)"),
+        "parameters": described(integer(1), "parameters of the task head (kind head)"),
+        "source": STRING,
+    }, ["kind"])
+    out["allOf"] = [
+        {"if": {"properties": {"kind": {"const": "lora"}}},
+         "then": {"required": ["rank", "target_modules"]},
+         "else": {"required": ["parameters"]}},
+    ]
+    return out
+
+
 def scenario_properties():
     workload = obj({
         "prompt_tokens": integer(1),
@@ -276,11 +297,28 @@ def scenario_properties():
     })
     quoted = obj({"model": described(NON_EMPTY, "a model id"), "metric": NON_EMPTY, "value": NUMBER,
                   "source": NON_EMPTY}, ["model", "metric", "value", "source"])
+    complexity = obj({"share": FRACTION, "active_fraction": POSITIVE_FRACTION, "name": STRING, "source": STRING},
+                     ["share", "active_fraction"])
+    task = obj({
+        "id": NON_EMPTY,
+        "share": described(POSITIVE_FRACTION, "of the scenario's QPS; the tasks' shares sum to 1 (within 1e-6)"),
+        "min_quality": described(FRACTION, "default: the scenario's"),
+        "task_kind": described(STRING, "default: the scenario's"),
+        "adapter": adapter(),
+        "output_dimension": described(integer(1), "default: the serving model's vocabulary"),
+        "fused_with": described(STRING_LIST, "ids of tasks whose outputs are fused with this one's (they must share "
+                                             "an output dimension: the version-mixing rule)"),
+        "source": STRING,
+    }, ["id", "share", "adapter"])
     return {
         "id": NON_EMPTY,
         "name": described(STRING, "default: the id"),
         "description": STRING,
         "task_kind": described(STRING, "default \"default\""),
+        "complexity_mix": described({"type": "array", "items": complexity, "minItems": 1},
+                                    "dynamic activation: the request mix; shares sum to 1 (within 1e-6)"),
+        "tasks": described({"type": "array", "items": task, "minItems": 1},
+                           "multi-task: the tasks served (docs/multitask.md)"),
         "numerically_sensitive": BOOLEAN,
         "engine": described(NON_EMPTY, "serving engine profile id (data/engines.json); default vllm"),
         "workload": workload,
@@ -361,6 +399,12 @@ def catalog_schema():
                 "source": STRING, "sources": {"type": "object", "additionalProperties": STRING}},
             "additionalProperties": False},
             "description": "serving engine profiles (docs/method.md)"},
+        "multi_task": with_sources({
+            "default_adapter": adapter(),
+            "reference": obj({"parameter_reuse_rate": FRACTION, "tasks": integer(1), "source": NON_EMPTY},
+                             ["parameter_reuse_rate", "tasks", "source"]),
+            "adapter_engineering_hours_per_year": NON_NEGATIVE,
+        }, ["default_adapter", "reference"], "multi_task object"),
     }, ["schema_version"])
     out["definitions"] = catalog_definitions()
     return out
@@ -385,6 +429,7 @@ def rules_schema():
         "hardware": {"type": "array"},
         "scenarios": {"type": "array"},
         "engines": {"type": "array"},
+        "multi_task": {"type": "object"},
     }, ["schema_version"])
     out["definitions"] = {"rule": rule()}
     return out
@@ -634,6 +679,69 @@ def candidate():
     return out
 
 
+def multi_task():
+    """src/report/multitask_report.cpp: only for a scenario with tasks."""
+    bytes_ = count()
+    deployment = obj({
+        "tasks": {"type": "array", "items": NON_EMPTY, "minItems": 1},
+        "model": NON_EMPTY, "variant": NON_EMPTY, "hardware": NON_EMPTY,
+        "gpus_per_replica": count(1), "replicas": count(1), "batch_per_replica": count(1),
+        "qps": NON_NEGATIVE, "ttft_ms": NON_NEGATIVE, "tpot_ms": NON_NEGATIVE, "latency_ms": NON_NEGATIVE,
+        "weights_bytes": bytes_, "per_gpu_bytes": bytes_, "base_parameters": count(),
+        "adapters": described(count(), "unmerged adapters held (0: a separate model, its adapter merged)"),
+        "adapter_parameters": count(), "adapter_memory_bytes": bytes_,
+        "cost_per_year_usd": NON_NEGATIVE, "adapter_upkeep_usd_per_year": NON_NEGATIVE,
+    }, None)
+    deployment["required"] = list(deployment["properties"])
+    total_keys = ["memory_bytes", "gpus", "latency_ms", "cost_per_year_usd", "total_usd", "weighted_index_usd",
+                  "adapter_upkeep_usd_per_year", "parameter_reuse_rate", "adapter_parameters",
+                  "adapter_memory_bytes", "quality", "score"]
+    totals = {key: nullable(NON_NEGATIVE) for key in total_keys}
+    totals["gpus"] = nullable(count(1))
+    totals["memory_bytes"] = nullable(count())
+    totals["adapter_parameters"] = nullable(count())
+    totals["adapter_memory_bytes"] = nullable(count())
+    totals["parameter_reuse_rate"] = described(nullable(FRACTION), "shared base parameters / all parameters")
+    totals["quality"] = nullable(FRACTION)
+    totals["score"] = nullable(NUMBER)
+    properties = {
+        "kind": {"enum": ["shared", "separate", "mixed"]},
+        "accepted": BOOLEAN,
+        "rejection": nullable(obj({"reason": NON_EMPTY, "detail": NON_EMPTY}, ["reason", "detail"])),
+        "deployments": {"type": "array", "items": deployment},
+    }
+    properties.update(totals)
+    plan = obj(properties, list(properties))
+    plan["allOf"] = [
+        {"if": {"properties": {"accepted": {"const": True}}},
+         "then": {"properties": dict({key: {"not": {"type": "null"}} for key in total_keys},
+                                     rejection={"type": "null"}, deployments={"minItems": 1})},
+         "else": {"properties": dict({key: {"type": "null"} for key in total_keys}, rejection={"type": "object"})}},
+    ]
+    task = obj({"id": NON_EMPTY, "share": POSITIVE_FRACTION, "qps": NON_NEGATIVE, "task_kind": STRING},
+               ["id", "share", "qps", "task_kind"])
+    reference = obj({
+        "parameter_reuse_rate": described(FRACTION, "quoted by the source document (seed §3.3), not computed"),
+        "tasks": count(),
+        "source": STRING,
+        "model": described(nullable(NON_EMPTY), "the base the computed figures are for; null when no plan has one"),
+        "default_adapter_parameters": nullable(count()),
+        "computed_parameter_reuse_rate": described(nullable(FRACTION), "base / (base + tasks x default adapter)"),
+        "implied_adapter_parameters": described(nullable(count()), "per task, for the quoted rate"),
+        "implied_lora_rank": described(nullable(NON_NEGATIVE), "that size as a LoRA rank on the default targets"),
+    }, ["parameter_reuse_rate", "tasks", "source", "model", "default_adapter_parameters",
+        "computed_parameter_reuse_rate", "implied_adapter_parameters", "implied_lora_rank"])
+    out = obj({
+        "tasks": {"type": "array", "items": task, "minItems": 1},
+        "plans": {"type": "array", "items": plan, "minItems": 2, "maxItems": 3},
+        "best_plan": {"enum": ["shared", "separate", "mixed", None]},
+        "reference": reference,
+        "notes": {"type": "array", "items": NON_EMPTY},
+    }, ["tasks", "plans", "best_plan", "reference", "notes"])
+    out["description"] = "only for a scenario with tasks (docs/multitask.md): shared base + adapters, separate models, mixed"
+    return out
+
+
 def recommendation_document():
     ranked = {"allOf": [ref("candidate"), {"required": ["rank"], "properties": {"rejected": {"type": "null"}}}]}
     missed = {"allOf": [ref("candidate"), {"not": {"required": ["rank"]},
@@ -648,6 +756,7 @@ def recommendation_document():
         "candidates_rejected": count(),
         "nearest_miss_by_reason": described({"type": "object", "additionalProperties": missed},
                                             "only with --explain: the candidate closest to passing, per reason"),
+        "multi_task": multi_task(),
     }, ["scenario", "recommendations", "rejected_by_reason", "candidates_evaluated", "candidates_accepted",
         "candidates_rejected"])
     return out

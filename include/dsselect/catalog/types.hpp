@@ -190,6 +190,49 @@ struct QuotedFigure {
     std::string source;
 };
 
+// One class of requests by complexity (dynamic activation, seed §2.2 V4): its share of the
+// requests and the fraction of the parameters a request of that class activates.
+struct ComplexityClass {
+    double share = 0.0;
+    double active_fraction = 1.0;
+};
+
+// A task adapter (docs/multitask.md): LoRA on some matrices of every layer, or a task head.
+enum class AdapterKind { lora, head };
+// LoRA target matrices, Hugging Face PEFT names without "_proj".
+enum class AdapterModule { q, k, v, o, gate, up, down };
+const char* to_string(AdapterModule module);
+std::optional<AdapterModule> parse_adapter_module(const std::string& text);
+
+struct AdapterSpec {
+    AdapterKind kind = AdapterKind::lora;
+    std::int64_t rank = 0;                      // lora
+    std::vector<AdapterModule> target_modules;  // lora
+    std::int64_t parameters = 0;                // head: the head's parameter count
+};
+
+// One task of a multi-task scenario: its share of the requests, its quality floor and adapter.
+struct TaskSpec {
+    std::string id;
+    double share = 0.0;                 // of the scenario's QPS; the tasks' shares sum to 1
+    std::optional<double> min_quality;  // absent: the scenario's
+    std::string task_kind;              // empty: the scenario's
+    AdapterSpec adapter;
+    std::optional<std::int64_t> output_dimension;  // absent: the serving model's vocabulary
+    std::vector<std::string> fused_with;           // ids of tasks whose outputs are fused with this one's
+};
+
+// Catalog-wide multi-task data ("multi_task" in data/models.json).
+struct MultiTaskDefaults {
+    AdapterSpec default_adapter;              // the adapter the reference reuse rate is computed for
+    double reference_reuse_rate = 0.0;        // seed §3.3: 78 %
+    std::int64_t reference_tasks = 0;         // seed §3.3: 16 task types
+    std::string reference_source;
+    double adapter_engineering_hours_per_year = 0.0;  // upkeep of one adapter on a shared base
+    std::string source;
+    SourceMap sources;
+};
+
 struct Scenario {
     std::string id;
     std::string engine_id;  // empty: the default engine (k_default_engine_id)
@@ -201,6 +244,10 @@ struct Scenario {
     Constraints constraints;
     TcoInputs tco;
     std::vector<QuotedFigure> quoted;
+    // Dynamic activation: the request mix by complexity (empty: the variant's own fraction).
+    std::vector<ComplexityClass> complexity_mix;
+    // Multi-task: the tasks served (empty: one task). With tasks, candidates carry their adapters.
+    std::vector<TaskSpec> tasks;
     std::string source;
     SourceMap sources;
 };
@@ -244,6 +291,7 @@ struct Catalog {
     std::vector<Hardware> hardware;
     std::vector<Scenario> scenarios;
     std::vector<Engine> engines;
+    MultiTaskDefaults multi_task;
 
     const Engine* find_engine(const std::string& id) const;
     const Engine& engine(const std::string& id) const;

@@ -55,6 +55,31 @@ bool exceeds_context_window(const Architecture& architecture, std::int64_t conte
 // E * (1 - (1 - k/E)^tokens).
 double expected_experts_touched(double experts, double experts_per_token, double tokens);
 
+// Dynamic activation under a request mix (docs/method.md): the share-weighted mean of the
+// classes' active fractions. Applies to variants with dynamic activation (active_fraction < 1)
+// only; nullopt for an empty mix or a static variant (whose fraction stays the variant's).
+std::optional<double> mixed_active_fraction(const std::vector<ComplexityClass>& mix, const Variant& variant);
+
+// Adapters (docs/multitask.md). Task adapters are held at 16 bits (bf16), an assumption that
+// matches how LoRA adapters are published and served (PEFT, vLLM, S-LoRA).
+inline constexpr double k_adapter_bits = 16.0;
+// Parameters of one adapter on a model of this shape. LoRA: sum over layers and target
+// matrices of rank * (d_in + d_out); a head: its parameter count.
+std::int64_t adapter_parameters(const Architecture& arch, const AdapterSpec& adapter);
+
+// What serving the unmerged adapters of `tasks` beside a base costs one replica whose decode
+// steps carry `batch` sequences. Shares are renormalised over `tasks`.
+struct AdapterLoad {
+    double parameters = 0;                 // all adapters
+    double resident_bytes = 0;             // all adapters, held beside the weights
+    double mean_parameters_per_token = 0;  // share-weighted: the adapter one token multiplies
+    double mean_bytes_per_request = 0;     // share-weighted: the adapter one request reads
+    // Each distinct adapter in the batch is read once per step (S-LoRA / Punica batching);
+    // task i is present with probability 1 - (1 - share_i)^batch.
+    double bytes_read_per_step = 0;
+};
+AdapterLoad adapter_load(const Architecture& arch, const std::vector<TaskSpec>& tasks, double batch);
+
 // Efficiency factors and overheads. Defaults are assumptions from docs/method.md until the
 // engine profiles (data/engines.json) calibrate them.
 struct EfficiencyProfile {
@@ -94,6 +119,12 @@ struct EstimateRequest {
     std::int64_t batch = 1;           // concurrent sequences
     std::int64_t context_tokens = 0;  // window the deployment must offer; 0 = prompt + output
     EfficiencyProfile profile;
+    // Dynamic activation under a scenario's complexity mix (mixed_active_fraction); absent:
+    // the variant's active_fraction.
+    std::optional<double> active_fraction;
+    // Tasks served as unmerged adapters beside the base (a multi-task scenario); null: none.
+    // Must outlive the estimate() call.
+    const std::vector<TaskSpec>* adapter_tasks = nullptr;
 };
 
 enum class Feasibility {
@@ -115,6 +146,7 @@ struct MemoryEstimate {
     double capacity_per_gpu_bytes = 0;  // physical
     double usable_per_gpu_bytes = 0;    // capacity * usable fraction
     double shortfall_bytes = 0;         // per GPU, > 0 when it does not fit
+    double adapter_bytes = 0;           // whole replica: unmerged task adapters (in total and per GPU)
     bool fits = false;
     std::int64_t max_concurrency = 0;   // sequences of (prompt + output) tokens that fit
 };
@@ -137,6 +169,8 @@ struct Estimate {
     ParameterCounts parameters;
     double kept_parameters = 0;      // after pruning / sharing
     double active_parameters = 0;    // per token after dynamic activation
+    double active_fraction = 1;      // dynamic activation used: the variant's or the scenario mix's
+    double adapter_parameters = 0;   // all unmerged task adapters held by a replica
     double weights_on_disk_bytes = 0;
     Precision compute_precision = Precision::fp16;
     double peak_flops_per_gpu = 0;   // at the compute precision, sparsity included

@@ -1,0 +1,350 @@
+// Multi-task plans (base + adapters) and dynamic activation under a request mix, against
+// hand-computed values (docs/multitask.md, docs/method.md).
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "dsselect/catalog/loader.hpp"
+#include "dsselect/core/error.hpp"
+#include "dsselect/estimate/estimator.hpp"
+#include "dsselect/select/multitask.hpp"
+#include "support/helpers.hpp"
+
+using namespace dsselect;
+
+namespace {
+const Catalog& builtin() {
+    static const Catalog catalog = load_catalog({});
+    return catalog;
+}
+const RuleSet& builtin_rules() {
+    static const RuleSet rules = load_rules({});
+    return rules;
+}
+
+AdapterSpec lora(std::int64_t rank, std::vector<AdapterModule> modules) {
+    AdapterSpec adapter;
+    adapter.kind = AdapterKind::lora;
+    adapter.rank = rank;
+    adapter.target_modules = std::move(modules);
+    return adapter;
+}
+
+TaskSpec task(const std::string& id, double share, AdapterSpec adapter) {
+    TaskSpec t;
+    t.id = id;
+    t.share = share;
+    t.adapter = std::move(adapter);
+    return t;
+}
+
+const std::vector<AdapterModule> k_attention = {AdapterModule::q, AdapterModule::k, AdapterModule::v, AdapterModule::o};
+
+EstimateRequest request_for(const Model& model, const Variant& variant, const Hardware& hardware, std::int64_t batch = 1) {
+    EstimateRequest request;
+    request.model = &model;
+    request.variant = &variant;
+    request.hardware = &hardware;
+    request.batch = batch;
+    request.prompt_tokens = 512;
+    request.output_tokens = 128;
+    return request;
+}
+
+// customer-service's workload split into `count` tasks of equal share, each a rank-16 LoRA.
+Scenario split_customer_service(int count) {
+    Scenario s = builtin().scenario("customer-service");
+    for (int i = 0; i < count; ++i) {
+        s.tasks.push_back(task("t" + std::to_string(i), 1.0 / count, lora(16, k_attention)));
+    }
+    return s;
+}
+
+const MultiTaskPlan& plan_of(const MultiTaskResult& result, PlanKind kind) {
+    for (const MultiTaskPlan& plan : result.plans) {
+        if (plan.kind == kind) {
+            return plan;
+        }
+    }
+    FAIL("no plan of kind " << to_string(kind));
+    return result.plans.front();
+}
+}  // namespace
+
+TEST_CASE("adapters: LoRA parameters are rank x sum over layers and targets of (d_in + d_out)", "[multitask]") {
+    const Architecture a = test::llama2_7b().architecture;
+    // q, k, v, o of an MHA 4096-wide layer: 4 x (4096 + 4096) = 32,768 per layer and rank;
+    // x 32 layers x rank 16 = 16,777,216.
+    CHECK(adapter_parameters(a, lora(16, k_attention)) == 16'777'216);
+    // gate: 4096 + 11008 = 15,104 x 32 layers x rank 8 = 3,866,624.
+    CHECK(adapter_parameters(a, lora(8, {AdapterModule::gate})) == 3'866'624);
+    AdapterSpec head;
+    head.kind = AdapterKind::head;
+    head.parameters = 12'288;
+    CHECK(adapter_parameters(a, head) == 12'288);
+}
+
+TEST_CASE("adapters: memory is parameters x 2 bytes, every adapter held beside the weights", "[multitask]") {
+    const Model model = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware gpu = test::gpu();
+    const std::vector<TaskSpec> tasks = {task("a", 0.5, lora(16, k_attention)), task("b", 0.5, lora(16, k_attention))};
+    EstimateRequest plain = request_for(model, fp16, gpu);
+    EstimateRequest served = plain;
+    served.adapter_tasks = &tasks;
+    const Estimate without = estimate(plain);
+    const Estimate with = estimate(served);
+    // 2 adapters x 16,777,216 parameters x 2 bytes = 67,108,864 bytes.
+    CHECK(with.adapter_parameters == 33'554'432.0);
+    CHECK(with.memory.adapter_bytes == 67'108'864.0);
+    CHECK(with.memory.per_gpu_bytes - without.memory.per_gpu_bytes == Approx(67'108'864.0));
+    CHECK(with.memory.weights_bytes == without.memory.weights_bytes);  // the base does not grow
+    // Unmerged adapters cost time: the extra FLOPs and the adapter bytes read per step.
+    REQUIRE(with.has_timing());
+    CHECK(with.performance.decode_step_ms > without.performance.decode_step_ms);
+    CHECK(with.performance.latency_ms > without.performance.latency_ms);
+}
+
+TEST_CASE("adapters: a decode step reads each distinct adapter of the batch once", "[multitask]") {
+    const Architecture a = test::llama2_7b().architecture;
+    const std::vector<TaskSpec> tasks = {task("a", 0.5, lora(16, k_attention)), task("b", 0.5, lora(16, k_attention))};
+    // Batch 4, shares 1/2: each task is present with probability 1 - 0.5^4 = 0.9375, so
+    // 1.875 adapters of 33,554,432 bytes = 62,914,560 bytes; one token multiplies 16,777,216.
+    const AdapterLoad load = adapter_load(a, tasks, 4.0);
+    CHECK(load.bytes_read_per_step == Approx(62'914'560.0));
+    CHECK(load.mean_parameters_per_token == Approx(16'777'216.0));
+    CHECK(load.resident_bytes == Approx(67'108'864.0));
+    // Batch 1: one request reads one adapter.
+    CHECK(adapter_load(a, tasks, 1.0).bytes_read_per_step == Approx(33'554'432.0));
+}
+
+TEST_CASE("reuse rate: shared base parameters over all parameters, zero when nothing is shared", "[multitask]") {
+    PlanDeployment shared;
+    shared.task_ids = {"a", "b"};
+    shared.base_parameters = 1000;
+    shared.adapter_parameters = 100;
+    PlanDeployment alone;
+    alone.task_ids = {"c"};
+    alone.base_parameters = 500;
+    // Shared 1000 / (1000 + 100 + 500) = 0.625.
+    CHECK(parameter_reuse_rate({shared, alone}) == Approx(0.625));
+    // A base serving one task shares nothing.
+    CHECK(parameter_reuse_rate({alone}) == 0.0);
+    // Llama-2-7B shape (6,738,415,616) with 16 rank-16 q,k,v,o adapters (16 x 16,777,216):
+    // 6,738,415,616 / 7,006,851,072 = 0.961690, well above the seed's 78 %.
+    PlanDeployment sixteen;
+    for (int i = 0; i < 16; ++i) {
+        sixteen.task_ids.push_back("t" + std::to_string(i));
+    }
+    sixteen.base_parameters = static_cast<double>(count_parameters(test::llama2_7b().architecture).total);
+    CHECK(sixteen.base_parameters == 6'738'415'616.0);
+    sixteen.adapter_parameters = 16.0 * 16'777'216.0;
+    CHECK(parameter_reuse_rate({sixteen}) == Approx(0.9616896).epsilon(1e-6));
+}
+
+TEST_CASE("multi-task: with one task a separate model beats the shared base (adapter overhead)", "[multitask]") {
+    const Scenario s = split_customer_service(1);
+    const MultiTaskResult result = plan_multi_task(builtin(), s, builtin_rules(), SearchOptions{});
+    const MultiTaskPlan& shared = plan_of(result, PlanKind::shared);
+    const MultiTaskPlan& separate = plan_of(result, PlanKind::separate);
+    REQUIRE(shared.accepted());
+    REQUIRE(separate.accepted());
+    REQUIRE(result.best);
+    CHECK(result.plans[*result.best].kind == PlanKind::separate);
+    CHECK(separate.cost_per_year_usd <= shared.cost_per_year_usd);
+    CHECK(separate.score > shared.score);
+    CHECK(shared.parameter_reuse_rate == 0.0);  // one task shares nothing
+    CHECK(shared.deployments.front().adapters == 1);
+    CHECK(separate.deployments.front().adapters == 0);
+    // Without any adapter upkeep the adapter's serving overhead alone decides: the same search
+    // with one unmerged adapter is strictly slower, never cheaper.
+    Catalog no_upkeep = builtin();
+    no_upkeep.multi_task.adapter_engineering_hours_per_year = 0.0;
+    const MultiTaskResult overhead_only = plan_multi_task(no_upkeep, s, builtin_rules(), SearchOptions{});
+    const MultiTaskPlan& shared0 = plan_of(overhead_only, PlanKind::shared);
+    const MultiTaskPlan& separate0 = plan_of(overhead_only, PlanKind::separate);
+    REQUIRE(shared0.accepted());
+    REQUIRE(separate0.accepted());
+    CHECK(shared0.adapter_upkeep_usd_per_year == 0.0);
+    CHECK(separate0.cost_per_year_usd <= shared0.cost_per_year_usd);
+    CHECK(separate0.latency_ms < shared0.latency_ms);
+    CHECK(separate0.score > shared0.score);
+    REQUIRE(overhead_only.best);
+    CHECK(overhead_only.plans[*overhead_only.best].kind == PlanKind::separate);
+}
+
+TEST_CASE("multi-task: many small tasks cross over to one shared fleet", "[multitask]") {
+    // 8 tasks of 18.75 QPS: eight fleets, each with its own engineering upkeep (400 h x $100),
+    // against one fleet with eight adapters (8 x 20 h x $100 of adapter upkeep).
+    const Scenario s = split_customer_service(8);
+    const MultiTaskResult result = plan_multi_task(builtin(), s, builtin_rules(), SearchOptions{});
+    const MultiTaskPlan& shared = plan_of(result, PlanKind::shared);
+    const MultiTaskPlan& separate = plan_of(result, PlanKind::separate);
+    REQUIRE(shared.accepted());
+    REQUIRE(separate.accepted());
+    CHECK(separate.deployments.size() == 8);
+    CHECK(shared.cost_per_year_usd < separate.cost_per_year_usd);
+    REQUIRE(result.best);
+    CHECK(result.plans[*result.best].kind == PlanKind::shared);
+    // 8 adapters x 20 h x $100 = $16,000 a year of adapter upkeep.
+    CHECK(shared.adapter_upkeep_usd_per_year == Approx(16'000.0));
+    // Reuse: base / (base + 8 adapters).
+    const PlanDeployment& d = shared.deployments.front();
+    CHECK(shared.parameter_reuse_rate == Approx(d.base_parameters / (d.base_parameters + d.adapter_parameters)));
+    CHECK(d.adapter_parameters ==
+          8.0 * static_cast<double>(adapter_parameters(d.candidate.model->architecture, lora(16, k_attention))));
+    CHECK(separate.parameter_reuse_rate == 0.0);
+    // The seed's figure is shown beside the computed one.
+    CHECK(result.reference.quoted_rate == 0.78);
+    CHECK(result.reference.tasks == 16);
+    CHECK(result.reference.computed_rate > 0.78);
+}
+
+TEST_CASE("multi-task: fused tasks with different output dimensions are rejected by version-mixing", "[multitask]") {
+    Scenario s = split_customer_service(2);
+    s.tasks[0].output_dimension = 3;  // a 3-class head fused with an LM output (the vocabulary)
+    s.tasks[0].fused_with = {"t1"};
+    const MultiTaskResult result = plan_multi_task(builtin(), s, builtin_rules(), SearchOptions{});
+    const MultiTaskPlan& shared = plan_of(result, PlanKind::shared);
+    CHECK(shared.rejection_reason == "version-mixing");
+    CHECK_THAT(shared.rejection_detail, Catch::Contains("output dimensions differ"));
+    CHECK_FALSE(plan_of(result, PlanKind::separate).accepted());
+}
+
+TEST_CASE("scenario: task shares must sum to 1 and fused output dimensions must agree", "[multitask][catalog]") {
+    const std::string head = R"({"id": "x", "workload": {"prompt_tokens": 10, "output_tokens": 10, "qps": 1}, )";
+    {
+        test::TempFile file("tasks.json", head + R"("tasks": [{"id": "a", "share": 0.5, "adapter": {"kind": "lora", "rank": 8, "target_modules": ["q"]}}]})");
+        try {
+            read_scenario_document(read_data_file(file.path()), builtin());
+            FAIL("accepted shares summing to 0.5");
+        } catch (const Error& error) {
+            CHECK(error.kind() == ErrorKind::invalid_data);
+            CHECK_THAT(error.what(), Catch::Contains("/tasks: expected task shares summing to 1"));
+        }
+    }
+    {
+        test::TempFile file("fused.json", head + R"("tasks": [
+            {"id": "a", "share": 0.5, "output_dimension": 3, "fused_with": ["b"], "adapter": {"kind": "head", "parameters": 100}},
+            {"id": "b", "share": 0.5, "output_dimension": 5, "adapter": {"kind": "head", "parameters": 100}}]})");
+        CHECK_THROWS_WITH(read_scenario_document(read_data_file(file.path()), builtin()),
+                          Catch::Contains("/tasks/0/output_dimension: contradicts task 'b'"));
+    }
+    {
+        test::TempFile file("mix.json", head + R"("complexity_mix": [{"share": 0.7, "active_fraction": 0.3}, {"share": 0.2, "active_fraction": 1}]})");
+        CHECK_THROWS_WITH(read_scenario_document(read_data_file(file.path()), builtin()),
+                          Catch::Contains("/complexity_mix: expected shares summing to 1 (within 1e-6), got 0.9"));
+    }
+    {
+        test::TempFile file("module.json", head + R"("tasks": [{"id": "a", "share": 1, "adapter": {"kind": "lora", "rank": 8, "target_modules": ["qkv"]}}]})");
+        CHECK_THROWS_WITH(read_scenario_document(read_data_file(file.path()), builtin()),
+                          Catch::Contains("/tasks/0/adapter/target_modules/0: expected one of q, k, v, o, gate, up, down"));
+    }
+}
+
+TEST_CASE("dynamic activation: the mix's share-weighted fraction drives compute and weights read", "[multitask][estimator]") {
+    const Model model = test::llama2_7b();
+    Variant dynamic = test::variant_bits(16);
+    dynamic.active_fraction = 0.3;
+    const Hardware gpu = test::gpu();
+    const std::vector<ComplexityClass> mix = {{0.7, 0.3}, {0.3, 1.0}};
+    // 0.7 x 0.3 + 0.3 x 1.0 = 0.51.
+    const auto fraction = mixed_active_fraction(mix, dynamic);
+    REQUIRE(fraction);
+    CHECK(*fraction == Approx(0.51));
+    // A static variant keeps its fraction: the mix does not apply.
+    CHECK_FALSE(mixed_active_fraction(mix, test::variant_bits(16)));
+    CHECK_FALSE(mixed_active_fraction({}, dynamic));
+
+    EstimateRequest simple_only = request_for(model, dynamic, gpu);
+    EstimateRequest mixed = simple_only;
+    mixed.active_fraction = fraction;
+    Trace trace;
+    const Estimate a = estimate(simple_only);
+    const Estimate b = estimate(mixed, &trace);
+    const ParameterCounts p = count_parameters(model.architecture);
+    CHECK(a.active_parameters == Approx(static_cast<double>(p.active) * 0.3));
+    CHECK(b.active_parameters == Approx(static_cast<double>(p.active) * 0.51));
+    CHECK(b.active_fraction == Approx(0.51));
+    // Weights in memory do not shrink.
+    CHECK(b.memory.weights_bytes == a.memory.weights_bytes);
+    CHECK(b.memory.weights_bytes == Approx(static_cast<double>(p.total) * 2.0));
+    // Compute: decode FLOPs at batch 1 = 2 x active matmul parameters + attention, so the
+    // matmul part scales 0.51 / 0.3; batch 1 reads 0.51 of the weights (1 - (1 - 0.51)^1).
+    double touched = 0.0;
+    double matmul = 0.0;
+    for (const TraceItem& item : trace) {
+        if (item.name == "weights_touched_fraction") {
+            touched = item.value;
+        }
+        if (item.name == "active_matmul_parameters") {
+            matmul = item.value;
+        }
+    }
+    CHECK(touched == Approx(0.51));
+    CHECK(matmul == Approx(static_cast<double>(p.active_matmul) * 0.51));
+    CHECK(b.performance.decode_step_ms > a.performance.decode_step_ms);
+}
+
+TEST_CASE("dynamic activation: a MoE model's active parameters come from its architecture, not the mix", "[multitask][estimator]") {
+    const Model moe = test::deepseek_v3();
+    const Variant fp8 = test::variant_bits(8, Precision::fp16);
+    const std::vector<ComplexityClass> mix = {{0.7, 0.3}, {0.3, 1.0}};
+    CHECK_FALSE(mixed_active_fraction(mix, fp8));
+    const Hardware big = test::gpu(4800, 2000);
+    const Estimate e = estimate(request_for(moe, fp8, big));
+    CHECK(e.active_parameters == Approx(static_cast<double>(count_parameters(moe.architecture).active)));
+}
+
+TEST_CASE("dynamic activation: a scenario's complexity mix reaches every candidate of the search", "[multitask][search]") {
+    Scenario s = builtin().scenario("customer-service");
+    s.constraints.allowed_variants = {"dynamic"};
+    const Recommendation simple = recommend(builtin(), s, builtin_rules(), SearchOptions{});
+    REQUIRE_FALSE(simple.ranked.empty());
+    CHECK(simple.ranked.front().estimate.active_fraction == Approx(0.3));  // the variant's own figure
+    s.complexity_mix = {{0.7, 0.3}, {0.3, 1.0}};
+    const Recommendation mixed = recommend(builtin(), s, builtin_rules(), SearchOptions{});
+    REQUIRE_FALSE(mixed.ranked.empty());
+    CHECK(mixed.ranked.front().estimate.active_fraction == Approx(0.51));
+}
+
+TEST_CASE("cli: estimate --complexity-mix slows a dynamic variant and refuses a static one", "[multitask][cli]") {
+    const std::vector<std::string> base = {"estimate", "--model", "base", "--variant", "dynamic", "--gpu", "a100-80gb",
+                                           "-o", "json"};
+    auto plain = test::run_cli(base);
+    auto with_mix = base;
+    with_mix.insert(with_mix.end(), {"--complexity-mix", "0.7:0.3,0.3:1.0"});
+    auto mixed = test::run_cli(with_mix);
+    REQUIRE(plain.status == 0);
+    REQUIRE(mixed.status == 0);
+    const auto tpot = [](const std::string& text) {
+        return nlohmann::json::parse(text).at("performance").at("tpot_ms").get<double>();
+    };
+    CHECK(tpot(mixed.out) > tpot(plain.out));  // 0.51 of the weights read per step instead of 0.3
+    auto bad_sum = test::run_cli({"estimate", "--model", "base", "--variant", "dynamic", "--gpu", "a100-80gb",
+                                  "--complexity-mix", "0.7:0.3,0.2:1.0"});
+    CHECK(bad_sum.status == 2);
+    CHECK_THAT(bad_sum.err, Catch::Contains("--complexity-mix: shares must sum to 1"));
+    auto static_variant = test::run_cli({"estimate", "--model", "base", "--gpu", "a100-80gb", "--complexity-mix", "1:0.5"});
+    CHECK(static_variant.status == 2);
+    CHECK_THAT(static_variant.err, Catch::Contains("has no dynamic activation"));
+}
+
+TEST_CASE("cli: recommend on a scenario with tasks adds the multi_task plans", "[multitask][cli]") {
+    auto result = test::run_cli({"recommend", "--scenario", "multi-task-support", "-o", "json"});
+    REQUIRE(result.status == 0);
+    const auto document = nlohmann::json::parse(result.out);
+    REQUIRE(document.contains("multi_task"));
+    const auto& multi = document.at("multi_task");
+    CHECK(multi.at("tasks").size() == 4);
+    CHECK(multi.at("plans").at(0).at("kind") == "shared");
+    CHECK(multi.at("plans").at(1).at("kind") == "separate");
+    CHECK(multi.at("plans").at(1).at("parameter_reuse_rate") == 0.0);
+    CHECK(multi.at("reference").at("parameter_reuse_rate") == 0.78);
+    CHECK(multi.at("reference").at("source").get<std::string>().find("seed §3.3") != std::string::npos);
+    auto table = test::run_cli({"recommend", "--scenario", "multi-task-support"});
+    REQUIRE(table.status == 0);
+    CHECK_THAT(table.out, Catch::Contains("plan\tdeployments\tGPUs"));  // the plans table (piped: no titles)
+    // A scenario without tasks is unchanged: no multi_task key.
+    auto plain = test::run_cli({"recommend", "--scenario", "customer-service", "-o", "json"});
+    CHECK_FALSE(nlohmann::json::parse(plain.out).contains("multi_task"));
+}
