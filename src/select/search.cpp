@@ -338,6 +338,9 @@ Recommendation recommend(const Catalog& catalog, const Scenario& s, const RuleSe
         }
     }
     score_candidates(judged, s, rules, options);
+    if (options.keep_evaluated) {
+        result.evaluated = judged;
+    }
     for (Candidate& c : judged) {
         if (c.accepted()) {
             result.ranked.push_back(std::move(c));

@@ -33,6 +33,7 @@ struct SearchOptions {
     // the count: each candidate is judged independently and kept in enumeration order.
     std::int64_t threads = 0;
     std::int64_t parallel_threshold = 20'000;  // candidates below which the search stays on one thread
+    bool keep_evaluated = false;  // fill Recommendation::evaluated (the HTML report's scatter)
 };
 
 struct ScoreParts {
@@ -88,6 +89,7 @@ struct Recommendation {
     std::map<std::string, Candidate> nearest_miss;  // per reason
     std::int64_t candidates_evaluated = 0;
     SearchOptions options;
+    std::vector<Candidate> evaluated;  // every judged candidate in enumeration order; only with keep_evaluated
 };
 
 Recommendation recommend(const Catalog& catalog, const Scenario& scenario, const RuleSet& rules,
