@@ -43,6 +43,7 @@ td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 tr.win td{background:#fff4e6}
 code{font:.9em ui-monospace,SFMono-Regular,Menlo,monospace;word-break:break-all}
 td code{white-space:nowrap;word-break:normal}
+td.verdict{min-width:18em}
 figure{margin:.6em 0}
 figcaption{color:var(--muted);font-size:.88em;margin-top:.3em}
 svg.chart{width:100%;height:auto;display:block;font-family:inherit}
@@ -217,7 +218,9 @@ std::string constraints_section(const Page& page) {
 
 std::string candidates_section(const Page& page) {
     std::string out = fmt::format("<section id=\"top\"><h2>{}</h2>\n",
-                                  page.comparison ? "Candidates" : fmt::format("Top {}", page.shown.size()));
+                                  page.comparison       ? std::string("Candidates")
+                                  : page.shown.empty() ? std::string("Top candidates")
+                                                       : fmt::format("Top {}", page.shown.size()));
     if (page.shown.empty()) {
         return out + "<p>No candidate meets the scenario.</p></section>\n";
     }
@@ -233,7 +236,7 @@ std::string candidates_section(const Page& page) {
         out += fmt::format(
             "<tr{}><td class=\"n\">{}</td><td><code>{}</code></td><td class=\"n\">{}</td><td class=\"n\">{}</td>"
             "<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>"
-            "<td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>\n",
+            "<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"verdict\">{}</td></tr>\n",
             &c == page.winner ? " class=\"win\"" : "", escape(page.shown_ranks[i]), escape(c.label()),
             c.costed ? std::to_string(c.replicas) : "-", timed ? fixed(p.ttft_ms, 1) : "-", timed ? fixed(p.tpot_ms, 2) : "-",
             timed ? fixed(p.latency_ms, 1) : "-", timed ? fixed(p.qps, 2) : "-", gib(c.estimate.memory.per_gpu_bytes),
@@ -664,25 +667,28 @@ std::string inputs_section(const Page& page) {
         out += "</tbody></table></div>\n";
     };
     const std::string scenario_source = s.source.empty() ? "-" : s.source;
+    const std::string workload_source = source_of(s.sources, "workload", scenario_source);
+    const std::string tco_source = source_of(s.sources, "tco", scenario_source);
     const TcoInputs& t = s.tco;
     table(("Scenario " + s.id).c_str(),
-          {{"qps", fixed(s.workload.qps, 3), source_of(s.sources, "qps", scenario_source)},
-           {"prompt tokens", std::to_string(s.workload.prompt_tokens), source_of(s.sources, "prompt_tokens", scenario_source)},
-           {"output tokens", std::to_string(s.workload.output_tokens), source_of(s.sources, "output_tokens", scenario_source)},
-           {"context tokens", std::to_string(s.workload.context_tokens), source_of(s.sources, "context_tokens", scenario_source)},
-           {"years", fixed(t.years, 1), source_of(s.sources, "years", scenario_source)},
-           {"ownership", t.ownership == Ownership::rented ? "rented" : "owned", source_of(s.sources, "ownership", scenario_source)},
-           {"utilization", fixed(t.utilization, 3), source_of(s.sources, "utilization", scenario_source)},
-           {"electricity (USD/kWh)", fixed(t.electricity_usd_per_kwh, 3), source_of(s.sources, "electricity_usd_per_kwh", scenario_source)},
-           {"PUE", fixed(t.pue, 2), source_of(s.sources, "pue", scenario_source)},
-           {"depreciation years", fixed(t.depreciation_years, 1), source_of(s.sources, "depreciation_years", scenario_source)},
+          {{"qps", fixed(s.workload.qps, 3), workload_source},
+           {"prompt tokens", std::to_string(s.workload.prompt_tokens), workload_source},
+           {"output tokens", std::to_string(s.workload.output_tokens), workload_source},
+           {"context tokens", std::to_string(s.workload.context_tokens), workload_source},
+           {"years", fixed(t.years, 1), tco_source},
+           {"ownership", t.ownership == Ownership::rented ? "rented" : "owned", tco_source},
+           {"utilization", fixed(t.utilization, 3), tco_source},
+           {"electricity (USD/kWh)", fixed(t.electricity_usd_per_kwh, 3), tco_source},
+           {"PUE", fixed(t.pue, 2), tco_source},
+           {"depreciation years", fixed(t.depreciation_years, 1), tco_source},
            {"maintenance fraction per year", fixed(t.maintenance_fraction_per_year, 3),
-            source_of(s.sources, "maintenance_fraction_per_year", scenario_source)},
+            tco_source},
            {"engineering hours per year", fixed(t.engineering_hours_per_year, 0),
-            source_of(s.sources, "engineering_hours_per_year", scenario_source)},
+            tco_source},
            {"engineering USD per hour", fixed(t.engineering_usd_per_hour, 2),
-            source_of(s.sources, "engineering_usd_per_hour", scenario_source)},
-           {"training plan source", t.training.source.empty() ? "-" : t.training.source, scenario_source},
+            tco_source},
+           {"training plan", t.training.source.empty() ? "-" : t.training.source, tco_source},
+           {"limits", "see Scenario and constraints", source_of(s.sources, "constraints", scenario_source)},
            {"TCO weights alpha, beta, gamma",
             fmt::format("{}, {}, {}", fixed(page.weights.alpha, 2), fixed(page.weights.beta, 2), fixed(page.weights.gamma, 2)),
             "seed §3.2 (0.3 : 0.5 : 0.2) unless --weights"}});
