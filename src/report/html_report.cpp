@@ -28,7 +28,7 @@ constexpr const char* k_style = R"(
 :root{--ink:#1d2125;--muted:#5c636a;--line:#d0d5da;--ok:#2b8a3e;--win:#e8590c}
 *{box-sizing:border-box}
 body{margin:0;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--ink);background:#fff}
-main{max-width:1040px;margin:0 auto;padding:16px 24px 40px}
+main{max-width:1120px;margin:0 auto;padding:16px 24px 40px}
 h1{font-size:1.6em;margin:.4em 0 .2em}
 h2{font-size:1.2em;margin:1.6em 0 .4em;border-bottom:1px solid var(--line);padding-bottom:.2em}
 p.lead{color:var(--muted);margin:.2em 0 1em}
@@ -36,14 +36,14 @@ p.lead{color:var(--muted);margin:.2em 0 1em}
 .winner.none{border-color:#c92a2a;background:#fff5f5}
 .winner strong{font-size:1.15em}
 .scroll{overflow-x:auto}
-table{border-collapse:collapse;font-size:.9em;margin:.4em 0}
-th,td{border-bottom:1px solid var(--line);padding:4px 8px;text-align:left;vertical-align:top}
+table{border-collapse:collapse;font-size:.85em;margin:.4em 0}
+th,td{border-bottom:1px solid var(--line);padding:4px 6px;text-align:left;vertical-align:top}
 th{background:#f1f3f5}
 td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 tr.win td{background:#fff4e6}
 code{font:.9em ui-monospace,SFMono-Regular,Menlo,monospace;word-break:break-all}
 td code{white-space:nowrap;word-break:normal}
-td.verdict{min-width:18em}
+td.verdict{min-width:9em}
 figure{margin:.6em 0}
 figcaption{color:var(--muted);font-size:.88em;margin-top:.3em}
 svg.chart{width:100%;height:auto;display:block;font-family:inherit}
@@ -54,7 +54,7 @@ svg .grid{stroke:#e9ecef;stroke-width:1}
 svg .axis{stroke:#868e96;stroke-width:1}
 svg .limit{stroke:#c92a2a;stroke-width:1.5;stroke-dasharray:6 4}
 svg text.limit-label{fill:#c92a2a;font-size:12px}
-svg .frontier{fill:none;stroke:var(--ok);stroke-width:2}
+svg .frontier{fill:none;stroke:#0b4f1c;stroke-width:2.5;stroke-linejoin:round}
 svg .capacity{stroke:#1d2125;stroke-width:2}
 svg .physical{stroke:#1d2125;stroke-width:1;stroke-dasharray:3 3}
 .pt{stroke:#fff;stroke-width:.5}
@@ -362,11 +362,6 @@ std::string scatter_section(const Page& page) {
             }
             staircase.push_back({x(p.x), y(p.y)});
         }
-        out += "<g id=\"frontier\">";
-        if (staircase.size() >= 2) {
-            out += svg::polyline(staircase, "frontier");
-        }
-        out += "</g>\n";
         auto point = [&](const Candidate* c) {
             std::string css = "pt ";
             double r = 3.5;
@@ -393,6 +388,12 @@ std::string scatter_section(const Page& page) {
         out += "</g>\n<g id=\"points-accepted\">\n";
         for (const Candidate* c : plotted) {
             if (c->accepted() && c != page.winner) out += point(c);
+        }
+        out += "</g>\n";
+        // The frontier over the points, the winner over everything.
+        out += "<g id=\"frontier\">";
+        if (staircase.size() >= 2) {
+            out += svg::polyline(staircase, "frontier");
         }
         out += "</g>\n";
         if (page.winner != nullptr && page.winner->costed) {
