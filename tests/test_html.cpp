@@ -278,7 +278,8 @@ TEST_CASE("html: hostile ids from user files are escaped", "[html]") {
 TEST_CASE("html: -o html only where there is an HTML view", "[html]") {
     for (const std::vector<std::string>& args : {std::vector<std::string>{"catalog", "models", "-o", "html"},
                                                  std::vector<std::string>{"-o", "html", "estimate", "--model", "base", "--gpu", "a40"},
-                                                 std::vector<std::string>{"tco", "--scenario", "finance-risk", "base", "-o", "html"}}) {
+                                                 std::vector<std::string>{"tco", "--scenario", "finance-risk", "base", "-o", "html"},
+                                                 std::vector<std::string>{"-o", "html", "schema"}}) {
         auto result = run_cli(args);
         INFO(args.front());
         CHECK(result.status == 2);
@@ -288,6 +289,10 @@ TEST_CASE("html: -o html only where there is an HTML view", "[html]") {
     auto report_json = run_cli({"report", "--scenario", "customer-service", "-o", "json"});
     CHECK(report_json.status == 2);
     CHECK(test::first_line(report_json.err) == "dsselect: error: -o/--format: report writes HTML only");
+    auto explicit_html = run_cli({"report", "--scenario", "customer-service", "-o", "html"});
+    CHECK(explicit_html.status == 0);
+    CHECK(explicit_html.out.find("<code id=\"command-line\">dsselect report --scenario customer-service -o html</code>") !=
+          std::string::npos);
     auto compare = run_cli({"compare", "--scenario", "finance-risk", "base", "ultra", "-o", "html"});
     REQUIRE(compare.status == 0);
     CHECK(xml_problem(compare.out).empty());
