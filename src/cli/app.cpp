@@ -1,8 +1,10 @@
 #include "dsselect/cli/app.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <sstream>
+#include <string_view>
 
 #include <unistd.h>
 
@@ -64,12 +66,37 @@ std::string Context::render_tables(const std::vector<report::Table>& tables) con
     case report::OutputFormat::table:
     case report::OutputFormat::json:
     case report::OutputFormat::jsonl:
+    case report::OutputFormat::html:
         break;
     }
     // Piped output (or a file) is tab-separated and untruncated.
     const bool aligned = environment.stdout_is_terminal && global.output_file.empty();
     return report::render_text(tables, aligned ? report::TextStyle::aligned : report::TextStyle::tab_separated,
                                color_enabled() ? report::Color::on : report::Color::off);
+}
+
+std::string shell_command_line(const std::vector<std::string>& args) {
+    std::string line = "dsselect";
+    for (const std::string& arg : args) {
+        const bool plain = !arg.empty() && std::all_of(arg.begin(), arg.end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) != 0 || std::string_view("@%+=:,./_-").find(c) != std::string_view::npos;
+        });
+        line += ' ';
+        if (plain) {
+            line += arg;
+            continue;
+        }
+        line += '\'';
+        for (char c : arg) {
+            if (c == '\'') {
+                line += "'\\''";
+            } else {
+                line += c;
+            }
+        }
+        line += '\'';
+    }
+    return line;
 }
 
 namespace {
@@ -104,7 +131,8 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     app.fallthrough();
     app.add_option("--data", context.global.data_files,
                    "Catalog file to add or override entries (repeatable; later wins by id)");
-    app.add_option("-o,--format", context.global.format, "Output format: table|json|jsonl|csv|markdown");
+    CLI::Option* format_option = app.add_option("-o,--format", context.global.format,
+                                                std::string("Output format: ") + report::k_output_format_names);
     app.add_option("--output-file", context.global.output_file, "Write the result to this file (atomically)");
     app.add_option("--color", context.global.color, "Colour: auto|always|never")
         ->check(CLI::IsMember({"auto", "always", "never"}));
@@ -120,6 +148,8 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     register_batch(app, context);
     register_schema(app, context);
     register_completion(app, context);
+    register_report(app, context);
+    context.command_line = shell_command_line(args);
 
     // An unknown command gets a did-you-mean before CLI11 reports "a subcommand is required".
     {
@@ -160,8 +190,18 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
         err << "dsselect: error: " << message << "\nRun 'dsselect --help' for usage.\n";
         return exit_code(ErrorKind::usage);
     }
+    for (const CLI::App* sub : app.get_subcommands()) {
+        context.command = sub->get_name();
+    }
+    context.format_given = format_option->count() > 0;
     try {
-        context.format();  // reject a bad -o before any work
+        // Reject a bad -o before any work; HTML exists for three commands only.
+        if (context.format() == report::OutputFormat::html && context.command != "recommend" &&
+            context.command != "compare" && context.command != "report") {
+            throw Error(ErrorKind::usage, fmt::format("-o html: '{}' has no HTML view; -o html is available for recommend, "
+                                                      "compare and report",
+                                                      context.command));
+        }
         CommandOutput result = context.action();
         if (!context.global.quiet) {
             for (const auto& message : result.messages) {

@@ -31,6 +31,7 @@ CommandOutput run_catalog(const CatalogOptions& options, const Context& context)
     case report::OutputFormat::table:
     case report::OutputFormat::csv:
     case report::OutputFormat::markdown:
+    case report::OutputFormat::html:  // refused by run() before any work
         output.text = context.render_tables(report::catalog_tables(catalog, kind, options.id));
         break;
     }

@@ -1,6 +1,7 @@
 // dsselect compare --scenario ID CANDIDATE...   and   dsselect tco --scenario ID CANDIDATE
 #include "context.hpp"
 #include "dsselect/core/error.hpp"
+#include "dsselect/report/html_report.hpp"
 #include "dsselect/report/views.hpp"
 #include "scenario_options.hpp"
 
@@ -30,6 +31,7 @@ std::vector<Candidate> resolve_all(const CompareOptions& options, const Catalog&
 struct Judged {
     Catalog catalog;
     Scenario scenario;
+    RuleSet rules;
     std::vector<Candidate> candidates;
 };
 
@@ -37,9 +39,9 @@ Judged judge(const CompareOptions& options, const Context& context) {
     Judged judged;
     judged.catalog = context.load_catalog();
     judged.scenario = resolve_scenario(options.scenario, judged.catalog);
-    const RuleSet rules = resolve_rules(options.scenario);
+    judged.rules = resolve_rules(options.scenario);
     const SearchOptions search = resolve_search_options(options.scenario);
-    judged.candidates = resolve_all(options, judged.catalog, judged.scenario, rules, search);
+    judged.candidates = resolve_all(options, judged.catalog, judged.scenario, judged.rules, search);
     return judged;
 }
 
@@ -54,6 +56,10 @@ CommandOutput run_compare(const CompareOptions& options, const Context& context)
     case report::OutputFormat::table:
     case report::OutputFormat::csv:
     case report::OutputFormat::markdown: output.text = context.render_tables(report::comparison_tables(scenario, candidates)); break;
+    case report::OutputFormat::html:
+        output.text = report::comparison_html(scenario, candidates, judged.rules,
+                                              {DSSELECT_VERSION, context.command_line, static_cast<std::int64_t>(candidates.size())});
+        break;
     }
     return output;
 }
@@ -68,7 +74,10 @@ CommandOutput run_tco(const CompareOptions& options, const Context& context) {
     case report::OutputFormat::jsonl: output.text = report::tco_json(scenario, candidate, report::JsonStyle::lines); break;
     case report::OutputFormat::table:
     case report::OutputFormat::csv:
-    case report::OutputFormat::markdown: output.text = context.render_tables(report::tco_tables(scenario, candidate)); break;
+    case report::OutputFormat::markdown:
+    case report::OutputFormat::html:  // refused by run() before any work
+        output.text = context.render_tables(report::tco_tables(scenario, candidate));
+        break;
     }
     if (!candidate.costed) {
         output.messages.push_back("dsselect: " + candidate.label() + " cannot be costed: " + candidate.rejection->detail());

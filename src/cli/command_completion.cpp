@@ -91,7 +91,7 @@ std::map<std::string, std::string> value_lists(const Catalog& catalog) {
             {"models", join_ids(catalog.models)},
             {"variants", join_ids(catalog.variants)},
             {"hardware", join_ids(catalog.hardware)},
-            {"formats", "table json jsonl csv markdown"},
+            {"formats", "table json jsonl csv markdown html"},
             {"colors", "auto always never"},
             {"fail_on", "unsatisfiable invalid any"}};
 }

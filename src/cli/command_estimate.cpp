@@ -183,7 +183,10 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
     case report::OutputFormat::jsonl: output.text = report::estimate_json(view, report::JsonStyle::lines); break;
     case report::OutputFormat::table:
     case report::OutputFormat::csv:
-    case report::OutputFormat::markdown: output.text = context.render_tables(report::estimate_tables(view)); break;
+    case report::OutputFormat::markdown:
+    case report::OutputFormat::html:  // refused by run() before any work
+        output.text = context.render_tables(report::estimate_tables(view));
+        break;
     }
     return output;
 }

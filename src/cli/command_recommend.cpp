@@ -3,17 +3,11 @@
 
 #include "context.hpp"
 #include "dsselect/core/error.hpp"
+#include "dsselect/report/html_report.hpp"
 #include "dsselect/report/views.hpp"
 #include "scenario_options.hpp"
 
 namespace dsselect::cli {
-
-namespace {
-struct RecommendOptions {
-    ScenarioOptions scenario;
-    std::int64_t top = 5;
-    bool explain = false;
-};
 
 // The nearest miss over every relaxable reason: what to relax and by how much.
 std::string unsatisfiable_message(const Recommendation& result) {
@@ -35,12 +29,20 @@ std::string unsatisfiable_message(const Recommendation& result) {
     return message;
 }
 
+namespace {
+struct RecommendOptions {
+    ScenarioOptions scenario;
+    std::int64_t top = 5;
+    bool explain = false;
+};
+
 CommandOutput run_recommend(const RecommendOptions& options, const Context& context) {
     const Catalog catalog = context.load_catalog();
     const Scenario scenario = resolve_scenario(options.scenario, catalog);
     const RuleSet rules = resolve_rules(options.scenario);
     SearchOptions search = resolve_search_options(options.scenario);
     search.top = options.top;
+    search.keep_evaluated = context.format() == report::OutputFormat::html;  // the report's scatter
     const Recommendation result = recommend(catalog, scenario, rules, search);
     // A scenario with tasks also gets its multi-task plans (docs/multitask.md).
     std::optional<MultiTaskResult> multi_task;
@@ -73,6 +75,9 @@ CommandOutput run_recommend(const RecommendOptions& options, const Context& cont
         output.text = context.render_tables(tables);
         break;
     }
+    case report::OutputFormat::html:
+        output.text = report::recommendation_html(result, rules, {DSSELECT_VERSION, context.command_line, options.top});
+        break;
     }
     return output;
 }

@@ -10,6 +10,7 @@
 #include "dsselect/cli/app.hpp"
 #include "dsselect/report/format.hpp"
 #include "dsselect/report/table.hpp"
+#include "dsselect/select/search.hpp"
 
 namespace dsselect::cli {
 
@@ -31,6 +32,9 @@ struct CommandOutput {
 struct Context {
     GlobalOptions global;
     Environment environment;
+    std::string command_line;  // "dsselect ARGS...", shell-quoted (shown on the HTML report)
+    std::string command;       // the parsed subcommand's name
+    bool format_given = false;  // -o/--format appeared on the command line
     std::function<CommandOutput()> action;
     // For commands that stream (batch): stdout when there is no --output-file, and stderr for
     // progress. Other commands return their text in CommandOutput.
@@ -56,6 +60,13 @@ void register_rules(CLI::App& app, Context& context);
 void register_batch(CLI::App& app, Context& context);
 void register_schema(CLI::App& app, Context& context);
 void register_completion(CLI::App& app, Context& context);
+void register_report(CLI::App& app, Context& context);
+
+// recommend's exit-1 message: the rejection counts and the nearest miss with what to relax.
+std::string unsatisfiable_message(const Recommendation& result);
+
+// "dsselect" and each argument, quoted for a POSIX shell when it needs it.
+std::string shell_command_line(const std::vector<std::string>& args);
 
 // Writes `text` to the --output-file path atomically, or to `out`. Throws output_failed.
 void write_output(const std::string& text, const std::string& output_file, std::ostream& out);

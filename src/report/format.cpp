@@ -12,6 +12,7 @@ std::optional<OutputFormat> parse_output_format(const std::string& text) {
     if (text == "jsonl") return OutputFormat::jsonl;
     if (text == "csv") return OutputFormat::csv;
     if (text == "markdown" || text == "md") return OutputFormat::markdown;
+    if (text == "html") return OutputFormat::html;
     return std::nullopt;
 }
 

@@ -16,6 +16,8 @@ check() {  # expected-word, words...
     if [[ " $got " == *" $expected "* ]]; then echo "ok: $* -> $expected"; else echo "FAIL: $* -> '$got' lacks $expected"; fail=1; fi
 }
 check recommend dsselect rec
+check report dsselect rep
+check html dsselect report -o ht
 check --scenario dsselect recommend --sc
 check customer-service dsselect recommend --scenario cust
 check h100-sxm dsselect estimate --model base --gpu h100

@@ -5,8 +5,8 @@
 
 namespace dsselect::report {
 
-enum class OutputFormat { table, json, jsonl, csv, markdown };
-inline constexpr const char* k_output_format_names = "table|json|jsonl|csv|markdown";
+enum class OutputFormat { table, json, jsonl, csv, markdown, html };
+inline constexpr const char* k_output_format_names = "table|json|jsonl|csv|markdown|html";
 std::optional<OutputFormat> parse_output_format(const std::string& text);
 
 // Fixed decimals; "-" for a missing value.

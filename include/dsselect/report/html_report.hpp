@@ -1,0 +1,29 @@
+#pragma once
+// The HTML report: one self-contained page (inline SVG and stylesheet, no script, no network)
+// for people. Well-formed XHTML, so that XML tools can parse it. Every number on it comes from
+// the result model the JSON output uses; the renderer only converts units and lays out.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "dsselect/rules/rules.hpp"
+#include "dsselect/select/search.hpp"
+
+namespace dsselect::report {
+
+struct HtmlMeta {
+    std::string version;       // dsselect version, e.g. "0.1.0"
+    std::string command_line;  // the exact command, shell-quoted
+    std::int64_t top = 5;      // candidates in the table and the bar charts
+};
+
+// recommend -o html and dsselect report. `result.evaluated` (SearchOptions::keep_evaluated)
+// feeds the scatter; without it the scatter shows the ranked candidates and nearest misses.
+// A result with nothing accepted still renders, with the nearest misses.
+std::string recommendation_html(const Recommendation& result, const RuleSet& rules, const HtmlMeta& meta);
+
+// compare -o html: the candidates as given, judged and scored against each other.
+std::string comparison_html(const Scenario& scenario, const std::vector<Candidate>& candidates, const RuleSet& rules,
+                            const HtmlMeta& meta);
+
+}  // namespace dsselect::report

@@ -1,0 +1,49 @@
+// dsselect report --scenario ID|FILE|- [--top N] [constraint flags]: the recommendation as one
+// self-contained HTML page (docs/report.md). The same search as recommend, keeping every
+// evaluated candidate for the scatter.
+#include "context.hpp"
+#include "dsselect/core/error.hpp"
+#include "dsselect/report/html_report.hpp"
+#include "scenario_options.hpp"
+
+namespace dsselect::cli {
+
+namespace {
+struct ReportOptions {
+    ScenarioOptions scenario;
+    std::int64_t top = 5;
+};
+
+CommandOutput run_report(const ReportOptions& options, const Context& context) {
+    if (context.format_given && context.format() != report::OutputFormat::html) {
+        throw Error(ErrorKind::usage, "-o/--format: report writes HTML only",
+                    "for JSON or tables run 'dsselect recommend' with the same flags");
+    }
+    const Catalog catalog = context.load_catalog();
+    const Scenario scenario = resolve_scenario(options.scenario, catalog);
+    const RuleSet rules = resolve_rules(options.scenario);
+    SearchOptions search = resolve_search_options(options.scenario);
+    search.top = options.top;
+    search.keep_evaluated = true;
+    const Recommendation result = recommend(catalog, scenario, rules, search);
+    CommandOutput output;
+    output.text = report::recommendation_html(result, rules, {DSSELECT_VERSION, context.command_line, options.top});
+    if (result.ranked.empty()) {
+        // The page is still written: its scatter and nearest misses show what it would take.
+        output.exit_code = exit_code(ErrorKind::unsatisfiable);
+        output.messages.push_back("dsselect: " + unsatisfiable_message(result));
+    }
+    return output;
+}
+}  // namespace
+
+void register_report(CLI::App& app, Context& context) {
+    auto options = std::make_shared<ReportOptions>();
+    CLI::App* command = app.add_subcommand("report", "The recommendation as a self-contained HTML page with charts");
+    add_scenario_options(*command, options->scenario);
+    command->add_option("--top", options->top, "Candidates in the table and the bar charts (default 5)")
+        ->check(CLI::Range(std::int64_t{1}, std::int64_t{1000}));
+    command->callback([options, &context] { context.action = [options, &context] { return run_report(*options, context); }; });
+}
+
+}  // namespace dsselect::cli
