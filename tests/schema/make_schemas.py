@@ -205,6 +205,8 @@ def catalog_variant():
         "combines": described(STRING_LIST, "variant ids"),
         "training_memory_fraction": POSITIVE_FRACTION,
         "reference_speedup": POSITIVE,
+        "bits_per_group": described(obj({group: bits for group in ("attention", "ffn", "embedding", "head")}),
+                                    "bits per weight by parameter group (seed §5.3); a group left out uses weight_bits"),
     }
     return with_sources(properties, ["id", "weight_bits"], "variant")
 
