@@ -56,6 +56,7 @@ void register_rules(CLI::App& app, Context& context);
 void register_batch(CLI::App& app, Context& context);
 void register_schema(CLI::App& app, Context& context);
 void register_completion(CLI::App& app, Context& context);
+void register_plan(CLI::App& app, Context& context);
 
 // Writes `text` to the --output-file path atomically, or to `out`. Throws output_failed.
 void write_output(const std::string& text, const std::string& output_file, std::ostream& out);
