@@ -1,5 +1,7 @@
 // Per-group bit widths and the fine-tuning plan against hand-computed values. Physics on small
 // fixtures (a Llama-2-7B shape, a round test GPU); the CLI on the shipped catalog.
+#include <map>
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -215,4 +217,32 @@ TEST_CASE("cli: plan finetune rejects bad flags with exit 2", "[cli][plan]") {
     CHECK(contradictory.status == 2);
     auto no_subcommand = run_cli({"plan"});
     CHECK(no_subcommand.status == 2);
+}
+
+TEST_CASE("catalog: bits_per_group problems are reported with their JSON pointer", "[plan][bits][catalog]") {
+    test::TempFile file("bits.json", R"({"schema_version": "1.0", "variants": [
+        {"id": "a", "weight_bits": 8, "bits_per_group": 5},
+        {"id": "b", "weight_bits": 8, "bits_per_group": {"attention": 100, "ffnn": 4}}]})");
+    auto result = run_cli({"validate", file.path()});
+    CHECK(result.status == 65);
+    CHECK(result.err.find("/variants/0/bits_per_group: expected an object, got 5") != std::string::npos);
+    CHECK(result.err.find("/variants/1/bits_per_group/attention: expected at most 64 bits, got 100") != std::string::npos);
+    CHECK(result.err.find("/variants/1/bits_per_group/ffnn: unknown field 'ffnn'; did you mean 'ffn'?") != std::string::npos);
+}
+
+TEST_CASE("cli: estimate --explain of dynamic-quant prints the per-group weight bytes", "[cli][plan][bits]") {
+    auto result = run_cli({"estimate", "--model", "base", "--variant", "dynamic-quant", "--gpu", "a40", "--explain",
+                           "-o", "json"});
+    REQUIRE(result.status == 0);
+    const json document = json::parse(result.out);
+    std::map<std::string, double> steps;
+    for (const auto& step : document.at("explain")) {
+        steps[step.at("name").get<std::string>()] = step.at("value").get<double>();
+    }
+    // base: attention 32 * 4 * 4096^2 + norms 32 * 2 * 4096 + 4096 = 2,147,749,888 at 16 bits.
+    CHECK(steps.at("weights_bytes.attention") == 4'295'499'776.0);
+    CHECK(steps.at("bits_per_group.ffn") == 4.0);
+    CHECK(steps.at("weights_bytes") == Approx(steps.at("weights_bytes.attention") + steps.at("weights_bytes.ffn") +
+                                              steps.at("weights_bytes.embedding") + steps.at("weights_bytes.head")));
+    CHECK(document.at("memory").at("weights_bytes").get<double>() == Approx(steps.at("weights_bytes")).epsilon(1e-9));
 }
