@@ -260,6 +260,22 @@ Variant read_variant(const json& value, const std::string& pointer, Problems& pr
     variant.combines = reader.string_list("combines");
     variant.training_memory_fraction = reader.number("training_memory_fraction", NumberRule::positive_fraction);
     variant.reference_speedup = reader.number("reference_speedup", NumberRule::positive);
+    if (const json* groups = reader.member("bits_per_group")) {
+        ObjectReader group_reader(*groups, reader.child("bits_per_group"), problems);
+        GroupBits bits;
+        bits.attention = group_reader.number("attention", NumberRule::positive);
+        bits.ffn = group_reader.number("ffn", NumberRule::positive);
+        bits.embedding = group_reader.number("embedding", NumberRule::positive);
+        bits.head = group_reader.number("head", NumberRule::positive);
+        for (const char* key : {"attention", "ffn", "embedding", "head"}) {
+            if (const json* group = groups->is_object() && groups->contains(key) ? &groups->at(key) : nullptr;
+                group != nullptr && group->is_number() && group->get<double>() > 64.0) {
+                problems.add(group_reader.child(key), "expected at most 64 bits, got " + detail::describe(*group));
+            }
+        }
+        group_reader.finish();
+        variant.bits_per_group = bits;
+    }
     read_sources(reader, variant.source, variant.sources);
     reader.finish();
     if (reader.is_object()) {

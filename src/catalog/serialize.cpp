@@ -130,6 +130,19 @@ ordered_json to_json(const Variant& v) {
     if (v.reference_speedup) {
         out["reference_speedup"] = *v.reference_speedup;
     }
+    if (v.bits_per_group) {
+        ordered_json groups = ordered_json::object();
+        auto put = [&groups](const char* key, const std::optional<double>& bits) {
+            if (bits) {
+                groups[key] = *bits;
+            }
+        };
+        put("attention", v.bits_per_group->attention);
+        put("ffn", v.bits_per_group->ffn);
+        put("embedding", v.bits_per_group->embedding);
+        put("head", v.bits_per_group->head);
+        out["bits_per_group"] = groups;
+    }
     put_sources(out, v.source, v.sources);
     return out;
 }

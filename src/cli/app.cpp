@@ -144,6 +144,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     register_recommend(app, context);
     register_compare(app, context);
     register_tco(app, context);
+    register_plan(app, context);
     register_rules(app, context);
     register_batch(app, context);
     register_schema(app, context);

@@ -23,7 +23,8 @@ struct CommandInfo {
 std::vector<CommandInfo> command_tree(CLI::App& app) {
     static const std::map<std::string, std::string> k_id_options = {
         {"--scenario", "scenarios"}, {"--model", "models"}, {"--variant", "variants"}, {"--gpu", "hardware"},
-        {"-o", "formats"}, {"--format", "formats"}, {"--color", "colors"}, {"--fail-on", "fail_on"}};
+        {"-o", "formats"}, {"--format", "formats"}, {"--color", "colors"}, {"--fail-on", "fail_on"},
+        {"--method", "finetune_methods"}, {"--lora-targets", "lora_targets"}};
     std::vector<CommandInfo> commands;
     auto describe = [&](CLI::App* command, const std::string& name) {
         CommandInfo info;
@@ -93,7 +94,9 @@ std::map<std::string, std::string> value_lists(const Catalog& catalog) {
             {"hardware", join_ids(catalog.hardware)},
             {"formats", "table json jsonl csv markdown html"},
             {"colors", "auto always never"},
-            {"fail_on", "unsatisfiable invalid any"}};
+            {"fail_on", "unsatisfiable invalid any"},
+            {"finetune_methods", "full lora qlora"},
+            {"lora_targets", "attention all"}};
 }
 
 std::string bash_script(const std::vector<CommandInfo>& commands, const std::map<std::string, std::string>& values) {
@@ -106,6 +109,7 @@ std::string bash_script(const std::vector<CommandInfo>& commands, const std::map
     script += fmt::format("            {}) command=\"${{command:+$command }}${{COMP_WORDS[i]}}\" ;;\n",
                           fmt::join(commands.front().positional_values, "|"));
     script += "            eval|check) [[ $command == rules ]] && command=\"rules ${COMP_WORDS[i]}\" ;;\n";
+    script += "            finetune) [[ $command == plan ]] && command=\"plan finetune\" ;;\n";
     script += "        esac\n    done\n";
     script += "    case \"$prev\" in\n";
     std::map<std::string, std::vector<std::string>> by_kind;
@@ -148,10 +152,12 @@ std::string fish_script(const std::vector<CommandInfo>& commands, const std::map
         script += fmt::format("complete -c dsselect -n '__fish_use_subcommand' -a '{}' -d '{}'\n", sub, description);
     }
     for (const auto& command : commands) {
-        if (command.name.empty() || command.name.find(' ') != std::string::npos) {
+        if (command.name.empty() || (command.name.find(' ') != std::string::npos && command.name != "plan finetune")) {
             continue;
         }
-        const std::string condition = fmt::format("__fish_seen_subcommand_from {}", command.name);
+        // A nested command is recognised by its last word (plan finetune -> finetune).
+        const std::string condition =
+            fmt::format("__fish_seen_subcommand_from {}", command.name.substr(command.name.rfind(' ') + 1));
         for (const auto& flag : command.flags) {
             const bool is_long = flag.rfind("--", 0) == 0;
             std::string line = fmt::format("complete -c dsselect -n '{}' {} {}", condition, is_long ? "-l" : "-s",

@@ -173,6 +173,13 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
         trace.push_back({"engine: ttft_batch_exponent", request.profile.ttft_batch_exponent, "exponent", engine_source});
         trace.push_back({"input: weight_bits", request.variant->weight_bits, "bits",
                          source_of(request.variant->source, request.variant->sources, "weight_bits")});
+        if (request.variant->bits_per_group) {
+            for (WeightGroup group : k_all_weight_groups) {
+                trace.push_back({std::string("input: bits_per_group.") + to_string(group),
+                                 group_weight_bits(*request.variant, group), "bits",
+                                 source_of(request.variant->source, request.variant->sources, "bits_per_group")});
+            }
+        }
         trace.push_back({"input: architecture", static_cast<double>(request.model->architecture.num_hidden_layers),
                          "layers", source_of(request.model->source, request.model->sources, "architecture")});
     }

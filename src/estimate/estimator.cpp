@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 
 namespace dsselect {
 
@@ -76,6 +77,17 @@ ParameterCounts count_parameters(const Architecture& a) {
     return p;
 }
 
+std::int64_t layer_parameters(const Architecture& a, std::int64_t layer) {
+    const std::int64_t d = a.hidden_size;
+    const std::int64_t attention_and_norms = attention_parameters_per_layer(a) + 2 * d;
+    const bool dense = !a.is_moe() || layer < a.first_k_dense_replace;
+    if (dense) {
+        return attention_and_norms + 3 * d * a.intermediate_size;
+    }
+    const std::int64_t expert = 3 * d * a.moe_intermediate_size;
+    return attention_and_norms + (a.n_routed_experts + a.n_shared_experts) * expert + d * a.n_routed_experts;
+}
+
 ParameterCounts model_parameters(const Model& model) {
     ParameterCounts p = count_parameters(model.architecture);
     if (model.parameters_override && p.total > 0) {
@@ -112,21 +124,92 @@ double kv_cache_elements_per_token_per_gpu(const Architecture& a, std::int64_t g
     return 2.0 * static_cast<double>(a.num_hidden_layers) * heads_per_gpu * static_cast<double>(a.effective_head_dim());
 }
 
+namespace {
+double weight_bytes_at(double parameters, double bits, const Variant& variant) {
+    const double kept = parameters * variant.parameter_fraction;
+    if (variant.structured_sparsity_2_4) {
+        const double stored = kept * k_sparse_2_4_kept_fraction;
+        return stored * (bits + k_sparse_2_4_index_bits) / k_bits_per_byte;
+    }
+    return kept * bits / k_bits_per_byte;
+}
+}  // namespace
+
+double weight_bytes(double parameters, const Variant& variant) {
+    return weight_bytes_at(parameters, variant.weight_bits, variant);
+}
+
+const char* to_string(WeightGroup group) {
+    switch (group) {
+    case WeightGroup::attention: return "attention";
+    case WeightGroup::ffn: return "ffn";
+    case WeightGroup::embedding: return "embedding";
+    case WeightGroup::head: return "head";
+    }
+    return "attention";
+}
+
+double group_weight_bits(const Variant& variant, WeightGroup group) {
+    if (!variant.bits_per_group) {
+        return variant.weight_bits;
+    }
+    const GroupBits& bits = *variant.bits_per_group;
+    switch (group) {
+    case WeightGroup::attention: return bits.attention.value_or(variant.weight_bits);
+    case WeightGroup::ffn: return bits.ffn.value_or(variant.weight_bits);
+    case WeightGroup::embedding: return bits.embedding.value_or(variant.weight_bits);
+    case WeightGroup::head: return bits.head.value_or(variant.weight_bits);
+    }
+    return variant.weight_bits;
+}
+
+std::int64_t group_parameters(const ParameterCounts& p, WeightGroup group) {
+    switch (group) {
+    // The norms (2 d per layer + d) are a few thousandths of a percent: kept with attention.
+    case WeightGroup::attention: return p.attention + p.norms;
+    case WeightGroup::ffn: return p.dense_ffn + p.routed_experts + p.shared_experts + p.router;
+    case WeightGroup::embedding: return p.embedding;
+    case WeightGroup::head: return p.output_head;
+    }
+    return 0;
+}
+
+double GroupWeightBytes::of(WeightGroup group) const {
+    switch (group) {
+    case WeightGroup::attention: return attention;
+    case WeightGroup::ffn: return ffn;
+    case WeightGroup::embedding: return embedding;
+    case WeightGroup::head: return head;
+    }
+    return 0.0;
+}
+
+GroupWeightBytes weight_bytes_by_group(const ParameterCounts& p, const Variant& variant) {
+    auto bytes = [&](WeightGroup group) {
+        return weight_bytes_at(static_cast<double>(group_parameters(p, group)), group_weight_bits(variant, group), variant);
+    };
+    GroupWeightBytes out;
+    out.attention = bytes(WeightGroup::attention);
+    out.ffn = bytes(WeightGroup::ffn);
+    out.embedding = bytes(WeightGroup::embedding);
+    out.head = bytes(WeightGroup::head);
+    out.total = out.attention + out.ffn + out.embedding + out.head;
+    return out;
+}
+
+double model_weight_bytes(const ParameterCounts& p, const Variant& variant) {
+    // Without per-group bits, the pinned total (parameters_override) is used as it is, not the
+    // sum of its rounded scaled groups.
+    return variant.bits_per_group ? weight_bytes_by_group(p, variant).total
+                                  : weight_bytes(static_cast<double>(p.total), variant);
+}
+
 double model_weight_bytes(const Model& model, const Variant& variant) {
-    return weight_bytes(static_cast<double>(model_parameters(model).total), variant);
+    return model_weight_bytes(model_parameters(model), variant);
 }
 
 bool exceeds_context_window(const Architecture& architecture, std::int64_t context_tokens) {
     return architecture.max_position_embeddings > 0 && context_tokens > architecture.max_position_embeddings;
-}
-
-double weight_bytes(double parameters, const Variant& variant) {
-    const double kept = parameters * variant.parameter_fraction;
-    if (variant.structured_sparsity_2_4) {
-        const double stored = kept * k_sparse_2_4_kept_fraction;
-        return stored * (variant.weight_bits + k_sparse_2_4_index_bits) / k_bits_per_byte;
-    }
-    return kept * variant.weight_bits / k_bits_per_byte;
 }
 
 double expected_experts_touched(double experts, double experts_per_token, double tokens) {
@@ -351,11 +434,36 @@ Estimate estimate(const EstimateRequest& request, Trace* trace) {
     MemoryEstimate& m = result.memory;
     const double bytes_kv = variant.kv_cache_bits / k_bits_per_byte;
     const double bytes_act = variant.activation_bits / k_bits_per_byte;
-    m.weights_bytes = model_weight_bytes(model, variant);
+    m.weights_bytes = model_weight_bytes(p, variant);
     result.weights_on_disk_bytes = m.weights_bytes;
-    record(trace, "weights_bytes", m.weights_bytes, "bytes",
-           variant.structured_sparsity_2_4 ? "N * parameter_fraction * 0.5 * (weight_bits + 2) / 8"
-                                           : "N * parameter_fraction * weight_bits / 8");
+    if (variant.bits_per_group) {
+        if (trace != nullptr) {
+            const GroupWeightBytes groups = weight_bytes_by_group(p, variant);
+            for (WeightGroup group : k_all_weight_groups) {
+                const std::string name = to_string(group);
+                trace->push_back({"parameters." + name, static_cast<double>(group_parameters(p, group)), "parameters",
+                                  group == WeightGroup::attention ? "attention projections of all layers + norms"
+                                  : group == WeightGroup::ffn     ? "dense FFN + routed and shared experts + router"
+                                  : group == WeightGroup::embedding ? "V * d"
+                                                                    : "V * d when untied, else 0"});
+                trace->push_back({"bits_per_group." + name, group_weight_bits(variant, group), "bits",
+                                  "variant bits_per_group." + name + " (weight_bits when absent)"});
+                trace->push_back({"weights_bytes." + name, groups.of(group), "bytes",
+                                  variant.structured_sparsity_2_4
+                                      ? name + " parameters * parameter_fraction * 0.5 * (bits + 2) / 8"
+                                      : name + " parameters * parameter_fraction * bits_per_group." + name + " / 8"});
+            }
+            trace->push_back({"weights_bytes_at_uniform_weight_bits", weight_bytes(static_cast<double>(p.total), variant),
+                              "bytes", "N * parameter_fraction * weight_bits / 8 (for comparison: one width for all)"});
+        }
+        record(trace, "weights_bytes", m.weights_bytes, "bytes", "sum of the per-group weight bytes");
+        record(trace, "effective_weight_bits", m.weights_bytes * k_bits_per_byte / std::max(result.kept_parameters, 1.0),
+               "bits", "8 * weights_bytes / kept parameters");
+    } else {
+        record(trace, "weights_bytes", m.weights_bytes, "bytes",
+               variant.structured_sparsity_2_4 ? "N * parameter_fraction * 0.5 * (weight_bits + 2) / 8"
+                                               : "N * parameter_fraction * weight_bits / 8");
+    }
     m.kv_cache_bytes_per_token = static_cast<double>(kv_cache_elements_per_token(a)) * bytes_kv;
     record(trace, "kv_cache_bytes_per_token", m.kv_cache_bytes_per_token, "bytes",
            a.is_mla() ? "L * (kv_lora_rank + qk_rope_head_dim) * kv_cache_bits / 8"
@@ -470,7 +578,9 @@ Estimate estimate(const EstimateRequest& request, Trace* trace) {
     double weights_read_per_gpu = streamed_weights;
     if (a.is_moe()) {
         // Read the routed experts this step touches, not all of them.
-        const double routed_bytes_per_gpu = weight_bytes(static_cast<double>(p.routed_experts), variant) / parallel_gpus;
+        const double routed_bytes_per_gpu =
+            weight_bytes_at(static_cast<double>(p.routed_experts), group_weight_bits(variant, WeightGroup::ffn), variant) /
+            parallel_gpus;
         const double touched = expected_experts_touched(static_cast<double>(a.n_routed_experts),
                                                         static_cast<double>(a.num_experts_per_tok), batch);
         weights_read_per_gpu -= routed_bytes_per_gpu * (1.0 - touched / static_cast<double>(a.n_routed_experts));

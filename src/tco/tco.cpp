@@ -62,6 +62,17 @@ double training_flops(TrainingMethod method, double active_parameters, double to
     return 0.0;
 }
 
+TrainingCost training_cost(TrainingMethod method, double active_parameters, double tokens, double epochs,
+                           const Hardware& hardware, double mfu) {
+    TrainingCost cost;
+    cost.flops = training_flops(method, active_parameters, tokens, epochs);
+    cost.peak_flops_per_gpu =
+        hardware.peak_tflops_at(Precision::bf16).value_or(hardware.peak_tflops_at(Precision::fp16).value_or(0.0)) * 1e12;
+    cost.gpu_hours = cost.peak_flops_per_gpu > 0 ? cost.flops / (cost.peak_flops_per_gpu * mfu * 3600.0) : 0.0;
+    cost.usd = cost.gpu_hours * hardware.price_usd_per_hour;
+    return cost;
+}
+
 TcoResult compute_tco(const TcoInputs& inputs, const Deployment& d, const Workload& workload, const TcoWeights& weights) {
     TcoResult r;
     r.weights = weights;
@@ -75,11 +86,11 @@ TcoResult compute_tco(const TcoInputs& inputs, const Deployment& d, const Worklo
         r.training_usd = quoted->second;
         r.training_quoted = true;
     } else {
-        r.training_flops = training_flops(inputs.training.method, d.active_parameters, inputs.training.tokens,
-                                          inputs.training.epochs);
-        const double peak = hw.peak_tflops_at(Precision::bf16).value_or(hw.peak_tflops_at(Precision::fp16).value_or(0.0)) * 1e12;
-        r.training_gpu_hours = peak > 0 ? r.training_flops / (peak * inputs.mfu * 3600.0) : 0.0;
-        r.training_usd = r.training_gpu_hours * hw.price_usd_per_hour;
+        const TrainingCost cost = training_cost(inputs.training.method, d.active_parameters, inputs.training.tokens,
+                                                inputs.training.epochs, hw, inputs.mfu);
+        r.training_flops = cost.flops;
+        r.training_gpu_hours = cost.gpu_hours;
+        r.training_usd = cost.usd;
     }
 
     // Inference per year.

@@ -116,7 +116,8 @@ class Checker:
             if self.check("schema " + name + " is valid draft-07, self-contained", not problems, "; ".join(problems)):
                 self.schemas[name] = schema
         expected = ["catalog", "scenario", "rules", "model-list", "variant-list", "hardware-list", "scenario-list",
-                    "estimate", "recommendation", "comparison", "tco", "batch-result", "batch-summary", "error"]
+                    "estimate", "recommendation", "comparison", "tco", "batch-result", "batch-summary", "error",
+                    "finetune-plan"]
         missing = [n for n in expected if n + ".schema.json" not in self.schemas]
         self.check("schemas: all 14 present and valid", not missing, "missing or broken: " + ", ".join(missing))
         return not missing
@@ -249,6 +250,22 @@ class Checker:
             "tco.schema.json", ["tco", "--scenario", "finance-risk", "base:int8@h100-sxmx1", "-o", "json"])
         self.validate_command("tco.schema.json", ["tco", "--scenario", "finance-risk", "base:int8@h100-sxmx1", "--owned",
                                                   "--years", "2.5", "-o", "json"])
+        docs["finetune"] = self.validate_command(
+            "finetune-plan.schema.json", ["plan", "finetune", "--model", "base", "--gpu", "a100-80gb", "-o", "json"])
+        self.validate_command("finetune-plan.schema.json", ["plan", "finetune", "--model", "ultra", "--gpu", "h100-sxm",
+                                                            "--method", "lora", "--variant", "int8-weight-only",
+                                                            "--tokens", "5e8", "-o", "json"])
+        self.validate_command("finetune-plan.schema.json", ["plan", "finetune", "--model", "pro", "--gpu", "l4",
+                                                            "--method", "qlora", "--lora-targets", "attention", "-o",
+                                                            "json"])
+        docs["finetune_nofit"] = self.validate_command(
+            "finetune-plan.schema.json", ["plan", "finetune", "--model", "ultra", "--gpu", "a10", "--sequence-tokens",
+                                          "65536", "--micro-batch", "8", "-o", "json"])
+        for key, expected in (("finetune", True), ("finetune_nofit", False)):
+            document = docs.get(key)
+            if document is not None:
+                self.check("plan finetune: {} has fits {}".format(key, str(expected).lower()),
+                           document["fits"] is expected, "fits={}".format(document["fits"]))
         return docs
 
     def has_batch(self):
@@ -433,6 +450,12 @@ class Checker:
                  put(0, "scenarios", 0, "workload", "prompt_tokens"))
         if docs.get("estimate"):
             case("estimate: no memory.fits", "estimate.schema.json", docs["estimate"], drop("memory", "fits"))
+        if docs.get("finetune") is not None:
+            case("finetune-plan: no memory.total_bytes", "finetune-plan.schema.json", docs["finetune"],
+                 drop("memory", "total_bytes"))
+            case("finetune-plan: no stages", "finetune-plan.schema.json", docs["finetune"], drop("stages"))
+            case("finetune-plan: method sgd", "finetune-plan.schema.json", docs["finetune"], put("sgd", "method"))
+            case("finetune-plan: fits without gpus", "finetune-plan.schema.json", docs["finetune"], put(None, "gpus"))
             case("estimate: gpus \"2\"", "estimate.schema.json", docs["estimate"], put("2", "gpus"))
             case("estimate: null timing while feasible", "estimate.schema.json", docs["estimate"],
                  put(None, "performance", "ttft_ms"))

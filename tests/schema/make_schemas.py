@@ -205,6 +205,8 @@ def catalog_variant():
         "combines": described(STRING_LIST, "variant ids"),
         "training_memory_fraction": POSITIVE_FRACTION,
         "reference_speedup": POSITIVE,
+        "bits_per_group": described(obj({group: bits for group in ("attention", "ffn", "embedding", "head")}),
+                                    "bits per weight by parameter group (seed §5.3); a group left out uses weight_bits"),
     }
     return with_sources(properties, ["id", "weight_bits"], "variant")
 
@@ -822,6 +824,75 @@ def tco_schema():
             "description": "a costed candidate: the cost fields inline plus inputs; otherwise cost null and why"}
 
 
+def finetune_plan_schema():
+    memory_keys = ["weights_bytes", "gradients_bytes", "optimizer_bytes", "states_bytes", "activations_bytes",
+                   "total_bytes", "gather_bytes_per_gpu", "overhead_bytes_per_gpu", "per_gpu_bytes",
+                   "capacity_per_gpu_bytes", "usable_per_gpu_bytes", "shortfall_bytes"]
+    memory_props = {key: count() for key in memory_keys}
+    memory_props["bytes_per_parameter"] = described(NON_NEGATIVE, "states_bytes / total parameters (16 for full)")
+    memory_props["mixed_precision"] = nullable(obj({
+        "fp32_total_bytes": count(),
+        "computed_saving_fraction": NUMBER,
+        "catalog_saving_fraction": nullable(FRACTION),
+        "catalog_source": nullable(NON_EMPTY),
+    }, ["fp32_total_bytes", "computed_saving_fraction", "catalog_saving_fraction", "catalog_source"]))
+    stage = obj({
+        "stage": count(1), "first_layer": count(), "last_layer": count(), "unfrozen_layers": count(1),
+        "head": BOOLEAN, "embedding": BOOLEAN, "trainable_parameters": count(), "tokens": count(),
+        "flops": NON_NEGATIVE, "gpu_hours": NON_NEGATIVE,
+    }, ["stage", "first_layer", "last_layer", "unfrozen_layers", "head", "embedding", "trainable_parameters",
+        "tokens", "flops", "gpu_hours"])
+    tier = obj({
+        "tier": {"enum": ["top", "middle", "bottom"]},
+        "first_layer": nullable(count()), "last_layer": nullable(count()),
+        "includes": {"type": "array", "items": {"enum": ["head", "final_norm", "embedding"]}},
+        "trainable_parameters": count(),
+        "learning_rate_multiplier": POSITIVE, "learning_rate": POSITIVE,
+    }, ["tier", "first_layer", "last_layer", "includes", "trainable_parameters", "learning_rate_multiplier",
+        "learning_rate"])
+    properties = {
+        "model": NON_EMPTY,
+        "variant": described(nullable(NON_EMPTY), "LoRA only: how the frozen base is stored; null: 16 bits"),
+        "hardware": NON_EMPTY,
+        "method": {"enum": ["full", "lora", "qlora"]},
+        "tokens": count(1),
+        "training": obj({"sequence_tokens": count(1), "micro_batch_sequences": count(1),
+                         "activation_checkpointing": BOOLEAN, "optimizer": NON_EMPTY, "precision": NON_EMPTY,
+                         "mfu": POSITIVE_FRACTION},
+                        ["sequence_tokens", "micro_batch_sequences", "activation_checkpointing", "optimizer",
+                         "precision", "mfu"]),
+        "lora": nullable(obj({"rank": count(1), "targets": {"enum": ["attention", "all"]},
+                              "adapter_parameters": count(), "base_bits": nullable(POSITIVE)},
+                             ["rank", "targets", "adapter_parameters", "base_bits"])),
+        "parameters": obj({"total": count(), "active": count(), "trainable": count()},
+                          ["total", "active", "trainable"]),
+        "memory": obj(memory_props, list(memory_props)),
+        "fits": BOOLEAN,
+        "gpus": described(nullable(count(1)), "smallest count that holds the plan; null when none up to max_gpus"),
+        "max_gpus": count(1),
+        "time_hours": described(nullable(NON_NEGATIVE), "wall-clock: gpu_hours / gpus; null when it does not fit"),
+        "time": obj({"flops": NON_NEGATIVE, "peak_tflops_per_gpu": POSITIVE, "gpu_hours": NON_NEGATIVE,
+                     "wall_hours": nullable(NON_NEGATIVE)},
+                    ["flops", "peak_tflops_per_gpu", "gpu_hours", "wall_hours"]),
+        "cost": obj({"training_usd": NON_NEGATIVE, "usd_per_gpu_hour": NON_NEGATIVE, "source": NON_EMPTY},
+                    ["training_usd", "usd_per_gpu_hour", "source"]),
+        "learning_rate": obj({"base": POSITIVE, "source": NON_EMPTY, "tier_ratio": POSITIVE},
+                             ["base", "source", "tier_ratio"]),
+        "stages": {"type": "array", "items": stage, "minItems": 1},
+        "tiers": {"type": "array", "items": tier, "minItems": 3, "maxItems": 3},
+    }
+    out = document("FinetunePlan", properties)
+    out["allOf"] = [
+        {"if": {"properties": {"fits": {"const": True}}},
+         "then": {"properties": {"gpus": count(1), "time_hours": NON_NEGATIVE}},
+         "else": {"properties": {"gpus": {"type": "null"}, "time_hours": {"type": "null"}}}},
+        {"if": {"properties": {"method": {"const": "full"}}},
+         "then": {"properties": {"lora": {"type": "null"}, "variant": {"type": "null"}}},
+         "else": {"properties": {"lora": {"type": "object"}}}},
+    ]
+    return out
+
+
 def error_object():
     return obj({"exit_code": {"enum": [1, 2, 65, 66, 70, 74], "description": "README's exit codes"},
                 "message": NON_EMPTY}, ["exit_code", "message"])
@@ -903,6 +974,9 @@ SCHEMAS = [
      "result for ok and unsatisfiable items, error for invalid ones.", batch_result_schema),
     ("batch-summary.schema.json", "dsselect BatchSummary", "The last line of `dsselect batch`.",
      batch_summary_schema),
+    ("finetune-plan.schema.json", "dsselect FinetunePlan", "`dsselect plan finetune ... -o json`: training memory, "
+     "GPU count, time, cost and the progressive-unfreezing schedule (docs/finetune.md). A plan that does not fit is "
+     "still reported, with gpus and time_hours null.", finetune_plan_schema),
     ("error.schema.json", "dsselect error object", "An error: the exit code the failure maps to (README) and the "
      "message, as in an invalid BatchResult.", error_object),
 ]

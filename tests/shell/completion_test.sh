@@ -23,6 +23,9 @@ check customer-service dsselect recommend --scenario cust
 check h100-sxm dsselect estimate --model base --gpu h100
 check --data dsselect recommend --da
 check models dsselect catalog mo
+check finetune dsselect plan fine
+check --lora-rank dsselect plan finetune --lora-r
+check qlora dsselect plan finetune --method ql
 zsh=$("$dsselect" completion zsh)
 fish=$("$dsselect" completion fish)
 grep -q '^#compdef dsselect' <<< "$zsh" && echo "ok: zsh script" || { echo "FAIL: zsh header"; fail=1; }

@@ -88,6 +88,15 @@ inline constexpr Precision k_all_precisions[] = {Precision::fp16, Precision::bf1
 const char* to_string(Precision precision);
 std::optional<Precision> parse_precision(const std::string& text);
 
+// Bits per stored weight for each parameter group (seed §5.3 dynamic quantization: attention
+// weights in FP16, the rest lower). A group left out uses the variant's weight_bits.
+struct GroupBits {
+    std::optional<double> attention;  // Q/K/V/O projections (MHA, GQA, MLA) and the norms
+    std::optional<double> ffn;        // dense FFN, routed and shared experts, router
+    std::optional<double> embedding;  // token embedding (a tied output head is this matrix)
+    std::optional<double> head;       // untied output head
+};
+
 struct Variant {
     std::string id;
     std::string name;
@@ -104,6 +113,7 @@ struct Variant {
     std::vector<std::string> combines;     // base variant ids this one combines (documentation)
     std::optional<double> training_memory_fraction;  // mixed precision's training memory (seed §2.2)
     std::optional<double> reference_speedup;         // a quoted speed-up, shown, never used
+    std::optional<GroupBits> bits_per_group;  // absent: every weight at weight_bits
     std::string source;
     SourceMap sources;
 

@@ -31,6 +31,10 @@ struct ParameterCounts {
 };
 
 ParameterCounts count_parameters(const Architecture& arch);
+// Parameters of transformer layer `layer` (0-based): attention + its two norms + the gated FFN
+// (dense layers) or routed + shared experts + router (MoE layers). Embedding, head and the
+// final norm are not in any layer.
+std::int64_t layer_parameters(const Architecture& arch, std::int64_t layer);
 // As count_parameters, with a catalog parameters_override applied: the total is pinned and
 // the other counts are scaled by override / computed.
 ParameterCounts model_parameters(const Model& model);
@@ -50,6 +54,30 @@ double model_weight_bytes(const Model& model, const Variant& variant);
 // True when a request's context (prompt + output, or the scenario's context) is longer than
 // the model's window; 0 means the window is unknown.
 bool exceeds_context_window(const Architecture& architecture, std::int64_t context_tokens);
+
+// Weight bytes by parameter group when a variant sets bits per group (seed §5.3 dynamic
+// quantization): attention (with the norms), FFN (dense FFN, experts, router), embedding and
+// untied output head, each kept parameters * its bits / 8 (2:4 sparsity as above). A group the
+// variant leaves out uses weight_bits, so a variant without bits_per_group gives
+// weight_bytes(total) up to the rounding of scaled group counts.
+enum class WeightGroup { attention, ffn, embedding, head };
+inline constexpr WeightGroup k_all_weight_groups[] = {WeightGroup::attention, WeightGroup::ffn,
+                                                      WeightGroup::embedding, WeightGroup::head};
+const char* to_string(WeightGroup group);
+double group_weight_bits(const Variant& variant, WeightGroup group);
+std::int64_t group_parameters(const ParameterCounts& counts, WeightGroup group);
+struct GroupWeightBytes {
+    double attention = 0;
+    double ffn = 0;
+    double embedding = 0;
+    double head = 0;
+    double total = 0;
+    double of(WeightGroup group) const;
+};
+GroupWeightBytes weight_bytes_by_group(const ParameterCounts& counts, const Variant& variant);
+// Whole-model weight bytes: by group when the variant sets bits_per_group, else
+// weight_bytes(total). The estimator's single source of weights memory.
+double model_weight_bytes(const ParameterCounts& counts, const Variant& variant);
 
 // Expected distinct experts touched by a decode step of `tokens` tokens when each picks k of E:
 // E * (1 - (1 - k/E)^tokens).

@@ -62,6 +62,18 @@ struct TcoResult {
 // Training FLOPs for a plan: full fine-tune and pre-training 6 N_a D, LoRA 4 N_a D, times epochs.
 double training_flops(TrainingMethod method, double active_parameters, double tokens, double epochs);
 
+// The TCO training term: FLOPs (above), GPU-hours = FLOPs / (16-bit peak (bf16, else fp16) *
+// MFU * 3600), dollars = GPU-hours * the hardware's hourly price. Shared by compute_tco and
+// `dsselect plan finetune`.
+struct TrainingCost {
+    double flops = 0.0;
+    double peak_flops_per_gpu = 0.0;  // 0 when the hardware has no 16-bit peak
+    double gpu_hours = 0.0;
+    double usd = 0.0;
+};
+TrainingCost training_cost(TrainingMethod method, double active_parameters, double tokens, double epochs,
+                           const Hardware& hardware, double mfu);
+
 TcoResult compute_tco(const TcoInputs& inputs, const Deployment& deployment, const Workload& workload,
                       const TcoWeights& weights);
 
