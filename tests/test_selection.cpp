@@ -455,3 +455,29 @@ TEST_CASE("recommend: keep_evaluated keeps every candidate, judged in full, in e
         CHECK(kept.ranked[i].label() == plain.ranked[i].label());
     }
 }
+
+TEST_CASE("rules: remembering a phase's results per context changes no outcome", "[rules][search]") {
+    // The shipped score and warn rules read only scenario, model, variant and candidates
+    // fields, so apply_rules remembers their results per thread; the reject rules read the
+    // deployment and are evaluated for every candidate.
+    const RuleSet& remembered = builtin_rules();
+    CHECK(remembered.memoize_scoring);
+    CHECK_FALSE(remembered.memoize_constraints);
+    RuleSet evaluated = builtin_rules();
+    evaluated.memoize_scoring = false;
+    for (const char* id : {"customer-service", "high-frequency-short-text"}) {
+        const Scenario& s = builtin().scenario(id);
+        const Recommendation a = recommend(builtin(), s, remembered, SearchOptions{});
+        const Recommendation b = recommend(builtin(), s, evaluated, SearchOptions{});
+        REQUIRE(a.ranked.size() == b.ranked.size());
+        for (std::size_t i = 0; i < a.ranked.size(); ++i) {
+            CHECK(a.ranked[i].label() == b.ranked[i].label());
+            CHECK(a.ranked[i].score.rules == b.ranked[i].score.rules);
+            CHECK(a.ranked[i].warnings == b.ranked[i].warnings);
+        }
+    }
+    // A rule that writes to the log is never remembered: each evaluation must log.
+    const RuleSet logging = load_rules(
+        {{"log.json", R"({"schema_version":"1.0","rules":[{"id":"l","effect":"warn","when":{"log":{"var":"model.id"}}}]})"}});
+    CHECK_FALSE(logging.memoize_scoring);
+}

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <string_view>
+#include <unordered_map>
 #include <set>
 
 #include <fmt/format.h>
@@ -161,17 +163,18 @@ const std::vector<std::pair<std::string, std::string>>& split_field_paths() {
 }
 
 // The context of one candidate. A search builds thousands, and allocating the nested objects
-// anew was most of the rules' cost: each thread keeps one context per set of fields and
-// overwrites its leaves in place (std::map nodes, so the leaf pointers stay valid).
-const json& context_json(const RuleCandidate& c, const std::vector<std::size_t>& fields, RulePhase phase) {
-    struct Scratch {
-        bool built = false;
-        std::vector<std::size_t> fields;
-        json context;
-        std::vector<json*> leaves;
-    };
-    thread_local Scratch scratch[2];
-    Scratch& s = scratch[phase == RulePhase::constraints ? 0 : 1];
+// anew was most of the rules' cost: each thread keeps one context per phase and overwrites its
+// leaves in place (std::map nodes, so the leaf pointers stay valid).
+struct ContextScratch {
+    bool built = false;
+    std::vector<std::size_t> fields;
+    json context;
+    std::vector<json*> leaves;  // in the order of `fields`
+};
+
+const ContextScratch& context_json(const RuleCandidate& c, const std::vector<std::size_t>& fields, RulePhase phase) {
+    thread_local ContextScratch scratch[2];
+    ContextScratch& s = scratch[phase == RulePhase::constraints ? 0 : 1];
     if (!s.built || s.fields != fields) {
         const auto& split = split_field_paths();
         s.context = json::object();
@@ -185,7 +188,7 @@ const json& context_json(const RuleCandidate& c, const std::vector<std::size_t>&
     for (std::size_t i = 0; i < fields.size(); ++i) {
         *s.leaves[i] = k_context_fields[fields[i]].get(c);
     }
-    return s.context;
+    return s;
 }
 
 // Values in an expression (operators, arguments, literals), counted without recursion.
@@ -325,6 +328,27 @@ void RuleSet::index_fields() {
     };
     constraint_fields = index(true);
     scoring_fields = index(false);
+    // A phase's outcome can be remembered when every field it reads is the same for all
+    // candidates of one model, variant and hardware (no estimate, deployment or cost) and no
+    // rule writes to the log.
+    auto stable = [this](const std::vector<std::size_t>& fields, bool reject_rules) {
+        for (std::size_t field : fields) {
+            const std::string_view path = k_context_fields[field].path;
+            if (!(path.starts_with("scenario.") || path.starts_with("model.") || path.starts_with("variant.") ||
+                  path.starts_with("hardware.") || path.starts_with("candidates."))) {
+                return false;
+            }
+        }
+        return std::none_of(rules.begin(), rules.end(), [reject_rules](const Rule& rule) {
+            return (rule.effect == RuleEffect::reject) == reject_rules &&
+                   (rule.when->dump().find("\"log\"") != std::string::npos ||
+                    (rule.value && rule.value->dump().find("\"log\"") != std::string::npos));
+        });
+    };
+    memoize_constraints = stable(constraint_fields, true);
+    memoize_scoring = stable(scoring_fields, false);
+    static std::atomic<std::uint64_t> generations{0};
+    generation = ++generations;
 }
 
 RuleSet load_rules(const std::vector<DataSource>& extra_files, bool include_builtin) {
@@ -404,6 +428,104 @@ auto evaluate_within(RuleBudget* budget, const Rule& rule, Evaluate evaluate) {
 }
 }  // namespace
 
+namespace {
+// What each rule of a phase gave for one context: fired, and a score rule's value.
+struct RuleResult {
+    bool fired = false;
+    double value = 1.0;
+};
+
+std::vector<RuleResult> evaluate_phase(const RuleSet& rules, const json& context, RulePhase phase, RuleBudget* budget) {
+    std::vector<RuleResult> results(rules.rules.size());
+    for (std::size_t i = 0; i < rules.rules.size(); ++i) {
+        const Rule& rule = rules.rules[i];
+        // Reject rules decide feasibility during the search; warn and score rules run once the
+        // feasible set is known (they may compare against it, e.g. candidates.min_parameters).
+        const bool in_phase = phase == RulePhase::constraints ? rule.effect == RuleEffect::reject
+                                                              : rule.effect != RuleEffect::reject;
+        if (!in_phase) {
+            continue;
+        }
+        try {
+            results[i].fired = evaluate_within(budget, rule, [&](const jsonlogic::Limits& limits) {
+                return jsonlogic::apply_truthy(*rule.when, context, limits);
+            });
+        } catch (const Error& error) {
+            throw error.with_context(rule.origin + "/when");
+        }
+        if (results[i].fired && rule.effect == RuleEffect::score && rule.value) {
+            try {
+                json result = evaluate_within(budget, rule, [&](const jsonlogic::Limits& limits) {
+                    return jsonlogic::apply(*rule.value, context, limits);
+                });
+                if (!result.is_number()) {
+                    throw Error(ErrorKind::invalid_data, "expected a number from 'value', got " + detail::describe(result));
+                }
+                results[i].value = result.get<double>();
+            } catch (const Error& error) {
+                throw error.with_context(rule.origin + "/value");
+            }
+        }
+    }
+    return results;
+}
+
+// Per thread and phase: the results of recent contexts of one rule set, keyed by the values
+// of the fields the phase reads (see RuleSet::index_fields for when that is allowed). In a
+// search most candidates share a model and variant, so most contexts repeat.
+class PhaseMemo {
+public:
+    const std::vector<RuleResult>* find(std::uint64_t generation, const std::vector<json*>& leaves, std::size_t hash) {
+        if (generation != m_generation) {
+            m_entries.clear();
+            m_generation = generation;
+            return nullptr;
+        }
+        auto found = m_entries.find(hash);
+        if (found == m_entries.end()) {
+            return nullptr;
+        }
+        for (const Entry& entry : found->second) {
+            if (std::equal(entry.key.begin(), entry.key.end(), leaves.begin(), leaves.end(),
+                           [](const json& kept, const json* now) { return kept == *now; })) {
+                return &entry.results;
+            }
+        }
+        return nullptr;
+    }
+    void add(const std::vector<json*>& leaves, std::size_t hash, std::vector<RuleResult> results) {
+        if (++m_size > k_max_entries) {
+            m_entries.clear();
+            m_size = 1;
+        }
+        Entry entry;
+        for (const json* leaf : leaves) {
+            entry.key.push_back(*leaf);
+        }
+        entry.results = std::move(results);
+        m_entries[hash].push_back(std::move(entry));
+    }
+
+private:
+    static constexpr std::size_t k_max_entries = 4096;
+    struct Entry {
+        std::vector<json> key;
+        std::vector<RuleResult> results;
+    };
+    std::uint64_t m_generation = 0;
+    std::size_t m_size = 0;
+    std::unordered_map<std::size_t, std::vector<Entry>> m_entries;
+};
+
+std::size_t hash_leaves(const std::vector<json*>& leaves) {
+    std::size_t hash = leaves.size();
+    for (const json* leaf : leaves) {
+        hash ^= std::hash<json>{}(*leaf) + 0x9e3779b97f4a7c15ULL + (hash << 6) + (hash >> 2);
+    }
+    return hash;
+}
+}  // namespace
+
 RuleOutcome apply_rules(const RuleSet& rules, const RuleCandidate& candidate, RulePhase phase, RuleBudget* budget) {
     RuleOutcome outcome;
     const bool any = std::any_of(rules.rules.begin(), rules.rules.end(), [phase](const Rule& rule) {
@@ -412,25 +534,28 @@ RuleOutcome apply_rules(const RuleSet& rules, const RuleCandidate& candidate, Ru
     if (!any) {
         return outcome;
     }
-    const json& context =
-        context_json(candidate, phase == RulePhase::constraints ? rules.constraint_fields : rules.scoring_fields, phase);
-    for (const Rule& rule : rules.rules) {
-        // Reject rules decide feasibility during the search; warn and score rules run once the
-        // feasible set is known (they may compare against it, e.g. candidates.min_parameters).
-        const bool in_phase = phase == RulePhase::constraints ? rule.effect == RuleEffect::reject
-                                                              : rule.effect != RuleEffect::reject;
-        if (!in_phase) {
-            continue;
+    const bool constraints = phase == RulePhase::constraints;
+    const ContextScratch& scratch = context_json(candidate, constraints ? rules.constraint_fields : rules.scoring_fields, phase);
+    std::vector<RuleResult> evaluated;
+    const std::vector<RuleResult>* results = nullptr;
+    if (constraints ? rules.memoize_constraints : rules.memoize_scoring) {
+        thread_local PhaseMemo memos[2];
+        PhaseMemo& memo = memos[constraints ? 0 : 1];
+        const std::size_t hash = hash_leaves(scratch.leaves);
+        results = memo.find(rules.generation, scratch.leaves, hash);
+        if (results == nullptr) {
+            evaluated = evaluate_phase(rules, scratch.context, phase, budget);
+            memo.add(scratch.leaves, hash, evaluated);
         }
-        bool fired = false;
-        try {
-            fired = evaluate_within(budget, rule, [&](const jsonlogic::Limits& limits) {
-                return jsonlogic::apply_truthy(*rule.when, context, limits);
-            });
-        } catch (const Error& error) {
-            throw error.with_context(rule.origin + "/when");
-        }
-        if (!fired) {
+    } else {
+        evaluated = evaluate_phase(rules, scratch.context, phase, budget);
+    }
+    if (results == nullptr) {
+        results = &evaluated;
+    }
+    for (std::size_t i = 0; i < rules.rules.size(); ++i) {
+        const Rule& rule = rules.rules[i];
+        if (!(*results)[i].fired) {
             continue;
         }
         switch (rule.effect) {
@@ -444,24 +569,9 @@ RuleOutcome apply_rules(const RuleSet& rules, const RuleCandidate& candidate, Ru
             outcome.warnings.push_back(rule.id);
             outcome.warning_messages.push_back(fill_template(rule.message, candidate));
             break;
-        case RuleEffect::score: {
-            double value = 1.0;
-            if (rule.value) {
-                try {
-                    json result = evaluate_within(budget, rule, [&](const jsonlogic::Limits& limits) {
-                        return jsonlogic::apply(*rule.value, context, limits);
-                    });
-                    if (!result.is_number()) {
-                        throw Error(ErrorKind::invalid_data, "expected a number from 'value', got " + detail::describe(result));
-                    }
-                    value = result.get<double>();
-                } catch (const Error& error) {
-                    throw error.with_context(rule.origin + "/value");
-                }
-            }
-            outcome.score += rule.weight * value;
+        case RuleEffect::score:
+            outcome.score += rule.weight * (*results)[i].value;
             break;
-        }
         }
     }
     return outcome;

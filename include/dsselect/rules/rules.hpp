@@ -2,6 +2,7 @@
 // Policy rules: JSON Logic expressions over a candidate's context, with an effect (reject,
 // warn, or score with a weight). Shipped in data/rules.json, added with --rules FILE.
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -36,6 +37,11 @@ struct RuleSet {
     // score rules (scoring phase) read; rebuilt by index_fields() after changes.
     std::vector<std::size_t> constraint_fields;
     std::vector<std::size_t> scoring_fields;
+    // Whether a phase's outcome depends only on fields shared by many candidates (then
+    // apply_rules remembers it per thread), and an id that changes with every index_fields().
+    bool memoize_constraints = false;
+    bool memoize_scoring = false;
+    std::uint64_t generation = 0;
     void index_fields();
 };
 
