@@ -13,10 +13,7 @@
 using namespace dsselect;
 
 namespace {
-const Catalog& builtin() {
-    static const Catalog catalog = load_catalog({});
-    return catalog;
-}
+using test::builtin;
 
 std::vector<std::string> problems_of(const std::string& text) {
     return validate_document({"extra.json", text}, builtin());

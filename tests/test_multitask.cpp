@@ -12,14 +12,8 @@
 using namespace dsselect;
 
 namespace {
-const Catalog& builtin() {
-    static const Catalog catalog = load_catalog({});
-    return catalog;
-}
-const RuleSet& builtin_rules() {
-    static const RuleSet rules = load_rules({});
-    return rules;
-}
+using test::builtin;
+using test::builtin_rules;
 
 AdapterSpec lora(std::int64_t rank, std::vector<AdapterModule> modules) {
     AdapterSpec adapter;

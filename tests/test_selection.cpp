@@ -15,14 +15,8 @@ using namespace dsselect;
 using nlohmann::json;
 
 namespace {
-const Catalog& builtin() {
-    static const Catalog catalog = load_catalog({});
-    return catalog;
-}
-const RuleSet& builtin_rules() {
-    static const RuleSet rules = load_rules({});
-    return rules;
-}
+using test::builtin;
+using test::builtin_rules;
 Recommendation recommend_for(const std::string& id) {
     return recommend(builtin(), builtin().scenario(id), builtin_rules(), SearchOptions{});
 }

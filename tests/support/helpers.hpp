@@ -9,10 +9,22 @@
 
 #include <unistd.h>
 
+#include "dsselect/catalog/loader.hpp"
 #include "dsselect/catalog/types.hpp"
 #include "dsselect/cli/app.hpp"
+#include "dsselect/rules/rules.hpp"
 
 namespace test {
+
+// The built-in catalog and rules, loaded once per test binary.
+inline const dsselect::Catalog& builtin() {
+    static const dsselect::Catalog catalog = dsselect::load_catalog({});
+    return catalog;
+}
+inline const dsselect::RuleSet& builtin_rules() {
+    static const dsselect::RuleSet rules = dsselect::load_rules({});
+    return rules;
+}
 
 struct CliResult {
     int status = 0;
