@@ -312,59 +312,87 @@ TEST_CASE("recommend: multi-node replicas are searched only when the scenario al
     CHECK(wide.gpus_per_replica == 16);
 }
 
-TEST_CASE("recommend: the staged search agrees with judging every candidate in full", "[search]") {
-    // recommend() skips the estimate of candidates rejected before the memory check and the
-    // cost of those rejected for power or latency. Judging every candidate of the space with
-    // evaluate_candidate (compare's full path) must give the same counts, the same accepted
-    // set and the same nearest miss per reason.
-    for (const char* id : {"customer-service", "edge-offline", "long-document", "finance-risk"}) {
-        const Scenario& s = builtin().scenario(id);
-        REQUIRE_FALSE(s.constraints.allow_multi_node);
-        const Recommendation fast = recommend_for(id);
-        std::map<std::string, std::int64_t> counts;
-        std::map<std::string, Candidate> nearest;
-        std::int64_t accepted = 0;
-        std::int64_t evaluated = 0;
-        for (const Model& model : builtin().models) {
-            for (const Variant& variant : builtin().variants) {
-                if (!variant.applies_to_model(model.id)) {
-                    continue;
-                }
-                for (const Hardware& hardware : builtin().hardware) {
-                    for (std::int64_t gpus : {1, 2, 4, 8, 16, 32}) {
-                        if (gpus > hardware.max_devices_per_node) {
-                            continue;
-                        }
-                        ++evaluated;
-                        Candidate c = evaluate_candidate(builtin(), s, builtin_rules(), model, variant, hardware, gpus,
-                                                         SearchOptions{});
-                        if (c.accepted()) {
-                            ++accepted;
-                            continue;
-                        }
-                        const Rejection& r = *c.rejection;
-                        ++counts[r.reason];
-                        auto found = nearest.find(r.reason);
-                        if (found == nearest.end() || r.miss_ratio < found->second.rejection->miss_ratio ||
-                            (r.miss_ratio == found->second.rejection->miss_ratio && c.label() < found->second.label())) {
-                            nearest.insert_or_assign(r.reason, c);
-                        }
+namespace {
+// recommend() skips the estimate of candidates rejected before the memory check and the cost
+// of those rejected for power or latency, and breaks ties by label without building labels.
+// Judging every candidate of the space with evaluate_candidate (compare's full path) must give
+// the same counts, the same accepted set and the same nearest miss per reason.
+void check_staged_search(const Catalog& catalog, const Scenario& s) {
+    REQUIRE_FALSE(s.constraints.allow_multi_node);
+    const Recommendation fast = recommend(catalog, s, builtin_rules(), SearchOptions{});
+    std::map<std::string, std::int64_t> counts;
+    std::map<std::string, Candidate> nearest;
+    std::int64_t accepted = 0;
+    std::int64_t evaluated = 0;
+    for (const Model& model : catalog.models) {
+        for (const Variant& variant : catalog.variants) {
+            if (!variant.applies_to_model(model.id)) {
+                continue;
+            }
+            for (const Hardware& hardware : catalog.hardware) {
+                for (std::int64_t gpus : {1, 2, 4, 8, 16, 32}) {
+                    if (gpus > hardware.max_devices_per_node) {
+                        continue;
+                    }
+                    ++evaluated;
+                    Candidate c = evaluate_candidate(catalog, s, builtin_rules(), model, variant, hardware, gpus,
+                                                     SearchOptions{});
+                    if (c.accepted()) {
+                        ++accepted;
+                        continue;
+                    }
+                    const Rejection& r = *c.rejection;
+                    ++counts[r.reason];
+                    auto found = nearest.find(r.reason);
+                    if (found == nearest.end() || r.miss_ratio < found->second.rejection->miss_ratio ||
+                        (r.miss_ratio == found->second.rejection->miss_ratio && c.label() < found->second.label())) {
+                        nearest.insert_or_assign(r.reason, c);
                     }
                 }
             }
         }
-        INFO(id);
-        CHECK(fast.candidates_evaluated == evaluated);
-        CHECK(static_cast<std::int64_t>(fast.ranked.size()) == accepted);
-        CHECK(fast.rejected_by_reason == counts);
-        REQUIRE(fast.nearest_miss.size() == nearest.size());
-        for (const auto& [reason, candidate] : nearest) {
-            const Candidate& got = fast.nearest_miss.at(reason);
-            CHECK(got.label() == candidate.label());
-            CHECK(got.rejection->detail() == candidate.rejection->detail());
-            CHECK(got.costed == candidate.costed);
-            CHECK(got.estimate.memory.per_gpu_bytes == candidate.estimate.memory.per_gpu_bytes);
-        }
+    }
+    INFO(s.id);
+    CHECK(fast.candidates_evaluated == evaluated);
+    CHECK(static_cast<std::int64_t>(fast.ranked.size()) == accepted);
+    CHECK(fast.rejected_by_reason == counts);
+    REQUIRE(fast.nearest_miss.size() == nearest.size());
+    for (const auto& [reason, candidate] : nearest) {
+        const Candidate& got = fast.nearest_miss.at(reason);
+        CHECK(got.label() == candidate.label());
+        CHECK(got.rejection->detail() == candidate.rejection->detail());
+        CHECK(got.costed == candidate.costed);
+        CHECK(got.estimate.memory.per_gpu_bytes == candidate.estimate.memory.per_gpu_bytes);
+    }
+}
+}  // namespace
+
+TEST_CASE("recommend: the staged search agrees with judging every candidate in full", "[search]") {
+    for (const char* id : {"customer-service", "edge-offline", "long-document", "finance-risk"}) {
+        check_staged_search(builtin(), builtin().scenario(id));
+    }
+}
+
+TEST_CASE("recommend: ties go to the smaller label when one hardware id extends another", "[search]") {
+    // A twin of every device named "<id>x-2": its label "base:int8@a10x-2x1" sorts before
+    // "base:int8@a10x1" ('-' < '1') although "a10x" sorts before "a10x-2x" as a piece, so the
+    // search must compare such labels character by character. The twins tie with the
+    // originals on every miss ratio.
+    Catalog catalog = builtin();
+    const std::size_t devices = catalog.hardware.size();
+    for (std::size_t i = 0; i < devices; ++i) {
+        Hardware twin = catalog.hardware[i];
+        twin.id += "x-2";
+        catalog.hardware.push_back(twin);
+    }
+    for (const char* id : {"customer-service", "edge-offline"}) {
+        check_staged_search(catalog, catalog.scenario(id));
+    }
+    const Recommendation twins = recommend(catalog, catalog.scenario("customer-service"), builtin_rules(), SearchOptions{});
+    REQUIRE_FALSE(twins.nearest_miss.empty());
+    for (const auto& [reason, candidate] : twins.nearest_miss) {
+        INFO(reason << ": " << candidate.label());
+        CHECK(candidate.hardware->id.ends_with("x-2"));
     }
 }
 
@@ -450,20 +478,40 @@ TEST_CASE("recommend: keep_evaluated keeps every candidate, judged in full, in e
     }
 }
 
-TEST_CASE("rules: remembering a phase's results per context changes no outcome", "[rules][search]") {
+TEST_CASE("rules: remembering a rule's results per model, variant and hardware changes no outcome", "[rules][search]") {
     // The shipped score and warn rules read only scenario, model, variant and candidates
-    // fields, so apply_rules remembers their results per thread; the reject rules read the
-    // deployment and are evaluated for every candidate.
+    // fields, so a RuleSession remembers their results; of the reject rules, over-quantization
+    // (scenario and variant) is remembered and the two that read the deployment are evaluated
+    // for every candidate.
     const RuleSet& remembered = builtin_rules();
-    CHECK(remembered.memoize_scoring);
-    CHECK_FALSE(remembered.memoize_constraints);
+    auto plan_of = [&](const std::string& id) {
+        for (std::size_t i = 0; i < remembered.rules.size(); ++i) {
+            if (remembered.rules[i].id == id) {
+                return remembered.memo_plans.at(i);
+            }
+        }
+        FAIL("no rule " << id);
+        return RuleMemoPlan{};
+    };
+    CHECK(plan_of("over-quantization").memoize);
+    CHECK(plan_of("over-quantization").variant);
+    CHECK_FALSE(plan_of("over-quantization").model);
+    CHECK_FALSE(plan_of("headroom-20").memoize);
+    CHECK_FALSE(plan_of("version-mixing").memoize);
+    CHECK(plan_of("minimal-sufficiency").memoize);
+    CHECK(plan_of("minimal-sufficiency").min_parameters);
+    CHECK(plan_of("minimal-sufficiency").parameters);
+    CHECK(plan_of("prefer-quantized").memoize);
     RuleSet evaluated = builtin_rules();
-    evaluated.memoize_scoring = false;
-    for (const char* id : {"customer-service", "high-frequency-short-text"}) {
+    for (RuleMemoPlan& plan : evaluated.memo_plans) {
+        plan.memoize = false;
+    }
+    for (const char* id : {"customer-service", "high-frequency-short-text", "multi-task-support"}) {
         const Scenario& s = builtin().scenario(id);
         const Recommendation a = recommend(builtin(), s, remembered, SearchOptions{});
         const Recommendation b = recommend(builtin(), s, evaluated, SearchOptions{});
         REQUIRE(a.ranked.size() == b.ranked.size());
+        CHECK(a.rejected_by_reason == b.rejected_by_reason);
         for (std::size_t i = 0; i < a.ranked.size(); ++i) {
             CHECK(a.ranked[i].label() == b.ranked[i].label());
             CHECK(a.ranked[i].score.rules == b.ranked[i].score.rules);
@@ -473,5 +521,40 @@ TEST_CASE("rules: remembering a phase's results per context changes no outcome",
     // A rule that writes to the log is never remembered: each evaluation must log.
     const RuleSet logging = load_rules(
         {{"log.json", R"({"schema_version":"1.0","rules":[{"id":"l","effect":"warn","when":{"log":{"var":"model.id"}}}]})"}});
-    CHECK_FALSE(logging.memoize_scoring);
+    CHECK_FALSE(logging.memo_plans.back().memoize);
+    // Nor is a rule whose var path is computed: it may read anything.
+    const RuleSet computed = load_rules({{"computed.json",
+        R"({"schema_version":"1.0","rules":[{"id":"c","effect":"warn","when":{"var":{"cat":["deployment.","replicas"]}}}]})"}});
+    CHECK_FALSE(computed.memo_plans.back().memoize);
+}
+
+TEST_CASE("rules: a session refreshes the context when the candidate changes", "[rules]") {
+    // One session over candidates of different variants, hardware and deployments gives what a
+    // fresh evaluation per candidate gives.
+    const RuleSet rules = load_rules({{"session.json", R"({"schema_version":"1.0","rules":[
+        {"id":"hw","effect":"reject","when":{"==":[{"var":"hardware.id"},"a40"]}},
+        {"id":"bits","effect":"reject","when":{"<":[{"var":"variant.weight_bits"},8]}},
+        {"id":"cap","effect":"reject","when":{">":[{"var":"deployment.replicas"},2]}}]})"}},
+                                     false);
+    const Scenario& s = builtin().scenario("customer-service");
+    RuleSession session(rules);
+    int rejected = 0;
+    for (const Variant& variant : builtin().variants) {
+        for (const Hardware& hardware : builtin().hardware) {
+            for (std::int64_t replicas : {1, 3}) {
+                RuleCandidate c{&s, &builtin().models.front(), &variant, &hardware, nullptr, nullptr, 1, replicas, 1,
+                                0.8, 10.0, 1e9, false};
+                const RuleOutcome shared = session.apply(c, RulePhase::constraints);
+                const RuleOutcome alone = apply_rules(rules, c, RulePhase::constraints);
+                CHECK(shared.rejected_by == alone.rejected_by);
+                const std::string expected = hardware.id == "a40"      ? "hw"
+                                             : variant.weight_bits < 8 ? "bits"
+                                             : replicas > 2            ? "cap"
+                                                                       : "";
+                CHECK(shared.rejected_by == expected);
+                rejected += shared.rejected_by.empty() ? 0 : 1;
+            }
+        }
+    }
+    CHECK(rejected > 0);
 }

@@ -22,7 +22,7 @@ std::string unsatisfiable_message(const Recommendation& result) {
     if (nearest != nullptr) {
         const Rejection& r = *nearest->rejection;
         message += fmt::format("; nearest: {} misses {}: {}", nearest->label(), r.reason, r.detail());
-        if (!r.flag.empty() && std::isfinite(r.miss_ratio)) {
+        if (*r.flag != '\0' && std::isfinite(r.miss_ratio)) {
             message += fmt::format("; relax {} to {:.6g}", r.flag, r.had);
         }
     }

@@ -600,7 +600,7 @@ std::string rejections_section(const Page& page) {
                "<th>why</th><th>to accept it</th></tr></thead><tbody>\n";
         for (const auto& [reason, candidate] : page.nearest) {
             const Rejection& r = *candidate->rejection;
-            const std::string relax = !r.flag.empty() && std::isfinite(r.miss_ratio)
+            const std::string relax = *r.flag != '\0' && std::isfinite(r.miss_ratio)
                                           ? fmt::format("{} {:.6g}", r.flag, r.had)
                                           : std::string("-");
             out += fmt::format("<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td><code>{}</code></td></tr>\n",

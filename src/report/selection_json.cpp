@@ -85,7 +85,7 @@ ordered_json candidate_json(const Candidate& c, const Scenario& scenario) {
         const bool numeric = std::isfinite(r.miss_ratio);
         out["rejected"] = {{"reason", r.reason},
                            {"detail", r.detail()},
-                           {"flag", r.flag.empty() ? ordered_json(nullptr) : ordered_json(r.flag)},
+                           {"flag", *r.flag == '\0' ? ordered_json(nullptr) : ordered_json(r.flag)},
                            {"needed", numeric ? ordered_json(round_to(r.needed, 4)) : ordered_json(nullptr)},
                            {"had", numeric ? ordered_json(round_to(r.had, 4)) : ordered_json(nullptr)},
                            {"unit", numeric ? ordered_json(r.unit) : ordered_json(nullptr)}};

@@ -162,33 +162,31 @@ const std::vector<std::pair<std::string, std::string>>& split_field_paths() {
     return k_split;
 }
 
-// The context of one candidate. A search builds thousands, and allocating the nested objects
-// anew was most of the rules' cost: each thread keeps one context per phase and overwrites its
-// leaves in place (std::map nodes, so the leaf pointers stay valid).
-struct ContextScratch {
-    bool built = false;
-    std::vector<std::size_t> fields;
-    json context;
-    std::vector<json*> leaves;  // in the order of `fields`
-};
+// Which candidates share a context field's value within one search: those with the same
+// scenario, model, variant or hardware; or none (estimate, deployment, cost, and the parameter
+// counts, which come from the estimate).
+enum class FieldOwner { scenario, model, variant, hardware, parameters, min_parameters, candidate };
 
-const ContextScratch& context_json(const RuleCandidate& c, const std::vector<std::size_t>& fields, RulePhase phase) {
-    thread_local ContextScratch scratch[2];
-    ContextScratch& s = scratch[phase == RulePhase::constraints ? 0 : 1];
-    if (!s.built || s.fields != fields) {
-        const auto& split = split_field_paths();
-        s.context = json::object();
-        s.leaves.clear();
-        for (std::size_t index : fields) {
-            s.leaves.push_back(&s.context[split[index].first][split[index].second]);
-        }
-        s.fields = fields;
-        s.built = true;
+FieldOwner owner_of(std::string_view path) {
+    if (path == "model.parameters" || path == "model.active_parameters") {
+        return FieldOwner::parameters;
     }
-    for (std::size_t i = 0; i < fields.size(); ++i) {
-        *s.leaves[i] = k_context_fields[fields[i]].get(c);
+    if (path == "candidates.min_parameters") {
+        return FieldOwner::min_parameters;
     }
-    return s;
+    if (path.starts_with("scenario.")) {
+        return FieldOwner::scenario;
+    }
+    if (path.starts_with("model.")) {
+        return FieldOwner::model;
+    }
+    if (path.starts_with("variant.")) {
+        return FieldOwner::variant;
+    }
+    if (path.starts_with("hardware.")) {
+        return FieldOwner::hardware;
+    }
+    return FieldOwner::candidate;
 }
 
 // Values in an expression (operators, arguments, literals), counted without recursion.
@@ -303,52 +301,63 @@ bool is_context_path(const std::string& path) {
     return false;
 }
 
+namespace {
+bool writes_log(const Rule& rule) {
+    return rule.when->dump().find("\"log\"") != std::string::npos ||
+           (rule.value && rule.value->dump().find("\"log\"") != std::string::npos);
+}
+
+// The context fields one rule reads; every field when a path is computed or an operator
+// rescopes the data.
+std::vector<std::size_t> fields_of(const Rule& rule) {
+    std::vector<std::string> paths;
+    const bool literal = collect_paths(*rule.when, paths) && (!rule.value || collect_paths(*rule.value, paths));
+    std::vector<std::size_t> needed;
+    for (std::size_t i = 0; i < k_context_field_count; ++i) {
+        if (!literal || std::any_of(paths.begin(), paths.end(), [&](const std::string& path) {
+                return path_reads(path, k_context_fields[i].path);
+            })) {
+            needed.push_back(i);
+        }
+    }
+    return needed;
+}
+
+RuleMemoPlan memo_plan(const Rule& rule, const std::vector<std::size_t>& fields) {
+    RuleMemoPlan plan;
+    if (writes_log(rule)) {
+        return plan;  // each evaluation must log
+    }
+    for (std::size_t field : fields) {
+        switch (owner_of(k_context_fields[field].path)) {
+        case FieldOwner::scenario: break;
+        case FieldOwner::model: plan.model = true; break;
+        case FieldOwner::variant: plan.variant = true; break;
+        case FieldOwner::hardware: plan.hardware = true; break;
+        case FieldOwner::parameters: plan.parameters = true; break;
+        case FieldOwner::min_parameters: plan.min_parameters = true; break;
+        case FieldOwner::candidate: return RuleMemoPlan{};
+        }
+    }
+    plan.memoize = true;
+    return plan;
+}
+}  // namespace
+
 void RuleSet::index_fields() {
-    auto index = [this](bool reject_rules) {
-        std::vector<std::string> paths;
-        bool literal = true;
-        for (const Rule& rule : rules) {
-            if ((rule.effect == RuleEffect::reject) != reject_rules) {
-                continue;
-            }
-            literal = literal && collect_paths(*rule.when, paths);
-            if (rule.value) {
-                literal = literal && collect_paths(*rule.value, paths);
-            }
-        }
-        std::vector<std::size_t> needed;
-        for (std::size_t i = 0; i < k_context_field_count; ++i) {
-            if (!literal || std::any_of(paths.begin(), paths.end(), [&](const std::string& path) {
-                    return path_reads(path, k_context_fields[i].path);
-                })) {
-                needed.push_back(i);
-            }
-        }
-        return needed;
-    };
-    constraint_fields = index(true);
-    scoring_fields = index(false);
-    // A phase's outcome can be remembered when every field it reads is the same for all
-    // candidates of one model, variant and hardware (no estimate, deployment or cost) and no
-    // rule writes to the log.
-    auto stable = [this](const std::vector<std::size_t>& fields, bool reject_rules) {
-        for (std::size_t field : fields) {
-            const std::string_view path = k_context_fields[field].path;
-            if (!(path.starts_with("scenario.") || path.starts_with("model.") || path.starts_with("variant.") ||
-                  path.starts_with("hardware.") || path.starts_with("candidates."))) {
-                return false;
-            }
-        }
-        return std::none_of(rules.begin(), rules.end(), [reject_rules](const Rule& rule) {
-            return (rule.effect == RuleEffect::reject) == reject_rules &&
-                   (rule.when->dump().find("\"log\"") != std::string::npos ||
-                    (rule.value && rule.value->dump().find("\"log\"") != std::string::npos));
-        });
-    };
-    memoize_constraints = stable(constraint_fields, true);
-    memoize_scoring = stable(scoring_fields, false);
-    static std::atomic<std::uint64_t> generations{0};
-    generation = ++generations;
+    constraint_fields.clear();
+    scoring_fields.clear();
+    memo_plans.clear();
+    for (const Rule& rule : rules) {
+        const std::vector<std::size_t> fields = fields_of(rule);
+        std::vector<std::size_t>& phase = rule.effect == RuleEffect::reject ? constraint_fields : scoring_fields;
+        phase.insert(phase.end(), fields.begin(), fields.end());
+        memo_plans.push_back(memo_plan(rule, fields));
+    }
+    for (std::vector<std::size_t>* phase : {&constraint_fields, &scoring_fields}) {
+        std::sort(phase->begin(), phase->end());
+        phase->erase(std::unique(phase->begin(), phase->end()), phase->end());
+    }
 }
 
 RuleSet load_rules(const std::vector<DataSource>& extra_files, bool include_builtin) {
@@ -429,133 +438,171 @@ auto evaluate_within(RuleBudget* budget, const Rule& rule, Evaluate evaluate) {
 }  // namespace
 
 namespace {
-// What each rule of a phase gave for one context: fired, and a score rule's value.
+// What a rule gave for one context: fired, and a score rule's value.
 struct RuleResult {
     bool fired = false;
     double value = 1.0;
 };
 
-std::vector<RuleResult> evaluate_phase(const RuleSet& rules, const json& context, RulePhase phase, RuleBudget* budget) {
-    std::vector<RuleResult> results(rules.rules.size());
-    for (std::size_t i = 0; i < rules.rules.size(); ++i) {
-        const Rule& rule = rules.rules[i];
-        // Reject rules decide feasibility during the search; warn and score rules run once the
-        // feasible set is known (they may compare against it, e.g. candidates.min_parameters).
-        const bool in_phase = phase == RulePhase::constraints ? rule.effect == RuleEffect::reject
-                                                              : rule.effect != RuleEffect::reject;
-        if (!in_phase) {
-            continue;
-        }
+RuleResult evaluate_rule(const Rule& rule, const json& context, RuleBudget* budget) {
+    RuleResult result;
+    try {
+        result.fired = evaluate_within(budget, rule, [&](const jsonlogic::Limits& limits) {
+            return jsonlogic::apply_truthy(*rule.when, context, limits);
+        });
+    } catch (const Error& error) {
+        throw error.with_context(rule.origin + "/when");
+    }
+    if (result.fired && rule.effect == RuleEffect::score && rule.value) {
         try {
-            results[i].fired = evaluate_within(budget, rule, [&](const jsonlogic::Limits& limits) {
-                return jsonlogic::apply_truthy(*rule.when, context, limits);
+            json value = evaluate_within(budget, rule, [&](const jsonlogic::Limits& limits) {
+                return jsonlogic::apply(*rule.value, context, limits);
             });
-        } catch (const Error& error) {
-            throw error.with_context(rule.origin + "/when");
-        }
-        if (results[i].fired && rule.effect == RuleEffect::score && rule.value) {
-            try {
-                json result = evaluate_within(budget, rule, [&](const jsonlogic::Limits& limits) {
-                    return jsonlogic::apply(*rule.value, context, limits);
-                });
-                if (!result.is_number()) {
-                    throw Error(ErrorKind::invalid_data, "expected a number from 'value', got " + detail::describe(result));
-                }
-                results[i].value = result.get<double>();
-            } catch (const Error& error) {
-                throw error.with_context(rule.origin + "/value");
+            if (!value.is_number()) {
+                throw Error(ErrorKind::invalid_data, "expected a number from 'value', got " + detail::describe(value));
             }
+            result.value = value.get<double>();
+        } catch (const Error& error) {
+            throw error.with_context(rule.origin + "/value");
         }
     }
-    return results;
+    return result;
 }
 
-// Per thread and phase: the results of recent contexts of one rule set, keyed by the values
-// of the fields the phase reads (see RuleSet::index_fields for when that is allowed). In a
-// search most candidates share a model and variant, so most contexts repeat.
-class PhaseMemo {
-public:
-    const std::vector<RuleResult>* find(std::uint64_t generation, const std::vector<json*>& leaves, std::size_t hash) {
-        if (generation != m_generation) {
-            m_entries.clear();
-            m_generation = generation;
-            return nullptr;
-        }
-        auto found = m_entries.find(hash);
-        if (found == m_entries.end()) {
-            return nullptr;
-        }
-        for (const Entry& entry : found->second) {
-            if (std::equal(entry.key.begin(), entry.key.end(), leaves.begin(), leaves.end(),
-                           [](const json& kept, const json* now) { return kept == *now; })) {
-                return &entry.results;
-            }
-        }
-        return nullptr;
-    }
-    void add(const std::vector<json*>& leaves, std::size_t hash, std::vector<RuleResult> results) {
-        if (++m_size > k_max_entries) {
-            m_entries.clear();
-            m_size = 1;
-        }
-        Entry entry;
-        for (const json* leaf : leaves) {
-            entry.key.push_back(*leaf);
-        }
-        entry.results = std::move(results);
-        m_entries[hash].push_back(std::move(entry));
-    }
-
-private:
-    static constexpr std::size_t k_max_entries = 4096;
-    struct Entry {
-        std::vector<json> key;
-        std::vector<RuleResult> results;
-    };
-    std::uint64_t m_generation = 0;
-    std::size_t m_size = 0;
-    std::unordered_map<std::size_t, std::vector<Entry>> m_entries;
+// A remembered result's key: what the rule's RuleMemoPlan says it depends on, the rest zero.
+struct MemoKey {
+    const void* scenario = nullptr;
+    const void* model = nullptr;
+    const void* variant = nullptr;
+    const void* hardware = nullptr;
+    double parameters = 0;
+    double active_parameters = 0;
+    double min_parameters = 0;
+    bool operator==(const MemoKey&) const = default;
 };
 
-std::size_t hash_leaves(const std::vector<json*>& leaves) {
-    std::size_t hash = leaves.size();
-    for (const json* leaf : leaves) {
-        hash ^= std::hash<json>{}(*leaf) + 0x9e3779b97f4a7c15ULL + (hash << 6) + (hash >> 2);
+struct MemoKeyHash {
+    std::size_t operator()(const MemoKey& key) const {
+        std::size_t hash = 0;
+        auto mix = [&hash](std::size_t value) { hash ^= value + 0x9e3779b97f4a7c15ULL + (hash << 6) + (hash >> 2); };
+        mix(std::hash<const void*>{}(key.scenario));
+        mix(std::hash<const void*>{}(key.model));
+        mix(std::hash<const void*>{}(key.variant));
+        mix(std::hash<const void*>{}(key.hardware));
+        mix(std::hash<double>{}(key.parameters));
+        mix(std::hash<double>{}(key.active_parameters));
+        mix(std::hash<double>{}(key.min_parameters));
+        return hash;
     }
-    return hash;
+};
+
+double parameters_field(const RuleCandidate& c, bool active) {
+    const ParameterCounts counts = c.estimate != nullptr ? c.estimate->parameters : model_parameters(*c.model);
+    return static_cast<double>(active ? counts.active : counts.total);
 }
 }  // namespace
 
-RuleOutcome apply_rules(const RuleSet& rules, const RuleCandidate& candidate, RulePhase phase, RuleBudget* budget) {
+struct RuleSession::State {
+    // The context of one phase: a JSON object whose leaves are overwritten in place (std::map
+    // nodes, so the leaf pointers stay valid); allocating it anew per candidate was most of the
+    // rules' cost.
+    struct Context {
+        json object = json::object();
+        std::vector<std::size_t> fields;
+        std::vector<json*> leaves;  // in the order of `fields`
+        std::vector<FieldOwner> owners;
+        // The owners of the values in the leaves now; null before the first fill.
+        const Scenario* scenario = nullptr;
+        const Model* model = nullptr;
+        const Variant* variant = nullptr;
+        const Hardware* hardware = nullptr;
+
+        void build(const std::vector<std::size_t>& needed) {
+            const auto& split = split_field_paths();
+            fields = needed;
+            for (std::size_t index : fields) {
+                leaves.push_back(&object[split[index].first][split[index].second]);
+                owners.push_back(owner_of(k_context_fields[index].path));
+            }
+        }
+        void fill(const RuleCandidate& c) {
+            for (std::size_t i = 0; i < fields.size(); ++i) {
+                const FieldOwner owner = owners[i];
+                const bool same = (owner == FieldOwner::scenario && c.scenario == scenario) ||
+                                  (owner == FieldOwner::model && c.model == model) ||
+                                  (owner == FieldOwner::variant && c.variant == variant) ||
+                                  (owner == FieldOwner::hardware && c.hardware == hardware);
+                if (!same) {
+                    *leaves[i] = k_context_fields[fields[i]].get(c);
+                }
+            }
+            scenario = c.scenario;
+            model = c.model;
+            variant = c.variant;
+            hardware = c.hardware;
+        }
+    };
+
+    const RuleSet& rules;
+    Context contexts[2];  // constraints, scoring
+    std::vector<std::unordered_map<MemoKey, RuleResult, MemoKeyHash>> memos;  // per rule
+
+    explicit State(const RuleSet& set) : rules(set), memos(set.rules.size()) {
+        contexts[0].build(set.constraint_fields);
+        contexts[1].build(set.scoring_fields);
+    }
+};
+
+RuleSession::RuleSession(const RuleSet& rules) : state_(std::make_unique<State>(rules)) {}
+RuleSession::~RuleSession() = default;
+
+RuleOutcome RuleSession::apply(const RuleCandidate& candidate, RulePhase phase, RuleBudget* budget) {
     RuleOutcome outcome;
-    const bool any = std::any_of(rules.rules.begin(), rules.rules.end(), [phase](const Rule& rule) {
-        return (rule.effect == RuleEffect::reject) == (phase == RulePhase::constraints);
-    });
-    if (!any) {
+    const RuleSet& rules = state_->rules;
+    const bool constraints = phase == RulePhase::constraints;
+    // Reject rules decide feasibility during the search; warn and score rules run once the
+    // feasible set is known (they may compare against it, e.g. candidates.min_parameters).
+    auto in_phase = [constraints](const Rule& rule) { return (rule.effect == RuleEffect::reject) == constraints; };
+    if (std::none_of(rules.rules.begin(), rules.rules.end(), in_phase)) {
         return outcome;
     }
-    const bool constraints = phase == RulePhase::constraints;
-    const ContextScratch& scratch = context_json(candidate, constraints ? rules.constraint_fields : rules.scoring_fields, phase);
-    std::vector<RuleResult> evaluated;
-    const std::vector<RuleResult>* results = nullptr;
-    if (constraints ? rules.memoize_constraints : rules.memoize_scoring) {
-        thread_local PhaseMemo memos[2];
-        PhaseMemo& memo = memos[constraints ? 0 : 1];
-        const std::size_t hash = hash_leaves(scratch.leaves);
-        results = memo.find(rules.generation, scratch.leaves, hash);
-        if (results == nullptr) {
-            evaluated = evaluate_phase(rules, scratch.context, phase, budget);
-            memo.add(scratch.leaves, hash, evaluated);
-        }
-    } else {
-        evaluated = evaluate_phase(rules, scratch.context, phase, budget);
-    }
-    if (results == nullptr) {
-        results = &evaluated;
-    }
+    State::Context& context = state_->contexts[constraints ? 0 : 1];
+    bool filled = false;
     for (std::size_t i = 0; i < rules.rules.size(); ++i) {
         const Rule& rule = rules.rules[i];
-        if (!(*results)[i].fired) {
+        if (!in_phase(rule)) {
+            continue;
+        }
+        const RuleMemoPlan& plan = rules.memo_plans[i];
+        RuleResult result;
+        auto evaluate = [&] {
+            if (!filled) {
+                context.fill(candidate);
+                filled = true;
+            }
+            return evaluate_rule(rule, context.object, budget);
+        };
+        if (plan.memoize) {
+            MemoKey key;
+            key.scenario = candidate.scenario;
+            key.model = plan.model ? candidate.model : nullptr;
+            key.variant = plan.variant ? candidate.variant : nullptr;
+            key.hardware = plan.hardware ? candidate.hardware : nullptr;
+            key.parameters = plan.parameters ? parameters_field(candidate, false) : 0;
+            key.active_parameters = plan.parameters ? parameters_field(candidate, true) : 0;
+            key.min_parameters = plan.min_parameters ? candidate.min_parameters_among_feasible : 0;
+            auto& memo = state_->memos[i];
+            const auto found = memo.find(key);
+            if (found != memo.end()) {
+                result = found->second;
+            } else {
+                result = evaluate();
+                memo.emplace(key, result);
+            }
+        } else {
+            result = evaluate();
+        }
+        if (!result.fired) {
             continue;
         }
         switch (rule.effect) {
@@ -570,11 +617,16 @@ RuleOutcome apply_rules(const RuleSet& rules, const RuleCandidate& candidate, Ru
             outcome.warning_messages.push_back(fill_template(rule.message, candidate));
             break;
         case RuleEffect::score:
-            outcome.score += rule.weight * (*results)[i].value;
+            outcome.score += rule.weight * result.value;
             break;
         }
     }
     return outcome;
+}
+
+RuleOutcome apply_rules(const RuleSet& rules, const RuleCandidate& candidate, RulePhase phase, RuleBudget* budget) {
+    RuleSession session(rules);
+    return session.apply(candidate, phase, budget);
 }
 
 std::string evaluate_expression_text(const std::string& rule_text, const std::string& input_text) {

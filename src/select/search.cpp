@@ -28,11 +28,11 @@ bool searchable(const Hardware& hardware, std::int64_t gpus, const Scenario& s) 
            hardware.interconnect_gb_per_s > 0 && gpus % hardware.max_devices_per_node == 0;
 }
 
-Rejection reject(const std::string& reason, const std::string& text, const std::string& flag = {}, double needed = 0,
+Rejection reject(const std::string& reason, std::string text, const char* flag = "", double needed = 0,
                  double had = 0, double ratio = std::numeric_limits<double>::infinity()) {
     Rejection r;
     r.reason = reason;
-    r.text = text;
+    r.text = std::move(text);
     r.flag = flag;
     r.needed = needed;
     r.had = had;
@@ -127,61 +127,124 @@ PairFacts pair_facts(const Scenario& s, const Model& model, const Variant& varia
 // rejected for power or latency, the sentences); `full` is what compare shows.
 enum class Depth { verdict, full };
 
-// The checks that need no estimate, in the order evaluate_candidate applies them.
-std::optional<Rejection> early_rejection(const Scenario& s, const Model& model, const Variant& variant,
-                                         const Hardware& hardware, std::int64_t gpus, const PairFacts& facts,
-                                         Depth depth) {
+// The yes/no facts the early checks need about a model, variant and hardware. A search reads
+// them from tables built once (see EarlyTables); one candidate alone computes them here.
+struct EarlyFlags {
+    bool allowed = true;        // by the scenario's allowed models, variants and hardware
+    bool applies = true;        // the variant applies to the model
+    bool has_precision = true;  // the hardware has matrix units at the variant's precision
+};
+
+EarlyFlags early_flags(const Scenario& s, const Model& model, const Variant& variant, const Hardware& hardware) {
     const Constraints& k = s.constraints;
-    const bool sentences = depth == Depth::full;
-    if (!allowed(k.allowed_models, model.id) || !allowed(k.allowed_hardware, hardware.id) ||
-        !allowed(k.allowed_variants, variant.id)) {
-        return reject("not_allowed", sentences ? "excluded by the scenario's allowed models, variants or hardware" : "");
+    return {allowed(k.allowed_models, model.id) && allowed(k.allowed_hardware, hardware.id) &&
+                allowed(k.allowed_variants, variant.id),
+            variant.applies_to_model(model.id), hardware.peak_tflops_at(variant.compute_precision).has_value()};
+}
+
+// The checks that need no estimate, in the order evaluate_candidate applies them: which one a
+// candidate misses first, and by how much (Rejection::miss_ratio). The search tallies these;
+// early_rejection explains them.
+enum class Early { none, not_allowed, variant_not_applicable, max_gpus, context, precision, model_size, quality };
+
+const char* early_reason(Early early) {
+    switch (early) {
+    case Early::none: break;
+    case Early::not_allowed: return "not_allowed";
+    case Early::variant_not_applicable: return "variant_not_applicable";
+    case Early::max_gpus: return "max_gpus";
+    case Early::context: return "context";
+    case Early::precision: return "precision";
+    case Early::model_size: return "model_size";
+    case Early::quality: return "quality";
     }
-    if (!variant.applies_to_model(model.id)) {
-        return reject("variant_not_applicable",
-                      sentences ? fmt::format("variant '{}' does not apply to '{}'", variant.id, model.id) : "");
+    return "";
+}
+
+struct EarlyMiss {
+    Early early = Early::none;
+    double miss_ratio = std::numeric_limits<double>::infinity();
+};
+
+EarlyMiss early_check(const Scenario& s, const Model& model, std::int64_t gpus, const PairFacts& facts,
+                      const EarlyFlags& flags) {
+    const Constraints& k = s.constraints;
+    if (!flags.allowed) {
+        return {Early::not_allowed};
+    }
+    if (!flags.applies) {
+        return {Early::variant_not_applicable};
     }
     if (k.max_gpus_per_replica && gpus > *k.max_gpus_per_replica) {
-        return over_limit("max_gpus", "GPUs per replica", "", "--max-gpus", static_cast<double>(*k.max_gpus_per_replica),
-                          static_cast<double>(gpus));
+        return {Early::max_gpus, static_cast<double>(gpus) / static_cast<double>(*k.max_gpus_per_replica)};
     }
     if (facts.context_too_long) {
+        return {Early::context, static_cast<double>(s.workload.context_tokens) /
+                                    static_cast<double>(model.architecture.max_position_embeddings)};
+    }
+    if (!flags.has_precision) {
+        return {Early::precision};
+    }
+    if (k.max_model_mb && facts.weights_on_disk_bytes / 1e6 > *k.max_model_mb) {
+        return {Early::model_size, facts.weights_on_disk_bytes / 1e6 / *k.max_model_mb};
+    }
+    if (k.min_quality) {
+        if (!facts.quality_base) {
+            return {Early::quality};
+        }
+        if (facts.quality < *k.min_quality) {
+            return {Early::quality, *k.min_quality / std::max(facts.quality, 1e-9)};
+        }
+    }
+    return {};
+}
+
+// The rejection early_check finds, explained.
+std::optional<Rejection> early_rejection(const Scenario& s, const Model& model, const Variant& variant,
+                                         const Hardware& hardware, std::int64_t gpus, const PairFacts& facts,
+                                         const EarlyFlags& flags) {
+    const Constraints& k = s.constraints;
+    const EarlyMiss miss = early_check(s, model, gpus, facts, flags);
+    Rejection r;
+    switch (miss.early) {
+    case Early::none:
+        return std::nullopt;
+    case Early::not_allowed:
+        return reject("not_allowed", "excluded by the scenario's allowed models, variants or hardware");
+    case Early::variant_not_applicable:
+        return reject("variant_not_applicable", fmt::format("variant '{}' does not apply to '{}'", variant.id, model.id));
+    case Early::max_gpus:
+        return over_limit("max_gpus", "GPUs per replica", "", "--max-gpus", static_cast<double>(*k.max_gpus_per_replica),
+                          static_cast<double>(gpus));
+    case Early::context: {
         const double window = static_cast<double>(model.architecture.max_position_embeddings);
         const double context = static_cast<double>(s.workload.context_tokens);
-        Rejection r = reject("context", "", "--context", context, window, context / window);
+        r = reject("context", "", "--context", context, window, miss.miss_ratio);
         r.what = "a context window";
         r.unit = "tokens";
         r.at_least = true;
         return r;
     }
-    if (!hardware.peak_tflops_at(variant.compute_precision)) {
-        return reject("precision", sentences ? fmt::format("'{}' has no {} matrix units", hardware.id,
-                                                           to_string(variant.compute_precision))
-                                             : "");
-    }
-    if (k.max_model_mb && facts.weights_on_disk_bytes / 1e6 > *k.max_model_mb) {
+    case Early::precision:
+        return reject("precision", fmt::format("'{}' has no {} matrix units", hardware.id, to_string(variant.compute_precision)));
+    case Early::model_size:
         return over_limit("model_size", "model size", "MB", "--max-model-mb", *k.max_model_mb,
                           facts.weights_on_disk_bytes / 1e6);
-    }
-    if (k.min_quality) {
+    case Early::quality:
         if (!facts.quality_base) {
-            return reject("quality",
-                          sentences ? fmt::format("'{}' has no quality figure for task '{}'", model.id, s.task_kind) : "");
+            return reject("quality", fmt::format("'{}' has no quality figure for task '{}'", model.id, s.task_kind));
         }
-        if (facts.quality < *k.min_quality) {
-            Rejection r = reject("quality", "", "--min-quality", *k.min_quality, facts.quality,
-                                 *k.min_quality / std::max(facts.quality, 1e-9));
-            r.what = "quality";
-            r.at_least = true;
-            return r;
-        }
+        r = reject("quality", "", "--min-quality", *k.min_quality, facts.quality, miss.miss_ratio);
+        r.what = "quality";
+        r.at_least = true;
+        return r;
     }
     return std::nullopt;
 }
 
 // The rest of the judgement, for a candidate that passed early_rejection: memory, batch size,
 // replicas, cost, power, latency, budget and the policy rules.
-void judge_fitting(Candidate& c, const Scenario& s, const RuleSet& rules, const Engine* engine,
+void judge_fitting(Candidate& c, const Scenario& s, RuleSession& rules, const Engine* engine,
                    const SearchOptions& options, Depth depth, RuleBudget* budget) {
     const Model& model = *c.model;
     const Variant& variant = *c.variant;
@@ -243,7 +306,7 @@ void judge_fitting(Candidate& c, const Scenario& s, const RuleSet& rules, const 
     // Until all candidates are judged, the smallest feasible model is taken to be this one.
     RuleCandidate context{&s, &model, &variant, &hardware, &c.estimate, &c.cost, gpus, c.replicas, c.batch,
                           c.quality, c.capacity_qps, static_cast<double>(c.estimate.parameters.total), false};
-    RuleOutcome outcome = apply_rules(rules, context, RulePhase::constraints, budget);
+    RuleOutcome outcome = rules.apply(context, RulePhase::constraints, budget);
     if (!outcome.rejected_by.empty()) {
         c.rejection = reject(outcome.rejected_by, outcome.message);
     }
@@ -253,7 +316,7 @@ const Engine* scenario_engine(const Catalog& catalog, const Scenario& s) {
     return catalog.find_engine(s.engine_id.empty() ? k_default_engine_id : s.engine_id);
 }
 
-Candidate judge(const Scenario& s, const RuleSet& rules, const Engine* engine, const Model& model,
+Candidate judge(const Scenario& s, RuleSession& rules, const Engine* engine, const Model& model,
                 const Variant& variant, const Hardware& hardware, std::int64_t gpus, const PairFacts& facts,
                 const SearchOptions& options, Depth depth) {
     Candidate c;
@@ -263,7 +326,7 @@ Candidate judge(const Scenario& s, const RuleSet& rules, const Engine* engine, c
     c.gpus_per_replica = gpus;
     c.quality = facts.quality;
     c.estimate = estimate(request_for(s, model, variant, hardware, gpus, 1, engine));
-    if (auto early = early_rejection(s, model, variant, hardware, gpus, facts, depth)) {
+    if (auto early = early_rejection(s, model, variant, hardware, gpus, facts, early_flags(s, model, variant, hardware))) {
         c.rejection = std::move(early);
         return c;
     }
@@ -275,7 +338,8 @@ Candidate judge(const Scenario& s, const RuleSet& rules, const Engine* engine, c
 Candidate evaluate_candidate(const Catalog& catalog, const Scenario& s, const RuleSet& rules, const Model& model,
                              const Variant& variant, const Hardware& hardware, std::int64_t gpus,
                              const SearchOptions& options) {
-    return judge(s, rules, scenario_engine(catalog, s), model, variant, hardware, gpus, pair_facts(s, model, variant),
+    RuleSession session(rules);
+    return judge(s, session, scenario_engine(catalog, s), model, variant, hardware, gpus, pair_facts(s, model, variant),
                  options, Depth::full);
 }
 
@@ -292,6 +356,7 @@ void score_all(std::vector<Candidate>& candidates, const Scenario& s, const Rule
     }
     const Constraints& k = s.constraints;
     const ScoreWeights& w = options.score_weights;
+    RuleSession session(rules);
     for (Candidate& c : candidates) {
         if (!c.accepted()) {
             continue;
@@ -309,7 +374,7 @@ void score_all(std::vector<Candidate>& candidates, const Scenario& s, const Rule
         }
         RuleCandidate context{&s, c.model, c.variant, c.hardware, &c.estimate, &c.cost, c.gpus_per_replica,
                               c.replicas, c.batch, c.quality, c.capacity_qps, smallest, false};
-        RuleOutcome scored = apply_rules(rules, context, RulePhase::scoring, budget);
+        RuleOutcome scored = session.apply(context, RulePhase::scoring, budget);
         score.rules = scored.score;
         c.warnings = scored.warnings;
         c.warning_messages = scored.warning_messages;
@@ -325,6 +390,81 @@ void score_candidates(std::vector<Candidate>& candidates, const Scenario& s, con
 }
 
 namespace {
+// The place of a label "model:variant@hardwarexGPUS" in string order, as four ranks compared in
+// turn: the rank of "model:" among the models, of "variant@" among the variants, and so on.
+// That equals the string order unless one piece is a proper prefix of another of its kind
+// (hardware "mi300" and "mi300xl": "mi300x" starts "mi300xlx"); then `exact` is false and
+// labels are compared character by character.
+struct LabelKey {
+    std::uint32_t model = 0;
+    std::uint32_t variant = 0;
+    std::uint32_t hardware = 0;
+    std::uint32_t gpus = 0;
+    auto operator<=>(const LabelKey&) const = default;
+};
+
+class LabelOrder {
+public:
+    explicit LabelOrder(const Catalog& catalog) {
+        std::vector<std::string> pieces;
+        for (const Model& model : catalog.models) {
+            pieces.push_back(model.id + ":");
+        }
+        model_ = ranks(pieces);
+        pieces.clear();
+        for (const Variant& variant : catalog.variants) {
+            pieces.push_back(variant.id + "@");
+        }
+        variant_ = ranks(pieces);
+        pieces.clear();
+        for (const Hardware& hardware : catalog.hardware) {
+            pieces.push_back(hardware.id + "x");
+        }
+        hardware_ = ranks(pieces);
+        pieces.clear();
+        for (std::int64_t gpus : k_gpu_counts) {
+            pieces.push_back(std::to_string(gpus));  // the last piece: a prefix sorts first, as it should
+        }
+        const bool gpus_exact = exact_;
+        gpus_ = ranks(pieces);
+        exact_ = gpus_exact;
+    }
+    bool exact() const { return exact_; }
+    LabelKey key(std::size_t model, std::size_t variant, std::size_t hardware, std::int64_t gpus) const {
+        std::uint32_t gpus_rank = 0;
+        for (std::size_t i = 0; i < std::size(k_gpu_counts); ++i) {
+            gpus_rank = k_gpu_counts[i] == gpus ? gpus_[i] : gpus_rank;
+        }
+        return {model_[model], variant_[variant], hardware_[hardware], gpus_rank};
+    }
+
+private:
+    // Each piece's rank in string order; clears exact_ when a piece is a proper prefix of
+    // another (in sorted order such a pair is adjacent or has only pieces with the same prefix
+    // between, so checking neighbours finds it).
+    std::vector<std::uint32_t> ranks(const std::vector<std::string>& pieces) {
+        std::vector<std::size_t> order(pieces.size());
+        for (std::size_t i = 0; i < order.size(); ++i) {
+            order[i] = i;
+        }
+        std::sort(order.begin(), order.end(), [&pieces](std::size_t a, std::size_t b) { return pieces[a] < pieces[b]; });
+        std::vector<std::uint32_t> rank(pieces.size());
+        for (std::size_t i = 0; i < order.size(); ++i) {
+            rank[order[i]] = static_cast<std::uint32_t>(i);
+            if (i > 0) {
+                const std::string& before = pieces[order[i - 1]];
+                const std::string& after = pieces[order[i]];
+                if (before == after || after.compare(0, before.size(), before) == 0) {
+                    exact_ = false;
+                }
+            }
+        }
+        return rank;
+    }
+    std::vector<std::uint32_t> model_, variant_, hardware_, gpus_;
+    bool exact_ = true;
+};
+
 // A candidate's place in the search space.
 struct Slot {
     const Model* model;
@@ -332,6 +472,8 @@ struct Slot {
     const Hardware* hardware;
     std::int64_t gpus;
     std::size_t pair;  // index of (model, variant) in the search's PairFacts
+    std::size_t hardware_index;
+    LabelKey key;
 };
 
 // label() < label() without building the strings (the search breaks thousands of ties): the
@@ -379,7 +521,10 @@ bool pieces_before(LabelPieces&& left, LabelPieces&& right) {
     }
 }
 
-bool label_before(const Slot& a, const Slot& b) {
+bool label_before(const Slot& a, const Slot& b, bool keys_exact) {
+    if (keys_exact) {
+        return a.key < b.key;
+    }
     return pieces_before(LabelPieces(*a.model, *a.variant, *a.hardware, a.gpus),
                          LabelPieces(*b.model, *b.variant, *b.hardware, b.gpus));
 }
@@ -420,23 +565,28 @@ struct Tally {
     };
     std::vector<Reason> reasons;  // a handful: a linear scan beats a map
     std::vector<Candidate> accepted;
+    const std::vector<Slot>* slots = nullptr;
+    bool keys_exact = true;
 
-    void add(const std::string& reason, double miss_ratio, std::size_t slot, const std::vector<Slot>& slots) {
+    Tally(const std::vector<Slot>& all, bool exact) : slots(&all), keys_exact(exact) {}
+
+    bool before(std::size_t a, std::size_t b) const { return label_before((*slots)[a], (*slots)[b], keys_exact); }
+
+    void add(std::string_view reason, double miss_ratio, std::size_t slot) {
         for (Reason& entry : reasons) {
             if (entry.reason == reason) {
                 ++entry.count;
-                if (miss_ratio < entry.miss_ratio ||
-                    (miss_ratio == entry.miss_ratio && label_before(slots[slot], slots[entry.nearest]))) {
+                if (miss_ratio < entry.miss_ratio || (miss_ratio == entry.miss_ratio && before(slot, entry.nearest))) {
                     entry.nearest = slot;
                     entry.miss_ratio = miss_ratio;
                 }
                 return;
             }
         }
-        reasons.push_back({reason, 1, slot, miss_ratio});
+        reasons.push_back({std::string(reason), 1, slot, miss_ratio});
     }
 
-    void merge(Tally&& other, const std::vector<Slot>& slots) {
+    void merge(Tally&& other) {
         for (Reason& entry : other.reasons) {
             bool found = false;
             for (Reason& mine : reasons) {
@@ -444,7 +594,7 @@ struct Tally {
                     found = true;
                     mine.count += entry.count;
                     if (entry.miss_ratio < mine.miss_ratio ||
-                        (entry.miss_ratio == mine.miss_ratio && label_before(slots[entry.nearest], slots[mine.nearest]))) {
+                        (entry.miss_ratio == mine.miss_ratio && before(entry.nearest, mine.nearest))) {
                         mine.nearest = entry.nearest;
                         mine.miss_ratio = entry.miss_ratio;
                     }
@@ -479,46 +629,77 @@ Recommendation recommend(const Catalog& catalog, const Scenario& s, const RuleSe
     }
     const Engine* engine = scenario_engine(catalog, s);
     RuleBudget budget;  // shared by every rule evaluation of this search, across threads
+    const Constraints& k = s.constraints;
+    const LabelOrder label_order(catalog);
+    // The early checks' yes/no facts, once per model, variant and hardware instead of once per
+    // candidate.
+    const std::size_t hardware_count = catalog.hardware.size();
+    std::vector<char> hardware_allowed(hardware_count);
+    for (std::size_t h = 0; h < hardware_count; ++h) {
+        hardware_allowed[h] = allowed(k.allowed_hardware, catalog.hardware[h].id) ? 1 : 0;
+    }
+    struct PairFlags {
+        bool allowed;                     // the model and the variant
+        std::vector<char> has_precision;  // per hardware
+    };
     std::vector<PairFacts> pairs;
+    std::vector<PairFlags> pair_flags;
     std::vector<Slot> slots;
-    for (const Model& model : catalog.models) {
-        for (const Variant& variant : catalog.variants) {
+    for (std::size_t m = 0; m < catalog.models.size(); ++m) {
+        const Model& model = catalog.models[m];
+        for (std::size_t v = 0; v < catalog.variants.size(); ++v) {
+            const Variant& variant = catalog.variants[v];
             if (!variant.applies_to_model(model.id)) {
                 continue;
             }
             pairs.push_back(pair_facts(s, model, variant));
-            for (const Hardware& hardware : catalog.hardware) {
+            PairFlags flags{allowed(k.allowed_models, model.id) && allowed(k.allowed_variants, variant.id), {}};
+            flags.has_precision.resize(hardware_count);
+            for (std::size_t h = 0; h < hardware_count; ++h) {
+                const Hardware& hardware = catalog.hardware[h];
+                flags.has_precision[h] = hardware.peak_tflops_at(variant.compute_precision) ? 1 : 0;
                 for (std::int64_t gpus : k_gpu_counts) {
                     if (searchable(hardware, gpus, s)) {
-                        slots.push_back({&model, &variant, &hardware, gpus, pairs.size() - 1});
+                        slots.push_back({&model, &variant, &hardware, gpus, pairs.size() - 1, h,
+                                         label_order.key(m, v, h, gpus)});
                     }
                 }
             }
+            pair_flags.push_back(std::move(flags));
         }
     }
     result.candidates_evaluated = static_cast<std::int64_t>(slots.size());
     // Each candidate is judged on its own, only as deeply as its verdict needs; the nearest
     // misses are judged in full at the end for the explanation.
     auto judge_range = [&](std::size_t begin, std::size_t end, Tally& tally) {
+        RuleSession session(rules);
+        Candidate c;  // reused: a candidate is copied out only when accepted
         for (std::size_t i = begin; i < end; ++i) {
             const Slot& slot = slots[i];
             const PairFacts& facts = pairs[slot.pair];
-            if (auto early = early_rejection(s, *slot.model, *slot.variant, *slot.hardware, slot.gpus, facts, Depth::verdict)) {
-                tally.add(early->reason, early->miss_ratio, i, slots);
+            const PairFlags& pair = pair_flags[slot.pair];
+            const EarlyFlags flags{pair.allowed && hardware_allowed[slot.hardware_index] != 0, true,
+                                   pair.has_precision[slot.hardware_index] != 0};
+            if (const EarlyMiss early = early_check(s, *slot.model, slot.gpus, facts, flags); early.early != Early::none) {
+                tally.add(early_reason(early.early), early.miss_ratio, i);
                 continue;
             }
-            Candidate c;
             c.model = slot.model;
             c.variant = slot.variant;
             c.hardware = slot.hardware;
             c.gpus_per_replica = slot.gpus;
+            c.batch = 1;
+            c.replicas = 0;
             c.quality = facts.quality;
+            c.capacity_qps = 0;
+            c.costed = false;
+            c.rejection.reset();
             c.estimate = estimate(request_for(s, *slot.model, *slot.variant, *slot.hardware, slot.gpus, 1, engine));
-            judge_fitting(c, s, rules, engine, options, Depth::verdict, &budget);
+            judge_fitting(c, s, session, engine, options, Depth::verdict, &budget);
             if (c.accepted()) {
-                tally.accepted.push_back(std::move(c));
+                tally.accepted.push_back(c);
             } else {
-                tally.add(c.rejection->reason, c.rejection->miss_ratio, i, slots);
+                tally.add(c.rejection->reason, c.rejection->miss_ratio, i);
             }
         }
     };
@@ -528,12 +709,12 @@ Recommendation recommend(const Catalog& catalog, const Scenario& s, const RuleSe
         threads = 1;
     }
     threads = std::min(threads, std::max<std::size_t>(slots.size(), 1));
-    Tally tally;
+    Tally tally(slots, label_order.exact());
     if (threads <= 1) {
         judge_range(0, slots.size(), tally);
     } else {
         std::vector<std::thread> workers;
-        std::vector<Tally> parts(threads);
+        std::vector<Tally> parts(threads, Tally(slots, label_order.exact()));
         std::vector<std::exception_ptr> failures(threads);
         const std::size_t chunk = (slots.size() + threads - 1) / threads;
         for (std::size_t t = 0; t < threads; ++t) {
@@ -554,7 +735,7 @@ Recommendation recommend(const Catalog& catalog, const Scenario& s, const RuleSe
             }
         }
         for (Tally& part : parts) {
-            tally.merge(std::move(part), slots);
+            tally.merge(std::move(part));
         }
     }
     result.ranked = std::move(tally.accepted);
@@ -564,16 +745,18 @@ Recommendation recommend(const Catalog& catalog, const Scenario& s, const RuleSe
         // Every candidate judged in full (rejected ones with their estimate and, when they fit,
         // their cost), in enumeration order; the accepted ones scored as in `ranked`.
         result.evaluated.reserve(slots.size());
+        RuleSession session(rules);
         for (const Slot& slot : slots) {
-            result.evaluated.push_back(judge(s, rules, engine, *slot.model, *slot.variant, *slot.hardware, slot.gpus,
+            result.evaluated.push_back(judge(s, session, engine, *slot.model, *slot.variant, *slot.hardware, slot.gpus,
                                              pairs[slot.pair], options, Depth::full));
         }
         score_all(result.evaluated, s, rules, options, nullptr);
     }
+    RuleSession session(rules);
     for (const Tally::Reason& entry : tally.reasons) {
         result.rejected_by_reason[entry.reason] = entry.count;
         const Slot& slot = slots[entry.nearest];
-        Candidate nearest = judge(s, rules, engine, *slot.model, *slot.variant, *slot.hardware, slot.gpus,
+        Candidate nearest = judge(s, session, engine, *slot.model, *slot.variant, *slot.hardware, slot.gpus,
                                   pairs[slot.pair], options, Depth::full);
         if (!nearest.rejection || nearest.rejection->reason != entry.reason) {
             throw std::logic_error(fmt::format("search: {} judged '{}' in the search, '{}' in full", nearest.label(),

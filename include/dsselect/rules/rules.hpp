@@ -31,17 +31,26 @@ struct Rule {
     std::string origin;     // file: /rules/N
 };
 
+// What a rule's result depends on, when it can be remembered: a rule that reads only the
+// scenario, the model, the variant, the hardware and the parameter counts gives the same result
+// for every candidate that shares those (docs/jsonlogic.md, "Speed").
+struct RuleMemoPlan {
+    bool memoize = false;        // false: evaluated for every candidate
+    bool model = false;          // reads model.* identity fields (id, family, shape)
+    bool variant = false;        // reads variant.*
+    bool hardware = false;       // reads hardware.*
+    bool parameters = false;     // reads model.parameters or model.active_parameters
+    bool min_parameters = false; // reads candidates.min_parameters
+};
+
 struct RuleSet {
     std::vector<Rule> rules;
     // Indices of the context fields the reject rules (constraint phase) and the warn and
     // score rules (scoring phase) read; rebuilt by index_fields() after changes.
     std::vector<std::size_t> constraint_fields;
     std::vector<std::size_t> scoring_fields;
-    // Whether a phase's outcome depends only on fields shared by many candidates (then
-    // apply_rules remembers it per thread), and an id that changes with every index_fields().
-    bool memoize_constraints = false;
-    bool memoize_scoring = false;
-    std::uint64_t generation = 0;
+    // Per rule, in the order of `rules`: whether and by what its result is remembered.
+    std::vector<RuleMemoPlan> memo_plans;
     void index_fields();
 };
 
@@ -106,6 +115,25 @@ private:
 // A rule expression (when, value) may have at most this many nodes.
 inline constexpr std::size_t k_max_rule_nodes = 10'000;
 
+// The rules' working state for many candidates of one search, on one thread: the context
+// objects, rebuilt only where a candidate differs from the one before (a new model, variant or
+// hardware; the estimate, deployment and cost always), and the remembered results of the rules
+// that RuleMemoPlan allows. Candidates are told apart by the addresses of their scenario,
+// model, variant and hardware, so a session must not outlive the catalog and scenario it saw.
+class RuleSession {
+public:
+    explicit RuleSession(const RuleSet& rules);
+    ~RuleSession();
+    RuleSession(const RuleSession&) = delete;
+    RuleSession& operator=(const RuleSession&) = delete;
+    RuleOutcome apply(const RuleCandidate& candidate, RulePhase phase, RuleBudget* budget = nullptr);
+
+private:
+    struct State;
+    std::unique_ptr<State> state_;
+};
+
+// One candidate with a session of its own.
 RuleOutcome apply_rules(const RuleSet& rules, const RuleCandidate& candidate, RulePhase phase,
                         RuleBudget* budget = nullptr);
 

@@ -51,7 +51,7 @@ struct Rejection {
     std::string text;    // a categorical reason's sentence; empty for a numeric limit
     const char* what = "";  // numeric limits: "end-to-end latency"
     const char* unit = "";  // numeric limits: "ms"
-    std::string flag;    // the flag that relaxes it, e.g. "--max-latency-ms"; empty when none
+    const char* flag = "";  // the flag that relaxes it, e.g. "--max-latency-ms"; empty when none
     double needed = 0;   // the limit
     double had = 0;      // the candidate's value
     // How far off: >= 1; 1 means just missed. Infinity for categorical misses.
