@@ -1,5 +1,7 @@
 // Tests for the JSON Logic evaluator: the official shared suite, then dsselect's pinned edge cases.
 #include "dsselect/rules/jsonlogic.hpp"
+#include "dsselect/rules/rules.hpp"
+#include "rules/compiled_rule.hpp"
 
 #include "dsselect/core/error.hpp"
 
@@ -7,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <random>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -503,4 +506,127 @@ TEST_CASE("jsonlogic: missing and missing_some report absent, null and empty key
     CHECK(run(R"({"missing_some":[2,["a","z","y"]]})", data) == json::parse(R"(["z","y"])"));
     CHECK(run(R"({"reduce":[[1],{"missing":["current","accumulator","other"]},5]})") ==
           json::parse(R"(["other"])"));
+}
+
+namespace {
+// The compiled form's fields in the differential test below: numbers and booleans a
+// RuleCandidate holds, read as the rules' context would hold them.
+dsselect::detail::FieldReader test_reader(std::string_view path) {
+    using dsselect::RuleCandidate;
+    if (path == "deployment.capacity_qps") {
+        return [](const RuleCandidate& c) { return json(c.capacity_qps); };
+    }
+    if (path == "deployment.replicas") {
+        return [](const RuleCandidate& c) { return json(c.replicas); };
+    }
+    if (path == "deployment.quality") {
+        return [](const RuleCandidate& c) { return json(c.quality); };
+    }
+    if (path == "deployment.output_dimensions_differ") {
+        return [](const RuleCandidate& c) { return json(c.output_dimensions_differ); };
+    }
+    if (path == "candidates.min_parameters") {
+        return [](const RuleCandidate& c) { return json(c.min_parameters_among_feasible); };
+    }
+    return nullptr;
+}
+
+json random_expression(std::mt19937& random, int depth) {
+    auto pick = [&random](std::size_t n) { return static_cast<std::size_t>(random() % n); };
+    if (depth == 0 || pick(4) == 0) {
+        switch (pick(4)) {
+        case 0: {
+            const double literals[] = {0, 1, -1, 2, 0.5, 1.2, -3.25, 1e300, 10};
+            return json(literals[pick(std::size(literals))]);
+        }
+        case 1: return json(pick(2) == 0);
+        default: {
+            const char* fields[] = {"deployment.capacity_qps", "deployment.replicas", "deployment.quality",
+                                    "deployment.output_dimensions_differ", "candidates.min_parameters"};
+            return json{{"var", fields[pick(std::size(fields))]}};
+        }
+        }
+    }
+    struct Op {
+        const char* name;
+        std::size_t min_args;
+        std::size_t max_args;
+    };
+    const Op ops[] = {{"<", 2, 3}, {"<=", 2, 3}, {">", 2, 2},  {">=", 2, 2},  {"==", 2, 2}, {"!=", 2, 2},
+                      {"===", 2, 2}, {"!==", 2, 2}, {"+", 0, 3}, {"*", 1, 3}, {"-", 1, 2}, {"/", 2, 2},
+                      {"!", 1, 1}, {"!!", 1, 1}, {"and", 1, 3}, {"or", 1, 3}, {"if", 1, 5}, {"?:", 3, 3}};
+    const Op& op = ops[pick(std::size(ops))];
+    const std::size_t count = op.min_args + pick(op.max_args - op.min_args + 1);
+    json args = json::array();
+    for (std::size_t i = 0; i < count; ++i) {
+        args.push_back(random_expression(random, depth - 1));
+    }
+    return json{{op.name, args}};
+}
+}  // namespace
+
+TEST_CASE("jsonlogic: compiled rules agree with the interpreter wherever they answer", "[jsonlogic][rules]") {
+    // Random expressions over numbers and booleans; each candidate's fields also as a JSON
+    // context for the interpreter. Where the compiled form answers, the interpreter must give
+    // the same value; where the interpreter throws (a non-finite result), the compiled form must
+    // hand over.
+    std::mt19937 random(20261128);
+    const dsselect::RuleCandidate candidates[] = {
+        {nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, 1, 3, 1, 0.8, 12.5, 1.3e9, false},
+        {nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, 1, 0, 1, 0.0, 0.0, 0.0, true},
+        {nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, 1, 1, 1, 1.0, -2.0, 6.7e9, true},
+    };
+    int answered = 0;
+    int handed_over = 0;
+    for (int trial = 0; trial < 4000; ++trial) {
+        const json expression = random_expression(random, 4);
+        const auto compiled = dsselect::detail::CompiledRule::compile(expression, test_reader);
+        REQUIRE(compiled.has_value());  // only compiled operators and fields are generated
+        for (const dsselect::RuleCandidate& c : candidates) {
+            const json context = {{"deployment",
+                                   {{"capacity_qps", c.capacity_qps},
+                                    {"replicas", c.replicas},
+                                    {"quality", c.quality},
+                                    {"output_dimensions_differ", c.output_dimensions_differ}}},
+                                  {"candidates", {{"min_parameters", c.min_parameters_among_feasible}}}};
+            std::int64_t operations = 0;
+            const auto fast = compiled->evaluate(c, operations);
+            std::optional<json> slow;
+            try {
+                slow = dsselect::jsonlogic::apply(expression, context);
+            } catch (const dsselect::Error&) {
+            }
+            INFO(expression.dump() << " on " << context.dump());
+            if (!fast) {
+                ++handed_over;
+                continue;
+            }
+            ++answered;
+            CHECK(operations > 0);
+            REQUIRE(slow.has_value());
+            if (fast->is_number) {
+                REQUIRE(slow->is_number());
+                CHECK(slow->get<double>() == fast->number);
+            } else {
+                REQUIRE(slow->is_boolean());
+                CHECK(slow->get<bool>() == fast->boolean);
+            }
+            CHECK(dsselect::jsonlogic::truthy(*slow) == fast->truthy());
+        }
+    }
+    // Both paths are exercised.
+    CHECK(answered > 3000);
+    CHECK(handed_over > 100);
+}
+
+TEST_CASE("jsonlogic: expressions outside the compiled subset are not compiled", "[jsonlogic][rules]") {
+    for (const char* text : {R"({"var": "deployment.capacity_qps.x"})", R"({"var": ["deployment.replicas", 1]})",
+                             R"({"==": [{"var": "scenario.task_kind"}, "classification"]})", R"({"in": ["a", "abc"]})",
+                             R"({"max": [1, 2]})", R"({"<": [1]})", R"(null)", R"([1, 2])", R"({"log": 1})"}) {
+        INFO(text);
+        CHECK_FALSE(dsselect::detail::CompiledRule::compile(json::parse(text), test_reader).has_value());
+    }
+    CHECK(dsselect::detail::CompiledRule::compile(json::parse(R"({"<": [{"var": "deployment.capacity_qps"}, {"*": [1.2, 3]}]})"),
+                                                  test_reader)
+              .has_value());
 }

@@ -399,7 +399,7 @@ Estimate estimate(const EstimateRequest& request, Trace* trace) {
                                                             : request.prompt_tokens + request.output_tokens;
 
     // Parameters.
-    result.parameters = model_parameters(model);
+    result.parameters = request.parameters != nullptr ? *request.parameters : model_parameters(model);
     const ParameterCounts& p = result.parameters;
     result.kept_parameters = static_cast<double>(p.total) * variant.parameter_fraction;
     const double active_fraction = request.active_fraction.value_or(variant.active_fraction);
@@ -620,7 +620,7 @@ Estimate estimate(const EstimateRequest& request, Trace* trace) {
     perf.tpot_ms = perf.decode_step_ms + interleaved_prefill_ms;
     // TTFT: the engine's fixed scheduling time plus the prefill, whose compute and communication
     // grow as B^x with the requests whose prefills share the steps (x = 0: one request).
-    const double sharing = std::pow(batch, profile.ttft_batch_exponent);
+    const double sharing = batch == 1.0 ? 1.0 : std::pow(batch, profile.ttft_batch_exponent);  // pow(1, x) is 1
     perf.ttft_ms = profile.ttft_fixed_ms + std::max(sharing * prefill_compute_ms, prefill_memory_ms) +
                    sharing * prefill_comm_ms + profile.per_step_overhead_ms;
     perf.latency_ms = perf.ttft_ms + (output - 1.0) * perf.tpot_ms;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <string_view>
 #include <unordered_map>
 #include <set>
@@ -12,6 +13,7 @@
 #include "catalog/json_reader.hpp"
 #include "dsselect/core/error.hpp"
 #include "dsselect/rules/jsonlogic.hpp"
+#include "rules/compiled_rule.hpp"
 
 namespace dsselect {
 
@@ -489,12 +491,22 @@ struct MemoKeyHash {
         mix(std::hash<const void*>{}(key.model));
         mix(std::hash<const void*>{}(key.variant));
         mix(std::hash<const void*>{}(key.hardware));
-        mix(std::hash<double>{}(key.parameters));
-        mix(std::hash<double>{}(key.active_parameters));
-        mix(std::hash<double>{}(key.min_parameters));
+        mix(std::bit_cast<std::uint64_t>(key.parameters));
+        mix(std::bit_cast<std::uint64_t>(key.active_parameters));
+        mix(std::bit_cast<std::uint64_t>(key.min_parameters));
         return hash;
     }
 };
+
+// The reader of a literal var path naming one context field; nullptr for anything else.
+detail::FieldReader field_reader(std::string_view path) {
+    for (const ContextField& field : k_context_fields) {
+        if (path == field.path) {
+            return field.get;
+        }
+    }
+    return nullptr;
+}
 
 double parameters_field(const RuleCandidate& c, bool active) {
     const ParameterCounts counts = c.estimate != nullptr ? c.estimate->parameters : model_parameters(*c.model);
@@ -543,13 +555,64 @@ struct RuleSession::State {
         }
     };
 
+    // A rule's `when` and `value` compiled (detail::CompiledRule), when they can be.
+    struct Compiled {
+        std::optional<detail::CompiledRule> when;
+        std::optional<detail::CompiledRule> value;
+        bool usable = false;  // `when` compiled, and `value` too when the rule has one
+    };
+
     const RuleSet& rules;
     Context contexts[2];  // constraints, scoring
     std::vector<std::unordered_map<MemoKey, RuleResult, MemoKeyHash>> memos;  // per rule
+    std::vector<Compiled> compiled;                                          // per rule
 
-    explicit State(const RuleSet& set) : rules(set), memos(set.rules.size()) {
+    explicit State(const RuleSet& set) : rules(set), memos(set.rules.size()), compiled(set.rules.size()) {
         contexts[0].build(set.constraint_fields);
         contexts[1].build(set.scoring_fields);
+        for (std::size_t i = 0; i < set.rules.size(); ++i) {
+            const Rule& rule = set.rules[i];
+            Compiled& c = compiled[i];  // 'log' is not compiled: such rules always reach the interpreter
+            c.when = detail::CompiledRule::compile(*rule.when, field_reader);
+            if (rule.value) {
+                c.value = detail::CompiledRule::compile(*rule.value, field_reader);
+            }
+            c.usable = c.when.has_value() && (!rule.value || c.value.has_value());
+        }
+    }
+
+    // The rule's result from its compiled form; nullopt when the interpreter must decide (a
+    // value the compiled form does not handle, or a budget too low to be sure of).
+    std::optional<RuleResult> evaluate_compiled(std::size_t i, const RuleCandidate& candidate, RuleBudget* budget) const {
+        const Compiled& c = compiled[i];
+        if (!c.usable) {
+            return std::nullopt;
+        }
+        const std::int64_t most = static_cast<std::int64_t>(c.when->size() + (c.value ? c.value->size() : 0));
+        if (budget != nullptr && budget->left() < most) {
+            return std::nullopt;  // the interpreter reports the exhausted budget
+        }
+        std::int64_t operations = 0;
+        RuleResult result;
+        const auto when = c.when->evaluate(candidate, operations);
+        std::optional<detail::CompiledValue> value;
+        if (when && when->truthy() && rules.rules[i].effect == RuleEffect::score && c.value) {
+            value = c.value->evaluate(candidate, operations);
+        }
+        if (budget != nullptr) {
+            budget->spend(operations);
+        }
+        if (!when) {
+            return std::nullopt;
+        }
+        result.fired = when->truthy();
+        if (result.fired && rules.rules[i].effect == RuleEffect::score && c.value) {
+            if (!value || !value->is_number) {
+                return std::nullopt;  // the interpreter says what 'value' gave instead of a number
+            }
+            result.value = value->number;
+        }
+        return result;
     }
 };
 
@@ -576,6 +639,9 @@ RuleOutcome RuleSession::apply(const RuleCandidate& candidate, RulePhase phase, 
         const RuleMemoPlan& plan = rules.memo_plans[i];
         RuleResult result;
         auto evaluate = [&] {
+            if (auto fast = state_->evaluate_compiled(i, candidate, budget)) {
+                return *fast;
+            }
             if (!filled) {
                 context.fill(candidate);
                 filled = true;

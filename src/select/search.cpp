@@ -1,6 +1,7 @@
 #include "dsselect/select/search.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cctype>
 #include <charconv>
@@ -105,6 +106,7 @@ namespace {
 // What the checks need about a model and variant, whatever the hardware: computed once per pair
 // in a search, not once per candidate.
 struct PairFacts {
+    ParameterCounts parameters;  // model_parameters(model), for every estimate of the pair
     std::optional<double> quality_base;
     double quality = 0;
     double weights_on_disk_bytes = 0;
@@ -113,9 +115,10 @@ struct PairFacts {
 
 PairFacts pair_facts(const Scenario& s, const Model& model, const Variant& variant) {
     PairFacts facts;
+    facts.parameters = model_parameters(model);
     facts.quality_base = model.quality_for(s.task_kind);
     facts.quality = facts.quality_base.value_or(0.0) * variant.quality_retention;
-    facts.weights_on_disk_bytes = model_weight_bytes(model, variant);
+    facts.weights_on_disk_bytes = model_weight_bytes(facts.parameters, variant);
     const std::int64_t context = s.workload.context_tokens > 0 ? s.workload.context_tokens
                                                                 : s.workload.prompt_tokens + s.workload.output_tokens;
     facts.context_too_long = exceeds_context_window(model.architecture, context);
@@ -244,8 +247,9 @@ std::optional<Rejection> early_rejection(const Scenario& s, const Model& model, 
 
 // The rest of the judgement, for a candidate that passed early_rejection: memory, batch size,
 // replicas, cost, power, latency, budget and the policy rules.
-void judge_fitting(Candidate& c, const Scenario& s, RuleSession& rules, const Engine* engine,
-                   const SearchOptions& options, Depth depth, RuleBudget* budget) {
+// `at_one` is the request c.estimate answered (batch 1).
+void judge_fitting(Candidate& c, const EstimateRequest& at_one, const Scenario& s, RuleSession& rules,
+                   const Engine* engine, const SearchOptions& options, Depth depth, RuleBudget* budget) {
     const Model& model = *c.model;
     const Variant& variant = *c.variant;
     const Hardware& hardware = *c.hardware;
@@ -272,7 +276,9 @@ void judge_fitting(Candidate& c, const Scenario& s, RuleSession& rules, const En
                                          ? 1
                                          : std::min(options.max_batch, e1.memory.max_concurrency);
     for (std::int64_t batch = 2; !latency_at_one && batch <= batch_limit; batch *= 2) {
-        Estimate next = estimate(request_for(s, model, variant, hardware, gpus, batch, engine));
+        EstimateRequest request = at_one;
+        request.batch = batch;
+        Estimate next = estimate(request);
         if (!next.has_timing() || latency_miss(k, next.performance)) {
             break;
         }
@@ -325,12 +331,13 @@ Candidate judge(const Scenario& s, RuleSession& rules, const Engine* engine, con
     c.hardware = &hardware;
     c.gpus_per_replica = gpus;
     c.quality = facts.quality;
-    c.estimate = estimate(request_for(s, model, variant, hardware, gpus, 1, engine));
+    const EstimateRequest at_one = request_for(s, model, variant, hardware, gpus, 1, engine);
+    c.estimate = estimate(at_one);
     if (auto early = early_rejection(s, model, variant, hardware, gpus, facts, early_flags(s, model, variant, hardware))) {
         c.rejection = std::move(early);
         return c;
     }
-    judge_fitting(c, s, rules, engine, options, depth, nullptr);
+    judge_fitting(c, at_one, s, rules, engine, options, depth, nullptr);
     return c;
 }
 }  // namespace
@@ -572,19 +579,40 @@ struct Tally {
 
     bool before(std::size_t a, std::size_t b) const { return label_before((*slots)[a], (*slots)[b], keys_exact); }
 
+    void count(Reason& entry, double miss_ratio, std::size_t slot) const {
+        ++entry.count;
+        if (miss_ratio < entry.miss_ratio || (miss_ratio == entry.miss_ratio && before(slot, entry.nearest))) {
+            entry.nearest = slot;
+            entry.miss_ratio = miss_ratio;
+        }
+    }
+
     void add(std::string_view reason, double miss_ratio, std::size_t slot) {
         for (Reason& entry : reasons) {
             if (entry.reason == reason) {
-                ++entry.count;
-                if (miss_ratio < entry.miss_ratio || (miss_ratio == entry.miss_ratio && before(slot, entry.nearest))) {
-                    entry.nearest = slot;
-                    entry.miss_ratio = miss_ratio;
-                }
+                count(entry, miss_ratio, slot);
                 return;
             }
         }
         reasons.push_back({std::string(reason), 1, slot, miss_ratio});
     }
+
+    // The same for an early check's miss, found by its code rather than by name.
+    void add(const EarlyMiss& miss, std::size_t slot) {
+        std::size_t& index = early_index[static_cast<std::size_t>(miss.early)];
+        if (index == k_none) {
+            // A rule may reject under the same name ("quality"): one entry per name.
+            const std::string_view name = early_reason(miss.early);
+            const auto found = std::find_if(reasons.begin(), reasons.end(), [&](const Reason& r) { return r.reason == name; });
+            index = static_cast<std::size_t>(found - reasons.begin());
+            if (found == reasons.end()) {
+                reasons.push_back({std::string(name), 0, slot, miss.miss_ratio});
+            }
+        }
+        count(reasons[index], miss.miss_ratio, slot);
+    }
+    static constexpr std::size_t k_none = static_cast<std::size_t>(-1);
+    std::array<std::size_t, 8> early_index{k_none, k_none, k_none, k_none, k_none, k_none, k_none, k_none};
 
     void merge(Tally&& other) {
         for (Reason& entry : other.reasons) {
@@ -681,7 +709,7 @@ Recommendation recommend(const Catalog& catalog, const Scenario& s, const RuleSe
             const EarlyFlags flags{pair.allowed && hardware_allowed[slot.hardware_index] != 0, true,
                                    pair.has_precision[slot.hardware_index] != 0};
             if (const EarlyMiss early = early_check(s, *slot.model, slot.gpus, facts, flags); early.early != Early::none) {
-                tally.add(early_reason(early.early), early.miss_ratio, i);
+                tally.add(early, i);
                 continue;
             }
             c.model = slot.model;
@@ -694,10 +722,12 @@ Recommendation recommend(const Catalog& catalog, const Scenario& s, const RuleSe
             c.capacity_qps = 0;
             c.costed = false;
             c.rejection.reset();
-            c.estimate = estimate(request_for(s, *slot.model, *slot.variant, *slot.hardware, slot.gpus, 1, engine));
-            judge_fitting(c, s, session, engine, options, Depth::verdict, &budget);
+            EstimateRequest at_one = request_for(s, *slot.model, *slot.variant, *slot.hardware, slot.gpus, 1, engine);
+            at_one.parameters = &facts.parameters;
+            c.estimate = estimate(at_one);
+            judge_fitting(c, at_one, s, session, engine, options, Depth::verdict, &budget);
             if (c.accepted()) {
-                tally.accepted.push_back(c);
+                tally.accepted.push_back(std::move(c));  // every field is set again before c is read
             } else {
                 tally.add(c.rejection->reason, c.rejection->miss_ratio, i);
             }

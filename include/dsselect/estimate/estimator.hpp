@@ -153,6 +153,9 @@ struct EstimateRequest {
     // Tasks served as unmerged adapters beside the base (a multi-task scenario); null: none.
     // Must outlive the estimate() call.
     const std::vector<TaskSpec>* adapter_tasks = nullptr;
+    // model_parameters(*model), when the caller already has it (a search estimates each model
+    // thousands of times); null: computed here. Must outlive the estimate() call.
+    const ParameterCounts* parameters = nullptr;
 };
 
 enum class Feasibility {
