@@ -383,8 +383,8 @@ void score_all(std::vector<Candidate>& candidates, const Scenario& s, const Rule
                               c.replicas, c.batch, c.quality, c.capacity_qps, smallest, false};
         RuleOutcome scored = session.apply(context, RulePhase::scoring, budget);
         score.rules = scored.score;
-        c.warnings = scored.warnings;
-        c.warning_messages = scored.warning_messages;
+        c.warnings = std::move(scored.warnings);
+        c.warning_messages = std::move(scored.warning_messages);
         score.total = score.cost + score.quality + score.latency + score.rules;
     }
 }
@@ -437,12 +437,9 @@ public:
         exact_ = gpus_exact;
     }
     bool exact() const { return exact_; }
-    LabelKey key(std::size_t model, std::size_t variant, std::size_t hardware, std::int64_t gpus) const {
-        std::uint32_t gpus_rank = 0;
-        for (std::size_t i = 0; i < std::size(k_gpu_counts); ++i) {
-            gpus_rank = k_gpu_counts[i] == gpus ? gpus_[i] : gpus_rank;
-        }
-        return {model_[model], variant_[variant], hardware_[hardware], gpus_rank};
+    // `gpus` is the index of the GPU count in k_gpu_counts.
+    LabelKey key(std::size_t model, std::size_t variant, std::size_t hardware, std::size_t gpus) const {
+        return {model_[model], variant_[variant], hardware_[hardware], gpus_[gpus]};
     }
 
 private:
@@ -673,6 +670,7 @@ Recommendation recommend(const Catalog& catalog, const Scenario& s, const RuleSe
     std::vector<PairFacts> pairs;
     std::vector<PairFlags> pair_flags;
     std::vector<Slot> slots;
+    slots.reserve(static_cast<std::size_t>(space));
     for (std::size_t m = 0; m < catalog.models.size(); ++m) {
         const Model& model = catalog.models[m];
         for (std::size_t v = 0; v < catalog.variants.size(); ++v) {
@@ -686,10 +684,10 @@ Recommendation recommend(const Catalog& catalog, const Scenario& s, const RuleSe
             for (std::size_t h = 0; h < hardware_count; ++h) {
                 const Hardware& hardware = catalog.hardware[h];
                 flags.has_precision[h] = hardware.peak_tflops_at(variant.compute_precision) ? 1 : 0;
-                for (std::int64_t gpus : k_gpu_counts) {
-                    if (searchable(hardware, gpus, s)) {
-                        slots.push_back({&model, &variant, &hardware, gpus, pairs.size() - 1, h,
-                                         label_order.key(m, v, h, gpus)});
+                for (std::size_t g = 0; g < std::size(k_gpu_counts); ++g) {
+                    if (searchable(hardware, k_gpu_counts[g], s)) {
+                        slots.push_back({&model, &variant, &hardware, k_gpu_counts[g], pairs.size() - 1, h,
+                                         label_order.key(m, v, h, g)});
                     }
                 }
             }

@@ -112,6 +112,7 @@ TcoResult compute_tco(const TcoInputs& inputs, const Deployment& d, const Worklo
     const double maintenance_per_year = maintenance_hardware + maintenance_engineering;
 
     const int whole_years = static_cast<int>(std::ceil(inputs.years));
+    r.per_year.reserve(static_cast<std::size_t>(std::max(whole_years, 0)));
     for (int year = 1; year <= whole_years; ++year) {
         const double share = std::min(1.0, inputs.years - (year - 1));
         TcoYear item;
