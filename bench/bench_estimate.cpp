@@ -2,6 +2,7 @@
 #include <benchmark/benchmark.h>
 
 #include "dsselect/catalog/loader.hpp"
+#include "dsselect/core/allocator.hpp"
 #include "dsselect/estimate/estimator.hpp"
 #include "dsselect/report/views.hpp"
 #include "dsselect/rules/rules.hpp"
@@ -108,4 +109,13 @@ void load_builtin_catalog(benchmark::State& state) {
 BENCHMARK(load_builtin_catalog)->Unit(benchmark::kMillisecond);
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+    dsselect::keep_search_memory_in_heap();  // as the CLI does
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) {
+        return 1;
+    }
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}
