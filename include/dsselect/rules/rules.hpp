@@ -60,7 +60,7 @@ RuleSet load_rules(const std::vector<DataSource>& extra_files, bool include_buil
 // Every problem of one rules document: malformed JSON, unknown fields, unknown operators,
 // wrong arity, and var paths that are not context fields.
 std::vector<std::string> check_rules_document(const DataSource& source);
-// The context fields a rule may read (documented in docs/rules.md).
+// The context fields a rule may read (documented in docs/ranking.md).
 bool is_context_path(const std::string& path);
 
 // Everything a rule can see about one candidate.
