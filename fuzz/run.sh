@@ -48,6 +48,23 @@ for file in "$root"/tests/hostile/*/*; do
   esac
   cp "$file" "$build/seeds/json/$(basename "$(dirname "$file")")-$(basename "$file")"
 done
+# Rule expressions on one line each (fuzz_rules compiles them and compares the compiled form
+# with the interpreter): the shipped rules' when/value and a few numeric ones.
+/usr/bin/python3 - "$root/data/rules.json" "$build/seeds/json" <<'PY'
+import json, sys
+rules = json.load(open(sys.argv[1]))["rules"]
+expressions = [rule[key] for rule in rules for key in ("when", "value") if key in rule]
+expressions += [
+    {"<": [{"var": "deployment.capacity_qps"}, {"*": [1.2, {"var": "scenario.qps"}]}]},
+    {"if": [{">": [{"var": "estimate.latency_ms"}, 100]}, {"-": [{"var": "cost.yearly_usd"}]},
+            {"/": [1, {"var": "deployment.replicas"}]}]},
+    {"and": [{"!!": {"var": "scenario.numerically_sensitive"}}, {"<=": [0, {"var": "deployment.quality"}, 1]}]},
+    {"or": [{"===": [{"var": "deployment.batch"}, 1]}, {"+": [{"var": "hardware.tdp_w"}, True]}]},
+]
+for index, expression in enumerate(expressions):
+    with open(f"{sys.argv[2]}/expression-{index}", "w") as out:
+        out.write(json.dumps(expression, separators=(",", ":")))
+PY
 # Candidate strings: every argument of the hostile cases, one seed each, and a few valid ones.
 index=0
 for cmd in "$root"/tests/hostile/*/cmd; do

@@ -2,6 +2,8 @@
 #include "dsselect/rules/jsonlogic.hpp"
 #include "dsselect/rules/rules.hpp"
 #include "rules/compiled_rule.hpp"
+#include "dsselect/select/search.hpp"
+#include "support/helpers.hpp"
 
 #include "dsselect/core/error.hpp"
 
@@ -531,7 +533,7 @@ dsselect::detail::FieldReader test_reader(std::string_view path) {
     return nullptr;
 }
 
-json random_expression(std::mt19937& random, int depth) {
+json random_expression(std::mt19937& random, int depth, const std::vector<std::string>& fields) {
     auto pick = [&random](std::size_t n) { return static_cast<std::size_t>(random() % n); };
     if (depth == 0 || pick(4) == 0) {
         switch (pick(4)) {
@@ -540,11 +542,7 @@ json random_expression(std::mt19937& random, int depth) {
             return json(literals[pick(std::size(literals))]);
         }
         case 1: return json(pick(2) == 0);
-        default: {
-            const char* fields[] = {"deployment.capacity_qps", "deployment.replicas", "deployment.quality",
-                                    "deployment.output_dimensions_differ", "candidates.min_parameters"};
-            return json{{"var", fields[pick(std::size(fields))]}};
-        }
+        default: return json{{"var", fields[pick(fields.size())]}};
         }
     }
     struct Op {
@@ -559,7 +557,7 @@ json random_expression(std::mt19937& random, int depth) {
     const std::size_t count = op.min_args + pick(op.max_args - op.min_args + 1);
     json args = json::array();
     for (std::size_t i = 0; i < count; ++i) {
-        args.push_back(random_expression(random, depth - 1));
+        args.push_back(random_expression(random, depth - 1, fields));
     }
     return json{{op.name, args}};
 }
@@ -576,10 +574,12 @@ TEST_CASE("jsonlogic: compiled rules agree with the interpreter wherever they an
         {nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, 1, 0, 1, 0.0, 0.0, 0.0, true},
         {nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, 1, 1, 1, 1.0, -2.0, 6.7e9, true},
     };
+    const std::vector<std::string> fields = {"deployment.capacity_qps", "deployment.replicas", "deployment.quality",
+                                             "deployment.output_dimensions_differ", "candidates.min_parameters"};
     int answered = 0;
     int handed_over = 0;
     for (int trial = 0; trial < 4000; ++trial) {
-        const json expression = random_expression(random, 4);
+        const json expression = random_expression(random, 4, fields);
         const auto compiled = dsselect::detail::CompiledRule::compile(expression, test_reader);
         REQUIRE(compiled.has_value());  // only compiled operators and fields are generated
         for (const dsselect::RuleCandidate& c : candidates) {
@@ -629,4 +629,64 @@ TEST_CASE("jsonlogic: expressions outside the compiled subset are not compiled",
     CHECK(dsselect::detail::CompiledRule::compile(json::parse(R"({"<": [{"var": "deployment.capacity_qps"}, {"*": [1.2, 3]}]})"),
                                                   test_reader)
               .has_value());
+}
+
+TEST_CASE("jsonlogic: compiled rules read the context fields the interpreter reads", "[jsonlogic][rules]") {
+    // The real field readers on real candidates (costed, and not yet costed), against the
+    // context the rules module builds for the interpreter.
+    using namespace dsselect;
+    const Scenario& s = test::builtin().scenario("customer-service");
+    const Candidate judged = evaluate_candidate(test::builtin(), s, test::builtin_rules(), test::builtin().model("base"),
+                                                test::builtin().variant("int8"), test::builtin().hardware_by_id("a40"), 2,
+                                                SearchOptions{});
+    REQUIRE(judged.costed);
+    const RuleCandidate costed{&s, judged.model, judged.variant, judged.hardware, &judged.estimate, &judged.cost,
+                               judged.gpus_per_replica, judged.replicas, judged.batch, judged.quality, judged.capacity_qps,
+                               3e9, false};
+    const RuleCandidate early = [&] {
+        RuleCandidate copy = costed;
+        copy.estimate = nullptr;  // estimate and cost fields are null: the compiled form hands over
+        copy.cost = nullptr;
+        return copy;
+    }();
+    std::vector<std::string> fields;
+    for (const RuleCandidate* c : {&costed, &early}) {
+        const json context = detail::full_context(*c);  // items() refers into it
+        for (const auto& [group, leaves] : context.items()) {
+            for (const auto& [leaf, value] : leaves.items()) {
+                if (value.is_number() || value.is_boolean() || value.is_null()) {
+                    fields.push_back(group + "." + leaf);
+                }
+            }
+        }
+    }
+    std::sort(fields.begin(), fields.end());
+    fields.erase(std::unique(fields.begin(), fields.end()), fields.end());
+    REQUIRE(fields.size() > 30);
+    std::mt19937 random(7);
+    int answered = 0;
+    for (int trial = 0; trial < 2000; ++trial) {
+        const json expression = random_expression(random, 3, fields);
+        const auto compiled = detail::CompiledRule::compile(expression, detail::context_field_reader);
+        REQUIRE(compiled.has_value());
+        for (const RuleCandidate* c : {&costed, &early}) {
+            std::int64_t operations = 0;
+            const auto fast = compiled->evaluate(*c, operations);
+            if (!fast) {
+                continue;
+            }
+            ++answered;
+            INFO(expression.dump());
+            const json slow = jsonlogic::apply(expression, detail::full_context(*c));
+            CHECK(jsonlogic::truthy(slow) == fast->truthy());
+            if (fast->is_number) {
+                REQUIRE(slow.is_number());
+                CHECK(slow.get<double>() == fast->number);
+            } else {
+                REQUIRE(slow.is_boolean());
+                CHECK(slow.get<bool>() == fast->boolean);
+            }
+        }
+    }
+    CHECK(answered > 1000);
 }

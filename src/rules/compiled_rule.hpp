@@ -32,6 +32,12 @@ struct CompiledValue {
     bool truthy() const { return is_number ? number != 0 : boolean; }  // finite numbers only
 };
 
+// Defined in rules.cpp, beside the table of context fields: the reader of a literal var path
+// naming one field (nullptr for anything else), and a candidate's whole context as the
+// interpreter sees it (tests and the rules fuzzer compare the two paths with them).
+FieldReader context_field_reader(std::string_view path);
+nlohmann::json full_context(const RuleCandidate& candidate);
+
 class CompiledRule {
 public:
     // nullopt when the expression uses anything outside the compiled subset. `reader` maps a

@@ -498,16 +498,6 @@ struct MemoKeyHash {
     }
 };
 
-// The reader of a literal var path naming one context field; nullptr for anything else.
-detail::FieldReader field_reader(std::string_view path) {
-    for (const ContextField& field : k_context_fields) {
-        if (path == field.path) {
-            return field.get;
-        }
-    }
-    return nullptr;
-}
-
 double parameters_field(const RuleCandidate& c, bool active) {
     const ParameterCounts counts = c.estimate != nullptr ? c.estimate->parameters : model_parameters(*c.model);
     return static_cast<double>(active ? counts.active : counts.total);
@@ -573,9 +563,9 @@ struct RuleSession::State {
         for (std::size_t i = 0; i < set.rules.size(); ++i) {
             const Rule& rule = set.rules[i];
             Compiled& c = compiled[i];  // 'log' is not compiled: such rules always reach the interpreter
-            c.when = detail::CompiledRule::compile(*rule.when, field_reader);
+            c.when = detail::CompiledRule::compile(*rule.when, detail::context_field_reader);
             if (rule.value) {
-                c.value = detail::CompiledRule::compile(*rule.value, field_reader);
+                c.value = detail::CompiledRule::compile(*rule.value, detail::context_field_reader);
             }
             c.usable = c.when.has_value() && (!rule.value || c.value.has_value());
         }
@@ -689,6 +679,26 @@ RuleOutcome RuleSession::apply(const RuleCandidate& candidate, RulePhase phase, 
     }
     return outcome;
 }
+
+namespace detail {
+FieldReader context_field_reader(std::string_view path) {
+    for (const ContextField& field : k_context_fields) {
+        if (path == field.path) {
+            return field.get;
+        }
+    }
+    return nullptr;
+}
+
+json full_context(const RuleCandidate& candidate) {
+    json context = json::object();
+    const auto& split = split_field_paths();
+    for (std::size_t i = 0; i < k_context_field_count; ++i) {
+        context[split[i].first][split[i].second] = k_context_fields[i].get(candidate);
+    }
+    return context;
+}
+}  // namespace detail
 
 RuleOutcome apply_rules(const RuleSet& rules, const RuleCandidate& candidate, RulePhase phase, RuleBudget* budget) {
     RuleSession session(rules);
