@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <limits>
 #include <random>
 #include <fstream>
 #include <optional>
@@ -559,6 +560,9 @@ json random_expression(std::mt19937& random, int depth, const std::vector<std::s
     for (std::size_t i = 0; i < count; ++i) {
         args.push_back(random_expression(random, depth - 1, fields));
     }
+    if (count == 1 && pick(2) == 0) {
+        return json{{op.name, args[0]}};  // a lone argument may be given bare: {"!": x}
+    }
     return json{{op.name, args}};
 }
 }  // namespace
@@ -592,8 +596,11 @@ TEST_CASE("jsonlogic: compiled rules agree with the interpreter wherever they an
             std::int64_t operations = 0;
             const auto fast = compiled->evaluate(c, operations);
             std::optional<json> slow;
+            std::int64_t interpreted_operations = 0;
             try {
-                slow = dsselect::jsonlogic::apply(expression, context);
+                dsselect::jsonlogic::Limits limits;
+                limits.operations_used = &interpreted_operations;
+                slow = dsselect::jsonlogic::apply(expression, context, limits);
             } catch (const dsselect::Error&) {
             }
             INFO(expression.dump() << " on " << context.dump());
@@ -602,8 +609,8 @@ TEST_CASE("jsonlogic: compiled rules agree with the interpreter wherever they an
                 continue;
             }
             ++answered;
-            CHECK(operations > 0);
             REQUIRE(slow.has_value());
+            CHECK(operations == interpreted_operations);  // the rule budget sees the same cost
             if (fast->is_number) {
                 REQUIRE(slow->is_number());
                 CHECK(slow->get<double>() == fast->number);
@@ -689,4 +696,47 @@ TEST_CASE("jsonlogic: compiled rules read the context fields the interpreter rea
         }
     }
     CHECK(answered > 1000);
+}
+
+TEST_CASE("rules: compiled rules hand over non-finite fields and charge the budget as the interpreter does", "[rules]") {
+    using namespace dsselect;
+    const RuleSet rules = load_rules({{"compiled.json", R"({"schema_version":"1.0","rules":[
+        {"id":"nan","effect":"reject","when":{"!":{"var":"deployment.capacity_qps"}}},
+        {"id":"cap","effect":"reject","when":{"<":[{"var":"deployment.capacity_qps"},{"*":[1.2,{"var":"deployment.replicas"}]}]}}]})"}},
+                                     false);
+    const Scenario& s = test::builtin().scenario("customer-service");
+    RuleCandidate c{&s, &test::builtin().models.front(), &test::builtin().variants.front(), &test::builtin().hardware.front(),
+                    nullptr, nullptr, 1, 2, 1, 0.8, 10.0, 1e9, false};
+    // NaN is falsy in JS: "!" of it holds. A compiled form that took NaN for a number would say
+    // the opposite.
+    c.capacity_qps = std::numeric_limits<double>::quiet_NaN();
+    RuleSession session(rules);
+    CHECK(session.apply(c, RulePhase::constraints).rejected_by == "nan");
+    // A finite capacity: the compiled form answers both rules, and charges what the interpreter
+    // counts for them.
+    c.capacity_qps = 2.0;
+    RuleBudget budget(1000);
+    CHECK(session.apply(c, RulePhase::constraints, &budget).rejected_by == "cap");
+    std::int64_t interpreted = 0;
+    for (const Rule& rule : rules.rules) {
+        std::int64_t used = 0;
+        jsonlogic::Limits limits;
+        limits.operations_used = &used;
+        (void)jsonlogic::apply(*rule.when, detail::full_context(c), limits);
+        interpreted += used;
+    }
+    CHECK(interpreted > 0);
+    CHECK(budget.total() - budget.left() == interpreted);
+    // Too little budget left: the interpreter runs and reports it.
+    RuleBudget tiny(3);
+    CHECK_THROWS_WITH(session.apply(c, RulePhase::constraints, &tiny), Catch::Contains("budget"));
+}
+
+TEST_CASE("rules: the count of missing_some is a field the rule reads", "[rules]") {
+    using namespace dsselect;
+    const RuleSet rules = load_rules({{"count.json", R"({"schema_version":"1.0","rules":[
+        {"id":"m","effect":"warn","when":{"missing_some":[{"var":"deployment.replicas"},["model.id","variant.id"]]}}]})"}},
+                                     false);
+    // It reads the deployment: its result must not be remembered per model and variant.
+    CHECK_FALSE(rules.memo_plans.back().memoize);
 }

@@ -124,7 +124,8 @@ std::optional<CompiledValue> CompiledRule::evaluate(const RuleCandidate& candida
 std::optional<CompiledValue> CompiledRule::eval(std::uint32_t index, const RuleCandidate& candidate,
                                                 std::int64_t& operations) const {
     const Node& node = nodes_[index];
-    ++operations;
+    // One operation per operator, `var` included, as the interpreter counts; literals are free.
+    operations += node.op == Op::literal ? 0 : 1;
     auto argument = [&](std::uint32_t i) { return eval(children_[node.first + i], candidate, operations); };
     // Argument i as parseFloat sees it: a number, or nullopt (parseFloat(true) is NaN, which
     // the interpreter reports as a non-finite result).
@@ -148,7 +149,11 @@ std::optional<CompiledValue> CompiledRule::eval(std::uint32_t index, const RuleC
     case Op::field: {
         const json value = node.reader(candidate);
         if (value.is_number()) {
-            return number(value.get<double>());
+            const double x = value.get<double>();
+            if (!std::isfinite(x)) {
+                return std::nullopt;  // NaN is falsy in JS, and arithmetic on it fails: the interpreter decides
+            }
+            return number(x);
         }
         if (value.is_boolean()) {
             return boolean(value.get<bool>());

@@ -45,7 +45,8 @@ public:
     static std::optional<CompiledRule> compile(const nlohmann::json& expression,
                                                FieldReader (*reader)(std::string_view path));
     // The expression's value, or nullopt when the interpreter must decide (see above).
-    // `operations` counts the nodes evaluated, for the search's rule budget.
+    // `operations` counts the operators evaluated (`var` included, literals not), as the
+    // interpreter counts them for the search's rule budget.
     std::optional<CompiledValue> evaluate(const RuleCandidate& candidate, std::int64_t& operations) const;
     std::size_t size() const { return nodes_.size(); }
 

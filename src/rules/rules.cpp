@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <stdexcept>
 #include <bit>
 #include <string_view>
 #include <unordered_map>
@@ -126,7 +127,11 @@ bool collect_paths(const json& expression, std::vector<std::string>& paths, int 
                 return collect_paths(item, paths, depth + 1);  // the default value
             }
             if (op == "missing_some" && i == 0) {
-                continue;  // the count
+                // The count is evaluated too, and may read fields of its own.
+                if (!collect_paths(item, paths, depth + 1)) {
+                    return false;
+                }
+                continue;
             }
             if (item.is_string()) {
                 paths.push_back(item.get<std::string>());
@@ -558,6 +563,9 @@ struct RuleSession::State {
     std::vector<Compiled> compiled;                                          // per rule
 
     explicit State(const RuleSet& set) : rules(set), memos(set.rules.size()), compiled(set.rules.size()) {
+        if (set.memo_plans.size() != set.rules.size()) {
+            throw std::logic_error("RuleSession: the rule set was changed without RuleSet::index_fields()");
+        }
         contexts[0].build(set.constraint_fields);
         contexts[1].build(set.scoring_fields);
         for (std::size_t i = 0; i < set.rules.size(); ++i) {
@@ -582,25 +590,23 @@ struct RuleSession::State {
         if (budget != nullptr && budget->left() < most) {
             return std::nullopt;  // the interpreter reports the exhausted budget
         }
+        // Charged only when the compiled form answers; otherwise the interpreter charges.
         std::int64_t operations = 0;
         RuleResult result;
         const auto when = c.when->evaluate(candidate, operations);
-        std::optional<detail::CompiledValue> value;
-        if (when && when->truthy() && rules.rules[i].effect == RuleEffect::score && c.value) {
-            value = c.value->evaluate(candidate, operations);
-        }
-        if (budget != nullptr) {
-            budget->spend(operations);
-        }
         if (!when) {
             return std::nullopt;
         }
         result.fired = when->truthy();
         if (result.fired && rules.rules[i].effect == RuleEffect::score && c.value) {
+            const auto value = c.value->evaluate(candidate, operations);
             if (!value || !value->is_number) {
                 return std::nullopt;  // the interpreter says what 'value' gave instead of a number
             }
             result.value = value->number;
+        }
+        if (budget != nullptr) {
+            budget->spend(operations);
         }
         return result;
     }
