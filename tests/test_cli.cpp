@@ -1,6 +1,7 @@
 // The whole CLI in-process: status, stdout, stderr, parsed JSON.
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <fmt/format.h>
 
 #include "dsselect/catalog/loader.hpp"
 #include "support/helpers.hpp"
@@ -243,6 +244,32 @@ TEST_CASE("cli: batch streams one result per line in input order, then a summary
     CHECK(run_cli({"batch", file.path(), "--fail-on", "unsatisfiable"}).status == 0);
     auto one_thread = run_cli({"batch", file.path(), "--threads", "1"});
     CHECK(one_thread.out == result.out);  // identical whatever the thread count
+}
+
+TEST_CASE("cli: batch numbers a JSON array's elements from 1 across the whole array", "[cli][batch]") {
+    // More elements than one chunk of judged items (64): numbering must not restart per chunk.
+    std::string input = "[";
+    for (int i = 1; i <= 150; ++i) {
+        input += fmt::format("{}{{\"id\": \"item-{}\"}}", i == 1 ? "" : ",\n", i);
+    }
+    input += "]\n";
+    test::TempFile file("array.json", input);
+    auto result = run_cli({"batch", file.path()});
+    REQUIRE(result.status == 0);
+    std::istringstream lines(result.out);
+    int expected_line = 0;
+    for (std::string line; std::getline(lines, line);) {
+        const json record = json::parse(line);
+        if (record.at("kind").get<std::string>() == "BatchSummary") {
+            CHECK(record.at("invalid").get<int>() == 150);
+            continue;
+        }
+        ++expected_line;
+        CHECK(record.at("line").get<int>() == expected_line);
+        CHECK(record.at("error").at("message").get<std::string>().rfind(
+                  fmt::format("{}:{}: ", file.path(), expected_line), 0) == 0);
+    }
+    CHECK(expected_line == 150);
 }
 
 TEST_CASE("cli: batch --fail-on unsatisfiable exits 1; a missing input exits 66", "[cli][batch]") {

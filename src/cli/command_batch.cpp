@@ -190,8 +190,9 @@ CommandOutput run_batch(const BatchOptions& options, const Context& context) {
             for (std::string more; std::getline(input, more);) {
                 rest += more + "\n";
             }
+            std::int64_t element_number = 0;  // an element's "line" is its place in the array
             for (const auto& element : split_json_array(rest, source)) {
-                chunk.push_back({static_cast<std::int64_t>(chunk.size()) + 1, element, {}, {}});
+                chunk.push_back({++element_number, element, {}, {}});
                 if (chunk.size() == k_chunk_items) {
                     flush(chunk);
                 }
