@@ -1,7 +1,10 @@
 #include "dsselect/estimate/estimator.hpp"
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <string>
 
 namespace dsselect {
@@ -21,6 +24,29 @@ constexpr double k_logit_bytes = 4.0;
 
 [[gnu::noinline]] void record_item(Trace& trace, const char* name, double value, const char* unit, const char* formula) {
     trace.push_back({name, value, unit, formula});
+}
+
+// std::pow, remembered: a search raises the same few bases to the same few batch sizes
+// hundreds of thousands of times (expert, weight and adapter touch probabilities, TTFT
+// sharing). Each thread keeps a small direct-mapped table keyed by the exact bits of both
+// arguments, so a hit returns exactly what std::pow returned.
+double remembered_pow(double base, double exponent) {
+    struct Entry {
+        std::uint64_t base = 0;
+        std::uint64_t exponent = 0;
+        double value = 0;
+        bool used = false;
+    };
+    constexpr std::size_t k_entries = 256;
+    thread_local std::array<Entry, k_entries> table{};
+    const auto base_bits = std::bit_cast<std::uint64_t>(base);
+    const auto exponent_bits = std::bit_cast<std::uint64_t>(exponent);
+    const std::uint64_t mixed = (base_bits * 0x9e3779b97f4a7c15ULL) ^ (exponent_bits * 0xc2b2ae3d27d4eb4fULL);
+    Entry& entry = table[static_cast<std::size_t>(mixed >> 56)];
+    if (!entry.used || entry.base != base_bits || entry.exponent != exponent_bits) {
+        entry = {base_bits, exponent_bits, std::pow(base, exponent), true};
+    }
+    return entry.value;
 }
 
 // Free when no trace is asked for: the estimate is the search's inner loop.
@@ -216,7 +242,7 @@ double expected_experts_touched(double experts, double experts_per_token, double
     if (experts <= 0.0) {
         return 0.0;
     }
-    return experts * (1.0 - std::pow(1.0 - experts_per_token / experts, tokens));
+    return experts * (1.0 - remembered_pow(1.0 - experts_per_token / experts, tokens));
 }
 
 std::optional<double> mixed_active_fraction(const std::vector<ComplexityClass>& mix, const Variant& variant) {
@@ -285,7 +311,7 @@ AdapterLoad adapter_load(const Architecture& arch, const std::vector<TaskSpec>& 
         load.resident_bytes += bytes;
         load.mean_parameters_per_token += share * parameters;
         load.mean_bytes_per_request += share * bytes;
-        load.bytes_read_per_step += (1.0 - std::pow(1.0 - share, batch)) * bytes;
+        load.bytes_read_per_step += (1.0 - remembered_pow(1.0 - share, batch)) * bytes;
     }
     return load;
 }
@@ -589,7 +615,7 @@ Estimate estimate(const EstimateRequest& request, Trace* trace) {
     if (active_fraction < 1.0) {
         // Dynamic activation: a token touches `active_fraction` of the weights; B tokens touch
         // 1 - (1 - f)^B of them (independent choices).
-        const double touched_fraction = 1.0 - std::pow(1.0 - active_fraction, batch);
+        const double touched_fraction = 1.0 - remembered_pow(1.0 - active_fraction, batch);
         weights_read_per_gpu *= touched_fraction;
         record(trace, "weights_touched_fraction", touched_fraction, "fraction", "1 - (1 - active_fraction)^B");
     }
@@ -620,7 +646,7 @@ Estimate estimate(const EstimateRequest& request, Trace* trace) {
     perf.tpot_ms = perf.decode_step_ms + interleaved_prefill_ms;
     // TTFT: the engine's fixed scheduling time plus the prefill, whose compute and communication
     // grow as B^x with the requests whose prefills share the steps (x = 0: one request).
-    const double sharing = batch == 1.0 ? 1.0 : std::pow(batch, profile.ttft_batch_exponent);  // pow(1, x) is 1
+    const double sharing = batch == 1.0 ? 1.0 : remembered_pow(batch, profile.ttft_batch_exponent);  // pow(1, x) is 1
     perf.ttft_ms = profile.ttft_fixed_ms + std::max(sharing * prefill_compute_ms, prefill_memory_ms) +
                    sharing * prefill_comm_ms + profile.per_step_overhead_ms;
     perf.latency_ms = perf.ttft_ms + (output - 1.0) * perf.tpot_ms;
