@@ -44,6 +44,31 @@ TEST_CASE("catalog: the shipped data loads and validates", "[catalog]") {
     }
 }
 
+TEST_CASE("catalog: a hardware's peak per precision is present only where set, listed in precision order", "[catalog]") {
+    PrecisionValues peaks;
+    CHECK(peaks.empty());
+    CHECK(peaks.begin() == peaks.end());
+    peaks[Precision::int8] = 624;
+    peaks[Precision::fp16] = 312;
+    peaks[Precision::int4] = 0;  // present with value 0 is not absent
+    CHECK(peaks.size() == 3);
+    CHECK(peaks.find(Precision::int8) == 624);
+    CHECK(peaks.find(Precision::int4) == 0);
+    CHECK_FALSE(peaks.find(Precision::bf16));
+    CHECK_FALSE(peaks.find(Precision::fp8));
+    std::vector<std::pair<Precision, double>> listed;
+    for (const auto& [precision, tflops] : peaks) {
+        listed.emplace_back(precision, tflops);
+    }
+    const std::vector<std::pair<Precision, double>> expected{
+        {Precision::fp16, 312}, {Precision::int8, 624}, {Precision::int4, 0}};
+    CHECK(listed == expected);
+    Hardware h;
+    h.peak_tflops = peaks;
+    CHECK(h.peak_tflops_at(Precision::fp16) == 312);
+    CHECK_FALSE(h.peak_tflops_at(Precision::fp8));
+}
+
 TEST_CASE("catalog: each seed version's computed parameter count is within 2 % of nominal", "[catalog]") {
     for (const char* id : {"nano", "base", "pro", "ultra", "v3"}) {
         const Model& model = builtin().model(id);

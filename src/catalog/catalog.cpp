@@ -72,14 +72,6 @@ bool Variant::applies_to_model(const std::string& model_id) const {
     return applies_to.empty() || std::find(applies_to.begin(), applies_to.end(), model_id) != applies_to.end();
 }
 
-std::optional<double> Hardware::peak_tflops_at(Precision precision) const {
-    auto found = peak_tflops.find(precision);
-    if (found == peak_tflops.end()) {
-        return std::nullopt;
-    }
-    return found->second;
-}
-
 namespace {
 template <typename T>
 const T* find_by_id(const std::vector<T>& items, const std::string& id) {

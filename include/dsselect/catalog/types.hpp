@@ -1,10 +1,15 @@
 #pragma once
 // Plain, validated catalog values. Only src/catalog/ knows the JSON field names; everything
 // else works on these structs. Units are in the names.
+#include <algorithm>
+#include <array>
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace dsselect {
@@ -88,6 +93,55 @@ inline constexpr Precision k_all_precisions[] = {Precision::fp16, Precision::bf1
 const char* to_string(Precision precision);
 std::optional<Precision> parse_precision(const std::string& text);
 
+// One value per precision, each present or absent; iterates the present ones in Precision
+// order as (precision, value) pairs. A flat table: the search looks a hardware's peak up for
+// every candidate it estimates.
+class PrecisionValues {
+public:
+    static constexpr std::size_t k_count = std::size(k_all_precisions);
+    static_assert(static_cast<std::size_t>(k_all_precisions[k_count - 1]) == k_count - 1,
+                  "k_all_precisions lists the precisions in enum order");
+    // The value for `precision`, made present (0) when absent, as std::map's operator[].
+    double& operator[](Precision precision) {
+        const auto i = static_cast<std::size_t>(precision);
+        present_[i] = true;
+        return values_[i];
+    }
+    std::optional<double> find(Precision precision) const {
+        const auto i = static_cast<std::size_t>(precision);
+        return present_[i] ? std::optional<double>(values_[i]) : std::nullopt;
+    }
+    std::size_t size() const { return static_cast<std::size_t>(std::count(present_.begin(), present_.end(), true)); }
+    bool empty() const { return size() == 0; }
+
+    class const_iterator {
+    public:
+        const_iterator(const PrecisionValues* values, std::size_t index) : values_(values), index_(index) { skip(); }
+        std::pair<Precision, double> operator*() const { return {k_all_precisions[index_], values_->values_[index_]}; }
+        const_iterator& operator++() {
+            ++index_;
+            skip();
+            return *this;
+        }
+        bool operator==(const const_iterator& other) const { return index_ == other.index_; }
+
+    private:
+        void skip() {
+            while (index_ < k_count && !values_->present_[index_]) {
+                ++index_;
+            }
+        }
+        const PrecisionValues* values_;
+        std::size_t index_;
+    };
+    const_iterator begin() const { return {this, 0}; }
+    const_iterator end() const { return {this, k_count}; }
+
+private:
+    std::array<double, k_count> values_{};
+    std::array<bool, k_count> present_{};
+};
+
 // Bits per stored weight for each parameter group (seed §5.3 dynamic quantization: attention
 // weights in FP16, the rest lower). A group left out uses the variant's weight_bits.
 struct GroupBits {
@@ -129,7 +183,7 @@ struct Hardware {
     HardwareKind kind = HardwareKind::gpu;
     double memory_gb = 0.0;  // decimal gigabytes (1e9 bytes), as on datasheets
     double memory_bandwidth_gb_per_s = 0.0;
-    std::map<Precision, double> peak_tflops;  // dense, without sparsity; missing = unsupported
+    PrecisionValues peak_tflops;  // dense, without sparsity; missing = unsupported
     double interconnect_gb_per_s = 0.0;       // per direction, GPU to GPU; 0 = none
     double tdp_w = 0.0;
     double price_usd_per_hour = 0.0;  // rented, per device
@@ -138,7 +192,7 @@ struct Hardware {
     std::string source;
     SourceMap sources;
 
-    std::optional<double> peak_tflops_at(Precision precision) const;
+    std::optional<double> peak_tflops_at(Precision precision) const { return peak_tflops.find(precision); }
 };
 
 struct Workload {
