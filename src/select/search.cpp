@@ -18,6 +18,9 @@ namespace dsselect {
 
 namespace {
 constexpr std::int64_t k_gpu_counts[] = {1, 2, 4, 8, 16, 32};
+// Accepted candidates a search makes room for at once (the shipped scenarios accept 0 to
+// about 2,600 of 9,680).
+constexpr std::size_t k_accepted_reserve = 1024;
 
 // GPUs per replica searched on this hardware: up to one node, or up to four nodes of GPUs when
 // the scenario allows multi-node replicas.
@@ -699,6 +702,9 @@ Recommendation recommend(const Catalog& catalog, const Scenario& s, const RuleSe
     // misses are judged in full at the end for the explanation.
     auto judge_range = [&](std::size_t begin, std::size_t end, Tally& tally) {
         RuleSession session(rules);
+        // Accepted candidates are large (about 800 bytes): room for the usual count up front
+        // saves moving them all on every growth.
+        tally.accepted.reserve(std::min<std::size_t>(end - begin, k_accepted_reserve));
         Candidate c;  // reused: a candidate is copied out only when accepted
         for (std::size_t i = begin; i < end; ++i) {
             const Slot& slot = slots[i];
