@@ -61,8 +61,11 @@ bool allowed(const std::vector<std::string>& list, const std::string& id) {
     return list.empty() || std::find(list.begin(), list.end(), id) != list.end();
 }
 
+// The request, given the engine's profile for this hardware and precision and the scenario's
+// active fraction for this variant (a search computes those once per hardware and variant).
 EstimateRequest request_for(const Scenario& s, const Model& model, const Variant& variant, const Hardware& hardware,
-                            std::int64_t gpus, std::int64_t batch, const Engine* engine) {
+                            std::int64_t gpus, std::int64_t batch, const EfficiencyProfile& profile,
+                            std::optional<double> active_fraction) {
     EstimateRequest request;
     request.model = &model;
     request.variant = &variant;
@@ -72,10 +75,16 @@ EstimateRequest request_for(const Scenario& s, const Model& model, const Variant
     request.prompt_tokens = s.workload.prompt_tokens;
     request.output_tokens = s.workload.output_tokens;
     request.context_tokens = s.workload.context_tokens;
-    request.profile = engine_profile(engine, hardware, variant.compute_precision);
-    request.active_fraction = mixed_active_fraction(s.complexity_mix, variant);  // docs/method.md
-    request.adapter_tasks = s.tasks.empty() ? nullptr : &s.tasks;               // docs/multitask.md
+    request.profile = profile;
+    request.active_fraction = active_fraction;
+    request.adapter_tasks = s.tasks.empty() ? nullptr : &s.tasks;  // docs/multitask.md
     return request;
+}
+
+EstimateRequest request_for(const Scenario& s, const Model& model, const Variant& variant, const Hardware& hardware,
+                            std::int64_t gpus, std::int64_t batch, const Engine* engine) {
+    return request_for(s, model, variant, hardware, gpus, batch, engine_profile(engine, hardware, variant.compute_precision),
+                       mixed_active_fraction(s.complexity_mix, variant));  // docs/method.md
 }
 
 // The first latency limit the estimate misses, if any.
@@ -114,6 +123,7 @@ struct PairFacts {
     double quality = 0;
     double weights_on_disk_bytes = 0;
     bool context_too_long = false;
+    std::optional<double> active_fraction;  // mixed_active_fraction(scenario mix, variant)
 };
 
 PairFacts pair_facts(const Scenario& s, const Model& model, const Variant& variant) {
@@ -125,6 +135,7 @@ PairFacts pair_facts(const Scenario& s, const Model& model, const Variant& varia
     const std::int64_t context = s.workload.context_tokens > 0 ? s.workload.context_tokens
                                                                 : s.workload.prompt_tokens + s.workload.output_tokens;
     facts.context_too_long = exceeds_context_window(model.architecture, context);
+    facts.active_fraction = mixed_active_fraction(s.complexity_mix, variant);  // docs/method.md
     return facts;
 }
 
@@ -670,6 +681,14 @@ Recommendation recommend(const Catalog& catalog, const Scenario& s, const RuleSe
         bool allowed;                     // the model and the variant
         std::vector<char> has_precision;  // per hardware
     };
+    // The engine's efficiency profile per hardware and compute precision.
+    std::vector<EfficiencyProfile> profiles;
+    profiles.reserve(hardware_count * std::size(k_all_precisions));
+    for (const Hardware& hardware : catalog.hardware) {
+        for (Precision precision : k_all_precisions) {
+            profiles.push_back(engine_profile(engine, hardware, precision));
+        }
+    }
     std::vector<PairFacts> pairs;
     std::vector<PairFlags> pair_flags;
     std::vector<Slot> slots;
@@ -726,7 +745,11 @@ Recommendation recommend(const Catalog& catalog, const Scenario& s, const RuleSe
             c.capacity_qps = 0;
             c.costed = false;
             c.rejection.reset();
-            EstimateRequest at_one = request_for(s, *slot.model, *slot.variant, *slot.hardware, slot.gpus, 1, engine);
+            const EfficiencyProfile& profile =
+                profiles[slot.hardware_index * std::size(k_all_precisions) +
+                         static_cast<std::size_t>(slot.variant->compute_precision)];
+            EstimateRequest at_one =
+                request_for(s, *slot.model, *slot.variant, *slot.hardware, slot.gpus, 1, profile, facts.active_fraction);
             at_one.parameters = &facts.parameters;
             c.estimate = estimate(at_one);
             judge_fitting(c, at_one, s, session, engine, options, Depth::verdict, &budget);
