@@ -558,16 +558,22 @@ bool ranks_before(const Candidate& a, const Candidate& b) {
 
 // Sorts best first, moving each candidate once (they are large).
 void rank(std::vector<Candidate>& candidates) {
-    std::vector<std::size_t> order(candidates.size());
+    // Sorted as (score, index) pairs, which sit close together in memory; only ties read
+    // the candidates (their labels), so the order is ranks_before's.
+    std::vector<std::pair<double, std::size_t>> order(candidates.size());
     for (std::size_t i = 0; i < order.size(); ++i) {
-        order[i] = i;
+        order[i] = {candidates[i].score.total, i};
     }
-    std::sort(order.begin(), order.end(),
-              [&candidates](std::size_t a, std::size_t b) { return ranks_before(candidates[a], candidates[b]); });
+    std::sort(order.begin(), order.end(), [&candidates](const auto& a, const auto& b) {
+        if (a.first != b.first) {
+            return a.first > b.first;
+        }
+        return ranks_before(candidates[a.second], candidates[b.second]);
+    });
     std::vector<Candidate> sorted;
     sorted.reserve(candidates.size());
-    for (std::size_t index : order) {
-        sorted.push_back(std::move(candidates[index]));
+    for (const auto& entry : order) {
+        sorted.push_back(std::move(candidates[entry.second]));
     }
     candidates = std::move(sorted);
 }
