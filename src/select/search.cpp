@@ -19,8 +19,8 @@ namespace dsselect {
 namespace {
 constexpr std::int64_t k_gpu_counts[] = {1, 2, 4, 8, 16, 32};
 // Accepted candidates a search makes room for at once (the shipped scenarios accept 0 to
-// about 2,600 of 9,680).
-constexpr std::size_t k_accepted_reserve = 1024;
+// about 2,600 of 9,680; a per-task search of a multi-task item more).
+constexpr std::size_t k_accepted_reserve = 4096;
 
 // GPUs per replica searched on this hardware: up to one node, or up to four nodes of GPUs when
 // the scenario allows multi-node replicas.
