@@ -152,11 +152,19 @@ struct EarlyFlags {
     bool has_precision = true;  // the hardware has matrix units at the variant's precision
 };
 
+// The flags' parts, which a search tabulates per model and variant and per hardware.
+bool pair_allowed(const Constraints& k, const Model& model, const Variant& variant) {
+    return allowed(k.allowed_models, model.id) && allowed(k.allowed_variants, variant.id);
+}
+bool hardware_allowed(const Constraints& k, const Hardware& hardware) { return allowed(k.allowed_hardware, hardware.id); }
+bool has_precision(const Hardware& hardware, const Variant& variant) {
+    return hardware.peak_tflops_at(variant.compute_precision).has_value();
+}
+
 EarlyFlags early_flags(const Scenario& s, const Model& model, const Variant& variant, const Hardware& hardware) {
     const Constraints& k = s.constraints;
-    return {allowed(k.allowed_models, model.id) && allowed(k.allowed_hardware, hardware.id) &&
-                allowed(k.allowed_variants, variant.id),
-            variant.applies_to_model(model.id), hardware.peak_tflops_at(variant.compute_precision).has_value()};
+    return {pair_allowed(k, model, variant) && hardware_allowed(k, hardware), variant.applies_to_model(model.id),
+            has_precision(hardware, variant)};
 }
 
 // The checks that need no estimate, in the order evaluate_candidate applies them: which one a
@@ -336,9 +344,10 @@ const Engine* scenario_engine(const Catalog& catalog, const Scenario& s) {
     return catalog.find_engine(s.engine_id.empty() ? k_default_engine_id : s.engine_id);
 }
 
+// One candidate judged in full: what compare shows and what explains a nearest miss.
 Candidate judge(const Scenario& s, RuleSession& rules, const Engine* engine, const Model& model,
                 const Variant& variant, const Hardware& hardware, std::int64_t gpus, const PairFacts& facts,
-                const SearchOptions& options, Depth depth) {
+                const SearchOptions& options) {
     Candidate c;
     c.model = &model;
     c.variant = &variant;
@@ -351,7 +360,7 @@ Candidate judge(const Scenario& s, RuleSession& rules, const Engine* engine, con
         c.rejection = std::move(early);
         return c;
     }
-    judge_fitting(c, at_one, s, rules, engine, options, depth, nullptr);
+    judge_fitting(c, at_one, s, rules, engine, options, Depth::full, nullptr);
     return c;
 }
 }  // namespace
@@ -361,7 +370,7 @@ Candidate evaluate_candidate(const Catalog& catalog, const Scenario& s, const Ru
                              const SearchOptions& options) {
     RuleSession session(rules);
     return judge(s, session, scenario_engine(catalog, s), model, variant, hardware, gpus, pair_facts(s, model, variant),
-                 options, Depth::full);
+                 options);
 }
 
 namespace {
@@ -679,9 +688,9 @@ Recommendation recommend(const Catalog& catalog, const Scenario& s, const RuleSe
     // The early checks' yes/no facts, once per model, variant and hardware instead of once per
     // candidate.
     const std::size_t hardware_count = catalog.hardware.size();
-    std::vector<char> hardware_allowed(hardware_count);
+    std::vector<char> hardware_allowed_flags(hardware_count);
     for (std::size_t h = 0; h < hardware_count; ++h) {
-        hardware_allowed[h] = allowed(k.allowed_hardware, catalog.hardware[h].id) ? 1 : 0;
+        hardware_allowed_flags[h] = hardware_allowed(k, catalog.hardware[h]) ? 1 : 0;
     }
     struct PairFlags {
         bool allowed;                     // the model and the variant
@@ -707,11 +716,11 @@ Recommendation recommend(const Catalog& catalog, const Scenario& s, const RuleSe
                 continue;
             }
             pairs.push_back(pair_facts(s, model, variant));
-            PairFlags flags{allowed(k.allowed_models, model.id) && allowed(k.allowed_variants, variant.id), {}};
+            PairFlags flags{pair_allowed(k, model, variant), {}};
             flags.has_precision.resize(hardware_count);
             for (std::size_t h = 0; h < hardware_count; ++h) {
                 const Hardware& hardware = catalog.hardware[h];
-                flags.has_precision[h] = hardware.peak_tflops_at(variant.compute_precision) ? 1 : 0;
+                flags.has_precision[h] = has_precision(hardware, variant) ? 1 : 0;
                 for (std::size_t g = 0; g < std::size(k_gpu_counts); ++g) {
                     if (searchable(hardware, k_gpu_counts[g], s)) {
                         slots.push_back({&model, &variant, &hardware, k_gpu_counts[g], pairs.size() - 1, h,
@@ -735,7 +744,7 @@ Recommendation recommend(const Catalog& catalog, const Scenario& s, const RuleSe
             const Slot& slot = slots[i];
             const PairFacts& facts = pairs[slot.pair];
             const PairFlags& pair = pair_flags[slot.pair];
-            const EarlyFlags flags{pair.allowed && hardware_allowed[slot.hardware_index] != 0, true,
+            const EarlyFlags flags{pair.allowed && hardware_allowed_flags[slot.hardware_index] != 0, true,
                                    pair.has_precision[slot.hardware_index] != 0};
             if (const EarlyMiss early = early_check(s, *slot.model, slot.gpus, facts, flags); early.early != Early::none) {
                 tally.add(early, i);
@@ -811,7 +820,7 @@ Recommendation recommend(const Catalog& catalog, const Scenario& s, const RuleSe
         RuleSession session(rules);
         for (const Slot& slot : slots) {
             result.evaluated.push_back(judge(s, session, engine, *slot.model, *slot.variant, *slot.hardware, slot.gpus,
-                                             pairs[slot.pair], options, Depth::full));
+                                             pairs[slot.pair], options));
         }
         score_all(result.evaluated, s, rules, options, nullptr);
     }
@@ -820,7 +829,7 @@ Recommendation recommend(const Catalog& catalog, const Scenario& s, const RuleSe
         result.rejected_by_reason[entry.reason] = entry.count;
         const Slot& slot = slots[entry.nearest];
         Candidate nearest = judge(s, session, engine, *slot.model, *slot.variant, *slot.hardware, slot.gpus,
-                                  pairs[slot.pair], options, Depth::full);
+                                  pairs[slot.pair], options);
         if (!nearest.rejection || nearest.rejection->reason != entry.reason) {
             throw std::logic_error(fmt::format("search: {} judged '{}' in the search, '{}' in full", nearest.label(),
                                                entry.reason, nearest.rejection ? nearest.rejection->reason : "accepted"));
