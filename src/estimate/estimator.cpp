@@ -37,12 +37,12 @@ double remembered_pow(double base, double exponent) {
         double value = 0;
         bool used = false;
     };
-    constexpr std::size_t k_entries = 256;
-    thread_local std::array<Entry, k_entries> table{};
+    constexpr unsigned k_index_bits = 8;
+    thread_local std::array<Entry, std::size_t{1} << k_index_bits> table{};
     const auto base_bits = std::bit_cast<std::uint64_t>(base);
     const auto exponent_bits = std::bit_cast<std::uint64_t>(exponent);
     const std::uint64_t mixed = (base_bits * 0x9e3779b97f4a7c15ULL) ^ (exponent_bits * 0xc2b2ae3d27d4eb4fULL);
-    Entry& entry = table[static_cast<std::size_t>(mixed >> 56)];
+    Entry& entry = table[static_cast<std::size_t>(mixed >> (64 - k_index_bits))];
     if (!entry.used || entry.base != base_bits || entry.exponent != exponent_bits) {
         entry = {base_bits, exponent_bits, std::pow(base, exponent), true};
     }

@@ -183,8 +183,8 @@ struct Hardware {
     HardwareKind kind = HardwareKind::gpu;
     double memory_gb = 0.0;  // decimal gigabytes (1e9 bytes), as on datasheets
     double memory_bandwidth_gb_per_s = 0.0;
-    PrecisionValues peak_tflops;  // dense, without sparsity; missing = unsupported
-    double interconnect_gb_per_s = 0.0;       // per direction, GPU to GPU; 0 = none
+    PrecisionValues peak_tflops;         // dense, without sparsity; missing = unsupported
+    double interconnect_gb_per_s = 0.0;  // per direction, GPU to GPU; 0 = none
     double tdp_w = 0.0;
     double price_usd_per_hour = 0.0;  // rented, per device
     double purchase_usd = 0.0;
