@@ -299,6 +299,14 @@ TEST_CASE("dynamic activation: a scenario's complexity mix reaches every candida
     const Recommendation mixed = recommend(builtin(), s, builtin_rules(), SearchOptions{});
     REQUIRE_FALSE(mixed.ranked.empty());
     CHECK(mixed.ranked.front().estimate.active_fraction == Approx(0.51));
+    // One candidate judged on its own (compare, nearest misses) sees the mix too, and agrees.
+    const Candidate& winner = mixed.ranked.front();
+    const Candidate alone = evaluate_candidate(builtin(), s, builtin_rules(), *winner.model, *winner.variant,
+                                               *winner.hardware, winner.gpus_per_replica, SearchOptions{});
+    CHECK(alone.estimate.active_fraction == Approx(0.51));
+    CHECK(alone.batch == winner.batch);
+    CHECK(alone.estimate.performance.tpot_ms == winner.estimate.performance.tpot_ms);
+    CHECK(alone.cost.yearly_usd == winner.cost.yearly_usd);
 }
 
 TEST_CASE("cli: estimate --complexity-mix slows a dynamic variant and refuses a static one", "[multitask][cli]") {

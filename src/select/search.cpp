@@ -18,8 +18,8 @@ namespace dsselect {
 
 namespace {
 constexpr std::int64_t k_gpu_counts[] = {1, 2, 4, 8, 16, 32};
-// Accepted candidates a search makes room for at once (the shipped scenarios accept 0 to
-// about 2,600 of 9,680; a per-task search of a multi-task item more).
+// Accepted candidates a search makes room for at once (the shipped scenarios accept up to
+// about 2,600 of 9,680; 4,096 measured faster than 1,024, docs/ranking.md "Speed").
 constexpr std::size_t k_accepted_reserve = 4096;
 
 // GPUs per replica searched on this hardware: up to one node, or up to four nodes of GPUs when
@@ -79,12 +79,6 @@ EstimateRequest request_for(const Scenario& s, const Model& model, const Variant
     request.active_fraction = active_fraction;
     request.adapter_tasks = s.tasks.empty() ? nullptr : &s.tasks;  // docs/multitask.md
     return request;
-}
-
-EstimateRequest request_for(const Scenario& s, const Model& model, const Variant& variant, const Hardware& hardware,
-                            std::int64_t gpus, std::int64_t batch, const Engine* engine) {
-    return request_for(s, model, variant, hardware, gpus, batch, engine_profile(engine, hardware, variant.compute_precision),
-                       mixed_active_fraction(s.complexity_mix, variant));  // docs/method.md
 }
 
 // The first latency limit the estimate misses, if any.
@@ -354,7 +348,9 @@ Candidate judge(const Scenario& s, RuleSession& rules, const Engine* engine, con
     c.hardware = &hardware;
     c.gpus_per_replica = gpus;
     c.quality = facts.quality;
-    const EstimateRequest at_one = request_for(s, model, variant, hardware, gpus, 1, engine);
+    const EstimateRequest at_one = request_for(s, model, variant, hardware, gpus, 1,
+                                               engine_profile(engine, hardware, variant.compute_precision),
+                                               facts.active_fraction);
     c.estimate = estimate(at_one);
     if (auto early = early_rejection(s, model, variant, hardware, gpus, facts, early_flags(s, model, variant, hardware))) {
         c.rejection = std::move(early);
