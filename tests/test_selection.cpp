@@ -478,6 +478,31 @@ TEST_CASE("recommend: keep_evaluated keeps every candidate, judged in full, in e
     }
 }
 
+TEST_CASE("recommend: keep_ranked keeps the best N of the full ranking and still counts every accepted candidate",
+          "[search]") {
+    // high-frequency-short-text accepts about 1,900 candidates, many with equal scores (the
+    // partial sort must break those ties by label as the full sort does).
+    for (const char* id : {"high-frequency-short-text", "finance-risk", "edge-offline"}) {
+        const Recommendation all = recommend_for(id);
+        REQUIRE(all.candidates_accepted == static_cast<std::int64_t>(all.ranked.size()));
+        for (std::int64_t keep : {1, 3, 5, 50, 100'000}) {
+            SearchOptions options;
+            options.keep_ranked = keep;
+            const Recommendation best = recommend(builtin(), builtin().scenario(id), builtin_rules(), options);
+            INFO(id << " keep " << keep);
+            CHECK(best.candidates_accepted == all.candidates_accepted);
+            CHECK(best.rejected_by_reason == all.rejected_by_reason);
+            REQUIRE(best.ranked.size() == std::min<std::size_t>(static_cast<std::size_t>(keep), all.ranked.size()));
+            for (std::size_t i = 0; i < best.ranked.size(); ++i) {
+                CHECK(best.ranked[i].label() == all.ranked[i].label());
+                CHECK(best.ranked[i].score.total == all.ranked[i].score.total);
+                CHECK(best.ranked[i].cost.yearly_usd == all.ranked[i].cost.yearly_usd);
+                CHECK(best.ranked[i].warnings == all.ranked[i].warnings);
+            }
+        }
+    }
+}
+
 TEST_CASE("rules: remembering a rule's results per model, variant and hardware changes no outcome", "[rules][search]") {
     // The shipped score and warn rules read only scenario, model, variant and candidates
     // fields, so a RuleSession remembers their results; of the reject rules, over-quantization

@@ -61,13 +61,15 @@ void judge(PendingItem& item, const std::string& source, const Catalog& catalog,
             const bool any = std::any_of(resolved.begin(), resolved.end(), [](const Candidate& c) { return c.accepted(); });
             item.status = any ? PendingItem::Status::ok : PendingItem::Status::unsatisfiable;
         } else {
+            const std::int64_t top = parsed.top > 0 ? parsed.top : options.top;
+            // The item shows its top N; a scenario with tasks also walks the ranking for its shared plan.
+            search.keep_ranked = parsed.scenario.tasks.empty() ? top : 0;
             const Recommendation result = recommend(catalog, parsed.scenario, rules, search);
             std::optional<MultiTaskResult> plans;  // a scenario with tasks (docs/multitask.md)
             if (!parsed.scenario.tasks.empty() && !result.ranked.empty()) {
                 plans = plan_multi_task(catalog, parsed.scenario, rules, search, &result);
             }
-            item.output = report::batch_recommendation_json(item.line, result, parsed.top > 0 ? parsed.top : options.top,
-                                                            plans ? &*plans : nullptr);
+            item.output = report::batch_recommendation_json(item.line, result, top, plans ? &*plans : nullptr);
             item.status = result.ranked.empty() ? PendingItem::Status::unsatisfiable : PendingItem::Status::ok;
         }
     } catch (const Error& error) {

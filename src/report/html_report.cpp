@@ -776,7 +776,7 @@ std::string recommendation_html(const Recommendation& result, const RuleSet& rul
     page.weights = result.options.tco_weights;
     page.rejected_by_reason = result.rejected_by_reason;
     page.evaluated = result.candidates_evaluated;
-    page.accepted = static_cast<std::int64_t>(result.ranked.size());
+    page.accepted = result.candidates_accepted;
     for (std::size_t i = 0; i < result.ranked.size() && static_cast<std::int64_t>(i) < meta.top; ++i) {
         page.shown.push_back(&result.ranked[i]);
         page.shown_ranks.push_back(std::to_string(i + 1));

@@ -132,7 +132,7 @@ ordered_json recommendation_document(const Recommendation& result, std::int64_t 
     }
     out["rejected_by_reason"] = reasons;
     out["candidates_evaluated"] = result.candidates_evaluated;
-    out["candidates_accepted"] = result.ranked.size();
+    out["candidates_accepted"] = result.candidates_accepted;
     out["candidates_rejected"] = rejected;
     if (explain) {
         ordered_json misses = ordered_json::object();

@@ -67,7 +67,7 @@ std::vector<Table> recommendation_tables(const Recommendation& result, std::int6
         ranked.rows.push_back(candidate_row(result.ranked[i], std::to_string(i + 1)));
     }
     ranked.notes.push_back(fmt::format("{} candidates evaluated, {} accepted; {}", result.candidates_evaluated,
-                                       result.ranked.size(), rejection_summary(result.rejected_by_reason)));
+                                       result.candidates_accepted, rejection_summary(result.rejected_by_reason)));
     ranked.notes.push_back(fmt::format("$/year: inference + maintenance ({}); TCO index: seed §3.2 weighted sum over {} years",
                                        s.tco.ownership == Ownership::rented ? "rented" : "owned", s.tco.years));
     tables.push_back(ranked);

@@ -269,9 +269,11 @@ MultiTaskPlan shared_plan(const Catalog& catalog, const Scenario& s, const RuleS
 MultiTaskPlan separate_plan(const Catalog& catalog, const Scenario& s, const RuleSet& rules, const SearchOptions& options) {
     MultiTaskPlan plan;
     plan.kind = PlanKind::separate;
+    SearchOptions winner_only = options;
+    winner_only.keep_ranked = 1;  // a task's deployment is its search's winner
     for (const TaskSpec& task : s.tasks) {
         const TaskList one{&task};
-        const Recommendation r = recommend(catalog, deployment_scenario(s, one, Adapters::merged), rules, options);
+        const Recommendation r = recommend(catalog, deployment_scenario(s, one, Adapters::merged), rules, winner_only);
         if (r.ranked.empty()) {
             if (plan.rejection_reason.empty()) {
                 plan.rejection_reason = "unsatisfiable";

@@ -561,22 +561,31 @@ bool ranks_before(const Candidate& a, const Candidate& b) {
                          LabelPieces(*b.model, *b.variant, *b.hardware, b.gpus_per_replica));
 }
 
-// Sorts best first, moving each candidate once (they are large).
-void rank(std::vector<Candidate>& candidates) {
+// Sorts best first and keeps the best `keep` (0: all), moving each kept candidate once (they
+// are large).
+void rank(std::vector<Candidate>& candidates, std::int64_t keep) {
     // Sorted as (score, index) pairs, which sit close together in memory; only ties read
-    // the candidates (their labels), so the order is ranks_before's.
+    // the candidates (their labels), so the order is ranks_before's. The order is total (labels
+    // differ), so the best `keep` of a partial sort are the first `keep` of a full one.
     std::vector<std::pair<double, std::size_t>> order(candidates.size());
     for (std::size_t i = 0; i < order.size(); ++i) {
         order[i] = {candidates[i].score.total, i};
     }
-    std::sort(order.begin(), order.end(), [&candidates](const auto& a, const auto& b) {
+    const auto better = [&candidates](const auto& a, const auto& b) {
         if (a.first != b.first) {
             return a.first > b.first;
         }
         return ranks_before(candidates[a.second], candidates[b.second]);
-    });
+    };
+    if (keep > 0 && static_cast<std::size_t>(keep) < order.size()) {
+        const auto kept_end = order.begin() + static_cast<std::ptrdiff_t>(keep);
+        std::partial_sort(order.begin(), kept_end, order.end(), better);
+        order.erase(kept_end, order.end());
+    } else {
+        std::sort(order.begin(), order.end(), better);
+    }
     std::vector<Candidate> sorted;
-    sorted.reserve(candidates.size());
+    sorted.reserve(order.size());
     for (const auto& entry : order) {
         sorted.push_back(std::move(candidates[entry.second]));
     }
@@ -807,8 +816,9 @@ Recommendation recommend(const Catalog& catalog, const Scenario& s, const RuleSe
         }
     }
     result.ranked = std::move(tally.accepted);
+    result.candidates_accepted = static_cast<std::int64_t>(result.ranked.size());
     score_all(result.ranked, s, rules, options, &budget);
-    rank(result.ranked);
+    rank(result.ranked, options.keep_ranked);
     if (options.keep_evaluated) {
         // Every candidate judged in full (rejected ones with their estimate and, when they fit,
         // their cost), in enumeration order; the accepted ones scored as in `ranked`.

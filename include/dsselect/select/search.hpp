@@ -34,6 +34,11 @@ struct SearchOptions {
     std::int64_t threads = 0;
     std::int64_t parallel_threshold = 20'000;  // candidates below which the search stays on one thread
     bool keep_evaluated = false;  // fill Recommendation::evaluated (the HTML report's scatter)
+    // Recommendation::ranked keeps only the best N accepted candidates (0: all of them). The
+    // scores, the order and candidates_accepted are the same either way; a caller that shows
+    // the top N (batch) or needs only the winner (a multi-task plan's per-task search) skips
+    // ranking and keeping the rest (docs/ranking.md, "Speed").
+    std::int64_t keep_ranked = 0;
 };
 
 struct ScoreParts {
@@ -84,7 +89,8 @@ struct Candidate {
 
 struct Recommendation {
     Scenario scenario;
-    std::vector<Candidate> ranked;  // accepted, best first (all of them; renderers show top N)
+    std::vector<Candidate> ranked;  // accepted, best first (all of them, or SearchOptions::keep_ranked)
+    std::int64_t candidates_accepted = 0;  // all accepted candidates, whatever ranked keeps
     std::map<std::string, std::int64_t> rejected_by_reason;
     std::map<std::string, Candidate> nearest_miss;  // per reason
     std::int64_t candidates_evaluated = 0;
