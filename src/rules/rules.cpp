@@ -559,7 +559,15 @@ struct RuleSession::State {
 
     const RuleSet& rules;
     Context contexts[2];  // constraints, scoring
-    std::vector<std::unordered_map<MemoKey, RuleResult, MemoKeyHash>> memos;  // per rule
+    // A rule's remembered results. Candidates come in model, variant, hardware order, so one
+    // mostly has the key of the one before: the last key is checked before the map.
+    struct Memo {
+        std::unordered_map<MemoKey, RuleResult, MemoKeyHash> results;
+        bool has_last = false;
+        MemoKey last_key;
+        RuleResult last_result;
+    };
+    std::vector<Memo> memos;  // per rule
     std::vector<Compiled> compiled;                                          // per rule
 
     explicit State(const RuleSet& set) : rules(set), memos(set.rules.size()), compiled(set.rules.size()) {
@@ -653,13 +661,20 @@ RuleOutcome RuleSession::apply(const RuleCandidate& candidate, RulePhase phase, 
             key.parameters = plan.parameters ? parameters_field(candidate, false) : 0;
             key.active_parameters = plan.parameters ? parameters_field(candidate, true) : 0;
             key.min_parameters = plan.min_parameters ? candidate.min_parameters_among_feasible : 0;
-            auto& memo = state_->memos[i];
-            const auto found = memo.find(key);
-            if (found != memo.end()) {
-                result = found->second;
+            State::Memo& memo = state_->memos[i];
+            if (memo.has_last && memo.last_key == key) {
+                result = memo.last_result;
             } else {
-                result = evaluate();
-                memo.emplace(key, result);
+                const auto found = memo.results.find(key);
+                if (found != memo.results.end()) {
+                    result = found->second;
+                } else {
+                    result = evaluate();
+                    memo.results.emplace(key, result);
+                }
+                memo.has_last = true;
+                memo.last_key = key;
+                memo.last_result = result;
             }
         } else {
             result = evaluate();
