@@ -350,3 +350,51 @@ TEST_CASE("cli: recommend on a scenario with tasks adds the multi_task plans", "
     auto plain = test::run_cli({"recommend", "--scenario", "customer-service", "-o", "json"});
     CHECK_FALSE(nlohmann::json::parse(plain.out).contains("multi_task"));
 }
+
+TEST_CASE("multi-task: plans from a search that kept only its best few equal those from the whole ranking",
+          "[multitask][search]") {
+    // A search may keep only its top N (SearchOptions::keep_ranked). The shared plan walks the
+    // ranking for the first candidate that meets every task's floor; when the kept few all miss,
+    // it searches again for the whole ranking. The chat floors below put the shared winner at
+    // rank 24 (0.85, as shipped), 472 (0.9) or nowhere (0.99).
+    for (double chat_floor : {0.85, 0.9, 0.99}) {
+        Scenario s = builtin().scenario("multi-task-support");
+        s.tasks.at(0).min_quality = chat_floor;
+        const Recommendation whole = recommend(builtin(), s, builtin_rules(), SearchOptions{});
+        REQUIRE(!whole.ranked.empty());
+        const MultiTaskResult expected = plan_multi_task(builtin(), s, builtin_rules(), SearchOptions{}, &whole);
+        std::size_t shared_rank = whole.ranked.size();  // the shared winner's place in the whole ranking
+        if (expected.plans.front().accepted()) {
+            const std::string winner = expected.plans.front().deployments.front().candidate.label();
+            for (std::size_t i = 0; i < whole.ranked.size(); ++i) {
+                if (whole.ranked[i].label() == winner) {
+                    shared_rank = i;
+                    break;
+                }
+            }
+        }
+        INFO("chat floor " << chat_floor << ": shared winner at rank " << shared_rank);
+        CHECK(shared_rank >= 1);  // the kept best one misses a floor: the walk must go on
+        SearchOptions few;
+        few.keep_ranked = 1;
+        const Recommendation kept = recommend(builtin(), s, builtin_rules(), few);
+        REQUIRE(kept.ranked.size() == 1);
+        const MultiTaskResult got = plan_multi_task(builtin(), s, builtin_rules(), few, &kept);
+        REQUIRE(got.plans.size() == expected.plans.size());
+        for (std::size_t p = 0; p < got.plans.size(); ++p) {
+            const MultiTaskPlan& a = got.plans[p];
+            const MultiTaskPlan& b = expected.plans[p];
+            CHECK(a.kind == b.kind);
+            CHECK(a.rejection_reason == b.rejection_reason);
+            CHECK(a.rejection_detail == b.rejection_detail);
+            CHECK(a.cost_per_year_usd == b.cost_per_year_usd);
+            CHECK(a.score == b.score);
+            REQUIRE(a.deployments.size() == b.deployments.size());
+            for (std::size_t d = 0; d < a.deployments.size(); ++d) {
+                CHECK(a.deployments[d].candidate.label() == b.deployments[d].candidate.label());
+                CHECK(a.deployments[d].task_ids == b.deployments[d].task_ids);
+            }
+        }
+        CHECK(got.best == expected.best);
+    }
+}

@@ -155,14 +155,25 @@ std::optional<PlanDeployment> shared_deployment(const Catalog& catalog, const Sc
         return std::nullopt;
     }
     std::string first_miss;
-    for (const Candidate& c : search->ranked) {
-        const std::string miss = quality_miss(c, tasks, s);
-        if (miss.empty()) {
-            return make_deployment(c, tasks, s, Adapters::served, catalog);
+    for (;;) {
+        for (const Candidate& c : search->ranked) {
+            const std::string miss = quality_miss(c, tasks, s);
+            if (miss.empty()) {
+                return make_deployment(c, tasks, s, Adapters::served, catalog);
+            }
+            if (first_miss.empty()) {
+                first_miss = miss;
+            }
         }
-        if (first_miss.empty()) {
-            first_miss = miss;
+        if (static_cast<std::int64_t>(search->ranked.size()) >= search->candidates_accepted) {
+            break;
         }
+        // The search kept only its best few (SearchOptions::keep_ranked) and none of them meets
+        // every floor: the same search again, keeping its whole ranking.
+        SearchOptions whole = search->options;
+        whole.keep_ranked = 0;
+        own = recommend(catalog, search->scenario, rules, whole);
+        search = &own;
     }
     why = "no accepted candidate meets every task's quality floor; the best one: " + first_miss;
     return std::nullopt;
