@@ -1,11 +1,14 @@
 // Nanoseconds per estimate: the inner loop of every search (issue 3 target: < 1 us).
 #include <benchmark/benchmark.h>
 
+#include <optional>
+
 #include "dsselect/catalog/loader.hpp"
 #include "dsselect/core/allocator.hpp"
 #include "dsselect/estimate/estimator.hpp"
 #include "dsselect/report/views.hpp"
 #include "dsselect/rules/rules.hpp"
+#include "dsselect/select/multitask.hpp"
 #include "dsselect/select/search.hpp"
 
 namespace {
@@ -65,9 +68,9 @@ void recommend_search(benchmark::State& state) {
 }
 BENCHMARK(recommend_search)->Unit(benchmark::kMillisecond);
 
-// One batch item, as `dsselect batch` judges it on one thread: search and JSON Lines record,
-// over the shipped scenarios with their load and prompt lengths varied (issue 6: a 10,000-item
-// batch in a few seconds; seconds_per_10k_items is what the counter implies).
+// One batch item, as `dsselect batch` judges it on one thread: search, multi-task plans and JSON
+// Lines record, over the shipped scenarios with their load and prompt lengths varied (issue 6: a
+// 10,000-item batch in a few seconds; seconds_per_10k_items is what the counter implies).
 void batch_item(benchmark::State& state) {
     const dsselect::RuleSet rules = dsselect::load_rules({});
     dsselect::SearchOptions options;
@@ -90,8 +93,14 @@ void batch_item(benchmark::State& state) {
     for (auto _ : state) {
         const dsselect::Scenario& s = scenarios[next];
         next = (next + 1) % scenarios.size();
+        options.keep_ranked = dsselect::ranked_to_keep(s, 5);
         auto result = dsselect::recommend(catalog(), s, rules, options);
-        benchmark::DoNotOptimize(dsselect::report::batch_recommendation_json(items + 1, result, 5));
+        std::optional<dsselect::MultiTaskResult> plans;  // as batch: a scenario with tasks gets its plans
+        if (!s.tasks.empty() && !result.ranked.empty()) {
+            plans = dsselect::plan_multi_task(catalog(), s, rules, options, &result);
+        }
+        benchmark::DoNotOptimize(
+            dsselect::report::batch_recommendation_json(items + 1, result, 5, plans ? &*plans : nullptr));
         ++items;
     }
     state.counters["items_per_s"] = benchmark::Counter(static_cast<double>(items), benchmark::Counter::kIsRate);

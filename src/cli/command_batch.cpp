@@ -62,10 +62,7 @@ void judge(PendingItem& item, const std::string& source, const Catalog& catalog,
             item.status = any ? PendingItem::Status::ok : PendingItem::Status::unsatisfiable;
         } else {
             const std::int64_t top = parsed.top > 0 ? parsed.top : options.top;
-            // The item shows its top N. A scenario with tasks keeps the whole ranking: its shared
-            // plan walks it for the first candidate that meets every task's floor (rank 24 for
-            // the shipped multi-task-support), and a kept few would mean a second search.
-            search.keep_ranked = parsed.scenario.tasks.empty() ? top : 0;
+            search.keep_ranked = ranked_to_keep(parsed.scenario, top);
             const Recommendation result = recommend(catalog, parsed.scenario, rules, search);
             std::optional<MultiTaskResult> plans;  // a scenario with tasks (docs/multitask.md)
             if (!parsed.scenario.tasks.empty() && !result.ranked.empty()) {

@@ -101,6 +101,13 @@ struct Recommendation {
 Recommendation recommend(const Catalog& catalog, const Scenario& scenario, const RuleSet& rules,
                          const SearchOptions& options);
 
+// SearchOptions::keep_ranked for a caller that shows the top N: N, or the whole ranking for a
+// scenario with tasks, whose shared plan walks it for the first candidate that meets every
+// task's floor (rank 24 for the shipped multi-task-support; a kept few would mean a second search).
+inline std::int64_t ranked_to_keep(const Scenario& scenario, std::int64_t top) {
+    return scenario.tasks.empty() ? top : 0;
+}
+
 // One candidate, judged the same way (compare shows rejected ones too).
 Candidate evaluate_candidate(const Catalog& catalog, const Scenario& scenario, const RuleSet& rules,
                              const Model& model, const Variant& variant, const Hardware& hardware,
