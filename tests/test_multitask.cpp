@@ -356,14 +356,14 @@ TEST_CASE("multi-task: plans from a search that kept only its best few equal tho
     // A search may keep only its top N (SearchOptions::keep_ranked). The shared plan walks the
     // ranking for the first candidate that meets every task's floor; when the kept few all miss,
     // it searches again for the whole ranking. The chat floors below put the shared winner at
-    // rank 24 (0.85, as shipped), 472 (0.9) or nowhere (0.99).
+    // index 24 of the ranking (0.85, as shipped: rank 25), 472 (0.9) or nowhere (0.99).
     for (double chat_floor : {0.85, 0.9, 0.99}) {
         Scenario s = builtin().scenario("multi-task-support");
         s.tasks.at(0).min_quality = chat_floor;
         const Recommendation whole = recommend(builtin(), s, builtin_rules(), SearchOptions{});
         REQUIRE(!whole.ranked.empty());
         const MultiTaskResult expected = plan_multi_task(builtin(), s, builtin_rules(), SearchOptions{}, &whole);
-        std::size_t shared_rank = whole.ranked.size();  // the shared winner's place in the whole ranking
+        std::size_t shared_rank = whole.ranked.size();  // the shared winner's index in the whole ranking
         if (expected.plans.front().accepted()) {
             const std::string winner = expected.plans.front().deployments.front().candidate.label();
             for (std::size_t i = 0; i < whole.ranked.size(); ++i) {
@@ -373,7 +373,7 @@ TEST_CASE("multi-task: plans from a search that kept only its best few equal tho
                 }
             }
         }
-        INFO("chat floor " << chat_floor << ": shared winner at rank " << shared_rank);
+        INFO("chat floor " << chat_floor << ": shared winner at index " << shared_rank);
         CHECK(shared_rank >= 1);  // the kept best one misses a floor: the walk must go on
         SearchOptions few;
         few.keep_ranked = 1;

@@ -503,6 +503,56 @@ TEST_CASE("recommend: keep_ranked keeps the best N of the full ranking and still
     }
 }
 
+TEST_CASE("recommend: candidates that share a label keep enumeration order, kept few or all", "[search]") {
+    // Ids with ':' make two different pairs print the same label: model "p:q" with variant "v"
+    // and model "p" with variant "q:v" are both "p:q:v@...". With identical data they also tie
+    // on score; enumeration order must settle them, or a partial sort could keep another one
+    // than the full sort ranks first.
+    Catalog catalog = builtin();
+    const Model base = catalog.model("base");
+    const Variant int8 = catalog.variant("int8");
+    catalog.models.clear();
+    catalog.variants.clear();
+    for (const char* id : {"p:q", "p"}) {
+        Model m = base;
+        m.id = id;
+        catalog.models.push_back(m);
+    }
+    for (const char* id : {"v", "q:v"}) {
+        Variant v = int8;
+        v.id = id;
+        v.applies_to.clear();
+        catalog.variants.push_back(v);
+    }
+    const Scenario s = catalog.scenario("customer-service");
+    const Recommendation all = recommend(catalog, s, builtin_rules(), SearchOptions{});
+    REQUIRE(all.ranked.size() >= 8);
+    std::int64_t shared_labels = 0;
+    for (std::size_t i = 0; i + 1 < all.ranked.size(); ++i) {
+        const Candidate& a = all.ranked[i];
+        const Candidate& b = all.ranked[i + 1];
+        if (a.label() == b.label()) {
+            ++shared_labels;
+            CHECK(a.score.total == b.score.total);
+            CHECK(a.model->id == "p:q");  // enumerated first (models, then variants)
+            CHECK(b.model->id == "p");
+        }
+    }
+    CHECK(shared_labels > 0);
+    for (std::int64_t keep = 1; keep <= static_cast<std::int64_t>(all.ranked.size()); ++keep) {
+        SearchOptions options;
+        options.keep_ranked = keep;
+        const Recommendation best = recommend(catalog, s, builtin_rules(), options);
+        REQUIRE(best.ranked.size() == static_cast<std::size_t>(keep));
+        INFO("keep " << keep);
+        for (std::size_t i = 0; i < best.ranked.size(); ++i) {
+            CHECK(best.ranked[i].model->id == all.ranked[i].model->id);
+            CHECK(best.ranked[i].variant->id == all.ranked[i].variant->id);
+            CHECK(best.ranked[i].label() == all.ranked[i].label());
+        }
+    }
+}
+
 TEST_CASE("rules: remembering a rule's results per model, variant and hardware changes no outcome", "[rules][search]") {
     // The shipped score and warn rules read only scenario, model, variant and candidates
     // fields, so a RuleSession remembers their results; of the reject rules, over-quantization

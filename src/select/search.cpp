@@ -531,17 +531,22 @@ private:
     std::size_t offset_ = 0;
 };
 
-bool pieces_before(LabelPieces&& left, LabelPieces&& right) {
+// <0, 0 or >0 as the left label sorts before, equal to or after the right one.
+int pieces_compare(LabelPieces&& left, LabelPieces&& right) {
     for (;;) {
         const int l = left.next();
         const int r = right.next();
         if (l != r) {
-            return l < r;  // -1 (the end) sorts first, as a prefix does
+            return l < r ? -1 : 1;  // -1 (the end) sorts first, as a prefix does
         }
         if (l < 0) {
-            return false;
+            return 0;
         }
     }
+}
+
+bool pieces_before(LabelPieces&& left, LabelPieces&& right) {
+    return pieces_compare(std::move(left), std::move(right)) < 0;
 }
 
 bool label_before(const Slot& a, const Slot& b, bool keys_exact) {
@@ -552,21 +557,27 @@ bool label_before(const Slot& a, const Slot& b, bool keys_exact) {
                          LabelPieces(*b.model, *b.variant, *b.hardware, b.gpus));
 }
 
+int label_compare(const Candidate& a, const Candidate& b) {
+    return pieces_compare(LabelPieces(*a.model, *a.variant, *a.hardware, a.gpus_per_replica),
+                          LabelPieces(*b.model, *b.variant, *b.hardware, b.gpus_per_replica));
+}
+
 bool ranks_before(const Candidate& a, const Candidate& b) {
     if (a.score.total != b.score.total) {
         return a.score.total > b.score.total;
     }
     // Deterministic ties: a.label() < b.label().
-    return pieces_before(LabelPieces(*a.model, *a.variant, *a.hardware, a.gpus_per_replica),
-                         LabelPieces(*b.model, *b.variant, *b.hardware, b.gpus_per_replica));
+    return label_compare(a, b) < 0;
 }
 
 // Sorts best first and keeps the best `keep` (0: all), moving each kept candidate once (they
 // are large).
 void rank(std::vector<Candidate>& candidates, std::int64_t keep) {
     // Sorted as (score, index) pairs, which sit close together in memory; only ties read
-    // the candidates (their labels), so the order is ranks_before's. The order is total (labels
-    // differ), so the best `keep` of a partial sort are the first `keep` of a full one.
+    // the candidates (their labels), so the order is ranks_before's. Two candidates share a
+    // label only when a user's ids contain ':' or '@' (model "m:q" with variant "x", model "m"
+    // with variant "q:x"); enumeration order settles those. So the order is total, and the
+    // best `keep` of a partial sort are the first `keep` of a full one.
     std::vector<std::pair<double, std::size_t>> order(candidates.size());
     for (std::size_t i = 0; i < order.size(); ++i) {
         order[i] = {candidates[i].score.total, i};
@@ -575,7 +586,8 @@ void rank(std::vector<Candidate>& candidates, std::int64_t keep) {
         if (a.first != b.first) {
             return a.first > b.first;
         }
-        return ranks_before(candidates[a.second], candidates[b.second]);
+        const int by_label = label_compare(candidates[a.second], candidates[b.second]);
+        return by_label != 0 ? by_label < 0 : a.second < b.second;
     };
     if (keep > 0 && static_cast<std::size_t>(keep) < order.size()) {
         const auto kept_end = order.begin() + static_cast<std::ptrdiff_t>(keep);

@@ -37,7 +37,8 @@ struct SearchOptions {
     // Recommendation::ranked keeps only the best N accepted candidates (0: all of them). The
     // scores, the order and candidates_accepted are the same either way; a caller that shows
     // the top N (batch) or needs only the winner (a multi-task plan's per-task search) skips
-    // ranking and keeping the rest (docs/ranking.md, "Speed").
+    // ranking and keeping the rest (docs/ranking.md, "Speed"). The HTML report ranks every
+    // accepted candidate of its scatter, so it needs 0.
     std::int64_t keep_ranked = 0;
 };
 
@@ -103,7 +104,7 @@ Recommendation recommend(const Catalog& catalog, const Scenario& scenario, const
 
 // SearchOptions::keep_ranked for a caller that shows the top N: N, or the whole ranking for a
 // scenario with tasks, whose shared plan walks it for the first candidate that meets every
-// task's floor (rank 24 for the shipped multi-task-support; a kept few would mean a second search).
+// task's floor (rank 25 for the shipped multi-task-support; a kept few would mean a second search).
 inline std::int64_t ranked_to_keep(const Scenario& scenario, std::int64_t top) {
     return scenario.tasks.empty() ? top : 0;
 }
