@@ -568,7 +568,7 @@ struct RuleSession::State {
         RuleResult last_result;
     };
     std::vector<Memo> memos;  // per rule
-    std::vector<Compiled> compiled;                                          // per rule
+    std::vector<Compiled> compiled;  // per rule
 
     explicit State(const RuleSet& set) : rules(set), memos(set.rules.size()), compiled(set.rules.size()) {
         if (set.memo_plans.size() != set.rules.size()) {
