@@ -323,12 +323,23 @@ class Checker:
             self.fail("batch: every line is JSON", str(error))
             return None
         statuses = {"ok": 0, "unsatisfiable": 0, "invalid": 0}
+        counted = 0
         for number, document in enumerate(documents[:-1], 1):
             self.expect_valid("batch-result.schema.json: batch line {}".format(number), "batch-result.schema.json",
                               document)
             statuses[document.get("status")] = statuses.get(document.get("status"), 0) + 1
             self.check("batch line {}: line number echoed".format(number), document.get("line") == number,
                        "line {}".format(document.get("line")))
+            # An item shows its top N but counts every candidate (SearchOptions::keep_ranked).
+            counts = document.get("result") or {}
+            if "candidates_evaluated" in counts:
+                self.check("batch line {}: evaluated = accepted + rejected".format(number),
+                           counts["candidates_evaluated"] == counts["candidates_accepted"] + counts["candidates_rejected"],
+                           "{} != {} + {}".format(counts["candidates_evaluated"], counts["candidates_accepted"],
+                                                  counts["candidates_rejected"]))
+                counted += 1
+        self.check("batch: the shipped scenarios' results carry their counts", counted >= len(items),
+                   "{} results with counts for {} scenarios".format(counted, len(items)))
         summary = documents[-1]
         self.expect_valid("batch-summary.schema.json: batch summary", "batch-summary.schema.json", summary)
         self.check("batch summary counts match the lines",
