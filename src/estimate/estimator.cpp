@@ -5,6 +5,7 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <span>
 #include <string>
 
 namespace dsselect {
@@ -297,23 +298,43 @@ std::int64_t adapter_parameters(const Architecture& a, const AdapterSpec& adapte
     return adapter.rank * width_sum;
 }
 
-AdapterLoad adapter_load(const Architecture& arch, const std::vector<TaskSpec>& tasks, double batch) {
+namespace {
+// The bytes of one task's adapter that a decode step of `batch` sequences reads: the adapter is
+// in the batch with probability 1 - (1 - share)^batch.
+double adapter_bytes_read(const AdapterRead& task, double batch) {
+    return (1.0 - remembered_pow(1.0 - task.share, batch)) * task.bytes;
+}
+
+// adapter_load, keeping each task's share and bytes in `reads` (up to its size) for a plan
+// that reads the adapters at other batch sizes.
+AdapterLoad adapter_load_into(const Architecture& arch, const std::vector<TaskSpec>& tasks, double batch,
+                              std::span<AdapterRead> reads) {
     AdapterLoad load;
     double share_sum = 0.0;
     for (const TaskSpec& task : tasks) {
         share_sum += task.share;
     }
+    std::size_t index = 0;
     for (const TaskSpec& task : tasks) {
         const double parameters = static_cast<double>(adapter_parameters(arch, task.adapter));
         const double bytes = parameters * k_adapter_bits / k_bits_per_byte;
         const double share = share_sum > 0.0 ? task.share / share_sum : 1.0 / static_cast<double>(tasks.size());
+        const AdapterRead read{share, bytes};
+        if (index < reads.size()) {
+            reads[index++] = read;
+        }
         load.parameters += parameters;
         load.resident_bytes += bytes;
         load.mean_parameters_per_token += share * parameters;
         load.mean_bytes_per_request += share * bytes;
-        load.bytes_read_per_step += (1.0 - remembered_pow(1.0 - share, batch)) * bytes;
+        load.bytes_read_per_step += adapter_bytes_read(read, batch);
     }
     return load;
+}
+}  // namespace
+
+AdapterLoad adapter_load(const Architecture& arch, const std::vector<TaskSpec>& tasks, double batch) {
+    return adapter_load_into(arch, tasks, batch, {});
 }
 
 EfficiencyProfile default_profile(HardwareKind kind) {
@@ -409,36 +430,170 @@ double attention_head_dim(const Architecture& a) {
 
 }  // namespace
 
-Estimate estimate(const EstimateRequest& request, Trace* trace) {
-    Estimate result;
+namespace {
+// The weights entries of the trace: by group when the variant sets bits_per_group.
+void record_weights(Trace& trace, const ParameterCounts& p, const Variant& variant, double weights_bytes,
+                    double kept_parameters) {
+    if (variant.bits_per_group) {
+        const GroupWeightBytes groups = weight_bytes_by_group(p, variant);
+        for (WeightGroup group : k_all_weight_groups) {
+            const std::string name = to_string(group);
+            trace.push_back({"parameters." + name, static_cast<double>(group_parameters(p, group)), "parameters",
+                             group == WeightGroup::attention ? "attention projections of all layers + norms"
+                             : group == WeightGroup::ffn     ? "dense FFN + routed and shared experts + router"
+                             : group == WeightGroup::embedding ? "V * d"
+                                                               : "V * d when untied, else 0"});
+            trace.push_back({"bits_per_group." + name, group_weight_bits(variant, group), "bits",
+                             "variant bits_per_group." + name + " (weight_bits when absent)"});
+            trace.push_back({"weights_bytes." + name, groups.of(group), "bytes",
+                             variant.structured_sparsity_2_4
+                                 ? name + " parameters * parameter_fraction * 0.5 * (bits + 2) / 8"
+                                 : name + " parameters * parameter_fraction * bits_per_group." + name + " / 8"});
+        }
+        trace.push_back({"weights_bytes_at_uniform_weight_bits", weight_bytes(static_cast<double>(p.total), variant),
+                         "bytes", "N * parameter_fraction * weight_bits / 8 (for comparison: one width for all)"});
+        record(&trace, "weights_bytes", weights_bytes, "bytes", "sum of the per-group weight bytes");
+        record(&trace, "effective_weight_bits", weights_bytes * k_bits_per_byte / std::max(kept_parameters, 1.0), "bits",
+               "8 * weights_bytes / kept parameters");
+    } else {
+        record(&trace, "weights_bytes", weights_bytes, "bytes",
+               variant.structured_sparsity_2_4 ? "N * parameter_fraction * 0.5 * (weight_bits + 2) / 8"
+                                               : "N * parameter_fraction * weight_bits / 8");
+    }
+}
+}  // namespace
+
+// The batch-independent half of the estimate (docs/method.md). Each value is computed here
+// exactly as estimate() computed it before the split, so at(B) is bit for bit what a single
+// pass gives; at() records the trace in the documented order from these values.
+EstimatePlan::EstimatePlan(const EstimateRequest& request) : request_(&request) {
     const Model& model = *request.model;
     const Variant& variant = *request.variant;
     const Hardware& hw = *request.hardware;
     const Architecture& a = model.architecture;
     const EfficiencyProfile& profile = request.profile;
-    const double gpus = static_cast<double>(request.gpus);
-    const double batch = static_cast<double>(request.batch);
-    const double prompt = static_cast<double>(request.prompt_tokens);
-    const double output = static_cast<double>(request.output_tokens);
-    const double sequence = prompt + output;
+    gpus_ = static_cast<double>(request.gpus);
+    prompt_ = static_cast<double>(request.prompt_tokens);
+    output_ = static_cast<double>(request.output_tokens);
+    sequence_ = prompt_ + output_;
     const std::int64_t context = request.context_tokens > 0 ? request.context_tokens
                                                             : request.prompt_tokens + request.output_tokens;
 
     // Parameters.
-    result.parameters = request.parameters != nullptr ? *request.parameters : model_parameters(model);
+    parameters_ = request.parameters != nullptr ? *request.parameters : model_parameters(model);
+    const ParameterCounts& p = parameters_;
+    kept_parameters_ = static_cast<double>(p.total) * variant.parameter_fraction;
+    active_fraction_ = request.active_fraction.value_or(variant.active_fraction);
+    active_parameters_ = static_cast<double>(p.active) * variant.parameter_fraction * active_fraction_;
+    has_adapters_ = request.adapter_tasks != nullptr && !request.adapter_tasks->empty();
+    // Everything but bytes_read_per_step is independent of the batch; that one is kept at batch 1.
+    adapters_at_one_ = has_adapters_ ? adapter_load_into(a, *request.adapter_tasks, 1.0, adapter_reads_) : AdapterLoad{};
+    active_matmul_ = static_cast<double>(p.active_matmul) * variant.parameter_fraction * active_fraction_ +
+                     adapters_at_one_.mean_parameters_per_token;
+
+    // Memory.
+    bytes_kv_ = variant.kv_cache_bits / k_bits_per_byte;
+    bytes_act_ = variant.activation_bits / k_bits_per_byte;
+    weights_bytes_ = model_weight_bytes(p, variant);
+    kv_cache_bytes_per_token_ = static_cast<double>(kv_cache_elements_per_token(a)) * bytes_kv_;
+    kv_per_token_per_gpu_ = (profile.layer_split ? static_cast<double>(kv_cache_elements_per_token(a)) / gpus_
+                                                 : kv_cache_elements_per_token_per_gpu(a, request.gpus)) *
+                            bytes_kv_;
+    const double ffn_width = a.is_moe()
+                                 ? static_cast<double>((a.num_experts_per_tok + a.n_shared_experts) * a.moe_intermediate_size)
+                                 : static_cast<double>(a.intermediate_size);
+    step_token_cap_ = static_cast<double>(std::max<std::int64_t>(profile.max_batched_tokens, request.prompt_tokens));
+    activation_bytes_per_token_ = (4.0 * static_cast<double>(a.hidden_size) + 2.0 * ffn_width / gpus_) * bytes_act_;
+    logit_bytes_per_sequence_ = static_cast<double>(a.vocab_size) * k_logit_bytes / gpus_;
+    overhead_bytes_ = profile.runtime_overhead_bytes + (request.gpus > 1 ? profile.communication_buffer_bytes : 0.0);
+    weights_per_gpu_ = (weights_bytes_ + adapters_at_one_.resident_bytes) / gpus_;
+    capacity_per_gpu_bytes_ = hw.memory_gb * k_bytes_per_gb;
+    usable_per_gpu_bytes_ = capacity_per_gpu_bytes_ * profile.usable_memory_fraction;
+    const double free_for_sequences =
+        usable_per_gpu_bytes_ - weights_per_gpu_ - overhead_bytes_ - step_token_cap_ * activation_bytes_per_token_;
+    const double bytes_per_sequence = sequence_ * kv_per_token_per_gpu_ + logit_bytes_per_sequence_;
+    max_concurrency_ = free_for_sequences > 0.0
+                           ? static_cast<std::int64_t>(std::floor(free_for_sequences / bytes_per_sequence))
+                           : 0;
+    power_w_ = gpus_ * hw.tdp_w * profile.load_power_fraction;
+
+    // Rates and the prefill: only a configuration that can be timed at some batch.
+    context_too_long_ = exceeds_context_window(a, context);
+    const auto peak_tflops = hw.peak_tflops_at(variant.compute_precision);
+    has_peak_ = peak_tflops.has_value();
+    if (context_too_long_ || !has_peak_) {
+        return;
+    }
+    const double sparsity_speedup =
+        variant.structured_sparsity_2_4 && hw.kind == HardwareKind::gpu ? k_sparse_2_4_speedup : 1.0;
+    peak_flops_per_gpu_ = *peak_tflops * k_flops_per_tflop * sparsity_speedup;
+    // Layer split runs the GPUs one after another: one GPU's rate, the whole model's bytes.
+    parallel_gpus_ = profile.layer_split ? 1.0 : gpus_;
+    compute_rate_ = parallel_gpus_ * peak_flops_per_gpu_ * profile.compute_efficiency;  // FLOP/s
+    bandwidth_ = hw.memory_bandwidth_gb_per_s * k_bytes_per_gb * profile.memory_efficiency;  // per GPU
+    // A replica wider than one node all-reduces over the slower scale-out link.
+    multi_node_ = request.gpus > hw.max_devices_per_node;
+    allreduce_gpus_ = profile.layer_split ? 1 : request.gpus;  // no all-reduce across layers
+    link_gb_per_s_ =
+        multi_node_ ? std::min(hw.interconnect_gb_per_s, profile.inter_node_gb_per_s) : hw.interconnect_gb_per_s;
+    link_latency_us_ = multi_node_ ? profile.inter_node_allreduce_latency_us : profile.allreduce_latency_us;
+    const double attention_dim = static_cast<double>(a.num_hidden_layers * a.num_attention_heads) * attention_head_dim(a);
+
+    // Prefill of one request's P tokens.
+    prefill_flops_ = 2.0 * active_matmul_ * prompt_ + 2.0 * attention_dim * prompt_ * prompt_;
+    prefill_compute_ms_ = prefill_flops_ / compute_rate_ * k_ms_per_s;
+    streamed_weights_ = profile.layer_split ? weights_bytes_ : weights_bytes_ / gpus_;
+    // Adapters are split like the weights; one request's prefill reads its task's adapter.
+    adapter_split_ = profile.layer_split ? 1.0 : gpus_;
+    prefill_memory_ms_ =
+        (streamed_weights_ + adapters_at_one_.mean_bytes_per_request / adapter_split_) / bandwidth_ * k_ms_per_s;
+    prefill_comm_ms_ = allreduce_ms(a, allreduce_gpus_, prompt_, bytes_act_, link_gb_per_s_, link_latency_us_);
+
+    // Decode at the mean context P + O / 2: the parts one sequence adds.
+    mean_context_ = prompt_ + output_ / 2.0;
+    if (a.is_moe()) {
+        routed_bytes_per_gpu_ =
+            weight_bytes_at(static_cast<double>(p.routed_experts), group_weight_bits(variant, WeightGroup::ffn), variant) /
+            parallel_gpus_;
+    }
+    kv_read_per_token_ = profile.layer_split ? kv_per_token_per_gpu_ * gpus_ : kv_per_token_per_gpu_;
+    decode_flops_per_sequence_ = 2.0 * active_matmul_ + 4.0 * attention_dim * mean_context_;
+}
+
+Estimate EstimatePlan::at(std::int64_t batch_size, Trace* trace) const {
+    const EstimateRequest& request = *request_;
+    const Model& model = *request.model;
+    const Variant& variant = *request.variant;
+    const Architecture& a = model.architecture;
+    const EfficiencyProfile& profile = request.profile;
+    const double batch = static_cast<double>(batch_size);
+    const double gpus = gpus_;
+    const double prompt = prompt_;
+    const double output = output_;
+    const double sequence = sequence_;
+    Estimate result;
+
+    // Parameters.
+    result.parameters = parameters_;
     const ParameterCounts& p = result.parameters;
-    result.kept_parameters = static_cast<double>(p.total) * variant.parameter_fraction;
-    const double active_fraction = request.active_fraction.value_or(variant.active_fraction);
+    result.kept_parameters = kept_parameters_;
+    const double active_fraction = active_fraction_;
     result.active_fraction = active_fraction;
-    result.active_parameters = static_cast<double>(p.active) * variant.parameter_fraction * active_fraction;
+    result.active_parameters = active_parameters_;
     // Unmerged task adapters: held beside the weights, multiplied by every token of their task.
-    const AdapterLoad adapters = request.adapter_tasks != nullptr && !request.adapter_tasks->empty()
-                                     ? adapter_load(a, *request.adapter_tasks, batch)
-                                     : AdapterLoad{};
+    AdapterLoad adapters = adapters_at_one_;
+    if (has_adapters_ && batch_size != 1) {
+        if (request.adapter_tasks->size() <= adapter_reads_.size()) {
+            adapters.bytes_read_per_step = 0.0;  // summed in task order, as adapter_load sums it
+            for (std::size_t i = 0; i < request.adapter_tasks->size(); ++i) {
+                adapters.bytes_read_per_step += adapter_bytes_read(adapter_reads_[i], batch);
+            }
+        } else {
+            adapters = adapter_load(a, *request.adapter_tasks, batch);
+        }
+    }
     result.adapter_parameters = adapters.parameters;
-    const double active_matmul =
-        static_cast<double>(p.active_matmul) * variant.parameter_fraction * active_fraction +
-        adapters.mean_parameters_per_token;
+    const double active_matmul = active_matmul_;
     if (request.active_fraction) {
         record(trace, "active_fraction", active_fraction, "fraction",
                "scenario complexity mix: sum of share * active_fraction (replaces the variant's)");
@@ -458,86 +613,42 @@ Estimate estimate(const EstimateRequest& request, Trace* trace) {
 
     // Memory.
     MemoryEstimate& m = result.memory;
-    const double bytes_kv = variant.kv_cache_bits / k_bits_per_byte;
-    const double bytes_act = variant.activation_bits / k_bits_per_byte;
-    m.weights_bytes = model_weight_bytes(p, variant);
+    m.weights_bytes = weights_bytes_;
     result.weights_on_disk_bytes = m.weights_bytes;
-    if (variant.bits_per_group) {
-        if (trace != nullptr) {
-            const GroupWeightBytes groups = weight_bytes_by_group(p, variant);
-            for (WeightGroup group : k_all_weight_groups) {
-                const std::string name = to_string(group);
-                trace->push_back({"parameters." + name, static_cast<double>(group_parameters(p, group)), "parameters",
-                                  group == WeightGroup::attention ? "attention projections of all layers + norms"
-                                  : group == WeightGroup::ffn     ? "dense FFN + routed and shared experts + router"
-                                  : group == WeightGroup::embedding ? "V * d"
-                                                                    : "V * d when untied, else 0"});
-                trace->push_back({"bits_per_group." + name, group_weight_bits(variant, group), "bits",
-                                  "variant bits_per_group." + name + " (weight_bits when absent)"});
-                trace->push_back({"weights_bytes." + name, groups.of(group), "bytes",
-                                  variant.structured_sparsity_2_4
-                                      ? name + " parameters * parameter_fraction * 0.5 * (bits + 2) / 8"
-                                      : name + " parameters * parameter_fraction * bits_per_group." + name + " / 8"});
-            }
-            trace->push_back({"weights_bytes_at_uniform_weight_bits", weight_bytes(static_cast<double>(p.total), variant),
-                              "bytes", "N * parameter_fraction * weight_bits / 8 (for comparison: one width for all)"});
-        }
-        record(trace, "weights_bytes", m.weights_bytes, "bytes", "sum of the per-group weight bytes");
-        record(trace, "effective_weight_bits", m.weights_bytes * k_bits_per_byte / std::max(result.kept_parameters, 1.0),
-               "bits", "8 * weights_bytes / kept parameters");
-    } else {
-        record(trace, "weights_bytes", m.weights_bytes, "bytes",
-               variant.structured_sparsity_2_4 ? "N * parameter_fraction * 0.5 * (weight_bits + 2) / 8"
-                                               : "N * parameter_fraction * weight_bits / 8");
+    if (trace != nullptr) [[unlikely]] {
+        record_weights(*trace, p, variant, m.weights_bytes, result.kept_parameters);
     }
-    m.kv_cache_bytes_per_token = static_cast<double>(kv_cache_elements_per_token(a)) * bytes_kv;
+    m.kv_cache_bytes_per_token = kv_cache_bytes_per_token_;
     record(trace, "kv_cache_bytes_per_token", m.kv_cache_bytes_per_token, "bytes",
            a.is_mla() ? "L * (kv_lora_rank + qk_rope_head_dim) * kv_cache_bits / 8"
                       : "2 * L * h_kv * d_h * kv_cache_bits / 8");
     // Layer split (llama.cpp): each GPU holds its layers' share of the cache.
-    const double kv_per_token_per_gpu =
-        (profile.layer_split ? static_cast<double>(kv_cache_elements_per_token(a)) / gpus
-                             : kv_cache_elements_per_token_per_gpu(a, request.gpus)) *
-        bytes_kv;
+    const double kv_per_token_per_gpu = kv_per_token_per_gpu_;
     record(trace, "kv_cache_bytes_per_token_per_gpu", kv_per_token_per_gpu, "bytes",
            a.is_mla() ? "latent cache replicated on every GPU" : "2 * L * max(h_kv / t, 1) * d_h * kv_cache_bits / 8");
     m.kv_cache_bytes = batch * sequence * kv_per_token_per_gpu * gpus;
     // Activations of one step: the tokens in flight times the widest per-token buffers, split
     // across GPUs, plus fp32 logits of the sequences in the batch.
-    const double ffn_width = a.is_moe()
-                                 ? static_cast<double>((a.num_experts_per_tok + a.n_shared_experts) * a.moe_intermediate_size)
-                                 : static_cast<double>(a.intermediate_size);
-    const double step_token_cap =
-        static_cast<double>(std::max<std::int64_t>(profile.max_batched_tokens, request.prompt_tokens));
-    const double activation_bytes_per_token =
-        (4.0 * static_cast<double>(a.hidden_size) + 2.0 * ffn_width / gpus) * bytes_act;
-    const double logit_bytes_per_sequence = static_cast<double>(a.vocab_size) * k_logit_bytes / gpus;
-    m.activations_bytes = std::min(batch * prompt, step_token_cap) * activation_bytes_per_token +
-                          batch * logit_bytes_per_sequence;
+    m.activations_bytes = std::min(batch * prompt, step_token_cap_) * activation_bytes_per_token_ +
+                          batch * logit_bytes_per_sequence_;
     record(trace, "activations_bytes_per_gpu", m.activations_bytes, "bytes",
            "min(B * P, max_batched_tokens) * (4 d + 2 d_ff / t) * activation_bits / 8 + B * V * 4 / t");
-    m.overhead_bytes = profile.runtime_overhead_bytes + (request.gpus > 1 ? profile.communication_buffer_bytes : 0.0);
+    m.overhead_bytes = overhead_bytes_;
     record(trace, "overhead_bytes_per_gpu", m.overhead_bytes, "bytes",
            "runtime overhead + communication buffers when t >= 2");
     m.adapter_bytes = adapters.resident_bytes;
     if (adapters.parameters > 0.0) {
         record(trace, "adapter_bytes", m.adapter_bytes, "bytes", "adapter parameters * 16 / 8 (bf16), split like the weights");
     }
-    const double weights_per_gpu = (m.weights_bytes + m.adapter_bytes) / gpus;
-    m.per_gpu_bytes = weights_per_gpu + batch * sequence * kv_per_token_per_gpu + m.activations_bytes + m.overhead_bytes;
+    m.per_gpu_bytes = weights_per_gpu_ + batch * sequence * kv_per_token_per_gpu + m.activations_bytes + m.overhead_bytes;
     m.total_bytes = m.per_gpu_bytes * gpus;
-    m.capacity_per_gpu_bytes = hw.memory_gb * k_bytes_per_gb;
-    m.usable_per_gpu_bytes = m.capacity_per_gpu_bytes * profile.usable_memory_fraction;
+    m.capacity_per_gpu_bytes = capacity_per_gpu_bytes_;
+    m.usable_per_gpu_bytes = usable_per_gpu_bytes_;
     m.fits = m.per_gpu_bytes <= m.usable_per_gpu_bytes;
     m.shortfall_bytes = std::max(0.0, m.per_gpu_bytes - m.usable_per_gpu_bytes);
     // Largest batch that fits: each sequence adds its KV cache and its logits; activations of
     // one step are bounded by the step token cap.
-    const double free_for_sequences =
-        m.usable_per_gpu_bytes - weights_per_gpu - m.overhead_bytes - step_token_cap * activation_bytes_per_token;
-    const double bytes_per_sequence = sequence * kv_per_token_per_gpu + logit_bytes_per_sequence;
-    m.max_concurrency = free_for_sequences > 0.0
-                            ? static_cast<std::int64_t>(std::floor(free_for_sequences / bytes_per_sequence))
-                            : 0;
+    m.max_concurrency = max_concurrency_;
     record(trace, "per_gpu_bytes", m.per_gpu_bytes, "bytes",
            "weights / t + B * (P + O) * KV per token per GPU + activations + overhead");
     record(trace, "usable_per_gpu_bytes", m.usable_per_gpu_bytes, "bytes", "memory_gb * 1e9 * usable fraction");
@@ -545,17 +656,16 @@ Estimate estimate(const EstimateRequest& request, Trace* trace) {
            "floor((usable - weights / t - overhead - step activations) / ((P + O) * KV per token per GPU + V * 4 / t))");
 
     // Power draw of the replica under load.
-    result.power_w = gpus * hw.tdp_w * profile.load_power_fraction;
+    result.power_w = power_w_;
     record(trace, "power_w", result.power_w, "W", "GPUs * TDP * load fraction");
 
     // Feasibility before timing: an infeasible configuration gets no timing.
     result.compute_precision = variant.compute_precision;
-    const auto peak_tflops = hw.peak_tflops_at(variant.compute_precision);
-    if (exceeds_context_window(a, context)) {
+    if (context_too_long_) {
         result.feasibility = Feasibility::context_too_long;
         return result;
     }
-    if (!peak_tflops) {
+    if (!has_peak_) {
         result.feasibility = Feasibility::precision_unsupported;
         return result;
     }
@@ -563,53 +673,32 @@ Estimate estimate(const EstimateRequest& request, Trace* trace) {
         result.feasibility = Feasibility::does_not_fit;
         return result;
     }
-    const double sparsity_speedup =
-        variant.structured_sparsity_2_4 && hw.kind == HardwareKind::gpu ? k_sparse_2_4_speedup : 1.0;
-    result.peak_flops_per_gpu = *peak_tflops * k_flops_per_tflop * sparsity_speedup;
-    // Layer split runs the GPUs one after another: one GPU's rate, the whole model's bytes.
-    const double parallel_gpus = profile.layer_split ? 1.0 : gpus;
-    const double compute_rate = parallel_gpus * result.peak_flops_per_gpu * profile.compute_efficiency;  // FLOP/s
-    const double bandwidth = hw.memory_bandwidth_gb_per_s * k_bytes_per_gb * profile.memory_efficiency;  // per GPU
+    result.peak_flops_per_gpu = peak_flops_per_gpu_;
+    const double compute_rate = compute_rate_;  // FLOP/s
+    const double bandwidth = bandwidth_;        // per GPU
     record(trace, "effective_flops_per_s", compute_rate, "FLOP/s", "t * peak(compute precision) * eta_c");
     record(trace, "effective_bandwidth_bytes_per_s_per_gpu", bandwidth, "bytes/s", "memory bandwidth * eta_m");
-
-    // A replica wider than one node all-reduces over the slower scale-out link.
-    const bool multi_node = request.gpus > hw.max_devices_per_node;
-    const std::int64_t allreduce_gpus = profile.layer_split ? 1 : request.gpus;  // no all-reduce across layers
-    const double link_gb_per_s =
-        multi_node ? std::min(hw.interconnect_gb_per_s, profile.inter_node_gb_per_s) : hw.interconnect_gb_per_s;
-    const double link_latency_us = multi_node ? profile.inter_node_allreduce_latency_us : profile.allreduce_latency_us;
-    record(trace, "link_gb_per_s", link_gb_per_s, "GB/s",
-           multi_node ? "min(interconnect, inter-node network): the replica spans nodes" : "interconnect within one node");
-    const double attention_dim = static_cast<double>(a.num_hidden_layers * a.num_attention_heads) * attention_head_dim(a);
+    record(trace, "link_gb_per_s", link_gb_per_s_, "GB/s",
+           multi_node_ ? "min(interconnect, inter-node network): the replica spans nodes" : "interconnect within one node");
     PerformanceEstimate& perf = result.performance;
 
-    // Prefill of one request's P tokens.
-    const double prefill_flops = 2.0 * active_matmul * prompt + 2.0 * attention_dim * prompt * prompt;
-    const double prefill_compute_ms = prefill_flops / compute_rate * k_ms_per_s;
-    const double streamed_weights = profile.layer_split ? m.weights_bytes : m.weights_bytes / gpus;
-    // Adapters are split like the weights; one request's prefill reads its task's adapter.
-    const double adapter_split = profile.layer_split ? 1.0 : gpus;
-    const double prefill_memory_ms =
-        (streamed_weights + adapters.mean_bytes_per_request / adapter_split) / bandwidth * k_ms_per_s;
-    const double prefill_comm_ms = allreduce_ms(a, allreduce_gpus, prompt, bytes_act, link_gb_per_s, link_latency_us);
+    // Prefill of one request's P tokens (batch-independent: computed by the plan).
+    const double prefill_compute_ms = prefill_compute_ms_;
+    const double prefill_memory_ms = prefill_memory_ms_;
+    const double prefill_comm_ms = prefill_comm_ms_;
     perf.prefill_compute_bound = prefill_compute_ms >= prefill_memory_ms;
-    record(trace, "prefill_flops", prefill_flops, "FLOP", "2 * N_active * P + 2 * L * h_q * d_h * P^2");
+    record(trace, "prefill_flops", prefill_flops_, "FLOP", "2 * N_active * P + 2 * L * h_q * d_h * P^2");
     record(trace, "prefill_compute_ms", prefill_compute_ms, "ms", "prefill FLOPs / (t * peak * eta_c)");
     record(trace, "prefill_memory_ms", prefill_memory_ms, "ms", "weights per GPU / (bandwidth * eta_m)");
     record(trace, "prefill_communication_ms", prefill_comm_ms, "ms", "2 L all-reduces of P * d * activation bytes");
 
     // Decode step of B sequences at the mean context P + O / 2.
-    const double mean_context = prompt + output / 2.0;
-    double weights_read_per_gpu = streamed_weights;
+    double weights_read_per_gpu = streamed_weights_;
     if (a.is_moe()) {
         // Read the routed experts this step touches, not all of them.
-        const double routed_bytes_per_gpu =
-            weight_bytes_at(static_cast<double>(p.routed_experts), group_weight_bits(variant, WeightGroup::ffn), variant) /
-            parallel_gpus;
         const double touched = expected_experts_touched(static_cast<double>(a.n_routed_experts),
                                                         static_cast<double>(a.num_experts_per_tok), batch);
-        weights_read_per_gpu -= routed_bytes_per_gpu * (1.0 - touched / static_cast<double>(a.n_routed_experts));
+        weights_read_per_gpu -= routed_bytes_per_gpu_ * (1.0 - touched / static_cast<double>(a.n_routed_experts));
         record(trace, "experts_touched_per_layer", touched, "experts", "E * (1 - (1 - k/E)^B)");
     }
     if (active_fraction < 1.0) {
@@ -620,16 +709,15 @@ Estimate estimate(const EstimateRequest& request, Trace* trace) {
         record(trace, "weights_touched_fraction", touched_fraction, "fraction", "1 - (1 - active_fraction)^B");
     }
     if (adapters.parameters > 0.0) {
-        weights_read_per_gpu += adapters.bytes_read_per_step / adapter_split;
+        weights_read_per_gpu += adapters.bytes_read_per_step / adapter_split_;
         record(trace, "adapter_bytes_read_per_step", adapters.bytes_read_per_step, "bytes",
                "sum over tasks of (1 - (1 - share)^B) * adapter bytes: each distinct adapter in the batch once");
     }
-    const double kv_read_per_token = profile.layer_split ? kv_per_token_per_gpu * gpus : kv_per_token_per_gpu;
-    const double decode_bytes = weights_read_per_gpu + batch * mean_context * kv_read_per_token;
-    const double decode_flops = batch * (2.0 * active_matmul + 4.0 * attention_dim * mean_context);
+    const double decode_bytes = weights_read_per_gpu + batch * mean_context_ * kv_read_per_token_;
+    const double decode_flops = batch * decode_flops_per_sequence_;
     const double decode_memory_ms = decode_bytes / bandwidth * k_ms_per_s;
     const double decode_compute_ms = decode_flops / compute_rate * k_ms_per_s;
-    const double decode_comm_ms = allreduce_ms(a, allreduce_gpus, batch, bytes_act, link_gb_per_s, link_latency_us);
+    const double decode_comm_ms = allreduce_ms(a, allreduce_gpus_, batch, bytes_act_, link_gb_per_s_, link_latency_us_);
     perf.decode_step_ms = std::max(decode_memory_ms, decode_compute_ms) + decode_comm_ms + profile.per_step_overhead_ms;
     perf.decode_memory_bound = decode_memory_ms >= decode_compute_ms;
     record(trace, "decode_bytes_per_gpu", decode_bytes, "bytes", "weights read + B * (P + O/2) * KV per token per GPU");
@@ -665,6 +753,10 @@ Estimate estimate(const EstimateRequest& request, Trace* trace) {
     record(trace, "energy_wh_per_1k_output_tokens", result.energy_wh_per_1k_output_tokens, "Wh",
            "power * 1000 / output tokens per second / 3600");
     return result;
+}
+
+Estimate estimate(const EstimateRequest& request, Trace* trace) {
+    return EstimatePlan(request).at(request.batch, trace);
 }
 
 }  // namespace dsselect

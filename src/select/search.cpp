@@ -263,8 +263,8 @@ std::optional<Rejection> early_rejection(const Scenario& s, const Model& model, 
 
 // The rest of the judgement, for a candidate that passed early_rejection: memory, batch size,
 // replicas, cost, power, latency, budget and the policy rules.
-// `at_one` is the request c.estimate answered (batch 1).
-void judge_fitting(Candidate& c, const EstimateRequest& at_one, const Scenario& s, RuleSession& rules,
+// `plan` is the candidate's request prepared for every batch; c.estimate is its batch 1.
+void judge_fitting(Candidate& c, const EstimatePlan& plan, const Scenario& s, RuleSession& rules,
                    const Engine* engine, const SearchOptions& options, Depth depth, RuleBudget* budget) {
     const Model& model = *c.model;
     const Variant& variant = *c.variant;
@@ -292,9 +292,7 @@ void judge_fitting(Candidate& c, const EstimateRequest& at_one, const Scenario& 
                                          ? 1
                                          : std::min(options.max_batch, e1.memory.max_concurrency);
     for (std::int64_t batch = 2; !latency_at_one && batch <= batch_limit; batch *= 2) {
-        EstimateRequest request = at_one;
-        request.batch = batch;
-        Estimate next = estimate(request);
+        Estimate next = plan.at(batch);
         if (!next.has_timing() || latency_miss(k, next.performance)) {
             break;
         }
@@ -351,12 +349,13 @@ Candidate judge(const Scenario& s, RuleSession& rules, const Engine* engine, con
     const EstimateRequest at_one = request_for(s, model, variant, hardware, gpus, 1,
                                                engine_profile(engine, hardware, variant.compute_precision),
                                                facts.active_fraction);
-    c.estimate = estimate(at_one);
+    const EstimatePlan plan(at_one);
+    c.estimate = plan.at(1);
     if (auto early = early_rejection(s, model, variant, hardware, gpus, facts, early_flags(s, model, variant, hardware))) {
         c.rejection = std::move(early);
         return c;
     }
-    judge_fitting(c, at_one, s, rules, engine, options, Depth::full, nullptr);
+    judge_fitting(c, plan, s, rules, engine, options, Depth::full, nullptr);
     return c;
 }
 }  // namespace
@@ -783,8 +782,9 @@ Recommendation recommend(const Catalog& catalog, const Scenario& s, const RuleSe
             EstimateRequest at_one =
                 request_for(s, *slot.model, *slot.variant, *slot.hardware, slot.gpus, 1, profile, facts.active_fraction);
             at_one.parameters = &facts.parameters;
-            c.estimate = estimate(at_one);
-            judge_fitting(c, at_one, s, session, engine, options, Depth::verdict, &budget);
+            const EstimatePlan plan(at_one);
+            c.estimate = plan.at(1);
+            judge_fitting(c, plan, s, session, engine, options, Depth::verdict, &budget);
             if (c.accepted()) {
                 tally.accepted.push_back(std::move(c));  // every field is set again before c is read
             } else {

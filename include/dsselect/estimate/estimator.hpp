@@ -2,6 +2,7 @@
 // First-principles estimator: parameters, memory, prefill/decode time, throughput, power.
 // Pure functions of their inputs, no I/O, no heap allocation unless a Trace is requested.
 // The method is documented formula by formula in docs/method.md.
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -107,6 +108,11 @@ struct AdapterLoad {
     double bytes_read_per_step = 0;
 };
 AdapterLoad adapter_load(const Architecture& arch, const std::vector<TaskSpec>& tasks, double batch);
+// One task's adapter as the decode steps read it: its renormalised share of the requests and its bytes.
+struct AdapterRead {
+    double share = 0;
+    double bytes = 0;
+};
 
 // Efficiency factors and overheads. Defaults are assumptions from docs/method.md until the
 // engine profiles (data/engines.json) calibrate them.
@@ -222,5 +228,67 @@ struct TraceItem {
 using Trace = std::vector<TraceItem>;
 
 Estimate estimate(const EstimateRequest& request, Trace* trace = nullptr);
+
+// One request prepared for every batch size. The batch-size search of a recommendation
+// estimates each candidate at batch 1, 2, 4, ...; everything that does not depend on the batch
+// (parameters, weights, KV cache per token, rates, the prefill, the largest batch that fits) is
+// computed once here, and at(B) computes the rest. at(B) is bit for bit estimate() of the
+// request at batch B (estimate() is at(request.batch) of a fresh plan). The request must
+// outlive the plan.
+class EstimatePlan {
+public:
+    explicit EstimatePlan(const EstimateRequest& request);
+    Estimate at(std::int64_t batch, Trace* trace = nullptr) const;
+
+private:
+    const EstimateRequest* request_;
+    ParameterCounts parameters_;
+    AdapterLoad adapters_at_one_;  // bytes_read_per_step depends on the batch: at() recomputes it
+    std::array<AdapterRead, 8> adapter_reads_{};  // the first tasks' shares and bytes, in task order
+    bool has_adapters_ = false;
+    bool context_too_long_ = false;
+    bool has_peak_ = false;  // the hardware has a matrix peak at the compute precision
+    bool multi_node_ = false;
+    std::int64_t allreduce_gpus_ = 1;
+    std::int64_t max_concurrency_ = 0;
+    double gpus_ = 1;
+    double prompt_ = 0;
+    double output_ = 0;
+    double sequence_ = 0;
+    double kept_parameters_ = 0;
+    double active_fraction_ = 1;
+    double active_parameters_ = 0;
+    double active_matmul_ = 0;
+    double bytes_kv_ = 0;
+    double bytes_act_ = 0;
+    double weights_bytes_ = 0;
+    double kv_cache_bytes_per_token_ = 0;
+    double kv_per_token_per_gpu_ = 0;
+    double step_token_cap_ = 0;
+    double activation_bytes_per_token_ = 0;
+    double logit_bytes_per_sequence_ = 0;
+    double overhead_bytes_ = 0;
+    double weights_per_gpu_ = 0;
+    double capacity_per_gpu_bytes_ = 0;
+    double usable_per_gpu_bytes_ = 0;
+    double power_w_ = 0;
+    // Set only when the configuration can be timed (context within the window, a peak).
+    double peak_flops_per_gpu_ = 0;
+    double parallel_gpus_ = 1;
+    double compute_rate_ = 0;
+    double bandwidth_ = 0;
+    double link_gb_per_s_ = 0;
+    double link_latency_us_ = 0;
+    double prefill_flops_ = 0;
+    double prefill_compute_ms_ = 0;
+    double prefill_memory_ms_ = 0;
+    double prefill_comm_ms_ = 0;
+    double streamed_weights_ = 0;
+    double adapter_split_ = 1;
+    double mean_context_ = 0;
+    double routed_bytes_per_gpu_ = 0;
+    double kv_read_per_token_ = 0;
+    double decode_flops_per_sequence_ = 0;
+};
 
 }  // namespace dsselect
