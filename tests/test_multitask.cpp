@@ -1,5 +1,7 @@
 // Multi-task plans (base + adapters) and dynamic activation under a request mix, against
 // hand-computed values (docs/multitask.md, docs/method.md).
+#include <algorithm>
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -397,4 +399,75 @@ TEST_CASE("multi-task: plans from a search that kept only its best few equal tho
         }
         CHECK(got.best == expected.best);
     }
+}
+
+namespace {
+// Every figure the search and the outputs read, compared exactly: a plan must give what a
+// fresh estimate gives, to the last bit.
+void require_same_estimate(const Estimate& planned, const Estimate& fresh) {
+    CHECK(planned.feasibility == fresh.feasibility);
+    CHECK(planned.parameters.total == fresh.parameters.total);
+    CHECK(planned.kept_parameters == fresh.kept_parameters);
+    CHECK(planned.active_parameters == fresh.active_parameters);
+    CHECK(planned.adapter_parameters == fresh.adapter_parameters);
+    CHECK(planned.peak_flops_per_gpu == fresh.peak_flops_per_gpu);
+    CHECK(planned.memory.kv_cache_bytes == fresh.memory.kv_cache_bytes);
+    CHECK(planned.memory.activations_bytes == fresh.memory.activations_bytes);
+    CHECK(planned.memory.per_gpu_bytes == fresh.memory.per_gpu_bytes);
+    CHECK(planned.memory.adapter_bytes == fresh.memory.adapter_bytes);
+    CHECK(planned.memory.fits == fresh.memory.fits);
+    CHECK(planned.memory.max_concurrency == fresh.memory.max_concurrency);
+    CHECK(planned.performance.ttft_ms == fresh.performance.ttft_ms);
+    CHECK(planned.performance.tpot_ms == fresh.performance.tpot_ms);
+    CHECK(planned.performance.decode_step_ms == fresh.performance.decode_step_ms);
+    CHECK(planned.performance.latency_ms == fresh.performance.latency_ms);
+    CHECK(planned.performance.qps == fresh.performance.qps);
+    CHECK(planned.power_w == fresh.power_w);
+    CHECK(planned.energy_wh_per_1k_output_tokens == fresh.energy_wh_per_1k_output_tokens);
+}
+}  // namespace
+
+TEST_CASE("plan: one EstimatePlan at batch B gives exactly the estimate at B, adapters included", "[multitask][plan]") {
+    const Model dense = test::llama2_7b();
+    const Model moe = test::deepseek_v3();
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware gpu = test::gpu();
+    std::vector<TaskSpec> few;  // read from the plan's per-task table
+    std::vector<TaskSpec> many;  // more tasks than the table holds: at() recounts them
+    for (int i = 0; i < 9; ++i) {
+        const TaskSpec t = task("t" + std::to_string(i), 0.05 + 0.01 * i, lora(8 + 8 * (i % 3), k_attention));
+        if (i < 3) {
+            few.push_back(t);
+        }
+        many.push_back(t);
+    }
+    for (const Model* model : {&dense, &moe}) {
+        for (const std::vector<TaskSpec>* tasks : std::vector<const std::vector<TaskSpec>*>{nullptr, &few, &many}) {
+            EstimateRequest request = request_for(*model, fp16, gpu);
+            request.gpus = model == &moe ? 16 : 2;
+            request.adapter_tasks = tasks;
+            const EstimatePlan plan(request);
+            for (std::int64_t batch : {1, 2, 4, 64, 1024, 1'000'000}) {
+                CAPTURE(model->id, tasks == nullptr ? 0 : tasks->size(), batch);
+                EstimateRequest at_batch = request;
+                at_batch.batch = batch;
+                require_same_estimate(plan.at(batch), estimate(at_batch));
+                Trace trace;
+                if (tasks != nullptr && plan.at(batch, &trace).has_timing()) {
+                    // The adapters a step reads at B, from the plan's table or recounted: as adapter_load.
+                    const auto read = std::find_if(trace.begin(), trace.end(), [](const TraceItem& item) {
+                        return item.name == "adapter_bytes_read_per_step";
+                    });
+                    REQUIRE(read != trace.end());
+                    CHECK(read->value == adapter_load(model->architecture, *tasks, static_cast<double>(batch)).bytes_read_per_step);
+                }
+            }
+        }
+    }
+    // The plan is not batch 1 in disguise: a larger batch reads more adapters and more cache.
+    EstimateRequest request = request_for(dense, fp16, gpu);
+    request.adapter_tasks = &few;
+    const EstimatePlan plan(request);
+    CHECK(plan.at(8).memory.kv_cache_bytes == 8.0 * plan.at(1).memory.kv_cache_bytes);
+    CHECK(plan.at(8).performance.decode_step_ms > plan.at(1).performance.decode_step_ms);
 }
