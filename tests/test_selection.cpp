@@ -482,6 +482,7 @@ TEST_CASE("recommend: keep_ranked keeps the best N of the full ranking and still
           "[search]") {
     // high-frequency-short-text accepts about 1,900 candidates, many with equal scores (the
     // partial sort must break those ties by label as the full sort does).
+    std::size_t worded = 0;
     for (const char* id : {"high-frequency-short-text", "finance-risk", "edge-offline"}) {
         const Recommendation all = recommend_for(id);
         REQUIRE(all.candidates_accepted == static_cast<std::int64_t>(all.ranked.size()));
@@ -498,9 +499,40 @@ TEST_CASE("recommend: keep_ranked keeps the best N of the full ranking and still
                 CHECK(best.ranked[i].score.total == all.ranked[i].score.total);
                 CHECK(best.ranked[i].cost.yearly_usd == all.ranked[i].cost.yearly_usd);
                 CHECK(best.ranked[i].warnings == all.ranked[i].warnings);
+                // Kept few: the warnings are worded after ranking, for the kept only.
+                CHECK(best.ranked[i].warning_messages == all.ranked[i].warning_messages);
+                worded += best.ranked[i].warning_messages.size();
             }
         }
     }
+    CHECK(worded > 0);  // the shipped warn rules fire for some kept candidates
+}
+
+TEST_CASE("recommend: a search that keeps a few words the warnings of those it keeps", "[search][rules]") {
+    // The search scores every accepted candidate without wording its warnings and words them
+    // for the kept ones after ranking. Warn rules that fire for top candidates (the shipped
+    // ones rarely do) must give the kept the warnings and sentences of the full ranking.
+    const RuleSet rules = load_rules({{"warn.json", R"({"schema_version":"1.0","rules":[
+        {"id":"on-a-gpu","effect":"warn","when":{"==":[{"var":"hardware.kind"},"gpu"]},"message":"{model} on {hardware}"},
+        {"id":"replicated","effect":"warn","when":{">":[{"var":"deployment.replicas"},1]},"message":"{variant} in {scenario}"}]})"}});
+    const Scenario& s = builtin().scenario("high-frequency-short-text");
+    const Recommendation all = recommend(builtin(), s, rules, SearchOptions{});
+    REQUIRE(all.ranked.size() > 10);
+    std::size_t worded = 0;
+    for (std::int64_t keep : {1, 5, 10}) {
+        SearchOptions options;
+        options.keep_ranked = keep;
+        const Recommendation best = recommend(builtin(), s, rules, options);
+        REQUIRE(best.ranked.size() == static_cast<std::size_t>(keep));
+        for (std::size_t i = 0; i < best.ranked.size(); ++i) {
+            INFO("keep " << keep << " rank " << i);
+            CHECK(best.ranked[i].label() == all.ranked[i].label());
+            CHECK(best.ranked[i].warnings == all.ranked[i].warnings);
+            CHECK(best.ranked[i].warning_messages == all.ranked[i].warning_messages);
+            worded += best.ranked[i].warning_messages.size();
+        }
+    }
+    CHECK(worded >= 16);  // every kept candidate is on a GPU
 }
 
 TEST_CASE("recommend: candidates that share a label keep enumeration order, kept few or all", "[search]") {

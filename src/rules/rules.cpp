@@ -623,7 +623,8 @@ struct RuleSession::State {
 RuleSession::RuleSession(const RuleSet& rules) : state_(std::make_unique<State>(rules)) {}
 RuleSession::~RuleSession() = default;
 
-RuleOutcome RuleSession::apply(const RuleCandidate& candidate, RulePhase phase, RuleBudget* budget) {
+RuleOutcome RuleSession::apply(const RuleCandidate& candidate, RulePhase phase, RuleBudget* budget,
+                               RuleMessages messages) {
     RuleOutcome outcome;
     const RuleSet& rules = state_->rules;
     const bool constraints = phase == RulePhase::constraints;
@@ -686,12 +687,16 @@ RuleOutcome RuleSession::apply(const RuleCandidate& candidate, RulePhase phase, 
         case RuleEffect::reject:
             if (outcome.rejected_by.empty()) {
                 outcome.rejected_by = rule.id;
-                outcome.message = fill_template(rule.message, candidate);
+                if (messages == RuleMessages::format) {
+                    outcome.message = fill_template(rule.message, candidate);
+                }
             }
             break;
         case RuleEffect::warn:
-            outcome.warnings.push_back(rule.id);
-            outcome.warning_messages.push_back(fill_template(rule.message, candidate));
+            if (messages == RuleMessages::format) {
+                outcome.warnings.push_back(rule.id);
+                outcome.warning_messages.push_back(fill_template(rule.message, candidate));
+            }
             break;
         case RuleEffect::score:
             outcome.score += rule.weight * result.value;

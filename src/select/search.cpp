@@ -326,7 +326,8 @@ void judge_fitting(Candidate& c, const EstimatePlan& plan, const Scenario& s, Ru
     // Until all candidates are judged, the smallest feasible model is taken to be this one.
     RuleCandidate context{&s, &model, &variant, &hardware, &c.estimate, &c.cost, gpus, c.replicas, c.batch,
                           c.quality, c.capacity_qps, static_cast<double>(c.estimate.parameters.total), false};
-    RuleOutcome outcome = rules.apply(context, RulePhase::constraints, budget);
+    RuleOutcome outcome = rules.apply(context, RulePhase::constraints, budget,
+                                      depth == Depth::verdict ? RuleMessages::skip : RuleMessages::format);
     if (!outcome.rejected_by.empty()) {
         c.rejection = reject(outcome.rejected_by, outcome.message);
     }
@@ -369,8 +370,18 @@ Candidate evaluate_candidate(const Catalog& catalog, const Scenario& s, const Ru
 }
 
 namespace {
-void score_all(std::vector<Candidate>& candidates, const Scenario& s, const RuleSet& rules, const SearchOptions& options,
-               RuleBudget* budget) {
+// What a scoring rule sees of an accepted candidate; `smallest` is the smallest total
+// parameter count among all accepted candidates.
+RuleCandidate scoring_view(const Candidate& c, const Scenario& s, double smallest) {
+    return {&s, c.model, c.variant, c.hardware, &c.estimate, &c.cost, c.gpus_per_replica,
+            c.replicas, c.batch, c.quality, c.capacity_qps, smallest, false};
+}
+
+// Scores every accepted candidate; returns the smallest total parameter count among them (what
+// the scoring rules compared against). With RuleMessages::skip the warnings stay empty:
+// word_warnings fills them for the candidates a search keeps.
+double score_all(std::vector<Candidate>& candidates, const Scenario& s, const RuleSet& rules, const SearchOptions& options,
+                 RuleBudget* budget, RuleMessages messages) {
     double cheapest = std::numeric_limits<double>::infinity();
     double smallest = std::numeric_limits<double>::infinity();
     for (const Candidate& c : candidates) {
@@ -397,13 +408,24 @@ void score_all(std::vector<Candidate>& candidates, const Scenario& s, const Rule
         } else if (k.max_ttft_ms) {
             score.latency = w.latency * (1.0 - p.ttft_ms / *k.max_ttft_ms);
         }
-        RuleCandidate context{&s, c.model, c.variant, c.hardware, &c.estimate, &c.cost, c.gpus_per_replica,
-                              c.replicas, c.batch, c.quality, c.capacity_qps, smallest, false};
-        RuleOutcome scored = session.apply(context, RulePhase::scoring, budget);
+        RuleOutcome scored = session.apply(scoring_view(c, s, smallest), RulePhase::scoring, budget, messages);
         score.rules = scored.score;
         c.warnings = std::move(scored.warnings);
         c.warning_messages = std::move(scored.warning_messages);
         score.total = score.cost + score.quality + score.latency + score.rules;
+    }
+    return smallest;
+}
+
+// The warnings of candidates scored with RuleMessages::skip, worded as score_all words them.
+// The rules already ran within the search's budget; running them again for the few kept is
+// the same work, so it is not charged twice.
+void word_warnings(std::vector<Candidate>& kept, const Scenario& s, const RuleSet& rules, double smallest) {
+    RuleSession session(rules);
+    for (Candidate& c : kept) {
+        RuleOutcome worded = session.apply(scoring_view(c, s, smallest), RulePhase::scoring);
+        c.warnings = std::move(worded.warnings);
+        c.warning_messages = std::move(worded.warning_messages);
     }
 }
 
@@ -411,7 +433,7 @@ void score_all(std::vector<Candidate>& candidates, const Scenario& s, const Rule
 
 void score_candidates(std::vector<Candidate>& candidates, const Scenario& s, const RuleSet& rules,
                       const SearchOptions& options) {
-    score_all(candidates, s, rules, options, nullptr);
+    score_all(candidates, s, rules, options, nullptr, RuleMessages::format);
 }
 
 namespace {
@@ -829,8 +851,14 @@ Recommendation recommend(const Catalog& catalog, const Scenario& s, const RuleSe
     }
     result.ranked = std::move(tally.accepted);
     result.candidates_accepted = static_cast<std::int64_t>(result.ranked.size());
-    score_all(result.ranked, s, rules, options, &budget);
+    // Warnings are worded for the kept candidates only, when the search keeps a few.
+    const bool keeps_few = options.keep_ranked > 0 && static_cast<std::size_t>(options.keep_ranked) < result.ranked.size();
+    const double smallest = score_all(result.ranked, s, rules, options, &budget,
+                                      keeps_few ? RuleMessages::skip : RuleMessages::format);
     rank(result.ranked, options.keep_ranked);
+    if (keeps_few) {
+        word_warnings(result.ranked, s, rules, smallest);
+    }
     if (options.keep_evaluated) {
         // Every candidate judged in full (rejected ones with their estimate and, when they fit,
         // their cost), in enumeration order; the accepted ones scored as in `ranked`.
@@ -840,7 +868,7 @@ Recommendation recommend(const Catalog& catalog, const Scenario& s, const RuleSe
             result.evaluated.push_back(judge(s, session, engine, *slot.model, *slot.variant, *slot.hardware, slot.gpus,
                                              pairs[slot.pair], options));
         }
-        score_all(result.evaluated, s, rules, options, nullptr);
+        score_all(result.evaluated, s, rules, options, nullptr, RuleMessages::format);
     }
     RuleSession session(rules);
     for (const Tally::Reason& entry : tally.reasons) {

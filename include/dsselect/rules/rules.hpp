@@ -91,6 +91,9 @@ struct RuleOutcome {
 // Phase 1 (constraints): reject rules, inside the search. Phase 2 (scoring): warn and score
 // rules, once the feasible candidates are known.
 enum class RulePhase { constraints, scoring };
+// Whether RuleSession::apply words what fired: a search judges thousands of candidates and
+// shows a few, so its verdicts skip the sentences (rule messages filled from the candidate).
+enum class RuleMessages { format, skip };
 // The JSON Logic work one search may spend on its rules, across all candidates and threads: a
 // rule that is cheap once but runs for thousands of candidates cannot make a search hang.
 // Each evaluation also keeps its own limits (jsonlogic::Limits).
@@ -126,7 +129,10 @@ public:
     ~RuleSession();
     RuleSession(const RuleSession&) = delete;
     RuleSession& operator=(const RuleSession&) = delete;
-    RuleOutcome apply(const RuleCandidate& candidate, RulePhase phase, RuleBudget* budget = nullptr);
+    // With RuleMessages::skip the outcome carries the verdict only: rejected_by and score, no
+    // message and no warnings (a search words them for the candidates it shows).
+    RuleOutcome apply(const RuleCandidate& candidate, RulePhase phase, RuleBudget* budget = nullptr,
+                      RuleMessages messages = RuleMessages::format);
 
 private:
     struct State;
