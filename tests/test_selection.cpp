@@ -48,6 +48,53 @@ TEST_CASE("tco: rented inference is devices x hours x price; weighted index uses
     CHECK(*r.usd_per_million_output_tokens == Approx(inference_per_year / 31536.0));
 }
 
+TEST_CASE("tco: the years of a 2.5-year horizon, and a search's totals-only costing", "[tco]") {
+    const Model model = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware hardware = test::gpu();  // $2.00 per hour
+    TcoInputs inputs;
+    inputs.years = 2.5;
+    inputs.maintenance_fraction_per_year = 0.1;
+    inputs.engineering_hours_per_year = 10;
+    inputs.engineering_usd_per_hour = 100;
+    inputs.training.quoted_cost_usd["llama2-7b"] = 5000;
+    Deployment d{&model, &fp16, &hardware, 1, 1, 400, 7e9};
+    const TcoResult r = compute_tco(inputs, d, Workload{}, TcoWeights{});
+    const double inference_per_year = 8760 * 2.0;  // 17,520
+    const double maintenance_per_year = 0.1 * inference_per_year + 1000;  // 2,752
+    REQUIRE(r.per_year.size() == 3);
+    CHECK(r.per_year[0].training_usd == 5000);
+    CHECK(r.per_year[1].training_usd == 0);
+    CHECK(r.per_year[1].inference_usd == Approx(inference_per_year));
+    CHECK(r.per_year[2].year == 3);
+    CHECK(r.per_year[2].inference_usd == Approx(0.5 * inference_per_year));  // the half year
+    CHECK(r.per_year[2].maintenance_usd == Approx(0.5 * maintenance_per_year));
+    // A search costs with the totals only and fills the years of the candidates it keeps.
+    const TcoResult totals = compute_tco(inputs, d, Workload{}, TcoWeights{}, TcoDetail::totals);
+    CHECK(totals.per_year.empty());
+    CHECK(totals.yearly_usd == r.yearly_usd);
+    CHECK(totals.total_usd == r.total_usd);
+    const std::vector<TcoYear> years = tco_years(inputs.years, totals);
+    REQUIRE(years.size() == r.per_year.size());
+    for (std::size_t i = 0; i < years.size(); ++i) {
+        CHECK(years[i].year == r.per_year[i].year);
+        CHECK(years[i].inference_usd == r.per_year[i].inference_usd);
+        CHECK(years[i].maintenance_usd == r.per_year[i].maintenance_usd);
+        CHECK(years[i].training_usd == r.per_year[i].training_usd);
+    }
+    // Every candidate a search keeps has its years, whatever it keeps.
+    for (std::int64_t keep : {0, 3}) {
+        SearchOptions options;
+        options.keep_ranked = keep;
+        const Recommendation rec =
+            recommend(builtin(), builtin().scenario("customer-service"), builtin_rules(), options);
+        REQUIRE_FALSE(rec.ranked.empty());
+        for (const Candidate& c : rec.ranked) {
+            CHECK(c.cost.per_year.size() == 3);
+        }
+    }
+}
+
 TEST_CASE("tco: owned inference is depreciation plus energy at PUE", "[tco]") {
     const Model model = test::llama2_7b();
     const Variant fp16 = test::variant_bits(16);

@@ -309,7 +309,8 @@ void judge_fitting(Candidate& c, const EstimatePlan& plan, const Scenario& s, Ru
     c.capacity_qps = per_replica_qps * static_cast<double>(c.replicas);
     Deployment deployment{&model, &variant, &hardware, gpus, c.replicas, c.estimate.power_w,
                           static_cast<double>(c.estimate.parameters.active)};
-    c.cost = compute_tco(s.tco, deployment, s.workload, options.tco_weights);
+    c.cost = compute_tco(s.tco, deployment, s.workload, options.tco_weights,
+                         depth == Depth::verdict ? TcoDetail::totals : TcoDetail::per_year);
     c.costed = true;
     if (over_power) {
         c.rejection = over_limit("power", "power per replica", "W", "--max-power-w", *k.max_power_w, e1.power_w);
@@ -417,15 +418,20 @@ double score_all(std::vector<Candidate>& candidates, const Scenario& s, const Ru
     return smallest;
 }
 
-// The warnings of candidates scored with RuleMessages::skip, worded as score_all words them.
-// The rules already ran within the search's budget; running them again for the few kept is
-// the same work, so it is not charged twice.
-void word_warnings(std::vector<Candidate>& kept, const Scenario& s, const RuleSet& rules, double smallest) {
+// What a search judged only for its verdict, completed for the candidates it keeps: the cost
+// by year and, when they were scored with RuleMessages::skip, their warnings, worded as
+// score_all words them. The rules already ran within the search's budget; running them again
+// for the few kept is the same work, so it is not charged twice.
+void complete_kept(std::vector<Candidate>& kept, const Scenario& s, const RuleSet& rules, double smallest,
+                   RuleMessages scored_with) {
     RuleSession session(rules);
     for (Candidate& c : kept) {
-        RuleOutcome worded = session.apply(scoring_view(c, s, smallest), RulePhase::scoring);
-        c.warnings = std::move(worded.warnings);
-        c.warning_messages = std::move(worded.warning_messages);
+        c.cost.per_year = tco_years(s.tco.years, c.cost);
+        if (scored_with == RuleMessages::skip) {
+            RuleOutcome worded = session.apply(scoring_view(c, s, smallest), RulePhase::scoring);
+            c.warnings = std::move(worded.warnings);
+            c.warning_messages = std::move(worded.warning_messages);
+        }
     }
 }
 
@@ -853,12 +859,10 @@ Recommendation recommend(const Catalog& catalog, const Scenario& s, const RuleSe
     result.candidates_accepted = static_cast<std::int64_t>(result.ranked.size());
     // Warnings are worded for the kept candidates only, when the search keeps a few.
     const bool keeps_few = options.keep_ranked > 0 && static_cast<std::size_t>(options.keep_ranked) < result.ranked.size();
-    const double smallest = score_all(result.ranked, s, rules, options, &budget,
-                                      keeps_few ? RuleMessages::skip : RuleMessages::format);
+    const RuleMessages scored_with = keeps_few ? RuleMessages::skip : RuleMessages::format;
+    const double smallest = score_all(result.ranked, s, rules, options, &budget, scored_with);
     rank(result.ranked, options.keep_ranked);
-    if (keeps_few) {
-        word_warnings(result.ranked, s, rules, smallest);
-    }
+    complete_kept(result.ranked, s, rules, smallest, scored_with);
     if (options.keep_evaluated) {
         // Every candidate judged in full (rejected ones with their estimate and, when they fit,
         // their cost), in enumeration order; the accepted ones scored as in `ranked`.

@@ -73,7 +73,24 @@ TrainingCost training_cost(TrainingMethod method, double active_parameters, doub
     return cost;
 }
 
-TcoResult compute_tco(const TcoInputs& inputs, const Deployment& d, const Workload& workload, const TcoWeights& weights) {
+std::vector<TcoYear> tco_years(double years, const TcoResult& r) {
+    std::vector<TcoYear> out;
+    const int whole_years = static_cast<int>(std::ceil(years));
+    out.reserve(static_cast<std::size_t>(std::max(whole_years, 0)));
+    for (int year = 1; year <= whole_years; ++year) {
+        const double share = std::min(1.0, years - (year - 1));
+        TcoYear item;
+        item.year = year;
+        item.inference_usd = r.inference_usd_per_year * share;
+        item.maintenance_usd = r.maintenance_usd_per_year * share;
+        item.training_usd = year == 1 ? r.training_usd : 0.0;
+        out.push_back(item);
+    }
+    return out;
+}
+
+TcoResult compute_tco(const TcoInputs& inputs, const Deployment& d, const Workload& workload, const TcoWeights& weights,
+                      TcoDetail detail) {
     TcoResult r;
     r.weights = weights;
     const Hardware& hw = *d.hardware;
@@ -111,16 +128,10 @@ TcoResult compute_tco(const TcoInputs& inputs, const Deployment& d, const Worklo
     const double maintenance_engineering = inputs.engineering_hours_per_year * inputs.engineering_usd_per_hour;
     const double maintenance_per_year = maintenance_hardware + maintenance_engineering;
 
-    const int whole_years = static_cast<int>(std::ceil(inputs.years));
-    r.per_year.reserve(static_cast<std::size_t>(std::max(whole_years, 0)));
-    for (int year = 1; year <= whole_years; ++year) {
-        const double share = std::min(1.0, inputs.years - (year - 1));
-        TcoYear item;
-        item.year = year;
-        item.inference_usd = inference_per_year * share;
-        item.maintenance_usd = maintenance_per_year * share;
-        item.training_usd = year == 1 ? r.training_usd : 0.0;
-        r.per_year.push_back(item);
+    r.inference_usd_per_year = inference_per_year;
+    r.maintenance_usd_per_year = maintenance_per_year;
+    if (detail == TcoDetail::per_year) {
+        r.per_year = tco_years(inputs.years, r);
     }
     r.inference_rental_usd = rental * inputs.years;
     r.inference_depreciation_usd = depreciation * inputs.years;

@@ -54,6 +54,8 @@ struct TcoResult {
     double total_usd = 0.0;           // what finance pays
     double weighted_index_usd = 0.0;  // the seed's decision score
     double yearly_usd = 0.0;          // inference + maintenance per year (training excluded)
+    double inference_usd_per_year = 0.0;
+    double maintenance_usd_per_year = 0.0;
     std::optional<double> usd_per_million_output_tokens;  // none at zero load
     TcoWeights weights;
     std::vector<TcoYear> per_year;
@@ -74,7 +76,14 @@ struct TrainingCost {
 TrainingCost training_cost(TrainingMethod method, double active_parameters, double tokens, double epochs,
                            const Hardware& hardware, double mfu);
 
+// Whether compute_tco fills TcoResult::per_year. A search costs thousands of candidates and
+// shows a few; it fills the years of those it keeps with tco_years.
+enum class TcoDetail { per_year, totals };
 TcoResult compute_tco(const TcoInputs& inputs, const Deployment& deployment, const Workload& workload,
-                      const TcoWeights& weights);
+                      const TcoWeights& weights,
+                      TcoDetail detail = TcoDetail::per_year);
+// The year-by-year breakdown of a result over a horizon of `years`: each year's share of it
+// (the last year may be partial) of the yearly inference and maintenance, training in year 1.
+std::vector<TcoYear> tco_years(double years, const TcoResult& result);
 
 }  // namespace dsselect
