@@ -427,7 +427,7 @@ void require_same_estimate(const Estimate& planned, const Estimate& fresh) {
 }
 }  // namespace
 
-TEST_CASE("plan: one EstimatePlan at batch B gives exactly the estimate at B, adapters included", "[multitask][plan]") {
+TEST_CASE("plan: one EstimatePlan at batch B (and its rung) gives exactly the estimate at B, adapters included", "[multitask][plan]") {
     const Model dense = test::llama2_7b();
     const Model moe = test::deepseek_v3();
     const Variant fp16 = test::variant_bits(16);
@@ -441,6 +441,7 @@ TEST_CASE("plan: one EstimatePlan at batch B gives exactly the estimate at B, ad
         }
         many.push_back(t);
     }
+    int timed_rungs = 0;
     for (const Model* model : {&dense, &moe}) {
         for (const std::vector<TaskSpec>* tasks : std::vector<const std::vector<TaskSpec>*>{nullptr, &few, &many}) {
             EstimateRequest request = request_for(*model, fp16, gpu);
@@ -451,7 +452,19 @@ TEST_CASE("plan: one EstimatePlan at batch B gives exactly the estimate at B, ad
                 CAPTURE(model->id, tasks == nullptr ? 0 : tasks->size(), batch);
                 EstimateRequest at_batch = request;
                 at_batch.batch = batch;
-                require_same_estimate(plan.at(batch), estimate(at_batch));
+                const Estimate fresh = estimate(at_batch);
+                require_same_estimate(plan.at(batch), fresh);
+                // A rung of the batch-size search: the timing alone, the same bits.
+                const EstimatePlan::Rung rung = plan.rung(batch);
+                CHECK(rung.timed == fresh.has_timing());
+                if (rung.timed) {
+                    ++timed_rungs;
+                    CHECK(rung.performance.ttft_ms == fresh.performance.ttft_ms);
+                    CHECK(rung.performance.tpot_ms == fresh.performance.tpot_ms);
+                    CHECK(rung.performance.decode_step_ms == fresh.performance.decode_step_ms);
+                    CHECK(rung.performance.latency_ms == fresh.performance.latency_ms);
+                    CHECK(rung.performance.qps == fresh.performance.qps);
+                }
                 Trace trace;
                 if (tasks != nullptr && plan.at(batch, &trace).has_timing()) {
                     // The adapters a step reads at B, from the plan's table or recounted: as adapter_load.
@@ -464,6 +477,7 @@ TEST_CASE("plan: one EstimatePlan at batch B gives exactly the estimate at B, ad
             }
         }
     }
+    CHECK(timed_rungs >= 12);  // and the rest do not fit
     // The plan is not batch 1 in disguise: a larger batch reads more adapters and more cache.
     EstimateRequest request = request_for(dense, fp16, gpu);
     request.adapter_tasks = &few;

@@ -405,19 +405,31 @@ const char* to_string(Feasibility feasibility) {
 
 namespace {
 
-// Time of ring all-reduces for one forward pass over `tokens` tokens:
-// 2 per layer, each 2 (t-1)/t * size / link bandwidth + a per-call latency.
-double allreduce_ms(const Architecture& a, std::int64_t gpus, double tokens, double activation_bytes,
-                    double link_gb_per_s, double latency_us) {
-    if (gpus < 2) {
+}  // namespace
+
+// Ring all-reduces of one forward pass over `tokens` tokens: 2 per layer, each
+// 2 (t-1)/t * size / link bandwidth + a per-call latency; size = tokens * d * activation bytes.
+// Everything but the tokens is fixed by the replica, so a plan prepares it once.
+EstimatePlan::Allreduce::Allreduce(const Architecture& a, std::int64_t gpus, double bytes_per_activation,
+                                   double link_gb_per_s, double latency_us)
+    : active(gpus >= 2),
+      hidden(static_cast<double>(a.hidden_size)),
+      activation_bytes(bytes_per_activation),
+      ring_share(2.0 * (static_cast<double>(gpus) - 1.0) / static_cast<double>(gpus)),
+      link_bytes_per_s(std::max(link_gb_per_s, 1.0) * k_bytes_per_gb),
+      latency_s(latency_us * 1e-6),
+      calls(2.0 * static_cast<double>(a.num_hidden_layers)) {}
+
+double EstimatePlan::Allreduce::ms(double tokens) const {
+    if (!active) {
         return 0.0;
     }
-    const double t = static_cast<double>(gpus);
-    const double size_bytes = tokens * static_cast<double>(a.hidden_size) * activation_bytes;
-    const double link_bytes_per_s = std::max(link_gb_per_s, 1.0) * k_bytes_per_gb;
-    const double per_call_s = 2.0 * (t - 1.0) / t * size_bytes / link_bytes_per_s + latency_us * 1e-6;
-    return 2.0 * static_cast<double>(a.num_hidden_layers) * per_call_s * k_ms_per_s;
+    const double size_bytes = tokens * hidden * activation_bytes;
+    const double per_call_s = ring_share * size_bytes / link_bytes_per_s + latency_s;
+    return calls * per_call_s * k_ms_per_s;
 }
+
+namespace {
 
 // Attention FLOPs per layer-head for one query token against `context` keys: QK^T and AV,
 // 2 FLOPs per multiply-add each.
@@ -547,7 +559,8 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request) : request_(&request) 
     adapter_split_ = profile.layer_split ? 1.0 : gpus_;
     prefill_memory_ms_ =
         (streamed_weights_ + adapters_at_one_.mean_bytes_per_request / adapter_split_) / bandwidth_ * k_ms_per_s;
-    prefill_comm_ms_ = allreduce_ms(a, allreduce_gpus_, prompt_, bytes_act_, link_gb_per_s_, link_latency_us_);
+    allreduce_ = Allreduce(a, allreduce_gpus_, bytes_act_, link_gb_per_s_, link_latency_us_);
+    prefill_comm_ms_ = allreduce_.ms(prompt_);
 
     // Decode at the mean context P + O / 2: the parts one sequence adds.
     mean_context_ = prompt_ + output_ / 2.0;
@@ -560,42 +573,127 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request) : request_(&request) 
     decode_flops_per_sequence_ = 2.0 * active_matmul_ + 4.0 * attention_dim * mean_context_;
 }
 
+AdapterLoad EstimatePlan::adapters_at(std::int64_t batch_size) const {
+    // Unmerged task adapters: held beside the weights, multiplied by every token of their task;
+    // only the bytes a step reads depend on the batch.
+    AdapterLoad adapters = adapters_at_one_;
+    if (has_adapters_ && batch_size != 1) {
+        const std::vector<TaskSpec>& tasks = *request_->adapter_tasks;
+        const double batch = static_cast<double>(batch_size);
+        if (tasks.size() <= adapter_reads_.size()) {
+            adapters.bytes_read_per_step = 0.0;  // summed in task order, as adapter_load sums it
+            for (std::size_t i = 0; i < tasks.size(); ++i) {
+                adapters.bytes_read_per_step += adapter_bytes_read(adapter_reads_[i], batch);
+            }
+        } else {
+            adapters = adapter_load(request_->model->architecture, tasks, batch);
+        }
+    }
+    return adapters;
+}
+
+EstimatePlan::MemoryAt EstimatePlan::memory_at(double batch) const {
+    MemoryAt m;
+    // Activations of one step: the tokens in flight times the widest per-token buffers, split
+    // across GPUs, plus fp32 logits of the sequences in the batch.
+    m.activations_bytes = std::min(batch * prompt_, step_token_cap_) * activation_bytes_per_token_ +
+                          batch * logit_bytes_per_sequence_;
+    m.per_gpu_bytes = weights_per_gpu_ + batch * sequence_ * kv_per_token_per_gpu_ + m.activations_bytes + overhead_bytes_;
+    return m;
+}
+
+// The decode step, TPOT, TTFT, latency and QPS of a batch that fits (the trace records all but
+// the QPS, which at() records after the output rate).
+PerformanceEstimate EstimatePlan::timing_at(double batch, const AdapterLoad& adapters, Trace* trace) const {
+    const EstimateRequest& request = *request_;
+    const Architecture& a = request.model->architecture;
+    const EfficiencyProfile& profile = request.profile;
+    PerformanceEstimate perf;
+    perf.prefill_compute_bound = prefill_compute_ms_ >= prefill_memory_ms_;
+
+    // Decode step of B sequences at the mean context P + O / 2.
+    double weights_read_per_gpu = streamed_weights_;
+    if (a.is_moe()) {
+        // Read the routed experts this step touches, not all of them.
+        const double touched = expected_experts_touched(static_cast<double>(a.n_routed_experts),
+                                                        static_cast<double>(a.num_experts_per_tok), batch);
+        weights_read_per_gpu -= routed_bytes_per_gpu_ * (1.0 - touched / static_cast<double>(a.n_routed_experts));
+        record(trace, "experts_touched_per_layer", touched, "experts", "E * (1 - (1 - k/E)^B)");
+    }
+    if (active_fraction_ < 1.0) {
+        // Dynamic activation: a token touches `active_fraction` of the weights; B tokens touch
+        // 1 - (1 - f)^B of them (independent choices).
+        const double touched_fraction = 1.0 - remembered_pow(1.0 - active_fraction_, batch);
+        weights_read_per_gpu *= touched_fraction;
+        record(trace, "weights_touched_fraction", touched_fraction, "fraction", "1 - (1 - active_fraction)^B");
+    }
+    if (adapters.parameters > 0.0) {
+        weights_read_per_gpu += adapters.bytes_read_per_step / adapter_split_;
+        record(trace, "adapter_bytes_read_per_step", adapters.bytes_read_per_step, "bytes",
+               "sum over tasks of (1 - (1 - share)^B) * adapter bytes: each distinct adapter in the batch once");
+    }
+    const double decode_bytes = weights_read_per_gpu + batch * mean_context_ * kv_read_per_token_;
+    const double decode_flops = batch * decode_flops_per_sequence_;
+    const double decode_memory_ms = decode_bytes / bandwidth_ * k_ms_per_s;
+    const double decode_compute_ms = decode_flops / compute_rate_ * k_ms_per_s;
+    const double decode_comm_ms = allreduce_.ms(batch);
+    perf.decode_step_ms = std::max(decode_memory_ms, decode_compute_ms) + decode_comm_ms + profile.per_step_overhead_ms;
+    perf.decode_memory_bound = decode_memory_ms >= decode_compute_ms;
+    record(trace, "decode_bytes_per_gpu", decode_bytes, "bytes", "weights read + B * (P + O/2) * KV per token per GPU");
+    record(trace, "decode_flops", decode_flops, "FLOP", "B * (2 * N_active + 4 * L * h_q * d_h * (P + O/2))");
+    record(trace, "decode_memory_ms", decode_memory_ms, "ms", "decode bytes / (bandwidth * eta_m)");
+    record(trace, "decode_compute_ms", decode_compute_ms, "ms", "decode FLOPs / (t * peak * eta_c)");
+    record(trace, "decode_communication_ms", decode_comm_ms, "ms", "2 L all-reduces of B * d * activation bytes");
+    record(trace, "decode_step_ms", perf.decode_step_ms, "ms", "max(memory, compute) + communication + step overhead");
+
+    // Continuous batching: while a request decodes, the B - 1 others each run one prefill, so
+    // each step carries (B - 1) / O prefills' compute on average. A single-stream engine does not.
+    const double interleaved_prefill_ms =
+        profile.continuous_batching ? (batch - 1.0) / output_ * (prefill_compute_ms_ + prefill_comm_ms_) : 0.0;
+    perf.tpot_ms = perf.decode_step_ms + interleaved_prefill_ms;
+    // TTFT: the engine's fixed scheduling time plus the prefill, whose compute and communication
+    // grow as B^x with the requests whose prefills share the steps (x = 0: one request).
+    const double sharing = batch == 1.0 ? 1.0 : remembered_pow(batch, profile.ttft_batch_exponent);  // pow(1, x) is 1
+    perf.ttft_ms = profile.ttft_fixed_ms + std::max(sharing * prefill_compute_ms_, prefill_memory_ms_) +
+                   sharing * prefill_comm_ms_ + profile.per_step_overhead_ms;
+    perf.latency_ms = perf.ttft_ms + (output_ - 1.0) * perf.tpot_ms;
+    perf.qps = batch / perf.latency_ms * k_ms_per_s;
+    record(trace, "tpot_ms", perf.tpot_ms, "ms", "decode step + (B - 1) / O * prefill time (continuous batching)");
+    record(trace, "ttft_ms", perf.ttft_ms, "ms",
+           "engine fixed + max(B^x * prefill compute, prefill memory) + B^x * communication + step overhead");
+    record(trace, "latency_ms", perf.latency_ms, "ms", "TTFT + (O - 1) * TPOT");
+    return perf;
+}
+
+EstimatePlan::Rung EstimatePlan::rung(std::int64_t batch_size) const {
+    Rung r;
+    const double batch = static_cast<double>(batch_size);
+    if (context_too_long_ || !has_peak_ || !(memory_at(batch).per_gpu_bytes <= usable_per_gpu_bytes_)) {
+        return r;
+    }
+    r.timed = true;
+    r.performance = timing_at(batch, adapters_at(batch_size), nullptr);
+    return r;
+}
+
 Estimate EstimatePlan::at(std::int64_t batch_size, Trace* trace) const {
     const EstimateRequest& request = *request_;
     const Model& model = *request.model;
     const Variant& variant = *request.variant;
     const Architecture& a = model.architecture;
-    const EfficiencyProfile& profile = request.profile;
     const double batch = static_cast<double>(batch_size);
-    const double gpus = gpus_;
-    const double prompt = prompt_;
-    const double output = output_;
-    const double sequence = sequence_;
     Estimate result;
 
     // Parameters.
     result.parameters = parameters_;
     const ParameterCounts& p = result.parameters;
     result.kept_parameters = kept_parameters_;
-    const double active_fraction = active_fraction_;
-    result.active_fraction = active_fraction;
+    result.active_fraction = active_fraction_;
     result.active_parameters = active_parameters_;
-    // Unmerged task adapters: held beside the weights, multiplied by every token of their task.
-    AdapterLoad adapters = adapters_at_one_;
-    if (has_adapters_ && batch_size != 1) {
-        if (request.adapter_tasks->size() <= adapter_reads_.size()) {
-            adapters.bytes_read_per_step = 0.0;  // summed in task order, as adapter_load sums it
-            for (std::size_t i = 0; i < request.adapter_tasks->size(); ++i) {
-                adapters.bytes_read_per_step += adapter_bytes_read(adapter_reads_[i], batch);
-            }
-        } else {
-            adapters = adapter_load(a, *request.adapter_tasks, batch);
-        }
-    }
+    const AdapterLoad adapters = adapters_at(batch_size);
     result.adapter_parameters = adapters.parameters;
-    const double active_matmul = active_matmul_;
     if (request.active_fraction) {
-        record(trace, "active_fraction", active_fraction, "fraction",
+        record(trace, "active_fraction", active_fraction_, "fraction",
                "scenario complexity mix: sum of share * active_fraction (replaces the variant's)");
     }
     if (adapters.parameters > 0.0) {
@@ -608,7 +706,7 @@ Estimate EstimatePlan::at(std::int64_t batch_size, Trace* trace) const {
            "embedding + head + layers * (attention + FFN or experts + norms)");
     record(trace, "active_parameters", result.active_parameters, "parameters",
            "(total - routed experts + k routed experts) * parameter_fraction * active_fraction");
-    record(trace, "active_matmul_parameters", active_matmul, "parameters",
+    record(trace, "active_matmul_parameters", active_matmul_, "parameters",
            "active parameters that multiply per token (embedding lookup and norms excluded)");
 
     // Memory.
@@ -623,14 +721,11 @@ Estimate EstimatePlan::at(std::int64_t batch_size, Trace* trace) const {
            a.is_mla() ? "L * (kv_lora_rank + qk_rope_head_dim) * kv_cache_bits / 8"
                       : "2 * L * h_kv * d_h * kv_cache_bits / 8");
     // Layer split (llama.cpp): each GPU holds its layers' share of the cache.
-    const double kv_per_token_per_gpu = kv_per_token_per_gpu_;
-    record(trace, "kv_cache_bytes_per_token_per_gpu", kv_per_token_per_gpu, "bytes",
+    record(trace, "kv_cache_bytes_per_token_per_gpu", kv_per_token_per_gpu_, "bytes",
            a.is_mla() ? "latent cache replicated on every GPU" : "2 * L * max(h_kv / t, 1) * d_h * kv_cache_bits / 8");
-    m.kv_cache_bytes = batch * sequence * kv_per_token_per_gpu * gpus;
-    // Activations of one step: the tokens in flight times the widest per-token buffers, split
-    // across GPUs, plus fp32 logits of the sequences in the batch.
-    m.activations_bytes = std::min(batch * prompt, step_token_cap_) * activation_bytes_per_token_ +
-                          batch * logit_bytes_per_sequence_;
+    m.kv_cache_bytes = batch * sequence_ * kv_per_token_per_gpu_ * gpus_;
+    const MemoryAt at_batch = memory_at(batch);
+    m.activations_bytes = at_batch.activations_bytes;
     record(trace, "activations_bytes_per_gpu", m.activations_bytes, "bytes",
            "min(B * P, max_batched_tokens) * (4 d + 2 d_ff / t) * activation_bits / 8 + B * V * 4 / t");
     m.overhead_bytes = overhead_bytes_;
@@ -640,8 +735,8 @@ Estimate EstimatePlan::at(std::int64_t batch_size, Trace* trace) const {
     if (adapters.parameters > 0.0) {
         record(trace, "adapter_bytes", m.adapter_bytes, "bytes", "adapter parameters * 16 / 8 (bf16), split like the weights");
     }
-    m.per_gpu_bytes = weights_per_gpu_ + batch * sequence * kv_per_token_per_gpu + m.activations_bytes + m.overhead_bytes;
-    m.total_bytes = m.per_gpu_bytes * gpus;
+    m.per_gpu_bytes = at_batch.per_gpu_bytes;
+    m.total_bytes = m.per_gpu_bytes * gpus_;
     m.capacity_per_gpu_bytes = capacity_per_gpu_bytes_;
     m.usable_per_gpu_bytes = usable_per_gpu_bytes_;
     m.fits = m.per_gpu_bytes <= m.usable_per_gpu_bytes;
@@ -674,78 +769,22 @@ Estimate EstimatePlan::at(std::int64_t batch_size, Trace* trace) const {
         return result;
     }
     result.peak_flops_per_gpu = peak_flops_per_gpu_;
-    const double compute_rate = compute_rate_;  // FLOP/s
-    const double bandwidth = bandwidth_;        // per GPU
-    record(trace, "effective_flops_per_s", compute_rate, "FLOP/s", "t * peak(compute precision) * eta_c");
-    record(trace, "effective_bandwidth_bytes_per_s_per_gpu", bandwidth, "bytes/s", "memory bandwidth * eta_m");
+    record(trace, "effective_flops_per_s", compute_rate_, "FLOP/s", "t * peak(compute precision) * eta_c");
+    record(trace, "effective_bandwidth_bytes_per_s_per_gpu", bandwidth_, "bytes/s", "memory bandwidth * eta_m");
     record(trace, "link_gb_per_s", link_gb_per_s_, "GB/s",
            multi_node_ ? "min(interconnect, inter-node network): the replica spans nodes" : "interconnect within one node");
-    PerformanceEstimate& perf = result.performance;
 
     // Prefill of one request's P tokens (batch-independent: computed by the plan).
-    const double prefill_compute_ms = prefill_compute_ms_;
-    const double prefill_memory_ms = prefill_memory_ms_;
-    const double prefill_comm_ms = prefill_comm_ms_;
-    perf.prefill_compute_bound = prefill_compute_ms >= prefill_memory_ms;
     record(trace, "prefill_flops", prefill_flops_, "FLOP", "2 * N_active * P + 2 * L * h_q * d_h * P^2");
-    record(trace, "prefill_compute_ms", prefill_compute_ms, "ms", "prefill FLOPs / (t * peak * eta_c)");
-    record(trace, "prefill_memory_ms", prefill_memory_ms, "ms", "weights per GPU / (bandwidth * eta_m)");
-    record(trace, "prefill_communication_ms", prefill_comm_ms, "ms", "2 L all-reduces of P * d * activation bytes");
+    record(trace, "prefill_compute_ms", prefill_compute_ms_, "ms", "prefill FLOPs / (t * peak * eta_c)");
+    record(trace, "prefill_memory_ms", prefill_memory_ms_, "ms", "weights per GPU / (bandwidth * eta_m)");
+    record(trace, "prefill_communication_ms", prefill_comm_ms_, "ms", "2 L all-reduces of P * d * activation bytes");
 
-    // Decode step of B sequences at the mean context P + O / 2.
-    double weights_read_per_gpu = streamed_weights_;
-    if (a.is_moe()) {
-        // Read the routed experts this step touches, not all of them.
-        const double touched = expected_experts_touched(static_cast<double>(a.n_routed_experts),
-                                                        static_cast<double>(a.num_experts_per_tok), batch);
-        weights_read_per_gpu -= routed_bytes_per_gpu_ * (1.0 - touched / static_cast<double>(a.n_routed_experts));
-        record(trace, "experts_touched_per_layer", touched, "experts", "E * (1 - (1 - k/E)^B)");
-    }
-    if (active_fraction < 1.0) {
-        // Dynamic activation: a token touches `active_fraction` of the weights; B tokens touch
-        // 1 - (1 - f)^B of them (independent choices).
-        const double touched_fraction = 1.0 - remembered_pow(1.0 - active_fraction, batch);
-        weights_read_per_gpu *= touched_fraction;
-        record(trace, "weights_touched_fraction", touched_fraction, "fraction", "1 - (1 - active_fraction)^B");
-    }
-    if (adapters.parameters > 0.0) {
-        weights_read_per_gpu += adapters.bytes_read_per_step / adapter_split_;
-        record(trace, "adapter_bytes_read_per_step", adapters.bytes_read_per_step, "bytes",
-               "sum over tasks of (1 - (1 - share)^B) * adapter bytes: each distinct adapter in the batch once");
-    }
-    const double decode_bytes = weights_read_per_gpu + batch * mean_context_ * kv_read_per_token_;
-    const double decode_flops = batch * decode_flops_per_sequence_;
-    const double decode_memory_ms = decode_bytes / bandwidth * k_ms_per_s;
-    const double decode_compute_ms = decode_flops / compute_rate * k_ms_per_s;
-    const double decode_comm_ms = allreduce_ms(a, allreduce_gpus_, batch, bytes_act_, link_gb_per_s_, link_latency_us_);
-    perf.decode_step_ms = std::max(decode_memory_ms, decode_compute_ms) + decode_comm_ms + profile.per_step_overhead_ms;
-    perf.decode_memory_bound = decode_memory_ms >= decode_compute_ms;
-    record(trace, "decode_bytes_per_gpu", decode_bytes, "bytes", "weights read + B * (P + O/2) * KV per token per GPU");
-    record(trace, "decode_flops", decode_flops, "FLOP", "B * (2 * N_active + 4 * L * h_q * d_h * (P + O/2))");
-    record(trace, "decode_memory_ms", decode_memory_ms, "ms", "decode bytes / (bandwidth * eta_m)");
-    record(trace, "decode_compute_ms", decode_compute_ms, "ms", "decode FLOPs / (t * peak * eta_c)");
-    record(trace, "decode_communication_ms", decode_comm_ms, "ms", "2 L all-reduces of B * d * activation bytes");
-    record(trace, "decode_step_ms", perf.decode_step_ms, "ms", "max(memory, compute) + communication + step overhead");
-
-    // Continuous batching: while a request decodes, the B - 1 others each run one prefill, so
-    // each step carries (B - 1) / O prefills' compute on average. A single-stream engine does not.
-    const double interleaved_prefill_ms =
-        profile.continuous_batching ? (batch - 1.0) / output * (prefill_compute_ms + prefill_comm_ms) : 0.0;
-    perf.tpot_ms = perf.decode_step_ms + interleaved_prefill_ms;
-    // TTFT: the engine's fixed scheduling time plus the prefill, whose compute and communication
-    // grow as B^x with the requests whose prefills share the steps (x = 0: one request).
-    const double sharing = batch == 1.0 ? 1.0 : remembered_pow(batch, profile.ttft_batch_exponent);  // pow(1, x) is 1
-    perf.ttft_ms = profile.ttft_fixed_ms + std::max(sharing * prefill_compute_ms, prefill_memory_ms) +
-                   sharing * prefill_comm_ms + profile.per_step_overhead_ms;
-    perf.latency_ms = perf.ttft_ms + (output - 1.0) * perf.tpot_ms;
+    PerformanceEstimate& perf = result.performance;
+    perf = timing_at(batch, adapters, trace);
     perf.output_tokens_per_s = batch / perf.tpot_ms * k_ms_per_s;
     perf.output_tokens_per_s_per_sequence = k_ms_per_s / perf.tpot_ms;
-    perf.prefill_tokens_per_s = prompt / perf.ttft_ms * k_ms_per_s;
-    perf.qps = batch / perf.latency_ms * k_ms_per_s;
-    record(trace, "tpot_ms", perf.tpot_ms, "ms", "decode step + (B - 1) / O * prefill time (continuous batching)");
-    record(trace, "ttft_ms", perf.ttft_ms, "ms",
-           "engine fixed + max(B^x * prefill compute, prefill memory) + B^x * communication + step overhead");
-    record(trace, "latency_ms", perf.latency_ms, "ms", "TTFT + (O - 1) * TPOT");
+    perf.prefill_tokens_per_s = prompt_ / perf.ttft_ms * k_ms_per_s;
     record(trace, "output_tokens_per_s", perf.output_tokens_per_s, "tokens/s", "B / TPOT");
     record(trace, "qps", perf.qps, "requests/s", "B / latency (Little's law)");
 

@@ -291,17 +291,20 @@ void judge_fitting(Candidate& c, const EstimatePlan& plan, const Scenario& s, Ru
     const std::int64_t batch_limit = engine != nullptr && !engine->continuous_batching
                                          ? 1
                                          : std::min(options.max_batch, e1.memory.max_concurrency);
+    // Each rung reads only the timing; the chosen batch gets its whole estimate once.
     for (std::int64_t batch = 2; !latency_at_one && batch <= batch_limit; batch *= 2) {
-        Estimate next = plan.at(batch);
-        if (!next.has_timing() || latency_miss(k, next.performance)) {
+        const EstimatePlan::Rung next = plan.rung(batch);
+        if (!next.timed || latency_miss(k, next.performance)) {
             break;
         }
-        c.estimate = next;
         c.batch = batch;
         // Once one replica carries the load with headroom, a larger batch only adds latency.
         if (next.performance.qps >= s.workload.qps * (1.0 + k.headroom)) {
             break;
         }
+    }
+    if (c.batch != 1) {
+        c.estimate = plan.at(c.batch);
     }
     const double per_replica_qps = c.estimate.performance.qps;
     const double needed_qps = s.workload.qps * (1.0 + k.headroom);

@@ -239,8 +239,38 @@ class EstimatePlan {
 public:
     explicit EstimatePlan(const EstimateRequest& request);
     Estimate at(std::int64_t batch, Trace* trace = nullptr) const;
+    // What the batch-size search reads at batch B, without the rest of the estimate: whether B
+    // can be timed (at(B).has_timing()) and, if so, TTFT, TPOT, the decode step, latency and
+    // QPS, bit for bit at(B)'s. The output and prefill rates are left at 0.
+    struct Rung {
+        bool timed = false;
+        PerformanceEstimate performance;
+    };
+    Rung rung(std::int64_t batch) const;
 
 private:
+    struct MemoryAt {
+        double activations_bytes = 0;
+        double per_gpu_bytes = 0;
+    };
+    // Ring all-reduces of a replica, prepared: ms(tokens) for one forward pass.
+    struct Allreduce {
+        Allreduce() = default;
+        Allreduce(const Architecture& a, std::int64_t gpus, double bytes_per_activation, double link_gb_per_s,
+                  double latency_us);
+        double ms(double tokens) const;
+        bool active = false;  // two GPUs or more
+        double hidden = 0;
+        double activation_bytes = 0;
+        double ring_share = 0;  // 2 (t - 1) / t
+        double link_bytes_per_s = 1;
+        double latency_s = 0;
+        double calls = 0;  // 2 per layer
+    };
+    AdapterLoad adapters_at(std::int64_t batch) const;
+    MemoryAt memory_at(double batch) const;
+    PerformanceEstimate timing_at(double batch, const AdapterLoad& adapters, Trace* trace) const;
+
     const EstimateRequest* request_;
     ParameterCounts parameters_;
     AdapterLoad adapters_at_one_;  // bytes_read_per_step depends on the batch: at() recomputes it
@@ -289,6 +319,7 @@ private:
     double routed_bytes_per_gpu_ = 0;
     double kv_read_per_token_ = 0;
     double decode_flops_per_sequence_ = 0;
+    Allreduce allreduce_;
 };
 
 }  // namespace dsselect
