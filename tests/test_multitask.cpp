@@ -485,3 +485,75 @@ TEST_CASE("plan: one EstimatePlan at batch B (and its rung) gives exactly the es
     CHECK(plan.at(8).memory.kv_cache_bytes == 8.0 * plan.at(1).memory.kv_cache_bytes);
     CHECK(plan.at(8).performance.decode_step_ms > plan.at(1).performance.decode_step_ms);
 }
+
+TEST_CASE("plan: estimates keep the exact bits of the single-pass estimator they replaced", "[multitask][plan]") {
+    // Hex floats printed (%a) by estimate() as it was before EstimatePlan split it (commit
+    // b7642e5), for four requests on the test fixtures: tensor parallel, a MoE replica across
+    // two nodes, adapters with a complexity mix and TTFT sharing, and a layer split without
+    // continuous batching. A change to any formula's operands or order of operations shows
+    // here; an intended change of the physics updates these values.
+    struct Frozen {
+        const char* name;
+        int timed;
+        double per_gpu_bytes;
+        long long max_concurrency;
+        double ttft_ms, tpot_ms, decode_step_ms, latency_ms, qps, output_tokens_per_s, prefill_tokens_per_s,
+            energy_wh_per_1k;
+    };
+    const Frozen frozen[] = {
+    {"dense tp2 b8", 1, 0x1.fc3e78p+32, 292, 0x1.8b7caf30f099fp+3, 0x1.35a82cbc0ae78p+2, 0x1.123cf6d631e36p+2, 0x1.6ea3b6cfa873ep+9, 0x1.5d1de47bdb7dcp+3, 0x1.9d5c557a1f46bp+10, 0x1.ba7e0bc032239p+15, 0x1.b866a605bfdd2p-4},
+    {"moe tp16 b64", 1, 0x1.6edbeeb8p+35, 444, 0x1.aa8fb6bfd1424p+5, 0x1.687bf7d5ae2ddp+5, 0x1.f3d4b534baa0fp+4, 0x1.a6f56dec3c63dp+12, 0x1.2ea1489d767bap+3, 0x1.6313f2f5c9754p+10, 0x1.9a41ea8da6d0ap+13, 0x1.005827b4651aep+0},
+    {"dense adapters mix b4", 1, 0x1.f03098p+33, 127, 0x1.9dff41910bb75p+5, 0x1.4bc669a770f3p+3, 0x1.3d7f84e5aecfp+3, 0x1.8f24f10971d8ap+10, 0x1.40af9f59752b8p+1, 0x1.81cdb70a9aeb5p+8, 0x1.a6b551e5e4d3ep+13, 0x1.d7db9bf3d3d6cp-3},
+    {"dense layer split b16", 1, 0x1.9960d4p+32, 600, 0x1.5f8795cd2ab02p+4, 0x1.250acd5a14303p+3, 0x1.250acd5a14303p+3, 0x1.5a9cb162102adp+10, 0x1.7149f66ab8f05p+3, 0x1.b4cc12ea48f7p+10, 0x1.f1d306dcb03b2p+14, 0x1.a0c5685299de2p-3},
+    };
+    const Model dense = test::llama2_7b();
+    const Model moe = test::deepseek_v3();
+    const Variant fp16 = test::variant_bits(16);
+    const Variant int8 = test::variant_bits(8, Precision::int8);
+    const Hardware gpu = test::gpu();
+    std::vector<TaskSpec> tasks;
+    for (int i = 0; i < 3; ++i) {
+        tasks.push_back(task("t" + std::to_string(i), 0.2 + 0.1 * i, lora(8 * (i + 1), k_attention)));
+    }
+    auto request = [](const Model& m, const Variant& v, const Hardware& h, std::int64_t gpus, std::int64_t batch) {
+        EstimateRequest r;
+        r.model = &m;
+        r.variant = &v;
+        r.hardware = &h;
+        r.gpus = gpus;
+        r.batch = batch;
+        r.prompt_tokens = 700;
+        r.output_tokens = 150;
+        return r;
+    };
+    EstimateRequest with_adapters = request(dense, fp16, gpu, 1, 4);
+    with_adapters.adapter_tasks = &tasks;
+    with_adapters.active_fraction = 0.51;
+    with_adapters.profile.ttft_batch_exponent = 0.6;
+    EstimateRequest split = request(dense, int8, gpu, 4, 16);
+    split.profile.layer_split = true;
+    split.profile.continuous_batching = false;
+    const EstimateRequest requests[] = {request(dense, int8, gpu, 2, 8), request(moe, int8, gpu, 16, 64), with_adapters,
+                                        split};
+    static_assert(std::size(requests) == std::size(frozen));
+    for (std::size_t i = 0; i < std::size(frozen); ++i) {
+        const Frozen& f = frozen[i];
+        INFO(f.name);
+        const EstimatePlan plan(requests[i]);
+        const Estimate e = plan.at(requests[i].batch);
+        REQUIRE(e.has_timing() == (f.timed != 0));
+        CHECK(e.memory.per_gpu_bytes == f.per_gpu_bytes);
+        CHECK(e.memory.max_concurrency == f.max_concurrency);
+        CHECK(e.performance.ttft_ms == f.ttft_ms);
+        CHECK(e.performance.tpot_ms == f.tpot_ms);
+        CHECK(e.performance.decode_step_ms == f.decode_step_ms);
+        CHECK(e.performance.latency_ms == f.latency_ms);
+        CHECK(e.performance.qps == f.qps);
+        CHECK(e.performance.output_tokens_per_s == f.output_tokens_per_s);
+        CHECK(e.performance.prefill_tokens_per_s == f.prefill_tokens_per_s);
+        CHECK(e.energy_wh_per_1k_output_tokens == f.energy_wh_per_1k);
+        const EstimatePlan::Rung rung = plan.rung(requests[i].batch);
+        CHECK(rung.performance.latency_ms == f.latency_ms);
+        CHECK(rung.performance.qps == f.qps);
+    }
+}

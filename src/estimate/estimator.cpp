@@ -478,7 +478,10 @@ void record_weights(Trace& trace, const ParameterCounts& p, const Variant& varia
 // The batch-independent half of the estimate (docs/method.md). Each value is computed here
 // exactly as estimate() computed it before the split, so at(B) is bit for bit what a single
 // pass gives; at() records the trace in the documented order from these values.
-EstimatePlan::EstimatePlan(const EstimateRequest& request) : request_(&request) {
+EstimatePlan::EstimatePlan(const EstimateRequest& request)
+    : request_(&request),
+      // Initialised here, so model_parameters' result is built in place rather than copied.
+      parameters_(request.parameters != nullptr ? *request.parameters : model_parameters(*request.model)) {
     const Model& model = *request.model;
     const Variant& variant = *request.variant;
     const Hardware& hw = *request.hardware;
@@ -492,7 +495,6 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request) : request_(&request) 
                                                             : request.prompt_tokens + request.output_tokens;
 
     // Parameters.
-    parameters_ = request.parameters != nullptr ? *request.parameters : model_parameters(model);
     const ParameterCounts& p = parameters_;
     kept_parameters_ = static_cast<double>(p.total) * variant.parameter_fraction;
     active_fraction_ = request.active_fraction.value_or(variant.active_fraction);
@@ -602,13 +604,12 @@ EstimatePlan::MemoryAt EstimatePlan::memory_at(double batch) const {
     return m;
 }
 
-// The decode step, TPOT, TTFT, latency and QPS of a batch that fits (the trace records all but
-// the QPS, which at() records after the output rate).
-PerformanceEstimate EstimatePlan::timing_at(double batch, const AdapterLoad& adapters, Trace* trace) const {
+// The decode step, TPOT, TTFT, latency and QPS of a batch that fits, written into `perf`'s
+// fields in place (the trace records all but the QPS, which at() records after the output rate).
+void EstimatePlan::timing_at(double batch, const AdapterLoad& adapters, Trace* trace, PerformanceEstimate& perf) const {
     const EstimateRequest& request = *request_;
     const Architecture& a = request.model->architecture;
     const EfficiencyProfile& profile = request.profile;
-    PerformanceEstimate perf;
     perf.prefill_compute_bound = prefill_compute_ms_ >= prefill_memory_ms_;
 
     // Decode step of B sequences at the mean context P + O / 2.
@@ -662,7 +663,6 @@ PerformanceEstimate EstimatePlan::timing_at(double batch, const AdapterLoad& ada
     record(trace, "ttft_ms", perf.ttft_ms, "ms",
            "engine fixed + max(B^x * prefill compute, prefill memory) + B^x * communication + step overhead");
     record(trace, "latency_ms", perf.latency_ms, "ms", "TTFT + (O - 1) * TPOT");
-    return perf;
 }
 
 EstimatePlan::Rung EstimatePlan::rung(std::int64_t batch_size) const {
@@ -672,7 +672,7 @@ EstimatePlan::Rung EstimatePlan::rung(std::int64_t batch_size) const {
         return r;
     }
     r.timed = true;
-    r.performance = timing_at(batch, adapters_at(batch_size), nullptr);
+    timing_at(batch, adapters_at(batch_size), nullptr, r.performance);
     return r;
 }
 
@@ -781,7 +781,7 @@ Estimate EstimatePlan::at(std::int64_t batch_size, Trace* trace) const {
     record(trace, "prefill_communication_ms", prefill_comm_ms_, "ms", "2 L all-reduces of P * d * activation bytes");
 
     PerformanceEstimate& perf = result.performance;
-    perf = timing_at(batch, adapters, trace);
+    timing_at(batch, adapters, trace, perf);
     perf.output_tokens_per_s = batch / perf.tpot_ms * k_ms_per_s;
     perf.output_tokens_per_s_per_sequence = k_ms_per_s / perf.tpot_ms;
     perf.prefill_tokens_per_s = prompt_ / perf.ttft_ms * k_ms_per_s;

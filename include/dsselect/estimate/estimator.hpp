@@ -109,9 +109,11 @@ struct AdapterLoad {
 };
 AdapterLoad adapter_load(const Architecture& arch, const std::vector<TaskSpec>& tasks, double batch);
 // One task's adapter as the decode steps read it: its renormalised share of the requests and its bytes.
+// A plain pair (no initialisers): a plan keeps room for several and fills only as many as
+// there are tasks.
 struct AdapterRead {
-    double share = 0;
-    double bytes = 0;
+    double share;
+    double bytes;
 };
 
 // Efficiency factors and overheads. Defaults are assumptions from docs/method.md until the
@@ -238,6 +240,7 @@ Estimate estimate(const EstimateRequest& request, Trace* trace = nullptr);
 class EstimatePlan {
 public:
     explicit EstimatePlan(const EstimateRequest& request);
+    EstimatePlan(const EstimateRequest&& request) = delete;  // the plan keeps a pointer to the request
     Estimate at(std::int64_t batch, Trace* trace = nullptr) const;
     // What the batch-size search reads at batch B, without the rest of the estimate: whether B
     // can be timed (at(B).has_timing()) and, if so, TTFT, TPOT, the decode step, latency and
@@ -269,12 +272,12 @@ private:
     };
     AdapterLoad adapters_at(std::int64_t batch) const;
     MemoryAt memory_at(double batch) const;
-    PerformanceEstimate timing_at(double batch, const AdapterLoad& adapters, Trace* trace) const;
+    void timing_at(double batch, const AdapterLoad& adapters, Trace* trace, PerformanceEstimate& perf) const;
 
     const EstimateRequest* request_;
     ParameterCounts parameters_;
     AdapterLoad adapters_at_one_;  // bytes_read_per_step depends on the batch: at() recomputes it
-    std::array<AdapterRead, 8> adapter_reads_{};  // the first tasks' shares and bytes, in task order
+    std::array<AdapterRead, 8> adapter_reads_;  // the first tasks' shares and bytes, in task order (as many as there are)
     bool has_adapters_ = false;
     bool context_too_long_ = false;
     bool has_peak_ = false;  // the hardware has a matrix peak at the compute precision
