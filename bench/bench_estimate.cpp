@@ -1,4 +1,5 @@
-// Nanoseconds per estimate: the inner loop of every search (issue 3 target: < 1 us).
+// Nanoseconds per estimate (issue 3 target: < 1 us). estimate_dense and estimate_moe_mla build
+// a plan for one estimate; estimate_ladder is what the search does with a plan.
 #include <benchmark/benchmark.h>
 
 #include <optional>
@@ -50,6 +51,27 @@ void estimate_moe_mla(benchmark::State& state) {
     }
 }
 BENCHMARK(estimate_moe_mla);
+
+// One candidate's batch-size ladder as the search runs it: a plan, its estimate at batch 1, the
+// timing-only rungs at 2, 4, ..., 64 and the whole estimate at 64, per iteration.
+void estimate_ladder(benchmark::State& state) {
+    const dsselect::ParameterCounts parameters = dsselect::model_parameters(catalog().model("base"));
+    dsselect::EstimateRequest request;
+    request.model = &catalog().model("base");
+    request.variant = &catalog().variant("int8");
+    request.hardware = &catalog().hardware_by_id("a40");
+    request.gpus = 2;
+    request.parameters = &parameters;  // as the search passes them
+    for (auto _ : state) {
+        const dsselect::EstimatePlan plan(request);
+        benchmark::DoNotOptimize(plan.at(1));
+        for (std::int64_t batch = 2; batch <= 64; batch *= 2) {
+            benchmark::DoNotOptimize(plan.rung(batch));
+        }
+        benchmark::DoNotOptimize(plan.at(64));
+    }
+}
+BENCHMARK(estimate_ladder);
 
 // The whole search on the shipped data: candidate evaluations per second (issue 4 target:
 // at least one million on one core).

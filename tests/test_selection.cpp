@@ -65,10 +65,14 @@ TEST_CASE("tco: the years of a 2.5-year horizon, and a search's totals-only cost
     REQUIRE(r.per_year.size() == 3);
     CHECK(r.per_year[0].training_usd == 5000);
     CHECK(r.per_year[1].training_usd == 0);
-    CHECK(r.per_year[1].inference_usd == Approx(inference_per_year));
+    CHECK(r.per_year[0].inference_usd == inference_per_year);  // exact: whole hours and dollars
+    CHECK(r.per_year[1].inference_usd == inference_per_year);
+    CHECK(r.per_year[1].maintenance_usd == Approx(maintenance_per_year));
     CHECK(r.per_year[2].year == 3);
-    CHECK(r.per_year[2].inference_usd == Approx(0.5 * inference_per_year));  // the half year
+    CHECK(r.per_year[2].inference_usd == 0.5 * inference_per_year);  // the half year
     CHECK(r.per_year[2].maintenance_usd == Approx(0.5 * maintenance_per_year));
+    CHECK(r.inference_usd_per_year == inference_per_year);
+    CHECK(r.maintenance_usd_per_year == Approx(maintenance_per_year));
     // A search costs with the totals only and fills the years of the candidates it keeps.
     const TcoResult totals = compute_tco(inputs, d, Workload{}, TcoWeights{}, TcoDetail::totals);
     CHECK(totals.per_year.empty());

@@ -383,7 +383,7 @@ RuleCandidate scoring_view(const Candidate& c, const Scenario& s, double smalles
 
 // Scores every accepted candidate; returns the smallest total parameter count among them (what
 // the scoring rules compared against). With RuleMessages::skip the warnings stay empty:
-// word_warnings fills them for the candidates a search keeps.
+// complete_kept fills them for the candidates a search keeps.
 double score_all(std::vector<Candidate>& candidates, const Scenario& s, const RuleSet& rules, const SearchOptions& options,
                  RuleBudget* budget, RuleMessages messages) {
     double cheapest = std::numeric_limits<double>::infinity();
