@@ -516,12 +516,8 @@ TEST_CASE("plan: estimates keep the exact bits of the single-pass estimator they
         tasks.push_back(task("t" + std::to_string(i), 0.2 + 0.1 * i, lora(8 * (i + 1), k_attention)));
     }
     auto request = [](const Model& m, const Variant& v, const Hardware& h, std::int64_t gpus, std::int64_t batch) {
-        EstimateRequest r;
-        r.model = &m;
-        r.variant = &v;
-        r.hardware = &h;
+        EstimateRequest r = request_for(m, v, h, batch);
         r.gpus = gpus;
-        r.batch = batch;
         r.prompt_tokens = 700;
         r.output_tokens = 150;
         return r;
