@@ -506,18 +506,18 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
                      adapters_at_one_.mean_parameters_per_token;
 
     // Memory.
-    bytes_kv_ = variant.kv_cache_bits / k_bits_per_byte;
-    bytes_act_ = variant.activation_bits / k_bits_per_byte;
+    const double bytes_kv = variant.kv_cache_bits / k_bits_per_byte;
+    const double bytes_act = variant.activation_bits / k_bits_per_byte;
     weights_bytes_ = model_weight_bytes(p, variant);
-    kv_cache_bytes_per_token_ = static_cast<double>(kv_cache_elements_per_token(a)) * bytes_kv_;
+    kv_cache_bytes_per_token_ = static_cast<double>(kv_cache_elements_per_token(a)) * bytes_kv;
     kv_per_token_per_gpu_ = (profile.layer_split ? static_cast<double>(kv_cache_elements_per_token(a)) / gpus_
                                                  : kv_cache_elements_per_token_per_gpu(a, request.gpus)) *
-                            bytes_kv_;
+                            bytes_kv;
     const double ffn_width = a.is_moe()
                                  ? static_cast<double>((a.num_experts_per_tok + a.n_shared_experts) * a.moe_intermediate_size)
                                  : static_cast<double>(a.intermediate_size);
     step_token_cap_ = static_cast<double>(std::max<std::int64_t>(profile.max_batched_tokens, request.prompt_tokens));
-    activation_bytes_per_token_ = (4.0 * static_cast<double>(a.hidden_size) + 2.0 * ffn_width / gpus_) * bytes_act_;
+    activation_bytes_per_token_ = (4.0 * static_cast<double>(a.hidden_size) + 2.0 * ffn_width / gpus_) * bytes_act;
     logit_bytes_per_sequence_ = static_cast<double>(a.vocab_size) * k_logit_bytes / gpus_;
     overhead_bytes_ = profile.runtime_overhead_bytes + (request.gpus > 1 ? profile.communication_buffer_bytes : 0.0);
     weights_per_gpu_ = (weights_bytes_ + adapters_at_one_.resident_bytes) / gpus_;
@@ -542,15 +542,15 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
         variant.structured_sparsity_2_4 && hw.kind == HardwareKind::gpu ? k_sparse_2_4_speedup : 1.0;
     peak_flops_per_gpu_ = *peak_tflops * k_flops_per_tflop * sparsity_speedup;
     // Layer split runs the GPUs one after another: one GPU's rate, the whole model's bytes.
-    parallel_gpus_ = profile.layer_split ? 1.0 : gpus_;
-    compute_rate_ = parallel_gpus_ * peak_flops_per_gpu_ * profile.compute_efficiency;  // FLOP/s
+    const double parallel_gpus = profile.layer_split ? 1.0 : gpus_;
+    compute_rate_ = parallel_gpus * peak_flops_per_gpu_ * profile.compute_efficiency;  // FLOP/s
     bandwidth_ = hw.memory_bandwidth_gb_per_s * k_bytes_per_gb * profile.memory_efficiency;  // per GPU
     // A replica wider than one node all-reduces over the slower scale-out link.
     multi_node_ = request.gpus > hw.max_devices_per_node;
-    allreduce_gpus_ = profile.layer_split ? 1 : request.gpus;  // no all-reduce across layers
+    const std::int64_t allreduce_gpus = profile.layer_split ? 1 : request.gpus;  // no all-reduce across layers
     link_gb_per_s_ =
         multi_node_ ? std::min(hw.interconnect_gb_per_s, profile.inter_node_gb_per_s) : hw.interconnect_gb_per_s;
-    link_latency_us_ = multi_node_ ? profile.inter_node_allreduce_latency_us : profile.allreduce_latency_us;
+    const double link_latency_us = multi_node_ ? profile.inter_node_allreduce_latency_us : profile.allreduce_latency_us;
     const double attention_dim = static_cast<double>(a.num_hidden_layers * a.num_attention_heads) * attention_head_dim(a);
 
     // Prefill of one request's P tokens.
@@ -561,7 +561,7 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
     adapter_split_ = profile.layer_split ? 1.0 : gpus_;
     prefill_memory_ms_ =
         (streamed_weights_ + adapters_at_one_.mean_bytes_per_request / adapter_split_) / bandwidth_ * k_ms_per_s;
-    allreduce_ = Allreduce(a, allreduce_gpus_, bytes_act_, link_gb_per_s_, link_latency_us_);
+    allreduce_ = Allreduce(a, allreduce_gpus, bytes_act, link_gb_per_s_, link_latency_us);
     prefill_comm_ms_ = allreduce_.ms(prompt_);
 
     // Decode at the mean context P + O / 2: the parts one sequence adds.
@@ -569,7 +569,7 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
     if (a.is_moe()) {
         routed_bytes_per_gpu_ =
             weight_bytes_at(static_cast<double>(p.routed_experts), group_weight_bits(variant, WeightGroup::ffn), variant) /
-            parallel_gpus_;
+            parallel_gpus;
     }
     kv_read_per_token_ = profile.layer_split ? kv_per_token_per_gpu_ * gpus_ : kv_per_token_per_gpu_;
     decode_flops_per_sequence_ = 2.0 * active_matmul_ + 4.0 * attention_dim * mean_context_;

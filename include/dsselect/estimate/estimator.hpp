@@ -282,7 +282,6 @@ private:
     bool context_too_long_ = false;
     bool has_peak_ = false;  // the hardware has a matrix peak at the compute precision
     bool multi_node_ = false;
-    std::int64_t allreduce_gpus_ = 1;
     std::int64_t max_concurrency_ = 0;
     double gpus_ = 1;
     double prompt_ = 0;
@@ -292,8 +291,6 @@ private:
     double active_fraction_ = 1;
     double active_parameters_ = 0;
     double active_matmul_ = 0;
-    double bytes_kv_ = 0;
-    double bytes_act_ = 0;
     double weights_bytes_ = 0;
     double kv_cache_bytes_per_token_ = 0;
     double kv_per_token_per_gpu_ = 0;
@@ -307,11 +304,9 @@ private:
     double power_w_ = 0;
     // Set only when the configuration can be timed (context within the window, a peak).
     double peak_flops_per_gpu_ = 0;
-    double parallel_gpus_ = 1;
     double compute_rate_ = 0;
     double bandwidth_ = 0;
     double link_gb_per_s_ = 0;
-    double link_latency_us_ = 0;
     double prefill_flops_ = 0;
     double prefill_compute_ms_ = 0;
     double prefill_memory_ms_ = 0;
