@@ -1,5 +1,5 @@
 # dsselect_validate: compares dsselect::estimate() with the measured serving data in
-# ../shared/validation/ and fits the efficiency profile (docs/validation-study.md).
+# tests/validation/data/ and fits the efficiency profile (docs/validation-study.md).
 # Include it once dsselect_core exists, from the top-level CMakeLists.txt
 #   include(bench/validate.cmake)
 # or from bench/CMakeLists.txt (include(validate.cmake)). Sources are named relative to this

@@ -1,6 +1,6 @@
 // dsselect_validate: compares dsselect::estimate() with measured serving data (issue 8).
 //
-// Reads NVIDIA aiconfigurator's silicon sample (../shared/validation/, Apache-2.0, see its
+// Reads NVIDIA aiconfigurator's silicon sample (tests/validation/data/, Apache-2.0, see its
 // README for the attribution), models every row it can (known model and system, mode agg,
 // pp_size 1, no attention data parallelism, BF16 or FP8), and prints the error of the
 // predicted TTFT and TPOT per subset (model x system x precision x backend). With --fit it
@@ -73,7 +73,7 @@ enum class Format { markdown, json };
 enum class FitTarget { both, ttft, tpot };
 
 struct Options {
-    std::string csv_path = "../shared/validation/aiconfigurator-silicon-sample.csv";
+    std::string csv_path = "tests/validation/data/aiconfigurator-silicon-sample.csv";
     std::string catalog_path = "tests/validation/catalog.json";
     std::int64_t sample = 0;  // 0: every row
     bool engine_profiles = false;  // each row uses its backend's shipped engine profile

@@ -18,14 +18,16 @@
 #include <sstream>
 #include <string>
 
-#ifndef DSSELECT_SHARED_DIR
-#define DSSELECT_SHARED_DIR "../shared"
-#endif
 
 namespace {
 
 using nlohmann::json;
 namespace jl = dsselect::jsonlogic;
+
+// The official suite, vendored with its licence (tests/data/jsonlogic/README.md).
+std::string conformance_suite_path() {
+    return std::string(DSSELECT_SOURCE_DIR) + "/tests/data/jsonlogic/jsonlogic-tests.json";
+}
 
 json run(const std::string& rule, const std::string& data = "null", const jl::Limits& limits = {}) {
     return jl::apply(json::parse(rule), json::parse(data), limits);
@@ -89,8 +91,7 @@ std::string deep_rule(int depth) {
 }  // namespace
 
 TEST_CASE("jsonlogic: the official json-logic test suite passes completely", "[jsonlogic][conformance]") {
-    const std::string path = std::string(DSSELECT_SHARED_DIR) + "/conformance/jsonlogic-tests.json";
-    std::ifstream file(path);
+    std::ifstream file(conformance_suite_path());
     REQUIRE(file.good());
     const json suite = json::parse(file);
     REQUIRE(suite.is_array());
@@ -126,7 +127,7 @@ TEST_CASE("jsonlogic: the official json-logic test suite passes completely", "[j
 }
 
 TEST_CASE("jsonlogic: no rule of the official suite is reported as an unknown operator", "[jsonlogic][check]") {
-    std::ifstream file(std::string(DSSELECT_SHARED_DIR) + "/conformance/jsonlogic-tests.json");
+    std::ifstream file(conformance_suite_path());
     REQUIRE(file.good());
     const json suite = json::parse(file);
     for (const auto& entry : suite) {

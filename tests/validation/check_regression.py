@@ -11,12 +11,15 @@ import subprocess
 import sys
 
 validate, source = sys.argv[1], sys.argv[2]
-csv = os.path.join(source, "..", "shared", "validation", "aiconfigurator-silicon-sample.csv")
-if not os.path.exists(csv):
-    print(f"skipped: {csv} is not beside the checkout")
-    print("0 passed, 0 failed")
-    sys.exit(0)
-published = json.load(open(os.path.join(source, "tests", "validation", "published.json")))
+csv = os.path.join(source, "tests", "validation", "data", "aiconfigurator-silicon-sample.csv")
+published_path = os.path.join(source, "tests", "validation", "published.json")
+# The repository ships both inputs: a missing one is a failure, never a skip.
+for required in (csv, published_path):
+    if not os.path.isfile(required):
+        print(f"FAIL: {required} is missing (the repository ships it; see tests/validation/data/NOTICE)")
+        print("0 passed, 1 failed")
+        sys.exit(1)
+published = json.load(open(published_path))
 tolerance = published["tolerance_points"] / 100.0
 out = subprocess.run([validate, "--engine-profiles", "--format", "json", "--csv", csv,
                       "--catalog", os.path.join(source, "tests", "validation", "catalog.json")],
