@@ -5,7 +5,7 @@
 #   tests/shell/valgrind_smoke.sh DSSELECT
 set -euo pipefail
 dsselect=$1
-command -v valgrind >/dev/null || { echo "valgrind_smoke: valgrind not installed (scripts/install-deps installs it)" >&2; exit 2; }
+command -v valgrind >/dev/null || { echo "valgrind_smoke: valgrind not installed (scripts/install-deps --test installs it)" >&2; exit 2; }
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 printf '{"schema_version":"1.0","hardware":[{"id":"x","memory_gb":"lots"}]}' >"$scratch/bad.json"
