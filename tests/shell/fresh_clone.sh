@@ -23,7 +23,7 @@ cd "$clone"
 echo "== fresh clone of $(git rev-parse --short HEAD) in $clone"
 echo "== README command 1: ${commands[0]}"
 output=$(bash -c "${commands[0]}") || { echo "FAIL: README's first command exited $?" >&2; exit 1; }
-printf '%s\n' "$output" | head -n 8
+printf '%s\n' "$output" | tail -n 10
 # The recommendation's first ranked row (a piped table is TSV: rank, model, variant, ...).
 grep -qP '^1\t' <<< "$output" || { echo "FAIL: README's first command printed no ranked recommendation" >&2; exit 1; }
 echo "== README command 2: ${commands[1]}"
