@@ -82,7 +82,7 @@ void recommend_search(benchmark::State& state) {
     const dsselect::Scenario& scenario = catalog().scenario("customer-service");
     std::int64_t evaluated = 0;
     for (auto _ : state) {
-        auto result = dsselect::recommend(catalog(), scenario, rules, options);
+        auto result = dsselect::search(catalog(), scenario, rules, options);
         evaluated += result.candidates_evaluated;
         benchmark::DoNotOptimize(result);
     }
@@ -116,7 +116,7 @@ void batch_item(benchmark::State& state) {
         const dsselect::Scenario& s = scenarios[next];
         next = (next + 1) % scenarios.size();
         options.keep_ranked = dsselect::ranked_to_keep(s, 5);
-        auto result = dsselect::recommend(catalog(), s, rules, options);
+        auto result = dsselect::search(catalog(), s, rules, options);
         std::optional<dsselect::MultiTaskResult> plans;  // as batch: a scenario with tasks gets its plans
         if (!s.tasks.empty() && !result.ranked.empty()) {
             plans = dsselect::plan_multi_task(catalog(), s, rules, options, &result);

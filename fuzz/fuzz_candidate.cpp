@@ -5,7 +5,7 @@
 #include <string>
 
 #include "dsselect/core/error.hpp"
-#include "dsselect/select/search.hpp"
+#include "dsselect/select/candidate_spec.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string text(reinterpret_cast<const char*>(data), size);

@@ -294,11 +294,11 @@ TEST_CASE("dynamic activation: a MoE model's active parameters come from its arc
 TEST_CASE("dynamic activation: a scenario's complexity mix reaches every candidate of the search", "[multitask][search]") {
     Scenario s = builtin().scenario("customer-service");
     s.constraints.allowed_variants = {"dynamic"};
-    const Recommendation simple = recommend(builtin(), s, builtin_rules(), SearchOptions{});
+    const SearchResult simple = search(builtin(), s, builtin_rules(), SearchOptions{});
     REQUIRE_FALSE(simple.ranked.empty());
     CHECK(simple.ranked.front().estimate.active_fraction == Approx(0.3));  // the variant's own figure
     s.complexity_mix = {{0.7, 0.3}, {0.3, 1.0}};
-    const Recommendation mixed = recommend(builtin(), s, builtin_rules(), SearchOptions{});
+    const SearchResult mixed = search(builtin(), s, builtin_rules(), SearchOptions{});
     REQUIRE_FALSE(mixed.ranked.empty());
     CHECK(mixed.ranked.front().estimate.active_fraction == Approx(0.51));
     // One candidate judged on its own (compare, nearest misses) sees the mix too, and agrees.
@@ -362,7 +362,7 @@ TEST_CASE("multi-task: plans from a search that kept only its best few equal tho
     for (double chat_floor : {0.85, 0.9, 0.99}) {
         Scenario s = builtin().scenario("multi-task-support");
         s.tasks.at(0).min_quality = chat_floor;
-        const Recommendation whole = recommend(builtin(), s, builtin_rules(), SearchOptions{});
+        const SearchResult whole = search(builtin(), s, builtin_rules(), SearchOptions{});
         REQUIRE(!whole.ranked.empty());
         const MultiTaskResult expected = plan_multi_task(builtin(), s, builtin_rules(), SearchOptions{}, &whole);
         std::size_t shared_rank = whole.ranked.size();  // the shared winner's index in the whole ranking
@@ -379,7 +379,7 @@ TEST_CASE("multi-task: plans from a search that kept only its best few equal tho
         CHECK(shared_rank >= 1);  // the kept best one misses a floor: the walk must go on
         SearchOptions few;
         few.keep_ranked = 1;
-        const Recommendation kept = recommend(builtin(), s, builtin_rules(), few);
+        const SearchResult kept = search(builtin(), s, builtin_rules(), few);
         REQUIRE(kept.ranked.size() == 1);
         const MultiTaskResult got = plan_multi_task(builtin(), s, builtin_rules(), few, &kept);
         REQUIRE(got.plans.size() == expected.plans.size());

@@ -7,6 +7,7 @@
 
 #include "dsselect/catalog/loader.hpp"
 #include "dsselect/core/error.hpp"
+#include "dsselect/select/candidate_spec.hpp"
 #include "dsselect/select/search.hpp"
 #include "dsselect/tco/tco.hpp"
 #include "support/helpers.hpp"
@@ -17,8 +18,8 @@ using nlohmann::json;
 namespace {
 using test::builtin;
 using test::builtin_rules;
-Recommendation recommend_for(const std::string& id) {
-    return recommend(builtin(), builtin().scenario(id), builtin_rules(), SearchOptions{});
+SearchResult recommend_for(const std::string& id) {
+    return search(builtin(), builtin().scenario(id), builtin_rules(), SearchOptions{});
 }
 }  // namespace
 
@@ -90,8 +91,8 @@ TEST_CASE("tco: the years of a 2.5-year horizon, and a search's totals-only cost
     for (std::int64_t keep : {0, 3}) {
         SearchOptions options;
         options.keep_ranked = keep;
-        const Recommendation rec =
-            recommend(builtin(), builtin().scenario("customer-service"), builtin_rules(), options);
+        const SearchResult rec =
+            search(builtin(), builtin().scenario("customer-service"), builtin_rules(), options);
         REQUIRE_FALSE(rec.ranked.empty());
         for (const Candidate& c : rec.ranked) {
             CHECK(c.cost.per_year.size() == 3);
@@ -209,7 +210,7 @@ TEST_CASE("recommend: results are sorted by score, ties by label", "[search]") {
 TEST_CASE("recommend: the search space bound is reported, not silently truncated", "[search]") {
     SearchOptions options;
     options.max_candidates = 10;
-    CHECK_THROWS_AS(recommend(builtin(), builtin().scenario("customer-service"), builtin_rules(), options), Error);
+    CHECK_THROWS_AS(search(builtin(), builtin().scenario("customer-service"), builtin_rules(), options), Error);
 }
 
 TEST_CASE("candidates: strings parse and junk is refused", "[search]") {
@@ -323,8 +324,8 @@ TEST_CASE("recommend: a multi-threaded search gives the same result as one threa
     many.threads = 3;
     many.parallel_threshold = 1;
     const Scenario& s = builtin().scenario("finance-risk");
-    const auto a = recommend(builtin(), s, builtin_rules(), one);
-    const auto b = recommend(builtin(), s, builtin_rules(), many);
+    const auto a = search(builtin(), s, builtin_rules(), one);
+    const auto b = search(builtin(), s, builtin_rules(), many);
     REQUIRE(a.ranked.size() == b.ranked.size());
     for (std::size_t i = 0; i < a.ranked.size(); ++i) {
         CHECK(a.ranked[i].label() == b.ranked[i].label());
@@ -345,16 +346,16 @@ TEST_CASE("rules: only the context fields the rules read are built", "[rules]") 
 
 TEST_CASE("recommend: multi-node replicas are searched only when the scenario allows them", "[search]") {
     Scenario s = builtin().scenario("research-reasoning");
-    auto widest = [](const Recommendation& r) {
+    auto widest = [](const SearchResult& r) {
         std::int64_t widest_seen = 0;
         for (const auto& c : r.ranked) {
             widest_seen = std::max(widest_seen, c.gpus_per_replica);
         }
         return widest_seen;
     };
-    const auto single = recommend(builtin(), s, builtin_rules(), SearchOptions{});
+    const auto single = search(builtin(), s, builtin_rules(), SearchOptions{});
     s.constraints.allow_multi_node = true;
-    const auto multi = recommend(builtin(), s, builtin_rules(), SearchOptions{});
+    const auto multi = search(builtin(), s, builtin_rules(), SearchOptions{});
     CHECK(widest(single) <= 8);
     CHECK(multi.candidates_evaluated > single.candidates_evaluated);
     CHECK_THROWS_AS(resolve_candidate(builtin(), builtin().scenario("research-reasoning"), builtin_rules(),
@@ -364,13 +365,13 @@ TEST_CASE("recommend: multi-node replicas are searched only when the scenario al
 }
 
 namespace {
-// recommend() skips the estimate of candidates rejected before the memory check and the cost
+// search() skips the estimate of candidates rejected before the memory check and the cost
 // of those rejected for power or latency, and breaks ties by label without building labels.
 // Judging every candidate of the space with evaluate_candidate (compare's full path) must give
 // the same counts, the same accepted set and the same nearest miss per reason.
 void check_staged_search(const Catalog& catalog, const Scenario& s) {
     REQUIRE_FALSE(s.constraints.allow_multi_node);
-    const Recommendation fast = recommend(catalog, s, builtin_rules(), SearchOptions{});
+    const SearchResult fast = search(catalog, s, builtin_rules(), SearchOptions{});
     std::map<std::string, std::int64_t> counts;
     std::map<std::string, Candidate> nearest;
     std::int64_t accepted = 0;
@@ -439,7 +440,7 @@ TEST_CASE("recommend: ties go to the smaller label when one hardware id extends 
     for (const char* id : {"customer-service", "edge-offline"}) {
         check_staged_search(catalog, catalog.scenario(id));
     }
-    const Recommendation twins = recommend(catalog, catalog.scenario("customer-service"), builtin_rules(), SearchOptions{});
+    const SearchResult twins = search(catalog, catalog.scenario("customer-service"), builtin_rules(), SearchOptions{});
     REQUIRE_FALSE(twins.nearest_miss.empty());
     for (const auto& [reason, candidate] : twins.nearest_miss) {
         INFO(reason << ": " << candidate.label());
@@ -464,7 +465,7 @@ TEST_CASE("rules: a search stops when its rules use up the operation budget", "[
     const json document = {{"schema_version", "1.0"}, {"rules", {rule}}};
     const RuleSet rules = load_rules({{"heavy.json", document.dump()}});
     try {
-        recommend(builtin(), builtin().scenario("customer-service"), rules, SearchOptions{});
+        search(builtin(), builtin().scenario("customer-service"), rules, SearchOptions{});
         FAIL("expected the rule budget to stop the search");
     } catch (const Error& error) {
         CHECK(error.kind() == ErrorKind::invalid_data);
@@ -499,8 +500,8 @@ TEST_CASE("rules: an expression of more than 10,000 nodes is refused when loadin
 TEST_CASE("recommend: keep_evaluated keeps every candidate, judged in full, in enumeration order", "[search]") {
     SearchOptions options;
     options.keep_evaluated = true;
-    const Recommendation kept = recommend(builtin(), builtin().scenario("customer-service"), builtin_rules(), options);
-    const Recommendation plain = recommend_for("customer-service");
+    const SearchResult kept = search(builtin(), builtin().scenario("customer-service"), builtin_rules(), options);
+    const SearchResult plain = recommend_for("customer-service");
     REQUIRE(static_cast<std::int64_t>(kept.evaluated.size()) == kept.candidates_evaluated);
     CHECK(plain.evaluated.empty());
     std::int64_t accepted = 0;
@@ -535,12 +536,12 @@ TEST_CASE("recommend: keep_ranked keeps the best N of the full ranking and still
     // partial sort must break those ties by label as the full sort does).
     std::size_t worded = 0;
     for (const char* id : {"high-frequency-short-text", "finance-risk", "edge-offline"}) {
-        const Recommendation all = recommend_for(id);
+        const SearchResult all = recommend_for(id);
         REQUIRE(all.candidates_accepted == static_cast<std::int64_t>(all.ranked.size()));
         for (std::int64_t keep : {1, 3, 5, 50, 100'000}) {
             SearchOptions options;
             options.keep_ranked = keep;
-            const Recommendation best = recommend(builtin(), builtin().scenario(id), builtin_rules(), options);
+            const SearchResult best = search(builtin(), builtin().scenario(id), builtin_rules(), options);
             INFO(id << " keep " << keep);
             CHECK(best.candidates_accepted == all.candidates_accepted);
             CHECK(best.rejected_by_reason == all.rejected_by_reason);
@@ -567,13 +568,13 @@ TEST_CASE("recommend: a search that keeps a few words the warnings of those it k
         {"id":"on-a-gpu","effect":"warn","when":{"==":[{"var":"hardware.kind"},"gpu"]},"message":"{model} on {hardware}"},
         {"id":"replicated","effect":"warn","when":{">":[{"var":"deployment.replicas"},1]},"message":"{variant} in {scenario}"}]})"}});
     const Scenario& s = builtin().scenario("high-frequency-short-text");
-    const Recommendation all = recommend(builtin(), s, rules, SearchOptions{});
+    const SearchResult all = search(builtin(), s, rules, SearchOptions{});
     REQUIRE(all.ranked.size() > 10);
     std::size_t worded = 0;
     for (std::int64_t keep : {1, 5, 10}) {
         SearchOptions options;
         options.keep_ranked = keep;
-        const Recommendation best = recommend(builtin(), s, rules, options);
+        const SearchResult best = search(builtin(), s, rules, options);
         REQUIRE(best.ranked.size() == static_cast<std::size_t>(keep));
         for (std::size_t i = 0; i < best.ranked.size(); ++i) {
             INFO("keep " << keep << " rank " << i);
@@ -608,7 +609,7 @@ TEST_CASE("recommend: candidates that share a label keep enumeration order, kept
         catalog.variants.push_back(v);
     }
     const Scenario s = catalog.scenario("customer-service");
-    const Recommendation all = recommend(catalog, s, builtin_rules(), SearchOptions{});
+    const SearchResult all = search(catalog, s, builtin_rules(), SearchOptions{});
     REQUIRE(all.ranked.size() >= 8);
     std::int64_t shared_labels = 0;
     for (std::size_t i = 0; i + 1 < all.ranked.size(); ++i) {
@@ -625,7 +626,7 @@ TEST_CASE("recommend: candidates that share a label keep enumeration order, kept
     for (std::int64_t keep = 1; keep <= static_cast<std::int64_t>(all.ranked.size()); ++keep) {
         SearchOptions options;
         options.keep_ranked = keep;
-        const Recommendation best = recommend(catalog, s, builtin_rules(), options);
+        const SearchResult best = search(catalog, s, builtin_rules(), options);
         REQUIRE(best.ranked.size() == static_cast<std::size_t>(keep));
         INFO("keep " << keep);
         for (std::size_t i = 0; i < best.ranked.size(); ++i) {
@@ -666,8 +667,8 @@ TEST_CASE("rules: remembering a rule's results per model, variant and hardware c
     }
     for (const char* id : {"customer-service", "high-frequency-short-text", "multi-task-support"}) {
         const Scenario& s = builtin().scenario(id);
-        const Recommendation a = recommend(builtin(), s, remembered, SearchOptions{});
-        const Recommendation b = recommend(builtin(), s, evaluated, SearchOptions{});
+        const SearchResult a = search(builtin(), s, remembered, SearchOptions{});
+        const SearchResult b = search(builtin(), s, evaluated, SearchOptions{});
         REQUIRE(a.ranked.size() == b.ranked.size());
         CHECK(a.rejected_by_reason == b.rejected_by_reason);
         for (std::size_t i = 0; i < a.ranked.size(); ++i) {

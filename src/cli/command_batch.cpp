@@ -12,6 +12,8 @@
 #include "dsselect/catalog/loader.hpp"
 #include "dsselect/core/error.hpp"
 #include "dsselect/report/views.hpp"
+#include "dsselect/select/candidate_spec.hpp"
+#include "dsselect/select/recommendation.hpp"
 #include "scenario_options.hpp"
 
 namespace dsselect::cli {
@@ -48,28 +50,16 @@ void judge(PendingItem& item, const std::string& source, const Catalog& catalog,
             search.tco_weights = parse_weights(parsed.weights);
         }
         if (!parsed.candidates.empty()) {
-            std::vector<CandidateSpec> specs;
-            for (const auto& text : parsed.candidates) {
-                specs.push_back(parse_candidate(text));
-            }
-            std::vector<Candidate> resolved;
-            for (const auto& spec : specs) {
-                resolved.push_back(resolve_candidate(catalog, parsed.scenario, rules, spec, search));
-            }
-            score_candidates(resolved, parsed.scenario, rules, search);
+            const std::vector<Candidate> resolved = judge_candidates(catalog, parsed.scenario, rules, parsed.candidates, search);
             item.output = report::batch_comparison_json(item.line, parsed.scenario, resolved);
             const bool any = std::any_of(resolved.begin(), resolved.end(), [](const Candidate& c) { return c.accepted(); });
             item.status = any ? PendingItem::Status::ok : PendingItem::Status::unsatisfiable;
         } else {
             const std::int64_t top = parsed.top > 0 ? parsed.top : options.top;
             search.keep_ranked = ranked_to_keep(parsed.scenario, top);
-            const Recommendation result = recommend(catalog, parsed.scenario, rules, search);
-            std::optional<MultiTaskResult> plans;  // a scenario with tasks (docs/multitask.md)
-            if (!parsed.scenario.tasks.empty() && !result.ranked.empty()) {
-                plans = plan_multi_task(catalog, parsed.scenario, rules, search, &result);
-            }
-            item.output = report::batch_recommendation_json(item.line, result, top, plans ? &*plans : nullptr);
-            item.status = result.ranked.empty() ? PendingItem::Status::unsatisfiable : PendingItem::Status::ok;
+            const Recommendation recommendation = run_recommendation(catalog, parsed.scenario, rules, search);
+            item.output = report::batch_recommendation_json(item.line, recommendation.search, top, recommendation.plans());
+            item.status = recommendation.satisfied() ? PendingItem::Status::ok : PendingItem::Status::unsatisfiable;
         }
     } catch (const Error& error) {
         // "<file>:<line>: " is already in data errors; usage errors (a bad candidate) get it here.

@@ -3,6 +3,7 @@
 #include "dsselect/core/error.hpp"
 #include "dsselect/report/html_report.hpp"
 #include "dsselect/report/views.hpp"
+#include "dsselect/select/candidate_spec.hpp"
 #include "scenario_options.hpp"
 
 namespace dsselect::cli {
@@ -13,41 +14,22 @@ struct CompareOptions {
     std::vector<std::string> candidates;
 };
 
-std::vector<Candidate> resolve_all(const CompareOptions& options, const Catalog& catalog, const Scenario& scenario,
-                                   const RuleSet& rules, const SearchOptions& search) {
-    std::vector<CandidateSpec> specs;
-    for (const auto& text : options.candidates) {
-        specs.push_back(parse_candidate(text));  // all parse errors before any work
-    }
-    std::vector<Candidate> resolved;
-    for (const auto& spec : specs) {
-        resolved.push_back(resolve_candidate(catalog, scenario, rules, spec, search));
-    }
-    score_candidates(resolved, scenario, rules, search);
-    return resolved;
-}
-
-// Catalog, scenario, rules and the judged candidates shared by compare and tco.
+// The inputs and the judged candidates shared by compare and tco.
 struct Judged {
-    Catalog catalog;
-    Scenario scenario;
-    RuleSet rules;
+    ScenarioInputs inputs;
     std::vector<Candidate> candidates;
 };
 
 Judged judge(const CompareOptions& options, const Context& context) {
-    Judged judged;
-    judged.catalog = context.load_catalog();
-    judged.scenario = resolve_scenario(options.scenario, judged.catalog);
-    judged.rules = resolve_rules(options.scenario);
-    const SearchOptions search = resolve_search_options(options.scenario);
-    judged.candidates = resolve_all(options, judged.catalog, judged.scenario, judged.rules, search);
+    Judged judged{.inputs = load_scenario_inputs(options.scenario, context), .candidates = {}};
+    const ScenarioInputs& in = judged.inputs;
+    judged.candidates = judge_candidates(in.catalog, in.scenario, in.rules, options.candidates, in.search);
     return judged;
 }
 
 CommandOutput run_compare(const CompareOptions& options, const Context& context) {
     const Judged judged = judge(options, context);
-    const Scenario& scenario = judged.scenario;
+    const Scenario& scenario = judged.inputs.scenario;
     const auto& candidates = judged.candidates;
     CommandOutput output;
     switch (context.format()) {
@@ -57,7 +39,7 @@ CommandOutput run_compare(const CompareOptions& options, const Context& context)
     case report::OutputFormat::csv:
     case report::OutputFormat::markdown: output.text = context.render_tables(report::comparison_tables(scenario, candidates)); break;
     case report::OutputFormat::html:
-        output.text = report::comparison_html(scenario, candidates, judged.rules,
+        output.text = report::comparison_html(scenario, candidates, judged.inputs.rules,
                                               {DSSELECT_VERSION, context.command_line, static_cast<std::int64_t>(candidates.size())});
         break;
     }
@@ -66,7 +48,7 @@ CommandOutput run_compare(const CompareOptions& options, const Context& context)
 
 CommandOutput run_tco(const CompareOptions& options, const Context& context) {
     const Judged judged = judge(options, context);
-    const Scenario& scenario = judged.scenario;
+    const Scenario& scenario = judged.inputs.scenario;
     const Candidate& candidate = judged.candidates.front();
     CommandOutput output;
     switch (context.format()) {

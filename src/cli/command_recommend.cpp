@@ -5,12 +5,13 @@
 #include "dsselect/core/error.hpp"
 #include "dsselect/report/html_report.hpp"
 #include "dsselect/report/views.hpp"
+#include "dsselect/select/recommendation.hpp"
 #include "scenario_options.hpp"
 
 namespace dsselect::cli {
 
 // The nearest miss over every relaxable reason: what to relax and by how much.
-std::string unsatisfiable_message(const Recommendation& result) {
+std::string unsatisfiable_message(const SearchResult& result) {
     const Candidate* nearest = nullptr;
     for (const auto& [reason, candidate] : result.nearest_miss) {
         if (nearest == nullptr || candidate.rejection->miss_ratio < nearest->rejection->miss_ratio) {
@@ -37,19 +38,12 @@ struct RecommendOptions {
 };
 
 CommandOutput run_recommend(const RecommendOptions& options, const Context& context) {
-    const Catalog catalog = context.load_catalog();
-    const Scenario scenario = resolve_scenario(options.scenario, catalog);
-    const RuleSet rules = resolve_rules(options.scenario);
-    SearchOptions search = resolve_search_options(options.scenario);
-    search.top = options.top;
-    search.keep_evaluated = context.format() == report::OutputFormat::html;  // the report's scatter
-    const Recommendation result = recommend(catalog, scenario, rules, search);
-    // A scenario with tasks also gets its multi-task plans (docs/multitask.md).
-    std::optional<MultiTaskResult> multi_task;
-    if (!scenario.tasks.empty() && !result.ranked.empty()) {
-        multi_task = plan_multi_task(catalog, scenario, rules, search, &result);
-    }
-    const MultiTaskResult* plans = multi_task ? &*multi_task : nullptr;
+    ScenarioInputs inputs = load_scenario_inputs(options.scenario, context);
+    inputs.search.keep_evaluated = context.format() == report::OutputFormat::html;  // the report's scatter
+    const Recommendation recommendation = run_recommendation(inputs.catalog, inputs.scenario, inputs.rules, inputs.search);
+    const SearchResult& result = recommendation.search;
+    const MultiTaskResult* plans = recommendation.plans();
+    const RuleSet& rules = inputs.rules;
     CommandOutput output;
     if (result.ranked.empty()) {
         output.exit_code = exit_code(ErrorKind::unsatisfiable);
@@ -68,7 +62,7 @@ CommandOutput run_recommend(const RecommendOptions& options, const Context& cont
     case report::OutputFormat::markdown: {
         std::vector<report::Table> tables = report::recommendation_tables(result, options.top, options.explain);
         if (plans != nullptr) {
-            for (report::Table& table : report::multi_task_tables(scenario, *plans)) {
+            for (report::Table& table : report::multi_task_tables(inputs.scenario, *plans)) {
                 tables.push_back(std::move(table));
             }
         }

@@ -4,6 +4,7 @@
 #include "context.hpp"
 #include "dsselect/core/error.hpp"
 #include "dsselect/report/html_report.hpp"
+#include "dsselect/select/recommendation.hpp"
 #include "scenario_options.hpp"
 
 namespace dsselect::cli {
@@ -19,16 +20,13 @@ CommandOutput run_report(const ReportOptions& options, const Context& context) {
         throw Error(ErrorKind::usage, "-o/--format: report writes HTML only",
                     "for JSON or tables run 'dsselect recommend' with the same flags");
     }
-    const Catalog catalog = context.load_catalog();
-    const Scenario scenario = resolve_scenario(options.scenario, catalog);
-    const RuleSet rules = resolve_rules(options.scenario);
-    SearchOptions search = resolve_search_options(options.scenario);
-    search.top = options.top;
-    search.keep_evaluated = true;
-    const Recommendation result = recommend(catalog, scenario, rules, search);
+    ScenarioInputs inputs = load_scenario_inputs(options.scenario, context);
+    inputs.search.keep_evaluated = true;
+    const Recommendation recommendation = run_recommendation(inputs.catalog, inputs.scenario, inputs.rules, inputs.search);
+    const SearchResult& result = recommendation.search;
     CommandOutput output;
-    output.text = report::recommendation_html(result, rules, {DSSELECT_VERSION, context.command_line, options.top});
-    if (result.ranked.empty()) {
+    output.text = report::recommendation_html(result, inputs.rules, {DSSELECT_VERSION, context.command_line, options.top});
+    if (!recommendation.satisfied()) {
         // The page is still written: its scatter and nearest misses show what it would take.
         output.exit_code = exit_code(ErrorKind::unsatisfiable);
         output.messages.push_back("dsselect: " + unsatisfiable_message(result));

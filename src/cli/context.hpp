@@ -64,7 +64,7 @@ void register_plan(CLI::App& app, Context& context);
 void register_report(CLI::App& app, Context& context);
 
 // recommend's exit-1 message: the rejection counts and the nearest miss with what to relax.
-std::string unsatisfiable_message(const Recommendation& result);
+std::string unsatisfiable_message(const SearchResult& result);
 
 // "dsselect" and each argument, quoted for a POSIX shell when it needs it.
 std::string shell_command_line(const std::vector<std::string>& args);

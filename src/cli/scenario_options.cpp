@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "dsselect/catalog/loader.hpp"
+#include "context.hpp"
 #include "dsselect/core/error.hpp"
 
 namespace dsselect::cli {
@@ -100,6 +101,16 @@ SearchOptions resolve_search_options(const ScenarioOptions& o) {
     options.max_candidates = o.max_candidates;
     options.threads = o.threads;
     return options;
+}
+
+ScenarioInputs load_scenario_inputs(const ScenarioOptions& options, const Context& context) {
+    Catalog catalog = context.load_catalog();
+    Scenario scenario = resolve_scenario(options, catalog);
+    RuleSet rules = resolve_rules(options);
+    return {.catalog = std::move(catalog),
+            .scenario = std::move(scenario),
+            .rules = std::move(rules),
+            .search = resolve_search_options(options)};
 }
 
 }  // namespace dsselect::cli

@@ -13,6 +13,8 @@
 
 namespace dsselect::cli {
 
+struct Context;
+
 struct ScenarioOptions {
     std::string scenario;
     std::vector<std::string> rule_files;
@@ -42,5 +44,15 @@ void add_scenario_options(CLI::App& command, ScenarioOptions& options);
 Scenario resolve_scenario(const ScenarioOptions& options, const Catalog& catalog);
 RuleSet resolve_rules(const ScenarioOptions& options);
 SearchOptions resolve_search_options(const ScenarioOptions& options);
+
+// What recommend, report, compare and tco start from: the catalog (built-in plus --data), the
+// scenario with every flag applied, the rules and the search options.
+struct ScenarioInputs {
+    Catalog catalog;
+    Scenario scenario;
+    RuleSet rules;
+    SearchOptions search;
+};
+ScenarioInputs load_scenario_inputs(const ScenarioOptions& options, const Context& context);
 
 }  // namespace dsselect::cli

@@ -768,7 +768,7 @@ std::string render(const Page& page) {
 }
 }  // namespace
 
-std::string recommendation_html(const Recommendation& result, const RuleSet& rules, const HtmlMeta& meta) {
+std::string recommendation_html(const SearchResult& result, const RuleSet& rules, const HtmlMeta& meta) {
     Page page;
     page.scenario = &result.scenario;
     page.rules = &rules;

@@ -113,7 +113,7 @@ std::string finish(const ordered_json& document, JsonStyle style) {
 }  // namespace
 
 namespace {
-ordered_json recommendation_document(const Recommendation& result, std::int64_t top, bool explain,
+ordered_json recommendation_document(const SearchResult& result, std::int64_t top, bool explain,
                                      const MultiTaskResult* multi_task = nullptr) {
     ordered_json out = detail::document_header("Recommendation");
     out["scenario"] = scenario_summary(result.scenario);
@@ -191,11 +191,11 @@ ordered_json batch_header(std::int64_t line, const std::string& id, const char* 
 }
 }  // namespace
 
-std::string recommendation_json(const Recommendation& result, std::int64_t top, bool explain, JsonStyle style) {
+std::string recommendation_json(const SearchResult& result, std::int64_t top, bool explain, JsonStyle style) {
     return finish(recommendation_document(result, top, explain), style);
 }
 
-std::string recommendation_json(const Recommendation& result, std::int64_t top, bool explain, JsonStyle style,
+std::string recommendation_json(const SearchResult& result, std::int64_t top, bool explain, JsonStyle style,
                                 const MultiTaskResult* multi_task) {
     return finish(recommendation_document(result, top, explain, multi_task), style);
 }
@@ -204,7 +204,7 @@ std::string comparison_json(const Scenario& scenario, const std::vector<Candidat
     return finish(comparison_document(scenario, candidates), style);
 }
 
-std::string batch_recommendation_json(std::int64_t line, const Recommendation& result, std::int64_t top,
+std::string batch_recommendation_json(std::int64_t line, const SearchResult& result, std::int64_t top,
                                       const MultiTaskResult* multi_task) {
     ordered_json out = batch_header(line, result.scenario.id, result.ranked.empty() ? "unsatisfiable" : "ok");
     out["result"] = recommendation_document(result, top, false, multi_task);

@@ -56,7 +56,7 @@ std::string rejection_summary(const std::map<std::string, std::int64_t>& counts)
     return fmt::format("{} rejected: {}", total, parts.empty() ? std::string("none") : fmt::format("{}", fmt::join(parts, ", ")));
 }
 
-std::vector<Table> recommendation_tables(const Recommendation& result, std::int64_t top, bool explain) {
+std::vector<Table> recommendation_tables(const SearchResult& result, std::int64_t top, bool explain) {
     std::vector<Table> tables;
     const Scenario& s = result.scenario;
     Table ranked;

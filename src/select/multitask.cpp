@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "dsselect/estimate/estimator.hpp"
+#include "select/score.hpp"
 
 namespace dsselect {
 
@@ -105,7 +106,7 @@ std::string quality_miss(const Candidate& c, const TaskList& tasks, const Scenar
     return {};
 }
 
-std::string nothing_satisfies(const Recommendation& r) {
+std::string nothing_satisfies(const SearchResult& r) {
     std::string top_reason;
     std::int64_t top_count = 0;
     for (const auto& [reason, count] : r.rejected_by_reason) {
@@ -143,20 +144,20 @@ PlanDeployment make_deployment(const Candidate& c, const TaskList& tasks, const 
 // A shared deployment of `tasks`: the best candidate of the search that meets every task's floor.
 std::optional<PlanDeployment> shared_deployment(const Catalog& catalog, const Scenario& s, const RuleSet& rules,
                                                 const SearchOptions& options, const TaskList& tasks,
-                                                const Recommendation* search, std::string& why) {
-    Recommendation own;
-    if (search == nullptr) {
+                                                const SearchResult* searched, std::string& why) {
+    SearchResult own;
+    if (searched == nullptr) {
         // All tasks: the scenario itself (its candidates carry every adapter), as recommend sees it.
-        own = recommend(catalog, tasks.size() == s.tasks.size() ? s : deployment_scenario(s, tasks, Adapters::served), rules, options);
-        search = &own;
+        own = search(catalog, tasks.size() == s.tasks.size() ? s : deployment_scenario(s, tasks, Adapters::served), rules, options);
+        searched = &own;
     }
-    if (search->ranked.empty()) {
-        why = nothing_satisfies(*search);
+    if (searched->ranked.empty()) {
+        why = nothing_satisfies(*searched);
         return std::nullopt;
     }
     std::string first_miss;
     for (;;) {
-        for (const Candidate& c : search->ranked) {
+        for (const Candidate& c : searched->ranked) {
             const std::string miss = quality_miss(c, tasks, s);
             if (miss.empty()) {
                 return make_deployment(c, tasks, s, Adapters::served, catalog);
@@ -165,15 +166,15 @@ std::optional<PlanDeployment> shared_deployment(const Catalog& catalog, const Sc
                 first_miss = miss;
             }
         }
-        if (static_cast<std::int64_t>(search->ranked.size()) >= search->candidates_accepted) {
+        if (static_cast<std::int64_t>(searched->ranked.size()) >= searched->candidates_accepted) {
             break;
         }
         // The search kept only its best few (SearchOptions::keep_ranked) and none of them meets
         // every floor: the same search again, keeping its whole ranking.
-        SearchOptions whole = search->options;
+        SearchOptions whole = searched->options;
         whole.keep_ranked = 0;
-        own = recommend(catalog, search->scenario, rules, whole);
-        search = &own;
+        own = search(catalog, searched->scenario, rules, whole);
+        searched = &own;
     }
     why = "no accepted candidate meets every task's quality floor; the best one: " + first_miss;
     return std::nullopt;
@@ -222,9 +223,19 @@ void check_fused_outputs(MultiTaskPlan& plan, const Scenario& s, const RuleSet& 
             }
             const Candidate& c = mine->candidate;
             const Scenario scoped = deployment_scenario(s, tasks_of(s, mine->task_ids), mine->adapters > 0 ? Adapters::served : Adapters::merged);
-            RuleCandidate context{&scoped, c.model, c.variant, c.hardware, &c.estimate, &c.cost, c.gpus_per_replica,
-                                  c.replicas, c.batch, c.quality, c.capacity_qps,
-                                  static_cast<double>(c.estimate.parameters.total), true};
+            const RuleCandidate context{.scenario = &scoped,
+                                        .model = c.model,
+                                        .variant = c.variant,
+                                        .hardware = c.hardware,
+                                        .estimate = &c.estimate,
+                                        .cost = &c.cost,
+                                        .gpus_per_replica = c.gpus_per_replica,
+                                        .replicas = c.replicas,
+                                        .batch = c.batch,
+                                        .quality = c.quality,
+                                        .capacity_qps = c.capacity_qps,
+                                        .min_parameters_among_feasible = static_cast<double>(c.estimate.parameters.total),
+                                        .output_dimensions_differ = true};
             const RuleOutcome outcome = apply_rules(rules, context, RulePhase::constraints);
             if (!outcome.rejected_by.empty()) {
                 plan.rejection_reason = outcome.rejected_by;
@@ -260,7 +271,7 @@ void total_up(MultiTaskPlan& plan, const Scenario& s, const SearchOptions& optio
 }
 
 MultiTaskPlan shared_plan(const Catalog& catalog, const Scenario& s, const RuleSet& rules, const SearchOptions& options,
-                          const Recommendation* search) {
+                          const SearchResult* search) {
     MultiTaskPlan plan;
     plan.kind = PlanKind::shared;
     TaskList all;
@@ -284,7 +295,7 @@ MultiTaskPlan separate_plan(const Catalog& catalog, const Scenario& s, const Rul
     winner_only.keep_ranked = 1;  // a task's deployment is its search's winner
     for (const TaskSpec& task : s.tasks) {
         const TaskList one{&task};
-        const Recommendation r = recommend(catalog, deployment_scenario(s, one, Adapters::merged), rules, winner_only);
+        const SearchResult r = search(catalog, deployment_scenario(s, one, Adapters::merged), rules, winner_only);
         if (r.ranked.empty()) {
             if (plan.rejection_reason.empty()) {
                 plan.rejection_reason = "unsatisfiable";
@@ -347,7 +358,7 @@ std::optional<MultiTaskPlan> mixed_plan(const Catalog& catalog, const Scenario& 
         scoped.constraints.allowed_variants = {winner.variant->id};
         // The group's own floors decide (checked per task below), not the scenario's task kind.
         scoped.constraints.min_quality.reset();
-        const Recommendation r = recommend(catalog, scoped, rules, options);
+        const SearchResult r = search(catalog, scoped, rules, options);
         std::string why;
         if (auto d = shared_deployment(catalog, s, rules, options, tasks, &r, why)) {
             plan.deployments.push_back(*d);
@@ -368,30 +379,23 @@ void score_plans(std::vector<MultiTaskPlan>& plans, const Scenario& s, const Sea
             cheapest = std::min(cheapest, plan.cost_per_year_usd);
         }
     }
-    const ScoreWeights& w = options.score_weights;
-    const Constraints& k = s.constraints;
     for (MultiTaskPlan& plan : plans) {
         if (!plan.accepted()) {
             continue;
         }
-        double tpot = 0.0;
-        double ttft = 0.0;
-        double rules = 0.0;
+        select::ScoreInputs inputs{.yearly_usd = plan.cost_per_year_usd,
+                                   .cheapest_yearly_usd = cheapest,
+                                   .quality = plan.quality,
+                                   .latency_ms = plan.latency_ms,
+                                   .tpot_ms = 0.0,
+                                   .ttft_ms = 0.0,
+                                   .rules = 0.0};
         for (const PlanDeployment& d : plan.deployments) {
-            tpot = std::max(tpot, d.candidate.estimate.performance.tpot_ms);
-            ttft = std::max(ttft, d.candidate.estimate.performance.ttft_ms);
-            rules += share_of(tasks_of(s, d.task_ids)) * d.candidate.score.rules;
+            inputs.tpot_ms = std::max(inputs.tpot_ms, d.candidate.estimate.performance.tpot_ms);
+            inputs.ttft_ms = std::max(inputs.ttft_ms, d.candidate.estimate.performance.ttft_ms);
+            inputs.rules += share_of(tasks_of(s, d.task_ids)) * d.candidate.score.rules;
         }
-        double latency = 0.0;
-        if (k.max_latency_ms) {
-            latency = w.latency * (1.0 - plan.latency_ms / *k.max_latency_ms);
-        } else if (k.max_tpot_ms) {
-            latency = w.latency * (1.0 - tpot / *k.max_tpot_ms);
-        } else if (k.max_ttft_ms) {
-            latency = w.latency * (1.0 - ttft / *k.max_ttft_ms);
-        }
-        const double cost = plan.cost_per_year_usd > 0 ? w.cost * cheapest / plan.cost_per_year_usd : w.cost;
-        plan.score = cost + w.quality * plan.quality + latency + rules;
+        plan.score = select::score_parts(inputs, options.score_weights, s.constraints).total;
     }
 }
 
@@ -441,7 +445,7 @@ ReuseReference reference_for(const Catalog& catalog, const MultiTaskResult& resu
 }  // namespace
 
 MultiTaskResult plan_multi_task(const Catalog& catalog, const Scenario& s, const RuleSet& rules,
-                                const SearchOptions& options, const Recommendation* shared_search) {
+                                const SearchOptions& options, const SearchResult* shared_search) {
     MultiTaskResult result;
     if (s.tasks.empty()) {
         return result;

@@ -20,7 +20,7 @@ struct HtmlMeta {
 // recommend -o html and dsselect report. `result.evaluated` (SearchOptions::keep_evaluated)
 // feeds the scatter; without it the scatter shows the ranked candidates and nearest misses.
 // A result with nothing accepted still renders, with the nearest misses.
-std::string recommendation_html(const Recommendation& result, const RuleSet& rules, const HtmlMeta& meta);
+std::string recommendation_html(const SearchResult& result, const RuleSet& rules, const HtmlMeta& meta);
 
 // compare -o html: the candidates as given, judged and scored against each other.
 std::string comparison_html(const Scenario& scenario, const std::vector<Candidate>& candidates, const RuleSet& rules,

@@ -38,13 +38,13 @@ namespace dsselect::report {
 // A scenario with tasks: the plans table (shared / separate / mixed) and the reuse reference.
 std::vector<Table> multi_task_tables(const Scenario& scenario, const MultiTaskResult& result);
 // recommend with a multi_task object (null: exactly recommendation_json).
-std::string recommendation_json(const Recommendation& result, std::int64_t top, bool explain, JsonStyle style,
+std::string recommendation_json(const SearchResult& result, std::int64_t top, bool explain, JsonStyle style,
                                 const MultiTaskResult* multi_task);
 
 // recommend: the top N, rejection counts, and with explain the winner's score parts and the
 // nearest miss per rejection reason.
-std::vector<Table> recommendation_tables(const Recommendation& result, std::int64_t top, bool explain);
-std::string recommendation_json(const Recommendation& result, std::int64_t top, bool explain, JsonStyle style);
+std::vector<Table> recommendation_tables(const SearchResult& result, std::int64_t top, bool explain);
+std::string recommendation_json(const SearchResult& result, std::int64_t top, bool explain, JsonStyle style);
 
 // compare / tco: candidates side by side, rejected ones with their reason, quoted figures beside.
 std::vector<Table> comparison_tables(const Scenario& scenario, const std::vector<Candidate>& candidates);
@@ -59,7 +59,7 @@ struct BatchCounts {
     std::int64_t unsatisfiable = 0;
     std::int64_t invalid = 0;
 };
-std::string batch_recommendation_json(std::int64_t line, const Recommendation& result, std::int64_t top,
+std::string batch_recommendation_json(std::int64_t line, const SearchResult& result, std::int64_t top,
                                       const MultiTaskResult* multi_task = nullptr);
 std::string batch_comparison_json(std::int64_t line, const Scenario& scenario, const std::vector<Candidate>& candidates);
 std::string batch_error_json(std::int64_t line, const std::string& id, int exit_code, const std::string& message);

@@ -2,7 +2,7 @@
 // Multi-task planning (docs/multitask.md): for a scenario with `tasks`, compare
 // (a) one shared base serving every task through unmerged adapters, (b) one separately deployed
 // model per task (its adapter merged), and (c) a mixed plan, on memory, latency, cost and
-// quality. Built on the public search API (recommend); the physics of adapters is in the
+// quality. Built on the public search API (search); the physics of adapters is in the
 // estimator, the costs in src/tco.
 #include <cstdint>
 #include <optional>
@@ -74,10 +74,10 @@ struct MultiTaskResult {
     std::vector<std::string> notes;
 };
 
-// Plans the scenario's tasks. `shared_search` may pass recommend()'s result for the scenario
+// Plans the scenario's tasks. `shared_search` may pass search()'s result for the scenario
 // itself (whose candidates already carry every task's adapter) so it is not searched again.
 MultiTaskResult plan_multi_task(const Catalog& catalog, const Scenario& scenario, const RuleSet& rules,
-                                const SearchOptions& options, const Recommendation* shared_search = nullptr);
+                                const SearchOptions& options, const SearchResult* shared_search = nullptr);
 
 // Parameter reuse rate: parameters of bases that serve two tasks or more / all parameters
 // (bases + adapters). Zero when nothing is shared.

@@ -1,0 +1,70 @@
+#pragma once
+// The candidate types every pass of the search and every consumer of its results shares: one
+// configuration (model, variant, hardware, GPUs per replica), what it was judged to need and
+// cost, how it scored, and why it was rejected.
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dsselect/catalog/types.hpp"
+#include "dsselect/estimate/estimator.hpp"
+#include "dsselect/tco/tco.hpp"
+
+namespace dsselect {
+
+// Score weights (docs/ranking.md). Higher score ranks first.
+struct ScoreWeights {
+    double cost = 0.5;     // cheapest yearly cost / this yearly cost
+    double quality = 0.2;  // quality (0..1)
+    double latency = 0.1;  // 1 - latency / limit, when a latency limit exists
+};
+
+struct ScoreParts {
+    double cost = 0;
+    double quality = 0;
+    double latency = 0;
+    double rules = 0;
+    double total = 0;
+};
+
+// Why a candidate was rejected, with the numbers. The sentence is formatted on demand (the
+// search rejects thousands of candidates and shows a few).
+struct Rejection {
+    std::string reason;  // constraint or rule id: "memory", "latency", "over-quantization", ...
+    std::string text;    // a categorical reason's sentence; empty for a numeric limit
+    const char* what = "";  // numeric limits: "end-to-end latency"
+    const char* unit = "";  // numeric limits: "ms"
+    const char* flag = "";  // the flag that relaxes it, e.g. "--max-latency-ms"; empty when none
+    double needed = 0;   // the limit
+    double had = 0;      // the candidate's value
+    // How far off: >= 1; 1 means just missed. Infinity for categorical misses.
+    double miss_ratio = std::numeric_limits<double>::infinity();
+    bool at_least = false;  // the limit is a minimum (quality), not a maximum
+
+    // "needs latency <= 200 ms, has 240.1 ms", or the categorical sentence.
+    std::string detail() const;
+};
+
+struct Candidate {
+    const Model* model = nullptr;
+    const Variant* variant = nullptr;
+    const Hardware* hardware = nullptr;
+    std::int64_t gpus_per_replica = 1;
+    std::int64_t batch = 1;
+    std::int64_t replicas = 0;
+    Estimate estimate;
+    double quality = 0;
+    double capacity_qps = 0;
+    TcoResult cost;
+    bool costed = false;
+    ScoreParts score;
+    std::optional<Rejection> rejection;
+    std::vector<std::string> warnings;
+    std::vector<std::string> warning_messages;
+    bool accepted() const { return !rejection.has_value(); }
+    std::string label() const;  // base:int8@a40x2
+};
+
+}  // namespace dsselect

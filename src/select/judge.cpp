@@ -1,0 +1,180 @@
+#include "select/judge.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "select/rejection.hpp"
+
+namespace dsselect::select {
+
+namespace {
+// The first latency limit the estimate misses, if any.
+std::optional<Rejection> latency_miss(const Constraints& c, const PerformanceEstimate& p) {
+    if (c.max_ttft_ms && p.ttft_ms > *c.max_ttft_ms) {
+        return over_limit("ttft", "time to first token", "ms", "--max-ttft-ms", *c.max_ttft_ms, p.ttft_ms);
+    }
+    if (c.max_tpot_ms && p.tpot_ms > *c.max_tpot_ms) {
+        return over_limit("tpot", "time per output token", "ms", "--max-tpot-ms", *c.max_tpot_ms, p.tpot_ms);
+    }
+    if (c.max_latency_ms && p.latency_ms > *c.max_latency_ms) {
+        return over_limit("latency", "end-to-end latency", "ms", "--max-latency-ms", *c.max_latency_ms, p.latency_ms);
+    }
+    return std::nullopt;
+}
+
+Rejection power_miss(const Constraints& k, const Estimate& e) {
+    return over_limit("power", "power per replica", "W", "--max-power-w", *k.max_power_w, e.power_w);
+}
+
+// The candidate at batch 1, before any check: what every judgement starts from.
+Candidate at_batch_one(const Configuration& x, const EstimatePlan& plan) {
+    return {.model = &x.model,
+            .variant = &x.variant,
+            .hardware = &x.hardware,
+            .gpus_per_replica = x.gpus,
+            .batch = 1,
+            .replicas = 0,
+            .estimate = plan.at(1),
+            .quality = x.facts.quality,
+            .capacity_qps = 0,
+            .cost = {},
+            .costed = false,
+            .score = {},
+            .rejection = std::nullopt,
+            .warnings = {},
+            .warning_messages = {}};
+}
+
+// The request at batch 1, which an EstimatePlan prepares for every batch (the plan keeps a
+// pointer to it, so the caller keeps it alive).
+EstimateRequest request_at_one(const Scenario& s, const Configuration& x) {
+    EstimateRequest at_one = request_for(s, x.model, x.variant, x.hardware, x.gpus, 1, x.profile, x.facts.active_fraction);
+    at_one.parameters = &x.facts.parameters;
+    return at_one;
+}
+
+// The rest of the judgement, for a candidate at batch 1 that passed the pre-checks.
+void judge_sizing(Candidate& c, const EstimatePlan& plan, const Judging& judging, Depth depth) {
+    const Scenario& s = judging.scenario;
+    const Constraints& k = s.constraints;
+    const Estimate& e1 = c.estimate;
+    if (!e1.memory.fits) {
+        c.rejection = over_limit("memory", "memory per GPU", "GB", "", e1.memory.usable_per_gpu_bytes / 1e9,
+                                 e1.memory.per_gpu_bytes / 1e9);
+        return;
+    }
+    const std::optional<Rejection> latency_at_one = latency_miss(k, e1.performance);
+    const bool over_power = k.max_power_w && e1.power_w > *k.max_power_w;
+    // Compare shows what a candidate that fits would cost even when it misses power or
+    // latency; a search does not need to know.
+    if (depth == Depth::verdict && (over_power || latency_at_one)) {
+        c.rejection = over_power ? power_miss(k, e1) : *latency_at_one;
+        return;
+    }
+    // The largest batch (power of two) that still meets the latency limits and fits.
+    // A single-stream engine (llama.cpp) serves one sequence at a time.
+    const std::int64_t batch_limit = judging.engine != nullptr && !judging.engine->continuous_batching
+                                         ? 1
+                                         : std::min(judging.options.max_batch, e1.memory.max_concurrency);
+    // Each rung reads only the timing; the chosen batch gets its whole estimate once.
+    for (std::int64_t batch = 2; !latency_at_one && batch <= batch_limit; batch *= 2) {
+        const EstimatePlan::Rung next = plan.rung(batch);
+        if (!next.timed || latency_miss(k, next.performance)) {
+            break;
+        }
+        c.batch = batch;
+        // Once one replica carries the load with headroom, a larger batch only adds latency.
+        if (next.performance.qps >= s.workload.qps * (1.0 + k.headroom)) {
+            break;
+        }
+    }
+    if (c.batch != 1) {
+        c.estimate = plan.at(c.batch);
+    }
+    const double per_replica_qps = c.estimate.performance.qps;
+    const double needed_qps = s.workload.qps * (1.0 + k.headroom);
+    c.replicas = needed_qps > 0 ? std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(needed_qps / per_replica_qps - 1e-9))) : 1;
+    c.capacity_qps = per_replica_qps * static_cast<double>(c.replicas);
+    const Deployment deployment{c.model, c.variant, c.hardware, c.gpus_per_replica, c.replicas, c.estimate.power_w,
+                                static_cast<double>(c.estimate.parameters.active)};
+    c.cost = compute_tco(s.tco, deployment, s.workload, judging.options.tco_weights,
+                         depth == Depth::verdict ? TcoDetail::totals : TcoDetail::per_year);
+    c.costed = true;
+    if (over_power) {
+        c.rejection = power_miss(k, e1);
+        return;
+    }
+    if (latency_at_one) {
+        c.rejection = latency_at_one;
+        return;
+    }
+    if (k.budget_usd_per_year && c.cost.yearly_usd > *k.budget_usd_per_year) {
+        c.rejection = over_limit("budget", "yearly cost", "USD", "--budget-usd", *k.budget_usd_per_year, c.cost.yearly_usd);
+        return;
+    }
+    // Until all candidates are judged, the smallest feasible model is taken to be this one.
+    const RuleCandidate context{.scenario = &s,
+                                .model = c.model,
+                                .variant = c.variant,
+                                .hardware = c.hardware,
+                                .estimate = &c.estimate,
+                                .cost = &c.cost,
+                                .gpus_per_replica = c.gpus_per_replica,
+                                .replicas = c.replicas,
+                                .batch = c.batch,
+                                .quality = c.quality,
+                                .capacity_qps = c.capacity_qps,
+                                .min_parameters_among_feasible = static_cast<double>(c.estimate.parameters.total),
+                                .output_dimensions_differ = false};
+    const RuleOutcome outcome = judging.rules.apply(context, RulePhase::constraints, judging.budget,
+                                                    depth == Depth::verdict ? RuleMessages::skip : RuleMessages::format);
+    if (!outcome.rejected_by.empty()) {
+        c.rejection = reject(outcome.rejected_by, outcome.message);
+    }
+}
+}  // namespace
+
+const Engine* scenario_engine(const Catalog& catalog, const Scenario& s) {
+    return catalog.find_engine(s.engine_id.empty() ? k_default_engine_id : s.engine_id);
+}
+
+EstimateRequest request_for(const Scenario& s, const Model& model, const Variant& variant, const Hardware& hardware,
+                            std::int64_t gpus, std::int64_t batch, const EfficiencyProfile& profile,
+                            std::optional<double> active_fraction) {
+    EstimateRequest request;
+    request.model = &model;
+    request.variant = &variant;
+    request.hardware = &hardware;
+    request.gpus = gpus;
+    request.batch = batch;
+    request.prompt_tokens = s.workload.prompt_tokens;
+    request.output_tokens = s.workload.output_tokens;
+    request.context_tokens = s.workload.context_tokens;
+    request.profile = profile;
+    request.active_fraction = active_fraction;
+    request.adapter_tasks = s.tasks.empty() ? nullptr : &s.tasks;  // docs/multitask.md
+    return request;
+}
+
+Candidate judge_fitting(const Judging& judging, const Configuration& configuration, Depth depth) {
+    const EstimateRequest at_one = request_at_one(judging.scenario, configuration);
+    const EstimatePlan plan(at_one);
+    Candidate c = at_batch_one(configuration, plan);
+    judge_sizing(c, plan, judging, depth);
+    return c;
+}
+
+Candidate judge_in_full(const Judging& judging, const Configuration& x) {
+    const EstimateRequest at_one = request_at_one(judging.scenario, x);
+    const EstimatePlan plan(at_one);
+    Candidate c = at_batch_one(x, plan);
+    const EarlyMiss miss = precheck(judging.scenario, x.model, x.gpus, x.facts, x.flags);
+    if (miss.early != Early::none) {
+        c.rejection = explain_precheck(miss, judging.scenario, x.model, x.variant, x.hardware, x.gpus, x.facts);
+        return c;
+    }
+    judge_sizing(c, plan, judging, Depth::full);
+    return c;
+}
+
+}  // namespace dsselect::select

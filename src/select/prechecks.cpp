@@ -1,0 +1,104 @@
+#include "select/prechecks.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "select/rejection.hpp"
+
+namespace dsselect::select {
+
+namespace {
+bool allowed(const std::vector<std::string>& list, const std::string& id) {
+    return list.empty() || std::find(list.begin(), list.end(), id) != list.end();
+}
+}  // namespace
+
+PairFacts pair_facts(const Scenario& s, const Model& model, const Variant& variant) {
+    PairFacts facts;
+    facts.parameters = model_parameters(model);
+    facts.quality_base = model.quality_for(s.task_kind);
+    facts.quality = facts.quality_base.value_or(0.0) * variant.quality_retention;
+    facts.weights_on_disk_bytes = model_weight_bytes(facts.parameters, variant);
+    const std::int64_t context = s.workload.context_tokens > 0 ? s.workload.context_tokens
+                                                                : s.workload.prompt_tokens + s.workload.output_tokens;
+    facts.context_too_long = exceeds_context_window(model.architecture, context);
+    facts.active_fraction = mixed_active_fraction(s.complexity_mix, variant);  // docs/method.md
+    return facts;
+}
+
+bool pair_allowed(const Constraints& k, const Model& model, const Variant& variant) {
+    return allowed(k.allowed_models, model.id) && allowed(k.allowed_variants, variant.id);
+}
+
+bool hardware_allowed(const Constraints& k, const Hardware& hardware) { return allowed(k.allowed_hardware, hardware.id); }
+
+bool has_precision(const Hardware& hardware, const Variant& variant) {
+    return hardware.peak_tflops_at(variant.compute_precision).has_value();
+}
+
+EarlyFlags early_flags(const Scenario& s, const Model& model, const Variant& variant, const Hardware& hardware) {
+    const Constraints& k = s.constraints;
+    return {.allowed = pair_allowed(k, model, variant) && hardware_allowed(k, hardware),
+            .applies = variant.applies_to_model(model.id),
+            .has_precision = has_precision(hardware, variant)};
+}
+
+std::string_view early_reason(Early early) {
+    switch (early) {
+    case Early::none: break;
+    case Early::not_allowed: return "not_allowed";
+    case Early::variant_not_applicable: return "variant_not_applicable";
+    case Early::max_gpus: return "max_gpus";
+    case Early::context: return "context";
+    case Early::precision: return "precision";
+    case Early::model_size: return "model_size";
+    case Early::quality: return "quality";
+    case Early::count: break;
+    }
+    return "";
+}
+
+std::optional<Rejection> explain_precheck(const EarlyMiss& miss, const Scenario& s, const Model& model,
+                                          const Variant& variant, const Hardware& hardware, std::int64_t gpus,
+                                          const PairFacts& facts) {
+    const Constraints& k = s.constraints;
+    Rejection r;
+    switch (miss.early) {
+    case Early::none:
+    case Early::count:
+        return std::nullopt;
+    case Early::not_allowed:
+        return reject("not_allowed", "excluded by the scenario's allowed models, variants or hardware");
+    case Early::variant_not_applicable:
+        return reject("variant_not_applicable", fmt::format("variant '{}' does not apply to '{}'", variant.id, model.id));
+    case Early::max_gpus:
+        return over_limit("max_gpus", "GPUs per replica", "", "--max-gpus", static_cast<double>(*k.max_gpus_per_replica),
+                          static_cast<double>(gpus));
+    case Early::context: {
+        const double window = static_cast<double>(model.architecture.max_position_embeddings);
+        const double context = static_cast<double>(s.workload.context_tokens);
+        r = reject("context", "", "--context", context, window, miss.miss_ratio);
+        r.what = "a context window";
+        r.unit = "tokens";
+        r.at_least = true;
+        return r;
+    }
+    case Early::precision:
+        return reject("precision", fmt::format("'{}' has no {} matrix units", hardware.id, to_string(variant.compute_precision)));
+    case Early::model_size:
+        return over_limit("model_size", "model size", "MB", "--max-model-mb", *k.max_model_mb,
+                          facts.weights_on_disk_bytes / 1e6);
+    case Early::quality:
+        if (!facts.quality_base) {
+            return reject("quality", fmt::format("'{}' has no quality figure for task '{}'", model.id, s.task_kind));
+        }
+        r = reject("quality", "", "--min-quality", *k.min_quality, facts.quality, miss.miss_ratio);
+        r.what = "quality";
+        r.at_least = true;
+        return r;
+    }
+    return std::nullopt;
+}
+
+}  // namespace dsselect::select

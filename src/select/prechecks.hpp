@@ -1,0 +1,95 @@
+#pragma once
+// Pass: the cheap pre-checks. What needs no estimate (the scenario's allow-lists, the variant's
+// applicability, GPUs per replica, the context window, matrix-unit precision, model size and
+// quality), checked in one fixed order: which check a candidate misses first, and by how much.
+// The search tallies the miss by its code; explain_precheck words it for the few it shows.
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string_view>
+
+#include "dsselect/catalog/types.hpp"
+#include "dsselect/estimate/estimator.hpp"
+#include "dsselect/select/candidate.hpp"
+
+namespace dsselect::select {
+
+// What the checks need about a model and variant, whatever the hardware: computed once per pair
+// in a search, not once per candidate.
+struct PairFacts {
+    ParameterCounts parameters;  // model_parameters(model), for every estimate of the pair
+    std::optional<double> quality_base;
+    double quality = 0;
+    double weights_on_disk_bytes = 0;
+    bool context_too_long = false;
+    std::optional<double> active_fraction;  // mixed_active_fraction(scenario mix, variant)
+};
+PairFacts pair_facts(const Scenario& s, const Model& model, const Variant& variant);
+
+// The yes/no facts the pre-checks need about a model, variant and hardware. A search reads
+// them from tables built once (CandidateSpace); one candidate alone computes them here.
+struct EarlyFlags {
+    bool allowed = true;        // by the scenario's allowed models, variants and hardware
+    bool applies = true;        // the variant applies to the model
+    bool has_precision = true;  // the hardware has matrix units at the variant's precision
+};
+// The flags' parts, which a search tabulates per model and variant and per hardware.
+bool pair_allowed(const Constraints& k, const Model& model, const Variant& variant);
+bool hardware_allowed(const Constraints& k, const Hardware& hardware);
+bool has_precision(const Hardware& hardware, const Variant& variant);
+EarlyFlags early_flags(const Scenario& s, const Model& model, const Variant& variant, const Hardware& hardware);
+
+// The pre-checks in the order they apply; `count` sizes tables indexed by the code.
+enum class Early { none, not_allowed, variant_not_applicable, max_gpus, context, precision, model_size, quality, count };
+inline constexpr std::size_t k_early_count = static_cast<std::size_t>(Early::count);
+
+// The rejection reason of a pre-check ("context"); empty for Early::none.
+std::string_view early_reason(Early early);
+
+struct EarlyMiss {
+    Early early = Early::none;
+    double miss_ratio = std::numeric_limits<double>::infinity();
+};
+
+// The first pre-check the candidate misses, if any. Inline: the search runs it on every slot.
+inline EarlyMiss precheck(const Scenario& s, const Model& model, std::int64_t gpus, const PairFacts& facts,
+                   const EarlyFlags& flags) {
+    const Constraints& k = s.constraints;
+    if (!flags.allowed) {
+        return {Early::not_allowed};
+    }
+    if (!flags.applies) {
+        return {Early::variant_not_applicable};
+    }
+    if (k.max_gpus_per_replica && gpus > *k.max_gpus_per_replica) {
+        return {Early::max_gpus, static_cast<double>(gpus) / static_cast<double>(*k.max_gpus_per_replica)};
+    }
+    if (facts.context_too_long) {
+        return {Early::context, static_cast<double>(s.workload.context_tokens) /
+                                    static_cast<double>(model.architecture.max_position_embeddings)};
+    }
+    if (!flags.has_precision) {
+        return {Early::precision};
+    }
+    if (k.max_model_mb && facts.weights_on_disk_bytes / 1e6 > *k.max_model_mb) {
+        return {Early::model_size, facts.weights_on_disk_bytes / 1e6 / *k.max_model_mb};
+    }
+    if (k.min_quality) {
+        if (!facts.quality_base) {
+            return {Early::quality};
+        }
+        if (facts.quality < *k.min_quality) {
+            return {Early::quality, *k.min_quality / std::max(facts.quality, 1e-9)};
+        }
+    }
+    return {};
+}
+
+// A pre-check's miss as a Rejection with its sentence and numbers; nullopt for Early::none.
+std::optional<Rejection> explain_precheck(const EarlyMiss& miss, const Scenario& s, const Model& model,
+                                          const Variant& variant, const Hardware& hardware, std::int64_t gpus,
+                                          const PairFacts& facts);
+
+}  // namespace dsselect::select

@@ -1,0 +1,154 @@
+#include "select/rank.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace dsselect::select {
+
+namespace {
+// A label "model:variant@hardwarexGPUS" read character by character, piece by piece.
+class LabelPieces {
+public:
+    LabelPieces(const Model& model, const Variant& variant, const Hardware& hardware, std::int64_t gpus) {
+        const auto end = std::to_chars(m_digits, m_digits + sizeof m_digits, gpus).ptr;
+        m_pieces[0] = model.id;
+        m_pieces[1] = ":";
+        m_pieces[2] = variant.id;
+        m_pieces[3] = "@";
+        m_pieces[4] = hardware.id;
+        m_pieces[5] = "x";
+        m_pieces[6] = std::string_view(m_digits, static_cast<std::size_t>(end - m_digits));
+    }
+    LabelPieces(const LabelPieces&) = delete;  // m_pieces[6] points into this object
+    LabelPieces& operator=(const LabelPieces&) = delete;
+    // The next character, or -1 at the end.
+    int next() {
+        while (m_piece < k_pieces && m_offset == m_pieces[m_piece].size()) {
+            ++m_piece;
+            m_offset = 0;
+        }
+        return m_piece == k_pieces ? -1 : static_cast<unsigned char>(m_pieces[m_piece][m_offset++]);
+    }
+
+private:
+    static constexpr std::size_t k_pieces = 7;
+    std::string_view m_pieces[k_pieces];
+    char m_digits[24] = {};
+    std::size_t m_piece = 0;
+    std::size_t m_offset = 0;
+};
+}  // namespace
+
+LabelOrder::LabelOrder(const Catalog& catalog, std::span<const std::int64_t> gpu_counts) {
+    std::vector<std::string> pieces;
+    for (const Model& model : catalog.models) {
+        pieces.push_back(model.id + ":");
+    }
+    m_model = ranks(pieces);
+    pieces.clear();
+    for (const Variant& variant : catalog.variants) {
+        pieces.push_back(variant.id + "@");
+    }
+    m_variant = ranks(pieces);
+    pieces.clear();
+    for (const Hardware& hardware : catalog.hardware) {
+        pieces.push_back(hardware.id + "x");
+    }
+    m_hardware = ranks(pieces);
+    pieces.clear();
+    for (std::int64_t gpus : gpu_counts) {
+        pieces.push_back(std::to_string(gpus));  // the last piece: a prefix sorts first, as it should
+    }
+    const bool gpus_exact = m_exact;
+    m_gpus = ranks(pieces);
+    m_exact = gpus_exact;
+}
+
+// Each piece's rank in string order; clears m_exact when a piece is a proper prefix of another
+// (in sorted order such a pair is adjacent or has only pieces with the same prefix between, so
+// checking neighbours finds it).
+std::vector<std::uint32_t> LabelOrder::ranks(const std::vector<std::string>& pieces) {
+    std::vector<std::size_t> order(pieces.size());
+    for (std::size_t i = 0; i < order.size(); ++i) {
+        order[i] = i;
+    }
+    std::sort(order.begin(), order.end(), [&pieces](std::size_t a, std::size_t b) { return pieces[a] < pieces[b]; });
+    std::vector<std::uint32_t> rank(pieces.size());
+    for (std::size_t i = 0; i < order.size(); ++i) {
+        rank[order[i]] = static_cast<std::uint32_t>(i);
+        if (i > 0) {
+            const std::string& before = pieces[order[i - 1]];
+            const std::string& after = pieces[order[i]];
+            if (before == after || after.compare(0, before.size(), before) == 0) {
+                m_exact = false;
+            }
+        }
+    }
+    return rank;
+}
+
+int label_compare(const Model& model_a, const Variant& variant_a, const Hardware& hardware_a, std::int64_t gpus_a,
+                  const Model& model_b, const Variant& variant_b, const Hardware& hardware_b, std::int64_t gpus_b) {
+    LabelPieces left(model_a, variant_a, hardware_a, gpus_a);
+    LabelPieces right(model_b, variant_b, hardware_b, gpus_b);
+    for (;;) {
+        const int l = left.next();
+        const int r = right.next();
+        if (l != r) {
+            return l < r ? -1 : 1;  // -1 (the end) sorts first, as a prefix does
+        }
+        if (l < 0) {
+            return 0;
+        }
+    }
+}
+
+int label_compare(const Candidate& a, const Candidate& b) {
+    return label_compare(*a.model, *a.variant, *a.hardware, a.gpus_per_replica, *b.model, *b.variant, *b.hardware,
+                         b.gpus_per_replica);
+}
+
+bool ranks_before(const Candidate& a, const Candidate& b) {
+    if (a.score.total != b.score.total) {
+        return a.score.total > b.score.total;
+    }
+    // Deterministic ties: a.label() < b.label().
+    return label_compare(a, b) < 0;
+}
+
+void rank(std::vector<Candidate>& candidates, std::int64_t keep) {
+    // Sorted as (score, index) pairs, which sit close together in memory; only ties read
+    // the candidates (their labels), so the order is ranks_before's. Two candidates share a
+    // label only when a user's ids contain ':' or '@' (model "m:q" with variant "x", model "m"
+    // with variant "q:x"); enumeration order settles those. So the order is total, and the
+    // best `keep` of a partial sort are the first `keep` of a full one.
+    std::vector<std::pair<double, std::size_t>> order(candidates.size());
+    for (std::size_t i = 0; i < order.size(); ++i) {
+        order[i] = {candidates[i].score.total, i};
+    }
+    const auto better = [&candidates](const auto& a, const auto& b) {
+        if (a.first != b.first) {
+            return a.first > b.first;
+        }
+        const int by_label = label_compare(candidates[a.second], candidates[b.second]);
+        return by_label != 0 ? by_label < 0 : a.second < b.second;
+    };
+    if (keep > 0 && static_cast<std::size_t>(keep) < order.size()) {
+        const auto kept_end = order.begin() + static_cast<std::ptrdiff_t>(keep);
+        std::partial_sort(order.begin(), kept_end, order.end(), better);
+        order.erase(kept_end, order.end());
+    } else {
+        std::sort(order.begin(), order.end(), better);
+    }
+    std::vector<Candidate> sorted;
+    sorted.reserve(order.size());
+    for (const auto& entry : order) {
+        sorted.push_back(std::move(candidates[entry.second]));
+    }
+    candidates = std::move(sorted);
+}
+
+}  // namespace dsselect::select

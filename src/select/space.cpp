@@ -1,0 +1,85 @@
+#include "select/space.hpp"
+
+#include <iterator>
+
+namespace dsselect::select {
+
+bool searchable(const Hardware& hardware, std::int64_t gpus, const Scenario& s) {
+    if (gpus <= hardware.max_devices_per_node) {
+        return true;
+    }
+    return s.constraints.allow_multi_node && hardware.kind == HardwareKind::gpu && hardware.max_devices_per_node >= 8 &&
+           hardware.interconnect_gb_per_s > 0 && gpus % hardware.max_devices_per_node == 0;
+}
+
+std::int64_t search_space_size(const Catalog& catalog, const Scenario& s) {
+    std::int64_t per_pair = 0;
+    for (const Hardware& hardware : catalog.hardware) {
+        for (std::int64_t gpus : k_gpu_counts) {
+            per_pair += searchable(hardware, gpus, s) ? 1 : 0;
+        }
+    }
+    return per_pair * static_cast<std::int64_t>(catalog.models.size() * catalog.variants.size());
+}
+
+CandidateSpace::CandidateSpace(const Catalog& catalog, const Scenario& s, const Engine* engine)
+    : m_hardware(&catalog.hardware), m_label_order(catalog, k_gpu_counts) {
+    const Constraints& k = s.constraints;
+    // Built in locals and moved in at the end.
+    std::vector<Slot> slots;
+    slots.reserve(static_cast<std::size_t>(search_space_size(catalog, s)));
+    std::vector<PairTables> pairs;
+    const std::size_t hardware_count = catalog.hardware.size();
+    m_hardware_allowed.resize(hardware_count);
+    for (std::size_t h = 0; h < hardware_count; ++h) {
+        m_hardware_allowed[h] = hardware_allowed(k, catalog.hardware[h]) ? 1 : 0;
+    }
+    m_profiles.reserve(hardware_count * std::size(k_all_precisions));
+    for (const Hardware& hardware : catalog.hardware) {
+        for (Precision precision : k_all_precisions) {
+            m_profiles.push_back(engine_profile(engine, hardware, precision));
+        }
+    }
+    for (std::size_t m = 0; m < catalog.models.size(); ++m) {
+        const Model& model = catalog.models[m];
+        for (std::size_t v = 0; v < catalog.variants.size(); ++v) {
+            const Variant& variant = catalog.variants[v];
+            if (!variant.applies_to_model(model.id)) {
+                continue;
+            }
+            PairTables pair{.model = &model,
+                            .variant = &variant,
+                            .facts = pair_facts(s, model, variant),
+                            .allowed = pair_allowed(k, model, variant),
+                            .has_precision = std::vector<char>(hardware_count)};
+            for (std::size_t h = 0; h < hardware_count; ++h) {
+                const Hardware& hardware = catalog.hardware[h];
+                pair.has_precision[h] = has_precision(hardware, variant) ? 1 : 0;
+                for (std::size_t g = 0; g < k_gpu_counts.size(); ++g) {
+                    if (searchable(hardware, k_gpu_counts[g], s)) {
+                        slots.push_back({.pair = static_cast<std::uint32_t>(pairs.size()),
+                                         .hardware_index = static_cast<std::uint32_t>(h),
+                                         .gpus = k_gpu_counts[g],
+                                         .key = m_label_order.key(m, v, h, g)});
+                    }
+                }
+            }
+            pairs.push_back(std::move(pair));
+        }
+    }
+    m_slots = std::move(slots);
+    m_pairs = std::move(pairs);
+}
+
+bool CandidateSpace::label_before(std::size_t a, std::size_t b) const {
+    const Slot& x = m_slots[a];
+    const Slot& y = m_slots[b];
+    if (m_label_order.exact()) {
+        return x.key < y.key;
+    }
+    const Configuration cx = configuration(x);
+    const Configuration cy = configuration(y);
+    return label_compare(cx.model, cx.variant, cx.hardware, cx.gpus, cy.model, cy.variant, cy.hardware, cy.gpus) < 0;
+}
+
+}  // namespace dsselect::select

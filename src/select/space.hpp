@@ -1,0 +1,90 @@
+#pragma once
+// Pass: the candidate space. Every configuration a search judges (model x variant that applies
+// x hardware x GPUs per replica that the hardware and the scenario allow), in enumeration
+// order, with the tables computed once per search instead of once per candidate: the
+// pre-checks' facts per model and variant, their yes/no flags per hardware, the engine's
+// efficiency profile per hardware and precision, and each slot's place in label order.
+#include <array>
+#include <cstdint>
+#include <iterator>
+#include <vector>
+
+#include "dsselect/catalog/types.hpp"
+#include "dsselect/estimate/estimator.hpp"
+#include "select/judge.hpp"
+#include "select/prechecks.hpp"
+#include "select/rank.hpp"
+
+namespace dsselect::select {
+
+// GPUs per replica a search tries, in order.
+inline constexpr std::array<std::int64_t, 6> k_gpu_counts = {1, 2, 4, 8, 16, 32};
+
+// GPUs per replica searched on this hardware: up to one node, or up to four nodes of GPUs when
+// the scenario allows multi-node replicas.
+bool searchable(const Hardware& hardware, std::int64_t gpus, const Scenario& s);
+
+// How many candidates a search of the scenario judges (checked against --max-candidates before
+// any table is built).
+std::int64_t search_space_size(const Catalog& catalog, const Scenario& s);
+
+// A candidate's place in the search space: 32 bytes, since a search writes thousands of them.
+struct Slot {
+    std::uint32_t pair;            // index of (model, variant) in the space's pair tables
+    std::uint32_t hardware_index;  // index into the catalog's hardware
+    std::int64_t gpus;
+    LabelKey key;
+};
+static_assert(sizeof(Slot) == 32, "a search writes one Slot per candidate: keep it small");
+
+class CandidateSpace {
+public:
+    CandidateSpace(const Catalog& catalog, const Scenario& s, const Engine* engine);
+    CandidateSpace(const CandidateSpace&) = delete;  // slots point into the tables
+    CandidateSpace& operator=(const CandidateSpace&) = delete;
+
+    const std::vector<Slot>& slots() const { return m_slots; }
+    // The slot as the pre-checks and the judgement read it (inline: read for every slot).
+    Configuration configuration(const Slot& slot) const;
+    const PairFacts& facts(const Slot& slot) const { return m_pairs[slot.pair].facts; }
+    EarlyFlags flags(const Slot& slot) const;
+    // Slot a's label sorts before slot b's.
+    bool label_before(std::size_t a, std::size_t b) const;
+
+private:
+    struct PairTables {
+        const Model* model = nullptr;
+        const Variant* variant = nullptr;
+        PairFacts facts;
+        bool allowed = true;              // the model and the variant
+        std::vector<char> has_precision;  // per hardware
+    };
+    const std::vector<Hardware>* m_hardware;
+    LabelOrder m_label_order;
+    std::vector<char> m_hardware_allowed;  // per hardware
+    std::vector<EfficiencyProfile> m_profiles;  // per hardware x precision
+    std::vector<PairTables> m_pairs;
+    std::vector<Slot> m_slots;
+};
+
+inline EarlyFlags CandidateSpace::flags(const Slot& slot) const {
+    const PairTables& pair = m_pairs[slot.pair];
+    return {.allowed = pair.allowed && m_hardware_allowed[slot.hardware_index] != 0,
+            .applies = true,  // the space holds only pairs whose variant applies
+            .has_precision = pair.has_precision[slot.hardware_index] != 0};
+}
+
+inline Configuration CandidateSpace::configuration(const Slot& slot) const {
+    const PairTables& pair = m_pairs[slot.pair];
+    const EfficiencyProfile& profile =
+        m_profiles[slot.hardware_index * std::size(k_all_precisions) + static_cast<std::size_t>(pair.variant->compute_precision)];
+    return {.model = *pair.model,
+            .variant = *pair.variant,
+            .hardware = (*m_hardware)[slot.hardware_index],
+            .gpus = slot.gpus,
+            .facts = facts(slot),
+            .flags = flags(slot),
+            .profile = profile};
+}
+
+}  // namespace dsselect::select
