@@ -3,11 +3,16 @@
 #include <nlohmann/json.hpp>
 #include <fmt/format.h>
 
+#include <set>
+
 #include "dsselect/catalog/loader.hpp"
+#include "dsselect/report/candidate_columns.hpp"
+#include "dsselect/select/search.hpp"
 #include "support/helpers.hpp"
 
 using nlohmann::json;
 using test::run_cli;
+using namespace dsselect;
 
 TEST_CASE("cli: catalog models -o json lists the seed versions with nominal and computed counts", "[cli]") {
     auto result = run_cli({"catalog", "models", "-o", "json"});
@@ -336,4 +341,72 @@ TEST_CASE("validation: NUL bytes, control characters in keys and deep nesting gi
     auto nested = dsselect::validate_document({"deep.json", deep}, base);
     REQUIRE(nested.size() == 1);
     CHECK(nested[0] == "deep.json: /: JSON nested deeper than 256 levels");
+}
+
+TEST_CASE("render: every candidate column shows a key of the candidate JSON, once per view", "[cli][render]") {
+    using report::CandidateView;
+    const auto recommended = run_cli({"recommend", "--scenario", "customer-service", "-o", "json"});
+    REQUIRE(recommended.status == 0);
+    const json candidate = json::parse(recommended.out).at("recommendations").at(0);
+    for (const CandidateView view : {CandidateView::ranked, CandidateView::compared, CandidateView::page}) {
+        const auto columns = report::candidate_columns(view);
+        REQUIRE(columns.size() >= 10);
+        std::set<std::string> headers;
+        for (const report::CandidateColumn* column : columns) {
+            INFO(column->header);
+            CHECK(headers.insert(column->header).second);
+            if (column->json_key.empty()) {
+                CHECK(column->format == report::CellFormat::label);  // the label joins several keys
+                continue;
+            }
+            // "memory.per_gpu_bytes": a dot joins nested keys.
+            const json* value = &candidate;
+            std::string key = column->json_key;
+            for (std::size_t dot = key.find('.'); dot != std::string::npos; dot = key.find('.')) {
+                value = &value->at(key.substr(0, dot));
+                key = key.substr(dot + 1);
+            }
+            CHECK(value->contains(key));
+        }
+    }
+    // The three views share the numbers: the page's columns are the ranked table's, with the
+    // label instead of model, variant and hardware, and a verdict instead of the warnings.
+    CHECK(report::candidate_columns(CandidateView::compared).size() == report::candidate_columns(CandidateView::ranked).size() + 2);
+}
+
+TEST_CASE("render: a cell is '-' where the candidate has no such value", "[cli][render]") {
+    Candidate rejected = evaluate_candidate(test::builtin(), test::builtin().scenario("customer-service"),
+                                            test::builtin_rules(), test::builtin().model("ultra"),
+                                            test::builtin().variant("fp16"), test::builtin().hardware_by_id("l4"), 1,
+                                            SearchOptions{});
+    REQUIRE_FALSE(rejected.accepted());
+    REQUIRE_FALSE(rejected.costed);
+    for (const report::CandidateColumn* column : report::candidate_columns(report::CandidateView::ranked)) {
+        INFO(column->header);
+        const std::string cell = report::candidate_cell(*column, rejected, "1");
+        if (column->requires_value == report::CellRequires::costed) {
+            CHECK(cell == "-");
+        } else {
+            CHECK_FALSE(cell.empty());
+        }
+    }
+}
+
+TEST_CASE("cli: each command refuses a format it does not declare, with exit 2 and no output", "[cli][render]") {
+    auto scenario = run_cli({"catalog", "scenarios", "customer-service", "-o", "jsonl"});
+    REQUIRE(scenario.status == 0);
+    test::TempFile file("formats.jsonl", scenario.out);
+    for (const std::string format : {"table", "csv", "markdown", "html"}) {
+        auto batch = run_cli({"batch", file.path(), "-o", format});
+        INFO(format);
+        CHECK(batch.status == 2);
+        CHECK(batch.out.empty());
+    }
+    CHECK(test::first_line(run_cli({"batch", file.path(), "-o", "csv"}).err) ==
+          "dsselect: error: -o/--format: batch writes JSON Lines or JSON only");
+    CHECK(run_cli({"batch", file.path(), "-o", "jsonl"}).status == 0);
+    CHECK(run_cli({"batch", file.path()}).status == 0);  // its default: JSON Lines
+    auto report_csv = run_cli({"report", "--scenario", "customer-service", "-o", "csv"});
+    CHECK(report_csv.status == 2);
+    CHECK(test::first_line(report_csv.err) == "dsselect: error: -o/--format: report writes HTML only");
 }

@@ -887,8 +887,9 @@ std::vector<DataSource> builtin_data_sources() {
     std::vector<DataSource> sources;
     for (std::size_t index = 0; index < embedded::k_file_count; ++index) {
         const auto& file = embedded::k_files[index];
-        if (std::string_view(file.name).ends_with(".schema.json")) {
-            continue;  // JSON Schemas are embedded beside the data, not catalog documents
+        const std::string_view name = file.name;
+        if (name.ends_with(".schema.json") || name.ends_with(".columns.json")) {
+            continue;  // JSON Schemas and the report's column model are embedded beside the data
         }
         sources.push_back({std::string("<builtin>/") + file.name, std::string(file.data, file.size)});
     }

@@ -35,12 +35,78 @@ Catalog Context::load_catalog() const {
     return dsselect::load_catalog(overlays);
 }
 
-report::OutputFormat Context::format() const {
-    if (auto parsed = report::parse_output_format(global.format)) {
-        return *parsed;
+void Context::declare_formats(const std::string& command_name, FormatDeclaration declaration) {
+    formats_by_command.emplace_back(command_name, std::move(declaration));
+}
+
+const FormatDeclaration* Context::declared_formats() const {
+    for (const auto& [name, declaration] : formats_by_command) {
+        if (name == command) {
+            return &declaration;
+        }
     }
-    throw Error(ErrorKind::usage, fmt::format("-o/--format: expected one of {}, got '{}'",
-                                              report::k_output_format_names, global.format));
+    return nullptr;
+}
+
+report::OutputFormat Context::format() const {
+    const std::optional<report::OutputFormat> parsed = report::parse_output_format(global.format);
+    if (!parsed) {
+        throw Error(ErrorKind::usage, fmt::format("-o/--format: expected one of {}, got '{}'",
+                                                  report::k_output_format_names, global.format));
+    }
+    const FormatDeclaration* declared = declared_formats();
+    if (!format_given && declared != nullptr && !declared->formats.empty() &&
+        std::find(declared->formats.begin(), declared->formats.end(), *parsed) == declared->formats.end()) {
+        return declared->formats.front();
+    }
+    return *parsed;
+}
+
+namespace {
+const char* format_title(report::OutputFormat format) {
+    switch (format) {
+    case report::OutputFormat::table: return "tables";
+    case report::OutputFormat::json: return "JSON";
+    case report::OutputFormat::jsonl: return "JSON Lines";
+    case report::OutputFormat::csv: return "CSV";
+    case report::OutputFormat::markdown: return "Markdown";
+    case report::OutputFormat::html: return "HTML";
+    }
+    return "";
+}
+}  // namespace
+
+void Context::check_format() const {
+    const report::OutputFormat wanted = format();
+    const FormatDeclaration* declared = declared_formats();
+    if (declared == nullptr || !format_given) {
+        return;
+    }
+    const std::vector<report::OutputFormat>& formats = declared->formats;
+    if (std::find(formats.begin(), formats.end(), wanted) != formats.end()) {
+        return;
+    }
+    if (wanted == report::OutputFormat::html) {
+        std::vector<std::string> with_html;
+        for (const auto& [name, declaration] : formats_by_command) {
+            if (std::find(declaration.formats.begin(), declaration.formats.end(), report::OutputFormat::html) !=
+                declaration.formats.end()) {
+                with_html.push_back(name);
+            }
+        }
+        std::string list;
+        for (std::size_t i = 0; i < with_html.size(); ++i) {
+            list += (i == 0 ? "" : i + 1 == with_html.size() ? " and " : ", ") + with_html[i];
+        }
+        throw Error(ErrorKind::usage,
+                    fmt::format("-o html: '{}' has no HTML view; -o html is available for {}", command, list),
+                    declared->hint);
+    }
+    std::string titles;
+    for (std::size_t i = 0; i < formats.size(); ++i) {
+        titles += (i == 0 ? "" : i + 1 == formats.size() ? " or " : ", ") + std::string(format_title(formats[i]));
+    }
+    throw Error(ErrorKind::usage, fmt::format("-o/--format: {} writes {} only", command, titles), declared->hint);
 }
 
 bool Context::color_enabled() const {
@@ -53,26 +119,16 @@ bool Context::color_enabled() const {
     return environment.stdout_is_terminal && global.output_file.empty() && !environment.no_color && !environment.term_dumb;
 }
 
-std::string Context::render_tables(const std::vector<report::Table>& tables) const {
-    switch (format()) {
-    case report::OutputFormat::csv: {
-        std::string csv;
-        for (const auto& table : tables) {
-            csv += report::render_csv(table);
-        }
-        return csv;
-    }
-    case report::OutputFormat::markdown: return report::render_markdown(tables);
-    case report::OutputFormat::table:
-    case report::OutputFormat::json:
-    case report::OutputFormat::jsonl:
-    case report::OutputFormat::html:
-        break;
-    }
+report::RenderOptions Context::render_options() const {
     // Piped output (or a file) is tab-separated and untruncated.
     const bool aligned = environment.stdout_is_terminal && global.output_file.empty();
-    return report::render_text(tables, aligned ? report::TextStyle::aligned : report::TextStyle::tab_separated,
-                               color_enabled() ? report::Color::on : report::Color::off);
+    return {.format = format(),
+            .text_style = aligned ? report::TextStyle::aligned : report::TextStyle::tab_separated,
+            .color = color_enabled() ? report::Color::on : report::Color::off,
+            .top = 5,
+            .explain = false,
+            .version = DSSELECT_VERSION,
+            .command_line = command_line};
 }
 
 std::string shell_command_line(const std::vector<std::string>& args) {
@@ -196,13 +252,8 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     }
     context.format_given = format_option->count() > 0;
     try {
-        // Reject a bad -o before any work; HTML exists for three commands only.
-        if (context.format() == report::OutputFormat::html && context.command != "recommend" &&
-            context.command != "compare" && context.command != "report") {
-            throw Error(ErrorKind::usage, fmt::format("-o html: '{}' has no HTML view; -o html is available for recommend, "
-                                                      "compare and report",
-                                                      context.command));
-        }
+        // Reject a bad -o before any work: each command declares the formats it writes.
+        context.check_format();
         CommandOutput result = context.action();
         if (!context.global.quiet) {
             for (const auto& message : result.messages) {

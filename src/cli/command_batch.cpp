@@ -222,6 +222,9 @@ CommandOutput run_batch(const BatchOptions& options, const Context& context) {
 }  // namespace
 
 void register_batch(CLI::App& app, Context& context) {
+    // JSON Lines, one result per input line (-o json names the same stream).
+    context.declare_formats("batch", {.formats = {report::OutputFormat::jsonl, report::OutputFormat::json},
+                                      .hint = "batch streams one JSON result per line; for tables run 'dsselect recommend'"});
     auto options = std::make_shared<BatchOptions>();
     CLI::App* command = app.add_subcommand(
         "batch", "Recommend (or compare) for every scenario of a JSON Lines file; JSON Lines out");

@@ -1,6 +1,6 @@
 // dsselect catalog models|variants|hardware|scenarios [ID]
 #include "context.hpp"
-#include "dsselect/report/views.hpp"
+#include "dsselect/report/render.hpp"
 
 namespace dsselect::cli {
 
@@ -21,25 +21,13 @@ CommandOutput run_catalog(const CatalogOptions& options, const Context& context)
     const Catalog catalog = context.load_catalog();
     const report::CatalogKind kind = kind_of(options.what);
     CommandOutput output;
-    switch (context.format()) {
-    case report::OutputFormat::json:
-        output.text = report::catalog_json(catalog, kind, options.id, report::JsonStyle::document);
-        break;
-    case report::OutputFormat::jsonl:
-        output.text = report::catalog_json(catalog, kind, options.id, report::JsonStyle::lines);
-        break;
-    case report::OutputFormat::table:
-    case report::OutputFormat::csv:
-    case report::OutputFormat::markdown:
-    case report::OutputFormat::html:  // refused by run() before any work
-        output.text = context.render_tables(report::catalog_tables(catalog, kind, options.id));
-        break;
-    }
+    output.text = report::render(report::CatalogDocument{catalog, kind, options.id}, context.render_options());
     return output;
 }
 }  // namespace
 
 void register_catalog(CLI::App& app, Context& context) {
+    context.declare_formats("catalog", {.formats = k_text_and_json_formats, .hint = ""});
     auto options = std::make_shared<CatalogOptions>();
     CLI::App* command = app.add_subcommand("catalog", "List the models, variants, hardware or scenarios in the catalog");
     command->add_option("what", options->what, "models|variants|hardware|scenarios")

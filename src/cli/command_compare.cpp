@@ -1,8 +1,7 @@
 // dsselect compare --scenario ID CANDIDATE...   and   dsselect tco --scenario ID CANDIDATE
 #include "context.hpp"
 #include "dsselect/core/error.hpp"
-#include "dsselect/report/html_report.hpp"
-#include "dsselect/report/views.hpp"
+#include "dsselect/report/render.hpp"
 #include "dsselect/select/candidate_spec.hpp"
 #include "scenario_options.hpp"
 
@@ -29,48 +28,31 @@ Judged judge(const CompareOptions& options, const Context& context) {
 
 CommandOutput run_compare(const CompareOptions& options, const Context& context) {
     const Judged judged = judge(options, context);
-    const Scenario& scenario = judged.inputs.scenario;
-    const auto& candidates = judged.candidates;
     CommandOutput output;
-    switch (context.format()) {
-    case report::OutputFormat::json: output.text = report::comparison_json(scenario, candidates, report::JsonStyle::document); break;
-    case report::OutputFormat::jsonl: output.text = report::comparison_json(scenario, candidates, report::JsonStyle::lines); break;
-    case report::OutputFormat::table:
-    case report::OutputFormat::csv:
-    case report::OutputFormat::markdown: output.text = context.render_tables(report::comparison_tables(scenario, candidates)); break;
-    case report::OutputFormat::html:
-        output.text = report::comparison_html(scenario, candidates, judged.inputs.rules,
-                                              {DSSELECT_VERSION, context.command_line, static_cast<std::int64_t>(candidates.size())});
-        break;
-    }
+    output.text = report::render(report::ComparisonDocument{judged.inputs.scenario, judged.candidates, judged.inputs.rules},
+                                 context.render_options());
     return output;
 }
 
 CommandOutput run_tco(const CompareOptions& options, const Context& context) {
     const Judged judged = judge(options, context);
-    const Scenario& scenario = judged.inputs.scenario;
     const Candidate& candidate = judged.candidates.front();
     CommandOutput output;
-    switch (context.format()) {
-    case report::OutputFormat::json: output.text = report::tco_json(scenario, candidate, report::JsonStyle::document); break;
-    case report::OutputFormat::jsonl: output.text = report::tco_json(scenario, candidate, report::JsonStyle::lines); break;
-    case report::OutputFormat::table:
-    case report::OutputFormat::csv:
-    case report::OutputFormat::markdown:
-    case report::OutputFormat::html:  // refused by run() before any work
-        output.text = context.render_tables(report::tco_tables(scenario, candidate));
-        break;
-    }
     if (!candidate.costed) {
         output.messages.push_back("dsselect: " + candidate.label() + " cannot be costed: " + candidate.rejection->detail());
         output.exit_code = exit_code(ErrorKind::unsatisfiable);
-        output.text.clear();
+        return output;
     }
+    output.text = report::render(report::TcoDocument{judged.inputs.scenario, candidate}, context.render_options());
     return output;
 }
 }  // namespace
 
 void register_compare(CLI::App& app, Context& context) {
+    context.declare_formats("compare", {.formats = {report::OutputFormat::table, report::OutputFormat::json,
+                                                  report::OutputFormat::jsonl, report::OutputFormat::csv,
+                                                  report::OutputFormat::markdown, report::OutputFormat::html},
+                                      .hint = ""});
     auto options = std::make_shared<CompareOptions>();
     CLI::App* command = app.add_subcommand("compare", "Show candidates side by side, including those the rules reject");
     add_scenario_options(*command, options->scenario);
@@ -79,6 +61,7 @@ void register_compare(CLI::App& app, Context& context) {
 }
 
 void register_tco(CLI::App& app, Context& context) {
+    context.declare_formats("tco", {.formats = k_text_and_json_formats, .hint = ""});
     auto options = std::make_shared<CompareOptions>();
     CLI::App* command = app.add_subcommand("tco", "Total cost of ownership of one candidate: weighted index and dollars");
     add_scenario_options(*command, options->scenario);

@@ -178,6 +178,8 @@ std::string fish_script(const std::vector<CommandInfo>& commands, const std::map
 }  // namespace
 
 void register_completion(CLI::App& app, Context& context) {
+    // One form of output (a shell script); -o is accepted and has no effect.
+    context.declare_formats("completion", {.formats = k_text_and_json_formats, .hint = ""});
     auto shell = std::make_shared<std::string>();
     CLI::App* command = app.add_subcommand("completion", "Print a shell completion script (bash, zsh or fish)");
     command->add_option("shell", *shell, "bash|zsh|fish")->required()->check(CLI::IsMember({"bash", "zsh", "fish"}));

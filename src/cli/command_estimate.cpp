@@ -7,7 +7,7 @@
 #include "context.hpp"
 #include "dsselect/core/error.hpp"
 #include "dsselect/estimate/estimator.hpp"
-#include "dsselect/report/views.hpp"
+#include "dsselect/report/render.hpp"
 
 namespace dsselect::cli {
 
@@ -185,21 +185,13 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
     }
     report::EstimateView view{&request, &result, options.explain ? &trace : nullptr};
     CommandOutput output;
-    switch (context.format()) {
-    case report::OutputFormat::json: output.text = report::estimate_json(view, report::JsonStyle::document); break;
-    case report::OutputFormat::jsonl: output.text = report::estimate_json(view, report::JsonStyle::lines); break;
-    case report::OutputFormat::table:
-    case report::OutputFormat::csv:
-    case report::OutputFormat::markdown:
-    case report::OutputFormat::html:  // refused by run() before any work
-        output.text = context.render_tables(report::estimate_tables(view));
-        break;
-    }
+    output.text = report::render(view, context.render_options());
     return output;
 }
 }  // namespace
 
 void register_estimate(CLI::App& app, Context& context) {
+    context.declare_formats("estimate", {.formats = k_text_and_json_formats, .hint = ""});
     auto options = std::make_shared<EstimateOptions>();
     CLI::App* command = app.add_subcommand("estimate", "Memory, latency, throughput and power of one deployment");
     command->add_option("--model", options->model, "Model id (dsselect catalog models)")->required();

@@ -4,7 +4,7 @@
 #include "context.hpp"
 #include "dsselect/core/error.hpp"
 #include "dsselect/plan/finetune.hpp"
-#include "dsselect/report/finetune_views.hpp"
+#include "dsselect/report/render.hpp"
 
 namespace dsselect::cli {
 
@@ -79,21 +79,13 @@ CommandOutput run_finetune(const FinetuneOptions& options, const Context& contex
     }
     const FinetunePlan plan = plan_finetune(request);
     CommandOutput output;
-    switch (context.format()) {
-    case report::OutputFormat::json: output.text = report::finetune_json(plan, report::JsonStyle::document); break;
-    case report::OutputFormat::jsonl: output.text = report::finetune_json(plan, report::JsonStyle::lines); break;
-    case report::OutputFormat::table:
-    case report::OutputFormat::csv:
-    case report::OutputFormat::markdown:
-    case report::OutputFormat::html:  // refused by run() before any work
-        output.text = context.render_tables(report::finetune_tables(plan));
-        break;
-    }
+    output.text = report::render(plan, context.render_options());
     return output;
 }
 }  // namespace
 
 void register_plan(CLI::App& app, Context& context) {
+    context.declare_formats("plan", {.formats = k_text_and_json_formats, .hint = ""});
     CLI::App* plan = app.add_subcommand("plan", "Plans beyond serving: 'plan finetune' (training memory, GPUs, time, cost, schedule)");
     plan->require_subcommand(1);
     auto options = std::make_shared<FinetuneOptions>();

@@ -3,8 +3,7 @@
 
 #include "context.hpp"
 #include "dsselect/core/error.hpp"
-#include "dsselect/report/html_report.hpp"
-#include "dsselect/report/views.hpp"
+#include "dsselect/report/render.hpp"
 #include "dsselect/select/recommendation.hpp"
 #include "scenario_options.hpp"
 
@@ -41,43 +40,25 @@ CommandOutput run_recommend(const RecommendOptions& options, const Context& cont
     ScenarioInputs inputs = load_scenario_inputs(options.scenario, context);
     inputs.search.keep_evaluated = context.format() == report::OutputFormat::html;  // the report's scatter
     const Recommendation recommendation = run_recommendation(inputs.catalog, inputs.scenario, inputs.rules, inputs.search);
-    const SearchResult& result = recommendation.search;
-    const MultiTaskResult* plans = recommendation.plans();
-    const RuleSet& rules = inputs.rules;
     CommandOutput output;
-    if (result.ranked.empty()) {
+    if (!recommendation.satisfied()) {
         output.exit_code = exit_code(ErrorKind::unsatisfiable);
-        output.messages.push_back("dsselect: " + unsatisfiable_message(result));
+        output.messages.push_back("dsselect: " + unsatisfiable_message(recommendation.search));
         return output;
     }
-    switch (context.format()) {
-    case report::OutputFormat::json:
-        output.text = report::recommendation_json(result, options.top, options.explain, report::JsonStyle::document, plans);
-        break;
-    case report::OutputFormat::jsonl:
-        output.text = report::recommendation_json(result, options.top, options.explain, report::JsonStyle::lines, plans);
-        break;
-    case report::OutputFormat::table:
-    case report::OutputFormat::csv:
-    case report::OutputFormat::markdown: {
-        std::vector<report::Table> tables = report::recommendation_tables(result, options.top, options.explain);
-        if (plans != nullptr) {
-            for (report::Table& table : report::multi_task_tables(inputs.scenario, *plans)) {
-                tables.push_back(std::move(table));
-            }
-        }
-        output.text = context.render_tables(tables);
-        break;
-    }
-    case report::OutputFormat::html:
-        output.text = report::recommendation_html(result, rules, {DSSELECT_VERSION, context.command_line, options.top});
-        break;
-    }
+    report::RenderOptions render = context.render_options();
+    render.top = options.top;
+    render.explain = options.explain;
+    output.text = report::render(report::RecommendationDocument{recommendation, inputs.rules}, render);
     return output;
 }
 }  // namespace
 
 void register_recommend(CLI::App& app, Context& context) {
+    context.declare_formats("recommend", {.formats = {report::OutputFormat::table, report::OutputFormat::json,
+                                                    report::OutputFormat::jsonl, report::OutputFormat::csv,
+                                                    report::OutputFormat::markdown, report::OutputFormat::html},
+                                        .hint = ""});
     auto options = std::make_shared<RecommendOptions>();
     CLI::App* command = app.add_subcommand("recommend", "Search versions x variants x hardware for a scenario and rank them");
     add_scenario_options(*command, options->scenario);

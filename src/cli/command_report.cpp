@@ -2,8 +2,8 @@
 // self-contained HTML page (docs/report.md). The same search as recommend, keeping every
 // evaluated candidate for the scatter.
 #include "context.hpp"
+#include "dsselect/report/render.hpp"
 #include "dsselect/core/error.hpp"
-#include "dsselect/report/html_report.hpp"
 #include "dsselect/select/recommendation.hpp"
 #include "scenario_options.hpp"
 
@@ -16,26 +16,25 @@ struct ReportOptions {
 };
 
 CommandOutput run_report(const ReportOptions& options, const Context& context) {
-    if (context.format_given && context.format() != report::OutputFormat::html) {
-        throw Error(ErrorKind::usage, "-o/--format: report writes HTML only",
-                    "for JSON or tables run 'dsselect recommend' with the same flags");
-    }
     ScenarioInputs inputs = load_scenario_inputs(options.scenario, context);
     inputs.search.keep_evaluated = true;
     const Recommendation recommendation = run_recommendation(inputs.catalog, inputs.scenario, inputs.rules, inputs.search);
-    const SearchResult& result = recommendation.search;
+    report::RenderOptions render = context.render_options();
+    render.top = options.top;
     CommandOutput output;
-    output.text = report::recommendation_html(result, inputs.rules, {DSSELECT_VERSION, context.command_line, options.top});
+    output.text = report::render(report::RecommendationDocument{recommendation, inputs.rules}, render);
     if (!recommendation.satisfied()) {
         // The page is still written: its scatter and nearest misses show what it would take.
         output.exit_code = exit_code(ErrorKind::unsatisfiable);
-        output.messages.push_back("dsselect: " + unsatisfiable_message(result));
+        output.messages.push_back("dsselect: " + unsatisfiable_message(recommendation.search));
     }
     return output;
 }
 }  // namespace
 
 void register_report(CLI::App& app, Context& context) {
+    context.declare_formats("report", {.formats = {report::OutputFormat::html},
+                                       .hint = "for JSON or tables run 'dsselect recommend' with the same flags"});
     auto options = std::make_shared<ReportOptions>();
     CLI::App* command = app.add_subcommand("report", "The recommendation as a self-contained HTML page with charts");
     add_scenario_options(*command, options->scenario);

@@ -48,6 +48,8 @@ CommandOutput run_check(const RulesOptions& options) {
 }  // namespace
 
 void register_rules(CLI::App& app, Context& context) {
+    // One form of output per subcommand; -o is accepted and has no effect.
+    context.declare_formats("rules", {.formats = k_text_and_json_formats, .hint = ""});
     auto options = std::make_shared<RulesOptions>();
     CLI::App* command = app.add_subcommand("rules", "Evaluate or check JSON Logic policy rules");
     command->require_subcommand(1);

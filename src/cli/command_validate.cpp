@@ -54,6 +54,8 @@ CommandOutput run_validate(const ValidateOptions& options, const Context& contex
 }  // namespace
 
 void register_validate(CLI::App& app, Context& context) {
+    // One form of output (a line per file); -o is accepted and has no effect.
+    context.declare_formats("validate", {.formats = k_text_and_json_formats, .hint = ""});
     auto options = std::make_shared<ValidateOptions>();
     CLI::App* command = app.add_subcommand("validate", "Check catalog files and report every problem in each");
     command->add_option("files", options->files, "Catalog JSON files ('-' reads stdin)")->required();

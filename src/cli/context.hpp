@@ -9,6 +9,7 @@
 #include "dsselect/catalog/types.hpp"
 #include "dsselect/cli/app.hpp"
 #include "dsselect/report/format.hpp"
+#include "dsselect/report/render.hpp"
 #include "dsselect/report/table.hpp"
 #include "dsselect/select/search.hpp"
 
@@ -21,6 +22,17 @@ struct GlobalOptions {
     std::string color = "auto";
     bool quiet = false;
 };
+
+// The output formats a command writes, declared next to its registration. The first is the
+// command's default when -o is not given; any other -o is refused (exit 2) before any work.
+struct FormatDeclaration {
+    std::vector<report::OutputFormat> formats;
+    std::string hint;  // what to run instead, for a refused format
+};
+// Every format but html: commands whose output has tables and JSON views, or one form only.
+inline const std::vector<report::OutputFormat> k_text_and_json_formats = {
+    report::OutputFormat::table, report::OutputFormat::json, report::OutputFormat::jsonl, report::OutputFormat::csv,
+    report::OutputFormat::markdown};
 
 // What a command produced: stdout text (written only on success), stderr lines, exit code.
 struct CommandOutput {
@@ -41,12 +53,21 @@ struct Context {
     std::ostream* out = nullptr;
     std::ostream* err = nullptr;
 
+    // Formats per command name, in registration order (declare_formats, one call per command).
+    std::vector<std::pair<std::string, FormatDeclaration>> formats_by_command;
+    const FormatDeclaration* declared_formats() const;  // the parsed command's, or null
+
     Catalog load_catalog() const;
+    void declare_formats(const std::string& command_name, FormatDeclaration declaration);
+    // -o as given, or the command's default format when -o is not given.
     report::OutputFormat format() const;
+    // Throws usage when -o names a format the command does not declare.
+    void check_format() const;
     // --color always, or auto on a terminal without NO_COLOR or TERM=dumb.
     bool color_enabled() const;
-    // Renders tables in the chosen text format (table, csv, markdown); JSON is the command's.
-    std::string render_tables(const std::vector<report::Table>& tables) const;
+    // The format, the text layout (aligned on a terminal, tab-separated when piped), colour,
+    // and the version and command line the HTML page shows. Commands set top and explain.
+    report::RenderOptions render_options() const;
 };
 
 // One registration function per command (one file each).

@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "dsselect/report/candidate_columns.hpp"
 #include "dsselect/report/format.hpp"
 #include "dsselect/report/svg.hpp"
 #include "dsselect/report/views.hpp"
@@ -224,24 +225,26 @@ std::string candidates_section(const Page& page) {
     if (page.shown.empty()) {
         return out + "<p>No candidate meets the scenario.</p></section>\n";
     }
-    out += "<div class=\"scroll\"><table id=\"candidates\">\n<thead><tr><th>#</th><th>candidate</th><th>replicas</th>"
-           "<th>TTFT (ms)</th><th>TPOT (ms)</th><th>latency (ms)</th><th>QPS/replica</th><th>mem/GPU (GiB)</th>"
-           "<th>quality</th><th>$/year</th><th>TCO index ($)</th><th>verdict</th></tr></thead>\n<tbody>\n";
+    const std::vector<const CandidateColumn*> columns = candidate_columns(CandidateView::page);
+    out += "<div class=\"scroll\"><table id=\"candidates\">\n<thead><tr>";
+    for (const CandidateColumn* column : columns) {
+        out += "<th>" + escape(column->header) + "</th>";
+    }
+    out += "</tr></thead>\n<tbody>\n";
     for (std::size_t i = 0; i < page.shown.size(); ++i) {
         const Candidate& c = *page.shown[i];
-        const bool timed = c.estimate.has_timing();
-        const auto& p = c.estimate.performance;
-        std::string verdict = c.accepted() ? (c.warnings.empty() ? "accepted" : "accepted; warnings: " + join(c.warnings, ", "))
-                                           : "rejected: " + c.rejection->reason + ": " + c.rejection->detail();
-        out += fmt::format(
-            "<tr{}><td class=\"n\">{}</td><td><code>{}</code></td><td class=\"n\">{}</td><td class=\"n\">{}</td>"
-            "<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>"
-            "<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"verdict\">{}</td></tr>\n",
-            &c == page.winner ? " class=\"win\"" : "", escape(page.shown_ranks[i]), escape(c.label()),
-            c.costed ? std::to_string(c.replicas) : "-", timed ? fixed(p.ttft_ms, 1) : "-", timed ? fixed(p.tpot_ms, 2) : "-",
-            timed ? fixed(p.latency_ms, 1) : "-", timed ? fixed(p.qps, 2) : "-", gib(c.estimate.memory.per_gpu_bytes),
-            fixed(c.quality, 3), c.costed ? usd(c.cost.yearly_usd) : "-", c.costed ? usd(c.cost.weighted_index_usd) : "-",
-            escape(verdict));
+        out += &c == page.winner ? "<tr class=\"win\">" : "<tr>";
+        for (const CandidateColumn* column : columns) {
+            const std::string cell = escape(candidate_cell(*column, c, page.shown_ranks[i]));
+            if (column->format == CellFormat::label) {
+                out += "<td><code>" + cell + "</code></td>";
+            } else if (column->format == CellFormat::verdict) {
+                out += "<td class=\"verdict\">" + cell + "</td>";
+            } else {
+                out += (column->align == Align::right ? "<td class=\"n\">" : "<td>") + cell + "</td>";
+            }
+        }
+        out += "</tr>\n";
     }
     out += "</tbody></table></div>\n";
     if (!page.comparison) {

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "dsselect/report/candidate_columns.hpp"
 #include "dsselect/report/format.hpp"
 #include "dsselect/report/views.hpp"
 
@@ -11,35 +12,6 @@ namespace dsselect::report {
 namespace {
 constexpr Align R = Align::right;
 constexpr Align L = Align::left;
-
-std::vector<Column> candidate_columns() {
-    return {{"#", R},          {"model", L},       {"variant", L},     {"hardware", L},     {"replicas", R},
-            {"TTFT (ms)", R},  {"TPOT (ms)", R},   {"latency (ms)", R}, {"QPS/replica", R}, {"mem/GPU (GiB)", R},
-            {"quality", R},    {"$/year", R},      {"TCO index ($)", R}, {"warnings", L}};
-}
-
-std::vector<std::string> candidate_row(const Candidate& c, const std::string& rank) {
-    const bool timed = c.estimate.has_timing();
-    const auto& p = c.estimate.performance;
-    std::string warnings = c.warnings.empty() ? "-" : fmt::format("{}", fmt::join(c.warnings, ","));
-    if (c.rejection) {
-        warnings = "REJECTED " + c.rejection->reason + ": " + c.rejection->detail();
-    }
-    return {rank,
-            c.model->id,
-            c.variant->id,
-            fmt::format("{} x{}", c.hardware->id, c.gpus_per_replica),
-            c.costed ? std::to_string(c.replicas) : "-",
-            timed ? fixed(p.ttft_ms, 1) : "-",
-            timed ? fixed(p.tpot_ms, 2) : "-",
-            timed ? fixed(p.latency_ms, 1) : "-",
-            timed ? fixed(p.qps, 2) : "-",
-            gib(c.estimate.memory.per_gpu_bytes),
-            fixed(c.quality, 3),
-            c.costed ? usd(c.cost.yearly_usd) : "-",
-            c.costed ? usd(c.cost.weighted_index_usd) : "-",
-            warnings};
-}
 }  // namespace
 
 std::string rejection_summary(const std::map<std::string, std::int64_t>& counts) {
@@ -62,9 +34,9 @@ std::vector<Table> recommendation_tables(const SearchResult& result, std::int64_
     Table ranked;
     ranked.title = fmt::format("Recommendation for '{}': {} QPS, {} prompt + {} output tokens, {}-token context", s.id,
                                s.workload.qps, s.workload.prompt_tokens, s.workload.output_tokens, s.workload.context_tokens);
-    ranked.columns = candidate_columns();
+    ranked.columns = candidate_table_columns(CandidateView::ranked);
     for (std::size_t i = 0; i < result.ranked.size() && static_cast<std::int64_t>(i) < top; ++i) {
-        ranked.rows.push_back(candidate_row(result.ranked[i], std::to_string(i + 1)));
+        ranked.rows.push_back(candidate_row(result.ranked[i], std::to_string(i + 1), CandidateView::ranked));
     }
     ranked.notes.push_back(fmt::format("{} candidates evaluated, {} accepted; {}", result.candidates_evaluated,
                                        result.candidates_accepted, rejection_summary(result.rejected_by_reason)));
@@ -97,17 +69,9 @@ std::vector<Table> recommendation_tables(const SearchResult& result, std::int64_
 std::vector<Table> comparison_tables(const Scenario& scenario, const std::vector<Candidate>& candidates) {
     Table table;
     table.title = fmt::format("Comparison for '{}'", scenario.id);
-    table.columns = candidate_columns();
-    table.columns.insert(table.columns.begin() + 11, {{"training ($)", R}, {"total ($)", R}});
+    table.columns = candidate_table_columns(CandidateView::compared);
     for (std::size_t i = 0; i < candidates.size(); ++i) {
-        auto row = candidate_row(candidates[i], std::to_string(i + 1));
-        const Candidate& c = candidates[i];
-        std::string training = "-";
-        if (c.costed) {
-            training = usd(c.cost.training_usd) + (c.cost.training_quoted ? " (given)" : "");
-        }
-        row.insert(row.begin() + 11, {training, c.costed ? usd(c.cost.total_usd) : "-"});
-        table.rows.push_back(row);
+        table.rows.push_back(candidate_row(candidates[i], std::to_string(i + 1), CandidateView::compared));
     }
     std::vector<Table> tables{table};
     Table quoted;

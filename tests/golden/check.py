@@ -4,7 +4,8 @@
     check.py DSSELECT_BINARY [CASE...]
 
 A case is a folder holding `cmd` (the arguments after the binary, one per line) and
-`expected.json` (the exact stdout). On a mismatch the first 40 lines of a unified diff are
+`expected.json` (the exact stdout) or, for the human tables (piped, so tab-separated; CSV;
+Markdown), `expected.txt`. On a mismatch the first 40 lines of a unified diff are
 printed with the command that regenerates the expected files (tests/golden/update.py), to be
 run only when the change of output is intended. Prints one line per case, then
 "N passed, M failed"; exits 1 on any failure.
@@ -44,7 +45,9 @@ def run(binary, case):
 
 
 def expected_path(case):
-    return os.path.join(HERE, case, "expected.json")
+    """expected.txt for a case of tables (text, CSV, Markdown), else expected.json."""
+    text = os.path.join(HERE, case, "expected.txt")
+    return text if os.path.exists(text) else os.path.join(HERE, case, "expected.json")
 
 
 def main():
@@ -81,7 +84,7 @@ def main():
         print("FAIL {}: {}: stdout differs from {}".format(case, command, expected_path(case)))
         diff = list(difflib.unified_diff(expected.decode("utf-8", errors="replace").splitlines(),
                                          actual.decode("utf-8", errors="replace").splitlines(),
-                                         "expected.json", "actual", lineterm=""))
+                                         os.path.basename(expected_path(case)), "actual", lineterm=""))
         if not diff:  # same lines: line endings or the final newline differ
             diff = ["(same lines; the bytes differ: line endings or the final newline)"]
         for line in diff[:DIFF_LINES]:

@@ -31,7 +31,7 @@ def main():
             failed += 1
             continue
         if code != 0 or not actual:
-            print("FAIL {}: {} exited {} (expected.json left as it was): {}".format(case, command, code,
+            print("FAIL {}: {} exited {} (expected output left as it was): {}".format(case, command, code,
                                                                                  errors.strip()[:500]))
             failed += 1
             continue

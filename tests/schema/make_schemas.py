@@ -606,6 +606,8 @@ def selection_definitions():
         "per_year": {"type": "array", "items": ref("cost_year")},
         "usd_per_million_output_tokens": described(nullable(NON_NEGATIVE), "null at zero load"),
     }, COST_KEYS)
+    shown = candidate()
+    annotate_with_columns(shown, cost)
     return {
         "scenario_summary": obj({"id": NON_EMPTY, "task_kind": STRING, "qps": NON_NEGATIVE,
                                  "prompt_tokens": count(1), "output_tokens": count(1), "context_tokens": count(1)},
@@ -627,7 +629,7 @@ def selection_definitions():
             "had": described(nullable(NUMBER), "the candidate's value, in `unit`; null for a categorical reason"),
             "unit": described(nullable(STRING), "unit of needed and had (ms, GB, W, MB, tokens, USD, '' for ratios); null for a categorical reason"),
         }, ["reason", "detail", "flag", "needed", "had", "unit"]),
-        "candidate": candidate(),
+        "candidate": shown,
         "delta": nullable(obj({"delta": NUMBER, "delta_pct": NUMBER}, ["delta", "delta_pct"])),
     }
 
@@ -636,6 +638,35 @@ COST_KEYS = ["training_usd", "training_source", "training_gpu_hours", "inference
              "weighted_index_usd", "weights", "yearly_usd", "breakdown", "per_year", "usd_per_million_output_tokens"]
 BREAKDOWN_KEYS = ["inference_rental_usd", "inference_depreciation_usd", "inference_energy_usd",
                   "maintenance_hardware_usd", "maintenance_engineering_usd"]
+
+
+COLUMNS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src", "report",
+                            "candidate.columns.json")
+
+
+def annotate_with_columns(candidate_schema, cost_schema):
+    """The candidate column model (src/report/candidate.columns.json, which the table, CSV, Markdown
+    and HTML renderers read too): each key a column shows says so in its description, with the
+    column's unit. A column naming a key the Candidate object lacks is an error."""
+    with open(COLUMNS_FILE, encoding="utf-8") as stream:
+        columns = json.load(stream)["columns"]
+    for column in columns:
+        key = column["json_key"]
+        if not key:
+            continue
+        first, _, rest = key.partition(".")
+        properties = candidate_schema["properties"]
+        if rest:
+            parent = cost_schema if first == "cost" else properties.get(first)
+            if parent is None or "properties" not in parent:
+                raise SystemExit(f"{COLUMNS_FILE}: column '{column['header']}': '{first}' is no object of the Candidate")
+            properties, first = parent["properties"], rest
+        if first not in properties:
+            raise SystemExit(f"{COLUMNS_FILE}: column '{column['header']}': no key '{key}' in the Candidate")
+        note = f"column '{column['header']}'" + (f" ({column['unit']})" if column["unit"] else "")
+        target = properties[first]
+        text = (target["description"] + "; " if "description" in target else "") + "shown as " + note
+        properties[first] = described(target, text)  # a copy: the building blocks are shared
 
 
 def candidate():

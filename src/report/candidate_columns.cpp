@@ -1,0 +1,156 @@
+#include "dsselect/report/candidate_columns.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string_view>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "dsselect/catalog/embedded.hpp"
+#include "dsselect/report/format.hpp"
+
+namespace dsselect::report {
+
+namespace {
+constexpr std::string_view k_file = "candidate.columns.json";
+
+template <typename Enum, std::size_t N>
+Enum named(const std::pair<std::string_view, Enum> (&names)[N], const std::string& name, std::string_view what) {
+    for (const auto& [text, value] : names) {
+        if (text == name) {
+            return value;
+        }
+    }
+    // The file is built into the binary and checked by the tests: a bad name is a build fault.
+    throw std::logic_error(fmt::format("{}: unknown {} '{}'", k_file, what, name));
+}
+
+constexpr std::pair<std::string_view, CellFormat> k_formats[] = {
+    {"rank", CellFormat::rank},       {"model", CellFormat::model},   {"variant", CellFormat::variant},
+    {"hardware_gpus", CellFormat::hardware_gpus}, {"label", CellFormat::label}, {"count", CellFormat::count},
+    {"fixed", CellFormat::fixed},     {"gib", CellFormat::gib},       {"usd", CellFormat::usd},
+    {"training_usd", CellFormat::training_usd}, {"warnings", CellFormat::warnings}, {"verdict", CellFormat::verdict}};
+constexpr std::pair<std::string_view, CellRequires> k_requires[] = {
+    {"nothing", CellRequires::nothing}, {"timing", CellRequires::timing}, {"costed", CellRequires::costed}};
+constexpr std::pair<std::string_view, CandidateView> k_views[] = {
+    {"ranked", CandidateView::ranked}, {"compared", CandidateView::compared}, {"page", CandidateView::page}};
+constexpr std::pair<std::string_view, Align> k_aligns[] = {{"left", Align::left}, {"right", Align::right}};
+
+std::vector<CandidateColumn> parse_columns() {
+    for (std::size_t index = 0; index < embedded::k_file_count; ++index) {
+        const embedded::File& file = embedded::k_files[index];
+        if (file.name != k_file) {
+            continue;
+        }
+        const nlohmann::json document = nlohmann::json::parse(std::string_view(file.data, file.size));
+        std::vector<CandidateColumn> columns;
+        for (const nlohmann::json& entry : document.at("columns")) {
+            CandidateColumn column{
+                .header = entry.at("header").get<std::string>(),
+                .json_key = entry.at("json_key").get<std::string>(),
+                .unit = entry.at("unit").get<std::string>(),
+                .align = named(k_aligns, entry.at("align").get<std::string>(), "align"),
+                .format = named(k_formats, entry.at("format").get<std::string>(), "format"),
+                .decimals = entry.value("decimals", 0),
+                .requires_value = named(k_requires, entry.value("requires", std::string("nothing")), "requires"),
+                .views = {}};
+            for (const nlohmann::json& view : entry.at("views")) {
+                column.views.push_back(named(k_views, view.get<std::string>(), "view"));
+            }
+            columns.push_back(std::move(column));
+        }
+        return columns;
+    }
+    throw std::logic_error(fmt::format("{} is not embedded in the binary", k_file));
+}
+
+std::string warnings_cell(const Candidate& c) {
+    if (c.rejection) {
+        return "REJECTED " + c.rejection->reason + ": " + c.rejection->detail();
+    }
+    return c.warnings.empty() ? "-" : fmt::format("{}", fmt::join(c.warnings, ","));
+}
+
+std::string verdict_cell(const Candidate& c) {
+    if (!c.accepted()) {
+        return "rejected: " + c.rejection->reason + ": " + c.rejection->detail();
+    }
+    return c.warnings.empty() ? "accepted" : "accepted; warnings: " + fmt::format("{}", fmt::join(c.warnings, ", "));
+}
+
+// The number a fixed-decimals column shows.
+double fixed_value(const CandidateColumn& column, const Candidate& c) {
+    const PerformanceEstimate& p = c.estimate.performance;
+    if (column.json_key == "ttft_ms") return p.ttft_ms;
+    if (column.json_key == "tpot_ms") return p.tpot_ms;
+    if (column.json_key == "latency_ms") return p.latency_ms;
+    if (column.json_key == "qps") return p.qps;
+    if (column.json_key == "quality") return c.quality;
+    throw std::logic_error(fmt::format("{}: no fixed value for '{}'", k_file, column.json_key));
+}
+
+// The dollars a usd column shows.
+double usd_value(const CandidateColumn& column, const Candidate& c) {
+    if (column.json_key == "cost.total_usd") return c.cost.total_usd;
+    if (column.json_key == "cost.yearly_usd") return c.cost.yearly_usd;
+    if (column.json_key == "cost.weighted_index_usd") return c.cost.weighted_index_usd;
+    if (column.json_key == "cost.training_usd") return c.cost.training_usd;
+    throw std::logic_error(fmt::format("{}: no dollar value for '{}'", k_file, column.json_key));
+}
+}  // namespace
+
+const std::vector<CandidateColumn>& candidate_columns() {
+    static const std::vector<CandidateColumn> columns = parse_columns();
+    return columns;
+}
+
+std::vector<const CandidateColumn*> candidate_columns(CandidateView view) {
+    std::vector<const CandidateColumn*> out;
+    for (const CandidateColumn& column : candidate_columns()) {
+        if (std::find(column.views.begin(), column.views.end(), view) != column.views.end()) {
+            out.push_back(&column);
+        }
+    }
+    return out;
+}
+
+std::vector<Column> candidate_table_columns(CandidateView view) {
+    std::vector<Column> out;
+    for (const CandidateColumn* column : candidate_columns(view)) {
+        out.push_back({column->header, column->align});
+    }
+    return out;
+}
+
+std::string candidate_cell(const CandidateColumn& column, const Candidate& c, const std::string& rank) {
+    if ((column.requires_value == CellRequires::timing && !c.estimate.has_timing()) ||
+        (column.requires_value == CellRequires::costed && !c.costed)) {
+        return "-";
+    }
+    switch (column.format) {
+    case CellFormat::rank: return rank;
+    case CellFormat::model: return c.model->id;
+    case CellFormat::variant: return c.variant->id;
+    case CellFormat::hardware_gpus: return fmt::format("{} x{}", c.hardware->id, c.gpus_per_replica);
+    case CellFormat::label: return c.label();
+    case CellFormat::count: return std::to_string(c.replicas);
+    case CellFormat::fixed: return fixed(fixed_value(column, c), column.decimals);
+    case CellFormat::gib: return gib(c.estimate.memory.per_gpu_bytes);
+    case CellFormat::usd: return usd(usd_value(column, c));
+    case CellFormat::training_usd: return usd(c.cost.training_usd) + (c.cost.training_quoted ? " (given)" : "");
+    case CellFormat::warnings: return warnings_cell(c);
+    case CellFormat::verdict: return verdict_cell(c);
+    }
+    return "-";
+}
+
+std::vector<std::string> candidate_row(const Candidate& c, const std::string& rank, CandidateView view) {
+    std::vector<std::string> cells;
+    for (const CandidateColumn* column : candidate_columns(view)) {
+        cells.push_back(candidate_cell(*column, c, rank));
+    }
+    return cells;
+}
+
+}  // namespace dsselect::report

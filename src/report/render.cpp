@@ -1,0 +1,114 @@
+#include "dsselect/report/render.hpp"
+
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "dsselect/report/finetune_views.hpp"
+#include "dsselect/report/html_report.hpp"
+
+namespace dsselect::report {
+
+namespace {
+JsonStyle json_style(OutputFormat format) { return format == OutputFormat::jsonl ? JsonStyle::lines : JsonStyle::document; }
+
+bool is_json(OutputFormat format) { return format == OutputFormat::json || format == OutputFormat::jsonl; }
+
+// A format the command did not declare reaches a renderer only through a bug in src/cli.
+[[noreturn]] void undeclared(OutputFormat format, const char* document) {
+    throw std::logic_error(fmt::format("render: {} has no view in format {}", document, static_cast<int>(format)));
+}
+
+HtmlMeta html_meta(const RenderOptions& options) { return {options.version, options.command_line, options.top}; }
+}  // namespace
+
+std::string render_tables(const std::vector<Table>& tables, const RenderOptions& options) {
+    switch (options.format) {
+    case OutputFormat::csv: {
+        std::string csv;
+        for (const auto& table : tables) {
+            csv += render_csv(table);
+        }
+        return csv;
+    }
+    case OutputFormat::markdown: return render_markdown(tables);
+    case OutputFormat::table: return render_text(tables, options.text_style, options.color);
+    case OutputFormat::json:
+    case OutputFormat::jsonl:
+    case OutputFormat::html: break;
+    }
+    undeclared(options.format, "a table");
+}
+
+std::string render(const CatalogDocument& document, const RenderOptions& options) {
+    if (is_json(options.format)) {
+        return catalog_json(document.catalog, document.kind, document.id, json_style(options.format));
+    }
+    if (options.format == OutputFormat::html) {
+        undeclared(options.format, "a catalog listing");
+    }
+    return render_tables(catalog_tables(document.catalog, document.kind, document.id), options);
+}
+
+std::string render(const EstimateView& document, const RenderOptions& options) {
+    if (is_json(options.format)) {
+        return estimate_json(document, json_style(options.format));
+    }
+    if (options.format == OutputFormat::html) {
+        undeclared(options.format, "an estimate");
+    }
+    return render_tables(estimate_tables(document), options);
+}
+
+std::string render(const FinetunePlan& document, const RenderOptions& options) {
+    if (is_json(options.format)) {
+        return finetune_json(document, json_style(options.format));
+    }
+    if (options.format == OutputFormat::html) {
+        undeclared(options.format, "a fine-tuning plan");
+    }
+    return render_tables(finetune_tables(document), options);
+}
+
+std::string render(const RecommendationDocument& document, const RenderOptions& options) {
+    const Recommendation& recommendation = document.recommendation;
+    const SearchResult& result = recommendation.search;
+    const MultiTaskResult* plans = recommendation.plans();
+    if (is_json(options.format)) {
+        return recommendation_json(result, options.top, options.explain, json_style(options.format), plans);
+    }
+    if (options.format == OutputFormat::html) {
+        return recommendation_html(result, document.rules, html_meta(options));
+    }
+    std::vector<Table> tables = recommendation_tables(result, options.top, options.explain);
+    if (plans != nullptr) {
+        for (Table& table : multi_task_tables(result.scenario, *plans)) {
+            tables.push_back(std::move(table));
+        }
+    }
+    return render_tables(tables, options);
+}
+
+std::string render(const ComparisonDocument& document, const RenderOptions& options) {
+    if (is_json(options.format)) {
+        return comparison_json(document.scenario, document.candidates, json_style(options.format));
+    }
+    if (options.format == OutputFormat::html) {
+        RenderOptions shown = options;
+        shown.top = static_cast<std::int64_t>(document.candidates.size());
+        return comparison_html(document.scenario, document.candidates, document.rules, html_meta(shown));
+    }
+    return render_tables(comparison_tables(document.scenario, document.candidates), options);
+}
+
+std::string render(const TcoDocument& document, const RenderOptions& options) {
+    if (is_json(options.format)) {
+        return tco_json(document.scenario, document.candidate, json_style(options.format));
+    }
+    if (options.format == OutputFormat::html) {
+        undeclared(options.format, "a TCO");
+    }
+    return render_tables(tco_tables(document.scenario, document.candidate), options);
+}
+
+}  // namespace dsselect::report
