@@ -150,6 +150,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     register_schema(app, context);
     register_completion(app, context);
     register_report(app, context);
+    register_deploy(app, context);
     context.command_line = shell_command_line(args);
 
     // An unknown command gets a did-you-mean before CLI11 reports "a subcommand is required".
