@@ -187,6 +187,12 @@ struct Builder {
         plan.command.push_back(spec.flag);
         plan.command.push_back(value);
     }
+    // A flag without a value (a switch).
+    void add_switch(const std::string& setting) {
+        const FlagSpec& spec = engine.flag(setting);
+        plan.flags.push_back({setting, spec.flag, "", spec.source});
+        plan.command.push_back(spec.flag);
+    }
 };
 
 void build_command(const EngineDeploy& engine, Plan& plan) {
@@ -220,6 +226,9 @@ void build_command(const EngineDeploy& engine, Plan& plan) {
     }
     if (s.max_batched_tokens) {
         b.add("max_batched_tokens", std::to_string(*s.max_batched_tokens));
+    }
+    if (s.chunked_prefill) {
+        b.add_switch("chunked_prefill");
     }
     if (!s.split_mode.empty()) {
         b.add("split_mode", s.split_mode);
@@ -274,7 +283,7 @@ std::string shell_file(const Plan& p) {
     out += fmt::format("# Readiness: GET http://HOST:{}{}\n", p.port, p.health_path);
     out += "set -eu\nexec";
     for (std::size_t i = 0; i < p.command.size(); ++i) {
-        const bool flag = i > 0 && !p.command[i].empty() && p.command[i][0] == '-' && i + 1 < p.command.size();
+        const bool flag = i > 0 && !p.command[i].empty() && p.command[i][0] == '-';
         out += (flag ? " \\\n  " : " ") + shell_word(p.command[i]);
     }
     out += "\n";
@@ -606,6 +615,8 @@ Plan plan_deployment(const Catalog& catalog, const Scenario& scenario, const Can
     if (engine->flags.count("max_batched_tokens") != 0) {
         s.max_batched_tokens = std::max(profile.max_batched_tokens, s.max_sequences);
     }
+    // The estimate sizes activations for a chunked prefill of max_batched_tokens per step.
+    s.chunked_prefill = engine->flags.count("chunked_prefill") != 0;
 
     // Expected numbers, as the recommendation printed them.
     plan.expected.capacity_qps = candidate.capacity_qps;
@@ -634,6 +645,9 @@ Plan plan_deployment(const Catalog& catalog, const Scenario& scenario, const Can
     }
     if (!format->second.checkpoint.empty()) {
         plan.notes.push_back(fmt::format("{} {}: {}", plan.engine_id, s.format, format->second.checkpoint));
+    }
+    for (const std::string& note : engine->notes) {
+        plan.notes.push_back(fmt::format("{}: {}", plan.engine_id, note));
     }
     if (s.total_context) {
         plan.notes.push_back(fmt::format("llama.cpp shares -c among the -np slots: {} = context {} x {} slots", *s.total_context,
@@ -694,6 +708,7 @@ std::string deployment_json(const Plan& p) {
     settings["context_length"] = s.context_length;
     settings["memory_fraction"] = s.memory_fraction ? ordered_json(*s.memory_fraction) : ordered_json(nullptr);
     settings["max_batched_tokens"] = optional_int(s.max_batched_tokens);
+    settings["chunked_prefill"] = s.chunked_prefill;
     settings["quantization_format"] = s.format;
     settings["dtype"] = optional_text(s.dtype);
     settings["quantization"] = optional_text(s.quantization);

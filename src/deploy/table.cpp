@@ -115,6 +115,9 @@ EngineDeploy read_engine(const json& e, const std::string& where) {
     }
     engine.kv_cache = string_map(member(e, "kv_cache", at), at + "/kv_cache");
     engine.refused = string_map(member(e, "refused", at), at + "/refused");
+    if (e.contains("notes")) {
+        engine.notes = strings(e.at("notes"), at + "/notes");
+    }
     if (e.contains("vendors")) {
         engine.vendors = strings(e.at("vendors"), at + "/vendors");
     }

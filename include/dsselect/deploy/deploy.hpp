@@ -54,6 +54,7 @@ struct EngineDeploy {
     std::map<std::string, std::string> kv_cache;  // KV bits ("16") -> value ("" = no flag)
     std::map<std::string, std::string> refused;   // format or "kv_cache_<bits>" -> why
     std::vector<std::string> vendors;             // empty: any
+    std::vector<std::string> notes;               // shown with every plan of the engine
 
     // The flag of a setting; throws invalid_data when the table has none.
     const FlagSpec& flag(const std::string& setting) const;
@@ -119,6 +120,7 @@ struct Settings {
     std::int64_t context_length = 0;      // per sequence: the scenario's context
     std::optional<double> memory_fraction;            // absent: the engine has no such flag
     std::optional<std::int64_t> max_batched_tokens;   // absent: the engine has no such flag
+    bool chunked_prefill = false;                     // the engine's switch is on the command line
     std::string format;                   // "fp8", "int4-w4a16", ...
     std::string dtype;                    // empty: none
     std::string quantization;             // empty: none or read from the checkpoint
