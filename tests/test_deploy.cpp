@@ -327,3 +327,14 @@ TEST_CASE("deploy: --output-dir writes the printed file atomically; -o json list
     auto unwritable = run_cli({"deploy", "--scenario", "customer-service", "--output-dir", "/proc/dsselect-no"});
     CHECK(unwritable.status == 74);
 }
+
+TEST_CASE("deploy: a scenario's text cannot break out of the header comment", "[deploy]") {
+    test::TempFile scenario("newline.json",
+                            "{\"id\": \"evil\\nkind: Secret\", \"name\": \"x\", \"task_kind\": \"chat\","
+                            " \"workload\": {\"prompt_tokens\": 128, \"output_tokens\": 32, \"qps\": 1, \"context_tokens\": 1024},"
+                            " \"constraints\": {\"headroom\": 0.2}, \"tco\": {\"years\": 1, \"ownership\": \"rented\"}}");
+    auto result = run_cli({"deploy", "--scenario", scenario.path(), "nano:fp8@b200", "--target", "kubernetes"});
+    REQUIRE(result.status == 0);
+    CHECK(result.out.find("\nkind: Secret") == std::string::npos);
+    CHECK(result.out.find("# Scenario: evil kind: Secret") != std::string::npos);
+}

@@ -73,9 +73,9 @@ CommandOutput run_deploy(const DeployOptions& options, const Context& context) {
                     continue;
                 }
                 throw Error(error.kind(), fmt::format("the winner {}: {}", result.ranked.front().label(), error.what()),
-                            fmt::format("the best candidate that can be deployed so is rank {}: dsselect deploy --scenario {} "
-                                        "{}",
-                                        i + 1, scenario.id, result.ranked[i].label()));
+                            fmt::format("the best candidate that can be deployed so is rank {}: {} (add it to the same "
+                                        "command)",
+                                        i + 1, result.ranked[i].label()));
             }
             throw Error(error.kind(), fmt::format("the winner {}: {}", result.ranked.front().label(), error.what()),
                         error.hint());

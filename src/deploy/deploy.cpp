@@ -270,7 +270,9 @@ std::string header(const Plan& p, const std::string& comment) {
     }
     lines.push_back("A different engine setting changes the capacity the cost was computed for: docs/deploy.md.");
     std::string out;
-    for (const auto& line : lines) {
+    for (std::string line : lines) {
+        // Ids and names come from user files too: a control character must not end the comment.
+        std::replace_if(line.begin(), line.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }, ' ');
         out += comment + ' ' + line + '\n';
     }
     return out;
@@ -648,6 +650,11 @@ Plan plan_deployment(const Catalog& catalog, const Scenario& scenario, const Can
     }
     for (const std::string& note : engine->notes) {
         plan.notes.push_back(fmt::format("{}: {}", plan.engine_id, note));
+    }
+    if (!scenario.tasks.empty()) {
+        plan.notes.push_back(fmt::format("scenario '{}' serves {} tasks: the estimate holds their adapters, but no adapter "
+                                         "flag is in the verified table; load the adapters yourself",
+                                         scenario.id, scenario.tasks.size()));
     }
     if (s.total_context) {
         plan.notes.push_back(fmt::format("llama.cpp shares -c among the -np slots: {} = context {} x {} slots", *s.total_context,

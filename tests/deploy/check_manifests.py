@@ -20,6 +20,7 @@ Needs python3-yaml and python3-kubernetes (Debian 12; scripts/install-deps --tes
 """
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -188,10 +189,10 @@ class Checker:
                         self.check(label + ": the refusal names the setting",
                                    any(k in err for k in ("--engine", "--target", "variant")), err[:300])
                         # The hint names a candidate that can be deployed: it must work.
-                        hint = [line for line in err.splitlines() if line.startswith("hint: ") and "dsselect deploy" in line]
+                        hint = re.search(r"^hint: the best candidate that can be deployed so is rank \d+: (\S+)", err, re.M)
                         if not hint:
                             continue
-                        candidate = hint[0].split()[-1]
+                        candidate = hint.group(1)
                         result = self.run(["deploy", "--scenario", scenario, candidate, "--engine", engine, "--target",
                                            target, "-o", "json"])
                         label += " (hint " + candidate + ")"
