@@ -12,6 +12,7 @@
 #include "dsselect/core/error.hpp"
 #include "dsselect/deploy/deploy.hpp"
 #include "dsselect/estimate/estimator.hpp"
+#include "dsselect/select/search.hpp"
 #include "support/helpers.hpp"
 
 using namespace dsselect;
@@ -157,7 +158,7 @@ TEST_CASE("deploy: every engine and target on every shipped scenario uses the re
         for (const deploy::EngineDeploy& engine : deploy::builtin_table().engines) {
             Scenario scenario = shipped;
             scenario.engine_id = engine.id;
-            const Recommendation result = recommend(catalog, scenario, rules, SearchOptions{});
+            const SearchResult result = search(catalog, scenario, rules, SearchOptions{});
             REQUIRE(!result.ranked.empty());
             for (deploy::Target target : k_targets) {
                 INFO(scenario.id << " " << engine.id << " " << deploy::to_string(target));

@@ -12,6 +12,8 @@
 #include "context.hpp"
 #include "dsselect/core/error.hpp"
 #include "dsselect/deploy/deploy.hpp"
+#include "dsselect/select/candidate_spec.hpp"
+#include "dsselect/select/search.hpp"
 #include "scenario_options.hpp"
 
 namespace dsselect::cli {
@@ -37,23 +39,20 @@ CommandOutput run_deploy(const DeployOptions& options, const Context& context) {
         throw Error(ErrorKind::usage,
                     fmt::format("--target: expected one of {}, got '{}'", deploy::k_target_names, options.target));
     }
-    std::optional<CandidateSpec> spec;
     if (!options.candidate.empty()) {
-        spec = parse_candidate(options.candidate.front());  // a parse error before any work
+        parse_candidate(options.candidate.front());  // a parse error before any work
     }
-    const Catalog catalog = context.load_catalog();
-    const Scenario scenario = resolve_scenario(options.scenario, catalog);
-    const RuleSet rules = resolve_rules(options.scenario);
-    const SearchOptions search = resolve_search_options(options.scenario);
+    const ScenarioInputs in = load_scenario_inputs(options.scenario, context);
+    const Catalog& catalog = in.catalog;
+    const Scenario& scenario = in.scenario;
     CommandOutput output;
 
     std::optional<deploy::Plan> plan;
-    if (spec) {
-        std::vector<Candidate> judged = {resolve_candidate(catalog, scenario, rules, *spec, search)};
-        score_candidates(judged, scenario, rules, search);
+    if (!options.candidate.empty()) {
+        const std::vector<Candidate> judged = judge_candidates(catalog, scenario, in.rules, options.candidate, in.search);
         plan = deploy::plan_deployment(catalog, scenario, judged.front(), *target);
     } else {
-        const Recommendation result = recommend(catalog, scenario, rules, search);
+        const SearchResult result = search(catalog, scenario, in.rules, in.search);
         if (result.ranked.empty()) {
             output.exit_code = exit_code(ErrorKind::unsatisfiable);
             output.messages.push_back("dsselect: " + unsatisfiable_message(result));

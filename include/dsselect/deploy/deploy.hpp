@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "dsselect/catalog/types.hpp"
-#include "dsselect/select/search.hpp"
+#include "dsselect/select/candidate.hpp"
 
 namespace dsselect::deploy {
 
