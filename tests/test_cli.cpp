@@ -403,10 +403,10 @@ TEST_CASE("cli: each command refuses a format it does not declare, with exit 2 a
         CHECK(batch.out.empty());
     }
     CHECK(test::first_line(run_cli({"batch", file.path(), "-o", "csv"}).err) ==
-          "dsselect: error: -o/--format: batch writes JSON Lines or JSON only");
+          "dsselect: error: -o csv: batch writes JSON Lines or JSON only");
     CHECK(run_cli({"batch", file.path(), "-o", "jsonl"}).status == 0);
     CHECK(run_cli({"batch", file.path()}).status == 0);  // its default: JSON Lines
     auto report_csv = run_cli({"report", "--scenario", "customer-service", "-o", "csv"});
     CHECK(report_csv.status == 2);
-    CHECK(test::first_line(report_csv.err) == "dsselect: error: -o/--format: report writes HTML only");
+    CHECK(test::first_line(report_csv.err) == "dsselect: error: -o csv: report writes HTML only");
 }

@@ -288,7 +288,7 @@ TEST_CASE("html: -o html only where there is an HTML view", "[html]") {
     }
     auto report_json = run_cli({"report", "--scenario", "customer-service", "-o", "json"});
     CHECK(report_json.status == 2);
-    CHECK(test::first_line(report_json.err) == "dsselect: error: -o/--format: report writes HTML only");
+    CHECK(test::first_line(report_json.err) == "dsselect: error: -o json: report writes HTML only");
     auto explicit_html = run_cli({"report", "--scenario", "customer-service", "-o", "html"});
     CHECK(explicit_html.status == 0);
     CHECK(explicit_html.out.find("<code id=\"command-line\">dsselect report --scenario customer-service -o html</code>") !=

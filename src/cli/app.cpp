@@ -106,7 +106,7 @@ void Context::check_format() const {
     for (std::size_t i = 0; i < formats.size(); ++i) {
         titles += (i == 0 ? "" : i + 1 == formats.size() ? " or " : ", ") + std::string(format_title(formats[i]));
     }
-    throw Error(ErrorKind::usage, fmt::format("-o/--format: {} writes {} only", command, titles), declared->hint);
+    throw Error(ErrorKind::usage, fmt::format("-o {}: {} writes {} only", global.format, command, titles), declared->hint);
 }
 
 bool Context::color_enabled() const {
@@ -206,6 +206,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     register_schema(app, context);
     register_completion(app, context);
     register_report(app, context);
+    register_deploy(app, context);
     context.command_line = shell_command_line(args);
 
     // An unknown command gets a did-you-mean before CLI11 reports "a subcommand is required".

@@ -24,7 +24,8 @@ std::vector<CommandInfo> command_tree(CLI::App& app) {
     static const std::map<std::string, std::string> k_id_options = {
         {"--scenario", "scenarios"}, {"--model", "models"}, {"--variant", "variants"}, {"--gpu", "hardware"},
         {"-o", "formats"}, {"--format", "formats"}, {"--color", "colors"}, {"--fail-on", "fail_on"},
-        {"--method", "finetune_methods"}, {"--lora-targets", "lora_targets"}};
+        {"--method", "finetune_methods"}, {"--lora-targets", "lora_targets"}, {"--target", "deploy_targets"},
+        {"--engine", "engines"}};
     std::vector<CommandInfo> commands;
     auto describe = [&](CLI::App* command, const std::string& name) {
         CommandInfo info;
@@ -96,7 +97,9 @@ std::map<std::string, std::string> value_lists(const Catalog& catalog) {
             {"colors", "auto always never"},
             {"fail_on", "unsatisfiable invalid any"},
             {"finetune_methods", "full lora qlora"},
-            {"lora_targets", "attention all"}};
+            {"lora_targets", "attention all"},
+            {"deploy_targets", "shell compose kubernetes"},
+            {"engines", join_ids(catalog.engines)}};
 }
 
 std::string bash_script(const std::vector<CommandInfo>& commands, const std::map<std::string, std::string>& values) {

@@ -83,6 +83,7 @@ void register_schema(CLI::App& app, Context& context);
 void register_completion(CLI::App& app, Context& context);
 void register_plan(CLI::App& app, Context& context);
 void register_report(CLI::App& app, Context& context);
+void register_deploy(CLI::App& app, Context& context);
 
 // recommend's exit-1 message: the rejection counts and the nearest miss with what to relax.
 std::string unsatisfiable_message(const SearchResult& result);

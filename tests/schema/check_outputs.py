@@ -117,7 +117,7 @@ class Checker:
                 self.schemas[name] = schema
         expected = ["catalog", "scenario", "rules", "model-list", "variant-list", "hardware-list", "scenario-list",
                     "estimate", "recommendation", "comparison", "tco", "batch-result", "batch-summary", "error",
-                    "finetune-plan"]
+                    "finetune-plan", "deployment"]
         missing = [n for n in expected if n + ".schema.json" not in self.schemas]
         self.check("schemas: all 14 present and valid", not missing, "missing or broken: " + ", ".join(missing))
         return not missing
@@ -141,7 +141,8 @@ class Checker:
         data_dir = os.path.join(self.source_dir, "data")
         for name in ("models", "open-models", "hardware", "scenarios", "rules", "engines"):
             self.check("data/{}.json exists".format(name), os.path.isfile(os.path.join(data_dir, name + ".json")))
-        files = sorted(glob.glob(os.path.join(data_dir, "*.json")))
+        # data/deploy.json is dsselect deploy's flag table (src/deploy/table.cpp), not a catalog file.
+        files = sorted(p for p in glob.glob(os.path.join(data_dir, "*.json")) if os.path.basename(p) != "deploy.json")
         extra = os.path.join(self.source_dir, "tests", "validation", "catalog.json")
         if os.path.isfile(extra):
             files.append(extra)
@@ -266,6 +267,13 @@ class Checker:
             if document is not None:
                 self.check("plan finetune: {} has fits {}".format(key, str(expected).lower()),
                            document["fits"] is expected, "fits={}".format(document["fits"]))
+        # dsselect deploy: one Deployment per engine and target (a winner, a named candidate, llama.cpp's GGUF).
+        for args in (["deploy", "--scenario", "customer-service"],
+                     ["deploy", "--scenario", "customer-service", "--target", "kubernetes", "--engine", "sglang"],
+                     ["deploy", "--scenario", "finance-risk", "base:fp8@h800", "--target", "compose", "--engine", "trtllm"],
+                     ["deploy", "--scenario", "mobile-realtime", "--target", "kubernetes", "--engine", "llama.cpp"],
+                     ["deploy", "--scenario", "edge-offline", "--engine", "llama.cpp"]):
+            docs["deployment"] = self.validate_command("deployment.schema.json", args + ["-o", "json"])
         return docs
 
     def has_batch(self):
@@ -515,6 +523,12 @@ class Checker:
                  put(1, "candidates", 0, "rank"))
             case("comparison: delta without delta_pct", "comparison.schema.json", comparison,
                  drop("differences", 0, "total_usd", "delta_pct"))
+        deployment = docs.get("deployment")
+        if deployment:
+            case("deployment: no settings", "deployment.schema.json", deployment, drop("settings"))
+            case("deployment: target helm", "deployment.schema.json", deployment, put("helm", "target"))
+            case("deployment: flag without a dash", "deployment.schema.json", deployment, put("ngl", "flags", 0, "flag"))
+            case("deployment: replicas 0", "deployment.schema.json", deployment, put(0, "settings", "replicas"))
         tco = docs.get("tco")
         if tco:
             case("tco: no total_usd", "tco.schema.json", tco, drop("total_usd"))

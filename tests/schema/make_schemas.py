@@ -971,6 +971,69 @@ def batch_summary_schema():
     })
 
 
+def deployment_schema():
+    """src/deploy/deploy.cpp deployment_json: `dsselect deploy ... -o json`."""
+    optional_count = nullable(count(1))
+    settings = obj({
+        "gpus_per_replica": count(1),
+        "replicas": count(1),
+        "gpus": described(count(1), "gpus_per_replica x replicas"),
+        "nodes_per_replica": described(count(1), "> 1: a LeaderWorkerSet spreads each replica over nodes"),
+        "tensor_parallel_size": described(optional_count, "= gpus_per_replica; null for a layer-split engine (llama.cpp)"),
+        "pipeline_parallel_size": nullable(count(1)),
+        "max_sequences": described(count(1), "the candidate's batch per replica"),
+        "context_length": described(count(1), "per sequence: the scenario's context (prompt + output when unset)"),
+        "memory_fraction": described(nullable(POSITIVE_FRACTION), "the engine profile's usable memory fraction"),
+        "max_batched_tokens": described(nullable(count(1)), "the engine profile's chunked-prefill token budget"),
+        "chunked_prefill": BOOLEAN,
+        "quantization_format": NON_EMPTY,
+        "dtype": nullable(NON_EMPTY),
+        "quantization": nullable(NON_EMPTY),
+        "kv_cache_dtype": nullable(NON_EMPTY),
+        "gguf_type": nullable(NON_EMPTY),
+        "gpu_layers": optional_count,
+        "split_mode": {"enum": ["layer", "none", None]},
+        "threads": optional_count,
+        "total_context": described(optional_count, "llama.cpp -c: context_length x max_sequences"),
+    }, None)
+    settings["required"] = list(settings["properties"])
+    expected = obj({key: NON_NEGATIVE for key in ["capacity_qps", "required_qps", "ttft_ms", "tpot_ms", "latency_ms",
+                                                  "yearly_usd"]}, None)
+    expected["required"] = list(expected["properties"])
+    artefact = obj({
+        "format": NON_EMPTY,
+        "repository": described(NON_EMPTY, "a public repository id, or a '<fill in: ...>' placeholder"),
+        "file": nullable(NON_EMPTY),
+        "placeholder": BOOLEAN,
+        "source": NON_EMPTY,
+    }, ["format", "repository", "file", "placeholder", "source"])
+    flag = obj({"setting": NON_EMPTY, "flag": {"type": "string", "pattern": "^-"}, "value": STRING, "source": NON_EMPTY},
+               ["setting", "flag", "value", "source"])
+    file = obj({"path": NON_EMPTY, "bytes": count(1), "content": NON_EMPTY}, ["path", "bytes", "content"])
+    return document("Deployment", {
+        "scenario": obj({"id": NON_EMPTY, "qps": NON_NEGATIVE, "prompt_tokens": count(1), "output_tokens": count(1),
+                         "context_tokens": count(1)},
+                        ["id", "qps", "prompt_tokens", "output_tokens", "context_tokens"]),
+        "candidate": described(NON_EMPTY, "MODEL:VARIANT@HARDWARExGPUS"),
+        "model": NON_EMPTY,
+        "variant": NON_EMPTY,
+        "hardware": NON_EMPTY,
+        "engine": NON_EMPTY,
+        "target": {"enum": ["shell", "compose", "kubernetes"]},
+        "vendor": {"enum": ["nvidia", "amd", "edge"]},
+        "image": described(nullable(NON_EMPTY), "null for edge hardware (shell only)"),
+        "settings": settings,
+        "expected": described(expected, "what the recommendation promised for these settings"),
+        "artefact": artefact,
+        "command": {"type": "array", "items": STRING, "minItems": 1, "description": "one replica's (the leader's) argv"},
+        "flags": {"type": "array", "items": flag, "description": "every flag of command, with its documented source"},
+        "port": count(1),
+        "health_path": NON_EMPTY,
+        "files": {"type": "array", "items": file, "minItems": 1},
+        "notes": {"type": "array", "items": NON_EMPTY},
+    })
+
+
 # --- files --------------------------------------------------------------------------------
 
 SCHEMAS = [
@@ -1008,6 +1071,9 @@ SCHEMAS = [
     ("finetune-plan.schema.json", "dsselect FinetunePlan", "`dsselect plan finetune ... -o json`: training memory, "
      "GPU count, time, cost and the progressive-unfreezing schedule (docs/finetune.md). A plan that does not fit is "
      "still reported, with gpus and time_hours null.", finetune_plan_schema),
+    ("deployment.schema.json", "dsselect Deployment", "`dsselect deploy ... -o json`: the settings derived from the "
+     "recommendation, the engine's command with each flag's source, and the files written (docs/deploy.md).",
+     deployment_schema),
     ("error.schema.json", "dsselect error object", "An error: the exit code the failure maps to (README) and the "
      "message, as in an invalid BatchResult.", error_object),
 ]

@@ -26,6 +26,11 @@ check models dsselect catalog mo
 check finetune dsselect plan fine
 check --lora-rank dsselect plan finetune --lora-r
 check qlora dsselect plan finetune --method ql
+check deploy dsselect dep
+check --target dsselect deploy --tar
+check --output-dir dsselect deploy --output-d
+check kubernetes dsselect deploy --target kub
+check llama.cpp dsselect deploy --engine lla
 zsh=$("$dsselect" completion zsh)
 fish=$("$dsselect" completion fish)
 grep -q '^#compdef dsselect' <<< "$zsh" && echo "ok: zsh script" || { echo "FAIL: zsh header"; fail=1; }

@@ -1,0 +1,341 @@
+// dsselect deploy: the settings equal the recommendation's, every flag is a name from the sourced
+// table (data/deploy.json), bad combinations are refused with the setting named. The files'
+// YAML is loaded by a real Kubernetes model library in tests/deploy/check_manifests.py.
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "dsselect/core/error.hpp"
+#include "dsselect/deploy/deploy.hpp"
+#include "dsselect/estimate/estimator.hpp"
+#include "dsselect/select/search.hpp"
+#include "support/helpers.hpp"
+
+using namespace dsselect;
+using json = nlohmann::json;
+using test::run_cli;
+
+namespace {
+const deploy::Target k_targets[] = {deploy::Target::shell, deploy::Target::compose, deploy::Target::kubernetes};
+
+// The value following `flag` in argv, or "" when the flag is absent.
+std::string value_of(const std::vector<std::string>& argv, const std::string& flag) {
+    for (std::size_t i = 0; i + 1 < argv.size(); ++i) {
+        if (argv[i] == flag) {
+            return argv[i + 1];
+        }
+    }
+    return {};
+}
+
+// Checks one plan against its candidate and the table; `where` names the case in failures.
+void check_plan(const deploy::Plan& plan, const Candidate& c, const Scenario& scenario, const deploy::EngineDeploy& engine) {
+    const deploy::Settings& s = plan.settings;
+    // The layout is the recommendation's.
+    CHECK(s.gpus_per_replica == c.gpus_per_replica);
+    CHECK(s.replicas == c.replicas);
+    CHECK(s.gpus_per_replica * s.replicas == s.gpus);
+    CHECK(s.max_sequences == c.batch);
+    const std::int64_t context = scenario.workload.context_tokens > 0
+                                     ? scenario.workload.context_tokens
+                                     : scenario.workload.prompt_tokens + scenario.workload.output_tokens;
+    CHECK(s.context_length == context);
+    const EfficiencyProfile profile =
+        engine_profile(test::builtin().find_engine(engine.id), *c.hardware, c.variant->compute_precision);
+    if (s.tensor_parallel_size) {
+        CHECK(*s.tensor_parallel_size * s.pipeline_parallel_size.value_or(1) == s.gpus_per_replica);
+        CHECK(*s.tensor_parallel_size * s.replicas == s.gpus);
+    } else {
+        CHECK(profile.layer_split);
+    }
+    if (s.memory_fraction) {
+        CHECK(*s.memory_fraction == profile.usable_memory_fraction);
+    }
+    CHECK(plan.expected.capacity_qps == c.capacity_qps);
+    CHECK(plan.expected.yearly_usd == c.cost.yearly_usd);
+
+    // Every flag is exactly a name of the table, for the setting it carries, with a source.
+    std::set<std::string> names;
+    for (const auto& [setting, spec] : engine.flags) {
+        names.insert(spec.flag);
+    }
+    for (const deploy::EmittedFlag& flag : plan.flags) {
+        INFO(flag.flag);
+        REQUIRE(engine.flags.count(flag.setting) == 1);
+        CHECK(engine.flags.at(flag.setting).flag == flag.flag);
+        CHECK(!flag.source.empty());
+    }
+    REQUIRE(plan.command.size() > engine.command.size());
+    for (std::size_t i = 0; i < engine.command.size(); ++i) {
+        CHECK(plan.command[i] == engine.command[i]);
+    }
+    for (std::size_t i = engine.command.size(); i < plan.command.size(); ++i) {
+        const std::string& word = plan.command[i];
+        if (!word.empty() && word[0] == '-') {
+            INFO(word);
+            CHECK(names.count(word) == 1);
+        }
+    }
+    // The values on the command line are the settings.
+    if (s.tensor_parallel_size) {
+        CHECK(value_of(plan.command, engine.flag("tensor_parallel").flag) == std::to_string(c.gpus_per_replica));
+    }
+    CHECK(value_of(plan.command, engine.flag("max_sequences").flag) == std::to_string(c.batch));
+    const std::int64_t context_flag = s.total_context ? *s.total_context : context;
+    CHECK(value_of(plan.command, engine.flag("context_length").flag) == std::to_string(context_flag));
+    if (s.total_context) {
+        CHECK(*s.total_context == context * c.batch);  // llama.cpp: -c shared by the -np slots
+    }
+
+    // The files carry the promise and the layout.
+    REQUIRE(plan.files.size() == 1);
+    const std::string& text = plan.files.front().content;
+    CHECK(text.find("Scenario: " + scenario.id) != std::string::npos);
+    CHECK(text.find("Candidate: " + c.label()) != std::string::npos);
+    CHECK(text.find("Expected capacity:") != std::string::npos);
+    CHECK(text.find("Yearly cost:") != std::string::npos);
+    CHECK(text.find(DSSELECT_VERSION) != std::string::npos);
+    if (plan.target == deploy::Target::kubernetes) {
+        CHECK(text.find("replicas: " + std::to_string(s.replicas) + "\n") != std::string::npos);
+        const std::string resource = plan.vendor == "amd" ? "amd.com/gpu" : "nvidia.com/gpu";
+        CHECK(text.find(resource + ": \"" + std::to_string(s.gpus_per_replica / s.nodes_per_replica) + "\"") !=
+              std::string::npos);
+    }
+    if (plan.target == deploy::Target::compose) {
+        std::size_t services = 0;
+        for (std::size_t at = text.find("\n    image: "); at != std::string::npos; at = text.find("\n    image: ", at + 1)) {
+            ++services;
+        }
+        CHECK(services == static_cast<std::size_t>(s.replicas));
+    }
+}
+}  // namespace
+
+TEST_CASE("deploy table: every flag is sourced, every shipped variant and hardware is mapped", "[deploy]") {
+    const deploy::DeployTable& table = deploy::builtin_table();
+    REQUIRE(table.engines.size() == test::builtin().engines.size());
+    for (const Engine& engine : test::builtin().engines) {
+        const deploy::EngineDeploy* e = table.find_engine(engine.id);
+        INFO(engine.id);
+        REQUIRE(e != nullptr);
+        for (const char* setting : {"host", "port", "max_sequences", "context_length"}) {
+            CHECK(e->flags.count(setting) == 1);
+        }
+        for (const auto& [setting, spec] : e->flags) {
+            INFO(setting);
+            CHECK(spec.flag.rfind("-", 0) == 0);
+            CHECK((spec.source.find("https://") != std::string::npos || spec.source.find("github ") == 0));
+            CHECK((spec.source.find('@') != std::string::npos || spec.source.find("docs.vllm.ai/en/") != std::string::npos));
+        }
+    }
+    for (const Variant& variant : test::builtin().variants) {
+        INFO(variant.id);
+        CHECK(table.find_variant(variant.id) != nullptr);
+    }
+    for (const Hardware& hardware : test::builtin().hardware) {
+        INFO(hardware.id);
+        CHECK(table.hardware_vendor.count(hardware.id) == 1);
+    }
+    for (const deploy::Artefact& artefact : table.artefacts) {
+        INFO(artefact.repository);
+        CHECK(test::builtin().find_model(artefact.model) != nullptr);
+        CHECK(!artefact.source.empty());
+    }
+    CHECK_THROWS_AS(deploy::parse_table("{\"schema_version\": \"1.0\"}", "x"), Error);
+    CHECK_THROWS_AS(deploy::parse_table("not json", "x"), Error);
+}
+
+TEST_CASE("deploy: every engine and target on every shipped scenario uses the recommendation's settings", "[deploy]") {
+    const Catalog& catalog = test::builtin();
+    const RuleSet& rules = test::builtin_rules();
+    int planned = 0;
+    int refused = 0;
+    for (const Scenario& shipped : catalog.scenarios) {
+        for (const deploy::EngineDeploy& engine : deploy::builtin_table().engines) {
+            Scenario scenario = shipped;
+            scenario.engine_id = engine.id;
+            const SearchResult result = search(catalog, scenario, rules, SearchOptions{});
+            REQUIRE(!result.ranked.empty());
+            for (deploy::Target target : k_targets) {
+                INFO(scenario.id << " " << engine.id << " " << deploy::to_string(target));
+                // The winner, or (when it is refused) the best ranked candidate that can be deployed.
+                bool done = false;
+                for (std::size_t rank = 0; rank < result.ranked.size() && rank < 200 && !done; ++rank) {
+                    const Candidate& c = result.ranked[rank];
+                    try {
+                        const deploy::Plan plan = deploy::plan_deployment(catalog, scenario, c, target);
+                        check_plan(plan, c, scenario, engine);
+                        ++planned;
+                        done = true;
+                    } catch (const Error& error) {
+                        // A refusal is a usage or data error that names what cannot be run.
+                        INFO(error.what());
+                        CHECK((error.kind() == ErrorKind::usage || error.kind() == ErrorKind::invalid_data));
+                        const std::string what = error.what();
+                        CHECK((what.find("--engine") != std::string::npos || what.find("--target") != std::string::npos ||
+                               what.find("variant") != std::string::npos));
+                        ++refused;
+                    }
+                }
+                const bool edge_only = result.ranked.front().hardware->kind == HardwareKind::edge &&
+                                       target != deploy::Target::shell;
+                if (!edge_only) {
+                    CHECK(done);
+                }
+            }
+        }
+    }
+    CHECK(planned >= 100);
+    CHECK(refused > 0);
+}
+
+TEST_CASE("deploy: bad combinations exit 2 or 65 naming the setting", "[deploy][cli]") {
+    auto fp8_on_llama = run_cli({"deploy", "--scenario", "finance-risk", "base:fp8@h100-sxm", "--engine", "llama.cpp"});
+    CHECK(fp8_on_llama.status == 2);
+    CHECK(fp8_on_llama.err.find("--engine llama.cpp cannot run variant 'fp8'") != std::string::npos);
+    CHECK(fp8_on_llama.out.empty());
+
+    auto trt_on_amd = run_cli({"deploy", "--scenario", "finance-risk", "base:fp8@mi300x", "--engine", "trtllm"});
+    CHECK(trt_on_amd.status == 2);
+    CHECK(trt_on_amd.err.find("mi300x") != std::string::npos);
+
+    auto winner = run_cli({"deploy", "--scenario", "finance-risk", "--engine", "llama.cpp"});
+    CHECK(winner.status == 2);
+    CHECK(winner.err.find("the winner") != std::string::npos);
+    CHECK(winner.err.find("hint: the best candidate that can be deployed so is rank") != std::string::npos);
+
+    auto dynamic = run_cli({"deploy", "--scenario", "customer-service", "base:dynamic@a100-80gb"});
+    CHECK(dynamic.status == 65);
+    CHECK(dynamic.err.find("variant 'dynamic' cannot be deployed") != std::string::npos);
+
+    auto target = run_cli({"deploy", "--scenario", "customer-service", "--target", "helm"});
+    CHECK(target.status == 2);
+    CHECK(target.err.find("--target") != std::string::npos);
+
+    auto edge = run_cli({"deploy", "--scenario", "edge-offline", "--target", "kubernetes"});
+    CHECK(edge.status == 2);
+    CHECK(edge.err.find("--target kubernetes") != std::string::npos);
+
+    auto csv = run_cli({"deploy", "--scenario", "customer-service", "-o", "csv"});
+    CHECK(csv.status == 2);
+    CHECK(csv.err.find("-o csv") != std::string::npos);
+
+    auto rejected = run_cli({"deploy", "--scenario", "document-understanding", "pro:int4@a100-80gbx2"});
+    CHECK(rejected.status == 1);
+    CHECK(rejected.err.find("is rejected") != std::string::npos);
+
+    auto junk = run_cli({"deploy", "--scenario", "customer-service", "a40x0"});
+    CHECK(junk.status == 2);
+}
+
+TEST_CASE("deploy: model artefacts are verified repositories or plain placeholders", "[deploy]") {
+    test::TempFile scenario("open-chat.json",
+                            R"({"id": "open-chat", "name": "Open-weight chat", "task_kind": "chat",
+                               "workload": {"prompt_tokens": 1024, "output_tokens": 256, "qps": 2, "context_tokens": 4096},
+                               "constraints": {"headroom": 0.2}, "tco": {"years": 1, "ownership": "rented"}})");
+    auto gguf = run_cli({"deploy", "--scenario", scenario.path(), "deepseek-r1-distill-qwen-32b:int4@l40s", "--engine",
+                         "llama.cpp", "-o", "json"});
+    REQUIRE(gguf.status == 0);
+    json doc = json::parse(gguf.out);
+    CHECK(doc["artefact"]["repository"] == "unsloth/DeepSeek-R1-Distill-Qwen-32B-GGUF");
+    CHECK(doc["artefact"]["placeholder"] == false);
+    CHECK(doc["settings"]["gguf_type"] == "Q4_K_M");
+    CHECK(doc["command"][2] == "/models/DeepSeek-R1-Distill-Qwen-32B-Q4_K_M.gguf");
+    CHECK(doc["settings"]["gpu_layers"] == 65);  // 64 layers + the output layer
+
+    auto fp8 = run_cli({"deploy", "--scenario", scenario.path(), "deepseek-v3:fp8@h200x8", "-o", "json"});
+    REQUIRE(fp8.status == 0);
+    CHECK(json::parse(fp8.out)["command"][2] == "deepseek-ai/DeepSeek-V3");
+
+    auto awq = run_cli({"deploy", "--scenario", scenario.path(), "deepseek-coder-6.7b:int4@l4", "--engine", "sglang", "-o",
+                        "json"});
+    REQUIRE(awq.status == 0);
+    doc = json::parse(awq.out);
+    CHECK(value_of(doc["command"].get<std::vector<std::string>>(), "--model-path") == "TheBloke/deepseek-coder-6.7B-instruct-AWQ");
+    CHECK(value_of(doc["command"].get<std::vector<std::string>>(), "--quantization") == "awq");
+
+    // The source document's fictional family: a placeholder, said plainly.
+    auto fictional = run_cli({"deploy", "--scenario", "customer-service", "-o", "json"});
+    REQUIRE(fictional.status == 0);
+    doc = json::parse(fictional.out);
+    CHECK(doc["artefact"]["placeholder"] == true);
+    CHECK(doc["artefact"]["repository"].get<std::string>().rfind("<fill in: ", 0) == 0);
+    CHECK(doc["files"][0]["content"].get<std::string>().find("PLACEHOLDER") != std::string::npos);
+    auto fictional_text = run_cli({"deploy", "--scenario", "customer-service"});
+    CHECK(fictional_text.err.find("placeholder you must fill in") != std::string::npos);
+}
+
+TEST_CASE("deploy: a replica wider than a node is a LeaderWorkerSet; other targets refuse it", "[deploy]") {
+    test::TempFile scenario("open-chat-wide.json",
+                            R"({"id": "open-chat", "name": "Open-weight chat", "task_kind": "chat",
+                               "workload": {"prompt_tokens": 1024, "output_tokens": 256, "qps": 2, "context_tokens": 4096},
+                               "constraints": {"headroom": 0.2}, "tco": {"years": 1, "ownership": "rented"}})");
+    auto lws = run_cli({"deploy", "--scenario", scenario.path(), "deepseek-v3:fp8@h100-sxmx16", "--multi-node", "--target",
+                        "kubernetes", "-o", "json"});
+    REQUIRE(lws.status == 0);
+    json doc = json::parse(lws.out);
+    CHECK(doc["settings"]["nodes_per_replica"] == 2);
+    CHECK(doc["settings"]["tensor_parallel_size"] == 16);
+    const std::string text = doc["files"][0]["content"].get<std::string>();
+    CHECK(text.find("kind: \"LeaderWorkerSet\"") != std::string::npos);
+    CHECK(text.find("size: 2") != std::string::npos);
+    CHECK(text.find("nvidia.com/gpu: \"8\"") != std::string::npos);
+    auto shell = run_cli({"deploy", "--scenario", scenario.path(), "deepseek-v3:fp8@h100-sxmx16", "--multi-node"});
+    CHECK(shell.status == 2);
+    CHECK(shell.err.find("--target shell") != std::string::npos);
+    auto trt = run_cli({"deploy", "--scenario", scenario.path(), "deepseek-v3:fp8@h100-sxmx16", "--multi-node", "--target",
+                        "kubernetes", "--engine", "trtllm"});
+    CHECK(trt.status == 2);
+    CHECK(trt.err.find("--engine trtllm") != std::string::npos);
+}
+
+TEST_CASE("deploy: --output-dir writes the printed file atomically; -o json lists it", "[deploy][cli]") {
+    const std::filesystem::path dir =
+        std::filesystem::temp_directory_path() / ("dsselect-deploy-test-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir);
+    for (const char* target : {"shell", "compose", "kubernetes"}) {
+        INFO(target);
+        auto printed = run_cli({"deploy", "--scenario", "customer-service", "--target", target});
+        REQUIRE(printed.status == 0);
+        auto written = run_cli({"deploy", "--scenario", "customer-service", "--target", target, "--output-dir", dir.string()});
+        REQUIRE(written.status == 0);
+        auto listed = run_cli({"deploy", "--scenario", "customer-service", "--target", target, "-o", "json"});
+        REQUIRE(listed.status == 0);
+        const json doc = json::parse(listed.out);
+        REQUIRE(doc["files"].size() == 1);
+        const std::filesystem::path path = dir / doc["files"][0]["path"].get<std::string>();
+        CHECK(written.out == "wrote " + path.string() + "\n");
+        std::ifstream stream(path);
+        std::stringstream content;
+        content << stream.rdbuf();
+        CHECK(content.str() == printed.out);
+        CHECK(doc["files"][0]["content"] == printed.out);
+        CHECK(doc["kind"] == "Deployment");
+        CHECK(doc["target"] == target);
+        if (std::string(target) == "shell") {
+            CHECK((std::filesystem::status(path).permissions() & std::filesystem::perms::owner_exec) !=
+                  std::filesystem::perms::none);
+        }
+    }
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+        CHECK(entry.path().filename().string().find(".tmp-") == std::string::npos);  // no temporary left
+    }
+    std::filesystem::remove_all(dir);
+    auto unwritable = run_cli({"deploy", "--scenario", "customer-service", "--output-dir", "/proc/dsselect-no"});
+    CHECK(unwritable.status == 74);
+}
+
+TEST_CASE("deploy: a scenario's text cannot break out of the header comment", "[deploy]") {
+    test::TempFile scenario("newline.json",
+                            "{\"id\": \"evil\\nkind: Secret\", \"name\": \"x\", \"task_kind\": \"chat\","
+                            " \"workload\": {\"prompt_tokens\": 128, \"output_tokens\": 32, \"qps\": 1, \"context_tokens\": 1024},"
+                            " \"constraints\": {\"headroom\": 0.2}, \"tco\": {\"years\": 1, \"ownership\": \"rented\"}}");
+    auto result = run_cli({"deploy", "--scenario", scenario.path(), "nano:fp8@b200", "--target", "kubernetes"});
+    REQUIRE(result.status == 0);
+    CHECK(result.out.find("\nkind: Secret") == std::string::npos);
+    CHECK(result.out.find("# Scenario: evil kind: Secret") != std::string::npos);
+}
