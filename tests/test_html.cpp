@@ -155,22 +155,6 @@ TEST_CASE("svg: tick labels are short", "[html]") {
     CHECK(svg::short_number(-2000) == "-2k");
 }
 
-TEST_CASE("svg: the Pareto frontier keeps the points nothing beats on both axes", "[html]") {
-    const double nan = std::nan("");
-    const std::vector<svg::Point> points = {
-        {100, 50},  // 0 A: on the frontier
-        {200, 30},  // 1 B: on the frontier (cheapest)
-        {150, 60},  // 2 dominated by A (slower and dearer)
-        {300, 30},  // 3 dominated by B (same cost, slower)
-        {50, 80},   // 4 E: on the frontier (fastest)
-        {100, 50},  // 5 a duplicate of A: the first is kept
-        {nan, 1},   // 6 ignored
-    };
-    CHECK(svg::pareto_frontier(points) == std::vector<std::size_t>{4, 0, 1});  // ascending latency
-    CHECK(svg::pareto_frontier({}).empty());
-    CHECK(svg::pareto_frontier({{1, 1}}) == std::vector<std::size_t>{0});
-}
-
 TEST_CASE("svg: every string is escaped, coordinates have two decimals", "[html]") {
     CHECK(svg::escape("<script>&\"'") == "&lt;script&gt;&amp;&quot;&#39;");
     CHECK(svg::escape(std::string("a\x01z")) == "a\xEF\xBF\xBDz");

@@ -1,5 +1,7 @@
 // The search, the TCO model and the rules on the shipped data and on hand-computed cases.
 #include <catch2/catch.hpp>
+#include <cmath>
+#include <tuple>
 
 #include <algorithm>
 #include <map>
@@ -8,6 +10,7 @@
 #include "dsselect/catalog/loader.hpp"
 #include "dsselect/core/error.hpp"
 #include "dsselect/select/candidate_spec.hpp"
+#include "dsselect/select/frontier.hpp"
 #include "dsselect/select/search.hpp"
 #include "dsselect/tco/tco.hpp"
 #include "support/helpers.hpp"
@@ -716,4 +719,32 @@ TEST_CASE("rules: a session refreshes the context when the candidate changes", "
         }
     }
     CHECK(rejected > 0);
+}
+
+TEST_CASE("frontier: the cost-latency frontier keeps the accepted candidates nothing beats on both", "[select]") {
+    const double nan = std::nan("");
+    // (latency ms, yearly USD, accepted)
+    const std::vector<std::tuple<double, double, bool>> points = {
+        {100, 50, true},   // 0 A: on the frontier
+        {200, 30, true},   // 1 B: on the frontier (cheapest)
+        {150, 60, true},   // 2 dominated by A (slower and dearer)
+        {300, 30, true},   // 3 dominated by B (same cost, slower)
+        {50, 80, true},    // 4 E: on the frontier (fastest)
+        {100, 50, true},   // 5 a duplicate of A: the first is kept
+        {nan, 1, true},    // 6 no timing: ignored
+        {10, 1, false},    // 7 rejected: ignored, though it would beat everything
+    };
+    std::vector<Candidate> candidates(points.size());
+    std::vector<const Candidate*> pointers;
+    for (std::size_t i = 0; i < points.size(); ++i) {
+        candidates[i].estimate.performance.latency_ms = std::get<0>(points[i]);
+        candidates[i].cost.yearly_usd = std::get<1>(points[i]);
+        if (!std::get<2>(points[i])) {
+            candidates[i].rejection = Rejection{};
+        }
+        pointers.push_back(&candidates[i]);
+    }
+    CHECK(cost_latency_frontier(pointers) == std::vector<std::size_t>{4, 0, 1});  // ascending latency
+    CHECK(cost_latency_frontier({}).empty());
+    CHECK(cost_latency_frontier({pointers.front()}) == std::vector<std::size_t>{0});
 }

@@ -15,6 +15,7 @@
 #include "dsselect/report/candidate_columns.hpp"
 #include "dsselect/report/format.hpp"
 #include "dsselect/report/svg.hpp"
+#include "dsselect/select/frontier.hpp"
 #include "dsselect/report/views.hpp"
 
 namespace dsselect::report {
@@ -345,25 +346,18 @@ std::string scatter_section(const Page& page) {
             out += svg::line(left, at, width - right, at, "limit");
             out += svg::text(width - right - 4, at - 5, "budget " + usd(*k.budget_usd_per_year) + "/year", "limit-label", "end");
         }
-        // Frontier of the accepted candidates.
-        std::vector<const Candidate*> accepted;
-        std::vector<svg::Point> accepted_points;
-        for (const Candidate* c : plotted) {
-            if (c->accepted()) {
-                accepted.push_back(c);
-                accepted_points.push_back({c->estimate.performance.latency_ms, c->cost.yearly_usd});
-            }
-        }
-        const std::vector<std::size_t> frontier = svg::pareto_frontier(accepted_points);
+        // Frontier of the accepted candidates (computed in select/frontier.cpp).
+        const std::vector<std::size_t> frontier = cost_latency_frontier(plotted);
         std::set<const Candidate*> on_frontier;
         std::vector<svg::Point> staircase;
         for (std::size_t f = 0; f < frontier.size(); ++f) {
-            const svg::Point& p = accepted_points[frontier[f]];
-            on_frontier.insert(accepted[frontier[f]]);
+            const Candidate* c = plotted[frontier[f]];
+            on_frontier.insert(c);
+            const double at_x = x(c->estimate.performance.latency_ms);
             if (f > 0) {
-                staircase.push_back({x(p.x), staircase.back().y});
+                staircase.push_back({at_x, staircase.back().y});
             }
-            staircase.push_back({x(p.x), y(p.y)});
+            staircase.push_back({at_x, y(c->cost.yearly_usd)});
         }
         auto point = [&](const Candidate* c) {
             std::string css = "pt ";

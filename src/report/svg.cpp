@@ -166,33 +166,6 @@ std::string short_number(double value) {
     return fmt::format("{}{:.3g}{}", sign, magnitude, suffix);
 }
 
-std::vector<std::size_t> pareto_frontier(const std::vector<Point>& points) {
-    std::vector<std::size_t> order;
-    for (std::size_t i = 0; i < points.size(); ++i) {
-        if (std::isfinite(points[i].x) && std::isfinite(points[i].y)) {
-            order.push_back(i);
-        }
-    }
-    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-        if (points[a].x != points[b].x) {
-            return points[a].x < points[b].x;
-        }
-        if (points[a].y != points[b].y) {
-            return points[a].y < points[b].y;
-        }
-        return a < b;
-    });
-    std::vector<std::size_t> frontier;
-    double best_y = std::numeric_limits<double>::infinity();
-    for (std::size_t i : order) {
-        if (points[i].y < best_y) {
-            frontier.push_back(i);
-            best_y = points[i].y;
-        }
-    }
-    return frontier;
-}
-
 namespace {
 std::string class_attribute(std::string_view css_class) {
     return css_class.empty() ? std::string() : fmt::format(" class=\"{}\"", escape(css_class));

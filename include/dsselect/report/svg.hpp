@@ -1,5 +1,5 @@
 #pragma once
-// Chart geometry for the HTML report: scales with nice ticks, the Pareto frontier, and SVG
+// Chart geometry for the HTML report: scales with nice ticks, and SVG
 // element builders that escape every string. Pure functions: no catalog, no I/O.
 #include <cstddef>
 #include <string>
@@ -46,9 +46,6 @@ struct Point {
     double x = 0;
     double y = 0;
 };
-// Indices of the points no other point beats on both coordinates (minimising x and y), in
-// ascending x. Of identical points the first is kept. Non-finite points are ignored.
-std::vector<std::size_t> pareto_frontier(const std::vector<Point>& points);
 
 // Element builders; `css_class` and `title` may be empty. A title becomes a hover tooltip.
 std::string rect(double x, double y, double width, double height, std::string_view css_class, std::string_view title = {});
