@@ -479,116 +479,116 @@ void record_weights(Trace& trace, const ParameterCounts& p, const Variant& varia
 // exactly as estimate() computed it before the split, so at(B) is bit for bit what a single
 // pass gives; at() records the trace in the documented order from these values.
 EstimatePlan::EstimatePlan(const EstimateRequest& request)
-    : request_(&request),
+    : m_request(&request),
       // Initialised here, so model_parameters' result is built in place rather than copied.
-      parameters_(request.parameters != nullptr ? *request.parameters : model_parameters(*request.model)) {
+      m_parameters(request.parameters != nullptr ? *request.parameters : model_parameters(*request.model)) {
     const Model& model = *request.model;
     const Variant& variant = *request.variant;
     const Hardware& hw = *request.hardware;
     const Architecture& a = model.architecture;
     const EfficiencyProfile& profile = request.profile;
-    gpus_ = static_cast<double>(request.gpus);
-    prompt_ = static_cast<double>(request.prompt_tokens);
-    output_ = static_cast<double>(request.output_tokens);
-    sequence_ = prompt_ + output_;
+    m_gpus = static_cast<double>(request.gpus);
+    m_prompt = static_cast<double>(request.prompt_tokens);
+    m_output = static_cast<double>(request.output_tokens);
+    m_sequence = m_prompt + m_output;
     const std::int64_t context = request.context_tokens > 0 ? request.context_tokens
                                                             : request.prompt_tokens + request.output_tokens;
 
     // Parameters.
-    const ParameterCounts& p = parameters_;
-    kept_parameters_ = static_cast<double>(p.total) * variant.parameter_fraction;
-    active_fraction_ = request.active_fraction.value_or(variant.active_fraction);
-    active_parameters_ = static_cast<double>(p.active) * variant.parameter_fraction * active_fraction_;
-    has_adapters_ = request.adapter_tasks != nullptr && !request.adapter_tasks->empty();
+    const ParameterCounts& p = m_parameters;
+    m_kept_parameters = static_cast<double>(p.total) * variant.parameter_fraction;
+    m_active_fraction = request.active_fraction.value_or(variant.active_fraction);
+    m_active_parameters = static_cast<double>(p.active) * variant.parameter_fraction * m_active_fraction;
+    m_has_adapters = request.adapter_tasks != nullptr && !request.adapter_tasks->empty();
     // Everything but bytes_read_per_step is independent of the batch; that one is kept at batch 1.
-    adapters_at_one_ = has_adapters_ ? adapter_load_into(a, *request.adapter_tasks, 1.0, adapter_reads_) : AdapterLoad{};
-    active_matmul_ = static_cast<double>(p.active_matmul) * variant.parameter_fraction * active_fraction_ +
-                     adapters_at_one_.mean_parameters_per_token;
+    m_adapters_at_one = m_has_adapters ? adapter_load_into(a, *request.adapter_tasks, 1.0, m_adapter_reads) : AdapterLoad{};
+    m_active_matmul = static_cast<double>(p.active_matmul) * variant.parameter_fraction * m_active_fraction +
+                     m_adapters_at_one.mean_parameters_per_token;
 
     // Memory.
     const double bytes_kv = variant.kv_cache_bits / k_bits_per_byte;
     const double bytes_act = variant.activation_bits / k_bits_per_byte;
-    weights_bytes_ = model_weight_bytes(p, variant);
-    kv_cache_bytes_per_token_ = static_cast<double>(kv_cache_elements_per_token(a)) * bytes_kv;
-    kv_per_token_per_gpu_ = (profile.layer_split ? static_cast<double>(kv_cache_elements_per_token(a)) / gpus_
+    m_weights_bytes = model_weight_bytes(p, variant);
+    m_kv_cache_bytes_per_token = static_cast<double>(kv_cache_elements_per_token(a)) * bytes_kv;
+    m_kv_per_token_per_gpu = (profile.layer_split ? static_cast<double>(kv_cache_elements_per_token(a)) / m_gpus
                                                  : kv_cache_elements_per_token_per_gpu(a, request.gpus)) *
                             bytes_kv;
     const double ffn_width = a.is_moe()
                                  ? static_cast<double>((a.num_experts_per_tok + a.n_shared_experts) * a.moe_intermediate_size)
                                  : static_cast<double>(a.intermediate_size);
-    step_token_cap_ = static_cast<double>(std::max<std::int64_t>(profile.max_batched_tokens, request.prompt_tokens));
-    activation_bytes_per_token_ = (4.0 * static_cast<double>(a.hidden_size) + 2.0 * ffn_width / gpus_) * bytes_act;
-    logit_bytes_per_sequence_ = static_cast<double>(a.vocab_size) * k_logit_bytes / gpus_;
-    overhead_bytes_ = profile.runtime_overhead_bytes + (request.gpus > 1 ? profile.communication_buffer_bytes : 0.0);
-    weights_per_gpu_ = (weights_bytes_ + adapters_at_one_.resident_bytes) / gpus_;
-    capacity_per_gpu_bytes_ = hw.memory_gb * k_bytes_per_gb;
-    usable_per_gpu_bytes_ = capacity_per_gpu_bytes_ * profile.usable_memory_fraction;
+    m_step_token_cap = static_cast<double>(std::max<std::int64_t>(profile.max_batched_tokens, request.prompt_tokens));
+    m_activation_bytes_per_token = (4.0 * static_cast<double>(a.hidden_size) + 2.0 * ffn_width / m_gpus) * bytes_act;
+    m_logit_bytes_per_sequence = static_cast<double>(a.vocab_size) * k_logit_bytes / m_gpus;
+    m_overhead_bytes = profile.runtime_overhead_bytes + (request.gpus > 1 ? profile.communication_buffer_bytes : 0.0);
+    m_weights_per_gpu = (m_weights_bytes + m_adapters_at_one.resident_bytes) / m_gpus;
+    m_capacity_per_gpu_bytes = hw.memory_gb * k_bytes_per_gb;
+    m_usable_per_gpu_bytes = m_capacity_per_gpu_bytes * profile.usable_memory_fraction;
     const double free_for_sequences =
-        usable_per_gpu_bytes_ - weights_per_gpu_ - overhead_bytes_ - step_token_cap_ * activation_bytes_per_token_;
-    const double bytes_per_sequence = sequence_ * kv_per_token_per_gpu_ + logit_bytes_per_sequence_;
-    max_concurrency_ = free_for_sequences > 0.0
+        m_usable_per_gpu_bytes - m_weights_per_gpu - m_overhead_bytes - m_step_token_cap * m_activation_bytes_per_token;
+    const double bytes_per_sequence = m_sequence * m_kv_per_token_per_gpu + m_logit_bytes_per_sequence;
+    m_max_concurrency = free_for_sequences > 0.0
                            ? static_cast<std::int64_t>(std::floor(free_for_sequences / bytes_per_sequence))
                            : 0;
-    power_w_ = gpus_ * hw.tdp_w * profile.load_power_fraction;
+    m_power_w = m_gpus * hw.tdp_w * profile.load_power_fraction;
 
     // Rates and the prefill: only a configuration that can be timed at some batch.
-    context_too_long_ = exceeds_context_window(a, context);
+    m_context_too_long = exceeds_context_window(a, context);
     const auto peak_tflops = hw.peak_tflops_at(variant.compute_precision);
-    has_peak_ = peak_tflops.has_value();
-    if (context_too_long_ || !has_peak_) {
+    m_has_peak = peak_tflops.has_value();
+    if (m_context_too_long || !m_has_peak) {
         return;
     }
     const double sparsity_speedup =
         variant.structured_sparsity_2_4 && hw.kind == HardwareKind::gpu ? k_sparse_2_4_speedup : 1.0;
-    peak_flops_per_gpu_ = *peak_tflops * k_flops_per_tflop * sparsity_speedup;
+    m_peak_flops_per_gpu = *peak_tflops * k_flops_per_tflop * sparsity_speedup;
     // Layer split runs the GPUs one after another: one GPU's rate, the whole model's bytes.
-    const double parallel_gpus = profile.layer_split ? 1.0 : gpus_;
-    compute_rate_ = parallel_gpus * peak_flops_per_gpu_ * profile.compute_efficiency;  // FLOP/s
-    bandwidth_ = hw.memory_bandwidth_gb_per_s * k_bytes_per_gb * profile.memory_efficiency;  // per GPU
+    const double parallel_gpus = profile.layer_split ? 1.0 : m_gpus;
+    m_compute_rate = parallel_gpus * m_peak_flops_per_gpu * profile.compute_efficiency;  // FLOP/s
+    m_bandwidth = hw.memory_bandwidth_gb_per_s * k_bytes_per_gb * profile.memory_efficiency;  // per GPU
     // A replica wider than one node all-reduces over the slower scale-out link.
-    multi_node_ = request.gpus > hw.max_devices_per_node;
+    m_multi_node = request.gpus > hw.max_devices_per_node;
     const std::int64_t allreduce_gpus = profile.layer_split ? 1 : request.gpus;  // no all-reduce across layers
-    link_gb_per_s_ =
-        multi_node_ ? std::min(hw.interconnect_gb_per_s, profile.inter_node_gb_per_s) : hw.interconnect_gb_per_s;
-    const double link_latency_us = multi_node_ ? profile.inter_node_allreduce_latency_us : profile.allreduce_latency_us;
+    m_link_gb_per_s =
+        m_multi_node ? std::min(hw.interconnect_gb_per_s, profile.inter_node_gb_per_s) : hw.interconnect_gb_per_s;
+    const double link_latency_us = m_multi_node ? profile.inter_node_allreduce_latency_us : profile.allreduce_latency_us;
     const double attention_dim = static_cast<double>(a.num_hidden_layers * a.num_attention_heads) * attention_head_dim(a);
 
     // Prefill of one request's P tokens.
-    prefill_flops_ = 2.0 * active_matmul_ * prompt_ + 2.0 * attention_dim * prompt_ * prompt_;
-    prefill_compute_ms_ = prefill_flops_ / compute_rate_ * k_ms_per_s;
-    streamed_weights_ = profile.layer_split ? weights_bytes_ : weights_bytes_ / gpus_;
+    m_prefill_flops = 2.0 * m_active_matmul * m_prompt + 2.0 * attention_dim * m_prompt * m_prompt;
+    m_prefill_compute_ms = m_prefill_flops / m_compute_rate * k_ms_per_s;
+    m_streamed_weights = profile.layer_split ? m_weights_bytes : m_weights_bytes / m_gpus;
     // Adapters are split like the weights; one request's prefill reads its task's adapter.
-    adapter_split_ = profile.layer_split ? 1.0 : gpus_;
-    prefill_memory_ms_ =
-        (streamed_weights_ + adapters_at_one_.mean_bytes_per_request / adapter_split_) / bandwidth_ * k_ms_per_s;
-    allreduce_ = Allreduce(a, allreduce_gpus, bytes_act, link_gb_per_s_, link_latency_us);
-    prefill_comm_ms_ = allreduce_.ms(prompt_);
+    m_adapter_split = profile.layer_split ? 1.0 : m_gpus;
+    m_prefill_memory_ms =
+        (m_streamed_weights + m_adapters_at_one.mean_bytes_per_request / m_adapter_split) / m_bandwidth * k_ms_per_s;
+    m_allreduce = Allreduce(a, allreduce_gpus, bytes_act, m_link_gb_per_s, link_latency_us);
+    m_prefill_comm_ms = m_allreduce.ms(m_prompt);
 
     // Decode at the mean context P + O / 2: the parts one sequence adds.
-    mean_context_ = prompt_ + output_ / 2.0;
+    m_mean_context = m_prompt + m_output / 2.0;
     if (a.is_moe()) {
-        routed_bytes_per_gpu_ =
+        m_routed_bytes_per_gpu =
             weight_bytes_at(static_cast<double>(p.routed_experts), group_weight_bits(variant, WeightGroup::ffn), variant) /
             parallel_gpus;
     }
-    kv_read_per_token_ = profile.layer_split ? kv_per_token_per_gpu_ * gpus_ : kv_per_token_per_gpu_;
-    decode_flops_per_sequence_ = 2.0 * active_matmul_ + 4.0 * attention_dim * mean_context_;
+    m_kv_read_per_token = profile.layer_split ? m_kv_per_token_per_gpu * m_gpus : m_kv_per_token_per_gpu;
+    m_decode_flops_per_sequence = 2.0 * m_active_matmul + 4.0 * attention_dim * m_mean_context;
 }
 
 AdapterLoad EstimatePlan::adapters_at(std::int64_t batch_size) const {
     // Unmerged task adapters: held beside the weights, multiplied by every token of their task;
     // only the bytes a step reads depend on the batch.
-    AdapterLoad adapters = adapters_at_one_;
-    if (has_adapters_ && batch_size != 1) {
-        const std::vector<TaskSpec>& tasks = *request_->adapter_tasks;
+    AdapterLoad adapters = m_adapters_at_one;
+    if (m_has_adapters && batch_size != 1) {
+        const std::vector<TaskSpec>& tasks = *m_request->adapter_tasks;
         const double batch = static_cast<double>(batch_size);
-        if (tasks.size() <= adapter_reads_.size()) {
+        if (tasks.size() <= m_adapter_reads.size()) {
             adapters.bytes_read_per_step = 0.0;  // summed in task order, as adapter_load sums it
             for (std::size_t i = 0; i < tasks.size(); ++i) {
-                adapters.bytes_read_per_step += adapter_bytes_read(adapter_reads_[i], batch);
+                adapters.bytes_read_per_step += adapter_bytes_read(m_adapter_reads[i], batch);
             }
         } else {
-            adapters = adapter_load(request_->model->architecture, tasks, batch);
+            adapters = adapter_load(m_request->model->architecture, tasks, batch);
         }
     }
     return adapters;
@@ -598,46 +598,46 @@ EstimatePlan::MemoryAt EstimatePlan::memory_at(double batch) const {
     MemoryAt m;
     // Activations of one step: the tokens in flight times the widest per-token buffers, split
     // across GPUs, plus fp32 logits of the sequences in the batch.
-    m.activations_bytes = std::min(batch * prompt_, step_token_cap_) * activation_bytes_per_token_ +
-                          batch * logit_bytes_per_sequence_;
-    m.per_gpu_bytes = weights_per_gpu_ + batch * sequence_ * kv_per_token_per_gpu_ + m.activations_bytes + overhead_bytes_;
+    m.activations_bytes = std::min(batch * m_prompt, m_step_token_cap) * m_activation_bytes_per_token +
+                          batch * m_logit_bytes_per_sequence;
+    m.per_gpu_bytes = m_weights_per_gpu + batch * m_sequence * m_kv_per_token_per_gpu + m.activations_bytes + m_overhead_bytes;
     return m;
 }
 
 // The decode step, TPOT, TTFT, latency and QPS of a batch that fits, written into `perf`'s
 // fields in place (the trace records all but the QPS, which at() records after the output rate).
 void EstimatePlan::timing_at(double batch, const AdapterLoad& adapters, Trace* trace, PerformanceEstimate& perf) const {
-    const EstimateRequest& request = *request_;
+    const EstimateRequest& request = *m_request;
     const Architecture& a = request.model->architecture;
     const EfficiencyProfile& profile = request.profile;
-    perf.prefill_compute_bound = prefill_compute_ms_ >= prefill_memory_ms_;
+    perf.prefill_compute_bound = m_prefill_compute_ms >= m_prefill_memory_ms;
 
     // Decode step of B sequences at the mean context P + O / 2.
-    double weights_read_per_gpu = streamed_weights_;
+    double weights_read_per_gpu = m_streamed_weights;
     if (a.is_moe()) {
         // Read the routed experts this step touches, not all of them.
         const double touched = expected_experts_touched(static_cast<double>(a.n_routed_experts),
                                                         static_cast<double>(a.num_experts_per_tok), batch);
-        weights_read_per_gpu -= routed_bytes_per_gpu_ * (1.0 - touched / static_cast<double>(a.n_routed_experts));
+        weights_read_per_gpu -= m_routed_bytes_per_gpu * (1.0 - touched / static_cast<double>(a.n_routed_experts));
         record(trace, "experts_touched_per_layer", touched, "experts", "E * (1 - (1 - k/E)^B)");
     }
-    if (active_fraction_ < 1.0) {
+    if (m_active_fraction < 1.0) {
         // Dynamic activation: a token touches `active_fraction` of the weights; B tokens touch
         // 1 - (1 - f)^B of them (independent choices).
-        const double touched_fraction = 1.0 - remembered_pow(1.0 - active_fraction_, batch);
+        const double touched_fraction = 1.0 - remembered_pow(1.0 - m_active_fraction, batch);
         weights_read_per_gpu *= touched_fraction;
         record(trace, "weights_touched_fraction", touched_fraction, "fraction", "1 - (1 - active_fraction)^B");
     }
     if (adapters.parameters > 0.0) {
-        weights_read_per_gpu += adapters.bytes_read_per_step / adapter_split_;
+        weights_read_per_gpu += adapters.bytes_read_per_step / m_adapter_split;
         record(trace, "adapter_bytes_read_per_step", adapters.bytes_read_per_step, "bytes",
                "sum over tasks of (1 - (1 - share)^B) * adapter bytes: each distinct adapter in the batch once");
     }
-    const double decode_bytes = weights_read_per_gpu + batch * mean_context_ * kv_read_per_token_;
-    const double decode_flops = batch * decode_flops_per_sequence_;
-    const double decode_memory_ms = decode_bytes / bandwidth_ * k_ms_per_s;
-    const double decode_compute_ms = decode_flops / compute_rate_ * k_ms_per_s;
-    const double decode_comm_ms = allreduce_.ms(batch);
+    const double decode_bytes = weights_read_per_gpu + batch * m_mean_context * m_kv_read_per_token;
+    const double decode_flops = batch * m_decode_flops_per_sequence;
+    const double decode_memory_ms = decode_bytes / m_bandwidth * k_ms_per_s;
+    const double decode_compute_ms = decode_flops / m_compute_rate * k_ms_per_s;
+    const double decode_comm_ms = m_allreduce.ms(batch);
     perf.decode_step_ms = std::max(decode_memory_ms, decode_compute_ms) + decode_comm_ms + profile.per_step_overhead_ms;
     perf.decode_memory_bound = decode_memory_ms >= decode_compute_ms;
     record(trace, "decode_bytes_per_gpu", decode_bytes, "bytes", "weights read + B * (P + O/2) * KV per token per GPU");
@@ -650,14 +650,14 @@ void EstimatePlan::timing_at(double batch, const AdapterLoad& adapters, Trace* t
     // Continuous batching: while a request decodes, the B - 1 others each run one prefill, so
     // each step carries (B - 1) / O prefills' compute on average. A single-stream engine does not.
     const double interleaved_prefill_ms =
-        profile.continuous_batching ? (batch - 1.0) / output_ * (prefill_compute_ms_ + prefill_comm_ms_) : 0.0;
+        profile.continuous_batching ? (batch - 1.0) / m_output * (m_prefill_compute_ms + m_prefill_comm_ms) : 0.0;
     perf.tpot_ms = perf.decode_step_ms + interleaved_prefill_ms;
     // TTFT: the engine's fixed scheduling time plus the prefill, whose compute and communication
     // grow as B^x with the requests whose prefills share the steps (x = 0: one request).
     const double sharing = batch == 1.0 ? 1.0 : remembered_pow(batch, profile.ttft_batch_exponent);  // pow(1, x) is 1
-    perf.ttft_ms = profile.ttft_fixed_ms + std::max(sharing * prefill_compute_ms_, prefill_memory_ms_) +
-                   sharing * prefill_comm_ms_ + profile.per_step_overhead_ms;
-    perf.latency_ms = perf.ttft_ms + (output_ - 1.0) * perf.tpot_ms;
+    perf.ttft_ms = profile.ttft_fixed_ms + std::max(sharing * m_prefill_compute_ms, m_prefill_memory_ms) +
+                   sharing * m_prefill_comm_ms + profile.per_step_overhead_ms;
+    perf.latency_ms = perf.ttft_ms + (m_output - 1.0) * perf.tpot_ms;
     perf.qps = batch / perf.latency_ms * k_ms_per_s;
     record(trace, "tpot_ms", perf.tpot_ms, "ms", "decode step + (B - 1) / O * prefill time (continuous batching)");
     record(trace, "ttft_ms", perf.ttft_ms, "ms",
@@ -668,7 +668,7 @@ void EstimatePlan::timing_at(double batch, const AdapterLoad& adapters, Trace* t
 EstimatePlan::Rung EstimatePlan::rung(std::int64_t batch_size) const {
     Rung r;
     const double batch = static_cast<double>(batch_size);
-    if (context_too_long_ || !has_peak_ || !(memory_at(batch).per_gpu_bytes <= usable_per_gpu_bytes_)) {
+    if (m_context_too_long || !m_has_peak || !(memory_at(batch).per_gpu_bytes <= m_usable_per_gpu_bytes)) {
         return r;
     }
     r.timed = true;
@@ -677,7 +677,7 @@ EstimatePlan::Rung EstimatePlan::rung(std::int64_t batch_size) const {
 }
 
 Estimate EstimatePlan::at(std::int64_t batch_size, Trace* trace) const {
-    const EstimateRequest& request = *request_;
+    const EstimateRequest& request = *m_request;
     const Model& model = *request.model;
     const Variant& variant = *request.variant;
     const Architecture& a = model.architecture;
@@ -685,15 +685,15 @@ Estimate EstimatePlan::at(std::int64_t batch_size, Trace* trace) const {
     Estimate result;
 
     // Parameters.
-    result.parameters = parameters_;
+    result.parameters = m_parameters;
     const ParameterCounts& p = result.parameters;
-    result.kept_parameters = kept_parameters_;
-    result.active_fraction = active_fraction_;
-    result.active_parameters = active_parameters_;
+    result.kept_parameters = m_kept_parameters;
+    result.active_fraction = m_active_fraction;
+    result.active_parameters = m_active_parameters;
     const AdapterLoad adapters = adapters_at(batch_size);
     result.adapter_parameters = adapters.parameters;
     if (request.active_fraction) {
-        record(trace, "active_fraction", active_fraction_, "fraction",
+        record(trace, "active_fraction", m_active_fraction, "fraction",
                "scenario complexity mix: sum of share * active_fraction (replaces the variant's)");
     }
     if (adapters.parameters > 0.0) {
@@ -706,29 +706,29 @@ Estimate EstimatePlan::at(std::int64_t batch_size, Trace* trace) const {
            "embedding + head + layers * (attention + FFN or experts + norms)");
     record(trace, "active_parameters", result.active_parameters, "parameters",
            "(total - routed experts + k routed experts) * parameter_fraction * active_fraction");
-    record(trace, "active_matmul_parameters", active_matmul_, "parameters",
+    record(trace, "active_matmul_parameters", m_active_matmul, "parameters",
            "active parameters that multiply per token (embedding lookup and norms excluded)");
 
     // Memory.
     MemoryEstimate& m = result.memory;
-    m.weights_bytes = weights_bytes_;
+    m.weights_bytes = m_weights_bytes;
     result.weights_on_disk_bytes = m.weights_bytes;
     if (trace != nullptr) [[unlikely]] {
         record_weights(*trace, p, variant, m.weights_bytes, result.kept_parameters);
     }
-    m.kv_cache_bytes_per_token = kv_cache_bytes_per_token_;
+    m.kv_cache_bytes_per_token = m_kv_cache_bytes_per_token;
     record(trace, "kv_cache_bytes_per_token", m.kv_cache_bytes_per_token, "bytes",
            a.is_mla() ? "L * (kv_lora_rank + qk_rope_head_dim) * kv_cache_bits / 8"
                       : "2 * L * h_kv * d_h * kv_cache_bits / 8");
     // Layer split (llama.cpp): each GPU holds its layers' share of the cache.
-    record(trace, "kv_cache_bytes_per_token_per_gpu", kv_per_token_per_gpu_, "bytes",
+    record(trace, "kv_cache_bytes_per_token_per_gpu", m_kv_per_token_per_gpu, "bytes",
            a.is_mla() ? "latent cache replicated on every GPU" : "2 * L * max(h_kv / t, 1) * d_h * kv_cache_bits / 8");
-    m.kv_cache_bytes = batch * sequence_ * kv_per_token_per_gpu_ * gpus_;
+    m.kv_cache_bytes = batch * m_sequence * m_kv_per_token_per_gpu * m_gpus;
     const MemoryAt at_batch = memory_at(batch);
     m.activations_bytes = at_batch.activations_bytes;
     record(trace, "activations_bytes_per_gpu", m.activations_bytes, "bytes",
            "min(B * P, max_batched_tokens) * (4 d + 2 d_ff / t) * activation_bits / 8 + B * V * 4 / t");
-    m.overhead_bytes = overhead_bytes_;
+    m.overhead_bytes = m_overhead_bytes;
     record(trace, "overhead_bytes_per_gpu", m.overhead_bytes, "bytes",
            "runtime overhead + communication buffers when t >= 2");
     m.adapter_bytes = adapters.resident_bytes;
@@ -736,14 +736,14 @@ Estimate EstimatePlan::at(std::int64_t batch_size, Trace* trace) const {
         record(trace, "adapter_bytes", m.adapter_bytes, "bytes", "adapter parameters * 16 / 8 (bf16), split like the weights");
     }
     m.per_gpu_bytes = at_batch.per_gpu_bytes;
-    m.total_bytes = m.per_gpu_bytes * gpus_;
-    m.capacity_per_gpu_bytes = capacity_per_gpu_bytes_;
-    m.usable_per_gpu_bytes = usable_per_gpu_bytes_;
+    m.total_bytes = m.per_gpu_bytes * m_gpus;
+    m.capacity_per_gpu_bytes = m_capacity_per_gpu_bytes;
+    m.usable_per_gpu_bytes = m_usable_per_gpu_bytes;
     m.fits = m.per_gpu_bytes <= m.usable_per_gpu_bytes;
     m.shortfall_bytes = std::max(0.0, m.per_gpu_bytes - m.usable_per_gpu_bytes);
     // Largest batch that fits: each sequence adds its KV cache and its logits; activations of
     // one step are bounded by the step token cap.
-    m.max_concurrency = max_concurrency_;
+    m.max_concurrency = m_max_concurrency;
     record(trace, "per_gpu_bytes", m.per_gpu_bytes, "bytes",
            "weights / t + B * (P + O) * KV per token per GPU + activations + overhead");
     record(trace, "usable_per_gpu_bytes", m.usable_per_gpu_bytes, "bytes", "memory_gb * 1e9 * usable fraction");
@@ -751,16 +751,16 @@ Estimate EstimatePlan::at(std::int64_t batch_size, Trace* trace) const {
            "floor((usable - weights / t - overhead - step activations) / ((P + O) * KV per token per GPU + V * 4 / t))");
 
     // Power draw of the replica under load.
-    result.power_w = power_w_;
+    result.power_w = m_power_w;
     record(trace, "power_w", result.power_w, "W", "GPUs * TDP * load fraction");
 
     // Feasibility before timing: an infeasible configuration gets no timing.
     result.compute_precision = variant.compute_precision;
-    if (context_too_long_) {
+    if (m_context_too_long) {
         result.feasibility = Feasibility::context_too_long;
         return result;
     }
-    if (!has_peak_) {
+    if (!m_has_peak) {
         result.feasibility = Feasibility::precision_unsupported;
         return result;
     }
@@ -768,23 +768,23 @@ Estimate EstimatePlan::at(std::int64_t batch_size, Trace* trace) const {
         result.feasibility = Feasibility::does_not_fit;
         return result;
     }
-    result.peak_flops_per_gpu = peak_flops_per_gpu_;
-    record(trace, "effective_flops_per_s", compute_rate_, "FLOP/s", "t * peak(compute precision) * eta_c");
-    record(trace, "effective_bandwidth_bytes_per_s_per_gpu", bandwidth_, "bytes/s", "memory bandwidth * eta_m");
-    record(trace, "link_gb_per_s", link_gb_per_s_, "GB/s",
-           multi_node_ ? "min(interconnect, inter-node network): the replica spans nodes" : "interconnect within one node");
+    result.peak_flops_per_gpu = m_peak_flops_per_gpu;
+    record(trace, "effective_flops_per_s", m_compute_rate, "FLOP/s", "t * peak(compute precision) * eta_c");
+    record(trace, "effective_bandwidth_bytes_per_s_per_gpu", m_bandwidth, "bytes/s", "memory bandwidth * eta_m");
+    record(trace, "link_gb_per_s", m_link_gb_per_s, "GB/s",
+           m_multi_node ? "min(interconnect, inter-node network): the replica spans nodes" : "interconnect within one node");
 
     // Prefill of one request's P tokens (batch-independent: computed by the plan).
-    record(trace, "prefill_flops", prefill_flops_, "FLOP", "2 * N_active * P + 2 * L * h_q * d_h * P^2");
-    record(trace, "prefill_compute_ms", prefill_compute_ms_, "ms", "prefill FLOPs / (t * peak * eta_c)");
-    record(trace, "prefill_memory_ms", prefill_memory_ms_, "ms", "weights per GPU / (bandwidth * eta_m)");
-    record(trace, "prefill_communication_ms", prefill_comm_ms_, "ms", "2 L all-reduces of P * d * activation bytes");
+    record(trace, "prefill_flops", m_prefill_flops, "FLOP", "2 * N_active * P + 2 * L * h_q * d_h * P^2");
+    record(trace, "prefill_compute_ms", m_prefill_compute_ms, "ms", "prefill FLOPs / (t * peak * eta_c)");
+    record(trace, "prefill_memory_ms", m_prefill_memory_ms, "ms", "weights per GPU / (bandwidth * eta_m)");
+    record(trace, "prefill_communication_ms", m_prefill_comm_ms, "ms", "2 L all-reduces of P * d * activation bytes");
 
     PerformanceEstimate& perf = result.performance;
     timing_at(batch, adapters, trace, perf);
     perf.output_tokens_per_s = batch / perf.tpot_ms * k_ms_per_s;
     perf.output_tokens_per_s_per_sequence = k_ms_per_s / perf.tpot_ms;
-    perf.prefill_tokens_per_s = prompt_ / perf.ttft_ms * k_ms_per_s;
+    perf.prefill_tokens_per_s = m_prompt / perf.ttft_ms * k_ms_per_s;
     record(trace, "output_tokens_per_s", perf.output_tokens_per_s, "tokens/s", "B / TPOT");
     record(trace, "qps", perf.qps, "requests/s", "B / latency (Little's law)");
 

@@ -33,7 +33,7 @@ std::optional<CompiledRule> CompiledRule::compile(const json& expression, FieldR
     if (!root) {
         return std::nullopt;
     }
-    rule.root_ = *root;
+    rule.m_root = *root;
     return rule;
 }
 
@@ -81,12 +81,12 @@ std::optional<std::uint32_t> CompiledRule::add(const json& expression, FieldRead
                 {"*", static_cast<std::uint8_t>(Op::times), 1, 1'000'000},
                 {"-", static_cast<std::uint8_t>(Op::minus), 1, 2},
                 {"/", static_cast<std::uint8_t>(Op::divide), 2, 2},
-                {"!", static_cast<std::uint8_t>(Op::not_), 1, 1},
+                {"!", static_cast<std::uint8_t>(Op::m_not), 1, 1},
                 {"!!", static_cast<std::uint8_t>(Op::not_not), 1, 1},
-                {"and", static_cast<std::uint8_t>(Op::and_), 1, 1'000'000},
-                {"or", static_cast<std::uint8_t>(Op::or_), 1, 1'000'000},
-                {"if", static_cast<std::uint8_t>(Op::if_), 1, 1'000'000},
-                {"?:", static_cast<std::uint8_t>(Op::if_), 1, 1'000'000},
+                {"and", static_cast<std::uint8_t>(Op::m_and), 1, 1'000'000},
+                {"or", static_cast<std::uint8_t>(Op::m_or), 1, 1'000'000},
+                {"if", static_cast<std::uint8_t>(Op::m_if), 1, 1'000'000},
+                {"?:", static_cast<std::uint8_t>(Op::m_if), 1, 1'000'000},
             };
             const OpName* found = nullptr;
             for (const OpName& candidate : k_ops) {
@@ -106,27 +106,27 @@ std::optional<std::uint32_t> CompiledRule::add(const json& expression, FieldRead
                 }
                 arguments.push_back(*child);
             }
-            node.first = static_cast<std::uint32_t>(children_.size());
+            node.first = static_cast<std::uint32_t>(m_children.size());
             node.count = count;
-            children_.insert(children_.end(), arguments.begin(), arguments.end());
+            m_children.insert(m_children.end(), arguments.begin(), arguments.end());
         }
     } else {
         return std::nullopt;  // strings, null, arrays, plain objects
     }
-    nodes_.push_back(node);
-    return static_cast<std::uint32_t>(nodes_.size() - 1);
+    m_nodes.push_back(node);
+    return static_cast<std::uint32_t>(m_nodes.size() - 1);
 }
 
 std::optional<CompiledValue> CompiledRule::evaluate(const RuleCandidate& candidate, std::int64_t& operations) const {
-    return eval(root_, candidate, operations);
+    return eval(m_root, candidate, operations);
 }
 
 std::optional<CompiledValue> CompiledRule::eval(std::uint32_t index, const RuleCandidate& candidate,
                                                 std::int64_t& operations) const {
-    const Node& node = nodes_[index];
+    const Node& node = m_nodes[index];
     // One operation per operator, `var` included, as the interpreter counts; literals are free.
     operations += node.op == Op::literal ? 0 : 1;
-    auto argument = [&](std::uint32_t i) { return eval(children_[node.first + i], candidate, operations); };
+    auto argument = [&](std::uint32_t i) { return eval(m_children[node.first + i], candidate, operations); };
     // Argument i as parseFloat sees it: a number, or nullopt (parseFloat(true) is NaN, which
     // the interpreter reports as a non-finite result).
     auto parsed = [&](std::uint32_t i) -> std::optional<double> {
@@ -237,16 +237,16 @@ std::optional<CompiledValue> CompiledRule::eval(std::uint32_t index, const RuleC
         }
         return finite(node.op == Op::minus ? to_number(*a) - to_number(*b) : to_number(*a) / to_number(*b));
     }
-    case Op::not_:
+    case Op::m_not:
     case Op::not_not: {
         const auto a = argument(0);
         if (!a) {
             return std::nullopt;
         }
-        return boolean(node.op == Op::not_ ? !a->truthy() : a->truthy());
+        return boolean(node.op == Op::m_not ? !a->truthy() : a->truthy());
     }
-    case Op::and_:
-    case Op::or_: {
+    case Op::m_and:
+    case Op::m_or: {
         // The first value that decides (falsy for and, truthy for or), else the last.
         std::optional<CompiledValue> current;
         for (std::uint32_t i = 0; i < node.count; ++i) {
@@ -254,13 +254,13 @@ std::optional<CompiledValue> CompiledRule::eval(std::uint32_t index, const RuleC
             if (!current) {
                 return std::nullopt;
             }
-            if (current->truthy() != (node.op == Op::and_)) {
+            if (current->truthy() != (node.op == Op::m_and)) {
                 return current;
             }
         }
         return current;
     }
-    case Op::if_: {
+    case Op::m_if: {
         std::uint32_t i = 0;
         for (; i + 1 < node.count; i += 2) {
             const auto condition = argument(i);

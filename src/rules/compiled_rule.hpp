@@ -48,26 +48,26 @@ public:
     // `operations` counts the operators evaluated (`var` included, literals not), as the
     // interpreter counts them for the search's rule budget.
     std::optional<CompiledValue> evaluate(const RuleCandidate& candidate, std::int64_t& operations) const;
-    std::size_t size() const { return nodes_.size(); }
+    std::size_t size() const { return m_nodes.size(); }
 
 private:
     enum class Op : std::uint8_t {
         literal, field, less, less_equal, greater, greater_equal, equal, not_equal, strict_equal,
-        strict_not_equal, plus, times, minus, divide, not_, not_not, and_, or_, if_
+        strict_not_equal, plus, times, minus, divide, m_not, not_not, m_and, m_or, m_if
     };
     struct Node {
         Op op = Op::literal;
         CompiledValue value;          // literal
         FieldReader reader = nullptr;  // field
-        std::uint32_t first = 0;       // arguments: children_[first, first + count)
+        std::uint32_t first = 0;       // arguments: m_children[first, first + count)
         std::uint32_t count = 0;
     };
     std::optional<std::uint32_t> add(const nlohmann::json& expression, FieldReader (*reader)(std::string_view), int depth);
     std::optional<CompiledValue> eval(std::uint32_t node, const RuleCandidate& candidate, std::int64_t& operations) const;
 
-    std::vector<Node> nodes_;
-    std::vector<std::uint32_t> children_;
-    std::uint32_t root_ = 0;
+    std::vector<Node> m_nodes;
+    std::vector<std::uint32_t> m_children;
+    std::uint32_t m_root = 0;
 };
 
 }  // namespace dsselect::detail

@@ -403,15 +403,15 @@ std::vector<std::string> check_rules_document(const DataSource& source) {
     return problems.list();
 }
 
-RuleBudget::RuleBudget(std::int64_t operations) : total_(operations), left_(operations) {}
+RuleBudget::RuleBudget(std::int64_t operations) : m_total(operations), m_left(operations) {}
 
 jsonlogic::Limits RuleBudget::limits_for_next() const {
     jsonlogic::Limits limits;
-    limits.max_operations = std::min(limits.max_operations, std::max<std::int64_t>(left_.load(), 0));
+    limits.max_operations = std::min(limits.max_operations, std::max<std::int64_t>(m_left.load(), 0));
     return limits;
 }
 
-void RuleBudget::spend(std::int64_t operations) { left_ -= operations; }
+void RuleBudget::spend(std::int64_t operations) { m_left -= operations; }
 
 bool RuleBudget::exhausted_by(std::int64_t operations, const jsonlogic::Limits& limits) const {
     return operations > limits.max_operations && limits.max_operations < jsonlogic::Limits{}.max_operations;
@@ -620,13 +620,13 @@ struct RuleSession::State {
     }
 };
 
-RuleSession::RuleSession(const RuleSet& rules) : state_(std::make_unique<State>(rules)) {}
+RuleSession::RuleSession(const RuleSet& rules) : m_state(std::make_unique<State>(rules)) {}
 RuleSession::~RuleSession() = default;
 
 RuleOutcome RuleSession::apply(const RuleCandidate& candidate, RulePhase phase, RuleBudget* budget,
                                RuleMessages messages) {
     RuleOutcome outcome;
-    const RuleSet& rules = state_->rules;
+    const RuleSet& rules = m_state->rules;
     const bool constraints = phase == RulePhase::constraints;
     // Reject rules decide feasibility during the search; warn and score rules run once the
     // feasible set is known (they may compare against it, e.g. candidates.min_parameters).
@@ -634,7 +634,7 @@ RuleOutcome RuleSession::apply(const RuleCandidate& candidate, RulePhase phase, 
     if (std::none_of(rules.rules.begin(), rules.rules.end(), in_phase)) {
         return outcome;
     }
-    State::Context& context = state_->contexts[constraints ? 0 : 1];
+    State::Context& context = m_state->contexts[constraints ? 0 : 1];
     bool filled = false;
     for (std::size_t i = 0; i < rules.rules.size(); ++i) {
         const Rule& rule = rules.rules[i];
@@ -644,7 +644,7 @@ RuleOutcome RuleSession::apply(const RuleCandidate& candidate, RulePhase phase, 
         const RuleMemoPlan& plan = rules.memo_plans[i];
         RuleResult result;
         auto evaluate = [&] {
-            if (auto fast = state_->evaluate_compiled(i, candidate, budget)) {
+            if (auto fast = m_state->evaluate_compiled(i, candidate, budget)) {
                 return *fast;
             }
             if (!filled) {
@@ -662,7 +662,7 @@ RuleOutcome RuleSession::apply(const RuleCandidate& candidate, RulePhase phase, 
             key.parameters = plan.parameters ? parameters_field(candidate, false) : 0;
             key.active_parameters = plan.parameters ? parameters_field(candidate, true) : 0;
             key.min_parameters = plan.min_parameters ? candidate.min_parameters_among_feasible : 0;
-            State::Memo& memo = state_->memos[i];
+            State::Memo& memo = m_state->memos[i];
             if (memo.has_last && memo.last_key == key) {
                 result = memo.last_result;
             } else {

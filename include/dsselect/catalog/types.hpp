@@ -104,42 +104,42 @@ public:
     // The value for `precision`, made present (0) when absent, as std::map's operator[].
     double& operator[](Precision precision) {
         const auto i = static_cast<std::size_t>(precision);
-        present_[i] = true;
-        return values_[i];
+        m_present[i] = true;
+        return m_values[i];
     }
     std::optional<double> find(Precision precision) const {
         const auto i = static_cast<std::size_t>(precision);
-        return present_[i] ? std::optional<double>(values_[i]) : std::nullopt;
+        return m_present[i] ? std::optional<double>(m_values[i]) : std::nullopt;
     }
-    std::size_t size() const { return static_cast<std::size_t>(std::count(present_.begin(), present_.end(), true)); }
+    std::size_t size() const { return static_cast<std::size_t>(std::count(m_present.begin(), m_present.end(), true)); }
     bool empty() const { return size() == 0; }
 
     class const_iterator {
     public:
-        const_iterator(const PrecisionValues* values, std::size_t index) : values_(values), index_(index) { skip(); }
-        std::pair<Precision, double> operator*() const { return {k_all_precisions[index_], values_->values_[index_]}; }
+        const_iterator(const PrecisionValues* values, std::size_t index) : m_values(values), m_index(index) { skip(); }
+        std::pair<Precision, double> operator*() const { return {k_all_precisions[m_index], m_values->m_values[m_index]}; }
         const_iterator& operator++() {
-            ++index_;
+            ++m_index;
             skip();
             return *this;
         }
-        bool operator==(const const_iterator& other) const { return index_ == other.index_; }
+        bool operator==(const const_iterator& other) const { return m_index == other.m_index; }
 
     private:
         void skip() {
-            while (index_ < k_count && !values_->present_[index_]) {
-                ++index_;
+            while (m_index < k_count && !m_values->m_present[m_index]) {
+                ++m_index;
             }
         }
-        const PrecisionValues* values_;
-        std::size_t index_;
+        const PrecisionValues* m_values;
+        std::size_t m_index;
     };
     const_iterator begin() const { return {this, 0}; }
     const_iterator end() const { return {this, k_count}; }
 
 private:
-    std::array<double, k_count> values_{};
-    std::array<bool, k_count> present_{};
+    std::array<double, k_count> m_values{};
+    std::array<bool, k_count> m_present{};
 };
 
 // Bits per stored weight for each parameter group (seed §5.3 dynamic quantization: attention

@@ -274,50 +274,50 @@ private:
     MemoryAt memory_at(double batch) const;
     void timing_at(double batch, const AdapterLoad& adapters, Trace* trace, PerformanceEstimate& perf) const;
 
-    const EstimateRequest* request_;
-    ParameterCounts parameters_;
-    AdapterLoad adapters_at_one_;  // bytes_read_per_step depends on the batch: at() recomputes it
-    std::array<AdapterRead, 8> adapter_reads_;  // the first tasks' shares and bytes, in task order (as many as there are)
-    bool has_adapters_ = false;
-    bool context_too_long_ = false;
-    bool has_peak_ = false;  // the hardware has a matrix peak at the compute precision
-    bool multi_node_ = false;
-    std::int64_t max_concurrency_ = 0;
-    double gpus_ = 1;
-    double prompt_ = 0;
-    double output_ = 0;
-    double sequence_ = 0;
-    double kept_parameters_ = 0;
-    double active_fraction_ = 1;
-    double active_parameters_ = 0;
-    double active_matmul_ = 0;
-    double weights_bytes_ = 0;
-    double kv_cache_bytes_per_token_ = 0;
-    double kv_per_token_per_gpu_ = 0;
-    double step_token_cap_ = 0;
-    double activation_bytes_per_token_ = 0;
-    double logit_bytes_per_sequence_ = 0;
-    double overhead_bytes_ = 0;
-    double weights_per_gpu_ = 0;
-    double capacity_per_gpu_bytes_ = 0;
-    double usable_per_gpu_bytes_ = 0;
-    double power_w_ = 0;
+    const EstimateRequest* m_request;
+    ParameterCounts m_parameters;
+    AdapterLoad m_adapters_at_one;  // bytes_read_per_step depends on the batch: at() recomputes it
+    std::array<AdapterRead, 8> m_adapter_reads;  // the first tasks' shares and bytes, in task order (as many as there are)
+    bool m_has_adapters = false;
+    bool m_context_too_long = false;
+    bool m_has_peak = false;  // the hardware has a matrix peak at the compute precision
+    bool m_multi_node = false;
+    std::int64_t m_max_concurrency = 0;
+    double m_gpus = 1;
+    double m_prompt = 0;
+    double m_output = 0;
+    double m_sequence = 0;
+    double m_kept_parameters = 0;
+    double m_active_fraction = 1;
+    double m_active_parameters = 0;
+    double m_active_matmul = 0;
+    double m_weights_bytes = 0;
+    double m_kv_cache_bytes_per_token = 0;
+    double m_kv_per_token_per_gpu = 0;
+    double m_step_token_cap = 0;
+    double m_activation_bytes_per_token = 0;
+    double m_logit_bytes_per_sequence = 0;
+    double m_overhead_bytes = 0;
+    double m_weights_per_gpu = 0;
+    double m_capacity_per_gpu_bytes = 0;
+    double m_usable_per_gpu_bytes = 0;
+    double m_power_w = 0;
     // Set only when the configuration can be timed (context within the window, a peak).
-    double peak_flops_per_gpu_ = 0;
-    double compute_rate_ = 0;
-    double bandwidth_ = 0;
-    double link_gb_per_s_ = 0;
-    double prefill_flops_ = 0;
-    double prefill_compute_ms_ = 0;
-    double prefill_memory_ms_ = 0;
-    double prefill_comm_ms_ = 0;
-    double streamed_weights_ = 0;
-    double adapter_split_ = 1;
-    double mean_context_ = 0;
-    double routed_bytes_per_gpu_ = 0;
-    double kv_read_per_token_ = 0;
-    double decode_flops_per_sequence_ = 0;
-    Allreduce allreduce_;
+    double m_peak_flops_per_gpu = 0;
+    double m_compute_rate = 0;
+    double m_bandwidth = 0;
+    double m_link_gb_per_s = 0;
+    double m_prefill_flops = 0;
+    double m_prefill_compute_ms = 0;
+    double m_prefill_memory_ms = 0;
+    double m_prefill_comm_ms = 0;
+    double m_streamed_weights = 0;
+    double m_adapter_split = 1;
+    double m_mean_context = 0;
+    double m_routed_bytes_per_gpu = 0;
+    double m_kv_read_per_token = 0;
+    double m_decode_flops_per_sequence = 0;
+    Allreduce m_allreduce;
 };
 
 }  // namespace dsselect

@@ -101,8 +101,8 @@ class RuleBudget {
 public:
     static constexpr std::int64_t k_search_operations = 50'000'000;
     explicit RuleBudget(std::int64_t operations = k_search_operations);
-    std::int64_t total() const { return total_; }
-    std::int64_t left() const { return left_.load(); }
+    std::int64_t total() const { return m_total; }
+    std::int64_t left() const { return m_left.load(); }
     // The limits of the next evaluation: the usual ones, or less when the budget runs low.
     jsonlogic::Limits limits_for_next() const;
     void spend(std::int64_t operations);
@@ -111,8 +111,8 @@ public:
     bool exhausted_by(std::int64_t operations, const jsonlogic::Limits& limits) const;
 
 private:
-    std::int64_t total_;
-    std::atomic<std::int64_t> left_;
+    std::int64_t m_total;
+    std::atomic<std::int64_t> m_left;
 };
 
 // A rule expression (when, value) may have at most this many nodes.
@@ -136,7 +136,7 @@ public:
 
 private:
     struct State;
-    std::unique_ptr<State> state_;
+    std::unique_ptr<State> m_state;
 };
 
 // One candidate with a session of its own.
