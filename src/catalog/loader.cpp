@@ -16,7 +16,7 @@
 
 #include "dsselect/catalog/embedded.hpp"
 #include "dsselect/core/error.hpp"
-#include "json_reader.hpp"
+#include "core/json_reader.hpp"
 
 namespace dsselect {
 

@@ -11,7 +11,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "catalog/json_reader.hpp"
+#include "core/json_reader.hpp"
 #include "dsselect/core/error.hpp"
 #include "dsselect/rules/jsonlogic.hpp"
 #include "rules/compiled_rule.hpp"

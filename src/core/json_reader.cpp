@@ -1,4 +1,4 @@
-#include "json_reader.hpp"
+#include "core/json_reader.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,6 +1,7 @@
 #pragma once
 // Strict reading of JSON objects with diagnostics that name the file and the JSON pointer.
-// Private to src/catalog/ (and src/rules/, which reads rule files the same way).
+// Shared by src/catalog/ (data files) and src/rules/ (rule files), which read JSON the same way;
+// not part of the public headers.
 #include <cstdint>
 #include <optional>
 #include <set>
