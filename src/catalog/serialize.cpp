@@ -215,9 +215,15 @@ ordered_json to_json(const Scenario& s) {
         c["max_gpus_per_replica"] = *k.max_gpus_per_replica;
     }
     put_optional(c, "budget_usd_per_year", k.budget_usd_per_year);
-    if (!k.allowed_hardware.empty()) c["allowed_hardware"] = k.allowed_hardware;
-    if (!k.allowed_models.empty()) c["allowed_models"] = k.allowed_models;
-    if (!k.allowed_variants.empty()) c["allowed_variants"] = k.allowed_variants;
+    if (!k.allowed_hardware.empty()) {
+        c["allowed_hardware"] = k.allowed_hardware;
+    }
+    if (!k.allowed_models.empty()) {
+        c["allowed_models"] = k.allowed_models;
+    }
+    if (!k.allowed_variants.empty()) {
+        c["allowed_variants"] = k.allowed_variants;
+    }
     c["headroom"] = k.headroom;
     c["allow_multi_node"] = k.allow_multi_node;
     out["constraints"] = c;

@@ -11,9 +11,15 @@ struct CatalogOptions {
 };
 
 report::CatalogKind kind_of(const std::string& what) {
-    if (what == "models") return report::CatalogKind::models;
-    if (what == "variants") return report::CatalogKind::variants;
-    if (what == "hardware") return report::CatalogKind::hardware;
+    if (what == "models") {
+        return report::CatalogKind::models;
+    }
+    if (what == "variants") {
+        return report::CatalogKind::variants;
+    }
+    if (what == "hardware") {
+        return report::CatalogKind::hardware;
+    }
     return report::CatalogKind::scenarios;
 }
 

@@ -49,10 +49,18 @@ Scenario resolve_scenario(const ScenarioOptions& o, const Catalog& catalog) {
         s = catalog.scenario(o.scenario);  // throws with did-you-mean
     }
     Constraints& k = s.constraints;
-    if (o.max_latency_ms) k.max_latency_ms = o.max_latency_ms;
-    if (o.max_ttft_ms) k.max_ttft_ms = o.max_ttft_ms;
-    if (o.max_tpot_ms) k.max_tpot_ms = o.max_tpot_ms;
-    if (o.min_qps) s.workload.qps = *o.min_qps;
+    if (o.max_latency_ms) {
+        k.max_latency_ms = o.max_latency_ms;
+    }
+    if (o.max_ttft_ms) {
+        k.max_ttft_ms = o.max_ttft_ms;
+    }
+    if (o.max_tpot_ms) {
+        k.max_tpot_ms = o.max_tpot_ms;
+    }
+    if (o.min_qps) {
+        s.workload.qps = *o.min_qps;
+    }
     if (o.context_tokens) {
         if (*o.context_tokens < s.workload.prompt_tokens + s.workload.output_tokens) {
             throw Error(ErrorKind::usage, fmt::format("--context: {} is less than the scenario's prompt + output tokens ({})",
@@ -60,24 +68,42 @@ Scenario resolve_scenario(const ScenarioOptions& o, const Catalog& catalog) {
         }
         s.workload.context_tokens = *o.context_tokens;
     }
-    if (o.min_quality) k.min_quality = o.min_quality;
+    if (o.min_quality) {
+        k.min_quality = o.min_quality;
+    }
     if (!o.gpus.empty()) {
         for (const auto& id : o.gpus) {
             catalog.hardware_by_id(id);  // unknown ids fail with did-you-mean
         }
         k.allowed_hardware = o.gpus;
     }
-    if (o.max_gpus) k.max_gpus_per_replica = o.max_gpus;
-    if (o.max_power_w) k.max_power_w = o.max_power_w;
-    if (o.max_model_mb) k.max_model_mb = o.max_model_mb;
-    if (o.budget_usd) k.budget_usd_per_year = o.budget_usd;
-    if (o.multi_node) k.allow_multi_node = true;
+    if (o.max_gpus) {
+        k.max_gpus_per_replica = o.max_gpus;
+    }
+    if (o.max_power_w) {
+        k.max_power_w = o.max_power_w;
+    }
+    if (o.max_model_mb) {
+        k.max_model_mb = o.max_model_mb;
+    }
+    if (o.budget_usd) {
+        k.budget_usd_per_year = o.budget_usd;
+    }
+    if (o.multi_node) {
+        k.allow_multi_node = true;
+    }
     if (!o.engine.empty()) {
         s.engine_id = catalog.engine(o.engine).id;  // unknown ids fail with did-you-mean
     }
-    if (o.years) s.tco.years = *o.years;
-    if (o.owned) s.tco.ownership = Ownership::owned;
-    if (o.rented) s.tco.ownership = Ownership::rented;
+    if (o.years) {
+        s.tco.years = *o.years;
+    }
+    if (o.owned) {
+        s.tco.ownership = Ownership::owned;
+    }
+    if (o.rented) {
+        s.tco.ownership = Ownership::rented;
+    }
     if (k.max_latency_ms && k.max_ttft_ms && *k.max_ttft_ms > *k.max_latency_ms) {
         throw Error(ErrorKind::usage, fmt::format("contradictory limits: --max-ttft-ms {} exceeds --max-latency-ms {}",
                                                   *k.max_ttft_ms, *k.max_latency_ms));

@@ -82,20 +82,38 @@ std::string verdict_cell(const Candidate& c) {
 // The number a fixed-decimals column shows.
 double fixed_value(const CandidateColumn& column, const Candidate& c) {
     const PerformanceEstimate& p = c.estimate.performance;
-    if (column.json_key == "ttft_ms") return p.ttft_ms;
-    if (column.json_key == "tpot_ms") return p.tpot_ms;
-    if (column.json_key == "latency_ms") return p.latency_ms;
-    if (column.json_key == "qps") return p.qps;
-    if (column.json_key == "quality") return c.quality;
+    if (column.json_key == "ttft_ms") {
+        return p.ttft_ms;
+    }
+    if (column.json_key == "tpot_ms") {
+        return p.tpot_ms;
+    }
+    if (column.json_key == "latency_ms") {
+        return p.latency_ms;
+    }
+    if (column.json_key == "qps") {
+        return p.qps;
+    }
+    if (column.json_key == "quality") {
+        return c.quality;
+    }
     throw std::logic_error(fmt::format("{}: no fixed value for '{}'", k_file, column.json_key));
 }
 
 // The dollars a usd column shows.
 double usd_value(const CandidateColumn& column, const Candidate& c) {
-    if (column.json_key == "cost.total_usd") return c.cost.total_usd;
-    if (column.json_key == "cost.yearly_usd") return c.cost.yearly_usd;
-    if (column.json_key == "cost.weighted_index_usd") return c.cost.weighted_index_usd;
-    if (column.json_key == "cost.training_usd") return c.cost.training_usd;
+    if (column.json_key == "cost.total_usd") {
+        return c.cost.total_usd;
+    }
+    if (column.json_key == "cost.yearly_usd") {
+        return c.cost.yearly_usd;
+    }
+    if (column.json_key == "cost.weighted_index_usd") {
+        return c.cost.weighted_index_usd;
+    }
+    if (column.json_key == "cost.training_usd") {
+        return c.cost.training_usd;
+    }
     throw std::logic_error(fmt::format("{}: no dollar value for '{}'", k_file, column.json_key));
 }
 }  // namespace

@@ -7,12 +7,24 @@
 namespace dsselect::report {
 
 std::optional<OutputFormat> parse_output_format(const std::string& text) {
-    if (text == "table") return OutputFormat::table;
-    if (text == "json") return OutputFormat::json;
-    if (text == "jsonl") return OutputFormat::jsonl;
-    if (text == "csv") return OutputFormat::csv;
-    if (text == "markdown" || text == "md") return OutputFormat::markdown;
-    if (text == "html") return OutputFormat::html;
+    if (text == "table") {
+        return OutputFormat::table;
+    }
+    if (text == "json") {
+        return OutputFormat::json;
+    }
+    if (text == "jsonl") {
+        return OutputFormat::jsonl;
+    }
+    if (text == "csv") {
+        return OutputFormat::csv;
+    }
+    if (text == "markdown" || text == "md") {
+        return OutputFormat::markdown;
+    }
+    if (text == "html") {
+        return OutputFormat::html;
+    }
     return std::nullopt;
 }
 

@@ -201,11 +201,19 @@ std::string constraints_section(const Page& page) {
     if (k.max_gpus_per_replica) {
         rows.emplace_back("max GPUs per replica", std::to_string(*k.max_gpus_per_replica));
     }
-    if (!k.allowed_hardware.empty()) rows.emplace_back("allowed hardware", join(k.allowed_hardware, ", "));
-    if (!k.allowed_models.empty()) rows.emplace_back("allowed models", join(k.allowed_models, ", "));
-    if (!k.allowed_variants.empty()) rows.emplace_back("allowed variants", join(k.allowed_variants, ", "));
+    if (!k.allowed_hardware.empty()) {
+        rows.emplace_back("allowed hardware", join(k.allowed_hardware, ", "));
+    }
+    if (!k.allowed_models.empty()) {
+        rows.emplace_back("allowed models", join(k.allowed_models, ", "));
+    }
+    if (!k.allowed_variants.empty()) {
+        rows.emplace_back("allowed variants", join(k.allowed_variants, ", "));
+    }
     rows.emplace_back("capacity headroom", fmt::format("{}% over the required QPS", fixed(k.headroom * 100, 0)));
-    if (k.allow_multi_node) rows.emplace_back("multi-node replicas", "allowed");
+    if (k.allow_multi_node) {
+        rows.emplace_back("multi-node replicas", "allowed");
+    }
     rows.emplace_back("cost horizon", fmt::format("{} years, {}; TCO weights alpha {} (training), beta {} (inference), gamma {} (maintenance)",
                                                   fixed(s.tco.years, 0), s.tco.ownership == Ownership::rented ? "rented" : "owned",
                                                   fixed(page.weights.alpha, 2), fixed(page.weights.beta, 2),
@@ -380,11 +388,15 @@ std::string scatter_section(const Page& page) {
         };
         out += "<g id=\"points-rejected\">\n";
         for (const Candidate* c : plotted) {
-            if (!c->accepted()) out += point(c);
+            if (!c->accepted()) {
+                out += point(c);
+            }
         }
         out += "</g>\n<g id=\"points-accepted\">\n";
         for (const Candidate* c : plotted) {
-            if (c->accepted() && c != page.winner) out += point(c);
+            if (c->accepted() && c != page.winner) {
+                out += point(c);
+            }
         }
         out += "</g>\n";
         // The frontier over the points, the winner over everything.
@@ -720,9 +732,15 @@ std::string inputs_section(const Page& page) {
             hardware.push_back({h.id + " purchase", usd(h.purchase_usd), source_of(h.sources, "purchase_usd", fallback)});
         }
     }
-    if (!models.empty()) table("Models", models);
-    if (!variants.empty()) table("Variants", variants);
-    if (!hardware.empty()) table("Hardware", hardware);
+    if (!models.empty()) {
+        table("Models", models);
+    }
+    if (!variants.empty()) {
+        table("Variants", variants);
+    }
+    if (!hardware.empty()) {
+        table("Hardware", hardware);
+    }
     if (page.rules != nullptr && !page.rules->rules.empty()) {
         std::vector<std::array<std::string, 3>> rules;
         for (const Rule& rule : page.rules->rules) {
