@@ -843,46 +843,6 @@ void check_references(const Document& document, const Catalog& catalog, Problems
 
 }  // namespace
 
-namespace {
-// Reads a whole data file, refusing one larger than k_max_data_file_bytes before holding more
-// than that in memory (a pipe or FIFO has no size to check up front).
-std::string read_bounded(std::istream& stream, const std::string& name) {
-    std::string text;
-    char chunk[65536];
-    while (stream.read(chunk, sizeof chunk) || stream.gcount() > 0) {
-        text.append(chunk, static_cast<std::size_t>(stream.gcount()));
-        if (text.size() > k_max_data_file_bytes) {
-            throw Error(ErrorKind::invalid_data,
-                        fmt::format("{}: more than {} MiB; a dsselect data, scenario or rules file is at most that large",
-                                    name, k_max_data_file_bytes >> 20));
-        }
-    }
-    if (stream.bad()) {
-        throw Error(ErrorKind::input_missing, fmt::format("{}: read error", name));
-    }
-    return text;
-}
-}  // namespace
-
-DataSource read_data_file(const std::string& path) {
-    if (path == "-") {
-        return {"<stdin>", read_bounded(std::cin, "<stdin>")};
-    }
-    std::error_code error;
-    auto status = std::filesystem::status(path, error);
-    if (error || !std::filesystem::exists(status)) {
-        throw Error(ErrorKind::input_missing, fmt::format("{}: no such file", path));
-    }
-    if (std::filesystem::is_directory(status)) {
-        throw Error(ErrorKind::input_missing, fmt::format("{}: is a directory, expected a JSON file", path));
-    }
-    std::ifstream stream(path, std::ios::binary);
-    if (!stream) {
-        throw Error(ErrorKind::input_missing, fmt::format("{}: cannot be read (permission denied?)", path));
-    }
-    return {path, read_bounded(stream, path)};
-}
-
 std::vector<DataSource> builtin_data_sources() {
     std::vector<DataSource> sources;
     for (std::size_t index = 0; index < embedded::k_file_count; ++index) {

@@ -1,9 +1,8 @@
 // dsselect batch FILE|- : JSON Lines (or one JSON array) of scenarios in, JSON Lines out, in
 // input order, then a BatchSummary line. Streams: memory stays flat as the input grows.
 #include <atomic>
-#include <fstream>
-#include <iostream>
-#include <sys/stat.h>
+#include <exception>
+#include <mutex>
 #include <thread>
 
 #include <fmt/format.h>
@@ -11,6 +10,7 @@
 #include "context.hpp"
 #include "dsselect/catalog/loader.hpp"
 #include "dsselect/core/error.hpp"
+#include "dsselect/core/text.hpp"
 #include "dsselect/report/views.hpp"
 #include "scenario_options.hpp"
 
@@ -73,7 +73,9 @@ void judge(PendingItem& item, const std::string& source, const Catalog& catalog,
         }
     } catch (const Error& error) {
         // "<file>:<line>: " is already in data errors; usage errors (a bad candidate) get it here.
-        std::string message = error.what();
+        // The message echoes the line (a JSON parse error quotes its bytes): printable() keeps
+        // it valid UTF-8 on one line, so the record's dump() cannot throw.
+        std::string message = printable(error.what());
         const std::string prefix = fmt::format("{}:{}: ", source, item.line);
         if (message.rfind(prefix, 0) != 0) {
             message = prefix + message;
@@ -85,32 +87,13 @@ void judge(PendingItem& item, const std::string& source, const Catalog& catalog,
     }
 }
 
-std::unique_ptr<std::istream> open_input(const std::string& path) {
-    if (path == "-") {
-        return nullptr;
-    }
-    struct stat info {};
-    if (::stat(path.c_str(), &info) != 0) {
-        throw Error(ErrorKind::input_missing, fmt::format("{}: no such file", path));
-    }
-    if (S_ISDIR(info.st_mode)) {
-        throw Error(ErrorKind::input_missing, fmt::format("{}: is a directory, expected a JSON Lines file", path));
-    }
-    auto stream = std::make_unique<std::ifstream>(path, std::ios::binary);
-    if (!*stream) {
-        throw Error(ErrorKind::input_missing, fmt::format("{}: cannot be read (permission denied?)", path));
-    }
-    return stream;
-}
-
 CommandOutput run_batch(const BatchOptions& options, const Context& context) {
     const Catalog catalog = context.load_catalog();
     ScenarioOptions rule_options;
     rule_options.rule_files = options.rule_files;
     const RuleSet rules = resolve_rules(rule_options);
-    auto owned = open_input(options.input);
-    std::istream& input = owned ? *owned : std::cin;
-    const std::string source = options.input == "-" ? "<stdin>" : options.input;
+    InputLines input(options.input);
+    const std::string source = input.name();
 
     const bool to_file = !context.global.output_file.empty() && context.global.output_file != "-";
     CommandOutput output;
@@ -136,9 +119,21 @@ CommandOutput run_batch(const BatchOptions& options, const Context& context) {
             return;
         }
         std::atomic<std::size_t> next{0};
+        // An exception that escapes a worker thread would terminate the process: the first one
+        // is kept and rethrown here, after the join.
+        std::exception_ptr failure;
+        std::mutex failure_mutex;
         auto work = [&] {
-            for (std::size_t i = next++; i < chunk.size(); i = next++) {
-                judge(chunk[i], source, catalog, rules, options);
+            try {
+                for (std::size_t i = next++; i < chunk.size(); i = next++) {
+                    judge(chunk[i], source, catalog, rules, options);
+                }
+            } catch (...) {
+                next = chunk.size();
+                const std::lock_guard lock(failure_mutex);
+                if (!failure) {
+                    failure = std::current_exception();
+                }
             }
         };
         std::vector<std::thread> workers;
@@ -148,6 +143,9 @@ CommandOutput run_batch(const BatchOptions& options, const Context& context) {
         work();
         for (auto& worker : workers) {
             worker.join();
+        }
+        if (failure) {
+            std::rethrow_exception(failure);
         }
         for (const PendingItem& item : chunk) {
             emit(item.output);
@@ -176,7 +174,7 @@ CommandOutput run_batch(const BatchOptions& options, const Context& context) {
     std::string line;
     std::int64_t line_number = 0;
     bool first_content = true;
-    while (std::getline(input, line)) {
+    while (input.next(line)) {
         ++line_number;
         if (!line.empty() && line.back() == '\r') {
             line.pop_back();
@@ -187,10 +185,7 @@ CommandOutput run_batch(const BatchOptions& options, const Context& context) {
         if (first_content && line.find_first_not_of(" \t\xEF\xBB\xBF") != std::string::npos &&
             line[line.find_first_not_of(" \t\xEF\xBB\xBF")] == '[') {
             // One JSON array: read it whole and hand each element over as an item.
-            std::string rest = line + "\n";
-            for (std::string more; std::getline(input, more);) {
-                rest += more + "\n";
-            }
+            const std::string rest = input.rest(line + "\n");
             std::int64_t element_number = 0;  // an element's "line" is its place in the array
             for (const auto& element : split_json_array(rest, source)) {
                 chunk.push_back({++element_number, element, {}, {}});
