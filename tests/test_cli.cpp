@@ -337,3 +337,13 @@ TEST_CASE("validation: NUL bytes, control characters in keys and deep nesting gi
     REQUIRE(nested.size() == 1);
     CHECK(nested[0] == "deep.json: /: JSON nested deeper than 256 levels");
 }
+
+TEST_CASE("cli: a failed write of --help, --version or a result is exit 74", "[cli]") {
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"--help"}, {"--version"}, {"catalog", "models"}, {"schema", "estimate"}}) {
+        std::ostream full(nullptr);  // every write fails, as on /dev/full
+        std::ostringstream err;
+        CHECK(dsselect::cli::run(args, full, err) == 74);
+        CHECK(test::first_line(err.str()) == "dsselect: error: standard output: cannot write");
+    }
+}
