@@ -6,11 +6,15 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <iostream>
 #include <iterator>
 #include <map>
 #include <sstream>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -700,7 +704,7 @@ void read_array(const json& root, const char* key, Reader read, std::vector<std:
         problems.add(pointer, "expected an array, got " + detail::describe(*found));
         return;
     }
-    std::map<std::string, std::size_t> first_index;
+    std::unordered_map<std::string, std::size_t> first_index;
     for (std::size_t index = 0; index < found->size() && !problems.full(); ++index) {
         const std::string item_pointer = fmt::format("{}/{}", pointer, index);
         T item = read((*found)[index], item_pointer, problems);
@@ -752,14 +756,25 @@ Document read_document(const DataSource& source, Problems& problems) {
     return document;
 }
 
+// Later entries replace earlier ones by id, in place; new ids are appended. An index of the
+// target's ids keeps this linear in the number of entries (a scan per entry made loading a
+// 120,000-entry catalog take minutes).
 template <typename T>
 void merge_into(std::vector<T>& target, const std::vector<std::pair<T, std::string>>& entries) {
+    if (entries.empty()) {
+        return;
+    }
+    std::unordered_map<std::string, std::size_t> index;
+    index.reserve(target.size() + entries.size());
+    for (std::size_t i = 0; i < target.size(); ++i) {
+        index.emplace(target[i].id, i);
+    }
     for (const auto& [entry, pointer] : entries) {
-        const std::string& id = entry.id;  // clang 14 cannot capture a structured binding
-        auto found = std::find_if(target.begin(), target.end(), [&id](const T& item) { return item.id == id; });
-        if (found != target.end()) {
-            *found = entry;
+        const auto found = index.find(entry.id);
+        if (found != index.end()) {
+            target[found->second] = entry;
         } else {
+            index.emplace(entry.id, target.size());
             target.push_back(entry);
         }
     }
@@ -776,25 +791,55 @@ void merge(Catalog& catalog, const Document& document) {
     }
 }
 
-template <typename T>
-std::vector<std::string> ids_of(const std::vector<T>& items) {
-    std::vector<std::string> ids;
-    for (const T& item : items) {
-        ids.push_back(item.id);
+// The ids of a catalog section, collected on the first reference to check (a document seldom
+// refers to every section; check_references runs once per loaded document): a vector for
+// did-you-mean, a hash set for the membership test (a linear find per reference made
+// checking quadratic).
+class KnownIds {
+public:
+    template <typename T>
+    explicit KnownIds(const std::vector<T>& items) {
+        m_collect = [&items](std::vector<std::string>& list) {
+            list.reserve(items.size());
+            for (const T& item : items) {
+                list.push_back(item.id);
+            }
+        };
     }
-    return ids;
-}
+    bool contains(const std::string& id) const {
+        collect();
+        return m_set.count(id) != 0;
+    }
+    const std::vector<std::string>& list() const {
+        collect();
+        return m_list;
+    }
+
+private:
+    void collect() const {
+        if (m_collect) {
+            m_collect(m_list);
+            m_collect = nullptr;
+            m_set.reserve(m_list.size());
+            for (const std::string& id : m_list) {
+                m_set.insert(id);  // views into m_list, which no longer changes
+            }
+        }
+    }
+    mutable std::function<void(std::vector<std::string>&)> m_collect;
+    mutable std::vector<std::string> m_list;
+    mutable std::unordered_set<std::string_view> m_set;
+};
 
 // Cross references of the entries of `document`, checked against the merged catalog.
 void check_references(const Document& document, const Catalog& catalog, Problems& problems) {
-    auto hardware_ids = ids_of(catalog.hardware);
-    auto model_ids = ids_of(catalog.models);
-    auto variant_ids = ids_of(catalog.variants);
-    auto scenario_ids = ids_of(catalog.scenarios);
-    auto check = [&](const std::string& id, const std::vector<std::string>& known, const std::string& pointer,
-                     const char* what) {
-        if (!id.empty() && std::find(known.begin(), known.end(), id) == known.end()) {
-            problems.add(pointer, fmt::format("unknown {} '{}'{}", what, id, did_you_mean(id, known)));
+    const KnownIds hardware_ids(catalog.hardware);
+    const KnownIds model_ids(catalog.models);
+    const KnownIds variant_ids(catalog.variants);
+    const KnownIds scenario_ids(catalog.scenarios);
+    auto check = [&](const std::string& id, const KnownIds& known, const std::string& pointer, const char* what) {
+        if (!id.empty() && !known.contains(id)) {
+            problems.add(pointer, fmt::format("unknown {} '{}'{}", what, id, did_you_mean(id, known.list())));
         }
     };
     for (const auto& [model, pointer] : document.models) {
@@ -812,7 +857,7 @@ void check_references(const Document& document, const Catalog& catalog, Problems
             check(variant.combines[index], variant_ids, fmt::format("{}/combines/{}", pointer, index), "variant");
         }
     }
-    auto engine_ids = ids_of(catalog.engines);
+    const KnownIds engine_ids(catalog.engines);
     for (const auto& [engine, pointer] : document.engines) {
         for (std::size_t f = 0; f < engine.factors.size(); ++f) {
             for (std::size_t index = 0; index < engine.factors[f].hardware.size(); ++index) {
