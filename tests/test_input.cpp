@@ -2,6 +2,12 @@
 // every message and table cell goes through (issue 24).
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include <unistd.h>
+
 #include "dsselect/catalog/input.hpp"
 #include "dsselect/core/error.hpp"
 #include "dsselect/core/text.hpp"
@@ -86,4 +92,46 @@ TEST_CASE("input: a directory or a missing path is exit 66 naming it", "[input]"
         CHECK(std::string(error.what()) == "/: is a directory, expected a JSON Lines file");
     }
     CHECK_THROWS_WITH(dsselect::read_data_file("/nonexistent/x.json"), "/nonexistent/x.json: no such file");
+}
+
+namespace {
+std::string slurp(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+}  // namespace
+
+TEST_CASE("output-file: a link is kept, its regular target replaced with its mode; a device is written in place",
+          "[output]") {
+    const auto directory = std::filesystem::temp_directory_path() / ("dsselect-output-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(directory);
+    std::filesystem::create_directories(directory);
+    const std::string target = (directory / "target.txt").string();
+    const std::string link = (directory / "link").string();
+    std::ofstream(target) << "old";
+    std::filesystem::permissions(target, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    std::filesystem::create_symlink(target, link);
+
+    auto result = test::run_cli({"--output-file", link, "catalog", "models"});
+    CHECK(result.status == 0);
+    CHECK(std::filesystem::is_symlink(link));
+    CHECK(slurp(target).find("base") != std::string::npos);
+    CHECK(std::filesystem::status(target).permissions() ==
+          (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
+
+    // A link to a device is written through: the device stays a device, the link a link.
+    const std::string null_link = (directory / "null").string();
+    std::filesystem::create_symlink("/dev/null", null_link);
+    result = test::run_cli({"--output-file", null_link, "catalog", "models"});
+    CHECK(result.status == 0);
+    CHECK(std::filesystem::is_symlink(null_link));
+    CHECK(std::filesystem::is_character_file("/dev/null"));
+
+    // Nothing but the two files and two links is left: no temporary.
+    std::size_t entries = 0;
+    for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(directory)) {
+        ++entries;
+    }
+    CHECK(entries == 3);
+    std::filesystem::remove_all(directory);
 }
