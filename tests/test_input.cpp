@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
 #include <iterator>
 
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include "dsselect/catalog/input.hpp"
 #include "dsselect/core/error.hpp"
 #include "dsselect/core/text.hpp"
+#include "dsselect/report/table.hpp"
 #include "support/helpers.hpp"
 
 using dsselect::Error;
@@ -134,4 +136,17 @@ TEST_CASE("output-file: a link is kept, its regular target replaced with its mod
     }
     CHECK(entries == 3);
     std::filesystem::remove_all(directory);
+}
+
+TEST_CASE("tables: tabs, newlines and escape sequences in ids are escaped, piped or aligned", "[text]") {
+    dsselect::report::Table table;
+    table.columns = {{"id"}, {"name"}};
+    table.rows = {{"ev\x1b[31mil\tx", "N\nINJECTED"}};
+    const std::string piped = dsselect::report::render_text({table}, dsselect::report::TextStyle::tab_separated,
+                                                            dsselect::report::Color::off);
+    CHECK(piped == "id\tname\nev\\u001b[31mil\\u0009x\tN\\u000aINJECTED\n");
+    const std::string aligned =
+        dsselect::report::render_text({table}, dsselect::report::TextStyle::aligned, dsselect::report::Color::off);
+    CHECK(aligned.find('\x1b') == std::string::npos);
+    CHECK(std::count(aligned.begin(), aligned.end(), '\n') == 3);
 }
