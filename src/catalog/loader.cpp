@@ -32,6 +32,18 @@ using detail::Problems;
 
 namespace {
 
+// Cost inputs are bounded so that every derived dollar figure stays a finite double (a total of
+// 1e300 * 1e300 printed as "total_usd": null, which breaks the published schema). The bounds are
+// far above any real deployment; past one, the problem names the field.
+std::optional<double> cost_input(ObjectReader& reader, const std::string& key, NumberRule rule, double maximum) {
+    const std::optional<double> value = reader.number(key, rule);
+    if (value && *value > maximum) {
+        reader.problems().add(reader.child(key), fmt::format("expected at most {:g}, got {:g}", maximum, *value));
+        return std::nullopt;
+    }
+    return value;
+}
+
 constexpr const char* k_schema_version = "1.0";
 // Top-level arrays a data file may hold. "rules" and "engines" are read by their own modules.
 const std::set<std::string> k_top_level_keys = {"schema_version", "models", "variants", "hardware",
@@ -325,8 +337,8 @@ Hardware read_hardware(const json& value, const std::string& pointer, Problems& 
     }
     hardware.interconnect_gb_per_s = reader.number("interconnect_gb_per_s", NumberRule::non_negative).value_or(0.0);
     hardware.tdp_w = reader.number("tdp_w", NumberRule::positive).value_or(0.0);
-    hardware.price_usd_per_hour = reader.number("price_usd_per_hour", NumberRule::non_negative).value_or(0.0);
-    hardware.purchase_usd = reader.number("purchase_usd", NumberRule::non_negative).value_or(0.0);
+    hardware.price_usd_per_hour = cost_input(reader, "price_usd_per_hour", NumberRule::non_negative, 1e6).value_or(0.0);
+    hardware.purchase_usd = cost_input(reader, "purchase_usd", NumberRule::non_negative, 1e10).value_or(0.0);
     hardware.max_devices_per_node = reader.integer("max_devices_per_node", 1).value_or(8);
     read_sources(reader, hardware.source, hardware.sources);
     reader.finish();
@@ -538,7 +550,7 @@ Scenario read_scenario(const json& value, const std::string& pointer, Problems& 
     if (const json* tco = reader.member("tco")) {
         ObjectReader t(*tco, reader.child("tco"), problems);
         TcoInputs& out = scenario.tco;
-        out.years = t.number("years", NumberRule::positive).value_or(out.years);
+        out.years = cost_input(t, "years", NumberRule::positive, 100).value_or(out.years);
         if (auto ownership = t.text("ownership")) {
             if (*ownership == "rented") {
                 out.ownership = Ownership::rented;
@@ -549,13 +561,14 @@ Scenario read_scenario(const json& value, const std::string& pointer, Problems& 
             }
         }
         out.utilization = t.number("utilization", NumberRule::positive_fraction).value_or(out.utilization);
-        out.electricity_usd_per_kwh = t.number("electricity_usd_per_kwh", NumberRule::non_negative).value_or(out.electricity_usd_per_kwh);
-        out.pue = t.number("pue", NumberRule::positive).value_or(out.pue);
-        out.depreciation_years = t.number("depreciation_years", NumberRule::positive).value_or(out.depreciation_years);
+        out.electricity_usd_per_kwh =
+            cost_input(t, "electricity_usd_per_kwh", NumberRule::non_negative, 1e3).value_or(out.electricity_usd_per_kwh);
+        out.pue = cost_input(t, "pue", NumberRule::positive, 100).value_or(out.pue);
+        out.depreciation_years = cost_input(t, "depreciation_years", NumberRule::positive, 100).value_or(out.depreciation_years);
         out.maintenance_fraction_per_year =
             t.number("maintenance_fraction_per_year", NumberRule::fraction).value_or(out.maintenance_fraction_per_year);
-        out.engineering_hours_per_year = t.number("engineering_hours_per_year", NumberRule::non_negative).value_or(0.0);
-        out.engineering_usd_per_hour = t.number("engineering_usd_per_hour", NumberRule::non_negative).value_or(0.0);
+        out.engineering_hours_per_year = cost_input(t, "engineering_hours_per_year", NumberRule::non_negative, 1e9).value_or(0.0);
+        out.engineering_usd_per_hour = cost_input(t, "engineering_usd_per_hour", NumberRule::non_negative, 1e6).value_or(0.0);
         out.mfu = t.number("mfu", NumberRule::positive_fraction).value_or(out.mfu);
         if (const json* training = t.member("training")) {
             ObjectReader tr(*training, t.child("training"), problems);
@@ -570,13 +583,13 @@ Scenario read_scenario(const json& value, const std::string& pointer, Problems& 
                                  fmt::format("expected one of none, lora, full, pretrain, got \"{}\"", *method));
                 }
             }
-            out.training.tokens = tr.number("tokens", NumberRule::non_negative).value_or(0.0);
-            out.training.epochs = tr.number("epochs", NumberRule::positive).value_or(1.0);
+            out.training.tokens = cost_input(tr, "tokens", NumberRule::non_negative, 1e18).value_or(0.0);
+            out.training.epochs = cost_input(tr, "epochs", NumberRule::positive, 1e6).value_or(1.0);
             if (const json* quoted = tr.member("quoted_cost_usd")) {
                 ObjectReader q(*quoted, tr.child("quoted_cost_usd"), problems);
                 if (quoted->is_object()) {
                     for (const auto& [model_id, cost] : quoted->items()) {
-                        if (auto number = q.number(model_id, NumberRule::non_negative)) {
+                        if (auto number = cost_input(q, model_id, NumberRule::non_negative, 1e15)) {
                             out.training.quoted_cost_usd[model_id] = *number;
                         }
                     }
