@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "batch_line.hpp"
 #include "context.hpp"
 #include "dsselect/catalog/loader.hpp"
 #include "dsselect/core/error.hpp"
@@ -28,16 +29,10 @@ struct BatchOptions {
 // Items are judged in chunks on all cores and written in input order.
 constexpr std::size_t k_chunk_items = 64;
 
-struct PendingItem {
-    std::int64_t line = 0;
-    std::string text;
-    std::string output;
-    std::string message;  // invalid: the one-line error; unsatisfiable: the scenario id
-    enum class Status { ok, unsatisfiable, invalid } status = Status::ok;
-};
+}  // namespace
 
 void judge(PendingItem& item, const std::string& source, const Catalog& catalog, const RuleSet& rules,
-           const BatchOptions& options) {
+           std::int64_t default_top) {
     std::string id;
     try {
         BatchItem parsed = read_batch_item(item.text, fmt::format("{}:{}", source, item.line), catalog);
@@ -61,7 +56,7 @@ void judge(PendingItem& item, const std::string& source, const Catalog& catalog,
             const bool any = std::any_of(resolved.begin(), resolved.end(), [](const Candidate& c) { return c.accepted(); });
             item.status = any ? PendingItem::Status::ok : PendingItem::Status::unsatisfiable;
         } else {
-            const std::int64_t top = parsed.top > 0 ? parsed.top : options.top;
+            const std::int64_t top = parsed.top > 0 ? parsed.top : default_top;
             search.keep_ranked = ranked_to_keep(parsed.scenario, top);
             const Recommendation result = recommend(catalog, parsed.scenario, rules, search);
             std::optional<MultiTaskResult> plans;  // a scenario with tasks (docs/multitask.md)
@@ -87,6 +82,7 @@ void judge(PendingItem& item, const std::string& source, const Catalog& catalog,
     }
 }
 
+namespace {
 CommandOutput run_batch(const BatchOptions& options, const Context& context) {
     const Catalog catalog = context.load_catalog();
     ScenarioOptions rule_options;
@@ -126,7 +122,7 @@ CommandOutput run_batch(const BatchOptions& options, const Context& context) {
         auto work = [&] {
             try {
                 for (std::size_t i = next++; i < chunk.size(); i = next++) {
-                    judge(chunk[i], source, catalog, rules, options);
+                    judge(chunk[i], source, catalog, rules, options.top);
                 }
             } catch (...) {
                 next = chunk.size();
