@@ -338,7 +338,7 @@ TEST_CASE("validation: NUL bytes, control characters in keys and deep nesting gi
     CHECK(nested[0] == "deep.json: /: JSON nested deeper than 256 levels");
 }
 
-TEST_CASE("cli: a failed write of --help, --version or a result is exit 74", "[cli]") {
+TEST_CASE("cli: a failed write of --help or --version or a result is exit 74", "[cli]") {
     for (const std::vector<std::string>& args :
          {std::vector<std::string>{"--help"}, {"--version"}, {"catalog", "models"}, {"schema", "estimate"}}) {
         std::ostream full(nullptr);  // every write fails, as on /dev/full

@@ -20,7 +20,7 @@ using dsselect::ErrorKind;
 using dsselect::InputLines;
 using dsselect::printable;
 
-TEST_CASE("printable: controls, DEL, C1 and ill-formed UTF-8 are escaped; the rest is unchanged", "[text]") {
+TEST_CASE("printable: controls and DEL and C1 and ill-formed UTF-8 are escaped; the rest is unchanged", "[text]") {
     CHECK(printable("plain \\ text é ✓") == "plain \\ text é ✓");
     CHECK(printable("a\nb\tc\rd") == "a\\u000ab\\u0009c\\u000dd");
     CHECK(printable("\x1b[31mred\x7f") == "\\u001b[31mred\\u007f");
@@ -40,7 +40,7 @@ TEST_CASE("cli: an echoed value with a newline stays on one stderr line", "[text
     CHECK(test::first_line(result.err) == "dsselect: error: unknown model 'nano\\u000aINJECTED: all good'");
 }
 
-TEST_CASE("input: lines come back without their newline, the last one without one too", "[input]") {
+TEST_CASE("input: lines come back without their newline; the last one without one too", "[input]") {
     test::TempFile file("lines.jsonl", "one\r\n\ntwo\nthree");
     InputLines input(file.path());
     std::vector<std::string> lines;
@@ -103,7 +103,7 @@ std::string slurp(const std::string& path) {
 }
 }  // namespace
 
-TEST_CASE("output-file: a link is kept, its regular target replaced with its mode; a device is written in place",
+TEST_CASE("output-file: a link is kept and its regular target replaced with its mode; a device is written in place",
           "[output]") {
     const auto directory = std::filesystem::temp_directory_path() / ("dsselect-output-" + std::to_string(::getpid()));
     std::filesystem::remove_all(directory);
@@ -138,7 +138,7 @@ TEST_CASE("output-file: a link is kept, its regular target replaced with its mod
     std::filesystem::remove_all(directory);
 }
 
-TEST_CASE("tables: tabs, newlines and escape sequences in ids are escaped, piped or aligned", "[text]") {
+TEST_CASE("tables: tabs and newlines and escape sequences in ids are escaped whether piped or aligned", "[text]") {
     dsselect::report::Table table;
     table.columns = {{"id"}, {"name"}};
     table.rows = {{"ev\x1b[31mil\tx", "N\nINJECTED"}};
