@@ -4,6 +4,8 @@
 
 #include <optional>
 
+#include <fmt/format.h>
+
 #include "dsselect/catalog/loader.hpp"
 #include "dsselect/core/allocator.hpp"
 #include "dsselect/estimate/estimator.hpp"
@@ -138,6 +140,25 @@ void load_builtin_catalog(benchmark::State& state) {
     }
 }
 BENCHMARK(load_builtin_catalog)->Unit(benchmark::kMillisecond);
+
+// Loading a --data overlay of N hardware entries (issue 24: loading and merging were quadratic,
+// 120,000 entries took more than a minute). Time per entry should stay flat as N grows.
+void load_hardware_overlay(benchmark::State& state) {
+    const auto entries = static_cast<std::size_t>(state.range(0));
+    std::string text = "{\"schema_version\":\"1.0\",\"hardware\":[\n";
+    for (std::size_t i = 0; i < entries; ++i) {
+        text += fmt::format("{}{{\"id\":\"g{}\",\"name\":\"G\",\"memory_gb\":24,\"memory_bandwidth_gb_per_s\":600,"
+                            "\"peak_tflops\":{{\"fp16\":125}},\"tdp_w\":150,\"price_usd_per_hour\":1}}\n",
+                            i == 0 ? "" : ",", i);
+    }
+    text += "]}\n";
+    const std::vector<dsselect::DataSource> overlay = {{"bench.json", text}};
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(dsselect::load_catalog(overlay));
+    }
+    state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(load_hardware_overlay)->Arg(1000)->Arg(16000)->Arg(120000)->Unit(benchmark::kMillisecond);
 }  // namespace
 
 int main(int argc, char** argv) {

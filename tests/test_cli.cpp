@@ -166,7 +166,7 @@ TEST_CASE("cli: output is byte-identical across runs", "[cli]") {
     CHECK(a.out == b.out);
 }
 
-TEST_CASE("cli: tables are tab-separated when not a terminal; csv and markdown on request", "[cli]") {
+TEST_CASE("cli: tables are tab-separated when not a terminal, csv and markdown on request", "[cli]") {
     auto table = run_cli({"catalog", "hardware"});
     REQUIRE(table.status == 0);
     CHECK(test::first_line(table.out).find('\t') != std::string::npos);
@@ -277,7 +277,7 @@ TEST_CASE("cli: batch numbers a JSON array's elements from 1 across the whole ar
     CHECK(expected_line == 150);
 }
 
-TEST_CASE("cli: batch --fail-on unsatisfiable exits 1; a missing input exits 66", "[cli][batch]") {
+TEST_CASE("cli: batch --fail-on unsatisfiable exits 1, a missing input exits 66", "[cli][batch]") {
     test::TempFile file("impossible.jsonl",
                         R"({"id": "impossible", "workload": {"prompt_tokens": 100, "output_tokens": 10, "qps": 1}, "constraints": {"max_latency_ms": 0.001}})"
                         "\n");
@@ -409,4 +409,14 @@ TEST_CASE("cli: each command refuses a format it does not declare, with exit 2 a
     auto report_csv = run_cli({"report", "--scenario", "customer-service", "-o", "csv"});
     CHECK(report_csv.status == 2);
     CHECK(test::first_line(report_csv.err) == "dsselect: error: -o csv: report writes HTML only");
+}
+
+TEST_CASE("cli: a failed write of --help or --version or a result is exit 74", "[cli]") {
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"--help"}, {"--version"}, {"catalog", "models"}, {"schema", "estimate"}}) {
+        std::ostream full(nullptr);  // every write fails, as on /dev/full
+        std::ostringstream err;
+        CHECK(dsselect::cli::run(args, full, err) == 74);
+        CHECK(test::first_line(err.str()) == "dsselect: error: standard output: cannot write");
+    }
 }

@@ -269,7 +269,7 @@ TEST_CASE("deploy: model artefacts are verified repositories or plain placeholde
     CHECK(fictional_text.err.find("placeholder you must fill in") != std::string::npos);
 }
 
-TEST_CASE("deploy: a replica wider than a node is a LeaderWorkerSet; other targets refuse it", "[deploy]") {
+TEST_CASE("deploy: a replica wider than a node is a LeaderWorkerSet, other targets refuse it", "[deploy]") {
     test::TempFile scenario("open-chat-wide.json",
                             R"({"id": "open-chat", "name": "Open-weight chat", "task_kind": "chat",
                                "workload": {"prompt_tokens": 1024, "output_tokens": 256, "qps": 2, "context_tokens": 4096},
@@ -293,7 +293,7 @@ TEST_CASE("deploy: a replica wider than a node is a LeaderWorkerSet; other targe
     CHECK(trt.err.find("--engine trtllm") != std::string::npos);
 }
 
-TEST_CASE("deploy: --output-dir writes the printed file atomically; -o json lists it", "[deploy][cli]") {
+TEST_CASE("deploy: --output-dir writes the printed file atomically, -o json lists it", "[deploy][cli]") {
     const std::filesystem::path dir =
         std::filesystem::temp_directory_path() / ("dsselect-deploy-test-" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir);

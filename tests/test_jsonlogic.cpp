@@ -741,3 +741,20 @@ TEST_CASE("rules: the count of missing_some is a field the rule reads", "[rules]
     // It reads the deployment: its result must not be remembered per model and variant.
     CHECK_FALSE(rules.memo_plans.back().memoize);
 }
+
+TEST_CASE("jsonlogic: 'in' on strings and var into a string are charged by the bytes they walk", "[jsonlogic]") {
+    using dsselect::jsonlogic::Limits;
+    const json data = {{"n", std::string(1'000'000, 'a') + "b"}, {"h", std::string(2'000'000, 'a')}, {"s", std::string(8'000'000, 'x')}};
+    std::int64_t used = 0;
+    Limits limits;
+    limits.operations_used = &used;
+    // A needle of 1 MB in a haystack of 2 MB: linear (it took 26 s), charged about 3 MB / 16.
+    CHECK(dsselect::jsonlogic::apply(json::parse(R"({"in":[{"var":"n"},{"var":"h"}]})"), data, limits) == json(false));
+    CHECK(used >= 3'000'000 / 16);
+    CHECK(dsselect::jsonlogic::apply(json::parse(R"({"in":["ab",{"var":"n"}]})"), data, limits) == json(true));
+    // One index into 8 MB is charged 8 MB / 16; two exceed the default budget of 1,000,000.
+    CHECK(dsselect::jsonlogic::apply(json::parse(R"({"var":"s.3999999"})"), data, limits) == json("x"));
+    CHECK(used >= 8'000'000 / 16);
+    CHECK_THROWS_WITH(dsselect::jsonlogic::apply(json::parse(R"({"cat":[{"var":"s.1"},{"var":"s.2"},{"var":"s.length"}]})"), data),
+                      Catch::Contains("exceeded the budget of 1000000 operations"));
+}

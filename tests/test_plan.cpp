@@ -64,7 +64,7 @@ TEST_CASE("per-group bits: attention 16, FFN 4, embedding and head 8 against a h
     CHECK(explained);
 }
 
-TEST_CASE("per-group bits: a group left out falls back to weight_bits; none set equals the single width", "[plan][bits]") {
+TEST_CASE("per-group bits: a group left out falls back to weight_bits, none set equals the single width", "[plan][bits]") {
     const ParameterCounts counts = model_parameters(test::llama2_7b());
     Variant variant = test::variant_bits(8);
     variant.bits_per_group = GroupBits{16.0, std::nullopt, std::nullopt, std::nullopt};

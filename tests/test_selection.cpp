@@ -26,7 +26,7 @@ SearchResult recommend_for(const std::string& id) {
 }
 }  // namespace
 
-TEST_CASE("tco: rented inference is devices x hours x price; weighted index uses 0.3/0.5/0.2", "[tco]") {
+TEST_CASE("tco: rented inference is devices x hours x price, weighted index uses 0.3/0.5/0.2", "[tco]") {
     const Model model = test::llama2_7b();
     const Variant fp16 = test::variant_bits(16);
     const Hardware hardware = test::gpu();  // $2.00 per hour, $15,000
@@ -140,7 +140,7 @@ TEST_CASE("tco: training FLOPs are 6 N D for full fine-tuning and 4 N D for LoRA
     CHECK_FALSE(r.training_quoted);
 }
 
-TEST_CASE("tco: custom weights apply; invalid weights are a usage error with the sum", "[tco]") {
+TEST_CASE("tco: custom weights apply, invalid weights are a usage error with the sum", "[tco]") {
     const TcoWeights w = parse_weights("0.2,0.6,0.2");
     CHECK(w.beta == 0.6);
     CHECK_THROWS_WITH(parse_weights("0.5,0.5,0.5"), "--weights: alpha + beta + gamma must sum to 1, got 0.5 + 0.5 + 0.5 = 1.5");
@@ -747,4 +747,44 @@ TEST_CASE("frontier: the cost-latency frontier keeps the accepted candidates not
     CHECK(cost_latency_frontier(pointers) == std::vector<std::size_t>{4, 0, 1});  // ascending latency
     CHECK(cost_latency_frontier({}).empty());
     CHECK(cost_latency_frontier({pointers.front()}) == std::vector<std::size_t>{0});
+}
+
+TEST_CASE("tco: an overflowing total is an error naming its inputs, the largest accepted inputs stay finite", "[tco]") {
+    const Model model = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware hardware = test::gpu();
+    Deployment d{&model, &fp16, &hardware, 1, 1, 400, 7e9};
+    TcoInputs inputs;
+    inputs.training.method = TrainingMethod::full;
+    inputs.training.tokens = 1e300;  // past the loader's bound, as a library caller could pass
+    inputs.training.epochs = 1e300;
+    CHECK_THROWS_WITH(compute_tco(inputs, d, Workload{}, TcoWeights{}), Catch::Contains("tco.training"));
+    inputs = TcoInputs{};
+    inputs.engineering_hours_per_year = 1e300;
+    inputs.engineering_usd_per_hour = 1e300;
+    CHECK_THROWS_WITH(compute_tco(inputs, d, Workload{}, TcoWeights{}), Catch::Contains("tco.engineering_hours_per_year"));
+
+    // Every cost input at the loader's bound: the totals are finite.
+    Hardware dear = test::gpu();
+    dear.price_usd_per_hour = 1e6;
+    dear.purchase_usd = 1e10;
+    dear.peak_tflops = {};
+    dear.peak_tflops[Precision::fp16] = 0.001;
+    inputs = TcoInputs{};
+    inputs.years = 100;
+    inputs.training.method = TrainingMethod::pretrain;
+    inputs.training.tokens = 1e18;
+    inputs.training.epochs = 1e6;
+    inputs.mfu = 0.001;
+    inputs.electricity_usd_per_kwh = 1e3;
+    inputs.pue = 100;
+    inputs.engineering_hours_per_year = 1e9;
+    inputs.engineering_usd_per_hour = 1e6;
+    for (Ownership ownership : {Ownership::rented, Ownership::owned}) {
+        inputs.ownership = ownership;
+        Deployment big{&model, &fp16, &dear, 1024, 1'000'000'000, 1e9, 1e15};
+        const TcoResult r = compute_tco(inputs, big, Workload{}, TcoWeights{});
+        CHECK(std::isfinite(r.total_usd));
+        CHECK(std::isfinite(r.weighted_index_usd));
+    }
 }

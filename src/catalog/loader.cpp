@@ -6,11 +6,15 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <iostream>
 #include <iterator>
 #include <map>
 #include <sstream>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -27,6 +31,18 @@ using detail::Presence;
 using detail::Problems;
 
 namespace {
+
+// Cost inputs are bounded so that every derived dollar figure stays a finite double (a total of
+// 1e300 * 1e300 printed as "total_usd": null, which breaks the published schema). The bounds are
+// far above any real deployment; past one, the problem names the field.
+std::optional<double> cost_input(ObjectReader& reader, const std::string& key, NumberRule rule, double maximum) {
+    const std::optional<double> value = reader.number(key, rule);
+    if (value && *value > maximum) {
+        reader.problems().add(reader.child(key), fmt::format("expected at most {:g}, got {:g}", maximum, *value));
+        return std::nullopt;
+    }
+    return value;
+}
 
 constexpr const char* k_schema_version = "1.0";
 // Top-level arrays a data file may hold. "rules" and "engines" are read by their own modules.
@@ -321,8 +337,8 @@ Hardware read_hardware(const json& value, const std::string& pointer, Problems& 
     }
     hardware.interconnect_gb_per_s = reader.number("interconnect_gb_per_s", NumberRule::non_negative).value_or(0.0);
     hardware.tdp_w = reader.number("tdp_w", NumberRule::positive).value_or(0.0);
-    hardware.price_usd_per_hour = reader.number("price_usd_per_hour", NumberRule::non_negative).value_or(0.0);
-    hardware.purchase_usd = reader.number("purchase_usd", NumberRule::non_negative).value_or(0.0);
+    hardware.price_usd_per_hour = cost_input(reader, "price_usd_per_hour", NumberRule::non_negative, 1e6).value_or(0.0);
+    hardware.purchase_usd = cost_input(reader, "purchase_usd", NumberRule::non_negative, 1e10).value_or(0.0);
     hardware.max_devices_per_node = reader.integer("max_devices_per_node", 1).value_or(8);
     read_sources(reader, hardware.source, hardware.sources);
     reader.finish();
@@ -534,7 +550,7 @@ Scenario read_scenario(const json& value, const std::string& pointer, Problems& 
     if (const json* tco = reader.member("tco")) {
         ObjectReader t(*tco, reader.child("tco"), problems);
         TcoInputs& out = scenario.tco;
-        out.years = t.number("years", NumberRule::positive).value_or(out.years);
+        out.years = cost_input(t, "years", NumberRule::positive, 100).value_or(out.years);
         if (auto ownership = t.text("ownership")) {
             if (*ownership == "rented") {
                 out.ownership = Ownership::rented;
@@ -545,13 +561,14 @@ Scenario read_scenario(const json& value, const std::string& pointer, Problems& 
             }
         }
         out.utilization = t.number("utilization", NumberRule::positive_fraction).value_or(out.utilization);
-        out.electricity_usd_per_kwh = t.number("electricity_usd_per_kwh", NumberRule::non_negative).value_or(out.electricity_usd_per_kwh);
-        out.pue = t.number("pue", NumberRule::positive).value_or(out.pue);
-        out.depreciation_years = t.number("depreciation_years", NumberRule::positive).value_or(out.depreciation_years);
+        out.electricity_usd_per_kwh =
+            cost_input(t, "electricity_usd_per_kwh", NumberRule::non_negative, 1e3).value_or(out.electricity_usd_per_kwh);
+        out.pue = cost_input(t, "pue", NumberRule::positive, 100).value_or(out.pue);
+        out.depreciation_years = cost_input(t, "depreciation_years", NumberRule::positive, 100).value_or(out.depreciation_years);
         out.maintenance_fraction_per_year =
             t.number("maintenance_fraction_per_year", NumberRule::fraction).value_or(out.maintenance_fraction_per_year);
-        out.engineering_hours_per_year = t.number("engineering_hours_per_year", NumberRule::non_negative).value_or(0.0);
-        out.engineering_usd_per_hour = t.number("engineering_usd_per_hour", NumberRule::non_negative).value_or(0.0);
+        out.engineering_hours_per_year = cost_input(t, "engineering_hours_per_year", NumberRule::non_negative, 1e9).value_or(0.0);
+        out.engineering_usd_per_hour = cost_input(t, "engineering_usd_per_hour", NumberRule::non_negative, 1e6).value_or(0.0);
         out.mfu = t.number("mfu", NumberRule::positive_fraction).value_or(out.mfu);
         if (const json* training = t.member("training")) {
             ObjectReader tr(*training, t.child("training"), problems);
@@ -566,13 +583,13 @@ Scenario read_scenario(const json& value, const std::string& pointer, Problems& 
                                  fmt::format("expected one of none, lora, full, pretrain, got \"{}\"", *method));
                 }
             }
-            out.training.tokens = tr.number("tokens", NumberRule::non_negative).value_or(0.0);
-            out.training.epochs = tr.number("epochs", NumberRule::positive).value_or(1.0);
+            out.training.tokens = cost_input(tr, "tokens", NumberRule::non_negative, 1e18).value_or(0.0);
+            out.training.epochs = cost_input(tr, "epochs", NumberRule::positive, 1e6).value_or(1.0);
             if (const json* quoted = tr.member("quoted_cost_usd")) {
                 ObjectReader q(*quoted, tr.child("quoted_cost_usd"), problems);
                 if (quoted->is_object()) {
                     for (const auto& [model_id, cost] : quoted->items()) {
-                        if (auto number = q.number(model_id, NumberRule::non_negative)) {
+                        if (auto number = cost_input(q, model_id, NumberRule::non_negative, 1e15)) {
                             out.training.quoted_cost_usd[model_id] = *number;
                         }
                     }
@@ -700,7 +717,7 @@ void read_array(const json& root, const char* key, Reader read, std::vector<std:
         problems.add(pointer, "expected an array, got " + detail::describe(*found));
         return;
     }
-    std::map<std::string, std::size_t> first_index;
+    std::unordered_map<std::string, std::size_t> first_index;
     for (std::size_t index = 0; index < found->size() && !problems.full(); ++index) {
         const std::string item_pointer = fmt::format("{}/{}", pointer, index);
         T item = read((*found)[index], item_pointer, problems);
@@ -752,14 +769,25 @@ Document read_document(const DataSource& source, Problems& problems) {
     return document;
 }
 
+// Later entries replace earlier ones by id, in place; new ids are appended. An index of the
+// target's ids keeps this linear in the number of entries (a scan per entry made loading a
+// 120,000-entry catalog take minutes).
 template <typename T>
 void merge_into(std::vector<T>& target, const std::vector<std::pair<T, std::string>>& entries) {
+    if (entries.empty()) {
+        return;
+    }
+    std::unordered_map<std::string, std::size_t> index;
+    index.reserve(target.size() + entries.size());
+    for (std::size_t i = 0; i < target.size(); ++i) {
+        index.emplace(target[i].id, i);
+    }
     for (const auto& [entry, pointer] : entries) {
-        const std::string& id = entry.id;  // clang 14 cannot capture a structured binding
-        auto found = std::find_if(target.begin(), target.end(), [&id](const T& item) { return item.id == id; });
-        if (found != target.end()) {
-            *found = entry;
+        const auto found = index.find(entry.id);
+        if (found != index.end()) {
+            target[found->second] = entry;
         } else {
+            index.emplace(entry.id, target.size());
             target.push_back(entry);
         }
     }
@@ -776,25 +804,55 @@ void merge(Catalog& catalog, const Document& document) {
     }
 }
 
-template <typename T>
-std::vector<std::string> ids_of(const std::vector<T>& items) {
-    std::vector<std::string> ids;
-    for (const T& item : items) {
-        ids.push_back(item.id);
+// The ids of a catalog section, collected on the first reference to check (a document seldom
+// refers to every section; check_references runs once per loaded document): a vector for
+// did-you-mean, a hash set for the membership test (a linear find per reference made
+// checking quadratic).
+class KnownIds {
+public:
+    template <typename T>
+    explicit KnownIds(const std::vector<T>& items) {
+        m_collect = [&items](std::vector<std::string>& list) {
+            list.reserve(items.size());
+            for (const T& item : items) {
+                list.push_back(item.id);
+            }
+        };
     }
-    return ids;
-}
+    bool contains(const std::string& id) const {
+        collect();
+        return m_set.count(id) != 0;
+    }
+    const std::vector<std::string>& list() const {
+        collect();
+        return m_list;
+    }
+
+private:
+    void collect() const {
+        if (m_collect) {
+            m_collect(m_list);
+            m_collect = nullptr;
+            m_set.reserve(m_list.size());
+            for (const std::string& id : m_list) {
+                m_set.insert(id);  // views into m_list, which no longer changes
+            }
+        }
+    }
+    mutable std::function<void(std::vector<std::string>&)> m_collect;
+    mutable std::vector<std::string> m_list;
+    mutable std::unordered_set<std::string_view> m_set;
+};
 
 // Cross references of the entries of `document`, checked against the merged catalog.
 void check_references(const Document& document, const Catalog& catalog, Problems& problems) {
-    auto hardware_ids = ids_of(catalog.hardware);
-    auto model_ids = ids_of(catalog.models);
-    auto variant_ids = ids_of(catalog.variants);
-    auto scenario_ids = ids_of(catalog.scenarios);
-    auto check = [&](const std::string& id, const std::vector<std::string>& known, const std::string& pointer,
-                     const char* what) {
-        if (!id.empty() && std::find(known.begin(), known.end(), id) == known.end()) {
-            problems.add(pointer, fmt::format("unknown {} '{}'{}", what, id, did_you_mean(id, known)));
+    const KnownIds hardware_ids(catalog.hardware);
+    const KnownIds model_ids(catalog.models);
+    const KnownIds variant_ids(catalog.variants);
+    const KnownIds scenario_ids(catalog.scenarios);
+    auto check = [&](const std::string& id, const KnownIds& known, const std::string& pointer, const char* what) {
+        if (!id.empty() && !known.contains(id)) {
+            problems.add(pointer, fmt::format("unknown {} '{}'{}", what, id, did_you_mean(id, known.list())));
         }
     };
     for (const auto& [model, pointer] : document.models) {
@@ -812,7 +870,7 @@ void check_references(const Document& document, const Catalog& catalog, Problems
             check(variant.combines[index], variant_ids, fmt::format("{}/combines/{}", pointer, index), "variant");
         }
     }
-    auto engine_ids = ids_of(catalog.engines);
+    const KnownIds engine_ids(catalog.engines);
     for (const auto& [engine, pointer] : document.engines) {
         for (std::size_t f = 0; f < engine.factors.size(); ++f) {
             for (std::size_t index = 0; index < engine.factors[f].hardware.size(); ++index) {
@@ -842,46 +900,6 @@ void check_references(const Document& document, const Catalog& catalog, Problems
 }
 
 }  // namespace
-
-namespace {
-// Reads a whole data file, refusing one larger than k_max_data_file_bytes before holding more
-// than that in memory (a pipe or FIFO has no size to check up front).
-std::string read_bounded(std::istream& stream, const std::string& name) {
-    std::string text;
-    char chunk[65536];
-    while (stream.read(chunk, sizeof chunk) || stream.gcount() > 0) {
-        text.append(chunk, static_cast<std::size_t>(stream.gcount()));
-        if (text.size() > k_max_data_file_bytes) {
-            throw Error(ErrorKind::invalid_data,
-                        fmt::format("{}: more than {} MiB; a dsselect data, scenario or rules file is at most that large",
-                                    name, k_max_data_file_bytes >> 20));
-        }
-    }
-    if (stream.bad()) {
-        throw Error(ErrorKind::input_missing, fmt::format("{}: read error", name));
-    }
-    return text;
-}
-}  // namespace
-
-DataSource read_data_file(const std::string& path) {
-    if (path == "-") {
-        return {"<stdin>", read_bounded(std::cin, "<stdin>")};
-    }
-    std::error_code error;
-    auto status = std::filesystem::status(path, error);
-    if (error || !std::filesystem::exists(status)) {
-        throw Error(ErrorKind::input_missing, fmt::format("{}: no such file", path));
-    }
-    if (std::filesystem::is_directory(status)) {
-        throw Error(ErrorKind::input_missing, fmt::format("{}: is a directory, expected a JSON file", path));
-    }
-    std::ifstream stream(path, std::ios::binary);
-    if (!stream) {
-        throw Error(ErrorKind::input_missing, fmt::format("{}: cannot be read (permission denied?)", path));
-    }
-    return {path, read_bounded(stream, path)};
-}
 
 std::vector<DataSource> builtin_data_sources() {
     std::vector<DataSource> sources;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdlib>
 #include <sstream>
 #include <string_view>
@@ -13,6 +14,7 @@
 #include "context.hpp"
 #include "dsselect/catalog/loader.hpp"
 #include "dsselect/core/error.hpp"
+#include "dsselect/core/text.hpp"
 
 namespace dsselect::cli {
 
@@ -166,11 +168,54 @@ constexpr const char* k_examples = R"(Examples:
 Exit codes: 0 ok, 1 nothing satisfies, 2 usage, 65 invalid data, 66 missing input,
 70 internal error, 74 output not written.)";
 
+// Messages echo what was typed or read (ids, paths, values): printable() keeps each on its line.
 void print_error(std::ostream& err, const Error& error) {
-    err << "dsselect: error: " << error.what() << "\n";
+    err << "dsselect: error: " << printable(error.what()) << "\n";
     if (!error.hint().empty()) {
-        err << "hint: " << error.hint() << "\n";
+        err << "hint: " << printable(error.hint()) << "\n";
     }
+}
+
+// Every floating-point flag of every command refuses NaN and infinities, by name. CLI11's
+// PositiveNumber and Range compare with < and >, which NaN passes: without this `--max-latency-ms
+// nan` dropped the limit silently. The check runs before the flag's own validator (whose message
+// for inf would print DBL_MAX in full); --help is unchanged.
+std::string finite_problem(const std::string& value) {
+    const double number = std::strtod(value.c_str(), nullptr);
+    return std::isfinite(number) ? std::string{} : "expected a finite number, got '" + value + "'";
+}
+
+void require_finite_numbers(CLI::App& app) {
+    for (CLI::Option* option : app.get_options()) {
+        if (option->get_type_name().rfind("FLOAT", 0) != 0) {
+            continue;
+        }
+        CLI::Validator* first = nullptr;
+        try {
+            first = option->get_validator(0);
+        } catch (const CLI::OptionNotFound&) {
+            option->check(CLI::Validator([](std::string& value) { return finite_problem(value); }, ""));
+            continue;
+        }
+        first->operation([own = *first](std::string& value) {
+            std::string problem = finite_problem(value);
+            return problem.empty() ? own(value) : problem;
+        });
+    }
+    for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+        require_finite_numbers(*sub);
+    }
+}
+
+// Standard output after everything was written to it: a failed write (a full disk, /dev/full)
+// is exit 74, whichever command wrote.
+int check_flushed(std::ostream& out, std::ostream& err, int code) {
+    out.flush();
+    if (!out) {
+        err << "dsselect: error: standard output: cannot write\n";
+        return exit_code(ErrorKind::output_failed);
+    }
+    return code;
 }
 }  // namespace
 
@@ -207,6 +252,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     register_completion(app, context);
     register_report(app, context);
     register_deploy(app, context);
+    require_finite_numbers(app);
     context.command_line = shell_command_line(args);
 
     // An unknown command gets a did-you-mean before CLI11 reports "a subcommand is required".
@@ -226,8 +272,8 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
                 continue;
             }
             if (std::find(commands.begin(), commands.end(), arg) == commands.end()) {
-                err << fmt::format("dsselect: error: unknown command '{}'{}\nRun 'dsselect --help' for usage.\n", arg,
-                                   did_you_mean(arg, commands));
+                err << fmt::format("dsselect: error: unknown command '{}'{}\nRun 'dsselect --help' for usage.\n",
+                                   printable(arg), did_you_mean(arg, commands));
                 return exit_code(ErrorKind::usage);
             }
             break;
@@ -242,9 +288,9 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
         int code = app.exit(error, cli_out, cli_err);
         if (code == 0) {  // --help, --version
             out << cli_out.str();
-            return 0;
+            return check_flushed(out, err, 0);
         }
-        std::string message = error.what();
+        std::string message = printable(error.what());
         err << "dsselect: error: " << message << "\nRun 'dsselect --help' for usage.\n";
         return exit_code(ErrorKind::usage);
     }
@@ -258,13 +304,13 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
         CommandOutput result = context.action();
         if (!context.global.quiet) {
             for (const auto& message : result.messages) {
-                err << message << "\n";
+                err << printable(message) << "\n";
             }
         }
         if (result.exit_code == 0 || !result.text.empty()) {
             write_output(result.text, context.global.output_file, out);
         }
-        return result.exit_code;
+        return check_flushed(out, err, result.exit_code);
     } catch (const Error& error) {
         print_error(err, error);
         return exit_code(error.kind());

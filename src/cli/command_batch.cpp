@@ -1,16 +1,17 @@
 // dsselect batch FILE|- : JSON Lines (or one JSON array) of scenarios in, JSON Lines out, in
 // input order, then a BatchSummary line. Streams: memory stays flat as the input grows.
 #include <atomic>
-#include <fstream>
-#include <iostream>
-#include <sys/stat.h>
+#include <exception>
+#include <mutex>
 #include <thread>
 
 #include <fmt/format.h>
 
+#include "batch_line.hpp"
 #include "context.hpp"
 #include "dsselect/catalog/loader.hpp"
 #include "dsselect/core/error.hpp"
+#include "dsselect/core/text.hpp"
 #include "dsselect/report/views.hpp"
 #include "dsselect/select/candidate_spec.hpp"
 #include "dsselect/select/recommendation.hpp"
@@ -30,16 +31,10 @@ struct BatchOptions {
 // Items are judged in chunks on all cores and written in input order.
 constexpr std::size_t k_chunk_items = 64;
 
-struct PendingItem {
-    std::int64_t line = 0;
-    std::string text;
-    std::string output;
-    std::string message;  // invalid: the one-line error; unsatisfiable: the scenario id
-    enum class Status { ok, unsatisfiable, invalid } status = Status::ok;
-};
+}  // namespace
 
 void judge(PendingItem& item, const std::string& source, const Catalog& catalog, const RuleSet& rules,
-           const BatchOptions& options) {
+           std::int64_t default_top) {
     std::string id;
     try {
         BatchItem parsed = read_batch_item(item.text, fmt::format("{}:{}", source, item.line), catalog);
@@ -55,7 +50,7 @@ void judge(PendingItem& item, const std::string& source, const Catalog& catalog,
             const bool any = std::any_of(resolved.begin(), resolved.end(), [](const Candidate& c) { return c.accepted(); });
             item.status = any ? PendingItem::Status::ok : PendingItem::Status::unsatisfiable;
         } else {
-            const std::int64_t top = parsed.top > 0 ? parsed.top : options.top;
+            const std::int64_t top = parsed.top > 0 ? parsed.top : default_top;
             search.keep_ranked = ranked_to_keep(parsed.scenario, top);
             const Recommendation recommendation = run_recommendation(catalog, parsed.scenario, rules, search);
             item.output = report::batch_recommendation_json(item.line, recommendation.search, top, recommendation.plans());
@@ -63,7 +58,9 @@ void judge(PendingItem& item, const std::string& source, const Catalog& catalog,
         }
     } catch (const Error& error) {
         // "<file>:<line>: " is already in data errors; usage errors (a bad candidate) get it here.
-        std::string message = error.what();
+        // The message echoes the line (a JSON parse error quotes its bytes): printable() keeps
+        // it valid UTF-8 on one line, so the record's dump() cannot throw.
+        std::string message = printable(error.what());
         const std::string prefix = fmt::format("{}:{}: ", source, item.line);
         if (message.rfind(prefix, 0) != 0) {
             message = prefix + message;
@@ -75,32 +72,14 @@ void judge(PendingItem& item, const std::string& source, const Catalog& catalog,
     }
 }
 
-std::unique_ptr<std::istream> open_input(const std::string& path) {
-    if (path == "-") {
-        return nullptr;
-    }
-    struct stat info {};
-    if (::stat(path.c_str(), &info) != 0) {
-        throw Error(ErrorKind::input_missing, fmt::format("{}: no such file", path));
-    }
-    if (S_ISDIR(info.st_mode)) {
-        throw Error(ErrorKind::input_missing, fmt::format("{}: is a directory, expected a JSON Lines file", path));
-    }
-    auto stream = std::make_unique<std::ifstream>(path, std::ios::binary);
-    if (!*stream) {
-        throw Error(ErrorKind::input_missing, fmt::format("{}: cannot be read (permission denied?)", path));
-    }
-    return stream;
-}
-
+namespace {
 CommandOutput run_batch(const BatchOptions& options, const Context& context) {
     const Catalog catalog = context.load_catalog();
     ScenarioOptions rule_options;
     rule_options.rule_files = options.rule_files;
     const RuleSet rules = resolve_rules(rule_options);
-    auto owned = open_input(options.input);
-    std::istream& input = owned ? *owned : std::cin;
-    const std::string source = options.input == "-" ? "<stdin>" : options.input;
+    InputLines input(options.input);
+    const std::string source = input.name();
 
     const bool to_file = !context.global.output_file.empty() && context.global.output_file != "-";
     CommandOutput output;
@@ -126,9 +105,21 @@ CommandOutput run_batch(const BatchOptions& options, const Context& context) {
             return;
         }
         std::atomic<std::size_t> next{0};
+        // An exception that escapes a worker thread would terminate the process: the first one
+        // is kept and rethrown here, after the join.
+        std::exception_ptr failure;
+        std::mutex failure_mutex;
         auto work = [&] {
-            for (std::size_t i = next++; i < chunk.size(); i = next++) {
-                judge(chunk[i], source, catalog, rules, options);
+            try {
+                for (std::size_t i = next++; i < chunk.size(); i = next++) {
+                    judge(chunk[i], source, catalog, rules, options.top);
+                }
+            } catch (...) {
+                next = chunk.size();
+                const std::lock_guard lock(failure_mutex);
+                if (!failure) {
+                    failure = std::current_exception();
+                }
             }
         };
         std::vector<std::thread> workers;
@@ -138,6 +129,9 @@ CommandOutput run_batch(const BatchOptions& options, const Context& context) {
         work();
         for (auto& worker : workers) {
             worker.join();
+        }
+        if (failure) {
+            std::rethrow_exception(failure);
         }
         for (const PendingItem& item : chunk) {
             emit(item.output);
@@ -166,7 +160,7 @@ CommandOutput run_batch(const BatchOptions& options, const Context& context) {
     std::string line;
     std::int64_t line_number = 0;
     bool first_content = true;
-    while (std::getline(input, line)) {
+    while (input.next(line)) {
         ++line_number;
         if (!line.empty() && line.back() == '\r') {
             line.pop_back();
@@ -177,10 +171,7 @@ CommandOutput run_batch(const BatchOptions& options, const Context& context) {
         if (first_content && line.find_first_not_of(" \t\xEF\xBB\xBF") != std::string::npos &&
             line[line.find_first_not_of(" \t\xEF\xBB\xBF")] == '[') {
             // One JSON array: read it whole and hand each element over as an item.
-            std::string rest = line + "\n";
-            for (std::string more; std::getline(input, more);) {
-                rest += more + "\n";
-            }
+            const std::string rest = input.rest(line + "\n");
             std::int64_t element_number = 0;  // an element's "line" is its place in the array
             for (const auto& element : split_json_array(rest, source)) {
                 chunk.push_back({++element_number, element, {}, {}});

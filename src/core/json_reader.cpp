@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "dsselect/core/error.hpp"
+#include "dsselect/core/text.hpp"
 
 namespace dsselect::detail {
 
@@ -39,17 +40,8 @@ std::string escape_pointer_token(const std::string& token) {
     return escaped;
 }
 
-std::string printable(const std::string& text) {
-    std::string shown;
-    for (char c : text) {
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-            shown += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
-        } else {
-            shown += c;
-        }
-    }
-    return shown;
-}
+// The one escaping helper (core/text.hpp): controls as \u00XX, ill-formed UTF-8 as \xNN.
+std::string printable(const std::string& text) { return dsselect::printable(text); }
 
 std::string describe(const json& value) {
     std::string text = value.dump(-1, ' ', true, json::error_handler_t::replace);

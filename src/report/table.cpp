@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "dsselect/core/text.hpp"
+
 namespace dsselect::report {
 
 namespace {
@@ -26,7 +28,22 @@ std::string pad(const std::string& text, std::size_t width, Align align) {
 constexpr const char* k_bold = "\x1b[1m";
 constexpr const char* k_reset = "\x1b[0m";
 
-std::string render_one(const Table& table, TextStyle style, Color color) {
+std::string render_one(const Table& raw, TextStyle style, Color color) {
+    // Ids and names come from data files: a tab or newline would break a piped row, an escape
+    // sequence would drive the terminal. printable() shows them escaped, as error messages do.
+    Table table = raw;
+    table.title = printable(table.title);
+    for (Column& column : table.columns) {
+        column.header = printable(column.header);
+    }
+    for (auto& row : table.rows) {
+        for (auto& cell : row) {
+            cell = printable(cell);
+        }
+    }
+    for (auto& note : table.notes) {
+        note = printable(note);
+    }
     auto emphasize = [color](const std::string& text) {
         return color == Color::on ? k_bold + text + k_reset : text;
     };

@@ -148,6 +148,17 @@ TcoResult compute_tco(const TcoInputs& inputs, const Deployment& d, const Worklo
     if (million_tokens_per_year > 0) {
         r.usd_per_million_output_tokens = inference_per_year / million_tokens_per_year;
     }
+    // The loader bounds every cost input so that these stay finite; should one still overflow,
+    // it is an error naming the inputs behind it, never a total printed as null.
+    if (!std::isfinite(r.total_usd) || !std::isfinite(r.weighted_index_usd) || !std::isfinite(r.yearly_usd)) {
+        const char* culprits = !std::isfinite(r.training_usd)
+                                 ? "tco.training (tokens x epochs, or quoted_cost_usd) and the hardware's price"
+                             : !std::isfinite(r.inference_usd)
+                                 ? "tco.years, tco.electricity_usd_per_kwh, tco.pue and the hardware's prices"
+                                 : "tco.engineering_hours_per_year x tco.engineering_usd_per_hour and tco.years";
+        throw Error(ErrorKind::invalid_data,
+                    fmt::format("the cost of {} on {} overflows: {} are too large", d.model->id, hw.id, culprits));
+    }
     return r;
 }
 

@@ -10,6 +10,9 @@ Each case is a folder tests/hostile/NNN-short-name/ holding:
   expected_stderr         the exact first line of stderr (same placeholders); an empty file
                           means stderr must be empty
   stdin                   optional: fed to standard input (default /dev/null)
+  stdin_from              optional: instead of `stdin`, one line: a path opened as standard input
+                          (placeholders allowed; a directory such as / works), or the word
+                          `closed` for no standard input at all (as `<&-` in a shell)
   setup.py                optional: run as `python3 setup.py SCRATCH_DIR` before the command,
                           to generate large inputs at run time
   expected_files          optional: names (relative to the scratch dir, one a line) the command
@@ -93,13 +96,22 @@ def run_case(binary, case_dir):
 
         stdin_path = path("stdin")
         stdin = open(stdin_path, "rb") if os.path.isfile(stdin_path) else subprocess.DEVNULL
+        close_stdin = None
+        if os.path.isfile(path("stdin_from")):
+            source = substitute(read_text(path("stdin_from")).strip(), case_dir, scratch)
+            if source == "closed":
+                close_stdin = lambda: os.close(0)  # noqa: E731 (runs in the child, after fork)
+            else:
+                stdin = os.open(source, os.O_RDONLY)
         try:
             completed = subprocess.run([binary] + args, cwd=scratch, stdin=stdin, capture_output=True,
-                                       timeout=TIMEOUT_S)
+                                       timeout=TIMEOUT_S, preexec_fn=close_stdin)
         except subprocess.TimeoutExpired:
             return "FAIL", f"hang: no exit within {TIMEOUT_S} s"
         finally:
-            if stdin is not subprocess.DEVNULL:
+            if isinstance(stdin, int) and stdin != subprocess.DEVNULL:
+                os.close(stdin)
+            elif stdin is not subprocess.DEVNULL:
                 stdin.close()
 
         stdout = completed.stdout.decode("utf-8", "replace")
@@ -131,7 +143,7 @@ def run_case(binary, case_dir):
             for name in subdirs + files:
                 try:
                     os.chmod(os.path.join(directory, name), 0o700, follow_symlinks=False)
-                except OSError:
+                except (OSError, NotImplementedError):  # Linux cannot chmod a symlink itself
                     pass
         shutil.rmtree(scratch, ignore_errors=True)
 

@@ -6,20 +6,12 @@
 #include <string_view>
 #include <vector>
 
+#include "dsselect/catalog/input.hpp"
 #include "dsselect/catalog/types.hpp"
 
 namespace dsselect {
 
-struct DataSource {
-    std::string name;  // shown in messages: a path, or "<builtin>/models.json"
-    std::string text;
-};
-
-// The largest data, scenario or rules file dsselect reads (the shipped ones are under 100 KB).
-inline constexpr std::size_t k_max_data_file_bytes = std::size_t{16} << 20;
-// Reads a file into memory. Throws input_missing (exit 66) for a missing, unreadable or
-// non-regular path. "-" reads standard input.
-DataSource read_data_file(const std::string& path);
+// DataSource and read_data_file: dsselect/catalog/input.hpp.
 
 // The data files compiled into the binary.
 std::vector<DataSource> builtin_data_sources();
