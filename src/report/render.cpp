@@ -20,6 +20,18 @@ bool is_json(OutputFormat format) { return format == OutputFormat::json || forma
 }
 
 HtmlMeta html_meta(const RenderOptions& options) { return {options.version, options.command_line, options.top}; }
+
+// A document with a JSON view and a tables view (and no HTML page).
+template <typename Json, typename Tables>
+std::string tables_or_json(const RenderOptions& options, const char* document, Json json, Tables tables) {
+    if (is_json(options.format)) {
+        return json(json_style(options.format));
+    }
+    if (options.format == OutputFormat::html) {
+        undeclared(options.format, document);
+    }
+    return render_tables(tables(), options);
+}
 }  // namespace
 
 std::string render_tables(const std::vector<Table>& tables, const RenderOptions& options) {
@@ -41,33 +53,22 @@ std::string render_tables(const std::vector<Table>& tables, const RenderOptions&
 }
 
 std::string render(const CatalogDocument& document, const RenderOptions& options) {
-    if (is_json(options.format)) {
-        return catalog_json(document.catalog, document.kind, document.id, json_style(options.format));
-    }
-    if (options.format == OutputFormat::html) {
-        undeclared(options.format, "a catalog listing");
-    }
-    return render_tables(catalog_tables(document.catalog, document.kind, document.id), options);
+    return tables_or_json(
+        options, "a catalog listing",
+        [&](JsonStyle style) { return catalog_json(document.catalog, document.kind, document.id, style); },
+        [&] { return catalog_tables(document.catalog, document.kind, document.id); });
 }
 
 std::string render(const EstimateView& document, const RenderOptions& options) {
-    if (is_json(options.format)) {
-        return estimate_json(document, json_style(options.format));
-    }
-    if (options.format == OutputFormat::html) {
-        undeclared(options.format, "an estimate");
-    }
-    return render_tables(estimate_tables(document), options);
+    return tables_or_json(
+        options, "an estimate", [&](JsonStyle style) { return estimate_json(document, style); },
+        [&] { return estimate_tables(document); });
 }
 
 std::string render(const FinetunePlan& document, const RenderOptions& options) {
-    if (is_json(options.format)) {
-        return finetune_json(document, json_style(options.format));
-    }
-    if (options.format == OutputFormat::html) {
-        undeclared(options.format, "a fine-tuning plan");
-    }
-    return render_tables(finetune_tables(document), options);
+    return tables_or_json(
+        options, "a fine-tuning plan", [&](JsonStyle style) { return finetune_json(document, style); },
+        [&] { return finetune_tables(document); });
 }
 
 std::string render(const RecommendationDocument& document, const RenderOptions& options) {
@@ -102,13 +103,9 @@ std::string render(const ComparisonDocument& document, const RenderOptions& opti
 }
 
 std::string render(const TcoDocument& document, const RenderOptions& options) {
-    if (is_json(options.format)) {
-        return tco_json(document.scenario, document.candidate, json_style(options.format));
-    }
-    if (options.format == OutputFormat::html) {
-        undeclared(options.format, "a TCO");
-    }
-    return render_tables(tco_tables(document.scenario, document.candidate), options);
+    return tables_or_json(
+        options, "a TCO", [&](JsonStyle style) { return tco_json(document.scenario, document.candidate, style); },
+        [&] { return tco_tables(document.scenario, document.candidate); });
 }
 
 }  // namespace dsselect::report

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "select/rejection.hpp"
+#include "select/rule_context.hpp"
 
 namespace dsselect::select {
 
@@ -113,19 +114,7 @@ void judge_sizing(Candidate& c, const EstimatePlan& plan, const Judging& judging
         return;
     }
     // Until all candidates are judged, the smallest feasible model is taken to be this one.
-    const RuleCandidate context{.scenario = &s,
-                                .model = c.model,
-                                .variant = c.variant,
-                                .hardware = c.hardware,
-                                .estimate = &c.estimate,
-                                .cost = &c.cost,
-                                .gpus_per_replica = c.gpus_per_replica,
-                                .replicas = c.replicas,
-                                .batch = c.batch,
-                                .quality = c.quality,
-                                .capacity_qps = c.capacity_qps,
-                                .min_parameters_among_feasible = static_cast<double>(c.estimate.parameters.total),
-                                .output_dimensions_differ = false};
+    const RuleCandidate context = rule_context(c, s, static_cast<double>(c.estimate.parameters.total));
     const RuleOutcome outcome = judging.rules.apply(context, RulePhase::constraints, judging.budget,
                                                     depth == Depth::verdict ? RuleMessages::skip : RuleMessages::format);
     if (!outcome.rejected_by.empty()) {

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "dsselect/estimate/estimator.hpp"
+#include "select/rule_context.hpp"
 #include "select/score.hpp"
 
 namespace dsselect {
@@ -223,19 +224,8 @@ void check_fused_outputs(MultiTaskPlan& plan, const Scenario& s, const RuleSet& 
             }
             const Candidate& c = mine->candidate;
             const Scenario scoped = deployment_scenario(s, tasks_of(s, mine->task_ids), mine->adapters > 0 ? Adapters::served : Adapters::merged);
-            const RuleCandidate context{.scenario = &scoped,
-                                        .model = c.model,
-                                        .variant = c.variant,
-                                        .hardware = c.hardware,
-                                        .estimate = &c.estimate,
-                                        .cost = &c.cost,
-                                        .gpus_per_replica = c.gpus_per_replica,
-                                        .replicas = c.replicas,
-                                        .batch = c.batch,
-                                        .quality = c.quality,
-                                        .capacity_qps = c.capacity_qps,
-                                        .min_parameters_among_feasible = static_cast<double>(c.estimate.parameters.total),
-                                        .output_dimensions_differ = true};
+            const RuleCandidate context =
+                select::rule_context(c, scoped, static_cast<double>(c.estimate.parameters.total), true);
             const RuleOutcome outcome = apply_rules(rules, context, RulePhase::constraints);
             if (!outcome.rejected_by.empty()) {
                 plan.rejection_reason = outcome.rejected_by;

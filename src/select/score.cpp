@@ -3,26 +3,14 @@
 #include <algorithm>
 #include <limits>
 
+#include "select/rule_context.hpp"
+
 namespace dsselect::select {
 
 namespace {
 // What a scoring rule sees of an accepted candidate; `smallest` is the smallest total
 // parameter count among all accepted candidates.
-RuleCandidate scoring_view(const Candidate& c, const Scenario& s, double smallest) {
-    return {.scenario = &s,
-            .model = c.model,
-            .variant = c.variant,
-            .hardware = c.hardware,
-            .estimate = &c.estimate,
-            .cost = &c.cost,
-            .gpus_per_replica = c.gpus_per_replica,
-            .replicas = c.replicas,
-            .batch = c.batch,
-            .quality = c.quality,
-            .capacity_qps = c.capacity_qps,
-            .min_parameters_among_feasible = smallest,
-            .output_dimensions_differ = false};
-}
+RuleCandidate scoring_view(const Candidate& c, const Scenario& s, double smallest) { return rule_context(c, s, smallest); }
 }  // namespace
 
 ScoreParts score_parts(const ScoreInputs& in, const ScoreWeights& w, const Constraints& k) {
