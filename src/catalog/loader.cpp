@@ -20,6 +20,7 @@
 
 #include "dsselect/catalog/embedded.hpp"
 #include "dsselect/core/error.hpp"
+#include "catalog/scenario_reader.hpp"
 #include "core/json_reader.hpp"
 
 namespace dsselect {
@@ -972,8 +973,13 @@ Scenario read_scenario_document(const DataSource& source, const Catalog& catalog
         object = &root->at("scenarios").at(0);
         pointer = "/scenarios/0";
     }
+    return read_checked_scenario(*object, pointer, catalog, problems);
+}
+
+Scenario read_checked_scenario(const json& object, const std::string& pointer, const Catalog& catalog,
+                               Problems& problems) {
     Document document;
-    document.scenarios.emplace_back(read_scenario(*object, pointer, problems), pointer);
+    document.scenarios.emplace_back(read_scenario(object, pointer, problems), pointer);
     if (problems.empty()) {
         check_references(document, catalog, problems);
     }
@@ -981,54 +987,6 @@ Scenario read_scenario_document(const DataSource& source, const Catalog& catalog
         throw Error(ErrorKind::invalid_data, problems.list().front());
     }
     return document.scenarios.front().first;
-}
-
-BatchItem read_batch_item(const std::string& text, const std::string& where, const Catalog& catalog) {
-    Problems problems(where);
-    auto root = detail::parse_document(text, problems);
-    if (!root) {
-        throw Error(ErrorKind::invalid_data, problems.list().front());
-    }
-    BatchItem item;
-    if (root->is_object()) {
-        // The batch keys are read here; the rest must be a valid scenario.
-        ObjectReader reader(*root, "", problems);
-        item.candidates = reader.string_list("candidates");
-        item.top = reader.integer("top", 1).value_or(0);
-        item.weights = reader.text("weights").value_or("");
-        for (const char* key : {"candidates", "top", "weights"}) {
-            root->erase(key);
-        }
-    }
-    if (!problems.empty()) {
-        throw Error(ErrorKind::invalid_data, problems.list().front());
-    }
-    Document document;
-    document.scenarios.emplace_back(read_scenario(*root, "", problems), "");
-    if (problems.empty()) {
-        check_references(document, catalog, problems);
-    }
-    if (!problems.empty()) {
-        throw Error(ErrorKind::invalid_data, problems.list().front());
-    }
-    item.scenario = document.scenarios.front().first;
-    return item;
-}
-
-std::vector<std::string> split_json_array(const std::string& text, const std::string& source) {
-    Problems problems(source);
-    auto root = detail::parse_document(text, problems);
-    if (!root) {
-        throw Error(ErrorKind::invalid_data, problems.list().front());
-    }
-    if (!root->is_array()) {
-        throw Error(ErrorKind::invalid_data, source + ": /: expected an array of scenario objects, got " + detail::describe(*root));
-    }
-    std::vector<std::string> items;
-    for (const auto& element : *root) {
-        items.push_back(element.dump());
-    }
-    return items;
 }
 
 std::vector<std::pair<std::string, std::string>> embedded_schemas() {

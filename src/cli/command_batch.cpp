@@ -9,6 +9,7 @@
 
 #include "batch_line.hpp"
 #include "context.hpp"
+#include "dsselect/catalog/batch_item.hpp"
 #include "dsselect/catalog/loader.hpp"
 #include "dsselect/core/error.hpp"
 #include "dsselect/core/text.hpp"

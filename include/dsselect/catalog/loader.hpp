@@ -30,17 +30,5 @@ std::vector<std::string> validate_document(const DataSource& source, const Catal
 // -o json` prints it) and checks its references against `catalog`. Throws invalid_data.
 Scenario read_scenario_document(const DataSource& source, const Catalog& catalog);
 
-// One item of a batch: a scenario object (as `catalog scenarios -o json` prints it) plus the
-// optional batch keys "candidates", "top" and "weights". Its "id" is echoed in the result.
-struct BatchItem {
-    Scenario scenario;
-    std::vector<std::string> candidates;
-    std::int64_t top = 0;  // 0: the command's --top
-    std::string weights;   // "A,B,G"; empty: the command's
-};
-// `where` prefixes messages, e.g. "jobs.jsonl:3". Throws invalid_data.
-BatchItem read_batch_item(const std::string& text, const std::string& where, const Catalog& catalog);
-// The elements of a JSON array document, each as JSON text (a batch given as one array).
-std::vector<std::string> split_json_array(const std::string& text, const std::string& source);
 
 }  // namespace dsselect
