@@ -184,6 +184,10 @@ def catalog_model():
         "references": {"type": "array", "items": reference,
                        "description": "quoted figures shown beside computed ones"},
     }
+    # loader.cpp k_computed_model_keys: what `catalog models -o json` prints beside the entry.
+    for key in ["parameters", "active_parameters", "parameters_vs_nominal", "kv_cache_elements_per_token",
+                "attention"]:
+        properties[key] = {"description": "computed by `catalog models -o json`; accepted and ignored on read"}
     return with_sources(properties, ["id", "name", "architecture"], "model")
 
 
@@ -379,6 +383,8 @@ def array_of(name):
 def catalog_schema():
     out = obj({
         "schema_version": SCHEMA_VERSION,
+        "kind": described({"enum": ["ModelList", "VariantList", "HardwareList", "ScenarioList"]},
+                          "what `catalog ... -o json` prints; accepted so that its output reads back"),
         "models": array_of("model"),
         "variants": array_of("variant"),
         "hardware": array_of("hardware"),

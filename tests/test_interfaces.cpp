@@ -1,0 +1,131 @@
+// Interfaces that round-trip (issue 21): catalog output read back by --data and validate,
+// overlays merged field by field, single-entry documents, ids that candidate strings can name.
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "support/helpers.hpp"
+
+using nlohmann::json;
+using test::run_cli;
+
+TEST_CASE("interfaces: what catalog -o json prints reads back with --data and validate, unchanged", "[cli][data]") {
+    for (const std::string what : {"models", "variants", "hardware", "scenarios"}) {
+        INFO(what);
+        const auto printed = run_cli({"catalog", what, "-o", "json"});
+        REQUIRE(printed.status == 0);
+        test::TempFile file(what + ".json", printed.out);
+        const auto again = run_cli({"--data", file.path(), "catalog", what, "-o", "json"});
+        CHECK(again.err.empty());
+        REQUIRE(again.status == 0);
+        CHECK(again.out == printed.out);  // every field survives the round trip
+        const auto checked = run_cli({"validate", file.path()});
+        CHECK(checked.err.empty());
+        CHECK(checked.status == 0);
+        CHECK(checked.out == file.path() + ": ok\n");
+    }
+}
+
+TEST_CASE("interfaces: a scenario printed by catalog drives recommend through --data", "[cli][data]") {
+    const auto printed = run_cli({"catalog", "scenarios", "customer-service", "-o", "json"});
+    REQUIRE(printed.status == 0);
+    test::TempFile file("cs.json", printed.out);
+    const auto plain = run_cli({"recommend", "--scenario", "customer-service", "-o", "json"});
+    const auto overlaid = run_cli({"--data", file.path(), "recommend", "--scenario", "customer-service", "-o", "json"});
+    CHECK(overlaid.err == plain.err);
+    CHECK(overlaid.status == plain.status);
+    CHECK(overlaid.out == plain.out);
+}
+
+TEST_CASE("interfaces: an overlay entry with an existing id merges field by field", "[cli][data]") {
+    const json before = json::parse(run_cli({"catalog", "hardware", "mi300x", "-o", "json"}).out).at("hardware").at(0);
+    SECTION("a price-only override keeps every other field") {
+        test::TempFile file("prices.json",
+                            R"({"schema_version":"1.0","hardware":[{"id":"mi300x","price_usd_per_hour":3.5}]})");
+        const auto result = run_cli({"--data", file.path(), "catalog", "hardware", "mi300x", "-o", "json"});
+        REQUIRE(result.status == 0);
+        json after = json::parse(result.out).at("hardware").at(0);
+        CHECK(after.at("price_usd_per_hour").get<double>() == 3.5);
+        after["price_usd_per_hour"] = before.at("price_usd_per_hour");
+        CHECK(after == before);
+        CHECK(run_cli({"validate", file.path()}).status == 0);
+    }
+    SECTION("objects merge key by key") {
+        test::TempFile file("fp8.json",
+                            R"({"schema_version":"1.0","hardware":[{"id":"mi300x","peak_tflops":{"fp8":2000}}]})");
+        const auto result = run_cli({"--data", file.path(), "catalog", "hardware", "mi300x", "-o", "json"});
+        REQUIRE(result.status == 0);
+        const json after = json::parse(result.out).at("hardware").at(0);
+        CHECK(after.at("peak_tflops").at("fp8").get<double>() == 2000);
+        CHECK(after.at("peak_tflops").at("fp16") == before.at("peak_tflops").at("fp16"));
+    }
+    SECTION("arrays replace") {
+        test::TempFile file("allowed.json", R"({"schema_version":"1.0","scenarios":[{"id":"customer-service",
+            "constraints":{"allowed_hardware":["mi300x"]}}]})");
+        const auto result = run_cli({"--data", file.path(), "catalog", "scenarios", "customer-service", "-o", "json"});
+        REQUIRE(result.status == 0);
+        const json after = json::parse(result.out).at("scenarios").at(0);
+        CHECK(after.at("constraints").at("allowed_hardware") == json::array({"mi300x"}));
+        const json original =
+            json::parse(run_cli({"catalog", "scenarios", "customer-service", "-o", "json"}).out).at("scenarios").at(0);
+        CHECK(after.at("workload") == original.at("workload"));
+    }
+    SECTION("a new id must be complete") {
+        test::TempFile file("new.json", R"({"schema_version":"1.0","hardware":[{"id":"my-gpu","price_usd_per_hour":1}]})");
+        const auto result = run_cli({"--data", file.path(), "catalog", "hardware"});
+        CHECK(result.status == 65);
+        CHECK(result.err.find("/hardware/0: missing required field 'name'") != std::string::npos);
+    }
+}
+
+TEST_CASE("interfaces: validate recognises one bare entry or says in one line what it expected", "[cli][data]") {
+    SECTION("a bare scenario") {
+        const json scenario =
+            json::parse(run_cli({"catalog", "scenarios", "customer-service", "-o", "json"}).out).at("scenarios").at(0);
+        test::TempFile file("bare-scenario.json", scenario.dump(2));
+        const auto result = run_cli({"validate", file.path()});
+        CHECK(result.err.empty());
+        CHECK(result.status == 0);
+    }
+    SECTION("a bare hardware entry with a problem names it with its pointer") {
+        test::TempFile file("bare-gpu.json", R"({"id":"g","name":"G","memory_gb":-1,"memory_bandwidth_gb_per_s":1,
+            "peak_tflops":{"fp16":1}})");
+        const auto result = run_cli({"validate", file.path()});
+        CHECK(result.status == 65);
+        CHECK(test::first_line(result.err) ==
+              "dsselect: error: " + file.path() + ": /hardware/0/memory_gb: expected a positive number, got -1");
+    }
+    SECTION("a bare rule is checked as a rule") {
+        test::TempFile good("rule.json", R"({"id":"r","effect":"warn","when":{"var":"scenario.numerically_sensitive"},
+            "message":"sensitive"})");
+        CHECK(run_cli({"validate", good.path()}).status == 0);
+        test::TempFile bad("bad-rule.json", R"({"id":"r","effect":"warn","when":{"frobnicate":[1]},"message":"m"})");
+        CHECK(run_cli({"validate", bad.path()}).status == 65);
+    }
+    SECTION("anything else is refused in one line") {
+        test::TempFile file("other.json", R"({"name":"x","qps":3})");
+        const auto result = run_cli({"validate", file.path()});
+        CHECK(result.status == 65);
+        CHECK(result.err == "dsselect: error: " + file.path() +
+                                ": /: expected a data document {\"schema_version\": \"1.0\", \"models\": […], …} or one "
+                                "model, variant, hardware or scenario entry (an object with \"id\"), got an object "
+                                "with keys name, qps\ndsselect: 1 problem found\n");
+    }
+}
+
+TEST_CASE("interfaces: ids holding ':' or '@' are refused at load with a pointer", "[cli][data]") {
+    for (const std::string id : {"my:gpu", "gpu@2"}) {
+        INFO(id);
+        test::TempFile file("colon.json", R"({"schema_version":"1.0","hardware":[{"id":")" + id +
+                                              R"(","name":"G","memory_gb":16,"memory_bandwidth_gb_per_s":100,"peak_tflops":{"fp16":10}}]})");
+        const auto result = run_cli({"--data", file.path(), "catalog", "hardware"});
+        CHECK(result.status == 65);
+        CHECK(test::first_line(result.err).find(": /hardware/0/id: id '" + id + "' contains '") != std::string::npos);
+        CHECK(result.err.find("MODEL[:VARIANT][@HW[xN]]") != std::string::npos);
+    }
+}
