@@ -129,3 +129,60 @@ TEST_CASE("interfaces: ids holding ':' or '@' are refused at load with a pointer
         CHECK(result.err.find("MODEL[:VARIANT][@HW[xN]]") != std::string::npos);
     }
 }
+
+TEST_CASE("interfaces: recommend -o json with nothing satisfying prints the document and exits 1", "[cli][json]") {
+    for (const std::string format : {"json", "jsonl"}) {
+        INFO(format);
+        const auto result = run_cli({"recommend", "--scenario", "customer-service", "--max-latency-ms", "1", "-o", format});
+        CHECK(result.status == 1);
+        CHECK(result.err.find("dsselect: nothing satisfies scenario 'customer-service'") == 0);
+        REQUIRE_FALSE(result.out.empty());
+        const json document = json::parse(result.out);
+        CHECK(document.at("kind").get<std::string>() == "Recommendation");
+        CHECK(document.at("recommendations").empty());
+        CHECK(document.at("candidates_accepted").get<int>() == 0);
+        CHECK(document.at("candidates_evaluated").get<int>() > 0);
+        CHECK_FALSE(document.at("nearest_miss_by_reason").empty());
+        const json& nearest = document.at("nearest_miss");
+        const std::string flag = nearest.at("flag").get<std::string>();
+        CHECK(nearest.at("reason").get<std::string>() == "quality");
+        CHECK(flag == "--min-quality");
+        CHECK(nearest.at("suggested_value").get<double>() == Approx(0.8483));
+        // The same suggestion as the stderr line.
+        CHECK(result.err.find("nearest: " + nearest.at("candidate").get<std::string>() + " misses quality") !=
+              std::string::npos);
+        CHECK(result.err.find("relax --min-quality to 0.848") != std::string::npos);
+        const json& latency = document.at("nearest_miss_by_reason").at("latency").at("rejected");
+        CHECK(latency.at("flag").get<std::string>() == "--max-latency-ms");
+        CHECK(latency.at("had").get<double>() > 1);
+    }
+    // Formats for people keep the old behaviour: nothing on stdout.
+    const auto table = run_cli({"recommend", "--scenario", "customer-service", "--max-latency-ms", "1"});
+    CHECK(table.status == 1);
+    CHECK(table.out.empty());
+}
+
+TEST_CASE("interfaces: batch records carry nearest misses, and an invalid line its id", "[cli][batch][json]") {
+    test::TempFile file("mixed.jsonl",
+                        R"({"id": "impossible", "workload": {"prompt_tokens": 100, "output_tokens": 10, "qps": 1}, "constraints": {"max_latency_ms": 0.001}})"
+                        "\n"
+                        R"({"id": "broken", "workload": {"qps": "x"}})"
+                        "\n");
+    const auto result = run_cli({"batch", file.path()});
+    REQUIRE(result.status == 0);
+    std::istringstream lines(result.out);
+    std::vector<json> records;
+    for (std::string line; std::getline(lines, line);) {
+        records.push_back(json::parse(line));
+    }
+    REQUIRE(records.size() == 3);
+    CHECK(records[0].at("status").get<std::string>() == "unsatisfiable");
+    const json& miss = records[0].at("result").at("nearest_miss");
+    CHECK_FALSE(miss.at("candidate").get<std::string>().empty());
+    CHECK(miss.contains("suggested_value"));
+    const json& latency = records[0].at("result").at("nearest_miss_by_reason").at("latency").at("rejected");
+    CHECK(latency.at("flag").get<std::string>() == "--max-latency-ms");
+    CHECK(latency.at("had").get<double>() > 0.001);
+    CHECK(records[1].at("status").get<std::string>() == "invalid");
+    CHECK(records[1].at("id").get<std::string>() == "broken");
+}

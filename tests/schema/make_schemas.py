@@ -794,7 +794,18 @@ def recommendation_document():
         "candidates_accepted": count(),
         "candidates_rejected": count(),
         "nearest_miss_by_reason": described({"type": "object", "additionalProperties": missed},
-                                            "only with --explain: the candidate closest to passing, per reason"),
+                                            "with --explain, or when nothing satisfies the scenario: the candidate "
+                                            "closest to passing, per reason"),
+        "nearest_miss": described(nullable(obj({
+            "candidate": NON_EMPTY,
+            "reason": NON_EMPTY,
+            "detail": STRING,
+            "flag": described(nullable(NON_EMPTY), "the flag to relax; null for a reason no flag relaxes"),
+            "suggested_value": described(nullable({"type": "number"}),
+                                         "the flag value that would admit this candidate"),
+            "unit": nullable(STRING),
+        }, ["candidate", "reason", "detail", "flag", "suggested_value", "unit"])),
+            "only when nothing satisfies the scenario: the nearest miss over every reason (null: none was judged)"),
         "multi_task": multi_task(),
     }, ["scenario", "recommendations", "rejected_by_reason", "candidates_evaluated", "candidates_accepted",
         "candidates_rejected"])
@@ -940,7 +951,10 @@ def batch_result_schema():
     defs["recommendation"] = recommendation_document()
     defs["comparison"] = comparison_document()
     defs["error"] = error_object()
-    rec_no_explain = {"allOf": [ref("recommendation"), {"not": {"required": ["nearest_miss_by_reason"]}}]}
+    # Misses only where nothing satisfied the scenario (batch has no --explain).
+    rec_no_explain = {"allOf": [ref("recommendation"), {
+        "if": {"properties": {"recommendations": {"minItems": 1}}},
+        "then": {"not": {"anyOf": [{"required": ["nearest_miss_by_reason"]}, {"required": ["nearest_miss"]}]}}}]}
     out = document("BatchResult", {
         "line": described(count(1), "the input line (or array element) number, from 1"),
         "id": described(nullable(NON_EMPTY), "the scenario id; null when the line could not be read that far"),
@@ -1067,7 +1081,7 @@ SCHEMAS = [
     ("estimate.schema.json", "dsselect Estimate", "`dsselect estimate ... -o json` (explain only with --explain). "
      "A configuration that does not fit is still reported, with null timings.", estimate_schema),
     ("recommendation.schema.json", "dsselect Recommendation", "`dsselect recommend ... -o json` "
-     "(nearest_miss_by_reason only with --explain).", recommendation_schema),
+     "(nearest_miss_by_reason with --explain or when nothing satisfies; nearest_miss then too).", recommendation_schema),
     ("comparison.schema.json", "dsselect Comparison", "`dsselect compare ... -o json`.", comparison_schema),
     ("tco.schema.json", "dsselect Tco", "`dsselect tco ... -o json`.", tco_schema),
     ("batch-result.schema.json", "dsselect BatchResult", "One result line of `dsselect batch` (JSON Lines): "
