@@ -186,3 +186,43 @@ TEST_CASE("interfaces: batch records carry nearest misses, and an invalid line i
     CHECK(records[1].at("status").get<std::string>() == "invalid");
     CHECK(records[1].at("id").get<std::string>() == "broken");
 }
+
+TEST_CASE("interfaces: CSV carries plain numbers under machine headers, one value per field", "[cli][csv]") {
+    const auto csv = run_cli({"recommend", "--scenario", "customer-service", "-o", "csv"});
+    REQUIRE(csv.status == 0);
+    std::istringstream lines(csv.out);
+    std::string header;
+    std::string row;
+    std::getline(lines, header);
+    std::getline(lines, row);
+    CHECK(header == "rank,model,variant,hardware,gpus_per_replica,replicas,gpus_total,batch_per_replica,ttft_ms,"
+                    "tpot_ms,latency_ms,qps_per_replica,memory_per_gpu_gib,quality,yearly_usd,weighted_index_usd,"
+                    "warnings\r");
+    CHECK(row.find('$') == std::string::npos);
+    // The same figures as the JSON document, as plain numbers.
+    const json document = json::parse(run_cli({"recommend", "--scenario", "customer-service", "-o", "json"}).out);
+    const json& first = document.at("recommendations").at(0);
+    std::vector<std::string> fields;
+    std::istringstream cells(row.substr(0, row.size() - 1));
+    for (std::string cell; std::getline(cells, cell, ',');) {
+        fields.push_back(cell);
+    }
+    REQUIRE(fields.size() >= 15);
+    CHECK(fields[3] == first.at("hardware").get<std::string>());
+    CHECK(std::stoll(fields[4]) == first.at("gpus_per_replica").get<std::int64_t>());
+    CHECK(std::stoll(fields[5]) == first.at("replicas").get<std::int64_t>());
+    CHECK(std::stoll(fields[6]) == first.at("gpus_total").get<std::int64_t>());
+    CHECK(first.at("gpus_total").get<std::int64_t>() ==
+          first.at("replicas").get<std::int64_t>() * first.at("gpus_per_replica").get<std::int64_t>());
+    CHECK(std::stoll(fields[7]) == first.at("batch_per_replica").get<std::int64_t>());
+    CHECK(std::fabs(std::stod(fields[14]) - first.at("cost").at("yearly_usd").get<double>()) < 0.01);
+}
+
+TEST_CASE("interfaces: a piped table keeps its title as a # comment line", "[cli]") {
+    const auto piped = run_cli({"tco", "--scenario", "customer-service", "base@a10"});
+    REQUIRE(piped.status == 0);
+    CHECK(piped.out.rfind("# TCO of base", 0) == 0);
+    const auto recommended = run_cli({"recommend", "--scenario", "customer-service"});
+    CHECK(recommended.out.rfind("# Recommendation for 'customer-service'", 0) == 0);
+    CHECK(recommended.out.find("\tGPUs\tbatch/replica\t") != std::string::npos);
+}

@@ -51,6 +51,7 @@ ordered_json candidate_json(const Candidate& c, const Scenario& scenario) {
     out["gpus_per_replica"] = c.gpus_per_replica;
     out["replicas"] = c.accepted() || c.costed ? ordered_json(c.replicas) : ordered_json(nullptr);
     out["batch_per_replica"] = c.batch;
+    out["gpus_total"] = c.accepted() || c.costed ? ordered_json(c.replicas * c.gpus_per_replica) : ordered_json(nullptr);
     const bool timed = c.estimate.has_timing();
     auto timing = [&](double value, int decimals) { return timed ? ordered_json(round_to(value, decimals)) : ordered_json(nullptr); };
     const auto& p = c.estimate.performance;
