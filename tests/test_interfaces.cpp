@@ -226,3 +226,60 @@ TEST_CASE("interfaces: a piped table keeps its title as a # comment line", "[cli
     CHECK(recommended.out.rfind("# Recommendation for 'customer-service'", 0) == 0);
     CHECK(recommended.out.find("\tGPUs\tbatch/replica\t") != std::string::npos);
 }
+
+TEST_CASE("interfaces: an unknown long option gets the nearest flag and exit 2", "[cli][messages]") {
+    const auto prefix = run_cli({"recommend", "--scenario", "customer-service", "--max-latency", "100"});
+    CHECK(prefix.status == 2);
+    CHECK(test::first_line(prefix.err) ==
+          "dsselect: error: unknown option '--max-latency' for 'recommend'; did you mean '--max-latency-ms'?");
+    const auto typo = run_cli({"recommend", "--senario", "customer-service"});
+    CHECK(typo.status == 2);
+    CHECK(test::first_line(typo.err) == "dsselect: error: unknown option '--senario' for 'recommend'; did you mean '--scenario'?");
+    CHECK(prefix.out.empty());
+}
+
+TEST_CASE("interfaces: an unknown id prefers prefix and case-insensitive matches", "[cli][messages]") {
+    for (const std::string typed : {"h100", "H100"}) {
+        INFO(typed);
+        const auto result = run_cli({"recommend", "--scenario", "customer-service", "--gpu", typed});
+        CHECK(result.status == 2);
+        CHECK(result.err.find("did you mean 'h100-sxm' or 'h100-pcie'?") != std::string::npos);
+    }
+}
+
+TEST_CASE("interfaces: --max-candidates counts what a search reports as evaluated", "[cli][messages]") {
+    const json document = json::parse(run_cli({"recommend", "--scenario", "customer-service", "-o", "json"}).out);
+    const auto evaluated = document.at("candidates_evaluated").get<std::int64_t>();
+    const auto refused = run_cli({"recommend", "--scenario", "customer-service", "--max-candidates", "1"});
+    CHECK(refused.status == 2);
+    CHECK(refused.err.find(fmt::format("the search space has {} candidates", evaluated)) != std::string::npos);
+}
+
+TEST_CASE("interfaces: catalog scenarios shows every limit", "[cli][messages]") {
+    const auto table = run_cli({"catalog", "scenarios"});
+    REQUIRE(table.status == 0);
+    std::istringstream lines(table.out);
+    bool long_document = false;
+    bool research = false;
+    for (std::string line; std::getline(lines, line);) {
+        if (line.rfind("long-document\t", 0) == 0) {
+            long_document = line.find("\t60000\t") != std::string::npos;
+        }
+        if (line.rfind("research-reasoning\t", 0) == 0) {
+            research = line.find("\t100\t") != std::string::npos;
+        }
+    }
+    CHECK(long_document);
+    CHECK(research);
+}
+
+TEST_CASE("interfaces: plurals and the memory note agree with their numbers", "[cli][messages]") {
+    const auto estimate = run_cli({"estimate", "--model", "deepseek-r1-distill-llama-70b", "--variant", "fp8", "--gpu", "h100-sxm"});
+    REQUIRE(estimate.status == 0);
+    CHECK(estimate.out.find("up to 0 concurrent") == std::string::npos);
+    CHECK(estimate.out.find("1 concurrent sequences") == std::string::npos);
+    const auto tco = run_cli({"tco", "--scenario", "customer-service", "base@a10"});
+    REQUIRE(tco.status == 0);
+    CHECK(tco.out.find("1 replicas") == std::string::npos);
+    CHECK(tco.out.find("x 1 GPUs") == std::string::npos);
+}

@@ -135,9 +135,11 @@ std::vector<Table> tco_tables(const Scenario& scenario, const Candidate& c) {
     const TcoResult& t = c.cost;
     table.rows = {
         {"training", usd(t.training_usd), fixed(t.weights.alpha, 2), usd(t.weights.alpha * t.training_usd),
-         t.training_quoted ? "given by the scenario (quoted)" : fmt::format("{:.0f} GPU-hours", t.training_gpu_hours)},
+         t.training_quoted ? "given by the scenario (quoted)"
+                           : fmt::format("{:.{}f} GPU-hours", t.training_gpu_hours, t.training_gpu_hours < 10 ? 2 : 0)},
         {"inference", usd(t.inference_usd), fixed(t.weights.beta, 2), usd(t.weights.beta * t.inference_usd),
-         fmt::format("{} replicas x {} GPUs", c.replicas, c.gpus_per_replica)},
+         fmt::format("{} replica{} x {} GPU{}", c.replicas, c.replicas == 1 ? "" : "s", c.gpus_per_replica,
+                     c.gpus_per_replica == 1 ? "" : "s")},
         {"maintenance", usd(t.maintenance_usd), fixed(t.weights.gamma, 2), usd(t.weights.gamma * t.maintenance_usd),
          "hardware share + engineering"},
         {"total (what finance pays)", usd(t.total_usd), "", "", ""},
