@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "dsselect/report/format.hpp"
 #include "support/helpers.hpp"
 
 using nlohmann::json;
@@ -282,4 +283,12 @@ TEST_CASE("interfaces: plurals and the memory note agree with their numbers", "[
     REQUIRE(tco.status == 0);
     CHECK(tco.out.find("1 replicas") == std::string::npos);
     CHECK(tco.out.find("x 1 GPUs") == std::string::npos);
+}
+
+TEST_CASE("interfaces: small dollar sums keep their cents, large ones stay whole", "[cli][messages]") {
+    CHECK(dsselect::report::usd(0.72 * 1.8) == "$1.30");
+    CHECK(dsselect::report::usd(6.2489) == "$6.25");
+    CHECK(dsselect::report::usd(0.0) == "$0");
+    CHECK(dsselect::report::usd(75653.12) == "$75,653");
+    CHECK(dsselect::report::usd(-12.5) == "-$12.50");
 }
