@@ -16,7 +16,7 @@ using nlohmann::json;
 using test::run_cli;
 
 TEST_CASE("interfaces: what catalog -o json prints reads back with --data and validate, unchanged", "[cli][data]") {
-    for (const std::string what : {"models", "variants", "hardware", "scenarios"}) {
+    for (const std::string what : {"models", "variants", "hardware", "scenarios", "engines"}) {
         INFO(what);
         const auto printed = run_cli({"catalog", what, "-o", "json"});
         REQUIRE(printed.status == 0);
@@ -291,4 +291,27 @@ TEST_CASE("interfaces: small dollar sums keep their cents, large ones stay whole
     CHECK(dsselect::report::usd(0.0) == "$0");
     CHECK(dsselect::report::usd(75653.12) == "$75,653");
     CHECK(dsselect::report::usd(-12.5) == "-$12.50");
+}
+
+TEST_CASE("interfaces: catalog engines lists the ids --engine takes", "[cli][messages]") {
+    const auto table = run_cli({"catalog", "engines"});
+    REQUIRE(table.status == 0);
+    CHECK(table.out.rfind("# Serving engines", 0) == 0);
+    CHECK(table.out.find("\nvllm\t") != std::string::npos);
+    const json document = json::parse(run_cli({"catalog", "engines", "-o", "json"}).out);
+    CHECK(document.at("kind").get<std::string>() == "EngineList");
+    for (const json& engine : document.at("engines")) {
+        const std::string id = engine.at("id").get<std::string>();
+        INFO(id);
+        const auto used = run_cli({"estimate", "--model", "base", "--variant", "int8", "--gpu", "a40", "--engine", id});
+        CHECK(used.status == 0);
+    }
+    const auto unknown = run_cli({"estimate", "--model", "base", "--variant", "int8", "--gpu", "a40", "--engine", "vlm"});
+    CHECK(unknown.status == 2);
+    CHECK(unknown.err.find("'dsselect catalog engines' lists them") != std::string::npos);
+    // An engine overlay merges like any entry.
+    test::TempFile file("engine.json", R"({"schema_version":"1.0","engines":[{"id":"vllm","usable_memory_fraction":0.8}]})");
+    const json merged = json::parse(run_cli({"--data", file.path(), "catalog", "engines", "vllm", "-o", "json"}).out);
+    CHECK(merged.at("engines").at(0).at("usable_memory_fraction").get<double>() == 0.8);
+    CHECK(merged.at("engines").at(0).at("factors") == document.at("engines").at(0).at("factors"));
 }

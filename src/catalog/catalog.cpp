@@ -136,9 +136,8 @@ const T& require_by_id(const std::vector<T>& items, const std::string& id, const
         ids.push_back(item.id);
     }
     throw Error(ErrorKind::usage, fmt::format("unknown {} '{}'{}", what, id, id_suggestion(id, ids)),
-                what == std::string("engine") ? std::string("data/engines.json lists them")
-                                             : fmt::format("'dsselect catalog {}' lists them",
-                                                           what == std::string("hardware") ? "hardware" : std::string(what) + "s"));
+                fmt::format("'dsselect catalog {}' lists them",
+                            what == std::string("hardware") ? "hardware" : std::string(what) + "s"));
 }
 }  // namespace
 

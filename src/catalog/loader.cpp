@@ -67,7 +67,8 @@ const std::set<std::string> k_top_level_keys = {"schema_version", "kind", "model
 const std::set<std::string> k_computed_model_keys = {"parameters", "active_parameters", "parameters_vs_nominal",
                                                      "kv_cache_elements_per_token", "attention"};
 // The "kind" of the documents `catalog … -o json` prints, accepted so that they read back.
-const std::set<std::string> k_document_kinds = {"ModelList", "VariantList", "HardwareList", "ScenarioList"};
+const std::set<std::string> k_document_kinds = {"ModelList", "VariantList", "HardwareList", "ScenarioList",
+                                                "EngineList"};
 // Shares of a complexity mix or of a scenario's tasks sum to 1 within this.
 constexpr double k_share_tolerance = 1e-6;
 
@@ -745,15 +746,10 @@ void merge_json(json& base, const json& patch) {
     }
 }
 
-// The JSON of an entry already in the catalog, to merge an overlay into. Engines have no writer
-// and are replaced whole.
+// The JSON of an entry already in the catalog, to merge an overlay into.
 template <typename T>
 std::optional<json> entry_json(const T& entry) {
     return json::parse(detail::to_json(entry).dump());
-}
-template <>
-std::optional<json> entry_json(const Engine&) {
-    return std::nullopt;
 }
 
 template <typename T, typename Reader>
@@ -877,7 +873,7 @@ Document read_document(const DataSource& source, const Catalog& catalog, Problem
     if (auto kind = root->find("kind"); kind != root->end()) {
         if (!kind->is_string() || k_document_kinds.count(kind->get<std::string>()) == 0) {
             problems.add("/kind", fmt::format("expected one of \"ModelList\", \"VariantList\", \"HardwareList\", "
-                                              "\"ScenarioList\" (what `catalog … -o json` prints), got {}",
+                                              "\"ScenarioList\", \"EngineList\" (what `catalog … -o json` prints), got {}",
                                               detail::describe(*kind)));
         }
     }

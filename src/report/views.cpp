@@ -77,6 +77,19 @@ std::vector<Table> catalog_tables(const Catalog& catalog, CatalogKind kind, cons
         }
         table.notes.push_back("catalog data; per-figure sources: dsselect catalog hardware ID -o json");
         break;
+    case CatalogKind::engines:
+        table.title = "Serving engines (--engine, or a scenario's \"engine\")";
+        table.columns = {{"id", L}, {"name", L}, {"continuous batching", L}, {"multi-GPU", L},
+                         {"overhead (GiB)", R}, {"usable memory", R}, {"factor sets", R}, {"source", L}};
+        for (const Engine* e : detail::pick_entries(catalog.engines, id, "engine")) {
+            table.rows.push_back({e->id, e->name, e->continuous_batching ? "yes" : "no",
+                                  e->multi_gpu == MultiGpu::tensor_parallel ? "tensor parallel" : "layer split",
+                                  fixed(e->runtime_overhead_gib, 2), fixed(e->usable_memory_fraction, 2),
+                                  std::to_string(e->factors.size()), e->source});
+        }
+        table.notes.push_back(fmt::format("default: {}; efficiency factors and their sources: dsselect catalog engines ID -o json",
+                                          k_default_engine_id));
+        break;
     case CatalogKind::scenarios:
         table.title = "Scenarios";
         table.columns = {{"id", L},          {"task", L},     {"prompt", R},     {"output", R}, {"QPS", R},

@@ -380,32 +380,37 @@ def array_of(name):
     return {"type": "array", "items": ref(name)}
 
 
+def catalog_engine():
+    """A serving engine profile (loader.cpp read_engine)."""
+    return {
+    "type": "object", "required": ["id"],
+    "properties": {
+        "id": NON_EMPTY, "name": STRING, "continuous_batching": BOOLEAN,
+        "multi_gpu": {"enum": ["tensor_parallel", "layer_split"]},
+        "runtime_overhead_gib": NON_NEGATIVE, "communication_buffer_gib": NON_NEGATIVE,
+        "usable_memory_fraction": POSITIVE_FRACTION,
+        "factors": {"type": "array", "items": {"type": "object", "additionalProperties": False, "properties": {
+            "hardware": STRING_LIST, "hardware_kind": {"enum": ["gpu", "edge"]},
+            "precision": {"enum": ["fp16", "bf16", "fp8", "int8", "int4"]},
+            "compute_efficiency": POSITIVE_FRACTION, "memory_efficiency": POSITIVE_FRACTION,
+            "per_step_overhead_ms": NON_NEGATIVE, "allreduce_latency_us": NON_NEGATIVE,
+            "ttft_fixed_ms": NON_NEGATIVE, "ttft_batch_exponent": {"type": "number", "minimum": 0, "maximum": 1},
+            "source": STRING}}},
+        "source": STRING, "sources": {"type": "object", "additionalProperties": STRING}},
+    "additionalProperties": False}
+
+
 def catalog_schema():
     out = obj({
         "schema_version": SCHEMA_VERSION,
-        "kind": described({"enum": ["ModelList", "VariantList", "HardwareList", "ScenarioList"]},
+        "kind": described({"enum": ["ModelList", "VariantList", "HardwareList", "ScenarioList", "EngineList"]},
                           "what `catalog ... -o json` prints; accepted so that its output reads back"),
         "models": array_of("model"),
         "variants": array_of("variant"),
         "hardware": array_of("hardware"),
         "scenarios": array_of("scenario"),
         "rules": array_of("rule"),
-        "engines": {"type": "array", "items": {
-            "type": "object", "required": ["id"],
-            "properties": {
-                "id": NON_EMPTY, "name": STRING, "continuous_batching": BOOLEAN,
-                "multi_gpu": {"enum": ["tensor_parallel", "layer_split"]},
-                "runtime_overhead_gib": NON_NEGATIVE, "communication_buffer_gib": NON_NEGATIVE,
-                "usable_memory_fraction": POSITIVE_FRACTION,
-                "factors": {"type": "array", "items": {"type": "object", "additionalProperties": False, "properties": {
-                    "hardware": STRING_LIST, "hardware_kind": {"enum": ["gpu", "edge"]},
-                    "precision": {"enum": ["fp16", "bf16", "fp8", "int8", "int4"]},
-                    "compute_efficiency": POSITIVE_FRACTION, "memory_efficiency": POSITIVE_FRACTION,
-                    "per_step_overhead_ms": NON_NEGATIVE, "allreduce_latency_us": NON_NEGATIVE,
-                    "ttft_fixed_ms": NON_NEGATIVE, "ttft_batch_exponent": {"type": "number", "minimum": 0, "maximum": 1},
-                    "source": STRING}}},
-                "source": STRING, "sources": {"type": "object", "additionalProperties": STRING}},
-            "additionalProperties": False},
+        "engines": {"type": "array", "items": catalog_engine(),
             "description": "serving engine profiles (docs/method.md)"},
         "multi_task": with_sources({
             "default_adapter": adapter(),
@@ -509,6 +514,12 @@ def variant_list_schema():
     out = document("VariantList", {"variants": {"type": "array", "items": ref("variant")}})
     out["definitions"] = {"variant": item}
     return out
+
+
+def engine_list_schema():
+    item = {"allOf": [catalog_engine(), {"required": ["id", "name", "continuous_batching", "multi_gpu", "factors"]}],
+            "description": "a catalog engine entry (valid as input) with defaults filled in"}
+    return document("EngineList", {"engines": {"type": "array", "items": item}})
 
 
 def hardware_list_schema():
@@ -1077,6 +1088,8 @@ SCHEMAS = [
     ("variant-list.schema.json", "dsselect VariantList", "`dsselect catalog variants -o json`.", variant_list_schema),
     ("hardware-list.schema.json", "dsselect HardwareList", "`dsselect catalog hardware -o json`.",
      hardware_list_schema),
+    ("engine-list.schema.json", "dsselect EngineList", "`dsselect catalog engines -o json`; every item is also a "
+     "valid engine input.", engine_list_schema),
     ("scenario-list.schema.json", "dsselect ScenarioList", "`dsselect catalog scenarios -o json`; every item is "
      "also a valid scenario input.", scenario_list_schema),
     ("estimate.schema.json", "dsselect Estimate", "`dsselect estimate ... -o json` (explain only with --explain). "
