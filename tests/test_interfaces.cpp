@@ -315,3 +315,15 @@ TEST_CASE("interfaces: catalog engines lists the ids --engine takes", "[cli][mes
     CHECK(merged.at("engines").at(0).at("usable_memory_fraction").get<double>() == 0.8);
     CHECK(merged.at("engines").at(0).at("factors") == document.at("engines").at(0).at("factors"));
 }
+
+TEST_CASE("interfaces: the Recommendation JSON carries the memory breakdown the page draws", "[cli][json]") {
+    const json document = json::parse(run_cli({"recommend", "--scenario", "customer-service", "-o", "json"}).out);
+    for (const json& candidate : document.at("recommendations")) {
+        const json& m = candidate.at("memory");
+        const double gpus = candidate.at("gpus_per_replica").get<double>();
+        const double parts = m.at("weights_bytes").get<double>() / gpus + m.at("kv_cache_bytes").get<double>() / gpus +
+                             m.at("activations_bytes").get<double>() + m.at("overhead_bytes").get<double>();
+        CHECK(std::fabs(parts - m.at("per_gpu_bytes").get<double>()) < 4.0);
+        CHECK(m.at("usable_per_gpu_bytes").get<double>() <= m.at("capacity_per_gpu_bytes").get<double>());
+    }
+}

@@ -64,7 +64,12 @@ ordered_json candidate_json(const Candidate& c, const Scenario& scenario) {
     out["memory"] = {{"weights_bytes", static_cast<std::int64_t>(std::llround(c.estimate.memory.weights_bytes))},
                      {"per_gpu_bytes", static_cast<std::int64_t>(std::llround(c.estimate.memory.per_gpu_bytes))},
                      {"capacity_per_gpu_bytes", static_cast<std::int64_t>(std::llround(c.estimate.memory.capacity_per_gpu_bytes))},
-                     {"fits", c.estimate.memory.fits}};
+                     {"fits", c.estimate.memory.fits},
+                     // The breakdown the report page draws (the estimate's own keys and meaning).
+                     {"kv_cache_bytes", static_cast<std::int64_t>(std::llround(c.estimate.memory.kv_cache_bytes))},
+                     {"activations_bytes", static_cast<std::int64_t>(std::llround(c.estimate.memory.activations_bytes))},
+                     {"overhead_bytes", static_cast<std::int64_t>(std::llround(c.estimate.memory.overhead_bytes))},
+                     {"usable_per_gpu_bytes", static_cast<std::int64_t>(std::llround(c.estimate.memory.usable_per_gpu_bytes))}};
     out["power_w"] = round_to(c.estimate.power_w, 2);
     out["quality"] = round_to(c.quality, 4);
     out["cost"] = c.costed ? cost_json(c.cost) : ordered_json(nullptr);
