@@ -22,6 +22,7 @@
 #include "dsselect/core/error.hpp"
 #include "catalog/scenario_reader.hpp"
 #include "core/json_reader.hpp"
+#include "serialize.hpp"
 
 namespace dsselect {
 
@@ -45,10 +46,30 @@ std::optional<double> cost_input(ObjectReader& reader, const std::string& key, N
     return value;
 }
 
+// Ids of models, variants and hardware appear in candidate strings MODEL[:VARIANT][@HW[xN]],
+// where ':' and '@' are separators: an id holding one could never be named there.
+std::string read_id(ObjectReader& reader) {
+    std::string id = reader.text("id", Presence::required).value_or("");
+    const auto bad = id.find_first_of(":@");
+    if (bad != std::string::npos) {
+        reader.problems().add(reader.child("id"),
+                              fmt::format("id '{}' contains '{}', a separator of candidate strings "
+                                          "MODEL[:VARIANT][@HW[xN]]; use '-' instead (see README, \"Data files\")",
+                                          detail::printable(id), id[bad]));
+    }
+    return id;
+}
+
 constexpr const char* k_schema_version = "1.0";
 // Top-level arrays a data file may hold. "rules" and "engines" are read by their own modules.
-const std::set<std::string> k_top_level_keys = {"schema_version", "models", "variants", "hardware",
+const std::set<std::string> k_top_level_keys = {"schema_version", "kind", "models", "variants", "hardware",
                                                 "scenarios", "rules", "engines", "multi_task"};
+// Computed figures `catalog models -o json` prints in each model entry.
+const std::set<std::string> k_computed_model_keys = {"parameters", "active_parameters", "parameters_vs_nominal",
+                                                     "kv_cache_elements_per_token", "attention"};
+// The "kind" of the documents `catalog … -o json` prints, accepted so that they read back.
+const std::set<std::string> k_document_kinds = {"ModelList", "VariantList", "HardwareList", "ScenarioList",
+                                                "EngineList"};
 // Shares of a complexity mix or of a scenario's tasks sum to 1 within this.
 constexpr double k_share_tolerance = 1e-6;
 
@@ -188,11 +209,14 @@ Architecture read_architecture(const json& value, const std::string& pointer, Pr
 Model read_model(const json& value, const std::string& pointer, Problems& problems) {
     Model model;
     ObjectReader reader(value, pointer, problems);
-    model.id = reader.text("id", Presence::required).value_or("");
+    model.id = read_id(reader);
     model.name = reader.text("name", Presence::required).value_or("");
     model.family = reader.text("family").value_or("user");
     model.parameters_nominal = reader.number("parameters_nominal", NumberRule::positive).value_or(0.0);
     model.parameters_override = reader.integer("parameters_override", 1);
+    // Figures that `catalog models -o json` computes beside the entry: accepted so that its
+    // output reads back as it is, and ignored (they follow from the architecture).
+    reader.ignore(k_computed_model_keys);
     if (const json* arch = reader.member("architecture", Presence::required)) {
         model.architecture = read_architecture(*arch, reader.child("architecture"), problems);
     }
@@ -249,7 +273,7 @@ Model read_model(const json& value, const std::string& pointer, Problems& proble
 Variant read_variant(const json& value, const std::string& pointer, Problems& problems) {
     Variant variant;
     ObjectReader reader(value, pointer, problems);
-    variant.id = reader.text("id", Presence::required).value_or("");
+    variant.id = read_id(reader);
     variant.name = reader.text("name").value_or(variant.id);
     variant.weight_bits = reader.number("weight_bits", NumberRule::positive, Presence::required).value_or(16.0);
     variant.kv_cache_bits = reader.number("kv_cache_bits", NumberRule::positive).value_or(16.0);
@@ -304,7 +328,7 @@ Variant read_variant(const json& value, const std::string& pointer, Problems& pr
 Hardware read_hardware(const json& value, const std::string& pointer, Problems& problems) {
     Hardware hardware;
     ObjectReader reader(value, pointer, problems);
-    hardware.id = reader.text("id", Presence::required).value_or("");
+    hardware.id = read_id(reader);
     hardware.name = reader.text("name", Presence::required).value_or("");
     if (auto kind = reader.text("kind")) {
         if (*kind == "gpu") {
@@ -706,9 +730,32 @@ struct Document {
     std::optional<MultiTaskDefaults> multi_task;  // replaces the catalog's when present
 };
 
+// An overlay entry whose id is already in the catalog is merged into that entry field by field
+// (README, "Overlays"): objects merge key by key, recursively; arrays and plain values replace.
+void merge_json(json& base, const json& patch) {
+    if (!base.is_object() || !patch.is_object()) {
+        base = patch;
+        return;
+    }
+    for (const auto& [key, value] : patch.items()) {
+        auto found = base.find(key);
+        if (found == base.end()) {
+            base[key] = value;
+        } else {
+            merge_json(*found, value);
+        }
+    }
+}
+
+// The JSON of an entry already in the catalog, to merge an overlay into.
+template <typename T>
+std::optional<json> entry_json(const T& entry) {
+    return json::parse(detail::to_json(entry).dump());
+}
+
 template <typename T, typename Reader>
 void read_array(const json& root, const char* key, Reader read, std::vector<std::pair<T, std::string>>& out,
-                Problems& problems) {
+                const std::vector<T>* existing, Problems& problems) {
     auto found = root.find(key);
     if (found == root.end()) {
         return;
@@ -718,10 +765,30 @@ void read_array(const json& root, const char* key, Reader read, std::vector<std:
         problems.add(pointer, "expected an array, got " + detail::describe(*found));
         return;
     }
+    // The catalog's ids of this section, indexed once per document that has the section.
+    std::unordered_map<std::string_view, std::size_t> existing_index;
+    if (existing != nullptr) {
+        existing_index.reserve(existing->size());
+        for (std::size_t i = 0; i < existing->size(); ++i) {
+            existing_index.emplace((*existing)[i].id, i);
+        }
+    }
     std::unordered_map<std::string, std::size_t> first_index;
     for (std::size_t index = 0; index < found->size() && !problems.full(); ++index) {
         const std::string item_pointer = fmt::format("{}/{}", pointer, index);
-        T item = read((*found)[index], item_pointer, problems);
+        const json& raw = (*found)[index];
+        std::optional<json> merged;
+        if (raw.is_object()) {
+            if (auto id = raw.find("id"); id != raw.end() && id->is_string()) {
+                if (auto hit = existing_index.find(id->get_ref<const std::string&>()); hit != existing_index.end()) {
+                    merged = entry_json((*existing)[hit->second]);
+                    if (merged) {
+                        merge_json(*merged, raw);
+                    }
+                }
+            }
+        }
+        T item = read(merged ? *merged : raw, item_pointer, problems);
         if (!item.id.empty()) {
             auto [where, inserted] = first_index.emplace(item.id, index);
             if (!inserted) {
@@ -734,10 +801,55 @@ void read_array(const json& root, const char* key, Reader read, std::vector<std:
     }
 }
 
-Document read_document(const DataSource& source, Problems& problems) {
+// A file holding one bare entry rather than a data document: the section it belongs to, from
+// the fields only that kind of entry requires; empty when it is not recognised.
+std::string single_entry_section(const json& root) {
+    if (!root.is_object() || root.contains("schema_version") || !root.contains("id")) {
+        return "";
+    }
+    if (root.contains("architecture")) {
+        return "models";
+    }
+    if (root.contains("workload")) {
+        return "scenarios";
+    }
+    if (root.contains("memory_gb") || root.contains("peak_tflops")) {
+        return "hardware";
+    }
+    if (root.contains("weight_bits")) {
+        return "variants";
+    }
+    return "";
+}
+
+Document read_document(const DataSource& source, const Catalog& catalog, Problems& problems) {
     Document document;
     auto root = detail::parse_document(source.text, problems);
     if (!root) {
+        return document;
+    }
+    // One bare model, variant, hardware or scenario entry reads as a document holding it.
+    if (const std::string section = single_entry_section(*root); !section.empty()) {
+        json wrapped = json::object();
+        wrapped["schema_version"] = k_schema_version;
+        wrapped[section] = json::array({std::move(*root)});
+        root = std::move(wrapped);
+    } else if (root->is_object() && !root->empty() && !root->contains("schema_version") &&
+               std::none_of(k_top_level_keys.begin(), k_top_level_keys.end(),
+                            [&](const std::string& key) { return root->contains(key); })) {
+        // Neither a data document (that only lacks its version: said below) nor an entry.
+        std::string keys;
+        for (const auto& [key, value] : root->items()) {
+            keys += (keys.empty() ? "" : ", ") + detail::printable(key);
+            if (keys.size() > 60) {
+                keys += ", …";
+                break;
+            }
+        }
+        problems.add("", fmt::format("expected a data document {{\"schema_version\": \"{}\", \"models\": […], …}} or "
+                                     "one model, variant, hardware or scenario entry (an object with \"id\"), "
+                                     "got an object with keys {}",
+                                     k_schema_version, keys.empty() ? "(none)" : keys));
         return document;
     }
     if (!root->is_object()) {
@@ -759,11 +871,18 @@ Document read_document(const DataSource& source, Problems& problems) {
                          fmt::format("unknown field '{}'{}", detail::printable(key), did_you_mean(key, k_top_level_keys)));
         }
     }
-    read_array<Model>(*root, "models", read_model, document.models, problems);
-    read_array<Variant>(*root, "variants", read_variant, document.variants, problems);
-    read_array<Hardware>(*root, "hardware", read_hardware, document.hardware, problems);
-    read_array<Scenario>(*root, "scenarios", read_scenario, document.scenarios, problems);
-    read_array<Engine>(*root, "engines", read_engine, document.engines, problems);
+    if (auto kind = root->find("kind"); kind != root->end()) {
+        if (!kind->is_string() || k_document_kinds.count(kind->get<std::string>()) == 0) {
+            problems.add("/kind", fmt::format("expected one of \"ModelList\", \"VariantList\", \"HardwareList\", "
+                                              "\"ScenarioList\", \"EngineList\" (what `catalog … -o json` prints), got {}",
+                                              detail::describe(*kind)));
+        }
+    }
+    read_array<Model>(*root, "models", read_model, document.models, &catalog.models, problems);
+    read_array<Variant>(*root, "variants", read_variant, document.variants, &catalog.variants, problems);
+    read_array<Hardware>(*root, "hardware", read_hardware, document.hardware, &catalog.hardware, problems);
+    read_array<Scenario>(*root, "scenarios", read_scenario, document.scenarios, &catalog.scenarios, problems);
+    read_array<Engine>(*root, "engines", read_engine, document.engines, &catalog.engines, problems);
     if (auto found = root->find("multi_task"); found != root->end()) {
         document.multi_task = read_multi_task(*found, "/multi_task", problems);
     }
@@ -920,7 +1039,7 @@ Catalog load_into(Catalog catalog, const std::vector<DataSource>& sources, std::
     std::vector<std::pair<Document, std::string>> documents;
     for (const DataSource& source : sources) {
         Problems problems(source.name);
-        Document document = read_document(source, problems);
+        Document document = read_document(source, catalog, problems);
         if (!problems.empty()) {
             if (all_problems == nullptr) {
                 throw Error(ErrorKind::invalid_data, problems.list().front());

@@ -311,4 +311,42 @@ ordered_json to_json(const AdapterSpec& adapter) {
     return out;
 }
 
+// Every field read_engine reads, so that `catalog engines -o json` reads back.
+ordered_json to_json(const Engine& e) {
+    ordered_json out;
+    out["id"] = e.id;
+    out["name"] = e.name;
+    out["continuous_batching"] = e.continuous_batching;
+    out["multi_gpu"] = e.multi_gpu == MultiGpu::tensor_parallel ? "tensor_parallel" : "layer_split";
+    put_optional(out, "runtime_overhead_gib", e.runtime_overhead_gib);
+    put_optional(out, "communication_buffer_gib", e.communication_buffer_gib);
+    put_optional(out, "usable_memory_fraction", e.usable_memory_fraction);
+    ordered_json factors = ordered_json::array();
+    for (const EngineFactors& f : e.factors) {
+        ordered_json item;
+        if (!f.hardware.empty()) {
+            item["hardware"] = f.hardware;
+        }
+        if (f.hardware_kind) {
+            item["hardware_kind"] = *f.hardware_kind == HardwareKind::gpu ? "gpu" : "edge";
+        }
+        if (f.precision) {
+            item["precision"] = to_string(*f.precision);
+        }
+        put_optional(item, "compute_efficiency", f.compute_efficiency);
+        put_optional(item, "memory_efficiency", f.memory_efficiency);
+        put_optional(item, "per_step_overhead_ms", f.per_step_overhead_ms);
+        put_optional(item, "allreduce_latency_us", f.allreduce_latency_us);
+        put_optional(item, "ttft_fixed_ms", f.ttft_fixed_ms);
+        put_optional(item, "ttft_batch_exponent", f.ttft_batch_exponent);
+        if (!f.source.empty()) {
+            item["source"] = f.source;
+        }
+        factors.push_back(item);
+    }
+    out["factors"] = factors;
+    put_sources(out, e.source, e.sources);
+    return out;
+}
+
 }  // namespace dsselect::detail

@@ -13,4 +13,5 @@ ordered_json to_json(const Variant& variant);
 ordered_json to_json(const Hardware& hardware);
 ordered_json to_json(const Scenario& scenario);
 ordered_json to_json(const AdapterSpec& adapter);
+ordered_json to_json(const Engine& engine);
 }  // namespace dsselect::detail

@@ -185,6 +185,62 @@ std::string finite_problem(const std::string& value) {
     return std::isfinite(number) ? std::string{} : "expected a finite number, got '" + value + "'";
 }
 
+void collect_long_names(const CLI::App& app, std::vector<std::string>& names) {
+    for (const CLI::Option* option : app.get_options()) {
+        for (const std::string& name : option->get_lnames()) {
+            names.push_back("--" + name);
+        }
+    }
+}
+
+// The first "--name" on the command line that neither the command (nor its own subcommands)
+// nor dsselect itself knows, with the nearest flag: "--max-latency" -> "--max-latency-ms",
+// "--senario" -> "--scenario". CLI11 alone said "The following arguments were not expected"
+// or "--scenario is required". Empty when every long option is known.
+std::string unknown_long_option(CLI::App& app, CLI::App& command, const std::vector<std::string>& args) {
+    std::vector<std::string> known = {"--help", "--version"};
+    collect_long_names(app, known);
+    std::vector<CLI::App*> pending = {&command};
+    while (!pending.empty()) {
+        CLI::App* current = pending.back();
+        pending.pop_back();
+        collect_long_names(*current, known);
+        for (CLI::App* sub : current->get_subcommands([](CLI::App*) { return true; })) {
+            pending.push_back(sub);
+        }
+    }
+    for (const std::string& arg : args) {
+        if (arg == "--") {
+            break;  // what follows is positional
+        }
+        if (arg.size() <= 2 || arg.rfind("--", 0) != 0) {
+            continue;
+        }
+        const std::string name = arg.substr(0, arg.find('='));
+        if (std::find(known.begin(), known.end(), name) != known.end()) {
+            continue;
+        }
+        std::vector<std::string> prefixed;
+        for (const std::string& flag : known) {
+            if (flag.rfind(name, 0) == 0 && std::find(prefixed.begin(), prefixed.end(), flag) == prefixed.end()) {
+                prefixed.push_back(flag);
+            }
+        }
+        std::string hint;
+        if (!prefixed.empty()) {
+            hint = "; did you mean '" + prefixed.front() + "'";
+            for (std::size_t i = 1; i < prefixed.size(); ++i) {
+                hint += (i + 1 == prefixed.size() ? " or '" : ", '") + prefixed[i] + "'";
+            }
+            hint += "?";
+        } else {
+            hint = did_you_mean(name, known);
+        }
+        return fmt::format("unknown option '{}' for '{}'{}", printable(name), command.get_name(), hint);
+    }
+    return "";
+}
+
 void require_finite_numbers(CLI::App& app) {
     for (CLI::Option* option : app.get_options()) {
         if (option->get_type_name().rfind("FLOAT", 0) != 0) {
@@ -274,6 +330,10 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
             if (std::find(commands.begin(), commands.end(), arg) == commands.end()) {
                 err << fmt::format("dsselect: error: unknown command '{}'{}\nRun 'dsselect --help' for usage.\n",
                                    printable(arg), did_you_mean(arg, commands));
+                return exit_code(ErrorKind::usage);
+            }
+            if (const std::string problem = unknown_long_option(app, *app.get_subcommand(arg), args); !problem.empty()) {
+                err << fmt::format("dsselect: error: {}\nRun 'dsselect {} --help' for usage.\n", problem, arg);
                 return exit_code(ErrorKind::usage);
             }
             break;

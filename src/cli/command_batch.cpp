@@ -6,6 +6,7 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "batch_line.hpp"
 #include "context.hpp"
@@ -32,6 +33,22 @@ struct BatchOptions {
 // Items are judged in chunks on all cores and written in input order.
 constexpr std::size_t k_chunk_items = 64;
 
+}  // namespace
+
+namespace {
+// The "id" of a line that is JSON but not a valid scenario; empty when there is none. Made
+// printable so that the record's dump() cannot throw.
+std::string parseable_id(const std::string& text) {
+    // Only the top level is kept (a hostile line may nest deeply; the strict reader refused it).
+    const nlohmann::json root = nlohmann::json::parse(
+        text, [](int depth, nlohmann::json::parse_event_t, nlohmann::json&) { return depth <= 1; }, false);
+    if (root.is_object()) {
+        if (auto found = root.find("id"); found != root.end() && found->is_string()) {
+            return printable(found->get<std::string>());
+        }
+    }
+    return "";
+}
 }  // namespace
 
 void judge(PendingItem& item, const std::string& source, const Catalog& catalog, const RuleSet& rules,
@@ -67,6 +84,9 @@ void judge(PendingItem& item, const std::string& source, const Catalog& catalog,
             message = prefix + message;
         }
         const int code = error.kind() == ErrorKind::usage ? exit_code(ErrorKind::invalid_data) : exit_code(error.kind());
+        if (id.empty()) {
+            id = parseable_id(item.text);  // an invalid line that parses still says which scenario it was
+        }
         item.output = report::batch_error_json(item.line, id, code, message);
         item.status = PendingItem::Status::invalid;
         item.message = message;

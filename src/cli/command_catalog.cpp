@@ -1,4 +1,4 @@
-// dsselect catalog models|variants|hardware|scenarios [ID]
+// dsselect catalog models|variants|hardware|scenarios|engines [ID]
 #include "context.hpp"
 #include "dsselect/report/render.hpp"
 
@@ -20,6 +20,9 @@ report::CatalogKind kind_of(const std::string& what) {
     if (what == "hardware") {
         return report::CatalogKind::hardware;
     }
+    if (what == "engines") {
+        return report::CatalogKind::engines;
+    }
     return report::CatalogKind::scenarios;
 }
 
@@ -35,10 +38,11 @@ CommandOutput run_catalog(const CatalogOptions& options, const Context& context)
 void register_catalog(CLI::App& app, Context& context) {
     context.declare_formats("catalog", {.formats = k_text_and_json_formats, .hint = ""});
     auto options = std::make_shared<CatalogOptions>();
-    CLI::App* command = app.add_subcommand("catalog", "List the models, variants, hardware or scenarios in the catalog");
-    command->add_option("what", options->what, "models|variants|hardware|scenarios")
+    CLI::App* command =
+        app.add_subcommand("catalog", "List the models, variants, hardware, scenarios or serving engines in the catalog");
+    command->add_option("what", options->what, "models|variants|hardware|scenarios|engines")
         ->required()
-        ->check(CLI::IsMember({"models", "variants", "hardware", "scenarios"}));
+        ->check(CLI::IsMember({"models", "variants", "hardware", "scenarios", "engines"}));
     command->add_option("id", options->id, "Show only this entry");
     command->callback([options, &context] { context.action = [options, &context] { return run_catalog(*options, context); }; });
 }

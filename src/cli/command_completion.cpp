@@ -53,7 +53,7 @@ std::vector<CommandInfo> command_tree(CLI::App& app) {
             info.positional_values.push_back(sub->get_name());
         }
         if (name == "catalog") {
-            info.positional_values = {"models", "variants", "hardware", "scenarios"};
+            info.positional_values = {"models", "variants", "hardware", "scenarios", "engines"};
         } else if (name == "completion") {
             info.positional_values = {"bash", "zsh", "fish"};
         }

@@ -44,7 +44,12 @@ CommandOutput run_recommend(const RecommendOptions& options, const Context& cont
     if (!recommendation.satisfied()) {
         output.exit_code = exit_code(ErrorKind::unsatisfiable);
         output.messages.push_back("dsselect: " + unsatisfiable_message(recommendation.search));
-        return output;
+        // A script reading JSON still gets the document: no recommendations, the counts and the
+        // nearest misses with the values that would admit them (exit 1 all the same).
+        const report::OutputFormat format = context.format();
+        if (format != report::OutputFormat::json && format != report::OutputFormat::jsonl) {
+            return output;
+        }
     }
     report::RenderOptions render = context.render_options();
     render.top = options.top;

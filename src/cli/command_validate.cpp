@@ -4,10 +4,35 @@
 #include "context.hpp"
 #include "dsselect/catalog/loader.hpp"
 #include "dsselect/core/error.hpp"
+#include "dsselect/rules/rules.hpp"
+
+#include <nlohmann/json.hpp>
 
 namespace dsselect::cli {
 
 namespace {
+// A rules document ({"schema_version", "rules"} and nothing else) or one bare rule is checked by
+// the rules module; a bare rule is wrapped into a document first. Anything else is a data file.
+std::vector<std::string> validate_any(const DataSource& source, const Catalog& base) {
+    // The top level only, to recognise the shape (the strict readers below check the rest).
+    const nlohmann::json root = nlohmann::json::parse(
+        source.text, [](int depth, nlohmann::json::parse_event_t, nlohmann::json&) { return depth <= 1; }, false);
+    if (root.is_object() && !root.contains("schema_version") && root.contains("id") && root.contains("effect") &&
+        root.contains("when")) {
+        return check_rules_document({source.name, "{\"schema_version\": \"1.0\", \"rules\": [" + source.text + "]}"});
+    }
+    if (root.is_object() && root.contains("rules")) {
+        bool rules_only = true;
+        for (const auto& [key, value] : root.items()) {
+            rules_only = rules_only && (key == "schema_version" || key == "rules");
+        }
+        if (rules_only) {
+            return check_rules_document(source);
+        }
+    }
+    return validate_document(source, base);
+}
+
 struct ValidateOptions {
     std::vector<std::string> files;
 };
@@ -28,7 +53,7 @@ CommandOutput run_validate(const ValidateOptions& options, const Context& contex
             missing.push_back(error.what());
             continue;
         }
-        const auto problems = validate_document(source, base);
+        const auto problems = validate_any(source, base);
         for (const auto& problem : problems) {
             output.messages.push_back("dsselect: error: " + problem);
         }

@@ -1,6 +1,7 @@
 #include "dsselect/report/candidate_columns.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 #include <string_view>
 
@@ -29,6 +30,7 @@ Enum named(const std::pair<std::string_view, Enum> (&names)[N], const std::strin
 constexpr std::pair<std::string_view, CellFormat> k_formats[] = {
     {"rank", CellFormat::rank},       {"model", CellFormat::model},   {"variant", CellFormat::variant},
     {"hardware_gpus", CellFormat::hardware_gpus}, {"label", CellFormat::label}, {"count", CellFormat::count},
+    {"gpus_total", CellFormat::gpus_total}, {"batch", CellFormat::batch},
     {"fixed", CellFormat::fixed},     {"gib", CellFormat::gib},       {"usd", CellFormat::usd},
     {"training_usd", CellFormat::training_usd}, {"warnings", CellFormat::warnings}, {"verdict", CellFormat::verdict}};
 constexpr std::pair<std::string_view, CellRequires> k_requires[] = {
@@ -36,6 +38,79 @@ constexpr std::pair<std::string_view, CellRequires> k_requires[] = {
 constexpr std::pair<std::string_view, CandidateView> k_views[] = {
     {"ranked", CandidateView::ranked}, {"compared", CandidateView::compared}, {"page", CandidateView::page}};
 constexpr std::pair<std::string_view, Align> k_aligns[] = {{"left", Align::left}, {"right", Align::right}};
+
+std::string plain(double value, int decimals) {
+    if (!std::isfinite(value)) {
+        return "";
+    }
+    std::string text = fmt::format("{:.{}f}", value, decimals);
+    if (text.rfind("-0", 0) == 0 && std::stod(text) == 0.0) {
+        text.erase(0, 1);
+    }
+    return text;
+}
+
+// A CSV field's plain value: text, or a number with the field's decimals.
+struct CsvValue {
+    std::string_view name;
+    CellRequires requires_value;
+    std::string (*text)(const Candidate& c, const std::string& rank, int decimals);
+};
+
+constexpr CsvValue k_csv_values[] = {
+    {"rank", CellRequires::nothing, [](const Candidate&, const std::string& rank, int) { return rank; }},
+    {"model", CellRequires::nothing, [](const Candidate& c, const std::string&, int) { return c.model->id; }},
+    {"variant", CellRequires::nothing, [](const Candidate& c, const std::string&, int) { return c.variant->id; }},
+    {"hardware", CellRequires::nothing, [](const Candidate& c, const std::string&, int) { return c.hardware->id; }},
+    {"gpus_per_replica", CellRequires::nothing,
+     [](const Candidate& c, const std::string&, int) { return std::to_string(c.gpus_per_replica); }},
+    {"label", CellRequires::nothing, [](const Candidate& c, const std::string&, int) { return c.label(); }},
+    {"replicas", CellRequires::costed, [](const Candidate& c, const std::string&, int) { return std::to_string(c.replicas); }},
+    {"gpus_total", CellRequires::costed,
+     [](const Candidate& c, const std::string&, int) { return std::to_string(c.replicas * c.gpus_per_replica); }},
+    {"batch_per_replica", CellRequires::timing,
+     [](const Candidate& c, const std::string&, int) { return std::to_string(c.batch); }},
+    {"ttft_ms", CellRequires::timing,
+     [](const Candidate& c, const std::string&, int d) { return plain(c.estimate.performance.ttft_ms, d); }},
+    {"tpot_ms", CellRequires::timing,
+     [](const Candidate& c, const std::string&, int d) { return plain(c.estimate.performance.tpot_ms, d); }},
+    {"latency_ms", CellRequires::timing,
+     [](const Candidate& c, const std::string&, int d) { return plain(c.estimate.performance.latency_ms, d); }},
+    {"qps", CellRequires::timing, [](const Candidate& c, const std::string&, int d) { return plain(c.estimate.performance.qps, d); }},
+    {"memory_per_gpu_gib", CellRequires::nothing,
+     [](const Candidate& c, const std::string&, int d) { return plain(c.estimate.memory.per_gpu_bytes / 1073741824.0, d); }},
+    {"quality", CellRequires::nothing, [](const Candidate& c, const std::string&, int d) { return plain(c.quality, d); }},
+    {"training_usd", CellRequires::costed,
+     [](const Candidate& c, const std::string&, int d) { return plain(c.cost.training_usd, d); }},
+    {"training_quoted", CellRequires::costed,
+     [](const Candidate& c, const std::string&, int) { return std::string(c.cost.training_quoted ? "true" : "false"); }},
+    {"total_usd", CellRequires::costed, [](const Candidate& c, const std::string&, int d) { return plain(c.cost.total_usd, d); }},
+    {"yearly_usd", CellRequires::costed, [](const Candidate& c, const std::string&, int d) { return plain(c.cost.yearly_usd, d); }},
+    {"weighted_index_usd", CellRequires::costed,
+     [](const Candidate& c, const std::string&, int d) { return plain(c.cost.weighted_index_usd, d); }},
+    {"warnings", CellRequires::nothing, [](const Candidate& c, const std::string&, int) {
+         if (c.rejection) {
+             return "REJECTED " + c.rejection->reason + ": " + c.rejection->detail();
+         }
+         return fmt::format("{}", fmt::join(c.warnings, ","));
+     }},
+    {"verdict", CellRequires::nothing, [](const Candidate& c, const std::string&, int) {
+         if (!c.accepted()) {
+             return "rejected: " + c.rejection->reason + ": " + c.rejection->detail();
+         }
+         return c.warnings.empty() ? std::string("accepted")
+                                   : "accepted; warnings: " + fmt::format("{}", fmt::join(c.warnings, ", "));
+     }},
+};
+
+const CsvValue& csv_value(const std::string& name) {
+    for (const CsvValue& value : k_csv_values) {
+        if (value.name == name) {
+            return value;
+        }
+    }
+    throw std::logic_error(fmt::format("{}: unknown csv value '{}'", k_file, name));
+}
 
 std::vector<CandidateColumn> parse_columns() {
     for (std::size_t index = 0; index < embedded::k_file_count; ++index) {
@@ -54,9 +129,16 @@ std::vector<CandidateColumn> parse_columns() {
                 .format = named(k_formats, entry.at("format").get<std::string>(), "format"),
                 .decimals = entry.value("decimals", 0),
                 .requires_value = named(k_requires, entry.value("requires", std::string("nothing")), "requires"),
-                .views = {}};
+                .views = {},
+                .csv = {}};
             for (const nlohmann::json& view : entry.at("views")) {
                 column.views.push_back(named(k_views, view.get<std::string>(), "view"));
+            }
+            for (const nlohmann::json& field : entry.at("csv")) {
+                column.csv.push_back({.header = field.at("header").get<std::string>(),
+                                      .value = field.at("value").get<std::string>(),
+                                      .decimals = field.value("decimals", 0)});
+                csv_value(column.csv.back().value);  // an unknown name fails here, at the first use
             }
             columns.push_back(std::move(column));
         }
@@ -153,6 +235,8 @@ std::string candidate_cell(const CandidateColumn& column, const Candidate& c, co
     case CellFormat::hardware_gpus: return fmt::format("{} x{}", c.hardware->id, c.gpus_per_replica);
     case CellFormat::label: return c.label();
     case CellFormat::count: return std::to_string(c.replicas);
+    case CellFormat::gpus_total: return std::to_string(c.replicas * c.gpus_per_replica);
+    case CellFormat::batch: return std::to_string(c.batch);
     case CellFormat::fixed: return fixed(fixed_value(column, c), column.decimals);
     case CellFormat::gib: return gib(c.estimate.memory.per_gpu_bytes);
     case CellFormat::usd: return usd(usd_value(column, c));
@@ -169,6 +253,29 @@ std::vector<std::string> candidate_row(const Candidate& c, const std::string& ra
         cells.push_back(candidate_cell(*column, c, rank));
     }
     return cells;
+}
+
+std::vector<std::string> candidate_csv_header(CandidateView view) {
+    std::vector<std::string> out;
+    for (const CandidateColumn* column : candidate_columns(view)) {
+        for (const CsvField& field : column->csv) {
+            out.push_back(field.header);
+        }
+    }
+    return out;
+}
+
+std::vector<std::string> candidate_csv_row(const Candidate& c, const std::string& rank, CandidateView view) {
+    std::vector<std::string> out;
+    for (const CandidateColumn* column : candidate_columns(view)) {
+        for (const CsvField& field : column->csv) {
+            const CsvValue& value = csv_value(field.value);
+            const bool missing = (value.requires_value == CellRequires::timing && !c.estimate.has_timing()) ||
+                                 (value.requires_value == CellRequires::costed && !c.costed);
+            out.push_back(missing ? std::string() : value.text(c, rank, field.decimals));
+        }
+    }
+    return out;
 }
 
 }  // namespace dsselect::report

@@ -57,6 +57,10 @@ std::string gib(double bytes) { return fixed(bytes / 1073741824.0, 2); }
 
 std::string usd(double dollars) {
     const bool negative = dollars < 0;
+    // Small sums keep their cents: a training run of 0.72 GPU-hours costs "$1.30", not "$1".
+    if (std::isfinite(dollars) && std::fabs(dollars) >= 0.005 && std::fabs(dollars) < 100.0) {
+        return fmt::format("{}${:.2f}", negative ? "-" : "", std::fabs(dollars));
+    }
     auto whole = static_cast<long long>(std::llround(std::fabs(dollars)));
     std::string digits = std::to_string(whole);
     std::string grouped;

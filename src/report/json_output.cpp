@@ -88,6 +88,13 @@ std::string catalog_json(const Catalog& catalog, CatalogKind kind, const std::st
             items.push_back(dsselect::detail::to_json(*hardware));
         }
         break;
+    case CatalogKind::engines:
+        document_kind = "EngineList";
+        key = "engines";
+        for (const Engine* engine : detail::pick_entries(catalog.engines, id, "engine")) {
+            items.push_back(dsselect::detail::to_json(*engine));
+        }
+        break;
     case CatalogKind::scenarios:
         document_kind = "ScenarioList";
         key = "scenarios";

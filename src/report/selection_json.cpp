@@ -51,6 +51,7 @@ ordered_json candidate_json(const Candidate& c, const Scenario& scenario) {
     out["gpus_per_replica"] = c.gpus_per_replica;
     out["replicas"] = c.accepted() || c.costed ? ordered_json(c.replicas) : ordered_json(nullptr);
     out["batch_per_replica"] = c.batch;
+    out["gpus_total"] = c.accepted() || c.costed ? ordered_json(c.replicas * c.gpus_per_replica) : ordered_json(nullptr);
     const bool timed = c.estimate.has_timing();
     auto timing = [&](double value, int decimals) { return timed ? ordered_json(round_to(value, decimals)) : ordered_json(nullptr); };
     const auto& p = c.estimate.performance;
@@ -63,7 +64,12 @@ ordered_json candidate_json(const Candidate& c, const Scenario& scenario) {
     out["memory"] = {{"weights_bytes", static_cast<std::int64_t>(std::llround(c.estimate.memory.weights_bytes))},
                      {"per_gpu_bytes", static_cast<std::int64_t>(std::llround(c.estimate.memory.per_gpu_bytes))},
                      {"capacity_per_gpu_bytes", static_cast<std::int64_t>(std::llround(c.estimate.memory.capacity_per_gpu_bytes))},
-                     {"fits", c.estimate.memory.fits}};
+                     {"fits", c.estimate.memory.fits},
+                     // The breakdown the report page draws (the estimate's own keys and meaning).
+                     {"kv_cache_bytes", static_cast<std::int64_t>(std::llround(c.estimate.memory.kv_cache_bytes))},
+                     {"activations_bytes", static_cast<std::int64_t>(std::llround(c.estimate.memory.activations_bytes))},
+                     {"overhead_bytes", static_cast<std::int64_t>(std::llround(c.estimate.memory.overhead_bytes))},
+                     {"usable_per_gpu_bytes", static_cast<std::int64_t>(std::llround(c.estimate.memory.usable_per_gpu_bytes))}};
     out["power_w"] = round_to(c.estimate.power_w, 2);
     out["quality"] = round_to(c.quality, 4);
     out["cost"] = c.costed ? cost_json(c.cost) : ordered_json(nullptr);
@@ -113,6 +119,28 @@ std::string finish(const ordered_json& document, JsonStyle style) {
 }  // namespace
 
 namespace {
+// The nearest miss over every reason and the flag value that would admit it: what the stderr
+// line "nothing satisfies …; relax FLAG to VALUE" says, as data. Null when nothing was missed.
+ordered_json nearest_miss_json(const SearchResult& result) {
+    const Candidate* nearest = nullptr;
+    for (const auto& [reason, candidate] : result.nearest_miss) {
+        if (nearest == nullptr || candidate.rejection->miss_ratio < nearest->rejection->miss_ratio) {
+            nearest = &candidate;
+        }
+    }
+    if (nearest == nullptr) {
+        return nullptr;
+    }
+    const Rejection& r = *nearest->rejection;
+    const bool suggestion = *r.flag != '\0' && std::isfinite(r.miss_ratio);
+    return {{"candidate", nearest->label()},
+            {"reason", r.reason},
+            {"detail", r.detail()},
+            {"flag", suggestion ? ordered_json(r.flag) : ordered_json(nullptr)},
+            {"suggested_value", suggestion ? ordered_json(round_to(r.had, 4)) : ordered_json(nullptr)},
+            {"unit", suggestion ? ordered_json(r.unit) : ordered_json(nullptr)}};
+}
+
 ordered_json recommendation_document(const SearchResult& result, std::int64_t top, bool explain,
                                      const MultiTaskResult* multi_task = nullptr) {
     ordered_json out = detail::document_header("Recommendation");
@@ -134,12 +162,17 @@ ordered_json recommendation_document(const SearchResult& result, std::int64_t to
     out["candidates_evaluated"] = result.candidates_evaluated;
     out["candidates_accepted"] = result.candidates_accepted;
     out["candidates_rejected"] = rejected;
-    if (explain) {
+    // When nothing satisfies the scenario the misses are the answer: they come without --explain.
+    const bool unsatisfied = result.ranked.empty();
+    if (explain || unsatisfied) {
         ordered_json misses = ordered_json::object();
         for (const auto& [reason, candidate] : result.nearest_miss) {
             misses[reason] = candidate_json(candidate, result.scenario);
         }
         out["nearest_miss_by_reason"] = misses;
+    }
+    if (unsatisfied) {
+        out["nearest_miss"] = nearest_miss_json(result);
     }
     if (multi_task != nullptr) {
         out["multi_task"] = detail::multi_task_json(result.scenario, *multi_task);

@@ -35,8 +35,10 @@ std::vector<Table> recommendation_tables(const SearchResult& result, std::int64_
     ranked.title = fmt::format("Recommendation for '{}': {} QPS, {} prompt + {} output tokens, {}-token context", s.id,
                                s.workload.qps, s.workload.prompt_tokens, s.workload.output_tokens, s.workload.context_tokens);
     ranked.columns = candidate_table_columns(CandidateView::ranked);
+    ranked.csv_header = candidate_csv_header(CandidateView::ranked);
     for (std::size_t i = 0; i < result.ranked.size() && static_cast<std::int64_t>(i) < top; ++i) {
         ranked.rows.push_back(candidate_row(result.ranked[i], std::to_string(i + 1), CandidateView::ranked));
+        ranked.csv_rows.push_back(candidate_csv_row(result.ranked[i], std::to_string(i + 1), CandidateView::ranked));
     }
     ranked.notes.push_back(fmt::format("{} candidates evaluated, {} accepted; {}", result.candidates_evaluated,
                                        result.candidates_accepted, rejection_summary(result.rejected_by_reason)));
@@ -70,8 +72,10 @@ std::vector<Table> comparison_tables(const Scenario& scenario, const std::vector
     Table table;
     table.title = fmt::format("Comparison for '{}'", scenario.id);
     table.columns = candidate_table_columns(CandidateView::compared);
+    table.csv_header = candidate_csv_header(CandidateView::compared);
     for (std::size_t i = 0; i < candidates.size(); ++i) {
         table.rows.push_back(candidate_row(candidates[i], std::to_string(i + 1), CandidateView::compared));
+        table.csv_rows.push_back(candidate_csv_row(candidates[i], std::to_string(i + 1), CandidateView::compared));
     }
     std::vector<Table> tables{table};
     Table quoted;
@@ -131,9 +135,11 @@ std::vector<Table> tco_tables(const Scenario& scenario, const Candidate& c) {
     const TcoResult& t = c.cost;
     table.rows = {
         {"training", usd(t.training_usd), fixed(t.weights.alpha, 2), usd(t.weights.alpha * t.training_usd),
-         t.training_quoted ? "given by the scenario (quoted)" : fmt::format("{:.0f} GPU-hours", t.training_gpu_hours)},
+         t.training_quoted ? "given by the scenario (quoted)"
+                           : fmt::format("{:.{}f} GPU-hours", t.training_gpu_hours, t.training_gpu_hours < 10 ? 2 : 0)},
         {"inference", usd(t.inference_usd), fixed(t.weights.beta, 2), usd(t.weights.beta * t.inference_usd),
-         fmt::format("{} replicas x {} GPUs", c.replicas, c.gpus_per_replica)},
+         fmt::format("{} replica{} x {} GPU{}", c.replicas, c.replicas == 1 ? "" : "s", c.gpus_per_replica,
+                     c.gpus_per_replica == 1 ? "" : "s")},
         {"maintenance", usd(t.maintenance_usd), fixed(t.weights.gamma, 2), usd(t.weights.gamma * t.maintenance_usd),
          "hardware share + engineering"},
         {"total (what finance pays)", usd(t.total_usd), "", "", ""},

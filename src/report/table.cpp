@@ -49,7 +49,11 @@ std::string render_one(const Table& raw, TextStyle style, Color color) {
     };
     std::string out;
     if (style == TextStyle::tab_separated) {
-        // Piped: tab-separated, untruncated, header first, no title or notes decoration.
+        // Piped: tab-separated, untruncated; the title and the notes as "# " comment lines, so
+        // that a log still says what the table is.
+        if (!table.title.empty()) {
+            out += "# " + table.title + "\n";
+        }
         std::vector<std::string> headers;
         for (const Column& column : table.columns) {
             headers.push_back(column.header);
@@ -154,6 +158,21 @@ std::string render_text(const std::vector<Table>& tables, TextStyle style, Color
 
 std::string render_csv(const Table& table) {
     std::string out;
+    if (!table.csv_header.empty()) {
+        std::vector<std::string> fields;
+        for (const std::string& header : table.csv_header) {
+            fields.push_back(csv_field(header));
+        }
+        out += fmt::format("{}\r\n", fmt::join(fields, ","));
+        for (const auto& row : table.csv_rows) {
+            fields.clear();
+            for (const auto& cell : row) {
+                fields.push_back(csv_field(cell));
+            }
+            out += fmt::format("{}\r\n", fmt::join(fields, ","));
+        }
+        return out;
+    }
     std::vector<std::string> headers;
     for (const Column& column : table.columns) {
         headers.push_back(csv_field(column.header));

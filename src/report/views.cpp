@@ -1,6 +1,9 @@
 // Tables for people. Numbers are converted to display units here and nothing is computed.
 #include <fmt/format.h>
 
+#include <utility>
+#include <vector>
+
 #include "dsselect/core/error.hpp"
 #include "dsselect/report/format.hpp"
 #include "dsselect/report/views.hpp"
@@ -74,16 +77,53 @@ std::vector<Table> catalog_tables(const Catalog& catalog, CatalogKind kind, cons
         }
         table.notes.push_back("catalog data; per-figure sources: dsselect catalog hardware ID -o json");
         break;
+    case CatalogKind::engines:
+        table.title = "Serving engines (--engine, or a scenario's \"engine\")";
+        table.columns = {{"id", L}, {"name", L}, {"continuous batching", L}, {"multi-GPU", L},
+                         {"overhead (GiB)", R}, {"usable memory", R}, {"factor sets", R}, {"source", L}};
+        for (const Engine* e : detail::pick_entries(catalog.engines, id, "engine")) {
+            table.rows.push_back({e->id, e->name, e->continuous_batching ? "yes" : "no",
+                                  e->multi_gpu == MultiGpu::tensor_parallel ? "tensor parallel" : "layer split",
+                                  fixed(e->runtime_overhead_gib, 2), fixed(e->usable_memory_fraction, 2),
+                                  std::to_string(e->factors.size()), e->source});
+        }
+        table.notes.push_back(fmt::format("default: {}; efficiency factors and their sources: dsselect catalog engines ID -o json",
+                                          k_default_engine_id));
+        break;
     case CatalogKind::scenarios:
         table.title = "Scenarios";
         table.columns = {{"id", L},          {"task", L},     {"prompt", R},     {"output", R}, {"QPS", R},
-                         {"context", R},     {"latency (ms)", R}, {"min quality", R}, {"source", L}};
+                         {"context", R},     {"latency (ms)", R}, {"TTFT (ms)", R}, {"TPOT (ms)", R},
+                         {"min quality", R}, {"other limits", L}, {"source", L}};
         for (const Scenario* s : detail::pick_entries(catalog.scenarios, id, "scenario")) {
+            // Every limit the scenario sets: the common ones in columns, the rest named here.
+            const Constraints& k = s->constraints;
+            std::vector<std::string> other;
+            if (k.max_model_mb) {
+                other.push_back(fmt::format("model <= {:g} MB", *k.max_model_mb));
+            }
+            if (k.max_power_w) {
+                other.push_back(fmt::format("power <= {:g} W", *k.max_power_w));
+            }
+            if (k.max_gpus_per_replica) {
+                other.push_back(fmt::format("GPUs/replica <= {}", *k.max_gpus_per_replica));
+            }
+            if (k.budget_usd_per_year) {
+                other.push_back(fmt::format("budget <= {}/year", usd(*k.budget_usd_per_year)));
+            }
+            using Allowed = std::pair<const char*, const std::vector<std::string>*>;
+            const Allowed allowed[] = {{"hardware", &k.allowed_hardware}, {"models", &k.allowed_models},
+                                       {"variants", &k.allowed_variants}};
+            for (const auto& [what, list] : allowed) {
+                if (!list->empty()) {
+                    other.push_back(fmt::format("{}: {}", what, fmt::join(*list, "|")));
+                }
+            }
             table.rows.push_back({s->id, s->task_kind, std::to_string(s->workload.prompt_tokens),
                                   std::to_string(s->workload.output_tokens), fixed(s->workload.qps, 1),
-                                  std::to_string(s->workload.context_tokens),
-                                  fixed(s->constraints.max_latency_ms, 0), fixed(s->constraints.min_quality, 2),
-                                  s->source});
+                                  std::to_string(s->workload.context_tokens), fixed(k.max_latency_ms, 0),
+                                  fixed(k.max_ttft_ms, 0), fixed(k.max_tpot_ms, 0), fixed(k.min_quality, 2),
+                                  other.empty() ? "-" : fmt::format("{}", fmt::join(other, ", ")), s->source});
         }
         break;
     }
@@ -119,9 +159,19 @@ std::vector<Table> estimate_tables(const EstimateView& view) {
         {"total", gib(m.per_gpu_bytes)},
         {"usable capacity", gib(m.usable_per_gpu_bytes)},
     };
-    memory.notes.push_back(m.fits ? fmt::format("fits; up to {} concurrent sequences of {} tokens", m.max_concurrency,
-                                                r.prompt_tokens + r.output_tokens)
-                                  : fmt::format("does NOT fit: {} GiB short per GPU", gib(m.shortfall_bytes)));
+    const std::int64_t sequence_tokens = r.prompt_tokens + r.output_tokens;
+    if (!m.fits) {
+        memory.notes.push_back(fmt::format("does NOT fit: {} GiB short per GPU", gib(m.shortfall_bytes)));
+    } else if (m.max_concurrency == 0) {
+        // The batch asked for fits; the concurrency figure also keeps room for a full step of
+        // batched tokens' activations, and beside that no sequence fits.
+        memory.notes.push_back(fmt::format("fits at batch {}, with no room to spare: beside the activations of a full "
+                                           "engine step, no sequence of {} tokens fits",
+                                           r.batch, sequence_tokens));
+    } else {
+        memory.notes.push_back(fmt::format("fits; up to {} concurrent sequence{} of {} tokens", m.max_concurrency,
+                                           m.max_concurrency == 1 ? "" : "s", sequence_tokens));
+    }
     tables.push_back(memory);
 
     Table timing;

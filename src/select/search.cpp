@@ -28,7 +28,8 @@ constexpr std::size_t k_accepted_reserve = 4096;
 void refuse_oversized(const Catalog& catalog, const Scenario& s, const SearchOptions& options) {
     const std::int64_t space = search_space_size(catalog, s);
     if (space > options.max_candidates) {
-        throw Error(ErrorKind::usage, fmt::format("the search space has {} candidates, more than --max-candidates {}",
+        throw Error(ErrorKind::usage, fmt::format("the search space has {} candidates (the count a search reports as evaluated), more than "
+                                                  "--max-candidates {}",
                                                   space, options.max_candidates),
                     "raise --max-candidates, or narrow the scenario with --gpu and allowed_models");
     }

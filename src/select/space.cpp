@@ -19,7 +19,15 @@ std::int64_t search_space_size(const Catalog& catalog, const Scenario& s) {
             per_pair += searchable(hardware, gpus, s) ? 1 : 0;
         }
     }
-    return per_pair * static_cast<std::int64_t>(catalog.models.size() * catalog.variants.size());
+    // Only the variants that apply to each model: the same count a search reports as
+    // "candidates evaluated", so that --max-candidates and the report speak of one number.
+    std::int64_t pairs = 0;
+    for (const Model& model : catalog.models) {
+        for (const Variant& variant : catalog.variants) {
+            pairs += variant.applies_to_model(model.id) ? 1 : 0;
+        }
+    }
+    return per_pair * pairs;
 }
 
 CandidateSpace::CandidateSpace(const Catalog& catalog, const Scenario& s, const Engine* engine)

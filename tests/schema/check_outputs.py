@@ -116,6 +116,7 @@ class Checker:
             if self.check("schema " + name + " is valid draft-07, self-contained", not problems, "; ".join(problems)):
                 self.schemas[name] = schema
         expected = ["catalog", "scenario", "rules", "model-list", "variant-list", "hardware-list", "scenario-list",
+                    "engine-list",
                     "estimate", "recommendation", "comparison", "tco", "batch-result", "batch-summary", "error",
                     "finetune-plan", "deployment"]
         missing = [n for n in expected if n + ".schema.json" not in self.schemas]
@@ -192,6 +193,7 @@ class Checker:
         self.validate_command("model-list.schema.json", ["catalog", "models", "base", "-o", "json"])
         docs["variants"] = self.validate_command("variant-list.schema.json", ["catalog", "variants", "-o", "json"])
         docs["hardware"] = self.validate_command("hardware-list.schema.json", ["catalog", "hardware", "-o", "json"])
+        docs["engines"] = self.validate_command("engine-list.schema.json", ["catalog", "engines", "-o", "json"])
         docs["scenarios"] = self.validate_command("scenario-list.schema.json", ["catalog", "scenarios", "-o", "json"])
         docs["estimate"] = self.validate_command(
             "estimate.schema.json", ["estimate", "--model", "base", "--variant", "int8", "--gpu", "a40", "--gpus", "2",
@@ -459,6 +461,9 @@ class Checker:
             case("variant-list: quality_retention \"1\"", "variant-list.schema.json", docs["variants"],
                  put("1", "variants", 0, "quality_retention"))
         if docs.get("hardware"):
+            case("engine-list: no factors", "engine-list.schema.json", docs["engines"], drop("engines", 0, "factors")),
+            case("engine-list: multi_gpu unknown", "engine-list.schema.json", docs["engines"],
+                 put("pipeline", "engines", 0, "multi_gpu")),
             case("hardware-list: no memory_gb", "hardware-list.schema.json", docs["hardware"],
                  drop("hardware", 0, "memory_gb"))
             case("hardware-list: price a string", "hardware-list.schema.json", docs["hardware"],

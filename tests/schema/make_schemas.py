@@ -184,6 +184,10 @@ def catalog_model():
         "references": {"type": "array", "items": reference,
                        "description": "quoted figures shown beside computed ones"},
     }
+    # loader.cpp k_computed_model_keys: what `catalog models -o json` prints beside the entry.
+    for key in ["parameters", "active_parameters", "parameters_vs_nominal", "kv_cache_elements_per_token",
+                "attention"]:
+        properties[key] = {"description": "computed by `catalog models -o json`; accepted and ignored on read"}
     return with_sources(properties, ["id", "name", "architecture"], "model")
 
 
@@ -376,30 +380,37 @@ def array_of(name):
     return {"type": "array", "items": ref(name)}
 
 
+def catalog_engine():
+    """A serving engine profile (loader.cpp read_engine)."""
+    return {
+    "type": "object", "required": ["id"],
+    "properties": {
+        "id": NON_EMPTY, "name": STRING, "continuous_batching": BOOLEAN,
+        "multi_gpu": {"enum": ["tensor_parallel", "layer_split"]},
+        "runtime_overhead_gib": NON_NEGATIVE, "communication_buffer_gib": NON_NEGATIVE,
+        "usable_memory_fraction": POSITIVE_FRACTION,
+        "factors": {"type": "array", "items": {"type": "object", "additionalProperties": False, "properties": {
+            "hardware": STRING_LIST, "hardware_kind": {"enum": ["gpu", "edge"]},
+            "precision": {"enum": ["fp16", "bf16", "fp8", "int8", "int4"]},
+            "compute_efficiency": POSITIVE_FRACTION, "memory_efficiency": POSITIVE_FRACTION,
+            "per_step_overhead_ms": NON_NEGATIVE, "allreduce_latency_us": NON_NEGATIVE,
+            "ttft_fixed_ms": NON_NEGATIVE, "ttft_batch_exponent": {"type": "number", "minimum": 0, "maximum": 1},
+            "source": STRING}}},
+        "source": STRING, "sources": {"type": "object", "additionalProperties": STRING}},
+    "additionalProperties": False}
+
+
 def catalog_schema():
     out = obj({
         "schema_version": SCHEMA_VERSION,
+        "kind": described({"enum": ["ModelList", "VariantList", "HardwareList", "ScenarioList", "EngineList"]},
+                          "what `catalog ... -o json` prints; accepted so that its output reads back"),
         "models": array_of("model"),
         "variants": array_of("variant"),
         "hardware": array_of("hardware"),
         "scenarios": array_of("scenario"),
         "rules": array_of("rule"),
-        "engines": {"type": "array", "items": {
-            "type": "object", "required": ["id"],
-            "properties": {
-                "id": NON_EMPTY, "name": STRING, "continuous_batching": BOOLEAN,
-                "multi_gpu": {"enum": ["tensor_parallel", "layer_split"]},
-                "runtime_overhead_gib": NON_NEGATIVE, "communication_buffer_gib": NON_NEGATIVE,
-                "usable_memory_fraction": POSITIVE_FRACTION,
-                "factors": {"type": "array", "items": {"type": "object", "additionalProperties": False, "properties": {
-                    "hardware": STRING_LIST, "hardware_kind": {"enum": ["gpu", "edge"]},
-                    "precision": {"enum": ["fp16", "bf16", "fp8", "int8", "int4"]},
-                    "compute_efficiency": POSITIVE_FRACTION, "memory_efficiency": POSITIVE_FRACTION,
-                    "per_step_overhead_ms": NON_NEGATIVE, "allreduce_latency_us": NON_NEGATIVE,
-                    "ttft_fixed_ms": NON_NEGATIVE, "ttft_batch_exponent": {"type": "number", "minimum": 0, "maximum": 1},
-                    "source": STRING}}},
-                "source": STRING, "sources": {"type": "object", "additionalProperties": STRING}},
-            "additionalProperties": False},
+        "engines": {"type": "array", "items": catalog_engine(),
             "description": "serving engine profiles (docs/method.md)"},
         "multi_task": with_sources({
             "default_adapter": adapter(),
@@ -503,6 +514,12 @@ def variant_list_schema():
     out = document("VariantList", {"variants": {"type": "array", "items": ref("variant")}})
     out["definitions"] = {"variant": item}
     return out
+
+
+def engine_list_schema():
+    item = {"allOf": [catalog_engine(), {"required": ["id", "name", "continuous_batching", "multi_gpu", "factors"]}],
+            "description": "a catalog engine entry (valid as input) with defaults filled in"}
+    return document("EngineList", {"engines": {"type": "array", "items": item}})
 
 
 def hardware_list_schema():
@@ -677,7 +694,8 @@ def candidate():
         "hardware": NON_EMPTY,
         "gpus_per_replica": count(1),
         "replicas": described(nullable(count(1)), "null when the candidate was rejected before costing"),
-        "batch_per_replica": count(1),
+        "batch_per_replica": described(count(1), "sequences one replica runs at once (an engine's max_num_seqs)"),
+        "gpus_total": described(nullable(count(1)), "replicas x gpus_per_replica; null when replicas is"),
         "ttft_ms": timing,
         "tpot_ms": timing,
         "latency_ms": timing,
@@ -685,7 +703,13 @@ def candidate():
         "capacity_qps": described(timing, "all replicas; null when not costed"),
         "output_tokens_per_s": timing,
         "memory": obj({"weights_bytes": count(), "per_gpu_bytes": count(), "capacity_per_gpu_bytes": count(),
-                       "fits": BOOLEAN}, ["weights_bytes", "per_gpu_bytes", "capacity_per_gpu_bytes", "fits"]),
+                       "fits": BOOLEAN,
+                       "kv_cache_bytes": described(count(), "all GPUs of a replica, at batch_per_replica"),
+                       "activations_bytes": described(count(), "per GPU"),
+                       "overhead_bytes": described(count(), "per GPU: runtime and communication buffers"),
+                       "usable_per_gpu_bytes": described(count(), "capacity x the engine's usable fraction")},
+                      ["weights_bytes", "per_gpu_bytes", "capacity_per_gpu_bytes", "fits", "kv_cache_bytes",
+                       "activations_bytes", "overhead_bytes", "usable_per_gpu_bytes"]),
         "power_w": NON_NEGATIVE,
         "quality": FRACTION,
         "cost": nullable(ref("cost")),
@@ -788,7 +812,18 @@ def recommendation_document():
         "candidates_accepted": count(),
         "candidates_rejected": count(),
         "nearest_miss_by_reason": described({"type": "object", "additionalProperties": missed},
-                                            "only with --explain: the candidate closest to passing, per reason"),
+                                            "with --explain, or when nothing satisfies the scenario: the candidate "
+                                            "closest to passing, per reason"),
+        "nearest_miss": described(nullable(obj({
+            "candidate": NON_EMPTY,
+            "reason": NON_EMPTY,
+            "detail": STRING,
+            "flag": described(nullable(NON_EMPTY), "the flag to relax; null for a reason no flag relaxes"),
+            "suggested_value": described(nullable({"type": "number"}),
+                                         "the flag value that would admit this candidate"),
+            "unit": nullable(STRING),
+        }, ["candidate", "reason", "detail", "flag", "suggested_value", "unit"])),
+            "only when nothing satisfies the scenario: the nearest miss over every reason (null: none was judged)"),
         "multi_task": multi_task(),
     }, ["scenario", "recommendations", "rejected_by_reason", "candidates_evaluated", "candidates_accepted",
         "candidates_rejected"])
@@ -934,7 +969,10 @@ def batch_result_schema():
     defs["recommendation"] = recommendation_document()
     defs["comparison"] = comparison_document()
     defs["error"] = error_object()
-    rec_no_explain = {"allOf": [ref("recommendation"), {"not": {"required": ["nearest_miss_by_reason"]}}]}
+    # Misses only where nothing satisfied the scenario (batch has no --explain).
+    rec_no_explain = {"allOf": [ref("recommendation"), {
+        "if": {"properties": {"recommendations": {"minItems": 1}}},
+        "then": {"not": {"anyOf": [{"required": ["nearest_miss_by_reason"]}, {"required": ["nearest_miss"]}]}}}]}
     out = document("BatchResult", {
         "line": described(count(1), "the input line (or array element) number, from 1"),
         "id": described(nullable(NON_EMPTY), "the scenario id; null when the line could not be read that far"),
@@ -1056,12 +1094,14 @@ SCHEMAS = [
     ("variant-list.schema.json", "dsselect VariantList", "`dsselect catalog variants -o json`.", variant_list_schema),
     ("hardware-list.schema.json", "dsselect HardwareList", "`dsselect catalog hardware -o json`.",
      hardware_list_schema),
+    ("engine-list.schema.json", "dsselect EngineList", "`dsselect catalog engines -o json`; every item is also a "
+     "valid engine input.", engine_list_schema),
     ("scenario-list.schema.json", "dsselect ScenarioList", "`dsselect catalog scenarios -o json`; every item is "
      "also a valid scenario input.", scenario_list_schema),
     ("estimate.schema.json", "dsselect Estimate", "`dsselect estimate ... -o json` (explain only with --explain). "
      "A configuration that does not fit is still reported, with null timings.", estimate_schema),
     ("recommendation.schema.json", "dsselect Recommendation", "`dsselect recommend ... -o json` "
-     "(nearest_miss_by_reason only with --explain).", recommendation_schema),
+     "(nearest_miss_by_reason with --explain or when nothing satisfies; nearest_miss then too).", recommendation_schema),
     ("comparison.schema.json", "dsselect Comparison", "`dsselect compare ... -o json`.", comparison_schema),
     ("tco.schema.json", "dsselect Tco", "`dsselect tco ... -o json`.", tco_schema),
     ("batch-result.schema.json", "dsselect BatchResult", "One result line of `dsselect batch` (JSON Lines): "

@@ -14,9 +14,17 @@ namespace dsselect::report {
 enum class CandidateView { ranked, compared, page };
 
 // How a cell is written.
-enum class CellFormat { rank, model, variant, hardware_gpus, label, count, fixed, gib, usd, training_usd, warnings, verdict };
+enum class CellFormat { rank, model, variant, hardware_gpus, label, count, gpus_total, batch, fixed, gib, usd, training_usd, warnings, verdict };
 // When a cell has a value; otherwise it is "-".
 enum class CellRequires { nothing, timing, costed };
+
+// One CSV field of a column: a machine header (unit in the name, "yearly_usd") and the plain
+// value it holds (a name of candidate_columns.cpp's k_csv_values), with its decimals.
+struct CsvField {
+    std::string header;
+    std::string value;
+    int decimals = 0;
+};
 
 struct CandidateColumn {
     std::string header;    // with the unit, e.g. "TPOT (ms)"
@@ -27,6 +35,7 @@ struct CandidateColumn {
     int decimals = 0;
     CellRequires requires_value = CellRequires::nothing;
     std::vector<CandidateView> views;
+    std::vector<CsvField> csv;  // what the column becomes in CSV: one or more plain fields
 };
 
 // Every column, in order (parsed once from the embedded file).
@@ -39,5 +48,9 @@ std::vector<Column> candidate_table_columns(CandidateView view);
 std::string candidate_cell(const CandidateColumn& column, const Candidate& c, const std::string& rank);
 // The cells of one view's row.
 std::vector<std::string> candidate_row(const Candidate& c, const std::string& rank, CandidateView view);
+// The CSV header of one view: every column's CSV fields, in order.
+std::vector<std::string> candidate_csv_header(CandidateView view);
+// One view's CSV row: plain values (no separators or signs; empty where the table shows "-").
+std::vector<std::string> candidate_csv_row(const Candidate& c, const std::string& rank, CandidateView view);
 
 }  // namespace dsselect::report

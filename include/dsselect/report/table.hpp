@@ -14,10 +14,14 @@ struct Column {
 };
 
 struct Table {
-    std::string title;  // printed above an aligned table, omitted elsewhere
+    std::string title;  // printed above an aligned table, as a "# " line above a piped one
     std::vector<Column> columns;
     std::vector<std::vector<std::string>> rows;
     std::vector<std::string> notes;  // printed below an aligned table
+    // For spreadsheets, when the cells above are formatted for people: machine headers (unit in
+    // the name) and plain values, one per field. Empty: CSV writes the columns and rows above.
+    std::vector<std::string> csv_header;
+    std::vector<std::vector<std::string>> csv_rows;
 };
 
 enum class TextStyle { aligned, tab_separated };

@@ -12,7 +12,7 @@ namespace dsselect::report {
 
 inline constexpr const char* k_schema_version = "1.0";
 
-enum class CatalogKind { models, variants, hardware, scenarios };
+enum class CatalogKind { models, variants, hardware, scenarios, engines };
 enum class JsonStyle { document, lines };
 
 // Entries of one kind (all, or the one with `id`; unknown ids throw usage with did-you-mean).

@@ -1,0 +1,329 @@
+// Interfaces that round-trip (issue 21): catalog output read back by --data and validate,
+// overlays merged field by field, single-entry documents, ids that candidate strings can name.
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "dsselect/report/format.hpp"
+#include "support/helpers.hpp"
+
+using nlohmann::json;
+using test::run_cli;
+
+TEST_CASE("interfaces: what catalog -o json prints reads back with --data and validate, unchanged", "[cli][data]") {
+    for (const std::string what : {"models", "variants", "hardware", "scenarios", "engines"}) {
+        INFO(what);
+        const auto printed = run_cli({"catalog", what, "-o", "json"});
+        REQUIRE(printed.status == 0);
+        test::TempFile file(what + ".json", printed.out);
+        const auto again = run_cli({"--data", file.path(), "catalog", what, "-o", "json"});
+        CHECK(again.err.empty());
+        REQUIRE(again.status == 0);
+        CHECK(again.out == printed.out);  // every field survives the round trip
+        const auto checked = run_cli({"validate", file.path()});
+        CHECK(checked.err.empty());
+        CHECK(checked.status == 0);
+        CHECK(checked.out == file.path() + ": ok\n");
+    }
+}
+
+TEST_CASE("interfaces: a scenario printed by catalog drives recommend through --data", "[cli][data]") {
+    const auto printed = run_cli({"catalog", "scenarios", "customer-service", "-o", "json"});
+    REQUIRE(printed.status == 0);
+    test::TempFile file("cs.json", printed.out);
+    const auto plain = run_cli({"recommend", "--scenario", "customer-service", "-o", "json"});
+    const auto overlaid = run_cli({"--data", file.path(), "recommend", "--scenario", "customer-service", "-o", "json"});
+    CHECK(overlaid.err == plain.err);
+    CHECK(overlaid.status == plain.status);
+    CHECK(overlaid.out == plain.out);
+}
+
+TEST_CASE("interfaces: an overlay entry with an existing id merges field by field", "[cli][data]") {
+    const json before = json::parse(run_cli({"catalog", "hardware", "mi300x", "-o", "json"}).out).at("hardware").at(0);
+    SECTION("a price-only override keeps every other field") {
+        test::TempFile file("prices.json",
+                            R"({"schema_version":"1.0","hardware":[{"id":"mi300x","price_usd_per_hour":3.5}]})");
+        const auto result = run_cli({"--data", file.path(), "catalog", "hardware", "mi300x", "-o", "json"});
+        REQUIRE(result.status == 0);
+        json after = json::parse(result.out).at("hardware").at(0);
+        CHECK(after.at("price_usd_per_hour").get<double>() == 3.5);
+        after["price_usd_per_hour"] = before.at("price_usd_per_hour");
+        CHECK(after == before);
+        CHECK(run_cli({"validate", file.path()}).status == 0);
+    }
+    SECTION("objects merge key by key") {
+        test::TempFile file("fp8.json",
+                            R"({"schema_version":"1.0","hardware":[{"id":"mi300x","peak_tflops":{"fp8":2000}}]})");
+        const auto result = run_cli({"--data", file.path(), "catalog", "hardware", "mi300x", "-o", "json"});
+        REQUIRE(result.status == 0);
+        const json after = json::parse(result.out).at("hardware").at(0);
+        CHECK(after.at("peak_tflops").at("fp8").get<double>() == 2000);
+        CHECK(after.at("peak_tflops").at("fp16") == before.at("peak_tflops").at("fp16"));
+    }
+    SECTION("arrays replace") {
+        test::TempFile file("allowed.json", R"({"schema_version":"1.0","scenarios":[{"id":"customer-service",
+            "constraints":{"allowed_hardware":["mi300x"]}}]})");
+        const auto result = run_cli({"--data", file.path(), "catalog", "scenarios", "customer-service", "-o", "json"});
+        REQUIRE(result.status == 0);
+        const json after = json::parse(result.out).at("scenarios").at(0);
+        CHECK(after.at("constraints").at("allowed_hardware") == json::array({"mi300x"}));
+        const json original =
+            json::parse(run_cli({"catalog", "scenarios", "customer-service", "-o", "json"}).out).at("scenarios").at(0);
+        CHECK(after.at("workload") == original.at("workload"));
+    }
+    SECTION("a new id must be complete") {
+        test::TempFile file("new.json", R"({"schema_version":"1.0","hardware":[{"id":"my-gpu","price_usd_per_hour":1}]})");
+        const auto result = run_cli({"--data", file.path(), "catalog", "hardware"});
+        CHECK(result.status == 65);
+        CHECK(result.err.find("/hardware/0: missing required field 'name'") != std::string::npos);
+    }
+}
+
+TEST_CASE("interfaces: validate recognises one bare entry or says in one line what it expected", "[cli][data]") {
+    SECTION("a bare scenario") {
+        const json scenario =
+            json::parse(run_cli({"catalog", "scenarios", "customer-service", "-o", "json"}).out).at("scenarios").at(0);
+        test::TempFile file("bare-scenario.json", scenario.dump(2));
+        const auto result = run_cli({"validate", file.path()});
+        CHECK(result.err.empty());
+        CHECK(result.status == 0);
+    }
+    SECTION("a bare hardware entry with a problem names it with its pointer") {
+        test::TempFile file("bare-gpu.json", R"({"id":"g","name":"G","memory_gb":-1,"memory_bandwidth_gb_per_s":1,
+            "peak_tflops":{"fp16":1}})");
+        const auto result = run_cli({"validate", file.path()});
+        CHECK(result.status == 65);
+        CHECK(test::first_line(result.err) ==
+              "dsselect: error: " + file.path() + ": /hardware/0/memory_gb: expected a positive number, got -1");
+    }
+    SECTION("a bare rule is checked as a rule") {
+        test::TempFile good("rule.json", R"({"id":"r","effect":"warn","when":{"var":"scenario.numerically_sensitive"},
+            "message":"sensitive"})");
+        CHECK(run_cli({"validate", good.path()}).status == 0);
+        test::TempFile bad("bad-rule.json", R"({"id":"r","effect":"warn","when":{"frobnicate":[1]},"message":"m"})");
+        CHECK(run_cli({"validate", bad.path()}).status == 65);
+    }
+    SECTION("anything else is refused in one line") {
+        test::TempFile file("other.json", R"({"name":"x","qps":3})");
+        const auto result = run_cli({"validate", file.path()});
+        CHECK(result.status == 65);
+        CHECK(result.err == "dsselect: error: " + file.path() +
+                                ": /: expected a data document {\"schema_version\": \"1.0\", \"models\": […], …} or one "
+                                "model, variant, hardware or scenario entry (an object with \"id\"), got an object "
+                                "with keys name, qps\ndsselect: 1 problem found\n");
+    }
+}
+
+TEST_CASE("interfaces: ids holding ':' or '@' are refused at load with a pointer", "[cli][data]") {
+    for (const std::string id : {"my:gpu", "gpu@2"}) {
+        INFO(id);
+        test::TempFile file("colon.json", R"({"schema_version":"1.0","hardware":[{"id":")" + id +
+                                              R"(","name":"G","memory_gb":16,"memory_bandwidth_gb_per_s":100,"peak_tflops":{"fp16":10}}]})");
+        const auto result = run_cli({"--data", file.path(), "catalog", "hardware"});
+        CHECK(result.status == 65);
+        CHECK(test::first_line(result.err).find(": /hardware/0/id: id '" + id + "' contains '") != std::string::npos);
+        CHECK(result.err.find("MODEL[:VARIANT][@HW[xN]]") != std::string::npos);
+    }
+}
+
+TEST_CASE("interfaces: recommend -o json with nothing satisfying prints the document and exits 1", "[cli][json]") {
+    for (const std::string format : {"json", "jsonl"}) {
+        INFO(format);
+        const auto result = run_cli({"recommend", "--scenario", "customer-service", "--max-latency-ms", "1", "-o", format});
+        CHECK(result.status == 1);
+        CHECK(result.err.find("dsselect: nothing satisfies scenario 'customer-service'") == 0);
+        REQUIRE_FALSE(result.out.empty());
+        const json document = json::parse(result.out);
+        CHECK(document.at("kind").get<std::string>() == "Recommendation");
+        CHECK(document.at("recommendations").empty());
+        CHECK(document.at("candidates_accepted").get<int>() == 0);
+        CHECK(document.at("candidates_evaluated").get<int>() > 0);
+        CHECK_FALSE(document.at("nearest_miss_by_reason").empty());
+        const json& nearest = document.at("nearest_miss");
+        const std::string flag = nearest.at("flag").get<std::string>();
+        CHECK(nearest.at("reason").get<std::string>() == "quality");
+        CHECK(flag == "--min-quality");
+        CHECK(nearest.at("suggested_value").get<double>() == Approx(0.8483));
+        // The same suggestion as the stderr line.
+        CHECK(result.err.find("nearest: " + nearest.at("candidate").get<std::string>() + " misses quality") !=
+              std::string::npos);
+        CHECK(result.err.find("relax --min-quality to 0.848") != std::string::npos);
+        const json& latency = document.at("nearest_miss_by_reason").at("latency").at("rejected");
+        CHECK(latency.at("flag").get<std::string>() == "--max-latency-ms");
+        CHECK(latency.at("had").get<double>() > 1);
+    }
+    // Formats for people keep the old behaviour: nothing on stdout.
+    const auto table = run_cli({"recommend", "--scenario", "customer-service", "--max-latency-ms", "1"});
+    CHECK(table.status == 1);
+    CHECK(table.out.empty());
+}
+
+TEST_CASE("interfaces: batch records carry nearest misses, and an invalid line its id", "[cli][batch][json]") {
+    test::TempFile file("mixed.jsonl",
+                        R"({"id": "impossible", "workload": {"prompt_tokens": 100, "output_tokens": 10, "qps": 1}, "constraints": {"max_latency_ms": 0.001}})"
+                        "\n"
+                        R"({"id": "broken", "workload": {"qps": "x"}})"
+                        "\n");
+    const auto result = run_cli({"batch", file.path()});
+    REQUIRE(result.status == 0);
+    std::istringstream lines(result.out);
+    std::vector<json> records;
+    for (std::string line; std::getline(lines, line);) {
+        records.push_back(json::parse(line));
+    }
+    REQUIRE(records.size() == 3);
+    CHECK(records[0].at("status").get<std::string>() == "unsatisfiable");
+    const json& miss = records[0].at("result").at("nearest_miss");
+    CHECK_FALSE(miss.at("candidate").get<std::string>().empty());
+    CHECK(miss.contains("suggested_value"));
+    const json& latency = records[0].at("result").at("nearest_miss_by_reason").at("latency").at("rejected");
+    CHECK(latency.at("flag").get<std::string>() == "--max-latency-ms");
+    CHECK(latency.at("had").get<double>() > 0.001);
+    CHECK(records[1].at("status").get<std::string>() == "invalid");
+    CHECK(records[1].at("id").get<std::string>() == "broken");
+}
+
+TEST_CASE("interfaces: CSV carries plain numbers under machine headers, one value per field", "[cli][csv]") {
+    const auto csv = run_cli({"recommend", "--scenario", "customer-service", "-o", "csv"});
+    REQUIRE(csv.status == 0);
+    std::istringstream lines(csv.out);
+    std::string header;
+    std::string row;
+    std::getline(lines, header);
+    std::getline(lines, row);
+    CHECK(header == "rank,model,variant,hardware,gpus_per_replica,replicas,gpus_total,batch_per_replica,ttft_ms,"
+                    "tpot_ms,latency_ms,qps_per_replica,memory_per_gpu_gib,quality,yearly_usd,weighted_index_usd,"
+                    "warnings\r");
+    CHECK(row.find('$') == std::string::npos);
+    // The same figures as the JSON document, as plain numbers.
+    const json document = json::parse(run_cli({"recommend", "--scenario", "customer-service", "-o", "json"}).out);
+    const json& first = document.at("recommendations").at(0);
+    std::vector<std::string> fields;
+    std::istringstream cells(row.substr(0, row.size() - 1));
+    for (std::string cell; std::getline(cells, cell, ',');) {
+        fields.push_back(cell);
+    }
+    REQUIRE(fields.size() >= 15);
+    CHECK(fields[3] == first.at("hardware").get<std::string>());
+    CHECK(std::stoll(fields[4]) == first.at("gpus_per_replica").get<std::int64_t>());
+    CHECK(std::stoll(fields[5]) == first.at("replicas").get<std::int64_t>());
+    CHECK(std::stoll(fields[6]) == first.at("gpus_total").get<std::int64_t>());
+    CHECK(first.at("gpus_total").get<std::int64_t>() ==
+          first.at("replicas").get<std::int64_t>() * first.at("gpus_per_replica").get<std::int64_t>());
+    CHECK(std::stoll(fields[7]) == first.at("batch_per_replica").get<std::int64_t>());
+    CHECK(std::fabs(std::stod(fields[14]) - first.at("cost").at("yearly_usd").get<double>()) < 0.01);
+}
+
+TEST_CASE("interfaces: a piped table keeps its title as a # comment line", "[cli]") {
+    const auto piped = run_cli({"tco", "--scenario", "customer-service", "base@a10"});
+    REQUIRE(piped.status == 0);
+    CHECK(piped.out.rfind("# TCO of base", 0) == 0);
+    const auto recommended = run_cli({"recommend", "--scenario", "customer-service"});
+    CHECK(recommended.out.rfind("# Recommendation for 'customer-service'", 0) == 0);
+    CHECK(recommended.out.find("\tGPUs\tbatch/replica\t") != std::string::npos);
+}
+
+TEST_CASE("interfaces: an unknown long option gets the nearest flag and exit 2", "[cli][messages]") {
+    const auto prefix = run_cli({"recommend", "--scenario", "customer-service", "--max-latency", "100"});
+    CHECK(prefix.status == 2);
+    CHECK(test::first_line(prefix.err) ==
+          "dsselect: error: unknown option '--max-latency' for 'recommend'; did you mean '--max-latency-ms'?");
+    const auto typo = run_cli({"recommend", "--senario", "customer-service"});
+    CHECK(typo.status == 2);
+    CHECK(test::first_line(typo.err) == "dsselect: error: unknown option '--senario' for 'recommend'; did you mean '--scenario'?");
+    CHECK(prefix.out.empty());
+}
+
+TEST_CASE("interfaces: an unknown id prefers prefix and case-insensitive matches", "[cli][messages]") {
+    for (const std::string typed : {"h100", "H100"}) {
+        INFO(typed);
+        const auto result = run_cli({"recommend", "--scenario", "customer-service", "--gpu", typed});
+        CHECK(result.status == 2);
+        CHECK(result.err.find("did you mean 'h100-sxm' or 'h100-pcie'?") != std::string::npos);
+    }
+}
+
+TEST_CASE("interfaces: --max-candidates counts what a search reports as evaluated", "[cli][messages]") {
+    const json document = json::parse(run_cli({"recommend", "--scenario", "customer-service", "-o", "json"}).out);
+    const auto evaluated = document.at("candidates_evaluated").get<std::int64_t>();
+    const auto refused = run_cli({"recommend", "--scenario", "customer-service", "--max-candidates", "1"});
+    CHECK(refused.status == 2);
+    CHECK(refused.err.find(fmt::format("the search space has {} candidates", evaluated)) != std::string::npos);
+}
+
+TEST_CASE("interfaces: catalog scenarios shows every limit", "[cli][messages]") {
+    const auto table = run_cli({"catalog", "scenarios"});
+    REQUIRE(table.status == 0);
+    std::istringstream lines(table.out);
+    bool long_document = false;
+    bool research = false;
+    for (std::string line; std::getline(lines, line);) {
+        if (line.rfind("long-document\t", 0) == 0) {
+            long_document = line.find("\t60000\t") != std::string::npos;
+        }
+        if (line.rfind("research-reasoning\t", 0) == 0) {
+            research = line.find("\t100\t") != std::string::npos;
+        }
+    }
+    CHECK(long_document);
+    CHECK(research);
+}
+
+TEST_CASE("interfaces: plurals and the memory note agree with their numbers", "[cli][messages]") {
+    const auto estimate = run_cli({"estimate", "--model", "deepseek-r1-distill-llama-70b", "--variant", "fp8", "--gpu", "h100-sxm"});
+    REQUIRE(estimate.status == 0);
+    CHECK(estimate.out.find("up to 0 concurrent") == std::string::npos);
+    CHECK(estimate.out.find("1 concurrent sequences") == std::string::npos);
+    const auto tco = run_cli({"tco", "--scenario", "customer-service", "base@a10"});
+    REQUIRE(tco.status == 0);
+    CHECK(tco.out.find("1 replicas") == std::string::npos);
+    CHECK(tco.out.find("x 1 GPUs") == std::string::npos);
+}
+
+TEST_CASE("interfaces: small dollar sums keep their cents, large ones stay whole", "[cli][messages]") {
+    CHECK(dsselect::report::usd(0.72 * 1.8) == "$1.30");
+    CHECK(dsselect::report::usd(6.2489) == "$6.25");
+    CHECK(dsselect::report::usd(0.0) == "$0");
+    CHECK(dsselect::report::usd(75653.12) == "$75,653");
+    CHECK(dsselect::report::usd(-12.5) == "-$12.50");
+}
+
+TEST_CASE("interfaces: catalog engines lists the ids --engine takes", "[cli][messages]") {
+    const auto table = run_cli({"catalog", "engines"});
+    REQUIRE(table.status == 0);
+    CHECK(table.out.rfind("# Serving engines", 0) == 0);
+    CHECK(table.out.find("\nvllm\t") != std::string::npos);
+    const json document = json::parse(run_cli({"catalog", "engines", "-o", "json"}).out);
+    CHECK(document.at("kind").get<std::string>() == "EngineList");
+    for (const json& engine : document.at("engines")) {
+        const std::string id = engine.at("id").get<std::string>();
+        INFO(id);
+        const auto used = run_cli({"estimate", "--model", "base", "--variant", "int8", "--gpu", "a40", "--engine", id});
+        CHECK(used.status == 0);
+    }
+    const auto unknown = run_cli({"estimate", "--model", "base", "--variant", "int8", "--gpu", "a40", "--engine", "vlm"});
+    CHECK(unknown.status == 2);
+    CHECK(unknown.err.find("'dsselect catalog engines' lists them") != std::string::npos);
+    // An engine overlay merges like any entry.
+    test::TempFile file("engine.json", R"({"schema_version":"1.0","engines":[{"id":"vllm","usable_memory_fraction":0.8}]})");
+    const json merged = json::parse(run_cli({"--data", file.path(), "catalog", "engines", "vllm", "-o", "json"}).out);
+    CHECK(merged.at("engines").at(0).at("usable_memory_fraction").get<double>() == 0.8);
+    CHECK(merged.at("engines").at(0).at("factors") == document.at("engines").at(0).at("factors"));
+}
+
+TEST_CASE("interfaces: the Recommendation JSON carries the memory breakdown the page draws", "[cli][json]") {
+    const json document = json::parse(run_cli({"recommend", "--scenario", "customer-service", "-o", "json"}).out);
+    for (const json& candidate : document.at("recommendations")) {
+        const json& m = candidate.at("memory");
+        const double gpus = candidate.at("gpus_per_replica").get<double>();
+        const double parts = m.at("weights_bytes").get<double>() / gpus + m.at("kv_cache_bytes").get<double>() / gpus +
+                             m.at("activations_bytes").get<double>() + m.at("overhead_bytes").get<double>();
+        CHECK(std::fabs(parts - m.at("per_gpu_bytes").get<double>()) < 4.0);
+        CHECK(m.at("usable_per_gpu_bytes").get<double>() <= m.at("capacity_per_gpu_bytes").get<double>());
+    }
+}
