@@ -44,8 +44,8 @@ CandidateSpace::CandidateSpace(const Catalog& catalog, const Scenario& s, const 
         const Model& model = catalog.models[m];
         for (std::size_t v = 0; v < catalog.variants.size(); ++v) {
             const Variant& variant = catalog.variants[v];
-            if (!variant.applies_to_model(model.id)) {
-                continue;
+            if (!variant.applies_to_model(model.id) || !claim_allowed(k, variant)) {
+                continue;  // a claimed variant is searched only on opt-in (docs/quality.md)
             }
             PairTables pair{.model = &model,
                             .variant = &variant,
