@@ -340,7 +340,7 @@ TEST_CASE("recommend: a multi-threaded search gives the same result as one threa
 
 TEST_CASE("rules: only the context fields the rules read are built", "[rules]") {
     const RuleSet& rules = builtin_rules();
-    CHECK(rules.constraint_fields.size() == 5);  // numerically_sensitive, risk_flags, capacity, qps, output dims
+    CHECK(rules.constraint_fields.size() == 6);  // numerically_sensitive, risk_flags, capacity, qps, headroom, output dims
     CHECK_FALSE(rules.scoring_fields.empty());
     RuleSet rescoping = rules;
     rescoping.rules.front().when = std::make_shared<const nlohmann::json>(nlohmann::json::parse(R"({"some": [{"var": "variant.risk_flags"}, {"==": [{"var": ""}, "x"]}]})"));
@@ -932,3 +932,18 @@ TEST_CASE("cli: quality and claims at the command line (issue 19)", "[cli][quali
     }
 }
 
+// Issue 19: headroom has one home, the scenario's constraints.headroom, which both the sizing
+// and the headroom-20 rule read.
+TEST_CASE("headroom: the headroom-20 rule reads the scenario's headroom, as the sizing does", "[search][headroom]") {
+    for (double headroom : {0.0, 0.5}) {
+        INFO(headroom);
+        Scenario s = builtin().scenario("customer-service");
+        s.constraints.headroom = headroom;
+        const SearchResult result = search(builtin(), s, builtin_rules(), SearchOptions{});
+        CHECK(result.rejected_by_reason.count("headroom-20") == 0);  // the sizing already meets it
+        REQUIRE_FALSE(result.ranked.empty());
+        for (const Candidate& c : result.ranked) {
+            CHECK(c.capacity_qps >= (1.0 + headroom) * s.workload.qps * (1 - 1e-12));
+        }
+    }
+}
