@@ -903,6 +903,11 @@ TEST_CASE("cli: quality and claims at the command line (issue 19)", "[cli][quali
         const json c = json::parse(result.out).at("candidates").at(0);
         CHECK(c.at("rejected").is_null());
         CHECK(c.at("quality").get<double>() > 0.92);
+        // Where only R1 clears the floor (MATH-500 0.973 x FP8's 0.99), the search picks it.
+        auto strict = test::run_cli({"recommend", "--scenario", "research-reasoning", "--min-quality", "0.95", "-o", "json"});
+        REQUIRE(strict.status == 0);
+        const json winner = json::parse(strict.out).at("recommendations").at(0);
+        CHECK(winner.at("model").get<std::string>() == "deepseek-r1");
     }
     SECTION("catalog models shows the figures, catalog variants the claims") {
         auto models = test::run_cli({"catalog", "models"});
