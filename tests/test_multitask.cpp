@@ -294,6 +294,7 @@ TEST_CASE("dynamic activation: a MoE model's active parameters come from its arc
 TEST_CASE("dynamic activation: a scenario's complexity mix reaches every candidate of the search", "[multitask][search]") {
     Scenario s = builtin().scenario("customer-service");
     s.constraints.allowed_variants = {"dynamic"};
+    s.constraints.include_claimed = true;  // dynamic rests on a claim: searched only on opt-in (docs/quality.md)
     const SearchResult simple = search(builtin(), s, builtin_rules(), SearchOptions{});
     REQUIRE_FALSE(simple.ranked.empty());
     CHECK(simple.ranked.front().estimate.active_fraction == Approx(0.3));  // the variant's own figure

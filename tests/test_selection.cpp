@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "dsselect/catalog/loader.hpp"
@@ -339,7 +340,7 @@ TEST_CASE("recommend: a multi-threaded search gives the same result as one threa
 
 TEST_CASE("rules: only the context fields the rules read are built", "[rules]") {
     const RuleSet& rules = builtin_rules();
-    CHECK(rules.constraint_fields.size() == 5);  // numerically_sensitive, risk_flags, capacity, qps, output dims
+    CHECK(rules.constraint_fields.size() == 6);  // numerically_sensitive, risk_flags, capacity, qps, headroom, output dims
     CHECK_FALSE(rules.scoring_fields.empty());
     RuleSet rescoping = rules;
     rescoping.rules.front().when = std::make_shared<const nlohmann::json>(nlohmann::json::parse(R"({"some": [{"var": "variant.risk_flags"}, {"==": [{"var": ""}, "x"]}]})"));
@@ -381,8 +382,8 @@ void check_staged_search(const Catalog& catalog, const Scenario& s) {
     std::int64_t evaluated = 0;
     for (const Model& model : catalog.models) {
         for (const Variant& variant : catalog.variants) {
-            if (!variant.applies_to_model(model.id)) {
-                continue;
+            if (!variant.applies_to_model(model.id) || (variant.claimed && !s.constraints.include_claimed)) {
+                continue;  // claimed variants are searched only on opt-in (docs/quality.md)
             }
             for (const Hardware& hardware : catalog.hardware) {
                 for (std::int64_t gpus : {1, 2, 4, 8, 16, 32}) {
@@ -786,5 +787,168 @@ TEST_CASE("tco: an overflowing total is an error naming its inputs, the largest 
         const TcoResult r = compute_tco(inputs, big, Workload{}, TcoWeights{});
         CHECK(std::isfinite(r.total_usd));
         CHECK(std::isfinite(r.weighted_index_usd));
+    }
+}
+
+// Issue 19: every shipped model can be ranked (docs/quality.md).
+TEST_CASE("quality: every shipped open-weight model has a quality figure, each with a source", "[search][quality]") {
+    int open = 0;
+    for (const Model& m : builtin().models) {
+        INFO(m.id);
+        CHECK_FALSE(m.quality.empty());
+        for (const QualityScore& q : m.quality) {
+            CHECK(q.score > 0.0);
+            CHECK(q.score <= 1.0);
+            CHECK_FALSE(q.source.empty());
+        }
+        open += m.family == "deepseek-open-weights" ? 1 : 0;
+    }
+    CHECK(open == 16);
+}
+
+TEST_CASE("quality: --min-quality 0 never rejects for quality, and every shipped model ranks somewhere", "[search][quality]") {
+    std::set<std::string> ranked;
+    for (const Scenario& shipped : builtin().scenarios) {
+        INFO(shipped.id);
+        Scenario s = shipped;
+        s.constraints.min_quality = 0.0;
+        const SearchResult result = search(builtin(), s, builtin_rules(), SearchOptions{});
+        CHECK(result.rejected_by_reason.count("quality") == 0);
+        for (const Candidate& c : result.ranked) {
+            ranked.insert(c.model->id);
+        }
+    }
+    for (const Model& m : builtin().models) {
+        INFO(m.id);
+        CHECK(ranked.count(m.id) == 1);
+    }
+}
+
+TEST_CASE("quality: a floor above 0 rejects a model without a figure, saying how to add one", "[search][quality]") {
+    const Catalog& catalog = builtin();
+    const Scenario& s = catalog.scenario("customer-service");  // chat, floor 0.85
+    const Candidate c = evaluate_candidate(catalog, s, builtin_rules(), catalog.model("deepseek-r1-distill-qwen-7b"),
+                                           catalog.variant("bf16"), catalog.hardware_by_id("h100-sxm"), 1, SearchOptions{});
+    REQUIRE(c.rejection.has_value());
+    CHECK(c.rejection->reason == "quality");
+    CHECK(c.rejection->text.find("no published quality figure") != std::string::npos);
+    CHECK(c.rejection->text.find("--data") != std::string::npos);
+}
+
+// Issue 19: the source document's claims stay claims (docs/quality.md).
+TEST_CASE("claimed: the shipped claimed variants are dynamic and the 60 % pruning family, each with its claim", "[search][claimed]") {
+    std::set<std::string> claimed;
+    for (const Variant& v : builtin().variants) {
+        if (v.claimed) {
+            claimed.insert(v.id);
+            CHECK_FALSE(v.claim.empty());
+        }
+    }
+    CHECK(claimed == std::set<std::string>{"dynamic", "sparse", "sparse-int4", "sparse-int8"});
+}
+
+TEST_CASE("claimed: a claimed variant never appears without opt-in, on any shipped scenario", "[search][claimed]") {
+    for (const Scenario& shipped : builtin().scenarios) {
+        INFO(shipped.id);
+        const SearchResult result = search(builtin(), shipped, builtin_rules(), SearchOptions{});
+        for (const Candidate& c : result.ranked) {
+            CHECK_FALSE(c.variant->claimed);
+        }
+        for (const auto& [reason, miss] : result.nearest_miss) {
+            CHECK_FALSE(miss.variant->claimed);
+        }
+    }
+}
+
+TEST_CASE("claimed: with opt-in a claimed variant is searched and labelled with a claimed-variant warning", "[search][claimed]") {
+    Scenario s = builtin().scenario("customer-service");
+    s.constraints.allowed_hardware = {"a100-80gb"};
+    s.constraints.include_claimed = true;
+    const SearchResult result = search(builtin(), s, builtin_rules(), SearchOptions{});
+    int claimed = 0;
+    for (const Candidate& c : result.ranked) {
+        const bool labelled =
+            std::find(c.warnings.begin(), c.warnings.end(), "claimed-variant") != c.warnings.end();
+        CHECK(labelled == c.variant->claimed);
+        claimed += c.variant->claimed ? 1 : 0;
+    }
+    CHECK(claimed > 0);
+}
+
+TEST_CASE("cli: quality and claims at the command line (issue 19)", "[cli][quality][claimed]") {
+    SECTION("a distill without a chat figure is accepted under --min-quality 0") {
+        auto result = test::run_cli({"compare", "--scenario", "customer-service", "deepseek-r1-distill-qwen-7b",
+                                     "--min-quality", "0", "-o", "json"});
+        REQUIRE(result.status == 0);
+        const json c = json::parse(result.out).at("candidates").at(0);
+        CHECK(c.at("rejected").is_null());
+    }
+    SECTION("with the scenario's floor the same model is refused with how to add a figure") {
+        auto result = test::run_cli({"compare", "--scenario", "customer-service", "deepseek-r1-distill-qwen-7b", "-o", "json"});
+        const json c = json::parse(result.out).at("candidates").at(0);
+        REQUIRE_FALSE(c.at("rejected").is_null());
+        CHECK(c.at("rejected").dump().find("no published quality figure") != std::string::npos);
+        CHECK(c.at("rejected").dump().find("--data") != std::string::npos);
+    }
+    SECTION("long-document at 131072 tokens finds a 128K model") {
+        auto result = test::run_cli({"recommend", "--scenario", "long-document", "--context", "131072", "-o", "json"});
+        REQUIRE(result.status == 0);
+        const json first = json::parse(result.out).at("recommendations").at(0);
+        const std::string model = first.at("model").get<std::string>();
+        CHECK(builtin().model(model).architecture.max_position_embeddings >= 131072);
+    }
+    SECTION("research-reasoning accepts DeepSeek-R1 where it fits") {
+        auto result = test::run_cli({"compare", "--scenario", "research-reasoning", "deepseek-r1:fp8@h200x8", "-o", "json"});
+        REQUIRE(result.status == 0);
+        const json c = json::parse(result.out).at("candidates").at(0);
+        CHECK(c.at("rejected").is_null());
+        CHECK(c.at("quality").get<double>() > 0.92);
+        // Where only R1 clears the floor (MATH-500 0.973 x FP8's 0.99), the search picks it.
+        auto strict = test::run_cli({"recommend", "--scenario", "research-reasoning", "--min-quality", "0.95", "-o", "json"});
+        REQUIRE(strict.status == 0);
+        const json winner = json::parse(strict.out).at("recommendations").at(0);
+        CHECK(winner.at("model").get<std::string>() == "deepseek-r1");
+    }
+    SECTION("catalog models shows the figures, catalog variants the claims") {
+        auto models = test::run_cli({"catalog", "models"});
+        REQUIRE(models.status == 0);
+        CHECK(models.out.find("reasoning=0.973") != std::string::npos);
+        auto variants = test::run_cli({"catalog", "variants"});
+        REQUIRE(variants.status == 0);
+        CHECK(variants.out.find("claimed, searched only with --include-claimed") != std::string::npos);
+    }
+    SECTION("fill-in never picks a claimed variant without opt-in, and labels it with opt-in") {
+        auto plain = test::run_cli({"compare", "--scenario", "customer-service", "base", "-o", "json"});
+        const json c = json::parse(plain.out).at("candidates").at(0);
+        CHECK_FALSE(c.contains("claimed"));
+        auto opted = test::run_cli({"recommend", "--scenario", "customer-service", "--gpu", "a100-80gb",
+                                    "--include-claimed", "-o", "json", "--top", "50"});
+        REQUIRE(opted.status == 0);
+        const std::set<std::string> claimed_ids = {"dynamic", "sparse", "sparse-int4", "sparse-int8"};
+        int claimed = 0;
+        const json document = json::parse(opted.out);
+        for (const json& r : document.at("recommendations")) {
+            const bool variant_claimed = claimed_ids.count(r.at("variant").get<std::string>()) == 1;
+            INFO(r.at("variant").get<std::string>());
+            CHECK(r.contains("claimed") == variant_claimed);
+            claimed += variant_claimed ? 1 : 0;
+        }
+        CHECK(claimed > 0);
+    }
+}
+
+// Issue 19: headroom has one home, the scenario's constraints.headroom, which both the sizing
+// and the headroom-20 rule read.
+TEST_CASE("headroom: the headroom-20 rule reads the scenario's headroom, as the sizing does", "[search][headroom]") {
+    for (double headroom : {0.0, 0.5}) {
+        INFO(headroom);
+        Scenario s = builtin().scenario("customer-service");
+        s.constraints.headroom = headroom;
+        const SearchResult result = search(builtin(), s, builtin_rules(), SearchOptions{});
+        CHECK(result.rejected_by_reason.count("headroom-20") == 0);  // the sizing already meets it
+        REQUIRE_FALSE(result.ranked.empty());
+        for (const Candidate& c : result.ranked) {
+            CHECK(c.capacity_qps >= (1.0 + headroom) * s.workload.qps * (1 - 1e-12));
+        }
     }
 }

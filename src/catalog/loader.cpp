@@ -296,6 +296,8 @@ Variant read_variant(const json& value, const std::string& pointer, Problems& pr
         }
     }
     variant.structured_sparsity_2_4 = reader.boolean("structured_sparsity_2_4").value_or(false);
+    variant.claimed = reader.boolean("claimed").value_or(false);  // docs/quality.md, claimed variants
+    variant.claim = reader.text("claim").value_or("");
     variant.risk_flags = reader.string_list("risk_flags");
     variant.applies_to = reader.string_list("applies_to");
     variant.combines = reader.string_list("combines");
@@ -569,6 +571,7 @@ Scenario read_scenario(const json& value, const std::string& pointer, Problems& 
         out.allowed_variants = c.string_list("allowed_variants");
         out.headroom = c.number("headroom", NumberRule::non_negative).value_or(0.2);
         out.allow_multi_node = c.boolean("allow_multi_node").value_or(false);
+        out.include_claimed = c.boolean("include_claimed").value_or(false);
         c.text("source");
         c.finish();
     }

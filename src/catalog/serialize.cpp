@@ -121,6 +121,10 @@ ordered_json to_json(const Variant& v) {
     out["structured_sparsity_2_4"] = v.structured_sparsity_2_4;
     out["risk_flags"] = v.risk_flags;
     out["applies_to"] = v.applies_to;
+    if (v.claimed) {
+        out["claimed"] = true;
+        out["claim"] = v.claim;
+    }
     if (!v.combines.empty()) {
         out["combines"] = v.combines;
     }
@@ -226,6 +230,9 @@ ordered_json to_json(const Scenario& s) {
     }
     c["headroom"] = k.headroom;
     c["allow_multi_node"] = k.allow_multi_node;
+    if (k.include_claimed) {
+        c["include_claimed"] = true;
+    }
     out["constraints"] = c;
     const TcoInputs& t = s.tco;
     ordered_json tco;

@@ -34,6 +34,8 @@ void add_scenario_options(CLI::App& command, ScenarioOptions& o) {
         ->check(CLI::Range(std::int64_t{1}, std::int64_t{100'000'000}));
     command.add_option("--engine", o.engine, "Serving engine profile: vllm (default), sglang, trtllm, llama.cpp");
     command.add_flag("--multi-node", o.multi_node, "Also search replicas of 16 and 32 GPUs spanning nodes");
+    command.add_flag("--include-claimed", o.include_claimed,
+                     "Also search variants that rest only on the source document's claims (labelled)");
     command.add_option("--threads", o.threads, "Worker threads for large searches (default: one per core)")
         ->check(CLI::Range(std::int64_t{0}, std::int64_t{256}));
 }
@@ -91,6 +93,9 @@ Scenario resolve_scenario(const ScenarioOptions& o, const Catalog& catalog) {
     }
     if (o.multi_node) {
         k.allow_multi_node = true;
+    }
+    if (o.include_claimed) {
+        k.include_claimed = true;
     }
     if (!o.engine.empty()) {
         s.engine_id = catalog.engine(o.engine).id;  // unknown ids fail with did-you-mean

@@ -36,6 +36,7 @@ struct ScenarioOptions {
     std::int64_t max_candidates = 100'000;
     std::int64_t threads = 0;
     bool multi_node = false;
+    bool include_claimed = false;
     std::string engine;
 };
 

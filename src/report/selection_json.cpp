@@ -84,6 +84,10 @@ ordered_json candidate_json(const Candidate& c, const Scenario& scenario) {
         warnings.push_back({{"rule", c.warnings[i]}, {"message", c.warning_messages[i]}});
     }
     out["warnings"] = warnings;
+    if (c.variant->claimed) {  // rests on the source document's claim (docs/quality.md)
+        out["claimed"] = true;
+        out["claim"] = c.variant->claim;
+    }
     if (c.rejection) {
         const Rejection& r = *c.rejection;
         // A numeric limit carries the limit, the candidate's value and their unit; a categorical

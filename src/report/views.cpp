@@ -23,6 +23,15 @@ std::string peak(const Hardware& hardware, Precision precision) {
     auto value = hardware.peak_tflops_at(precision);
     return value ? fixed(*value, 0) : std::string("-");
 }
+
+// "default=0.885,reasoning=0.902": a model's quality figures; "-" when it has none (docs/quality.md).
+std::string quality_cell(const Model& m) {
+    std::vector<std::string> items;
+    for (const QualityScore& q : m.quality) {
+        items.push_back(fmt::format("{}={}", q.task_kind, fixed(q.score, 3)));
+    }
+    return join(items, "-");
+}
 }  // namespace
 
 std::vector<Table> catalog_tables(const Catalog& catalog, CatalogKind kind, const std::string& id) {
@@ -32,7 +41,7 @@ std::vector<Table> catalog_tables(const Catalog& catalog, CatalogKind kind, cons
         table.title = "Models";
         table.columns = {{"id", L},         {"name", L},       {"family", L},   {"nominal", R},
                          {"computed", R},   {"active", R},     {"layers", R},   {"hidden", R},
-                         {"attention", L},  {"context", R},    {"reference hw", L}};
+                         {"attention", L},  {"context", R},    {"reference hw", L}, {"quality", L}};
         for (const Model* m : detail::pick_entries(catalog.models, id, "model")) {
             const ParameterCounts counts = model_parameters(*m);
             const Architecture& a = m->architecture;
@@ -48,20 +57,27 @@ std::vector<Table> catalog_tables(const Catalog& catalog, CatalogKind kind, cons
                                   a.max_position_embeddings > 0 ? std::to_string(a.max_position_embeddings) : "-",
                                   m->reference_hardware_id.empty()
                                       ? "-"
-                                      : fmt::format("{} x{}", m->reference_hardware_id, m->reference_gpus)});
+                                      : fmt::format("{} x{}", m->reference_hardware_id, m->reference_gpus),
+                                  quality_cell(*m)});
         }
         table.notes.push_back("nominal: published count; computed: from the architecture (used by the estimator)");
+        table.notes.push_back("quality: task kind=score on the 0-1 scale of docs/quality.md; sources in --format json");
         break;
     case CatalogKind::variants:
         table.title = "Variants";
         table.columns = {{"id", L},         {"weight bits", R}, {"KV bits", R}, {"act bits", R}, {"compute", L},
-                         {"kept", R},       {"active", R},      {"quality", R}, {"risks", L},    {"applies to", L}};
+                         {"kept", R},       {"active", R},      {"quality", R}, {"risks", L},    {"applies to", L},
+                         {"claimed", L}};
         for (const Variant* v : detail::pick_entries(catalog.variants, id, "variant")) {
             table.rows.push_back({v->id, fixed(v->weight_bits, 3), fixed(v->kv_cache_bits, 0),
                                   fixed(v->activation_bits, 0),
                                   std::string(to_string(v->compute_precision)) + (v->structured_sparsity_2_4 ? " 2:4" : ""),
                                   fixed(v->parameter_fraction, 3), fixed(v->active_fraction, 2),
-                                  fixed(v->quality_retention, 3), join(v->risk_flags, "-"), join(v->applies_to, "all")});
+                                  fixed(v->quality_retention, 3), join(v->risk_flags, "-"), join(v->applies_to, "all"),
+                                  v->claimed ? "yes" : "-"});
+            if (v->claimed) {
+                table.notes.push_back(fmt::format("{}: claimed, searched only with --include-claimed: {}", v->id, v->claim));
+            }
         }
         break;
     case CatalogKind::hardware:

@@ -108,7 +108,7 @@ Candidate resolve_candidate(const Catalog& catalog, const Scenario& s, const Rul
         variants.push_back(&catalog.variant(spec.variant));
     } else {
         for (const Variant& v : catalog.variants) {
-            if (v.applies_to_model(model.id)) {
+            if (v.applies_to_model(model.id) && select::claim_allowed(s.constraints, v)) {
                 variants.push_back(&v);
             }
         }

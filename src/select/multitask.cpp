@@ -97,8 +97,12 @@ std::string quality_miss(const Candidate& c, const TaskList& tasks, const Scenar
         }
         const auto quality = task_quality(c, *task, s);
         if (!quality) {
-            return fmt::format("task '{}': '{}' has no quality figure for task kind '{}'", task->id, c.model->id,
-                               kind_of(*task, s));
+            if (*floor <= 0.0) {
+                continue;  // a floor of 0 asks for nothing; an unknown figure meets it (docs/quality.md)
+            }
+            return fmt::format("task '{}': '{}' has no published quality figure for task kind '{}'; add one with "
+                               "--data (docs/quality.md)",
+                               task->id, c.model->id, kind_of(*task, s));
         }
         if (*quality < *floor) {
             return fmt::format("task '{}': needs quality >= {:.6g}, {} has {:.6g}", task->id, *floor, c.label(), *quality);

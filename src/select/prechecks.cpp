@@ -91,7 +91,12 @@ std::optional<Rejection> explain_precheck(const EarlyMiss& miss, const Scenario&
                           facts.weights_on_disk_bytes / 1e6);
     case Early::quality:
         if (!facts.quality_base) {
-            return reject("quality", fmt::format("'{}' has no quality figure for task '{}'", model.id, s.task_kind));
+            return reject("quality",
+                          fmt::format("'{}' has no published quality figure for task kind '{}' (nor a 'default' one); "
+                                      "add one with --data FILE, a model entry '{}' whose quality list has "
+                                      "{{\"task_kind\": \"{}\", \"score\": 0..1, \"source\": ...}} (docs/quality.md), "
+                                      "or pass --min-quality 0",
+                                      model.id, s.task_kind, model.id, s.task_kind));
         }
         r = reject("quality", "", "--min-quality", *k.min_quality, facts.quality, miss.miss_ratio);
         r.what = "quality";

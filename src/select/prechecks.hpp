@@ -39,6 +39,9 @@ struct EarlyFlags {
 bool pair_allowed(const Constraints& k, const Model& model, const Variant& variant);
 bool hardware_allowed(const Constraints& k, const Hardware& hardware);
 bool has_precision(const Hardware& hardware, const Variant& variant);
+// A variant that rests only on the source document's claim is searched and filled in only when
+// the scenario opts in (constraints.include_claimed, --include-claimed; docs/quality.md).
+inline bool claim_allowed(const Constraints& k, const Variant& variant) { return !variant.claimed || k.include_claimed; }
 EarlyFlags early_flags(const Scenario& s, const Model& model, const Variant& variant, const Hardware& hardware);
 
 // The pre-checks in the order they apply; `count` sizes tables indexed by the code.
@@ -77,8 +80,12 @@ inline EarlyMiss precheck(const Scenario& s, const Model& model, std::int64_t gp
         return {Early::model_size, facts.weights_on_disk_bytes / 1e6 / *k.max_model_mb};
     }
     if (k.min_quality) {
+        // No published figure: unknown, not zero. A floor of 0 asks for nothing (docs/quality.md).
         if (!facts.quality_base) {
-            return {Early::quality};
+            if (*k.min_quality > 0.0) {
+                return {Early::quality};
+            }
+            return {};
         }
         if (facts.quality < *k.min_quality) {
             return {Early::quality, *k.min_quality / std::max(facts.quality, 1e-9)};

@@ -3,11 +3,23 @@
 #include <algorithm>
 #include <limits>
 
+#include <fmt/format.h>
+
 #include "select/rule_context.hpp"
 
 namespace dsselect::select {
 
 namespace {
+// Every result on a claimed variant says so, after the rules' warnings (docs/quality.md).
+void label_claim(Candidate& c) {
+    if (c.variant != nullptr && c.variant->claimed) {
+        c.warnings.emplace_back("claimed-variant");
+        c.warning_messages.push_back(fmt::format(
+            "'{}' rests only on a claim of the source document, not on a known serving technique: {}", c.variant->id,
+            c.variant->claim));
+    }
+}
+
 // What a scoring rule sees of an accepted candidate; `smallest` is the smallest total
 // parameter count among all accepted candidates.
 RuleCandidate scoring_view(const Candidate& c, const Scenario& s, double smallest) { return rule_context(c, s, smallest); }
@@ -47,6 +59,7 @@ double score_accepted(std::vector<Candidate>& candidates, const Scenario& s, con
         RuleOutcome scored = session.apply(scoring_view(c, s, smallest), RulePhase::scoring, budget, messages);
         c.warnings = std::move(scored.warnings);
         c.warning_messages = std::move(scored.warning_messages);
+        label_claim(c);
         const PerformanceEstimate& p = c.estimate.performance;
         c.score = score_parts({.yearly_usd = c.cost.yearly_usd,
                                .cheapest_yearly_usd = cheapest,
@@ -69,6 +82,7 @@ void finish_kept(std::vector<Candidate>& kept, const Scenario& s, const RuleSet&
             RuleOutcome worded = session.apply(scoring_view(c, s, smallest), RulePhase::scoring);
             c.warnings = std::move(worded.warnings);
             c.warning_messages = std::move(worded.warning_messages);
+            label_claim(c);
         }
     }
 }

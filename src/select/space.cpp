@@ -12,6 +12,14 @@ bool searchable(const Hardware& hardware, std::int64_t gpus, const Scenario& s) 
            hardware.interconnect_gb_per_s > 0 && gpus % hardware.max_devices_per_node == 0;
 }
 
+namespace {
+// The pairs a search enumerates: the variant applies to the model, and a claimed variant only
+// on opt-in (docs/quality.md).
+bool in_space(const Model& model, const Variant& variant, const Constraints& k) {
+    return variant.applies_to_model(model.id) && claim_allowed(k, variant);
+}
+}  // namespace
+
 std::int64_t search_space_size(const Catalog& catalog, const Scenario& s) {
     std::int64_t per_pair = 0;
     for (const Hardware& hardware : catalog.hardware) {
@@ -19,12 +27,12 @@ std::int64_t search_space_size(const Catalog& catalog, const Scenario& s) {
             per_pair += searchable(hardware, gpus, s) ? 1 : 0;
         }
     }
-    // Only the variants that apply to each model: the same count a search reports as
-    // "candidates evaluated", so that --max-candidates and the report speak of one number.
+    // Only the pairs a search enumerates: the same count it reports as "candidates evaluated",
+    // so that --max-candidates and the report speak of one number.
     std::int64_t pairs = 0;
     for (const Model& model : catalog.models) {
         for (const Variant& variant : catalog.variants) {
-            pairs += variant.applies_to_model(model.id) ? 1 : 0;
+            pairs += in_space(model, variant, s.constraints) ? 1 : 0;
         }
     }
     return per_pair * pairs;
@@ -52,7 +60,7 @@ CandidateSpace::CandidateSpace(const Catalog& catalog, const Scenario& s, const 
         const Model& model = catalog.models[m];
         for (std::size_t v = 0; v < catalog.variants.size(); ++v) {
             const Variant& variant = catalog.variants[v];
-            if (!variant.applies_to_model(model.id)) {
+            if (!in_space(model, variant, k)) {
                 continue;
             }
             PairTables pair{.model = &model,

@@ -207,6 +207,9 @@ def catalog_variant():
         "risk_flags": STRING_LIST,
         "applies_to": described(STRING_LIST, "model ids; empty: every model"),
         "combines": described(STRING_LIST, "variant ids"),
+        "claimed": described(BOOLEAN, "rests only on the source document's claim; searched only on opt-in "
+                                      "(docs/quality.md); default false"),
+        "claim": described(STRING, "why the variant is a claim, and whose"),
         "training_memory_fraction": POSITIVE_FRACTION,
         "reference_speedup": POSITIVE,
         "bits_per_group": described(obj({group: bits for group in ("attention", "ffn", "embedding", "head")}),
@@ -277,6 +280,7 @@ def scenario_properties():
         "allowed_variants": STRING_LIST,
         "headroom": described(NON_NEGATIVE, "default 0.2"),
         "allow_multi_node": BOOLEAN,
+        "include_claimed": described(BOOLEAN, "also search claimed variants (--include-claimed); default false"),
         "source": STRING,
     })
     training = obj({
@@ -720,8 +724,11 @@ def candidate():
                                                  ["metric", "value", "source"]),
                    "description": "the scenario's quoted figures for this model, never replacing computed ones"},
         "rank": described(count(1), "only in recommendations"),
+        "claimed": described({"const": True}, "only when the variant rests on the source document's claim "
+                                              "(docs/quality.md); the warnings then include claimed-variant"),
+        "claim": described(STRING, "only with claimed: why the variant is a claim"),
     }
-    out = obj(properties, [key for key in properties if key != "rank"])
+    out = obj(properties, [key for key in properties if key not in ("rank", "claimed", "claim")])
     out["description"] = "accepted (rejected null) candidates have a score, a cost and replicas; rejected ones no score"
     out["allOf"] = [
         {"if": {"properties": {"rejected": {"type": "null"}}},

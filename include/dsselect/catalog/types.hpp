@@ -168,6 +168,10 @@ struct Variant {
     std::optional<double> training_memory_fraction;  // mixed precision's training memory (seed §2.2)
     std::optional<double> reference_speedup;         // a quoted speed-up, shown, never used
     std::optional<GroupBits> bits_per_group;  // absent: every weight at weight_bits
+    // Rests only on the source document's claim, not on a known serving technique: searched
+    // and filled in only on opt-in (--include-claimed), labelled wherever used (docs/quality.md).
+    bool claimed = false;
+    std::string claim;  // why it is a claim, and whose
     std::string source;
     SourceMap sources;
 
@@ -217,6 +221,7 @@ struct Constraints {
     std::vector<std::string> allowed_variants;  // empty: any
     double headroom = 0.2;  // capacity >= (1 + headroom) * qps (seed §5.1)
     bool allow_multi_node = false;  // search replicas of 16 and 32 GPUs across nodes
+    bool include_claimed = false;   // search claimed variants too (--include-claimed)
 };
 
 enum class TrainingMethod { none, lora, full, pretrain };
