@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Usage: tests/shell/fresh_clone.sh [REPO [REV]]
 # Clones REV (default HEAD) of REPO (default this checkout) alone into an empty temporary folder,
-# with nothing beside it (no ../shared, no build tree), and runs README.md's two commands there,
+# with nothing beside it (no sibling folders, no build tree), and runs README.md's two commands there,
 # exactly as README gives them: the first must print the customer-service recommendation, the
 # second must pass every test. This is how a new user meets the project; it catches a build, a
 # test or a script that reads anything outside the repository.
