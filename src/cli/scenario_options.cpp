@@ -40,6 +40,16 @@ void add_scenario_options(CLI::App& command, ScenarioOptions& o) {
         ->check(CLI::Range(std::int64_t{0}, std::int64_t{256}));
 }
 
+namespace {
+// A limit given on the command line replaces the scenario's; an absent flag keeps it.
+template <typename T>
+void override_with(std::optional<T>& limit, const std::optional<T>& flag) {
+    if (flag) {
+        limit = flag;
+    }
+}
+}  // namespace
+
 Scenario resolve_scenario(const ScenarioOptions& o, const Catalog& catalog) {
     Scenario s;
     if (const Scenario* known = catalog.find_scenario(o.scenario)) {
@@ -51,15 +61,9 @@ Scenario resolve_scenario(const ScenarioOptions& o, const Catalog& catalog) {
         s = catalog.scenario(o.scenario);  // throws with did-you-mean
     }
     Constraints& k = s.constraints;
-    if (o.max_latency_ms) {
-        k.max_latency_ms = o.max_latency_ms;
-    }
-    if (o.max_ttft_ms) {
-        k.max_ttft_ms = o.max_ttft_ms;
-    }
-    if (o.max_tpot_ms) {
-        k.max_tpot_ms = o.max_tpot_ms;
-    }
+    override_with(k.max_latency_ms, o.max_latency_ms);
+    override_with(k.max_ttft_ms, o.max_ttft_ms);
+    override_with(k.max_tpot_ms, o.max_tpot_ms);
     if (o.min_qps) {
         s.workload.qps = *o.min_qps;
     }
@@ -70,27 +74,17 @@ Scenario resolve_scenario(const ScenarioOptions& o, const Catalog& catalog) {
         }
         s.workload.context_tokens = *o.context_tokens;
     }
-    if (o.min_quality) {
-        k.min_quality = o.min_quality;
-    }
+    override_with(k.min_quality, o.min_quality);
     if (!o.gpus.empty()) {
         for (const auto& id : o.gpus) {
             catalog.hardware_by_id(id);  // unknown ids fail with did-you-mean
         }
         k.allowed_hardware = o.gpus;
     }
-    if (o.max_gpus) {
-        k.max_gpus_per_replica = o.max_gpus;
-    }
-    if (o.max_power_w) {
-        k.max_power_w = o.max_power_w;
-    }
-    if (o.max_model_mb) {
-        k.max_model_mb = o.max_model_mb;
-    }
-    if (o.budget_usd) {
-        k.budget_usd_per_year = o.budget_usd;
-    }
+    override_with(k.max_gpus_per_replica, o.max_gpus);
+    override_with(k.max_power_w, o.max_power_w);
+    override_with(k.max_model_mb, o.max_model_mb);
+    override_with(k.budget_usd_per_year, o.budget_usd);
     if (o.multi_node) {
         k.allow_multi_node = true;
     }
