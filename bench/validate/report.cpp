@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <set>
 #include <tuple>
 
 #include <fmt/core.h>
@@ -117,18 +118,19 @@ Report build_report(const Selection& selection, const std::vector<Prediction>& p
     report.predictions = &predictions;
     std::map<std::string, std::pair<const Case*, Errors>> by_subset;
     std::map<GroupKey, Errors> by_group;
-    std::map<Set, std::map<std::string, bool>> systems_of_set;
+    std::map<Set, std::set<std::string>> systems_of_set;
     std::map<std::tuple<std::string, std::string, std::string>, ProfileUse> used;
     for (std::size_t i = 0; i < selection.cases.size(); ++i) {
         const Case& c = selection.cases[i];
         const Prediction& p = predictions[i];
         const std::string engine = profiles.from_engines() ? c.row->backend : "command line";
-        auto [use, inserted] = used.try_emplace({engine, c.hardware->id, c.precision},
-                                                ProfileUse{.engine = engine,
-                                                           .hardware = c.hardware->id,
-                                                           .precision = c.precision,
-                                                           .rows = 0,
-                                                           .profile = profiles.for_case(c)});
+        const auto use = used.try_emplace({engine, c.hardware->id, c.precision},
+                                          ProfileUse{.engine = engine,
+                                                     .hardware = c.hardware->id,
+                                                     .precision = c.precision,
+                                                     .rows = 0,
+                                                     .profile = profiles.for_case(c)})
+                             .first;
         ++use->second.rows;
         if (!p.ok) {
             ++report.skipped["estimator: " + p.failure];
@@ -140,9 +142,9 @@ Report build_report(const Selection& selection, const std::vector<Prediction>& p
         subset.second.add(c, p);
         by_group[{c.set, kind_of(c), ""}].add(c, p);
         by_group[{c.set, kind_of(c), c.row->system}].add(c, p);
-        systems_of_set[c.set][c.row->system] = true;
+        systems_of_set[c.set].insert(c.row->system);
     }
-    for (auto& [label, subset] : by_subset) {
+    for (const auto& [label, subset] : by_subset) {
         const Case& c = *subset.first;
         report.subsets.push_back(Line{.label = label,
                                       .set = c.set,
@@ -173,7 +175,7 @@ Report build_report(const Selection& selection, const std::vector<Prediction>& p
             .ttft = stats_of(errors.ttft),
             .tpot = stats_of(errors.tpot)});
     }
-    for (auto& [key, use] : used) {
+    for (const auto& [key, use] : used) {
         report.profiles.push_back(use);
     }
     return report;
