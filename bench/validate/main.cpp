@@ -10,7 +10,9 @@
 // Exit codes: 0 success, 2 usage, 65 malformed CSV, catalog or split, 66 file missing,
 // 74 output failed.
 #include <cmath>
+#include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
