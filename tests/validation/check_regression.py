@@ -1,44 +1,119 @@
 #!/usr/bin/env python3
-"""Fails when the estimator's error on the measured data regresses by more than 2 points.
+"""Fails when the estimator's error on the hold-out rows regresses, or when the harness cannot run.
 
-Usage: check_regression.py DSSELECT_VALIDATE SOURCE_DIR
-Compares the median absolute percentage errors of each summary line of
-`dsselect_validate --engine-profiles` with tests/validation/published.json.
+Usage: check_regression.py DSSELECT_VALIDATE SOURCE_DIR [--write-published]
+Runs `dsselect_validate --engine-profiles --format json` on the measured sample, checks that every
+row and subset is tagged fit or hold-out as tests/validation/split.json says, and compares the
+median absolute errors (TTFT and TPOT) of each hold-out summary line with
+tests/validation/published.json: more than `tolerance_points` above the published figure fails.
+A harness that does not run, or a missing input, fails too (never a skip).
+--write-published rewrites published.json from the current output (after a deliberate change).
 """
 import json
 import os
 import subprocess
 import sys
+import tempfile
 
-validate, source = sys.argv[1], sys.argv[2]
-csv = os.path.join(source, "tests", "validation", "data", "aiconfigurator-silicon-sample.csv")
-published_path = os.path.join(source, "tests", "validation", "published.json")
-# The repository ships both inputs: a missing one is a failure, never a skip.
-for required in (csv, published_path):
-    if not os.path.isfile(required):
-        print(f"FAIL: {required} is missing (the repository ships it; see tests/validation/data/NOTICE)")
-        print("0 passed, 1 failed")
-        sys.exit(1)
-published = json.load(open(published_path))
-tolerance = published["tolerance_points"] / 100.0
-out = subprocess.run([validate, "--engine-profiles", "--format", "json", "--csv", csv,
-                      "--catalog", os.path.join(source, "tests", "validation", "catalog.json")],
-                     check=True, capture_output=True, text=True).stdout
-current = {line["label"]: line for line in json.loads(out)["overall"]}
-passed = failed = 0
-for label, figures in published["summary"].items():
-    line = current.get(label)
-    if line is None:
-        print(f"FAIL {label}: no longer reported")
-        failed += 1
-        continue
-    for metric in ("ttft", "tpot"):
-        now = line[metric]["median_ape"]
-        limit = figures[f"{metric}_median_ape"] + tolerance
-        ok = now <= limit
-        print(f"{'PASS' if ok else 'FAIL'} {label} {metric}: median APE {now * 100:.1f} % (published "
-              f"{figures[f'{metric}_median_ape'] * 100:.1f} %, limit {limit * 100:.1f} %)")
+TOLERANCE_POINTS = 2.0
+
+
+def fail(message):
+    print(f"FAIL: {message}")
+    print("0 passed, 1 failed")
+    sys.exit(1)
+
+
+def main():
+    args = [a for a in sys.argv[1:] if a != "--write-published"]
+    write = "--write-published" in sys.argv[1:]
+    if len(args) != 2:
+        fail("usage: check_regression.py DSSELECT_VALIDATE SOURCE_DIR [--write-published]")
+    validate, source = args
+    validation = os.path.join(source, "tests", "validation")
+    csv = os.path.join(validation, "data", "aiconfigurator-silicon-sample.csv")
+    catalog = os.path.join(validation, "catalog.json")
+    split_path = os.path.join(validation, "split.json")
+    published_path = os.path.join(validation, "published.json")
+    # The repository ships every input: a missing one is a failure, never a skip.
+    for required in (csv, catalog, split_path) + (() if write else (published_path,)):
+        if not os.path.isfile(required):
+            fail(f"{required} is missing (the repository ships it; see tests/validation/data/NOTICE)")
+    try:
+        run = subprocess.run([validate, "--engine-profiles", "--format", "json", "--csv", csv, "--catalog", catalog,
+                              "--split", split_path], capture_output=True, text=True, timeout=600)
+    except OSError as error:
+        fail(f"cannot run {validate}: {error}")
+    if run.returncode != 0:
+        fail(f"{validate} exited {run.returncode}: {run.stderr.strip()}")
+    try:
+        report = json.loads(run.stdout)
+    except json.JSONDecodeError as error:
+        fail(f"{validate} printed no JSON document: {error}")
+
+    passed = failed = 0
+
+    def check(ok, message):
+        nonlocal passed, failed
+        print(f"{'PASS' if ok else 'FAIL'} {message}")
         passed += ok
         failed += not ok
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+
+    # Tagging: the split file decides, row by row and subset by subset.
+    fit_systems = set(json.load(open(split_path))["fit_systems"])
+    rows = report.get("rows", [])
+    check(len(rows) > 0, f"the harness reports its rows ({len(rows)})")
+    wrong = [r["line"] for r in rows if r.get("set") != ("fit" if r["system"] in fit_systems else "hold-out")]
+    check(not wrong, f"every row is tagged fit or hold-out as split.json says ({len(wrong)} wrong: {wrong[:5]})")
+    wrong = [s["label"] for s in report["subsets"]
+             if s.get("set") != ("fit" if s["system"] in fit_systems else "hold-out")]
+    check(not wrong, f"every subset is tagged as split.json says ({len(wrong)} wrong: {wrong[:5]})")
+    modelled = sum(1 for r in rows if r["status"] == "ok")
+    check(modelled == report["rows_modelled"], f"rows_modelled {report['rows_modelled']} = rows timed {modelled}")
+
+    # A malformed split is named, with its JSON path, and exits 65 (invalid data).
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as bad:
+        bad.write('{"reason": "test", "fit_systems": "h100_sxm"}')
+    try:
+        bad_run = subprocess.run([validate, "--csv", csv, "--catalog", catalog, "--split", bad.name],
+                                 capture_output=True, text=True, timeout=600)
+    finally:
+        os.unlink(bad.name)
+    check(bad_run.returncode == 65 and bad.name in bad_run.stderr and "/fit_systems" in bad_run.stderr,
+          f"a malformed split exits 65 naming the file and /fit_systems (exit {bad_run.returncode}: "
+          f"{bad_run.stderr.strip()})")
+
+    hold_out = {line["label"]: line for line in report["overall"] if line["set"] == "hold-out"}
+    check(len(hold_out) > 0, f"hold-out summary lines reported ({len(hold_out)})")
+    if write:
+        published = {
+            "source": "tests/validation/check_regression.py --write-published (dsselect_validate --engine-profiles "
+                      "on the hold-out rows of tests/validation/split.json); see docs/validation.md",
+            "tolerance_points": TOLERANCE_POINTS,
+            "hold_out": {label: {"ttft_median_ape": round(line["ttft"]["median_ape"], 4),
+                                 "tpot_median_ape": round(line["tpot"]["median_ape"], 4),
+                                 "n": line["tpot"]["n"]} for label, line in hold_out.items()},
+        }
+        with open(published_path, "w") as out:
+            json.dump(published, out, indent=2)
+            out.write("\n")
+        print(f"wrote {published_path}")
+    published = json.load(open(published_path))
+    tolerance = published["tolerance_points"] / 100.0
+    for label, figures in published["hold_out"].items():
+        line = hold_out.get(label)
+        if line is None:
+            check(False, f"{label}: no longer reported")
+            continue
+        for metric in ("ttft", "tpot"):
+            now = line[metric]["median_ape"]
+            then = figures[f"{metric}_median_ape"]
+            check(now <= then + tolerance,
+                  f"{label} {metric}: median APE {now * 100:.1f} % over {line[metric]['n']} rows (published "
+                  f"{then * 100:.1f} % over {figures['n']}, limit {(then + tolerance) * 100:.1f} %)")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

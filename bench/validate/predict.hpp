@@ -1,0 +1,65 @@
+#pragma once
+// The one place where the harness asks the library for a prediction (predict_row). A change of
+// the estimator's API, or of how the sample's protocol is reproduced, is made here only.
+#include <optional>
+#include <string>
+
+#include "dsselect/estimate/estimator.hpp"
+#include "sample.hpp"
+
+namespace validate {
+
+// Factors a --fit search sets on top of whichever profile a row uses; an absent one keeps the
+// row profile's own.
+struct FactorOverride {
+    std::optional<double> compute_efficiency;
+    std::optional<double> memory_efficiency;
+    std::optional<double> per_step_overhead_ms;
+    std::optional<double> allreduce_latency_us;
+    std::optional<double> ttft_fixed_ms;
+};
+
+// Which efficiency profile each row is estimated with.
+class Profiles {
+public:
+    // engines: each row takes its backend's shipped profile (data/engines.json) on its hardware
+    // and precision; null: every row takes `base` (the command-line profile).
+    Profiles(const dsselect::Catalog* engines, const dsselect::EfficiencyProfile& base);
+    dsselect::EfficiencyProfile for_case(const Case& c) const;
+    bool from_engines() const { return m_engines != nullptr; }
+    const dsselect::EfficiencyProfile& base() const { return m_base; }
+    void set_override(const FactorOverride& factors) { m_override = factors; }
+    const std::optional<FactorOverride>& factor_override() const { return m_override; }
+
+private:
+    const dsselect::Catalog* m_engines;
+    dsselect::EfficiencyProfile m_base;
+    std::optional<FactorOverride> m_override;
+};
+
+// Components of a prediction from the estimator's trace (ms), for --dump.
+struct Components {
+    double prefill_compute_ms = 0;
+    double prefill_memory_ms = 0;
+    double prefill_comm_ms = 0;
+    double decode_memory_ms = 0;
+    double decode_compute_ms = 0;
+    double decode_comm_ms = 0;
+    double decode_step_ms = 0;
+};
+
+struct Prediction {
+    bool ok = false;
+    std::string failure;  // the estimator's feasibility when !ok
+    double ttft_ms = 0;
+    double tpot_ms = 0;
+    std::optional<Components> components;  // with Detail::components only
+};
+
+enum class Detail { figures, components };
+
+// The measured row as the library predicts it: gpus = tp_size, batch = batch_size,
+// prompt = isl, output = osl, with the row's profile.
+Prediction predict_row(const Case& c, const Profiles& profiles, Detail detail = Detail::figures);
+
+}  // namespace validate

@@ -1,0 +1,299 @@
+#include "report.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <tuple>
+
+#include <fmt/core.h>
+#include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
+
+#include "dsselect/core/error.hpp"
+
+namespace validate {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+const char* kind_of(const Case& c) { return c.dense ? "dense" : "moe"; }
+const char* kind_label(const std::string& kind) { return kind == "dense" ? "dense" : "MoE"; }
+
+struct Errors {
+    std::vector<double> ttft;
+    std::vector<double> tpot;
+    void add(const Case& c, const Prediction& p) {
+        ttft.push_back((p.ttft_ms - c.row->ttft_ms) / c.row->ttft_ms);
+        tpot.push_back((p.tpot_ms - c.row->tpot_ms) / c.row->tpot_ms);
+    }
+};
+
+// Summary groups in reading order: hold-out before fit, dense before MoE, all systems first.
+using GroupKey = std::tuple<Set, std::string, std::string>;  // set, kind, system ("" = all)
+
+bool hold_out_first(const GroupKey& a, const GroupKey& b) {
+    auto rank = [](const GroupKey& k) {
+        return std::make_tuple(std::get<0>(k) == Set::fit, std::get<1>(k), std::get<2>(k));
+    };
+    return rank(a) < rank(b);
+}
+
+Json stats_json(const ErrorStats& s) {
+    return Json{{"n", s.n}, {"median_ape", s.median_ape}, {"mean_signed_error", s.mean_signed}, {"p90_ape", s.p90_ape}};
+}
+
+// Every profile field the estimator reads for these rows. A new field goes here.
+Json profile_json(const dsselect::EfficiencyProfile& p) {
+    constexpr double k_bytes_per_gib = 1073741824.0;
+    return Json{
+        {"compute_efficiency", p.compute_efficiency},
+        {"memory_efficiency", p.memory_efficiency},
+        {"per_step_overhead_ms", p.per_step_overhead_ms},
+        {"allreduce_latency_us", p.allreduce_latency_us},
+        {"ttft_fixed_ms", p.ttft_fixed_ms},
+        {"ttft_batch_exponent", p.ttft_batch_exponent},
+        {"max_batched_tokens", p.max_batched_tokens},
+        {"continuous_batching", p.continuous_batching},
+        {"usable_memory_fraction", p.usable_memory_fraction},
+        {"runtime_overhead_gib", p.runtime_overhead_bytes / k_bytes_per_gib},
+        {"communication_buffer_gib", p.communication_buffer_bytes / k_bytes_per_gib},
+    };
+}
+
+Json line_json(const Line& line) {
+    Json j{{"label", line.label}, {"set", to_string(line.set)}, {"kind", line.kind}};
+    if (line.example != nullptr) {
+        j["model"] = line.example->model->id;
+        j["system"] = line.example->row->system;
+        j["precision"] = line.example->precision;
+        j["backend"] = line.example->row->backend;
+    } else {
+        j["system"] = line.system;
+    }
+    j["ttft"] = stats_json(line.ttft);
+    j["tpot"] = stats_json(line.tpot);
+    return j;
+}
+
+Json row_json(const Case& c, const Prediction& p) {
+    Json j{
+        {"line", c.row->line},
+        {"subset", c.subset},
+        {"system", c.row->system},
+        {"set", to_string(c.set)},
+        {"kind", kind_of(c)},
+        {"isl", c.row->isl},
+        {"osl", c.row->osl},
+        {"batch", c.row->batch},
+        {"tp", c.row->tp},
+        {"status", p.ok ? "ok" : p.failure},
+        {"measured_ttft_ms", c.row->ttft_ms},
+        {"measured_tpot_ms", c.row->tpot_ms},
+    };
+    j["predicted_ttft_ms"] = p.ok ? Json(p.ttft_ms) : Json(nullptr);
+    j["predicted_tpot_ms"] = p.ok ? Json(p.tpot_ms) : Json(nullptr);
+    return j;
+}
+
+std::string percent(double fraction) { return fmt::format("{:+.1f} %", 100.0 * fraction); }
+std::string percent_abs(double fraction) { return fmt::format("{:.1f} %", 100.0 * fraction); }
+
+std::string cells(const Line& line) {
+    return fmt::format("{} | {} | {} | {} | {} | {} | {} |", line.ttft.n, percent_abs(line.ttft.median_ape),
+                       percent(line.ttft.mean_signed), percent_abs(line.ttft.p90_ape), percent_abs(line.tpot.median_ape),
+                       percent(line.tpot.mean_signed), percent_abs(line.tpot.p90_ape));
+}
+
+}  // namespace
+
+Report build_report(const Selection& selection, const std::vector<Prediction>& predictions, const Profiles& profiles,
+                    const Split& split, std::int64_t rows_read) {
+    Report report;
+    report.split = &split;
+    report.engine_profiles = profiles.from_engines();
+    report.rows_read = rows_read;
+    report.skipped = selection.skipped;
+    report.cases = &selection.cases;
+    report.predictions = &predictions;
+    std::map<std::string, std::pair<const Case*, Errors>> by_subset;
+    std::map<GroupKey, Errors> by_group;
+    std::map<Set, std::set<std::string>> systems_of_set;
+    std::map<std::tuple<std::string, std::string, std::string>, ProfileUse> used;
+    for (std::size_t i = 0; i < selection.cases.size(); ++i) {
+        const Case& c = selection.cases[i];
+        const Prediction& p = predictions[i];
+        const std::string engine = profiles.from_engines() ? c.row->backend : "command line";
+        const auto use = used.try_emplace({engine, c.hardware->id, c.precision},
+                                          ProfileUse{.engine = engine,
+                                                     .hardware = c.hardware->id,
+                                                     .precision = c.precision,
+                                                     .rows = 0,
+                                                     .profile = profiles.for_case(c)})
+                             .first;
+        ++use->second.rows;
+        if (!p.ok) {
+            ++report.skipped["estimator: " + p.failure];
+            continue;
+        }
+        ++report.rows_modelled;
+        auto& subset = by_subset[c.subset];
+        subset.first = &c;
+        subset.second.add(c, p);
+        by_group[{c.set, kind_of(c), ""}].add(c, p);
+        by_group[{c.set, kind_of(c), c.row->system}].add(c, p);
+        systems_of_set[c.set].insert(c.row->system);
+    }
+    for (const auto& [label, subset] : by_subset) {
+        const Case& c = *subset.first;
+        report.subsets.push_back(Line{.label = label,
+                                      .set = c.set,
+                                      .kind = kind_of(c),
+                                      .system = c.row->system,
+                                      .example = &c,
+                                      .ttft = stats_of(subset.second.ttft),
+                                      .tpot = stats_of(subset.second.tpot)});
+    }
+    std::vector<GroupKey> keys;
+    for (const auto& [key, errors] : by_group) {
+        // A per-system line only where the set spans several systems (else it repeats the set's).
+        if (std::get<2>(key).empty() || systems_of_set[std::get<0>(key)].size() > 1) {
+            keys.push_back(key);
+        }
+    }
+    std::sort(keys.begin(), keys.end(), hold_out_first);
+    for (const GroupKey& key : keys) {
+        const auto& [set, kind, system] = key;
+        const Errors& errors = by_group[key];
+        report.summary.push_back(Line{
+            .label = system.empty() ? fmt::format("{} {}", kind_label(kind), to_string(set))
+                                    : fmt::format("{} {} on {}", kind_label(kind), to_string(set), system),
+            .set = set,
+            .kind = kind,
+            .system = system,
+            .example = nullptr,
+            .ttft = stats_of(errors.ttft),
+            .tpot = stats_of(errors.tpot)});
+    }
+    for (const auto& [key, use] : used) {
+        report.profiles.push_back(use);
+    }
+    return report;
+}
+
+void render_json(const Report& report, std::ostream& out) {
+    Json j;
+    j["schema_version"] = "1.0";
+    j["kind"] = "Validation";
+    j["inputs"] = Json{{"csv", report.inputs.csv}, {"catalog", report.inputs.catalog}, {"split", report.inputs.split}};
+    j["split"] = Json{{"fit_systems", report.split->fit_systems},
+                      {"hold_out", "every other system"},
+                      {"reason", report.split->reason}};
+    j["profile_source"] = report.engine_profiles ? "engines" : "command line";
+    Json profiles = Json::array();
+    for (const ProfileUse& use : report.profiles) {
+        Json p{{"engine", use.engine}, {"hardware", use.hardware}, {"precision", use.precision}, {"rows", use.rows}};
+        p.update(profile_json(use.profile));
+        profiles.push_back(std::move(p));
+    }
+    j["profiles"] = std::move(profiles);
+    if (report.fit) {
+        const FactorOverride& f = report.fit->factors;
+        Json factors = Json::object();
+        auto put = [&](const char* name, const std::optional<double>& value) {
+            if (value) {
+                factors[name] = *value;
+            }
+        };
+        put("compute_efficiency", f.compute_efficiency);
+        put("memory_efficiency", f.memory_efficiency);
+        put("per_step_overhead_ms", f.per_step_overhead_ms);
+        put("allreduce_latency_us", f.allreduce_latency_us);
+        put("ttft_fixed_ms", f.ttft_fixed_ms);
+        j["fit"] = Json{{"rows", report.fit->rows},
+                        {"target", to_string(report.fit_target.value_or(FitTarget::tpot))},
+                        {"description", report.fit->description},
+                        {"grid_points", report.fit->grid_points},
+                        {"objective", report.fit->objective},
+                        {"factors", std::move(factors)}};
+    }
+    j["rows_read"] = report.rows_read;
+    j["rows_modelled"] = report.rows_modelled;
+    Json summary = Json::array();
+    for (const Line& line : report.summary) {
+        summary.push_back(line_json(line));
+    }
+    j["overall"] = std::move(summary);
+    Json subsets = Json::array();
+    for (const Line& line : report.subsets) {
+        subsets.push_back(line_json(line));
+    }
+    j["subsets"] = std::move(subsets);
+    j["skipped"] = report.skipped;
+    Json rows = Json::array();
+    for (std::size_t i = 0; i < report.cases->size(); ++i) {
+        rows.push_back(row_json((*report.cases)[i], (*report.predictions)[i]));
+    }
+    j["rows"] = std::move(rows);
+    out << j.dump(2) << "\n";
+}
+
+void render_markdown(const Report& report, std::ostream& out) {
+    out << fmt::format("Fit rows: systems {}; every other system is hold-out.\n",
+                       fmt::join(report.split->fit_systems, ", "));
+    out << "\n| engine | hardware | precision | rows | compute eff. | memory eff. | step overhead ms | all-reduce us | "
+           "TTFT fixed ms | TTFT batch exponent |\n|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n";
+    for (const ProfileUse& use : report.profiles) {
+        const dsselect::EfficiencyProfile& p = use.profile;
+        out << fmt::format("| {} | {} | {} | {} | {:.2f} | {:.2f} | {:.2f} | {:.1f} | {:.0f} | {:.2f} |\n", use.engine,
+                           use.hardware, use.precision, use.rows, p.compute_efficiency, p.memory_efficiency,
+                           p.per_step_overhead_ms, p.allreduce_latency_us, p.ttft_fixed_ms, p.ttft_batch_exponent);
+    }
+    if (report.fit) {
+        out << fmt::format("\nFitted {} on {} fit rows ({} grid points, target {} median APE, objective {:.4f}).\n",
+                           report.fit->description, report.fit->rows, report.fit->grid_points,
+                           to_string(report.fit_target.value_or(FitTarget::tpot)), report.fit->objective);
+    }
+    out << fmt::format("\nRows read {}, modelled {}.\n\n", report.rows_read, report.rows_modelled);
+    out << "| set | model | system | precision | backend | n | TTFT MdAPE | TTFT mean signed | TTFT p90 APE | "
+           "TPOT MdAPE | TPOT mean signed | TPOT p90 APE |\n|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n";
+    for (const Line& line : report.subsets) {
+        out << "| " << to_string(line.set) << " | " << line.label << " | " << cells(line) << "\n";
+    }
+    out << "\n| summary | n | TTFT MdAPE | TTFT mean signed | TTFT p90 APE | TPOT MdAPE | TPOT mean signed | "
+           "TPOT p90 APE |\n|---|---:|---:|---:|---:|---:|---:|---:|\n";
+    for (const Line& line : report.summary) {
+        out << "| " << line.label << " | " << cells(line) << "\n";
+    }
+    out << "\nSkipped rows by reason:\n\n";
+    for (const auto& [reason, count] : report.skipped) {
+        out << fmt::format("- {}: {}\n", reason, count);
+    }
+}
+
+void write_dump(const std::string& path, const Report& report) {
+    std::ofstream file(path);
+    if (!file) {
+        throw dsselect::Error(dsselect::ErrorKind::output_failed, fmt::format("{}: cannot open for writing", path));
+    }
+    file << "line,set,model,system,precision,backend,isl,osl,batch,tp,ep,dense,measured_ttft_ms,measured_tpot_ms,ok,"
+            "predicted_ttft_ms,predicted_tpot_ms,prefill_compute_ms,prefill_memory_ms,prefill_comm_ms,"
+            "decode_memory_ms,decode_compute_ms,decode_comm_ms,decode_step_ms\n";
+    for (std::size_t i = 0; i < report.cases->size(); ++i) {
+        const Case& c = (*report.cases)[i];
+        const Prediction& p = (*report.predictions)[i];
+        const Components parts = p.components.value_or(Components{});
+        file << fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{:.4f},{:.4f},{},{:.4f},{:.4f},{:.5f},{:.5f},{:.5f},"
+                            "{:.5f},{:.5f},{:.5f},{:.5f}\n",
+                            c.row->line, to_string(c.set), c.model->id, c.row->system, c.precision, c.row->backend,
+                            c.row->isl, c.row->osl, c.row->batch, c.row->tp, c.row->moe_ep, c.dense ? 1 : 0,
+                            c.row->ttft_ms, c.row->tpot_ms, p.ok ? 1 : 0, p.ttft_ms, p.tpot_ms, parts.prefill_compute_ms,
+                            parts.prefill_memory_ms, parts.prefill_comm_ms, parts.decode_memory_ms,
+                            parts.decode_compute_ms, parts.decode_comm_ms, parts.decode_step_ms);
+    }
+    if (!file) {
+        throw dsselect::Error(dsselect::ErrorKind::output_failed, fmt::format("{}: write failed", path));
+    }
+}
+
+}  // namespace validate

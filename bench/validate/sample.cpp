@@ -1,0 +1,354 @@
+// The measured sample, its mapping onto the catalog and the fit/hold-out split.
+#include "sample.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cmath>
+#include <optional>
+#include <string_view>
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include "dsselect/core/error.hpp"
+
+namespace validate {
+
+namespace {
+
+using dsselect::Error;
+using dsselect::ErrorKind;
+
+// ---------------------------------------------------------------------------------------
+// CSV (RFC 4180: quoted fields, doubled quotes, CRLF or LF).
+
+struct CsvTable {
+    std::vector<std::string> header;
+    std::vector<std::vector<std::string>> records;
+    std::vector<std::int64_t> record_lines;  // 1-based line where each record starts
+};
+
+CsvTable parse_csv(const std::string& text, const std::string& name) {
+    CsvTable table;
+    std::vector<std::vector<std::string>> rows;
+    std::vector<std::int64_t> lines;
+    std::vector<std::string> record;
+    std::string field;
+    bool in_quotes = false;
+    bool field_was_quoted = false;
+    std::int64_t line = 1;
+    std::int64_t record_line = 1;
+    auto end_field = [&] {
+        record.push_back(field);
+        field.clear();
+        field_was_quoted = false;
+    };
+    auto end_record = [&] {
+        end_field();
+        if (!(record.size() == 1 && record[0].empty())) {
+            rows.push_back(std::move(record));
+            lines.push_back(record_line);
+        }
+        record.clear();
+    };
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (in_quotes) {
+            if (c == '"') {
+                if (i + 1 < text.size() && text[i + 1] == '"') {
+                    field.push_back('"');
+                    ++i;
+                } else {
+                    in_quotes = false;
+                }
+            } else {
+                if (c == '\n') {
+                    ++line;
+                }
+                field.push_back(c);
+            }
+            continue;
+        }
+        switch (c) {
+        case '"':
+            if (!field.empty() || field_was_quoted) {
+                throw Error(ErrorKind::invalid_data,
+                            fmt::format("{}:{}: a quote inside an unquoted field", name, line));
+            }
+            in_quotes = true;
+            field_was_quoted = true;
+            break;
+        case ',': end_field(); break;
+        case '\r': break;
+        case '\n':
+            end_record();
+            ++line;
+            record_line = line;
+            break;
+        default: field.push_back(c); break;
+        }
+    }
+    if (in_quotes) {
+        throw Error(ErrorKind::invalid_data, fmt::format("{}:{}: unterminated quoted field", name, record_line));
+    }
+    if (!field.empty() || !record.empty()) {
+        end_record();
+    }
+    if (rows.empty()) {
+        throw Error(ErrorKind::invalid_data, fmt::format("{}: empty file, expected a header line", name));
+    }
+    table.header = std::move(rows.front());
+    for (std::size_t r = 1; r < rows.size(); ++r) {
+        if (rows[r].size() != table.header.size()) {
+            throw Error(ErrorKind::invalid_data, fmt::format("{}:{}: expected {} fields as in the header, got {}", name,
+                                                             lines[r], table.header.size(), rows[r].size()));
+        }
+        table.records.push_back(std::move(rows[r]));
+        table.record_lines.push_back(lines[r]);
+    }
+    return table;
+}
+
+std::optional<double> parse_number(const std::string& text) {
+    if (text.empty()) {
+        return std::nullopt;
+    }
+    std::size_t used = 0;
+    double value = 0;
+    try {
+        value = std::stod(text, &used);
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+    if (used != text.size() || !std::isfinite(value)) {
+        return std::nullopt;
+    }
+    return value;
+}
+
+std::vector<Row> rows_of(const CsvTable& table, const std::string& name) {
+    auto column = [&](std::string_view wanted) -> std::size_t {
+        for (std::size_t i = 0; i < table.header.size(); ++i) {
+            if (table.header[i] == wanted) {
+                return i;
+            }
+        }
+        throw Error(ErrorKind::invalid_data, fmt::format("{}:1: missing column '{}'", name, wanted));
+    };
+    const std::size_t c_model = column("model_path");
+    const std::size_t c_system = column("system");
+    const std::size_t c_backend = column("backend");
+    const std::size_t c_precision = column("precision");
+    const std::size_t c_mode = column("mode");
+    const std::size_t c_isl = column("isl");
+    const std::size_t c_osl = column("osl");
+    const std::size_t c_batch = column("batch_size");
+    const std::size_t c_tp = column("tp_size");
+    const std::size_t c_pp = column("pp_size");
+    const std::size_t c_dp = column("attention_dp_size");
+    const std::size_t c_ep = column("moe_ep_size");
+    const std::size_t c_ttft = column("silicon_ttft_ms");
+    const std::size_t c_tpot = column("silicon_tpot_ms");
+
+    std::vector<Row> rows;
+    rows.reserve(table.records.size());
+    for (std::size_t r = 0; r < table.records.size(); ++r) {
+        const auto& record = table.records[r];
+        const std::int64_t line = table.record_lines[r];
+        // Required in every row: positive lengths and positive measured times.
+        auto required = [&](std::size_t c) {
+            const auto value = parse_number(record[c]);
+            if (!value || *value <= 0) {
+                throw Error(ErrorKind::invalid_data, fmt::format("{}:{}: column '{}': expected a positive number, got '{}'",
+                                                                 name, line, table.header[c], record[c]));
+            }
+            return *value;
+        };
+        // Optional (empty in disaggregated rows), but a number when present.
+        auto optional_count = [&](std::size_t c) -> std::int64_t {
+            if (record[c].empty()) {
+                return 0;
+            }
+            const auto value = parse_number(record[c]);
+            if (!value || *value < 0 || *value != std::floor(*value)) {
+                throw Error(ErrorKind::invalid_data, fmt::format("{}:{}: column '{}': expected a whole number, got '{}'",
+                                                                 name, line, table.header[c], record[c]));
+            }
+            return static_cast<std::int64_t>(*value);
+        };
+        Row row;
+        row.line = line;
+        row.model_path = record[c_model];
+        row.system = record[c_system];
+        row.backend = record[c_backend];
+        row.precision = record[c_precision];
+        row.mode = record[c_mode];
+        row.isl = static_cast<std::int64_t>(required(c_isl));
+        row.osl = static_cast<std::int64_t>(required(c_osl));
+        row.ttft_ms = required(c_ttft);
+        row.tpot_ms = required(c_tpot);
+        row.batch = optional_count(c_batch);
+        row.tp = optional_count(c_tp);
+        row.pp = optional_count(c_pp);
+        row.attention_dp = optional_count(c_dp);
+        row.moe_ep = optional_count(c_ep);
+        if (row.model_path.empty() || row.system.empty()) {
+            throw Error(ErrorKind::invalid_data, fmt::format("{}:{}: empty model_path or system", name, line));
+        }
+        rows.push_back(std::move(row));
+    }
+    return rows;
+}
+
+// A catalog id from a Hugging Face id: the part after the owner, lower case; then the same
+// without packaging suffixes (-Instruct, -FP8, -NVFP4), which do not change the shape.
+std::vector<std::string> model_id_candidates(const std::string& model_path) {
+    std::string slug = model_path.substr(model_path.find('/') == std::string::npos ? 0 : model_path.find('/') + 1);
+    for (char& c : slug) {
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-')) {
+            c = '-';
+        }
+    }
+    std::vector<std::string> out{slug};
+    constexpr std::array<std::string_view, 4> k_suffixes{"-instruct", "-fp8", "-nvfp4", "-fp4"};
+    bool stripped = true;
+    while (stripped) {
+        stripped = false;
+        for (std::string_view suffix : k_suffixes) {
+            if (slug.size() > suffix.size() &&
+                slug.compare(slug.size() - suffix.size(), suffix.size(), suffix) == 0) {
+                slug.erase(slug.size() - suffix.size());
+                out.push_back(slug);
+                stripped = true;
+            }
+        }
+    }
+    return out;
+}
+
+// aiconfigurator system names -> catalog hardware ids.
+std::string hardware_id_for(const std::string& system) {
+    static const std::map<std::string, std::string> k_systems{
+        {"h100_sxm", "h100-sxm"}, {"h200_sxm", "h200"}, {"b200_sxm", "b200"}, {"gb200", "gb200"}};
+    const auto it = k_systems.find(system);
+    if (it != k_systems.end()) {
+        return it->second;
+    }
+    std::string id = system;
+    std::replace(id.begin(), id.end(), '_', '-');
+    return id;
+}
+
+std::string precision_label(const std::string& precision) {
+    return precision.empty() ? std::string("bf16") : precision;
+}
+
+}  // namespace
+
+std::vector<Row> read_rows(const std::string& text, const std::string& name) {
+    return rows_of(parse_csv(text, name), name);
+}
+
+const char* to_string(Set set) { return set == Set::fit ? "fit" : "hold-out"; }
+
+Set Split::set_of(const std::string& system) const {
+    return std::find(fit_systems.begin(), fit_systems.end(), system) != fit_systems.end() ? Set::fit : Set::hold_out;
+}
+
+Split read_split(const std::string& text, const std::string& name) {
+    const auto document = nlohmann::json::parse(text, nullptr, false);
+    auto fail = [&](const std::string& pointer, const std::string& expected) {
+        return Error(ErrorKind::invalid_data, fmt::format("{}: {}: expected {}", name, pointer, expected));
+    };
+    if (document.is_discarded()) {
+        throw fail("/", "a JSON document");
+    }
+    if (!document.is_object()) {
+        throw fail("/", "an object with \"fit_systems\" and \"reason\"");
+    }
+    Split split;
+    const auto reason = document.find("reason");
+    if (reason == document.end() || !reason->is_string() || reason->get<std::string>().empty()) {
+        throw fail("/reason", "a non-empty string saying why the rows are split this way");
+    }
+    split.reason = reason->get<std::string>();
+    const auto systems = document.find("fit_systems");
+    if (systems == document.end() || !systems->is_array() || systems->empty()) {
+        throw fail("/fit_systems", "a non-empty array of system names");
+    }
+    for (std::size_t i = 0; i < systems->size(); ++i) {
+        const auto& system = (*systems)[i];
+        if (!system.is_string() || system.get<std::string>().empty()) {
+            throw fail(fmt::format("/fit_systems/{}", i), "a system name (a non-empty string)");
+        }
+        split.fit_systems.push_back(system.get<std::string>());
+    }
+    return split;
+}
+
+Selection select_cases(const std::vector<Row>& rows, const dsselect::Catalog& catalog, const Split& split,
+                       const Filters& filters) {
+    Selection selection;
+    for (const Row& row : rows) {
+        auto skip = [&](const std::string& reason) { ++selection.skipped[reason]; };
+        if (!filters.system.empty() && row.system != filters.system) {
+            skip("filtered out (--filter-system)");
+            continue;
+        }
+        if (!filters.model_text.empty() && row.model_path.find(filters.model_text) == std::string::npos) {
+            skip("filtered out (--filter-model)");
+            continue;
+        }
+        if (row.mode != "agg") {
+            skip("mode " + row.mode + " (disaggregated serving is not modelled)");
+            continue;
+        }
+        const std::string precision = precision_label(row.precision);
+        if (precision != "bf16" && precision != "fp8") {
+            skip("precision " + precision + " (no variant / no peak in the catalog)");
+            continue;
+        }
+        const dsselect::Model* model = nullptr;
+        for (const std::string& id : model_id_candidates(row.model_path)) {
+            if ((model = catalog.find_model(id)) != nullptr) {
+                break;
+            }
+        }
+        if (model == nullptr) {
+            skip("model not in the catalog: " + row.model_path);
+            continue;
+        }
+        const dsselect::Hardware* hardware = catalog.find_hardware(hardware_id_for(row.system));
+        if (hardware == nullptr) {
+            skip("system not in the catalog: " + row.system);
+            continue;
+        }
+        if (row.pp != 1) {
+            skip("pp_size != 1");
+            continue;
+        }
+        if (row.tp < 1 || row.batch < 1) {
+            skip("tp_size or batch_size missing");
+            continue;
+        }
+        if (row.attention_dp > 1) {
+            skip("attention_dp_size > 1 (attention data parallelism is not modelled)");
+            continue;
+        }
+        selection.cases.push_back(Case{
+            .row = &row,
+            .model = model,
+            .variant = &catalog.variant(precision),
+            .hardware = hardware,
+            .precision = precision,
+            .subset = fmt::format("{} | {} | {} | {}", model->id, row.system, precision, row.backend),
+            .dense = !model->architecture.is_moe(),
+            .set = split.set_of(row.system),
+        });
+    }
+    return selection;
+}
+
+}  // namespace validate

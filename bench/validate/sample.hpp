@@ -1,0 +1,74 @@
+#pragma once
+// The measured sample: NVIDIA aiconfigurator's silicon CSV (tests/validation/data/), its rows
+// mapped onto catalog entries, and the fit/hold-out split (tests/validation/split.json).
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "dsselect/catalog/types.hpp"
+
+namespace validate {
+
+// One measured row of the CSV.
+struct Row {
+    std::int64_t line = 0;  // 1-based line where the record starts
+    std::string model_path;  // Hugging Face id
+    std::string system;      // aiconfigurator system name (h100_sxm, ...)
+    std::string backend;     // vllm, sglang, trtllm
+    std::string precision;   // "" = BF16
+    std::string mode;        // agg or disagg
+    std::int64_t isl = 0;
+    std::int64_t osl = 0;
+    std::int64_t batch = 0;  // 0: absent (disaggregated rows)
+    std::int64_t tp = 0;
+    std::int64_t pp = 0;
+    std::int64_t attention_dp = 0;
+    std::int64_t moe_ep = 0;
+    double ttft_ms = 0;
+    double tpot_ms = 0;
+};
+
+// Parses the CSV (RFC 4180) at `name`; throws invalid_data naming the file and line.
+std::vector<Row> read_rows(const std::string& text, const std::string& name);
+
+// Which rows calibrate the profiles (fit) and which only check them (hold-out).
+enum class Set { fit, hold_out };
+const char* to_string(Set set);
+
+struct Split {
+    std::vector<std::string> fit_systems;  // every other system is hold-out
+    std::string reason;                    // why, as written in the file
+    Set set_of(const std::string& system) const;
+};
+// Reads tests/validation/split.json; throws invalid_data naming the file and JSON path.
+Split read_split(const std::string& text, const std::string& name);
+
+// A row the estimator can model, with its catalog entries.
+struct Case {
+    const Row* row = nullptr;
+    const dsselect::Model* model = nullptr;
+    const dsselect::Variant* variant = nullptr;
+    const dsselect::Hardware* hardware = nullptr;
+    std::string precision;  // bf16 or fp8
+    std::string subset;     // model | system | precision | backend
+    bool dense = true;
+    Set set = Set::hold_out;
+};
+
+struct Filters {
+    std::string system;      // empty: every system
+    std::string model_text;  // empty: every model; else a substring of model_path
+};
+
+struct Selection {
+    std::vector<Case> cases;
+    std::map<std::string, std::int64_t> skipped;  // reason -> rows
+};
+
+// The rows the estimator can model: aggregated serving, BF16 or FP8, pp 1, no attention data
+// parallelism, model and system in the catalog. Every other row is counted under its reason.
+Selection select_cases(const std::vector<Row>& rows, const dsselect::Catalog& catalog, const Split& split,
+                       const Filters& filters);
+
+}  // namespace validate
