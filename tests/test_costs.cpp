@@ -303,6 +303,10 @@ TEST_CASE("models: the seed's 13B is v3-13b and v3 resolves with a deprecation w
     auto estimate = test::run_cli({"estimate", "--model", "v3", "--gpu", "a100-80gb", "-o", "json"});
     CHECK(estimate.status == 0);
     CHECK(estimate.err.find("model id 'v3' is deprecated; it now reads as 'v3-13b'") != std::string::npos);
+    auto listed = test::run_cli({"catalog", "models", "v3", "-o", "json"});
+    CHECK(listed.status == 0);
+    CHECK(json::parse(listed.out).at("models").at(0).at("id").get<std::string>() == "v3-13b");
+    CHECK(listed.err.find("deprecated") != std::string::npos);
     auto quiet = test::run_cli({"-q", "estimate", "--model", "v3", "--gpu", "a100-80gb", "-o", "json"});
     CHECK(quiet.status == 0);
     CHECK(quiet.err.empty());
