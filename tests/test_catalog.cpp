@@ -70,7 +70,7 @@ TEST_CASE("catalog: a hardware's peak per precision is present only where set, l
 }
 
 TEST_CASE("catalog: each seed version's computed parameter count is within 2 % of nominal", "[catalog]") {
-    for (const char* id : {"nano", "base", "pro", "ultra", "v3"}) {
+    for (const char* id : {"nano", "base", "pro", "ultra", "v3-13b"}) {
         const Model& model = builtin().model(id);
         INFO(id);
         REQUIRE(model.parameters_nominal > 0);

@@ -318,7 +318,7 @@ TEST_CASE("cli: rules check names unknown operators and context fields with poin
     CHECK(result.err.find(file.path() + ": /rules/0/when/and/0/var") != std::string::npos);
     CHECK(result.err.find("/rules/0/when/and/1/>") != std::string::npos);
     auto shipped = load_rules({});
-    CHECK(shipped.rules.size() == 6);
+    CHECK(shipped.rules.size() == 7);  // with consumer-card (issue 19)
 }
 
 TEST_CASE("recommend: a multi-threaded search gives the same result as one thread", "[search]") {

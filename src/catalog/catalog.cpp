@@ -6,6 +6,7 @@
 
 #include "dsselect/catalog/types.hpp"
 #include "dsselect/core/error.hpp"
+#include "dsselect/core/notices.hpp"
 
 namespace dsselect {
 
@@ -141,13 +142,34 @@ const T& require_by_id(const std::vector<T>& items, const std::string& id, const
 }
 }  // namespace
 
+const char* to_string(TrainingCostChoice choice) {
+    return choice == TrainingCostChoice::computed ? "computed" : "quoted";
+}
+
+const Model* Catalog::find_model_by_deprecated_id(const std::string& id) const {
+    for (const Model& m : models) {
+        if (std::find(m.deprecated_ids.begin(), m.deprecated_ids.end(), id) != m.deprecated_ids.end()) {
+            return &m;
+        }
+    }
+    return nullptr;
+}
+
 const Engine* Catalog::find_engine(const std::string& id) const { return find_by_id(engines, id); }
 const Engine& Catalog::engine(const std::string& id) const { return require_by_id(engines, id, "engine"); }
 const Model* Catalog::find_model(const std::string& id) const { return find_by_id(models, id); }
 const Variant* Catalog::find_variant(const std::string& id) const { return find_by_id(variants, id); }
 const Hardware* Catalog::find_hardware(const std::string& id) const { return find_by_id(hardware, id); }
 const Scenario* Catalog::find_scenario(const std::string& id) const { return find_by_id(scenarios, id); }
-const Model& Catalog::model(const std::string& id) const { return require_by_id(models, id, "model"); }
+const Model& Catalog::model(const std::string& id) const {
+    if (find_model(id) == nullptr) {
+        if (const Model* renamed = find_model_by_deprecated_id(id)) {
+            add_notice(fmt::format("dsselect: warning: model id '{}' is deprecated; it now reads as '{}'", id, renamed->id));
+            return *renamed;
+        }
+    }
+    return require_by_id(models, id, "model");
+}
 const Variant& Catalog::variant(const std::string& id) const { return require_by_id(variants, id, "variant"); }
 const Hardware& Catalog::hardware_by_id(const std::string& id) const { return require_by_id(hardware, id, "hardware"); }
 const Scenario& Catalog::scenario(const std::string& id) const { return require_by_id(scenarios, id, "scenario"); }

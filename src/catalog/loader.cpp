@@ -20,6 +20,7 @@
 
 #include "dsselect/catalog/embedded.hpp"
 #include "dsselect/core/error.hpp"
+#include "dsselect/core/notices.hpp"
 #include "catalog/scenario_reader.hpp"
 #include "core/json_reader.hpp"
 #include "serialize.hpp"
@@ -228,6 +229,7 @@ Model read_model(const json& value, const std::string& pointer, Problems& proble
         ref.finish();
     }
     model.typical_scenario_id = reader.text("typical_scenario").value_or("");
+    model.deprecated_ids = reader.string_list("deprecated_ids");
     if (const json* quality = reader.member("quality")) {
         if (!quality->is_array()) {
             problems.add(reader.child("quality"), "expected an array of {task_kind, score, source}, got " +
@@ -367,6 +369,7 @@ Hardware read_hardware(const json& value, const std::string& pointer, Problems& 
     hardware.price_usd_per_hour = cost_input(reader, "price_usd_per_hour", NumberRule::non_negative, 1e6).value_or(0.0);
     hardware.purchase_usd = cost_input(reader, "purchase_usd", NumberRule::non_negative, 1e10).value_or(0.0);
     hardware.max_devices_per_node = reader.integer("max_devices_per_node", 1).value_or(8);
+    hardware.consumer = reader.boolean("consumer").value_or(false);
     read_sources(reader, hardware.source, hardware.sources);
     reader.finish();
     if (reader.is_object()) {
@@ -572,6 +575,7 @@ Scenario read_scenario(const json& value, const std::string& pointer, Problems& 
         out.headroom = c.number("headroom", NumberRule::non_negative).value_or(0.2);
         out.allow_multi_node = c.boolean("allow_multi_node").value_or(false);
         out.include_claimed = c.boolean("include_claimed").value_or(false);
+        out.exclude_consumer = c.boolean("exclude_consumer").value_or(false);
         c.text("source");
         c.finish();
     }
@@ -621,6 +625,15 @@ Scenario read_scenario(const json& value, const std::string& pointer, Problems& 
                             out.training.quoted_cost_usd[model_id] = *number;
                         }
                     }
+                }
+            }
+            if (auto cost = tr.text("cost")) {
+                if (*cost == "quoted") {
+                    out.training.cost = TrainingCostChoice::quoted;
+                } else if (*cost == "computed") {
+                    out.training.cost = TrainingCostChoice::computed;
+                } else {
+                    problems.add(tr.child("cost"), fmt::format("expected \"quoted\" or \"computed\", got \"{}\"", *cost));
                 }
             }
             out.training.source = tr.text("source").value_or("");
@@ -975,6 +988,14 @@ void check_references(const Document& document, const Catalog& catalog, Problems
     const KnownIds scenario_ids(catalog.scenarios);
     auto check = [&](const std::string& id, const KnownIds& known, const std::string& pointer, const char* what) {
         if (!id.empty() && !known.contains(id)) {
+            // A model's former id reads as the model, with a warning (rewrite_deprecated_ids).
+            if (&known == &model_ids) {
+                if (const Model* renamed = catalog.find_model_by_deprecated_id(id)) {
+                    add_notice(fmt::format("dsselect: warning: {}: {}: model id '{}' is deprecated; it now reads as '{}'",
+                                           problems.file(), pointer, id, renamed->id));
+                    return;
+                }
+            }
             problems.add(pointer, fmt::format("unknown {} '{}'{}", what, id, did_you_mean(id, known.list())));
         }
     };
@@ -1022,6 +1043,49 @@ void check_references(const Document& document, const Catalog& catalog, Problems
     }
 }
 
+// A model's former id (deprecated_ids) replaced by its id wherever an entry names a model;
+// check_references has warned about each.
+void rewrite_deprecated_ids(std::string& id, const Catalog& catalog) {
+    if (catalog.find_model(id) == nullptr) {
+        if (const Model* renamed = catalog.find_model_by_deprecated_id(id)) {
+            id = renamed->id;
+        }
+    }
+}
+
+void rewrite_deprecated_ids(Scenario& scenario, const Catalog& catalog) {
+    for (std::string& id : scenario.constraints.allowed_models) {
+        rewrite_deprecated_ids(id, catalog);
+    }
+    for (QuotedFigure& figure : scenario.quoted) {
+        rewrite_deprecated_ids(figure.model_id, catalog);
+    }
+    std::map<std::string, double> quoted;
+    for (const auto& [model_id, cost] : scenario.tco.training.quoted_cost_usd) {
+        std::string id = model_id;
+        rewrite_deprecated_ids(id, catalog);
+        quoted[id] = cost;
+    }
+    scenario.tco.training.quoted_cost_usd = std::move(quoted);
+}
+
+void rewrite_deprecated_ids(Catalog& catalog) {
+    bool any = false;
+    for (const Model& model : catalog.models) {
+        any = any || !model.deprecated_ids.empty();
+    }
+    if (!any) {
+        return;
+    }
+    for (Variant& variant : catalog.variants) {
+        for (std::string& id : variant.applies_to) {
+            rewrite_deprecated_ids(id, catalog);
+        }
+    }
+    for (Scenario& scenario : catalog.scenarios) {
+        rewrite_deprecated_ids(scenario, catalog);
+    }
+}
 }  // namespace
 
 std::vector<DataSource> builtin_data_sources() {
@@ -1062,6 +1126,7 @@ Catalog load_into(Catalog catalog, const std::vector<DataSource>& sources, std::
             all_problems->insert(all_problems->end(), problems.list().begin(), problems.list().end());
         }
     }
+    rewrite_deprecated_ids(catalog);
     return catalog;
 }
 }  // namespace
@@ -1108,6 +1173,7 @@ Scenario read_checked_scenario(const json& object, const std::string& pointer, c
     if (!problems.empty()) {
         throw Error(ErrorKind::invalid_data, problems.list().front());
     }
+    rewrite_deprecated_ids(document.scenarios.front().first, catalog);
     return document.scenarios.front().first;
 }
 

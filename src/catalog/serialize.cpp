@@ -103,6 +103,9 @@ ordered_json to_json(const Model& m) {
         }
         out["references"] = references;
     }
+    if (!m.deprecated_ids.empty()) {
+        out["deprecated_ids"] = m.deprecated_ids;
+    }
     put_sources(out, m.source, m.sources);
     return out;
 }
@@ -170,6 +173,9 @@ ordered_json to_json(const Hardware& h) {
     out["price_usd_per_hour"] = h.price_usd_per_hour;
     out["purchase_usd"] = h.purchase_usd;
     out["max_devices_per_node"] = h.max_devices_per_node;
+    if (h.consumer) {
+        out["consumer"] = true;
+    }
     put_sources(out, h.source, h.sources);
     return out;
 }
@@ -233,6 +239,9 @@ ordered_json to_json(const Scenario& s) {
     if (k.include_claimed) {
         c["include_claimed"] = true;
     }
+    if (k.exclude_consumer) {
+        c["exclude_consumer"] = true;
+    }
     out["constraints"] = c;
     const TcoInputs& t = s.tco;
     ordered_json tco;
@@ -256,6 +265,9 @@ ordered_json to_json(const Scenario& s) {
             quoted[model] = cost;
         }
         training["quoted_cost_usd"] = quoted;
+    }
+    if (t.training.cost != TrainingCostChoice::quoted) {
+        training["cost"] = to_string(t.training.cost);
     }
     if (!t.training.source.empty()) {
         training["source"] = t.training.source;

@@ -14,6 +14,7 @@
 #include "context.hpp"
 #include "dsselect/catalog/loader.hpp"
 #include "dsselect/core/error.hpp"
+#include "dsselect/core/notices.hpp"
 #include "dsselect/core/text.hpp"
 
 namespace dsselect::cli {
@@ -361,8 +362,12 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     try {
         // Reject a bad -o before any work: each command declares the formats it writes.
         context.check_format();
+        take_notices();  // a previous run in this process (tests) leaves none behind
         CommandOutput result = context.action();
         if (!context.global.quiet) {
+            for (const auto& notice : take_notices()) {
+                err << printable(notice) << "\n";
+            }
             for (const auto& message : result.messages) {
                 err << printable(message) << "\n";
             }
@@ -372,6 +377,11 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
         }
         return check_flushed(out, err, result.exit_code);
     } catch (const Error& error) {
+        if (!context.global.quiet) {
+            for (const auto& notice : take_notices()) {
+                err << printable(notice) << "\n";
+            }
+        }
         print_error(err, error);
         return exit_code(error.kind());
     } catch (const std::bad_alloc&) {

@@ -36,6 +36,11 @@ void add_scenario_options(CLI::App& command, ScenarioOptions& o) {
     command.add_flag("--multi-node", o.multi_node, "Also search replicas of 16 and 32 GPUs spanning nodes");
     command.add_flag("--include-claimed", o.include_claimed,
                      "Also search variants that rest only on the source document's claims (labelled)");
+    command.add_flag("--exclude-consumer", o.exclude_consumer,
+                     "Leave out consumer cards (GeForce: licence terms forbid data-centre deployment)");
+    command.add_option("--training-cost", o.training_cost,
+                       "Training figure in the total when the scenario quotes one: quoted (default) or computed")
+        ->check(CLI::IsMember({"quoted", "computed"}));
     command.add_option("--threads", o.threads, "Worker threads for large searches (default: one per core)")
         ->check(CLI::Range(std::int64_t{0}, std::int64_t{256}));
 }
@@ -90,6 +95,12 @@ Scenario resolve_scenario(const ScenarioOptions& o, const Catalog& catalog) {
     }
     if (o.include_claimed) {
         k.include_claimed = true;
+    }
+    if (o.exclude_consumer) {
+        k.exclude_consumer = true;
+    }
+    if (!o.training_cost.empty()) {
+        s.tco.training.cost = o.training_cost == "computed" ? TrainingCostChoice::computed : TrainingCostChoice::quoted;
     }
     if (!o.engine.empty()) {
         s.engine_id = catalog.engine(o.engine).id;  // unknown ids fail with did-you-mean

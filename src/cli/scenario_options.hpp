@@ -37,6 +37,8 @@ struct ScenarioOptions {
     std::int64_t threads = 0;
     bool multi_node = false;
     bool include_claimed = false;
+    bool exclude_consumer = false;
+    std::string training_cost;  // "quoted" or "computed"; empty: the scenario's
     std::string engine;
 };
 

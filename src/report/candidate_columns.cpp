@@ -57,6 +57,17 @@ struct CsvValue {
     std::string (*text)(const Candidate& c, const std::string& rank, int decimals);
 };
 
+// The training figure in the total and, beside a quote, the other one (docs/tco.md).
+std::string training_cell(const TcoResult& t) {
+    if (!t.training_quoted_usd) {
+        return usd(t.training_usd);
+    }
+    if (t.training_quoted) {
+        return usd(t.training_usd) + " (given; computed " + usd(t.training_computed_usd) + ")";
+    }
+    return usd(t.training_usd) + " (computed; quoted " + usd(*t.training_quoted_usd) + ")";
+}
+
 constexpr CsvValue k_csv_values[] = {
     {"rank", CellRequires::nothing, [](const Candidate&, const std::string& rank, int) { return rank; }},
     {"model", CellRequires::nothing, [](const Candidate& c, const std::string&, int) { return c.model->id; }},
@@ -82,6 +93,8 @@ constexpr CsvValue k_csv_values[] = {
     {"quality", CellRequires::nothing, [](const Candidate& c, const std::string&, int d) { return plain(c.quality, d); }},
     {"training_usd", CellRequires::costed,
      [](const Candidate& c, const std::string&, int d) { return plain(c.cost.training_usd, d); }},
+    {"training_computed_usd", CellRequires::costed,
+     [](const Candidate& c, const std::string&, int d) { return plain(c.cost.training_computed_usd, d); }},
     {"training_quoted", CellRequires::costed,
      [](const Candidate& c, const std::string&, int) { return std::string(c.cost.training_quoted ? "true" : "false"); }},
     {"total_usd", CellRequires::costed, [](const Candidate& c, const std::string&, int d) { return plain(c.cost.total_usd, d); }},
@@ -240,7 +253,7 @@ std::string candidate_cell(const CandidateColumn& column, const Candidate& c, co
     case CellFormat::fixed: return fixed(fixed_value(column, c), column.decimals);
     case CellFormat::gib: return gib(c.estimate.memory.per_gpu_bytes);
     case CellFormat::usd: return usd(usd_value(column, c));
-    case CellFormat::training_usd: return usd(c.cost.training_usd) + (c.cost.training_quoted ? " (given)" : "");
+    case CellFormat::training_usd: return training_cell(c.cost);
     case CellFormat::warnings: return warnings_cell(c);
     case CellFormat::verdict: return verdict_cell(c);
     }

@@ -546,7 +546,12 @@ std::string tco_section(const Page& page) {
                          fmt::format("{}: total {} over {} years; weighted index {}", c.label(), usd(t.total_usd),
                                      fixed(years, 0), usd(t.weighted_index_usd)),
                          "label");
-        const Segment segments[] = {{t.training_usd, "train", t.training_quoted ? "training (given)" : "training"},
+        // Beside a quote, the other training figure too (docs/tco.md).
+        const std::string training =
+            !t.training_quoted_usd ? std::string("training")
+            : t.training_quoted    ? "training (given; computed " + usd(t.training_computed_usd) + ")"
+                                   : "training (computed; quoted " + usd(*t.training_quoted_usd) + ")";
+        const Segment segments[] = {{t.training_usd, "train", training.c_str()},
                                     {t.inference_usd, "inf", "inference"},
                                     {t.maintenance_usd, "maint", "maintenance"}};
         double at = 0;

@@ -20,7 +20,12 @@ ordered_json cost_json(const TcoResult& c) {
     ordered_json out;
     out["training_usd"] = cents(c.training_usd);
     out["training_source"] = c.training_quoted ? "given by the scenario (quoted)" : "computed: FLOPs / (peak * MFU) * price";
+    // Both training figures, whichever is in the total (tco.training.cost, --training-cost).
+    out["training_computed_usd"] = cents(c.training_computed_usd);
+    out["training_quoted_usd"] = c.training_quoted_usd ? ordered_json(cents(*c.training_quoted_usd)) : ordered_json(nullptr);
     out["training_gpu_hours"] = round_to(c.training_gpu_hours, 2);
+    // How the hardware was costed: a device without a rental price is costed as owned.
+    out["ownership"] = c.ownership == Ownership::rented ? "rented" : "owned";
     out["inference_usd"] = cents(c.inference_usd);
     out["maintenance_usd"] = cents(c.maintenance_usd);
     out["total_usd"] = cents(c.total_usd);

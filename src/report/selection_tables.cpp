@@ -92,7 +92,8 @@ std::vector<Table> comparison_tables(const Scenario& scenario, const std::vector
             } else if ((q.metric == "f1" || q.metric == "quality")) {
                 computed = fixed(c.quality, 3) + " (catalog x retention)";
             } else if (q.metric == "training_usd" && c.costed) {
-                computed = usd(c.cost.training_usd) + (c.cost.training_quoted ? " (the quote, used as given)" : "");
+                computed = usd(c.cost.training_computed_usd) +
+                           (c.cost.training_quoted ? " computed (the quote is in the total)" : " computed (in the total)");
             }
             quoted.rows.push_back({c.label(), q.metric, fmt::format("{:.6g}", q.value), computed, q.source});
         }
@@ -125,18 +126,22 @@ std::vector<Table> comparison_tables(const Scenario& scenario, const std::vector
 
 std::vector<Table> tco_tables(const Scenario& scenario, const Candidate& c) {
     Table table;
+    const Ownership ownership = c.costed ? c.cost.ownership : scenario.tco.ownership;
     table.title = fmt::format("TCO of {} for '{}' over {} years ({})", c.label(), scenario.id, scenario.tco.years,
-                              scenario.tco.ownership == Ownership::rented ? "rented" : "owned");
+                              ownership == Ownership::rented ? "rented" : "owned");
     table.columns = {{"term", L}, {"USD", R}, {"weight", R}, {"weighted USD", R}, {"basis", L}};
     if (!c.costed) {
         table.notes.push_back("not costed: " + (c.rejection ? c.rejection->detail() : std::string("rejected")));
         return {table};
     }
     const TcoResult& t = c.cost;
+    const std::string gpu_hours = fmt::format("{:.{}f} GPU-hours", t.training_gpu_hours, t.training_gpu_hours < 10 ? 2 : 0);
     table.rows = {
         {"training", usd(t.training_usd), fixed(t.weights.alpha, 2), usd(t.weights.alpha * t.training_usd),
-         t.training_quoted ? "given by the scenario (quoted)"
-                           : fmt::format("{:.{}f} GPU-hours", t.training_gpu_hours, t.training_gpu_hours < 10 ? 2 : 0)},
+         t.training_quoted ? fmt::format("given by the scenario (quoted); computed {} ({})", usd(t.training_computed_usd),
+                                         gpu_hours)
+         : t.training_quoted_usd ? fmt::format("{} (computed; the scenario quotes {})", gpu_hours, usd(*t.training_quoted_usd))
+                                 : gpu_hours},
         {"inference", usd(t.inference_usd), fixed(t.weights.beta, 2), usd(t.weights.beta * t.inference_usd),
          fmt::format("{} replica{} x {} GPU{}", c.replicas, c.replicas == 1 ? "" : "s", c.gpus_per_replica,
                      c.gpus_per_replica == 1 ? "" : "s")},
@@ -145,6 +150,20 @@ std::vector<Table> tco_tables(const Scenario& scenario, const Candidate& c) {
         {"total (what finance pays)", usd(t.total_usd), "", "", ""},
         {"weighted index (decision score)", "", "", usd(t.weighted_index_usd), "seed §3.2"},
     };
+    if (t.training_quoted_usd) {
+        table.notes.push_back(fmt::format("training in the total: the {} figure (--training-cost quoted|computed chooses)",
+                                          t.training_quoted ? "quoted" : "computed"));
+    }
+    if (t.ownership == Ownership::owned && scenario.tco.ownership == Ownership::rented) {
+        table.notes.push_back(fmt::format("{} has no rental price: costed as owned (purchase over {} years of "
+                                          "depreciation, energy, maintenance)",
+                                          c.hardware->id, scenario.tco.depreciation_years));
+    }
+    if (t.ownership == Ownership::owned && scenario.tco.years > scenario.tco.depreciation_years) {
+        table.notes.push_back(fmt::format("depreciation stops after {} years, at the purchase price: the hardware stays "
+                                          "in service, paid off (no re-purchase)",
+                                          scenario.tco.depreciation_years));
+    }
     if (t.usd_per_million_output_tokens) {
         table.notes.push_back(fmt::format("${:.4f} per million output tokens at {} QPS", *t.usd_per_million_output_tokens,
                                           scenario.workload.qps));

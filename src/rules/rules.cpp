@@ -63,6 +63,7 @@ const ContextField k_context_fields[] = {
     {"hardware.memory_gb", [](const RuleCandidate& c) { return json(c.hardware->memory_gb); }},
     {"hardware.tdp_w", [](const RuleCandidate& c) { return json(c.hardware->tdp_w); }},
     {"hardware.price_usd_per_hour", [](const RuleCandidate& c) { return json(c.hardware->price_usd_per_hour); }},
+    {"hardware.consumer", [](const RuleCandidate& c) { return json(c.hardware->consumer); }},
     {"estimate.ttft_ms", [](const RuleCandidate& c) { return c.estimate ? json(c.estimate->performance.ttft_ms) : json(); }},
     {"estimate.tpot_ms", [](const RuleCandidate& c) { return c.estimate ? json(c.estimate->performance.tpot_ms) : json(); }},
     {"estimate.latency_ms", [](const RuleCandidate& c) { return c.estimate ? json(c.estimate->performance.latency_ms) : json(); }},

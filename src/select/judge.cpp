@@ -2,6 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <array>
+#include <utility>
+
+#include <fmt/format.h>
 
 #include "select/rejection.hpp"
 #include "select/rule_context.hpp"
@@ -72,20 +76,38 @@ void judge_sizing(Candidate& c, const EstimatePlan& plan, const Judging& judging
         c.rejection = over_power ? power_miss(k, e1) : *latency_at_one;
         return;
     }
-    // The largest batch (power of two) that still meets the latency limits and fits.
-    // A single-stream engine (llama.cpp) serves one sequence at a time.
+    // The batch: the largest (power of two) that still meets the latency limits and fits gives
+    // the fewest replicas; of the batches that reach that count, the smallest is chosen, since a
+    // larger batch then only adds latency (docs/ranking.md). A single-stream engine (llama.cpp)
+    // serves one sequence at a time.
     const std::int64_t batch_limit = judging.engine != nullptr && !judging.engine->continuous_batching
                                          ? 1
                                          : std::min(judging.options.max_batch, e1.memory.max_concurrency);
+    const double needed_qps = s.workload.qps * (1.0 + k.headroom);
+    auto replicas_at = [&](double per_replica_qps) {
+        return needed_qps > 0 ? std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(needed_qps / per_replica_qps - 1e-9)))
+                              : std::int64_t{1};
+    };
     // Each rung reads only the timing; the chosen batch gets its whole estimate once.
+    // Batch and QPS per replica of each rung that meets the limits (powers of two: at most 64).
+    std::array<std::pair<std::int64_t, double>, 64> ladder{};
+    std::size_t rungs = 0;
+    ladder[rungs++] = {1, e1.performance.qps};
     for (std::int64_t batch = 2; !latency_at_one && batch <= batch_limit; batch *= 2) {
         const EstimatePlan::Rung next = plan.rung(batch);
         if (!next.timed || latency_miss(k, next.performance)) {
             break;
         }
-        c.batch = batch;
+        ladder[rungs++] = {batch, next.performance.qps};
         // Once one replica carries the load with headroom, a larger batch only adds latency.
-        if (next.performance.qps >= s.workload.qps * (1.0 + k.headroom)) {
+        if (next.performance.qps >= needed_qps) {
+            break;
+        }
+    }
+    const std::int64_t fewest_replicas = replicas_at(ladder[rungs - 1].second);
+    for (std::size_t i = 0; i < rungs; ++i) {
+        if (replicas_at(ladder[i].second) == fewest_replicas) {
+            c.batch = ladder[i].first;
             break;
         }
     }
@@ -93,9 +115,16 @@ void judge_sizing(Candidate& c, const EstimatePlan& plan, const Judging& judging
         c.estimate = plan.at(c.batch);
     }
     const double per_replica_qps = c.estimate.performance.qps;
-    const double needed_qps = s.workload.qps * (1.0 + k.headroom);
-    c.replicas = needed_qps > 0 ? std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(needed_qps / per_replica_qps - 1e-9))) : 1;
+    c.replicas = replicas_at(per_replica_qps);
     c.capacity_qps = per_replica_qps * static_cast<double>(c.replicas);
+    if (!can_cost(s.tco, *c.hardware)) {
+        c.rejection = reject("price", fmt::format("'{}' has no {}, so it cannot be costed; add one with --data "
+                                                  "(docs/tco.md)",
+                                                  c.hardware->id,
+                                                  s.tco.ownership == Ownership::owned ? "purchase_usd (the scenario owns its hardware)"
+                                                                                      : "price_usd_per_hour nor purchase_usd"));
+        return;
+    }
     const Deployment deployment{c.model, c.variant, c.hardware, c.gpus_per_replica, c.replicas, c.estimate.power_w,
                                 static_cast<double>(c.estimate.parameters.active)};
     c.cost = compute_tco(s.tco, deployment, s.workload, judging.options.tco_weights,

@@ -41,7 +41,8 @@ EarlyFlags early_flags(const Scenario& s, const Model& model, const Variant& var
     const Constraints& k = s.constraints;
     return {.allowed = pair_allowed(k, model, variant) && hardware_allowed(k, hardware),
             .applies = variant.applies_to_model(model.id),
-            .has_precision = has_precision(hardware, variant)};
+            .has_precision = has_precision(hardware, variant),
+            .consumer_ok = consumer_ok(k, hardware)};
 }
 
 std::string_view early_reason(Early early) {
@@ -54,6 +55,7 @@ std::string_view early_reason(Early early) {
     case Early::precision: return "precision";
     case Early::model_size: return "model_size";
     case Early::quality: return "quality";
+    case Early::consumer: return "consumer";
     case Early::count: break;
     }
     return "";
@@ -84,6 +86,10 @@ std::optional<Rejection> explain_precheck(const EarlyMiss& miss, const Scenario&
         r.at_least = true;
         return r;
     }
+    case Early::consumer:
+        return reject("consumer", fmt::format("'{}' is a consumer card (its licence forbids data-centre deployment) and "
+                                              "the scenario excludes consumer cards (--exclude-consumer)",
+                                              hardware.id));
     case Early::precision:
         return reject("precision", fmt::format("'{}' has no {} matrix units", hardware.id, to_string(variant.compute_precision)));
     case Early::model_size:

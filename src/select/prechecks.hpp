@@ -34,18 +34,22 @@ struct EarlyFlags {
     bool allowed = true;        // by the scenario's allowed models, variants and hardware
     bool applies = true;        // the variant applies to the model
     bool has_precision = true;  // the hardware has matrix units at the variant's precision
+    bool consumer_ok = true;    // not a consumer card the scenario excludes (exclude_consumer)
 };
 // The flags' parts, which a search tabulates per model and variant and per hardware.
 bool pair_allowed(const Constraints& k, const Model& model, const Variant& variant);
 bool hardware_allowed(const Constraints& k, const Hardware& hardware);
 bool has_precision(const Hardware& hardware, const Variant& variant);
+// Consumer cards (licence terms forbid data-centre use) are left out on request
+// (constraints.exclude_consumer, --exclude-consumer; docs/tco.md).
+inline bool consumer_ok(const Constraints& k, const Hardware& hardware) { return !hardware.consumer || !k.exclude_consumer; }
 // A variant that rests only on the source document's claim is searched and filled in only when
 // the scenario opts in (constraints.include_claimed, --include-claimed; docs/quality.md).
 inline bool claim_allowed(const Constraints& k, const Variant& variant) { return !variant.claimed || k.include_claimed; }
 EarlyFlags early_flags(const Scenario& s, const Model& model, const Variant& variant, const Hardware& hardware);
 
 // The pre-checks in the order they apply; `count` sizes tables indexed by the code.
-enum class Early { none, not_allowed, variant_not_applicable, max_gpus, context, precision, model_size, quality, count };
+enum class Early { none, not_allowed, variant_not_applicable, max_gpus, context, precision, model_size, quality, consumer, count };
 inline constexpr std::size_t k_early_count = static_cast<std::size_t>(Early::count);
 
 // The rejection reason of a pre-check ("context"); empty for Early::none.
@@ -65,6 +69,9 @@ inline EarlyMiss precheck(const Scenario& s, const Model& model, std::int64_t gp
     }
     if (!flags.applies) {
         return {Early::variant_not_applicable};
+    }
+    if (!flags.consumer_ok) {
+        return {Early::consumer};
     }
     if (k.max_gpus_per_replica && gpus > *k.max_gpus_per_replica) {
         return {Early::max_gpus, static_cast<double>(gpus) / static_cast<double>(*k.max_gpus_per_replica)};

@@ -47,8 +47,10 @@ CandidateSpace::CandidateSpace(const Catalog& catalog, const Scenario& s, const 
     std::vector<PairTables> pairs;
     const std::size_t hardware_count = catalog.hardware.size();
     m_hardware_allowed.resize(hardware_count);
+    m_consumer_ok.resize(hardware_count);
     for (std::size_t h = 0; h < hardware_count; ++h) {
         m_hardware_allowed[h] = hardware_allowed(k, catalog.hardware[h]) ? 1 : 0;
+        m_consumer_ok[h] = consumer_ok(k, catalog.hardware[h]) ? 1 : 0;
     }
     m_profiles.reserve(hardware_count * std::size(k_all_precisions));
     for (const Hardware& hardware : catalog.hardware) {

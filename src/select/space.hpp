@@ -62,6 +62,7 @@ private:
     const std::vector<Hardware>* m_hardware;
     LabelOrder m_label_order;
     std::vector<char> m_hardware_allowed;  // per hardware
+    std::vector<char> m_consumer_ok;       // per hardware
     std::vector<EfficiencyProfile> m_profiles;  // per hardware x precision
     std::vector<PairTables> m_pairs;
     std::vector<Slot> m_slots;
@@ -71,7 +72,8 @@ inline EarlyFlags CandidateSpace::flags(const Slot& slot) const {
     const PairTables& pair = m_pairs[slot.pair];
     return {.allowed = pair.allowed && m_hardware_allowed[slot.hardware_index] != 0,
             .applies = true,  // the space holds only pairs whose variant applies
-            .has_precision = pair.has_precision[slot.hardware_index] != 0};
+            .has_precision = pair.has_precision[slot.hardware_index] != 0,
+            .consumer_ok = m_consumer_ok[slot.hardware_index] != 0};
 }
 
 inline Configuration CandidateSpace::configuration(const Slot& slot) const {

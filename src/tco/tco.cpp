@@ -1,5 +1,6 @@
 #include "dsselect/tco/tco.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -73,15 +74,34 @@ TrainingCost training_cost(TrainingMethod method, double active_parameters, doub
     return cost;
 }
 
+bool can_cost(const TcoInputs& inputs, const Hardware& hardware) {
+    if (inputs.ownership == Ownership::owned) {
+        return hardware.purchase_usd > 0;
+    }
+    return hardware.price_usd_per_hour > 0 || hardware.purchase_usd > 0;
+}
+
+Ownership costed_ownership(const TcoInputs& inputs, const Hardware& hardware) {
+    if (inputs.ownership == Ownership::rented && !(hardware.price_usd_per_hour > 0)) {
+        return Ownership::owned;
+    }
+    return inputs.ownership;
+}
+
 std::vector<TcoYear> tco_years(double years, const TcoResult& r) {
     std::vector<TcoYear> out;
     const int whole_years = static_cast<int>(std::ceil(years));
     out.reserve(static_cast<std::size_t>(std::max(whole_years, 0)));
     for (int year = 1; year <= whole_years; ++year) {
         const double share = std::min(1.0, years - (year - 1));
+        // The part of this year before the hardware is paid off.
+        const double depreciating = r.depreciation_usd_per_year > 0
+                                        ? std::clamp(r.depreciation_years - (year - 1), 0.0, share)
+                                        : 0.0;
         TcoYear item;
         item.year = year;
-        item.inference_usd = r.inference_usd_per_year * share;
+        item.inference_usd = (r.inference_usd_per_year - r.depreciation_usd_per_year) * share +
+                             r.depreciation_usd_per_year * depreciating;
         item.maintenance_usd = r.maintenance_usd_per_year * share;
         item.training_usd = year == 1 ? r.training_usd : 0.0;
         out.push_back(item);
@@ -97,33 +117,47 @@ TcoResult compute_tco(const TcoInputs& inputs, const Deployment& d, const Worklo
     const double devices = static_cast<double>(d.replicas * d.gpus_per_replica);
     const double provisioned_hours = k_hours_per_year * inputs.utilization;
 
-    // Training: a quoted cost wins (labelled), else FLOPs at the hardware's 16-bit peak * MFU.
+    // Training: the computed cost always; the scenario's quote, when it has one for the model,
+    // enters the total unless tco.training.cost (--training-cost) chooses the computed one.
+    const TrainingCost computed = training_cost(inputs.training.method, d.active_parameters, inputs.training.tokens,
+                                                inputs.training.epochs, hw, inputs.mfu);
+    r.training_flops = computed.flops;
+    r.training_gpu_hours = computed.gpu_hours;
+    r.training_computed_usd = computed.usd;
+    r.training_usd = computed.usd;
     auto quoted = inputs.training.quoted_cost_usd.find(d.model->id);
     if (quoted != inputs.training.quoted_cost_usd.end()) {
-        r.training_usd = quoted->second;
-        r.training_quoted = true;
-    } else {
-        const TrainingCost cost = training_cost(inputs.training.method, d.active_parameters, inputs.training.tokens,
-                                                inputs.training.epochs, hw, inputs.mfu);
-        r.training_flops = cost.flops;
-        r.training_gpu_hours = cost.gpu_hours;
-        r.training_usd = cost.usd;
+        r.training_quoted_usd = quoted->second;
+        if (inputs.training.cost == TrainingCostChoice::quoted) {
+            r.training_usd = quoted->second;
+            r.training_quoted = true;
+        }
     }
 
     // Inference per year.
+    if (!can_cost(inputs, hw)) {
+        throw Error(ErrorKind::invalid_data,
+                    fmt::format("cannot cost {} on {}: the hardware has no {} (a candidate never costs $0; "
+                                "add one with --data, docs/tco.md)",
+                                d.model->id, hw.id,
+                                inputs.ownership == Ownership::owned ? "purchase_usd" : "price_usd_per_hour nor purchase_usd"));
+    }
+    r.ownership = costed_ownership(inputs, hw);
     double rental = 0.0;
     double depreciation = 0.0;
     double energy = 0.0;
-    if (inputs.ownership == Ownership::rented) {
+    if (r.ownership == Ownership::rented) {
         rental = devices * provisioned_hours * hw.price_usd_per_hour;
     } else {
         depreciation = devices * hw.purchase_usd / inputs.depreciation_years;
         const double kwh = static_cast<double>(d.replicas) * d.power_w_per_replica / 1000.0 * provisioned_hours * inputs.pue;
         energy = kwh * inputs.electricity_usd_per_kwh;
+        r.depreciation_usd_per_year = depreciation;
+        r.depreciation_years = inputs.depreciation_years;
     }
     const double inference_per_year = rental + depreciation + energy;
     // Maintenance per year: a share of hardware value (owned) or of spend (rented), plus engineering.
-    const double maintenance_base = inputs.ownership == Ownership::owned ? devices * hw.purchase_usd : inference_per_year;
+    const double maintenance_base = r.ownership == Ownership::owned ? devices * hw.purchase_usd : inference_per_year;
     const double maintenance_hardware = inputs.maintenance_fraction_per_year * maintenance_base;
     const double maintenance_engineering = inputs.engineering_hours_per_year * inputs.engineering_usd_per_hour;
     const double maintenance_per_year = maintenance_hardware + maintenance_engineering;
@@ -133,10 +167,12 @@ TcoResult compute_tco(const TcoInputs& inputs, const Deployment& d, const Worklo
     if (detail == TcoDetail::per_year) {
         r.per_year = tco_years(inputs.years, r);
     }
+    // Depreciation stops at the purchase price: after depreciation_years the hardware is paid off.
+    const double depreciating_years = std::min(inputs.years, inputs.depreciation_years);
     r.inference_rental_usd = rental * inputs.years;
-    r.inference_depreciation_usd = depreciation * inputs.years;
+    r.inference_depreciation_usd = depreciation * depreciating_years;
     r.inference_energy_usd = energy * inputs.years;
-    r.inference_usd = inference_per_year * inputs.years;
+    r.inference_usd = r.inference_rental_usd + r.inference_depreciation_usd + r.inference_energy_usd;
     r.maintenance_hardware_usd = maintenance_hardware * inputs.years;
     r.maintenance_engineering_usd = maintenance_engineering * inputs.years;
     r.maintenance_usd = maintenance_per_year * inputs.years;
@@ -150,6 +186,10 @@ TcoResult compute_tco(const TcoInputs& inputs, const Deployment& d, const Worklo
     }
     // The loader bounds every cost input so that these stay finite; should one still overflow,
     // it is an error naming the inputs behind it, never a total printed as null.
+    // Invariant: a deployment never costs $0 a year (can_cost above guarantees a price).
+    if (devices > 0 && !(inference_per_year > 0)) {
+        throw Error(ErrorKind::internal, fmt::format("the cost of {} on {} came to $0 a year", d.model->id, hw.id));
+    }
     if (!std::isfinite(r.total_usd) || !std::isfinite(r.weighted_index_usd) || !std::isfinite(r.yearly_usd)) {
         const char* culprits = !std::isfinite(r.training_usd)
                                  ? "tco.training (tokens x epochs, or quoted_cost_usd) and the hardware's price"

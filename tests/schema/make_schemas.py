@@ -183,6 +183,7 @@ def catalog_model():
         "quality": {"type": "array", "items": quality},
         "references": {"type": "array", "items": reference,
                        "description": "quoted figures shown beside computed ones"},
+        "deprecated_ids": described(STRING_LIST, "former ids that still resolve to this model, with a warning"),
     }
     # loader.cpp k_computed_model_keys: what `catalog models -o json` prints beside the entry.
     for key in ["parameters", "active_parameters", "parameters_vs_nominal", "kv_cache_elements_per_token",
@@ -232,6 +233,8 @@ def catalog_hardware():
         "price_usd_per_hour": NON_NEGATIVE,
         "purchase_usd": NON_NEGATIVE,
         "max_devices_per_node": described(integer(1), "default 8"),
+        "consumer": described(BOOLEAN, "a consumer card (GeForce): its licence forbids data-centre deployment; "
+                                       "default false"),
     }
     return with_sources(properties, ["id", "name", "memory_gb", "memory_bandwidth_gb_per_s", "peak_tflops"],
                         "hardware entry")
@@ -281,6 +284,7 @@ def scenario_properties():
         "headroom": described(NON_NEGATIVE, "default 0.2"),
         "allow_multi_node": BOOLEAN,
         "include_claimed": described(BOOLEAN, "also search claimed variants (--include-claimed); default false"),
+        "exclude_consumer": described(BOOLEAN, "leave consumer cards out (--exclude-consumer); default false"),
         "source": STRING,
     })
     training = obj({
@@ -289,6 +293,9 @@ def scenario_properties():
         "epochs": POSITIVE,
         "quoted_cost_usd": {"type": "object", "description": "model id -> quoted training cost",
                             "additionalProperties": NON_NEGATIVE},
+        "cost": {"enum": ["quoted", "computed"],
+                 "description": "which training figure enters the total when there is a quote (--training-cost); "
+                                "default quoted"},
         "source": STRING,
     })
     tco = obj({
@@ -488,6 +495,7 @@ def model_list_schema():
         "typical_scenario": NON_EMPTY,
         "quality": catalog_model_props["quality"],
         "references": catalog_model_props["references"],
+        "deprecated_ids": catalog_model_props["deprecated_ids"],
         "source": STRING,
         "sources": {"type": "object", "additionalProperties": STRING},
     }
@@ -616,7 +624,11 @@ def selection_definitions():
     cost = obj({
         "training_usd": money,
         "training_source": {"enum": ["given by the scenario (quoted)", "computed: FLOPs / (peak * MFU) * price"]},
+        "training_computed_usd": described(money, "the computed training cost, always"),
+        "training_quoted_usd": described(nullable(money), "the scenario's quote for the model; null without one"),
         "training_gpu_hours": NON_NEGATIVE,
+        "ownership": described({"enum": ["rented", "owned"]},
+                               "how the hardware was costed: a device without a rental price is costed as owned"),
         "inference_usd": money,
         "maintenance_usd": money,
         "total_usd": described(money, "training + inference + maintenance over the horizon"),
@@ -642,8 +654,8 @@ def selection_definitions():
                      ["total", "cost", "quality", "latency", "rules"]),
         "rejection": obj({
             "reason": described(NON_EMPTY, "a constraint of docs/ranking.md (not_allowed, max_gpus, context, "
-                                           "precision, model_size, quality, memory, power, ttft, tpot, latency, "
-                                           "budget) or a reject rule's id"),
+                                           "precision, model_size, quality, consumer, memory, power, ttft, tpot, "
+                                           "latency, price, budget) or a reject rule's id"),
             "detail": NON_EMPTY,
             "flag": described(nullable(NON_EMPTY), "the option that relaxes it, or null"),
             "needed": described(nullable(NUMBER), "the limit, in `unit`; null for a categorical reason"),
@@ -655,7 +667,8 @@ def selection_definitions():
     }
 
 
-COST_KEYS = ["training_usd", "training_source", "training_gpu_hours", "inference_usd", "maintenance_usd", "total_usd",
+COST_KEYS = ["training_usd", "training_source", "training_computed_usd", "training_quoted_usd", "training_gpu_hours",
+             "ownership", "inference_usd", "maintenance_usd", "total_usd",
              "weighted_index_usd", "weights", "yearly_usd", "breakdown", "per_year", "usd_per_million_output_tokens"]
 BREAKDOWN_KEYS = ["inference_rental_usd", "inference_depreciation_usd", "inference_energy_usd",
                   "maintenance_hardware_usd", "maintenance_engineering_usd"]

@@ -80,6 +80,9 @@ struct Model {
     std::string typical_scenario_id;
     std::vector<QualityScore> quality;
     std::vector<ModelReference> references;
+    // Former ids that still resolve to this model, with a deprecation warning (`v3` is read as
+    // `v3-13b`: one typo from `deepseek-v3`).
+    std::vector<std::string> deprecated_ids;
     std::string source;
     SourceMap sources;
 
@@ -193,6 +196,9 @@ struct Hardware {
     double price_usd_per_hour = 0.0;  // rented, per device
     double purchase_usd = 0.0;
     std::int64_t max_devices_per_node = 8;
+    // A consumer card (GeForce): its driver licence forbids data-centre deployment. Results on
+    // it carry a warning; constraints.exclude_consumer (--exclude-consumer) leaves it out.
+    bool consumer = false;
     std::string source;
     SourceMap sources;
 
@@ -222,9 +228,16 @@ struct Constraints {
     double headroom = 0.2;  // capacity >= (1 + headroom) * qps (seed §5.1)
     bool allow_multi_node = false;  // search replicas of 16 and 32 GPUs across nodes
     bool include_claimed = false;   // search claimed variants too (--include-claimed)
+    bool exclude_consumer = false;  // leave consumer cards out (--exclude-consumer)
 };
 
 enum class TrainingMethod { none, lora, full, pretrain };
+
+// Which training figure enters the total when the scenario quotes one (tco.training.cost,
+// --training-cost): the quote (the default, the seed's worked example) or the computed cost.
+// Both are always reported (docs/tco.md).
+enum class TrainingCostChoice { quoted, computed };
+const char* to_string(TrainingCostChoice choice);
 
 struct TrainingPlan {
     TrainingMethod method = TrainingMethod::none;
@@ -232,6 +245,7 @@ struct TrainingPlan {
     double epochs = 1.0;
     // Quoted training cost per model id (seed §3.2), used and labelled as given.
     std::map<std::string, double> quoted_cost_usd;
+    TrainingCostChoice cost = TrainingCostChoice::quoted;
     std::string source;
 };
 
@@ -368,11 +382,14 @@ struct Catalog {
     const Variant* find_variant(const std::string& id) const;
     const Hardware* find_hardware(const std::string& id) const;
     const Scenario* find_scenario(const std::string& id) const;
-    // Same, but throw a usage Error with "did you mean" when the id is unknown.
+    // Same, but throw a usage Error with "did you mean" when the id is unknown. model() also
+    // resolves a deprecated id, with a warning (core/notices.hpp).
     const Model& model(const std::string& id) const;
     const Variant& variant(const std::string& id) const;
     const Hardware& hardware_by_id(const std::string& id) const;
     const Scenario& scenario(const std::string& id) const;
+    // The model whose deprecated_ids hold `id`, or null.
+    const Model* find_model_by_deprecated_id(const std::string& id) const;
 };
 
 }  // namespace dsselect
