@@ -204,6 +204,7 @@ struct Workload {
     std::int64_t output_tokens = 128;
     double qps = 1.0;
     std::int64_t context_tokens = 4096;  // context window the deployment must offer
+    std::string source;  // where the section's figures come from ("workload.source"); empty: none given
 };
 
 // Hard limits. Absent optionals do not constrain.
@@ -222,6 +223,7 @@ struct Constraints {
     double headroom = 0.2;  // capacity >= (1 + headroom) * qps (seed §5.1)
     bool allow_multi_node = false;  // search replicas of 16 and 32 GPUs across nodes
     bool include_claimed = false;   // search claimed variants too (--include-claimed)
+    std::string source;  // "constraints.source"; empty: none given
 };
 
 enum class TrainingMethod { none, lora, full, pretrain };
@@ -249,6 +251,7 @@ struct TcoInputs {
     double engineering_usd_per_hour = 0.0;
     double mfu = 0.4;
     TrainingPlan training;
+    std::string source;  // "tco.source"; empty: none given (the figures are assumptions)
 };
 
 // A figure the source document quotes for a scenario, shown beside what dsselect computes.
@@ -289,6 +292,7 @@ struct TaskSpec {
     AdapterSpec adapter;
     std::optional<std::int64_t> output_dimension;  // absent: the serving model's vocabulary
     std::vector<std::string> fused_with;           // ids of tasks whose outputs are fused with this one's
+    std::string source;
 };
 
 // Catalog-wide multi-task data ("multi_task" in data/models.json).
@@ -319,6 +323,9 @@ struct Scenario {
     std::vector<TaskSpec> tasks;
     std::string source;
     SourceMap sources;
+    // Figures a command-line flag set, "section.field" -> the flag ("workload.qps" -> "--min-qps"),
+    // so that a page credits them to the flag. Not part of the data format (never serialized).
+    SourceMap flag_sources;
 };
 
 // Efficiency factors of an engine for the hardware and precisions they match (first match
