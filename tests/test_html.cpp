@@ -411,6 +411,10 @@ TEST_CASE("html: each input shows its own section's source, and assumptions say 
     CHECK(source_cell(unsourced.out, "cost: PUE").rfind("assumption: the scenario gives no source for its tco", 0) == 0);
     CHECK(source_cell(unsourced.out, "limit: max end-to-end latency")
               .rfind("assumption: the scenario gives no source for its constraints", 0) == 0);
+    // Tasks without a source of their own are assumptions too (they have no defaults).
+    auto tasks = run_cli({"report", "--scenario", "multi-task-support"});
+    REQUIRE(tasks.status == 0);
+    CHECK(source_cell(tasks.out, "task: chat") == "assumption: the scenario gives no source for its tasks");
 }
 
 TEST_CASE("html: compare shows the quoted figures beside the computed ones", "[html]") {

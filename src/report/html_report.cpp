@@ -834,8 +834,9 @@ std::string scenario_source(const Scenario& s, const std::string& section, const
     if (auto given = s.sources.find(section); given != s.sources.end()) {
         return given->second;
     }
+    // Tasks have no defaults; the other sections fall back to dsselect's for an omitted figure.
     return "assumption: the scenario gives no source for its " + section +
-           " (dsselect's default where it omits a figure; docs/data-format.md)";
+           (section == "tasks" ? std::string() : std::string(" (dsselect's default where it omits a figure; docs/data-format.md)"));
 }
 
 std::string inputs_section(const Page& page) {
