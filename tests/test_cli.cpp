@@ -171,7 +171,7 @@ TEST_CASE("cli: tables are tab-separated when not a terminal, csv and markdown o
     REQUIRE(table.status == 0);
     CHECK(table.out.find("id\tname\tkind\t") != std::string::npos);
     auto csv = run_cli({"catalog", "hardware", "-o", "csv"});
-    CHECK(test::first_line(csv.out).find("id,name,kind,memory (GB)") == 0);
+    CHECK(test::first_line(csv.out).find("id,name,kind,memory (GiB)") == 0);
     auto markdown = run_cli({"catalog", "hardware", "-o", "markdown"});
     CHECK(markdown.out.find("| id | name |") != std::string::npos);
     auto bad = run_cli({"catalog", "hardware", "-o", "yaml"});

@@ -3,7 +3,9 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
 #include <set>
 
 #include <fmt/format.h>
@@ -196,9 +198,12 @@ TEST_CASE("html: report is a well-formed page with every chart and the winner", 
     CHECK(count_of(page, "http://") ==
           count_of(page, "http://www.w3.org/1999/xhtml") + count_of(page, "http://www.w3.org/2000/svg"));
     CHECK(page.find("https://") == std::string::npos);
-    // The winner is drawn once, larger; the frontier is a polyline; some candidates cannot be costed.
-    CHECK(count_of(page, "class=\"pt win\"><title>") == 1);  // a point, not the legend
-    CHECK(count_of(page, "<polyline") == 1);
+    // The winner is drawn once per panel (the accepted zoom and the full view), larger; the
+    // frontier is a polyline in each; some candidates cannot be costed.
+    CHECK(count_of(page, "class=\"pt win\"><title>") == 2);  // points, not the legend
+    CHECK(count_of(page, "<polyline") == 2);
+    CHECK(count_of(page, "id=\"scatter-full\"") == 1);
+    CHECK(count_of(page, "id=\"full-frontier\"") == 1);
     CHECK(page.find("not plottable: rejected before they could be sized and costed (") != std::string::npos);
 }
 
@@ -295,4 +300,249 @@ TEST_CASE("html: an unsatisfiable scenario still gets its page, with exit 1", "[
     auto recommend = run_cli({"recommend", "--scenario", "customer-service", "--max-latency-ms", "1", "-o", "html"});
     CHECK(recommend.status == 1);
     CHECK(recommend.out.empty());
+}
+
+namespace {
+// The text from `start` (e.g. "id=\"scatter\"") up to the first `end` after it; empty when absent.
+std::string part_of(const std::string& page, const std::string& start, const std::string& end) {
+    const std::size_t from = page.find(start);
+    if (from == std::string::npos) {
+        return {};
+    }
+    const std::size_t to = page.find(end, from);
+    return page.substr(from, to == std::string::npos ? std::string::npos : to - from);
+}
+
+// The source cell of the inputs row named `input` ("<tr><td>input</td><td>value</td><td>source</td>").
+std::string source_cell(const std::string& page, const std::string& input) {
+    const std::string row = part_of(page, "<tr><td>" + input + "</td>", "</tr>");
+    const std::size_t last = row.rfind("<td>");
+    return last == std::string::npos ? std::string() : row.substr(last + 4, row.rfind("</td>") - last - 4);
+}
+
+// Whether `text` names decimal gigabytes ("GB" as a word; "GB/s" is a bandwidth and allowed).
+bool has_decimal_gb(const std::string& text) {
+    for (std::size_t at = text.find("GB"); at != std::string::npos; at = text.find("GB", at + 1)) {
+        const bool word_start = at == 0 || !std::isalnum(static_cast<unsigned char>(text[at - 1]));
+        const bool word_end = at + 2 >= text.size() || !std::isalnum(static_cast<unsigned char>(text[at + 2]));
+        const bool rate = at + 2 < text.size() && text[at + 2] == '/';
+        if (word_start && word_end && !rate) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// Every source text of the catalog's data (a datasheet quoted as written, "48 GB GDDR6"), to be
+// taken out of an output before its units are checked: citations are not dsselect's figures.
+std::vector<std::string> catalog_citations() {
+    std::vector<std::string> out;
+    std::function<void(const json&, bool)> walk = [&](const json& value, bool is_source) {
+        if (value.is_string() && is_source) {
+            out.push_back(value.get<std::string>());
+        } else if (value.is_object()) {
+            for (const auto& [key, item] : value.items()) {
+                walk(item, is_source || key == "source" || key == "sources" || key == "claim");
+            }
+        } else if (value.is_array()) {
+            for (const auto& item : value) {
+                walk(item, is_source);
+            }
+        }
+    };
+    for (const char* kind : {"models", "variants", "hardware", "engines"}) {
+        auto printed = run_cli({"catalog", kind, "-o", "json"});
+        walk(json::parse(printed.out), false);
+    }
+    std::sort(out.begin(), out.end(), [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+    return out;
+}
+
+std::string without_citations(std::string text, const std::vector<std::string>& citations) {
+    for (const std::string& citation : citations) {
+        for (const std::string& form : {citation, svg::escape(citation)}) {
+            for (std::size_t at = text.find(form); !form.empty() && at != std::string::npos; at = text.find(form, at)) {
+                text.erase(at, form.size());
+            }
+        }
+    }
+    return text;
+}
+}  // namespace
+
+TEST_CASE("html: each input shows its own section's source, and assumptions say so", "[html]") {
+    const auto printed = run_cli({"catalog", "scenarios", "customer-service", "-o", "json"});
+    REQUIRE(printed.status == 0);
+    const json scenario = json::parse(printed.out).at("scenarios").at(0);
+    // The sections' sources survive the loader and the serializer (and so the --data round trip).
+    const std::string workload = scenario.at("workload").at("source").get<std::string>();
+    const std::string constraints = scenario.at("constraints").at("source").get<std::string>();
+    const std::string tco = scenario.at("tco").at("source").get<std::string>();
+    CHECK(tco.rfind("assumption: ", 0) == 0);
+    auto page = run_cli({"report", "--scenario", "customer-service"});
+    REQUIRE(page.status == 0);
+    const std::string inputs = part_of(page.out, "id=\"inputs\"", "</details>");
+    REQUIRE_FALSE(inputs.empty());
+    auto escaped = [](const std::string& text) { return svg::escape(text); };
+    CHECK(source_cell(inputs, "workload: QPS") == escaped(workload));
+    CHECK(source_cell(inputs, "workload: context tokens") == escaped(workload));
+    CHECK(source_cell(inputs, "limit: max end-to-end latency") == escaped(constraints));
+    CHECK(source_cell(inputs, "limit: min quality") == escaped(constraints));
+    CHECK(source_cell(inputs, "cost: PUE") == escaped(tco));
+    CHECK(source_cell(inputs, "cost: electricity (USD/kWh)") == escaped(tco));
+    CHECK(source_cell(inputs, "cost: engineering hours per year") == escaped(tco));
+    // The scenario's own source is credited to the scenario, and to no figure.
+    const std::string entry = escaped(scenario.at("source").get<std::string>());
+    CHECK(source_cell(inputs, "scenario") == entry);
+    CHECK(count_of(part_of(inputs, "id=\"inputs-scenario\"", "</table>"), "<td>" + entry + "</td>") == 1);
+    // A flag's figure is credited to the flag.
+    auto flagged = run_cli({"report", "--scenario", "customer-service", "--min-qps", "300", "--max-latency-ms", "250"});
+    REQUIRE(flagged.status == 0);
+    CHECK(source_cell(flagged.out, "workload: QPS") == "command line: --min-qps");
+    CHECK(source_cell(flagged.out, "limit: max end-to-end latency") == "command line: --max-latency-ms");
+    CHECK(source_cell(flagged.out, "workload: prompt tokens") == escaped(workload));
+    // A scenario file without sources: its figures are labelled assumptions, section by section.
+    test::TempFile bare("bare-scenario.json", R"({"id": "bare", "task_kind": "chat",
+        "workload": {"prompt_tokens": 256, "output_tokens": 32, "qps": 5},
+        "constraints": {"max_latency_ms": 2000}, "tco": {"years": 2}})");
+    auto unsourced = run_cli({"report", "--scenario", bare.path()});
+    REQUIRE(unsourced.status == 0);
+    CHECK(source_cell(unsourced.out, "workload: QPS").rfind("assumption: the scenario gives no source for its workload", 0) == 0);
+    CHECK(source_cell(unsourced.out, "cost: PUE").rfind("assumption: the scenario gives no source for its tco", 0) == 0);
+    CHECK(source_cell(unsourced.out, "limit: max end-to-end latency")
+              .rfind("assumption: the scenario gives no source for its constraints", 0) == 0);
+    // Tasks without a source of their own are assumptions too (they have no defaults).
+    auto tasks = run_cli({"report", "--scenario", "multi-task-support"});
+    REQUIRE(tasks.status == 0);
+    CHECK(source_cell(tasks.out, "task: chat") == "assumption: the scenario gives no source for its tasks");
+}
+
+TEST_CASE("html: compare shows the quoted figures beside the computed ones", "[html]") {
+    auto json_run = run_cli({"compare", "--scenario", "finance-risk", "base", "ultra", "-o", "json"});
+    auto html_run = run_cli({"compare", "--scenario", "finance-risk", "base", "ultra", "-o", "html"});
+    REQUIRE(json_run.status == 0);
+    REQUIRE(html_run.status == 0);
+    CHECK(xml_problem(html_run.out).empty());
+    const std::string table = part_of(html_run.out, "<table id=\"quoted\">", "</table>");
+    REQUIRE_FALSE(table.empty());
+    std::size_t quoted = 0;
+    const json document = json::parse(json_run.out);
+    for (const auto& candidate : document.at("candidates")) {
+        for (const auto& figure : candidate.at("quoted")) {
+            ++quoted;
+            INFO(figure.dump());
+            CHECK(table.find(fmt::format("<td>{}</td><td class=\"n\">{:.6g}</td>", figure.at("metric").get<std::string>(),
+                                         figure.at("value").get<double>())) != std::string::npos);
+        }
+    }
+    REQUIRE(quoted > 0);
+    CHECK(count_of(table, "<tr>") == quoted + 1);  // the header and one row per quoted figure
+    // The terminal prints the same table.
+    auto terminal = run_cli({"compare", "--scenario", "finance-risk", "base", "ultra"});
+    CHECK(terminal.out.find("Figures the source document quotes (not computed), beside dsselect's") != std::string::npos);
+}
+
+TEST_CASE("html: the scatter zooms on the accepted and keeps the full view", "[html]") {
+    auto json_run = run_cli({"recommend", "--scenario", "customer-service", "-o", "json"});
+    auto page = run_cli({"report", "--scenario", "customer-service"});
+    REQUIRE(json_run.status == 0);
+    REQUIRE(page.status == 0);
+    const auto accepted = json::parse(json_run.out).at("candidates_accepted").get<std::size_t>();
+    const std::string zoomed = part_of(page.out, "id=\"scatter\"", "</svg>");
+    const std::string full = part_of(page.out, "id=\"scatter-full\"", "</svg>");
+    REQUIRE_FALSE(zoomed.empty());
+    REQUIRE_FALSE(full.empty());
+    // The main panel holds the accepted candidates only: no rejected point.
+    CHECK(count_of(zoomed, "<circle") == accepted);
+    CHECK(count_of(zoomed, "class=\"pt rej") == 0);
+    CHECK(count_of(zoomed, "class=\"pt win\"") == 1);
+    // The rejected ones it leaves out are counted, and all are in the full view.
+    const std::size_t rejected = count_of(full, "class=\"pt rej");
+    CHECK(rejected > 0);
+    CHECK(count_of(full, "<circle") == accepted + rejected);
+    CHECK(page.out.find(fmt::format("{} accepted plotted; {} rejected candidates are left out of this panel", accepted, rejected)) !=
+          std::string::npos);
+    CHECK(page.out.find("<details id=\"scatter-full-details\"><summary>Full view: all " + std::to_string(accepted + rejected)) !=
+          std::string::npos);
+    // The zoom is real: the main panel's latency axis ends well before the full view's, which
+    // reaches out to the slowest rejected candidate.
+    auto last_x_tick = [](const std::string& panel) {
+        const std::string marker = "text-anchor=\"middle\" class=\"small\">";
+        double last = 0;
+        for (std::size_t at = panel.find(marker); at != std::string::npos; at = panel.find(marker, at + 1)) {
+            const std::string number = panel.substr(at + marker.size(), panel.find('<', at) - at - marker.size());
+            last = std::max(last, std::stod(number) * (number.back() == 'k' ? 1e3 : 1.0));
+        }
+        return last;
+    };
+    CHECK(last_x_tick(zoomed) > 0);
+    CHECK(last_x_tick(zoomed) * 2 < last_x_tick(full));
+}
+
+TEST_CASE("html: a scenario with tasks lists its multi-task plans and the floors they meet", "[html]") {
+    auto json_run = run_cli({"recommend", "--scenario", "multi-task-support", "-o", "json"});
+    auto page = run_cli({"report", "--scenario", "multi-task-support"});
+    REQUIRE(json_run.status == 0);
+    REQUIRE(page.status == 0);
+    CHECK(xml_problem(page.out).empty());
+    const std::string section = part_of(page.out, "<section id=\"multi-task\">", "</section>");
+    REQUIRE_FALSE(section.empty());
+    const json document = json::parse(json_run.out);
+    const json plans = document.at("multi_task").at("plans");
+    REQUIRE(plans.size() >= 2);
+    for (const auto& plan : plans) {
+        const std::string kind = plan.at("kind").get<std::string>();
+        INFO(kind);
+        CHECK(count_of(section, "id=\"plan-" + kind + "\"") == 1);
+        if (!plan.at("accepted").get<bool>()) {
+            continue;
+        }
+        CHECK(section.find("<td class=\"n\">" + dsselect::report::usd(plan.at("cost_per_year_usd").get<double>()) + "</td>") !=
+              std::string::npos);
+        for (const auto& deployment : plan.at("deployments")) {
+            for (const auto& floor : deployment.at("task_floors")) {
+                if (floor.at("min_quality").is_null() || floor.at("quality").is_null()) {
+                    continue;
+                }
+                const bool met = floor.at("meets_floor").get<bool>();
+                CHECK(section.find(fmt::format("{}: {} {} {} ({})", floor.at("task").get<std::string>(),
+                                               dsselect::report::fixed(floor.at("quality").get<double>(), 3), met ? "&gt;=" : "&lt;",
+                                               dsselect::report::fixed(floor.at("min_quality").get<double>(), 3),
+                                               met ? "met" : "NOT met")) != std::string::npos);
+            }
+        }
+    }
+    // A scenario without tasks has no such section.
+    auto single = run_cli({"report", "--scenario", "customer-service"});
+    CHECK(single.out.find("id=\"multi-task\"") == std::string::npos);
+}
+
+TEST_CASE("units: memory reads in GiB in every output, never decimal GB", "[html][cli]") {
+    const std::vector<std::vector<std::string>> runs = {
+        {"report", "--scenario", "customer-service"},
+        {"report", "--scenario", "multi-task-support"},
+        {"recommend", "--scenario", "customer-service", "--explain"},
+        {"recommend", "--scenario", "multi-task-support", "-o", "markdown", "--explain"},
+        {"compare", "--scenario", "finance-risk", "base", "ultra", "-o", "html"},
+        {"compare", "--scenario", "customer-service", "ultra:bf16@a10"},
+        {"estimate", "--model", "base", "--gpu", "a40", "--explain"},
+        {"catalog", "hardware"}};
+    const std::vector<std::string> citations = catalog_citations();
+    REQUIRE_FALSE(citations.empty());
+    for (const auto& args : runs) {
+        INFO(fmt::format("{}", fmt::join(args, " ")));
+        auto result = run_cli(args);
+        CHECK(result.status <= 1);
+        CHECK_FALSE(has_decimal_gb(without_citations(result.out, citations)));
+        CHECK_FALSE(has_decimal_gb(result.err));
+    }
+    // A memory miss is explained in GiB, the unit of the tables beside it.
+    auto miss = run_cli({"compare", "--scenario", "customer-service", "ultra:bf16@a10", "-o", "json"});
+    REQUIRE(miss.status == 0);
+    const json rejected = json::parse(miss.out).at("candidates").at(0).at("rejected");
+    CHECK(rejected.at("reason") == "memory");
+    CHECK(rejected.at("unit") == "GiB");
+    CHECK(rejected.at("detail").get<std::string>().find(" GiB, has ") != std::string::npos);
+    CHECK(has_decimal_gb("needs memory per GPU <= 86.4 GB"));  // the check itself can fail
+    CHECK_FALSE(has_decimal_gb("3.2 GB/s, 80 GiB"));
 }

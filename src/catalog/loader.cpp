@@ -460,7 +460,7 @@ std::vector<TaskSpec> read_tasks(const json& value, const std::string& pointer, 
         }
         task.output_dimension = item.integer("output_dimension", 1);
         task.fused_with = item.string_list("fused_with");
-        item.text("source");
+        task.source = item.text("source").value_or("");
         item.finish();
         for (const TaskSpec& earlier : tasks) {
             if (!task.id.empty() && earlier.id == task.id) {
@@ -548,7 +548,7 @@ Scenario read_scenario(const json& value, const std::string& pointer, Problems& 
         }
         scenario.workload.context_tokens = w.integer("context_tokens", 1).value_or(
             scenario.workload.prompt_tokens + scenario.workload.output_tokens);
-        w.text("source");
+        scenario.workload.source = w.text("source").value_or("");
         w.finish();
         if (scenario.workload.context_tokens < scenario.workload.prompt_tokens + scenario.workload.output_tokens &&
             workload->is_object() && workload->contains("context_tokens")) {
@@ -576,7 +576,7 @@ Scenario read_scenario(const json& value, const std::string& pointer, Problems& 
         out.allow_multi_node = c.boolean("allow_multi_node").value_or(false);
         out.include_claimed = c.boolean("include_claimed").value_or(false);
         out.exclude_consumer = c.boolean("exclude_consumer").value_or(false);
-        c.text("source");
+        out.source = c.text("source").value_or("");
         c.finish();
     }
     if (const json* tco = reader.member("tco")) {
@@ -639,7 +639,7 @@ Scenario read_scenario(const json& value, const std::string& pointer, Problems& 
             out.training.source = tr.text("source").value_or("");
             tr.finish();
         }
-        t.text("source");
+        out.source = t.text("source").value_or("");
         t.finish();
     }
     if (const json* quoted = reader.member("quoted")) {

@@ -213,6 +213,9 @@ ordered_json to_json(const Scenario& s) {
                        {"output_tokens", s.workload.output_tokens},
                        {"qps", s.workload.qps},
                        {"context_tokens", s.workload.context_tokens}};
+    if (!s.workload.source.empty()) {
+        out["workload"]["source"] = s.workload.source;
+    }
     ordered_json c = ordered_json::object();
     const Constraints& k = s.constraints;
     put_optional(c, "max_latency_ms", k.max_latency_ms);
@@ -241,6 +244,9 @@ ordered_json to_json(const Scenario& s) {
     }
     if (k.exclude_consumer) {
         c["exclude_consumer"] = true;
+    }
+    if (!k.source.empty()) {
+        c["source"] = k.source;
     }
     out["constraints"] = c;
     const TcoInputs& t = s.tco;
@@ -273,6 +279,9 @@ ordered_json to_json(const Scenario& s) {
         training["source"] = t.training.source;
     }
     tco["training"] = training;
+    if (!t.source.empty()) {
+        tco["source"] = t.source;
+    }
     out["tco"] = tco;
     if (!s.quoted.empty()) {
         ordered_json quoted = ordered_json::array();
@@ -304,6 +313,9 @@ ordered_json to_json(const Scenario& s) {
             }
             if (!task.fused_with.empty()) {
                 item["fused_with"] = task.fused_with;
+            }
+            if (!task.source.empty()) {
+                item["source"] = task.source;
             }
             tasks.push_back(item);
         }

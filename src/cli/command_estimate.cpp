@@ -158,7 +158,8 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
         const Hardware& hw = *request.hardware;
         trace.push_back({"input: memory_bandwidth_gb_per_s", hw.memory_bandwidth_gb_per_s, "GB/s",
                          source_of(hw.source, hw.sources, "memory_bandwidth_gb_per_s")});
-        trace.push_back({"input: memory_gb", hw.memory_gb, "GB", source_of(hw.source, hw.sources, "memory_gb")});
+        trace.push_back({"input: memory_gb (datasheet, 10^9 bytes) in GiB", hw.memory_gb * 1e9 / k_bytes_per_gib, "GiB",
+                         source_of(hw.source, hw.sources, "memory_gb")});
         trace.push_back({std::string("input: peak_tflops.") + to_string(request.variant->compute_precision),
                          hw.peak_tflops_at(request.variant->compute_precision).value_or(0.0), "TFLOPS",
                          source_of(hw.source, hw.sources, "peak_tflops")});

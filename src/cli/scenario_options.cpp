@@ -46,11 +46,13 @@ void add_scenario_options(CLI::App& command, ScenarioOptions& o) {
 }
 
 namespace {
-// A limit given on the command line replaces the scenario's; an absent flag keeps it.
+// A limit given on the command line replaces the scenario's (and is credited to the flag); an
+// absent flag keeps it.
 template <typename T>
-void override_with(std::optional<T>& limit, const std::optional<T>& flag) {
+void override_with(Scenario& s, std::optional<T>& limit, const std::optional<T>& flag, const char* field, const char* name) {
     if (flag) {
         limit = flag;
+        s.flag_sources[field] = name;
     }
 }
 }  // namespace
@@ -66,11 +68,12 @@ Scenario resolve_scenario(const ScenarioOptions& o, const Catalog& catalog) {
         s = catalog.scenario(o.scenario);  // throws with did-you-mean
     }
     Constraints& k = s.constraints;
-    override_with(k.max_latency_ms, o.max_latency_ms);
-    override_with(k.max_ttft_ms, o.max_ttft_ms);
-    override_with(k.max_tpot_ms, o.max_tpot_ms);
+    override_with(s, k.max_latency_ms, o.max_latency_ms, "constraints.max_latency_ms", "--max-latency-ms");
+    override_with(s, k.max_ttft_ms, o.max_ttft_ms, "constraints.max_ttft_ms", "--max-ttft-ms");
+    override_with(s, k.max_tpot_ms, o.max_tpot_ms, "constraints.max_tpot_ms", "--max-tpot-ms");
     if (o.min_qps) {
         s.workload.qps = *o.min_qps;
+        s.flag_sources["workload.qps"] = "--min-qps";
     }
     if (o.context_tokens) {
         if (*o.context_tokens < s.workload.prompt_tokens + s.workload.output_tokens) {
@@ -78,18 +81,20 @@ Scenario resolve_scenario(const ScenarioOptions& o, const Catalog& catalog) {
                                                       *o.context_tokens, s.workload.prompt_tokens + s.workload.output_tokens));
         }
         s.workload.context_tokens = *o.context_tokens;
+        s.flag_sources["workload.context_tokens"] = "--context";
     }
-    override_with(k.min_quality, o.min_quality);
+    override_with(s, k.min_quality, o.min_quality, "constraints.min_quality", "--min-quality");
     if (!o.gpus.empty()) {
         for (const auto& id : o.gpus) {
             catalog.hardware_by_id(id);  // unknown ids fail with did-you-mean
         }
         k.allowed_hardware = o.gpus;
+        s.flag_sources["constraints.allowed_hardware"] = "--gpu";
     }
-    override_with(k.max_gpus_per_replica, o.max_gpus);
-    override_with(k.max_power_w, o.max_power_w);
-    override_with(k.max_model_mb, o.max_model_mb);
-    override_with(k.budget_usd_per_year, o.budget_usd);
+    override_with(s, k.max_gpus_per_replica, o.max_gpus, "constraints.max_gpus_per_replica", "--max-gpus");
+    override_with(s, k.max_power_w, o.max_power_w, "constraints.max_power_w", "--max-power-w");
+    override_with(s, k.max_model_mb, o.max_model_mb, "constraints.max_model_mb", "--max-model-mb");
+    override_with(s, k.budget_usd_per_year, o.budget_usd, "constraints.budget_usd_per_year", "--budget-usd");
     if (o.multi_node) {
         k.allow_multi_node = true;
     }
@@ -107,12 +112,15 @@ Scenario resolve_scenario(const ScenarioOptions& o, const Catalog& catalog) {
     }
     if (o.years) {
         s.tco.years = *o.years;
+        s.flag_sources["tco.years"] = "--years";
     }
     if (o.owned) {
         s.tco.ownership = Ownership::owned;
+        s.flag_sources["tco.ownership"] = "--owned";
     }
     if (o.rented) {
         s.tco.ownership = Ownership::rented;
+        s.flag_sources["tco.ownership"] = "--rented";
     }
     if (k.max_latency_ms && k.max_ttft_ms && *k.max_ttft_ms > *k.max_latency_ms) {
         throw Error(ErrorKind::usage, fmt::format("contradictory limits: --max-ttft-ms {} exceeds --max-latency-ms {}",

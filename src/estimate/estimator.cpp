@@ -359,7 +359,6 @@ EfficiencyProfile engine_profile(const Engine* engine, const Hardware& hardware,
     if (engine == nullptr) {
         return profile;
     }
-    constexpr double k_bytes_per_gib = 1073741824.0;
     profile.continuous_batching = engine->continuous_batching;
     profile.layer_split = engine->multi_gpu == MultiGpu::layer_split;
     if (hardware.kind == HardwareKind::gpu) {

@@ -89,7 +89,7 @@ constexpr CsvValue k_csv_values[] = {
      [](const Candidate& c, const std::string&, int d) { return plain(c.estimate.performance.latency_ms, d); }},
     {"qps", CellRequires::timing, [](const Candidate& c, const std::string&, int d) { return plain(c.estimate.performance.qps, d); }},
     {"memory_per_gpu_gib", CellRequires::nothing,
-     [](const Candidate& c, const std::string&, int d) { return plain(c.estimate.memory.per_gpu_bytes / 1073741824.0, d); }},
+     [](const Candidate& c, const std::string&, int d) { return plain(c.estimate.memory.per_gpu_bytes / k_bytes_per_gib, d); }},
     {"quality", CellRequires::nothing, [](const Candidate& c, const std::string&, int d) { return plain(c.quality, d); }},
     {"training_usd", CellRequires::costed,
      [](const Candidate& c, const std::string&, int d) { return plain(c.cost.training_usd, d); }},

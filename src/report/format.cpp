@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "dsselect/estimate/estimator.hpp"
+
 namespace dsselect::report {
 
 std::optional<OutputFormat> parse_output_format(const std::string& text) {
@@ -53,7 +55,7 @@ std::string count_short(double count) {
     return fmt::format("{:.0f}", count);
 }
 
-std::string gib(double bytes) { return fixed(bytes / 1073741824.0, 2); }
+std::string gib(double bytes) { return fixed(bytes / k_bytes_per_gib, 2); }
 
 std::string usd(double dollars) {
     const bool negative = dollars < 0;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <map>
 #include <set>
@@ -117,6 +118,7 @@ struct Page {
     TcoWeights weights;
     const RuleSet* rules = nullptr;
     const HtmlMeta* meta = nullptr;
+    const MultiTaskResult* multi_task = nullptr;  // recommend/report for a scenario with tasks
 };
 
 std::string legend_item(const std::string& css_class, const std::string& label, bool as_line = false) {
@@ -265,7 +267,10 @@ std::string candidates_section(const Page& page) {
 
 // ---- the scatter ----------------------------------------------------------------------
 
-std::string scatter_section(const Page& page) {
+// One cost-latency panel of `plotted` (every one costed and timed). `prefix` keeps the ids of
+// a second panel unique ("" for the main one, "full-" for the full view).
+std::string scatter_panel(const Page& page, const std::vector<const Candidate*>& plotted, const std::string& svg_id,
+                          const std::string& prefix, const std::function<std::string(const std::string&)>& colour_of) {
     constexpr double width = 800;
     constexpr double height = 500;
     constexpr double left = 74;
@@ -273,16 +278,132 @@ std::string scatter_section(const Page& page) {
     constexpr double top = 16;
     constexpr double bottom = 58;
     const Constraints& k = page.scenario->constraints;
+    double x_lo = std::numeric_limits<double>::infinity();
+    double x_hi = -x_lo;
+    double y_lo = x_lo;
+    double y_hi = -x_lo;
+    for (const Candidate* c : plotted) {
+        x_lo = std::min(x_lo, c->estimate.performance.latency_ms);
+        x_hi = std::max(x_hi, c->estimate.performance.latency_ms);
+        y_lo = std::min(y_lo, c->cost.yearly_usd);
+        y_hi = std::max(y_hi, c->cost.yearly_usd);
+    }
+    // The limits are drawn, so they are inside the axes.
+    if (k.max_latency_ms && *k.max_latency_ms > 0) {
+        x_lo = std::min(x_lo, *k.max_latency_ms);
+        x_hi = std::max(x_hi, *k.max_latency_ms);
+    }
+    if (k.budget_usd_per_year && *k.budget_usd_per_year > 0) {
+        y_lo = std::min(y_lo, *k.budget_usd_per_year);
+        y_hi = std::max(y_hi, *k.budget_usd_per_year);
+    }
+    const svg::Scale x = svg::auto_scale(x_lo, x_hi, left, width - right);
+    const svg::Scale y = svg::auto_scale(y_lo, y_hi, height - bottom, top);
+    std::string out = fmt::format(
+        "<div class=\"chart-wrap\"><svg xmlns=\"http://www.w3.org/2000/svg\" id=\"{}\" class=\"chart\" viewBox=\"0 0 {} {}\" role=\"img\" "
+        "aria-label=\"yearly cost against end-to-end latency of {} candidates\">\n",
+        svg_id, width, height, plotted.size());
+    for (double t : x.ticks) {
+        out += svg::line(x(t), top, x(t), height - bottom, "grid");
+        out += svg::text(x(t), height - bottom + 18, svg::short_number(t), "small", "middle");
+    }
+    for (double t : y.ticks) {
+        out += svg::line(left, y(t), width - right, y(t), "grid");
+        out += svg::text(left - 6, y(t) + 4, "$" + svg::short_number(t), "small", "end");
+    }
+    out += svg::line(left, height - bottom, width - right, height - bottom, "axis");
+    out += svg::line(left, top, left, height - bottom, "axis");
+    out += svg::text((left + width - right) / 2, height - 14,
+                     fmt::format("end-to-end latency, ms{}", x.log ? " (log scale)" : ""), "", "middle");
+    out += fmt::format("<text x=\"16\" y=\"{}\" text-anchor=\"middle\" transform=\"rotate(-90 16 {})\">{}</text>\n",
+                       svg::coord((top + height - bottom) / 2), svg::coord((top + height - bottom) / 2),
+                       escape(fmt::format("cost per year, USD{}", y.log ? " (log scale)" : "")));
+    if (k.max_latency_ms && *k.max_latency_ms > 0) {
+        const double at = x(*k.max_latency_ms);
+        out += svg::line(at, top, at, height - bottom, "limit");
+        const bool left_half = at < (left + width - right) / 2;
+        out += svg::text(left_half ? at + 4 : at - 4, top + 12, fmt::format("max latency {} ms", fixed(*k.max_latency_ms, 0)),
+                         "limit-label", left_half ? "start" : "end");
+    }
+    if (k.budget_usd_per_year && *k.budget_usd_per_year > 0) {
+        const double at = y(*k.budget_usd_per_year);
+        out += svg::line(left, at, width - right, at, "limit");
+        out += svg::text(width - right - 4, at - 5, "budget " + usd(*k.budget_usd_per_year) + "/year", "limit-label", "end");
+    }
+    // Frontier of the accepted candidates (computed in select/frontier.cpp).
+    const std::vector<std::size_t> frontier = cost_latency_frontier(plotted);
+    std::set<const Candidate*> on_frontier;
+    std::vector<svg::Point> staircase;
+    for (std::size_t f = 0; f < frontier.size(); ++f) {
+        const Candidate* c = plotted[frontier[f]];
+        on_frontier.insert(c);
+        const double at_x = x(c->estimate.performance.latency_ms);
+        if (f > 0) {
+            staircase.push_back({at_x, staircase.back().y});
+        }
+        staircase.push_back({at_x, y(c->cost.yearly_usd)});
+    }
+    auto point = [&](const Candidate* c) {
+        std::string css = "pt ";
+        double r = 3.5;
+        if (c == page.winner) {
+            css += "win";
+            r = 7;
+        } else if (c->accepted()) {
+            css += "ok";
+            r = 5;
+        } else {
+            css += "rej " + colour_of(c->rejection->reason);
+        }
+        if (on_frontier.count(c) != 0 && c != page.winner) {
+            css += " front";
+        }
+        const std::string title = fmt::format("{}\n{}\n{} per year; latency {}; quality {}", c->label(), verdict_text(page, *c),
+                                              usd(c->cost.yearly_usd), latency_text(*c), fixed(c->quality, 3));
+        return svg::circle(x(c->estimate.performance.latency_ms), y(c->cost.yearly_usd), r, css, title);
+    };
+    out += "<g id=\"" + prefix + "points-rejected\">\n";
+    for (const Candidate* c : plotted) {
+        if (!c->accepted()) {
+            out += point(c);
+        }
+    }
+    out += "</g>\n<g id=\"" + prefix + "points-accepted\">\n";
+    for (const Candidate* c : plotted) {
+        if (c->accepted() && c != page.winner) {
+            out += point(c);
+        }
+    }
+    out += "</g>\n";
+    // The frontier over the points, the winner over everything.
+    out += "<g id=\"" + prefix + "frontier\">";
+    if (staircase.size() >= 2) {
+        out += svg::polyline(staircase, "frontier");
+    }
+    out += "</g>\n";
+    if (page.winner != nullptr && page.winner->costed &&
+        std::find(plotted.begin(), plotted.end(), page.winner) != plotted.end()) {
+        out += "<g id=\"" + prefix + "point-winner\">" + point(page.winner) + "</g>\n";
+    }
+    out += "</svg></div>\n";
+    return out;
+}
 
+std::string scatter_section(const Page& page) {
     std::vector<const Candidate*> plotted;
+    std::vector<const Candidate*> accepted;
     std::map<std::string, std::int64_t> not_plotted;
     for (const Candidate* c : page.pool) {
         if (c->costed && c->estimate.has_timing()) {
             plotted.push_back(c);
+            if (c->accepted()) {
+                accepted.push_back(c);
+            }
         } else {
             ++not_plotted[c->accepted() ? std::string("accepted") : c->rejection->reason];
         }
     }
+    const std::size_t rejected_plotted = plotted.size() - accepted.size();
     // The plotted reasons in a fixed order (by name) give each its colour.
     std::vector<std::string> reasons;
     for (const Candidate* c : plotted) {
@@ -292,130 +413,33 @@ std::string scatter_section(const Page& page) {
     }
     std::sort(reasons.begin(), reasons.end());
     reasons.erase(std::unique(reasons.begin(), reasons.end()), reasons.end());
-    auto colour_of = [&](const std::string& reason) {
+    const std::function<std::string(const std::string&)> colour_of = [&](const std::string& reason) {
         const auto at = std::lower_bound(reasons.begin(), reasons.end(), reason) - reasons.begin();
         return fmt::format("r{}", at % k_palette);
     };
+    // With accepted and rejected candidates both plotted, the main panel zooms on the accepted
+    // ones (rejected candidates costed at batch 1 can be orders of magnitude dearer and would
+    // flatten them into one stripe); the full view follows in a second panel.
+    const bool zoomed = !accepted.empty() && rejected_plotted > 0;
     std::string out = "<section id=\"scatter-section\"><h2>Cost against latency</h2>\n";
     if (plotted.empty()) {
         out += "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"scatter\" class=\"chart\" viewBox=\"0 0 800 60\" role=\"img\" aria-label=\"no candidate could be costed\">";
-        out += svg::text(width / 2, 34, "no candidate could be costed: every one was rejected before costing", "", "middle");
+        out += svg::text(400, 34, "no candidate could be costed: every one was rejected before costing", "", "middle");
         out += "</svg>\n";
     } else {
-        double x_lo = std::numeric_limits<double>::infinity();
-        double x_hi = -x_lo;
-        double y_lo = x_lo;
-        double y_hi = -x_lo;
-        for (const Candidate* c : plotted) {
-            x_lo = std::min(x_lo, c->estimate.performance.latency_ms);
-            x_hi = std::max(x_hi, c->estimate.performance.latency_ms);
-            y_lo = std::min(y_lo, c->cost.yearly_usd);
-            y_hi = std::max(y_hi, c->cost.yearly_usd);
+        if (zoomed) {
+            out += fmt::format("<p id=\"scatter-zoom-note\">The accepted candidates only: {} accepted plotted; {} rejected "
+                               "candidate{} left out of this panel (all {} are in the full view below).</p>\n",
+                               accepted.size(), rejected_plotted, rejected_plotted == 1 ? " is" : "s are", plotted.size());
         }
-        // The limits are drawn, so they are inside the axes.
-        if (k.max_latency_ms && *k.max_latency_ms > 0) {
-            x_lo = std::min(x_lo, *k.max_latency_ms);
-            x_hi = std::max(x_hi, *k.max_latency_ms);
-        }
-        if (k.budget_usd_per_year && *k.budget_usd_per_year > 0) {
-            y_lo = std::min(y_lo, *k.budget_usd_per_year);
-            y_hi = std::max(y_hi, *k.budget_usd_per_year);
-        }
-        const svg::Scale x = svg::auto_scale(x_lo, x_hi, left, width - right);
-        const svg::Scale y = svg::auto_scale(y_lo, y_hi, height - bottom, top);
-        out += fmt::format(
-            "<div class=\"chart-wrap\"><svg xmlns=\"http://www.w3.org/2000/svg\" id=\"scatter\" class=\"chart\" viewBox=\"0 0 {} {}\" role=\"img\" "
-            "aria-label=\"yearly cost against end-to-end latency of {} candidates\">\n",
-            width, height, plotted.size());
-        for (double t : x.ticks) {
-            out += svg::line(x(t), top, x(t), height - bottom, "grid");
-            out += svg::text(x(t), height - bottom + 18, svg::short_number(t), "small", "middle");
-        }
-        for (double t : y.ticks) {
-            out += svg::line(left, y(t), width - right, y(t), "grid");
-            out += svg::text(left - 6, y(t) + 4, "$" + svg::short_number(t), "small", "end");
-        }
-        out += svg::line(left, height - bottom, width - right, height - bottom, "axis");
-        out += svg::line(left, top, left, height - bottom, "axis");
-        out += svg::text((left + width - right) / 2, height - 14,
-                         fmt::format("end-to-end latency, ms{}", x.log ? " (log scale)" : ""), "", "middle");
-        out += fmt::format("<text x=\"16\" y=\"{}\" text-anchor=\"middle\" transform=\"rotate(-90 16 {})\">{}</text>\n",
-                           svg::coord((top + height - bottom) / 2), svg::coord((top + height - bottom) / 2),
-                           escape(fmt::format("cost per year, USD{}", y.log ? " (log scale)" : "")));
-        if (k.max_latency_ms && *k.max_latency_ms > 0) {
-            const double at = x(*k.max_latency_ms);
-            out += svg::line(at, top, at, height - bottom, "limit");
-            const bool left_half = at < (left + width - right) / 2;
-            out += svg::text(left_half ? at + 4 : at - 4, top + 12, fmt::format("max latency {} ms", fixed(*k.max_latency_ms, 0)),
-                             "limit-label", left_half ? "start" : "end");
-        }
-        if (k.budget_usd_per_year && *k.budget_usd_per_year > 0) {
-            const double at = y(*k.budget_usd_per_year);
-            out += svg::line(left, at, width - right, at, "limit");
-            out += svg::text(width - right - 4, at - 5, "budget " + usd(*k.budget_usd_per_year) + "/year", "limit-label", "end");
-        }
-        // Frontier of the accepted candidates (computed in select/frontier.cpp).
-        const std::vector<std::size_t> frontier = cost_latency_frontier(plotted);
-        std::set<const Candidate*> on_frontier;
-        std::vector<svg::Point> staircase;
-        for (std::size_t f = 0; f < frontier.size(); ++f) {
-            const Candidate* c = plotted[frontier[f]];
-            on_frontier.insert(c);
-            const double at_x = x(c->estimate.performance.latency_ms);
-            if (f > 0) {
-                staircase.push_back({at_x, staircase.back().y});
-            }
-            staircase.push_back({at_x, y(c->cost.yearly_usd)});
-        }
-        auto point = [&](const Candidate* c) {
-            std::string css = "pt ";
-            double r = 3.5;
-            if (c == page.winner) {
-                css += "win";
-                r = 7;
-            } else if (c->accepted()) {
-                css += "ok";
-                r = 5;
-            } else {
-                css += "rej " + colour_of(c->rejection->reason);
-            }
-            if (on_frontier.count(c) != 0 && c != page.winner) {
-                css += " front";
-            }
-            const std::string title = fmt::format("{}\n{}\n{} per year; latency {}; quality {}", c->label(), verdict_text(page, *c),
-                                                  usd(c->cost.yearly_usd), latency_text(*c), fixed(c->quality, 3));
-            return svg::circle(x(c->estimate.performance.latency_ms), y(c->cost.yearly_usd), r, css, title);
-        };
-        out += "<g id=\"points-rejected\">\n";
-        for (const Candidate* c : plotted) {
-            if (!c->accepted()) {
-                out += point(c);
-            }
-        }
-        out += "</g>\n<g id=\"points-accepted\">\n";
-        for (const Candidate* c : plotted) {
-            if (c->accepted() && c != page.winner) {
-                out += point(c);
-            }
-        }
-        out += "</g>\n";
-        // The frontier over the points, the winner over everything.
-        out += "<g id=\"frontier\">";
-        if (staircase.size() >= 2) {
-            out += svg::polyline(staircase, "frontier");
-        }
-        out += "</g>\n";
-        if (page.winner != nullptr && page.winner->costed) {
-            out += "<g id=\"point-winner\">" + point(page.winner) + "</g>\n";
-        }
-        out += "</svg></div>\n";
+        out += scatter_panel(page, zoomed ? accepted : plotted, "scatter", "", colour_of);
     }
     // Legend (HTML, so that it wraps on a phone).
     out += "<ul class=\"legend\">";
     out += legend_item("pt win", page.comparison ? "best score" : "recommended");
     out += legend_item("pt ok", "accepted");
     for (const std::string& reason : reasons) {
-        out += legend_item("pt " + colour_of(reason), "rejected: " + reason);
+        out += legend_item("pt " + colour_of(reason), "rejected: " + reason + (zoomed ? " (full view)" : ""));
     }
     out += legend_item("frontier", "Pareto frontier of the accepted", true);
     out += legend_item("limit", "limit", true);
@@ -426,7 +450,9 @@ std::string scatter_section(const Page& page) {
         unplottable += count;
         why.push_back(fmt::format("{} {}", count, reason));
     }
-    std::string caption = fmt::format("{} of {} candidates plotted.", plotted.size(), page.pool.size());
+    std::string caption = zoomed ? fmt::format("{} of {} candidates plotted in the full view, {} of them (the accepted) above.",
+                                               plotted.size(), page.pool.size(), accepted.size())
+                                 : fmt::format("{} of {} candidates plotted.", plotted.size(), page.pool.size());
     if (unplottable > 0) {
         caption += fmt::format(" {} not plottable: rejected before they could be sized and costed ({}).", unplottable,
                                join(why, ", "));
@@ -436,7 +462,17 @@ std::string scatter_section(const Page& page) {
     }
     caption += " Lower left is better; the frontier joins the accepted candidates that no other accepted candidate beats on"
                " both cost and latency. Hover a point for its figures.";
-    out += "<figcaption>" + escape(caption) + "</figcaption>\n</section>\n";
+    out += "<figcaption>" + escape(caption) + "</figcaption>\n";
+    if (zoomed) {
+        out += fmt::format("<details id=\"scatter-full-details\"><summary>Full view: all {} plotted candidates, {} rejected "
+                           "included</summary>\n",
+                           plotted.size(), rejected_plotted);
+        out += scatter_panel(page, plotted, "scatter-full", "full-", colour_of);
+        out += "<figcaption>A candidate that misses a latency or power limit even at batch 1 is costed at batch 1, with as "
+               "many replicas as the load then needs, so it can cost far more per year than any accepted one.</figcaption>\n"
+               "</details>\n";
+    }
+    out += "</section>\n";
     return out;
 }
 
@@ -662,51 +698,229 @@ std::string warnings_section(const Page& page) {
            rows + "</tbody></table></div></section>\n";
 }
 
+// ---- quoted figures and multi-task plans ----------------------------------------------
+
+// The figures the source document quotes for the shown candidates (seed §3.2), beside
+// dsselect's: the same rows as the terminal and the JSON "quoted" arrays (views.hpp).
+std::string quoted_section(const Page& page) {
+    const Table quoted = quoted_table(*page.scenario, page.shown);
+    if (quoted.rows.empty()) {
+        return {};
+    }
+    std::string out = "<section id=\"quoted-section\"><h2>Quoted against computed</h2>\n<div class=\"scroll\"><table id=\"quoted\"><thead><tr>";
+    for (const Column& column : quoted.columns) {
+        out += "<th>" + escape(column.header) + "</th>";
+    }
+    out += "</tr></thead><tbody>\n";
+    for (const auto& row : quoted.rows) {
+        out += "<tr>";
+        for (std::size_t i = 0; i < row.size(); ++i) {
+            const bool number = i < quoted.columns.size() && quoted.columns[i].align == Align::right;
+            out += (i == 0 ? "<td><code>" + escape(row[i]) + "</code></td>"
+                           : (number ? "<td class=\"n\">" : "<td>") + escape(row[i]) + "</td>");
+        }
+        out += "</tr>\n";
+    }
+    out += "</tbody></table></div>\n<figcaption>" + escape(quoted.title) +
+           ". A quoted figure is the document's, not computed; a quoted training cost is used as given.</figcaption>\n"
+           "</section>\n";
+    return out;
+}
+
+std::string floors_text(const PlanDeployment& d) {
+    std::vector<std::string> parts;
+    for (const TaskFloor& f : d.floors) {
+        if (!f.min_quality) {
+            parts.push_back(f.task_id + ": no floor");
+        } else if (!f.quality) {
+            parts.push_back(fmt::format("{}: floor {}, no published quality figure ({})", f.task_id, fixed(*f.min_quality, 3),
+                                        f.met ? "met" : "NOT met"));
+        } else {
+            parts.push_back(fmt::format("{}: {} {} {} ({})", f.task_id, fixed(*f.quality, 3), f.met ? ">=" : "<",
+                                        fixed(*f.min_quality, 3), f.met ? "met" : "NOT met"));
+        }
+    }
+    return join(parts, "; ");
+}
+
+std::string multi_task_section(const Page& page) {
+    if (page.multi_task == nullptr) {
+        return {};
+    }
+    const MultiTaskResult& result = *page.multi_task;
+    const Scenario& s = *page.scenario;
+    std::string out = fmt::format("<section id=\"multi-task\"><h2>Multi-task plans</h2>\n<p>{} tasks, {} QPS in all: one shared "
+                                  "base with an adapter per task, a separately deployed model per task, and a mixed plan "
+                                  "when it differs from both (docs/multitask.md).</p>\n",
+                                  s.tasks.size(), fixed(s.workload.qps, 2));
+    out += "<div class=\"scroll\"><table id=\"multi-task-plans\"><thead><tr><th>plan</th><th>deployment</th><th>tasks and "
+           "quality floors</th><th>GPUs</th><th>$/year</th><th>total over horizon</th><th>TCO index</th><th>latency</th>"
+           "<th>quality</th><th>verdict</th></tr></thead><tbody>\n";
+    for (std::size_t i = 0; i < result.plans.size(); ++i) {
+        const MultiTaskPlan& plan = result.plans[i];
+        const bool best = result.best && *result.best == i;
+        const char* kind = to_string(plan.kind);
+        bool floors_met = true;
+        for (const PlanDeployment& d : plan.deployments) {
+            for (const TaskFloor& f : d.floors) {
+                floors_met = floors_met && f.met;
+            }
+        }
+        const std::string verdict = !plan.accepted() ? "rejected: " + plan.rejection_reason + ": " + plan.rejection_detail
+                                    : best            ? std::string("best plan")
+                                                      : std::string("accepted");
+        const char* floors = plan.deployments.empty() ? "-" : floors_met ? "every task's floor met" : "a task's floor is not met";
+        out += fmt::format("<tr class=\"plan{}\" id=\"plan-{}\"><th scope=\"row\">{}</th><td>{} deployment{}</td><td>{}</td>",
+                           best ? " win" : "", kind, kind, plan.deployments.size(), plan.deployments.size() == 1 ? "" : "s",
+                           floors);
+        if (plan.accepted()) {
+            out += fmt::format("<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>"
+                               "<td class=\"n\">{} ms</td><td class=\"n\">{}</td>",
+                               plan.gpus, usd(plan.cost_per_year_usd), usd(plan.total_usd), usd(plan.weighted_index_usd),
+                               fixed(plan.latency_ms, 1), fixed(plan.quality, 3));
+        } else {
+            out += "<td class=\"n\">-</td><td class=\"n\">-</td><td class=\"n\">-</td><td class=\"n\">-</td>"
+                   "<td class=\"n\">-</td><td class=\"n\">-</td>";
+        }
+        out += "<td>" + escape(verdict) + "</td></tr>\n";
+        for (const PlanDeployment& d : plan.deployments) {
+            const Candidate& c = d.candidate;
+            out += fmt::format("<tr class=\"deployment\"><td></td><td><code>{}</code> x {} replica{}{}</td><td>{}</td>"
+                               "<td class=\"n\">{} x {}</td><td class=\"n\">{}</td><td></td><td></td>"
+                               "<td class=\"n\">{}</td><td></td><td>{}</td></tr>\n",
+                               escape(c.label()), c.replicas, c.replicas == 1 ? "" : "s",
+                               d.adapters > 0 ? fmt::format(", {} adapter{}", d.adapters, d.adapters == 1 ? "" : "s") : "",
+                               escape(floors_text(d)), c.replicas, c.gpus_per_replica,
+                               usd(c.cost.yearly_usd + d.adapter_upkeep_usd_per_year), escape(latency_text(c)),
+                               fmt::format("serves {} QPS", fixed(d.qps, 2)));
+        }
+    }
+    out += "</tbody></table></div>\n<figcaption>Per plan: GPUs in all, $/year (inference + maintenance + adapter upkeep), "
+           "the total over the horizon (training included), the weighted TCO index, the slowest deployment's latency and "
+           "the share-weighted quality. Per deployment: replicas x GPUs per replica, its $/year and latency, each task's "
+           "quality (the model's figure for the task kind times the variant's retention) against its floor.</figcaption>\n";
+    if (!result.notes.empty()) {
+        out += "<ul class=\"notes\">";
+        for (const std::string& note : result.notes) {
+            out += "<li>" + escape(note) + "</li>";
+        }
+        out += "</ul>\n";
+    }
+    return out + "</section>\n";
+}
+
 // ---- inputs and sources ----------------------------------------------------------------
+
+std::string training_text(const TrainingPlan& plan) {
+    switch (plan.method) {
+    case TrainingMethod::none: return "none";
+    case TrainingMethod::lora: return "LoRA on " + count_short(plan.tokens) + " tokens";
+    case TrainingMethod::full: return "full fine-tuning on " + count_short(plan.tokens) + " tokens";
+    case TrainingMethod::pretrain: return "pre-training on " + count_short(plan.tokens) + " tokens";
+    }
+    return "none";
+}
 
 std::string source_of(const SourceMap& sources, const std::string& field, const std::string& fallback) {
     auto found = sources.find(field);
     return found != sources.end() ? found->second : fallback;
 }
 
+// Where one scenario figure comes from: the flag that set it, else its section's source (the
+// section's "source", or the scenario's "sources" entry for the section), else an assumption.
+std::string scenario_source(const Scenario& s, const std::string& section, const std::string& field,
+                            const std::string& section_source) {
+    if (auto flag = s.flag_sources.find(section + "." + field); flag != s.flag_sources.end()) {
+        return "command line: " + flag->second;
+    }
+    if (!section_source.empty()) {
+        return section_source;
+    }
+    if (auto given = s.sources.find(section); given != s.sources.end()) {
+        return given->second;
+    }
+    // Tasks have no defaults; the other sections fall back to dsselect's for an omitted figure.
+    return "assumption: the scenario gives no source for its " + section +
+           (section == "tasks" ? std::string() : std::string(" (dsselect's default where it omits a figure; docs/data-format.md)"));
+}
+
 std::string inputs_section(const Page& page) {
     const Scenario& s = *page.scenario;
     std::string out = "<details id=\"inputs\"><summary>Inputs and their sources</summary>\n";
-    auto table = [&](const char* title, const std::vector<std::array<std::string, 3>>& rows) {
-        out += fmt::format("<h3>{}</h3>\n<div class=\"scroll\"><table><thead><tr><th>input</th><th>value</th><th>source</th>"
+    auto table = [&](const std::string& title, const std::string& id, const std::vector<std::array<std::string, 3>>& rows) {
+        out += fmt::format("<h3>{}</h3>\n<div class=\"scroll\"><table id=\"{}\"><thead><tr><th>input</th><th>value</th><th>source</th>"
                            "</tr></thead><tbody>\n",
-                           escape(title));
+                           escape(title), id);
         for (const auto& r : rows) {
             out += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td></tr>\n", escape(r[0]), escape(r[1]), escape(r[2]));
         }
         out += "</tbody></table></div>\n";
     };
-    const std::string scenario_source = s.source.empty() ? "-" : s.source;
-    const std::string workload_source = source_of(s.sources, "workload", scenario_source);
-    const std::string tco_source = source_of(s.sources, "tco", scenario_source);
+    auto from = [&](const std::string& section, const std::string& field) {
+        const std::string& section_source = section == "workload"      ? s.workload.source
+                                            : section == "constraints" ? s.constraints.source
+                                                                       : s.tco.source;
+        return scenario_source(s, section, field, section_source);
+    };
     const TcoInputs& t = s.tco;
-    table(("Scenario " + s.id).c_str(),
-          {{"qps", fixed(s.workload.qps, 3), workload_source},
-           {"prompt tokens", std::to_string(s.workload.prompt_tokens), workload_source},
-           {"output tokens", std::to_string(s.workload.output_tokens), workload_source},
-           {"context tokens", std::to_string(s.workload.context_tokens), workload_source},
-           {"years", fixed(t.years, 1), tco_source},
-           {"ownership", t.ownership == Ownership::rented ? "rented" : "owned", tco_source},
-           {"utilization", fixed(t.utilization, 3), tco_source},
-           {"electricity (USD/kWh)", fixed(t.electricity_usd_per_kwh, 3), tco_source},
-           {"PUE", fixed(t.pue, 2), tco_source},
-           {"depreciation years", fixed(t.depreciation_years, 1), tco_source},
-           {"maintenance fraction per year", fixed(t.maintenance_fraction_per_year, 3),
-            tco_source},
-           {"engineering hours per year", fixed(t.engineering_hours_per_year, 0),
-            tco_source},
-           {"engineering USD per hour", fixed(t.engineering_usd_per_hour, 2),
-            tco_source},
-           {"training plan", t.training.source.empty() ? "-" : t.training.source, tco_source},
-           {"limits", "see Scenario and constraints", source_of(s.sources, "constraints", scenario_source)},
-           {"TCO weights alpha, beta, gamma",
-            fmt::format("{}, {}, {}", fixed(page.weights.alpha, 2), fixed(page.weights.beta, 2), fixed(page.weights.gamma, 2)),
-            "seed §3.2 (0.3 : 0.5 : 0.2) unless --weights"}});
+    const Constraints& k = s.constraints;
+    std::vector<std::array<std::string, 3>> rows = {
+        {"scenario", s.name.empty() ? s.id : s.name, s.source.empty() ? std::string("no source given") : s.source},
+        {"workload: QPS", fixed(s.workload.qps, 3), from("workload", "qps")},
+        {"workload: prompt tokens", std::to_string(s.workload.prompt_tokens), from("workload", "prompt_tokens")},
+        {"workload: output tokens", std::to_string(s.workload.output_tokens), from("workload", "output_tokens")},
+        {"workload: context tokens", std::to_string(s.workload.context_tokens), from("workload", "context_tokens")}};
+    auto limit = [&](const char* name, const char* field, const std::optional<double>& value, const char* unit, int decimals) {
+        if (value) {
+            rows.push_back({std::string("limit: ") + name, fixed(*value, decimals) + unit, from("constraints", field)});
+        }
+    };
+    limit("max end-to-end latency", "max_latency_ms", k.max_latency_ms, " ms", 1);
+    limit("max time to first token", "max_ttft_ms", k.max_ttft_ms, " ms", 1);
+    limit("max time per output token", "max_tpot_ms", k.max_tpot_ms, " ms", 2);
+    limit("min quality", "min_quality", k.min_quality, "", 3);
+    limit("max model size", "max_model_mb", k.max_model_mb, " MB", 0);
+    limit("max power per replica", "max_power_w", k.max_power_w, " W", 0);
+    if (k.budget_usd_per_year) {
+        rows.push_back({"limit: budget", usd(*k.budget_usd_per_year) + " per year", from("constraints", "budget_usd_per_year")});
+    }
+    if (k.max_gpus_per_replica) {
+        rows.push_back({"limit: max GPUs per replica", std::to_string(*k.max_gpus_per_replica),
+                        from("constraints", "max_gpus_per_replica")});
+    }
+    if (!k.allowed_hardware.empty()) {
+        rows.push_back({"limit: allowed hardware", join(k.allowed_hardware, ", "), from("constraints", "allowed_hardware")});
+    }
+    if (!k.allowed_models.empty()) {
+        rows.push_back({"limit: allowed models", join(k.allowed_models, ", "), from("constraints", "allowed_models")});
+    }
+    if (!k.allowed_variants.empty()) {
+        rows.push_back({"limit: allowed variants", join(k.allowed_variants, ", "), from("constraints", "allowed_variants")});
+    }
+    rows.push_back({"capacity headroom", fixed(k.headroom * 100, 0) + "%", from("constraints", "headroom")});
+    rows.insert(rows.end(),
+                {{"cost: years", fixed(t.years, 1), from("tco", "years")},
+                 {"cost: ownership", t.ownership == Ownership::rented ? "rented" : "owned", from("tco", "ownership")},
+                 {"cost: utilization", fixed(t.utilization, 3), from("tco", "utilization")},
+                 {"cost: electricity (USD/kWh)", fixed(t.electricity_usd_per_kwh, 3), from("tco", "electricity_usd_per_kwh")},
+                 {"cost: PUE", fixed(t.pue, 2), from("tco", "pue")},
+                 {"cost: depreciation years", fixed(t.depreciation_years, 1), from("tco", "depreciation_years")},
+                 {"cost: maintenance fraction per year", fixed(t.maintenance_fraction_per_year, 3),
+                  from("tco", "maintenance_fraction_per_year")},
+                 {"cost: engineering hours per year", fixed(t.engineering_hours_per_year, 0), from("tco", "engineering_hours_per_year")},
+                 {"cost: engineering USD per hour", fixed(t.engineering_usd_per_hour, 2), from("tco", "engineering_usd_per_hour")},
+                 {"cost: training plan", training_text(t.training),
+                  t.training.source.empty() ? from("tco", "training") : t.training.source}});
+    for (const TaskSpec& task : s.tasks) {
+        rows.push_back({"task: " + task.id,
+                        fmt::format("{}% of the requests{}", fixed(task.share * 100, 1),
+                                    task.min_quality ? ", quality floor " + fixed(*task.min_quality, 3) : std::string()),
+                        !task.source.empty() ? task.source : scenario_source(s, "tasks", task.id, "")});
+    }
+    rows.push_back({"TCO weights alpha, beta, gamma",
+                    fmt::format("{}, {}, {}", fixed(page.weights.alpha, 2), fixed(page.weights.beta, 2), fixed(page.weights.gamma, 2)),
+                    "seed §3.2 (0.3 : 0.5 : 0.2) unless --weights"});
+    table("Scenario " + s.id, "inputs-scenario", rows);
     std::vector<std::array<std::string, 3>> models;
     std::vector<std::array<std::string, 3>> variants;
     std::vector<std::array<std::string, 3>> hardware;
@@ -729,7 +943,8 @@ std::string inputs_section(const Page& page) {
         if (seen.insert("h/" + c->hardware->id).second) {
             const Hardware& h = *c->hardware;
             const std::string fallback = h.source.empty() ? "-" : h.source;
-            hardware.push_back({h.id + " memory", fixed(h.memory_gb, 0) + " GB", source_of(h.sources, "memory_gb", fallback)});
+            hardware.push_back({h.id + " memory", gib(h.memory_gb * 1e9) + " GiB (the datasheet's memory_gb, 10^9 bytes)",
+                                source_of(h.sources, "memory_gb", fallback)});
             hardware.push_back({h.id + " bandwidth", fixed(h.memory_bandwidth_gb_per_s, 0) + " GB/s",
                                 source_of(h.sources, "memory_bandwidth_gb_per_s", fallback)});
             hardware.push_back({h.id + " price", "$" + fixed(h.price_usd_per_hour, 2) + "/hour",
@@ -738,13 +953,13 @@ std::string inputs_section(const Page& page) {
         }
     }
     if (!models.empty()) {
-        table("Models", models);
+        table("Models", "inputs-models", models);
     }
     if (!variants.empty()) {
-        table("Variants", variants);
+        table("Variants", "inputs-variants", variants);
     }
     if (!hardware.empty()) {
-        table("Hardware", hardware);
+        table("Hardware", "inputs-hardware", hardware);
     }
     if (page.rules != nullptr && !page.rules->rules.empty()) {
         std::vector<std::array<std::string, 3>> rules;
@@ -753,7 +968,7 @@ std::string inputs_section(const Page& page) {
             rules.push_back({rule.id, std::string(effect) + ": " + rule.description,
                              rule.source.empty() ? rule.origin : rule.source});
         }
-        table("Policy rules", rules);
+        table("Policy rules", "inputs-rules", rules);
     }
     out += "</details>\n";
     return out;
@@ -773,6 +988,8 @@ std::string render(const Page& page) {
     out += header_section(page);
     out += constraints_section(page);
     out += candidates_section(page);
+    out += quoted_section(page);
+    out += multi_task_section(page);
     out += scatter_section(page);
     out += memory_section(page);
     out += tco_section(page);
@@ -788,8 +1005,10 @@ std::string render(const Page& page) {
 }
 }  // namespace
 
-std::string recommendation_html(const SearchResult& result, const RuleSet& rules, const HtmlMeta& meta) {
+std::string recommendation_html(const SearchResult& result, const RuleSet& rules, const HtmlMeta& meta,
+                                const MultiTaskResult* multi_task) {
     Page page;
+    page.multi_task = multi_task;
     page.scenario = &result.scenario;
     page.rules = &rules;
     page.meta = &meta;

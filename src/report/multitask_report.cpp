@@ -20,6 +20,15 @@ ordered_json deployment_json(const PlanDeployment& d) {
     const auto& p = c.estimate.performance;
     ordered_json out;
     out["tasks"] = d.task_ids;
+    ordered_json floors = ordered_json::array();
+    for (const TaskFloor& f : d.floors) {
+        auto optional = [](const std::optional<double>& value) {
+            return value ? ordered_json(round_to(*value, 4)) : ordered_json(nullptr);
+        };
+        floors.push_back({{"task", f.task_id}, {"min_quality", optional(f.min_quality)}, {"quality", optional(f.quality)},
+                          {"meets_floor", f.met}});
+    }
+    out["task_floors"] = floors;
     out["model"] = c.model->id;
     out["variant"] = c.variant->id;
     out["hardware"] = c.hardware->id;

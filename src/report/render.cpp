@@ -79,7 +79,7 @@ std::string render(const RecommendationDocument& document, const RenderOptions& 
         return recommendation_json(result, options.top, options.explain, json_style(options.format), plans);
     }
     if (options.format == OutputFormat::html) {
-        return recommendation_html(result, document.rules, html_meta(options));
+        return recommendation_html(result, document.rules, html_meta(options), plans);
     }
     std::vector<Table> tables = recommendation_tables(result, options.top, options.explain);
     if (plans != nullptr) {

@@ -68,20 +68,12 @@ std::vector<Table> recommendation_tables(const SearchResult& result, std::int64_
     return tables;
 }
 
-std::vector<Table> comparison_tables(const Scenario& scenario, const std::vector<Candidate>& candidates) {
-    Table table;
-    table.title = fmt::format("Comparison for '{}'", scenario.id);
-    table.columns = candidate_table_columns(CandidateView::compared);
-    table.csv_header = candidate_csv_header(CandidateView::compared);
-    for (std::size_t i = 0; i < candidates.size(); ++i) {
-        table.rows.push_back(candidate_row(candidates[i], std::to_string(i + 1), CandidateView::compared));
-        table.csv_rows.push_back(candidate_csv_row(candidates[i], std::to_string(i + 1), CandidateView::compared));
-    }
-    std::vector<Table> tables{table};
+Table quoted_table(const Scenario& scenario, const std::vector<const Candidate*>& candidates) {
     Table quoted;
     quoted.title = "Figures the source document quotes (not computed), beside dsselect's";
     quoted.columns = {{"candidate", L}, {"metric", L}, {"quoted", R}, {"dsselect", R}, {"source", L}};
-    for (const Candidate& c : candidates) {
+    for (const Candidate* candidate : candidates) {
+        const Candidate& c = *candidate;
         for (const QuotedFigure& q : scenario.quoted) {
             if (q.model_id != c.model->id) {
                 continue;
@@ -98,6 +90,24 @@ std::vector<Table> comparison_tables(const Scenario& scenario, const std::vector
             quoted.rows.push_back({c.label(), q.metric, fmt::format("{:.6g}", q.value), computed, q.source});
         }
     }
+    return quoted;
+}
+
+std::vector<Table> comparison_tables(const Scenario& scenario, const std::vector<Candidate>& candidates) {
+    Table table;
+    table.title = fmt::format("Comparison for '{}'", scenario.id);
+    table.columns = candidate_table_columns(CandidateView::compared);
+    table.csv_header = candidate_csv_header(CandidateView::compared);
+    for (std::size_t i = 0; i < candidates.size(); ++i) {
+        table.rows.push_back(candidate_row(candidates[i], std::to_string(i + 1), CandidateView::compared));
+        table.csv_rows.push_back(candidate_csv_row(candidates[i], std::to_string(i + 1), CandidateView::compared));
+    }
+    std::vector<Table> tables{table};
+    std::vector<const Candidate*> shown;
+    for (const Candidate& c : candidates) {
+        shown.push_back(&c);
+    }
+    Table quoted = quoted_table(scenario, shown);
     if (!quoted.rows.empty()) {
         tables.push_back(quoted);
     }

@@ -82,16 +82,17 @@ std::vector<Table> catalog_tables(const Catalog& catalog, CatalogKind kind, cons
         break;
     case CatalogKind::hardware:
         table.title = "Hardware";
-        table.columns = {{"id", L},          {"name", L},         {"kind", L},     {"memory (GB)", R},
+        table.columns = {{"id", L},          {"name", L},         {"kind", L},     {"memory (GiB)", R},
                          {"BW (GB/s)", R},   {"fp16 (TFLOPS)", R}, {"fp8 (TFLOPS)", R}, {"int8 (TOPS)", R},
                          {"TDP (W)", R},     {"$/hour", R},       {"purchase ($)", R}};
         for (const Hardware* h : detail::pick_entries(catalog.hardware, id, "hardware")) {
-            table.rows.push_back({h->id, h->name, h->kind == HardwareKind::gpu ? "gpu" : "edge", fixed(h->memory_gb, 0),
+            table.rows.push_back({h->id, h->name, h->kind == HardwareKind::gpu ? "gpu" : "edge", gib(h->memory_gb * 1e9),
                                   fixed(h->memory_bandwidth_gb_per_s, 0), peak(*h, Precision::fp16),
                                   peak(*h, Precision::fp8), peak(*h, Precision::int8), fixed(h->tdp_w, 0),
                                   fixed(h->price_usd_per_hour, 2), usd(h->purchase_usd)});
         }
         table.notes.push_back("catalog data; per-figure sources: dsselect catalog hardware ID -o json");
+        table.notes.push_back("memory: the datasheet's memory_gb (10^9 bytes) in GiB (2^30 bytes), as the estimator counts it");
         break;
     case CatalogKind::engines:
         table.title = "Serving engines (--engine, or a scenario's \"engine\")";

@@ -64,8 +64,8 @@ void judge_sizing(Candidate& c, const EstimatePlan& plan, const Judging& judging
     const Constraints& k = s.constraints;
     const Estimate& e1 = c.estimate;
     if (!e1.memory.fits) {
-        c.rejection = over_limit("memory", "memory per GPU", "GB", "", e1.memory.usable_per_gpu_bytes / 1e9,
-                                 e1.memory.per_gpu_bytes / 1e9);
+        c.rejection = over_limit("memory", "memory per GPU", "GiB", "", e1.memory.usable_per_gpu_bytes / k_bytes_per_gib,
+                                 e1.memory.per_gpu_bytes / k_bytes_per_gib);
         return;
     }
     const std::optional<Rejection> latency_at_one = latency_miss(k, e1.performance);

@@ -129,6 +129,12 @@ PlanDeployment make_deployment(const Candidate& c, const TaskList& tasks, const 
     PlanDeployment d;
     for (const TaskSpec* task : tasks) {
         d.task_ids.push_back(task->id);
+        const std::optional<double> floor = floor_of(*task, s);
+        const std::optional<double> quality = task_quality(c, *task, s);
+        d.floors.push_back({.task_id = task->id,
+                            .min_quality = floor,
+                            .quality = quality,
+                            .met = !floor || (quality ? *quality >= *floor : *floor <= 0.0)});
     }
     d.candidate = c;
     d.qps = s.workload.qps * share_of(tasks);

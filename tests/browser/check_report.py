@@ -43,7 +43,7 @@ def winner_label(dsselect, scenario):
     return f'{top["model"]}:{top["variant"]}@{top["hardware"]}x{top["gpus_per_replica"]}'
 
 
-def check_xml(path, winner):
+def check_xml(path, winner, extra_ids=()):
     try:
         root = ET.parse(path).getroot()
     except ET.ParseError as error:
@@ -57,6 +57,9 @@ def check_xml(path, winner):
             fail(f"{path.name}: no <svg id=\"{chart}\">")
         if not element.get("viewBox") or "chart" not in element.get("class", ""):
             fail(f"{path.name}: <svg id=\"{chart}\"> lacks a viewBox or the responsive chart class")
+    for extra in extra_ids:
+        if extra not in ids:
+            fail(f"{path.name}: no element with id=\"{extra}\"")
     if winner is not None:
         labels = [e.text for e in root.iter(XHTML + "strong") if e.get("class") == "winner-label"]
         if labels != [winner]:
@@ -149,13 +152,20 @@ def main():
         if result.returncode != 0:
             fail(f"dsselect report exited {result.returncode}: {result.stderr}")
         winner = winner_label(dsselect, "customer-service")
-        check_xml(report, winner)
+        # The zoomed scatter of the accepted candidates, and the full view beside it.
+        check_xml(report, winner, ["scatter-full", "scatter-zoom-note", "inputs-scenario"])
         comparison = scratch / "compare.html"
         result = run([dsselect, "compare", "--scenario", "finance-risk", "base", "ultra", "-o", "html",
                       "--output-file", str(comparison)])
         if result.returncode != 0:
             fail(f"dsselect compare -o html exited {result.returncode}: {result.stderr}")
-        check_xml(comparison, None)
+        # The seed §3.2 figures quoted beside the computed ones.
+        check_xml(comparison, None, ["quoted"])
+        plans = scratch / "plans.html"
+        result = run([dsselect, "report", "--scenario", "multi-task-support", "--output-file", str(plans)])
+        if result.returncode != 0:
+            fail(f"dsselect report (multi-task-support) exited {result.returncode}: {result.stderr}")
+        check_xml(plans, winner_label(dsselect, "multi-task-support"), ["multi-task", "multi-task-plans"])
         if xml_only:
             return 0
 
@@ -180,7 +190,7 @@ def main():
         dom = result.stdout
         if result.returncode != 0 or "<svg" not in dom:
             fail(f"--dump-dom exited {result.returncode} without an <svg>: {result.stderr[-2000:]}")
-        for chart in CHART_IDS:
+        for chart in CHART_IDS + ["scatter-full"]:
             if f'id="{chart}"' not in dom:
                 fail(f'the rendered DOM lacks id="{chart}"')
         if winner not in dom:

@@ -551,10 +551,9 @@ def scenario_list_schema():
     filled = {
         "required": ["id", "name", "task_kind", "numerically_sensitive", "workload", "constraints", "tco"],
         "properties": {
-            "workload": {"required": ["prompt_tokens", "output_tokens", "qps", "context_tokens"],
-                         "not": {"required": ["source"]}},
-            "constraints": {"required": ["headroom", "allow_multi_node"], "not": {"required": ["source"]}},
-            "tco": {"required": tco_keys, "not": {"required": ["source"]},
+            "workload": {"required": ["prompt_tokens", "output_tokens", "qps", "context_tokens"]},
+            "constraints": {"required": ["headroom", "allow_multi_node"]},
+            "tco": {"required": tco_keys,
                     "properties": {"training": {"required": ["method", "tokens", "epochs"]}}},
         },
     }
@@ -759,8 +758,16 @@ def candidate():
 def multi_task():
     """src/report/multitask_report.cpp: only for a scenario with tasks."""
     bytes_ = count()
+    floor = obj({
+        "task": NON_EMPTY,
+        "min_quality": described(nullable(FRACTION), "the task's floor, else the scenario's; null: none"),
+        "quality": described(nullable(FRACTION), "model quality for the task kind x variant retention; null: no figure"),
+        "meets_floor": BOOLEAN,
+    }, ["task", "min_quality", "quality", "meets_floor"])
     deployment = obj({
         "tasks": {"type": "array", "items": NON_EMPTY, "minItems": 1},
+        "task_floors": described({"type": "array", "items": floor, "minItems": 1},
+                                 "one per task served, in the order of tasks"),
         "model": NON_EMPTY, "variant": NON_EMPTY, "hardware": NON_EMPTY,
         "gpus_per_replica": count(1), "replicas": count(1), "batch_per_replica": count(1),
         "qps": NON_NEGATIVE, "ttft_ms": NON_NEGATIVE, "tpot_ms": NON_NEGATIVE, "latency_ms": NON_NEGATIVE,

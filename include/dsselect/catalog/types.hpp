@@ -210,6 +210,7 @@ struct Workload {
     std::int64_t output_tokens = 128;
     double qps = 1.0;
     std::int64_t context_tokens = 4096;  // context window the deployment must offer
+    std::string source;  // where the section's figures come from ("workload.source"); empty: none given
 };
 
 // Hard limits. Absent optionals do not constrain.
@@ -229,6 +230,7 @@ struct Constraints {
     bool allow_multi_node = false;  // search replicas of 16 and 32 GPUs across nodes
     bool include_claimed = false;   // search claimed variants too (--include-claimed)
     bool exclude_consumer = false;  // leave consumer cards out (--exclude-consumer)
+    std::string source;  // "constraints.source"; empty: none given
 };
 
 enum class TrainingMethod { none, lora, full, pretrain };
@@ -263,6 +265,7 @@ struct TcoInputs {
     double engineering_usd_per_hour = 0.0;
     double mfu = 0.4;
     TrainingPlan training;
+    std::string source;  // "tco.source"; empty: none given (the figures are assumptions)
 };
 
 // A figure the source document quotes for a scenario, shown beside what dsselect computes.
@@ -303,6 +306,7 @@ struct TaskSpec {
     AdapterSpec adapter;
     std::optional<std::int64_t> output_dimension;  // absent: the serving model's vocabulary
     std::vector<std::string> fused_with;           // ids of tasks whose outputs are fused with this one's
+    std::string source;
 };
 
 // Catalog-wide multi-task data ("multi_task" in data/models.json).
@@ -333,6 +337,9 @@ struct Scenario {
     std::vector<TaskSpec> tasks;
     std::string source;
     SourceMap sources;
+    // Figures a command-line flag set, "section.field" -> the flag ("workload.qps" -> "--min-qps"),
+    // so that a page credits them to the flag. Not part of the data format (never serialized).
+    SourceMap flag_sources;
 };
 
 // Efficiency factors of an engine for the hardware and precisions they match (first match

@@ -89,6 +89,11 @@ double expected_experts_touched(double experts, double experts_per_token, double
 // only; nullopt for an empty mix or a static variant (whose fraction stays the variant's).
 std::optional<double> mixed_active_fraction(const std::vector<ComplexityClass>& mix, const Variant& variant);
 
+// Memory a person reads is in GiB (2^30 bytes) everywhere: tables, explanations, nearest
+// misses and the HTML page (report::gib formats it). Datasheet capacities (memory_gb) are
+// decimal GB, 10^9 bytes, and are converted on the way in.
+inline constexpr double k_bytes_per_gib = 1073741824.0;
+
 // Adapters (docs/multitask.md). Task adapters are held at 16 bits (bf16), an assumption that
 // matches how LoRA adapters are published and served (PEFT, vLLM, S-LoRA).
 inline constexpr double k_adapter_bits = 16.0;

@@ -14,7 +14,7 @@ std::string fixed(double value, int decimals);
 std::string fixed(const std::optional<double>& value, int decimals);
 // 6740512768 -> "6.74B"; 1300000000 -> "1.30B"; 125829120 -> "125.8M".
 std::string count_short(double count);
-// Bytes as GiB with two decimals.
+// Bytes as GiB (2^30 bytes, k_bytes_per_gib) with two decimals: the one unit memory is shown in.
 std::string gib(double bytes);
 // Dollars with thousands separators and no cents: 120000 -> "$120,000".
 std::string usd(double dollars);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "dsselect/rules/rules.hpp"
+#include "dsselect/select/multitask.hpp"
 #include "dsselect/select/search.hpp"
 
 namespace dsselect::report {
@@ -20,7 +21,9 @@ struct HtmlMeta {
 // recommend -o html and dsselect report. `result.evaluated` (SearchOptions::keep_evaluated)
 // feeds the scatter; without it the scatter shows the ranked candidates and nearest misses.
 // A result with nothing accepted still renders, with the nearest misses.
-std::string recommendation_html(const SearchResult& result, const RuleSet& rules, const HtmlMeta& meta);
+// `multi_task`: the plans of a scenario with tasks (null: none), listed in their own section.
+std::string recommendation_html(const SearchResult& result, const RuleSet& rules, const HtmlMeta& meta,
+                                const MultiTaskResult* multi_task = nullptr);
 
 // compare -o html: the candidates as given, judged and scored against each other.
 std::string comparison_html(const Scenario& scenario, const std::vector<Candidate>& candidates, const RuleSet& rules,

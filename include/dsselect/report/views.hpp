@@ -46,6 +46,9 @@ std::string recommendation_json(const SearchResult& result, std::int64_t top, bo
 std::vector<Table> recommendation_tables(const SearchResult& result, std::int64_t top, bool explain);
 std::string recommendation_json(const SearchResult& result, std::int64_t top, bool explain, JsonStyle style);
 
+// The figures the scenario quotes (seed §3.2) for these candidates' models, beside dsselect's:
+// one row per candidate and figure; no rows when nothing is quoted for them.
+Table quoted_table(const Scenario& scenario, const std::vector<const Candidate*>& candidates);
 // compare / tco: candidates side by side, rejected ones with their reason, quoted figures beside.
 std::vector<Table> comparison_tables(const Scenario& scenario, const std::vector<Candidate>& candidates);
 std::string comparison_json(const Scenario& scenario, const std::vector<Candidate>& candidates, JsonStyle style);

@@ -18,9 +18,19 @@ namespace dsselect {
 enum class PlanKind { shared, separate, mixed };
 const char* to_string(PlanKind kind);
 
+// A task's quality floor on the deployment that serves it: the model's figure for the task's
+// kind times the variant's retention, against the task's min_quality (or the scenario's).
+struct TaskFloor {
+    std::string task_id;
+    std::optional<double> min_quality;  // absent: the task has no floor
+    std::optional<double> quality;      // absent: no published figure for the task kind
+    bool met = true;
+};
+
 // One deployment of a plan: a base (judged by the search) and the tasks it serves.
 struct PlanDeployment {
     std::vector<std::string> task_ids;
+    std::vector<TaskFloor> floors;  // one per task, in task_ids' order
     Candidate candidate;            // judged with its unmerged adapters when `adapters` > 0
     double qps = 0;                 // the tasks' share of the scenario's QPS
     std::int64_t adapters = 0;      // unmerged adapters held (0: a separate model, adapter merged)
