@@ -145,15 +145,26 @@ TEST_CASE("interfaces: recommend -o json with nothing satisfying prints the docu
         CHECK(document.at("candidates_evaluated").get<int>() > 0);
         CHECK_FALSE(document.at("nearest_miss_by_reason").empty());
         const json& nearest = document.at("nearest_miss");
-        const std::string flag = nearest.at("flag").get<std::string>();
-        CHECK(nearest.at("reason").get<std::string>() == "quality");
-        CHECK(flag == "--min-quality");
-        // The nearest quality miss of the shipped data (deepseek-v3:int4, 0.885 x 0.96).
-        CHECK(nearest.at("suggested_value").get<double>() == Approx(0.8496));
+        // The verified advice with the fewest changes; flag and suggested_value are its first change.
+        const json& changes = nearest.at("changes");
+        REQUIRE_FALSE(changes.empty());
+        CHECK(nearest.at("flag") == changes.at(0).at("flag"));
+        CHECK(nearest.at("suggested_value") == changes.at(0).at("value"));
+        CHECK(nearest.at("reason") == changes.at(0).at("check"));
+        // Every change it needs: a latency of 1 ms is missed by every candidate.
+        bool latency_changed = false;
+        std::string flags;
+        for (const json& change : changes) {
+            latency_changed = latency_changed || change.at("flag") == "--max-latency-ms";
+            flags += (flags.empty() ? "" : " ") + change.at("flag").get<std::string>() + " " +
+                     fmt::format("{:.10g}", change.at("value").get<double>());
+        }
+        CHECK(latency_changed);
         // The same suggestion as the stderr line.
-        CHECK(result.err.find("nearest: " + nearest.at("candidate").get<std::string>() + " misses quality") !=
-              std::string::npos);
-        CHECK(result.err.find("relax --min-quality to 0.8496") != std::string::npos);
+        CHECK(result.err.find("nearest: " + nearest.at("candidate").get<std::string>() + " misses " +
+                              nearest.at("reason").get<std::string>()) != std::string::npos);
+        CHECK(result.err.find("; to admit it: " + flags) != std::string::npos);
+        CHECK_FALSE(document.at("suggestions").empty());
         const json& latency = document.at("nearest_miss_by_reason").at("latency").at("rejected");
         CHECK(latency.at("flag").get<std::string>() == "--max-latency-ms");
         CHECK(latency.at("had").get<double>() > 1);

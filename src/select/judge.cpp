@@ -9,18 +9,34 @@
 namespace dsselect::select {
 
 namespace {
-// The first latency limit the estimate misses, if any.
-std::optional<Rejection> latency_miss(const Constraints& c, const PerformanceEstimate& p) {
+// The latency limits the estimate misses, in the order ttft, tpot, latency: the first only
+// (a search's verdict) or all of them (a judgement in full).
+void latency_misses(const Constraints& c, const PerformanceEstimate& p, std::vector<Rejection>& out, bool all) {
     if (c.max_ttft_ms && p.ttft_ms > *c.max_ttft_ms) {
-        return over_limit("ttft", "time to first token", "ms", "--max-ttft-ms", *c.max_ttft_ms, p.ttft_ms);
+        out.push_back(over_limit("ttft", "time to first token", "ms", "--max-ttft-ms", *c.max_ttft_ms, p.ttft_ms));
+        if (!all) {
+            return;
+        }
     }
     if (c.max_tpot_ms && p.tpot_ms > *c.max_tpot_ms) {
-        return over_limit("tpot", "time per output token", "ms", "--max-tpot-ms", *c.max_tpot_ms, p.tpot_ms);
+        out.push_back(over_limit("tpot", "time per output token", "ms", "--max-tpot-ms", *c.max_tpot_ms, p.tpot_ms));
+        if (!all) {
+            return;
+        }
     }
     if (c.max_latency_ms && p.latency_ms > *c.max_latency_ms) {
-        return over_limit("latency", "end-to-end latency", "ms", "--max-latency-ms", *c.max_latency_ms, p.latency_ms);
+        out.push_back(over_limit("latency", "end-to-end latency", "ms", "--max-latency-ms", *c.max_latency_ms, p.latency_ms));
     }
-    return std::nullopt;
+}
+
+// The first latency limit the estimate misses, if any.
+std::optional<Rejection> latency_miss(const Constraints& c, const PerformanceEstimate& p) {
+    std::vector<Rejection> misses;
+    latency_misses(c, p, misses, false);
+    if (misses.empty()) {
+        return std::nullopt;
+    }
+    return misses.front();
 }
 
 Rejection power_miss(const Constraints& k, const Estimate& e) {
@@ -43,7 +59,8 @@ Candidate at_batch_one(const Configuration& x, const EstimatePlan& plan) {
             .score = {},
             .rejection = std::nullopt,
             .warnings = {},
-            .warning_messages = {}};
+            .warning_messages = {},
+            .misses = {}};
 }
 
 // The request at batch 1, which an EstimatePlan prepares for every batch (the plan keeps a
@@ -73,7 +90,9 @@ void judge_sizing(Candidate& c, const EstimatePlan& plan, const Judging& judging
         return;
     }
     // The largest batch (power of two) that still meets the latency limits and fits.
-    // A single-stream engine (llama.cpp) serves one sequence at a time.
+    // A single-stream engine (llama.cpp) serves one sequence at a time. A candidate that misses
+    // a latency limit at batch 1 stays at batch 1, the batch with the lowest latency, and is
+    // sized and costed there (docs/tco.md, "Candidates that miss a constraint").
     const std::int64_t batch_limit = judging.engine != nullptr && !judging.engine->continuous_batching
                                          ? 1
                                          : std::min(judging.options.max_batch, e1.memory.max_concurrency);
@@ -101,24 +120,31 @@ void judge_sizing(Candidate& c, const EstimatePlan& plan, const Judging& judging
     c.cost = compute_tco(s.tco, deployment, s.workload, judging.options.tco_weights,
                          depth == Depth::verdict ? TcoDetail::totals : TcoDetail::per_year);
     c.costed = true;
+    // A verdict stops at the first miss; a judgement in full lists every one (the candidate's
+    // whole set of violations: what `constraint_misses` shows and what advice must change).
+    const bool all = depth == Depth::full;
+    std::vector<Rejection> misses;
     if (over_power) {
-        c.rejection = power_miss(k, e1);
-        return;
+        misses.push_back(power_miss(k, e1));
     }
-    if (latency_at_one) {
-        c.rejection = latency_at_one;
-        return;
+    latency_misses(k, e1.performance, misses, all);
+    if (k.budget_usd_per_year && c.cost.yearly_usd > *k.budget_usd_per_year && (all || misses.empty())) {
+        misses.push_back(over_limit("budget", "yearly cost", "USD", "--budget-usd", *k.budget_usd_per_year, c.cost.yearly_usd));
     }
-    if (k.budget_usd_per_year && c.cost.yearly_usd > *k.budget_usd_per_year) {
-        c.rejection = over_limit("budget", "yearly cost", "USD", "--budget-usd", *k.budget_usd_per_year, c.cost.yearly_usd);
-        return;
+    if (all || misses.empty()) {
+        // Until all candidates are judged, the smallest feasible model is taken to be this one.
+        const RuleCandidate context = rule_context(c, s, static_cast<double>(c.estimate.parameters.total));
+        const RuleOutcome outcome = judging.rules.apply(context, RulePhase::constraints, judging.budget,
+                                                        all ? RuleMessages::format : RuleMessages::skip);
+        if (!outcome.rejected_by.empty()) {
+            misses.push_back(reject(outcome.rejected_by, outcome.message));
+        }
     }
-    // Until all candidates are judged, the smallest feasible model is taken to be this one.
-    const RuleCandidate context = rule_context(c, s, static_cast<double>(c.estimate.parameters.total));
-    const RuleOutcome outcome = judging.rules.apply(context, RulePhase::constraints, judging.budget,
-                                                    depth == Depth::verdict ? RuleMessages::skip : RuleMessages::format);
-    if (!outcome.rejected_by.empty()) {
-        c.rejection = reject(outcome.rejected_by, outcome.message);
+    if (!misses.empty()) {
+        c.rejection = misses.front();
+    }
+    if (all) {
+        c.misses = std::move(misses);
     }
 }
 }  // namespace
@@ -157,12 +183,26 @@ Candidate judge_in_full(const Judging& judging, const Configuration& x) {
     const EstimateRequest at_one = request_at_one(judging.scenario, x);
     const EstimatePlan plan(at_one);
     Candidate c = at_batch_one(x, plan);
-    const EarlyMiss miss = precheck(judging.scenario, x.model, x.gpus, x.facts, x.flags);
-    if (miss.early != Early::none) {
-        c.rejection = explain_precheck(miss, judging.scenario, x.model, x.variant, x.hardware, x.gpus, x.facts);
-        return c;
+    const std::vector<EarlyMiss> early = every_precheck_miss(judging.scenario, x.model, x.gpus, x.facts, x.flags);
+    std::vector<Rejection> misses;
+    bool sizable = true;
+    for (const EarlyMiss& miss : early) {
+        misses.push_back(*explain_precheck(miss, judging.scenario, x.model, x.variant, x.hardware, x.gpus, x.facts));
+        sizable = sizable && can_size_despite(miss.early);
     }
-    judge_sizing(c, plan, judging, Depth::full);
+    // Whatever can be sized is sized and costed, even when it misses a constraint (docs/tco.md).
+    if (sizable) {
+        judge_sizing(c, plan, judging, Depth::full);
+        if (!c.misses.empty()) {
+            misses.insert(misses.end(), c.misses.begin(), c.misses.end());
+        } else if (c.rejection) {
+            misses.push_back(*c.rejection);  // memory: nothing further was judged
+        }
+    }
+    if (!misses.empty()) {
+        c.rejection = misses.front();
+    }
+    c.misses = std::move(misses);
     return c;
 }
 
