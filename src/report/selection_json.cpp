@@ -43,6 +43,32 @@ ordered_json cost_json(const TcoResult& c) {
     return out;
 }
 
+// Every constraint the candidate misses (compare and tco cost a candidate that can be sized
+// whatever it misses, docs/tco.md); a search's verdict lists only the first.
+ordered_json constraint_misses_json(const Candidate& c) {
+    ordered_json misses = ordered_json::array();
+    const auto add_miss = [&](const Rejection& r) {
+        const bool numeric = std::isfinite(r.miss_ratio);
+        std::string detail = r.detail();
+        if (c.costed && (r.reason == "ttft" || r.reason == "tpot" || r.reason == "latency")) {
+            detail += fmt::format("; sized and costed at batch {}, the batch with the lowest latency", c.batch);
+        }
+        misses.push_back({{"check", r.reason},
+                          {"limit", numeric ? ordered_json(round_to(r.needed, 4)) : ordered_json(nullptr)},
+                          {"value", numeric ? ordered_json(round_to(r.had, 4)) : ordered_json(nullptr)},
+                          {"unit", numeric ? ordered_json(r.unit) : ordered_json(nullptr)},
+                          {"detail", detail}});
+    };
+    if (!c.misses.empty()) {
+        for (const Rejection& r : c.misses) {
+            add_miss(r);
+        }
+    } else if (c.rejection) {
+        add_miss(*c.rejection);
+    }
+    return misses;
+}
+
 ordered_json candidate_json(const Candidate& c, const Scenario& scenario) {
     ordered_json out;
     out["model"] = c.model->id;
@@ -88,30 +114,8 @@ ordered_json candidate_json(const Candidate& c, const Scenario& scenario) {
         out["claimed"] = true;
         out["claim"] = c.variant->claim;
     }
-    // Every constraint the candidate misses (compare and tco cost a candidate that can be sized
-    // whatever it misses, docs/tco.md); a search's verdict lists only the first.
     out["meets_constraints"] = c.meets_constraints();
-    ordered_json misses = ordered_json::array();
-    const auto add_miss = [&](const Rejection& r) {
-        const bool numeric = std::isfinite(r.miss_ratio);
-        std::string detail = r.detail();
-        if (c.costed && (r.reason == "ttft" || r.reason == "tpot" || r.reason == "latency")) {
-            detail += fmt::format("; sized and costed at batch {}, the batch with the lowest latency", c.batch);
-        }
-        misses.push_back({{"check", r.reason},
-                          {"limit", numeric ? ordered_json(round_to(r.needed, 4)) : ordered_json(nullptr)},
-                          {"value", numeric ? ordered_json(round_to(r.had, 4)) : ordered_json(nullptr)},
-                          {"unit", numeric ? ordered_json(r.unit) : ordered_json(nullptr)},
-                          {"detail", detail}});
-    };
-    if (!c.misses.empty()) {
-        for (const Rejection& r : c.misses) {
-            add_miss(r);
-        }
-    } else if (c.rejection) {
-        add_miss(*c.rejection);
-    }
-    out["constraint_misses"] = misses;
+    out["constraint_misses"] = constraint_misses_json(c);
     if (c.rejection) {
         const Rejection& r = *c.rejection;
         // A numeric limit carries the limit, the candidate's value and their unit; a categorical
@@ -337,6 +341,8 @@ std::string tco_json(const Scenario& scenario, const Candidate& c, JsonStyle sty
     out["replicas"] = c.replicas;
     out["ownership"] = scenario.tco.ownership == Ownership::rented ? "rented" : "owned";
     out["years"] = scenario.tco.years;
+    out["meets_constraints"] = c.meets_constraints();
+    out["constraint_misses"] = constraint_misses_json(c);
     if (!c.costed) {
         out["cost"] = nullptr;
         out["rejected"] = c.rejection ? ordered_json({{"reason", c.rejection->reason}, {"detail", c.rejection->detail()}})

@@ -912,6 +912,10 @@ def tco_schema():
         "replicas": count(0),
         "ownership": {"enum": ["rented", "owned"]},
         "years": described(POSITIVE, "horizon"),
+        "meets_constraints": described(BOOLEAN, "false when the candidate misses a constraint or a reject rule: "
+                                                "tco exits 1 and still writes the cost when it could be sized "
+                                                "(docs/tco.md)"),
+        "constraint_misses": {"type": "array", "items": ref("constraint_miss")},
     }
     costed_props = dict(common)
     costed_props["replicas"] = count(1)
