@@ -9,34 +9,31 @@
 namespace dsselect::select {
 
 namespace {
-// The latency limits the estimate misses, in the order ttft, tpot, latency: the first only
-// (a search's verdict) or all of them (a judgement in full).
-void latency_misses(const Constraints& c, const PerformanceEstimate& p, std::vector<Rejection>& out, bool all) {
+// Every latency limit the estimate misses, in the order ttft, tpot, latency (a judgement in full).
+void latency_misses(const Constraints& c, const PerformanceEstimate& p, std::vector<Rejection>& out) {
     if (c.max_ttft_ms && p.ttft_ms > *c.max_ttft_ms) {
         out.push_back(over_limit("ttft", "time to first token", "ms", "--max-ttft-ms", *c.max_ttft_ms, p.ttft_ms));
-        if (!all) {
-            return;
-        }
     }
     if (c.max_tpot_ms && p.tpot_ms > *c.max_tpot_ms) {
         out.push_back(over_limit("tpot", "time per output token", "ms", "--max-tpot-ms", *c.max_tpot_ms, p.tpot_ms));
-        if (!all) {
-            return;
-        }
     }
     if (c.max_latency_ms && p.latency_ms > *c.max_latency_ms) {
         out.push_back(over_limit("latency", "end-to-end latency", "ms", "--max-latency-ms", *c.max_latency_ms, p.latency_ms));
     }
 }
 
-// The first latency limit the estimate misses, if any.
+// The first latency limit the estimate misses, if any (the search's hot path: no allocation).
 std::optional<Rejection> latency_miss(const Constraints& c, const PerformanceEstimate& p) {
-    std::vector<Rejection> misses;
-    latency_misses(c, p, misses, false);
-    if (misses.empty()) {
-        return std::nullopt;
+    if (c.max_ttft_ms && p.ttft_ms > *c.max_ttft_ms) {
+        return over_limit("ttft", "time to first token", "ms", "--max-ttft-ms", *c.max_ttft_ms, p.ttft_ms);
     }
-    return misses.front();
+    if (c.max_tpot_ms && p.tpot_ms > *c.max_tpot_ms) {
+        return over_limit("tpot", "time per output token", "ms", "--max-tpot-ms", *c.max_tpot_ms, p.tpot_ms);
+    }
+    if (c.max_latency_ms && p.latency_ms > *c.max_latency_ms) {
+        return over_limit("latency", "end-to-end latency", "ms", "--max-latency-ms", *c.max_latency_ms, p.latency_ms);
+    }
+    return std::nullopt;
 }
 
 Rejection power_miss(const Constraints& k, const Estimate& e) {
@@ -120,32 +117,39 @@ void judge_sizing(Candidate& c, const EstimatePlan& plan, const Judging& judging
     c.cost = compute_tco(s.tco, deployment, s.workload, judging.options.tco_weights,
                          depth == Depth::verdict ? TcoDetail::totals : TcoDetail::per_year);
     c.costed = true;
-    // A verdict stops at the first miss; a judgement in full lists every one (the candidate's
-    // whole set of violations: what `constraint_misses` shows and what advice must change).
-    const bool all = depth == Depth::full;
+    if (depth == Depth::verdict) {
+        // A verdict stops at the first miss (power and latency were checked above).
+        if (k.budget_usd_per_year && c.cost.yearly_usd > *k.budget_usd_per_year) {
+            c.rejection = over_limit("budget", "yearly cost", "USD", "--budget-usd", *k.budget_usd_per_year, c.cost.yearly_usd);
+            return;
+        }
+        // Until all candidates are judged, the smallest feasible model is taken to be this one.
+        const RuleCandidate context = rule_context(c, s, static_cast<double>(c.estimate.parameters.total));
+        const RuleOutcome outcome = judging.rules.apply(context, RulePhase::constraints, judging.budget, RuleMessages::skip);
+        if (!outcome.rejected_by.empty()) {
+            c.rejection = reject(outcome.rejected_by, outcome.message);
+        }
+        return;
+    }
+    // A judgement in full lists every miss: the candidate's whole set of violations, what
+    // `constraint_misses` shows and what advice must change.
     std::vector<Rejection> misses;
     if (over_power) {
         misses.push_back(power_miss(k, e1));
     }
-    latency_misses(k, e1.performance, misses, all);
-    if (k.budget_usd_per_year && c.cost.yearly_usd > *k.budget_usd_per_year && (all || misses.empty())) {
+    latency_misses(k, e1.performance, misses);
+    if (k.budget_usd_per_year && c.cost.yearly_usd > *k.budget_usd_per_year) {
         misses.push_back(over_limit("budget", "yearly cost", "USD", "--budget-usd", *k.budget_usd_per_year, c.cost.yearly_usd));
     }
-    if (all || misses.empty()) {
-        // Until all candidates are judged, the smallest feasible model is taken to be this one.
-        const RuleCandidate context = rule_context(c, s, static_cast<double>(c.estimate.parameters.total));
-        const RuleOutcome outcome = judging.rules.apply(context, RulePhase::constraints, judging.budget,
-                                                        all ? RuleMessages::format : RuleMessages::skip);
-        if (!outcome.rejected_by.empty()) {
-            misses.push_back(reject(outcome.rejected_by, outcome.message));
-        }
+    const RuleCandidate context = rule_context(c, s, static_cast<double>(c.estimate.parameters.total));
+    const RuleOutcome outcome = judging.rules.apply(context, RulePhase::constraints, judging.budget, RuleMessages::format);
+    if (!outcome.rejected_by.empty()) {
+        misses.push_back(reject(outcome.rejected_by, outcome.message));
     }
     if (!misses.empty()) {
         c.rejection = misses.front();
     }
-    if (all) {
-        c.misses = std::move(misses);
-    }
+    c.misses = std::move(misses);
 }
 }  // namespace
 

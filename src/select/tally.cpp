@@ -16,10 +16,26 @@ bool early_fixable(Early early) {
 }
 }  // namespace
 
+void Tally::keep_nearest(std::vector<Miss>& kept, Miss miss) const {
+    if (kept.size() < k_fixable_kept) {
+        kept.push_back(miss);
+        std::push_heap(kept.begin(), kept.end(), kept_before);
+        return;
+    }
+    if (!kept_before(miss, kept.front())) {
+        return;  // the usual case once the heap is full
+    }
+    std::pop_heap(kept.begin(), kept.end(), kept_before);
+    kept.back() = miss;
+    std::push_heap(kept.begin(), kept.end(), kept_before);
+}
+
 void Tally::count(Reason& entry, double miss_ratio, std::size_t slot, bool fixable) const {
     ++entry.count;
-    if (fixable) {
-        entry.fixable.push_back({.miss_ratio = miss_ratio, .slot = slot});
+    // Most misses are farther than every kept one: one comparison, no call.
+    const Miss miss{.miss_ratio = miss_ratio, .slot = slot};
+    if (fixable && (entry.fixable.size() < k_fixable_kept || kept_before(miss, entry.fixable.front()))) {
+        keep_nearest(entry.fixable, miss);
     }
     if (miss_ratio < entry.miss_ratio || (miss_ratio == entry.miss_ratio && m_space->label_before(slot, entry.nearest))) {
         entry.nearest = slot;
@@ -60,7 +76,9 @@ void Tally::merge(Tally&& other) {
             continue;
         }
         mine->count += entry.count;
-        mine->fixable.insert(mine->fixable.end(), entry.fixable.begin(), entry.fixable.end());
+        for (const Miss& miss : entry.fixable) {
+            keep_nearest(mine->fixable, miss);
+        }
         if (entry.miss_ratio < mine->miss_ratio ||
             (entry.miss_ratio == mine->miss_ratio && m_space->label_before(entry.nearest, mine->nearest))) {
             mine->nearest = entry.nearest;
@@ -83,8 +101,6 @@ void explain_misses(const Tally& tally, const CandidateSpace& space, const Judgi
 }
 
 namespace {
-// How many of a reason's nearest misses advice tries before it gives that reason none.
-constexpr std::size_t k_tries_per_reason = 32;
 // Rounds of relaxing and judging again (a looser latency may then miss the budget, ...).
 constexpr int k_rounds = 6;
 
@@ -203,15 +219,10 @@ std::map<std::string, Suggestion> advise_misses(const Tally& tally, const Candid
     RuleSession session(rules);
     const Judging as_given{.scenario = s, .engine = engine, .options = options, .rules = session, .budget = nullptr};
     for (const Tally::Reason& entry : tally.reasons()) {
-        std::vector<Tally::Miss> order = entry.fixable;
-        const std::size_t tries = std::min(order.size(), k_tries_per_reason);
-        std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(tries), order.end(),
-                          [&](const Tally::Miss& a, const Tally::Miss& b) {
-                              return a.miss_ratio < b.miss_ratio ||
-                                     (a.miss_ratio == b.miss_ratio && space.label_before(a.slot, b.slot));
-                          });
-        for (std::size_t i = 0; i < tries; ++i) {
-            const Configuration x = space.configuration(space.slots()[order[i].slot]);
+        std::vector<Tally::Miss> order = entry.fixable;  // the nearest Tally::k_fixable_kept
+        std::sort(order.begin(), order.end(), [&](const Tally::Miss& a, const Tally::Miss& b) { return tally.nearer(a, b); });
+        for (const Tally::Miss& miss : order) {
+            const Configuration x = space.configuration(space.slots()[miss.slot]);
             if (auto changes = admit(x, s, engine, rules, options, accepts_some)) {
                 advice.emplace(entry.reason, Suggestion{.reason = entry.reason,
                                                         .candidate = judge_in_full(as_given, x),

@@ -31,12 +31,25 @@ public:
         std::int64_t count = 0;
         std::size_t nearest = 0;  // slot index
         double miss_ratio = 0;
-        // Every slot this reason rejected first, when a flag relaxes the reason (advice tries
-        // the nearest of them); empty for reasons no flag relaxes (memory, rules, ...).
+        // The nearest k_fixable_kept slots this reason rejected first, when a flag relaxes the
+        // reason (advice tries them in turn), as a heap whose front is the farthest; empty for
+        // reasons no flag relaxes (memory, rules, ...).
         std::vector<Miss> fixable;
     };
 
+    // How many of a reason's nearest misses advice may try.
+    static constexpr std::size_t k_fixable_kept = 32;
+
     explicit Tally(const CandidateSpace& space) : m_space(&space) {}
+    // Which misses a reason keeps: the smaller miss ratio, then the earlier slot (cheap on the
+    // search's hot path, and the same whatever the thread count).
+    static bool kept_before(const Miss& a, const Miss& b) {
+        return a.miss_ratio < b.miss_ratio || (a.miss_ratio == b.miss_ratio && a.slot < b.slot);
+    }
+    // The order advice tries the kept ones in: the smaller miss ratio, then the smaller label.
+    bool nearer(const Miss& a, const Miss& b) const {
+        return a.miss_ratio < b.miss_ratio || (a.miss_ratio == b.miss_ratio && m_space->label_before(a.slot, b.slot));
+    }
 
     // A rejection of slot `slot`, by reason name (the judgement's, `fixable` when a flag
     // relaxes it) or by pre-check code.
@@ -51,6 +64,7 @@ public:
 
 private:
     void count(Reason& entry, double miss_ratio, std::size_t slot, bool fixable) const;
+    void keep_nearest(std::vector<Miss>& kept, Miss miss) const;
 
     static constexpr std::size_t k_none = static_cast<std::size_t>(-1);
     const CandidateSpace* m_space;
