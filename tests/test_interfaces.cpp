@@ -193,6 +193,8 @@ TEST_CASE("interfaces: batch records carry nearest misses, and an invalid line i
     const json& miss = records[0].at("result").at("nearest_miss");
     CHECK_FALSE(miss.at("candidate").get<std::string>().empty());
     CHECK(miss.contains("suggested_value"));
+    CHECK(miss.at("changes").is_array());  // every flag change the advice needs (docs/ranking.md "Advice")
+    CHECK(records[0].at("result").at("suggestions").is_array());
     const json& latency = records[0].at("result").at("nearest_miss_by_reason").at("latency").at("rejected");
     CHECK(latency.at("flag").get<std::string>() == "--max-latency-ms");
     CHECK(latency.at("had").get<double>() > 0.001);
