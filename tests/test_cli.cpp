@@ -420,3 +420,17 @@ TEST_CASE("cli: a failed write of --help or --version or a result is exit 74", "
         CHECK(test::first_line(err.str()) == "dsselect: error: standard output: cannot write");
     }
 }
+
+TEST_CASE("cli: exit 1 names every flag change of the nearest miss and tco exits 1 on a costed miss", "[cli][advice]") {
+    // Issue 19: following the advice once admits a candidate (tests/test_advice.cpp applies all).
+    const auto unsatisfied = run_cli({"recommend", "--scenario", "finance-risk", "--max-latency-ms", "80"});
+    CHECK(unsatisfied.status == 1);
+    CHECK(unsatisfied.err.find("; to admit it: --") != std::string::npos);
+    CHECK(unsatisfied.err.find("relax --") == std::string::npos);
+    // A latency miss is sized and costed at batch 1, marked, and tco says so with exit 1.
+    const auto tco = run_cli({"tco", "--scenario", "customer-service", "base:fp16@a40x2", "-o", "json"});
+    CHECK(tco.status == 1);
+    const json candidate = json::parse(tco.out);
+    CHECK(candidate.at("meets_constraints") == false);
+    CHECK(candidate.at("constraint_misses").at(0).at("check") == "latency");
+}

@@ -2,6 +2,7 @@
 #include "context.hpp"
 #include "dsselect/core/error.hpp"
 #include "dsselect/report/render.hpp"
+#include "dsselect/report/views.hpp"
 #include "dsselect/select/candidate_spec.hpp"
 #include "scenario_options.hpp"
 
@@ -44,6 +45,12 @@ CommandOutput run_tco(const CompareOptions& options, const Context& context) {
         return output;
     }
     output.text = report::render(report::TcoDocument{judged.inputs.scenario, candidate}, context.render_options());
+    // Costed, but outside the scenario's constraints: the document is written all the same and
+    // tco exits 1, as recommend does when nothing satisfies the scenario (README, exit codes).
+    if (!candidate.meets_constraints()) {
+        output.messages.push_back("dsselect: " + report::constraint_warning(candidate));
+        output.exit_code = exit_code(ErrorKind::unsatisfiable);
+    }
     return output;
 }
 }  // namespace

@@ -49,7 +49,7 @@ CommandOutput run_deploy(const DeployOptions& options, const Context& context) {
         const SearchResult result = search(catalog, scenario, in.rules, in.search);
         if (result.ranked.empty()) {
             output.exit_code = exit_code(ErrorKind::unsatisfiable);
-            output.messages.push_back("dsselect: " + unsatisfiable_message(result));
+            output.messages = unsatisfiable_messages(result);
             return output;
         }
         try {

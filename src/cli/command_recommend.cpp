@@ -9,24 +9,36 @@
 
 namespace dsselect::cli {
 
-// The nearest miss over every relaxable reason: what to relax and by how much.
-std::string unsatisfiable_message(const SearchResult& result) {
-    const Candidate* nearest = nullptr;
-    for (const auto& [reason, candidate] : result.nearest_miss) {
-        if (nearest == nullptr || candidate.rejection->miss_ratio < nearest->rejection->miss_ratio) {
-            nearest = &candidate;
+// The nearest miss with the flag changes that admit it (the verified advice with the fewest
+// changes, docs/ranking.md "Advice"), then the advice for each further reason.
+std::vector<std::string> unsatisfiable_messages(const SearchResult& result) {
+    std::string first = fmt::format("dsselect: nothing satisfies scenario '{}' ({} candidates; {})", result.scenario.id,
+                                    result.candidates_evaluated, report::rejection_summary(result.rejected_by_reason));
+    const Suggestion* best = best_suggestion(result);
+    if (best != nullptr) {
+        const Rejection& r = *best->candidate.rejection;
+        first += fmt::format("; nearest: {} misses {}: {}; to admit it: {}", best->candidate.label(), r.reason, r.detail(),
+                             best->flags());
+    } else {
+        const Candidate* nearest = nullptr;
+        for (const auto& [reason, candidate] : result.nearest_miss) {
+            if (nearest == nullptr || candidate.rejection->miss_ratio < nearest->rejection->miss_ratio) {
+                nearest = &candidate;
+            }
+        }
+        if (nearest != nullptr) {
+            first += fmt::format("; nearest: {} misses {}: {}; no change of limit flags admits a candidate",
+                                 nearest->label(), nearest->rejection->reason, nearest->rejection->detail());
         }
     }
-    std::string message = fmt::format("nothing satisfies scenario '{}' ({} candidates; {})", result.scenario.id,
-                                      result.candidates_evaluated, report::rejection_summary(result.rejected_by_reason));
-    if (nearest != nullptr) {
-        const Rejection& r = *nearest->rejection;
-        message += fmt::format("; nearest: {} misses {}: {}", nearest->label(), r.reason, r.detail());
-        if (*r.flag != '\0' && std::isfinite(r.miss_ratio)) {
-            message += fmt::format("; relax {} to {:.6g}", r.flag, r.had);
+    std::vector<std::string> lines{first};
+    for (const auto& [reason, suggestion] : result.suggestions) {
+        if (&suggestion != best) {
+            lines.push_back(fmt::format("dsselect: nearest {} miss that flags admit: {}; to admit it: {}", reason,
+                                        suggestion.candidate.label(), suggestion.flags()));
         }
     }
-    return message;
+    return lines;
 }
 
 namespace {
@@ -39,11 +51,14 @@ struct RecommendOptions {
 CommandOutput run_recommend(const RecommendOptions& options, const Context& context) {
     ScenarioInputs inputs = load_scenario_inputs(options.scenario, context);
     inputs.search.keep_evaluated = context.format() == report::OutputFormat::html;  // the report's scatter
+    if (options.explain || inputs.search.keep_evaluated) {
+        inputs.search.advice = Advice::always;  // the nearest misses say what admits each
+    }
     const Recommendation recommendation = run_recommendation(inputs.catalog, inputs.scenario, inputs.rules, inputs.search);
     CommandOutput output;
     if (!recommendation.satisfied()) {
         output.exit_code = exit_code(ErrorKind::unsatisfiable);
-        output.messages.push_back("dsselect: " + unsatisfiable_message(recommendation.search));
+        output.messages = unsatisfiable_messages(recommendation.search);
         // A script reading JSON still gets the document: no recommendations, the counts and the
         // nearest misses with the values that would admit them (exit 1 all the same).
         const report::OutputFormat format = context.format();

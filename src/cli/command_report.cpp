@@ -18,6 +18,7 @@ struct ReportOptions {
 CommandOutput run_report(const ReportOptions& options, const Context& context) {
     ScenarioInputs inputs = load_scenario_inputs(options.scenario, context);
     inputs.search.keep_evaluated = true;
+    inputs.search.advice = Advice::always;  // the page's nearest misses say what admits each
     const Recommendation recommendation = run_recommendation(inputs.catalog, inputs.scenario, inputs.rules, inputs.search);
     report::RenderOptions render = context.render_options();
     render.top = options.top;
@@ -26,7 +27,7 @@ CommandOutput run_report(const ReportOptions& options, const Context& context) {
     if (!recommendation.satisfied()) {
         // The page is still written: its scatter and nearest misses show what it would take.
         output.exit_code = exit_code(ErrorKind::unsatisfiable);
-        output.messages.push_back("dsselect: " + unsatisfiable_message(recommendation.search));
+        output.messages = unsatisfiable_messages(recommendation.search);
     }
     return output;
 }

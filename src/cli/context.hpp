@@ -85,8 +85,9 @@ void register_plan(CLI::App& app, Context& context);
 void register_report(CLI::App& app, Context& context);
 void register_deploy(CLI::App& app, Context& context);
 
-// recommend's exit-1 message: the rejection counts and the nearest miss with what to relax.
-std::string unsatisfiable_message(const SearchResult& result);
+// recommend's exit-1 messages, each a "dsselect: " line: the rejection counts and the nearest
+// miss with every flag change that admits it, then the verified advice of each further reason.
+std::vector<std::string> unsatisfiable_messages(const SearchResult& result);
 
 // "dsselect" and each argument, quoted for a POSIX shell when it needs it.
 std::string shell_command_line(const std::vector<std::string>& args);

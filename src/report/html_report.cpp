@@ -111,6 +111,7 @@ struct Page {
     bool pool_complete = true;             // every evaluated candidate is in the pool
     std::map<std::string, std::int64_t> rejected_by_reason;
     std::vector<std::pair<std::string, const Candidate*>> nearest;  // recommend: nearest miss per reason
+    std::map<std::string, std::string> advice;  // reason -> the verified flag changes (docs/ranking.md "Advice")
     std::int64_t evaluated = 0;
     std::int64_t accepted = 0;
     const Candidate* winner = nullptr;
@@ -647,12 +648,11 @@ std::string rejections_section(const Page& page) {
     out += "</svg></div>\n";
     if (!page.nearest.empty()) {
         out += "<div class=\"scroll\"><table id=\"nearest-misses\"><thead><tr><th>reason</th><th>nearest miss</th>"
-               "<th>why</th><th>to accept it</th></tr></thead><tbody>\n";
+               "<th>why</th><th>to admit one (verified)</th></tr></thead><tbody>\n";
         for (const auto& [reason, candidate] : page.nearest) {
             const Rejection& r = *candidate->rejection;
-            const std::string relax = *r.flag != '\0' && std::isfinite(r.miss_ratio)
-                                          ? fmt::format("{} {:.6g}", r.flag, r.had)
-                                          : std::string("-");
+            const auto advice = page.advice.find(reason);
+            const std::string relax = advice != page.advice.end() ? advice->second : std::string("-");
             out += fmt::format("<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td><code>{}</code></td></tr>\n",
                                escape(reason), escape(candidate->label()), escape(r.detail()), escape(relax));
         }
@@ -1022,6 +1022,11 @@ std::string recommendation_html(const SearchResult& result, const RuleSet& rules
     }
     for (const auto& [reason, candidate] : result.nearest_miss) {
         page.nearest.emplace_back(reason, &candidate);
+    }
+    for (const auto& [reason, suggestion] : result.suggestions) {
+        const auto nearest = result.nearest_miss.find(reason);
+        const bool same = nearest != result.nearest_miss.end() && nearest->second.label() == suggestion.candidate.label();
+        page.advice[reason] = same ? suggestion.flags() : suggestion.candidate.label() + ": " + suggestion.flags();
     }
     std::map<std::string, std::string> rank_by_label;
     for (std::size_t i = 0; i < result.ranked.size(); ++i) {

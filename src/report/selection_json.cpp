@@ -48,6 +48,32 @@ ordered_json cost_json(const TcoResult& c) {
     return out;
 }
 
+// Every constraint the candidate misses (compare and tco cost a candidate that can be sized
+// whatever it misses, docs/tco.md); a search's verdict lists only the first.
+ordered_json constraint_misses_json(const Candidate& c) {
+    ordered_json misses = ordered_json::array();
+    const auto add_miss = [&](const Rejection& r) {
+        const bool numeric = std::isfinite(r.miss_ratio);
+        std::string detail = r.detail();
+        if (c.costed && (r.reason == "ttft" || r.reason == "tpot" || r.reason == "latency")) {
+            detail += fmt::format("; sized and costed at batch {}, the batch with the lowest latency", c.batch);
+        }
+        misses.push_back({{"check", r.reason},
+                          {"limit", numeric ? ordered_json(round_to(r.needed, 4)) : ordered_json(nullptr)},
+                          {"value", numeric ? ordered_json(round_to(r.had, 4)) : ordered_json(nullptr)},
+                          {"unit", numeric ? ordered_json(r.unit) : ordered_json(nullptr)},
+                          {"detail", detail}});
+    };
+    if (!c.misses.empty()) {
+        for (const Rejection& r : c.misses) {
+            add_miss(r);
+        }
+    } else if (c.rejection) {
+        add_miss(*c.rejection);
+    }
+    return misses;
+}
+
 ordered_json candidate_json(const Candidate& c, const Scenario& scenario) {
     ordered_json out;
     out["model"] = c.model->id;
@@ -93,6 +119,8 @@ ordered_json candidate_json(const Candidate& c, const Scenario& scenario) {
         out["claimed"] = true;
         out["claim"] = c.variant->claim;
     }
+    out["meets_constraints"] = c.meets_constraints();
+    out["constraint_misses"] = constraint_misses_json(c);
     if (c.rejection) {
         const Rejection& r = *c.rejection;
         // A numeric limit carries the limit, the candidate's value and their unit; a categorical
@@ -128,9 +156,31 @@ std::string finish(const ordered_json& document, JsonStyle style) {
 }  // namespace
 
 namespace {
-// The nearest miss over every reason and the flag value that would admit it: what the stderr
-// line "nothing satisfies …; relax FLAG to VALUE" says, as data. Null when nothing was missed.
+ordered_json changes_json(const Suggestion& suggestion) {
+    ordered_json changes = ordered_json::array();
+    for (const SuggestedChange& change : suggestion.changes) {
+        changes.push_back({{"check", change.check}, {"flag", change.flag}, {"value", change.value}, {"unit", change.unit}});
+    }
+    return changes;
+}
+
+// The nearest miss that flag changes admit, with every change it needs (the verified advice
+// with the fewest changes, docs/ranking.md "Advice"): what the stderr line "nothing satisfies …;
+// to admit it: FLAGS" says, as data. `flag` and `suggested_value` are its first change. With no
+// verified advice: the nearest miss over every reason, with null flag and no changes. Null when
+// nothing was missed.
 ordered_json nearest_miss_json(const SearchResult& result) {
+    if (const Suggestion* best = best_suggestion(result)) {
+        const Rejection& r = *best->candidate.rejection;
+        const SuggestedChange& first = best->changes.front();
+        return {{"candidate", best->candidate.label()},
+                {"reason", r.reason},
+                {"detail", r.detail()},
+                {"flag", first.flag},
+                {"suggested_value", first.value},
+                {"unit", first.unit},
+                {"changes", changes_json(*best)}};
+    }
     const Candidate* nearest = nullptr;
     for (const auto& [reason, candidate] : result.nearest_miss) {
         if (nearest == nullptr || candidate.rejection->miss_ratio < nearest->rejection->miss_ratio) {
@@ -141,13 +191,26 @@ ordered_json nearest_miss_json(const SearchResult& result) {
         return nullptr;
     }
     const Rejection& r = *nearest->rejection;
-    const bool suggestion = *r.flag != '\0' && std::isfinite(r.miss_ratio);
     return {{"candidate", nearest->label()},
             {"reason", r.reason},
             {"detail", r.detail()},
-            {"flag", suggestion ? ordered_json(r.flag) : ordered_json(nullptr)},
-            {"suggested_value", suggestion ? ordered_json(round_to(r.had, 4)) : ordered_json(nullptr)},
-            {"unit", suggestion ? ordered_json(r.unit) : ordered_json(nullptr)}};
+            {"flag", nullptr},
+            {"suggested_value", nullptr},
+            {"unit", nullptr},
+            {"changes", ordered_json::array()}};
+}
+
+// Per reason, its verified advice: the candidate and every flag change that admits it.
+ordered_json suggestions_json(const SearchResult& result) {
+    ordered_json out = ordered_json::array();
+    for (const auto& [reason, suggestion] : result.suggestions) {
+        out.push_back({{"reason", reason},
+                       {"candidate", suggestion.candidate.label()},
+                       {"detail", suggestion.candidate.rejection->detail()},
+                       {"flags", suggestion.flags()},
+                       {"changes", changes_json(suggestion)}});
+    }
+    return out;
 }
 
 ordered_json recommendation_document(const SearchResult& result, std::int64_t top, bool explain,
@@ -182,6 +245,7 @@ ordered_json recommendation_document(const SearchResult& result, std::int64_t to
     }
     if (unsatisfied) {
         out["nearest_miss"] = nearest_miss_json(result);
+        out["suggestions"] = suggestions_json(result);
     }
     if (multi_task != nullptr) {
         out["multi_task"] = detail::multi_task_json(result.scenario, *multi_task);
@@ -282,6 +346,8 @@ std::string tco_json(const Scenario& scenario, const Candidate& c, JsonStyle sty
     out["replicas"] = c.replicas;
     out["ownership"] = scenario.tco.ownership == Ownership::rented ? "rented" : "owned";
     out["years"] = scenario.tco.years;
+    out["meets_constraints"] = c.meets_constraints();
+    out["constraint_misses"] = constraint_misses_json(c);
     if (!c.costed) {
         out["cost"] = nullptr;
         out["rejected"] = c.rejection ? ordered_json({{"reason", c.rejection->reason}, {"detail", c.rejection->detail()}})

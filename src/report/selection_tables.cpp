@@ -12,6 +12,21 @@ namespace dsselect::report {
 namespace {
 constexpr Align R = Align::right;
 constexpr Align L = Align::left;
+
+// The verified advice for a reason (docs/ranking.md, "Advice"): its flags, after the candidate
+// they admit when that is not the reason's nearest miss; "-" when no change of flags does.
+std::string suggestion_cell(const SearchResult& result, const std::string& reason) {
+    const auto found = result.suggestions.find(reason);
+    if (found == result.suggestions.end()) {
+        return "-";
+    }
+    const Suggestion& suggestion = found->second;
+    const auto nearest = result.nearest_miss.find(reason);
+    if (nearest != result.nearest_miss.end() && nearest->second.label() == suggestion.candidate.label()) {
+        return suggestion.flags();
+    }
+    return suggestion.candidate.label() + ": " + suggestion.flags();
+}
 }  // namespace
 
 std::string rejection_summary(const std::map<std::string, std::int64_t>& counts) {
@@ -26,6 +41,27 @@ std::string rejection_summary(const std::map<std::string, std::int64_t>& counts)
         parts.push_back(fmt::format("{} {}", count, reason));
     }
     return fmt::format("{} rejected: {}", total, parts.empty() ? std::string("none") : fmt::format("{}", fmt::join(parts, ", ")));
+}
+
+std::string constraint_warning(const Candidate& c) {
+    if (c.meets_constraints()) {
+        return {};
+    }
+    std::vector<std::string> parts;
+    bool latency = false;
+    const std::vector<Rejection> first_only{*c.rejection};
+    for (const Rejection& r : c.misses.empty() ? first_only : c.misses) {
+        parts.push_back(fmt::format("{} ({})", r.reason, r.detail()));
+        latency = latency || r.reason == "ttft" || r.reason == "tpot" || r.reason == "latency";
+    }
+    std::string line = fmt::format("warning: {} misses {} constraint{} of the scenario: {}", c.label(), parts.size(),
+                                   parts.size() == 1 ? "" : "s", fmt::join(parts, "; "));
+    if (!c.costed) {
+        line += "; not sized or costed";
+    } else if (latency) {
+        line += fmt::format("; sized and costed at batch {}, the batch with the lowest latency", c.batch);
+    }
+    return line;
 }
 
 std::vector<Table> recommendation_tables(const SearchResult& result, std::int64_t top, bool explain) {
@@ -58,10 +94,10 @@ std::vector<Table> recommendation_tables(const SearchResult& result, std::int64_
         tables.push_back(why);
         Table misses;
         misses.title = "Nearest miss per rejection reason";
-        misses.columns = {{"reason", L}, {"count", R}, {"nearest candidate", L}, {"why", L}};
+        misses.columns = {{"reason", L}, {"count", R}, {"nearest candidate", L}, {"why", L}, {"to admit one (verified)", L}};
         for (const auto& [reason, candidate] : result.nearest_miss) {
             misses.rows.push_back({reason, std::to_string(result.rejected_by_reason.at(reason)), candidate.label(),
-                                   candidate.rejection->detail()});
+                                   candidate.rejection->detail(), suggestion_cell(result, reason)});
         }
         tables.push_back(misses);
     }
@@ -101,6 +137,9 @@ std::vector<Table> comparison_tables(const Scenario& scenario, const std::vector
     for (std::size_t i = 0; i < candidates.size(); ++i) {
         table.rows.push_back(candidate_row(candidates[i], std::to_string(i + 1), CandidateView::compared));
         table.csv_rows.push_back(candidate_csv_row(candidates[i], std::to_string(i + 1), CandidateView::compared));
+        if (const std::string warning = constraint_warning(candidates[i]); !warning.empty()) {
+            table.notes.push_back(warning);
+        }
     }
     std::vector<Table> tables{table};
     std::vector<const Candidate*> shown;
@@ -143,6 +182,9 @@ std::vector<Table> tco_tables(const Scenario& scenario, const Candidate& c) {
     if (!c.costed) {
         table.notes.push_back("not costed: " + (c.rejection ? c.rejection->detail() : std::string("rejected")));
         return {table};
+    }
+    if (const std::string warning = constraint_warning(c); !warning.empty()) {
+        table.notes.push_back(warning);
     }
     const TcoResult& t = c.cost;
     const std::string gpu_hours = fmt::format("{:.{}f} GPU-hours", t.training_gpu_hours, t.training_gpu_hours < 10 ? 2 : 0);

@@ -13,7 +13,20 @@
 namespace dsselect::select {
 
 namespace {
-// The first latency limit the estimate misses, if any.
+// Every latency limit the estimate misses, in the order ttft, tpot, latency (a judgement in full).
+void latency_misses(const Constraints& c, const PerformanceEstimate& p, std::vector<Rejection>& out) {
+    if (c.max_ttft_ms && p.ttft_ms > *c.max_ttft_ms) {
+        out.push_back(over_limit("ttft", "time to first token", "ms", "--max-ttft-ms", *c.max_ttft_ms, p.ttft_ms));
+    }
+    if (c.max_tpot_ms && p.tpot_ms > *c.max_tpot_ms) {
+        out.push_back(over_limit("tpot", "time per output token", "ms", "--max-tpot-ms", *c.max_tpot_ms, p.tpot_ms));
+    }
+    if (c.max_latency_ms && p.latency_ms > *c.max_latency_ms) {
+        out.push_back(over_limit("latency", "end-to-end latency", "ms", "--max-latency-ms", *c.max_latency_ms, p.latency_ms));
+    }
+}
+
+// The first latency limit the estimate misses, if any (the search's hot path: no allocation).
 std::optional<Rejection> latency_miss(const Constraints& c, const PerformanceEstimate& p) {
     if (c.max_ttft_ms && p.ttft_ms > *c.max_ttft_ms) {
         return over_limit("ttft", "time to first token", "ms", "--max-ttft-ms", *c.max_ttft_ms, p.ttft_ms);
@@ -47,7 +60,8 @@ Candidate at_batch_one(const Configuration& x, const EstimatePlan& plan) {
             .score = {},
             .rejection = std::nullopt,
             .warnings = {},
-            .warning_messages = {}};
+            .warning_messages = {},
+            .misses = {}};
 }
 
 // The request at batch 1, which an EstimatePlan prepares for every batch (the plan keeps a
@@ -80,6 +94,8 @@ void judge_sizing(Candidate& c, const EstimatePlan& plan, const Judging& judging
     // the fewest replicas; of the batches that reach that count, the smallest is chosen, since a
     // larger batch then only adds latency (docs/ranking.md). A single-stream engine (llama.cpp)
     // serves one sequence at a time.
+    // A candidate that misses a latency limit at batch 1 stays at batch 1, the batch with the
+    // lowest latency, and is sized and costed there (docs/tco.md, "Candidates that miss a constraint").
     const std::int64_t batch_limit = judging.engine != nullptr && !judging.engine->continuous_batching
                                          ? 1
                                          : std::min(judging.options.max_batch, e1.memory.max_concurrency);
@@ -130,25 +146,39 @@ void judge_sizing(Candidate& c, const EstimatePlan& plan, const Judging& judging
     c.cost = compute_tco(s.tco, deployment, s.workload, judging.options.tco_weights,
                          depth == Depth::verdict ? TcoDetail::totals : TcoDetail::per_year);
     c.costed = true;
+    if (depth == Depth::verdict) {
+        // A verdict stops at the first miss (power and latency were checked above).
+        if (k.budget_usd_per_year && c.cost.yearly_usd > *k.budget_usd_per_year) {
+            c.rejection = over_limit("budget", "yearly cost", "USD", "--budget-usd", *k.budget_usd_per_year, c.cost.yearly_usd);
+            return;
+        }
+        // Until all candidates are judged, the smallest feasible model is taken to be this one.
+        const RuleCandidate context = rule_context(c, s, static_cast<double>(c.estimate.parameters.total));
+        const RuleOutcome outcome = judging.rules.apply(context, RulePhase::constraints, judging.budget, RuleMessages::skip);
+        if (!outcome.rejected_by.empty()) {
+            c.rejection = reject(outcome.rejected_by, outcome.message);
+        }
+        return;
+    }
+    // A judgement in full lists every miss: the candidate's whole set of violations, what
+    // `constraint_misses` shows and what advice must change.
+    std::vector<Rejection> misses;
     if (over_power) {
-        c.rejection = power_miss(k, e1);
-        return;
+        misses.push_back(power_miss(k, e1));
     }
-    if (latency_at_one) {
-        c.rejection = latency_at_one;
-        return;
-    }
+    latency_misses(k, e1.performance, misses);
     if (k.budget_usd_per_year && c.cost.yearly_usd > *k.budget_usd_per_year) {
-        c.rejection = over_limit("budget", "yearly cost", "USD", "--budget-usd", *k.budget_usd_per_year, c.cost.yearly_usd);
-        return;
+        misses.push_back(over_limit("budget", "yearly cost", "USD", "--budget-usd", *k.budget_usd_per_year, c.cost.yearly_usd));
     }
-    // Until all candidates are judged, the smallest feasible model is taken to be this one.
     const RuleCandidate context = rule_context(c, s, static_cast<double>(c.estimate.parameters.total));
-    const RuleOutcome outcome = judging.rules.apply(context, RulePhase::constraints, judging.budget,
-                                                    depth == Depth::verdict ? RuleMessages::skip : RuleMessages::format);
+    const RuleOutcome outcome = judging.rules.apply(context, RulePhase::constraints, judging.budget, RuleMessages::format);
     if (!outcome.rejected_by.empty()) {
-        c.rejection = reject(outcome.rejected_by, outcome.message);
+        misses.push_back(reject(outcome.rejected_by, outcome.message));
     }
+    if (!misses.empty()) {
+        c.rejection = misses.front();
+    }
+    c.misses = std::move(misses);
 }
 }  // namespace
 
@@ -186,12 +216,26 @@ Candidate judge_in_full(const Judging& judging, const Configuration& x) {
     const EstimateRequest at_one = request_at_one(judging.scenario, x);
     const EstimatePlan plan(at_one);
     Candidate c = at_batch_one(x, plan);
-    const EarlyMiss miss = precheck(judging.scenario, x.model, x.gpus, x.facts, x.flags);
-    if (miss.early != Early::none) {
-        c.rejection = explain_precheck(miss, judging.scenario, x.model, x.variant, x.hardware, x.gpus, x.facts);
-        return c;
+    const std::vector<EarlyMiss> early = every_precheck_miss(judging.scenario, x.model, x.gpus, x.facts, x.flags);
+    std::vector<Rejection> misses;
+    bool sizable = true;
+    for (const EarlyMiss& miss : early) {
+        misses.push_back(*explain_precheck(miss, judging.scenario, x.model, x.variant, x.hardware, x.gpus, x.facts));
+        sizable = sizable && can_size_despite(miss.early);
     }
-    judge_sizing(c, plan, judging, Depth::full);
+    // Whatever can be sized is sized and costed, even when it misses a constraint (docs/tco.md).
+    if (sizable) {
+        judge_sizing(c, plan, judging, Depth::full);
+        if (!c.misses.empty()) {
+            misses.insert(misses.end(), c.misses.begin(), c.misses.end());
+        } else if (c.rejection) {
+            misses.push_back(*c.rejection);  // memory: nothing further was judged
+        }
+    }
+    if (!misses.empty()) {
+        c.rejection = misses.front();
+    }
+    c.misses = std::move(misses);
     return c;
 }
 

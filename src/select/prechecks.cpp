@@ -61,6 +61,41 @@ std::string_view early_reason(Early early) {
     return "";
 }
 
+std::vector<EarlyMiss> every_precheck_miss(const Scenario& s, const Model& model, std::int64_t gpus,
+                                           const PairFacts& facts, const EarlyFlags& flags) {
+    const Constraints& k = s.constraints;
+    std::vector<EarlyMiss> misses;
+    if (!flags.allowed) {
+        misses.push_back({Early::not_allowed});
+    }
+    if (!flags.applies) {
+        misses.push_back({Early::variant_not_applicable});
+    }
+    if (k.max_gpus_per_replica && gpus > *k.max_gpus_per_replica) {
+        misses.push_back({Early::max_gpus, static_cast<double>(gpus) / static_cast<double>(*k.max_gpus_per_replica)});
+    }
+    if (facts.context_too_long) {
+        misses.push_back({Early::context, static_cast<double>(s.workload.context_tokens) /
+                                              static_cast<double>(model.architecture.max_position_embeddings)});
+    }
+    if (!flags.has_precision) {
+        misses.push_back({Early::precision});
+    }
+    if (k.max_model_mb && facts.weights_on_disk_bytes / 1e6 > *k.max_model_mb) {
+        misses.push_back({Early::model_size, facts.weights_on_disk_bytes / 1e6 / *k.max_model_mb});
+    }
+    if (k.min_quality) {
+        if (!facts.quality_base) {
+            if (*k.min_quality > 0.0) {
+                misses.push_back({Early::quality});
+            }
+        } else if (facts.quality < *k.min_quality) {
+            misses.push_back({Early::quality, *k.min_quality / std::max(facts.quality, 1e-9)});
+        }
+    }
+    return misses;
+}
+
 std::optional<Rejection> explain_precheck(const EarlyMiss& miss, const Scenario& s, const Model& model,
                                           const Variant& variant, const Hardware& hardware, std::int64_t gpus,
                                           const PairFacts& facts) {

@@ -9,6 +9,7 @@
 #include <limits>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "dsselect/catalog/types.hpp"
 #include "dsselect/estimate/estimator.hpp"
@@ -99,6 +100,19 @@ inline EarlyMiss precheck(const Scenario& s, const Model& model, std::int64_t gp
         }
     }
     return {};
+}
+
+// Every pre-check the candidate misses, in the same order as `precheck` (whose answer is the
+// first of them): a judgement in full lists a candidate's whole set of violations.
+std::vector<EarlyMiss> every_precheck_miss(const Scenario& s, const Model& model, std::int64_t gpus,
+                                           const PairFacts& facts, const EarlyFlags& flags);
+
+// Whether a candidate that misses this pre-check can still be sized and costed: it names a real
+// configuration whose estimate means something (outside the allow-lists, too many GPUs, too
+// large, below the quality floor), unlike a variant that does not apply, a context the model
+// cannot hold or a precision the hardware lacks.
+inline bool can_size_despite(Early early) {
+    return early == Early::not_allowed || early == Early::max_gpus || early == Early::model_size || early == Early::quality;
 }
 
 // A pre-check's miss as a Rejection with its sentence and numbers; nullopt for Early::none.

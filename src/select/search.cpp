@@ -57,7 +57,7 @@ void judge_slice(const CandidateSpace& space, std::size_t begin, std::size_t end
         if (c.accepted()) {
             tally.accepted.push_back(std::move(c));
         } else {
-            tally.add(c.rejection->reason, c.rejection->miss_ratio, i);
+            tally.add(c.rejection->reason, c.rejection->miss_ratio, i, *c.rejection->flag != '\0');
         }
     }
 }
@@ -126,7 +126,8 @@ SearchResult search(const Catalog& catalog, const Scenario& s, const RuleSet& ru
                         .nearest_miss = {},
                         .candidates_evaluated = 0,
                         .options = options,
-                        .evaluated = {}};
+                        .evaluated = {},
+                        .suggestions = {}};
     const Engine* engine = scenario_engine(catalog, s);
     RuleBudget budget;  // shared by every rule evaluation of this search, across threads
 
@@ -149,6 +150,24 @@ SearchResult search(const Catalog& catalog, const Scenario& s, const RuleSet& ru
         result.evaluated = judge_every_slot(space, in_full, rules);
     }
     explain_misses(tally, space, in_full, result.rejected_by_reason, result.nearest_miss);
+    const bool advise = options.advice == Advice::always ||
+                        (options.advice == Advice::when_unsatisfied && result.ranked.empty());
+    if (advise) {
+        // A suggestion counts only if the search, run again with all its changes, accepts a
+        // candidate (what recommend's exit 0 means); those searches give no advice of their own.
+        SearchOptions verifying = options;
+        verifying.advice = Advice::never;
+        verifying.keep_ranked = 1;
+        verifying.keep_evaluated = false;
+        const auto accepts_some = [&](const Scenario& changed) {
+            try {
+                return !search(catalog, changed, rules, verifying).ranked.empty();
+            } catch (const Error&) {
+                return false;  // a change that makes the search refuse is no advice
+            }
+        };
+        result.suggestions = advise_misses(tally, space, s, engine, rules, options, accepts_some);
+    }
     return result;
 }
 

@@ -543,7 +543,10 @@ class Checker:
             case("tco: no inputs", "tco.schema.json", tco, drop("inputs"))
             uncosted = {k: tco[k] for k in ("schema_version", "kind", "scenario", "candidate", "replicas", "ownership",
                                             "years")}
-            uncosted.update(cost=None, rejected={"reason": "memory", "detail": "needs memory per GPU <= 21.6 GiB"})
+            uncosted.update(meets_constraints=False,
+                            constraint_misses=[{"check": "memory", "limit": 21.6, "value": 23.1, "unit": "GiB",
+                                                "detail": "needs memory per GPU <= 21.6 GiB, has 23.1 GiB"}],
+                            cost=None, rejected={"reason": "memory", "detail": "needs memory per GPU <= 21.6 GiB"})
             self.expect_valid("tco.schema.json: an uncosted Tco (built by hand)", "tco.schema.json", uncosted)
             case("tco: uncosted with a total_usd", "tco.schema.json", uncosted, put(1.0, "total_usd"))
 

@@ -661,6 +661,19 @@ def selection_definitions():
             "had": described(nullable(NUMBER), "the candidate's value, in `unit`; null for a categorical reason"),
             "unit": described(nullable(STRING), "unit of needed and had (ms, GB, W, MB, tokens, USD, '' for ratios); null for a categorical reason"),
         }, ["reason", "detail", "flag", "needed", "had", "unit"]),
+        "constraint_miss": obj({
+            "check": described(NON_EMPTY, "a constraint of docs/ranking.md or a reject rule's id"),
+            "limit": described(nullable(NUMBER), "the scenario's limit, in `unit`; null for a categorical miss"),
+            "value": described(nullable(NUMBER), "the candidate's value, in `unit`; null for a categorical miss"),
+            "unit": nullable(STRING),
+            "detail": described(NON_EMPTY, "the sentence; a latency miss also names the batch it was sized at"),
+        }, ["check", "limit", "value", "unit", "detail"]),
+        "change": obj({
+            "check": described(NON_EMPTY, "the constraint the change relaxes"),
+            "flag": NON_EMPTY,
+            "value": described(NUMBER, "the value to pass, rounded to 4 significant digits towards admitting"),
+            "unit": STRING,
+        }, ["check", "flag", "value", "unit"]),
         "candidate": shown,
         "delta": nullable(obj({"delta": NUMBER, "delta_pct": NUMBER}, ["delta", "delta_pct"])),
     }
@@ -731,6 +744,12 @@ def candidate():
         "cost": nullable(ref("cost")),
         "score": nullable(ref("score")),
         "warnings": {"type": "array", "items": obj({"rule": NON_EMPTY, "message": STRING}, ["rule", "message"])},
+        "meets_constraints": described(BOOLEAN, "false when the candidate misses a constraint or a reject rule "
+                                                "(constraint_misses lists them); compare and tco size and cost it "
+                                                "all the same when it fits (docs/tco.md)"),
+        "constraint_misses": described({"type": "array", "items": ref("constraint_miss")},
+                                       "every constraint the candidate misses, in the order of docs/ranking.md (a "
+                                       "ranked candidate's are empty; a search's nearest miss lists them all)"),
         "rejected": nullable(ref("rejection")),
         "quoted": {"type": "array", "items": obj({"metric": NON_EMPTY, "value": NUMBER, "source": NON_EMPTY},
                                                  ["metric", "value", "source"]),
@@ -751,6 +770,10 @@ def candidate():
         {"if": {"properties": {"cost": {"type": "null"}}},
          "then": {"properties": {"capacity_qps": {"type": "null"}, "replicas": {"type": "null"}}},
          "else": {"properties": {"capacity_qps": {"type": "number"}, "replicas": {"type": "integer"}}}},
+        # meets_constraints is exactly "not rejected", and a rejected candidate lists its misses.
+        {"if": {"properties": {"rejected": {"type": "null"}}},
+         "then": {"properties": {"meets_constraints": {"const": True}, "constraint_misses": {"maxItems": 0}}},
+         "else": {"properties": {"meets_constraints": {"const": False}, "constraint_misses": {"minItems": 1}}}},
     ]
     return out
 
@@ -847,10 +870,23 @@ def recommendation_document():
             "detail": STRING,
             "flag": described(nullable(NON_EMPTY), "the flag to relax; null for a reason no flag relaxes"),
             "suggested_value": described(nullable({"type": "number"}),
-                                         "the flag value that would admit this candidate"),
+                                         "the value of the first change (flag); null with no verified advice"),
             "unit": nullable(STRING),
-        }, ["candidate", "reason", "detail", "flag", "suggested_value", "unit"])),
-            "only when nothing satisfies the scenario: the nearest miss over every reason (null: none was judged)"),
+            "changes": described({"type": "array", "items": ref("change")},
+                                 "every flag change that admits this candidate, verified by searching again "
+                                 "with them all; empty when no change of limit flags admits a candidate"),
+        }, ["candidate", "reason", "detail", "flag", "suggested_value", "unit", "changes"])),
+            "only when nothing satisfies the scenario: the verified advice with the fewest changes (docs/ranking.md "
+            "'Advice'), else the nearest miss over every reason without advice (null: none was judged)"),
+        "suggestions": described({"type": "array", "items": obj({
+            "reason": NON_EMPTY,
+            "candidate": NON_EMPTY,
+            "detail": NON_EMPTY,
+            "flags": described(NON_EMPTY, "the changes as command-line flags"),
+            "changes": {"type": "array", "items": ref("change"), "minItems": 1},
+        }, ["reason", "candidate", "detail", "flags", "changes"])},
+            "only when nothing satisfies the scenario: per rejection reason, its nearest candidate that changing "
+            "limit flags admits, with every change (each verified: applied together, recommend exits 0)"),
         "multi_task": multi_task(),
     }, ["scenario", "recommendations", "rejected_by_reason", "candidates_evaluated", "candidates_accepted",
         "candidates_rejected"])
@@ -896,6 +932,10 @@ def tco_schema():
         "replicas": count(0),
         "ownership": {"enum": ["rented", "owned"]},
         "years": described(POSITIVE, "horizon"),
+        "meets_constraints": described(BOOLEAN, "false when the candidate misses a constraint or a reject rule: "
+                                                "tco exits 1 and still writes the cost when it could be sized "
+                                                "(docs/tco.md)"),
+        "constraint_misses": {"type": "array", "items": ref("constraint_miss")},
     }
     costed_props = dict(common)
     costed_props["replicas"] = count(1)
@@ -999,7 +1039,8 @@ def batch_result_schema():
     # Misses only where nothing satisfied the scenario (batch has no --explain).
     rec_no_explain = {"allOf": [ref("recommendation"), {
         "if": {"properties": {"recommendations": {"minItems": 1}}},
-        "then": {"not": {"anyOf": [{"required": ["nearest_miss_by_reason"]}, {"required": ["nearest_miss"]}]}}}]}
+        "then": {"not": {"anyOf": [{"required": ["nearest_miss_by_reason"]}, {"required": ["nearest_miss"]},
+                                   {"required": ["suggestions"]}]}}}]}
     out = document("BatchResult", {
         "line": described(count(1), "the input line (or array element) number, from 1"),
         "id": described(nullable(NON_EMPTY), "the scenario id; null when the line could not be read that far"),

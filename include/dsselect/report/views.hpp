@@ -70,5 +70,9 @@ std::string batch_summary_json(const BatchCounts& counts);
 
 // "412 rejected: 230 memory, 120 latency, ..." (most frequent first, ties by name).
 std::string rejection_summary(const std::map<std::string, std::int64_t>& counts);
+// The warning line of a candidate that misses a constraint (docs/tco.md): "warning: X misses 2
+// constraints: latency (…); budget (…)", with the batch it was sized at for a latency miss;
+// empty when it meets them all.
+std::string constraint_warning(const Candidate& c);
 
 }  // namespace dsselect::report

@@ -63,7 +63,13 @@ struct Candidate {
     std::optional<Rejection> rejection;
     std::vector<std::string> warnings;
     std::vector<std::string> warning_messages;
+    // Every constraint (or reject rule) the candidate misses, in the order of docs/ranking.md;
+    // the first is `rejection`. A judgement in full (compare, tco, the nearest misses) lists
+    // them all; a search's verdict stops at the first.
+    std::vector<Rejection> misses;
     bool accepted() const { return !rejection.has_value(); }
+    // What the results call `meets_constraints`: no constraint and no reject rule is missed.
+    bool meets_constraints() const { return accepted(); }
     std::string label() const;  // base:int8@a40x2
 };
 

@@ -16,6 +16,11 @@
 
 namespace dsselect {
 
+// When a search works out advice (SearchResult::suggestions, docs/ranking.md "Advice"): when it
+// accepts nothing (recommend's exit 1), always (the explain views and the HTML report), or never
+// (the searches that verify a suggestion).
+enum class Advice { when_unsatisfied, always, never };
+
 struct SearchOptions {
     TcoWeights tco_weights;
     ScoreWeights score_weights;
@@ -32,6 +37,28 @@ struct SearchOptions {
     // ranking and keeping the rest (docs/ranking.md, "Speed"). The HTML report ranks every
     // accepted candidate of its scatter, so it needs 0.
     std::int64_t keep_ranked = 0;
+    Advice advice = Advice::when_unsatisfied;
+};
+
+// One change of the scenario that advice asks for: a flag and the value to pass.
+struct SuggestedChange {
+    std::string check;  // the constraint it relaxes: "latency", "quality", "budget", ...
+    std::string flag;   // "--max-latency-ms"
+    double value = 0;   // rounded to 4 significant digits towards admitting the candidate
+    std::string unit;   // "ms", "USD", "" for ratios
+};
+
+// Advice for one rejection reason: the nearest candidate of that reason that changing limit
+// flags admits, with every change it needs (its whole set of violations, and what follows from
+// them: a candidate admitted at a looser latency is sized again and may then cost more). A
+// suggestion is kept only when searching again with all its changes applied accepts a
+// candidate, and never names a candidate a reject rule removes.
+struct Suggestion {
+    std::string reason;
+    Candidate candidate;  // judged in full under the scenario as given: its misses
+    std::vector<SuggestedChange> changes;
+    // The changes as command-line flags: "--max-latency-ms 152.4 --min-quality 0.848".
+    std::string flags() const;
 };
 
 // What a search found: the ranked accepted candidates, the rejections counted by reason with
@@ -45,7 +72,14 @@ struct SearchResult {
     std::int64_t candidates_evaluated = 0;
     SearchOptions options;
     std::vector<Candidate> evaluated;  // every judged candidate in enumeration order; only with keep_evaluated
+    // Per rejection reason, verified advice (SearchOptions::advice says when it is worked out);
+    // a reason no change of limit flags can fix has none.
+    std::map<std::string, Suggestion> suggestions;
 };
+
+// The suggestion a one-line answer gives: the fewest changes, then the nearest miss, then the
+// smaller label; null when there is none.
+const Suggestion* best_suggestion(const SearchResult& result);
 
 SearchResult search(const Catalog& catalog, const Scenario& scenario, const RuleSet& rules, const SearchOptions& options);
 
