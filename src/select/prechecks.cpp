@@ -71,6 +71,9 @@ std::vector<EarlyMiss> every_precheck_miss(const Scenario& s, const Model& model
     if (!flags.applies) {
         misses.push_back({Early::variant_not_applicable});
     }
+    if (!flags.consumer_ok) {
+        misses.push_back({Early::consumer});
+    }
     if (k.max_gpus_per_replica && gpus > *k.max_gpus_per_replica) {
         misses.push_back({Early::max_gpus, static_cast<double>(gpus) / static_cast<double>(*k.max_gpus_per_replica)});
     }
