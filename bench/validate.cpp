@@ -46,13 +46,15 @@ using dsselect::ErrorKind;
 // How the measured TTFT (closed loop: `batch_size` clients, each sending its next request as
 // soon as the previous one ends) is predicted from the estimator.
 enum class TtftModel {
+    burst,           // the sample's protocol: B requests at once into an empty engine (burst_mean_ttft_ms)
     request,         // the estimator's TTFT: one request's prefill of isl tokens
     batch,           // the whole batch's prefill: B x (prefill compute + communication)
     prompt_x_batch,  // estimate() called with prompt = isl * B, batch 1 (overcounts attention by B)
     wave,            // (B + 1) / 2 prefills: the mean position in a burst of B arrivals
     sqrt_batch,      // sqrt(B) prefills: empirical, between one request and the whole batch
 };
-constexpr std::array<std::pair<std::string_view, TtftModel>, 5> k_ttft_models{{
+constexpr std::array<std::pair<std::string_view, TtftModel>, 6> k_ttft_models{{
+    {"burst", TtftModel::burst},
     {"request", TtftModel::request},
     {"batch", TtftModel::batch},
     {"prompt-x-batch", TtftModel::prompt_x_batch},
@@ -81,7 +83,7 @@ struct Options {
     std::string filter_model;
     Format format = Format::markdown;
     dsselect::EfficiencyProfile profile = dsselect::default_profile(dsselect::HardwareKind::gpu);
-    TtftModel ttft_model = TtftModel::request;
+    TtftModel ttft_model = TtftModel::burst;
     // Added to every predicted TTFT: request path outside the GPU work (HTTP, tokenizer,
     // admission, first streamed chunk). Not an estimator input yet; 0 reproduces the estimator.
     double ttft_fixed_ms = 0.0;
@@ -505,6 +507,7 @@ Prediction predict(const Case& c, const dsselect::EfficiencyProfile& profile, Tt
     const double batch = static_cast<double>(c.row->batch);
     switch (ttft_model) {
     case TtftModel::request: p.ttft_ms = e.performance.ttft_ms; break;
+    case TtftModel::burst: p.ttft_ms = dsselect::burst_mean_ttft_ms(request).value_or(e.performance.ttft_ms); break;
     case TtftModel::batch:
     case TtftModel::wave:
     case TtftModel::sqrt_batch: {
