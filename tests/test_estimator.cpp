@@ -1,5 +1,8 @@
 // Physics against hand-computed values. Small fixtures, not the shipped catalog, so that a
 // catalog update never breaks a formula test.
+#include <algorithm>
+#include <cmath>
+
 #include <catch2/catch.hpp>
 
 #include "dsselect/estimate/estimator.hpp"
@@ -245,4 +248,155 @@ TEST_CASE("estimate: a replica spanning nodes all-reduces over the slower networ
     const Estimate within = estimate(request_for(model, fp16, node, 8, 8));
     const Estimate across = estimate(request_for(model, fp16, small_node, 8, 8));
     CHECK(across.performance.decode_step_ms > within.performance.decode_step_ms);
+}
+
+namespace {
+// Llama-2-7B on the 2,039 GB/s test GPU at the default profile (eta_c 0.70, eta_m 0.75, 312 TFLOPS):
+// the prefill of P tokens by hand.
+double prefill_compute_ms(const Model& model, double prompt) {
+    const double matmul = static_cast<double>(count_parameters(model.architecture).active_matmul);
+    const double attention = 2.0 * 32 * 32 * 128 * prompt * prompt;  // 2 L h_q d_h P^2
+    return (2.0 * matmul * prompt + attention) / (312e12 * 0.70) * 1000.0;
+}
+double weights_ms(const Model& model, const Variant& variant) {
+    return model_weight_bytes(model, variant) / (2039e9 * 0.75) * 1000.0;
+}
+}  // namespace
+
+TEST_CASE("ttft: one request alone is its own prefill plus one step overhead and no constant", "[estimator][ttft]") {
+    const Model model = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware hardware = test::gpu();
+    const Estimate e = estimate(request_for(model, fp16, hardware));
+    REQUIRE(e.has_timing());
+    // 512 tokens of a 6.5B-matmul model: about 31 ms of compute against 8.8 ms of weights.
+    const double expected = std::max(prefill_compute_ms(model, 512), weights_ms(model, fp16)) + 0.5;
+    CHECK(e.performance.prefill_ms == Approx(expected));
+    CHECK(e.performance.step_wait_ms == 0.0);
+    CHECK(e.performance.ttft_ms == Approx(expected));
+}
+
+TEST_CASE("ttft: with other sequences running a request waits half the step in progress", "[estimator][ttft]") {
+    const Model model = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware hardware = test::gpu();
+    EstimateRequest request = request_for(model, fp16, hardware, 1, 8);
+    const Estimate e = estimate(request);
+    REQUIRE(e.has_timing());
+    CHECK(e.performance.step_wait_ms == Approx(e.performance.decode_step_ms / 2));
+    CHECK(e.performance.ttft_ms == Approx(prefill_compute_ms(model, 512) + 0.5 + e.performance.decode_step_ms / 2));
+    // A user profile's fixed delay is added as it is.
+    request.profile.ttft_fixed_ms = 30.0;
+    CHECK(estimate(request).performance.ttft_ms == Approx(e.performance.ttft_ms + 30.0));
+}
+
+TEST_CASE("ttft: the deprecated batch exponent still multiplies the prefill compute by B^x", "[estimator][ttft]") {
+    const Model model = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware hardware = test::gpu();
+    EstimateRequest request = request_for(model, fp16, hardware, 1, 4);
+    request.profile.ttft_batch_exponent = 0.5;
+    const Estimate e = estimate(request);
+    REQUIRE(e.has_timing());
+    CHECK(e.performance.prefill_ms == Approx(2.0 * prefill_compute_ms(model, 512) + 0.5));
+}
+
+TEST_CASE("burst ttft: one request is one prefill step", "[estimator][ttft]") {
+    const Model model = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware hardware = test::gpu();
+    const EstimateRequest request = request_for(model, fp16, hardware);
+    const auto burst = burst_mean_ttft_ms(request);
+    REQUIRE(burst.has_value());
+    CHECK(*burst == Approx(std::max(prefill_compute_ms(model, 512), weights_ms(model, fp16)) + 0.5));
+}
+
+TEST_CASE("burst ttft: prompts that fit one step budget finish together", "[estimator][ttft]") {
+    const Model model = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware hardware = test::gpu();
+    // 4 x 512 tokens within the 8,192-token budget: one compute-bound step of 2,048 tokens.
+    const auto burst = burst_mean_ttft_ms(request_for(model, fp16, hardware, 1, 4));
+    REQUIRE(burst.has_value());
+    CHECK(*burst == Approx(4.0 * prefill_compute_ms(model, 512) + 0.5));
+}
+
+TEST_CASE("burst ttft: chunked prefill leaves room for the decodes of finished requests", "[estimator][ttft]") {
+    const Model model = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware hardware = test::gpu();
+    EstimateRequest request = request_for(model, fp16, hardware, 1, 2);
+    request.prompt_tokens = 4;
+    request.profile.max_batched_tokens = 4;
+    request.profile.per_step_overhead_ms = 0.0;
+    // Memory-bound steps: step 1 prefills request 1 (W); steps 2 and 3 carry request 1's decode
+    // (W + its 4-token KV read) and request 2's 3 + 1 prompt tokens. Mean of W and 3 W + 2 kv.
+    const double w = weights_ms(model, fp16);
+    const double kv = 4.0 * 524288.0 / (2039e9 * 0.75) * 1000.0;
+    const auto burst = burst_mean_ttft_ms(request);
+    REQUIRE(burst.has_value());
+    CHECK(*burst == Approx(2.0 * w + kv));
+}
+
+TEST_CASE("memory: paged KV holds P + O/2 per sequence and the full reservation P + O", "[estimator][memory]") {
+    const Model model = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware hardware = test::gpu();
+    EstimateRequest request = request_for(model, fp16, hardware, 1, 4);
+    CHECK(estimate(request).memory.kv_cache_bytes == Approx(4.0 * (512 + 64) * 524288.0));
+    const std::int64_t paged_limit = estimate(request).memory.max_concurrency;
+    request.profile.kv_full_reservation = true;
+    CHECK(estimate(request).memory.kv_cache_bytes == Approx(4.0 * (512 + 128) * 524288.0));
+    CHECK(estimate(request).memory.max_concurrency < paged_limit);
+}
+
+TEST_CASE("memory: the engine's max_num_seqs caps the concurrency and 8-bit KV halves the cache", "[estimator][memory]") {
+    const Model model = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware hardware = test::gpu();
+    EstimateRequest request = request_for(model, fp16, hardware);
+    REQUIRE(estimate(request).memory.max_concurrency > 3);
+    request.profile.max_num_seqs = 3;
+    CHECK(estimate(request).memory.max_concurrency == 3);
+    request.kv_cache_bits = 8.0;
+    CHECK(estimate(request).memory.kv_cache_bytes_per_token == Approx(262144.0));
+}
+
+TEST_CASE("queue: M/D/1 waiting time", "[estimator][ttft]") {
+    // rho = 10/s * 50 ms = 0.5: W = 0.5 * 50 / (2 * 0.5) = 25 ms.
+    CHECK(md1_queue_wait_ms(10.0, 50.0) == Approx(25.0));
+    CHECK(md1_queue_wait_ms(0.0, 50.0) == 0.0);
+    CHECK(std::isinf(md1_queue_wait_ms(20.0, 50.0)));
+}
+
+TEST_CASE("capacity: max throughput is max_concurrency over TPOT at that batch", "[estimator][capacity]") {
+    const Model model = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware hardware = test::gpu();
+    EstimateRequest request = request_for(model, fp16, hardware);
+    request.profile.max_num_seqs = 48;
+    const Estimate e = estimate(request);
+    REQUIRE(e.memory.max_concurrency == 48);
+    CHECK(e.max_throughput_batch == 48);
+    request.batch = 48;
+    const Estimate at_top = estimate(request);
+    REQUIRE(at_top.has_timing());
+    CHECK(e.max_throughput_output_tokens_per_s == Approx(48.0 * 1000.0 / at_top.performance.tpot_ms));
+    // One stream without continuous batching.
+    request.batch = 1;
+    request.profile.continuous_batching = false;
+    const Estimate single = estimate(request);
+    CHECK(single.max_throughput_batch == 1);
+    CHECK(single.max_throughput_output_tokens_per_s == Approx(1000.0 / single.performance.tpot_ms));
+}
+
+TEST_CASE("overhead: every step pays per step plus per layer plus per MoE layer", "[estimator][time]") {
+    const Model model = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware hardware = test::gpu();
+    EstimateRequest request = request_for(model, fp16, hardware);
+    const double base = estimate(request).performance.decode_step_ms;
+    request.profile.per_layer_overhead_us = 10.0;
+    request.profile.moe_layer_overhead_us = 50.0;  // a dense model has no MoE layer
+    CHECK(estimate(request).performance.decode_step_ms == Approx(base + 32 * 10.0 / 1000.0));
 }

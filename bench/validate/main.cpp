@@ -37,6 +37,7 @@ constexpr const char* k_usage =
     "         [--compute-efficiency X] [--memory-efficiency X] [--step-overhead-ms X]\n"
     "         [--allreduce-latency-us X] [--ttft-fixed-ms X] [--ttft-batch-exponent X]\n"
     "         [--fit] [--fit-allreduce] [--fit-ttft-fixed] [--fit-target both|ttft|tpot]\n"
+    "         [--ttft-protocol closed-loop|burst|alone]\n"
     "Without --engine-profiles every row uses the default GPU profile with the factors given here;\n"
     "with it, each row uses its backend's shipped profile (data/engines.json).";
 
@@ -55,6 +56,7 @@ struct Options {
     bool fit = false;
     validate::FitOptions fit_options;
     std::string dump_path;
+    validate::TtftProtocol ttft_protocol = validate::TtftProtocol::burst;
 };
 
 double non_negative(const std::string& flag, const std::string& text) {
@@ -115,6 +117,13 @@ Options parse_options(int argc, char** argv) {
             options.profile.ttft_fixed_ms = number();
         } else if (flag == "--ttft-batch-exponent") {
             options.profile.ttft_batch_exponent = number();
+        } else if (flag == "--ttft-protocol") {
+            const std::string& t = value();
+            const auto protocol = validate::parse_ttft_protocol(t);
+            if (!protocol) {
+                throw Error(ErrorKind::usage, fmt::format("--ttft-protocol: expected closed-loop, burst or alone, got '{}'", t));
+            }
+            options.ttft_protocol = *protocol;
         } else if (flag == "--fit") {
             options.fit = true;
         } else if (flag == "--fit-allreduce") {
@@ -157,6 +166,7 @@ int run(int argc, char** argv) {
     const validate::Selection selection = validate::select_cases(rows, catalog, split, options.filters);
 
     validate::Profiles profiles(options.engine_profiles ? &catalog : nullptr, options.profile);
+    profiles.set_ttft_protocol(options.ttft_protocol);
     std::optional<validate::FitResult> fit;
     if (options.fit) {
         fit = validate::fit_factors(selection.cases, profiles, options.fit_options);

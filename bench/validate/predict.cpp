@@ -1,5 +1,7 @@
 #include "predict.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <string_view>
 
 namespace validate {
@@ -15,7 +17,47 @@ double trace_value(const dsselect::Trace& trace, std::string_view name) {
     return 0.0;
 }
 
+// Closed loop: B requests in flight, each replaced as it finishes, so a replica sees
+// lambda = B / latency arrivals per second; their prefills queue as M/D/1 (md1_queue_wait_ms),
+// never behind more than the B - 1 others. The latency depends on the TTFT: a short fixed-point
+// iteration (it converges in a few rounds; the wait only grows the latency).
+double closed_loop_ttft_ms(const dsselect::Estimate& e, double batch, double output_tokens) {
+    const double alone_ms = e.performance.ttft_ms;
+    const double prefill_ms = e.performance.prefill_ms;
+    const double cap_ms = (batch - 1.0) * prefill_ms;
+    double ttft_ms = alone_ms;
+    for (int round = 0; round < 8; ++round) {
+        const double latency_ms = ttft_ms + (output_tokens - 1.0) * e.performance.tpot_ms;
+        const double arrivals_per_s = batch / (latency_ms / 1000.0);
+        const double wait_ms = std::min(dsselect::md1_queue_wait_ms(arrivals_per_s, prefill_ms), cap_ms);
+        ttft_ms = alone_ms + wait_ms;
+    }
+    return ttft_ms;
+}
+
 }  // namespace
+
+std::optional<TtftProtocol> parse_ttft_protocol(const std::string& text) {
+    if (text == "closed-loop") {
+        return TtftProtocol::closed_loop;
+    }
+    if (text == "burst") {
+        return TtftProtocol::burst;
+    }
+    if (text == "alone") {
+        return TtftProtocol::alone;
+    }
+    return std::nullopt;
+}
+
+const char* to_string(TtftProtocol protocol) {
+    switch (protocol) {
+    case TtftProtocol::closed_loop: return "closed-loop";
+    case TtftProtocol::burst: return "burst";
+    case TtftProtocol::alone: return "alone";
+    }
+    return "?";
+}
 
 Profiles::Profiles(const dsselect::Catalog* engines, const dsselect::EfficiencyProfile& base)
     : m_engines(engines), m_base(base) {}
@@ -54,7 +96,17 @@ Prediction predict_row(const Case& c, const Profiles& profiles, Detail detail) {
         return p;
     }
     p.ok = true;
-    p.ttft_ms = e.performance.ttft_ms;
+    switch (profiles.ttft_protocol()) {
+    case TtftProtocol::closed_loop:
+        p.ttft_ms = closed_loop_ttft_ms(e, static_cast<double>(request.batch), static_cast<double>(request.output_tokens));
+        break;
+    case TtftProtocol::burst:
+        p.ttft_ms = dsselect::burst_mean_ttft_ms(request).value_or(e.performance.ttft_ms);
+        break;
+    case TtftProtocol::alone:
+        p.ttft_ms = e.performance.ttft_ms;
+        break;
+    }
     p.tpot_ms = e.performance.tpot_ms;
     if (traced) {
         p.components = Components{

@@ -19,6 +19,18 @@ struct FactorOverride {
     std::optional<double> ttft_fixed_ms;
 };
 
+// How the benchmark's requests arrive, reproduced for TTFT (docs/validation.md; the default,
+// burst, is the sample's stated protocol, and scripts/validation_report.py checks on the fit rows
+// that it is the best of the three):
+// - closed_loop: B requests kept in flight (a new one as each finishes), so requests arrive at
+//   lambda = B / latency per replica; TTFT = own prefill + half a step + the M/D/1 wait of the
+//   prefill stream at lambda (at most B - 1 prefills ahead);
+// - burst: B requests submitted at once into an empty engine (burst_mean_ttft_ms);
+// - alone: the estimate's own TTFT (own prefill + half a step), no queueing.
+enum class TtftProtocol { closed_loop, burst, alone };
+std::optional<TtftProtocol> parse_ttft_protocol(const std::string& text);
+const char* to_string(TtftProtocol protocol);
+
 // Which efficiency profile each row is estimated with.
 class Profiles {
 public:
@@ -30,11 +42,14 @@ public:
     const dsselect::EfficiencyProfile& base() const { return m_base; }
     void set_override(const FactorOverride& factors) { m_override = factors; }
     const std::optional<FactorOverride>& factor_override() const { return m_override; }
+    void set_ttft_protocol(TtftProtocol protocol) { m_ttft_protocol = protocol; }
+    TtftProtocol ttft_protocol() const { return m_ttft_protocol; }
 
 private:
     const dsselect::Catalog* m_engines;
     dsselect::EfficiencyProfile m_base;
     std::optional<FactorOverride> m_override;
+    TtftProtocol m_ttft_protocol = TtftProtocol::burst;
 };
 
 // Components of a prediction from the estimator's trace (ms), for --dump.

@@ -112,6 +112,7 @@ Report build_report(const Selection& selection, const std::vector<Prediction>& p
     Report report;
     report.split = &split;
     report.engine_profiles = profiles.from_engines();
+    report.ttft_protocol = profiles.ttft_protocol();
     report.rows_read = rows_read;
     report.skipped = selection.skipped;
     report.cases = &selection.cases;
@@ -190,6 +191,7 @@ void render_json(const Report& report, std::ostream& out) {
                       {"hold_out", "every other system"},
                       {"reason", report.split->reason}};
     j["profile_source"] = report.engine_profiles ? "engines" : "command line";
+    j["ttft_protocol"] = to_string(report.ttft_protocol);
     Json profiles = Json::array();
     for (const ProfileUse& use : report.profiles) {
         Json p{{"engine", use.engine}, {"hardware", use.hardware}, {"precision", use.precision}, {"rows", use.rows}};

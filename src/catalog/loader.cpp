@@ -698,6 +698,8 @@ Engine read_engine(const json& value, const std::string& pointer, Problems& prob
     engine.runtime_overhead_gib = reader.number("runtime_overhead_gib", NumberRule::non_negative);
     engine.communication_buffer_gib = reader.number("communication_buffer_gib", NumberRule::non_negative);
     engine.usable_memory_fraction = reader.number("usable_memory_fraction", NumberRule::positive_fraction);
+    engine.max_num_seqs = reader.integer("max_num_seqs", 1, Presence::optional);
+    engine.max_num_batched_tokens = reader.integer("max_num_batched_tokens", 1, Presence::optional);
     if (const json* factors = reader.member("factors")) {
         if (!factors->is_array()) {
             problems.add(reader.child("factors"), "expected an array of factor sets, got " + detail::describe(*factors));
@@ -722,6 +724,8 @@ Engine read_engine(const json& value, const std::string& pointer, Problems& prob
                 set.compute_efficiency = f.number("compute_efficiency", NumberRule::positive_fraction);
                 set.memory_efficiency = f.number("memory_efficiency", NumberRule::positive_fraction);
                 set.per_step_overhead_ms = f.number("per_step_overhead_ms", NumberRule::non_negative);
+                set.per_layer_overhead_us = f.number("per_layer_overhead_us", NumberRule::non_negative);
+                set.moe_layer_overhead_us = f.number("moe_layer_overhead_us", NumberRule::non_negative);
                 set.allreduce_latency_us = f.number("allreduce_latency_us", NumberRule::non_negative);
                 set.ttft_fixed_ms = f.number("ttft_fixed_ms", NumberRule::non_negative);
                 set.ttft_batch_exponent = f.number("ttft_batch_exponent", NumberRule::fraction);

@@ -195,6 +195,11 @@ void put_optional(ordered_json& out, const char* key, const std::optional<double
         out[key] = *value;
     }
 }
+void put_optional(ordered_json& out, const char* key, const std::optional<std::int64_t>& value) {
+    if (value) {
+        out[key] = *value;
+    }
+}
 }  // namespace
 
 ordered_json to_json(const Scenario& s) {
@@ -352,6 +357,8 @@ ordered_json to_json(const Engine& e) {
     put_optional(out, "runtime_overhead_gib", e.runtime_overhead_gib);
     put_optional(out, "communication_buffer_gib", e.communication_buffer_gib);
     put_optional(out, "usable_memory_fraction", e.usable_memory_fraction);
+    put_optional(out, "max_num_seqs", e.max_num_seqs);
+    put_optional(out, "max_num_batched_tokens", e.max_num_batched_tokens);
     ordered_json factors = ordered_json::array();
     for (const EngineFactors& f : e.factors) {
         ordered_json item;
@@ -367,6 +374,8 @@ ordered_json to_json(const Engine& e) {
         put_optional(item, "compute_efficiency", f.compute_efficiency);
         put_optional(item, "memory_efficiency", f.memory_efficiency);
         put_optional(item, "per_step_overhead_ms", f.per_step_overhead_ms);
+        put_optional(item, "per_layer_overhead_us", f.per_layer_overhead_us);
+        put_optional(item, "moe_layer_overhead_us", f.moe_layer_overhead_us);
         put_optional(item, "allreduce_latency_us", f.allreduce_latency_us);
         put_optional(item, "ttft_fixed_ms", f.ttft_fixed_ms);
         put_optional(item, "ttft_batch_exponent", f.ttft_batch_exponent);

@@ -23,6 +23,8 @@ struct EstimateOptions {
     std::int64_t context_tokens = 0;
     std::string engine = k_default_engine_id;
     std::string complexity_mix;  // "SHARE:ACTIVE,..." (docs/method.md, dynamic activation)
+    std::string kv_cache_dtype = "auto";  // auto (the variant's), fp16, bf16, fp8
+    std::string kv_reservation = "paged";  // paged (P + O/2 per sequence) or full (P + O)
     bool explain = false;
 };
 
@@ -91,6 +93,10 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
         catalog.engine(options.engine);  // throws with did-you-mean
     }
     request.profile = engine_profile(engine, *request.hardware, request.variant->compute_precision);
+    if (options.kv_cache_dtype != "auto") {
+        request.kv_cache_bits = options.kv_cache_dtype == "fp8" ? 8.0 : 16.0;
+    }
+    request.profile.kv_full_reservation = options.kv_reservation == "full";
     if (engine != nullptr && !engine->continuous_batching && request.batch > 1) {
         throw Error(ErrorKind::usage, fmt::format("--batch: engine '{}' serves one sequence at a time", engine->id));
     }
@@ -164,14 +170,21 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
                          hw.peak_tflops_at(request.variant->compute_precision).value_or(0.0), "TFLOPS",
                          source_of(hw.source, hw.sources, "peak_tflops")});
         trace.push_back({"input: tdp_w", hw.tdp_w, "W", source_of(hw.source, hw.sources, "tdp_w")});
-        const std::string engine_source = engine == nullptr ? std::string("built-in defaults (docs/method.md)")
-                                                            : "engine '" + engine->id + "' (data/engines.json)";
+        const EngineFactors* factors = matching_factors(engine, *request.hardware, request.variant->compute_precision);
+        const std::string engine_source =
+            engine == nullptr ? std::string("built-in defaults (docs/method.md)")
+                              : "engine '" + engine->id + "' (data/engines.json)" +
+                                    (factors != nullptr && !factors->source.empty() ? ": " + factors->source : "");
         trace.push_back({"engine: compute_efficiency", request.profile.compute_efficiency, "fraction", engine_source});
         trace.push_back({"engine: memory_efficiency", request.profile.memory_efficiency, "fraction", engine_source});
         trace.push_back({"engine: per_step_overhead_ms", request.profile.per_step_overhead_ms, "ms", engine_source});
         trace.push_back({"engine: allreduce_latency_us", request.profile.allreduce_latency_us, "us", engine_source});
         trace.push_back({"engine: ttft_fixed_ms", request.profile.ttft_fixed_ms, "ms", engine_source});
         trace.push_back({"engine: ttft_batch_exponent", request.profile.ttft_batch_exponent, "exponent", engine_source});
+        trace.push_back({"engine: max_num_seqs", static_cast<double>(request.profile.max_num_seqs), "sequences (0: none)",
+                         engine_source});
+        trace.push_back({"engine: max_batched_tokens", static_cast<double>(request.profile.max_batched_tokens), "tokens",
+                         engine_source});
         trace.push_back({"input: weight_bits", request.variant->weight_bits, "bits",
                          source_of(request.variant->source, request.variant->sources, "weight_bits")});
         if (request.variant->bits_per_group) {
@@ -212,6 +225,12 @@ void register_estimate(CLI::App& app, Context& context) {
     command->add_option("--engine", options->engine, "Serving engine profile (default vllm): vllm, sglang, trtllm, llama.cpp");
     command->add_option("--complexity-mix", options->complexity_mix,
                         "Dynamic activation: SHARE:ACTIVE_FRACTION pairs of the request mix, e.g. 0.7:0.3,0.3:1.0");
+    command->add_option("--kv-cache-dtype", options->kv_cache_dtype,
+                        "KV-cache element type: auto (the variant's, default), fp16, bf16, fp8")
+        ->check(CLI::IsMember({"auto", "fp16", "bf16", "fp8"}));
+    command->add_option("--kv-reservation", options->kv_reservation,
+                        "KV held per sequence: paged (prompt + output/2, default) or full (prompt + output)")
+        ->check(CLI::IsMember({"paged", "full"}));
     command->add_flag("--explain", options->explain, "Show every intermediate quantity, its formula and input sources");
     command->callback([options, &context] { context.action = [options, &context] { return run_estimate(*options, context); }; });
 }

@@ -5,6 +5,7 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <string>
 
@@ -361,6 +362,8 @@ EfficiencyProfile engine_profile(const Engine* engine, const Hardware& hardware,
     }
     profile.continuous_batching = engine->continuous_batching;
     profile.layer_split = engine->multi_gpu == MultiGpu::layer_split;
+    profile.max_num_seqs = engine->max_num_seqs.value_or(profile.max_num_seqs);
+    profile.max_batched_tokens = engine->max_num_batched_tokens.value_or(profile.max_batched_tokens);
     if (hardware.kind == HardwareKind::gpu) {
         // Edge devices keep their own small overheads whatever the engine.
         if (engine->runtime_overhead_gib) {
@@ -373,23 +376,34 @@ EfficiencyProfile engine_profile(const Engine* engine, const Hardware& hardware,
             profile.usable_memory_fraction = *engine->usable_memory_fraction;
         }
     }
+    if (const EngineFactors* found = matching_factors(engine, hardware, precision)) {
+        const EngineFactors& set = *found;
+        profile.compute_efficiency = set.compute_efficiency.value_or(profile.compute_efficiency);
+        profile.memory_efficiency = set.memory_efficiency.value_or(profile.memory_efficiency);
+        profile.per_step_overhead_ms = set.per_step_overhead_ms.value_or(profile.per_step_overhead_ms);
+        profile.per_layer_overhead_us = set.per_layer_overhead_us.value_or(profile.per_layer_overhead_us);
+        profile.moe_layer_overhead_us = set.moe_layer_overhead_us.value_or(profile.moe_layer_overhead_us);
+        profile.allreduce_latency_us = set.allreduce_latency_us.value_or(profile.allreduce_latency_us);
+        profile.ttft_fixed_ms = set.ttft_fixed_ms.value_or(profile.ttft_fixed_ms);
+        profile.ttft_batch_exponent = set.ttft_batch_exponent.value_or(profile.ttft_batch_exponent);
+    }
+    return profile;
+}
+
+const EngineFactors* matching_factors(const Engine* engine, const Hardware& hardware, Precision precision) {
+    if (engine == nullptr) {
+        return nullptr;
+    }
     for (const EngineFactors& set : engine->factors) {
         const bool hardware_matches = set.hardware.empty() ||
                                       std::find(set.hardware.begin(), set.hardware.end(), hardware.id) != set.hardware.end();
         const bool kind_matches = !set.hardware_kind || *set.hardware_kind == hardware.kind;
         const bool precision_matches = !set.precision || *set.precision == precision;
-        if (!(hardware_matches && kind_matches && precision_matches)) {
-            continue;
+        if (hardware_matches && kind_matches && precision_matches) {
+            return &set;
         }
-        profile.compute_efficiency = set.compute_efficiency.value_or(profile.compute_efficiency);
-        profile.memory_efficiency = set.memory_efficiency.value_or(profile.memory_efficiency);
-        profile.per_step_overhead_ms = set.per_step_overhead_ms.value_or(profile.per_step_overhead_ms);
-        profile.allreduce_latency_us = set.allreduce_latency_us.value_or(profile.allreduce_latency_us);
-        profile.ttft_fixed_ms = set.ttft_fixed_ms.value_or(profile.ttft_fixed_ms);
-        profile.ttft_batch_exponent = set.ttft_batch_exponent.value_or(profile.ttft_batch_exponent);
-        break;
     }
-    return profile;
+    return nullptr;
 }
 
 const char* to_string(Feasibility feasibility) {
@@ -490,6 +504,13 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
     m_prompt = static_cast<double>(request.prompt_tokens);
     m_output = static_cast<double>(request.output_tokens);
     m_sequence = m_prompt + m_output;
+    // Paged KV: a running sequence holds its prompt and, on average over its life, half its output.
+    m_kv_tokens_per_sequence = profile.kv_full_reservation ? m_sequence : m_prompt + m_output / 2.0;
+    const std::int64_t moe_layers = a.is_moe() ? a.num_hidden_layers - a.first_k_dense_replace : 0;
+    m_step_overhead_ms = profile.per_step_overhead_ms +
+                         (static_cast<double>(a.num_hidden_layers) * profile.per_layer_overhead_us +
+                          static_cast<double>(moe_layers) * profile.moe_layer_overhead_us) /
+                             1000.0;
     const std::int64_t context = request.context_tokens > 0 ? request.context_tokens
                                                             : request.prompt_tokens + request.output_tokens;
 
@@ -505,7 +526,7 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
                      m_adapters_at_one.mean_parameters_per_token;
 
     // Memory.
-    const double bytes_kv = variant.kv_cache_bits / k_bits_per_byte;
+    const double bytes_kv = request.kv_cache_bits.value_or(variant.kv_cache_bits) / k_bits_per_byte;
     const double bytes_act = variant.activation_bits / k_bits_per_byte;
     m_weights_bytes = model_weight_bytes(p, variant);
     m_kv_cache_bytes_per_token = static_cast<double>(kv_cache_elements_per_token(a)) * bytes_kv;
@@ -524,10 +545,13 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
     m_usable_per_gpu_bytes = m_capacity_per_gpu_bytes * profile.usable_memory_fraction;
     const double free_for_sequences =
         m_usable_per_gpu_bytes - m_weights_per_gpu - m_overhead_bytes - m_step_token_cap * m_activation_bytes_per_token;
-    const double bytes_per_sequence = m_sequence * m_kv_per_token_per_gpu + m_logit_bytes_per_sequence;
+    const double bytes_per_sequence = m_kv_tokens_per_sequence * m_kv_per_token_per_gpu + m_logit_bytes_per_sequence;
     m_max_concurrency = free_for_sequences > 0.0
                            ? static_cast<std::int64_t>(std::floor(free_for_sequences / bytes_per_sequence))
                            : 0;
+    if (profile.max_num_seqs > 0) {
+        m_max_concurrency = std::min(m_max_concurrency, profile.max_num_seqs);
+    }
     m_power_w = m_gpus * hw.tdp_w * profile.load_power_fraction;
 
     // Rates and the prefill: only a configuration that can be timed at some batch.
@@ -599,7 +623,8 @@ EstimatePlan::MemoryAt EstimatePlan::memory_at(double batch) const {
     // across GPUs, plus fp32 logits of the sequences in the batch.
     m.activations_bytes = std::min(batch * m_prompt, m_step_token_cap) * m_activation_bytes_per_token +
                           batch * m_logit_bytes_per_sequence;
-    m.per_gpu_bytes = m_weights_per_gpu + batch * m_sequence * m_kv_per_token_per_gpu + m.activations_bytes + m_overhead_bytes;
+    m.per_gpu_bytes =
+        m_weights_per_gpu + batch * m_kv_tokens_per_sequence * m_kv_per_token_per_gpu + m.activations_bytes + m_overhead_bytes;
     return m;
 }
 
@@ -637,13 +662,15 @@ void EstimatePlan::timing_at(double batch, const AdapterLoad& adapters, Trace* t
     const double decode_memory_ms = decode_bytes / m_bandwidth * k_ms_per_s;
     const double decode_compute_ms = decode_flops / m_compute_rate * k_ms_per_s;
     const double decode_comm_ms = m_allreduce.ms(batch);
-    perf.decode_step_ms = std::max(decode_memory_ms, decode_compute_ms) + decode_comm_ms + profile.per_step_overhead_ms;
+    perf.decode_step_ms = std::max(decode_memory_ms, decode_compute_ms) + decode_comm_ms + m_step_overhead_ms;
     perf.decode_memory_bound = decode_memory_ms >= decode_compute_ms;
     record(trace, "decode_bytes_per_gpu", decode_bytes, "bytes", "weights read + B * (P + O/2) * KV per token per GPU");
     record(trace, "decode_flops", decode_flops, "FLOP", "B * (2 * N_active + 4 * L * h_q * d_h * (P + O/2))");
     record(trace, "decode_memory_ms", decode_memory_ms, "ms", "decode bytes / (bandwidth * eta_m)");
     record(trace, "decode_compute_ms", decode_compute_ms, "ms", "decode FLOPs / (t * peak * eta_c)");
     record(trace, "decode_communication_ms", decode_comm_ms, "ms", "2 L all-reduces of B * d * activation bytes");
+    record(trace, "step_overhead_ms", m_step_overhead_ms, "ms",
+           "per_step_overhead_ms + (L * per_layer_overhead_us + MoE layers * moe_layer_overhead_us) / 1000");
     record(trace, "decode_step_ms", perf.decode_step_ms, "ms", "max(memory, compute) + communication + step overhead");
 
     // Continuous batching: while a request decodes, the B - 1 others each run one prefill, so
@@ -651,16 +678,23 @@ void EstimatePlan::timing_at(double batch, const AdapterLoad& adapters, Trace* t
     const double interleaved_prefill_ms =
         profile.continuous_batching ? (batch - 1.0) / m_output * (m_prefill_compute_ms + m_prefill_comm_ms) : 0.0;
     perf.tpot_ms = perf.decode_step_ms + interleaved_prefill_ms;
-    // TTFT: the engine's fixed scheduling time plus the prefill, whose compute and communication
-    // grow as B^x with the requests whose prefills share the steps (x = 0: one request).
-    const double sharing = batch == 1.0 ? 1.0 : remembered_pow(batch, profile.ttft_batch_exponent);  // pow(1, x) is 1
-    perf.ttft_ms = profile.ttft_fixed_ms + std::max(sharing * m_prefill_compute_ms, m_prefill_memory_ms) +
-                   sharing * m_prefill_comm_ms + profile.per_step_overhead_ms;
+    // TTFT: the request's own prefill at its parallelism (one step's overhead), plus, when other
+    // sequences are running, half the step in progress (arrivals uniform over a step), plus the
+    // optional fixed delay of a user profile. The deprecated exponent x multiplies the prefill's
+    // compute and communication by B^x (0, the shipped value: by 1).
+    const double sharing = batch == 1.0 || profile.ttft_batch_exponent == 0.0
+                               ? 1.0
+                               : remembered_pow(batch, profile.ttft_batch_exponent);
+    perf.prefill_ms = std::max(sharing * m_prefill_compute_ms, m_prefill_memory_ms) + sharing * m_prefill_comm_ms +
+                      m_step_overhead_ms;
+    perf.step_wait_ms = batch > 1.0 ? 0.5 * perf.decode_step_ms : 0.0;
+    perf.ttft_ms = profile.ttft_fixed_ms + perf.prefill_ms + perf.step_wait_ms;
     perf.latency_ms = perf.ttft_ms + (m_output - 1.0) * perf.tpot_ms;
     perf.qps = batch / perf.latency_ms * k_ms_per_s;
     record(trace, "tpot_ms", perf.tpot_ms, "ms", "decode step + (B - 1) / O * prefill time (continuous batching)");
-    record(trace, "ttft_ms", perf.ttft_ms, "ms",
-           "engine fixed + max(B^x * prefill compute, prefill memory) + B^x * communication + step overhead");
+    record(trace, "prefill_ms", perf.prefill_ms, "ms", "max(prefill compute, prefill memory) + communication + step overhead");
+    record(trace, "step_wait_ms", perf.step_wait_ms, "ms", "decode step / 2 when B > 1 (the step in progress), else 0");
+    record(trace, "ttft_ms", perf.ttft_ms, "ms", "ttft_fixed_ms (0 unless a profile sets it) + prefill + step wait");
     record(trace, "latency_ms", perf.latency_ms, "ms", "TTFT + (O - 1) * TPOT");
 }
 
@@ -722,7 +756,10 @@ Estimate EstimatePlan::at(std::int64_t batch_size, Trace* trace) const {
     // Layer split (llama.cpp): each GPU holds its layers' share of the cache.
     record(trace, "kv_cache_bytes_per_token_per_gpu", m_kv_per_token_per_gpu, "bytes",
            a.is_mla() ? "latent cache replicated on every GPU" : "2 * L * max(h_kv / t, 1) * d_h * kv_cache_bits / 8");
-    m.kv_cache_bytes = batch * m_sequence * m_kv_per_token_per_gpu * m_gpus;
+    m.kv_cache_bytes = batch * m_kv_tokens_per_sequence * m_kv_per_token_per_gpu * m_gpus;
+    m.kv_tokens_per_sequence = m_kv_tokens_per_sequence;
+    record(trace, "kv_tokens_per_sequence", m_kv_tokens_per_sequence, "tokens",
+           request.profile.kv_full_reservation ? "P + O (full reservation)" : "P + O/2 (paged KV: the mean over a sequence's life)");
     const MemoryAt at_batch = memory_at(batch);
     m.activations_bytes = at_batch.activations_bytes;
     record(trace, "activations_bytes_per_gpu", m.activations_bytes, "bytes",
@@ -744,10 +781,10 @@ Estimate EstimatePlan::at(std::int64_t batch_size, Trace* trace) const {
     // one step are bounded by the step token cap.
     m.max_concurrency = m_max_concurrency;
     record(trace, "per_gpu_bytes", m.per_gpu_bytes, "bytes",
-           "weights / t + B * (P + O) * KV per token per GPU + activations + overhead");
+           "weights / t + B * KV tokens per sequence * KV per token per GPU + activations + overhead");
     record(trace, "usable_per_gpu_bytes", m.usable_per_gpu_bytes, "bytes", "memory_gb * 1e9 * usable fraction");
     record(trace, "max_concurrency", static_cast<double>(m.max_concurrency), "sequences",
-           "floor((usable - weights / t - overhead - step activations) / ((P + O) * KV per token per GPU + V * 4 / t))");
+           "min(max_num_seqs, floor((usable - weights / t - overhead - step activations) / (KV tokens per sequence * KV per token per GPU + V * 4 / t)))");
 
     // Power draw of the replica under load.
     result.power_w = m_power_w;
@@ -790,11 +827,70 @@ Estimate EstimatePlan::at(std::int64_t batch_size, Trace* trace) const {
     result.energy_wh_per_1k_output_tokens = result.power_w * (1000.0 / perf.output_tokens_per_s) / 3600.0;
     record(trace, "energy_wh_per_1k_output_tokens", result.energy_wh_per_1k_output_tokens, "Wh",
            "power * 1000 / output tokens per second / 3600");
+
+    // Max-throughput serving: the largest concurrency that runs (one stream without continuous batching).
+    const std::int64_t top = request.profile.continuous_batching ? m_max_concurrency : std::min<std::int64_t>(m_max_concurrency, 1);
+    const Rung at_top = top >= 1 ? rung(top) : Rung{};
+    if (at_top.timed) {
+        result.max_throughput_batch = top;
+        result.max_throughput_output_tokens_per_s = static_cast<double>(top) / at_top.performance.tpot_ms * k_ms_per_s;
+    }
+    record(trace, "max_throughput_output_tokens_per_s", result.max_throughput_output_tokens_per_s, "tokens/s",
+           "max_concurrency / TPOT(max_concurrency): continuous batching at the largest batch that runs");
     return result;
 }
 
 Estimate estimate(const EstimateRequest& request, Trace* trace) {
     return EstimatePlan(request).at(request.batch, trace);
+}
+
+std::optional<double> EstimatePlan::burst_mean_ttft_ms(std::int64_t batch_size) const {
+    if (batch_size < 1 || !rung(batch_size).timed) {
+        return std::nullopt;
+    }
+    const EfficiencyProfile& profile = m_request->profile;
+    const std::int64_t prompt = std::max<std::int64_t>(m_request->prompt_tokens, 1);
+    const std::int64_t budget = std::max<std::int64_t>(profile.max_batched_tokens, 1);
+    const std::int64_t total = batch_size * prompt;
+    // Per token: a prompt token's share of one prefill's compute; a decoding token's compute and
+    // the KV it reads (context about P during the burst).
+    const double prompt_token_ms = m_prefill_compute_ms / static_cast<double>(prompt);
+    const double decode_token_ms = m_decode_flops_per_sequence / m_compute_rate * k_ms_per_s;
+    const double decode_kv_ms = m_prompt * m_kv_read_per_token / m_bandwidth * k_ms_per_s;
+    std::int64_t done = 0;      // prompt tokens prefilled so far
+    std::int64_t decoding = 0;  // requests past their prefill
+    double clock_ms = 0.0;
+    double ttft_sum_ms = 0.0;
+    while (done < total) {
+        // Running decodes are scheduled first; the prompt tokens take the rest of the budget.
+        const std::int64_t room = std::max<std::int64_t>(budget - decoding, 1);
+        const std::int64_t chunk = std::min(room, total - done);
+        const double tokens = static_cast<double>(chunk);
+        const double running = static_cast<double>(decoding);
+        const double compute_ms = tokens * prompt_token_ms + running * decode_token_ms;
+        const double memory_ms = m_prefill_memory_ms + running * decode_kv_ms;
+        clock_ms += std::max(compute_ms, memory_ms) + m_allreduce.ms(tokens + running) + m_step_overhead_ms;
+        const std::int64_t finished = (done + chunk) / prompt - done / prompt;
+        ttft_sum_ms += static_cast<double>(finished) * clock_ms;
+        decoding += finished;
+        done += chunk;
+    }
+    return profile.ttft_fixed_ms + ttft_sum_ms / static_cast<double>(batch_size);
+}
+
+std::optional<double> burst_mean_ttft_ms(const EstimateRequest& request) {
+    return EstimatePlan(request).burst_mean_ttft_ms(request.batch);
+}
+
+double md1_queue_wait_ms(double arrivals_per_s, double service_ms) {
+    const double rho = arrivals_per_s * service_ms / k_ms_per_s;
+    if (rho <= 0.0) {
+        return 0.0;
+    }
+    if (rho >= 1.0) {
+        return std::numeric_limits<double>::infinity();
+    }
+    return rho * service_ms / (2.0 * (1.0 - rho));
 }
 
 }  // namespace dsselect

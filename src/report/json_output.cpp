@@ -166,6 +166,8 @@ std::string estimate_json(const EstimateView& view, JsonStyle style) {
     out["performance"] = performance;
     out["power"] = {{"watts", round_to(e.power_w, 2)},
                     {"energy_wh_per_1k_output_tokens", nullable(timed, e.energy_wh_per_1k_output_tokens, 4)}};
+    out["max_throughput"] = {{"batch", e.max_throughput_batch},
+                             {"output_tokens_per_s", round_to(e.max_throughput_output_tokens_per_s, 3)}};
     if (view.trace != nullptr) {
         ordered_json steps = ordered_json::array();
         for (const TraceItem& item : *view.trace) {

@@ -206,6 +206,8 @@ std::vector<Table> estimate_tables(const EstimateView& view) {
             {"requests/s per replica", fixed(p.qps, 3), "QPS"},
             {"power under load", fixed(e.power_w, 0), "W"},
             {"energy per 1k output tokens", fixed(e.energy_wh_per_1k_output_tokens, 3), "Wh"},
+            {fmt::format("max-throughput output tokens/s (B = {})", e.max_throughput_batch),
+             fixed(e.max_throughput_output_tokens_per_s, 1), "tokens/s"},
         };
         timing.notes.push_back(fmt::format("decode is {}-bound", p.decode_memory_bound ? "memory" : "compute"));
     } else {

@@ -400,11 +400,13 @@ def catalog_engine():
         "multi_gpu": {"enum": ["tensor_parallel", "layer_split"]},
         "runtime_overhead_gib": NON_NEGATIVE, "communication_buffer_gib": NON_NEGATIVE,
         "usable_memory_fraction": POSITIVE_FRACTION,
+        "max_num_seqs": {"type": "integer", "minimum": 1}, "max_num_batched_tokens": {"type": "integer", "minimum": 1},
         "factors": {"type": "array", "items": {"type": "object", "additionalProperties": False, "properties": {
             "hardware": STRING_LIST, "hardware_kind": {"enum": ["gpu", "edge"]},
             "precision": {"enum": ["fp16", "bf16", "fp8", "int8", "int4"]},
             "compute_efficiency": POSITIVE_FRACTION, "memory_efficiency": POSITIVE_FRACTION,
             "per_step_overhead_ms": NON_NEGATIVE, "allreduce_latency_us": NON_NEGATIVE,
+            "per_layer_overhead_us": NON_NEGATIVE, "moe_layer_overhead_us": NON_NEGATIVE,
             "ttft_fixed_ms": NON_NEGATIVE, "ttft_batch_exponent": {"type": "number", "minimum": 0, "maximum": 1},
             "source": STRING}}},
         "source": STRING, "sources": {"type": "object", "additionalProperties": STRING}},
@@ -594,6 +596,9 @@ def estimate_schema():
         "performance": obj(performance_props, list(performance_props)),
         "power": obj({"watts": NON_NEGATIVE, "energy_wh_per_1k_output_tokens": nullable(NON_NEGATIVE)},
                      ["watts", "energy_wh_per_1k_output_tokens"]),
+        "max_throughput": described(obj({"batch": count(), "output_tokens_per_s": NON_NEGATIVE},
+                                        ["batch", "output_tokens_per_s"]),
+                                    "continuous batching at the largest concurrency that runs (0 when none)"),
         "explain": described({"type": "array", "items": step, "minItems": 1}, "only with --explain"),
     }
     required = [key for key in properties if key != "explain"]

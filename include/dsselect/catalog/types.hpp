@@ -351,6 +351,8 @@ struct EngineFactors {
     std::optional<double> compute_efficiency;
     std::optional<double> memory_efficiency;
     std::optional<double> per_step_overhead_ms;
+    std::optional<double> per_layer_overhead_us;
+    std::optional<double> moe_layer_overhead_us;
     std::optional<double> allreduce_latency_us;
     std::optional<double> ttft_fixed_ms;
     std::optional<double> ttft_batch_exponent;
@@ -368,6 +370,9 @@ struct Engine {
     std::optional<double> runtime_overhead_gib;
     std::optional<double> communication_buffer_gib;
     std::optional<double> usable_memory_fraction;
+    // Scheduler defaults (docs/method.md): sequences running at once, tokens per step.
+    std::optional<std::int64_t> max_num_seqs;
+    std::optional<std::int64_t> max_num_batched_tokens;
     std::vector<EngineFactors> factors;
     std::string source;
     SourceMap sources;

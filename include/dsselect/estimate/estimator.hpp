@@ -126,7 +126,11 @@ struct AdapterRead {
 struct EfficiencyProfile {
     double compute_efficiency = 0.70;      // eta_c, large prefill GEMMs (PHYSICS.md)
     double memory_efficiency = 0.75;       // eta_m, decode weight streaming (A100 7B measurement, PHYSICS.md)
-    double per_step_overhead_ms = 0.5;     // scheduler and launches per decode step
+    double per_step_overhead_ms = 0.5;     // scheduler, sampling and launches per step
+    // Kernel launches and synchronisation that grow with depth: per transformer layer, and extra
+    // per MoE layer (routing, token permutation, grouped expert GEMMs). Added to every step.
+    double per_layer_overhead_us = 0.0;
+    double moe_layer_overhead_us = 0.0;
     double allreduce_latency_us = 8.0;     // per all-reduce call
     // Replicas wider than one node reach the other node over the scale-out network.
     double inter_node_gb_per_s = 50.0;     // per GPU: one 400 Gb/s InfiniBand NDR port (assumption)
@@ -138,10 +142,18 @@ struct EfficiencyProfile {
     std::int64_t max_batched_tokens = 8192;  // chunked-prefill step budget (activation sizing)
     bool continuous_batching = true;   // prefills of other requests interleave with decode steps
     bool layer_split = false;          // multi-GPU by splitting layers (llama.cpp), not tensor parallel
-    double ttft_fixed_ms = 0.0;        // engine scheduling and queueing before the first token
-    // TTFT grows with the concurrent requests whose prefills share the steps: B^x prefill times
-    // (0: one request's prefill). Calibrated, empirical (docs/validation.md).
+    // Optional extra fixed delay before the first token (HTTP, tokenizer, admission) that a user
+    // profile may add; 0 in the shipped profiles, whose TTFT is physics (docs/method.md).
+    double ttft_fixed_ms = 0.0;
+    // Deprecated (kept so older profiles still load and mean what they meant): the own prefill's
+    // compute and communication are multiplied by B^x. 0 (the shipped value) leaves them alone.
     double ttft_batch_exponent = 0.0;
+    // The engine's cap on sequences running at once (vLLM max_num_seqs, TensorRT-LLM
+    // max_batch_size, SGLang max_running_requests); 0: no cap beyond memory.
+    std::int64_t max_num_seqs = 0;
+    // KV cache held per running sequence. Paged engines (the default) hold on average the prompt
+    // and half the output, P + O/2; the conservative reservation holds the full P + O.
+    bool kv_full_reservation = false;
 };
 
 // The default profile for a hardware kind (edge devices have no driver-sized overheads).
@@ -149,6 +161,9 @@ EfficiencyProfile default_profile(HardwareKind kind);
 // The default profile overlaid with a serving engine's overheads and the first of its factor
 // sets that matches the hardware and the compute precision. A null engine gives the default.
 EfficiencyProfile engine_profile(const Engine* engine, const Hardware& hardware, Precision precision);
+// The engine's first factor set that matches the hardware and the compute precision (the one
+// engine_profile applies); null when none matches or the engine is null.
+const EngineFactors* matching_factors(const Engine* engine, const Hardware& hardware, Precision precision);
 
 struct EstimateRequest {
     const Model* model = nullptr;
@@ -169,6 +184,8 @@ struct EstimateRequest {
     // model_parameters(*model), when the caller already has it (a search estimates each model
     // thousands of times); null: computed here. Must outlive the estimate() call.
     const ParameterCounts* parameters = nullptr;
+    // KV-cache bits per element, replacing the variant's (--kv-cache-dtype); absent: the variant's.
+    std::optional<double> kv_cache_bits;
 };
 
 enum class Feasibility {
@@ -192,11 +209,16 @@ struct MemoryEstimate {
     double shortfall_bytes = 0;         // per GPU, > 0 when it does not fit
     double adapter_bytes = 0;           // whole replica: unmerged task adapters (in total and per GPU)
     bool fits = false;
-    std::int64_t max_concurrency = 0;   // sequences of (prompt + output) tokens that fit
+    // Sequences that run at once: those whose KV cache fits (P + O/2 tokens each when paged, P + O
+    // under the full reservation), capped by the engine's max_num_seqs.
+    std::int64_t max_concurrency = 0;
+    double kv_tokens_per_sequence = 0;  // P + O/2 (paged) or P + O (full reservation)
 };
 
 struct PerformanceEstimate {
     double ttft_ms = 0;
+    double prefill_ms = 0;         // the request's own prefill at its parallelism (+ one step overhead)
+    double step_wait_ms = 0;       // waiting for the step in progress: half a decode step when B > 1
     double tpot_ms = 0;
     double decode_step_ms = 0;     // pure decode step at this batch
     double latency_ms = 0;         // ttft + (O - 1) * tpot
@@ -222,6 +244,11 @@ struct Estimate {
     PerformanceEstimate performance;  // meaningful only when feasibility == ok
     double power_w = 0;
     double energy_wh_per_1k_output_tokens = 0;
+    // Max-throughput serving: output tokens/s of one replica at the largest concurrency that runs
+    // (memory.max_concurrency: paged KV, the engine's max_num_seqs), with continuous batching's
+    // prefill paid inside the steps; 0 when that batch cannot be timed.
+    std::int64_t max_throughput_batch = 0;
+    double max_throughput_output_tokens_per_s = 0;
     bool has_timing() const { return feasibility == Feasibility::ok; }
 };
 
@@ -235,6 +262,18 @@ struct TraceItem {
 using Trace = std::vector<TraceItem>;
 
 Estimate estimate(const EstimateRequest& request, Trace* trace = nullptr);
+
+// The validation protocol of a closed-loop benchmark's first wave: request.batch requests of
+// request.prompt_tokens tokens submitted at once into an empty engine. The engine runs chunked
+// prefill, first come first served, at most profile.max_batched_tokens tokens per step, requests
+// that finished their prefill decode one token in each later step (taken from the same budget);
+// each step takes max(compute, weights + KV read) + all-reduce + step overhead. Returns the mean
+// TTFT over the batch plus ttft_fixed_ms; nullopt when the request cannot be timed.
+std::optional<double> burst_mean_ttft_ms(const EstimateRequest& request);
+
+// Waiting time in an M/D/1 queue (Poisson arrivals at `arrivals_per_s`, a deterministic service
+// of `service_ms`): rho * S / (2 (1 - rho)) with rho = arrivals * S; infinity when rho >= 1.
+double md1_queue_wait_ms(double arrivals_per_s, double service_ms);
 
 // One request prepared for every batch size. The batch-size search of a recommendation
 // estimates each candidate at batch 1, 2, 4, ...; everything that does not depend on the batch
@@ -255,6 +294,8 @@ public:
         PerformanceEstimate performance;
     };
     Rung rung(std::int64_t batch) const;
+    // burst_mean_ttft_ms of the request at this batch; nullopt when it cannot be timed.
+    std::optional<double> burst_mean_ttft_ms(std::int64_t batch) const;
 
 private:
     struct MemoryAt {
@@ -292,6 +333,8 @@ private:
     double m_prompt = 0;
     double m_output = 0;
     double m_sequence = 0;
+    double m_kv_tokens_per_sequence = 0;  // P + O/2 paged, P + O under the full reservation
+    double m_step_overhead_ms = 0;  // per step + per layer + per MoE layer
     double m_kept_parameters = 0;
     double m_active_fraction = 1;
     double m_active_parameters = 0;
