@@ -170,6 +170,9 @@ ordered_json to_json(const Hardware& h) {
     out["price_usd_per_hour"] = h.price_usd_per_hour;
     out["purchase_usd"] = h.purchase_usd;
     out["max_devices_per_node"] = h.max_devices_per_node;
+    if (!h.vendor.empty()) {
+        out["vendor"] = h.vendor;
+    }
     put_sources(out, h.source, h.sources);
     return out;
 }
@@ -352,6 +355,12 @@ ordered_json to_json(const Engine& e) {
         factors.push_back(item);
     }
     out["factors"] = factors;
+    if (!e.vendors.empty()) {
+        out["vendors"] = e.vendors;
+    }
+    if (!e.weight_formats.empty()) {
+        out["weight_formats"] = e.weight_formats;
+    }
     put_sources(out, e.source, e.sources);
     return out;
 }

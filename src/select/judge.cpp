@@ -43,7 +43,8 @@ Candidate at_batch_one(const Configuration& x, const EstimatePlan& plan) {
             .score = {},
             .rejection = std::nullopt,
             .warnings = {},
-            .warning_messages = {}};
+            .warning_messages = {},
+            .identical_variants = {}};
 }
 
 // The request at batch 1, which an EstimatePlan prepares for every batch (the plan keeps a
@@ -159,7 +160,8 @@ Candidate judge_in_full(const Judging& judging, const Configuration& x) {
     Candidate c = at_batch_one(x, plan);
     const EarlyMiss miss = precheck(judging.scenario, x.model, x.gpus, x.facts, x.flags);
     if (miss.early != Early::none) {
-        c.rejection = explain_precheck(miss, judging.scenario, x.model, x.variant, x.hardware, x.gpus, x.facts);
+        c.rejection = explain_precheck(miss, judging.scenario, x.model, x.variant, x.hardware, x.gpus, x.facts,
+                                       judging.engine);
         return c;
     }
     judge_sizing(c, plan, judging, Depth::full);

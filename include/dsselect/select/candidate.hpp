@@ -63,6 +63,10 @@ struct Candidate {
     std::optional<Rejection> rejection;
     std::vector<std::string> warnings;
     std::vector<std::string> warning_messages;
+    // Variants whose candidates are identical to this one for serving (same model, hardware,
+    // GPUs and every figure: bf16, fp16 and mixed-precision on most GPUs), folded into this row,
+    // whose label sorts first (docs/ranking.md).
+    std::vector<const Variant*> identical_variants;
     bool accepted() const { return !rejection.has_value(); }
     std::string label() const;  // base:int8@a40x2
 };

@@ -40,6 +40,9 @@ struct SearchResult {
     Scenario scenario;
     std::vector<Candidate> ranked;  // accepted, best first (all of them, or SearchOptions::keep_ranked)
     std::int64_t candidates_accepted = 0;  // all accepted candidates, whatever ranked keeps
+    // Accepted candidates folded into an identical row (Candidate::identical_variants): ranked
+    // holds at most candidates_accepted - candidates_folded rows.
+    std::int64_t candidates_folded = 0;
     std::map<std::string, std::int64_t> rejected_by_reason;
     std::map<std::string, Candidate> nearest_miss;  // per reason
     std::int64_t candidates_evaluated = 0;
@@ -51,7 +54,7 @@ SearchResult search(const Catalog& catalog, const Scenario& scenario, const Rule
 
 // SearchOptions::keep_ranked for a caller that shows the top N: N, or the whole ranking for a
 // scenario with tasks, whose shared plan walks it for the first candidate that meets every
-// task's floor (rank 25 for the shipped multi-task-support; a kept few would mean a second search).
+// task's floor (now always the first: the search applies every task's floor).
 inline std::int64_t ranked_to_keep(const Scenario& scenario, std::int64_t top) {
     return scenario.tasks.empty() ? top : 0;
 }
