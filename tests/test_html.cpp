@@ -537,7 +537,7 @@ TEST_CASE("units: memory reads in GiB in every output, never decimal GB", "[html
         CHECK_FALSE(has_decimal_gb(result.err));
     }
     // A memory miss is explained in GiB, the unit of the tables beside it.
-    auto miss = run_cli({"compare", "--scenario", "customer-service", "ultra:bf16@a10", "-o", "json"});
+    auto miss = run_cli({"compare", "--scenario", "customer-service", "ultra:bf16@a10x8", "-o", "json"});
     REQUIRE(miss.status == 0);
     const json rejected = json::parse(miss.out).at("candidates").at(0).at("rejected");
     CHECK(rejected.at("reason") == "memory");

@@ -410,7 +410,8 @@ void check_staged_search(const Catalog& catalog, const Scenario& s) {
     }
     INFO(s.id);
     CHECK(fast.candidates_evaluated == evaluated);
-    CHECK(static_cast<std::int64_t>(fast.ranked.size()) == accepted);
+    CHECK(fast.candidates_accepted == accepted);
+    CHECK(static_cast<std::int64_t>(fast.ranked.size()) + fast.candidates_folded == accepted);
     CHECK(fast.rejected_by_reason == counts);
     REQUIRE(fast.nearest_miss.size() == nearest.size());
     for (const auto& [reason, candidate] : nearest) {
@@ -518,7 +519,7 @@ TEST_CASE("recommend: keep_evaluated keeps every candidate, judged in full, in e
             ++counts[c.rejection->reason];
         }
     }
-    CHECK(accepted == static_cast<std::int64_t>(plain.ranked.size()));
+    CHECK(accepted == plain.candidates_accepted);
     CHECK(counts == plain.rejected_by_reason);
     // A latency-rejected candidate that fits is costed in full (the search itself skips that).
     const auto latency = std::find_if(kept.evaluated.begin(), kept.evaluated.end(), [](const Candidate& c) {
@@ -541,7 +542,7 @@ TEST_CASE("recommend: keep_ranked keeps the best N of the full ranking and still
     std::size_t worded = 0;
     for (const char* id : {"high-frequency-short-text", "finance-risk", "edge-offline"}) {
         const SearchResult all = recommend_for(id);
-        REQUIRE(all.candidates_accepted == static_cast<std::int64_t>(all.ranked.size()));
+        REQUIRE(all.candidates_accepted == static_cast<std::int64_t>(all.ranked.size()) + all.candidates_folded);
         for (std::int64_t keep : {1, 3, 5, 50, 100'000}) {
             SearchOptions options;
             options.keep_ranked = keep;
@@ -606,10 +607,12 @@ TEST_CASE("recommend: candidates that share a label keep enumeration order, kept
         m.id = id;
         catalog.models.push_back(m);
     }
-    for (const char* id : {"v", "q:v"}) {
+    // Each variant applies to one model only: the same variant on one model twice would be
+    // identical for serving and folded into one row (docs/ranking.md).
+    for (const auto& [id, model] : {std::pair{"v", "p:q"}, std::pair{"q:v", "p"}}) {
         Variant v = int8;
         v.id = id;
-        v.applies_to.clear();
+        v.applies_to = {model};
         catalog.variants.push_back(v);
     }
     const Scenario s = catalog.scenario("customer-service");
@@ -812,6 +815,9 @@ TEST_CASE("quality: --min-quality 0 never rejects for quality, and every shipped
         INFO(shipped.id);
         Scenario s = shipped;
         s.constraints.min_quality = 0.0;
+        for (TaskSpec& task : s.tasks) {
+            task.min_quality = 0.0;  // as --min-quality 0 sets it: every task's floor too
+        }
         const SearchResult result = search(builtin(), s, builtin_rules(), SearchOptions{});
         CHECK(result.rejected_by_reason.count("quality") == 0);
         for (const Candidate& c : result.ranked) {

@@ -1,5 +1,7 @@
 #include <cctype>
 #include <algorithm>
+#include <iterator>
+#include <string>
 #include <vector>
 
 #include <fmt/format.h>
@@ -73,6 +75,40 @@ bool Variant::has_risk(const std::string& flag) const {
 bool Variant::applies_to_model(const std::string& model_id) const {
     return applies_to.empty() || std::find(applies_to.begin(), applies_to.end(), model_id) != applies_to.end();
 }
+
+namespace {
+constexpr const char* k_serving_formats[] = {"fp16",       "bf16",       "fp8",        "int8-w8a8",         "int8-w8a16",
+                                             "int4-w4a16", "int4-w4a4", "mixed-bits", "dynamic-activation"};
+}  // namespace
+
+std::string serving_format(const Variant& v) {
+    if (v.active_fraction < 1.0) {
+        return "dynamic-activation";
+    }
+    if (v.bits_per_group) {
+        return "mixed-bits";
+    }
+    switch (v.compute_precision) {
+    case Precision::fp8: return "fp8";
+    case Precision::int8: return "int8-w8a8";
+    case Precision::int4: return "int4-w4a4";
+    case Precision::fp16:
+    case Precision::bf16: break;
+    }
+    if (v.weight_bits <= 4.5) {
+        return "int4-w4a16";
+    }
+    if (v.weight_bits <= 8.5) {
+        return "int8-w8a16";
+    }
+    return v.compute_precision == Precision::bf16 ? "bf16" : "fp16";
+}
+
+bool is_serving_format(const std::string& name) {
+    return std::find(std::begin(k_serving_formats), std::end(k_serving_formats), name) != std::end(k_serving_formats);
+}
+
+std::string serving_format_names() { return fmt::format("{}", fmt::join(k_serving_formats, ", ")); }
 
 namespace {
 template <typename T>

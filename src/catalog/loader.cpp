@@ -370,6 +370,7 @@ Hardware read_hardware(const json& value, const std::string& pointer, Problems& 
     hardware.purchase_usd = cost_input(reader, "purchase_usd", NumberRule::non_negative, 1e10).value_or(0.0);
     hardware.max_devices_per_node = reader.integer("max_devices_per_node", 1).value_or(8);
     hardware.consumer = reader.boolean("consumer").value_or(false);
+    hardware.vendor = reader.text("vendor").value_or("");
     read_sources(reader, hardware.source, hardware.sources);
     reader.finish();
     if (reader.is_object()) {
@@ -733,6 +734,14 @@ Engine read_engine(const json& value, const std::string& pointer, Problems& prob
                 f.finish();
                 engine.factors.push_back(set);
             }
+        }
+    }
+    engine.vendors = reader.string_list("vendors");
+    engine.weight_formats = reader.string_list("weight_formats");
+    for (std::size_t i = 0; i < engine.weight_formats.size(); ++i) {
+        if (!is_serving_format(engine.weight_formats[i])) {
+            problems.add(fmt::format("{}/{}", reader.child("weight_formats"), i),
+                         fmt::format("expected one of {}, got \"{}\"", serving_format_names(), engine.weight_formats[i]));
         }
     }
     read_sources(reader, engine.source, engine.sources);

@@ -176,6 +176,9 @@ ordered_json to_json(const Hardware& h) {
     if (h.consumer) {
         out["consumer"] = true;
     }
+    if (!h.vendor.empty()) {
+        out["vendor"] = h.vendor;
+    }
     put_sources(out, h.source, h.sources);
     return out;
 }
@@ -385,6 +388,12 @@ ordered_json to_json(const Engine& e) {
         factors.push_back(item);
     }
     out["factors"] = factors;
+    if (!e.vendors.empty()) {
+        out["vendors"] = e.vendors;
+    }
+    if (!e.weight_formats.empty()) {
+        out["weight_formats"] = e.weight_formats;
+    }
     put_sources(out, e.source, e.sources);
     return out;
 }

@@ -8,6 +8,7 @@
 #include "dsselect/core/error.hpp"
 #include "dsselect/estimate/estimator.hpp"
 #include "dsselect/report/render.hpp"
+#include "dsselect/select/topology.hpp"
 
 namespace dsselect::cli {
 
@@ -118,10 +119,15 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
         throw Error(ErrorKind::usage, fmt::format("--context: {} is less than --prompt-tokens + --output-tokens ({})",
                                                   options.context_tokens, options.prompt_tokens + options.output_tokens));
     }
-    if (request.gpus > request.hardware->max_devices_per_node) {
-        throw Error(ErrorKind::usage, fmt::format("--gpus: {} exceeds the {} devices of one '{}' node; multi-node "
-                                                  "replicas are searched by 'recommend'",
-                                                  request.gpus, request.hardware->max_devices_per_node, options.gpu));
+    // Whole nodes over the inter-node network, or up to a host's devices (docs/method.md).
+    if (const std::string problem = gpu_count_problem(*request.hardware, request.gpus, true); !problem.empty()) {
+        throw Error(ErrorKind::usage, "--gpus: " + problem);
+    }
+    if (const std::string problem = engine_problem(engine, *request.variant, *request.hardware); !problem.empty()) {
+        throw Error(ErrorKind::usage, "--engine: " + problem);
+    }
+    if (const std::string problem = tensor_parallel_problem(*request.model, request.gpus, engine); !problem.empty()) {
+        throw Error(ErrorKind::usage, "--gpus: " + problem);
     }
     if (!request.hardware->peak_tflops_at(request.variant->compute_precision)) {
         throw Error(ErrorKind::usage,

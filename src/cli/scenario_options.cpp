@@ -84,6 +84,11 @@ Scenario resolve_scenario(const ScenarioOptions& o, const Catalog& catalog) {
         s.flag_sources["workload.context_tokens"] = "--context";
     }
     override_with(s, k.min_quality, o.min_quality, "constraints.min_quality", "--min-quality");
+    if (o.min_quality) {
+        for (TaskSpec& task : s.tasks) {
+            task.min_quality = o.min_quality;  // the flag sets every floor, the tasks' too (docs/multitask.md)
+        }
+    }
     if (!o.gpus.empty()) {
         for (const auto& id : o.gpus) {
             catalog.hardware_by_id(id);  // unknown ids fail with did-you-mean

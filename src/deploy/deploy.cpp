@@ -483,11 +483,16 @@ Plan plan_deployment(const Catalog& catalog, const Scenario& scenario, const Can
     if (candidate.model == nullptr || candidate.variant == nullptr || candidate.hardware == nullptr) {
         throw Error(ErrorKind::internal, "deploy: an unresolved candidate");
     }
-    if (!candidate.accepted() || !candidate.costed) {
+    const auto refuse_rejected = [&] {
         throw Error(ErrorKind::unsatisfiable,
                     fmt::format("{} is rejected for scenario '{}' ({}): there is no judged configuration to deploy",
                                 candidate.label(), scenario.id,
                                 candidate.rejection ? candidate.rejection->detail() : std::string("not costed")));
+    };
+    // A search's engine miss is worded by the engine checks below (exit 2 naming the setting).
+    const bool engine_miss = candidate.rejection && candidate.rejection->reason == "engine";
+    if (!engine_miss && (!candidate.accepted() || !candidate.costed)) {
+        refuse_rejected();
     }
     const Model& model = *candidate.model;
     const Variant& variant = *candidate.variant;
@@ -573,6 +578,9 @@ Plan plan_deployment(const Catalog& catalog, const Scenario& scenario, const Can
     }
     s.kv_cache_dtype = kv->second;
 
+    if (engine_miss) {
+        refuse_rejected();
+    }
     // Layout: the recommendation's numbers.
     s.gpus_per_replica = candidate.gpus_per_replica;
     s.replicas = candidate.replicas;

@@ -78,6 +78,11 @@ ordered_json candidate_json(const Candidate& c, const Scenario& scenario) {
     ordered_json out;
     out["model"] = c.model->id;
     out["variant"] = c.variant->id;
+    ordered_json identical = ordered_json::array();  // folded rows (docs/ranking.md)
+    for (const Variant* v : c.identical_variants) {
+        identical.push_back(v->id);
+    }
+    out["identical_variants"] = identical;
     out["hardware"] = c.hardware->id;
     out["gpus_per_replica"] = c.gpus_per_replica;
     out["replicas"] = c.accepted() || c.costed ? ordered_json(c.replicas) : ordered_json(nullptr);
@@ -233,6 +238,7 @@ ordered_json recommendation_document(const SearchResult& result, std::int64_t to
     out["rejected_by_reason"] = reasons;
     out["candidates_evaluated"] = result.candidates_evaluated;
     out["candidates_accepted"] = result.candidates_accepted;
+    out["candidates_folded"] = result.candidates_folded;
     out["candidates_rejected"] = rejected;
     // When nothing satisfies the scenario the misses are the answer: they come without --explain.
     const bool unsatisfied = result.ranked.empty();

@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "dsselect/report/candidate_columns.hpp"
 #include "dsselect/report/format.hpp"
@@ -78,6 +79,20 @@ std::vector<Table> recommendation_tables(const SearchResult& result, std::int64_
     }
     ranked.notes.push_back(fmt::format("{} candidates evaluated, {} accepted; {}", result.candidates_evaluated,
                                        result.candidates_accepted, rejection_summary(result.rejected_by_reason)));
+    std::vector<std::string> folded;
+    for (std::size_t i = 0; i < result.ranked.size() && static_cast<std::int64_t>(i) < top; ++i) {
+        const Candidate& c = result.ranked[i];
+        if (!c.identical_variants.empty()) {
+            std::vector<std::string> ids;
+            for (const Variant* v : c.identical_variants) {
+                ids.push_back(v->id);
+            }
+            folded.push_back(fmt::format("#{} {} also stands for {}", i + 1, c.variant->id, fmt::join(ids, ", ")));
+        }
+    }
+    if (!folded.empty()) {
+        ranked.notes.push_back(fmt::format("identical for serving, shown once (the first label): {}", fmt::join(folded, "; ")));
+    }
     ranked.notes.push_back(fmt::format("$/year: inference + maintenance ({}); TCO index: seed §3.2 weighted sum over {} years",
                                        s.tco.ownership == Ownership::rented ? "rented" : "owned", s.tco.years));
     tables.push_back(ranked);

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "dsselect/core/error.hpp"
+#include "dsselect/select/topology.hpp"
 #include "select/rank.hpp"
 #include "select/space.hpp"
 
@@ -22,12 +23,9 @@ bool is_id(const std::string& text) {
 std::vector<std::int64_t> gpu_counts_for(const CandidateSpec& spec, const Hardware& hardware, const Scenario& s) {
     std::vector<std::int64_t> counts;
     if (spec.gpus > 0) {
-        if (!select::searchable(hardware, spec.gpus, s)) {
-            throw Error(ErrorKind::usage,
-                        fmt::format("candidate GPU count {} exceeds the {} devices of one '{}' node{}", spec.gpus,
-                                    hardware.max_devices_per_node, hardware.id,
-                                    s.constraints.allow_multi_node ? " and is no multiple of it"
-                                                                   : " (add --multi-node to span nodes)"));
+        if (const std::string problem = gpu_count_problem(hardware, spec.gpus, s.constraints.allow_multi_node);
+            !problem.empty()) {
+            throw Error(ErrorKind::usage, "candidate GPU count: " + problem);
         }
         counts.push_back(spec.gpus);
         return counts;
@@ -40,8 +38,38 @@ std::vector<std::int64_t> gpu_counts_for(const CandidateSpec& spec, const Hardwa
     return counts;
 }
 
+std::string spec_text(const CandidateSpec& spec) {
+    std::string text = spec.model;
+    if (!spec.variant.empty()) {
+        text += ":" + spec.variant;
+    }
+    if (!spec.hardware.empty()) {
+        text += "@" + spec.hardware;
+    }
+    if (spec.gpus > 0) {
+        text += "x" + std::to_string(spec.gpus);
+    }
+    return text;
+}
+
+// A configuration that can hold the model at all: it fits in memory and neither the hardware's
+// matrix units, the GPU count nor the scenario's allow-lists rule it out. Fill-in ("best
+// choice") picks only these. An engine miss stays eligible (after every other miss, its ratio
+// is infinite): no other GPU count cures it, and the reason is what the user needs to read.
+bool runs(const Candidate& c) {
+    if (!c.estimate.memory.fits) {
+        return false;
+    }
+    if (!c.rejection) {
+        return true;
+    }
+    const std::string& reason = c.rejection->reason;
+    return reason != "memory" && reason != "precision" && reason != "tensor_parallel" && reason != "not_allowed" &&
+           reason != "variant_not_applicable";
+}
+
 // Prefer an accepted candidate (best rank first); among rejected ones, those that fit and could
-// be costed (they show more), then the nearest miss, then the smaller label.
+// be costed (they show more), then those that fit, then the nearest miss, then the smaller label.
 bool resolves_before(const Candidate& a, const Candidate& b) {
     if (a.accepted() != b.accepted()) {
         return a.accepted();
@@ -51,6 +79,9 @@ bool resolves_before(const Candidate& a, const Candidate& b) {
     }
     if (a.costed != b.costed) {
         return a.costed;
+    }
+    if (runs(a) != runs(b)) {
+        return runs(a);
     }
     if (a.rejection->miss_ratio != b.rejection->miss_ratio) {
         return a.rejection->miss_ratio < b.rejection->miss_ratio;
@@ -131,6 +162,19 @@ Candidate resolve_candidate(const Catalog& catalog, const Scenario& s, const Rul
     }
     score_candidates(judged, s, rules, options);
     std::sort(judged.begin(), judged.end(), resolves_before);
+    // A fully named candidate is judged as named, fitting or not; a filled-in one must fit.
+    const bool filled_in = spec.variant.empty() || spec.hardware.empty() || spec.gpus == 0;
+    if (filled_in && (judged.empty() || !runs(judged.front()))) {
+        const Candidate* nearest = judged.empty() ? nullptr : &judged.front();
+        throw Error(ErrorKind::unsatisfiable,
+                    fmt::format("candidate '{}': no configuration to fill in fits in memory and runs ({} tried{})",
+                                spec_text(spec), judged.size(),
+                                nearest != nullptr && nearest->rejection
+                                    ? fmt::format("; the nearest, {}: {}", nearest->label(), nearest->rejection->detail())
+                                    : std::string{}),
+                    "name the candidate in full (MODEL:VARIANT@HARDWARExGPUS) to judge one configuration anyway, or "
+                    "allow larger replicas (--multi-node)");
+    }
     return judged.front();
 }
 

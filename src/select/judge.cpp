@@ -61,7 +61,8 @@ Candidate at_batch_one(const Configuration& x, const EstimatePlan& plan) {
             .rejection = std::nullopt,
             .warnings = {},
             .warning_messages = {},
-            .misses = {}};
+            .misses = {},
+            .identical_variants = {}};
 }
 
 // The request at batch 1, which an EstimatePlan prepares for every batch (the plan keeps a
@@ -220,7 +221,8 @@ Candidate judge_in_full(const Judging& judging, const Configuration& x) {
     std::vector<Rejection> misses;
     bool sizable = true;
     for (const EarlyMiss& miss : early) {
-        misses.push_back(*explain_precheck(miss, judging.scenario, x.model, x.variant, x.hardware, x.gpus, x.facts));
+        misses.push_back(*explain_precheck(miss, judging.scenario, x.model, x.variant, x.hardware, x.gpus, x.facts,
+                                           judging.engine));
         sizable = sizable && can_size_despite(miss.early);
     }
     // Whatever can be sized is sized and costed, even when it misses a constraint (docs/tco.md).

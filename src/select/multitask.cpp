@@ -66,8 +66,13 @@ Scenario deployment_scenario(const Scenario& s, const TaskList& tasks, Adapters 
     out.workload.qps = s.workload.qps * share_of(tasks);
     out.tasks.clear();
     if (adapters == Adapters::served) {
+        // Each task keeps its own floor and kind, the scenario's when it states none, so the
+        // search applies them even where the scoped scenario drops its own floor (mixed).
         for (const TaskSpec* task : tasks) {
-            out.tasks.push_back(*task);
+            TaskSpec scoped = *task;
+            scoped.min_quality = floor_of(*task, s);
+            scoped.task_kind = kind_of(*task, s);
+            out.tasks.push_back(scoped);
         }
     } else {
         const TaskSpec& task = *tasks.front();
@@ -177,7 +182,8 @@ std::optional<PlanDeployment> shared_deployment(const Catalog& catalog, const Sc
                 first_miss = miss;
             }
         }
-        if (static_cast<std::int64_t>(searched->ranked.size()) >= searched->candidates_accepted) {
+        if (static_cast<std::int64_t>(searched->ranked.size()) + searched->candidates_folded >=
+            searched->candidates_accepted) {
             break;
         }
         // The search kept only its best few (SearchOptions::keep_ranked) and none of them meets
@@ -477,6 +483,14 @@ MultiTaskResult plan_multi_task(const Catalog& catalog, const Scenario& s, const
         if (plan.score > best.score || (plan.score == best.score && tie_rank(plan.kind) < tie_rank(best.kind))) {
             result.best = i;
         }
+    }
+    // The ranking is the shared plan's search (every task's floor applies), so its first row is
+    // the shared plan's base; when another plan scores higher, the answer is that plan.
+    if (result.best && result.plans[*result.best].kind != PlanKind::shared) {
+        result.notes.push_back(fmt::format("the best plan is '{}', not the shared base the ranking lists first: deploy "
+                                           "the {} plan (multi_task.best_plan)",
+                                           to_string(result.plans[*result.best].kind),
+                                           to_string(result.plans[*result.best].kind)));
     }
     result.reference = reference_for(catalog, result);
     return result;

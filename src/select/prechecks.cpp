@@ -1,9 +1,12 @@
 #include "select/prechecks.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 #include <fmt/format.h>
 
+#include "dsselect/select/topology.hpp"
 #include "select/rejection.hpp"
 
 namespace dsselect::select {
@@ -24,6 +27,33 @@ PairFacts pair_facts(const Scenario& s, const Model& model, const Variant& varia
                                                                 : s.workload.prompt_tokens + s.workload.output_tokens;
     facts.context_too_long = exceeds_context_window(model.architecture, context);
     facts.active_fraction = mixed_active_fraction(s.complexity_mix, variant);  // docs/method.md
+    // Every floor: the scenario's, then each task's (its own floor, else the scenario's). No
+    // published figure is unknown, not zero; a floor of 0 asks for nothing (docs/quality.md).
+    double lowest = std::numeric_limits<double>::infinity();
+    auto floor_check = [&](int task, const std::string& kind, std::optional<double> floor) {
+        if (!floor || *floor <= 0.0) {
+            return;
+        }
+        const std::optional<double> base = model.quality_for(kind);
+        const double quality = base.value_or(0.0) * variant.quality_retention;
+        if (base) {
+            lowest = std::min(lowest, quality);
+        }
+        const double ratio = !base ? std::numeric_limits<double>::infinity()
+                                   : (quality < *floor ? *floor / std::max(quality, 1e-9) : 0.0);
+        if (ratio > facts.quality_miss_ratio) {
+            facts.quality_miss_ratio = ratio;
+            facts.quality_miss_task = task;
+            facts.quality_miss_floor = *floor;
+        }
+    };
+    floor_check(-1, s.task_kind, s.constraints.min_quality);
+    for (std::size_t i = 0; i < s.tasks.size(); ++i) {
+        const TaskSpec& task = s.tasks[i];
+        floor_check(static_cast<int>(i), task.task_kind.empty() ? s.task_kind : task.task_kind,
+                    task.min_quality ? task.min_quality : s.constraints.min_quality);
+    }
+    facts.quality_admitted_at = std::isfinite(lowest) ? lowest : 0.0;
     return facts;
 }
 
@@ -37,12 +67,15 @@ bool has_precision(const Hardware& hardware, const Variant& variant) {
     return hardware.peak_tflops_at(variant.compute_precision).has_value();
 }
 
-EarlyFlags early_flags(const Scenario& s, const Model& model, const Variant& variant, const Hardware& hardware) {
+EarlyFlags early_flags(const Scenario& s, const Model& model, const Variant& variant, const Hardware& hardware,
+                       std::int64_t gpus, const Engine* engine) {
     const Constraints& k = s.constraints;
     return {.allowed = pair_allowed(k, model, variant) && hardware_allowed(k, hardware),
             .applies = variant.applies_to_model(model.id),
             .has_precision = has_precision(hardware, variant),
-            .consumer_ok = consumer_ok(k, hardware)};
+            .consumer_ok = consumer_ok(k, hardware),
+            .served = engine_serves(engine, variant, hardware),
+            .splits = tensor_parallel_allowed(model, gpus, engine)};
 }
 
 std::string_view early_reason(Early early) {
@@ -53,6 +86,8 @@ std::string_view early_reason(Early early) {
     case Early::max_gpus: return "max_gpus";
     case Early::context: return "context";
     case Early::precision: return "precision";
+    case Early::engine: return "engine";
+    case Early::tensor_parallel: return "tensor_parallel";
     case Early::model_size: return "model_size";
     case Early::quality: return "quality";
     case Early::consumer: return "consumer";
@@ -84,24 +119,24 @@ std::vector<EarlyMiss> every_precheck_miss(const Scenario& s, const Model& model
     if (!flags.has_precision) {
         misses.push_back({Early::precision});
     }
+    if (!flags.served) {
+        misses.push_back({Early::engine});
+    }
+    if (!flags.splits) {
+        misses.push_back({Early::tensor_parallel});
+    }
     if (k.max_model_mb && facts.weights_on_disk_bytes / 1e6 > *k.max_model_mb) {
         misses.push_back({Early::model_size, facts.weights_on_disk_bytes / 1e6 / *k.max_model_mb});
     }
-    if (k.min_quality) {
-        if (!facts.quality_base) {
-            if (*k.min_quality > 0.0) {
-                misses.push_back({Early::quality});
-            }
-        } else if (facts.quality < *k.min_quality) {
-            misses.push_back({Early::quality, *k.min_quality / std::max(facts.quality, 1e-9)});
-        }
+    if (facts.quality_miss_ratio > 0.0) {
+        misses.push_back({Early::quality, facts.quality_miss_ratio});
     }
     return misses;
 }
 
 std::optional<Rejection> explain_precheck(const EarlyMiss& miss, const Scenario& s, const Model& model,
                                           const Variant& variant, const Hardware& hardware, std::int64_t gpus,
-                                          const PairFacts& facts) {
+                                          const PairFacts& facts, const Engine* engine) {
     const Constraints& k = s.constraints;
     Rejection r;
     switch (miss.early) {
@@ -130,10 +165,30 @@ std::optional<Rejection> explain_precheck(const EarlyMiss& miss, const Scenario&
                                               hardware.id));
     case Early::precision:
         return reject("precision", fmt::format("'{}' has no {} matrix units", hardware.id, to_string(variant.compute_precision)));
+    case Early::engine:
+        return reject("engine", engine_problem(engine, variant, hardware));
+    case Early::tensor_parallel:
+        return reject("tensor_parallel", tensor_parallel_problem(model, gpus, engine));
     case Early::model_size:
         return over_limit("model_size", "model size", "MB", "--max-model-mb", *k.max_model_mb,
                           facts.weights_on_disk_bytes / 1e6);
     case Early::quality:
+        if (facts.quality_miss_task >= 0) {
+            const TaskSpec& task = s.tasks[static_cast<std::size_t>(facts.quality_miss_task)];
+            const std::string& kind = task.task_kind.empty() ? s.task_kind : task.task_kind;
+            const std::optional<double> base = model.quality_for(kind);
+            if (!base) {
+                return reject("quality", fmt::format("task '{}': '{}' has no published quality figure for task kind "
+                                                     "'{}'; add one with --data FILE (docs/quality.md), or pass "
+                                                     "--min-quality 0",
+                                                     task.id, model.id, kind));
+            }
+            const double quality = *base * variant.quality_retention;
+            return reject("quality",
+                          fmt::format("task '{}': needs quality >= {:.6g} for task kind '{}', has {:.6g}", task.id,
+                                      facts.quality_miss_floor, kind, quality),
+                          "--min-quality", facts.quality_miss_floor, facts.quality_admitted_at, miss.miss_ratio);
+        }
         if (!facts.quality_base) {
             return reject("quality",
                           fmt::format("'{}' has no published quality figure for task kind '{}' (nor a 'default' one); "

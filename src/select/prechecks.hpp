@@ -26,6 +26,15 @@ struct PairFacts {
     double weights_on_disk_bytes = 0;
     bool context_too_long = false;
     std::optional<double> active_fraction;  // mixed_active_fraction(scenario mix, variant)
+    // The quality floors: the scenario's on its task kind and, with tasks, each task's on its
+    // own kind (docs/multitask.md). The worst miss: floor / quality (infinity: no published
+    // figure under a floor above 0); 0 when every floor is met or none is set.
+    double quality_miss_ratio = 0;
+    int quality_miss_task = -1;  // index into the scenario's tasks; -1: the scenario's own floor
+    double quality_miss_floor = 0;
+    // The --min-quality that admits the pair: its lowest quality over the floored task kinds
+    // (the flag sets every floor).
+    double quality_admitted_at = 0;
 };
 PairFacts pair_facts(const Scenario& s, const Model& model, const Variant& variant);
 
@@ -36,6 +45,8 @@ struct EarlyFlags {
     bool applies = true;        // the variant applies to the model
     bool has_precision = true;  // the hardware has matrix units at the variant's precision
     bool consumer_ok = true;    // not a consumer card the scenario excludes (exclude_consumer)
+    bool served = true;         // the engine serves the variant's format on this hardware
+    bool splits = true;         // the engine can split the model over the GPUs (select/topology.hpp)
 };
 // The flags' parts, which a search tabulates per model and variant and per hardware.
 bool pair_allowed(const Constraints& k, const Model& model, const Variant& variant);
@@ -47,10 +58,24 @@ inline bool consumer_ok(const Constraints& k, const Hardware& hardware) { return
 // A variant that rests only on the source document's claim is searched and filled in only when
 // the scenario opts in (constraints.include_claimed, --include-claimed; docs/quality.md).
 inline bool claim_allowed(const Constraints& k, const Variant& variant) { return !variant.claimed || k.include_claimed; }
-EarlyFlags early_flags(const Scenario& s, const Model& model, const Variant& variant, const Hardware& hardware);
+EarlyFlags early_flags(const Scenario& s, const Model& model, const Variant& variant, const Hardware& hardware,
+                       std::int64_t gpus, const Engine* engine);
 
 // The pre-checks in the order they apply; `count` sizes tables indexed by the code.
-enum class Early { none, not_allowed, variant_not_applicable, max_gpus, context, precision, model_size, quality, consumer, count };
+enum class Early {
+    none,
+    not_allowed,
+    variant_not_applicable,
+    max_gpus,
+    context,
+    precision,
+    engine,
+    tensor_parallel,
+    model_size,
+    quality,
+    consumer,
+    count
+};
 inline constexpr std::size_t k_early_count = static_cast<std::size_t>(Early::count);
 
 // The rejection reason of a pre-check ("context"); empty for Early::none.
@@ -84,20 +109,17 @@ inline EarlyMiss precheck(const Scenario& s, const Model& model, std::int64_t gp
     if (!flags.has_precision) {
         return {Early::precision};
     }
+    if (!flags.served) {
+        return {Early::engine};
+    }
+    if (!flags.splits) {
+        return {Early::tensor_parallel};
+    }
     if (k.max_model_mb && facts.weights_on_disk_bytes / 1e6 > *k.max_model_mb) {
         return {Early::model_size, facts.weights_on_disk_bytes / 1e6 / *k.max_model_mb};
     }
-    if (k.min_quality) {
-        // No published figure: unknown, not zero. A floor of 0 asks for nothing (docs/quality.md).
-        if (!facts.quality_base) {
-            if (*k.min_quality > 0.0) {
-                return {Early::quality};
-            }
-            return {};
-        }
-        if (facts.quality < *k.min_quality) {
-            return {Early::quality, *k.min_quality / std::max(facts.quality, 1e-9)};
-        }
+    if (facts.quality_miss_ratio > 0.0) {
+        return {Early::quality, facts.quality_miss_ratio};
     }
     return {};
 }
@@ -112,12 +134,13 @@ std::vector<EarlyMiss> every_precheck_miss(const Scenario& s, const Model& model
 // large, below the quality floor), unlike a variant that does not apply, a context the model
 // cannot hold or a precision the hardware lacks.
 inline bool can_size_despite(Early early) {
-    return early == Early::not_allowed || early == Early::max_gpus || early == Early::model_size || early == Early::quality;
+    return early == Early::not_allowed || early == Early::consumer || early == Early::max_gpus || early == Early::model_size ||
+           early == Early::quality;
 }
 
 // A pre-check's miss as a Rejection with its sentence and numbers; nullopt for Early::none.
 std::optional<Rejection> explain_precheck(const EarlyMiss& miss, const Scenario& s, const Model& model,
                                           const Variant& variant, const Hardware& hardware, std::int64_t gpus,
-                                          const PairFacts& facts);
+                                          const PairFacts& facts, const Engine* engine);
 
 }  // namespace dsselect::select

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 
 namespace dsselect::select {
@@ -117,6 +118,52 @@ bool ranks_before(const Candidate& a, const Candidate& b) {
     }
     // Deterministic ties: a.label() < b.label().
     return label_compare(a, b) < 0;
+}
+
+std::int64_t fold_identical(std::vector<Candidate>& candidates) {
+    const auto serving = [](const Candidate& c) {
+        const PerformanceEstimate& p = c.estimate.performance;
+        return std::tie(c.model, c.hardware, c.gpus_per_replica, c.score.total, c.batch, c.replicas, c.quality,
+                        c.cost.yearly_usd, c.cost.total_usd, c.cost.weighted_index_usd, p.ttft_ms, p.tpot_ms,
+                        p.latency_ms, c.estimate.memory.per_gpu_bytes, c.variant->claimed, c.warnings);
+    };
+    std::vector<std::size_t> order(candidates.size());
+    for (std::size_t i = 0; i < order.size(); ++i) {
+        order[i] = i;
+    }
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        const Candidate& x = candidates[a];
+        const Candidate& y = candidates[b];
+        if (serving(x) != serving(y)) {
+            return serving(x) < serving(y);
+        }
+        const int by_label = label_compare(x, y);
+        return by_label != 0 ? by_label < 0 : a < b;
+    });
+    std::vector<char> folded(candidates.size(), 0);
+    std::int64_t count = 0;
+    for (std::size_t i = 0; i < order.size();) {
+        Candidate& kept = candidates[order[i]];
+        std::size_t j = i + 1;
+        for (; j < order.size() && serving(candidates[order[j]]) == serving(kept); ++j) {
+            kept.identical_variants.push_back(candidates[order[j]].variant);
+            folded[order[j]] = 1;
+            ++count;
+        }
+        i = j;
+    }
+    if (count == 0) {
+        return 0;
+    }
+    std::vector<Candidate> rest;
+    rest.reserve(candidates.size() - static_cast<std::size_t>(count));
+    for (std::size_t i = 0; i < candidates.size(); ++i) {
+        if (folded[i] == 0) {
+            rest.push_back(std::move(candidates[i]));
+        }
+    }
+    candidates = std::move(rest);
+    return count;
 }
 
 void rank(std::vector<Candidate>& candidates, std::int64_t keep) {

@@ -50,6 +50,13 @@ int label_compare(const Candidate& a, const Candidate& b);
 // a ranks before b: the higher score, then the smaller label.
 bool ranks_before(const Candidate& a, const Candidate& b);
 
+// Folds candidates identical for serving into one row: the same model, hardware, GPUs, batch,
+// replicas, score, quality, costs, timings, memory and warnings (bf16, fp16 and the training-only
+// mixed-precision on hardware that runs both at one rate). The row kept is the one whose label
+// sorts first; it lists the others in identical_variants. Returns how many were folded; the
+// order of the rest is unchanged.
+std::int64_t fold_identical(std::vector<Candidate>& candidates);
+
 // Sorts best first and keeps the best `keep` (0: all), moving each kept candidate once (they
 // are large).
 void rank(std::vector<Candidate>& candidates, std::int64_t keep);

@@ -122,6 +122,7 @@ SearchResult search(const Catalog& catalog, const Scenario& s, const RuleSet& ru
     SearchResult result{.scenario = s,
                         .ranked = {},
                         .candidates_accepted = 0,
+                        .candidates_folded = 0,
                         .rejected_by_reason = {},
                         .nearest_miss = {},
                         .candidates_evaluated = 0,
@@ -141,6 +142,7 @@ SearchResult search(const Catalog& catalog, const Scenario& s, const RuleSet& ru
     const bool keeps_few = options.keep_ranked > 0 && static_cast<std::size_t>(options.keep_ranked) < result.ranked.size();
     const RuleMessages scored_with = keeps_few ? RuleMessages::skip : RuleMessages::format;
     const double smallest = score_accepted(result.ranked, s, rules, options, &budget, scored_with);
+    result.candidates_folded = fold_identical(result.ranked);
     rank(result.ranked, options.keep_ranked);
     finish_kept(result.ranked, s, rules, smallest, scored_with);
 
@@ -184,7 +186,7 @@ Candidate evaluate_candidate(const Catalog& catalog, const Scenario& s, const Ru
                                    .hardware = hardware,
                                    .gpus = gpus,
                                    .facts = facts,
-                                   .flags = early_flags(s, model, variant, hardware),
+                                   .flags = early_flags(s, model, variant, hardware, gpus, engine),
                                    .profile = profile});
 }
 

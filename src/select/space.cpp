@@ -5,11 +5,7 @@
 namespace dsselect::select {
 
 bool searchable(const Hardware& hardware, std::int64_t gpus, const Scenario& s) {
-    if (gpus <= hardware.max_devices_per_node) {
-        return true;
-    }
-    return s.constraints.allow_multi_node && hardware.kind == HardwareKind::gpu && hardware.max_devices_per_node >= 8 &&
-           hardware.interconnect_gb_per_s > 0 && gpus % hardware.max_devices_per_node == 0;
+    return gpu_count_allowed(hardware, gpus, s.constraints.allow_multi_node);
 }
 
 namespace {
@@ -39,7 +35,7 @@ std::int64_t search_space_size(const Catalog& catalog, const Scenario& s) {
 }
 
 CandidateSpace::CandidateSpace(const Catalog& catalog, const Scenario& s, const Engine* engine)
-    : m_hardware(&catalog.hardware), m_label_order(catalog, k_gpu_counts) {
+    : m_hardware(&catalog.hardware), m_engine(engine), m_label_order(catalog, k_gpu_counts) {
     const Constraints& k = s.constraints;
     // Built in locals and moved in at the end.
     std::vector<Slot> slots;
@@ -69,10 +65,12 @@ CandidateSpace::CandidateSpace(const Catalog& catalog, const Scenario& s, const 
                             .variant = &variant,
                             .facts = pair_facts(s, model, variant),
                             .allowed = pair_allowed(k, model, variant),
-                            .has_precision = std::vector<char>(hardware_count)};
+                            .has_precision = std::vector<char>(hardware_count),
+                            .served = std::vector<char>(hardware_count)};
             for (std::size_t h = 0; h < hardware_count; ++h) {
                 const Hardware& hardware = catalog.hardware[h];
                 pair.has_precision[h] = has_precision(hardware, variant) ? 1 : 0;
+                pair.served[h] = engine_serves(engine, variant, hardware) ? 1 : 0;
                 for (std::size_t g = 0; g < k_gpu_counts.size(); ++g) {
                     if (searchable(hardware, k_gpu_counts[g], s)) {
                         slots.push_back({.pair = static_cast<std::uint32_t>(pairs.size()),

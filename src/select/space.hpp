@@ -11,6 +11,7 @@
 
 #include "dsselect/catalog/types.hpp"
 #include "dsselect/estimate/estimator.hpp"
+#include "dsselect/select/topology.hpp"
 #include "select/judge.hpp"
 #include "select/prechecks.hpp"
 #include "select/rank.hpp"
@@ -20,8 +21,8 @@ namespace dsselect::select {
 // GPUs per replica a search tries, in order.
 inline constexpr std::array<std::int64_t, 6> k_gpu_counts = {1, 2, 4, 8, 16, 32};
 
-// GPUs per replica searched on this hardware: up to one node, or up to four nodes of GPUs when
-// the scenario allows multi-node replicas.
+// GPUs per replica searched on this hardware: up to one node (or one workstation), or whole
+// nodes up to four when the scenario allows multi-node replicas (select/topology.hpp).
 bool searchable(const Hardware& hardware, std::int64_t gpus, const Scenario& s);
 
 // How many candidates a search of the scenario judges (checked against --max-candidates before
@@ -58,8 +59,10 @@ private:
         PairFacts facts;
         bool allowed = true;              // the model and the variant
         std::vector<char> has_precision;  // per hardware
+        std::vector<char> served;         // per hardware: the engine serves the variant there
     };
     const std::vector<Hardware>* m_hardware;
+    const Engine* m_engine;
     LabelOrder m_label_order;
     std::vector<char> m_hardware_allowed;  // per hardware
     std::vector<char> m_consumer_ok;       // per hardware
@@ -73,7 +76,9 @@ inline EarlyFlags CandidateSpace::flags(const Slot& slot) const {
     return {.allowed = pair.allowed && m_hardware_allowed[slot.hardware_index] != 0,
             .applies = true,  // the space holds only pairs whose variant applies
             .has_precision = pair.has_precision[slot.hardware_index] != 0,
-            .consumer_ok = m_consumer_ok[slot.hardware_index] != 0};
+            .consumer_ok = m_consumer_ok[slot.hardware_index] != 0,
+            .served = pair.served[slot.hardware_index] != 0,
+            .splits = tensor_parallel_allowed(*pair.model, slot.gpus, m_engine)};
 }
 
 inline Configuration CandidateSpace::configuration(const Slot& slot) const {

@@ -185,6 +185,11 @@ class Checker:
                     if result.returncode != 0:
                         refused += 1
                         err = result.stderr.decode(errors="replace")
+                        if result.returncode == 1:
+                            # The search leaves out what the engine cannot serve (docs/ranking.md, "Engine
+                            # capabilities"): nothing left is unsatisfiable, with "engine" among the reasons.
+                            self.check(label + ": unsatisfiable only through the engine", " engine" in err, err[:300])
+                            continue
                         self.check(label + ": refused with exit 2 or 65", result.returncode in (2, 65), err[:300])
                         self.check(label + ": the refusal names the setting",
                                    any(k in err for k in ("--engine", "--target", "variant")), err[:300])

@@ -232,9 +232,11 @@ def catalog_hardware():
         "tdp_w": POSITIVE,
         "price_usd_per_hour": NON_NEGATIVE,
         "purchase_usd": NON_NEGATIVE,
-        "max_devices_per_node": described(integer(1), "default 8"),
+        "max_devices_per_node": described(integer(1), "devices one host holds (a node, or a workstation of "
+                                                       "PCIe cards); default 8"),
         "consumer": described(BOOLEAN, "a consumer card (GeForce): its licence forbids data-centre deployment; "
                                        "default false"),
+        "vendor": described(NON_EMPTY, "nvidia, amd, qualcomm, ...: which engines run on it (engine vendors)"),
     }
     return with_sources(properties, ["id", "name", "memory_gb", "memory_bandwidth_gb_per_s", "peak_tflops"],
                         "hardware entry")
@@ -391,6 +393,10 @@ def array_of(name):
     return {"type": "array", "items": ref(name)}
 
 
+SERVING_FORMATS = ["fp16", "bf16", "fp8", "int8-w8a8", "int8-w8a16", "int4-w4a16", "int4-w4a4", "mixed-bits",
+                   "dynamic-activation"]
+
+
 def catalog_engine():
     """A serving engine profile (loader.cpp read_engine)."""
     return {
@@ -401,6 +407,9 @@ def catalog_engine():
         "runtime_overhead_gib": NON_NEGATIVE, "communication_buffer_gib": NON_NEGATIVE,
         "usable_memory_fraction": POSITIVE_FRACTION,
         "max_num_seqs": {"type": "integer", "minimum": 1}, "max_num_batched_tokens": {"type": "integer", "minimum": 1},
+        "vendors": described(STRING_LIST, "hardware vendors the engine runs on; absent: any"),
+        "weight_formats": described({"type": "array", "items": {"enum": SERVING_FORMATS}},
+                                    "serving formats the engine serves; absent: any"),
         "factors": {"type": "array", "items": {"type": "object", "additionalProperties": False, "properties": {
             "hardware": STRING_LIST, "hardware_kind": {"enum": ["gpu", "edge"]},
             "precision": {"enum": ["fp16", "bf16", "fp8", "int8", "int4"]},
@@ -725,6 +734,9 @@ def candidate():
     properties = {
         "model": NON_EMPTY,
         "variant": NON_EMPTY,
+        "identical_variants": described({"type": "array", "items": NON_EMPTY},
+                                        "variants whose candidates are identical to this one for serving, folded "
+                                        "into this row (docs/ranking.md); empty when none"),
         "hardware": NON_EMPTY,
         "gpus_per_replica": count(1),
         "replicas": described(nullable(count(1)), "null when the candidate was rejected before costing"),
@@ -865,6 +877,8 @@ def recommendation_document():
                                "description": "reason (or reject rule id) -> candidates it rejected first"},
         "candidates_evaluated": count(),
         "candidates_accepted": count(),
+        "candidates_folded": described(count(), "accepted candidates folded into an identical row "
+                                                "(identical_variants): ranked rows = accepted - folded"),
         "candidates_rejected": count(),
         "nearest_miss_by_reason": described({"type": "object", "additionalProperties": missed},
                                             "with --explain, or when nothing satisfies the scenario: the candidate "
@@ -894,7 +908,7 @@ def recommendation_document():
             "limit flags admits, with every change (each verified: applied together, recommend exits 0)"),
         "multi_task": multi_task(),
     }, ["scenario", "recommendations", "rejected_by_reason", "candidates_evaluated", "candidates_accepted",
-        "candidates_rejected"])
+        "candidates_folded", "candidates_rejected"])
     return out
 
 

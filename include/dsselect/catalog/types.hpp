@@ -182,6 +182,14 @@ struct Variant {
     bool applies_to_model(const std::string& model_id) const;
 };
 
+// The format an engine serves a variant in, as data/deploy.json and data/engines.json's
+// `weight_formats` name them: "fp16", "bf16" (16-bit weights), "fp8", "int8-w8a8", "int8-w8a16",
+// "int4-w4a16", "int4-w4a4", "mixed-bits" (per-group bit widths), "dynamic-activation" (an
+// active fraction below 1). Read from the variant's fields, not its id.
+std::string serving_format(const Variant& variant);
+bool is_serving_format(const std::string& name);
+std::string serving_format_names();  // "fp16, bf16, ..."
+
 enum class HardwareKind { gpu, edge };
 
 struct Hardware {
@@ -199,6 +207,7 @@ struct Hardware {
     // A consumer card (GeForce): its driver licence forbids data-centre deployment. Results on
     // it carry a warning; constraints.exclude_consumer (--exclude-consumer) leaves it out.
     bool consumer = false;
+    std::string vendor;  // "nvidia", "amd", ...; empty: unknown (every engine may serve it)
     std::string source;
     SourceMap sources;
 
@@ -374,6 +383,9 @@ struct Engine {
     std::optional<std::int64_t> max_num_seqs;
     std::optional<std::int64_t> max_num_batched_tokens;
     std::vector<EngineFactors> factors;
+    // What the engine can serve (docs/ranking.md, "Engine capabilities"); empty: anything.
+    std::vector<std::string> vendors;         // hardware vendors it runs on
+    std::vector<std::string> weight_formats;  // serving formats (select/topology.hpp serving_format)
     std::string source;
     SourceMap sources;
 };

@@ -67,6 +67,10 @@ struct Candidate {
     // the first is `rejection`. A judgement in full (compare, tco, the nearest misses) lists
     // them all; a search's verdict stops at the first.
     std::vector<Rejection> misses;
+    // Variants whose candidates are identical to this one for serving (same model, hardware,
+    // GPUs and every figure: bf16, fp16 and mixed-precision on most GPUs), folded into this row,
+    // whose label sorts first (docs/ranking.md).
+    std::vector<const Variant*> identical_variants;
     bool accepted() const { return !rejection.has_value(); }
     // What the results call `meets_constraints`: no constraint and no reject rule is missed.
     bool meets_constraints() const { return accepted(); }

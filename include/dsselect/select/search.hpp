@@ -67,6 +67,9 @@ struct SearchResult {
     Scenario scenario;
     std::vector<Candidate> ranked;  // accepted, best first (all of them, or SearchOptions::keep_ranked)
     std::int64_t candidates_accepted = 0;  // all accepted candidates, whatever ranked keeps
+    // Accepted candidates folded into an identical row (Candidate::identical_variants): ranked
+    // holds at most candidates_accepted - candidates_folded rows.
+    std::int64_t candidates_folded = 0;
     std::map<std::string, std::int64_t> rejected_by_reason;
     std::map<std::string, Candidate> nearest_miss;  // per reason
     std::int64_t candidates_evaluated = 0;
@@ -83,11 +86,12 @@ const Suggestion* best_suggestion(const SearchResult& result);
 
 SearchResult search(const Catalog& catalog, const Scenario& scenario, const RuleSet& rules, const SearchOptions& options);
 
-// SearchOptions::keep_ranked for a caller that shows the top N: N, or the whole ranking for a
-// scenario with tasks, whose shared plan walks it for the first candidate that meets every
-// task's floor (rank 25 for the shipped multi-task-support; a kept few would mean a second search).
+// SearchOptions::keep_ranked for a caller that shows the top N: N, a scenario with tasks
+// included: its search applies every task's floor, so the shared plan's base is the first ranked
+// (docs/multitask.md) and the kept few suffice.
 inline std::int64_t ranked_to_keep(const Scenario& scenario, std::int64_t top) {
-    return scenario.tasks.empty() ? top : 0;
+    static_cast<void>(scenario);
+    return top;
 }
 
 // One candidate, judged the same way (compare shows rejected ones too).
