@@ -828,8 +828,12 @@ Estimate EstimatePlan::at(std::int64_t batch_size, Trace* trace) const {
     record(trace, "energy_wh_per_1k_output_tokens", result.energy_wh_per_1k_output_tokens, "Wh",
            "power * 1000 / output tokens per second / 3600");
 
+    return result;
+}
+
+void EstimatePlan::add_max_throughput(Estimate& result, Trace* trace) const {
     // Max-throughput serving: the largest concurrency that runs (one stream without continuous batching).
-    const std::int64_t top = request.profile.continuous_batching ? m_max_concurrency : std::min<std::int64_t>(m_max_concurrency, 1);
+    const std::int64_t top = m_request->profile.continuous_batching ? m_max_concurrency : std::min<std::int64_t>(m_max_concurrency, 1);
     const Rung at_top = top >= 1 ? rung(top) : Rung{};
     if (at_top.timed) {
         result.max_throughput_batch = top;
@@ -837,11 +841,13 @@ Estimate EstimatePlan::at(std::int64_t batch_size, Trace* trace) const {
     }
     record(trace, "max_throughput_output_tokens_per_s", result.max_throughput_output_tokens_per_s, "tokens/s",
            "max_concurrency / TPOT(max_concurrency): continuous batching at the largest batch that runs");
-    return result;
 }
 
 Estimate estimate(const EstimateRequest& request, Trace* trace) {
-    return EstimatePlan(request).at(request.batch, trace);
+    const EstimatePlan plan(request);
+    Estimate result = plan.at(request.batch, trace);
+    plan.add_max_throughput(result, trace);
+    return result;
 }
 
 std::optional<double> EstimatePlan::burst_mean_ttft_ms(std::int64_t batch_size) const {

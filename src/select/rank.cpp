@@ -121,48 +121,73 @@ bool ranks_before(const Candidate& a, const Candidate& b) {
 }
 
 std::int64_t fold_identical(std::vector<Candidate>& candidates) {
+    // Identical for serving: the same configuration apart from the variant, and every figure a
+    // user reads equal. Sorted first by a key of plain numbers (cheap to compare), then by
+    // label; only candidates of one run of equal keys are compared in full, and the first of
+    // each identical group in label order keeps the row.
+    const auto key = [](const Candidate& c) {
+        return std::make_tuple(c.model, c.hardware, c.gpus_per_replica, c.score.total, c.batch, c.replicas, c.quality,
+                               c.cost.yearly_usd);
+    };
     const auto serving = [](const Candidate& c) {
         const PerformanceEstimate& p = c.estimate.performance;
         return std::tie(c.model, c.hardware, c.gpus_per_replica, c.score.total, c.batch, c.replicas, c.quality,
                         c.cost.yearly_usd, c.cost.total_usd, c.cost.weighted_index_usd, p.ttft_ms, p.tpot_ms,
                         p.latency_ms, c.estimate.memory.per_gpu_bytes, c.variant->claimed, c.warnings);
     };
+    using Key = decltype(key(candidates.front()));
+    std::vector<std::pair<Key, std::size_t>> keyed;
+    keyed.reserve(candidates.size());
+    for (std::size_t i = 0; i < candidates.size(); ++i) {
+        keyed.emplace_back(key(candidates[i]), i);
+    }
+    std::sort(keyed.begin(), keyed.end());
     std::vector<std::size_t> order(candidates.size());
     for (std::size_t i = 0; i < order.size(); ++i) {
-        order[i] = i;
+        order[i] = keyed[i].second;
     }
-    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-        const Candidate& x = candidates[a];
-        const Candidate& y = candidates[b];
-        if (serving(x) != serving(y)) {
-            return serving(x) < serving(y);
-        }
-        const int by_label = label_compare(x, y);
-        return by_label != 0 ? by_label < 0 : a < b;
-    });
     std::vector<char> folded(candidates.size(), 0);
     std::int64_t count = 0;
-    for (std::size_t i = 0; i < order.size();) {
-        Candidate& kept = candidates[order[i]];
-        std::size_t j = i + 1;
-        for (; j < order.size() && serving(candidates[order[j]]) == serving(kept); ++j) {
-            kept.identical_variants.push_back(candidates[order[j]].variant);
-            folded[order[j]] = 1;
-            ++count;
+    for (std::size_t begin = 0; begin < order.size();) {
+        std::size_t end = begin + 1;
+        while (end < order.size() && keyed[end].first == keyed[begin].first) {
+            ++end;
         }
-        i = j;
+        // A run of equal keys (a few rows at most) in label order, enumeration order on ties.
+        std::sort(order.begin() + static_cast<std::ptrdiff_t>(begin), order.begin() + static_cast<std::ptrdiff_t>(end),
+                  [&](std::size_t a, std::size_t b) {
+                      const int by_label = label_compare(candidates[a], candidates[b]);
+                      return by_label != 0 ? by_label < 0 : a < b;
+                  });
+        for (std::size_t i = begin; i < end; ++i) {
+            if (folded[order[i]] != 0) {
+                continue;
+            }
+            Candidate& kept = candidates[order[i]];
+            for (std::size_t j = i + 1; j < end; ++j) {
+                if (folded[order[j]] == 0 && serving(candidates[order[j]]) == serving(kept)) {
+                    kept.identical_variants.push_back(candidates[order[j]].variant);
+                    folded[order[j]] = 1;
+                    ++count;
+                }
+            }
+        }
+        begin = end;
     }
     if (count == 0) {
         return 0;
     }
-    std::vector<Candidate> rest;
-    rest.reserve(candidates.size() - static_cast<std::size_t>(count));
+    // Compacted in place, in enumeration order: only the rows after the first folded one move.
+    std::size_t kept = 0;
     for (std::size_t i = 0; i < candidates.size(); ++i) {
         if (folded[i] == 0) {
-            rest.push_back(std::move(candidates[i]));
+            if (kept != i) {
+                candidates[kept] = std::move(candidates[i]);
+            }
+            ++kept;
         }
     }
-    candidates = std::move(rest);
+    candidates.erase(candidates.begin() + static_cast<std::ptrdiff_t>(kept), candidates.end());
     return count;
 }
 

@@ -54,6 +54,10 @@ CandidateSpace::CandidateSpace(const Catalog& catalog, const Scenario& s, const 
             m_profiles.push_back(engine_profile(engine, hardware, precision));
         }
     }
+    std::vector<char> vendor_ok(hardware_count);
+    for (std::size_t h = 0; h < hardware_count; ++h) {
+        vendor_ok[h] = engine == nullptr || vendor_served(*engine, catalog.hardware[h]) ? 1 : 0;
+    }
     for (std::size_t m = 0; m < catalog.models.size(); ++m) {
         const Model& model = catalog.models[m];
         for (std::size_t v = 0; v < catalog.variants.size(); ++v) {
@@ -66,11 +70,16 @@ CandidateSpace::CandidateSpace(const Catalog& catalog, const Scenario& s, const 
                             .facts = pair_facts(s, model, variant),
                             .allowed = pair_allowed(k, model, variant),
                             .has_precision = std::vector<char>(hardware_count),
-                            .served = std::vector<char>(hardware_count)};
+                            .served = std::vector<char>(hardware_count),
+                            .splits = {}};
+            for (std::size_t g = 0; g < k_gpu_counts.size(); ++g) {
+                pair.splits[g] = tensor_parallel_allowed(model, k_gpu_counts[g], engine) ? 1 : 0;
+            }
+            const bool format_ok = engine == nullptr || format_served(*engine, variant);
             for (std::size_t h = 0; h < hardware_count; ++h) {
                 const Hardware& hardware = catalog.hardware[h];
                 pair.has_precision[h] = has_precision(hardware, variant) ? 1 : 0;
-                pair.served[h] = engine_serves(engine, variant, hardware) ? 1 : 0;
+                pair.served[h] = format_ok && vendor_ok[h] != 0 ? 1 : 0;  // engine_serves, tabulated
                 for (std::size_t g = 0; g < k_gpu_counts.size(); ++g) {
                     if (searchable(hardware, k_gpu_counts[g], s)) {
                         slots.push_back({.pair = static_cast<std::uint32_t>(pairs.size()),

@@ -21,6 +21,15 @@ namespace dsselect::select {
 // GPUs per replica a search tries, in order.
 inline constexpr std::array<std::int64_t, 6> k_gpu_counts = {1, 2, 4, 8, 16, 32};
 
+// The place of a searched GPU count in k_gpu_counts (a slot's gpus is always one of them).
+constexpr std::size_t gpu_count_index(std::int64_t gpus) {
+    std::size_t i = 0;
+    while (i + 1 < k_gpu_counts.size() && k_gpu_counts[i] != gpus) {
+        ++i;
+    }
+    return i;
+}
+
 // GPUs per replica searched on this hardware: up to one node (or one workstation), or whole
 // nodes up to four when the scenario allows multi-node replicas (select/topology.hpp).
 bool searchable(const Hardware& hardware, std::int64_t gpus, const Scenario& s);
@@ -60,6 +69,7 @@ private:
         bool allowed = true;              // the model and the variant
         std::vector<char> has_precision;  // per hardware
         std::vector<char> served;         // per hardware: the engine serves the variant there
+        std::array<char, k_gpu_counts.size()> splits{};  // per GPU count: tensor_parallel_allowed
     };
     const std::vector<Hardware>* m_hardware;
     const Engine* m_engine;
@@ -78,7 +88,7 @@ inline EarlyFlags CandidateSpace::flags(const Slot& slot) const {
             .has_precision = pair.has_precision[slot.hardware_index] != 0,
             .consumer_ok = m_consumer_ok[slot.hardware_index] != 0,
             .served = pair.served[slot.hardware_index] != 0,
-            .splits = tensor_parallel_allowed(*pair.model, slot.gpus, m_engine)};
+            .splits = pair.splits[gpu_count_index(slot.gpus)] != 0};
 }
 
 inline Configuration CandidateSpace::configuration(const Slot& slot) const {

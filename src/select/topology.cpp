@@ -42,13 +42,14 @@ namespace {
 bool listed(const std::vector<std::string>& list, const std::string& item) {
     return std::find(list.begin(), list.end(), item) != list.end();
 }
+}  // namespace
+
 bool vendor_served(const Engine& engine, const Hardware& hardware) {
     return engine.vendors.empty() || hardware.vendor.empty() || listed(engine.vendors, hardware.vendor);
 }
 bool format_served(const Engine& engine, const Variant& variant) {
     return engine.weight_formats.empty() || listed(engine.weight_formats, serving_format(variant));
 }
-}  // namespace
 
 bool engine_serves(const Engine* engine, const Variant& variant, const Hardware& hardware) {
     return engine == nullptr || (vendor_served(*engine, hardware) && format_served(*engine, variant));

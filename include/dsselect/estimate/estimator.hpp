@@ -285,7 +285,11 @@ class EstimatePlan {
 public:
     explicit EstimatePlan(const EstimateRequest& request);
     EstimatePlan(const EstimateRequest&& request) = delete;  // the plan keeps a pointer to the request
+    // The estimate at batch B. The max-throughput figure (max_throughput_*) is left at 0: it
+    // costs one more timing, which a search does not read; add_max_throughput fills it, and
+    // estimate() does both.
     Estimate at(std::int64_t batch, Trace* trace = nullptr) const;
+    void add_max_throughput(Estimate& result, Trace* trace = nullptr) const;
     // What the batch-size search reads at batch B, without the rest of the estimate: whether B
     // can be timed (at(B).has_timing()) and, if so, TTFT, TPOT, the decode step, latency and
     // QPS, bit for bit at(B)'s. The output and prefill rates are left at 0.

@@ -37,5 +37,8 @@ bool tensor_parallel_allowed(const Model& model, std::int64_t gpus, const Engine
 // be one).
 std::string engine_problem(const Engine* engine, const Variant& variant, const Hardware& hardware);
 bool engine_serves(const Engine* engine, const Variant& variant, const Hardware& hardware);
+// Its two halves (engine_serves is both), which a search tabulates per hardware and per variant.
+bool vendor_served(const Engine& engine, const Hardware& hardware);
+bool format_served(const Engine& engine, const Variant& variant);
 
 }  // namespace dsselect
