@@ -1,5 +1,7 @@
 #include "report.hpp"
 
+#include "dsselect/core/schema_version.hpp"
+
 #include <algorithm>
 #include <fstream>
 #include <set>
@@ -184,7 +186,7 @@ Report build_report(const Selection& selection, const std::vector<Prediction>& p
 
 void render_json(const Report& report, std::ostream& out) {
     Json j;
-    j["schema_version"] = "1.0";
+    j["schema_version"] = dsselect::k_schema_version;
     j["kind"] = "Validation";
     j["inputs"] = Json{{"csv", report.inputs.csv}, {"catalog", report.inputs.catalog}, {"split", report.inputs.split}};
     j["split"] = Json{{"fit_systems", report.split->fit_systems},

@@ -20,6 +20,7 @@
 
 #include "dsselect/catalog/embedded.hpp"
 #include "dsselect/core/error.hpp"
+#include "dsselect/core/schema_version.hpp"
 #include "dsselect/core/notices.hpp"
 #include "catalog/scenario_reader.hpp"
 #include "core/json_reader.hpp"
@@ -61,7 +62,6 @@ std::string read_id(ObjectReader& reader) {
     return id;
 }
 
-constexpr const char* k_schema_version = "1.0";
 // Top-level arrays a data file may hold. "rules" and "engines" are read by their own modules.
 const std::set<std::string> k_top_level_keys = {"schema_version", "kind", "models", "variants", "hardware",
                                                 "scenarios", "rules", "engines", "multi_task"};
@@ -888,10 +888,10 @@ Document read_document(const DataSource& source, const Catalog& catalog, Problem
     }
     auto version = root->find("schema_version");
     if (version == root->end()) {
-        problems.add("", fmt::format("missing required field 'schema_version' (expected \"{}\")", k_schema_version));
-    } else if (!version->is_string() || version->get<std::string>() != k_schema_version) {
-        problems.add("/schema_version", fmt::format("unsupported schema_version {}; this dsselect reads \"{}\"",
-                                                    detail::describe(*version), k_schema_version));
+        problems.add("", fmt::format("missing required field 'schema_version' (expected {})", k_readable_schema_versions));
+    } else if (!version->is_string() || !readable_schema_version(version->get<std::string>())) {
+        problems.add("/schema_version", fmt::format("unsupported schema_version {}; this dsselect reads {}",
+                                                    detail::describe(*version), k_readable_schema_versions));
         return document;
     }
     for (const auto& [key, value] : root->items()) {

@@ -13,6 +13,7 @@
 
 #include "core/json_reader.hpp"
 #include "dsselect/core/error.hpp"
+#include "dsselect/core/schema_version.hpp"
 #include "dsselect/rules/jsonlogic.hpp"
 #include "rules/compiled_rule.hpp"
 
@@ -222,8 +223,9 @@ std::vector<Rule> read_rules_document(const DataSource& source, Problems& proble
     }
     ObjectReader top(*root, "", problems);
     auto version = top.text("schema_version", Presence::required);
-    if (version && *version != "1.0") {
-        problems.add("/schema_version", fmt::format("unsupported schema_version \"{}\"; this dsselect reads \"1.0\"", *version));
+    if (version && !readable_schema_version(*version)) {
+        problems.add("/schema_version",
+                     fmt::format("unsupported schema_version \"{}\"; this dsselect reads {}", *version, k_readable_schema_versions));
     }
     top.ignore({"models", "variants", "hardware", "scenarios", "engines", "multi_task"});
     const json* list = top.member("rules");

@@ -5,12 +5,13 @@
 #include <vector>
 
 #include "dsselect/catalog/types.hpp"
+#include "dsselect/core/schema_version.hpp"
 #include "dsselect/estimate/estimator.hpp"
 #include "dsselect/report/table.hpp"
 
 namespace dsselect::report {
 
-inline constexpr const char* k_schema_version = "1.0";
+using dsselect::k_schema_version;  // core/schema_version.hpp: the version every document carries
 
 enum class CatalogKind { models, variants, hardware, scenarios, engines };
 enum class JsonStyle { document, lines };

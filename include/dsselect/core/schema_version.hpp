@@ -1,0 +1,14 @@
+#pragma once
+// The one schema_version rule (README "JSON output"): a minor bump only adds fields, a major bump
+// may break them. dsselect writes k_schema_version and reads every 1.x up to its own, so a file a
+// previous release wrote, or one `catalog ... -o json` prints, loads as it is.
+#include <string_view>
+
+namespace dsselect {
+
+inline constexpr const char* k_schema_version = "1.1";
+inline constexpr const char* k_readable_schema_versions = "\"1.0\" or \"1.1\"";
+
+inline bool readable_schema_version(std::string_view version) { return version == "1.0" || version == "1.1"; }
+
+}  // namespace dsselect
