@@ -455,3 +455,20 @@ TEST_CASE("cli: exit 1 names every flag change of the nearest miss and tco exits
     CHECK(candidate.at("meets_constraints") == false);
     CHECK(candidate.at("constraint_misses").at(0).at("check") == "latency");
 }
+
+TEST_CASE("cli: a model without a published quality figure shows '-' and quality_published false", "[cli][quality]") {
+    // deepseek-r1-distill-qwen-7b publishes reasoning and code figures, none for the default task kind.
+    auto json_result = run_cli({"compare", "--scenario", "customer-service", "deepseek-r1-distill-qwen-7b:bf16@h100-sxm",
+                                "--min-quality", "0", "-o", "json"});
+    REQUIRE(json_result.status == 0);
+    const json candidate = json::parse(json_result.out).at("candidates").at(0);
+    CHECK(candidate.at("quality_published") == false);
+    auto table = run_cli({"compare", "--scenario", "customer-service", "deepseek-r1-distill-qwen-7b:bf16@h100-sxm",
+                          "--min-quality", "0", "-o", "csv"});
+    REQUIRE(table.status == 0);
+    CHECK(table.out.find(",0.0000,") == std::string::npos);
+    auto published = run_cli({"compare", "--scenario", "research-reasoning", "deepseek-r1-distill-qwen-7b:bf16@h100-sxm",
+                              "--min-quality", "0", "-o", "json"});
+    REQUIRE(published.status <= 1);
+    CHECK(json::parse(published.out).at("candidates").at(0).at("quality_published") == true);
+}

@@ -34,7 +34,8 @@ constexpr std::pair<std::string_view, CellFormat> k_formats[] = {
     {"fixed", CellFormat::fixed},     {"gib", CellFormat::gib},       {"usd", CellFormat::usd},
     {"training_usd", CellFormat::training_usd}, {"warnings", CellFormat::warnings}, {"verdict", CellFormat::verdict}};
 constexpr std::pair<std::string_view, CellRequires> k_requires[] = {
-    {"nothing", CellRequires::nothing}, {"timing", CellRequires::timing}, {"costed", CellRequires::costed}};
+    {"nothing", CellRequires::nothing}, {"timing", CellRequires::timing}, {"costed", CellRequires::costed},
+    {"quality", CellRequires::quality}};
 constexpr std::pair<std::string_view, CandidateView> k_views[] = {
     {"ranked", CandidateView::ranked}, {"compared", CandidateView::compared}, {"page", CandidateView::page}};
 constexpr std::pair<std::string_view, Align> k_aligns[] = {{"left", Align::left}, {"right", Align::right}};
@@ -90,7 +91,7 @@ constexpr CsvValue k_csv_values[] = {
     {"qps", CellRequires::timing, [](const Candidate& c, const std::string&, int d) { return plain(c.estimate.performance.qps, d); }},
     {"memory_per_gpu_gib", CellRequires::nothing,
      [](const Candidate& c, const std::string&, int d) { return plain(c.estimate.memory.per_gpu_bytes / k_bytes_per_gib, d); }},
-    {"quality", CellRequires::nothing, [](const Candidate& c, const std::string&, int d) { return plain(c.quality, d); }},
+    {"quality", CellRequires::quality, [](const Candidate& c, const std::string&, int d) { return plain(c.quality, d); }},
     {"training_usd", CellRequires::costed,
      [](const Candidate& c, const std::string&, int d) { return plain(c.cost.training_usd, d); }},
     {"training_computed_usd", CellRequires::costed,
@@ -175,6 +176,17 @@ std::string verdict_cell(const Candidate& c) {
 }
 
 // The number a fixed-decimals column shows.
+// Whether the candidate has what a cell requires; else the cell is '-' (empty in CSV).
+bool has_value(CellRequires requires_value, const Candidate& c) {
+    switch (requires_value) {
+    case CellRequires::nothing: return true;
+    case CellRequires::timing: return c.estimate.has_timing();
+    case CellRequires::costed: return c.costed;
+    case CellRequires::quality: return c.quality_published;
+    }
+    return true;
+}
+
 double fixed_value(const CandidateColumn& column, const Candidate& c) {
     const PerformanceEstimate& p = c.estimate.performance;
     if (column.json_key == "ttft_ms") {
@@ -237,8 +249,7 @@ std::vector<Column> candidate_table_columns(CandidateView view) {
 }
 
 std::string candidate_cell(const CandidateColumn& column, const Candidate& c, const std::string& rank) {
-    if ((column.requires_value == CellRequires::timing && !c.estimate.has_timing()) ||
-        (column.requires_value == CellRequires::costed && !c.costed)) {
+    if (!has_value(column.requires_value, c)) {
         return "-";
     }
     switch (column.format) {
@@ -283,8 +294,7 @@ std::vector<std::string> candidate_csv_row(const Candidate& c, const std::string
     for (const CandidateColumn* column : candidate_columns(view)) {
         for (const CsvField& field : column->csv) {
             const CsvValue& value = csv_value(field.value);
-            const bool missing = (value.requires_value == CellRequires::timing && !c.estimate.has_timing()) ||
-                                 (value.requires_value == CellRequires::costed && !c.costed);
+            const bool missing = !has_value(value.requires_value, c);
             out.push_back(missing ? std::string() : value.text(c, rank, field.decimals));
         }
     }

@@ -108,6 +108,7 @@ ordered_json candidate_json(const Candidate& c, const Scenario& scenario) {
                      {"usable_per_gpu_bytes", static_cast<std::int64_t>(std::llround(c.estimate.memory.usable_per_gpu_bytes))}};
     out["power_w"] = round_to(c.estimate.power_w, 2);
     out["quality"] = round_to(c.quality, 4);
+    out["quality_published"] = c.quality_published;
     out["cost"] = c.costed ? cost_json(c.cost) : ordered_json(nullptr);
     out["score"] = c.accepted() ? ordered_json({{"total", round_to(c.score.total, 6)},
                                                 {"cost", round_to(c.score.cost, 6)},

@@ -54,6 +54,7 @@ Candidate at_batch_one(const Configuration& x, const EstimatePlan& plan) {
             .replicas = 0,
             .estimate = plan.at(1),
             .quality = x.facts.quality,
+            .quality_published = x.facts.quality_base.has_value(),
             .capacity_qps = 0,
             .cost = {},
             .costed = false,

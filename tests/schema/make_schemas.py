@@ -757,7 +757,10 @@ def candidate():
                       ["weights_bytes", "per_gpu_bytes", "capacity_per_gpu_bytes", "fits", "kv_cache_bytes",
                        "activations_bytes", "overhead_bytes", "usable_per_gpu_bytes"]),
         "power_w": NON_NEGATIVE,
-        "quality": FRACTION,
+        "quality": described(FRACTION, "model quality for the task kind x variant retention; 0 when the model has "
+                                        "no published figure for the task kind (quality_published false)"),
+        "quality_published": described(BOOLEAN, "false when the model has no published quality figure for the task "
+                                                "kind: tables show '-' (docs/quality.md)"),
         "cost": nullable(ref("cost")),
         "score": nullable(ref("score")),
         "warnings": {"type": "array", "items": obj({"rule": NON_EMPTY, "message": STRING}, ["rule", "message"])},

@@ -16,7 +16,7 @@ enum class CandidateView { ranked, compared, page };
 // How a cell is written.
 enum class CellFormat { rank, model, variant, hardware_gpus, label, count, gpus_total, batch, fixed, gib, usd, training_usd, warnings, verdict };
 // When a cell has a value; otherwise it is "-".
-enum class CellRequires { nothing, timing, costed };
+enum class CellRequires { nothing, timing, costed, quality };  // quality: a published quality figure
 
 // One CSV field of a column: a machine header (unit in the name, "yearly_usd") and the plain
 // value it holds (a name of candidate_columns.cpp's k_csv_values), with its decimals.

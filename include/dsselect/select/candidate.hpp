@@ -56,6 +56,9 @@ struct Candidate {
     std::int64_t replicas = 0;
     Estimate estimate;
     double quality = 0;
+    // Whether the model has a published quality figure for the scenario's task kind; without one
+    // `quality` is 0, tables show '-' and JSON's quality_published is false (docs/quality.md).
+    bool quality_published = true;
     double capacity_qps = 0;
     TcoResult cost;
     bool costed = false;
