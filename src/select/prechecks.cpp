@@ -98,39 +98,11 @@ std::string_view early_reason(Early early) {
 
 std::vector<EarlyMiss> every_precheck_miss(const Scenario& s, const Model& model, std::int64_t gpus,
                                            const PairFacts& facts, const EarlyFlags& flags) {
-    const Constraints& k = s.constraints;
     std::vector<EarlyMiss> misses;
-    if (!flags.allowed) {
-        misses.push_back({Early::not_allowed});
-    }
-    if (!flags.applies) {
-        misses.push_back({Early::variant_not_applicable});
-    }
-    if (!flags.consumer_ok) {
-        misses.push_back({Early::consumer});
-    }
-    if (k.max_gpus_per_replica && gpus > *k.max_gpus_per_replica) {
-        misses.push_back({Early::max_gpus, static_cast<double>(gpus) / static_cast<double>(*k.max_gpus_per_replica)});
-    }
-    if (facts.context_too_long) {
-        misses.push_back({Early::context, static_cast<double>(s.workload.context_tokens) /
-                                              static_cast<double>(model.architecture.max_position_embeddings)});
-    }
-    if (!flags.has_precision) {
-        misses.push_back({Early::precision});
-    }
-    if (!flags.served) {
-        misses.push_back({Early::engine});
-    }
-    if (!flags.splits) {
-        misses.push_back({Early::tensor_parallel});
-    }
-    if (k.max_model_mb && facts.weights_on_disk_bytes / 1e6 > *k.max_model_mb) {
-        misses.push_back({Early::model_size, facts.weights_on_disk_bytes / 1e6 / *k.max_model_mb});
-    }
-    if (facts.quality_miss_ratio > 0.0) {
-        misses.push_back({Early::quality, facts.quality_miss_ratio});
-    }
+    visit_precheck_misses(s, model, gpus, facts, flags, [&](const EarlyMiss& miss) {
+        misses.push_back(miss);
+        return true;
+    });
     return misses;
 }
 

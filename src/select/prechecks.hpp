@@ -86,42 +86,57 @@ struct EarlyMiss {
     double miss_ratio = std::numeric_limits<double>::infinity();
 };
 
-// The first pre-check the candidate misses, if any. Inline: the search runs it on every slot.
-inline EarlyMiss precheck(const Scenario& s, const Model& model, std::int64_t gpus, const PairFacts& facts,
-                   const EarlyFlags& flags) {
+// Visits the pre-checks the candidate misses, in the order they apply, until `visit` returns
+// false: the one list behind `precheck` (the first miss) and `every_precheck_miss` (all).
+template <typename Visit>
+inline void visit_precheck_misses(const Scenario& s, const Model& model, std::int64_t gpus, const PairFacts& facts,
+                                  const EarlyFlags& flags, Visit&& visit) {
     const Constraints& k = s.constraints;
-    if (!flags.allowed) {
-        return {Early::not_allowed};
+    if (!flags.allowed && !visit(EarlyMiss{Early::not_allowed})) {
+        return;
     }
-    if (!flags.applies) {
-        return {Early::variant_not_applicable};
+    if (!flags.applies && !visit(EarlyMiss{Early::variant_not_applicable})) {
+        return;
     }
-    if (!flags.consumer_ok) {
-        return {Early::consumer};
+    if (!flags.consumer_ok && !visit(EarlyMiss{Early::consumer})) {
+        return;
     }
-    if (k.max_gpus_per_replica && gpus > *k.max_gpus_per_replica) {
-        return {Early::max_gpus, static_cast<double>(gpus) / static_cast<double>(*k.max_gpus_per_replica)};
+    if (k.max_gpus_per_replica && gpus > *k.max_gpus_per_replica &&
+        !visit(EarlyMiss{Early::max_gpus, static_cast<double>(gpus) / static_cast<double>(*k.max_gpus_per_replica)})) {
+        return;
     }
-    if (facts.context_too_long) {
-        return {Early::context, static_cast<double>(s.workload.context_tokens) /
-                                    static_cast<double>(model.architecture.max_position_embeddings)};
+    if (facts.context_too_long &&
+        !visit(EarlyMiss{Early::context, static_cast<double>(s.workload.context_tokens) /
+                                             static_cast<double>(model.architecture.max_position_embeddings)})) {
+        return;
     }
-    if (!flags.has_precision) {
-        return {Early::precision};
+    if (!flags.has_precision && !visit(EarlyMiss{Early::precision})) {
+        return;
     }
-    if (!flags.served) {
-        return {Early::engine};
+    if (!flags.served && !visit(EarlyMiss{Early::engine})) {
+        return;
     }
-    if (!flags.splits) {
-        return {Early::tensor_parallel};
+    if (!flags.splits && !visit(EarlyMiss{Early::tensor_parallel})) {
+        return;
     }
-    if (k.max_model_mb && facts.weights_on_disk_bytes / 1e6 > *k.max_model_mb) {
-        return {Early::model_size, facts.weights_on_disk_bytes / 1e6 / *k.max_model_mb};
+    if (k.max_model_mb && facts.weights_on_disk_bytes / 1e6 > *k.max_model_mb &&
+        !visit(EarlyMiss{Early::model_size, facts.weights_on_disk_bytes / 1e6 / *k.max_model_mb})) {
+        return;
     }
     if (facts.quality_miss_ratio > 0.0) {
-        return {Early::quality, facts.quality_miss_ratio};
+        visit(EarlyMiss{Early::quality, facts.quality_miss_ratio});
     }
-    return {};
+}
+
+// The first pre-check the candidate misses, if any. Inline: the search runs it on every slot.
+inline EarlyMiss precheck(const Scenario& s, const Model& model, std::int64_t gpus, const PairFacts& facts,
+                          const EarlyFlags& flags) {
+    EarlyMiss first;
+    visit_precheck_misses(s, model, gpus, facts, flags, [&](const EarlyMiss& miss) {
+        first = miss;
+        return false;
+    });
+    return first;
 }
 
 // Every pre-check the candidate misses, in the same order as `precheck` (whose answer is the
