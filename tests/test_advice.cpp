@@ -142,7 +142,8 @@ TEST_CASE("advice: finance-risk at 150 and 80 ms and a 50000 USD budget get advi
     // Finance is numerically sensitive: the over-quantization rule removes INT4, so no advice names it.
     const auto at_18 = run_cli({"recommend", "--scenario", "finance-risk", "--max-latency-ms", "18", "-o", "json"});
     REQUIRE(at_18.status == 1);
-    for (const json& suggestion : json::parse(at_18.out).at("suggestions")) {
+    const json at_18_document = json::parse(at_18.out);  // named: a loop over a temporary's member dangles
+    for (const json& suggestion : at_18_document.at("suggestions")) {
         CHECK(suggestion.at("candidate").get<std::string>().find(":int4@") == std::string::npos);
     }
     // A budget too small gets advice on the budget, not only on latency.
@@ -320,7 +321,8 @@ TEST_CASE("costing misses: a quality miss is sized and costed too with its misse
 TEST_CASE("costing misses: compare exits 0 and marks each candidate that misses", "[advice][cli]") {
     const auto compare = run_cli({"compare", "--scenario", "customer-service", "base:fp16@a40x2", "nano@l4", "-o", "json"});
     REQUIRE(compare.status == 0);
-    for (const json& candidate : json::parse(compare.out).at("candidates")) {
+    const json compared = json::parse(compare.out);  // named: a loop over a temporary's member dangles
+    for (const json& candidate : compared.at("candidates")) {
         CHECK_FALSE(candidate.at("meets_constraints").get<bool>());
         CHECK_FALSE(candidate.at("constraint_misses").empty());
         CHECK_FALSE(candidate.at("cost").is_null());
