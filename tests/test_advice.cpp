@@ -351,3 +351,19 @@ TEST_CASE("costing misses: the exit code is documented in README and the man pag
     CHECK(read("docs/tco.md").find("meets_constraints") != std::string::npos);
     CHECK(read("docs/ranking.md").find("## Advice") != std::string::npos);
 }
+
+TEST_CASE("advice: a quality floor on a task scenario is relaxed for every task as --min-quality does", "[advice][cli]") {
+    // --min-quality sets the tasks' floors too, so the verifying search must as well; before it
+    // did, no quality suggestion survived verification on a scenario with tasks.
+    CHECK(check_advice({"recommend", "--scenario", "multi-task-support", "--min-quality", "0.93"}) > 0);
+    const auto result = run_cli({"recommend", "--scenario", "multi-task-support", "--min-quality", "0.93", "-o", "json"});
+    REQUIRE(result.status == 1);
+    const json document = json::parse(result.out);
+    bool quality = false;
+    for (const json& suggestion : document.at("suggestions")) {
+        for (const json& change : suggestion.at("changes")) {
+            quality = quality || change.at("flag") == "--min-quality";
+        }
+    }
+    CHECK(quality);
+}

@@ -85,9 +85,7 @@ Scenario resolve_scenario(const ScenarioOptions& o, const Catalog& catalog) {
     }
     override_with(s, k.min_quality, o.min_quality, "constraints.min_quality", "--min-quality");
     if (o.min_quality) {
-        for (TaskSpec& task : s.tasks) {
-            task.min_quality = o.min_quality;  // the flag sets every floor, the tasks' too (docs/multitask.md)
-        }
+        set_quality_floor(s, *o.min_quality);
     }
     if (!o.gpus.empty()) {
         for (const auto& id : o.gpus) {

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <optional>
+#include <iterator>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -128,8 +131,18 @@ bool relax(const Rejection& miss, Scenario& s, std::vector<SuggestedChange>& cha
     Constraints& k = s.constraints;
     const std::string& check = miss.reason;
     std::string flag = miss.flag;
+    // The maximums a flag raises to the candidate's value, rounded up as printed.
+    static const std::pair<std::string_view, std::optional<double> Constraints::*> k_maximums[] = {
+        {"model_size", &Constraints::max_model_mb}, {"power", &Constraints::max_power_w},
+        {"ttft", &Constraints::max_ttft_ms},        {"tpot", &Constraints::max_tpot_ms},
+        {"latency", &Constraints::max_latency_ms},  {"budget", &Constraints::budget_usd_per_year}};
+    const auto maximum = std::find_if(std::begin(k_maximums), std::end(k_maximums),
+                                      [&](const auto& entry) { return entry.first == check; });
     double value = 0;
-    if (check == "max_gpus") {
+    if (maximum != std::end(k_maximums)) {
+        value = rounded_limit(miss.had, true);
+        k.*(maximum->second) = value;
+    } else if (check == "max_gpus") {
         value = miss.had;
         k.max_gpus_per_replica = static_cast<std::int64_t>(value);
     } else if (check == "context") {
@@ -139,29 +152,12 @@ bool relax(const Rejection& miss, Scenario& s, std::vector<SuggestedChange>& cha
             return false;
         }
         s.workload.context_tokens = static_cast<std::int64_t>(value);
-    } else if (check == "model_size") {
-        value = rounded_limit(miss.had, true);
-        k.max_model_mb = value;
     } else if (check == "quality") {
-        // No published figure: only a floor of 0 admits it (docs/quality.md).
+        // No published figure: only a floor of 0 admits it (docs/quality.md). The flag sets every
+        // floor, the tasks' too, so the verifying search does as well.
         value = std::isfinite(miss.miss_ratio) ? std::max(0.0, rounded_limit(miss.had, false)) : 0.0;
         flag = "--min-quality";
-        k.min_quality = value;
-    } else if (check == "power") {
-        value = rounded_limit(miss.had, true);
-        k.max_power_w = value;
-    } else if (check == "ttft") {
-        value = rounded_limit(miss.had, true);
-        k.max_ttft_ms = value;
-    } else if (check == "tpot") {
-        value = rounded_limit(miss.had, true);
-        k.max_tpot_ms = value;
-    } else if (check == "latency") {
-        value = rounded_limit(miss.had, true);
-        k.max_latency_ms = value;
-    } else if (check == "budget") {
-        value = rounded_limit(miss.had, true);
-        k.budget_usd_per_year = value;
+        set_quality_floor(s, value);
     } else {
         return false;
     }

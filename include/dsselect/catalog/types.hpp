@@ -351,6 +351,15 @@ struct Scenario {
     SourceMap flag_sources;
 };
 
+// --min-quality's meaning: one floor for the scenario and for every task (docs/multitask.md).
+// The CLI flag and the advice that suggests a floor (select/tally.cpp) both set it here.
+inline void set_quality_floor(Scenario& s, double floor) {
+    s.constraints.min_quality = floor;
+    for (TaskSpec& task : s.tasks) {
+        task.min_quality = floor;
+    }
+}
+
 // Efficiency factors of an engine for the hardware and precisions they match (first match
 // wins; an absent key keeps the engine's or the estimator's default).
 struct EngineFactors {
