@@ -7,6 +7,7 @@
 #include <cmath>
 #include <optional>
 #include <string_view>
+#include <tuple>
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
@@ -147,6 +148,7 @@ std::vector<Row> rows_of(const CsvTable& table, const std::string& name) {
     const std::size_t c_tp = column("tp_size");
     const std::size_t c_pp = column("pp_size");
     const std::size_t c_dp = column("attention_dp_size");
+    const std::size_t c_moe_tp = column("moe_tp_size");
     const std::size_t c_ep = column("moe_ep_size");
     const std::size_t c_ttft = column("silicon_ttft_ms");
     const std::size_t c_tpot = column("silicon_tpot_ms");
@@ -192,6 +194,7 @@ std::vector<Row> rows_of(const CsvTable& table, const std::string& name) {
         row.tp = optional_count(c_tp);
         row.pp = optional_count(c_pp);
         row.attention_dp = optional_count(c_dp);
+        row.moe_tp = optional_count(c_moe_tp);
         row.moe_ep = optional_count(c_ep);
         if (row.model_path.empty() || row.system.empty()) {
             throw Error(ErrorKind::invalid_data, fmt::format("{}:{}: empty model_path or system", name, line));
@@ -239,6 +242,48 @@ std::string hardware_id_for(const std::string& system) {
     std::string id = system;
     std::replace(id.begin(), id.end(), '_', '-');
     return id;
+}
+
+// What a repeated measurement is, and what the layout of a copy is (see select_cases).
+using MeasurementKey = std::tuple<std::string, std::string, std::string, std::string, std::int64_t, std::int64_t, double, double>;
+using LayoutKey = std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t>;
+
+MeasurementKey measurement_of(const Row& row) {
+    return {row.system, row.backend, row.precision, row.mode, row.isl, row.osl, row.ttft_ms, row.tpot_ms};
+}
+
+LayoutKey layout_of(const Row& row) {
+    return {row.batch, row.tp, row.pp, row.attention_dp, row.moe_tp, row.moe_ep};
+}
+
+// For each row, why it is not the one copy of its measurement that is kept ("" when it is).
+std::vector<std::string> repeated_measurements(const std::vector<Row>& rows) {
+    struct Copies {
+        std::vector<std::size_t> rows;
+        bool layouts_agree = true;
+    };
+    std::map<MeasurementKey, Copies> by_measurement;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        Copies& copies = by_measurement[measurement_of(rows[i])];
+        if (!copies.rows.empty() && layout_of(rows[copies.rows.front()]) != layout_of(rows[i])) {
+            copies.layouts_agree = false;
+        }
+        copies.rows.push_back(i);
+    }
+    std::vector<std::string> why(rows.size());
+    for (const auto& [key, copies] : by_measurement) {
+        if (copies.rows.size() < 2) {
+            continue;
+        }
+        for (std::size_t k = 0; k < copies.rows.size(); ++k) {
+            if (!copies.layouts_agree) {
+                why[copies.rows[k]] = "one measurement recorded under conflicting parallel layouts or batch sizes (no copy kept)";
+            } else if (k > 0) {
+                why[copies.rows[k]] = "repeated measurement (same layout; the first copy is kept)";
+            }
+        }
+    }
+    return why;
 }
 
 std::string precision_label(const std::string& precision) {
@@ -291,7 +336,10 @@ Split read_split(const std::string& text, const std::string& name) {
 Selection select_cases(const std::vector<Row>& rows, const dsselect::Catalog& catalog, const Split& split,
                        const Filters& filters) {
     Selection selection;
-    for (const Row& row : rows) {
+    // Over the whole CSV, so a filter never changes which copy of a measurement is kept.
+    const std::vector<std::string> repeated = repeated_measurements(rows);
+    for (std::size_t index = 0; index < rows.size(); ++index) {
+        const Row& row = rows[index];
         auto skip = [&](const std::string& reason) { ++selection.skipped[reason]; };
         if (!filters.system.empty() && row.system != filters.system) {
             skip("filtered out (--filter-system)");
@@ -303,6 +351,10 @@ Selection select_cases(const std::vector<Row>& rows, const dsselect::Catalog& ca
         }
         if (row.mode != "agg") {
             skip("mode " + row.mode + " (disaggregated serving is not modelled)");
+            continue;
+        }
+        if (!repeated[index].empty()) {
+            skip(repeated[index]);
             continue;
         }
         const std::string precision = precision_label(row.precision);
@@ -335,6 +387,13 @@ Selection select_cases(const std::vector<Row>& rows, const dsselect::Catalog& ca
         }
         if (row.attention_dp > 1) {
             skip("attention_dp_size > 1 (attention data parallelism is not modelled)");
+            continue;
+        }
+        if (row.tp > hardware->max_devices_per_node) {
+            // The CSV records several of these measurements a second time with a single-node
+            // layout (e.g. tp 64 / moe tp 8 / ep 8 beside tp 8 / ep 8, same figures to the last
+            // digit), so a multi-node layout in this sample cannot be trusted.
+            skip("tp_size above one node of the system (the sample's multi-node layouts are unreliable)");
             continue;
         }
         selection.cases.push_back(Case{

@@ -24,6 +24,7 @@ struct Row {
     std::int64_t tp = 0;
     std::int64_t pp = 0;
     std::int64_t attention_dp = 0;
+    std::int64_t moe_tp = 0;
     std::int64_t moe_ep = 0;
     double ttft_ms = 0;
     double tpot_ms = 0;
@@ -67,7 +68,12 @@ struct Selection {
 };
 
 // The rows the estimator can model: aggregated serving, BF16 or FP8, pp 1, no attention data
-// parallelism, model and system in the catalog. Every other row is counted under its reason.
+// parallelism, at most one node of the system, model and system in the catalog, one row per
+// measurement. Every other row is
+// counted under its reason. A measurement (system, backend, precision, ISL, OSL and both measured
+// figures, to the last digit) that the CSV records more than once is kept once, at its first line,
+// when every copy gives the same parallel layout and batch; when the copies disagree on the layout,
+// no copy is kept, since which layout was measured cannot be told.
 Selection select_cases(const std::vector<Row>& rows, const dsselect::Catalog& catalog, const Split& split,
                        const Filters& filters);
 
