@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Checks the harness's row rules on a small CSV written here (bench/validate/sample.hpp):
+one row per measurement, no copy of a measurement recorded under conflicting layouts, and no row
+needing more GPUs than one node of its system. Fails (never skips) when the harness cannot run.
+
+Usage: check_sample_rules.py DSSELECT_VALIDATE SOURCE_DIR
+"""
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+HEADER = ["id", "silicon_data_source", "backend", "backend_version", "model_path", "system", "precision",
+          "mode", "isl", "osl", "gemm_quant_mode", "moe_quant_mode", "batch_size", "tp_size", "pp_size",
+          "attention_dp_size", "moe_tp_size", "moe_ep_size", "silicon_ttft_ms", "silicon_tpot_ms"]
+
+
+def row(name, model, batch, tp, moe_tp, moe_ep, ttft, tpot, system="h200_sxm"):
+    return {"id": name, "silicon_data_source": "test", "backend": "trtllm", "backend_version": "1",
+            "model_path": model, "system": system, "precision": "fp8", "mode": "agg", "isl": "1024",
+            "osl": "1024", "gemm_quant_mode": "fp8", "moe_quant_mode": "fp8", "batch_size": str(batch),
+            "tp_size": str(tp), "pp_size": "1", "attention_dp_size": "1", "moe_tp_size": str(moe_tp),
+            "moe_ep_size": str(moe_ep), "silicon_ttft_ms": ttft, "silicon_tpot_ms": tpot}
+
+
+ROWS = [
+    # One measurement under two model names, same layout: kept once (the first).
+    row("a1", "deepseek-ai/DeepSeek-R1", 8, 8, 8, 1, "200.5", "10.25"),
+    row("a2", "deepseek-ai/DeepSeek-V3", 8, 8, 8, 1, "200.5", "10.25"),
+    # One measurement under two layouts: no copy kept.
+    row("b1", "deepseek-ai/DeepSeek-V3", 4, 8, 1, 8, "300.5", "12.5"),
+    row("b2", "deepseek-ai/DeepSeek-V3", 4, 64, 8, 8, "300.5", "12.5"),
+    # More GPUs than one node (8 on h200_sxm), no copy elsewhere: left out.
+    row("c1", "deepseek-ai/DeepSeek-V3", 16, 16, 16, 1, "400.5", "20.5"),
+    # A plain single-node row: modelled.
+    row("d1", "meta-llama/Llama-3.1-70B-Instruct", 16, 8, 8, 1, "150.5", "15.5"),
+    # Same figures on another system: a different measurement, modelled.
+    row("d2", "meta-llama/Llama-3.1-70B-Instruct", 16, 8, 8, 1, "150.5", "15.5", system="b200_sxm"),
+]
+
+EXPECTED_SKIPPED = {
+    "repeated measurement (same layout; the first copy is kept)": 1,
+    "one measurement recorded under conflicting parallel layouts or batch sizes (no copy kept)": 2,
+    "tp_size above one node of the system (the sample's multi-node layouts are unreliable)": 1,
+}
+
+
+def fail(message):
+    print(f"FAIL: {message}")
+    print("0 passed, 1 failed")
+    sys.exit(1)
+
+
+def main():
+    if len(sys.argv) != 3:
+        fail("usage: check_sample_rules.py DSSELECT_VALIDATE SOURCE_DIR")
+    validate, source = sys.argv[1:]
+    catalog = os.path.join(source, "tests", "validation", "catalog.json")
+    split = os.path.join(source, "tests", "validation", "split.json")
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=HEADER, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(ROWS)
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "sample.csv")
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text.getvalue())
+        run = subprocess.run([validate, "--csv", path, "--catalog", catalog, "--split", split, "--engine-profiles",
+                              "--format", "json"], capture_output=True, text=True, check=False)
+    if run.returncode != 0:
+        fail(f"the harness exited {run.returncode}: {run.stderr.strip()}")
+    report = json.loads(run.stdout)
+    skipped = {reason: count for reason, count in report["skipped"].items() if reason in EXPECTED_SKIPPED}
+    if skipped != EXPECTED_SKIPPED:
+        fail(f"skipped {skipped}, expected {EXPECTED_SKIPPED}")
+    if report["rows_read"] != len(ROWS):
+        fail(f"rows_read {report['rows_read']}, expected {len(ROWS)}")
+    lines = sorted(r["line"] for r in report["rows"])
+    # CSV line numbers: header is line 1; a1 is 2, d1 is 7, d2 is 8.
+    if lines != [2, 7, 8]:
+        fail(f"modelled lines {lines}, expected [2, 7, 8] (a1 once, d1, d2)")
+    print("3 passed, 0 failed")
+
+
+if __name__ == "__main__":
+    main()
