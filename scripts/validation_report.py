@@ -60,6 +60,9 @@ PROTOCOLS = {
     "closed-loop": "B requests kept in flight and staggered: own prefill, half a step, and the M/D/1 wait "
                    "of the prefill stream at B / latency arrivals per second",
     "alone": "the estimate's own TTFT: own prefill and half a step, no queueing",
+    "waves": "the closed loop once settled: requests of equal length finish, and come back, in groups of "
+             "the engine's token budget / P prompts, which wait half a step and are prefilled beside the "
+             "B - g running decodes",
 }
 DEFAULT_PROTOCOL = "burst"
 UNKNOWN_EFFECT = {"name": "unidentified",

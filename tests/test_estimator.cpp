@@ -338,6 +338,39 @@ TEST_CASE("burst ttft: chunked prefill leaves room for the decodes of finished r
     CHECK(*burst == Approx(2.0 * w + kv));
 }
 
+TEST_CASE("wave ttft: a batch the budget admits at once is the burst", "[estimator][ttft]") {
+    const Model model = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware hardware = test::gpu();
+    // 4 x 512 tokens within the 8,192-token budget: the whole batch is one group, nothing runs.
+    const EstimateRequest request = request_for(model, fp16, hardware, 1, 4);
+    const auto wave = wave_mean_ttft_ms(request);
+    const auto burst = burst_mean_ttft_ms(request);
+    REQUIRE(wave.has_value());
+    REQUIRE(burst.has_value());
+    CHECK(*wave == Approx(*burst));
+}
+
+TEST_CASE("wave ttft: a group of budget over P prompts is prefilled beside the running decodes", "[estimator][ttft]") {
+    const Model model = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware hardware = test::gpu();
+    EstimateRequest request = request_for(model, fp16, hardware, 1, 3);
+    request.prompt_tokens = 4;
+    request.profile.max_batched_tokens = 8;
+    request.profile.per_step_overhead_ms = 0.0;
+    // Groups of 8 / 4 = 2 prompts; 1 sequence runs at the mean context 4 + 128 / 2 = 68 tokens.
+    // Memory-bound steps: the group waits half a decode step at B = 3 (W + 3 * 68 KV reads);
+    // step 1 prefills 7 prompt tokens (request 1 done) beside the running decode: W + 68 kv;
+    // step 2 prefills the last token beside 2 decodes: W + 68 kv + 4 kv (request 1 at about P).
+    // Mean TTFT: wait + step 1 + step 2 / 2 = 2 W + (102 + 68 + 36) kv.
+    const double w = weights_ms(model, fp16);
+    const double kv = 524288.0 / (2039e9 * 0.75) * 1000.0;
+    const auto wave = wave_mean_ttft_ms(request);
+    REQUIRE(wave.has_value());
+    CHECK(*wave == Approx(2.0 * w + 206.0 * kv));
+}
+
 TEST_CASE("memory: paged KV holds P + O/2 per sequence and the full reservation P + O", "[estimator][memory]") {
     const Model model = test::llama2_7b();
     const Variant fp16 = test::variant_bits(16);

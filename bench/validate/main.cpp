@@ -37,7 +37,7 @@ constexpr const char* k_usage =
     "         [--compute-efficiency X] [--memory-efficiency X] [--step-overhead-ms X]\n"
     "         [--allreduce-latency-us X] [--ttft-fixed-ms X] [--ttft-batch-exponent X]\n"
     "         [--fit] [--fit-allreduce] [--fit-ttft-fixed] [--fit-target both|ttft|tpot]\n"
-    "         [--ttft-protocol closed-loop|burst|alone]\n"
+    "         [--ttft-protocol closed-loop|burst|alone|waves]\n"
     "Without --engine-profiles every row uses the default GPU profile with the factors given here;\n"
     "with it, each row uses its backend's shipped profile (data/engines.json).";
 
@@ -121,7 +121,7 @@ Options parse_options(int argc, char** argv) {
             const std::string& t = value();
             const auto protocol = validate::parse_ttft_protocol(t);
             if (!protocol) {
-                throw Error(ErrorKind::usage, fmt::format("--ttft-protocol: expected closed-loop, burst or alone, got '{}'", t));
+                throw Error(ErrorKind::usage, fmt::format("--ttft-protocol: expected closed-loop, burst, alone or waves, got '{}'", t));
             }
             options.ttft_protocol = *protocol;
         } else if (flag == "--fit") {

@@ -47,6 +47,9 @@ std::optional<TtftProtocol> parse_ttft_protocol(const std::string& text) {
     if (text == "alone") {
         return TtftProtocol::alone;
     }
+    if (text == "waves") {
+        return TtftProtocol::waves;
+    }
     return std::nullopt;
 }
 
@@ -55,6 +58,7 @@ const char* to_string(TtftProtocol protocol) {
     case TtftProtocol::closed_loop: return "closed-loop";
     case TtftProtocol::burst: return "burst";
     case TtftProtocol::alone: return "alone";
+    case TtftProtocol::waves: return "waves";
     }
     return "?";
 }
@@ -105,6 +109,9 @@ Prediction predict_row(const Case& c, const Profiles& profiles, Detail detail) {
         break;
     case TtftProtocol::alone:
         p.ttft_ms = e.performance.ttft_ms;
+        break;
+    case TtftProtocol::waves:
+        p.ttft_ms = dsselect::wave_mean_ttft_ms(request).value_or(e.performance.ttft_ms);
         break;
     }
     p.tpot_ms = e.performance.tpot_ms;

@@ -26,8 +26,10 @@ struct FactorOverride {
 //   lambda = B / latency per replica; TTFT = own prefill + half a step + the M/D/1 wait of the
 //   prefill stream at lambda (at most B - 1 prefills ahead);
 // - burst: B requests submitted at once into an empty engine (burst_mean_ttft_ms);
-// - alone: the estimate's own TTFT (own prefill + half a step), no queueing.
-enum class TtftProtocol { closed_loop, burst, alone };
+// - alone: the estimate's own TTFT (own prefill + half a step), no queueing;
+// - waves: the closed loop once settled: equal requests come back in groups of
+//   max_batched_tokens / P prompts (wave_mean_ttft_ms).
+enum class TtftProtocol { closed_loop, burst, alone, waves };
 std::optional<TtftProtocol> parse_ttft_protocol(const std::string& text);
 const char* to_string(TtftProtocol protocol);
 

@@ -850,42 +850,66 @@ Estimate estimate(const EstimateRequest& request, Trace* trace) {
     return result;
 }
 
-std::optional<double> EstimatePlan::burst_mean_ttft_ms(std::int64_t batch_size) const {
-    if (batch_size < 1 || !rung(batch_size).timed) {
-        return std::nullopt;
-    }
+double EstimatePlan::chunked_prefill_mean_ms(std::int64_t arriving, std::int64_t running, double running_context) const {
     const EfficiencyProfile& profile = m_request->profile;
     const std::int64_t prompt = std::max<std::int64_t>(m_request->prompt_tokens, 1);
     const std::int64_t budget = std::max<std::int64_t>(profile.max_batched_tokens, 1);
-    const std::int64_t total = batch_size * prompt;
+    const std::int64_t total = arriving * prompt;
     // Per token: a prompt token's share of one prefill's compute; a decoding token's compute and
-    // the KV it reads (context about P during the burst).
+    // the KV it reads (the running sequences at `running_context`, the new ones at about P).
     const double prompt_token_ms = m_prefill_compute_ms / static_cast<double>(prompt);
     const double decode_token_ms = m_decode_flops_per_sequence / m_compute_rate * k_ms_per_s;
-    const double decode_kv_ms = m_prompt * m_kv_read_per_token / m_bandwidth * k_ms_per_s;
+    const double new_kv_ms = m_prompt * m_kv_read_per_token / m_bandwidth * k_ms_per_s;
+    const double running_kv_ms = static_cast<double>(running) * running_context * m_kv_read_per_token / m_bandwidth * k_ms_per_s;
     std::int64_t done = 0;      // prompt tokens prefilled so far
-    std::int64_t decoding = 0;  // requests past their prefill
+    std::int64_t decoding = 0;  // arriving requests past their prefill
     double clock_ms = 0.0;
     double ttft_sum_ms = 0.0;
     while (done < total) {
         // Running decodes are scheduled first; the prompt tokens take the rest of the budget.
-        const std::int64_t room = std::max<std::int64_t>(budget - decoding, 1);
+        const std::int64_t room = std::max<std::int64_t>(budget - running - decoding, 1);
         const std::int64_t chunk = std::min(room, total - done);
         const double tokens = static_cast<double>(chunk);
-        const double running = static_cast<double>(decoding);
-        const double compute_ms = tokens * prompt_token_ms + running * decode_token_ms;
-        const double memory_ms = m_prefill_memory_ms + running * decode_kv_ms;
-        clock_ms += std::max(compute_ms, memory_ms) + m_allreduce.ms(tokens + running) + m_step_overhead_ms;
+        const double in_decode = static_cast<double>(running + decoding);
+        const double compute_ms = tokens * prompt_token_ms + in_decode * decode_token_ms;
+        const double memory_ms = m_prefill_memory_ms + running_kv_ms + static_cast<double>(decoding) * new_kv_ms;
+        clock_ms += std::max(compute_ms, memory_ms) + m_allreduce.ms(tokens + in_decode) + m_step_overhead_ms;
         const std::int64_t finished = (done + chunk) / prompt - done / prompt;
         ttft_sum_ms += static_cast<double>(finished) * clock_ms;
         decoding += finished;
         done += chunk;
     }
-    return profile.ttft_fixed_ms + ttft_sum_ms / static_cast<double>(batch_size);
+    return ttft_sum_ms / static_cast<double>(arriving);
+}
+
+std::optional<double> EstimatePlan::burst_mean_ttft_ms(std::int64_t batch_size) const {
+    if (batch_size < 1 || !rung(batch_size).timed) {
+        return std::nullopt;
+    }
+    return m_request->profile.ttft_fixed_ms + chunked_prefill_mean_ms(batch_size, 0, m_prompt);
+}
+
+std::optional<double> EstimatePlan::wave_mean_ttft_ms(std::int64_t batch_size) const {
+    const Rung at_batch = batch_size >= 1 ? rung(batch_size) : Rung{};
+    if (!at_batch.timed) {
+        return std::nullopt;
+    }
+    const std::int64_t prompt = std::max<std::int64_t>(m_request->prompt_tokens, 1);
+    const std::int64_t budget = std::max<std::int64_t>(m_request->profile.max_batched_tokens, 1);
+    const std::int64_t group = std::clamp<std::int64_t>(budget / prompt, 1, batch_size);
+    const std::int64_t running = batch_size - group;
+    // A group arrives as the step that finished its predecessors ends, while the next step of the
+    // running sequences is under way: half of it, on average, before its own prefill starts.
+    const double step_wait_ms = running > 0 ? 0.5 * at_batch.performance.decode_step_ms : 0.0;
+    return m_request->profile.ttft_fixed_ms + step_wait_ms + chunked_prefill_mean_ms(group, running, m_mean_context);
 }
 
 std::optional<double> burst_mean_ttft_ms(const EstimateRequest& request) {
     return EstimatePlan(request).burst_mean_ttft_ms(request.batch);
+}
+
+std::optional<double> wave_mean_ttft_ms(const EstimateRequest& request) {
+    return EstimatePlan(request).wave_mean_ttft_ms(request.batch);
 }
 
 double md1_queue_wait_ms(double arrivals_per_s, double service_ms) {

@@ -271,6 +271,14 @@ Estimate estimate(const EstimateRequest& request, Trace* trace = nullptr);
 // TTFT over the batch plus ttft_fixed_ms; nullopt when the request cannot be timed.
 std::optional<double> burst_mean_ttft_ms(const EstimateRequest& request);
 
+// The validation protocol of the same closed loop once it has settled: requests of equal length
+// finish in the groups their prefills were chunked in, so they come back in waves of
+// g = clamp(floor(max_batched_tokens / P), 1, B) prompts while B - g others decode (at the mean
+// context P + O/2). The group waits half a decode step at B (the step under way), then runs the
+// chunked prefill above beside the running decodes. Returns the group's mean TTFT plus
+// ttft_fixed_ms; nullopt when the request cannot be timed.
+std::optional<double> wave_mean_ttft_ms(const EstimateRequest& request);
+
 // Waiting time in an M/D/1 queue (Poisson arrivals at `arrivals_per_s`, a deterministic service
 // of `service_ms`): rho * S / (2 (1 - rho)) with rho = arrivals * S; infinity when rho >= 1.
 double md1_queue_wait_ms(double arrivals_per_s, double service_ms);
@@ -300,8 +308,13 @@ public:
     Rung rung(std::int64_t batch) const;
     // burst_mean_ttft_ms of the request at this batch; nullopt when it cannot be timed.
     std::optional<double> burst_mean_ttft_ms(std::int64_t batch) const;
+    // wave_mean_ttft_ms of the request at this batch; nullopt when it cannot be timed.
+    std::optional<double> wave_mean_ttft_ms(std::int64_t batch) const;
 
 private:
+    // Mean TTFT of `arriving` prompts submitted together while `running` sequences decode at
+    // `running_context` tokens: chunked prefill at the engine's token budget (no fixed delay).
+    double chunked_prefill_mean_ms(std::int64_t arriving, std::int64_t running, double running_context) const;
     struct MemoryAt {
         double activations_bytes = 0;
         double per_gpu_bytes = 0;

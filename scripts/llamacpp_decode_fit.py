@@ -1,0 +1,363 @@
+#!/usr/bin/env python3
+"""llama.cpp single-stream decode by hardware family (issue 20): fit, hold-out check, shipped factors.
+
+Usage:
+  scripts/llamacpp_decode_fit.py                      # print the report
+  scripts/llamacpp_decode_fit.py --write              # rewrite docs/validation-llamacpp.md and the
+                                                      # llama.cpp factor sets of data/engines.json
+  scripts/llamacpp_decode_fit.py --check [--dsselect BUILD/dsselect]
+                                                      # fail when either is stale; with --dsselect,
+                                                      # also check that the product uses the factors
+
+The data (tests/validation/data/llamacpp-decode-khmel-2026.json) is one public table of llama.cpp
+tokens per second, one request at a time, Q4_K_M files, 13 devices. Model of one decode step of a
+dense model whose GGUF file has S bytes, on a device of datasheet bandwidth BW with n SMs at boost
+clock f (every figure of the devices carries its source in the data file):
+
+    effective bandwidth  = min(eta * BW, n * f * b)        (b: bytes one SM streams per cycle)
+    time per token       = S / effective bandwidth + c     (c: the per-token work outside the stream)
+
+A batch-1 GEMV streams the weights; on cards whose memory is fast for their SM count (data-centre
+HBM parts) the kernels cannot keep enough loads in flight and the SMs, not the memory, set the
+rate; on GDDR cards the memory does. eta, b and c are fitted on the fit devices only (grid search,
+lowest median absolute error of tokens/s); every other device is hold-out. Apple's unified memory
+has no SM figure and is fitted apart (eta, c). Only dense models enter (a MoE's bytes per token and
+Gemma's per-layer embeddings are not the file size).
+"""
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATA = os.path.join(ROOT, "tests", "validation", "data", "llamacpp-decode-khmel-2026.json")
+DOC = os.path.join(ROOT, "docs", "validation-llamacpp.md")
+ENGINES = os.path.join(ROOT, "data", "engines.json")
+HARDWARE = os.path.join(ROOT, "data", "hardware.json")
+DATA_REL = "tests/validation/data/llamacpp-decode-khmel-2026.json"
+
+# Grid search in two passes: coarse, then fine around the coarse best (deterministic).
+COARSE = {"eta": (0.40, 1.00, 0.05), "bytes_per_cycle": (2.0, 10.0, 0.5), "overhead_ms": (0.0, 4.0, 0.25)}
+FINE_STEP = {"eta": 0.01, "bytes_per_cycle": 0.05, "overhead_ms": 0.05}
+# llama.cpp's prefill on these devices is not in the data: its compute efficiency stays the
+# shipped assumption.
+PREFILL_COMPUTE_EFFICIENCY = 0.5
+# What data/engines.json shipped for llama.cpp on GPUs before this fit (an assumption), for the
+# before/after line of the report.
+BEFORE = {"eta": 0.70, "bytes_per_cycle": None, "overhead_ms": 0.3}
+
+
+def load(path):
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def rows_of(data):
+    """(model, size GB, device) -> tokens/s for the dense models, in the file's order."""
+    out = []
+    kinds = {m["name"]: m for m in data["models"]}
+    for entry in data["tokens_per_s"]:
+        model = kinds[entry["model"]]
+        if model["kind"] != "dense":
+            continue
+        for device, value in zip(data["devices"], entry["tokens_per_s"]):
+            if value is not None:
+                out.append((model["name"], model["gguf_gb"], device["name"], value))
+    return out
+
+
+def effective_bandwidth_gb_per_s(device, eta, bytes_per_cycle):
+    bandwidth = eta * device["bandwidth_gb_per_s"]
+    if device.get("sms") and device.get("boost_clock_mhz") and bytes_per_cycle is not None:
+        bandwidth = min(bandwidth, device["sms"] * device["boost_clock_mhz"] * 1e6 * bytes_per_cycle / 1e9)
+    return bandwidth
+
+
+def predicted_tokens_per_s(size_gb, device, params):
+    seconds = size_gb / effective_bandwidth_gb_per_s(device, params["eta"], params.get("bytes_per_cycle"))
+    return 1.0 / (seconds + params["overhead_ms"] / 1000.0)
+
+
+def errors(rows, devices, params):
+    return [predicted_tokens_per_s(size, devices[name], params) / measured - 1.0
+            for _, size, name, measured in rows if name in devices]
+
+
+def median_ape(errs):
+    return statistics.median(abs(e) for e in errs) * 100.0
+
+
+def axis(low, high, step):
+    count = int(round((high - low) / step))
+    return [round(low + i * step, 6) for i in range(count + 1)]
+
+
+def grid_best(rows, devices, axes):
+    best = None
+    for eta in axes["eta"]:
+        for cap in axes["bytes_per_cycle"]:
+            for overhead in axes["overhead_ms"]:
+                params = {"eta": eta, "bytes_per_cycle": cap, "overhead_ms": overhead}
+                score = median_ape(errors(rows, devices, params))
+                if best is None or score < best[0] - 1e-12:
+                    best = (score, params)
+    return best[1]
+
+
+def fit(rows, devices, with_cap):
+    coarse = {name: axis(*bounds) for name, bounds in COARSE.items()}
+    if not with_cap:
+        coarse["bytes_per_cycle"] = [None]
+    first = grid_best(rows, devices, coarse)
+    fine = {}
+    for name, step in FINE_STEP.items():
+        if first[name] is None:
+            fine[name] = [None]
+            continue
+        low, high, coarse_step = COARSE[name]
+        fine[name] = [x for x in axis(max(low, first[name] - coarse_step), min(high, first[name] + coarse_step), step)]
+    return grid_best(rows, devices, fine)
+
+
+def fits(data, rows):
+    """Per family: the fitted parameters and the fit devices."""
+    out = {}
+    for family in sorted({d["family"] for d in data["devices"]}):
+        fit_devices = {d["name"]: d for d in data["devices"] if d["family"] == family and d["set"] == "fit"}
+        if not fit_devices:
+            continue
+        with_cap = all(d.get("sms") and d.get("boost_clock_mhz") for d in fit_devices.values())
+        out[family] = {"params": fit(rows, fit_devices, with_cap), "fit_devices": sorted(fit_devices)}
+    return out
+
+
+def pct(x):
+    return f"{x:.1f} %"
+
+
+def signed(x):
+    return f"{x:+.1f} %"
+
+
+def device_table(data, rows, fitted):
+    lines = ["| device | family | set | bandwidth (GB/s) | SMs | boost (MHz) | effective bandwidth (GB/s) | bound by | n | median APE | mean signed error |",
+             "|---|---|---|---:|---:|---:|---:|---|---:|---:|---:|"]
+    summary = {}
+    for device in data["devices"]:
+        family = fitted.get(device["family"])
+        n = sum(1 for r in rows if r[2] == device["name"])
+        usable = family is not None and n > 0 and (family["params"].get("bytes_per_cycle") is None or
+                                                    (device.get("sms") and device.get("boost_clock_mhz")))
+        if not usable:
+            lines.append(f"| {device['name']} | {device['family']} | not checked | {device['bandwidth_gb_per_s']:g} | "
+                         f"{device.get('sms') or '-'} | {device.get('boost_clock_mhz') or '-'} | - | - | {n} | - | - |")
+            continue
+        params = family["params"]
+        errs = errors(rows, {device["name"]: device}, params)
+        eff = effective_bandwidth_gb_per_s(device, params["eta"], params.get("bytes_per_cycle"))
+        bound = "SMs" if eff < params["eta"] * device["bandwidth_gb_per_s"] - 1e-9 else "memory"
+        lines.append(f"| {device['name']} | {device['family']} | {device['set']} | {device['bandwidth_gb_per_s']:g} | "
+                     f"{device.get('sms') or '-'} | {device.get('boost_clock_mhz') or '-'} | {eff:.0f} | {bound} | {len(errs)} | "
+                     f"{pct(median_ape(errs))} | {signed(statistics.mean(errs) * 100.0)} |")
+        summary.setdefault((device["family"], device["set"]), []).extend(errs)
+    return lines, summary
+
+
+def catalog_factor_sets(data, fitted):
+    """The llama.cpp factor sets data/engines.json ships: one per catalog GPU with an SM figure,
+    then the generic GPU set, then the edge set (unchanged, not in this data)."""
+    hardware = {h["id"]: h for h in load(HARDWARE)["hardware"]}
+    params = fitted["nvidia"]["params"]
+    sets = []
+    for entry in data["catalog_devices"]:
+        device = dict(entry, bandwidth_gb_per_s=hardware[entry["id"]]["memory_bandwidth_gb_per_s"])
+        eff = effective_bandwidth_gb_per_s(device, params["eta"], params["bytes_per_cycle"])
+        sets.append({
+            "hardware": [entry["id"]],
+            "compute_efficiency": PREFILL_COMPUTE_EFFICIENCY,
+            "memory_efficiency": round(eff / device["bandwidth_gb_per_s"], 3),
+            "per_step_overhead_ms": params["overhead_ms"],
+            "per_layer_overhead_us": 0,
+            "source": (f"scripts/llamacpp_decode_fit.py on {DATA_REL} (docs/validation-llamacpp.md): "
+                       f"min(eta {params['eta']:g}, {entry['sms']} SMs x {entry['boost_clock_mhz']:g} MHz x "
+                       f"{params['bytes_per_cycle']:g} B/cycle / {device['bandwidth_gb_per_s']:g} GB/s), per-token "
+                       f"{params['overhead_ms']:g} ms, fitted on {', '.join(fitted['nvidia']['fit_devices'])}; SMs and "
+                       f"clock with their sources: catalog_devices '{entry['id']}' of the data file; compute_efficiency "
+                       "(prefill) is an assumption, no prefill data"),
+        })
+    sets.append({
+        "hardware_kind": "gpu",
+        "compute_efficiency": PREFILL_COMPUTE_EFFICIENCY,
+        "memory_efficiency": params["eta"],
+        "per_step_overhead_ms": params["overhead_ms"],
+        "per_layer_overhead_us": 0,
+        "source": (f"scripts/llamacpp_decode_fit.py on {DATA_REL} (docs/validation-llamacpp.md): eta and the per-token "
+                   f"overhead fitted on {', '.join(fitted['nvidia']['fit_devices'])}; no SM figure is sourced for this "
+                   "GPU, so the SM limit is not applied (an HBM card may be slower); compute_efficiency (prefill) is an "
+                   "assumption, no prefill data"),
+    })
+    sets.append({"hardware_kind": "edge", "compute_efficiency": 0.40, "memory_efficiency": 0.60, "per_step_overhead_ms": 1.0,
+                 "source": "assumption: on-device NPUs and unified-memory SoCs; not validated"})
+    return sets
+
+
+def factors_text(sets):
+    out = []
+    for i, s in enumerate(sets):
+        body = json.dumps({k: v for k, v in s.items() if k != "source"})[1:-1]
+        out.append("        {" + body + ",\n         \"source\": " + json.dumps(s["source"]) + "}" + ("," if i + 1 < len(sets) else ""))
+    return "\n".join(out)
+
+
+LLAMA_FACTORS = re.compile(r'("id": "llama\.cpp",.*?"factors": \[\n)(.*?)(\n      \],)', re.S)
+
+
+def engines_with(sets):
+    with open(ENGINES, encoding="utf-8") as handle:
+        text = handle.read()
+    match = LLAMA_FACTORS.search(text)
+    if match is None:
+        raise SystemExit("FAIL: data/engines.json: no llama.cpp \"factors\" array found")
+    return text[:match.start(2)] + factors_text(sets) + text[match.end(2):]
+
+
+def document(data, rows, fitted):
+    table, summary = device_table(data, rows, fitted)
+    nv, apple = fitted.get("nvidia"), fitted.get("apple")
+    lines = [
+        "# Validation: llama.cpp single-stream decode by hardware family",
+        "",
+        "Generated by `scripts/llamacpp_decode_fit.py` (`--write`); do not edit by hand. CI fails when this",
+        "file or the llama.cpp factor sets of `data/engines.json` are stale (`llamacpp_decode_fit_current`).",
+        "",
+        "## Data",
+        "",
+        f"`{DATA_REL}`: {data['source']}. Method: {data['method']}. Licence: {data['licence']}. It is {data['not_calibration_sources']}.",
+        "",
+        "Only dense models enter the fit and the check (" +
+        ", ".join(m["name"] for m in data["models"] if m["kind"] == "dense") + "); left out: " +
+        "; ".join(f"{m['name']} ({m['kind']})" for m in data["models"] if m["kind"] != "dense") + ".",
+        "",
+        "## Model",
+        "",
+        "One decode step of a dense model whose GGUF file has S bytes, one request, on a device of datasheet",
+        "bandwidth BW with n SMs at boost clock f:",
+        "",
+        "```",
+        "effective bandwidth = min(eta * BW, n * f * b)     b: bytes one SM streams per cycle",
+        "time per token      = S / effective bandwidth + c  c: per-token work outside the weight stream",
+        "```",
+        "",
+        "A batch-1 matrix-vector product streams the weights. On a card whose memory is fast for its SM count",
+        "(the HBM data-centre parts) llama.cpp's kernels cannot keep enough loads in flight and the SMs set",
+        "the rate; on a GDDR card the memory does. Apple's unified memory has no SM figure and is fitted apart.",
+        "",
+        "## Fitted (fit devices only)",
+        "",
+    ]
+    if nv:
+        p = nv["params"]
+        lines.append(f"- NVIDIA, fitted on {', '.join(nv['fit_devices'])}: eta = {p['eta']:g}, b = {p['bytes_per_cycle']:g} bytes "
+                     f"per SM-cycle, c = {p['overhead_ms']:g} ms.")
+    if apple:
+        p = apple["params"]
+        lines.append(f"- Apple, fitted on {', '.join(apple['fit_devices'])}: eta = {p['eta']:g}, c = {p['overhead_ms']:g} ms "
+                     "(reported only: the catalog has no Apple device).")
+    lines += ["", "## Per device", "", *table, "", "## Summary by family and set", "",
+              f"Before: the assumption shipped before this fit (eta {BEFORE['eta']:g}, c {BEFORE['overhead_ms']:g} ms, no SM",
+              "limit) on the same rows.", "",
+              "| family | set | n | median APE | mean signed error | before: median APE | before: mean signed error |",
+              "|---|---|---:|---:|---:|---:|---:|"]
+    devices = {d["name"]: d for d in data["devices"]}
+    for (family, which), errs in sorted(summary.items()):
+        names = {d["name"]: d for d in data["devices"] if d["family"] == family and d["set"] == which}
+        before = errors([r for r in rows if r[2] in names and (devices[r[2]].get("sms") or family != "nvidia")], names, BEFORE)
+        lines.append(f"| {family} | {which} | {len(errs)} | {pct(median_ape(errs))} | {signed(statistics.mean(errs) * 100.0)} | "
+                     f"{pct(median_ape(before))} | {signed(statistics.mean(before) * 100.0)} |")
+    notes = [d for d in data["devices"] if d.get("note")]
+    if notes:
+        lines += ["", "Notes on devices:", ""]
+        lines += [f"- {d['name']}: {d['note']}" for d in notes]
+    lines += [
+        "",
+        "## What the product ships",
+        "",
+        "The llama.cpp factor sets of `data/engines.json` come from this fit: one set per catalog GPU with a",
+        "sourced SM count and clock (`memory_efficiency` = effective bandwidth / BW, `per_step_overhead_ms` = c,",
+        "no per-layer term), then a generic GPU set (eta and c, no SM limit), then the edge set (an assumption,",
+        "not in this data). llama.cpp's prefill (`compute_efficiency`) stays an assumption: this data has no",
+        "prefill figures. `--check --dsselect` also runs `dsselect estimate --engine llama.cpp --explain` on each",
+        "catalog GPU of the data and checks that its decode memory time is the decode bytes over the fitted",
+        "effective bandwidth.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def check_product(dsselect, data, sets):
+    """The product's llama.cpp decode memory time is decode bytes / (memory_efficiency * BW)."""
+    hardware = {h["id"]: h for h in load(HARDWARE)["hardware"]}
+    checked = 0
+    for s in sets:
+        if "hardware" not in s:
+            continue
+        gpu = s["hardware"][0]
+        run = subprocess.run([dsselect, "estimate", "--model", "base", "--variant", "int4", "--gpu", gpu, "--engine",
+                              "llama.cpp", "--explain"], capture_output=True, text=True, check=False)
+        if run.returncode != 0:
+            return f"dsselect estimate on {gpu} exited {run.returncode}: {run.stderr.strip()}"
+        values = {}
+        for line in run.stdout.splitlines():
+            parts = line.split("\t")
+            if len(parts) >= 2 and parts[0] in ("decode_bytes_per_gpu", "decode_memory_ms"):
+                values[parts[0]] = float(parts[1])
+        if len(values) != 2:
+            return f"dsselect estimate on {gpu}: no decode_bytes_per_gpu / decode_memory_ms in --explain"
+        expected = values["decode_bytes_per_gpu"] / (s["memory_efficiency"] * hardware[gpu]["memory_bandwidth_gb_per_s"] * 1e9) * 1e3
+        if abs(values["decode_memory_ms"] / expected - 1.0) > 1e-3:
+            return (f"dsselect estimate on {gpu}: decode_memory_ms {values['decode_memory_ms']:g}, expected {expected:g} "
+                    f"from memory_efficiency {s['memory_efficiency']:g}")
+        checked += 1
+    return None if checked else "no catalog GPU checked"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write", action="store_true")
+    parser.add_argument("--check", action="store_true")
+    parser.add_argument("--dsselect")
+    args = parser.parse_args()
+    data = load(DATA)
+    rows = rows_of(data)
+    fitted = fits(data, rows)
+    doc = document(data, rows, fitted)
+    sets = catalog_factor_sets(data, fitted)
+    engines_text = engines_with(sets)
+    if args.write:
+        with open(DOC, "w", encoding="utf-8") as handle:
+            handle.write(doc)
+        with open(ENGINES, "w", encoding="utf-8") as handle:
+            handle.write(engines_text)
+        return
+    if args.check:
+        failures = []
+        if not os.path.isfile(DOC) or open(DOC, encoding="utf-8").read() != doc:
+            failures.append("docs/validation-llamacpp.md is stale: run scripts/llamacpp_decode_fit.py --write")
+        if open(ENGINES, encoding="utf-8").read() != engines_text:
+            failures.append("data/engines.json llama.cpp factor sets are stale: run scripts/llamacpp_decode_fit.py --write")
+        if args.dsselect:
+            problem = check_product(args.dsselect, data, sets)
+            if problem:
+                failures.append(problem)
+        for failure in failures:
+            print(f"FAIL: {failure}")
+        print(f"{3 - len(failures) if args.dsselect else 2 - len(failures)} passed, {len(failures)} failed")
+        sys.exit(1 if failures else 0)
+    print(doc)
+
+
+if __name__ == "__main__":
+    main()
