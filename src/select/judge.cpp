@@ -49,13 +49,13 @@ std::optional<Rejection> latency_miss(const Constraints& c, const PerformanceEst
     return std::nullopt;
 }
 
-// The replica count and the queue at the offered load (docs/method.md "TTFT at load"). M/D/1:
+// The queue of one candidate at the offered load (docs/method.md "TTFT at load"). M/D/1:
 // Poisson arrivals at qps / replicas, a deterministic service of `service_ms`; the wait is
-// W = rho S / (2 (1 - rho)) with rho = arrivals x S. Starting from the count the throughput
-// needs: with a TTFT limit and slack = limit - TTFT > 0, the largest utilization whose wait fits
-// the slack is rho_max = 2 slack / (S + 2 slack), so replicas = max(count, ceil(qps S / rho_max));
-// otherwise (no TTFT limit, or one the TTFT misses without load) the fewest replicas with
-// rho < 1, so that the queue is finite. Closed form, no search.
+// W = rho S / (2 (1 - rho)) with rho = arrivals x S. From the count the throughput needs: with a
+// TTFT limit and slack = limit - TTFT > 0, the largest utilization whose wait fits the slack is
+// rho_max = 2 slack / (S + 2 slack), so replicas = max(count, ceil(qps S / rho_max)); otherwise
+// (no TTFT limit, or one the TTFT misses without any load) the fewest replicas with rho < 1, so
+// that the queue is finite. Closed form, no search.
 struct QueueSizing {
     std::int64_t replicas = 1;
     double wait_ms = 0;
@@ -63,33 +63,62 @@ struct QueueSizing {
     bool for_queue = false;  // the queue raised the count above the throughput's
 };
 
-QueueSizing size_for_queue(double qps, double service_ms, double ttft_ms, const std::optional<double>& max_ttft_ms,
-                           std::int64_t for_throughput) {
-    constexpr double k_ms_per_s = 1000.0;
-    constexpr double k_most_replicas = 1e15;  // keeps the count an integer whatever the slack
-    QueueSizing q{.replicas = for_throughput, .wait_ms = 0.0, .utilization = 0.0, .for_queue = false};
-    if (!(qps > 0.0) || !(service_ms > 0.0)) {
-        return q;
+class LoadQueue {
+public:
+    LoadQueue(double qps, double service_ms, const std::optional<double>& max_ttft_ms)
+        : m_qps(qps), m_service_ms(service_ms), m_max_ttft_ms(max_ttft_ms),
+          m_loaded(qps > 0.0 && service_ms > 0.0), m_busy_replicas(qps * service_ms / k_ms_per_s) {}
+
+    bool loaded() const { return m_loaded; }
+    // Whether a TTFT leaves no slack under the limit at this load: then the limit is missed
+    // whatever the replicas (the usual ttft miss).
+    bool misses(double ttft_ms) const { return m_loaded && m_max_ttft_ms && !(ttft_ms < *m_max_ttft_ms); }
+
+    // The replicas a batch with this TTFT needs, given the throughput's count.
+    std::int64_t replicas(double ttft_ms, std::int64_t for_throughput) const {
+        if (!m_loaded) {
+            return for_throughput;
+        }
+        if (m_max_ttft_ms) {
+            const double slack_ms = *m_max_ttft_ms - ttft_ms;
+            if (slack_ms > 0.0) {
+                const double rho_max = 2.0 * slack_ms / (m_service_ms + 2.0 * slack_ms);
+                const double needed = std::min(std::ceil(m_busy_replicas / rho_max), k_most_replicas);
+                return std::max(for_throughput, static_cast<std::int64_t>(needed));
+            }
+        }
+        // The fewest with rho < 1.
+        return m_busy_replicas < static_cast<double>(for_throughput)
+                   ? for_throughput
+                   : static_cast<std::int64_t>(std::min(std::floor(m_busy_replicas), k_most_replicas)) + 1;
     }
-    // The offered work in replicas: how many a prefill busy all the time would take.
-    const double busy_replicas = qps * service_ms / k_ms_per_s;
-    const double slack_ms = max_ttft_ms ? *max_ttft_ms - ttft_ms : 0.0;
-    if (max_ttft_ms && slack_ms > 0.0) {
-        const double rho_max = 2.0 * slack_ms / (service_ms + 2.0 * slack_ms);
-        const double needed = std::min(std::ceil(busy_replicas / rho_max), k_most_replicas);
-        q.replicas = std::max(q.replicas, static_cast<std::int64_t>(needed));
-        if (ttft_ms + md1_queue_wait_ms(qps / static_cast<double>(q.replicas), service_ms) > *max_ttft_ms) {
+
+    // The count of the batch kept, its wait and its utilization.
+    QueueSizing size(double ttft_ms, std::int64_t for_throughput) const {
+        QueueSizing q{.replicas = replicas(ttft_ms, for_throughput), .wait_ms = 0.0, .utilization = 0.0, .for_queue = false};
+        if (!m_loaded) {
+            return q;
+        }
+        if (m_max_ttft_ms && ttft_ms < *m_max_ttft_ms &&
+            ttft_ms + md1_queue_wait_ms(m_qps / static_cast<double>(q.replicas), m_service_ms) > *m_max_ttft_ms) {
             ++q.replicas;  // rho_max's last bit of rounding
         }
-    } else if (busy_replicas >= static_cast<double>(q.replicas)) {
-        q.replicas = static_cast<std::int64_t>(std::min(std::floor(busy_replicas), k_most_replicas)) + 1;
+        const double arrivals_per_s = m_qps / static_cast<double>(q.replicas);
+        q.wait_ms = md1_queue_wait_ms(arrivals_per_s, m_service_ms);
+        q.utilization = arrivals_per_s * m_service_ms / k_ms_per_s;
+        q.for_queue = q.replicas > for_throughput;
+        return q;
     }
-    const double arrivals_per_s = qps / static_cast<double>(q.replicas);
-    q.wait_ms = md1_queue_wait_ms(arrivals_per_s, service_ms);
-    q.utilization = arrivals_per_s * service_ms / k_ms_per_s;
-    q.for_queue = q.replicas > for_throughput;
-    return q;
-}
+
+private:
+    static constexpr double k_ms_per_s = 1000.0;
+    static constexpr double k_most_replicas = 1e15;  // keeps the count an integer whatever the slack
+    double m_qps;
+    double m_service_ms;
+    std::optional<double> m_max_ttft_ms;
+    bool m_loaded;
+    double m_busy_replicas;  // the offered work: replicas whose prefill would be busy all the time
+};
 
 Rejection power_miss(const Constraints& k, const Estimate& e) {
     return over_limit("power", "power per replica", "W", "--max-power-w", *k.max_power_w, e.power_w);
@@ -154,16 +183,18 @@ void judge_sizing(Candidate& c, const EstimatePlan& plan, const Judging& judging
     };
     // The replicas a batch needs: for the throughput (with headroom), then for the queue at the
     // scenario's load (without: headroom is spare capacity, not traffic). What queues is the
-    // request's prefill work (chunked prefill shares the steps' weight reads), or the whole
-    // request on a single-stream engine, which serves one at a time.
-    const bool at_load = s.workload.qps > 0;
-    auto sizing_at = [&](const PerformanceEstimate& p) {
-        return size_for_queue(s.workload.qps, single_stream ? p.latency_ms : p.prefill_work_ms, p.ttft_ms, k.max_ttft_ms,
-                              replicas_at(p.qps));
-    };
-    const QueueSizing at_one = sizing_at(e1.performance);
-    const double ttft_at_load_one = e1.performance.ttft_ms + at_one.wait_ms;
-    const std::optional<Rejection> latency_at_one = latency_miss(k, e1.performance, ttft_at_load_one, at_load);
+    // request's prefill work (chunked prefill shares the steps' weight reads; it does not depend
+    // on the batch), or the whole request on a single-stream engine, which serves one at a time.
+    const LoadQueue queue(s.workload.qps, single_stream ? e1.performance.latency_ms : e1.performance.prefill_work_ms,
+                          k.max_ttft_ms);
+    const bool at_load = queue.loaded();
+    // The TTFT the limit judges at batch 1. At load a TTFT below the limit meets it (the queue's
+    // replicas see to it); one at or above it misses by its wait too.
+    double ttft_judged_one = e1.performance.ttft_ms;
+    if (queue.misses(e1.performance.ttft_ms)) {
+        ttft_judged_one += queue.size(e1.performance.ttft_ms, replicas_at(e1.performance.qps)).wait_ms;
+    }
+    const std::optional<Rejection> latency_at_one = latency_miss(k, e1.performance, ttft_judged_one, at_load);
     const bool over_power = k.max_power_w && e1.power_w > *k.max_power_w;
     // Compare shows what a candidate that fits would cost even when it misses power or
     // latency; a search does not need to know.
@@ -172,25 +203,30 @@ void judge_sizing(Candidate& c, const EstimatePlan& plan, const Judging& judging
         return;
     }
     // Each rung reads only the timing; the chosen batch gets its whole estimate once.
-    // Batch and sizing of each rung that meets the limits (powers of two: at most 64).
-    std::array<std::pair<std::int64_t, QueueSizing>, 64> ladder{};
+    // Of each rung that meets the limits (powers of two: at most 64): the batch, the replicas it
+    // needs in all and those the throughput needs.
+    struct LadderRung {
+        std::int64_t batch;
+        std::int64_t replicas;
+        std::int64_t for_throughput;
+    };
+    std::array<LadderRung, 64> ladder{};
     std::size_t rungs = 0;
-    ladder[rungs++] = {1, at_one};
+    const std::int64_t throughput_one = replicas_at(e1.performance.qps);
+    ladder[rungs++] = {1, queue.replicas(e1.performance.ttft_ms, throughput_one), throughput_one};
     for (std::int64_t batch = 2; !latency_at_one && batch <= batch_limit; batch *= 2) {
         // Once the queue sets the count, a larger batch cannot lower it: its TTFT is no shorter,
-        // so its slack is no longer, and the prefill work does not depend on the batch.
-        if (ladder[rungs - 1].second.for_queue) {
+        // so its slack is no longer.
+        if (ladder[rungs - 1].replicas > ladder[rungs - 1].for_throughput) {
             break;
         }
         const EstimatePlan::Rung next = plan.rung(batch);
-        if (!next.timed) {
+        if (!next.timed || queue.misses(next.performance.ttft_ms) ||
+            latency_miss(k, next.performance, next.performance.ttft_ms, at_load)) {
             break;
         }
-        const QueueSizing sizing = sizing_at(next.performance);
-        if (latency_miss(k, next.performance, next.performance.ttft_ms + sizing.wait_ms, at_load)) {
-            break;
-        }
-        ladder[rungs++] = {batch, sizing};
+        const std::int64_t for_throughput = replicas_at(next.performance.qps);
+        ladder[rungs++] = {batch, queue.replicas(next.performance.ttft_ms, for_throughput), for_throughput};
         // Once one replica carries the load with headroom, a larger batch only adds latency.
         if (next.performance.qps >= needed_qps) {
             break;
@@ -199,15 +235,15 @@ void judge_sizing(Candidate& c, const EstimatePlan& plan, const Judging& judging
     // The fewest replicas, throughput and queue together; the smallest batch among equals.
     std::size_t chosen = 0;
     for (std::size_t i = 1; i < rungs; ++i) {
-        if (ladder[i].second.replicas < ladder[chosen].second.replicas) {
+        if (ladder[i].replicas < ladder[chosen].replicas) {
             chosen = i;
         }
     }
-    c.batch = ladder[chosen].first;
+    c.batch = ladder[chosen].batch;
     if (c.batch != 1) {
         c.estimate = plan.at(c.batch);
     }
-    const QueueSizing& sizing = ladder[chosen].second;
+    const QueueSizing sizing = queue.size(c.estimate.performance.ttft_ms, ladder[chosen].for_throughput);
     const double per_replica_qps = c.estimate.performance.qps;
     c.replicas = sizing.replicas;
     c.capacity_qps = per_replica_qps * static_cast<double>(c.replicas);
@@ -248,7 +284,7 @@ void judge_sizing(Candidate& c, const EstimatePlan& plan, const Judging& judging
     if (over_power) {
         misses.push_back(power_miss(k, e1));
     }
-    latency_misses(k, e1.performance, ttft_at_load_one, at_load, misses);
+    latency_misses(k, e1.performance, ttft_judged_one, at_load, misses);
     if (k.budget_usd_per_year && c.cost.yearly_usd > *k.budget_usd_per_year) {
         misses.push_back(over_limit("budget", "yearly cost", "USD", "--budget-usd", *k.budget_usd_per_year, c.cost.yearly_usd));
     }
