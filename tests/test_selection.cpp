@@ -999,7 +999,7 @@ TEST_CASE("queue: without load there is no queue", "[search][queue]") {
     CHECK_FALSE(c.replicas_for_queue);
 }
 
-TEST_CASE("queue: a TTFT limit met without load but missed at load takes more replicas, and then meets it", "[search][queue]") {
+TEST_CASE("queue: a TTFT limit met without load but missed at load takes more replicas and then meets it", "[search][queue]") {
     Scenario s = builtin().scenario("customer-service");
     s.constraints.max_ttft_ms.reset();
     const Candidate free = customer_service_on(s, "int8", "h100-sxm");
@@ -1043,7 +1043,7 @@ TEST_CASE("queue: a TTFT limit met without load but missed at load takes more re
     }
 }
 
-TEST_CASE("queue: raising the QPS never lowers the replicas, under a TTFT limit or none", "[search][queue]") {
+TEST_CASE("queue: raising the QPS never lowers the replicas under a TTFT limit or none", "[search][queue]") {
     for (const char* hardware : {"h100-sxm", "a100-80gb", "l4", "mi300x"}) {
         for (const std::optional<double> limit : {std::optional<double>{}, std::optional<double>{20.0}, std::optional<double>{60.0}}) {
             Scenario s = builtin().scenario("customer-service");
@@ -1063,4 +1063,20 @@ TEST_CASE("queue: raising the QPS never lowers the replicas, under a TTFT limit 
             }
         }
     }
+}
+
+TEST_CASE("queue: a single-stream engine queues whole requests and not prefills", "[search][queue]") {
+    Scenario s = builtin().scenario("mobile-realtime");
+    s.engine_id = "llama.cpp";
+    const Candidate c = evaluate_candidate(builtin(), s, builtin_rules(), builtin().model("nano"), builtin().variant("int8"),
+                                           builtin().hardware_by_id("rtx-4090"), 1, SearchOptions{});
+    REQUIRE(c.costed);
+    REQUIRE(c.batch == 1);
+    // One request at a time from its prompt to its last token: the service is the whole latency.
+    const double service_ms = c.estimate.performance.latency_ms;
+    REQUIRE(service_ms > c.estimate.performance.prefill_work_ms);
+    const double rho = s.workload.qps / static_cast<double>(c.replicas) * service_ms / 1000.0;
+    REQUIRE(rho < 1);
+    CHECK(c.prefill_utilization == Approx(rho));
+    CHECK(c.queue_wait_ms == Approx(rho * service_ms / (2.0 * (1.0 - rho))));
 }
