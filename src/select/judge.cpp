@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <array>
 #include <utility>
 
@@ -99,18 +100,23 @@ public:
         if (!m_loaded) {
             return q;
         }
-        if (m_max_ttft_ms && ttft_ms < *m_max_ttft_ms &&
-            ttft_ms + md1_queue_wait_ms(m_qps / static_cast<double>(q.replicas), m_service_ms) > *m_max_ttft_ms) {
+        q.utilization = m_busy_replicas / static_cast<double>(q.replicas);
+        q.wait_ms = wait_ms(q.utilization);
+        if (m_max_ttft_ms && ttft_ms < *m_max_ttft_ms && ttft_ms + q.wait_ms > *m_max_ttft_ms) {
             ++q.replicas;  // rho_max's last bit of rounding
+            q.utilization = m_busy_replicas / static_cast<double>(q.replicas);
+            q.wait_ms = wait_ms(q.utilization);
         }
-        const double arrivals_per_s = m_qps / static_cast<double>(q.replicas);
-        q.wait_ms = md1_queue_wait_ms(arrivals_per_s, m_service_ms);
-        q.utilization = arrivals_per_s * m_service_ms / k_ms_per_s;
         q.for_queue = q.replicas > for_throughput;
         return q;
     }
 
 private:
+    // md1_queue_wait_ms at utilization rho = arrivals x S (the estimator's, with rho given).
+    double wait_ms(double rho) const {
+        return rho < 1.0 ? rho * m_service_ms / (2.0 * (1.0 - rho)) : std::numeric_limits<double>::infinity();
+    }
+
     static constexpr double k_ms_per_s = 1000.0;
     static constexpr double k_most_replicas = 1e15;  // keeps the count an integer whatever the slack
     double m_qps;
@@ -210,7 +216,7 @@ void judge_sizing(Candidate& c, const EstimatePlan& plan, const Judging& judging
         std::int64_t replicas;
         std::int64_t for_throughput;
     };
-    std::array<LadderRung, 64> ladder{};
+    std::array<LadderRung, 64> ladder;  // filled rung by rung: no need to clear 1.5 KB per candidate
     std::size_t rungs = 0;
     const std::int64_t throughput_one = replicas_at(e1.performance.qps);
     ladder[rungs++] = {1, queue.replicas(e1.performance.ttft_ms, throughput_one), throughput_one};
