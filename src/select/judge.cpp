@@ -67,7 +67,7 @@ struct QueueSizing {
 class LoadQueue {
 public:
     LoadQueue(double qps, double service_ms, const std::optional<double>& max_ttft_ms)
-        : m_qps(qps), m_service_ms(service_ms), m_max_ttft_ms(max_ttft_ms),
+        : m_service_ms(service_ms), m_max_ttft_ms(max_ttft_ms),
           m_loaded(qps > 0.0 && service_ms > 0.0), m_busy_replicas(qps * service_ms / k_ms_per_s) {}
 
     bool loaded() const { return m_loaded; }
@@ -119,7 +119,6 @@ private:
 
     static constexpr double k_ms_per_s = 1000.0;
     static constexpr double k_most_replicas = 1e15;  // keeps the count an integer whatever the slack
-    double m_qps;
     double m_service_ms;
     std::optional<double> m_max_ttft_ms;
     bool m_loaded;
