@@ -211,7 +211,7 @@ TEST_CASE("interfaces: CSV carries plain numbers under machine headers, one valu
     std::getline(lines, header);
     std::getline(lines, row);
     CHECK(header == "rank,model,variant,hardware,gpus_per_replica,replicas,gpus_total,batch_per_replica,ttft_ms,"
-                    "tpot_ms,latency_ms,qps_per_replica,memory_per_gpu_gib,quality,yearly_usd,weighted_index_usd,"
+                    "ttft_at_load_ms,queue_wait_ms,tpot_ms,latency_ms,qps_per_replica,memory_per_gpu_gib,quality,yearly_usd,weighted_index_usd,"
                     "warnings\r");
     CHECK(row.find('$') == std::string::npos);
     // The same figures as the JSON document, as plain numbers.
@@ -222,7 +222,7 @@ TEST_CASE("interfaces: CSV carries plain numbers under machine headers, one valu
     for (std::string cell; std::getline(cells, cell, ',');) {
         fields.push_back(cell);
     }
-    REQUIRE(fields.size() >= 15);
+    REQUIRE(fields.size() >= 17);
     CHECK(fields[3] == first.at("hardware").get<std::string>());
     CHECK(std::stoll(fields[4]) == first.at("gpus_per_replica").get<std::int64_t>());
     CHECK(std::stoll(fields[5]) == first.at("replicas").get<std::int64_t>());
@@ -230,7 +230,9 @@ TEST_CASE("interfaces: CSV carries plain numbers under machine headers, one valu
     CHECK(first.at("gpus_total").get<std::int64_t>() ==
           first.at("replicas").get<std::int64_t>() * first.at("gpus_per_replica").get<std::int64_t>());
     CHECK(std::stoll(fields[7]) == first.at("batch_per_replica").get<std::int64_t>());
-    CHECK(std::fabs(std::stod(fields[14]) - first.at("cost").at("yearly_usd").get<double>()) < 0.01);
+    CHECK(std::fabs(std::stod(fields[9]) - first.at("ttft_at_load_ms").get<double>()) < 0.001);
+    CHECK(std::fabs(std::stod(fields[10]) - first.at("queue_wait_ms").get<double>()) < 0.001);
+    CHECK(std::fabs(std::stod(fields[16]) - first.at("cost").at("yearly_usd").get<double>()) < 0.01);
 }
 
 TEST_CASE("interfaces: a piped table keeps its title as a # comment line", "[cli]") {

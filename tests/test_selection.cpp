@@ -958,3 +958,125 @@ TEST_CASE("headroom: the headroom-20 rule reads the scenario's headroom, as the 
         }
     }
 }
+
+namespace {
+// One candidate of customer-service (150 QPS) on the shipped data, judged as the search judges it.
+Candidate customer_service_on(const Scenario& s, const std::string& variant, const std::string& hardware,
+                              const SearchOptions& options = SearchOptions{}) {
+    return evaluate_candidate(builtin(), s, builtin_rules(), builtin().model("base"), builtin().variant(variant),
+                              builtin().hardware_by_id(hardware), 1, options);
+}
+}  // namespace
+
+TEST_CASE("queue: the TTFT at load is the M/D/1 wait at the scenario's QPS per replica for the prefill work", "[search][queue]") {
+    const Scenario s = builtin().scenario("customer-service");
+    const Candidate c = customer_service_on(s, "int8", "h100-sxm");
+    REQUIRE(c.accepted());
+    // By hand: Poisson arrivals at 150 / replicas per second, a deterministic service of the
+    // prefill work S; W = rho S / (2 (1 - rho)), rho = lambda S.
+    const double service_ms = c.estimate.performance.prefill_work_ms;
+    REQUIRE(service_ms > 0);
+    const double lambda_per_ms = 150.0 / static_cast<double>(c.replicas) / 1000.0;
+    const double rho = lambda_per_ms * service_ms;
+    REQUIRE(rho > 0.01);
+    REQUIRE(rho < 1);
+    const double wait_ms = rho * service_ms / (2.0 * (1.0 - rho));
+    CHECK(c.prefill_utilization == Approx(rho));
+    CHECK(c.queue_wait_ms == Approx(wait_ms));
+    CHECK(c.ttft_at_load_ms == Approx(c.estimate.performance.ttft_ms + wait_ms));
+    CHECK_FALSE(c.replicas_for_queue);  // no TTFT limit: the throughput sets the count
+}
+
+TEST_CASE("queue: without load there is no queue", "[search][queue]") {
+    Scenario s = builtin().scenario("customer-service");
+    s.workload.qps = 0;
+    s.constraints.max_ttft_ms = 1000;
+    const Candidate c = customer_service_on(s, "int8", "h100-sxm");
+    REQUIRE(c.accepted());
+    CHECK(c.queue_wait_ms == 0);
+    CHECK(c.prefill_utilization == 0);
+    CHECK(c.ttft_at_load_ms == c.estimate.performance.ttft_ms);
+    CHECK_FALSE(c.replicas_for_queue);
+}
+
+TEST_CASE("queue: a TTFT limit met without load but missed at load takes more replicas and then meets it", "[search][queue]") {
+    Scenario s = builtin().scenario("customer-service");
+    s.constraints.max_ttft_ms.reset();
+    const Candidate free = customer_service_on(s, "int8", "h100-sxm");
+    REQUIRE(free.accepted());
+    REQUIRE(free.queue_wait_ms > 0);
+    // A limit a quarter of the queue above the TTFT without load: met without load, missed at load.
+    const double limit_ms = free.estimate.performance.ttft_ms + free.queue_wait_ms / 4.0;
+    s.constraints.max_ttft_ms = limit_ms;
+    const Candidate c = customer_service_on(s, "int8", "h100-sxm");
+    REQUIRE(c.accepted());
+    CHECK(c.replicas > free.replicas);
+    CHECK(c.ttft_at_load_ms <= limit_ms);
+    CHECK(c.capacity_qps == Approx(c.estimate.performance.qps * static_cast<double>(c.replicas)));
+    // At batch 1 only, the queue alone must set the count: the fewest replicas whose wait fits
+    // the slack (one fewer does not), the closed form's answer.
+    SearchOptions one_at_a_time;
+    one_at_a_time.max_batch = 1;
+    s.constraints.max_ttft_ms.reset();
+    const Candidate free_one = customer_service_on(s, "int8", "h100-sxm", one_at_a_time);
+    const double one_limit_ms = free_one.estimate.performance.ttft_ms + free_one.queue_wait_ms / 4.0;
+    s.constraints.max_ttft_ms = one_limit_ms;
+    const Candidate queued = customer_service_on(s, "int8", "h100-sxm", one_at_a_time);
+    REQUIRE(queued.accepted());
+    REQUIRE(queued.batch == 1);
+    CHECK(queued.replicas_for_queue);
+    CHECK(queued.replicas > free_one.replicas);
+    CHECK(queued.ttft_at_load_ms <= one_limit_ms);
+    const double service_ms = queued.estimate.performance.prefill_work_ms;
+    const double slack_ms = one_limit_ms - queued.estimate.performance.ttft_ms;
+    const double rho_max = 2.0 * slack_ms / (service_ms + 2.0 * slack_ms);
+    CHECK(queued.replicas == static_cast<std::int64_t>(std::ceil(150.0 * service_ms / 1000.0 / rho_max)));
+    const double rho_fewer = 150.0 / static_cast<double>(queued.replicas - 1) * service_ms / 1000.0;
+    CHECK((rho_fewer >= 1 || rho_fewer * service_ms / (2.0 * (1.0 - rho_fewer)) > slack_ms));
+    s.constraints.max_ttft_ms = limit_ms;
+    // The same through the search: every accepted candidate meets the limit at load.
+    const SearchResult result = search(builtin(), s, builtin_rules(), SearchOptions{});
+    REQUIRE_FALSE(result.ranked.empty());
+    for (const Candidate& ranked : result.ranked) {
+        CHECK(ranked.ttft_at_load_ms <= limit_ms);
+        CHECK(ranked.ttft_at_load_ms == Approx(ranked.estimate.performance.ttft_ms + ranked.queue_wait_ms));
+    }
+}
+
+TEST_CASE("queue: raising the QPS never lowers the replicas under a TTFT limit or none", "[search][queue]") {
+    for (const char* hardware : {"h100-sxm", "a100-80gb", "l4", "mi300x"}) {
+        for (const std::optional<double> limit : {std::optional<double>{}, std::optional<double>{20.0}, std::optional<double>{60.0}}) {
+            Scenario s = builtin().scenario("customer-service");
+            s.constraints.max_ttft_ms = limit;
+            s.constraints.max_latency_ms.reset();
+            std::int64_t previous = 0;
+            for (const double qps : {0.5, 5.0, 50.0, 150.0, 400.0, 1500.0, 6000.0}) {
+                INFO(hardware << " limit " << limit.value_or(0) << " qps " << qps);
+                s.workload.qps = qps;
+                const Candidate c = customer_service_on(s, "int8", hardware);
+                if (!c.costed) {
+                    continue;
+                }
+                CHECK(c.replicas >= previous);
+                CHECK(c.prefill_utilization < 1);
+                previous = c.replicas;
+            }
+        }
+    }
+}
+
+TEST_CASE("queue: a single-stream engine queues whole requests and not prefills", "[search][queue]") {
+    Scenario s = builtin().scenario("mobile-realtime");
+    s.engine_id = "llama.cpp";
+    const Candidate c = evaluate_candidate(builtin(), s, builtin_rules(), builtin().model("nano"), builtin().variant("int8"),
+                                           builtin().hardware_by_id("rtx-4090"), 1, SearchOptions{});
+    REQUIRE(c.costed);
+    REQUIRE(c.batch == 1);
+    // One request at a time from its prompt to its last token: the service is the whole latency.
+    const double service_ms = c.estimate.performance.latency_ms;
+    REQUIRE(service_ms > c.estimate.performance.prefill_work_ms);
+    const double rho = s.workload.qps / static_cast<double>(c.replicas) * service_ms / 1000.0;
+    REQUIRE(rho < 1);
+    CHECK(c.prefill_utilization == Approx(rho));
+    CHECK(c.queue_wait_ms == Approx(rho * service_ms / (2.0 * (1.0 - rho))));
+}

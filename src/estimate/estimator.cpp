@@ -675,8 +675,8 @@ void EstimatePlan::timing_at(double batch, const AdapterLoad& adapters, Trace* t
 
     // Continuous batching: while a request decodes, the B - 1 others each run one prefill, so
     // each step carries (B - 1) / O prefills' compute on average. A single-stream engine does not.
-    const double interleaved_prefill_ms =
-        profile.continuous_batching ? (batch - 1.0) / m_output * (m_prefill_compute_ms + m_prefill_comm_ms) : 0.0;
+    perf.prefill_work_ms = m_prefill_compute_ms + m_prefill_comm_ms;
+    const double interleaved_prefill_ms = profile.continuous_batching ? (batch - 1.0) / m_output * perf.prefill_work_ms : 0.0;
     perf.tpot_ms = perf.decode_step_ms + interleaved_prefill_ms;
     // TTFT: the request's own prefill at its parallelism (one step's overhead), plus, when other
     // sequences are running, half the step in progress (arrivals uniform over a step), plus the

@@ -84,6 +84,10 @@ constexpr CsvValue k_csv_values[] = {
      [](const Candidate& c, const std::string&, int) { return std::to_string(c.batch); }},
     {"ttft_ms", CellRequires::timing,
      [](const Candidate& c, const std::string&, int d) { return plain(c.estimate.performance.ttft_ms, d); }},
+    {"ttft_at_load_ms", CellRequires::costed,
+     [](const Candidate& c, const std::string&, int d) { return plain(c.ttft_at_load_ms, d); }},
+    {"queue_wait_ms", CellRequires::costed,
+     [](const Candidate& c, const std::string&, int d) { return plain(c.queue_wait_ms, d); }},
     {"tpot_ms", CellRequires::timing,
      [](const Candidate& c, const std::string&, int d) { return plain(c.estimate.performance.tpot_ms, d); }},
     {"latency_ms", CellRequires::timing,
@@ -191,6 +195,9 @@ double fixed_value(const CandidateColumn& column, const Candidate& c) {
     const PerformanceEstimate& p = c.estimate.performance;
     if (column.json_key == "ttft_ms") {
         return p.ttft_ms;
+    }
+    if (column.json_key == "ttft_at_load_ms") {
+        return c.ttft_at_load_ms;
     }
     if (column.json_key == "tpot_ms") {
         return p.tpot_ms;

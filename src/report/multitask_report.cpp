@@ -37,6 +37,8 @@ ordered_json deployment_json(const PlanDeployment& d) {
     out["batch_per_replica"] = c.batch;
     out["qps"] = round_to(d.qps, 4);
     out["ttft_ms"] = round_to(p.ttft_ms, 3);
+    out["queue_wait_ms"] = round_to(c.queue_wait_ms, 3);
+    out["ttft_at_load_ms"] = round_to(c.ttft_at_load_ms, 3);
     out["tpot_ms"] = round_to(p.tpot_ms, 3);
     out["latency_ms"] = round_to(p.latency_ms, 3);
     out["weights_bytes"] = whole(c.estimate.memory.weights_bytes);

@@ -96,6 +96,12 @@ ordered_json candidate_json(const Candidate& c, const Scenario& scenario) {
     out["latency_ms"] = timing(p.latency_ms, 3);
     out["qps"] = timing(p.qps, 4);
     out["capacity_qps"] = c.costed ? ordered_json(round_to(c.capacity_qps, 4)) : ordered_json(nullptr);
+    // The queue at the scenario's load on the replicas above (docs/method.md "TTFT at load").
+    auto sized = [&](double value, int decimals) { return c.costed ? ordered_json(round_to(value, decimals)) : ordered_json(nullptr); };
+    out["queue_wait_ms"] = sized(c.queue_wait_ms, 3);
+    out["ttft_at_load_ms"] = sized(c.ttft_at_load_ms, 3);
+    out["prefill_utilization"] = sized(c.prefill_utilization, 4);
+    out["replicas_for_queue"] = c.costed ? ordered_json(c.replicas_for_queue) : ordered_json(nullptr);
     out["output_tokens_per_s"] = timing(p.output_tokens_per_s, 3);
     out["memory"] = {{"weights_bytes", static_cast<std::int64_t>(std::llround(c.estimate.memory.weights_bytes))},
                      {"per_gpu_bytes", static_cast<std::int64_t>(std::llround(c.estimate.memory.per_gpu_bytes))},

@@ -210,8 +210,9 @@ std::vector<Table> tco_tables(const Scenario& scenario, const Candidate& c) {
          : t.training_quoted_usd ? fmt::format("{} (computed; the scenario quotes {})", gpu_hours, usd(*t.training_quoted_usd))
                                  : gpu_hours},
         {"inference", usd(t.inference_usd), fixed(t.weights.beta, 2), usd(t.weights.beta * t.inference_usd),
-         fmt::format("{} replica{} x {} GPU{}", c.replicas, c.replicas == 1 ? "" : "s", c.gpus_per_replica,
-                     c.gpus_per_replica == 1 ? "" : "s")},
+         fmt::format("{} replica{} x {} GPU{}{}", c.replicas, c.replicas == 1 ? "" : "s", c.gpus_per_replica,
+                     c.gpus_per_replica == 1 ? "" : "s",
+                     c.replicas_for_queue ? " (set by the queue at load, not the throughput: docs/method.md)" : "")},
         {"maintenance", usd(t.maintenance_usd), fixed(t.weights.gamma, 2), usd(t.weights.gamma * t.maintenance_usd),
          "hardware share + engineering"},
         {"total (what finance pays)", usd(t.total_usd), "", "", ""},

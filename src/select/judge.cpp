@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <array>
 #include <utility>
 
@@ -13,10 +14,18 @@
 namespace dsselect::select {
 
 namespace {
+// The TTFT limit's miss: judged at load (docs/method.md "TTFT at load") when the scenario has a load.
+Rejection ttft_miss(const Constraints& c, double ttft_judged_ms, bool at_load) {
+    return over_limit("ttft", at_load ? "time to first token at load" : "time to first token", "ms", "--max-ttft-ms",
+                      *c.max_ttft_ms, ttft_judged_ms);
+}
+
 // Every latency limit the estimate misses, in the order ttft, tpot, latency (a judgement in full).
-void latency_misses(const Constraints& c, const PerformanceEstimate& p, std::vector<Rejection>& out) {
-    if (c.max_ttft_ms && p.ttft_ms > *c.max_ttft_ms) {
-        out.push_back(over_limit("ttft", "time to first token", "ms", "--max-ttft-ms", *c.max_ttft_ms, p.ttft_ms));
+// The TTFT judged is `ttft_judged_ms`: the estimate's TTFT plus the queue wait at the offered load.
+void latency_misses(const Constraints& c, const PerformanceEstimate& p, double ttft_judged_ms, bool at_load,
+                    std::vector<Rejection>& out) {
+    if (c.max_ttft_ms && ttft_judged_ms > *c.max_ttft_ms) {
+        out.push_back(ttft_miss(c, ttft_judged_ms, at_load));
     }
     if (c.max_tpot_ms && p.tpot_ms > *c.max_tpot_ms) {
         out.push_back(over_limit("tpot", "time per output token", "ms", "--max-tpot-ms", *c.max_tpot_ms, p.tpot_ms));
@@ -27,9 +36,10 @@ void latency_misses(const Constraints& c, const PerformanceEstimate& p, std::vec
 }
 
 // The first latency limit the estimate misses, if any (the search's hot path: no allocation).
-std::optional<Rejection> latency_miss(const Constraints& c, const PerformanceEstimate& p) {
-    if (c.max_ttft_ms && p.ttft_ms > *c.max_ttft_ms) {
-        return over_limit("ttft", "time to first token", "ms", "--max-ttft-ms", *c.max_ttft_ms, p.ttft_ms);
+std::optional<Rejection> latency_miss(const Constraints& c, const PerformanceEstimate& p, double ttft_judged_ms,
+                                      bool at_load) {
+    if (c.max_ttft_ms && ttft_judged_ms > *c.max_ttft_ms) {
+        return ttft_miss(c, ttft_judged_ms, at_load);
     }
     if (c.max_tpot_ms && p.tpot_ms > *c.max_tpot_ms) {
         return over_limit("tpot", "time per output token", "ms", "--max-tpot-ms", *c.max_tpot_ms, p.tpot_ms);
@@ -39,6 +49,81 @@ std::optional<Rejection> latency_miss(const Constraints& c, const PerformanceEst
     }
     return std::nullopt;
 }
+
+// The queue of one candidate at the offered load (docs/method.md "TTFT at load"). M/D/1:
+// Poisson arrivals at qps / replicas, a deterministic service of `service_ms`; the wait is
+// W = rho S / (2 (1 - rho)) with rho = arrivals x S. From the count the throughput needs: with a
+// TTFT limit and slack = limit - TTFT > 0, the largest utilization whose wait fits the slack is
+// rho_max = 2 slack / (S + 2 slack), so replicas = max(count, ceil(qps S / rho_max)); otherwise
+// (no TTFT limit, or one the TTFT misses without any load) the fewest replicas with rho < 1, so
+// that the queue is finite. Closed form, no search.
+struct QueueSizing {
+    std::int64_t replicas = 1;
+    double wait_ms = 0;
+    double utilization = 0;
+    bool for_queue = false;  // the queue raised the count above the throughput's
+};
+
+class LoadQueue {
+public:
+    LoadQueue(double qps, double service_ms, const std::optional<double>& max_ttft_ms)
+        : m_service_ms(service_ms), m_max_ttft_ms(max_ttft_ms),
+          m_loaded(qps > 0.0 && service_ms > 0.0), m_busy_replicas(qps * service_ms / k_ms_per_s) {}
+
+    bool loaded() const { return m_loaded; }
+    // Whether a TTFT leaves no slack under the limit at this load: then the limit is missed
+    // whatever the replicas (the usual ttft miss).
+    bool misses(double ttft_ms) const { return m_loaded && m_max_ttft_ms && !(ttft_ms < *m_max_ttft_ms); }
+
+    // The replicas a batch with this TTFT needs, given the throughput's count.
+    std::int64_t replicas(double ttft_ms, std::int64_t for_throughput) const {
+        if (!m_loaded) {
+            return for_throughput;
+        }
+        if (m_max_ttft_ms) {
+            const double slack_ms = *m_max_ttft_ms - ttft_ms;
+            if (slack_ms > 0.0) {
+                const double rho_max = 2.0 * slack_ms / (m_service_ms + 2.0 * slack_ms);
+                const double needed = std::min(std::ceil(m_busy_replicas / rho_max), k_most_replicas);
+                return std::max(for_throughput, static_cast<std::int64_t>(needed));
+            }
+        }
+        // The fewest with rho < 1.
+        return m_busy_replicas < static_cast<double>(for_throughput)
+                   ? for_throughput
+                   : static_cast<std::int64_t>(std::min(std::floor(m_busy_replicas), k_most_replicas)) + 1;
+    }
+
+    // The count of the batch kept, its wait and its utilization.
+    QueueSizing size(double ttft_ms, std::int64_t for_throughput) const {
+        QueueSizing q{.replicas = replicas(ttft_ms, for_throughput), .wait_ms = 0.0, .utilization = 0.0, .for_queue = false};
+        if (!m_loaded) {
+            return q;
+        }
+        q.utilization = m_busy_replicas / static_cast<double>(q.replicas);
+        q.wait_ms = wait_ms(q.utilization);
+        if (m_max_ttft_ms && ttft_ms < *m_max_ttft_ms && ttft_ms + q.wait_ms > *m_max_ttft_ms) {
+            ++q.replicas;  // rho_max's last bit of rounding
+            q.utilization = m_busy_replicas / static_cast<double>(q.replicas);
+            q.wait_ms = wait_ms(q.utilization);
+        }
+        q.for_queue = q.replicas > for_throughput;
+        return q;
+    }
+
+private:
+    // md1_queue_wait_ms at utilization rho = arrivals x S (the estimator's, with rho given).
+    double wait_ms(double rho) const {
+        return rho < 1.0 ? rho * m_service_ms / (2.0 * (1.0 - rho)) : std::numeric_limits<double>::infinity();
+    }
+
+    static constexpr double k_ms_per_s = 1000.0;
+    static constexpr double k_most_replicas = 1e15;  // keeps the count an integer whatever the slack
+    double m_service_ms;
+    std::optional<double> m_max_ttft_ms;
+    bool m_loaded;
+    double m_busy_replicas;  // the offered work: replicas whose prefill would be busy all the time
+};
 
 Rejection power_miss(const Constraints& k, const Estimate& e) {
     return over_limit("power", "power per replica", "W", "--max-power-w", *k.max_power_w, e.power_w);
@@ -56,6 +141,10 @@ Candidate at_batch_one(const Configuration& x, const EstimatePlan& plan) {
             .quality = x.facts.quality,
             .quality_published = x.facts.quality_base.has_value(),
             .capacity_qps = 0,
+            .queue_wait_ms = 0,
+            .ttft_at_load_ms = 0,
+            .prefill_utilization = 0,
+            .replicas_for_queue = false,
             .cost = {},
             .costed = false,
             .score = {},
@@ -84,7 +173,33 @@ void judge_sizing(Candidate& c, const EstimatePlan& plan, const Judging& judging
                                  e1.memory.per_gpu_bytes / k_bytes_per_gib);
         return;
     }
-    const std::optional<Rejection> latency_at_one = latency_miss(k, e1.performance);
+    // The batch: the largest (power of two) that still meets the latency limits and fits gives
+    // the fewest replicas; of the batches that reach that count, the smallest is chosen, since a
+    // larger batch then only adds latency (docs/ranking.md). A single-stream engine (llama.cpp)
+    // serves one sequence at a time.
+    // A candidate that misses a latency limit at batch 1 stays at batch 1, the batch with the
+    // lowest latency, and is sized and costed there (docs/tco.md, "Candidates that miss a constraint").
+    const bool single_stream = judging.engine != nullptr && !judging.engine->continuous_batching;
+    const std::int64_t batch_limit = single_stream ? 1 : std::min(judging.options.max_batch, e1.memory.max_concurrency);
+    const double needed_qps = s.workload.qps * (1.0 + k.headroom);
+    auto replicas_at = [&](double per_replica_qps) {
+        return needed_qps > 0 ? std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(needed_qps / per_replica_qps - 1e-9)))
+                              : std::int64_t{1};
+    };
+    // The replicas a batch needs: for the throughput (with headroom), then for the queue at the
+    // scenario's load (without: headroom is spare capacity, not traffic). What queues is the
+    // request's prefill work (chunked prefill shares the steps' weight reads; it does not depend
+    // on the batch), or the whole request on a single-stream engine, which serves one at a time.
+    const LoadQueue queue(s.workload.qps, single_stream ? e1.performance.latency_ms : e1.performance.prefill_work_ms,
+                          k.max_ttft_ms);
+    const bool at_load = queue.loaded();
+    // The TTFT the limit judges at batch 1. At load a TTFT below the limit meets it (the queue's
+    // replicas see to it); one at or above it misses by its wait too.
+    double ttft_judged_one = e1.performance.ttft_ms;
+    if (queue.misses(e1.performance.ttft_ms)) {
+        ttft_judged_one += queue.size(e1.performance.ttft_ms, replicas_at(e1.performance.qps)).wait_ms;
+    }
+    const std::optional<Rejection> latency_at_one = latency_miss(k, e1.performance, ttft_judged_one, at_load);
     const bool over_power = k.max_power_w && e1.power_w > *k.max_power_w;
     // Compare shows what a candidate that fits would cost even when it misses power or
     // latency; a search does not need to know.
@@ -92,49 +207,55 @@ void judge_sizing(Candidate& c, const EstimatePlan& plan, const Judging& judging
         c.rejection = over_power ? power_miss(k, e1) : *latency_at_one;
         return;
     }
-    // The batch: the largest (power of two) that still meets the latency limits and fits gives
-    // the fewest replicas; of the batches that reach that count, the smallest is chosen, since a
-    // larger batch then only adds latency (docs/ranking.md). A single-stream engine (llama.cpp)
-    // serves one sequence at a time.
-    // A candidate that misses a latency limit at batch 1 stays at batch 1, the batch with the
-    // lowest latency, and is sized and costed there (docs/tco.md, "Candidates that miss a constraint").
-    const std::int64_t batch_limit = judging.engine != nullptr && !judging.engine->continuous_batching
-                                         ? 1
-                                         : std::min(judging.options.max_batch, e1.memory.max_concurrency);
-    const double needed_qps = s.workload.qps * (1.0 + k.headroom);
-    auto replicas_at = [&](double per_replica_qps) {
-        return needed_qps > 0 ? std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(needed_qps / per_replica_qps - 1e-9)))
-                              : std::int64_t{1};
-    };
     // Each rung reads only the timing; the chosen batch gets its whole estimate once.
-    // Batch and QPS per replica of each rung that meets the limits (powers of two: at most 64).
-    std::array<std::pair<std::int64_t, double>, 64> ladder{};
+    // Of each rung that meets the limits (powers of two: at most 64): the batch, the replicas it
+    // needs in all and those the throughput needs.
+    struct LadderRung {
+        std::int64_t batch;
+        std::int64_t replicas;
+        std::int64_t for_throughput;
+    };
+    std::array<LadderRung, 64> ladder;  // filled rung by rung: no need to clear 1.5 KB per candidate
     std::size_t rungs = 0;
-    ladder[rungs++] = {1, e1.performance.qps};
+    const std::int64_t throughput_one = replicas_at(e1.performance.qps);
+    ladder[rungs++] = {1, queue.replicas(e1.performance.ttft_ms, throughput_one), throughput_one};
     for (std::int64_t batch = 2; !latency_at_one && batch <= batch_limit; batch *= 2) {
-        const EstimatePlan::Rung next = plan.rung(batch);
-        if (!next.timed || latency_miss(k, next.performance)) {
+        // Once the queue sets the count, a larger batch cannot lower it: its TTFT is no shorter,
+        // so its slack is no longer.
+        if (ladder[rungs - 1].replicas > ladder[rungs - 1].for_throughput) {
             break;
         }
-        ladder[rungs++] = {batch, next.performance.qps};
+        const EstimatePlan::Rung next = plan.rung(batch);
+        if (!next.timed || queue.misses(next.performance.ttft_ms) ||
+            latency_miss(k, next.performance, next.performance.ttft_ms, at_load)) {
+            break;
+        }
+        const std::int64_t for_throughput = replicas_at(next.performance.qps);
+        ladder[rungs++] = {batch, queue.replicas(next.performance.ttft_ms, for_throughput), for_throughput};
         // Once one replica carries the load with headroom, a larger batch only adds latency.
         if (next.performance.qps >= needed_qps) {
             break;
         }
     }
-    const std::int64_t fewest_replicas = replicas_at(ladder[rungs - 1].second);
-    for (std::size_t i = 0; i < rungs; ++i) {
-        if (replicas_at(ladder[i].second) == fewest_replicas) {
-            c.batch = ladder[i].first;
-            break;
+    // The fewest replicas, throughput and queue together; the smallest batch among equals.
+    std::size_t chosen = 0;
+    for (std::size_t i = 1; i < rungs; ++i) {
+        if (ladder[i].replicas < ladder[chosen].replicas) {
+            chosen = i;
         }
     }
+    c.batch = ladder[chosen].batch;
     if (c.batch != 1) {
         c.estimate = plan.at(c.batch);
     }
+    const QueueSizing sizing = queue.size(c.estimate.performance.ttft_ms, ladder[chosen].for_throughput);
     const double per_replica_qps = c.estimate.performance.qps;
-    c.replicas = replicas_at(per_replica_qps);
+    c.replicas = sizing.replicas;
     c.capacity_qps = per_replica_qps * static_cast<double>(c.replicas);
+    c.queue_wait_ms = sizing.wait_ms;
+    c.ttft_at_load_ms = c.estimate.performance.ttft_ms + sizing.wait_ms;
+    c.prefill_utilization = sizing.utilization;
+    c.replicas_for_queue = sizing.for_queue;
     if (!can_cost(s.tco, *c.hardware)) {
         c.rejection = reject("price", fmt::format("'{}' has no {}, so it cannot be costed; add one with --data "
                                                   "(docs/tco.md)",
@@ -168,7 +289,7 @@ void judge_sizing(Candidate& c, const EstimatePlan& plan, const Judging& judging
     if (over_power) {
         misses.push_back(power_miss(k, e1));
     }
-    latency_misses(k, e1.performance, misses);
+    latency_misses(k, e1.performance, ttft_judged_one, at_load, misses);
     if (k.budget_usd_per_year && c.cost.yearly_usd > *k.budget_usd_per_year) {
         misses.push_back(over_limit("budget", "yearly cost", "USD", "--budget-usd", *k.budget_usd_per_year, c.cost.yearly_usd));
     }

@@ -398,7 +398,7 @@ void score_plans(std::vector<MultiTaskPlan>& plans, const Scenario& s, const Sea
                                    .rules = 0.0};
         for (const PlanDeployment& d : plan.deployments) {
             inputs.tpot_ms = std::max(inputs.tpot_ms, d.candidate.estimate.performance.tpot_ms);
-            inputs.ttft_ms = std::max(inputs.ttft_ms, d.candidate.estimate.performance.ttft_ms);
+            inputs.ttft_ms = std::max(inputs.ttft_ms, d.candidate.ttft_at_load_ms);
             inputs.rules += share_of(tasks_of(s, d.task_ids)) * d.candidate.score.rules;
         }
         plan.score = select::score_parts(inputs, options.score_weights, s.constraints).total;

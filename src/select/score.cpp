@@ -66,7 +66,7 @@ double score_accepted(std::vector<Candidate>& candidates, const Scenario& s, con
                                .quality = c.quality,
                                .latency_ms = p.latency_ms,
                                .tpot_ms = p.tpot_ms,
-                               .ttft_ms = p.ttft_ms,
+                               .ttft_ms = c.ttft_at_load_ms,  // what --max-ttft-ms judges
                                .rules = scored.score},
                               options.score_weights, s.constraints);
     }

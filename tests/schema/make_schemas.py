@@ -747,6 +747,14 @@ def candidate():
         "latency_ms": timing,
         "qps": described(timing, "one replica at batch_per_replica"),
         "capacity_qps": described(timing, "all replicas; null when not costed"),
+        "queue_wait_ms": described(timing, "M/D/1 wait at the scenario's QPS / replicas for the request's prefill "
+                                           "work (docs/method.md, TTFT at load); 0 without load; null when not costed"),
+        "ttft_at_load_ms": described(timing, "ttft_ms + queue_wait_ms: what max_ttft_ms judges; null when not costed"),
+        "prefill_utilization": described(nullable(FRACTION), "arrivals per replica x the prefill work (a fraction); "
+                                                             "null when not costed"),
+        "replicas_for_queue": described(nullable(BOOLEAN), "true when the queue, not the throughput, set replicas "
+                                                           "(more than the load needs, so that ttft_at_load_ms meets "
+                                                           "the limit); null when not costed"),
         "output_tokens_per_s": timing,
         "memory": obj({"weights_bytes": count(), "per_gpu_bytes": count(), "capacity_per_gpu_bytes": count(),
                        "fits": BOOLEAN,
@@ -813,7 +821,10 @@ def multi_task():
                                  "one per task served, in the order of tasks"),
         "model": NON_EMPTY, "variant": NON_EMPTY, "hardware": NON_EMPTY,
         "gpus_per_replica": count(1), "replicas": count(1), "batch_per_replica": count(1),
-        "qps": NON_NEGATIVE, "ttft_ms": NON_NEGATIVE, "tpot_ms": NON_NEGATIVE, "latency_ms": NON_NEGATIVE,
+        "qps": NON_NEGATIVE, "ttft_ms": NON_NEGATIVE,
+        "queue_wait_ms": described(NON_NEGATIVE, "M/D/1 wait at the deployment's QPS / replicas (docs/method.md)"),
+        "ttft_at_load_ms": described(NON_NEGATIVE, "ttft_ms + queue_wait_ms"),
+        "tpot_ms": NON_NEGATIVE, "latency_ms": NON_NEGATIVE,
         "weights_bytes": bytes_, "per_gpu_bytes": bytes_, "base_parameters": count(),
         "adapters": described(count(), "unmerged adapters held (0: a separate model, its adapter merged)"),
         "adapter_parameters": count(), "adapter_memory_bytes": bytes_,

@@ -219,6 +219,10 @@ struct PerformanceEstimate {
     double ttft_ms = 0;
     double prefill_ms = 0;         // the request's own prefill at its parallelism (+ one step overhead)
     double step_wait_ms = 0;       // waiting for the step in progress: half a decode step when B > 1
+    // The request's prefill work on its replica: prefill compute + prefill communication, what
+    // continuous batching interleaves into the decode steps (TPOT's (B - 1) / O term) and what a
+    // request queues behind at the offered load (the search's M/D/1 service, docs/method.md).
+    double prefill_work_ms = 0;
     double tpot_ms = 0;
     double decode_step_ms = 0;     // pure decode step at this batch
     double latency_ms = 0;         // ttft + (O - 1) * tpot

@@ -60,6 +60,16 @@ struct Candidate {
     // `quality` is 0, tables show '-' and JSON's quality_published is false (docs/quality.md).
     bool quality_published = true;
     double capacity_qps = 0;
+    // The queue at the offered load (docs/method.md "TTFT at load"): M/D/1, Poisson arrivals at
+    // the scenario's QPS / replicas, a deterministic service of the request's prefill work
+    // (estimate.performance.prefill_work_ms; the whole request on a single-stream engine).
+    // prefill_utilization is arrivals x service (a fraction); all three are 0 without a load.
+    double queue_wait_ms = 0;
+    double ttft_at_load_ms = 0;  // estimate.performance.ttft_ms + queue_wait_ms: what --max-ttft-ms judges
+    double prefill_utilization = 0;
+    // The queue, not the throughput, set the replica count: more replicas than the load needs
+    // so that the TTFT at load meets --max-ttft-ms (or the queue is stable).
+    bool replicas_for_queue = false;
     TcoResult cost;
     bool costed = false;
     ScoreParts score;
