@@ -561,4 +561,8 @@ TEST_CASE("kv dtype: the search stores KV in the engine's type unless --kv-cache
     CHECK(kv_per_sequence("trtllm", {"--kv-cache-dtype", "fp16"}) == Approx(vllm));
     CHECK(kv_per_sequence("vllm", {"--kv-cache-dtype", "fp8"}) == Approx(trtllm));
     CHECK(run_cli({"recommend", "--scenario", "customer-service", "--kv-cache-dtype", "fp4"}).status == 2);
+    // deploy writes the engine's default KV flags, so it refuses a plan sized for another type.
+    const auto deploy = run_cli({"deploy", "--scenario", "customer-service", "--kv-cache-dtype", "fp8"});
+    CHECK(deploy.status == 2);
+    CHECK(deploy.err.find("--kv-cache-dtype: deploy writes the engine's default KV-cache type") != std::string::npos);
 }
