@@ -472,3 +472,97 @@ TEST_CASE("cli: a model without a published quality figure shows '-' and quality
     REQUIRE(published.status <= 1);
     CHECK(json::parse(published.out).at("candidates").at(0).at("quality_published") == true);
 }
+
+// Issue 20: the KV-cache type each engine stores by default (data/engines.json kv_cache_dtype).
+TEST_CASE("kv dtype: the engine default follows the variant's format and the flag wins", "[kv][catalog]") {
+    const Catalog& catalog = test::builtin();
+    const Engine& trtllm = catalog.engine("trtllm");
+    const Engine& vllm = catalog.engine("vllm");
+    const Variant& fp8 = catalog.variant("fp8");
+    const Variant& fp16 = catalog.variant("fp16");
+    CHECK(engine_kv_cache_dtype(&trtllm, fp8) == "fp8");
+    CHECK(kv_cache_bits_for(&trtllm, fp8) == std::optional<double>(8.0));
+    CHECK(kv_cache_bits_for(&trtllm, fp16) == std::nullopt);  // auto: the variant's kv_cache_bits
+    CHECK(kv_cache_bits_for(&vllm, fp8) == std::nullopt);
+    CHECK(kv_cache_bits_for(nullptr, fp8) == std::nullopt);
+    CHECK(kv_cache_bits_for(&trtllm, fp8, 16.0) == std::optional<double>(16.0));
+    CHECK(kv_cache_bits_for(&vllm, fp8, kv_cache_dtype_bits("fp8")) == std::optional<double>(8.0));
+    CHECK(kv_cache_dtype_bits("auto") == std::nullopt);
+    CHECK(kv_cache_dtype_bits("bf16") == std::optional<double>(16.0));
+    for (const Engine& engine : catalog.engines) {
+        INFO(engine.id);
+        CHECK(engine.sources.count("kv_cache_dtype") == 1);  // every shipped default carries its source
+    }
+}
+
+TEST_CASE("kv dtype: an engine's kv_cache_dtype reads back and a bad key or type names its pointer", "[kv][cli][data]") {
+    test::TempFile good("kv.json", R"({"schema_version":"1.0","engines":[{"id":"vllm","kv_cache_dtype":{"fp8":"fp8"}}]})");
+    const auto read = run_cli({"--data", good.path(), "catalog", "engines", "vllm", "-o", "json"});
+    REQUIRE(read.status == 0);
+    const json engine = json::parse(read.out).at("engines").at(0);
+    CHECK(engine.at("kv_cache_dtype").at("fp8") == "fp8");
+    CHECK(engine.at("kv_cache_dtype").at("bf16") == "auto");  // objects merge key by key
+    test::TempFile key("kv-key.json", R"({"schema_version":"1.0","engines":[{"id":"vllm","kv_cache_dtype":{"fp9":"fp8"}}]})");
+    const auto bad_key = run_cli({"--data", key.path(), "catalog", "engines"});
+    CHECK(bad_key.status == 65);
+    CHECK(bad_key.err.find(key.path() + ": /engines/0/kv_cache_dtype/fp9: expected a serving format") != std::string::npos);
+    test::TempFile type("kv-type.json", R"({"schema_version":"1.0","engines":[{"id":"vllm","kv_cache_dtype":{"fp8":8}}]})");
+    const auto bad_type = run_cli({"--data", type.path(), "catalog", "engines"});
+    CHECK(bad_type.status == 65);
+    CHECK(bad_type.err.find("/engines/0/kv_cache_dtype/fp8: expected one of auto, fp16, bf16, fp8, got 8") != std::string::npos);
+}
+
+TEST_CASE("kv dtype: estimate of an FP8 variant stores FP8 KV under trtllm and 16-bit under vllm", "[kv][cli][estimate]") {
+    const Architecture& a = test::builtin().model("base").architecture;
+    REQUIRE_FALSE(a.is_mla());
+    // 2 (K and V) x layers x KV heads x head dim x bytes per element, one GPU.
+    const double elements = 2.0 * static_cast<double>(a.num_hidden_layers * a.effective_kv_heads() * a.effective_head_dim());
+    auto per_token = [](const std::string& engine, std::vector<std::string> extra) {
+        std::vector<std::string> args{"estimate", "--model", "base", "--variant", "fp8", "--gpu", "h100-sxm",
+                                      "--engine", engine, "--batch", "8", "-o", "json"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        const auto result = run_cli(args);
+        REQUIRE(result.status == 0);
+        return json::parse(result.out).at("memory").at("kv_cache_bytes_per_token").get<double>();
+    };
+    CHECK(per_token("trtllm", {}) == Approx(elements * 1.0));
+    CHECK(per_token("vllm", {}) == Approx(elements * 2.0));
+    CHECK(per_token("sglang", {}) == Approx(elements * 2.0));
+    // The flag overrides the engine's default both ways.
+    CHECK(per_token("trtllm", {"--kv-cache-dtype", "fp16"}) == Approx(elements * 2.0));
+    CHECK(per_token("vllm", {"--kv-cache-dtype", "fp8"}) == Approx(elements * 1.0));
+    // --explain says where the type came from.
+    const auto engine_default = run_cli({"estimate", "--model", "base", "--variant", "fp8", "--gpu", "h100-sxm", "--engine",
+                                         "trtllm", "--explain"});
+    REQUIRE(engine_default.status == 0);
+    CHECK(engine_default.out.find("input: kv_cache_bits") != std::string::npos);
+    CHECK(engine_default.out.find("engine 'trtllm' default KV cache for fp8 weights, fp8") != std::string::npos);
+    const auto flagged = run_cli({"estimate", "--model", "base", "--variant", "fp8", "--gpu", "h100-sxm", "--engine",
+                                  "trtllm", "--kv-cache-dtype", "fp16", "--explain"});
+    REQUIRE(flagged.status == 0);
+    CHECK(flagged.out.find("--kv-cache-dtype fp16") != std::string::npos);
+}
+
+TEST_CASE("kv dtype: the search stores KV in the engine's type unless --kv-cache-dtype names one", "[kv][cli][search]") {
+    // KV bytes per running sequence of the judged candidate (its cache at the chosen batch / batch).
+    auto kv_per_sequence = [](const std::string& engine, std::vector<std::string> extra) {
+        std::vector<std::string> args{"compare", "--scenario", "customer-service", "base:fp8@h100-sxmx1", "--engine",
+                                      engine, "--min-quality", "0", "-o", "json"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        const auto result = run_cli(args);
+        REQUIRE(result.status == 0);
+        const json candidate = json::parse(result.out).at("candidates").at(0);
+        return candidate.at("memory").at("kv_cache_bytes").get<double>() /
+               static_cast<double>(candidate.at("batch_per_replica").get<std::int64_t>());
+    };
+    const double trtllm = kv_per_sequence("trtllm", {});
+    const double vllm = kv_per_sequence("vllm", {});
+    CHECK(trtllm == Approx(vllm / 2));  // FP8 KV under TensorRT-LLM, 16-bit under vLLM
+    CHECK(kv_per_sequence("trtllm", {"--kv-cache-dtype", "fp16"}) == Approx(vllm));
+    CHECK(kv_per_sequence("vllm", {"--kv-cache-dtype", "fp8"}) == Approx(trtllm));
+    CHECK(run_cli({"recommend", "--scenario", "customer-service", "--kv-cache-dtype", "fp4"}).status == 2);
+    // deploy writes the engine's default KV flags, so it refuses a plan sized for another type.
+    const auto deploy = run_cli({"deploy", "--scenario", "customer-service", "--kv-cache-dtype", "fp8"});
+    CHECK(deploy.status == 2);
+    CHECK(deploy.err.find("--kv-cache-dtype: deploy writes the engine's default KV-cache type") != std::string::npos);
+}

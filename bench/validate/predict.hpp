@@ -41,6 +41,10 @@ public:
     Profiles(const dsselect::Catalog* engines, const dsselect::EfficiencyProfile& base);
     dsselect::EfficiencyProfile for_case(const Case& c) const;
     bool from_engines() const { return m_engines != nullptr; }
+    // The row's backend (data/engines.json) when rows take the engines' profiles; else null.
+    const dsselect::Engine* engine_for(const Case& c) const {
+        return m_engines == nullptr ? nullptr : m_engines->find_engine(c.row->backend);
+    }
     const dsselect::EfficiencyProfile& base() const { return m_base; }
     void set_override(const FactorOverride& factors) { m_override = factors; }
     const std::optional<FactorOverride>& factor_override() const { return m_override; }

@@ -111,6 +111,41 @@ bool is_serving_format(const std::string& name) {
 std::string serving_format_names() { return fmt::format("{}", fmt::join(k_serving_formats, ", ")); }
 
 namespace {
+constexpr const char* k_kv_cache_dtypes[] = {"auto", "fp16", "bf16", "fp8"};
+}  // namespace
+
+bool is_kv_cache_dtype(const std::string& name) {
+    return std::find(std::begin(k_kv_cache_dtypes), std::end(k_kv_cache_dtypes), name) != std::end(k_kv_cache_dtypes);
+}
+
+std::string kv_cache_dtype_names() { return fmt::format("{}", fmt::join(k_kv_cache_dtypes, ", ")); }
+
+std::optional<double> kv_cache_dtype_bits(const std::string& name) {
+    if (name == "fp8") {
+        return 8.0;
+    }
+    if (name == "fp16" || name == "bf16") {
+        return 16.0;
+    }
+    return std::nullopt;
+}
+
+std::string engine_kv_cache_dtype(const Engine* engine, const Variant& variant) {
+    if (engine == nullptr) {
+        return "auto";
+    }
+    auto found = engine->kv_cache_dtype.find(serving_format(variant));
+    return found == engine->kv_cache_dtype.end() ? std::string("auto") : found->second;
+}
+
+std::optional<double> kv_cache_bits_for(const Engine* engine, const Variant& variant, std::optional<double> flag_bits) {
+    if (flag_bits) {
+        return flag_bits;
+    }
+    return kv_cache_dtype_bits(engine_kv_cache_dtype(engine, variant));
+}
+
+namespace {
 template <typename T>
 const T* find_by_id(const std::vector<T>& items, const std::string& id) {
     auto found = std::find_if(items.begin(), items.end(), [&](const T& item) { return item.id == id; });

@@ -744,6 +744,24 @@ Engine read_engine(const json& value, const std::string& pointer, Problems& prob
                          fmt::format("expected one of {}, got \"{}\"", serving_format_names(), engine.weight_formats[i]));
         }
     }
+    if (const json* kv = reader.member("kv_cache_dtype")) {
+        if (!kv->is_object()) {
+            problems.add(reader.child("kv_cache_dtype"),
+                         "expected an object of serving format -> KV-cache type, got " + detail::describe(*kv));
+        } else {
+            for (const auto& [format, dtype] : kv->items()) {
+                const std::string at = reader.child("kv_cache_dtype") + "/" + detail::escape_pointer_token(format);
+                if (!is_serving_format(format)) {
+                    problems.add(at, fmt::format("expected a serving format ({}) as the key, got \"{}\"",
+                                                 serving_format_names(), format));
+                } else if (!dtype.is_string() || !is_kv_cache_dtype(dtype.get<std::string>())) {
+                    problems.add(at, fmt::format("expected one of {}, got {}", kv_cache_dtype_names(), detail::describe(dtype)));
+                } else {
+                    engine.kv_cache_dtype[format] = dtype.get<std::string>();
+                }
+            }
+        }
+    }
     read_sources(reader, engine.source, engine.sources);
     reader.finish();
     return engine;

@@ -394,6 +394,13 @@ ordered_json to_json(const Engine& e) {
     if (!e.weight_formats.empty()) {
         out["weight_formats"] = e.weight_formats;
     }
+    if (!e.kv_cache_dtype.empty()) {
+        ordered_json kv;
+        for (const auto& [format, dtype] : e.kv_cache_dtype) {
+            kv[format] = dtype;
+        }
+        out["kv_cache_dtype"] = kv;
+    }
     put_sources(out, e.source, e.sources);
     return out;
 }

@@ -36,6 +36,14 @@ CommandOutput run_deploy(const DeployOptions& options, const Context& context) {
     if (!options.candidate.empty()) {
         parse_candidate(options.candidate.front());  // a parse error before any work
     }
+    // The launch flags keep the engine's default KV type (data/deploy.json); a plan sized for
+    // another type would not match the files written.
+    if (options.scenario.kv_cache_dtype != "auto") {
+        throw Error(ErrorKind::usage,
+                    fmt::format("--kv-cache-dtype: deploy writes the engine's default KV-cache type; got '{}'",
+                                options.scenario.kv_cache_dtype),
+                    "leave it out (auto), or add the engine's KV-cache flag to the written command yourself");
+    }
     const ScenarioInputs in = load_scenario_inputs(options.scenario, context);
     const Catalog& catalog = in.catalog;
     const Scenario& scenario = in.scenario;

@@ -24,7 +24,7 @@ struct EstimateOptions {
     std::int64_t context_tokens = 0;
     std::string engine = k_default_engine_id;
     std::string complexity_mix;  // "SHARE:ACTIVE,..." (docs/method.md, dynamic activation)
-    std::string kv_cache_dtype = "auto";  // auto (the variant's), fp16, bf16, fp8
+    std::string kv_cache_dtype = "auto";  // auto (the engine's default for the variant), fp16, bf16, fp8
     std::string kv_reservation = "paged";  // paged (P + O/2 per sequence) or full (P + O)
     bool explain = false;
 };
@@ -78,6 +78,32 @@ std::string supported_precisions(const Hardware& hardware) {
     return fmt::format("{}", fmt::join(names, ", "));
 }
 
+// Where the KV-cache element type came from, for --explain: the flag, the engine's default for
+// the variant's serving format, or the variant's own kv_cache_bits.
+std::string kv_cache_bits_source(const std::string& flag, const Engine* engine, const Variant& variant) {
+    if (flag != "auto") {
+        return "--kv-cache-dtype " + flag;
+    }
+    const std::string format = serving_format(variant);
+    const std::string dtype = engine_kv_cache_dtype(engine, variant);
+    std::string why;
+    if (engine != nullptr) {
+        auto found = engine->sources.find("kv_cache_dtype");
+        why = found != engine->sources.end() ? ": " + found->second : std::string();
+    }
+    if (dtype != "auto") {
+        return fmt::format("engine '{}' default KV cache for {} weights, {} (data/engines.json kv_cache_dtype){}",
+                           engine->id, format, dtype, why);
+    }
+    const auto variant_source = variant.sources.find("kv_cache_bits");
+    const std::string own = variant_source != variant.sources.end() ? variant_source->second : variant.source;
+    return engine == nullptr
+               ? fmt::format("variant '{}' kv_cache_bits (no engine profile): {}", variant.id, own)
+               : fmt::format("variant '{}' kv_cache_bits: engine '{}' keeps the model's type for {} weights "
+                             "(data/engines.json kv_cache_dtype auto){}",
+                             variant.id, engine->id, format, why);
+}
+
 CommandOutput run_estimate(const EstimateOptions& options, const Context& context) {
     const Catalog catalog = context.load_catalog();
     EstimateRequest request;
@@ -94,9 +120,8 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
         catalog.engine(options.engine);  // throws with did-you-mean
     }
     request.profile = engine_profile(engine, *request.hardware, request.variant->compute_precision);
-    if (options.kv_cache_dtype != "auto") {
-        request.kv_cache_bits = options.kv_cache_dtype == "fp8" ? 8.0 : 16.0;
-    }
+    // --kv-cache-dtype auto: the engine's default for the variant's format (data/engines.json).
+    request.kv_cache_bits = kv_cache_bits_for(engine, *request.variant, kv_cache_dtype_bits(options.kv_cache_dtype));
     request.profile.kv_full_reservation = options.kv_reservation == "full";
     if (engine != nullptr && !engine->continuous_batching && request.batch > 1) {
         throw Error(ErrorKind::usage, fmt::format("--batch: engine '{}' serves one sequence at a time", engine->id));
@@ -191,6 +216,8 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
                          engine_source});
         trace.push_back({"engine: max_batched_tokens", static_cast<double>(request.profile.max_batched_tokens), "tokens",
                          engine_source});
+        trace.push_back({"input: kv_cache_bits", request.kv_cache_bits.value_or(request.variant->kv_cache_bits), "bits",
+                         kv_cache_bits_source(options.kv_cache_dtype, engine, *request.variant)});
         trace.push_back({"input: weight_bits", request.variant->weight_bits, "bits",
                          source_of(request.variant->source, request.variant->sources, "weight_bits")});
         if (request.variant->bits_per_group) {
@@ -232,7 +259,8 @@ void register_estimate(CLI::App& app, Context& context) {
     command->add_option("--complexity-mix", options->complexity_mix,
                         "Dynamic activation: SHARE:ACTIVE_FRACTION pairs of the request mix, e.g. 0.7:0.3,0.3:1.0");
     command->add_option("--kv-cache-dtype", options->kv_cache_dtype,
-                        "KV-cache element type: auto (the variant's, default), fp16, bf16, fp8")
+                        "KV-cache element type: auto (the engine's default for the variant, data/engines.json), "
+                        "fp16, bf16, fp8")
         ->check(CLI::IsMember({"auto", "fp16", "bf16", "fp8"}));
     command->add_option("--kv-reservation", options->kv_reservation,
                         "KV held per sequence: paged (prompt + output/2, default) or full (prompt + output)")

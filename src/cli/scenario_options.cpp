@@ -43,6 +43,10 @@ void add_scenario_options(CLI::App& command, ScenarioOptions& o) {
         ->check(CLI::IsMember({"quoted", "computed"}));
     command.add_option("--threads", o.threads, "Worker threads for large searches (default: one per core)")
         ->check(CLI::Range(std::int64_t{0}, std::int64_t{256}));
+    command.add_option("--kv-cache-dtype", o.kv_cache_dtype,
+                       "KV-cache element type: auto (the engine's default for each variant, data/engines.json), "
+                       "fp16, bf16, fp8")
+        ->check(CLI::IsMember({"auto", "fp16", "bf16", "fp8"}));
 }
 
 namespace {
@@ -147,6 +151,7 @@ SearchOptions resolve_search_options(const ScenarioOptions& o) {
     }
     options.max_candidates = o.max_candidates;
     options.threads = o.threads;
+    options.kv_cache_bits = kv_cache_dtype_bits(o.kv_cache_dtype);
     return options;
 }
 

@@ -40,6 +40,7 @@ struct ScenarioOptions {
     bool exclude_consumer = false;
     std::string training_cost;  // "quoted" or "computed"; empty: the scenario's
     std::string engine;
+    std::string kv_cache_dtype = "auto";  // --kv-cache-dtype; auto: the engine's default
 };
 
 void add_scenario_options(CLI::App& command, ScenarioOptions& options);

@@ -157,8 +157,9 @@ Candidate at_batch_one(const Configuration& x, const EstimatePlan& plan) {
 
 // The request at batch 1, which an EstimatePlan prepares for every batch (the plan keeps a
 // pointer to it, so the caller keeps it alive).
-EstimateRequest request_at_one(const Scenario& s, const Configuration& x) {
-    EstimateRequest at_one = request_for(s, x.model, x.variant, x.hardware, x.gpus, 1, x.profile, x.facts.active_fraction);
+EstimateRequest request_at_one(const Judging& judging, const Configuration& x) {
+    EstimateRequest at_one = request_for(judging.scenario, x.model, x.variant, x.hardware, x.gpus, 1, x.profile,
+                                         x.facts.active_fraction, judging.engine, judging.options.kv_cache_bits);
     at_one.parameters = &x.facts.parameters;
     return at_one;
 }
@@ -311,7 +312,8 @@ const Engine* scenario_engine(const Catalog& catalog, const Scenario& s) {
 
 EstimateRequest request_for(const Scenario& s, const Model& model, const Variant& variant, const Hardware& hardware,
                             std::int64_t gpus, std::int64_t batch, const EfficiencyProfile& profile,
-                            std::optional<double> active_fraction) {
+                            std::optional<double> active_fraction, const Engine* engine,
+                            std::optional<double> kv_cache_bits) {
     EstimateRequest request;
     request.model = &model;
     request.variant = &variant;
@@ -323,12 +325,13 @@ EstimateRequest request_for(const Scenario& s, const Model& model, const Variant
     request.context_tokens = s.workload.context_tokens;
     request.profile = profile;
     request.active_fraction = active_fraction;
+    request.kv_cache_bits = kv_cache_bits_for(engine, variant, kv_cache_bits);
     request.adapter_tasks = s.tasks.empty() ? nullptr : &s.tasks;  // docs/multitask.md
     return request;
 }
 
 Candidate judge_fitting(const Judging& judging, const Configuration& configuration, Depth depth) {
-    const EstimateRequest at_one = request_at_one(judging.scenario, configuration);
+    const EstimateRequest at_one = request_at_one(judging, configuration);
     const EstimatePlan plan(at_one);
     Candidate c = at_batch_one(configuration, plan);
     judge_sizing(c, plan, judging, depth);
@@ -336,7 +339,7 @@ Candidate judge_fitting(const Judging& judging, const Configuration& configurati
 }
 
 Candidate judge_in_full(const Judging& judging, const Configuration& x) {
-    const EstimateRequest at_one = request_at_one(judging.scenario, x);
+    const EstimateRequest at_one = request_at_one(judging, x);
     const EstimatePlan plan(at_one);
     Candidate c = at_batch_one(x, plan);
     const std::vector<EarlyMiss> early = every_precheck_miss(judging.scenario, x.model, x.gpus, x.facts, x.flags);

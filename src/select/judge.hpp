@@ -21,10 +21,13 @@ enum class Depth { verdict, full };
 const Engine* scenario_engine(const Catalog& catalog, const Scenario& s);
 
 // The request, given the engine's profile for this hardware and precision and the scenario's
-// active fraction for this variant (a search computes those once per hardware and variant).
+// active fraction for this variant (a search computes those once per hardware and variant). The
+// KV cache is stored in `kv_cache_bits` (--kv-cache-dtype) when given, else in the engine's
+// default for the variant's format (kv_cache_bits_for).
 EstimateRequest request_for(const Scenario& s, const Model& model, const Variant& variant, const Hardware& hardware,
                             std::int64_t gpus, std::int64_t batch, const EfficiencyProfile& profile,
-                            std::optional<double> active_fraction);
+                            std::optional<double> active_fraction, const Engine* engine,
+                            std::optional<double> kv_cache_bits);
 
 // Everything one judgement reads besides the candidate itself.
 struct Judging {

@@ -410,6 +410,10 @@ def catalog_engine():
         "vendors": described(STRING_LIST, "hardware vendors the engine runs on; absent: any"),
         "weight_formats": described({"type": "array", "items": {"enum": SERVING_FORMATS}},
                                     "serving formats the engine serves; absent: any"),
+        "kv_cache_dtype": described({"type": "object", "propertyNames": {"enum": SERVING_FORMATS},
+                                     "additionalProperties": {"enum": ["auto", "fp16", "bf16", "fp8"]}},
+                                    "KV-cache type the engine stores by default per serving format; "
+                                    "absent format: auto (the variant's kv_cache_bits)"),
         "factors": {"type": "array", "items": {"type": "object", "additionalProperties": False, "properties": {
             "hardware": STRING_LIST, "hardware_kind": {"enum": ["gpu", "edge"]},
             "precision": {"enum": ["fp16", "bf16", "fp8", "int8", "int4"]},

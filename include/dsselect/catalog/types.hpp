@@ -395,9 +395,27 @@ struct Engine {
     // What the engine can serve (docs/ranking.md, "Engine capabilities"); empty: anything.
     std::vector<std::string> vendors;         // hardware vendors it runs on
     std::vector<std::string> weight_formats;  // serving formats (select/topology.hpp serving_format)
+    // The KV-cache element type the engine stores by default, per serving format ("fp8" ->
+    // "fp8"): "auto" (the variant's own kv_cache_bits, the model's 16-bit type), "fp16", "bf16"
+    // or "fp8". A format not listed is "auto" (docs/data-format.md, docs/method.md "KV cache").
+    std::map<std::string, std::string> kv_cache_dtype;
     std::string source;
     SourceMap sources;
 };
+
+// The names --kv-cache-dtype and an engine's kv_cache_dtype take: "auto, fp16, bf16, fp8".
+bool is_kv_cache_dtype(const std::string& name);
+std::string kv_cache_dtype_names();
+// Bits per stored KV element of a named type: 16 (fp16, bf16), 8 (fp8); none for "auto".
+std::optional<double> kv_cache_dtype_bits(const std::string& name);
+// The KV-cache type the engine stores for this variant by default: its kv_cache_dtype entry for
+// the variant's serving format, else "auto" (no engine: "auto").
+std::string engine_kv_cache_dtype(const Engine* engine, const Variant& variant);
+// The KV-cache bits a request for this variant on this engine uses: `flag_bits` (the user's
+// --kv-cache-dtype) when given, else the engine's default; none: the variant's kv_cache_bits.
+// One function for the estimate command, the search and the validation harness.
+std::optional<double> kv_cache_bits_for(const Engine* engine, const Variant& variant,
+                                        std::optional<double> flag_bits = std::nullopt);
 
 inline constexpr const char* k_default_engine_id = "vllm";
 

@@ -38,6 +38,9 @@ struct SearchOptions {
     // accepted candidate of its scatter, so it needs 0.
     std::int64_t keep_ranked = 0;
     Advice advice = Advice::when_unsatisfied;
+    // --kv-cache-dtype: bits per KV element for every candidate; absent: each engine's default
+    // for the variant's format (data/engines.json kv_cache_dtype, kv_cache_bits_for).
+    std::optional<double> kv_cache_bits;
 };
 
 // One change of the scenario that advice asks for: a flag and the value to pass.
