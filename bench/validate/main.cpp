@@ -56,7 +56,7 @@ struct Options {
     bool fit = false;
     validate::FitOptions fit_options;
     std::string dump_path;
-    validate::TtftProtocol ttft_protocol = validate::TtftProtocol::burst;
+    validate::TtftProtocol ttft_protocol = validate::TtftProtocol::waves;
 };
 
 double non_negative(const std::string& flag, const std::string& text) {

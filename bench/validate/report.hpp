@@ -46,7 +46,7 @@ struct Report {
     Inputs inputs;
     const Split* split = nullptr;
     bool engine_profiles = false;
-    TtftProtocol ttft_protocol = TtftProtocol::burst;
+    TtftProtocol ttft_protocol = TtftProtocol::waves;
     std::vector<ProfileUse> profiles;
     std::optional<FitResult> fit;
     std::optional<FitTarget> fit_target;
