@@ -158,8 +158,10 @@ Candidate at_batch_one(const Configuration& x, const EstimatePlan& plan) {
 // The request at batch 1, which an EstimatePlan prepares for every batch (the plan keeps a
 // pointer to it, so the caller keeps it alive).
 EstimateRequest request_at_one(const Judging& judging, const Configuration& x) {
+    const std::optional<double> kv_cache_bits =
+        judging.options.kv_cache_bits ? judging.options.kv_cache_bits : x.facts.engine_kv_cache_bits;
     EstimateRequest at_one = request_for(judging.scenario, x.model, x.variant, x.hardware, x.gpus, 1, x.profile,
-                                         x.facts.active_fraction, judging.engine, judging.options.kv_cache_bits);
+                                         x.facts.active_fraction, kv_cache_bits);
     at_one.parameters = &x.facts.parameters;
     return at_one;
 }
@@ -312,8 +314,7 @@ const Engine* scenario_engine(const Catalog& catalog, const Scenario& s) {
 
 EstimateRequest request_for(const Scenario& s, const Model& model, const Variant& variant, const Hardware& hardware,
                             std::int64_t gpus, std::int64_t batch, const EfficiencyProfile& profile,
-                            std::optional<double> active_fraction, const Engine* engine,
-                            std::optional<double> kv_cache_bits) {
+                            std::optional<double> active_fraction, std::optional<double> kv_cache_bits) {
     EstimateRequest request;
     request.model = &model;
     request.variant = &variant;
@@ -325,7 +326,7 @@ EstimateRequest request_for(const Scenario& s, const Model& model, const Variant
     request.context_tokens = s.workload.context_tokens;
     request.profile = profile;
     request.active_fraction = active_fraction;
-    request.kv_cache_bits = kv_cache_bits_for(engine, variant, kv_cache_bits);
+    request.kv_cache_bits = kv_cache_bits;
     request.adapter_tasks = s.tasks.empty() ? nullptr : &s.tasks;  // docs/multitask.md
     return request;
 }

@@ -22,12 +22,11 @@ const Engine* scenario_engine(const Catalog& catalog, const Scenario& s);
 
 // The request, given the engine's profile for this hardware and precision and the scenario's
 // active fraction for this variant (a search computes those once per hardware and variant). The
-// KV cache is stored in `kv_cache_bits` (--kv-cache-dtype) when given, else in the engine's
-// default for the variant's format (kv_cache_bits_for).
+// KV cache is stored in `kv_cache_bits`: --kv-cache-dtype's when given, else the engine's default
+// for the variant's format (kv_cache_bits_for, resolved once per pair in PairFacts).
 EstimateRequest request_for(const Scenario& s, const Model& model, const Variant& variant, const Hardware& hardware,
                             std::int64_t gpus, std::int64_t batch, const EfficiencyProfile& profile,
-                            std::optional<double> active_fraction, const Engine* engine,
-                            std::optional<double> kv_cache_bits);
+                            std::optional<double> active_fraction, std::optional<double> kv_cache_bits);
 
 // Everything one judgement reads besides the candidate itself.
 struct Judging {

@@ -17,8 +17,9 @@ bool allowed(const std::vector<std::string>& list, const std::string& id) {
 }
 }  // namespace
 
-PairFacts pair_facts(const Scenario& s, const Model& model, const Variant& variant) {
+PairFacts pair_facts(const Scenario& s, const Model& model, const Variant& variant, const Engine* engine) {
     PairFacts facts;
+    facts.engine_kv_cache_bits = kv_cache_bits_for(engine, variant, std::nullopt);
     facts.parameters = model_parameters(model);
     facts.quality_base = model.quality_for(s.task_kind);
     facts.quality = facts.quality_base.value_or(0.0) * variant.quality_retention;

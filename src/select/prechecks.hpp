@@ -35,8 +35,11 @@ struct PairFacts {
     // The --min-quality that admits the pair: its lowest quality over the floored task kinds
     // (the flag sets every floor).
     double quality_admitted_at = 0;
+    // The engine's default KV-cache bits for the variant (kv_cache_bits_for without a flag),
+    // resolved once per pair rather than per candidate.
+    std::optional<double> engine_kv_cache_bits;
 };
-PairFacts pair_facts(const Scenario& s, const Model& model, const Variant& variant);
+PairFacts pair_facts(const Scenario& s, const Model& model, const Variant& variant, const Engine* engine);
 
 // The yes/no facts the pre-checks need about a model, variant and hardware. A search reads
 // them from tables built once (CandidateSpace); one candidate alone computes them here.

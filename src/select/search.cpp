@@ -178,7 +178,7 @@ Candidate evaluate_candidate(const Catalog& catalog, const Scenario& s, const Ru
                              const SearchOptions& options) {
     RuleSession session(rules);
     const Engine* engine = scenario_engine(catalog, s);
-    const PairFacts facts = pair_facts(s, model, variant);
+    const PairFacts facts = pair_facts(s, model, variant, engine);
     const EfficiencyProfile profile = engine_profile(engine, hardware, variant.compute_precision);
     const Judging judging{.scenario = s, .engine = engine, .options = options, .rules = session, .budget = nullptr};
     return judge_in_full(judging, {.model = model,

@@ -67,7 +67,7 @@ CandidateSpace::CandidateSpace(const Catalog& catalog, const Scenario& s, const 
             }
             PairTables pair{.model = &model,
                             .variant = &variant,
-                            .facts = pair_facts(s, model, variant),
+                            .facts = pair_facts(s, model, variant, engine),
                             .allowed = pair_allowed(k, model, variant),
                             .has_precision = std::vector<char>(hardware_count),
                             .served = std::vector<char>(hardware_count),

@@ -178,7 +178,7 @@ std::optional<std::vector<SuggestedChange>> admit(const Configuration& x, const 
     Scenario trial = s;
     std::vector<SuggestedChange> changes;
     for (int round = 0; round < k_rounds; ++round) {
-        const PairFacts facts = pair_facts(trial, x.model, x.variant);
+        const PairFacts facts = pair_facts(trial, x.model, x.variant, engine);
         RuleSession session(rules);
         const Judging judging{.scenario = trial, .engine = engine, .options = options, .rules = session, .budget = nullptr};
         const Candidate c = judge_in_full(judging, {.model = x.model,
