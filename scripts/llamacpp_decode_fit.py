@@ -69,16 +69,20 @@ def rows_of(data):
     return out
 
 
-def effective_bandwidth_gb_per_s(device, eta, bytes_per_cycle):
+def effective_bandwidth_gb_per_s(device, eta, bytes_per_cycle, fallback_cap=None):
+    """min(eta * BW, SMs * clock * b); a device with no SM figure takes `fallback_cap` (GB/s) as
+    its SM limit when one is given (the highest rate a fit device's SMs reached)."""
     bandwidth = eta * device["bandwidth_gb_per_s"]
     if device.get("sms") and device.get("boost_clock_mhz") and bytes_per_cycle is not None:
         bandwidth = min(bandwidth, device["sms"] * device["boost_clock_mhz"] * 1e6 * bytes_per_cycle / 1e9)
+    elif fallback_cap is not None:
+        bandwidth = min(bandwidth, fallback_cap)
     return bandwidth
 
 
 def predicted_tokens_per_s(size_gb, device, params):
-    seconds = size_gb / effective_bandwidth_gb_per_s(device, params["eta"], params.get("bytes_per_cycle"))
-    return 1.0 / (seconds + params["overhead_ms"] / 1000.0)
+    bandwidth = effective_bandwidth_gb_per_s(device, params["eta"], params.get("bytes_per_cycle"), params.get("fallback_cap"))
+    return 1.0 / (size_gb / bandwidth + params["overhead_ms"] / 1000.0)
 
 
 def errors(rows, devices, params):
@@ -130,7 +134,12 @@ def fits(data, rows):
         if not fit_devices:
             continue
         with_cap = all(d.get("sms") and d.get("boost_clock_mhz") for d in fit_devices.values())
-        out[family] = {"params": fit(rows, fit_devices, with_cap), "fit_devices": sorted(fit_devices)}
+        params = fit(rows, fit_devices, with_cap)
+        if with_cap:
+            # For a device with no sourced SM figure: the highest SM-limited rate of a fit device.
+            params["fallback_cap"] = max(effective_bandwidth_gb_per_s(d, 1.0, params["bytes_per_cycle"])
+                                         for d in fit_devices.values())
+        out[family] = {"params": params, "fit_devices": sorted(fit_devices)}
     return out
 
 
@@ -149,16 +158,17 @@ def device_table(data, rows, fitted):
     for device in data["devices"]:
         family = fitted.get(device["family"])
         n = sum(1 for r in rows if r[2] == device["name"])
-        usable = family is not None and n > 0 and (family["params"].get("bytes_per_cycle") is None or
-                                                    (device.get("sms") and device.get("boost_clock_mhz")))
+        usable = family is not None and n > 0
         if not usable:
             lines.append(f"| {device['name']} | {device['family']} | not checked | {device['bandwidth_gb_per_s']:g} | "
                          f"{device.get('sms') or '-'} | {device.get('boost_clock_mhz') or '-'} | - | - | {n} | - | - |")
             continue
         params = family["params"]
         errs = errors(rows, {device["name"]: device}, params)
-        eff = effective_bandwidth_gb_per_s(device, params["eta"], params.get("bytes_per_cycle"))
-        bound = "SMs" if eff < params["eta"] * device["bandwidth_gb_per_s"] - 1e-9 else "memory"
+        eff = effective_bandwidth_gb_per_s(device, params["eta"], params.get("bytes_per_cycle"), params.get("fallback_cap"))
+        has_sms = device.get("sms") and device.get("boost_clock_mhz")
+        bound = ("memory" if eff >= params["eta"] * device["bandwidth_gb_per_s"] - 1e-9 else
+                 "SMs" if has_sms else "SMs (fallback: no SM figure)")
         lines.append(f"| {device['name']} | {device['family']} | {device['set']} | {device['bandwidth_gb_per_s']:g} | "
                      f"{device.get('sms') or '-'} | {device.get('boost_clock_mhz') or '-'} | {eff:.0f} | {bound} | {len(errs)} | "
                      f"{pct(median_ape(errs))} | {signed(statistics.mean(errs) * 100.0)} |")
@@ -174,7 +184,21 @@ def catalog_factor_sets(data, fitted):
     sets = []
     for entry in data["catalog_devices"]:
         device = dict(entry, bandwidth_gb_per_s=hardware[entry["id"]]["memory_bandwidth_gb_per_s"])
-        eff = effective_bandwidth_gb_per_s(device, params["eta"], params["bytes_per_cycle"])
+        eff = effective_bandwidth_gb_per_s(device, params["eta"], params["bytes_per_cycle"], params["fallback_cap"])
+        if not entry.get("sms"):
+            sets.append({
+                "hardware": [entry["id"]],
+                "compute_efficiency": PREFILL_COMPUTE_EFFICIENCY,
+                "memory_efficiency": round(eff / device["bandwidth_gb_per_s"], 3),
+                "per_step_overhead_ms": params["overhead_ms"],
+                "per_layer_overhead_us": 0,
+                "source": (f"scripts/llamacpp_decode_fit.py on {DATA_REL} (docs/validation-llamacpp.md): no sourced SM "
+                           f"count and clock ({entry['spec_source']}), so the SM limit is the highest a fit device "
+                           f"reached, {params['fallback_cap']:.0f} GB/s: min(eta {params['eta']:g}, "
+                           f"{params['fallback_cap']:.0f} / {device['bandwidth_gb_per_s']:g} GB/s), per-token "
+                           f"{params['overhead_ms']:g} ms; compute_efficiency (prefill) is an assumption, no prefill data"),
+            })
+            continue
         sets.append({
             "hardware": [entry["id"]],
             "compute_efficiency": PREFILL_COMPUTE_EFFICIENCY,
@@ -195,9 +219,9 @@ def catalog_factor_sets(data, fitted):
         "per_step_overhead_ms": params["overhead_ms"],
         "per_layer_overhead_us": 0,
         "source": (f"scripts/llamacpp_decode_fit.py on {DATA_REL} (docs/validation-llamacpp.md): eta and the per-token "
-                   f"overhead fitted on {', '.join(fitted['nvidia']['fit_devices'])}; no SM figure is sourced for this "
-                   "GPU, so the SM limit is not applied (an HBM card may be slower); compute_efficiency (prefill) is an "
-                   "assumption, no prefill data"),
+                   f"overhead fitted on {', '.join(fitted['nvidia']['fit_devices'])}, for a GPU the catalog does not ship "
+                   "(every shipped GPU has its own set above); no SM limit is applied, so an HBM card comes out faster "
+                   "than llama.cpp runs it; compute_efficiency (prefill) is an assumption, no prefill data"),
     })
     sets.append({"hardware_kind": "edge", "compute_efficiency": 0.40, "memory_efficiency": 0.60, "per_step_overhead_ms": 1.0,
                  "source": "assumption: on-device NPUs and unified-memory SoCs; not validated"})
@@ -261,7 +285,9 @@ def document(data, rows, fitted):
     if nv:
         p = nv["params"]
         lines.append(f"- NVIDIA, fitted on {', '.join(nv['fit_devices'])}: eta = {p['eta']:g}, b = {p['bytes_per_cycle']:g} bytes "
-                     f"per SM-cycle, c = {p['overhead_ms']:g} ms.")
+                     f"per SM-cycle, c = {p['overhead_ms']:g} ms. A device with no sourced SM count and clock takes the "
+                     f"highest SM-limited rate of a fit device, {p['fallback_cap']:.0f} GB/s, as its SM limit "
+                     "(\"SMs (fallback: no SM figure)\" below).")
     if apple:
         p = apple["params"]
         lines.append(f"- Apple, fitted on {', '.join(apple['fit_devices'])}: eta = {p['eta']:g}, c = {p['overhead_ms']:g} ms "
@@ -271,10 +297,9 @@ def document(data, rows, fitted):
               "limit) on the same rows.", "",
               "| family | set | n | median APE | mean signed error | before: median APE | before: mean signed error |",
               "|---|---|---:|---:|---:|---:|---:|"]
-    devices = {d["name"]: d for d in data["devices"]}
     for (family, which), errs in sorted(summary.items()):
         names = {d["name"]: d for d in data["devices"] if d["family"] == family and d["set"] == which}
-        before = errors([r for r in rows if r[2] in names and (devices[r[2]].get("sms") or family != "nvidia")], names, BEFORE)
+        before = errors([r for r in rows if r[2] in names], names, BEFORE)
         lines.append(f"| {family} | {which} | {len(errs)} | {pct(median_ape(errs))} | {signed(statistics.mean(errs) * 100.0)} | "
                      f"{pct(median_ape(before))} | {signed(statistics.mean(before) * 100.0)} |")
     notes = [d for d in data["devices"] if d.get("note")]
@@ -285,10 +310,10 @@ def document(data, rows, fitted):
         "",
         "## What the product ships",
         "",
-        "The llama.cpp factor sets of `data/engines.json` come from this fit: one set per catalog GPU with a",
-        "sourced SM count and clock (`memory_efficiency` = effective bandwidth / BW, `per_step_overhead_ms` = c,",
-        "no per-layer term), then a generic GPU set (eta and c, no SM limit), then the edge set (an assumption,",
-        "not in this data). llama.cpp's prefill (`compute_efficiency`) stays an assumption: this data has no",
+        "The llama.cpp factor sets of `data/engines.json` come from this fit: one set per catalog GPU",
+        "(`memory_efficiency` = effective bandwidth / BW, with the fallback SM limit where no SM count and clock",
+        "are sourced; `per_step_overhead_ms` = c, no per-layer term), then a generic GPU set for GPUs a user",
+        "adds (eta and c, no SM limit), then the edge set (an assumption, not in this data). llama.cpp's prefill (`compute_efficiency`) stays an assumption: this data has no",
         "prefill figures. `--check --dsselect` also runs `dsselect estimate --engine llama.cpp --explain` on each",
         "catalog GPU of the data and checks that its decode memory time is the decode bytes over the fitted",
         "effective bandwidth.",

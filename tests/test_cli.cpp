@@ -473,6 +473,29 @@ TEST_CASE("cli: a model without a published quality figure shows '-' and quality
     CHECK(json::parse(published.out).at("candidates").at(0).at("quality_published") == true);
 }
 
+// An engine's FP8 KV default needs FP8 hardware: an A100 keeps 16 bits, an H100 stores 8, and the
+// user's flag still wins; the search sizes an A100 candidate with the 16-bit cache.
+TEST_CASE("kv dtype: an engine default of FP8 stays 16-bit on hardware with no FP8 peak", "[kv][catalog]") {
+    const Catalog& catalog = test::builtin();
+    const Engine& trtllm = catalog.engine("trtllm");
+    const Variant& int4 = catalog.variant("int4");
+    const Hardware& a100 = catalog.hardware_by_id("a100-80gb");
+    const Hardware& h100 = catalog.hardware_by_id("h100-sxm");
+    REQUIRE(kv_cache_bits_for(&trtllm, int4) == std::optional<double>(8.0));
+    CHECK(kv_cache_bits_for(&trtllm, int4, std::nullopt, &a100) == std::optional<double>(16.0));
+    CHECK(kv_cache_bits_for(&trtllm, int4, std::nullopt, &h100) == std::optional<double>(8.0));
+    CHECK(kv_cache_bits_for(&trtllm, int4, 8.0, &a100) == std::optional<double>(8.0));
+    const auto a100_run = run_cli({"estimate", "--model", "base", "--variant", "int4", "--gpu", "a100-80gb", "--engine",
+                                   "trtllm", "-o", "json"});
+    const auto h100_run = run_cli({"estimate", "--model", "base", "--variant", "int4", "--gpu", "h100-sxm", "--engine",
+                                   "trtllm", "-o", "json"});
+    REQUIRE(a100_run.status == 0);
+    REQUIRE(h100_run.status == 0);
+    const double a100_kv = json::parse(a100_run.out).at("memory").at("kv_cache_bytes_per_token").get<double>();
+    const double h100_kv = json::parse(h100_run.out).at("memory").at("kv_cache_bytes_per_token").get<double>();
+    CHECK(a100_kv == Approx(2.0 * h100_kv));
+}
+
 // Issue 20: the KV-cache type each engine stores by default (data/engines.json kv_cache_dtype).
 TEST_CASE("kv dtype: the engine default follows the variant's format and the flag wins", "[kv][catalog]") {
     const Catalog& catalog = test::builtin();

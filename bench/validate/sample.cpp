@@ -245,11 +245,15 @@ std::string hardware_id_for(const std::string& system) {
 }
 
 // What a repeated measurement is, and what the layout of a copy is (see select_cases).
-using MeasurementKey = std::tuple<std::string, std::string, std::string, std::string, std::int64_t, std::int64_t, double, double>;
+// The measured figures to 12 significant digits: the CSV writes some copies of one measurement
+// with a different last digit (…654977 and …654975).
+using MeasurementKey =
+    std::tuple<std::string, std::string, std::string, std::string, std::int64_t, std::int64_t, std::string, std::string>;
 using LayoutKey = std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t>;
 
 MeasurementKey measurement_of(const Row& row) {
-    return {row.system, row.backend, row.precision, row.mode, row.isl, row.osl, row.ttft_ms, row.tpot_ms};
+    return {row.system,  row.backend, row.precision, row.mode, row.isl, row.osl, fmt::format("{:.12g}", row.ttft_ms),
+            fmt::format("{:.12g}", row.tpot_ms)};
 }
 
 LayoutKey layout_of(const Row& row) {

@@ -71,7 +71,7 @@ struct Selection {
 // parallelism, at most one node of the system, model and system in the catalog, one row per
 // measurement. Every other row is
 // counted under its reason. A measurement (system, backend, precision, ISL, OSL and both measured
-// figures, to the last digit) that the CSV records more than once is kept once, at its first line,
+// figures, to 12 significant digits) that the CSV records more than once is kept once, at its first line,
 // when every copy gives the same parallel layout and batch; when the copies disagree on the layout,
 // no copy is kept, since which layout was measured cannot be told.
 Selection select_cases(const std::vector<Row>& rows, const dsselect::Catalog& catalog, const Split& split,

@@ -138,11 +138,22 @@ std::string engine_kv_cache_dtype(const Engine* engine, const Variant& variant) 
     return found == engine->kv_cache_dtype.end() ? std::string("auto") : found->second;
 }
 
-std::optional<double> kv_cache_bits_for(const Engine* engine, const Variant& variant, std::optional<double> flag_bits) {
+std::optional<double> engine_kv_cache_bits_on(const Hardware& hardware, std::optional<double> engine_bits) {
+    constexpr double k_fp8_bits = 8.0;
+    constexpr double k_fp16_bits = 16.0;
+    if (engine_bits && *engine_bits == k_fp8_bits && !hardware.peak_tflops_at(Precision::fp8)) {
+        return k_fp16_bits;
+    }
+    return engine_bits;
+}
+
+std::optional<double> kv_cache_bits_for(const Engine* engine, const Variant& variant, std::optional<double> flag_bits,
+                                        const Hardware* hardware) {
     if (flag_bits) {
         return flag_bits;
     }
-    return kv_cache_dtype_bits(engine_kv_cache_dtype(engine, variant));
+    const std::optional<double> engine_bits = kv_cache_dtype_bits(engine_kv_cache_dtype(engine, variant));
+    return hardware != nullptr ? engine_kv_cache_bits_on(*hardware, engine_bits) : engine_bits;
 }
 
 namespace {

@@ -80,7 +80,8 @@ std::string supported_precisions(const Hardware& hardware) {
 
 // Where the KV-cache element type came from, for --explain: the flag, the engine's default for
 // the variant's serving format, or the variant's own kv_cache_bits.
-std::string kv_cache_bits_source(const std::string& flag, const Engine* engine, const Variant& variant) {
+std::string kv_cache_bits_source(const std::string& flag, const Engine* engine, const Variant& variant,
+                                 const Hardware& hardware) {
     if (flag != "auto") {
         return "--kv-cache-dtype " + flag;
     }
@@ -92,8 +93,10 @@ std::string kv_cache_bits_source(const std::string& flag, const Engine* engine, 
         why = found != engine->sources.end() ? ": " + found->second : std::string();
     }
     if (dtype != "auto") {
-        return fmt::format("engine '{}' default KV cache for {} weights, {} (data/engines.json kv_cache_dtype){}",
-                           engine->id, format, dtype, why);
+        const bool kept_16_bit = kv_cache_dtype_bits(dtype) != engine_kv_cache_bits_on(hardware, kv_cache_dtype_bits(dtype));
+        return fmt::format("engine '{}' default KV cache for {} weights, {} (data/engines.json kv_cache_dtype){}{}",
+                           engine->id, format, dtype, why,
+                           kept_16_bit ? fmt::format("; 16-bit on '{}', which has no FP8 peak", hardware.id) : std::string());
     }
     const auto variant_source = variant.sources.find("kv_cache_bits");
     const std::string own = variant_source != variant.sources.end() ? variant_source->second : variant.source;
@@ -121,7 +124,8 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
     }
     request.profile = engine_profile(engine, *request.hardware, request.variant->compute_precision);
     // --kv-cache-dtype auto: the engine's default for the variant's format (data/engines.json).
-    request.kv_cache_bits = kv_cache_bits_for(engine, *request.variant, kv_cache_dtype_bits(options.kv_cache_dtype));
+    request.kv_cache_bits =
+        kv_cache_bits_for(engine, *request.variant, kv_cache_dtype_bits(options.kv_cache_dtype), request.hardware);
     request.profile.kv_full_reservation = options.kv_reservation == "full";
     if (engine != nullptr && !engine->continuous_batching && request.batch > 1) {
         throw Error(ErrorKind::usage, fmt::format("--batch: engine '{}' serves one sequence at a time", engine->id));
@@ -217,7 +221,7 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
         trace.push_back({"engine: max_batched_tokens", static_cast<double>(request.profile.max_batched_tokens), "tokens",
                          engine_source});
         trace.push_back({"input: kv_cache_bits", request.kv_cache_bits.value_or(request.variant->kv_cache_bits), "bits",
-                         kv_cache_bits_source(options.kv_cache_dtype, engine, *request.variant)});
+                         kv_cache_bits_source(options.kv_cache_dtype, engine, *request.variant, *request.hardware)});
         trace.push_back({"input: weight_bits", request.variant->weight_bits, "bits",
                          source_of(request.variant->source, request.variant->sources, "weight_bits")});
         if (request.variant->bits_per_group) {

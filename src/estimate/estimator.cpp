@@ -913,14 +913,21 @@ std::optional<double> wave_mean_ttft_ms(const EstimateRequest& request) {
 }
 
 double md1_queue_wait_ms(double arrivals_per_s, double service_ms) {
-    const double rho = arrivals_per_s * service_ms / k_ms_per_s;
-    if (rho <= 0.0) {
+    return md1_wait_at_utilization_ms(arrivals_per_s * service_ms / k_ms_per_s, service_ms);
+}
+
+double md1_wait_at_utilization_ms(double utilization, double service_ms) {
+    if (utilization <= 0.0) {
         return 0.0;
     }
-    if (rho >= 1.0) {
+    if (utilization >= 1.0) {
         return std::numeric_limits<double>::infinity();
     }
-    return rho * service_ms / (2.0 * (1.0 - rho));
+    return utilization * service_ms / (2.0 * (1.0 - utilization));
+}
+
+double md1_max_utilization(double slack_ms, double service_ms) {
+    return slack_ms > 0.0 ? 2.0 * slack_ms / (service_ms + 2.0 * slack_ms) : 0.0;
 }
 
 }  // namespace dsselect

@@ -1,9 +1,8 @@
 #include "select/judge.hpp"
 
 #include <algorithm>
-#include <cmath>
-#include <limits>
 #include <array>
+#include <cmath>
 #include <utility>
 
 #include <fmt/format.h>
@@ -83,7 +82,7 @@ public:
         if (m_max_ttft_ms) {
             const double slack_ms = *m_max_ttft_ms - ttft_ms;
             if (slack_ms > 0.0) {
-                const double rho_max = 2.0 * slack_ms / (m_service_ms + 2.0 * slack_ms);
+                const double rho_max = md1_max_utilization(slack_ms, m_service_ms);
                 const double needed = std::min(std::ceil(m_busy_replicas / rho_max), k_most_replicas);
                 return std::max(for_throughput, static_cast<std::int64_t>(needed));
             }
@@ -101,22 +100,17 @@ public:
             return q;
         }
         q.utilization = m_busy_replicas / static_cast<double>(q.replicas);
-        q.wait_ms = wait_ms(q.utilization);
+        q.wait_ms = md1_wait_at_utilization_ms(q.utilization, m_service_ms);
         if (m_max_ttft_ms && ttft_ms < *m_max_ttft_ms && ttft_ms + q.wait_ms > *m_max_ttft_ms) {
             ++q.replicas;  // rho_max's last bit of rounding
             q.utilization = m_busy_replicas / static_cast<double>(q.replicas);
-            q.wait_ms = wait_ms(q.utilization);
+            q.wait_ms = md1_wait_at_utilization_ms(q.utilization, m_service_ms);
         }
         q.for_queue = q.replicas > for_throughput;
         return q;
     }
 
 private:
-    // md1_queue_wait_ms at utilization rho = arrivals x S (the estimator's, with rho given).
-    double wait_ms(double rho) const {
-        return rho < 1.0 ? rho * m_service_ms / (2.0 * (1.0 - rho)) : std::numeric_limits<double>::infinity();
-    }
-
     static constexpr double k_ms_per_s = 1000.0;
     static constexpr double k_most_replicas = 1e15;  // keeps the count an integer whatever the slack
     double m_service_ms;
@@ -159,7 +153,8 @@ Candidate at_batch_one(const Configuration& x, const EstimatePlan& plan) {
 // pointer to it, so the caller keeps it alive).
 EstimateRequest request_at_one(const Judging& judging, const Configuration& x) {
     const std::optional<double> kv_cache_bits =
-        judging.options.kv_cache_bits ? judging.options.kv_cache_bits : x.facts.engine_kv_cache_bits;
+        judging.options.kv_cache_bits ? judging.options.kv_cache_bits
+                                      : engine_kv_cache_bits_on(x.hardware, x.facts.engine_kv_cache_bits);
     EstimateRequest at_one = request_for(judging.scenario, x.model, x.variant, x.hardware, x.gpus, 1, x.profile,
                                          x.facts.active_fraction, kv_cache_bits);
     at_one.parameters = &x.facts.parameters;

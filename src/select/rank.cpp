@@ -132,7 +132,7 @@ std::int64_t fold_identical(std::vector<Candidate>& candidates) {
     const auto serving = [](const Candidate& c) {
         const PerformanceEstimate& p = c.estimate.performance;
         return std::tie(c.model, c.hardware, c.gpus_per_replica, c.score.total, c.batch, c.replicas, c.quality,
-                        c.cost.yearly_usd, c.cost.total_usd, c.cost.weighted_index_usd, p.ttft_ms, p.tpot_ms,
+                        c.cost.yearly_usd, c.cost.total_usd, c.cost.weighted_index_usd, p.ttft_ms, c.ttft_at_load_ms, p.tpot_ms,
                         p.latency_ms, c.estimate.memory.per_gpu_bytes, c.variant->claimed, c.warnings);
     };
     using Key = decltype(key(candidates.front()));

@@ -754,11 +754,12 @@ def candidate():
         "queue_wait_ms": described(timing, "M/D/1 wait at the scenario's QPS / replicas for the request's prefill "
                                            "work (docs/method.md, TTFT at load); 0 without load; null when not costed"),
         "ttft_at_load_ms": described(timing, "ttft_ms + queue_wait_ms: what max_ttft_ms judges; null when not costed"),
-        "prefill_utilization": described(nullable(FRACTION), "arrivals per replica x the prefill work (a fraction); "
-                                                             "null when not costed"),
-        "replicas_for_queue": described(nullable(BOOLEAN), "true when the queue, not the throughput, set replicas "
-                                                           "(more than the load needs, so that ttft_at_load_ms meets "
-                                                           "the limit); null when not costed"),
+        "prefill_utilization": described(nullable(FRACTION), "arrivals per replica x the queue's service (the prefill "
+                                                             "work; the whole request on a single-stream engine), a "
+                                                             "fraction; null when not costed"),
+        "replicas_for_queue": described(nullable(BOOLEAN), "true when the queue, not the throughput, set replicas: so "
+                                                           "that ttft_at_load_ms meets the TTFT limit, or, without "
+                                                           "one, so that the queue is stable; null when not costed"),
         "output_tokens_per_s": timing,
         "memory": obj({"weights_bytes": count(), "per_gpu_bytes": count(), "capacity_per_gpu_bytes": count(),
                        "fits": BOOLEAN,

@@ -30,6 +30,8 @@ ROWS = [
     # One measurement under two model names, same layout: kept once (the first).
     row("a1", "deepseek-ai/DeepSeek-R1", 8, 8, 8, 1, "200.5", "10.25"),
     row("a2", "deepseek-ai/DeepSeek-V3", 8, 8, 8, 1, "200.5", "10.25"),
+    # The same measurement written with another last digit (as the sample does): a repeat too.
+    row("a3", "deepseek-ai/DeepSeek-V3", 8, 8, 8, 1, "200.500000000001", "10.2500000000001"),
     # One measurement under two layouts: no copy kept.
     row("b1", "deepseek-ai/DeepSeek-V3", 4, 8, 1, 8, "300.5", "12.5"),
     row("b2", "deepseek-ai/DeepSeek-V3", 4, 64, 8, 8, "300.5", "12.5"),
@@ -42,7 +44,7 @@ ROWS = [
 ]
 
 EXPECTED_SKIPPED = {
-    "repeated measurement (same layout; the first copy is kept)": 1,
+    "repeated measurement (same layout; the first copy is kept)": 2,
     "one measurement recorded under conflicting parallel layouts or batch sizes (no copy kept)": 2,
     "tp_size above one node of the system (the sample's multi-node layouts are unreliable)": 1,
 }
@@ -79,9 +81,9 @@ def main():
     if report["rows_read"] != len(ROWS):
         fail(f"rows_read {report['rows_read']}, expected {len(ROWS)}")
     lines = sorted(r["line"] for r in report["rows"])
-    # CSV line numbers: header is line 1; a1 is 2, d1 is 7, d2 is 8.
-    if lines != [2, 7, 8]:
-        fail(f"modelled lines {lines}, expected [2, 7, 8] (a1 once, d1, d2)")
+    # CSV line numbers: header is line 1; a1 is 2, d1 is 8, d2 is 9.
+    if lines != [2, 8, 9]:
+        fail(f"modelled lines {lines}, expected [2, 8, 9] (a1 once, d1, d2)")
     print("3 passed, 0 failed")
 
 

@@ -411,11 +411,17 @@ std::optional<double> kv_cache_dtype_bits(const std::string& name);
 // The KV-cache type the engine stores for this variant by default: its kv_cache_dtype entry for
 // the variant's serving format, else "auto" (no engine: "auto").
 std::string engine_kv_cache_dtype(const Engine* engine, const Variant& variant);
+// An engine's default FP8 KV cache on hardware with no FP8 peak in the catalog (A100, A10, A40:
+// FP8 KV needs FP8 hardware, compute capability 8.9 and later) stays 16-bit.
+std::optional<double> engine_kv_cache_bits_on(const Hardware& hardware, std::optional<double> engine_bits);
 // The KV-cache bits a request for this variant on this engine uses: `flag_bits` (the user's
-// --kv-cache-dtype) when given, else the engine's default; none: the variant's kv_cache_bits.
-// One function for the estimate command, the search and the validation harness.
+// --kv-cache-dtype) when given, else the engine's default (engine_kv_cache_bits_on the hardware
+// when given); none: the variant's kv_cache_bits. One function for the estimate command, the
+// search (which resolves the default once per pair, then the hardware per candidate) and the
+// validation harness.
 std::optional<double> kv_cache_bits_for(const Engine* engine, const Variant& variant,
-                                        std::optional<double> flag_bits = std::nullopt);
+                                        std::optional<double> flag_bits = std::nullopt,
+                                        const Hardware* hardware = nullptr);
 
 inline constexpr const char* k_default_engine_id = "vllm";
 

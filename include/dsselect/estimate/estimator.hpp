@@ -286,6 +286,12 @@ std::optional<double> wave_mean_ttft_ms(const EstimateRequest& request);
 // Waiting time in an M/D/1 queue (Poisson arrivals at `arrivals_per_s`, a deterministic service
 // of `service_ms`): rho * S / (2 (1 - rho)) with rho = arrivals * S; infinity when rho >= 1.
 double md1_queue_wait_ms(double arrivals_per_s, double service_ms);
+// The same wait at a given utilization rho = arrivals * S: rho * S / (2 (1 - rho)); infinity when
+// rho >= 1.
+double md1_wait_at_utilization_ms(double utilization, double service_ms);
+// The largest utilization whose M/D/1 wait fits `slack_ms`: 2 slack / (S + 2 slack) (0 when the
+// slack is not positive).
+double md1_max_utilization(double slack_ms, double service_ms);
 
 // One request prepared for every batch size. The batch-size search of a recommendation
 // estimates each candidate at batch 1, 2, 4, ...; everything that does not depend on the batch

@@ -63,7 +63,8 @@ struct Candidate {
     // The queue at the offered load (docs/method.md "TTFT at load"): M/D/1, Poisson arrivals at
     // the scenario's QPS / replicas, a deterministic service of the request's prefill work
     // (estimate.performance.prefill_work_ms; the whole request on a single-stream engine).
-    // prefill_utilization is arrivals x service (a fraction); all three are 0 without a load.
+    // prefill_utilization is arrivals x service (a fraction). Without a load the wait and the
+    // utilization are 0 and ttft_at_load_ms is the TTFT.
     double queue_wait_ms = 0;
     double ttft_at_load_ms = 0;  // estimate.performance.ttft_ms + queue_wait_ms: what --max-ttft-ms judges
     double prefill_utilization = 0;
