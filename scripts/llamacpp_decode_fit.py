@@ -323,7 +323,8 @@ def document(data, rows, fitted):
 
 
 def check_product(dsselect, data, sets):
-    """The product's llama.cpp decode memory time is decode bytes / (memory_efficiency * BW)."""
+    """The product's llama.cpp decode memory time is decode bytes / (memory_efficiency * BW), and
+    its step overhead is the fitted per-token c."""
     hardware = {h["id"]: h for h in load(HARDWARE)["hardware"]}
     checked = 0
     for s in sets:
@@ -337,10 +338,13 @@ def check_product(dsselect, data, sets):
         values = {}
         for line in run.stdout.splitlines():
             parts = line.split("\t")
-            if len(parts) >= 2 and parts[0] in ("decode_bytes_per_gpu", "decode_memory_ms"):
+            if len(parts) >= 2 and parts[0] in ("decode_bytes_per_gpu", "decode_memory_ms", "step_overhead_ms"):
                 values[parts[0]] = float(parts[1])
-        if len(values) != 2:
-            return f"dsselect estimate on {gpu}: no decode_bytes_per_gpu / decode_memory_ms in --explain"
+        if len(values) != 3:
+            return f"dsselect estimate on {gpu}: no decode_bytes_per_gpu / decode_memory_ms / step_overhead_ms in --explain"
+        if abs(values["step_overhead_ms"] - s["per_step_overhead_ms"]) > 1e-9:
+            return (f"dsselect estimate on {gpu}: step_overhead_ms {values['step_overhead_ms']:g}, expected the fitted "
+                    f"per-token {s['per_step_overhead_ms']:g} ms (no per-layer term)")
         expected = values["decode_bytes_per_gpu"] / (s["memory_efficiency"] * hardware[gpu]["memory_bandwidth_gb_per_s"] * 1e9) * 1e3
         if abs(values["decode_memory_ms"] / expected - 1.0) > 1e-3:
             return (f"dsselect estimate on {gpu}: decode_memory_ms {values['decode_memory_ms']:g}, expected {expected:g} "

@@ -1043,6 +1043,28 @@ TEST_CASE("queue: a TTFT limit met without load but missed at load takes more re
     }
 }
 
+TEST_CASE("queue: a TTFT limit missed without load is a ttft miss at load with the wait in its value", "[search][queue]") {
+    Scenario s = builtin().scenario("customer-service");
+    s.constraints.max_ttft_ms.reset();
+    SearchOptions one_at_a_time;
+    one_at_a_time.max_batch = 1;
+    const Candidate free = customer_service_on(s, "int8", "h100-sxm", one_at_a_time);
+    REQUIRE(free.accepted());
+    REQUIRE(free.queue_wait_ms > 0);
+    // Just under the TTFT without load: no replica count can meet it.
+    s.constraints.max_ttft_ms = free.estimate.performance.ttft_ms * 0.999;
+    const Candidate c = customer_service_on(s, "int8", "h100-sxm", one_at_a_time);
+    REQUIRE(c.rejection.has_value());
+    CHECK(c.rejection->reason == "ttft");
+    CHECK(std::string(c.rejection->what) == "time to first token at load");
+    CHECK(std::string(c.rejection->flag) == "--max-ttft-ms");
+    CHECK(c.rejection->needed == Approx(*s.constraints.max_ttft_ms));
+    // The value judged is the TTFT plus the wait at the count the throughput sets (batch 1 kept).
+    CHECK(c.batch == 1);
+    CHECK(c.rejection->had == Approx(free.estimate.performance.ttft_ms + free.queue_wait_ms));
+    CHECK(c.rejection->detail().find("at load") != std::string::npos);
+}
+
 TEST_CASE("queue: raising the QPS never lowers the replicas under a TTFT limit or none", "[search][queue]") {
     for (const char* hardware : {"h100-sxm", "a100-80gb", "l4", "mi300x"}) {
         for (const std::optional<double> limit : {std::optional<double>{}, std::optional<double>{20.0}, std::optional<double>{60.0}}) {
