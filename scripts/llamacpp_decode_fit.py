@@ -177,40 +177,32 @@ def device_table(data, rows, fitted):
 
 
 def catalog_factor_sets(data, fitted):
-    """The llama.cpp factor sets data/engines.json ships: one per catalog GPU with an SM figure,
-    then the generic GPU set, then the edge set (unchanged, not in this data)."""
+    """The llama.cpp factor sets data/engines.json ships: one per catalog GPU (the fallback SM
+    limit where no SM count and clock are sourced), then the generic GPU set, then the edge set
+    (unchanged, not in this data)."""
     hardware = {h["id"]: h for h in load(HARDWARE)["hardware"]}
     params = fitted["nvidia"]["params"]
     sets = []
     for entry in data["catalog_devices"]:
         device = dict(entry, bandwidth_gb_per_s=hardware[entry["id"]]["memory_bandwidth_gb_per_s"])
         eff = effective_bandwidth_gb_per_s(device, params["eta"], params["bytes_per_cycle"], params["fallback_cap"])
-        if not entry.get("sms"):
-            sets.append({
-                "hardware": [entry["id"]],
-                "compute_efficiency": PREFILL_COMPUTE_EFFICIENCY,
-                "memory_efficiency": round(eff / device["bandwidth_gb_per_s"], 3),
-                "per_step_overhead_ms": params["overhead_ms"],
-                "per_layer_overhead_us": 0,
-                "source": (f"scripts/llamacpp_decode_fit.py on {DATA_REL} (docs/validation-llamacpp.md): no sourced SM "
-                           f"count and clock ({entry['spec_source']}), so the SM limit is the highest a fit device "
-                           f"reached, {params['fallback_cap']:.0f} GB/s: min(eta {params['eta']:g}, "
-                           f"{params['fallback_cap']:.0f} / {device['bandwidth_gb_per_s']:g} GB/s), per-token "
-                           f"{params['overhead_ms']:g} ms; compute_efficiency (prefill) is an assumption, no prefill data"),
-            })
-            continue
+        if entry.get("sms"):
+            limit = (f"min(eta {params['eta']:g}, {entry['sms']} SMs x {entry['boost_clock_mhz']:g} MHz x "
+                     f"{params['bytes_per_cycle']:g} B/cycle / {device['bandwidth_gb_per_s']:g} GB/s); SMs and clock with "
+                     f"their sources: catalog_devices '{entry['id']}' of the data file")
+        else:
+            limit = (f"no sourced SM count and clock ({entry['spec_source']}), so the SM limit is the highest a fit "
+                     f"device reached: min(eta {params['eta']:g}, {params['fallback_cap']:.0f} / "
+                     f"{device['bandwidth_gb_per_s']:g} GB/s)")
         sets.append({
             "hardware": [entry["id"]],
             "compute_efficiency": PREFILL_COMPUTE_EFFICIENCY,
             "memory_efficiency": round(eff / device["bandwidth_gb_per_s"], 3),
             "per_step_overhead_ms": params["overhead_ms"],
             "per_layer_overhead_us": 0,
-            "source": (f"scripts/llamacpp_decode_fit.py on {DATA_REL} (docs/validation-llamacpp.md): "
-                       f"min(eta {params['eta']:g}, {entry['sms']} SMs x {entry['boost_clock_mhz']:g} MHz x "
-                       f"{params['bytes_per_cycle']:g} B/cycle / {device['bandwidth_gb_per_s']:g} GB/s), per-token "
-                       f"{params['overhead_ms']:g} ms, fitted on {', '.join(fitted['nvidia']['fit_devices'])}; SMs and "
-                       f"clock with their sources: catalog_devices '{entry['id']}' of the data file; compute_efficiency "
-                       "(prefill) is an assumption, no prefill data"),
+            "source": (f"scripts/llamacpp_decode_fit.py on {DATA_REL} (docs/validation-llamacpp.md): {limit}, per-token "
+                       f"{params['overhead_ms']:g} ms, fitted on {', '.join(fitted['nvidia']['fit_devices'])}; "
+                       "compute_efficiency (prefill) is an assumption, no prefill data"),
         })
     sets.append({
         "hardware_kind": "gpu",
