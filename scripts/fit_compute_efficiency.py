@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Compute efficiency of the GPU serving engines, BF16 and FP8 apart (issue 20).
+
+Usage:
+  scripts/fit_compute_efficiency.py VALIDATE            # print the grid's best points
+  scripts/fit_compute_efficiency.py VALIDATE --check    # fail unless data/engines.json holds the best point
+
+VALIDATE is the built harness (build/test/bench/dsselect_validate). An FP8 GEMM has twice the
+tensor-core peak of a BF16 one and reaches a smaller share of it, so one compute_efficiency for
+both makes FP8 prefill (and the prefill share of TPOT under continuous batching) too fast. The
+vllm, sglang and trtllm profiles are pooled (docs/validation.md); each holds one factor set for
+FP8 compute, one for INT8 (the FP8 value: the sample has no INT8 rows, and INT8 has the same
+twice-BF16 peak) and one for every other precision, with the same compute_efficiency pair.
+
+The pair is fitted on the fit rows only (tests/validation/split.json: the h100_sxm rows, BF16 and
+FP8, dense and MoE): every point of a 0.05 grid is run through the harness with the pair written
+into a copy of data/engines.json (a catalog overlay, --catalog), and the objective is the mean of
+the fit rows' dense and MoE TPOT medians of absolute error. TPOT, not TTFT, because a TTFT also
+depends on how the benchmark sent its requests (docs/validation.md, "TTFT protocol"). Ties go to
+the point listed first (lower BF16, then lower FP8 value). Hold-out rows are never read.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ENGINES = os.path.join(ROOT, "data", "engines.json")
+CATALOG = os.path.join(ROOT, "tests", "validation", "catalog.json")
+SERVING_ENGINES = ("vllm", "sglang", "trtllm")
+EIGHT_BIT = ("fp8", "int8")  # INT8 takes the FP8 value: the sample has no INT8 rows
+BF16_GRID = [round(0.50 + 0.05 * i, 2) for i in range(9)]  # 0.50 .. 0.90
+FP8_GRID = [round(0.25 + 0.05 * i, 2) for i in range(10)]  # 0.25 .. 0.70
+
+
+def gpu_sets(engine):
+    """The engine's 8-bit factor sets (FP8, INT8) and its general GPU set (what the fit sets)."""
+    eight_bit = [f for f in engine["factors"] if f.get("hardware_kind") == "gpu" and f.get("precision") in EIGHT_BIT]
+    general = [f for f in engine["factors"] if f.get("hardware_kind") == "gpu" and "precision" not in f]
+    if sorted(f["precision"] for f in eight_bit) != sorted(EIGHT_BIT) or len(general) != 1:
+        sys.exit(f"fit_compute_efficiency: {ENGINES}: engine '{engine['id']}' needs one GPU factor set each "
+                 "with \"precision\": \"fp8\" and \"int8\", and one without a precision")
+    return eight_bit, general[0]
+
+
+def objective(validate, overlay_path, catalog, engines, bf16, fp8):
+    for engine in engines["engines"]:
+        if engine["id"] in SERVING_ENGINES:
+            eight_bit, general = gpu_sets(engine)
+            for factor_set in eight_bit:
+                factor_set["compute_efficiency"] = fp8
+            general["compute_efficiency"] = bf16
+    overlay = dict(catalog)
+    overlay["engines"] = engines["engines"]
+    with open(overlay_path, "w") as f:
+        json.dump(overlay, f)
+    out = subprocess.run([validate, "--engine-profiles", "--catalog", overlay_path, "--format", "json"],
+                         cwd=ROOT, capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"fit_compute_efficiency: {validate} failed: {out.stderr.strip()}")
+    report = json.loads(out.stdout)
+    medians = {}
+    for entry in report["overall"]:
+        if entry["set"] == "fit" and entry["system"] == "":
+            medians[entry["kind"]] = entry["tpot"]["median_ape"]
+    if set(medians) != {"dense", "moe"}:
+        sys.exit("fit_compute_efficiency: the harness reported no dense or no MoE fit rows")
+    return (medians["dense"] + medians["moe"]) / 2.0, medians
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("validate", help="the dsselect_validate binary")
+    parser.add_argument("--check", action="store_true", help="fail unless data/engines.json holds the best point")
+    args = parser.parse_args()
+    with open(ENGINES) as f:
+        shipped = json.load(f)
+    with open(CATALOG) as f:
+        catalog = json.load(f)
+    shipped_pairs = set()
+    for engine in shipped["engines"]:
+        if engine["id"] in SERVING_ENGINES:
+            eight_bit, general = gpu_sets(engine)
+            for factor_set in eight_bit:
+                shipped_pairs.add((general["compute_efficiency"], factor_set["compute_efficiency"]))
+    points = []
+    with tempfile.TemporaryDirectory() as tmp:
+        overlay_path = os.path.join(tmp, "catalog.json")
+        for bf16 in BF16_GRID:
+            for fp8 in FP8_GRID:
+                engines = json.loads(json.dumps(shipped))
+                value, medians = objective(args.validate, overlay_path, catalog, engines, bf16, fp8)
+                points.append((round(value, 6), bf16, fp8, medians))
+    best = min(points, key=lambda p: p[0])  # min keeps the first of equal values
+    print("BF16  FP8   objective  fit dense TPOT  fit MoE TPOT")
+    for value, bf16, fp8, medians in sorted(points, key=lambda p: p[0])[:8]:
+        print(f"{bf16:.2f}  {fp8:.2f}  {100 * value:8.2f} %  {100 * medians['dense']:12.2f} %  {100 * medians['moe']:10.2f} %")
+    print(f"best: BF16 {best[1]:.2f}, FP8 {best[2]:.2f} ({len(points)} grid points, fit rows only)")
+    if args.check:
+        if shipped_pairs != {(best[1], best[2])}:
+            print(f"data/engines.json holds {sorted(shipped_pairs)}, the fit gives ({best[1]:.2f}, {best[2]:.2f}): "
+                  "rewrite the compute_efficiency pair of the vllm, sglang and trtllm GPU factor sets", file=sys.stderr)
+            return 1
+        print("data/engines.json holds the best point")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
