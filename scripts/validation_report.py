@@ -21,6 +21,7 @@ DOC = os.path.join(ROOT, "docs", "validation.md")
 CSV = "tests/validation/data/aiconfigurator-silicon-sample.csv"
 CATALOG = "tests/validation/catalog.json"
 SPLIT = "tests/validation/split.json"
+PROTOCOLS_FILE = "tests/validation/protocols.json"
 NOTICE = "tests/validation/data/NOTICE"
 
 # Targets on hold-out rows (issue 20): median absolute percentage error per kind and metric,
@@ -33,12 +34,20 @@ TARGET_SOURCE = "issue 20"
 # keys all match (metric, kind, backend, system, sign of the mean signed error: "+" too slow,
 # "-" too fast) names the effect. No digits here: every number of the document is computed.
 EFFECTS = [
-    {"metric": "ttft", "name": "TTFT protocol",
-     "effect": "the sample does not record how its requests arrived: the closed loop settled into waves (the "
-               "chosen protocol) comes out faster than most rows and a cold burst of B requests slower than most "
-               "dense vLLM and TensorRT-LLM rows, so the rows mix both; time outside the GPU (HTTP, tokenisation, "
-               "streaming B responses, the client) grows with B and is not modelled, and no fitted constant stands "
-               "in for it"},
+    {"metric": "ttft", "kind": "moe", "sign": "-", "name": "MoE prefill",
+     "effect": "MoE TTFT comes out too fast with the benchmark's own client simulated: the fit rows' MoE TTFT "
+               "has a floor that neither the prompt length nor the output length moves, and the interleaved "
+               "prefill share of their TPOT shows a MoE prefill several times slower than its FLOPs at the "
+               "dense efficiency; expert GEMMs at tens of tokens per expert, token permutation and the "
+               "expert-parallel exchange are not modelled"},
+    {"metric": "ttft", "sign": "-", "name": "prefill and serving stack",
+     "effect": "TTFT comes out too fast with the benchmark's own client simulated, so the protocol is not what "
+               "is missing: time outside the GPU (HTTP, tokenisation, the scheduler's admission, streaming B "
+               "responses to one client) and a prefill slower than its roofline at tensor parallelism are not "
+               "modelled, and no fitted constant stands in for them"},
+    {"metric": "ttft", "sign": "+", "name": "scheduler admission",
+     "effect": "TTFT comes out too slow: the engine admits and prefills arriving requests faster than the "
+               "simulated first-come, first-served chunked prefill at the token budget"},
     {"metric": "tpot", "kind": "moe", "sign": "-", "name": "MoE decode",
      "effect": "MoE decode comes out too fast: expert-parallel all-to-all, expert GEMM efficiency at small "
                "per-expert batches and tensor parallelism across nodes are not modelled"},
@@ -56,6 +65,11 @@ EFFECTS = [
 # the report uses is chosen on the fit rows (lowest mean of the dense and MoE TTFT medians), and
 # must be the harness's default, which check_regression.py gates.
 PROTOCOLS = {
+    "benchmark": "each row's own benchmark client (`tests/validation/protocols.json`, matched on the row's "
+                 "silicon_data_source) simulated step by step against the estimator's step physics "
+                 "(`dsselect::simulate_closed_loop`, docs/method.md \"Serving simulation\"): B requests at once, "
+                 "then a new one as each finishes, until the client's number of requests is sent, with its "
+                 "length distribution; mean TTFT over all requests",
     "burst": "B requests submitted at once into an empty engine, chunked prefill at the engine's token "
              "budget (the first wave of a closed loop)",
     "closed-loop": "B requests kept in flight and staggered: own prefill, half a step, and the M/D/1 wait "
@@ -65,7 +79,7 @@ PROTOCOLS = {
              "the engine's token budget / P prompts, which wait half a step and are prefilled beside the "
              "B - g running decodes",
 }
-DEFAULT_PROTOCOL = "waves"
+DEFAULT_PROTOCOL = "benchmark"
 UNKNOWN_EFFECT = {"name": "unidentified",
                   "effect": "no effect identified yet: add a rule to EFFECTS in scripts/validation_report.py"}
 for rule in EFFECTS:
@@ -95,7 +109,7 @@ def signed(x):
 def run_harness(validate, protocol):
     args = [validate, "--engine-profiles", "--format", "json", "--csv", os.path.join(ROOT, CSV),
             "--catalog", os.path.join(ROOT, CATALOG), "--split", os.path.join(ROOT, SPLIT),
-            "--ttft-protocol", protocol]
+            "--protocols", os.path.join(ROOT, PROTOCOLS_FILE), "--ttft-protocol", protocol]
     return json.loads(subprocess.run(args, check=True, capture_output=True, text=True).stdout)
 
 
@@ -117,6 +131,18 @@ def protocol_table(reports, chosen):
                 cells.append("-" if line is None else
                              f"{pct(line['ttft']['median_ape'])} ({signed(line['ttft']['mean_signed_error'])})")
         out.append(f"| {name} | " + " | ".join(cells) + f" | {'yes' if name == chosen else ''} |")
+    return out
+
+
+def benchmark_protocol_table(report):
+    """The benchmark clients the 'benchmark' protocol simulates, with the rows each matches."""
+    out = ["| benchmark client | rows whose source holds | requests per concurrency slot | lengths | selected rows | source |",
+           "|---|---|---:|---|---:|---|"]
+    for p in report["benchmark_protocols"]["protocols"]:
+        lengths = ("fixed (the row's ISL and OSL)" if p["length_low_fraction"] >= 1.0 else
+                   f"each drawn uniformly from {p['length_low_fraction']:g} L to L")
+        contains = ", ".join(f"`{text}`" for text in p["source_contains"])
+        out.append(f"| {p['id']} | {contains} | {p['requests_per_client']} | {lengths} | {p['rows']} | {p['source']} |")
     return out
 
 
@@ -316,6 +342,10 @@ def render(reports, chosen, weights):
         *protocol_table(reports, chosen),
         "",
         *[f"- {name}: {text}." for name, text in PROTOCOLS.items()],
+        "",
+        f"The benchmark clients (`{PROTOCOLS_FILE}`: {reports[chosen]['benchmark_protocols']['reason']}):",
+        "",
+        *benchmark_protocol_table(reports[chosen]),
         "",
         "## Headline: hold-out rows only",
         "",

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "dsselect/estimate/estimator.hpp"
+#include "dsselect/estimate/serving_sim.hpp"
 #include "support/helpers.hpp"
 
 using namespace dsselect;
@@ -369,6 +370,118 @@ TEST_CASE("wave ttft: a group of budget over P prompts is prefilled beside the r
     const auto wave = wave_mean_ttft_ms(request);
     REQUIRE(wave.has_value());
     CHECK(*wave == Approx(2.0 * w + 206.0 * kv));
+}
+
+TEST_CASE("mixed step: with no prompt tokens it is the decode step of the batch", "[estimator][simulation]") {
+    const Model model = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware hardware = test::gpu();
+    const EstimateRequest request = request_for(model, fp16, hardware, 1, 8);
+    const EstimatePlan plan(request);
+    const Estimate e = plan.at(8);
+    REQUIRE(e.has_timing());
+    // 8 sequences at the mean context P + O/2 = 512 + 64.
+    CHECK(plan.mixed_step_ms(0.0, 8.0, 8.0 * 576.0) == Approx(e.performance.decode_step_ms).epsilon(1e-12));
+}
+
+TEST_CASE("mixed step: a whole prompt alone is the request's prefill", "[estimator][simulation]") {
+    const Model model = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware hardware = test::gpu();
+    const EstimateRequest request = request_for(model, fp16, hardware);
+    const EstimatePlan plan(request);
+    // Compute-bound 512 tokens plus the 0.5 ms step overhead, as the estimate's own prefill.
+    CHECK(plan.mixed_step_ms(512.0, 0.0, 0.0) == Approx(prefill_compute_ms(model, 512) + 0.5));
+    CHECK(plan.mixed_step_ms(512.0, 0.0, 0.0) == Approx(plan.at(1).performance.prefill_ms).epsilon(1e-12));
+}
+
+TEST_CASE("mixed step: a MoE step reads only the experts its tokens route to", "[estimator][simulation]") {
+    const Model model = test::deepseek_v3();
+    const Variant fp8 = test::variant_bits(8);
+    const Hardware hardware = test::gpu(4800, 141);
+    EstimateRequest request = request_for(model, fp8, hardware, 8, 1);
+    request.prompt_tokens = 1024;
+    const EstimatePlan plan(request);
+    REQUIRE(plan.at(1).has_timing());
+    // One decoding token touches 8 of 256 experts per layer; a 1,024-token chunk nearly all.
+    CHECK(plan.mixed_step_ms(0.0, 1.0, 1088.0) == Approx(plan.at(1).performance.decode_step_ms).epsilon(1e-12));
+    CHECK(plan.mixed_step_ms(1024.0, 0.0, 0.0) > 2.0 * plan.mixed_step_ms(0.0, 1.0, 0.0));
+}
+
+TEST_CASE("serving simulation: one client sends its requests one after another", "[estimator][simulation]") {
+    const Model model = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware hardware = test::gpu();
+    EstimateRequest request = request_for(model, fp16, hardware, 1, 1);
+    request.prompt_tokens = 4;
+    request.output_tokens = 3;
+    request.profile.per_step_overhead_ms = 0.0;
+    // Memory-bound steps. Each request: step 1 prefills its 4 tokens (W: its first token), steps
+    // 2 and 3 decode tokens 2 and 3 reading 5 and 6 tokens of KV; the next request is sent as
+    // it finishes. TTFT = W; TPOT = (2 W + 11 kv) / 2.
+    const double w = weights_ms(model, fp16);
+    const double kv = 524288.0 / (2039e9 * 0.75) * 1000.0;
+    const auto run = simulate_closed_loop(request, ClosedLoopProtocol{.requests_per_client = 2, .length_low_fraction = 1.0, .seed = 0});
+    REQUIRE(run.has_value());
+    CHECK(run->requests == 2);
+    CHECK(run->steps == 6);
+    CHECK(run->mean_ttft_ms == Approx(w));
+    CHECK(run->mean_tpot_ms == Approx((2.0 * w + 11.0 * kv) / 2.0));
+}
+
+TEST_CASE("serving simulation: the first requests arrive together as a burst", "[estimator][simulation]") {
+    const Model model = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware hardware = test::gpu();
+    // 4 x 512 prompt tokens fit the 8,192-token budget: one step, as burst_mean_ttft_ms has it.
+    const EstimateRequest request = request_for(model, fp16, hardware, 1, 4);
+    const auto run = simulate_closed_loop(request, ClosedLoopProtocol{.requests_per_client = 1, .length_low_fraction = 1.0, .seed = 0});
+    const auto burst = burst_mean_ttft_ms(request);
+    REQUIRE(run.has_value());
+    REQUIRE(burst.has_value());
+    CHECK(run->mean_ttft_ms == Approx(*burst));
+    CHECK(run->mean_ttft_ms == Approx(4.0 * prefill_compute_ms(model, 512) + 0.5));
+}
+
+TEST_CASE("serving simulation: drawn lengths are deterministic per seed and the run has its limits", "[estimator][simulation]") {
+    const Model model = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware hardware = test::gpu();
+    const EstimateRequest request = request_for(model, fp16, hardware, 1, 16);
+    const ClosedLoopProtocol drawn{.requests_per_client = 5, .length_low_fraction = 0.5, .seed = 7};
+    const auto a = simulate_closed_loop(request, drawn);
+    const auto b = simulate_closed_loop(request, drawn);
+    const auto other_seed = simulate_closed_loop(request, ClosedLoopProtocol{.requests_per_client = 5, .length_low_fraction = 0.5, .seed = 8});
+    REQUIRE(a.has_value());
+    REQUIRE(b.has_value());
+    REQUIRE(other_seed.has_value());
+    CHECK(a->requests == 80);
+    CHECK(a->mean_ttft_ms == b->mean_ttft_ms);
+    CHECK(a->mean_tpot_ms == b->mean_tpot_ms);
+    CHECK(a->mean_tpot_ms != other_seed->mean_tpot_ms);
+    CHECK(a->max_running == estimate(request).memory.max_concurrency);
+    // Too few steps allowed, no client protocol, a length fraction out of (0, 1]: no run.
+    CHECK_FALSE(simulate_closed_loop(request, drawn, 10).has_value());
+    CHECK_FALSE(simulate_closed_loop(request, ClosedLoopProtocol{.requests_per_client = 0, .length_low_fraction = 1.0, .seed = 0}).has_value());
+    CHECK_FALSE(simulate_closed_loop(request, ClosedLoopProtocol{.requests_per_client = 1, .length_low_fraction = 1.5, .seed = 0}).has_value());
+    CHECK_FALSE(simulate_closed_loop(request, ClosedLoopProtocol{.requests_per_client = 1, .length_low_fraction = 0.0, .seed = 0}).has_value());
+}
+
+TEST_CASE("serving simulation: an engine cap below the clients keeps the rest waiting", "[estimator][simulation]") {
+    const Model model = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware hardware = test::gpu();
+    EstimateRequest capped = request_for(model, fp16, hardware, 1, 8);
+    capped.profile.max_num_seqs = 2;
+    const EstimateRequest open = request_for(model, fp16, hardware, 1, 8);
+    const ClosedLoopProtocol protocol{.requests_per_client = 3, .length_low_fraction = 1.0, .seed = 0};
+    const auto slow = simulate_closed_loop(capped, protocol);
+    const auto fast = simulate_closed_loop(open, protocol);
+    REQUIRE(slow.has_value());
+    REQUIRE(fast.has_value());
+    CHECK(slow->max_running == 2);
+    // Six of eight clients wait for a slot, a whole request at a time.
+    CHECK(slow->mean_ttft_ms > 3.0 * fast->mean_ttft_ms);
 }
 
 TEST_CASE("memory: paged KV holds P + O/2 per sequence and the full reservation P + O", "[estimator][memory]") {

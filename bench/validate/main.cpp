@@ -32,12 +32,12 @@ using dsselect::Error;
 using dsselect::ErrorKind;
 
 constexpr const char* k_usage =
-    "usage: dsselect_validate [--csv PATH] [--catalog PATH] [--split PATH] [--engine-profiles]\n"
+    "usage: dsselect_validate [--csv PATH] [--catalog PATH] [--split PATH] [--protocols PATH] [--engine-profiles]\n"
     "         [--filter-system S] [--filter-model TEXT] [--format markdown|json] [--dump PATH]\n"
     "         [--compute-efficiency X] [--memory-efficiency X] [--step-overhead-ms X]\n"
     "         [--allreduce-latency-us X] [--ttft-fixed-ms X] [--ttft-batch-exponent X]\n"
     "         [--fit] [--fit-allreduce] [--fit-ttft-fixed] [--fit-target both|ttft|tpot]\n"
-    "         [--ttft-protocol closed-loop|burst|alone|waves]\n"
+    "         [--ttft-protocol benchmark|closed-loop|burst|alone|waves]\n"
     "Without --engine-profiles every row uses the default GPU profile with the factors given here;\n"
     "with it, each row uses its backend's shipped profile (data/engines.json).";
 
@@ -48,6 +48,7 @@ struct Options {
         .csv = "tests/validation/data/aiconfigurator-silicon-sample.csv",
         .catalog = "tests/validation/catalog.json",
         .split = "tests/validation/split.json",
+        .protocols = "tests/validation/protocols.json",
     };
     bool engine_profiles = false;
     validate::Filters filters;
@@ -56,7 +57,7 @@ struct Options {
     bool fit = false;
     validate::FitOptions fit_options;
     std::string dump_path;
-    validate::TtftProtocol ttft_protocol = validate::TtftProtocol::waves;
+    validate::TtftProtocol ttft_protocol = validate::TtftProtocol::benchmark;
 };
 
 double non_negative(const std::string& flag, const std::string& text) {
@@ -93,6 +94,8 @@ Options parse_options(int argc, char** argv) {
             options.inputs.catalog = value();
         } else if (flag == "--split") {
             options.inputs.split = value();
+        } else if (flag == "--protocols") {
+            options.inputs.protocols = value();
         } else if (flag == "--filter-system") {
             options.filters.system = value();
         } else if (flag == "--filter-model") {
@@ -121,7 +124,7 @@ Options parse_options(int argc, char** argv) {
             const std::string& t = value();
             const auto protocol = validate::parse_ttft_protocol(t);
             if (!protocol) {
-                throw Error(ErrorKind::usage, fmt::format("--ttft-protocol: expected closed-loop, burst, alone or waves, got '{}'", t));
+                throw Error(ErrorKind::usage, fmt::format("--ttft-protocol: expected benchmark, closed-loop, burst, alone or waves, got '{}'", t));
             }
             options.ttft_protocol = *protocol;
         } else if (flag == "--fit") {
@@ -165,8 +168,12 @@ int run(int argc, char** argv) {
     const std::vector<validate::Row> rows = validate::read_rows(csv.text, csv.name);
     const validate::Selection selection = validate::select_cases(rows, catalog, split, options.filters);
 
+    const dsselect::DataSource protocols_file = dsselect::read_data_file(options.inputs.protocols);
+    const validate::BenchmarkProtocols protocols = validate::read_protocols(protocols_file.text, protocols_file.name);
+
     validate::Profiles profiles(options.engine_profiles ? &catalog : nullptr, options.profile);
     profiles.set_ttft_protocol(options.ttft_protocol);
+    profiles.set_benchmark_protocols(&protocols, protocols_file.name);
     std::optional<validate::FitResult> fit;
     if (options.fit) {
         fit = validate::fit_factors(selection.cases, profiles, options.fit_options);
@@ -180,6 +187,7 @@ int run(int argc, char** argv) {
     }
     validate::Report report =
         validate::build_report(selection, predictions, profiles, split, static_cast<std::int64_t>(rows.size()));
+    report.benchmark_protocols = &protocols;
     report.inputs = options.inputs;
     report.fit = fit;
     if (options.fit) {

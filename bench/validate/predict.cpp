@@ -4,6 +4,10 @@
 #include <cmath>
 #include <string_view>
 
+#include <fmt/core.h>
+
+#include "dsselect/core/error.hpp"
+
 namespace validate {
 
 namespace {
@@ -50,6 +54,9 @@ std::optional<TtftProtocol> parse_ttft_protocol(const std::string& text) {
     if (text == "waves") {
         return TtftProtocol::waves;
     }
+    if (text == "benchmark") {
+        return TtftProtocol::benchmark;
+    }
     return std::nullopt;
 }
 
@@ -59,6 +66,7 @@ const char* to_string(TtftProtocol protocol) {
     case TtftProtocol::burst: return "burst";
     case TtftProtocol::alone: return "alone";
     case TtftProtocol::waves: return "waves";
+    case TtftProtocol::benchmark: return "benchmark";
     }
     return "?";
 }
@@ -79,6 +87,17 @@ dsselect::EfficiencyProfile Profiles::for_case(const Case& c) const {
         profile.ttft_fixed_ms = m_override->ttft_fixed_ms.value_or(profile.ttft_fixed_ms);
     }
     return profile;
+}
+
+const BenchmarkProtocol& Profiles::benchmark_protocol_for(const Case& c) const {
+    const BenchmarkProtocol* found = m_benchmark_protocols == nullptr ? nullptr : m_benchmark_protocols->for_row(*c.row);
+    if (found == nullptr) {
+        throw dsselect::Error(dsselect::ErrorKind::invalid_data,
+                              fmt::format("{}: /protocols: expected a protocol whose source_contains matches the "
+                                          "silicon_data_source of CSV line {} ('{}')",
+                                          m_benchmark_protocols_file, c.row->line, c.row->source));
+    }
+    return *found;
 }
 
 Prediction predict_row(const Case& c, const Profiles& profiles, Detail detail) {
@@ -114,6 +133,12 @@ Prediction predict_row(const Case& c, const Profiles& profiles, Detail detail) {
     case TtftProtocol::waves:
         p.ttft_ms = dsselect::wave_mean_ttft_ms(request).value_or(e.performance.ttft_ms);
         break;
+    case TtftProtocol::benchmark: {
+        const auto run = dsselect::simulate_closed_loop(request, profiles.benchmark_protocol_for(c).loop);
+        p.ttft_ms = run ? run->mean_ttft_ms : e.performance.ttft_ms;
+        p.simulated_tpot_ms = run ? std::optional<double>(run->mean_tpot_ms) : std::nullopt;
+        break;
+    }
     }
     p.tpot_ms = e.performance.tpot_ms;
     if (traced) {

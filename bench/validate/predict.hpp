@@ -20,7 +20,7 @@ struct FactorOverride {
 };
 
 // How the benchmark's requests arrive, reproduced for TTFT (docs/validation.md). The default,
-// waves, is the one the fit rows choose: scripts/validation_report.py runs all four and fails when
+// benchmark, is the one the fit rows choose: scripts/validation_report.py runs all four and fails when
 // the fit rows choose another than the default:
 // - closed_loop: B requests kept in flight (a new one as each finishes), so requests arrive at
 //   lambda = B / latency per replica; TTFT = own prefill + half a step + the M/D/1 wait of the
@@ -28,8 +28,10 @@ struct FactorOverride {
 // - burst: B requests submitted at once into an empty engine (burst_mean_ttft_ms);
 // - alone: the estimate's own TTFT (own prefill + half a step), no queueing;
 // - waves: the closed loop once settled: equal requests come back in groups of
-//   max_batched_tokens / P prompts (wave_mean_ttft_ms).
-enum class TtftProtocol { closed_loop, burst, alone, waves };
+//   max_batched_tokens / P prompts (wave_mean_ttft_ms);
+// - benchmark: the row's own benchmark client (tests/validation/protocols.json, matched on the
+//   row's silicon_data_source) simulated step by step (dsselect::simulate_closed_loop).
+enum class TtftProtocol { closed_loop, burst, alone, waves, benchmark };
 std::optional<TtftProtocol> parse_ttft_protocol(const std::string& text);
 const char* to_string(TtftProtocol protocol);
 
@@ -50,12 +52,21 @@ public:
     const std::optional<FactorOverride>& factor_override() const { return m_override; }
     void set_ttft_protocol(TtftProtocol protocol) { m_ttft_protocol = protocol; }
     TtftProtocol ttft_protocol() const { return m_ttft_protocol; }
+    // The benchmark protocols (read from `file`) the benchmark TTFT protocol simulates.
+    void set_benchmark_protocols(const BenchmarkProtocols* protocols, std::string file) {
+        m_benchmark_protocols = protocols;
+        m_benchmark_protocols_file = std::move(file);
+    }
+    // The row's benchmark protocol; throws invalid_data when no protocol matches its source.
+    const BenchmarkProtocol& benchmark_protocol_for(const Case& c) const;
 
 private:
     const dsselect::Catalog* m_engines;
     dsselect::EfficiencyProfile m_base;
     std::optional<FactorOverride> m_override;
-    TtftProtocol m_ttft_protocol = TtftProtocol::waves;
+    TtftProtocol m_ttft_protocol = TtftProtocol::benchmark;
+    const BenchmarkProtocols* m_benchmark_protocols = nullptr;
+    std::string m_benchmark_protocols_file;
 };
 
 // Components of a prediction from the estimator's trace (ms), for --dump.
@@ -74,6 +85,8 @@ struct Prediction {
     std::string failure;  // the estimator's feasibility when !ok
     double ttft_ms = 0;
     double tpot_ms = 0;
+    // The benchmark protocol's simulated mean TPOT (for --dump only: TPOT is the estimate's).
+    std::optional<double> simulated_tpot_ms;
     std::optional<Components> components;  // with Detail::components only
 };
 

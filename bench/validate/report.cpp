@@ -192,12 +192,33 @@ void render_json(const Report& report, std::ostream& out) {
     Json j;
     j["schema_version"] = dsselect::k_schema_version;
     j["kind"] = "Validation";
-    j["inputs"] = Json{{"csv", report.inputs.csv}, {"catalog", report.inputs.catalog}, {"split", report.inputs.split}};
+    j["inputs"] = Json{{"csv", report.inputs.csv},
+                       {"catalog", report.inputs.catalog},
+                       {"split", report.inputs.split},
+                       {"protocols", report.inputs.protocols}};
     j["split"] = Json{{"fit_systems", report.split->fit_systems},
                       {"hold_out", "every other system"},
                       {"reason", report.split->reason}};
     j["profile_source"] = report.engine_profiles ? "engines" : "command line";
     j["ttft_protocol"] = to_string(report.ttft_protocol);
+    if (report.benchmark_protocols != nullptr) {
+        // Each benchmark protocol with the modelled rows it matches (whichever TTFT protocol ran).
+        Json protocols = Json::array();
+        for (const BenchmarkProtocol& protocol : report.benchmark_protocols->protocols) {
+            std::int64_t rows = 0;
+            for (const Case& c : *report.cases) {
+                rows += report.benchmark_protocols->for_row(*c.row) == &protocol ? 1 : 0;
+            }
+            protocols.push_back(Json{{"id", protocol.id},
+                                     {"source_contains", protocol.source_contains},
+                                     {"requests_per_client", protocol.loop.requests_per_client},
+                                     {"length_low_fraction", protocol.loop.length_low_fraction},
+                                     {"seed", protocol.loop.seed},
+                                     {"rows", rows},
+                                     {"source", protocol.source}});
+        }
+        j["benchmark_protocols"] = Json{{"reason", report.benchmark_protocols->reason}, {"protocols", std::move(protocols)}};
+    }
     Json profiles = Json::array();
     for (const ProfileUse& use : report.profiles) {
         Json p{{"engine", use.engine}, {"hardware", use.hardware}, {"precision", use.precision}, {"rows", use.rows}};
@@ -286,18 +307,19 @@ void write_dump(const std::string& path, const Report& report) {
     }
     file << "line,set,model,system,precision,backend,isl,osl,batch,tp,ep,dense,measured_ttft_ms,measured_tpot_ms,ok,"
             "predicted_ttft_ms,predicted_tpot_ms,prefill_compute_ms,prefill_memory_ms,prefill_comm_ms,"
-            "decode_memory_ms,decode_compute_ms,decode_comm_ms,decode_step_ms\n";
+            "decode_memory_ms,decode_compute_ms,decode_comm_ms,decode_step_ms,simulated_tpot_ms\n";
     for (std::size_t i = 0; i < report.cases->size(); ++i) {
         const Case& c = (*report.cases)[i];
         const Prediction& p = (*report.predictions)[i];
         const Components parts = p.components.value_or(Components{});
         file << fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{:.4f},{:.4f},{},{:.4f},{:.4f},{:.5f},{:.5f},{:.5f},"
-                            "{:.5f},{:.5f},{:.5f},{:.5f}\n",
+                            "{:.5f},{:.5f},{:.5f},{:.5f},{}\n",
                             c.row->line, to_string(c.set), c.model->id, c.row->system, c.precision, c.row->backend,
                             c.row->isl, c.row->osl, c.row->batch, c.row->tp, c.row->moe_ep, c.dense ? 1 : 0,
                             c.row->ttft_ms, c.row->tpot_ms, p.ok ? 1 : 0, p.ttft_ms, p.tpot_ms, parts.prefill_compute_ms,
                             parts.prefill_memory_ms, parts.prefill_comm_ms, parts.decode_memory_ms,
-                            parts.decode_compute_ms, parts.decode_comm_ms, parts.decode_step_ms);
+                            parts.decode_compute_ms, parts.decode_comm_ms, parts.decode_step_ms,
+                            p.simulated_tpot_ms ? fmt::format("{:.4f}", *p.simulated_tpot_ms) : std::string());
     }
     if (!file) {
         throw dsselect::Error(dsselect::ErrorKind::output_failed, fmt::format("{}: write failed", path));

@@ -40,13 +40,15 @@ struct Inputs {
     std::string csv;
     std::string catalog;
     std::string split;
+    std::string protocols;
 };
 
 struct Report {
     Inputs inputs;
     const Split* split = nullptr;
+    const BenchmarkProtocols* benchmark_protocols = nullptr;  // tests/validation/protocols.json
     bool engine_profiles = false;
-    TtftProtocol ttft_protocol = TtftProtocol::waves;
+    TtftProtocol ttft_protocol = TtftProtocol::benchmark;
     std::vector<ProfileUse> profiles;
     std::optional<FitResult> fit;
     std::optional<FitTarget> fit_target;

@@ -152,6 +152,7 @@ std::vector<Row> rows_of(const CsvTable& table, const std::string& name) {
     const std::size_t c_ep = column("moe_ep_size");
     const std::size_t c_ttft = column("silicon_ttft_ms");
     const std::size_t c_tpot = column("silicon_tpot_ms");
+    const std::size_t c_source = column("silicon_data_source");
 
     std::vector<Row> rows;
     rows.reserve(table.records.size());
@@ -196,6 +197,7 @@ std::vector<Row> rows_of(const CsvTable& table, const std::string& name) {
         row.attention_dp = optional_count(c_dp);
         row.moe_tp = optional_count(c_moe_tp);
         row.moe_ep = optional_count(c_ep);
+        row.source = record[c_source];
         if (row.model_path.empty() || row.system.empty()) {
             throw Error(ErrorKind::invalid_data, fmt::format("{}:{}: empty model_path or system", name, line));
         }
@@ -335,6 +337,82 @@ Split read_split(const std::string& text, const std::string& name) {
         split.fit_systems.push_back(system.get<std::string>());
     }
     return split;
+}
+
+const BenchmarkProtocol* BenchmarkProtocols::for_row(const Row& row) const {
+    for (const BenchmarkProtocol& protocol : protocols) {
+        for (const std::string& text : protocol.source_contains) {
+            if (row.source.find(text) != std::string::npos) {
+                return &protocol;
+            }
+        }
+    }
+    return nullptr;
+}
+
+BenchmarkProtocols read_protocols(const std::string& text, const std::string& name) {
+    const auto document = nlohmann::json::parse(text, nullptr, false);
+    auto fail = [&](const std::string& pointer, const std::string& expected) {
+        return Error(ErrorKind::invalid_data, fmt::format("{}: {}: expected {}", name, pointer, expected));
+    };
+    if (document.is_discarded()) {
+        throw fail("/", "a JSON document");
+    }
+    if (!document.is_object()) {
+        throw fail("/", "an object with \"reason\" and \"protocols\"");
+    }
+    auto non_empty_string = [&](const nlohmann::json& object, const std::string& pointer, const char* key) {
+        const auto found = object.find(key);
+        if (found == object.end() || !found->is_string() || found->get<std::string>().empty()) {
+            throw fail(pointer + "/" + key, "a non-empty string");
+        }
+        return found->get<std::string>();
+    };
+    BenchmarkProtocols result;
+    result.reason = non_empty_string(document, "", "reason");
+    const auto protocols = document.find("protocols");
+    if (protocols == document.end() || !protocols->is_array() || protocols->empty()) {
+        throw fail("/protocols", "a non-empty array of protocols");
+    }
+    for (std::size_t i = 0; i < protocols->size(); ++i) {
+        const auto& entry = (*protocols)[i];
+        const std::string pointer = fmt::format("/protocols/{}", i);
+        if (!entry.is_object()) {
+            throw fail(pointer, "an object");
+        }
+        BenchmarkProtocol protocol;
+        protocol.id = non_empty_string(entry, pointer, "id");
+        protocol.source = non_empty_string(entry, pointer, "source");
+        const auto contains = entry.find("source_contains");
+        if (contains == entry.end() || !contains->is_array() || contains->empty()) {
+            throw fail(pointer + "/source_contains", "a non-empty array of strings found in silicon_data_source");
+        }
+        for (std::size_t k = 0; k < contains->size(); ++k) {
+            const auto& item = (*contains)[k];
+            if (!item.is_string() || item.get<std::string>().empty()) {
+                throw fail(fmt::format("{}/source_contains/{}", pointer, k), "a non-empty string");
+            }
+            protocol.source_contains.push_back(item.get<std::string>());
+        }
+        const auto requests = entry.find("requests_per_client");
+        if (requests == entry.end() || !requests->is_number_integer() || requests->get<std::int64_t>() < 1 ||
+            requests->get<std::int64_t>() > 1000) {
+            throw fail(pointer + "/requests_per_client", "a whole number from 1 to 1000");
+        }
+        protocol.loop.requests_per_client = requests->get<std::int64_t>();
+        const auto low = entry.find("length_low_fraction");
+        if (low == entry.end() || !low->is_number() || !(low->get<double>() > 0.0) || low->get<double>() > 1.0) {
+            throw fail(pointer + "/length_low_fraction", "a number above 0 and at most 1 (1: fixed lengths)");
+        }
+        protocol.loop.length_low_fraction = low->get<double>();
+        const auto seed = entry.find("seed");
+        if (seed == entry.end() || !seed->is_number_unsigned()) {
+            throw fail(pointer + "/seed", "a whole number of at least 0 (the length draws' seed)");
+        }
+        protocol.loop.seed = seed->get<std::uint64_t>();
+        result.protocols.push_back(std::move(protocol));
+    }
+    return result;
 }
 
 Selection select_cases(const std::vector<Row>& rows, const dsselect::Catalog& catalog, const Split& split,

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "dsselect/catalog/types.hpp"
+#include "dsselect/estimate/serving_sim.hpp"
 
 namespace validate {
 
@@ -28,6 +29,7 @@ struct Row {
     std::int64_t moe_ep = 0;
     double ttft_ms = 0;
     double tpot_ms = 0;
+    std::string source;  // silicon_data_source: where and how the row was measured
 };
 
 // Parses the CSV (RFC 4180) at `name`; throws invalid_data naming the file and line.
@@ -44,6 +46,24 @@ struct Split {
 };
 // Reads tests/validation/split.json; throws invalid_data naming the file and JSON path.
 Split read_split(const std::string& text, const std::string& name);
+
+// How a family of rows was benchmarked (tests/validation/protocols.json): the client protocol the
+// harness simulates for TTFT (dsselect::simulate_closed_loop), with its public source.
+struct BenchmarkProtocol {
+    std::string id;
+    std::vector<std::string> source_contains;  // a row is this family's when its source holds one of them
+    dsselect::ClosedLoopProtocol loop;
+    std::string source;
+};
+
+struct BenchmarkProtocols {
+    std::string reason;
+    std::vector<BenchmarkProtocol> protocols;
+    // The first protocol whose source_contains matches the row's source; null when none does.
+    const BenchmarkProtocol* for_row(const Row& row) const;
+};
+// Reads tests/validation/protocols.json; throws invalid_data naming the file and JSON path.
+BenchmarkProtocols read_protocols(const std::string& text, const std::string& name);
 
 // A row the estimator can model, with its catalog entries.
 struct Case {

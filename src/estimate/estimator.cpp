@@ -850,30 +850,40 @@ Estimate estimate(const EstimateRequest& request, Trace* trace) {
     return result;
 }
 
+double EstimatePlan::mixed_step_ms(double prompt_tokens, double decoding, double context_tokens) const {
+    const Architecture& a = m_request->model->architecture;
+    const double tokens = prompt_tokens + decoding;
+    double weights_bytes = m_streamed_weights + m_adapters_at_one.mean_bytes_per_request / m_adapter_split;
+    if (a.is_moe()) {
+        // The routed experts the step's tokens touch, as the decode step reads them.
+        const double experts = static_cast<double>(a.n_routed_experts);
+        const double touched = expected_experts_touched(experts, static_cast<double>(a.num_experts_per_tok), tokens);
+        weights_bytes -= m_routed_bytes_per_gpu * (1.0 - touched / experts);
+    }
+    const double prompt_token_ms = m_prefill_compute_ms / std::max(m_prompt, 1.0);
+    const double decode_token_ms = m_decode_flops_per_sequence / m_compute_rate * k_ms_per_s;
+    const double compute_ms = prompt_tokens * prompt_token_ms + decoding * decode_token_ms;
+    const double memory_ms = (weights_bytes + context_tokens * m_kv_read_per_token) / m_bandwidth * k_ms_per_s;
+    return std::max(compute_ms, memory_ms) + m_allreduce.ms(tokens) + m_step_overhead_ms;
+}
+
 double EstimatePlan::chunked_prefill_mean_ms(std::int64_t arriving, std::int64_t running, double running_context) const {
     const EfficiencyProfile& profile = m_request->profile;
     const std::int64_t prompt = std::max<std::int64_t>(m_request->prompt_tokens, 1);
     const std::int64_t budget = std::max<std::int64_t>(profile.max_batched_tokens, 1);
     const std::int64_t total = arriving * prompt;
-    // Per token: a prompt token's share of one prefill's compute; a decoding token's compute and
-    // the KV it reads (the running sequences at `running_context`, the new ones at about P).
-    const double prompt_token_ms = m_prefill_compute_ms / static_cast<double>(prompt);
-    const double decode_token_ms = m_decode_flops_per_sequence / m_compute_rate * k_ms_per_s;
-    const double new_kv_ms = m_prompt * m_kv_read_per_token / m_bandwidth * k_ms_per_s;
-    const double running_kv_ms = static_cast<double>(running) * running_context * m_kv_read_per_token / m_bandwidth * k_ms_per_s;
     std::int64_t done = 0;      // prompt tokens prefilled so far
     std::int64_t decoding = 0;  // arriving requests past their prefill
     double clock_ms = 0.0;
     double ttft_sum_ms = 0.0;
     while (done < total) {
-        // Running decodes are scheduled first; the prompt tokens take the rest of the budget.
+        // Running decodes are scheduled first; the prompt tokens take the rest of the budget. The
+        // running sequences read their KV at `running_context`, the new ones at about P.
         const std::int64_t room = std::max<std::int64_t>(budget - running - decoding, 1);
         const std::int64_t chunk = std::min(room, total - done);
-        const double tokens = static_cast<double>(chunk);
-        const double in_decode = static_cast<double>(running + decoding);
-        const double compute_ms = tokens * prompt_token_ms + in_decode * decode_token_ms;
-        const double memory_ms = m_prefill_memory_ms + running_kv_ms + static_cast<double>(decoding) * new_kv_ms;
-        clock_ms += std::max(compute_ms, memory_ms) + m_allreduce.ms(tokens + in_decode) + m_step_overhead_ms;
+        const double context_tokens =
+            static_cast<double>(running) * running_context + static_cast<double>(decoding) * m_prompt;
+        clock_ms += mixed_step_ms(static_cast<double>(chunk), static_cast<double>(running + decoding), context_tokens);
         const std::int64_t finished = (done + chunk) / prompt - done / prompt;
         ttft_sum_ms += static_cast<double>(finished) * clock_ms;
         decoding += finished;

@@ -34,14 +34,16 @@ def main():
     csv = os.path.join(validation, "data", "aiconfigurator-silicon-sample.csv")
     catalog = os.path.join(validation, "catalog.json")
     split_path = os.path.join(validation, "split.json")
+    protocols_path = os.path.join(validation, "protocols.json")
     published_path = os.path.join(validation, "published.json")
     # The repository ships every input: a missing one is a failure, never a skip.
-    for required in (csv, catalog, split_path) + (() if write else (published_path,)):
+    for required in (csv, catalog, split_path, protocols_path) + (() if write else (published_path,)):
         if not os.path.isfile(required):
             fail(f"{required} is missing (the repository ships it; see tests/validation/data/NOTICE)")
     try:
         run = subprocess.run([validate, "--engine-profiles", "--format", "json", "--csv", csv, "--catalog", catalog,
-                              "--split", split_path], capture_output=True, text=True, timeout=600)
+                              "--split", split_path, "--protocols", protocols_path],
+                             capture_output=True, text=True, timeout=600)
     except OSError as error:
         fail(f"cannot run {validate}: {error}")
     if run.returncode != 0:
@@ -75,13 +77,26 @@ def main():
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as bad:
         bad.write('{"reason": "test", "fit_systems": "h100_sxm"}')
     try:
-        bad_run = subprocess.run([validate, "--csv", csv, "--catalog", catalog, "--split", bad.name],
-                                 capture_output=True, text=True, timeout=600)
+        bad_run = subprocess.run([validate, "--csv", csv, "--catalog", catalog, "--split", bad.name,
+                                  "--protocols", protocols_path], capture_output=True, text=True, timeout=600)
     finally:
         os.unlink(bad.name)
     check(bad_run.returncode == 65 and bad.name in bad_run.stderr and "/fit_systems" in bad_run.stderr,
           f"a malformed split exits 65 naming the file and /fit_systems (exit {bad_run.returncode}: "
           f"{bad_run.stderr.strip()})")
+    # A malformed benchmark protocol likewise (a client that sends no request).
+    protocols = json.load(open(protocols_path))
+    protocols["protocols"][0]["requests_per_client"] = 0
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as bad:
+        json.dump(protocols, bad)
+    try:
+        bad_run = subprocess.run([validate, "--csv", csv, "--catalog", catalog, "--split", split_path,
+                                  "--protocols", bad.name], capture_output=True, text=True, timeout=600)
+    finally:
+        os.unlink(bad.name)
+    check(bad_run.returncode == 65 and bad.name in bad_run.stderr and "/protocols/0/requests_per_client" in bad_run.stderr,
+          f"a malformed protocol exits 65 naming the file and /protocols/0/requests_per_client "
+          f"(exit {bad_run.returncode}: {bad_run.stderr.strip()})")
 
     hold_out = {line["label"]: line for line in report["overall"] if line["set"] == "hold-out"}
     check(len(hold_out) > 0, f"hold-out summary lines reported ({len(hold_out)})")

@@ -18,8 +18,8 @@ HEADER = ["id", "silicon_data_source", "backend", "backend_version", "model_path
           "attention_dp_size", "moe_tp_size", "moe_ep_size", "silicon_ttft_ms", "silicon_tpot_ms"]
 
 
-def row(name, model, batch, tp, moe_tp, moe_ep, ttft, tpot, system="h200_sxm"):
-    return {"id": name, "silicon_data_source": "test", "backend": "trtllm", "backend_version": "1",
+def row(name, model, batch, tp, moe_tp, moe_ep, ttft, tpot, system="h200_sxm", source="source_file=2026-test.csv"):
+    return {"id": name, "silicon_data_source": source, "backend": "trtllm", "backend_version": "1",
             "model_path": model, "system": system, "precision": "fp8", "mode": "agg", "isl": "1024",
             "osl": "1024", "gemm_quant_mode": "fp8", "moe_quant_mode": "fp8", "batch_size": str(batch),
             "tp_size": str(tp), "pp_size": "1", "attention_dp_size": "1", "moe_tp_size": str(moe_tp),
@@ -62,16 +62,29 @@ def main():
     validate, source = sys.argv[1:]
     catalog = os.path.join(source, "tests", "validation", "catalog.json")
     split = os.path.join(source, "tests", "validation", "split.json")
-    text = io.StringIO()
-    writer = csv.DictWriter(text, fieldnames=HEADER, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(ROWS)
-    with tempfile.TemporaryDirectory() as folder:
-        path = os.path.join(folder, "sample.csv")
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(text.getvalue())
-        run = subprocess.run([validate, "--csv", path, "--catalog", catalog, "--split", split, "--engine-profiles",
-                              "--format", "json"], capture_output=True, text=True, check=False)
+    protocols = os.path.join(source, "tests", "validation", "protocols.json")
+
+    def harness(rows):
+        text = io.StringIO()
+        writer = csv.DictWriter(text, fieldnames=HEADER, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "sample.csv")
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(text.getvalue())
+            return subprocess.run([validate, "--csv", path, "--catalog", catalog, "--split", split, "--protocols",
+                                   protocols, "--engine-profiles", "--format", "json"],
+                                  capture_output=True, text=True, check=False)
+
+    # A modelled row whose source names no benchmark client of protocols.json: exit 65, naming
+    # the file, the JSON path and the CSV line (the TTFT protocol simulates the row's client).
+    unknown = harness([row("u1", "meta-llama/Llama-3.1-70B-Instruct", 16, 8, 8, 1, "150.5", "15.5",
+                           source="a lab notebook")])
+    if not (unknown.returncode == 65 and "protocols.json: /protocols" in unknown.stderr and "line 2" in unknown.stderr):
+        fail(f"a row of no known benchmark client: expected exit 65 naming protocols.json, /protocols and line 2, "
+             f"got {unknown.returncode}: {unknown.stderr.strip()}")
+    run = harness(ROWS)
     if run.returncode != 0:
         fail(f"the harness exited {run.returncode}: {run.stderr.strip()}")
     report = json.loads(run.stdout)

@@ -320,6 +320,14 @@ public:
     std::optional<double> burst_mean_ttft_ms(std::int64_t batch) const;
     // wave_mean_ttft_ms of the request at this batch; nullopt when it cannot be timed.
     std::optional<double> wave_mean_ttft_ms(std::int64_t batch) const;
+    // One engine step that prefills `prompt_tokens` prompt tokens beside `decoding` sequences
+    // that each decode one token while reading `context_tokens` tokens of KV cache in all:
+    // max(compute, memory) + all-reduces of the step's tokens + the step overhead, where compute
+    // is a prompt token's share of this request's prefill FLOPs per prompt token plus one decode
+    // token's FLOPs per decoding sequence, and memory the weights the step's tokens touch (the
+    // routed experts they route to) plus the KV read (docs/method.md, "Serving simulation").
+    // Only for a plan that can be timed; no adapters or dynamic activation.
+    double mixed_step_ms(double prompt_tokens, double decoding, double context_tokens) const;
 
 private:
     // Mean TTFT of `arriving` prompts submitted together while `running` sequences decode at

@@ -1,0 +1,44 @@
+#pragma once
+// A serving benchmark simulated step by step (docs/method.md, "Serving simulation"): a closed-loop
+// client keeps `batch` requests in flight against one replica of a continuous-batching engine,
+// each step timed by the estimator's own physics (EstimatePlan::mixed_step_ms). It reproduces how
+// a measured benchmark sent its requests, so that a measured mean TTFT can be compared with the
+// physics and not with a guess of the protocol (the validation harness, docs/validation.md).
+#include <cstdint>
+#include <optional>
+
+#include "dsselect/estimate/estimator.hpp"
+
+namespace dsselect {
+
+// How the benchmark client drives the server.
+struct ClosedLoopProtocol {
+    // Requests sent in all, per client slot: the run sends requests_per_client * batch requests,
+    // `batch` of them at once at the start, then a new one as each finishes (request rate
+    // infinite, concurrency capped at `batch`).
+    std::int64_t requests_per_client = 10;
+    // Each request's prompt and output lengths are drawn independently, discrete-uniform on
+    // [floor(low_fraction * L), L] for the nominal L (1: every request has exactly L).
+    double length_low_fraction = 1.0;
+    std::uint64_t seed = 0;  // of the length draws (SplitMix64): same inputs, same run
+};
+
+struct SimulatedRun {
+    double mean_ttft_ms = 0;  // over all requests: first token (end of the step that ends its prefill) - arrival
+    double mean_tpot_ms = 0;  // over requests with more than one output token: (finish - first token) / (O - 1)
+    std::int64_t requests = 0;
+    std::int64_t steps = 0;
+    std::int64_t max_running = 0;  // the engine's cap: memory.max_concurrency of the nominal request
+};
+
+// Simulates `protocol` against one replica of `request` (model, variant, hardware, GPUs, profile;
+// batch = the client's concurrency, prompt_tokens and output_tokens = the nominal lengths). The
+// engine admits waiting requests first come, first served while fewer than max_running run;
+// each step decodes one token for every sequence past its prefill and gives the rest of the
+// profile's token budget (max_batched_tokens) to prompt chunks, oldest request first. nullopt
+// when the request cannot be timed, nothing can run at once (max_running 0), or the run would
+// exceed `max_steps`.
+std::optional<SimulatedRun> simulate_closed_loop(const EstimateRequest& request, const ClosedLoopProtocol& protocol,
+                                                 std::int64_t max_steps = 50'000'000);
+
+}  // namespace dsselect

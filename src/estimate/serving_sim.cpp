@@ -1,0 +1,165 @@
+#include "dsselect/estimate/serving_sim.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <queue>
+#include <utility>
+#include <vector>
+
+namespace dsselect {
+
+namespace {
+
+// SplitMix64 (Steele, Lea and Flood 2014): small and the same on every platform, which the
+// standard library's distributions are not.
+class SplitMix64 {
+public:
+    explicit SplitMix64(std::uint64_t seed) : m_state(seed) {}
+    std::uint64_t next() {
+        std::uint64_t z = (m_state += 0x9e3779b97f4a7c15ULL);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        return z ^ (z >> 31);
+    }
+
+private:
+    std::uint64_t m_state;
+};
+
+// Discrete-uniform on [floor(low_fraction * nominal), nominal], at least 1.
+std::int64_t draw_length(SplitMix64& rng, std::int64_t nominal, double low_fraction) {
+    const auto low = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::floor(low_fraction * static_cast<double>(nominal))));
+    if (low >= nominal) {
+        return std::max<std::int64_t>(nominal, 1);
+    }
+    const auto span = static_cast<std::uint64_t>(nominal - low + 1);
+    return low + static_cast<std::int64_t>(rng.next() % span);
+}
+
+struct SimRequest {
+    double arrival_ms = 0;
+    double first_token_ms = 0;
+    std::int64_t prompt_tokens = 0;
+    std::int64_t output_tokens = 0;
+    std::int64_t prefilled_tokens = 0;
+};
+
+}  // namespace
+
+std::optional<SimulatedRun> simulate_closed_loop(const EstimateRequest& request, const ClosedLoopProtocol& protocol,
+                                                 std::int64_t max_steps) {
+    if (request.batch < 1 || protocol.requests_per_client < 1 || !(protocol.length_low_fraction > 0.0) ||
+        protocol.length_low_fraction > 1.0) {
+        return std::nullopt;
+    }
+    const EstimatePlan plan(request);
+    const Estimate at_batch = plan.at(request.batch);
+    if (!at_batch.has_timing() || at_batch.memory.max_concurrency < 1) {
+        return std::nullopt;
+    }
+    const std::int64_t max_running = at_batch.memory.max_concurrency;
+    const std::int64_t budget = std::max<std::int64_t>(request.profile.max_batched_tokens, 1);
+    const std::int64_t total = protocol.requests_per_client * request.batch;
+
+    SplitMix64 rng(protocol.seed);
+    std::vector<SimRequest> requests;
+    requests.reserve(static_cast<std::size_t>(total));
+    std::deque<std::size_t> waiting;     // sent, not yet admitted
+    std::deque<std::size_t> prefilling;  // admitted, prompt not yet done (in admission order)
+    // Sequences past their prefill, by the step that produces their last token.
+    using Finish = std::pair<std::int64_t, std::size_t>;
+    std::priority_queue<Finish, std::vector<Finish>, std::greater<>> finishing;
+    const auto send = [&](double at_ms) {
+        const std::int64_t prompt = draw_length(rng, request.prompt_tokens, protocol.length_low_fraction);
+        const std::int64_t output = draw_length(rng, request.output_tokens, protocol.length_low_fraction);
+        requests.push_back({.arrival_ms = at_ms, .first_token_ms = 0, .prompt_tokens = prompt, .output_tokens = output,
+                            .prefilled_tokens = 0});
+        waiting.push_back(requests.size() - 1);
+    };
+    const auto sent = [&] { return static_cast<std::int64_t>(requests.size()); };
+    for (std::int64_t i = 0; i < std::min(request.batch, total); ++i) {
+        send(0.0);
+    }
+
+    SimulatedRun run;
+    run.max_running = max_running;
+    std::int64_t running = 0;   // admitted and not finished
+    std::int64_t decoding = 0;  // past their prefill
+    double context_tokens = 0;  // KV tokens the decoding sequences hold
+    double clock_ms = 0;
+    double ttft_sum_ms = 0;
+    double tpot_sum_ms = 0;
+    std::int64_t tpot_count = 0;
+    std::int64_t finished = 0;
+    while (finished < total) {
+        if (run.steps >= max_steps) {
+            return std::nullopt;
+        }
+        while (!waiting.empty() && running < max_running) {
+            prefilling.push_back(waiting.front());
+            waiting.pop_front();
+            ++running;
+        }
+        // Decodes are scheduled first; prompt chunks take the rest of the token budget.
+        std::int64_t room = budget - decoding;
+        std::int64_t chunk_tokens = 0;
+        std::size_t prompts_done = 0;
+        for (std::size_t k = 0; k < prefilling.size() && room > 0; ++k) {
+            SimRequest& r = requests[prefilling[k]];
+            const std::int64_t take = std::min(r.prompt_tokens - r.prefilled_tokens, room);
+            r.prefilled_tokens += take;
+            room -= take;
+            chunk_tokens += take;
+            if (r.prefilled_tokens < r.prompt_tokens) {
+                break;
+            }
+            ++prompts_done;
+        }
+        if (chunk_tokens == 0 && decoding == 0) {
+            return std::nullopt;  // nothing can run (not reached while max_running >= 1)
+        }
+        clock_ms += plan.mixed_step_ms(static_cast<double>(chunk_tokens), static_cast<double>(decoding), context_tokens);
+        ++run.steps;
+        context_tokens += static_cast<double>(decoding);  // one more token each
+        while (!finishing.empty() && finishing.top().first == run.steps) {
+            const SimRequest& r = requests[finishing.top().second];
+            finishing.pop();
+            --decoding;
+            --running;
+            ++finished;
+            context_tokens -= static_cast<double>(r.prompt_tokens + r.output_tokens);
+            tpot_sum_ms += (clock_ms - r.first_token_ms) / static_cast<double>(r.output_tokens - 1);
+            ++tpot_count;
+            if (sent() < total) {
+                send(clock_ms);
+            }
+        }
+        for (std::size_t k = 0; k < prompts_done; ++k) {
+            const std::size_t index = prefilling.front();
+            prefilling.pop_front();
+            SimRequest& r = requests[index];
+            r.first_token_ms = clock_ms;  // the step that ends the prompt yields the first token
+            ttft_sum_ms += clock_ms - r.arrival_ms;
+            if (r.output_tokens <= 1) {
+                --running;
+                ++finished;
+                if (sent() < total) {
+                    send(clock_ms);
+                }
+                continue;
+            }
+            ++decoding;
+            context_tokens += static_cast<double>(r.prompt_tokens + 1);
+            finishing.push({run.steps + r.output_tokens - 1, index});
+        }
+    }
+    run.requests = total;
+    run.mean_ttft_ms = ttft_sum_ms / static_cast<double>(total);
+    run.mean_tpot_ms = tpot_count > 0 ? tpot_sum_ms / static_cast<double>(tpot_count) : 0.0;
+    return run;
+}
+
+}  // namespace dsselect
