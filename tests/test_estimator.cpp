@@ -429,6 +429,38 @@ TEST_CASE("serving simulation: one client sends its requests one after another",
     CHECK(run->mean_tpot_ms == Approx((2.0 * w + 11.0 * kv) / 2.0));
 }
 
+TEST_CASE("serving simulation: a prefill-first engine pauses the decodes while prompts wait", "[estimator][simulation]") {
+    const Model model = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware hardware = test::gpu();
+    EstimateRequest request = request_for(model, fp16, hardware, 1, 2);
+    request.prompt_tokens = 4;
+    request.output_tokens = 3;
+    request.profile.per_step_overhead_ms = 0.0;
+    request.profile.max_batched_tokens = 4;
+    const double w = weights_ms(model, fp16);
+    const double kv = 524288.0 / (2039e9 * 0.75) * 1000.0;
+    const ClosedLoopProtocol once{.requests_per_client = 1, .length_low_fraction = 1.0, .seed = 0};
+    // Mixed (vLLM): step 1 prefills A (W); step 2 decodes A (5 KV tokens) beside 3 of B's
+    // prompt tokens; step 3 decodes A (6) beside B's last token: B's first token; steps 4 and 5
+    // decode B (5, 6). TTFT (W + 3 W + 11 kv) / 2; TPOT A (2 W + 11 kv) / 2, B (2 W + 11 kv) / 2.
+    request.profile.mixed_prefill = true;
+    const auto mixed = simulate_closed_loop(request, once);
+    REQUIRE(mixed.has_value());
+    CHECK(mixed->steps == 5);
+    CHECK(mixed->mean_ttft_ms == Approx((4.0 * w + 11.0 * kv) / 2.0));
+    CHECK(mixed->mean_tpot_ms == Approx((2.0 * w + 11.0 * kv) / 2.0));
+    // Prefill first (SGLang): step 1 prefills A, step 2 prefills B alone (A waits), steps 3 and 4
+    // decode both (10 and 12 KV tokens). TTFT (W + 2 W) / 2; TPOT A (3 W + 22 kv) / 2,
+    // B (2 W + 22 kv) / 2.
+    request.profile.mixed_prefill = false;
+    const auto first = simulate_closed_loop(request, once);
+    REQUIRE(first.has_value());
+    CHECK(first->steps == 4);
+    CHECK(first->mean_ttft_ms == Approx(1.5 * w));
+    CHECK(first->mean_tpot_ms == Approx((2.5 * w + 22.0 * kv) / 2.0));
+}
+
 TEST_CASE("serving simulation: the first requests arrive together as a burst", "[estimator][simulation]") {
     const Model model = test::llama2_7b();
     const Variant fp16 = test::variant_bits(16);

@@ -61,6 +61,7 @@ Json profile_json(const dsselect::EfficiencyProfile& p) {
         {"max_num_seqs", p.max_num_seqs},
         {"kv_full_reservation", p.kv_full_reservation},
         {"continuous_batching", p.continuous_batching},
+        {"mixed_prefill", p.mixed_prefill},
         {"usable_memory_fraction", p.usable_memory_fraction},
         {"runtime_overhead_gib", p.runtime_overhead_bytes / k_bytes_per_gib},
         {"communication_buffer_gib", p.communication_buffer_bytes / k_bytes_per_gib},

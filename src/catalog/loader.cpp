@@ -687,6 +687,7 @@ Engine read_engine(const json& value, const std::string& pointer, Problems& prob
     engine.id = reader.text("id", Presence::required).value_or("");
     engine.name = reader.text("name").value_or(engine.id);
     engine.continuous_batching = reader.boolean("continuous_batching").value_or(true);
+    engine.mixed_prefill = reader.boolean("mixed_prefill").value_or(true);
     if (auto multi = reader.text("multi_gpu")) {
         if (*multi == "tensor_parallel") {
             engine.multi_gpu = MultiGpu::tensor_parallel;

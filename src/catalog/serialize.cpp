@@ -356,6 +356,7 @@ ordered_json to_json(const Engine& e) {
     out["id"] = e.id;
     out["name"] = e.name;
     out["continuous_batching"] = e.continuous_batching;
+    out["mixed_prefill"] = e.mixed_prefill;
     out["multi_gpu"] = e.multi_gpu == MultiGpu::tensor_parallel ? "tensor_parallel" : "layer_split";
     put_optional(out, "runtime_overhead_gib", e.runtime_overhead_gib);
     put_optional(out, "communication_buffer_gib", e.communication_buffer_gib);

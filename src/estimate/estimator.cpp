@@ -361,6 +361,7 @@ EfficiencyProfile engine_profile(const Engine* engine, const Hardware& hardware,
         return profile;
     }
     profile.continuous_batching = engine->continuous_batching;
+    profile.mixed_prefill = engine->mixed_prefill;
     profile.layer_split = engine->multi_gpu == MultiGpu::layer_split;
     profile.max_num_seqs = engine->max_num_seqs.value_or(profile.max_num_seqs);
     profile.max_batched_tokens = engine->max_num_batched_tokens.value_or(profile.max_batched_tokens);

@@ -69,7 +69,7 @@ std::optional<SimulatedRun> simulate_closed_loop(const EstimateRequest& request,
     requests.reserve(static_cast<std::size_t>(total));
     std::deque<std::size_t> waiting;     // sent, not yet admitted
     std::deque<std::size_t> prefilling;  // admitted, prompt not yet done (in admission order)
-    // Sequences past their prefill, by the step that produces their last token.
+    // Sequences past their prefill, by the decode round that produces their last token.
     using Finish = std::pair<std::int64_t, std::size_t>;
     std::priority_queue<Finish, std::vector<Finish>, std::greater<>> finishing;
     const auto send = [&](double at_ms) {
@@ -86,9 +86,11 @@ std::optional<SimulatedRun> simulate_closed_loop(const EstimateRequest& request,
 
     SimulatedRun run;
     run.max_running = max_running;
-    std::int64_t running = 0;   // admitted and not finished
-    std::int64_t decoding = 0;  // past their prefill
-    double context_tokens = 0;  // KV tokens the decoding sequences hold
+    const bool mixed = request.profile.mixed_prefill;
+    std::int64_t running = 0;        // admitted and not finished
+    std::int64_t decoding = 0;       // past their prefill
+    std::int64_t decode_rounds = 0;  // steps in which the decoding sequences advanced
+    double context_tokens = 0;       // KV tokens the decoding sequences hold
     double clock_ms = 0;
     double ttft_sum_ms = 0;
     double tpot_sum_ms = 0;
@@ -103,8 +105,10 @@ std::optional<SimulatedRun> simulate_closed_loop(const EstimateRequest& request,
             waiting.pop_front();
             ++running;
         }
-        // Decodes are scheduled first; prompt chunks take the rest of the token budget.
-        std::int64_t room = budget - decoding;
+        // Mixed: decodes are scheduled first and prompt chunks take the rest of the token budget.
+        // Prefill first: a prefill batch takes the whole budget and runs alone while prompts wait.
+        const bool prefill_alone = !mixed && !prefilling.empty();
+        std::int64_t room = prefill_alone ? budget : (mixed ? budget - decoding : 0);
         std::int64_t chunk_tokens = 0;
         std::size_t prompts_done = 0;
         for (std::size_t k = 0; k < prefilling.size() && room > 0; ++k) {
@@ -121,10 +125,15 @@ std::optional<SimulatedRun> simulate_closed_loop(const EstimateRequest& request,
         if (chunk_tokens == 0 && decoding == 0) {
             return std::nullopt;  // nothing can run (not reached while max_running >= 1)
         }
-        clock_ms += plan.mixed_step_ms(static_cast<double>(chunk_tokens), static_cast<double>(decoding), context_tokens);
+        const std::int64_t step_decodes = prefill_alone ? 0 : decoding;
+        clock_ms += plan.mixed_step_ms(static_cast<double>(chunk_tokens), static_cast<double>(step_decodes),
+                                       step_decodes > 0 ? context_tokens : 0.0);
         ++run.steps;
-        context_tokens += static_cast<double>(decoding);  // one more token each
-        while (!finishing.empty() && finishing.top().first == run.steps) {
+        if (step_decodes > 0) {
+            ++decode_rounds;
+            context_tokens += static_cast<double>(decoding);  // one more token each
+        }
+        while (step_decodes > 0 && !finishing.empty() && finishing.top().first == decode_rounds) {
             const SimRequest& r = requests[finishing.top().second];
             finishing.pop();
             --decoding;
@@ -153,7 +162,7 @@ std::optional<SimulatedRun> simulate_closed_loop(const EstimateRequest& request,
             }
             ++decoding;
             context_tokens += static_cast<double>(r.prompt_tokens + 1);
-            finishing.push({run.steps + r.output_tokens - 1, index});
+            finishing.push({decode_rounds + r.output_tokens - 1, index});
         }
     }
     run.requests = total;

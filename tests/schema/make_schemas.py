@@ -403,6 +403,7 @@ def catalog_engine():
     "type": "object", "required": ["id"],
     "properties": {
         "id": NON_EMPTY, "name": STRING, "continuous_batching": BOOLEAN,
+        "mixed_prefill": described(BOOLEAN, "prompt chunks share steps with running decodes; false: prefill batches run alone and first (SGLang)"),
         "multi_gpu": {"enum": ["tensor_parallel", "layer_split"]},
         "runtime_overhead_gib": NON_NEGATIVE, "communication_buffer_gib": NON_NEGATIVE,
         "usable_memory_fraction": POSITIVE_FRACTION,

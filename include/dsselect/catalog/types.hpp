@@ -384,6 +384,10 @@ struct Engine {
     std::string id;
     std::string name;
     bool continuous_batching = true;
+    // Prompt chunks share a step with the running decodes (vLLM, TensorRT-LLM); false: a prefill
+    // batch runs alone, and first whenever requests wait (SGLang's default). The serving
+    // simulation reads it (docs/method.md, "Serving simulation").
+    bool mixed_prefill = true;
     MultiGpu multi_gpu = MultiGpu::tensor_parallel;
     std::optional<double> runtime_overhead_gib;
     std::optional<double> communication_buffer_gib;

@@ -141,6 +141,7 @@ struct EfficiencyProfile {
     double load_power_fraction = 0.80;     // share of TDP drawn under serving load
     std::int64_t max_batched_tokens = 8192;  // chunked-prefill step budget (activation sizing)
     bool continuous_batching = true;   // prefills of other requests interleave with decode steps
+    bool mixed_prefill = true;         // prompt chunks share steps with decodes (false: prefill steps alone, first)
     bool layer_split = false;          // multi-GPU by splitting layers (llama.cpp), not tensor parallel
     // Optional extra fixed delay before the first token (HTTP, tokenizer, admission) that a user
     // profile may add; 0 in the shipped profiles, whose TTFT is physics (docs/method.md).

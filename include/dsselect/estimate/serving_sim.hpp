@@ -33,9 +33,11 @@ struct SimulatedRun {
 
 // Simulates `protocol` against one replica of `request` (model, variant, hardware, GPUs, profile;
 // batch = the client's concurrency, prompt_tokens and output_tokens = the nominal lengths). The
-// engine admits waiting requests first come, first served while fewer than max_running run;
-// each step decodes one token for every sequence past its prefill and gives the rest of the
-// profile's token budget (max_batched_tokens) to prompt chunks, oldest request first. nullopt
+// engine admits waiting requests first come, first served while fewer than max_running run.
+// With the profile's mixed_prefill (vLLM, TensorRT-LLM) each step decodes one token for every
+// sequence past its prefill and gives the rest of the token budget (max_batched_tokens) to
+// prompt chunks, oldest request first; without it (SGLang) a step holding prompt tokens holds
+// nothing else, and runs whenever a prompt is unfinished, the decodes waiting. nullopt
 // when the request cannot be timed, nothing can run at once (max_running 0), or the run would
 // exceed `max_steps`.
 std::optional<SimulatedRun> simulate_closed_loop(const EstimateRequest& request, const ClosedLoopProtocol& protocol,
