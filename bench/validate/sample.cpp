@@ -308,17 +308,30 @@ Set Split::set_of(const std::string& system) const {
     return std::find(fit_systems.begin(), fit_systems.end(), system) != fit_systems.end() ? Set::fit : Set::hold_out;
 }
 
-Split read_split(const std::string& text, const std::string& name) {
-    const auto document = nlohmann::json::parse(text, nullptr, false);
-    auto fail = [&](const std::string& pointer, const std::string& expected) {
-        return Error(ErrorKind::invalid_data, fmt::format("{}: {}: expected {}", name, pointer, expected));
-    };
+namespace {
+
+// A harness JSON file's problem: invalid_data naming the file, the JSON path and what was expected.
+Error json_file_error(const std::string& name, const std::string& pointer, const std::string& expected) {
+    return Error(ErrorKind::invalid_data, fmt::format("{}: {}: expected {}", name, pointer, expected));
+}
+
+// A harness JSON file (split.json, protocols.json) whose document must be an object.
+nlohmann::json json_object_file(const std::string& text, const std::string& name, const char* expected_object) {
+    auto document = nlohmann::json::parse(text, nullptr, false);
     if (document.is_discarded()) {
-        throw fail("/", "a JSON document");
+        throw json_file_error(name, "/", "a JSON document");
     }
     if (!document.is_object()) {
-        throw fail("/", "an object with \"fit_systems\" and \"reason\"");
+        throw json_file_error(name, "/", expected_object);
     }
+    return document;
+}
+
+}  // namespace
+
+Split read_split(const std::string& text, const std::string& name) {
+    const auto document = json_object_file(text, name, "an object with \"fit_systems\" and \"reason\"");
+    auto fail = [&](const std::string& pointer, const std::string& expected) { return json_file_error(name, pointer, expected); };
     Split split;
     const auto reason = document.find("reason");
     if (reason == document.end() || !reason->is_string() || reason->get<std::string>().empty()) {
@@ -351,16 +364,8 @@ const BenchmarkProtocol* BenchmarkProtocols::for_row(const Row& row) const {
 }
 
 BenchmarkProtocols read_protocols(const std::string& text, const std::string& name) {
-    const auto document = nlohmann::json::parse(text, nullptr, false);
-    auto fail = [&](const std::string& pointer, const std::string& expected) {
-        return Error(ErrorKind::invalid_data, fmt::format("{}: {}: expected {}", name, pointer, expected));
-    };
-    if (document.is_discarded()) {
-        throw fail("/", "a JSON document");
-    }
-    if (!document.is_object()) {
-        throw fail("/", "an object with \"reason\" and \"protocols\"");
-    }
+    const auto document = json_object_file(text, name, "an object with \"reason\" and \"protocols\"");
+    auto fail = [&](const std::string& pointer, const std::string& expected) { return json_file_error(name, pointer, expected); };
     auto non_empty_string = [&](const nlohmann::json& object, const std::string& pointer, const char* key) {
         const auto found = object.find(key);
         if (found == object.end() || !found->is_string() || found->get<std::string>().empty()) {
