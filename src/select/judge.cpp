@@ -34,6 +34,13 @@ void latency_misses(const Constraints& c, const PerformanceEstimate& p, double t
     }
 }
 
+// Whether the estimate misses a latency limit: the batch-size search's test, which builds no
+// Rejection (latency_miss below says which limit, in the same order).
+bool misses_latency(const Constraints& c, const PerformanceEstimate& p, double ttft_judged_ms) {
+    return (c.max_ttft_ms && ttft_judged_ms > *c.max_ttft_ms) || (c.max_tpot_ms && p.tpot_ms > *c.max_tpot_ms) ||
+           (c.max_latency_ms && p.latency_ms > *c.max_latency_ms);
+}
+
 // The first latency limit the estimate misses, if any (the search's hot path: no allocation).
 std::optional<Rejection> latency_miss(const Constraints& c, const PerformanceEstimate& p, double ttft_judged_ms,
                                       bool at_load) {
@@ -197,12 +204,12 @@ void judge_sizing(Candidate& c, const EstimatePlan& plan, const Judging& judging
     if (queue.misses(e1.performance.ttft_ms)) {
         ttft_judged_one += queue.size(e1.performance.ttft_ms, replicas_at(e1.performance.qps)).wait_ms;
     }
-    const std::optional<Rejection> latency_at_one = latency_miss(k, e1.performance, ttft_judged_one, at_load);
+    const bool late_at_one = misses_latency(k, e1.performance, ttft_judged_one);
     const bool over_power = k.max_power_w && e1.power_w > *k.max_power_w;
     // Compare shows what a candidate that fits would cost even when it misses power or
     // latency; a search does not need to know.
-    if (depth == Depth::verdict && (over_power || latency_at_one)) {
-        c.rejection = over_power ? power_miss(k, e1) : *latency_at_one;
+    if (depth == Depth::verdict && (over_power || late_at_one)) {
+        c.rejection = over_power ? power_miss(k, e1) : *latency_miss(k, e1.performance, ttft_judged_one, at_load);
         return;
     }
     // Each rung reads only the timing; the chosen batch gets its whole estimate once.
@@ -217,7 +224,7 @@ void judge_sizing(Candidate& c, const EstimatePlan& plan, const Judging& judging
     std::size_t rungs = 0;
     const std::int64_t throughput_one = replicas_at(e1.performance.qps);
     ladder[rungs++] = {1, queue.replicas(e1.performance.ttft_ms, throughput_one), throughput_one};
-    for (std::int64_t batch = 2; !latency_at_one && batch <= batch_limit; batch *= 2) {
+    for (std::int64_t batch = 2; !late_at_one && batch <= batch_limit; batch *= 2) {
         // Once the queue sets the count, a larger batch cannot lower it: its TTFT is no shorter,
         // so its slack is no longer.
         if (ladder[rungs - 1].replicas > ladder[rungs - 1].for_throughput) {
@@ -225,7 +232,7 @@ void judge_sizing(Candidate& c, const EstimatePlan& plan, const Judging& judging
         }
         const EstimatePlan::Rung next = plan.rung(batch);
         if (!next.timed || queue.misses(next.performance.ttft_ms) ||
-            latency_miss(k, next.performance, next.performance.ttft_ms, at_load)) {
+            misses_latency(k, next.performance, next.performance.ttft_ms)) {
             break;
         }
         const std::int64_t for_throughput = replicas_at(next.performance.qps);

@@ -37,11 +37,32 @@ std::int64_t search_space_size(const Catalog& catalog, const Scenario& s) {
 CandidateSpace::CandidateSpace(const Catalog& catalog, const Scenario& s, const Engine* engine)
     : m_hardware(&catalog.hardware), m_engine(engine), m_label_order(catalog, k_gpu_counts) {
     const Constraints& k = s.constraints;
+    const std::size_t hardware_count = catalog.hardware.size();
+    m_hardware_count = hardware_count;
+    // Which GPU counts each hardware searches: a fact of the hardware and the scenario, the same
+    // for every pair, so it is worked out once here rather than once per pair.
+    std::vector<char> searched(hardware_count * k_gpu_counts.size());
+    std::size_t per_pair = 0;
+    for (std::size_t h = 0; h < hardware_count; ++h) {
+        for (std::size_t g = 0; g < k_gpu_counts.size(); ++g) {
+            const bool yes = searchable(catalog.hardware[h], k_gpu_counts[g], s);
+            searched[h * k_gpu_counts.size() + g] = yes ? 1 : 0;
+            per_pair += yes ? 1 : 0;
+        }
+    }
     // Built in locals and moved in at the end.
     std::vector<Slot> slots;
-    slots.reserve(static_cast<std::size_t>(search_space_size(catalog, s)));
     std::vector<PairTables> pairs;
-    const std::size_t hardware_count = catalog.hardware.size();
+    std::vector<char> pair_hardware;
+    std::size_t pair_count = 0;
+    for (const Model& model : catalog.models) {
+        for (const Variant& variant : catalog.variants) {
+            pair_count += in_space(model, variant, k) ? 1 : 0;
+        }
+    }
+    slots.reserve(per_pair * pair_count);
+    pairs.reserve(pair_count);
+    pair_hardware.reserve(pair_count * hardware_count);
     m_hardware_allowed.resize(hardware_count);
     m_consumer_ok.resize(hardware_count);
     for (std::size_t h = 0; h < hardware_count; ++h) {
@@ -60,40 +81,41 @@ CandidateSpace::CandidateSpace(const Catalog& catalog, const Scenario& s, const 
     }
     for (std::size_t m = 0; m < catalog.models.size(); ++m) {
         const Model& model = catalog.models[m];
+        std::array<char, k_gpu_counts.size()> splits{};  // the model's, the same for each of its variants
+        for (std::size_t g = 0; g < k_gpu_counts.size(); ++g) {
+            splits[g] = tensor_parallel_allowed(model, k_gpu_counts[g], engine) ? 1 : 0;
+        }
         for (std::size_t v = 0; v < catalog.variants.size(); ++v) {
             const Variant& variant = catalog.variants[v];
             if (!in_space(model, variant, k)) {
                 continue;
             }
-            PairTables pair{.model = &model,
-                            .variant = &variant,
-                            .facts = pair_facts(s, model, variant, engine),
-                            .allowed = pair_allowed(k, model, variant),
-                            .has_precision = std::vector<char>(hardware_count),
-                            .served = std::vector<char>(hardware_count),
-                            .splits = {}};
-            for (std::size_t g = 0; g < k_gpu_counts.size(); ++g) {
-                pair.splits[g] = tensor_parallel_allowed(model, k_gpu_counts[g], engine) ? 1 : 0;
-            }
+            const auto pair_index = static_cast<std::uint32_t>(pairs.size());
+            pairs.push_back({.model = &model,
+                             .variant = &variant,
+                             .facts = pair_facts(s, model, variant, engine),
+                             .allowed = pair_allowed(k, model, variant),
+                             .splits = splits});
             const bool format_ok = engine == nullptr || format_served(*engine, variant);
             for (std::size_t h = 0; h < hardware_count; ++h) {
                 const Hardware& hardware = catalog.hardware[h];
-                pair.has_precision[h] = has_precision(hardware, variant) ? 1 : 0;
-                pair.served[h] = format_ok && vendor_ok[h] != 0 ? 1 : 0;  // engine_serves, tabulated
+                const bool served = format_ok && vendor_ok[h] != 0;  // engine_serves, tabulated
+                pair_hardware.push_back(static_cast<char>((has_precision(hardware, variant) ? k_has_precision : 0) |
+                                                          (served ? k_served : 0)));
                 for (std::size_t g = 0; g < k_gpu_counts.size(); ++g) {
-                    if (searchable(hardware, k_gpu_counts[g], s)) {
-                        slots.push_back({.pair = static_cast<std::uint32_t>(pairs.size()),
+                    if (searched[h * k_gpu_counts.size() + g] != 0) {
+                        slots.push_back({.pair = pair_index,
                                          .hardware_index = static_cast<std::uint32_t>(h),
                                          .gpus = k_gpu_counts[g],
                                          .key = m_label_order.key(m, v, h, g)});
                     }
                 }
             }
-            pairs.push_back(std::move(pair));
         }
     }
     m_slots = std::move(slots);
     m_pairs = std::move(pairs);
+    m_pair_hardware = std::move(pair_hardware);
 }
 
 bool CandidateSpace::label_before(std::size_t a, std::size_t b) const {

@@ -66,28 +66,33 @@ private:
         const Model* model = nullptr;
         const Variant* variant = nullptr;
         PairFacts facts;
-        bool allowed = true;              // the model and the variant
-        std::vector<char> has_precision;  // per hardware
-        std::vector<char> served;         // per hardware: the engine serves the variant there
+        bool allowed = true;  // the model and the variant
         std::array<char, k_gpu_counts.size()> splits{};  // per GPU count: tensor_parallel_allowed
     };
+    // Per pair and hardware (m_pair_hardware[pair * hardware count + hardware]), as bits: the
+    // hardware has the variant's precision; the engine serves the variant there.
+    static constexpr char k_has_precision = 1;
+    static constexpr char k_served = 2;
     const std::vector<Hardware>* m_hardware;
     const Engine* m_engine;
     LabelOrder m_label_order;
+    std::size_t m_hardware_count = 0;
     std::vector<char> m_hardware_allowed;  // per hardware
     std::vector<char> m_consumer_ok;       // per hardware
     std::vector<EfficiencyProfile> m_profiles;  // per hardware x precision
+    std::vector<char> m_pair_hardware;          // per pair x hardware: k_has_precision | k_served
     std::vector<PairTables> m_pairs;
     std::vector<Slot> m_slots;
 };
 
 inline EarlyFlags CandidateSpace::flags(const Slot& slot) const {
     const PairTables& pair = m_pairs[slot.pair];
+    const char pair_hardware = m_pair_hardware[slot.pair * m_hardware_count + slot.hardware_index];
     return {.allowed = pair.allowed && m_hardware_allowed[slot.hardware_index] != 0,
             .applies = true,  // the space holds only pairs whose variant applies
-            .has_precision = pair.has_precision[slot.hardware_index] != 0,
+            .has_precision = (pair_hardware & k_has_precision) != 0,
             .consumer_ok = m_consumer_ok[slot.hardware_index] != 0,
-            .served = pair.served[slot.hardware_index] != 0,
+            .served = (pair_hardware & k_served) != 0,
             .splits = pair.splits[gpu_count_index(slot.gpus)] != 0};
 }
 
