@@ -53,12 +53,12 @@ bool ranks_before(const Candidate& a, const Candidate& b);
 // Folds candidates identical for serving into one row: the same model, hardware, GPUs, batch,
 // replicas, score, quality, costs, timings, memory and warnings (bf16, fp16 and the training-only
 // mixed-precision on hardware that runs both at one rate). The row kept is the one whose label
-// sorts first; it lists the others in identical_variants. Returns how many were folded; the
-// order of the rest is unchanged.
-std::int64_t fold_identical(std::vector<Candidate>& candidates);
+// sorts first; it lists the others in identical_variants. Returns a mark per candidate, 1 for
+// each one folded into another row (their count is the rows folded); rank leaves those out.
+std::vector<char> fold_identical(std::vector<Candidate>& candidates);
 
-// Sorts best first and keeps the best `keep` (0: all), moving each kept candidate once (they
-// are large).
-void rank(std::vector<Candidate>& candidates, std::int64_t keep);
+// Sorts best first and keeps the best `keep` (0: all) of those not marked in `folded` (empty:
+// none is), moving each kept candidate once (they are large).
+void rank(std::vector<Candidate>& candidates, std::int64_t keep, const std::vector<char>& folded = {});
 
 }  // namespace dsselect::select

@@ -142,8 +142,9 @@ SearchResult search(const Catalog& catalog, const Scenario& s, const RuleSet& ru
     const bool keeps_few = options.keep_ranked > 0 && static_cast<std::size_t>(options.keep_ranked) < result.ranked.size();
     const RuleMessages scored_with = keeps_few ? RuleMessages::skip : RuleMessages::format;
     const double smallest = score_accepted(result.ranked, s, rules, options, &budget, scored_with);
-    result.candidates_folded = fold_identical(result.ranked);
-    rank(result.ranked, options.keep_ranked);
+    const std::vector<char> folded = fold_identical(result.ranked);
+    result.candidates_folded = static_cast<std::int64_t>(std::count(folded.begin(), folded.end(), 1));
+    rank(result.ranked, options.keep_ranked, folded);
     finish_kept(result.ranked, s, rules, smallest, scored_with);
 
     RuleSession session(rules);
