@@ -17,6 +17,20 @@ namespace {
 bool early_fixable(Early early) {
     return early == Early::max_gpus || early == Early::context || early == Early::model_size || early == Early::quality;
 }
+
+// A reason's name compared inline: the names are a few characters, and a rejected candidate
+// is matched against each entry (a call to memcmp per entry cost more than the comparison).
+bool same_name(const std::string& entry, std::string_view name) {
+    if (entry.size() != name.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < name.size(); ++i) {
+        if (entry[i] != name[i]) {
+            return false;
+        }
+    }
+    return true;
+}
 }  // namespace
 
 void Tally::keep_nearest(std::vector<Miss>& kept, Miss miss) const {
@@ -48,7 +62,7 @@ void Tally::count(Reason& entry, double miss_ratio, std::size_t slot, bool fixab
 
 void Tally::add(std::string_view reason, double miss_ratio, std::size_t slot, bool fixable) {
     for (Reason& entry : m_reasons) {
-        if (entry.reason == reason) {
+        if (same_name(entry.reason, reason)) {
             count(entry, miss_ratio, slot, fixable);
             return;
         }
