@@ -30,10 +30,12 @@ public:
     // `gpu_counts` are the GPU counts a search enumerates, in its order.
     LabelOrder(const Catalog& catalog, std::span<const std::int64_t> gpu_counts);
     bool exact() const { return m_exact; }
-    // Indices into the catalog's models, variants and hardware and into `gpu_counts`.
-    LabelKey key(std::size_t model, std::size_t variant, std::size_t hardware, std::size_t gpus) const {
-        return {m_model[model], m_variant[variant], m_hardware[hardware], m_gpus[gpus]};
-    }
+    // A LabelKey's pieces, by index into the catalog's models, variants and hardware and into
+    // `gpu_counts` (a search builds each slot's key from them).
+    std::uint32_t model_rank(std::size_t model) const { return m_model[model]; }
+    std::uint32_t variant_rank(std::size_t variant) const { return m_variant[variant]; }
+    std::uint32_t hardware_rank(std::size_t hardware) const { return m_hardware[hardware]; }
+    std::uint32_t gpus_rank(std::size_t gpus) const { return m_gpus[gpus]; }
 
 private:
     std::vector<std::uint32_t> ranks(const std::vector<std::string>& pieces);

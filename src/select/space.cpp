@@ -39,17 +39,29 @@ CandidateSpace::CandidateSpace(const Catalog& catalog, const Scenario& s, const 
     const Constraints& k = s.constraints;
     const std::size_t hardware_count = catalog.hardware.size();
     m_hardware_count = hardware_count;
-    // Which GPU counts each hardware searches: a fact of the hardware and the scenario, the same
-    // for every pair, so it is worked out once here rather than once per pair.
-    std::vector<char> searched(hardware_count * k_gpu_counts.size());
-    std::size_t per_pair = 0;
+    // The (hardware, GPU count) combinations searched, in enumeration order, with their places
+    // in label order: facts of the hardware and the scenario, the same for every pair, so they
+    // are worked out once here rather than once per pair.
+    struct Searched {
+        std::uint32_t hardware;
+        std::uint32_t gpus;
+        std::uint32_t gpu_index;
+        std::uint32_t hardware_rank;  // in label order
+        std::uint32_t gpus_rank;
+    };
+    std::vector<Searched> searched;
     for (std::size_t h = 0; h < hardware_count; ++h) {
         for (std::size_t g = 0; g < k_gpu_counts.size(); ++g) {
-            const bool yes = searchable(catalog.hardware[h], k_gpu_counts[g], s);
-            searched[h * k_gpu_counts.size() + g] = yes ? 1 : 0;
-            per_pair += yes ? 1 : 0;
+            if (searchable(catalog.hardware[h], k_gpu_counts[g], s)) {
+                searched.push_back({.hardware = static_cast<std::uint32_t>(h),
+                                    .gpus = static_cast<std::uint32_t>(k_gpu_counts[g]),
+                                    .gpu_index = static_cast<std::uint32_t>(g),
+                                    .hardware_rank = m_label_order.hardware_rank(h),
+                                    .gpus_rank = m_label_order.gpus_rank(g)});
+            }
         }
     }
+    const std::size_t per_pair = searched.size();
     // Built in locals and moved in at the end.
     std::vector<Slot> slots;
     std::vector<PairTables> pairs;
@@ -102,14 +114,18 @@ CandidateSpace::CandidateSpace(const Catalog& catalog, const Scenario& s, const 
                 const bool served = format_ok && vendor_ok[h] != 0;  // engine_serves, tabulated
                 pair_hardware.push_back(static_cast<char>((has_precision(hardware, variant) ? k_has_precision : 0) |
                                                           (served ? k_served : 0)));
-                for (std::size_t g = 0; g < k_gpu_counts.size(); ++g) {
-                    if (searched[h * k_gpu_counts.size() + g] != 0) {
-                        slots.push_back({.pair = pair_index,
-                                         .hardware_index = static_cast<std::uint32_t>(h),
-                                         .gpus = k_gpu_counts[g],
-                                         .key = m_label_order.key(m, v, h, g)});
-                    }
-                }
+            }
+            const std::uint32_t model_rank = m_label_order.model_rank(m);
+            const std::uint32_t variant_rank = m_label_order.variant_rank(v);
+            for (const Searched& x : searched) {
+                slots.push_back({.pair = pair_index,
+                                 .hardware_index = x.hardware,
+                                 .gpus = x.gpus,
+                                 .gpu_index = x.gpu_index,
+                                 .key = {.model = model_rank,
+                                         .variant = variant_rank,
+                                         .hardware = x.hardware_rank,
+                                         .gpus = x.gpus_rank}});
             }
         }
     }

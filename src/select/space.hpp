@@ -21,15 +21,6 @@ namespace dsselect::select {
 // GPUs per replica a search tries, in order.
 inline constexpr std::array<std::int64_t, 6> k_gpu_counts = {1, 2, 4, 8, 16, 32};
 
-// The place of a searched GPU count in k_gpu_counts (a slot's gpus is always one of them).
-constexpr std::size_t gpu_count_index(std::int64_t gpus) {
-    std::size_t i = 0;
-    while (i + 1 < k_gpu_counts.size() && k_gpu_counts[i] != gpus) {
-        ++i;
-    }
-    return i;
-}
-
 // GPUs per replica searched on this hardware: up to one node (or one workstation), or whole
 // nodes up to four when the scenario allows multi-node replicas (select/topology.hpp).
 bool searchable(const Hardware& hardware, std::int64_t gpus, const Scenario& s);
@@ -42,7 +33,8 @@ std::int64_t search_space_size(const Catalog& catalog, const Scenario& s);
 struct Slot {
     std::uint32_t pair;            // index of (model, variant) in the space's pair tables
     std::uint32_t hardware_index;  // index into the catalog's hardware
-    std::int64_t gpus;
+    std::uint32_t gpus;            // GPUs per replica: k_gpu_counts[gpu_index]
+    std::uint32_t gpu_index;       // index into k_gpu_counts
     LabelKey key;
 };
 static_assert(sizeof(Slot) == 32, "a search writes one Slot per candidate: keep it small");
@@ -93,7 +85,7 @@ inline EarlyFlags CandidateSpace::flags(const Slot& slot) const {
             .has_precision = (pair_hardware & k_has_precision) != 0,
             .consumer_ok = m_consumer_ok[slot.hardware_index] != 0,
             .served = (pair_hardware & k_served) != 0,
-            .splits = pair.splits[gpu_count_index(slot.gpus)] != 0};
+            .splits = pair.splits[slot.gpu_index] != 0};
 }
 
 inline Configuration CandidateSpace::configuration(const Slot& slot) const {
