@@ -47,13 +47,14 @@ void judge_slice(const CandidateSpace& space, std::size_t begin, std::size_t end
     tally.accepted.reserve(std::min<std::size_t>(end - begin, k_accepted_reserve));
     for (std::size_t i = begin; i < end; ++i) {
         const Slot& slot = space.slots()[i];
-        const Configuration configuration = space.configuration(slot);
-        if (const EarlyMiss miss = precheck(s, configuration.model, slot.gpus, configuration.facts, configuration.flags);
+        // Most slots miss a pre-check: the whole configuration only for those that pass.
+        const EarlyFlags flags = space.flags(slot);
+        if (const EarlyMiss miss = precheck(s, space.model(slot), slot.gpus, space.facts(slot), flags);
             miss.early != Early::none) {
             tally.add(miss, i);
             continue;
         }
-        Candidate c = judge_fitting(judging, configuration, Depth::verdict);
+        Candidate c = judge_fitting(judging, space.configuration(slot, flags), Depth::verdict);
         if (c.accepted()) {
             tally.accepted.push_back(std::move(c));
         } else {

@@ -46,8 +46,11 @@ public:
     CandidateSpace& operator=(const CandidateSpace&) = delete;
 
     const std::vector<Slot>& slots() const { return m_slots; }
-    // The slot as the pre-checks and the judgement read it (inline: read for every slot).
-    Configuration configuration(const Slot& slot) const;
+    // The slot as the pre-checks and the judgement read it (inline: read for every slot);
+    // `flags` are flags(slot), when the caller has them.
+    Configuration configuration(const Slot& slot) const { return configuration(slot, flags(slot)); }
+    Configuration configuration(const Slot& slot, const EarlyFlags& flags) const;
+    const Model& model(const Slot& slot) const { return *m_pairs[slot.pair].model; }
     const PairFacts& facts(const Slot& slot) const { return m_pairs[slot.pair].facts; }
     EarlyFlags flags(const Slot& slot) const;
     // Slot a's label sorts before slot b's.
@@ -88,7 +91,7 @@ inline EarlyFlags CandidateSpace::flags(const Slot& slot) const {
             .splits = pair.splits[slot.gpu_index] != 0};
 }
 
-inline Configuration CandidateSpace::configuration(const Slot& slot) const {
+inline Configuration CandidateSpace::configuration(const Slot& slot, const EarlyFlags& flags) const {
     const PairTables& pair = m_pairs[slot.pair];
     const EfficiencyProfile& profile =
         m_profiles[slot.hardware_index * std::size(k_all_precisions) + static_cast<std::size_t>(pair.variant->compute_precision)];
@@ -97,7 +100,7 @@ inline Configuration CandidateSpace::configuration(const Slot& slot) const {
             .hardware = (*m_hardware)[slot.hardware_index],
             .gpus = slot.gpus,
             .facts = facts(slot),
-            .flags = flags(slot),
+            .flags = flags,
             .profile = profile};
 }
 
