@@ -1,6 +1,7 @@
 #include "select/space.hpp"
 
 #include <iterator>
+#include <optional>
 
 namespace dsselect::select {
 
@@ -91,8 +92,15 @@ CandidateSpace::CandidateSpace(const Catalog& catalog, const Scenario& s, const 
     for (std::size_t h = 0; h < hardware_count; ++h) {
         vendor_ok[h] = engine == nullptr || vendor_served(*engine, catalog.hardware[h]) ? 1 : 0;
     }
+    // The variants' KV-cache bits under the engine, and each model's facts, once each.
+    std::vector<std::optional<double>> variant_kv_bits;
+    variant_kv_bits.reserve(catalog.variants.size());
+    for (const Variant& variant : catalog.variants) {
+        variant_kv_bits.push_back(engine_kv_cache_bits(engine, variant));
+    }
     for (std::size_t m = 0; m < catalog.models.size(); ++m) {
         const Model& model = catalog.models[m];
+        std::optional<ModelFacts> of_model;  // when one of its pairs is searched
         std::array<char, k_gpu_counts.size()> splits{};  // the model's, the same for each of its variants
         for (std::size_t g = 0; g < k_gpu_counts.size(); ++g) {
             splits[g] = tensor_parallel_allowed(model, k_gpu_counts[g], engine) ? 1 : 0;
@@ -102,10 +110,13 @@ CandidateSpace::CandidateSpace(const Catalog& catalog, const Scenario& s, const 
             if (!in_space(model, variant, k)) {
                 continue;
             }
+            if (!of_model) {
+                of_model = model_facts(s, model);
+            }
             const auto pair_index = static_cast<std::uint32_t>(pairs.size());
             pairs.push_back({.model = &model,
                              .variant = &variant,
-                             .facts = pair_facts(s, model, variant, engine),
+                             .facts = pair_facts(s, model, variant, *of_model, variant_kv_bits[v]),
                              .allowed = pair_allowed(k, model, variant),
                              .splits = splits});
             const bool format_ok = engine == nullptr || format_served(*engine, variant);
