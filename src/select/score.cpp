@@ -42,7 +42,7 @@ ScoreParts score_parts(const ScoreInputs& in, const ScoreWeights& w, const Const
     return score;
 }
 
-double score_accepted(std::vector<Candidate>& candidates, const Scenario& s, const RuleSet& rules,
+double score_accepted(std::vector<Candidate>& candidates, const Scenario& s, RuleSession& session,
                       const SearchOptions& options, RuleBudget* budget, RuleMessages messages) {
     double cheapest = std::numeric_limits<double>::infinity();
     double smallest = std::numeric_limits<double>::infinity();
@@ -52,7 +52,6 @@ double score_accepted(std::vector<Candidate>& candidates, const Scenario& s, con
             smallest = std::min(smallest, static_cast<double>(c.estimate.parameters.total));
         }
     }
-    RuleSession session(rules);
     for (Candidate& c : candidates) {
         if (!c.accepted()) {
             continue;

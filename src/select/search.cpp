@@ -107,13 +107,13 @@ Tally judge_all(const CandidateSpace& space, const Scenario& s, const Engine* en
 
 // Every candidate judged in full (rejected ones with their estimate and, when they fit, their
 // cost), in enumeration order; the accepted ones scored as in `ranked` (the HTML scatter).
-std::vector<Candidate> judge_every_slot(const CandidateSpace& space, const Judging& judging, const RuleSet& rules) {
+std::vector<Candidate> judge_every_slot(const CandidateSpace& space, const Judging& judging) {
     std::vector<Candidate> evaluated;
     evaluated.reserve(space.slots().size());
     for (const Slot& slot : space.slots()) {
         evaluated.push_back(judge_in_full(judging, space.configuration(slot)));
     }
-    score_accepted(evaluated, judging.scenario, rules, judging.options, nullptr, RuleMessages::format);
+    score_accepted(evaluated, judging.scenario, judging.rules, judging.options, nullptr, RuleMessages::format);
     return evaluated;
 }
 }  // namespace
@@ -142,16 +142,18 @@ SearchResult search(const Catalog& catalog, const Scenario& s, const RuleSet& ru
     // Warnings are worded for the kept candidates only, when the search keeps a few.
     const bool keeps_few = options.keep_ranked > 0 && static_cast<std::size_t>(options.keep_ranked) < result.ranked.size();
     const RuleMessages scored_with = keeps_few ? RuleMessages::skip : RuleMessages::format;
-    const double smallest = score_accepted(result.ranked, s, rules, options, &budget, scored_with);
+    // One session scores the accepted (the scoring rules) and then judges the misses in full
+    // (the reject rules): building a session compiles every rule.
+    RuleSession session(rules);
+    const double smallest = score_accepted(result.ranked, s, session, options, &budget, scored_with);
     const std::vector<char> folded = fold_identical(result.ranked);
     result.candidates_folded = static_cast<std::int64_t>(std::count(folded.begin(), folded.end(), 1));
     rank(result.ranked, options.keep_ranked, folded);
     finish_kept(result.ranked, s, rules, smallest, scored_with);
 
-    RuleSession session(rules);
     const Judging in_full{.scenario = s, .engine = engine, .options = options, .rules = session, .budget = nullptr};
     if (options.keep_evaluated) {
-        result.evaluated = judge_every_slot(space, in_full, rules);
+        result.evaluated = judge_every_slot(space, in_full);
     }
     explain_misses(tally, space, in_full, result.rejected_by_reason, result.nearest_miss);
     const bool advise = options.advice == Advice::always ||
@@ -194,7 +196,8 @@ Candidate evaluate_candidate(const Catalog& catalog, const Scenario& s, const Ru
 
 void score_candidates(std::vector<Candidate>& candidates, const Scenario& s, const RuleSet& rules,
                       const SearchOptions& options) {
-    score_accepted(candidates, s, rules, options, nullptr, RuleMessages::format);
+    RuleSession session(rules);
+    score_accepted(candidates, s, session, options, nullptr, RuleMessages::format);
 }
 
 }  // namespace dsselect
