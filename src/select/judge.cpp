@@ -160,8 +160,7 @@ Candidate at_batch_one(const Configuration& x, const EstimatePlan& plan) {
 // pointer to it, so the caller keeps it alive).
 EstimateRequest request_at_one(const Judging& judging, const Configuration& x) {
     const std::optional<double> kv_cache_bits =
-        judging.options.kv_cache_bits ? judging.options.kv_cache_bits
-                                      : engine_kv_cache_bits_on(x.hardware, x.facts.engine_kv_cache_bits);
+        judging.options.kv_cache_bits ? judging.options.kv_cache_bits : x.engine_kv_cache_bits;
     EstimateRequest at_one = request_for(judging.scenario, x.model, x.variant, x.hardware, x.gpus, 1, x.profile,
                                          x.facts.active_fraction, kv_cache_bits);
     at_one.parameters = &x.facts.parameters;

@@ -54,7 +54,9 @@ void judge_slice(const CandidateSpace& space, std::size_t begin, std::size_t end
             tally.add(miss, i);
             continue;
         }
-        Candidate c = judge_fitting(judging, space.configuration(slot, flags), Depth::verdict);
+        // The flags again rather than a copy: read back whole, the copy of flags just written
+        // byte by byte stalls the store buffer.
+        Candidate c = judge_fitting(judging, space.configuration(slot), Depth::verdict);
         if (c.accepted()) {
             tally.accepted.push_back(std::move(c));
         } else {
@@ -191,7 +193,8 @@ Candidate evaluate_candidate(const Catalog& catalog, const Scenario& s, const Ru
                                    .gpus = gpus,
                                    .facts = facts,
                                    .flags = early_flags(s, model, variant, hardware, gpus, engine),
-                                   .profile = profile});
+                                   .profile = profile,
+                                   .engine_kv_cache_bits = engine_kv_cache_bits_on(hardware, facts.engine_kv_cache_bits)});
 }
 
 void score_candidates(std::vector<Candidate>& candidates, const Scenario& s, const RuleSet& rules,

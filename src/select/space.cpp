@@ -98,6 +98,12 @@ CandidateSpace::CandidateSpace(const Catalog& catalog, const Scenario& s, const 
     for (const Variant& variant : catalog.variants) {
         variant_kv_bits.push_back(engine_kv_cache_bits(engine, variant));
     }
+    m_kv_cache_bits.reserve(catalog.variants.size() * hardware_count);
+    for (std::size_t v = 0; v < catalog.variants.size(); ++v) {
+        for (const Hardware& hardware : catalog.hardware) {
+            m_kv_cache_bits.push_back(engine_kv_cache_bits_on(hardware, variant_kv_bits[v]));
+        }
+    }
     for (std::size_t m = 0; m < catalog.models.size(); ++m) {
         const Model& model = catalog.models[m];
         std::optional<ModelFacts> of_model;  // when one of its pairs is searched
@@ -116,6 +122,7 @@ CandidateSpace::CandidateSpace(const Catalog& catalog, const Scenario& s, const 
             const auto pair_index = static_cast<std::uint32_t>(pairs.size());
             pairs.push_back({.model = &model,
                              .variant = &variant,
+                             .variant_index = static_cast<std::uint32_t>(v),
                              .facts = pair_facts(s, model, variant, *of_model, variant_kv_bits[v]),
                              .allowed = pair_allowed(k, model, variant),
                              .splits = splits});

@@ -60,6 +60,7 @@ private:
     struct PairTables {
         const Model* model = nullptr;
         const Variant* variant = nullptr;
+        std::uint32_t variant_index = 0;  // into the catalog's variants
         PairFacts facts;
         bool allowed = true;  // the model and the variant
         std::array<char, k_gpu_counts.size()> splits{};  // per GPU count: tensor_parallel_allowed
@@ -76,6 +77,8 @@ private:
     std::vector<char> m_consumer_ok;       // per hardware
     std::vector<EfficiencyProfile> m_profiles;  // per hardware x precision
     std::vector<char> m_pair_hardware;          // per pair x hardware: k_has_precision | k_served
+    // Per variant x hardware: the engine's default KV-cache bits there (engine_kv_cache_bits_on).
+    std::vector<std::optional<double>> m_kv_cache_bits;
     std::vector<PairTables> m_pairs;
     std::vector<Slot> m_slots;
 };
@@ -101,7 +104,8 @@ inline Configuration CandidateSpace::configuration(const Slot& slot, const Early
             .gpus = slot.gpus,
             .facts = facts(slot),
             .flags = flags,
-            .profile = profile};
+            .profile = profile,
+            .engine_kv_cache_bits = m_kv_cache_bits[pair.variant_index * m_hardware_count + slot.hardware_index]};
 }
 
 }  // namespace dsselect::select

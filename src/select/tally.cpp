@@ -181,7 +181,9 @@ std::optional<std::vector<SuggestedChange>> admit(const Configuration& x, const 
                                                     .gpus = x.gpus,
                                                     .facts = facts,
                                                     .flags = x.flags,
-                                                    .profile = x.profile});
+                                                    .profile = x.profile,
+                                                    .engine_kv_cache_bits =
+                                                        engine_kv_cache_bits_on(x.hardware, facts.engine_kv_cache_bits)});
         if (c.accepted()) {
             if (changes.empty() || !accepts_some(trial)) {
                 return std::nullopt;
