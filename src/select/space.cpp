@@ -47,8 +47,6 @@ CandidateSpace::CandidateSpace(const Catalog& catalog, const Scenario& s, const 
         std::uint32_t hardware;
         std::uint32_t gpus;
         std::uint32_t gpu_index;
-        std::uint32_t hardware_rank;  // in label order
-        std::uint32_t gpus_rank;
     };
     std::vector<Searched> searched;
     for (std::size_t h = 0; h < hardware_count; ++h) {
@@ -56,9 +54,7 @@ CandidateSpace::CandidateSpace(const Catalog& catalog, const Scenario& s, const 
             if (searchable(catalog.hardware[h], k_gpu_counts[g], s)) {
                 searched.push_back({.hardware = static_cast<std::uint32_t>(h),
                                     .gpus = static_cast<std::uint32_t>(k_gpu_counts[g]),
-                                    .gpu_index = static_cast<std::uint32_t>(g),
-                                    .hardware_rank = m_label_order.hardware_rank(h),
-                                    .gpus_rank = m_label_order.gpus_rank(g)});
+                                    .gpu_index = static_cast<std::uint32_t>(g)});
             }
         }
     }
@@ -123,6 +119,10 @@ CandidateSpace::CandidateSpace(const Catalog& catalog, const Scenario& s, const 
             pairs.push_back({.model = &model,
                              .variant = &variant,
                              .variant_index = static_cast<std::uint32_t>(v),
+                             .key = {.model = m_label_order.model_rank(m),
+                                     .variant = m_label_order.variant_rank(v),
+                                     .hardware = 0,
+                                     .gpus = 0},
                              .facts = pair_facts(s, model, variant, *of_model, variant_kv_bits[v]),
                              .allowed = pair_allowed(k, model, variant),
                              .splits = splits});
@@ -133,17 +133,8 @@ CandidateSpace::CandidateSpace(const Catalog& catalog, const Scenario& s, const 
                 pair_hardware.push_back(static_cast<char>((has_precision(hardware, variant) ? k_has_precision : 0) |
                                                           (served ? k_served : 0)));
             }
-            const std::uint32_t model_rank = m_label_order.model_rank(m);
-            const std::uint32_t variant_rank = m_label_order.variant_rank(v);
             for (const Searched& x : searched) {
-                slots.push_back({.pair = pair_index,
-                                 .hardware_index = x.hardware,
-                                 .gpus = x.gpus,
-                                 .gpu_index = x.gpu_index,
-                                 .key = {.model = model_rank,
-                                         .variant = variant_rank,
-                                         .hardware = x.hardware_rank,
-                                         .gpus = x.gpus_rank}});
+                slots.push_back({.pair = pair_index, .hardware_index = x.hardware, .gpus = x.gpus, .gpu_index = x.gpu_index});
             }
         }
     }
@@ -156,7 +147,7 @@ bool CandidateSpace::label_before(std::size_t a, std::size_t b) const {
     const Slot& x = m_slots[a];
     const Slot& y = m_slots[b];
     if (m_label_order.exact()) {
-        return x.key < y.key;
+        return key(x) < key(y);
     }
     const Configuration cx = configuration(x);
     const Configuration cy = configuration(y);

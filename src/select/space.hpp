@@ -29,15 +29,15 @@ bool searchable(const Hardware& hardware, std::int64_t gpus, const Scenario& s);
 // any table is built).
 std::int64_t search_space_size(const Catalog& catalog, const Scenario& s);
 
-// A candidate's place in the search space: 32 bytes, since a search writes thousands of them.
+// A candidate's place in the search space: 16 bytes, since a search writes thousands of them
+// (its place in label order is read from the tables, for the few ties that need it).
 struct Slot {
     std::uint32_t pair;            // index of (model, variant) in the space's pair tables
     std::uint32_t hardware_index;  // index into the catalog's hardware
     std::uint32_t gpus;            // GPUs per replica: k_gpu_counts[gpu_index]
     std::uint32_t gpu_index;       // index into k_gpu_counts
-    LabelKey key;
 };
-static_assert(sizeof(Slot) == 32, "a search writes one Slot per candidate: keep it small");
+static_assert(sizeof(Slot) == 16, "a search writes one Slot per candidate: keep it small");
 
 class CandidateSpace {
 public:
@@ -55,12 +55,21 @@ public:
     EarlyFlags flags(const Slot& slot) const;
     // Slot a's label sorts before slot b's.
     bool label_before(std::size_t a, std::size_t b) const;
+    // The slot's place in label order (exact when m_label_order.exact()).
+    LabelKey key(const Slot& slot) const {
+        const LabelKey& pair = m_pairs[slot.pair].key;
+        return {.model = pair.model,
+                .variant = pair.variant,
+                .hardware = m_label_order.hardware_rank(slot.hardware_index),
+                .gpus = m_label_order.gpus_rank(slot.gpu_index)};
+    }
 
 private:
     struct PairTables {
         const Model* model = nullptr;
         const Variant* variant = nullptr;
         std::uint32_t variant_index = 0;  // into the catalog's variants
+        LabelKey key;                     // the model and variant ranks in label order
         PairFacts facts;
         bool allowed = true;  // the model and the variant
         std::array<char, k_gpu_counts.size()> splits{};  // per GPU count: tensor_parallel_allowed
