@@ -63,13 +63,19 @@ CandidateSpace::CandidateSpace(const Catalog& catalog, const Scenario& s, const 
     std::vector<Slot> slots;
     std::vector<PairTables> pairs;
     std::vector<char> pair_hardware;
+    // Which (model, variant) pairs the space holds, model-major.
+    std::vector<char> pair_in_space(catalog.models.size() * catalog.variants.size());
     std::size_t pair_count = 0;
-    for (const Model& model : catalog.models) {
-        for (const Variant& variant : catalog.variants) {
-            pair_count += in_space(model, variant, k) ? 1 : 0;
+    for (std::size_t m = 0; m < catalog.models.size(); ++m) {
+        for (std::size_t v = 0; v < catalog.variants.size(); ++v) {
+            const bool yes = in_space(catalog.models[m], catalog.variants[v], k);
+            pair_in_space[m * catalog.variants.size() + v] = yes ? 1 : 0;
+            pair_count += yes ? 1 : 0;
         }
     }
-    slots.reserve(per_pair * pair_count);
+    // Every slot is written below, in order: sized once, then filled by index.
+    slots.resize(per_pair * pair_count);
+    std::size_t next_slot = 0;
     pairs.reserve(pair_count);
     pair_hardware.reserve(pair_count * hardware_count);
     m_hardware_allowed.resize(hardware_count);
@@ -109,7 +115,7 @@ CandidateSpace::CandidateSpace(const Catalog& catalog, const Scenario& s, const 
         }
         for (std::size_t v = 0; v < catalog.variants.size(); ++v) {
             const Variant& variant = catalog.variants[v];
-            if (!in_space(model, variant, k)) {
+            if (pair_in_space[m * catalog.variants.size() + v] == 0) {
                 continue;
             }
             if (!of_model) {
@@ -134,7 +140,7 @@ CandidateSpace::CandidateSpace(const Catalog& catalog, const Scenario& s, const 
                                                           (served ? k_served : 0)));
             }
             for (const Searched& x : searched) {
-                slots.push_back({.pair = pair_index, .hardware_index = x.hardware, .gpus = x.gpus, .gpu_index = x.gpu_index});
+                slots[next_slot++] = {.pair = pair_index, .hardware_index = x.hardware, .gpus = x.gpus, .gpu_index = x.gpu_index};
             }
         }
     }
