@@ -572,10 +572,15 @@ struct RuleSession::State {
     };
     std::vector<Memo> memos;  // per rule
     std::vector<Compiled> compiled;  // per rule
+    // The rules of each phase (constraints: reject; scoring: warn and score), in rule order.
+    std::vector<std::size_t> in_phase[2];
 
     explicit State(const RuleSet& set) : rules(set), memos(set.rules.size()), compiled(set.rules.size()) {
         if (set.memo_plans.size() != set.rules.size()) {
             throw std::logic_error("RuleSession: the rule set was changed without RuleSet::index_fields()");
+        }
+        for (std::size_t i = 0; i < set.rules.size(); ++i) {
+            in_phase[set.rules[i].effect == RuleEffect::reject ? 0 : 1].push_back(i);
         }
         contexts[0].build(set.constraint_fields);
         contexts[1].build(set.scoring_fields);
@@ -633,17 +638,14 @@ RuleOutcome RuleSession::apply(const RuleCandidate& candidate, RulePhase phase, 
     const bool constraints = phase == RulePhase::constraints;
     // Reject rules decide feasibility during the search; warn and score rules run once the
     // feasible set is known (they may compare against it, e.g. candidates.min_parameters).
-    auto in_phase = [constraints](const Rule& rule) { return (rule.effect == RuleEffect::reject) == constraints; };
-    if (std::none_of(rules.rules.begin(), rules.rules.end(), in_phase)) {
+    const std::vector<std::size_t>& in_phase = m_state->in_phase[constraints ? 0 : 1];
+    if (in_phase.empty()) {
         return outcome;
     }
     State::Context& context = m_state->contexts[constraints ? 0 : 1];
     bool filled = false;
-    for (std::size_t i = 0; i < rules.rules.size(); ++i) {
+    for (const std::size_t i : in_phase) {
         const Rule& rule = rules.rules[i];
-        if (!in_phase(rule)) {
-            continue;
-        }
         const RuleMemoPlan& plan = rules.memo_plans[i];
         RuleResult result;
         auto evaluate = [&] {

@@ -13,38 +13,52 @@
 namespace dsselect::select {
 
 namespace {
-// The TTFT limit's miss: judged at load (docs/method.md "TTFT at load") when the scenario has a load.
-Rejection ttft_miss(const Constraints& c, double ttft_judged_ms, bool at_load) {
-    return over_limit("ttft", at_load ? "time to first token at load" : "time to first token", "ms", "--max-ttft-ms",
-                      *c.max_ttft_ms, ttft_judged_ms);
+// The latency limits, in the order they are judged: ttft, tpot, latency. The TTFT judged is
+// `ttft_judged_ms`: the estimate's TTFT plus the queue wait at the offered load, judged at load
+// (docs/method.md "TTFT at load") when the scenario has a load.
+LimitMiss ttft_limit(const Constraints& c, double ttft_judged_ms, bool at_load) {
+    return {"ttft", at_load ? "time to first token at load" : "time to first token", "ms", "--max-ttft-ms",
+            *c.max_ttft_ms, ttft_judged_ms};
+}
+LimitMiss tpot_limit(const Constraints& c, const PerformanceEstimate& p) {
+    return {"tpot", "time per output token", "ms", "--max-tpot-ms", *c.max_tpot_ms, p.tpot_ms};
+}
+LimitMiss latency_limit(const Constraints& c, const PerformanceEstimate& p) {
+    return {"latency", "end-to-end latency", "ms", "--max-latency-ms", *c.max_latency_ms, p.latency_ms};
 }
 
-// Every latency limit the estimate misses, in the order ttft, tpot, latency (a judgement in full).
-// The TTFT judged is `ttft_judged_ms`: the estimate's TTFT plus the queue wait at the offered load.
+// Every latency limit the estimate misses, in order (a judgement in full).
 void latency_misses(const Constraints& c, const PerformanceEstimate& p, double ttft_judged_ms, bool at_load,
                     std::vector<Rejection>& out) {
     if (c.max_ttft_ms && ttft_judged_ms > *c.max_ttft_ms) {
-        out.push_back(ttft_miss(c, ttft_judged_ms, at_load));
+        out.push_back(over_limit(ttft_limit(c, ttft_judged_ms, at_load)));
     }
     if (c.max_tpot_ms && p.tpot_ms > *c.max_tpot_ms) {
-        out.push_back(over_limit("tpot", "time per output token", "ms", "--max-tpot-ms", *c.max_tpot_ms, p.tpot_ms));
+        out.push_back(over_limit(tpot_limit(c, p)));
     }
     if (c.max_latency_ms && p.latency_ms > *c.max_latency_ms) {
-        out.push_back(over_limit("latency", "end-to-end latency", "ms", "--max-latency-ms", *c.max_latency_ms, p.latency_ms));
+        out.push_back(over_limit(latency_limit(c, p)));
     }
 }
 
+// Whether the estimate misses a latency limit: the batch-size search's test (latency_miss below
+// says which limit, in the same order).
+bool misses_latency(const Constraints& c, const PerformanceEstimate& p, double ttft_judged_ms) {
+    return (c.max_ttft_ms && ttft_judged_ms > *c.max_ttft_ms) || (c.max_tpot_ms && p.tpot_ms > *c.max_tpot_ms) ||
+           (c.max_latency_ms && p.latency_ms > *c.max_latency_ms);
+}
+
 // The first latency limit the estimate misses, if any (the search's hot path: no allocation).
-std::optional<Rejection> latency_miss(const Constraints& c, const PerformanceEstimate& p, double ttft_judged_ms,
+std::optional<LimitMiss> latency_miss(const Constraints& c, const PerformanceEstimate& p, double ttft_judged_ms,
                                       bool at_load) {
     if (c.max_ttft_ms && ttft_judged_ms > *c.max_ttft_ms) {
-        return ttft_miss(c, ttft_judged_ms, at_load);
+        return ttft_limit(c, ttft_judged_ms, at_load);
     }
     if (c.max_tpot_ms && p.tpot_ms > *c.max_tpot_ms) {
-        return over_limit("tpot", "time per output token", "ms", "--max-tpot-ms", *c.max_tpot_ms, p.tpot_ms);
+        return tpot_limit(c, p);
     }
     if (c.max_latency_ms && p.latency_ms > *c.max_latency_ms) {
-        return over_limit("latency", "end-to-end latency", "ms", "--max-latency-ms", *c.max_latency_ms, p.latency_ms);
+        return latency_limit(c, p);
     }
     return std::nullopt;
 }
@@ -119,8 +133,8 @@ private:
     double m_busy_replicas;  // the offered work: replicas whose prefill would be busy all the time
 };
 
-Rejection power_miss(const Constraints& k, const Estimate& e) {
-    return over_limit("power", "power per replica", "W", "--max-power-w", *k.max_power_w, e.power_w);
+LimitMiss power_limit(const Constraints& k, const Estimate& e) {
+    return {"power", "power per replica", "W", "--max-power-w", *k.max_power_w, e.power_w};
 }
 
 // The candidate at batch 1, before any check: what every judgement starts from.
@@ -153,8 +167,7 @@ Candidate at_batch_one(const Configuration& x, const EstimatePlan& plan) {
 // pointer to it, so the caller keeps it alive).
 EstimateRequest request_at_one(const Judging& judging, const Configuration& x) {
     const std::optional<double> kv_cache_bits =
-        judging.options.kv_cache_bits ? judging.options.kv_cache_bits
-                                      : engine_kv_cache_bits_on(x.hardware, x.facts.engine_kv_cache_bits);
+        judging.options.kv_cache_bits ? judging.options.kv_cache_bits : x.engine_kv_cache_bits;
     EstimateRequest at_one = request_for(judging.scenario, x.model, x.variant, x.hardware, x.gpus, 1, x.profile,
                                          x.facts.active_fraction, kv_cache_bits);
     at_one.parameters = &x.facts.parameters;
@@ -167,8 +180,8 @@ void judge_sizing(Candidate& c, const EstimatePlan& plan, const Judging& judging
     const Constraints& k = s.constraints;
     const Estimate& e1 = c.estimate;
     if (!e1.memory.fits) {
-        c.rejection = over_limit("memory", "memory per GPU", "GiB", "", e1.memory.usable_per_gpu_bytes / k_bytes_per_gib,
-                                 e1.memory.per_gpu_bytes / k_bytes_per_gib);
+        set_over_limit(c.rejection, {"memory", "memory per GPU", "GiB", "", e1.memory.usable_per_gpu_bytes / k_bytes_per_gib,
+                                     e1.memory.per_gpu_bytes / k_bytes_per_gib});
         return;
     }
     // The batch: the largest (power of two) that still meets the latency limits and fits gives
@@ -197,12 +210,12 @@ void judge_sizing(Candidate& c, const EstimatePlan& plan, const Judging& judging
     if (queue.misses(e1.performance.ttft_ms)) {
         ttft_judged_one += queue.size(e1.performance.ttft_ms, replicas_at(e1.performance.qps)).wait_ms;
     }
-    const std::optional<Rejection> latency_at_one = latency_miss(k, e1.performance, ttft_judged_one, at_load);
+    const bool late_at_one = misses_latency(k, e1.performance, ttft_judged_one);
     const bool over_power = k.max_power_w && e1.power_w > *k.max_power_w;
     // Compare shows what a candidate that fits would cost even when it misses power or
     // latency; a search does not need to know.
-    if (depth == Depth::verdict && (over_power || latency_at_one)) {
-        c.rejection = over_power ? power_miss(k, e1) : *latency_at_one;
+    if (depth == Depth::verdict && (over_power || late_at_one)) {
+        set_over_limit(c.rejection, over_power ? power_limit(k, e1) : *latency_miss(k, e1.performance, ttft_judged_one, at_load));
         return;
     }
     // Each rung reads only the timing; the chosen batch gets its whole estimate once.
@@ -217,7 +230,7 @@ void judge_sizing(Candidate& c, const EstimatePlan& plan, const Judging& judging
     std::size_t rungs = 0;
     const std::int64_t throughput_one = replicas_at(e1.performance.qps);
     ladder[rungs++] = {1, queue.replicas(e1.performance.ttft_ms, throughput_one), throughput_one};
-    for (std::int64_t batch = 2; !latency_at_one && batch <= batch_limit; batch *= 2) {
+    for (std::int64_t batch = 2; !late_at_one && batch <= batch_limit; batch *= 2) {
         // Once the queue sets the count, a larger batch cannot lower it: its TTFT is no shorter,
         // so its slack is no longer.
         if (ladder[rungs - 1].replicas > ladder[rungs - 1].for_throughput) {
@@ -225,7 +238,7 @@ void judge_sizing(Candidate& c, const EstimatePlan& plan, const Judging& judging
         }
         const EstimatePlan::Rung next = plan.rung(batch);
         if (!next.timed || queue.misses(next.performance.ttft_ms) ||
-            latency_miss(k, next.performance, next.performance.ttft_ms, at_load)) {
+            misses_latency(k, next.performance, next.performance.ttft_ms)) {
             break;
         }
         const std::int64_t for_throughput = replicas_at(next.performance.qps);
@@ -270,7 +283,7 @@ void judge_sizing(Candidate& c, const EstimatePlan& plan, const Judging& judging
     if (depth == Depth::verdict) {
         // A verdict stops at the first miss (power and latency were checked above).
         if (k.budget_usd_per_year && c.cost.yearly_usd > *k.budget_usd_per_year) {
-            c.rejection = over_limit("budget", "yearly cost", "USD", "--budget-usd", *k.budget_usd_per_year, c.cost.yearly_usd);
+            set_over_limit(c.rejection, {"budget", "yearly cost", "USD", "--budget-usd", *k.budget_usd_per_year, c.cost.yearly_usd});
             return;
         }
         // Until all candidates are judged, the smallest feasible model is taken to be this one.
@@ -285,7 +298,7 @@ void judge_sizing(Candidate& c, const EstimatePlan& plan, const Judging& judging
     // `constraint_misses` shows and what advice must change.
     std::vector<Rejection> misses;
     if (over_power) {
-        misses.push_back(power_miss(k, e1));
+        misses.push_back(over_limit(power_limit(k, e1)));
     }
     latency_misses(k, e1.performance, ttft_judged_one, at_load, misses);
     if (k.budget_usd_per_year && c.cost.yearly_usd > *k.budget_usd_per_year) {

@@ -46,6 +46,9 @@ struct Configuration {
     const PairFacts& facts;
     EarlyFlags flags;
     const EfficiencyProfile& profile;
+    // The engine's default KV-cache bits on this hardware:
+    // engine_kv_cache_bits_on(hardware, facts.engine_kv_cache_bits), which a search tabulates.
+    std::optional<double> engine_kv_cache_bits;
 };
 
 // A candidate of this configuration that passed the pre-checks, judged as deeply as `depth`

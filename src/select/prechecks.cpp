@@ -17,11 +17,24 @@ bool allowed(const std::vector<std::string>& list, const std::string& id) {
 }
 }  // namespace
 
+ModelFacts model_facts(const Scenario& s, const Model& model) {
+    return {.parameters = model_parameters(model), .quality_base = model.quality_for(s.task_kind)};
+}
+
+std::optional<double> engine_kv_cache_bits(const Engine* engine, const Variant& variant) {
+    return kv_cache_bits_for(engine, variant, std::nullopt);
+}
+
 PairFacts pair_facts(const Scenario& s, const Model& model, const Variant& variant, const Engine* engine) {
+    return pair_facts(s, model, variant, model_facts(s, model), engine_kv_cache_bits(engine, variant));
+}
+
+PairFacts pair_facts(const Scenario& s, const Model& model, const Variant& variant, const ModelFacts& of_model,
+                     std::optional<double> kv_cache_bits) {
     PairFacts facts;
-    facts.engine_kv_cache_bits = kv_cache_bits_for(engine, variant, std::nullopt);
-    facts.parameters = model_parameters(model);
-    facts.quality_base = model.quality_for(s.task_kind);
+    facts.engine_kv_cache_bits = kv_cache_bits;
+    facts.parameters = of_model.parameters;
+    facts.quality_base = of_model.quality_base;
     facts.quality = facts.quality_base.value_or(0.0) * variant.quality_retention;
     facts.weights_on_disk_bytes = model_weight_bytes(facts.parameters, variant);
     const std::int64_t context = s.workload.context_tokens > 0 ? s.workload.context_tokens
@@ -35,7 +48,8 @@ PairFacts pair_facts(const Scenario& s, const Model& model, const Variant& varia
         if (!floor || *floor <= 0.0) {
             return;
         }
-        const std::optional<double> base = model.quality_for(kind);
+        // The scenario's own kind was looked up once per model.
+        const std::optional<double> base = &kind == &s.task_kind ? of_model.quality_base : model.quality_for(kind);
         const double quality = base.value_or(0.0) * variant.quality_retention;
         if (base) {
             lowest = std::min(lowest, quality);

@@ -40,6 +40,17 @@ struct PairFacts {
     std::optional<double> engine_kv_cache_bits;
 };
 PairFacts pair_facts(const Scenario& s, const Model& model, const Variant& variant, const Engine* engine);
+// What pair_facts reads of the model alone and of the variant alone: a search works them out
+// once per model and once per variant, not once per pair.
+struct ModelFacts {
+    ParameterCounts parameters;          // model_parameters(model)
+    std::optional<double> quality_base;  // model.quality_for(the scenario's task kind)
+};
+ModelFacts model_facts(const Scenario& s, const Model& model);
+// The engine's default KV-cache bits for the variant (kv_cache_bits_for without a flag).
+std::optional<double> engine_kv_cache_bits(const Engine* engine, const Variant& variant);
+PairFacts pair_facts(const Scenario& s, const Model& model, const Variant& variant, const ModelFacts& of_model,
+                     std::optional<double> kv_cache_bits);
 
 // The yes/no facts the pre-checks need about a model, variant and hardware. A search reads
 // them from tables built once (CandidateSpace); one candidate alone computes them here.

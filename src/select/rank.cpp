@@ -1,6 +1,7 @@
 #include "select/rank.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <charconv>
 #include <string>
 #include <string_view>
@@ -120,37 +121,88 @@ bool ranks_before(const Candidate& a, const Candidate& b) {
     return label_compare(a, b) < 0;
 }
 
-std::int64_t fold_identical(std::vector<Candidate>& candidates) {
+namespace {
+// What fold_identical sorts by: plain numbers, compared field by field as std::tuple's order
+// (a NaN compares unordered, as there) and kept next to each other in memory.
+struct FoldKey {
+    const Model* model;
+    const Hardware* hardware;
+    std::int64_t gpus;
+    double score;
+    std::int64_t batch;
+    std::int64_t replicas;
+    double quality;
+    double yearly_usd;
+    std::size_t index;
+
+    bool same_as(const FoldKey& o) const {
+        return model == o.model && hardware == o.hardware && gpus == o.gpus && score == o.score && batch == o.batch &&
+               replicas == o.replicas && quality == o.quality && yearly_usd == o.yearly_usd;
+    }
+    bool operator<(const FoldKey& o) const {
+        if (model != o.model) {
+            return std::less<const Model*>{}(model, o.model);
+        }
+        if (hardware != o.hardware) {
+            return std::less<const Hardware*>{}(hardware, o.hardware);
+        }
+        if (gpus != o.gpus) {
+            return gpus < o.gpus;
+        }
+        if (score != o.score) {
+            return score < o.score;
+        }
+        if (batch != o.batch) {
+            return batch < o.batch;
+        }
+        if (replicas != o.replicas) {
+            return replicas < o.replicas;
+        }
+        if (quality != o.quality) {
+            return quality < o.quality;
+        }
+        if (yearly_usd != o.yearly_usd) {
+            return yearly_usd < o.yearly_usd;
+        }
+        return index < o.index;
+    }
+};
+}  // namespace
+
+std::vector<char> fold_identical(std::vector<Candidate>& candidates) {
     // Identical for serving: the same configuration apart from the variant, and every figure a
     // user reads equal. Sorted first by a key of plain numbers (cheap to compare), then by
     // label; only candidates of one run of equal keys are compared in full, and the first of
     // each identical group in label order keeps the row.
-    const auto key = [](const Candidate& c) {
-        return std::make_tuple(c.model, c.hardware, c.gpus_per_replica, c.score.total, c.batch, c.replicas, c.quality,
-                               c.cost.yearly_usd);
-    };
     const auto serving = [](const Candidate& c) {
         const PerformanceEstimate& p = c.estimate.performance;
         return std::tie(c.model, c.hardware, c.gpus_per_replica, c.score.total, c.batch, c.replicas, c.quality,
                         c.cost.yearly_usd, c.cost.total_usd, c.cost.weighted_index_usd, p.ttft_ms, c.ttft_at_load_ms, p.tpot_ms,
                         p.latency_ms, c.estimate.memory.per_gpu_bytes, c.variant->claimed, c.warnings);
     };
-    using Key = decltype(key(candidates.front()));
-    std::vector<std::pair<Key, std::size_t>> keyed;
+    std::vector<FoldKey> keyed;
     keyed.reserve(candidates.size());
     for (std::size_t i = 0; i < candidates.size(); ++i) {
-        keyed.emplace_back(key(candidates[i]), i);
+        const Candidate& c = candidates[i];
+        keyed.push_back({.model = c.model,
+                         .hardware = c.hardware,
+                         .gpus = c.gpus_per_replica,
+                         .score = c.score.total,
+                         .batch = c.batch,
+                         .replicas = c.replicas,
+                         .quality = c.quality,
+                         .yearly_usd = c.cost.yearly_usd,
+                         .index = i});
     }
     std::sort(keyed.begin(), keyed.end());
     std::vector<std::size_t> order(candidates.size());
     for (std::size_t i = 0; i < order.size(); ++i) {
-        order[i] = keyed[i].second;
+        order[i] = keyed[i].index;
     }
     std::vector<char> folded(candidates.size(), 0);
-    std::int64_t count = 0;
     for (std::size_t begin = 0; begin < order.size();) {
         std::size_t end = begin + 1;
-        while (end < order.size() && keyed[end].first == keyed[begin].first) {
+        while (end < order.size() && keyed[end].same_as(keyed[begin])) {
             ++end;
         }
         // A run of equal keys (a few rows at most) in label order, enumeration order on ties.
@@ -168,38 +220,27 @@ std::int64_t fold_identical(std::vector<Candidate>& candidates) {
                 if (folded[order[j]] == 0 && serving(candidates[order[j]]) == serving(kept)) {
                     kept.identical_variants.push_back(candidates[order[j]].variant);
                     folded[order[j]] = 1;
-                    ++count;
                 }
             }
         }
         begin = end;
     }
-    if (count == 0) {
-        return 0;
-    }
-    // Compacted in place, in enumeration order: only the rows after the first folded one move.
-    std::size_t kept = 0;
-    for (std::size_t i = 0; i < candidates.size(); ++i) {
-        if (folded[i] == 0) {
-            if (kept != i) {
-                candidates[kept] = std::move(candidates[i]);
-            }
-            ++kept;
-        }
-    }
-    candidates.erase(candidates.begin() + static_cast<std::ptrdiff_t>(kept), candidates.end());
-    return count;
+    return folded;
 }
 
-void rank(std::vector<Candidate>& candidates, std::int64_t keep) {
+void rank(std::vector<Candidate>& candidates, std::int64_t keep, const std::vector<char>& folded) {
     // Sorted as (score, index) pairs, which sit close together in memory; only ties read
     // the candidates (their labels), so the order is ranks_before's. Two candidates share a
     // label only when a user's ids contain ':' or '@' (model "m:q" with variant "x", model "m"
     // with variant "q:x"); enumeration order settles those. So the order is total, and the
-    // best `keep` of a partial sort are the first `keep` of a full one.
-    std::vector<std::pair<double, std::size_t>> order(candidates.size());
-    for (std::size_t i = 0; i < order.size(); ++i) {
-        order[i] = {candidates[i].score.total, i};
+    // best `keep` of a partial sort are the first `keep` of a full one. Folded rows are left
+    // out here, so that each kept candidate moves once.
+    std::vector<std::pair<double, std::size_t>> order;
+    order.reserve(candidates.size());
+    for (std::size_t i = 0; i < candidates.size(); ++i) {
+        if (folded.empty() || folded[i] == 0) {
+            order.emplace_back(candidates[i].score.total, i);
+        }
     }
     const auto better = [&candidates](const auto& a, const auto& b) {
         if (a.first != b.first) {

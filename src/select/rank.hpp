@@ -30,10 +30,12 @@ public:
     // `gpu_counts` are the GPU counts a search enumerates, in its order.
     LabelOrder(const Catalog& catalog, std::span<const std::int64_t> gpu_counts);
     bool exact() const { return m_exact; }
-    // Indices into the catalog's models, variants and hardware and into `gpu_counts`.
-    LabelKey key(std::size_t model, std::size_t variant, std::size_t hardware, std::size_t gpus) const {
-        return {m_model[model], m_variant[variant], m_hardware[hardware], m_gpus[gpus]};
-    }
+    // A LabelKey's pieces, by index into the catalog's models, variants and hardware and into
+    // `gpu_counts` (a search builds each slot's key from them).
+    std::uint32_t model_rank(std::size_t model) const { return m_model[model]; }
+    std::uint32_t variant_rank(std::size_t variant) const { return m_variant[variant]; }
+    std::uint32_t hardware_rank(std::size_t hardware) const { return m_hardware[hardware]; }
+    std::uint32_t gpus_rank(std::size_t gpus) const { return m_gpus[gpus]; }
 
 private:
     std::vector<std::uint32_t> ranks(const std::vector<std::string>& pieces);
@@ -53,12 +55,12 @@ bool ranks_before(const Candidate& a, const Candidate& b);
 // Folds candidates identical for serving into one row: the same model, hardware, GPUs, batch,
 // replicas, score, quality, costs, timings, memory and warnings (bf16, fp16 and the training-only
 // mixed-precision on hardware that runs both at one rate). The row kept is the one whose label
-// sorts first; it lists the others in identical_variants. Returns how many were folded; the
-// order of the rest is unchanged.
-std::int64_t fold_identical(std::vector<Candidate>& candidates);
+// sorts first; it lists the others in identical_variants. Returns a mark per candidate, 1 for
+// each one folded into another row (their count is the rows folded); rank leaves those out.
+std::vector<char> fold_identical(std::vector<Candidate>& candidates);
 
-// Sorts best first and keeps the best `keep` (0: all), moving each kept candidate once (they
-// are large).
-void rank(std::vector<Candidate>& candidates, std::int64_t keep);
+// Sorts best first and keeps the best `keep` (0: all) of those not marked in `folded` (empty:
+// none is), moving each kept candidate once (they are large).
+void rank(std::vector<Candidate>& candidates, std::int64_t keep, const std::vector<char>& folded = {});
 
 }  // namespace dsselect::select

@@ -2,6 +2,7 @@
 // How the passes build a Rejection: a categorical one with its sentence, or a numeric limit
 // missed (the sentence is formatted on demand by Rejection::detail).
 #include <limits>
+#include <optional>
 #include <string>
 
 #include "dsselect/select/candidate.hpp"
@@ -21,6 +22,16 @@ inline Rejection reject(const std::string& reason, std::string text, const char*
             .at_least = false};
 }
 
+// A maximum limit missed, before it is a Rejection: plain data, cheap to pass around.
+struct LimitMiss {
+    const char* reason;
+    const char* what;
+    const char* unit;
+    const char* flag;
+    double limit;
+    double had;
+};
+
 // A maximum limit missed: ratio had / limit.
 inline Rejection over_limit(const char* reason, const char* what, const char* unit, const char* flag, double limit,
                             double had) {
@@ -33,6 +44,21 @@ inline Rejection over_limit(const char* reason, const char* what, const char* un
             .had = had,
             .miss_ratio = had / limit,
             .at_least = false};
+}
+inline Rejection over_limit(const LimitMiss& m) { return over_limit(m.reason, m.what, m.unit, m.flag, m.limit, m.had); }
+
+// over_limit(m) written in place into `out`, the same fields without a temporary to move (a
+// search's verdict on each candidate that misses memory, power or latency).
+inline void set_over_limit(std::optional<Rejection>& out, const LimitMiss& m) {
+    Rejection& r = out.emplace();
+    r.reason = m.reason;
+    r.what = m.what;
+    r.unit = m.unit;
+    r.flag = m.flag;
+    r.needed = m.limit;
+    r.had = m.had;
+    r.miss_ratio = m.had / m.limit;
+    r.at_least = false;
 }
 
 }  // namespace dsselect::select

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -41,7 +42,7 @@ ScoreParts score_parts(const ScoreInputs& in, const ScoreWeights& w, const Const
     return score;
 }
 
-double score_accepted(std::vector<Candidate>& candidates, const Scenario& s, const RuleSet& rules,
+double score_accepted(std::vector<Candidate>& candidates, const Scenario& s, RuleSession& session,
                       const SearchOptions& options, RuleBudget* budget, RuleMessages messages) {
     double cheapest = std::numeric_limits<double>::infinity();
     double smallest = std::numeric_limits<double>::infinity();
@@ -51,7 +52,6 @@ double score_accepted(std::vector<Candidate>& candidates, const Scenario& s, con
             smallest = std::min(smallest, static_cast<double>(c.estimate.parameters.total));
         }
     }
-    RuleSession session(rules);
     for (Candidate& c : candidates) {
         if (!c.accepted()) {
             continue;
@@ -75,11 +75,15 @@ double score_accepted(std::vector<Candidate>& candidates, const Scenario& s, con
 
 void finish_kept(std::vector<Candidate>& kept, const Scenario& s, const RuleSet& rules, double smallest,
                  RuleMessages scored_with) {
-    RuleSession session(rules);
+    // A session only when the warnings are worded here (building one compiles every rule).
+    std::optional<RuleSession> session;
+    if (scored_with == RuleMessages::skip) {
+        session.emplace(rules);
+    }
     for (Candidate& c : kept) {
         c.cost.per_year = tco_years(s.tco.years, c.cost);
-        if (scored_with == RuleMessages::skip) {
-            RuleOutcome worded = session.apply(scoring_view(c, s, smallest), RulePhase::scoring);
+        if (session) {
+            RuleOutcome worded = session->apply(scoring_view(c, s, smallest), RulePhase::scoring);
             c.warnings = std::move(worded.warnings);
             c.warning_messages = std::move(worded.warning_messages);
             label_claim(c);

@@ -25,8 +25,10 @@ ScoreParts score_parts(const ScoreInputs& inputs, const ScoreWeights& weights, c
 
 // Scores every accepted candidate against the others; returns the smallest total parameter
 // count among them (what the scoring rules compared against). With RuleMessages::skip the
-// warnings stay empty: word_kept fills them for the candidates a search keeps.
-double score_accepted(std::vector<Candidate>& candidates, const Scenario& s, const RuleSet& rules,
+// warnings stay empty: word_kept fills them for the candidates a search keeps. The scoring
+// rules run in `session` (a search shares it with the judgements in full that follow: those run
+// the other phase's rules, so neither sees the other's remembered results).
+double score_accepted(std::vector<Candidate>& candidates, const Scenario& s, RuleSession& session,
                       const SearchOptions& options, RuleBudget* budget, RuleMessages messages);
 
 // What a search judged only for its verdict, completed for the candidates it keeps: the cost

@@ -47,13 +47,16 @@ void judge_slice(const CandidateSpace& space, std::size_t begin, std::size_t end
     tally.accepted.reserve(std::min<std::size_t>(end - begin, k_accepted_reserve));
     for (std::size_t i = begin; i < end; ++i) {
         const Slot& slot = space.slots()[i];
-        const Configuration configuration = space.configuration(slot);
-        if (const EarlyMiss miss = precheck(s, configuration.model, slot.gpus, configuration.facts, configuration.flags);
+        // Most slots miss a pre-check: the whole configuration only for those that pass.
+        const EarlyFlags flags = space.flags(slot);
+        if (const EarlyMiss miss = precheck(s, space.model(slot), slot.gpus, space.facts(slot), flags);
             miss.early != Early::none) {
             tally.add(miss, i);
             continue;
         }
-        Candidate c = judge_fitting(judging, configuration, Depth::verdict);
+        // The flags again rather than a copy: read back whole, the copy of flags just written
+        // byte by byte stalls the store buffer.
+        Candidate c = judge_fitting(judging, space.configuration(slot), Depth::verdict);
         if (c.accepted()) {
             tally.accepted.push_back(std::move(c));
         } else {
@@ -106,13 +109,13 @@ Tally judge_all(const CandidateSpace& space, const Scenario& s, const Engine* en
 
 // Every candidate judged in full (rejected ones with their estimate and, when they fit, their
 // cost), in enumeration order; the accepted ones scored as in `ranked` (the HTML scatter).
-std::vector<Candidate> judge_every_slot(const CandidateSpace& space, const Judging& judging, const RuleSet& rules) {
+std::vector<Candidate> judge_every_slot(const CandidateSpace& space, const Judging& judging) {
     std::vector<Candidate> evaluated;
     evaluated.reserve(space.slots().size());
     for (const Slot& slot : space.slots()) {
         evaluated.push_back(judge_in_full(judging, space.configuration(slot)));
     }
-    score_accepted(evaluated, judging.scenario, rules, judging.options, nullptr, RuleMessages::format);
+    score_accepted(evaluated, judging.scenario, judging.rules, judging.options, nullptr, RuleMessages::format);
     return evaluated;
 }
 }  // namespace
@@ -141,15 +144,18 @@ SearchResult search(const Catalog& catalog, const Scenario& s, const RuleSet& ru
     // Warnings are worded for the kept candidates only, when the search keeps a few.
     const bool keeps_few = options.keep_ranked > 0 && static_cast<std::size_t>(options.keep_ranked) < result.ranked.size();
     const RuleMessages scored_with = keeps_few ? RuleMessages::skip : RuleMessages::format;
-    const double smallest = score_accepted(result.ranked, s, rules, options, &budget, scored_with);
-    result.candidates_folded = fold_identical(result.ranked);
-    rank(result.ranked, options.keep_ranked);
+    // One session scores the accepted (the scoring rules) and then judges the misses in full
+    // (the reject rules): building a session compiles every rule.
+    RuleSession session(rules);
+    const double smallest = score_accepted(result.ranked, s, session, options, &budget, scored_with);
+    const std::vector<char> folded = fold_identical(result.ranked);
+    result.candidates_folded = static_cast<std::int64_t>(std::count(folded.begin(), folded.end(), 1));
+    rank(result.ranked, options.keep_ranked, folded);
     finish_kept(result.ranked, s, rules, smallest, scored_with);
 
-    RuleSession session(rules);
     const Judging in_full{.scenario = s, .engine = engine, .options = options, .rules = session, .budget = nullptr};
     if (options.keep_evaluated) {
-        result.evaluated = judge_every_slot(space, in_full, rules);
+        result.evaluated = judge_every_slot(space, in_full);
     }
     explain_misses(tally, space, in_full, result.rejected_by_reason, result.nearest_miss);
     const bool advise = options.advice == Advice::always ||
@@ -187,12 +193,14 @@ Candidate evaluate_candidate(const Catalog& catalog, const Scenario& s, const Ru
                                    .gpus = gpus,
                                    .facts = facts,
                                    .flags = early_flags(s, model, variant, hardware, gpus, engine),
-                                   .profile = profile});
+                                   .profile = profile,
+                                   .engine_kv_cache_bits = engine_kv_cache_bits_on(hardware, facts.engine_kv_cache_bits)});
 }
 
 void score_candidates(std::vector<Candidate>& candidates, const Scenario& s, const RuleSet& rules,
                       const SearchOptions& options) {
-    score_accepted(candidates, s, rules, options, nullptr, RuleMessages::format);
+    RuleSession session(rules);
+    score_accepted(candidates, s, session, options, nullptr, RuleMessages::format);
 }
 
 }  // namespace dsselect

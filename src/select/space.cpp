@@ -1,6 +1,7 @@
 #include "select/space.hpp"
 
 #include <iterator>
+#include <optional>
 
 namespace dsselect::select {
 
@@ -37,11 +38,46 @@ std::int64_t search_space_size(const Catalog& catalog, const Scenario& s) {
 CandidateSpace::CandidateSpace(const Catalog& catalog, const Scenario& s, const Engine* engine)
     : m_hardware(&catalog.hardware), m_engine(engine), m_label_order(catalog, k_gpu_counts) {
     const Constraints& k = s.constraints;
+    const std::size_t hardware_count = catalog.hardware.size();
+    m_hardware_count = hardware_count;
+    // The (hardware, GPU count) combinations searched, in enumeration order, with their places
+    // in label order: facts of the hardware and the scenario, the same for every pair, so they
+    // are worked out once here rather than once per pair.
+    struct Searched {
+        std::uint32_t hardware;
+        std::uint32_t gpus;
+        std::uint32_t gpu_index;
+    };
+    std::vector<Searched> searched;
+    for (std::size_t h = 0; h < hardware_count; ++h) {
+        for (std::size_t g = 0; g < k_gpu_counts.size(); ++g) {
+            if (searchable(catalog.hardware[h], k_gpu_counts[g], s)) {
+                searched.push_back({.hardware = static_cast<std::uint32_t>(h),
+                                    .gpus = static_cast<std::uint32_t>(k_gpu_counts[g]),
+                                    .gpu_index = static_cast<std::uint32_t>(g)});
+            }
+        }
+    }
+    const std::size_t per_pair = searched.size();
     // Built in locals and moved in at the end.
     std::vector<Slot> slots;
-    slots.reserve(static_cast<std::size_t>(search_space_size(catalog, s)));
     std::vector<PairTables> pairs;
-    const std::size_t hardware_count = catalog.hardware.size();
+    std::vector<char> pair_hardware;
+    // Which (model, variant) pairs the space holds, model-major.
+    std::vector<char> pair_in_space(catalog.models.size() * catalog.variants.size());
+    std::size_t pair_count = 0;
+    for (std::size_t m = 0; m < catalog.models.size(); ++m) {
+        for (std::size_t v = 0; v < catalog.variants.size(); ++v) {
+            const bool yes = in_space(catalog.models[m], catalog.variants[v], k);
+            pair_in_space[m * catalog.variants.size() + v] = yes ? 1 : 0;
+            pair_count += yes ? 1 : 0;
+        }
+    }
+    // Every slot is written below, in order: sized once, then filled by index.
+    slots.resize(per_pair * pair_count);
+    std::size_t next_slot = 0;
+    pairs.reserve(pair_count);
+    pair_hardware.reserve(pair_count * hardware_count);
     m_hardware_allowed.resize(hardware_count);
     m_consumer_ok.resize(hardware_count);
     for (std::size_t h = 0; h < hardware_count; ++h) {
@@ -58,49 +94,66 @@ CandidateSpace::CandidateSpace(const Catalog& catalog, const Scenario& s, const 
     for (std::size_t h = 0; h < hardware_count; ++h) {
         vendor_ok[h] = engine == nullptr || vendor_served(*engine, catalog.hardware[h]) ? 1 : 0;
     }
+    // The variants' KV-cache bits under the engine, and each model's facts, once each.
+    std::vector<std::optional<double>> variant_kv_bits;
+    variant_kv_bits.reserve(catalog.variants.size());
+    for (const Variant& variant : catalog.variants) {
+        variant_kv_bits.push_back(engine_kv_cache_bits(engine, variant));
+    }
+    m_kv_cache_bits.reserve(catalog.variants.size() * hardware_count);
+    for (std::size_t v = 0; v < catalog.variants.size(); ++v) {
+        for (const Hardware& hardware : catalog.hardware) {
+            m_kv_cache_bits.push_back(engine_kv_cache_bits_on(hardware, variant_kv_bits[v]));
+        }
+    }
     for (std::size_t m = 0; m < catalog.models.size(); ++m) {
         const Model& model = catalog.models[m];
+        std::optional<ModelFacts> of_model;  // when one of its pairs is searched
+        std::array<char, k_gpu_counts.size()> splits{};  // the model's, the same for each of its variants
+        for (std::size_t g = 0; g < k_gpu_counts.size(); ++g) {
+            splits[g] = tensor_parallel_allowed(model, k_gpu_counts[g], engine) ? 1 : 0;
+        }
         for (std::size_t v = 0; v < catalog.variants.size(); ++v) {
             const Variant& variant = catalog.variants[v];
-            if (!in_space(model, variant, k)) {
+            if (pair_in_space[m * catalog.variants.size() + v] == 0) {
                 continue;
             }
-            PairTables pair{.model = &model,
-                            .variant = &variant,
-                            .facts = pair_facts(s, model, variant, engine),
-                            .allowed = pair_allowed(k, model, variant),
-                            .has_precision = std::vector<char>(hardware_count),
-                            .served = std::vector<char>(hardware_count),
-                            .splits = {}};
-            for (std::size_t g = 0; g < k_gpu_counts.size(); ++g) {
-                pair.splits[g] = tensor_parallel_allowed(model, k_gpu_counts[g], engine) ? 1 : 0;
+            if (!of_model) {
+                of_model = model_facts(s, model);
             }
+            const auto pair_index = static_cast<std::uint32_t>(pairs.size());
+            pairs.push_back({.model = &model,
+                             .variant = &variant,
+                             .variant_index = static_cast<std::uint32_t>(v),
+                             .key = {.model = m_label_order.model_rank(m),
+                                     .variant = m_label_order.variant_rank(v),
+                                     .hardware = 0,
+                                     .gpus = 0},
+                             .facts = pair_facts(s, model, variant, *of_model, variant_kv_bits[v]),
+                             .allowed = pair_allowed(k, model, variant),
+                             .splits = splits});
             const bool format_ok = engine == nullptr || format_served(*engine, variant);
             for (std::size_t h = 0; h < hardware_count; ++h) {
                 const Hardware& hardware = catalog.hardware[h];
-                pair.has_precision[h] = has_precision(hardware, variant) ? 1 : 0;
-                pair.served[h] = format_ok && vendor_ok[h] != 0 ? 1 : 0;  // engine_serves, tabulated
-                for (std::size_t g = 0; g < k_gpu_counts.size(); ++g) {
-                    if (searchable(hardware, k_gpu_counts[g], s)) {
-                        slots.push_back({.pair = static_cast<std::uint32_t>(pairs.size()),
-                                         .hardware_index = static_cast<std::uint32_t>(h),
-                                         .gpus = k_gpu_counts[g],
-                                         .key = m_label_order.key(m, v, h, g)});
-                    }
-                }
+                const bool served = format_ok && vendor_ok[h] != 0;  // engine_serves, tabulated
+                pair_hardware.push_back(static_cast<char>((has_precision(hardware, variant) ? k_has_precision : 0) |
+                                                          (served ? k_served : 0)));
             }
-            pairs.push_back(std::move(pair));
+            for (const Searched& x : searched) {
+                slots[next_slot++] = {.pair = pair_index, .hardware_index = x.hardware, .gpus = x.gpus, .gpu_index = x.gpu_index};
+            }
         }
     }
     m_slots = std::move(slots);
     m_pairs = std::move(pairs);
+    m_pair_hardware = std::move(pair_hardware);
 }
 
 bool CandidateSpace::label_before(std::size_t a, std::size_t b) const {
     const Slot& x = m_slots[a];
     const Slot& y = m_slots[b];
     if (m_label_order.exact()) {
-        return x.key < y.key;
+        return key(x) < key(y);
     }
     const Configuration cx = configuration(x);
     const Configuration cy = configuration(y);

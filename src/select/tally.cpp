@@ -13,9 +13,18 @@
 namespace dsselect::select {
 
 namespace {
-// The pre-checks a flag relaxes (docs/ranking.md).
-bool early_fixable(Early early) {
-    return early == Early::max_gpus || early == Early::context || early == Early::model_size || early == Early::quality;
+// A reason's name compared inline: the names are a few characters, and a rejected candidate
+// is matched against each entry (a call to memcmp per entry cost more than the comparison).
+bool same_name(const std::string& entry, std::string_view name) {
+    if (entry.size() != name.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < name.size(); ++i) {
+        if (entry[i] != name[i]) {
+            return false;
+        }
+    }
+    return true;
 }
 }  // namespace
 
@@ -33,22 +42,9 @@ void Tally::keep_nearest(std::vector<Miss>& kept, Miss miss) const {
     std::push_heap(kept.begin(), kept.end(), kept_before);
 }
 
-void Tally::count(Reason& entry, double miss_ratio, std::size_t slot, bool fixable) const {
-    ++entry.count;
-    // Most misses are farther than every kept one: one comparison, no call.
-    const Miss miss{.miss_ratio = miss_ratio, .slot = slot};
-    if (fixable && (entry.fixable.size() < k_fixable_kept || kept_before(miss, entry.fixable.front()))) {
-        keep_nearest(entry.fixable, miss);
-    }
-    if (miss_ratio < entry.miss_ratio || (miss_ratio == entry.miss_ratio && m_space->label_before(slot, entry.nearest))) {
-        entry.nearest = slot;
-        entry.miss_ratio = miss_ratio;
-    }
-}
-
 void Tally::add(std::string_view reason, double miss_ratio, std::size_t slot, bool fixable) {
     for (Reason& entry : m_reasons) {
-        if (entry.reason == reason) {
+        if (same_name(entry.reason, reason)) {
             count(entry, miss_ratio, slot, fixable);
             return;
         }
@@ -57,18 +53,16 @@ void Tally::add(std::string_view reason, double miss_ratio, std::size_t slot, bo
     count(m_reasons.back(), miss_ratio, slot, fixable);
 }
 
-void Tally::add(const EarlyMiss& miss, std::size_t slot) {
-    std::size_t& index = m_early_index[static_cast<std::size_t>(miss.early)];
-    if (index == k_none) {
-        // A rule may reject under the same name ("quality"): one entry per name.
-        const std::string_view name = early_reason(miss.early);
-        const auto found = std::find_if(m_reasons.begin(), m_reasons.end(), [&](const Reason& r) { return r.reason == name; });
-        index = static_cast<std::size_t>(found - m_reasons.begin());
-        if (found == m_reasons.end()) {
-            m_reasons.push_back({.reason = std::string(name), .count = 0, .nearest = slot, .miss_ratio = miss.miss_ratio, .fixable = {}});
-        }
+std::size_t Tally::early_entry(Early early, double miss_ratio, std::size_t slot) {
+    std::size_t& index = m_early_index[static_cast<std::size_t>(early)];
+    // A rule may reject under the same name ("quality"): one entry per name.
+    const std::string_view name = early_reason(early);
+    const auto found = std::find_if(m_reasons.begin(), m_reasons.end(), [&](const Reason& r) { return r.reason == name; });
+    index = static_cast<std::size_t>(found - m_reasons.begin());
+    if (found == m_reasons.end()) {
+        m_reasons.push_back({.reason = std::string(name), .count = 0, .nearest = slot, .miss_ratio = miss_ratio, .fixable = {}});
     }
-    count(m_reasons[index], miss.miss_ratio, slot, early_fixable(miss.early));
+    return index;
 }
 
 void Tally::merge(Tally&& other) {
@@ -187,7 +181,9 @@ std::optional<std::vector<SuggestedChange>> admit(const Configuration& x, const 
                                                     .gpus = x.gpus,
                                                     .facts = facts,
                                                     .flags = x.flags,
-                                                    .profile = x.profile});
+                                                    .profile = x.profile,
+                                                    .engine_kv_cache_bits =
+                                                        engine_kv_cache_bits_on(x.hardware, facts.engine_kv_cache_bits)});
         if (c.accepted()) {
             if (changes.empty() || !accepts_some(trial)) {
                 return std::nullopt;

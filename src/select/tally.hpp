@@ -54,7 +54,13 @@ public:
     // A rejection of slot `slot`, by reason name (the judgement's, `fixable` when a flag
     // relaxes it) or by pre-check code.
     void add(std::string_view reason, double miss_ratio, std::size_t slot, bool fixable);
-    void add(const EarlyMiss& miss, std::size_t slot);
+    void add(const EarlyMiss& miss, std::size_t slot) {
+        std::size_t index = m_early_index[static_cast<std::size_t>(miss.early)];
+        if (index == k_none) {
+            index = early_entry(miss.early, miss.miss_ratio, slot);
+        }
+        count(m_reasons[index], miss.miss_ratio, slot, early_fixable(miss.early));
+    }
     // Folds in the tally of a later slice.
     void merge(Tally&& other);
 
@@ -63,8 +69,26 @@ public:
     std::vector<Candidate> accepted;  // in enumeration order
 
 private:
-    void count(Reason& entry, double miss_ratio, std::size_t slot, bool fixable) const;
+    // Inline, as add(EarlyMiss): the search tallies thousands of pre-check misses.
+    void count(Reason& entry, double miss_ratio, std::size_t slot, bool fixable) const {
+        ++entry.count;
+        // Most misses are farther than every kept one: one comparison, no call.
+        const Miss miss{.miss_ratio = miss_ratio, .slot = slot};
+        if (fixable && (entry.fixable.size() < k_fixable_kept || kept_before(miss, entry.fixable.front()))) {
+            keep_nearest(entry.fixable, miss);
+        }
+        if (miss_ratio < entry.miss_ratio || (miss_ratio == entry.miss_ratio && m_space->label_before(slot, entry.nearest))) {
+            entry.nearest = slot;
+            entry.miss_ratio = miss_ratio;
+        }
+    }
     void keep_nearest(std::vector<Miss>& kept, Miss miss) const;
+    // The entry of a pre-check's reason seen for the first time (found or added).
+    std::size_t early_entry(Early early, double miss_ratio, std::size_t slot);
+    // The pre-checks a flag relaxes (docs/ranking.md).
+    static bool early_fixable(Early early) {
+        return early == Early::max_gpus || early == Early::context || early == Early::model_size || early == Early::quality;
+    }
 
     static constexpr std::size_t k_none = static_cast<std::size_t>(-1);
     const CandidateSpace* m_space;
