@@ -426,7 +426,7 @@ TEST_CASE("serving simulation: one client sends its requests one after another",
     CHECK(run->requests == 2);
     CHECK(run->steps == 6);
     CHECK(run->mean_ttft_ms == Approx(w));
-    CHECK(run->mean_tpot_ms == Approx((2.0 * w + 11.0 * kv) / 2.0));
+    CHECK(run->mean_tpot_ms.value_or(-1.0) == Approx((2.0 * w + 11.0 * kv) / 2.0));
 }
 
 TEST_CASE("serving simulation: a prefill-first engine pauses the decodes while prompts wait", "[estimator][simulation]") {
@@ -449,7 +449,7 @@ TEST_CASE("serving simulation: a prefill-first engine pauses the decodes while p
     REQUIRE(mixed.has_value());
     CHECK(mixed->steps == 5);
     CHECK(mixed->mean_ttft_ms == Approx((4.0 * w + 11.0 * kv) / 2.0));
-    CHECK(mixed->mean_tpot_ms == Approx((2.0 * w + 11.0 * kv) / 2.0));
+    CHECK(mixed->mean_tpot_ms.value_or(-1.0) == Approx((2.0 * w + 11.0 * kv) / 2.0));
     // Prefill first (SGLang): step 1 prefills A, step 2 prefills B alone (A waits), steps 3 and 4
     // decode both (10 and 12 KV tokens). TTFT (W + 2 W) / 2; TPOT A (3 W + 22 kv) / 2,
     // B (2 W + 22 kv) / 2.
@@ -458,7 +458,7 @@ TEST_CASE("serving simulation: a prefill-first engine pauses the decodes while p
     REQUIRE(first.has_value());
     CHECK(first->steps == 4);
     CHECK(first->mean_ttft_ms == Approx(1.5 * w));
-    CHECK(first->mean_tpot_ms == Approx((2.5 * w + 22.0 * kv) / 2.0));
+    CHECK(first->mean_tpot_ms.value_or(-1.0) == Approx((2.5 * w + 22.0 * kv) / 2.0));
 }
 
 TEST_CASE("serving simulation: the first requests arrive together as a burst", "[estimator][simulation]") {
@@ -497,6 +497,31 @@ TEST_CASE("serving simulation: drawn lengths are deterministic per seed and the 
     CHECK_FALSE(simulate_closed_loop(request, ClosedLoopProtocol{.requests_per_client = 0, .length_low_fraction = 1.0, .seed = 0}).has_value());
     CHECK_FALSE(simulate_closed_loop(request, ClosedLoopProtocol{.requests_per_client = 1, .length_low_fraction = 1.5, .seed = 0}).has_value());
     CHECK_FALSE(simulate_closed_loop(request, ClosedLoopProtocol{.requests_per_client = 1, .length_low_fraction = 0.0, .seed = 0}).has_value());
+}
+
+TEST_CASE("serving simulation: a profile's fixed delay is in every TTFT and one-token outputs have no TPOT", "[estimator][simulation]") {
+    const Model model = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware hardware = test::gpu();
+    EstimateRequest request = request_for(model, fp16, hardware, 1, 4);
+    const ClosedLoopProtocol protocol{.requests_per_client = 3, .length_low_fraction = 1.0, .seed = 0};
+    const auto plain = simulate_closed_loop(request, protocol);
+    request.profile.ttft_fixed_ms = 50.0;
+    const auto delayed = simulate_closed_loop(request, protocol);
+    REQUIRE(plain.has_value());
+    REQUIRE(delayed.has_value());
+    CHECK(delayed->mean_ttft_ms == Approx(plain->mean_ttft_ms + 50.0));
+    CHECK(delayed->mean_tpot_ms == plain->mean_tpot_ms);
+    request.output_tokens = 1;
+    const auto one_token = simulate_closed_loop(request, protocol);
+    REQUIRE(one_token.has_value());
+    CHECK_FALSE(one_token->mean_tpot_ms.has_value());
+    CHECK(one_token->requests == 12);
+    // A single-stream engine is not this loop; k * B past int64 is no run.
+    request.profile.continuous_batching = false;
+    CHECK_FALSE(simulate_closed_loop(request, protocol).has_value());
+    request.profile.continuous_batching = true;
+    CHECK_FALSE(simulate_closed_loop(request, ClosedLoopProtocol{.requests_per_client = std::int64_t{1} << 62, .length_low_fraction = 1.0, .seed = 0}).has_value());
 }
 
 TEST_CASE("serving simulation: an engine cap below the clients keeps the rest waiting", "[estimator][simulation]") {

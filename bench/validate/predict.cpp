@@ -91,6 +91,13 @@ dsselect::EfficiencyProfile Profiles::for_case(const Case& c) const {
 
 const BenchmarkProtocol& Profiles::benchmark_protocol_for(const Case& c) const {
     const BenchmarkProtocol* found = m_benchmark_protocols == nullptr ? nullptr : m_benchmark_protocols->for_row(*c.row);
+    const BenchmarkProtocol* also = m_benchmark_protocols == nullptr ? nullptr : m_benchmark_protocols->second_match(*c.row);
+    if (also != nullptr) {
+        throw dsselect::Error(dsselect::ErrorKind::invalid_data,
+                              fmt::format("{}: /protocols: expected one protocol per row, but '{}' and '{}' both match "
+                                          "the silicon_data_source of CSV line {} ('{}')",
+                                          m_benchmark_protocols_file, found->id, also->id, c.row->line, c.row->source));
+    }
     if (found == nullptr) {
         throw dsselect::Error(dsselect::ErrorKind::invalid_data,
                               fmt::format("{}: /protocols: expected a protocol whose source_contains matches the "
@@ -135,8 +142,14 @@ Prediction predict_row(const Case& c, const Profiles& profiles, Detail detail) {
         break;
     case TtftProtocol::benchmark: {
         const auto run = dsselect::simulate_closed_loop(request, profiles.benchmark_protocol_for(c).loop);
-        p.ttft_ms = run ? run->mean_ttft_ms : e.performance.ttft_ms;
-        p.simulated_tpot_ms = run ? std::optional<double>(run->mean_tpot_ms) : std::nullopt;
+        if (!run) {
+            // Not the estimate's own TTFT in its place: the row is reported as not modelled.
+            p.ok = false;
+            p.failure = "benchmark simulation did not run";
+            return p;
+        }
+        p.ttft_ms = run->mean_ttft_ms;
+        p.simulated_tpot_ms = run->mean_tpot_ms;
         break;
     }
     }

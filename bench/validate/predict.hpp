@@ -20,7 +20,7 @@ struct FactorOverride {
 };
 
 // How the benchmark's requests arrive, reproduced for TTFT (docs/validation.md). The default,
-// benchmark, is the one the fit rows choose: scripts/validation_report.py runs all four and fails when
+// benchmark, is the one the fit rows choose: scripts/validation_report.py runs all five and fails when
 // the fit rows choose another than the default:
 // - closed_loop: B requests kept in flight (a new one as each finishes), so requests arrive at
 //   lambda = B / latency per replica; TTFT = own prefill + half a step + the M/D/1 wait of the

@@ -354,15 +354,25 @@ Split read_split(const std::string& text, const std::string& name) {
     return split;
 }
 
+namespace {
+bool matches(const BenchmarkProtocol& protocol, const Row& row) {
+    return std::any_of(protocol.source_contains.begin(), protocol.source_contains.end(),
+                       [&](const std::string& text) { return row.source.find(text) != std::string::npos; });
+}
+}  // namespace
+
 const BenchmarkProtocol* BenchmarkProtocols::for_row(const Row& row) const {
-    for (const BenchmarkProtocol& protocol : protocols) {
-        for (const std::string& text : protocol.source_contains) {
-            if (row.source.find(text) != std::string::npos) {
-                return &protocol;
-            }
-        }
+    const auto found = std::find_if(protocols.begin(), protocols.end(), [&](const BenchmarkProtocol& p) { return matches(p, row); });
+    return found == protocols.end() ? nullptr : &*found;
+}
+
+const BenchmarkProtocol* BenchmarkProtocols::second_match(const Row& row) const {
+    const auto first = std::find_if(protocols.begin(), protocols.end(), [&](const BenchmarkProtocol& p) { return matches(p, row); });
+    if (first == protocols.end()) {
+        return nullptr;
     }
-    return nullptr;
+    const auto second = std::find_if(std::next(first), protocols.end(), [&](const BenchmarkProtocol& p) { return matches(p, row); });
+    return second == protocols.end() ? nullptr : &*second;
 }
 
 BenchmarkProtocols read_protocols(const std::string& text, const std::string& name) {
@@ -389,6 +399,11 @@ BenchmarkProtocols read_protocols(const std::string& text, const std::string& na
         }
         BenchmarkProtocol protocol;
         protocol.id = non_empty_string(entry, pointer, "id");
+        for (const BenchmarkProtocol& earlier : result.protocols) {
+            if (earlier.id == protocol.id) {
+                throw fail(pointer + "/id", fmt::format("an id no other protocol has ('{}' is taken)", protocol.id));
+            }
+        }
         protocol.source = non_empty_string(entry, pointer, "source");
         const auto contains = entry.find("source_contains");
         if (contains == entry.end() || !contains->is_array() || contains->empty()) {

@@ -61,6 +61,8 @@ struct BenchmarkProtocols {
     std::vector<BenchmarkProtocol> protocols;
     // The first protocol whose source_contains matches the row's source; null when none does.
     const BenchmarkProtocol* for_row(const Row& row) const;
+    // A second protocol that matches it too (an ambiguous file); null when there is none.
+    const BenchmarkProtocol* second_match(const Row& row) const;
 };
 // Reads tests/validation/protocols.json; throws invalid_data naming the file and JSON path.
 BenchmarkProtocols read_protocols(const std::string& text, const std::string& name);

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <queue>
 #include <utility>
 #include <vector>
@@ -39,6 +40,8 @@ std::int64_t draw_length(SplitMix64& rng, std::int64_t nominal, double low_fract
     return low + static_cast<std::int64_t>(rng.next() % span);
 }
 
+constexpr std::int64_t k_reserved_requests = 1 << 20;  // reserved up front; a longer run grows
+
 struct SimRequest {
     double arrival_ms = 0;
     double first_token_ms = 0;
@@ -51,8 +54,10 @@ struct SimRequest {
 
 std::optional<SimulatedRun> simulate_closed_loop(const EstimateRequest& request, const ClosedLoopProtocol& protocol,
                                                  std::int64_t max_steps) {
+    // A single-stream engine (no continuous batching) serves one request at a time: not this loop.
     if (request.batch < 1 || protocol.requests_per_client < 1 || !(protocol.length_low_fraction > 0.0) ||
-        protocol.length_low_fraction > 1.0) {
+        protocol.length_low_fraction > 1.0 || !request.profile.continuous_batching ||
+        protocol.requests_per_client > std::numeric_limits<std::int64_t>::max() / request.batch) {
         return std::nullopt;
     }
     const EstimatePlan plan(request);
@@ -66,7 +71,7 @@ std::optional<SimulatedRun> simulate_closed_loop(const EstimateRequest& request,
 
     SplitMix64 rng(protocol.seed);
     std::vector<SimRequest> requests;
-    requests.reserve(static_cast<std::size_t>(total));
+    requests.reserve(static_cast<std::size_t>(std::min<std::int64_t>(total, k_reserved_requests)));
     std::deque<std::size_t> waiting;     // sent, not yet admitted
     std::deque<std::size_t> prefilling;  // admitted, prompt not yet done (in admission order)
     // Sequences past their prefill, by the decode round that produces their last token.
@@ -151,7 +156,7 @@ std::optional<SimulatedRun> simulate_closed_loop(const EstimateRequest& request,
             prefilling.pop_front();
             SimRequest& r = requests[index];
             r.first_token_ms = clock_ms;  // the step that ends the prompt yields the first token
-            ttft_sum_ms += clock_ms - r.arrival_ms;
+            ttft_sum_ms += clock_ms - r.arrival_ms + request.profile.ttft_fixed_ms;
             if (r.output_tokens <= 1) {
                 --running;
                 ++finished;
@@ -167,7 +172,9 @@ std::optional<SimulatedRun> simulate_closed_loop(const EstimateRequest& request,
     }
     run.requests = total;
     run.mean_ttft_ms = ttft_sum_ms / static_cast<double>(total);
-    run.mean_tpot_ms = tpot_count > 0 ? tpot_sum_ms / static_cast<double>(tpot_count) : 0.0;
+    if (tpot_count > 0) {
+        run.mean_tpot_ms = tpot_sum_ms / static_cast<double>(tpot_count);
+    }
     return run;
 }
 

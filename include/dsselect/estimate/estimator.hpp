@@ -327,7 +327,8 @@ public:
     // is a prompt token's share of this request's prefill FLOPs per prompt token plus one decode
     // token's FLOPs per decoding sequence, and memory the weights the step's tokens touch (the
     // routed experts they route to) plus the KV read (docs/method.md, "Serving simulation").
-    // Only for a plan that can be timed; no adapters or dynamic activation.
+    // Only for a plan that can be timed. Weights include one request's task adapter, as its
+    // prefill reads it; dynamic activation is not applied.
     double mixed_step_ms(double prompt_tokens, double decoding, double context_tokens) const;
 
 private:

@@ -24,8 +24,12 @@ struct ClosedLoopProtocol {
 };
 
 struct SimulatedRun {
-    double mean_ttft_ms = 0;  // over all requests: first token (end of the step that ends its prefill) - arrival
-    double mean_tpot_ms = 0;  // over requests with more than one output token: (finish - first token) / (O - 1)
+    // Over all requests: first token (the end of the step that ends its prompt) - arrival, plus the
+    // profile's optional ttft_fixed_ms (0 in the shipped profiles), as burst and wave TTFT add it.
+    double mean_ttft_ms = 0;
+    // Over requests with more than one output token: (finish - first token) / (O - 1); none when
+    // every request has one.
+    std::optional<double> mean_tpot_ms;
     std::int64_t requests = 0;
     std::int64_t steps = 0;
     std::int64_t max_running = 0;  // the engine's cap: memory.max_concurrency of the nominal request
@@ -38,8 +42,8 @@ struct SimulatedRun {
 // sequence past its prefill and gives the rest of the token budget (max_batched_tokens) to
 // prompt chunks, oldest request first; without it (SGLang) a step holding prompt tokens holds
 // nothing else, and runs whenever a prompt is unfinished, the decodes waiting. nullopt
-// when the request cannot be timed, nothing can run at once (max_running 0), or the run would
-// exceed `max_steps`.
+// when the request cannot be timed, nothing can run at once (max_running 0), the engine is
+// single-stream (no continuous_batching), k * batch overflows, or the run would exceed `max_steps`.
 std::optional<SimulatedRun> simulate_closed_loop(const EstimateRequest& request, const ClosedLoopProtocol& protocol,
                                                  std::int64_t max_steps = 50'000'000);
 
