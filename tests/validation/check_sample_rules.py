@@ -64,7 +64,7 @@ def main():
     split = os.path.join(source, "tests", "validation", "split.json")
     protocols = os.path.join(source, "tests", "validation", "protocols.json")
 
-    def harness(rows):
+    def harness(rows, protocols_path=protocols):
         text = io.StringIO()
         writer = csv.DictWriter(text, fieldnames=HEADER, lineterminator="\n")
         writer.writeheader()
@@ -74,7 +74,7 @@ def main():
             with open(path, "w", encoding="utf-8") as handle:
                 handle.write(text.getvalue())
             return subprocess.run([validate, "--csv", path, "--catalog", catalog, "--split", split, "--protocols",
-                                   protocols, "--engine-profiles", "--format", "json"],
+                                   protocols_path, "--engine-profiles", "--format", "json"],
                                   capture_output=True, text=True, check=False)
 
     # A modelled row whose source names no benchmark client of protocols.json: exit 65, naming
@@ -84,6 +84,22 @@ def main():
     if not (unknown.returncode == 65 and "protocols.json: /protocols" in unknown.stderr and "line 2" in unknown.stderr):
         fail(f"a row of no known benchmark client: expected exit 65 naming protocols.json, /protocols and line 2, "
              f"got {unknown.returncode}: {unknown.stderr.strip()}")
+    # A protocols file two of whose clients match one row is ambiguous: exit 65 naming both ids.
+    with open(protocols) as handle:
+        doubled = json.load(handle)
+    extra = dict(doubled["protocols"][-1])
+    extra["id"] = "second-client"
+    doubled["protocols"].append(extra)
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(doubled, handle)
+    try:
+        ambiguous = harness(ROWS[-1:], protocols_path=handle.name)
+    finally:
+        os.unlink(handle.name)
+    if not (ambiguous.returncode == 65 and "second-client" in ambiguous.stderr and extra["source_contains"] and
+            "both match" in ambiguous.stderr):
+        fail(f"a row two protocols match: expected exit 65 naming both, got {ambiguous.returncode}: "
+             f"{ambiguous.stderr.strip()}")
     run = harness(ROWS)
     if run.returncode != 0:
         fail(f"the harness exited {run.returncode}: {run.stderr.strip()}")
