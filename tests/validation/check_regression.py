@@ -97,6 +97,20 @@ def main():
     check(bad_run.returncode == 65 and bad.name in bad_run.stderr and "/protocols/0/requests_per_client" in bad_run.stderr,
           f"a malformed protocol exits 65 naming the file and /protocols/0/requests_per_client "
           f"(exit {bad_run.returncode}: {bad_run.stderr.strip()})")
+    # Two protocols with one id: the second is named.
+    protocols = json.load(open(protocols_path))
+    protocols["protocols"].append(dict(protocols["protocols"][0]))
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as bad:
+        json.dump(protocols, bad)
+    try:
+        bad_run = subprocess.run([validate, "--csv", csv, "--catalog", catalog, "--split", split_path,
+                                  "--protocols", bad.name], capture_output=True, text=True, timeout=600)
+    finally:
+        os.unlink(bad.name)
+    last = len(protocols["protocols"]) - 1
+    check(bad_run.returncode == 65 and f"/protocols/{last}/id" in bad_run.stderr and "is taken" in bad_run.stderr,
+          f"a repeated protocol id exits 65 naming /protocols/{last}/id (exit {bad_run.returncode}: "
+          f"{bad_run.stderr.strip()})")
 
     hold_out = {line["label"]: line for line in report["overall"] if line["set"] == "hold-out"}
     check(len(hold_out) > 0, f"hold-out summary lines reported ({len(hold_out)})")
