@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include <catch2/catch.hpp>
+#include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
 #include "dsselect/core/error.hpp"
@@ -57,6 +58,7 @@ void check_plan(const deploy::Plan& plan, const Candidate& c, const Scenario& sc
     }
     CHECK(plan.expected.capacity_qps == c.capacity_qps);
     CHECK(plan.expected.yearly_usd == c.cost.yearly_usd);
+    CHECK(plan.expected.ttft_at_load_ms == c.ttft_at_load_ms);
 
     // Every flag is exactly a name of the table, for the setting it carries, with a source.
     std::set<std::string> names;
@@ -97,6 +99,7 @@ void check_plan(const deploy::Plan& plan, const Candidate& c, const Scenario& sc
     CHECK(text.find("Scenario: " + scenario.id) != std::string::npos);
     CHECK(text.find("Candidate: " + c.label()) != std::string::npos);
     CHECK(text.find("Expected capacity:") != std::string::npos);
+    CHECK(text.find(fmt::format("({:.1f} ms at the scenario's load)", c.ttft_at_load_ms)) != std::string::npos);
     CHECK(text.find("Yearly cost:") != std::string::npos);
     CHECK(text.find(DSSELECT_VERSION) != std::string::npos);
     if (plan.target == deploy::Target::kubernetes) {

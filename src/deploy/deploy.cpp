@@ -259,10 +259,10 @@ std::string header(const Plan& p, const std::string& comment) {
                                 sc.workload.prompt_tokens, sc.workload.output_tokens, s.context_length));
     lines.push_back(fmt::format("Candidate: {} on {}: {} replica(s) x {} GPU(s) = {} GPUs, batch {} per replica", p.candidate,
                                 p.engine_id, s.replicas, s.gpus_per_replica, s.gpus, s.max_sequences));
-    lines.push_back(fmt::format("Expected capacity: {:.1f} QPS (needs {:.1f} with headroom); TTFT {:.1f} ms, TPOT {:.2f} ms, "
-                                "latency {:.1f} ms",
-                                p.expected.capacity_qps, p.expected.required_qps, p.expected.ttft_ms, p.expected.tpot_ms,
-                                p.expected.latency_ms));
+    lines.push_back(fmt::format("Expected capacity: {:.1f} QPS (needs {:.1f} with headroom); TTFT {:.1f} ms ({:.1f} ms at "
+                                "the scenario's load), TPOT {:.2f} ms, latency {:.1f} ms",
+                                p.expected.capacity_qps, p.expected.required_qps, p.expected.ttft_ms,
+                                p.expected.ttft_at_load_ms, p.expected.tpot_ms, p.expected.latency_ms));
     lines.push_back(fmt::format("Yearly cost: {:.0f} USD (inference + maintenance, dsselect tco)", p.expected.yearly_usd));
     lines.push_back(fmt::format("Model: {}{}{}", p.artefact.repository, p.artefact.file.empty() ? "" : " file ", p.artefact.file));
     if (p.artefact.placeholder) {
@@ -632,6 +632,7 @@ Plan plan_deployment(const Catalog& catalog, const Scenario& scenario, const Can
     plan.expected.capacity_qps = candidate.capacity_qps;
     plan.expected.required_qps = scenario.workload.qps * (1.0 + scenario.constraints.headroom);
     plan.expected.ttft_ms = candidate.estimate.performance.ttft_ms;
+    plan.expected.ttft_at_load_ms = candidate.ttft_at_load_ms;
     plan.expected.tpot_ms = candidate.estimate.performance.tpot_ms;
     plan.expected.latency_ms = candidate.estimate.performance.latency_ms;
     plan.expected.yearly_usd = candidate.cost.yearly_usd;
@@ -738,6 +739,7 @@ std::string deployment_json(const Plan& p) {
     expected["capacity_qps"] = report::round_to(p.expected.capacity_qps, 4);
     expected["required_qps"] = report::round_to(p.expected.required_qps, 4);
     expected["ttft_ms"] = report::round_to(p.expected.ttft_ms, 4);
+    expected["ttft_at_load_ms"] = report::round_to(p.expected.ttft_at_load_ms, 4);
     expected["tpot_ms"] = report::round_to(p.expected.tpot_ms, 4);
     expected["latency_ms"] = report::round_to(p.expected.latency_ms, 4);
     expected["yearly_usd"] = report::round_to(p.expected.yearly_usd, 2);

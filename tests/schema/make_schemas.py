@@ -1142,7 +1142,7 @@ def deployment_schema():
         "total_context": described(optional_count, "llama.cpp -c: context_length x max_sequences"),
     }, None)
     settings["required"] = list(settings["properties"])
-    expected = obj({key: NON_NEGATIVE for key in ["capacity_qps", "required_qps", "ttft_ms", "tpot_ms", "latency_ms",
+    expected = obj({key: NON_NEGATIVE for key in ["capacity_qps", "required_qps", "ttft_ms", "ttft_at_load_ms", "tpot_ms", "latency_ms",
                                                   "yearly_usd"]}, None)
     expected["required"] = list(expected["properties"])
     artefact = obj({

@@ -136,6 +136,7 @@ struct Expected {
     double capacity_qps = 0;
     double required_qps = 0;
     double ttft_ms = 0;
+    double ttft_at_load_ms = 0;  // + the M/D/1 queue wait at the scenario's QPS per replica (--max-ttft-ms judges it)
     double tpot_ms = 0;
     double latency_ms = 0;
     double yearly_usd = 0;
