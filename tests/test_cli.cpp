@@ -6,6 +6,7 @@
 #include <set>
 
 #include "dsselect/catalog/loader.hpp"
+#include "dsselect/estimate/estimator.hpp"
 #include "dsselect/report/candidate_columns.hpp"
 #include "dsselect/select/search.hpp"
 #include "support/helpers.hpp"
@@ -533,6 +534,29 @@ TEST_CASE("kv dtype: an engine's kv_cache_dtype reads back and a bad key or type
     const auto bad_type = run_cli({"--data", type.path(), "catalog", "engines"});
     CHECK(bad_type.status == 65);
     CHECK(bad_type.err.find("/engines/0/kv_cache_dtype/fp8: expected one of auto, fp16, bf16, fp8, got 8") != std::string::npos);
+}
+
+// Issue 20: whether an engine mixes prompt chunks into decode steps (data/engines.json mixed_prefill).
+TEST_CASE("mixed prefill: SGLang runs prefill alone and the key reads back or names its pointer", "[engine][cli][data]") {
+    const Catalog& catalog = test::builtin();
+    CHECK_FALSE(catalog.engine("sglang").mixed_prefill);
+    CHECK(catalog.engine("vllm").mixed_prefill);
+    CHECK(catalog.engine("trtllm").mixed_prefill);
+    for (const char* id : {"vllm", "sglang", "trtllm"}) {
+        INFO(id);
+        CHECK(catalog.engine(id).sources.count("mixed_prefill") == 1);
+    }
+    const Hardware& h100 = catalog.hardware_by_id("h100-sxm");
+    CHECK_FALSE(engine_profile(&catalog.engine("sglang"), h100, Precision::bf16).mixed_prefill);
+    CHECK(engine_profile(&catalog.engine("vllm"), h100, Precision::bf16).mixed_prefill);
+    test::TempFile good("mixed.json", R"({"schema_version":"1.0","engines":[{"id":"vllm","mixed_prefill":false}]})");
+    const auto read = run_cli({"--data", good.path(), "catalog", "engines", "vllm", "-o", "json"});
+    REQUIRE(read.status == 0);
+    CHECK(json::parse(read.out).at("engines").at(0).at("mixed_prefill") == false);
+    test::TempFile type("mixed-type.json", R"({"schema_version":"1.0","engines":[{"id":"vllm","mixed_prefill":"no"}]})");
+    const auto bad_type = run_cli({"--data", type.path(), "catalog", "engines"});
+    CHECK(bad_type.status == 65);
+    CHECK(bad_type.err.find(type.path() + ": /engines/0/mixed_prefill") != std::string::npos);
 }
 
 TEST_CASE("kv dtype: estimate of an FP8 variant stores FP8 KV under trtllm and 16-bit under vllm", "[kv][cli][estimate]") {

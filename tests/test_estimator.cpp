@@ -262,6 +262,16 @@ double prefill_compute_ms(const Model& model, double prompt) {
 double weights_ms(const Model& model, const Variant& variant) {
     return model_weight_bytes(model, variant) / (2039e9 * 0.75) * 1000.0;
 }
+// One token of Llama-2-7B's FP16 KV cache (32 layers x 2 x 4,096 x 2 bytes) read at 2,039 GB/s x 0.75.
+double kv_token_ms() { return 524288.0 / (2039e9 * 0.75) * 1000.0; }
+// The toy of the step-by-step tests: 4-token prompts and no step overhead, so every step is
+// memory-bound and its time is W plus the KV it reads.
+EstimateRequest toy_request(const Model& model, const Variant& variant, const Hardware& hardware, std::int64_t batch) {
+    EstimateRequest request = request_for(model, variant, hardware, 1, batch);
+    request.prompt_tokens = 4;
+    request.profile.per_step_overhead_ms = 0.0;
+    return request;
+}
 }  // namespace
 
 TEST_CASE("ttft: one request alone is its own prefill plus one step overhead and no constant", "[estimator][ttft]") {
@@ -326,14 +336,12 @@ TEST_CASE("burst ttft: chunked prefill leaves room for the decodes of finished r
     const Model model = test::llama2_7b();
     const Variant fp16 = test::variant_bits(16);
     const Hardware hardware = test::gpu();
-    EstimateRequest request = request_for(model, fp16, hardware, 1, 2);
-    request.prompt_tokens = 4;
+    EstimateRequest request = toy_request(model, fp16, hardware, 2);
     request.profile.max_batched_tokens = 4;
-    request.profile.per_step_overhead_ms = 0.0;
     // Memory-bound steps: step 1 prefills request 1 (W); steps 2 and 3 carry request 1's decode
     // (W + its 4-token KV read) and request 2's 3 + 1 prompt tokens. Mean of W and 3 W + 2 kv.
     const double w = weights_ms(model, fp16);
-    const double kv = 4.0 * 524288.0 / (2039e9 * 0.75) * 1000.0;
+    const double kv = 4.0 * kv_token_ms();
     const auto burst = burst_mean_ttft_ms(request);
     REQUIRE(burst.has_value());
     CHECK(*burst == Approx(2.0 * w + kv));
@@ -356,17 +364,15 @@ TEST_CASE("wave ttft: a group of budget over P prompts is prefilled beside the r
     const Model model = test::llama2_7b();
     const Variant fp16 = test::variant_bits(16);
     const Hardware hardware = test::gpu();
-    EstimateRequest request = request_for(model, fp16, hardware, 1, 3);
-    request.prompt_tokens = 4;
+    EstimateRequest request = toy_request(model, fp16, hardware, 3);
     request.profile.max_batched_tokens = 8;
-    request.profile.per_step_overhead_ms = 0.0;
     // Groups of 8 / 4 = 2 prompts; 1 sequence runs at the mean context 4 + 128 / 2 = 68 tokens.
     // Memory-bound steps: the group waits half a decode step at B = 3 (W + 3 * 68 KV reads);
     // step 1 prefills 7 prompt tokens (request 1 done) beside the running decode: W + 68 kv;
     // step 2 prefills the last token beside 2 decodes: W + 68 kv + 4 kv (request 1 at about P).
     // Mean TTFT: wait + step 1 + step 2 / 2 = 2 W + (102 + 68 + 36) kv.
     const double w = weights_ms(model, fp16);
-    const double kv = 524288.0 / (2039e9 * 0.75) * 1000.0;
+    const double kv = kv_token_ms();
     const auto wave = wave_mean_ttft_ms(request);
     REQUIRE(wave.has_value());
     CHECK(*wave == Approx(2.0 * w + 206.0 * kv));
@@ -412,15 +418,13 @@ TEST_CASE("serving simulation: one client sends its requests one after another",
     const Model model = test::llama2_7b();
     const Variant fp16 = test::variant_bits(16);
     const Hardware hardware = test::gpu();
-    EstimateRequest request = request_for(model, fp16, hardware, 1, 1);
-    request.prompt_tokens = 4;
+    EstimateRequest request = toy_request(model, fp16, hardware, 1);
     request.output_tokens = 3;
-    request.profile.per_step_overhead_ms = 0.0;
     // Memory-bound steps. Each request: step 1 prefills its 4 tokens (W: its first token), steps
     // 2 and 3 decode tokens 2 and 3 reading 5 and 6 tokens of KV; the next request is sent as
     // it finishes. TTFT = W; TPOT = (2 W + 11 kv) / 2.
     const double w = weights_ms(model, fp16);
-    const double kv = 524288.0 / (2039e9 * 0.75) * 1000.0;
+    const double kv = kv_token_ms();
     const auto run = simulate_closed_loop(request, ClosedLoopProtocol{.requests_per_client = 2, .length_low_fraction = 1.0, .seed = 0});
     REQUIRE(run.has_value());
     CHECK(run->requests == 2);
@@ -433,13 +437,11 @@ TEST_CASE("serving simulation: a prefill-first engine pauses the decodes while p
     const Model model = test::llama2_7b();
     const Variant fp16 = test::variant_bits(16);
     const Hardware hardware = test::gpu();
-    EstimateRequest request = request_for(model, fp16, hardware, 1, 2);
-    request.prompt_tokens = 4;
+    EstimateRequest request = toy_request(model, fp16, hardware, 2);
     request.output_tokens = 3;
-    request.profile.per_step_overhead_ms = 0.0;
     request.profile.max_batched_tokens = 4;
     const double w = weights_ms(model, fp16);
-    const double kv = 524288.0 / (2039e9 * 0.75) * 1000.0;
+    const double kv = kv_token_ms();
     const ClosedLoopProtocol once{.requests_per_client = 1, .length_low_fraction = 1.0, .seed = 0};
     // Mixed (vLLM): step 1 prefills A (W); step 2 decodes A (5 KV tokens) beside 3 of B's
     // prompt tokens; step 3 decodes A (6) beside B's last token: B's first token; steps 4 and 5

@@ -73,40 +73,41 @@ def main():
     modelled = sum(1 for r in rows if r["status"] == "ok")
     check(modelled == report["rows_modelled"], f"rows_modelled {report['rows_modelled']} = rows timed {modelled}")
 
+    def run_with_bad(flag, document):
+        """The harness with one input file replaced by `document` (text or JSON): (its path, the run)."""
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as bad:
+            if isinstance(document, str):
+                bad.write(document)
+            else:
+                json.dump(document, bad)
+        inputs = {"--split": split_path, "--protocols": protocols_path, flag: bad.name}
+        try:
+            return bad.name, subprocess.run([validate, "--csv", csv, "--catalog", catalog,
+                                             *[item for pair in inputs.items() for item in pair]],
+                                            capture_output=True, text=True, timeout=600)
+        finally:
+            os.unlink(bad.name)
+
+    def shipped_protocols():
+        with open(protocols_path) as handle:
+            return json.load(handle)
+
     # A malformed split is named, with its JSON path, and exits 65 (invalid data).
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as bad:
-        bad.write('{"reason": "test", "fit_systems": "h100_sxm"}')
-    try:
-        bad_run = subprocess.run([validate, "--csv", csv, "--catalog", catalog, "--split", bad.name,
-                                  "--protocols", protocols_path], capture_output=True, text=True, timeout=600)
-    finally:
-        os.unlink(bad.name)
-    check(bad_run.returncode == 65 and bad.name in bad_run.stderr and "/fit_systems" in bad_run.stderr,
+    name, bad_run = run_with_bad("--split", '{"reason": "test", "fit_systems": "h100_sxm"}')
+    check(bad_run.returncode == 65 and name in bad_run.stderr and "/fit_systems" in bad_run.stderr,
           f"a malformed split exits 65 naming the file and /fit_systems (exit {bad_run.returncode}: "
           f"{bad_run.stderr.strip()})")
     # A malformed benchmark protocol likewise (a client that sends no request).
-    protocols = json.load(open(protocols_path))
+    protocols = shipped_protocols()
     protocols["protocols"][0]["requests_per_client"] = 0
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as bad:
-        json.dump(protocols, bad)
-    try:
-        bad_run = subprocess.run([validate, "--csv", csv, "--catalog", catalog, "--split", split_path,
-                                  "--protocols", bad.name], capture_output=True, text=True, timeout=600)
-    finally:
-        os.unlink(bad.name)
-    check(bad_run.returncode == 65 and bad.name in bad_run.stderr and "/protocols/0/requests_per_client" in bad_run.stderr,
+    name, bad_run = run_with_bad("--protocols", protocols)
+    check(bad_run.returncode == 65 and name in bad_run.stderr and "/protocols/0/requests_per_client" in bad_run.stderr,
           f"a malformed protocol exits 65 naming the file and /protocols/0/requests_per_client "
           f"(exit {bad_run.returncode}: {bad_run.stderr.strip()})")
     # Two protocols with one id: the second is named.
-    protocols = json.load(open(protocols_path))
+    protocols = shipped_protocols()
     protocols["protocols"].append(dict(protocols["protocols"][0]))
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as bad:
-        json.dump(protocols, bad)
-    try:
-        bad_run = subprocess.run([validate, "--csv", csv, "--catalog", catalog, "--split", split_path,
-                                  "--protocols", bad.name], capture_output=True, text=True, timeout=600)
-    finally:
-        os.unlink(bad.name)
+    name, bad_run = run_with_bad("--protocols", protocols)
     last = len(protocols["protocols"]) - 1
     check(bad_run.returncode == 65 and f"/protocols/{last}/id" in bad_run.stderr and "is taken" in bad_run.stderr,
           f"a repeated protocol id exits 65 naming /protocols/{last}/id (exit {bad_run.returncode}: "
