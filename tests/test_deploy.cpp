@@ -350,3 +350,35 @@ TEST_CASE("deploy: a scenario's text cannot break out of the header comment", "[
     CHECK(result.out.find("\nkind: Secret") == std::string::npos);
     CHECK(result.out.find("# Scenario: evil kind: Secret") != std::string::npos);
 }
+
+TEST_CASE("deploy: a checkpoint naming no KV quantization is refused where the plan holds FP8 KV", "[deploy]") {
+    test::TempFile scenario("open-chat-kv.json",
+                            R"({"id": "open-chat", "name": "Open-weight chat", "task_kind": "chat",
+                               "workload": {"prompt_tokens": 1024, "output_tokens": 256, "qps": 2, "context_tokens": 4096},
+                               "constraints": {"headroom": 0.2}, "tco": {"years": 1, "ownership": "rented"}})");
+    // TensorRT-LLM takes the KV type from the checkpoint: the plan holds FP8 KV, DeepSeek's FP8
+    // release names none, so the engine would run a 16-bit cache. Nothing is written.
+    auto trt = run_cli({"deploy", "--scenario", scenario.path(), "deepseek-v3:fp8@h200x8", "--engine", "trtllm"});
+    CHECK(trt.status == 2);
+    CHECK(trt.out.empty());
+    CHECK(trt.err.find("deepseek-ai/DeepSeek-V3 names no KV-cache quantization") != std::string::npos);
+    CHECK(trt.err.find("--engine vllm") != std::string::npos);
+    // SGLang's plan is sized for the 16-bit cache ("auto") that checkpoint runs: written.
+    auto sglang = run_cli({"deploy", "--scenario", scenario.path(), "deepseek-v3:fp8@h200x8", "--engine", "sglang", "-o", "json"});
+    REQUIRE(sglang.status == 0);
+    CHECK(json::parse(sglang.out)["artefact"]["repository"] == "deepseek-ai/DeepSeek-V3");
+
+    const deploy::DeployTable& table = deploy::builtin_table();
+    for (const deploy::Artefact& artefact : table.artefacts) {
+        if (artefact.repository == "deepseek-ai/DeepSeek-V3" || artefact.repository == "deepseek-ai/DeepSeek-R1") {
+            INFO(artefact.repository);
+            CHECK(artefact.kv_cache_dtype == "auto");
+        }
+    }
+    // The key takes "auto" or "fp8" only, and says where it was wrong.
+    std::ifstream file(std::string(DSSELECT_SOURCE_DIR) + "/data/deploy.json");
+    json doc = json::parse(file);
+    doc["artefacts"][0]["kv_cache_dtype"] = "int4";
+    CHECK_THROWS_WITH(deploy::parse_table(doc.dump(), "d.json"), Catch::Contains("d.json/artefacts/kv_cache_dtype") &&
+                                                                      Catch::Contains("expected \"auto\" or \"fp8\", got 'int4'"));
+}

@@ -639,6 +639,18 @@ Plan plan_deployment(const Catalog& catalog, const Scenario& scenario, const Can
 
     // The model the command names.
     plan.artefact = find_artefact(table, model, format->second, s.format);
+    // An engine that reads the KV-cache type from the checkpoint (data/engines.json kv_cache_dtype
+    // "fp8") runs a 16-bit cache for a checkpoint whose quantization config names none; a plan sized
+    // for FP8 KV would then promise twice the sequences the engine holds.
+    const std::optional<double> planned_kv_bits = kv_cache_bits_for(profile_engine, variant, std::nullopt, &hardware);
+    if (plan.artefact.kv_cache_dtype == "auto" && engine_kv_cache_dtype(profile_engine, variant) == "fp8" &&
+        planned_kv_bits == 8.0) {
+        refuse(fmt::format("--engine {}: the plan holds an FP8 KV cache (data/engines.json: {} takes the KV-cache type "
+                           "from the checkpoint), but checkpoint {} names no KV-cache quantization (data/deploy.json), so "
+                           "the engine would run a 16-bit cache with fewer sequences than planned",
+                           plan.engine_id, plan.engine_id, plan.artefact.repository),
+               "pass --engine vllm or --engine sglang, whose plan is sized for the 16-bit cache this checkpoint runs");
+    }
     plan.model_reference = s.gguf_type.empty() ? plan.artefact.repository : "/models/" + plan.artefact.file;
     plan.port = engine->port;
     plan.health_path = engine->health_path;

@@ -194,6 +194,10 @@ DeployTable parse_table(const std::string& json_text, const std::string& where) 
         artefact.repository = text(a, "repository", here);
         artefact.file = text(a, "file", here, false);
         artefact.source = text(a, "source", here);
+        artefact.kv_cache_dtype = text(a, "kv_cache_dtype", here, false);
+        if (!artefact.kv_cache_dtype.empty() && artefact.kv_cache_dtype != "auto" && artefact.kv_cache_dtype != "fp8") {
+            bad(here + "/kv_cache_dtype", fmt::format("expected \"auto\" or \"fp8\", got '{}'", artefact.kv_cache_dtype));
+        }
         table.artefacts.push_back(artefact);
     }
     return table;

@@ -73,6 +73,9 @@ struct Artefact {
     std::string repository;  // public repository id, or a "<fill in: ...>" placeholder
     std::string file;        // GGUF file inside the repository; empty otherwise
     std::string source;
+    // The KV-cache type the checkpoint's quantization config names: "fp8", "auto" (it names none,
+    // so an engine that reads the KV type from the checkpoint runs a 16-bit cache); empty: not stated.
+    std::string kv_cache_dtype;
     bool placeholder = false;
 };
 
