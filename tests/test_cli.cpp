@@ -559,6 +559,45 @@ TEST_CASE("mixed prefill: SGLang runs prefill alone and the key reads back or na
     CHECK(bad_type.err.find(type.path() + ": /engines/0/mixed_prefill") != std::string::npos);
 }
 
+// Issue 20: steps carrying prompt tokens outside CUDA graphs (data/engines.json cuda_graph_max_tokens,
+// eager_layer_overhead_us, eager_moe_layer_overhead_us).
+TEST_CASE("eager steps: the engines' graph limits and overheads ship sourced and the keys read back or name their pointer", "[engine][cli][data]") {
+    const Catalog& catalog = test::builtin();
+    CHECK(catalog.engine("vllm").cuda_graph_max_tokens == std::optional<std::int64_t>(512));
+    CHECK(catalog.engine("sglang").cuda_graph_max_tokens == std::optional<std::int64_t>(0));
+    CHECK(catalog.engine("trtllm").cuda_graph_max_tokens == std::optional<std::int64_t>(0));
+    const Hardware& h100 = catalog.hardware_by_id("h100-sxm");
+    for (const char* id : {"vllm", "sglang", "trtllm"}) {
+        INFO(id);
+        CHECK(catalog.engine(id).sources.count("cuda_graph_max_tokens") == 1);
+        CHECK(catalog.engine(id).sources.count("eager_layer_overhead_us") == 1);
+        for (Precision precision : {Precision::bf16, Precision::fp8}) {
+            const EfficiencyProfile profile = engine_profile(&catalog.engine(id), h100, precision);
+            CHECK(profile.eager_layer_overhead_us > 0.0);
+            CHECK(profile.eager_moe_layer_overhead_us > 0.0);
+        }
+    }
+    // llama.cpp has no such steps: its profile keeps 0.
+    CHECK(engine_profile(&catalog.engine("llama.cpp"), h100, Precision::fp16).eager_layer_overhead_us == 0.0);
+    test::TempFile good("eager.json", R"({"schema_version":"1.0","engines":[{"id":"vllm","cuda_graph_max_tokens":256,
+        "factors":[{"hardware_kind":"gpu","eager_layer_overhead_us":300,"eager_moe_layer_overhead_us":100}]}]})");
+    const auto read = run_cli({"--data", good.path(), "catalog", "engines", "vllm", "-o", "json"});
+    REQUIRE(read.status == 0);
+    const json engine = json::parse(read.out).at("engines").at(0);
+    CHECK(engine.at("cuda_graph_max_tokens") == 256);
+    CHECK(engine.at("factors").at(0).at("eager_layer_overhead_us") == 300);
+    CHECK(engine.at("factors").at(0).at("eager_moe_layer_overhead_us") == 100);
+    test::TempFile negative("eager-negative.json", R"({"schema_version":"1.0","engines":[{"id":"vllm","cuda_graph_max_tokens":-1}]})");
+    const auto bad_limit = run_cli({"--data", negative.path(), "catalog", "engines"});
+    CHECK(bad_limit.status == 65);
+    CHECK(bad_limit.err.find(negative.path() + ": /engines/0/cuda_graph_max_tokens") != std::string::npos);
+    test::TempFile nan("eager-type.json", R"({"schema_version":"1.0","engines":[{"id":"vllm",
+        "factors":[{"hardware_kind":"gpu","eager_layer_overhead_us":"fast"}]}]})");
+    const auto bad_value = run_cli({"--data", nan.path(), "catalog", "engines"});
+    CHECK(bad_value.status == 65);
+    CHECK(bad_value.err.find(nan.path() + ": /engines/0/factors/0/eager_layer_overhead_us") != std::string::npos);
+}
+
 TEST_CASE("kv dtype: estimate of an FP8 variant stores FP8 KV under trtllm and 16-bit under vllm", "[kv][cli][estimate]") {
     const Architecture& a = test::builtin().model("base").architecture;
     REQUIRE_FALSE(a.is_mla());

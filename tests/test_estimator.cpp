@@ -414,6 +414,63 @@ TEST_CASE("mixed step: a MoE step reads only the experts its tokens route to", "
     CHECK(plan.mixed_step_ms(1024.0, 0.0, 0.0) > 2.0 * plan.mixed_step_ms(0.0, 1.0, 0.0));
 }
 
+TEST_CASE("eager step: a step carrying prompt tokens beyond the graph limit pays the eager overhead once", "[estimator][simulation]") {
+    const Model model = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware hardware = test::gpu();
+    EstimateRequest request = request_for(model, fp16, hardware);
+    request.profile.eager_layer_overhead_us = 500.0;  // 32 layers: 16 ms
+    request.profile.eager_moe_layer_overhead_us = 1000.0;  // a dense model has no MoE layer
+    request.profile.cuda_graph_max_tokens = 512;
+    const EstimatePlan plan(request);
+    // 513 tokens: over the 512-token graph, 16 ms more than the same step without the overhead.
+    EstimateRequest graphed = request;
+    graphed.profile.eager_layer_overhead_us = 0.0;
+    const EstimatePlan plain(graphed);
+    CHECK(plan.eager_overhead_ms(512.0, 1.0) == Approx(16.0));
+    CHECK(plan.mixed_step_ms(512.0, 1.0, 512.0) == Approx(plain.mixed_step_ms(512.0, 1.0, 512.0) + 16.0));
+    // Within the graph, or with no prompt token at all, nothing.
+    CHECK(plan.eager_overhead_ms(512.0, 0.0) == 0.0);
+    CHECK(plan.eager_overhead_ms(0.0, 600.0) == 0.0);
+    CHECK(plan.mixed_step_ms(0.0, 600.0, 600.0 * 576.0) == Approx(plain.mixed_step_ms(0.0, 600.0, 600.0 * 576.0)));
+    // A MoE model pays the per-layer value on every layer and the MoE value on its MoE layers:
+    // DeepSeek-V3, 61 layers of which 58 MoE: (61 * 500 + 58 * 1000) / 1000 = 88.5 ms.
+    const Model moe = test::deepseek_v3();
+    const Variant fp8 = test::variant_bits(8);
+    const Hardware big = test::gpu(4800, 141);
+    EstimateRequest moe_request = request_for(moe, fp8, big, 8, 1);
+    moe_request.profile.eager_layer_overhead_us = 500.0;
+    moe_request.profile.eager_moe_layer_overhead_us = 1000.0;
+    CHECK(EstimatePlan(moe_request).eager_overhead_ms(1.0, 0.0) == Approx(88.5));
+}
+
+TEST_CASE("eager step: the own prefill pays it per chunk and TPOT once per prompt-carrying step", "[estimator][ttft]") {
+    const Model model = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware hardware = test::gpu();
+    EstimateRequest request = request_for(model, fp16, hardware, 1, 8);  // P 512, O 128, budget 8,192
+    const Estimate base = estimate(request);
+    request.profile.eager_layer_overhead_us = 500.0;  // 16 ms per eager step
+    const Estimate eager = estimate(request);
+    REQUIRE(base.has_timing());
+    REQUIRE(eager.has_timing());
+    // One chunk of 512 tokens: one eager step in the prefill; the decode step itself is graphed.
+    CHECK(eager.performance.prefill_ms == Approx(base.performance.prefill_ms + 16.0));
+    CHECK(eager.performance.decode_step_ms == Approx(base.performance.decode_step_ms));
+    // Of the request's 128 steps, 7 carry the others' prompts: TPOT + 7 / 128 * 16 ms.
+    CHECK(eager.performance.tpot_ms == Approx(base.performance.tpot_ms + 7.0 / 128.0 * 16.0));
+    // Prompts of 3 chunks (budget 200) and B = 64: 63 * 3 = 189 > 128 steps, so every step pays.
+    request.profile.max_batched_tokens = 200;
+    request.batch = 64;
+    EstimateRequest graphed = request;
+    graphed.profile.eager_layer_overhead_us = 0.0;
+    const Estimate many = estimate(request);
+    const Estimate many_base = estimate(graphed);
+    REQUIRE(many.has_timing());
+    CHECK(many.performance.tpot_ms == Approx(many_base.performance.tpot_ms + 16.0));
+    CHECK(many.performance.prefill_ms == Approx(many_base.performance.prefill_ms + 3.0 * 16.0));
+}
+
 TEST_CASE("serving simulation: one client sends its requests one after another", "[estimator][simulation]") {
     const Model model = test::llama2_7b();
     const Variant fp16 = test::variant_bits(16);

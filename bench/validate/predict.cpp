@@ -148,12 +148,18 @@ Prediction predict_row(const Case& c, const Profiles& profiles, Detail detail) {
             p.failure = "benchmark simulation did not run";
             return p;
         }
+        if (!run->mean_tpot_ms) {
+            p.ok = false;
+            p.failure = "benchmark simulation timed no TPOT";
+            return p;
+        }
         p.ttft_ms = run->mean_ttft_ms;
         p.simulated_tpot_ms = run->mean_tpot_ms;
         break;
     }
     }
-    p.tpot_ms = e.performance.tpot_ms;
+    p.formula_tpot_ms = e.performance.tpot_ms;
+    p.tpot_ms = p.simulated_tpot_ms.value_or(p.formula_tpot_ms);
     if (traced) {
         p.components = Components{
             .prefill_compute_ms = trace_value(trace, "prefill_compute_ms"),

@@ -84,8 +84,13 @@ struct Prediction {
     bool ok = false;
     std::string failure;  // the estimator's feasibility when !ok
     double ttft_ms = 0;
+    // The TPOT compared with the measured one: under the benchmark protocol the simulated client's
+    // mean TPOT, as the measured figure was taken; under the other protocols the estimate's own.
     double tpot_ms = 0;
-    // The benchmark protocol's simulated mean TPOT (for --dump only: TPOT is the estimate's).
+    // The product's steady-state TPOT formula (the estimate's tpot_ms), whatever the protocol:
+    // reported beside the validated TPOT (docs/validation.md).
+    double formula_tpot_ms = 0;
+    // The benchmark protocol's simulated mean TPOT (the --dump column simulated_tpot_ms).
     std::optional<double> simulated_tpot_ms;
     std::optional<Components> components;  // with Detail::components only
 };

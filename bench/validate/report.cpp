@@ -25,9 +25,11 @@ const char* kind_label(const std::string& kind) { return kind == "dense" ? "dens
 struct Errors {
     std::vector<double> ttft;
     std::vector<double> tpot;
+    std::vector<double> formula_tpot;
     void add(const Case& c, const Prediction& p) {
         ttft.push_back((p.ttft_ms - c.row->ttft_ms) / c.row->ttft_ms);
         tpot.push_back((p.tpot_ms - c.row->tpot_ms) / c.row->tpot_ms);
+        formula_tpot.push_back((p.formula_tpot_ms - c.row->tpot_ms) / c.row->tpot_ms);
     }
 };
 
@@ -54,6 +56,9 @@ Json profile_json(const dsselect::EfficiencyProfile& p) {
         {"per_step_overhead_ms", p.per_step_overhead_ms},
         {"per_layer_overhead_us", p.per_layer_overhead_us},
         {"moe_layer_overhead_us", p.moe_layer_overhead_us},
+        {"eager_layer_overhead_us", p.eager_layer_overhead_us},
+        {"eager_moe_layer_overhead_us", p.eager_moe_layer_overhead_us},
+        {"cuda_graph_max_tokens", p.cuda_graph_max_tokens},
         {"allreduce_latency_us", p.allreduce_latency_us},
         {"ttft_fixed_ms", p.ttft_fixed_ms},
         {"ttft_batch_exponent", p.ttft_batch_exponent},
@@ -80,6 +85,7 @@ Json line_json(const Line& line) {
     }
     j["ttft"] = stats_json(line.ttft);
     j["tpot"] = stats_json(line.tpot);
+    j["formula_tpot"] = stats_json(line.formula_tpot);
     return j;
 }
 
@@ -100,6 +106,7 @@ Json row_json(const Case& c, const Prediction& p) {
     };
     j["predicted_ttft_ms"] = p.ok ? Json(p.ttft_ms) : Json(nullptr);
     j["predicted_tpot_ms"] = p.ok ? Json(p.tpot_ms) : Json(nullptr);
+    j["formula_tpot_ms"] = p.ok ? Json(p.formula_tpot_ms) : Json(nullptr);
     return j;
 }
 
@@ -160,7 +167,8 @@ Report build_report(const Selection& selection, const std::vector<Prediction>& p
                                       .system = c.row->system,
                                       .example = &c,
                                       .ttft = stats_of(subset.second.ttft),
-                                      .tpot = stats_of(subset.second.tpot)});
+                                      .tpot = stats_of(subset.second.tpot),
+                                      .formula_tpot = stats_of(subset.second.formula_tpot)});
     }
     std::vector<GroupKey> keys;
     for (const auto& [key, errors] : by_group) {
@@ -181,7 +189,8 @@ Report build_report(const Selection& selection, const std::vector<Prediction>& p
             .system = system,
             .example = nullptr,
             .ttft = stats_of(errors.ttft),
-            .tpot = stats_of(errors.tpot)});
+            .tpot = stats_of(errors.tpot),
+            .formula_tpot = stats_of(errors.formula_tpot)});
     }
     for (const auto& [key, use] : used) {
         report.profiles.push_back(use);
@@ -308,19 +317,19 @@ void write_dump(const std::string& path, const Report& report) {
     }
     file << "line,set,model,system,precision,backend,isl,osl,batch,tp,ep,dense,measured_ttft_ms,measured_tpot_ms,ok,"
             "predicted_ttft_ms,predicted_tpot_ms,prefill_compute_ms,prefill_memory_ms,prefill_comm_ms,"
-            "decode_memory_ms,decode_compute_ms,decode_comm_ms,decode_step_ms,simulated_tpot_ms\n";
+            "decode_memory_ms,decode_compute_ms,decode_comm_ms,decode_step_ms,simulated_tpot_ms,formula_tpot_ms\n";
     for (std::size_t i = 0; i < report.cases->size(); ++i) {
         const Case& c = (*report.cases)[i];
         const Prediction& p = (*report.predictions)[i];
         const Components parts = p.components.value_or(Components{});
         file << fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{:.4f},{:.4f},{},{:.4f},{:.4f},{:.5f},{:.5f},{:.5f},"
-                            "{:.5f},{:.5f},{:.5f},{:.5f},{}\n",
+                            "{:.5f},{:.5f},{:.5f},{:.5f},{},{:.4f}\n",
                             c.row->line, to_string(c.set), c.model->id, c.row->system, c.precision, c.row->backend,
                             c.row->isl, c.row->osl, c.row->batch, c.row->tp, c.row->moe_ep, c.dense ? 1 : 0,
                             c.row->ttft_ms, c.row->tpot_ms, p.ok ? 1 : 0, p.ttft_ms, p.tpot_ms, parts.prefill_compute_ms,
                             parts.prefill_memory_ms, parts.prefill_comm_ms, parts.decode_memory_ms,
                             parts.decode_compute_ms, parts.decode_comm_ms, parts.decode_step_ms,
-                            p.simulated_tpot_ms ? fmt::format("{:.4f}", *p.simulated_tpot_ms) : std::string());
+                            p.simulated_tpot_ms ? fmt::format("{:.4f}", *p.simulated_tpot_ms) : std::string(), p.formula_tpot_ms);
     }
     if (!file) {
         throw dsselect::Error(dsselect::ErrorKind::output_failed, fmt::format("{}: write failed", path));

@@ -24,7 +24,8 @@ struct Line {
     std::string system;  // empty: every system of the set
     const Case* example = nullptr;  // subsets: a case of the subset (model, precision, backend)
     ErrorStats ttft;
-    ErrorStats tpot;
+    ErrorStats tpot;          // the validated TPOT (Prediction::tpot_ms)
+    ErrorStats formula_tpot;  // the product's steady-state formula on the same rows
 };
 
 // A profile the harness estimated rows with, and on how many rows.

@@ -702,6 +702,7 @@ Engine read_engine(const json& value, const std::string& pointer, Problems& prob
     engine.usable_memory_fraction = reader.number("usable_memory_fraction", NumberRule::positive_fraction);
     engine.max_num_seqs = reader.integer("max_num_seqs", 1, Presence::optional);
     engine.max_num_batched_tokens = reader.integer("max_num_batched_tokens", 1, Presence::optional);
+    engine.cuda_graph_max_tokens = reader.integer("cuda_graph_max_tokens", 0, Presence::optional);
     if (const json* factors = reader.member("factors")) {
         if (!factors->is_array()) {
             problems.add(reader.child("factors"), "expected an array of factor sets, got " + detail::describe(*factors));
@@ -728,6 +729,8 @@ Engine read_engine(const json& value, const std::string& pointer, Problems& prob
                 set.per_step_overhead_ms = f.number("per_step_overhead_ms", NumberRule::non_negative);
                 set.per_layer_overhead_us = f.number("per_layer_overhead_us", NumberRule::non_negative);
                 set.moe_layer_overhead_us = f.number("moe_layer_overhead_us", NumberRule::non_negative);
+                set.eager_layer_overhead_us = f.number("eager_layer_overhead_us", NumberRule::non_negative);
+                set.eager_moe_layer_overhead_us = f.number("eager_moe_layer_overhead_us", NumberRule::non_negative);
                 set.allreduce_latency_us = f.number("allreduce_latency_us", NumberRule::non_negative);
                 set.ttft_fixed_ms = f.number("ttft_fixed_ms", NumberRule::non_negative);
                 set.ttft_batch_exponent = f.number("ttft_batch_exponent", NumberRule::fraction);

@@ -363,6 +363,7 @@ ordered_json to_json(const Engine& e) {
     put_optional(out, "usable_memory_fraction", e.usable_memory_fraction);
     put_optional(out, "max_num_seqs", e.max_num_seqs);
     put_optional(out, "max_num_batched_tokens", e.max_num_batched_tokens);
+    put_optional(out, "cuda_graph_max_tokens", e.cuda_graph_max_tokens);
     ordered_json factors = ordered_json::array();
     for (const EngineFactors& f : e.factors) {
         ordered_json item;
@@ -380,6 +381,8 @@ ordered_json to_json(const Engine& e) {
         put_optional(item, "per_step_overhead_ms", f.per_step_overhead_ms);
         put_optional(item, "per_layer_overhead_us", f.per_layer_overhead_us);
         put_optional(item, "moe_layer_overhead_us", f.moe_layer_overhead_us);
+        put_optional(item, "eager_layer_overhead_us", f.eager_layer_overhead_us);
+        put_optional(item, "eager_moe_layer_overhead_us", f.eager_moe_layer_overhead_us);
         put_optional(item, "allreduce_latency_us", f.allreduce_latency_us);
         put_optional(item, "ttft_fixed_ms", f.ttft_fixed_ms);
         put_optional(item, "ttft_batch_exponent", f.ttft_batch_exponent);

@@ -365,6 +365,7 @@ EfficiencyProfile engine_profile(const Engine* engine, const Hardware& hardware,
     profile.layer_split = engine->multi_gpu == MultiGpu::layer_split;
     profile.max_num_seqs = engine->max_num_seqs.value_or(profile.max_num_seqs);
     profile.max_batched_tokens = engine->max_num_batched_tokens.value_or(profile.max_batched_tokens);
+    profile.cuda_graph_max_tokens = engine->cuda_graph_max_tokens.value_or(profile.cuda_graph_max_tokens);
     if (hardware.kind == HardwareKind::gpu) {
         // Edge devices keep their own small overheads whatever the engine.
         if (engine->runtime_overhead_gib) {
@@ -384,6 +385,8 @@ EfficiencyProfile engine_profile(const Engine* engine, const Hardware& hardware,
         profile.per_step_overhead_ms = set.per_step_overhead_ms.value_or(profile.per_step_overhead_ms);
         profile.per_layer_overhead_us = set.per_layer_overhead_us.value_or(profile.per_layer_overhead_us);
         profile.moe_layer_overhead_us = set.moe_layer_overhead_us.value_or(profile.moe_layer_overhead_us);
+        profile.eager_layer_overhead_us = set.eager_layer_overhead_us.value_or(profile.eager_layer_overhead_us);
+        profile.eager_moe_layer_overhead_us = set.eager_moe_layer_overhead_us.value_or(profile.eager_moe_layer_overhead_us);
         profile.allreduce_latency_us = set.allreduce_latency_us.value_or(profile.allreduce_latency_us);
         profile.ttft_fixed_ms = set.ttft_fixed_ms.value_or(profile.ttft_fixed_ms);
         profile.ttft_batch_exponent = set.ttft_batch_exponent.value_or(profile.ttft_batch_exponent);
@@ -512,6 +515,9 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
                          (static_cast<double>(a.num_hidden_layers) * profile.per_layer_overhead_us +
                           static_cast<double>(moe_layers) * profile.moe_layer_overhead_us) /
                              1000.0;
+    m_eager_overhead_ms = (static_cast<double>(a.num_hidden_layers) * profile.eager_layer_overhead_us +
+                           static_cast<double>(moe_layers) * profile.eager_moe_layer_overhead_us) /
+                          1000.0;
     const std::int64_t context = request.context_tokens > 0 ? request.context_tokens
                                                             : request.prompt_tokens + request.output_tokens;
 
@@ -538,6 +544,7 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
                                  ? static_cast<double>((a.num_experts_per_tok + a.n_shared_experts) * a.moe_intermediate_size)
                                  : static_cast<double>(a.intermediate_size);
     m_step_token_cap = static_cast<double>(std::max<std::int64_t>(profile.max_batched_tokens, request.prompt_tokens));
+    m_prompt_steps = std::ceil(m_prompt / static_cast<double>(std::max<std::int64_t>(profile.max_batched_tokens, 1)));
     m_activation_bytes_per_token = (4.0 * static_cast<double>(a.hidden_size) + 2.0 * ffn_width / m_gpus) * bytes_act;
     m_logit_bytes_per_sequence = static_cast<double>(a.vocab_size) * k_logit_bytes / m_gpus;
     m_overhead_bytes = profile.runtime_overhead_bytes + (request.gpus > 1 ? profile.communication_buffer_bytes : 0.0);
@@ -678,7 +685,12 @@ void EstimatePlan::timing_at(double batch, const AdapterLoad& adapters, Trace* t
     // each step carries (B - 1) / O prefills' compute on average. A single-stream engine does not.
     perf.prefill_work_ms = m_prefill_compute_ms + m_prefill_comm_ms;
     const double interleaved_prefill_ms = profile.continuous_batching ? (batch - 1.0) / m_output * perf.prefill_work_ms : 0.0;
-    perf.tpot_ms = perf.decode_step_ms + interleaved_prefill_ms;
+    // A step that carries prompt tokens outside CUDA graphs pays the eager overhead once, however
+    // many prompts it holds: of a request's O steps, (B - 1) * ceil(P / budget) carry the others'
+    // prompts, at most all of them. Its size: a prompt chunk beside the B - 1 other sequences.
+    const double eager_ms = eager_overhead_ms(std::min(m_prompt, m_step_token_cap), profile.mixed_prefill ? batch - 1.0 : 0.0);
+    const double eager_share = profile.continuous_batching ? std::min(1.0, (batch - 1.0) * m_prompt_steps / m_output) : 0.0;
+    perf.tpot_ms = perf.decode_step_ms + interleaved_prefill_ms + eager_share * eager_ms;
     // TTFT: the request's own prefill at its parallelism (one step's overhead), plus, when other
     // sequences are running, half the step in progress (arrivals uniform over a step), plus the
     // optional fixed delay of a user profile. The deprecated exponent x multiplies the prefill's
@@ -687,13 +699,19 @@ void EstimatePlan::timing_at(double batch, const AdapterLoad& adapters, Trace* t
                                ? 1.0
                                : remembered_pow(batch, profile.ttft_batch_exponent);
     perf.prefill_ms = std::max(sharing * m_prefill_compute_ms, m_prefill_memory_ms) + sharing * m_prefill_comm_ms +
-                      m_step_overhead_ms;
+                      m_step_overhead_ms + m_prompt_steps * eager_ms;
     perf.step_wait_ms = batch > 1.0 ? 0.5 * perf.decode_step_ms : 0.0;
     perf.ttft_ms = profile.ttft_fixed_ms + perf.prefill_ms + perf.step_wait_ms;
     perf.latency_ms = perf.ttft_ms + (m_output - 1.0) * perf.tpot_ms;
     perf.qps = batch / perf.latency_ms * k_ms_per_s;
-    record(trace, "tpot_ms", perf.tpot_ms, "ms", "decode step + (B - 1) / O * prefill time (continuous batching)");
-    record(trace, "prefill_ms", perf.prefill_ms, "ms", "max(prefill compute, prefill memory) + communication + step overhead");
+    record(trace, "eager_step_overhead_ms", eager_ms, "ms",
+           "(L * eager_layer_overhead_us + MoE layers * eager_moe_layer_overhead_us) / 1000 when a step of a prompt chunk "
+           "and the B - 1 others (SGLang: the chunk alone) exceeds cuda_graph_max_tokens, else 0");
+    record(trace, "tpot_ms", perf.tpot_ms, "ms",
+           "decode step + (B - 1) / O * prefill time + min(1, (B - 1) * ceil(P / budget) / O) * eager step overhead "
+           "(continuous batching)");
+    record(trace, "prefill_ms", perf.prefill_ms, "ms",
+           "max(prefill compute, prefill memory) + communication + step overhead + ceil(P / budget) * eager step overhead");
     record(trace, "step_wait_ms", perf.step_wait_ms, "ms", "decode step / 2 when B > 1 (the step in progress), else 0");
     record(trace, "ttft_ms", perf.ttft_ms, "ms", "ttft_fixed_ms (0 unless a profile sets it) + prefill + step wait");
     record(trace, "latency_ms", perf.latency_ms, "ms", "TTFT + (O - 1) * TPOT");
@@ -865,7 +883,13 @@ double EstimatePlan::mixed_step_ms(double prompt_tokens, double decoding, double
     const double decode_token_ms = m_decode_flops_per_sequence / m_compute_rate * k_ms_per_s;
     const double compute_ms = prompt_tokens * prompt_token_ms + decoding * decode_token_ms;
     const double memory_ms = (weights_bytes + context_tokens * m_kv_read_per_token) / m_bandwidth * k_ms_per_s;
-    return std::max(compute_ms, memory_ms) + m_allreduce.ms(tokens) + m_step_overhead_ms;
+    return std::max(compute_ms, memory_ms) + m_allreduce.ms(tokens) + m_step_overhead_ms +
+           eager_overhead_ms(prompt_tokens, decoding);
+}
+
+double EstimatePlan::eager_overhead_ms(double prompt_tokens, double decoding) const {
+    const double graph_max = static_cast<double>(m_request->profile.cuda_graph_max_tokens);
+    return prompt_tokens > 0.0 && prompt_tokens + decoding > graph_max ? m_eager_overhead_ms : 0.0;
 }
 
 double EstimatePlan::chunked_prefill_mean_ms(std::int64_t arriving, std::int64_t running, double running_context) const {

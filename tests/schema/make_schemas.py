@@ -408,6 +408,9 @@ def catalog_engine():
         "runtime_overhead_gib": NON_NEGATIVE, "communication_buffer_gib": NON_NEGATIVE,
         "usable_memory_fraction": POSITIVE_FRACTION,
         "max_num_seqs": {"type": "integer", "minimum": 1}, "max_num_batched_tokens": {"type": "integer", "minimum": 1},
+        "cuda_graph_max_tokens": described({"type": "integer", "minimum": 0},
+                                           "tokens a step carrying prompt tokens may hold and still replay a CUDA graph; "
+                                           "absent or 0: such steps run eagerly"),
         "vendors": described(STRING_LIST, "hardware vendors the engine runs on; absent: any"),
         "weight_formats": described({"type": "array", "items": {"enum": SERVING_FORMATS}},
                                     "serving formats the engine serves; absent: any"),
@@ -421,6 +424,8 @@ def catalog_engine():
             "compute_efficiency": POSITIVE_FRACTION, "memory_efficiency": POSITIVE_FRACTION,
             "per_step_overhead_ms": NON_NEGATIVE, "allreduce_latency_us": NON_NEGATIVE,
             "per_layer_overhead_us": NON_NEGATIVE, "moe_layer_overhead_us": NON_NEGATIVE,
+            "eager_layer_overhead_us": described(NON_NEGATIVE, "host time per layer of a step run outside CUDA graphs"),
+            "eager_moe_layer_overhead_us": described(NON_NEGATIVE, "extra host time per MoE layer of such a step"),
             "ttft_fixed_ms": NON_NEGATIVE, "ttft_batch_exponent": {"type": "number", "minimum": 0, "maximum": 1},
             "source": STRING}}},
         "source": STRING, "sources": {"type": "object", "additionalProperties": STRING}},

@@ -371,6 +371,10 @@ struct EngineFactors {
     std::optional<double> per_step_overhead_ms;
     std::optional<double> per_layer_overhead_us;
     std::optional<double> moe_layer_overhead_us;
+    // Host time per layer, and extra per MoE layer, of a step that runs outside CUDA graphs (one
+    // that carries prompt tokens beyond the engine's cuda_graph_max_tokens).
+    std::optional<double> eager_layer_overhead_us;
+    std::optional<double> eager_moe_layer_overhead_us;
     std::optional<double> allreduce_latency_us;
     std::optional<double> ttft_fixed_ms;
     std::optional<double> ttft_batch_exponent;
@@ -395,6 +399,9 @@ struct Engine {
     // Scheduler defaults (docs/method.md): sequences running at once, tokens per step.
     std::optional<std::int64_t> max_num_seqs;
     std::optional<std::int64_t> max_num_batched_tokens;
+    // The most tokens a step that carries prompt tokens may hold and still replay a CUDA graph
+    // (vLLM's piecewise graphs); absent or 0: such steps always run eagerly (SGLang, TensorRT-LLM).
+    std::optional<std::int64_t> cuda_graph_max_tokens;
     std::vector<EngineFactors> factors;
     // What the engine can serve (docs/ranking.md, "Engine capabilities"); empty: anything.
     std::vector<std::string> vendors;         // hardware vendors it runs on

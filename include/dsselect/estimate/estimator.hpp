@@ -131,6 +131,12 @@ struct EfficiencyProfile {
     // per MoE layer (routing, token permutation, grouped expert GEMMs). Added to every step.
     double per_layer_overhead_us = 0.0;
     double moe_layer_overhead_us = 0.0;
+    // A step that carries prompt tokens runs outside CUDA graphs when it holds more than
+    // cuda_graph_max_tokens tokens (0: always): the host then launches every kernel of every
+    // layer, per layer and extra per MoE layer (docs/method.md, "Eager steps").
+    double eager_layer_overhead_us = 0.0;
+    double eager_moe_layer_overhead_us = 0.0;
+    std::int64_t cuda_graph_max_tokens = 0;
     double allreduce_latency_us = 8.0;     // per all-reduce call
     // Replicas wider than one node reach the other node over the scale-out network.
     double inter_node_gb_per_s = 50.0;     // per GPU: one 400 Gb/s InfiniBand NDR port (assumption)
@@ -323,7 +329,8 @@ public:
     std::optional<double> wave_mean_ttft_ms(std::int64_t batch) const;
     // One engine step that prefills `prompt_tokens` prompt tokens beside `decoding` sequences
     // that each decode one token while reading `context_tokens` tokens of KV cache in all:
-    // max(compute, memory) + all-reduces of the step's tokens + the step overhead, where compute
+    // max(compute, memory) + all-reduces of the step's tokens + the step overhead (+ the eager
+    // overhead when it carries prompt tokens beyond the CUDA-graph limit), where compute
     // is a prompt token's share of this request's prefill FLOPs per prompt token plus one decode
     // token's FLOPs per decoding sequence, and memory the weights the step's tokens touch (the
     // routed experts they route to) plus the KV read (docs/method.md, "Serving simulation").
@@ -372,6 +379,14 @@ private:
     double m_sequence = 0;
     double m_kv_tokens_per_sequence = 0;  // P + O/2 paged, P + O under the full reservation
     double m_step_overhead_ms = 0;  // per step + per layer + per MoE layer
+    double m_eager_overhead_ms = 0;  // per layer + per MoE layer, steps outside CUDA graphs
+    double m_prompt_steps = 1;       // steps one prompt's prefill takes at the token budget
+public:
+    // The eager overhead a step of `prompt_tokens` prompt tokens beside `decoding` decodes pays:
+    // m_eager_overhead_ms when it carries prompt tokens and holds more tokens than the engine's
+    // cuda_graph_max_tokens, else 0.
+    double eager_overhead_ms(double prompt_tokens, double decoding) const;
+private:
     double m_kept_parameters = 0;
     double m_active_fraction = 1;
     double m_active_parameters = 0;

@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""Eager-step overheads of the GPU serving engines (issue 20).
+
+Usage:
+  scripts/fit_eager_overhead.py VALIDATE            # print the grid's best values
+  scripts/fit_eager_overhead.py VALIDATE --check    # fail unless data/engines.json holds them
+
+VALIDATE is the built harness (build/test/bench/dsselect_validate). A step that carries prompt
+tokens runs outside CUDA graphs in SGLang and TensorRT-LLM (their graphs capture decode-only
+batches), and in vLLM when it holds more tokens than its largest piecewise graph
+(data/engines.json cuda_graph_max_tokens, each with its source). The host then launches every
+kernel of every layer itself, which the roofline does not see: eager_layer_overhead_us per layer,
+and eager_moe_layer_overhead_us extra per MoE layer (routing, permutation, grouped GEMMs). The
+estimator adds it to such steps (docs/method.md, "Eager steps"); the fit rows' TTFT, and the TPOT
+their benchmark client measured, say how large it is.
+
+The values are fitted on the fit rows only (tests/validation/split.json: the h100_sxm rows), each
+engine's eager_layer_overhead_us on its own dense rows, then eager_moe_layer_overhead_us on the
+MoE rows (TensorRT-LLM only: the sample has no other MoE fit rows), pooled over the three engines
+and documented as pooled. The objective is the mean of the rows' TTFT and TPOT medians of absolute
+error, as the harness times them with each row's benchmark client simulated (docs/validation.md).
+Every point of a 50 us grid is run through the harness with the values written into a copy of
+data/engines.json (a catalog overlay, --catalog); ties go to the lower value. Hold-out rows are
+never read.
+"""
+import argparse
+import csv
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ENGINES = os.path.join(ROOT, "data", "engines.json")
+CATALOG = os.path.join(ROOT, "tests", "validation", "catalog.json")
+SERVING_ENGINES = ("vllm", "sglang", "trtllm")
+GRID_US = [50 * i for i in range(41)]  # 0 .. 2,000 us
+# --check accepts a shipped value whose objective is this close to the grid's best (fractions).
+TOLERANCE = 0.001
+
+
+def gpu_sets(engine):
+    sets = [f for f in engine.get("factors", []) if f.get("hardware_kind") == "gpu"]
+    if not sets:
+        sys.exit(f"fit_eager_overhead: {ENGINES}: engine '{engine['id']}' has no GPU factor set")
+    return sets
+
+
+def set_values(engines, per_layer, per_moe_layer):
+    for engine in engines["engines"]:
+        if engine["id"] in SERVING_ENGINES:
+            for factor_set in gpu_sets(engine):
+                factor_set["eager_layer_overhead_us"] = per_layer[engine["id"]]
+                factor_set["eager_moe_layer_overhead_us"] = per_moe_layer
+
+
+def shipped_values(engines):
+    per_layer, per_moe = {}, set()
+    for engine in engines["engines"]:
+        if engine["id"] in SERVING_ENGINES:
+            values = {(f.get("eager_layer_overhead_us"), f.get("eager_moe_layer_overhead_us")) for f in gpu_sets(engine)}
+            if len(values) != 1:
+                sys.exit(f"fit_eager_overhead: {ENGINES}: engine '{engine['id']}' has different eager overheads "
+                         "across its GPU factor sets")
+            layer, moe = values.pop()
+            per_layer[engine["id"]] = layer
+            per_moe.add(moe)
+    return per_layer, (per_moe.pop() if len(per_moe) == 1 else None)
+
+
+class Harness:
+    def __init__(self, validate, tmp):
+        self.validate = os.path.abspath(validate)
+        self.overlay = os.path.join(tmp, "catalog.json")
+        self.dump = os.path.join(tmp, "rows.csv")
+        with open(CATALOG, encoding="utf-8") as f:
+            self.catalog = json.load(f)
+        with open(ENGINES, encoding="utf-8") as f:
+            self.shipped = json.load(f)
+
+    def fit_rows(self, per_layer, per_moe_layer):
+        engines = json.loads(json.dumps(self.shipped))
+        set_values(engines, per_layer, per_moe_layer)
+        overlay = dict(self.catalog)
+        overlay["engines"] = engines["engines"]
+        with open(self.overlay, "w", encoding="utf-8") as f:
+            json.dump(overlay, f)
+        try:
+            done = subprocess.run([self.validate, "--engine-profiles", "--catalog", self.overlay, "--dump", self.dump],
+                                  cwd=ROOT, capture_output=True, text=True, check=False)
+        except OSError as error:
+            sys.exit(f"fit_eager_overhead: cannot run the harness {self.validate}: {error.strerror}")
+        if done.returncode != 0:
+            sys.exit(f"fit_eager_overhead: {self.validate} failed: {done.stderr.strip()}")
+        with open(self.dump, encoding="utf-8", newline="") as f:
+            return [r for r in csv.DictReader(f) if r["ok"] == "1" and r["set"] == "fit"]
+
+
+def objective(rows):
+    """Mean of the TTFT and TPOT medians of absolute error of `rows` (fractions)."""
+    def median_ape(metric):
+        return statistics.median(abs(float(r[f"predicted_{metric}_ms"]) / float(r[f"measured_{metric}_ms"]) - 1.0)
+                                 for r in rows)
+    if not rows:
+        sys.exit("fit_eager_overhead: no fit rows to fit on")
+    return (median_ape("ttft") + median_ape("tpot")) / 2.0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("validate", help="the dsselect_validate binary")
+    parser.add_argument("--check", action="store_true", help="fail unless data/engines.json holds the best values")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        harness = Harness(args.validate, tmp)
+        shipped_layer, shipped_moe = shipped_values(harness.shipped)
+        start = {e: shipped_layer.get(e) or 0 for e in SERVING_ENGINES}
+        moe_start = shipped_moe or 0
+
+        def dense_of(engine):
+            return lambda rows: [r for r in rows if r["dense"] == "1" and r["backend"] == engine]
+
+        def moe_rows(rows):
+            return [r for r in rows if r["dense"] == "0"]
+
+        # Each engine's per-layer value on its dense rows (the others at their shipped values),
+        # then the pooled MoE value on the MoE rows with the fitted per-layer values.
+        curves, best_layer = {}, {}
+        for engine in SERVING_ENGINES:
+            select = dense_of(engine)
+            curves[engine] = {v: objective(select(harness.fit_rows({**start, engine: v}, moe_start))) for v in GRID_US}
+            best_layer[engine] = min(GRID_US, key=lambda v: (round(curves[engine][v], 6), v))
+        curves["moe"] = {v: objective(moe_rows(harness.fit_rows(best_layer, v))) for v in GRID_US}
+        best_moe = min(GRID_US, key=lambda v: (round(curves["moe"][v], 6), v))
+
+        for engine in SERVING_ENGINES:
+            v = best_layer[engine]
+            print(f"{engine}: eager_layer_overhead_us {v} (fit dense rows: {100 * curves[engine][v]:.2f} %, "
+                  f"0 us: {100 * curves[engine][0]:.2f} %)")
+        print(f"pooled: eager_moe_layer_overhead_us {best_moe} (fit MoE rows: {100 * curves['moe'][best_moe]:.2f} %, "
+              f"0 us: {100 * curves['moe'][0]:.2f} %)")
+        if not args.check:
+            return 0
+        problems = []
+        for engine in SERVING_ENGINES:
+            value = shipped_layer.get(engine)
+            if value not in curves[engine] or curves[engine][value] > curves[engine][best_layer[engine]] + TOLERANCE:
+                problems.append(f"{engine} eager_layer_overhead_us is {value}, the fit gives {best_layer[engine]}")
+        if shipped_moe not in curves["moe"] or curves["moe"][shipped_moe] > curves["moe"][best_moe] + TOLERANCE:
+            problems.append(f"eager_moe_layer_overhead_us is {shipped_moe}, the fit gives {best_moe}")
+        if problems:
+            print(f"data/engines.json is not the fit rows' best (within {100 * TOLERANCE:.1f} points is accepted): "
+                  + "; ".join(problems), file=sys.stderr)
+            return 1
+        print("data/engines.json holds the fit rows' best eager overheads")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
