@@ -220,6 +220,18 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
                          engine_source});
         trace.push_back({"engine: max_batched_tokens", static_cast<double>(request.profile.max_batched_tokens), "tokens",
                          engine_source});
+        const std::string eager_source =
+            engine == nullptr ? std::string("built-in defaults (docs/method.md)")
+                              : "engine '" + engine->id + "' (data/engines.json): " +
+                                    source_of(engine->source, engine->sources, "eager_layer_overhead_us");
+        trace.push_back({"engine: eager_layer_overhead_us", request.profile.eager_layer_overhead_us, "us", eager_source});
+        trace.push_back({"engine: eager_moe_layer_overhead_us", request.profile.eager_moe_layer_overhead_us, "us",
+                         eager_source});
+        trace.push_back({"engine: cuda_graph_max_tokens", static_cast<double>(request.profile.cuda_graph_max_tokens),
+                         "tokens (0: prompt steps never graphed)",
+                         engine == nullptr ? std::string("built-in defaults (docs/method.md)")
+                                           : "engine '" + engine->id + "' (data/engines.json): " +
+                                                 source_of(engine->source, engine->sources, "cuda_graph_max_tokens")});
         trace.push_back({"input: kv_cache_bits", request.kv_cache_bits.value_or(request.variant->kv_cache_bits), "bits",
                          kv_cache_bits_source(options.kv_cache_dtype, engine, *request.variant, *request.hardware)});
         trace.push_back({"input: weight_bits", request.variant->weight_bits, "bits",
