@@ -41,6 +41,14 @@ GRID_US = [50 * i for i in range(41)]  # 0 .. 2,000 us
 TOLERANCE = 0.001
 
 
+def read_json(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError) as error:
+        sys.exit(f"fit_eager_overhead: {path}: {error}")
+
+
 def gpu_sets(engine):
     sets = [f for f in engine.get("factors", []) if f.get("hardware_kind") == "gpu"]
     if not sets:
@@ -75,10 +83,9 @@ class Harness:
         self.validate = os.path.abspath(validate)
         self.overlay = os.path.join(tmp, "catalog.json")
         self.dump = os.path.join(tmp, "rows.csv")
-        with open(CATALOG, encoding="utf-8") as f:
-            self.catalog = json.load(f)
-        with open(ENGINES, encoding="utf-8") as f:
-            self.shipped = json.load(f)
+        self.fit_row_count = None  # every grid point must time the same fit rows
+        self.catalog = read_json(CATALOG)
+        self.shipped = read_json(ENGINES)
 
     def fit_rows(self, per_layer, per_moe_layer):
         engines = json.loads(json.dumps(self.shipped))
@@ -95,14 +102,30 @@ class Harness:
         if done.returncode != 0:
             sys.exit(f"fit_eager_overhead: {self.validate} failed: {done.stderr.strip()}")
         with open(self.dump, encoding="utf-8", newline="") as f:
-            return [r for r in csv.DictReader(f) if r["ok"] == "1" and r["set"] == "fit"]
+            reader = csv.DictReader(f)
+            missing = {"ok", "set", "dense", "backend", "predicted_ttft_ms", "measured_ttft_ms", "predicted_tpot_ms",
+                       "measured_tpot_ms"} - set(reader.fieldnames or [])
+            if missing:
+                sys.exit(f"fit_eager_overhead: the harness dump lacks the columns {sorted(missing)}")
+            fit = [r for r in reader if r["set"] == "fit"]
+        timed = [r for r in fit if r["ok"] == "1"]
+        # A value that stopped some rows from being timed would shrink the objective's rows.
+        if self.fit_row_count is None:
+            self.fit_row_count = len(timed)
+        elif len(timed) != self.fit_row_count:
+            sys.exit(f"fit_eager_overhead: {len(timed)} fit rows timed at {per_layer} / {per_moe_layer} us, "
+                     f"{self.fit_row_count} at the first grid point: the objective would compare different rows")
+        return timed
 
 
 def objective(rows):
     """Mean of the TTFT and TPOT medians of absolute error of `rows` (fractions)."""
     def median_ape(metric):
-        return statistics.median(abs(float(r[f"predicted_{metric}_ms"]) / float(r[f"measured_{metric}_ms"]) - 1.0)
-                                 for r in rows)
+        try:
+            return statistics.median(abs(float(r[f"predicted_{metric}_ms"]) / float(r[f"measured_{metric}_ms"]) - 1.0)
+                                     for r in rows)
+        except (ValueError, ZeroDivisionError) as error:
+            sys.exit(f"fit_eager_overhead: a fit row's {metric} cannot be compared: {error}")
     if not rows:
         sys.exit("fit_eager_overhead: no fit rows to fit on")
     return (median_ape("ttft") + median_ape("tpot")) / 2.0

@@ -182,6 +182,31 @@ TEST_CASE("cli: estimate --explain shows the seed's 89 GB beside the computed we
     CHECK(reference_found);
 }
 
+TEST_CASE("cli: estimate --explain shows the eager-step overhead and where it comes from", "[cli][estimate]") {
+    auto result = run_cli({"estimate", "--model", "base", "--gpu", "h100-sxm", "--engine", "sglang", "--explain", "-o", "json"});
+    REQUIRE(result.status == 0);
+    const json e = json::parse(result.out);
+    const Catalog& catalog = test::builtin();
+    const EfficiencyProfile profile =
+        engine_profile(&catalog.engine("sglang"), catalog.hardware_by_id("h100-sxm"), Precision::fp16);
+    const double layers = static_cast<double>(catalog.model("base").architecture.num_hidden_layers);
+    std::map<std::string, json> steps;
+    for (const auto& step : e.at("explain")) {
+        steps[step.at("name").get<std::string>()] = step;
+    }
+    REQUIRE(steps.count("engine: eager_layer_overhead_us") == 1);
+    CHECK(steps["engine: eager_layer_overhead_us"].at("value").get<double>() == profile.eager_layer_overhead_us);
+    CHECK(steps["engine: eager_layer_overhead_us"].at("formula").get<std::string>().find("fit_eager_overhead.py") !=
+          std::string::npos);
+    REQUIRE(steps.count("engine: cuda_graph_max_tokens") == 1);
+    CHECK(steps["engine: cuda_graph_max_tokens"].at("formula").get<std::string>().find("decode batches only") !=
+          std::string::npos);
+    // A dense model on SGLang: every prompt step is eager, L x the per-layer value.
+    REQUIRE(steps.count("eager_step_overhead_ms") == 1);
+    CHECK(steps["eager_step_overhead_ms"].at("value").get<double>() ==
+          Approx(layers * profile.eager_layer_overhead_us / 1000.0));
+}
+
 TEST_CASE("cli: output is byte-identical across runs", "[cli]") {
     auto a = run_cli({"estimate", "--model", "pro", "--gpu", "a100-80gb", "--gpus", "4", "-o", "json"});
     auto b = run_cli({"estimate", "--model", "pro", "--gpu", "a100-80gb", "--gpus", "4", "-o", "json"});

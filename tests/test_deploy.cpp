@@ -382,3 +382,36 @@ TEST_CASE("deploy: a checkpoint naming no KV quantization is refused where the p
     CHECK_THROWS_WITH(deploy::parse_table(doc.dump(), "d.json"), Catch::Contains("d.json/artefacts/kv_cache_dtype") &&
                                                                       Catch::Contains("expected \"auto\" or \"fp8\", got 'int4'"));
 }
+
+TEST_CASE("deploy: a checkpoint that names FP8 KV or says nothing is written on an FP8-KV plan", "[deploy]") {
+    const Catalog& catalog = test::builtin();
+    Scenario scenario = catalog.scenario("customer-service");
+    scenario.engine_id = "trtllm";
+    scenario.constraints.max_latency_ms.reset();  // DeepSeek-V3's 32 tokens take longer than the 200 ms chat limit
+    const Candidate c = evaluate_candidate(catalog, scenario, test::builtin_rules(), catalog.model("deepseek-v3"),
+                                           catalog.variant("fp8"), catalog.hardware_by_id("h200"), 8, SearchOptions{});
+    INFO((c.rejection ? c.rejection->detail() : std::string("accepted")));
+    REQUIRE(c.accepted());
+    REQUIRE(c.costed);
+    deploy::DeployTable table = deploy::builtin_table();
+    deploy::Artefact* official = nullptr;
+    for (deploy::Artefact& artefact : table.artefacts) {
+        if (artefact.repository == "deepseek-ai/DeepSeek-V3") {
+            official = &artefact;
+        }
+    }
+    REQUIRE(official != nullptr);
+    // As shipped ("auto": no KV quantization named): refused, exit 2 (usage).
+    try {
+        (void)deploy::plan_deployment(catalog, scenario, c, deploy::Target::shell, table);
+        FAIL("expected a refusal");
+    } catch (const Error& error) {
+        CHECK(error.kind() == ErrorKind::usage);
+    }
+    // A checkpoint whose config names FP8 KV matches the plan; one that says nothing is not judged.
+    for (const char* kv : {"fp8", ""}) {
+        INFO(kv);
+        official->kv_cache_dtype = kv;
+        CHECK_NOTHROW(deploy::plan_deployment(catalog, scenario, c, deploy::Target::shell, table));
+    }
+}

@@ -471,6 +471,51 @@ TEST_CASE("eager step: the own prefill pays it per chunk and TPOT once per promp
     CHECK(many.performance.prefill_ms == Approx(many_base.performance.prefill_ms + 3.0 * 16.0));
 }
 
+TEST_CASE("eager step: the step's size decides against the graph limit", "[estimator][ttft]") {
+    const Model model = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware hardware = test::gpu();
+    EstimateRequest request = request_for(model, fp16, hardware, 1, 8);
+    request.profile.eager_layer_overhead_us = 500.0;  // 16 ms per eager step
+    request.profile.cuda_graph_max_tokens = 512;
+    auto eager_prefill_ms = [](EstimateRequest r) { return estimate(r).performance.prefill_eager_ms; };
+    // Mixed prefill: the 7 others' decodes share the step. 505 + 7 = 512 fits the graph, 506 + 7 does not.
+    request.prompt_tokens = 505;
+    CHECK(eager_prefill_ms(request) == 0.0);
+    request.prompt_tokens = 506;
+    CHECK(eager_prefill_ms(request) == Approx(16.0));
+    // A prefill-first engine's step holds the chunk alone: 506 tokens fit.
+    request.profile.mixed_prefill = false;
+    CHECK(eager_prefill_ms(request) == 0.0);
+    request.profile.mixed_prefill = true;
+    // Chunks smaller than the graph: a 1,000-token prompt in a 256-token budget is four graphed steps.
+    request.prompt_tokens = 1000;
+    request.profile.max_batched_tokens = 256;
+    CHECK(eager_prefill_ms(request) == 0.0);
+    request.profile.max_batched_tokens = 1024;
+    CHECK(eager_prefill_ms(request) == Approx(16.0));
+    // The queue's service is the prefill work and this overhead; TTFT holds it once per step.
+    const Estimate e = estimate(request);
+    EstimateRequest graphed = request;
+    graphed.profile.eager_layer_overhead_us = 0.0;
+    CHECK(e.performance.prefill_ms == Approx(estimate(graphed).performance.prefill_ms + 16.0));
+}
+
+TEST_CASE("eager step: a single-stream engine pays it in the prefill but not in TPOT", "[estimator][ttft]") {
+    const Model model = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware hardware = test::gpu();
+    EstimateRequest request = request_for(model, fp16, hardware, 1, 8);
+    request.profile.continuous_batching = false;
+    EstimateRequest eager = request;
+    eager.profile.eager_layer_overhead_us = 500.0;
+    const Estimate base = estimate(request);
+    const Estimate with = estimate(eager);
+    REQUIRE(with.has_timing());
+    CHECK(with.performance.tpot_ms == Approx(base.performance.tpot_ms));
+    CHECK(with.performance.prefill_ms == Approx(base.performance.prefill_ms + 16.0));
+}
+
 TEST_CASE("serving simulation: one client sends its requests one after another", "[estimator][simulation]") {
     const Model model = test::llama2_7b();
     const Variant fp16 = test::variant_bits(16);

@@ -687,10 +687,14 @@ void EstimatePlan::timing_at(double batch, const AdapterLoad& adapters, Trace* t
     const double interleaved_prefill_ms = profile.continuous_batching ? (batch - 1.0) / m_output * perf.prefill_work_ms : 0.0;
     // A step that carries prompt tokens outside CUDA graphs pays the eager overhead once, however
     // many prompts it holds: of a request's O steps, (B - 1) * ceil(P / budget) carry the others'
-    // prompts, at most all of them. Its size: a prompt chunk beside the B - 1 other sequences.
-    const double eager_ms = eager_overhead_ms(std::min(m_prompt, m_step_token_cap), profile.mixed_prefill ? batch - 1.0 : 0.0);
+    // prompts, at most all of them. Its size: the B - 1 other sequences' decodes (mixed prefill;
+    // none for a prefill-first engine) and a prompt chunk in the rest of the token budget.
+    const double budget = static_cast<double>(std::max<std::int64_t>(profile.max_batched_tokens, 1));
+    const double step_decodes = profile.mixed_prefill ? std::min(batch - 1.0, budget - 1.0) : 0.0;
+    const double eager_ms = eager_overhead_ms(std::min(m_prompt, budget - step_decodes), step_decodes);
     const double eager_share = profile.continuous_batching ? std::min(1.0, (batch - 1.0) * m_prompt_steps / m_output) : 0.0;
     perf.tpot_ms = perf.decode_step_ms + interleaved_prefill_ms + eager_share * eager_ms;
+    perf.prefill_eager_ms = m_prompt_steps * eager_ms;
     // TTFT: the request's own prefill at its parallelism (one step's overhead), plus, when other
     // sequences are running, half the step in progress (arrivals uniform over a step), plus the
     // optional fixed delay of a user profile. The deprecated exponent x multiplies the prefill's
@@ -699,14 +703,15 @@ void EstimatePlan::timing_at(double batch, const AdapterLoad& adapters, Trace* t
                                ? 1.0
                                : remembered_pow(batch, profile.ttft_batch_exponent);
     perf.prefill_ms = std::max(sharing * m_prefill_compute_ms, m_prefill_memory_ms) + sharing * m_prefill_comm_ms +
-                      m_step_overhead_ms + m_prompt_steps * eager_ms;
+                      m_step_overhead_ms + perf.prefill_eager_ms;
     perf.step_wait_ms = batch > 1.0 ? 0.5 * perf.decode_step_ms : 0.0;
     perf.ttft_ms = profile.ttft_fixed_ms + perf.prefill_ms + perf.step_wait_ms;
     perf.latency_ms = perf.ttft_ms + (m_output - 1.0) * perf.tpot_ms;
     perf.qps = batch / perf.latency_ms * k_ms_per_s;
     record(trace, "eager_step_overhead_ms", eager_ms, "ms",
-           "(L * eager_layer_overhead_us + MoE layers * eager_moe_layer_overhead_us) / 1000 when a step of a prompt chunk "
-           "and the B - 1 others (SGLang: the chunk alone) exceeds cuda_graph_max_tokens, else 0");
+           "(L * eager_layer_overhead_us + MoE layers * eager_moe_layer_overhead_us) / 1000 when a step of the B - 1 "
+           "others' decodes (none without mixed_prefill) and a prompt chunk in the rest of the budget exceeds "
+           "cuda_graph_max_tokens, else 0");
     record(trace, "tpot_ms", perf.tpot_ms, "ms",
            "decode step + (B - 1) / O * prefill time + min(1, (B - 1) * ceil(P / budget) / O) * eager step overhead "
            "(continuous batching)");

@@ -64,7 +64,7 @@ def main():
     split = os.path.join(source, "tests", "validation", "split.json")
     protocols = os.path.join(source, "tests", "validation", "protocols.json")
 
-    def harness(rows, protocols_path=protocols):
+    def harness(rows, protocols_path=protocols, extra=()):
         text = io.StringIO()
         writer = csv.DictWriter(text, fieldnames=HEADER, lineterminator="\n")
         writer.writeheader()
@@ -74,7 +74,7 @@ def main():
             with open(path, "w", encoding="utf-8") as handle:
                 handle.write(text.getvalue())
             return subprocess.run([validate, "--csv", path, "--catalog", catalog, "--split", split, "--protocols",
-                                   protocols_path, "--engine-profiles", "--format", "json"],
+                                   protocols_path, "--engine-profiles", "--format", "json", *extra],
                                   capture_output=True, text=True, check=False)
 
     # A modelled row whose source names no benchmark client of protocols.json: exit 65, naming
@@ -113,7 +113,29 @@ def main():
     # CSV line numbers: header is line 1; a1 is 2, d1 is 8, d2 is 9.
     if lines != [2, 8, 9]:
         fail(f"modelled lines {lines}, expected [2, 8, 9] (a1 once, d1, d2)")
-    print("3 passed, 0 failed")
+    # Under the benchmark protocol the TPOT compared is the simulated client's (the --dump column
+    # simulated_tpot_ms); the product's formula is reported beside it. Under another protocol the
+    # TPOT compared is the formula's.
+    with tempfile.TemporaryDirectory() as folder:
+        dump = os.path.join(folder, "rows.csv")
+        if harness(ROWS, extra=("--dump", dump)).returncode != 0:
+            fail("the harness with --dump failed")
+        with open(dump, encoding="utf-8", newline="") as handle:
+            timed = [r for r in csv.DictReader(handle) if r["ok"] == "1"]
+        alone_dump = os.path.join(folder, "alone.csv")
+        if harness(ROWS, extra=("--dump", alone_dump, "--ttft-protocol", "alone")).returncode != 0:
+            fail("the harness with --ttft-protocol alone failed")
+        with open(alone_dump, encoding="utf-8", newline="") as handle:
+            alone = [r for r in csv.DictReader(handle) if r["ok"] == "1"]
+    if not timed or any(r["predicted_tpot_ms"] != r["simulated_tpot_ms"] for r in timed):
+        fail("under the benchmark protocol the compared TPOT must be the simulated client's")
+    if any(float(r["formula_tpot_ms"]) <= 0 for r in timed) or all(
+            abs(float(r["formula_tpot_ms"]) - float(r["predicted_tpot_ms"])) < 1e-9 for r in timed):
+        fail("the formula's TPOT must be reported beside the simulated one, and differ from it on these rows")
+    formula = {r["line"]: r["formula_tpot_ms"] for r in timed}
+    if not alone or any(abs(float(r["predicted_tpot_ms"]) - float(formula[r["line"]])) > 1e-3 for r in alone):
+        fail("under the alone protocol the compared TPOT must be the formula's")
+    print("5 passed, 0 failed")
 
 
 if __name__ == "__main__":

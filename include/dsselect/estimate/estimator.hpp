@@ -230,6 +230,9 @@ struct PerformanceEstimate {
     // continuous batching interleaves into the decode steps (TPOT's (B - 1) / O term) and what a
     // request queues behind at the offered load (the search's M/D/1 service, docs/method.md).
     double prefill_work_ms = 0;
+    // The eager-step overhead of the request's own prefill steps, ceil(P / budget) of them
+    // (docs/method.md "Eager steps"); in prefill_ms, and in the queue's service beside prefill_work_ms.
+    double prefill_eager_ms = 0;
     double tpot_ms = 0;
     double decode_step_ms = 0;     // pure decode step at this batch
     double latency_ms = 0;         // ttft + (O - 1) * tpot

@@ -61,8 +61,9 @@ struct Candidate {
     bool quality_published = true;
     double capacity_qps = 0;
     // The queue at the offered load (docs/method.md "TTFT at load"): M/D/1, Poisson arrivals at
-    // the scenario's QPS / replicas, a deterministic service of the request's prefill work
-    // (estimate.performance.prefill_work_ms; the whole request on a single-stream engine).
+    // the scenario's QPS / replicas, a deterministic service of the request's prefill work and the
+    // eager overhead of its prefill steps (estimate.performance.prefill_work_ms + prefill_eager_ms;
+    // the whole request on a single-stream engine).
     // prefill_utilization is arrivals x service (a fraction). Without a load the wait and the
     // utilization are 0 and ttft_at_load_ms is the TTFT.
     double queue_wait_ms = 0;
