@@ -544,7 +544,8 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
                                  ? static_cast<double>((a.num_experts_per_tok + a.n_shared_experts) * a.moe_intermediate_size)
                                  : static_cast<double>(a.intermediate_size);
     m_step_token_cap = static_cast<double>(std::max<std::int64_t>(profile.max_batched_tokens, request.prompt_tokens));
-    m_prompt_steps = std::ceil(m_prompt / static_cast<double>(std::max<std::int64_t>(profile.max_batched_tokens, 1)));
+    m_budget_tokens = static_cast<double>(std::max<std::int64_t>(profile.max_batched_tokens, 1));
+    m_prompt_steps = std::ceil(m_prompt / m_budget_tokens);
     m_activation_bytes_per_token = (4.0 * static_cast<double>(a.hidden_size) + 2.0 * ffn_width / m_gpus) * bytes_act;
     m_logit_bytes_per_sequence = static_cast<double>(a.vocab_size) * k_logit_bytes / m_gpus;
     m_overhead_bytes = profile.runtime_overhead_bytes + (request.gpus > 1 ? profile.communication_buffer_bytes : 0.0);
@@ -689,9 +690,8 @@ void EstimatePlan::timing_at(double batch, const AdapterLoad& adapters, Trace* t
     // many prompts it holds: of a request's O steps, (B - 1) * ceil(P / budget) carry the others'
     // prompts, at most all of them. Its size: the B - 1 other sequences' decodes (mixed prefill;
     // none for a prefill-first engine) and a prompt chunk in the rest of the token budget.
-    const double budget = static_cast<double>(std::max<std::int64_t>(profile.max_batched_tokens, 1));
-    const double step_decodes = profile.mixed_prefill ? std::min(batch - 1.0, budget - 1.0) : 0.0;
-    const double eager_ms = eager_overhead_ms(std::min(m_prompt, budget - step_decodes), step_decodes);
+    const double step_decodes = profile.mixed_prefill ? std::min(batch - 1.0, m_budget_tokens - 1.0) : 0.0;
+    const double eager_ms = eager_overhead_ms(std::min(m_prompt, m_budget_tokens - step_decodes), step_decodes);
     const double eager_share = profile.continuous_batching ? std::min(1.0, (batch - 1.0) * m_prompt_steps / m_output) : 0.0;
     perf.tpot_ms = perf.decode_step_ms + interleaved_prefill_ms + eager_share * eager_ms;
     perf.prefill_eager_ms = m_prompt_steps * eager_ms;

@@ -340,6 +340,10 @@ public:
     // Only for a plan that can be timed. Weights include one request's task adapter, as its
     // prefill reads it; dynamic activation is not applied.
     double mixed_step_ms(double prompt_tokens, double decoding, double context_tokens) const;
+    // The eager overhead a step of `prompt_tokens` prompt tokens beside `decoding` decodes pays:
+    // the engine's per-layer eager overhead when the step carries prompt tokens and holds more
+    // tokens than the engine's cuda_graph_max_tokens, else 0.
+    double eager_overhead_ms(double prompt_tokens, double decoding) const;
 
 private:
     // Mean TTFT of `arriving` prompts submitted together while `running` sequences decode at
@@ -384,12 +388,7 @@ private:
     double m_step_overhead_ms = 0;  // per step + per layer + per MoE layer
     double m_eager_overhead_ms = 0;  // per layer + per MoE layer, steps outside CUDA graphs
     double m_prompt_steps = 1;       // steps one prompt's prefill takes at the token budget
-public:
-    // The eager overhead a step of `prompt_tokens` prompt tokens beside `decoding` decodes pays:
-    // m_eager_overhead_ms when it carries prompt tokens and holds more tokens than the engine's
-    // cuda_graph_max_tokens, else 0.
-    double eager_overhead_ms(double prompt_tokens, double decoding) const;
-private:
+    double m_budget_tokens = 1;      // the engine's token budget per step, max(max_batched_tokens, 1)
     double m_kept_parameters = 0;
     double m_active_fraction = 1;
     double m_active_parameters = 0;
