@@ -507,10 +507,11 @@ TEST_CASE("kv dtype: an engine default of FP8 stays 16-bit on hardware with no F
     const Variant& int4 = catalog.variant("int4");
     const Hardware& a100 = catalog.hardware_by_id("a100-80gb");
     const Hardware& h100 = catalog.hardware_by_id("h100-sxm");
-    REQUIRE(kv_cache_bits_for(&trtllm, int4) == std::optional<double>(8.0));
-    CHECK(kv_cache_bits_for(&trtllm, int4, std::nullopt, &a100) == std::optional<double>(16.0));
-    CHECK(kv_cache_bits_for(&trtllm, int4, std::nullopt, &h100) == std::optional<double>(8.0));
-    CHECK(kv_cache_bits_for(&trtllm, int4, 8.0, &a100) == std::optional<double>(8.0));
+    const Model& base = catalog.model("base");
+    REQUIRE(kv_cache_bits_for(&trtllm, base, int4) == std::optional<double>(8.0));
+    CHECK(kv_cache_bits_for(&trtllm, base, int4, std::nullopt, &a100) == std::optional<double>(16.0));
+    CHECK(kv_cache_bits_for(&trtllm, base, int4, std::nullopt, &h100) == std::optional<double>(8.0));
+    CHECK(kv_cache_bits_for(&trtllm, base, int4, 8.0, &a100) == std::optional<double>(8.0));
     const auto a100_run = run_cli({"estimate", "--model", "base", "--variant", "int4", "--gpu", "a100-80gb", "--engine",
                                    "trtllm", "-o", "json"});
     const auto h100_run = run_cli({"estimate", "--model", "base", "--variant", "int4", "--gpu", "h100-sxm", "--engine",
@@ -522,6 +523,55 @@ TEST_CASE("kv dtype: an engine default of FP8 stays 16-bit on hardware with no F
     CHECK(a100_kv == Approx(2.0 * h100_kv));
 }
 
+// Issue 20: an engine that reads the KV-cache type from the checkpoint (TensorRT-LLM, "fp8") runs
+// DeepSeek-V3's FP8 release, whose quantization config names none, with a 16-bit cache; the
+// estimate, the search and deploy agree on it, and the flag still wins.
+TEST_CASE("kv dtype: a checkpoint naming no KV quantization keeps TensorRT-LLM's cache 16-bit", "[kv][catalog]") {
+    const Catalog& catalog = test::builtin();
+    const Engine& trtllm = catalog.engine("trtllm");
+    const Variant& fp8 = catalog.variant("fp8");
+    const Model& v3 = catalog.model("deepseek-v3");
+    const Model& base = catalog.model("base");
+    REQUIRE(v3.checkpoint_kv_cache_dtype.at("fp8") == "auto");
+    CHECK(checkpoint_sets_kv_cache_dtype(&trtllm, v3, fp8));
+    CHECK_FALSE(checkpoint_sets_kv_cache_dtype(&trtllm, base, fp8));  // no checkpoint described
+    CHECK_FALSE(checkpoint_sets_kv_cache_dtype(&catalog.engine("vllm"), v3, fp8));  // vLLM's auto is its own
+    CHECK(engine_kv_cache_dtype(&trtllm, v3, fp8) == "auto");
+    CHECK(kv_cache_bits_for(&trtllm, v3, fp8) == std::nullopt);  // the variant's 16 bits
+    CHECK(kv_cache_bits_for(&trtllm, v3, fp8, 8.0) == std::optional<double>(8.0));
+    Model names_fp8 = v3;
+    names_fp8.checkpoint_kv_cache_dtype["fp8"] = "fp8";
+    CHECK(kv_cache_bits_for(&trtllm, names_fp8, fp8) == std::optional<double>(8.0));
+
+    const auto kv_bytes = [](const std::vector<std::string>& args) {
+        auto run = run_cli(args);
+        REQUIRE(run.status == 0);
+        return json::parse(run.out).at("memory").at("kv_cache_bytes_per_token").get<double>();
+    };
+    const std::vector<std::string> v3_trt = {"estimate", "--model", "deepseek-v3", "--variant", "fp8", "--gpu", "h200",
+                                             "--gpus", "8", "--engine", "trtllm", "-o", "json"};
+    std::vector<std::string> v3_trt_fp8 = v3_trt;
+    v3_trt_fp8.insert(v3_trt_fp8.end(), {"--kv-cache-dtype", "fp8"});
+    CHECK(kv_bytes(v3_trt) == Approx(2.0 * kv_bytes(v3_trt_fp8)));
+    auto explained = run_cli({"estimate", "--model", "deepseek-v3", "--variant", "fp8", "--gpu", "h200", "--gpus", "8",
+                              "--engine", "trtllm", "--explain"});
+    REQUIRE(explained.status == 0);
+    CHECK(explained.out.find("checkpoint_kv_cache_dtype fp8, auto") != std::string::npos);
+
+    // The search sizes the candidate with the same cache: a sequence of the DeepSeek-V3 FP8
+    // candidate holds as many KV bytes on TensorRT-LLM as on vLLM (16-bit on both), and half
+    // as many when the user asks for FP8.
+    const auto kv_per_sequence = [](const std::string& engine, const std::string& dtype) {
+        auto run = run_cli({"compare", "--scenario", "research-reasoning", "deepseek-v3:fp8@h200x8", "--engine", engine,
+                            "--kv-cache-dtype", dtype, "--min-quality", "0", "-o", "json"});
+        REQUIRE(run.status <= 1);
+        const json candidate = json::parse(run.out).at("candidates").at(0);
+        return candidate.at("memory").at("kv_cache_bytes").get<double>() / candidate.at("batch_per_replica").get<double>();
+    };
+    CHECK(kv_per_sequence("trtllm", "auto") == Approx(kv_per_sequence("vllm", "auto")));
+    CHECK(kv_per_sequence("trtllm", "auto") == Approx(2.0 * kv_per_sequence("trtllm", "fp8")));
+}
+
 // Issue 20: the KV-cache type each engine stores by default (data/engines.json kv_cache_dtype).
 TEST_CASE("kv dtype: the engine default follows the variant's format and the flag wins", "[kv][catalog]") {
     const Catalog& catalog = test::builtin();
@@ -529,13 +579,14 @@ TEST_CASE("kv dtype: the engine default follows the variant's format and the fla
     const Engine& vllm = catalog.engine("vllm");
     const Variant& fp8 = catalog.variant("fp8");
     const Variant& fp16 = catalog.variant("fp16");
-    CHECK(engine_kv_cache_dtype(&trtllm, fp8) == "fp8");
-    CHECK(kv_cache_bits_for(&trtllm, fp8) == std::optional<double>(8.0));
-    CHECK(kv_cache_bits_for(&trtllm, fp16) == std::nullopt);  // auto: the variant's kv_cache_bits
-    CHECK(kv_cache_bits_for(&vllm, fp8) == std::nullopt);
-    CHECK(kv_cache_bits_for(nullptr, fp8) == std::nullopt);
-    CHECK(kv_cache_bits_for(&trtllm, fp8, 16.0) == std::optional<double>(16.0));
-    CHECK(kv_cache_bits_for(&vllm, fp8, kv_cache_dtype_bits("fp8")) == std::optional<double>(8.0));
+    const Model& base = catalog.model("base");
+    CHECK(engine_kv_cache_dtype(&trtllm, base, fp8) == "fp8");
+    CHECK(kv_cache_bits_for(&trtllm, base, fp8) == std::optional<double>(8.0));
+    CHECK(kv_cache_bits_for(&trtllm, base, fp16) == std::nullopt);  // auto: the variant's kv_cache_bits
+    CHECK(kv_cache_bits_for(&vllm, base, fp8) == std::nullopt);
+    CHECK(kv_cache_bits_for(nullptr, base, fp8) == std::nullopt);
+    CHECK(kv_cache_bits_for(&trtllm, base, fp8, 16.0) == std::optional<double>(16.0));
+    CHECK(kv_cache_bits_for(&vllm, base, fp8, kv_cache_dtype_bits("fp8")) == std::optional<double>(8.0));
     CHECK(kv_cache_dtype_bits("auto") == std::nullopt);
     CHECK(kv_cache_dtype_bits("bf16") == std::optional<double>(16.0));
     for (const Engine& engine : catalog.engines) {
@@ -559,6 +610,16 @@ TEST_CASE("kv dtype: an engine's kv_cache_dtype reads back and a bad key or type
     const auto bad_type = run_cli({"--data", type.path(), "catalog", "engines"});
     CHECK(bad_type.status == 65);
     CHECK(bad_type.err.find("/engines/0/kv_cache_dtype/fp8: expected one of auto, fp16, bf16, fp8, got 8") != std::string::npos);
+    // A model's checkpoint_kv_cache_dtype reads the same way.
+    test::TempFile model_type("kv-model.json", R"({"schema_version":"1.0","models":[{"id":"deepseek-v3","checkpoint_kv_cache_dtype":{"fp8":"int4"}}]})");
+    const auto bad_model = run_cli({"--data", model_type.path(), "catalog", "models"});
+    CHECK(bad_model.status == 65);
+    CHECK(bad_model.out.empty());
+    CHECK(bad_model.err.find(model_type.path() + ": /models/0/checkpoint_kv_cache_dtype/fp8: expected one of auto, fp16, bf16, fp8, got \"int4\"") !=
+          std::string::npos);
+    const auto v3 = run_cli({"catalog", "models", "deepseek-v3", "-o", "json"});
+    REQUIRE(v3.status == 0);
+    CHECK(json::parse(v3.out).at("models").at(0).at("checkpoint_kv_cache_dtype").at("fp8") == "auto");
 }
 
 // Issue 20: whether an engine mixes prompt chunks into decode steps (data/engines.json mixed_prefill).

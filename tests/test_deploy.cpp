@@ -356,23 +356,41 @@ TEST_CASE("deploy: a checkpoint naming no KV quantization is refused where the p
                             R"({"id": "open-chat", "name": "Open-weight chat", "task_kind": "chat",
                                "workload": {"prompt_tokens": 1024, "output_tokens": 256, "qps": 2, "context_tokens": 4096},
                                "constraints": {"headroom": 0.2}, "tco": {"years": 1, "ownership": "rented"}})");
-    // TensorRT-LLM takes the KV type from the checkpoint: the plan holds FP8 KV, DeepSeek's FP8
-    // release names none, so the engine would run a 16-bit cache. Nothing is written.
-    auto trt = run_cli({"deploy", "--scenario", scenario.path(), "deepseek-v3:fp8@h200x8", "--engine", "trtllm"});
-    CHECK(trt.status == 2);
-    CHECK(trt.out.empty());
-    CHECK(trt.err.find("deepseek-ai/DeepSeek-V3 names no KV-cache quantization") != std::string::npos);
-    CHECK(trt.err.find("--engine vllm") != std::string::npos);
+    // TensorRT-LLM takes the KV type from the checkpoint, and the catalog says DeepSeek's FP8
+    // release names none (checkpoint_kv_cache_dtype): the plan holds the 16-bit cache the engine
+    // runs, so it is written.
+    auto trt = run_cli({"deploy", "--scenario", scenario.path(), "deepseek-v3:fp8@h200x8", "--engine", "trtllm", "-o", "json"});
+    REQUIRE(trt.status == 0);
+    CHECK(json::parse(trt.out)["artefact"]["repository"] == "deepseek-ai/DeepSeek-V3");
+    // A user catalog that says the checkpoint names FP8 KV, against data/deploy.json: the plan
+    // holds FP8 KV, the checkpoint deploy would fetch names none, so the engine would run a
+    // 16-bit cache. Refused; nothing is written.
+    test::TempFile unsaid("v3-fp8-kv.json", R"({"schema_version": "1.0", "models": [{"id": "deepseek-v3",
+                                                  "checkpoint_kv_cache_dtype": {"fp8": "fp8"}}]})");
+    auto refused = run_cli({"--data", unsaid.path(), "deploy", "--scenario", scenario.path(), "deepseek-v3:fp8@h200x8",
+                            "--engine", "trtllm"});
+    CHECK(refused.status == 2);
+    CHECK(refused.out.empty());
+    CHECK(refused.err.find("deepseek-ai/DeepSeek-V3 names no KV-cache quantization") != std::string::npos);
+    CHECK(refused.err.find("--engine vllm") != std::string::npos);
     // SGLang's plan is sized for the 16-bit cache ("auto") that checkpoint runs: written.
     auto sglang = run_cli({"deploy", "--scenario", scenario.path(), "deepseek-v3:fp8@h200x8", "--engine", "sglang", "-o", "json"});
     REQUIRE(sglang.status == 0);
     CHECK(json::parse(sglang.out)["artefact"]["repository"] == "deepseek-ai/DeepSeek-V3");
 
     const deploy::DeployTable& table = deploy::builtin_table();
+    const Catalog& catalog = test::builtin();
     for (const deploy::Artefact& artefact : table.artefacts) {
         if (artefact.repository == "deepseek-ai/DeepSeek-V3" || artefact.repository == "deepseek-ai/DeepSeek-R1") {
             INFO(artefact.repository);
             CHECK(artefact.kv_cache_dtype == "auto");
+        }
+        // What deploy.json says of a checkpoint's KV cache, the catalog the search sizes from says too.
+        if (!artefact.kv_cache_dtype.empty()) {
+            INFO(artefact.model << " " << artefact.format);
+            const Model& model = catalog.model(artefact.model);
+            REQUIRE(model.checkpoint_kv_cache_dtype.contains(artefact.format));
+            CHECK(model.checkpoint_kv_cache_dtype.at(artefact.format) == artefact.kv_cache_dtype);
         }
     }
     // The key takes "auto" or "fp8" only, and says where it was wrong.
@@ -384,15 +402,17 @@ TEST_CASE("deploy: a checkpoint naming no KV quantization is refused where the p
 }
 
 TEST_CASE("deploy: a checkpoint that names FP8 KV or says nothing is written on an FP8-KV plan", "[deploy]") {
-    const Catalog& catalog = test::builtin();
-    Scenario scenario = catalog.scenario("customer-service");
+    Scenario scenario = test::builtin().scenario("customer-service");
     scenario.engine_id = "trtllm";
     scenario.constraints.max_latency_ms.reset();  // DeepSeek-V3's 32 tokens take longer than the 200 ms chat limit
-    const Candidate c = evaluate_candidate(catalog, scenario, test::builtin_rules(), catalog.model("deepseek-v3"),
-                                           catalog.variant("fp8"), catalog.hardware_by_id("h200"), 8, SearchOptions{});
-    INFO((c.rejection ? c.rejection->detail() : std::string("accepted")));
-    REQUIRE(c.accepted());
-    REQUIRE(c.costed);
+    const auto candidate_in = [&](const Catalog& catalog) {
+        const Candidate c = evaluate_candidate(catalog, scenario, test::builtin_rules(), catalog.model("deepseek-v3"),
+                                               catalog.variant("fp8"), catalog.hardware_by_id("h200"), 8, SearchOptions{});
+        INFO((c.rejection ? c.rejection->detail() : std::string("accepted")));
+        REQUIRE(c.accepted());
+        REQUIRE(c.costed);
+        return c;
+    };
     deploy::DeployTable table = deploy::builtin_table();
     deploy::Artefact* official = nullptr;
     for (deploy::Artefact& artefact : table.artefacts) {
@@ -401,9 +421,21 @@ TEST_CASE("deploy: a checkpoint that names FP8 KV or says nothing is written on 
         }
     }
     REQUIRE(official != nullptr);
-    // As shipped ("auto": no KV quantization named): refused, exit 2 (usage).
+    // As shipped, the catalog says the checkpoint names no KV quantization: the candidate holds the
+    // 16-bit cache TensorRT-LLM runs for it, and the plan is written.
+    const Catalog& shipped = test::builtin();
+    CHECK_NOTHROW(deploy::plan_deployment(shipped, scenario, candidate_in(shipped), deploy::Target::shell, table));
+    // A catalog that says it names FP8 sizes an FP8-KV candidate; against the shipped artefact
+    // ("auto": no KV quantization named) that plan is refused, exit 2 (usage).
+    Catalog says_fp8 = shipped;
+    for (Model& model : says_fp8.models) {
+        if (model.id == "deepseek-v3") {
+            model.checkpoint_kv_cache_dtype["fp8"] = "fp8";
+        }
+    }
+    const Candidate c = candidate_in(says_fp8);
     try {
-        (void)deploy::plan_deployment(catalog, scenario, c, deploy::Target::shell, table);
+        (void)deploy::plan_deployment(says_fp8, scenario, c, deploy::Target::shell, table);
         FAIL("expected a refusal");
     } catch (const Error& error) {
         CHECK(error.kind() == ErrorKind::usage);
@@ -412,6 +444,6 @@ TEST_CASE("deploy: a checkpoint that names FP8 KV or says nothing is written on 
     for (const char* kv : {"fp8", ""}) {
         INFO(kv);
         official->kv_cache_dtype = kv;
-        CHECK_NOTHROW(deploy::plan_deployment(catalog, scenario, c, deploy::Target::shell, table));
+        CHECK_NOTHROW(deploy::plan_deployment(says_fp8, scenario, c, deploy::Target::shell, table));
     }
 }

@@ -117,7 +117,7 @@ Prediction predict_row(const Case& c, const Profiles& profiles, Detail detail) {
     request.prompt_tokens = c.row->isl;
     request.output_tokens = c.row->osl;
     request.profile = profiles.for_case(c);
-    request.kv_cache_bits = dsselect::kv_cache_bits_for(profiles.engine_for(c), *c.variant, std::nullopt, c.hardware);  // the engine's KV type
+    request.kv_cache_bits = dsselect::kv_cache_bits_for(profiles.engine_for(c), *c.model, *c.variant, std::nullopt, c.hardware);  // the engine's KV type
     dsselect::Trace trace;
     const bool traced = detail == Detail::components;
     const dsselect::Estimate e = dsselect::estimate(request, traced ? &trace : nullptr);

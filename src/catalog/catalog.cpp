@@ -130,12 +130,30 @@ std::optional<double> kv_cache_dtype_bits(const std::string& name) {
     return std::nullopt;
 }
 
-std::string engine_kv_cache_dtype(const Engine* engine, const Variant& variant) {
+namespace {
+constexpr const char* k_checkpoint_kv_cache_dtype = "fp8";  // an engine entry that reads the checkpoint's type
+
+std::string engine_entry_kv_cache_dtype(const Engine* engine, const std::string& format) {
     if (engine == nullptr) {
         return "auto";
     }
-    auto found = engine->kv_cache_dtype.find(serving_format(variant));
+    auto found = engine->kv_cache_dtype.find(format);
     return found == engine->kv_cache_dtype.end() ? std::string("auto") : found->second;
+}
+}  // namespace
+
+bool checkpoint_sets_kv_cache_dtype(const Engine* engine, const Model& model, const Variant& variant) {
+    const std::string format = serving_format(variant);
+    return engine_entry_kv_cache_dtype(engine, format) == k_checkpoint_kv_cache_dtype &&
+           model.checkpoint_kv_cache_dtype.contains(format);
+}
+
+std::string engine_kv_cache_dtype(const Engine* engine, const Model& model, const Variant& variant) {
+    const std::string format = serving_format(variant);
+    if (checkpoint_sets_kv_cache_dtype(engine, model, variant)) {
+        return model.checkpoint_kv_cache_dtype.at(format);
+    }
+    return engine_entry_kv_cache_dtype(engine, format);
 }
 
 std::optional<double> engine_kv_cache_bits_on(const Hardware& hardware, std::optional<double> engine_bits) {
@@ -147,12 +165,12 @@ std::optional<double> engine_kv_cache_bits_on(const Hardware& hardware, std::opt
     return engine_bits;
 }
 
-std::optional<double> kv_cache_bits_for(const Engine* engine, const Variant& variant, std::optional<double> flag_bits,
-                                        const Hardware* hardware) {
+std::optional<double> kv_cache_bits_for(const Engine* engine, const Model& model, const Variant& variant,
+                                        std::optional<double> flag_bits, const Hardware* hardware) {
     if (flag_bits) {
         return flag_bits;
     }
-    const std::optional<double> engine_bits = kv_cache_dtype_bits(engine_kv_cache_dtype(engine, variant));
+    const std::optional<double> engine_bits = kv_cache_dtype_bits(engine_kv_cache_dtype(engine, model, variant));
     return hardware != nullptr ? engine_kv_cache_bits_on(*hardware, engine_bits) : engine_bits;
 }
 

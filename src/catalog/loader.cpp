@@ -207,6 +207,31 @@ Architecture read_architecture(const json& value, const std::string& pointer, Pr
     return arch;
 }
 
+// An object of serving format -> KV-cache type (an engine's kv_cache_dtype, a model's
+// checkpoint_kv_cache_dtype); a bad key or type is a problem at its JSON path.
+std::map<std::string, std::string> read_kv_cache_dtypes(ObjectReader& reader, const char* key, Problems& problems) {
+    std::map<std::string, std::string> dtypes;
+    const json* kv = reader.member(key);
+    if (kv == nullptr) {
+        return dtypes;
+    }
+    if (!kv->is_object()) {
+        problems.add(reader.child(key), "expected an object of serving format -> KV-cache type, got " + detail::describe(*kv));
+        return dtypes;
+    }
+    for (const auto& [format, dtype] : kv->items()) {
+        const std::string at = reader.child(key) + "/" + detail::escape_pointer_token(format);
+        if (!is_serving_format(format)) {
+            problems.add(at, fmt::format("expected a serving format ({}) as the key, got \"{}\"", serving_format_names(), format));
+        } else if (!dtype.is_string() || !is_kv_cache_dtype(dtype.get<std::string>())) {
+            problems.add(at, fmt::format("expected one of {}, got {}", kv_cache_dtype_names(), detail::describe(dtype)));
+        } else {
+            dtypes[format] = dtype.get<std::string>();
+        }
+    }
+    return dtypes;
+}
+
 Model read_model(const json& value, const std::string& pointer, Problems& problems) {
     Model model;
     ObjectReader reader(value, pointer, problems);
@@ -264,6 +289,7 @@ Model read_model(const json& value, const std::string& pointer, Problems& proble
             }
         }
     }
+    model.checkpoint_kv_cache_dtype = read_kv_cache_dtypes(reader, "checkpoint_kv_cache_dtype", problems);
     read_sources(reader, model.source, model.sources);
     reader.finish();
     if (reader.is_object()) {
@@ -748,24 +774,7 @@ Engine read_engine(const json& value, const std::string& pointer, Problems& prob
                          fmt::format("expected one of {}, got \"{}\"", serving_format_names(), engine.weight_formats[i]));
         }
     }
-    if (const json* kv = reader.member("kv_cache_dtype")) {
-        if (!kv->is_object()) {
-            problems.add(reader.child("kv_cache_dtype"),
-                         "expected an object of serving format -> KV-cache type, got " + detail::describe(*kv));
-        } else {
-            for (const auto& [format, dtype] : kv->items()) {
-                const std::string at = reader.child("kv_cache_dtype") + "/" + detail::escape_pointer_token(format);
-                if (!is_serving_format(format)) {
-                    problems.add(at, fmt::format("expected a serving format ({}) as the key, got \"{}\"",
-                                                 serving_format_names(), format));
-                } else if (!dtype.is_string() || !is_kv_cache_dtype(dtype.get<std::string>())) {
-                    problems.add(at, fmt::format("expected one of {}, got {}", kv_cache_dtype_names(), detail::describe(dtype)));
-                } else {
-                    engine.kv_cache_dtype[format] = dtype.get<std::string>();
-                }
-            }
-        }
-    }
+    engine.kv_cache_dtype = read_kv_cache_dtypes(reader, "kv_cache_dtype", problems);
     read_sources(reader, engine.source, engine.sources);
     reader.finish();
     return engine;

@@ -22,6 +22,17 @@ void put_if_positive(ordered_json& out, const char* key, std::int64_t value) {
         out[key] = value;
     }
 }
+// A serving format -> KV-cache type map, when not empty (in key order: deterministic output).
+void put_kv_cache_dtypes(ordered_json& out, const char* key, const std::map<std::string, std::string>& dtypes) {
+    if (dtypes.empty()) {
+        return;
+    }
+    ordered_json kv;
+    for (const auto& [format, dtype] : dtypes) {
+        kv[format] = dtype;
+    }
+    out[key] = kv;
+}
 }  // namespace
 
 ordered_json to_json(const Architecture& a) {
@@ -106,6 +117,7 @@ ordered_json to_json(const Model& m) {
     if (!m.deprecated_ids.empty()) {
         out["deprecated_ids"] = m.deprecated_ids;
     }
+    put_kv_cache_dtypes(out, "checkpoint_kv_cache_dtype", m.checkpoint_kv_cache_dtype);
     put_sources(out, m.source, m.sources);
     return out;
 }
@@ -398,13 +410,7 @@ ordered_json to_json(const Engine& e) {
     if (!e.weight_formats.empty()) {
         out["weight_formats"] = e.weight_formats;
     }
-    if (!e.kv_cache_dtype.empty()) {
-        ordered_json kv;
-        for (const auto& [format, dtype] : e.kv_cache_dtype) {
-            kv[format] = dtype;
-        }
-        out["kv_cache_dtype"] = kv;
-    }
+    put_kv_cache_dtypes(out, "kv_cache_dtype", e.kv_cache_dtype);
     put_sources(out, e.source, e.sources);
     return out;
 }

@@ -80,17 +80,26 @@ std::string supported_precisions(const Hardware& hardware) {
 
 // Where the KV-cache element type came from, for --explain: the flag, the engine's default for
 // the variant's serving format, or the variant's own kv_cache_bits.
-std::string kv_cache_bits_source(const std::string& flag, const Engine* engine, const Variant& variant,
+std::string kv_cache_bits_source(const std::string& flag, const Engine* engine, const Model& model, const Variant& variant,
                                  const Hardware& hardware) {
     if (flag != "auto") {
         return "--kv-cache-dtype " + flag;
     }
     const std::string format = serving_format(variant);
-    const std::string dtype = engine_kv_cache_dtype(engine, variant);
+    const std::string dtype = engine_kv_cache_dtype(engine, model, variant);
     std::string why;
     if (engine != nullptr) {
         auto found = engine->sources.find("kv_cache_dtype");
         why = found != engine->sources.end() ? ": " + found->second : std::string();
+    }
+    if (checkpoint_sets_kv_cache_dtype(engine, model, variant)) {
+        const auto checkpoint_source = model.sources.find("checkpoint_kv_cache_dtype");
+        return fmt::format("engine '{}' takes the KV-cache type of {} weights from the checkpoint (data/engines.json "
+                           "kv_cache_dtype fp8){}; model '{}' checkpoint_kv_cache_dtype {}, {}: {}",
+                           engine->id, format, why, model.id, format, dtype,
+                           dtype == "auto" ? fmt::format("the checkpoint names none, so variant '{}' kv_cache_bits", variant.id)
+                                           : std::string("as the checkpoint names it"),
+                           checkpoint_source != model.sources.end() ? checkpoint_source->second : model.source);
     }
     if (dtype != "auto") {
         const bool kept_16_bit = kv_cache_dtype_bits(dtype) != engine_kv_cache_bits_on(hardware, kv_cache_dtype_bits(dtype));
@@ -125,7 +134,8 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
     request.profile = engine_profile(engine, *request.hardware, request.variant->compute_precision);
     // --kv-cache-dtype auto: the engine's default for the variant's format (data/engines.json).
     request.kv_cache_bits =
-        kv_cache_bits_for(engine, *request.variant, kv_cache_dtype_bits(options.kv_cache_dtype), request.hardware);
+        kv_cache_bits_for(engine, *request.model, *request.variant, kv_cache_dtype_bits(options.kv_cache_dtype),
+                          request.hardware);
     request.profile.kv_full_reservation = options.kv_reservation == "full";
     if (engine != nullptr && !engine->continuous_batching && request.batch > 1) {
         throw Error(ErrorKind::usage, fmt::format("--batch: engine '{}' serves one sequence at a time", engine->id));
@@ -233,7 +243,7 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
                                            : "engine '" + engine->id + "' (data/engines.json): " +
                                                  source_of(engine->source, engine->sources, "cuda_graph_max_tokens")});
         trace.push_back({"input: kv_cache_bits", request.kv_cache_bits.value_or(request.variant->kv_cache_bits), "bits",
-                         kv_cache_bits_source(options.kv_cache_dtype, engine, *request.variant, *request.hardware)});
+                         kv_cache_bits_source(options.kv_cache_dtype, engine, *request.model, *request.variant, *request.hardware)});
         trace.push_back({"input: weight_bits", request.variant->weight_bits, "bits",
                          source_of(request.variant->source, request.variant->sources, "weight_bits")});
         if (request.variant->bits_per_group) {

@@ -642,8 +642,8 @@ Plan plan_deployment(const Catalog& catalog, const Scenario& scenario, const Can
     // An engine that reads the KV-cache type from the checkpoint (data/engines.json kv_cache_dtype
     // "fp8") runs a 16-bit cache for a checkpoint whose quantization config names none; a plan sized
     // for FP8 KV would then promise twice the sequences the engine holds.
-    const std::optional<double> planned_kv_bits = kv_cache_bits_for(profile_engine, variant, std::nullopt, &hardware);
-    if (plan.artefact.kv_cache_dtype == "auto" && engine_kv_cache_dtype(profile_engine, variant) == "fp8" &&
+    const std::optional<double> planned_kv_bits = kv_cache_bits_for(profile_engine, model, variant, std::nullopt, &hardware);
+    if (plan.artefact.kv_cache_dtype == "auto" && engine_kv_cache_dtype(profile_engine, model, variant) == "fp8" &&
         planned_kv_bits == 8.0) {
         refuse(fmt::format("--engine {}: the plan holds an FP8 KV cache (data/engines.json: {} takes the KV-cache type "
                            "from the checkpoint), but checkpoint {} names no KV-cache quantization (data/deploy.json), so "

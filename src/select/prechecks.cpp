@@ -21,12 +21,12 @@ ModelFacts model_facts(const Scenario& s, const Model& model) {
     return {.parameters = model_parameters(model), .quality_base = model.quality_for(s.task_kind)};
 }
 
-std::optional<double> engine_kv_cache_bits(const Engine* engine, const Variant& variant) {
-    return kv_cache_bits_for(engine, variant, std::nullopt);
+std::optional<double> engine_kv_cache_bits(const Engine* engine, const Model& model, const Variant& variant) {
+    return kv_cache_bits_for(engine, model, variant, std::nullopt);
 }
 
 PairFacts pair_facts(const Scenario& s, const Model& model, const Variant& variant, const Engine* engine) {
-    return pair_facts(s, model, variant, model_facts(s, model), engine_kv_cache_bits(engine, variant));
+    return pair_facts(s, model, variant, model_facts(s, model), engine_kv_cache_bits(engine, model, variant));
 }
 
 PairFacts pair_facts(const Scenario& s, const Model& model, const Variant& variant, const ModelFacts& of_model,

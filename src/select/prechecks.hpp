@@ -35,7 +35,7 @@ struct PairFacts {
     // The --min-quality that admits the pair: its lowest quality over the floored task kinds
     // (the flag sets every floor).
     double quality_admitted_at = 0;
-    // The engine's default KV-cache bits for the variant (kv_cache_bits_for without a flag),
+    // The engine's default KV-cache bits for the pair (kv_cache_bits_for without a flag),
     // resolved once per pair rather than per candidate.
     std::optional<double> engine_kv_cache_bits;
 };
@@ -47,8 +47,8 @@ struct ModelFacts {
     std::optional<double> quality_base;  // model.quality_for(the scenario's task kind)
 };
 ModelFacts model_facts(const Scenario& s, const Model& model);
-// The engine's default KV-cache bits for the variant (kv_cache_bits_for without a flag).
-std::optional<double> engine_kv_cache_bits(const Engine* engine, const Variant& variant);
+// The engine's default KV-cache bits for the model and variant (kv_cache_bits_for without a flag).
+std::optional<double> engine_kv_cache_bits(const Engine* engine, const Model& model, const Variant& variant);
 PairFacts pair_facts(const Scenario& s, const Model& model, const Variant& variant, const ModelFacts& of_model,
                      std::optional<double> kv_cache_bits);
 

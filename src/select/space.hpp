@@ -86,7 +86,7 @@ private:
     std::vector<char> m_consumer_ok;       // per hardware
     std::vector<EfficiencyProfile> m_profiles;  // per hardware x precision
     std::vector<char> m_pair_hardware;          // per pair x hardware: k_has_precision | k_served
-    // Per variant x hardware: the engine's default KV-cache bits there (engine_kv_cache_bits_on).
+    // Per pair x hardware: the engine's default KV-cache bits there (engine_kv_cache_bits_on).
     std::vector<std::optional<double>> m_kv_cache_bits;
     std::vector<PairTables> m_pairs;
     std::vector<Slot> m_slots;
@@ -114,7 +114,7 @@ inline Configuration CandidateSpace::configuration(const Slot& slot, const Early
             .facts = facts(slot),
             .flags = flags,
             .profile = profile,
-            .engine_kv_cache_bits = m_kv_cache_bits[pair.variant_index * m_hardware_count + slot.hardware_index]};
+            .engine_kv_cache_bits = m_kv_cache_bits[slot.pair * m_hardware_count + slot.hardware_index]};
 }
 
 }  // namespace dsselect::select

@@ -184,6 +184,11 @@ def catalog_model():
         "references": {"type": "array", "items": reference,
                        "description": "quoted figures shown beside computed ones"},
         "deprecated_ids": described(STRING_LIST, "former ids that still resolve to this model, with a warning"),
+        "checkpoint_kv_cache_dtype": described({"type": "object", "propertyNames": {"enum": SERVING_FORMATS},
+                                                "additionalProperties": {"enum": ["auto", "fp16", "bf16", "fp8"]}},
+                                               "KV-cache type the published checkpoint names per serving format "
+                                               "(auto: none); an engine that reads it from the checkpoint "
+                                               "(kv_cache_dtype fp8) follows it"),
     }
     # loader.cpp k_computed_model_keys: what `catalog models -o json` prints beside the entry.
     for key in ["parameters", "active_parameters", "parameters_vs_nominal", "kv_cache_elements_per_token",
@@ -517,6 +522,7 @@ def model_list_schema():
         "quality": catalog_model_props["quality"],
         "references": catalog_model_props["references"],
         "deprecated_ids": catalog_model_props["deprecated_ids"],
+        "checkpoint_kv_cache_dtype": catalog_model_props["checkpoint_kv_cache_dtype"],
         "source": STRING,
         "sources": {"type": "object", "additionalProperties": STRING},
     }

@@ -83,6 +83,12 @@ struct Model {
     // Former ids that still resolve to this model, with a deprecation warning (`v3` is read as
     // `v3-13b`: one typo from `deepseek-v3`).
     std::vector<std::string> deprecated_ids;
+    // What the model's published checkpoint names as its KV-cache type, per serving format
+    // ("fp8" -> "auto"): "auto" when its quantization config names none. An engine that takes the
+    // KV-cache type from the checkpoint (data/engines.json kv_cache_dtype "fp8", TensorRT-LLM)
+    // follows it; a format not listed is a checkpoint the catalog does not describe
+    // (docs/data-format.md, docs/method.md "KV cache").
+    std::map<std::string, std::string> checkpoint_kv_cache_dtype;
     std::string source;
     SourceMap sources;
 
@@ -419,18 +425,23 @@ bool is_kv_cache_dtype(const std::string& name);
 std::string kv_cache_dtype_names();
 // Bits per stored KV element of a named type: 16 (fp16, bf16), 8 (fp8); none for "auto".
 std::optional<double> kv_cache_dtype_bits(const std::string& name);
-// The KV-cache type the engine stores for this variant by default: its kv_cache_dtype entry for
-// the variant's serving format, else "auto" (no engine: "auto").
-std::string engine_kv_cache_dtype(const Engine* engine, const Variant& variant);
+// The KV-cache type the engine stores for this model and variant by default: its kv_cache_dtype
+// entry for the variant's serving format, else "auto" (no engine: "auto"). An entry "fp8" is the
+// type the engine reads from the checkpoint: where the model's checkpoint_kv_cache_dtype for the
+// format is given, that type instead ("auto": the checkpoint names none, the model's 16-bit type).
+std::string engine_kv_cache_dtype(const Engine* engine, const Model& model, const Variant& variant);
+// Whether the model's checkpoint overrides the engine's "fp8" KV-cache entry for this variant
+// (engine_kv_cache_dtype follows the checkpoint).
+bool checkpoint_sets_kv_cache_dtype(const Engine* engine, const Model& model, const Variant& variant);
 // An engine's default FP8 KV cache on hardware with no FP8 peak in the catalog (A100, A10, A40:
 // FP8 KV needs FP8 hardware, compute capability 8.9 and later) stays 16-bit.
 std::optional<double> engine_kv_cache_bits_on(const Hardware& hardware, std::optional<double> engine_bits);
-// The KV-cache bits a request for this variant on this engine uses: `flag_bits` (the user's
+// The KV-cache bits a request for this model and variant on this engine uses: `flag_bits` (the user's
 // --kv-cache-dtype) when given, else the engine's default (engine_kv_cache_bits_on the hardware
 // when given); none: the variant's kv_cache_bits. One function for the estimate command, the
 // search (which resolves the default once per pair, then the hardware per candidate) and the
 // validation harness.
-std::optional<double> kv_cache_bits_for(const Engine* engine, const Variant& variant,
+std::optional<double> kv_cache_bits_for(const Engine* engine, const Model& model, const Variant& variant,
                                         std::optional<double> flag_bits = std::nullopt,
                                         const Hardware* hardware = nullptr);
 
