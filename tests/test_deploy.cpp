@@ -373,6 +373,7 @@ TEST_CASE("deploy: a checkpoint naming no KV quantization is refused where the p
     CHECK(refused.out.empty());
     CHECK(refused.err.find("deepseek-ai/DeepSeek-V3 names no KV-cache quantization") != std::string::npos);
     CHECK(refused.err.find("--engine vllm") != std::string::npos);
+    CHECK(refused.err.find("checkpoint_kv_cache_dtype \"fp8\"") != std::string::npos);
     // SGLang's plan is sized for the 16-bit cache ("auto") that checkpoint runs: written.
     auto sglang = run_cli({"deploy", "--scenario", scenario.path(), "deepseek-v3:fp8@h200x8", "--engine", "sglang", "-o", "json"});
     REQUIRE(sglang.status == 0);
@@ -391,6 +392,17 @@ TEST_CASE("deploy: a checkpoint naming no KV quantization is refused where the p
             const Model& model = catalog.model(artefact.model);
             REQUIRE(model.checkpoint_kv_cache_dtype.contains(artefact.format));
             CHECK(model.checkpoint_kv_cache_dtype.at(artefact.format) == artefact.kv_cache_dtype);
+        }
+    }
+    // And the other way: every checkpoint the catalog describes is an artefact that says the same.
+    for (const Model& model : catalog.models) {
+        for (const auto& [format, dtype] : model.checkpoint_kv_cache_dtype) {
+            INFO(model.id << " " << format);
+            const auto match = std::find_if(table.artefacts.begin(), table.artefacts.end(), [&](const deploy::Artefact& a) {
+                return a.model == model.id && a.format == format;
+            });
+            REQUIRE(match != table.artefacts.end());
+            CHECK(match->kv_cache_dtype == dtype);
         }
     }
     // The key takes "auto" or "fp8" only, and says where it was wrong.

@@ -430,6 +430,36 @@ TEST_CASE("recommend: the staged search agrees with judging every candidate in f
     }
 }
 
+// The search tabulates each pair's KV-cache bits under the engine once; TensorRT-LLM reads the
+// KV type from the checkpoint, so DeepSeek-V3/R1 FP8 (checkpoint_kv_cache_dtype auto) hold a
+// 16-bit cache while the same variant of another model holds FP8: per pair, not per variant.
+TEST_CASE("recommend: the staged search agrees with judging every candidate in full on TensorRT-LLM", "[search][kv]") {
+    for (const char* id : {"research-reasoning", "long-document"}) {
+        Scenario s = builtin().scenario(id);
+        s.engine_id = "trtllm";
+        check_staged_search(builtin(), s);
+        // Every DeepSeek-V3/R1 FP8 candidate the search judged holds the memory a full judgement
+        // of it does: the 16-bit cache, not the FP8 one of the variant's other models.
+        SearchOptions options;
+        options.keep_evaluated = true;
+        const SearchResult result = search(builtin(), s, builtin_rules(), options);
+        std::int64_t checked = 0;
+        for (const Candidate& c : result.evaluated) {
+            if (c.model->checkpoint_kv_cache_dtype.empty() || c.variant->id != "fp8" || !c.estimate.memory.fits ||
+                c.estimate.memory.kv_cache_bytes <= 0.0) {
+                continue;
+            }
+            INFO(c.label());
+            const Candidate full = evaluate_candidate(builtin(), s, builtin_rules(), *c.model, *c.variant, *c.hardware,
+                                                      c.gpus_per_replica, SearchOptions{});
+            CHECK(c.estimate.memory.kv_cache_bytes == full.estimate.memory.kv_cache_bytes);
+            CHECK(c.estimate.memory.per_gpu_bytes == full.estimate.memory.per_gpu_bytes);
+            ++checked;
+        }
+        CHECK(checked > 0);
+    }
+}
+
 TEST_CASE("recommend: ties go to the smaller label when one hardware id extends another", "[search]") {
     // A twin of every device named "<id>x-2": its label "base:int8@a10x-2x1" sorts before
     // "base:int8@a10x1" ('-' < '1') although "a10x" sorts before "a10x-2x" as a piece, so the

@@ -143,6 +143,9 @@ std::string engine_entry_kv_cache_dtype(const Engine* engine, const std::string&
 }  // namespace
 
 bool checkpoint_sets_kv_cache_dtype(const Engine* engine, const Model& model, const Variant& variant) {
+    if (model.checkpoint_kv_cache_dtype.empty()) {
+        return false;  // the common case, without building the format's name
+    }
     const std::string format = serving_format(variant);
     return engine_entry_kv_cache_dtype(engine, format) == k_checkpoint_kv_cache_dtype &&
            model.checkpoint_kv_cache_dtype.contains(format);

@@ -92,17 +92,21 @@ std::string kv_cache_bits_source(const std::string& flag, const Engine* engine, 
         auto found = engine->sources.find("kv_cache_dtype");
         why = found != engine->sources.end() ? ": " + found->second : std::string();
     }
+    const bool kept_16_bit = dtype != "auto" &&
+                             kv_cache_dtype_bits(dtype) != engine_kv_cache_bits_on(hardware, kv_cache_dtype_bits(dtype));
     if (checkpoint_sets_kv_cache_dtype(engine, model, variant)) {
         const auto checkpoint_source = model.sources.find("checkpoint_kv_cache_dtype");
+        const std::string checkpoint_why =
+            checkpoint_source != model.sources.end() ? checkpoint_source->second : model.source;
         return fmt::format("engine '{}' takes the KV-cache type of {} weights from the checkpoint (data/engines.json "
-                           "kv_cache_dtype fp8){}; model '{}' checkpoint_kv_cache_dtype {}, {}: {}",
+                           "kv_cache_dtype fp8){}; model '{}' checkpoint_kv_cache_dtype {}, {}{}{}",
                            engine->id, format, why, model.id, format, dtype,
                            dtype == "auto" ? fmt::format("the checkpoint names none, so variant '{}' kv_cache_bits", variant.id)
                                            : std::string("as the checkpoint names it"),
-                           checkpoint_source != model.sources.end() ? checkpoint_source->second : model.source);
+                           kept_16_bit ? fmt::format("; 16-bit on '{}', which has no FP8 peak", hardware.id) : std::string(),
+                           checkpoint_why.empty() ? std::string() : ": " + checkpoint_why);
     }
     if (dtype != "auto") {
-        const bool kept_16_bit = kv_cache_dtype_bits(dtype) != engine_kv_cache_bits_on(hardware, kv_cache_dtype_bits(dtype));
         return fmt::format("engine '{}' default KV cache for {} weights, {} (data/engines.json kv_cache_dtype){}{}",
                            engine->id, format, dtype, why,
                            kept_16_bit ? fmt::format("; 16-bit on '{}', which has no FP8 peak", hardware.id) : std::string());

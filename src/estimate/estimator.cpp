@@ -898,9 +898,8 @@ double EstimatePlan::eager_overhead_ms(double prompt_tokens, double decoding) co
 }
 
 double EstimatePlan::chunked_prefill_mean_ms(std::int64_t arriving, std::int64_t running, double running_context) const {
-    const EfficiencyProfile& profile = m_request->profile;
     const std::int64_t prompt = std::max<std::int64_t>(m_request->prompt_tokens, 1);
-    const std::int64_t budget = std::max<std::int64_t>(profile.max_batched_tokens, 1);
+    const auto budget = static_cast<std::int64_t>(m_budget_tokens);
     const std::int64_t total = arriving * prompt;
     std::int64_t done = 0;      // prompt tokens prefilled so far
     std::int64_t decoding = 0;  // arriving requests past their prefill
@@ -935,7 +934,7 @@ std::optional<double> EstimatePlan::wave_mean_ttft_ms(std::int64_t batch_size) c
         return std::nullopt;
     }
     const std::int64_t prompt = std::max<std::int64_t>(m_request->prompt_tokens, 1);
-    const std::int64_t budget = std::max<std::int64_t>(m_request->profile.max_batched_tokens, 1);
+    const auto budget = static_cast<std::int64_t>(m_budget_tokens);
     const std::int64_t group = std::clamp<std::int64_t>(budget / prompt, 1, batch_size);
     const std::int64_t running = batch_size - group;
     // A group arrives as the step that finished its predecessors ends, while the next step of the

@@ -94,7 +94,21 @@ CandidateSpace::CandidateSpace(const Catalog& catalog, const Scenario& s, const 
     for (std::size_t h = 0; h < hardware_count; ++h) {
         vendor_ok[h] = engine == nullptr || vendor_served(*engine, catalog.hardware[h]) ? 1 : 0;
     }
-    // Each model's facts once; each pair's KV-cache bits under the engine once, then per hardware.
+    // The variants' KV-cache bits under the engine for a model whose checkpoint the catalog does
+    // not describe, then per hardware, and each model's facts, once each; a pair whose model's
+    // checkpoint sets the type (checkpoint_sets_kv_cache_dtype, rare) keeps its own.
+    const Model undescribed{};
+    std::vector<std::optional<double>> variant_kv_bits;
+    variant_kv_bits.reserve(catalog.variants.size());
+    for (const Variant& variant : catalog.variants) {
+        variant_kv_bits.push_back(engine_kv_cache_bits(engine, undescribed, variant));
+    }
+    m_kv_cache_bits.reserve(catalog.variants.size() * hardware_count);
+    for (std::size_t v = 0; v < catalog.variants.size(); ++v) {
+        for (const Hardware& hardware : catalog.hardware) {
+            m_kv_cache_bits.push_back(engine_kv_cache_bits_on(hardware, variant_kv_bits[v]));
+        }
+    }
     for (std::size_t m = 0; m < catalog.models.size(); ++m) {
         const Model& model = catalog.models[m];
         std::optional<ModelFacts> of_model;  // when one of its pairs is searched
@@ -111,7 +125,9 @@ CandidateSpace::CandidateSpace(const Catalog& catalog, const Scenario& s, const 
                 of_model = model_facts(s, model);
             }
             const auto pair_index = static_cast<std::uint32_t>(pairs.size());
-            const std::optional<double> kv_bits = engine_kv_cache_bits(engine, model, variant);
+            const bool kv_from_checkpoint = checkpoint_sets_kv_cache_dtype(engine, model, variant);
+            const std::optional<double> kv_bits =
+                kv_from_checkpoint ? engine_kv_cache_bits(engine, model, variant) : variant_kv_bits[v];
             pairs.push_back({.model = &model,
                              .variant = &variant,
                              .variant_index = static_cast<std::uint32_t>(v),
@@ -121,11 +137,11 @@ CandidateSpace::CandidateSpace(const Catalog& catalog, const Scenario& s, const 
                                      .gpus = 0},
                              .facts = pair_facts(s, model, variant, *of_model, kv_bits),
                              .allowed = pair_allowed(k, model, variant),
+                             .kv_from_checkpoint = kv_from_checkpoint,
                              .splits = splits});
             const bool format_ok = engine == nullptr || format_served(*engine, variant);
             for (std::size_t h = 0; h < hardware_count; ++h) {
                 const Hardware& hardware = catalog.hardware[h];
-                m_kv_cache_bits.push_back(engine_kv_cache_bits_on(hardware, kv_bits));
                 const bool served = format_ok && vendor_ok[h] != 0;  // engine_serves, tabulated
                 pair_hardware.push_back(static_cast<char>((has_precision(hardware, variant) ? k_has_precision : 0) |
                                                           (served ? k_served : 0)));

@@ -72,6 +72,9 @@ private:
         LabelKey key;                     // the model and variant ranks in label order
         PairFacts facts;
         bool allowed = true;  // the model and the variant
+        // The model's checkpoint sets the KV-cache type (checkpoint_sets_kv_cache_dtype): the
+        // pair's bits are facts.engine_kv_cache_bits, not the variant's in m_kv_cache_bits.
+        bool kv_from_checkpoint = false;
         std::array<char, k_gpu_counts.size()> splits{};  // per GPU count: tensor_parallel_allowed
     };
     // Per pair and hardware (m_pair_hardware[pair * hardware count + hardware]), as bits: the
@@ -86,7 +89,8 @@ private:
     std::vector<char> m_consumer_ok;       // per hardware
     std::vector<EfficiencyProfile> m_profiles;  // per hardware x precision
     std::vector<char> m_pair_hardware;          // per pair x hardware: k_has_precision | k_served
-    // Per pair x hardware: the engine's default KV-cache bits there (engine_kv_cache_bits_on).
+    // Per variant x hardware: the engine's default KV-cache bits there (engine_kv_cache_bits_on)
+    // for a model whose checkpoint does not set them (PairTables::kv_from_checkpoint).
     std::vector<std::optional<double>> m_kv_cache_bits;
     std::vector<PairTables> m_pairs;
     std::vector<Slot> m_slots;
@@ -114,7 +118,10 @@ inline Configuration CandidateSpace::configuration(const Slot& slot, const Early
             .facts = facts(slot),
             .flags = flags,
             .profile = profile,
-            .engine_kv_cache_bits = m_kv_cache_bits[slot.pair * m_hardware_count + slot.hardware_index]};
+            .engine_kv_cache_bits =
+                pair.kv_from_checkpoint
+                    ? engine_kv_cache_bits_on((*m_hardware)[slot.hardware_index], pair.facts.engine_kv_cache_bits)
+                    : m_kv_cache_bits[pair.variant_index * m_hardware_count + slot.hardware_index]};
 }
 
 }  // namespace dsselect::select

@@ -39,7 +39,8 @@ struct SearchOptions {
     std::int64_t keep_ranked = 0;
     Advice advice = Advice::when_unsatisfied;
     // --kv-cache-dtype: bits per KV element for every candidate; absent: each engine's default
-    // for the variant's format (data/engines.json kv_cache_dtype, kv_cache_bits_for).
+    // for the variant's format, or the model's checkpoint where the engine reads it from there
+    // (data/engines.json kv_cache_dtype, a model's checkpoint_kv_cache_dtype, kv_cache_bits_for).
     std::optional<double> kv_cache_bits;
 };
 
