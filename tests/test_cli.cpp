@@ -384,6 +384,12 @@ TEST_CASE("validation: NUL bytes, control characters in keys and deep nesting gi
     REQUIRE(control.size() == 1);
     CHECK(control[0].find('\n') == std::string::npos);
     CHECK(control[0] == "key.json: /bo\\u000agus: unknown field 'bo\\u000agus'; did you mean 'models'?");
+    // A value quoted back in the message ("got ...") is shown the same way (found by fuzz_catalog:
+    // a scenario's tco.ownership "re\nted").
+    auto value = dsselect::validate_document(
+        {"value.json", "{\"schema_version\": \"1.0\", \"engines\": [{\"id\": \"vllm\", \"multi_gpu\": \"la\\nyer\"}]}"}, base);
+    REQUIRE(value.size() == 1);
+    CHECK(value[0] == "value.json: /engines/0/multi_gpu: expected \"tensor_parallel\" or \"layer_split\", got \"la\\u000ayer\"");
     const std::string deep = std::string(100000, '[') + std::string(100000, ']');
     auto nested = dsselect::validate_document({"deep.json", deep}, base);
     REQUIRE(nested.size() == 1);

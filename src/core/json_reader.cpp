@@ -17,7 +17,9 @@ constexpr int k_max_depth = 256;  // JSON nesting accepted in any input document
 
 void Problems::add(const std::string& pointer, const std::string& message) {
     if (m_list.size() < k_max_listed) {
-        m_list.push_back(fmt::format("{}: {}: {}", m_file, pointer.empty() ? "/" : pointer, message));
+        // One line whatever the document holds: a value quoted in the message ("got \"...\"") or
+        // a key in the pointer may carry control characters.
+        m_list.push_back(printable(fmt::format("{}: {}: {}", m_file, pointer.empty() ? "/" : pointer, message)));
     } else if (m_list.size() == k_max_listed) {
         m_list.push_back(fmt::format("{}: /: more than {} problems; the rest are not listed", m_file, k_max_listed));
     }
