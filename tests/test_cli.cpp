@@ -563,6 +563,17 @@ TEST_CASE("kv dtype: a checkpoint naming no KV quantization keeps TensorRT-LLM's
                               "--engine", "trtllm", "--explain"});
     REQUIRE(explained.status == 0);
     CHECK(explained.out.find("checkpoint_kv_cache_dtype fp8, auto") != std::string::npos);
+    CHECK(explained.out.find("checkpoint_kv_cache_dtype fp8, auto, the checkpoint names none, so variant 'fp8' "
+                             "kv_cache_bits: huggingface.co/deepseek-ai/DeepSeek-V3") != std::string::npos);
+    // A checkpoint that names FP8 keeps the engine's FP8, and hardware without an FP8 peak still
+    // stores 16 bits: the explanation says both.
+    test::TempFile names("kv-checkpoint-fp8.json", R"({"schema_version": "1.0", "models": [{"id": "base",
+                                                    "checkpoint_kv_cache_dtype": {"int4-w4a16": "fp8"}}]})");
+    auto on_a100 = run_cli({"--data", names.path(), "estimate", "--model", "base", "--variant", "int4", "--gpu",
+                            "a100-80gb", "--engine", "trtllm", "--explain"});
+    REQUIRE(on_a100.status == 0);
+    CHECK(on_a100.out.find("checkpoint_kv_cache_dtype int4-w4a16, fp8, as the checkpoint names it; 16-bit on "
+                           "'a100-80gb', which has no FP8 peak") != std::string::npos);
 
     // The search sizes the candidate with the same cache: a sequence of the DeepSeek-V3 FP8
     // candidate holds as many KV bytes on TensorRT-LLM as on vLLM (16-bit on both), and half

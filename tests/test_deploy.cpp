@@ -374,6 +374,7 @@ TEST_CASE("deploy: a checkpoint naming no KV quantization is refused where the p
     CHECK(refused.err.find("deepseek-ai/DeepSeek-V3 names no KV-cache quantization") != std::string::npos);
     CHECK(refused.err.find("--engine vllm") != std::string::npos);
     CHECK(refused.err.find("checkpoint_kv_cache_dtype \"fp8\"") != std::string::npos);
+    CHECK(refused.err.find("checkpoint_kv_cache_dtype to {\"fp8\": \"auto\"} in your --data catalog") != std::string::npos);
     // SGLang's plan is sized for the 16-bit cache ("auto") that checkpoint runs: written.
     auto sglang = run_cli({"deploy", "--scenario", scenario.path(), "deepseek-v3:fp8@h200x8", "--engine", "sglang", "-o", "json"});
     REQUIRE(sglang.status == 0);

@@ -78,8 +78,14 @@ std::string supported_precisions(const Hardware& hardware) {
     return fmt::format("{}", fmt::join(names, ", "));
 }
 
+// An entry's source for one field, for --explain: its sources[field], else its general source.
+std::string source_of(const std::string& general, const SourceMap& sources, const std::string& field) {
+    auto found = sources.find(field);
+    return found != sources.end() ? found->second : (general.empty() ? std::string("no source given") : general);
+}
+
 // Where the KV-cache element type came from, for --explain: the flag, the engine's default for
-// the variant's serving format, or the variant's own kv_cache_bits.
+// the variant's serving format, the model's checkpoint, or the variant's own kv_cache_bits.
 std::string kv_cache_bits_source(const std::string& flag, const Engine* engine, const Model& model, const Variant& variant,
                                  const Hardware& hardware) {
     if (flag != "auto") {
@@ -95,16 +101,13 @@ std::string kv_cache_bits_source(const std::string& flag, const Engine* engine, 
     const bool kept_16_bit = dtype != "auto" &&
                              kv_cache_dtype_bits(dtype) != engine_kv_cache_bits_on(hardware, kv_cache_dtype_bits(dtype));
     if (checkpoint_sets_kv_cache_dtype(engine, model, variant)) {
-        const auto checkpoint_source = model.sources.find("checkpoint_kv_cache_dtype");
-        const std::string checkpoint_why =
-            checkpoint_source != model.sources.end() ? checkpoint_source->second : model.source;
         return fmt::format("engine '{}' takes the KV-cache type of {} weights from the checkpoint (data/engines.json "
-                           "kv_cache_dtype fp8){}; model '{}' checkpoint_kv_cache_dtype {}, {}{}{}",
+                           "kv_cache_dtype fp8){}; model '{}' checkpoint_kv_cache_dtype {}, {}, {}{}: {}",
                            engine->id, format, why, model.id, format, dtype,
                            dtype == "auto" ? fmt::format("the checkpoint names none, so variant '{}' kv_cache_bits", variant.id)
                                            : std::string("as the checkpoint names it"),
                            kept_16_bit ? fmt::format("; 16-bit on '{}', which has no FP8 peak", hardware.id) : std::string(),
-                           checkpoint_why.empty() ? std::string() : ": " + checkpoint_why);
+                           source_of(model.source, model.sources, "checkpoint_kv_cache_dtype"));
     }
     if (dtype != "auto") {
         return fmt::format("engine '{}' default KV cache for {} weights, {} (data/engines.json kv_cache_dtype){}{}",
@@ -206,10 +209,6 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
                                  "quoted by " + reference.source + " (not computed)"});
             }
         }
-        auto source_of = [](const std::string& general, const SourceMap& sources, const std::string& field) {
-            auto found = sources.find(field);
-            return found != sources.end() ? found->second : (general.empty() ? std::string("no source given") : general);
-        };
         const Hardware& hw = *request.hardware;
         trace.push_back({"input: memory_bandwidth_gb_per_s", hw.memory_bandwidth_gb_per_s, "GB/s",
                          source_of(hw.source, hw.sources, "memory_bandwidth_gb_per_s")});
@@ -234,18 +233,18 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
                          engine_source});
         trace.push_back({"engine: max_batched_tokens", static_cast<double>(request.profile.max_batched_tokens), "tokens",
                          engine_source});
-        const std::string eager_source =
-            engine == nullptr ? std::string("built-in defaults (docs/method.md)")
-                              : "engine '" + engine->id + "' (data/engines.json): " +
-                                    source_of(engine->source, engine->sources, "eager_layer_overhead_us");
-        trace.push_back({"engine: eager_layer_overhead_us", request.profile.eager_layer_overhead_us, "us", eager_source});
+        // A key the engine documents under its own sources (the factor sets' source covers the rest).
+        const auto engine_key_source = [&](const std::string& key) {
+            return engine == nullptr ? std::string("built-in defaults (docs/method.md)")
+                                     : "engine '" + engine->id + "' (data/engines.json): " +
+                                           source_of(engine->source, engine->sources, key);
+        };
+        trace.push_back({"engine: eager_layer_overhead_us", request.profile.eager_layer_overhead_us, "us",
+                         engine_key_source("eager_layer_overhead_us")});
         trace.push_back({"engine: eager_moe_layer_overhead_us", request.profile.eager_moe_layer_overhead_us, "us",
-                         eager_source});
+                         engine_key_source("eager_layer_overhead_us")});
         trace.push_back({"engine: cuda_graph_max_tokens", static_cast<double>(request.profile.cuda_graph_max_tokens),
-                         "tokens (0: prompt steps never graphed)",
-                         engine == nullptr ? std::string("built-in defaults (docs/method.md)")
-                                           : "engine '" + engine->id + "' (data/engines.json): " +
-                                                 source_of(engine->source, engine->sources, "cuda_graph_max_tokens")});
+                         "tokens (0: prompt steps never graphed)", engine_key_source("cuda_graph_max_tokens")});
         trace.push_back({"input: kv_cache_bits", request.kv_cache_bits.value_or(request.variant->kv_cache_bits), "bits",
                          kv_cache_bits_source(options.kv_cache_dtype, engine, *request.model, *request.variant, *request.hardware)});
         trace.push_back({"input: weight_bits", request.variant->weight_bits, "bits",

@@ -16,12 +16,12 @@ constexpr int k_max_depth = 256;  // JSON nesting accepted in any input document
 }  // namespace
 
 void Problems::add(const std::string& pointer, const std::string& message) {
+    // One line whatever the document holds: a value quoted in the message ("got \"...\""), a key
+    // in the pointer or the file's own name may carry control characters.
     if (m_list.size() < k_max_listed) {
-        // One line whatever the document holds: a value quoted in the message ("got \"...\"") or
-        // a key in the pointer may carry control characters.
         m_list.push_back(printable(fmt::format("{}: {}: {}", m_file, pointer.empty() ? "/" : pointer, message)));
     } else if (m_list.size() == k_max_listed) {
-        m_list.push_back(fmt::format("{}: /: more than {} problems; the rest are not listed", m_file, k_max_listed));
+        m_list.push_back(printable(fmt::format("{}: /: more than {} problems; the rest are not listed", m_file, k_max_listed)));
     }
 }
 
