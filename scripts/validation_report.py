@@ -148,6 +148,22 @@ def benchmark_protocol_table(report):
     return out
 
 
+SERVER_KEYS = ["max_num_batched_tokens", "batch_wait_timeout_iters", "batch_wait_max_tokens_ratio", "kv_cache_dtype"]
+
+
+def server_settings_table(report):
+    """The server flags the benchmark scripts set for some rows, as the harness applies them."""
+    out = ["| benchmark client | model | backend | rows matched when | selected rows | sets | source |",
+           "|---|---|---|---|---:|---|---|"]
+    for p in report["benchmark_protocols"]["protocols"]:
+        for s in p.get("server_settings", []):
+            when = ", ".join(f"{key} {'≤' if key == 'tp_max' else '='} {s[key]}".replace("tp_max", "TP")
+                             for key in ("isl", "osl", "tp_max") if key in s) or "every row"
+            sets = ", ".join(f"`{key}` {s[key]}" for key in SERVER_KEYS if key in s)
+            out.append(f"| {p['id']} | {s['model']} | {s['backend']} | {when} | {s['rows']} | {sets} | {s['source']} |")
+    return out
+
+
 def weight_rows(dsselect):
     rows = []
     for model, variant, size, source in PUBLISHED_WEIGHTS:
@@ -365,6 +381,13 @@ def render(reports, chosen, weights):
         f"The benchmark clients (`{PROTOCOLS_FILE}`: {reports[chosen]['benchmark_protocols']['reason']}):",
         "",
         *benchmark_protocol_table(reports[chosen]),
+        "",
+        "**Server flags.** Where a family's scripts set server flags for some of its rows, and the rows'",
+        "measured date pins down the script version, the row's engine runs with them instead of",
+        "dsselect's engine defaults (`server_settings` in the same file; every matching entry applies,",
+        "in order):",
+        "",
+        *server_settings_table(reports[chosen]),
         "",
         "**TPOT.** A measured TPOT depends on the client too: these clients send requests of fixed or",
         "nearly equal lengths that start, and so finish, together, so many decode steps hold no prompt at",

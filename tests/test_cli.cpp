@@ -701,6 +701,42 @@ TEST_CASE("eager steps: the engines' graph limits and overheads ship sourced and
     CHECK(bad_value.err.find(nan.path() + ": /engines/0/factors/0/eager_layer_overhead_us") != std::string::npos);
 }
 
+// Issue 20: TensorRT-LLM's batch waiting as engine keys (docs/data-format.md, docs/method.md "Batch waiting").
+TEST_CASE("batch waiting: an engine key that ships sourced and that the estimate's TTFT follows", "[engine][cli][data]") {
+    const Catalog& catalog = test::builtin();
+    const Engine& trtllm = catalog.engine("trtllm");
+    CHECK(trtllm.batch_wait_timeout_iters == std::optional<std::int64_t>(0));
+    CHECK(trtllm.batch_wait_max_tokens_ratio == std::optional<double>(0.0));
+    CHECK(trtllm.sources.count("batch_wait_timeout_iters") == 1);
+    test::TempFile waiting("batch-wait.json", R"({"schema_version":"1.0","engines":[{"id":"trtllm",
+        "batch_wait_timeout_iters":20,"batch_wait_max_tokens_ratio":0.9}]})");
+    const auto read = run_cli({"--data", waiting.path(), "catalog", "engines", "trtllm", "-o", "json"});
+    REQUIRE(read.status == 0);
+    const json engine = json::parse(read.out).at("engines").at(0);
+    CHECK(engine.at("batch_wait_timeout_iters") == 20);
+    CHECK(engine.at("batch_wait_max_tokens_ratio") == 0.9);
+    const std::vector<std::string> args{"estimate", "--model", "base", "--variant", "fp8", "--gpu", "h100-sxm",
+                                        "--engine", "trtllm", "--batch", "8", "-o", "json"};
+    const auto shipped = run_cli(args);
+    std::vector<std::string> with_data{"--data", waiting.path()};
+    with_data.insert(with_data.end(), args.begin(), args.end());
+    const auto held = run_cli(with_data);
+    REQUIRE(shipped.status == 0);
+    REQUIRE(held.status == 0);
+    const double shipped_ttft = json::parse(shipped.out).at("performance").at("ttft_ms").get<double>();
+    const double held_ttft = json::parse(held.out).at("performance").at("ttft_ms").get<double>();
+    CHECK(held_ttft > shipped_ttft);
+    test::TempFile negative("batch-wait-negative.json", R"({"schema_version":"1.0","engines":[{"id":"trtllm","batch_wait_timeout_iters":-1}]})");
+    const auto bad_iters = run_cli({"--data", negative.path(), "catalog", "engines"});
+    CHECK(bad_iters.status == 65);
+    CHECK(bad_iters.err.find(negative.path() + ": /engines/0/batch_wait_timeout_iters") != std::string::npos);
+    test::TempFile ratio("batch-wait-ratio.json", R"({"schema_version":"1.0","engines":[{"id":"trtllm","batch_wait_max_tokens_ratio":1.5}]})");
+    const auto bad_ratio = run_cli({"--data", ratio.path(), "catalog", "engines"});
+    CHECK(bad_ratio.status == 65);
+    CHECK(bad_ratio.err.find(ratio.path() + ": /engines/0/batch_wait_max_tokens_ratio") != std::string::npos);
+    CHECK(bad_ratio.out.empty());
+}
+
 TEST_CASE("kv dtype: estimate of an FP8 variant stores FP8 KV under trtllm and 16-bit under vllm", "[kv][cli][estimate]") {
     const Architecture& a = test::builtin().model("base").architecture;
     REQUIRE_FALSE(a.is_mla());

@@ -707,3 +707,74 @@ TEST_CASE("overhead: every step pays per step plus per layer plus per MoE layer"
     request.profile.moe_layer_overhead_us = 50.0;  // a dense model has no MoE layer
     CHECK(estimate(request).performance.decode_step_ms == Approx(base + 32 * 10.0 / 1000.0));
 }
+
+// Issue 20: TensorRT-LLM's batch waiting (batch_wait_timeout_iters, batch_wait_max_tokens_ratio).
+TEST_CASE("serving simulation: batch waiting holds a prompt while sequences decode", "[estimator][simulation]") {
+    const Model model = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware hardware = test::gpu();
+    EstimateRequest request = toy_request(model, fp16, hardware, 2);
+    request.output_tokens = 3;
+    request.profile.max_batched_tokens = 6;
+    request.profile.mixed_prefill = true;
+    const double w = weights_ms(model, fp16);
+    const double kv = kv_token_ms();
+    const ClosedLoopProtocol once{.requests_per_client = 1, .length_low_fraction = 1.0, .seed = 0};
+    // No waiting: step 1 prefills A (4 tokens) and 2 of B's; step 2 decodes A (5 KV tokens) beside
+    // B's last 2 (B's first token); step 3 decodes both (6 + 5); step 4 decodes B (6).
+    const auto plain = simulate_closed_loop(request, once);
+    REQUIRE(plain.has_value());
+    CHECK(plain->steps == 4);
+    CHECK(plain->mean_ttft_ms == Approx((3.0 * w + 5.0 * kv) / 2.0));
+    // Held one step: in step 2 B's 4 prompt tokens and A's decode make 5 < 1.0 x 6, so A decodes
+    // alone; step 3 releases B (the timeout) beside A's last decode (6); steps 4 and 5 decode B
+    // (5, 6). TTFT A = W, B = 3 W + 11 kv; TPOT (2 W + 11 kv) / 2 for both.
+    request.profile.batch_wait_timeout_iters = 1;
+    request.profile.batch_wait_max_tokens_ratio = 1.0;
+    const auto held = simulate_closed_loop(request, once);
+    REQUIRE(held.has_value());
+    CHECK(held->steps == 5);
+    CHECK(held->mean_ttft_ms == Approx((4.0 * w + 11.0 * kv) / 2.0));
+    CHECK(held->mean_tpot_ms.value_or(-1.0) == Approx((2.0 * w + 11.0 * kv) / 2.0));
+    // A share the prompt and the decodes already reach releases at once: as without waiting.
+    request.profile.batch_wait_max_tokens_ratio = 0.5;
+    const auto reached = simulate_closed_loop(request, once);
+    REQUIRE(reached.has_value());
+    CHECK(reached->steps == 4);
+    CHECK(reached->mean_ttft_ms == Approx(plain->mean_ttft_ms));
+}
+
+TEST_CASE("ttft: batch waiting adds the mean hold of a steady-state window", "[estimator][ttft]") {
+    const Model model = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware hardware = test::gpu();
+    EstimateRequest request = request_for(model, fp16, hardware, 1, 5);
+    request.prompt_tokens = 1000;
+    request.output_tokens = 100;
+    request.profile.max_batched_tokens = 16384;
+    const Estimate plain = estimate(request);
+    request.profile.batch_wait_timeout_iters = 20;
+    request.profile.batch_wait_max_tokens_ratio = 0.9;
+    const Estimate held = estimate(request);
+    REQUIRE(plain.has_timing());
+    REQUIRE(held.has_timing());
+    // 4 others arrive at a = 4 / 100 per step; 0.9 x 16,384 - 4 = 14,741.6 tokens need n = 15
+    // prompts, which take (n - 1) / a = 350 steps, so the timeout closes the window: W = 20, and
+    // the mean hold is (20 + 0.04 x 400 / 2) / (1 + 0.04 x 20) = 28 / 1.8 steps.
+    const double steps = 28.0 / 1.8;
+    CHECK(held.performance.batch_wait_ms == Approx(steps * held.performance.decode_step_ms));
+    CHECK(held.performance.ttft_ms == Approx(plain.performance.ttft_ms + steps * plain.performance.decode_step_ms));
+    CHECK(plain.performance.batch_wait_ms == 0.0);
+    // A prompt that fills the share with the decodes on its own (1,000 + 4 >= 0.9 x 1,000) is
+    // never held.
+    request.profile.max_batched_tokens = 1000;
+    const Estimate filled = estimate(request);
+    REQUIRE(filled.has_timing());
+    CHECK(filled.performance.batch_wait_ms == 0.0);
+    // Alone (B = 1) nothing decodes, so nothing is held.
+    request.profile.max_batched_tokens = 16384;
+    request.batch = 1;
+    const Estimate alone = estimate(request);
+    REQUIRE(alone.has_timing());
+    CHECK(alone.performance.batch_wait_ms == 0.0);
+}

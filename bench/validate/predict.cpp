@@ -107,6 +107,19 @@ const BenchmarkProtocol& Profiles::benchmark_protocol_for(const Case& c) const {
     return *found;
 }
 
+std::vector<ServerSetting> Profiles::server_settings_for(const Case& c) const {
+    std::vector<ServerSetting> found;
+    if (m_benchmark_protocols == nullptr || m_engines == nullptr) {
+        return found;  // the command-line profile: no engine, so no server flags either
+    }
+    for (const ServerSetting& setting : benchmark_protocol_for(c).server_settings) {
+        if (setting.matches(c)) {
+            found.push_back(setting);
+        }
+    }
+    return found;
+}
+
 Prediction predict_row(const Case& c, const Profiles& profiles, Detail detail) {
     dsselect::EstimateRequest request;
     request.model = c.model;
@@ -117,7 +130,20 @@ Prediction predict_row(const Case& c, const Profiles& profiles, Detail detail) {
     request.prompt_tokens = c.row->isl;
     request.output_tokens = c.row->osl;
     request.profile = profiles.for_case(c);
-    request.kv_cache_bits = dsselect::kv_cache_bits_for(profiles.engine_for(c), *c.model, *c.variant, std::nullopt, c.hardware);  // the engine's KV type
+    // The server flags the row's benchmark scripts set (protocols.json server_settings), as the
+    // product's --kv-cache-dtype and an engine entry would set them.
+    std::optional<double> kv_flag_bits;
+    for (const ServerSetting& setting : profiles.server_settings_for(c)) {
+        request.profile.max_batched_tokens = setting.max_num_batched_tokens.value_or(request.profile.max_batched_tokens);
+        request.profile.batch_wait_timeout_iters =
+            setting.batch_wait_timeout_iters.value_or(request.profile.batch_wait_timeout_iters);
+        request.profile.batch_wait_max_tokens_ratio =
+            setting.batch_wait_max_tokens_ratio.value_or(request.profile.batch_wait_max_tokens_ratio);
+        if (setting.kv_cache_dtype) {
+            kv_flag_bits = dsselect::kv_cache_dtype_bits(*setting.kv_cache_dtype);
+        }
+    }
+    request.kv_cache_bits = dsselect::kv_cache_bits_for(profiles.engine_for(c), *c.model, *c.variant, kv_flag_bits, c.hardware);  // the engine's KV type
     dsselect::Trace trace;
     const bool traced = detail == Detail::components;
     const dsselect::Estimate e = dsselect::estimate(request, traced ? &trace : nullptr);

@@ -3,6 +3,7 @@
 // the estimator's API, or of how the sample's protocol is reproduced, is made here only.
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "dsselect/estimate/estimator.hpp"
 #include "sample.hpp"
@@ -59,6 +60,9 @@ public:
     }
     // The row's benchmark protocol; throws invalid_data when no protocol matches its source.
     const BenchmarkProtocol& benchmark_protocol_for(const Case& c) const;
+    // The server settings of the row's benchmark protocol that match it, in file order; none
+    // without benchmark protocols or when rows take the command-line profile.
+    std::vector<ServerSetting> server_settings_for(const Case& c) const;
 
 private:
     const dsselect::Catalog* m_engines;

@@ -219,13 +219,38 @@ void render_json(const Report& report, std::ostream& out) {
             for (const Case& c : *report.cases) {
                 rows += report.benchmark_protocols->for_row(*c.row) == &protocol ? 1 : 0;
             }
+            // Each server setting with the protocol's modelled rows it applies to.
+            Json settings = Json::array();
+            for (const ServerSetting& setting : protocol.server_settings) {
+                std::int64_t matched = 0;
+                for (const Case& c : *report.cases) {
+                    matched += report.benchmark_protocols->for_row(*c.row) == &protocol && setting.matches(c) ? 1 : 0;
+                }
+                Json item{{"model", setting.model}, {"backend", setting.backend}};
+                const auto put = [&item](const char* key, const auto& value) {
+                    if (value) {
+                        item[key] = *value;
+                    }
+                };
+                put("isl", setting.isl);
+                put("osl", setting.osl);
+                put("tp_max", setting.tp_max);
+                put("max_num_batched_tokens", setting.max_num_batched_tokens);
+                put("batch_wait_timeout_iters", setting.batch_wait_timeout_iters);
+                put("batch_wait_max_tokens_ratio", setting.batch_wait_max_tokens_ratio);
+                put("kv_cache_dtype", setting.kv_cache_dtype);
+                item["rows"] = matched;
+                item["source"] = setting.source;
+                settings.push_back(std::move(item));
+            }
             protocols.push_back(Json{{"id", protocol.id},
                                      {"source_contains", protocol.source_contains},
                                      {"requests_per_client", protocol.loop.requests_per_client},
                                      {"length_low_fraction", protocol.loop.length_low_fraction},
                                      {"seed", protocol.loop.seed},
                                      {"rows", rows},
-                                     {"source", protocol.source}});
+                                     {"source", protocol.source},
+                                     {"server_settings", std::move(settings)}});
         }
         j["benchmark_protocols"] = Json{{"reason", report.benchmark_protocols->reason}, {"protocols", std::move(protocols)}};
     }

@@ -375,6 +375,62 @@ const BenchmarkProtocol* BenchmarkProtocols::second_match(const Row& row) const 
     return second == protocols.end() ? nullptr : &*second;
 }
 
+namespace {
+
+template <typename Fail>
+ServerSetting read_server_setting(const nlohmann::json& entry, const std::string& pointer, const Fail& fail) {
+    if (!entry.is_object()) {
+        throw fail(pointer, "an object");
+    }
+    const auto text = [&](const char* key, bool required) -> std::optional<std::string> {
+        const auto found = entry.find(key);
+        if (found == entry.end() && !required) {
+            return std::nullopt;
+        }
+        if (found == entry.end() || !found->is_string() || found->get<std::string>().empty()) {
+            throw fail(pointer + "/" + key, "a non-empty string");
+        }
+        return found->get<std::string>();
+    };
+    const auto whole = [&](const char* key, std::int64_t minimum) -> std::optional<std::int64_t> {
+        const auto found = entry.find(key);
+        if (found == entry.end()) {
+            return std::nullopt;
+        }
+        if (!found->is_number_integer() || found->get<std::int64_t>() < minimum) {
+            throw fail(pointer + "/" + key, fmt::format("a whole number of at least {}", minimum));
+        }
+        return found->get<std::int64_t>();
+    };
+    ServerSetting setting;
+    setting.model = *text("model", true);
+    setting.backend = *text("backend", true);
+    setting.source = *text("source", true);
+    setting.isl = whole("isl", 1);
+    setting.osl = whole("osl", 1);
+    setting.tp_max = whole("tp_max", 1);
+    setting.max_num_batched_tokens = whole("max_num_batched_tokens", 1);
+    setting.batch_wait_timeout_iters = whole("batch_wait_timeout_iters", 0);
+    if (const auto ratio = entry.find("batch_wait_max_tokens_ratio"); ratio != entry.end()) {
+        if (!ratio->is_number() || !(ratio->get<double>() >= 0.0) || ratio->get<double>() > 1.0) {
+            throw fail(pointer + "/batch_wait_max_tokens_ratio", "a number between 0 and 1");
+        }
+        setting.batch_wait_max_tokens_ratio = ratio->get<double>();
+    }
+    setting.kv_cache_dtype = text("kv_cache_dtype", false);
+    if (setting.kv_cache_dtype && !dsselect::kv_cache_dtype_bits(*setting.kv_cache_dtype)) {
+        throw fail(pointer + "/kv_cache_dtype", "\"fp16\", \"bf16\" or \"fp8\"");
+    }
+    return setting;
+}
+
+}  // namespace
+
+bool ServerSetting::matches(const Case& c) const {
+    return c.model->id == model && c.row->backend == backend && (!isl || c.row->isl == *isl) &&
+           (!osl || c.row->osl == *osl) && (!tp_max || c.row->tp <= *tp_max);
+}
+
 BenchmarkProtocols read_protocols(const std::string& text, const std::string& name) {
     const auto document = json_object_file(text, name, "an object with \"reason\" and \"protocols\"");
     auto fail = [&](const std::string& pointer, const std::string& expected) { return json_file_error(name, pointer, expected); };
@@ -434,6 +490,14 @@ BenchmarkProtocols read_protocols(const std::string& text, const std::string& na
             throw fail(pointer + "/seed", "a whole number of at least 0 (the length draws' seed)");
         }
         protocol.loop.seed = seed->get<std::uint64_t>();
+        if (const auto settings = entry.find("server_settings"); settings != entry.end()) {
+            if (!settings->is_array()) {
+                throw fail(pointer + "/server_settings", "an array of server settings");
+            }
+            for (std::size_t k = 0; k < settings->size(); ++k) {
+                protocol.server_settings.push_back(read_server_setting((*settings)[k], fmt::format("{}/server_settings/{}", pointer, k), fail));
+            }
+        }
         result.protocols.push_back(std::move(protocol));
     }
     return result;

@@ -3,6 +3,7 @@
 // mapped onto catalog entries, and the fit/hold-out split (tests/validation/split.json).
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,13 +48,35 @@ struct Split {
 // Reads tests/validation/split.json; throws invalid_data naming the file and JSON path.
 Split read_split(const std::string& text, const std::string& name);
 
+struct Case;
+
+// Server flags a family's benchmark scripts set for some of its rows (protocols.json
+// "server_settings"): the row's engine runs with them instead of dsselect's engine defaults. A
+// row matches when its catalog model and backend are the entry's and, where given, its ISL and OSL
+// equal and its tensor-parallel size is at most tp_max; every matching entry applies, in order.
+struct ServerSetting {
+    std::string model;    // catalog model id
+    std::string backend;  // vllm, sglang, trtllm
+    std::optional<std::int64_t> isl;
+    std::optional<std::int64_t> osl;
+    std::optional<std::int64_t> tp_max;
+    std::optional<std::int64_t> max_num_batched_tokens;
+    std::optional<std::int64_t> batch_wait_timeout_iters;
+    std::optional<double> batch_wait_max_tokens_ratio;
+    std::optional<std::string> kv_cache_dtype;  // fp16, bf16 or fp8: the server's explicit KV type
+    std::string source;
+    bool matches(const Case& c) const;
+};
+
 // How a family of rows was benchmarked (tests/validation/protocols.json): the client protocol the
-// harness simulates for TTFT (dsselect::simulate_closed_loop), with its public source.
+// harness simulates for TTFT (dsselect::simulate_closed_loop), with its public source, and the
+// server flags its scripts set.
 struct BenchmarkProtocol {
     std::string id;
     std::vector<std::string> source_contains;  // a row is this family's when its source holds one of them
     dsselect::ClosedLoopProtocol loop;
     std::string source;
+    std::vector<ServerSetting> server_settings;
 };
 
 struct BenchmarkProtocols {

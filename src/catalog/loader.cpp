@@ -729,6 +729,8 @@ Engine read_engine(const json& value, const std::string& pointer, Problems& prob
     engine.max_num_seqs = reader.integer("max_num_seqs", 1, Presence::optional);
     engine.max_num_batched_tokens = reader.integer("max_num_batched_tokens", 1, Presence::optional);
     engine.cuda_graph_max_tokens = reader.integer("cuda_graph_max_tokens", 0, Presence::optional);
+    engine.batch_wait_timeout_iters = reader.integer("batch_wait_timeout_iters", 0, Presence::optional);
+    engine.batch_wait_max_tokens_ratio = reader.number("batch_wait_max_tokens_ratio", NumberRule::fraction);
     if (const json* factors = reader.member("factors")) {
         if (!factors->is_array()) {
             problems.add(reader.child("factors"), "expected an array of factor sets, got " + detail::describe(*factors));

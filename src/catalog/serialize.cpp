@@ -376,6 +376,8 @@ ordered_json to_json(const Engine& e) {
     put_optional(out, "max_num_seqs", e.max_num_seqs);
     put_optional(out, "max_num_batched_tokens", e.max_num_batched_tokens);
     put_optional(out, "cuda_graph_max_tokens", e.cuda_graph_max_tokens);
+    put_optional(out, "batch_wait_timeout_iters", e.batch_wait_timeout_iters);
+    put_optional(out, "batch_wait_max_tokens_ratio", e.batch_wait_max_tokens_ratio);
     ordered_json factors = ordered_json::array();
     for (const EngineFactors& f : e.factors) {
         ordered_json item;

@@ -366,6 +366,8 @@ EfficiencyProfile engine_profile(const Engine* engine, const Hardware& hardware,
     profile.max_num_seqs = engine->max_num_seqs.value_or(profile.max_num_seqs);
     profile.max_batched_tokens = engine->max_num_batched_tokens.value_or(profile.max_batched_tokens);
     profile.cuda_graph_max_tokens = engine->cuda_graph_max_tokens.value_or(profile.cuda_graph_max_tokens);
+    profile.batch_wait_timeout_iters = engine->batch_wait_timeout_iters.value_or(profile.batch_wait_timeout_iters);
+    profile.batch_wait_max_tokens_ratio = engine->batch_wait_max_tokens_ratio.value_or(profile.batch_wait_max_tokens_ratio);
     if (hardware.kind == HardwareKind::gpu) {
         // Edge devices keep their own small overheads whatever the engine.
         if (engine->runtime_overhead_gib) {
@@ -705,7 +707,8 @@ void EstimatePlan::timing_at(double batch, const AdapterLoad& adapters, Trace* t
     perf.prefill_ms = std::max(sharing * m_prefill_compute_ms, m_prefill_memory_ms) + sharing * m_prefill_comm_ms +
                       m_step_overhead_ms + perf.prefill_eager_ms;
     perf.step_wait_ms = batch > 1.0 ? 0.5 * perf.decode_step_ms : 0.0;
-    perf.ttft_ms = profile.ttft_fixed_ms + perf.prefill_ms + perf.step_wait_ms;
+    perf.batch_wait_ms = batch_wait_steps(batch) * perf.decode_step_ms;
+    perf.ttft_ms = profile.ttft_fixed_ms + perf.prefill_ms + perf.step_wait_ms + perf.batch_wait_ms;
     perf.latency_ms = perf.ttft_ms + (m_output - 1.0) * perf.tpot_ms;
     perf.qps = batch / perf.latency_ms * k_ms_per_s;
     record(trace, "eager_step_overhead_ms", eager_ms, "ms",
@@ -718,7 +721,13 @@ void EstimatePlan::timing_at(double batch, const AdapterLoad& adapters, Trace* t
     record(trace, "prefill_ms", perf.prefill_ms, "ms",
            "max(prefill compute, prefill memory) + communication + step overhead + ceil(P / budget) * eager step overhead");
     record(trace, "step_wait_ms", perf.step_wait_ms, "ms", "decode step / 2 when B > 1 (the step in progress), else 0");
-    record(trace, "ttft_ms", perf.ttft_ms, "ms", "ttft_fixed_ms (0 unless a profile sets it) + prefill + step wait");
+    if (profile.batch_wait_timeout_iters > 0) {
+        record(trace, "batch_wait_ms", perf.batch_wait_ms, "ms",
+               "decode step * (W + a W^2 / 2) / (1 + a W), W = min(batch_wait_timeout_iters, (n - 1) / a), "
+               "a = (B - 1) / O, n = ceil((batch_wait_max_tokens_ratio * budget - (B - 1)) / P); 0 when n <= 1");
+    }
+    record(trace, "ttft_ms", perf.ttft_ms, "ms",
+           "ttft_fixed_ms (0 unless a profile sets it) + prefill + step wait + batch wait");
     record(trace, "latency_ms", perf.latency_ms, "ms", "TTFT + (O - 1) * TPOT");
 }
 
@@ -890,6 +899,23 @@ double EstimatePlan::mixed_step_ms(double prompt_tokens, double decoding, double
     const double memory_ms = (weights_bytes + context_tokens * m_kv_read_per_token) / m_bandwidth * k_ms_per_s;
     return std::max(compute_ms, memory_ms) + m_allreduce.ms(tokens) + m_step_overhead_ms +
            eager_overhead_ms(prompt_tokens, decoding);
+}
+
+double EstimatePlan::batch_wait_steps(double batch) const {
+    const EfficiencyProfile& profile = m_request->profile;
+    if (profile.batch_wait_timeout_iters <= 0 || batch <= 1.0 || !profile.continuous_batching) {
+        return 0.0;
+    }
+    const double others = batch - 1.0;
+    const double held_tokens_needed = profile.batch_wait_max_tokens_ratio * m_budget_tokens - others;
+    const double prompts_needed = std::ceil(held_tokens_needed / std::max(m_prompt, 1.0));
+    if (prompts_needed <= 1.0) {
+        return 0.0;  // one prompt and the decodes already fill the share: released at once
+    }
+    const double arrivals_per_step = others / std::max(m_output, 1.0);
+    const double window_steps =
+        std::min(static_cast<double>(profile.batch_wait_timeout_iters), (prompts_needed - 1.0) / arrivals_per_step);
+    return (window_steps + arrivals_per_step * window_steps * window_steps / 2.0) / (1.0 + arrivals_per_step * window_steps);
 }
 
 double EstimatePlan::eager_overhead_ms(double prompt_tokens, double decoding) const {

@@ -101,6 +101,9 @@ std::optional<SimulatedRun> simulate_closed_loop(const EstimateRequest& request,
     double tpot_sum_ms = 0;
     std::int64_t tpot_count = 0;
     std::int64_t finished = 0;
+    const bool wait_enabled = request.profile.batch_wait_timeout_iters > 0;
+    const double wait_tokens = request.profile.batch_wait_max_tokens_ratio * static_cast<double>(budget);
+    std::int64_t waited_steps = 0;  // steps the waiting prompts have been held (reset on release)
     while (finished < total) {
         if (run.steps >= max_steps) {
             return std::nullopt;
@@ -112,8 +115,28 @@ std::optional<SimulatedRun> simulate_closed_loop(const EstimateRequest& request,
         }
         // Mixed: decodes are scheduled first and prompt chunks take the rest of the token budget.
         // Prefill first: a prefill batch takes the whole budget and runs alone while prompts wait.
-        const bool prefill_alone = !mixed && !prefilling.empty();
+        bool prefill_alone = !mixed && !prefilling.empty();
         std::int64_t room = prefill_alone ? budget : (mixed ? budget - decoding : 0);
+        // The prompts this step would carry, oldest first: how many, and their full lengths.
+        std::size_t prompts_in_step = 0;
+        std::int64_t held_prompt_tokens = 0;
+        for (std::int64_t left = room; prompts_in_step < prefilling.size() && left > 0; ++prompts_in_step) {
+            const SimRequest& r = requests[prefilling[prompts_in_step]];
+            left -= r.prompt_tokens - r.prefilled_tokens;
+            held_prompt_tokens += r.prompt_tokens;
+        }
+        // Batch waiting: while sequences decode, the prompts are held back until the engine has
+        // waited its timeout in steps or they and the decodes fill the share of the budget.
+        if (wait_enabled && prompts_in_step > 0 && decoding > 0) {
+            if (waited_steps < request.profile.batch_wait_timeout_iters &&
+                static_cast<double>(held_prompt_tokens + decoding) < wait_tokens) {
+                ++waited_steps;
+                prefill_alone = false;
+                room = 0;
+            } else {
+                waited_steps = 0;
+            }
+        }
         std::int64_t chunk_tokens = 0;
         std::size_t prompts_done = 0;
         for (std::size_t k = 0; k < prefilling.size() && room > 0; ++k) {

@@ -416,6 +416,12 @@ def catalog_engine():
         "cuda_graph_max_tokens": described({"type": "integer", "minimum": 0},
                                            "tokens a step carrying prompt tokens may hold and still replay a CUDA graph; "
                                            "absent or 0: such steps run eagerly"),
+        "batch_wait_timeout_iters": described({"type": "integer", "minimum": 0},
+                                              "steps a waiting prompt may be held while sequences decode "
+                                              "(TensorRT-LLM batch_wait_timeout_iters); absent or 0: never held"),
+        "batch_wait_max_tokens_ratio": described({"type": "number", "minimum": 0, "maximum": 1},
+                                                 "held prompts are released once their tokens and one per decode "
+                                                 "reach this share of max_num_batched_tokens"),
         "vendors": described(STRING_LIST, "hardware vendors the engine runs on; absent: any"),
         "weight_formats": described({"type": "array", "items": {"enum": SERVING_FORMATS}},
                                     "serving formats the engine serves; absent: any"),

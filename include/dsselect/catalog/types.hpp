@@ -408,6 +408,13 @@ struct Engine {
     // The most tokens a step that carries prompt tokens may hold and still replay a CUDA graph
     // (vLLM's piecewise graphs); absent or 0: such steps always run eagerly (SGLang, TensorRT-LLM).
     std::optional<std::int64_t> cuda_graph_max_tokens;
+    // Batch waiting (TensorRT-LLM's batch_wait_timeout_iters and batch_wait_max_tokens_ratio):
+    // while sequences decode, waiting prompts are held back for up to batch_wait_timeout_iters
+    // steps, or until the step's tokens (the held prompts' and one per decode) reach
+    // batch_wait_max_tokens_ratio of max_num_batched_tokens (docs/method.md, "Batch waiting").
+    // Absent or 0 timeout: prompts are never held.
+    std::optional<std::int64_t> batch_wait_timeout_iters;
+    std::optional<double> batch_wait_max_tokens_ratio;
     std::vector<EngineFactors> factors;
     // What the engine can serve (docs/ranking.md, "Engine capabilities"); empty: anything.
     std::vector<std::string> vendors;         // hardware vendors it runs on

@@ -146,6 +146,11 @@ struct EfficiencyProfile {
     double usable_memory_fraction = 0.90;  // vLLM's default gpu_memory_utilization
     double load_power_fraction = 0.80;     // share of TDP drawn under serving load
     std::int64_t max_batched_tokens = 8192;  // chunked-prefill step budget (activation sizing)
+    // Batch waiting (docs/method.md, "Batch waiting"): while sequences decode, arriving prompts
+    // are held for up to batch_wait_timeout_iters steps, or until the held prompts' tokens and one
+    // per decode reach batch_wait_max_tokens_ratio * max_batched_tokens. 0: never held.
+    std::int64_t batch_wait_timeout_iters = 0;
+    double batch_wait_max_tokens_ratio = 0.0;
     bool continuous_batching = true;   // prefills of other requests interleave with decode steps
     bool mixed_prefill = true;         // prompt chunks share steps with decodes (false: prefill steps alone, first)
     bool layer_split = false;          // multi-GPU by splitting layers (llama.cpp), not tensor parallel
@@ -226,6 +231,9 @@ struct PerformanceEstimate {
     double ttft_ms = 0;
     double prefill_ms = 0;         // the request's own prefill at its parallelism (+ one step overhead)
     double step_wait_ms = 0;       // waiting for the step in progress: half a decode step when B > 1
+    // Batch waiting (profile batch_wait_*; docs/method.md "Batch waiting"): the mean time a prompt
+    // is held back while the B - 1 others decode; 0 when the engine never holds prompts.
+    double batch_wait_ms = 0;
     // The request's prefill work on its replica: prefill compute + prefill communication, what
     // continuous batching interleaves into the decode steps (TPOT's (B - 1) / O term) and what a
     // request queues behind at the offered load (the search's M/D/1 service, docs/method.md).
@@ -344,6 +352,12 @@ public:
     // the engine's per-layer eager overhead when the step carries prompt tokens and holds more
     // tokens than the engine's cuda_graph_max_tokens, else 0.
     double eager_overhead_ms(double prompt_tokens, double decoding) const;
+    // The mean number of decode steps a prompt is held by batch waiting when B sequences run,
+    // in a steady state whose B - 1 others arrive at (B - 1) / O per step: a window opens with
+    // the first held prompt and closes after batch_wait_timeout_iters steps, or once
+    // n = ceil((ratio * budget - (B - 1)) / P) prompts are held (0 when one prompt suffices);
+    // its W = min(timeout, (n - 1) / a) steps give a mean hold of (W + a W^2 / 2) / (1 + a W).
+    double batch_wait_steps(double batch) const;
 
 private:
     // Mean TTFT of `arriving` prompts submitted together while `running` sequences decode at

@@ -41,7 +41,11 @@ struct SimulatedRun {
 // With the profile's mixed_prefill (vLLM, TensorRT-LLM) each step decodes one token for every
 // sequence past its prefill and gives the rest of the token budget (max_batched_tokens) to
 // prompt chunks, oldest request first; without it (SGLang) a step holding prompt tokens holds
-// nothing else, and runs whenever a prompt is unfinished, the decodes waiting. nullopt
+// nothing else, and runs whenever a prompt is unfinished, the decodes waiting. With the
+// profile's batch waiting (batch_wait_timeout_iters > 0, TensorRT-LLM) the prompts a step would
+// carry while sequences decode are held instead, the decodes running alone, until the engine has
+// held them batch_wait_timeout_iters steps or their full lengths plus one token per decode reach
+// batch_wait_max_tokens_ratio * max_batched_tokens; the count restarts when they go. nullopt
 // when the request cannot be timed, nothing can run at once (max_running 0), the engine is
 // single-stream (no continuous_batching), k * batch overflows, or the run would exceed `max_steps`.
 std::optional<SimulatedRun> simulate_closed_loop(const EstimateRequest& request, const ClosedLoopProtocol& protocol,
