@@ -256,8 +256,9 @@ namespace {
 // the prefill of P tokens by hand.
 double prefill_compute_ms(const Model& model, double prompt) {
     const double matmul = static_cast<double>(count_parameters(model.architecture).active_matmul);
+    const double head = 32000.0 * 4096.0;  // V x d: the logits of the prompt's last token only
     const double attention = 2.0 * 32 * 32 * 128 * prompt * prompt;  // 2 L h_q d_h P^2
-    return (2.0 * matmul * prompt + attention) / (312e12 * 0.70) * 1000.0;
+    return (2.0 * (matmul - head) * prompt + 2.0 * head + attention) / (312e12 * 0.70) * 1000.0;
 }
 double weights_ms(const Model& model, const Variant& variant) {
     return model_weight_bytes(model, variant) / (2039e9 * 0.75) * 1000.0;

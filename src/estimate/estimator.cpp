@@ -102,6 +102,7 @@ ParameterCounts count_parameters(const Architecture& a) {
     p.active = p.total - p.routed_experts + active_routed;
     // The head multiplies by a V x d matrix whether or not it is tied to the embedding.
     p.active_matmul = p.active - p.embedding - p.output_head + a.vocab_size * d - p.norms;
+    p.head_matmul = a.vocab_size * d;
     return p;
 }
 
@@ -131,6 +132,7 @@ ParameterCounts model_parameters(const Model& model) {
         p.norms = scaled(p.norms);
         p.active = scaled(p.active);
         p.active_matmul = scaled(p.active_matmul);
+        p.head_matmul = scaled(p.head_matmul);
         p.total = *model.parameters_override;
     }
     return p;
@@ -533,6 +535,7 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
     m_adapters_at_one = m_has_adapters ? adapter_load_into(a, *request.adapter_tasks, 1.0, m_adapter_reads) : AdapterLoad{};
     m_active_matmul = static_cast<double>(p.active_matmul) * variant.parameter_fraction * m_active_fraction +
                      m_adapters_at_one.mean_parameters_per_token;
+    m_head_matmul = static_cast<double>(p.head_matmul) * variant.parameter_fraction * m_active_fraction;
 
     // Memory.
     const double bytes_kv = request.kv_cache_bits.value_or(variant.kv_cache_bits) / k_bits_per_byte;
@@ -588,7 +591,10 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
     const double attention_dim = static_cast<double>(a.num_hidden_layers * a.num_attention_heads) * attention_head_dim(a);
 
     // Prefill of one request's P tokens.
-    m_prefill_flops = 2.0 * m_active_matmul * m_prompt + 2.0 * attention_dim * m_prompt * m_prompt;
+    // The head's logits are needed for the prompt's last token only (the engines gather that
+    // position before the head); every other matrix multiplies every prompt token.
+    m_prefill_flops = 2.0 * (m_active_matmul - m_head_matmul) * m_prompt + 2.0 * m_head_matmul * std::min(m_prompt, 1.0) +
+                      2.0 * attention_dim * m_prompt * m_prompt;
     m_prefill_compute_ms = m_prefill_flops / m_compute_rate * k_ms_per_s;
     m_streamed_weights = profile.layer_split ? m_weights_bytes : m_weights_bytes / m_gpus;
     // Adapters are split like the weights; one request's prefill reads its task's adapter.
@@ -844,7 +850,8 @@ Estimate EstimatePlan::at(std::int64_t batch_size, Trace* trace) const {
            m_multi_node ? "min(interconnect, inter-node network): the replica spans nodes" : "interconnect within one node");
 
     // Prefill of one request's P tokens (batch-independent: computed by the plan).
-    record(trace, "prefill_flops", m_prefill_flops, "FLOP", "2 * N_active * P + 2 * L * h_q * d_h * P^2");
+    record(trace, "prefill_flops", m_prefill_flops, "FLOP",
+           "2 * (N_active - V * d) * P + 2 * V * d (the head, last token only) + 2 * L * h_q * d_h * P^2");
     record(trace, "prefill_compute_ms", m_prefill_compute_ms, "ms", "prefill FLOPs / (t * peak * eta_c)");
     record(trace, "prefill_memory_ms", m_prefill_memory_ms, "ms", "weights per GPU / (bandwidth * eta_m)");
     record(trace, "prefill_communication_ms", m_prefill_comm_ms, "ms", "2 L all-reduces of P * d * activation bytes");

@@ -29,6 +29,9 @@ struct ParameterCounts {
     // Parameters that take part in a matrix multiply per token: active minus the embedding
     // lookup (plus the tied head, which multiplies by the embedding matrix).
     std::int64_t active_matmul = 0;
+    // Of active_matmul, the output head (V x d, tied or not): a prefill multiplies it only for the
+    // prompt's last token, whose logits give the first output token.
+    std::int64_t head_matmul = 0;
 };
 
 ParameterCounts count_parameters(const Architecture& arch);
@@ -407,6 +410,7 @@ private:
     double m_active_fraction = 1;
     double m_active_parameters = 0;
     double m_active_matmul = 0;
+    double m_head_matmul = 0;  // the part of m_active_matmul a prefill runs once, not per prompt token
     double m_weights_bytes = 0;
     double m_kv_cache_bytes_per_token = 0;
     double m_kv_per_token_per_gpu = 0;
