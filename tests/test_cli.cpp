@@ -726,6 +726,17 @@ TEST_CASE("batch waiting: an engine key that ships sourced and that the estimate
     const double shipped_ttft = json::parse(shipped.out).at("performance").at("ttft_ms").get<double>();
     const double held_ttft = json::parse(held.out).at("performance").at("ttft_ms").get<double>();
     CHECK(held_ttft > shipped_ttft);
+    // --explain names the keys and the mean hold; the shipped profile (timeout 0) names neither.
+    with_data.push_back("--explain");
+    const auto explained = run_cli(with_data);
+    REQUIRE(explained.status == 0);
+    const std::string explanation = explained.out + explained.err;
+    CHECK(explanation.find("engine: batch_wait_timeout_iters") != std::string::npos);
+    CHECK(explanation.find("batch_wait_ms") != std::string::npos);
+    std::vector<std::string> shipped_explain = args;
+    shipped_explain.push_back("--explain");
+    const auto plain = run_cli(shipped_explain);
+    CHECK((plain.out + plain.err).find("batch_wait") == std::string::npos);
     test::TempFile negative("batch-wait-negative.json", R"({"schema_version":"1.0","engines":[{"id":"trtllm","batch_wait_timeout_iters":-1}]})");
     const auto bad_iters = run_cli({"--data", negative.path(), "catalog", "engines"});
     CHECK(bad_iters.status == 65);

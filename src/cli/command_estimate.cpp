@@ -245,6 +245,14 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
                          engine_key_source("eager_layer_overhead_us")});
         trace.push_back({"engine: cuda_graph_max_tokens", static_cast<double>(request.profile.cuda_graph_max_tokens),
                          "tokens (0: prompt steps never graphed)", engine_key_source("cuda_graph_max_tokens")});
+        if (request.profile.batch_wait_timeout_iters > 0) {
+            trace.push_back({"engine: batch_wait_timeout_iters", static_cast<double>(request.profile.batch_wait_timeout_iters),
+                             "steps (0: prompts never held)",
+                             engine_key_source("batch_wait_timeout_iters")});
+            trace.push_back({"engine: batch_wait_max_tokens_ratio", request.profile.batch_wait_max_tokens_ratio,
+                             "fraction of max_num_batched_tokens",
+                             engine_key_source("batch_wait_max_tokens_ratio")});
+        }
         trace.push_back({"input: kv_cache_bits", request.kv_cache_bits.value_or(request.variant->kv_cache_bits), "bits",
                          kv_cache_bits_source(options.kv_cache_dtype, engine, *request.model, *request.variant, *request.hardware)});
         trace.push_back({"input: weight_bits", request.variant->weight_bits, "bits",
