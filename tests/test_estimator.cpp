@@ -273,6 +273,13 @@ EstimateRequest toy_request(const Model& model, const Variant& variant, const Ha
     request.profile.per_step_overhead_ms = 0.0;
     return request;
 }
+// Two toy requests of 4 prompt and 3 output tokens against a token budget of `budget` per step.
+EstimateRequest two_request_toy(const Model& model, const Variant& variant, const Hardware& hardware, std::int64_t budget) {
+    EstimateRequest request = toy_request(model, variant, hardware, 2);
+    request.output_tokens = 3;
+    request.profile.max_batched_tokens = budget;
+    return request;
+}
 }  // namespace
 
 TEST_CASE("ttft: one request alone is its own prefill plus one step overhead and no constant", "[estimator][ttft]") {
@@ -540,9 +547,7 @@ TEST_CASE("serving simulation: a prefill-first engine pauses the decodes while p
     const Model model = test::llama2_7b();
     const Variant fp16 = test::variant_bits(16);
     const Hardware hardware = test::gpu();
-    EstimateRequest request = toy_request(model, fp16, hardware, 2);
-    request.output_tokens = 3;
-    request.profile.max_batched_tokens = 4;
+    EstimateRequest request = two_request_toy(model, fp16, hardware, 4);
     const double w = weights_ms(model, fp16);
     const double kv = kv_token_ms();
     const ClosedLoopProtocol once{.requests_per_client = 1, .length_low_fraction = 1.0, .seed = 0};
@@ -714,9 +719,7 @@ TEST_CASE("serving simulation: batch waiting holds a prompt while sequences deco
     const Model model = test::llama2_7b();
     const Variant fp16 = test::variant_bits(16);
     const Hardware hardware = test::gpu();
-    EstimateRequest request = toy_request(model, fp16, hardware, 2);
-    request.output_tokens = 3;
-    request.profile.max_batched_tokens = 6;
+    EstimateRequest request = two_request_toy(model, fp16, hardware, 6);
     request.profile.mixed_prefill = true;
     const double w = weights_ms(model, fp16);
     const double kv = kv_token_ms();

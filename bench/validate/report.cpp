@@ -19,6 +19,14 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
+// Sets out[key] to the value when there is one.
+template <typename T>
+void put_optional(Json& out, const char* key, const std::optional<T>& value) {
+    if (value) {
+        out[key] = *value;
+    }
+}
+
 const char* kind_of(const Case& c) { return c.dense ? "dense" : "moe"; }
 const char* kind_label(const std::string& kind) { return kind == "dense" ? "dense" : "MoE"; }
 
@@ -227,18 +235,13 @@ void render_json(const Report& report, std::ostream& out) {
                     matched += report.benchmark_protocols->for_row(*c.row) == &protocol && setting.matches(c) ? 1 : 0;
                 }
                 Json item{{"model", setting.model}, {"backend", setting.backend}};
-                const auto put = [&item](const char* key, const auto& value) {
-                    if (value) {
-                        item[key] = *value;
-                    }
-                };
-                put("isl", setting.isl);
-                put("osl", setting.osl);
-                put("tp_max", setting.tp_max);
-                put("max_num_batched_tokens", setting.max_num_batched_tokens);
-                put("batch_wait_timeout_iters", setting.batch_wait_timeout_iters);
-                put("batch_wait_max_tokens_ratio", setting.batch_wait_max_tokens_ratio);
-                put("kv_cache_dtype", setting.kv_cache_dtype);
+                put_optional(item, "isl", setting.isl);
+                put_optional(item, "osl", setting.osl);
+                put_optional(item, "tp_max", setting.tp_max);
+                put_optional(item, "max_num_batched_tokens", setting.max_num_batched_tokens);
+                put_optional(item, "batch_wait_timeout_iters", setting.batch_wait_timeout_iters);
+                put_optional(item, "batch_wait_max_tokens_ratio", setting.batch_wait_max_tokens_ratio);
+                put_optional(item, "kv_cache_dtype", setting.kv_cache_dtype);
                 item["rows"] = matched;
                 item["source"] = setting.source;
                 settings.push_back(std::move(item));
@@ -264,16 +267,11 @@ void render_json(const Report& report, std::ostream& out) {
     if (report.fit) {
         const FactorOverride& f = report.fit->factors;
         Json factors = Json::object();
-        auto put = [&](const char* name, const std::optional<double>& value) {
-            if (value) {
-                factors[name] = *value;
-            }
-        };
-        put("compute_efficiency", f.compute_efficiency);
-        put("memory_efficiency", f.memory_efficiency);
-        put("per_step_overhead_ms", f.per_step_overhead_ms);
-        put("allreduce_latency_us", f.allreduce_latency_us);
-        put("ttft_fixed_ms", f.ttft_fixed_ms);
+        put_optional(factors, "compute_efficiency", f.compute_efficiency);
+        put_optional(factors, "memory_efficiency", f.memory_efficiency);
+        put_optional(factors, "per_step_overhead_ms", f.per_step_overhead_ms);
+        put_optional(factors, "allreduce_latency_us", f.allreduce_latency_us);
+        put_optional(factors, "ttft_fixed_ms", f.ttft_fixed_ms);
         j["fit"] = Json{{"rows", report.fit->rows},
                         {"target", to_string(report.fit_target.value_or(FitTarget::tpot))},
                         {"description", report.fit->description},
