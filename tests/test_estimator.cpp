@@ -58,6 +58,8 @@ TEST_CASE("parameters: tied embeddings are counted once", "[estimator][parameter
     const auto tied = count_parameters(a);
     CHECK(untied.total - tied.total == 32000LL * 4096);
     CHECK(untied.active_matmul == tied.active_matmul);  // the head multiplies either way
+    CHECK(untied.head_matmul == 32000LL * 4096);
+    CHECK(tied.head_matmul == untied.head_matmul);
 }
 
 TEST_CASE("parameters: parameters_override pins the total and scales the groups", "[estimator][parameters]") {
@@ -67,6 +69,7 @@ TEST_CASE("parameters: parameters_override pins the total and scales the groups"
     const auto pinned = model_parameters(model);
     CHECK(pinned.total == computed.total * 2);
     CHECK(static_cast<double>(pinned.attention) == Approx(2.0 * static_cast<double>(computed.attention)).epsilon(1e-9));
+    CHECK(static_cast<double>(pinned.head_matmul) == Approx(2.0 * static_cast<double>(computed.head_matmul)).epsilon(1e-9));
 }
 
 TEST_CASE("memory: 175B parameters at exactly 4 bits weigh 87.5 GB", "[estimator][memory]") {
@@ -775,8 +778,22 @@ TEST_CASE("ttft: batch waiting adds the mean hold of a steady-state window", "[e
     const Estimate filled = estimate(request);
     REQUIRE(filled.has_timing());
     CHECK(filled.performance.batch_wait_ms == 0.0);
-    // Alone (B = 1) nothing decodes, so nothing is held.
+    // The share closes the window first: 50 others over 50 steps arrive at a = 1 per step, and
+    // 0.9 x 16,384 - 50 = 14,695.6 tokens need n = 15 prompts, held for (n - 1) / a = 14 < 20
+    // steps: a mean of (14 + 196 / 2) / (1 + 14) steps.
     request.profile.max_batched_tokens = 16384;
+    request.batch = 51;
+    request.output_tokens = 50;
+    const Estimate filling = estimate(request);
+    REQUIRE(filling.has_timing());
+    CHECK(filling.performance.batch_wait_ms == Approx(112.0 / 15.0 * filling.performance.decode_step_ms));
+    // Nothing decodes, so nothing is held: alone (B = 1), or when each request ends with its
+    // first token (O = 1).
+    request.output_tokens = 1;
+    const Estimate first_token_only = estimate(request);
+    REQUIRE(first_token_only.has_timing());
+    CHECK(first_token_only.performance.batch_wait_ms == 0.0);
+    request.output_tokens = 100;
     request.batch = 1;
     const Estimate alone = estimate(request);
     REQUIRE(alone.has_timing());

@@ -112,7 +112,13 @@ std::vector<ServerSetting> Profiles::server_settings_for(const Case& c) const {
     if (m_benchmark_protocols == nullptr || m_engines == nullptr) {
         return found;  // the command-line profile: no engine, so no server flags either
     }
-    for (const ServerSetting& setting : benchmark_protocol_for(c).server_settings) {
+    // Any TTFT protocol applies the server flags; only the benchmark protocol needs a client, so a
+    // row no protocol matches runs the engine defaults here (benchmark_protocol_for reports it).
+    const BenchmarkProtocol* protocol = m_benchmark_protocols->for_row(*c.row);
+    if (protocol == nullptr) {
+        return found;
+    }
+    for (const ServerSetting& setting : protocol->server_settings) {
         if (setting.matches(c)) {
             found.push_back(setting);
         }

@@ -67,6 +67,8 @@ Json profile_json(const dsselect::EfficiencyProfile& p) {
         {"eager_layer_overhead_us", p.eager_layer_overhead_us},
         {"eager_moe_layer_overhead_us", p.eager_moe_layer_overhead_us},
         {"cuda_graph_max_tokens", p.cuda_graph_max_tokens},
+        {"batch_wait_timeout_iters", p.batch_wait_timeout_iters},
+        {"batch_wait_max_tokens_ratio", p.batch_wait_max_tokens_ratio},
         {"allreduce_latency_us", p.allreduce_latency_us},
         {"ttft_fixed_ms", p.ttft_fixed_ms},
         {"ttft_batch_exponent", p.ttft_batch_exponent},

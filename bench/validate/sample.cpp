@@ -382,6 +382,16 @@ ServerSetting read_server_setting(const nlohmann::json& entry, const std::string
     if (!entry.is_object()) {
         throw fail(pointer, "an object");
     }
+    static constexpr std::array<std::string_view, 10> k_keys{
+        "model", "backend", "source", "isl", "osl", "tp_max", "max_num_batched_tokens", "batch_wait_timeout_iters",
+        "batch_wait_max_tokens_ratio", "kv_cache_dtype"};
+    for (const auto& [key, value] : entry.items()) {
+        if (std::find(k_keys.begin(), k_keys.end(), key) == k_keys.end()) {
+            throw fail(pointer + "/" + key, "one of the server-setting keys (model, backend, source, isl, osl, tp_max, "
+                                            "max_num_batched_tokens, batch_wait_timeout_iters, "
+                                            "batch_wait_max_tokens_ratio, kv_cache_dtype)");
+        }
+    }
     const auto text = [&](const char* key, bool required) -> std::optional<std::string> {
         const auto found = entry.find(key);
         if (found == entry.end() && !required) {

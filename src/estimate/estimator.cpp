@@ -910,7 +910,9 @@ double EstimatePlan::mixed_step_ms(double prompt_tokens, double decoding, double
 
 double EstimatePlan::batch_wait_steps(double batch) const {
     const EfficiencyProfile& profile = m_request->profile;
-    if (profile.batch_wait_timeout_iters <= 0 || batch <= 1.0 || !profile.continuous_batching) {
+    // Nothing is held while no sequence decodes: alone, or when every request ends with its first
+    // token (O <= 1).
+    if (profile.batch_wait_timeout_iters <= 0 || batch <= 1.0 || m_output <= 1.0 || !profile.continuous_batching) {
         return 0.0;
     }
     const double others = batch - 1.0;
@@ -919,7 +921,7 @@ double EstimatePlan::batch_wait_steps(double batch) const {
     if (prompts_needed <= 1.0) {
         return 0.0;  // one prompt and the decodes already fill the share: released at once
     }
-    const double arrivals_per_step = others / std::max(m_output, 1.0);
+    const double arrivals_per_step = others / m_output;
     const double window_steps =
         std::min(static_cast<double>(profile.batch_wait_timeout_iters), (prompts_needed - 1.0) / arrivals_per_step);
     return (window_steps + arrivals_per_step * window_steps * window_steps / 2.0) / (1.0 + arrivals_per_step * window_steps);

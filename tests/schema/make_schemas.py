@@ -419,7 +419,7 @@ def catalog_engine():
         "batch_wait_timeout_iters": described({"type": "integer", "minimum": 0},
                                               "steps a waiting prompt may be held while sequences decode "
                                               "(TensorRT-LLM batch_wait_timeout_iters); absent or 0: never held"),
-        "batch_wait_max_tokens_ratio": described({"type": "number", "minimum": 0, "maximum": 1},
+        "batch_wait_max_tokens_ratio": described(FRACTION,
                                                  "held prompts are released once their tokens and one per decode "
                                                  "reach this share of max_num_batched_tokens"),
         "vendors": described(STRING_LIST, "hardware vendors the engine runs on; absent: any"),

@@ -100,6 +100,23 @@ def main():
             "both match" in ambiguous.stderr):
         fail(f"a row two protocols match: expected exit 65 naming both, got {ambiguous.returncode}: "
              f"{ambiguous.stderr.strip()}")
+    # A server setting with a key the harness does not know (TensorRT-LLM's own max_num_tokens for
+    # max_num_batched_tokens, say), or a ratio above 1: exit 65 naming the JSON path.
+    for bad, pointer in (({"max_num_tokens": 16384}, "/server_settings/0/max_num_tokens"),
+                         ({"batch_wait_max_tokens_ratio": 1.5}, "/server_settings/0/batch_wait_max_tokens_ratio")):
+        with open(protocols) as handle:
+            broken = json.load(handle)
+        setting = {"model": "llama-3.1-70b", "backend": "trtllm", "source": "a test", **bad}
+        broken["protocols"][0]["server_settings"] = [setting]
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+            json.dump(broken, handle)
+        try:
+            rejected = harness(ROWS[-1:], protocols_path=handle.name)
+        finally:
+            os.unlink(handle.name)
+        if not (rejected.returncode == 65 and f"/protocols/0{pointer}" in rejected.stderr):
+            fail(f"server setting {bad}: expected exit 65 naming /protocols/0{pointer}, got {rejected.returncode}: "
+                 f"{rejected.stderr.strip()}")
     run = harness(ROWS)
     if run.returncode != 0:
         fail(f"the harness exited {run.returncode}: {run.stderr.strip()}")

@@ -412,7 +412,7 @@ struct Engine {
     // while sequences decode, waiting prompts are held back for up to batch_wait_timeout_iters
     // steps, or until the step's tokens (the held prompts' and one per decode) reach
     // batch_wait_max_tokens_ratio of max_num_batched_tokens (docs/method.md, "Batch waiting").
-    // Absent or 0 timeout: prompts are never held.
+    // Absent or 0 (either of them): prompts are never held.
     std::optional<std::int64_t> batch_wait_timeout_iters;
     std::optional<double> batch_wait_max_tokens_ratio;
     std::vector<EngineFactors> factors;

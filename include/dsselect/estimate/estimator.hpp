@@ -151,7 +151,7 @@ struct EfficiencyProfile {
     std::int64_t max_batched_tokens = 8192;  // chunked-prefill step budget (activation sizing)
     // Batch waiting (docs/method.md, "Batch waiting"): while sequences decode, arriving prompts
     // are held for up to batch_wait_timeout_iters steps, or until the held prompts' tokens and one
-    // per decode reach batch_wait_max_tokens_ratio * max_batched_tokens. 0: never held.
+    // per decode reach batch_wait_max_tokens_ratio * max_batched_tokens. Either 0: never held.
     std::int64_t batch_wait_timeout_iters = 0;
     double batch_wait_max_tokens_ratio = 0.0;
     bool continuous_batching = true;   // prefills of other requests interleave with decode steps

@@ -45,7 +45,8 @@ struct SimulatedRun {
 // profile's batch waiting (batch_wait_timeout_iters > 0, TensorRT-LLM) the prompts a step would
 // carry while sequences decode are held instead, the decodes running alone, until the engine has
 // held them batch_wait_timeout_iters steps or their full lengths plus one token per decode reach
-// batch_wait_max_tokens_ratio * max_batched_tokens; the count restarts when they go. nullopt
+// batch_wait_max_tokens_ratio * max_batched_tokens; the count restarts when the rule releases
+// them (not when the decodes drain). nullopt
 // when the request cannot be timed, nothing can run at once (max_running 0), the engine is
 // single-stream (no continuous_batching), k * batch overflows, or the run would exceed `max_steps`.
 std::optional<SimulatedRun> simulate_closed_loop(const EstimateRequest& request, const ClosedLoopProtocol& protocol,
