@@ -10,6 +10,7 @@
 #include <tuple>
 
 #include <fmt/core.h>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "dsselect/core/error.hpp"
@@ -387,9 +388,7 @@ ServerSetting read_server_setting(const nlohmann::json& entry, const std::string
         "batch_wait_max_tokens_ratio", "kv_cache_dtype"};
     for (const auto& [key, value] : entry.items()) {
         if (std::find(k_keys.begin(), k_keys.end(), key) == k_keys.end()) {
-            throw fail(pointer + "/" + key, "one of the server-setting keys (model, backend, source, isl, osl, tp_max, "
-                                            "max_num_batched_tokens, batch_wait_timeout_iters, "
-                                            "batch_wait_max_tokens_ratio, kv_cache_dtype)");
+            throw fail(pointer + "/" + key, fmt::format("one of the server-setting keys ({})", fmt::join(k_keys, ", ")));
         }
     }
     const auto text = [&](const char* key, bool required) -> std::optional<std::string> {

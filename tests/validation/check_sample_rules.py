@@ -84,18 +84,25 @@ def main():
     if not (unknown.returncode == 65 and "protocols.json: /protocols" in unknown.stderr and "line 2" in unknown.stderr):
         fail(f"a row of no known benchmark client: expected exit 65 naming protocols.json, /protocols and line 2, "
              f"got {unknown.returncode}: {unknown.stderr.strip()}")
+    def shipped_protocols():
+        with open(protocols) as handle:
+            return json.load(handle)
+
+    def harness_with_protocols(document, rows):
+        """The harness on `rows` with `document` written to a temporary protocols file."""
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+            json.dump(document, handle)
+        try:
+            return harness(rows, protocols_path=handle.name)
+        finally:
+            os.unlink(handle.name)
+
     # A protocols file two of whose clients match one row is ambiguous: exit 65 naming both ids.
-    with open(protocols) as handle:
-        doubled = json.load(handle)
+    doubled = shipped_protocols()
     extra = dict(doubled["protocols"][-1])
     extra["id"] = "second-client"
     doubled["protocols"].append(extra)
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
-        json.dump(doubled, handle)
-    try:
-        ambiguous = harness(ROWS[-1:], protocols_path=handle.name)
-    finally:
-        os.unlink(handle.name)
+    ambiguous = harness_with_protocols(doubled, ROWS[-1:])
     if not (ambiguous.returncode == 65 and "second-client" in ambiguous.stderr and extra["source_contains"] and
             "both match" in ambiguous.stderr):
         fail(f"a row two protocols match: expected exit 65 naming both, got {ambiguous.returncode}: "
@@ -104,16 +111,10 @@ def main():
     # max_num_batched_tokens, say), or a ratio above 1: exit 65 naming the JSON path.
     for bad, pointer in (({"max_num_tokens": 16384}, "/server_settings/0/max_num_tokens"),
                          ({"batch_wait_max_tokens_ratio": 1.5}, "/server_settings/0/batch_wait_max_tokens_ratio")):
-        with open(protocols) as handle:
-            broken = json.load(handle)
-        setting = {"model": "llama-3.1-70b", "backend": "trtllm", "source": "a test", **bad}
-        broken["protocols"][0]["server_settings"] = [setting]
-        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
-            json.dump(broken, handle)
-        try:
-            rejected = harness(ROWS[-1:], protocols_path=handle.name)
-        finally:
-            os.unlink(handle.name)
+        broken = shipped_protocols()
+        broken["protocols"][0]["server_settings"] = [
+            {"model": "llama-3.1-70b", "backend": "trtllm", "source": "a test", **bad}]
+        rejected = harness_with_protocols(broken, ROWS[-1:])
         if not (rejected.returncode == 65 and f"/protocols/0{pointer}" in rejected.stderr):
             fail(f"server setting {bad}: expected exit 65 naming /protocols/0{pointer}, got {rejected.returncode}: "
                  f"{rejected.stderr.strip()}")
