@@ -24,15 +24,12 @@ the point listed first (lower BF16, then lower FP8 value). Hold-out rows are nev
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ENGINES = os.path.join(ROOT, "data", "engines.json")
+from serving_fit import CATALOG, ENGINES, ROOT, SERVING_ENGINES, fit_tpot_medians
+
 HARDWARE = os.path.join(ROOT, "data", "hardware.json")
-CATALOG = os.path.join(ROOT, "tests", "validation", "catalog.json")
-SERVING_ENGINES = ("vllm", "sglang", "trtllm")
 EIGHT_BIT = ("fp8", "int8")  # INT8 takes the FP8 value where it has the FP8 peak: the sample has no INT8 rows
 # --check accepts the shipped pair when its objective is this close to the grid's best: the
 # 16-bit value is decided by the dense fit rows alone, by hundredths of a point, so an unrelated
@@ -59,21 +56,7 @@ def objective(validate, overlay_path, catalog, engines, bf16, fp8):
             for factor_set in eight_bit:
                 factor_set["compute_efficiency"] = fp8
             general["compute_efficiency"] = bf16
-    overlay = dict(catalog)
-    overlay["engines"] = engines["engines"]
-    with open(overlay_path, "w") as f:
-        json.dump(overlay, f)
-    out = subprocess.run([validate, "--engine-profiles", "--catalog", overlay_path, "--format", "json"],
-                         cwd=ROOT, capture_output=True, text=True)
-    if out.returncode != 0:
-        sys.exit(f"fit_compute_efficiency: {validate} failed: {out.stderr.strip()}")
-    report = json.loads(out.stdout)
-    medians = {}
-    for entry in report["overall"]:
-        if entry["set"] == "fit" and entry["system"] == "":
-            medians[entry["kind"]] = entry["tpot"]["median_ape"]
-    if set(medians) != {"dense", "moe"}:
-        sys.exit("fit_compute_efficiency: the harness reported no dense or no MoE fit rows")
+    medians = fit_tpot_medians("fit_compute_efficiency", validate, overlay_path, catalog, engines)
     return (medians["dense"] + medians["moe"]) / 2.0, medians
 
 

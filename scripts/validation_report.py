@@ -334,6 +334,7 @@ def render(reports, chosen, weights):
         "build/test/bench/dsselect_validate --fit-allreduce   # grid-fit the factors on the fit rows only",
         "scripts/fit_compute_efficiency.py build/test/bench/dsselect_validate  # BF16 / FP8 compute efficiency",
         "scripts/fit_eager_overhead.py build/test/bench/dsselect_validate      # eager-step overheads",
+        "scripts/fit_decode_step.py build/test/bench/dsselect_validate         # per-layer and all-reduce latency",
         "scripts/validation_report.py                         # regenerates this file",
         "tests/validation/check_regression.py build/test/bench/dsselect_validate . --write-published",
         "```",
