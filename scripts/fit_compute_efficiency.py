@@ -21,13 +21,11 @@ the fit rows' dense and MoE TPOT medians of absolute error. TPOT, not TTFT, beca
 depends on how the benchmark sent its requests (docs/validation.md, "TTFT protocol"). Ties go to
 the point listed first (lower BF16, then lower FP8 value). Hold-out rows are never read.
 """
-import argparse
 import json
 import os
 import sys
-import tempfile
 
-from serving_fit import CATALOG, ENGINES, ROOT, SERVING_ENGINES, fit_tpot_medians
+from serving_fit import ENGINES, ROOT, SERVING_ENGINES, load_inputs, parse_args, run_grid, shipped_point
 
 HARDWARE = os.path.join(ROOT, "data", "hardware.json")
 EIGHT_BIT = ("fp8", "int8")  # INT8 takes the FP8 value where it has the FP8 peak: the sample has no INT8 rows
@@ -49,27 +47,19 @@ def gpu_sets(engine):
     return eight_bit, general[0]
 
 
-def objective(validate, overlay_path, catalog, engines, bf16, fp8):
+def set_pair(engines, bf16, fp8):
     for engine in engines["engines"]:
         if engine["id"] in SERVING_ENGINES:
             eight_bit, general = gpu_sets(engine)
             for factor_set in eight_bit:
                 factor_set["compute_efficiency"] = fp8
             general["compute_efficiency"] = bf16
-    medians = fit_tpot_medians("fit_compute_efficiency", validate, overlay_path, catalog, engines)
-    return (medians["dense"] + medians["moe"]) / 2.0, medians
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("validate", help="the dsselect_validate binary")
-    parser.add_argument("--check", action="store_true", help="fail unless data/engines.json holds the best point")
-    args = parser.parse_args()
-    with open(ENGINES) as f:
-        shipped = json.load(f)
-    with open(CATALOG) as f:
-        catalog = json.load(f)
-    with open(HARDWARE) as f:
+    args = parse_args(__doc__, "the best point")
+    shipped, catalog = load_inputs("fit_compute_efficiency")
+    with open(HARDWARE, encoding="utf-8") as f:
         same_peak = sorted(h["id"] for h in json.load(f)["hardware"]
                            if h.get("kind") == "gpu" and "fp8" in h.get("peak_tflops", {})
                            and h["peak_tflops"].get("int8") == h["peak_tflops"]["fp8"])
@@ -82,24 +72,17 @@ def main():
                 shipped_pairs.add((general["compute_efficiency"], factor_set["compute_efficiency"]))
                 if factor_set["precision"] == "int8":
                     int8_lists.add(tuple(sorted(factor_set.get("hardware", []))))
-    points = []
-    with tempfile.TemporaryDirectory() as tmp:
-        overlay_path = os.path.join(tmp, "catalog.json")
-        for bf16 in BF16_GRID:
-            for fp8 in FP8_GRID:
-                engines = json.loads(json.dumps(shipped))
-                value, medians = objective(args.validate, overlay_path, catalog, engines, bf16, fp8)
-                points.append((round(value, 6), bf16, fp8, medians))
+    grid = [(bf16, fp8) for bf16 in BF16_GRID for fp8 in FP8_GRID]
+    points = run_grid("fit_compute_efficiency", args.validate, shipped, catalog, grid, set_pair)
     best = min(points, key=lambda p: p[0])  # min keeps the first of equal values
     print("BF16  FP8   objective  fit dense TPOT  fit MoE TPOT")
-    for value, bf16, fp8, medians in sorted(points, key=lambda p: p[0])[:8]:
+    for value, (bf16, fp8), medians in sorted(points, key=lambda p: p[0])[:8]:
         print(f"{bf16:.2f}  {fp8:.2f}  {100 * value:8.2f} %  {100 * medians['dense']:12.2f} %  {100 * medians['moe']:10.2f} %")
-    print(f"best: BF16 {best[1]:.2f}, FP8 {best[2]:.2f} ({len(points)} grid points, fit rows only)")
+    print(f"best: BF16 {best[1][0]:.2f}, FP8 {best[1][1]:.2f} ({len(points)} grid points, fit rows only)")
     if args.check:
-        shipped = {(bf16, fp8): value for value, bf16, fp8, _ in points}
-        pair = next(iter(shipped_pairs)) if len(shipped_pairs) == 1 else None
-        if pair not in shipped or shipped[pair] > best[0] + TOLERANCE:
-            print(f"data/engines.json holds {sorted(shipped_pairs)}, the fit gives ({best[1]:.2f}, {best[2]:.2f}) "
+        held, pair, scores = shipped_point(points, best, shipped_pairs, TOLERANCE)
+        if not held:
+            print(f"data/engines.json holds {sorted(shipped_pairs)}, the fit gives ({best[1][0]:.2f}, {best[1][1]:.2f}) "
                   f"(within {100 * TOLERANCE:.1f} points is accepted): rewrite the compute_efficiency pair of the "
                   "vllm, sglang and trtllm GPU factor sets", file=sys.stderr)
             return 1
@@ -107,7 +90,7 @@ def main():
             print(f"the INT8 factor sets name {sorted(int8_lists)}; the GPUs whose INT8 peak is their FP8 peak in "
                   f"data/hardware.json are {same_peak}", file=sys.stderr)
             return 1
-        print(f"data/engines.json holds {pair}: {100 * shipped[pair]:.2f} % against the best {100 * best[0]:.2f} %; "
+        print(f"data/engines.json holds {pair}: {100 * scores[pair]:.2f} % against the best {100 * best[0]:.2f} %; "
               "the INT8 sets name the GPUs whose INT8 peak is their FP8 peak")
     return 0
 

@@ -4,10 +4,12 @@ Both write candidate factors into a copy of data/engines.json, run the harness o
 overlay (dsselect_validate --engine-profiles --catalog), and score the point by the fit rows'
 dense and MoE TPOT medians of absolute error. Hold-out rows are never read.
 """
+import argparse
 import json
 import os
 import subprocess
 import sys
+import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENGINES = os.path.join(ROOT, "data", "engines.json")
@@ -36,3 +38,47 @@ def fit_tpot_medians(script, validate, overlay_path, catalog, engines):
     if set(medians) != {"dense", "moe"}:
         sys.exit(f"{script}: the harness reported no dense or no MoE fit rows")
     return medians
+
+
+def parse_args(doc, what):
+    """The fits' command line: the harness, and --check (fail unless data/engines.json holds `what`)."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("validate", help="the dsselect_validate binary")
+    parser.add_argument("--check", action="store_true", help=f"fail unless data/engines.json holds {what}")
+    return parser.parse_args()
+
+
+def load_inputs(script):
+    """data/engines.json and the validation catalog, parsed."""
+    try:
+        with open(ENGINES, encoding="utf-8") as f:
+            shipped = json.load(f)
+        with open(CATALOG, encoding="utf-8") as f:
+            catalog = json.load(f)
+    except (OSError, ValueError) as error:
+        sys.exit(f"{script}: {error}")
+    return shipped, catalog
+
+
+def run_grid(script, validate, shipped, catalog, grid, apply):
+    """Score every point of `grid` (a list of tuples): apply(engines, *point) writes the point into a
+    copy of the shipped engines. Returns [(objective, point, medians)] in grid order; the objective
+    is the mean of the fit rows' dense and MoE TPOT medians, rounded to 6 places so that ties go to
+    the point listed first."""
+    points = []
+    with tempfile.TemporaryDirectory() as tmp:
+        overlay_path = os.path.join(tmp, "catalog.json")
+        for point in grid:
+            engines = json.loads(json.dumps(shipped))
+            apply(engines, *point)
+            medians = fit_tpot_medians(script, os.path.abspath(validate), overlay_path, catalog, engines)
+            points.append((round((medians["dense"] + medians["moe"]) / 2.0, 6), point, medians))
+    return points
+
+
+def shipped_point(points, best, shipped_points, tolerance):
+    """(whether data/engines.json holds one point scoring within `tolerance` of the best, that point
+    or None, and every point's score)."""
+    scores = {point: value for value, point, _ in points}
+    point = next(iter(shipped_points)) if len(shipped_points) == 1 else None
+    return point in scores and scores[point] <= best[0] + tolerance, point, scores
