@@ -21,11 +21,10 @@ the fit rows' dense and MoE TPOT medians of absolute error. TPOT, not TTFT, beca
 depends on how the benchmark sent its requests (docs/validation.md, "TTFT protocol"). Ties go to
 the point listed first (lower BF16, then lower FP8 value). Hold-out rows are never read.
 """
-import json
 import os
 import sys
 
-from serving_fit import ENGINES, ROOT, SERVING_ENGINES, load_inputs, parse_args, run_grid, shipped_point
+from serving_fit import ENGINES, ROOT, SERVING_ENGINES, load_inputs, parse_args, read_json_object, run_grid, shipped_point
 
 HARDWARE = os.path.join(ROOT, "data", "hardware.json")
 EIGHT_BIT = ("fp8", "int8")  # INT8 takes the FP8 value where it has the FP8 peak: the sample has no INT8 rows
@@ -59,10 +58,12 @@ def set_pair(engines, bf16, fp8):
 def main():
     args = parse_args(__doc__, "the best point")
     shipped, catalog = load_inputs("fit_compute_efficiency")
-    with open(HARDWARE, encoding="utf-8") as f:
-        same_peak = sorted(h["id"] for h in json.load(f)["hardware"]
-                           if h.get("kind") == "gpu" and "fp8" in h.get("peak_tflops", {})
-                           and h["peak_tflops"].get("int8") == h["peak_tflops"]["fp8"])
+    hardware = read_json_object("fit_compute_efficiency", HARDWARE).get("hardware")
+    if not isinstance(hardware, list) or not all(isinstance(h, dict) for h in hardware):
+        sys.exit(f"fit_compute_efficiency: {HARDWARE}: /hardware: expected an array of hardware objects")
+    same_peak = sorted(h.get("id") for h in hardware
+                       if h.get("kind") == "gpu" and "fp8" in h.get("peak_tflops", {})
+                       and h["peak_tflops"].get("int8") == h["peak_tflops"]["fp8"])
     shipped_pairs = set()
     int8_lists = set()
     for engine in shipped["engines"]:

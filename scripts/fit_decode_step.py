@@ -27,8 +27,10 @@ import sys
 
 from serving_fit import ENGINES, SERVING_ENGINES, load_inputs, parse_args, run_grid, shipped_point
 
-# --check accepts the shipped pair when its objective is this close to the grid's best.
-TOLERANCE = 0.001
+# --check accepts the shipped pair when its objective is this close to the grid's best: tight
+# enough that the neighbours along the ridge (35, 20: +0.06 points) fail, loose enough that an
+# unrelated estimator change does not flip equal-looking points back and forth.
+TOLERANCE = 0.0005
 PER_LAYER_GRID_US = [5 * i for i in range(17)]  # 0 .. 80
 ALLREDUCE_GRID_US = [5 * i for i in range(9)]  # 0 .. 40
 
@@ -70,7 +72,7 @@ def main():
         held, pair, scores = shipped_point(points, best, pairs, TOLERANCE)
         if not held:
             print(f"data/engines.json holds {sorted(pairs, key=str)}, the fit gives {best[1]} "
-                  f"(within {100 * TOLERANCE:.1f} points is accepted): rewrite per_layer_overhead_us and "
+                  f"(within {100 * TOLERANCE:.2f} points is accepted): rewrite per_layer_overhead_us and "
                   "allreduce_latency_us of the vllm, sglang and trtllm GPU factor sets", file=sys.stderr)
             return 1
         print(f"data/engines.json holds {pair}: {100 * scores[pair]:.2f} % against the best {100 * best[0]:.2f} %")

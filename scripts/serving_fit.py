@@ -7,6 +7,7 @@ dense and MoE TPOT medians of absolute error. Hold-out rows are never read.
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -15,6 +16,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENGINES = os.path.join(ROOT, "data", "engines.json")
 CATALOG = os.path.join(ROOT, "tests", "validation", "catalog.json")
 SERVING_ENGINES = ("vllm", "sglang", "trtllm")
+
+
+def harness_path(script, validate):
+    """The harness as an absolute path: a name on PATH, or a path from the caller's directory."""
+    found = shutil.which(validate)
+    if found is None:
+        sys.exit(f"{script}: cannot run the harness {validate}: not an executable file")
+    return os.path.abspath(found)
 
 
 def fit_tpot_medians(script, validate, overlay_path, catalog, engines):
@@ -29,12 +38,16 @@ def fit_tpot_medians(script, validate, overlay_path, catalog, engines):
     except OSError as error:
         sys.exit(f"{script}: cannot run the harness {validate}: {error.strerror}")
     if out.returncode != 0:
-        sys.exit(f"{script}: {validate} failed: {out.stderr.strip()}")
-    report = json.loads(out.stdout)
+        first_line = (out.stderr.strip().splitlines() or ["no message"])[0]
+        sys.exit(f"{script}: {validate} exited with {out.returncode}: {first_line}")
     medians = {}
-    for entry in report["overall"]:
-        if entry["set"] == "fit" and entry["system"] == "":
-            medians[entry["kind"]] = entry["tpot"]["median_ape"]
+    try:
+        for entry in json.loads(out.stdout)["overall"]:
+            if entry["set"] == "fit" and entry["system"] == "":
+                medians[entry["kind"]] = float(entry["tpot"]["median_ape"])
+    except (ValueError, KeyError, TypeError) as error:
+        sys.exit(f"{script}: {validate} printed no harness report (JSON with overall[].tpot.median_ape): "
+                 f"{type(error).__name__}: {error}")
     if set(medians) != {"dense", "moe"}:
         sys.exit(f"{script}: the harness reported no dense or no MoE fit rows")
     return medians
@@ -48,16 +61,26 @@ def parse_args(doc, what):
     return parser.parse_args()
 
 
-def load_inputs(script):
-    """data/engines.json and the validation catalog, parsed."""
+def read_json_object(script, path):
+    """A JSON file whose top level is an object, or a one-line error naming the file."""
     try:
-        with open(ENGINES, encoding="utf-8") as f:
-            shipped = json.load(f)
-        with open(CATALOG, encoding="utf-8") as f:
-            catalog = json.load(f)
-    except (OSError, ValueError) as error:
-        sys.exit(f"{script}: {error}")
-    return shipped, catalog
+        with open(path, encoding="utf-8") as f:
+            value = json.load(f)
+    except OSError as error:
+        sys.exit(f"{script}: {path}: {error.strerror}")
+    except ValueError as error:
+        sys.exit(f"{script}: {path}: not JSON: {error}")
+    if not isinstance(value, dict):
+        sys.exit(f"{script}: {path}: expected a JSON object at the top level")
+    return value
+
+
+def load_inputs(script):
+    """data/engines.json (with an "engines" array) and the validation catalog, parsed."""
+    shipped = read_json_object(script, ENGINES)
+    if not isinstance(shipped.get("engines"), list) or not all(isinstance(e, dict) for e in shipped["engines"]):
+        sys.exit(f"{script}: {ENGINES}: /engines: expected an array of engine objects")
+    return shipped, read_json_object(script, CATALOG)
 
 
 def run_grid(script, validate, shipped, catalog, grid, apply):
@@ -65,13 +88,14 @@ def run_grid(script, validate, shipped, catalog, grid, apply):
     copy of the shipped engines. Returns [(objective, point, medians)] in grid order; the objective
     is the mean of the fit rows' dense and MoE TPOT medians, rounded to 6 places so that ties go to
     the point listed first."""
+    harness = harness_path(script, validate)
     points = []
     with tempfile.TemporaryDirectory() as tmp:
         overlay_path = os.path.join(tmp, "catalog.json")
         for point in grid:
             engines = json.loads(json.dumps(shipped))
             apply(engines, *point)
-            medians = fit_tpot_medians(script, os.path.abspath(validate), overlay_path, catalog, engines)
+            medians = fit_tpot_medians(script, harness, overlay_path, catalog, engines)
             points.append((round((medians["dense"] + medians["moe"]) / 2.0, 6), point, medians))
     return points
 

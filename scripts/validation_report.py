@@ -331,7 +331,7 @@ def render(reports, chosen, weights):
         "cmake --workflow --preset test                       # builds build/test/bench/dsselect_validate",
         "build/test/bench/dsselect_validate --engine-profiles # per-subset table (markdown)",
         "build/test/bench/dsselect_validate --engine-profiles --format json --dump rows.csv",
-        "build/test/bench/dsselect_validate --fit-allreduce   # grid-fit the factors on the fit rows only",
+        "build/test/bench/dsselect_validate --fit-allreduce   # issue 8's grid fit of the default profile (history)",
         "scripts/fit_compute_efficiency.py build/test/bench/dsselect_validate  # BF16 / FP8 compute efficiency",
         "scripts/fit_eager_overhead.py build/test/bench/dsselect_validate      # eager-step overheads",
         "scripts/fit_decode_step.py build/test/bench/dsselect_validate         # per-layer and all-reduce latency",
