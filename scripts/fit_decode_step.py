@@ -13,7 +13,7 @@ tensor parallelism two all-reduces whose small messages cost a latency, not band
 pays the first only, a TP 8 row both. The fit rows (tests/validation/split.json: the h100_sxm
 rows) hold TensorRT-LLM's Llama-3.1-8B and Qwen3-32B at TP 1, 2, 4 and 8, and vLLM's and SGLang's
 rows at TP 2 to 8, so both are fitted there; the values are POOLED over vllm, sglang and trtllm
-(one set of all three engines' GPU factor sets), and the doc says so.
+(one pair written into every GPU factor set of the three), and the doc says so.
 
 Every point of the grid is run through the harness with the pair written into a copy of
 data/engines.json (a catalog overlay, --catalog). The objective is the mean of the fit rows' dense

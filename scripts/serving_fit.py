@@ -78,8 +78,9 @@ def read_json_object(script, path):
 def load_inputs(script):
     """data/engines.json (with an "engines" array) and the validation catalog, parsed."""
     shipped = read_json_object(script, ENGINES)
-    if not isinstance(shipped.get("engines"), list) or not all(isinstance(e, dict) for e in shipped["engines"]):
-        sys.exit(f"{script}: {ENGINES}: /engines: expected an array of engine objects")
+    engines = shipped.get("engines")
+    if not isinstance(engines, list) or not all(isinstance(e, dict) and isinstance(e.get("id"), str) for e in engines):
+        sys.exit(f"{script}: {ENGINES}: /engines: expected an array of engine objects, each with a string id")
     return shipped, read_json_object(script, CATALOG)
 
 
