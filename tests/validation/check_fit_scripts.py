@@ -10,6 +10,7 @@ Usage: check_fit_scripts.py SOURCE_DIR
 """
 import contextlib
 import io
+import json
 import os
 import subprocess
 import sys
@@ -52,6 +53,65 @@ def one_line_error(name, done, fragment):
            f"expected one line holding '{fragment}', got {done.stderr.strip()[-300:]!r}")
 
 
+def check_refit_study(refit_study, fit_compute_efficiency, fit_eager_overhead, fit_decode_step, shipped):
+    """The refit study's loop, report parsing and state reading, in process."""
+    def stepper(states):
+        it = iter(states)
+        return lambda state: next(it, "exhausted")
+    expect("refit: a repeated state is a fixed point", refit_study.fixed_point(stepper([1, 2, 2, 9]), 0, 9) == (2, 3, "fixed point"),
+           "expected (2, 3, 'fixed point')")
+    expect("refit: the start counts as a state", refit_study.fixed_point(stepper([0]), 0, 9) == (0, 1, "fixed point"),
+           "a first round that changes nothing is a fixed point")
+    expect("refit: a cycle stops the loop", refit_study.fixed_point(stepper([1, 2, 1, 7]), 0, 9) == (1, 3, "cycle"),
+           "expected (1, 3, 'cycle')")
+    expect("refit: rounds bound the loop", refit_study.fixed_point(stepper([1, 2, 3, 4]), 0, 3) == (3, 3, "rounds"),
+           "expected (3, 3, 'rounds')")
+    reports = {"fit_compute_efficiency": ("best: BF16 0.75, FP8 0.40 (90 grid points, fit rows only)", (0.75, 0.4)),
+               "fit_decode_step": ("x\nbest: per_layer_overhead_us 35, allreduce_latency_us 5 (153 grid points)", (35, 5)),
+               "fit_eager_overhead": ("vllm: eager_layer_overhead_us 100 (fit)\nsglang: eager_layer_overhead_us 200 (f)\n"
+                                      "trtllm: eager_layer_overhead_us 300 (f)\npooled: eager_moe_layer_overhead_us 50 (f)",
+                                      ((100, 200, 300), 50))}
+    for fit, (text, point) in reports.items():
+        expect(f"refit: {fit} report parsed", refit_study.parse_best(fit, text) == point, str(refit_study.parse_best(fit, text)))
+        expect(f"refit: {fit} without a best line", refit_study.parse_best(fit, text.replace("best:", "worst:")
+                                                                              .replace("pooled:", "other:")) is None,
+               "a report without its best line must give None")
+    engines = json.loads(json.dumps(shipped))
+    fit_compute_efficiency.set_pair(engines, 0.7, 0.35)
+    fit_eager_overhead.set_values(engines, {"vllm": 100, "sglang": 200, "trtllm": 300}, 50)
+    fit_decode_step.set_pair(engines, 35, 5)
+    state = refit_study.current_state(engines)
+    expect("refit: the state written is the state read", state == ((0.7, 0.35), ((100, 200, 300), 50), (35, 5)), str(state))
+
+    # main() with the fit runs and the harness replaced: every report after the loop must time
+    # the refitted factors (a catalog overlay), never the harness's built-in shipped ones.
+    calls = []
+
+    def fake_report(validate, cwd, catalog=None):
+        per_layer = None
+        if catalog is not None:
+            with open(catalog, encoding="utf-8") as f:
+                per_layer = refit_study.current_state(json.load(f))[2]
+        calls.append((os.path.basename(os.path.normpath(cwd)), per_layer))
+        return {"overall": [], "subsets": [], "rows": [{"system": "h100_sxm"}]}
+
+    saved = refit_study.run_fit, refit_study.harness_report, sys.argv
+    refit_study.run_fit = lambda scratch, fit, validate: reports[fit][0]
+    refit_study.harness_report = fake_report
+    sys.argv = ["refit_study", sys.executable, "--fit-systems", "h100_sxm", "--rounds", "3"]
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out):
+            code = refit_study.main()
+    finally:
+        refit_study.run_fit, refit_study.harness_report, sys.argv = saved
+    root = os.path.basename(os.path.normpath(refit_study.ROOT))
+    expect("refit: main runs to the fixed point", code == 0 and "stopped after 2 round(s): fixed point" in out.getvalue(),
+           out.getvalue()[-300:])
+    expect("refit: reports time the refitted factors", calls == [(root, None), ("repo", (35, 5)), (root, (35, 5))],
+           str(calls))
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: check_fit_scripts.py SOURCE_DIR")
@@ -60,6 +120,8 @@ def main():
     sys.path.insert(0, scripts)
     import fit_compute_efficiency  # noqa: E402  (the modules under test live in scripts/)
     import fit_decode_step  # noqa: E402
+    import fit_eager_overhead  # noqa: E402
+    import refit_study  # noqa: E402
     import serving_fit  # noqa: E402
     shipped, _ = serving_fit.load_inputs("check_fit_scripts")
     general, eight_bit = trtllm_sets(shipped)
@@ -86,6 +148,8 @@ def main():
     code, out, err = run_main(fit_compute_efficiency, serving_fit, compute_error((0.6, 0.3)))
     expect("compute: another best fails --check", code == 1 and "(0.60, 0.30)" in err, f"{code} {err!r}")
 
+    check_refit_study(refit_study, fit_compute_efficiency, fit_eager_overhead, fit_decode_step, shipped)
+
     with tempfile.TemporaryDirectory() as tmp:
         fail = os.path.join(tmp, "fail")
         silent = os.path.join(tmp, "silent")
@@ -100,6 +164,13 @@ def main():
                 done = subprocess.run([sys.executable, os.path.join(scripts, script), harness, "--check"],
                                       capture_output=True, text=True, env=env, check=False)
                 one_line_error(f"{script} with {os.path.basename(harness)}", done, fragment)
+        for argv, fragment in (([fail, "--fit-systems", "h100_sxm", "--rounds", "0"], "--rounds: expected"),
+                               ([os.path.join(tmp, "none"), "--fit-systems", "h100_sxm"], "cannot run the harness"),
+                               ([fail, "--fit-systems", "h100_sxm"], "exited with 3: boom"),
+                               ([silent, "--fit-systems", "h100_sxm"], "printed no harness report")):
+            done = subprocess.run([sys.executable, os.path.join(scripts, "refit_study.py")] + argv,
+                                  capture_output=True, text=True, env=env, check=False)
+            one_line_error(f"refit_study {' '.join(argv[1:])} with {os.path.basename(argv[0])}", done, fragment)
         for name, text in (("missing.json", None), ("malformed.json", "{"), ("array.json", "[]")):
             path = os.path.join(tmp, name)
             if text is not None:
