@@ -3,7 +3,10 @@
 
 Usage: scripts/validation_report.py [BUILD_DIR] [--validate PATH] [--dsselect PATH] [--check]
   BUILD_DIR   a build folder with bench/dsselect_validate and dsselect (default build/test)
-  --check     write nothing; exit 1 when docs/validation.md differs from what would be written
+  --check     write nothing; exit 1 when docs/validation.md or README.md's accuracy paragraph
+              differs from what would be written
+It also writes the paragraph between README.md's accuracy markers, so the accuracy a user reads
+first is the hold-out figures of this run.
 Every figure of the document comes from the harness's JSON (hold-out and fit rows reported
 apart, tagged by tests/validation/split.json) or from `dsselect estimate`; every sentence with a
 number is generated. The targets and the effect table below are the only hand-kept data.
@@ -18,6 +21,9 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOC = os.path.join(ROOT, "docs", "validation.md")
+README = os.path.join(ROOT, "README.md")
+README_BEGIN = "<!-- accuracy: written by scripts/validation_report.py from the harness; do not edit by hand -->"
+README_END = "<!-- accuracy: end -->"
 CSV = "tests/validation/data/aiconfigurator-silicon-sample.csv"
 CATALOG = "tests/validation/catalog.json"
 SPLIT = "tests/validation/split.json"
@@ -336,7 +342,7 @@ def render(reports, chosen, weights):
         "scripts/fit_eager_overhead.py build/test/bench/dsselect_validate      # eager-step overheads",
         "scripts/fit_decode_step.py build/test/bench/dsselect_validate         # per-layer and all-reduce latency",
         "scripts/refit_study.py build/test/bench/dsselect_validate --fit-systems h100_sxm,h200_sxm  # study: refit elsewhere",
-        "scripts/validation_report.py                         # regenerates this file",
+        "scripts/validation_report.py                         # regenerates this file and README.md's accuracy paragraph",
         "tests/validation/check_regression.py build/test/bench/dsselect_validate . --write-published",
         "```",
         "",
@@ -453,6 +459,56 @@ def render(reports, chosen, weights):
     return "\n".join(lines)
 
 
+def readme_paragraph(report):
+    """README.md's accuracy paragraph: the hold-out medians against the targets, every figure computed."""
+    summary, subsets = report["overall"], report["subsets"]
+    hold_out_systems = sorted({line["system"] for line in subsets if line["set"] == "hold-out"})
+    parts, missed = [], 0
+    for kind, kind_label in KINDS:
+        line = group(summary, "hold-out", kind)
+        if line is None:
+            parts.append(f"no {kind_label} hold-out row")
+            continue
+        figures = []
+        for metric, metric_label in METRICS:
+            target = TARGETS[(kind, metric)]
+            missed += line[metric]["median_ape"] > target
+            figures.append(f"{metric_label} {pct(line[metric]['median_ape'])} (target {pct(target)})")
+        parts.append(f"{kind_label} models {', '.join(figures)} over {line['tpot']['n']} rows")
+    verdict = (f"{missed} of {len(TARGETS)} targets are missed" if missed
+               else f"all {len(TARGETS)} targets are met")
+    backends = sorted({line["backend"] for line in subsets if line["set"] == "hold-out"})
+    text = (f"How far to trust the serving figures: against measured serving runs the engine factors were not "
+            f"fitted on ({', '.join(hold_out_systems)}; {', '.join(backends)}), the median absolute "
+            f"error is, for {'; for '.join(parts)} ({TARGET_SOURCE}: {verdict}). Half the runs are further off "
+            f"than that, so read TTFT, TPOT, capacity and the replica counts built on them as planning figures, "
+            f"not guarantees; [docs/validation.md](docs/validation.md) gives every subset, which way it errs and "
+            f"the effect the estimator does not model.")
+    return [README_BEGIN, *wrap(text), README_END]
+
+
+def wrap(text, width=100):
+    lines, line = [], ""
+    for word in text.split(" "):
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    return lines + [line]
+
+
+def with_readme_paragraph(readme, paragraph):
+    """README.md with the text between its accuracy markers replaced, or None without both markers."""
+    lines = readme.split("\n")
+    if lines.count(README_BEGIN) != 1 or lines.count(README_END) != 1:
+        return None
+    begin, end = lines.index(README_BEGIN), lines.index(README_END)
+    if end < begin:
+        return None
+    return "\n".join(lines[:begin] + paragraph + lines[end + 1:])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("build", nargs="?", default=os.path.join(ROOT, "build", "test"))
@@ -469,19 +525,32 @@ def main():
               f"'{DEFAULT_PROTOCOL}'; change the default in bench/validate and DEFAULT_PROTOCOL here")
         return 1
     text = render(reports, chosen, weight_rows(dsselect))
+    with open(README, encoding="utf-8") as f:
+        readme = f.read()
+    new_readme = with_readme_paragraph(readme, readme_paragraph(reports[chosen]))
+    if new_readme is None:
+        print(f"FAIL: README.md needs one line '{README_BEGIN}' and, after it, one line '{README_END}'")
+        return 1
     if args.check:
         with open(DOC) as current_file:
             current = current_file.read()
-        if current != text:
-            sys.stdout.writelines(difflib.unified_diff(current.splitlines(True), text.splitlines(True),
-                                                       "docs/validation.md", "regenerated"))
-            print("FAIL: docs/validation.md is stale; regenerate it with scripts/validation_report.py")
+        stale = []
+        for name, old_text, new_text in (("docs/validation.md", current, text), ("README.md", readme, new_readme)):
+            if old_text != new_text:
+                sys.stdout.writelines(difflib.unified_diff(old_text.splitlines(True), new_text.splitlines(True),
+                                                           name, "regenerated"))
+                stale.append(name)
+        if stale:
+            print(f"FAIL: {' and '.join(stale)} {'is' if len(stale) == 1 else 'are'} stale; regenerate with "
+                  "scripts/validation_report.py")
             return 1
-        print("PASS: docs/validation.md matches the harness output")
+        print("PASS: docs/validation.md and README.md's accuracy paragraph match the harness output")
         return 0
     with open(DOC, "w") as out:
         out.write(text)
-    print("wrote docs/validation.md")
+    with open(README, "w", encoding="utf-8") as out:
+        out.write(new_readme)
+    print("wrote docs/validation.md and README.md's accuracy paragraph")
     return 0
 
 
