@@ -78,15 +78,19 @@ def current_state(engines):
     """The factors the three fits set, read from an engines document in the form one_round returns
     them (the trtllm GPU sets stand for the three serving engines, which the fits set alike except
     for the per-engine eager overhead)."""
-    by_id = {e["id"]: e for e in engines["engines"]}
-    sets = [f for f in by_id["trtllm"]["factors"] if f.get("hardware_kind") == "gpu"]
-    general = next(f for f in sets if "precision" not in f)
-    fp8 = next(f for f in sets if f.get("precision") == "fp8")
-    eager = tuple(next(f for f in by_id[e]["factors"] if f.get("hardware_kind") == "gpu")["eager_layer_overhead_us"]
-                  for e in SERVING_ENGINES)
-    return ((general["compute_efficiency"], fp8["compute_efficiency"]),
-            (eager, general["eager_moe_layer_overhead_us"]),
-            (general["per_layer_overhead_us"], general["allreduce_latency_us"]))
+    try:
+        by_id = {e["id"]: e for e in engines["engines"]}
+        sets = [f for f in by_id["trtllm"]["factors"] if f.get("hardware_kind") == "gpu"]
+        general = next(f for f in sets if "precision" not in f)
+        fp8 = next(f for f in sets if f.get("precision") == "fp8")
+        eager = tuple(next(f for f in by_id[e]["factors"] if f.get("hardware_kind") == "gpu")["eager_layer_overhead_us"]
+                      for e in SERVING_ENGINES)
+        return ((general["compute_efficiency"], fp8["compute_efficiency"]),
+                (eager, general["eager_moe_layer_overhead_us"]),
+                (general["per_layer_overhead_us"], general["allreduce_latency_us"]))
+    except (KeyError, TypeError, StopIteration) as error:
+        fail(f"data/engines.json: expected vllm, sglang and trtllm GPU factor sets with the fitted keys "
+             f"(trtllm: one without a precision and one for fp8): {type(error).__name__}: {error}")
 
 
 def load_module(scratch, name):
@@ -124,8 +128,9 @@ def harness_report(validate, cwd, catalog=None):
         fail(f"{validate} exited with {done.returncode}: {first}")
     try:
         report = json.loads(done.stdout)
-        report["overall"], report["subsets"], report["rows"]  # noqa: B018  (the keys the study reads)
-    except (ValueError, KeyError, TypeError) as error:
+        summary(report)
+        {row["system"] for row in report["rows"]}  # noqa: B018  (the field the study reads)
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
         fail(f"{validate} printed no harness report (JSON with overall, subsets and rows): {type(error).__name__}: {error}")
     return report
 
@@ -167,11 +172,16 @@ def main():
     parser.add_argument("validate", help="the dsselect_validate binary")
     parser.add_argument("--fit-systems", required=True, help="comma-separated systems of the sample to fit on")
     parser.add_argument("--rounds", type=int, default=4, help="most rounds of the three fits (default 4)")
-    parser.add_argument("--write-engines", metavar="PATH", help="also write the refitted data/engines.json to PATH")
+    parser.add_argument("--write-engines", metavar="PATH",
+                        help="also write the refitted data/engines.json to PATH (indented by one space)")
     args = parser.parse_args()
     if args.rounds < 1:
         fail(f"--rounds: expected a whole number of at least 1, got {args.rounds}")
     validate = serving_fit.harness_path("refit_study", args.validate)
+    if args.write_engines:
+        target_dir = os.path.dirname(os.path.abspath(args.write_engines))
+        if not os.path.isdir(target_dir) or not os.access(target_dir, os.W_OK) or os.path.isdir(args.write_engines):
+            fail(f"--write-engines: {args.write_engines}: expected a file path in a writable directory")
     fit_systems = [s.strip() for s in args.fit_systems.split(",")]
     shipped = harness_report(validate, ROOT)
     known = sorted({row["system"] for row in shipped["rows"]})
@@ -223,6 +233,8 @@ def main():
                     f.write("\n")
             except OSError as error:
                 fail(f"--write-engines: {args.write_engines}: {error.strerror}")
+            print(f"wrote the refitted engines to {args.write_engines} (JSON indented by one space, not the "
+                  f"shipped layout; stopped on: {reason})")
         with open(os.path.join(ROOT, "tests", "validation", "catalog.json"), encoding="utf-8") as f:
             overlay = json.load(f)
         overlay["engines"] = refitted["engines"]

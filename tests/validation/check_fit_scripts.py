@@ -4,7 +4,9 @@ and their shared scripts/serving_fit.py). In process, with the harness run repla
 function of the factors written into the overlay: --check passes when data/engines.json holds that
 function's best point and fails when it does not, and ties go to the first grid point. As
 processes: a failing, silent or missing harness gives a one-line error and a non-zero exit, never
-a traceback; and a missing, malformed or non-object JSON file is named in a one-line error.
+a traceback; and a missing, malformed or non-object JSON file is named in a one-line error. Also
+scripts/refit_study.py (its loop, report parsing, overlay and errors) and the README accuracy
+paragraph of scripts/validation_report.py (replaced between its markers, refused without them).
 
 Usage: check_fit_scripts.py SOURCE_DIR
 """
@@ -110,6 +112,29 @@ def check_refit_study(refit_study, fit_compute_efficiency, fit_eager_overhead, f
            out.getvalue()[-300:])
     expect("refit: reports time the refitted factors", calls == [(root, None), ("repo", (35, 5)), (root, (35, 5))],
            str(calls))
+    saved = refit_study.harness_report, sys.argv
+    refit_study.harness_report = fake_report
+    sys.argv = ["refit_study", sys.executable, "--fit-systems", "h100_sxm,b999"]
+    try:
+        refit_study.main()
+        expect("refit: an unknown fit system is refused", False, "no error")
+    except SystemExit as error:
+        expect("refit: an unknown fit system is refused", "--fit-systems: expected systems" in str(error) and
+               "(h100_sxm)" in str(error), str(error))
+    finally:
+        refit_study.harness_report, sys.argv = saved
+
+
+def check_readme_paragraph(validation_report):
+    """The README accuracy paragraph replaces exactly the text between its markers, or refuses."""
+    begin, end = validation_report.README_BEGIN, validation_report.README_END
+    readme = f"# t\n{begin}\nold figure\n{end}\nrest"
+    expect("readme: the paragraph replaces the old one",
+           validation_report.with_readme_paragraph(readme, [begin, "new", end]) == f"# t\n{begin}\nnew\n{end}\nrest",
+           "the text between the markers must be replaced and nothing else")
+    for name, text in (("no markers", "# t\nrest"), ("reversed markers", f"{end}\n{begin}"),
+                       ("two begin markers", f"{begin}\n{begin}\n{end}")):
+        expect(f"readme: {name}", validation_report.with_readme_paragraph(text, [begin, end]) is None, "expected None")
 
 
 def main():
@@ -123,6 +148,7 @@ def main():
     import fit_eager_overhead  # noqa: E402
     import refit_study  # noqa: E402
     import serving_fit  # noqa: E402
+    import validation_report  # noqa: E402
     shipped, _ = serving_fit.load_inputs("check_fit_scripts")
     general, eight_bit = trtllm_sets(shipped)
 
@@ -149,6 +175,7 @@ def main():
     expect("compute: another best fails --check", code == 1 and "(0.60, 0.30)" in err, f"{code} {err!r}")
 
     check_refit_study(refit_study, fit_compute_efficiency, fit_eager_overhead, fit_decode_step, shipped)
+    check_readme_paragraph(validation_report)
 
     with tempfile.TemporaryDirectory() as tmp:
         fail = os.path.join(tmp, "fail")
@@ -165,6 +192,8 @@ def main():
                                       capture_output=True, text=True, env=env, check=False)
                 one_line_error(f"{script} with {os.path.basename(harness)}", done, fragment)
         for argv, fragment in (([fail, "--fit-systems", "h100_sxm", "--rounds", "0"], "--rounds: expected"),
+                               ([fail, "--fit-systems", "h100_sxm", "--write-engines", os.path.join(tmp, "no", "x.json")],
+                                "--write-engines:"),
                                ([os.path.join(tmp, "none"), "--fit-systems", "h100_sxm"], "cannot run the harness"),
                                ([fail, "--fit-systems", "h100_sxm"], "exited with 3: boom"),
                                ([silent, "--fit-systems", "h100_sxm"], "printed no harness report")):
