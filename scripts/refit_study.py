@@ -37,7 +37,7 @@ import serving_fit
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FITS = ("fit_compute_efficiency", "fit_eager_overhead", "fit_decode_step")
-SERVING_ENGINES = ("vllm", "sglang", "trtllm")
+SERVING_ENGINES = serving_fit.SERVING_ENGINES
 BIAS_LIMIT = 0.15  # issue 20: no hold-out subset with a mean signed error beyond this
 
 
@@ -222,7 +222,7 @@ def main():
         print(f"fit systems: {', '.join(sorted(set(fit_systems)))}", flush=True)
         with open(engines_path, encoding="utf-8") as f:
             start = current_state(json.load(f))
-        state, rounds, reason = fixed_point(one_round, start, args.rounds)
+        _, rounds, reason = fixed_point(one_round, start, args.rounds)
         print(f"stopped after {rounds} round(s): {reason}")
         with open(engines_path, encoding="utf-8") as f:
             refitted = json.load(f)
@@ -235,8 +235,7 @@ def main():
                 fail(f"--write-engines: {args.write_engines}: {error.strerror}")
             print(f"wrote the refitted engines to {args.write_engines} (JSON indented by one space, not the "
                   f"shipped layout; stopped on: {reason})")
-        with open(os.path.join(ROOT, "tests", "validation", "catalog.json"), encoding="utf-8") as f:
-            overlay = json.load(f)
+        overlay = serving_fit.read_json_object("refit_study", serving_fit.CATALOG)
         overlay["engines"] = refitted["engines"]
         overlay_path = os.path.join(tmp, "overlay.json")
         with open(overlay_path, "w", encoding="utf-8") as f:

@@ -18,6 +18,7 @@ import os
 import re
 import subprocess
 import sys
+import textwrap
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOC = os.path.join(ROOT, "docs", "validation.md")
@@ -490,18 +491,7 @@ def readme_paragraph(report):
             f"than that, so read TTFT, TPOT, capacity and the replica counts built on them as planning figures, "
             f"not guarantees; [docs/validation.md](docs/validation.md) gives every subset, which way it errs and "
             f"the effect the estimator does not model.")
-    return [README_BEGIN, *wrap(text), README_END]
-
-
-def wrap(text, width=100):
-    lines, line = [], ""
-    for word in text.split(" "):
-        if line and len(line) + 1 + len(word) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}" if line else word
-    return lines + [line]
+    return [README_BEGIN, *textwrap.wrap(text, 100, break_long_words=False, break_on_hyphens=False), README_END]
 
 
 def with_readme_paragraph(readme, paragraph):
