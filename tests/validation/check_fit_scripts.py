@@ -132,6 +132,17 @@ def check_readme_paragraph(validation_report):
     expect("readme: the paragraph replaces the old one",
            validation_report.with_readme_paragraph(readme, [begin, "new", end]) == f"# t\n{begin}\nnew\n{end}\nrest",
            "the text between the markers must be replaced and nothing else")
+    def line(set_name, kind, ttft, tpot, system=""):
+        return {"set": set_name, "kind": kind, "system": system, "model": "m", "precision": "fp8", "backend": "vllm",
+                "ttft": {"n": 3, "median_ape": ttft, "mean_signed_error": ttft},
+                "tpot": {"n": 3, "median_ape": tpot, "mean_signed_error": -tpot}}
+    report = {"overall": [line("hold-out", "dense", 0.30, 0.05), line("fit", "moe", 0.9, 0.9)],
+              "subsets": [line("hold-out", "dense", 0.30, 0.05, "h200_sxm")]}
+    text = " ".join(validation_report.readme_paragraph(report))
+    for fragment in ("(h200_sxm; engines vllm)", "dense models TTFT 30.0 % (target 20.0 %), TPOT 5.0 % (target 10.0 %) "
+                     "over 3 rows", "no MoE hold-out row", "1 of the 2 median targets evaluated are missed",
+                     "1 of 2 subset metrics err by more than 15.0 %"):
+        expect(f"readme: the paragraph says '{fragment}'", fragment in text, text)
     for name, text in (("no markers", "# t\nrest"), ("reversed markers", f"{end}\n{begin}"),
                        ("two begin markers", f"{begin}\n{begin}\n{end}")):
         expect(f"readme: {name}", validation_report.with_readme_paragraph(text, [begin, end]) is None, "expected None")
