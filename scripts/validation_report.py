@@ -171,6 +171,18 @@ def server_settings_table(report):
     return out
 
 
+def speculative_decoding_table(report):
+    """The runs that may have used speculative decoding, with the CSV rows each leaves out."""
+    out = ["| benchmark client | system | backend | precision | image | from | rows left out | source |",
+           "|---|---|---|---|---|---|---:|---|"]
+    for p in report["benchmark_protocols"]["protocols"]:
+        for run in p.get("speculative_decoding_runs", []):
+            left_out = report["skipped"].get(run["skip_reason"], 0)
+            out.append(f"| {p['id']} | {run['system']} | {run['backend']} | {run['precision']} | `{run['image']}` | "
+                       f"{run['measured_from']} | {left_out} | {run['source']} |")
+    return out
+
+
 def weight_rows(dsselect):
     rows = []
     for model, variant, size, source in PUBLISHED_WEIGHTS:
@@ -369,7 +381,9 @@ def render(reports, chosen, weights):
         "measurement with one layout counts once; one recorded under conflicting layouts is left out, since",
         "which layout was measured cannot be told; and, since the conflicting copies show the sample's",
         "multi-node layouts to be unreliable, rows needing more GPUs than one node of their system are left",
-        "out too. These rules read only the CSV, never an error, and apply to fit and hold-out rows alike;",
+        "out too. Rows that may have measured speculative decoding are left out by the benchmark's",
+        "configuration history (\"Speculative decoding\" below). These rules read only the CSV and the",
+        "benchmarks' public configurations, never an error, and apply to fit and hold-out rows alike;",
         "the counts are under \"Rows not modelled\" below.",
         "",
         f"**Fit rows:** systems {', '.join(fit_systems)} ({n_by_set['fit']} modelled rows). "
@@ -401,6 +415,16 @@ def render(reports, chosen, weights):
         "in order):",
         "",
         *server_settings_table(reports[chosen]),
+        "",
+        "**Speculative decoding.** dsselect does not model speculative decoding (multi-token prediction,",
+        "MTP), so a row that measured it is no evidence either way. The CSV does not record it; the",
+        "benchmark's configuration history does: from the day a family's configuration ran an engine image",
+        "with MTP for a model on a system, every row of that image, model, system and engine measured on or",
+        "after that day is left out (`speculative_decoding_runs` in the same file), whether or not a plain",
+        "configuration ran the same image that day, since the two cannot be told apart. CSV rows left out",
+        "(every copy, before repeated measurements are folded):",
+        "",
+        *speculative_decoding_table(reports[chosen]),
         "",
         "**TPOT.** A measured TPOT depends on the client too: these clients send requests of fixed or",
         "nearly equal lengths that start, and so finish, together, so many decode steps hold no prompt at",

@@ -166,10 +166,9 @@ int run(int argc, char** argv) {
     const validate::Split split = validate::read_split(split_file.text, split_file.name);
     const dsselect::DataSource csv = dsselect::read_data_file(options.inputs.csv);
     const std::vector<validate::Row> rows = validate::read_rows(csv.text, csv.name);
-    const validate::Selection selection = validate::select_cases(rows, catalog, split, options.filters);
-
     const dsselect::DataSource protocols_file = dsselect::read_data_file(options.inputs.protocols);
     const validate::BenchmarkProtocols protocols = validate::read_protocols(protocols_file.text, protocols_file.name);
+    const validate::Selection selection = validate::select_cases(rows, catalog, split, protocols, options.filters);
 
     validate::Profiles profiles(options.engine_profiles ? &catalog : nullptr, options.profile);
     profiles.set_ttft_protocol(options.ttft_protocol);

@@ -248,6 +248,18 @@ void render_json(const Report& report, std::ostream& out) {
                 item["source"] = setting.source;
                 settings.push_back(std::move(item));
             }
+            // Each run that may have used speculative decoding (its rows are under "skipped").
+            Json speculative = Json::array();
+            for (const SpeculativeDecodingRun& run : protocol.speculative_decoding_runs) {
+                speculative.push_back(Json{{"model_paths", run.model_paths},
+                                           {"system", run.system},
+                                           {"backend", run.backend},
+                                           {"precision", run.precision},
+                                           {"image", run.image},
+                                           {"measured_from", run.measured_from},
+                                           {"skip_reason", run.reason()},
+                                           {"source", run.source}});
+            }
             protocols.push_back(Json{{"id", protocol.id},
                                      {"source_contains", protocol.source_contains},
                                      {"requests_per_client", protocol.loop.requests_per_client},
@@ -255,7 +267,8 @@ void render_json(const Report& report, std::ostream& out) {
                                      {"seed", protocol.loop.seed},
                                      {"rows", rows},
                                      {"source", protocol.source},
-                                     {"server_settings", std::move(settings)}});
+                                     {"server_settings", std::move(settings)},
+                                     {"speculative_decoding_runs", std::move(speculative)}});
         }
         j["benchmark_protocols"] = Json{{"reason", report.benchmark_protocols->reason}, {"protocols", std::move(protocols)}};
     }

@@ -376,6 +376,37 @@ const BenchmarkProtocol* BenchmarkProtocols::second_match(const Row& row) const 
     return second == protocols.end() ? nullptr : &*second;
 }
 
+const SpeculativeDecodingRun* BenchmarkProtocols::speculative_run_for(const Row& row) const {
+    const BenchmarkProtocol* protocol = for_row(row);
+    if (protocol == nullptr) {
+        return nullptr;
+    }
+    const auto& runs = protocol->speculative_decoding_runs;
+    const auto found = std::find_if(runs.begin(), runs.end(), [&](const SpeculativeDecodingRun& run) { return run.matches(row); });
+    return found == runs.end() ? nullptr : &*found;
+}
+
+bool SpeculativeDecodingRun::matches(const Row& row) const {
+    if (std::find(model_paths.begin(), model_paths.end(), row.model_path) == model_paths.end() || row.system != system ||
+        row.backend != backend || precision_label(row.precision) != precision ||
+        row.source.find(image) == std::string::npos) {
+        return false;
+    }
+    static constexpr std::string_view k_measured = "measured=";
+    const std::size_t at = row.source.find(k_measured);
+    if (at == std::string::npos) {
+        return true;
+    }
+    // ISO dates compare as text; the first ten characters are the day.
+    return row.source.substr(at + k_measured.size(), 10) >= measured_from;
+}
+
+std::string SpeculativeDecodingRun::reason() const {
+    return fmt::format("speculative decoding may have run (not modelled): {} {} {} with {} from {} (protocols.json "
+                       "speculative_decoding_runs)",
+                       system, backend, precision, image, measured_from);
+}
+
 namespace {
 
 template <typename Fail>
@@ -431,6 +462,65 @@ ServerSetting read_server_setting(const nlohmann::json& entry, const std::string
         throw fail(pointer + "/kv_cache_dtype", "\"fp16\", \"bf16\" or \"fp8\"");
     }
     return setting;
+}
+
+
+bool is_iso_date(const std::string& text) {
+    if (text.size() != 10 || text[4] != '-' || text[7] != '-') {
+        return false;
+    }
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (i != 4 && i != 7 && std::isdigit(static_cast<unsigned char>(text[i])) == 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+template <typename Fail>
+SpeculativeDecodingRun read_speculative_run(const nlohmann::json& entry, const std::string& pointer, const Fail& fail) {
+    if (!entry.is_object()) {
+        throw fail(pointer, "an object");
+    }
+    static constexpr std::array<std::string_view, 7> k_keys{"model_paths", "system", "backend", "precision",
+                                                            "image",       "measured_from", "source"};
+    for (const auto& [key, value] : entry.items()) {
+        if (std::find(k_keys.begin(), k_keys.end(), key) == k_keys.end()) {
+            throw fail(pointer + "/" + key, fmt::format("one of the speculative-decoding keys ({})", fmt::join(k_keys, ", ")));
+        }
+    }
+    const auto text = [&](const char* key) {
+        const auto found = entry.find(key);
+        if (found == entry.end() || !found->is_string() || found->get<std::string>().empty()) {
+            throw fail(pointer + "/" + key, "a non-empty string");
+        }
+        return found->get<std::string>();
+    };
+    SpeculativeDecodingRun run;
+    const auto paths = entry.find("model_paths");
+    if (paths == entry.end() || !paths->is_array() || paths->empty()) {
+        throw fail(pointer + "/model_paths", "a non-empty array of the CSV's model_path values");
+    }
+    for (std::size_t k = 0; k < paths->size(); ++k) {
+        const auto& path = (*paths)[k];
+        if (!path.is_string() || path.get<std::string>().empty()) {
+            throw fail(fmt::format("{}/model_paths/{}", pointer, k), "a non-empty string");
+        }
+        run.model_paths.push_back(path.get<std::string>());
+    }
+    run.system = text("system");
+    run.backend = text("backend");
+    run.precision = text("precision");
+    if (run.precision != "bf16" && run.precision != "fp8") {
+        throw fail(pointer + "/precision", "\"bf16\" or \"fp8\"");
+    }
+    run.image = text("image");
+    run.measured_from = text("measured_from");
+    if (!is_iso_date(run.measured_from)) {
+        throw fail(pointer + "/measured_from", "a date written YYYY-MM-DD");
+    }
+    run.source = text("source");
+    return run;
 }
 
 }  // namespace
@@ -507,13 +597,22 @@ BenchmarkProtocols read_protocols(const std::string& text, const std::string& na
                 protocol.server_settings.push_back(read_server_setting((*settings)[k], fmt::format("{}/server_settings/{}", pointer, k), fail));
             }
         }
+        if (const auto runs = entry.find("speculative_decoding_runs"); runs != entry.end()) {
+            if (!runs->is_array()) {
+                throw fail(pointer + "/speculative_decoding_runs", "an array of speculative-decoding runs");
+            }
+            for (std::size_t k = 0; k < runs->size(); ++k) {
+                protocol.speculative_decoding_runs.push_back(
+                    read_speculative_run((*runs)[k], fmt::format("{}/speculative_decoding_runs/{}", pointer, k), fail));
+            }
+        }
         result.protocols.push_back(std::move(protocol));
     }
     return result;
 }
 
 Selection select_cases(const std::vector<Row>& rows, const dsselect::Catalog& catalog, const Split& split,
-                       const Filters& filters) {
+                       const BenchmarkProtocols& protocols, const Filters& filters) {
     Selection selection;
     // Over the whole CSV, so a filter never changes which copy of a measurement is kept.
     const std::vector<std::string> repeated = repeated_measurements(rows);
@@ -530,6 +629,10 @@ Selection select_cases(const std::vector<Row>& rows, const dsselect::Catalog& ca
         }
         if (row.mode != "agg") {
             skip("mode " + row.mode + " (disaggregated serving is not modelled)");
+            continue;
+        }
+        if (const SpeculativeDecodingRun* run = protocols.speculative_run_for(row); run != nullptr) {
+            skip(run->reason());
             continue;
         }
         if (!repeated[index].empty()) {

@@ -68,15 +68,35 @@ struct ServerSetting {
     bool matches(const Case& c) const;
 };
 
+// Runs of a family that may have used speculative decoding (protocols.json
+// "speculative_decoding_runs"): from `measured_from` on, the family's configuration ran this engine
+// image with multi-token prediction for these models on this system, so a row of the family with
+// that image measured on or after that date may measure speculative decoding, which dsselect does
+// not model, and is left out. Whether a given row ran it cannot be told from the CSV when a plain
+// configuration ran the same image, so the rule reads the configuration's history, never an error.
+struct SpeculativeDecodingRun {
+    std::vector<std::string> model_paths;  // the CSV's model_path values it covers
+    std::string system;                    // aiconfigurator system name
+    std::string backend;
+    std::string precision;                 // bf16 or fp8
+    std::string image;                     // the engine image, as silicon_data_source writes it
+    std::string measured_from;             // YYYY-MM-DD: first day the image ran with speculative decoding
+    std::string source;
+    // A row with no measured date in its source matches: when it ran cannot be told.
+    bool matches(const Row& row) const;
+    std::string reason() const;  // the skip reason its rows are counted under
+};
+
 // How a family of rows was benchmarked (tests/validation/protocols.json): the client protocol the
-// harness simulates for TTFT (dsselect::simulate_closed_loop), with its public source, and the
-// server flags its scripts set.
+// harness simulates for TTFT (dsselect::simulate_closed_loop), with its public source, the
+// server flags its scripts set, and its runs that may have used speculative decoding.
 struct BenchmarkProtocol {
     std::string id;
     std::vector<std::string> source_contains;  // a row is this family's when its source holds one of them
     dsselect::ClosedLoopProtocol loop;
     std::string source;
     std::vector<ServerSetting> server_settings;
+    std::vector<SpeculativeDecodingRun> speculative_decoding_runs;
 };
 
 struct BenchmarkProtocols {
@@ -86,6 +106,8 @@ struct BenchmarkProtocols {
     const BenchmarkProtocol* for_row(const Row& row) const;
     // A second protocol that matches it too (an ambiguous file); null when there is none.
     const BenchmarkProtocol* second_match(const Row& row) const;
+    // The speculative-decoding run of the row's protocol that the row may belong to; null when none.
+    const SpeculativeDecodingRun* speculative_run_for(const Row& row) const;
 };
 // Reads tests/validation/protocols.json; throws invalid_data naming the file and JSON path.
 BenchmarkProtocols read_protocols(const std::string& text, const std::string& name);
@@ -112,7 +134,8 @@ struct Selection {
     std::map<std::string, std::int64_t> skipped;  // reason -> rows
 };
 
-// The rows the estimator can model: aggregated serving, BF16 or FP8, pp 1, no attention data
+// The rows the estimator can model: aggregated serving, no speculative decoding (as far as the
+// protocols' speculative_decoding_runs tell), BF16 or FP8, pp 1, no attention data
 // parallelism, at most one node of the system, model and system in the catalog, one row per
 // measurement. Every other row is
 // counted under its reason. A measurement (system, backend, precision, ISL, OSL and both measured
@@ -120,6 +143,6 @@ struct Selection {
 // when every copy gives the same parallel layout and batch; when the copies disagree on the layout,
 // no copy is kept, since which layout was measured cannot be told.
 Selection select_cases(const std::vector<Row>& rows, const dsselect::Catalog& catalog, const Split& split,
-                       const Filters& filters);
+                       const BenchmarkProtocols& protocols, const Filters& filters);
 
 }  // namespace validate

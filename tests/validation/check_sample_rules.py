@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Checks the harness's row rules on a small CSV written here (bench/validate/sample.hpp):
-one row per measurement, no copy of a measurement recorded under conflicting layouts, and no row
-needing more GPUs than one node of its system. Fails (never skips) when the harness cannot run.
+one row per measurement, no copy of a measurement recorded under conflicting layouts, no row
+needing more GPUs than one node of its system, and no row of a run that may have used speculative
+decoding. Fails (never skips) when the harness cannot run.
 
 Usage: check_sample_rules.py DSSELECT_VALIDATE SOURCE_DIR
 """
@@ -117,6 +118,37 @@ def main():
         rejected = harness_with_protocols(broken, ROWS[-1:])
         if not (rejected.returncode == 65 and f"/protocols/0{pointer}" in rejected.stderr):
             fail(f"server setting {bad}: expected exit 65 naming /protocols/0{pointer}, got {rejected.returncode}: "
+                 f"{rejected.stderr.strip()}")
+    # Speculative decoding (protocols.json speculative_decoding_runs): a DeepSeek-R1 row of an image
+    # that ran with MTP from a day on is left out from that day (a date-only "measured=" too), kept
+    # before it, and kept on another system; a malformed entry is exit 65 naming its JSON path.
+    mtp_image = "image=nvcr.io#nvidia/tensorrt-llm/release:1.2.0rc6.post3"
+    mtp_rows = [row(f"m{i}", "deepseek-ai/DeepSeek-R1", 8, 8, 8, 1, f"{200 + i}.5", "10.25", system=system,
+                    source=f"source_file=2026-test.csv; measured={measured}; {mtp_image}")
+                for i, (system, measured) in enumerate((("b200_sxm", "2026-02-05T19:55:05Z"),
+                                                        ("b200_sxm", "2026-03-01T00:00:00.000Z"),
+                                                        ("b200_sxm", "2026-02-04T23:59:59Z"),
+                                                        ("h200_sxm", "2026-02-05T19:55:05Z")))]
+    mtp_run = harness(mtp_rows)
+    if mtp_run.returncode != 0:
+        fail(f"the harness on speculative-decoding rows exited {mtp_run.returncode}: {mtp_run.stderr.strip()}")
+    mtp_report = json.loads(mtp_run.stdout)
+    mtp_skipped = {reason: count for reason, count in mtp_report["skipped"].items() if "speculative decoding" in reason}
+    if list(mtp_skipped.values()) != [2] or "1.2.0rc6.post3" not in next(iter(mtp_skipped)):
+        fail(f"speculative-decoding rows: expected 2 left out under the 1.2.0rc6.post3 run, got {mtp_skipped}")
+    if sorted(r["line"] for r in mtp_report["rows"]) != [4, 5]:
+        fail(f"speculative-decoding rows: expected lines 4 and 5 (before the day, other system) modelled, got "
+             f"{sorted(r['line'] for r in mtp_report['rows'])}")
+    for bad, pointer in ((("measured_from", "2026-2-5"), "/measured_from"), (("images", "x"), "/images"),
+                         (("precision", "fp4"), "/precision")):
+        broken = shipped_protocols()
+        entry = dict(broken["protocols"][1]["speculative_decoding_runs"][0])
+        entry[bad[0]] = bad[1]
+        broken["protocols"][1]["speculative_decoding_runs"] = [entry]
+        rejected = harness_with_protocols(broken, ROWS[-1:])
+        full = f"/protocols/1/speculative_decoding_runs/0{pointer}"
+        if not (rejected.returncode == 65 and full in rejected.stderr):
+            fail(f"speculative-decoding entry {bad}: expected exit 65 naming {full}, got {rejected.returncode}: "
                  f"{rejected.stderr.strip()}")
     run = harness(ROWS)
     if run.returncode != 0:
