@@ -5,6 +5,7 @@
 #include <array>
 #include <cctype>
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <string_view>
 #include <tuple>
@@ -291,6 +292,28 @@ std::vector<std::string> repeated_measurements(const std::vector<Row>& rows) {
         }
     }
     return why;
+}
+
+// The client concurrency the row's source records ("silicon_concurrency=N"); none when it records none.
+std::optional<std::int64_t> recorded_concurrency(const Row& row) {
+    static constexpr std::string_view k_key = "silicon_concurrency=";
+    const std::size_t at = row.source.find(k_key);
+    if (at == std::string::npos) {
+        return std::nullopt;
+    }
+    std::int64_t value = 0;
+    std::size_t i = at + k_key.size();
+    const std::size_t first_digit = i;
+    for (; i < row.source.size() && std::isdigit(static_cast<unsigned char>(row.source[i])) != 0; ++i) {
+        if (value > (std::numeric_limits<std::int64_t>::max() - 9) / 10) {
+            return std::nullopt;  // not a count this sample writes: treated as unrecorded
+        }
+        value = value * 10 + (row.source[i] - '0');
+    }
+    if (i == first_digit) {
+        return std::nullopt;
+    }
+    return value;
 }
 
 std::string precision_label(const std::string& precision) {
@@ -669,6 +692,14 @@ Selection select_cases(const std::vector<Row>& rows, const dsselect::Catalog& ca
         }
         if (row.attention_dp > 1) {
             skip("attention_dp_size > 1 (attention data parallelism is not modelled)");
+            continue;
+        }
+        if (const auto concurrency = recorded_concurrency(row); concurrency && *concurrency != row.batch) {
+            // The harness's client keeps batch_size requests in flight (protocols.json); a row
+            // whose client kept more (up to 4x in the sample) held the rest somewhere the CSV does
+            // not record (a batch cap, replicas behind a router), so its protocol cannot be simulated.
+            skip("client concurrency (silicon_concurrency) differs from batch_size (how the engine held the other "
+                 "requests is not recorded)");
             continue;
         }
         if (row.tp > hardware->max_devices_per_node) {

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Checks the harness's row rules on a small CSV written here (bench/validate/sample.hpp):
 one row per measurement, no copy of a measurement recorded under conflicting layouts, no row
-needing more GPUs than one node of its system, and no row of a run that may have used speculative
-decoding. Fails (never skips) when the harness cannot run.
+needing more GPUs than one node of its system, no row whose client concurrency is not its batch,
+and no row of a run that may have used speculative decoding. Fails (never skips) when the harness
+cannot run.
 
 Usage: check_sample_rules.py DSSELECT_VALIDATE SOURCE_DIR
 """
@@ -150,6 +151,19 @@ def main():
         if not (rejected.returncode == 65 and full in rejected.stderr):
             fail(f"speculative-decoding entry {bad}: expected exit 65 naming {full}, got {rejected.returncode}: "
                  f"{rejected.stderr.strip()}")
+    # A client concurrency other than batch_size (silicon_concurrency in the source): left out; equal,
+    # or not recorded: modelled.
+    concurrency_rows = [row(f"k{i}", "meta-llama/Llama-3.1-70B-Instruct", 8, 8, 8, 1, f"{150 + i}.5", "15.5",
+                            source=f"source_file=2026-test.csv; silicon_concurrency={c}")
+                        for i, c in enumerate(("16", "8", "none"))]
+    concurrency_run = harness(concurrency_rows)
+    if concurrency_run.returncode != 0:
+        fail(f"the harness on concurrency rows exited {concurrency_run.returncode}: {concurrency_run.stderr.strip()}")
+    concurrency_report = json.loads(concurrency_run.stdout)
+    left_out = {reason: count for reason, count in concurrency_report["skipped"].items() if "silicon_concurrency" in reason}
+    if list(left_out.values()) != [1] or sorted(r["line"] for r in concurrency_report["rows"]) != [3, 4]:
+        fail(f"concurrency rows: expected line 2 left out and lines 3 and 4 modelled, got {left_out} and "
+             f"{sorted(r['line'] for r in concurrency_report['rows'])}")
     run = harness(ROWS)
     if run.returncode != 0:
         fail(f"the harness exited {run.returncode}: {run.stderr.strip()}")
