@@ -58,8 +58,11 @@ EFFECTS = [
                "(server flags such as the running-request cap or prefill CUDA graphs, which the sample does "
                "not record)"},
     {"metric": "tpot", "kind": "moe", "sign": "-", "name": "MoE decode",
-     "effect": "MoE decode comes out too fast: expert-parallel all-to-all, expert GEMM efficiency at small "
-               "per-expert batches and tensor parallelism across nodes are not modelled"},
+     "effect": "MoE decode comes out too fast: the MoE fit rows are one model under one engine (a Qwen model, "
+               "TensorRT-LLM) with its experts split by expert parallelism, so experts split by tensor "
+               "parallelism (narrow expert GEMMs), other engines' MoE kernels, the extra kernels of a multi-head "
+               "latent attention layer, the expert-parallel all-to-all and tensor parallelism across nodes are "
+               "not modelled"},
     {"metric": "tpot", "kind": "moe", "sign": "+", "name": "MoE kernels",
      "effect": "MoE decode comes out too slow: the engines' factors are pooled and fitted on another system, "
                "so an engine's MoE kernels (fused experts, CUDA graphs) are not credited"},
@@ -382,8 +385,9 @@ def render(reports, chosen, weights):
         "which layout was measured cannot be told; and, since the conflicting copies show the sample's",
         "multi-node layouts to be unreliable, rows needing more GPUs than one node of their system are left",
         "out too. A row whose source records a client concurrency (silicon_concurrency) other than its",
-        "batch_size is left out: the simulated client keeps batch_size requests in flight, and where the",
-        "engine held the others (a batch cap, replicas behind a router) is not recorded. Rows that may",
+        "batch_size (per attention data-parallel rank) is left out, with every copy of its measurement: the",
+        "simulated client keeps batch_size requests in flight, and where the engine held the others (a",
+        "batch cap, replicas behind a router) is not recorded. Rows that may",
         "have measured speculative decoding are left out by the benchmark's",
         "configuration history (\"Speculative decoding\" below). These rules read only the CSV and the",
         "benchmarks' public configurations, never an error, and apply to fit and hold-out rows alike;",
@@ -423,9 +427,10 @@ def render(reports, chosen, weights):
         "MTP), so a row that measured it is no evidence either way. The CSV does not record it; the",
         "benchmark's configuration history does: from the day a family's configuration ran an engine image",
         "with MTP for a model on a system, every row of that image, model, system and engine measured on or",
-        "after that day is left out (`speculative_decoding_runs` in the same file), whether or not a plain",
-        "configuration ran the same image that day, since the two cannot be told apart. CSV rows left out",
-        "(every copy, before repeated measurements are folded):",
+        "after that day, or with no readable day, is left out (`speculative_decoding_runs` in the same file),",
+        "whether or not a plain configuration ran the same image that day, since the two cannot be told",
+        "apart; so is every other copy of the same measurement, whatever its source names. CSV rows left",
+        "out (every copy, before repeated measurements are folded):",
         "",
         *speculative_decoding_table(reports[chosen]),
         "",

@@ -294,26 +294,106 @@ std::vector<std::string> repeated_measurements(const std::vector<Row>& rows) {
     return why;
 }
 
-// The client concurrency the row's source records ("silicon_concurrency=N"); none when it records none.
-std::optional<std::int64_t> recorded_concurrency(const Row& row) {
-    static constexpr std::string_view k_key = "silicon_concurrency=";
-    const std::size_t at = row.source.find(k_key);
-    if (at == std::string::npos) {
-        return std::nullopt;
-    }
-    std::int64_t value = 0;
-    std::size_t i = at + k_key.size();
-    const std::size_t first_digit = i;
-    for (; i < row.source.size() && std::isdigit(static_cast<unsigned char>(row.source[i])) != 0; ++i) {
-        if (value > (std::numeric_limits<std::int64_t>::max() - 9) / 10) {
-            return std::nullopt;  // not a count this sample writes: treated as unrecorded
+// The fields of a row's silicon_data_source ("key=value; key=value; ..."), split at ';', spaces
+// trimmed.
+std::vector<std::string_view> source_fields(std::string_view source) {
+    std::vector<std::string_view> fields;
+    std::size_t start = 0;
+    while (start <= source.size()) {
+        std::size_t end = source.find(';', start);
+        if (end == std::string_view::npos) {
+            end = source.size();
         }
-        value = value * 10 + (row.source[i] - '0');
+        std::string_view field = source.substr(start, end - start);
+        while (!field.empty() && field.front() == ' ') {
+            field.remove_prefix(1);
+        }
+        while (!field.empty() && field.back() == ' ') {
+            field.remove_suffix(1);
+        }
+        fields.push_back(field);
+        start = end + 1;
     }
-    if (i == first_digit) {
+    return fields;
+}
+
+// The value of the field `key` of a row's source: the text after "key=", leading spaces trimmed;
+// none when no field starts with "key=".
+std::optional<std::string_view> source_field(std::string_view source, std::string_view key) {
+    for (const std::string_view field : source_fields(source)) {
+        if (field.size() > key.size() && field.substr(0, key.size()) == key && field[key.size()] == '=') {
+            std::string_view value = field.substr(key.size() + 1);
+            while (!value.empty() && value.front() == ' ') {
+                value.remove_prefix(1);
+            }
+            return value;
+        }
+    }
+    return std::nullopt;
+}
+
+// Whether some field of the source names the engine image `image`: the field is the image, or ends
+// with it right after a '/', ':', '=' or ' ' (the sample writes "image=nvcr.io#nvidia/tensorrt-llm/..."
+// in some rows and "nvcr.io/nvidia/tensorrt-llm/..." in others), so "...post3" never matches "...post30".
+bool source_names_image(std::string_view source, std::string_view image) {
+    for (const std::string_view field : source_fields(source)) {
+        if (field.size() < image.size() || field.substr(field.size() - image.size()) != image) {
+            continue;
+        }
+        const std::size_t before = field.size() - image.size();
+        if (before == 0 || field[before - 1] == '/' || field[before - 1] == ':' || field[before - 1] == '=' ||
+            field[before - 1] == ' ') {
+            return true;
+        }
+    }
+    return false;
+}
+
+// YYYY-MM-DD with a month from 01 to 12 and a day from 01 to 31.
+bool is_iso_date(std::string_view text) {
+    if (text.size() != 10 || text[4] != '-' || text[7] != '-') {
+        return false;
+    }
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (i != 4 && i != 7 && std::isdigit(static_cast<unsigned char>(text[i])) == 0) {
+            return false;
+        }
+    }
+    const int month = (text[5] - '0') * 10 + (text[6] - '0');
+    const int day = (text[8] - '0') * 10 + (text[9] - '0');
+    return month >= 1 && month <= 12 && day >= 1 && day <= 31;
+}
+
+// The day a row was measured (its source's "measured=" field, YYYY-MM-DD, a time after 'T' allowed);
+// none when the field is absent or is not such a date.
+std::optional<std::string_view> measured_day(const Row& row) {
+    const auto value = source_field(row.source, "measured");
+    if (!value || value->size() < 10 || !is_iso_date(value->substr(0, 10)) || (value->size() > 10 && (*value)[10] != 'T')) {
         return std::nullopt;
     }
-    return value;
+    return value->substr(0, 10);
+}
+
+// Whether the client concurrency the row's source records ("silicon_concurrency=N") differs from
+// the requests the engine ran, batch_size per attention data-parallel rank; a value that is not a
+// count counts as differing. A source that records none does not differ.
+bool concurrency_differs(const Row& row) {
+    const auto value = source_field(row.source, "silicon_concurrency");
+    if (!value) {
+        return false;
+    }
+    std::int64_t concurrency = 0;
+    if (value->empty()) {
+        return true;
+    }
+    for (const char c : *value) {
+        if (std::isdigit(static_cast<unsigned char>(c)) == 0 ||
+            concurrency > (std::numeric_limits<std::int64_t>::max() - 9) / 10) {
+            return true;
+        }
+        concurrency = concurrency * 10 + (c - '0');
+    }
+    return concurrency != row.batch * std::max<std::int64_t>(row.attention_dp, 1);
 }
 
 std::string precision_label(const std::string& precision) {
@@ -411,23 +491,18 @@ const SpeculativeDecodingRun* BenchmarkProtocols::speculative_run_for(const Row&
 
 bool SpeculativeDecodingRun::matches(const Row& row) const {
     if (std::find(model_paths.begin(), model_paths.end(), row.model_path) == model_paths.end() || row.system != system ||
-        row.backend != backend || precision_label(row.precision) != precision ||
-        row.source.find(image) == std::string::npos) {
+        row.backend != backend || precision_label(row.precision) != precision || !source_names_image(row.source, image)) {
         return false;
     }
-    static constexpr std::string_view k_measured = "measured=";
-    const std::size_t at = row.source.find(k_measured);
-    if (at == std::string::npos) {
-        return true;
-    }
-    // ISO dates compare as text; the first ten characters are the day.
-    return row.source.substr(at + k_measured.size(), 10) >= measured_from;
+    // No readable measured day: when the row ran cannot be told, so it may be of the run.
+    const auto day = measured_day(row);
+    return !day || *day >= measured_from;  // ISO days compare as text
 }
 
 std::string SpeculativeDecodingRun::reason() const {
-    return fmt::format("speculative decoding may have run (not modelled): {} {} {} with {} from {} (protocols.json "
+    return fmt::format("speculative decoding may have run (not modelled): {} on {} {} {} with {} from {} (protocols.json "
                        "speculative_decoding_runs)",
-                       system, backend, precision, image, measured_from);
+                       fmt::join(model_paths, ", "), system, backend, precision, image, measured_from);
 }
 
 namespace {
@@ -488,18 +563,6 @@ ServerSetting read_server_setting(const nlohmann::json& entry, const std::string
 }
 
 
-bool is_iso_date(const std::string& text) {
-    if (text.size() != 10 || text[4] != '-' || text[7] != '-') {
-        return false;
-    }
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        if (i != 4 && i != 7 && std::isdigit(static_cast<unsigned char>(text[i])) == 0) {
-            return false;
-        }
-    }
-    return true;
-}
-
 template <typename Fail>
 SpeculativeDecodingRun read_speculative_run(const nlohmann::json& entry, const std::string& pointer, const Fail& fail) {
     if (!entry.is_object()) {
@@ -533,6 +596,9 @@ SpeculativeDecodingRun read_speculative_run(const nlohmann::json& entry, const s
     }
     run.system = text("system");
     run.backend = text("backend");
+    if (run.backend != "sglang" && run.backend != "trtllm" && run.backend != "vllm") {
+        throw fail(pointer + "/backend", "\"sglang\", \"trtllm\" or \"vllm\"");
+    }
     run.precision = text("precision");
     if (run.precision != "bf16" && run.precision != "fp8") {
         throw fail(pointer + "/precision", "\"bf16\" or \"fp8\"");
@@ -540,7 +606,7 @@ SpeculativeDecodingRun read_speculative_run(const nlohmann::json& entry, const s
     run.image = text("image");
     run.measured_from = text("measured_from");
     if (!is_iso_date(run.measured_from)) {
-        throw fail(pointer + "/measured_from", "a date written YYYY-MM-DD");
+        throw fail(pointer + "/measured_from", "a date written YYYY-MM-DD (month 01 to 12, day 01 to 31)");
     }
     run.source = text("source");
     return run;
@@ -634,10 +700,45 @@ BenchmarkProtocols read_protocols(const std::string& text, const std::string& na
     return result;
 }
 
+namespace {
+
+constexpr const char* k_concurrency_reason =
+    "client concurrency (silicon_concurrency) differs from batch_size (how the engine held the other requests is not "
+    "recorded)";
+
+// For each row, the rule on the row itself that leaves it out ("" when none): a run that may have
+// used speculative decoding, or a client concurrency other than the engine's batch. A measurement
+// is one whatever copy of it the CSV writes, so when any copy is left out every copy is, under the
+// first copy's reason, before repeated copies are folded (a copy that names no image or
+// concurrency cannot bring the measurement back, nor can the copies' order).
+std::vector<std::string> row_rule_reasons(const std::vector<Row>& rows, const BenchmarkProtocols& protocols) {
+    std::vector<std::string> why(rows.size());
+    std::map<MeasurementKey, std::string> by_measurement;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        if (const SpeculativeDecodingRun* run = protocols.speculative_run_for(rows[i]); run != nullptr) {
+            why[i] = run->reason();
+        } else if (concurrency_differs(rows[i])) {
+            why[i] = k_concurrency_reason;
+        }
+        if (!why[i].empty()) {
+            by_measurement.emplace(measurement_of(rows[i]), why[i]);
+        }
+    }
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        if (const auto found = by_measurement.find(measurement_of(rows[i])); found != by_measurement.end()) {
+            why[i] = found->second;
+        }
+    }
+    return why;
+}
+
+}  // namespace
+
 Selection select_cases(const std::vector<Row>& rows, const dsselect::Catalog& catalog, const Split& split,
                        const BenchmarkProtocols& protocols, const Filters& filters) {
     Selection selection;
     // Over the whole CSV, so a filter never changes which copy of a measurement is kept.
+    const std::vector<std::string> row_rules = row_rule_reasons(rows, protocols);
     const std::vector<std::string> repeated = repeated_measurements(rows);
     for (std::size_t index = 0; index < rows.size(); ++index) {
         const Row& row = rows[index];
@@ -654,8 +755,8 @@ Selection select_cases(const std::vector<Row>& rows, const dsselect::Catalog& ca
             skip("mode " + row.mode + " (disaggregated serving is not modelled)");
             continue;
         }
-        if (const SpeculativeDecodingRun* run = protocols.speculative_run_for(row); run != nullptr) {
-            skip(run->reason());
+        if (!row_rules[index].empty()) {
+            skip(row_rules[index]);
             continue;
         }
         if (!repeated[index].empty()) {
@@ -692,14 +793,6 @@ Selection select_cases(const std::vector<Row>& rows, const dsselect::Catalog& ca
         }
         if (row.attention_dp > 1) {
             skip("attention_dp_size > 1 (attention data parallelism is not modelled)");
-            continue;
-        }
-        if (const auto concurrency = recorded_concurrency(row); concurrency && *concurrency != row.batch) {
-            // The harness's client keeps batch_size requests in flight (protocols.json); a row
-            // whose client kept more (up to 4x in the sample) held the rest somewhere the CSV does
-            // not record (a batch cap, replicas behind a router), so its protocol cannot be simulated.
-            skip("client concurrency (silicon_concurrency) differs from batch_size (how the engine held the other "
-                 "requests is not recorded)");
             continue;
         }
         if (row.tp > hardware->max_devices_per_node) {

@@ -79,10 +79,10 @@ struct SpeculativeDecodingRun {
     std::string system;                    // aiconfigurator system name
     std::string backend;
     std::string precision;                 // bf16 or fp8
-    std::string image;                     // the engine image, as silicon_data_source writes it
+    std::string image;                     // the engine image: the end of a field of silicon_data_source
     std::string measured_from;             // YYYY-MM-DD: first day the image ran with speculative decoding
     std::string source;
-    // A row with no measured date in its source matches: when it ran cannot be told.
+    // A row with no readable measured day (YYYY-MM-DD) in its source matches: when it ran cannot be told.
     bool matches(const Row& row) const;
     std::string reason() const;  // the skip reason its rows are counted under
 };
@@ -135,13 +135,15 @@ struct Selection {
 };
 
 // The rows the estimator can model: aggregated serving, no speculative decoding (as far as the
-// protocols' speculative_decoding_runs tell), BF16 or FP8, pp 1, no attention data
+// protocols' speculative_decoding_runs tell), a client concurrency (where the source records one)
+// equal to the batch per attention data-parallel rank, BF16 or FP8, pp 1, no attention data
 // parallelism, at most one node of the system, model and system in the catalog, one row per
 // measurement. Every other row is
 // counted under its reason. A measurement (system, backend, precision, ISL, OSL and both measured
 // figures, to 12 significant digits) that the CSV records more than once is kept once, at its first line,
 // when every copy gives the same parallel layout and batch; when the copies disagree on the layout,
-// no copy is kept, since which layout was measured cannot be told.
+// no copy is kept, since which layout was measured cannot be told. A measurement one copy of which
+// the speculative-decoding or concurrency rule leaves out is left out with every copy.
 Selection select_cases(const std::vector<Row>& rows, const dsselect::Catalog& catalog, const Split& split,
                        const BenchmarkProtocols& protocols, const Filters& filters);
 

@@ -121,27 +121,46 @@ def main():
             fail(f"server setting {bad}: expected exit 65 naming /protocols/0{pointer}, got {rejected.returncode}: "
                  f"{rejected.stderr.strip()}")
     # Speculative decoding (protocols.json speculative_decoding_runs): a DeepSeek-R1 row of an image
-    # that ran with MTP from a day on is left out from that day (a date-only "measured=" too), kept
-    # before it, and kept on another system; a malformed entry is exit 65 naming its JSON path.
+    # that ran with MTP from a day on is left out from that day (a time after the day, a day alone, or
+    # no readable day at all), kept before it, on another system and for another image whose name
+    # merely starts the same; a malformed entry is exit 65 naming its JSON path.
     mtp_image = "image=nvcr.io#nvidia/tensorrt-llm/release:1.2.0rc6.post3"
+    cases = (("b200_sxm", f"measured=2026-02-05T19:55:05Z; {mtp_image}", False),
+             ("b200_sxm", f"measured=2026-03-01; {mtp_image}", False),
+             ("b200_sxm", f"{mtp_image}", False),
+             ("b200_sxm", f"measured=unknown; {mtp_image}", False),
+             ("b200_sxm", f"measured=2026-02-04T23:59:59Z; {mtp_image}", True),
+             ("h200_sxm", f"measured=2026-02-05T19:55:05Z; {mtp_image}", True),
+             ("b200_sxm", f"measured=2026-02-05T19:55:05Z; {mtp_image}0", True))
     mtp_rows = [row(f"m{i}", "deepseek-ai/DeepSeek-R1", 8, 8, 8, 1, f"{200 + i}.5", "10.25", system=system,
-                    source=f"source_file=2026-test.csv; measured={measured}; {mtp_image}")
-                for i, (system, measured) in enumerate((("b200_sxm", "2026-02-05T19:55:05Z"),
-                                                        ("b200_sxm", "2026-03-01T00:00:00.000Z"),
-                                                        ("b200_sxm", "2026-02-04T23:59:59Z"),
-                                                        ("h200_sxm", "2026-02-05T19:55:05Z")))]
+                    source=f"source_file=2026-test.csv; {text}") for i, (system, text, _) in enumerate(cases)]
     mtp_run = harness(mtp_rows)
     if mtp_run.returncode != 0:
         fail(f"the harness on speculative-decoding rows exited {mtp_run.returncode}: {mtp_run.stderr.strip()}")
     mtp_report = json.loads(mtp_run.stdout)
     mtp_skipped = {reason: count for reason, count in mtp_report["skipped"].items() if "speculative decoding" in reason}
-    if list(mtp_skipped.values()) != [2] or "1.2.0rc6.post3" not in next(iter(mtp_skipped)):
-        fail(f"speculative-decoding rows: expected 2 left out under the 1.2.0rc6.post3 run, got {mtp_skipped}")
-    if sorted(r["line"] for r in mtp_report["rows"]) != [4, 5]:
-        fail(f"speculative-decoding rows: expected lines 4 and 5 (before the day, other system) modelled, got "
+    expected_out = sum(1 for _, _, kept in cases if not kept)
+    if list(mtp_skipped.values()) != [expected_out] or "1.2.0rc6.post3" not in next(iter(mtp_skipped)):
+        fail(f"speculative-decoding rows: expected {expected_out} left out under the 1.2.0rc6.post3 run, got {mtp_skipped}")
+    expected_lines = [i + 2 for i, (_, _, kept) in enumerate(cases) if kept]
+    if sorted(r["line"] for r in mtp_report["rows"]) != expected_lines:
+        fail(f"speculative-decoding rows: expected lines {expected_lines} modelled, got "
              f"{sorted(r['line'] for r in mtp_report['rows'])}")
-    for bad, pointer in ((("measured_from", "2026-2-5"), "/measured_from"), (("images", "x"), "/images"),
-                         (("precision", "fp4"), "/precision")):
+    # A measurement is one whatever copy the CSV writes: a copy that names no image (another model
+    # name, as the sample's db-dump rows do) goes with the copy of the run, in either order.
+    for order in ((0, 1), (1, 0)):
+        copies = [row("c-mtp", "deepseek-ai/DeepSeek-R1", 8, 8, 8, 1, "300.5", "9.5", system="b200_sxm",
+                      source=f"source_file=2026-test.csv; measured=2026-02-05; {mtp_image}"),
+                  row("c-plain", "deepseek-ai/DeepSeek-V3", 8, 8, 8, 1, "300.5", "9.5", system="b200_sxm",
+                      source="db-dump/2026-test; measured=2026-02-05")]
+        copy_run = harness([copies[k] for k in order])
+        copy_report = json.loads(copy_run.stdout) if copy_run.returncode == 0 else None
+        if copy_report is None or copy_report["rows"] or sum(
+                count for reason, count in copy_report["skipped"].items() if "speculative decoding" in reason) != 2:
+            fail(f"copies of a speculative-decoding measurement in order {order}: expected both left out under its "
+                 f"reason, got {copy_run.returncode}: {copy_report['skipped'] if copy_report else copy_run.stderr}")
+    for bad, pointer in ((("measured_from", "2026-2-5"), "/measured_from"), (("measured_from", "2026-13-05"), "/measured_from"),
+                         (("images", "x"), "/images"), (("precision", "fp4"), "/precision"), (("backend", "trt"), "/backend")):
         broken = shipped_protocols()
         entry = dict(broken["protocols"][1]["speculative_decoding_runs"][0])
         entry[bad[0]] = bad[1]
@@ -151,18 +170,20 @@ def main():
         if not (rejected.returncode == 65 and full in rejected.stderr):
             fail(f"speculative-decoding entry {bad}: expected exit 65 naming {full}, got {rejected.returncode}: "
                  f"{rejected.stderr.strip()}")
-    # A client concurrency other than batch_size (silicon_concurrency in the source): left out; equal,
-    # or not recorded: modelled.
+    # A client concurrency other than batch_size (silicon_concurrency in the source), or one that is
+    # not a count: left out; equal (spaces aside), or not recorded: modelled.
     concurrency_rows = [row(f"k{i}", "meta-llama/Llama-3.1-70B-Instruct", 8, 8, 8, 1, f"{150 + i}.5", "15.5",
-                            source=f"source_file=2026-test.csv; silicon_concurrency={c}")
-                        for i, c in enumerate(("16", "8", "none"))]
+                            source=f"source_file=2026-test.csv; {c}")
+                        for i, c in enumerate(("silicon_concurrency=16", "silicon_concurrency=8", "no count",
+                                               "silicon_concurrency= 8", "silicon_concurrency=99999999999999999999",
+                                               "silicon_concurrency=8x"))]
     concurrency_run = harness(concurrency_rows)
     if concurrency_run.returncode != 0:
         fail(f"the harness on concurrency rows exited {concurrency_run.returncode}: {concurrency_run.stderr.strip()}")
     concurrency_report = json.loads(concurrency_run.stdout)
     left_out = {reason: count for reason, count in concurrency_report["skipped"].items() if "silicon_concurrency" in reason}
-    if list(left_out.values()) != [1] or sorted(r["line"] for r in concurrency_report["rows"]) != [3, 4]:
-        fail(f"concurrency rows: expected line 2 left out and lines 3 and 4 modelled, got {left_out} and "
+    if list(left_out.values()) != [3] or sorted(r["line"] for r in concurrency_report["rows"]) != [3, 4, 5]:
+        fail(f"concurrency rows: expected lines 2, 6 and 7 left out and lines 3 to 5 modelled, got {left_out} and "
              f"{sorted(r['line'] for r in concurrency_report['rows'])}")
     run = harness(ROWS)
     if run.returncode != 0:
