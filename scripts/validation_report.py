@@ -60,9 +60,8 @@ EFFECTS = [
     {"metric": "tpot", "kind": "moe", "sign": "-", "name": "MoE decode",
      "effect": "MoE decode comes out too fast: the MoE fit rows are one model under one engine (a Qwen model, "
                "TensorRT-LLM) with its experts split by expert parallelism, so experts split by tensor "
-               "parallelism (narrow expert GEMMs), other engines' MoE kernels, the extra kernels of a multi-head "
-               "latent attention layer, the expert-parallel all-to-all and tensor parallelism across nodes are "
-               "not modelled"},
+               "parallelism (narrow expert GEMMs), other engines' MoE kernels, the expert-parallel all-to-all "
+               "and tensor parallelism across nodes are not modelled"},
     {"metric": "tpot", "kind": "moe", "sign": "+", "name": "MoE kernels",
      "effect": "MoE decode comes out too slow: the engines' factors are pooled and fitted on another system, "
                "so an engine's MoE kernels (fused experts, CUDA graphs) are not credited"},

@@ -444,15 +444,46 @@ TEST_CASE("eager step: a step carrying prompt tokens beyond the graph limit pays
     CHECK(plan.eager_overhead_ms(512.0, 0.0) == 0.0);
     CHECK(plan.eager_overhead_ms(0.0, 600.0) == 0.0);
     CHECK(plan.mixed_step_ms(0.0, 600.0, 600.0 * 576.0) == Approx(plain.mixed_step_ms(0.0, 600.0, 600.0 * 576.0)));
-    // A MoE model pays the per-layer value on every layer and the MoE value on its MoE layers:
-    // DeepSeek-V3, 61 layers of which 58 MoE: (61 * 500 + 58 * 1000) / 1000 = 88.5 ms.
+    // A MoE model pays the per-layer value per layer unit and the MoE value on its MoE layers:
+    // DeepSeek-V3, 61 layers of which 58 MoE, 120.5 layer units (next test):
+    // (120.5 * 500 + 58 * 1000) / 1000 = 118.25 ms.
     const Model moe = test::deepseek_v3();
     const Variant fp8 = test::variant_bits(8);
     const Hardware big = test::gpu(4800, 141);
     EstimateRequest moe_request = request_for(moe, fp8, big, 8, 1);
     moe_request.profile.eager_layer_overhead_us = 500.0;
     moe_request.profile.eager_moe_layer_overhead_us = 1000.0;
-    CHECK(EstimatePlan(moe_request).eager_overhead_ms(1.0, 0.0) == Approx(88.5));
+    CHECK(EstimatePlan(moe_request).eager_overhead_ms(1.0, 0.0) == Approx(118.25));
+}
+
+TEST_CASE("layer units: fixed per-layer costs scale with the weight matrices a layer applies", "[estimator][overhead]") {
+    // GQA without shared experts: four matrices a layer (fused QKV, output, fused gate-up, down),
+    // the fitted layer, so the units are the layers.
+    CHECK(layer_overhead_units(test::llama2_7b().architecture) == 32.0);
+    // DeepSeek-V3: MLA (4 attention matrices) on all 61 layers, 3 dense layers (+ 2 FFN) and 58
+    // MoE layers (+ 2 routed-expert GEMMs + 2 shared-expert): (3 * 6 + 58 * 8) / 4 = 120.5.
+    const Model v3 = test::deepseek_v3();
+    CHECK(layer_overhead_units(v3.architecture) == 120.5);
+    // The same layers with GQA attention and no shared expert: (3 * 4 + 58 * 4) / 4 = 61.
+    Architecture plain = v3.architecture;
+    plain.kv_lora_rank = 0;
+    plain.n_shared_experts = 0;
+    CHECK(layer_overhead_units(plain) == 61.0);
+    // Shared experts alone: (3 * 4 + 58 * 6) / 4 = 90.
+    plain.n_shared_experts = 1;
+    CHECK(layer_overhead_units(plain) == 90.0);
+    // The decode step pays them: per step 0 + (120.5 * 45 + 58 * 10) / 1000 = 6.0025 ms.
+    const Variant fp8 = test::variant_bits(8);
+    const Hardware big = test::gpu(4800, 141);
+    EstimateRequest request = request_for(v3, fp8, big, 8, 1);
+    request.profile.per_step_overhead_ms = 0.0;
+    request.profile.per_layer_overhead_us = 45.0;
+    request.profile.moe_layer_overhead_us = 10.0;
+    Trace trace;
+    estimate(request, &trace);
+    const auto step = std::find_if(trace.begin(), trace.end(), [](const TraceItem& item) { return item.name == "step_overhead_ms"; });
+    REQUIRE(step != trace.end());
+    CHECK(step->value == Approx(6.0025));
 }
 
 TEST_CASE("eager step: the own prefill pays it per chunk and TPOT once per prompt-carrying step", "[estimator][ttft]") {

@@ -138,6 +138,18 @@ ParameterCounts model_parameters(const Model& model) {
     return p;
 }
 
+double layer_overhead_units(const Architecture& a) {
+    const std::int64_t moe_layers = a.is_moe() ? a.num_hidden_layers - a.first_k_dense_replace : 0;
+    const std::int64_t dense_layers = a.num_hidden_layers - moe_layers;
+    const double attention_matrices = a.is_mla() ? 4.0 : 2.0;
+    const double ffn_matrices = 2.0;
+    const double shared_expert_matrices = a.n_shared_experts > 0 ? 2.0 : 0.0;
+    constexpr double k_fitted_layer_matrices = 4.0;
+    return (static_cast<double>(dense_layers) * (attention_matrices + ffn_matrices) +
+            static_cast<double>(moe_layers) * (attention_matrices + ffn_matrices + shared_expert_matrices)) /
+           k_fitted_layer_matrices;
+}
+
 std::int64_t kv_cache_elements_per_token(const Architecture& a) {
     if (a.is_mla()) {
         return a.num_hidden_layers * (a.kv_lora_rank + a.qk_rope_head_dim);
@@ -515,11 +527,12 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
     // Paged KV: a running sequence holds its prompt and, on average over its life, half its output.
     m_kv_tokens_per_sequence = profile.kv_full_reservation ? m_sequence : m_prompt + m_output / 2.0;
     const std::int64_t moe_layers = a.is_moe() ? a.num_hidden_layers - a.first_k_dense_replace : 0;
+    m_layer_units = layer_overhead_units(a);
     m_step_overhead_ms = profile.per_step_overhead_ms +
-                         (static_cast<double>(a.num_hidden_layers) * profile.per_layer_overhead_us +
+                         (m_layer_units * profile.per_layer_overhead_us +
                           static_cast<double>(moe_layers) * profile.moe_layer_overhead_us) /
                              1000.0;
-    m_eager_overhead_ms = (static_cast<double>(a.num_hidden_layers) * profile.eager_layer_overhead_us +
+    m_eager_overhead_ms = (m_layer_units * profile.eager_layer_overhead_us +
                            static_cast<double>(moe_layers) * profile.eager_moe_layer_overhead_us) /
                           1000.0;
     const std::int64_t context = request.context_tokens > 0 ? request.context_tokens
@@ -686,8 +699,11 @@ void EstimatePlan::timing_at(double batch, const AdapterLoad& adapters, Trace* t
     record(trace, "decode_memory_ms", decode_memory_ms, "ms", "decode bytes / (bandwidth * eta_m)");
     record(trace, "decode_compute_ms", decode_compute_ms, "ms", "decode FLOPs / (t * peak * eta_c)");
     record(trace, "decode_communication_ms", decode_comm_ms, "ms", "2 L all-reduces of B * d * activation bytes");
+    record(trace, "layer_overhead_units", m_layer_units, "layers",
+           "sum over layers of (attention + FFN weight matrices) / 4: attention 2 (GQA) or 4 (MLA), FFN 2, "
+           "+ 2 with shared experts");
     record(trace, "step_overhead_ms", m_step_overhead_ms, "ms",
-           "per_step_overhead_ms + (L * per_layer_overhead_us + MoE layers * moe_layer_overhead_us) / 1000");
+           "per_step_overhead_ms + (layer units * per_layer_overhead_us + MoE layers * moe_layer_overhead_us) / 1000");
     record(trace, "decode_step_ms", perf.decode_step_ms, "ms", "max(memory, compute) + communication + step overhead");
 
     // Continuous batching: while a request decodes, the B - 1 others each run one prefill, so
@@ -718,7 +734,7 @@ void EstimatePlan::timing_at(double batch, const AdapterLoad& adapters, Trace* t
     perf.latency_ms = perf.ttft_ms + (m_output - 1.0) * perf.tpot_ms;
     perf.qps = batch / perf.latency_ms * k_ms_per_s;
     record(trace, "eager_step_overhead_ms", eager_ms, "ms",
-           "(L * eager_layer_overhead_us + MoE layers * eager_moe_layer_overhead_us) / 1000 when a step of the B - 1 "
+           "(layer units * eager_layer_overhead_us + MoE layers * eager_moe_layer_overhead_us) / 1000 when a step of the B - 1 "
            "others' decodes (none without mixed_prefill) and a prompt chunk in the rest of the budget exceeds "
            "cuda_graph_max_tokens, else 0");
     record(trace, "tpot_ms", perf.tpot_ms, "ms",

@@ -43,6 +43,17 @@ std::int64_t layer_parameters(const Architecture& arch, std::int64_t layer);
 // the other counts are scaled by override / computed.
 ParameterCounts model_parameters(const Model& model);
 
+// Layers in units of the layer the engine overheads were fitted on, for the fixed per-layer costs
+// (per_layer_overhead_us, eager_layer_overhead_us): those costs (kernel launches, host work, the
+// quantisation and epilogue kernels around each GEMM) grow with the weight matrices a layer
+// applies, and every fit row's layer applies four (fused QKV and output projections; fused gate-up
+// and down, or a router with grouped routed experts, whose own extra is the MoE-layer term).
+// Multi-head latent attention applies four in attention (fused q_a and kv_a down-projections, the
+// q_b and kv_b up-projections, output) and shared experts two more (gate-up, down), so
+// units = sum over layers of (attention + FFN matrices) / 4: L for a GQA model without shared
+// experts (docs/method.md, "Per-step overhead").
+double layer_overhead_units(const Architecture& arch);
+
 // KV-cache elements one token adds across all layers. MHA/GQA: 2 * L * h_kv * d_h;
 // MLA: L * (kv_lora_rank + qk_rope_head_dim).
 std::int64_t kv_cache_elements_per_token(const Architecture& arch);
@@ -402,8 +413,9 @@ private:
     double m_output = 0;
     double m_sequence = 0;
     double m_kv_tokens_per_sequence = 0;  // P + O/2 paged, P + O under the full reservation
-    double m_step_overhead_ms = 0;  // per step + per layer + per MoE layer
-    double m_eager_overhead_ms = 0;  // per layer + per MoE layer, steps outside CUDA graphs
+    double m_layer_units = 0;        // layer_overhead_units of the model
+    double m_step_overhead_ms = 0;  // per step + per layer unit + per MoE layer
+    double m_eager_overhead_ms = 0;  // per layer unit + per MoE layer, steps outside CUDA graphs
     double m_prompt_steps = 1;       // steps one prompt's prefill takes at the token budget
     double m_budget_tokens = 1;      // the engine's token budget per step, max(max_batched_tokens, 1)
     double m_kept_parameters = 0;
