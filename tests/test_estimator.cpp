@@ -472,6 +472,19 @@ TEST_CASE("layer units: fixed per-layer costs scale with the weight matrices a l
     // Shared experts alone: (3 * 4 + 58 * 6) / 4 = 90.
     plain.n_shared_experts = 1;
     CHECK(layer_overhead_units(plain) == 90.0);
+    // A GQA MoE with every layer MoE and no shared expert (Qwen3-235B's shape): its 94 layers.
+    plain.n_shared_experts = 0;
+    plain.num_hidden_layers = 94;
+    plain.first_k_dense_replace = 0;
+    CHECK(layer_overhead_units(plain) == 94.0);
+    // MLA without query compression (DeepSeek-V2-Lite's shape: q_proj, kv_a, kv_b, output), 27
+    // layers of which the first dense, two shared experts: (1 * 6 + 26 * 8) / 4 = 53.5.
+    Architecture lite = v3.architecture;
+    lite.q_lora_rank = 0;
+    lite.num_hidden_layers = 27;
+    lite.first_k_dense_replace = 1;
+    lite.n_shared_experts = 2;
+    CHECK(layer_overhead_units(lite) == 53.5);
     // The decode step pays them: per step 0 + (120.5 * 45 + 58 * 10) / 1000 = 6.0025 ms.
     const Variant fp8 = test::variant_bits(8);
     const Hardware big = test::gpu(4800, 141);

@@ -435,7 +435,7 @@ def catalog_engine():
             "compute_efficiency": POSITIVE_FRACTION, "memory_efficiency": POSITIVE_FRACTION,
             "per_step_overhead_ms": NON_NEGATIVE, "allreduce_latency_us": NON_NEGATIVE,
             "per_layer_overhead_us": NON_NEGATIVE, "moe_layer_overhead_us": NON_NEGATIVE,
-            "eager_layer_overhead_us": described(NON_NEGATIVE, "host time per layer of a step run outside CUDA graphs"),
+            "eager_layer_overhead_us": described(NON_NEGATIVE, "host time per layer unit (a layer of four weight matrices) of a step run outside CUDA graphs"),
             "eager_moe_layer_overhead_us": described(NON_NEGATIVE, "extra host time per MoE layer of such a step"),
             "ttft_fixed_ms": NON_NEGATIVE, "ttft_batch_exponent": {"type": "number", "minimum": 0, "maximum": 1},
             "source": STRING}}},
