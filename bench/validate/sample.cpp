@@ -507,6 +507,26 @@ std::string SpeculativeDecodingRun::reason() const {
 
 namespace {
 
+// The array `key` of a protocols.json object: non-empty, of non-empty strings; else `fail` names
+// the JSON path, with `expected` for the array itself.
+template <typename Fail>
+std::vector<std::string> non_empty_strings(const nlohmann::json& object, const std::string& pointer, const char* key,
+                                           const char* expected, const Fail& fail) {
+    const auto found = object.find(key);
+    if (found == object.end() || !found->is_array() || found->empty()) {
+        throw fail(pointer + "/" + key, expected);
+    }
+    std::vector<std::string> values;
+    for (std::size_t k = 0; k < found->size(); ++k) {
+        const auto& item = (*found)[k];
+        if (!item.is_string() || item.get<std::string>().empty()) {
+            throw fail(fmt::format("{}/{}/{}", pointer, key, k), "a non-empty string");
+        }
+        values.push_back(item.get<std::string>());
+    }
+    return values;
+}
+
 template <typename Fail>
 ServerSetting read_server_setting(const nlohmann::json& entry, const std::string& pointer, const Fail& fail) {
     if (!entry.is_object()) {
@@ -583,17 +603,7 @@ SpeculativeDecodingRun read_speculative_run(const nlohmann::json& entry, const s
         return found->get<std::string>();
     };
     SpeculativeDecodingRun run;
-    const auto paths = entry.find("model_paths");
-    if (paths == entry.end() || !paths->is_array() || paths->empty()) {
-        throw fail(pointer + "/model_paths", "a non-empty array of the CSV's model_path values");
-    }
-    for (std::size_t k = 0; k < paths->size(); ++k) {
-        const auto& path = (*paths)[k];
-        if (!path.is_string() || path.get<std::string>().empty()) {
-            throw fail(fmt::format("{}/model_paths/{}", pointer, k), "a non-empty string");
-        }
-        run.model_paths.push_back(path.get<std::string>());
-    }
+    run.model_paths = non_empty_strings(entry, pointer, "model_paths", "a non-empty array of the CSV's model_path values", fail);
     run.system = text("system");
     run.backend = text("backend");
     if (run.backend != "sglang" && run.backend != "trtllm" && run.backend != "vllm") {
@@ -649,17 +659,8 @@ BenchmarkProtocols read_protocols(const std::string& text, const std::string& na
             }
         }
         protocol.source = non_empty_string(entry, pointer, "source");
-        const auto contains = entry.find("source_contains");
-        if (contains == entry.end() || !contains->is_array() || contains->empty()) {
-            throw fail(pointer + "/source_contains", "a non-empty array of strings found in silicon_data_source");
-        }
-        for (std::size_t k = 0; k < contains->size(); ++k) {
-            const auto& item = (*contains)[k];
-            if (!item.is_string() || item.get<std::string>().empty()) {
-                throw fail(fmt::format("{}/source_contains/{}", pointer, k), "a non-empty string");
-            }
-            protocol.source_contains.push_back(item.get<std::string>());
-        }
+        protocol.source_contains = non_empty_strings(entry, pointer, "source_contains",
+                                                     "a non-empty array of strings found in silicon_data_source", fail);
         const auto requests = entry.find("requests_per_client");
         // Up to 100 (the documented clients send 10 to 50): the harness simulates every request
         // of every row, so a larger figure would only make it slow.

@@ -160,7 +160,8 @@ def main():
             fail(f"copies of a speculative-decoding measurement in order {order}: expected both left out under its "
                  f"reason, got {copy_run.returncode}: {copy_report['skipped'] if copy_report else copy_run.stderr}")
     for bad, pointer in ((("measured_from", "2026-2-5"), "/measured_from"), (("measured_from", "2026-13-05"), "/measured_from"),
-                         (("images", "x"), "/images"), (("precision", "fp4"), "/precision"), (("backend", "trt"), "/backend")):
+                         (("images", "x"), "/images"), (("precision", "fp4"), "/precision"), (("backend", "trt"), "/backend"),
+                         (("model_paths", []), "/model_paths"), (("model_paths", ["x", ""]), "/model_paths/1")):
         broken = shipped_protocols()
         entry = dict(broken["protocols"][1]["speculative_decoding_runs"][0])
         entry[bad[0]] = bad[1]
