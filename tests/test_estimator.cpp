@@ -456,6 +456,27 @@ TEST_CASE("eager step: a step carrying prompt tokens beyond the graph limit pays
     CHECK(EstimatePlan(moe_request).eager_overhead_ms(1.0, 0.0) == Approx(118.25));
 }
 
+TEST_CASE("architecture: MoE layers are those after the first dense ones, none in a dense model", "[estimator][moe]") {
+    // DeepSeek-V3: 61 layers, the first three dense (first_k_dense_replace 3).
+    const Architecture v3 = test::deepseek_v3().architecture;
+    CHECK(v3.moe_layers() == 58);
+    CHECK(v3.dense_layers() == 3);
+    CHECK(v3.is_dense_layer(2));
+    CHECK_FALSE(v3.is_dense_layer(3));
+    CHECK_FALSE(v3.is_dense_layer(60));
+    // Every layer MoE (Qwen3-235B's shape).
+    Architecture all_moe = v3;
+    all_moe.first_k_dense_replace = 0;
+    CHECK(all_moe.moe_layers() == 61);
+    CHECK(all_moe.dense_layers() == 0);
+    CHECK_FALSE(all_moe.is_dense_layer(0));
+    // A dense model: first_k_dense_replace means nothing without routed experts.
+    const Architecture llama = test::llama2_7b().architecture;
+    CHECK(llama.moe_layers() == 0);
+    CHECK(llama.dense_layers() == 32);
+    CHECK(llama.is_dense_layer(31));
+}
+
 TEST_CASE("layer units: fixed per-layer costs scale with the weight matrices a layer applies", "[estimator][overhead]") {
     // GQA without shared experts: four matrices a layer (fused QKV, output, fused gate-up, down),
     // the fitted layer, so the units are the layers.

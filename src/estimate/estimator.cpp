@@ -85,8 +85,8 @@ ParameterCounts count_parameters(const Architecture& a) {
     p.attention = layers * attention_parameters_per_layer(a);
     // RMSNorm/LayerNorm weights: two per layer and a final one.
     p.norms = layers * 2 * d + d;
-    const std::int64_t dense_layers = a.is_moe() ? a.first_k_dense_replace : layers;
-    const std::int64_t moe_layers = layers - dense_layers;
+    const std::int64_t dense_layers = a.dense_layers();
+    const std::int64_t moe_layers = a.moe_layers();
     // Gated FFN (gate, up, down): 3 * d * d_ff.
     p.dense_ffn = dense_layers * 3 * d * a.intermediate_size;
     std::int64_t active_routed = 0;
@@ -109,8 +109,7 @@ ParameterCounts count_parameters(const Architecture& a) {
 std::int64_t layer_parameters(const Architecture& a, std::int64_t layer) {
     const std::int64_t d = a.hidden_size;
     const std::int64_t attention_and_norms = attention_parameters_per_layer(a) + 2 * d;
-    const bool dense = !a.is_moe() || layer < a.first_k_dense_replace;
-    if (dense) {
+    if (a.is_dense_layer(layer)) {
         return attention_and_norms + 3 * d * a.intermediate_size;
     }
     const std::int64_t expert = 3 * d * a.moe_intermediate_size;
@@ -139,14 +138,12 @@ ParameterCounts model_parameters(const Model& model) {
 }
 
 double layer_overhead_units(const Architecture& a) {
-    const std::int64_t moe_layers = a.is_moe() ? a.num_hidden_layers - a.first_k_dense_replace : 0;
-    const std::int64_t dense_layers = a.num_hidden_layers - moe_layers;
     const double attention_matrices = a.is_mla() ? 4.0 : 2.0;
     const double ffn_matrices = 2.0;
     const double shared_expert_matrices = a.n_shared_experts > 0 ? 2.0 : 0.0;
     constexpr double k_fitted_layer_matrices = 4.0;
-    return (static_cast<double>(dense_layers) * (attention_matrices + ffn_matrices) +
-            static_cast<double>(moe_layers) * (attention_matrices + ffn_matrices + shared_expert_matrices)) /
+    return (static_cast<double>(a.dense_layers()) * (attention_matrices + ffn_matrices) +
+            static_cast<double>(a.moe_layers()) * (attention_matrices + ffn_matrices + shared_expert_matrices)) /
            k_fitted_layer_matrices;
 }
 
@@ -280,8 +277,8 @@ std::int64_t adapter_parameters(const Architecture& a, const AdapterSpec& adapte
     const std::int64_t h = a.num_attention_heads;
     const std::int64_t dh = a.effective_head_dim();
     const std::int64_t layers = a.num_hidden_layers;
-    const std::int64_t dense_layers = a.is_moe() ? a.first_k_dense_replace : layers;
-    const std::int64_t moe_layers = layers - dense_layers;
+    const std::int64_t dense_layers = a.dense_layers();
+    const std::int64_t moe_layers = a.moe_layers();
     const bool mla = a.is_mla();
     // Sum over layers of d_in + d_out of each target matrix; MLA's projections are taken as
     // served (queries d or q_lora_rank -> h (d_nope + d_rope); k: the KV down-projection d ->
@@ -526,14 +523,14 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
     m_sequence = m_prompt + m_output;
     // Paged KV: a running sequence holds its prompt and, on average over its life, half its output.
     m_kv_tokens_per_sequence = profile.kv_full_reservation ? m_sequence : m_prompt + m_output / 2.0;
-    const std::int64_t moe_layers = a.is_moe() ? a.num_hidden_layers - a.first_k_dense_replace : 0;
+    const auto moe_layers = static_cast<double>(a.moe_layers());
     m_layer_units = layer_overhead_units(a);
     m_step_overhead_ms = profile.per_step_overhead_ms +
                          (m_layer_units * profile.per_layer_overhead_us +
-                          static_cast<double>(moe_layers) * profile.moe_layer_overhead_us) /
+                          moe_layers * profile.moe_layer_overhead_us) /
                              1000.0;
     m_eager_overhead_ms = (m_layer_units * profile.eager_layer_overhead_us +
-                           static_cast<double>(moe_layers) * profile.eager_moe_layer_overhead_us) /
+                           moe_layers * profile.eager_moe_layer_overhead_us) /
                           1000.0;
     const std::int64_t context = request.context_tokens > 0 ? request.context_tokens
                                                             : request.prompt_tokens + request.output_tokens;

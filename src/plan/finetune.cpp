@@ -135,7 +135,7 @@ std::int64_t lora_parameters_per_layer(const Architecture& a, std::int64_t layer
         sum += adapter(d, q_width) + 2 * adapter(d, kv_width) + adapter(q_width, d);
     }
     if (targets == LoraTargets::all) {
-        const bool dense = !a.is_moe() || layer < a.first_k_dense_replace;
+        const bool dense = a.is_dense_layer(layer);
         // Gated FFN: gate and up d x d_ff, down d_ff x d. MoE layers adapt their shared experts.
         sum += dense ? 3 * adapter(d, a.intermediate_size)
                      : a.n_shared_experts * 3 * adapter(d, a.moe_intermediate_size);

@@ -43,6 +43,11 @@ struct Architecture {
 
     bool is_moe() const { return n_routed_experts > 0; }
     bool is_mla() const { return kv_lora_rank > 0; }
+    // Layers whose FFN is a mixture of experts: all but the first first_k_dense_replace of a MoE
+    // model, none of a dense one. The rest keep a dense FFN.
+    std::int64_t moe_layers() const { return is_moe() ? num_hidden_layers - first_k_dense_replace : 0; }
+    std::int64_t dense_layers() const { return num_hidden_layers - moe_layers(); }
+    bool is_dense_layer(std::int64_t layer) const { return !is_moe() || layer < first_k_dense_replace; }
     std::int64_t effective_head_dim() const {
         return head_dim > 0 ? head_dim : hidden_size / num_attention_heads;
     }

@@ -51,7 +51,7 @@ ParameterCounts model_parameters(const Model& model);
 // Multi-head latent attention applies four in attention (fused q_a and kv_a down-projections, the
 // q_b and kv_b up-projections, output) and shared experts two more (gate-up, down), so
 // units = sum over layers of (attention + FFN matrices) / 4: L for a GQA model without shared
-// experts (docs/method.md, "Per-step overhead").
+// experts (docs/method.md, "Per-step overhead by layer").
 double layer_overhead_units(const Architecture& arch);
 
 // KV-cache elements one token adds across all layers. MHA/GQA: 2 * L * h_kv * d_h;
