@@ -142,6 +142,17 @@ def main():
     expected_out = sum(1 for _, _, kept in cases if not kept)
     if list(mtp_skipped.values()) != [expected_out] or "1.2.0rc6.post3" not in next(iter(mtp_skipped)):
         fail(f"speculative-decoding rows: expected {expected_out} left out under the 1.2.0rc6.post3 run, got {mtp_skipped}")
+    # The report names each run by the same reason its rows are skipped under
+    # (benchmark_protocols.protocols[].speculative_decoding_runs[].skip_reason), with its keys.
+    runs = [run for protocol in mtp_report["benchmark_protocols"]["protocols"]
+            for run in protocol["speculative_decoding_runs"]]
+    run_keys = {"model_paths", "system", "backend", "precision", "image", "measured_from", "skip_reason", "source"}
+    if not runs or any(set(run) != run_keys for run in runs):
+        fail(f"speculative_decoding_runs in the report: expected entries with keys {sorted(run_keys)}, got {runs}")
+    matching = [run for run in runs if run["skip_reason"] in mtp_skipped]
+    if len(matching) != 1 or matching[0]["image"] != "tensorrt-llm/release:1.2.0rc6.post3":
+        fail(f"speculative_decoding_runs in the report: expected one entry whose skip_reason is {list(mtp_skipped)}, "
+             f"got {[run['skip_reason'] for run in runs]}")
     expected_lines = [i + 2 for i, (_, _, kept) in enumerate(cases) if kept]
     if sorted(r["line"] for r in mtp_report["rows"]) != expected_lines:
         fail(f"speculative-decoding rows: expected lines {expected_lines} modelled, got "
