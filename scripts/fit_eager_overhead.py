@@ -4,6 +4,7 @@
 Usage:
   scripts/fit_eager_overhead.py VALIDATE            # print the grid's best values
   scripts/fit_eager_overhead.py VALIDATE --check    # fail unless data/engines.json holds them
+  scripts/fit_eager_overhead.py VALIDATE --eager-blocking-share S   # study: the GPU waits for S of a step
 
 VALIDATE is the built harness (build/test/bench/dsselect_validate). A step that carries prompt
 tokens runs outside CUDA graphs in SGLang and TensorRT-LLM (their graphs capture decode-only
@@ -22,6 +23,11 @@ error, as the harness times them with each row's benchmark client simulated (doc
 Every point of a 50 us grid is run through the harness with the values written into a copy of
 data/engines.json (a catalog overlay, --catalog); ties go to the lower value. Hold-out rows are
 never read.
+
+--eager-blocking-share S (0 to 1; a study, docs/validation-study.md section 14) fits the values
+with the harness's switch of that name: the simulated GPU waits for S of each eager step and the
+rest is host time added to the TTFT of the step's prompts. The estimator's model is S = 1; --check
+refuses another S.
 """
 import argparse
 import csv
@@ -79,8 +85,9 @@ def shipped_values(engines):
 
 
 class Harness:
-    def __init__(self, validate, tmp):
+    def __init__(self, validate, tmp, blocking_share):
         self.validate = os.path.abspath(validate)
+        self.blocking_share = blocking_share
         self.overlay = os.path.join(tmp, "catalog.json")
         self.dump = os.path.join(tmp, "rows.csv")
         self.fit_row_count = None  # every grid point must time the same fit rows
@@ -95,7 +102,8 @@ class Harness:
         with open(self.overlay, "w", encoding="utf-8") as f:
             json.dump(overlay, f)
         try:
-            done = subprocess.run([self.validate, "--engine-profiles", "--catalog", self.overlay, "--dump", self.dump],
+            done = subprocess.run([self.validate, "--engine-profiles", "--catalog", self.overlay, "--dump", self.dump,
+                                   "--eager-blocking-share", repr(self.blocking_share)],
                                   cwd=ROOT, capture_output=True, text=True, check=False)
         except OSError as error:
             sys.exit(f"fit_eager_overhead: cannot run the harness {self.validate}: {error.strerror}")
@@ -135,9 +143,17 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("validate", help="the dsselect_validate binary")
     parser.add_argument("--check", action="store_true", help="fail unless data/engines.json holds the best values")
+    parser.add_argument("--eager-blocking-share", type=float, default=1.0, metavar="S",
+                        help="study: the share of an eager step the GPU waits for (default 1, the estimator's model)")
     args = parser.parse_args()
+    if not 0.0 <= args.eager_blocking_share <= 1.0:
+        parser.error(f"--eager-blocking-share: expected a share from 0 to 1, got {args.eager_blocking_share}")
+    if args.check and args.eager_blocking_share != 1.0:
+        parser.error("--check holds data/engines.json to the estimator's model: --eager-blocking-share must be 1")
+    if args.eager_blocking_share != 1.0:
+        print(f"study: the GPU waits for {args.eager_blocking_share:g} of each eager step; the rest is added to TTFT")
     with tempfile.TemporaryDirectory() as tmp:
-        harness = Harness(args.validate, tmp)
+        harness = Harness(args.validate, tmp, args.eager_blocking_share)
         shipped_layer, shipped_moe = shipped_values(harness.shipped)
         start = {e: shipped_layer.get(e) or 0 for e in SERVING_ENGINES}
         moe_start = shipped_moe or 0

@@ -639,6 +639,41 @@ TEST_CASE("serving simulation: a prefill-first engine pauses the decodes while p
     CHECK(first->mean_tpot_ms.value_or(-1.0) == Approx((2.5 * w + 22.0 * kv) / 2.0));
 }
 
+TEST_CASE("serving simulation: the eager share the GPU does not wait for moves from the decodes to TTFT", "[estimator][simulation]") {
+    const Model model = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware hardware = test::gpu();
+    EstimateRequest request = two_request_toy(model, fp16, hardware, 4);
+    request.profile.mixed_prefill = true;
+    request.profile.cuda_graph_max_tokens = 0;
+    request.profile.eager_layer_overhead_us = 500.0;  // 32 layer units: E = 16 ms per eager step
+    const double w = weights_ms(model, fp16);
+    const double kv = kv_token_ms();
+    const double e = 16.0;
+    // The mixed toy of the test above: steps 1 (A's prompt), 2 and 3 (A decoding beside B's prompt
+    // chunks) carry prompt tokens and are eager. With a share s of E holding the GPU, each of them
+    // lasts s E more, and each prompt adds (1 - s) E per step with a chunk of it to its TTFT:
+    // TTFT A = W + E, B = 3 W + 11 kv + 3 s E + 2 (1 - s) E; TPOT A = (2 W + 11 kv + 2 s E) / 2,
+    // B = (2 W + 11 kv) / 2. Mean TTFT (4 W + 11 kv + (3 + s) E) / 2, TPOT (2 W + 11 kv + s E) / 2.
+    for (const double share : {1.0, 0.5, 0.0}) {
+        ClosedLoopProtocol once{.requests_per_client = 1, .length_low_fraction = 1.0, .seed = 0};
+        once.eager_blocking_share = share;
+        const auto run = simulate_closed_loop(request, once);
+        REQUIRE(run.has_value());
+        CHECK(run->steps == 5);
+        CHECK(run->mean_ttft_ms == Approx((4.0 * w + 11.0 * kv + (3.0 + share) * e) / 2.0));
+        CHECK(run->mean_tpot_ms.value_or(-1.0) == Approx((2.0 * w + 11.0 * kv + share * e) / 2.0));
+    }
+    // The default is the estimator's model: the whole step holds the GPU.
+    CHECK(ClosedLoopProtocol{}.eager_blocking_share == 1.0);
+    // A share outside [0, 1], or not a number: no run.
+    for (const double bad : {-0.1, 1.5, std::nan("")}) {
+        ClosedLoopProtocol broken{.requests_per_client = 1, .length_low_fraction = 1.0, .seed = 0};
+        broken.eager_blocking_share = bad;
+        CHECK_FALSE(simulate_closed_loop(request, broken).has_value());
+    }
+}
+
 TEST_CASE("serving simulation: the first requests arrive together as a burst", "[estimator][simulation]") {
     const Model model = test::llama2_7b();
     const Variant fp16 = test::variant_bits(16);

@@ -37,9 +37,11 @@ constexpr const char* k_usage =
     "         [--compute-efficiency X] [--memory-efficiency X] [--step-overhead-ms X]\n"
     "         [--allreduce-latency-us X] [--ttft-fixed-ms X] [--ttft-batch-exponent X]\n"
     "         [--fit] [--fit-allreduce] [--fit-ttft-fixed] [--fit-target both|ttft|tpot]\n"
-    "         [--ttft-protocol benchmark|closed-loop|burst|alone|waves]\n"
+    "         [--ttft-protocol benchmark|closed-loop|burst|alone|waves] [--eager-blocking-share X]\n"
     "Without --engine-profiles every row uses the default GPU profile with the factors given here;\n"
-    "with it, each row uses its backend's shipped profile (data/engines.json).";
+    "with it, each row uses its backend's shipped profile (data/engines.json). --eager-blocking-share\n"
+    "(0 to 1, default 1; a study switch, docs/validation-study.md section 14) is the share of an eager\n"
+    "step the simulated benchmark's GPU waits for; the rest is added to the TTFT of its prompts.";
 
 enum class Format { markdown, json };
 
@@ -58,6 +60,7 @@ struct Options {
     validate::FitOptions fit_options;
     std::string dump_path;
     validate::TtftProtocol ttft_protocol = validate::TtftProtocol::benchmark;
+    double eager_blocking_share = 1.0;
 };
 
 double non_negative(const std::string& flag, const std::string& text) {
@@ -127,6 +130,11 @@ Options parse_options(int argc, char** argv) {
                 throw Error(ErrorKind::usage, fmt::format("--ttft-protocol: expected benchmark, closed-loop, burst, alone or waves, got '{}'", t));
             }
             options.ttft_protocol = *protocol;
+        } else if (flag == "--eager-blocking-share") {
+            options.eager_blocking_share = number();
+            if (options.eager_blocking_share > 1.0) {
+                throw Error(ErrorKind::usage, fmt::format("--eager-blocking-share: expected a share from 0 to 1, got '{}'", args[i]));
+            }
         } else if (flag == "--fit") {
             options.fit = true;
         } else if (flag == "--fit-allreduce") {
@@ -172,6 +180,7 @@ int run(int argc, char** argv) {
 
     validate::Profiles profiles(options.engine_profiles ? &catalog : nullptr, options.profile);
     profiles.set_ttft_protocol(options.ttft_protocol);
+    profiles.set_eager_blocking_share(options.eager_blocking_share);
     profiles.set_benchmark_protocols(&protocols, protocols_file.name);
     std::optional<validate::FitResult> fit;
     if (options.fit) {

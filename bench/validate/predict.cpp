@@ -173,7 +173,9 @@ Prediction predict_row(const Case& c, const Profiles& profiles, Detail detail) {
         p.ttft_ms = dsselect::wave_mean_ttft_ms(request).value_or(e.performance.ttft_ms);
         break;
     case TtftProtocol::benchmark: {
-        const auto run = dsselect::simulate_closed_loop(request, profiles.benchmark_protocol_for(c).loop);
+        dsselect::ClosedLoopProtocol loop = profiles.benchmark_protocol_for(c).loop;
+        loop.eager_blocking_share = profiles.eager_blocking_share();
+        const auto run = dsselect::simulate_closed_loop(request, loop);
         if (!run) {
             // Not the estimate's own TTFT in its place: the row is reported as not modelled.
             p.ok = false;

@@ -53,6 +53,10 @@ public:
     const std::optional<FactorOverride>& factor_override() const { return m_override; }
     void set_ttft_protocol(TtftProtocol protocol) { m_ttft_protocol = protocol; }
     TtftProtocol ttft_protocol() const { return m_ttft_protocol; }
+    // Study switch (--eager-blocking-share): the share of an eager step the simulated benchmark
+    // client's GPU waits for (dsselect::ClosedLoopProtocol::eager_blocking_share; 1 by default).
+    void set_eager_blocking_share(double share) { m_eager_blocking_share = share; }
+    double eager_blocking_share() const { return m_eager_blocking_share; }
     // The benchmark protocols (read from `file`) the benchmark TTFT protocol simulates.
     void set_benchmark_protocols(const BenchmarkProtocols* protocols, std::string file) {
         m_benchmark_protocols = protocols;
@@ -69,6 +73,7 @@ private:
     dsselect::EfficiencyProfile m_base;
     std::optional<FactorOverride> m_override;
     TtftProtocol m_ttft_protocol = TtftProtocol::benchmark;
+    double m_eager_blocking_share = 1.0;
     const BenchmarkProtocols* m_benchmark_protocols = nullptr;
     std::string m_benchmark_protocols_file;
 };

@@ -137,6 +137,7 @@ Report build_report(const Selection& selection, const std::vector<Prediction>& p
     report.split = &split;
     report.engine_profiles = profiles.from_engines();
     report.ttft_protocol = profiles.ttft_protocol();
+    report.eager_blocking_share = profiles.eager_blocking_share();
     report.rows_read = rows_read;
     report.skipped = selection.skipped;
     report.cases = &selection.cases;
@@ -221,6 +222,7 @@ void render_json(const Report& report, std::ostream& out) {
                       {"reason", report.split->reason}};
     j["profile_source"] = report.engine_profiles ? "engines" : "command line";
     j["ttft_protocol"] = to_string(report.ttft_protocol);
+    j["eager_blocking_share"] = report.eager_blocking_share;
     if (report.benchmark_protocols != nullptr) {
         // Each benchmark protocol with the modelled rows it matches (whichever TTFT protocol ran).
         Json protocols = Json::array();
@@ -330,6 +332,11 @@ void render_markdown(const Report& report, std::ostream& out) {
         out << fmt::format("\nFitted {} on {} fit rows ({} grid points, target {} median APE, objective {:.4f}).\n",
                            report.fit->description, report.fit->rows, report.fit->grid_points,
                            to_string(report.fit_target.value_or(FitTarget::tpot)), report.fit->objective);
+    }
+    if (report.eager_blocking_share != 1.0) {
+        out << fmt::format("\nStudy: the simulated GPU waits for {:g} of each eager step; the rest is added to the TTFT "
+                           "of its prompts (--eager-blocking-share; the estimator's model is 1).\n",
+                           report.eager_blocking_share);
     }
     out << fmt::format("\nRows read {}, modelled {}.\n\n", report.rows_read, report.rows_modelled);
     out << "| set | model | system | precision | backend | n | TTFT MdAPE | TTFT mean signed | TTFT p90 APE | "

@@ -50,6 +50,7 @@ struct Report {
     const BenchmarkProtocols* benchmark_protocols = nullptr;  // tests/validation/protocols.json
     bool engine_profiles = false;
     TtftProtocol ttft_protocol = TtftProtocol::benchmark;
+    double eager_blocking_share = 1.0;  // --eager-blocking-share (a study switch)
     std::vector<ProfileUse> profiles;
     std::optional<FitResult> fit;
     std::optional<FitTarget> fit_target;

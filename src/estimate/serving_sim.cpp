@@ -48,6 +48,7 @@ struct SimRequest {
     std::int64_t prompt_tokens = 0;
     std::int64_t output_tokens = 0;
     std::int64_t prefilled_tokens = 0;
+    double host_latency_ms = 0;  // eager time of its prefill steps the GPU did not wait for
 };
 
 }  // namespace
@@ -56,7 +57,8 @@ std::optional<SimulatedRun> simulate_closed_loop(const EstimateRequest& request,
                                                  std::int64_t max_steps) {
     // A single-stream engine (no continuous batching) serves one request at a time: not this loop.
     if (request.batch < 1 || protocol.requests_per_client < 1 || !(protocol.length_low_fraction > 0.0) ||
-        protocol.length_low_fraction > 1.0 || !request.profile.continuous_batching ||
+        protocol.length_low_fraction > 1.0 || !(protocol.eager_blocking_share >= 0.0) ||
+        protocol.eager_blocking_share > 1.0 || !request.profile.continuous_batching ||
         protocol.requests_per_client > std::numeric_limits<std::int64_t>::max() / request.batch) {
         return std::nullopt;
     }
@@ -81,7 +83,7 @@ std::optional<SimulatedRun> simulate_closed_loop(const EstimateRequest& request,
         const std::int64_t prompt = draw_length(rng, request.prompt_tokens, protocol.length_low_fraction);
         const std::int64_t output = draw_length(rng, request.output_tokens, protocol.length_low_fraction);
         requests.push_back({.arrival_ms = at_ms, .first_token_ms = 0, .prompt_tokens = prompt, .output_tokens = output,
-                            .prefilled_tokens = 0});
+                            .prefilled_tokens = 0, .host_latency_ms = 0});
         waiting.push_back(requests.size() - 1);
     };
     const auto sent = [&] { return static_cast<std::int64_t>(requests.size()); };
@@ -139,12 +141,14 @@ std::optional<SimulatedRun> simulate_closed_loop(const EstimateRequest& request,
         }
         std::int64_t chunk_tokens = 0;
         std::size_t prompts_done = 0;
+        std::size_t prompts_chunked = 0;  // prompts with a chunk in this step, from the front
         for (std::size_t k = 0; k < prefilling.size() && room > 0; ++k) {
             SimRequest& r = requests[prefilling[k]];
             const std::int64_t take = std::min(r.prompt_tokens - r.prefilled_tokens, room);
             r.prefilled_tokens += take;
             room -= take;
             chunk_tokens += take;
+            ++prompts_chunked;
             if (r.prefilled_tokens < r.prompt_tokens) {
                 break;
             }
@@ -154,8 +158,16 @@ std::optional<SimulatedRun> simulate_closed_loop(const EstimateRequest& request,
             return std::nullopt;  // nothing can run (not reached while max_running >= 1)
         }
         const std::int64_t step_decodes = prefill_alone ? 0 : decoding;
+        // The part of an eager step the GPU does not wait for (none at the default share of 1).
+        const double host_latency_ms =
+            (1.0 - protocol.eager_blocking_share) *
+            plan.eager_overhead_ms(static_cast<double>(chunk_tokens), static_cast<double>(step_decodes));
+        for (std::size_t k = 0; k < prompts_chunked; ++k) {
+            requests[prefilling[k]].host_latency_ms += host_latency_ms;
+        }
         clock_ms += plan.mixed_step_ms(static_cast<double>(chunk_tokens), static_cast<double>(step_decodes),
-                                       step_decodes > 0 ? context_tokens : 0.0);
+                                       step_decodes > 0 ? context_tokens : 0.0) -
+                    host_latency_ms;
         ++run.steps;
         if (step_decodes > 0) {
             ++decode_rounds;
@@ -179,7 +191,7 @@ std::optional<SimulatedRun> simulate_closed_loop(const EstimateRequest& request,
             prefilling.pop_front();
             SimRequest& r = requests[index];
             r.first_token_ms = clock_ms;  // the step that ends the prompt yields the first token
-            ttft_sum_ms += clock_ms - r.arrival_ms + request.profile.ttft_fixed_ms;
+            ttft_sum_ms += clock_ms - r.arrival_ms + request.profile.ttft_fixed_ms + r.host_latency_ms;
             if (r.output_tokens <= 1) {
                 --running;
                 ++finished;

@@ -232,7 +232,27 @@ def main():
     formula = {r["line"]: r["formula_tpot_ms"] for r in timed}
     if not alone or any(abs(float(r["predicted_tpot_ms"]) - float(formula[r["line"]])) > 1e-3 for r in alone):
         fail("under the alone protocol the compared TPOT must be the formula's")
-    print("5 passed, 0 failed")
+    # The study switch --eager-blocking-share (docs/validation-study.md section 14): reported in the
+    # JSON; at 0 no eager step holds the GPU, so no row's simulated TPOT is longer than at the
+    # default 1 and some are shorter; outside 0 to 1, exit 2 naming the flag.
+    shares = {}
+    for share in ("1", "0"):
+        run = harness(ROWS, extra=("--eager-blocking-share", share))
+        if run.returncode != 0:
+            fail(f"the harness with --eager-blocking-share {share} exited {run.returncode}: {run.stderr.strip()}")
+        report_at = json.loads(run.stdout)
+        if report_at.get("eager_blocking_share") != float(share):
+            fail(f"--eager-blocking-share {share}: the report gives {report_at.get('eager_blocking_share')}")
+        shares[share] = {r["line"]: r["predicted_tpot_ms"] for r in report_at["rows"]}
+    if shares["0"].keys() != shares["1"].keys() or any(shares["0"][k] > shares["1"][k] + 1e-9 for k in shares["1"]) or \
+            not any(shares["0"][k] < shares["1"][k] - 1e-6 for k in shares["1"]):
+        fail(f"--eager-blocking-share 0 must shorten some simulated TPOT and lengthen none: {shares}")
+    for bad in ("1.5", "-0.5", "nan"):
+        rejected = harness(ROWS, extra=("--eager-blocking-share", bad))
+        if rejected.returncode != 2 or "--eager-blocking-share" not in rejected.stderr:
+            fail(f"--eager-blocking-share {bad}: expected exit 2 naming the flag, got {rejected.returncode}: "
+                 f"{rejected.stderr.strip()}")
+    print("6 passed, 0 failed")
 
 
 if __name__ == "__main__":

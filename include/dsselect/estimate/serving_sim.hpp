@@ -21,11 +21,18 @@ struct ClosedLoopProtocol {
     // [floor(low_fraction * L), L] for the nominal L (1: every request has exactly L).
     double length_low_fraction = 1.0;
     std::uint64_t seed = 0;  // of the length draws (SplitMix64): same inputs, same run
+    // The share of an eager step's overhead (EstimatePlan::eager_overhead_ms) that holds the GPU.
+    // 1, the estimator's model and the harness's default: the step lasts the whole overhead and
+    // the decodes sharing it wait too. Below 1 (a study switch, docs/validation-study.md section
+    // 14): the rest is host time the GPU does not wait for; the step is that much shorter and each
+    // prompt with a chunk in the step adds it to its TTFT. Outside [0, 1]: nullopt.
+    double eager_blocking_share = 1.0;
 };
 
 struct SimulatedRun {
     // Over all requests: first token (the end of the step that ends its prompt) - arrival, plus the
-    // profile's optional ttft_fixed_ms (0 in the shipped profiles), as burst and wave TTFT add it.
+    // profile's optional ttft_fixed_ms (0 in the shipped profiles), as burst and wave TTFT add it,
+    // plus, below an eager_blocking_share of 1, the host time of its prompt's eager steps.
     double mean_ttft_ms = 0;
     // Over requests with more than one output token: (finish - first token) / (O - 1); none when
     // every request has one.
@@ -48,7 +55,8 @@ struct SimulatedRun {
 // batch_wait_max_tokens_ratio * max_batched_tokens; the count restarts when the rule releases
 // them (not when the decodes drain). nullopt
 // when the request cannot be timed, nothing can run at once (max_running 0), the engine is
-// single-stream (no continuous_batching), k * batch overflows, or the run would exceed `max_steps`.
+// single-stream (no continuous_batching), k * batch overflows, the protocol's eager_blocking_share
+// is outside [0, 1], or the run would exceed `max_steps`.
 std::optional<SimulatedRun> simulate_closed_loop(const EstimateRequest& request, const ClosedLoopProtocol& protocol,
                                                  std::int64_t max_steps = 50'000'000);
 
