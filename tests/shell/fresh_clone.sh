@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Usage: tests/shell/fresh_clone.sh [REPO [REV]]
+#        FRESH_CLONE_KEEP_BINARY=PATH tests/shell/fresh_clone.sh ...   # also keeps the clone's test build
+#                                                                      # of dsselect at PATH (CI's valgrind stage)
 # Clones REV (default HEAD) of REPO (default this checkout) alone into an empty temporary folder,
 # with nothing beside it (no sibling folders, no build tree), and runs README.md's two commands there,
 # exactly as README gives them: the first must print the customer-service recommendation, the
@@ -28,4 +30,10 @@ printf '%s\n' "$output" | tail -n 10
 grep -qP '^1\t' <<< "$output" || { echo "FAIL: README's first command printed no ranked recommendation" >&2; exit 1; }
 echo "== README command 2: ${commands[1]}"
 bash -c "${commands[1]}" || { echo "FAIL: README's second command exited $?" >&2; exit 1; }
+if [[ -n "${FRESH_CLONE_KEEP_BINARY:-}" ]]; then
+    # The test preset's binary (RelWithDebInfo: valgrind names source lines), built by README's
+    # second command from this very commit, so CI does not build the library a second time.
+    cp "$clone/build/test/dsselect" "$FRESH_CLONE_KEEP_BINARY" ||
+        { echo "FAIL: cannot keep build/test/dsselect at $FRESH_CLONE_KEEP_BINARY" >&2; exit 1; }
+fi
 echo "ok: README's two commands pass in a fresh clone with nothing beside it"
