@@ -20,7 +20,7 @@ engine's eager_layer_overhead_us on its own dense rows, then eager_moe_layer_ove
 MoE rows (TensorRT-LLM only: the sample has no other MoE fit rows), pooled over the three engines
 and documented as pooled. The objective is the mean of the rows' TTFT and TPOT medians of absolute
 error, as the harness times them with each row's benchmark client simulated (docs/validation.md).
-Every point of a 50 us grid is run through the harness with the values written into a copy of
+Every point of a 50 us grid (0 to 2,000 us; --grid-max-us widens it) is run through the harness with the values written into a copy of
 data/engines.json (a catalog overlay, --catalog); ties go to the lower value. Hold-out rows are
 never read.
 
@@ -42,7 +42,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENGINES = os.path.join(ROOT, "data", "engines.json")
 CATALOG = os.path.join(ROOT, "tests", "validation", "catalog.json")
 SERVING_ENGINES = ("vllm", "sglang", "trtllm")
-GRID_US = [50 * i for i in range(41)]  # 0 .. 2,000 us
+GRID_STEP_US = 50
+GRID_MAX_US = 2000  # the shipped fit's grid: 0 .. 2,000 us; --grid-max-us widens it for a study
 # --check accepts a shipped value whose objective is this close to the grid's best (fractions).
 TOLERANCE = 0.001
 
@@ -145,7 +146,12 @@ def main():
     parser.add_argument("--check", action="store_true", help="fail unless data/engines.json holds the best values")
     parser.add_argument("--eager-blocking-share", type=float, default=1.0, metavar="S",
                         help="study: the share of an eager step the GPU waits for (default 1, the estimator's model)")
+    parser.add_argument("--grid-max-us", type=int, default=GRID_MAX_US, metavar="US",
+                        help=f"study: the grid's last value (default {GRID_MAX_US}; a multiple of {GRID_STEP_US})")
     args = parser.parse_args()
+    if args.grid_max_us < GRID_STEP_US or args.grid_max_us % GRID_STEP_US != 0:
+        parser.error(f"--grid-max-us: expected a positive multiple of {GRID_STEP_US}, got {args.grid_max_us}")
+    grid_us = list(range(0, args.grid_max_us + 1, GRID_STEP_US))
     if not 0.0 <= args.eager_blocking_share <= 1.0:
         parser.error(f"--eager-blocking-share: expected a share from 0 to 1, got {args.eager_blocking_share}")
     if args.check and args.eager_blocking_share != 1.0:
@@ -169,10 +175,10 @@ def main():
         curves, best_layer = {}, {}
         for engine in SERVING_ENGINES:
             select = dense_of(engine)
-            curves[engine] = {v: objective(select(harness.fit_rows({**start, engine: v}, moe_start))) for v in GRID_US}
-            best_layer[engine] = min(GRID_US, key=lambda v: (round(curves[engine][v], 6), v))
-        curves["moe"] = {v: objective(moe_rows(harness.fit_rows(best_layer, v))) for v in GRID_US}
-        best_moe = min(GRID_US, key=lambda v: (round(curves["moe"][v], 6), v))
+            curves[engine] = {v: objective(select(harness.fit_rows({**start, engine: v}, moe_start))) for v in grid_us}
+            best_layer[engine] = min(grid_us, key=lambda v: (round(curves[engine][v], 6), v))
+        curves["moe"] = {v: objective(moe_rows(harness.fit_rows(best_layer, v))) for v in grid_us}
+        best_moe = min(grid_us, key=lambda v: (round(curves["moe"][v], 6), v))
 
         for engine in SERVING_ENGINES:
             v = best_layer[engine]

@@ -664,6 +664,20 @@ TEST_CASE("serving simulation: the eager share the GPU does not wait for moves f
         CHECK(run->mean_ttft_ms == Approx((4.0 * w + 11.0 * kv + (3.0 + share) * e) / 2.0));
         CHECK(run->mean_tpot_ms.value_or(-1.0) == Approx((2.0 * w + 11.0 * kv + share * e) / 2.0));
     }
+    // Prefill first (SGLang): steps 1 and 2 prefill A, then B, alone (A waits), each eager; steps
+    // 3 and 4 decode both. TTFT A = W + E, B = 2 W + 2 s E + (1 - s) E; TPOT A = (3 W + 22 kv +
+    // s E) / 2 (it waits for B's step), B = (2 W + 22 kv) / 2. Mean TTFT (3 W + (2 + s) E) / 2,
+    // TPOT (5 W + 44 kv + s E) / 4.
+    request.profile.mixed_prefill = false;
+    for (const double share : {1.0, 0.5, 0.0}) {
+        ClosedLoopProtocol once{.requests_per_client = 1, .length_low_fraction = 1.0, .seed = 0};
+        once.eager_blocking_share = share;
+        const auto run = simulate_closed_loop(request, once);
+        REQUIRE(run.has_value());
+        CHECK(run->steps == 4);
+        CHECK(run->mean_ttft_ms == Approx((3.0 * w + (2.0 + share) * e) / 2.0));
+        CHECK(run->mean_tpot_ms.value_or(-1.0) == Approx((5.0 * w + 44.0 * kv + share * e) / 4.0));
+    }
     // The default is the estimator's model: the whole step holds the GPU.
     CHECK(ClosedLoopProtocol{}.eager_blocking_share == 1.0);
     // A share outside [0, 1], or not a number: no run.

@@ -161,6 +161,10 @@ Options parse_options(int argc, char** argv) {
             throw Error(ErrorKind::usage, fmt::format("unknown option '{}'\n{}", flag, k_usage));
         }
     }
+    if (options.eager_blocking_share != 1.0 && options.ttft_protocol != validate::TtftProtocol::benchmark) {
+        // Only the benchmark protocol simulates steps; any other would ignore the share silently.
+        throw Error(ErrorKind::usage, "--eager-blocking-share: applies to --ttft-protocol benchmark only");
+    }
     if (options.profile.compute_efficiency <= 0 || options.profile.memory_efficiency <= 0) {
         throw Error(ErrorKind::usage, "--compute-efficiency and --memory-efficiency must be positive");
     }

@@ -13,6 +13,11 @@ rev=${2:-HEAD}
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/dsselect-fresh-clone.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 clone="$scratch/dsselect"
+# Where to keep the clone's test build of dsselect, made absolute before the cd below.
+keep_binary=""
+if [[ -n "${FRESH_CLONE_KEEP_BINARY:-}" ]]; then
+    keep_binary=$(realpath -m -- "$FRESH_CLONE_KEEP_BINARY")
+fi
 git clone --quiet --no-local "$repo" "$clone"
 git -C "$clone" checkout --quiet --detach "$(git -C "$repo" rev-parse "$rev")"
 [[ ! -e "$scratch/shared" ]] || { echo "fresh_clone: $scratch/shared exists" >&2; exit 1; }
@@ -30,10 +35,10 @@ printf '%s\n' "$output" | tail -n 10
 grep -qP '^1\t' <<< "$output" || { echo "FAIL: README's first command printed no ranked recommendation" >&2; exit 1; }
 echo "== README command 2: ${commands[1]}"
 bash -c "${commands[1]}" || { echo "FAIL: README's second command exited $?" >&2; exit 1; }
-if [[ -n "${FRESH_CLONE_KEEP_BINARY:-}" ]]; then
+if [[ -n "$keep_binary" ]]; then
     # The test preset's binary (RelWithDebInfo: valgrind names source lines), built by README's
     # second command from this very commit, so CI does not build the library a second time.
-    cp "$clone/build/test/dsselect" "$FRESH_CLONE_KEEP_BINARY" ||
-        { echo "FAIL: cannot keep build/test/dsselect at $FRESH_CLONE_KEEP_BINARY" >&2; exit 1; }
+    cp "$clone/build/test/dsselect" "$keep_binary" ||
+        { echo "FAIL: cannot keep build/test/dsselect at $keep_binary" >&2; exit 1; }
 fi
 echo "ok: README's two commands pass in a fresh clone with nothing beside it"

@@ -2,8 +2,9 @@
 """Checks the harness's row rules on a small CSV written here (bench/validate/sample.hpp):
 one row per measurement, no copy of a measurement recorded under conflicting layouts, no row
 needing more GPUs than one node of its system, no row whose client concurrency is not its batch,
-and no row of a run that may have used speculative decoding. Fails (never skips) when the harness
-cannot run.
+and no row of a run that may have used speculative decoding; the report's entries for those runs;
+the TPOT each TTFT protocol compares; and the study switch --eager-blocking-share. Fails (never
+skips) when the harness cannot run.
 
 Usage: check_sample_rules.py DSSELECT_VALIDATE SOURCE_DIR
 """
@@ -234,7 +235,8 @@ def main():
         fail("under the alone protocol the compared TPOT must be the formula's")
     # The study switch --eager-blocking-share (docs/validation-study.md section 14): reported in the
     # JSON; at 0 no eager step holds the GPU, so no row's simulated TPOT is longer than at the
-    # default 1 and some are shorter; outside 0 to 1, exit 2 naming the flag.
+    # default 1 and some are shorter; outside 0 to 1, or under a TTFT protocol that simulates no
+    # steps, exit 2 naming the flag.
     shares = {}
     for share in ("1", "0"):
         run = harness(ROWS, extra=("--eager-blocking-share", share))
@@ -247,8 +249,8 @@ def main():
     if shares["0"].keys() != shares["1"].keys() or any(shares["0"][k] > shares["1"][k] + 1e-9 for k in shares["1"]) or \
             not any(shares["0"][k] < shares["1"][k] - 1e-6 for k in shares["1"]):
         fail(f"--eager-blocking-share 0 must shorten some simulated TPOT and lengthen none: {shares}")
-    for bad in ("1.5", "-0.5", "nan"):
-        rejected = harness(ROWS, extra=("--eager-blocking-share", bad))
+    for bad in (("1.5",), ("-0.5",), ("nan",), ("0.5", "--ttft-protocol", "alone")):
+        rejected = harness(ROWS, extra=("--eager-blocking-share", *bad))
         if rejected.returncode != 2 or "--eager-blocking-share" not in rejected.stderr:
             fail(f"--eager-blocking-share {bad}: expected exit 2 naming the flag, got {rejected.returncode}: "
                  f"{rejected.stderr.strip()}")

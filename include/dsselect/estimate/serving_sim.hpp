@@ -25,7 +25,8 @@ struct ClosedLoopProtocol {
     // 1, the estimator's model and the harness's default: the step lasts the whole overhead and
     // the decodes sharing it wait too. Below 1 (a study switch, docs/validation-study.md section
     // 14): the rest is host time the GPU does not wait for; the step is that much shorter and each
-    // prompt with a chunk in the step adds it to its TTFT. Outside [0, 1]: nullopt.
+    // prompt with a chunk in the step adds it to its TTFT, as ttft_fixed_ms is added: the request
+    // decodes from the step's end on, so its TPOT counts from there. Outside [0, 1]: nullopt.
     double eager_blocking_share = 1.0;
 };
 
