@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <set>
 
 #include "dsselect/catalog/loader.hpp"
@@ -14,6 +15,25 @@
 using nlohmann::json;
 using test::run_cli;
 using namespace dsselect;
+
+TEST_CASE("test support: temporary files leave no directory behind", "[cli][support]") {
+    std::string folder;
+    {
+        const test::TempFile first("a.json", "{}");
+        const test::TempFile second("b.json", "[]");
+        folder = std::filesystem::path(first.path()).parent_path().string();
+        CHECK(std::filesystem::exists(first.path()));
+        CHECK(std::filesystem::exists(second.path()));
+    }
+    // Every test process makes one folder; it goes with its last file, not with the first.
+    CHECK_FALSE(std::filesystem::exists(folder));
+    {
+        const test::TempFile outer("outer.json", "{}");
+        { const test::TempFile inner("inner.json", "{}"); }
+        CHECK(std::filesystem::exists(outer.path()));
+    }
+    CHECK_FALSE(std::filesystem::exists(folder));
+}
 
 TEST_CASE("cli: catalog models -o json lists the seed versions with nominal and computed counts", "[cli]") {
     auto result = run_cli({"catalog", "models", "-o", "json"});

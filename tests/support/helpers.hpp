@@ -42,7 +42,8 @@ inline CliResult run_cli(const std::vector<std::string>& args) {
     return result;
 }
 
-// A file in a per-test scratch directory, removed with the object.
+// A file in a per-process scratch directory, removed with the object; the directory goes with the
+// last file in it.
 class TempFile {
 public:
     TempFile(const std::string& name, const std::string& text) {
@@ -54,6 +55,7 @@ public:
     ~TempFile() {
         std::error_code ignored;
         std::filesystem::remove(m_path, ignored);
+        std::filesystem::remove(m_path.parent_path(), ignored);  // fails, harmlessly, while others remain
     }
     TempFile(const TempFile&) = delete;
     TempFile& operator=(const TempFile&) = delete;
