@@ -283,6 +283,20 @@ EstimateRequest two_request_toy(const Model& model, const Variant& variant, cons
     request.profile.max_batched_tokens = budget;
     return request;
 }
+// two_request_toy with the model, precision and GPU it points at, and the memory-bound times the
+// simulation tests reckon in: W, a step's weight stream, and kv, one KV token's read.
+struct TwoRequestToy {
+    const Model model = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware hardware = test::gpu();
+    EstimateRequest request;
+    double w = 0;
+    double kv = 0;
+    explicit TwoRequestToy(std::int64_t budget)
+        : request(two_request_toy(model, fp16, hardware, budget)), w(weights_ms(model, fp16)), kv(kv_token_ms()) {}
+    TwoRequestToy(const TwoRequestToy&) = delete;
+    TwoRequestToy& operator=(const TwoRequestToy&) = delete;
+};
 }  // namespace
 
 TEST_CASE("ttft: one request alone is its own prefill plus one step overhead and no constant", "[estimator][ttft]") {
@@ -612,12 +626,10 @@ TEST_CASE("serving simulation: one client sends its requests one after another",
 }
 
 TEST_CASE("serving simulation: a prefill-first engine pauses the decodes while prompts wait", "[estimator][simulation]") {
-    const Model model = test::llama2_7b();
-    const Variant fp16 = test::variant_bits(16);
-    const Hardware hardware = test::gpu();
-    EstimateRequest request = two_request_toy(model, fp16, hardware, 4);
-    const double w = weights_ms(model, fp16);
-    const double kv = kv_token_ms();
+    TwoRequestToy toy(4);
+    EstimateRequest& request = toy.request;
+    const double w = toy.w;
+    const double kv = toy.kv;
     const ClosedLoopProtocol once{.requests_per_client = 1, .length_low_fraction = 1.0, .seed = 0};
     // Mixed (vLLM): step 1 prefills A (W); step 2 decodes A (5 KV tokens) beside 3 of B's
     // prompt tokens; step 3 decodes A (6) beside B's last token: B's first token; steps 4 and 5
@@ -640,15 +652,13 @@ TEST_CASE("serving simulation: a prefill-first engine pauses the decodes while p
 }
 
 TEST_CASE("serving simulation: the eager share the GPU does not wait for moves from the decodes to TTFT", "[estimator][simulation]") {
-    const Model model = test::llama2_7b();
-    const Variant fp16 = test::variant_bits(16);
-    const Hardware hardware = test::gpu();
-    EstimateRequest request = two_request_toy(model, fp16, hardware, 4);
+    TwoRequestToy toy(4);
+    EstimateRequest& request = toy.request;
     request.profile.mixed_prefill = true;
     request.profile.cuda_graph_max_tokens = 0;
     request.profile.eager_layer_overhead_us = 500.0;  // 32 layer units: E = 16 ms per eager step
-    const double w = weights_ms(model, fp16);
-    const double kv = kv_token_ms();
+    const double w = toy.w;
+    const double kv = toy.kv;
     const double e = 16.0;
     // The mixed toy of the test above: steps 1 (A's prompt), 2 and 3 (A decoding beside B's prompt
     // chunks) carry prompt tokens and are eager. With a share s of E holding the GPU, each of them
@@ -833,13 +843,11 @@ TEST_CASE("overhead: every step pays per step plus per layer plus per MoE layer"
 
 // Issue 20: TensorRT-LLM's batch waiting (batch_wait_timeout_iters, batch_wait_max_tokens_ratio).
 TEST_CASE("serving simulation: batch waiting holds a prompt while sequences decode", "[estimator][simulation]") {
-    const Model model = test::llama2_7b();
-    const Variant fp16 = test::variant_bits(16);
-    const Hardware hardware = test::gpu();
-    EstimateRequest request = two_request_toy(model, fp16, hardware, 6);
+    TwoRequestToy toy(6);
+    EstimateRequest& request = toy.request;
     request.profile.mixed_prefill = true;
-    const double w = weights_ms(model, fp16);
-    const double kv = kv_token_ms();
+    const double w = toy.w;
+    const double kv = toy.kv;
     const ClosedLoopProtocol once{.requests_per_client = 1, .length_low_fraction = 1.0, .seed = 0};
     // No waiting: step 1 prefills A (4 tokens) and 2 of B's; step 2 decodes A (5 KV tokens) beside
     // B's last 2 (B's first token); step 3 decodes both (6 + 5); step 4 decodes B (6).
