@@ -5,6 +5,7 @@ Usage:
   scripts/fit_eager_overhead.py VALIDATE            # print the grid's best values
   scripts/fit_eager_overhead.py VALIDATE --check    # fail unless data/engines.json holds them
   scripts/fit_eager_overhead.py VALIDATE --eager-blocking-share S   # study: the GPU waits for S of a step
+  scripts/fit_eager_overhead.py VALIDATE --grid-max-us 4000         # study: a wider grid
 
 VALIDATE is the built harness (build/test/bench/dsselect_validate). A step that carries prompt
 tokens runs outside CUDA graphs in SGLang and TensorRT-LLM (their graphs capture decode-only
@@ -20,9 +21,9 @@ engine's eager_layer_overhead_us on its own dense rows, then eager_moe_layer_ove
 MoE rows (TensorRT-LLM only: the sample has no other MoE fit rows), pooled over the three engines
 and documented as pooled. The objective is the mean of the rows' TTFT and TPOT medians of absolute
 error, as the harness times them with each row's benchmark client simulated (docs/validation.md).
-Every point of a 50 us grid (0 to 2,000 us; --grid-max-us widens it) is run through the harness with the values written into a copy of
-data/engines.json (a catalog overlay, --catalog); ties go to the lower value. Hold-out rows are
-never read.
+Every point of a 50 us grid (0 to 2,000 us; --grid-max-us widens it) is run through the harness
+with the values written into a copy of data/engines.json (a catalog overlay, --catalog); ties go
+to the lower value. Hold-out rows are never read.
 
 --eager-blocking-share S (0 to 1; a study, docs/validation-study.md section 14) fits the values
 with the harness's switch of that name: the simulated GPU waits for S of each eager step and the
