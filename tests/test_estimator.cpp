@@ -660,15 +660,17 @@ TEST_CASE("serving simulation: the eager share the GPU does not wait for moves f
     const double w = toy.w;
     const double kv = toy.kv;
     const double e = 16.0;
+    const auto run_at = [&request](double share) {
+        return simulate_closed_loop(request, ClosedLoopProtocol{.requests_per_client = 1, .length_low_fraction = 1.0,
+                                                                .seed = 0, .eager_blocking_share = share});
+    };
     // The mixed toy of the test above: steps 1 (A's prompt), 2 and 3 (A decoding beside B's prompt
     // chunks) carry prompt tokens and are eager. With a share s of E holding the GPU, each of them
     // lasts s E more, and each prompt adds (1 - s) E per step with a chunk of it to its TTFT:
     // TTFT A = W + E, B = 3 W + 11 kv + 3 s E + 2 (1 - s) E; TPOT A = (2 W + 11 kv + 2 s E) / 2,
     // B = (2 W + 11 kv) / 2. Mean TTFT (4 W + 11 kv + (3 + s) E) / 2, TPOT (2 W + 11 kv + s E) / 2.
     for (const double share : {1.0, 0.5, 0.0}) {
-        ClosedLoopProtocol once{.requests_per_client = 1, .length_low_fraction = 1.0, .seed = 0};
-        once.eager_blocking_share = share;
-        const auto run = simulate_closed_loop(request, once);
+        const auto run = run_at(share);
         REQUIRE(run.has_value());
         CHECK(run->steps == 5);
         CHECK(run->mean_ttft_ms == Approx((4.0 * w + 11.0 * kv + (3.0 + share) * e) / 2.0));
@@ -680,9 +682,7 @@ TEST_CASE("serving simulation: the eager share the GPU does not wait for moves f
     // TPOT (5 W + 44 kv + s E) / 4.
     request.profile.mixed_prefill = false;
     for (const double share : {1.0, 0.5, 0.0}) {
-        ClosedLoopProtocol once{.requests_per_client = 1, .length_low_fraction = 1.0, .seed = 0};
-        once.eager_blocking_share = share;
-        const auto run = simulate_closed_loop(request, once);
+        const auto run = run_at(share);
         REQUIRE(run.has_value());
         CHECK(run->steps == 4);
         CHECK(run->mean_ttft_ms == Approx((3.0 * w + (2.0 + share) * e) / 2.0));
@@ -692,9 +692,7 @@ TEST_CASE("serving simulation: the eager share the GPU does not wait for moves f
     CHECK(ClosedLoopProtocol{}.eager_blocking_share == 1.0);
     // A share outside [0, 1], or not a number: no run.
     for (const double bad : {-0.1, 1.5, std::nan("")}) {
-        ClosedLoopProtocol broken{.requests_per_client = 1, .length_low_fraction = 1.0, .seed = 0};
-        broken.eager_blocking_share = bad;
-        CHECK_FALSE(simulate_closed_loop(request, broken).has_value());
+        CHECK_FALSE(run_at(bad).has_value());
     }
 }
 
