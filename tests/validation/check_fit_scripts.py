@@ -5,8 +5,10 @@ function of the factors written into the overlay: --check passes when data/engin
 function's best point and fails when it does not, and ties go to the first grid point. As
 processes: a failing, silent or missing harness gives a one-line error and a non-zero exit, never
 a traceback; and a missing, malformed or non-object JSON file is named in a one-line error. Also
-scripts/refit_study.py (its loop, report parsing, overlay and errors) and the README accuracy
-paragraph of scripts/validation_report.py (replaced between its markers, refused without them).
+scripts/refit_study.py (its loop, report parsing, overlay and errors), the study options of
+scripts/fit_eager_overhead.py (their errors, and the share passed on to the harness) and the README
+accuracy paragraph of scripts/validation_report.py (replaced between its markers, refused without
+them).
 
 Usage: check_fit_scripts.py SOURCE_DIR
 """
@@ -202,6 +204,29 @@ def main():
                 done = subprocess.run([sys.executable, os.path.join(scripts, script), harness, "--check"],
                                       capture_output=True, text=True, env=env, check=False)
                 one_line_error(f"{script} with {os.path.basename(harness)}", done, fragment)
+        # fit_eager_overhead.py's study options: bad values and --check with a share other than 1
+        # are usage errors (exit 2, no traceback); a share reaches the harness as its own flag.
+        eager = os.path.join(scripts, "fit_eager_overhead.py")
+        for argv, fragment in (([fail, "--grid-max-us", "75"], "--grid-max-us: expected a positive multiple of 50"),
+                               ([fail, "--grid-max-us", "0"], "--grid-max-us: expected a positive multiple of 50"),
+                               ([fail, "--eager-blocking-share", "1.5"], "--eager-blocking-share: expected a share"),
+                               ([fail, "--eager-blocking-share", "nan"], "--eager-blocking-share: expected a share"),
+                               ([fail, "--check", "--eager-blocking-share", "0.5"], "--eager-blocking-share must be 1")):
+            done = subprocess.run([sys.executable, eager] + argv, capture_output=True, text=True, env=env, check=False)
+            expect(f"fit_eager_overhead {' '.join(argv[1:])}", done.returncode == 2 and fragment in done.stderr and
+                   "Traceback" not in done.stderr, f"{done.returncode} {done.stderr.strip()[-300:]!r}")
+        recorder = os.path.join(tmp, "recorder")
+        recorded = os.path.join(tmp, "recorded-args")
+        with open(recorder, "w", encoding="utf-8") as f:
+            f.write(f'#!/bin/sh\necho "$@" > "{recorded}"\necho recorded >&2\nexit 3\n')
+        os.chmod(recorder, 0o755)
+        done = subprocess.run([sys.executable, eager, recorder, "--eager-blocking-share", "0.25"],
+                              capture_output=True, text=True, env=env, check=False)
+        with open(recorded, encoding="utf-8") as f:
+            harness_args = f.read().split()
+        expect("fit_eager_overhead forwards --eager-blocking-share to the harness",
+               done.returncode != 0 and "--eager-blocking-share" in harness_args and
+               harness_args[harness_args.index("--eager-blocking-share") + 1] == "0.25", f"{harness_args}")
         for argv, fragment in (([fail, "--fit-systems", "h100_sxm", "--rounds", "0"], "--rounds: expected"),
                                ([fail, "--fit-systems", "h100_sxm", "--write-engines", os.path.join(tmp, "no", "x.json")],
                                 "--write-engines:"),
