@@ -32,7 +32,20 @@ import subprocess
 import sys
 import tempfile
 
-TIMEOUT_S = float(os.environ.get("DSSELECT_HANG_TIMEOUT_S", "10"))
+
+def hang_timeout_s():
+    """The hang limit: DSSELECT_HANG_TIMEOUT_S if set (a positive number of seconds), else 10."""
+    text = os.environ.get("DSSELECT_HANG_TIMEOUT_S", "10")
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        sys.exit(f"run.py: DSSELECT_HANG_TIMEOUT_S: expected a positive number of seconds, got '{text}'")
+    return value
+
+
+TIMEOUT_S = hang_timeout_s()
 SETUP_TIMEOUT_S = 300
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
                      "SUMMARY: UndefinedBehaviorSanitizer", "SUMMARY: AddressSanitizer")
