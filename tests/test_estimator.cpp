@@ -2,6 +2,7 @@
 // catalog update never breaks a formula test.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include <catch2/catch.hpp>
 
@@ -692,6 +693,44 @@ TEST_CASE("serving simulation: the eager share the GPU does not wait for moves f
     CHECK(ClosedLoopProtocol{}.eager_blocking_share == 1.0);
     // A share outside [0, 1], or not a number: no run.
     for (const double bad : {-0.1, 1.5, std::nan("")}) {
+        CHECK_FALSE(run_at(bad).has_value());
+    }
+}
+
+TEST_CASE("serving simulation: host time per scheduled sequence lengthens each step", "[estimator][simulation]") {
+    TwoRequestToy toy(4);
+    EstimateRequest& request = toy.request;
+    const double w = toy.w;
+    const double kv = toy.kv;
+    const double h = 0.25;  // ms per sequence a step schedules
+    const auto run_at = [&request](double host_ms) {
+        return simulate_closed_loop(request, ClosedLoopProtocol{.requests_per_client = 1, .length_low_fraction = 1.0,
+                                                                .seed = 0, .sequence_host_ms = host_ms});
+    };
+    // The mixed toy above: step 1 schedules A's prompt (1 sequence), steps 2 and 3 A's decode and
+    // a chunk of B's prompt (2 each), steps 4 and 5 B's decode (1 each). TTFT A = W + h,
+    // B = 3 W + 11 kv + 5 h; TPOT A = (2 W + 11 kv + 4 h) / 2, B = (2 W + 11 kv + 2 h) / 2.
+    request.profile.mixed_prefill = true;
+    const auto mixed = run_at(h);
+    REQUIRE(mixed.has_value());
+    CHECK(mixed->steps == 5);
+    CHECK(mixed->mean_ttft_ms == Approx((4.0 * w + 11.0 * kv + 6.0 * h) / 2.0));
+    CHECK(mixed->mean_tpot_ms.value_or(-1.0) == Approx((2.0 * w + 11.0 * kv + 3.0 * h) / 2.0));
+    // Prefill first: steps 1 and 2 schedule one prompt each, steps 3 and 4 both decodes. TTFT
+    // A = W + h, B = 2 W + 2 h; TPOT A = (3 W + 22 kv + 5 h) / 2, B = (2 W + 22 kv + 4 h) / 2.
+    request.profile.mixed_prefill = false;
+    const auto first = run_at(h);
+    REQUIRE(first.has_value());
+    CHECK(first->steps == 4);
+    CHECK(first->mean_ttft_ms == Approx(1.5 * w + 1.5 * h));
+    CHECK(first->mean_tpot_ms.value_or(-1.0) == Approx((5.0 * w + 44.0 * kv + 9.0 * h) / 4.0));
+    // The default is the estimator's model: no such time.
+    CHECK(ClosedLoopProtocol{}.sequence_host_ms == 0.0);
+    const auto none = run_at(0.0);
+    REQUIRE(none.has_value());
+    CHECK(none->mean_ttft_ms == Approx(1.5 * w));
+    // Negative, infinite or not a number: no run.
+    for (const double bad : {-0.1, std::numeric_limits<double>::infinity(), std::nan("")}) {
         CHECK_FALSE(run_at(bad).has_value());
     }
 }

@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <iostream>
+#include <map>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -38,10 +39,13 @@ constexpr const char* k_usage =
     "         [--allreduce-latency-us X] [--ttft-fixed-ms X] [--ttft-batch-exponent X]\n"
     "         [--fit] [--fit-allreduce] [--fit-ttft-fixed] [--fit-target both|ttft|tpot]\n"
     "         [--ttft-protocol benchmark|closed-loop|burst|alone|waves] [--eager-blocking-share X]\n"
+    "         [--sequence-host-us BACKEND=X]...\n"
     "Without --engine-profiles every row uses the default GPU profile with the factors given here;\n"
     "with it, each row uses its backend's shipped profile (data/engines.json). --eager-blocking-share\n"
     "(0 to 1, default 1; a study switch, docs/validation-study.md section 14) is the share of an eager\n"
-    "step the simulated benchmark's GPU waits for; the rest is added to the TTFT of its prompts.";
+    "step the simulated benchmark's GPU waits for; the rest is added to the TTFT of its prompts.\n"
+    "--sequence-host-us vllm|sglang|trtllm=X (repeatable; a study switch, section 15) adds X µs of host\n"
+    "time per sequence a simulated step schedules, on that backend's rows.";
 
 enum class Format { markdown, json };
 
@@ -61,6 +65,7 @@ struct Options {
     std::string dump_path;
     validate::TtftProtocol ttft_protocol = validate::TtftProtocol::benchmark;
     double eager_blocking_share = 1.0;
+    std::map<std::string, double> sequence_host_us;  // by backend
 };
 
 double non_negative(const std::string& flag, const std::string& text) {
@@ -135,6 +140,18 @@ Options parse_options(int argc, char** argv) {
             if (options.eager_blocking_share > 1.0) {
                 throw Error(ErrorKind::usage, fmt::format("--eager-blocking-share: expected a share from 0 to 1, got '{}'", args[i]));
             }
+        } else if (flag == "--sequence-host-us") {
+            const std::string& text = value();
+            const std::size_t equals = text.find('=');
+            const std::string backend = text.substr(0, equals);
+            if (equals == std::string::npos || (backend != "vllm" && backend != "sglang" && backend != "trtllm")) {
+                throw Error(ErrorKind::usage,
+                            fmt::format("--sequence-host-us: expected vllm=X, sglang=X or trtllm=X, got '{}'", text));
+            }
+            if (options.sequence_host_us.contains(backend)) {
+                throw Error(ErrorKind::usage, fmt::format("--sequence-host-us: {} is given twice", backend));
+            }
+            options.sequence_host_us[backend] = non_negative(flag, text.substr(equals + 1));
         } else if (flag == "--fit") {
             options.fit = true;
         } else if (flag == "--fit-allreduce") {
@@ -165,6 +182,9 @@ Options parse_options(int argc, char** argv) {
         // Only the benchmark protocol simulates steps; any other would ignore the share silently.
         throw Error(ErrorKind::usage, "--eager-blocking-share: applies to --ttft-protocol benchmark only");
     }
+    if (!options.sequence_host_us.empty() && options.ttft_protocol != validate::TtftProtocol::benchmark) {
+        throw Error(ErrorKind::usage, "--sequence-host-us: applies to --ttft-protocol benchmark only");
+    }
     if (options.profile.compute_efficiency <= 0 || options.profile.memory_efficiency <= 0) {
         throw Error(ErrorKind::usage, "--compute-efficiency and --memory-efficiency must be positive");
     }
@@ -185,6 +205,7 @@ int run(int argc, char** argv) {
     validate::Profiles profiles(options.engine_profiles ? &catalog : nullptr, options.profile);
     profiles.set_ttft_protocol(options.ttft_protocol);
     profiles.set_eager_blocking_share(options.eager_blocking_share);
+    profiles.set_sequence_host_us(options.sequence_host_us);
     profiles.set_benchmark_protocols(&protocols, protocols_file.name);
     std::optional<validate::FitResult> fit;
     if (options.fit) {

@@ -89,6 +89,11 @@ dsselect::EfficiencyProfile Profiles::for_case(const Case& c) const {
     return profile;
 }
 
+double Profiles::sequence_host_us_for(const Case& c) const {
+    const auto found = m_sequence_host_us.find(c.row->backend);
+    return found == m_sequence_host_us.end() ? 0.0 : found->second;
+}
+
 const BenchmarkProtocol& Profiles::benchmark_protocol_for(const Case& c) const {
     const BenchmarkProtocol* found = m_benchmark_protocols == nullptr ? nullptr : m_benchmark_protocols->for_row(*c.row);
     const BenchmarkProtocol* also = m_benchmark_protocols == nullptr ? nullptr : m_benchmark_protocols->second_match(*c.row);
@@ -175,6 +180,7 @@ Prediction predict_row(const Case& c, const Profiles& profiles, Detail detail) {
     case TtftProtocol::benchmark: {
         dsselect::ClosedLoopProtocol loop = profiles.benchmark_protocol_for(c).loop;
         loop.eager_blocking_share = profiles.eager_blocking_share();
+        loop.sequence_host_ms = profiles.sequence_host_us_for(c) / 1000.0;
         const auto run = dsselect::simulate_closed_loop(request, loop);
         if (!run) {
             // Not the estimate's own TTFT in its place: the row is reported as not modelled.

@@ -1,6 +1,7 @@
 #pragma once
 // The one place where the harness asks the library for a prediction (predict_row). A change of
 // the estimator's API, or of how the sample's protocol is reproduced, is made here only.
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -57,6 +58,12 @@ public:
     // client's GPU waits for (dsselect::ClosedLoopProtocol::eager_blocking_share; 1 by default).
     void set_eager_blocking_share(double share) { m_eager_blocking_share = share; }
     double eager_blocking_share() const { return m_eager_blocking_share; }
+    // Study switch (--sequence-host-us): host time per scheduled sequence per step, in µs, by
+    // backend (dsselect::ClosedLoopProtocol::sequence_host_ms; none by default, 0 for a backend
+    // not named).
+    void set_sequence_host_us(std::map<std::string, double> by_backend) { m_sequence_host_us = std::move(by_backend); }
+    const std::map<std::string, double>& sequence_host_us() const { return m_sequence_host_us; }
+    double sequence_host_us_for(const Case& c) const;
     // The benchmark protocols (read from `file`) the benchmark TTFT protocol simulates.
     void set_benchmark_protocols(const BenchmarkProtocols* protocols, std::string file) {
         m_benchmark_protocols = protocols;
@@ -74,6 +81,7 @@ private:
     std::optional<FactorOverride> m_override;
     TtftProtocol m_ttft_protocol = TtftProtocol::benchmark;
     double m_eager_blocking_share = 1.0;
+    std::map<std::string, double> m_sequence_host_us;
     const BenchmarkProtocols* m_benchmark_protocols = nullptr;
     std::string m_benchmark_protocols_file;
 };

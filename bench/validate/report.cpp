@@ -138,6 +138,7 @@ Report build_report(const Selection& selection, const std::vector<Prediction>& p
     report.engine_profiles = profiles.from_engines();
     report.ttft_protocol = profiles.ttft_protocol();
     report.eager_blocking_share = profiles.eager_blocking_share();
+    report.sequence_host_us = profiles.sequence_host_us();
     report.rows_read = rows_read;
     report.skipped = selection.skipped;
     report.cases = &selection.cases;
@@ -223,6 +224,7 @@ void render_json(const Report& report, std::ostream& out) {
     j["profile_source"] = report.engine_profiles ? "engines" : "command line";
     j["ttft_protocol"] = to_string(report.ttft_protocol);
     j["eager_blocking_share"] = report.eager_blocking_share;
+    j["sequence_host_us"] = report.sequence_host_us;  // {} unless the study switch names a backend
     if (report.benchmark_protocols != nullptr) {
         // Each benchmark protocol with the modelled rows it matches (whichever TTFT protocol ran).
         Json protocols = Json::array();
@@ -337,6 +339,15 @@ void render_markdown(const Report& report, std::ostream& out) {
         out << fmt::format("\nStudy: the simulated GPU waits for {:g} of each eager step; the rest is added to the TTFT "
                            "of its prompts (--eager-blocking-share; the estimator's model is 1).\n",
                            report.eager_blocking_share);
+    }
+    if (!report.sequence_host_us.empty()) {
+        std::string values;
+        for (const auto& [backend, us] : report.sequence_host_us) {
+            values += fmt::format("{}{} {:g} µs", values.empty() ? "" : ", ", backend, us);
+        }
+        out << fmt::format("\nStudy: each step of the simulated benchmark also lasts the host time per sequence it "
+                           "schedules: {} (--sequence-host-us; the estimator's model is none).\n",
+                           values);
     }
     out << fmt::format("\nRows read {}, modelled {}.\n\n", report.rows_read, report.rows_modelled);
     out << "| set | model | system | precision | backend | n | TTFT MdAPE | TTFT mean signed | TTFT p90 APE | "

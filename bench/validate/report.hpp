@@ -51,6 +51,7 @@ struct Report {
     bool engine_profiles = false;
     TtftProtocol ttft_protocol = TtftProtocol::benchmark;
     double eager_blocking_share = 1.0;  // --eager-blocking-share (a study switch)
+    std::map<std::string, double> sequence_host_us;  // --sequence-host-us by backend (a study switch)
     std::vector<ProfileUse> profiles;
     std::optional<FitResult> fit;
     std::optional<FitTarget> fit_target;

@@ -58,7 +58,8 @@ std::optional<SimulatedRun> simulate_closed_loop(const EstimateRequest& request,
     // A single-stream engine (no continuous batching) serves one request at a time: not this loop.
     if (request.batch < 1 || protocol.requests_per_client < 1 || !(protocol.length_low_fraction > 0.0) ||
         protocol.length_low_fraction > 1.0 || !(protocol.eager_blocking_share >= 0.0) ||
-        protocol.eager_blocking_share > 1.0 || !request.profile.continuous_batching ||
+        protocol.eager_blocking_share > 1.0 || !(protocol.sequence_host_ms >= 0.0) ||
+        !std::isfinite(protocol.sequence_host_ms) || !request.profile.continuous_batching ||
         protocol.requests_per_client > std::numeric_limits<std::int64_t>::max() / request.batch) {
         return std::nullopt;
     }
@@ -165,9 +166,13 @@ std::optional<SimulatedRun> simulate_closed_loop(const EstimateRequest& request,
         for (std::size_t k = 0; k < prompts_chunked; ++k) {
             requests[prefilling[k]].host_latency_ms += host_latency_ms;
         }
+        // The scheduler's per-sequence host time (none at the default of 0): the step's decodes and
+        // the prompts with a chunk in it.
+        const double sequence_host_ms =
+            protocol.sequence_host_ms * static_cast<double>(step_decodes + static_cast<std::int64_t>(prompts_chunked));
         clock_ms += plan.mixed_step_ms(static_cast<double>(chunk_tokens), static_cast<double>(step_decodes),
                                        step_decodes > 0 ? context_tokens : 0.0) -
-                    host_latency_ms;
+                    host_latency_ms + sequence_host_ms;
         ++run.steps;
         if (step_decodes > 0) {
             ++decode_rounds;

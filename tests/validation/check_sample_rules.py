@@ -3,8 +3,8 @@
 one row per measurement, no copy of a measurement recorded under conflicting layouts, no row
 needing more GPUs than one node of its system, no row whose client concurrency is not its batch,
 and no row of a run that may have used speculative decoding; the report's entries for those runs;
-the TPOT each TTFT protocol compares; and the study switch --eager-blocking-share. Fails (never
-skips) when the harness cannot run.
+the TPOT each TTFT protocol compares; and the study switches --eager-blocking-share and
+--sequence-host-us. Fails (never skips) when the harness cannot run.
 
 Usage: check_sample_rules.py DSSELECT_VALIDATE SOURCE_DIR
 """
@@ -254,7 +254,30 @@ def main():
         if rejected.returncode != 2 or "--eager-blocking-share" not in rejected.stderr:
             fail(f"--eager-blocking-share {bad}: expected exit 2 naming the flag, got {rejected.returncode}: "
                  f"{rejected.stderr.strip()}")
-    print("6 passed, 0 failed")
+    # The study switch --sequence-host-us (docs/validation-study.md section 15): reported in the
+    # JSON by backend; it lengthens every simulated step of the named backend's rows (all trtllm
+    # here) and no other backend's; a bad value, backend or repeat, or a TTFT protocol that
+    # simulates no steps, is exit 2 naming the flag.
+    host = {}
+    for setting in ((), ("--sequence-host-us", "vllm=50"), ("--sequence-host-us", "trtllm=50")):
+        run = harness(ROWS, extra=setting)
+        if run.returncode != 0:
+            fail(f"the harness with {setting} exited {run.returncode}: {run.stderr.strip()}")
+        report_at = json.loads(run.stdout)
+        named = {setting[1].split("=")[0]: 50.0} if setting else {}
+        if report_at.get("sequence_host_us") != named:
+            fail(f"{setting}: the report gives sequence_host_us {report_at.get('sequence_host_us')}, expected {named}")
+        host[setting[1] if setting else ""] = {r["line"]: float(r["predicted_tpot_ms"]) for r in report_at["rows"]}
+    if not host[""] or host["vllm=50"] != host[""] or \
+            any(host["trtllm=50"][k] <= host[""][k] + 1e-6 for k in host[""]):
+        fail(f"--sequence-host-us must lengthen every trtllm row's simulated TPOT and leave the rest: {host}")
+    for bad in (("trtllm=-1",), ("trtllm=nan",), ("trtllm",), ("tgi=5",), ("trtllm=5", "--sequence-host-us", "trtllm=6"),
+                ("trtllm=5", "--ttft-protocol", "alone")):
+        rejected = harness(ROWS, extra=("--sequence-host-us", *bad))
+        if rejected.returncode != 2 or "--sequence-host-us" not in rejected.stderr:
+            fail(f"--sequence-host-us {bad}: expected exit 2 naming the flag, got {rejected.returncode}: "
+                 f"{rejected.stderr.strip()}")
+    print("7 passed, 0 failed")
 
 
 if __name__ == "__main__":

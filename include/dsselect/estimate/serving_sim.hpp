@@ -28,6 +28,12 @@ struct ClosedLoopProtocol {
     // prompt with a chunk in the step adds it to its TTFT, as ttft_fixed_ms is added: the request
     // decodes from the step's end on, so its TPOT counts from there. Outside [0, 1]: nullopt.
     double eager_blocking_share = 1.0;
+    // Host time per sequence a step schedules (each decode and each prompt with a chunk in it), in
+    // ms, added to the step: an engine whose scheduler prepares inputs and processes outputs
+    // request by request between GPU steps (no asynchronous scheduling) keeps the GPU idle that
+    // long. 0, the estimator's model and the harness's default; above 0 a study switch
+    // (docs/validation-study.md section 15). Negative or not a number: nullopt.
+    double sequence_host_ms = 0.0;
 };
 
 struct SimulatedRun {
@@ -54,10 +60,10 @@ struct SimulatedRun {
 // carry while sequences decode are held instead, the decodes running alone, until the engine has
 // held them batch_wait_timeout_iters steps or their full lengths plus one token per decode reach
 // batch_wait_max_tokens_ratio * max_batched_tokens; the count restarts when the rule releases
-// them (not when the decodes drain). nullopt
-// when the request cannot be timed, nothing can run at once (max_running 0), the engine is
-// single-stream (no continuous_batching), k * batch overflows, the protocol's eager_blocking_share
-// is outside [0, 1], or the run would exceed `max_steps`.
+// them (not when the decodes drain). nullopt when the request cannot be timed, nothing can run at
+// once (max_running 0), the engine is single-stream (no continuous_batching), k * batch overflows,
+// the protocol's eager_blocking_share is outside [0, 1] or its sequence_host_ms is negative or not
+// finite, or the run would exceed `max_steps`.
 std::optional<SimulatedRun> simulate_closed_loop(const EstimateRequest& request, const ClosedLoopProtocol& protocol,
                                                  std::int64_t max_steps = 50'000'000);
 
