@@ -548,9 +548,14 @@ TEST_CASE("eager step: the own prefill pays it per chunk and TPOT once per promp
     // One chunk of 512 tokens: one eager step in the prefill; the decode step itself is graphed.
     CHECK(eager.performance.prefill_ms == Approx(base.performance.prefill_ms + 16.0));
     CHECK(eager.performance.decode_step_ms == Approx(base.performance.decode_step_ms));
-    // Of the request's 128 steps, 7 carry the others' prompts: TPOT + 7 / 128 * 16 ms.
-    CHECK(eager.performance.tpot_ms == Approx(base.performance.tpot_ms + 7.0 / 128.0 * 16.0));
-    // Prompts of 3 chunks (budget 200) and B = 64: 63 * 3 = 189 > 128 steps, so every step pays.
+    // Each of the 7 others is in its one prefill step on a given step with probability 1 / 128,
+    // independently: a step carries a prompt with probability 1 - (127 / 128)^7 = 0.053422...
+    // (7 / 128 = 0.0546875 if no two ever shared a step). TPOT + that * 16 ms.
+    const double carries = 1.0 - std::pow(127.0 / 128.0, 7.0);
+    CHECK(carries == Approx(0.0534223).epsilon(1e-6));
+    CHECK(eager.performance.tpot_ms == Approx(base.performance.tpot_ms + carries * 16.0));
+    // Prompts of 3 chunks (budget 200) and B = 64: each other is in a prefill step with
+    // probability 3 / 128; a step carries one with probability 1 - (125 / 128)^63 = 0.7756...
     request.profile.max_batched_tokens = 200;
     request.batch = 64;
     EstimateRequest graphed = request;
@@ -558,8 +563,27 @@ TEST_CASE("eager step: the own prefill pays it per chunk and TPOT once per promp
     const Estimate many = estimate(request);
     const Estimate many_base = estimate(graphed);
     REQUIRE(many.has_timing());
-    CHECK(many.performance.tpot_ms == Approx(many_base.performance.tpot_ms + 16.0));
+    const double many_carry = 1.0 - std::pow(125.0 / 128.0, 63.0);
+    CHECK(many_carry == Approx(0.775559).epsilon(1e-5));
+    CHECK(many.performance.tpot_ms == Approx(many_base.performance.tpot_ms + many_carry * 16.0));
     CHECK(many.performance.prefill_ms == Approx(many_base.performance.prefill_ms + 3.0 * 16.0));
+    // Prompts of more steps than the output (a 1,000-token prompt in a budget of 4, O = 128): each
+    // other is always in a prefill step (q = 1), so every step pays once.
+    request.prompt_tokens = 1000;
+    request.profile.max_batched_tokens = 4;
+    graphed = request;
+    graphed.profile.eager_layer_overhead_us = 0.0;
+    const Estimate always = estimate(request);
+    const Estimate always_base = estimate(graphed);
+    if (always.has_timing() && always_base.has_timing()) {
+        CHECK(always.performance.tpot_ms == Approx(always_base.performance.tpot_ms + 16.0));
+    } else {
+        FAIL("a 1,000-token prompt in a 4-token budget could not be timed");
+    }
+    // Alone (B = 1) no other prompt shares the steps: TPOT pays none.
+    request.batch = 1;
+    graphed.batch = 1;
+    CHECK(estimate(request).performance.tpot_ms == Approx(estimate(graphed).performance.tpot_ms));
 }
 
 TEST_CASE("eager step: the step's size decides against the graph limit", "[estimator][ttft]") {

@@ -708,12 +708,17 @@ void EstimatePlan::timing_at(double batch, const AdapterLoad& adapters, Trace* t
     perf.prefill_work_ms = m_prefill_compute_ms + m_prefill_comm_ms;
     const double interleaved_prefill_ms = profile.continuous_batching ? (batch - 1.0) / m_output * perf.prefill_work_ms : 0.0;
     // A step that carries prompt tokens outside CUDA graphs pays the eager overhead once, however
-    // many prompts it holds: of a request's O steps, (B - 1) * ceil(P / budget) carry the others'
-    // prompts, at most all of them. Its size: the B - 1 other sequences' decodes (mixed prefill;
-    // none for a prefill-first engine) and a prompt chunk in the rest of the token budget.
+    // many prompts it holds. Each of the B - 1 others is in one of its ceil(P / budget) prefill
+    // steps on a given step with probability q = min(1, ceil(P / budget) / O); in steady state
+    // they arrive independently (the arrivals the M/D/1 wait assumes), so a step carries at least
+    // one prompt with probability 1 - (1 - q)^(B - 1): below (B - 1) q, because prompts that
+    // arrive together share one step. Its size: the B - 1 other sequences' decodes (mixed
+    // prefill; none for a prefill-first engine) and a prompt chunk in the rest of the budget.
     const double step_decodes = profile.mixed_prefill ? std::min(batch - 1.0, m_budget_tokens - 1.0) : 0.0;
     const double eager_ms = eager_overhead_ms(std::min(m_prompt, m_budget_tokens - step_decodes), step_decodes);
-    const double eager_share = profile.continuous_batching ? std::min(1.0, (batch - 1.0) * m_prompt_steps / m_output) : 0.0;
+    const double prompt_step_chance = std::min(1.0, m_prompt_steps / m_output);
+    const double eager_share =
+        profile.continuous_batching ? 1.0 - remembered_pow(1.0 - prompt_step_chance, batch - 1.0) : 0.0;
     perf.tpot_ms = perf.decode_step_ms + interleaved_prefill_ms + eager_share * eager_ms;
     perf.prefill_eager_ms = m_prompt_steps * eager_ms;
     // TTFT: the request's own prefill at its parallelism (one step's overhead), plus, when other
@@ -735,8 +740,8 @@ void EstimatePlan::timing_at(double batch, const AdapterLoad& adapters, Trace* t
            "others' decodes (none without mixed_prefill) and a prompt chunk in the rest of the budget exceeds "
            "cuda_graph_max_tokens, else 0");
     record(trace, "tpot_ms", perf.tpot_ms, "ms",
-           "decode step + (B - 1) / O * prefill time + min(1, (B - 1) * ceil(P / budget) / O) * eager step overhead "
-           "(continuous batching)");
+           "decode step + (B - 1) / O * prefill time + (1 - (1 - min(1, ceil(P / budget) / O))^(B - 1)) * eager step "
+           "overhead (continuous batching)");
     record(trace, "prefill_ms", perf.prefill_ms, "ms",
            "max(prefill compute, prefill memory) + communication + step overhead + ceil(P / budget) * eager step overhead");
     record(trace, "step_wait_ms", perf.step_wait_ms, "ms", "decode step / 2 when B > 1 (the step in progress), else 0");
