@@ -716,9 +716,11 @@ void EstimatePlan::timing_at(double batch, const AdapterLoad& adapters, Trace* t
     // prefill; none for a prefill-first engine) and a prompt chunk in the rest of the budget.
     const double step_decodes = profile.mixed_prefill ? std::min(batch - 1.0, m_budget_tokens - 1.0) : 0.0;
     const double eager_ms = eager_overhead_ms(std::min(m_prompt, m_budget_tokens - step_decodes), step_decodes);
+    // (Skipped, as 0, where it cannot matter: no eager overhead, or no other sequence.)
     const double prompt_step_chance = std::min(1.0, m_prompt_steps / m_output);
-    const double eager_share =
-        profile.continuous_batching ? 1.0 - remembered_pow(1.0 - prompt_step_chance, batch - 1.0) : 0.0;
+    const double eager_share = profile.continuous_batching && eager_ms > 0.0 && batch > 1.0
+                                   ? 1.0 - remembered_pow(1.0 - prompt_step_chance, batch - 1.0)
+                                   : 0.0;
     perf.tpot_ms = perf.decode_step_ms + interleaved_prefill_ms + eager_share * eager_ms;
     perf.prefill_eager_ms = m_prompt_steps * eager_ms;
     // TTFT: the request's own prefill at its parallelism (one step's overhead), plus, when other
