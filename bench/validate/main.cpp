@@ -151,7 +151,7 @@ Options parse_options(int argc, char** argv) {
             if (options.sequence_host_us.contains(backend)) {
                 throw Error(ErrorKind::usage, fmt::format("--sequence-host-us: {} is given twice", backend));
             }
-            options.sequence_host_us[backend] = non_negative(flag, text.substr(equals + 1));
+            options.sequence_host_us[backend] = non_negative(flag, text.substr(equals + 1)) + 0.0;  // -0 reads as 0
         } else if (flag == "--fit") {
             options.fit = true;
         } else if (flag == "--fit-allreduce") {

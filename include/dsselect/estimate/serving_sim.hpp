@@ -32,7 +32,7 @@ struct ClosedLoopProtocol {
     // ms, added to the step: an engine whose scheduler prepares inputs and processes outputs
     // request by request between GPU steps (no asynchronous scheduling) keeps the GPU idle that
     // long. 0, the estimator's model and the harness's default; above 0 a study switch
-    // (docs/validation-study.md section 15). Negative or not a number: nullopt.
+    // (docs/validation-study.md section 15). Negative, infinite or not a number: nullopt.
     double sequence_host_ms = 0.0;
 };
 
