@@ -8,7 +8,8 @@
 # (-timeout=10) or memory blow-up (-rss_limit_mb=2048); the failing input is written to
 # build/fuzz/artifacts/ (reproduce with: build/fuzz/fuzz/<target> <artifact>).
 # Environment: CXX (default: clang++-14, Debian 12's clang, whose libFuzzer comes with
-# libclang-rt-14-dev; else a newer clang++), DSSELECT_FUZZ_JOBS (build jobs, default 2).
+# libclang-rt-14-dev; else a newer clang++), DSSELECT_FUZZ_JOBS (build jobs, and targets fuzzed side
+# by side, default 2).
 set -euo pipefail
 
 seconds=${1:?usage: fuzz/run.sh SECONDS}
@@ -23,6 +24,7 @@ if [[ -z "$cxx" ]]; then
 fi
 [[ -n "$cxx" ]] || { echo "fuzz/run.sh: no clang++ found (apt-get install clang-14 libclang-rt-14-dev; scripts/install-deps does)" >&2; exit 2; }
 jobs=${DSSELECT_FUZZ_JOBS:-2}
+[[ "$jobs" =~ ^[1-9][0-9]*$ ]] || { echo "fuzz/run.sh: DSSELECT_FUZZ_JOBS must be a positive integer, got '$jobs'" >&2; exit 2; }
 targets=(fuzz_catalog fuzz_rules fuzz_candidate fuzz_batch_line)
 
 command -v "$cxx" >/dev/null || { echo "fuzz/run.sh: $cxx not found" >&2; exit 2; }
@@ -110,23 +112,42 @@ for spec in base base:int8 base:int8@a40x2 nano@l4 ultra:int4@h100-sxmx8 pro@mi3
   index=$((index + 1))
 done
 
-status=0
-summary=()
-for target in "${targets[@]}"; do
-  corpus="$build/corpus-${target#fuzz_}"
+# Each target runs for SECONDS, up to $jobs of them side by side (one core each: the same
+# executions per target as one after another, in less wall time); the report comes after all.
+run_target() {  # target: fuzzes it; its exit status goes to logs/<target>.status
+  local target=$1 corpus="$build/corpus-${1#fuzz_}" max_len status=0
+  local dict=(-dict="$root/fuzz/dsselect.dict")
   mkdir -p "$corpus"
-  dict=(-dict="$root/fuzz/dsselect.dict")
   case $target in
     fuzz_candidate) cp "$build"/seeds/candidate/* "$corpus/"; dict=(); max_len=1024 ;;
     fuzz_rules) cp "$build"/seeds/small/* "$corpus/"; max_len=4096 ;;
     fuzz_batch_line) cp "$build"/seeds/batch/* "$corpus/"; max_len=8192 ;;
     *) cp "$build"/seeds/json/* "$corpus/"; max_len=16384 ;;
   esac
+  "$build/fuzz/$target" "$corpus" "${dict[@]}" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+    -max_len="$max_len" -print_final_stats=1 -artifact_prefix="$build/artifacts/$target-" \
+    >"$build/logs/$target.log" 2>&1 || status=$?
+  echo "$status" >"$build/logs/$target.status"
+}
+rm -f "$build"/logs/*.status
+running=0
+for target in "${targets[@]}"; do
+  if (( running >= jobs )); then
+    wait -n || true  # a target's status is in its file, not in wait's
+    running=$((running - 1))
+  fi
+  echo "== $target: ${seconds}s, corpus $build/corpus-${target#fuzz_}, log $build/logs/$target.log"
+  run_target "$target" &
+  running=$((running + 1))
+done
+wait || true
+
+status=0
+summary=()
+for target in "${targets[@]}"; do
   log="$build/logs/$target.log"
-  echo "== $target: ${seconds}s, corpus $corpus, log $log"
-  if "$build/fuzz/$target" "$corpus" "${dict[@]}" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-       -max_len="$max_len" -print_final_stats=1 -artifact_prefix="$build/artifacts/$target-" >"$log" 2>&1; then
-    grep -E '^#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss_mb' "$log" || true
+  if [[ "$(cat "$build/logs/$target.status" 2>/dev/null)" == 0 ]]; then
+    grep -E '^#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss_mb' "$log" | sed "s/^/$target: /" || true
   else
     status=1
     echo "!! $target FAILED: see $log; reproducer(s):" >&2
