@@ -158,6 +158,37 @@ TEST_CASE("cli: estimate --kv-cache-dtype fp8 halves the cache and --kv-reservat
     CHECK(run_cli({"estimate", "--model", "base", "--gpu", "h100-sxm", "--kv-cache-dtype", "fp4"}).status == 2);
 }
 
+TEST_CASE("cli: estimate gives the max-throughput figure a fixed-length benchmark would measure", "[cli][estimate]") {
+    auto run = [](const std::string& engine, bool explain) {
+        std::vector<std::string> args{"estimate", "--model", "base", "--gpu", "h100-sxm", "--engine", engine, "-o", "json"};
+        if (explain) {
+            args.emplace_back("--explain");
+        }
+        auto result = run_cli(args);
+        REQUIRE(result.status == 0);
+        return json::parse(result.out);
+    };
+    // A continuous-batching engine: the simulated benchmark at the same concurrency, and the
+    // explain trace says how it was run.
+    const json vllm = run("vllm", true);
+    const json& top = vllm.at("max_throughput");
+    REQUIRE(top.at("benchmark_output_tokens_per_s").is_number());
+    CHECK(top.at("benchmark_output_tokens_per_s").get<double>() > 0.0);
+    bool traced = false;
+    for (const json& step : vllm.at("explain")) {
+        if (step.at("name") == "max_throughput_benchmark_output_tokens_per_s") {
+            traced = step.at("value").get<double>() == Approx(top.at("benchmark_output_tokens_per_s").get<double>()).epsilon(1e-6);
+        }
+    }
+    CHECK(traced);
+    // A single-stream engine is not simulated: null, not a made-up number.
+    CHECK(run("llama.cpp", false).at("max_throughput").at("benchmark_output_tokens_per_s").is_null());
+    // The table says which figure is which.
+    auto table = run_cli({"estimate", "--model", "base", "--gpu", "h100-sxm"});
+    REQUIRE(table.status == 0);
+    CHECK(table.out.find("as a fixed-length benchmark measures it (10 requests a slot)") != std::string::npos);
+}
+
 TEST_CASE("cli: estimate of a model that does not fit reports null timings", "[cli][estimate]") {
     auto result = run_cli({"estimate", "--model", "ultra", "--gpu", "a10", "-o", "json"});
     REQUIRE(result.status == 0);

@@ -648,6 +648,35 @@ TEST_CASE("serving simulation: one client sends its requests one after another",
     CHECK(run->steps == 6);
     CHECK(run->mean_ttft_ms == Approx(w));
     CHECK(run->mean_tpot_ms.value_or(-1.0) == Approx((2.0 * w + 11.0 * kv) / 2.0));
+    // Six output tokens in two requests of 3 W + 11 kv each.
+    CHECK(run->output_tokens == 6);
+    CHECK(run->duration_ms == Approx(2.0 * (3.0 * w + 11.0 * kv)));
+}
+
+TEST_CASE("serving simulation: a fixed-length benchmark's output rate is its tokens over its duration", "[estimator][simulation]") {
+    const Model model = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware hardware = test::gpu();
+    EstimateRequest request = toy_request(model, fp16, hardware, 1);
+    request.output_tokens = 3;
+    // One slot: ten requests one after another, each 3 W + 11 kv (the test above), 30 tokens.
+    const double w = weights_ms(model, fp16);
+    const double kv = kv_token_ms();
+    REQUIRE(k_benchmark_requests_per_slot == 10);
+    const auto one = benchmark_output_tokens_per_s(request, 1);
+    REQUIRE(one.has_value());
+    CHECK(*one == Approx(30.0 / (10.0 * (3.0 * w + 11.0 * kv)) * 1000.0));
+    // At any concurrency it is the closed loop's own count over its own duration.
+    request.batch = 8;
+    const auto run = simulate_closed_loop(request, ClosedLoopProtocol{.requests_per_client = 10, .length_low_fraction = 1.0, .seed = 0});
+    REQUIRE(run.has_value());
+    CHECK(run->output_tokens == 8 * 10 * 3);
+    CHECK(benchmark_output_tokens_per_s(request, 8).value_or(-1.0) ==
+          Approx(static_cast<double>(run->output_tokens) / run->duration_ms * 1000.0));
+    // No batch, or a single-stream engine: no benchmark.
+    CHECK_FALSE(benchmark_output_tokens_per_s(request, 0).has_value());
+    request.profile.continuous_batching = false;
+    CHECK_FALSE(benchmark_output_tokens_per_s(request, 8).has_value());
 }
 
 TEST_CASE("serving simulation: a prefill-first engine pauses the decodes while prompts wait", "[estimator][simulation]") {

@@ -7,6 +7,7 @@
 #include "context.hpp"
 #include "dsselect/core/error.hpp"
 #include "dsselect/estimate/estimator.hpp"
+#include "dsselect/estimate/serving_sim.hpp"
 #include "dsselect/report/render.hpp"
 #include "dsselect/select/topology.hpp"
 
@@ -194,7 +195,20 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
         }
     }
     Trace trace;
-    const Estimate result = estimate(request, options.explain ? &trace : nullptr);
+    Estimate result = estimate(request, options.explain ? &trace : nullptr);
+    // The max-throughput figure as a fixed-length benchmark would measure it: a simulation, run
+    // here only (a search does not read it).
+    if (result.max_throughput_batch >= 1) {
+        result.max_throughput_benchmark_output_tokens_per_s =
+            benchmark_output_tokens_per_s(request, result.max_throughput_batch);
+        if (options.explain && result.max_throughput_benchmark_output_tokens_per_s) {
+            trace.push_back({"max_throughput_benchmark_output_tokens_per_s", *result.max_throughput_benchmark_output_tokens_per_s,
+                             "tokens/s",
+                             fmt::format("output tokens / duration of the serving simulation at B = max concurrency, every "
+                                         "request of P and O tokens, {} requests per slot (a fixed-length throughput benchmark)",
+                                         k_benchmark_requests_per_slot)});
+        }
+    }
     if (options.explain) {
         for (std::size_t i = 0; i < mix.size(); ++i) {
             trace.push_back({fmt::format("input: complexity_mix[{}].share", i), mix[i].share, "fraction", "--complexity-mix"});

@@ -211,11 +211,26 @@ std::optional<SimulatedRun> simulate_closed_loop(const EstimateRequest& request,
         }
     }
     run.requests = total;
+    run.duration_ms = clock_ms;
+    for (const SimRequest& r : requests) {
+        run.output_tokens += r.output_tokens;
+    }
     run.mean_ttft_ms = ttft_sum_ms / static_cast<double>(total);
     if (tpot_count > 0) {
         run.mean_tpot_ms = tpot_sum_ms / static_cast<double>(tpot_count);
     }
     return run;
+}
+
+std::optional<double> benchmark_output_tokens_per_s(const EstimateRequest& request, std::int64_t batch) {
+    EstimateRequest at_batch = request;
+    at_batch.batch = batch;
+    const auto run = simulate_closed_loop(
+        at_batch, ClosedLoopProtocol{.requests_per_client = k_benchmark_requests_per_slot, .length_low_fraction = 1.0, .seed = 0});
+    if (!run || !(run->duration_ms > 0.0)) {
+        return std::nullopt;
+    }
+    return static_cast<double>(run->output_tokens) / run->duration_ms * 1000.0;
 }
 
 }  // namespace dsselect

@@ -168,6 +168,10 @@ std::string estimate_json(const EstimateView& view, JsonStyle style) {
                     {"energy_wh_per_1k_output_tokens", nullable(timed, e.energy_wh_per_1k_output_tokens, 4)}};
     out["max_throughput"] = {{"batch", e.max_throughput_batch},
                              {"output_tokens_per_s", round_to(e.max_throughput_output_tokens_per_s, 3)}};
+    // Added in schema 1.1's line: the figure a fixed-length throughput benchmark would measure.
+    out["max_throughput"]["benchmark_output_tokens_per_s"] =
+        nullable(e.max_throughput_benchmark_output_tokens_per_s.has_value(),
+                 e.max_throughput_benchmark_output_tokens_per_s.value_or(0.0), 3);
     if (view.trace != nullptr) {
         ordered_json steps = ordered_json::array();
         for (const TraceItem& item : *view.trace) {

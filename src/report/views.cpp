@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "dsselect/core/error.hpp"
+#include "dsselect/estimate/serving_sim.hpp"
 #include "dsselect/report/format.hpp"
 #include "dsselect/report/views.hpp"
 #include "pick.hpp"
@@ -209,6 +210,11 @@ std::vector<Table> estimate_tables(const EstimateView& view) {
             {fmt::format("max-throughput output tokens/s (B = {})", e.max_throughput_batch),
              fixed(e.max_throughput_output_tokens_per_s, 1), "tokens/s"},
         };
+        if (e.max_throughput_benchmark_output_tokens_per_s) {
+            timing.rows.push_back({fmt::format("  as a fixed-length benchmark measures it ({} requests a slot)",
+                                               k_benchmark_requests_per_slot),
+                                   fixed(*e.max_throughput_benchmark_output_tokens_per_s, 1), "tokens/s"});
+        }
         timing.notes.push_back(fmt::format("decode is {}-bound", p.decode_memory_bound ? "memory" : "compute"));
     } else {
         timing.notes.push_back(fmt::format("no timing: {}", to_string(e.feasibility)));

@@ -627,9 +627,14 @@ def estimate_schema():
         "performance": obj(performance_props, list(performance_props)),
         "power": obj({"watts": NON_NEGATIVE, "energy_wh_per_1k_output_tokens": nullable(NON_NEGATIVE)},
                      ["watts", "energy_wh_per_1k_output_tokens"]),
-        "max_throughput": described(obj({"batch": count(), "output_tokens_per_s": NON_NEGATIVE},
-                                        ["batch", "output_tokens_per_s"]),
-                                    "continuous batching at the largest concurrency that runs (0 when none)"),
+        "max_throughput": described(
+            obj({"batch": count(), "output_tokens_per_s": NON_NEGATIVE,
+                 "benchmark_output_tokens_per_s": described(
+                     nullable(NON_NEGATIVE),
+                     "the same concurrency as a fixed-length throughput benchmark measures it (serving simulation, "
+                     "10 requests per slot); null where it cannot run (a single-stream engine, no batch)")},
+                ["batch", "output_tokens_per_s", "benchmark_output_tokens_per_s"]),
+            "continuous batching at the largest concurrency that runs (0 when none)"),
         "explain": described({"type": "array", "items": step, "minItems": 1}, "only with --explain"),
     }
     required = [key for key in properties if key != "explain"]

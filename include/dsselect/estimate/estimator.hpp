@@ -285,6 +285,10 @@ struct Estimate {
     // prefill paid inside the steps; 0 when that batch cannot be timed.
     std::int64_t max_throughput_batch = 0;
     double max_throughput_output_tokens_per_s = 0;
+    // The same concurrency as a fixed-length throughput benchmark measures it (waves of requests
+    // that start and finish together; benchmark_output_tokens_per_s in serving_sim.hpp). Only
+    // `dsselect estimate` runs that simulation: nullopt elsewhere and where it cannot run.
+    std::optional<double> max_throughput_benchmark_output_tokens_per_s;
     bool has_timing() const { return feasibility == Feasibility::ok; }
 };
 

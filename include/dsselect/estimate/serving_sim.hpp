@@ -46,6 +46,8 @@ struct SimulatedRun {
     std::optional<double> mean_tpot_ms;
     std::int64_t requests = 0;
     std::int64_t steps = 0;
+    std::int64_t output_tokens = 0;  // of all requests
+    double duration_ms = 0;          // from the first requests' arrival to the last one's end
     std::int64_t max_running = 0;  // the engine's cap: memory.max_concurrency of the nominal request
 };
 
@@ -66,5 +68,17 @@ struct SimulatedRun {
 // finite, or the run would exceed `max_steps`.
 std::optional<SimulatedRun> simulate_closed_loop(const EstimateRequest& request, const ClosedLoopProtocol& protocol,
                                                  std::int64_t max_steps = 50'000'000);
+
+// Requests per concurrency slot of the benchmark below: what both benchmark clients of the
+// validation sample send (tests/validation/protocols.json).
+inline constexpr std::int64_t k_benchmark_requests_per_slot = 10;
+
+// Max-throughput serving as a fixed-length throughput benchmark measures it (docs/method.md,
+// "Throughput"): simulate_closed_loop at concurrency `batch` (the engine's largest), every
+// request of the request's nominal prompt and output lengths, k_benchmark_requests_per_slot per
+// slot; output tokens of all requests / the run's duration, per second. Such a run's requests
+// start and finish in waves, unlike the steady stream the estimate's own max-throughput figure
+// assumes. nullopt where simulate_closed_loop gives none (batch < 1, a single-stream engine).
+std::optional<double> benchmark_output_tokens_per_s(const EstimateRequest& request, std::int64_t batch);
 
 }  // namespace dsselect
