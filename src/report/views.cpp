@@ -211,8 +211,8 @@ std::vector<Table> estimate_tables(const EstimateView& view) {
              fixed(e.max_throughput_output_tokens_per_s, 1), "tokens/s"},
         };
         if (e.max_throughput_benchmark_output_tokens_per_s) {
-            timing.rows.push_back({fmt::format("  as a fixed-length benchmark measures it ({} requests a slot)",
-                                               k_benchmark_requests_per_slot),
+            timing.rows.push_back({fmt::format("max-throughput output tokens/s, fixed-length benchmark (B = {}, {} requests a slot)",
+                                               e.max_throughput_batch, k_benchmark_requests_per_slot),
                                    fixed(*e.max_throughput_benchmark_output_tokens_per_s, 1), "tokens/s"});
         }
         timing.notes.push_back(fmt::format("decode is {}-bound", p.decode_memory_bound ? "memory" : "compute"));
