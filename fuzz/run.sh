@@ -130,6 +130,7 @@ run_target() {  # target: fuzzes it; its exit status goes to logs/<target>.statu
   echo "$status" >"$build/logs/$target.status"
 }
 rm -f "$build"/logs/*.status
+trap 'kill $(jobs -p) 2>/dev/null || true' EXIT  # no fuzzer outlives the script
 running=0
 for target in "${targets[@]}"; do
   if (( running >= jobs )); then
@@ -152,7 +153,7 @@ for target in "${targets[@]}"; do
     status=1
     echo "!! $target FAILED: see $log; reproducer(s):" >&2
     ls -1 "$build/artifacts/$target-"* >&2 2>/dev/null || true
-    grep -m1 -E 'ERROR:|runtime error:|==[0-9]+==' "$log" >&2 || tail -20 "$log" >&2
+    grep -m1 -E 'ERROR:|runtime error:|==[0-9]+==' "$log" >&2 || tail -20 "$log" >&2 || true
   fi
   executions=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' || echo "?")
   summary+=("$(printf '%-16s %12s executions in %ss' "$target" "$executions" "$seconds")")

@@ -673,8 +673,18 @@ TEST_CASE("serving simulation: a fixed-length benchmark's output rate is its tok
     CHECK(run->output_tokens == 8 * 10 * 3);
     CHECK(benchmark_output_tokens_per_s(request, 8).value_or(-1.0) ==
           Approx(static_cast<double>(run->output_tokens) / run->duration_ms * 1000.0));
-    // No batch, or a single-stream engine: no benchmark.
+    // Requests of one output token end with their prefill step: ten steps of W, ten tokens.
+    request.output_tokens = 1;
+    request.batch = 1;
+    CHECK(benchmark_output_tokens_per_s(request, 1).value_or(-1.0) == Approx(10.0 / (10.0 * w) * 1000.0));
+    const auto single_token =
+        simulate_closed_loop(request, ClosedLoopProtocol{.requests_per_client = 10, .length_low_fraction = 1.0, .seed = 0});
+    REQUIRE(single_token.has_value());
+    CHECK(single_token->duration_ms == Approx(10.0 * w));
+    // No batch, more concurrent sequences than the benchmark simulates, or a single-stream
+    // engine: no benchmark.
     CHECK_FALSE(benchmark_output_tokens_per_s(request, 0).has_value());
+    CHECK_FALSE(benchmark_output_tokens_per_s(request, k_benchmark_max_concurrency + 1).has_value());
     request.profile.continuous_batching = false;
     CHECK_FALSE(benchmark_output_tokens_per_s(request, 8).has_value());
 }

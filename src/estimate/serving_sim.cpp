@@ -223,6 +223,9 @@ std::optional<SimulatedRun> simulate_closed_loop(const EstimateRequest& request,
 }
 
 std::optional<double> benchmark_output_tokens_per_s(const EstimateRequest& request, std::int64_t batch) {
+    if (batch > k_benchmark_max_concurrency) {
+        return std::nullopt;
+    }
     EstimateRequest at_batch = request;
     at_batch.batch = batch;
     const auto run = simulate_closed_loop(

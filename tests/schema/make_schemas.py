@@ -632,7 +632,8 @@ def estimate_schema():
                  "benchmark_output_tokens_per_s": described(
                      nullable(NON_NEGATIVE),
                      "the same concurrency as a fixed-length throughput benchmark measures it (serving simulation, "
-                     "10 requests per slot); null where it cannot run (a single-stream engine, no batch)")},
+                     "10 requests per slot); null where it cannot run: a single-stream engine, no batch, a "
+                     "concurrency above 100,000 or a run beyond the simulation's step limit")},
                 ["batch", "output_tokens_per_s", "benchmark_output_tokens_per_s"]),
             "continuous batching at the largest concurrency that runs (0 when none)"),
         "explain": described({"type": "array", "items": step, "minItems": 1}, "only with --explain"),

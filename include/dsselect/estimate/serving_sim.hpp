@@ -47,7 +47,9 @@ struct SimulatedRun {
     std::int64_t requests = 0;
     std::int64_t steps = 0;
     std::int64_t output_tokens = 0;  // of all requests
-    double duration_ms = 0;          // from the first requests' arrival to the last one's end
+    // The simulation clock at the last request's end (all start at 0); an optional ttft_fixed_ms
+    // and, below an eager_blocking_share of 1, the eager host time are added to TTFTs, not to it.
+    double duration_ms = 0;
     std::int64_t max_running = 0;  // the engine's cap: memory.max_concurrency of the nominal request
 };
 
@@ -72,13 +74,18 @@ std::optional<SimulatedRun> simulate_closed_loop(const EstimateRequest& request,
 // Requests per concurrency slot of the benchmark below: what both benchmark clients of the
 // validation sample send (tests/validation/protocols.json).
 inline constexpr std::int64_t k_benchmark_requests_per_slot = 10;
+// The largest concurrency the benchmark below simulates: the run holds every request it sends
+// (k_benchmark_requests_per_slot per slot), so this bounds its memory (about 100 MB) and time
+// (about half a second); the engines' own caps are 1,024 (vLLM) and 2,048 (TensorRT-LLM).
+inline constexpr std::int64_t k_benchmark_max_concurrency = 100'000;
 
 // Max-throughput serving as a fixed-length throughput benchmark measures it (docs/method.md,
 // "Throughput"): simulate_closed_loop at concurrency `batch` (the engine's largest), every
 // request of the request's nominal prompt and output lengths, k_benchmark_requests_per_slot per
 // slot; output tokens of all requests / the run's duration, per second. Such a run's requests
 // start and finish in waves, unlike the steady stream the estimate's own max-throughput figure
-// assumes. nullopt where simulate_closed_loop gives none (batch < 1, a single-stream engine).
+// assumes. nullopt where simulate_closed_loop gives none (batch < 1, a single-stream engine) and
+// above k_benchmark_max_concurrency.
 std::optional<double> benchmark_output_tokens_per_s(const EstimateRequest& request, std::int64_t batch);
 
 }  // namespace dsselect
