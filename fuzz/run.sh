@@ -14,6 +14,8 @@ set -euo pipefail
 
 seconds=${1:?usage: fuzz/run.sh SECONDS}
 [[ "$seconds" =~ ^[0-9]+$ && "$seconds" -gt 0 ]] || { echo "fuzz/run.sh: SECONDS must be a positive integer" >&2; exit 2; }
+jobs=${DSSELECT_FUZZ_JOBS:-2}
+[[ "$jobs" =~ ^[1-9][0-9]*$ ]] || { echo "fuzz/run.sh: DSSELECT_FUZZ_JOBS must be a positive integer, got '$jobs'" >&2; exit 2; }
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build="$root/build/fuzz"
 cxx=${CXX:-}
@@ -23,8 +25,6 @@ if [[ -z "$cxx" ]]; then
   done
 fi
 [[ -n "$cxx" ]] || { echo "fuzz/run.sh: no clang++ found (apt-get install clang-14 libclang-rt-14-dev; scripts/install-deps does)" >&2; exit 2; }
-jobs=${DSSELECT_FUZZ_JOBS:-2}
-[[ "$jobs" =~ ^[1-9][0-9]*$ ]] || { echo "fuzz/run.sh: DSSELECT_FUZZ_JOBS must be a positive integer, got '$jobs'" >&2; exit 2; }
 targets=(fuzz_catalog fuzz_rules fuzz_candidate fuzz_batch_line)
 
 command -v "$cxx" >/dev/null || { echo "fuzz/run.sh: $cxx not found" >&2; exit 2; }
