@@ -271,6 +271,15 @@ def main():
     if not host[""] or host["vllm=50"] != host[""] or \
             any(host["trtllm=50"][k] <= host[""][k] + 1e-6 for k in host[""]):
         fail(f"--sequence-host-us must lengthen every trtllm row's simulated TPOT and leave the rest: {host}")
+    # The markdown report names the study and its values; without the switch it says nothing.
+    marked = harness(ROWS, extra=("--sequence-host-us", "trtllm=50", "--sequence-host-us", "vllm=2.5",
+                                  "--format", "markdown"))
+    plain = harness(ROWS, extra=("--format", "markdown"))
+    line = "host time per sequence it schedules: trtllm 50 µs, vllm 2.5 µs (--sequence-host-us"
+    if marked.returncode != 0 or line not in marked.stdout or plain.returncode != 0 or \
+            "--sequence-host-us" in plain.stdout:
+        fail(f"--sequence-host-us: the markdown report must name the study and its values only when set: "
+             f"{marked.returncode} {plain.returncode} {marked.stdout[:400]!r}")
     for bad in (("trtllm=-1",), ("trtllm=nan",), ("trtllm",), ("tgi=5",), ("trtllm=5", "--sequence-host-us", "trtllm=6"),
                 ("trtllm=5", "--ttft-protocol", "alone")):
         rejected = harness(ROWS, extra=("--sequence-host-us", *bad))
