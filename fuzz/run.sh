@@ -37,7 +37,7 @@ if [[ -f "$build/CMakeCache.txt" ]] && ! grep -qx "CMAKE_CXX_COMPILER:[A-Z]*=$(c
 fi
 echo "== configuring $build with $cxx"
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DDSSELECT_FUZZ=ON -DDSSELECT_BUILD_TESTS=OFF -DDSSELECT_BUILD_BENCH=OFF >/dev/null
+  -DCMAKE_UNITY_BUILD=ON -DDSSELECT_FUZZ=ON -DDSSELECT_BUILD_TESTS=OFF -DDSSELECT_BUILD_BENCH=OFF >/dev/null
 cmake --build "$build" -j "$jobs" --target "${targets[@]}"
 
 # Seed corpora: the shipped catalog, and every input file of the hostile corpus (the meta files

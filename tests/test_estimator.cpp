@@ -12,20 +12,7 @@
 
 using namespace dsselect;
 
-namespace {
-EstimateRequest request_for(const Model& model, const Variant& variant, const Hardware& hardware,
-                            std::int64_t gpus = 1, std::int64_t batch = 1) {
-    EstimateRequest request;
-    request.model = &model;
-    request.variant = &variant;
-    request.hardware = &hardware;
-    request.gpus = gpus;
-    request.batch = batch;
-    request.prompt_tokens = 512;
-    request.output_tokens = 128;
-    return request;
-}
-}  // namespace
+using test::request_for;
 
 TEST_CASE("parameters: R1-Distill-Qwen-32B config gives its published count within 0.5 %", "[estimator][parameters]") {
     Architecture a;

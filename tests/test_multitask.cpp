@@ -35,17 +35,6 @@ TaskSpec task(const std::string& id, double share, AdapterSpec adapter) {
 
 const std::vector<AdapterModule> k_attention = {AdapterModule::q, AdapterModule::k, AdapterModule::v, AdapterModule::o};
 
-EstimateRequest request_for(const Model& model, const Variant& variant, const Hardware& hardware, std::int64_t batch = 1) {
-    EstimateRequest request;
-    request.model = &model;
-    request.variant = &variant;
-    request.hardware = &hardware;
-    request.batch = batch;
-    request.prompt_tokens = 512;
-    request.output_tokens = 128;
-    return request;
-}
-
 // customer-service's workload split into `count` tasks of equal share, each a rank-16 LoRA.
 Scenario split_customer_service(int count) {
     Scenario s = builtin().scenario("customer-service");
@@ -84,7 +73,7 @@ TEST_CASE("adapters: memory is parameters x 2 bytes, every adapter held beside t
     const Variant fp16 = test::variant_bits(16);
     const Hardware gpu = test::gpu();
     const std::vector<TaskSpec> tasks = {task("a", 0.5, lora(16, k_attention)), task("b", 0.5, lora(16, k_attention))};
-    EstimateRequest plain = request_for(model, fp16, gpu);
+    EstimateRequest plain = test::request_for(model, fp16, gpu);
     EstimateRequest served = plain;
     served.adapter_tasks = &tasks;
     const Estimate without = estimate(plain);
@@ -251,7 +240,7 @@ TEST_CASE("dynamic activation: the mix's share-weighted fraction drives compute 
     CHECK_FALSE(mixed_active_fraction(mix, test::variant_bits(16)));
     CHECK_FALSE(mixed_active_fraction({}, dynamic));
 
-    EstimateRequest simple_only = request_for(model, dynamic, gpu);
+    EstimateRequest simple_only = test::request_for(model, dynamic, gpu);
     EstimateRequest mixed = simple_only;
     mixed.active_fraction = fraction;
     Trace trace;
@@ -287,7 +276,7 @@ TEST_CASE("dynamic activation: a MoE model's active parameters come from its arc
     const std::vector<ComplexityClass> mix = {{0.7, 0.3}, {0.3, 1.0}};
     CHECK_FALSE(mixed_active_fraction(mix, fp8));
     const Hardware big = test::gpu(4800, 2000);
-    const Estimate e = estimate(request_for(moe, fp8, big));
+    const Estimate e = estimate(test::request_for(moe, fp8, big));
     CHECK(e.active_parameters == Approx(static_cast<double>(count_parameters(moe.architecture).active)));
 }
 
@@ -450,7 +439,7 @@ TEST_CASE("plan: one EstimatePlan at batch B (and its rung) gives exactly the es
     int timed_rungs = 0;
     for (const Model* model : {&dense, &moe}) {
         for (const std::vector<TaskSpec>* tasks : std::vector<const std::vector<TaskSpec>*>{nullptr, &few, &many}) {
-            EstimateRequest request = request_for(*model, fp16, gpu);
+            EstimateRequest request = test::request_for(*model, fp16, gpu);
             request.gpus = model == &moe ? 16 : 2;
             request.adapter_tasks = tasks;
             const EstimatePlan plan(request);
@@ -485,7 +474,7 @@ TEST_CASE("plan: one EstimatePlan at batch B (and its rung) gives exactly the es
     }
     CHECK(timed_rungs >= 12);  // and the rest do not fit
     // The plan is not batch 1 in disguise: a larger batch reads more adapters and more cache.
-    EstimateRequest request = request_for(dense, fp16, gpu);
+    EstimateRequest request = test::request_for(dense, fp16, gpu);
     request.adapter_tasks = &few;
     const EstimatePlan plan(request);
     CHECK(plan.at(8).memory.kv_cache_bytes == 8.0 * plan.at(1).memory.kv_cache_bytes);
@@ -525,7 +514,7 @@ TEST_CASE("plan: estimates keep the exact bits of the single-pass estimator they
         tasks.push_back(task("t" + std::to_string(i), 0.2 + 0.1 * i, lora(8 * (i + 1), k_attention)));
     }
     auto request = [](const Model& m, const Variant& v, const Hardware& h, std::int64_t gpus, std::int64_t batch) {
-        EstimateRequest r = request_for(m, v, h, batch);
+        EstimateRequest r = test::request_for(m, v, h, 1, batch);
         r.gpus = gpus;
         r.prompt_tokens = 700;
         r.output_tokens = 150;

@@ -15,14 +15,11 @@ namespace {
 constexpr double k_bits_per_byte = 8.0;
 constexpr double k_ms_per_s = 1000.0;
 constexpr double k_flops_per_tflop = 1e12;
-constexpr double k_bytes_per_gb = 1e9;
 // 2:4 structured sparsity keeps 2 of every 4 values and a 2-bit index per kept value.
 constexpr double k_sparse_2_4_kept_fraction = 0.5;
 constexpr double k_sparse_2_4_index_bits = 2.0;
 // Sparse tensor cores double the dense matrix peak (NVIDIA Ampere and later datasheets).
 constexpr double k_sparse_2_4_speedup = 2.0;
-// Logits are kept in fp32 by serving engines.
-constexpr double k_logit_bytes = 4.0;
 
 [[gnu::noinline]] void record_item(Trace& trace, const char* name, double value, const char* unit, const char* formula) {
     trace.push_back({name, value, unit, formula});

@@ -10,15 +10,12 @@
 namespace dsselect {
 
 namespace {
-constexpr double k_bytes_per_gb = 1e9;
 // Activation memory, bf16, per token (docs/finetune.md). With full activation checkpointing each
 // layer keeps its input (d values, 2 bytes) and one layer at a time is recomputed with its whole
 // working set, 34 d bytes per token (Korthikanti et al. 2022, "Reducing Activation Recomputation
 // in Large Transformer Models", eq. 1 without the attention-score term that flash attention removes).
 constexpr double k_checkpoint_bytes_per_hidden = 2.0;
 constexpr double k_layer_working_set_bytes_per_hidden = 34.0;
-// Logits and their gradient are kept in fp32 for the cross-entropy loss.
-constexpr double k_logit_bytes = 4.0;
 // ZeRO-3 / FSDP all-gather the current layer and prefetch the next, in 16 bits.
 constexpr double k_gathered_layers = 2.0;
 constexpr double k_gathered_bytes_per_parameter = 2.0;

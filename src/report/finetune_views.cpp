@@ -12,10 +12,8 @@ namespace dsselect::report {
 
 namespace {
 using nlohmann::ordered_json;
-constexpr Align R = Align::right;
-constexpr Align L = Align::left;
 
-std::int64_t whole(double value) { return static_cast<std::int64_t>(std::llround(value)); }
+using detail::whole;
 
 ordered_json layer_or_null(std::int64_t first, std::int64_t last, std::int64_t value) {
     return last >= first ? ordered_json(value) : ordered_json(nullptr);

@@ -1,5 +1,8 @@
 #pragma once
 // Shared by the JSON renderers (private to src/report/).
+#include <cmath>
+#include <cstdint>
+
 #include <nlohmann/json.hpp>
 
 #include "dsselect/report/views.hpp"
@@ -13,6 +16,9 @@ inline nlohmann::ordered_json document_header(const char* kind) {
     out["kind"] = kind;
     return out;
 }
+
+// A count or byte figure as the JSON integer it is, rounded to the nearest.
+inline std::int64_t whole(double value) { return static_cast<std::int64_t>(std::llround(value)); }
 
 // The "multi_task" object of a Recommendation (multitask_report.cpp).
 nlohmann::ordered_json multi_task_json(const Scenario& scenario, const MultiTaskResult& result);

@@ -13,7 +13,7 @@ namespace dsselect::report {
 using ordered_json = nlohmann::ordered_json;
 
 namespace {
-std::int64_t whole(double value) { return static_cast<std::int64_t>(std::llround(value)); }
+using detail::whole;
 
 ordered_json deployment_json(const PlanDeployment& d) {
     const Candidate& c = d.candidate;
@@ -117,8 +117,6 @@ ordered_json multi_task_json(const Scenario& scenario, const MultiTaskResult& re
 }  // namespace detail
 
 std::vector<Table> multi_task_tables(const Scenario& scenario, const MultiTaskResult& result) {
-    constexpr Align R = Align::right;
-    constexpr Align L = Align::left;
     Table plans;
     plans.title = fmt::format("Multi-task plans for '{}': {} tasks, {} QPS in all", scenario.id, scenario.tasks.size(),
                               scenario.workload.qps);

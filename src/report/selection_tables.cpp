@@ -11,8 +11,6 @@
 namespace dsselect::report {
 
 namespace {
-constexpr Align R = Align::right;
-constexpr Align L = Align::left;
 
 // The verified advice for a reason (docs/ranking.md, "Advice"): its flags, after the candidate
 // they admit when that is not the reason's nearest miss; "-" when no change of flags does.

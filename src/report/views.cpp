@@ -13,10 +13,9 @@
 namespace dsselect::report {
 
 namespace {
-constexpr Align R = Align::right;
-constexpr Align L = Align::left;
 
-std::string join(const std::vector<std::string>& items, const char* empty) {
+// The items separated by commas; `empty` when there are none.
+std::string comma_list_or(const std::vector<std::string>& items, const char* empty) {
     return items.empty() ? std::string(empty) : fmt::format("{}", fmt::join(items, ","));
 }
 
@@ -31,7 +30,7 @@ std::string quality_cell(const Model& m) {
     for (const QualityScore& q : m.quality) {
         items.push_back(fmt::format("{}={}", q.task_kind, fixed(q.score, 3)));
     }
-    return join(items, "-");
+    return comma_list_or(items, "-");
 }
 }  // namespace
 
@@ -74,7 +73,7 @@ std::vector<Table> catalog_tables(const Catalog& catalog, CatalogKind kind, cons
                                   fixed(v->activation_bits, 0),
                                   std::string(to_string(v->compute_precision)) + (v->structured_sparsity_2_4 ? " 2:4" : ""),
                                   fixed(v->parameter_fraction, 3), fixed(v->active_fraction, 2),
-                                  fixed(v->quality_retention, 3), join(v->risk_flags, "-"), join(v->applies_to, "all"),
+                                  fixed(v->quality_retention, 3), comma_list_or(v->risk_flags, "-"), comma_list_or(v->applies_to, "all"),
                                   v->claimed ? "yes" : "-"});
             if (v->claimed) {
                 table.notes.push_back(fmt::format("{}: claimed, searched only with --include-claimed: {}", v->id, v->claim));

@@ -12,9 +12,26 @@
 #include "dsselect/catalog/loader.hpp"
 #include "dsselect/catalog/types.hpp"
 #include "dsselect/cli/app.hpp"
+#include "dsselect/estimate/estimator.hpp"
 #include "dsselect/rules/rules.hpp"
 
 namespace test {
+
+// One replica of `model` in `variant` on `gpus` of `hardware` at `batch`, 512 prompt and 128
+// output tokens, the default engine profile: the estimator tests' common request.
+inline dsselect::EstimateRequest request_for(const dsselect::Model& model, const dsselect::Variant& variant,
+                                             const dsselect::Hardware& hardware, std::int64_t gpus = 1,
+                                             std::int64_t batch = 1) {
+    dsselect::EstimateRequest request;
+    request.model = &model;
+    request.variant = &variant;
+    request.hardware = &hardware;
+    request.gpus = gpus;
+    request.batch = batch;
+    request.prompt_tokens = 512;
+    request.output_tokens = 128;
+    return request;
+}
 
 // The built-in catalog and rules, loaded once per test binary.
 inline const dsselect::Catalog& builtin() {

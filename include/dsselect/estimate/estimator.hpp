@@ -107,6 +107,10 @@ std::optional<double> mixed_active_fraction(const std::vector<ComplexityClass>& 
 // misses and the HTML page (report::gib formats it). Datasheet capacities (memory_gb) are
 // decimal GB, 10^9 bytes, and are converted on the way in.
 inline constexpr double k_bytes_per_gib = 1073741824.0;
+inline constexpr double k_bytes_per_gb = 1e9;
+// Logits (and, in training, their gradient) are kept in fp32: by serving engines, and for the
+// cross-entropy loss.
+inline constexpr double k_logit_bytes = 4.0;
 
 // Adapters (docs/multitask.md). Task adapters are held at 16 bits (bf16), an assumption that
 // matches how LoRA adapters are published and served (PEFT, vLLM, S-LoRA).
