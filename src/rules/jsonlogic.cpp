@@ -33,7 +33,7 @@ std::atomic<std::ostream*> g_log_stream{nullptr};
 }
 
 // Quotes user text for a one-line message: control characters escaped, long text cut.
-std::string printable(std::string_view text) {
+std::string short_printable(std::string_view text) {
     constexpr std::size_t k_max_chars = 64;
     std::string out;
     for (std::size_t i = 0; i < text.size() && i < k_max_chars; ++i) {
@@ -1586,7 +1586,7 @@ std::string suggest_operator(const std::string& name) {
 }
 
 [[noreturn]] void unknown_operator(const std::string& name) {
-    fail(fmt::format("unknown JSON Logic operator '{}'{}", printable(name), suggest_operator(name)),
+    fail(fmt::format("unknown JSON Logic operator '{}'{}", short_printable(name), suggest_operator(name)),
          "see docs/jsonlogic.md for the supported operators");
 }
 
@@ -1697,7 +1697,7 @@ public:
         const OpSpec* op = find_op(name);
         const std::size_t count = values.is_array() ? values.size() : 1;
         if (op == nullptr) {
-            add(fmt::format("unknown JSON Logic operator '{}'{}", printable(name), suggest_operator(name)));
+            add(fmt::format("unknown JSON Logic operator '{}'{}", short_printable(name), suggest_operator(name)));
         } else if (count < static_cast<std::size_t>(op->min_args) || count > static_cast<std::size_t>(op->max_args)) {
             add(fmt::format("'{}' takes {}, got {}", op->name, describe_arity(op->min_args, op->max_args), count));
         }
@@ -1749,7 +1749,7 @@ private:
         switch (scope) {
         case PathScope::data:
             if (m_known_path && !m_known_path(text)) {
-                add(fmt::format("unknown data path '{}'", printable(text)));
+                add(fmt::format("unknown data path '{}'", short_printable(text)));
             }
             return;
         case PathScope::element:
@@ -1758,7 +1758,7 @@ private:
             const std::string_view first = std::string_view(text).substr(0, text.find('.'));
             if (first != "current" && first != "accumulator") {
                 add(fmt::format("inside 'reduce' only 'current' and 'accumulator' are defined, not '{}'",
-                                printable(text)));
+                                short_printable(text)));
             }
             return;
         }
