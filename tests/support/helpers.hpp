@@ -18,7 +18,8 @@
 namespace test {
 
 // One replica of `model` in `variant` on `gpus` of `hardware` at `batch`, 512 prompt and 128
-// output tokens, the default engine profile: the estimator tests' common request.
+// output tokens (EstimateRequest's own defaults) and a default-constructed EfficiencyProfile: the
+// estimator tests' common request.
 inline dsselect::EstimateRequest request_for(const dsselect::Model& model, const dsselect::Variant& variant,
                                              const dsselect::Hardware& hardware, std::int64_t gpus = 1,
                                              std::int64_t batch = 1) {
