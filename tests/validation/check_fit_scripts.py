@@ -6,9 +6,10 @@ function's best point and fails when it does not, and ties go to the first grid 
 processes: a failing, silent or missing harness gives a one-line error and a non-zero exit, never
 a traceback; and a missing, malformed or non-object JSON file is named in a one-line error. Also
 scripts/refit_study.py (its loop, report parsing, overlay and errors), the study options of
-scripts/fit_eager_overhead.py (their errors, and the share passed on to the harness) and the README
+scripts/fit_eager_overhead.py (their errors, and the share passed on to the harness), the README
 accuracy paragraph of scripts/validation_report.py (replaced between its markers, refused without
-them).
+them) and scripts/fit_per_engine.py (hold-out rows never scored, one engine's factor moved at a
+time, a flat ridge reported as not identified, too few rows as no fit, and its errors).
 
 Usage: check_fit_scripts.py SOURCE_DIR
 """
@@ -127,6 +128,70 @@ def check_refit_study(refit_study, fit_compute_efficiency, fit_eager_overhead, f
         refit_study.harness_report, sys.argv = saved
 
 
+def check_per_engine(fit_per_engine, shipped):
+    """fit_per_engine's row filter, score and per-engine grid, with the harness replaced."""
+    def row(set_name, subset, kind, measured, predicted, status="ok"):
+        return {"set": set_name, "subset": subset, "kind": kind, "status": status,
+                "measured_tpot_ms": measured, "predicted_tpot_ms": predicted}
+    report = {"rows": [row("fit", "m | h100_sxm | fp8 | vllm", "dense", 10.0, 11.0),
+                       row("fit", "m | h100_sxm | bf16 | vllm", "dense", 10.0, 13.0),
+                       row("fit", "m | h100_sxm | fp8 | vllm", "moe", 10.0, 8.0),
+                       row("fit", "m | h100_sxm | fp8 | vllm", "dense", 10.0, 99.0, status="does_not_fit"),
+                       row("hold-out", "m | h200_sxm | fp8 | vllm", "dense", 10.0, 50.0)]}
+    rows = fit_per_engine.fit_rows(report)
+    expect("per-engine: hold-out and unmodelled rows are dropped", len(rows) == 3 and all(e < 0.31 for *_, e in rows),
+           str(rows))
+    count, value = fit_per_engine.score(rows, "vllm", "fp8")
+    expect("per-engine: score is the mean of the dense and MoE medians of one precision",
+           count == 2 and abs(value - 0.15) < 1e-9, f"{count} {value}")
+    count, value = fit_per_engine.score(rows, "vllm", None)
+    expect("per-engine: no precision scores every row", count == 3 and abs(value - 0.2) < 1e-9, f"{count} {value}")
+    expect("per-engine: another engine's rows are not scored", fit_per_engine.score(rows, "sglang", None) == (0, None),
+           str(fit_per_engine.score(rows, "sglang", None)))
+
+    bf16 = next(f for f in fit_per_engine.FACTORS if f[1] == "bf16")
+    decode = next(f for f in fit_per_engine.FACTORS if f[1] is None)
+
+    def runner(error_of, n=30, seen=None):
+        """A harness stand-in: n dense fit rows per engine, each with error_of(engine); `seen` records
+        whether every engine but sglang still holds its shipped factor sets."""
+        def run(engines):
+            if seen is not None:
+                seen.append([e for e in engines["engines"] if e["id"] != "sglang"] ==
+                            [e for e in shipped["engines"] if e["id"] != "sglang"])
+            out = []
+            for engine in engines["engines"]:
+                if engine["id"] in ("vllm", "sglang", "trtllm"):
+                    out += [(engine["id"], "bf16", "dense", error_of(engine))] * n
+            return out
+        return run
+    general = lambda engine: [f for f in engine["factors"] if f.get("hardware_kind") == "gpu" and "precision" not in f][0]
+    seen = []
+    before = json.dumps(shipped, sort_keys=True)
+
+    def bf16_error(engine):
+        return abs(general(engine)["compute_efficiency"] - (0.7 if engine["id"] == "sglang" else 0.85))
+    result = fit_per_engine.fit_factor(runner(bf16_error, seen=seen), shipped, "sglang", bf16)
+    expect("per-engine: the engine's own best is found", result["fitted"] and result["best"] == 0.7 and result["identified"]
+           and not result["at_edge"], str(result))
+    expect("per-engine: only the fitted engine's factors move", len(seen) == len(bf16[2]) and all(seen),
+           "an engine other than the one fitted changed")
+    expect("per-engine: the shipped catalog is not modified", json.dumps(shipped, sort_keys=True) == before,
+           "fit_factor wrote into the shipped engines")
+    result = fit_per_engine.fit_factor(
+        runner(lambda e: abs(general(e)["per_layer_overhead_us"] + 2 * general(e)["allreduce_latency_us"] - 75) / 1000.0),
+        shipped, "vllm", decode)
+    expect("per-engine: a ridge is not identified", result["fitted"] and not result["identified"] and
+           (45, 15) in result["near"] and (35, 20) in result["near"], str(result))
+    result = fit_per_engine.fit_factor(runner(lambda e: 1.0 - general(e)["compute_efficiency"]), shipped, "trtllm", bf16)
+    expect("per-engine: a best on the grid's edge is flagged", result["at_edge"] and result["best"] == max(bf16[2]) and
+           "(best on the grid's edge)" in fit_per_engine.markdown([result]), str(result))
+    result = fit_per_engine.fit_factor(runner(lambda e: 0.1, n=5), shipped, "vllm", bf16)
+    expect("per-engine: too few rows give no fit", not result["fitted"] and result["rows"] == 5, str(result))
+    table = fit_per_engine.markdown([result])
+    expect("per-engine: the table says why there is no fit", "no fit: fewer than" in table, table)
+
+
 def check_readme_paragraph(validation_report):
     """The README accuracy paragraph replaces exactly the text between its markers, or refuses."""
     begin, end = validation_report.README_BEGIN, validation_report.README_END
@@ -159,6 +224,7 @@ def main():
     import fit_compute_efficiency  # noqa: E402  (the modules under test live in scripts/)
     import fit_decode_step  # noqa: E402
     import fit_eager_overhead  # noqa: E402
+    import fit_per_engine  # noqa: E402
     import refit_study  # noqa: E402
     import serving_fit  # noqa: E402
     import validation_report  # noqa: E402
@@ -189,6 +255,7 @@ def main():
 
     check_refit_study(refit_study, fit_compute_efficiency, fit_eager_overhead, fit_decode_step, shipped)
     check_readme_paragraph(validation_report)
+    check_per_engine(fit_per_engine, shipped)
 
     with tempfile.TemporaryDirectory() as tmp:
         fail = os.path.join(tmp, "fail")
@@ -198,10 +265,11 @@ def main():
                 f.write(f"#!/bin/sh\n{body}\n")
             os.chmod(path, 0o755)
         env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
-        for script in ("fit_decode_step.py", "fit_compute_efficiency.py"):
+        for script in ("fit_decode_step.py", "fit_compute_efficiency.py", "fit_per_engine.py"):
             for harness, fragment in ((fail, "exited with 3: boom"), (silent, "printed no harness report"),
                                       (os.path.join(tmp, "none"), "cannot run the harness")):
-                done = subprocess.run([sys.executable, os.path.join(scripts, script), harness, "--check"],
+                check = [] if script == "fit_per_engine.py" else ["--check"]
+                done = subprocess.run([sys.executable, os.path.join(scripts, script), harness] + check,
                                       capture_output=True, text=True, env=env, check=False)
                 one_line_error(f"{script} with {os.path.basename(harness)}", done, fragment)
         # fit_eager_overhead.py's study options: bad values and --check with a share other than 1

@@ -1,0 +1,222 @@
+#!/usr/bin/env python3
+"""Each serving engine's speed factors fitted on its own fit rows, beside the pooled values (issue 20).
+
+Usage:
+  scripts/fit_per_engine.py VALIDATE            # markdown table: per engine and factor, own best and pooled
+  scripts/fit_per_engine.py VALIDATE --format json
+
+VALIDATE is the built harness (build/test/bench/dsselect_validate). vllm, sglang and trtllm share
+one compute efficiency pair (scripts/fit_compute_efficiency.py) and one decode-step pair
+(scripts/fit_decode_step.py), each fitted on the fit rows of all three engines together. This
+script asks what each engine's own rows would choose: for every engine and factor it runs the same
+grid as the pooled fit with the point written into that engine's GPU factor sets only (a catalog
+overlay, --catalog; the other engines keep the shipped values), and scores it on that engine's fit
+rows only: the mean of their dense and MoE TPOT medians of absolute error (MoE where the engine has
+MoE rows), restricted to the rows of the factor's precision for a compute efficiency.
+
+For each engine and factor it reports the rows scored, the shipped (pooled) value and its score,
+the engine's own best point and its score, and whether the rows identify the factor: a factor is
+"not identified" when grid points with other values score within TOLERANCE of the best (a flat
+ridge: the vLLM and SGLang fit rows hold no TP 1 row, so they fix per-layer + 2 x all-reduce and
+not the split), and a best point on the grid's edge is flagged (the rows would go further). An engine with fewer than MIN_ROWS rows for a factor is listed without a fit.
+
+A study, not a fit: nothing is written. Hold-out rows are never read (only rows the harness marks
+"fit" are scored). The findings and what they mean for the pooled profiles are in
+docs/validation-study.md, section 17. About 520 harness calls (three minutes on two cores).
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+from fit_compute_efficiency import BF16_GRID, EIGHT_BIT, FP8_GRID
+from fit_decode_step import ALLREDUCE_GRID_US, PER_LAYER_GRID_US
+from serving_fit import SERVING_ENGINES, harness_path, load_inputs
+
+SCRIPT = "fit_per_engine"
+# A grid point with another value scoring within this of the best leaves the factor unidentified:
+# the same margin scripts/fit_decode_step.py's --check gives the pooled pair.
+TOLERANCE = 0.0005
+MIN_ROWS = 20
+
+
+def gpu_sets(engine):
+    return [f for f in engine.get("factors", []) if f.get("hardware_kind") == "gpu"]
+
+
+def engine_entry(engines, engine_id):
+    entry = next((e for e in engines["engines"] if e["id"] == engine_id), None)
+    if entry is None or not gpu_sets(entry):
+        sys.exit(f"{SCRIPT}: data/engines.json: engine '{engine_id}' has no GPU factor set")
+    return entry
+
+
+def set_bf16(engine, value):
+    for factor_set in gpu_sets(engine):
+        if "precision" not in factor_set:
+            factor_set["compute_efficiency"] = value
+
+
+def set_fp8(engine, value):
+    for factor_set in gpu_sets(engine):
+        if factor_set.get("precision") in EIGHT_BIT:
+            factor_set["compute_efficiency"] = value
+
+
+def set_decode(engine, value):
+    for factor_set in gpu_sets(engine):
+        factor_set["per_layer_overhead_us"], factor_set["allreduce_latency_us"] = value
+
+
+def get_bf16(engine):
+    return next(f["compute_efficiency"] for f in gpu_sets(engine) if "precision" not in f)
+
+
+def get_fp8(engine):
+    return next(f["compute_efficiency"] for f in gpu_sets(engine) if f.get("precision") == "fp8")
+
+
+def get_decode(engine):
+    general = next(f for f in gpu_sets(engine) if "precision" not in f)
+    return (general["per_layer_overhead_us"], general["allreduce_latency_us"])
+
+
+# (name, the precision of the rows scored or None for all, grid, write, read)
+FACTORS = (
+    ("compute_efficiency BF16", "bf16", BF16_GRID, set_bf16, get_bf16),
+    ("compute_efficiency FP8", "fp8", FP8_GRID, set_fp8, get_fp8),
+    ("per_layer_overhead_us, allreduce_latency_us", None,
+     [(p, a) for p in PER_LAYER_GRID_US for a in ALLREDUCE_GRID_US], set_decode, get_decode),
+)
+
+
+def fit_rows(report):
+    """The harness report's fit rows as (engine, precision, kind, absolute TPOT error); hold-out
+    rows are dropped here, before anything reads their figures."""
+    out = []
+    try:
+        for row in report["rows"]:
+            if row["set"] != "fit" or row["status"] != "ok":
+                continue
+            _model, _system, precision, backend = (part.strip() for part in row["subset"].split("|"))
+            error = abs(float(row["predicted_tpot_ms"]) / float(row["measured_tpot_ms"]) - 1.0)
+            out.append((backend, precision, row["kind"], error))
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        sys.exit(f"{SCRIPT}: the harness printed no rows with set, status, subset, kind and TPOT figures: "
+                 f"{type(error).__name__}: {error}")
+    return out
+
+
+def score(rows, engine_id, precision):
+    """(rows scored, mean of the dense and MoE TPOT medians) over the engine's fit rows of `precision`."""
+    medians = []
+    count = 0
+    for kind in ("dense", "moe"):
+        errors = [e for b, p, k, e in rows if b == engine_id and k == kind and (precision is None or p == precision)]
+        if errors:
+            medians.append(statistics.median(errors))
+            count += len(errors)
+    return count, (round(sum(medians) / len(medians), 6) if medians else None)
+
+
+def harness_rows(validate, overlay_path, catalog, engines):
+    overlay = dict(catalog)
+    overlay["engines"] = engines["engines"]
+    with open(overlay_path, "w", encoding="utf-8") as f:
+        json.dump(overlay, f)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        done = subprocess.run([validate, "--engine-profiles", "--catalog", overlay_path, "--format", "json"],
+                              cwd=root, capture_output=True, text=True, check=False)
+    except OSError as error:
+        sys.exit(f"{SCRIPT}: cannot run the harness {validate}: {error.strerror}")
+    if done.returncode != 0:
+        first_line = (done.stderr.strip().splitlines() or ["no message"])[0]
+        sys.exit(f"{SCRIPT}: {validate} exited with {done.returncode}: {first_line}")
+    try:
+        report = json.loads(done.stdout)
+    except ValueError:
+        sys.exit(f"{SCRIPT}: {validate} printed no harness report (JSON with rows[])")
+    return fit_rows(report)
+
+
+def fit_factor(run, shipped, engine_id, factor):
+    """One engine's own fit of one factor: a dict for the report."""
+    name, precision, grid, write, read = factor
+    pooled = read(engine_entry(shipped, engine_id))
+    points = []
+    for value in grid:
+        engines = json.loads(json.dumps(shipped))
+        write(engine_entry(engines, engine_id), value)
+        count, objective = score(run(engines), engine_id, precision)
+        if count < MIN_ROWS:
+            return {"engine": engine_id, "factor": name, "rows": count, "pooled": pooled, "fitted": False}
+        points.append((objective, value))
+    best_objective, best_value = min(points, key=lambda p: p[0])  # min keeps the first of equal values
+    near = [value for objective, value in points if objective <= best_objective + TOLERANCE]
+    scores = dict((value, objective) for objective, value in points)
+    pooled_key = tuple(pooled) if isinstance(pooled, list) else pooled
+    return {"engine": engine_id, "factor": name, "rows": count, "pooled": pooled_key, "fitted": True,
+            "pooled_score": scores.get(pooled_key), "best": best_value, "best_score": best_objective,
+            "identified": len(near) == 1, "near": near, "at_edge": at_edge(grid, best_value)}
+
+
+def at_edge(grid, value):
+    """Whether a grid point lies on the grid's boundary (in any coordinate of a pair): the rows
+    would go further than the grid lets them."""
+    if isinstance(value, tuple):
+        return any(v in (min(p[i] for p in grid), max(p[i] for p in grid)) for i, v in enumerate(value))
+    return value in (min(grid), max(grid))
+
+
+def text_value(value):
+    return ", ".join(str(v) for v in value) if isinstance(value, tuple) else f"{value:.2f}"
+
+
+def markdown(results):
+    out = ["| engine | factor | fit rows | pooled (shipped) | its score | own best | its score | identified |",
+           "|---|---|---:|---:|---:|---:|---:|---|"]
+    for r in results:
+        if not r["fitted"]:
+            out.append(f"| {r['engine']} | {r['factor']} | {r['rows']} | {text_value(r['pooled'])} | - | "
+                       f"- | - | no fit: fewer than {MIN_ROWS} rows |")
+            continue
+        pooled_score = "-" if r["pooled_score"] is None else f"{100 * r['pooled_score']:.2f} %"
+        identified = ("yes" if r["identified"] else
+                      f"no: {len(r['near'])} grid points within {100 * TOLERANCE:.2f} points of the best")
+        if r["at_edge"]:
+            identified += " (best on the grid's edge)"
+        out.append(f"| {r['engine']} | {r['factor']} | {r['rows']} | {text_value(r['pooled'])} | {pooled_score} | "
+                   f"{text_value(r['best'])} | {100 * r['best_score']:.2f} % | {identified} |")
+    return "\n".join(out)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("validate", help="the dsselect_validate binary")
+    parser.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    args = parser.parse_args()
+    shipped, catalog = load_inputs(SCRIPT)
+    harness = harness_path(SCRIPT, args.validate)
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        overlay_path = os.path.join(tmp, "catalog.json")
+        run = lambda engines: harness_rows(harness, overlay_path, catalog, engines)  # noqa: E731
+        for engine_id in SERVING_ENGINES:
+            for factor in FACTORS:
+                results.append(fit_factor(run, shipped, engine_id, factor))
+    if args.format == "json":
+        print(json.dumps(results, indent=1))
+    else:
+        print(markdown(results))
+        print(f"\nScore: the mean of the engine's fit-row dense and MoE TPOT medians of absolute error (rows of the "
+              f"factor's precision for a compute efficiency); the other engines keep the shipped values. "
+              f"Fit rows only.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
