@@ -28,13 +28,12 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 
 from fit_compute_efficiency import BF16_GRID, EIGHT_BIT, FP8_GRID
 from fit_decode_step import ALLREDUCE_GRID_US, PER_LAYER_GRID_US
-from serving_fit import SERVING_ENGINES, harness_path, load_inputs
+from serving_fit import SERVING_ENGINES, harness_path, harness_report, load_inputs
 
 SCRIPT = "fit_per_engine"
 # A grid point with another value scoring within this of the best leaves the factor unidentified:
@@ -123,24 +122,7 @@ def score(rows, engine_id, precision):
 
 
 def harness_rows(validate, overlay_path, catalog, engines):
-    overlay = dict(catalog)
-    overlay["engines"] = engines["engines"]
-    with open(overlay_path, "w", encoding="utf-8") as f:
-        json.dump(overlay, f)
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    try:
-        done = subprocess.run([validate, "--engine-profiles", "--catalog", overlay_path, "--format", "json"],
-                              cwd=root, capture_output=True, text=True, check=False)
-    except OSError as error:
-        sys.exit(f"{SCRIPT}: cannot run the harness {validate}: {error.strerror}")
-    if done.returncode != 0:
-        first_line = (done.stderr.strip().splitlines() or ["no message"])[0]
-        sys.exit(f"{SCRIPT}: {validate} exited with {done.returncode}: {first_line}")
-    try:
-        report = json.loads(done.stdout)
-    except ValueError:
-        sys.exit(f"{SCRIPT}: {validate} printed no harness report (JSON with rows[])")
-    return fit_rows(report)
+    return fit_rows(harness_report(SCRIPT, validate, overlay_path, catalog, engines))
 
 
 def fit_factor(run, shipped, engine_id, factor):

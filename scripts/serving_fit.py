@@ -26,8 +26,9 @@ def harness_path(script, validate):
     return os.path.abspath(found)
 
 
-def fit_tpot_medians(script, validate, overlay_path, catalog, engines):
-    """The fit rows' TPOT median of absolute error, {"dense": x, "moe": y}, with `engines` overlaid."""
+def harness_report(script, validate, overlay_path, catalog, engines):
+    """The harness's JSON report (--engine-profiles --format json) with `engines` overlaid on the
+    validation catalog (--catalog), or a one-line error naming the harness."""
     overlay = dict(catalog)
     overlay["engines"] = engines["engines"]
     with open(overlay_path, "w", encoding="utf-8") as f:
@@ -40,9 +41,21 @@ def fit_tpot_medians(script, validate, overlay_path, catalog, engines):
     if out.returncode != 0:
         first_line = (out.stderr.strip().splitlines() or ["no message"])[0]
         sys.exit(f"{script}: {validate} exited with {out.returncode}: {first_line}")
+    try:
+        report = json.loads(out.stdout)
+    except ValueError:
+        report = None
+    if not isinstance(report, dict):
+        sys.exit(f"{script}: {validate} printed no harness report (a JSON object)")
+    return report
+
+
+def fit_tpot_medians(script, validate, overlay_path, catalog, engines):
+    """The fit rows' TPOT median of absolute error, {"dense": x, "moe": y}, with `engines` overlaid."""
+    report = harness_report(script, validate, overlay_path, catalog, engines)
     medians = {}
     try:
-        for entry in json.loads(out.stdout)["overall"]:
+        for entry in report["overall"]:
             if entry["set"] == "fit" and entry["system"] == "":
                 medians[entry["kind"]] = float(entry["tpot"]["median_ape"])
     except (ValueError, KeyError, TypeError) as error:
