@@ -190,7 +190,16 @@ TEST_CASE("jsonlogic: error messages stay on one line even for hostile operator 
     const auto error = error_of(R"({"bad\nop":1})");
     REQUIRE(error.has_value());
     CHECK(std::string(error->what()).find('\n') == std::string::npos);
-    CHECK_THAT(error->what(), Catch::Contains("bad\\x0aop"));
+    CHECK_THAT(error->what(), Catch::Contains("bad\\u000aop"));
+    // C1 controls and broken UTF-8 are escaped too (the shared terminal-safe helper), and a long
+    // name is cut.
+    const auto c1 = error_of("{\"x\\u009b2Jy\":1}");
+    REQUIRE(c1.has_value());
+    CHECK_THAT(c1->what(), Catch::Contains("x\\u009b2Jy"));
+    const auto long_name = error_of("{\"" + std::string(100, 'q') + "\":1}");
+    REQUIRE(long_name.has_value());
+    CHECK_THAT(long_name->what(), Catch::Contains(std::string(64, 'q') + "..."));
+    CHECK_THAT(long_name->what(), !Catch::Contains(std::string(65, 'q')));
 }
 
 TEST_CASE("jsonlogic: a 10,000-deep rule fails with invalid_data instead of overflowing the stack",

@@ -5,6 +5,7 @@
 #include "dsselect/rules/jsonlogic.hpp"
 
 #include "dsselect/core/error.hpp"
+#include "dsselect/core/text.hpp"
 
 #include <algorithm>
 #include <array>
@@ -32,18 +33,11 @@ std::atomic<std::ostream*> g_log_stream{nullptr};
     throw Error(ErrorKind::invalid_data, std::move(message), std::move(hint));
 }
 
-// Quotes user text for a one-line message: control characters escaped, long text cut.
+// User text for a one-line message: cut to its first 64 bytes ("..." after a cut), then escaped by
+// the one terminal-safe helper (controls, C1 and bytes of broken UTF-8 included).
 std::string short_printable(std::string_view text) {
     constexpr std::size_t k_max_chars = 64;
-    std::string out;
-    for (std::size_t i = 0; i < text.size() && i < k_max_chars; ++i) {
-        const auto c = static_cast<unsigned char>(text[i]);
-        if (c < 0x20 || c == 0x7f) {
-            out += fmt::format("\\x{:02x}", c);
-        } else {
-            out += static_cast<char>(c);
-        }
-    }
+    std::string out = printable(text.substr(0, k_max_chars));
     if (text.size() > k_max_chars) {
         out += "...";
     }
