@@ -17,7 +17,7 @@ MoE rows), restricted to the rows of the factor's precision for a compute effici
 For each engine and factor it reports the rows scored, the shipped (pooled) value and its score,
 the engine's own best point and its score, and whether the rows identify the factor: a factor is
 "not identified" when grid points with other values score within TOLERANCE of the best (a flat
-ridge: the vLLM and SGLang fit rows hold no TP 1 row, so they fix per-layer + 2 x all-reduce and
+ridge: the vLLM fit rows hold one TP 1 row and SGLang's none, so they fix per-layer + 2 x all-reduce and
 not the split), and a best point on the grid's edge is flagged (the rows would go further). An engine with fewer than MIN_ROWS rows for a factor is listed without a fit.
 
 A study, not a fit: nothing is written. Hold-out rows are never read (only rows the harness marks
