@@ -4,6 +4,7 @@
 Usage:
   scripts/fit_per_engine.py VALIDATE            # markdown table: per engine and factor, own best and pooled
   scripts/fit_per_engine.py VALIDATE --format json
+  scripts/fit_per_engine.py VALIDATE --check    # fail unless the factors the docs claim agree still do
 
 VALIDATE is the built harness (build/test/bench/dsselect_validate). vllm, sglang and trtllm share
 one compute efficiency pair (scripts/fit_compute_efficiency.py) and one decode-step pair
@@ -17,10 +18,13 @@ MoE rows), restricted to the rows of the factor's precision for a compute effici
 For each engine and factor it reports the rows scored, the shipped (pooled) value and its score,
 the engine's own best point and its score, and whether the rows identify the factor: a factor is
 "not identified" when grid points with other values score within TOLERANCE of the best (a flat
-ridge: the vLLM fit rows hold one TP 1 row and SGLang's none, so they fix per-layer + 2 x all-reduce and
-not the split), and a best point on the grid's edge is flagged (the rows would go further). An engine with fewer than MIN_ROWS rows for a factor is listed without a fit.
+ridge: the vLLM fit rows hold one TP 1 row and SGLang's none, so they fix per-layer + 2 x
+all-reduce and not the split), and a best point on the grid's edge is flagged (the rows would go
+further). An engine with fewer than MIN_ROWS rows for a factor is listed without a fit.
 
-A study, not a fit: nothing is written. Hold-out rows are never read (only rows the harness marks
+A study, not a fit: nothing is written. --check fits only the (engine, factor) pairs of CLAIMS,
+which README.md and docs/method.md say choose the pooled value on the engine's own rows, and fails
+when one no longer does (ctest per_engine_fit_current). Hold-out rows are never read (only rows the harness marks
 "fit" are scored). The findings and what they mean for the pooled profiles are in
 docs/validation-study.md, section 17. About 520 harness calls (three minutes on two cores).
 """
@@ -176,10 +180,33 @@ def markdown(results):
     return "\n".join(out)
 
 
+# What the docs say of the per-engine fits (README.md, docs/method.md "The roofline factors are
+# POOLED", docs/validation.md's effect texts): these engines' own fit rows identify these factors
+# and choose the pooled value. --check (ctest per_engine_fit_current) fails when one no longer does.
+CLAIMS = (("trtllm", "compute_efficiency FP8"), ("vllm", "compute_efficiency FP8"),
+          ("trtllm", "per_layer_overhead_us, allreduce_latency_us"))
+
+
+def claim_failures(results):
+    """One line for each claimed (engine, factor) whose own fit is not the pooled value."""
+    out = []
+    for engine_id, name in CLAIMS:
+        r = next((r for r in results if r["engine"] == engine_id and r["factor"] == name), None)
+        if r is None or not r["fitted"]:
+            out.append(f"{engine_id} {name}: no fit ({'not run' if r is None else str(r['rows']) + ' rows'})")
+        elif not r["identified"] or r["pooled_score"] is None or r["pooled_score"] > r["best_score"] + TOLERANCE:
+            out.append(f"{engine_id} {name}: its own fit rows give {text_value(r['best'])} "
+                       f"({'identified' if r['identified'] else 'not identified'}), the pooled value is "
+                       f"{text_value(r['pooled'])}: the docs' claim that they agree no longer holds")
+    return out
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("validate", help="the dsselect_validate binary")
     parser.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    parser.add_argument("--check", action="store_true",
+                        help="fit only the claimed factors (CLAIMS) and fail unless each is the pooled value")
     args = parser.parse_args()
     shipped, catalog = load_inputs(SCRIPT)
     harness = harness_path(SCRIPT, args.validate)
@@ -189,7 +216,8 @@ def main():
         run = lambda engines: harness_rows(harness, overlay_path, catalog, engines)  # noqa: E731
         for engine_id in SERVING_ENGINES:
             for factor in FACTORS:
-                results.append(fit_factor(run, shipped, engine_id, factor))
+                if not args.check or (engine_id, factor[0]) in CLAIMS:
+                    results.append(fit_factor(run, shipped, engine_id, factor))
     if args.format == "json":
         print(json.dumps(results, indent=1))
     else:
@@ -197,6 +225,11 @@ def main():
         print(f"\nScore: the mean of the engine's fit-row dense and MoE TPOT medians of absolute error (rows of the "
               f"factor's precision for a compute efficiency); the other engines keep the shipped values. "
               f"Fit rows only.")
+    if args.check:
+        failures = claim_failures(results)
+        for line in failures:
+            print(f"fit_per_engine: {line}", file=sys.stderr)
+        return 1 if failures else 0
     return 0
 
 

@@ -68,9 +68,9 @@ EFFECTS = [
                "not credited"},
     {"metric": "tpot", "sign": "-", "name": "step overhead, engine version and hardware",
      "effect": "decode comes out too fast: the per-layer step overhead and the eight-bit compute efficiency were "
-               "fitted on the fit system's engine versions, and an engine's own fit rows choose the pooled values "
-               "wherever they identify them (docs/validation-study.md, the per-engine fits), so pooling is not "
-               "what is missing: this engine version or hardware spends more per step (host scheduling, kernels "
+               "fitted on the fit system's engine versions, and an engine's own fit rows choose the pooled values of "
+               "these two wherever they identify them (docs/validation-study.md, the per-engine fits), so pooling "
+               "is not what is missing: this engine version or hardware spends more per step (host scheduling, kernels "
                "outside CUDA graphs, slower kernels) than the fit system's"},
     {"metric": "tpot", "sign": "+", "name": "engine version and hardware",
      "effect": "decode comes out too slow: the engines' own fit rows choose the pooled eight-bit compute "

@@ -191,6 +191,37 @@ def check_per_engine(fit_per_engine, shipped):
     table = fit_per_engine.markdown([result])
     expect("per-engine: the table says why there is no fit", "no fit: fewer than" in table, table)
 
+    # --check: main() with the harness replaced; it fits only the claimed pairs and fails when
+    # one engine's own best is not the pooled value.
+    def fake_rows(best_fp8):
+        def rows(validate, overlay_path, catalog, engines):
+            out = []
+            for engine in engines["engines"]:
+                if engine["id"] not in ("vllm", "sglang", "trtllm"):
+                    continue
+                sets = [f for f in engine["factors"] if f.get("hardware_kind") == "gpu"]
+                fp8 = next(f for f in sets if f.get("precision") == "fp8")["compute_efficiency"]
+                g = general(engine)
+                step = abs(g["per_layer_overhead_us"] - 45) + abs(g["allreduce_latency_us"] - 15)
+                out += [(engine["id"], "fp8", "dense", abs(fp8 - best_fp8.get(engine["id"], 0.45)) + step / 100.0)] * 30
+            return out
+        return rows
+    for name, best_fp8, code_expected, fragment in (
+            ("the claims hold", {}, 0, ""),
+            ("a claim fails", {"trtllm": 0.3}, 1, "trtllm compute_efficiency FP8: its own fit rows give 0.30")):
+        saved = fit_per_engine.harness_rows, sys.argv
+        fit_per_engine.harness_rows = fake_rows(best_fp8)
+        sys.argv = ["fit_per_engine", sys.executable, "--check"]
+        out, err = io.StringIO(), io.StringIO()
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                code = fit_per_engine.main()
+        finally:
+            fit_per_engine.harness_rows, sys.argv = saved
+        fitted = [line.split("|")[1:3] for line in out.getvalue().splitlines() if line.startswith("| ") and "engine" not in line]
+        expect(f"per-engine --check: {name}", code == code_expected and fragment in err.getvalue() and
+               len(fitted) == len(fit_per_engine.CLAIMS), f"{code} {err.getvalue()!r} {fitted}")
+
 
 def check_readme_paragraph(validation_report):
     """The README accuracy paragraph replaces exactly the text between its markers, or refuses."""
