@@ -15,7 +15,9 @@ import argparse
 import difflib
 import json
 import os
+import random
 import re
+import statistics
 import subprocess
 import sys
 import textwrap
@@ -36,6 +38,11 @@ NOTICE = "tests/validation/data/NOTICE"
 TARGETS = {("dense", "tpot"): 0.10, ("dense", "ttft"): 0.20, ("moe", "tpot"): 0.15, ("moe", "ttft"): 0.25}
 MEAN_SIGNED_BOUND = 0.15
 TARGET_SOURCE = "issue 20"
+# The headline medians' uncertainty: whole subsets (model x system x precision x engine) are
+# resampled with replacement, since the rows of one subset share most of their error; a fixed
+# seed keeps the document byte-identical from run to run.
+BOOTSTRAP_RESAMPLES = 2000
+BOOTSTRAP_SEED = 20
 
 # What the estimator does not model, by what a missing subset looks like. The first rule whose
 # keys all match (metric, kind, backend, system, sign of the mean signed error: "+" too slow,
@@ -218,9 +225,40 @@ def group(summary, set_name, kind, system=""):
                  and line["system"] == system), None)
 
 
-def stats_table(summary, set_name, with_targets):
+def row_errors(report, set_name, kind, metric):
+    """{subset: [absolute error of each modelled row]} of one set, kind and metric."""
+    out = {}
+    for row in report["rows"]:
+        if row["set"] == set_name and row["kind"] == kind and row["status"] == "ok":
+            error = abs(row[f"predicted_{metric}_ms"] / row[f"measured_{metric}_ms"] - 1.0)
+            out.setdefault(row["subset"], []).append(error)
+    return out
+
+
+def subset_interval(report, set_name, kind, metric):
+    """(low, high, subsets): the central 95 % of the median absolute error over BOOTSTRAP_RESAMPLES
+    resamples of whole subsets, or None without rows. Fails when the rows' median is not the
+    harness's, so the interval always belongs to the figure beside it."""
+    by_subset = row_errors(report, set_name, kind, metric)
+    if not by_subset:
+        return None
+    line = group(report["overall"], set_name, kind)
+    pooled = [e for errors in by_subset.values() for e in errors]
+    if line is None or abs(statistics.median(pooled) - line[metric]["median_ape"]) > 1e-9:
+        sys.exit(f"validation_report: the {set_name} {kind} {metric} rows give a median the harness does not report")
+    keys = sorted(by_subset)
+    rng = random.Random(BOOTSTRAP_SEED)
+    medians = sorted(statistics.median([e for _ in keys for e in by_subset[keys[rng.randrange(len(keys))]]])
+                     for _ in range(BOOTSTRAP_RESAMPLES))
+    return medians[int(0.025 * BOOTSTRAP_RESAMPLES)], medians[int(0.975 * BOOTSTRAP_RESAMPLES) - 1], len(keys)
+
+
+def stats_table(summary, set_name, with_targets, report=None):
     head = "| rows | metric | n | median APE | mean signed error | p90 APE |"
     rule = "|---|---|---:|---:|---:|---:|"
+    if report is not None:
+        head += " median APE, 95 % interval (subsets resampled) |"
+        rule += "---:|"
     if with_targets:
         head += " target (median APE) | |"
         rule += "---:|---|"
@@ -233,6 +271,9 @@ def stats_table(summary, set_name, with_targets):
             s = line[metric]
             row = (f"| {kind_label} | {metric_label} | {s['n']} | {pct(s['median_ape'])} | "
                    f"{signed(s['mean_signed_error'])} | {pct(s['p90_ape'])} |")
+            if report is not None:
+                low, high, subsets = subset_interval(report, set_name, kind, metric)
+                row += f" {pct(low)} to {pct(high)} ({subsets} subsets) |"
             if with_targets:
                 target = TARGETS[(kind, metric)]
                 row += f" ≤ {pct(target)} | {'met' if s['median_ape'] <= target else 'missed'} |"
@@ -255,7 +296,8 @@ def formula_table(summary):
     return out
 
 
-def headline_sentences(summary, named):
+def headline_sentences(report, named):
+    summary = report["overall"]
     out = []
     for kind, kind_label in KINDS:
         line = group(summary, "hold-out", kind)
@@ -267,8 +309,12 @@ def headline_sentences(summary, named):
                 continue
             s = line[metric]
             verdict = "met" if s["median_ape"] <= target else "missed"
+            low, high, _ = subset_interval(report, "hold-out", kind, metric)
+            where = ("entirely above the target" if low > target else
+                     "entirely below the target" if high <= target else "which includes the target")
             sentence = (f"- {kind_label} {metric_label}: median absolute error {pct(s['median_ape'])} over "
-                        f"{s['n']} hold-out rows against a target of {pct(target)}: **{verdict}**.")
+                        f"{s['n']} hold-out rows against a target of {pct(target)}: **{verdict}**; 95 % interval "
+                        f"{pct(low)} to {pct(high)}, {where}.")
             if verdict == "missed":
                 effect = effect_for(metric, line)
                 named[effect["name"]] = effect["effect"]
@@ -343,7 +389,7 @@ def render(reports, chosen, weights):
     hold_out_systems = sorted({line["system"] for line in subsets if line["set"] == "hold-out"})
     n_by_set = {name: sum(line["tpot"]["n"] for line in subsets if line["set"] == name) for name in ("fit", "hold-out")}
     named = {}
-    headline = headline_sentences(summary, named)
+    headline = headline_sentences(report, named)
     misses = subset_misses(subsets, named)
     checked = sum(1 for line in subsets if line["set"] == "hold-out") * len(METRICS)
     lines = [
@@ -464,7 +510,12 @@ def render(reports, chosen, weights):
         "",
         "## Headline: hold-out rows only",
         "",
-        *stats_table(summary, "hold-out", True),
+        *stats_table(summary, "hold-out", True, report),
+        "",
+        f"The interval shows how much the median rests on which configurations were measured: the rows of",
+        f"one subset (model × system × precision × engine) share most of their error, so whole subsets are",
+        f"drawn with replacement, {BOOTSTRAP_RESAMPLES:,} times (seed {BOOTSTRAP_SEED}), and the central 95 % "
+        f"of the resampled medians is shown.",
         "",
         f"Targets ({TARGET_SOURCE}), on hold-out rows:",
         "",
@@ -525,7 +576,10 @@ def readme_paragraph(report):
             target = TARGETS[(kind, metric)]
             missed += line[metric]["median_ape"] > target
             figures.append(f"{metric_label} {pct(line[metric]['median_ape'])} (target {pct(target)})")
-        parts.append(f"{kind_label} models {', '.join(figures)} over {line['tpot']['n']} rows")
+        configurations = sum(1 for sub in subsets if sub["set"] == "hold-out" and sub["kind"] == kind)
+        defined = " (model, GPU, precision and engine)" if not any("configuration" in p for p in parts) else ""
+        parts.append(f"{kind_label} models {', '.join(figures)} over {line['tpot']['n']} rows of {configurations} "
+                     f"measured configuration{'s' if configurations != 1 else ''}{defined}")
     checked = sum(1 for line in subsets if line["set"] == "hold-out") * len(METRICS)
     biased = len(subset_misses(subsets, {}))  # the same rows as the document's table of misses
     evaluated = sum(group(summary, "hold-out", kind) is not None for kind, _ in KINDS) * len(METRICS)
@@ -540,7 +594,9 @@ def readme_paragraph(report):
             f"than that, so read TTFT, TPOT, capacity and the replica counts built on them as planning figures, "
             f"not guarantees; [docs/validation.md](docs/validation.md) gives every subset, which way it errs and "
             f"the effect the estimator does not model.")
-    return [README_BEGIN, *textwrap.wrap(text, 100, break_long_words=False, break_on_hyphens=False), README_END]
+    # A figure and its unit stay on one line: wrap with the space before "%" held, then restore it.
+    wrapped = textwrap.wrap(text.replace(" %", "\0%"), 100, break_long_words=False, break_on_hyphens=False)
+    return [README_BEGIN, *(line.replace("\0%", " %") for line in wrapped), README_END]
 
 
 def with_readme_paragraph(readme, paragraph):

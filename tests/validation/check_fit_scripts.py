@@ -8,8 +8,10 @@ a traceback; and a missing, malformed or non-object JSON file is named in a one-
 scripts/refit_study.py (its loop, report parsing, overlay and errors), the study options of
 scripts/fit_eager_overhead.py (their errors, and the share passed on to the harness), the README
 accuracy paragraph of scripts/validation_report.py (replaced between its markers, refused without
-them) and scripts/fit_per_engine.py (hold-out rows never scored, one engine's factor moved at a
-time, a flat ridge reported as not identified, too few rows as no fit, and its errors).
+them), the headline's subset-resampled interval (seeded, tied to the harness's median), and
+scripts/fit_per_engine.py (hold-out rows never scored, one engine's factor moved at a time, a flat
+ridge reported as not identified, a best on the grid's edge flagged, too few rows as no fit,
+--check, and its errors).
 
 Usage: check_fit_scripts.py SOURCE_DIR
 """
@@ -223,6 +225,41 @@ def check_per_engine(fit_per_engine, shipped):
                len(fitted) == len(fit_per_engine.CLAIMS), f"{code} {err.getvalue()!r} {fitted}")
 
 
+def check_subset_interval(validation_report):
+    """The headline's interval: whole subsets resampled, seeded, and tied to the harness's median."""
+    def row(subset, error, set_name="hold-out", status="ok"):
+        return {"set": set_name, "kind": "dense", "subset": subset, "status": status,
+                "measured_tpot_ms": 10.0, "predicted_tpot_ms": 10.0 * (1.0 + error)}
+    rows = ([row("a", e) for e in (0.01, 0.02, 0.03)] + [row("b", e) for e in (0.20, 0.30)] +
+            [row("c", 0.50), row("c", 9.0, status="does_not_fit"), row("d", 7.0, set_name="fit")])
+    errors = sorted(abs(r["predicted_tpot_ms"] / r["measured_tpot_ms"] - 1.0) for r in rows[:6])
+    median = (errors[2] + errors[3]) / 2.0
+
+    def report(median_ape):
+        return {"rows": rows, "overall": [{"set": "hold-out", "kind": "dense", "system": "",
+                                            "tpot": {"median_ape": median_ape}}]}
+    first = validation_report.subset_interval(report(median), "hold-out", "dense", "tpot")
+    second = validation_report.subset_interval(report(median), "hold-out", "dense", "tpot")
+    expect("interval: seeded, so the same twice", first == second, f"{first} {second}")
+    low, high, subsets = first
+    expect("interval: three subsets, unmodelled and fit rows left out", subsets == 3, str(first))
+    expect("interval: brackets the median within the errors' range",
+           errors[0] <= low <= median <= high <= errors[-1] and low < high, str(first))
+    single = {"rows": [row("a", 0.1), row("a", 0.3)],
+              "overall": [{"set": "hold-out", "kind": "dense", "system": "", "tpot": {"median_ape": 0.2}}]}
+    one = validation_report.subset_interval(single, "hold-out", "dense", "tpot")
+    expect("interval: one subset gives its own median", abs(one[0] - 0.2) < 1e-9 and abs(one[1] - 0.2) < 1e-9
+           and one[2] == 1, str(one))
+    expect("interval: no rows, no interval",
+           validation_report.subset_interval(report(median), "fit", "moe", "tpot") is None, "expected None")
+    try:
+        validation_report.subset_interval(report(median + 0.01), "hold-out", "dense", "tpot")
+        expect("interval: a median the harness does not report is refused", False, "no error")
+    except SystemExit as error:
+        expect("interval: a median the harness does not report is refused", "does not report" in str(error),
+               str(error))
+
+
 def check_readme_paragraph(validation_report):
     """The README accuracy paragraph replaces exactly the text between its markers, or refuses."""
     begin, end = validation_report.README_BEGIN, validation_report.README_END
@@ -238,7 +275,7 @@ def check_readme_paragraph(validation_report):
               "subsets": [line("hold-out", "dense", 0.30, 0.05, "h200_sxm")]}
     text = " ".join(validation_report.readme_paragraph(report))
     for fragment in ("(h200_sxm; engines vllm)", "dense models TTFT 30.0 % (target 20.0 %), TPOT 5.0 % (target 10.0 %) "
-                     "over 3 rows", "no MoE hold-out row", "1 of the 2 median targets evaluated are missed",
+                     "over 3 rows of 1 measured configuration (model, GPU, precision and engine)", "no MoE hold-out row", "1 of the 2 median targets evaluated are missed",
                      "1 of 2 subset metrics err by more than 15.0 %"):
         expect(f"readme: the paragraph says '{fragment}'", fragment in text, text)
     for name, text in (("no markers", "# t\nrest"), ("reversed markers", f"{end}\n{begin}"),
@@ -286,6 +323,7 @@ def main():
 
     check_refit_study(refit_study, fit_compute_efficiency, fit_eager_overhead, fit_decode_step, shipped)
     check_readme_paragraph(validation_report)
+    check_subset_interval(validation_report)
     check_per_engine(fit_per_engine, shipped)
 
     with tempfile.TemporaryDirectory() as tmp:
