@@ -26,7 +26,7 @@ A study, not a fit: nothing is written. --check fits only the (engine, factor) p
 which README.md and docs/method.md say choose the pooled value on the engine's own rows, and fails
 when one no longer does (ctest per_engine_fit_current). Hold-out rows are never read (only rows the harness marks
 "fit" are scored). The findings and what they mean for the pooled profiles are in
-docs/validation-study.md, section 17. About 520 harness calls (three minutes on two cores).
+docs/validation-study.md, section 17. About 510 harness calls (three minutes on two cores).
 """
 import argparse
 import json
@@ -144,9 +144,8 @@ def fit_factor(run, shipped, engine_id, factor):
     best_objective, best_value = min(points, key=lambda p: p[0])  # min keeps the first of equal values
     near = [value for objective, value in points if objective <= best_objective + TOLERANCE]
     scores = dict((value, objective) for objective, value in points)
-    pooled_key = tuple(pooled) if isinstance(pooled, list) else pooled
-    return {"engine": engine_id, "factor": name, "rows": count, "pooled": pooled_key, "fitted": True,
-            "pooled_score": scores.get(pooled_key), "best": best_value, "best_score": best_objective,
+    return {"engine": engine_id, "factor": name, "rows": count, "pooled": pooled, "fitted": True,
+            "pooled_score": scores.get(pooled), "best": best_value, "best_score": best_objective,
             "identified": len(near) == 1, "near": near, "at_edge": at_edge(grid, best_value)}
 
 

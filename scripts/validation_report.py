@@ -73,18 +73,24 @@ EFFECTS = [
      "effect": "MoE decode comes out too slow: the factors were fitted on another system, whose only MoE rows "
                "are one engine's, so an engine's MoE kernels on this hardware (fused experts, CUDA graphs) are "
                "not credited"},
+    {"metric": "tpot", "precision": "bf16", "sign": "+", "name": "sixteen-bit compute pooled",
+     "effect": "decode comes out too slow on sixteen-bit rows: the sixteen-bit compute efficiency is pooled, and "
+               "TensorRT-LLM's own fit rows choose a higher one at the top of the grid (docs/validation-study.md, "
+               "the per-engine fits), which would shorten the prefill steps these rows share; it stays pooled "
+               "because each engine's value rests on one model"},
     {"metric": "tpot", "sign": "-", "name": "step overhead, engine version and hardware",
      "effect": "decode comes out too fast: the per-layer step overhead and the eight-bit compute efficiency were "
-               "fitted on the fit system's engine versions, and an engine's own fit rows choose the pooled values of "
-               "these two wherever they identify them (docs/validation-study.md, the per-engine fits), so pooling "
-               "is not what is missing: this engine version or hardware spends more per step (host scheduling, kernels "
-               "outside CUDA graphs, slower kernels) than the fit system's"},
+               "fitted on the fit system's engine versions; TensorRT-LLM's and vLLM's own fit rows choose the "
+               "pooled eight-bit value and TensorRT-LLM's the pooled step overhead, while SGLang's fit rows "
+               "identify neither (docs/validation-study.md, the per-engine fits): this engine version or "
+               "hardware may spend more per step (host scheduling, kernels outside CUDA graphs, slower kernels) "
+               "than the fit system's, and for SGLang a factor of its own cannot be ruled out"},
     {"metric": "tpot", "sign": "+", "name": "engine version and hardware",
-     "effect": "decode comes out too slow: the engines' own fit rows choose the pooled eight-bit compute "
-               "efficiency, and TensorRT-LLM's the pooled decode step (docs/validation-study.md, the per-engine "
-               "fits), so pooling is not what is missing: this engine version or hardware runs a step faster "
-               "than the factors fitted on the fit system's rows credit (newer kernels, fused all-reduce, a "
-               "higher share of this GPU's peak)"},
+     "effect": "decode comes out too slow: TensorRT-LLM's and vLLM's own fit rows choose the pooled eight-bit "
+               "compute efficiency, and TensorRT-LLM's the pooled decode step (docs/validation-study.md, the "
+               "per-engine fits), so for them pooling is not what is missing: this engine version or hardware "
+               "runs a step faster than the factors fitted on the fit system's rows credit (newer kernels, fused "
+               "all-reduce, a higher share of this GPU's peak)"},
 ]
 # The arrival protocols the harness can reproduce for TTFT (bench/validate/predict.hpp). The one
 # the report uses is chosen on the fit rows (lowest mean of the dense and MoE TTFT medians), and
@@ -213,7 +219,7 @@ def weight_rows(dsselect):
 def effect_for(metric, line):
     sign = "+" if line[metric]["mean_signed_error"] > 0 else "-"
     facts = {"metric": metric, "kind": line["kind"], "backend": line.get("backend"), "system": line.get("system"),
-             "sign": sign}
+             "precision": line.get("precision"), "sign": sign}
     for rule in EFFECTS:
         if all(facts.get(key) == value for key, value in rule.items() if key not in ("name", "effect")):
             return rule

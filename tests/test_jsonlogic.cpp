@@ -191,8 +191,8 @@ TEST_CASE("jsonlogic: error messages stay on one line even for hostile operator 
     REQUIRE(error.has_value());
     CHECK(std::string(error->what()).find('\n') == std::string::npos);
     CHECK_THAT(error->what(), Catch::Contains("bad\\u000aop"));
-    // C1 controls and broken UTF-8 are escaped too (the shared terminal-safe helper), and a long
-    // name is cut.
+    // C1 controls are escaped too (the shared terminal-safe helper; JSON text holds no broken UTF-8),
+    // and a long name is cut, never inside a character.
     const auto c1 = error_of("{\"x\\u009b2Jy\":1}");
     REQUIRE(c1.has_value());
     CHECK_THAT(c1->what(), Catch::Contains("x\\u009b2Jy"));
@@ -200,6 +200,11 @@ TEST_CASE("jsonlogic: error messages stay on one line even for hostile operator 
     REQUIRE(long_name.has_value());
     CHECK_THAT(long_name->what(), Catch::Contains(std::string(64, 'q') + "..."));
     CHECK_THAT(long_name->what(), !Catch::Contains(std::string(65, 'q')));
+    // 63 ASCII bytes, then a two-byte e-acute across the 64-byte cut: the cut falls before it.
+    const auto accented = error_of("{\"" + std::string(63, 'q') + "\u00e9zzz\":1}");
+    REQUIRE(accented.has_value());
+    CHECK_THAT(accented->what(), Catch::Contains(std::string(63, 'q') + "..."));
+    CHECK_THAT(accented->what(), !Catch::Contains("\\x"));
 }
 
 TEST_CASE("jsonlogic: a 10,000-deep rule fails with invalid_data instead of overflowing the stack",

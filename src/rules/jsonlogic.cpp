@@ -33,15 +33,19 @@ std::atomic<std::ostream*> g_log_stream{nullptr};
     throw Error(ErrorKind::invalid_data, std::move(message), std::move(hint));
 }
 
-// User text for a one-line message: cut to its first 64 bytes ("..." after a cut), then escaped by
-// the one terminal-safe helper (controls, C1 and bytes of broken UTF-8 included).
+// User text for a one-line message: cut to at most its first 64 bytes, back to the start of a UTF-8
+// sequence so that no character is split ("..." after a cut), then escaped by the one
+// terminal-safe helper (controls, C1 and bytes of broken UTF-8 included).
 std::string short_printable(std::string_view text) {
-    constexpr std::size_t k_max_chars = 64;
-    std::string out = printable(text.substr(0, k_max_chars));
-    if (text.size() > k_max_chars) {
-        out += "...";
+    constexpr std::size_t k_max_bytes = 64;
+    if (text.size() <= k_max_bytes) {
+        return printable(text);
     }
-    return out;
+    std::size_t cut = k_max_bytes;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0u) == 0x80u) {
+        --cut;  // text[cut] continues a sequence: keep the whole character out
+    }
+    return printable(text.substr(0, cut)) + "...";
 }
 
 // ---------------------------------------------------------------------------------------------

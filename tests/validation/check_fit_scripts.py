@@ -41,15 +41,22 @@ def run_main(module, serving_fit, error_of):
     def fake_medians(script, validate, overlay_path, catalog, engines):
         error = error_of(engines)
         return {"dense": error, "moe": error}
-    saved = serving_fit.fit_tpot_medians, sys.argv
-    serving_fit.fit_tpot_medians = fake_medians
+    return main_with(module, serving_fit, "fit_tpot_medians", fake_medians)
+
+
+def main_with(module, owner, name, stand_in):
+    """module.main() run as `SCRIPT <any executable> --check` with owner.name replaced by stand_in
+    (the harness run): (exit, stdout, stderr); the attribute and sys.argv are restored."""
+    saved = getattr(owner, name), sys.argv
+    setattr(owner, name, stand_in)
     sys.argv = ["fit", sys.executable, "--check"]  # any executable: the run is replaced
     out, err = io.StringIO(), io.StringIO()
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             code = module.main()
     finally:
-        serving_fit.fit_tpot_medians, sys.argv = saved
+        setattr(owner, name, saved[0])
+        sys.argv = saved[1]
     return code, out.getvalue(), err.getvalue()
 
 
@@ -193,6 +200,23 @@ def check_per_engine(fit_per_engine, shipped):
     table = fit_per_engine.markdown([result])
     expect("per-engine: the table says why there is no fit", "no fit: fewer than" in table, table)
 
+    expect("per-engine: a pair on the grid's edge is flagged", fit_per_engine.at_edge(decode[2], (0, 15)) and
+           fit_per_engine.at_edge(decode[2], (45, 40)) and not fit_per_engine.at_edge(decode[2], (45, 15)),
+           "edge of a pair grid")
+    engine_id, factor_name = fit_per_engine.CLAIMS[0]
+    base = {"engine": engine_id, "factor": factor_name, "rows": 30, "pooled": 0.45, "fitted": True,
+            "pooled_score": 0.05, "best": 0.45, "best_score": 0.05, "identified": True, "near": [0.45], "at_edge": False}
+    others = [dict(base, engine=e, factor=f) for e, f in fit_per_engine.CLAIMS[1:]]
+    for name, changed, fragment in (("holds", {}, None),
+                                    ("not identified", {"identified": False, "near": [0.4, 0.45]}, "not identified"),
+                                    ("no fit", {"fitted": False, "rows": 3}, "no fit (3 rows)"),
+                                    ("another best", {"best": 0.5, "best_score": 0.01}, "give 0.50")):
+        failures_found = fit_per_engine.claim_failures([dict(base, **changed)] + others)
+        expect(f"per-engine claims: {name}", (not failures_found) if fragment is None else
+               (len(failures_found) == 1 and fragment in failures_found[0]), str(failures_found))
+    expect("per-engine claims: a claim not run fails", len(fit_per_engine.claim_failures(others)) == 1,
+           str(fit_per_engine.claim_failures(others)))
+
     # --check: main() with the harness replaced; it fits only the claimed pairs and fails when
     # one engine's own best is not the pooled value.
     def fake_rows(best_fp8):
@@ -211,18 +235,10 @@ def check_per_engine(fit_per_engine, shipped):
     for name, best_fp8, code_expected, fragment in (
             ("the claims hold", {}, 0, ""),
             ("a claim fails", {"trtllm": 0.3}, 1, "trtllm compute_efficiency FP8: its own fit rows give 0.30")):
-        saved = fit_per_engine.harness_rows, sys.argv
-        fit_per_engine.harness_rows = fake_rows(best_fp8)
-        sys.argv = ["fit_per_engine", sys.executable, "--check"]
-        out, err = io.StringIO(), io.StringIO()
-        try:
-            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-                code = fit_per_engine.main()
-        finally:
-            fit_per_engine.harness_rows, sys.argv = saved
-        fitted = [line.split("|")[1:3] for line in out.getvalue().splitlines() if line.startswith("| ") and "engine" not in line]
-        expect(f"per-engine --check: {name}", code == code_expected and fragment in err.getvalue() and
-               len(fitted) == len(fit_per_engine.CLAIMS), f"{code} {err.getvalue()!r} {fitted}")
+        code, out, err = main_with(fit_per_engine, fit_per_engine, "harness_rows", fake_rows(best_fp8))
+        fitted = [line.split("|")[1:3] for line in out.splitlines() if line.startswith("| ") and "engine" not in line]
+        expect(f"per-engine --check: {name}", code == code_expected and fragment in err and
+               len(fitted) == len(fit_per_engine.CLAIMS), f"{code} {err!r} {fitted}")
 
 
 def check_subset_interval(validation_report):
@@ -250,6 +266,15 @@ def check_subset_interval(validation_report):
     one = validation_report.subset_interval(single, "hold-out", "dense", "tpot")
     expect("interval: one subset gives its own median", abs(one[0] - 0.2) < 1e-9 and abs(one[1] - 0.2) < 1e-9
            and one[2] == 1, str(one))
+    # Whole subsets are drawn, not rows: one large tight subset and two one-row outliers. Drawn by
+    # row the outliers are 2 of 22 and the median never leaves 0.1; drawn by subset, three draws
+    # miss the large one about 30 % of the time and the median is then 0.9.
+    clustered = ([row("big", 0.1)] * 20 + [row("x", 0.9), row("y", 0.9)])
+    clustered_report = {"rows": clustered, "overall": [{"set": "hold-out", "kind": "dense", "system": "",
+                                                        "tpot": {"median_ape": 0.1}}]}
+    low, high, _ = validation_report.subset_interval(clustered_report, "hold-out", "dense", "tpot")
+    expect("interval: subsets, not rows, are resampled", abs(low - 0.1) < 1e-9 and abs(high - 0.9) < 1e-9,
+           f"{low} {high}")
     expect("interval: no rows, no interval",
            validation_report.subset_interval(report(median), "fit", "moe", "tpot") is None, "expected None")
     try:
@@ -278,6 +303,14 @@ def check_readme_paragraph(validation_report):
                      "over 3 rows of 1 measured configuration (model, GPU, precision and engine)", "no MoE hold-out row", "1 of the 2 median targets evaluated are missed",
                      "1 of 2 subset metrics err by more than 15.0 %"):
         expect(f"readme: the paragraph says '{fragment}'", fragment in text, text)
+    long_report = {"overall": [line("hold-out", "dense", 0.123456, 0.05), line("hold-out", "moe", 0.3, 0.2)],
+                   "subsets": [line("hold-out", "dense", 0.30, 0.05, f"system_{i}") for i in range(9)]}
+    for width_shift in range(12):  # move the wrap points across the figures
+        paragraph = validation_report.readme_paragraph(dict(long_report, subsets=long_report["subsets"][:9 - width_shift % 9]))
+        expect(f"readme: a figure and its % share a line ({width_shift})",
+               not any(text.startswith("%") for text in paragraph[1:-1]) and
+               not any(text.endswith(tuple("0123456789")) and nxt.startswith("%")
+                       for text, nxt in zip(paragraph[1:-2], paragraph[2:-1])), "\n".join(paragraph))
     for name, text in (("no markers", "# t\nrest"), ("reversed markers", f"{end}\n{begin}"),
                        ("two begin markers", f"{begin}\n{begin}\n{end}")):
         expect(f"readme: {name}", validation_report.with_readme_paragraph(text, [begin, end]) is None, "expected None")
