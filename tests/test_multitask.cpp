@@ -514,8 +514,7 @@ TEST_CASE("plan: estimates keep the exact bits of the single-pass estimator they
         tasks.push_back(task("t" + std::to_string(i), 0.2 + 0.1 * i, lora(8 * (i + 1), k_attention)));
     }
     auto request = [](const Model& m, const Variant& v, const Hardware& h, std::int64_t gpus, std::int64_t batch) {
-        EstimateRequest r = test::request_for(m, v, h, 1, batch);
-        r.gpus = gpus;
+        EstimateRequest r = test::request_for(m, v, h, gpus, batch);
         r.prompt_tokens = 700;
         r.output_tokens = 150;
         return r;

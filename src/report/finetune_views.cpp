@@ -7,8 +7,12 @@
 
 #include "dsselect/report/format.hpp"
 #include "json_common.hpp"
+#include "table_columns.hpp"
 
 namespace dsselect::report {
+
+using detail::L;
+using detail::R;
 
 namespace {
 using nlohmann::ordered_json;

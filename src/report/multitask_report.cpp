@@ -7,8 +7,12 @@
 #include "dsselect/report/format.hpp"
 #include "dsselect/report/views.hpp"
 #include "json_common.hpp"
+#include "table_columns.hpp"
 
 namespace dsselect::report {
+
+using detail::L;
+using detail::R;
 
 using ordered_json = nlohmann::ordered_json;
 

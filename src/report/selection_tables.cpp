@@ -7,8 +7,12 @@
 #include "dsselect/report/candidate_columns.hpp"
 #include "dsselect/report/format.hpp"
 #include "dsselect/report/views.hpp"
+#include "table_columns.hpp"
 
 namespace dsselect::report {
+
+using detail::L;
+using detail::R;
 
 namespace {
 

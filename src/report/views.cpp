@@ -9,8 +9,12 @@
 #include "dsselect/report/format.hpp"
 #include "dsselect/report/views.hpp"
 #include "pick.hpp"
+#include "table_columns.hpp"
 
 namespace dsselect::report {
+
+using detail::L;
+using detail::R;
 
 namespace {
 

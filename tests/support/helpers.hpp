@@ -18,8 +18,9 @@
 namespace test {
 
 // One replica of `model` in `variant` on `gpus` of `hardware` at `batch`, 512 prompt and 128
-// output tokens (EstimateRequest's own defaults) and a default-constructed EfficiencyProfile: the
-// estimator tests' common request.
+// output tokens and a default-constructed EfficiencyProfile: the estimator tests' common request.
+// The lengths are today's EstimateRequest defaults, written out so that the hand-computed
+// expectations built on them do not move if those defaults ever do.
 inline dsselect::EstimateRequest request_for(const dsselect::Model& model, const dsselect::Variant& variant,
                                              const dsselect::Hardware& hardware, std::int64_t gpus = 1,
                                              std::int64_t batch = 1) {

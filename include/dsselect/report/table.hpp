@@ -7,9 +7,6 @@
 namespace dsselect::report {
 
 enum class Align { left, right };
-// Short names for the column lists of the table builders.
-inline constexpr Align R = Align::right;
-inline constexpr Align L = Align::left;
 
 struct Column {
     std::string header;  // with the unit, e.g. "TPOT (ms)"
