@@ -79,17 +79,18 @@ EFFECTS = [
                "the per-engine fits), which would shorten the prefill steps these rows share; it stays pooled "
                "because each engine's value rests on one model"},
     {"metric": "tpot", "sign": "-", "name": "step overhead, engine version and hardware",
-     "effect": "decode comes out too fast: the per-layer step overhead and the eight-bit compute efficiency were "
-               "fitted on the fit system's engine versions; TensorRT-LLM's and vLLM's own fit rows choose the "
-               "pooled eight-bit value and TensorRT-LLM's the pooled step overhead, while SGLang's fit rows "
-               "identify neither (docs/validation-study.md, the per-engine fits): this engine version or "
-               "hardware may spend more per step (host scheduling, kernels outside CUDA graphs, slower kernels) "
-               "than the fit system's, and for SGLang a factor of its own cannot be ruled out"},
+     "effect": "decode comes out too fast: the per-layer step overhead and the eight-bit compute efficiency are "
+               "pooled over the engines and were fitted on the fit system's engine versions; vLLM's own fit rows "
+               "choose an eight-bit efficiency below the sixteen-bit rate, which says its steps carry time the "
+               "model lacks (host scheduling per sequence, kernels outside CUDA graphs) rather than slower matrix "
+               "products, TensorRT-LLM's choose one grid step below the pooled value and do not identify the "
+               "step overhead, and SGLang's identify neither (docs/validation-study.md, the per-engine fits): "
+               "this engine version or hardware may spend more per step than the model credits"},
     {"metric": "tpot", "sign": "+", "name": "engine version and hardware",
-     "effect": "decode comes out too slow: TensorRT-LLM's and vLLM's own fit rows choose the pooled eight-bit "
-               "compute efficiency, and TensorRT-LLM's the pooled decode step (docs/validation-study.md, the "
-               "per-engine fits), so for them pooling is not what is missing: this engine version or hardware "
-               "runs a step faster than the factors fitted on the fit system's rows credit (newer kernels, fused "
+     "effect": "decode comes out too slow: TensorRT-LLM's own fit rows choose an eight-bit compute efficiency "
+               "one grid step below the pooled value and vLLM's a lower one still (docs/validation-study.md, the "
+               "per-engine fits), so pooling does not make these rows slow: this engine version or hardware runs "
+               "a step faster than the factors fitted on the fit system's rows credit (newer kernels, fused "
                "all-reduce, a higher share of this GPU's peak)"},
 ]
 # The arrival protocols the harness can reproduce for TTFT (bench/validate/predict.hpp). The one
@@ -189,7 +190,11 @@ def server_settings_table(report):
             when = ", ".join(f"{key} {'≤' if key == 'tp_max' else '='} {s[key]}".replace("tp_max", "TP")
                              for key in ("isl", "osl", "tp_max") if key in s) or "every row"
             sets = ", ".join(f"`{key}` {s[key]}" for key in SERVER_KEYS if key in s)
-            out.append(f"| {p['id']} | {s['model']} | {s['backend']} | {when} | {s['rows']} | {sets} | {s['source']} |")
+            if "max_num_batched_tokens_headroom" in s:
+                sets = ", ".join(filter(None, [f"`max_num_batched_tokens` the row's batch_size + ISL + "
+                                               f"{s['max_num_batched_tokens_headroom']}", sets]))
+            out.append(f"| {p['id']} | {s.get('model', 'every model')} | {s['backend']} | {when} | {s['rows']} | {sets} "
+                       f"| {s['source']} |")
     return out
 
 
@@ -487,9 +492,9 @@ def render(reports, chosen, weights):
         *benchmark_protocol_table(reports[chosen]),
         "",
         "**Server flags.** Where a family's scripts set server flags for some of its rows, and the rows'",
-        "measured date pins down the script version, the row's engine runs with them instead of",
-        "dsselect's engine defaults (`server_settings` in the same file; every matching entry applies,",
-        "in order):",
+        "measured date pins down the script version, or where the family's configuration generator",
+        "applied a rule in every version cited, the row's engine runs with them instead of dsselect's",
+        "engine defaults (`server_settings` in the same file; every matching entry applies, in order):",
         "",
         *server_settings_table(reports[chosen]),
         "",

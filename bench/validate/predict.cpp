@@ -146,6 +146,9 @@ Prediction predict_row(const Case& c, const Profiles& profiles, Detail detail) {
     std::optional<double> kv_flag_bits;
     for (const ServerSetting& setting : profiles.server_settings_for(c)) {
         request.profile.max_batched_tokens = setting.max_num_batched_tokens.value_or(request.profile.max_batched_tokens);
+        if (setting.max_num_batched_tokens_headroom) {
+            request.profile.max_batched_tokens = c.row->batch + c.row->isl + *setting.max_num_batched_tokens_headroom;
+        }
         request.profile.batch_wait_timeout_iters =
             setting.batch_wait_timeout_iters.value_or(request.profile.batch_wait_timeout_iters);
         request.profile.batch_wait_max_tokens_ratio =

@@ -240,11 +240,16 @@ void render_json(const Report& report, std::ostream& out) {
                 for (const Case& c : *report.cases) {
                     matched += report.benchmark_protocols->for_row(*c.row) == &protocol && setting.matches(c) ? 1 : 0;
                 }
-                Json item{{"model", setting.model}, {"backend", setting.backend}};
+                Json item = Json::object();
+                if (!setting.model.empty()) {
+                    item["model"] = setting.model;  // absent: every model of the family
+                }
+                item["backend"] = setting.backend;
                 put_optional(item, "isl", setting.isl);
                 put_optional(item, "osl", setting.osl);
                 put_optional(item, "tp_max", setting.tp_max);
                 put_optional(item, "max_num_batched_tokens", setting.max_num_batched_tokens);
+                put_optional(item, "max_num_batched_tokens_headroom", setting.max_num_batched_tokens_headroom);
                 put_optional(item, "batch_wait_timeout_iters", setting.batch_wait_timeout_iters);
                 put_optional(item, "batch_wait_max_tokens_ratio", setting.batch_wait_max_tokens_ratio);
                 put_optional(item, "kv_cache_dtype", setting.kv_cache_dtype);

@@ -532,9 +532,9 @@ ServerSetting read_server_setting(const nlohmann::json& entry, const std::string
     if (!entry.is_object()) {
         throw fail(pointer, "an object");
     }
-    static constexpr std::array<std::string_view, 10> k_keys{
-        "model", "backend", "source", "isl", "osl", "tp_max", "max_num_batched_tokens", "batch_wait_timeout_iters",
-        "batch_wait_max_tokens_ratio", "kv_cache_dtype"};
+    static constexpr std::array<std::string_view, 11> k_keys{
+        "model", "backend", "source", "isl", "osl", "tp_max", "max_num_batched_tokens", "max_num_batched_tokens_headroom",
+        "batch_wait_timeout_iters", "batch_wait_max_tokens_ratio", "kv_cache_dtype"};
     for (const auto& [key, value] : entry.items()) {
         if (std::find(k_keys.begin(), k_keys.end(), key) == k_keys.end()) {
             throw fail(pointer + "/" + key, fmt::format("one of the server-setting keys ({})", fmt::join(k_keys, ", ")));
@@ -561,13 +561,18 @@ ServerSetting read_server_setting(const nlohmann::json& entry, const std::string
         return found->get<std::int64_t>();
     };
     ServerSetting setting;
-    setting.model = *text("model", true);
+    setting.model = text("model", false).value_or("");  // absent: every model of the family
     setting.backend = *text("backend", true);
     setting.source = *text("source", true);
     setting.isl = whole("isl", 1);
     setting.osl = whole("osl", 1);
     setting.tp_max = whole("tp_max", 1);
     setting.max_num_batched_tokens = whole("max_num_batched_tokens", 1);
+    setting.max_num_batched_tokens_headroom = whole("max_num_batched_tokens_headroom", 0);
+    if (setting.max_num_batched_tokens && setting.max_num_batched_tokens_headroom) {
+        throw fail(pointer + "/max_num_batched_tokens_headroom",
+                   "no headroom beside max_num_batched_tokens (the budget is one or the other)");
+    }
     setting.batch_wait_timeout_iters = whole("batch_wait_timeout_iters", 0);
     if (const auto ratio = entry.find("batch_wait_max_tokens_ratio"); ratio != entry.end()) {
         if (!ratio->is_number() || !(ratio->get<double>() >= 0.0) || ratio->get<double>() > 1.0) {
@@ -625,7 +630,7 @@ SpeculativeDecodingRun read_speculative_run(const nlohmann::json& entry, const s
 }  // namespace
 
 bool ServerSetting::matches(const Case& c) const {
-    return c.model->id == model && c.row->backend == backend && (!isl || c.row->isl == *isl) &&
+    return (model.empty() || c.model->id == model) && c.row->backend == backend && (!isl || c.row->isl == *isl) &&
            (!osl || c.row->osl == *osl) && (!tp_max || c.row->tp <= *tp_max);
 }
 

@@ -51,16 +51,20 @@ Split read_split(const std::string& text, const std::string& name);
 struct Case;
 
 // Server flags a family's benchmark scripts set for some of its rows (protocols.json
-// "server_settings"): the row's engine runs with them instead of dsselect's engine defaults. A
-// row matches when its catalog model and backend are the entry's and, where given, its ISL and OSL
-// equal and its tensor-parallel size is at most tp_max; every matching entry applies, in order.
+// "server_settings"), or a rule the family's configuration generator applied: the row's engine runs
+// with them instead of dsselect's engine defaults. A row matches when its backend is the entry's,
+// its catalog model too where the entry names one, and, where given, its ISL and OSL equal and its
+// tensor-parallel size is at most tp_max; every matching entry applies, in order.
 struct ServerSetting {
-    std::string model;    // catalog model id
+    std::string model;    // catalog model id; empty: every model of the family
     std::string backend;  // vllm, sglang, trtllm
     std::optional<std::int64_t> isl;
     std::optional<std::int64_t> osl;
     std::optional<std::int64_t> tp_max;
     std::optional<std::int64_t> max_num_batched_tokens;
+    // The token budget per step as the row's batch_size + isl + this headroom (the rule of
+    // aiconfigurator's generated TensorRT-LLM configurations); never with max_num_batched_tokens.
+    std::optional<std::int64_t> max_num_batched_tokens_headroom;
     std::optional<std::int64_t> batch_wait_timeout_iters;
     std::optional<double> batch_wait_max_tokens_ratio;
     std::optional<std::string> kv_cache_dtype;  // fp16, bf16 or fp8: the server's explicit KV type

@@ -203,22 +203,40 @@ def check_per_engine(fit_per_engine, shipped):
     expect("per-engine: a pair on the grid's edge is flagged", fit_per_engine.at_edge(decode[2], (0, 15)) and
            fit_per_engine.at_edge(decode[2], (45, 40)) and not fit_per_engine.at_edge(decode[2], (45, 15)),
            "edge of a pair grid")
-    engine_id, factor_name = fit_per_engine.CLAIMS[0]
-    base = {"engine": engine_id, "factor": factor_name, "rows": 30, "pooled": 0.45, "fitted": True,
-            "pooled_score": 0.05, "best": 0.45, "best_score": 0.05, "identified": True, "near": [0.45], "at_edge": False}
-    others = [dict(base, engine=e, factor=f) for e, f in fit_per_engine.CLAIMS[1:]]
-    for name, changed, fragment in (("holds", {}, None),
-                                    ("not identified", {"identified": False, "near": [0.4, 0.45]}, "not identified"),
-                                    ("no fit", {"fitted": False, "rows": 3}, "no fit (3 rows)"),
-                                    ("another best", {"best": 0.5, "best_score": 0.01}, "give 0.50")):
-        failures_found = fit_per_engine.claim_failures([dict(base, **changed)] + others)
-        expect(f"per-engine claims: {name}", (not failures_found) if fragment is None else
-               (len(failures_found) == 1 and fragment in failures_found[0]), str(failures_found))
+    claims = list(fit_per_engine.CLAIMS.items())
+
+    def claimed_result(engine_id, factor_name, claimed, **changed):
+        r = {"engine": engine_id, "factor": factor_name, "rows": 30, "pooled": 0.6, "fitted": True,
+             "pooled_score": 0.05, "best": 0.6 if claimed is None else claimed, "best_score": 0.04,
+             "identified": claimed is not None, "near": [0.6, 0.65] if claimed is None else [claimed],
+             "at_edge": False}
+        return dict(r, **changed)
+    held = [claimed_result(e, f, c) for (e, f), c in claims]
+    (first_engine, first_factor), first_claim = next(((k, c) for k, c in claims if c is not None))
+    (flat_engine, flat_factor), _ = next(((k, c) for k, c in claims if c is None))
+    others = [r for r in held if (r["engine"], r["factor"]) != (first_engine, first_factor)]
+    expect("per-engine claims: hold", not fit_per_engine.claim_failures(held), str(fit_per_engine.claim_failures(held)))
+    for name, result, fragment in (
+            ("another best", claimed_result(first_engine, first_factor, first_claim, best=0.9), "give 0.90, identified"),
+            ("not identified", claimed_result(first_engine, first_factor, first_claim, identified=False,
+                                              near=[first_claim, 0.9]), "not identified"),
+            ("no fit", claimed_result(first_engine, first_factor, first_claim, fitted=False, rows=3), "no fit (3 rows)")):
+        failures_found = fit_per_engine.claim_failures([result] + others)
+        expect(f"per-engine claims: {name}", len(failures_found) == 1 and fragment in failures_found[0],
+               str(failures_found))
+    identified = [claimed_result(flat_engine, flat_factor, 0.6, identified=True) if
+                  (r["engine"], r["factor"]) == (flat_engine, flat_factor) else r for r in held]
+    failures_found = fit_per_engine.claim_failures(identified)
+    expect("per-engine claims: a factor the docs call unidentified that is now identified fails",
+           len(failures_found) == 1 and "the docs say not identified" in failures_found[0], str(failures_found))
     expect("per-engine claims: a claim not run fails", len(fit_per_engine.claim_failures(others)) == 1,
            str(fit_per_engine.claim_failures(others)))
 
     # --check: main() with the harness replaced; it fits only the claimed pairs and fails when
-    # one engine's own best is not the pooled value.
+    # one engine's own best is not the claimed one. The decode step lies on a ridge (per-layer + 2 x
+    # all-reduce = 55 us) for every engine, so no engine's rows identify it.
+    claimed_fp8 = {e: c for (e, f), c in claims if f == "compute_efficiency FP8"}
+
     def fake_rows(best_fp8):
         def rows(validate, overlay_path, catalog, engines):
             out = []
@@ -228,13 +246,13 @@ def check_per_engine(fit_per_engine, shipped):
                 sets = [f for f in engine["factors"] if f.get("hardware_kind") == "gpu"]
                 fp8 = next(f for f in sets if f.get("precision") == "fp8")["compute_efficiency"]
                 g = general(engine)
-                step = abs(g["per_layer_overhead_us"] - 45) + abs(g["allreduce_latency_us"] - 15)
-                out += [(engine["id"], "fp8", "dense", abs(fp8 - best_fp8.get(engine["id"], 0.45)) + step / 100.0)] * 30
+                ridge = abs(g["per_layer_overhead_us"] + 2 * g["allreduce_latency_us"] - 55)
+                out += [(engine["id"], "fp8", "dense", abs(fp8 - best_fp8.get(engine["id"], 0.6)) + ridge / 100.0)] * 30
             return out
         return rows
     for name, best_fp8, code_expected, fragment in (
-            ("the claims hold", {}, 0, ""),
-            ("a claim fails", {"trtllm": 0.3}, 1, "trtllm compute_efficiency FP8: its own fit rows give 0.30")):
+            ("the claims hold", claimed_fp8, 0, ""),
+            ("a claim fails", dict(claimed_fp8, trtllm=0.3), 1, "trtllm compute_efficiency FP8: its own fit rows give 0.30")):
         code, out, err = main_with(fit_per_engine, fit_per_engine, "harness_rows", fake_rows(best_fp8))
         fitted = [line.split("|")[1:3] for line in out.splitlines() if line.startswith("| ") and "engine" not in line]
         expect(f"per-engine --check: {name}", code == code_expected and fragment in err and

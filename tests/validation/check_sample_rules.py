@@ -121,6 +121,52 @@ def main():
         if not (rejected.returncode == 65 and f"/protocols/0{pointer}" in rejected.stderr):
             fail(f"server setting {bad}: expected exit 65 naming /protocols/0{pointer}, got {rejected.returncode}: "
                  f"{rejected.stderr.strip()}")
+    # max_num_batched_tokens_headroom: the budget is the row's batch_size + isl + headroom, for every
+    # model of the family when "model" is absent (the shipped TensorRT-LLM entry of aiconfigurator's
+    # rows); it times a row exactly as the same budget given as max_num_batched_tokens, differs from
+    # the engine default and from a budget without the batch term, and is refused beside
+    # max_num_batched_tokens.
+    aic_row = row("h1", "meta-llama/Llama-3.1-70B-Instruct", 128, 8, 8, 1, "150.5", "15.5",
+                  source="source_file=/x/aic-auto-gap-analysis/data/h200_sxm/trtllm/1/m.csv")
+
+    def with_aic_settings(settings):
+        document = shipped_protocols()
+        document["protocols"][0]["server_settings"] = settings
+        result = harness_with_protocols(document, [aic_row])
+        if result.returncode != 0:
+            fail(f"server settings {settings}: the harness exited {result.returncode}: {result.stderr.strip()}")
+        report = json.loads(result.stdout)
+        ttft = [r["predicted_ttft_ms"] for r in report["rows"] if r["status"] == "ok"]
+        if len(ttft) != 1:
+            fail(f"server settings {settings}: expected one timed row, got {len(ttft)}")
+        return ttft[0], report["benchmark_protocols"]["protocols"][0]["server_settings"]
+    shipped_aic = shipped_protocols()["protocols"][0]["server_settings"]
+    headroom = next((s for s in shipped_aic if "max_num_batched_tokens_headroom" in s and "model" not in s), None)
+    if headroom is None or headroom["backend"] != "trtllm":
+        fail("protocols.json: expected the aiconfigurator family's TensorRT-LLM entry with a headroom and no model")
+    budget = 128 + 1024 + headroom["max_num_batched_tokens_headroom"]
+
+    def with_budget(tokens):
+        return with_aic_settings([{"model": "llama-3.1-70b", "backend": "trtllm", "source": "a test",
+                                   "max_num_batched_tokens": tokens}])[0]
+    by_headroom, reported = with_aic_settings([headroom])
+    by_budget = with_budget(budget)
+    by_no_batch = with_budget(budget - 128)
+    by_default, _ = with_aic_settings([])
+    if not (abs(by_headroom - by_budget) < 1e-9 and abs(by_headroom - by_default) > 1e-6 and
+            abs(by_headroom - by_no_batch) > 1e-6):
+        fail(f"headroom: expected the TTFT of a {budget}-token budget ({by_budget}), not the default's "
+             f"({by_default}) nor that of a budget without the batch ({by_no_batch}), got {by_headroom}")
+    if not (len(reported) == 1 and reported[0].get("rows") == 1 and "model" not in reported[0] and
+            reported[0].get("max_num_batched_tokens_headroom") == headroom["max_num_batched_tokens_headroom"]):
+        fail(f"headroom: the report's server setting should match one row and name no model: {reported}")
+    both = shipped_protocols()
+    both["protocols"][0]["server_settings"] = [dict(headroom, max_num_batched_tokens=4096)]
+    rejected = harness_with_protocols(both, [aic_row])
+    if not (rejected.returncode == 65 and
+            "/protocols/0/server_settings/0/max_num_batched_tokens_headroom" in rejected.stderr):
+        fail(f"headroom beside max_num_batched_tokens: expected exit 65 naming the headroom's path, got "
+             f"{rejected.returncode}: {rejected.stderr.strip()}")
     # Speculative decoding (protocols.json speculative_decoding_runs): a DeepSeek-R1 row of an image
     # that ran with MTP from a day on is left out from that day (a time after the day, a day alone, or
     # no readable day at all), kept before it, on another system and for another image whose name
