@@ -421,7 +421,7 @@ def render(reports, chosen, weights):
         "scripts/fit_eager_overhead.py build/test/bench/dsselect_validate      # eager-step overheads",
         "scripts/fit_eager_overhead.py build/test/bench/dsselect_validate --eager-blocking-share 0.5  # study: GPU waits for half",
         "build/test/bench/dsselect_validate --engine-profiles --sequence-host-us vllm=50  # study: host time per sequence",
-        "scripts/fit_decode_step.py build/test/bench/dsselect_validate         # per-layer and all-reduce latency",
+        "scripts/fit_decode_step.py build/test/bench/dsselect_validate         # per-layer, all-reduce and MoE-layer",
         "scripts/fit_per_engine.py build/test/bench/dsselect_validate          # study: each engine on its own fit rows",
         "scripts/refit_study.py build/test/bench/dsselect_validate --fit-systems h100_sxm,h200_sxm  # study: refit elsewhere",
         "scripts/validation_report.py                         # regenerates this file and README.md's accuracy paragraph",

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Checks the serving-engine fit scripts (scripts/fit_decode_step.py, scripts/fit_compute_efficiency.py
-and their shared scripts/serving_fit.py). In process, with the harness run replaced by a known
+"""Checks the serving-engine fit scripts (scripts/fit_decode_step.py with its MoE-layer grid,
+scripts/fit_compute_efficiency.py and their shared scripts/serving_fit.py). In process, with the harness run replaced by a known
 function of the factors written into the overlay: --check passes when data/engines.json holds that
 function's best point and fails when it does not, and ties go to the first grid point. As
 processes: a failing, silent or missing harness gives a one-line error and a non-zero exit, never
@@ -363,6 +363,17 @@ def main():
     expect("decode: the shipped pair is the best", code == 0, err.strip())
     code, out, err = run_main(fit_decode_step, serving_fit, decode_error((25, 5)))
     expect("decode: another best fails --check", code == 1 and "the fit gives (25, 5)" in err, f"{code} {err!r}")
+    def moe_layer_error(target):
+        return lambda engines: (decode_error(shipped_decode)(engines) +
+                                abs(trtllm_sets(engines)[0]["moe_layer_overhead_us"] - target) / 100.0)
+    shipped_moe_layer = general["moe_layer_overhead_us"]
+    code, out, err = run_main(fit_decode_step, serving_fit, moe_layer_error(shipped_moe_layer))
+    expect("decode: the shipped MoE-layer overhead is the best", code == 0 and
+           f"best: moe_layer_overhead_us {shipped_moe_layer} " in out, f"{code} {err!r}")
+    other_moe_layer = 30 if shipped_moe_layer != 30 else 5
+    code, out, err = run_main(fit_decode_step, serving_fit, moe_layer_error(other_moe_layer))
+    expect("decode: another MoE-layer best fails --check", code == 1 and f"the fit gives ({other_moe_layer},)" in err
+           and "moe_layer_overhead_us" in err, f"{code} {err!r}")
     code, out, err = run_main(fit_decode_step, serving_fit, lambda engines: 0.1)
     expect("decode: ties go to the first grid point", "best: per_layer_overhead_us 0, allreduce_latency_us 0" in out,
            out.strip()[-200:])
