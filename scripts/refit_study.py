@@ -52,7 +52,8 @@ def parse_best(fit, text):
         return (float(m[1]), float(m[2])) if m else None
     if fit == "fit_decode_step":
         m = re.search(r"^best: per_layer_overhead_us (\d+), allreduce_latency_us (\d+)", text, re.M)
-        return (int(m[1]), int(m[2])) if m else None
+        moe = re.search(r"^best: moe_layer_overhead_us (\d+)", text, re.M)
+        return (int(m[1]), int(m[2]), int(moe[1])) if m and moe else None
     layers = [re.search(rf"^{engine}: eager_layer_overhead_us (\d+)", text, re.M) for engine in SERVING_ENGINES]
     moe = re.search(r"^pooled: eager_moe_layer_overhead_us (\d+)", text, re.M)
     if moe is None or any(m is None for m in layers):
@@ -87,7 +88,7 @@ def current_state(engines):
                       for e in SERVING_ENGINES)
         return ((general["compute_efficiency"], fp8["compute_efficiency"]),
                 (eager, general["eager_moe_layer_overhead_us"]),
-                (general["per_layer_overhead_us"], general["allreduce_latency_us"]))
+                (general["per_layer_overhead_us"], general["allreduce_latency_us"], general["moe_layer_overhead_us"]))
     except (KeyError, TypeError, StopIteration) as error:
         fail(f"data/engines.json: expected vllm, sglang and trtllm GPU factor sets with the fitted keys "
              f"(trtllm: one without a precision and one for fp8): {type(error).__name__}: {error}")
@@ -193,8 +194,13 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         scratch = make_scratch(tmp, sorted(set(fit_systems)))
         engines_path = os.path.join(scratch, "data", "engines.json")
+        decode_step = load_module(scratch, "fit_decode_step")
+
+        def set_decode_step(engines, per_layer_us, allreduce_us, moe_layer_us):
+            decode_step.set_pair(engines, per_layer_us, allreduce_us)
+            decode_step.set_moe_layer(engines, moe_layer_us)
         setters = {"fit_compute_efficiency": load_module(scratch, "fit_compute_efficiency").set_pair,
-                   "fit_decode_step": load_module(scratch, "fit_decode_step").set_pair}
+                   "fit_decode_step": set_decode_step}
         set_eager = load_module(scratch, "fit_eager_overhead").set_values
 
         def write(fit, point):
@@ -216,7 +222,7 @@ def main():
                 write(fit, point)
                 points.append(point)
             print(f"round: compute efficiency BF16/FP8 {points[0]}, eager per-layer us (vllm, sglang, trtllm) and "
-                  f"per MoE layer {points[1]}, per-layer and all-reduce us {points[2]}", flush=True)
+                  f"per MoE layer {points[1]}, per-layer, all-reduce and MoE-layer us {points[2]}", flush=True)
             return tuple(points)
 
         print(f"fit systems: {', '.join(sorted(set(fit_systems)))}", flush=True)

@@ -81,7 +81,8 @@ def check_refit_study(refit_study, fit_compute_efficiency, fit_eager_overhead, f
     expect("refit: rounds bound the loop", refit_study.fixed_point(stepper([1, 2, 3, 4]), 0, 3) == (3, 3, "rounds"),
            "expected (3, 3, 'rounds')")
     reports = {"fit_compute_efficiency": ("best: BF16 0.75, FP8 0.40 (90 grid points, fit rows only)", (0.75, 0.4)),
-               "fit_decode_step": ("x\nbest: per_layer_overhead_us 35, allreduce_latency_us 5 (153 grid points)", (35, 5)),
+               "fit_decode_step": ("x\nbest: per_layer_overhead_us 35, allreduce_latency_us 5 (153 grid points)\n"
+                                   "y\nbest: moe_layer_overhead_us 20 (9 grid points)", (35, 5, 20)),
                "fit_eager_overhead": ("vllm: eager_layer_overhead_us 100 (fit)\nsglang: eager_layer_overhead_us 200 (f)\n"
                                       "trtllm: eager_layer_overhead_us 300 (f)\npooled: eager_moe_layer_overhead_us 50 (f)",
                                       ((100, 200, 300), 50))}
@@ -94,8 +95,10 @@ def check_refit_study(refit_study, fit_compute_efficiency, fit_eager_overhead, f
     fit_compute_efficiency.set_pair(engines, 0.7, 0.35)
     fit_eager_overhead.set_values(engines, {"vllm": 100, "sglang": 200, "trtllm": 300}, 50)
     fit_decode_step.set_pair(engines, 35, 5)
+    fit_decode_step.set_moe_layer(engines, 20)
     state = refit_study.current_state(engines)
-    expect("refit: the state written is the state read", state == ((0.7, 0.35), ((100, 200, 300), 50), (35, 5)), str(state))
+    expect("refit: the state written is the state read", state == ((0.7, 0.35), ((100, 200, 300), 50), (35, 5, 20)),
+           str(state))
 
     # main() with the fit runs and the harness replaced: every report after the loop must time
     # the refitted factors (a catalog overlay), never the harness's built-in shipped ones.
@@ -122,7 +125,7 @@ def check_refit_study(refit_study, fit_compute_efficiency, fit_eager_overhead, f
     root = os.path.basename(os.path.normpath(refit_study.ROOT))
     expect("refit: main runs to the fixed point", code == 0 and "stopped after 2 round(s): fixed point" in out.getvalue(),
            out.getvalue()[-300:])
-    expect("refit: reports time the refitted factors", calls == [(root, None), ("repo", (35, 5)), (root, (35, 5))],
+    expect("refit: reports time the refitted factors", calls == [(root, None), ("repo", (35, 5, 20)), (root, (35, 5, 20))],
            str(calls))
     saved = refit_study.harness_report, sys.argv
     refit_study.harness_report = fake_report
