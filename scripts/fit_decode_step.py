@@ -39,6 +39,8 @@ TOLERANCE = 0.0005
 PER_LAYER_GRID_US = [5 * i for i in range(17)]  # 0 .. 80
 ALLREDUCE_GRID_US = [5 * i for i in range(9)]  # 0 .. 40
 MOE_LAYER_GRID_US = [5 * i for i in range(9)]  # 0 .. 40
+PAIR_KEYS = ("per_layer_overhead_us", "allreduce_latency_us")
+MOE_LAYER_KEY = "moe_layer_overhead_us"
 
 
 def gpu_sets(engine):
@@ -48,29 +50,30 @@ def gpu_sets(engine):
     return sets
 
 
-def shipped_pairs(engines):
-    return {(f.get("per_layer_overhead_us"), f.get("allreduce_latency_us"))
+def shipped_values(engines, keys):
+    """The distinct tuples of `keys` across the serving engines' GPU factor sets."""
+    return {tuple(f.get(key) for key in keys)
             for engine in engines["engines"] if engine["id"] in SERVING_ENGINES for f in gpu_sets(engine)}
 
 
-def shipped_moe_layer(engines):
-    return {(f.get("moe_layer_overhead_us"),)
-            for engine in engines["engines"] if engine["id"] in SERVING_ENGINES for f in gpu_sets(engine)}
-
-
-def set_moe_layer(engines, moe_layer_us):
+def set_values(engines, values):
+    """Writes `values` (key -> number) into every GPU factor set of the serving engines (POOLED)."""
     for engine in engines["engines"]:
         if engine["id"] in SERVING_ENGINES:
             for factor_set in gpu_sets(engine):
-                factor_set["moe_layer_overhead_us"] = moe_layer_us
+                factor_set.update(values)
+
+
+def shipped_pairs(engines):
+    return shipped_values(engines, PAIR_KEYS)
 
 
 def set_pair(engines, per_layer_us, allreduce_us):
-    for engine in engines["engines"]:
-        if engine["id"] in SERVING_ENGINES:
-            for factor_set in gpu_sets(engine):
-                factor_set["per_layer_overhead_us"] = per_layer_us
-                factor_set["allreduce_latency_us"] = allreduce_us
+    set_values(engines, dict(zip(PAIR_KEYS, (per_layer_us, allreduce_us))))
+
+
+def set_moe_layer(engines, moe_layer_us):
+    set_values(engines, {MOE_LAYER_KEY: moe_layer_us})
 
 
 def main():
@@ -96,7 +99,7 @@ def main():
         failed = False
         for name, grid_points, grid_best, held_points, keys in (
                 ("pair", points, best, shipped_pairs(shipped), "per_layer_overhead_us and allreduce_latency_us"),
-                ("MoE layer", moe_points, moe_best, shipped_moe_layer(shipped), "moe_layer_overhead_us")):
+                ("MoE layer", moe_points, moe_best, shipped_values(shipped, (MOE_LAYER_KEY,)), MOE_LAYER_KEY)):
             held, point, scores = shipped_point(grid_points, grid_best, held_points, TOLERANCE)
             if not held:
                 print(f"data/engines.json holds {sorted(held_points, key=str)}, the fit gives {grid_best[1]} "

@@ -81,7 +81,7 @@ EFFECTS = [
     {"metric": "tpot", "sign": "-", "name": "step overhead, engine version and hardware",
      "effect": "decode comes out too fast: the per-layer step overhead and the eight-bit compute efficiency are "
                "pooled over the engines and were fitted on the fit system's engine versions; vLLM's own fit rows "
-               "choose an eight-bit efficiency below the sixteen-bit rate, which says its steps carry time the "
+               "choose an eight-bit efficiency below the sixteen-bit rate, which suggests its steps carry time the "
                "model lacks (host scheduling per sequence, kernels outside CUDA graphs) rather than slower matrix "
                "products, TensorRT-LLM's choose one grid step below the pooled value and do not identify the "
                "step overhead, and SGLang's identify neither (docs/validation-study.md, the per-engine fits): "
