@@ -30,7 +30,8 @@ POOLED like the pair. --check fails unless data/engines.json holds a best point 
 """
 import sys
 
-from serving_fit import ENGINES, SERVING_ENGINES, load_inputs, parse_args, run_grid, shipped_point
+from serving_fit import SERVING_ENGINES, load_inputs, parse_args, run_grid, shipped_point
+from serving_fit import gpu_sets as serving_gpu_sets
 
 # --check accepts the shipped pair when its objective is this close to the grid's best: tight
 # enough that the neighbours along the ridge (35, 20: +0.06 points) fail, loose enough that an
@@ -44,10 +45,7 @@ MOE_LAYER_KEY = "moe_layer_overhead_us"
 
 
 def gpu_sets(engine):
-    sets = [f for f in engine.get("factors", []) if f.get("hardware_kind") == "gpu"]
-    if not sets:
-        sys.exit(f"fit_decode_step: {ENGINES}: engine '{engine['id']}' has no GPU factor set")
-    return sets
+    return serving_gpu_sets(engine, "fit_decode_step")
 
 
 def shipped_values(engines, keys):

@@ -39,10 +39,9 @@ import subprocess
 import sys
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ENGINES = os.path.join(ROOT, "data", "engines.json")
-CATALOG = os.path.join(ROOT, "tests", "validation", "catalog.json")
-SERVING_ENGINES = ("vllm", "sglang", "trtllm")
+from serving_fit import CATALOG, ENGINES, ROOT, SERVING_ENGINES
+from serving_fit import gpu_sets as serving_gpu_sets
+
 GRID_STEP_US = 50
 GRID_MAX_US = 2000  # the shipped fit's grid: 0 .. 2,000 us; --grid-max-us widens it for a study
 # --check accepts a shipped value whose objective is this close to the grid's best (fractions).
@@ -58,10 +57,7 @@ def read_json(path):
 
 
 def gpu_sets(engine):
-    sets = [f for f in engine.get("factors", []) if f.get("hardware_kind") == "gpu"]
-    if not sets:
-        sys.exit(f"fit_eager_overhead: {ENGINES}: engine '{engine['id']}' has no GPU factor set")
-    return sets
+    return serving_gpu_sets(engine, "fit_eager_overhead")
 
 
 def set_values(engines, per_layer, per_moe_layer):

@@ -38,6 +38,7 @@ import tempfile
 from fit_compute_efficiency import BF16_GRID, EIGHT_BIT, FP8_GRID
 from fit_decode_step import ALLREDUCE_GRID_US, PER_LAYER_GRID_US
 from serving_fit import SERVING_ENGINES, harness_path, harness_report, load_inputs
+from serving_fit import gpu_sets as serving_gpu_sets
 
 SCRIPT = "fit_per_engine"
 # A grid point with another value scoring within this of the best leaves the factor unidentified:
@@ -47,13 +48,14 @@ MIN_ROWS = 20
 
 
 def gpu_sets(engine):
-    return [f for f in engine.get("factors", []) if f.get("hardware_kind") == "gpu"]
+    return serving_gpu_sets(engine, SCRIPT)
 
 
 def engine_entry(engines, engine_id):
     entry = next((e for e in engines["engines"] if e["id"] == engine_id), None)
-    if entry is None or not gpu_sets(entry):
-        sys.exit(f"{SCRIPT}: data/engines.json: engine '{engine_id}' has no GPU factor set")
+    if entry is None:
+        sys.exit(f"{SCRIPT}: data/engines.json: no engine '{engine_id}'")
+    gpu_sets(entry)  # exits naming the engine when it has no GPU factor set
     return entry
 
 

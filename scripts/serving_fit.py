@@ -1,6 +1,8 @@
-"""What the serving-engine fits share (scripts/fit_compute_efficiency.py, scripts/fit_decode_step.py).
+"""What the serving-engine fits share (scripts/fit_compute_efficiency.py, scripts/fit_decode_step.py;
+the paths, the GPU factor sets and the harness runs also serve fit_eager_overhead.py and
+fit_per_engine.py).
 
-Both write candidate factors into a copy of data/engines.json, run the harness on it as a catalog
+The grid fits write candidate factors into a copy of data/engines.json, run the harness on it as a catalog
 overlay (dsselect_validate --engine-profiles --catalog), and score the point by the fit rows'
 dense and MoE TPOT medians of absolute error. Hold-out rows are never read.
 """
@@ -16,6 +18,15 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENGINES = os.path.join(ROOT, "data", "engines.json")
 CATALOG = os.path.join(ROOT, "tests", "validation", "catalog.json")
 SERVING_ENGINES = ("vllm", "sglang", "trtllm")
+
+
+def gpu_sets(engine, script):
+    """An engine's GPU factor sets (hardware_kind gpu), or a one-line error naming `script` when it
+    has none (the fits write their factors into every one of them)."""
+    sets = [f for f in engine.get("factors", []) if f.get("hardware_kind") == "gpu"]
+    if not sets:
+        sys.exit(f"{script}: {ENGINES}: engine '{engine['id']}' has no GPU factor set")
+    return sets
 
 
 def harness_path(script, validate):

@@ -390,6 +390,19 @@ def main():
     check_readme_paragraph(validation_report)
     check_subset_interval(validation_report)
     check_per_engine(fit_per_engine, shipped)
+    # The GPU factor sets every fit writes into: an engine without one is a one-line error naming
+    # the script and the engine, for each script that reads them through serving_fit.
+    expect("gpu sets: an engine's GPU sets are found", len(serving_fit.gpu_sets(shipped["engines"][0], "x")) > 0,
+           "the shipped first engine has GPU factor sets")
+    for module, name in ((fit_decode_step, "fit_decode_step"), (fit_eager_overhead, "fit_eager_overhead"),
+                         (fit_per_engine, "fit_per_engine")):
+        try:
+            module.gpu_sets({"id": "bare", "factors": [{"hardware_kind": "cpu"}]})
+            expect(f"gpu sets: {name} refuses an engine without one", False, "no error")
+        except SystemExit as error:
+            expect(f"gpu sets: {name} refuses an engine without one",
+                   str(error).startswith(f"{name}: ") and "engine 'bare' has no GPU factor set" in str(error),
+                   str(error))
 
     with tempfile.TemporaryDirectory() as tmp:
         fail = os.path.join(tmp, "fail")
