@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""llama.cpp single-stream decode by hardware family (issue 20): fit, hold-out check, shipped factors.
+"""llama.cpp single-stream decode by hardware family and quantized prefill (issue 20): fit, check, shipped factors.
 
 Usage:
   scripts/llamacpp_decode_fit.py                      # print the report
@@ -23,6 +23,10 @@ rate; on GDDR cards the memory does. eta, b and c are fitted on the fit devices 
 lowest median absolute error of tokens/s); every other device is hold-out. Apple's unified memory
 has no SM figure and is fitted apart (eta, c). Only dense models enter (a MoE's bytes per token and
 Gemma's per-layer embeddings are not the file size).
+
+The prefill of quantized weights (llama.cpp's MMQ kernels) is fitted by scripts/llamacpp_prefill.py
+on tests/validation/data/llamacpp-prefill-2026.json; this script writes what it gives into each
+catalog GPU's factor set (quantized_compute_efficiency) and into the document.
 """
 import argparse
 import json
@@ -31,6 +35,8 @@ import re
 import statistics
 import subprocess
 import sys
+
+import llamacpp_prefill
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(ROOT, "tests", "validation", "data", "llamacpp-decode-khmel-2026.json")
@@ -42,9 +48,9 @@ DATA_REL = "tests/validation/data/llamacpp-decode-khmel-2026.json"
 # Grid search in two passes: coarse, then fine around the coarse best (deterministic).
 COARSE = {"eta": (0.40, 1.00, 0.05), "bytes_per_cycle": (2.0, 10.0, 0.5), "overhead_ms": (0.0, 4.0, 0.25)}
 FINE_STEP = {"eta": 0.01, "bytes_per_cycle": 0.05, "overhead_ms": 0.05}
-# llama.cpp's prefill on these devices is not in the data: its compute efficiency stays the
-# shipped assumption.
-PREFILL_COMPUTE_EFFICIENCY = 0.5
+# llama.cpp's 16-bit prefill (cuBLAS) is in no data: its compute efficiency stays the shipped
+# assumption. The quantized prefill (MMQ) comes from scripts/llamacpp_prefill.py.
+PREFILL_COMPUTE_EFFICIENCY = llamacpp_prefill.BEFORE_COMPUTE_EFFICIENCY
 # What data/engines.json shipped for llama.cpp on GPUs before this fit (an assumption), for the
 # before/after line of the report.
 BEFORE = {"eta": 0.70, "bytes_per_cycle": None, "overhead_ms": 0.3}
@@ -176,12 +182,14 @@ def device_table(data, rows, fitted):
     return lines, summary
 
 
-def catalog_factor_sets(data, fitted):
+def catalog_factor_sets(data, fitted, prefill_data):
     """The llama.cpp factor sets data/engines.json ships: one per catalog GPU (the fallback SM
     limit where no SM count and clock are sourced), then the generic GPU set, then the edge set
     (unchanged, not in this data)."""
     hardware = {h["id"]: h for h in load(HARDWARE)["hardware"]}
     params = fitted["nvidia"]["params"]
+    b, _ = llamacpp_prefill.analyse(prefill_data, params["overhead_ms"])
+    quantized = llamacpp_prefill.catalog_rates(b, prefill_data, data["catalog_devices"], hardware, PREFILL_COMPUTE_EFFICIENCY)
     sets = []
     for entry in data["catalog_devices"]:
         device = dict(entry, bandwidth_gb_per_s=hardware[entry["id"]]["memory_bandwidth_gb_per_s"])
@@ -194,15 +202,19 @@ def catalog_factor_sets(data, fitted):
             limit = (f"no sourced SM count and clock ({entry['spec_source']}), so the SM limit is the highest a fit "
                      f"device reached: min(eta {params['eta']:g}, {params['fallback_cap']:.0f} / "
                      f"{device['bandwidth_gb_per_s']:g} GB/s)")
+        efficiency, how = quantized[entry["id"]]
         sets.append({
             "hardware": [entry["id"]],
             "compute_efficiency": PREFILL_COMPUTE_EFFICIENCY,
+            "quantized_compute_efficiency": efficiency,
             "memory_efficiency": round(eff / device["bandwidth_gb_per_s"], 3),
             "per_step_overhead_ms": params["overhead_ms"],
             "per_layer_overhead_us": 0,
             "source": (f"scripts/llamacpp_decode_fit.py on {DATA_REL} (docs/validation-llamacpp.md): {limit}, per-token "
                        f"{params['overhead_ms']:g} ms, fitted on {', '.join(fitted['nvidia']['fit_devices'])}; "
-                       "compute_efficiency (prefill) is an assumption, no prefill data"),
+                       f"quantized_compute_efficiency (prefill of GGUF quantized weights, llama.cpp's MMQ kernels) from "
+                       f"scripts/llamacpp_prefill.py on {llamacpp_prefill.DATA_REL}: {how}; "
+                       "compute_efficiency (16-bit prefill, cuBLAS) is an assumption, no 16-bit prefill data"),
         })
     sets.append({
         "hardware_kind": "gpu",
@@ -213,7 +225,8 @@ def catalog_factor_sets(data, fitted):
         "source": (f"scripts/llamacpp_decode_fit.py on {DATA_REL} (docs/validation-llamacpp.md): eta and the per-token "
                    f"overhead fitted on {', '.join(fitted['nvidia']['fit_devices'])}, for a GPU the catalog does not ship "
                    "(every shipped GPU has its own set above); no SM limit is applied, so an HBM card comes out faster "
-                   "than llama.cpp runs it; compute_efficiency (prefill) is an assumption, no prefill data"),
+                   "than llama.cpp runs it; compute_efficiency (prefill) is an assumption, no prefill data for a GPU "
+                   "without a sourced SM count and clock"),
     })
     sets.append({"hardware_kind": "edge", "compute_efficiency": 0.40, "memory_efficiency": 0.60, "per_step_overhead_ms": 1.0,
                  "source": "assumption: on-device NPUs and unified-memory SoCs; not validated"})
@@ -240,11 +253,11 @@ def engines_with(sets):
     return text[:match.start(2)] + factors_text(sets) + text[match.end(2):]
 
 
-def document(data, rows, fitted):
+def document(data, rows, fitted, prefill_data):
     table, summary = device_table(data, rows, fitted)
     nv, apple = fitted.get("nvidia"), fitted.get("apple")
     lines = [
-        "# Validation: llama.cpp single-stream decode by hardware family",
+        "# Validation: llama.cpp single-stream decode by hardware family, and its quantized prefill",
         "",
         "Generated by `scripts/llamacpp_decode_fit.py` (`--write`); do not edit by hand. CI fails when this",
         "file or the llama.cpp factor sets of `data/engines.json` are stale (`llamacpp_decode_fit_current`).",
@@ -298,6 +311,8 @@ def document(data, rows, fitted):
     if notes:
         lines += ["", "Notes on devices:", ""]
         lines += [f"- {d['name']}: {d['note']}" for d in notes]
+    hardware = {h["id"]: h for h in load(HARDWARE)["hardware"]}
+    lines += [""] + llamacpp_prefill.document_lines(prefill_data, nv["params"]["overhead_ms"], hardware)[:-1]
     lines += [
         "",
         "## What the product ships",
@@ -305,10 +320,13 @@ def document(data, rows, fitted):
         "The llama.cpp factor sets of `data/engines.json` come from this fit: one set per catalog GPU",
         "(`memory_efficiency` = effective bandwidth / BW, with the fallback SM limit where no SM count and clock",
         "are sourced; `per_step_overhead_ms` = c, no per-layer term), then a generic GPU set for GPUs a user",
-        "adds (eta and c, no SM limit), then the edge set (an assumption, not in this data). llama.cpp's prefill (`compute_efficiency`) stays an assumption: this data has no",
-        "prefill figures. `--check --dsselect` also runs `dsselect estimate --engine llama.cpp --explain` on each",
+        "adds (eta and c, no SM limit), then the edge set (an assumption, not in this data). Each catalog GPU's",
+        "set also carries `quantized_compute_efficiency`, the prefill rate b * n * f of the section above over the",
+        "GPU's 16-bit peak, which the estimator uses for weight-only quantized variants (GGUF Q8_0 and Q4_K_M;",
+        "docs/method.md). The 16-bit prefill (`compute_efficiency`, cuBLAS) stays an assumption: no data here",
+        "measures it. `--check --dsselect` also runs `dsselect estimate --engine llama.cpp --explain` on each",
         "catalog GPU of the data and checks that its decode memory time is the decode bytes over the fitted",
-        "effective bandwidth.",
+        "effective bandwidth and that a Q4_K_M prefill runs at the set's quantized rate.",
         "",
     ]
     return "\n".join(lines)
@@ -330,10 +348,16 @@ def check_product(dsselect, data, sets):
         values = {}
         for line in run.stdout.splitlines():
             parts = line.split("\t")
-            if len(parts) >= 2 and parts[0] in ("decode_bytes_per_gpu", "decode_memory_ms", "step_overhead_ms"):
+            if len(parts) >= 2 and parts[0] in ("decode_bytes_per_gpu", "decode_memory_ms", "step_overhead_ms",
+                                                "effective_flops_per_s"):
                 values[parts[0]] = float(parts[1])
-        if len(values) != 3:
-            return f"dsselect estimate on {gpu}: no decode_bytes_per_gpu / decode_memory_ms / step_overhead_ms in --explain"
+        if len(values) != 4:
+            return (f"dsselect estimate on {gpu}: no decode_bytes_per_gpu / decode_memory_ms / step_overhead_ms / "
+                    "effective_flops_per_s in --explain")
+        rate = s["quantized_compute_efficiency"] * hardware[gpu]["peak_tflops"]["fp16"] * 1e12
+        if abs(values["effective_flops_per_s"] / rate - 1.0) > 1e-3:
+            return (f"dsselect estimate on {gpu}: effective_flops_per_s {values['effective_flops_per_s']:g} for int4, "
+                    f"expected {rate:g} from quantized_compute_efficiency {s['quantized_compute_efficiency']:g}")
         if abs(values["step_overhead_ms"] - s["per_step_overhead_ms"]) > 1e-9:
             return (f"dsselect estimate on {gpu}: step_overhead_ms {values['step_overhead_ms']:g}, expected the fitted "
                     f"per-token {s['per_step_overhead_ms']:g} ms (no per-layer term)")
@@ -352,10 +376,16 @@ def main():
     parser.add_argument("--dsselect")
     args = parser.parse_args()
     data = load(DATA)
+    prefill_data = llamacpp_prefill.load()
+    problems = llamacpp_prefill.checks(prefill_data)
+    if problems:
+        for problem in problems:
+            print(f"FAIL: {llamacpp_prefill.DATA_REL}: {problem}")
+        sys.exit(1)
     rows = rows_of(data)
     fitted = fits(data, rows)
-    doc = document(data, rows, fitted)
-    sets = catalog_factor_sets(data, fitted)
+    doc = document(data, rows, fitted, prefill_data)
+    sets = catalog_factor_sets(data, fitted, prefill_data)
     engines_text = engines_with(sets)
     if args.write:
         with open(DOC, "w", encoding="utf-8") as handle:

@@ -752,6 +752,27 @@ TEST_CASE("eager steps: the engines' graph limits and overheads ship sourced and
     CHECK(bad_value.err.find(nan.path() + ": /engines/0/factors/0/eager_layer_overhead_us") != std::string::npos);
 }
 
+// Issue 20: llama.cpp's quantized prefill (MMQ kernels) as a factor-set key (docs/validation-llamacpp.md).
+TEST_CASE("quantized compute efficiency: the key reads back, is refused out of range and shows in --explain", "[engine][cli][data]") {
+    test::TempFile good("quantized.json", R"({"schema_version":"1.0","engines":[{"id":"llama.cpp",
+        "factors":[{"hardware":["a100-80gb"],"compute_efficiency":0.5,"quantized_compute_efficiency":0.125}]}]})");
+    const auto read = run_cli({"--data", good.path(), "catalog", "engines", "llama.cpp", "-o", "json"});
+    REQUIRE(read.status == 0);
+    CHECK(json::parse(read.out).at("engines").at(0).at("factors").at(0).at("quantized_compute_efficiency") == 0.125);
+    const auto explain = run_cli({"--data", good.path(), "estimate", "--model", "base", "--variant", "int4", "--gpu",
+                                  "a100-80gb", "--engine", "llama.cpp", "--explain"});
+    REQUIRE(explain.status == 0);
+    CHECK(explain.out.find("engine: quantized_compute_efficiency\t0.125\tfraction (used: weight-only quantized variant)") !=
+          std::string::npos);
+    // 312 TFLOPS x 0.125 for the quantized variant.
+    CHECK(explain.out.find("effective_flops_per_s\t3.9e+13") != std::string::npos);
+    test::TempFile over("quantized-over.json", R"({"schema_version":"1.0","engines":[{"id":"llama.cpp",
+        "factors":[{"hardware_kind":"gpu","quantized_compute_efficiency":1.5}]}]})");
+    const auto bad = run_cli({"--data", over.path(), "catalog", "engines"});
+    CHECK(bad.status == 65);
+    CHECK(bad.err.find(over.path() + ": /engines/0/factors/0/quantized_compute_efficiency") != std::string::npos);
+}
+
 // Issue 20: TensorRT-LLM's batch waiting as engine keys (docs/data-format.md, docs/method.md "Batch waiting").
 TEST_CASE("batch waiting: an engine key that ships sourced and that the estimate's TTFT follows", "[engine][cli][data]") {
     const Catalog& catalog = test::builtin();

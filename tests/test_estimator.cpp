@@ -458,6 +458,32 @@ TEST_CASE("eager step: a step carrying prompt tokens beyond the graph limit pays
     CHECK(EstimatePlan(moe_request).eager_overhead_ms(1.0, 0.0) == Approx(118.25));
 }
 
+TEST_CASE("quantized compute efficiency: weight-only quantized variants run at it, the others at compute_efficiency", "[estimator][prefill]") {
+    const Model model = test::llama2_7b();
+    const Hardware hardware = test::gpu();
+    const auto prefill_compute = [&](const Variant& variant, double quantized_eta) {
+        EstimateRequest request = request_for(model, variant, hardware);
+        request.profile.compute_efficiency = 0.5;
+        request.profile.quantized_compute_efficiency = quantized_eta;
+        return estimate(request).performance.prefill_work_ms;  // compute + communication (none on one GPU)
+    };
+    const Variant int4 = test::variant_bits(4.5);  // int4-w4a16 (GGUF Q4_K_M)
+    const Variant int8 = test::variant_bits(8.5);  // int8-w8a16 (GGUF Q8_0)
+    const Variant fp16 = test::variant_bits(16);
+    const Variant w8a8 = test::variant_bits(8, Precision::int8);
+    CHECK(weight_only_quantized(int4));
+    CHECK(weight_only_quantized(int8));
+    CHECK_FALSE(weight_only_quantized(fp16));
+    CHECK_FALSE(weight_only_quantized(w8a8));
+    // 0.25 instead of 0.5: the same FLOPs take twice as long; 0 leaves compute_efficiency.
+    CHECK(prefill_compute(int4, 0.25) == Approx(2.0 * prefill_compute(int4, 0.0)));
+    CHECK(prefill_compute(int8, 0.25) == Approx(2.0 * prefill_compute(int8, 0.0)));
+    CHECK(prefill_compute(fp16, 0.25) == Approx(prefill_compute(fp16, 0.0)));
+    CHECK(prefill_compute(w8a8, 0.25) == Approx(prefill_compute(w8a8, 0.0)));
+    // Hand-computed: 7B-class prefill of 512 tokens at 312 TFLOPS * 0.25.
+    CHECK(prefill_compute(int4, 0.25) == Approx(prefill_compute_ms(model, 512) * 0.7 / 0.25).epsilon(1e-9));
+}
+
 TEST_CASE("architecture: MoE layers are those after the first dense ones, none in a dense model", "[estimator][moe]") {
     // DeepSeek-V3: 61 layers, the first three dense (first_k_dense_replace 3).
     const Architecture v3 = test::deepseek_v3().architecture;

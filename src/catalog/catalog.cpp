@@ -81,6 +81,11 @@ constexpr const char* k_serving_formats[] = {"fp16",       "bf16",       "fp8", 
                                              "int4-w4a16", "int4-w4a4", "mixed-bits", "dynamic-activation"};
 }  // namespace
 
+bool weight_only_quantized(const Variant& v) {
+    const bool sixteen_bit_compute = v.compute_precision == Precision::fp16 || v.compute_precision == Precision::bf16;
+    return v.active_fraction >= 1.0 && !v.bits_per_group && sixteen_bit_compute && v.weight_bits <= 8.5;
+}
+
 std::string serving_format(const Variant& v) {
     if (v.active_fraction < 1.0) {
         return "dynamic-activation";
@@ -95,11 +100,8 @@ std::string serving_format(const Variant& v) {
     case Precision::fp16:
     case Precision::bf16: break;
     }
-    if (v.weight_bits <= 4.5) {
-        return "int4-w4a16";
-    }
-    if (v.weight_bits <= 8.5) {
-        return "int8-w8a16";
+    if (weight_only_quantized(v)) {
+        return v.weight_bits <= 4.5 ? "int4-w4a16" : "int8-w8a16";
     }
     return v.compute_precision == Precision::bf16 ? "bf16" : "fp16";
 }

@@ -753,6 +753,7 @@ Engine read_engine(const json& value, const std::string& pointer, Problems& prob
                     }
                 }
                 set.compute_efficiency = f.number("compute_efficiency", NumberRule::positive_fraction);
+                set.quantized_compute_efficiency = f.number("quantized_compute_efficiency", NumberRule::positive_fraction);
                 set.memory_efficiency = f.number("memory_efficiency", NumberRule::positive_fraction);
                 set.per_step_overhead_ms = f.number("per_step_overhead_ms", NumberRule::non_negative);
                 set.per_layer_overhead_us = f.number("per_layer_overhead_us", NumberRule::non_negative);

@@ -391,6 +391,7 @@ ordered_json to_json(const Engine& e) {
             item["precision"] = to_string(*f.precision);
         }
         put_optional(item, "compute_efficiency", f.compute_efficiency);
+        put_optional(item, "quantized_compute_efficiency", f.quantized_compute_efficiency);
         put_optional(item, "memory_efficiency", f.memory_efficiency);
         put_optional(item, "per_step_overhead_ms", f.per_step_overhead_ms);
         put_optional(item, "per_layer_overhead_us", f.per_layer_overhead_us);

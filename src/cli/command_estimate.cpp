@@ -238,6 +238,12 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
                               : "engine '" + engine->id + "' (data/engines.json)" +
                                     (factors != nullptr && !factors->source.empty() ? ": " + factors->source : "");
         trace.push_back({"engine: compute_efficiency", request.profile.compute_efficiency, "fraction", engine_source});
+        if (request.profile.quantized_compute_efficiency > 0.0) {
+            trace.push_back({"engine: quantized_compute_efficiency", request.profile.quantized_compute_efficiency,
+                             weight_only_quantized(*request.variant) ? "fraction (used: weight-only quantized variant)"
+                                                                     : "fraction (not used: the variant is not weight-only quantized)",
+                             engine_source});
+        }
         trace.push_back({"engine: memory_efficiency", request.profile.memory_efficiency, "fraction", engine_source});
         trace.push_back({"engine: per_step_overhead_ms", request.profile.per_step_overhead_ms, "ms", engine_source});
         trace.push_back({"engine: allreduce_latency_us", request.profile.allreduce_latency_us, "us", engine_source});

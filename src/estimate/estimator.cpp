@@ -391,6 +391,7 @@ EfficiencyProfile engine_profile(const Engine* engine, const Hardware& hardware,
     if (const EngineFactors* found = matching_factors(engine, hardware, precision)) {
         const EngineFactors& set = *found;
         profile.compute_efficiency = set.compute_efficiency.value_or(profile.compute_efficiency);
+        profile.quantized_compute_efficiency = set.quantized_compute_efficiency.value_or(profile.quantized_compute_efficiency);
         profile.memory_efficiency = set.memory_efficiency.value_or(profile.memory_efficiency);
         profile.per_step_overhead_ms = set.per_step_overhead_ms.value_or(profile.per_step_overhead_ms);
         profile.per_layer_overhead_us = set.per_layer_overhead_us.value_or(profile.per_layer_overhead_us);
@@ -402,6 +403,11 @@ EfficiencyProfile engine_profile(const Engine* engine, const Hardware& hardware,
         profile.ttft_batch_exponent = set.ttft_batch_exponent.value_or(profile.ttft_batch_exponent);
     }
     return profile;
+}
+
+double compute_efficiency_of(const EfficiencyProfile& profile, const Variant& variant) {
+    return profile.quantized_compute_efficiency > 0.0 && weight_only_quantized(variant) ? profile.quantized_compute_efficiency
+                                                                                        : profile.compute_efficiency;
 }
 
 const EngineFactors* matching_factors(const Engine* engine, const Hardware& hardware, Precision precision) {
@@ -587,7 +593,7 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
     m_peak_flops_per_gpu = *peak_tflops * k_flops_per_tflop * sparsity_speedup;
     // Layer split runs the GPUs one after another: one GPU's rate, the whole model's bytes.
     const double parallel_gpus = profile.layer_split ? 1.0 : m_gpus;
-    m_compute_rate = parallel_gpus * m_peak_flops_per_gpu * profile.compute_efficiency;  // FLOP/s
+    m_compute_rate = parallel_gpus * m_peak_flops_per_gpu * compute_efficiency_of(profile, variant);  // FLOP/s
     m_bandwidth = hw.memory_bandwidth_gb_per_s * k_bytes_per_gb * profile.memory_efficiency;  // per GPU
     // A replica wider than one node all-reduces over the slower scale-out link.
     m_multi_node = request.gpus > hw.max_devices_per_node;

@@ -432,7 +432,9 @@ def catalog_engine():
         "factors": {"type": "array", "items": {"type": "object", "additionalProperties": False, "properties": {
             "hardware": STRING_LIST, "hardware_kind": {"enum": ["gpu", "edge"]},
             "precision": {"enum": ["fp16", "bf16", "fp8", "int8", "int4"]},
-            "compute_efficiency": POSITIVE_FRACTION, "memory_efficiency": POSITIVE_FRACTION,
+            "compute_efficiency": POSITIVE_FRACTION,
+            "quantized_compute_efficiency": described(POSITIVE_FRACTION, "compute_efficiency for a weight-only quantized variant (int8-w8a16, int4-w4a16); absent: compute_efficiency"),
+            "memory_efficiency": POSITIVE_FRACTION,
             "per_step_overhead_ms": NON_NEGATIVE, "allreduce_latency_us": NON_NEGATIVE,
             "per_layer_overhead_us": NON_NEGATIVE, "moe_layer_overhead_us": NON_NEGATIVE,
             "eager_layer_overhead_us": described(NON_NEGATIVE, "host time per layer unit (a layer of four weight matrices) of a step run outside CUDA graphs"),

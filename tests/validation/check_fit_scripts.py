@@ -11,7 +11,9 @@ accuracy paragraph of scripts/validation_report.py (replaced between its markers
 them), the headline's subset-resampled interval (seeded, tied to the harness's median), and
 scripts/fit_per_engine.py (hold-out rows never scored, one engine's factor moved at a time, a flat
 ridge reported as not identified, a best on the grid's edge flagged, too few rows as no fit,
---check, and its errors).
+--check, and its errors). And scripts/llamacpp_prefill.py: the prefill FLOPs by hand, a model
+shape that disagrees with llama-bench's parameter count refused, the leave-one-device-out fit
+blind to the left-out device, and the catalog rates (SM law, fallback, extrapolation label).
 
 Usage: check_fit_scripts.py SOURCE_DIR
 """
@@ -337,6 +339,42 @@ def check_readme_paragraph(validation_report):
         expect(f"readme: {name}", validation_report.with_readme_paragraph(text, [begin, end]) is None, "expected None")
 
 
+def check_llamacpp_prefill(llamacpp_prefill):
+    data = llamacpp_prefill.load()
+    expect("prefill: the shipped data passes its own checks", llamacpp_prefill.checks(data) == [],
+           str(llamacpp_prefill.checks(data)))
+    mistral = [m for m in data["models"] if m["name"] == "Mistral-7B-Instruct-v0.3"][0]
+    # 32 x (2 x 4096^2 + 2 x 4096 x 1024 + 3 x 4096 x 14336) matrices, a 32768 x 4096 head,
+    # attention 32 x 32 x 128: 2 x 6,979,321,856 x 512 + 2 x 134,217,728 + 2 x 131,072 x 512^2.
+    expect("prefill: FLOPs by hand", llamacpp_prefill.prefill_flops(mistral, 512) == 7215813492736,
+           str(llamacpp_prefill.prefill_flops(mistral, 512)))
+    wrong = json.loads(json.dumps(data))
+    wrong["models"][0]["intermediate_size"] += 1024
+    expect("prefill: a shape off llama-bench's parameter count is refused",
+           any("llama-bench printed" in p for p in llamacpp_prefill.checks(wrong)), "no problem reported")
+    b, rows = llamacpp_prefill.analyse(data, 1.0)
+    moved = json.loads(json.dumps(data))
+    for row in moved["rows"]:
+        if row["device"] == "RTX 3090":
+            row["tokens_per_s"] *= 2.0
+    b_moved, rows_moved = llamacpp_prefill.analyse(moved, 1.0)
+    without = {r["row"]["device"]: r["b_without"] for r in rows}
+    without_moved = {r["row"]["device"]: r["b_without"] for r in rows_moved}
+    expect("prefill: the left-out device does not move its own fit",
+           abs(without["RTX 3090"] - without_moved["RTX 3090"]) < 1e-9 and b_moved > b * 1.05,
+           f"{without['RTX 3090']} {without_moved['RTX 3090']} {b} {b_moved}")
+    hardware = {"x": {"peak_tflops": {"fp16": 100.0}}, "y": {"peak_tflops": {"fp16": 1000.0}},
+                "z": {"peak_tflops": {"fp16": 10.0}}}
+    catalog = [{"id": "x", "sms": 100, "boost_clock_mhz": 1000}, {"id": "y"}, {"id": "z"}]
+    probe = dict(data, catalog_compute_capability={"x": "8.6", "y": "9.0", "z": None})
+    rates = llamacpp_prefill.catalog_rates(500.0, probe, catalog, hardware, 0.5)
+    # x: 500 x 100 x 1e9 = 50 TFLOPS of 100; y: the fallback 50 TFLOPS of 1000 (below 0.5 x 1000);
+    # z: 0.5 x 10 TFLOPS, below the fallback.
+    expect("prefill: catalog rates", (rates["x"][0], rates["y"][0], rates["z"][0]) == (0.5, 0.05, 0.5), str(rates))
+    expect("prefill: an unmeasured architecture is labelled", "extrapolated" in rates["y"][1] and
+           "extrapolated" not in rates["x"][1] and "not an NVIDIA GPU" in rates["z"][1], str(rates))
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: check_fit_scripts.py SOURCE_DIR")
@@ -347,6 +385,7 @@ def main():
     import fit_decode_step  # noqa: E402
     import fit_eager_overhead  # noqa: E402
     import fit_per_engine  # noqa: E402
+    import llamacpp_prefill  # noqa: E402
     import refit_study  # noqa: E402
     import serving_fit  # noqa: E402
     import validation_report  # noqa: E402
@@ -390,6 +429,7 @@ def main():
     check_readme_paragraph(validation_report)
     check_subset_interval(validation_report)
     check_per_engine(fit_per_engine, shipped)
+    check_llamacpp_prefill(llamacpp_prefill)
     # The GPU factor sets every fit writes into: an engine without one is a one-line error naming
     # the script and the engine, for each script that reads them through serving_fit.
     expect("gpu sets: an engine's GPU sets are found", len(serving_fit.gpu_sets(shipped["engines"][0], "x")) > 0,

@@ -198,6 +198,9 @@ struct Variant {
 // "int4-w4a16", "int4-w4a4", "mixed-bits" (per-group bit widths), "dynamic-activation" (an
 // active fraction below 1). Read from the variant's fields, not its id.
 std::string serving_format(const Variant& variant);
+// True for the weight-only quantized formats, int8-w8a16 and int4-w4a16: weights stored in 8 or
+// fewer bits, matrix units at 16 bits (GGUF Q8_0 and Q4_K_M, AWQ, GPTQ).
+bool weight_only_quantized(const Variant& variant);
 bool is_serving_format(const std::string& name);
 std::string serving_format_names();  // "fp16, bf16, ..."
 
@@ -378,6 +381,9 @@ struct EngineFactors {
     std::optional<HardwareKind> hardware_kind;   // absent: any
     std::optional<Precision> precision;          // compute precision; absent: any
     std::optional<double> compute_efficiency;
+    // compute_efficiency for a weight-only quantized variant (weight_only_quantized), whose
+    // prefill runs the engine's quantized kernels (llama.cpp's MMQ); absent: compute_efficiency.
+    std::optional<double> quantized_compute_efficiency;
     std::optional<double> memory_efficiency;
     std::optional<double> per_step_overhead_ms;
     std::optional<double> per_layer_overhead_us;

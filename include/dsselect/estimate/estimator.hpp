@@ -143,6 +143,9 @@ struct AdapterRead {
 // engine profiles (data/engines.json) calibrate them.
 struct EfficiencyProfile {
     double compute_efficiency = 0.70;      // eta_c, large prefill GEMMs (PHYSICS.md)
+    // eta_c of a weight-only quantized variant (int8-w8a16, int4-w4a16), whose GEMMs run the
+    // engine's quantized kernels (llama.cpp's MMQ); 0: compute_efficiency.
+    double quantized_compute_efficiency = 0.0;
     double memory_efficiency = 0.75;       // eta_m, decode weight streaming (A100 7B measurement, PHYSICS.md)
     double per_step_overhead_ms = 0.5;     // scheduler, sampling and launches per step
     // Kernel launches and synchronisation that grow with depth: per transformer layer, and extra
@@ -194,6 +197,9 @@ EfficiencyProfile engine_profile(const Engine* engine, const Hardware& hardware,
 // The engine's first factor set that matches the hardware and the compute precision (the one
 // engine_profile applies); null when none matches or the engine is null.
 const EngineFactors* matching_factors(const Engine* engine, const Hardware& hardware, Precision precision);
+// The compute efficiency a variant's GEMMs run at under a profile: quantized_compute_efficiency
+// for a weight-only quantized variant where the profile sets one, else compute_efficiency.
+double compute_efficiency_of(const EfficiencyProfile& profile, const Variant& variant);
 
 struct EstimateRequest {
     const Model* model = nullptr;

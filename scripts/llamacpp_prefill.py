@@ -1,0 +1,254 @@
+#!/usr/bin/env python3
+"""llama.cpp prefill of quantized weights (issue 20): the per-SM rate of its MMQ kernels.
+
+Used by scripts/llamacpp_decode_fit.py, which writes the factor sets and the document; run alone
+it prints the prefill report.
+
+The data (tests/validation/data/llamacpp-prefill-2026.json) are llama-bench pp512 results of dense
+models on single NVIDIA GPUs, each row with its source. llama.cpp runs every quantized GGUF type
+through its MMQ kernels on NVIDIA GPUs from compute capability 7.5 (the data file's
+kernels_source), and those kernels are bound by the SMs' issue rate, not by the tensor cores'
+datasheet peak: one prompt of P tokens takes
+
+    time = prefill FLOPs / (b * n * f) + c
+
+with n SMs at boost clock f, b the FLOPs one SM completes per cycle and c the per-step time the
+decode fit gives (the product's per_step_overhead_ms). The FLOPs are the product's: every matrix
+but the head for every prompt token, the head for the last one, and 2 * L * heads * head_dim * P^2
+for attention. b is one figure for every device: the geometric mean over devices of each
+device's geometric mean of the b its rows imply (least squares in log space, each device weighted
+once). The out-of-sample error of a device is its rows against the b fitted without it (leave one
+device out).
+"""
+import json
+import math
+import os
+import statistics
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATA = os.path.join(ROOT, "tests", "validation", "data", "llamacpp-prefill-2026.json")
+DATA_REL = "tests/validation/data/llamacpp-prefill-2026.json"
+# The compute efficiency llama.cpp's factor sets shipped for every prompt before this data (an
+# assumption): a share of the 16-bit tensor peak, for the report's "before" column.
+BEFORE_COMPUTE_EFFICIENCY = 0.5
+
+
+def load(path=DATA):
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def shape(model):
+    """(matmul parameters but the head, head parameters, attention dim L * heads * head_dim, total)."""
+    d, layers = model["hidden_size"], model["num_hidden_layers"]
+    q = model["num_attention_heads"] * model["head_dim"]
+    kv = model["num_key_value_heads"] * model["head_dim"]
+    per_layer = d * q + 2 * d * kv + q * d + 3 * d * model["intermediate_size"]
+    head = model["vocab_size"] * d
+    embedding = 0 if model["tie_word_embeddings"] else head
+    matmul = layers * per_layer
+    return matmul, head, layers * q, matmul + head + embedding
+
+
+def prefill_flops(model, prompt):
+    matmul, head, attention_dim, _ = shape(model)
+    return 2.0 * matmul * prompt + 2.0 * head * min(prompt, 1) + 2.0 * attention_dim * prompt * prompt
+
+
+def sm_cycles_per_s(device):
+    return device["sms"] * device["boost_clock_mhz"] * 1e6
+
+
+def implied_b(row, model, device, overhead_ms):
+    """FLOPs per SM-cycle the row implies, its per-step time c taken off."""
+    seconds = row["prompt_tokens"] / row["tokens_per_s"] - overhead_ms / 1000.0
+    return prefill_flops(model, row["prompt_tokens"]) / seconds / sm_cycles_per_s(device)
+
+
+def predicted_tokens_per_s(row, model, device, b, overhead_ms):
+    seconds = prefill_flops(model, row["prompt_tokens"]) / (b * sm_cycles_per_s(device)) + overhead_ms / 1000.0
+    return row["prompt_tokens"] / seconds
+
+
+def geometric_mean(values):
+    return math.exp(statistics.mean(math.log(v) for v in values))
+
+
+def fit_b(rows_by_device, models, devices, overhead_ms, leave_out=None):
+    per_device = [geometric_mean([implied_b(r, models[r["model"]], devices[name], overhead_ms) for r in rows])
+                  for name, rows in rows_by_device.items() if name != leave_out]
+    return geometric_mean(per_device)
+
+
+def checks(data):
+    """Problems with the data file: a model whose computed size is not llama-bench's, an unknown name."""
+    models = {m["name"]: m for m in data["models"]}
+    devices = {d["name"]: d for d in data["devices"]}
+    problems = []
+    for i, row in enumerate(data["rows"]):
+        if row["model"] not in models:
+            problems.append(f"rows/{i}: unknown model {row['model']}")
+            continue
+        if row["device"] not in devices:
+            problems.append(f"rows/{i}: unknown device {row['device']}")
+            continue
+        total = shape(models[row["model"]])[3] / 1e9
+        if abs(total / row["llama_bench_params_b"] - 1.0) > 0.005:
+            problems.append(f"rows/{i}: {row['model']} computes to {total:.2f} B parameters, llama-bench printed "
+                            f"{row['llama_bench_params_b']} B")
+    return problems
+
+
+def analyse(data, overhead_ms):
+    """The fitted b, each row's implied b, its in-sample and leave-one-device-out predictions."""
+    models = {m["name"]: m for m in data["models"]}
+    devices = {d["name"]: d for d in data["devices"]}
+    rows_by_device = {}
+    for row in data["rows"]:
+        rows_by_device.setdefault(row["device"], []).append(row)
+    b = fit_b(rows_by_device, models, devices, overhead_ms)
+    out = []
+    for name, rows in rows_by_device.items():
+        b_without = fit_b(rows_by_device, models, devices, overhead_ms, leave_out=name)
+        for row in rows:
+            model, device = models[row["model"]], devices[name]
+            out.append({
+                "row": row,
+                "implied_b": implied_b(row, model, device, overhead_ms),
+                "b_without": b_without,
+                "out_of_sample": predicted_tokens_per_s(row, model, device, b_without, overhead_ms) / row["tokens_per_s"] - 1.0,
+                "in_sample": predicted_tokens_per_s(row, model, device, b, overhead_ms) / row["tokens_per_s"] - 1.0,
+            })
+    return b, out
+
+
+def catalog_rates(b, data, catalog_devices, hardware, compute_efficiency):
+    """Per catalog GPU id: (quantized compute efficiency, how it was reached): the rate b * n * f
+    over the 16-bit peak, at most 1. A GPU with no sourced SM count and clock takes the lower of
+    the highest rate of a catalog GPU that has them (as the decode fit's SM limit does) and the
+    16-bit assumption compute_efficiency * peak."""
+    rated = {e["id"]: b * e["sms"] * e["boost_clock_mhz"] * 1e6 for e in catalog_devices if e.get("sms")}
+    fallback_id = max(rated, key=lambda k: rated[k])
+    measured = {d["compute_capability"] for d in data["devices"]}
+    capability = data["catalog_compute_capability"]
+    out = {}
+    for entry in catalog_devices:
+        peak = hardware[entry["id"]]["peak_tflops"]["fp16"] * 1e12
+        cc = capability[entry["id"]]
+        if entry["id"] in rated:
+            rate = min(rated[entry["id"]], peak)
+            how = (f"{b:.0f} FLOPs per SM-cycle x {entry['sms']} SMs x {entry['boost_clock_mhz']:g} MHz = "
+                   f"{rated[entry['id']] / 1e12:.1f} TFLOPS over the {peak / 1e12:g} TFLOPS 16-bit peak")
+        else:
+            rate = min(rated[fallback_id], compute_efficiency * peak)
+            how = (f"no sourced SM count and clock, so the lower of the highest catalog GPU's rate ({fallback_id}, "
+                   f"{rated[fallback_id] / 1e12:.1f} TFLOPS) and the 16-bit assumption ({compute_efficiency:g} x "
+                   f"{peak / 1e12:g} TFLOPS)")
+        if cc is None:
+            how += "; not an NVIDIA GPU (llama.cpp's HIP kernels): extrapolated"
+        elif cc not in measured:
+            how += f"; no MMQ measurement on compute capability {cc} in the data: extrapolated"
+        out[entry["id"]] = (round(rate / peak, 3), how)
+    return out
+
+
+def pct(x):
+    return f"{x:.1f} %"
+
+
+def signed(x):
+    return f"{x:+.1f} %"
+
+
+def document_lines(data, overhead_ms, hardware):
+    """The prefill section of docs/validation-llamacpp.md."""
+    b, analysed = analyse(data, overhead_ms)
+    devices = {d["name"]: d for d in data["devices"]}
+    models = {m["name"]: m for m in data["models"]}
+    lines = [
+        "## Prefill of quantized weights",
+        "",
+        f"`{DATA_REL}`: {data['source']}. Method: {data['method']}. Licence: {data['licence']}. "
+        f"It is {data['not_calibration_sources']}.",
+        "",
+        f"Kernels: {data['kernels_source']}. The model: one prompt of P tokens on a GPU of n SMs at boost clock f takes",
+        "",
+        "```",
+        "time = prefill FLOPs / (b * n * f) + c      b: FLOPs one SM completes per cycle in the MMQ kernels",
+        "prefill FLOPs = 2 (matrices but the head) P + 2 head + 2 L heads head_dim P^2",
+        "```",
+        "",
+        f"with c = {overhead_ms:g} ms, the decode fit's per-step time. b is one figure for every NVIDIA device: the",
+        "geometric mean over devices of the b each device's rows imply (each device weighted once). Out of sample,",
+        "each device is predicted with the b fitted on the other devices only (leave one device out).",
+        "",
+        f"Fitted on all {len(devices)} devices: **b = {b:.0f} FLOPs per SM-cycle**.",
+        "",
+        "| device | compute capability | SMs | boost (MHz) | model | quant | build | measured pp512 (t/s) | implied b | "
+        "b without this device | out of sample | in sample |",
+        "|---|---|---:|---:|---|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for a in analysed:
+        row, device = a["row"], devices[a["row"]["device"]]
+        lines.append(f"| {row['device']} | {device['compute_capability']} | {device['sms']} | {device['boost_clock_mhz']:g} | "
+                     f"{row['model']} | {row['quant']} | {row['build']} | {row['tokens_per_s']:g} | {a['implied_b']:.0f} | "
+                     f"{a['b_without']:.0f} | {signed(a['out_of_sample'] * 100)} | {signed(a['in_sample'] * 100)} |")
+    oos = [a["out_of_sample"] for a in analysed]
+    lines += [
+        "",
+        f"Out of sample (leave one device out): median absolute error {pct(statistics.median(abs(e) for e in oos) * 100)}, "
+        f"mean signed error {signed(statistics.mean(oos) * 100)}, worst {signed(max(oos, key=abs) * 100)} over {len(oos)} rows "
+        f"of {len(devices)} devices.",
+        "",
+    ]
+    # The same rows as a share of the tensor cores' datasheet peak would scatter far more: the
+    # spread of the implied b against the spread of the before-model's error on catalog devices.
+    implied = [a["implied_b"] for a in analysed]
+    lines += [
+        f"The implied b spans {min(implied):.0f} to {max(implied):.0f} FLOPs per SM-cycle (a factor of "
+        f"{max(implied) / min(implied):.1f}) across Ampere, Ada and Blackwell parts, data-centre and GeForce. The tensor cores'",
+        "datasheet peak per SM differs by two between GA100 (A30) and GA102 (RTX 3080, 3090) while the implied b does",
+        "not, which is why the rate is per SM-cycle and not a share of the datasheet peak.",
+        "",
+    ]
+    catalog_rows = [a for a in analysed if devices[a["row"]["device"]].get("catalog_id")]
+    if catalog_rows:
+        lines += ["Before: the assumption shipped before this data (compute efficiency "
+                  f"{BEFORE_COMPUTE_EFFICIENCY:g} of the 16-bit peak for every prompt) on the rows of catalog GPUs:", "",
+                  "| device | model | measured (t/s) | before | now, out of sample |", "|---|---|---:|---:|---:|"]
+        for a in catalog_rows:
+            row, device = a["row"], devices[a["row"]["device"]]
+            peak = hardware[device["catalog_id"]]["peak_tflops"]["fp16"] * 1e12
+            model = models[row["model"]]
+            seconds = prefill_flops(model, row["prompt_tokens"]) / (BEFORE_COMPUTE_EFFICIENCY * peak) + overhead_ms / 1000.0
+            before = row["prompt_tokens"] / seconds / row["tokens_per_s"] - 1.0
+            lines.append(f"| {row['device']} | {row['model']} | {row['tokens_per_s']:g} | {signed(before * 100)} | "
+                         f"{signed(a['out_of_sample'] * 100)} |")
+        lines.append("")
+    lines += ["Left out:", ""]
+    lines += [f"- {entry['what']}: {entry['why']}." for entry in data["left_out"]]
+    lines += [
+        "",
+        "No row measures the MMQ kernels on compute capability 9.0 (Hopper) or 10.0 (B200): the product applies the",
+        "same b there (an extrapolation), and a quantized prefill on those GPUs is labelled so in the factor sets' sources.",
+        "",
+    ]
+    return lines
+
+
+def main():
+    import sys
+    data = load()
+    problems = checks(data)
+    for problem in problems:
+        print(f"FAIL: {problem}")
+    if problems:
+        sys.exit(1)
+    hardware_path = os.path.join(ROOT, "data", "hardware.json")
+    with open(hardware_path, encoding="utf-8") as handle:
+        hardware = {h["id"]: h for h in json.load(handle)["hardware"]}
+    print("\n".join(document_lines(data, 1.0, hardware)))
+
+
+if __name__ == "__main__":
+    main()
