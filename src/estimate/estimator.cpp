@@ -405,11 +405,6 @@ EfficiencyProfile engine_profile(const Engine* engine, const Hardware& hardware,
     return profile;
 }
 
-double compute_efficiency_of(const EfficiencyProfile& profile, const Variant& variant) {
-    return profile.quantized_compute_efficiency > 0.0 && weight_only_quantized(variant) ? profile.quantized_compute_efficiency
-                                                                                        : profile.compute_efficiency;
-}
-
 const EngineFactors* matching_factors(const Engine* engine, const Hardware& hardware, Precision precision) {
     if (engine == nullptr) {
         return nullptr;

@@ -199,7 +199,10 @@ EfficiencyProfile engine_profile(const Engine* engine, const Hardware& hardware,
 const EngineFactors* matching_factors(const Engine* engine, const Hardware& hardware, Precision precision);
 // The compute efficiency a variant's GEMMs run at under a profile: quantized_compute_efficiency
 // for a weight-only quantized variant where the profile sets one, else compute_efficiency.
-double compute_efficiency_of(const EfficiencyProfile& profile, const Variant& variant);
+inline double compute_efficiency_of(const EfficiencyProfile& profile, const Variant& variant) {
+    return profile.quantized_compute_efficiency > 0.0 && weight_only_quantized(variant) ? profile.quantized_compute_efficiency
+                                                                                        : profile.compute_efficiency;
+}
 
 struct EstimateRequest {
     const Model* model = nullptr;
