@@ -149,12 +149,8 @@ def fits(data, rows):
     return out
 
 
-def pct(x):
-    return f"{x:.1f} %"
-
-
-def signed(x):
-    return f"{x:+.1f} %"
+pct = llamacpp_prefill.pct
+signed = llamacpp_prefill.signed
 
 
 def device_table(data, rows, fitted):
@@ -312,7 +308,8 @@ def document(data, rows, fitted, prefill_data):
         lines += ["", "Notes on devices:", ""]
         lines += [f"- {d['name']}: {d['note']}" for d in notes]
     hardware = {h["id"]: h for h in load(HARDWARE)["hardware"]}
-    lines += [""] + llamacpp_prefill.document_lines(prefill_data, nv["params"]["overhead_ms"], hardware)[:-1]
+    lines += [""] + llamacpp_prefill.document_lines(prefill_data, nv["params"]["overhead_ms"], hardware,
+                                                    data["catalog_devices"], PREFILL_COMPUTE_EFFICIENCY)[:-1]
     lines += [
         "",
         "## What the product ships",
@@ -332,32 +329,43 @@ def document(data, rows, fitted, prefill_data):
     return "\n".join(lines)
 
 
+def explain_values(dsselect, gpu, variant):
+    """The decode and rate lines of `dsselect estimate --explain` for model base under llama.cpp, or
+    a one-line problem."""
+    run = subprocess.run([dsselect, "estimate", "--model", "base", "--variant", variant, "--gpu", gpu, "--engine",
+                          "llama.cpp", "--explain"], capture_output=True, text=True, check=False)
+    if run.returncode != 0:
+        return f"dsselect estimate on {gpu} ({variant}) exited {run.returncode}: {run.stderr.strip()}"
+    values = {}
+    for line in run.stdout.splitlines():
+        parts = line.split("\t")
+        if len(parts) >= 2 and parts[0] in ("decode_bytes_per_gpu", "decode_memory_ms", "step_overhead_ms",
+                                            "effective_flops_per_s"):
+            values[parts[0]] = float(parts[1])
+    if len(values) != 4:
+        return (f"dsselect estimate on {gpu} ({variant}): no decode_bytes_per_gpu / decode_memory_ms / "
+                "step_overhead_ms / effective_flops_per_s in --explain")
+    return values
+
+
 def check_product(dsselect, data, sets):
-    """The product's llama.cpp decode memory time is decode bytes / (memory_efficiency * BW), and
-    its step overhead is the fitted per-token c."""
+    """The product's llama.cpp decode memory time is decode bytes / (memory_efficiency * BW), its
+    step overhead is the fitted per-token c, and an int4 and an int8 prompt (Q4_K_M, Q8_0) run at
+    quantized_compute_efficiency of the 16-bit peak."""
     hardware = {h["id"]: h for h in load(HARDWARE)["hardware"]}
     checked = 0
     for s in sets:
         if "hardware" not in s:
             continue
         gpu = s["hardware"][0]
-        run = subprocess.run([dsselect, "estimate", "--model", "base", "--variant", "int4", "--gpu", gpu, "--engine",
-                              "llama.cpp", "--explain"], capture_output=True, text=True, check=False)
-        if run.returncode != 0:
-            return f"dsselect estimate on {gpu} exited {run.returncode}: {run.stderr.strip()}"
-        values = {}
-        for line in run.stdout.splitlines():
-            parts = line.split("\t")
-            if len(parts) >= 2 and parts[0] in ("decode_bytes_per_gpu", "decode_memory_ms", "step_overhead_ms",
-                                                "effective_flops_per_s"):
-                values[parts[0]] = float(parts[1])
-        if len(values) != 4:
-            return (f"dsselect estimate on {gpu}: no decode_bytes_per_gpu / decode_memory_ms / step_overhead_ms / "
-                    "effective_flops_per_s in --explain")
-        rate = s["quantized_compute_efficiency"] * hardware[gpu]["peak_tflops"]["fp16"] * 1e12
-        if abs(values["effective_flops_per_s"] / rate - 1.0) > 1e-3:
-            return (f"dsselect estimate on {gpu}: effective_flops_per_s {values['effective_flops_per_s']:g} for int4, "
-                    f"expected {rate:g} from quantized_compute_efficiency {s['quantized_compute_efficiency']:g}")
+        for variant in ("int4", "int8"):  # GGUF Q4_K_M and Q8_0 (data/deploy.json)
+            values = explain_values(dsselect, gpu, variant)
+            if isinstance(values, str):
+                return values
+            rate = s["quantized_compute_efficiency"] * hardware[gpu]["peak_tflops"]["fp16"] * 1e12
+            if abs(values["effective_flops_per_s"] / rate - 1.0) > 1e-3:
+                return (f"dsselect estimate on {gpu}: effective_flops_per_s {values['effective_flops_per_s']:g} for "
+                        f"{variant}, expected {rate:g} from quantized_compute_efficiency {s['quantized_compute_efficiency']:g}")
         if abs(values["step_overhead_ms"] - s["per_step_overhead_ms"]) > 1e-9:
             return (f"dsselect estimate on {gpu}: step_overhead_ms {values['step_overhead_ms']:g}, expected the fitted "
                     f"per-token {s['per_step_overhead_ms']:g} ms (no per-layer term)")
@@ -377,7 +385,7 @@ def main():
     args = parser.parse_args()
     data = load(DATA)
     prefill_data = llamacpp_prefill.load()
-    problems = llamacpp_prefill.checks(prefill_data)
+    problems = llamacpp_prefill.checks(prefill_data, [entry["id"] for entry in data["catalog_devices"]])
     if problems:
         for problem in problems:
             print(f"FAIL: {llamacpp_prefill.DATA_REL}: {problem}")

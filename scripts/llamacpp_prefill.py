@@ -1,8 +1,7 @@
-#!/usr/bin/env python3
 """llama.cpp prefill of quantized weights (issue 20): the per-SM rate of its MMQ kernels.
 
-Used by scripts/llamacpp_decode_fit.py, which writes the factor sets and the document; run alone
-it prints the prefill report.
+A module of scripts/llamacpp_decode_fit.py, which writes the factor sets and the document (run
+that script to print the report).
 
 The data (tests/validation/data/llamacpp-prefill-2026.json) are llama-bench pp512 results of dense
 models on single NVIDIA GPUs, each row with its source. llama.cpp runs every quantized GGUF type
@@ -80,17 +79,28 @@ def fit_b(rows_by_device, models, devices, overhead_ms, leave_out=None):
     return geometric_mean(per_device)
 
 
-def checks(data):
-    """Problems with the data file: a model whose computed size is not llama-bench's, an unknown name."""
+def checks(data, catalog_ids=()):
+    """Problems with the data file, one line each: a model whose computed size is not
+    llama-bench's, an unknown name, a non-positive figure, a catalog GPU without a compute
+    capability entry."""
     models = {m["name"]: m for m in data["models"]}
     devices = {d["name"]: d for d in data["devices"]}
     problems = []
+    for name, device in devices.items():
+        if not (device.get("sms", 0) > 0 and device.get("boost_clock_mhz", 0) > 0):
+            problems.append(f"devices/{name}: sms and boost_clock_mhz must be positive")
+    for gpu in catalog_ids:
+        if gpu not in data.get("catalog_compute_capability", {}):
+            problems.append(f"catalog_compute_capability: no entry for catalog GPU '{gpu}'")
     for i, row in enumerate(data["rows"]):
         if row["model"] not in models:
             problems.append(f"rows/{i}: unknown model {row['model']}")
             continue
         if row["device"] not in devices:
             problems.append(f"rows/{i}: unknown device {row['device']}")
+            continue
+        if not (row.get("tokens_per_s", 0) > 0 and row.get("prompt_tokens", 0) > 0):
+            problems.append(f"rows/{i}: tokens_per_s and prompt_tokens must be positive")
             continue
         total = shape(models[row["model"]])[3] / 1e9
         if abs(total / row["llama_bench_params_b"] - 1.0) > 0.005:
@@ -125,12 +135,12 @@ def analyse(data, overhead_ms):
 def catalog_rates(b, data, catalog_devices, hardware, compute_efficiency):
     """Per catalog GPU id: (quantized compute efficiency, how it was reached): the rate b * n * f
     over the 16-bit peak, at most 1. A GPU with no sourced SM count and clock takes the lower of
-    the highest rate of a catalog GPU that has them (as the decode fit's SM limit does) and the
-    16-bit assumption compute_efficiency * peak."""
-    rated = {e["id"]: b * e["sms"] * e["boost_clock_mhz"] * 1e6 for e in catalog_devices if e.get("sms")}
-    fallback_id = max(rated, key=lambda k: rated[k])
-    measured = {d["compute_capability"] for d in data["devices"]}
+    two bounds: the highest rate of a catalog GPU of its compute capability that has them (of any
+    catalog GPU where none has), and the 16-bit assumption compute_efficiency * peak."""
     capability = data["catalog_compute_capability"]
+    rated = {e["id"]: b * e["sms"] * e["boost_clock_mhz"] * 1e6 for e in catalog_devices if e.get("sms")}
+    measured_capabilities = {d["compute_capability"] for d in data["devices"]}
+    measured_quants = sorted({r["quant"] for r in data["rows"]})
     out = {}
     for entry in catalog_devices:
         peak = hardware[entry["id"]]["peak_tflops"]["fp16"] * 1e12
@@ -140,14 +150,18 @@ def catalog_rates(b, data, catalog_devices, hardware, compute_efficiency):
             how = (f"{b:.0f} FLOPs per SM-cycle x {entry['sms']} SMs x {entry['boost_clock_mhz']:g} MHz = "
                    f"{rated[entry['id']] / 1e12:.1f} TFLOPS over the {peak / 1e12:g} TFLOPS 16-bit peak")
         else:
-            rate = min(rated[fallback_id], compute_efficiency * peak)
-            how = (f"no sourced SM count and clock, so the lower of the highest catalog GPU's rate ({fallback_id}, "
-                   f"{rated[fallback_id] / 1e12:.1f} TFLOPS) and the 16-bit assumption ({compute_efficiency:g} x "
+            peers = {k: v for k, v in rated.items() if cc is not None and capability[k] == cc} or rated
+            peer = max(peers, key=lambda k: peers[k])
+            rate = min(peers[peer], compute_efficiency * peak)
+            which = "of its compute capability" if cc is not None and capability[peer] == cc else "of any compute capability"
+            how = (f"no sourced SM count and clock, so the lower of the highest catalog GPU's rate {which} ({peer}, "
+                   f"{peers[peer] / 1e12:.1f} TFLOPS) and the 16-bit assumption ({compute_efficiency:g} x "
                    f"{peak / 1e12:g} TFLOPS)")
         if cc is None:
             how += "; not an NVIDIA GPU (llama.cpp's HIP kernels): extrapolated"
-        elif cc not in measured:
+        elif cc not in measured_capabilities:
             how += f"; no MMQ measurement on compute capability {cc} in the data: extrapolated"
+        how += f"; measured on {', '.join(measured_quants)} files, Q8_0 extrapolated"
         out[entry["id"]] = (round(rate / peak, 3), how)
     return out
 
@@ -160,8 +174,9 @@ def signed(x):
     return f"{x:+.1f} %"
 
 
-def document_lines(data, overhead_ms, hardware):
-    """The prefill section of docs/validation-llamacpp.md."""
+def document_lines(data, overhead_ms, hardware, catalog_sm_figures, compute_efficiency):
+    """The prefill section of docs/validation-llamacpp.md (catalog_sm_figures: the decode data's
+    catalog_devices, SM counts and clocks with their sources)."""
     b, analysed = analyse(data, overhead_ms)
     devices = {d["name"]: d for d in data["devices"]}
     models = {m["name"]: m for m in data["models"]}
@@ -201,14 +216,24 @@ def document_lines(data, overhead_ms, hardware):
         f"of {len(devices)} devices.",
         "",
     ]
-    # The same rows as a share of the tensor cores' datasheet peak would scatter far more: the
-    # spread of the implied b against the spread of the before-model's error on catalog devices.
+    # Why a rate per SM-cycle and not a share of the tensor peak: the INT8 tensor peak per
+    # SM-cycle of a GA100 and a GA102 catalog GPU (datasheet peak over SMs x boost clock) against
+    # the implied b of the rows on those two chips.
     implied = [a["implied_b"] for a in analysed]
+    per_sm = {gpu: hardware[gpu]["peak_tflops"]["int8"] * 1e12 / (sms * mhz * 1e6)
+              for gpu, sms, mhz in ((g["id"], g["sms"], g["boost_clock_mhz"]) for g in catalog_sm_figures)
+              if gpu in ("a100-80gb", "a10")}
+    by_chip = {chip: [a["implied_b"] for a in analysed if a["row"]["device"] in names]
+               for chip, names in (("GA100", ("A30",)), ("GA102", ("RTX 3080 10GB", "RTX 3090")))}
     lines += [
         f"The implied b spans {min(implied):.0f} to {max(implied):.0f} FLOPs per SM-cycle (a factor of "
-        f"{max(implied) / min(implied):.1f}) across Ampere, Ada and Blackwell parts, data-centre and GeForce. The tensor cores'",
-        "datasheet peak per SM differs by two between GA100 (A30) and GA102 (RTX 3080, 3090) while the implied b does",
-        "not, which is why the rate is per SM-cycle and not a share of the datasheet peak.",
+        f"{max(implied) / min(implied):.1f}) across Ampere, Ada and Blackwell parts, data-centre and GeForce. The INT8",
+        f"tensor peak per SM-cycle is {per_sm['a100-80gb']:.0f} operations on GA100 (the catalog's A100: datasheet peak over",
+        f"SMs x boost clock) and {per_sm['a10']:.0f} on GA102 (the A10), yet the GA100 rows (A30) imply "
+        f"{min(by_chip['GA100']):.0f} FLOPs per SM-cycle",
+        f"and the GA102 rows (RTX 3080, 3090) {min(by_chip['GA102']):.0f} to {max(by_chip['GA102']):.0f}: the kernels do not "
+        "use the wider tensor cores, so the rate is",
+        "per SM-cycle, not a share of the datasheet peak.",
         "",
     ]
     catalog_rows = [a for a in analysed if devices[a["row"]["device"]].get("catalog_id")]
@@ -225,7 +250,17 @@ def document_lines(data, overhead_ms, hardware):
             lines.append(f"| {row['device']} | {row['model']} | {row['tokens_per_s']:g} | {signed(before * 100)} | "
                          f"{signed(a['out_of_sample'] * 100)} |")
         lines.append("")
-    lines += ["Left out:", ""]
+    rates = catalog_rates(b, data, catalog_sm_figures, hardware, compute_efficiency)
+    lines += ["What the product's llama.cpp factor sets give an integer-quantized prompt on each catalog GPU (TFLOPS),",
+              f"against the assumption before this data ({BEFORE_COMPUTE_EFFICIENCY:g} of the 16-bit peak for the int4 variants; "
+              "the int8 ones, W8A8, took it of the INT8 peak):", "",
+              "| catalog GPU | compute capability | before | now | now / before |", "|---|---|---:|---:|---:|"]
+    for entry in catalog_sm_figures:
+        peak = hardware[entry["id"]]["peak_tflops"]["fp16"]
+        before, now = BEFORE_COMPUTE_EFFICIENCY * peak, rates[entry["id"]][0] * peak
+        cc = data["catalog_compute_capability"][entry["id"]] or "- (AMD)"
+        lines.append(f"| {entry['id']} | {cc} | {before:.1f} | {now:.1f} | {now / before:.2f} |")
+    lines += ["", "Left out:", ""]
     lines += [f"- {entry['what']}: {entry['why']}." for entry in data["left_out"]]
     lines += [
         "",
@@ -234,21 +269,3 @@ def document_lines(data, overhead_ms, hardware):
         "",
     ]
     return lines
-
-
-def main():
-    import sys
-    data = load()
-    problems = checks(data)
-    for problem in problems:
-        print(f"FAIL: {problem}")
-    if problems:
-        sys.exit(1)
-    hardware_path = os.path.join(ROOT, "data", "hardware.json")
-    with open(hardware_path, encoding="utf-8") as handle:
-        hardware = {h["id"]: h for h in json.load(handle)["hardware"]}
-    print("\n".join(document_lines(data, 1.0, hardware)))
-
-
-if __name__ == "__main__":
-    main()

@@ -762,7 +762,7 @@ TEST_CASE("quantized compute efficiency: the key reads back, is refused out of r
     const auto explain = run_cli({"--data", good.path(), "estimate", "--model", "base", "--variant", "int4", "--gpu",
                                   "a100-80gb", "--engine", "llama.cpp", "--explain"});
     REQUIRE(explain.status == 0);
-    CHECK(explain.out.find("engine: quantized_compute_efficiency\t0.125\tfraction (used: weight-only quantized variant)") !=
+    CHECK(explain.out.find("engine: quantized_compute_efficiency\t0.125\tfraction of the fp16 peak (used: integer-quantized variant)") !=
           std::string::npos);
     // 312 TFLOPS x 0.125 for the quantized variant.
     CHECK(explain.out.find("effective_flops_per_s\t3.9e+13") != std::string::npos);

@@ -458,9 +458,10 @@ TEST_CASE("eager step: a step carrying prompt tokens beyond the graph limit pays
     CHECK(EstimatePlan(moe_request).eager_overhead_ms(1.0, 0.0) == Approx(118.25));
 }
 
-TEST_CASE("quantized compute efficiency: weight-only quantized variants run at it, the others at compute_efficiency", "[estimator][prefill]") {
+TEST_CASE("quantized compute efficiency: integer-quantized variants run at it against the 16-bit peak", "[estimator][prefill]") {
     const Model model = test::llama2_7b();
-    const Hardware hardware = test::gpu();
+    Hardware hardware = test::gpu();  // 312 TFLOPS fp16, 624 TOPS int8
+    hardware.peak_tflops[Precision::fp8] = 624;
     const auto prefill_compute = [&](const Variant& variant, double quantized_eta) {
         EstimateRequest request = request_for(model, variant, hardware);
         request.profile.compute_efficiency = 0.5;
@@ -468,20 +469,29 @@ TEST_CASE("quantized compute efficiency: weight-only quantized variants run at i
         return estimate(request).performance.prefill_work_ms;  // compute + communication (none on one GPU)
     };
     const Variant int4 = test::variant_bits(4.5);  // int4-w4a16 (GGUF Q4_K_M)
-    const Variant int8 = test::variant_bits(8.5);  // int8-w8a16 (GGUF Q8_0)
+    const Variant int8 = test::variant_bits(8.5);  // int8-w8a16
+    const Variant w8a8 = test::variant_bits(8, Precision::int8);  // int8-w8a8 (llama.cpp serves it as Q8_0)
     const Variant fp16 = test::variant_bits(16);
-    const Variant w8a8 = test::variant_bits(8, Precision::int8);
-    CHECK(weight_only_quantized(int4));
+    const Variant fp8 = test::variant_bits(8, Precision::fp8);
+    CHECK(integer_quantized_weights(int4));
+    CHECK(integer_quantized_weights(int8));
+    CHECK(integer_quantized_weights(w8a8));
+    CHECK_FALSE(integer_quantized_weights(fp16));
+    CHECK_FALSE(integer_quantized_weights(fp8));
     CHECK(weight_only_quantized(int8));
-    CHECK_FALSE(weight_only_quantized(fp16));
     CHECK_FALSE(weight_only_quantized(w8a8));
-    // 0.25 instead of 0.5: the same FLOPs take twice as long; 0 leaves compute_efficiency.
-    CHECK(prefill_compute(int4, 0.25) == Approx(2.0 * prefill_compute(int4, 0.0)));
-    CHECK(prefill_compute(int8, 0.25) == Approx(2.0 * prefill_compute(int8, 0.0)));
+    // Hand-computed: a 7B-class prefill of 512 tokens at 312 TFLOPS x 0.25 (the 16-bit peak, also
+    // for the W8A8 variant, whose own peak is 624).
+    const double at_quarter_ms = prefill_compute_ms(model, 512) * 0.7 / 0.25;
+    CHECK(prefill_compute(int4, 0.25) == Approx(at_quarter_ms).epsilon(1e-9));
+    CHECK(prefill_compute(int8, 0.25) == Approx(at_quarter_ms).epsilon(1e-9));
+    CHECK(prefill_compute(w8a8, 0.25) == Approx(at_quarter_ms).epsilon(1e-9));
+    // Without the key: compute_efficiency against the compute precision's own peak.
+    CHECK(prefill_compute(int4, 0.0) == Approx(prefill_compute_ms(model, 512) * 0.7 / 0.5).epsilon(1e-9));
+    CHECK(prefill_compute(w8a8, 0.0) == Approx(prefill_compute_ms(model, 512) * 0.7 / 0.5 / 2.0).epsilon(1e-9));
+    // 16-bit and FP8 variants never take it.
     CHECK(prefill_compute(fp16, 0.25) == Approx(prefill_compute(fp16, 0.0)));
-    CHECK(prefill_compute(w8a8, 0.25) == Approx(prefill_compute(w8a8, 0.0)));
-    // Hand-computed: 7B-class prefill of 512 tokens at 312 TFLOPS * 0.25.
-    CHECK(prefill_compute(int4, 0.25) == Approx(prefill_compute_ms(model, 512) * 0.7 / 0.25).epsilon(1e-9));
+    CHECK(prefill_compute(fp8, 0.25) == Approx(prefill_compute(fp8, 0.0)));
 }
 
 TEST_CASE("architecture: MoE layers are those after the first dense ones, none in a dense model", "[estimator][moe]") {

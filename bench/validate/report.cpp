@@ -60,6 +60,7 @@ Json profile_json(const dsselect::EfficiencyProfile& p) {
     constexpr double k_bytes_per_gib = 1073741824.0;
     return Json{
         {"compute_efficiency", p.compute_efficiency},
+        {"quantized_compute_efficiency", p.quantized_compute_efficiency},
         {"memory_efficiency", p.memory_efficiency},
         {"per_step_overhead_ms", p.per_step_overhead_ms},
         {"per_layer_overhead_us", p.per_layer_overhead_us},

@@ -86,6 +86,11 @@ bool weight_only_quantized(const Variant& v) {
     return v.active_fraction >= 1.0 && !v.bits_per_group && sixteen_bit_compute && v.weight_bits <= 8.5;
 }
 
+bool integer_quantized_weights(const Variant& v) {
+    const bool integer_compute = v.compute_precision == Precision::int8 || v.compute_precision == Precision::int4;
+    return weight_only_quantized(v) || (v.active_fraction >= 1.0 && !v.bits_per_group && integer_compute);
+}
+
 std::string serving_format(const Variant& v) {
     if (v.active_fraction < 1.0) {
         return "dynamic-activation";

@@ -240,8 +240,9 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
         trace.push_back({"engine: compute_efficiency", request.profile.compute_efficiency, "fraction", engine_source});
         if (request.profile.quantized_compute_efficiency > 0.0) {
             trace.push_back({"engine: quantized_compute_efficiency", request.profile.quantized_compute_efficiency,
-                             weight_only_quantized(*request.variant) ? "fraction (used: weight-only quantized variant)"
-                                                                     : "fraction (not used: the variant is not weight-only quantized)",
+                             uses_quantized_kernels(request.profile, *request.variant)
+                                 ? "fraction of the fp16 peak (used: integer-quantized variant)"
+                                 : "fraction of the fp16 peak (not used: the variant is not integer-quantized)",
                              engine_source});
         }
         trace.push_back({"engine: memory_efficiency", request.profile.memory_efficiency, "fraction", engine_source});

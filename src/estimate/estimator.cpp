@@ -588,7 +588,12 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
     m_peak_flops_per_gpu = *peak_tflops * k_flops_per_tflop * sparsity_speedup;
     // Layer split runs the GPUs one after another: one GPU's rate, the whole model's bytes.
     const double parallel_gpus = profile.layer_split ? 1.0 : m_gpus;
-    m_compute_rate = parallel_gpus * m_peak_flops_per_gpu * compute_efficiency_of(profile, variant);  // FLOP/s
+    // An engine's own integer kernels (llama.cpp's MMQ) run an integer-quantized variant at their
+    // efficiency against the 16-bit peak, whatever the variant's compute precision.
+    const auto peak_16bit_tflops = hw.peak_tflops_at(Precision::fp16);
+    m_compute_rate = uses_quantized_kernels(profile, variant) && peak_16bit_tflops
+                         ? parallel_gpus * *peak_16bit_tflops * k_flops_per_tflop * profile.quantized_compute_efficiency
+                         : parallel_gpus * m_peak_flops_per_gpu * profile.compute_efficiency;  // FLOP/s
     m_bandwidth = hw.memory_bandwidth_gb_per_s * k_bytes_per_gb * profile.memory_efficiency;  // per GPU
     // A replica wider than one node all-reduces over the slower scale-out link.
     m_multi_node = request.gpus > hw.max_devices_per_node;
@@ -862,7 +867,9 @@ Estimate EstimatePlan::at(std::int64_t batch_size, Trace* trace) const {
         return result;
     }
     result.peak_flops_per_gpu = m_peak_flops_per_gpu;
-    record(trace, "effective_flops_per_s", m_compute_rate, "FLOP/s", "t * peak(compute precision) * eta_c");
+    record(trace, "effective_flops_per_s", m_compute_rate, "FLOP/s",
+           "t * peak(compute precision) * eta_c; an integer-quantized variant under an engine's quantized kernels: "
+           "t * peak(fp16) * quantized_compute_efficiency");
     record(trace, "effective_bandwidth_bytes_per_s_per_gpu", m_bandwidth, "bytes/s", "memory bandwidth * eta_m");
     record(trace, "link_gb_per_s", m_link_gb_per_s, "GB/s",
            m_multi_node ? "min(interconnect, inter-node network): the replica spans nodes" : "interconnect within one node");

@@ -364,15 +364,26 @@ def check_llamacpp_prefill(llamacpp_prefill):
            abs(without["RTX 3090"] - without_moved["RTX 3090"]) < 1e-9 and b_moved > b * 1.05,
            f"{without['RTX 3090']} {without_moved['RTX 3090']} {b} {b_moved}")
     hardware = {"x": {"peak_tflops": {"fp16": 100.0}}, "y": {"peak_tflops": {"fp16": 1000.0}},
-                "z": {"peak_tflops": {"fp16": 10.0}}}
-    catalog = [{"id": "x", "sms": 100, "boost_clock_mhz": 1000}, {"id": "y"}, {"id": "z"}]
-    probe = dict(data, catalog_compute_capability={"x": "8.6", "y": "9.0", "z": None})
+                "z": {"peak_tflops": {"fp16": 10.0}}, "w": {"peak_tflops": {"fp16": 1000.0}},
+                "v": {"peak_tflops": {"fp16": 1000.0}}}
+    catalog = [{"id": "x", "sms": 100, "boost_clock_mhz": 1000}, {"id": "w", "sms": 50, "boost_clock_mhz": 1000},
+               {"id": "y"}, {"id": "z"}, {"id": "v"}]
+    probe = dict(data, catalog_compute_capability={"x": "8.6", "w": "9.0", "y": "9.0", "z": None, "v": "10.0"})
     rates = llamacpp_prefill.catalog_rates(500.0, probe, catalog, hardware, 0.5)
-    # x: 500 x 100 x 1e9 = 50 TFLOPS of 100; y: the fallback 50 TFLOPS of 1000 (below 0.5 x 1000);
-    # z: 0.5 x 10 TFLOPS, below the fallback.
-    expect("prefill: catalog rates", (rates["x"][0], rates["y"][0], rates["z"][0]) == (0.5, 0.05, 0.5), str(rates))
-    expect("prefill: an unmeasured architecture is labelled", "extrapolated" in rates["y"][1] and
-           "extrapolated" not in rates["x"][1] and "not an NVIDIA GPU" in rates["z"][1], str(rates))
+    # x: 500 x 100 x 1e9 = 50 TFLOPS of 100; w: 25 of 1000; y: w's 25 TFLOPS (its compute capability)
+    # of 1000; v: no peer of 10.0, so x's 50 of 1000; z: 0.5 x 10 TFLOPS, below the fallback.
+    expect("prefill: catalog rates", tuple(rates[k][0] for k in "xwyvz") == (0.5, 0.025, 0.025, 0.05, 0.5), str(rates))
+    expect("prefill: an unmeasured architecture is labelled",
+           "no MMQ measurement on compute capability 9.0" in rates["y"][1] and
+           "no MMQ measurement" not in rates["x"][1] and "not an NVIDIA GPU" in rates["z"][1], str(rates))
+    expect("prefill: the fallback names its peer", "(w, 25.0 TFLOPS)" in rates["y"][1] and "(x, 50.0 TFLOPS)" in rates["v"][1],
+           str(rates))
+    bad = json.loads(json.dumps(data))
+    bad["rows"][0]["tokens_per_s"] = 0
+    expect("prefill: a non-positive rate is refused in one line",
+           any(p.startswith("rows/0: tokens_per_s") for p in llamacpp_prefill.checks(bad)), str(llamacpp_prefill.checks(bad)))
+    expect("prefill: a catalog GPU without a compute capability is named",
+           any("'new-gpu'" in p for p in llamacpp_prefill.checks(data, ["new-gpu"])), "no problem reported")
 
 
 def main():

@@ -201,6 +201,9 @@ std::string serving_format(const Variant& variant);
 // True for the weight-only quantized formats, int8-w8a16 and int4-w4a16: weights stored in 8 or
 // fewer bits, matrix units at 16 bits (GGUF Q8_0 and Q4_K_M, AWQ, GPTQ).
 bool weight_only_quantized(const Variant& variant);
+// True for the integer-quantized formats, int8-w8a8, int8-w8a16, int4-w4a16 and int4-w4a4: weights
+// stored as integers of 8 or fewer bits (GGUF Q8_0 and Q4_K_M serve the int8 and int4 ones).
+bool integer_quantized_weights(const Variant& variant);
 bool is_serving_format(const std::string& name);
 std::string serving_format_names();  // "fp16, bf16, ..."
 
@@ -381,8 +384,9 @@ struct EngineFactors {
     std::optional<HardwareKind> hardware_kind;   // absent: any
     std::optional<Precision> precision;          // compute precision; absent: any
     std::optional<double> compute_efficiency;
-    // compute_efficiency for a weight-only quantized variant (weight_only_quantized), whose
-    // prefill runs the engine's quantized kernels (llama.cpp's MMQ); absent: compute_efficiency.
+    // The efficiency, against the 16-bit peak, of an integer-quantized variant
+    // (integer_quantized_weights), whose GEMMs run the engine's quantized kernels (llama.cpp's
+    // MMQ); absent: such a variant takes compute_efficiency against its compute precision's peak.
     std::optional<double> quantized_compute_efficiency;
     std::optional<double> memory_efficiency;
     std::optional<double> per_step_overhead_ms;

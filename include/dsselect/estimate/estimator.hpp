@@ -143,8 +143,9 @@ struct AdapterRead {
 // engine profiles (data/engines.json) calibrate them.
 struct EfficiencyProfile {
     double compute_efficiency = 0.70;      // eta_c, large prefill GEMMs (PHYSICS.md)
-    // eta_c of a weight-only quantized variant (int8-w8a16, int4-w4a16), whose GEMMs run the
-    // engine's quantized kernels (llama.cpp's MMQ); 0: compute_efficiency.
+    // eta_c, against the 16-bit peak, of an integer-quantized variant (int8-w8a8, int8-w8a16,
+    // int4-w4a16, int4-w4a4), whose GEMMs run the engine's quantized kernels (llama.cpp's MMQ);
+    // 0: such a variant runs at compute_efficiency of its compute precision's peak.
     double quantized_compute_efficiency = 0.0;
     double memory_efficiency = 0.75;       // eta_m, decode weight streaming (A100 7B measurement, PHYSICS.md)
     double per_step_overhead_ms = 0.5;     // scheduler, sampling and launches per step
@@ -197,11 +198,10 @@ EfficiencyProfile engine_profile(const Engine* engine, const Hardware& hardware,
 // The engine's first factor set that matches the hardware and the compute precision (the one
 // engine_profile applies); null when none matches or the engine is null.
 const EngineFactors* matching_factors(const Engine* engine, const Hardware& hardware, Precision precision);
-// The compute efficiency a variant's GEMMs run at under a profile: quantized_compute_efficiency
-// for a weight-only quantized variant where the profile sets one, else compute_efficiency.
-inline double compute_efficiency_of(const EfficiencyProfile& profile, const Variant& variant) {
-    return profile.quantized_compute_efficiency > 0.0 && weight_only_quantized(variant) ? profile.quantized_compute_efficiency
-                                                                                        : profile.compute_efficiency;
+// True when the profile's quantized kernels run the variant's GEMMs: the profile sets
+// quantized_compute_efficiency and the variant's weights are integer-quantized.
+inline bool uses_quantized_kernels(const EfficiencyProfile& profile, const Variant& variant) {
+    return profile.quantized_compute_efficiency > 0.0 && integer_quantized_weights(variant);
 }
 
 struct EstimateRequest {
