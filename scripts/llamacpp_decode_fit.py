@@ -180,7 +180,8 @@ def device_table(data, rows, fitted):
 
 def catalog_factor_sets(data, fitted, prefill_data):
     """The llama.cpp factor sets data/engines.json ships: one per catalog GPU (the fallback SM
-    limit where no SM count and clock are sourced), then the generic GPU set, then the edge set
+    limit where no SM count and clock are sourced), then the Apple set (hardware of vendor
+    "apple" a user adds), then the generic GPU set, then the edge set
     (unchanged, not in this data)."""
     hardware = {h["id"]: h for h in load(HARDWARE)["hardware"]}
     params = fitted["nvidia"]["params"]
@@ -211,6 +212,20 @@ def catalog_factor_sets(data, fitted, prefill_data):
                        f"quantized_compute_efficiency (prefill of GGUF quantized weights, llama.cpp's MMQ kernels) from "
                        f"scripts/llamacpp_prefill.py on {llamacpp_prefill.DATA_REL}: {how}; "
                        "compute_efficiency (16-bit prefill, cuBLAS) is an assumption, no 16-bit prefill data"),
+        })
+    apple = fitted.get("apple")
+    if apple:
+        # Apple silicon a user adds (vendor "apple"): the Apple fit, whatever the device's kind.
+        sets.append({
+            "vendors": ["apple"],
+            "compute_efficiency": PREFILL_COMPUTE_EFFICIENCY,
+            "memory_efficiency": apple["params"]["eta"],
+            "per_step_overhead_ms": apple["params"]["overhead_ms"],
+            "per_layer_overhead_us": 0,
+            "source": (f"scripts/llamacpp_decode_fit.py on {DATA_REL} (docs/validation-llamacpp.md): the Apple family's eta "
+                       f"and per-token overhead, fitted on {', '.join(apple['fit_devices'])} (unified memory, Metal; no SM "
+                       "limit), for Apple hardware a user adds with vendor \"apple\" (the catalog ships none); "
+                       "compute_efficiency (prefill) is an assumption, no Apple prefill data"),
         })
     sets.append({
         "hardware_kind": "gpu",
@@ -292,7 +307,7 @@ def document(data, rows, fitted, prefill_data):
     if apple:
         p = apple["params"]
         lines.append(f"- Apple, fitted on {', '.join(apple['fit_devices'])}: eta = {p['eta']:g}, c = {p['overhead_ms']:g} ms "
-                     "(reported only: the catalog has no Apple device).")
+                     "(the catalog has no Apple device; Apple hardware a user adds with vendor `apple` takes these).")
     lines += ["", "## Per device", "", *table, "", "## Summary by family and set", "",
               f"Before: the assumption shipped before this fit (eta {BEFORE['eta']:g}, c {BEFORE['overhead_ms']:g} ms, no SM",
               "limit) on the same rows.", "",
@@ -316,10 +331,12 @@ def document(data, rows, fitted, prefill_data):
         "",
         "The llama.cpp factor sets of `data/engines.json` come from this fit: one set per catalog GPU",
         "(`memory_efficiency` = effective bandwidth / BW, with the fallback SM limit where no SM count and clock",
-        "are sourced; `per_step_overhead_ms` = c, no per-layer term), then a generic GPU set for GPUs a user",
-        "adds (eta and c, no SM limit), then the edge set (an assumption, not in this data). Each catalog GPU's",
+        "are sourced; `per_step_overhead_ms` = c, no per-layer term), then an Apple set (the Apple family's eta",
+        "and c, matched by the hardware's `vendor` \"apple\": the catalog ships no Apple device, a user adds one), then a",
+        "generic GPU set for GPUs a user adds (eta and c, no SM limit), then the edge set (an assumption, not in",
+        "this data). Each catalog GPU's",
         "set also carries `quantized_compute_efficiency`, the prefill rate b * n * f of the section above over the",
-        "GPU's 16-bit peak, which the estimator uses for weight-only quantized variants (GGUF Q8_0 and Q4_K_M;",
+        "GPU's 16-bit peak, which the estimator uses for integer-quantized variants (GGUF Q8_0 and Q4_K_M;",
         "docs/method.md). The 16-bit prefill (`compute_efficiency`, cuBLAS) stays an assumption: no data here",
         "measures it. `--check --dsselect` also runs `dsselect estimate --engine llama.cpp --explain` on each",
         "catalog GPU of the data and checks that its decode memory time is the decode bytes over the fitted",

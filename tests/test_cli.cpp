@@ -773,6 +773,42 @@ TEST_CASE("quantized compute efficiency: the key reads back, is refused out of r
     CHECK(bad.err.find(over.path() + ": /engines/0/factors/0/quantized_compute_efficiency") != std::string::npos);
 }
 
+// Issue 20: factor sets matched by the hardware's vendor; llama.cpp's Apple set (docs/validation-llamacpp.md).
+TEST_CASE("factor sets: a vendor-matched set applies to hardware of that vendor a user adds", "[engine][cli][data]") {
+    test::TempFile mac("mac.json", R"({"schema_version": "1.0", "hardware": [{"id": "my-mac", "name": "Mac", "vendor": "apple",
+        "memory_gb": 192, "memory_bandwidth_gb_per_s": 800, "peak_tflops": {"fp16": 27}},
+        {"id": "my-card", "name": "Card", "vendor": "nvidia", "memory_gb": 24, "memory_bandwidth_gb_per_s": 936,
+        "peak_tflops": {"fp16": 71}}]})");
+    const auto line_value = [](const std::string& out, const std::string& key) {
+        const auto at = out.find(key + "\t");
+        return at == std::string::npos ? -1.0 : std::stod(out.substr(at + key.size() + 1));
+    };
+    const auto apple = run_cli({"--data", mac.path(), "estimate", "--model", "base", "--variant", "int4", "--gpu", "my-mac",
+                                "--engine", "llama.cpp", "--explain"});
+    REQUIRE(apple.status == 0);
+    const Engine& llama = test::builtin().engine("llama.cpp");
+    const auto apple_set = std::find_if(llama.factors.begin(), llama.factors.end(), [](const EngineFactors& f) {
+        return f.vendors == std::vector<std::string>{"apple"};
+    });
+    REQUIRE(apple_set != llama.factors.end());
+    CHECK(line_value(apple.out, "engine: memory_efficiency") == Approx(*apple_set->memory_efficiency));
+    CHECK(line_value(apple.out, "engine: per_step_overhead_ms") == Approx(*apple_set->per_step_overhead_ms));
+    // Another vendor's card a user adds falls through to the generic GPU set.
+    const auto card = run_cli({"--data", mac.path(), "estimate", "--model", "base", "--variant", "int4", "--gpu", "my-card",
+                               "--engine", "llama.cpp", "--explain"});
+    REQUIRE(card.status == 0);
+    CHECK(line_value(card.out, "engine: per_step_overhead_ms") != Approx(*apple_set->per_step_overhead_ms));
+    // The key reads back.
+    const auto listed = run_cli({"catalog", "engines", "llama.cpp", "-o", "json"});
+    REQUIRE(listed.status == 0);
+    bool found = false;
+    const json engines = json::parse(listed.out);
+    for (const auto& set : engines.at("engines").at(0).at("factors")) {
+        found = found || (set.contains("vendors") && set.at("vendors").dump() == R"(["apple"])");
+    }
+    CHECK(found);
+}
+
 // Issue 20: TensorRT-LLM's batch waiting as engine keys (docs/data-format.md, docs/method.md "Batch waiting").
 TEST_CASE("batch waiting: an engine key that ships sourced and that the estimate's TTFT follows", "[engine][cli][data]") {
     const Catalog& catalog = test::builtin();

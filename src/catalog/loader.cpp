@@ -739,6 +739,7 @@ Engine read_engine(const json& value, const std::string& pointer, Problems& prob
                 ObjectReader f((*factors)[index], fmt::format("{}/{}", reader.child("factors"), index), problems);
                 EngineFactors set;
                 set.hardware = f.string_list("hardware");
+                set.vendors = f.string_list("vendors");
                 if (auto kind = f.text("hardware_kind")) {
                     if (*kind == "gpu" || *kind == "edge") {
                         set.hardware_kind = *kind == "gpu" ? HardwareKind::gpu : HardwareKind::edge;

@@ -384,6 +384,9 @@ ordered_json to_json(const Engine& e) {
         if (!f.hardware.empty()) {
             item["hardware"] = f.hardware;
         }
+        if (!f.vendors.empty()) {
+            item["vendors"] = f.vendors;
+        }
         if (f.hardware_kind) {
             item["hardware_kind"] = *f.hardware_kind == HardwareKind::gpu ? "gpu" : "edge";
         }

@@ -412,9 +412,11 @@ const EngineFactors* matching_factors(const Engine* engine, const Hardware& hard
     for (const EngineFactors& set : engine->factors) {
         const bool hardware_matches = set.hardware.empty() ||
                                       std::find(set.hardware.begin(), set.hardware.end(), hardware.id) != set.hardware.end();
+        const bool vendor_matches = set.vendors.empty() ||
+                                    std::find(set.vendors.begin(), set.vendors.end(), hardware.vendor) != set.vendors.end();
         const bool kind_matches = !set.hardware_kind || *set.hardware_kind == hardware.kind;
         const bool precision_matches = !set.precision || *set.precision == precision;
-        if (hardware_matches && kind_matches && precision_matches) {
+        if (hardware_matches && vendor_matches && kind_matches && precision_matches) {
             return &set;
         }
     }

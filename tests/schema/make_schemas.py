@@ -430,10 +430,12 @@ def catalog_engine():
                                     "KV-cache type the engine stores by default per serving format; "
                                     "absent format: auto (the variant's kv_cache_bits)"),
         "factors": {"type": "array", "items": {"type": "object", "additionalProperties": False, "properties": {
-            "hardware": STRING_LIST, "hardware_kind": {"enum": ["gpu", "edge"]},
+            "hardware": STRING_LIST,
+            "vendors": described(STRING_LIST, "hardware vendors the set applies to (the hardware's vendor); absent: any"),
+            "hardware_kind": {"enum": ["gpu", "edge"]},
             "precision": {"enum": ["fp16", "bf16", "fp8", "int8", "int4"]},
             "compute_efficiency": POSITIVE_FRACTION,
-            "quantized_compute_efficiency": described(POSITIVE_FRACTION, "compute_efficiency for a weight-only quantized variant (int8-w8a16, int4-w4a16); absent: compute_efficiency"),
+            "quantized_compute_efficiency": described(POSITIVE_FRACTION, "efficiency against the 16-bit peak of an integer-quantized variant (int8-w8a8, int8-w8a16, int4-w4a16, int4-w4a4), whose GEMMs run the engine's quantized kernels; absent: compute_efficiency of the compute precision's peak"),
             "memory_efficiency": POSITIVE_FRACTION,
             "per_step_overhead_ms": NON_NEGATIVE, "allreduce_latency_us": NON_NEGATIVE,
             "per_layer_overhead_us": NON_NEGATIVE, "moe_layer_overhead_us": NON_NEGATIVE,

@@ -381,6 +381,7 @@ inline void set_quality_floor(Scenario& s, double floor) {
 // wins; an absent key keeps the engine's or the estimator's default).
 struct EngineFactors {
     std::vector<std::string> hardware;           // hardware ids; empty: any
+    std::vector<std::string> vendors;            // hardware vendors ("apple", ...); empty: any
     std::optional<HardwareKind> hardware_kind;   // absent: any
     std::optional<Precision> precision;          // compute precision; absent: any
     std::optional<double> compute_efficiency;
