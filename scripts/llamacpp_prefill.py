@@ -147,7 +147,7 @@ def catalog_rates(b, data, catalog_devices, hardware, compute_efficiency):
         cc = capability[entry["id"]]
         if entry["id"] in rated:
             rate = min(rated[entry["id"]], peak)
-            how = (f"{b:.0f} FLOPs per SM-cycle x {entry['sms']} SMs x {entry['boost_clock_mhz']:g} MHz = "
+            how = (f"{b:.1f} FLOPs per SM-cycle x {entry['sms']} SMs x {entry['boost_clock_mhz']:g} MHz = "
                    f"{rated[entry['id']] / 1e12:.1f} TFLOPS over the {peak / 1e12:g} TFLOPS 16-bit peak")
         else:
             peers = {k: v for k, v in rated.items() if cc is not None and capability[k] == cc} or rated
@@ -230,7 +230,7 @@ def document_lines(data, overhead_ms, hardware, catalog_sm_figures, compute_effi
         f"{max(implied) / min(implied):.1f}) across Ampere, Ada and Blackwell parts, data-centre and GeForce. The INT8",
         f"tensor peak per SM-cycle is {per_sm['a100-80gb']:.0f} operations on GA100 (the catalog's A100: datasheet peak over",
         f"SMs x boost clock) and {per_sm['a10']:.0f} on GA102 (the A10), yet the GA100 rows (A30) imply "
-        f"{min(by_chip['GA100']):.0f} FLOPs per SM-cycle",
+        f"{min(by_chip['GA100']):.0f} to {max(by_chip['GA100']):.0f} FLOPs per SM-cycle",
         f"and the GA102 rows (RTX 3080, 3090) {min(by_chip['GA102']):.0f} to {max(by_chip['GA102']):.0f}: the kernels do not "
         "use the wider tensor cores, so the rate is",
         "per SM-cycle, not a share of the datasheet peak.",
@@ -252,14 +252,18 @@ def document_lines(data, overhead_ms, hardware, catalog_sm_figures, compute_effi
         lines.append("")
     rates = catalog_rates(b, data, catalog_sm_figures, hardware, compute_efficiency)
     lines += ["What the product's llama.cpp factor sets give an integer-quantized prompt on each catalog GPU (TFLOPS),",
-              f"against the assumption before this data ({BEFORE_COMPUTE_EFFICIENCY:g} of the 16-bit peak for the int4 variants; "
-              "the int8 ones, W8A8, took it of the INT8 peak):", "",
-              "| catalog GPU | compute capability | before | now | now / before |", "|---|---|---:|---:|---:|"]
+              f"against the assumption before this data ({BEFORE_COMPUTE_EFFICIENCY:g} of the 16-bit peak for the weight-only "
+              "variants, W4A16 and W8A16; the W8A8 ones took it of the INT8 peak):", "",
+              "| catalog GPU | compute capability | before, W4A16 and W8A16 | before, W8A8 | now, all three | now / before, W4A16 |",
+              "|---|---|---:|---:|---:|---:|"]
     for entry in catalog_sm_figures:
-        peak = hardware[entry["id"]]["peak_tflops"]["fp16"]
-        before, now = BEFORE_COMPUTE_EFFICIENCY * peak, rates[entry["id"]][0] * peak
+        peaks = hardware[entry["id"]]["peak_tflops"]
+        before = BEFORE_COMPUTE_EFFICIENCY * peaks["fp16"]
+        before_w8a8 = BEFORE_COMPUTE_EFFICIENCY * peaks["int8"] if peaks.get("int8") else None
+        now = rates[entry["id"]][0] * peaks["fp16"]
         cc = data["catalog_compute_capability"][entry["id"]] or "- (AMD)"
-        lines.append(f"| {entry['id']} | {cc} | {before:.1f} | {now:.1f} | {now / before:.2f} |")
+        w8a8 = f"{before_w8a8:.1f}" if before_w8a8 is not None else "-"
+        lines.append(f"| {entry['id']} | {cc} | {before:.1f} | {w8a8} | {now:.1f} | {now / before:.2f} |")
     lines += ["", "Left out:", ""]
     lines += [f"- {entry['what']}: {entry['why']}." for entry in data["left_out"]]
     lines += [

@@ -480,6 +480,15 @@ TEST_CASE("quantized compute efficiency: integer-quantized variants run at it ag
     CHECK_FALSE(integer_quantized_weights(fp8));
     CHECK(weight_only_quantized(int8));
     CHECK_FALSE(weight_only_quantized(w8a8));
+    // Every shipped variant: integer-quantized exactly when its serving format is one of the four
+    // integer formats (mixed-bits, dynamic, FP8 and 16-bit ones are not).
+    for (const Variant& variant : test::builtin().variants) {
+        INFO(variant.id);
+        const std::string format = serving_format(variant);
+        const bool integer =
+            format == "int8-w8a8" || format == "int8-w8a16" || format == "int4-w4a16" || format == "int4-w4a4";
+        CHECK(integer_quantized_weights(variant) == integer);
+    }
     // Hand-computed: a 7B-class prefill of 512 tokens at 312 TFLOPS x 0.25 (the 16-bit peak, also
     // for the W8A8 variant, whose own peak is 624).
     const double at_quarter_ms = prefill_compute_ms(model, 512) * 0.7 / 0.25;

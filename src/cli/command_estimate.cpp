@@ -231,6 +231,12 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
         trace.push_back({std::string("input: peak_tflops.") + to_string(request.variant->compute_precision),
                          hw.peak_tflops_at(request.variant->compute_precision).value_or(0.0), "TFLOPS",
                          source_of(hw.source, hw.sources, "peak_tflops")});
+        if (uses_quantized_kernels(request.profile, *request.variant) &&
+            request.variant->compute_precision != Precision::fp16) {
+            // The quantized kernels' rate is a share of the 16-bit peak (effective_flops_per_s).
+            trace.push_back({"input: peak_tflops.fp16", hw.peak_tflops_at(Precision::fp16).value_or(0.0), "TFLOPS",
+                             source_of(hw.source, hw.sources, "peak_tflops")});
+        }
         trace.push_back({"input: tdp_w", hw.tdp_w, "W", source_of(hw.source, hw.sources, "tdp_w")});
         const EngineFactors* factors = matching_factors(engine, *request.hardware, request.variant->compute_precision);
         const std::string engine_source =

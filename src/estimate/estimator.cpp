@@ -591,7 +591,8 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
     // Layer split runs the GPUs one after another: one GPU's rate, the whole model's bytes.
     const double parallel_gpus = profile.layer_split ? 1.0 : m_gpus;
     // An engine's own integer kernels (llama.cpp's MMQ) run an integer-quantized variant at their
-    // efficiency against the 16-bit peak, whatever the variant's compute precision.
+    // efficiency against the 16-bit peak, whatever the variant's compute precision (and without
+    // the 2:4 sparse speed-up, which those kernels do not use).
     const auto peak_16bit_tflops = hw.peak_tflops_at(Precision::fp16);
     m_compute_rate = uses_quantized_kernels(profile, variant) && peak_16bit_tflops
                          ? parallel_gpus * *peak_16bit_tflops * k_flops_per_tflop * profile.quantized_compute_efficiency
@@ -699,7 +700,7 @@ void EstimatePlan::timing_at(double batch, const AdapterLoad& adapters, Trace* t
     record(trace, "decode_bytes_per_gpu", decode_bytes, "bytes", "weights read + B * (P + O/2) * KV per token per GPU");
     record(trace, "decode_flops", decode_flops, "FLOP", "B * (2 * N_active + 4 * L * h_q * d_h * (P + O/2))");
     record(trace, "decode_memory_ms", decode_memory_ms, "ms", "decode bytes / (bandwidth * eta_m)");
-    record(trace, "decode_compute_ms", decode_compute_ms, "ms", "decode FLOPs / (t * peak * eta_c)");
+    record(trace, "decode_compute_ms", decode_compute_ms, "ms", "decode FLOPs / effective_flops_per_s");
     record(trace, "decode_communication_ms", decode_comm_ms, "ms", "2 L all-reduces of B * d * activation bytes");
     record(trace, "layer_overhead_units", m_layer_units, "layers",
            "sum over layers of (attention + FFN weight matrices) / 4: attention 2 (GQA) or 4 (MLA), FFN 2, "
@@ -879,7 +880,7 @@ Estimate EstimatePlan::at(std::int64_t batch_size, Trace* trace) const {
     // Prefill of one request's P tokens (batch-independent: computed by the plan).
     record(trace, "prefill_flops", m_prefill_flops, "FLOP",
            "2 * (N_active - V * d) * P + 2 * V * d (the head, last token only) + 2 * L * h_q * d_h * P^2");
-    record(trace, "prefill_compute_ms", m_prefill_compute_ms, "ms", "prefill FLOPs / (t * peak * eta_c)");
+    record(trace, "prefill_compute_ms", m_prefill_compute_ms, "ms", "prefill FLOPs / effective_flops_per_s");
     record(trace, "prefill_memory_ms", m_prefill_memory_ms, "ms", "weights per GPU / (bandwidth * eta_m)");
     record(trace, "prefill_communication_ms", m_prefill_comm_ms, "ms", "2 L all-reduces of P * d * activation bytes");
 

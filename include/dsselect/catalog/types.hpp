@@ -202,7 +202,8 @@ std::string serving_format(const Variant& variant);
 // fewer bits, matrix units at 16 bits (GGUF Q8_0 and Q4_K_M, AWQ, GPTQ).
 bool weight_only_quantized(const Variant& variant);
 // True for the integer-quantized formats, int8-w8a8, int8-w8a16, int4-w4a16 and int4-w4a4: weights
-// stored as integers of 8 or fewer bits (GGUF Q8_0 and Q4_K_M serve the int8 and int4 ones).
+// stored as integers of 8 or fewer bits (llama.cpp serves the int8 ones as GGUF Q8_0 and int4-w4a16
+// as Q4_K_M; it has no W4A4 format).
 bool integer_quantized_weights(const Variant& variant);
 bool is_serving_format(const std::string& name);
 std::string serving_format_names();  // "fp16, bf16, ..."
