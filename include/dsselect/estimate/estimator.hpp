@@ -195,8 +195,8 @@ EfficiencyProfile default_profile(HardwareKind kind);
 // The default profile overlaid with a serving engine's overheads and the first of its factor
 // sets that matches the hardware and the compute precision. A null engine gives the default.
 EfficiencyProfile engine_profile(const Engine* engine, const Hardware& hardware, Precision precision);
-// The engine's first factor set that matches the hardware and the compute precision (the one
-// engine_profile applies); null when none matches or the engine is null.
+// The engine's first factor set that matches the hardware (id, vendor, kind) and the compute
+// precision (the one engine_profile applies); null when none matches or the engine is null.
 const EngineFactors* matching_factors(const Engine* engine, const Hardware& hardware, Precision precision);
 // True when the profile's quantized kernels run the variant's GEMMs: the profile sets
 // quantized_compute_efficiency and the variant's weights are integer-quantized.
