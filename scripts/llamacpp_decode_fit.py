@@ -56,9 +56,7 @@ PREFILL_COMPUTE_EFFICIENCY = llamacpp_prefill.BEFORE_COMPUTE_EFFICIENCY
 BEFORE = {"eta": 0.70, "bytes_per_cycle": None, "overhead_ms": 0.3}
 
 
-def load(path):
-    with open(path, encoding="utf-8") as handle:
-        return json.load(handle)
+load = llamacpp_prefill.load  # one JSON reader for both data files
 
 
 def rows_of(data):

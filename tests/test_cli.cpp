@@ -766,6 +766,21 @@ TEST_CASE("quantized compute efficiency: the key reads back, is refused out of r
           std::string::npos);
     // 312 TFLOPS x 0.125 for the quantized variant.
     CHECK(explain.out.find("effective_flops_per_s\t3.9e+13") != std::string::npos);
+    // The W8A8 int8 variant (INT8 compute) runs the same kernels at the same share of the 16-bit
+    // peak, which --explain then lists beside its own INT8 peak.
+    const auto w8a8 = run_cli({"--data", good.path(), "estimate", "--model", "base", "--variant", "int8", "--gpu",
+                               "a100-80gb", "--engine", "llama.cpp", "--explain"});
+    REQUIRE(w8a8.status == 0);
+    CHECK(w8a8.out.find("input: peak_tflops.int8\t624") != std::string::npos);
+    CHECK(w8a8.out.find("input: peak_tflops.fp16\t312") != std::string::npos);
+    CHECK(w8a8.out.find("effective_flops_per_s\t3.9e+13") != std::string::npos);
+    // A 16-bit variant does not take it, and --explain says so.
+    const auto fp16 = run_cli({"--data", good.path(), "estimate", "--model", "base", "--variant", "fp16", "--gpu",
+                               "a100-80gb", "--engine", "llama.cpp", "--explain"});
+    REQUIRE(fp16.status == 0);
+    CHECK(fp16.out.find("fraction of the fp16 peak (not used: the variant is not integer-quantized)") != std::string::npos);
+    CHECK(fp16.out.find("effective_flops_per_s\t1.56e+14") != std::string::npos);
+    CHECK(fp16.out.find("input: peak_tflops.fp16\t312") != std::string::npos);
     test::TempFile over("quantized-over.json", R"({"schema_version":"1.0","engines":[{"id":"llama.cpp",
         "factors":[{"hardware_kind":"gpu","quantized_compute_efficiency":1.5}]}]})");
     const auto bad = run_cli({"--data", over.path(), "catalog", "engines"});
