@@ -48,9 +48,11 @@ DATA_REL = "tests/validation/data/llamacpp-decode-khmel-2026.json"
 # Grid search in two passes: coarse, then fine around the coarse best (deterministic).
 COARSE = {"eta": (0.40, 1.00, 0.05), "bytes_per_cycle": (2.0, 10.0, 0.5), "overhead_ms": (0.0, 4.0, 0.25)}
 FINE_STEP = {"eta": 0.01, "bytes_per_cycle": 0.05, "overhead_ms": 0.05}
-# llama.cpp's 16-bit prefill (cuBLAS) is in no data: its compute efficiency stays the shipped
-# assumption. The quantized prefill (MMQ) comes from scripts/llamacpp_prefill.py.
-PREFILL_COMPUTE_EFFICIENCY = llamacpp_prefill.BEFORE_COMPUTE_EFFICIENCY
+# llama.cpp's prefill comes from scripts/llamacpp_prefill.py: the 16-bit one (cuBLAS at FP16
+# accumulation) as compute_efficiency of the NVIDIA sets, the quantized one (MMQ) as
+# quantized_compute_efficiency. Where no data reaches (AMD, Apple), the 16-bit efficiency stays
+# the assumption shipped before the data.
+ASSUMED_COMPUTE_EFFICIENCY = llamacpp_prefill.BEFORE_COMPUTE_EFFICIENCY
 # What data/engines.json shipped for llama.cpp on GPUs before this fit (an assumption), for the
 # before/after line of the report.
 BEFORE = {"eta": 0.70, "bytes_per_cycle": None, "overhead_ms": 0.3}
@@ -184,7 +186,8 @@ def catalog_factor_sets(data, fitted, prefill_data):
     hardware = {h["id"]: h for h in load(HARDWARE)["hardware"]}
     params = fitted["nvidia"]["params"]
     b, _ = llamacpp_prefill.analyse(prefill_data, params["overhead_ms"])
-    quantized = llamacpp_prefill.catalog_rates(b, prefill_data, data["catalog_devices"], hardware, PREFILL_COMPUTE_EFFICIENCY)
+    sixteen_bit, sixteen_bit_how = prefill_efficiencies(data, prefill_data, params["overhead_ms"])
+    quantized = llamacpp_prefill.catalog_rates(b, prefill_data, data["catalog_devices"], hardware, sixteen_bit)
     sets = []
     for entry in data["catalog_devices"]:
         device = dict(entry, bandwidth_gb_per_s=hardware[entry["id"]]["memory_bandwidth_gb_per_s"])
@@ -200,7 +203,7 @@ def catalog_factor_sets(data, fitted, prefill_data):
         efficiency, how = quantized[entry["id"]]
         sets.append({
             "hardware": [entry["id"]],
-            "compute_efficiency": PREFILL_COMPUTE_EFFICIENCY,
+            "compute_efficiency": sixteen_bit[entry["id"]],
             "quantized_compute_efficiency": efficiency,
             "memory_efficiency": round(eff / device["bandwidth_gb_per_s"], 3),
             "per_step_overhead_ms": params["overhead_ms"],
@@ -209,14 +212,14 @@ def catalog_factor_sets(data, fitted, prefill_data):
                        f"{params['overhead_ms']:g} ms, fitted on {', '.join(fitted['nvidia']['fit_devices'])}; "
                        f"quantized_compute_efficiency (prefill of GGUF quantized weights, llama.cpp's MMQ kernels) from "
                        f"scripts/llamacpp_prefill.py on {llamacpp_prefill.DATA_REL}: {how}; "
-                       "compute_efficiency (16-bit prefill, cuBLAS) is an assumption, no 16-bit prefill data"),
+                       f"compute_efficiency (16-bit prefill, cuBLAS): {sixteen_bit_how[entry['id']]}"),
         })
     apple = fitted.get("apple")
     if apple:
         # Apple silicon a user adds (vendor "apple"): the Apple fit, whatever the device's kind.
         sets.append({
             "vendors": ["apple"],
-            "compute_efficiency": PREFILL_COMPUTE_EFFICIENCY,
+            "compute_efficiency": ASSUMED_COMPUTE_EFFICIENCY,
             "memory_efficiency": apple["params"]["eta"],
             "per_step_overhead_ms": apple["params"]["overhead_ms"],
             "per_layer_overhead_us": 0,
@@ -227,19 +230,43 @@ def catalog_factor_sets(data, fitted, prefill_data):
         })
     sets.append({
         "hardware_kind": "gpu",
-        "compute_efficiency": PREFILL_COMPUTE_EFFICIENCY,
+        "compute_efficiency": llamacpp_prefill.shipped_efficiency(prefill_data, params["overhead_ms"]),
         "memory_efficiency": params["eta"],
         "per_step_overhead_ms": params["overhead_ms"],
         "per_layer_overhead_us": 0,
         "source": (f"scripts/llamacpp_decode_fit.py on {DATA_REL} (docs/validation-llamacpp.md): eta and the per-token "
                    f"overhead fitted on {', '.join(fitted['nvidia']['fit_devices'])}, for a GPU the catalog does not ship "
                    "(every shipped GPU has its own set above); no SM limit is applied, so an HBM card comes out faster "
-                   "than llama.cpp runs it; compute_efficiency (prefill) is an assumption, no prefill data for a GPU "
+                   "than llama.cpp runs it; compute_efficiency (16-bit prefill, cuBLAS) fitted on the F16 rows of "
+                   f"{llamacpp_prefill.DATA_REL} (NVIDIA GPUs), against the GPU's fp16_accumulate_peak_tflops where it "
+                   "lists one; quantized prefill at compute_efficiency of the 16-bit peak, no MMQ rate for a GPU "
                    "without a sourced SM count and clock"),
     })
     sets.append({"hardware_kind": "edge", "compute_efficiency": 0.40, "memory_efficiency": 0.60, "per_step_overhead_ms": 1.0,
                  "source": "assumption: on-device NPUs and unified-memory SoCs; not validated"})
     return sets
+
+
+def prefill_efficiencies(data, prefill_data, overhead_ms):
+    """Per catalog GPU id: the 16-bit (cuBLAS) compute efficiency its llama.cpp set ships, and how:
+    the F16 fit on an NVIDIA GPU (a compute capability in the prefill data), the assumption on
+    another vendor's."""
+    fitted = llamacpp_prefill.shipped_efficiency(prefill_data, overhead_ms)
+    measured = {d["compute_capability"] for d in prefill_data["devices"]
+                if any(r["device"] == d["name"] for r in llamacpp_prefill.cublas_rows(prefill_data))}
+    values, how = {}, {}
+    for entry in data["catalog_devices"]:
+        cc = prefill_data["catalog_compute_capability"][entry["id"]]
+        if cc is None:
+            values[entry["id"]] = ASSUMED_COMPUTE_EFFICIENCY
+            how[entry["id"]] = "an assumption (not an NVIDIA GPU: hipBLAS, no 16-bit prefill data)"
+            continue
+        values[entry["id"]] = fitted
+        how[entry["id"]] = (f"{fitted:g} of the GPU's FP16-accumulate peak (fp16_accumulate_peak_tflops where "
+                            f"data/hardware.json lists it, else peak_tflops.fp16), fitted by scripts/llamacpp_prefill.py "
+                            f"on the F16 rows of {llamacpp_prefill.DATA_REL}"
+                            + ("" if cc in measured else f"; no F16 row on compute capability {cc}: extrapolated"))
+    return values, how
 
 
 def factors_text(sets):
@@ -266,7 +293,7 @@ def document(data, rows, fitted, prefill_data):
     table, summary = device_table(data, rows, fitted)
     nv, apple = fitted.get("nvidia"), fitted.get("apple")
     lines = [
-        "# Validation: llama.cpp single-stream decode by hardware family, and its quantized prefill",
+        "# Validation: llama.cpp single-stream decode by hardware family, and its prefill",
         "",
         "Generated by `scripts/llamacpp_decode_fit.py` (`--write`); do not edit by hand. CI fails when this",
         "file or the llama.cpp factor sets of `data/engines.json` are stale (`llamacpp_decode_fit_current`).",
@@ -321,8 +348,11 @@ def document(data, rows, fitted, prefill_data):
         lines += ["", "Notes on devices:", ""]
         lines += [f"- {d['name']}: {d['note']}" for d in notes]
     hardware = {h["id"]: h for h in load(HARDWARE)["hardware"]}
+    sixteen_bit, _ = prefill_efficiencies(data, prefill_data, nv["params"]["overhead_ms"])
     lines += [""] + llamacpp_prefill.document_lines(prefill_data, nv["params"]["overhead_ms"], hardware,
-                                                    data["catalog_devices"], PREFILL_COMPUTE_EFFICIENCY)[:-1]
+                                                    data["catalog_devices"], sixteen_bit)
+    lines += llamacpp_prefill.cublas_document_lines(prefill_data, nv["params"]["overhead_ms"], hardware,
+                                                    [entry["id"] for entry in data["catalog_devices"]], sixteen_bit)[:-1]
     lines += [
         "",
         "## What the product ships",
@@ -335,10 +365,12 @@ def document(data, rows, fitted, prefill_data):
         "this data). Each catalog GPU's",
         "set also carries `quantized_compute_efficiency`, the prefill rate b * n * f of the section above over the",
         "GPU's 16-bit peak, which the estimator uses for integer-quantized variants (GGUF Q8_0 and Q4_K_M;",
-        "docs/method.md). The 16-bit prefill (`compute_efficiency`, cuBLAS) stays an assumption: no data here",
-        "measures it. `--check --dsselect` also runs `dsselect estimate --engine llama.cpp --explain` on each",
+        "docs/method.md), and `compute_efficiency`, the 16-bit prefill's share of the FP16-accumulate peak",
+        "fitted above (the engine's `fp16_accumulate`; the MI300X and the Apple set keep the assumption).",
+        "`--check --dsselect` also runs `dsselect estimate --engine llama.cpp --explain` on each",
         "catalog GPU of the data and checks that its decode memory time is the decode bytes over the fitted",
-        "effective bandwidth and that a Q4_K_M prefill runs at the set's quantized rate.",
+        "effective bandwidth, that a Q4_K_M and a Q8_0 prefill run at the set's quantized rate and that an",
+        "F16 prefill runs at compute_efficiency of the peak its GEMMs use.",
         "",
     ]
     return "\n".join(lines)
@@ -381,6 +413,14 @@ def check_product(dsselect, data, sets):
             if abs(values["effective_flops_per_s"] / rate - 1.0) > 1e-3:
                 return (f"dsselect estimate on {gpu}: effective_flops_per_s {values['effective_flops_per_s']:g} for "
                         f"{variant}, expected {rate:g} from quantized_compute_efficiency {s['quantized_compute_efficiency']:g}")
+        values = explain_values(dsselect, gpu, "fp16")  # GGUF F16: cuBLAS at FP16 accumulation
+        if isinstance(values, str):
+            return values
+        peak = hardware[gpu].get("fp16_accumulate_peak_tflops", hardware[gpu]["peak_tflops"]["fp16"])
+        rate = s["compute_efficiency"] * peak * 1e12
+        if abs(values["effective_flops_per_s"] / rate - 1.0) > 1e-3:
+            return (f"dsselect estimate on {gpu}: effective_flops_per_s {values['effective_flops_per_s']:g} for fp16, "
+                    f"expected {rate:g} from compute_efficiency {s['compute_efficiency']:g} x {peak:g} TFLOPS")
         if abs(values["step_overhead_ms"] - s["per_step_overhead_ms"]) > 1e-9:
             return (f"dsselect estimate on {gpu}: step_overhead_ms {values['step_overhead_ms']:g}, expected the fitted "
                     f"per-token {s['per_step_overhead_ms']:g} ms (no per-layer term)")

@@ -18,6 +18,16 @@ for attention. b is one figure for every device: the geometric mean over devices
 device's geometric mean of the b its rows imply (least squares in log space, each device weighted
 once). The out-of-sample error of a device is its rows against the b fitted without it (leave one
 device out).
+
+F16 weights take another path (the data file's cublas_source): cuBLAS with FP16 accumulation, which
+GeForce cards run at twice their FP32-accumulate tensor rate. The rows of quant F16 fit one
+efficiency e against each device's FP16-accumulate tensor peak,
+
+    time = prefill FLOPs / (e * peak at FP16 accumulation) + c,
+
+as the geometric mean over devices of each device's implied e, with the same leave-one-device-out
+check; the product's llama.cpp sets carry e as compute_efficiency, and a GeForce card lists the
+FP16-accumulate peak as fp16_accumulate_peak_tflops (docs/method.md).
 """
 import json
 import math
@@ -30,6 +40,18 @@ DATA_REL = "tests/validation/data/llamacpp-prefill-2026.json"
 # The compute efficiency llama.cpp's factor sets shipped for every prompt before this data (an
 # assumption): a share of the 16-bit tensor peak, for the report's "before" column.
 BEFORE_COMPUTE_EFFICIENCY = 0.5
+
+
+# GGUF weight types that llama.cpp multiplies with cuBLAS rather than its MMQ kernels.
+CUBLAS_QUANTS = ("F16",)
+
+
+def mmq_rows(data):
+    return [r for r in data["rows"] if r["quant"] not in CUBLAS_QUANTS]
+
+
+def cublas_rows(data):
+    return [r for r in data["rows"] if r["quant"] in CUBLAS_QUANTS]
 
 
 def load(path=DATA):
@@ -99,6 +121,9 @@ def checks(data, catalog_ids=()):
         if row["device"] not in devices:
             problems.append(f"rows/{i}: unknown device {row['device']}")
             continue
+        if row["quant"] in CUBLAS_QUANTS and not devices[row["device"]].get("fp16_accumulate_tflops", 0) > 0:
+            problems.append(f"rows/{i}: an F16 row's device {row['device']} needs a positive fp16_accumulate_tflops")
+            continue
         if not (row.get("tokens_per_s", 0) > 0 and row.get("prompt_tokens", 0) > 0):
             problems.append(f"rows/{i}: tokens_per_s and prompt_tokens must be positive")
             continue
@@ -114,7 +139,7 @@ def analyse(data, overhead_ms):
     models = {m["name"]: m for m in data["models"]}
     devices = {d["name"]: d for d in data["devices"]}
     rows_by_device = {}
-    for row in data["rows"]:
+    for row in mmq_rows(data):
         rows_by_device.setdefault(row["device"], []).append(row)
     b = fit_b(rows_by_device, models, devices, overhead_ms)
     out = []
@@ -132,15 +157,66 @@ def analyse(data, overhead_ms):
     return b, out
 
 
+def fp16_accumulate_flops(device):
+    return device["fp16_accumulate_tflops"] * 1e12
+
+
+def implied_efficiency(row, model, device, overhead_ms):
+    """The share of the device's FP16-accumulate tensor peak an F16 row implies, c taken off."""
+    seconds = row["prompt_tokens"] / row["tokens_per_s"] - overhead_ms / 1000.0
+    return prefill_flops(model, row["prompt_tokens"]) / seconds / fp16_accumulate_flops(device)
+
+
+def predicted_cublas_tokens_per_s(row, model, device, efficiency, overhead_ms):
+    seconds = prefill_flops(model, row["prompt_tokens"]) / (efficiency * fp16_accumulate_flops(device)) + overhead_ms / 1000.0
+    return row["prompt_tokens"] / seconds
+
+
+def fit_efficiency(rows_by_device, models, devices, overhead_ms, leave_out=None):
+    per_device = [geometric_mean([implied_efficiency(r, models[r["model"]], devices[name], overhead_ms) for r in rows])
+                  for name, rows in rows_by_device.items() if name != leave_out]
+    return geometric_mean(per_device)
+
+
+def analyse_cublas(data, overhead_ms):
+    """The fitted 16-bit (cuBLAS) efficiency, each F16 row's implied efficiency, its in-sample and
+    leave-one-device-out predictions."""
+    models = {m["name"]: m for m in data["models"]}
+    devices = {d["name"]: d for d in data["devices"]}
+    rows_by_device = {}
+    for row in cublas_rows(data):
+        rows_by_device.setdefault(row["device"], []).append(row)
+    efficiency = fit_efficiency(rows_by_device, models, devices, overhead_ms)
+    out = []
+    for name, rows in rows_by_device.items():
+        without = fit_efficiency(rows_by_device, models, devices, overhead_ms, leave_out=name)
+        for row in rows:
+            model, device = models[row["model"]], devices[name]
+            out.append({
+                "row": row,
+                "implied": implied_efficiency(row, model, device, overhead_ms),
+                "without": without,
+                "out_of_sample": predicted_cublas_tokens_per_s(row, model, device, without, overhead_ms) / row["tokens_per_s"] - 1.0,
+                "in_sample": predicted_cublas_tokens_per_s(row, model, device, efficiency, overhead_ms) / row["tokens_per_s"] - 1.0,
+            })
+    return efficiency, out
+
+
+def shipped_efficiency(data, overhead_ms):
+    """The compute_efficiency the product's NVIDIA llama.cpp sets carry: the fit, to 3 decimals."""
+    return round(analyse_cublas(data, overhead_ms)[0], 3)
+
+
 def catalog_rates(b, data, catalog_devices, hardware, compute_efficiency):
     """Per catalog GPU id: (quantized compute efficiency, how it was reached): the rate b * n * f
     over the 16-bit peak, at most 1. A GPU with no sourced SM count and clock takes the lower of
     two bounds: the highest rate of a catalog GPU of its compute capability that has them (of any
-    catalog GPU where none has), and the 16-bit assumption compute_efficiency * peak."""
+    catalog GPU where none has), and its 16-bit rate compute_efficiency[id] * peak."""
     capability = data["catalog_compute_capability"]
     rated = {e["id"]: b * e["sms"] * e["boost_clock_mhz"] * 1e6 for e in catalog_devices if e.get("sms")}
-    measured_capabilities = {d["compute_capability"] for d in data["devices"]}
-    measured_quants = sorted({r["quant"] for r in data["rows"]})
+    measured_capabilities = {device["compute_capability"] for device in data["devices"]
+                             if any(r["device"] == device["name"] for r in mmq_rows(data))}
+    measured_quants = sorted({r["quant"] for r in mmq_rows(data)})
     out = {}
     for entry in catalog_devices:
         peak = hardware[entry["id"]]["peak_tflops"]["fp16"] * 1e12
@@ -152,10 +228,10 @@ def catalog_rates(b, data, catalog_devices, hardware, compute_efficiency):
         else:
             peers = {k: v for k, v in rated.items() if cc is not None and capability[k] == cc} or rated
             peer = max(peers, key=lambda k: peers[k])
-            rate = min(peers[peer], compute_efficiency * peak)
+            rate = min(peers[peer], compute_efficiency[entry["id"]] * peak)
             which = "of its compute capability" if cc is not None and capability[peer] == cc else "of any compute capability"
             how = (f"no sourced SM count and clock, so the lower of the highest catalog GPU's rate {which} ({peer}, "
-                   f"{peers[peer] / 1e12:.1f} TFLOPS) and the 16-bit assumption ({compute_efficiency:g} x "
+                   f"{peers[peer] / 1e12:.1f} TFLOPS) and its 16-bit rate ({compute_efficiency[entry['id']]:g} x "
                    f"{peak / 1e12:g} TFLOPS)")
         if cc is None:
             how += "; not an NVIDIA GPU (llama.cpp's HIP kernels): extrapolated"
@@ -197,7 +273,7 @@ def document_lines(data, overhead_ms, hardware, catalog_sm_figures, compute_effi
         "geometric mean over devices of the b each device's rows imply (each device weighted once). Out of sample,",
         "each device is predicted with the b fitted on the other devices only (leave one device out).",
         "",
-        f"Fitted on all {len(devices)} devices: **b = {b:.0f} FLOPs per SM-cycle**.",
+        f"Fitted on all {len({r['device'] for r in mmq_rows(data)})} devices: **b = {b:.0f} FLOPs per SM-cycle**.",
         "",
         "| device | compute capability | SMs | boost (MHz) | model | quant | build | measured pp512 (t/s) | implied b | "
         "b without this device | out of sample | in sample |",
@@ -213,7 +289,7 @@ def document_lines(data, overhead_ms, hardware, catalog_sm_figures, compute_effi
         "",
         f"Out of sample (leave one device out): median absolute error {pct(statistics.median(abs(e) for e in oos) * 100)}, "
         f"mean signed error {signed(statistics.mean(oos) * 100)}, worst {signed(max(oos, key=abs) * 100)} over {len(oos)} rows "
-        f"of {len(devices)} devices.",
+        f"of {len({a['row']['device'] for a in analysed})} devices.",
         "",
     ]
     # Why a rate per SM-cycle and not a share of the tensor peak: the INT8 tensor peak per
@@ -270,6 +346,106 @@ def document_lines(data, overhead_ms, hardware, catalog_sm_figures, compute_effi
         "",
         "No row measures the MMQ kernels on compute capability 9.0 (Hopper) or 10.0 (B200): the product applies the",
         "same b there (an extrapolation), and a quantized prefill on those GPUs is labelled so in the factor sets' sources.",
+        "",
+    ]
+    return lines
+
+
+def cublas_document_lines(data, overhead_ms, hardware, catalog_ids, compute_efficiency):
+    """The 16-bit prefill section of docs/validation-llamacpp.md (compute_efficiency: catalog GPU id
+    -> the 16-bit efficiency its llama.cpp set ships; catalog_ids: the GPUs to tabulate)."""
+    efficiency, analysed = analyse_cublas(data, overhead_ms)
+    devices = {d["name"]: d for d in data["devices"]}
+    models = {m["name"]: m for m in data["models"]}
+    names = list(dict.fromkeys(a["row"]["device"] for a in analysed))
+    lines = [
+        "## Prefill of 16-bit weights",
+        "",
+        f"Kernels: {data['cublas_source']}. The rows of quant F16 in `{DATA_REL}` fit one efficiency e:",
+        "",
+        "```",
+        "time = prefill FLOPs / (e * peak at FP16 accumulation) + c",
+        "```",
+        "",
+        f"with the same FLOPs and c = {overhead_ms:g} ms; e is the geometric mean over devices of each device's implied e",
+        "(each device weighted once), and each device is predicted out of sample with the e fitted on the others.",
+        "",
+        f"Fitted on all {len(names)} devices: **e = {efficiency:.3f}** (shipped as {round(efficiency, 3):g}).",
+        "",
+        "| device | compute capability | peak at FP16 accumulation (TFLOPS) | model | build | measured pp512 (t/s) | implied e | "
+        "e without this device | out of sample | in sample |",
+        "|---|---|---:|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for a in analysed:
+        row, device = a["row"], devices[a["row"]["device"]]
+        lines.append(f"| {row['device']} | {device['compute_capability']} | {device['fp16_accumulate_tflops']:g} | {row['model']} | "
+                     f"{row['build']} | {row['tokens_per_s']:g} | {a['implied']:.3f} | {a['without']:.3f} | "
+                     f"{signed(a['out_of_sample'] * 100)} | {signed(a['in_sample'] * 100)} |")
+    oos = [a["out_of_sample"] for a in analysed]
+    lines += [
+        "",
+        f"Out of sample (leave one device out): median absolute error {pct(statistics.median(abs(e) for e in oos) * 100)}, "
+        f"mean signed error {signed(statistics.mean(oos) * 100)}, worst {signed(max(oos, key=abs) * 100)} over {len(oos)} rows "
+        f"of {len(names)} devices.",
+        "",
+    ]
+    # The same fit against the FP32-accumulate peaks (GeForce: half), the accumulation the other
+    # engines use: which of the two the rows choose.
+    as_fp32 = dict(data, devices=[dict(d, fp16_accumulate_tflops=d["fp32_accumulate_tflops"]) if "fp32_accumulate_tflops" in d else d
+                                  for d in data["devices"]])
+    e32, analysed32 = analyse_cublas(as_fp32, overhead_ms)
+    oos32 = [a["out_of_sample"] for a in analysed32]
+    per_device = {}
+    for a in analysed32:
+        per_device.setdefault(a["row"]["device"], []).append(a["implied"])
+    spread = {name: geometric_mean(values) for name, values in per_device.items()}
+    evidence = data["accumulation_evidence"]
+    evidence_model = models[evidence["model"]]
+    evidence_tflops = prefill_flops(evidence_model, evidence["prompt_tokens"]) / (evidence["prompt_tokens"] / evidence["tokens_per_s"]) / 1e12
+    evidence_device = devices[evidence["device"]]
+    lines += [
+        "Which accumulation: fitted against the FP32-accumulate peaks instead (half the FP16-accumulate peak on the",
+        f"GeForce cards, the same on the data-centre ones), e = {e32:.3f}, the devices' implied e span "
+        f"{min(spread.values()):.3f} to {max(spread.values()):.3f} (against",
+        f"{min(geometric_mean([a['implied'] for a in analysed if a['row']['device'] == n]) for n in names):.3f} to "
+        f"{max(geometric_mean([a['implied'] for a in analysed if a['row']['device'] == n]) for n in names):.3f}) and the "
+        f"out-of-sample median absolute error is {pct(statistics.median(abs(e) for e in oos32) * 100)}",
+        f"(worst {signed(max(oos32, key=abs) * 100)}): the rows choose FP16 accumulation, as the code says. So does one more figure, not a",
+        f"fit row: {evidence['what']} ({evidence['source']}), {evidence['tokens_per_s']:g} t/s, is {evidence_tflops:.1f} TFLOPS of",
+        f"{evidence['model']}'s prefill FLOPs, above the card's {evidence_device['fp32_accumulate_tflops']:g} TFLOPS FP32-accumulate "
+        "peak.",
+        "",
+        f"Before: the assumption shipped before this data ({BEFORE_COMPUTE_EFFICIENCY:g} of the catalog's 16-bit peak, "
+        "FP32 accumulation on GeForce) on these rows:",
+        "",
+        "| device | model | measured (t/s) | before | now, out of sample |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for a in analysed:
+        row, device = a["row"], devices[a["row"]["device"]]
+        seconds = (prefill_flops(models[row["model"]], row["prompt_tokens"]) /
+                   (BEFORE_COMPUTE_EFFICIENCY * device["fp32_accumulate_tflops"] * 1e12) + overhead_ms / 1000.0)
+        before = row["prompt_tokens"] / seconds / row["tokens_per_s"] - 1.0
+        lines.append(f"| {row['device']} | {row['model']} | {row['tokens_per_s']:g} | {signed(before * 100)} | "
+                     f"{signed(a['out_of_sample'] * 100)} |")
+    lines += [
+        "",
+        "What the product's llama.cpp factor sets give a prompt of 16-bit (F16) weights on each catalog GPU (TFLOPS):",
+        "",
+        "| catalog GPU | peak the GEMMs run at (TFLOPS) | before | now | now / before |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for gpu in catalog_ids:
+        h = hardware[gpu]
+        peak = h.get("fp16_accumulate_peak_tflops", h["peak_tflops"]["fp16"])
+        before = BEFORE_COMPUTE_EFFICIENCY * h["peak_tflops"]["fp16"]
+        now = compute_efficiency[gpu] * peak
+        lines.append(f"| {gpu} | {peak:g} | {before:.1f} | {now:.1f} | {now / before:.2f} |")
+    lines += [
+        "",
+        "The peak is `fp16_accumulate_peak_tflops` where data/hardware.json lists one (the GeForce RTX 4090), else",
+        "`peak_tflops.fp16`. No F16 row measures Ampere or Hopper data-centre GPUs, B200 or AMD: e is extrapolated",
+        "to the NVIDIA ones; the MI300X (hipBLAS, FP32 accumulation on CDNA) keeps the assumption.",
         "",
     ]
     return lines

@@ -788,6 +788,49 @@ TEST_CASE("quantized compute efficiency: the key reads back, is refused out of r
     CHECK(bad.err.find(over.path() + ": /engines/0/factors/0/quantized_compute_efficiency") != std::string::npos);
 }
 
+// Issue 20: llama.cpp's F16 GEMMs accumulate in FP16, which a GeForce card runs at twice its
+// FP32-accumulate rate (docs/validation-llamacpp.md, "Prefill of 16-bit weights").
+TEST_CASE("fp16 accumulation: the peak reads back, is refused below the fp16 peak and shows in --explain", "[engine][cli][data]") {
+    const auto hardware = run_cli({"catalog", "hardware", "rtx-4090", "-o", "json"});
+    REQUIRE(hardware.status == 0);
+    CHECK(json::parse(hardware.out).at("hardware").at(0).at("fp16_accumulate_peak_tflops") == 330.3);
+    const auto engines = run_cli({"catalog", "engines", "llama.cpp", "-o", "json"});
+    REQUIRE(engines.status == 0);
+    CHECK(json::parse(engines.out).at("engines").at(0).at("fp16_accumulate") == true);
+    const auto line_value = [](const std::string& out, const std::string& key) {
+        const auto at = out.find(key + "\t");
+        return at == std::string::npos ? -1.0 : std::stod(out.substr(at + key.size() + 1));
+    };
+    const auto llama = run_cli({"estimate", "--model", "base", "--variant", "fp16", "--gpu", "rtx-4090", "--engine",
+                                "llama.cpp", "--explain"});
+    REQUIRE(llama.status == 0);
+    CHECK(line_value(llama.out, "input: fp16_accumulate_peak_tflops") == 330.3);
+    const double efficiency = line_value(llama.out, "engine: compute_efficiency");
+    REQUIRE(efficiency > 0.0);
+    CHECK(line_value(llama.out, "effective_flops_per_s") == Approx(efficiency * 330.3e12).epsilon(1e-5));
+    // vLLM accumulates in FP32: the listed fp16 peak, no FP16-accumulate line.
+    const auto vllm = run_cli({"estimate", "--model", "base", "--variant", "fp16", "--gpu", "rtx-4090", "--engine", "vllm",
+                               "--explain"});
+    REQUIRE(vllm.status == 0);
+    CHECK(vllm.out.find("input: fp16_accumulate_peak_tflops") == std::string::npos);
+    CHECK(line_value(vllm.out, "effective_flops_per_s") ==
+          Approx(line_value(vllm.out, "engine: compute_efficiency") * 165.2e12).epsilon(1e-5));
+    // A data-centre GPU lists no such peak: llama.cpp's rate is the fp16 peak's share.
+    const auto a100 = run_cli({"estimate", "--model", "base", "--variant", "fp16", "--gpu", "a100-80gb", "--engine",
+                               "llama.cpp", "--explain"});
+    REQUIRE(a100.status == 0);
+    CHECK(a100.out.find("input: fp16_accumulate_peak_tflops") == std::string::npos);
+    CHECK(line_value(a100.out, "effective_flops_per_s") ==
+          Approx(line_value(a100.out, "engine: compute_efficiency") * 312e12).epsilon(1e-5));
+    test::TempFile low("fp16-acc-low.json", R"({"schema_version": "1.0", "hardware": [{"id": "my-card", "name": "Card",
+        "memory_gb": 24, "memory_bandwidth_gb_per_s": 936, "peak_tflops": {"fp16": 71}, "fp16_accumulate_peak_tflops": 35}]})");
+    const auto bad = run_cli({"--data", low.path(), "catalog", "hardware"});
+    CHECK(bad.status == 65);
+    CHECK(bad.out.empty());
+    CHECK(bad.err.find(low.path() + ": /hardware/0/fp16_accumulate_peak_tflops: expected at least peak_tflops.fp16 (71)") !=
+          std::string::npos);
+}
+
 // Issue 20: factor sets matched by the hardware's vendor; llama.cpp's Apple set (docs/validation-llamacpp.md).
 TEST_CASE("factor sets: a vendor-matched set applies to hardware of that vendor a user adds", "[engine][cli][data]") {
     test::TempFile mac("mac.json", R"({"schema_version": "1.0", "hardware": [{"id": "my-mac", "name": "Mac", "vendor": "apple",

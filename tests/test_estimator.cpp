@@ -503,6 +503,44 @@ TEST_CASE("quantized compute efficiency: integer-quantized variants run at it ag
     CHECK(prefill_compute(fp8, 0.25) == Approx(prefill_compute(fp8, 0.0)));
 }
 
+TEST_CASE("fp16 accumulation: an fp16 variant runs at the FP16-accumulate peak under an engine that uses it", "[estimator][prefill]") {
+    const Model model = test::llama2_7b();
+    Hardware hardware = test::gpu();  // 312 TFLOPS fp16
+    hardware.peak_tflops[Precision::bf16] = 312;
+    const auto prefill_compute = [&](const Hardware& hw, const Variant& variant, bool fp16_accumulate,
+                                     double quantized_eta = 0.0) {
+        EstimateRequest request = request_for(model, variant, hw);
+        request.profile.compute_efficiency = 0.5;
+        request.profile.quantized_compute_efficiency = quantized_eta;
+        request.profile.fp16_accumulate = fp16_accumulate;
+        return estimate(request).performance.prefill_work_ms;
+    };
+    const Variant fp16 = test::variant_bits(16);
+    const Variant bf16 = test::variant_bits(16, Precision::bf16);
+    const Variant int4 = test::variant_bits(4.5);  // int4-w4a16: compute precision fp16, integer weights
+    // Hand-computed: a 7B-class prefill of 512 tokens at 0.5 of the peak the GEMMs run at.
+    const double at_312_ms = prefill_compute_ms(model, 512) * 0.7 / 0.5;
+    // No FP16-accumulate peak listed: the fp16 peak, with or without the engine's flag.
+    CHECK(prefill_compute(hardware, fp16, true) == Approx(at_312_ms).epsilon(1e-9));
+    CHECK(prefill_compute(hardware, fp16, false) == Approx(at_312_ms).epsilon(1e-9));
+    Hardware geforce = hardware;
+    geforce.fp16_accumulate_peak_tflops = 624.0;  // twice, as on a GeForce card
+    CHECK(uses_fp16_accumulate_peak(EfficiencyProfile{}, fp16, geforce) == false);  // the default profile does not
+    // The engine accumulates in FP16 and the card lists the peak: twice the rate, half the time.
+    CHECK(prefill_compute(geforce, fp16, true) == Approx(at_312_ms / 2.0).epsilon(1e-9));
+    // Not for an engine that accumulates in FP32, nor for BF16 (FP32 accumulation in llama.cpp).
+    CHECK(prefill_compute(geforce, fp16, false) == Approx(at_312_ms).epsilon(1e-9));
+    CHECK(prefill_compute(geforce, bf16, true) == Approx(at_312_ms).epsilon(1e-9));
+    // Nor for integer-quantized weights: their own kernels' rate, or without one the fp16 peak.
+    CHECK(prefill_compute(geforce, int4, true) == Approx(at_312_ms).epsilon(1e-9));
+    CHECK(prefill_compute(geforce, int4, true, 0.25) == Approx(at_312_ms * 2.0).epsilon(1e-9));
+    EfficiencyProfile accumulating;
+    accumulating.fp16_accumulate = true;
+    REQUIRE(gemm_peak_tflops(accumulating, fp16, geforce).has_value());
+    CHECK(*gemm_peak_tflops(accumulating, fp16, geforce) == 624.0);
+    CHECK(*gemm_peak_tflops(accumulating, bf16, geforce) == 312.0);
+}
+
 TEST_CASE("architecture: MoE layers are those after the first dense ones, none in a dense model", "[estimator][moe]") {
     // DeepSeek-V3: 61 layers, the first three dense (first_k_dense_replace 3).
     const Architecture v3 = test::deepseek_v3().architecture;

@@ -390,6 +390,17 @@ Hardware read_hardware(const json& value, const std::string& pointer, Problems& 
         }
         peak_reader.finish();
     }
+    hardware.fp16_accumulate_peak_tflops = reader.number("fp16_accumulate_peak_tflops", NumberRule::positive);
+    if (hardware.fp16_accumulate_peak_tflops) {
+        const auto fp16 = hardware.peak_tflops_at(Precision::fp16);
+        if (fp16 && *hardware.fp16_accumulate_peak_tflops < *fp16) {
+            problems.add(reader.child("fp16_accumulate_peak_tflops"),
+                         fmt::format("expected at least peak_tflops.fp16 ({}): FP16 accumulation is never slower than "
+                                     "FP32 accumulation, got {}",
+                                     *fp16, *hardware.fp16_accumulate_peak_tflops));
+            hardware.fp16_accumulate_peak_tflops.reset();
+        }
+    }
     hardware.interconnect_gb_per_s = reader.number("interconnect_gb_per_s", NumberRule::non_negative).value_or(0.0);
     hardware.tdp_w = reader.number("tdp_w", NumberRule::positive).value_or(0.0);
     hardware.price_usd_per_hour = cost_input(reader, "price_usd_per_hour", NumberRule::non_negative, 1e6).value_or(0.0);
@@ -714,6 +725,7 @@ Engine read_engine(const json& value, const std::string& pointer, Problems& prob
     engine.name = reader.text("name").value_or(engine.id);
     engine.continuous_batching = reader.boolean("continuous_batching").value_or(true);
     engine.mixed_prefill = reader.boolean("mixed_prefill").value_or(true);
+    engine.fp16_accumulate = reader.boolean("fp16_accumulate").value_or(false);
     if (auto multi = reader.text("multi_gpu")) {
         if (*multi == "tensor_parallel") {
             engine.multi_gpu = MultiGpu::tensor_parallel;

@@ -17,6 +17,16 @@ void put_sources(ordered_json& out, const std::string& source, const SourceMap& 
         out["sources"] = map;
     }
 }
+void put_optional(ordered_json& out, const char* key, const std::optional<double>& value) {
+    if (value) {
+        out[key] = *value;
+    }
+}
+void put_optional(ordered_json& out, const char* key, const std::optional<std::int64_t>& value) {
+    if (value) {
+        out[key] = *value;
+    }
+}
 void put_if_positive(ordered_json& out, const char* key, std::int64_t value) {
     if (value > 0) {
         out[key] = value;
@@ -178,6 +188,7 @@ ordered_json to_json(const Hardware& h) {
         peaks[to_string(precision)] = tflops;
     }
     out["peak_tflops"] = peaks;
+    put_optional(out, "fp16_accumulate_peak_tflops", h.fp16_accumulate_peak_tflops);
     out["interconnect_gb_per_s"] = h.interconnect_gb_per_s;
     if (h.tdp_w > 0) {
         out["tdp_w"] = h.tdp_w;
@@ -204,16 +215,6 @@ const char* method_name(TrainingMethod method) {
     case TrainingMethod::pretrain: return "pretrain";
     }
     return "none";
-}
-void put_optional(ordered_json& out, const char* key, const std::optional<double>& value) {
-    if (value) {
-        out[key] = *value;
-    }
-}
-void put_optional(ordered_json& out, const char* key, const std::optional<std::int64_t>& value) {
-    if (value) {
-        out[key] = *value;
-    }
 }
 }  // namespace
 
@@ -369,6 +370,9 @@ ordered_json to_json(const Engine& e) {
     out["name"] = e.name;
     out["continuous_batching"] = e.continuous_batching;
     out["mixed_prefill"] = e.mixed_prefill;
+    if (e.fp16_accumulate) {
+        out["fp16_accumulate"] = true;
+    }
     out["multi_gpu"] = e.multi_gpu == MultiGpu::tensor_parallel ? "tensor_parallel" : "layer_split";
     put_optional(out, "runtime_overhead_gib", e.runtime_overhead_gib);
     put_optional(out, "communication_buffer_gib", e.communication_buffer_gib);

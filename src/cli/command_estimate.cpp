@@ -231,6 +231,12 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
         trace.push_back({std::string("input: peak_tflops.") + to_string(request.variant->compute_precision),
                          hw.peak_tflops_at(request.variant->compute_precision).value_or(0.0), "TFLOPS",
                          source_of(hw.source, hw.sources, "peak_tflops")});
+        if (uses_fp16_accumulate_peak(request.profile, *request.variant, hw)) {
+            // The engine's FP16 GEMMs accumulate in FP16: they run at this peak (effective_flops_per_s).
+            trace.push_back({"input: fp16_accumulate_peak_tflops", hw.fp16_accumulate_peak_tflops.value_or(0.0),
+                             "TFLOPS (used: the engine's FP16 GEMMs accumulate in FP16)",
+                             source_of(hw.source, hw.sources, "fp16_accumulate_peak_tflops")});
+        }
         if (uses_quantized_kernels(request.profile, *request.variant) &&
             request.variant->compute_precision != Precision::fp16) {
             // The quantized kernels' rate is a share of the 16-bit peak (effective_flops_per_s).

@@ -370,6 +370,7 @@ EfficiencyProfile engine_profile(const Engine* engine, const Hardware& hardware,
     }
     profile.continuous_batching = engine->continuous_batching;
     profile.mixed_prefill = engine->mixed_prefill;
+    profile.fp16_accumulate = engine->fp16_accumulate;
     profile.layer_split = engine->multi_gpu == MultiGpu::layer_split;
     profile.max_num_seqs = engine->max_num_seqs.value_or(profile.max_num_seqs);
     profile.max_batched_tokens = engine->max_num_batched_tokens.value_or(profile.max_batched_tokens);
@@ -580,7 +581,8 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
 
     // Rates and the prefill: only a configuration that can be timed at some batch.
     m_context_too_long = exceeds_context_window(a, context);
-    const auto peak_tflops = hw.peak_tflops_at(variant.compute_precision);
+    // An engine whose FP16 GEMMs accumulate in FP16 runs them at that peak where the hardware lists it.
+    const auto peak_tflops = gemm_peak_tflops(profile, variant, hw);
     m_has_peak = peak_tflops.has_value();
     if (m_context_too_long || !m_has_peak) {
         return;
@@ -871,8 +873,9 @@ Estimate EstimatePlan::at(std::int64_t batch_size, Trace* trace) const {
     }
     result.peak_flops_per_gpu = m_peak_flops_per_gpu;
     record(trace, "effective_flops_per_s", m_compute_rate, "FLOP/s",
-           "t * peak(compute precision) * eta_c; an integer-quantized variant under an engine's quantized kernels: "
-           "t * peak(fp16) * quantized_compute_efficiency");
+           "t * peak(compute precision) * eta_c (an fp16 variant under an engine that accumulates in FP16: the "
+           "FP16-accumulate peak where the hardware lists one); an integer-quantized variant under an engine's "
+           "quantized kernels: t * peak(fp16) * quantized_compute_efficiency");
     record(trace, "effective_bandwidth_bytes_per_s_per_gpu", m_bandwidth, "bytes/s", "memory bandwidth * eta_m");
     record(trace, "link_gb_per_s", m_link_gb_per_s, "GB/s",
            m_multi_node ? "min(interconnect, inter-node network): the replica spans nodes" : "interconnect within one node");

@@ -233,6 +233,9 @@ def catalog_hardware():
         "memory_gb": described(POSITIVE, "10^9 bytes per device"),
         "memory_bandwidth_gb_per_s": POSITIVE,
         "peak_tflops": described(obj(peaks, ["fp16"]), "dense matrix peak per precision; absent = unsupported"),
+        "fp16_accumulate_peak_tflops": described(POSITIVE, "dense FP16 tensor peak with FP16 accumulation, where it is "
+                                                           "above peak_tflops.fp16 (GeForce: twice); used by an engine "
+                                                           "with fp16_accumulate; at least peak_tflops.fp16"),
         "interconnect_gb_per_s": NON_NEGATIVE,
         "tdp_w": POSITIVE,
         "price_usd_per_hour": NON_NEGATIVE,
@@ -409,6 +412,7 @@ def catalog_engine():
     "properties": {
         "id": NON_EMPTY, "name": STRING, "continuous_batching": BOOLEAN,
         "mixed_prefill": described(BOOLEAN, "prompt chunks share steps with running decodes; false: prefill batches run alone and first (SGLang)"),
+        "fp16_accumulate": described(BOOLEAN, "its GEMMs on FP16 weights accumulate in FP16 (llama.cpp): an fp16 variant's prefill runs at the hardware's fp16_accumulate_peak_tflops where it has one; default false"),
         "multi_gpu": {"enum": ["tensor_parallel", "layer_split"]},
         "runtime_overhead_gib": NON_NEGATIVE, "communication_buffer_gib": NON_NEGATIVE,
         "usable_memory_fraction": POSITIVE_FRACTION,

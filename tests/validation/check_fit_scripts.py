@@ -369,7 +369,7 @@ def check_llamacpp_prefill(llamacpp_prefill):
     catalog = [{"id": "x", "sms": 100, "boost_clock_mhz": 1000}, {"id": "w", "sms": 50, "boost_clock_mhz": 1000},
                {"id": "y"}, {"id": "z"}, {"id": "v"}]
     probe = dict(data, catalog_compute_capability={"x": "8.6", "w": "9.0", "y": "9.0", "z": None, "v": "10.0"})
-    rates = llamacpp_prefill.catalog_rates(500.0, probe, catalog, hardware, 0.5)
+    rates = llamacpp_prefill.catalog_rates(500.0, probe, catalog, hardware, {k: 0.5 for k in "xwyvz"})
     # x: 500 x 100 x 1e9 = 50 TFLOPS of 100; w: 25 of 1000; y: w's 25 TFLOPS (its compute capability)
     # of 1000; v: no peer of 10.0, so x's 50 of 1000; z: 0.5 x 10 TFLOPS, below the fallback.
     expect("prefill: catalog rates", tuple(rates[k][0] for k in "xwyvz") == (0.5, 0.025, 0.025, 0.05, 0.5), str(rates))
@@ -384,6 +384,48 @@ def check_llamacpp_prefill(llamacpp_prefill):
            any(p.startswith("rows/0: tokens_per_s") for p in llamacpp_prefill.checks(bad)), str(llamacpp_prefill.checks(bad)))
     expect("prefill: a catalog GPU without a compute capability is named",
            any("'new-gpu'" in p for p in llamacpp_prefill.checks(data, ["new-gpu"])), "no problem reported")
+    check_llamacpp_cublas(llamacpp_prefill, data, b)
+
+
+def check_llamacpp_cublas(llamacpp_prefill, data, b):
+    """The 16-bit (cuBLAS) fit of the F16 rows: kept apart from the MMQ fit, by hand, blind to its
+    left-out device, and its data checks."""
+    moved = json.loads(json.dumps(data))
+    for row in moved["rows"]:
+        if row["quant"] == "F16":
+            row["tokens_per_s"] *= 3.0
+    expect("prefill: F16 rows stay out of the MMQ fit", abs(llamacpp_prefill.analyse(moved, 1.0)[0] - b) < 1e-9,
+           str(llamacpp_prefill.analyse(moved, 1.0)[0]))
+    models = {m["name"]: m for m in data["models"]}
+    devices = {d["name"]: d for d in data["devices"]}
+    t4 = [r for r in data["rows"] if r["device"] == "Tesla T4"][0]
+    # Llama-3-8B: 32 x (2 x 4096^2 + 2 x 4096 x 1024 + 3 x 4096 x 14336) = 6,979,321,856 matrices but
+    # the head, a 128256 x 4096 head, attention 32 x 32 x 128: the FLOPs of 512 tokens over the
+    # prompt's time less 1 ms, over 65 TFLOPS.
+    flops = 2.0 * 6979321856 * 512 + 2.0 * 128256 * 4096 + 2.0 * 131072 * 512 * 512
+    by_hand = flops / (512 / 1444.68 - 0.001) / 65e12
+    got = llamacpp_prefill.implied_efficiency(t4, models["Llama-3-8B"], devices["Tesla T4"], 1.0)
+    expect("prefill: 16-bit efficiency by hand", abs(got / by_hand - 1.0) < 1e-12, f"{got} {by_hand}")
+    e, rows = llamacpp_prefill.analyse_cublas(data, 1.0)
+    shifted = json.loads(json.dumps(data))
+    for row in shifted["rows"]:
+        if row["device"] == "L4":
+            row["tokens_per_s"] *= 2.0
+    e_shifted, rows_shifted = llamacpp_prefill.analyse_cublas(shifted, 1.0)
+    without = {r["row"]["device"]: r["without"] for r in rows}
+    without_shifted = {r["row"]["device"]: r["without"] for r in rows_shifted}
+    expect("prefill: the left-out device does not move its own 16-bit fit",
+           abs(without["L4"] - without_shifted["L4"]) < 1e-12 and e_shifted > e * 1.05 and
+           all(r["row"]["quant"] == "F16" for r in rows), f"{without['L4']} {without_shifted['L4']} {e} {e_shifted}")
+    expect("prefill: the shipped 16-bit efficiency is the fit to 3 decimals",
+           llamacpp_prefill.shipped_efficiency(data, 1.0) == round(e, 3), str(e))
+    bad = json.loads(json.dumps(data))
+    for device in bad["devices"]:
+        if device["name"] == "Tesla T4":
+            del device["fp16_accumulate_tflops"]
+    expect("prefill: an F16 row's device without its FP16-accumulate peak is refused",
+           any("needs a positive fp16_accumulate_tflops" in p for p in llamacpp_prefill.checks(bad)),
+           str(llamacpp_prefill.checks(bad)))
 
 
 def main():

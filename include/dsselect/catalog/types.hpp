@@ -217,6 +217,10 @@ struct Hardware {
     double memory_gb = 0.0;  // decimal gigabytes (1e9 bytes), as on datasheets
     double memory_bandwidth_gb_per_s = 0.0;
     PrecisionValues peak_tflops;         // dense, without sparsity; missing = unsupported
+    // The dense FP16 tensor peak with FP16 accumulation, where it is higher than peak_tflops.fp16
+    // (which is the FP32-accumulate rate): GeForce cards run FP16 accumulation at twice the rate.
+    // Used for an engine whose 16-bit GEMMs accumulate in FP16 (Engine::fp16_accumulate).
+    std::optional<double> fp16_accumulate_peak_tflops;
     double interconnect_gb_per_s = 0.0;  // per direction, GPU to GPU; 0 = none
     double tdp_w = 0.0;
     double price_usd_per_hour = 0.0;  // rented, per device
@@ -415,6 +419,9 @@ struct Engine {
     // batch runs alone, and first whenever requests wait (SGLang's default). The serving
     // simulation reads it (docs/method.md, "Serving simulation").
     bool mixed_prefill = true;
+    // Its GEMMs on FP16 weights accumulate in FP16 (llama.cpp's cuBLAS call, CUBLAS_COMPUTE_16F):
+    // an fp16 variant's prefill runs at the hardware's fp16_accumulate_peak_tflops where it has one.
+    bool fp16_accumulate = false;
     MultiGpu multi_gpu = MultiGpu::tensor_parallel;
     std::optional<double> runtime_overhead_gib;
     std::optional<double> communication_buffer_gib;

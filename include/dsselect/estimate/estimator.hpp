@@ -176,6 +176,9 @@ struct EfficiencyProfile {
     bool continuous_batching = true;   // prefills of other requests interleave with decode steps
     bool mixed_prefill = true;         // prompt chunks share steps with decodes (false: prefill steps alone, first)
     bool layer_split = false;          // multi-GPU by splitting layers (llama.cpp), not tensor parallel
+    // The engine's GEMMs on FP16 weights accumulate in FP16 (llama.cpp): an fp16 variant that is
+    // not integer-quantized runs at the hardware's fp16_accumulate_peak_tflops where it has one.
+    bool fp16_accumulate = false;
     // Optional extra fixed delay before the first token (HTTP, tokenizer, admission) that a user
     // profile may add; 0 in the shipped profiles, whose TTFT is physics (docs/method.md).
     double ttft_fixed_ms = 0.0;
@@ -202,6 +205,22 @@ const EngineFactors* matching_factors(const Engine* engine, const Hardware& hard
 // quantized_compute_efficiency and the variant's weights are integer-quantized.
 inline bool uses_quantized_kernels(const EfficiencyProfile& profile, const Variant& variant) {
     return profile.quantized_compute_efficiency > 0.0 && integer_quantized_weights(variant);
+}
+
+// True when the variant's GEMMs run at the hardware's FP16-accumulate peak: the engine's FP16 GEMMs
+// accumulate in FP16, the variant computes in fp16 from 16-bit weights (not integer-quantized),
+// and the hardware lists that peak (GeForce cards, where it is twice the FP32-accumulate rate).
+inline bool uses_fp16_accumulate_peak(const EfficiencyProfile& profile, const Variant& variant, const Hardware& hardware) {
+    return profile.fp16_accumulate && variant.compute_precision == Precision::fp16 && !integer_quantized_weights(variant) &&
+           hardware.fp16_accumulate_peak_tflops.has_value();
+}
+// The dense tensor peak (TFLOPS) the variant's GEMMs run at on the hardware: its compute
+// precision's peak, or the FP16-accumulate peak (uses_fp16_accumulate_peak); none when the
+// hardware has no peak at that precision.
+inline std::optional<double> gemm_peak_tflops(const EfficiencyProfile& profile, const Variant& variant,
+                                              const Hardware& hardware) {
+    return uses_fp16_accumulate_peak(profile, variant, hardware) ? hardware.fp16_accumulate_peak_tflops
+                                                                 : hardware.peak_tflops_at(variant.compute_precision);
 }
 
 struct EstimateRequest {
