@@ -78,6 +78,7 @@ Json profile_json(const dsselect::EfficiencyProfile& p) {
         {"kv_full_reservation", p.kv_full_reservation},
         {"continuous_batching", p.continuous_batching},
         {"mixed_prefill", p.mixed_prefill},
+        {"fp16_accumulate", p.fp16_accumulate},
         {"usable_memory_fraction", p.usable_memory_fraction},
         {"runtime_overhead_gib", p.runtime_overhead_bytes / k_bytes_per_gib},
         {"communication_buffer_gib", p.communication_buffer_bytes / k_bytes_per_gib},
