@@ -95,10 +95,36 @@ def geometric_mean(values):
     return math.exp(statistics.mean(math.log(v) for v in values))
 
 
-def fit_b(rows_by_device, models, devices, overhead_ms, leave_out=None):
-    per_device = [geometric_mean([implied_b(r, models[r["model"]], devices[name], overhead_ms) for r in rows])
+def fit_per_device(rows_by_device, models, devices, overhead_ms, implied, leave_out=None):
+    """The geometric mean over devices of each device's geometric mean of implied(row, model,
+    device, c): every device weighted once, the device leave_out left out."""
+    per_device = [geometric_mean([implied(r, models[r["model"]], devices[name], overhead_ms) for r in rows])
                   for name, rows in rows_by_device.items() if name != leave_out]
     return geometric_mean(per_device)
+
+
+def analyse_rows(data, rows, overhead_ms, implied, predicted):
+    """One figure fitted on the rows (fit_per_device), each row's implied figure, its in-sample and
+    leave-one-device-out predictions (predicted(row, model, device, figure, c), tokens/s)."""
+    models = {m["name"]: m for m in data["models"]}
+    devices = {d["name"]: d for d in data["devices"]}
+    rows_by_device = {}
+    for row in rows:
+        rows_by_device.setdefault(row["device"], []).append(row)
+    fitted = fit_per_device(rows_by_device, models, devices, overhead_ms, implied)
+    out = []
+    for name, device_rows in rows_by_device.items():
+        without = fit_per_device(rows_by_device, models, devices, overhead_ms, implied, leave_out=name)
+        for row in device_rows:
+            model, device = models[row["model"]], devices[name]
+            out.append({
+                "row": row,
+                "implied": implied(row, model, device, overhead_ms),
+                "without": without,
+                "out_of_sample": predicted(row, model, device, without, overhead_ms) / row["tokens_per_s"] - 1.0,
+                "in_sample": predicted(row, model, device, fitted, overhead_ms) / row["tokens_per_s"] - 1.0,
+            })
+    return fitted, out
 
 
 def checks(data, catalog_ids=()):
@@ -135,26 +161,9 @@ def checks(data, catalog_ids=()):
 
 
 def analyse(data, overhead_ms):
-    """The fitted b, each row's implied b, its in-sample and leave-one-device-out predictions."""
-    models = {m["name"]: m for m in data["models"]}
-    devices = {d["name"]: d for d in data["devices"]}
-    rows_by_device = {}
-    for row in mmq_rows(data):
-        rows_by_device.setdefault(row["device"], []).append(row)
-    b = fit_b(rows_by_device, models, devices, overhead_ms)
-    out = []
-    for name, rows in rows_by_device.items():
-        b_without = fit_b(rows_by_device, models, devices, overhead_ms, leave_out=name)
-        for row in rows:
-            model, device = models[row["model"]], devices[name]
-            out.append({
-                "row": row,
-                "implied_b": implied_b(row, model, device, overhead_ms),
-                "b_without": b_without,
-                "out_of_sample": predicted_tokens_per_s(row, model, device, b_without, overhead_ms) / row["tokens_per_s"] - 1.0,
-                "in_sample": predicted_tokens_per_s(row, model, device, b, overhead_ms) / row["tokens_per_s"] - 1.0,
-            })
-    return b, out
+    """The fitted b of the MMQ (quantized) rows, and per row its implied b, the b without its
+    device and the in-sample and leave-one-device-out errors."""
+    return analyse_rows(data, mmq_rows(data), overhead_ms, implied_b, predicted_tokens_per_s)
 
 
 def fp16_accumulate_flops(device):
@@ -172,34 +181,10 @@ def predicted_cublas_tokens_per_s(row, model, device, efficiency, overhead_ms):
     return row["prompt_tokens"] / seconds
 
 
-def fit_efficiency(rows_by_device, models, devices, overhead_ms, leave_out=None):
-    per_device = [geometric_mean([implied_efficiency(r, models[r["model"]], devices[name], overhead_ms) for r in rows])
-                  for name, rows in rows_by_device.items() if name != leave_out]
-    return geometric_mean(per_device)
-
-
 def analyse_cublas(data, overhead_ms):
-    """The fitted 16-bit (cuBLAS) efficiency, each F16 row's implied efficiency, its in-sample and
-    leave-one-device-out predictions."""
-    models = {m["name"]: m for m in data["models"]}
-    devices = {d["name"]: d for d in data["devices"]}
-    rows_by_device = {}
-    for row in cublas_rows(data):
-        rows_by_device.setdefault(row["device"], []).append(row)
-    efficiency = fit_efficiency(rows_by_device, models, devices, overhead_ms)
-    out = []
-    for name, rows in rows_by_device.items():
-        without = fit_efficiency(rows_by_device, models, devices, overhead_ms, leave_out=name)
-        for row in rows:
-            model, device = models[row["model"]], devices[name]
-            out.append({
-                "row": row,
-                "implied": implied_efficiency(row, model, device, overhead_ms),
-                "without": without,
-                "out_of_sample": predicted_cublas_tokens_per_s(row, model, device, without, overhead_ms) / row["tokens_per_s"] - 1.0,
-                "in_sample": predicted_cublas_tokens_per_s(row, model, device, efficiency, overhead_ms) / row["tokens_per_s"] - 1.0,
-            })
-    return efficiency, out
+    """The fitted 16-bit (cuBLAS) efficiency of the F16 rows, and per row its implied efficiency,
+    the efficiency without its device and the in-sample and leave-one-device-out errors."""
+    return analyse_rows(data, cublas_rows(data), overhead_ms, implied_efficiency, predicted_cublas_tokens_per_s)
 
 
 def shipped_efficiency(data, overhead_ms):
@@ -250,6 +235,14 @@ def signed(x):
     return f"{x:+.1f} %"
 
 
+def out_of_sample_line(analysed):
+    """The leave-one-device-out summary sentence of an analyse_rows result."""
+    oos = [a["out_of_sample"] for a in analysed]
+    return (f"Out of sample (leave one device out): median absolute error {pct(statistics.median(abs(e) for e in oos) * 100)}, "
+            f"mean signed error {signed(statistics.mean(oos) * 100)}, worst {signed(max(oos, key=abs) * 100)} over {len(oos)} rows "
+            f"of {len({a['row']['device'] for a in analysed})} devices.")
+
+
 def document_lines(data, overhead_ms, hardware, catalog_sm_figures, compute_efficiency):
     """The prefill section of docs/validation-llamacpp.md (catalog_sm_figures: the decode data's
     catalog_devices, SM counts and clocks with their sources)."""
@@ -282,24 +275,17 @@ def document_lines(data, overhead_ms, hardware, catalog_sm_figures, compute_effi
     for a in analysed:
         row, device = a["row"], devices[a["row"]["device"]]
         lines.append(f"| {row['device']} | {device['compute_capability']} | {device['sms']} | {device['boost_clock_mhz']:g} | "
-                     f"{row['model']} | {row['quant']} | {row['build']} | {row['tokens_per_s']:g} | {a['implied_b']:.0f} | "
-                     f"{a['b_without']:.0f} | {signed(a['out_of_sample'] * 100)} | {signed(a['in_sample'] * 100)} |")
-    oos = [a["out_of_sample"] for a in analysed]
-    lines += [
-        "",
-        f"Out of sample (leave one device out): median absolute error {pct(statistics.median(abs(e) for e in oos) * 100)}, "
-        f"mean signed error {signed(statistics.mean(oos) * 100)}, worst {signed(max(oos, key=abs) * 100)} over {len(oos)} rows "
-        f"of {len({a['row']['device'] for a in analysed})} devices.",
-        "",
-    ]
+                     f"{row['model']} | {row['quant']} | {row['build']} | {row['tokens_per_s']:g} | {a['implied']:.0f} | "
+                     f"{a['without']:.0f} | {signed(a['out_of_sample'] * 100)} | {signed(a['in_sample'] * 100)} |")
+    lines += ["", out_of_sample_line(analysed), ""]
     # Why a rate per SM-cycle and not a share of the tensor peak: the INT8 tensor peak per
     # SM-cycle of a GA100 and a GA102 catalog GPU (datasheet peak over SMs x boost clock) against
     # the implied b of the rows on those two chips.
-    implied = [a["implied_b"] for a in analysed]
+    implied = [a["implied"] for a in analysed]
     per_sm = {gpu: hardware[gpu]["peak_tflops"]["int8"] * 1e12 / (sms * mhz * 1e6)
               for gpu, sms, mhz in ((g["id"], g["sms"], g["boost_clock_mhz"]) for g in catalog_sm_figures)
               if gpu in ("a100-80gb", "a10")}
-    by_chip = {chip: [a["implied_b"] for a in analysed if a["row"]["device"] in names]
+    by_chip = {chip: [a["implied"] for a in analysed if a["row"]["device"] in names]
                for chip, names in (("GA100", ("A30",)), ("GA102", ("RTX 3080 10GB", "RTX 3090")))}
     lines += [
         f"The implied b spans {min(implied):.0f} to {max(implied):.0f} FLOPs per SM-cycle (a factor of "
@@ -381,14 +367,7 @@ def cublas_document_lines(data, overhead_ms, hardware, catalog_ids, compute_effi
         lines.append(f"| {row['device']} | {device['compute_capability']} | {device['fp16_accumulate_tflops']:g} | {row['model']} | "
                      f"{row['build']} | {row['tokens_per_s']:g} | {a['implied']:.3f} | {a['without']:.3f} | "
                      f"{signed(a['out_of_sample'] * 100)} | {signed(a['in_sample'] * 100)} |")
-    oos = [a["out_of_sample"] for a in analysed]
-    lines += [
-        "",
-        f"Out of sample (leave one device out): median absolute error {pct(statistics.median(abs(e) for e in oos) * 100)}, "
-        f"mean signed error {signed(statistics.mean(oos) * 100)}, worst {signed(max(oos, key=abs) * 100)} over {len(oos)} rows "
-        f"of {len(names)} devices.",
-        "",
-    ]
+    lines += ["", out_of_sample_line(analysed), ""]
     # The same fit against the FP32-accumulate peaks (GeForce: half), the accumulation the other
     # engines use: which of the two the rows choose.
     as_fp32 = dict(data, devices=[dict(d, fp16_accumulate_tflops=d["fp32_accumulate_tflops"]) if "fp32_accumulate_tflops" in d else d
