@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""llama.cpp single-stream decode by hardware family and quantized prefill (issue 20): fit, check, shipped factors.
+"""llama.cpp single-stream decode by hardware family and prefill (issue 20): fit, check, shipped factors.
 
 Usage:
   scripts/llamacpp_decode_fit.py                      # print the report
@@ -24,9 +24,10 @@ lowest median absolute error of tokens/s); every other device is hold-out. Apple
 has no SM figure and is fitted apart (eta, c). Only dense models enter (a MoE's bytes per token and
 Gemma's per-layer embeddings are not the file size).
 
-The prefill of quantized weights (llama.cpp's MMQ kernels) is fitted by scripts/llamacpp_prefill.py
-on tests/validation/data/llamacpp-prefill-2026.json; this script writes what it gives into each
-catalog GPU's factor set (quantized_compute_efficiency) and into the document.
+The prefill of quantized weights (llama.cpp's MMQ kernels) and of F16 weights (cuBLAS at FP16
+accumulation) is fitted by scripts/llamacpp_prefill.py on
+tests/validation/data/llamacpp-prefill-2026.json; this script writes what it gives into each
+catalog GPU's factor set (quantized_compute_efficiency, compute_efficiency) and into the document.
 """
 import argparse
 import json
@@ -187,7 +188,7 @@ def catalog_factor_sets(data, fitted, prefill_data):
     params = fitted["nvidia"]["params"]
     b, _ = llamacpp_prefill.analyse(prefill_data, params["overhead_ms"])
     sixteen_bit, sixteen_bit_how = prefill_efficiencies(data, prefill_data, params["overhead_ms"])
-    quantized = llamacpp_prefill.catalog_rates(b, prefill_data, data["catalog_devices"], hardware, sixteen_bit)
+    quantized = llamacpp_prefill.catalog_rates(b, prefill_data, data["catalog_devices"], hardware, ASSUMED_COMPUTE_EFFICIENCY)
     sets = []
     for entry in data["catalog_devices"]:
         device = dict(entry, bandwidth_gb_per_s=hardware[entry["id"]]["memory_bandwidth_gb_per_s"])
@@ -238,8 +239,8 @@ def catalog_factor_sets(data, fitted, prefill_data):
                    f"overhead fitted on {', '.join(fitted['nvidia']['fit_devices'])}, for a GPU the catalog does not ship "
                    "(every shipped GPU has its own set above); no SM limit is applied, so an HBM card comes out faster "
                    "than llama.cpp runs it; compute_efficiency (16-bit prefill, cuBLAS) fitted on the F16 rows of "
-                   f"{llamacpp_prefill.DATA_REL} (NVIDIA GPUs), against the GPU's fp16_accumulate_peak_tflops where it "
-                   "lists one; quantized prefill at compute_efficiency of the 16-bit peak, no MMQ rate for a GPU "
+                   f"{llamacpp_prefill.DATA_REL} (NVIDIA GPUs; another vendor's GPU takes it too, extrapolated), against "
+                   "the GPU's fp16_accumulate_peak_tflops where it lists one; quantized prefill at compute_efficiency of the 16-bit peak, no MMQ rate for a GPU "
                    "without a sourced SM count and clock"),
     })
     sets.append({"hardware_kind": "edge", "compute_efficiency": 0.40, "memory_efficiency": 0.60, "per_step_overhead_ms": 1.0,
@@ -262,9 +263,10 @@ def prefill_efficiencies(data, prefill_data, overhead_ms):
             how[entry["id"]] = "an assumption (not an NVIDIA GPU: hipBLAS, no 16-bit prefill data)"
             continue
         values[entry["id"]] = fitted
-        how[entry["id"]] = (f"{fitted:g} of the GPU's FP16-accumulate peak (fp16_accumulate_peak_tflops where "
-                            f"data/hardware.json lists it, else peak_tflops.fp16), fitted by scripts/llamacpp_prefill.py "
-                            f"on the F16 rows of {llamacpp_prefill.DATA_REL}"
+        how[entry["id"]] = (f"{fitted:g} of the GPU's FP16-accumulate peak for F16 weights (fp16_accumulate_peak_tflops "
+                            f"where data/hardware.json lists it, else peak_tflops.fp16), fitted by "
+                            f"scripts/llamacpp_prefill.py on the F16 rows of {llamacpp_prefill.DATA_REL}; BF16 weights "
+                            "(FP32 accumulation) take the same share of peak_tflops.bf16, unmeasured"
                             + ("" if cc in measured else f"; no F16 row on compute capability {cc}: extrapolated"))
     return values, how
 
@@ -350,7 +352,7 @@ def document(data, rows, fitted, prefill_data):
     hardware = {h["id"]: h for h in load(HARDWARE)["hardware"]}
     sixteen_bit, _ = prefill_efficiencies(data, prefill_data, nv["params"]["overhead_ms"])
     lines += [""] + llamacpp_prefill.document_lines(prefill_data, nv["params"]["overhead_ms"], hardware,
-                                                    data["catalog_devices"], sixteen_bit)
+                                                    data["catalog_devices"])
     lines += llamacpp_prefill.cublas_document_lines(prefill_data, nv["params"]["overhead_ms"], hardware,
                                                     [entry["id"] for entry in data["catalog_devices"]], sixteen_bit)[:-1]
     lines += [
@@ -397,8 +399,9 @@ def explain_values(dsselect, gpu, variant):
 
 def check_product(dsselect, data, sets):
     """The product's llama.cpp decode memory time is decode bytes / (memory_efficiency * BW), its
-    step overhead is the fitted per-token c, and an int4 and an int8 prompt (Q4_K_M, Q8_0) run at
-    quantized_compute_efficiency of the 16-bit peak."""
+    step overhead is the fitted per-token c, an int4 and an int8 prompt (Q4_K_M, Q8_0) run at
+    quantized_compute_efficiency of the 16-bit peak, and an fp16 prompt (F16) at compute_efficiency
+    of the peak its GEMMs use (the FP16-accumulate peak where the GPU lists one)."""
     hardware = {h["id"]: h for h in load(HARDWARE)["hardware"]}
     checked = 0
     for s in sets:

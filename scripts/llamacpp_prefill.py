@@ -1,4 +1,5 @@
-"""llama.cpp prefill of quantized weights (issue 20): the per-SM rate of its MMQ kernels.
+"""llama.cpp prefill (issue 20): the per-SM rate of its MMQ kernels (quantized weights) and the
+share of the FP16-accumulate peak its cuBLAS GEMMs reach (F16 weights).
 
 A module of scripts/llamacpp_decode_fit.py, which writes the factor sets and the document (run
 that script to print the report).
@@ -196,7 +197,8 @@ def catalog_rates(b, data, catalog_devices, hardware, compute_efficiency):
     """Per catalog GPU id: (quantized compute efficiency, how it was reached): the rate b * n * f
     over the 16-bit peak, at most 1. A GPU with no sourced SM count and clock takes the lower of
     two bounds: the highest rate of a catalog GPU of its compute capability that has them (of any
-    catalog GPU where none has), and its 16-bit rate compute_efficiency[id] * peak."""
+    catalog GPU where none has), and the assumption shipped before any prefill data,
+    compute_efficiency * peak (a cuBLAS rate is no bound on the MMQ kernels', so not the 16-bit fit)."""
     capability = data["catalog_compute_capability"]
     rated = {e["id"]: b * e["sms"] * e["boost_clock_mhz"] * 1e6 for e in catalog_devices if e.get("sms")}
     measured_capabilities = {device["compute_capability"] for device in data["devices"]
@@ -213,10 +215,10 @@ def catalog_rates(b, data, catalog_devices, hardware, compute_efficiency):
         else:
             peers = {k: v for k, v in rated.items() if cc is not None and capability[k] == cc} or rated
             peer = max(peers, key=lambda k: peers[k])
-            rate = min(peers[peer], compute_efficiency[entry["id"]] * peak)
+            rate = min(peers[peer], compute_efficiency * peak)
             which = "of its compute capability" if cc is not None and capability[peer] == cc else "of any compute capability"
             how = (f"no sourced SM count and clock, so the lower of the highest catalog GPU's rate {which} ({peer}, "
-                   f"{peers[peer] / 1e12:.1f} TFLOPS) and its 16-bit rate ({compute_efficiency[entry['id']]:g} x "
+                   f"{peers[peer] / 1e12:.1f} TFLOPS) and the 16-bit assumption ({compute_efficiency:g} x "
                    f"{peak / 1e12:g} TFLOPS)")
         if cc is None:
             how += "; not an NVIDIA GPU (llama.cpp's HIP kernels): extrapolated"
@@ -243,7 +245,7 @@ def out_of_sample_line(analysed):
             f"of {len({a['row']['device'] for a in analysed})} devices.")
 
 
-def document_lines(data, overhead_ms, hardware, catalog_sm_figures, compute_efficiency):
+def document_lines(data, overhead_ms, hardware, catalog_sm_figures):
     """The prefill section of docs/validation-llamacpp.md (catalog_sm_figures: the decode data's
     catalog_devices, SM counts and clocks with their sources)."""
     b, analysed = analyse(data, overhead_ms)
@@ -312,7 +314,7 @@ def document_lines(data, overhead_ms, hardware, catalog_sm_figures, compute_effi
             lines.append(f"| {row['device']} | {row['model']} | {row['tokens_per_s']:g} | {signed(before * 100)} | "
                          f"{signed(a['out_of_sample'] * 100)} |")
         lines.append("")
-    rates = catalog_rates(b, data, catalog_sm_figures, hardware, compute_efficiency)
+    rates = catalog_rates(b, data, catalog_sm_figures, hardware, BEFORE_COMPUTE_EFFICIENCY)
     lines += ["What the product's llama.cpp factor sets give an integer-quantized prompt on each catalog GPU (TFLOPS),",
               f"against the assumption before this data ({BEFORE_COMPUTE_EFFICIENCY:g} of the 16-bit peak for the weight-only "
               "variants, W4A16 and W8A16; the W8A8 ones took it of the INT8 peak):", "",
@@ -423,7 +425,8 @@ def cublas_document_lines(data, overhead_ms, hardware, catalog_ids, compute_effi
     lines += [
         "",
         "The peak is `fp16_accumulate_peak_tflops` where data/hardware.json lists one (the GeForce RTX 4090), else",
-        "`peak_tflops.fp16`. No F16 row measures Ampere or Hopper data-centre GPUs, B200 or AMD: e is extrapolated",
+        "`peak_tflops.fp16`. A BF16 prompt (FP32 accumulation) takes the same share of `peak_tflops.bf16`, which no",
+        "row measures. No F16 row measures Ampere or Hopper data-centre GPUs, B200 or AMD: e is extrapolated",
         "to the NVIDIA ones; the MI300X (hipBLAS, FP32 accumulation on CDNA) keeps the assumption.",
         "",
     ]

@@ -829,6 +829,14 @@ TEST_CASE("fp16 accumulation: the peak reads back, is refused below the fp16 pea
     CHECK(bad.out.empty());
     CHECK(bad.err.find(low.path() + ": /hardware/0/fp16_accumulate_peak_tflops: expected at least peak_tflops.fp16 (71)") !=
           std::string::npos);
+    // The engine flag is a boolean, and an engine without it lists none.
+    test::TempFile flag("fp16-acc-flag.json", R"({"schema_version": "1.0", "engines": [{"id": "llama.cpp", "fp16_accumulate": 1}]})");
+    const auto bad_flag = run_cli({"--data", flag.path(), "catalog", "engines"});
+    CHECK(bad_flag.status == 65);
+    CHECK(bad_flag.err.find(flag.path() + ": /engines/0/fp16_accumulate") != std::string::npos);
+    const auto vllm_json = run_cli({"catalog", "engines", "vllm", "-o", "json"});
+    REQUIRE(vllm_json.status == 0);
+    CHECK_FALSE(json::parse(vllm_json.out).at("engines").at(0).contains("fp16_accumulate"));
 }
 
 // Issue 20: factor sets matched by the hardware's vendor; llama.cpp's Apple set (docs/validation-llamacpp.md).

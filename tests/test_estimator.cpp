@@ -534,8 +534,17 @@ TEST_CASE("fp16 accumulation: an fp16 variant runs at the FP16-accumulate peak u
     // Nor for integer-quantized weights: their own kernels' rate, or without one the fp16 peak.
     CHECK(prefill_compute(geforce, int4, true) == Approx(at_312_ms).epsilon(1e-9));
     CHECK(prefill_compute(geforce, int4, true, 0.25) == Approx(at_312_ms * 2.0).epsilon(1e-9));
+    // Nor for a 2:4 sparse variant (llama.cpp has no 2:4 kernels): its older path, the fp16 peak
+    // doubled for sparsity.
+    Variant sparse = fp16;
+    sparse.structured_sparsity_2_4 = true;
+    sparse.parameter_fraction = 0.5;
+    CHECK_FALSE(uses_fp16_accumulate_peak(EfficiencyProfile{}, sparse, geforce));
     EfficiencyProfile accumulating;
     accumulating.fp16_accumulate = true;
+    CHECK_FALSE(uses_fp16_accumulate_peak(accumulating, sparse, geforce));
+    CHECK(uses_fp16_accumulate_peak(accumulating, fp16, geforce));
+    CHECK(prefill_compute(geforce, sparse, true) == Approx(prefill_compute(hardware, sparse, true)).epsilon(1e-9));
     REQUIRE(gemm_peak_tflops(accumulating, fp16, geforce).has_value());
     CHECK(*gemm_peak_tflops(accumulating, fp16, geforce) == 624.0);
     CHECK(*gemm_peak_tflops(accumulating, bf16, geforce) == 312.0);

@@ -412,7 +412,7 @@ def catalog_engine():
     "properties": {
         "id": NON_EMPTY, "name": STRING, "continuous_batching": BOOLEAN,
         "mixed_prefill": described(BOOLEAN, "prompt chunks share steps with running decodes; false: prefill batches run alone and first (SGLang)"),
-        "fp16_accumulate": described(BOOLEAN, "its GEMMs on FP16 weights accumulate in FP16 (llama.cpp): an fp16 variant's prefill runs at the hardware's fp16_accumulate_peak_tflops where it has one; default false"),
+        "fp16_accumulate": described(BOOLEAN, "its GEMMs on FP16 weights accumulate in FP16 (llama.cpp): an fp16 variant's GEMMs (prefill and decode compute) run at the hardware's fp16_accumulate_peak_tflops where it has one; default false"),
         "multi_gpu": {"enum": ["tensor_parallel", "layer_split"]},
         "runtime_overhead_gib": NON_NEGATIVE, "communication_buffer_gib": NON_NEGATIVE,
         "usable_memory_fraction": POSITIVE_FRACTION,

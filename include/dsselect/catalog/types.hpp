@@ -420,7 +420,8 @@ struct Engine {
     // simulation reads it (docs/method.md, "Serving simulation").
     bool mixed_prefill = true;
     // Its GEMMs on FP16 weights accumulate in FP16 (llama.cpp's cuBLAS call, CUBLAS_COMPUTE_16F):
-    // an fp16 variant's prefill runs at the hardware's fp16_accumulate_peak_tflops where it has one.
+    // an fp16 variant's GEMMs (prefill and decode compute) run at the hardware's
+    // fp16_accumulate_peak_tflops where it has one.
     bool fp16_accumulate = false;
     MultiGpu multi_gpu = MultiGpu::tensor_parallel;
     std::optional<double> runtime_overhead_gib;

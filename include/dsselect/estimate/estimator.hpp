@@ -176,8 +176,9 @@ struct EfficiencyProfile {
     bool continuous_batching = true;   // prefills of other requests interleave with decode steps
     bool mixed_prefill = true;         // prompt chunks share steps with decodes (false: prefill steps alone, first)
     bool layer_split = false;          // multi-GPU by splitting layers (llama.cpp), not tensor parallel
-    // The engine's GEMMs on FP16 weights accumulate in FP16 (llama.cpp): an fp16 variant that is
-    // not integer-quantized runs at the hardware's fp16_accumulate_peak_tflops where it has one.
+    // The engine's GEMMs on FP16 weights accumulate in FP16 (llama.cpp): the GEMMs (prefill and decode
+    // compute) of an fp16 variant that is not integer-quantized run at the hardware's
+    // fp16_accumulate_peak_tflops where it has one.
     bool fp16_accumulate = false;
     // Optional extra fixed delay before the first token (HTTP, tokenizer, admission) that a user
     // profile may add; 0 in the shipped profiles, whose TTFT is physics (docs/method.md).
@@ -208,11 +209,11 @@ inline bool uses_quantized_kernels(const EfficiencyProfile& profile, const Varia
 }
 
 // True when the variant's GEMMs run at the hardware's FP16-accumulate peak: the engine's FP16 GEMMs
-// accumulate in FP16, the variant computes in fp16 from 16-bit weights (not integer-quantized),
-// and the hardware lists that peak (GeForce cards, where it is twice the FP32-accumulate rate).
+// accumulate in FP16, the variant computes in fp16 from 16-bit weights (not integer-quantized,
+// not 2:4 sparse: llama.cpp, the engine that sets the flag, has no 2:4 kernels), and the hardware lists that peak (GeForce cards, where it is twice the FP32-accumulate rate).
 inline bool uses_fp16_accumulate_peak(const EfficiencyProfile& profile, const Variant& variant, const Hardware& hardware) {
     return profile.fp16_accumulate && variant.compute_precision == Precision::fp16 && !integer_quantized_weights(variant) &&
-           hardware.fp16_accumulate_peak_tflops.has_value();
+           !variant.structured_sparsity_2_4 && hardware.fp16_accumulate_peak_tflops.has_value();
 }
 // The dense tensor peak (TFLOPS) the variant's GEMMs run at on the hardware: its compute
 // precision's peak, or the FP16-accumulate peak (uses_fp16_accumulate_peak); none when the
@@ -307,7 +308,7 @@ struct Estimate {
     double adapter_parameters = 0;   // all unmerged task adapters held by a replica
     double weights_on_disk_bytes = 0;
     Precision compute_precision = Precision::fp16;
-    double peak_flops_per_gpu = 0;   // at the compute precision, sparsity included
+    double peak_flops_per_gpu = 0;   // the GEMMs' peak (gemm_peak_tflops), sparsity included
     MemoryEstimate memory;
     PerformanceEstimate performance;  // meaningful only when feasibility == ok
     double power_w = 0;
