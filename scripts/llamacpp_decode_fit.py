@@ -187,7 +187,8 @@ def catalog_factor_sets(data, fitted, prefill_data):
     hardware = {h["id"]: h for h in load(HARDWARE)["hardware"]}
     params = fitted["nvidia"]["params"]
     b, _ = llamacpp_prefill.analyse(prefill_data, params["overhead_ms"])
-    sixteen_bit, sixteen_bit_how = prefill_efficiencies(data, prefill_data, params["overhead_ms"])
+    fitted_16 = llamacpp_prefill.shipped_efficiency(prefill_data, params["overhead_ms"])
+    sixteen_bit, sixteen_bit_how = prefill_efficiencies(data, prefill_data, fitted_16)
     quantized = llamacpp_prefill.catalog_rates(b, prefill_data, data["catalog_devices"], hardware, ASSUMED_COMPUTE_EFFICIENCY)
     sets = []
     for entry in data["catalog_devices"]:
@@ -231,7 +232,7 @@ def catalog_factor_sets(data, fitted, prefill_data):
         })
     sets.append({
         "hardware_kind": "gpu",
-        "compute_efficiency": llamacpp_prefill.shipped_efficiency(prefill_data, params["overhead_ms"]),
+        "compute_efficiency": fitted_16,
         "memory_efficiency": params["eta"],
         "per_step_overhead_ms": params["overhead_ms"],
         "per_layer_overhead_us": 0,
@@ -248,13 +249,11 @@ def catalog_factor_sets(data, fitted, prefill_data):
     return sets
 
 
-def prefill_efficiencies(data, prefill_data, overhead_ms):
+def prefill_efficiencies(data, prefill_data, fitted):
     """Per catalog GPU id: the 16-bit (cuBLAS) compute efficiency its llama.cpp set ships, and how:
-    the F16 fit on an NVIDIA GPU (a compute capability in the prefill data), the assumption on
-    another vendor's."""
-    fitted = llamacpp_prefill.shipped_efficiency(prefill_data, overhead_ms)
-    measured = {d["compute_capability"] for d in prefill_data["devices"]
-                if any(r["device"] == d["name"] for r in llamacpp_prefill.cublas_rows(prefill_data))}
+    the F16 fit (fitted) on an NVIDIA GPU, labelled extrapolated where no F16 row measures its
+    compute capability, the assumption on another vendor's."""
+    measured = llamacpp_prefill.measured_capabilities(prefill_data, llamacpp_prefill.cublas_rows(prefill_data))
     values, how = {}, {}
     for entry in data["catalog_devices"]:
         cc = prefill_data["catalog_compute_capability"][entry["id"]]
@@ -350,7 +349,8 @@ def document(data, rows, fitted, prefill_data):
         lines += ["", "Notes on devices:", ""]
         lines += [f"- {d['name']}: {d['note']}" for d in notes]
     hardware = {h["id"]: h for h in load(HARDWARE)["hardware"]}
-    sixteen_bit, _ = prefill_efficiencies(data, prefill_data, nv["params"]["overhead_ms"])
+    sixteen_bit, _ = prefill_efficiencies(data, prefill_data,
+                                          llamacpp_prefill.shipped_efficiency(prefill_data, nv["params"]["overhead_ms"]))
     lines += [""] + llamacpp_prefill.document_lines(prefill_data, nv["params"]["overhead_ms"], hardware,
                                                     data["catalog_devices"])
     lines += llamacpp_prefill.cublas_document_lines(prefill_data, nv["params"]["overhead_ms"], hardware,

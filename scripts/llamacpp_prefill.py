@@ -81,14 +81,15 @@ def sm_cycles_per_s(device):
     return device["sms"] * device["boost_clock_mhz"] * 1e6
 
 
-def implied_b(row, model, device, overhead_ms):
-    """FLOPs per SM-cycle the row implies, its per-step time c taken off."""
+def implied_flops_per_s(row, model, overhead_ms):
+    """The prefill FLOPs per second a row implies, its per-step time c taken off."""
     seconds = row["prompt_tokens"] / row["tokens_per_s"] - overhead_ms / 1000.0
-    return prefill_flops(model, row["prompt_tokens"]) / seconds / sm_cycles_per_s(device)
+    return prefill_flops(model, row["prompt_tokens"]) / seconds
 
 
-def predicted_tokens_per_s(row, model, device, b, overhead_ms):
-    seconds = prefill_flops(model, row["prompt_tokens"]) / (b * sm_cycles_per_s(device)) + overhead_ms / 1000.0
+def predicted_tokens_per_s(row, model, flops_per_s, overhead_ms):
+    """The row's prompt tokens per second at a prefill rate of flops_per_s and a per-step time c."""
+    seconds = prefill_flops(model, row["prompt_tokens"]) / flops_per_s + overhead_ms / 1000.0
     return row["prompt_tokens"] / seconds
 
 
@@ -96,36 +97,50 @@ def geometric_mean(values):
     return math.exp(statistics.mean(math.log(v) for v in values))
 
 
-def fit_per_device(rows_by_device, models, devices, overhead_ms, implied, leave_out=None):
-    """The geometric mean over devices of each device's geometric mean of implied(row, model,
-    device, c): every device weighted once, the device leave_out left out."""
-    per_device = [geometric_mean([implied(r, models[r["model"]], devices[name], overhead_ms) for r in rows])
+def fit_per_device(rows_by_device, models, devices, overhead_ms, unit, leave_out=None):
+    """The geometric mean over devices of each device's geometric mean of the figure its rows
+    imply (implied FLOPs per second / unit(device)): every device weighted once, the device
+    leave_out left out."""
+    per_device = [geometric_mean([implied_flops_per_s(r, models[r["model"]], overhead_ms) / unit(devices[name])
+                                  for r in rows])
                   for name, rows in rows_by_device.items() if name != leave_out]
     return geometric_mean(per_device)
 
 
-def analyse_rows(data, rows, overhead_ms, implied, predicted):
-    """One figure fitted on the rows (fit_per_device), each row's implied figure, its in-sample and
-    leave-one-device-out predictions (predicted(row, model, device, figure, c), tokens/s)."""
+def analyse_rows(data, rows, overhead_ms, unit):
+    """One figure fitted on the rows (fit_per_device): a device's prefill rate is the figure times
+    unit(device) FLOPs per second. Per row: its implied figure, the figure fitted without its
+    device, and its in-sample and leave-one-device-out errors."""
     models = {m["name"]: m for m in data["models"]}
     devices = {d["name"]: d for d in data["devices"]}
     rows_by_device = {}
     for row in rows:
         rows_by_device.setdefault(row["device"], []).append(row)
-    fitted = fit_per_device(rows_by_device, models, devices, overhead_ms, implied)
+    fitted = fit_per_device(rows_by_device, models, devices, overhead_ms, unit)
     out = []
     for name, device_rows in rows_by_device.items():
-        without = fit_per_device(rows_by_device, models, devices, overhead_ms, implied, leave_out=name)
+        without = fit_per_device(rows_by_device, models, devices, overhead_ms, unit, leave_out=name)
         for row in device_rows:
             model, device = models[row["model"]], devices[name]
             out.append({
                 "row": row,
-                "implied": implied(row, model, device, overhead_ms),
+                "implied": implied_flops_per_s(row, model, overhead_ms) / unit(device),
                 "without": without,
-                "out_of_sample": predicted(row, model, device, without, overhead_ms) / row["tokens_per_s"] - 1.0,
-                "in_sample": predicted(row, model, device, fitted, overhead_ms) / row["tokens_per_s"] - 1.0,
+                "out_of_sample": error(row, model, without * unit(device), overhead_ms),
+                "in_sample": error(row, model, fitted * unit(device), overhead_ms),
             })
     return fitted, out
+
+
+def error(row, model, flops_per_s, overhead_ms):
+    """The signed error of the tokens per second predicted at flops_per_s against the row's."""
+    return predicted_tokens_per_s(row, model, flops_per_s, overhead_ms) / row["tokens_per_s"] - 1.0
+
+
+def measured_capabilities(data, rows):
+    """The compute capabilities of the devices these rows measure."""
+    names = {r["device"] for r in rows}
+    return {d["compute_capability"] for d in data["devices"] if d["name"] in names}
 
 
 def checks(data, catalog_ids=()):
@@ -164,28 +179,17 @@ def checks(data, catalog_ids=()):
 def analyse(data, overhead_ms):
     """The fitted b of the MMQ (quantized) rows, and per row its implied b, the b without its
     device and the in-sample and leave-one-device-out errors."""
-    return analyse_rows(data, mmq_rows(data), overhead_ms, implied_b, predicted_tokens_per_s)
+    return analyse_rows(data, mmq_rows(data), overhead_ms, sm_cycles_per_s)
 
 
 def fp16_accumulate_flops(device):
     return device["fp16_accumulate_tflops"] * 1e12
 
 
-def implied_efficiency(row, model, device, overhead_ms):
-    """The share of the device's FP16-accumulate tensor peak an F16 row implies, c taken off."""
-    seconds = row["prompt_tokens"] / row["tokens_per_s"] - overhead_ms / 1000.0
-    return prefill_flops(model, row["prompt_tokens"]) / seconds / fp16_accumulate_flops(device)
-
-
-def predicted_cublas_tokens_per_s(row, model, device, efficiency, overhead_ms):
-    seconds = prefill_flops(model, row["prompt_tokens"]) / (efficiency * fp16_accumulate_flops(device)) + overhead_ms / 1000.0
-    return row["prompt_tokens"] / seconds
-
-
 def analyse_cublas(data, overhead_ms):
     """The fitted 16-bit (cuBLAS) efficiency of the F16 rows, and per row its implied efficiency,
     the efficiency without its device and the in-sample and leave-one-device-out errors."""
-    return analyse_rows(data, cublas_rows(data), overhead_ms, implied_efficiency, predicted_cublas_tokens_per_s)
+    return analyse_rows(data, cublas_rows(data), overhead_ms, fp16_accumulate_flops)
 
 
 def shipped_efficiency(data, overhead_ms):
@@ -201,8 +205,7 @@ def catalog_rates(b, data, catalog_devices, hardware, compute_efficiency):
     compute_efficiency * peak (a cuBLAS rate is no bound on the MMQ kernels', so not the 16-bit fit)."""
     capability = data["catalog_compute_capability"]
     rated = {e["id"]: b * e["sms"] * e["boost_clock_mhz"] * 1e6 for e in catalog_devices if e.get("sms")}
-    measured_capabilities = {device["compute_capability"] for device in data["devices"]
-                             if any(r["device"] == device["name"] for r in mmq_rows(data))}
+    measured = measured_capabilities(data, mmq_rows(data))
     measured_quants = sorted({r["quant"] for r in mmq_rows(data)})
     out = {}
     for entry in catalog_devices:
@@ -222,7 +225,7 @@ def catalog_rates(b, data, catalog_devices, hardware, compute_efficiency):
                    f"{peak / 1e12:g} TFLOPS)")
         if cc is None:
             how += "; not an NVIDIA GPU (llama.cpp's HIP kernels): extrapolated"
-        elif cc not in measured_capabilities:
+        elif cc not in measured:
             how += f"; no MMQ measurement on compute capability {cc} in the data: extrapolated"
         how += f"; measured on {', '.join(measured_quants)} files, Q8_0 extrapolated"
         out[entry["id"]] = (round(rate / peak, 3), how)
@@ -309,8 +312,7 @@ def document_lines(data, overhead_ms, hardware, catalog_sm_figures):
             row, device = a["row"], devices[a["row"]["device"]]
             peak = hardware[device["catalog_id"]]["peak_tflops"]["fp16"] * 1e12
             model = models[row["model"]]
-            seconds = prefill_flops(model, row["prompt_tokens"]) / (BEFORE_COMPUTE_EFFICIENCY * peak) + overhead_ms / 1000.0
-            before = row["prompt_tokens"] / seconds / row["tokens_per_s"] - 1.0
+            before = error(row, model, BEFORE_COMPUTE_EFFICIENCY * peak, overhead_ms)
             lines.append(f"| {row['device']} | {row['model']} | {row['tokens_per_s']:g} | {signed(before * 100)} | "
                          f"{signed(a['out_of_sample'] * 100)} |")
         lines.append("")
@@ -404,9 +406,8 @@ def cublas_document_lines(data, overhead_ms, hardware, catalog_ids, compute_effi
     ]
     for a in analysed:
         row, device = a["row"], devices[a["row"]["device"]]
-        seconds = (prefill_flops(models[row["model"]], row["prompt_tokens"]) /
-                   (BEFORE_COMPUTE_EFFICIENCY * device["fp32_accumulate_tflops"] * 1e12) + overhead_ms / 1000.0)
-        before = row["prompt_tokens"] / seconds / row["tokens_per_s"] - 1.0
+        before = error(row, models[row["model"]], BEFORE_COMPUTE_EFFICIENCY * device["fp32_accumulate_tflops"] * 1e12,
+                       overhead_ms)
         lines.append(f"| {row['device']} | {row['model']} | {row['tokens_per_s']:g} | {signed(before * 100)} | "
                      f"{signed(a['out_of_sample'] * 100)} |")
     lines += [

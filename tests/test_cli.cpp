@@ -16,6 +16,14 @@ using nlohmann::json;
 using test::run_cli;
 using namespace dsselect;
 
+namespace {
+// The value of an `estimate --explain` line (KEY, a tab, the value); -1 when the line is absent.
+double explain_value(const std::string& out, const std::string& key) {
+    const auto at = out.find(key + "\t");
+    return at == std::string::npos ? -1.0 : std::stod(out.substr(at + key.size() + 1));
+}
+}  // namespace
+
 TEST_CASE("test support: temporary files leave no directory behind", "[cli][support]") {
     std::string folder;
     {
@@ -797,31 +805,28 @@ TEST_CASE("fp16 accumulation: the peak reads back, is refused below the fp16 pea
     const auto engines = run_cli({"catalog", "engines", "llama.cpp", "-o", "json"});
     REQUIRE(engines.status == 0);
     CHECK(json::parse(engines.out).at("engines").at(0).at("fp16_accumulate") == true);
-    const auto line_value = [](const std::string& out, const std::string& key) {
-        const auto at = out.find(key + "\t");
-        return at == std::string::npos ? -1.0 : std::stod(out.substr(at + key.size() + 1));
+    // llama.cpp on the RTX 4090: the FP16-accumulate peak. vLLM accumulates in FP32: the listed
+    // fp16 peak, no FP16-accumulate line. A data-centre GPU lists no such peak: the fp16 peak.
+    struct Case {
+        const char* gpu;
+        const char* engine;
+        double peak_tflops;
+        bool fp16_accumulate_line;
     };
-    const auto llama = run_cli({"estimate", "--model", "base", "--variant", "fp16", "--gpu", "rtx-4090", "--engine",
-                                "llama.cpp", "--explain"});
-    REQUIRE(llama.status == 0);
-    CHECK(line_value(llama.out, "input: fp16_accumulate_peak_tflops") == 330.3);
-    const double efficiency = line_value(llama.out, "engine: compute_efficiency");
-    REQUIRE(efficiency > 0.0);
-    CHECK(line_value(llama.out, "effective_flops_per_s") == Approx(efficiency * 330.3e12).epsilon(1e-5));
-    // vLLM accumulates in FP32: the listed fp16 peak, no FP16-accumulate line.
-    const auto vllm = run_cli({"estimate", "--model", "base", "--variant", "fp16", "--gpu", "rtx-4090", "--engine", "vllm",
-                               "--explain"});
-    REQUIRE(vllm.status == 0);
-    CHECK(vllm.out.find("input: fp16_accumulate_peak_tflops") == std::string::npos);
-    CHECK(line_value(vllm.out, "effective_flops_per_s") ==
-          Approx(line_value(vllm.out, "engine: compute_efficiency") * 165.2e12).epsilon(1e-5));
-    // A data-centre GPU lists no such peak: llama.cpp's rate is the fp16 peak's share.
-    const auto a100 = run_cli({"estimate", "--model", "base", "--variant", "fp16", "--gpu", "a100-80gb", "--engine",
-                               "llama.cpp", "--explain"});
-    REQUIRE(a100.status == 0);
-    CHECK(a100.out.find("input: fp16_accumulate_peak_tflops") == std::string::npos);
-    CHECK(line_value(a100.out, "effective_flops_per_s") ==
-          Approx(line_value(a100.out, "engine: compute_efficiency") * 312e12).epsilon(1e-5));
+    for (const Case& c : {Case{"rtx-4090", "llama.cpp", 330.3, true}, Case{"rtx-4090", "vllm", 165.2, false},
+                          Case{"a100-80gb", "llama.cpp", 312.0, false}}) {
+        INFO(c.gpu << " under " << c.engine);
+        const auto run = run_cli({"estimate", "--model", "base", "--variant", "fp16", "--gpu", c.gpu, "--engine", c.engine,
+                                  "--explain"});
+        REQUIRE(run.status == 0);
+        CHECK((run.out.find("input: fp16_accumulate_peak_tflops") != std::string::npos) == c.fp16_accumulate_line);
+        if (c.fp16_accumulate_line) {
+            CHECK(explain_value(run.out, "input: fp16_accumulate_peak_tflops") == c.peak_tflops);
+        }
+        const double efficiency = explain_value(run.out, "engine: compute_efficiency");
+        REQUIRE(efficiency > 0.0);
+        CHECK(explain_value(run.out, "effective_flops_per_s") == Approx(efficiency * c.peak_tflops * 1e12).epsilon(1e-5));
+    }
     test::TempFile low("fp16-acc-low.json", R"({"schema_version": "1.0", "hardware": [{"id": "my-card", "name": "Card",
         "memory_gb": 24, "memory_bandwidth_gb_per_s": 936, "peak_tflops": {"fp16": 71}, "fp16_accumulate_peak_tflops": 35}]})");
     const auto bad = run_cli({"--data", low.path(), "catalog", "hardware"});
@@ -845,10 +850,6 @@ TEST_CASE("factor sets: a vendor-matched set applies to hardware of that vendor 
         "memory_gb": 192, "memory_bandwidth_gb_per_s": 800, "peak_tflops": {"fp16": 27}},
         {"id": "my-card", "name": "Card", "vendor": "nvidia", "memory_gb": 24, "memory_bandwidth_gb_per_s": 936,
         "peak_tflops": {"fp16": 71}}]})");
-    const auto line_value = [](const std::string& out, const std::string& key) {
-        const auto at = out.find(key + "\t");
-        return at == std::string::npos ? -1.0 : std::stod(out.substr(at + key.size() + 1));
-    };
     const auto apple = run_cli({"--data", mac.path(), "estimate", "--model", "base", "--variant", "int4", "--gpu", "my-mac",
                                 "--engine", "llama.cpp", "--explain"});
     REQUIRE(apple.status == 0);
@@ -857,13 +858,13 @@ TEST_CASE("factor sets: a vendor-matched set applies to hardware of that vendor 
         return f.vendors == std::vector<std::string>{"apple"};
     });
     REQUIRE(apple_set != llama.factors.end());
-    CHECK(line_value(apple.out, "engine: memory_efficiency") == Approx(*apple_set->memory_efficiency));
-    CHECK(line_value(apple.out, "engine: per_step_overhead_ms") == Approx(*apple_set->per_step_overhead_ms));
+    CHECK(explain_value(apple.out, "engine: memory_efficiency") == Approx(*apple_set->memory_efficiency));
+    CHECK(explain_value(apple.out, "engine: per_step_overhead_ms") == Approx(*apple_set->per_step_overhead_ms));
     // Another vendor's card a user adds falls through to the generic GPU set.
     const auto card = run_cli({"--data", mac.path(), "estimate", "--model", "base", "--variant", "int4", "--gpu", "my-card",
                                "--engine", "llama.cpp", "--explain"});
     REQUIRE(card.status == 0);
-    CHECK(line_value(card.out, "engine: per_step_overhead_ms") != Approx(*apple_set->per_step_overhead_ms));
+    CHECK(explain_value(card.out, "engine: per_step_overhead_ms") != Approx(*apple_set->per_step_overhead_ms));
     // The key reads back.
     const auto listed = run_cli({"catalog", "engines", "llama.cpp", "-o", "json"});
     REQUIRE(listed.status == 0);

@@ -501,6 +501,14 @@ TEST_CASE("quantized compute efficiency: integer-quantized variants run at it ag
     // 16-bit and FP8 variants never take it.
     CHECK(prefill_compute(fp16, 0.25) == Approx(prefill_compute(fp16, 0.0)));
     CHECK(prefill_compute(fp8, 0.25) == Approx(prefill_compute(fp8, 0.0)));
+    // The kernels run at the 16-bit peak, but a hardware without an INT8 peak still cannot time the
+    // W8A8 variant, as the search's precheck says (precision_unsupported).
+    Hardware no_int8 = hardware;
+    no_int8.peak_tflops = PrecisionValues{};
+    no_int8.peak_tflops[Precision::fp16] = 312;
+    EstimateRequest request = request_for(model, w8a8, no_int8);
+    request.profile.quantized_compute_efficiency = 0.25;
+    CHECK(estimate(request).feasibility == Feasibility::precision_unsupported);
 }
 
 TEST_CASE("fp16 accumulation: an fp16 variant runs at the FP16-accumulate peak under an engine that uses it", "[estimator][prefill]") {
@@ -545,9 +553,22 @@ TEST_CASE("fp16 accumulation: an fp16 variant runs at the FP16-accumulate peak u
     CHECK_FALSE(uses_fp16_accumulate_peak(accumulating, sparse, geforce));
     CHECK(uses_fp16_accumulate_peak(accumulating, fp16, geforce));
     CHECK(prefill_compute(geforce, sparse, true) == Approx(prefill_compute(hardware, sparse, true)).epsilon(1e-9));
-    REQUIRE(gemm_peak_tflops(accumulating, fp16, geforce).has_value());
-    CHECK(*gemm_peak_tflops(accumulating, fp16, geforce) == 624.0);
-    CHECK(*gemm_peak_tflops(accumulating, bf16, geforce) == 312.0);
+    REQUIRE(gemm_peak(accumulating, fp16, geforce).tflops.has_value());
+    CHECK(*gemm_peak(accumulating, fp16, geforce).tflops == 624.0);
+    CHECK(gemm_peak(accumulating, fp16, geforce).fp16_accumulate);
+    CHECK(*gemm_peak(accumulating, bf16, geforce).tflops == 312.0);
+    CHECK(gemm_peak(accumulating, bf16, geforce).precision == Precision::bf16);
+    // The one decision also names the quantized kernels' peak and share, and where 2:4 applies.
+    accumulating.compute_efficiency = 0.5;
+    accumulating.quantized_compute_efficiency = 0.25;
+    const GemmPeak quantized = gemm_peak(accumulating, int4, geforce);
+    CHECK(*quantized.tflops == 312.0);
+    CHECK(quantized.precision == Precision::fp16);
+    CHECK_FALSE(quantized.fp16_accumulate);
+    CHECK(quantized.efficiency == 0.25);
+    CHECK_FALSE(quantized.sparse_2_4);
+    CHECK(gemm_peak(accumulating, sparse, geforce).sparse_2_4);
+    CHECK(gemm_peak(accumulating, sparse, geforce).efficiency == 0.5);
 }
 
 TEST_CASE("architecture: MoE layers are those after the first dense ones, none in a dense model", "[estimator][moe]") {

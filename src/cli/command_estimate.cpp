@@ -231,17 +231,16 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
         trace.push_back({std::string("input: peak_tflops.") + to_string(request.variant->compute_precision),
                          hw.peak_tflops_at(request.variant->compute_precision).value_or(0.0), "TFLOPS",
                          source_of(hw.source, hw.sources, "peak_tflops")});
-        if (uses_fp16_accumulate_peak(request.profile, *request.variant, hw)) {
-            // The engine's FP16 GEMMs accumulate in FP16: they run at this peak (effective_flops_per_s).
-            trace.push_back({"input: fp16_accumulate_peak_tflops", hw.fp16_accumulate_peak_tflops.value_or(0.0),
+        // The GEMMs run at another peak than the compute precision's (effective_flops_per_s): the
+        // engine's quantized kernels at the 16-bit peak, or FP16 accumulation at its own peak.
+        const GemmPeak gemm = gemm_peak(request.profile, *request.variant, hw);
+        if (gemm.fp16_accumulate) {
+            trace.push_back({"input: fp16_accumulate_peak_tflops", gemm.tflops.value_or(0.0),
                              "TFLOPS (used: the engine's FP16 GEMMs accumulate in FP16)",
                              source_of(hw.source, hw.sources, "fp16_accumulate_peak_tflops")});
-        }
-        if (uses_quantized_kernels(request.profile, *request.variant) &&
-            request.variant->compute_precision != Precision::fp16) {
-            // The quantized kernels' rate is a share of the 16-bit peak (effective_flops_per_s).
-            trace.push_back({"input: peak_tflops.fp16", hw.peak_tflops_at(Precision::fp16).value_or(0.0), "TFLOPS",
-                             source_of(hw.source, hw.sources, "peak_tflops")});
+        } else if (gemm.precision != request.variant->compute_precision) {
+            trace.push_back({std::string("input: peak_tflops.") + to_string(gemm.precision), gemm.tflops.value_or(0.0),
+                             "TFLOPS", source_of(hw.source, hw.sources, "peak_tflops")});
         }
         trace.push_back({"input: tdp_w", hw.tdp_w, "W", source_of(hw.source, hw.sources, "tdp_w")});
         const EngineFactors* factors = matching_factors(engine, *request.hardware, request.variant->compute_precision);

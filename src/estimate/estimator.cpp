@@ -581,24 +581,18 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
 
     // Rates and the prefill: only a configuration that can be timed at some batch.
     m_context_too_long = exceeds_context_window(a, context);
-    // An engine whose FP16 GEMMs accumulate in FP16 runs them at that peak where the hardware lists it.
-    const auto peak_tflops = gemm_peak_tflops(profile, variant, hw);
-    m_has_peak = peak_tflops.has_value();
+    // Timeable only where the hardware has a peak at the variant's compute precision (as the search's
+    // precheck asks); the GEMMs then run at the peak gemm_peak chooses (the engine's quantized
+    // kernels at the 16-bit peak, which every hardware has, FP16 accumulation, or that precision's own).
+    m_has_peak = hw.peak_tflops_at(variant.compute_precision).has_value();
     if (m_context_too_long || !m_has_peak) {
         return;
     }
-    const double sparsity_speedup =
-        variant.structured_sparsity_2_4 && hw.kind == HardwareKind::gpu ? k_sparse_2_4_speedup : 1.0;
-    m_peak_flops_per_gpu = *peak_tflops * k_flops_per_tflop * sparsity_speedup;
+    const GemmPeak gemm = gemm_peak(profile, variant, hw);
+    m_peak_flops_per_gpu = *gemm.tflops * k_flops_per_tflop * (gemm.sparse_2_4 ? k_sparse_2_4_speedup : 1.0);
     // Layer split runs the GPUs one after another: one GPU's rate, the whole model's bytes.
     const double parallel_gpus = profile.layer_split ? 1.0 : m_gpus;
-    // An engine's own integer kernels (llama.cpp's MMQ) run an integer-quantized variant at their
-    // efficiency against the 16-bit peak, whatever the variant's compute precision (and without
-    // the 2:4 sparse speed-up, which those kernels do not use).
-    const auto peak_16bit_tflops = hw.peak_tflops_at(Precision::fp16);
-    m_compute_rate = uses_quantized_kernels(profile, variant) && peak_16bit_tflops
-                         ? parallel_gpus * *peak_16bit_tflops * k_flops_per_tflop * profile.quantized_compute_efficiency
-                         : parallel_gpus * m_peak_flops_per_gpu * profile.compute_efficiency;  // FLOP/s
+    m_compute_rate = parallel_gpus * m_peak_flops_per_gpu * gemm.efficiency;  // FLOP/s
     m_bandwidth = hw.memory_bandwidth_gb_per_s * k_bytes_per_gb * profile.memory_efficiency;  // per GPU
     // A replica wider than one node all-reduces over the slower scale-out link.
     m_multi_node = request.gpus > hw.max_devices_per_node;
@@ -873,9 +867,9 @@ Estimate EstimatePlan::at(std::int64_t batch_size, Trace* trace) const {
     }
     result.peak_flops_per_gpu = m_peak_flops_per_gpu;
     record(trace, "effective_flops_per_s", m_compute_rate, "FLOP/s",
-           "t * peak(compute precision) * eta_c (an fp16 variant under an engine that accumulates in FP16: the "
-           "FP16-accumulate peak where the hardware lists one); an integer-quantized variant under an engine's "
-           "quantized kernels: t * peak(fp16) * quantized_compute_efficiency");
+           "t * F * eta_c, F the peak gemm_peak chooses (docs/method.md): the compute precision's (x 2 for 2:4 "
+           "sparsity), the FP16-accumulate peak under an engine that accumulates in FP16, or peak(fp16) at "
+           "quantized_compute_efficiency under an engine's quantized kernels");
     record(trace, "effective_bandwidth_bytes_per_s_per_gpu", m_bandwidth, "bytes/s", "memory bandwidth * eta_m");
     record(trace, "link_gb_per_s", m_link_gb_per_s, "GB/s",
            m_multi_node ? "min(interconnect, inter-node network): the replica spans nodes" : "interconnect within one node");

@@ -209,19 +209,43 @@ inline bool uses_quantized_kernels(const EfficiencyProfile& profile, const Varia
 }
 
 // True when the variant's GEMMs run at the hardware's FP16-accumulate peak: the engine's FP16 GEMMs
-// accumulate in FP16, the variant computes in fp16 from 16-bit weights (not integer-quantized,
-// not 2:4 sparse: llama.cpp, the engine that sets the flag, has no 2:4 kernels), and the hardware lists that peak (GeForce cards, where it is twice the FP32-accumulate rate).
+// accumulate in FP16, the variant computes in fp16 from 16-bit weights (not integer-quantized, not
+// 2:4 sparse: llama.cpp, the engine that sets the flag, has no 2:4 kernels), and the hardware lists
+// that peak (GeForce cards, where it is twice the FP32-accumulate rate).
 inline bool uses_fp16_accumulate_peak(const EfficiencyProfile& profile, const Variant& variant, const Hardware& hardware) {
     return profile.fp16_accumulate && variant.compute_precision == Precision::fp16 && !integer_quantized_weights(variant) &&
            !variant.structured_sparsity_2_4 && hardware.fp16_accumulate_peak_tflops.has_value();
 }
-// The dense tensor peak (TFLOPS) the variant's GEMMs run at on the hardware: its compute
-// precision's peak, or the FP16-accumulate peak (uses_fp16_accumulate_peak); none when the
-// hardware has no peak at that precision.
-inline std::optional<double> gemm_peak_tflops(const EfficiencyProfile& profile, const Variant& variant,
-                                              const Hardware& hardware) {
-    return uses_fp16_accumulate_peak(profile, variant, hardware) ? hardware.fp16_accumulate_peak_tflops
-                                                                 : hardware.peak_tflops_at(variant.compute_precision);
+
+// The tensor peak a variant's GEMMs run at on the hardware, and the profile's share of it: one
+// decision for the estimator's rate and --explain's inputs.
+struct GemmPeak {
+    std::optional<double> tflops;      // dense; none: the hardware lacks it
+    Precision precision = Precision::fp16;  // the peak_tflops entry read (unless fp16_accumulate)
+    bool fp16_accumulate = false;      // hardware.fp16_accumulate_peak_tflops instead
+    double efficiency = 0.0;           // eta_c against it
+    bool sparse_2_4 = false;           // the 2:4 structured-sparsity speed-up applies
+};
+// An integer-quantized variant under the engine's quantized kernels (uses_quantized_kernels): the
+// 16-bit peak at quantized_compute_efficiency, whatever its compute precision, without the 2:4
+// speed-up those kernels do not use. An fp16 variant under an engine that accumulates in FP16
+// (uses_fp16_accumulate_peak): the FP16-accumulate peak at compute_efficiency. Any other: its
+// compute precision's peak at compute_efficiency, doubled on a GPU for a 2:4 sparse variant.
+inline GemmPeak gemm_peak(const EfficiencyProfile& profile, const Variant& variant, const Hardware& hardware) {
+    GemmPeak peak;
+    peak.efficiency = profile.compute_efficiency;
+    if (uses_quantized_kernels(profile, variant) && hardware.peak_tflops_at(Precision::fp16)) {
+        peak.tflops = hardware.peak_tflops_at(Precision::fp16);
+        peak.efficiency = profile.quantized_compute_efficiency;
+    } else if (uses_fp16_accumulate_peak(profile, variant, hardware)) {
+        peak.tflops = hardware.fp16_accumulate_peak_tflops;
+        peak.fp16_accumulate = true;
+    } else {
+        peak.tflops = hardware.peak_tflops_at(variant.compute_precision);
+        peak.precision = variant.compute_precision;
+        peak.sparse_2_4 = variant.structured_sparsity_2_4 && hardware.kind == HardwareKind::gpu;
+    }
+    return peak;
 }
 
 struct EstimateRequest {
@@ -308,7 +332,7 @@ struct Estimate {
     double adapter_parameters = 0;   // all unmerged task adapters held by a replica
     double weights_on_disk_bytes = 0;
     Precision compute_precision = Precision::fp16;
-    double peak_flops_per_gpu = 0;   // the GEMMs' peak (gemm_peak_tflops), sparsity included
+    double peak_flops_per_gpu = 0;   // the GEMMs' peak (gemm_peak), sparsity included
     MemoryEstimate memory;
     PerformanceEstimate performance;  // meaningful only when feasibility == ok
     double power_w = 0;
