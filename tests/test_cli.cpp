@@ -844,6 +844,58 @@ TEST_CASE("fp16 accumulation: the peak reads back, is refused below the fp16 pea
     CHECK_FALSE(json::parse(vllm_json.out).at("engines").at(0).contains("fp16_accumulate"));
 }
 
+// Issue 20: no shipped engine runs 2:4 sparse kernels, so a 2:4 sparse checkpoint is served dense
+// (docs/method.md, "Weights"); an engine a user declares with them gets the packed weights and speed-up.
+TEST_CASE("2:4 sparsity: served dense by every shipped engine, packed and faster on an engine that declares kernels", "[engine][cli][data]") {
+    const auto estimate_json = [](const std::vector<std::string>& extra, const char* variant, const char* engine) {
+        std::vector<std::string> args = extra;
+        for (const char* arg : {"estimate", "--model", "base", "--variant", variant, "--gpu", "h100-sxm", "--engine", engine,
+                                "-o", "json"}) {
+            args.emplace_back(arg);
+        }
+        const auto run = run_cli(args);
+        REQUIRE(run.status == 0);
+        return json::parse(run.out);
+    };
+    for (const char* engine : {"vllm", "sglang", "trtllm", "llama.cpp"}) {
+        INFO(engine);
+        const json dense = estimate_json({}, "fp16", engine);
+        const json sparse = estimate_json({}, "sparse-2-4", engine);
+        CHECK(sparse.at("memory").at("weights_bytes") == dense.at("memory").at("weights_bytes"));
+        CHECK(sparse.at("performance").at("tpot_ms") == dense.at("performance").at("tpot_ms"));
+        CHECK(sparse.at("performance").at("ttft_ms") == dense.at("performance").at("ttft_ms"));
+    }
+    test::TempFile kernels("sparse-kernels.json", R"({"schema_version": "1.0", "engines": [{"id": "sparse-engine",
+        "name": "Engine with 2:4 kernels", "sparse_2_4_kernels": true}]})");
+    const json dense = estimate_json({"--data", kernels.path()}, "fp16", "sparse-engine");
+    const json packed = estimate_json({"--data", kernels.path()}, "sparse-2-4", "sparse-engine");
+    // Half the values at 16 bits plus 2 index bits: 18 / 32 of the dense bytes.
+    CHECK(packed.at("memory").at("weights_bytes").get<double>() ==
+          Approx(dense.at("memory").at("weights_bytes").get<double>() * 18.0 / 32.0).epsilon(1e-9));
+    CHECK(packed.at("performance").at("ttft_ms").get<double>() < dense.at("performance").at("ttft_ms").get<double>());
+    const auto explain = run_cli({"--data", kernels.path(), "estimate", "--model", "base", "--variant", "sparse-2-4", "--gpu",
+                                  "h100-sxm", "--engine", "sparse-engine", "--explain"});
+    REQUIRE(explain.status == 0);
+    CHECK(explain.out.find("engine: sparse_2_4_kernels\t1\tflag (used:") != std::string::npos);
+    CHECK(explain_value(explain.out, "effective_flops_per_s") ==
+          Approx(2.0 * 989e12 * explain_value(explain.out, "engine: compute_efficiency")).epsilon(1e-5));
+    const auto shipped = run_cli({"estimate", "--model", "base", "--variant", "sparse-2-4", "--gpu", "h100-sxm", "--engine",
+                                  "vllm", "--explain"});
+    REQUIRE(shipped.status == 0);
+    CHECK(shipped.out.find("engine: sparse_2_4_kernels\t0\tflag (none: the 2:4 sparse checkpoint is served dense") !=
+          std::string::npos);
+    CHECK(shipped.out.find("pull request #36799") != std::string::npos);  // the flag's own source
+    // The key reads back where set, and must be a boolean.
+    const auto listed = run_cli({"--data", kernels.path(), "catalog", "engines", "sparse-engine", "-o", "json"});
+    REQUIRE(listed.status == 0);
+    CHECK(json::parse(listed.out).at("engines").at(0).at("sparse_2_4_kernels") == true);
+    test::TempFile flag("sparse-flag.json", R"({"schema_version": "1.0", "engines": [{"id": "vllm", "sparse_2_4_kernels": "yes"}]})");
+    const auto bad = run_cli({"--data", flag.path(), "catalog", "engines"});
+    CHECK(bad.status == 65);
+    CHECK(bad.out.empty());
+    CHECK(bad.err.find(flag.path() + ": /engines/0/sparse_2_4_kernels") != std::string::npos);
+}
+
 // Issue 20: factor sets matched by the hardware's vendor; llama.cpp's Apple set (docs/validation-llamacpp.md).
 TEST_CASE("factor sets: a vendor-matched set applies to hardware of that vendor a user adds", "[engine][cli][data]") {
     test::TempFile mac("mac.json", R"({"schema_version": "1.0", "hardware": [{"id": "my-mac", "name": "Mac", "vendor": "apple",

@@ -542,17 +542,20 @@ TEST_CASE("fp16 accumulation: an fp16 variant runs at the FP16-accumulate peak u
     // Nor for integer-quantized weights: their own kernels' rate, or without one the fp16 peak.
     CHECK(prefill_compute(geforce, int4, true) == Approx(at_312_ms).epsilon(1e-9));
     CHECK(prefill_compute(geforce, int4, true, 0.25) == Approx(at_312_ms * 2.0).epsilon(1e-9));
-    // Nor for a 2:4 sparse variant (llama.cpp has no 2:4 kernels): its older path, the fp16 peak
-    // doubled for sparsity.
+    // A 2:4 sparse variant under an engine without 2:4 kernels (llama.cpp) is served dense: it
+    // takes the FP16-accumulate peak like any fp16 variant. On 2:4 kernels it would not.
     Variant sparse = fp16;
     sparse.structured_sparsity_2_4 = true;
-    sparse.parameter_fraction = 0.5;
     CHECK_FALSE(uses_fp16_accumulate_peak(EfficiencyProfile{}, sparse, geforce));
     EfficiencyProfile accumulating;
     accumulating.fp16_accumulate = true;
-    CHECK_FALSE(uses_fp16_accumulate_peak(accumulating, sparse, geforce));
+    CHECK(uses_fp16_accumulate_peak(accumulating, sparse, geforce));
     CHECK(uses_fp16_accumulate_peak(accumulating, fp16, geforce));
-    CHECK(prefill_compute(geforce, sparse, true) == Approx(prefill_compute(hardware, sparse, true)).epsilon(1e-9));
+    CHECK(prefill_compute(geforce, sparse, true) == Approx(at_312_ms / 2.0).epsilon(1e-9));
+    EfficiencyProfile sparse_kernels = accumulating;
+    sparse_kernels.sparse_2_4_kernels = true;
+    CHECK_FALSE(uses_fp16_accumulate_peak(sparse_kernels, sparse, geforce));
+    CHECK(uses_fp16_accumulate_peak(sparse_kernels, fp16, geforce));
     REQUIRE(gemm_peak(accumulating, fp16, geforce).tflops.has_value());
     CHECK(*gemm_peak(accumulating, fp16, geforce).tflops == 624.0);
     CHECK(gemm_peak(accumulating, fp16, geforce).fp16_accumulate);
@@ -567,8 +570,61 @@ TEST_CASE("fp16 accumulation: an fp16 variant runs at the FP16-accumulate peak u
     CHECK_FALSE(quantized.fp16_accumulate);
     CHECK(quantized.efficiency == 0.25);
     CHECK_FALSE(quantized.sparse_2_4);
-    CHECK(gemm_peak(accumulating, sparse, geforce).sparse_2_4);
-    CHECK(gemm_peak(accumulating, sparse, geforce).efficiency == 0.5);
+    CHECK_FALSE(gemm_peak(accumulating, sparse, geforce).sparse_2_4);
+    CHECK(gemm_peak(accumulating, sparse, geforce).fp16_accumulate);
+    sparse_kernels.compute_efficiency = 0.5;
+    CHECK(gemm_peak(sparse_kernels, sparse, geforce).sparse_2_4);
+    CHECK_FALSE(gemm_peak(sparse_kernels, sparse, geforce).fp16_accumulate);
+    CHECK(*gemm_peak(sparse_kernels, sparse, geforce).tflops == 312.0);
+    CHECK(gemm_peak(sparse_kernels, sparse, geforce).efficiency == 0.5);
+}
+
+TEST_CASE("2:4 sparsity: packed weights and twice the dense peak only on an engine's 2:4 kernels", "[estimator][memory][prefill]") {
+    const Model model = test::llama2_7b();
+    const Hardware hardware = test::gpu();  // 312 TFLOPS fp16
+    const Variant dense = test::variant_bits(16);
+    Variant sparse = dense;
+    sparse.structured_sparsity_2_4 = true;
+    // Hand-computed: 1e9 parameters at 16 bits are 2e9 bytes dense; packed, half of them at 16 + 2
+    // index bits, 1.125e9 bytes.
+    CHECK(weight_bytes(1e9, sparse, false) == Approx(2e9));
+    CHECK(weight_bytes(1e9, sparse, true) == Approx(1.125e9));
+    CHECK(weight_bytes(1e9, dense, true) == Approx(2e9));  // packing needs a 2:4 variant
+    const ParameterCounts counts = model_parameters(model);
+    CHECK(model_weight_bytes(counts, sparse, false) == Approx(static_cast<double>(counts.total) * 2.0));
+    CHECK(model_weight_bytes(counts, sparse, true) == Approx(static_cast<double>(counts.total) * 1.125));
+    const auto run = [&](const Variant& variant, const Hardware& hw, bool kernels) {
+        EstimateRequest request = request_for(model, variant, hw);
+        request.profile.compute_efficiency = 0.5;
+        request.profile.sparse_2_4_kernels = kernels;
+        return estimate(request);
+    };
+    // Without 2:4 kernels (every shipped engine): the dense variant's weights, rate and latency.
+    const Estimate as_dense = run(dense, hardware, false);
+    const Estimate served_dense = run(sparse, hardware, false);
+    CHECK(served_dense.memory.weights_bytes == as_dense.memory.weights_bytes);
+    CHECK(served_dense.weights_on_disk_bytes == as_dense.weights_on_disk_bytes);
+    CHECK(served_dense.performance.prefill_work_ms == as_dense.performance.prefill_work_ms);
+    CHECK(served_dense.performance.tpot_ms == as_dense.performance.tpot_ms);
+    CHECK(served_dense.peak_flops_per_gpu == Approx(312e12));
+    // With them, on a GPU: packed weights and the compute at twice the dense peak.
+    const Estimate on_kernels = run(sparse, hardware, true);
+    CHECK(on_kernels.memory.weights_bytes == Approx(as_dense.memory.weights_bytes * 1.125 / 2.0));
+    CHECK(on_kernels.peak_flops_per_gpu == Approx(624e12));
+    CHECK(on_kernels.performance.prefill_work_ms < as_dense.performance.prefill_work_ms);
+    CHECK(gemm_peak(EfficiencyProfile{}, sparse, hardware).sparse_2_4 == false);
+    EfficiencyProfile kernels;
+    kernels.sparse_2_4_kernels = true;
+    CHECK(packs_sparse_2_4(kernels, sparse));
+    CHECK_FALSE(packs_sparse_2_4(kernels, dense));
+    CHECK(runs_sparse_2_4(kernels, sparse, hardware));
+    // An edge device: no sparse tensor cores, the dense peak, while the engine keeps the weights packed.
+    Hardware edge = hardware;
+    edge.kind = HardwareKind::edge;
+    CHECK_FALSE(runs_sparse_2_4(kernels, sparse, edge));
+    const Estimate on_edge = run(sparse, edge, true);
+    CHECK(on_edge.peak_flops_per_gpu == Approx(312e12));
+    CHECK(on_edge.memory.weights_bytes == on_kernels.memory.weights_bytes);
 }
 
 TEST_CASE("architecture: MoE layers are those after the first dense ones, none in a dense model", "[estimator][moe]") {

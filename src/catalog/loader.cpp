@@ -726,6 +726,7 @@ Engine read_engine(const json& value, const std::string& pointer, Problems& prob
     engine.continuous_batching = reader.boolean("continuous_batching").value_or(true);
     engine.mixed_prefill = reader.boolean("mixed_prefill").value_or(true);
     engine.fp16_accumulate = reader.boolean("fp16_accumulate").value_or(false);
+    engine.sparse_2_4_kernels = reader.boolean("sparse_2_4_kernels").value_or(false);
     if (auto multi = reader.text("multi_gpu")) {
         if (*multi == "tensor_parallel") {
             engine.multi_gpu = MultiGpu::tensor_parallel;

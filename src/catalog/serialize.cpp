@@ -373,6 +373,9 @@ ordered_json to_json(const Engine& e) {
     if (e.fp16_accumulate) {
         out["fp16_accumulate"] = true;
     }
+    if (e.sparse_2_4_kernels) {
+        out["sparse_2_4_kernels"] = true;
+    }
     out["multi_gpu"] = e.multi_gpu == MultiGpu::tensor_parallel ? "tensor_parallel" : "layer_split";
     put_optional(out, "runtime_overhead_gib", e.runtime_overhead_gib);
     put_optional(out, "communication_buffer_gib", e.communication_buffer_gib);

@@ -256,6 +256,16 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
                                  : "fraction of the fp16 peak (not used: the variant is not integer-quantized)",
                              engine_source});
         }
+        if (request.variant->structured_sparsity_2_4) {
+            trace.push_back({"engine: sparse_2_4_kernels", request.profile.sparse_2_4_kernels ? 1.0 : 0.0,
+                             gemm.sparse_2_4 ? "flag (used: weights packed, GEMMs at twice the dense peak)"
+                             : request.profile.sparse_2_4_kernels
+                                 ? "flag (weights packed; no sparse tensor cores on this hardware: the dense peak)"
+                                 : "flag (none: the 2:4 sparse checkpoint is served dense, full-width weights at the dense peak)",
+                             engine == nullptr ? std::string("built-in defaults (docs/method.md)")
+                                               : "engine '" + engine->id + "' (data/engines.json): " +
+                                                     source_of(engine->source, engine->sources, "sparse_2_4_kernels")});
+        }
         trace.push_back({"engine: memory_efficiency", request.profile.memory_efficiency, "fraction", engine_source});
         trace.push_back({"engine: per_step_overhead_ms", request.profile.per_step_overhead_ms, "ms", engine_source});
         trace.push_back({"engine: allreduce_latency_us", request.profile.allreduce_latency_us, "us", engine_source});

@@ -161,9 +161,9 @@ double kv_cache_elements_per_token_per_gpu(const Architecture& a, std::int64_t g
 }
 
 namespace {
-double weight_bytes_at(double parameters, double bits, const Variant& variant) {
+double weight_bytes_at(double parameters, double bits, const Variant& variant, bool packed_2_4) {
     const double kept = parameters * variant.parameter_fraction;
-    if (variant.structured_sparsity_2_4) {
+    if (packed_2_4) {
         const double stored = kept * k_sparse_2_4_kept_fraction;
         return stored * (bits + k_sparse_2_4_index_bits) / k_bits_per_byte;
     }
@@ -171,8 +171,12 @@ double weight_bytes_at(double parameters, double bits, const Variant& variant) {
 }
 }  // namespace
 
+double weight_bytes(double parameters, const Variant& variant, bool packed_2_4) {
+    return weight_bytes_at(parameters, variant.weight_bits, variant, packed_2_4 && variant.structured_sparsity_2_4);
+}
+
 double weight_bytes(double parameters, const Variant& variant) {
-    return weight_bytes_at(parameters, variant.weight_bits, variant);
+    return weight_bytes(parameters, variant, true);
 }
 
 const char* to_string(WeightGroup group) {
@@ -220,9 +224,11 @@ double GroupWeightBytes::of(WeightGroup group) const {
     return 0.0;
 }
 
-GroupWeightBytes weight_bytes_by_group(const ParameterCounts& p, const Variant& variant) {
+GroupWeightBytes weight_bytes_by_group(const ParameterCounts& p, const Variant& variant, bool packed_2_4) {
+    const bool packed = packed_2_4 && variant.structured_sparsity_2_4;
     auto bytes = [&](WeightGroup group) {
-        return weight_bytes_at(static_cast<double>(group_parameters(p, group)), group_weight_bits(variant, group), variant);
+        return weight_bytes_at(static_cast<double>(group_parameters(p, group)), group_weight_bits(variant, group), variant,
+                               packed);
     };
     GroupWeightBytes out;
     out.attention = bytes(WeightGroup::attention);
@@ -233,11 +239,19 @@ GroupWeightBytes weight_bytes_by_group(const ParameterCounts& p, const Variant& 
     return out;
 }
 
-double model_weight_bytes(const ParameterCounts& p, const Variant& variant) {
+GroupWeightBytes weight_bytes_by_group(const ParameterCounts& p, const Variant& variant) {
+    return weight_bytes_by_group(p, variant, true);
+}
+
+double model_weight_bytes(const ParameterCounts& p, const Variant& variant, bool packed_2_4) {
     // Without per-group bits, the pinned total (parameters_override) is used as it is, not the
     // sum of its rounded scaled groups.
-    return variant.bits_per_group ? weight_bytes_by_group(p, variant).total
-                                  : weight_bytes(static_cast<double>(p.total), variant);
+    return variant.bits_per_group ? weight_bytes_by_group(p, variant, packed_2_4).total
+                                  : weight_bytes(static_cast<double>(p.total), variant, packed_2_4);
+}
+
+double model_weight_bytes(const ParameterCounts& p, const Variant& variant) {
+    return model_weight_bytes(p, variant, true);
 }
 
 double model_weight_bytes(const Model& model, const Variant& variant) {
@@ -371,6 +385,7 @@ EfficiencyProfile engine_profile(const Engine* engine, const Hardware& hardware,
     profile.continuous_batching = engine->continuous_batching;
     profile.mixed_prefill = engine->mixed_prefill;
     profile.fp16_accumulate = engine->fp16_accumulate;
+    profile.sparse_2_4_kernels = engine->sparse_2_4_kernels;
     profile.layer_split = engine->multi_gpu == MultiGpu::layer_split;
     profile.max_num_seqs = engine->max_num_seqs.value_or(profile.max_num_seqs);
     profile.max_batched_tokens = engine->max_num_batched_tokens.value_or(profile.max_batched_tokens);
@@ -475,10 +490,10 @@ double attention_head_dim(const Architecture& a) {
 
 namespace {
 // The weights entries of the trace: by group when the variant sets bits_per_group.
-void record_weights(Trace& trace, const ParameterCounts& p, const Variant& variant, double weights_bytes,
-                    double kept_parameters) {
+void record_weights(Trace& trace, const ParameterCounts& p, const Variant& variant, bool packed_2_4,
+                    double weights_bytes, double kept_parameters) {
     if (variant.bits_per_group) {
-        const GroupWeightBytes groups = weight_bytes_by_group(p, variant);
+        const GroupWeightBytes groups = weight_bytes_by_group(p, variant, packed_2_4);
         for (WeightGroup group : k_all_weight_groups) {
             const std::string name = to_string(group);
             trace.push_back({"parameters." + name, static_cast<double>(group_parameters(p, group)), "parameters",
@@ -489,19 +504,20 @@ void record_weights(Trace& trace, const ParameterCounts& p, const Variant& varia
             trace.push_back({"bits_per_group." + name, group_weight_bits(variant, group), "bits",
                              "variant bits_per_group." + name + " (weight_bits when absent)"});
             trace.push_back({"weights_bytes." + name, groups.of(group), "bytes",
-                             variant.structured_sparsity_2_4
-                                 ? name + " parameters * parameter_fraction * 0.5 * (bits + 2) / 8"
-                                 : name + " parameters * parameter_fraction * bits_per_group." + name + " / 8"});
+                             packed_2_4 ? name + " parameters * parameter_fraction * 0.5 * (bits + 2) / 8"
+                                        : name + " parameters * parameter_fraction * bits_per_group." + name + " / 8"});
         }
-        trace.push_back({"weights_bytes_at_uniform_weight_bits", weight_bytes(static_cast<double>(p.total), variant),
+        trace.push_back({"weights_bytes_at_uniform_weight_bits", weight_bytes(static_cast<double>(p.total), variant, packed_2_4),
                          "bytes", "N * parameter_fraction * weight_bits / 8 (for comparison: one width for all)"});
         record(&trace, "weights_bytes", weights_bytes, "bytes", "sum of the per-group weight bytes");
         record(&trace, "effective_weight_bits", weights_bytes * k_bits_per_byte / std::max(kept_parameters, 1.0), "bits",
                "8 * weights_bytes / kept parameters");
     } else {
         record(&trace, "weights_bytes", weights_bytes, "bytes",
-               variant.structured_sparsity_2_4 ? "N * parameter_fraction * 0.5 * (weight_bits + 2) / 8"
-                                               : "N * parameter_fraction * weight_bits / 8");
+               packed_2_4 ? "N * parameter_fraction * 0.5 * (weight_bits + 2) / 8 (2:4 packed: the engine runs 2:4 kernels)"
+               : variant.structured_sparsity_2_4
+                   ? "N * parameter_fraction * weight_bits / 8 (2:4 sparse, served dense: the engine has no 2:4 kernels)"
+                   : "N * parameter_fraction * weight_bits / 8");
     }
 }
 }  // namespace
@@ -551,7 +567,7 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
     // Memory.
     const double bytes_kv = request.kv_cache_bits.value_or(variant.kv_cache_bits) / k_bits_per_byte;
     const double bytes_act = variant.activation_bits / k_bits_per_byte;
-    m_weights_bytes = model_weight_bytes(p, variant);
+    m_weights_bytes = model_weight_bytes(p, variant, packs_sparse_2_4(profile, variant));
     m_kv_cache_bytes_per_token = static_cast<double>(kv_cache_elements_per_token(a)) * bytes_kv;
     m_kv_per_token_per_gpu = (profile.layer_split ? static_cast<double>(kv_cache_elements_per_token(a)) / m_gpus
                                                  : kv_cache_elements_per_token_per_gpu(a, request.gpus)) *
@@ -620,7 +636,8 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
     m_mean_context = m_prompt + m_output / 2.0;
     if (a.is_moe()) {
         m_routed_bytes_per_gpu =
-            weight_bytes_at(static_cast<double>(p.routed_experts), group_weight_bits(variant, WeightGroup::ffn), variant) /
+            weight_bytes_at(static_cast<double>(p.routed_experts), group_weight_bits(variant, WeightGroup::ffn), variant,
+                            packs_sparse_2_4(profile, variant)) /
             parallel_gpus;
     }
     m_kv_read_per_token = profile.layer_split ? m_kv_per_token_per_gpu * m_gpus : m_kv_per_token_per_gpu;
@@ -808,7 +825,8 @@ Estimate EstimatePlan::at(std::int64_t batch_size, Trace* trace) const {
     m.weights_bytes = m_weights_bytes;
     result.weights_on_disk_bytes = m.weights_bytes;
     if (trace != nullptr) [[unlikely]] {
-        record_weights(*trace, p, variant, m.weights_bytes, result.kept_parameters);
+        record_weights(*trace, p, variant, packs_sparse_2_4(request.profile, variant), m.weights_bytes,
+                       result.kept_parameters);
     }
     m.kv_cache_bytes_per_token = m_kv_cache_bytes_per_token;
     record(trace, "kv_cache_bytes_per_token", m.kv_cache_bytes_per_token, "bytes",
@@ -867,8 +885,8 @@ Estimate EstimatePlan::at(std::int64_t batch_size, Trace* trace) const {
     }
     result.peak_flops_per_gpu = m_peak_flops_per_gpu;
     record(trace, "effective_flops_per_s", m_compute_rate, "FLOP/s",
-           "t * F * eta_c, F the peak gemm_peak chooses (docs/method.md): the compute precision's (x 2 for 2:4 "
-           "sparsity), the FP16-accumulate peak under an engine that accumulates in FP16, or peak(fp16) at "
+           "t * F * eta_c, F the peak gemm_peak chooses (docs/method.md): the compute precision's (x 2 for 2:4 sparsity on the engine's 2:4 "
+           "kernels), the FP16-accumulate peak under an engine that accumulates in FP16, or peak(fp16) at "
            "quantized_compute_efficiency under an engine's quantized kernels");
     record(trace, "effective_bandwidth_bytes_per_s_per_gpu", m_bandwidth, "bytes/s", "memory bandwidth * eta_m");
     record(trace, "link_gb_per_s", m_link_gb_per_s, "GB/s",

@@ -26,17 +26,18 @@ std::optional<double> engine_kv_cache_bits(const Engine* engine, const Model& mo
 }
 
 PairFacts pair_facts(const Scenario& s, const Model& model, const Variant& variant, const Engine* engine) {
-    return pair_facts(s, model, variant, model_facts(s, model), engine_kv_cache_bits(engine, model, variant));
+    return pair_facts(s, model, variant, model_facts(s, model), engine_kv_cache_bits(engine, model, variant),
+                      engine != nullptr && engine->sparse_2_4_kernels);
 }
 
 PairFacts pair_facts(const Scenario& s, const Model& model, const Variant& variant, const ModelFacts& of_model,
-                     std::optional<double> kv_cache_bits) {
+                     std::optional<double> kv_cache_bits, bool sparse_2_4_kernels) {
     PairFacts facts;
     facts.engine_kv_cache_bits = kv_cache_bits;
     facts.parameters = of_model.parameters;
     facts.quality_base = of_model.quality_base;
     facts.quality = facts.quality_base.value_or(0.0) * variant.quality_retention;
-    facts.weights_on_disk_bytes = model_weight_bytes(facts.parameters, variant);
+    facts.weights_on_disk_bytes = model_weight_bytes(facts.parameters, variant, sparse_2_4_kernels);
     const std::int64_t context = s.workload.context_tokens > 0 ? s.workload.context_tokens
                                                                 : s.workload.prompt_tokens + s.workload.output_tokens;
     facts.context_too_long = exceeds_context_window(model.architecture, context);

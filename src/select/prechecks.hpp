@@ -49,8 +49,10 @@ struct ModelFacts {
 ModelFacts model_facts(const Scenario& s, const Model& model);
 // The engine's default KV-cache bits for the model and variant (kv_cache_bits_for without a flag).
 std::optional<double> engine_kv_cache_bits(const Engine* engine, const Model& model, const Variant& variant);
+// sparse_2_4_kernels: the engine's (Engine::sparse_2_4_kernels; false without an engine), which
+// decides whether a 2:4 sparse variant's weights are stored packed.
 PairFacts pair_facts(const Scenario& s, const Model& model, const Variant& variant, const ModelFacts& of_model,
-                     std::optional<double> kv_cache_bits);
+                     std::optional<double> kv_cache_bits, bool sparse_2_4_kernels);
 
 // The yes/no facts the pre-checks need about a model, variant and hardware. A search reads
 // them from tables built once (CandidateSpace); one candidate alone computes them here.

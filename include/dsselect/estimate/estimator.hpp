@@ -61,9 +61,11 @@ std::int64_t kv_cache_elements_per_token(const Architecture& arch);
 // MHA/GQA heads are split (at least one head per GPU), MLA's latent cache is replicated.
 double kv_cache_elements_per_token_per_gpu(const Architecture& arch, std::int64_t gpus);
 
-// Weight bytes under a variant: kept parameters * effective bits / 8; 2:4 sparsity stores
-// half the values plus 2 bits of index per kept value.
+// Weight bytes under a variant: kept parameters * effective bits / 8; 2:4 sparsity, where packed,
+// stores half the values plus 2 bits of index per kept value. The two-argument forms here and
+// below pack a 2:4 sparse variant; the estimator passes packs_sparse_2_4 (the engine decides).
 double weight_bytes(double parameters, const Variant& variant);
+double weight_bytes(double parameters, const Variant& variant, bool packed_2_4);
 // The weights of a model under a variant, as loaded (and as stored on disk).
 double model_weight_bytes(const Model& model, const Variant& variant);
 // True when a request's context (prompt + output, or the scenario's context) is longer than
@@ -90,9 +92,11 @@ struct GroupWeightBytes {
     double of(WeightGroup group) const;
 };
 GroupWeightBytes weight_bytes_by_group(const ParameterCounts& counts, const Variant& variant);
+GroupWeightBytes weight_bytes_by_group(const ParameterCounts& counts, const Variant& variant, bool packed_2_4);
 // Whole-model weight bytes: by group when the variant sets bits_per_group, else
 // weight_bytes(total). The estimator's single source of weights memory.
 double model_weight_bytes(const ParameterCounts& counts, const Variant& variant);
+double model_weight_bytes(const ParameterCounts& counts, const Variant& variant, bool packed_2_4);
 
 // Expected distinct experts touched by a decode step of `tokens` tokens when each picks k of E:
 // E * (1 - (1 - k/E)^tokens).
@@ -180,6 +184,9 @@ struct EfficiencyProfile {
     // compute) of an fp16 variant that is not integer-quantized run at the hardware's
     // fp16_accumulate_peak_tflops where it has one.
     bool fp16_accumulate = false;
+    // The engine runs 2:4 structured-sparse kernels (Engine::sparse_2_4_kernels): only then is a
+    // 2:4 sparse variant stored packed and, on a GPU, its GEMMs run at twice the dense peak.
+    bool sparse_2_4_kernels = false;
     // Optional extra fixed delay before the first token (HTTP, tokenizer, admission) that a user
     // profile may add; 0 in the shipped profiles, whose TTFT is physics (docs/method.md).
     double ttft_fixed_ms = 0.0;
@@ -208,13 +215,25 @@ inline bool uses_quantized_kernels(const EfficiencyProfile& profile, const Varia
     return profile.quantized_compute_efficiency > 0.0 && integer_quantized_weights(variant);
 }
 
+// True when a 2:4 sparse variant's weights stay packed (half the values plus 2 bits of index per
+// kept value): the engine runs 2:4 kernels. Otherwise the engine serves the dense weights the
+// checkpoint holds, zeros included (docs/method.md, "Weights").
+inline bool packs_sparse_2_4(const EfficiencyProfile& profile, const Variant& variant) {
+    return variant.structured_sparsity_2_4 && profile.sparse_2_4_kernels;
+}
+// True when a 2:4 sparse variant's GEMMs run on sparse tensor cores, at twice the dense peak: the
+// engine runs 2:4 kernels and the hardware is a GPU.
+inline bool runs_sparse_2_4(const EfficiencyProfile& profile, const Variant& variant, const Hardware& hardware) {
+    return packs_sparse_2_4(profile, variant) && hardware.kind == HardwareKind::gpu;
+}
+
 // True when the variant's GEMMs run at the hardware's FP16-accumulate peak: the engine's FP16 GEMMs
 // accumulate in FP16, the variant computes in fp16 from 16-bit weights (not integer-quantized, not
-// 2:4 sparse: llama.cpp, the engine that sets the flag, has no 2:4 kernels), and the hardware lists
-// that peak (GeForce cards, where it is twice the FP32-accumulate rate).
+// on 2:4 sparse kernels), and the hardware lists that peak (GeForce cards, where it is twice the
+// FP32-accumulate rate).
 inline bool uses_fp16_accumulate_peak(const EfficiencyProfile& profile, const Variant& variant, const Hardware& hardware) {
     return profile.fp16_accumulate && variant.compute_precision == Precision::fp16 && !integer_quantized_weights(variant) &&
-           !variant.structured_sparsity_2_4 && hardware.fp16_accumulate_peak_tflops.has_value();
+           !runs_sparse_2_4(profile, variant, hardware) && hardware.fp16_accumulate_peak_tflops.has_value();
 }
 
 // The tensor peak a variant's GEMMs run at on the hardware, and the profile's share of it: one
@@ -230,7 +249,8 @@ struct GemmPeak {
 // 16-bit peak at quantized_compute_efficiency, whatever its compute precision, without the 2:4
 // speed-up those kernels do not use. An fp16 variant under an engine that accumulates in FP16
 // (uses_fp16_accumulate_peak): the FP16-accumulate peak at compute_efficiency. Any other: its
-// compute precision's peak at compute_efficiency, doubled on a GPU for a 2:4 sparse variant.
+// compute precision's peak at compute_efficiency, doubled for a 2:4 sparse variant on 2:4 kernels
+// (runs_sparse_2_4).
 inline GemmPeak gemm_peak(const EfficiencyProfile& profile, const Variant& variant, const Hardware& hardware) {
     GemmPeak peak;
     peak.efficiency = profile.compute_efficiency;
@@ -243,7 +263,7 @@ inline GemmPeak gemm_peak(const EfficiencyProfile& profile, const Variant& varia
     } else {
         peak.tflops = hardware.peak_tflops_at(variant.compute_precision);
         peak.precision = variant.compute_precision;
-        peak.sparse_2_4 = variant.structured_sparsity_2_4 && hardware.kind == HardwareKind::gpu;
+        peak.sparse_2_4 = runs_sparse_2_4(profile, variant, hardware);
     }
     return peak;
 }
