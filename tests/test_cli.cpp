@@ -22,6 +22,25 @@ double explain_value(const std::string& out, const std::string& key) {
     const auto at = out.find(key + "\t");
     return at == std::string::npos ? -1.0 : std::stod(out.substr(at + key.size() + 1));
 }
+
+// An engine's boolean KEY: set to VALUE in a user file it reads back from `catalog engines -o json`;
+// a non-boolean (the string "yes") is exit 65 naming the file and /engines/0/KEY, stdout empty.
+void check_engine_flag(const std::string& engine, const std::string& key, bool value) {
+    INFO(engine << "." << key);
+    const test::TempFile good("flag-" + key + ".json", fmt::format(R"({{"schema_version": "1.0", "engines": [{{"id": "{}",
+        "{}": {}}}]}})", engine, key, value ? "true" : "false"));
+    const auto read = run_cli({"--data", good.path(), "catalog", "engines", engine, "-o", "json"});
+    REQUIRE(read.status == 0);
+    const json listed = json::parse(read.out).at("engines").at(0);
+    // The serializer writes a flag that is off by default only when it is on.
+    CHECK(listed.value(key, !value) == value);
+    const test::TempFile bad("flag-" + key + "-bad.json", fmt::format(R"({{"schema_version": "1.0", "engines": [{{"id": "{}",
+        "{}": "yes"}}]}})", engine, key));
+    const auto refused = run_cli({"--data", bad.path(), "catalog", "engines"});
+    CHECK(refused.status == 65);
+    CHECK(refused.out.empty());
+    CHECK(refused.err.find(bad.path() + ": /engines/0/" + key) != std::string::npos);
+}
 }  // namespace
 
 TEST_CASE("test support: temporary files leave no directory behind", "[cli][support]") {
@@ -711,14 +730,7 @@ TEST_CASE("mixed prefill: SGLang runs prefill alone and the key reads back or na
     const Hardware& h100 = catalog.hardware_by_id("h100-sxm");
     CHECK_FALSE(engine_profile(&catalog.engine("sglang"), h100, Precision::bf16).mixed_prefill);
     CHECK(engine_profile(&catalog.engine("vllm"), h100, Precision::bf16).mixed_prefill);
-    test::TempFile good("mixed.json", R"({"schema_version":"1.0","engines":[{"id":"vllm","mixed_prefill":false}]})");
-    const auto read = run_cli({"--data", good.path(), "catalog", "engines", "vllm", "-o", "json"});
-    REQUIRE(read.status == 0);
-    CHECK(json::parse(read.out).at("engines").at(0).at("mixed_prefill") == false);
-    test::TempFile type("mixed-type.json", R"({"schema_version":"1.0","engines":[{"id":"vllm","mixed_prefill":"no"}]})");
-    const auto bad_type = run_cli({"--data", type.path(), "catalog", "engines"});
-    CHECK(bad_type.status == 65);
-    CHECK(bad_type.err.find(type.path() + ": /engines/0/mixed_prefill") != std::string::npos);
+    check_engine_flag("vllm", "mixed_prefill", false);
 }
 
 // Issue 20: steps carrying prompt tokens outside CUDA graphs (data/engines.json cuda_graph_max_tokens,
@@ -835,10 +847,7 @@ TEST_CASE("fp16 accumulation: the peak reads back, is refused below the fp16 pea
     CHECK(bad.err.find(low.path() + ": /hardware/0/fp16_accumulate_peak_tflops: expected at least peak_tflops.fp16 (71)") !=
           std::string::npos);
     // The engine flag is a boolean, and an engine without it lists none.
-    test::TempFile flag("fp16-acc-flag.json", R"({"schema_version": "1.0", "engines": [{"id": "llama.cpp", "fp16_accumulate": 1}]})");
-    const auto bad_flag = run_cli({"--data", flag.path(), "catalog", "engines"});
-    CHECK(bad_flag.status == 65);
-    CHECK(bad_flag.err.find(flag.path() + ": /engines/0/fp16_accumulate") != std::string::npos);
+    check_engine_flag("llama.cpp", "fp16_accumulate", true);
     const auto vllm_json = run_cli({"catalog", "engines", "vllm", "-o", "json"});
     REQUIRE(vllm_json.status == 0);
     CHECK_FALSE(json::parse(vllm_json.out).at("engines").at(0).contains("fp16_accumulate"));
@@ -886,14 +895,7 @@ TEST_CASE("2:4 sparsity: served dense by every shipped engine, packed and faster
           std::string::npos);
     CHECK(shipped.out.find("pull request #36799") != std::string::npos);  // the flag's own source
     // The key reads back where set, and must be a boolean.
-    const auto listed = run_cli({"--data", kernels.path(), "catalog", "engines", "sparse-engine", "-o", "json"});
-    REQUIRE(listed.status == 0);
-    CHECK(json::parse(listed.out).at("engines").at(0).at("sparse_2_4_kernels") == true);
-    test::TempFile flag("sparse-flag.json", R"({"schema_version": "1.0", "engines": [{"id": "vllm", "sparse_2_4_kernels": "yes"}]})");
-    const auto bad = run_cli({"--data", flag.path(), "catalog", "engines"});
-    CHECK(bad.status == 65);
-    CHECK(bad.out.empty());
-    CHECK(bad.err.find(flag.path() + ": /engines/0/sparse_2_4_kernels") != std::string::npos);
+    check_engine_flag("vllm", "sparse_2_4_kernels", true);
 }
 
 // Issue 20: factor sets matched by the hardware's vendor; llama.cpp's Apple set (docs/validation-llamacpp.md).
