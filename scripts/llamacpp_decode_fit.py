@@ -36,6 +36,7 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 
 import llamacpp_prefill
 
@@ -230,6 +231,28 @@ def catalog_factor_sets(data, fitted, prefill_data):
                        "limit), for Apple hardware a user adds with vendor \"apple\" (the catalog ships none); "
                        "compute_efficiency (prefill) is an assumption, no Apple prefill data"),
         })
+    # An NVIDIA GPU a user adds: the same laws, applied by the estimator to the SM count and boost
+    # clock the hardware lists (EngineFactors::sm_bytes_per_cycle, sm_quantized_flops_per_cycle).
+    sets.append({
+        "vendors": ["nvidia"],
+        "compute_efficiency": fitted_16,
+        "memory_efficiency": params["eta"],
+        "sm_bytes_per_cycle": params["bytes_per_cycle"],
+        "sm_quantized_flops_per_cycle": round(b, 1),
+        "per_step_overhead_ms": params["overhead_ms"],
+        "per_layer_overhead_us": 0,
+        "source": (f"scripts/llamacpp_decode_fit.py on {DATA_REL} (docs/validation-llamacpp.md): for an NVIDIA GPU the "
+                   "catalog does not ship (every shipped GPU has its own set above), the laws those sets were computed "
+                   "by, applied by the estimator to the hardware's sm_count and boost_clock_mhz: decode at "
+                   f"min(eta {params['eta']:g}, SMs x clock x {params['bytes_per_cycle']:g} B/cycle / bandwidth), eta, "
+                   f"b and the per-token {params['overhead_ms']:g} ms fitted on {', '.join(fitted['nvidia']['fit_devices'])}; "
+                   f"quantized prefill (MMQ) at {b:.1f} FLOPs per SM-cycle over the 16-bit peak, at most 1, from "
+                   f"scripts/llamacpp_prefill.py on {llamacpp_prefill.DATA_REL}; a GPU that lists no SM count and "
+                   "clock gets neither law: decode at eta (an HBM card then comes out faster than llama.cpp runs it) "
+                   "and quantized prefill at compute_efficiency of the 16-bit peak; compute_efficiency (16-bit "
+                   f"prefill, cuBLAS) fitted on the F16 rows of {llamacpp_prefill.DATA_REL}, against the GPU's "
+                   "fp16_accumulate_peak_tflops where it lists one"),
+    })
     sets.append({
         "hardware_kind": "gpu",
         "compute_efficiency": fitted_16,
@@ -238,7 +261,8 @@ def catalog_factor_sets(data, fitted, prefill_data):
         "per_layer_overhead_us": 0,
         "source": (f"scripts/llamacpp_decode_fit.py on {DATA_REL} (docs/validation-llamacpp.md): eta and the per-token "
                    f"overhead fitted on {', '.join(fitted['nvidia']['fit_devices'])}, for a GPU the catalog does not ship "
-                   "(every shipped GPU has its own set above); no SM limit is applied, so an HBM card comes out faster "
+                   "of a vendor other than NVIDIA and Apple (every shipped GPU has its own set above, NVIDIA and Apple "
+                   "hardware a user adds theirs); no SM limit is applied, so an HBM card comes out faster "
                    "than llama.cpp runs it; compute_efficiency (16-bit prefill, cuBLAS) fitted on the F16 rows of "
                    f"{llamacpp_prefill.DATA_REL} (NVIDIA GPUs; another vendor's GPU takes it too, extrapolated), against "
                    "the GPU's fp16_accumulate_peak_tflops where it lists one; quantized prefill at compute_efficiency of the 16-bit peak, no MMQ rate for a GPU "
@@ -362,8 +386,11 @@ def document(data, rows, fitted, prefill_data):
         "The llama.cpp factor sets of `data/engines.json` come from this fit: one set per catalog GPU",
         "(`memory_efficiency` = effective bandwidth / BW, with the fallback SM limit where no SM count and clock",
         "are sourced; `per_step_overhead_ms` = c, no per-layer term), then an Apple set (the Apple family's eta",
-        "and c, matched by the hardware's `vendor` \"apple\": the catalog ships no Apple device, a user adds one), then a",
-        "generic GPU set for GPUs a user adds (eta and c, no SM limit), then the edge set (an assumption, not in",
+        "and c, matched by the hardware's `vendor` \"apple\": the catalog ships no Apple device, a user adds one), then an",
+        "NVIDIA set for an NVIDIA GPU a user adds (eta, c and the two laws of this page, b bytes and the MMQ FLOPs per "
+        "SM-cycle, which the estimator applies to the `sm_count` and `boost_clock_mhz` the hardware lists; without them "
+        "eta alone and no MMQ rate; `--check` holds a user copy of each catalog GPU to that GPU's own set), then a "
+        "generic GPU set for other GPUs a user adds (eta and c, no SM limit), then the edge set (an assumption, not in",
         "this data). Each catalog GPU's",
         "set also carries `quantized_compute_efficiency`, the prefill rate b * n * f of the section above over the",
         "GPU's 16-bit peak, which the estimator uses for integer-quantized variants (GGUF Q8_0 and Q4_K_M;",
@@ -435,6 +462,47 @@ def check_product(dsselect, data, sets):
     return None if checked else "no catalog GPU checked"
 
 
+def check_user_hardware(dsselect, data, sets):
+    """An NVIDIA GPU a user adds with the SM count and boost clock of a catalog GPU gets, from the
+    vendor set's SM-cycle laws applied by the estimator, the decode and quantized-prefill
+    efficiencies this script writes into that catalog GPU's own set (to their 3-decimal rounding):
+    the runtime law and the script's are one law."""
+    hardware = {h["id"]: h for h in load(HARDWARE)["hardware"]}
+    own = {s["hardware"][0]: s for s in sets if "hardware" in s}
+    checked = 0
+    for entry in data["catalog_devices"]:
+        if not entry.get("sms"):
+            continue
+        catalog = hardware[entry["id"]]
+        user = {key: catalog[key] for key in ("memory_gb", "memory_bandwidth_gb_per_s", "peak_tflops",
+                                              "fp16_accumulate_peak_tflops") if key in catalog}
+        user.update({"id": "user-" + entry["id"], "name": "user copy", "vendor": "nvidia", "sm_count": entry["sms"],
+                     "boost_clock_mhz": entry["boost_clock_mhz"]})
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+            json.dump({"schema_version": "1.0", "hardware": [user]}, handle)
+            path = handle.name
+        try:
+            run = subprocess.run([dsselect, "--data", path, "estimate", "--model", "base", "--variant", "int4", "--gpu",
+                                  user["id"], "--engine", "llama.cpp", "--explain"],
+                                 capture_output=True, text=True, check=False)
+        finally:
+            os.unlink(path)
+        if run.returncode != 0:
+            return f"dsselect estimate on a user copy of {entry['id']} exited {run.returncode}: {run.stderr.strip()}"
+        values = {}
+        for line in run.stdout.splitlines():
+            parts = line.split("\t")
+            if len(parts) >= 2 and parts[0] in ("engine: memory_efficiency", "engine: quantized_compute_efficiency"):
+                values[parts[0].removeprefix("engine: ")] = float(parts[1])
+        for key in ("memory_efficiency", "quantized_compute_efficiency"):
+            if key not in values or abs(values[key] - own[entry["id"]][key]) > 1.5e-3:
+                return (f"a user copy of {entry['id']} (vendor nvidia, sm_count {entry['sms']}, boost_clock_mhz "
+                        f"{entry['boost_clock_mhz']:g}): {key} {values.get(key)}, expected its catalog set's "
+                        f"{own[entry['id']][key]:g} from the same law")
+        checked += 1
+    return None if checked else "no catalog GPU with an SM count checked"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true")
@@ -466,12 +534,12 @@ def main():
         if open(ENGINES, encoding="utf-8").read() != engines_text:
             failures.append("data/engines.json llama.cpp factor sets are stale: run scripts/llamacpp_decode_fit.py --write")
         if args.dsselect:
-            problem = check_product(args.dsselect, data, sets)
-            if problem:
-                failures.append(problem)
+            for problem in (check_product(args.dsselect, data, sets), check_user_hardware(args.dsselect, data, sets)):
+                if problem:
+                    failures.append(problem)
         for failure in failures:
             print(f"FAIL: {failure}")
-        print(f"{3 - len(failures) if args.dsselect else 2 - len(failures)} passed, {len(failures)} failed")
+        print(f"{4 - len(failures) if args.dsselect else 2 - len(failures)} passed, {len(failures)} failed")
         sys.exit(1 if failures else 0)
     print(doc)
 

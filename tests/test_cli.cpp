@@ -898,6 +898,66 @@ TEST_CASE("2:4 sparsity: served dense by every shipped engine, packed and faster
     check_engine_flag("vllm", "sparse_2_4_kernels", true);
 }
 
+// Issue 20: llama.cpp's SM-cycle laws for an NVIDIA GPU a user adds (docs/validation-llamacpp.md).
+TEST_CASE("SM-cycle laws: an NVIDIA GPU a user adds with its SMs and clock is rated like a catalog one", "[engine][cli][data]") {
+    test::TempFile cards("sm-cards.json", R"({"schema_version": "1.0", "hardware": [
+        {"id": "my-hbm", "name": "HBM card", "vendor": "nvidia", "memory_gb": 80, "memory_bandwidth_gb_per_s": 3350,
+         "peak_tflops": {"fp16": 989}, "sm_count": 132, "boost_clock_mhz": 1980,
+         "sources": {"sm_count": "my datasheet"}},
+        {"id": "my-bare", "name": "No SM figures", "vendor": "nvidia", "memory_gb": 80, "memory_bandwidth_gb_per_s": 3350,
+         "peak_tflops": {"fp16": 989}}]})");
+    const Engine& llama = test::builtin().engine("llama.cpp");
+    const auto nvidia = std::find_if(llama.factors.begin(), llama.factors.end(), [](const EngineFactors& f) {
+        return f.vendors == std::vector<std::string>{"nvidia"};
+    });
+    REQUIRE(nvidia != llama.factors.end());
+    REQUIRE(nvidia->sm_bytes_per_cycle.has_value());
+    REQUIRE(nvidia->sm_quantized_flops_per_cycle.has_value());
+    const auto rated = run_cli({"--data", cards.path(), "estimate", "--model", "base", "--variant", "int4", "--gpu", "my-hbm",
+                                "--engine", "llama.cpp", "--explain"});
+    REQUIRE(rated.status == 0);
+    const double sm_cycles_per_s = 132 * 1980e6;
+    CHECK(explain_value(rated.out, "engine: memory_efficiency") ==
+          Approx(std::min(*nvidia->memory_efficiency, sm_cycles_per_s * *nvidia->sm_bytes_per_cycle / 3350e9)).epsilon(1e-5));
+    CHECK(explain_value(rated.out, "engine: quantized_compute_efficiency") ==
+          Approx(sm_cycles_per_s * *nvidia->sm_quantized_flops_per_cycle / 989e12).epsilon(1e-5));
+    CHECK(explain_value(rated.out, "input: sm_count") == 132);
+    CHECK(rated.out.find("input: sm_count\t132\tSMs\tmy datasheet") != std::string::npos);
+    CHECK(explain_value(rated.out, "input: boost_clock_mhz") == 1980);
+    // The same card without SM figures: the set's decode efficiency, no MMQ rate, no law lines.
+    const auto bare = run_cli({"--data", cards.path(), "estimate", "--model", "base", "--variant", "int4", "--gpu", "my-bare",
+                               "--engine", "llama.cpp", "--explain"});
+    REQUIRE(bare.status == 0);
+    CHECK(explain_value(bare.out, "engine: memory_efficiency") == Approx(*nvidia->memory_efficiency));
+    CHECK(bare.out.find("engine: quantized_compute_efficiency") == std::string::npos);
+    CHECK(bare.out.find("input: sm_count") == std::string::npos);
+    // Under vLLM the laws do not apply (its factor sets carry none).
+    const auto vllm = run_cli({"--data", cards.path(), "estimate", "--model", "base", "--variant", "int4", "--gpu", "my-hbm",
+                               "--engine", "vllm", "--explain"});
+    REQUIRE(vllm.status == 0);
+    CHECK(vllm.out.find("input: sm_count") == std::string::npos);
+    // The fields read back, and bad values are exit 65 naming the path.
+    const auto listed = run_cli({"--data", cards.path(), "catalog", "hardware", "my-hbm", "-o", "json"});
+    REQUIRE(listed.status == 0);
+    CHECK(json::parse(listed.out).at("hardware").at(0).at("sm_count") == 132);
+    CHECK(json::parse(listed.out).at("hardware").at(0).at("boost_clock_mhz") == 1980.0);
+    for (const auto& [field, value] : std::vector<std::pair<std::string, std::string>>{
+             {"sm_count", "0"}, {"sm_count", "1.5"}, {"boost_clock_mhz", "-1"}}) {
+        INFO(field << " = " << value);
+        test::TempFile bad("sm-bad.json", fmt::format(R"({{"schema_version": "1.0", "hardware": [{{"id": "c", "name": "C",
+            "memory_gb": 24, "memory_bandwidth_gb_per_s": 936, "peak_tflops": {{"fp16": 71}}, "{}": {}}}]}})", field, value));
+        const auto refused = run_cli({"--data", bad.path(), "catalog", "hardware"});
+        CHECK(refused.status == 65);
+        CHECK(refused.out.empty());
+        CHECK(refused.err.find(bad.path() + ": /hardware/0/" + field) != std::string::npos);
+    }
+    test::TempFile law("sm-law.json", R"({"schema_version": "1.0", "engines": [{"id": "llama.cpp",
+        "factors": [{"vendors": ["nvidia"], "sm_bytes_per_cycle": 0}]}]})");
+    const auto bad_law = run_cli({"--data", law.path(), "catalog", "engines"});
+    CHECK(bad_law.status == 65);
+    CHECK(bad_law.err.find(law.path() + ": /engines/0/factors/0/sm_bytes_per_cycle") != std::string::npos);
+}
+
 // Issue 20: factor sets matched by the hardware's vendor; llama.cpp's Apple set (docs/validation-llamacpp.md).
 TEST_CASE("factor sets: a vendor-matched set applies to hardware of that vendor a user adds", "[engine][cli][data]") {
     test::TempFile mac("mac.json", R"({"schema_version": "1.0", "hardware": [{"id": "my-mac", "name": "Mac", "vendor": "apple",

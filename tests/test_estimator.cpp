@@ -579,6 +579,49 @@ TEST_CASE("fp16 accumulation: an fp16 variant runs at the FP16-accumulate peak u
     CHECK(gemm_peak(sparse_kernels, sparse, geforce).efficiency == 0.5);
 }
 
+TEST_CASE("SM-cycle laws: a factor set rates hardware that lists its SMs and boost clock", "[estimator][engine]") {
+    Engine engine;
+    engine.id = "laws";
+    EngineFactors set;
+    set.vendors = {"nvidia"};
+    set.memory_efficiency = 0.67;
+    set.sm_bytes_per_cycle = 5.25;
+    set.sm_quantized_flops_per_cycle = 463.5;
+    engine.factors.push_back(set);
+    Hardware hbm = test::gpu();
+    hbm.vendor = "nvidia";
+    hbm.memory_bandwidth_gb_per_s = 3350;
+    hbm.peak_tflops[Precision::fp16] = 989;
+    // No SM figures: the set's own values, and no quantized kernels' rate.
+    CHECK_FALSE(sm_laws_apply(set, hbm));
+    EfficiencyProfile profile = engine_profile(&engine, hbm, Precision::fp16);
+    CHECK(profile.memory_efficiency == 0.67);
+    CHECK(profile.quantized_compute_efficiency == 0.0);
+    // Hand-computed, an H100 SXM's 132 SMs at 1,980 MHz: 132 x 1.98e9 x 5.25 = 1.372e12 B/s of
+    // 3.35e12, 0.4096; 132 x 1.98e9 x 463.5 = 1.2114e14 FLOP/s of 9.89e14, 0.12249.
+    hbm.sm_count = 132;
+    hbm.boost_clock_mhz = 1980;
+    CHECK(sm_laws_apply(set, hbm));
+    profile = engine_profile(&engine, hbm, Precision::fp16);
+    CHECK(profile.memory_efficiency == Approx(132 * 1.98e9 * 5.25 / 3.35e12).epsilon(1e-12));
+    CHECK(profile.memory_efficiency == Approx(0.4096).epsilon(1e-3));
+    CHECK(profile.quantized_compute_efficiency == Approx(132 * 1.98e9 * 463.5 / 989e12).epsilon(1e-12));
+    // A GDDR card whose SMs outrun its memory keeps the set's memory efficiency; a small 16-bit
+    // peak caps the quantized rate at the peak itself.
+    Hardware gddr = hbm;
+    gddr.memory_bandwidth_gb_per_s = 1008;
+    gddr.sm_count = 128;
+    gddr.boost_clock_mhz = 2520;
+    gddr.peak_tflops[Precision::fp16] = 100;
+    profile = engine_profile(&engine, gddr, Precision::fp16);
+    CHECK(profile.memory_efficiency == 0.67);
+    CHECK(profile.quantized_compute_efficiency == 1.0);
+    // Another vendor's hardware matches no set: the defaults, laws unapplied.
+    Hardware other = hbm;
+    other.vendor = "amd";
+    CHECK(engine_profile(&engine, other, Precision::fp16).quantized_compute_efficiency == 0.0);
+}
+
 TEST_CASE("2:4 sparsity: packed weights and twice the dense peak only on an engine's 2:4 kernels", "[estimator][memory][prefill]") {
     const Model model = test::llama2_7b();
     const Hardware hardware = test::gpu();  // 312 TFLOPS fp16

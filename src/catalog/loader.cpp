@@ -401,6 +401,8 @@ Hardware read_hardware(const json& value, const std::string& pointer, Problems& 
             hardware.fp16_accumulate_peak_tflops.reset();
         }
     }
+    hardware.sm_count = reader.integer("sm_count", 1);
+    hardware.boost_clock_mhz = reader.number("boost_clock_mhz", NumberRule::positive);
     hardware.interconnect_gb_per_s = reader.number("interconnect_gb_per_s", NumberRule::non_negative).value_or(0.0);
     hardware.tdp_w = reader.number("tdp_w", NumberRule::positive).value_or(0.0);
     hardware.price_usd_per_hour = cost_input(reader, "price_usd_per_hour", NumberRule::non_negative, 1e6).value_or(0.0);
@@ -768,6 +770,8 @@ Engine read_engine(const json& value, const std::string& pointer, Problems& prob
                 }
                 set.compute_efficiency = f.number("compute_efficiency", NumberRule::positive_fraction);
                 set.quantized_compute_efficiency = f.number("quantized_compute_efficiency", NumberRule::positive_fraction);
+                set.sm_bytes_per_cycle = f.number("sm_bytes_per_cycle", NumberRule::positive);
+                set.sm_quantized_flops_per_cycle = f.number("sm_quantized_flops_per_cycle", NumberRule::positive);
                 set.memory_efficiency = f.number("memory_efficiency", NumberRule::positive_fraction);
                 set.per_step_overhead_ms = f.number("per_step_overhead_ms", NumberRule::non_negative);
                 set.per_layer_overhead_us = f.number("per_layer_overhead_us", NumberRule::non_negative);

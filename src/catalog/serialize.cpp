@@ -189,6 +189,8 @@ ordered_json to_json(const Hardware& h) {
     }
     out["peak_tflops"] = peaks;
     put_optional(out, "fp16_accumulate_peak_tflops", h.fp16_accumulate_peak_tflops);
+    put_optional(out, "sm_count", h.sm_count);
+    put_optional(out, "boost_clock_mhz", h.boost_clock_mhz);
     out["interconnect_gb_per_s"] = h.interconnect_gb_per_s;
     if (h.tdp_w > 0) {
         out["tdp_w"] = h.tdp_w;
@@ -402,6 +404,8 @@ ordered_json to_json(const Engine& e) {
         }
         put_optional(item, "compute_efficiency", f.compute_efficiency);
         put_optional(item, "quantized_compute_efficiency", f.quantized_compute_efficiency);
+        put_optional(item, "sm_bytes_per_cycle", f.sm_bytes_per_cycle);
+        put_optional(item, "sm_quantized_flops_per_cycle", f.sm_quantized_flops_per_cycle);
         put_optional(item, "memory_efficiency", f.memory_efficiency);
         put_optional(item, "per_step_overhead_ms", f.per_step_overhead_ms);
         put_optional(item, "per_layer_overhead_us", f.per_layer_overhead_us);

@@ -267,6 +267,21 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
                                                      source_of(engine->source, engine->sources, "sparse_2_4_kernels")});
         }
         trace.push_back({"engine: memory_efficiency", request.profile.memory_efficiency, "fraction", engine_source});
+        if (factors != nullptr && sm_laws_apply(*factors, hw)) {
+            // The SM-cycle laws set the two efficiencies above from the hardware's SMs and clock.
+            trace.push_back({"input: sm_count", static_cast<double>(*hw.sm_count), "SMs", source_of(hw.source, hw.sources, "sm_count")});
+            trace.push_back({"input: boost_clock_mhz", *hw.boost_clock_mhz, "MHz", source_of(hw.source, hw.sources, "boost_clock_mhz")});
+            if (factors->sm_bytes_per_cycle) {
+                trace.push_back({"engine: sm_bytes_per_cycle", *factors->sm_bytes_per_cycle,
+                                 "bytes per SM-cycle (memory_efficiency = min(its set value, SMs x clock x this / bandwidth))",
+                                 engine_source});
+            }
+            if (factors->sm_quantized_flops_per_cycle) {
+                trace.push_back({"engine: sm_quantized_flops_per_cycle", *factors->sm_quantized_flops_per_cycle,
+                                 "FLOPs per SM-cycle (quantized_compute_efficiency = min(1, SMs x clock x this / peak_tflops.fp16))",
+                                 engine_source});
+            }
+        }
         trace.push_back({"engine: per_step_overhead_ms", request.profile.per_step_overhead_ms, "ms", engine_source});
         trace.push_back({"engine: allreduce_latency_us", request.profile.allreduce_latency_us, "us", engine_source});
         trace.push_back({"engine: ttft_fixed_ms", request.profile.ttft_fixed_ms, "ms", engine_source});

@@ -377,6 +377,23 @@ EfficiencyProfile default_profile(HardwareKind kind) {
     return profile;
 }
 
+void apply_sm_laws(const EngineFactors& set, const Hardware& hardware, EfficiencyProfile& profile) {
+    if (!hardware.sm_count || !hardware.boost_clock_mhz) {
+        return;
+    }
+    const double sm_cycles_per_s = static_cast<double>(*hardware.sm_count) * *hardware.boost_clock_mhz * 1e6;
+    if (set.sm_bytes_per_cycle && hardware.memory_bandwidth_gb_per_s > 0.0) {
+        profile.memory_efficiency =
+            std::min(profile.memory_efficiency,
+                     sm_cycles_per_s * *set.sm_bytes_per_cycle / (hardware.memory_bandwidth_gb_per_s * k_bytes_per_gb));
+    }
+    const std::optional<double> fp16_peak = hardware.peak_tflops_at(Precision::fp16);
+    if (set.sm_quantized_flops_per_cycle && fp16_peak) {
+        profile.quantized_compute_efficiency =
+            std::min(1.0, sm_cycles_per_s * *set.sm_quantized_flops_per_cycle / (*fp16_peak * k_flops_per_tflop));
+    }
+}
+
 EfficiencyProfile engine_profile(const Engine* engine, const Hardware& hardware, Precision precision) {
     EfficiencyProfile profile = default_profile(hardware.kind);
     if (engine == nullptr) {
@@ -417,6 +434,7 @@ EfficiencyProfile engine_profile(const Engine* engine, const Hardware& hardware,
         profile.allreduce_latency_us = set.allreduce_latency_us.value_or(profile.allreduce_latency_us);
         profile.ttft_fixed_ms = set.ttft_fixed_ms.value_or(profile.ttft_fixed_ms);
         profile.ttft_batch_exponent = set.ttft_batch_exponent.value_or(profile.ttft_batch_exponent);
+        apply_sm_laws(set, hardware, profile);
     }
     return profile;
 }

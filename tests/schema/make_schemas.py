@@ -236,6 +236,9 @@ def catalog_hardware():
         "fp16_accumulate_peak_tflops": described(POSITIVE, "dense FP16 tensor peak with FP16 accumulation, where it is "
                                                            "above peak_tflops.fp16 (GeForce: twice); used by an engine "
                                                            "with fp16_accumulate; at least peak_tflops.fp16"),
+        "sm_count": described({"type": "integer", "minimum": 1}, "streaming multiprocessors (NVIDIA); with boost_clock_mhz, "
+                                                                 "an engine factor set's SM-cycle laws rate the hardware"),
+        "boost_clock_mhz": described(POSITIVE, "boost clock of the SMs, MHz"),
         "interconnect_gb_per_s": NON_NEGATIVE,
         "tdp_w": POSITIVE,
         "price_usd_per_hour": NON_NEGATIVE,
@@ -442,6 +445,8 @@ def catalog_engine():
             "compute_efficiency": POSITIVE_FRACTION,
             "quantized_compute_efficiency": described(POSITIVE_FRACTION, "efficiency against the 16-bit peak of an integer-quantized variant (int8-w8a8, int8-w8a16, int4-w4a16, int4-w4a4), whose GEMMs run the engine's quantized kernels; absent: compute_efficiency of the compute precision's peak"),
             "memory_efficiency": POSITIVE_FRACTION,
+            "sm_bytes_per_cycle": described(POSITIVE, "decode streams at most this many bytes per SM-cycle on hardware that lists sm_count and boost_clock_mhz: memory_efficiency becomes the lower of its value and SMs x clock x this / bandwidth"),
+            "sm_quantized_flops_per_cycle": described(POSITIVE, "an integer-quantized variant's GEMMs run at this many FLOPs per SM-cycle on hardware that lists sm_count and boost_clock_mhz: quantized_compute_efficiency becomes that rate over the 16-bit peak, at most 1"),
             "per_step_overhead_ms": NON_NEGATIVE, "allreduce_latency_us": NON_NEGATIVE,
             "per_layer_overhead_us": NON_NEGATIVE, "moe_layer_overhead_us": NON_NEGATIVE,
             "eager_layer_overhead_us": described(NON_NEGATIVE, "host time per layer unit (a layer of four weight matrices) of a step run outside CUDA graphs"),

@@ -221,6 +221,11 @@ struct Hardware {
     // (which is the FP32-accumulate rate): GeForce cards run FP16 accumulation at twice the rate.
     // Used for an engine whose 16-bit GEMMs accumulate in FP16 (Engine::fp16_accumulate).
     std::optional<double> fp16_accumulate_peak_tflops;
+    // Streaming multiprocessors (NVIDIA) and their boost clock: an engine factor set with an
+    // SM-cycle law (EngineFactors::sm_bytes_per_cycle, sm_quantized_flops_per_cycle) rates the
+    // hardware from them (llama.cpp on an NVIDIA GPU a user adds; docs/method.md).
+    std::optional<std::int64_t> sm_count;
+    std::optional<double> boost_clock_mhz;
     double interconnect_gb_per_s = 0.0;  // per direction, GPU to GPU; 0 = none
     double tdp_w = 0.0;
     double price_usd_per_hour = 0.0;  // rented, per device
@@ -395,6 +400,13 @@ struct EngineFactors {
     // MMQ); absent: such a variant takes compute_efficiency against its compute precision's peak.
     std::optional<double> quantized_compute_efficiency;
     std::optional<double> memory_efficiency;
+    // SM-cycle laws, applied to hardware that lists sm_count and boost_clock_mhz: decode streams
+    // at most sm_bytes_per_cycle per SM-cycle (memory_efficiency becomes the lower of its value and
+    // SMs x clock x b / bandwidth), and an integer-quantized variant's GEMMs run at
+    // sm_quantized_flops_per_cycle per SM-cycle (quantized_compute_efficiency becomes that rate over
+    // the 16-bit peak, at most 1). Hardware without the two figures keeps the set's values.
+    std::optional<double> sm_bytes_per_cycle;
+    std::optional<double> sm_quantized_flops_per_cycle;
     std::optional<double> per_step_overhead_ms;
     std::optional<double> per_layer_overhead_us;
     std::optional<double> moe_layer_overhead_us;

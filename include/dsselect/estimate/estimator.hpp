@@ -209,6 +209,15 @@ EfficiencyProfile engine_profile(const Engine* engine, const Hardware& hardware,
 // The engine's first factor set that matches the hardware (id, vendor, kind) and the compute
 // precision (the one engine_profile applies); null when none matches or the engine is null.
 const EngineFactors* matching_factors(const Engine* engine, const Hardware& hardware, Precision precision);
+// The factor set's SM-cycle laws (EngineFactors::sm_bytes_per_cycle, sm_quantized_flops_per_cycle)
+// on hardware that lists sm_count and boost_clock_mhz: memory_efficiency becomes
+// min(its value, SMs x clock x b / bandwidth) and quantized_compute_efficiency
+// min(1, SMs x clock x q / 16-bit peak). engine_profile applies it to the matching set.
+inline bool sm_laws_apply(const EngineFactors& set, const Hardware& hardware) {
+    return hardware.sm_count.has_value() && hardware.boost_clock_mhz.has_value() &&
+           (set.sm_bytes_per_cycle.has_value() || set.sm_quantized_flops_per_cycle.has_value());
+}
+void apply_sm_laws(const EngineFactors& set, const Hardware& hardware, EfficiencyProfile& profile);
 // True when the profile's quantized kernels run the variant's GEMMs: the profile sets
 // quantized_compute_efficiency and the variant's weights are integer-quantized.
 inline bool uses_quantized_kernels(const EfficiencyProfile& profile, const Variant& variant) {
