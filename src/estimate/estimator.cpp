@@ -377,7 +377,8 @@ EfficiencyProfile default_profile(HardwareKind kind) {
     return profile;
 }
 
-void apply_sm_laws(const EngineFactors& set, const Hardware& hardware, EfficiencyProfile& profile) {
+// Cold: engine_profile runs once per configuration, and its size otherwise shifts the hot estimator code.
+[[gnu::cold]] void apply_sm_laws(const EngineFactors& set, const Hardware& hardware, EfficiencyProfile& profile) {
     if (!hardware.sm_count || !hardware.boost_clock_mhz) {
         return;
     }
