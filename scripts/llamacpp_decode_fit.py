@@ -183,8 +183,9 @@ def device_table(data, rows, fitted):
 def catalog_factor_sets(data, fitted, prefill_data):
     """The llama.cpp factor sets data/engines.json ships: one per catalog GPU (the fallback SM
     limit where no SM count and clock are sourced), then the Apple set (hardware of vendor
-    "apple" a user adds), then the generic GPU set, then the edge set
-    (unchanged, not in this data)."""
+    "apple" a user adds), then the NVIDIA GPU set (an NVIDIA GPU a user adds: the SM-cycle laws,
+    applied by the estimator to its sm_count and boost_clock_mhz), then the generic GPU set,
+    then the edge set (unchanged, not in this data)."""
     hardware = {h["id"]: h for h in load(HARDWARE)["hardware"]}
     params = fitted["nvidia"]["params"]
     b, _ = llamacpp_prefill.analyse(prefill_data, params["overhead_ms"])
@@ -235,6 +236,7 @@ def catalog_factor_sets(data, fitted, prefill_data):
     # clock the hardware lists (EngineFactors::sm_bytes_per_cycle, sm_quantized_flops_per_cycle).
     sets.append({
         "vendors": ["nvidia"],
+        "hardware_kind": "gpu",  # an NVIDIA edge module (Jetson) keeps the edge set below
         "compute_efficiency": fitted_16,
         "memory_efficiency": params["eta"],
         "sm_bytes_per_cycle": params["bytes_per_cycle"],

@@ -894,6 +894,34 @@ TEST_CASE("2:4 sparsity: served dense by every shipped engine, packed and faster
     CHECK(shipped.out.find("engine: sparse_2_4_kernels\t0\tflag (none: the 2:4 sparse checkpoint is served dense") !=
           std::string::npos);
     CHECK(shipped.out.find("pull request #36799") != std::string::npos);  // the flag's own source
+    // The search's model-size precheck follows the same engine key: under 10,000 MB the checkpoint
+    // fits packed (7,583 MB) and not dense (13,481 MB).
+    const auto scenario = run_cli({"catalog", "scenarios", "customer-service", "-o", "json"});
+    REQUIRE(scenario.status == 0);
+    json narrowed = json::parse(scenario.out).at("scenarios").at(0);
+    narrowed["constraints"].update(json{{"allowed_models", {"base"}}, {"allowed_variants", {"sparse-2-4"}},
+                                        {"allowed_hardware", {"h100-sxm"}}, {"max_model_mb", 10000}, {"min_quality", 0.5}});
+    test::TempFile scenario_file("sparse-scenario.json", narrowed.dump());
+    const auto dense_search = run_cli({"--data", kernels.path(), "recommend", "--scenario", scenario_file.path(), "--engine",
+                                       "vllm", "-o", "json"});
+    CHECK(dense_search.status == 1);
+    CHECK(json::parse(dense_search.out).at("rejected_by_reason").value("model_size", 0) > 0);
+    const auto packed_search = run_cli({"--data", kernels.path(), "recommend", "--scenario", scenario_file.path(), "--engine",
+                                        "sparse-engine", "-o", "json"});
+    REQUIRE(packed_search.status == 0);
+    CHECK_FALSE(json::parse(packed_search.out).at("rejected_by_reason").contains("model_size"));
+    CHECK_FALSE(json::parse(packed_search.out).at("recommendations").empty());
+    // An integer-quantized 2:4 variant on the engine's quantized kernels: packed, without the speed-up.
+    test::TempFile quantized("sparse-quantized.json", R"({"schema_version": "1.0", "engines": [{"id": "sparse-mmq",
+        "name": "E", "sparse_2_4_kernels": true, "factors": [{"quantized_compute_efficiency": 0.5}]}],
+        "variants": [{"id": "s24-int4", "name": "2:4 INT4", "weight_bits": 4, "structured_sparsity_2_4": true,
+        "compute_precision": "fp16", "quality_retention": 0.9, "source": "test"}]})");
+    const auto mmq = run_cli({"--data", quantized.path(), "estimate", "--model", "base", "--variant", "s24-int4", "--gpu",
+                              "h100-sxm", "--engine", "sparse-mmq", "--explain"});
+    REQUIRE(mmq.status == 0);
+    CHECK(mmq.out.find("engine: sparse_2_4_kernels\t1\tflag (weights packed; the engine's quantized kernels run the GEMMs") !=
+          std::string::npos);
+    CHECK(explain_value(mmq.out, "effective_flops_per_s") == Approx(0.5 * 989e12).epsilon(1e-6));
     // The key reads back where set, and must be a boolean.
     check_engine_flag("vllm", "sparse_2_4_kernels", true);
 }
@@ -951,6 +979,27 @@ TEST_CASE("SM-cycle laws: an NVIDIA GPU a user adds with its SMs and clock is ra
         CHECK(refused.out.empty());
         CHECK(refused.err.find(bad.path() + ": /hardware/0/" + field) != std::string::npos);
     }
+    // Both figures or neither, and a clock in MHz: one alone, or a clock in GHz, is exit 65.
+    for (const auto& [fields, path] : std::vector<std::pair<std::string, std::string>>{
+             {R"("sm_count": 82)", "boost_clock_mhz"}, {R"("boost_clock_mhz": 1695)", "sm_count"},
+             {R"("sm_count": 82, "boost_clock_mhz": 1.695)", "boost_clock_mhz"},
+             {R"("sm_count": 5000, "boost_clock_mhz": 1695)", "sm_count"}}) {
+        INFO(fields);
+        test::TempFile half("sm-half.json", fmt::format(R"({{"schema_version": "1.0", "hardware": [{{"id": "c", "name": "C",
+            "memory_gb": 24, "memory_bandwidth_gb_per_s": 936, "peak_tflops": {{"fp16": 71}}, {}}}]}})", fields));
+        const auto refused = run_cli({"--data", half.path(), "catalog", "hardware"});
+        CHECK(refused.status == 65);
+        CHECK(refused.out.empty());
+        CHECK(refused.err.find(half.path() + ": /hardware/0/" + path) != std::string::npos);
+    }
+    // An NVIDIA edge module keeps llama.cpp's edge set: the NVIDIA set is for GPUs.
+    const Hardware& jetson = test::builtin().hardware_by_id("jetson-orin-nano");
+    REQUIRE(jetson.vendor == "nvidia");
+    REQUIRE(jetson.kind == HardwareKind::edge);
+    const EngineFactors* jetson_set = matching_factors(&llama, jetson, Precision::fp16);
+    REQUIRE(jetson_set != nullptr);
+    CHECK(jetson_set->hardware_kind == HardwareKind::edge);
+    CHECK(jetson_set->vendors.empty());
     test::TempFile law("sm-law.json", R"({"schema_version": "1.0", "engines": [{"id": "llama.cpp",
         "factors": [{"vendors": ["nvidia"], "sm_bytes_per_cycle": 0}]}]})");
     const auto bad_law = run_cli({"--data", law.path(), "catalog", "engines"});

@@ -75,7 +75,8 @@ TEST_CASE("memory: pruning keeps a fraction, 2:4 sparsity stores half plus 2 ind
     CHECK(weight_bytes(1e9, pruned) == Approx(0.8e9));
     Variant sparse = test::variant_bits(16);
     sparse.structured_sparsity_2_4 = true;
-    CHECK(weight_bytes(1e9, sparse) == Approx(1e9 * 0.5 * 18 / 8));
+    CHECK(weight_bytes(1e9, sparse, true) == Approx(1e9 * 0.5 * 18 / 8));
+    CHECK(weight_bytes(1e9, sparse) == Approx(2e9));  // held dense unless packed is asked for
 }
 
 TEST_CASE("memory: Llama-2-7B KV cache is 524,288 bytes per token at fp16", "[estimator][memory]") {

@@ -129,6 +129,12 @@ TEST_CASE("finetune: LoRA rank 16 adapter counts for attention only and all line
     CHECK(qlora.memory.weights_bytes ==
           Approx(6'476'271'616.0 * 4.127 / 8.0 + 2.0 * 131'072'000.0 * 2.0 + 2.0 * 39'976'960.0));
     CHECK(qlora.memory.states_bytes < plan.memory.states_bytes);
+    // A 2:4 sparse base is held dense (training frameworks have no 2:4 kernels): the 16-bit bytes.
+    Variant sparse = test::variant_bits(16);
+    sparse.structured_sparsity_2_4 = true;
+    request.method = FinetuneMethod::lora;
+    request.variant = &sparse;
+    CHECK(plan_finetune(request).memory.states_bytes == plan.memory.states_bytes);
 }
 
 TEST_CASE("finetune: progressive unfreezing thaws the top layers first, tiers get 1, 1/2.6, 1/2.6^2", "[plan][finetune]") {

@@ -73,6 +73,11 @@ const std::set<std::string> k_document_kinds = {"ModelList", "VariantList", "Har
                                                 "EngineList"};
 // Shares of a complexity mix or of a scenario's tasks sum to 1 within this.
 constexpr double k_share_tolerance = 1e-6;
+// Plausible ranges for the SM-cycle laws' hardware figures (the largest GPUs have under 200 SMs
+// and boost between about 1 and 3 GHz).
+constexpr std::int64_t k_max_sm_count = 1000;
+constexpr double k_min_boost_clock_mhz = 100;
+constexpr double k_max_boost_clock_mhz = 5000;
 
 // Hugging Face config.json keys that are accepted in "architecture" and do not affect any
 // estimate, so that a user can paste a real config.
@@ -401,8 +406,29 @@ Hardware read_hardware(const json& value, const std::string& pointer, Problems& 
             hardware.fp16_accumulate_peak_tflops.reset();
         }
     }
+    // The SM-cycle laws need both figures; a clock outside 100-5,000 MHz is most likely in GHz or Hz.
     hardware.sm_count = reader.integer("sm_count", 1);
+    if (hardware.sm_count && *hardware.sm_count > k_max_sm_count) {
+        problems.add(reader.child("sm_count"),
+                     fmt::format("expected at most {} streaming multiprocessors, got {}", k_max_sm_count, *hardware.sm_count));
+        hardware.sm_count.reset();
+    }
     hardware.boost_clock_mhz = reader.number("boost_clock_mhz", NumberRule::positive);
+    if (hardware.boost_clock_mhz &&
+        (*hardware.boost_clock_mhz < k_min_boost_clock_mhz || *hardware.boost_clock_mhz > k_max_boost_clock_mhz)) {
+        problems.add(reader.child("boost_clock_mhz"),
+                     fmt::format("expected a clock in MHz between {} and {} (a figure in GHz?), got {}", k_min_boost_clock_mhz,
+                                 k_max_boost_clock_mhz, *hardware.boost_clock_mhz));
+        hardware.boost_clock_mhz.reset();
+    }
+    if (value.is_object() && value.contains("sm_count") != value.contains("boost_clock_mhz")) {
+        const char* missing = value.contains("sm_count") ? "boost_clock_mhz" : "sm_count";
+        problems.add(reader.child(missing), fmt::format("expected beside {}: the SM-cycle laws need both sm_count and "
+                                                        "boost_clock_mhz",
+                                                        value.contains("sm_count") ? "sm_count" : "boost_clock_mhz"));
+        hardware.sm_count.reset();
+        hardware.boost_clock_mhz.reset();
+    }
     hardware.interconnect_gb_per_s = reader.number("interconnect_gb_per_s", NumberRule::non_negative).value_or(0.0);
     hardware.tdp_w = reader.number("tdp_w", NumberRule::positive).value_or(0.0);
     hardware.price_usd_per_hour = cost_input(reader, "price_usd_per_hour", NumberRule::non_negative, 1e6).value_or(0.0);

@@ -259,9 +259,11 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
         if (request.variant->structured_sparsity_2_4) {
             trace.push_back({"engine: sparse_2_4_kernels", request.profile.sparse_2_4_kernels ? 1.0 : 0.0,
                              gemm.sparse_2_4 ? "flag (used: weights packed, GEMMs at twice the dense peak)"
-                             : request.profile.sparse_2_4_kernels
-                                 ? "flag (weights packed; no sparse tensor cores on this hardware: the dense peak)"
-                                 : "flag (none: the 2:4 sparse checkpoint is served dense, full-width weights at the dense peak)",
+                             : !request.profile.sparse_2_4_kernels
+                                 ? "flag (none: the 2:4 sparse checkpoint is served dense, full-width weights, GEMMs at the peak above)"
+                             : uses_quantized_kernels(request.profile, *request.variant)
+                                 ? "flag (weights packed; the engine's quantized kernels run the GEMMs, without the 2:4 speed-up)"
+                                 : "flag (weights packed; no sparse tensor cores on this hardware: the dense peak)",
                              engine == nullptr ? std::string("built-in defaults (docs/method.md)")
                                                : "engine '" + engine->id + "' (data/engines.json): " +
                                                      source_of(engine->source, engine->sources, "sparse_2_4_kernels")});

@@ -176,7 +176,7 @@ double weight_bytes(double parameters, const Variant& variant, bool packed_2_4) 
 }
 
 double weight_bytes(double parameters, const Variant& variant) {
-    return weight_bytes(parameters, variant, true);
+    return weight_bytes(parameters, variant, false);
 }
 
 const char* to_string(WeightGroup group) {
@@ -240,7 +240,7 @@ GroupWeightBytes weight_bytes_by_group(const ParameterCounts& p, const Variant& 
 }
 
 GroupWeightBytes weight_bytes_by_group(const ParameterCounts& p, const Variant& variant) {
-    return weight_bytes_by_group(p, variant, true);
+    return weight_bytes_by_group(p, variant, false);
 }
 
 double model_weight_bytes(const ParameterCounts& p, const Variant& variant, bool packed_2_4) {
@@ -251,7 +251,7 @@ double model_weight_bytes(const ParameterCounts& p, const Variant& variant, bool
 }
 
 double model_weight_bytes(const ParameterCounts& p, const Variant& variant) {
-    return model_weight_bytes(p, variant, true);
+    return model_weight_bytes(p, variant, false);
 }
 
 double model_weight_bytes(const Model& model, const Variant& variant) {
@@ -379,7 +379,7 @@ EfficiencyProfile default_profile(HardwareKind kind) {
 
 // Cold: engine_profile runs once per configuration, and its size otherwise shifts the hot estimator code.
 [[gnu::cold]] void apply_sm_laws(const EngineFactors& set, const Hardware& hardware, EfficiencyProfile& profile) {
-    if (!hardware.sm_count || !hardware.boost_clock_mhz) {
+    if (!sm_laws_apply(set, hardware)) {  // the one test --explain reads too
         return;
     }
     const double sm_cycles_per_s = static_cast<double>(*hardware.sm_count) * *hardware.boost_clock_mhz * 1e6;

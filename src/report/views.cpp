@@ -82,6 +82,11 @@ std::vector<Table> catalog_tables(const Catalog& catalog, CatalogKind kind, cons
             if (v->claimed) {
                 table.notes.push_back(fmt::format("{}: claimed, searched only with --include-claimed: {}", v->id, v->claim));
             }
+            if (v->structured_sparsity_2_4) {
+                table.notes.push_back(fmt::format("{}: 2:4 sparse; packed and at twice the dense peak only under an engine with "
+                                                  "sparse_2_4_kernels, else served as its dense weights (docs/method.md)",
+                                                  v->id));
+            }
         }
         break;
     case CatalogKind::hardware:

@@ -236,9 +236,11 @@ def catalog_hardware():
         "fp16_accumulate_peak_tflops": described(POSITIVE, "dense FP16 tensor peak with FP16 accumulation, where it is "
                                                            "above peak_tflops.fp16 (GeForce: twice); used by an engine "
                                                            "with fp16_accumulate; at least peak_tflops.fp16"),
-        "sm_count": described({"type": "integer", "minimum": 1}, "streaming multiprocessors (NVIDIA); with boost_clock_mhz, "
-                                                                 "an engine factor set's SM-cycle laws rate the hardware"),
-        "boost_clock_mhz": described(POSITIVE, "boost clock of the SMs, MHz"),
+        "sm_count": described({"type": "integer", "minimum": 1, "maximum": 1000},
+                              "streaming multiprocessors (NVIDIA); with boost_clock_mhz (both or neither), an engine "
+                              "factor set's SM-cycle laws rate the hardware"),
+        "boost_clock_mhz": described({"type": "number", "minimum": 100, "maximum": 5000},
+                                     "boost clock of the SMs, MHz (both or neither with sm_count)"),
         "interconnect_gb_per_s": NON_NEGATIVE,
         "tdp_w": POSITIVE,
         "price_usd_per_hour": NON_NEGATIVE,

@@ -415,14 +415,15 @@ def check_llamacpp_cublas(llamacpp_prefill, data, b):
            str([r["row"]["quant"] for r in rows]))
     expect_blind_to_left_out(llamacpp_prefill.analyse_cublas, data, "L4",
                              "prefill: the left-out device does not move its own 16-bit fit")
-    # What data/engines.json ships for llama.cpp on NVIDIA GPUs (the a100-80gb set and the generic
-    # GPU set) is this fit to 3 decimals, at the decode fit's per-step time of 1 ms.
+    # What data/engines.json ships for llama.cpp on NVIDIA GPUs (the a100-80gb set, the set for an
+    # NVIDIA GPU a user adds and the generic GPU set) is this fit to 3 decimals, at the decode fit's
+    # per-step time of 1 ms.
     with open(os.path.join(llamacpp_prefill.ROOT, "data", "engines.json"), encoding="utf-8") as handle:
         engines = json.load(handle)["engines"]
     sets = [s for s in next(x for x in engines if x["id"] == "llama.cpp")["factors"]
             if s.get("hardware") == ["a100-80gb"] or s.get("hardware_kind") == "gpu" and "hardware" not in s]
     expect("prefill: data/engines.json ships the 16-bit fit",
-           len(sets) == 2 and all(s["compute_efficiency"] == round(e, 3) for s in sets),
+           len(sets) == 3 and all(s["compute_efficiency"] == round(e, 3) for s in sets),
            str([s.get("compute_efficiency") for s in sets]) + f" against {e}")
     bad = json.loads(json.dumps(data))
     for device in bad["devices"]:
@@ -431,6 +432,30 @@ def check_llamacpp_cublas(llamacpp_prefill, data, b):
     expect("prefill: an F16 row's device without its FP16-accumulate peak is refused",
            any("needs a positive fp16_accumulate_tflops" in p for p in llamacpp_prefill.checks(bad)),
            str(llamacpp_prefill.checks(bad)))
+
+
+def check_llamacpp_user_hardware(llamacpp_decode_fit):
+    """check_user_hardware passes when the product gives a user copy of each catalog GPU with an SM
+    count that GPU's own efficiencies, and names the GPU and the value when it does not or fails."""
+    data = llamacpp_decode_fit.load(llamacpp_decode_fit.DATA)
+    rated = [e["id"] for e in data["catalog_devices"] if e.get("sms")]
+    sets = [{"hardware": [gpu], "memory_efficiency": 0.5, "quantized_compute_efficiency": 0.25} for gpu in rated]
+    with tempfile.TemporaryDirectory() as folder:
+        def stand_in(memory, status=0):
+            path = os.path.join(folder, f"dsselect-{memory}-{status}")
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(f"#!/bin/sh\nprintf 'engine: memory_efficiency\\t{memory}\\tfraction\\t-\\n"
+                             f"engine: quantized_compute_efficiency\\t0.25\\tfraction\\t-\\n'\nexit {status}\n")
+            os.chmod(path, 0o755)
+            return path
+        expect("user hardware: the same values pass",
+               llamacpp_decode_fit.check_user_hardware(stand_in(0.5), data, sets) is None, "a problem")
+        problem = llamacpp_decode_fit.check_user_hardware(stand_in(0.6), data, sets)
+        expect("user hardware: another memory efficiency fails, naming the GPU",
+               problem is not None and f"user copy of {rated[0]}" in problem and "memory_efficiency 0.6" in problem,
+               str(problem))
+        problem = llamacpp_decode_fit.check_user_hardware(stand_in(0.5, 3), data, sets)
+        expect("user hardware: a failing product fails the check", problem is not None and "exited 3" in problem, str(problem))
 
 
 def main():
@@ -443,6 +468,7 @@ def main():
     import fit_decode_step  # noqa: E402
     import fit_eager_overhead  # noqa: E402
     import fit_per_engine  # noqa: E402
+    import llamacpp_decode_fit  # noqa: E402
     import llamacpp_prefill  # noqa: E402
     import refit_study  # noqa: E402
     import serving_fit  # noqa: E402
@@ -488,6 +514,7 @@ def main():
     check_subset_interval(validation_report)
     check_per_engine(fit_per_engine, shipped)
     check_llamacpp_prefill(llamacpp_prefill)
+    check_llamacpp_user_hardware(llamacpp_decode_fit)
     # The GPU factor sets every fit writes into: an engine without one is a one-line error naming
     # the script and the engine, for each script that reads them through serving_fit.
     expect("gpu sets: an engine's GPU sets are found", len(serving_fit.gpu_sets(shipped["engines"][0], "x")) > 0,

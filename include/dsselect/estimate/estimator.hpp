@@ -63,10 +63,11 @@ double kv_cache_elements_per_token_per_gpu(const Architecture& arch, std::int64_
 
 // Weight bytes under a variant: kept parameters * effective bits / 8; 2:4 sparsity, where packed,
 // stores half the values plus 2 bits of index per kept value. The two-argument forms here and
-// below pack a 2:4 sparse variant; the estimator passes packs_sparse_2_4 (the engine decides).
+// below hold a 2:4 sparse variant dense, as software without 2:4 kernels holds it (fine-tuning,
+// every shipped engine); the estimator and the search pass packs_sparse_2_4 (the engine decides).
 double weight_bytes(double parameters, const Variant& variant);
 double weight_bytes(double parameters, const Variant& variant, bool packed_2_4);
-// The weights of a model under a variant, as loaded (and as stored on disk).
+// The weights of a model under a variant, as loaded (and as stored on disk), 2:4 held dense.
 double model_weight_bytes(const Model& model, const Variant& variant);
 // True when a request's context (prompt + output, or the scenario's context) is longer than
 // the model's window; 0 means the window is unknown.
@@ -214,8 +215,11 @@ const EngineFactors* matching_factors(const Engine* engine, const Hardware& hard
 // min(its value, SMs x clock x b / bandwidth) and quantized_compute_efficiency
 // min(1, SMs x clock x q / 16-bit peak). engine_profile applies it to the matching set.
 inline bool sm_laws_apply(const EngineFactors& set, const Hardware& hardware) {
-    return hardware.sm_count.has_value() && hardware.boost_clock_mhz.has_value() &&
-           (set.sm_bytes_per_cycle.has_value() || set.sm_quantized_flops_per_cycle.has_value());
+    if (!hardware.sm_count || !hardware.boost_clock_mhz) {
+        return false;
+    }
+    return (set.sm_bytes_per_cycle && hardware.memory_bandwidth_gb_per_s > 0.0) ||
+           (set.sm_quantized_flops_per_cycle && hardware.peak_tflops_at(Precision::fp16));
 }
 void apply_sm_laws(const EngineFactors& set, const Hardware& hardware, EfficiencyProfile& profile);
 // True when the profile's quantized kernels run the variant's GEMMs: the profile sets
