@@ -80,18 +80,18 @@ EFFECTS = [
                "because each engine's value rests on one model"},
     {"metric": "tpot", "sign": "-", "name": "step overhead, engine version and hardware",
      "effect": "decode comes out too fast: the per-layer step overhead and the eight-bit compute efficiency are "
-               "pooled over the engines and were fitted on the fit system's engine versions; vLLM's own fit rows "
-               "choose an eight-bit efficiency below the sixteen-bit rate, which suggests its steps carry time the "
-               "model lacks (host scheduling per sequence, kernels outside CUDA graphs) rather than slower matrix "
-               "products, TensorRT-LLM's choose one grid step below the pooled value and do not identify the "
-               "step overhead, and SGLang's identify neither (docs/validation-study.md, the per-engine fits): "
-               "this engine version or hardware may spend more per step than the model credits"},
+               "pooled over the engines and were fitted on the fit system's engine versions (vLLM's memory "
+               "efficiency is its own, fitted on its fit rows); TensorRT-LLM's and vLLM's own fit rows choose an "
+               "eight-bit efficiency one grid step below the pooled value, no engine's rows identify the step "
+               "overhead's split, and SGLang's identify neither an eight-bit value nor a memory efficiency of their "
+               "own (docs/validation-study.md, the per-engine fits): this engine version or hardware may spend "
+               "more per step than the model credits"},
     {"metric": "tpot", "sign": "+", "name": "engine version and hardware",
-     "effect": "decode comes out too slow: TensorRT-LLM's own fit rows choose an eight-bit compute efficiency "
-               "one grid step below the pooled value and vLLM's a lower one still (docs/validation-study.md, the "
-               "per-engine fits), so pooling does not make these rows slow: this engine version or hardware runs "
-               "a step faster than the factors fitted on the fit system's rows credit (newer kernels, fused "
-               "all-reduce, a higher share of this GPU's peak)"},
+     "effect": "decode comes out too slow: TensorRT-LLM's and vLLM's own fit rows choose an eight-bit compute "
+               "efficiency one grid step below the pooled value (docs/validation-study.md, the per-engine fits), "
+               "so pooling does not make these rows slow: this engine version or hardware runs a step faster "
+               "than the factors fitted on the fit system's rows credit (newer kernels, fused all-reduce, a "
+               "higher share of this GPU's peak)"},
 ]
 # The arrival protocols the harness can reproduce for TTFT (bench/validate/predict.hpp). The one
 # the report uses is chosen on the fit rows (lowest mean of the dense and MoE TTFT medians), and

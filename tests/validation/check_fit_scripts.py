@@ -164,7 +164,7 @@ def check_per_engine(fit_per_engine, shipped):
            str(fit_per_engine.score(rows, "sglang", None)))
 
     bf16 = next(f for f in fit_per_engine.FACTORS if f[1] == "bf16")
-    decode = next(f for f in fit_per_engine.FACTORS if f[1] is None)
+    decode = next(f for f in fit_per_engine.FACTORS if f[0].startswith("per_layer_overhead_us"))
 
     def runner(error_of, n=30, seen=None):
         """A harness stand-in: n dense fit rows per engine, each with error_of(engine); `seen` records
@@ -239,8 +239,10 @@ def check_per_engine(fit_per_engine, shipped):
 
     # --check: main() with the harness replaced; it fits only the claimed pairs and fails when
     # one engine's own best is not the claimed one. The decode step lies on a ridge (per-layer + 2 x
-    # all-reduce = 55 us) for every engine, so no engine's rows identify it.
+    # all-reduce = 55 us) for every engine, so no engine's rows identify it; the memory efficiency
+    # moves vLLM's rows only, so only vLLM's rows identify theirs.
     claimed_fp8 = {e: c for (e, f), c in claims if f == "compute_efficiency FP8"}
+    claimed_memory = {e: c for (e, f), c in claims if f == "memory_efficiency" and c is not None}
 
     def fake_rows(best_fp8):
         def rows(validate, overlay_path, catalog, engines):
@@ -252,7 +254,10 @@ def check_per_engine(fit_per_engine, shipped):
                 fp8 = next(f for f in sets if f.get("precision") == "fp8")["compute_efficiency"]
                 g = general(engine)
                 ridge = abs(g["per_layer_overhead_us"] + 2 * g["allreduce_latency_us"] - 55)
-                out += [(engine["id"], "fp8", "dense", abs(fp8 - best_fp8.get(engine["id"], 0.6)) + ridge / 100.0)] * 30
+                memory = (abs(g["memory_efficiency"] - claimed_memory[engine["id"]])
+                          if engine["id"] in claimed_memory else 0.0)
+                out += [(engine["id"], "fp8", "dense",
+                         abs(fp8 - best_fp8.get(engine["id"], 0.6)) + ridge / 100.0 + memory)] * 30
             return out
         return rows
     for name, best_fp8, code_expected, fragment in (
