@@ -8,7 +8,7 @@ Usage:
 VALIDATE is the built harness (build/test/bench/dsselect_validate). An FP8 GEMM has twice the
 tensor-core peak of a BF16 one and reaches a smaller share of it, so one compute_efficiency for
 both makes FP8 prefill (and the prefill share of TPOT under continuous batching) too fast. The
-vllm, sglang and trtllm profiles are pooled (docs/validation.md); each holds one factor set for
+vllm, sglang and trtllm profiles are pooled (docs/validation.md; vLLM's memory efficiency aside); each holds one factor set for
 FP8 compute, one for INT8 on the GPUs whose INT8 peak is their FP8 peak (the FP8 value: the
 sample has no INT8 rows, and on the same tensor-core rate INT8 must not beat FP8 by a missing
 fit; --check holds the list to data/hardware.json) and one for every other precision, with the

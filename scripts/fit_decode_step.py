@@ -21,7 +21,8 @@ and MoE TPOT medians of absolute error, as for scripts/fit_compute_efficiency.py
 because a TTFT also depends on how the benchmark sent its requests. Ties go to the point listed
 first (lower per-layer, then lower all-reduce value). eta_m is not fitted here: along the ridge the
 rows leave (per-layer + 2 x all-reduce nearly constant), a TPOT fit drifts it above 0.9, beyond a
-stream's reach, so it keeps its issue-8 value. Hold-out rows are never read.
+stream's reach, so it keeps its issue-8 value (vLLM's own, fitted on its fit rows by
+scripts/fit_per_engine.py, aside). Hold-out rows are never read.
 
 A second, one-dimensional grid fits moe_layer_overhead_us, the decode step's extra time per MoE
 layer (routing, token permutation, grouped expert GEMM launches), with the shipped pair above: only

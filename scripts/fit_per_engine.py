@@ -28,7 +28,7 @@ A study and a check, not a writer: nothing is written. --check fits only the (en
 whose own best README.md and docs/method.md state (or that the engine's rows do not identify it),
 and fails when a fit no longer gives it (ctest per_engine_fit_current). Hold-out rows are never read (only rows the harness marks
 "fit" are scored). The findings and what they mean for the pooled profiles are in
-docs/validation-study.md, sections 17 and 18. About 540 harness calls (three and a half minutes on two cores).
+docs/validation-study.md, sections 17, 18 and 23. About 540 harness calls (three and a half minutes on two cores).
 """
 import argparse
 import json
@@ -179,7 +179,7 @@ def text_value(value):
 
 
 def markdown(results):
-    out = ["| engine | factor | fit rows | pooled (shipped) | its score | own best | its score | identified |",
+    out = ["| engine | factor | fit rows | shipped | its score | own best | its score | identified |",
            "|---|---|---:|---:|---:|---:|---:|---|"]
     for r in results:
         if not r["fitted"]:
@@ -197,7 +197,7 @@ def markdown(results):
 
 
 # What the docs say of the per-engine fits (README.md, docs/method.md "The roofline factors are
-# POOLED", docs/validation.md's effect texts, docs/validation-study.md sections 17 and 18): each
+# POOLED", docs/validation.md's effect texts, docs/validation-study.md sections 17, 18 and 23): each
 # claimed (engine, factor) pair with the best its own fit rows give, or None where the docs say its
 # rows do not identify it. --check (ctest per_engine_fit_current) fails when a fit no longer says so.
 # vLLM's memory_efficiency is the one own value that ships (data/engines.json): its claim is the

@@ -19,7 +19,8 @@ figures compare with docs/validation.md). Nothing in the checkout is written (un
 --write-engines names a path there).
 
 A study, not a fit: data/engines.json keeps the factors fitted on the shipped fit systems
-(tests/validation/split.json). With every system as a fit system, the shipped hold-out rows are
+(tests/validation/split.json). vLLM's own memory efficiency (scripts/fit_per_engine.py) is not
+refitted here: under another split it keeps the value fitted on the shipped fit systems. With every system as a fit system, the shipped hold-out rows are
 in sample, so their errors show how far calibrating this model on the sample can go
 (docs/validation-study.md, section 11). A round runs about 400 harness calls.
 """

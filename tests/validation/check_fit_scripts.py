@@ -329,8 +329,17 @@ def check_readme_paragraph(validation_report):
     text = " ".join(validation_report.readme_paragraph(report))
     for fragment in ("(h200_sxm; engines vllm)", "dense models TTFT 30.0 % (target 20.0 %), TPOT 5.0 % (target 10.0 %) "
                      "over 3 rows of 1 measured configuration (model, GPU, precision and engine)", "no MoE hold-out row", "1 of the 2 median targets evaluated are missed",
-                     "1 of 2 subset metrics err by more than 15.0 %"):
+                     "1 of 2 subset metrics err by more than 15.0 %",
+                     f"{len(validation_report.SEEN_HOLD_OUT)} modelling choices were made with the hold-out in view"):
         expect(f"readme: the paragraph says '{fragment}'", fragment in text, text)
+    # The headline names each choice made with the hold-out in view beside the targets it moves.
+    expect("seen hold-out: dense TPOT names vLLM's memory efficiency",
+           any("vLLM's own memory efficiency" in c for c in validation_report.seen_hold_out("dense", "tpot")),
+           str(validation_report.seen_hold_out("dense", "tpot")))
+    expect("seen hold-out: dense TTFT names none", validation_report.seen_hold_out("dense", "ttft") == [],
+           str(validation_report.seen_hold_out("dense", "ttft")))
+    expect("seen hold-out: no digit in a choice (every figure is generated)",
+           not any(ch.isdigit() for c in validation_report.SEEN_HOLD_OUT for ch in c["choice"]), "a digit")
     long_report = {"overall": [line("hold-out", "dense", 0.123456, 0.05), line("hold-out", "moe", 0.3, 0.2)],
                    "subsets": [line("hold-out", "dense", 0.30, 0.05, f"system_{i}") for i in range(9)]}
     for width_shift in range(12):  # move the wrap points across the figures
