@@ -407,22 +407,24 @@ def document(data, rows, fitted, prefill_data):
     return "\n".join(lines)
 
 
-def explain_values(dsselect, gpu, variant):
-    """The decode and rate lines of `dsselect estimate --explain` for model base under llama.cpp, or
-    a one-line problem."""
-    run = subprocess.run([dsselect, "estimate", "--model", "base", "--variant", variant, "--gpu", gpu, "--engine",
-                          "llama.cpp", "--explain"], capture_output=True, text=True, check=False)
+DECODE_KEYS = ("decode_bytes_per_gpu", "decode_memory_ms", "step_overhead_ms", "effective_flops_per_s")
+
+
+def explain_values(dsselect, gpu, variant, keys=DECODE_KEYS, data_file=None):
+    """The lines `keys` of `dsselect estimate --explain` for model base under llama.cpp (with
+    `--data data_file` where given), or a one-line problem."""
+    command = [dsselect] + (["--data", data_file] if data_file else []) + [
+        "estimate", "--model", "base", "--variant", variant, "--gpu", gpu, "--engine", "llama.cpp", "--explain"]
+    run = subprocess.run(command, capture_output=True, text=True, check=False)
     if run.returncode != 0:
         return f"dsselect estimate on {gpu} ({variant}) exited {run.returncode}: {run.stderr.strip()}"
     values = {}
     for line in run.stdout.splitlines():
         parts = line.split("\t")
-        if len(parts) >= 2 and parts[0] in ("decode_bytes_per_gpu", "decode_memory_ms", "step_overhead_ms",
-                                            "effective_flops_per_s"):
+        if len(parts) >= 2 and parts[0] in keys:
             values[parts[0]] = float(parts[1])
-    if len(values) != 4:
-        return (f"dsselect estimate on {gpu} ({variant}): no decode_bytes_per_gpu / decode_memory_ms / "
-                "step_overhead_ms / effective_flops_per_s in --explain")
+    if len(values) != len(keys):
+        return f"dsselect estimate on {gpu} ({variant}): no {' / '.join(keys)} in --explain"
     return values
 
 
@@ -464,6 +466,9 @@ def check_product(dsselect, data, sets):
     return None if checked else "no catalog GPU checked"
 
 
+USER_KEYS = ("engine: memory_efficiency", "engine: quantized_compute_efficiency")
+
+
 def check_user_hardware(dsselect, data, sets):
     """An NVIDIA GPU a user adds with the SM count and boost clock of a catalog GPU gets, from the
     vendor set's SM-cycle laws applied by the estimator, the decode and quantized-prefill
@@ -484,23 +489,17 @@ def check_user_hardware(dsselect, data, sets):
             json.dump({"schema_version": "1.0", "hardware": [user]}, handle)
             path = handle.name
         try:
-            run = subprocess.run([dsselect, "--data", path, "estimate", "--model", "base", "--variant", "int4", "--gpu",
-                                  user["id"], "--engine", "llama.cpp", "--explain"],
-                                 capture_output=True, text=True, check=False)
+            values = explain_values(dsselect, user["id"], "int4", USER_KEYS, path)
         finally:
             os.unlink(path)
-        if run.returncode != 0:
-            return f"dsselect estimate on a user copy of {entry['id']} exited {run.returncode}: {run.stderr.strip()}"
-        values = {}
-        for line in run.stdout.splitlines():
-            parts = line.split("\t")
-            if len(parts) >= 2 and parts[0] in ("engine: memory_efficiency", "engine: quantized_compute_efficiency"):
-                values[parts[0].removeprefix("engine: ")] = float(parts[1])
-        for key in ("memory_efficiency", "quantized_compute_efficiency"):
-            if key not in values or abs(values[key] - own[entry["id"]][key]) > 1.5e-3:
+        if isinstance(values, str):
+            return f"a user copy of {entry['id']}: {values}"
+        for key in USER_KEYS:
+            field = key.removeprefix("engine: ")
+            if abs(values[key] - own[entry["id"]][field]) > 1.5e-3:
                 return (f"a user copy of {entry['id']} (vendor nvidia, sm_count {entry['sms']}, boost_clock_mhz "
-                        f"{entry['boost_clock_mhz']:g}): {key} {values.get(key)}, expected its catalog set's "
-                        f"{own[entry['id']][key]:g} from the same law")
+                        f"{entry['boost_clock_mhz']:g}): {field} {values[key]:g}, expected its catalog set's "
+                        f"{own[entry['id']][field]:g} from the same law")
         checked += 1
     return None if checked else "no catalog GPU with an SM count checked"
 
@@ -535,13 +534,16 @@ def main():
             failures.append("docs/validation-llamacpp.md is stale: run scripts/llamacpp_decode_fit.py --write")
         if open(ENGINES, encoding="utf-8").read() != engines_text:
             failures.append("data/engines.json llama.cpp factor sets are stale: run scripts/llamacpp_decode_fit.py --write")
+        checks = 2
         if args.dsselect:
-            for problem in (check_product(args.dsselect, data, sets), check_user_hardware(args.dsselect, data, sets)):
+            for check in (check_product, check_user_hardware):
+                checks += 1
+                problem = check(args.dsselect, data, sets)
                 if problem:
                     failures.append(problem)
         for failure in failures:
             print(f"FAIL: {failure}")
-        print(f"{4 - len(failures) if args.dsselect else 2 - len(failures)} passed, {len(failures)} failed")
+        print(f"{checks - len(failures)} passed, {len(failures)} failed")
         sys.exit(1 if failures else 0)
     print(doc)
 

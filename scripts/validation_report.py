@@ -620,10 +620,8 @@ def readme_paragraph(report):
     verdict += (f", and {biased} of {checked} subset metrics err by more than {pct(MEAN_SIGNED_BOUND)} on "
                 f"average one way, against none allowed")
     backends = sorted({line["backend"] for line in subsets if line["set"] == "hold-out"})
-    choices = len(SEEN_HOLD_OUT)
-    seen = (f"{choices} modelling choice{'s' if choices != 1 else ''} {'were' if choices != 1 else 'was'} made with "
-            f"the hold-out in view, so the figures {'they move are' if choices != 1 else 'it moves is'} not blind "
-            f"tests") if choices else "no modelling choice was made with the hold-out in view"
+    seen = (f"{len(SEEN_HOLD_OUT)} modelling choices were made with the hold-out in view, so the figures they move "
+            f"are not blind tests")
     text = (f"How far to trust the serving figures: against measured serving runs on systems the engine factors "
             f"were not fitted on ({', '.join(hold_out_systems)}; engines {', '.join(backends)}), the median "
             f"absolute error is, for {'; for '.join(parts)} ({TARGET_SOURCE}: {verdict}; {seen}). Half the runs are further off "

@@ -886,6 +886,12 @@ TEST_CASE("2:4 sparsity: served dense by every shipped engine, packed and faster
                                   "h100-sxm", "--engine", "sparse-engine", "--explain"});
     REQUIRE(explain.status == 0);
     CHECK(explain.out.find("engine: sparse_2_4_kernels\t1\tflag (used:") != std::string::npos);
+    CHECK(explain.out.find("(2:4 packed: the engine runs 2:4 kernels)") != std::string::npos);
+    // On an edge device the engine keeps the weights packed but has no sparse tensor cores to use.
+    const auto edge = run_cli({"--data", kernels.path(), "estimate", "--model", "nano", "--variant", "sparse-2-4", "--gpu",
+                               "jetson-orin-nano", "--engine", "sparse-engine", "--explain"});
+    REQUIRE(edge.status == 0);
+    CHECK(edge.out.find("engine: sparse_2_4_kernels\t1\tflag (weights packed; no sparse tensor cores") != std::string::npos);
     CHECK(explain_value(explain.out, "effective_flops_per_s") ==
           Approx(2.0 * 989e12 * explain_value(explain.out, "engine: compute_efficiency")).epsilon(1e-5));
     const auto shipped = run_cli({"estimate", "--model", "base", "--variant", "sparse-2-4", "--gpu", "h100-sxm", "--engine",
@@ -894,6 +900,12 @@ TEST_CASE("2:4 sparsity: served dense by every shipped engine, packed and faster
     CHECK(shipped.out.find("engine: sparse_2_4_kernels\t0\tflag (none: the 2:4 sparse checkpoint is served dense") !=
           std::string::npos);
     CHECK(shipped.out.find("pull request #36799") != std::string::npos);  // the flag's own source
+    CHECK(shipped.out.find("(2:4 sparse, served dense: the engine has no 2:4 kernels)") != std::string::npos);
+    // The catalog's variants table says how a 2:4 variant is served.
+    const auto variants = run_cli({"catalog", "variants", "sparse-2-4"});
+    REQUIRE(variants.status == 0);
+    CHECK(variants.out.find("sparse-2-4: 2:4 sparse; packed and at twice the dense peak only under an engine with "
+                            "sparse_2_4_kernels") != std::string::npos);
     // The search's model-size precheck follows the same engine key: under 10,000 MB the checkpoint
     // fits packed (7,583 MB) and not dense (13,481 MB).
     const auto scenario = run_cli({"catalog", "scenarios", "customer-service", "-o", "json"});
@@ -952,6 +964,11 @@ TEST_CASE("SM-cycle laws: an NVIDIA GPU a user adds with its SMs and clock is ra
     CHECK(explain_value(rated.out, "input: sm_count") == 132);
     CHECK(rated.out.find("input: sm_count\t132\tSMs\tmy datasheet") != std::string::npos);
     CHECK(explain_value(rated.out, "input: boost_clock_mhz") == 1980);
+    CHECK(explain_value(rated.out, "engine: sm_bytes_per_cycle") == *nvidia->sm_bytes_per_cycle);
+    CHECK(explain_value(rated.out, "engine: sm_quantized_flops_per_cycle") == *nvidia->sm_quantized_flops_per_cycle);
+    CHECK(rated.out.find("engine: memory_efficiency\t") != std::string::npos);
+    CHECK(rated.out.find("fraction (computed by the SM-cycle law below)") != std::string::npos);
+    CHECK(rated.out.find("(used: integer-quantized variant); computed by the SM-cycle law below") != std::string::npos);
     // The same card without SM figures: the set's decode efficiency, no MMQ rate, no law lines.
     const auto bare = run_cli({"--data", cards.path(), "estimate", "--model", "base", "--variant", "int4", "--gpu", "my-bare",
                                "--engine", "llama.cpp", "--explain"});
@@ -1000,11 +1017,14 @@ TEST_CASE("SM-cycle laws: an NVIDIA GPU a user adds with its SMs and clock is ra
     REQUIRE(jetson_set != nullptr);
     CHECK(jetson_set->hardware_kind == HardwareKind::edge);
     CHECK(jetson_set->vendors.empty());
-    test::TempFile law("sm-law.json", R"({"schema_version": "1.0", "engines": [{"id": "llama.cpp",
-        "factors": [{"vendors": ["nvidia"], "sm_bytes_per_cycle": 0}]}]})");
-    const auto bad_law = run_cli({"--data", law.path(), "catalog", "engines"});
-    CHECK(bad_law.status == 65);
-    CHECK(bad_law.err.find(law.path() + ": /engines/0/factors/0/sm_bytes_per_cycle") != std::string::npos);
+    for (const char* key : {"sm_bytes_per_cycle", "sm_quantized_flops_per_cycle"}) {
+        INFO(key);
+        test::TempFile law("sm-law.json", fmt::format(R"({{"schema_version": "1.0", "engines": [{{"id": "llama.cpp",
+            "factors": [{{"vendors": ["nvidia"], "{}": 0}}]}}]}})", key));
+        const auto bad_law = run_cli({"--data", law.path(), "catalog", "engines"});
+        CHECK(bad_law.status == 65);
+        CHECK(bad_law.err.find(law.path() + ": /engines/0/factors/0/" + key) != std::string::npos);
+    }
 }
 
 // Issue 20: factor sets matched by the hardware's vendor; llama.cpp's Apple set (docs/validation-llamacpp.md).

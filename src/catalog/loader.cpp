@@ -421,11 +421,12 @@ Hardware read_hardware(const json& value, const std::string& pointer, Problems& 
                                  k_max_boost_clock_mhz, *hardware.boost_clock_mhz));
         hardware.boost_clock_mhz.reset();
     }
-    if (value.is_object() && value.contains("sm_count") != value.contains("boost_clock_mhz")) {
-        const char* missing = value.contains("sm_count") ? "boost_clock_mhz" : "sm_count";
-        problems.add(reader.child(missing), fmt::format("expected beside {}: the SM-cycle laws need both sm_count and "
-                                                        "boost_clock_mhz",
-                                                        value.contains("sm_count") ? "sm_count" : "boost_clock_mhz"));
+    const bool has_sms = value.is_object() && value.contains("sm_count");
+    const bool has_clock = value.is_object() && value.contains("boost_clock_mhz");
+    if (has_sms != has_clock) {
+        problems.add(reader.child(has_sms ? "boost_clock_mhz" : "sm_count"),
+                     fmt::format("expected beside {}: the SM-cycle laws need both sm_count and boost_clock_mhz",
+                                 has_sms ? "sm_count" : "boost_clock_mhz"));
         hardware.sm_count.reset();
         hardware.boost_clock_mhz.reset();
     }

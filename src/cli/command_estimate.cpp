@@ -248,29 +248,32 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
             engine == nullptr ? std::string("built-in defaults (docs/method.md)")
                               : "engine '" + engine->id + "' (data/engines.json)" +
                                     (factors != nullptr && !factors->source.empty() ? ": " + factors->source : "");
+        // A key the engine documents under its own sources (the factor sets' source covers the rest).
+        const auto engine_key_source = [&](const std::string& key) {
+            return engine == nullptr ? std::string("built-in defaults (docs/method.md)")
+                                     : "engine '" + engine->id + "' (data/engines.json): " +
+                                           source_of(engine->source, engine->sources, key);
+        };
+        // The SM-cycle laws compute the two efficiencies from the hardware's SMs and clock.
+        const bool sm_laws = factors != nullptr && sm_laws_apply(*factors, hw);
         trace.push_back({"engine: compute_efficiency", request.profile.compute_efficiency, "fraction", engine_source});
         if (request.profile.quantized_compute_efficiency > 0.0) {
             trace.push_back({"engine: quantized_compute_efficiency", request.profile.quantized_compute_efficiency,
-                             uses_quantized_kernels(request.profile, *request.variant)
-                                 ? "fraction of the fp16 peak (used: integer-quantized variant)"
-                                 : "fraction of the fp16 peak (not used: the variant is not integer-quantized)",
+                             std::string(uses_quantized_kernels(request.profile, *request.variant)
+                                             ? "fraction of the fp16 peak (used: integer-quantized variant)"
+                                             : "fraction of the fp16 peak (not used: the variant is not integer-quantized)") +
+                                 (sm_laws && factors->sm_quantized_flops_per_cycle ? "; computed by the SM-cycle law below" : ""),
                              engine_source});
         }
         if (request.variant->structured_sparsity_2_4) {
             trace.push_back({"engine: sparse_2_4_kernels", request.profile.sparse_2_4_kernels ? 1.0 : 0.0,
-                             gemm.sparse_2_4 ? "flag (used: weights packed, GEMMs at twice the dense peak)"
-                             : !request.profile.sparse_2_4_kernels
-                                 ? "flag (none: the 2:4 sparse checkpoint is served dense, full-width weights, GEMMs at the peak above)"
-                             : uses_quantized_kernels(request.profile, *request.variant)
-                                 ? "flag (weights packed; the engine's quantized kernels run the GEMMs, without the 2:4 speed-up)"
-                                 : "flag (weights packed; no sparse tensor cores on this hardware: the dense peak)",
-                             engine == nullptr ? std::string("built-in defaults (docs/method.md)")
-                                               : "engine '" + engine->id + "' (data/engines.json): " +
-                                                     source_of(engine->source, engine->sources, "sparse_2_4_kernels")});
+                             std::string("flag (") + sparse_2_4_outcome(request.profile, *request.variant, hw) + ")",
+                             engine_key_source("sparse_2_4_kernels")});
         }
-        trace.push_back({"engine: memory_efficiency", request.profile.memory_efficiency, "fraction", engine_source});
-        if (factors != nullptr && sm_laws_apply(*factors, hw)) {
-            // The SM-cycle laws set the two efficiencies above from the hardware's SMs and clock.
+        trace.push_back({"engine: memory_efficiency", request.profile.memory_efficiency,
+                         sm_laws && factors->sm_bytes_per_cycle ? "fraction (computed by the SM-cycle law below)" : "fraction",
+                         engine_source});
+        if (sm_laws) {
             trace.push_back({"input: sm_count", static_cast<double>(*hw.sm_count), "SMs", source_of(hw.source, hw.sources, "sm_count")});
             trace.push_back({"input: boost_clock_mhz", *hw.boost_clock_mhz, "MHz", source_of(hw.source, hw.sources, "boost_clock_mhz")});
             if (factors->sm_bytes_per_cycle) {
@@ -292,12 +295,7 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
                          engine_source});
         trace.push_back({"engine: max_batched_tokens", static_cast<double>(request.profile.max_batched_tokens), "tokens",
                          engine_source});
-        // A key the engine documents under its own sources (the factor sets' source covers the rest).
-        const auto engine_key_source = [&](const std::string& key) {
-            return engine == nullptr ? std::string("built-in defaults (docs/method.md)")
-                                     : "engine '" + engine->id + "' (data/engines.json): " +
-                                           source_of(engine->source, engine->sources, key);
-        };
+
         trace.push_back({"engine: eager_layer_overhead_us", request.profile.eager_layer_overhead_us, "us",
                          engine_key_source("eager_layer_overhead_us")});
         trace.push_back({"engine: eager_moe_layer_overhead_us", request.profile.eager_moe_layer_overhead_us, "us",

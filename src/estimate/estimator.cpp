@@ -163,7 +163,7 @@ double kv_cache_elements_per_token_per_gpu(const Architecture& a, std::int64_t g
 namespace {
 double weight_bytes_at(double parameters, double bits, const Variant& variant, bool packed_2_4) {
     const double kept = parameters * variant.parameter_fraction;
-    if (packed_2_4) {
+    if (packed_2_4 && variant.structured_sparsity_2_4) {
         const double stored = kept * k_sparse_2_4_kept_fraction;
         return stored * (bits + k_sparse_2_4_index_bits) / k_bits_per_byte;
     }
@@ -172,11 +172,7 @@ double weight_bytes_at(double parameters, double bits, const Variant& variant, b
 }  // namespace
 
 double weight_bytes(double parameters, const Variant& variant, bool packed_2_4) {
-    return weight_bytes_at(parameters, variant.weight_bits, variant, packed_2_4 && variant.structured_sparsity_2_4);
-}
-
-double weight_bytes(double parameters, const Variant& variant) {
-    return weight_bytes(parameters, variant, false);
+    return weight_bytes_at(parameters, variant.weight_bits, variant, packed_2_4);
 }
 
 const char* to_string(WeightGroup group) {
@@ -225,10 +221,9 @@ double GroupWeightBytes::of(WeightGroup group) const {
 }
 
 GroupWeightBytes weight_bytes_by_group(const ParameterCounts& p, const Variant& variant, bool packed_2_4) {
-    const bool packed = packed_2_4 && variant.structured_sparsity_2_4;
     auto bytes = [&](WeightGroup group) {
         return weight_bytes_at(static_cast<double>(group_parameters(p, group)), group_weight_bits(variant, group), variant,
-                               packed);
+                               packed_2_4);
     };
     GroupWeightBytes out;
     out.attention = bytes(WeightGroup::attention);
@@ -239,19 +234,11 @@ GroupWeightBytes weight_bytes_by_group(const ParameterCounts& p, const Variant& 
     return out;
 }
 
-GroupWeightBytes weight_bytes_by_group(const ParameterCounts& p, const Variant& variant) {
-    return weight_bytes_by_group(p, variant, false);
-}
-
 double model_weight_bytes(const ParameterCounts& p, const Variant& variant, bool packed_2_4) {
     // Without per-group bits, the pinned total (parameters_override) is used as it is, not the
     // sum of its rounded scaled groups.
     return variant.bits_per_group ? weight_bytes_by_group(p, variant, packed_2_4).total
                                   : weight_bytes(static_cast<double>(p.total), variant, packed_2_4);
-}
-
-double model_weight_bytes(const ParameterCounts& p, const Variant& variant) {
-    return model_weight_bytes(p, variant, false);
 }
 
 double model_weight_bytes(const Model& model, const Variant& variant) {
@@ -377,7 +364,11 @@ EfficiencyProfile default_profile(HardwareKind kind) {
     return profile;
 }
 
-// Cold: engine_profile runs once per configuration, and its size otherwise shifts the hot estimator code.
+namespace {
+// The factor set's SM-cycle laws on hardware that lists its SMs and clock (sm_laws_apply):
+// memory_efficiency = min(its value, SMs x clock x b / bandwidth), quantized_compute_efficiency =
+// min(1, SMs x clock x q / 16-bit peak). Cold: engine_profile runs once per configuration, and
+// inlined there its size shifts the hot estimator code.
 [[gnu::cold]] void apply_sm_laws(const EngineFactors& set, const Hardware& hardware, EfficiencyProfile& profile) {
     if (!sm_laws_apply(set, hardware)) {  // the one test --explain reads too
         return;
@@ -394,6 +385,7 @@ EfficiencyProfile default_profile(HardwareKind kind) {
             std::min(1.0, sm_cycles_per_s * *set.sm_quantized_flops_per_cycle / (*fp16_peak * k_flops_per_tflop));
     }
 }
+}  // namespace
 
 EfficiencyProfile engine_profile(const Engine* engine, const Hardware& hardware, Precision precision) {
     EfficiencyProfile profile = default_profile(hardware.kind);
@@ -586,7 +578,8 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
     // Memory.
     const double bytes_kv = request.kv_cache_bits.value_or(variant.kv_cache_bits) / k_bits_per_byte;
     const double bytes_act = variant.activation_bits / k_bits_per_byte;
-    m_weights_bytes = model_weight_bytes(p, variant, packs_sparse_2_4(profile, variant));
+    const bool packed_2_4 = packs_sparse_2_4(profile, variant);  // the engine decides how 2:4 weights are held
+    m_weights_bytes = model_weight_bytes(p, variant, packed_2_4);
     m_kv_cache_bytes_per_token = static_cast<double>(kv_cache_elements_per_token(a)) * bytes_kv;
     m_kv_per_token_per_gpu = (profile.layer_split ? static_cast<double>(kv_cache_elements_per_token(a)) / m_gpus
                                                  : kv_cache_elements_per_token_per_gpu(a, request.gpus)) *
@@ -656,7 +649,7 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
     if (a.is_moe()) {
         m_routed_bytes_per_gpu =
             weight_bytes_at(static_cast<double>(p.routed_experts), group_weight_bits(variant, WeightGroup::ffn), variant,
-                            packs_sparse_2_4(profile, variant)) /
+                            packed_2_4) /
             parallel_gpus;
     }
     m_kv_read_per_token = profile.layer_split ? m_kv_per_token_per_gpu * m_gpus : m_kv_per_token_per_gpu;

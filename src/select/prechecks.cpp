@@ -27,7 +27,7 @@ std::optional<double> engine_kv_cache_bits(const Engine* engine, const Model& mo
 
 PairFacts pair_facts(const Scenario& s, const Model& model, const Variant& variant, const Engine* engine) {
     return pair_facts(s, model, variant, model_facts(s, model), engine_kv_cache_bits(engine, model, variant),
-                      engine != nullptr && engine->sparse_2_4_kernels);
+                      has_sparse_2_4_kernels(engine));
 }
 
 PairFacts pair_facts(const Scenario& s, const Model& model, const Variant& variant, const ModelFacts& of_model,

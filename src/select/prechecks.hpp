@@ -40,6 +40,10 @@ struct PairFacts {
     std::optional<double> engine_kv_cache_bits;
 };
 PairFacts pair_facts(const Scenario& s, const Model& model, const Variant& variant, const Engine* engine);
+// Engine::sparse_2_4_kernels; false without an engine, as the default profile has it.
+inline bool has_sparse_2_4_kernels(const Engine* engine) {
+    return engine != nullptr && engine->sparse_2_4_kernels;
+}
 // What pair_facts reads of the model alone and of the variant alone: a search works them out
 // once per model and once per variant, not once per pair.
 struct ModelFacts {
@@ -49,8 +53,8 @@ struct ModelFacts {
 ModelFacts model_facts(const Scenario& s, const Model& model);
 // The engine's default KV-cache bits for the model and variant (kv_cache_bits_for without a flag).
 std::optional<double> engine_kv_cache_bits(const Engine* engine, const Model& model, const Variant& variant);
-// sparse_2_4_kernels: the engine's (Engine::sparse_2_4_kernels; false without an engine), which
-// decides whether a 2:4 sparse variant's weights are stored packed.
+// sparse_2_4_kernels: the engine's (has_sparse_2_4_kernels), which decides whether a 2:4 sparse
+// variant's weights are stored packed.
 PairFacts pair_facts(const Scenario& s, const Model& model, const Variant& variant, const ModelFacts& of_model,
                      std::optional<double> kv_cache_bits, bool sparse_2_4_kernels);
 

@@ -135,8 +135,7 @@ CandidateSpace::CandidateSpace(const Catalog& catalog, const Scenario& s, const 
                                      .variant = m_label_order.variant_rank(v),
                                      .hardware = 0,
                                      .gpus = 0},
-                             .facts = pair_facts(s, model, variant, *of_model, kv_bits,
-                                                 engine != nullptr && engine->sparse_2_4_kernels),
+                             .facts = pair_facts(s, model, variant, *of_model, kv_bits, has_sparse_2_4_kernels(engine)),
                              .allowed = pair_allowed(k, model, variant),
                              .kv_from_checkpoint = kv_from_checkpoint,
                              .splits = splits});

@@ -251,8 +251,10 @@ def catalog_hardware():
                                        "default false"),
         "vendor": described(NON_EMPTY, "nvidia, amd, qualcomm, ...: which engines run on it (engine vendors)"),
     }
-    return with_sources(properties, ["id", "name", "memory_gb", "memory_bandwidth_gb_per_s", "peak_tflops"],
-                        "hardware entry")
+    entry = with_sources(properties, ["id", "name", "memory_gb", "memory_bandwidth_gb_per_s", "peak_tflops"],
+                         "hardware entry")
+    entry["dependencies"] = {"sm_count": ["boost_clock_mhz"], "boost_clock_mhz": ["sm_count"]}  # both or neither
+    return entry
 
 
 ADAPTER_MODULES = ["q", "k", "v", "o", "gate", "up", "down"]

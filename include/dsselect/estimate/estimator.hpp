@@ -61,12 +61,11 @@ std::int64_t kv_cache_elements_per_token(const Architecture& arch);
 // MHA/GQA heads are split (at least one head per GPU), MLA's latent cache is replicated.
 double kv_cache_elements_per_token_per_gpu(const Architecture& arch, std::int64_t gpus);
 
-// Weight bytes under a variant: kept parameters * effective bits / 8; 2:4 sparsity, where packed,
-// stores half the values plus 2 bits of index per kept value. The two-argument forms here and
-// below hold a 2:4 sparse variant dense, as software without 2:4 kernels holds it (fine-tuning,
-// every shipped engine); the estimator and the search pass packs_sparse_2_4 (the engine decides).
-double weight_bytes(double parameters, const Variant& variant);
-double weight_bytes(double parameters, const Variant& variant, bool packed_2_4);
+// Weight bytes under a variant: kept parameters * effective bits / 8; a 2:4 sparse variant, where
+// packed_2_4, stores half the values plus 2 bits of index per kept value. Unpacked (the default
+// here and below) it is held dense, as software without 2:4 kernels holds it (fine-tuning, every
+// shipped engine); the estimator and the search pass packs_sparse_2_4 (the engine decides).
+double weight_bytes(double parameters, const Variant& variant, bool packed_2_4 = false);
 // The weights of a model under a variant, as loaded (and as stored on disk), 2:4 held dense.
 double model_weight_bytes(const Model& model, const Variant& variant);
 // True when a request's context (prompt + output, or the scenario's context) is longer than
@@ -92,12 +91,10 @@ struct GroupWeightBytes {
     double total = 0;
     double of(WeightGroup group) const;
 };
-GroupWeightBytes weight_bytes_by_group(const ParameterCounts& counts, const Variant& variant);
-GroupWeightBytes weight_bytes_by_group(const ParameterCounts& counts, const Variant& variant, bool packed_2_4);
+GroupWeightBytes weight_bytes_by_group(const ParameterCounts& counts, const Variant& variant, bool packed_2_4 = false);
 // Whole-model weight bytes: by group when the variant sets bits_per_group, else
 // weight_bytes(total). The estimator's single source of weights memory.
-double model_weight_bytes(const ParameterCounts& counts, const Variant& variant);
-double model_weight_bytes(const ParameterCounts& counts, const Variant& variant, bool packed_2_4);
+double model_weight_bytes(const ParameterCounts& counts, const Variant& variant, bool packed_2_4 = false);
 
 // Expected distinct experts touched by a decode step of `tokens` tokens when each picks k of E:
 // E * (1 - (1 - k/E)^tokens).
@@ -210,10 +207,11 @@ EfficiencyProfile engine_profile(const Engine* engine, const Hardware& hardware,
 // The engine's first factor set that matches the hardware (id, vendor, kind) and the compute
 // precision (the one engine_profile applies); null when none matches or the engine is null.
 const EngineFactors* matching_factors(const Engine* engine, const Hardware& hardware, Precision precision);
-// The factor set's SM-cycle laws (EngineFactors::sm_bytes_per_cycle, sm_quantized_flops_per_cycle)
-// on hardware that lists sm_count and boost_clock_mhz: memory_efficiency becomes
-// min(its value, SMs x clock x b / bandwidth) and quantized_compute_efficiency
-// min(1, SMs x clock x q / 16-bit peak). engine_profile applies it to the matching set.
+// True when the factor set's SM-cycle laws (EngineFactors::sm_bytes_per_cycle,
+// sm_quantized_flops_per_cycle) change a value on this hardware, which lists sm_count and
+// boost_clock_mhz: memory_efficiency becomes min(its value, SMs x clock x b / bandwidth) and
+// quantized_compute_efficiency min(1, SMs x clock x q / 16-bit peak). engine_profile applies them
+// to the matching set; --explain reads this to say so.
 inline bool sm_laws_apply(const EngineFactors& set, const Hardware& hardware) {
     if (!hardware.sm_count || !hardware.boost_clock_mhz) {
         return false;
@@ -221,7 +219,6 @@ inline bool sm_laws_apply(const EngineFactors& set, const Hardware& hardware) {
     return (set.sm_bytes_per_cycle && hardware.memory_bandwidth_gb_per_s > 0.0) ||
            (set.sm_quantized_flops_per_cycle && hardware.peak_tflops_at(Precision::fp16));
 }
-void apply_sm_laws(const EngineFactors& set, const Hardware& hardware, EfficiencyProfile& profile);
 // True when the profile's quantized kernels run the variant's GEMMs: the profile sets
 // quantized_compute_efficiency and the variant's weights are integer-quantized.
 inline bool uses_quantized_kernels(const EfficiencyProfile& profile, const Variant& variant) {
@@ -238,6 +235,19 @@ inline bool packs_sparse_2_4(const EfficiencyProfile& profile, const Variant& va
 // engine runs 2:4 kernels and the hardware is a GPU.
 inline bool runs_sparse_2_4(const EfficiencyProfile& profile, const Variant& variant, const Hardware& hardware) {
     return packs_sparse_2_4(profile, variant) && hardware.kind == HardwareKind::gpu;
+}
+
+// How a 2:4 sparse variant is served under the profile on the hardware, for --explain: the
+// decision packs_sparse_2_4, runs_sparse_2_4 and gemm_peak make, in words.
+inline const char* sparse_2_4_outcome(const EfficiencyProfile& profile, const Variant& variant, const Hardware& hardware) {
+    if (!packs_sparse_2_4(profile, variant)) {
+        return "none: the 2:4 sparse checkpoint is served dense, full-width weights, GEMMs at the peak above";
+    }
+    if (uses_quantized_kernels(profile, variant)) {
+        return "weights packed; the engine's quantized kernels run the GEMMs, without the 2:4 speed-up";
+    }
+    return runs_sparse_2_4(profile, variant, hardware) ? "used: weights packed, GEMMs at twice the dense peak"
+                                                       : "weights packed; no sparse tensor cores on this hardware: the dense peak";
 }
 
 // True when the variant's GEMMs run at the hardware's FP16-accumulate peak: the engine's FP16 GEMMs
