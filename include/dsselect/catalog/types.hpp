@@ -438,7 +438,7 @@ struct Engine {
     // It runs 2:4 structured-sparse GEMMs (sparse tensor cores) on a 2:4 sparse checkpoint and
     // keeps it packed (half the values plus index metadata). False, the default and every
     // shipped engine's value: it serves such a checkpoint as the dense weights it holds, zeros
-    // included, at the dense rate (docs/method.md, "Weights").
+    // included, at the dense rate (docs/method.md, "Memory").
     bool sparse_2_4_kernels = false;
     MultiGpu multi_gpu = MultiGpu::tensor_parallel;
     std::optional<double> runtime_overhead_gib;

@@ -227,7 +227,7 @@ inline bool uses_quantized_kernels(const EfficiencyProfile& profile, const Varia
 
 // True when a 2:4 sparse variant's weights stay packed (half the values plus 2 bits of index per
 // kept value): the engine runs 2:4 kernels. Otherwise the engine serves the dense weights the
-// checkpoint holds, zeros included (docs/method.md, "Weights").
+// checkpoint holds, zeros included (docs/method.md, "Memory").
 inline bool packs_sparse_2_4(const EfficiencyProfile& profile, const Variant& variant) {
     return variant.structured_sparsity_2_4 && profile.sparse_2_4_kernels;
 }
