@@ -248,6 +248,19 @@ def out_of_sample_line(analysed):
             f"of {len({a['row']['device'] for a in analysed})} devices.")
 
 
+def fit_table(analysed, devices, columns):
+    """A leave-one-device-out fit's per-row table and its out-of-sample summary line: `columns` is
+    [(header, alignment, cell(row, device, a))], followed by the two error columns every fit has."""
+    columns = columns + [("out of sample", "---:", lambda row, device, a: signed(a["out_of_sample"] * 100)),
+                         ("in sample", "---:", lambda row, device, a: signed(a["in_sample"] * 100))]
+    lines = ["| " + " | ".join(header for header, _, _ in columns) + " |",
+             "|" + "|".join(alignment for _, alignment, _ in columns) + "|"]
+    for a in analysed:
+        row, device = a["row"], devices[a["row"]["device"]]
+        lines.append("| " + " | ".join(cell(row, device, a) for _, _, cell in columns) + " |")
+    return lines + ["", out_of_sample_line(analysed), ""]
+
+
 def document_lines(data, overhead_ms, hardware, catalog_sm_figures):
     """The prefill section of docs/validation-llamacpp.md (catalog_sm_figures: the decode data's
     catalog_devices, SM counts and clocks with their sources)."""
@@ -273,16 +286,18 @@ def document_lines(data, overhead_ms, hardware, catalog_sm_figures):
         "",
         f"Fitted on all {len({r['device'] for r in mmq_rows(data)})} devices: **b = {b:.0f} FLOPs per SM-cycle**.",
         "",
-        "| device | compute capability | SMs | boost (MHz) | model | quant | build | measured pp512 (t/s) | implied b | "
-        "b without this device | out of sample | in sample |",
-        "|---|---|---:|---:|---|---|---|---:|---:|---:|---:|---:|",
     ]
-    for a in analysed:
-        row, device = a["row"], devices[a["row"]["device"]]
-        lines.append(f"| {row['device']} | {device['compute_capability']} | {device['sms']} | {device['boost_clock_mhz']:g} | "
-                     f"{row['model']} | {row['quant']} | {row['build']} | {row['tokens_per_s']:g} | {a['implied']:.0f} | "
-                     f"{a['without']:.0f} | {signed(a['out_of_sample'] * 100)} | {signed(a['in_sample'] * 100)} |")
-    lines += ["", out_of_sample_line(analysed), ""]
+    lines += fit_table(analysed, devices, [
+        ("device", "---", lambda row, device, a: row["device"]),
+        ("compute capability", "---", lambda row, device, a: str(device["compute_capability"])),
+        ("SMs", "---:", lambda row, device, a: str(device["sms"])),
+        ("boost (MHz)", "---:", lambda row, device, a: f"{device['boost_clock_mhz']:g}"),
+        ("model", "---", lambda row, device, a: row["model"]),
+        ("quant", "---", lambda row, device, a: row["quant"]),
+        ("build", "---", lambda row, device, a: row["build"]),
+        ("measured pp512 (t/s)", "---:", lambda row, device, a: f"{row['tokens_per_s']:g}"),
+        ("implied b", "---:", lambda row, device, a: f"{a['implied']:.0f}"),
+        ("b without this device", "---:", lambda row, device, a: f"{a['without']:.0f}")])
     # Why a rate per SM-cycle and not a share of the tensor peak: the INT8 tensor peak per
     # SM-cycle of a GA100 and a GA102 catalog GPU (datasheet peak over SMs x boost clock) against
     # the implied b of the rows on those two chips.
@@ -362,16 +377,16 @@ def cublas_document_lines(data, overhead_ms, hardware, catalog_ids, compute_effi
         "",
         f"Fitted on all {len(names)} devices: **e = {efficiency:.3f}** (shipped as {round(efficiency, 3):g}).",
         "",
-        "| device | compute capability | peak at FP16 accumulation (TFLOPS) | model | build | measured pp512 (t/s) | implied e | "
-        "e without this device | out of sample | in sample |",
-        "|---|---|---:|---|---|---:|---:|---:|---:|---:|",
     ]
-    for a in analysed:
-        row, device = a["row"], devices[a["row"]["device"]]
-        lines.append(f"| {row['device']} | {device['compute_capability']} | {device['fp16_accumulate_tflops']:g} | {row['model']} | "
-                     f"{row['build']} | {row['tokens_per_s']:g} | {a['implied']:.3f} | {a['without']:.3f} | "
-                     f"{signed(a['out_of_sample'] * 100)} | {signed(a['in_sample'] * 100)} |")
-    lines += ["", out_of_sample_line(analysed), ""]
+    lines += fit_table(analysed, devices, [
+        ("device", "---", lambda row, device, a: row["device"]),
+        ("compute capability", "---", lambda row, device, a: str(device["compute_capability"])),
+        ("peak at FP16 accumulation (TFLOPS)", "---:", lambda row, device, a: f"{device['fp16_accumulate_tflops']:g}"),
+        ("model", "---", lambda row, device, a: row["model"]),
+        ("build", "---", lambda row, device, a: row["build"]),
+        ("measured pp512 (t/s)", "---:", lambda row, device, a: f"{row['tokens_per_s']:g}"),
+        ("implied e", "---:", lambda row, device, a: f"{a['implied']:.3f}"),
+        ("e without this device", "---:", lambda row, device, a: f"{a['without']:.3f}")])
     # The same fit against the FP32-accumulate peaks (GeForce: half), the accumulation the other
     # engines use: which of the two the rows choose.
     as_fp32 = dict(data, devices=[dict(d, fp16_accumulate_tflops=d["fp32_accumulate_tflops"]) if "fp32_accumulate_tflops" in d else d
