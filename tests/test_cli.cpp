@@ -7,6 +7,7 @@
 #include <set>
 
 #include "dsselect/catalog/loader.hpp"
+#include "dsselect/estimate/accuracy.hpp"
 #include "dsselect/estimate/estimator.hpp"
 #include "dsselect/report/candidate_columns.hpp"
 #include "dsselect/select/search.hpp"
@@ -67,7 +68,7 @@ TEST_CASE("cli: catalog models -o json lists the seed versions with nominal and 
     REQUIRE(result.status == 0);
     CHECK(result.err.empty());
     const json document = json::parse(result.out);
-    CHECK(document.at("schema_version").get<std::string>() == "1.1");
+    CHECK(document.at("schema_version").get<std::string>() == "1.2");
     CHECK(document.at("kind").get<std::string>() == "ModelList");
     std::map<std::string, double> nominal = {{"nano", 1.3e9}, {"base", 6.7e9}, {"pro", 32e9}, {"ultra", 175e9}};
     int found = 0;
@@ -214,6 +215,36 @@ TEST_CASE("cli: estimate gives the max-throughput figure a fixed-length benchmar
     auto table = run_cli({"estimate", "--model", "base", "--gpu", "h100-sxm"});
     REQUIRE(table.status == 0);
     CHECK(table.out.find("max-throughput output tokens/s, fixed-length benchmark (B = ") != std::string::npos);
+}
+
+TEST_CASE("cli: estimate prints the measured accuracy of its engine and model kind", "[cli][estimate][accuracy]") {
+    const auto result = run_cli({"estimate", "--model", "deepseek-v3", "--variant", "fp8", "--gpu", "h200", "--gpus", "8",
+                                 "--engine", "sglang", "-o", "json"});
+    REQUIRE(result.status == 0);
+    const json accuracy = json::parse(result.out).at("accuracy");
+    CHECK(accuracy.at("measured").get<bool>());
+    CHECK(accuracy.at("engine").get<std::string>() == "sglang");
+    CHECK(accuracy.at("model_kind").get<std::string>() == "moe");
+    CHECK(accuracy.at("set").get<std::string>() == "hold-out");
+    CHECK(accuracy.at("hardware_measured").get<bool>());
+    CHECK(accuracy.at("precision_measured").get<bool>());
+    // The figures are the built-in table's, to the printed decimal.
+    const Catalog& catalog = test::builtin();
+    const AccuracyClaim claim = accuracy_claim(builtin_accuracy_table(), "sglang", catalog.model("deepseek-v3"),
+                                               catalog.variant("fp8"), catalog.hardware_by_id("h200"));
+    REQUIRE(claim.entry != nullptr);
+    REQUIRE(claim.entry->tpot);
+    CHECK(accuracy.at("tpot").at("rows").get<std::int64_t>() == claim.entry->tpot->rows);
+    CHECK(accuracy.at("tpot").at("median_abs_error_pct").get<double>() ==
+          Approx(claim.entry->tpot->median_abs_error_pct).margin(0.05));
+    CHECK(accuracy.at("note").get<std::string>() == claim.note);
+
+    const auto table = run_cli({"estimate", "--model", "base", "--gpu", "a40", "--engine", "llama.cpp", "--variant", "int4"});
+    REQUIRE(table.status == 0);
+    CHECK(table.out.find("# Measured accuracy of such estimates (data/accuracy.json)") != std::string::npos);
+    CHECK(table.out.find("TTFT\t-\t-\t-") != std::string::npos);
+    CHECK(table.out.find("TTFT not checked") != std::string::npos);
+    CHECK(table.out.find("a40 itself was not measured") != std::string::npos);
 }
 
 TEST_CASE("cli: estimate of a model that does not fit reports null timings", "[cli][estimate]") {

@@ -6,6 +6,7 @@
 
 #include "context.hpp"
 #include "dsselect/core/error.hpp"
+#include "dsselect/estimate/accuracy.hpp"
 #include "dsselect/estimate/estimator.hpp"
 #include "dsselect/estimate/serving_sim.hpp"
 #include "dsselect/report/render.hpp"
@@ -324,7 +325,9 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
         trace.push_back({"input: architecture", static_cast<double>(request.model->architecture.num_hidden_layers),
                          "layers", source_of(request.model->source, request.model->sources, "architecture")});
     }
-    report::EstimateView view{&request, &result, options.explain ? &trace : nullptr};
+    const AccuracyClaim accuracy = accuracy_claim(builtin_accuracy_table(), engine != nullptr ? engine->id : std::string(),
+                                                  *request.model, *request.variant, *request.hardware);
+    report::EstimateView view{&request, &result, options.explain ? &trace : nullptr, &accuracy};
     CommandOutput output;
     output.text = report::render(view, context.render_options());
     return output;

@@ -116,6 +116,34 @@ ordered_json nullable(bool present, double value, int decimals) {
     return present ? ordered_json(round_to(value, decimals)) : ordered_json(nullptr);
 }
 std::int64_t whole_bytes(double bytes) { return static_cast<std::int64_t>(std::llround(bytes)); }
+
+ordered_json error_figures_json(const std::optional<ErrorFigures>& figures) {
+    if (!figures) {
+        return nullptr;
+    }
+    return {{"rows", figures->rows},
+            {"median_abs_error_pct", round_to(figures->median_abs_error_pct, 1)},
+            {"mean_signed_error_pct", round_to(figures->mean_signed_error_pct, 1)}};
+}
+
+// Added in schema 1.2: how far such estimates have been from measurements (data/accuracy.json).
+ordered_json accuracy_json(const AccuracyClaim& claim) {
+    ordered_json out;
+    const AccuracyEntry* entry = claim.entry;
+    out["measured"] = entry != nullptr;
+    out["set"] = entry != nullptr ? ordered_json(entry->set) : ordered_json(nullptr);
+    out["engine"] = entry != nullptr ? ordered_json(entry->engine) : ordered_json(nullptr);
+    out["model_kind"] = entry != nullptr ? ordered_json(entry->model_kind) : ordered_json(nullptr);
+    out["models"] = entry != nullptr ? ordered_json(entry->models) : ordered_json::array();
+    out["measured_on"] = entry != nullptr ? ordered_json(measured_on(*entry)) : ordered_json::array();
+    out["hardware_measured"] = claim.hardware_measured;
+    out["precision_measured"] = claim.precision_measured;
+    out["ttft"] = entry != nullptr ? error_figures_json(entry->ttft) : ordered_json(nullptr);
+    out["tpot"] = entry != nullptr ? error_figures_json(entry->tpot) : ordered_json(nullptr);
+    out["note"] = claim.note;
+    out["source"] = entry != nullptr ? entry->source : std::string("data/accuracy.json");
+    return out;
+}
 }  // namespace
 
 std::string estimate_json(const EstimateView& view, JsonStyle style) {
@@ -172,6 +200,9 @@ std::string estimate_json(const EstimateView& view, JsonStyle style) {
     out["max_throughput"]["benchmark_output_tokens_per_s"] =
         nullable(e.max_throughput_benchmark_output_tokens_per_s.has_value(),
                  e.max_throughput_benchmark_output_tokens_per_s.value_or(0.0), 3);
+    if (view.accuracy != nullptr) {
+        out["accuracy"] = accuracy_json(*view.accuracy);
+    }
     if (view.trace != nullptr) {
         ordered_json steps = ordered_json::array();
         for (const TraceItem& item : *view.trace) {

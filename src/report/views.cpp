@@ -156,6 +156,34 @@ std::vector<Table> catalog_tables(const Catalog& catalog, CatalogKind kind, cons
     return {table};
 }
 
+namespace {
+// How far such estimates have been from measurements (data/accuracy.json), TTFT and TPOT.
+Table accuracy_table(const AccuracyClaim& claim) {
+    Table table;
+    table.title = "Measured accuracy of such estimates (data/accuracy.json)";
+    table.columns = {{"figure", L}, {"median abs error (%)", R}, {"mean signed error (%)", R}, {"rows", R}};
+    if (claim.entry != nullptr) {
+        const auto row = [&](const char* name, const std::optional<ErrorFigures>& figures) {
+            if (figures) {
+                table.rows.push_back({name, fmt::format("{:.1f}", figures->median_abs_error_pct),
+                                      fmt::format("{:+.1f}", figures->mean_signed_error_pct),
+                                      std::to_string(figures->rows)});
+            } else {
+                table.rows.push_back({name, "-", "-", "-"});
+            }
+        };
+        row("TTFT", claim.entry->ttft);
+        row("TPOT", claim.entry->tpot);
+    }
+    table.notes.push_back(claim.note);
+    if (claim.entry != nullptr) {
+        table.notes.push_back("error = (estimate - measured) / measured; a negative mean signed error: estimated "
+                              "times shorter than measured (optimistic)");
+    }
+    return table;
+}
+}  // namespace
+
 std::vector<Table> estimate_tables(const EstimateView& view) {
     const EstimateRequest& r = *view.request;
     const Estimate& e = *view.estimate;
@@ -228,6 +256,9 @@ std::vector<Table> estimate_tables(const EstimateView& view) {
         timing.notes.push_back(fmt::format("no timing: {}", to_string(e.feasibility)));
     }
     tables.push_back(timing);
+    if (view.accuracy != nullptr) {
+        tables.push_back(accuracy_table(*view.accuracy));
+    }
 
     if (view.trace != nullptr) {
         Table explain;

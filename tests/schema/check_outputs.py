@@ -142,8 +142,11 @@ class Checker:
         data_dir = os.path.join(self.source_dir, "data")
         for name in ("models", "open-models", "hardware", "scenarios", "rules", "engines"):
             self.check("data/{}.json exists".format(name), os.path.isfile(os.path.join(data_dir, name + ".json")))
-        # data/deploy.json is dsselect deploy's flag table (src/deploy/table.cpp), not a catalog file.
-        files = sorted(p for p in glob.glob(os.path.join(data_dir, "*.json")) if os.path.basename(p) != "deploy.json")
+        # data/deploy.json is dsselect deploy's flag table (src/deploy/table.cpp) and data/accuracy.json
+        # the measured-accuracy table (src/estimate/accuracy.cpp, written by scripts/accuracy_table.py):
+        # neither is a catalog file.
+        not_catalog = {"deploy.json", "accuracy.json"}
+        files = sorted(p for p in glob.glob(os.path.join(data_dir, "*.json")) if os.path.basename(p) not in not_catalog)
         extra = os.path.join(self.source_dir, "tests", "validation", "catalog.json")
         if os.path.isfile(extra):
             files.append(extra)
@@ -205,6 +208,10 @@ class Checker:
                                                        ["estimate", "--model", "ultra", "--gpu", "a10", "-o", "json"])
         self.validate_command("estimate.schema.json",
                               ["estimate", "--model", "ultra", "--gpu", "a10", "--explain", "-o", "json"])
+        # The accuracy object with no measurement (llama.cpp on an edge device) and with TTFT not checked.
+        for gpu in ("jetson-orin-nano", "h200"):
+            self.validate_command("estimate.schema.json", ["estimate", "--model", "nano", "--variant", "int4", "--gpu", gpu,
+                                                           "--engine", "llama.cpp", "-o", "json"])
         for key, expected in (("estimate", True), ("estimate_nofit", False)):
             document = docs.get(key)
             if document is not None:
@@ -554,19 +561,19 @@ class Checker:
         batch_docs = batch_docs or {}
         result = batch_docs.get("result")
         if result is None and recommendation:
-            result = {"schema_version": "1.1", "kind": "BatchResult", "line": 1, "id": recommendation["scenario"]["id"],
+            result = {"schema_version": "1.2", "kind": "BatchResult", "line": 1, "id": recommendation["scenario"]["id"],
                       "status": "ok", "result": recommendation}
             self.expect_valid("batch-result.schema.json: an ok BatchResult (built by hand)", "batch-result.schema.json",
                               result)
         invalid = batch_docs.get("invalid")
         if invalid is None:
-            invalid = {"schema_version": "1.1", "kind": "BatchResult", "line": 3, "id": None, "status": "invalid",
+            invalid = {"schema_version": "1.2", "kind": "BatchResult", "line": 3, "id": None, "status": "invalid",
                        "error": {"exit_code": 65, "message": "items.jsonl:3: /: malformed JSON"}}
             self.expect_valid("batch-result.schema.json: an invalid BatchResult (built by hand)",
                               "batch-result.schema.json", invalid)
         summary = batch_docs.get("summary")
         if summary is None:
-            summary = {"schema_version": "1.1", "kind": "BatchSummary", "items": 3, "ok": 1, "unsatisfiable": 1,
+            summary = {"schema_version": "1.2", "kind": "BatchSummary", "items": 3, "ok": 1, "unsatisfiable": 1,
                        "invalid": 1}
             self.expect_valid("batch-summary.schema.json: a BatchSummary (built by hand)", "batch-summary.schema.json",
                               summary)

@@ -33,7 +33,7 @@ FRACTION = {"type": "number", "minimum": 0, "maximum": 1}
 POSITIVE_FRACTION = {"type": "number", "exclusiveMinimum": 0, "maximum": 1}
 STRING_LIST = {"type": "array", "items": NON_EMPTY}
 PRECISIONS = ["fp16", "bf16", "fp8", "int8", "int4"]
-SCHEMA_VERSION = {"enum": ["1.0", "1.1"], "description": "dsselect writes \"1.1\" and reads both: a minor bump only adds fields; a major bump may break"}
+SCHEMA_VERSION = {"enum": ["1.0", "1.1", "1.2"], "description": "dsselect writes \"1.2\" and reads all three: a minor bump only adds fields; a major bump may break"}
 
 
 def integer(minimum, maximum=MAX_DIMENSION):
@@ -615,6 +615,31 @@ def scenario_list_schema():
     return out
 
 
+def accuracy_schema():
+    figures = nullable(obj({"rows": count(1), "median_abs_error_pct": NON_NEGATIVE, "mean_signed_error_pct": NUMBER},
+                           ["rows", "median_abs_error_pct", "mean_signed_error_pct"]))
+    figures["description"] = ("errors in percent of the measured value, (estimate - measured) / measured; "
+                              "null: not checked")
+    return obj({"measured": described(BOOLEAN, "false: no measurement of this engine and model kind; every "
+                                               "other field but note and source is null or empty"),
+                "set": described(nullable({"enum": ["fit", "hold-out"]}),
+                                 "fit: the factors were fitted on these rows (in-sample); hold-out: out of sample"),
+                "engine": nullable(NON_EMPTY),
+                "model_kind": nullable({"enum": ["dense", "moe"]}),
+                "models": STRING_LIST,
+                "measured_on": described(STRING_LIST, "hardware ids (gb200's is tests/validation/catalog.json's), or "
+                                                      "for an entry by hardware family the devices as the "
+                                                      "measurements name them"),
+                "hardware_measured": BOOLEAN,
+                "precision_measured": BOOLEAN,
+                "ttft": figures,
+                "tpot": figures,
+                "note": NON_EMPTY,
+                "source": NON_EMPTY},
+               ["measured", "set", "engine", "model_kind", "models", "measured_on", "hardware_measured",
+                "precision_measured", "ttft", "tpot", "note", "source"])
+
+
 def estimate_schema():
     timing = nullable(NON_NEGATIVE)
     timing_keys = ["ttft_ms", "tpot_ms", "decode_step_ms", "latency_ms", "output_tokens_per_s",
@@ -654,6 +679,8 @@ def estimate_schema():
                      "concurrency above 100,000 or a run beyond the simulation's step limit")},
                 ["batch", "output_tokens_per_s", "benchmark_output_tokens_per_s"]),
             "continuous batching at the largest concurrency that runs (0 when none)"),
+        "accuracy": described(accuracy_schema(), "added in 1.2: how far such estimates have been from "
+                              "measurements (data/accuracy.json, scripts/accuracy_table.py)"),
         "explain": described({"type": "array", "items": step, "minItems": 1}, "only with --explain"),
     }
     required = [key for key in properties if key != "explain"]
@@ -1224,7 +1251,7 @@ def deployment_schema():
 
 SCHEMAS = [
     ("catalog.schema.json", "dsselect catalog file",
-     "A data file (shipped data/*.json or --data FILE): schema_version \"1.0\" or \"1.1\" and any of the arrays models, "
+     "A data file (shipped data/*.json or --data FILE): schema_version \"1.0\", \"1.1\" or \"1.2\" and any of the arrays models, "
      "variants, hardware, scenarios, rules, engines. Later files replace entries by id. Checks that JSON Schema "
      "cannot express (duplicate ids, unknown referenced ids, kv heads dividing attention heads, context_tokens >= "
      "prompt + output, max_ttft_ms <= max_latency_ms, num_experts_per_tok <= n_routed_experts) are left to "
@@ -1235,7 +1262,7 @@ SCHEMAS = [
      "--scenario FILE does). --scenario also accepts a data document holding exactly one scenario; validate that "
      "against catalog.schema.json.", scenario_schema),
     ("rules.schema.json", "dsselect policy rules file",
-     "A rules file (--rules FILE, data/rules.json): schema_version \"1.0\" or \"1.1\" and rules[]; the catalog arrays are "
+     "A rules file (--rules FILE, data/rules.json): schema_version \"1.0\", \"1.1\" or \"1.2\" and rules[]; the catalog arrays are "
      "ignored by the rules reader.", rules_schema),
     ("model-list.schema.json", "dsselect ModelList", "`dsselect catalog models -o json`: the catalog's models with "
      "computed parameter counts.", model_list_schema),

@@ -6,9 +6,11 @@
 
 namespace dsselect {
 
-inline constexpr const char* k_schema_version = "1.1";
-inline constexpr const char* k_readable_schema_versions = "\"1.0\" or \"1.1\"";
+inline constexpr const char* k_schema_version = "1.2";
+inline constexpr const char* k_readable_schema_versions = "\"1.0\", \"1.1\" or \"1.2\"";
 
-inline bool readable_schema_version(std::string_view version) { return version == "1.0" || version == "1.1"; }
+inline bool readable_schema_version(std::string_view version) {
+    return version == "1.0" || version == "1.1" || version == "1.2";
+}
 
 }  // namespace dsselect

@@ -6,6 +6,7 @@
 
 #include "dsselect/catalog/types.hpp"
 #include "dsselect/core/schema_version.hpp"
+#include "dsselect/estimate/accuracy.hpp"
 #include "dsselect/estimate/estimator.hpp"
 #include "dsselect/report/table.hpp"
 
@@ -25,6 +26,7 @@ struct EstimateView {
     const EstimateRequest* request = nullptr;
     const Estimate* estimate = nullptr;
     const Trace* trace = nullptr;  // --explain
+    const AccuracyClaim* accuracy = nullptr;  // the measured accuracy of such estimates (data/accuracy.json)
 };
 std::vector<Table> estimate_tables(const EstimateView& view);
 std::string estimate_json(const EstimateView& view, JsonStyle style);
