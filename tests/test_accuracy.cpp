@@ -159,7 +159,9 @@ TEST_CASE("accuracy: no entry without an engine profile or for an unmeasured eng
     CHECK(none.note.find("no engine profile") != std::string::npos);
     const AccuracyClaim moe = accuracy_claim(table, "vllm", test::deepseek_v3(), test::variant_bits(16), h200);
     CHECK(moe.entry == nullptr);
+    CHECK(moe.engine_id == "vllm");  // the engine asked about, measured or not
     CHECK(moe.note.find("no measurement of MoE models under engine 'vllm'") != std::string::npos);
+    CHECK(none.engine_id.empty());
 }
 
 TEST_CASE("accuracy: a malformed table names the file and the JSON pointer", "[accuracy]") {

@@ -247,6 +247,31 @@ TEST_CASE("cli: estimate prints the measured accuracy of its engine and model ki
     CHECK(table.out.find("a40 itself was not measured") != std::string::npos);
 }
 
+TEST_CASE("cli: recommend gives each ranked candidate the measured accuracy of the search's engine", "[cli][accuracy]") {
+    const auto result = run_cli({"recommend", "--scenario", "customer-service", "--engine", "sglang", "--explain", "-o", "json"});
+    REQUIRE(result.status == 0);
+    const json document = json::parse(result.out);
+    const Catalog& catalog = test::builtin();
+    REQUIRE_FALSE(document.at("recommendations").empty());
+    for (const json& item : document.at("recommendations")) {
+        const json& accuracy = item.at("accuracy");
+        CHECK(accuracy.at("engine").get<std::string>() == "sglang");
+        const AccuracyClaim claim =
+            accuracy_claim(builtin_accuracy_table(), "sglang", catalog.model(item.at("model").get<std::string>()),
+                           catalog.variant(item.at("variant").get<std::string>()),
+                           catalog.hardware_by_id(item.at("hardware").get<std::string>()));
+        CHECK(accuracy.at("note").get<std::string>() == claim.note);
+    }
+    for (const auto& [reason, miss] : document.at("nearest_miss_by_reason").items()) {
+        INFO(reason);
+        CHECK_FALSE(miss.contains("accuracy"));
+    }
+    const auto table = run_cli({"recommend", "--scenario", "customer-service", "--engine", "sglang"});
+    REQUIRE(table.status == 0);
+    CHECK(table.out.find("# measured accuracy of #1's TTFT/TPOT estimates (data/accuracy.json") != std::string::npos);
+    CHECK(table.out.find("engine 'sglang'") != std::string::npos);
+}
+
 TEST_CASE("cli: estimate of a model that does not fit reports null timings", "[cli][estimate]") {
     auto result = run_cli({"estimate", "--model", "ultra", "--gpu", "a10", "-o", "json"});
     REQUIRE(result.status == 0);

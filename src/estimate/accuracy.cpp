@@ -141,6 +141,7 @@ const std::vector<AccuracyEntry>& builtin_accuracy_table() {
 AccuracyClaim accuracy_claim(const std::vector<AccuracyEntry>& table, const std::string& engine_id, const Model& model,
                              const Variant& variant, const Hardware& hardware) {
     AccuracyClaim claim;
+    claim.engine_id = engine_id;
     const std::string kind = model.architecture.is_moe() ? "moe" : "dense";
     const std::string kind_label = model.architecture.is_moe() ? "MoE" : "dense";
     const AccuracyEntry* fit = nullptr;       // fit rows that include this hardware

@@ -126,13 +126,15 @@ ordered_json error_figures_json(const std::optional<ErrorFigures>& figures) {
             {"mean_signed_error_pct", round_to(figures->mean_signed_error_pct, 1)}};
 }
 
+}  // namespace
+
 // Added in schema 1.2: how far such estimates have been from measurements (data/accuracy.json).
-ordered_json accuracy_json(const AccuracyClaim& claim) {
+ordered_json detail::accuracy_json(const AccuracyClaim& claim) {
     ordered_json out;
     const AccuracyEntry* entry = claim.entry;
     out["measured"] = entry != nullptr;
     out["set"] = entry != nullptr ? ordered_json(entry->set) : ordered_json(nullptr);
-    out["engine"] = entry != nullptr ? ordered_json(entry->engine) : ordered_json(nullptr);
+    out["engine"] = claim.engine_id.empty() ? ordered_json(nullptr) : ordered_json(claim.engine_id);
     out["model_kind"] = entry != nullptr ? ordered_json(entry->model_kind) : ordered_json(nullptr);
     out["models"] = entry != nullptr ? ordered_json(entry->models) : ordered_json::array();
     out["measured_on"] = entry != nullptr ? ordered_json(measured_on(*entry)) : ordered_json::array();
@@ -144,7 +146,6 @@ ordered_json accuracy_json(const AccuracyClaim& claim) {
     out["source"] = entry != nullptr ? entry->source : std::string("data/accuracy.json");
     return out;
 }
-}  // namespace
 
 std::string estimate_json(const EstimateView& view, JsonStyle style) {
     const EstimateRequest& request = *view.request;
@@ -201,7 +202,7 @@ std::string estimate_json(const EstimateView& view, JsonStyle style) {
         nullable(e.max_throughput_benchmark_output_tokens_per_s.has_value(),
                  e.max_throughput_benchmark_output_tokens_per_s.value_or(0.0), 3);
     if (view.accuracy != nullptr) {
-        out["accuracy"] = accuracy_json(*view.accuracy);
+        out["accuracy"] = detail::accuracy_json(*view.accuracy);
     }
     if (view.trace != nullptr) {
         ordered_json steps = ordered_json::array();

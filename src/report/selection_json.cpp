@@ -231,8 +231,11 @@ ordered_json recommendation_document(const SearchResult& result, std::int64_t to
     out["scenario"] = scenario_summary(result.scenario);
     ordered_json recommendations = ordered_json::array();
     for (std::size_t i = 0; i < result.ranked.size() && static_cast<std::int64_t>(i) < top; ++i) {
-        ordered_json item = candidate_json(result.ranked[i], result.scenario);
+        const Candidate& c = result.ranked[i];
+        ordered_json item = candidate_json(c, result.scenario);
         item["rank"] = i + 1;
+        item["accuracy"] = detail::accuracy_json(
+            accuracy_claim(builtin_accuracy_table(), result.engine_id, *c.model, *c.variant, *c.hardware));
         recommendations.push_back(item);
     }
     out["recommendations"] = recommendations;

@@ -97,6 +97,13 @@ std::vector<Table> recommendation_tables(const SearchResult& result, std::int64_
     }
     ranked.notes.push_back(fmt::format("$/year: inference + maintenance ({}); TCO index: seed §3.2 weighted sum over {} years",
                                        s.tco.ownership == Ownership::rented ? "rented" : "owned", s.tco.years));
+    if (!result.ranked.empty()) {
+        const Candidate& first = result.ranked.front();
+        ranked.notes.push_back(
+            "measured accuracy of #1's TTFT/TPOT estimates (data/accuracy.json; -o json: every ranked candidate): " +
+            accuracy_line(accuracy_claim(builtin_accuracy_table(), result.engine_id, *first.model, *first.variant,
+                                         *first.hardware)));
+    }
     tables.push_back(ranked);
     if (explain && !result.ranked.empty()) {
         const Candidate& winner = result.ranked.front();

@@ -184,6 +184,19 @@ Table accuracy_table(const AccuracyClaim& claim) {
 }
 }  // namespace
 
+std::string accuracy_line(const AccuracyClaim& claim) {
+    if (claim.entry == nullptr) {
+        return claim.note;
+    }
+    const auto part = [](const char* name, const std::optional<ErrorFigures>& figures) {
+        return figures ? fmt::format("{} {:.1f} % median abs error (mean signed {:+.1f} %, {} rows)", name,
+                                     figures->median_abs_error_pct, figures->mean_signed_error_pct, figures->rows)
+                       : fmt::format("{} not checked", name);
+    };
+    return fmt::format("{}, {}; {}; a negative mean: estimated times shorter than measured", part("TTFT", claim.entry->ttft),
+                       part("TPOT", claim.entry->tpot), claim.note);
+}
+
 std::vector<Table> estimate_tables(const EstimateView& view) {
     const EstimateRequest& r = *view.request;
     const Estimate& e = *view.estimate;

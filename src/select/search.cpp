@@ -122,7 +122,9 @@ std::vector<Candidate> judge_every_slot(const CandidateSpace& space, const Judgi
 
 SearchResult search(const Catalog& catalog, const Scenario& s, const RuleSet& rules, const SearchOptions& options) {
     refuse_oversized(catalog, s, options);
+    const Engine* engine = scenario_engine(catalog, s);
     SearchResult result{.scenario = s,
+                        .engine_id = engine != nullptr ? engine->id : std::string(),
                         .ranked = {},
                         .candidates_accepted = 0,
                         .candidates_folded = 0,
@@ -132,7 +134,6 @@ SearchResult search(const Catalog& catalog, const Scenario& s, const RuleSet& ru
                         .options = options,
                         .evaluated = {},
                         .suggestions = {}};
-    const Engine* engine = scenario_engine(catalog, s);
     RuleBudget budget;  // shared by every rule evaluation of this search, across threads
 
     const CandidateSpace space(catalog, s, engine);

@@ -624,7 +624,8 @@ def accuracy_schema():
                                                "other field but note and source is null or empty"),
                 "set": described(nullable({"enum": ["fit", "hold-out"]}),
                                  "fit: the factors were fitted on these rows (in-sample); hold-out: out of sample"),
-                "engine": nullable(NON_EMPTY),
+                "engine": described(nullable(NON_EMPTY), "the engine the estimate ran (measured or not); null: "
+                                                         "no engine profile"),
                 "model_kind": nullable({"enum": ["dense", "moe"]}),
                 "models": STRING_LIST,
                 "measured_on": described(STRING_LIST, "hardware ids (gb200's is tests/validation/catalog.json's), or "
@@ -857,11 +858,14 @@ def candidate():
                                                  ["metric", "value", "source"]),
                    "description": "the scenario's quoted figures for this model, never replacing computed ones"},
         "rank": described(count(1), "only in recommendations"),
+        "accuracy": described(accuracy_schema(), "only in recommendations (added in 1.2): how far estimates of the "
+                                                 "search's engine and this model kind have been from measurements "
+                                                 "(data/accuracy.json), the estimate's accuracy object"),
         "claimed": described({"const": True}, "only when the variant rests on the source document's claim "
                                               "(docs/quality.md); the warnings then include claimed-variant"),
         "claim": described(STRING, "only with claimed: why the variant is a claim"),
     }
-    out = obj(properties, [key for key in properties if key not in ("rank", "claimed", "claim")])
+    out = obj(properties, [key for key in properties if key not in ("rank", "accuracy", "claimed", "claim")])
     out["description"] = "accepted (rejected null) candidates have a score, a cost and replicas; rejected ones no score"
     out["allOf"] = [
         {"if": {"properties": {"rejected": {"type": "null"}}},
@@ -955,8 +959,8 @@ def multi_task():
 
 
 def recommendation_document():
-    ranked = {"allOf": [ref("candidate"), {"required": ["rank"], "properties": {"rejected": {"type": "null"}}}]}
-    missed = {"allOf": [ref("candidate"), {"not": {"required": ["rank"]},
+    ranked = {"allOf": [ref("candidate"), {"required": ["rank", "accuracy"], "properties": {"rejected": {"type": "null"}}}]}
+    missed = {"allOf": [ref("candidate"), {"not": {"anyOf": [{"required": ["rank"]}, {"required": ["accuracy"]}]},
                                            "properties": {"rejected": {"type": "object"}}}]}
     out = document("Recommendation", {
         "scenario": ref("scenario_summary"),

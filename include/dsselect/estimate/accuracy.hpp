@@ -45,6 +45,7 @@ const std::vector<AccuracyEntry>& builtin_accuracy_table();
 
 // What the product says about one estimate's accuracy.
 struct AccuracyClaim {
+    std::string engine_id;                 // the engine asked about; empty: no engine profile
     const AccuracyEntry* entry = nullptr;  // null: nothing measured for this engine and model kind
     bool hardware_measured = false;        // this hardware id is among the entry's measured hardware
     bool precision_measured = false;       // this serving format was measured

@@ -29,6 +29,9 @@ struct EstimateView {
     const AccuracyClaim* accuracy = nullptr;  // the measured accuracy of such estimates (data/accuracy.json)
 };
 std::vector<Table> estimate_tables(const EstimateView& view);
+// The measured accuracy in one line: "TTFT 20.4 % median abs error (mean signed +0.1 %, 139 rows),
+// TPOT ...; NOTE; ..." (a table note of recommend; estimate prints it as a table).
+std::string accuracy_line(const AccuracyClaim& claim);
 std::string estimate_json(const EstimateView& view, JsonStyle style);
 
 }  // namespace dsselect::report

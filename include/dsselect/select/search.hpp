@@ -69,6 +69,7 @@ struct Suggestion {
 // the nearest miss of each, and (on request) every candidate judged in full.
 struct SearchResult {
     Scenario scenario;
+    std::string engine_id;  // the engine profile the search ran (data/engines.json); empty: built-in defaults
     std::vector<Candidate> ranked;  // accepted, best first (all of them, or SearchOptions::keep_ranked)
     std::int64_t candidates_accepted = 0;  // all accepted candidates, whatever ranked keeps
     // Accepted candidates folded into an identical row (Candidate::identical_variants): ranked
