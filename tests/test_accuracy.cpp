@@ -97,6 +97,9 @@ TEST_CASE("accuracy: 16-bit weights match the BF16 rows and other formats are fl
     const AccuracyClaim amd = accuracy_claim(table, "sglang", test::llama2_7b(), test::variant_bits(16),
                                              named_gpu("mi300x", "amd"));
     CHECK(amd.note.find("no amd hardware was measured (measured: nvidia)") != std::string::npos);
+    const AccuracyClaim unnamed = accuracy_claim(table, "sglang", test::llama2_7b(), test::variant_bits(16),
+                                                 named_gpu("my-gpu", ""));
+    CHECK(unnamed.note.find("my-gpu names no vendor (measured: nvidia)") != std::string::npos);
     const AccuracyClaim int4 = accuracy_claim(table, "sglang", test::llama2_7b(), test::variant_bits(4), h200);
     CHECK_FALSE(int4.precision_measured);
     CHECK(int4.note.find("int4-w4a16 weights were not measured (measured: bf16, fp8)") != std::string::npos);

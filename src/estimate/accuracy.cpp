@@ -46,7 +46,6 @@ bool contains(const std::vector<std::string>& list, const std::string& item) {
 
 std::string joined(const std::vector<std::string>& list) { return fmt::format("{}", fmt::join(list, ", ")); }
 
-
 }  // namespace
 
 std::vector<AccuracyEntry> parse_accuracy_table(const std::string& text, const std::string& file) {
@@ -187,9 +186,10 @@ AccuracyClaim accuracy_claim(const std::vector<AccuracyEntry>& table, const std:
     const bool exact_format = contains(entry.precisions, format);
     claim.precision_measured = exact_format || (!other_16_bit.empty() && contains(entry.precisions, other_16_bit));
     std::vector<std::string> caveats;
-    if (!contains(entry.vendors, hardware.vendor)) {
-        caveats.push_back(fmt::format("no {} hardware was measured (measured: {})",
-                                      hardware.vendor.empty() ? "unknown-vendor" : hardware.vendor, joined(entry.vendors)));
+    if (hardware.vendor.empty()) {
+        caveats.push_back(fmt::format("{} names no vendor (measured: {})", hardware.id, joined(entry.vendors)));
+    } else if (!contains(entry.vendors, hardware.vendor)) {
+        caveats.push_back(fmt::format("no {} hardware was measured (measured: {})", hardware.vendor, joined(entry.vendors)));
     }
     if (!claim.hardware_measured) {
         caveats.push_back(fmt::format("{} itself was not measured", hardware.id));
