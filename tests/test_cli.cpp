@@ -272,6 +272,35 @@ TEST_CASE("cli: recommend gives each ranked candidate the measured accuracy of t
     CHECK(table.out.find("engine 'sglang'") != std::string::npos);
 }
 
+TEST_CASE("cli: compare and tco carry the measured accuracy of every candidate they judge", "[cli][accuracy]") {
+    const Catalog& catalog = test::builtin();
+    const auto compared = run_cli({"compare", "--scenario", "finance-risk", "--engine", "trtllm", "base:int8@h100-sxmx1",
+                                   "ultra", "-o", "json"});
+    REQUIRE(compared.status == 0);
+    const json candidates = json::parse(compared.out).at("candidates");
+    REQUIRE(candidates.size() == 2);
+    for (const json& item : candidates) {
+        const json& accuracy = item.at("accuracy");
+        CHECK(accuracy.at("engine").get<std::string>() == "trtllm");
+        const AccuracyClaim claim =
+            accuracy_claim(builtin_accuracy_table(), "trtllm", catalog.model(item.at("model").get<std::string>()),
+                           catalog.variant(item.at("variant").get<std::string>()),
+                           catalog.hardware_by_id(item.at("hardware").get<std::string>()));
+        CHECK(accuracy.at("note").get<std::string>() == claim.note);
+    }
+    const auto tco = run_cli({"tco", "--scenario", "finance-risk", "base:int8@h100-sxmx1", "-o", "json"});
+    REQUIRE(tco.status == 0);
+    const json accuracy = json::parse(tco.out).at("accuracy");
+    CHECK(accuracy.at("set").get<std::string>() == "fit");  // h100-sxm is the fit system: in-sample rows
+    CHECK(accuracy.at("hardware_measured").get<bool>());
+    const auto table = run_cli({"tco", "--scenario", "finance-risk", "base:int8@h100-sxmx1"});
+    REQUIRE(table.status == 0);
+    CHECK(table.out.find("measured accuracy of the TTFT/TPOT estimates behind the replicas") != std::string::npos);
+    const auto compare_table = run_cli({"compare", "--scenario", "finance-risk", "base", "ultra"});
+    REQUIRE(compare_table.status == 0);
+    CHECK(compare_table.out.find("measured accuracy of #2's TTFT/TPOT estimates") != std::string::npos);
+}
+
 TEST_CASE("cli: estimate of a model that does not fit reports null timings", "[cli][estimate]") {
     auto result = run_cli({"estimate", "--model", "ultra", "--gpu", "a10", "-o", "json"});
     REQUIRE(result.status == 0);

@@ -64,7 +64,8 @@ void judge(PendingItem& item, const std::string& source, const Catalog& catalog,
         }
         if (!parsed.candidates.empty()) {
             const std::vector<Candidate> resolved = judge_candidates(catalog, parsed.scenario, rules, parsed.candidates, search);
-            item.output = report::batch_comparison_json(item.line, parsed.scenario, resolved);
+            item.output = report::batch_comparison_json(item.line, parsed.scenario, resolved,
+                                                        search_engine_id(catalog, parsed.scenario));
             const bool any = std::any_of(resolved.begin(), resolved.end(), [](const Candidate& c) { return c.accepted(); });
             item.status = any ? PendingItem::Status::ok : PendingItem::Status::unsatisfiable;
         } else {

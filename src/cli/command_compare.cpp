@@ -30,8 +30,10 @@ Judged judge(const CompareOptions& options, const Context& context) {
 CommandOutput run_compare(const CompareOptions& options, const Context& context) {
     const Judged judged = judge(options, context);
     CommandOutput output;
-    output.text = report::render(report::ComparisonDocument{judged.inputs.scenario, judged.candidates, judged.inputs.rules},
-                                 context.render_options());
+    const std::string engine_id = search_engine_id(judged.inputs.catalog, judged.inputs.scenario);
+    output.text = report::render(
+        report::ComparisonDocument{judged.inputs.scenario, judged.candidates, judged.inputs.rules, engine_id},
+        context.render_options());
     return output;
 }
 
@@ -44,7 +46,8 @@ CommandOutput run_tco(const CompareOptions& options, const Context& context) {
         output.exit_code = exit_code(ErrorKind::unsatisfiable);
         return output;
     }
-    output.text = report::render(report::TcoDocument{judged.inputs.scenario, candidate}, context.render_options());
+    const std::string engine_id = search_engine_id(judged.inputs.catalog, judged.inputs.scenario);
+    output.text = report::render(report::TcoDocument{judged.inputs.scenario, candidate, engine_id}, context.render_options());
     // Costed, but outside the scenario's constraints: the document is written all the same and
     // tco exits 1, as recommend does when nothing satisfies the scenario (README, exit codes).
     if (!candidate.meets_constraints()) {

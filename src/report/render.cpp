@@ -92,20 +92,21 @@ std::string render(const RecommendationDocument& document, const RenderOptions& 
 
 std::string render(const ComparisonDocument& document, const RenderOptions& options) {
     if (is_json(options.format)) {
-        return comparison_json(document.scenario, document.candidates, json_style(options.format));
+        return comparison_json(document.scenario, document.candidates, document.engine_id, json_style(options.format));
     }
     if (options.format == OutputFormat::html) {
         RenderOptions shown = options;
         shown.top = static_cast<std::int64_t>(document.candidates.size());
         return comparison_html(document.scenario, document.candidates, document.rules, html_meta(shown));
     }
-    return render_tables(comparison_tables(document.scenario, document.candidates), options);
+    return render_tables(comparison_tables(document.scenario, document.candidates, document.engine_id), options);
 }
 
 std::string render(const TcoDocument& document, const RenderOptions& options) {
     return tables_or_json(
-        options, "a TCO", [&](JsonStyle style) { return tco_json(document.scenario, document.candidate, style); },
-        [&] { return tco_tables(document.scenario, document.candidate); });
+        options, "a TCO",
+        [&](JsonStyle style) { return tco_json(document.scenario, document.candidate, document.engine_id, style); },
+        [&] { return tco_tables(document.scenario, document.candidate, document.engine_id); });
 }
 
 }  // namespace dsselect::report

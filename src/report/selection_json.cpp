@@ -269,12 +269,16 @@ ordered_json recommendation_document(const SearchResult& result, std::int64_t to
     return out;
 }
 
-ordered_json comparison_document(const Scenario& scenario, const std::vector<Candidate>& candidates) {
+ordered_json comparison_document(const Scenario& scenario, const std::vector<Candidate>& candidates,
+                                 const std::string& engine_id) {
     ordered_json out = detail::document_header("Comparison");
     out["scenario"] = scenario_summary(scenario);
     ordered_json items = ordered_json::array();
     for (const Candidate& c : candidates) {
-        items.push_back(candidate_json(c, scenario));
+        ordered_json item = candidate_json(c, scenario);
+        item["accuracy"] = detail::accuracy_json(
+            accuracy_claim(builtin_accuracy_table(), engine_id, *c.model, *c.variant, *c.hardware));
+        items.push_back(item);
     }
     out["candidates"] = items;
     // Differences of each candidate against the first.
@@ -322,8 +326,9 @@ std::string recommendation_json(const SearchResult& result, std::int64_t top, bo
     return finish(recommendation_document(result, top, explain, multi_task), style);
 }
 
-std::string comparison_json(const Scenario& scenario, const std::vector<Candidate>& candidates, JsonStyle style) {
-    return finish(comparison_document(scenario, candidates), style);
+std::string comparison_json(const Scenario& scenario, const std::vector<Candidate>& candidates,
+                            const std::string& engine_id, JsonStyle style) {
+    return finish(comparison_document(scenario, candidates, engine_id), style);
 }
 
 std::string batch_recommendation_json(std::int64_t line, const SearchResult& result, std::int64_t top,
@@ -333,10 +338,11 @@ std::string batch_recommendation_json(std::int64_t line, const SearchResult& res
     return out.dump() + "\n";
 }
 
-std::string batch_comparison_json(std::int64_t line, const Scenario& scenario, const std::vector<Candidate>& candidates) {
+std::string batch_comparison_json(std::int64_t line, const Scenario& scenario, const std::vector<Candidate>& candidates,
+                                  const std::string& engine_id) {
     const bool any_accepted = std::any_of(candidates.begin(), candidates.end(), [](const Candidate& c) { return c.accepted(); });
     ordered_json out = batch_header(line, scenario.id, any_accepted ? "ok" : "unsatisfiable");
-    out["result"] = comparison_document(scenario, candidates);
+    out["result"] = comparison_document(scenario, candidates, engine_id);
     return out.dump() + "\n";
 }
 
@@ -355,10 +361,13 @@ std::string batch_summary_json(const BatchCounts& counts) {
     return out.dump() + "\n";
 }
 
-std::string tco_json(const Scenario& scenario, const Candidate& c, JsonStyle style) {
+std::string tco_json(const Scenario& scenario, const Candidate& c, const std::string& engine_id, JsonStyle style) {
     ordered_json out = detail::document_header("Tco");
     out["scenario"] = scenario_summary(scenario);
     out["candidate"] = c.label();
+    // Added in 1.2: how far estimates like this candidate's have been from measurements.
+    out["accuracy"] = detail::accuracy_json(
+        accuracy_claim(builtin_accuracy_table(), engine_id, *c.model, *c.variant, *c.hardware));
     out["replicas"] = c.replicas;
     out["ownership"] = scenario.tco.ownership == Ownership::rented ? "rented" : "owned";
     out["years"] = scenario.tco.years;

@@ -153,7 +153,8 @@ Table quoted_table(const Scenario& scenario, const std::vector<const Candidate*>
     return quoted;
 }
 
-std::vector<Table> comparison_tables(const Scenario& scenario, const std::vector<Candidate>& candidates) {
+std::vector<Table> comparison_tables(const Scenario& scenario, const std::vector<Candidate>& candidates,
+                                     const std::string& engine_id) {
     Table table;
     table.title = fmt::format("Comparison for '{}'", scenario.id);
     table.columns = candidate_table_columns(CandidateView::compared);
@@ -164,6 +165,12 @@ std::vector<Table> comparison_tables(const Scenario& scenario, const std::vector
         if (const std::string warning = constraint_warning(candidates[i]); !warning.empty()) {
             table.notes.push_back(warning);
         }
+    }
+    for (std::size_t i = 0; i < candidates.size(); ++i) {
+        const Candidate& c = candidates[i];
+        table.notes.push_back(fmt::format(
+            "measured accuracy of #{}'s TTFT/TPOT estimates (data/accuracy.json): {}", i + 1,
+            accuracy_line(accuracy_claim(builtin_accuracy_table(), engine_id, *c.model, *c.variant, *c.hardware))));
     }
     std::vector<Table> tables{table};
     std::vector<const Candidate*> shown;
@@ -197,7 +204,7 @@ std::vector<Table> comparison_tables(const Scenario& scenario, const std::vector
     return tables;
 }
 
-std::vector<Table> tco_tables(const Scenario& scenario, const Candidate& c) {
+std::vector<Table> tco_tables(const Scenario& scenario, const Candidate& c, const std::string& engine_id) {
     Table table;
     const Ownership ownership = c.costed ? c.cost.ownership : scenario.tco.ownership;
     table.title = fmt::format("TCO of {} for '{}' over {} years ({})", c.label(), scenario.id, scenario.tco.years,
@@ -245,6 +252,10 @@ std::vector<Table> tco_tables(const Scenario& scenario, const Candidate& c) {
         table.notes.push_back(fmt::format("${:.4f} per million output tokens at {} QPS", *t.usd_per_million_output_tokens,
                                           scenario.workload.qps));
     }
+    // The replicas and the dollars rest on the TTFT and TPOT estimates: how far such estimates have been.
+    table.notes.push_back("measured accuracy of the TTFT/TPOT estimates behind the replicas (data/accuracy.json): " +
+                          accuracy_line(accuracy_claim(builtin_accuracy_table(), engine_id, *c.model, *c.variant,
+                                                       *c.hardware)));
     Table years;
     years.title = "Per year";
     years.columns = {{"year", R}, {"training ($)", R}, {"inference ($)", R}, {"maintenance ($)", R}};

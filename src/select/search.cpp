@@ -120,6 +120,11 @@ std::vector<Candidate> judge_every_slot(const CandidateSpace& space, const Judgi
 }
 }  // namespace
 
+std::string search_engine_id(const Catalog& catalog, const Scenario& scenario) {
+    const Engine* engine = scenario_engine(catalog, scenario);
+    return engine != nullptr ? engine->id : std::string();
+}
+
 SearchResult search(const Catalog& catalog, const Scenario& s, const RuleSet& rules, const SearchOptions& options) {
     refuse_oversized(catalog, s, options);
     const Engine* engine = scenario_engine(catalog, s);

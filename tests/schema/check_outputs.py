@@ -549,7 +549,7 @@ class Checker:
             case("tco: weights.alpha 1.5", "tco.schema.json", tco, put(1.5, "weights", "alpha"))
             case("tco: no inputs", "tco.schema.json", tco, drop("inputs"))
             uncosted = {k: tco[k] for k in ("schema_version", "kind", "scenario", "candidate", "replicas", "ownership",
-                                            "years")}
+                                            "years", "accuracy")}
             uncosted.update(meets_constraints=False,
                             constraint_misses=[{"check": "memory", "limit": 21.6, "value": 23.1, "unit": "GiB",
                                                 "detail": "needs memory per GPU <= 21.6 GiB, has 23.1 GiB"}],

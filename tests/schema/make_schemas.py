@@ -858,9 +858,10 @@ def candidate():
                                                  ["metric", "value", "source"]),
                    "description": "the scenario's quoted figures for this model, never replacing computed ones"},
         "rank": described(count(1), "only in recommendations"),
-        "accuracy": described(accuracy_schema(), "only in recommendations (added in 1.2): how far estimates of the "
-                                                 "search's engine and this model kind have been from measurements "
-                                                 "(data/accuracy.json), the estimate's accuracy object"),
+        "accuracy": described(accuracy_schema(), "in recommendations and comparisons, not on nearest misses (added "
+                                                 "in 1.2): how far estimates of the engine judged with and this model "
+                                                 "kind have been from measurements (data/accuracy.json), the "
+                                                 "estimate's accuracy object"),
         "claimed": described({"const": True}, "only when the variant rests on the source document's claim "
                                               "(docs/quality.md); the warnings then include claimed-variant"),
         "claim": described(STRING, "only with claimed: why the variant is a claim"),
@@ -1005,7 +1006,7 @@ def recommendation_document():
 
 
 def comparison_document():
-    unranked = {"allOf": [ref("candidate"), {"not": {"required": ["rank"]}}]}
+    unranked = {"allOf": [ref("candidate"), {"not": {"required": ["rank"]}}, {"required": ["accuracy"]}]}
     difference = obj({
         "candidate": NON_EMPTY,
         "against": described(NON_EMPTY, "the first candidate"),
@@ -1047,6 +1048,8 @@ def tco_schema():
                                                 "tco exits 1 and still writes the cost when it could be sized "
                                                 "(docs/tco.md)"),
         "constraint_misses": {"type": "array", "items": ref("constraint_miss")},
+        "accuracy": described(accuracy_schema(), "added in 1.2: how far estimates like this candidate's TTFT and "
+                                                 "TPOT have been from measurements (data/accuracy.json)"),
     }
     costed_props = dict(common)
     costed_props["replicas"] = count(1)

@@ -42,10 +42,12 @@ struct ComparisonDocument {
     const Scenario& scenario;
     const std::vector<Candidate>& candidates;
     const RuleSet& rules;
+    const std::string& engine_id;  // the engine judged with (search_engine_id)
 };
 struct TcoDocument {
     const Scenario& scenario;
     const Candidate& candidate;
+    const std::string& engine_id;  // the engine judged with (search_engine_id)
 };
 struct RecommendationDocument {
     const Recommendation& recommendation;

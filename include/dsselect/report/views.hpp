@@ -56,10 +56,13 @@ std::string recommendation_json(const SearchResult& result, std::int64_t top, bo
 // one row per candidate and figure; no rows when nothing is quoted for them.
 Table quoted_table(const Scenario& scenario, const std::vector<const Candidate*>& candidates);
 // compare / tco: candidates side by side, rejected ones with their reason, quoted figures beside.
-std::vector<Table> comparison_tables(const Scenario& scenario, const std::vector<Candidate>& candidates);
-std::string comparison_json(const Scenario& scenario, const std::vector<Candidate>& candidates, JsonStyle style);
-std::vector<Table> tco_tables(const Scenario& scenario, const Candidate& candidate);
-std::string tco_json(const Scenario& scenario, const Candidate& candidate, JsonStyle style);
+// engine_id: the engine the candidates were judged with (search_engine_id), for their measured accuracy.
+std::vector<Table> comparison_tables(const Scenario& scenario, const std::vector<Candidate>& candidates,
+                                     const std::string& engine_id);
+std::string comparison_json(const Scenario& scenario, const std::vector<Candidate>& candidates,
+                            const std::string& engine_id, JsonStyle style);
+std::vector<Table> tco_tables(const Scenario& scenario, const Candidate& candidate, const std::string& engine_id);
+std::string tco_json(const Scenario& scenario, const Candidate& candidate, const std::string& engine_id, JsonStyle style);
 
 // batch: one JSON line per input item, then a summary line.
 struct BatchCounts {
@@ -70,7 +73,8 @@ struct BatchCounts {
 };
 std::string batch_recommendation_json(std::int64_t line, const SearchResult& result, std::int64_t top,
                                       const MultiTaskResult* multi_task = nullptr);
-std::string batch_comparison_json(std::int64_t line, const Scenario& scenario, const std::vector<Candidate>& candidates);
+std::string batch_comparison_json(std::int64_t line, const Scenario& scenario, const std::vector<Candidate>& candidates,
+                                  const std::string& engine_id);
 std::string batch_error_json(std::int64_t line, const std::string& id, int exit_code, const std::string& message);
 std::string batch_summary_json(const BatchCounts& counts);
 

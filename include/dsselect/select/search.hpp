@@ -90,6 +90,9 @@ struct SearchResult {
 const Suggestion* best_suggestion(const SearchResult& result);
 
 SearchResult search(const Catalog& catalog, const Scenario& scenario, const RuleSet& rules, const SearchOptions& options);
+// The engine profile a search, compare or tco of this scenario runs (data/engines.json id; empty:
+// the catalog has none of that id, so the built-in defaults): SearchResult::engine_id.
+std::string search_engine_id(const Catalog& catalog, const Scenario& scenario);
 
 // SearchOptions::keep_ranked for a caller that shows the top N: N, a scenario with tasks
 // included: its search applies every task's floor, so the shared plan's base is the first ranked
