@@ -247,20 +247,28 @@ TEST_CASE("cli: estimate prints the measured accuracy of its engine and model ki
     CHECK(table.out.find("a40 itself was not measured") != std::string::npos);
 }
 
+namespace {
+// A candidate of a Recommendation or Comparison document: its accuracy object is the built-in
+// table's claim for the engine, the candidate's model, variant and hardware.
+void check_accuracy_object(const json& item, const std::string& engine) {
+    const Catalog& catalog = test::builtin();
+    const json& accuracy = item.at("accuracy");
+    CHECK(accuracy.at("engine").get<std::string>() == engine);
+    const AccuracyClaim claim =
+        accuracy_claim(builtin_accuracy_table(), engine, catalog.model(item.at("model").get<std::string>()),
+                       catalog.variant(item.at("variant").get<std::string>()),
+                       catalog.hardware_by_id(item.at("hardware").get<std::string>()));
+    CHECK(accuracy.at("note").get<std::string>() == claim.note);
+}
+}  // namespace
+
 TEST_CASE("cli: recommend gives each ranked candidate the measured accuracy of the search's engine", "[cli][accuracy]") {
     const auto result = run_cli({"recommend", "--scenario", "customer-service", "--engine", "sglang", "--explain", "-o", "json"});
     REQUIRE(result.status == 0);
     const json document = json::parse(result.out);
-    const Catalog& catalog = test::builtin();
     REQUIRE_FALSE(document.at("recommendations").empty());
     for (const json& item : document.at("recommendations")) {
-        const json& accuracy = item.at("accuracy");
-        CHECK(accuracy.at("engine").get<std::string>() == "sglang");
-        const AccuracyClaim claim =
-            accuracy_claim(builtin_accuracy_table(), "sglang", catalog.model(item.at("model").get<std::string>()),
-                           catalog.variant(item.at("variant").get<std::string>()),
-                           catalog.hardware_by_id(item.at("hardware").get<std::string>()));
-        CHECK(accuracy.at("note").get<std::string>() == claim.note);
+        check_accuracy_object(item, "sglang");
     }
     for (const auto& [reason, miss] : document.at("nearest_miss_by_reason").items()) {
         INFO(reason);
@@ -273,20 +281,13 @@ TEST_CASE("cli: recommend gives each ranked candidate the measured accuracy of t
 }
 
 TEST_CASE("cli: compare and tco carry the measured accuracy of every candidate they judge", "[cli][accuracy]") {
-    const Catalog& catalog = test::builtin();
     const auto compared = run_cli({"compare", "--scenario", "finance-risk", "--engine", "trtllm", "base:int8@h100-sxmx1",
                                    "ultra", "-o", "json"});
     REQUIRE(compared.status == 0);
     const json candidates = json::parse(compared.out).at("candidates");
     REQUIRE(candidates.size() == 2);
     for (const json& item : candidates) {
-        const json& accuracy = item.at("accuracy");
-        CHECK(accuracy.at("engine").get<std::string>() == "trtllm");
-        const AccuracyClaim claim =
-            accuracy_claim(builtin_accuracy_table(), "trtllm", catalog.model(item.at("model").get<std::string>()),
-                           catalog.variant(item.at("variant").get<std::string>()),
-                           catalog.hardware_by_id(item.at("hardware").get<std::string>()));
-        CHECK(accuracy.at("note").get<std::string>() == claim.note);
+        check_accuracy_object(item, "trtllm");
     }
     const auto tco = run_cli({"tco", "--scenario", "finance-risk", "base:int8@h100-sxmx1", "-o", "json"});
     REQUIRE(tco.status == 0);
