@@ -20,7 +20,8 @@ inline nlohmann::ordered_json document_header(const char* kind) {
 // A count or byte figure as the JSON integer it is, rounded to the nearest.
 inline std::int64_t whole(double value) { return static_cast<std::int64_t>(std::llround(value)); }
 
-// The "accuracy" object of an Estimate and of a Recommendation's candidates (json_output.cpp).
+// The "accuracy" object of an Estimate, of a Recommendation's and a Comparison's candidates and of a
+// Tco (json_output.cpp).
 nlohmann::ordered_json accuracy_json(const AccuracyClaim& claim);
 
 // The "multi_task" object of a Recommendation (multitask_report.cpp).

@@ -234,8 +234,7 @@ ordered_json recommendation_document(const SearchResult& result, std::int64_t to
         const Candidate& c = result.ranked[i];
         ordered_json item = candidate_json(c, result.scenario);
         item["rank"] = i + 1;
-        item["accuracy"] = detail::accuracy_json(
-            accuracy_claim(builtin_accuracy_table(), result.engine_id, *c.model, *c.variant, *c.hardware));
+        item["accuracy"] = detail::accuracy_json(candidate_accuracy(c, result.engine_id));
         recommendations.push_back(item);
     }
     out["recommendations"] = recommendations;
@@ -276,8 +275,7 @@ ordered_json comparison_document(const Scenario& scenario, const std::vector<Can
     ordered_json items = ordered_json::array();
     for (const Candidate& c : candidates) {
         ordered_json item = candidate_json(c, scenario);
-        item["accuracy"] = detail::accuracy_json(
-            accuracy_claim(builtin_accuracy_table(), engine_id, *c.model, *c.variant, *c.hardware));
+        item["accuracy"] = detail::accuracy_json(candidate_accuracy(c, engine_id));
         items.push_back(item);
     }
     out["candidates"] = items;
@@ -366,8 +364,7 @@ std::string tco_json(const Scenario& scenario, const Candidate& c, const std::st
     out["scenario"] = scenario_summary(scenario);
     out["candidate"] = c.label();
     // Added in 1.2: how far estimates like this candidate's have been from measurements.
-    out["accuracy"] = detail::accuracy_json(
-        accuracy_claim(builtin_accuracy_table(), engine_id, *c.model, *c.variant, *c.hardware));
+    out["accuracy"] = detail::accuracy_json(candidate_accuracy(c, engine_id));
     out["replicas"] = c.replicas;
     out["ownership"] = scenario.tco.ownership == Ownership::rented ? "rented" : "owned";
     out["years"] = scenario.tco.years;

@@ -98,11 +98,9 @@ std::vector<Table> recommendation_tables(const SearchResult& result, std::int64_
     ranked.notes.push_back(fmt::format("$/year: inference + maintenance ({}); TCO index: seed §3.2 weighted sum over {} years",
                                        s.tco.ownership == Ownership::rented ? "rented" : "owned", s.tco.years));
     if (!result.ranked.empty()) {
-        const Candidate& first = result.ranked.front();
         ranked.notes.push_back(
             "measured accuracy of #1's TTFT/TPOT estimates (data/accuracy.json; -o json: every ranked candidate): " +
-            accuracy_line(accuracy_claim(builtin_accuracy_table(), result.engine_id, *first.model, *first.variant,
-                                         *first.hardware)));
+            accuracy_line(candidate_accuracy(result.ranked.front(), result.engine_id)));
     }
     tables.push_back(ranked);
     if (explain && !result.ranked.empty()) {
@@ -167,10 +165,8 @@ std::vector<Table> comparison_tables(const Scenario& scenario, const std::vector
         }
     }
     for (std::size_t i = 0; i < candidates.size(); ++i) {
-        const Candidate& c = candidates[i];
-        table.notes.push_back(fmt::format(
-            "measured accuracy of #{}'s TTFT/TPOT estimates (data/accuracy.json): {}", i + 1,
-            accuracy_line(accuracy_claim(builtin_accuracy_table(), engine_id, *c.model, *c.variant, *c.hardware))));
+        table.notes.push_back(fmt::format("measured accuracy of #{}'s TTFT/TPOT estimates (data/accuracy.json): {}", i + 1,
+                                          accuracy_line(candidate_accuracy(candidates[i], engine_id))));
     }
     std::vector<Table> tables{table};
     std::vector<const Candidate*> shown;
@@ -254,8 +250,7 @@ std::vector<Table> tco_tables(const Scenario& scenario, const Candidate& c, cons
     }
     // The replicas and the dollars rest on the TTFT and TPOT estimates: how far such estimates have been.
     table.notes.push_back("measured accuracy of the TTFT/TPOT estimates behind the replicas (data/accuracy.json): " +
-                          accuracy_line(accuracy_claim(builtin_accuracy_table(), engine_id, *c.model, *c.variant,
-                                                       *c.hardware)));
+                          accuracy_line(candidate_accuracy(c, engine_id)));
     Table years;
     years.title = "Per year";
     years.columns = {{"year", R}, {"training ($)", R}, {"inference ($)", R}, {"maintenance ($)", R}};

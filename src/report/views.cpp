@@ -184,6 +184,10 @@ Table accuracy_table(const AccuracyClaim& claim) {
 }
 }  // namespace
 
+AccuracyClaim candidate_accuracy(const Candidate& candidate, const std::string& engine_id) {
+    return accuracy_claim(builtin_accuracy_table(), engine_id, *candidate.model, *candidate.variant, *candidate.hardware);
+}
+
 std::string accuracy_line(const AccuracyClaim& claim) {
     if (claim.entry == nullptr) {
         return claim.note;

@@ -55,6 +55,8 @@ std::string recommendation_json(const SearchResult& result, std::int64_t top, bo
 // The figures the scenario quotes (seed §3.2) for these candidates' models, beside dsselect's:
 // one row per candidate and figure; no rows when nothing is quoted for them.
 Table quoted_table(const Scenario& scenario, const std::vector<const Candidate*>& candidates);
+// The measured accuracy of a judged candidate's estimates under the engine it was judged with.
+AccuracyClaim candidate_accuracy(const Candidate& candidate, const std::string& engine_id);
 // compare / tco: candidates side by side, rejected ones with their reason, quoted figures beside.
 // engine_id: the engine the candidates were judged with (search_engine_id), for their measured accuracy.
 std::vector<Table> comparison_tables(const Scenario& scenario, const std::vector<Candidate>& candidates,
