@@ -13,7 +13,9 @@ scripts/fit_per_engine.py (hold-out rows never scored, one engine's factor moved
 ridge reported as not identified, a best on the grid's edge flagged, too few rows as no fit,
 --check, and its errors). And scripts/llamacpp_prefill.py: the prefill FLOPs by hand, a model
 shape that disagrees with llama-bench's parameter count refused, the leave-one-device-out fit
-blind to the left-out device, and the catalog rates (SM law, fallback, extrapolation label).
+blind to the left-out device, and the catalog rates (SM law, fallback, extrapolation label). And
+scripts/accuracy_table.py (figures by hand, untimed rows left out, unknown systems refused,
+--check on a stale file, a harness that cannot run).
 
 Usage: check_fit_scripts.py SOURCE_DIR
 """
@@ -472,13 +474,57 @@ def check_llamacpp_user_hardware(llamacpp_decode_fit):
         expect("user hardware: a failing product fails the check", problem is not None and "exited 3" in problem, str(problem))
 
 
+def check_accuracy_table(accuracy_table, scripts):
+    """scripts/accuracy_table.py: the figures of a stand-in harness report by hand, rows the
+    estimator could not time left out, an unknown system refused, --check failing on a stale
+    file, and a harness that cannot run named in one line."""
+    def row(system, set_name, engine, ttft, tpot, status="ok"):
+        return {"subset": f"m | {system} | fp8 | {engine}", "kind": "dense", "set": set_name, "status": status,
+                "measured_ttft_ms": 100.0, "predicted_ttft_ms": ttft, "measured_tpot_ms": 10.0, "predicted_tpot_ms": tpot}
+    report = {"rows": [row("h200_sxm", "hold-out", "vllm", 80.0, 12.0), row("b200_sxm", "hold-out", "vllm", 130.0, 9.0),
+                       row("h200_sxm", "hold-out", "vllm", 500.0, 50.0, status="does_not_fit"),
+                       row("h100_sxm", "fit", "vllm", 100.0, 10.0)]}
+    entries = accuracy_table.server_entries(report)
+    hold_out = [e for e in entries if e["set"] == "hold-out"][0]
+    # TTFT errors -20 % and +30 %: median of |e| 25 %, mean +5 %; TPOT +20 % and -10 %: 15 %, +5 %.
+    expect("accuracy: hold-out TTFT by hand", hold_out["ttft"] == {"rows": 2, "median_abs_error_pct": 25.0,
+                                                                   "mean_signed_error_pct": 5.0}, hold_out["ttft"])
+    expect("accuracy: hold-out TPOT by hand", hold_out["tpot"] == {"rows": 2, "median_abs_error_pct": 15.0,
+                                                                   "mean_signed_error_pct": 5.0}, hold_out["tpot"])
+    expect("accuracy: hardware ids and devices", hold_out["hardware"] == ["b200", "h200"] and
+           hold_out["devices"] == ["b200_sxm", "h200_sxm"], hold_out)
+    expect("accuracy: fit rows apart", [e["set"] for e in entries] == ["fit", "hold-out"], entries)
+    try:
+        accuracy_table.server_entries({"rows": [row("mi300x", "hold-out", "vllm", 1.0, 1.0)]})
+        expect("accuracy: an unknown system is refused", False, "no error")
+    except SystemExit as error:
+        expect("accuracy: an unknown system is refused", "mi300x" in str(error.code), error.code)
+    saved_report, saved_argv = accuracy_table.harness_report, sys.argv
+    accuracy_table.harness_report = lambda validate: report
+    sys.argv = ["accuracy_table.py", "--check"]
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out):
+            accuracy_table.main()
+        expect("accuracy: --check fails on a stale file", False, "exit 0")
+    except SystemExit as error:
+        expect("accuracy: --check fails on a stale file", error.code == 1 and "stale" in out.getvalue(),
+               f"{error.code} {out.getvalue()!r}")
+    finally:
+        accuracy_table.harness_report, sys.argv = saved_report, saved_argv
+    done = subprocess.run([sys.executable, os.path.join(scripts, "accuracy_table.py"), "--validate",
+                           "/nonexistent/dsselect_validate", "--check"], capture_output=True, text=True)
+    one_line_error("accuracy: a harness that cannot run", done, "cannot run the harness /nonexistent/dsselect_validate")
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: check_fit_scripts.py SOURCE_DIR")
     scripts = os.path.join(os.path.abspath(sys.argv[1]), "scripts")
     sys.dont_write_bytecode = True
     sys.path.insert(0, scripts)
-    import fit_compute_efficiency  # noqa: E402  (the modules under test live in scripts/)
+    import accuracy_table  # noqa: E402  (the modules under test live in scripts/)
+    import fit_compute_efficiency  # noqa: E402
     import fit_decode_step  # noqa: E402
     import fit_eager_overhead  # noqa: E402
     import fit_per_engine  # noqa: E402
@@ -528,6 +574,7 @@ def main():
     check_subset_interval(validation_report)
     check_per_engine(fit_per_engine, shipped)
     check_llamacpp_prefill(llamacpp_prefill)
+    check_accuracy_table(accuracy_table, scripts)
     check_llamacpp_user_hardware(llamacpp_decode_fit)
     # The GPU factor sets every fit writes into: an engine without one is a one-line error naming
     # the script and the engine, for each script that reads them through serving_fit.
