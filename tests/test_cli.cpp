@@ -302,6 +302,28 @@ TEST_CASE("cli: compare and tco carry the measured accuracy of every candidate t
     CHECK(compare_table.out.find("measured accuracy of #2's TTFT/TPOT estimates") != std::string::npos);
 }
 
+TEST_CASE("cli: an estimate nothing measured says so in JSON and in one recommend line", "[cli][accuracy]") {
+    const auto result = run_cli({"estimate", "--model", "nano", "--variant", "int4", "--gpu", "jetson-orin-nano", "--engine",
+                                 "llama.cpp", "-o", "json"});
+    REQUIRE(result.status == 0);
+    const json accuracy = json::parse(result.out).at("accuracy");
+    CHECK_FALSE(accuracy.at("measured").get<bool>());
+    CHECK(accuracy.at("engine").get<std::string>() == "llama.cpp");
+    CHECK(accuracy.at("set").is_null());
+    CHECK(accuracy.at("ttft").is_null());
+    CHECK(accuracy.at("models").empty());
+    CHECK(accuracy.at("note").get<std::string>().rfind("not measured: ", 0) == 0);
+    // A TTFT the table does not check is named once, in the note, not again beside the figures.
+    const auto line = run_cli({"recommend", "--scenario", "high-frequency-short-text", "--engine", "llama.cpp"});
+    REQUIRE(line.status == 0);
+    const auto at = line.out.find("measured accuracy of #1's");
+    REQUIRE(at != std::string::npos);
+    const std::string note = line.out.substr(at, line.out.find('\n', at) - at);
+    CHECK(note.find("TPOT ") != std::string::npos);  // the figures of a measured llama.cpp entry
+    REQUIRE(note.find("TTFT not checked") != std::string::npos);
+    CHECK(note.find("TTFT not checked") == note.rfind("TTFT not checked"));
+}
+
 TEST_CASE("cli: estimate of a model that does not fit reports null timings", "[cli][estimate]") {
     auto result = run_cli({"estimate", "--model", "ultra", "--gpu", "a10", "-o", "json"});
     REQUIRE(result.status == 0);

@@ -192,13 +192,17 @@ std::string accuracy_line(const AccuracyClaim& claim) {
     if (claim.entry == nullptr) {
         return claim.note;
     }
-    const auto part = [](const char* name, const std::optional<ErrorFigures>& figures) {
-        return figures ? fmt::format("{} {:.1f} % median abs error (mean signed {:+.1f} %, {} rows)", name,
-                                     figures->median_abs_error_pct, figures->mean_signed_error_pct, figures->rows)
-                       : fmt::format("{} not checked", name);
-    };
-    return fmt::format("{}, {}; {}; a negative mean: estimated times shorter than measured", part("TTFT", claim.entry->ttft),
-                       part("TPOT", claim.entry->tpot), claim.note);
+    // The figures measured; one not checked is a caveat of the note already.
+    std::vector<std::string> parts;
+    for (const auto& [name, figures] : {std::pair{"TTFT", &claim.entry->ttft}, std::pair{"TPOT", &claim.entry->tpot}}) {
+        if (*figures) {
+            parts.push_back(fmt::format("{} {:.1f} % median abs error (mean signed {:+.1f} %, {} rows)", name,
+                                        (*figures)->median_abs_error_pct, (*figures)->mean_signed_error_pct,
+                                        (*figures)->rows));
+        }
+    }
+    return fmt::format("{}; {}; a negative mean: estimated times shorter than measured", fmt::join(parts, ", "),
+                       claim.note);
 }
 
 std::vector<Table> estimate_tables(const EstimateView& view) {
