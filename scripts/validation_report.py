@@ -319,6 +319,38 @@ def formula_table(summary):
     return out
 
 
+def capacity_table(summary):
+    """Capacity at each row's concurrency: the validated (simulated client's) and the product's own."""
+    out = ["| rows | n | validated capacity: median APE (mean signed) | product capacity: median APE (mean signed) "
+           "| product capacity: p90 APE |",
+           "|---|---:|---:|---:|---:|"]
+    for set_name in ("hold-out", "fit"):
+        for kind, kind_label in KINDS:
+            line = group(summary, set_name, kind)
+            if line is None:
+                continue
+            s, f = line["capacity"], line["formula_capacity"]
+            out.append(f"| {kind_label} {set_name} | {s['n']} | {pct(s['median_ape'])} ({signed(s['mean_signed_error'])}) | "
+                       f"{pct(f['median_ape'])} ({signed(f['mean_signed_error'])}) | {pct(f['p90_ape'])} |")
+    return out
+
+
+def capacity_sentences(summary):
+    """Which way the product's capacity errs on the hold-out rows, and what that does to a replica count."""
+    out = []
+    for kind, kind_label in KINDS:
+        line = group(summary, "hold-out", kind)
+        if line is None:
+            continue
+        f = line["formula_capacity"]
+        high = f["mean_signed_error"] > 0
+        out.append(f"- {kind_label} hold-out: the product's capacity is on average {pct(abs(f['mean_signed_error']))} "
+                   f"{'above' if high else 'below'} the measured one (median absolute error {pct(f['median_ape'])} over "
+                   f"{f['n']} rows), so a replica count built on it is on average "
+                   f"{'too low: the deployment would be short of capacity' if high else 'too high: conservative'}.")
+    return out
+
+
 def seen_hold_out(kind, metric):
     """The choices of SEEN_HOLD_OUT that move this hold-out metric."""
     return [c["choice"] for c in SEEN_HOLD_OUT if kind in c["kinds"] and metric in c["metrics"]]
@@ -383,14 +415,15 @@ def profile_table(profiles):
 
 def subset_table(subsets):
     out = ["| set | model | system | precision | backend | n | TTFT MdAPE | TTFT mean signed | TTFT p90 APE | "
-           "TPOT MdAPE | TPOT mean signed | TPOT p90 APE |",
-           "|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+           "TPOT MdAPE | TPOT mean signed | TPOT p90 APE | product capacity MdAPE | product capacity mean signed |",
+           "|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     order = sorted(subsets, key=lambda line: (line["set"] != "hold-out", line["label"]))
     for line in order:
-        t, p = line["ttft"], line["tpot"]
+        t, p, c = line["ttft"], line["tpot"], line["formula_capacity"]
         out.append(f"| {line['set']} | {line['model']} | {line['system']} | {line['precision']} | {line['backend']} | "
                    f"{t['n']} | {pct(t['median_ape'])} | {signed(t['mean_signed_error'])} | {pct(t['p90_ape'])} | "
-                   f"{pct(p['median_ape'])} | {signed(p['mean_signed_error'])} | {pct(p['p90_ape'])} |")
+                   f"{pct(p['median_ape'])} | {signed(p['mean_signed_error'])} | {pct(p['p90_ape'])} | "
+                   f"{pct(c['median_ape'])} | {signed(c['mean_signed_error'])} |")
     return out
 
 
@@ -568,6 +601,21 @@ def render(reports, chosen, weights):
         lines += ["Missing effects, as named above:", "",
                   *[f"- *{name}*: {text}." for name, text in sorted(named.items())], ""]
     lines += [
+        "## Capacity: requests per second at the measured concurrency",
+        "",
+        "Replica counts and every dollar rest on a replica's capacity. A row's measured capacity is read",
+        "from its closed loop by Little's law: B clients, each request taking TTFT + (O − 1) × TPOT, complete",
+        "B / (TTFT + (O − 1) × TPOT) requests per second (the clients' own gaps and the run's last,",
+        "partly empty wave are not in the CSV, so this reads the engine's side of the loop). The validated",
+        "capacity is the same reading of the simulated client's TTFT and TPOT; the product's is the",
+        "estimate's own `qps` at batch B (its steady-state latency, docs/method.md), the figure",
+        "`recommend` divides the scenario's load by. Capacity has no target of its own in the issue; it is",
+        "shown so a planner can see how far a replica count may be off:",
+        "",
+        *capacity_table(summary),
+        "",
+        *capacity_sentences(summary),
+        "",
         "## Fit rows (not evidence of accuracy: the profiles were fitted on them)",
         "",
         *stats_table(summary, "fit", False),
@@ -626,9 +674,15 @@ def readme_paragraph(report):
     backends = sorted({line["backend"] for line in subsets if line["set"] == "hold-out"})
     seen = (f"{len(SEEN_HOLD_OUT)} modelling choices were made with the hold-out in view, so the figures they move "
             f"are not blind tests")
+    capacity = [f"{kind_label} {pct(line['formula_capacity']['median_ape'])} "
+                f"({signed(line['formula_capacity']['mean_signed_error'])} on average)"
+                for kind, kind_label in KINDS if (line := group(summary, "hold-out", kind)) is not None]
+    capacity_text = (f" The capacity a replica count is divided by (requests per second at the measured "
+                     f"concurrency, the product's own figure) errs by a median of {' and '.join(capacity)} on the "
+                     f"same rows." if capacity else "")
     text = (f"How far to trust the serving figures: against measured serving runs on systems the engine factors "
             f"were not fitted on ({', '.join(hold_out_systems)}; engines {', '.join(backends)}), the median "
-            f"absolute error is, for {'; for '.join(parts)} ({TARGET_SOURCE}: {verdict}; {seen}). Half the runs are further off "
+            f"absolute error is, for {'; for '.join(parts)} ({TARGET_SOURCE}: {verdict}; {seen}).{capacity_text} Half the runs are further off "
             f"than that, so read TTFT, TPOT, capacity and the replica counts built on them as planning figures, "
             f"not guarantees; [docs/validation.md](docs/validation.md) gives every subset, which way it errs and "
             f"the effect the estimator does not model.")

@@ -30,14 +30,38 @@ void put_optional(Json& out, const char* key, const std::optional<T>& value) {
 const char* kind_of(const Case& c) { return c.dense ? "dense" : "moe"; }
 const char* kind_label(const std::string& kind) { return kind == "dense" ? "dense" : "MoE"; }
 
+// The row's measured capacity: its closed loop of batch_size clients, each request taking the
+// measured TTFT + (osl - 1) x TPOT.
+double measured_capacity_qps(const Case& c) {
+    return closed_loop_qps(static_cast<double>(c.row->batch), static_cast<double>(c.row->osl), c.row->ttft_ms,
+                           c.row->tpot_ms);
+}
+
 struct Errors {
     std::vector<double> ttft;
     std::vector<double> tpot;
     std::vector<double> formula_tpot;
+    std::vector<double> capacity;
+    std::vector<double> formula_capacity;
     void add(const Case& c, const Prediction& p) {
         ttft.push_back((p.ttft_ms - c.row->ttft_ms) / c.row->ttft_ms);
         tpot.push_back((p.tpot_ms - c.row->tpot_ms) / c.row->tpot_ms);
         formula_tpot.push_back((p.formula_tpot_ms - c.row->tpot_ms) / c.row->tpot_ms);
+        const double measured_qps = measured_capacity_qps(c);
+        capacity.push_back((p.qps - measured_qps) / measured_qps);
+        formula_capacity.push_back((p.formula_qps - measured_qps) / measured_qps);
+    }
+    Line line(std::string label, Set set, std::string kind, std::string system, const Case* example) const {
+        return Line{.label = std::move(label),
+                    .set = set,
+                    .kind = std::move(kind),
+                    .system = std::move(system),
+                    .example = example,
+                    .ttft = stats_of(ttft),
+                    .tpot = stats_of(tpot),
+                    .formula_tpot = stats_of(formula_tpot),
+                    .capacity = stats_of(capacity),
+                    .formula_capacity = stats_of(formula_capacity)};
     }
 };
 
@@ -98,6 +122,8 @@ Json line_json(const Line& line) {
     j["ttft"] = stats_json(line.ttft);
     j["tpot"] = stats_json(line.tpot);
     j["formula_tpot"] = stats_json(line.formula_tpot);
+    j["capacity"] = stats_json(line.capacity);
+    j["formula_capacity"] = stats_json(line.formula_capacity);
     return j;
 }
 
@@ -119,6 +145,9 @@ Json row_json(const Case& c, const Prediction& p) {
     j["predicted_ttft_ms"] = p.ok ? Json(p.ttft_ms) : Json(nullptr);
     j["predicted_tpot_ms"] = p.ok ? Json(p.tpot_ms) : Json(nullptr);
     j["formula_tpot_ms"] = p.ok ? Json(p.formula_tpot_ms) : Json(nullptr);
+    j["measured_qps"] = measured_capacity_qps(c);
+    j["predicted_qps"] = p.ok ? Json(p.qps) : Json(nullptr);
+    j["formula_qps"] = p.ok ? Json(p.formula_qps) : Json(nullptr);
     return j;
 }
 
@@ -126,10 +155,19 @@ std::string percent(double fraction) { return fmt::format("{:+.1f} %", 100.0 * f
 std::string percent_abs(double fraction) { return fmt::format("{:.1f} %", 100.0 * fraction); }
 
 std::string cells(const Line& line) {
-    return fmt::format("{} | {} | {} | {} | {} | {} | {} |", line.ttft.n, percent_abs(line.ttft.median_ape),
-                       percent(line.ttft.mean_signed), percent_abs(line.ttft.p90_ape), percent_abs(line.tpot.median_ape),
-                       percent(line.tpot.mean_signed), percent_abs(line.tpot.p90_ape));
+    return fmt::format("{} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |", line.ttft.n,
+                       percent_abs(line.ttft.median_ape), percent(line.ttft.mean_signed), percent_abs(line.ttft.p90_ape),
+                       percent_abs(line.tpot.median_ape), percent(line.tpot.mean_signed), percent_abs(line.tpot.p90_ape),
+                       percent_abs(line.capacity.median_ape), percent(line.capacity.mean_signed),
+                       percent_abs(line.formula_capacity.median_ape), percent(line.formula_capacity.mean_signed));
 }
+
+// The columns of cells(): capacity is requests/s at the row's concurrency, validated and the
+// product's own steady-state figure.
+constexpr const char* k_cells_header =
+    "n | TTFT MdAPE | TTFT mean signed | TTFT p90 APE | TPOT MdAPE | TPOT mean signed | TPOT p90 APE | "
+    "capacity MdAPE | capacity mean signed | product capacity MdAPE | product capacity mean signed |";
+constexpr const char* k_cells_rule = "---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
 
 }  // namespace
 
@@ -175,14 +213,7 @@ Report build_report(const Selection& selection, const std::vector<Prediction>& p
     }
     for (const auto& [label, subset] : by_subset) {
         const Case& c = *subset.first;
-        report.subsets.push_back(Line{.label = label,
-                                      .set = c.set,
-                                      .kind = kind_of(c),
-                                      .system = c.row->system,
-                                      .example = &c,
-                                      .ttft = stats_of(subset.second.ttft),
-                                      .tpot = stats_of(subset.second.tpot),
-                                      .formula_tpot = stats_of(subset.second.formula_tpot)});
+        report.subsets.push_back(subset.second.line(label, c.set, kind_of(c), c.row->system, &c));
     }
     std::vector<GroupKey> keys;
     for (const auto& [key, errors] : by_group) {
@@ -195,16 +226,9 @@ Report build_report(const Selection& selection, const std::vector<Prediction>& p
     for (const GroupKey& key : keys) {
         const auto& [set, kind, system] = key;
         const Errors& errors = by_group[key];
-        report.summary.push_back(Line{
-            .label = system.empty() ? fmt::format("{} {}", kind_label(kind), to_string(set))
-                                    : fmt::format("{} {} on {}", kind_label(kind), to_string(set), system),
-            .set = set,
-            .kind = kind,
-            .system = system,
-            .example = nullptr,
-            .ttft = stats_of(errors.ttft),
-            .tpot = stats_of(errors.tpot),
-            .formula_tpot = stats_of(errors.formula_tpot)});
+        report.summary.push_back(errors.line(system.empty() ? fmt::format("{} {}", kind_label(kind), to_string(set))
+                                                            : fmt::format("{} {} on {}", kind_label(kind), to_string(set), system),
+                                             set, kind, system, nullptr));
     }
     for (const auto& [key, use] : used) {
         report.profiles.push_back(use);
@@ -357,13 +381,12 @@ void render_markdown(const Report& report, std::ostream& out) {
                            values);
     }
     out << fmt::format("\nRows read {}, modelled {}.\n\n", report.rows_read, report.rows_modelled);
-    out << "| set | model | system | precision | backend | n | TTFT MdAPE | TTFT mean signed | TTFT p90 APE | "
-           "TPOT MdAPE | TPOT mean signed | TPOT p90 APE |\n|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n";
+    out << "| set | model | system | precision | backend | " << k_cells_header << "\n|---|---|---|---|---|" << k_cells_rule
+        << "\n";
     for (const Line& line : report.subsets) {
         out << "| " << to_string(line.set) << " | " << line.label << " | " << cells(line) << "\n";
     }
-    out << "\n| summary | n | TTFT MdAPE | TTFT mean signed | TTFT p90 APE | TPOT MdAPE | TPOT mean signed | "
-           "TPOT p90 APE |\n|---|---:|---:|---:|---:|---:|---:|---:|\n";
+    out << "\n| summary | " << k_cells_header << "\n|---|" << k_cells_rule << "\n";
     for (const Line& line : report.summary) {
         out << "| " << line.label << " | " << cells(line) << "\n";
     }
@@ -380,19 +403,21 @@ void write_dump(const std::string& path, const Report& report) {
     }
     file << "line,set,model,system,precision,backend,isl,osl,batch,tp,ep,dense,measured_ttft_ms,measured_tpot_ms,ok,"
             "predicted_ttft_ms,predicted_tpot_ms,prefill_compute_ms,prefill_memory_ms,prefill_comm_ms,"
-            "decode_memory_ms,decode_compute_ms,decode_comm_ms,decode_step_ms,simulated_tpot_ms,formula_tpot_ms\n";
+            "decode_memory_ms,decode_compute_ms,decode_comm_ms,decode_step_ms,simulated_tpot_ms,formula_tpot_ms,"
+            "measured_qps,predicted_qps,formula_qps\n";
     for (std::size_t i = 0; i < report.cases->size(); ++i) {
         const Case& c = (*report.cases)[i];
         const Prediction& p = (*report.predictions)[i];
         const Components parts = p.components.value_or(Components{});
         file << fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{:.4f},{:.4f},{},{:.4f},{:.4f},{:.5f},{:.5f},{:.5f},"
-                            "{:.5f},{:.5f},{:.5f},{:.5f},{},{:.4f}\n",
+                            "{:.5f},{:.5f},{:.5f},{:.5f},{},{:.4f},{:.5f},{:.5f},{:.5f}\n",
                             c.row->line, to_string(c.set), c.model->id, c.row->system, c.precision, c.row->backend,
                             c.row->isl, c.row->osl, c.row->batch, c.row->tp, c.row->moe_ep, c.dense ? 1 : 0,
                             c.row->ttft_ms, c.row->tpot_ms, p.ok ? 1 : 0, p.ttft_ms, p.tpot_ms, parts.prefill_compute_ms,
                             parts.prefill_memory_ms, parts.prefill_comm_ms, parts.decode_memory_ms,
                             parts.decode_compute_ms, parts.decode_comm_ms, parts.decode_step_ms,
-                            p.simulated_tpot_ms ? fmt::format("{:.4f}", *p.simulated_tpot_ms) : std::string(), p.formula_tpot_ms);
+                            p.simulated_tpot_ms ? fmt::format("{:.4f}", *p.simulated_tpot_ms) : std::string(), p.formula_tpot_ms,
+                            measured_capacity_qps(c), p.qps, p.formula_qps);
     }
     if (!file) {
         throw dsselect::Error(dsselect::ErrorKind::output_failed, fmt::format("{}: write failed", path));

@@ -26,6 +26,10 @@ struct Line {
     ErrorStats ttft;
     ErrorStats tpot;          // the validated TPOT (Prediction::tpot_ms)
     ErrorStats formula_tpot;  // the product's steady-state formula on the same rows
+    // Capacity at the row's concurrency (requests/s, closed_loop_qps of the measured TTFT and
+    // TPOT): the validated figure (Prediction::qps) and the product's own (Prediction::formula_qps).
+    ErrorStats capacity;
+    ErrorStats formula_capacity;
 };
 
 // A profile the harness estimated rows with, and on how many rows.

@@ -322,18 +322,30 @@ def check_readme_paragraph(validation_report):
     expect("readme: the paragraph replaces the old one",
            validation_report.with_readme_paragraph(readme, [begin, "new", end]) == f"# t\n{begin}\nnew\n{end}\nrest",
            "the text between the markers must be replaced and nothing else")
-    def line(set_name, kind, ttft, tpot, system=""):
+    def line(set_name, kind, ttft, tpot, system="", capacity=0.08):
         return {"set": set_name, "kind": kind, "system": system, "model": "m", "precision": "fp8", "backend": "vllm",
                 "ttft": {"n": 3, "median_ape": ttft, "mean_signed_error": ttft},
-                "tpot": {"n": 3, "median_ape": tpot, "mean_signed_error": -tpot}}
+                "tpot": {"n": 3, "median_ape": tpot, "mean_signed_error": -tpot},
+                "formula_capacity": {"n": 3, "median_ape": capacity, "mean_signed_error": -capacity / 2,
+                                     "p90_ape": capacity * 2}}
     report = {"overall": [line("hold-out", "dense", 0.30, 0.05), line("fit", "moe", 0.9, 0.9)],
               "subsets": [line("hold-out", "dense", 0.30, 0.05, "h200_sxm")]}
     text = " ".join(validation_report.readme_paragraph(report))
     for fragment in ("(h200_sxm; engines vllm)", "dense models TTFT 30.0 % (target 20.0 %), TPOT 5.0 % (target 10.0 %) "
                      "over 3 rows of 1 measured configuration (model, GPU, precision and engine)", "no MoE hold-out row", "1 of the 2 median targets evaluated are missed",
                      "1 of 2 subset metrics err by more than 15.0 %",
-                     f"{len(validation_report.SEEN_HOLD_OUT)} modelling choices were made with the hold-out in view"):
+                     f"{len(validation_report.SEEN_HOLD_OUT)} modelling choices were made with the hold-out in view",
+                     "errs by a median of dense 8.0 % (-4.0 % on average) on the same rows"):
         expect(f"readme: the paragraph says '{fragment}'", fragment in text, text)
+    # The capacity section says which way a replica count built on the product's capacity errs.
+    both = {"overall": [line("hold-out", "dense", 0.3, 0.05), line("hold-out", "moe", 0.3, 0.2, capacity=-0.4)]}
+    sentences = validation_report.capacity_sentences(both["overall"])
+    expect("capacity: a capacity below the measured makes too many replicas",
+           "4.0 % below the measured one" in sentences[0] and "too high: conservative" in sentences[0], str(sentences))
+    expect("capacity: a capacity above the measured makes too few replicas",
+           "20.0 % above the measured one" in sentences[1] and "short of capacity" in sentences[1], str(sentences))
+    expect("capacity: a kind without hold-out rows says nothing",
+           len(validation_report.capacity_sentences(report["overall"])) == 1, "one sentence expected")
     # The headline names each choice made with the hold-out in view beside the targets it moves.
     expect("seen hold-out: dense TPOT names vLLM's memory efficiency",
            any("vLLM's own memory efficiency" in c for c in validation_report.seen_hold_out("dense", "tpot")),

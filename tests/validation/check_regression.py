@@ -123,6 +123,7 @@ def main():
             "hold_out": {label: {"ttft_median_ape": round(line["ttft"]["median_ape"], 4),
                                  "tpot_median_ape": round(line["tpot"]["median_ape"], 4),
                                  "formula_tpot_median_ape": round(line["formula_tpot"]["median_ape"], 4),
+                                 "formula_capacity_median_ape": round(line["formula_capacity"]["median_ape"], 4),
                                  "n": line["tpot"]["n"]} for label, line in hold_out.items()},
         }
         with open(published_path, "w") as out:
@@ -136,8 +137,9 @@ def main():
         if line is None:
             check(False, f"{label}: no longer reported")
             continue
-        # The product's own TPOT formula is held too, beside the TPOT the benchmark measured.
-        for metric in ("ttft", "tpot", "formula_tpot"):
+        # The product's own TPOT formula and capacity (requests/s at the row's concurrency, what
+        # sizes replicas) are held too, beside the TTFT and TPOT the benchmark measured.
+        for metric in ("ttft", "tpot", "formula_tpot", "formula_capacity"):
             if f"{metric}_median_ape" not in figures:
                 check(False, f"{label}: published.json has no {metric}_median_ape (rewrite it with --write-published)")
                 continue

@@ -277,6 +277,21 @@ def main():
             abs(float(r["formula_tpot_ms"]) - float(r["predicted_tpot_ms"])) < 1e-9 for r in timed):
         fail("the formula's TPOT must be reported beside the simulated one, and differ from it on these rows")
     formula = {r["line"]: r["formula_tpot_ms"] for r in timed}
+    # Capacity (docs/validation.md, 'Capacity'): the measured one is the row's closed loop read by
+    # Little's law, B / (TTFT + (O - 1) TPOT); the validated one the same reading of the compared
+    # TTFT and TPOT; the product's own is its estimate's qps, not that reading of the formula TPOT.
+    def little(r, ttft, tpot):
+        return int(r["batch"]) * 1000.0 / (float(r[ttft]) + (int(r["osl"]) - 1) * float(r[tpot]))
+    for r in timed:
+        for column, ttft, tpot in (("measured_qps", "measured_ttft_ms", "measured_tpot_ms"),
+                                   ("predicted_qps", "predicted_ttft_ms", "predicted_tpot_ms")):
+            expected = little(r, ttft, tpot)
+            if abs(float(r[column]) - expected) > 1e-4 * expected:
+                fail(f"line {r['line']}: {column} {r[column]}, expected B / (TTFT + (O - 1) TPOT) = {expected:.5f}")
+        if not float(r["formula_qps"]) > 0:
+            fail(f"line {r['line']}: the product's capacity formula_qps must be reported ({r['formula_qps']})")
+    if all(abs(float(r["formula_qps"]) - float(r["predicted_qps"])) < 1e-9 for r in timed):
+        fail("the product's capacity must be its own, not the simulated client's")
     if not alone or any(abs(float(r["predicted_tpot_ms"]) - float(formula[r["line"]])) > 1e-3 for r in alone):
         fail("under the alone protocol the compared TPOT must be the formula's")
     # The study switch --eager-blocking-share (docs/validation-study.md section 14): reported in the
