@@ -24,7 +24,8 @@ std::string entry_json(const std::string& engine, const std::string& kind, const
            R"(], "devices": ["dev"], "precisions": ["bf16", "fp8"],
               "ttft": {"rows": 4, "median_abs_error_pct": 20.0, "mean_signed_error_pct": -5.0},
               "tpot": {"rows": 4, "median_abs_error_pct": )" +
-           std::to_string(tpot_median) + R"(, "mean_signed_error_pct": -1.5}, "source": "test"})";
+           std::to_string(tpot_median) + R"(, "mean_signed_error_pct": -1.5},
+              "capacity": {"rows": 4, "median_abs_error_pct": 8.0, "mean_signed_error_pct": 3.0}, "source": "test"})";
 }
 
 std::vector<AccuracyEntry> table_of(const std::vector<std::string>& entries) {
@@ -184,6 +185,17 @@ TEST_CASE("accuracy: a malformed table names the file and the JSON pointer", "[a
     const std::string twice = entry_json("vllm", "dense", "fit", "", "", "h200", 1.0);
     CHECK(parse_error(R"({"schema_version": "1.0", "source": "s", "entries": [)" + twice + "," + twice + "]}") ==
           "t.json: /entries/1: repeats an earlier entry's engine, model_kind, set and hardware_family");
+    // Capacity is required (null: not checked) and its figures are read like TTFT's and TPOT's.
+    std::string no_capacity = entry_json("vllm", "dense", "fit", "", "", "h200", 1.0);
+    const std::string capacity_key = R"("capacity": )";
+    const auto capacity_at = no_capacity.find(capacity_key);
+    no_capacity.erase(capacity_at, no_capacity.find("}, ", capacity_at) + 3 - capacity_at);
+    CHECK(parse_error(R"({"schema_version": "1.1", "source": "s", "entries": [)" + no_capacity + "]}") ==
+          "t.json: /entries/0: missing required field 'capacity'");
+    std::string zero_rows = entry_json("vllm", "dense", "fit", "", "", "h200", 1.0);
+    zero_rows.replace(zero_rows.find(R"("capacity": {"rows": 4)"), 22, R"("capacity": {"rows": 0)");
+    CHECK(parse_error(R"({"schema_version": "1.1", "source": "s", "entries": [)" + zero_rows + "]}")
+              .find("/entries/0/capacity/rows") != std::string::npos);
     std::string no_precision = entry_json("vllm", "dense", "fit", "", "", "h200", 1.0);
     const std::string formats = R"("precisions": ["bf16", "fp8"])";
     no_precision.replace(no_precision.find(formats), formats.size(), R"("precisions": [])");
@@ -210,4 +222,24 @@ TEST_CASE("accuracy: the built-in table parses and speaks for the shipped engine
     REQUIRE(claim.entry != nullptr);
     CHECK(claim.entry->set == "hold-out");
     CHECK(claim.hardware_measured);
+}
+
+TEST_CASE("accuracy: capacity figures are read and an unchecked one is named in the note", "[accuracy]") {
+    const auto table = table_of({entry_json("vllm", "dense", "hold-out", "", "", "h200", 11.0)});
+    REQUIRE(table.size() == 1);
+    REQUIRE(table[0].capacity);
+    CHECK(table[0].capacity->rows == 4);
+    CHECK(table[0].capacity->median_abs_error_pct == Approx(8.0));
+    CHECK(table[0].capacity->mean_signed_error_pct == Approx(3.0));
+    const Hardware h200 = named_gpu("h200", "nvidia");
+    const AccuracyClaim checked = accuracy_claim(table, "vllm", test::llama2_7b(), test::variant_bits(16), h200);
+    CHECK(checked.note.find("not checked") == std::string::npos);
+    std::string unchecked = entry_json("vllm", "dense", "hold-out", "", "", "h200", 11.0);
+    const auto at = unchecked.find(R"("capacity": {)");
+    unchecked.replace(at, unchecked.find('}', at) + 1 - at, R"("capacity": null)");
+    const auto without = table_of({unchecked});
+    CHECK_FALSE(without[0].capacity);
+    const AccuracyClaim claim = accuracy_claim(without, "vllm", test::llama2_7b(), test::variant_bits(16), h200);
+    CHECK(claim.note.find("capacity not checked") != std::string::npos);
+    CHECK(claim.note.find("TTFT") == std::string::npos);
 }

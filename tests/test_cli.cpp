@@ -68,7 +68,7 @@ TEST_CASE("cli: catalog models -o json lists the seed versions with nominal and 
     REQUIRE(result.status == 0);
     CHECK(result.err.empty());
     const json document = json::parse(result.out);
-    CHECK(document.at("schema_version").get<std::string>() == "1.2");
+    CHECK(document.at("schema_version").get<std::string>() == "1.3");
     CHECK(document.at("kind").get<std::string>() == "ModelList");
     std::map<std::string, double> nominal = {{"nano", 1.3e9}, {"base", 6.7e9}, {"pro", 32e9}, {"ultra", 175e9}};
     int found = 0;
@@ -238,12 +238,24 @@ TEST_CASE("cli: estimate prints the measured accuracy of its engine and model ki
     CHECK(accuracy.at("tpot").at("median_abs_error_pct").get<double>() ==
           Approx(claim.entry->tpot->median_abs_error_pct).margin(0.05));
     CHECK(accuracy.at("note").get<std::string>() == claim.note);
+    // Capacity (added in 1.3): the table's requests/s figures for serving engines.
+    REQUIRE(claim.entry->capacity);
+    CHECK(accuracy.at("capacity").at("rows").get<std::int64_t>() == claim.entry->capacity->rows);
+    CHECK(accuracy.at("capacity").at("mean_signed_error_pct").get<double>() ==
+          Approx(claim.entry->capacity->mean_signed_error_pct).margin(0.05));
+    const auto served = run_cli({"estimate", "--model", "deepseek-v3", "--variant", "fp8", "--gpu", "h200", "--gpus", "8",
+                                 "--engine", "sglang"});
+    REQUIRE(served.status == 0);
+    CHECK(served.out.find(fmt::format("capacity (requests/s)\t{:.1f}\t{:+.1f}\t{}", claim.entry->capacity->median_abs_error_pct,
+                                      claim.entry->capacity->mean_signed_error_pct, claim.entry->capacity->rows)) !=
+          std::string::npos);
 
     const auto table = run_cli({"estimate", "--model", "base", "--gpu", "a40", "--engine", "llama.cpp", "--variant", "int4"});
     REQUIRE(table.status == 0);
     CHECK(table.out.find("# Measured accuracy of such estimates (data/accuracy.json)") != std::string::npos);
     CHECK(table.out.find("TTFT\t-\t-\t-") != std::string::npos);
-    CHECK(table.out.find("TTFT not checked") != std::string::npos);
+    CHECK(table.out.find("capacity (requests/s)\t-\t-\t-") != std::string::npos);
+    CHECK(table.out.find("TTFT and capacity not checked") != std::string::npos);
     CHECK(table.out.find("a40 itself was not measured") != std::string::npos);
 }
 
@@ -276,7 +288,7 @@ TEST_CASE("cli: recommend gives each ranked candidate the measured accuracy of t
     }
     const auto table = run_cli({"recommend", "--scenario", "customer-service", "--engine", "sglang"});
     REQUIRE(table.status == 0);
-    CHECK(table.out.find("# measured accuracy of #1's TTFT/TPOT estimates (data/accuracy.json") != std::string::npos);
+    CHECK(table.out.find("# measured accuracy of #1's TTFT, TPOT and capacity estimates (data/accuracy.json") != std::string::npos);
     CHECK(table.out.find("engine 'sglang'") != std::string::npos);
 }
 
@@ -296,10 +308,10 @@ TEST_CASE("cli: compare and tco carry the measured accuracy of every candidate t
     CHECK(accuracy.at("hardware_measured").get<bool>());
     const auto table = run_cli({"tco", "--scenario", "finance-risk", "base:int8@h100-sxmx1"});
     REQUIRE(table.status == 0);
-    CHECK(table.out.find("measured accuracy of the TTFT/TPOT estimates behind the replicas") != std::string::npos);
+    CHECK(table.out.find("measured accuracy of the TTFT, TPOT and capacity estimates behind the replicas") != std::string::npos);
     const auto compare_table = run_cli({"compare", "--scenario", "finance-risk", "base", "ultra"});
     REQUIRE(compare_table.status == 0);
-    CHECK(compare_table.out.find("measured accuracy of #2's TTFT/TPOT estimates") != std::string::npos);
+    CHECK(compare_table.out.find("measured accuracy of #2's TTFT, TPOT and capacity estimates") != std::string::npos);
 }
 
 TEST_CASE("cli: an estimate nothing measured says so in JSON and in one recommend line", "[cli][accuracy]") {
@@ -311,6 +323,7 @@ TEST_CASE("cli: an estimate nothing measured says so in JSON and in one recommen
     CHECK(accuracy.at("engine").get<std::string>() == "llama.cpp");
     CHECK(accuracy.at("set").is_null());
     CHECK(accuracy.at("ttft").is_null());
+    CHECK(accuracy.at("capacity").is_null());
     CHECK(accuracy.at("models").empty());
     CHECK(accuracy.at("note").get<std::string>().rfind("not measured: ", 0) == 0);
     // A TTFT the table does not check is named once, in the note, not again beside the figures.
@@ -320,8 +333,10 @@ TEST_CASE("cli: an estimate nothing measured says so in JSON and in one recommen
     REQUIRE(at != std::string::npos);
     const std::string note = line.out.substr(at, line.out.find('\n', at) - at);
     CHECK(note.find("TPOT ") != std::string::npos);  // the figures of a measured llama.cpp entry
-    REQUIRE(note.find("TTFT not checked") != std::string::npos);
-    CHECK(note.find("TTFT not checked") == note.rfind("TTFT not checked"));
+    REQUIRE(note.find("TTFT and capacity not checked") != std::string::npos);
+    CHECK(note.find("TTFT and capacity not checked") == note.rfind("TTFT and capacity not checked"));
+    // Only TPOT has figures: no TTFT or capacity figure beside them.
+    CHECK(note.find(" % median abs error") == note.rfind(" % median abs error"));
 }
 
 TEST_CASE("cli: estimate of a model that does not fit reports null timings", "[cli][estimate]") {

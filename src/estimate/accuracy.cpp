@@ -106,6 +106,7 @@ std::vector<AccuracyEntry> parse_accuracy_table(const std::string& text, const s
                     entry.precisions = listed("precisions");
                     entry.ttft = read_figures(reader, "ttft");
                     entry.tpot = read_figures(reader, "tpot");
+                    entry.capacity = read_figures(reader, "capacity");
                     entry.source = reader.text("source", Presence::required).value_or("");
                     reader.finish();
                     for (const AccuracyEntry& other : table) {
@@ -205,8 +206,12 @@ AccuracyClaim accuracy_claim(const std::vector<AccuracyEntry>& table, const std:
     const char* set_label = entry.set == "hold-out" ? "out of sample"
                             : claim.hardware_measured ? "in sample (the factors were fitted on these rows)"
                                                       : "in sample on other hardware (the factors were fitted on these rows)";
-    if (!entry.ttft) {
+    if (!entry.ttft && !entry.capacity) {
+        caveats.push_back("TTFT and capacity not checked");
+    } else if (!entry.ttft) {
         caveats.push_back("TTFT not checked");
+    } else if (!entry.capacity) {
+        caveats.push_back("capacity not checked");
     }
     claim.note = fmt::format("{}: engine '{}', {} models {} on {}{}{}", set_label,
                              entry.engine, kind_label, joined(entry.models), joined(measured_on(entry)),

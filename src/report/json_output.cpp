@@ -142,6 +142,7 @@ ordered_json detail::accuracy_json(const AccuracyClaim& claim) {
     out["precision_measured"] = claim.precision_measured;
     out["ttft"] = entry != nullptr ? error_figures_json(entry->ttft) : ordered_json(nullptr);
     out["tpot"] = entry != nullptr ? error_figures_json(entry->tpot) : ordered_json(nullptr);
+    out["capacity"] = entry != nullptr ? error_figures_json(entry->capacity) : ordered_json(nullptr);  // added in 1.3
     out["note"] = claim.note;
     out["source"] = entry != nullptr ? entry->source : std::string("data/accuracy.json");
     return out;

@@ -99,7 +99,7 @@ std::vector<Table> recommendation_tables(const SearchResult& result, std::int64_
                                        s.tco.ownership == Ownership::rented ? "rented" : "owned", s.tco.years));
     if (!result.ranked.empty()) {
         ranked.notes.push_back(
-            "measured accuracy of #1's TTFT/TPOT estimates (data/accuracy.json; -o json: every ranked candidate): " +
+            "measured accuracy of #1's TTFT, TPOT and capacity estimates (data/accuracy.json; -o json: every ranked candidate): " +
             accuracy_line(candidate_accuracy(result.ranked.front(), result.engine_id)));
     }
     tables.push_back(ranked);
@@ -165,7 +165,7 @@ std::vector<Table> comparison_tables(const Scenario& scenario, const std::vector
         }
     }
     for (std::size_t i = 0; i < candidates.size(); ++i) {
-        table.notes.push_back(fmt::format("measured accuracy of #{}'s TTFT/TPOT estimates (data/accuracy.json): {}", i + 1,
+        table.notes.push_back(fmt::format("measured accuracy of #{}'s TTFT, TPOT and capacity estimates (data/accuracy.json): {}", i + 1,
                                           accuracy_line(candidate_accuracy(candidates[i], engine_id))));
     }
     std::vector<Table> tables{table};
@@ -249,7 +249,7 @@ std::vector<Table> tco_tables(const Scenario& scenario, const Candidate& c, cons
                                           scenario.workload.qps));
     }
     // The replicas and the dollars rest on the TTFT and TPOT estimates: how far such estimates have been.
-    table.notes.push_back("measured accuracy of the TTFT/TPOT estimates behind the replicas (data/accuracy.json): " +
+    table.notes.push_back("measured accuracy of the TTFT, TPOT and capacity estimates behind the replicas (data/accuracy.json): " +
                           accuracy_line(candidate_accuracy(c, engine_id)));
     Table years;
     years.title = "Per year";

@@ -157,7 +157,7 @@ std::vector<Table> catalog_tables(const Catalog& catalog, CatalogKind kind, cons
 }
 
 namespace {
-// How far such estimates have been from measurements (data/accuracy.json), TTFT and TPOT.
+// How far such estimates have been from measurements (data/accuracy.json): TTFT, TPOT and capacity.
 Table accuracy_table(const AccuracyClaim& claim) {
     Table table;
     table.title = "Measured accuracy of such estimates (data/accuracy.json)";
@@ -174,11 +174,13 @@ Table accuracy_table(const AccuracyClaim& claim) {
         };
         row("TTFT", claim.entry->ttft);
         row("TPOT", claim.entry->tpot);
+        row("capacity (requests/s)", claim.entry->capacity);
     }
     table.notes.push_back(claim.note);
     if (claim.entry != nullptr) {
         table.notes.push_back("error = (estimate - measured) / measured; a negative mean signed error: estimated "
-                              "times shorter than measured (optimistic)");
+                              "times shorter than measured (optimistic), or estimated capacity lower (replicas to "
+                              "spare)");
     }
     return table;
 }
@@ -194,15 +196,16 @@ std::string accuracy_line(const AccuracyClaim& claim) {
     }
     // The figures measured; one not checked is a caveat of the note already.
     std::vector<std::string> parts;
-    for (const auto& [name, figures] : {std::pair{"TTFT", &claim.entry->ttft}, std::pair{"TPOT", &claim.entry->tpot}}) {
+    for (const auto& [name, figures] : {std::pair{"TTFT", &claim.entry->ttft}, std::pair{"TPOT", &claim.entry->tpot},
+                                        std::pair{"capacity", &claim.entry->capacity}}) {
         if (*figures) {
             parts.push_back(fmt::format("{} {:.1f} % median abs error (mean signed {:+.1f} %, {} rows)", name,
                                         (*figures)->median_abs_error_pct, (*figures)->mean_signed_error_pct,
                                         (*figures)->rows));
         }
     }
-    return fmt::format("{}; {}; a negative mean: estimated times shorter than measured", fmt::join(parts, ", "),
-                       claim.note);
+    return fmt::format("{}; {}; a negative mean: estimated times shorter, or capacity lower, than measured",
+                       fmt::join(parts, ", "), claim.note);
 }
 
 std::vector<Table> estimate_tables(const EstimateView& view) {

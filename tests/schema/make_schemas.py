@@ -33,7 +33,7 @@ FRACTION = {"type": "number", "minimum": 0, "maximum": 1}
 POSITIVE_FRACTION = {"type": "number", "exclusiveMinimum": 0, "maximum": 1}
 STRING_LIST = {"type": "array", "items": NON_EMPTY}
 PRECISIONS = ["fp16", "bf16", "fp8", "int8", "int4"]
-SCHEMA_VERSION = {"enum": ["1.0", "1.1", "1.2"], "description": "dsselect writes \"1.2\" and reads all three: a minor bump only adds fields; a major bump may break"}
+SCHEMA_VERSION = {"enum": ["1.0", "1.1", "1.2", "1.3"], "description": "dsselect writes \"1.3\" and reads all four: a minor bump only adds fields; a major bump may break"}
 
 
 def integer(minimum, maximum=MAX_DIMENSION):
@@ -635,10 +635,12 @@ def accuracy_schema():
                 "precision_measured": BOOLEAN,
                 "ttft": figures,
                 "tpot": figures,
+                "capacity": described(figures, "added in 1.3: requests/s per replica at the measured concurrency, "
+                                               "the estimate's qps against the rows' closed loop; null: not checked"),
                 "note": NON_EMPTY,
                 "source": NON_EMPTY},
                ["measured", "set", "engine", "model_kind", "models", "measured_on", "hardware_measured",
-                "precision_measured", "ttft", "tpot", "note", "source"])
+                "precision_measured", "ttft", "tpot", "capacity", "note", "source"])
 
 
 def estimate_schema():
@@ -1258,7 +1260,7 @@ def deployment_schema():
 
 SCHEMAS = [
     ("catalog.schema.json", "dsselect catalog file",
-     "A data file (shipped data/*.json or --data FILE): schema_version \"1.0\", \"1.1\" or \"1.2\" and any of the arrays models, "
+     "A data file (shipped data/*.json or --data FILE): schema_version \"1.0\", \"1.1\", \"1.2\" or \"1.3\" and any of the arrays models, "
      "variants, hardware, scenarios, rules, engines. Later files replace entries by id. Checks that JSON Schema "
      "cannot express (duplicate ids, unknown referenced ids, kv heads dividing attention heads, context_tokens >= "
      "prompt + output, max_ttft_ms <= max_latency_ms, num_experts_per_tok <= n_routed_experts) are left to "
@@ -1269,7 +1271,7 @@ SCHEMAS = [
      "--scenario FILE does). --scenario also accepts a data document holding exactly one scenario; validate that "
      "against catalog.schema.json.", scenario_schema),
     ("rules.schema.json", "dsselect policy rules file",
-     "A rules file (--rules FILE, data/rules.json): schema_version \"1.0\", \"1.1\" or \"1.2\" and rules[]; the catalog arrays are "
+     "A rules file (--rules FILE, data/rules.json): schema_version \"1.0\", \"1.1\", \"1.2\" or \"1.3\" and rules[]; the catalog arrays are "
      "ignored by the rules reader.", rules_schema),
     ("model-list.schema.json", "dsselect ModelList", "`dsselect catalog models -o json`: the catalog's models with "
      "computed parameter counts.", model_list_schema),

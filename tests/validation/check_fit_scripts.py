@@ -490,10 +490,12 @@ def check_accuracy_table(accuracy_table, scripts):
     """scripts/accuracy_table.py: the figures of a stand-in harness report by hand, rows the
     estimator could not time left out, an unknown system refused, --check failing on a stale
     file, and a harness that cannot run named in one line."""
-    def row(system, set_name, engine, ttft, tpot, status="ok"):
+    def row(system, set_name, engine, ttft, tpot, status="ok", formula_qps=2.0):
         return {"subset": f"m | {system} | fp8 | {engine}", "kind": "dense", "set": set_name, "status": status,
-                "measured_ttft_ms": 100.0, "predicted_ttft_ms": ttft, "measured_tpot_ms": 10.0, "predicted_tpot_ms": tpot}
-    report = {"rows": [row("h200_sxm", "hold-out", "vllm", 80.0, 12.0), row("b200_sxm", "hold-out", "vllm", 130.0, 9.0),
+                "measured_ttft_ms": 100.0, "predicted_ttft_ms": ttft, "measured_tpot_ms": 10.0, "predicted_tpot_ms": tpot,
+                "measured_qps": 2.0, "formula_qps": formula_qps}
+    report = {"rows": [row("h200_sxm", "hold-out", "vllm", 80.0, 12.0, formula_qps=2.4),
+                       row("b200_sxm", "hold-out", "vllm", 130.0, 9.0, formula_qps=1.0),
                        row("h200_sxm", "hold-out", "vllm", 500.0, 50.0, status="does_not_fit"),
                        row("h100_sxm", "fit", "vllm", 100.0, 10.0)]}
     entries = accuracy_table.server_entries(report)
@@ -503,6 +505,10 @@ def check_accuracy_table(accuracy_table, scripts):
                                                                    "mean_signed_error_pct": 5.0}, hold_out["ttft"])
     expect("accuracy: hold-out TPOT by hand", hold_out["tpot"] == {"rows": 2, "median_abs_error_pct": 15.0,
                                                                    "mean_signed_error_pct": 5.0}, hold_out["tpot"])
+    # Capacity: the product's qps against the measured, +20 % and -50 %: 35 %, -15 %.
+    expect("accuracy: hold-out capacity by hand", hold_out["capacity"] == {"rows": 2, "median_abs_error_pct": 35.0,
+                                                                           "mean_signed_error_pct": -15.0},
+           hold_out["capacity"])
     expect("accuracy: hardware ids and devices", hold_out["hardware"] == ["b200", "h200"] and
            hold_out["devices"] == ["b200_sxm", "h200_sxm"], hold_out)
     expect("accuracy: fit rows apart", [e["set"] for e in entries] == ["fit", "hold-out"], entries)

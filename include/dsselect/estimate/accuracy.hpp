@@ -1,5 +1,5 @@
 #pragma once
-// How far the estimator's TTFT and TPOT have been from measurements, for the engine, model kind
+// How far the estimator's TTFT, TPOT and capacity have been from measurements, for the engine, model kind
 // and hardware of an estimate: data/accuracy.json, written by scripts/accuracy_table.py from the
 // measurements in tests/validation/ (compiled in by cmake/embed_text.cmake; not a catalog document).
 #include <cstdint>
@@ -33,6 +33,9 @@ struct AccuracyEntry {
     std::vector<std::string> precisions;  // serving formats measured
     std::optional<ErrorFigures> ttft;     // absent: TTFT not checked
     std::optional<ErrorFigures> tpot;
+    // Requests/s per replica at the measured concurrency (the estimate's qps against the rows'
+    // closed loop, docs/validation.md 'Capacity'); absent: not checked. A negative mean: low.
+    std::optional<ErrorFigures> capacity;
     std::string source;
 };
 
