@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dsselect/core/error.hpp"
+#include "dsselect/core/schema_version.hpp"
 #include "dsselect/deploy/deploy.hpp"
 #include "dsselect/estimate/estimator.hpp"
 #include "dsselect/select/search.hpp"
@@ -326,6 +327,7 @@ TEST_CASE("deploy: --output-dir writes the printed file atomically, -o json list
         CHECK(content.str() == printed.out);
         CHECK(doc["files"][0]["content"] == printed.out);
         CHECK(doc["kind"] == "Deployment");
+        CHECK(doc["schema_version"] == k_schema_version);  // every document's version, not its own
         CHECK(doc["target"] == target);
         if (std::string(target) == "shell") {
             CHECK((std::filesystem::status(path).permissions() & std::filesystem::perms::owner_exec) !=
