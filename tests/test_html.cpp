@@ -442,6 +442,42 @@ TEST_CASE("html: compare shows the quoted figures beside the computed ones", "[h
     CHECK(terminal.out.find("Figures the source document quotes (not computed), beside dsselect's") != std::string::npos);
 }
 
+TEST_CASE("html: the page shows each candidate's measured accuracy as -o json carries it", "[html][accuracy]") {
+    // recommend/report under the search's engine, and compare under its --engine: one row per
+    // shown candidate with the JSON accuracy object's figures and note.
+    const std::vector<std::pair<std::vector<std::string>, std::vector<std::string>>> runs = {
+        {{"recommend", "--scenario", "customer-service", "--engine", "sglang", "--top", "3", "-o", "json"},
+         {"report", "--scenario", "customer-service", "--engine", "sglang", "--top", "3"}},
+        {{"compare", "--scenario", "finance-risk", "--engine", "trtllm", "base", "nano", "-o", "json"},
+         {"compare", "--scenario", "finance-risk", "--engine", "trtllm", "base", "nano", "-o", "html"}}};
+    for (const auto& [json_args, html_args] : runs) {
+        auto json_run = run_cli(json_args);
+        auto html_run = run_cli(html_args);
+        REQUIRE(json_run.status == 0);
+        REQUIRE(html_run.status == 0);
+        CHECK(xml_problem(html_run.out).empty());
+        const std::string table = part_of(html_run.out, "<table id=\"accuracy\">", "</table>");
+        REQUIRE_FALSE(table.empty());
+        const json document = json::parse(json_run.out);
+        const json& items = document.contains("recommendations") ? document.at("recommendations") : document.at("candidates");
+        REQUIRE_FALSE(items.empty());
+        CHECK(count_of(table, "<tr>") == items.size() + 1);  // the header and one row per candidate
+        for (const auto& item : items) {
+            const json& accuracy = item.at("accuracy");
+            INFO(accuracy.dump());
+            REQUIRE(accuracy.at("measured").get<bool>());
+            for (const char* figure : {"ttft", "tpot", "capacity"}) {
+                const json& f = accuracy.at(figure);
+                CHECK(table.find(fmt::format("<td class=\"n\">{:.1f} % (mean {:+.1f} %, {} rows)</td>",
+                                             f.at("median_abs_error_pct").get<double>(),
+                                             f.at("mean_signed_error_pct").get<double>(), f.at("rows").get<std::int64_t>())) !=
+                      std::string::npos);
+            }
+            CHECK(table.find(dsselect::report::svg::escape(accuracy.at("note").get<std::string>())) != std::string::npos);
+        }
+    }
+}
+
 TEST_CASE("html: the scatter zooms on the accepted and keeps the full view", "[html]") {
     auto json_run = run_cli({"recommend", "--scenario", "customer-service", "-o", "json"});
     auto page = run_cli({"report", "--scenario", "customer-service"});

@@ -120,6 +120,7 @@ struct Page {
     const RuleSet* rules = nullptr;
     const HtmlMeta* meta = nullptr;
     const MultiTaskResult* multi_task = nullptr;  // recommend/report for a scenario with tasks
+    std::string engine_id;  // the engine the candidates were judged with (their measured accuracy's)
 };
 
 std::string legend_item(const std::string& css_class, const std::string& label, bool as_line = false) {
@@ -264,6 +265,44 @@ std::string candidates_section(const Page& page) {
                            escape(rejection_summary(page.rejected_by_reason)));
     }
     return out + "</section>\n";
+}
+
+// ---- measured accuracy ----------------------------------------------------------------
+
+// One figure of an accuracy entry: "20.4 % (mean +0.1 %, 139 rows)", or "not checked".
+std::string accuracy_cell(const std::optional<ErrorFigures>& figures) {
+    if (!figures) {
+        return "not checked";
+    }
+    return fmt::format("{:.1f} % (mean {:+.1f} %, {} rows)", figures->median_abs_error_pct, figures->mean_signed_error_pct,
+                       figures->rows);
+}
+
+// How far estimates like each shown candidate's have been from measurements (data/accuracy.json),
+// the accuracy object of its JSON; the replicas and the dollars above rest on these figures.
+std::string accuracy_section(const Page& page) {
+    if (page.shown.empty()) {
+        return "";
+    }
+    std::string out = "<section id=\"accuracy-section\"><h2>Measured accuracy of these estimates</h2>\n"
+                      "<p>Median absolute error of estimates like each candidate's against measured serving runs "
+                      "(mean signed error and rows in brackets; a negative mean: estimated times shorter, or "
+                      "capacity lower, than measured), from <code>data/accuracy.json</code>.</p>\n"
+                      "<div class=\"scroll\"><table id=\"accuracy\">\n<thead><tr><th>#</th><th>candidate</th>"
+                      "<th>TTFT</th><th>TPOT</th><th>capacity (requests/s)</th><th>what was measured</th></tr></thead>\n"
+                      "<tbody>\n";
+    for (std::size_t i = 0; i < page.shown.size(); ++i) {
+        const Candidate& c = *page.shown[i];
+        const AccuracyClaim claim = candidate_accuracy(c, page.engine_id);
+        const AccuracyEntry* entry = claim.entry;
+        out += fmt::format("<tr><td class=\"n\">{}</td><td><code>{}</code></td><td class=\"n\">{}</td>"
+                           "<td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>\n",
+                           escape(page.shown_ranks[i]), escape(c.label()),
+                           entry != nullptr ? escape(accuracy_cell(entry->ttft)) : "-",
+                           entry != nullptr ? escape(accuracy_cell(entry->tpot)) : "-",
+                           entry != nullptr ? escape(accuracy_cell(entry->capacity)) : "-", escape(claim.note));
+    }
+    return out + "</tbody></table></div></section>\n";
 }
 
 // ---- the scatter ----------------------------------------------------------------------
@@ -988,6 +1027,7 @@ std::string render(const Page& page) {
     out += header_section(page);
     out += constraints_section(page);
     out += candidates_section(page);
+    out += accuracy_section(page);
     out += quoted_section(page);
     out += multi_task_section(page);
     out += scatter_section(page);
@@ -1009,6 +1049,7 @@ std::string recommendation_html(const SearchResult& result, const RuleSet& rules
                                 const MultiTaskResult* multi_task) {
     Page page;
     page.multi_task = multi_task;
+    page.engine_id = result.engine_id;
     page.scenario = &result.scenario;
     page.rules = &rules;
     page.meta = &meta;
@@ -1066,9 +1107,10 @@ std::string recommendation_html(const SearchResult& result, const RuleSet& rules
 }
 
 std::string comparison_html(const Scenario& scenario, const std::vector<Candidate>& candidates, const RuleSet& rules,
-                            const HtmlMeta& meta) {
+                            const HtmlMeta& meta, const std::string& engine_id) {
     Page page;
     page.comparison = true;
+    page.engine_id = engine_id;
     page.scenario = &scenario;
     page.rules = &rules;
     page.meta = &meta;

@@ -97,7 +97,8 @@ std::string render(const ComparisonDocument& document, const RenderOptions& opti
     if (options.format == OutputFormat::html) {
         RenderOptions shown = options;
         shown.top = static_cast<std::int64_t>(document.candidates.size());
-        return comparison_html(document.scenario, document.candidates, document.rules, html_meta(shown));
+        return comparison_html(document.scenario, document.candidates, document.rules, html_meta(shown),
+                                   document.engine_id);
     }
     return render_tables(comparison_tables(document.scenario, document.candidates, document.engine_id), options);
 }

@@ -25,8 +25,9 @@ struct HtmlMeta {
 std::string recommendation_html(const SearchResult& result, const RuleSet& rules, const HtmlMeta& meta,
                                 const MultiTaskResult* multi_task = nullptr);
 
-// compare -o html: the candidates as given, judged and scored against each other.
+// compare -o html: the candidates as given, judged and scored against each other under the
+// engine `engine_id` (ComparisonDocument::engine_id; the page's measured accuracy is that engine's).
 std::string comparison_html(const Scenario& scenario, const std::vector<Candidate>& candidates, const RuleSet& rules,
-                            const HtmlMeta& meta);
+                            const HtmlMeta& meta, const std::string& engine_id);
 
 }  // namespace dsselect::report
