@@ -52,7 +52,9 @@ EFFECTS = [
      "effect": "MoE TTFT comes out too fast with the benchmark's own client simulated and the eager-step "
                "overhead fitted on the fit rows: that overhead rests on one MoE model and one engine (pooled), "
                "and expert GEMMs at tens of tokens per expert, token permutation, multi-head latent attention's "
-               "prefill and the expert-parallel exchange are not modelled"},
+               "prefill and the expert-parallel exchange are not modelled; the fit system's MoE kernels, timed "
+               "alone, take several times the estimator's expert time at a prompt's tokens, most under tensor "
+               "parallelism with TensorRT-LLM's (docs/validation-moe-kernels.md)"},
     {"metric": "ttft", "sign": "-", "name": "prefill and serving stack",
      "effect": "TTFT comes out too fast with the benchmark's own client simulated, so the protocol is not what "
                "is missing: beyond the eager step's kernel launches, time outside the GPU (HTTP, tokenisation, "

@@ -486,6 +486,45 @@ def check_llamacpp_user_hardware(llamacpp_decode_fit):
         expect("user hardware: a failing product fails the check", problem is not None and "exited 3" in problem, str(problem))
 
 
+def check_moe_kernel_study(moe_kernel_study):
+    """scripts/moe_kernel_study.py: the law's fit recovers the costs of rows made from it, the
+    estimator's expert time by hand, a malformed row refused with its line."""
+    peak = 1e15
+    rows = []
+    for tp, ep in ((1, 1), (2, 1), (4, 1), (8, 1), (1, 2), (1, 4), (1, 8), (2, 2)):
+        for tokens in (8192, 16384):
+            row = {"hidden": 4096, "inter": 1536, "topk": 8, "experts": 128, "tp": tp, "ep": ep, "tokens": tokens,
+                   "dtype": "fp8"}
+            row["seconds"] = moe_kernel_study.law_seconds(row, peak, 0.7, 1000, 400)
+            rows.append(row)
+    rms, eta, w_routed, w_token = moe_kernel_study.fit_law(rows, peak, step=200, maximum=2000)
+    expect("moe kernels: the law's fit recovers its own costs", (w_routed, w_token) == (1000, 400) and
+           abs(eta - 0.7) < 1e-9 and rms < 1e-9, f"{rms} {eta} {w_routed} {w_token}")
+    rows[0]["seconds"] *= 1.5  # one measurement off the law: the fit is no longer exact
+    off = moe_kernel_study.fit_law(rows, peak, step=200, maximum=2000)
+    expect("moe kernels: a row off the law shows in the rms", off[0] > 0.05, str(off))
+    # One token, one GPU: FLOPs 2 x 3 x 4096 x 1536 x 8; 8 of 128 experts touched, bytes 8 x 3 x
+    # 4096 x 1536 x 1 (FP8); the roofline takes the longer at the factors given.
+    row = {"hidden": 4096, "inter": 1536, "topk": 8, "experts": 128, "tp": 1, "ep": 1, "tokens": 1, "dtype": "fp8"}
+    factors = {"peak": 2e15, "compute_efficiency": 0.5, "bandwidth": 3e12, "memory_efficiency": 0.8}
+    memory = 8 * 3 * 4096 * 1536 / (3e12 * 0.8)
+    expect("moe kernels: the estimator's expert time by hand",
+           abs(moe_kernel_study.estimator_seconds(row, factors) - memory) < 1e-12 * memory,
+           f"{moe_kernel_study.estimator_seconds(row, factors)} against {memory}")
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "k.csv")
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write("backend,backend_version,kernel_source,moe_dtype,hidden_size,inter_size,topk,num_experts,"
+                         "moe_tp_size,moe_ep_size,num_tokens,latency_ms\n"
+                         "vllm,0.14.0,k,fp8,4096,1536,8,128,1,1,1,0.1\n"
+                         "vllm,0.14.0,k,fp8,4096,1536,8,128,0,1,1,0.1\n")
+        try:
+            moe_kernel_study.load(path)
+            expect("moe kernels: a zero moe_tp_size is refused", False, "no error")
+        except SystemExit as error:
+            expect("moe kernels: a zero moe_tp_size is refused", "line 3" in str(error.code), error.code)
+
+
 def check_accuracy_table(accuracy_table, scripts):
     """scripts/accuracy_table.py: the figures of a stand-in harness report by hand, rows the
     estimator could not time left out, an unknown system refused, --check failing on a stale
@@ -548,6 +587,7 @@ def main():
     import fit_per_engine  # noqa: E402
     import llamacpp_decode_fit  # noqa: E402
     import llamacpp_prefill  # noqa: E402
+    import moe_kernel_study  # noqa: E402
     import refit_study  # noqa: E402
     import serving_fit  # noqa: E402
     import validation_report  # noqa: E402
@@ -589,6 +629,7 @@ def main():
 
     check_refit_study(refit_study, fit_compute_efficiency, fit_eager_overhead, fit_decode_step, shipped)
     check_readme_paragraph(validation_report)
+    check_moe_kernel_study(moe_kernel_study)
     check_subset_interval(validation_report)
     check_per_engine(fit_per_engine, shipped)
     check_llamacpp_prefill(llamacpp_prefill)

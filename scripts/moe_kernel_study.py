@@ -1,0 +1,320 @@
+#!/usr/bin/env python3
+"""Writes docs/validation-moe-kernels.md: MoE expert kernels measured on an H100 against the estimator (issue 20).
+
+Usage: scripts/moe_kernel_study.py [--dsselect PATH] [--write | --check]
+  --dsselect  the dsselect binary (default build/test/dsselect), asked for the engines' H100 factors
+  --write     rewrite docs/validation-moe-kernels.md
+  --check     write nothing; exit 1 when the document differs from what would be written
+Without --write or --check the document is printed.
+
+The data (tests/validation/data/aiconfigurator-h100-moe-kernels.csv) are one MoE layer's expert
+computation timed alone on one H100 SXM by each engine's own kernel, for the two MoE shapes of the
+validation sample, with the experts split by tensor parallelism (moe_tp_size: every GPU holds a
+1/moe_tp slice of every expert), by expert parallelism (moe_ep_size: every GPU holds 1/moe_ep of
+the experts, whole) or both, at 1 to 16,384 tokens. Every figure of the document is computed here.
+
+Two comparisons:
+- The estimator's expert time: the roofline the estimator applies to a MoE layer's routed experts,
+  max(FLOPs / (peak x compute_efficiency), bytes of the touched experts / (bandwidth x
+  memory_efficiency)), with the engine's shipped H100 factors as `dsselect estimate --explain`
+  reports them, against each measured layout.
+- A kernel law fitted per table on its prompt-sized rows (num_tokens >= LAW_MIN_TOKENS): the
+  time of T tokens on a GPU holding slices w = inter_size / moe_tp of experts_per_gpu =
+  num_experts / moe_ep experts is 6 h [(T k / moe_ep) (w + w_routed) + T w_token] / (peak x eta):
+  the expert GEMMs' FLOPs, plus a cost per token routed to the GPU (w_routed, in intermediate
+  columns of GEMM work) and per token entering its MoE layer (w_token) that splitting the experts
+  does not shrink. eta, w_routed and w_token are fitted on a grid (step GRID_STEP columns; eta the
+  geometric mean for each pair), the objective the root mean square of the log ratio.
+"""
+import argparse
+import csv
+import json
+import math
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATA_REL = "tests/validation/data/aiconfigurator-h100-moe-kernels.csv"
+OUT = os.path.join(ROOT, "docs", "validation-moe-kernels.md")
+LAW_MIN_TOKENS = 8192
+GRID_STEP = 50
+GRID_MAX = 8000
+DECODE_TOKENS = 64       # a decode step's tokens (batch) for the comparison table
+PREFILL_TOKENS = 16384   # a prefill's tokens
+LOOSE_RMS = 0.10         # a law fit looser than this is named
+# The sample's MoE models by their expert shape (hidden, inter, topk, experts).
+SHAPES = {(4096, 1536, 8, 128): "Qwen3-235B-A22B", (7168, 2048, 8, 256): "DeepSeek-V3/R1"}
+# The table's weight formats as the product's precisions (its engine factor sets).
+FORMATS = {"bfloat16": ("fp16", 16), "fp8": ("fp8", 8), "fp8_block": ("fp8", 8)}
+FORMAT_LABELS = {"bfloat16": "BF16", "fp8": "FP8 (per-tensor scales)", "fp8_block": "FP8 (128 x 128 block scales)"}
+
+
+def load(path):
+    with open(path, encoding="utf-8", newline="") as handle:
+        rows = []
+        for line, row in enumerate(csv.DictReader(handle), start=2):
+            try:
+                rows.append({"backend": row["backend"], "version": row["backend_version"], "kernel": row["kernel_source"],
+                             "dtype": row["moe_dtype"], "hidden": int(row["hidden_size"]), "inter": int(row["inter_size"]),
+                             "topk": int(row["topk"]), "experts": int(row["num_experts"]), "tp": int(row["moe_tp_size"]),
+                             "ep": int(row["moe_ep_size"]), "tokens": int(row["num_tokens"]),
+                             "seconds": float(row["latency_ms"]) / 1000.0})
+            except (KeyError, ValueError) as error:
+                sys.exit(f"moe_kernel_study.py: {path}: line {line}: {error}")
+            last = rows[-1]
+            if last["dtype"] not in FORMATS or (last["hidden"], last["inter"], last["topk"], last["experts"]) not in SHAPES \
+                    or min(last["tp"], last["ep"], last["tokens"]) < 1 or not last["seconds"] > 0:
+                sys.exit(f"moe_kernel_study.py: {path}: line {line}: unexpected row {row}")
+    return rows
+
+
+def touched_experts(experts, topk, tokens):
+    """Expected experts a batch of tokens routes to, each token to topk of them (the estimator's rule)."""
+    return experts * (1.0 - (1.0 - topk / experts) ** tokens)
+
+
+def expert_flops(row):
+    """The routed experts' GEMM FLOPs on one GPU: three matrices of h x w per routed token."""
+    width = row["inter"] / row["tp"]
+    return 2.0 * 3.0 * row["hidden"] * width * row["tokens"] * row["topk"] / row["ep"]
+
+
+def expert_bytes(row):
+    width = row["inter"] / row["tp"]
+    bits = FORMATS[row["dtype"]][1]
+    return touched_experts(row["experts"], row["topk"], row["tokens"]) / row["ep"] * 3.0 * row["hidden"] * width * bits / 8.0
+
+
+def law_seconds(row, peak, eta, w_routed, w_token):
+    width = row["inter"] / row["tp"]
+    work = 6.0 * row["hidden"] * (row["tokens"] * row["topk"] / row["ep"] * (width + w_routed) + row["tokens"] * w_token)
+    return work / (peak * eta)
+
+
+def fit_law(rows, peak, step=GRID_STEP, maximum=GRID_MAX):
+    """(rms log error, eta, w_routed, w_token) of the grid point with the least rms log error."""
+    best = None
+    for w_routed in range(0, maximum + 1, step):
+        for w_token in range(0, maximum + 1, step):
+            logs = [math.log(law_seconds(r, peak, 1.0, w_routed, w_token) / r["seconds"]) for r in rows]
+            log_eta = sum(logs) / len(logs)  # eta at which the mean log ratio is zero
+            rms = math.sqrt(sum((x - log_eta) ** 2 for x in logs) / len(logs))
+            if best is None or rms < best[0] - 1e-12:
+                best = (rms, math.exp(log_eta), w_routed, w_token)
+    return best
+
+
+def engine_factors(dsselect, engine, precision):
+    """The engine's H100 factors for a precision, as `dsselect estimate --explain -o json` reports them."""
+    args = [dsselect, "estimate", "--model", "deepseek-v3", "--variant", precision, "--gpu", "h100-sxm", "--gpus", "8",
+            "--engine", engine, "--explain", "-o", "json"]
+    try:
+        run = subprocess.run(args, check=True, capture_output=True, text=True)
+    except (OSError, subprocess.CalledProcessError) as error:
+        sys.exit(f"moe_kernel_study.py: cannot run {' '.join(args)}: {error}")
+    values = {step["name"]: step["value"] for step in json.loads(run.stdout)["explain"]}
+    peak_key = f"input: peak_tflops.{precision}"
+    needed = ("engine: compute_efficiency", "engine: memory_efficiency", "input: memory_bandwidth_gb_per_s", peak_key)
+    missing = [key for key in needed if key not in values]
+    if missing:
+        sys.exit(f"moe_kernel_study.py: dsselect estimate --explain did not report {', '.join(missing)}")
+    return {"compute_efficiency": values["engine: compute_efficiency"], "memory_efficiency": values["engine: memory_efficiency"],
+            "bandwidth": values["input: memory_bandwidth_gb_per_s"] * 1e9, "peak": values[peak_key] * 1e12}
+
+
+def estimator_seconds(row, factors):
+    return max(expert_flops(row) / (factors["peak"] * factors["compute_efficiency"]),
+               expert_bytes(row) / (factors["bandwidth"] * factors["memory_efficiency"]))
+
+
+def pct(x):
+    return f"{x * 100:.0f} %"
+
+
+def tables(rows):
+    """Rows grouped by (backend, version, dtype, shape), in a fixed order."""
+    groups = {}
+    for row in rows:
+        groups.setdefault((row["backend"], row["version"], row["dtype"], (row["hidden"], row["inter"], row["topk"],
+                                                                          row["experts"])), []).append(row)
+    return dict(sorted(groups.items()))
+
+
+def layouts(group):
+    return sorted({(r["tp"], r["ep"]) for r in group}, key=lambda l: (l[0] * l[1], -l[0]))
+
+
+def layout_label(layout):
+    tp, ep = layout
+    return f"TP {tp} × EP {ep}" if tp > 1 and ep > 1 else f"TP {tp}" if tp > 1 else f"EP {ep}" if ep > 1 else "1 GPU"
+
+
+def document(rows, factors_of):
+    groups = tables(rows)
+    lines = [
+        "# MoE expert kernels on an H100: the estimator against measured kernels",
+        "",
+        "Generated by `scripts/moe_kernel_study.py --write` from",
+        f"`{DATA_REL}` and the engines' shipped factors (`dsselect estimate --explain`); do not edit by",
+        "hand. CI fails when it is stale (`moe_kernel_study_current`). It is a study for issue 20's MoE",
+        "targets: nothing here changes an estimate yet.",
+        "",
+        "## Data",
+        "",
+        f"{len(rows):,} timings of one MoE layer's routed experts on one H100 SXM, each engine's own kernel, from",
+        "NVIDIA aiconfigurator's H100 kernel tables (tests/validation/data/README.md gives the files, the",
+        "commit, the licence and the filter): the expert shapes of the validation sample's MoE models,",
+        "tokens spread evenly over the experts ('balanced'), at most eight GPUs per layout. A GPU of a",
+        "TP n layout holds a 1/n slice of every expert (the layout the product and the hold-out rows",
+        "use); of an EP n layout, 1/n of the experts, whole (the layout of the fit rows).",
+        "",
+        "| engine | version | kernel | format | model shape | timings | layouts |",
+        "|---|---|---|---|---|---:|---:|",
+    ]
+    for (backend, version, dtype, shape), group in groups.items():
+        lines.append(f"| {backend} | {version} | `{group[0]['kernel']}` | {FORMAT_LABELS[dtype]} | {SHAPES[shape]} | "
+                     f"{len(group)} | {len(layouts(group))} |")
+    lines += [
+        "",
+        "## The estimator's expert time against the kernels",
+        "",
+        "The estimator times a MoE layer's routed experts by the roofline of the whole step:",
+        "FLOPs / (peak × compute_efficiency) against the touched experts' bytes / (bandwidth ×",
+        "memory_efficiency), whichever is longer, with the engine's H100 factors; the layout does not",
+        "enter except through the FLOPs and bytes per GPU. Measured time / that time, at a decode",
+        f"step's {DECODE_TOKENS} tokens and a prefill's {PREFILL_TOKENS:,} (above 1: the estimator is too fast):",
+        "",
+    ]
+    header = "| engine | format | model shape | tokens | " + " | ".join(
+        layout_label(l) for l in [(1, 1), (2, 1), (4, 1), (8, 1), (1, 2), (1, 4), (1, 8)]) + " |"
+    lines += [header, "|---|---|---|---:|" + "---:|" * 7]
+    shown_layouts = [(1, 1), (2, 1), (4, 1), (8, 1), (1, 2), (1, 4), (1, 8)]
+    ratios_at = {}
+    for (backend, version, dtype, shape), group in groups.items():
+        factors = factors_of(backend, FORMATS[dtype][0])
+        by = {(r["tp"], r["ep"], r["tokens"]): r for r in group}
+        for tokens in (DECODE_TOKENS, PREFILL_TOKENS):
+            cells = []
+            for layout in shown_layouts:
+                row = by.get((layout[0], layout[1], tokens))
+                if row is None:
+                    cells.append("-")
+                    continue
+                ratio = row["seconds"] / estimator_seconds(row, factors)
+                ratios_at[(backend, dtype, shape, layout, tokens)] = ratio
+                cells.append(f"{ratio:.2f}")
+            lines.append(f"| {backend} {version} | {FORMAT_LABELS[dtype]} | {SHAPES[shape]} | {tokens:,} | "
+                         + " | ".join(cells) + " |")
+    prefill_tp8 = [v for (b, d, s, l, t), v in ratios_at.items() if l == (8, 1) and t == PREFILL_TOKENS]
+    prefill_ep8 = [v for (b, d, s, l, t), v in ratios_at.items() if l == (1, 8) and t == PREFILL_TOKENS]
+    decode_tp8 = [v for (b, d, s, l, t), v in ratios_at.items() if l == (8, 1) and t == DECODE_TOKENS]
+    lines += [""]
+    if prefill_tp8 and prefill_ep8:
+        lines.append(f"At a prefill's tokens the kernels with experts split eight ways by tensor parallelism take "
+                     f"{min(prefill_tp8):.1f} to {max(prefill_tp8):.1f} times the estimator's time, against "
+                     f"{min(prefill_ep8):.1f} to {max(prefill_ep8):.1f} times with the same eight GPUs' experts split "
+                     f"by expert parallelism" + (f"; at a decode step's, {min(decode_tp8):.1f} to {max(decode_tp8):.1f} "
+                                                 f"times (TP 8)." if decode_tp8 else "."))
+        lines.append("")
+    lines += [
+        "## A kernel law: a cost per token that splitting the experts does not shrink",
+        "",
+        f"Fitted per table on its rows of at least {LAW_MIN_TOKENS:,} tokens (the time of T tokens =",
+        "6 h [(T k / EP) (w + w_routed) + T w_token] / (peak × eta), w = inter_size / TP; the script's",
+        "docstring gives the fit). w_routed and w_token are in intermediate columns of expert GEMM work; the",
+        "time they stand for is per token, not per column, so a format with twice the peak shows about twice",
+        "the columns for the same time. rms: root mean square of the log ratio of law to measured, over the",
+        "table's layouts.",
+        "",
+        "| engine | format | model shape | rows | eta | w_routed | w_token | rms | TP 8 efficiency | EP 8 efficiency |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    fitted = []
+    for (backend, version, dtype, shape), group in groups.items():
+        factors = factors_of(backend, FORMATS[dtype][0])
+        prompt_rows = [r for r in group if r["tokens"] >= LAW_MIN_TOKENS]
+        if len(prompt_rows) < 4:
+            continue
+        rms, eta, w_routed, w_token = fit_law(prompt_rows, factors["peak"])
+        fitted.append((backend, dtype, shape, rms, eta, w_routed, w_token))
+        hidden, inter, topk, experts = shape
+
+        def efficiency(tp, ep):
+            # Share of the peak the law gives the expert GEMMs' own FLOPs at this layout.
+            width = inter / tp
+            return eta * width * topk / ep / ((width + w_routed) * topk / ep + w_token)
+        lines.append(f"| {backend} {version} | {FORMAT_LABELS[dtype]} | {SHAPES[shape]} | {len(prompt_rows)} | "
+                     f"{eta:.2f} | {w_routed:,} | {w_token:,} | {rms * 100:.1f} % | {pct(efficiency(8, 1))} | "
+                     f"{pct(efficiency(1, 8))} |")
+    if fitted:
+        loose = [f for f in fitted if f[3] > LOOSE_RMS]
+        lines += ["", f"Across the {len(fitted)} tables the law's root mean square error is "
+                      f"{min(f[3] for f in fitted) * 100:.1f} % to {max(f[3] for f in fitted) * 100:.1f} %"
+                      + (f"; above {LOOSE_RMS * 100:.0f} % for "
+                         + ", ".join(f"{b} {FORMAT_LABELS[d]} {SHAPES[s]}" for b, d, s, *_ in loose)
+                         + ", which one cost per token describes less well across the layouts" if loose else "") + "."]
+        for backend in sorted({r["backend"] for r in rows}):
+            # Measured: the same eight GPUs' expert work, split by TP against split by EP.
+            ratios = []
+            for (b, version, dtype, shape), group in groups.items():
+                by = {(r["tp"], r["ep"], r["tokens"]): r["seconds"] for r in group}
+                tp8, ep8 = by.get((8, 1, PREFILL_TOKENS)), by.get((1, 8, PREFILL_TOKENS))
+                if b == backend and tp8 is not None and ep8 is not None:
+                    ratios.append(tp8 / ep8)
+            if ratios:
+                lines.append(f"- {backend}: at a prefill's {PREFILL_TOKENS:,} tokens its kernels take {min(ratios):.2f} to "
+                             f"{max(ratios):.2f} times as long with the experts split eight ways by tensor parallelism "
+                             f"as with the same eight GPUs' experts split by expert parallelism ({len(ratios)} tables).")
+        lines += [
+            "",
+            "What the estimator lacks: it gives a MoE layer's experts the engine's one compute efficiency",
+            "whatever the layout and the tokens, and has no cost per routed token, so at a prompt's tokens",
+            "its expert time falls short of the kernels' (the first table). The serving fit rows are one",
+            "engine's (TensorRT-LLM) with the experts split by expert parallelism; the hold-out MoE rows",
+            "mostly split them by tensor parallelism, under SGLang, vLLM and TensorRT-LLM (docs/validation.md,",
+            "the MoE subsets, where their TTFT runs fast). Whatever of this gap the fit rows carry went into",
+            "fitted factors (the eager MoE overhead, the compute efficiency) that do not know the layout.",
+            "Modelling it needs the layout in the estimate (experts split by TP or EP, the engine's default)",
+            "and these costs per engine and format from kernels measured on the fit system: the next step",
+            "for issue 20's MoE targets, not taken here.",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dsselect", default=os.path.join(ROOT, "build", "test", "dsselect"))
+    parser.add_argument("--data", default=os.path.join(ROOT, DATA_REL))
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--write", action="store_true")
+    mode.add_argument("--check", action="store_true")
+    args = parser.parse_args()
+    rows = load(args.data)
+    cache = {}
+
+    def factors_of(engine, precision):
+        if (engine, precision) not in cache:
+            cache[(engine, precision)] = engine_factors(args.dsselect, engine, precision)
+        return cache[(engine, precision)]
+    text = document(rows, factors_of)
+    if args.write:
+        with open(OUT, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        print(f"wrote {os.path.relpath(OUT, ROOT)}")
+        return
+    if args.check:
+        current = ""
+        if os.path.isfile(OUT):
+            with open(OUT, encoding="utf-8") as handle:
+                current = handle.read()
+        if current != text:
+            print("FAIL: docs/validation-moe-kernels.md is stale: run scripts/moe_kernel_study.py --write")
+            sys.exit(1)
+        print("docs/validation-moe-kernels.md is current")
+        return
+    sys.stdout.write(text)
+
+
+if __name__ == "__main__":
+    main()
