@@ -47,6 +47,25 @@ LOOSE_RMS = 0.10         # a law fit looser than this is named
 SHAPES = {(4096, 1536, 8, 128): "Qwen3-235B-A22B", (7168, 2048, 8, 256): "DeepSeek-V3/R1"}
 # The table's weight formats as the product's precisions (its engine factor sets).
 FORMATS = {"bfloat16": ("fp16", 16), "fp8": ("fp8", 8), "fp8_block": ("fp8", 8)}
+# Each engine's expert layout when only tensor parallelism is set (the product's engine defaults).
+DEFAULT_LAYOUTS = [
+    ("vllm", "tensor parallelism: every GPU holds a 1/TP slice of every expert; --enable-expert-parallel "
+             "splits the experts instead",
+     "github vllm-project/vllm vllm/config/parallel.py @ 00193b82: enable_expert_parallel: bool = False ('Use "
+     "expert parallelism instead of tensor parallelism for MoE layers'); "
+     "vllm/model_executor/layers/fused_moe/config.py @ 002d6073, FusedMoEParallelConfig.make: without it "
+     "ep_size=1, and intermediate_size_per_partition = intermediate_size // tp_size"),
+    ("sglang", "tensor parallelism: ep_size defaults to 1, so moe_tp_size = tp_size; an all-to-all backend "
+               "(DeepEP and others, off by default) sets ep_size = tp_size",
+     "github sgl-project/sglang python/sglang/srt/server_args.py @ 001067ff: ep_size = 1, moe_a2a_backend = "
+     "\"none\"; layers/moe/fused_moe_triton/layer.py @ 008d7d0e: intermediate_size_per_partition = "
+     "intermediate_size // moe_tp_size"),
+    ("trtllm", "tensor parallelism: moe_tensor_parallel_size and moe_expert_parallel_size default to None, "
+               "which the mapping resolves to moe_tp_size = tp_size, moe_ep_size = 1",
+     "github NVIDIA/TensorRT-LLM tensorrt_llm/llmapi/llm_args.py @ 00043967 (both Field(default=None)); "
+     "tensorrt_llm/mapping.py @ b35ac1b6: 'if moe_tp_size == -1 and moe_ep_size == -1: moe_tp_size = "
+     "moe_world_size // moe_cluster_size; moe_ep_size = 1'; trtllm-serve --ep_size default None"),
+]
 FORMAT_LABELS = {"bfloat16": "BF16", "fp8": "FP8 (per-tensor scales)", "fp8_block": "FP8 (128 x 128 block scales)"}
 
 
@@ -176,6 +195,13 @@ def document(rows, factors_of):
         lines.append(f"| {backend} | {version} | `{group[0]['kernel']}` | {FORMAT_LABELS[dtype]} | {SHAPES[shape]} | "
                      f"{len(group)} | {len(layouts(group))} |")
     lines += [
+        "",
+        "Each engine's expert layout when a deployment sets only tensor parallelism, as dsselect's",
+        "`--gpus` does (so the layout the product's estimates are for):",
+        "",
+        "| engine | default expert layout | source |",
+        "|---|---|---|",
+        *[f"| {engine} | {layout} | {source} |" for engine, layout, source in DEFAULT_LAYOUTS],
         "",
         "## The estimator's expert time against the kernels",
         "",
