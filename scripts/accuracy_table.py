@@ -28,6 +28,7 @@ import statistics
 import subprocess
 import sys
 
+import generated_file
 import llamacpp_decode_fit
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -174,23 +175,8 @@ def main():
     mode.add_argument("--check", action="store_true")
     args = parser.parse_args()
     text = json.dumps(table(args.validate), indent=2) + "\n"
-    if args.write:
-        with open(OUT, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        print(f"wrote {os.path.relpath(OUT, ROOT)}")
-        return
-    if args.check:
-        current = ""
-        if os.path.isfile(OUT):
-            with open(OUT, encoding="utf-8") as handle:
-                current = handle.read()
-        if current != text:
-            print("FAIL: data/accuracy.json is stale: run scripts/accuracy_table.py --write "
-                  "(after rebuilding dsselect_validate)")
-            sys.exit(1)
-        print("data/accuracy.json is current")
-        return
-    sys.stdout.write(text)
+    generated_file.emit(OUT, text, ROOT, args.write, args.check,
+                        "run scripts/accuracy_table.py --write (after rebuilding dsselect_validate)")
 
 
 if __name__ == "__main__":

@@ -34,6 +34,8 @@ import os
 import subprocess
 import sys
 
+import generated_file
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA_REL = "tests/validation/data/aiconfigurator-h100-moe-kernels.csv"
 OUT = os.path.join(ROOT, "docs", "validation-moe-kernels.md")
@@ -323,23 +325,8 @@ def main():
         if (engine, precision) not in cache:
             cache[(engine, precision)] = engine_factors(args.dsselect, engine, precision)
         return cache[(engine, precision)]
-    text = document(rows, factors_of)
-    if args.write:
-        with open(OUT, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        print(f"wrote {os.path.relpath(OUT, ROOT)}")
-        return
-    if args.check:
-        current = ""
-        if os.path.isfile(OUT):
-            with open(OUT, encoding="utf-8") as handle:
-                current = handle.read()
-        if current != text:
-            print("FAIL: docs/validation-moe-kernels.md is stale: run scripts/moe_kernel_study.py --write")
-            sys.exit(1)
-        print("docs/validation-moe-kernels.md is current")
-        return
-    sys.stdout.write(text)
+    generated_file.emit(OUT, document(rows, factors_of), ROOT, args.write, args.check,
+                        "run scripts/moe_kernel_study.py --write")
 
 
 if __name__ == "__main__":

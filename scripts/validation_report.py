@@ -306,34 +306,20 @@ def stats_table(summary, set_name, with_targets, report=None):
     return out
 
 
-def formula_table(summary):
-    """The product's steady-state TPOT formula on the rows the validated TPOT is measured on."""
-    out = ["| rows | n | validated TPOT: median APE (mean signed) | product formula: median APE (mean signed) |",
-           "|---|---:|---:|---:|"]
+def beside_table(summary, metric, label, with_p90=False):
+    """The validated figure and the product's own (`formula_` + metric) on the same rows, by set and kind."""
+    out = [f"| rows | n | validated {label}: median APE (mean signed) | product {'formula' if metric == 'tpot' else label}: "
+           f"median APE (mean signed) |" + (f" product {label}: p90 APE |" if with_p90 else ""),
+           "|---|---:|---:|---:|" + ("---:|" if with_p90 else "")]
     for set_name in ("hold-out", "fit"):
         for kind, kind_label in KINDS:
             line = group(summary, set_name, kind)
             if line is None:
                 continue
-            s, f = line["tpot"], line["formula_tpot"]
+            s, f = line[metric], line["formula_" + metric]
             out.append(f"| {kind_label} {set_name} | {s['n']} | {pct(s['median_ape'])} ({signed(s['mean_signed_error'])}) | "
-                       f"{pct(f['median_ape'])} ({signed(f['mean_signed_error'])}) |")
-    return out
-
-
-def capacity_table(summary):
-    """Capacity at each row's concurrency: the validated (simulated client's) and the product's own."""
-    out = ["| rows | n | validated capacity: median APE (mean signed) | product capacity: median APE (mean signed) "
-           "| product capacity: p90 APE |",
-           "|---|---:|---:|---:|---:|"]
-    for set_name in ("hold-out", "fit"):
-        for kind, kind_label in KINDS:
-            line = group(summary, set_name, kind)
-            if line is None:
-                continue
-            s, f = line["capacity"], line["formula_capacity"]
-            out.append(f"| {kind_label} {set_name} | {s['n']} | {pct(s['median_ape'])} ({signed(s['mean_signed_error'])}) | "
-                       f"{pct(f['median_ape'])} ({signed(f['mean_signed_error'])}) | {pct(f['p90_ape'])} |")
+                       f"{pct(f['median_ape'])} ({signed(f['mean_signed_error'])}) |"
+                       + (f" {pct(f['p90_ape'])} |" if with_p90 else ""))
     return out
 
 
@@ -577,7 +563,7 @@ def render(reports, chosen, weights):
         "shown beside it on the same rows; it is not the headline, because these rows did not measure that",
         "steady state:",
         "",
-        *formula_table(summary),
+        *beside_table(summary, "tpot", "TPOT"),
         "",
         "## Headline: hold-out rows only",
         "",
@@ -614,7 +600,7 @@ def render(reports, chosen, weights):
         "`recommend` divides the scenario's load by. Capacity has no target of its own in the issue; it is",
         "shown so a planner can see how far a replica count may be off:",
         "",
-        *capacity_table(summary),
+        *beside_table(summary, "capacity", "capacity", with_p90=True),
         "",
         *capacity_sentences(summary),
         "",
