@@ -23,7 +23,8 @@ Two comparisons:
   num_experts / moe_ep experts is 6 h [(T k / moe_ep) (w + w_routed) + T w_token] / (peak x eta):
   the expert GEMMs' FLOPs, plus a cost per token routed to the GPU (w_routed, in intermediate
   columns of GEMM work) and per token entering its MoE layer (w_token) that splitting the experts
-  does not shrink. eta, w_routed and w_token are fitted on a grid (step GRID_STEP columns; eta the
+  does not shrink (a negative w_routed: slices cost less per column than whole experts). eta,
+  w_routed and w_token are fitted on a grid (step GRID_STEP columns; eta the
   geometric mean for each pair), the objective the root mean square of the log ratio.
 """
 import argparse
@@ -116,7 +117,11 @@ def law_seconds(row, peak, eta, w_routed, w_token):
 def fit_law(rows, peak, step=GRID_STEP, maximum=GRID_MAX):
     """(rms log error, eta, w_routed, w_token) of the grid point with the least rms log error."""
     best = None
-    for w_routed in range(0, maximum + 1, step):
+    # A negative w_routed (slices cheaper per column than whole experts) is allowed down to the
+    # grid point above minus the narrowest slice, so that every row's w + w_routed stays positive.
+    narrowest = min(r["inter"] / r["tp"] for r in rows)
+    lowest = -int((narrowest - 1) // step) * step
+    for w_routed in range(lowest, maximum + 1, step):
         for w_token in range(0, maximum + 1, step):
             logs = [math.log(law_seconds(r, peak, 1.0, w_routed, w_token) / r["seconds"]) for r in rows]
             log_eta = sum(logs) / len(logs)  # eta at which the mean log ratio is zero
@@ -187,8 +192,8 @@ def document(rows, factors_of):
         "NVIDIA aiconfigurator's H100 kernel tables (tests/validation/data/README.md gives the files, the",
         "commit, the licence and the filter): the expert shapes of the validation sample's MoE models,",
         "tokens spread evenly over the experts ('balanced'), at most eight GPUs per layout. A GPU of a",
-        "TP n layout holds a 1/n slice of every expert (the layout the product and the hold-out rows",
-        "use); of an EP n layout, 1/n of the experts, whole (the layout of the fit rows).",
+        "TP n layout holds a 1/n slice of every expert (the layout the product estimates for and most",
+        "hold-out MoE rows ran); of an EP n layout, 1/n of the experts, whole (the layout of the fit rows).",
         "",
         "| engine | version | kernel | format | model shape | timings | layouts |",
         "|---|---|---|---|---|---:|---:|",
@@ -234,26 +239,25 @@ def document(rows, factors_of):
                 cells.append(f"{ratio:.2f}")
             lines.append(f"| {backend} {version} | {FORMAT_LABELS[dtype]} | {SHAPES[shape]} | {tokens:,} | "
                          + " | ".join(cells) + " |")
-    prefill_tp8 = [v for (b, d, s, l, t), v in ratios_at.items() if l == (8, 1) and t == PREFILL_TOKENS]
-    prefill_ep8 = [v for (b, d, s, l, t), v in ratios_at.items() if l == (1, 8) and t == PREFILL_TOKENS]
-    decode_tp8 = [v for (b, d, s, l, t), v in ratios_at.items() if l == (8, 1) and t == DECODE_TOKENS]
     lines += [""]
-    if prefill_tp8 and prefill_ep8:
-        lines.append(f"At a prefill's tokens the kernels with experts split eight ways by tensor parallelism take "
-                     f"{min(prefill_tp8):.1f} to {max(prefill_tp8):.1f} times the estimator's time, against "
-                     f"{min(prefill_ep8):.1f} to {max(prefill_ep8):.1f} times with the same eight GPUs' experts split "
-                     f"by expert parallelism" + (f"; at a decode step's, {min(decode_tp8):.1f} to {max(decode_tp8):.1f} "
-                                                 f"times (TP 8)." if decode_tp8 else "."))
-        lines.append("")
+    for layout, when in (((8, 1), PREFILL_TOKENS), ((1, 8), PREFILL_TOKENS), ((8, 1), DECODE_TOKENS)):
+        found = [v for (b, d, s, l, t), v in ratios_at.items() if l == layout and t == when]
+        if found:
+            lines.append(f"- {layout_label(layout)} at {when:,} tokens: measured {min(found):.1f} to {max(found):.1f} "
+                         f"times the estimator's time ({len(found)} of the {len(groups)} tables measured it).")
+    lines += [""]
     lines += [
-        "## A kernel law: a cost per token that splitting the experts does not shrink",
+        "## A kernel law: costs per token that splitting the experts does not shrink",
         "",
         f"Fitted per table on its rows of at least {LAW_MIN_TOKENS:,} tokens (the time of T tokens =",
         "6 h [(T k / EP) (w + w_routed) + T w_token] / (peak × eta), w = inter_size / TP; the script's",
-        "docstring gives the fit). w_routed and w_token are in intermediate columns of expert GEMM work; the",
-        "time they stand for is per token, not per column, so a format with twice the peak shows about twice",
-        "the columns for the same time. rms: root mean square of the log ratio of law to measured, over the",
-        "table's layouts.",
+        "docstring gives the fit). w_routed (per token routed to the GPU's experts) and w_token (per token",
+        "entering the GPU's MoE layer) are in intermediate columns of expert GEMM work; the time they stand",
+        "for is per token, not per column, so a format with twice the peak shows about twice the columns for",
+        "the same time. A negative w_routed means a slice costs less per column than a whole expert. rms:",
+        "root mean square of the log ratio of law to measured, over the table's layouts. The efficiency",
+        "columns are the law's share of the peak for the expert GEMMs' own FLOPs at eight GPUs, shown only",
+        "where the table measured that layout.",
         "",
         "| engine | format | model shape | rows | eta | w_routed | w_token | rms | TP 8 efficiency | EP 8 efficiency |",
         "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
@@ -267,22 +271,26 @@ def document(rows, factors_of):
         rms, eta, w_routed, w_token = fit_law(prompt_rows, factors["peak"])
         fitted.append((backend, dtype, shape, rms, eta, w_routed, w_token))
         hidden, inter, topk, experts = shape
+        measured_layouts = {(r["tp"], r["ep"]) for r in prompt_rows}
 
         def efficiency(tp, ep):
-            # Share of the peak the law gives the expert GEMMs' own FLOPs at this layout.
+            # Share of the peak the law gives the expert GEMMs' own FLOPs at a measured layout.
+            if (tp, ep) not in measured_layouts:
+                return "-"
             width = inter / tp
-            return eta * width * topk / ep / ((width + w_routed) * topk / ep + w_token)
+            return pct(eta * width * topk / ep / ((width + w_routed) * topk / ep + w_token))
         lines.append(f"| {backend} {version} | {FORMAT_LABELS[dtype]} | {SHAPES[shape]} | {len(prompt_rows)} | "
-                     f"{eta:.2f} | {w_routed:,} | {w_token:,} | {rms * 100:.1f} % | {pct(efficiency(8, 1))} | "
-                     f"{pct(efficiency(1, 8))} |")
+                     f"{eta:.2f} | {w_routed:,} | {w_token:,} | {rms * 100:.1f} % | {efficiency(8, 1)} | "
+                     f"{efficiency(1, 8)} |")
     if fitted:
         loose = [f for f in fitted if f[3] > LOOSE_RMS]
         lines += ["", f"Across the {len(fitted)} tables the law's root mean square error is "
                       f"{min(f[3] for f in fitted) * 100:.1f} % to {max(f[3] for f in fitted) * 100:.1f} %"
                       + (f"; above {LOOSE_RMS * 100:.0f} % for "
                          + ", ".join(f"{b} {FORMAT_LABELS[d]} {SHAPES[s]}" for b, d, s, *_ in loose)
-                         + ", which one cost per token describes less well across the layouts" if loose else "") + "."]
-        for backend in sorted({r["backend"] for r in rows}):
+                         + ", where the law fits less well" if loose else "") + ". By engine:", ""]
+        for backend in sorted({f[0] for f in fitted}):
+            routed = [f[5] for f in fitted if f[0] == backend]
             # Measured: the same eight GPUs' expert work, split by TP against split by EP.
             ratios = []
             for (b, version, dtype, shape), group in groups.items():
@@ -290,22 +298,34 @@ def document(rows, factors_of):
                 tp8, ep8 = by.get((8, 1, PREFILL_TOKENS)), by.get((1, 8, PREFILL_TOKENS))
                 if b == backend and tp8 is not None and ep8 is not None:
                     ratios.append(tp8 / ep8)
-            if ratios:
-                lines.append(f"- {backend}: at a prefill's {PREFILL_TOKENS:,} tokens its kernels take {min(ratios):.2f} to "
-                             f"{max(ratios):.2f} times as long with the experts split eight ways by tensor parallelism "
-                             f"as with the same eight GPUs' experts split by expert parallelism ({len(ratios)} tables).")
+            reading = ("a cost per routed token that a slice does not shrink (w_routed "
+                       f"{min(routed):,} to {max(routed):,} columns), so splitting experts by tensor parallelism "
+                       "costs efficiency" if min(routed) > 0 else
+                       f"no cost per routed token beyond the slice's own (w_routed {min(routed):,} to {max(routed):,} "
+                       "columns): slices run about as efficiently as whole experts, and the cost per token entering "
+                       "each GPU's layer weighs on expert parallelism" if max(routed) <= 0 else
+                       f"w_routed of either sign ({min(routed):,} to {max(routed):,} columns) across its tables")
+            measured = (f"; measured, at {PREFILL_TOKENS:,} tokens its kernels take {min(ratios):.2f} to "
+                        f"{max(ratios):.2f} times as long at TP 8 as at EP 8 ({len(ratios)} tables)" if ratios else "")
+            lines.append(f"- {backend}: {reading}{measured}.")
+        at_prompt = [v for (b, d, s, l, t), v in ratios_at.items() if t == PREFILL_TOKENS]
+        short = (f"falls short of the kernels' at every layout measured (they take {min(at_prompt):.1f} to "
+                 f"{max(at_prompt):.1f} times as long" if min(at_prompt) > 1.0 else
+                 f"ranges from {min(at_prompt):.1f} to {max(at_prompt):.1f} times the kernels' (")
         lines += [
             "",
             "What the estimator lacks: it gives a MoE layer's experts the engine's one compute efficiency",
-            "whatever the layout and the tokens, and has no cost per routed token, so at a prompt's tokens",
-            "its expert time falls short of the kernels' (the first table). The serving fit rows are one",
-            "engine's (TensorRT-LLM) with the experts split by expert parallelism; the hold-out MoE rows",
-            "mostly split them by tensor parallelism, under SGLang, vLLM and TensorRT-LLM (docs/validation.md,",
-            "the MoE subsets, where their TTFT runs fast). Whatever of this gap the fit rows carry went into",
-            "fitted factors (the eager MoE overhead, the compute efficiency) that do not know the layout.",
-            "Modelling it needs the layout in the estimate (experts split by TP or EP, the engine's default)",
-            "and these costs per engine and format from kernels measured on the fit system: the next step",
-            "for issue 20's MoE targets, not taken here.",
+            "whatever the layout and the tokens, and no cost per token, so at a prompt's tokens its expert",
+            f"time {short} in the table of measured over estimated time above),",
+            "by a factor that depends on the engine, the weight format and, for TensorRT-LLM, the layout.",
+            "The serving fit rows are one engine's (TensorRT-LLM) with the experts split by expert",
+            "parallelism; most hold-out MoE rows split them by tensor parallelism, under SGLang, vLLM and",
+            "TensorRT-LLM (docs/validation.md, the MoE subsets, where their TTFT runs fast). Whatever of this",
+            "gap the fit rows carry went into fitted factors (the eager MoE overhead, the compute",
+            "efficiency) that know neither the engine's kernels nor the layout. Modelling it needs the",
+            "layout in the estimate (experts split by TP or EP, the engine's default above) and these costs",
+            "per engine and format from kernels measured on the fit system: the next step for issue 20's",
+            "MoE targets, not taken here.",
         ]
     return "\n".join(lines) + "\n"
 

@@ -462,18 +462,27 @@ TEST_CASE("html: the page shows each candidate's measured accuracy as -o json ca
         const json& items = document.contains("recommendations") ? document.at("recommendations") : document.at("candidates");
         REQUIRE_FALSE(items.empty());
         CHECK(count_of(table, "<tr>") == items.size() + 1);  // the header and one row per candidate
+        std::size_t rank = 0;
         for (const auto& item : items) {
             const json& accuracy = item.at("accuracy");
             INFO(accuracy.dump());
             REQUIRE(accuracy.at("measured").get<bool>());
+            // The candidate's own row, in the JSON's order: its rank and label, then its figures.
+            const std::string label = fmt::format("{}:{}@{}x{}", item.at("model").get<std::string>(),
+                                                  item.at("variant").get<std::string>(), item.at("hardware").get<std::string>(),
+                                                  item.at("gpus_per_replica").get<std::int64_t>());
+            const std::string start = fmt::format("<tr><td class=\"n\">{}</td><td><code>{}</code></td>", ++rank,
+                                                  dsselect::report::svg::escape(label));
+            const std::string row = part_of(table, start, "</tr>");
+            REQUIRE_FALSE(row.empty());
             for (const char* figure : {"ttft", "tpot", "capacity"}) {
                 const json& f = accuracy.at(figure);
-                CHECK(table.find(fmt::format("<td class=\"n\">{:.1f} % (mean {:+.1f} %, {} rows)</td>",
-                                             f.at("median_abs_error_pct").get<double>(),
-                                             f.at("mean_signed_error_pct").get<double>(), f.at("rows").get<std::int64_t>())) !=
+                CHECK(row.find(fmt::format("<td class=\"n\">{:.1f} % (mean {:+.1f} %, {} rows)</td>",
+                                           f.at("median_abs_error_pct").get<double>(),
+                                           f.at("mean_signed_error_pct").get<double>(), f.at("rows").get<std::int64_t>())) !=
                       std::string::npos);
             }
-            CHECK(table.find(dsselect::report::svg::escape(accuracy.at("note").get<std::string>())) != std::string::npos);
+            CHECK(row.find(dsselect::report::svg::escape(accuracy.at("note").get<std::string>())) != std::string::npos);
         }
     }
 }

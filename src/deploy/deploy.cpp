@@ -717,7 +717,7 @@ std::string deployment_json(const Plan& p) {
     auto optional_int = [](const std::optional<std::int64_t>& v) { return v ? ordered_json(*v) : ordered_json(nullptr); };
     auto optional_text = [](const std::string& v) { return v.empty() ? ordered_json(nullptr) : ordered_json(v); };
     ordered_json out;
-    out["schema_version"] = k_schema_version;  // every document's, README "JSON output"
+    out["schema_version"] = k_schema_version;  // every document's (README, "Using dsselect in CI")
     out["kind"] = "Deployment";
     out["scenario"]["id"] = p.scenario.id;
     out["scenario"]["qps"] = p.scenario.workload.qps;

@@ -1050,8 +1050,9 @@ def tco_schema():
                                                 "tco exits 1 and still writes the cost when it could be sized "
                                                 "(docs/tco.md)"),
         "constraint_misses": {"type": "array", "items": ref("constraint_miss")},
-        "accuracy": described(accuracy_schema(), "added in 1.2: how far estimates like this candidate's TTFT and "
-                                                 "TPOT have been from measurements (data/accuracy.json)"),
+        "accuracy": described(accuracy_schema(), "added in 1.2: how far estimates like this candidate's TTFT, TPOT and "
+                                                 "(from 1.3) capacity have been from measurements "
+                                                 "(data/accuracy.json)"),
     }
     costed_props = dict(common)
     costed_props["replicas"] = count(1)

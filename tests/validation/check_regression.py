@@ -4,7 +4,8 @@
 Usage: check_regression.py DSSELECT_VALIDATE SOURCE_DIR [--write-published]
 Runs `dsselect_validate --engine-profiles --format json` on the measured sample, checks that every
 row and subset is tagged fit or hold-out as tests/validation/split.json says, and compares the
-median absolute errors (TTFT, TPOT and the product's TPOT formula) of each hold-out summary line with
+median absolute errors (TTFT, TPOT, the product's TPOT formula and the product's capacity, the
+estimate's qps against the row's closed loop; docs/validation.md 'Capacity') of each hold-out summary line with
 tests/validation/published.json: more than `tolerance_points` above the published figure fails.
 A harness that does not run, or a missing input, fails too (never a skip).
 --write-published rewrites published.json from the current output (after a deliberate change).

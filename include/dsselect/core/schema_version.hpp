@@ -1,5 +1,5 @@
 #pragma once
-// The one schema_version rule (README "JSON output"): a minor bump only adds fields, a major bump
+// The one schema_version rule (README, "Using dsselect in CI"): a minor bump only adds fields, a major bump
 // may break them. dsselect writes k_schema_version and reads every 1.x up to its own, so a file a
 // previous release wrote, or one `catalog ... -o json` prints, loads as it is.
 #include <string_view>
