@@ -41,11 +41,6 @@ double closed_loop_ttft_ms(const dsselect::Estimate& e, double batch, double out
 
 }  // namespace
 
-double closed_loop_qps(double batch, double output_tokens, double ttft_ms, double tpot_ms) {
-    constexpr double k_ms_per_s = 1000.0;
-    return batch * k_ms_per_s / (ttft_ms + (output_tokens - 1.0) * tpot_ms);
-}
-
 std::optional<TtftProtocol> parse_ttft_protocol(const std::string& text) {
     if (text == "closed-loop") {
         return TtftProtocol::closed_loop;
@@ -208,8 +203,9 @@ Prediction predict_row(const Case& c, const Profiles& profiles, Detail detail) {
     }
     p.formula_tpot_ms = e.performance.tpot_ms;
     p.tpot_ms = p.simulated_tpot_ms.value_or(p.formula_tpot_ms);
-    p.qps = closed_loop_qps(static_cast<double>(request.batch), static_cast<double>(request.output_tokens), p.ttft_ms,
-                            p.tpot_ms);
+    p.qps = dsselect::closed_loop_qps(static_cast<double>(request.batch),
+                                      dsselect::request_latency_ms(p.ttft_ms, p.tpot_ms,
+                                                                   static_cast<double>(request.output_tokens)));
     p.formula_qps = e.performance.qps;
     if (traced) {
         p.components = Components{

@@ -110,7 +110,7 @@ struct Prediction {
     // The benchmark protocol's simulated mean TPOT (the --dump column simulated_tpot_ms).
     std::optional<double> simulated_tpot_ms;
     // Capacity at the row's concurrency, requests/s per replica: the validated figure is
-    // closed_loop_qps of the TTFT and TPOT above; the product's is the estimate's own
+    // dsselect::closed_loop_qps of the TTFT and TPOT above; the product's is the estimate's own
     // (performance.qps, Little's law over its steady-state latency), what sizes its replicas.
     double qps = 0;
     double formula_qps = 0;
@@ -119,10 +119,6 @@ struct Prediction {
 
 enum class Detail { figures, components };
 
-// Requests per second a closed loop of `batch` clients completes when each request takes
-// ttft_ms + (output_tokens - 1) * tpot_ms (Little's law): how the harness reads a row's measured
-// capacity from its TTFT and TPOT, and the validated capacity from the simulated ones.
-double closed_loop_qps(double batch, double output_tokens, double ttft_ms, double tpot_ms);
 
 // The measured row as the library predicts it: gpus = tp_size, batch = batch_size,
 // prompt = isl, output = osl, with the row's profile.

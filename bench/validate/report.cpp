@@ -33,8 +33,9 @@ const char* kind_label(const std::string& kind) { return kind == "dense" ? "dens
 // The row's measured capacity: its closed loop of batch_size clients, each request taking the
 // measured TTFT + (osl - 1) x TPOT.
 double measured_capacity_qps(const Case& c) {
-    return closed_loop_qps(static_cast<double>(c.row->batch), static_cast<double>(c.row->osl), c.row->ttft_ms,
-                           c.row->tpot_ms);
+    return dsselect::closed_loop_qps(static_cast<double>(c.row->batch),
+                                     dsselect::request_latency_ms(c.row->ttft_ms, c.row->tpot_ms,
+                                                                  static_cast<double>(c.row->osl)));
 }
 
 struct Errors {

@@ -766,8 +766,8 @@ void EstimatePlan::timing_at(double batch, const AdapterLoad& adapters, Trace* t
     perf.step_wait_ms = batch > 1.0 ? 0.5 * perf.decode_step_ms : 0.0;
     perf.batch_wait_ms = batch_wait_steps(batch) * perf.decode_step_ms;
     perf.ttft_ms = profile.ttft_fixed_ms + perf.prefill_ms + perf.step_wait_ms + perf.batch_wait_ms;
-    perf.latency_ms = perf.ttft_ms + (m_output - 1.0) * perf.tpot_ms;
-    perf.qps = batch / perf.latency_ms * k_ms_per_s;
+    perf.latency_ms = request_latency_ms(perf.ttft_ms, perf.tpot_ms, m_output);
+    perf.qps = closed_loop_qps(batch, perf.latency_ms);
     record(trace, "eager_step_overhead_ms", eager_ms, "ms",
            "(layer units * eager_layer_overhead_us + MoE layers * eager_moe_layer_overhead_us) / 1000 when a step of the B - 1 "
            "others' decodes (none without mixed_prefill) and a prompt chunk in the rest of the budget exceeds "

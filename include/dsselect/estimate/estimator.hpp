@@ -419,6 +419,14 @@ std::optional<double> burst_mean_ttft_ms(const EstimateRequest& request);
 // ttft_fixed_ms; nullopt when the request cannot be timed.
 std::optional<double> wave_mean_ttft_ms(const EstimateRequest& request);
 
+// A request's latency, TTFT + (O - 1) TPOT, and the requests per second that `batch` of them in
+// flight complete (Little's law: batch / latency): the estimate's latency_ms and qps, and how the
+// validation harness reads a measured closed loop's capacity (docs/validation.md, "Capacity").
+inline double request_latency_ms(double ttft_ms, double tpot_ms, double output_tokens) {
+    return ttft_ms + (output_tokens - 1.0) * tpot_ms;
+}
+inline double closed_loop_qps(double batch, double latency_ms) { return batch / latency_ms * 1000.0; }
+
 // Waiting time in an M/D/1 queue (Poisson arrivals at `arrivals_per_s`, a deterministic service
 // of `service_ms`): rho * S / (2 (1 - rho)) with rho = arrivals * S; infinity when rho >= 1.
 double md1_queue_wait_ms(double arrivals_per_s, double service_ms);
