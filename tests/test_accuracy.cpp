@@ -243,3 +243,32 @@ TEST_CASE("accuracy: capacity figures are read and an unchecked one is named in 
     CHECK(claim.note.find("capacity not checked") != std::string::npos);
     CHECK(claim.note.find("TTFT") == std::string::npos);
 }
+
+TEST_CASE("accuracy: every figure left null is named once in one not-checked caveat", "[accuracy]") {
+    const Hardware h200 = named_gpu("h200", "nvidia");
+    const auto nulled = [](std::string entry, const std::vector<std::string>& keys) {
+        for (const std::string& key : keys) {
+            const auto at = entry.find("\"" + key + "\": {");
+            REQUIRE(at != std::string::npos);
+            entry.replace(at, entry.find('}', at) + 1 - at, "\"" + key + "\": null");
+        }
+        return entry;
+    };
+    const std::string base = entry_json("vllm", "dense", "hold-out", "", "", "h200", 11.0);
+    const auto note_of = [&](const std::vector<std::string>& keys) {
+        const auto table = table_of({nulled(base, keys)});
+        return accuracy_claim(table, "vllm", test::llama2_7b(), test::variant_bits(16), h200).note;
+    };
+    CHECK(note_of({"tpot"}).find("; TPOT not checked") != std::string::npos);
+    CHECK(note_of({"ttft", "tpot", "capacity"}).find("; TTFT, TPOT and capacity not checked") != std::string::npos);
+    const std::string two = note_of({"ttft", "capacity"});
+    CHECK(two.find("; TTFT and capacity not checked") != std::string::npos);
+    CHECK(two.find("not checked") == two.rfind("not checked"));
+    // The figures in their fixed order, with the JSON keys the Estimate's accuracy object uses.
+    const auto table = table_of({base});
+    const auto named = named_figures(table[0]);
+    CHECK(std::string(named[0].key) == "ttft");
+    CHECK(std::string(named[1].key) == "tpot");
+    CHECK(std::string(named[2].key) == "capacity");
+    CHECK(named[2].figures == &table[0].capacity);
+}

@@ -128,6 +128,11 @@ std::vector<AccuracyEntry> parse_accuracy_table(const std::string& text, const s
     return table;
 }
 
+std::array<NamedFigures, 3> named_figures(const AccuracyEntry& entry) {
+    return {NamedFigures{"ttft", "TTFT", "TTFT", &entry.ttft}, NamedFigures{"tpot", "TPOT", "TPOT", &entry.tpot},
+            NamedFigures{"capacity", "capacity", "capacity (requests/s)", &entry.capacity}};
+}
+
 const std::vector<std::string>& measured_on(const AccuracyEntry& entry) {
     return entry.hardware_family.empty() ? entry.hardware : entry.devices;
 }
@@ -206,12 +211,17 @@ AccuracyClaim accuracy_claim(const std::vector<AccuracyEntry>& table, const std:
     const char* set_label = entry.set == "hold-out" ? "out of sample"
                             : claim.hardware_measured ? "in sample (the factors were fitted on these rows)"
                                                       : "in sample on other hardware (the factors were fitted on these rows)";
-    if (!entry.ttft && !entry.capacity) {
-        caveats.push_back("TTFT and capacity not checked");
-    } else if (!entry.ttft) {
-        caveats.push_back("TTFT not checked");
-    } else if (!entry.capacity) {
-        caveats.push_back("capacity not checked");
+    std::vector<std::string> unchecked;
+    for (const NamedFigures& named : named_figures(entry)) {
+        if (!*named.figures) {
+            unchecked.push_back(named.name);
+        }
+    }
+    if (!unchecked.empty()) {
+        const std::string last = unchecked.back();
+        unchecked.pop_back();
+        caveats.push_back(fmt::format("{}{}{} not checked", fmt::join(unchecked, ", "), unchecked.empty() ? "" : " and ",
+                                      last));
     }
     claim.note = fmt::format("{}: engine '{}', {} models {} on {}{}{}", set_label,
                              entry.engine, kind_label, joined(entry.models), joined(measured_on(entry)),

@@ -288,19 +288,21 @@ std::string accuracy_section(const Page& page) {
                       "<p>Median absolute error of estimates like each candidate's against measured serving runs "
                       "(mean signed error and rows in brackets; a negative mean: estimated times shorter, or "
                       "capacity lower, than measured), from <code>data/accuracy.json</code>.</p>\n"
-                      "<div class=\"scroll\"><table id=\"accuracy\">\n<thead><tr><th>#</th><th>candidate</th>"
-                      "<th>TTFT</th><th>TPOT</th><th>capacity (requests/s)</th><th>what was measured</th></tr></thead>\n"
-                      "<tbody>\n";
+                      "<div class=\"scroll\"><table id=\"accuracy\">\n<thead><tr><th>#</th><th>candidate</th>";
+    const AccuracyEntry unmeasured;  // its figures name the columns
+    for (const NamedFigures& named : named_figures(unmeasured)) {
+        out += "<th>" + escape(named.heading) + "</th>";
+    }
+    out += "<th>what was measured</th></tr></thead>\n<tbody>\n";
     for (std::size_t i = 0; i < page.shown.size(); ++i) {
         const Candidate& c = *page.shown[i];
         const AccuracyClaim claim = candidate_accuracy(c, page.engine_id);
-        const AccuracyEntry* entry = claim.entry;
-        out += fmt::format("<tr><td class=\"n\">{}</td><td><code>{}</code></td><td class=\"n\">{}</td>"
-                           "<td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>\n",
-                           escape(page.shown_ranks[i]), escape(c.label()),
-                           entry != nullptr ? escape(accuracy_cell(entry->ttft)) : "-",
-                           entry != nullptr ? escape(accuracy_cell(entry->tpot)) : "-",
-                           entry != nullptr ? escape(accuracy_cell(entry->capacity)) : "-", escape(claim.note));
+        out += fmt::format("<tr><td class=\"n\">{}</td><td><code>{}</code></td>", escape(page.shown_ranks[i]),
+                           escape(c.label()));
+        for (const NamedFigures& named : named_figures(claim.entry != nullptr ? *claim.entry : unmeasured)) {
+            out += "<td class=\"n\">" + (claim.entry != nullptr ? escape(accuracy_cell(*named.figures)) : "-") + "</td>";
+        }
+        out += "<td>" + escape(claim.note) + "</td></tr>\n";
     }
     return out + "</tbody></table></div></section>\n";
 }

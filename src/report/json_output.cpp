@@ -140,9 +140,11 @@ ordered_json detail::accuracy_json(const AccuracyClaim& claim) {
     out["measured_on"] = entry != nullptr ? ordered_json(measured_on(*entry)) : ordered_json::array();
     out["hardware_measured"] = claim.hardware_measured;
     out["precision_measured"] = claim.precision_measured;
-    out["ttft"] = entry != nullptr ? error_figures_json(entry->ttft) : ordered_json(nullptr);
-    out["tpot"] = entry != nullptr ? error_figures_json(entry->tpot) : ordered_json(nullptr);
-    out["capacity"] = entry != nullptr ? error_figures_json(entry->capacity) : ordered_json(nullptr);  // added in 1.3
+    // ttft, tpot and (added in 1.3) capacity; all null when nothing was measured.
+    const AccuracyEntry unmeasured;  // a local, not a temporary: the figures point into it
+    for (const NamedFigures& named : named_figures(entry != nullptr ? *entry : unmeasured)) {
+        out[named.key] = error_figures_json(*named.figures);
+    }
     out["note"] = claim.note;
     out["source"] = entry != nullptr ? entry->source : std::string("data/accuracy.json");
     return out;

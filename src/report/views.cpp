@@ -163,18 +163,16 @@ Table accuracy_table(const AccuracyClaim& claim) {
     table.title = "Measured accuracy of such estimates (data/accuracy.json)";
     table.columns = {{"figure", L}, {"median abs error (%)", R}, {"mean signed error (%)", R}, {"rows", R}};
     if (claim.entry != nullptr) {
-        const auto row = [&](const char* name, const std::optional<ErrorFigures>& figures) {
+        for (const NamedFigures& named : named_figures(*claim.entry)) {
+            const std::optional<ErrorFigures>& figures = *named.figures;
             if (figures) {
-                table.rows.push_back({name, fmt::format("{:.1f}", figures->median_abs_error_pct),
+                table.rows.push_back({named.heading, fmt::format("{:.1f}", figures->median_abs_error_pct),
                                       fmt::format("{:+.1f}", figures->mean_signed_error_pct),
                                       std::to_string(figures->rows)});
             } else {
-                table.rows.push_back({name, "-", "-", "-"});
+                table.rows.push_back({named.heading, "-", "-", "-"});
             }
-        };
-        row("TTFT", claim.entry->ttft);
-        row("TPOT", claim.entry->tpot);
-        row("capacity (requests/s)", claim.entry->capacity);
+        }
     }
     table.notes.push_back(claim.note);
     if (claim.entry != nullptr) {
@@ -196,12 +194,10 @@ std::string accuracy_line(const AccuracyClaim& claim) {
     }
     // The figures measured; one not checked is a caveat of the note already.
     std::vector<std::string> parts;
-    for (const auto& [name, figures] : {std::pair{"TTFT", &claim.entry->ttft}, std::pair{"TPOT", &claim.entry->tpot},
-                                        std::pair{"capacity", &claim.entry->capacity}}) {
-        if (*figures) {
-            parts.push_back(fmt::format("{} {:.1f} % median abs error (mean signed {:+.1f} %, {} rows)", name,
-                                        (*figures)->median_abs_error_pct, (*figures)->mean_signed_error_pct,
-                                        (*figures)->rows));
+    for (const NamedFigures& named : named_figures(*claim.entry)) {
+        if (const std::optional<ErrorFigures>& figures = *named.figures) {
+            parts.push_back(fmt::format("{} {:.1f} % median abs error (mean signed {:+.1f} %, {} rows)", named.name,
+                                        figures->median_abs_error_pct, figures->mean_signed_error_pct, figures->rows));
         }
     }
     return fmt::format("{}; {}; a negative mean: estimated times shorter, or capacity lower, than measured",

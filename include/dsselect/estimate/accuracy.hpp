@@ -2,6 +2,7 @@
 // How far the estimator's TTFT, TPOT and capacity have been from measurements, for the engine, model kind
 // and hardware of an estimate: data/accuracy.json, written by scripts/accuracy_table.py from the
 // measurements in tests/validation/ (compiled in by cmake/embed_text.cmake; not a catalog document).
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -38,6 +39,17 @@ struct AccuracyEntry {
     std::optional<ErrorFigures> capacity;
     std::string source;
 };
+
+// An entry's figures in their fixed order, each with its JSON key ("ttft", "tpot", "capacity"), its
+// name in prose ("TTFT", "TPOT", "capacity") and its heading with the unit where it has one: every
+// renderer, and the note's "not checked" caveat, walks this one list.
+struct NamedFigures {
+    const char* key;
+    const char* name;
+    const char* heading;
+    const std::optional<ErrorFigures>* figures;
+};
+std::array<NamedFigures, 3> named_figures(const AccuracyEntry& entry);
 
 // Parses the table; any problem throws ErrorKind::invalid_data naming `file` and the JSON pointer.
 std::vector<AccuracyEntry> parse_accuracy_table(const std::string& text, const std::string& file);
