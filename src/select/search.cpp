@@ -129,7 +129,7 @@ SearchResult search(const Catalog& catalog, const Scenario& s, const RuleSet& ru
     refuse_oversized(catalog, s, options);
     const Engine* engine = scenario_engine(catalog, s);
     SearchResult result{.scenario = s,
-                        .engine_id = engine != nullptr ? engine->id : std::string(),
+                        .engine_id = search_engine_id(catalog, s),
                         .ranked = {},
                         .candidates_accepted = 0,
                         .candidates_folded = 0,
