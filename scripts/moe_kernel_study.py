@@ -270,7 +270,7 @@ def document(rows, factors_of):
             continue
         rms, eta, w_routed, w_token = fit_law(prompt_rows, factors["peak"])
         fitted.append((backend, dtype, shape, rms, eta, w_routed, w_token))
-        hidden, inter, topk, experts = shape
+        _, inter, topk, _ = shape
         measured_layouts = {(r["tp"], r["ep"]) for r in prompt_rows}
 
         def efficiency(tp, ep):

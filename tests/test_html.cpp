@@ -313,6 +313,24 @@ std::string part_of(const std::string& page, const std::string& start, const std
     return page.substr(from, to == std::string::npos ? std::string::npos : to - from);
 }
 
+// A JSON run and a page run of the same inputs: both exit 0, the page is well formed, and the part
+// of it from `start` to `end` is there; returns the JSON document and that part.
+struct JsonAndPart {
+    json document;
+    std::string part;
+};
+JsonAndPart json_and_page_part(const std::vector<std::string>& json_args, const std::vector<std::string>& page_args,
+                               const std::string& start, const std::string& end) {
+    auto json_run = run_cli(json_args);
+    auto page_run = run_cli(page_args);
+    REQUIRE(json_run.status == 0);
+    REQUIRE(page_run.status == 0);
+    CHECK(xml_problem(page_run.out).empty());
+    JsonAndPart out{json::parse(json_run.out), part_of(page_run.out, start, end)};
+    REQUIRE_FALSE(out.part.empty());
+    return out;
+}
+
 // The source cell of the inputs row named `input` ("<tr><td>input</td><td>value</td><td>source</td>").
 std::string source_cell(const std::string& page, const std::string& input) {
     const std::string row = part_of(page, "<tr><td>" + input + "</td>", "</tr>");
@@ -418,15 +436,11 @@ TEST_CASE("html: each input shows its own section's source, and assumptions say 
 }
 
 TEST_CASE("html: compare shows the quoted figures beside the computed ones", "[html]") {
-    auto json_run = run_cli({"compare", "--scenario", "finance-risk", "base", "ultra", "-o", "json"});
-    auto html_run = run_cli({"compare", "--scenario", "finance-risk", "base", "ultra", "-o", "html"});
-    REQUIRE(json_run.status == 0);
-    REQUIRE(html_run.status == 0);
-    CHECK(xml_problem(html_run.out).empty());
-    const std::string table = part_of(html_run.out, "<table id=\"quoted\">", "</table>");
-    REQUIRE_FALSE(table.empty());
+    const auto [document, table] =
+        json_and_page_part({"compare", "--scenario", "finance-risk", "base", "ultra", "-o", "json"},
+                           {"compare", "--scenario", "finance-risk", "base", "ultra", "-o", "html"}, "<table id=\"quoted\">",
+                           "</table>");
     std::size_t quoted = 0;
-    const json document = json::parse(json_run.out);
     for (const auto& candidate : document.at("candidates")) {
         for (const auto& figure : candidate.at("quoted")) {
             ++quoted;
@@ -451,14 +465,7 @@ TEST_CASE("html: the page shows each candidate's measured accuracy as -o json ca
         {{"compare", "--scenario", "finance-risk", "--engine", "trtllm", "base", "nano", "-o", "json"},
          {"compare", "--scenario", "finance-risk", "--engine", "trtllm", "base", "nano", "-o", "html"}}};
     for (const auto& [json_args, html_args] : runs) {
-        auto json_run = run_cli(json_args);
-        auto html_run = run_cli(html_args);
-        REQUIRE(json_run.status == 0);
-        REQUIRE(html_run.status == 0);
-        CHECK(xml_problem(html_run.out).empty());
-        const std::string table = part_of(html_run.out, "<table id=\"accuracy\">", "</table>");
-        REQUIRE_FALSE(table.empty());
-        const json document = json::parse(json_run.out);
+        const auto [document, table] = json_and_page_part(json_args, html_args, "<table id=\"accuracy\">", "</table>");
         const json& items = document.contains("recommendations") ? document.at("recommendations") : document.at("candidates");
         REQUIRE_FALSE(items.empty());
         CHECK(count_of(table, "<tr>") == items.size() + 1);  // the header and one row per candidate
@@ -525,14 +532,9 @@ TEST_CASE("html: the scatter zooms on the accepted and keeps the full view", "[h
 }
 
 TEST_CASE("html: a scenario with tasks lists its multi-task plans and the floors they meet", "[html]") {
-    auto json_run = run_cli({"recommend", "--scenario", "multi-task-support", "-o", "json"});
-    auto page = run_cli({"report", "--scenario", "multi-task-support"});
-    REQUIRE(json_run.status == 0);
-    REQUIRE(page.status == 0);
-    CHECK(xml_problem(page.out).empty());
-    const std::string section = part_of(page.out, "<section id=\"multi-task\">", "</section>");
-    REQUIRE_FALSE(section.empty());
-    const json document = json::parse(json_run.out);
+    const auto [document, section] =
+        json_and_page_part({"recommend", "--scenario", "multi-task-support", "-o", "json"},
+                           {"report", "--scenario", "multi-task-support"}, "<section id=\"multi-task\">", "</section>");
     const json plans = document.at("multi_task").at("plans");
     REQUIRE(plans.size() >= 2);
     for (const auto& plan : plans) {

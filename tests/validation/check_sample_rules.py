@@ -341,6 +341,10 @@ def main():
             "--sequence-host-us" in plain.stdout:
         fail(f"--sequence-host-us: the markdown report must name the study and its values only when set: "
              f"{marked.returncode} {plain.returncode} {marked.stdout[:400]!r}")
+    # The markdown tables give capacity beside TTFT and TPOT, validated and the product's own.
+    if "| capacity MdAPE | capacity mean signed | product capacity MdAPE | product capacity mean signed |" \
+            not in plain.stdout:
+        fail(f"the markdown tables must carry the capacity columns: {plain.stdout[:600]!r}")
     for bad in (("trtllm=-1",), ("trtllm=nan",), ("trtllm",), ("tgi=5",), ("trtllm=5", "--sequence-host-us", "trtllm=6"),
                 ("trtllm=5", "--ttft-protocol", "alone")):
         rejected = harness(ROWS, extra=("--sequence-host-us", *bad))
