@@ -49,12 +49,16 @@ BOOTSTRAP_SEED = 20
 # "-" too fast) names the effect. No digits here: every number of the document is computed.
 EFFECTS = [
     {"metric": "ttft", "kind": "moe", "sign": "-", "name": "MoE prefill",
-     "effect": "MoE TTFT comes out too fast with the benchmark's own client simulated and the eager-step "
-               "overhead fitted on the fit rows: that overhead rests on one MoE model and one engine (pooled), "
-               "and expert GEMMs at tens of tokens per expert, token permutation, multi-head latent attention's "
-               "prefill and the expert-parallel exchange are not modelled; the fit system's MoE kernels, timed "
-               "alone, take several times the estimator's expert time at a prompt's tokens, most under tensor "
-               "parallelism with TensorRT-LLM's (docs/validation-moe-kernels.md)"},
+     "effect": "MoE TTFT comes out too fast with the benchmark's own client simulated and the routed experts "
+               "timed by each engine's kernel law (docs/validation-moe-kernels.md): the laws were timed on the "
+               "fit system's GPU with the tokens spread evenly over the experts, so uneven routing (the busiest expert sets "
+               "a layer's time), multi-head latent attention's prefill, the expert-parallel exchange and "
+               "kernels on other GPUs are not modelled"},
+    {"metric": "ttft", "kind": "moe", "sign": "+", "name": "MoE kernel versions",
+     "effect": "MoE TTFT comes out too slow: the engine's expert-kernel law was timed on the kernel tables' "
+               "version of its kernels for the row's weight format, and the serving rows, of another engine "
+               "version, may have run a faster path for that format (a CUTLASS or FlashInfer grouped GEMM), "
+               "which the sample does not record"},
     {"metric": "ttft", "sign": "-", "name": "prefill and serving stack",
      "effect": "TTFT comes out too fast with the benchmark's own client simulated, so the protocol is not what "
                "is missing: beyond the eager step's kernel launches, time outside the GPU (HTTP, tokenisation, "
@@ -68,9 +72,9 @@ EFFECTS = [
                "not record)"},
     {"metric": "tpot", "kind": "moe", "sign": "-", "name": "MoE decode",
      "effect": "MoE decode comes out too fast: the MoE fit rows are one model under one engine (a Qwen model, "
-               "TensorRT-LLM) with its experts split by expert parallelism, so experts split by tensor "
-               "parallelism (narrow expert GEMMs), other engines' MoE kernels, the expert-parallel all-to-all "
-               "and tensor parallelism across nodes are not modelled"},
+               "TensorRT-LLM) with its experts split by expert parallelism, so the per-layer and MoE-layer step "
+               "overheads they fix may not hold for other engines and layouts, and the expert-parallel "
+               "all-to-all, uneven routing and tensor parallelism across nodes are not modelled"},
     {"metric": "tpot", "kind": "moe", "sign": "+", "name": "MoE kernels",
      "effect": "MoE decode comes out too slow: the factors were fitted on another system, whose only MoE rows "
                "are one engine's, so an engine's MoE kernels on this hardware (fused experts, CUDA graphs) are "

@@ -68,7 +68,7 @@ TEST_CASE("cli: catalog models -o json lists the seed versions with nominal and 
     REQUIRE(result.status == 0);
     CHECK(result.err.empty());
     const json document = json::parse(result.out);
-    CHECK(document.at("schema_version").get<std::string>() == "1.3");
+    CHECK(document.at("schema_version").get<std::string>() == "1.4");
     CHECK(document.at("kind").get<std::string>() == "ModelList");
     std::map<std::string, double> nominal = {{"nano", 1.3e9}, {"base", 6.7e9}, {"pro", 32e9}, {"ultra", 175e9}};
     int found = 0;
@@ -840,6 +840,92 @@ TEST_CASE("kv dtype: an engine's kv_cache_dtype reads back and a bad key or type
     CHECK(json::parse(v3.out).at("models").at(0).at("checkpoint_kv_cache_dtype").at("fp8") == "auto");
 }
 
+// Issue 20: the engines' routed-expert kernel laws (data/engines.json moe_expert_kernels) and
+// --expert-parallel.
+TEST_CASE("moe kernels: shipped laws carry sources, read back, and bad entries name their pointer", "[engine][cli][data][moe]") {
+    const Catalog& catalog = test::builtin();
+    for (const char* id : {"vllm", "sglang", "trtllm"}) {
+        INFO(id);
+        const Engine& engine = catalog.engine(id);
+        REQUIRE(moe_expert_kernel(&engine, "bf16") != nullptr);
+        REQUIRE(moe_expert_kernel(&engine, "fp8_block") != nullptr);
+        for (const MoeExpertKernel& kernel : engine.moe_expert_kernels) {
+            CHECK(kernel.source.find("aiconfigurator-h100-moe-kernels.csv") != std::string::npos);
+        }
+    }
+    CHECK(catalog.engine("llama.cpp").moe_expert_kernels.empty());
+    test::TempFile good("moe.json", R"({"schema_version":"1.0","engines":[{"id":"vllm","moe_expert_kernels":[
+        {"weight_format":"bf16","efficiency":0.5,"routed_columns":10,"token_columns":20,"source":"test"}]}]})");
+    const auto read = run_cli({"--data", good.path(), "catalog", "engines", "vllm", "-o", "json"});
+    REQUIRE(read.status == 0);
+    const json kernels = json::parse(read.out).at("engines").at(0).at("moe_expert_kernels");
+    REQUIRE(kernels.size() == 1);  // arrays replace
+    CHECK(kernels.at(0).at("efficiency") == 0.5);
+    CHECK(kernels.at(0).at("token_columns") == 20.0);
+    const auto rejects = [](const std::string& kernel, const std::string& expected) {
+        test::TempFile bad("moe-bad.json", R"({"schema_version":"1.0","engines":[{"id":"vllm","moe_expert_kernels":[)" +
+                                               kernel + "]}]}");
+        const auto out = run_cli({"--data", bad.path(), "catalog", "engines"});
+        INFO(out.err);
+        CHECK(out.status == 65);
+        CHECK(out.out.empty());
+        CHECK(out.err.find(bad.path() + ": /engines/0/moe_expert_kernels/" + expected) != std::string::npos);
+    };
+    rejects(R"({"weight_format":"int4","efficiency":0.5,"routed_columns":0,"token_columns":0,"source":"s"})",
+            "0/weight_format: expected one of bf16, fp8, fp8_block");
+    rejects(R"({"weight_format":"bf16","efficiency":1.5,"routed_columns":0,"token_columns":0,"source":"s"})", "0/efficiency");
+    rejects(R"({"weight_format":"bf16","efficiency":0.5,"routed_columns":-1,"token_columns":0,"source":"s"})",
+            "0/routed_columns");
+    rejects(R"({"weight_format":"bf16","efficiency":0.5,"routed_columns":0,"source":"s"})",
+            "0: missing required field 'token_columns'");
+    rejects(R"({"weight_format":"bf16","efficiency":0.5,"routed_columns":0,"token_columns":0,"source":"s"},
+               {"weight_format":"bf16","efficiency":0.4,"routed_columns":0,"token_columns":0,"source":"s"})",
+            "1/weight_format: duplicate weight format \"bf16\"");
+}
+
+TEST_CASE("moe kernels: --expert-parallel times the experts split whole, and refuses what cannot split", "[cli][moe]") {
+    const auto ttft = [](std::vector<std::string> extra) {
+        std::vector<std::string> args = {"estimate", "--model", "deepseek-v3", "--variant", "fp8", "--gpu", "h200",
+                                         "--gpus", "8", "--engine", "trtllm", "--prompt-tokens", "8192", "-o", "json",
+                                         "--explain"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        const auto out = run_cli(args);
+        INFO(out.err);
+        REQUIRE(out.status == 0);
+        return json::parse(out.out);
+    };
+    const json tp = ttft({});
+    const json ep = ttft({"--expert-parallel"});
+    const auto step = [](const json& document, const std::string& name) {
+        for (const json& item : document.at("explain")) {
+            if (item.at("name") == name) {
+                return item.at("value").get<double>();
+            }
+        }
+        FAIL("no explain step " << name);
+        return 0.0;
+    };
+    CHECK(step(tp, "input: expert_parallel_size") == 1.0);
+    CHECK(step(ep, "input: expert_parallel_size") == 8.0);
+    // TensorRT-LLM's block-scaled FP8 law: a routed token costs more columns than a TP 8 slice
+    // holds (256), so the whole experts of EP 8 are faster per token.
+    CHECK(step(tp, "engine: moe_kernel_routed_columns") > 256.0);
+    CHECK(step(ep, "expert_kernel_ms_per_token") < step(tp, "expert_kernel_ms_per_token"));
+    CHECK(step(ep, "prefill_compute_ms") < step(tp, "prefill_compute_ms"));
+    const auto dense = run_cli({"estimate", "--model", "base", "--gpu", "h100-sxm", "--expert-parallel"});
+    CHECK(dense.status == 2);
+    CHECK(dense.out.empty());
+    CHECK(dense.err.find("--expert-parallel: model 'base' has no routed experts") != std::string::npos);
+    // The shipped MoE models' experts split over every GPU count their heads allow; a user's may not.
+    test::TempFile sixty("moe-60.json", R"({"schema_version":"1.0","models":[{"id":"deepseek-v2-lite",
+        "architecture":{"n_routed_experts":60}}]})");
+    const auto uneven = run_cli({"--data", sixty.path(), "estimate", "--model", "deepseek-v2-lite", "--gpu", "h200",
+                                 "--gpus", "8", "--expert-parallel"});
+    CHECK(uneven.status == 2);
+    CHECK(uneven.out.empty());
+    CHECK(uneven.err.find("--expert-parallel: 60 routed experts do not split evenly over --gpus 8") != std::string::npos);
+}
+
 // Issue 20: whether an engine mixes prompt chunks into decode steps (data/engines.json mixed_prefill).
 TEST_CASE("mixed prefill: SGLang runs prefill alone and the key reads back or names its pointer", "[engine][cli][data]") {
     const Catalog& catalog = test::builtin();
@@ -871,7 +957,10 @@ TEST_CASE("eager steps: the engines' graph limits and overheads ship sourced and
         for (Precision precision : {Precision::bf16, Precision::fp8}) {
             const EfficiencyProfile profile = engine_profile(&catalog.engine(id), h100, precision);
             CHECK(profile.eager_layer_overhead_us > 0.0);
-            CHECK(profile.eager_moe_layer_overhead_us > 0.0);
+            // 0 since the routed experts are timed by the engines' kernel laws (moe_expert_kernels):
+            // the MoE fit rows then ask for no extra eager time per MoE layer.
+            CHECK(profile.eager_moe_layer_overhead_us == 0.0);
+            CHECK(profile.moe_kernel_efficiency > 0.0);
         }
     }
     // llama.cpp has no such steps: its profile keeps 0.

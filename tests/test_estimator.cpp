@@ -428,6 +428,88 @@ TEST_CASE("mixed step: a MoE step reads only the experts its tokens route to", "
     CHECK(plan.mixed_step_ms(1024.0, 0.0, 0.0) > 2.0 * plan.mixed_step_ms(0.0, 1.0, 0.0));
 }
 
+// Issue 20: the engines' routed-expert kernels (docs/method.md, "MoE expert kernels").
+TEST_CASE("moe kernels: the routed experts take the kernel law's time instead of the roofline's", "[estimator][moe]") {
+    const Model model = test::deepseek_v3();
+    const Variant fp8 = test::variant_bits(8, Precision::fp8);
+    Hardware hardware = test::gpu(4800, 141);
+    hardware.peak_tflops[Precision::fp8] = 1000;
+    EstimateRequest request = request_for(model, fp8, hardware, 8, 1);
+    request.prompt_tokens = 4096;
+    request.profile.compute_efficiency = 0.5;
+    const double roofline_ms = estimate(request).performance.prefill_work_ms;
+    // DeepSeek-V3: 58 MoE layers of 256 experts, 8 per token, h 7,168, I 2,048. Routed FLOPs per
+    // token 2 * 58 * 8 * 3 * 7168 * 2048; on 8 GPUs at 0.5 x 1,000 TFLOPS each.
+    const double routed_flops = 2.0 * 58 * 8 * 3 * 7168.0 * 2048.0;
+    const double roofline_expert_ms = routed_flops / (8 * 0.5e15) * 1000.0;
+    request.profile.moe_kernel_efficiency = 0.25;
+    request.profile.moe_kernel_routed_columns = 100.0;
+    request.profile.moe_kernel_token_columns = 200.0;
+    // Tensor parallel (the default): every GPU holds 2048 / 8 = 256 columns of every expert:
+    // 8 * (256 + 100) + 200 = 3,048 columns per token, 58 layers * 6 h of FLOPs each, at 0.25 x peak.
+    const double tp_kernel_ms = 58 * 6.0 * 7168.0 * 3048.0 / (1e15 * 0.25) * 1000.0;
+    CHECK(estimate(request).performance.prefill_work_ms ==
+          Approx(roofline_ms + 4096.0 * (tp_kernel_ms - roofline_expert_ms)).epsilon(1e-9));
+    // Expert parallel over the 8 GPUs: a GPU holds 32 whole experts and gets 8 / 8 of each token's
+    // routes: (2048 + 100) + 200 = 2,348 columns per token.
+    request.expert_parallel_size = 8;
+    const double ep_kernel_ms = 58 * 6.0 * 7168.0 * 2348.0 / (1e15 * 0.25) * 1000.0;
+    CHECK(estimate(request).performance.prefill_work_ms ==
+          Approx(roofline_ms + 4096.0 * (ep_kernel_ms - roofline_expert_ms)).epsilon(1e-9));
+    // A decode step's compute pays the same per token: B = 64 tokens, compute-bound here.
+    EstimateRequest decode = request;
+    decode.batch = 64;
+    decode.profile.moe_kernel_efficiency = 0.0;
+    const EstimatePlan plain(decode);
+    const EstimatePlan kernels(request);
+    CHECK(kernels.mixed_step_ms(0.0, 64.0, 0.0) >= plain.mixed_step_ms(0.0, 64.0, 0.0));
+    // Without a kernel law the layout changes nothing; nor does a law change a dense model.
+    EstimateRequest no_law = request;
+    no_law.profile.moe_kernel_efficiency = 0.0;
+    CHECK(estimate(no_law).performance.prefill_work_ms == Approx(roofline_ms).epsilon(1e-12));
+    const Model dense = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware small = test::gpu();
+    EstimateRequest dense_request = request_for(dense, fp16, small);
+    const double dense_ms = estimate(dense_request).performance.prefill_work_ms;
+    dense_request.profile.moe_kernel_efficiency = 0.1;
+    dense_request.profile.moe_kernel_token_columns = 5000.0;
+    CHECK(estimate(dense_request).performance.prefill_work_ms == dense_ms);
+    // Integer-quantized experts run kernels the law was not timed on: the roofline.
+    const Variant int8 = test::variant_bits(8, Precision::int8);
+    EstimateRequest quantized = request_for(model, int8, hardware, 8, 1);
+    quantized.prompt_tokens = 4096;
+    const double quantized_ms = estimate(quantized).performance.prefill_work_ms;
+    quantized.profile.moe_kernel_efficiency = 0.25;
+    CHECK(estimate(quantized).performance.prefill_work_ms == quantized_ms);
+}
+
+TEST_CASE("moe kernels: an engine's law for the variant's format reaches the profile", "[estimator][moe]") {
+    Engine engine;
+    engine.id = "toy";
+    engine.moe_expert_kernels = {{"bf16", 0.3, 10.0, 20.0, "toy"}, {"fp8_block", 0.4, 30.0, 40.0, "toy"},
+                                 {"fp8", 0.9, 50.0, 60.0, "toy"}};
+    const Hardware hardware = test::gpu();
+    const EfficiencyProfile bf16 = engine_profile(&engine, hardware, Precision::bf16);
+    CHECK(bf16.moe_kernel_efficiency == 0.3);
+    CHECK(bf16.moe_kernel_token_columns == 20.0);
+    // FP8 variants: the block-scaled law (the published FP8 MoE checkpoints' format).
+    const EfficiencyProfile fp8 = engine_profile(&engine, hardware, Precision::fp8);
+    CHECK(fp8.moe_kernel_efficiency == 0.4);
+    CHECK(fp8.moe_kernel_routed_columns == 30.0);
+    CHECK(engine_profile(&engine, hardware, Precision::int8).moe_kernel_efficiency == 0.0);
+    Hardware edge = hardware;
+    edge.kind = HardwareKind::edge;
+    CHECK(engine_profile(&engine, edge, Precision::bf16).moe_kernel_efficiency == 0.0);
+    CHECK(engine_profile(nullptr, hardware, Precision::bf16).moe_kernel_efficiency == 0.0);
+    EfficiencyProfile per_tensor = fp8;
+    apply_moe_expert_kernel(moe_expert_kernel(&engine, "fp8"), per_tensor);
+    CHECK(per_tensor.moe_kernel_efficiency == 0.9);
+    CHECK(per_tensor.moe_kernel_token_columns == 60.0);
+    apply_moe_expert_kernel(moe_expert_kernel(&engine, "int4"), per_tensor);
+    CHECK(per_tensor.moe_kernel_efficiency == 0.0);
+}
+
 TEST_CASE("eager step: a step carrying prompt tokens beyond the graph limit pays the eager overhead once", "[estimator][simulation]") {
     const Model model = test::llama2_7b();
     const Variant fp16 = test::variant_bits(16);

@@ -127,6 +127,15 @@ bool is_kv_cache_dtype(const std::string& name) {
 
 std::string kv_cache_dtype_names() { return fmt::format("{}", fmt::join(k_kv_cache_dtypes, ", ")); }
 
+namespace {
+constexpr const char* k_moe_kernel_formats[] = {"bf16", "fp8", "fp8_block"};
+}  // namespace
+
+bool is_moe_kernel_format(const std::string& name) {
+    return std::find(std::begin(k_moe_kernel_formats), std::end(k_moe_kernel_formats), name) !=
+           std::end(k_moe_kernel_formats);
+}
+
 std::optional<double> kv_cache_dtype_bits(const std::string& name) {
     if (name == "fp8") {
         return 8.0;

@@ -823,6 +823,33 @@ Engine read_engine(const json& value, const std::string& pointer, Problems& prob
         }
     }
     engine.kv_cache_dtype = read_kv_cache_dtypes(reader, "kv_cache_dtype", problems);
+    if (const json* kernels = reader.member("moe_expert_kernels")) {
+        if (!kernels->is_array()) {
+            problems.add(reader.child("moe_expert_kernels"), "expected an array of kernel laws, got " + detail::describe(*kernels));
+        } else {
+            for (std::size_t index = 0; index < kernels->size(); ++index) {
+                ObjectReader k((*kernels)[index], fmt::format("{}/{}", reader.child("moe_expert_kernels"), index), problems);
+                MoeExpertKernel kernel;
+                kernel.weight_format = k.text("weight_format", Presence::required).value_or("");
+                if (!kernel.weight_format.empty() && !is_moe_kernel_format(kernel.weight_format)) {
+                    problems.add(k.child("weight_format"),
+                                 fmt::format("expected one of bf16, fp8, fp8_block, got \"{}\"", kernel.weight_format));
+                }
+                for (const MoeExpertKernel& earlier : engine.moe_expert_kernels) {
+                    if (!kernel.weight_format.empty() && earlier.weight_format == kernel.weight_format) {
+                        problems.add(k.child("weight_format"),
+                                     fmt::format("duplicate weight format \"{}\": one kernel law per format", kernel.weight_format));
+                    }
+                }
+                kernel.efficiency = k.number("efficiency", NumberRule::positive_fraction, Presence::required).value_or(1.0);
+                kernel.routed_columns = k.number("routed_columns", NumberRule::non_negative, Presence::required).value_or(0.0);
+                kernel.token_columns = k.number("token_columns", NumberRule::non_negative, Presence::required).value_or(0.0);
+                kernel.source = k.text("source", Presence::required).value_or("");
+                k.finish();
+                engine.moe_expert_kernels.push_back(kernel);
+            }
+        }
+    }
     read_sources(reader, engine.source, engine.sources);
     reader.finish();
     return engine;

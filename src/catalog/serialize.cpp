@@ -428,6 +428,19 @@ ordered_json to_json(const Engine& e) {
         out["weight_formats"] = e.weight_formats;
     }
     put_kv_cache_dtypes(out, "kv_cache_dtype", e.kv_cache_dtype);
+    if (!e.moe_expert_kernels.empty()) {
+        ordered_json kernels = ordered_json::array();
+        for (const MoeExpertKernel& k : e.moe_expert_kernels) {
+            ordered_json item;
+            item["weight_format"] = k.weight_format;
+            item["efficiency"] = k.efficiency;
+            item["routed_columns"] = k.routed_columns;
+            item["token_columns"] = k.token_columns;
+            item["source"] = k.source;
+            kernels.push_back(item);
+        }
+        out["moe_expert_kernels"] = kernels;
+    }
     put_sources(out, e.source, e.sources);
     return out;
 }

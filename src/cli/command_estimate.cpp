@@ -28,6 +28,7 @@ struct EstimateOptions {
     std::string complexity_mix;  // "SHARE:ACTIVE,..." (docs/method.md, dynamic activation)
     std::string kv_cache_dtype = "auto";  // auto (the engine's default for the variant), fp16, bf16, fp8
     std::string kv_reservation = "paged";  // paged (P + O/2 per sequence) or full (P + O)
+    bool expert_parallel = false;          // MoE experts split whole over the replica's GPUs
     bool explain = false;
 };
 
@@ -184,6 +185,18 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
                                 supported_precisions(*request.hardware)),
                     "choose a weight-only or 16-bit variant for this hardware");
     }
+    if (options.expert_parallel) {
+        if (!request.model->architecture.is_moe()) {
+            throw Error(ErrorKind::usage,
+                        fmt::format("--expert-parallel: model '{}' has no routed experts", options.model));
+        }
+        if (request.model->architecture.n_routed_experts % request.gpus != 0) {
+            throw Error(ErrorKind::usage,
+                        fmt::format("--expert-parallel: {} routed experts do not split evenly over --gpus {}",
+                                    request.model->architecture.n_routed_experts, request.gpus));
+        }
+        request.expert_parallel_size = request.gpus;
+    }
     std::vector<ComplexityClass> mix;
     if (!options.complexity_mix.empty()) {
         mix = parse_complexity_mix(options.complexity_mix);
@@ -311,6 +324,23 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
                              "fraction of max_num_batched_tokens",
                              engine_key_source("batch_wait_max_tokens_ratio")});
         }
+        if (request.model->architecture.is_moe()) {
+            trace.push_back({"input: expert_parallel_size", static_cast<double>(request.expert_parallel_size),
+                             "GPUs (experts split whole; the rest of --gpus split every expert's columns)",
+                             options.expert_parallel ? "--expert-parallel" : "default: tensor parallelism, every engine's"});
+            const std::optional<std::string> format = default_moe_kernel_format(request.variant->compute_precision);
+            const MoeExpertKernel* kernel = format ? moe_expert_kernel(engine, *format) : nullptr;
+            if (kernel != nullptr && request.profile.moe_kernel_efficiency > 0.0) {
+                const std::string kernel_source =
+                    fmt::format("engine '{}' (data/engines.json) moe_expert_kernels {}: {}", engine->id, *format, kernel->source);
+                trace.push_back({"engine: moe_kernel_efficiency", request.profile.moe_kernel_efficiency, "fraction of peak",
+                                 kernel_source});
+                trace.push_back({"engine: moe_kernel_routed_columns", request.profile.moe_kernel_routed_columns,
+                                 "GEMM columns per routed token", kernel_source});
+                trace.push_back({"engine: moe_kernel_token_columns", request.profile.moe_kernel_token_columns,
+                                 "GEMM columns per token", kernel_source});
+            }
+        }
         trace.push_back({"input: kv_cache_bits", request.kv_cache_bits.value_or(request.variant->kv_cache_bits), "bits",
                          kv_cache_bits_source(options.kv_cache_dtype, engine, *request.model, *request.variant, *request.hardware)});
         trace.push_back({"input: weight_bits", request.variant->weight_bits, "bits",
@@ -362,6 +392,9 @@ void register_estimate(CLI::App& app, Context& context) {
     command->add_option("--kv-reservation", options->kv_reservation,
                         "KV held per sequence: paged (prompt + output/2, default) or full (prompt + output)")
         ->check(CLI::IsMember({"paged", "full"}));
+    command->add_flag("--expert-parallel", options->expert_parallel,
+                      "MoE models: split the experts whole over the replica's GPUs (the engines' expert "
+                      "parallelism) instead of every expert's columns (their default)");
     command->add_flag("--explain", options->explain, "Show every intermediate quantity, its formula and input sources");
     command->callback([options, &context] { context.action = [options, &context] { return run_estimate(*options, context); }; });
 }

@@ -429,7 +429,42 @@ EfficiencyProfile engine_profile(const Engine* engine, const Hardware& hardware,
         profile.ttft_batch_exponent = set.ttft_batch_exponent.value_or(profile.ttft_batch_exponent);
         apply_sm_laws(set, hardware, profile);
     }
+    // The kernel laws were timed on a data-centre GPU; edge devices keep the roofline.
+    if (hardware.kind == HardwareKind::gpu) {
+        if (const std::optional<std::string> format = default_moe_kernel_format(precision)) {
+            apply_moe_expert_kernel(moe_expert_kernel(engine, *format), profile);
+        }
+    }
     return profile;
+}
+
+const MoeExpertKernel* moe_expert_kernel(const Engine* engine, const std::string& weight_format) {
+    if (engine == nullptr) {
+        return nullptr;
+    }
+    for (const MoeExpertKernel& kernel : engine->moe_expert_kernels) {
+        if (kernel.weight_format == weight_format) {
+            return &kernel;
+        }
+    }
+    return nullptr;
+}
+
+std::optional<std::string> default_moe_kernel_format(Precision compute_precision) {
+    switch (compute_precision) {
+    case Precision::fp16:
+    case Precision::bf16: return std::string("bf16");
+    case Precision::fp8: return std::string("fp8_block");
+    case Precision::int8:
+    case Precision::int4: return std::nullopt;
+    }
+    return std::nullopt;
+}
+
+void apply_moe_expert_kernel(const MoeExpertKernel* kernel, EfficiencyProfile& profile) {
+    profile.moe_kernel_efficiency = kernel != nullptr ? kernel->efficiency : 0.0;
+    profile.moe_kernel_routed_columns = kernel != nullptr ? kernel->routed_columns : 0.0;
+    profile.moe_kernel_token_columns = kernel != nullptr ? kernel->token_columns : 0.0;
 }
 
 const EngineFactors* matching_factors(const Engine* engine, const Hardware& hardware, Precision precision) {
@@ -654,6 +689,28 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
     }
     m_kv_read_per_token = profile.layer_split ? m_kv_per_token_per_gpu * m_gpus : m_kv_per_token_per_gpu;
     m_decode_flops_per_sequence = 2.0 * m_active_matmul + 4.0 * attention_dim * m_mean_context;
+    m_decode_compute_ms_per_sequence = m_decode_flops_per_sequence / m_compute_rate * k_ms_per_s;
+
+    // Routed experts on the engine's own kernels (docs/method.md "MoE expert kernels"): their
+    // GEMMs leave the roofline's compute and take the kernel law's time per token instead.
+    // Integer-quantized experts run other kernels (none timed), and a layer split none of these.
+    if (a.is_moe() && profile.moe_kernel_efficiency > 0.0 && !profile.layer_split && !integer_quantized_weights(variant)) {
+        const double scale = variant.parameter_fraction * m_active_fraction;
+        const double routed_active = static_cast<double>(p.active - p.total + p.routed_experts) * scale;
+        m_kernel_expert_flops_per_token = 2.0 * routed_active;
+        const double expert_parallel =
+            static_cast<double>(std::clamp<std::int64_t>(request.expert_parallel_size, 1, request.gpus));
+        const double expert_width = static_cast<double>(a.moe_intermediate_size) * scale / (m_gpus / expert_parallel);
+        const double columns_per_token =
+            static_cast<double>(a.num_experts_per_tok) / expert_parallel * (expert_width + profile.moe_kernel_routed_columns) +
+            profile.moe_kernel_token_columns;
+        m_expert_kernel_ms_per_token = moe_layers * 6.0 * static_cast<double>(a.hidden_size) * columns_per_token /
+                                       (m_peak_flops_per_gpu * profile.moe_kernel_efficiency) * k_ms_per_s;
+        m_prefill_compute_ms += m_prompt * (m_expert_kernel_ms_per_token -
+                                            m_kernel_expert_flops_per_token / m_compute_rate * k_ms_per_s);
+        m_decode_compute_ms_per_sequence +=
+            m_expert_kernel_ms_per_token - m_kernel_expert_flops_per_token / m_compute_rate * k_ms_per_s;
+    }
 }
 
 AdapterLoad EstimatePlan::adapters_at(std::int64_t batch_size) const {
@@ -718,14 +775,17 @@ void EstimatePlan::timing_at(double batch, const AdapterLoad& adapters, Trace* t
     const double decode_bytes = weights_read_per_gpu + batch * m_mean_context * m_kv_read_per_token;
     const double decode_flops = batch * m_decode_flops_per_sequence;
     const double decode_memory_ms = decode_bytes / m_bandwidth * k_ms_per_s;
-    const double decode_compute_ms = decode_flops / m_compute_rate * k_ms_per_s;
+    const double decode_compute_ms = batch * m_decode_compute_ms_per_sequence;
     const double decode_comm_ms = m_allreduce.ms(batch);
     perf.decode_step_ms = std::max(decode_memory_ms, decode_compute_ms) + decode_comm_ms + m_step_overhead_ms;
     perf.decode_memory_bound = decode_memory_ms >= decode_compute_ms;
     record(trace, "decode_bytes_per_gpu", decode_bytes, "bytes", "weights read + B * (P + O/2) * KV per token per GPU");
     record(trace, "decode_flops", decode_flops, "FLOP", "B * (2 * N_active + 4 * L * h_q * d_h * (P + O/2))");
     record(trace, "decode_memory_ms", decode_memory_ms, "ms", "decode bytes / (bandwidth * eta_m)");
-    record(trace, "decode_compute_ms", decode_compute_ms, "ms", "decode FLOPs / effective_flops_per_s");
+    record(trace, "decode_compute_ms", decode_compute_ms, "ms",
+           m_expert_kernel_ms_per_token > 0.0
+               ? "(decode FLOPs - B * routed expert FLOPs per token) / effective_flops_per_s + B * expert kernel ms per token"
+               : "decode FLOPs / effective_flops_per_s");
     record(trace, "decode_communication_ms", decode_comm_ms, "ms", "2 L all-reduces of B * d * activation bytes");
     record(trace, "layer_overhead_units", m_layer_units, "layers",
            "sum over layers of (attention + FFN weight matrices) / 4: attention 2 (GQA) or 4 (MLA), FFN 2, "
@@ -907,7 +967,17 @@ Estimate EstimatePlan::at(std::int64_t batch_size, Trace* trace) const {
     // Prefill of one request's P tokens (batch-independent: computed by the plan).
     record(trace, "prefill_flops", m_prefill_flops, "FLOP",
            "2 * (N_active - V * d) * P + 2 * V * d (the head, last token only) + 2 * L * h_q * d_h * P^2");
-    record(trace, "prefill_compute_ms", m_prefill_compute_ms, "ms", "prefill FLOPs / effective_flops_per_s");
+    if (m_expert_kernel_ms_per_token > 0.0) {
+        record(trace, "routed_expert_flops_per_token", m_kernel_expert_flops_per_token, "FLOP",
+               "2 * k routed experts' parameters (taken out of the roofline: the engine's expert kernels run them)");
+        record(trace, "expert_kernel_ms_per_token", m_expert_kernel_ms_per_token, "ms",
+               "MoE layers * 6 h [(k / EP) (w + routed_columns) + token_columns] / (peak * moe_kernel_efficiency), "
+               "w = moe_intermediate_size / (GPUs / EP)");
+        record(trace, "prefill_compute_ms", m_prefill_compute_ms, "ms",
+               "(prefill FLOPs - P * routed expert FLOPs per token) / effective_flops_per_s + P * expert kernel ms per token");
+    } else {
+        record(trace, "prefill_compute_ms", m_prefill_compute_ms, "ms", "prefill FLOPs / effective_flops_per_s");
+    }
     record(trace, "prefill_memory_ms", m_prefill_memory_ms, "ms", "weights per GPU / (bandwidth * eta_m)");
     record(trace, "prefill_communication_ms", m_prefill_comm_ms, "ms", "2 L all-reduces of P * d * activation bytes");
 
@@ -956,8 +1026,7 @@ double EstimatePlan::mixed_step_ms(double prompt_tokens, double decoding, double
         weights_bytes -= m_routed_bytes_per_gpu * (1.0 - touched / experts);
     }
     const double prompt_token_ms = m_prefill_compute_ms / std::max(m_prompt, 1.0);
-    const double decode_token_ms = m_decode_flops_per_sequence / m_compute_rate * k_ms_per_s;
-    const double compute_ms = prompt_tokens * prompt_token_ms + decoding * decode_token_ms;
+    const double compute_ms = prompt_tokens * prompt_token_ms + decoding * m_decode_compute_ms_per_sequence;
     const double memory_ms = (weights_bytes + context_tokens * m_kv_read_per_token) / m_bandwidth * k_ms_per_s;
     return std::max(compute_ms, memory_ms) + m_allreduce.ms(tokens) + m_step_overhead_ms +
            eager_overhead_ms(prompt_tokens, decoding);

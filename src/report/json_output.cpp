@@ -168,6 +168,9 @@ std::string estimate_json(const EstimateView& view, JsonStyle style) {
     out["active_parameters"] = static_cast<std::int64_t>(std::llround(e.active_parameters));
     out["kept_parameters"] = static_cast<std::int64_t>(std::llround(e.kept_parameters));
     out["compute_precision"] = to_string(e.compute_precision);
+    if (request.model->architecture.is_moe()) {
+        out["expert_parallel_size"] = request.expert_parallel_size;  // 1: every GPU a slice of each expert
+    }
     const MemoryEstimate& m = e.memory;
     ordered_json memory;
     memory["weights_bytes"] = whole_bytes(m.weights_bytes);

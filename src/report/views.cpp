@@ -219,6 +219,13 @@ std::vector<Table> estimate_tables(const EstimateView& view) {
         {"active parameters / token", count_short(e.active_parameters), "params"},
         {"compute precision", to_string(e.compute_precision), ""},
     };
+    if (r.model->architecture.is_moe()) {
+        summary.rows.push_back({"experts split over GPUs",
+                                r.expert_parallel_size > 1
+                                    ? fmt::format("EP {} (whole experts)", r.expert_parallel_size)
+                                    : fmt::format("TP {} (a slice of each)", r.gpus),
+                                ""});
+    }
     tables.push_back(summary);
 
     Table memory;

@@ -33,7 +33,7 @@ FRACTION = {"type": "number", "minimum": 0, "maximum": 1}
 POSITIVE_FRACTION = {"type": "number", "exclusiveMinimum": 0, "maximum": 1}
 STRING_LIST = {"type": "array", "items": NON_EMPTY}
 PRECISIONS = ["fp16", "bf16", "fp8", "int8", "int4"]
-SCHEMA_VERSION = {"enum": ["1.0", "1.1", "1.2", "1.3"], "description": "dsselect writes \"1.3\" and reads all four: a minor bump only adds fields; a major bump may break"}
+SCHEMA_VERSION = {"enum": ["1.0", "1.1", "1.2", "1.3", "1.4"], "description": "dsselect writes \"1.4\" and reads all five: a minor bump only adds fields; a major bump may break"}
 
 
 def integer(minimum, maximum=MAX_DIMENSION):
@@ -441,6 +441,17 @@ def catalog_engine():
                                      "additionalProperties": {"enum": ["auto", "fp16", "bf16", "fp8"]}},
                                     "KV-cache type the engine stores by default per serving format; "
                                     "absent format: auto (the variant's kv_cache_bits)"),
+        "moe_expert_kernels": described(
+            {"type": "array", "items": {"type": "object", "additionalProperties": False,
+                                        "required": ["weight_format", "efficiency", "routed_columns", "token_columns", "source"],
+                                        "properties": {
+                                            "weight_format": {"enum": ["bf16", "fp8", "fp8_block"]},
+                                            "efficiency": POSITIVE_FRACTION,
+                                            "routed_columns": NON_NEGATIVE, "token_columns": NON_NEGATIVE,
+                                            "source": STRING}}},
+            "the engine's routed-expert kernels, one law per MoE weight format: T tokens take "
+            "6 h [(T k / EP) (w + routed_columns) + T token_columns] / (peak x efficiency) on a GPU "
+            "(docs/method.md, 'MoE expert kernels'); absent: the experts run at the roofline"),
         "factors": {"type": "array", "items": {"type": "object", "additionalProperties": False, "properties": {
             "hardware": STRING_LIST,
             "vendors": described(STRING_LIST, "hardware vendors the set applies to (the hardware's vendor); absent: any"),
@@ -669,6 +680,9 @@ def estimate_schema():
         "active_parameters": count(),
         "kept_parameters": count(),
         "compute_precision": {"enum": PRECISIONS},
+        "expert_parallel_size": described({"type": "integer", "minimum": 1},
+                                          "MoE models only: GPUs the experts are split over whole (--expert-parallel); "
+                                          "1: every GPU holds a slice of every expert (the engines' default)"),
         "memory": obj(memory_props, list(memory_props)),
         "performance": obj(performance_props, list(performance_props)),
         "power": obj({"watts": NON_NEGATIVE, "energy_wh_per_1k_output_tokens": nullable(NON_NEGATIVE)},
@@ -686,7 +700,7 @@ def estimate_schema():
                               "measurements (data/accuracy.json, scripts/accuracy_table.py)"),
         "explain": described({"type": "array", "items": step, "minItems": 1}, "only with --explain"),
     }
-    required = [key for key in properties if key != "explain"]
+    required = [key for key in properties if key not in ("explain", "expert_parallel_size")]
     timed = {key: NON_NEGATIVE for key in timing_keys}
     timed["decode_bound"] = {"enum": ["memory", "compute"]}
     untimed = {key: {"type": "null"} for key in performance_props}

@@ -423,6 +423,21 @@ struct EngineFactors {
 enum class MultiGpu { tensor_parallel, layer_split };
 
 // A serving engine profile (data/engines.json).
+// One engine's routed-expert GEMM kernels for one MoE weight format, timed alone on an H100
+// (docs/method.md "MoE expert kernels", scripts/moe_kernel_study.py): T tokens on a GPU of a
+// replica whose experts are split EP ways whole and gpus / EP ways by columns, each GPU holding
+// w = moe_intermediate_size / (gpus / EP) columns of its experts, take
+// 6 h [(T k / EP) (w + routed_columns) + T token_columns] / (peak x efficiency).
+struct MoeExpertKernel {
+    std::string weight_format;  // "bf16", "fp8" (per-tensor scales) or "fp8_block" (128 x 128 blocks)
+    double efficiency = 1.0;    // share of the format's peak for the law's work
+    double routed_columns = 0;  // GEMM columns of work per token routed to the GPU's experts
+    double token_columns = 0;   // GEMM columns of work per token entering the GPU's MoE layer
+    std::string source;
+};
+// The names a MoeExpertKernel's weight_format takes: "bf16, fp8, fp8_block".
+bool is_moe_kernel_format(const std::string& name);
+
 struct Engine {
     std::string id;
     std::string name;
@@ -465,6 +480,8 @@ struct Engine {
     // "fp8"): "auto" (the variant's own kv_cache_bits, the model's 16-bit type), "fp16", "bf16"
     // or "fp8". A format not listed is "auto" (docs/data-format.md, docs/method.md "KV cache").
     std::map<std::string, std::string> kv_cache_dtype;
+    // Its routed-expert kernels by MoE weight format; empty: the experts run at the roofline.
+    std::vector<MoeExpertKernel> moe_expert_kernels;
     std::string source;
     SourceMap sources;
 };

@@ -197,6 +197,12 @@ struct EfficiencyProfile {
     // KV cache held per running sequence. Paged engines (the default) hold on average the prompt
     // and half the output, P + O/2; the conservative reservation holds the full P + O.
     bool kv_full_reservation = false;
+    // The engine's routed-expert kernels for the variant's weight format (MoeExpertKernel,
+    // docs/method.md "MoE expert kernels"); moe_kernel_efficiency 0: none known, the routed experts'
+    // GEMMs run at compute_efficiency like every other GEMM.
+    double moe_kernel_efficiency = 0.0;
+    double moe_kernel_routed_columns = 0.0;
+    double moe_kernel_token_columns = 0.0;
 };
 
 // The default profile for a hardware kind (edge devices have no driver-sized overheads).
@@ -207,6 +213,15 @@ EfficiencyProfile engine_profile(const Engine* engine, const Hardware& hardware,
 // The engine's first factor set that matches the hardware (id, vendor, kind) and the compute
 // precision (the one engine_profile applies); null when none matches or the engine is null.
 const EngineFactors* matching_factors(const Engine* engine, const Hardware& hardware, Precision precision);
+// The engine's routed-expert kernel law for a MoE weight format ("bf16", "fp8", "fp8_block");
+// null when the engine is null or has none for it.
+const MoeExpertKernel* moe_expert_kernel(const Engine* engine, const std::string& weight_format);
+// The MoE weight format whose kernel law engine_profile applies at a compute precision: "bf16"
+// for 16-bit, "fp8_block" for FP8 (the 128 x 128 block scales of DeepSeek-V3/R1's and Qwen3's
+// published FP8 checkpoints); none for other precisions (their experts run at the roofline).
+std::optional<std::string> default_moe_kernel_format(Precision compute_precision);
+// Writes a kernel law into the profile's moe_kernel_* fields; null clears them (the roofline).
+void apply_moe_expert_kernel(const MoeExpertKernel* kernel, EfficiencyProfile& profile);
 // True when the factor set's SM-cycle laws (EngineFactors::sm_bytes_per_cycle,
 // sm_quantized_flops_per_cycle) change a value on this hardware, which lists sm_count and
 // boost_clock_mhz: memory_efficiency becomes min(its value, SMs x clock x b / bandwidth) and
@@ -312,6 +327,11 @@ struct EstimateRequest {
     const ParameterCounts* parameters = nullptr;
     // KV-cache bits per element, replacing the variant's (--kv-cache-dtype); absent: the variant's.
     std::optional<double> kv_cache_bits;
+    // GPUs a MoE layer's experts are split over whole (expert parallelism, --expert-parallel); the
+    // rest of the replica's `gpus` split every expert's columns (gpus / expert_parallel_size-way
+    // tensor parallelism). 1, every engine's default: each GPU holds a slice of every expert.
+    // Must divide gpus.
+    std::int64_t expert_parallel_size = 1;
 };
 
 enum class Feasibility {
@@ -561,6 +581,11 @@ private:
     double m_routed_bytes_per_gpu = 0;
     double m_kv_read_per_token = 0;
     double m_decode_flops_per_sequence = 0;
+    // Routed experts on the engine's own kernels (profile moe_kernel_*): their FLOPs per token,
+    // taken out of the roofline's compute, and the kernel law's time per token; 0 without.
+    double m_kernel_expert_flops_per_token = 0;
+    double m_expert_kernel_ms_per_token = 0;
+    double m_decode_compute_ms_per_sequence = 0;  // one sequence's share of a decode step's compute
     Allreduce m_allreduce;
 };
 
