@@ -55,6 +55,8 @@ KERNEL_FORMATS = {"bfloat16": "bf16", "fp8": "fp8", "fp8_block": "fp8_block"}
 # The H100 SXM's dense peaks (data/hardware.json h100-sxm) at the formats' precisions, FLOP/s.
 FORMAT_PEAKS_H100 = {"bfloat16": 989e12, "fp8": 1979e12, "fp8_block": 1979e12}
 SHIPPED_GRID_MAX = 4000  # the shipped laws' grid: 0 to this many columns in GRID_STEP steps
+RIDGE_MIN_TOKENS = 64    # the ridge exponent's rows: below this a layer's time is its kernels' launches
+RIDGE_GRID = [1.0 + 0.25 * i for i in range(13)]  # 1 to 4
 ENGINES_REL = "data/engines.json"
 # Each engine's expert layout when only tensor parallelism is set (the product's engine defaults).
 DEFAULT_LAYOUTS = [
@@ -139,29 +141,56 @@ def fit_law(rows, peak, step=GRID_STEP, maximum=GRID_MAX, lowest=None):
     return best
 
 
-def shipped_laws(rows):
+def ridge_seconds(row, law, bandwidth, exponent):
+    """The layer's time as the estimator takes it: the touched experts' bytes at the bandwidth (m)
+    and the law's compute (c) joined as (m^n + c^n)^(1/n)."""
+    memory = expert_bytes(row) / bandwidth
+    compute = law_seconds(row, FORMAT_PEAKS_H100[row["dtype"]], law["efficiency"], law["routed_columns"],
+                          law["token_columns"])
+    return (memory ** exponent + compute ** exponent) ** (1.0 / exponent)
+
+
+def shipped_laws(rows, factors_of):
     """The laws data/engines.json ships (moe_expert_kernels): per engine and weight format, pooled
     over both model shapes, on the rows of at least LAW_MIN_TOKENS tokens, with w_routed >= 0 (a cost
     per routed token cannot be negative, and a negative one would make a product model's narrower
-    slices cost nothing) and both costs at most SHIPPED_GRID_MAX columns."""
+    slices cost nothing) and both costs at most SHIPPED_GRID_MAX columns; then the ridge exponent n
+    on the rows of at least RIDGE_MIN_TOKENS tokens (fewer are launch-bound: the step overheads'
+    part), the memory side at the engine's H100 bandwidth x memory_efficiency, on RIDGE_GRID."""
     pooled = {}
     for row in rows:
-        if row["tokens"] >= LAW_MIN_TOKENS:
-            pooled.setdefault((row["backend"], row["dtype"]), []).append(row)
+        pooled.setdefault((row["backend"], row["dtype"]), []).append(row)
     laws = {}
     for (backend, dtype), group in sorted(pooled.items()):
-        rms, eta, w_routed, w_token = fit_law(group, FORMAT_PEAKS_H100[dtype], maximum=SHIPPED_GRID_MAX, lowest=0)
-        laws[(backend, dtype)] = {"rows": len(group), "rms": rms, "efficiency": round(eta, 3),
-                                  "routed_columns": w_routed, "token_columns": w_token,
-                                  "version": group[0]["version"], "kernel": group[0]["kernel"]}
+        prompt_rows = [r for r in group if r["tokens"] >= LAW_MIN_TOKENS]
+        rms, eta, w_routed, w_token = fit_law(prompt_rows, FORMAT_PEAKS_H100[dtype], maximum=SHIPPED_GRID_MAX, lowest=0)
+        law = {"rows": len(prompt_rows), "rms": rms, "efficiency": round(eta, 3), "routed_columns": w_routed,
+               "token_columns": w_token, "version": group[0]["version"], "kernel": group[0]["kernel"]}
+        factors = factors_of(backend, FORMATS[dtype][0])
+        bandwidth = factors["bandwidth"] * factors["memory_efficiency"]
+        ridge_rows = [r for r in group if r["tokens"] >= RIDGE_MIN_TOKENS]
+
+        def ridge_rms(exponent):
+            logs = [math.log(ridge_seconds(r, law, bandwidth, exponent) / r["seconds"]) for r in ridge_rows]
+            return math.sqrt(sum(x * x for x in logs) / len(logs))
+        scores = [(ridge_rms(n), n) for n in RIDGE_GRID]
+        best_rms, best_n = min(scores)
+        max_logs = [math.log(max(expert_bytes(r) / bandwidth,
+                                 law_seconds(r, FORMAT_PEAKS_H100[dtype], law["efficiency"], w_routed, w_token))
+                             / r["seconds"]) for r in ridge_rows]
+        law.update({"ridge_exponent": best_n, "ridge_rows": len(ridge_rows), "ridge_rms": best_rms,
+                    "max_rms": math.sqrt(sum(x * x for x in max_logs) / len(max_logs)),
+                    "memory_efficiency": factors["memory_efficiency"]})
+        laws[(backend, dtype)] = law
     return laws
 
 
 def engines_kernels(path):
-    """data/engines.json's moe_expert_kernels as {(engine, weight format): (efficiency, routed, token)}."""
+    """data/engines.json's moe_expert_kernels as {(engine, weight format): (efficiency, routed, token, ridge)}."""
     with open(path, encoding="utf-8") as handle:
         engines = json.load(handle)["engines"]
-    return {(engine["id"], kernel["weight_format"]): (kernel["efficiency"], kernel["routed_columns"], kernel["token_columns"])
+    return {(engine["id"], kernel["weight_format"]): (kernel["efficiency"], kernel["routed_columns"], kernel["token_columns"],
+                                                      kernel["ridge_exponent"])
             for engine in engines for kernel in engine.get("moe_expert_kernels", [])}
 
 
@@ -210,7 +239,7 @@ def layout_label(layout):
     return f"TP {tp} × EP {ep}" if tp > 1 and ep > 1 else f"TP {tp}" if tp > 1 else f"EP {ep}" if ep > 1 else "1 GPU"
 
 
-def document(rows, factors_of):
+def document(rows, factors_of, laws):
     groups = tables(rows)
     lines = [
         "# MoE expert kernels on an H100: the estimator against measured kernels",
@@ -360,7 +389,6 @@ def document(rows, factors_of):
             "default above; `dsselect estimate --expert-parallel`, and the validation rows' own layouts)",
             "and the laws of the next section.",
         ]
-    laws = shipped_laws(rows)
     lines += [
         "",
         "## The laws dsselect ships",
@@ -373,12 +401,21 @@ def document(rows, factors_of):
         "block-scaled law (the format of DeepSeek-V3/R1's and Qwen3's published FP8 checkpoints) and",
         "16-bit variants by the BF16 law; the validation harness uses each row's own format.",
         "",
-        "| engine | version | format | rows | efficiency | routed_columns | token_columns | rms |",
-        "|---|---|---|---:|---:|---:|---:|---:|",
+        "Where a layer's memory time (the touched experts' bytes at the engine's H100 bandwidth ×",
+        "memory_efficiency) and the law's compute time meet, the kernels take longer than the larger",
+        "of the two: the estimator joins them as (memory^n + compute^n)^(1/n), with n (ridge_exponent)",
+        f"fitted on each law's rows of at least {RIDGE_MIN_TOKENS} tokens on a grid of 1 to 4 in steps of 0.25",
+        "(fewer tokens are launch-bound, the step overheads' part). rms: of the law on its prompt-sized rows;",
+        "ridge rms: of the joined time on the ridge rows, beside the plain max(memory, compute).",
+        "",
+        "| engine | version | format | rows | efficiency | routed_columns | token_columns | rms | ridge rows | memory_efficiency | ridge_exponent | ridge rms | max rms |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for (backend, dtype), law in laws.items():
         lines.append(f"| {backend} | {law['version']} | {FORMAT_LABELS[dtype]} | {law['rows']} | {law['efficiency']:.3f} | "
-                     f"{law['routed_columns']:,} | {law['token_columns']:,} | {law['rms'] * 100:.1f} % |")
+                     f"{law['routed_columns']:,} | {law['token_columns']:,} | {law['rms'] * 100:.1f} % | "
+                     f"{law['ridge_rows']} | {law['memory_efficiency']:.2f} | {law['ridge_exponent']:.2f} | "
+                     f"{law['ridge_rms'] * 100:.1f} % | {law['max_rms'] * 100:.1f} % |")
     return "\n".join(lines) + "\n"
 
 
@@ -398,13 +435,15 @@ def main():
             cache[(engine, precision)] = engine_factors(args.dsselect, engine, precision)
         return cache[(engine, precision)]
     shipped = engines_kernels(os.path.join(ROOT, ENGINES_REL))
-    wanted = {(backend, KERNEL_FORMATS[dtype]): (law["efficiency"], law["routed_columns"], law["token_columns"])
-              for (backend, dtype), law in shipped_laws(rows).items()}
+    laws = shipped_laws(rows, factors_of)
+    wanted = {(backend, KERNEL_FORMATS[dtype]): (law["efficiency"], law["routed_columns"], law["token_columns"],
+                                                 law["ridge_exponent"])
+              for (backend, dtype), law in laws.items()}
     if shipped != wanted:
         differing = sorted(set(shipped.items()) ^ set(wanted.items()))
         sys.exit(f"moe_kernel_study.py: {ENGINES_REL} moe_expert_kernels differ from the fitted laws "
                  f"(engine, format): (efficiency, routed_columns, token_columns); shipped or fitted only: {differing}")
-    generated_file.emit(OUT, document(rows, factors_of), ROOT, args.write, args.check,
+    generated_file.emit(OUT, document(rows, factors_of, laws), ROOT, args.write, args.check,
                         "run scripts/moe_kernel_study.py --write")
 
 

@@ -855,13 +855,14 @@ TEST_CASE("moe kernels: shipped laws carry sources, read back, and bad entries n
     }
     CHECK(catalog.engine("llama.cpp").moe_expert_kernels.empty());
     test::TempFile good("moe.json", R"({"schema_version":"1.0","engines":[{"id":"vllm","moe_expert_kernels":[
-        {"weight_format":"bf16","efficiency":0.5,"routed_columns":10,"token_columns":20,"source":"test"}]}]})");
+        {"weight_format":"bf16","efficiency":0.5,"routed_columns":10,"token_columns":20,"ridge_exponent":1.5,"source":"test"}]}]})");
     const auto read = run_cli({"--data", good.path(), "catalog", "engines", "vllm", "-o", "json"});
     REQUIRE(read.status == 0);
     const json kernels = json::parse(read.out).at("engines").at(0).at("moe_expert_kernels");
     REQUIRE(kernels.size() == 1);  // arrays replace
     CHECK(kernels.at(0).at("efficiency") == 0.5);
     CHECK(kernels.at(0).at("token_columns") == 20.0);
+    CHECK(kernels.at(0).at("ridge_exponent") == 1.5);
     const auto rejects = [](const std::string& kernel, const std::string& expected) {
         test::TempFile bad("moe-bad.json", R"({"schema_version":"1.0","engines":[{"id":"vllm","moe_expert_kernels":[)" +
                                                kernel + "]}]}");
@@ -871,15 +872,17 @@ TEST_CASE("moe kernels: shipped laws carry sources, read back, and bad entries n
         CHECK(out.out.empty());
         CHECK(out.err.find(bad.path() + ": /engines/0/moe_expert_kernels/" + expected) != std::string::npos);
     };
-    rejects(R"({"weight_format":"int4","efficiency":0.5,"routed_columns":0,"token_columns":0,"source":"s"})",
+    rejects(R"({"weight_format":"int4","efficiency":0.5,"routed_columns":0,"token_columns":0,"ridge_exponent":1,"source":"s"})",
             "0/weight_format: expected one of bf16, fp8, fp8_block");
-    rejects(R"({"weight_format":"bf16","efficiency":1.5,"routed_columns":0,"token_columns":0,"source":"s"})", "0/efficiency");
-    rejects(R"({"weight_format":"bf16","efficiency":0.5,"routed_columns":-1,"token_columns":0,"source":"s"})",
+    rejects(R"({"weight_format":"bf16","efficiency":1.5,"routed_columns":0,"token_columns":0,"ridge_exponent":1,"source":"s"})", "0/efficiency");
+    rejects(R"({"weight_format":"bf16","efficiency":0.5,"routed_columns":-1,"token_columns":0,"ridge_exponent":1,"source":"s"})",
             "0/routed_columns");
-    rejects(R"({"weight_format":"bf16","efficiency":0.5,"routed_columns":0,"source":"s"})",
+    rejects(R"({"weight_format":"bf16","efficiency":0.5,"routed_columns":0,"ridge_exponent":1,"source":"s"})",
             "0: missing required field 'token_columns'");
-    rejects(R"({"weight_format":"bf16","efficiency":0.5,"routed_columns":0,"token_columns":0,"source":"s"},
-               {"weight_format":"bf16","efficiency":0.4,"routed_columns":0,"token_columns":0,"source":"s"})",
+    rejects(R"({"weight_format":"bf16","efficiency":0.5,"routed_columns":0,"token_columns":0,"ridge_exponent":0.5,"source":"s"})",
+            "0/ridge_exponent: expected a number of at least 1, got 0.5");
+    rejects(R"({"weight_format":"bf16","efficiency":0.5,"routed_columns":0,"token_columns":0,"ridge_exponent":1,"source":"s"},
+               {"weight_format":"bf16","efficiency":0.4,"routed_columns":0,"token_columns":0,"ridge_exponent":1,"source":"s"})",
             "1/weight_format: duplicate weight format \"bf16\"");
 }
 
@@ -923,7 +926,16 @@ TEST_CASE("moe kernels: --expert-parallel times the experts split whole, and ref
                                  "--gpus", "8", "--expert-parallel"});
     CHECK(uneven.status == 2);
     CHECK(uneven.out.empty());
-    CHECK(uneven.err.find("--expert-parallel: 60 routed experts do not split evenly over --gpus 8") != std::string::npos);
+    CHECK(uneven.err.find("--expert-parallel: 60 routed experts do not split evenly over 8 GPUs") != std::string::npos);
+    const auto one = run_cli({"estimate", "--model", "deepseek-v2-lite", "--gpu", "h200", "--expert-parallel"});
+    CHECK(one.status == 2);
+    CHECK(one.err.find("--expert-parallel: needs --gpus 2 or more") != std::string::npos);
+    const auto layers = run_cli({"estimate", "--model", "deepseek-v2-lite", "--variant", "int4", "--gpu", "rtx-4090", "--gpus",
+                                 "2", "--engine", "llama.cpp", "--expert-parallel"});
+    INFO(layers.err);
+    CHECK(layers.status == 2);
+    CHECK(layers.err.find("--expert-parallel: engine 'llama.cpp' splits layers over the GPUs, not experts") !=
+          std::string::npos);
 }
 
 // Issue 20: whether an engine mixes prompt chunks into decode steps (data/engines.json mixed_prefill).
@@ -960,7 +972,8 @@ TEST_CASE("eager steps: the engines' graph limits and overheads ship sourced and
             // 0 since the routed experts are timed by the engines' kernel laws (moe_expert_kernels):
             // the MoE fit rows then ask for no extra eager time per MoE layer.
             CHECK(profile.eager_moe_layer_overhead_us == 0.0);
-            CHECK(profile.moe_kernel_efficiency > 0.0);
+            // A law for 16-bit and block-scaled FP8 weights (SGLang's tables have no per-tensor FP8).
+            CHECK((precision == Precision::bf16 ? profile.moe_kernel : profile.moe_kernel_block_scaled).efficiency > 0.0);
         }
     }
     // llama.cpp has no such steps: its profile keeps 0.

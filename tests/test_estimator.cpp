@@ -429,6 +429,19 @@ TEST_CASE("mixed step: a MoE step reads only the experts its tokens route to", "
 }
 
 // Issue 20: the engines' routed-expert kernels (docs/method.md, "MoE expert kernels").
+namespace {
+// A trace step's value by name (REQUIREs that it is there).
+double traced(const Trace& trace, const std::string& name) {
+    for (const TraceItem& step : trace) {
+        if (step.name == name) {
+            return step.value;
+        }
+    }
+    FAIL("no trace step " << name);
+    return 0.0;
+}
+}  // namespace
+
 TEST_CASE("moe kernels: the routed experts take the kernel law's time instead of the roofline's", "[estimator][moe]") {
     const Model model = test::deepseek_v3();
     const Variant fp8 = test::variant_bits(8, Precision::fp8);
@@ -442,9 +455,8 @@ TEST_CASE("moe kernels: the routed experts take the kernel law's time instead of
     // token 2 * 58 * 8 * 3 * 7168 * 2048; on 8 GPUs at 0.5 x 1,000 TFLOPS each.
     const double routed_flops = 2.0 * 58 * 8 * 3 * 7168.0 * 2048.0;
     const double roofline_expert_ms = routed_flops / (8 * 0.5e15) * 1000.0;
-    request.profile.moe_kernel_efficiency = 0.25;
-    request.profile.moe_kernel_routed_columns = 100.0;
-    request.profile.moe_kernel_token_columns = 200.0;
+    // The fixture's FP8 model names no block-scaled checkpoint: the per-tensor law's slot.
+    request.profile.moe_kernel = {.efficiency = 0.25, .routed_columns = 100.0, .token_columns = 200.0};
     // Tensor parallel (the default): every GPU holds 2048 / 8 = 256 columns of every expert:
     // 8 * (256 + 100) + 200 = 3,048 columns per token, 58 layers * 6 h of FLOPs each, at 0.25 x peak.
     const double tp_kernel_ms = 58 * 6.0 * 7168.0 * 3048.0 / (1e15 * 0.25) * 1000.0;
@@ -456,58 +468,137 @@ TEST_CASE("moe kernels: the routed experts take the kernel law's time instead of
     const double ep_kernel_ms = 58 * 6.0 * 7168.0 * 2348.0 / (1e15 * 0.25) * 1000.0;
     CHECK(estimate(request).performance.prefill_work_ms ==
           Approx(roofline_ms + 4096.0 * (ep_kernel_ms - roofline_expert_ms)).epsilon(1e-9));
-    // A decode step's compute pays the same per token: B = 64 tokens, compute-bound here.
-    EstimateRequest decode = request;
-    decode.batch = 64;
-    decode.profile.moe_kernel_efficiency = 0.0;
-    const EstimatePlan plain(decode);
-    const EstimatePlan kernels(request);
-    CHECK(kernels.mixed_step_ms(0.0, 64.0, 0.0) >= plain.mixed_step_ms(0.0, 64.0, 0.0));
-    // Without a kernel law the layout changes nothing; nor does a law change a dense model.
+    // A decode step's compute pays the same per token: B = 64 tokens, exactly.
+    request.batch = 64;
     EstimateRequest no_law = request;
-    no_law.profile.moe_kernel_efficiency = 0.0;
+    no_law.profile.moe_kernel = {};
+    Trace with_law_trace;
+    Trace no_law_trace;
+    estimate(request, &with_law_trace);
+    estimate(no_law, &no_law_trace);
+    CHECK(traced(with_law_trace, "decode_compute_ms") ==
+          Approx(traced(no_law_trace, "decode_compute_ms") + 64.0 * (ep_kernel_ms - roofline_expert_ms)).epsilon(1e-9));
+    CHECK(traced(with_law_trace, "expert_kernel_ms_per_token") == Approx(ep_kernel_ms).epsilon(1e-12));
+    // A pruned variant (parameter_fraction 0.5) halves the slices and the routed FLOPs alike.
+    Variant pruned = fp8;
+    pruned.parameter_fraction = 0.5;
+    EstimateRequest pruned_request = request;
+    pruned_request.variant = &pruned;
+    pruned_request.batch = 1;
+    pruned_request.expert_parallel_size = 1;
+    Trace pruned_trace;
+    estimate(pruned_request, &pruned_trace);
+    CHECK(traced(pruned_trace, "expert_kernel_ms_per_token") ==
+          Approx(58 * 6.0 * 7168.0 * (8 * (128.0 + 100.0) + 200.0) / (1e15 * 0.25) * 1000.0).epsilon(1e-12));
+    CHECK(traced(pruned_trace, "routed_expert_flops_per_token") == Approx(routed_flops / 2.0).epsilon(1e-12));
+    // Without a kernel law the layout changes nothing; nor does a law change a dense model.
+    no_law.batch = 1;
     CHECK(estimate(no_law).performance.prefill_work_ms == Approx(roofline_ms).epsilon(1e-12));
     const Model dense = test::llama2_7b();
     const Variant fp16 = test::variant_bits(16);
     const Hardware small = test::gpu();
     EstimateRequest dense_request = request_for(dense, fp16, small);
     const double dense_ms = estimate(dense_request).performance.prefill_work_ms;
-    dense_request.profile.moe_kernel_efficiency = 0.1;
-    dense_request.profile.moe_kernel_token_columns = 5000.0;
+    dense_request.profile.moe_kernel = {.efficiency = 0.1, .token_columns = 5000.0};
     CHECK(estimate(dense_request).performance.prefill_work_ms == dense_ms);
-    // Integer-quantized experts run kernels the law was not timed on: the roofline.
+    // Integer-quantized experts run kernels the law was not timed on: the roofline; so does an
+    // engine that splits layers.
     const Variant int8 = test::variant_bits(8, Precision::int8);
     EstimateRequest quantized = request_for(model, int8, hardware, 8, 1);
     quantized.prompt_tokens = 4096;
     const double quantized_ms = estimate(quantized).performance.prefill_work_ms;
-    quantized.profile.moe_kernel_efficiency = 0.25;
+    quantized.profile.moe_kernel = {.efficiency = 0.25};
     CHECK(estimate(quantized).performance.prefill_work_ms == quantized_ms);
+    EstimateRequest split = request;
+    split.expert_parallel_size = 1;
+    split.batch = 1;
+    split.profile.layer_split = true;
+    const double split_ms = estimate(split).performance.prefill_work_ms;
+    split.profile.moe_kernel = {};
+    CHECK(estimate(split).performance.prefill_work_ms == split_ms);
 }
 
-TEST_CASE("moe kernels: an engine's law for the variant's format reaches the profile", "[estimator][moe]") {
+TEST_CASE("moe kernels: one rule picks the law by the weights' format and the checkpoint's scales", "[estimator][moe]") {
     Engine engine;
     engine.id = "toy";
-    engine.moe_expert_kernels = {{"bf16", 0.3, 10.0, 20.0, "toy"}, {"fp8_block", 0.4, 30.0, 40.0, "toy"},
-                                 {"fp8", 0.9, 50.0, 60.0, "toy"}};
+    engine.moe_expert_kernels = {{"bf16", 0.3, 10.0, 20.0, 1.5, "toy"}, {"fp8_block", 0.4, 30.0, 40.0, 1.25, "toy"},
+                                 {"fp8", 0.9, 50.0, 60.0, 2.0, "toy"}};
     const Hardware hardware = test::gpu();
     const EfficiencyProfile bf16 = engine_profile(&engine, hardware, Precision::bf16);
-    CHECK(bf16.moe_kernel_efficiency == 0.3);
-    CHECK(bf16.moe_kernel_token_columns == 20.0);
-    // FP8 variants: the block-scaled law (the published FP8 MoE checkpoints' format).
+    CHECK(bf16.moe_kernel.efficiency == 0.3);
+    CHECK(bf16.moe_kernel.token_columns == 20.0);
+    CHECK(bf16.moe_kernel.ridge_exponent == 1.5);
+    CHECK(bf16.moe_kernel_block_scaled.efficiency == 0.0);
     const EfficiencyProfile fp8 = engine_profile(&engine, hardware, Precision::fp8);
-    CHECK(fp8.moe_kernel_efficiency == 0.4);
-    CHECK(fp8.moe_kernel_routed_columns == 30.0);
-    CHECK(engine_profile(&engine, hardware, Precision::int8).moe_kernel_efficiency == 0.0);
+    CHECK(fp8.moe_kernel.efficiency == 0.9);
+    CHECK(fp8.moe_kernel_block_scaled.efficiency == 0.4);
+    CHECK(fp8.moe_kernel_block_scaled.routed_columns == 30.0);
+    CHECK(engine_profile(&engine, hardware, Precision::int8).moe_kernel.efficiency == 0.0);
     Hardware edge = hardware;
     edge.kind = HardwareKind::edge;
-    CHECK(engine_profile(&engine, edge, Precision::bf16).moe_kernel_efficiency == 0.0);
-    CHECK(engine_profile(nullptr, hardware, Precision::bf16).moe_kernel_efficiency == 0.0);
-    EfficiencyProfile per_tensor = fp8;
-    apply_moe_expert_kernel(moe_expert_kernel(&engine, "fp8"), per_tensor);
-    CHECK(per_tensor.moe_kernel_efficiency == 0.9);
-    CHECK(per_tensor.moe_kernel_token_columns == 60.0);
-    apply_moe_expert_kernel(moe_expert_kernel(&engine, "int4"), per_tensor);
-    CHECK(per_tensor.moe_kernel_efficiency == 0.0);
+    CHECK(engine_profile(&engine, edge, Precision::bf16).moe_kernel.efficiency == 0.0);
+    CHECK(engine_profile(nullptr, hardware, Precision::bf16).moe_kernel.efficiency == 0.0);
+    CHECK(moe_kernel_law(&engine, "int4").efficiency == 0.0);
+    // FP8 weights: block-scaled where the published checkpoint is (DeepSeek-V3/R1), else per tensor.
+    Model block = test::deepseek_v3();
+    block.checkpoint_fp8_weight_scales = "block";
+    const Model online = test::deepseek_v3();
+    const Variant fp8_variant = test::variant_bits(8, Precision::fp8);
+    const Variant fp16_variant = test::variant_bits(16);
+    const Variant int4_weight_only = test::variant_bits(4);
+    CHECK(moe_kernel_format(block, fp8_variant) == "fp8_block");
+    CHECK(moe_kernel_format(online, fp8_variant) == "fp8");
+    CHECK(moe_kernel_format(online, fp16_variant) == "bf16");
+    CHECK(moe_kernel_format(online, int4_weight_only).empty());
+    CHECK(moe_kernel_law_for(fp8, block, fp8_variant).efficiency == 0.4);
+    CHECK(moe_kernel_law_for(fp8, online, fp8_variant).efficiency == 0.9);
+    CHECK(moe_kernel_law_for(bf16, online, int4_weight_only).efficiency == 0.0);
+    CHECK(moe_kernel_law_for(bf16, test::llama2_7b(), fp16_variant).efficiency == 0.0);
+    EfficiencyProfile split = bf16;
+    split.layer_split = true;
+    CHECK(moe_kernel_law_for(split, online, fp16_variant).efficiency == 0.0);
+}
+
+TEST_CASE("moe kernels: an expert-parallel layout is checked once for every caller", "[estimator][moe]") {
+    const Model moe = test::deepseek_v3();  // 256 routed experts
+    CHECK(expert_parallel_problem(moe, nullptr, 8, 8).empty());
+    CHECK(expert_parallel_problem(moe, nullptr, 8, 1).empty());
+    CHECK(expert_parallel_problem(moe, nullptr, 8, 4).empty());  // EP 4 x TP 2
+    CHECK(expert_parallel_problem(moe, nullptr, 8, 3) == "8 GPUs do not divide into expert-parallel groups of 3");
+    Model sixty = moe;
+    sixty.architecture.n_routed_experts = 60;
+    CHECK(expert_parallel_problem(sixty, nullptr, 8, 8) == "60 routed experts do not split evenly over 8 GPUs");
+    CHECK(expert_parallel_problem(test::llama2_7b(), nullptr, 8, 8) == "model 'llama2-7b' has no routed experts");
+    Engine layers;
+    layers.id = "layers";
+    layers.multi_gpu = MultiGpu::layer_split;
+    CHECK(expert_parallel_problem(moe, &layers, 4, 4) == "engine 'layers' splits layers over the GPUs, not experts");
+}
+
+TEST_CASE("moe kernels: the experts' memory and compute join at the ridge, after the rest of the step", "[estimator][moe]") {
+    const Model model = test::deepseek_v3();
+    const Variant fp8 = test::variant_bits(8, Precision::fp8);
+    Hardware hardware = test::gpu(4800, 141);
+    hardware.peak_tflops[Precision::fp8] = 1000;
+    EstimateRequest request = request_for(model, fp8, hardware, 8, 1);
+    request.profile.moe_kernel = {.efficiency = 0.25, .token_columns = 200.0};
+    const EstimatePlan plan(request);
+    // Without a law: one roofline over the step.
+    EstimateRequest plain_request = request;
+    plain_request.profile.moe_kernel = {};
+    CHECK(EstimatePlan(plain_request).roofline_ms(3.0, 5.0, 1.0, 2.0) == 5.0);
+    // With one and no exponent: the rest's roofline, max(3 - 1, 5 - 2) = 3, plus the experts' max(1, 2).
+    CHECK(plan.roofline_ms(3.0, 5.0, 1.0, 2.0) == Approx(3.0 + 2.0));
+    // n = 2: 3 + sqrt(1 + 4); n = 1: 3 + 1 + 2 (the experts' memory and compute never overlap).
+    request.profile.moe_kernel.ridge_exponent = 2.0;
+    CHECK(EstimatePlan(request).roofline_ms(3.0, 5.0, 1.0, 2.0) == Approx(3.0 + std::sqrt(5.0)));
+    request.profile.moe_kernel.ridge_exponent = 1.0;
+    CHECK(EstimatePlan(request).roofline_ms(3.0, 5.0, 1.0, 2.0) == Approx(6.0));
+    // The decode step at B = 1 reads 8 experts per layer: its time grows with n's overlap lost.
+    request.profile.moe_kernel.ridge_exponent = 4.0;
+    const double sharp = estimate(request).performance.decode_step_ms;
+    request.profile.moe_kernel.ridge_exponent = 1.0;
+    CHECK(estimate(request).performance.decode_step_ms > sharp);
 }
 
 TEST_CASE("eager step: a step carrying prompt tokens beyond the graph limit pays the eager overhead once", "[estimator][simulation]") {

@@ -295,6 +295,12 @@ Model read_model(const json& value, const std::string& pointer, Problems& proble
         }
     }
     model.checkpoint_kv_cache_dtype = read_kv_cache_dtypes(reader, "checkpoint_kv_cache_dtype", problems);
+    model.checkpoint_fp8_weight_scales = reader.text("checkpoint_fp8_weight_scales").value_or("");
+    if (!model.checkpoint_fp8_weight_scales.empty() && model.checkpoint_fp8_weight_scales != "block" &&
+        model.checkpoint_fp8_weight_scales != "tensor") {
+        problems.add(reader.child("checkpoint_fp8_weight_scales"),
+                     fmt::format("expected \"block\" or \"tensor\", got \"{}\"", model.checkpoint_fp8_weight_scales));
+    }
     read_sources(reader, model.source, model.sources);
     reader.finish();
     if (reader.is_object()) {
@@ -747,6 +753,11 @@ Scenario read_scenario(const json& value, const std::string& pointer, Problems& 
     return scenario;
 }
 
+// A kernel law's sane range: a share of peak below this, or more columns of fixed work per token
+// than a large model's whole FFN, is a typo that would time the experts in hours.
+constexpr double k_min_kernel_efficiency = 0.001;
+constexpr double k_max_kernel_columns = 1e6;
+
 Engine read_engine(const json& value, const std::string& pointer, Problems& problems) {
     Engine engine;
     ObjectReader reader(value, pointer, problems);
@@ -842,8 +853,23 @@ Engine read_engine(const json& value, const std::string& pointer, Problems& prob
                     }
                 }
                 kernel.efficiency = k.number("efficiency", NumberRule::positive_fraction, Presence::required).value_or(1.0);
+                if (kernel.efficiency < k_min_kernel_efficiency) {
+                    problems.add(k.child("efficiency"), fmt::format("expected at least {}, got {}", k_min_kernel_efficiency,
+                                                                    kernel.efficiency));
+                }
                 kernel.routed_columns = k.number("routed_columns", NumberRule::non_negative, Presence::required).value_or(0.0);
                 kernel.token_columns = k.number("token_columns", NumberRule::non_negative, Presence::required).value_or(0.0);
+                for (const auto& [key, columns] : {std::pair{"routed_columns", kernel.routed_columns},
+                                                 std::pair{"token_columns", kernel.token_columns}}) {
+                    if (columns > k_max_kernel_columns) {
+                        problems.add(k.child(key), fmt::format("expected at most {} columns, got {}", k_max_kernel_columns, columns));
+                    }
+                }
+                kernel.ridge_exponent = k.number("ridge_exponent", NumberRule::positive, Presence::required).value_or(1.0);
+                if (kernel.ridge_exponent < 1.0) {
+                    problems.add(k.child("ridge_exponent"),
+                                 fmt::format("expected a number of at least 1, got {}", kernel.ridge_exponent));
+                }
                 kernel.source = k.text("source", Presence::required).value_or("");
                 k.finish();
                 engine.moe_expert_kernels.push_back(kernel);

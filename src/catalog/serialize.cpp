@@ -128,6 +128,9 @@ ordered_json to_json(const Model& m) {
         out["deprecated_ids"] = m.deprecated_ids;
     }
     put_kv_cache_dtypes(out, "checkpoint_kv_cache_dtype", m.checkpoint_kv_cache_dtype);
+    if (!m.checkpoint_fp8_weight_scales.empty()) {
+        out["checkpoint_fp8_weight_scales"] = m.checkpoint_fp8_weight_scales;
+    }
     put_sources(out, m.source, m.sources);
     return out;
 }
@@ -436,6 +439,7 @@ ordered_json to_json(const Engine& e) {
             item["efficiency"] = k.efficiency;
             item["routed_columns"] = k.routed_columns;
             item["token_columns"] = k.token_columns;
+            item["ridge_exponent"] = k.ridge_exponent;
             item["source"] = k.source;
             kernels.push_back(item);
         }

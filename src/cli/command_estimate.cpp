@@ -186,14 +186,12 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
                     "choose a weight-only or 16-bit variant for this hardware");
     }
     if (options.expert_parallel) {
-        if (!request.model->architecture.is_moe()) {
-            throw Error(ErrorKind::usage,
-                        fmt::format("--expert-parallel: model '{}' has no routed experts", options.model));
+        if (request.gpus < 2 && request.model->architecture.is_moe()) {
+            throw Error(ErrorKind::usage, "--expert-parallel: needs --gpus 2 or more (one GPU holds every expert)");
         }
-        if (request.model->architecture.n_routed_experts % request.gpus != 0) {
-            throw Error(ErrorKind::usage,
-                        fmt::format("--expert-parallel: {} routed experts do not split evenly over --gpus {}",
-                                    request.model->architecture.n_routed_experts, request.gpus));
+        if (const std::string problem = expert_parallel_problem(*request.model, engine, request.gpus, request.gpus);
+            !problem.empty()) {
+            throw Error(ErrorKind::usage, "--expert-parallel: " + problem);
         }
         request.expert_parallel_size = request.gpus;
     }
@@ -328,17 +326,22 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
             trace.push_back({"input: expert_parallel_size", static_cast<double>(request.expert_parallel_size),
                              "GPUs (experts split whole; the rest of --gpus split every expert's columns)",
                              options.expert_parallel ? "--expert-parallel" : "default: tensor parallelism, every engine's"});
-            const std::optional<std::string> format = default_moe_kernel_format(request.variant->compute_precision);
-            const MoeExpertKernel* kernel = format ? moe_expert_kernel(engine, *format) : nullptr;
-            if (kernel != nullptr && request.profile.moe_kernel_efficiency > 0.0) {
+            // The law the estimate applied (moe_kernel_law_for, the plan's own rule), with its entry's source.
+            const MoeKernelLaw law = moe_kernel_law_for(request.profile, *request.model, *request.variant);
+            if (law.efficiency > 0.0) {
+                const std::string format = moe_kernel_format(*request.model, *request.variant);
+                const MoeExpertKernel* kernel = moe_expert_kernel(engine, format);
                 const std::string kernel_source =
-                    fmt::format("engine '{}' (data/engines.json) moe_expert_kernels {}: {}", engine->id, *format, kernel->source);
-                trace.push_back({"engine: moe_kernel_efficiency", request.profile.moe_kernel_efficiency, "fraction of peak",
+                    kernel == nullptr ? std::string("the profile")
+                                      : fmt::format("engine '{}' (data/engines.json) moe_expert_kernels {}: {}", engine->id,
+                                                    format, kernel->source);
+                trace.push_back({"engine: moe_kernel_efficiency", law.efficiency, "fraction of peak", kernel_source});
+                trace.push_back({"engine: moe_kernel_routed_columns", law.routed_columns, "GEMM columns per routed token",
                                  kernel_source});
-                trace.push_back({"engine: moe_kernel_routed_columns", request.profile.moe_kernel_routed_columns,
-                                 "GEMM columns per routed token", kernel_source});
-                trace.push_back({"engine: moe_kernel_token_columns", request.profile.moe_kernel_token_columns,
-                                 "GEMM columns per token", kernel_source});
+                trace.push_back({"engine: moe_kernel_token_columns", law.token_columns, "GEMM columns per token",
+                                 kernel_source});
+                trace.push_back({"engine: moe_kernel_ridge_exponent", law.ridge_exponent,
+                                 "n of (experts' memory^n + compute^n)^(1/n)", kernel_source});
             }
         }
         trace.push_back({"input: kv_cache_bits", request.kv_cache_bits.value_or(request.variant->kv_cache_bits), "bits",

@@ -9,6 +9,8 @@
 #include <span>
 #include <string>
 
+#include <fmt/format.h>
+
 namespace dsselect {
 
 namespace {
@@ -431,8 +433,11 @@ EfficiencyProfile engine_profile(const Engine* engine, const Hardware& hardware,
     }
     // The kernel laws were timed on a data-centre GPU; edge devices keep the roofline.
     if (hardware.kind == HardwareKind::gpu) {
-        if (const std::optional<std::string> format = default_moe_kernel_format(precision)) {
-            apply_moe_expert_kernel(moe_expert_kernel(engine, *format), profile);
+        if (precision == Precision::fp16 || precision == Precision::bf16) {
+            profile.moe_kernel = moe_kernel_law(engine, "bf16");
+        } else if (precision == Precision::fp8) {
+            profile.moe_kernel = moe_kernel_law(engine, "fp8");
+            profile.moe_kernel_block_scaled = moe_kernel_law(engine, "fp8_block");
         }
     }
     return profile;
@@ -450,21 +455,58 @@ const MoeExpertKernel* moe_expert_kernel(const Engine* engine, const std::string
     return nullptr;
 }
 
-std::optional<std::string> default_moe_kernel_format(Precision compute_precision) {
-    switch (compute_precision) {
-    case Precision::fp16:
-    case Precision::bf16: return std::string("bf16");
-    case Precision::fp8: return std::string("fp8_block");
-    case Precision::int8:
-    case Precision::int4: return std::nullopt;
+MoeKernelLaw moe_kernel_law(const Engine* engine, const std::string& weight_format) {
+    const MoeExpertKernel* kernel = moe_expert_kernel(engine, weight_format);
+    if (kernel == nullptr) {
+        return {};
     }
-    return std::nullopt;
+    return {kernel->efficiency, kernel->routed_columns, kernel->token_columns, kernel->ridge_exponent};
 }
 
-void apply_moe_expert_kernel(const MoeExpertKernel* kernel, EfficiencyProfile& profile) {
-    profile.moe_kernel_efficiency = kernel != nullptr ? kernel->efficiency : 0.0;
-    profile.moe_kernel_routed_columns = kernel != nullptr ? kernel->routed_columns : 0.0;
-    profile.moe_kernel_token_columns = kernel != nullptr ? kernel->token_columns : 0.0;
+std::string moe_kernel_format(const Model& model, const Variant& variant) {
+    if (integer_quantized_weights(variant)) {
+        return "";
+    }
+    switch (variant.compute_precision) {
+    case Precision::fp16:
+    case Precision::bf16: return "bf16";
+    case Precision::fp8: return model.checkpoint_fp8_weight_scales == "block" ? "fp8_block" : "fp8";
+    case Precision::int8:
+    case Precision::int4: return "";
+    }
+    return "";
+}
+
+std::string expert_parallel_problem(const Model& model, const Engine* engine, std::int64_t gpus,
+                                    std::int64_t expert_parallel) {
+    const Architecture& a = model.architecture;
+    if (!a.is_moe()) {
+        return fmt::format("model '{}' has no routed experts", model.id);
+    }
+    if (expert_parallel == 1) {
+        return "";
+    }
+    if (engine != nullptr && engine->multi_gpu == MultiGpu::layer_split) {
+        return fmt::format("engine '{}' splits layers over the GPUs, not experts", engine->id);
+    }
+    if (expert_parallel < 1 || gpus % expert_parallel != 0) {
+        return fmt::format("{} GPUs do not divide into expert-parallel groups of {}", gpus, expert_parallel);
+    }
+    if (a.n_routed_experts % expert_parallel != 0) {
+        return fmt::format("{} routed experts do not split evenly over {} GPUs", a.n_routed_experts, expert_parallel);
+    }
+    return "";
+}
+
+MoeKernelLaw moe_kernel_law_for(const EfficiencyProfile& profile, const Model& model, const Variant& variant) {
+    if (!model.architecture.is_moe() || profile.layer_split) {
+        return {};
+    }
+    const std::string format = moe_kernel_format(model, variant);
+    if (format == "fp8_block") {
+        return profile.moe_kernel_block_scaled;
+    }
+    return format.empty() ? MoeKernelLaw{} : profile.moe_kernel;
 }
 
 const EngineFactors* matching_factors(const Engine* engine, const Hardware& hardware, Precision precision) {
@@ -694,18 +736,24 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
     // Routed experts on the engine's own kernels (docs/method.md "MoE expert kernels"): their
     // GEMMs leave the roofline's compute and take the kernel law's time per token instead.
     // Integer-quantized experts run other kernels (none timed), and a layer split none of these.
-    if (a.is_moe() && profile.moe_kernel_efficiency > 0.0 && !profile.layer_split && !integer_quantized_weights(variant)) {
+    m_expert_law = moe_kernel_law_for(profile, model, variant);
+    if (m_expert_law.efficiency > 0.0) {
+        // From the architecture, as the law's slice width is (a parameters_override scales neither).
         const double scale = variant.parameter_fraction * m_active_fraction;
-        const double routed_active = static_cast<double>(p.active - p.total + p.routed_experts) * scale;
-        m_kernel_expert_flops_per_token = 2.0 * routed_active;
+        const double expert_matrices = 3.0 * static_cast<double>(a.hidden_size) * static_cast<double>(a.moe_intermediate_size);
+        m_kernel_expert_flops_per_token =
+            2.0 * moe_layers * static_cast<double>(a.num_experts_per_tok) * expert_matrices * scale;
+        // The caller checks the layout (expert_parallel_problem); an impossible one is clamped.
         const double expert_parallel =
             static_cast<double>(std::clamp<std::int64_t>(request.expert_parallel_size, 1, request.gpus));
         const double expert_width = static_cast<double>(a.moe_intermediate_size) * scale / (m_gpus / expert_parallel);
         const double columns_per_token =
-            static_cast<double>(a.num_experts_per_tok) / expert_parallel * (expert_width + profile.moe_kernel_routed_columns) +
-            profile.moe_kernel_token_columns;
+            static_cast<double>(a.num_experts_per_tok) / expert_parallel * (expert_width + m_expert_law.routed_columns) +
+            m_expert_law.token_columns;
+        // The laws were fitted against the format's dense peak (no 2:4 doubling, no FP16 accumulation).
+        const double format_peak_flops = hw.peak_tflops_at(variant.compute_precision).value_or(0.0) * k_flops_per_tflop;
         m_expert_kernel_ms_per_token = moe_layers * 6.0 * static_cast<double>(a.hidden_size) * columns_per_token /
-                                       (m_peak_flops_per_gpu * profile.moe_kernel_efficiency) * k_ms_per_s;
+                                       (format_peak_flops * m_expert_law.efficiency) * k_ms_per_s;
         m_prefill_compute_ms += m_prompt * (m_expert_kernel_ms_per_token -
                                             m_kernel_expert_flops_per_token / m_compute_rate * k_ms_per_s);
         m_decode_compute_ms_per_sequence +=
@@ -753,11 +801,13 @@ void EstimatePlan::timing_at(double batch, const AdapterLoad& adapters, Trace* t
 
     // Decode step of B sequences at the mean context P + O / 2.
     double weights_read_per_gpu = m_streamed_weights;
+    double expert_bytes_read = 0.0;  // of weights_read_per_gpu, the routed experts'
     if (a.is_moe()) {
         // Read the routed experts this step touches, not all of them.
         const double touched = expected_experts_touched(static_cast<double>(a.n_routed_experts),
                                                         static_cast<double>(a.num_experts_per_tok), batch);
         weights_read_per_gpu -= m_routed_bytes_per_gpu * (1.0 - touched / static_cast<double>(a.n_routed_experts));
+        expert_bytes_read = m_routed_bytes_per_gpu * touched / static_cast<double>(a.n_routed_experts);
         record(trace, "experts_touched_per_layer", touched, "experts", "E * (1 - (1 - k/E)^B)");
     }
     if (m_active_fraction < 1.0) {
@@ -765,6 +815,7 @@ void EstimatePlan::timing_at(double batch, const AdapterLoad& adapters, Trace* t
         // 1 - (1 - f)^B of them (independent choices).
         const double touched_fraction = 1.0 - remembered_pow(1.0 - m_active_fraction, batch);
         weights_read_per_gpu *= touched_fraction;
+        expert_bytes_read *= touched_fraction;
         record(trace, "weights_touched_fraction", touched_fraction, "fraction", "1 - (1 - active_fraction)^B");
     }
     if (adapters.parameters > 0.0) {
@@ -777,7 +828,9 @@ void EstimatePlan::timing_at(double batch, const AdapterLoad& adapters, Trace* t
     const double decode_memory_ms = decode_bytes / m_bandwidth * k_ms_per_s;
     const double decode_compute_ms = batch * m_decode_compute_ms_per_sequence;
     const double decode_comm_ms = m_allreduce.ms(batch);
-    perf.decode_step_ms = std::max(decode_memory_ms, decode_compute_ms) + decode_comm_ms + m_step_overhead_ms;
+    perf.decode_step_ms = roofline_ms(decode_memory_ms, decode_compute_ms, expert_bytes_read / m_bandwidth * k_ms_per_s,
+                                      batch * m_expert_kernel_ms_per_token) +
+                          decode_comm_ms + m_step_overhead_ms;
     perf.decode_memory_bound = decode_memory_ms >= decode_compute_ms;
     record(trace, "decode_bytes_per_gpu", decode_bytes, "bytes", "weights read + B * (P + O/2) * KV per token per GPU");
     record(trace, "decode_flops", decode_flops, "FLOP", "B * (2 * N_active + 4 * L * h_q * d_h * (P + O/2))");
@@ -792,7 +845,11 @@ void EstimatePlan::timing_at(double batch, const AdapterLoad& adapters, Trace* t
            "+ 2 with shared experts");
     record(trace, "step_overhead_ms", m_step_overhead_ms, "ms",
            "per_step_overhead_ms + (layer units * per_layer_overhead_us + MoE layers * moe_layer_overhead_us) / 1000");
-    record(trace, "decode_step_ms", perf.decode_step_ms, "ms", "max(memory, compute) + communication + step overhead");
+    record(trace, "decode_step_ms", perf.decode_step_ms, "ms",
+           m_expert_kernel_ms_per_token > 0.0
+               ? "max(memory, compute) of all but the routed experts + (experts' memory^n + experts' compute^n)^(1/n) "
+                 "+ communication + step overhead"
+               : "max(memory, compute) + communication + step overhead");
 
     // Continuous batching: while a request decodes, the B - 1 others each run one prefill, so
     // each step carries (B - 1) / O prefills' compute on average. A single-stream engine does not.
@@ -821,8 +878,9 @@ void EstimatePlan::timing_at(double batch, const AdapterLoad& adapters, Trace* t
     const double sharing = batch == 1.0 || profile.ttft_batch_exponent == 0.0
                                ? 1.0
                                : remembered_pow(batch, profile.ttft_batch_exponent);
-    perf.prefill_ms = std::max(sharing * m_prefill_compute_ms, m_prefill_memory_ms) + sharing * m_prefill_comm_ms +
-                      m_step_overhead_ms + perf.prefill_eager_ms;
+    perf.prefill_ms = roofline_ms(m_prefill_memory_ms, sharing * m_prefill_compute_ms, m_routed_bytes_per_gpu / m_bandwidth * k_ms_per_s,
+                                  sharing * m_prompt * m_expert_kernel_ms_per_token) +
+                      sharing * m_prefill_comm_ms + m_step_overhead_ms + perf.prefill_eager_ms;
     perf.step_wait_ms = batch > 1.0 ? 0.5 * perf.decode_step_ms : 0.0;
     perf.batch_wait_ms = batch_wait_steps(batch) * perf.decode_step_ms;
     perf.ttft_ms = profile.ttft_fixed_ms + perf.prefill_ms + perf.step_wait_ms + perf.batch_wait_ms;
@@ -836,7 +894,11 @@ void EstimatePlan::timing_at(double batch, const AdapterLoad& adapters, Trace* t
            "decode step + (B - 1) / O * prefill time + (1 - (1 - min(1, ceil(P / budget) / O))^(B - 1)) * eager step "
            "overhead (continuous batching)");
     record(trace, "prefill_ms", perf.prefill_ms, "ms",
-           "max(prefill compute, prefill memory) + communication + step overhead + ceil(P / budget) * eager step overhead");
+           m_expert_kernel_ms_per_token > 0.0
+               ? "max(prefill compute, prefill memory) of all but the routed experts + (experts' memory^n + experts' "
+                 "compute^n)^(1/n) + communication + step overhead + ceil(P / budget) * eager step overhead"
+               : "max(prefill compute, prefill memory) + communication + step overhead + ceil(P / budget) * eager step "
+                 "overhead");
     record(trace, "step_wait_ms", perf.step_wait_ms, "ms", "decode step / 2 when B > 1 (the step in progress), else 0");
     if (profile.batch_wait_timeout_iters > 0) {
         record(trace, "batch_wait_ms", perf.batch_wait_ms, "ms",
@@ -1019,17 +1081,30 @@ double EstimatePlan::mixed_step_ms(double prompt_tokens, double decoding, double
     const Architecture& a = m_request->model->architecture;
     const double tokens = prompt_tokens + decoding;
     double weights_bytes = m_streamed_weights + m_adapters_at_one.mean_bytes_per_request / m_adapter_split;
+    double expert_bytes = 0.0;  // of weights_bytes, the routed experts'
     if (a.is_moe()) {
         // The routed experts the step's tokens touch, as the decode step reads them.
         const double experts = static_cast<double>(a.n_routed_experts);
         const double touched = expected_experts_touched(experts, static_cast<double>(a.num_experts_per_tok), tokens);
         weights_bytes -= m_routed_bytes_per_gpu * (1.0 - touched / experts);
+        expert_bytes = m_routed_bytes_per_gpu * touched / experts;
     }
     const double prompt_token_ms = m_prefill_compute_ms / std::max(m_prompt, 1.0);
     const double compute_ms = prompt_tokens * prompt_token_ms + decoding * m_decode_compute_ms_per_sequence;
     const double memory_ms = (weights_bytes + context_tokens * m_kv_read_per_token) / m_bandwidth * k_ms_per_s;
-    return std::max(compute_ms, memory_ms) + m_allreduce.ms(tokens) + m_step_overhead_ms +
-           eager_overhead_ms(prompt_tokens, decoding);
+    return roofline_ms(memory_ms, compute_ms, expert_bytes / m_bandwidth * k_ms_per_s, tokens * m_expert_kernel_ms_per_token) +
+           m_allreduce.ms(tokens) + m_step_overhead_ms + eager_overhead_ms(prompt_tokens, decoding);
+}
+
+double EstimatePlan::roofline_ms(double memory_ms, double compute_ms, double expert_memory_ms, double expert_compute_ms) const {
+    if (m_expert_kernel_ms_per_token <= 0.0) {
+        return std::max(memory_ms, compute_ms);
+    }
+    const double rest_ms = std::max(memory_ms - expert_memory_ms, compute_ms - expert_compute_ms);
+    const double n = m_expert_law.ridge_exponent;
+    const double expert_ms = n >= 1.0 ? std::pow(std::pow(expert_memory_ms, n) + std::pow(expert_compute_ms, n), 1.0 / n)
+                                      : std::max(expert_memory_ms, expert_compute_ms);
+    return rest_ms + expert_ms;
 }
 
 double EstimatePlan::batch_wait_steps(double batch) const {

@@ -220,10 +220,13 @@ std::vector<Table> estimate_tables(const EstimateView& view) {
         {"compute precision", to_string(e.compute_precision), ""},
     };
     if (r.model->architecture.is_moe()) {
+        const std::int64_t ep = r.expert_parallel_size;
         summary.rows.push_back({"experts split over GPUs",
-                                r.expert_parallel_size > 1
-                                    ? fmt::format("EP {} (whole experts)", r.expert_parallel_size)
-                                    : fmt::format("TP {} (a slice of each)", r.gpus),
+                                r.gpus == 1                ? std::string("1 GPU (every expert)")
+                                : r.profile.layer_split    ? fmt::format("layers split over {} GPUs", r.gpus)
+                                : ep > 1 && ep < r.gpus    ? fmt::format("EP {} x TP {} (whole experts, sliced)", ep, r.gpus / ep)
+                                : ep > 1                   ? fmt::format("EP {} (whole experts)", ep)
+                                                           : fmt::format("TP {} (a slice of each)", r.gpus),
                                 ""});
     }
     tables.push_back(summary);

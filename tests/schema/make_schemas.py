@@ -189,6 +189,10 @@ def catalog_model():
                                                "KV-cache type the published checkpoint names per serving format "
                                                "(auto: none); an engine that reads it from the checkpoint "
                                                "(kv_cache_dtype fp8) follows it"),
+        "checkpoint_fp8_weight_scales": described({"enum": ["block", "tensor"]},
+                                                  "weight scales of the published FP8 checkpoint; absent: none, an FP8 "
+                                                  "variant is quantized per tensor when loaded (picks the engine's MoE "
+                                                  "kernel law)"),
     }
     # loader.cpp k_computed_model_keys: what `catalog models -o json` prints beside the entry.
     for key in ["parameters", "active_parameters", "parameters_vs_nominal", "kv_cache_elements_per_token",
@@ -443,14 +447,17 @@ def catalog_engine():
                                     "absent format: auto (the variant's kv_cache_bits)"),
         "moe_expert_kernels": described(
             {"type": "array", "items": {"type": "object", "additionalProperties": False,
-                                        "required": ["weight_format", "efficiency", "routed_columns", "token_columns", "source"],
+                                        "required": ["weight_format", "efficiency", "routed_columns", "token_columns",
+                                                     "ridge_exponent", "source"],
                                         "properties": {
                                             "weight_format": {"enum": ["bf16", "fp8", "fp8_block"]},
                                             "efficiency": POSITIVE_FRACTION,
                                             "routed_columns": NON_NEGATIVE, "token_columns": NON_NEGATIVE,
+                                            "ridge_exponent": {"type": "number", "minimum": 1},
                                             "source": STRING}}},
             "the engine's routed-expert kernels, one law per MoE weight format: T tokens take "
             "6 h [(T k / EP) (w + routed_columns) + T token_columns] / (peak x efficiency) on a GPU "
+            "and, with the touched experts' bytes at the bandwidth taking m, (m^n + c^n)^(1/n), n the ridge_exponent "
             "(docs/method.md, 'MoE expert kernels'); absent: the experts run at the roofline"),
         "factors": {"type": "array", "items": {"type": "object", "additionalProperties": False, "properties": {
             "hardware": STRING_LIST,
@@ -558,6 +565,7 @@ def model_list_schema():
         "references": catalog_model_props["references"],
         "deprecated_ids": catalog_model_props["deprecated_ids"],
         "checkpoint_kv_cache_dtype": catalog_model_props["checkpoint_kv_cache_dtype"],
+        "checkpoint_fp8_weight_scales": catalog_model_props["checkpoint_fp8_weight_scales"],
         "source": STRING,
         "sources": {"type": "object", "additionalProperties": STRING},
     }

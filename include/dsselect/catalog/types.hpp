@@ -94,6 +94,11 @@ struct Model {
     // follows it; a format not listed is a checkpoint the catalog does not describe
     // (docs/data-format.md, docs/method.md "KV cache").
     std::map<std::string, std::string> checkpoint_kv_cache_dtype;
+    // The weight scales of the model's published FP8 checkpoint: "block" (128 x 128 blocks, as
+    // DeepSeek-V3/R1's weight_block_size) or "tensor"; empty: no FP8 checkpoint, so an FP8 variant
+    // is quantized per tensor when the engine loads it. Picks the engine's MoE kernel law
+    // (docs/method.md "MoE expert kernels").
+    std::string checkpoint_fp8_weight_scales;
     std::string source;
     SourceMap sources;
 
@@ -427,12 +432,16 @@ enum class MultiGpu { tensor_parallel, layer_split };
 // (docs/method.md "MoE expert kernels", scripts/moe_kernel_study.py): T tokens on a GPU of a
 // replica whose experts are split EP ways whole and gpus / EP ways by columns, each GPU holding
 // w = moe_intermediate_size / (gpus / EP) columns of its experts, take
-// 6 h [(T k / EP) (w + routed_columns) + T token_columns] / (peak x efficiency).
+// 6 h [(T k / EP) (w + routed_columns) + T token_columns] / (peak x efficiency) of compute; with
+// the touched experts' bytes at the memory bandwidth, the layer takes (m^n + c^n)^(1/n), n the
+// kernels' measured ridge_exponent (where memory and compute times meet, a kernel takes longer
+// than the larger of them).
 struct MoeExpertKernel {
     std::string weight_format;  // "bf16", "fp8" (per-tensor scales) or "fp8_block" (128 x 128 blocks)
     double efficiency = 1.0;    // share of the format's peak for the law's work
     double routed_columns = 0;  // GEMM columns of work per token routed to the GPU's experts
     double token_columns = 0;   // GEMM columns of work per token entering the GPU's MoE layer
+    double ridge_exponent = 1;  // n >= 1 of (m^n + c^n)^(1/n)
     std::string source;
 };
 // The names a MoeExpertKernel's weight_format takes: "bf16, fp8, fp8_block".

@@ -143,6 +143,15 @@ struct AdapterRead {
 
 // Efficiency factors and overheads. Defaults are assumptions from docs/method.md until the
 // engine profiles (data/engines.json) calibrate them.
+// One routed-expert kernel law as a profile carries it (MoeExpertKernel's numbers); efficiency 0:
+// none, the experts run at the roofline.
+struct MoeKernelLaw {
+    double efficiency = 0.0;
+    double routed_columns = 0.0;
+    double token_columns = 0.0;
+    double ridge_exponent = 0.0;  // below 1: max(memory, compute)
+};
+
 struct EfficiencyProfile {
     double compute_efficiency = 0.70;      // eta_c, large prefill GEMMs (PHYSICS.md)
     // eta_c, against the 16-bit peak, of an integer-quantized variant (int8-w8a8, int8-w8a16,
@@ -197,12 +206,12 @@ struct EfficiencyProfile {
     // KV cache held per running sequence. Paged engines (the default) hold on average the prompt
     // and half the output, P + O/2; the conservative reservation holds the full P + O.
     bool kv_full_reservation = false;
-    // The engine's routed-expert kernels for the variant's weight format (MoeExpertKernel,
-    // docs/method.md "MoE expert kernels"); moe_kernel_efficiency 0: none known, the routed experts'
-    // GEMMs run at compute_efficiency like every other GEMM.
-    double moe_kernel_efficiency = 0.0;
-    double moe_kernel_routed_columns = 0.0;
-    double moe_kernel_token_columns = 0.0;
+    // The engine's routed-expert kernel laws at this compute precision (MoeExpertKernel,
+    // docs/method.md "MoE expert kernels"): 16-bit, its bf16 law; FP8, its per-tensor fp8 law here
+    // and its fp8_block law in moe_kernel_block_scaled. moe_kernel_law_for picks one per model and
+    // variant; an empty law: the routed experts' GEMMs run at compute_efficiency like the others.
+    MoeKernelLaw moe_kernel;
+    MoeKernelLaw moe_kernel_block_scaled;
 };
 
 // The default profile for a hardware kind (edge devices have no driver-sized overheads).
@@ -213,15 +222,26 @@ EfficiencyProfile engine_profile(const Engine* engine, const Hardware& hardware,
 // The engine's first factor set that matches the hardware (id, vendor, kind) and the compute
 // precision (the one engine_profile applies); null when none matches or the engine is null.
 const EngineFactors* matching_factors(const Engine* engine, const Hardware& hardware, Precision precision);
-// The engine's routed-expert kernel law for a MoE weight format ("bf16", "fp8", "fp8_block");
+// The engine's routed-expert kernel entry for a MoE weight format ("bf16", "fp8", "fp8_block");
 // null when the engine is null or has none for it.
 const MoeExpertKernel* moe_expert_kernel(const Engine* engine, const std::string& weight_format);
-// The MoE weight format whose kernel law engine_profile applies at a compute precision: "bf16"
-// for 16-bit, "fp8_block" for FP8 (the 128 x 128 block scales of DeepSeek-V3/R1's and Qwen3's
-// published FP8 checkpoints); none for other precisions (their experts run at the roofline).
-std::optional<std::string> default_moe_kernel_format(Precision compute_precision);
-// Writes a kernel law into the profile's moe_kernel_* fields; null clears them (the roofline).
-void apply_moe_expert_kernel(const MoeExpertKernel* kernel, EfficiencyProfile& profile);
+// That entry's law as a profile carries it; an empty law where there is none.
+MoeKernelLaw moe_kernel_law(const Engine* engine, const std::string& weight_format);
+// The MoE weight format a variant's routed experts run in (the one rule; docs/method.md "MoE expert
+// kernels"): "bf16" for 16-bit compute, "fp8_block" for FP8 compute on a model whose published FP8
+// checkpoint is block-scaled (checkpoint_fp8_weight_scales), "fp8" for other FP8 (the engines
+// quantize per tensor when they load a 16-bit checkpoint); "" for integer-quantized weights and
+// 8- or 4-bit integer compute, whose kernels no law times.
+std::string moe_kernel_format(const Model& model, const Variant& variant);
+// The law an estimate applies: the profile's for moe_kernel_format; an empty law where the format
+// has none, the model has no routed experts or the engine splits layers.
+MoeKernelLaw moe_kernel_law_for(const EfficiencyProfile& profile, const Model& model, const Variant& variant);
+// Why experts split whole over `expert_parallel` of a replica's `gpus` GPUs (the rest splitting
+// every expert's columns) cannot run, or "" when they can (or expert_parallel is 1): the model
+// has routed experts, the engine splits tensors (not layers), expert_parallel divides gpus and
+// the routed experts split evenly over it.
+std::string expert_parallel_problem(const Model& model, const Engine* engine, std::int64_t gpus,
+                                    std::int64_t expert_parallel);
 // True when the factor set's SM-cycle laws (EngineFactors::sm_bytes_per_cycle,
 // sm_quantized_flops_per_cycle) change a value on this hardware, which lists sm_count and
 // boost_clock_mhz: memory_efficiency becomes min(its value, SMs x clock x b / bandwidth) and
@@ -484,6 +504,11 @@ public:
     std::optional<double> burst_mean_ttft_ms(std::int64_t batch) const;
     // wave_mean_ttft_ms of the request at this batch; nullopt when it cannot be timed.
     std::optional<double> wave_mean_ttft_ms(std::int64_t batch) const;
+    // A step's time from its memory and compute times, each including the routed experts' share
+    // (docs/method.md "MoE expert kernels"): without an expert kernel law one roofline over the
+    // step, max(memory, compute); with one, the rest of the step's roofline plus the experts' own,
+    // (expert memory^n + expert compute^n)^(1/n), their kernels running after the rest of each layer.
+    double roofline_ms(double memory_ms, double compute_ms, double expert_memory_ms, double expert_compute_ms) const;
     // One engine step that prefills `prompt_tokens` prompt tokens beside `decoding` sequences
     // that each decode one token while reading `context_tokens` tokens of KV cache in all:
     // max(compute, memory) + all-reduces of the step's tokens + the step overhead (+ the eager
@@ -583,6 +608,7 @@ private:
     double m_decode_flops_per_sequence = 0;
     // Routed experts on the engine's own kernels (profile moe_kernel_*): their FLOPs per token,
     // taken out of the roofline's compute, and the kernel law's time per token; 0 without.
+    MoeKernelLaw m_expert_law;  // moe_kernel_law_for the request: efficiency 0 without one
     double m_kernel_expert_flops_per_token = 0;
     double m_expert_kernel_ms_per_token = 0;
     double m_decode_compute_ms_per_sequence = 0;  // one sequence's share of a decode step's compute
