@@ -440,14 +440,25 @@ double traced(const Trace& trace, const std::string& name) {
     FAIL("no trace step " << name);
     return 0.0;
 }
+// DeepSeek-V3 in FP8 on 8 GPUs of 4.8 TB/s and 1,000 FP8 TFLOPS: the MoE kernel tests' replica.
+struct MoeReplica {
+    const Model model = test::deepseek_v3();
+    const Variant fp8 = test::variant_bits(8, Precision::fp8);
+    const Hardware hardware = [] {
+        Hardware h = test::gpu(4800, 141);
+        h.peak_tflops[Precision::fp8] = 1000;
+        return h;
+    }();
+    EstimateRequest request() const { return request_for(model, fp8, hardware, 8, 1); }
+};
 }  // namespace
 
 TEST_CASE("moe kernels: the routed experts take the kernel law's time instead of the roofline's", "[estimator][moe]") {
-    const Model model = test::deepseek_v3();
-    const Variant fp8 = test::variant_bits(8, Precision::fp8);
-    Hardware hardware = test::gpu(4800, 141);
-    hardware.peak_tflops[Precision::fp8] = 1000;
-    EstimateRequest request = request_for(model, fp8, hardware, 8, 1);
+    const MoeReplica replica;
+    const Model& model = replica.model;
+    const Variant& fp8 = replica.fp8;
+    const Hardware& hardware = replica.hardware;
+    EstimateRequest request = replica.request();
     request.prompt_tokens = 4096;
     request.profile.compute_efficiency = 0.5;
     const double roofline_ms = estimate(request).performance.prefill_work_ms;
@@ -576,11 +587,8 @@ TEST_CASE("moe kernels: an expert-parallel layout is checked once for every call
 }
 
 TEST_CASE("moe kernels: the experts' memory and compute join at the ridge, after the rest of the step", "[estimator][moe]") {
-    const Model model = test::deepseek_v3();
-    const Variant fp8 = test::variant_bits(8, Precision::fp8);
-    Hardware hardware = test::gpu(4800, 141);
-    hardware.peak_tflops[Precision::fp8] = 1000;
-    EstimateRequest request = request_for(model, fp8, hardware, 8, 1);
+    const MoeReplica replica;
+    EstimateRequest request = replica.request();
     request.profile.moe_kernel = {.efficiency = 0.25, .token_columns = 200.0};
     const EstimatePlan plan(request);
     // Without a law: one roofline over the step.
