@@ -880,7 +880,23 @@ TEST_CASE("moe kernels: shipped laws carry sources, read back, and bad entries n
     rejects(R"({"weight_format":"bf16","efficiency":0.5,"routed_columns":0,"ridge_exponent":1,"source":"s"})",
             "0: missing required field 'token_columns'");
     rejects(R"({"weight_format":"bf16","efficiency":0.5,"routed_columns":0,"token_columns":0,"ridge_exponent":0.5,"source":"s"})",
-            "0/ridge_exponent: expected a number of at least 1, got 0.5");
+            "0/ridge_exponent: expected a number from 1 to 16, got 0.5");
+    rejects(R"({"weight_format":"bf16","efficiency":0.5,"routed_columns":0,"token_columns":0,"ridge_exponent":20,"source":"s"})",
+            "0/ridge_exponent: expected a number from 1 to 16, got 20");
+    rejects(R"({"weight_format":"bf16","efficiency":0.0001,"routed_columns":0,"token_columns":0,"ridge_exponent":1,"source":"s"})",
+            "0/efficiency: expected at least 0.001, got 0.0001");
+    rejects(R"({"weight_format":"bf16","efficiency":0.5,"routed_columns":0,"token_columns":2e6,"ridge_exponent":1,"source":"s"})",
+            "0/token_columns: expected at most 1000000 columns, got 2000000");
+    test::TempFile scales("moe-scales.json", R"({"schema_version":"1.4","models":[{"id":"deepseek-v3",
+        "checkpoint_fp8_weight_scales":"channel"}]})");
+    const auto bad_scales = run_cli({"--data", scales.path(), "catalog", "models"});
+    CHECK(bad_scales.status == 65);
+    CHECK(bad_scales.out.empty());
+    CHECK(bad_scales.err.find(scales.path() + ": /models/0/checkpoint_fp8_weight_scales: expected \"block\" or \"tensor\", "
+                              "got \"channel\"") != std::string::npos);
+    const auto v3 = run_cli({"catalog", "models", "deepseek-v3", "-o", "json"});
+    REQUIRE(v3.status == 0);
+    CHECK(json::parse(v3.out).at("models").at(0).at("checkpoint_fp8_weight_scales") == "block");
     rejects(R"({"weight_format":"bf16","efficiency":0.5,"routed_columns":0,"token_columns":0,"ridge_exponent":1,"source":"s"},
                {"weight_format":"bf16","efficiency":0.4,"routed_columns":0,"token_columns":0,"ridge_exponent":1,"source":"s"})",
             "1/weight_format: duplicate weight format \"bf16\"");

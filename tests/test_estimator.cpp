@@ -602,11 +602,39 @@ TEST_CASE("moe kernels: the experts' memory and compute join at the ridge, after
     CHECK(EstimatePlan(request).roofline_ms(3.0, 5.0, 1.0, 2.0) == Approx(3.0 + std::sqrt(5.0)));
     request.profile.moe_kernel.ridge_exponent = 1.0;
     CHECK(EstimatePlan(request).roofline_ms(3.0, 5.0, 1.0, 2.0) == Approx(6.0));
-    // The decode step at B = 1 reads 8 experts per layer: its time grows with n's overlap lost.
-    request.profile.moe_kernel.ridge_exponent = 4.0;
-    const double sharp = estimate(request).performance.decode_step_ms;
+    // A large n is the experts' max without overflow.
+    request.profile.moe_kernel.ridge_exponent = 1000.0;
+    CHECK(EstimatePlan(request).roofline_ms(300.0, 500.0, 100.0, 200.0) == Approx(300.0 + 200.0));
+    CHECK(EstimatePlan(request).roofline_ms(0.003, 0.003, 0.001, 0.001) == Approx(0.002 + 0.001 * std::pow(2.0, 0.001)));
+    // The decode step at B = 1, exactly: one token reads 8 of 256 experts per MoE layer, so the
+    // experts' memory time is 8 / 256 of the routed bytes per GPU (58 layers x 256 experts x
+    // 3 x 7168 x 2048 one-byte weights / 8 GPUs) at the traced bandwidth, and their compute one
+    // token's law. n = 1 (no overlap) takes their sum, no exponent their max: the steps differ by
+    // the smaller of the two.
+    request.profile.moe_kernel.ridge_exponent = 0.0;
+    Trace trace;
+    const double sharp = estimate(request, &trace).performance.decode_step_ms;
     request.profile.moe_kernel.ridge_exponent = 1.0;
-    CHECK(estimate(request).performance.decode_step_ms > sharp);
+    const double summed = estimate(request).performance.decode_step_ms;
+    const double routed_bytes_per_gpu = 58.0 * 256 * 3 * 7168.0 * 2048.0 / 8;
+    const double expert_memory_ms =
+        routed_bytes_per_gpu * 8.0 / 256.0 / traced(trace, "effective_bandwidth_bytes_per_s_per_gpu") * 1000.0;
+    const double expert_compute_ms = traced(trace, "expert_kernel_ms_per_token");
+    CHECK(summed - sharp == Approx(std::min(expert_memory_ms, expert_compute_ms)).epsilon(1e-9));
+    // The serving simulation's steps are the same physics: a decode step of one sequence at the
+    // mean context, and a step of one whole prompt, equal the estimate's decode step and prefill.
+    request.prompt_tokens = 2048;
+    request.output_tokens = 128;
+    request.profile.moe_kernel.ridge_exponent = 1.5;
+    const EstimatePlan simulated(request);
+    const Estimate once = estimate(request);
+    CHECK(simulated.mixed_step_ms(0.0, 1.0, 2048.0 + 64.0) == Approx(once.performance.decode_step_ms).epsilon(1e-12));
+    CHECK(simulated.mixed_step_ms(2048.0, 0.0, 0.0) == Approx(once.performance.prefill_ms).epsilon(1e-12));
+    // A short prompt reads only the experts its tokens touch: 8 tokens, 256 (1 - (1 - 8/256)^8)
+    // experts per layer, as a step of 8 decoding tokens does.
+    request.prompt_tokens = 8;
+    const EstimatePlan short_prompt(request);
+    CHECK(short_prompt.mixed_step_ms(8.0, 0.0, 0.0) == Approx(estimate(request).performance.prefill_ms).epsilon(1e-12));
 }
 
 TEST_CASE("eager step: a step carrying prompt tokens beyond the graph limit pays the eager overhead once", "[estimator][simulation]") {

@@ -757,6 +757,7 @@ Scenario read_scenario(const json& value, const std::string& pointer, Problems& 
 // than a large model's whole FFN, is a typo that would time the experts in hours.
 constexpr double k_min_kernel_efficiency = 0.001;
 constexpr double k_max_kernel_columns = 1e6;
+constexpr double k_max_ridge_exponent = 16.0;  // the plain max to within 5 % (2^(1/16)); the fit's grid stops at 4
 
 Engine read_engine(const json& value, const std::string& pointer, Problems& problems) {
     Engine engine;
@@ -866,9 +867,9 @@ Engine read_engine(const json& value, const std::string& pointer, Problems& prob
                     }
                 }
                 kernel.ridge_exponent = k.number("ridge_exponent", NumberRule::positive, Presence::required).value_or(1.0);
-                if (kernel.ridge_exponent < 1.0) {
-                    problems.add(k.child("ridge_exponent"),
-                                 fmt::format("expected a number of at least 1, got {}", kernel.ridge_exponent));
+                if (kernel.ridge_exponent < 1.0 || kernel.ridge_exponent > k_max_ridge_exponent) {
+                    problems.add(k.child("ridge_exponent"), fmt::format("expected a number from 1 to {}, got {}",
+                                                                        k_max_ridge_exponent, kernel.ridge_exponent));
                 }
                 kernel.source = k.text("source", Presence::required).value_or("");
                 k.finish();

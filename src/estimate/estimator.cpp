@@ -716,19 +716,25 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
     m_streamed_weights = profile.layer_split ? m_weights_bytes : m_weights_bytes / m_gpus;
     // Adapters are split like the weights; one request's prefill reads its task's adapter.
     m_adapter_split = profile.layer_split ? 1.0 : m_gpus;
-    m_prefill_memory_ms =
-        (m_streamed_weights + m_adapters_at_one.mean_bytes_per_request / m_adapter_split) / m_bandwidth * k_ms_per_s;
-    m_allreduce = Allreduce(a, allreduce_gpus, bytes_act, m_link_gb_per_s, link_latency_us);
-    m_prefill_comm_ms = m_allreduce.ms(m_prompt);
-
-    // Decode at the mean context P + O / 2: the parts one sequence adds.
-    m_mean_context = m_prompt + m_output / 2.0;
+    double prefill_weights_read = m_streamed_weights;
     if (a.is_moe()) {
         m_routed_bytes_per_gpu =
             weight_bytes_at(static_cast<double>(p.routed_experts), group_weight_bits(variant, WeightGroup::ffn), variant,
                             packed_2_4) /
             parallel_gpus;
+        // The prompt's P tokens read the routed experts they touch, as a decode step's B tokens do.
+        const double experts = static_cast<double>(a.n_routed_experts);
+        const double touched = expected_experts_touched(experts, static_cast<double>(a.num_experts_per_tok), m_prompt);
+        m_prefill_expert_bytes = m_routed_bytes_per_gpu * touched / experts;
+        prefill_weights_read -= m_routed_bytes_per_gpu - m_prefill_expert_bytes;
     }
+    m_prefill_memory_ms =
+        (prefill_weights_read + m_adapters_at_one.mean_bytes_per_request / m_adapter_split) / m_bandwidth * k_ms_per_s;
+    m_allreduce = Allreduce(a, allreduce_gpus, bytes_act, m_link_gb_per_s, link_latency_us);
+    m_prefill_comm_ms = m_allreduce.ms(m_prompt);
+
+    // Decode at the mean context P + O / 2: the parts one sequence adds.
+    m_mean_context = m_prompt + m_output / 2.0;
     m_kv_read_per_token = profile.layer_split ? m_kv_per_token_per_gpu * m_gpus : m_kv_per_token_per_gpu;
     m_decode_flops_per_sequence = 2.0 * m_active_matmul + 4.0 * attention_dim * m_mean_context;
     m_decode_compute_ms_per_sequence = m_decode_flops_per_sequence / m_compute_rate * k_ms_per_s;
@@ -878,7 +884,7 @@ void EstimatePlan::timing_at(double batch, const AdapterLoad& adapters, Trace* t
     const double sharing = batch == 1.0 || profile.ttft_batch_exponent == 0.0
                                ? 1.0
                                : remembered_pow(batch, profile.ttft_batch_exponent);
-    perf.prefill_ms = roofline_ms(m_prefill_memory_ms, sharing * m_prefill_compute_ms, m_routed_bytes_per_gpu / m_bandwidth * k_ms_per_s,
+    perf.prefill_ms = roofline_ms(m_prefill_memory_ms, sharing * m_prefill_compute_ms, m_prefill_expert_bytes / m_bandwidth * k_ms_per_s,
                                   sharing * m_prompt * m_expert_kernel_ms_per_token) +
                       sharing * m_prefill_comm_ms + m_step_overhead_ms + perf.prefill_eager_ms;
     perf.step_wait_ms = batch > 1.0 ? 0.5 * perf.decode_step_ms : 0.0;
@@ -1040,7 +1046,8 @@ Estimate EstimatePlan::at(std::int64_t batch_size, Trace* trace) const {
     } else {
         record(trace, "prefill_compute_ms", m_prefill_compute_ms, "ms", "prefill FLOPs / effective_flops_per_s");
     }
-    record(trace, "prefill_memory_ms", m_prefill_memory_ms, "ms", "weights per GPU / (bandwidth * eta_m)");
+    record(trace, "prefill_memory_ms", m_prefill_memory_ms, "ms",
+           "weights per GPU (of the routed experts, those the prompt's tokens touch) / (bandwidth * eta_m)");
     record(trace, "prefill_communication_ms", m_prefill_comm_ms, "ms", "2 L all-reduces of P * d * activation bytes");
 
     PerformanceEstimate& perf = result.performance;
@@ -1101,9 +1108,11 @@ double EstimatePlan::roofline_ms(double memory_ms, double compute_ms, double exp
         return std::max(memory_ms, compute_ms);
     }
     const double rest_ms = std::max(memory_ms - expert_memory_ms, compute_ms - expert_compute_ms);
+    // (m^n + c^n)^(1/n) as hi (1 + (lo / hi)^n)^(1/n): no overflow or underflow at any n.
     const double n = m_expert_law.ridge_exponent;
-    const double expert_ms = n >= 1.0 ? std::pow(std::pow(expert_memory_ms, n) + std::pow(expert_compute_ms, n), 1.0 / n)
-                                      : std::max(expert_memory_ms, expert_compute_ms);
+    const double hi = std::max(expert_memory_ms, expert_compute_ms);
+    const double lo = std::min(expert_memory_ms, expert_compute_ms);
+    const double expert_ms = n >= 1.0 && hi > 0.0 ? hi * std::pow(1.0 + std::pow(lo / hi, n), 1.0 / n) : hi;
     return rest_ms + expert_ms;
 }
 

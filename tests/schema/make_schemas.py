@@ -453,7 +453,7 @@ def catalog_engine():
                                             "weight_format": {"enum": ["bf16", "fp8", "fp8_block"]},
                                             "efficiency": POSITIVE_FRACTION,
                                             "routed_columns": NON_NEGATIVE, "token_columns": NON_NEGATIVE,
-                                            "ridge_exponent": {"type": "number", "minimum": 1},
+                                            "ridge_exponent": {"type": "number", "minimum": 1, "maximum": 16},
                                             "source": STRING}}},
             "the engine's routed-expert kernels, one law per MoE weight format: T tokens take "
             "6 h [(T k / EP) (w + routed_columns) + T token_columns] / (peak x efficiency) on a GPU "

@@ -237,8 +237,8 @@ std::string moe_kernel_format(const Model& model, const Variant& variant);
 // has none, the model has no routed experts or the engine splits layers.
 MoeKernelLaw moe_kernel_law_for(const EfficiencyProfile& profile, const Model& model, const Variant& variant);
 // Why experts split whole over `expert_parallel` of a replica's `gpus` GPUs (the rest splitting
-// every expert's columns) cannot run, or "" when they can (or expert_parallel is 1): the model
-// has routed experts, the engine splits tensors (not layers), expert_parallel divides gpus and
+// every expert's columns) cannot run, or "" when they can: the model has routed experts (and,
+// for expert_parallel above 1), the engine splits tensors (not layers), expert_parallel divides gpus and
 // the routed experts split evenly over it.
 std::string expert_parallel_problem(const Model& model, const Engine* engine, std::int64_t gpus,
                                     std::int64_t expert_parallel);
@@ -604,6 +604,7 @@ private:
     double m_adapter_split = 1;
     double m_mean_context = 0;
     double m_routed_bytes_per_gpu = 0;
+    double m_prefill_expert_bytes = 0;  // of the routed experts, those a prompt's P tokens touch
     double m_kv_read_per_token = 0;
     double m_decode_flops_per_sequence = 0;
     // Routed experts on the engine's own kernels (profile moe_kernel_*): their FLOPs per token,
