@@ -725,8 +725,7 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
         // The prompt's P tokens read the routed experts they touch, as a decode step's B tokens do.
         const double experts = static_cast<double>(a.n_routed_experts);
         const double touched = expected_experts_touched(experts, static_cast<double>(a.num_experts_per_tok), m_prompt);
-        m_prefill_expert_bytes = m_routed_bytes_per_gpu * touched / experts;
-        prefill_weights_read -= m_routed_bytes_per_gpu - m_prefill_expert_bytes;
+        prefill_weights_read -= m_routed_bytes_per_gpu * (1.0 - touched / experts);
     }
     m_prefill_memory_ms =
         (prefill_weights_read + m_adapters_at_one.mean_bytes_per_request / m_adapter_split) / m_bandwidth * k_ms_per_s;
@@ -884,7 +883,7 @@ void EstimatePlan::timing_at(double batch, const AdapterLoad& adapters, Trace* t
     const double sharing = batch == 1.0 || profile.ttft_batch_exponent == 0.0
                                ? 1.0
                                : remembered_pow(batch, profile.ttft_batch_exponent);
-    perf.prefill_ms = roofline_ms(m_prefill_memory_ms, sharing * m_prefill_compute_ms, m_prefill_expert_bytes / m_bandwidth * k_ms_per_s,
+    perf.prefill_ms = roofline_ms(m_prefill_memory_ms, sharing * m_prefill_compute_ms, prefill_expert_memory_ms(),
                                   sharing * m_prompt * m_expert_kernel_ms_per_token) +
                       sharing * m_prefill_comm_ms + m_step_overhead_ms + perf.prefill_eager_ms;
     perf.step_wait_ms = batch > 1.0 ? 0.5 * perf.decode_step_ms : 0.0;
@@ -1103,10 +1102,19 @@ double EstimatePlan::mixed_step_ms(double prompt_tokens, double decoding, double
            m_allreduce.ms(tokens) + m_step_overhead_ms + eager_overhead_ms(prompt_tokens, decoding);
 }
 
-double EstimatePlan::roofline_ms(double memory_ms, double compute_ms, double expert_memory_ms, double expert_compute_ms) const {
+double EstimatePlan::prefill_expert_memory_ms() const {
+    // The routed experts a prompt's P tokens touch (as the prefill's memory reads them), at the bandwidth.
+    const Architecture& a = m_request->model->architecture;
     if (m_expert_kernel_ms_per_token <= 0.0) {
-        return std::max(memory_ms, compute_ms);
+        return 0.0;  // unused: no law, one roofline over the step
     }
+    const double experts = static_cast<double>(a.n_routed_experts);
+    const double touched = expected_experts_touched(experts, static_cast<double>(a.num_experts_per_tok), m_prompt);
+    return m_routed_bytes_per_gpu * touched / experts / m_bandwidth * k_ms_per_s;
+}
+
+double EstimatePlan::expert_roofline_ms(double memory_ms, double compute_ms, double expert_memory_ms,
+                                        double expert_compute_ms) const {
     const double rest_ms = std::max(memory_ms - expert_memory_ms, compute_ms - expert_compute_ms);
     // (m^n + c^n)^(1/n) as hi (1 + (lo / hi)^n)^(1/n): no overflow or underflow at any n.
     const double n = m_expert_law.ridge_exponent;

@@ -508,7 +508,12 @@ public:
     // (docs/method.md "MoE expert kernels"): without an expert kernel law one roofline over the
     // step, max(memory, compute); with one, the rest of the step's roofline plus the experts' own,
     // (expert memory^n + expert compute^n)^(1/n), their kernels running after the rest of each layer.
-    double roofline_ms(double memory_ms, double compute_ms, double expert_memory_ms, double expert_compute_ms) const;
+    double roofline_ms(double memory_ms, double compute_ms, double expert_memory_ms, double expert_compute_ms) const {
+        // Inline: every step of every estimate of a model without a law takes this branch.
+        return m_expert_kernel_ms_per_token <= 0.0
+                   ? std::max(memory_ms, compute_ms)
+                   : expert_roofline_ms(memory_ms, compute_ms, expert_memory_ms, expert_compute_ms);
+    }
     // One engine step that prefills `prompt_tokens` prompt tokens beside `decoding` sequences
     // that each decode one token while reading `context_tokens` tokens of KV cache in all:
     // max(compute, memory) + all-reduces of the step's tokens + the step overhead (+ the eager
@@ -531,6 +536,10 @@ public:
     double batch_wait_steps(double batch) const;
 
 private:
+    // The prefill's routed-expert memory time: the experts its P tokens touch, at the bandwidth.
+    double prefill_expert_memory_ms() const;
+    // roofline_ms with an expert kernel law.
+    double expert_roofline_ms(double memory_ms, double compute_ms, double expert_memory_ms, double expert_compute_ms) const;
     // Mean TTFT of `arriving` prompts submitted together while `running` sequences decode at
     // `running_context` tokens: chunked prefill at the engine's token budget (no fixed delay).
     double chunked_prefill_mean_ms(std::int64_t arriving, std::int64_t running, double running_context) const;
@@ -604,7 +613,6 @@ private:
     double m_adapter_split = 1;
     double m_mean_context = 0;
     double m_routed_bytes_per_gpu = 0;
-    double m_prefill_expert_bytes = 0;  // of the routed experts, those a prompt's P tokens touch
     double m_kv_read_per_token = 0;
     double m_decode_flops_per_sequence = 0;
     // Routed experts on the engine's own kernels (profile moe_kernel_*): their FLOPs per token,
