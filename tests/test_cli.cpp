@@ -931,6 +931,19 @@ TEST_CASE("moe kernels: --expert-parallel times the experts split whole, and ref
     CHECK(step(tp, "engine: moe_kernel_routed_columns") > 256.0);
     CHECK(step(ep, "expert_kernel_ms_per_token") < step(tp, "expert_kernel_ms_per_token"));
     CHECK(step(ep, "prefill_compute_ms") < step(tp, "prefill_compute_ms"));
+    // The layout in the JSON contract (MoE models only) and in the table.
+    CHECK(tp.at("expert_parallel_size") == 1);
+    CHECK(ep.at("expert_parallel_size") == 8);
+    const auto dense_json = run_cli({"estimate", "--model", "base", "--gpu", "h100-sxm", "-o", "json"});
+    REQUIRE(dense_json.status == 0);
+    CHECK_FALSE(json::parse(dense_json.out).contains("expert_parallel_size"));
+    const auto table = run_cli({"estimate", "--model", "deepseek-v3", "--variant", "fp8", "--gpu", "h200", "--gpus", "8",
+                                "--engine", "trtllm", "--expert-parallel"});
+    REQUIRE(table.status == 0);
+    CHECK(table.out.find("experts split over GPUs\tEP 8 (whole experts)") != std::string::npos);
+    const auto sliced = run_cli({"estimate", "--model", "deepseek-v3", "--variant", "fp8", "--gpu", "h200", "--gpus", "8"});
+    REQUIRE(sliced.status == 0);
+    CHECK(sliced.out.find("experts split over GPUs\tTP 8 (a slice of each)") != std::string::npos);
     const auto dense = run_cli({"estimate", "--model", "base", "--gpu", "h100-sxm", "--expert-parallel"});
     CHECK(dense.status == 2);
     CHECK(dense.out.empty());
