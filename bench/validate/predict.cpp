@@ -158,17 +158,13 @@ Prediction predict_row(const Case& c, const Profiles& profiles, Detail detail) {
         }
     }
     request.kv_cache_bits = dsselect::kv_cache_bits_for(profiles.engine_for(c), *c.model, *c.variant, kv_flag_bits, c.hardware);  // the engine's KV type
-    // The row's expert layout (experts split whole over moe_ep GPUs, by columns over the rest) and
-    // its experts' weight format (per-tensor or block-scaled FP8), as the engine was run.
+    // The row's expert layout (experts split whole over moe_ep GPUs, by columns over the rest). The
+    // experts' weight format is the checkpoint's (tests/validation/catalog.json
+    // checkpoint_fp8_weight_scales), chosen by the estimator's own rule, not the row's
+    // moe_quant_mode label, which names per-tensor FP8 for block-scaled checkpoints.
     if (c.row->moe_ep > 1 &&
         dsselect::expert_parallel_problem(*c.model, profiles.engine_for(c), c.row->tp, c.row->moe_ep).empty()) {
         request.expert_parallel_size = c.row->moe_ep;
-    }
-    if (profiles.from_engines() && (c.row->moe_quant_mode == "fp8" || c.row->moe_quant_mode == "fp8_block")) {
-        // The row's own scales, whatever the catalog model's checkpoint: both FP8 slots get its law.
-        const dsselect::MoeKernelLaw law = dsselect::moe_kernel_law(profiles.engine_for(c), c.row->moe_quant_mode);
-        request.profile.moe_kernel = law;
-        request.profile.moe_kernel_block_scaled = law;
     }
     dsselect::Trace trace;
     const bool traced = detail == Detail::components;

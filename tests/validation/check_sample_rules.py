@@ -3,7 +3,8 @@
 one row per measurement, no copy of a measurement recorded under conflicting layouts, no row
 needing more GPUs than one node of its system, no row whose client concurrency is not its batch,
 and no row of a run that may have used speculative decoding; the report's entries for those runs;
-the TPOT each TTFT protocol compares; and the study switches --eager-blocking-share and
+the TPOT each TTFT protocol compares; the experts' weight format taken from the catalog's
+checkpoint, not the row's label; and the study switches --eager-blocking-share and
 --sequence-host-us. Fails (never skips) when the harness cannot run.
 
 Usage: check_sample_rules.py DSSELECT_VALIDATE SOURCE_DIR
@@ -244,6 +245,46 @@ def main():
     if list(left_out.values()) != [3] or sorted(r["line"] for r in concurrency_report["rows"]) != [3, 4, 5]:
         fail(f"concurrency rows: expected lines 2, 6 and 7 left out and lines 3 to 5 modelled, got {left_out} and "
              f"{sorted(r['line'] for r in concurrency_report['rows'])}")
+    # The experts' weight format is the checkpoint's (checkpoint_fp8_weight_scales: block for
+    # DeepSeek-V3 and, in tests/validation/catalog.json, Qwen3-235B-A22B), as the estimator chooses it:
+    # the row's moe_quant_mode label changes nothing, and a catalog without the key (per-tensor
+    # scales) times the same row differently.
+    def timed_figures(rows, catalog_path=catalog):
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "sample.csv")
+            with open(path, "w", encoding="utf-8", newline="") as handle:
+                writer = csv.DictWriter(handle, fieldnames=HEADER, lineterminator="\n")
+                writer.writeheader()
+                writer.writerows(rows)
+            result = subprocess.run([validate, "--csv", path, "--catalog", catalog_path, "--split", split,
+                                     "--protocols", protocols, "--engine-profiles", "--format", "json"],
+                                    capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            fail(f"the harness on a DeepSeek-V3 row exited {result.returncode}: {result.stderr.strip()}")
+        timed_rows = [r for r in json.loads(result.stdout)["rows"] if r["status"] == "ok"]
+        if len(timed_rows) != 1:
+            fail(f"expected one timed DeepSeek-V3 row, got {len(timed_rows)}")
+        return timed_rows[0]["predicted_ttft_ms"], timed_rows[0]["predicted_tpot_ms"]
+    format_row = row("f1", "deepseek-ai/DeepSeek-V3", 32, 8, 8, 1, "900.5", "20.5")
+    labelled = {}
+    for label in ("fp8", "fp8_block"):
+        labelled[label] = timed_figures([dict(format_row, moe_quant_mode=label)])
+    # deepseek-v3 is block-scaled in the built-in catalog (data/open-models.json), which the
+    # validation catalog overlays field by field; this copy of it says per-tensor instead.
+    with open(catalog, encoding="utf-8") as handle:
+        per_tensor_catalog = json.load(handle)
+    deepseek = next(m for m in per_tensor_catalog["models"] if m["id"] == "deepseek-v3")
+    deepseek["checkpoint_fp8_weight_scales"] = "tensor"
+    deepseek.setdefault("sources", {})["checkpoint_fp8_weight_scales"] = "a test: per-tensor scales"
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(per_tensor_catalog, handle)
+    try:
+        per_tensor = timed_figures([format_row], catalog_path=handle.name)
+    finally:
+        os.unlink(handle.name)
+    if labelled["fp8"] != labelled["fp8_block"] or per_tensor == labelled["fp8"]:
+        fail(f"the experts' format must follow the catalog's checkpoint, not the row's label: by label "
+             f"{labelled}, per-tensor catalog {per_tensor}")
     run = harness(ROWS)
     if run.returncode != 0:
         fail(f"the harness exited {run.returncode}: {run.stderr.strip()}")
@@ -351,7 +392,7 @@ def main():
         if rejected.returncode != 2 or "--sequence-host-us" not in rejected.stderr:
             fail(f"--sequence-host-us {bad}: expected exit 2 naming the flag, got {rejected.returncode}: "
                  f"{rejected.stderr.strip()}")
-    print("7 passed, 0 failed")
+    print("8 passed, 0 failed")
 
 
 if __name__ == "__main__":
