@@ -667,6 +667,7 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
     m_step_token_cap = static_cast<double>(std::max<std::int64_t>(profile.max_batched_tokens, request.prompt_tokens));
     m_budget_tokens = static_cast<double>(std::max<std::int64_t>(profile.max_batched_tokens, 1));
     m_prompt_steps = std::ceil(m_prompt / m_budget_tokens);
+    m_prompt_step_chance = std::min(1.0, m_prompt_steps / m_output);  // q of the eager share (decode_at)
     m_activation_bytes_per_token = (4.0 * static_cast<double>(a.hidden_size) + 2.0 * ffn_width / m_gpus) * bytes_act;
     m_logit_bytes_per_sequence = static_cast<double>(a.vocab_size) * k_logit_bytes / m_gpus;
     m_overhead_bytes = profile.runtime_overhead_bytes + (request.gpus > 1 ? profile.communication_buffer_bytes : 0.0);
@@ -763,6 +764,7 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
                                             m_kernel_expert_flops_per_token / m_compute_rate * k_ms_per_s);
         m_decode_compute_ms_per_sequence +=
             m_expert_kernel_ms_per_token - m_kernel_expert_flops_per_token / m_compute_rate * k_ms_per_s;
+        m_prefill_expert_memory_ms = prefill_expert_memory_ms();
     }
 }
 
@@ -796,13 +798,14 @@ EstimatePlan::MemoryAt EstimatePlan::memory_at(double batch) const {
     return m;
 }
 
-// The decode step, TPOT, TTFT, latency and QPS of a batch that fits, written into `perf`'s
-// fields in place (the trace records all but the QPS, which at() records after the output rate).
-void EstimatePlan::timing_at(double batch, const AdapterLoad& adapters, Trace* trace, PerformanceEstimate& perf) const {
+// The decode step and TPOT of a batch that fits, written into `perf`'s fields in place, with
+// the prefill work and eager overhead TPOT interleaves (prefill_work_ms, prefill_eager_ms); the
+// trace records them up to the decode step. The max-throughput figure needs no more.
+void EstimatePlan::decode_at(double batch, const AdapterLoad& adapters, Trace* trace, PerformanceEstimate& perf,
+                             double& eager_ms) const {
     const EstimateRequest& request = *m_request;
     const Architecture& a = request.model->architecture;
     const EfficiencyProfile& profile = request.profile;
-    perf.prefill_compute_bound = m_prefill_compute_ms >= m_prefill_memory_ms;
 
     // Decode step of B sequences at the mean context P + O / 2.
     double weights_read_per_gpu = m_streamed_weights;
@@ -833,7 +836,9 @@ void EstimatePlan::timing_at(double batch, const AdapterLoad& adapters, Trace* t
     const double decode_memory_ms = decode_bytes / m_bandwidth * k_ms_per_s;
     const double decode_compute_ms = batch * m_decode_compute_ms_per_sequence;
     const double decode_comm_ms = m_allreduce.ms(batch);
-    perf.decode_step_ms = roofline_ms(decode_memory_ms, decode_compute_ms, expert_bytes_read / m_bandwidth * k_ms_per_s,
+    // (The experts' memory time only where a law reads it: roofline_ms without one does not.)
+    const double expert_memory_ms = m_expert_kernel_ms_per_token > 0.0 ? expert_bytes_read / m_bandwidth * k_ms_per_s : 0.0;
+    perf.decode_step_ms = roofline_ms(decode_memory_ms, decode_compute_ms, expert_memory_ms,
                                       batch * m_expert_kernel_ms_per_token) +
                           decode_comm_ms + m_step_overhead_ms;
     perf.decode_memory_bound = decode_memory_ms >= decode_compute_ms;
@@ -868,14 +873,22 @@ void EstimatePlan::timing_at(double batch, const AdapterLoad& adapters, Trace* t
     // arrive together share one step. Its size: the B - 1 other sequences' decodes (mixed
     // prefill; none for a prefill-first engine) and a prompt chunk in the rest of the budget.
     const double step_decodes = profile.mixed_prefill ? std::min(batch - 1.0, m_budget_tokens - 1.0) : 0.0;
-    const double eager_ms = eager_overhead_ms(std::min(m_prompt, m_budget_tokens - step_decodes), step_decodes);
+    eager_ms = eager_overhead_ms(std::min(m_prompt, m_budget_tokens - step_decodes), step_decodes);
     // (Skipped, as 0, where it cannot matter: no eager overhead, or no other sequence.)
-    const double prompt_step_chance = std::min(1.0, m_prompt_steps / m_output);
     const double eager_share = profile.continuous_batching && eager_ms > 0.0 && batch > 1.0
-                                   ? 1.0 - remembered_pow(1.0 - prompt_step_chance, batch - 1.0)
+                                   ? 1.0 - remembered_pow(1.0 - m_prompt_step_chance, batch - 1.0)
                                    : 0.0;
     perf.tpot_ms = perf.decode_step_ms + interleaved_prefill_ms + eager_share * eager_ms;
     perf.prefill_eager_ms = m_prompt_steps * eager_ms;
+}
+
+// The decode step, TPOT, TTFT, latency and QPS of a batch that fits, written into `perf`'s
+// fields in place (the trace records all but the QPS, which at() records after the output rate).
+void EstimatePlan::timing_at(double batch, const AdapterLoad& adapters, Trace* trace, PerformanceEstimate& perf) const {
+    const EfficiencyProfile& profile = m_request->profile;
+    perf.prefill_compute_bound = m_prefill_compute_ms >= m_prefill_memory_ms;
+    double eager_ms = 0.0;
+    decode_at(batch, adapters, trace, perf, eager_ms);
     // TTFT: the request's own prefill at its parallelism (one step's overhead), plus, when other
     // sequences are running, half the step in progress (arrivals uniform over a step), plus the
     // optional fixed delay of a user profile. The deprecated exponent x multiplies the prefill's
@@ -883,11 +896,12 @@ void EstimatePlan::timing_at(double batch, const AdapterLoad& adapters, Trace* t
     const double sharing = batch == 1.0 || profile.ttft_batch_exponent == 0.0
                                ? 1.0
                                : remembered_pow(batch, profile.ttft_batch_exponent);
-    perf.prefill_ms = roofline_ms(m_prefill_memory_ms, sharing * m_prefill_compute_ms, prefill_expert_memory_ms(),
+    perf.prefill_ms = roofline_ms(m_prefill_memory_ms, sharing * m_prefill_compute_ms, m_prefill_expert_memory_ms,
                                   sharing * m_prompt * m_expert_kernel_ms_per_token) +
                       sharing * m_prefill_comm_ms + m_step_overhead_ms + perf.prefill_eager_ms;
     perf.step_wait_ms = batch > 1.0 ? 0.5 * perf.decode_step_ms : 0.0;
-    perf.batch_wait_ms = batch_wait_steps(batch) * perf.decode_step_ms;
+    // (batch_wait_steps is 0 without a timeout: skipped, as most engines run without one.)
+    perf.batch_wait_ms = profile.batch_wait_timeout_iters > 0 ? batch_wait_steps(batch) * perf.decode_step_ms : 0.0;
     perf.ttft_ms = profile.ttft_fixed_ms + perf.prefill_ms + perf.step_wait_ms + perf.batch_wait_ms;
     perf.latency_ms = request_latency_ms(perf.ttft_ms, perf.tpot_ms, m_output);
     perf.qps = closed_loop_qps(batch, perf.latency_ms);
@@ -918,7 +932,7 @@ void EstimatePlan::timing_at(double batch, const AdapterLoad& adapters, Trace* t
 EstimatePlan::Rung EstimatePlan::rung(std::int64_t batch_size) const {
     Rung r;
     const double batch = static_cast<double>(batch_size);
-    if (m_context_too_long || !m_has_peak || !(memory_at(batch).per_gpu_bytes <= m_usable_per_gpu_bytes)) {
+    if (!timeable(batch)) {
         return r;
     }
     r.timed = true;
@@ -1066,11 +1080,15 @@ Estimate EstimatePlan::at(std::int64_t batch_size, Trace* trace) const {
 
 void EstimatePlan::add_max_throughput(Estimate& result, Trace* trace) const {
     // Max-throughput serving: the largest concurrency that runs (one stream without continuous batching).
+    // Only its TPOT is read: the decode step and TPOT of rung(top), bit for bit.
     const std::int64_t top = m_request->profile.continuous_batching ? m_max_concurrency : std::min<std::int64_t>(m_max_concurrency, 1);
-    const Rung at_top = top >= 1 ? rung(top) : Rung{};
-    if (at_top.timed) {
+    const double top_batch = static_cast<double>(top);
+    if (top >= 1 && timeable(top_batch)) {
+        PerformanceEstimate at_top;
+        double eager_ms = 0.0;
+        decode_at(top_batch, adapters_at(top), nullptr, at_top, eager_ms);
         result.max_throughput_batch = top;
-        result.max_throughput_output_tokens_per_s = static_cast<double>(top) / at_top.performance.tpot_ms * k_ms_per_s;
+        result.max_throughput_output_tokens_per_s = top_batch / at_top.tpot_ms * k_ms_per_s;
     }
     record(trace, "max_throughput_output_tokens_per_s", result.max_throughput_output_tokens_per_s, "tokens/s",
            "max_concurrency / TPOT(max_concurrency): continuous batching at the largest batch that runs");

@@ -563,6 +563,14 @@ private:
     };
     AdapterLoad adapters_at(std::int64_t batch) const;
     MemoryAt memory_at(double batch) const;
+    // Whether batch B can be timed: the plan can, and B's memory fits (at(B).has_timing()).
+    bool timeable(double batch) const {
+        return !m_context_too_long && m_has_peak && memory_at(batch).per_gpu_bytes <= m_usable_per_gpu_bytes;
+    }
+    // The decode step and TPOT only (timing_at's first half); eager_ms: the eager overhead of a
+    // prompt-carrying step at this batch.
+    void decode_at(double batch, const AdapterLoad& adapters, Trace* trace, PerformanceEstimate& perf,
+                   double& eager_ms) const;
     void timing_at(double batch, const AdapterLoad& adapters, Trace* trace, PerformanceEstimate& perf) const;
 
     const EstimateRequest* m_request;
@@ -583,6 +591,8 @@ private:
     double m_step_overhead_ms = 0;  // per step + per layer unit + per MoE layer
     double m_eager_overhead_ms = 0;  // per layer unit + per MoE layer, steps outside CUDA graphs
     double m_prompt_steps = 1;       // steps one prompt's prefill takes at the token budget
+    double m_prompt_step_chance = 0;  // min(1, ceil(P / budget) / O): a step holds one of them
+    double m_prefill_expert_memory_ms = 0;  // prefill_expert_memory_ms(); 0 without an expert kernel law
     double m_budget_tokens = 1;      // the engine's token budget per step, max(max_batched_tokens, 1)
     double m_kept_parameters = 0;
     double m_active_fraction = 1;
