@@ -136,6 +136,8 @@ bool is_moe_kernel_format(const std::string& name) {
            std::end(k_moe_kernel_formats);
 }
 
+std::string moe_kernel_format_names() { return fmt::format("{}", fmt::join(k_moe_kernel_formats, ", ")); }
+
 std::optional<double> kv_cache_dtype_bits(const std::string& name) {
     if (name == "fp8") {
         return 8.0;

@@ -845,7 +845,7 @@ Engine read_engine(const json& value, const std::string& pointer, Problems& prob
                 kernel.weight_format = k.text("weight_format", Presence::required).value_or("");
                 if (!kernel.weight_format.empty() && !is_moe_kernel_format(kernel.weight_format)) {
                     problems.add(k.child("weight_format"),
-                                 fmt::format("expected one of bf16, fp8, fp8_block, got \"{}\"", kernel.weight_format));
+                                 fmt::format("expected one of {}, got \"{}\"", moe_kernel_format_names(), kernel.weight_format));
                 }
                 for (const MoeExpertKernel& earlier : engine.moe_expert_kernels) {
                     if (!kernel.weight_format.empty() && earlier.weight_format == kernel.weight_format) {

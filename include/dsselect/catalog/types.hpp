@@ -446,6 +446,7 @@ struct MoeExpertKernel {
 };
 // The names a MoeExpertKernel's weight_format takes: "bf16, fp8, fp8_block".
 bool is_moe_kernel_format(const std::string& name);
+std::string moe_kernel_format_names();  // "bf16, fp8, fp8_block"
 
 struct Engine {
     std::string id;
