@@ -56,7 +56,7 @@ EFFECTS = [
                "kernels on other GPUs are not modelled"},
     {"metric": "ttft", "kind": "moe", "sign": "+", "name": "MoE kernel versions",
      "effect": "MoE TTFT comes out too slow: the engine's expert-kernel law was timed on the kernel tables' "
-               "version of its kernels for the row's weight format, and the serving rows, of another engine "
+               "version of its kernels for the checkpoint's weight format, and the serving rows, of another engine "
                "version, may have run a faster path for that format (a CUTLASS or FlashInfer grouped GEMM), "
                "which the sample does not record"},
     {"metric": "ttft", "sign": "-", "name": "prefill and serving stack",

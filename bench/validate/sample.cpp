@@ -152,7 +152,6 @@ std::vector<Row> rows_of(const CsvTable& table, const std::string& name) {
     const std::size_t c_dp = column("attention_dp_size");
     const std::size_t c_moe_tp = column("moe_tp_size");
     const std::size_t c_ep = column("moe_ep_size");
-    const std::size_t c_moe_quant = column("moe_quant_mode");
     const std::size_t c_ttft = column("silicon_ttft_ms");
     const std::size_t c_tpot = column("silicon_tpot_ms");
     const std::size_t c_source = column("silicon_data_source");
@@ -200,7 +199,6 @@ std::vector<Row> rows_of(const CsvTable& table, const std::string& name) {
         row.attention_dp = optional_count(c_dp);
         row.moe_tp = optional_count(c_moe_tp);
         row.moe_ep = optional_count(c_ep);
-        row.moe_quant_mode = record[c_moe_quant];
         row.source = record[c_source];
         if (row.model_path.empty() || row.system.empty()) {
             throw Error(ErrorKind::invalid_data, fmt::format("{}:{}: empty model_path or system", name, line));

@@ -28,7 +28,6 @@ struct Row {
     std::int64_t attention_dp = 0;
     std::int64_t moe_tp = 0;
     std::int64_t moe_ep = 0;
-    std::string moe_quant_mode;  // the experts' weight format: fp8 (per-tensor), fp8_block, ...; "" = none given
     double ttft_ms = 0;
     double tpot_ms = 0;
     std::string source;  // silicon_data_source: where and how the row was measured

@@ -837,7 +837,8 @@ void EstimatePlan::decode_at(double batch, const AdapterLoad& adapters, Trace* t
     const double decode_compute_ms = batch * m_decode_compute_ms_per_sequence;
     const double decode_comm_ms = m_allreduce.ms(batch);
     // (The experts' memory time only where a law reads it: roofline_ms without one does not.)
-    const double expert_memory_ms = m_expert_kernel_ms_per_token > 0.0 ? expert_bytes_read / m_bandwidth * k_ms_per_s : 0.0;
+    const double expert_memory_ms =
+        m_expert_kernel_ms_per_token <= 0.0 ? 0.0 : expert_bytes_read / m_bandwidth * k_ms_per_s;
     perf.decode_step_ms = roofline_ms(decode_memory_ms, decode_compute_ms, expert_memory_ms,
                                       batch * m_expert_kernel_ms_per_token) +
                           decode_comm_ms + m_step_overhead_ms;
@@ -900,8 +901,8 @@ void EstimatePlan::timing_at(double batch, const AdapterLoad& adapters, Trace* t
                                   sharing * m_prompt * m_expert_kernel_ms_per_token) +
                       sharing * m_prefill_comm_ms + m_step_overhead_ms + perf.prefill_eager_ms;
     perf.step_wait_ms = batch > 1.0 ? 0.5 * perf.decode_step_ms : 0.0;
-    // (batch_wait_steps is 0 without a timeout: skipped, as most engines run without one.)
-    perf.batch_wait_ms = profile.batch_wait_timeout_iters > 0 ? batch_wait_steps(batch) * perf.decode_step_ms : 0.0;
+    // (batch_wait_steps is 0 without a timeout: not called, as most engines run without one.)
+    perf.batch_wait_ms = (profile.batch_wait_timeout_iters > 0 ? batch_wait_steps(batch) : 0.0) * perf.decode_step_ms;
     perf.ttft_ms = profile.ttft_fixed_ms + perf.prefill_ms + perf.step_wait_ms + perf.batch_wait_ms;
     perf.latency_ms = request_latency_ms(perf.ttft_ms, perf.tpot_ms, m_output);
     perf.qps = closed_loop_qps(batch, perf.latency_ms);

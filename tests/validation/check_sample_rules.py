@@ -273,6 +273,10 @@ def main():
     # validation catalog overlays field by field; this copy of it says per-tensor instead.
     with open(catalog, encoding="utf-8") as handle:
         per_tensor_catalog = json.load(handle)
+    qwen = next((m for m in per_tensor_catalog["models"] if m["id"] == "qwen3-235b-a22b"), {})
+    if qwen.get("checkpoint_fp8_weight_scales") != "block":
+        fail("tests/validation/catalog.json: qwen3-235b-a22b must record its block-scaled FP8 checkpoint "
+             "(Qwen/Qwen3-235B-A22B-FP8, the one every row of it loaded)")
     deepseek = next(m for m in per_tensor_catalog["models"] if m["id"] == "deepseek-v3")
     deepseek["checkpoint_fp8_weight_scales"] = "tensor"
     deepseek.setdefault("sources", {})["checkpoint_fp8_weight_scales"] = "a test: per-tensor scales"
