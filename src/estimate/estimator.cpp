@@ -725,8 +725,10 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
             parallel_gpus;
         // The prompt's P tokens read the routed experts they touch, as a decode step's B tokens do.
         const double experts = static_cast<double>(a.n_routed_experts);
-        const double touched = expected_experts_touched(experts, static_cast<double>(a.num_experts_per_tok), m_prompt);
+        const double touched = routed_experts_touched(m_prompt);
         prefill_weights_read -= m_routed_bytes_per_gpu * (1.0 - touched / experts);
+        // Their own memory time, which the ridge reads where an expert kernel law times them.
+        m_prefill_expert_memory_ms = m_routed_bytes_per_gpu * touched / experts / m_bandwidth * k_ms_per_s;
     }
     m_prefill_memory_ms =
         (prefill_weights_read + m_adapters_at_one.mean_bytes_per_request / m_adapter_split) / m_bandwidth * k_ms_per_s;
@@ -764,7 +766,6 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
                                             m_kernel_expert_flops_per_token / m_compute_rate * k_ms_per_s);
         m_decode_compute_ms_per_sequence +=
             m_expert_kernel_ms_per_token - m_kernel_expert_flops_per_token / m_compute_rate * k_ms_per_s;
-        m_prefill_expert_memory_ms = prefill_expert_memory_ms();
     }
 }
 
@@ -800,9 +801,8 @@ EstimatePlan::MemoryAt EstimatePlan::memory_at(double batch) const {
 
 // The decode step and TPOT of a batch that fits, written into `perf`'s fields in place, with
 // the prefill work and eager overhead TPOT interleaves (prefill_work_ms, prefill_eager_ms); the
-// trace records them up to the decode step. The max-throughput figure needs no more.
-void EstimatePlan::decode_at(double batch, const AdapterLoad& adapters, Trace* trace, PerformanceEstimate& perf,
-                             double& eager_ms) const {
+// trace records them up to TPOT. The max-throughput figure needs no more.
+void EstimatePlan::decode_at(double batch, const AdapterLoad& adapters, Trace* trace, PerformanceEstimate& perf) const {
     const EstimateRequest& request = *m_request;
     const Architecture& a = request.model->architecture;
     const EfficiencyProfile& profile = request.profile;
@@ -812,8 +812,7 @@ void EstimatePlan::decode_at(double batch, const AdapterLoad& adapters, Trace* t
     double expert_bytes_read = 0.0;  // of weights_read_per_gpu, the routed experts'
     if (a.is_moe()) {
         // Read the routed experts this step touches, not all of them.
-        const double touched = expected_experts_touched(static_cast<double>(a.n_routed_experts),
-                                                        static_cast<double>(a.num_experts_per_tok), batch);
+        const double touched = routed_experts_touched(batch);
         weights_read_per_gpu -= m_routed_bytes_per_gpu * (1.0 - touched / static_cast<double>(a.n_routed_experts));
         expert_bytes_read = m_routed_bytes_per_gpu * touched / static_cast<double>(a.n_routed_experts);
         record(trace, "experts_touched_per_layer", touched, "experts", "E * (1 - (1 - k/E)^B)");
@@ -874,13 +873,20 @@ void EstimatePlan::decode_at(double batch, const AdapterLoad& adapters, Trace* t
     // arrive together share one step. Its size: the B - 1 other sequences' decodes (mixed
     // prefill; none for a prefill-first engine) and a prompt chunk in the rest of the budget.
     const double step_decodes = profile.mixed_prefill ? std::min(batch - 1.0, m_budget_tokens - 1.0) : 0.0;
-    eager_ms = eager_overhead_ms(std::min(m_prompt, m_budget_tokens - step_decodes), step_decodes);
+    const double eager_ms = eager_overhead_ms(std::min(m_prompt, m_budget_tokens - step_decodes), step_decodes);
     // (Skipped, as 0, where it cannot matter: no eager overhead, or no other sequence.)
     const double eager_share = profile.continuous_batching && eager_ms > 0.0 && batch > 1.0
                                    ? 1.0 - remembered_pow(1.0 - m_prompt_step_chance, batch - 1.0)
                                    : 0.0;
     perf.tpot_ms = perf.decode_step_ms + interleaved_prefill_ms + eager_share * eager_ms;
     perf.prefill_eager_ms = m_prompt_steps * eager_ms;
+    record(trace, "eager_step_overhead_ms", eager_ms, "ms",
+           "(layer units * eager_layer_overhead_us + MoE layers * eager_moe_layer_overhead_us) / 1000 when a step of the B - 1 "
+           "others' decodes (none without mixed_prefill) and a prompt chunk in the rest of the budget exceeds "
+           "cuda_graph_max_tokens, else 0");
+    record(trace, "tpot_ms", perf.tpot_ms, "ms",
+           "decode step + (B - 1) / O * prefill time + (1 - (1 - min(1, ceil(P / budget) / O))^(B - 1)) * eager step "
+           "overhead (continuous batching)");
 }
 
 // The decode step, TPOT, TTFT, latency and QPS of a batch that fits, written into `perf`'s
@@ -888,8 +894,7 @@ void EstimatePlan::decode_at(double batch, const AdapterLoad& adapters, Trace* t
 void EstimatePlan::timing_at(double batch, const AdapterLoad& adapters, Trace* trace, PerformanceEstimate& perf) const {
     const EfficiencyProfile& profile = m_request->profile;
     perf.prefill_compute_bound = m_prefill_compute_ms >= m_prefill_memory_ms;
-    double eager_ms = 0.0;
-    decode_at(batch, adapters, trace, perf, eager_ms);
+    decode_at(batch, adapters, trace, perf);
     // TTFT: the request's own prefill at its parallelism (one step's overhead), plus, when other
     // sequences are running, half the step in progress (arrivals uniform over a step), plus the
     // optional fixed delay of a user profile. The deprecated exponent x multiplies the prefill's
@@ -906,13 +911,6 @@ void EstimatePlan::timing_at(double batch, const AdapterLoad& adapters, Trace* t
     perf.ttft_ms = profile.ttft_fixed_ms + perf.prefill_ms + perf.step_wait_ms + perf.batch_wait_ms;
     perf.latency_ms = request_latency_ms(perf.ttft_ms, perf.tpot_ms, m_output);
     perf.qps = closed_loop_qps(batch, perf.latency_ms);
-    record(trace, "eager_step_overhead_ms", eager_ms, "ms",
-           "(layer units * eager_layer_overhead_us + MoE layers * eager_moe_layer_overhead_us) / 1000 when a step of the B - 1 "
-           "others' decodes (none without mixed_prefill) and a prompt chunk in the rest of the budget exceeds "
-           "cuda_graph_max_tokens, else 0");
-    record(trace, "tpot_ms", perf.tpot_ms, "ms",
-           "decode step + (B - 1) / O * prefill time + (1 - (1 - min(1, ceil(P / budget) / O))^(B - 1)) * eager step "
-           "overhead (continuous batching)");
     record(trace, "prefill_ms", perf.prefill_ms, "ms",
            m_expert_kernel_ms_per_token > 0.0
                ? "max(prefill compute, prefill memory) of all but the routed experts + (experts' memory^n + experts' "
@@ -1086,8 +1084,7 @@ void EstimatePlan::add_max_throughput(Estimate& result, Trace* trace) const {
     const double top_batch = static_cast<double>(top);
     if (top >= 1 && timeable(top_batch)) {
         PerformanceEstimate at_top;
-        double eager_ms = 0.0;
-        decode_at(top_batch, adapters_at(top), nullptr, at_top, eager_ms);
+        decode_at(top_batch, adapters_at(top), nullptr, at_top);
         result.max_throughput_batch = top;
         result.max_throughput_output_tokens_per_s = top_batch / at_top.tpot_ms * k_ms_per_s;
     }
@@ -1110,7 +1107,7 @@ double EstimatePlan::mixed_step_ms(double prompt_tokens, double decoding, double
     if (a.is_moe()) {
         // The routed experts the step's tokens touch, as the decode step reads them.
         const double experts = static_cast<double>(a.n_routed_experts);
-        const double touched = expected_experts_touched(experts, static_cast<double>(a.num_experts_per_tok), tokens);
+        const double touched = routed_experts_touched(tokens);
         weights_bytes -= m_routed_bytes_per_gpu * (1.0 - touched / experts);
         expert_bytes = m_routed_bytes_per_gpu * touched / experts;
     }
@@ -1121,15 +1118,10 @@ double EstimatePlan::mixed_step_ms(double prompt_tokens, double decoding, double
            m_allreduce.ms(tokens) + m_step_overhead_ms + eager_overhead_ms(prompt_tokens, decoding);
 }
 
-double EstimatePlan::prefill_expert_memory_ms() const {
-    // The routed experts a prompt's P tokens touch (as the prefill's memory reads them), at the bandwidth.
+double EstimatePlan::routed_experts_touched(double tokens) const {
     const Architecture& a = m_request->model->architecture;
-    if (m_expert_kernel_ms_per_token <= 0.0) {
-        return 0.0;  // unused: no law, one roofline over the step
-    }
-    const double experts = static_cast<double>(a.n_routed_experts);
-    const double touched = expected_experts_touched(experts, static_cast<double>(a.num_experts_per_tok), m_prompt);
-    return m_routed_bytes_per_gpu * touched / experts / m_bandwidth * k_ms_per_s;
+    return expected_experts_touched(static_cast<double>(a.n_routed_experts), static_cast<double>(a.num_experts_per_tok),
+                                    tokens);
 }
 
 double EstimatePlan::expert_roofline_ms(double memory_ms, double compute_ms, double expert_memory_ms,

@@ -68,7 +68,7 @@ def main():
     split = os.path.join(source, "tests", "validation", "split.json")
     protocols = os.path.join(source, "tests", "validation", "protocols.json")
 
-    def harness(rows, protocols_path=protocols, extra=()):
+    def harness(rows, protocols_path=protocols, extra=(), catalog_path=catalog):
         text = io.StringIO()
         writer = csv.DictWriter(text, fieldnames=HEADER, lineterminator="\n")
         writer.writeheader()
@@ -77,7 +77,7 @@ def main():
             path = os.path.join(folder, "sample.csv")
             with open(path, "w", encoding="utf-8") as handle:
                 handle.write(text.getvalue())
-            return subprocess.run([validate, "--csv", path, "--catalog", catalog, "--split", split, "--protocols",
+            return subprocess.run([validate, "--csv", path, "--catalog", catalog_path, "--split", split, "--protocols",
                                    protocols_path, "--engine-profiles", "--format", "json", *extra],
                                   capture_output=True, text=True, check=False)
 
@@ -250,15 +250,7 @@ def main():
     # the row's moe_quant_mode label changes nothing, and a catalog without the key (per-tensor
     # scales) times the same row differently.
     def timed_figures(rows, catalog_path=catalog):
-        with tempfile.TemporaryDirectory() as folder:
-            path = os.path.join(folder, "sample.csv")
-            with open(path, "w", encoding="utf-8", newline="") as handle:
-                writer = csv.DictWriter(handle, fieldnames=HEADER, lineterminator="\n")
-                writer.writeheader()
-                writer.writerows(rows)
-            result = subprocess.run([validate, "--csv", path, "--catalog", catalog_path, "--split", split,
-                                     "--protocols", protocols, "--engine-profiles", "--format", "json"],
-                                    capture_output=True, text=True, check=False)
+        result = harness(rows, catalog_path=catalog_path)
         if result.returncode != 0:
             fail(f"the harness on a DeepSeek-V3 row exited {result.returncode}: {result.stderr.strip()}")
         timed_rows = [r for r in json.loads(result.stdout)["rows"] if r["status"] == "ok"]

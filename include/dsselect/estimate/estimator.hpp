@@ -237,9 +237,9 @@ std::string moe_kernel_format(const Model& model, const Variant& variant);
 // has none, the model has no routed experts or the engine splits layers.
 MoeKernelLaw moe_kernel_law_for(const EfficiencyProfile& profile, const Model& model, const Variant& variant);
 // Why experts split whole over `expert_parallel` of a replica's `gpus` GPUs (the rest splitting
-// every expert's columns) cannot run, or "" when they can: the model has routed experts (and,
-// for expert_parallel above 1), the engine splits tensors (not layers), expert_parallel divides gpus and
-// the routed experts split evenly over it.
+// every expert's columns) cannot run, or "" when they can: the model has routed experts and, for
+// expert_parallel above 1, the engine splits tensors (not layers), expert_parallel divides gpus
+// and the routed experts split evenly over it.
 std::string expert_parallel_problem(const Model& model, const Engine* engine, std::int64_t gpus,
                                     std::int64_t expert_parallel);
 // True when the factor set's SM-cycle laws (EngineFactors::sm_bytes_per_cycle,
@@ -536,8 +536,8 @@ public:
     double batch_wait_steps(double batch) const;
 
 private:
-    // The prefill's routed-expert memory time: the experts its P tokens touch, at the bandwidth.
-    double prefill_expert_memory_ms() const;
+    // The routed experts per MoE layer that `tokens` tokens touch: expected_experts_touched.
+    double routed_experts_touched(double tokens) const;
     // roofline_ms with an expert kernel law.
     double expert_roofline_ms(double memory_ms, double compute_ms, double expert_memory_ms, double expert_compute_ms) const;
     // Mean TTFT of `arriving` prompts submitted together while `running` sequences decode at
@@ -567,10 +567,8 @@ private:
     bool timeable(double batch) const {
         return !m_context_too_long && m_has_peak && memory_at(batch).per_gpu_bytes <= m_usable_per_gpu_bytes;
     }
-    // The decode step and TPOT only (timing_at's first half); eager_ms: the eager overhead of a
-    // prompt-carrying step at this batch.
-    void decode_at(double batch, const AdapterLoad& adapters, Trace* trace, PerformanceEstimate& perf,
-                   double& eager_ms) const;
+    // The decode step and TPOT only (timing_at's first half).
+    void decode_at(double batch, const AdapterLoad& adapters, Trace* trace, PerformanceEstimate& perf) const;
     void timing_at(double batch, const AdapterLoad& adapters, Trace* trace, PerformanceEstimate& perf) const;
 
     const EstimateRequest* m_request;
@@ -592,7 +590,7 @@ private:
     double m_eager_overhead_ms = 0;  // per layer unit + per MoE layer, steps outside CUDA graphs
     double m_prompt_steps = 1;       // steps one prompt's prefill takes at the token budget
     double m_prompt_step_chance = 0;  // min(1, ceil(P / budget) / O): a step holds one of them
-    double m_prefill_expert_memory_ms = 0;  // prefill_expert_memory_ms(); 0 without an expert kernel law
+    double m_prefill_expert_memory_ms = 0;  // the routed experts the prompt touches, at the bandwidth (MoE)
     double m_budget_tokens = 1;      // the engine's token budget per step, max(max_batched_tokens, 1)
     double m_kept_parameters = 0;
     double m_active_fraction = 1;
