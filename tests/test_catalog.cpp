@@ -198,6 +198,20 @@ TEST_CASE("validation: architectures that cannot exist", "[validation]") {
     CHECK(first_problem(with_model(k_arch)) == "<valid>");
 }
 
+TEST_CASE("validation: dimensions whose products would overflow a whole count are refused", "[validation]") {
+    // Each dimension is within 2^40, but the layers times the attention of each are not a count
+    // the estimator can form: 2^40 - 1 layers of 41,088 parameters each are about 4.52e16.
+    CHECK(first_problem(with_model(R"("num_hidden_layers": 1099511627775, "hidden_size": 64, "intermediate_size": 128, "num_attention_heads": 4, "vocab_size": 100)")) ==
+          "extra.json: /models/0/architecture: expected an architecture of at most 1e+15 parameters (its total, or one FFN or "
+          "expert, from its dimensions), got 4.52e+16");
+    // One expert is formed even when every layer is dense (first_k_dense_replace = layers).
+    // One expert is 3 * 4096 * (2^40 - 1), about 1.35e16.
+    CHECK(first_problem(with_model(R"("num_hidden_layers": 2, "hidden_size": 4096, "intermediate_size": 128, "num_attention_heads": 4, "vocab_size": 100, "n_routed_experts": 2, "num_experts_per_tok": 1, "moe_intermediate_size": 1099511627775, "first_k_dense_replace": 2)")) ==
+          "extra.json: /models/0/architecture: expected an architecture of at most 1e+15 parameters (its total, or one FFN or "
+          "expert, from its dimensions), got 1.35e+16");
+    CHECK(first_problem(with_model(R"("num_hidden_layers": 2, "hidden_size": 4096, "intermediate_size": 128, "num_attention_heads": 4, "vocab_size": 100, "n_routed_experts": 2, "num_experts_per_tok": 1, "moe_intermediate_size": 1000000, "first_k_dense_replace": 2)")) == "<valid>");
+}
+
 TEST_CASE("validation: a pasted Hugging Face config with extra keys is accepted", "[validation]") {
     CHECK(first_problem(with_model(k_arch + R"(, "rope_theta": 10000, "torch_dtype": "bfloat16", "hidden_act": "silu")")) == "<valid>");
 }

@@ -22,6 +22,7 @@
 #include "dsselect/core/error.hpp"
 #include "dsselect/core/schema_version.hpp"
 #include "dsselect/core/notices.hpp"
+#include "dsselect/estimate/estimator.hpp"
 #include "catalog/scenario_reader.hpp"
 #include "core/json_reader.hpp"
 #include "serialize.hpp"
@@ -208,6 +209,13 @@ Architecture read_architecture(const json& value, const std::string& pointer, Pr
                                                   key));
             }
         }
+    }
+    // No whole count the estimator forms from the dimensions may overflow (each dimension alone
+    // is at most 2^40, but their products are not bounded by that).
+    if (const double largest = largest_parameter_count(arch); !(largest <= k_max_parameter_count)) {
+        problems.add(pointer, fmt::format("expected an architecture of at most {:g} parameters (its total, or one FFN or "
+                                          "expert, from its dimensions), got {:.3g}",
+                                          k_max_parameter_count, largest));
     }
     return arch;
 }

@@ -57,57 +57,75 @@ inline void record(Trace* trace, const char* name, double value, const char* uni
     }
 }
 
-std::int64_t attention_parameters_per_layer(const Architecture& a) {
-    const std::int64_t d = a.hidden_size;
-    const std::int64_t h = a.num_attention_heads;
+// The formulas below are written once, over the count type: std::int64_t for the estimate, double
+// for the catalog loader's bound (largest_parameter_count), which cannot overflow.
+template <typename N>
+N attention_parameters_per_layer(const Architecture& a) {
+    const N d = static_cast<N>(a.hidden_size);
+    const N h = static_cast<N>(a.num_attention_heads);
     if (a.is_mla()) {
-        const std::int64_t qk_dim = a.qk_nope_head_dim + a.qk_rope_head_dim;
-        const std::int64_t q = a.q_lora_rank > 0 ? d * a.q_lora_rank + a.q_lora_rank + a.q_lora_rank * h * qk_dim
-                                                 : d * h * qk_dim;
-        const std::int64_t kv_down = d * (a.kv_lora_rank + a.qk_rope_head_dim) + a.kv_lora_rank;
-        const std::int64_t kv_up = a.kv_lora_rank * h * (a.qk_nope_head_dim + a.v_head_dim);
-        const std::int64_t out = h * a.v_head_dim * d;
+        const N q_lora = static_cast<N>(a.q_lora_rank);
+        const N kv_lora = static_cast<N>(a.kv_lora_rank);
+        const N qk_dim = static_cast<N>(a.qk_nope_head_dim) + static_cast<N>(a.qk_rope_head_dim);
+        const N q = a.q_lora_rank > 0 ? d * q_lora + q_lora + q_lora * h * qk_dim : d * h * qk_dim;
+        const N kv_down = d * (kv_lora + static_cast<N>(a.qk_rope_head_dim)) + kv_lora;
+        const N kv_up = kv_lora * h * (static_cast<N>(a.qk_nope_head_dim) + static_cast<N>(a.v_head_dim));
+        const N out = h * static_cast<N>(a.v_head_dim) * d;
         return q + kv_down + kv_up + out;
     }
-    const std::int64_t dh = a.effective_head_dim();
-    const std::int64_t kv = a.effective_kv_heads();
+    const N dh = static_cast<N>(a.effective_head_dim());
+    const N kv = static_cast<N>(a.effective_kv_heads());
     return d * h * dh + 2 * d * kv * dh + h * dh * d;
 }
-}  // namespace
 
-ParameterCounts count_parameters(const Architecture& a) {
-    ParameterCounts p;
-    const std::int64_t d = a.hidden_size;
-    const std::int64_t layers = a.num_hidden_layers;
-    p.embedding = a.vocab_size * d;
-    p.output_head = a.tie_word_embeddings ? 0 : a.vocab_size * d;
-    p.attention = layers * attention_parameters_per_layer(a);
+template <typename N>
+BasicParameterCounts<N> count_parameters_as(const Architecture& a) {
+    BasicParameterCounts<N> p;
+    const N d = static_cast<N>(a.hidden_size);
+    const N layers = static_cast<N>(a.num_hidden_layers);
+    const N vocab = static_cast<N>(a.vocab_size);
+    p.embedding = vocab * d;
+    p.output_head = a.tie_word_embeddings ? 0 : vocab * d;
+    p.attention = layers * attention_parameters_per_layer<N>(a);
     // RMSNorm/LayerNorm weights: two per layer and a final one.
     p.norms = layers * 2 * d + d;
-    const std::int64_t dense_layers = a.dense_layers();
-    const std::int64_t moe_layers = a.moe_layers();
+    const N dense_layers = static_cast<N>(a.dense_layers());
+    const N moe_layers = static_cast<N>(a.moe_layers());
     // Gated FFN (gate, up, down): 3 * d * d_ff.
-    p.dense_ffn = dense_layers * 3 * d * a.intermediate_size;
-    std::int64_t active_routed = 0;
+    p.dense_ffn = dense_layers * 3 * d * static_cast<N>(a.intermediate_size);
+    N active_routed = 0;
     if (a.is_moe()) {
-        const std::int64_t expert = 3 * d * a.moe_intermediate_size;
-        p.routed_experts = moe_layers * a.n_routed_experts * expert;
-        p.shared_experts = moe_layers * a.n_shared_experts * expert;
-        p.router = moe_layers * d * a.n_routed_experts;
-        active_routed = moe_layers * a.num_experts_per_tok * expert;
+        const N expert = 3 * d * static_cast<N>(a.moe_intermediate_size);
+        p.routed_experts = moe_layers * static_cast<N>(a.n_routed_experts) * expert;
+        p.shared_experts = moe_layers * static_cast<N>(a.n_shared_experts) * expert;
+        p.router = moe_layers * d * static_cast<N>(a.n_routed_experts);
+        active_routed = moe_layers * static_cast<N>(a.num_experts_per_tok) * expert;
     }
     p.total = p.embedding + p.output_head + p.attention + p.norms + p.dense_ffn + p.routed_experts +
               p.shared_experts + p.router;
     p.active = p.total - p.routed_experts + active_routed;
     // The head multiplies by a V x d matrix whether or not it is tied to the embedding.
-    p.active_matmul = p.active - p.embedding - p.output_head + a.vocab_size * d - p.norms;
-    p.head_matmul = a.vocab_size * d;
+    p.active_matmul = p.active - p.embedding - p.output_head + vocab * d - p.norms;
+    p.head_matmul = vocab * d;
     return p;
+}
+}  // namespace
+
+ParameterCounts count_parameters(const Architecture& a) {
+    return count_parameters_as<std::int64_t>(a);
+}
+
+double largest_parameter_count(const Architecture& a) {
+    const BasicParameterCounts<double> p = count_parameters_as<double>(a);
+    // One dense FFN and one expert are formed even where no layer has them (layer_parameters).
+    const double d = static_cast<double>(a.hidden_size);
+    const double ffn = 3.0 * d * static_cast<double>(std::max(a.intermediate_size, a.moe_intermediate_size));
+    return std::max({p.total, p.active_matmul, ffn});
 }
 
 std::int64_t layer_parameters(const Architecture& a, std::int64_t layer) {
     const std::int64_t d = a.hidden_size;
-    const std::int64_t attention_and_norms = attention_parameters_per_layer(a) + 2 * d;
+    const std::int64_t attention_and_norms = attention_parameters_per_layer<std::int64_t>(a) + 2 * d;
     if (a.is_dense_layer(layer)) {
         return attention_and_norms + 3 * d * a.intermediate_size;
     }

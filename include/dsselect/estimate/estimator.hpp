@@ -12,29 +12,38 @@
 
 namespace dsselect {
 
-// Parameter counts by group, computed from a Hugging Face style architecture.
-struct ParameterCounts {
-    std::int64_t embedding = 0;    // V * d (token lookup; no matmul)
-    std::int64_t output_head = 0;  // V * d when untied, else 0 (the tied matrix is counted once)
-    std::int64_t attention = 0;    // all layers
-    std::int64_t dense_ffn = 0;    // gated FFN of dense layers
-    std::int64_t routed_experts = 0;
-    std::int64_t shared_experts = 0;
-    std::int64_t router = 0;
-    std::int64_t norms = 0;
-    std::int64_t total = 0;
+// Parameter counts by group, computed from a Hugging Face style architecture: whole counts
+// (ParameterCounts), or the same formulas in doubles (largest_parameter_count), which cannot overflow.
+template <typename Count>
+struct BasicParameterCounts {
+    Count embedding = 0;    // V * d (token lookup; no matmul)
+    Count output_head = 0;  // V * d when untied, else 0 (the tied matrix is counted once)
+    Count attention = 0;    // all layers
+    Count dense_ffn = 0;    // gated FFN of dense layers
+    Count routed_experts = 0;
+    Count shared_experts = 0;
+    Count router = 0;
+    Count norms = 0;
+    Count total = 0;
     // Active per token, the published convention (embedding included): attention + dense FFN +
     // shared experts + k routed experts + router + norms + embedding + head.
-    std::int64_t active = 0;
+    Count active = 0;
     // Parameters that take part in a matrix multiply per token: active minus the embedding
     // lookup (plus the tied head, which multiplies by the embedding matrix).
-    std::int64_t active_matmul = 0;
+    Count active_matmul = 0;
     // Of active_matmul, the output head (V x d, tied or not): a prefill multiplies it only for the
     // prompt's last token, whose logits give the first output token.
-    std::int64_t head_matmul = 0;
+    Count head_matmul = 0;
 };
+using ParameterCounts = BasicParameterCounts<std::int64_t>;
 
 ParameterCounts count_parameters(const Architecture& arch);
+// The largest count of parameters the estimator forms from `arch` (the total, the per-token
+// matmul count, one dense FFN or one expert), by count_parameters' formulas in doubles: the
+// catalog loader refuses an architecture above k_max_parameter_count, so that no whole count
+// the estimator forms can overflow.
+double largest_parameter_count(const Architecture& arch);
+inline constexpr double k_max_parameter_count = 1e15;
 // Parameters of transformer layer `layer` (0-based): attention + its two norms + the gated FFN
 // (dense layers) or routed + shared experts + router (MoE layers). Embedding, head and the
 // final norm are not in any layer.
