@@ -195,7 +195,7 @@ TEST_CASE("estimate: max concurrency is the largest batch that fits", "[estimato
     CHECK_FALSE(estimate(request_for(model, fp16, hardware, 1, limit + 64)).memory.fits);
 }
 
-TEST_CASE("estimate: latency is TTFT + (O - 1) TPOT and QPS follows Little's law", "[estimator][time]") {
+TEST_CASE("estimate: latency is TTFT + (O - 1) TPOT and QPS and output tokens follow Little's law", "[estimator][time]") {
     const Model model = test::llama2_7b();
     const Variant fp16 = test::variant_bits(16);
     const Hardware hardware = test::gpu();
@@ -203,8 +203,33 @@ TEST_CASE("estimate: latency is TTFT + (O - 1) TPOT and QPS follows Little's law
     const auto& p = e.performance;
     CHECK(p.latency_ms == Approx(p.ttft_ms + 127 * p.tpot_ms));
     CHECK(p.qps == Approx(8 / (p.latency_ms / 1000)));
-    CHECK(p.output_tokens_per_s == Approx(8 * 1000 / p.tpot_ms));
+    // Each request's 128 tokens over its latency, its prefill included: below B / TPOT.
+    CHECK(p.output_tokens_per_s == Approx(8.0 * 128.0 / (p.latency_ms / 1000)));
+    CHECK(p.output_tokens_per_s < 8 * 1000 / p.tpot_ms);
+    CHECK(p.output_tokens_per_s_per_sequence == Approx(1000 / p.tpot_ms));
     CHECK(p.tpot_ms > p.decode_step_ms);  // continuous batching adds interleaved prefills
+}
+
+TEST_CASE("estimate: a long prompt's prefill counts against output tokens per second", "[estimator][time]") {
+    // One stream, 4,000 prompt and 16 output tokens: the prefill takes much of each request's
+    // latency, so the sustained rate is well below one token per TPOT, and a larger batch that
+    // completes more requests per second never yields fewer tokens per second.
+    const Model model = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware hardware = test::gpu();
+    EstimateRequest request = request_for(model, fp16, hardware, 1, 1);
+    request.prompt_tokens = 4000;
+    request.output_tokens = 16;
+    const Estimate one = estimate(request);
+    REQUIRE(one.has_timing());
+    CHECK(one.performance.ttft_ms > 15 * one.performance.tpot_ms);
+    CHECK(one.performance.output_tokens_per_s == Approx(16.0 * 1000.0 / one.performance.latency_ms));
+    CHECK(one.performance.output_tokens_per_s < 0.5 * 1000.0 / one.performance.tpot_ms);
+    request.batch = 2;
+    const Estimate two = estimate(request);
+    REQUIRE(two.has_timing());
+    REQUIRE(two.performance.qps > one.performance.qps);
+    CHECK(two.performance.output_tokens_per_s > one.performance.output_tokens_per_s);
 }
 
 TEST_CASE("estimate: dynamic activation lowers compute but not weight memory", "[estimator]") {
@@ -1316,7 +1341,7 @@ TEST_CASE("queue: M/D/1 waiting time", "[estimator][ttft]") {
     CHECK(std::isinf(md1_queue_wait_ms(20.0, 50.0)));
 }
 
-TEST_CASE("capacity: max throughput is max_concurrency over TPOT at that batch", "[estimator][capacity]") {
+TEST_CASE("capacity: max throughput is the requests per second times O at max_concurrency", "[estimator][capacity]") {
     const Model model = test::llama2_7b();
     const Variant fp16 = test::variant_bits(16);
     const Hardware hardware = test::gpu();
@@ -1328,13 +1353,14 @@ TEST_CASE("capacity: max throughput is max_concurrency over TPOT at that batch",
     request.batch = 48;
     const Estimate at_top = estimate(request);
     REQUIRE(at_top.has_timing());
-    CHECK(e.max_throughput_output_tokens_per_s == Approx(48.0 * 1000.0 / at_top.performance.tpot_ms));
+    CHECK(e.max_throughput_output_tokens_per_s == at_top.performance.qps * 128.0);
+    CHECK(e.max_throughput_output_tokens_per_s == at_top.performance.output_tokens_per_s);
     // One stream without continuous batching.
     request.batch = 1;
     request.profile.continuous_batching = false;
     const Estimate single = estimate(request);
     CHECK(single.max_throughput_batch == 1);
-    CHECK(single.max_throughput_output_tokens_per_s == Approx(1000.0 / single.performance.tpot_ms));
+    CHECK(single.max_throughput_output_tokens_per_s == Approx(128.0 * 1000.0 / single.performance.latency_ms));
 }
 
 TEST_CASE("overhead: every step pays per step plus per layer plus per MoE layer", "[estimator][time]") {

@@ -1082,11 +1082,13 @@ Estimate EstimatePlan::at(std::int64_t batch_size, Trace* trace) const {
 
     PerformanceEstimate& perf = result.performance;
     timing_at(batch, adapters, trace, perf);
-    perf.output_tokens_per_s = batch / perf.tpot_ms * k_ms_per_s;
+    perf.output_tokens_per_s = perf.qps * m_output;
     perf.output_tokens_per_s_per_sequence = k_ms_per_s / perf.tpot_ms;
     perf.prefill_tokens_per_s = m_prompt / perf.ttft_ms * k_ms_per_s;
-    record(trace, "output_tokens_per_s", perf.output_tokens_per_s, "tokens/s", "B / TPOT");
     record(trace, "qps", perf.qps, "requests/s", "B / latency (Little's law)");
+    record(trace, "output_tokens_per_s", perf.output_tokens_per_s, "tokens/s",
+           "requests/s * O: each request's O tokens over its latency, its prefill included (not B / TPOT, which "
+           "counts every sequence as decoding in every step)");
 
     result.energy_wh_per_1k_output_tokens = result.power_w * (1000.0 / perf.output_tokens_per_s) / 3600.0;
     record(trace, "energy_wh_per_1k_output_tokens", result.energy_wh_per_1k_output_tokens, "Wh",
@@ -1097,17 +1099,17 @@ Estimate EstimatePlan::at(std::int64_t batch_size, Trace* trace) const {
 
 void EstimatePlan::add_max_throughput(Estimate& result, Trace* trace) const {
     // Max-throughput serving: the largest concurrency that runs (one stream without continuous batching).
-    // Only its TPOT is read: the decode step and TPOT of rung(top), bit for bit.
+    // Its requests/s, as rung(top) gives it, bit for bit.
     const std::int64_t top = m_request->profile.continuous_batching ? m_max_concurrency : std::min<std::int64_t>(m_max_concurrency, 1);
     const double top_batch = static_cast<double>(top);
     if (top >= 1 && timeable(top_batch)) {
         PerformanceEstimate at_top;
-        decode_at(top_batch, adapters_at(top), nullptr, at_top);
+        timing_at(top_batch, adapters_at(top), nullptr, at_top);
         result.max_throughput_batch = top;
-        result.max_throughput_output_tokens_per_s = top_batch / at_top.tpot_ms * k_ms_per_s;
+        result.max_throughput_output_tokens_per_s = at_top.qps * m_output;
     }
     record(trace, "max_throughput_output_tokens_per_s", result.max_throughput_output_tokens_per_s, "tokens/s",
-           "max_concurrency / TPOT(max_concurrency): continuous batching at the largest batch that runs");
+           "requests/s * O at max_concurrency: continuous batching at the largest batch that runs");
 }
 
 Estimate estimate(const EstimateRequest& request, Trace* trace) {

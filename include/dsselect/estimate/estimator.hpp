@@ -407,7 +407,7 @@ struct PerformanceEstimate {
     double tpot_ms = 0;
     double decode_step_ms = 0;     // pure decode step at this batch
     double latency_ms = 0;         // ttft + (O - 1) * tpot
-    double output_tokens_per_s = 0;  // whole batch
+    double output_tokens_per_s = 0;  // whole batch: qps * O (Little's law: each request's prefill included)
     double output_tokens_per_s_per_sequence = 0;
     double prefill_tokens_per_s = 0;
     double qps = 0;                 // requests per second per replica (Little's law)
@@ -431,7 +431,7 @@ struct Estimate {
     double energy_wh_per_1k_output_tokens = 0;
     // Max-throughput serving: output tokens/s of one replica at the largest concurrency that runs
     // (memory.max_concurrency: paged KV, the engine's max_num_seqs), with continuous batching's
-    // prefill paid inside the steps; 0 when that batch cannot be timed.
+    // prefill paid inside the steps: its requests/s * O; 0 when that batch cannot be timed.
     std::int64_t max_throughput_batch = 0;
     double max_throughput_output_tokens_per_s = 0;
     // The same concurrency as a fixed-length throughput benchmark measures it (waves of requests
