@@ -367,6 +367,37 @@ TEST_CASE("cli: estimate rejects bad counts and contexts beyond the window", "[c
           "dsselect: error: --context: 100000 tokens exceed model 'nano''s context window of 4096 tokens");
 }
 
+TEST_CASE("cli: numeric flags read decimal numbers only and say what they expected in one line", "[cli]") {
+    // A leading zero is decimal: a batch of 010 is ten (CLI11 alone read eight, octal).
+    const auto ten = run_cli({"estimate", "--model", "base", "--gpu", "h100-sxm", "--batch", "010", "-o", "json"});
+    REQUIRE(ten.status == 0);
+    CHECK(json::parse(ten.out).at("workload").at("batch").get<int>() == 10);
+    const auto first_error = [](std::vector<std::string> args) {
+        const auto result = run_cli(args);
+        CHECK(result.status == 2);
+        CHECK(result.out.empty());
+        return test::first_line(result.err);
+    };
+    CHECK(first_error({"estimate", "--model", "base", "--gpu", "a40", "--gpus", "0x10"}) ==
+          "dsselect: error: --gpus: expected a whole decimal number, got '0x10'");
+    CHECK(first_error({"estimate", "--model", "base", "--gpu", "a40", "--gpus", "abc"}) ==
+          "dsselect: error: --gpus: expected a whole decimal number, got 'abc'");
+    CHECK(first_error({"estimate", "--model", "base", "--gpu", "a40", "--gpus", "0"}) ==
+          "dsselect: error: --gpus: expected a whole number from 1 to 1024, got '0'");
+    CHECK(first_error({"recommend", "--scenario", "customer-service", "--max-latency-ms", "0x1p3"}) ==
+          "dsselect: error: --max-latency-ms: expected a decimal number, got '0x1p3'");
+    CHECK(first_error({"recommend", "--scenario", "customer-service", "--max-latency-ms", "0"}) ==
+          "dsselect: error: --max-latency-ms: expected a number greater than 0, got '0'");
+    CHECK(first_error({"recommend", "--scenario", "customer-service", "--max-latency-ms", "nan"}) ==
+          "dsselect: error: --max-latency-ms: expected a finite number, got 'nan'");
+    CHECK(first_error({"recommend", "--scenario", "customer-service", "--min-quality", "1.5"}) ==
+          "dsselect: error: --min-quality: expected a number from 0 to 1, got '1.5'");
+    CHECK(first_error({"plan", "finetune", "--model", "base", "--gpu", "a40", "--tokens", "5 "}) ==
+          "dsselect: error: --tokens: expected a decimal number, got '5 '");
+    // Decimal forms a user types are read as before.
+    CHECK(run_cli({"recommend", "--scenario", "customer-service", "--max-latency-ms", "1.5e3", "--top", "1"}).status == 0);
+}
+
 TEST_CASE("cli: estimate --explain shows the seed's 89 GB beside the computed weights", "[cli][estimate]") {
     auto result = run_cli({"estimate", "--model", "ultra", "--variant", "int4", "--gpu", "h100-sxm", "--gpus", "2", "--explain", "-o", "json"});
     REQUIRE(result.status == 0);

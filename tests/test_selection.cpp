@@ -147,6 +147,8 @@ TEST_CASE("tco: custom weights apply, invalid weights are a usage error with the
     CHECK_THROWS_WITH(parse_weights("0.5,0.5,0.5"), "--weights: alpha + beta + gamma must sum to 1, got 0.5 + 0.5 + 0.5 = 1.5");
     CHECK_THROWS_WITH(parse_weights("-0.1,0.6,0.5"), "--weights: expected three non-negative numbers, got -0.1,0.6,0.5");
     CHECK_THROWS_WITH(parse_weights("abc"), "--weights: expected A,B,G such as 0.3,0.5,0.2, got 'abc'");
+    CHECK_THROWS_WITH(parse_weights("0x1,0,0"), "--weights: expected A,B,G such as 0.3,0.5,0.2, got '0x1,0,0'");
+    CHECK_THROWS_WITH(parse_weights(" 1,0,0"), "--weights: expected A,B,G such as 0.3,0.5,0.2, got ' 1,0,0'");
 }
 
 TEST_CASE("tco: zero load has no cost per token and one replica", "[tco][search]") {

@@ -177,13 +177,71 @@ void print_error(std::ostream& err, const Error& error) {
     }
 }
 
-// Every floating-point flag of every command refuses NaN and infinities, by name. CLI11's
-// PositiveNumber and Range compare with < and >, which NaN passes: without this `--max-latency-ms
-// nan` dropped the limit silently. The check runs before the flag's own validator (whose message
-// for inf would print DBL_MAX in full); --help is unchanged.
-std::string finite_problem(const std::string& value) {
-    const double number = std::strtod(value.c_str(), nullptr);
-    return std::isfinite(number) ? std::string{} : "expected a finite number, got '" + value + "'";
+// Every numeric flag of every command reads decimal numbers only, with one message naming what was
+// expected. CLI11 alone read "010" as octal 8 and "0x10" (and hex floats, "0x1p3") as 16; took
+// "nan" past PositiveNumber and Range, which compare with < and > (so `--max-latency-ms nan` dropped
+// the limit silently); and answered "abc", or 0 for a positive flag, with "Value 0 not in range 0.000000
+// to " and DBL_MAX in full. The check runs before the flag's own validator; --help is unchanged.
+std::string decimal_problem(std::string& value, bool whole) {
+    if (!whole) {
+        char* end = nullptr;
+        const double number = std::strtod(value.c_str(), &end);
+        if (!value.empty() && end == value.c_str() + value.size() && !std::isfinite(number)) {
+            return "expected a finite number, got '" + printable(value) + "'";  // nan, inf, 1e999
+        }
+    }
+    // [+-]digits[.digits][(e|E)[+-]digits], the fraction and exponent for non-whole flags only
+    // (CLI11 converts no exponent to a whole number).
+    std::size_t i = value.empty() || (value[0] != '+' && value[0] != '-') ? 0 : 1;
+    const std::size_t digits_from = i;
+    const auto digits = [&] {
+        const std::size_t from = i;
+        while (i < value.size() && value[i] >= '0' && value[i] <= '9') {
+            ++i;
+        }
+        return i - from;
+    };
+    std::size_t mantissa = digits();
+    if (!whole && i < value.size() && value[i] == '.') {
+        ++i;
+        mantissa += digits();
+    }
+    bool ok = mantissa > 0;
+    if (ok && !whole && i < value.size() && (value[i] == 'e' || value[i] == 'E')) {
+        ++i;
+        if (i < value.size() && (value[i] == '+' || value[i] == '-')) {
+            ++i;
+        }
+        ok = digits() > 0;
+    }
+    if (!ok || i != value.size()) {
+        return fmt::format("expected {} number, got '{}'", whole ? "a whole decimal" : "a decimal", printable(value));
+    }
+    // Leading zeros are decimal ("010" is ten), not CLI11's octal: drop them before it converts.
+    std::size_t zeros = digits_from;
+    while (zeros + 1 < value.size() && value[zeros] == '0' && value[zeros + 1] >= '0' && value[zeros + 1] <= '9') {
+        ++zeros;
+    }
+    value.erase(digits_from, zeros - digits_from);
+    return "";
+}
+
+// What a flag's CLI11 validator asks for, from its description ("POSITIVE", "INT in [1 - 1024]").
+std::string expected_range(const std::string& description, bool whole) {
+    if (description == "POSITIVE") {
+        return "a number greater than 0";
+    }
+    if (description == "NONNEGATIVE") {
+        return "a number of at least 0";
+    }
+    const auto open = description.find(" in [");
+    const auto dash = description.find(" - ", open);
+    if (open != std::string::npos && dash != std::string::npos && description.back() == ']') {
+        const std::string low = description.substr(open + 5, dash - open - 5);
+        const std::string high = description.substr(dash + 3, description.size() - dash - 4);
+        return fmt::format("{} from {} to {}", whole ? "a whole number" : "a number", low, high);
+    }
+    return "";
 }
 
 void collect_long_names(const CLI::App& app, std::vector<std::string>& names) {
@@ -242,25 +300,33 @@ std::string unknown_long_option(CLI::App& app, CLI::App& command, const std::vec
     return "";
 }
 
-void require_finite_numbers(CLI::App& app) {
+void require_decimal_numbers(CLI::App& app) {
     for (CLI::Option* option : app.get_options()) {
-        if (option->get_type_name().rfind("FLOAT", 0) != 0) {
+        const std::string type = option->get_type_name();
+        const bool whole = type.rfind("INT", 0) == 0 || type.rfind("UINT", 0) == 0;
+        if (!whole && type.rfind("FLOAT", 0) != 0) {
             continue;
         }
         CLI::Validator* first = nullptr;
         try {
             first = option->get_validator(0);
         } catch (const CLI::OptionNotFound&) {
-            option->check(CLI::Validator([](std::string& value) { return finite_problem(value); }, ""));
+            option->check(CLI::Validator([whole](std::string& value) { return decimal_problem(value, whole); }, "")
+                              .non_modifying(false));
             continue;
         }
-        first->operation([own = *first](std::string& value) {
-            std::string problem = finite_problem(value);
-            return problem.empty() ? own(value) : problem;
+        first->operation([own = *first, whole, range = expected_range(first->get_description(), whole)](std::string& value) {
+            std::string problem = decimal_problem(value, whole);
+            if (!problem.empty()) {
+                return problem;
+            }
+            problem = own(value);
+            return problem.empty() || range.empty() ? problem : fmt::format("expected {}, got '{}'", range, value);
         });
+        first->non_modifying(false);  // decimal_problem drops leading zeros from the value CLI11 converts
     }
     for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
-        require_finite_numbers(*sub);
+        require_decimal_numbers(*sub);
     }
 }
 
@@ -309,7 +375,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     register_completion(app, context);
     register_report(app, context);
     register_deploy(app, context);
-    require_finite_numbers(app);
+    require_decimal_numbers(app);
     context.command_line = shell_command_line(args);
 
     // An unknown command gets a did-you-mean before CLI11 reports "a subcommand is required".

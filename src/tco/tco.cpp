@@ -34,6 +34,10 @@ TcoWeights parse_weights(const std::string& text) {
     std::string part;
     while (std::getline(stream, part, ',')) {
         try {
+            // Decimal only: std::stod alone also reads hex ("0x1") and leading spaces.
+            if (part.empty() || part.find_first_not_of("0123456789.eE+-") != std::string::npos) {
+                throw std::invalid_argument(part);
+            }
             std::size_t used = 0;
             double value = std::stod(part, &used);
             if (used != part.size()) {
