@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -308,6 +309,11 @@ TEST_CASE("interfaces: small dollar sums keep their cents, large ones stay whole
     CHECK(dsselect::report::usd(0.0) == "$0");
     CHECK(dsselect::report::usd(75653.12) == "$75,653");
     CHECK(dsselect::report::usd(-12.5) == "-$12.50");
+    // Past a quadrillion, and for an infinite sum, never "$0" (whole digits would overflow).
+    CHECK(dsselect::report::usd(999'999'999'999'999.0) == "$999,999,999,999,999");
+    CHECK(dsselect::report::usd(9.0e19) == "$9e+19");
+    CHECK(dsselect::report::usd(-3.6e302) == "-$3.6e+302");
+    CHECK(dsselect::report::usd(std::numeric_limits<double>::infinity()) == "$inf");
 }
 
 TEST_CASE("interfaces: catalog engines lists the ids --engine takes", "[cli][messages]") {

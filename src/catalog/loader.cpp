@@ -445,7 +445,8 @@ Hardware read_hardware(const json& value, const std::string& pointer, Problems& 
         hardware.boost_clock_mhz.reset();
     }
     hardware.interconnect_gb_per_s = reader.number("interconnect_gb_per_s", NumberRule::non_negative).value_or(0.0);
-    hardware.tdp_w = reader.number("tdp_w", NumberRule::positive).value_or(0.0);
+    // A megawatt per device is far above any accelerator: the bound keeps energy dollars finite.
+    hardware.tdp_w = cost_input(reader, "tdp_w", NumberRule::positive, 1e6).value_or(0.0);
     hardware.price_usd_per_hour = cost_input(reader, "price_usd_per_hour", NumberRule::non_negative, 1e6).value_or(0.0);
     hardware.purchase_usd = cost_input(reader, "purchase_usd", NumberRule::non_negative, 1e10).value_or(0.0);
     hardware.max_devices_per_node = reader.integer("max_devices_per_node", 1).value_or(8);
@@ -682,7 +683,14 @@ Scenario read_scenario(const json& value, const std::string& pointer, Problems& 
             t.number("maintenance_fraction_per_year", NumberRule::fraction).value_or(out.maintenance_fraction_per_year);
         out.engineering_hours_per_year = cost_input(t, "engineering_hours_per_year", NumberRule::non_negative, 1e9).value_or(0.0);
         out.engineering_usd_per_hour = cost_input(t, "engineering_usd_per_hour", NumberRule::non_negative, 1e6).value_or(0.0);
-        out.mfu = t.number("mfu", NumberRule::positive_fraction).value_or(out.mfu);
+        if (const std::optional<double> mfu = t.number("mfu", NumberRule::positive_fraction)) {
+            // Below 0.1 % of peak no training run is planned, and the cost would run off to infinity.
+            if (*mfu < k_min_mfu) {
+                problems.add(t.child("mfu"), fmt::format("expected at least {:g}, got {:g}", k_min_mfu, *mfu));
+            } else {
+                out.mfu = *mfu;
+            }
+        }
         if (const json* training = t.member("training")) {
             ObjectReader tr(*training, t.child("training"), problems);
             if (auto method = tr.text("method")) {

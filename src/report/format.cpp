@@ -63,6 +63,14 @@ std::string usd(double dollars) {
     if (std::isfinite(dollars) && std::fabs(dollars) >= 0.005 && std::fabs(dollars) < 100.0) {
         return fmt::format("{}${:.2f}", negative ? "-" : "", std::fabs(dollars));
     }
+    // Past a quadrillion dollars (and for an infinite sum) whole digits would overflow a long long,
+    // which printed "$0": such a figure is shown in scientific notation instead.
+    if (!std::isfinite(dollars)) {
+        return negative ? "-$inf" : "$inf";
+    }
+    if (std::fabs(dollars) >= 1e15) {
+        return fmt::format("{}${:.3g}", negative ? "-" : "", std::fabs(dollars));
+    }
     auto whole = static_cast<long long>(std::llround(std::fabs(dollars)));
     std::string digits = std::to_string(whole);
     std::string grouped;

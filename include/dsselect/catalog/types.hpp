@@ -294,6 +294,10 @@ struct TrainingPlan {
 
 enum class Ownership { rented, owned };
 
+// The lowest model FLOPs utilisation a training cost is computed at: below it the cost runs off
+// toward infinity, and no training run is planned at under 0.1 % of peak.
+inline constexpr double k_min_mfu = 0.001;
+
 struct TcoInputs {
     double years = 3.0;
     Ownership ownership = Ownership::rented;
@@ -304,7 +308,7 @@ struct TcoInputs {
     double maintenance_fraction_per_year = 0.1;  // of hardware value (owned) or spend (rented)
     double engineering_hours_per_year = 0.0;
     double engineering_usd_per_hour = 0.0;
-    double mfu = 0.4;
+    double mfu = 0.4;  // at least k_min_mfu (the loader and plan finetune's --mfu refuse less)
     TrainingPlan training;
     std::string source;  // "tco.source"; empty: none given (the figures are assumptions)
 };
