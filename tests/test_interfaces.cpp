@@ -132,6 +132,25 @@ TEST_CASE("interfaces: ids holding ':' or '@' are refused at load with a pointer
     }
 }
 
+TEST_CASE("interfaces: a hardware id ending in x and digits is refused, as a candidate reads a GPU count there", "[cli][data]") {
+    const auto hardware = [](const std::string& id) {
+        return R"({"schema_version":"1.0","hardware":[{"id":")" + id +
+               R"(","name":"G","memory_gb":16,"memory_bandwidth_gb_per_s":100,"peak_tflops":{"fp16":10}}]})";
+    };
+    test::TempFile file("x2.json", hardware("a40x2"));
+    const auto result = run_cli({"--data", file.path(), "catalog", "hardware"});
+    CHECK(result.status == 65);
+    CHECK(test::first_line(result.err) ==
+          "dsselect: error: " + file.path() + ": /hardware/0/id: hardware id 'a40x2' ends in 'x2', which a candidate "
+          "string MODEL[:VARIANT][@HW[xN]] reads as a GPU count (a40 x 2); use '-' instead, e.g. 'a40-2'");
+    // An x without digits after it, or digits without an x, names the entry as it is.
+    for (const std::string id : {"mi300x", "rtx-4090", "x"}) {
+        INFO(id);
+        test::TempFile ok("ok.json", hardware(id));
+        CHECK(run_cli({"--data", ok.path(), "catalog", "hardware"}).status == 0);
+    }
+}
+
 TEST_CASE("interfaces: recommend -o json with nothing satisfying prints the document and exits 1", "[cli][json]") {
     for (const std::string format : {"json", "jsonl"}) {
         INFO(format);
