@@ -321,6 +321,11 @@ TEST_CASE("cli: estimate --complexity-mix slows a dynamic variant and refuses a 
     auto static_variant = test::run_cli({"estimate", "--model", "base", "--gpu", "a100-80gb", "--complexity-mix", "1:0.5"});
     CHECK(static_variant.status == 2);
     CHECK_THAT(static_variant.err, Catch::Contains("has no dynamic activation"));
+    // Given but empty is refused, not ignored.
+    auto empty = test::run_cli({"estimate", "--model", "base", "--variant", "dynamic", "--gpu", "a100-80gb", "--complexity-mix", ""});
+    CHECK(empty.status == 2);
+    CHECK(empty.out.empty());
+    CHECK(test::first_line(empty.err) == "dsselect: error: --complexity-mix: expected SHARE:ACTIVE_FRACTION pairs, got ''");
 }
 
 TEST_CASE("cli: recommend on a scenario with tasks adds the multi_task plans", "[multitask][cli]") {

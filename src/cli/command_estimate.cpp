@@ -26,6 +26,7 @@ struct EstimateOptions {
     std::int64_t context_tokens = 0;
     std::string engine = k_default_engine_id;
     std::string complexity_mix;  // "SHARE:ACTIVE,..." (docs/method.md, dynamic activation)
+    bool complexity_mix_given = false;  // given at all, even empty (which is refused, not ignored)
     std::string kv_cache_dtype = "auto";  // auto (the engine's default for the variant), fp16, bf16, fp8
     std::string kv_reservation = "paged";  // paged (P + O/2 per sequence) or full (P + O)
     bool expert_parallel = false;          // MoE experts split whole over the replica's GPUs
@@ -196,7 +197,7 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
         request.expert_parallel_size = request.gpus;
     }
     std::vector<ComplexityClass> mix;
-    if (!options.complexity_mix.empty()) {
+    if (options.complexity_mix_given) {
         mix = parse_complexity_mix(options.complexity_mix);
         request.active_fraction = mixed_active_fraction(mix, *request.variant);
         if (!request.active_fraction) {
@@ -386,8 +387,9 @@ void register_estimate(CLI::App& app, Context& context) {
                         "Context window the deployment must offer (default prompt + output)")
         ->check(CLI::Range(std::int64_t{1}, std::int64_t{100'000'000}));
     command->add_option("--engine", options->engine, "Serving engine profile (default vllm): vllm, sglang, trtllm, llama.cpp");
-    command->add_option("--complexity-mix", options->complexity_mix,
-                        "Dynamic activation: SHARE:ACTIVE_FRACTION pairs of the request mix, e.g. 0.7:0.3,0.3:1.0");
+    CLI::Option* mix = command->add_option("--complexity-mix", options->complexity_mix,
+                                           "Dynamic activation: SHARE:ACTIVE_FRACTION pairs of the request mix, e.g. "
+                                           "0.7:0.3,0.3:1.0");
     command->add_option("--kv-cache-dtype", options->kv_cache_dtype,
                         "KV-cache element type: auto (the engine's default for the variant, data/engines.json), "
                         "fp16, bf16, fp8")
@@ -399,7 +401,10 @@ void register_estimate(CLI::App& app, Context& context) {
                       "MoE models: split the experts whole over the replica's GPUs (the engines' expert "
                       "parallelism) instead of every expert's columns (their default)");
     command->add_flag("--explain", options->explain, "Show every intermediate quantity, its formula and input sources");
-    command->callback([options, &context] { context.action = [options, &context] { return run_estimate(*options, context); }; });
+    command->callback([options, mix, &context] {
+        options->complexity_mix_given = mix->count() > 0;
+        context.action = [options, &context] { return run_estimate(*options, context); };
+    });
 }
 
 }  // namespace dsselect::cli
