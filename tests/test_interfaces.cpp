@@ -222,6 +222,27 @@ TEST_CASE("interfaces: batch records carry nearest misses, and an invalid line i
     CHECK(records[1].at("id").get<std::string>() == "broken");
 }
 
+TEST_CASE("interfaces: a batch line's candidate list is never empty, and a bad candidate is named by its pointer", "[cli][batch][json]") {
+    test::TempFile file("candidates.jsonl",
+                        R"({"id": "none", "workload": {"prompt_tokens": 256, "output_tokens": 32, "qps": 1}, "candidates": []})"
+                        "\n"
+                        R"({"id": "unknown", "workload": {"prompt_tokens": 256, "output_tokens": 32, "qps": 1}, "candidates": ["base@a40", "zzz"]})"
+                        "\n");
+    const auto result = run_cli({"batch", file.path()});
+    REQUIRE(result.status == 0);
+    std::istringstream lines(result.out);
+    std::vector<json> records;
+    for (std::string line; std::getline(lines, line);) {
+        records.push_back(json::parse(line));
+    }
+    REQUIRE(records.size() == 3);
+    CHECK(records[0].at("status").get<std::string>() == "invalid");
+    CHECK(records[0].at("error").at("message").get<std::string>() ==
+          file.path() + ":1: /candidates: expected at least one candidate (leave \"candidates\" out to search)");
+    CHECK(records[1].at("status").get<std::string>() == "invalid");
+    CHECK(records[1].at("error").at("message").get<std::string>() == file.path() + ":2: /candidates/1: unknown model 'zzz'");
+}
+
 TEST_CASE("interfaces: CSV carries plain numbers under machine headers, one value per field", "[cli][csv]") {
     const auto csv = run_cli({"recommend", "--scenario", "customer-service", "-o", "csv"});
     REQUIRE(csv.status == 0);

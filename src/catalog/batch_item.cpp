@@ -21,6 +21,10 @@ BatchItem read_batch_item(const std::string& text, const std::string& where, con
         // The batch keys are read here; the rest must be a valid scenario.
         ObjectReader reader(*root, "", problems);
         item.candidates = reader.string_list("candidates");
+        // Present but empty would silently run the whole search instead of judging a list.
+        if (const auto* list = reader.member("candidates"); list != nullptr && list->is_array() && list->empty()) {
+            problems.add(reader.child("candidates"), "expected at least one candidate (leave \"candidates\" out to search)");
+        }
         item.top = reader.integer("top", 1).value_or(0);
         item.weights = reader.text("weights").value_or("");
         for (const char* key : {"candidates", "top", "weights"}) {

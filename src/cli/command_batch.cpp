@@ -63,7 +63,20 @@ void judge(PendingItem& item, const std::string& source, const Catalog& catalog,
             search.tco_weights = parse_weights(parsed.weights);
         }
         if (!parsed.candidates.empty()) {
-            const std::vector<Candidate> resolved = judge_candidates(catalog, parsed.scenario, rules, parsed.candidates, search);
+            std::vector<Candidate> resolved;
+            try {
+                resolved = judge_candidates(catalog, parsed.scenario, rules, parsed.candidates, search);
+            } catch (const Error& error) {
+                // Name the candidate at fault by its JSON pointer: judged alone, the first that fails.
+                for (std::size_t i = 0; i < parsed.candidates.size(); ++i) {
+                    try {
+                        (void)judge_candidates(catalog, parsed.scenario, rules, {parsed.candidates[i]}, search);
+                    } catch (const Error& alone) {
+                        throw Error(alone.kind(), fmt::format("/candidates/{}: {}", i, alone.what()), alone.hint());
+                    }
+                }
+                throw;
+            }
             item.output = report::batch_comparison_json(item.line, parsed.scenario, resolved,
                                                         search_engine_id(catalog, parsed.scenario));
             const bool any = std::any_of(resolved.begin(), resolved.end(), [](const Candidate& c) { return c.accepted(); });
