@@ -1026,14 +1026,17 @@ TEST_CASE("eager step: the step's size decides against the graph limit", "[estim
     request.profile.eager_layer_overhead_us = 500.0;  // 16 ms per eager step
     request.profile.cuda_graph_max_tokens = 512;
     auto eager_prefill_ms = [](EstimateRequest r) { return estimate(r).performance.prefill_eager_ms; };
-    // Mixed prefill: the 7 others' decodes share the step. 505 + 7 = 512 fits the graph, 506 + 7 does not.
+    // Mixed prefill: the 7 others' decodes share the step. 505 + 7 = 512 fits the graph, unless
+    // another prompt shares the step: each of the 7 others is in its one prefill step with
+    // probability q = 1 / 128, so 1 - (127 / 128)^7 of the own steps run eagerly. 506 + 7 never fits.
+    const double shared = 1.0 - std::pow(127.0 / 128.0, 7.0);
     request.prompt_tokens = 505;
-    CHECK(eager_prefill_ms(request) == 0.0);
+    CHECK(eager_prefill_ms(request) == Approx(16.0 * shared));
     request.prompt_tokens = 506;
     CHECK(eager_prefill_ms(request) == Approx(16.0));
-    // A prefill-first engine's step holds the chunk alone: 506 tokens fit.
+    // A prefill-first engine's step holds no decodes: 506 tokens fit, unless another prompt joins.
     request.profile.mixed_prefill = false;
-    CHECK(eager_prefill_ms(request) == 0.0);
+    CHECK(eager_prefill_ms(request) == Approx(16.0 * shared));
     request.profile.mixed_prefill = true;
     // Chunks smaller than the graph: a 1,000-token prompt in a 256-token budget is four graphed steps.
     request.prompt_tokens = 1000;
@@ -1046,6 +1049,37 @@ TEST_CASE("eager step: the step's size decides against the graph limit", "[estim
     EstimateRequest graphed = request;
     graphed.profile.eager_layer_overhead_us = 0.0;
     CHECK(e.performance.prefill_ms == Approx(estimate(graphed).performance.prefill_ms + 16.0));
+}
+
+TEST_CASE("eager step: a steady-state step runs eagerly when enough prompts share it", "[estimator][ttft]") {
+    // 128-token prompts, O = 128, B = 300: one chunk and the 299 others' decodes (427 tokens) fit
+    // a 512-token graph, two chunks (555) do not. The prompts a step carries are Binomial(299, q),
+    // q = 1 / 128 (one prefill step in 128 decode steps), so TPOT pays the 16 ms on P(K >= 2) of
+    // the steps, and the own prefill step, which holds its own chunk, on P(K >= 1).
+    const Model model = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware hardware = test::gpu();
+    EstimateRequest request = request_for(model, fp16, hardware, 1, 300);
+    request.prompt_tokens = 128;
+    request.output_tokens = 128;
+    request.profile.eager_layer_overhead_us = 500.0;  // 16 ms per eager step
+    request.profile.cuda_graph_max_tokens = 512;
+    EstimateRequest graphed = request;
+    graphed.profile.eager_layer_overhead_us = 0.0;
+    const Estimate eager = estimate(request);
+    const Estimate base = estimate(graphed);
+    REQUIRE(eager.has_timing());
+    const double q = 1.0 / 128.0;
+    const double none = std::pow(1.0 - q, 299.0);
+    const double one = 299.0 * q * std::pow(1.0 - q, 298.0);
+    CHECK(1.0 - none - one == Approx(0.6785).epsilon(1e-3));  // by hand: 1 - 0.0958 - 0.2256
+    CHECK(eager.performance.tpot_ms == Approx(base.performance.tpot_ms + (1.0 - none - one) * 16.0));
+    CHECK(eager.performance.prefill_eager_ms == Approx((1.0 - none) * 16.0));
+    // At B = 2 a step needs four chunks beside the other's decode (3 * 128 + 1 = 385 fits, 4 * 128
+    // + 1 = 513 does not): more than the one other can bring, so no step runs eagerly.
+    request.batch = 2;
+    graphed.batch = 2;
+    CHECK(estimate(request).performance.tpot_ms == Approx(estimate(graphed).performance.tpot_ms));
 }
 
 TEST_CASE("eager step: a single-stream engine pays it in the prefill but not in TPOT", "[estimator][ttft]") {

@@ -785,6 +785,10 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
         m_decode_compute_ms_per_sequence +=
             m_expert_kernel_ms_per_token - m_kernel_expert_flops_per_token / m_compute_rate * k_ms_per_s;
     }
+    // The prefill's roofline without TTFT sharing (its deprecated exponent 0, the shipped value),
+    // the same at every batch: timing_at reads it instead of joining the terms again.
+    m_prefill_roofline_ms = roofline_ms(m_prefill_memory_ms, m_prefill_compute_ms, m_prefill_expert_memory_ms,
+                                        m_prompt * m_expert_kernel_ms_per_token);
 }
 
 AdapterLoad EstimatePlan::adapters_at(std::int64_t batch_size) const {
@@ -886,25 +890,33 @@ void EstimatePlan::decode_at(double batch, const AdapterLoad& adapters, Trace* t
     // A step that carries prompt tokens outside CUDA graphs pays the eager overhead once, however
     // many prompts it holds. Each of the B - 1 others is in one of its ceil(P / budget) prefill
     // steps on a given step with probability q = min(1, ceil(P / budget) / O); in steady state
-    // they arrive independently (the arrivals the M/D/1 wait assumes), so a step carries at least
-    // one prompt with probability 1 - (1 - q)^(B - 1): below (B - 1) q, because prompts that
-    // arrive together share one step. Its size: the B - 1 other sequences' decodes (mixed
-    // prefill; none for a prefill-first engine) and a prompt chunk in the rest of the budget.
+    // they arrive independently (the arrivals the M/D/1 wait assumes), so the prompts a step
+    // carries are K ~ Binomial(B - 1, q). Its size: the B - 1 other sequences' decodes (mixed
+    // prefill; none for a prefill-first engine) and K prompt chunks in the rest of the budget; it
+    // runs outside the graphs when that exceeds cuda_graph_max_tokens, i.e. when K >= k_min.
     const double step_decodes = profile.mixed_prefill ? std::min(batch - 1.0, m_budget_tokens - 1.0) : 0.0;
-    const double eager_ms = eager_overhead_ms(std::min(m_prompt, m_budget_tokens - step_decodes), step_decodes);
+    const double room = m_budget_tokens - step_decodes;
+    // The request's own prefill steps hold its chunk and K others': eager when K >= k_min - 1.
+    const double eager_ms = eager_overhead_ms(std::min(batch * m_prompt, room), step_decodes);
+    const double prompts_needed = eager_ms > 0.0 ? eager_prompts_needed(step_decodes, room) : 1.0;
     // (Skipped, as 0, where it cannot matter: no eager overhead, or no other sequence.)
-    const double eager_share = profile.continuous_batching && eager_ms > 0.0 && batch > 1.0
-                                   ? 1.0 - remembered_pow(1.0 - m_prompt_step_chance, batch - 1.0)
-                                   : 0.0;
+    const bool interleaved = profile.continuous_batching && eager_ms > 0.0 && batch > 1.0;
+    const EagerShares shares = interleaved ? eager_step_shares(batch - 1.0, prompts_needed) : EagerShares{};
+    const double eager_share = shares.steps;
+    const double own_eager_share = prompts_needed <= 1.0 ? 1.0 : shares.own_steps;
     perf.tpot_ms = perf.decode_step_ms + interleaved_prefill_ms + eager_share * eager_ms;
-    perf.prefill_eager_ms = m_prompt_steps * eager_ms;
+    perf.prefill_eager_ms = m_prompt_steps * own_eager_share * eager_ms;
     record(trace, "eager_step_overhead_ms", eager_ms, "ms",
            "(layer units * eager_layer_overhead_us + MoE layers * eager_moe_layer_overhead_us) / 1000 when a step of the B - 1 "
-           "others' decodes (none without mixed_prefill) and a prompt chunk in the rest of the budget exceeds "
+           "others' decodes (none without mixed_prefill) and prompt chunks in the rest of the budget can exceed "
            "cuda_graph_max_tokens, else 0");
+    record(trace, "eager_prompts_needed", prompts_needed, "prompts",
+           "k: the fewest prompt chunks that take a step past cuda_graph_max_tokens, floor((graph max - decodes) / P) + 1, "
+           "or 1");
+    record(trace, "eager_step_share", eager_share, "fraction",
+           "P(K >= k), K ~ Binomial(B - 1, q), q = min(1, ceil(P / budget) / O): the steady state's steps that run eagerly");
     record(trace, "tpot_ms", perf.tpot_ms, "ms",
-           "decode step + (B - 1) / O * prefill time + (1 - (1 - min(1, ceil(P / budget) / O))^(B - 1)) * eager step "
-           "overhead (continuous batching)");
+           "decode step + (B - 1) / O * prefill time + eager step share * eager step overhead (continuous batching)");
 }
 
 // The decode step, TPOT, TTFT, latency and QPS of a batch that fits, written into `perf`'s
@@ -920,9 +932,11 @@ void EstimatePlan::timing_at(double batch, const AdapterLoad& adapters, Trace* t
     const double sharing = batch == 1.0 || profile.ttft_batch_exponent == 0.0
                                ? 1.0
                                : remembered_pow(batch, profile.ttft_batch_exponent);
-    perf.prefill_ms = roofline_ms(m_prefill_memory_ms, sharing * m_prefill_compute_ms, m_prefill_expert_memory_ms,
-                                  sharing * m_prompt * m_expert_kernel_ms_per_token) +
-                      sharing * m_prefill_comm_ms + m_step_overhead_ms + perf.prefill_eager_ms;
+    const double prefill_roofline_ms = sharing == 1.0 ? m_prefill_roofline_ms
+                                                      : roofline_ms(m_prefill_memory_ms, sharing * m_prefill_compute_ms,
+                                                                    m_prefill_expert_memory_ms,
+                                                                    sharing * m_prompt * m_expert_kernel_ms_per_token);
+    perf.prefill_ms = prefill_roofline_ms + sharing * m_prefill_comm_ms + m_step_overhead_ms + perf.prefill_eager_ms;
     perf.step_wait_ms = batch > 1.0 ? 0.5 * perf.decode_step_ms : 0.0;
     // (batch_wait_steps is 0 without a timeout: not called, as most engines run without one.)
     perf.batch_wait_ms = (profile.batch_wait_timeout_iters > 0 ? batch_wait_steps(batch) : 0.0) * perf.decode_step_ms;
@@ -932,9 +946,9 @@ void EstimatePlan::timing_at(double batch, const AdapterLoad& adapters, Trace* t
     record(trace, "prefill_ms", perf.prefill_ms, "ms",
            m_expert_kernel_ms_per_token > 0.0
                ? "max(prefill compute, prefill memory) of all but the routed experts + (experts' memory^n + experts' "
-                 "compute^n)^(1/n) + communication + step overhead + ceil(P / budget) * eager step overhead"
-               : "max(prefill compute, prefill memory) + communication + step overhead + ceil(P / budget) * eager step "
-                 "overhead");
+                 "compute^n)^(1/n) + communication + step overhead + ceil(P / budget) * P(K >= k - 1) * eager step overhead"
+               : "max(prefill compute, prefill memory) + communication + step overhead + ceil(P / budget) * P(K >= k - 1) "
+                 "* eager step overhead (always 1 when k = 1)");
     record(trace, "step_wait_ms", perf.step_wait_ms, "ms", "decode step / 2 when B > 1 (the step in progress), else 0");
     if (profile.batch_wait_timeout_iters > 0) {
         record(trace, "batch_wait_ms", perf.batch_wait_ms, "ms",
@@ -1172,6 +1186,47 @@ double EstimatePlan::batch_wait_steps(double batch) const {
     const double window_steps =
         std::min(static_cast<double>(profile.batch_wait_timeout_iters), (prompts_needed - 1.0) / arrivals_per_step);
     return (window_steps + arrivals_per_step * window_steps * window_steps / 2.0) / (1.0 + arrivals_per_step * window_steps);
+}
+
+double EstimatePlan::eager_prompts_needed(double decoding, double room) const {
+    // The fewest prompt chunks whose tokens, beside `decoding` decodes, exceed the graphs' size:
+    // k P > cuda_graph_max_tokens - decoding, the chunks' tokens at most `room`. One chunk always
+    // suffices when it fills the room, or when the decodes alone reach the graphs' size.
+    const double graph_max = static_cast<double>(m_request->profile.cuda_graph_max_tokens);
+    const double spare = graph_max - decoding;
+    if (spare < 0.0 || m_prompt >= room) {
+        return 1.0;
+    }
+    return std::floor(spare / m_prompt) + 1.0;
+}
+
+EstimatePlan::EagerShares EstimatePlan::eager_step_shares(double others, double prompts_needed) const {
+    // P(K >= k) and P(K >= k - 1), K ~ Binomial(others, q), k = prompts_needed: the shares of the
+    // steady state's steps, and of the request's own prefill steps, that run eagerly.
+    const double q = m_prompt_step_chance;
+    const double none = remembered_pow(1.0 - q, others);  // P(K = 0)
+    if (prompts_needed <= 1.0) {
+        return {.steps = 1.0 - none, .own_steps = 1.0};  // one prompt suffices; the own chunk alone does
+    }
+    if (q >= 1.0) {
+        // Every other sequence is prefilling on every step: K = others.
+        return {.steps = prompts_needed <= others ? 1.0 : 0.0, .own_steps = prompts_needed - 1.0 <= others ? 1.0 : 0.0};
+    }
+    // 1 - sum over j < k of C(n, j) q^j (1 - q)^(n - j), term by term from j = 0.
+    double term = none;
+    double below = 0.0;       // P(K < j) after adding terms up to j - 1
+    double below_own = 0.0;   // P(K < k - 1)
+    for (double j = 0.0; j < prompts_needed && j <= others; j += 1.0) {
+        if (j == prompts_needed - 1.0) {
+            below_own = below;
+        }
+        below += term;
+        term *= (others - j) / (j + 1.0) * q / (1.0 - q);
+    }
+    if (prompts_needed - 1.0 > others) {
+        below_own = below;  // the loop stopped at K = others: every outcome is below k - 1
+    }
+    return {.steps = std::max(0.0, 1.0 - below), .own_steps = std::max(0.0, 1.0 - below_own)};
 }
 
 double EstimatePlan::eager_overhead_ms(double prompt_tokens, double decoding) const {

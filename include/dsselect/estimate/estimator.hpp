@@ -536,6 +536,16 @@ public:
     // The eager overhead a step of `prompt_tokens` prompt tokens beside `decoding` decodes pays:
     // the engine's per-layer eager overhead when the step carries prompt tokens and holds more
     // tokens than the engine's cuda_graph_max_tokens, else 0.
+    // The fewest prompt chunks that make a steady-state step (beside `decoding` decodes, chunks
+    // at most `room` tokens) exceed cuda_graph_max_tokens; and, with each of `others` sequences in
+    // a prefill step with probability q independently, the share of steps that carry that many
+    // (steps) and of the request's own prefill steps, which hold its chunk too (own_steps).
+    double eager_prompts_needed(double decoding, double room) const;
+    struct EagerShares {
+        double steps = 0;
+        double own_steps = 0;
+    };
+    EagerShares eager_step_shares(double others, double prompts_needed) const;
     double eager_overhead_ms(double prompt_tokens, double decoding) const;
     // The mean number of decode steps a prompt is held by batch waiting when B sequences run,
     // in a steady state whose B - 1 others arrive at (B - 1) / O per step: a window opens with
@@ -600,6 +610,7 @@ private:
     double m_prompt_steps = 1;       // steps one prompt's prefill takes at the token budget
     double m_prompt_step_chance = 0;  // min(1, ceil(P / budget) / O): a step holds one of them
     double m_prefill_expert_memory_ms = 0;  // the routed experts the prompt touches, at the bandwidth (MoE)
+    double m_prefill_roofline_ms = 0;       // roofline_ms of the prefill's terms (no TTFT sharing)
     double m_budget_tokens = 1;      // the engine's token budget per step, max(max_batched_tokens, 1)
     double m_kept_parameters = 0;
     double m_active_fraction = 1;
