@@ -210,6 +210,11 @@ TEST_CASE("validation: dimensions whose products would overflow a whole count ar
           "extra.json: /models/0/architecture: expected an architecture of at most 1e+15 parameters (its total, or one FFN or "
           "expert, from its dimensions), got 1.35e+16");
     CHECK(first_problem(with_model(R"("num_hidden_layers": 2, "hidden_size": 4096, "intermediate_size": 128, "num_attention_heads": 4, "vocab_size": 100, "n_routed_experts": 2, "num_experts_per_tok": 1, "moe_intermediate_size": 1000000, "first_k_dense_replace": 2)")) == "<valid>");
+    // A token's experts, k routed and the shared ones, are one width (the activations' size) even
+    // when every layer is dense: 3 * 4096 * 1000 * (1 + 2^40 - 1) is about 1.35e19.
+    CHECK(first_problem(with_model(R"("num_hidden_layers": 2, "hidden_size": 4096, "intermediate_size": 128, "num_attention_heads": 4, "vocab_size": 100, "n_routed_experts": 2, "num_experts_per_tok": 1, "n_shared_experts": 1099511627775, "moe_intermediate_size": 1000, "first_k_dense_replace": 2)")) ==
+          "extra.json: /models/0/architecture: expected an architecture of at most 1e+15 parameters (its total, or one FFN or "
+          "expert, from its dimensions), got 1.35e+19");
 }
 
 TEST_CASE("validation: a pasted Hugging Face config with extra keys is accepted", "[validation]") {

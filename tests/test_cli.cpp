@@ -384,6 +384,10 @@ TEST_CASE("cli: numeric flags read decimal numbers only and say what they expect
           "dsselect: error: --gpus: expected a whole decimal number, got 'abc'");
     CHECK(first_error({"estimate", "--model", "base", "--gpu", "a40", "--gpus", "0"}) ==
           "dsselect: error: --gpus: expected a whole number from 1 to 1024, got '0'");
+    CHECK(first_error({"estimate", "--model", "base", "--gpu", "a40", "--gpus", "02000"}) ==
+          "dsselect: error: --gpus: expected a whole number from 1 to 1024, got '02000'");
+    CHECK(first_error({"estimate", "--model", "base", "--variant", "dynamic", "--gpu", "a40", "--complexity-mix", "0x.8:0.5,0x.8:1"}) ==
+          "dsselect: error: --complexity-mix: expected numbers, got '0x.8:0.5,0x.8:1'");
     CHECK(first_error({"recommend", "--scenario", "customer-service", "--max-latency-ms", "0x1p3"}) ==
           "dsselect: error: --max-latency-ms: expected a decimal number, got '0x1p3'");
     CHECK(first_error({"recommend", "--scenario", "customer-service", "--max-latency-ms", "0"}) ==

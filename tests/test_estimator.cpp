@@ -1075,11 +1075,14 @@ TEST_CASE("eager step: a steady-state step runs eagerly when enough prompts shar
     CHECK(1.0 - none - one == Approx(0.6785).epsilon(1e-3));  // by hand: 1 - 0.0958 - 0.2256
     CHECK(eager.performance.tpot_ms == Approx(base.performance.tpot_ms + (1.0 - none - one) * 16.0));
     CHECK(eager.performance.prefill_eager_ms == Approx((1.0 - none) * 16.0));
-    // At B = 2 a step needs four chunks beside the other's decode (3 * 128 + 1 = 385 fits, 4 * 128
-    // + 1 = 513 does not): more than the one other can bring, so no step runs eagerly.
-    request.batch = 2;
-    graphed.batch = 2;
-    CHECK(estimate(request).performance.tpot_ms == Approx(estimate(graphed).performance.tpot_ms));
+    // At B = 4 a step needs four chunks beside the 3 others' decodes (3 * 128 + 3 = 387 fits, 4 *
+    // 128 + 3 = 515 does not): more than the 3 others can bring, so no decode step runs eagerly
+    // (exactly), and the own prefill step only when all 3 others share it, q^3.
+    request.batch = 4;
+    graphed.batch = 4;
+    const Estimate four = estimate(request);
+    CHECK(four.performance.tpot_ms == estimate(graphed).performance.tpot_ms);
+    CHECK(four.performance.prefill_eager_ms == Approx(16.0 * std::pow(q, 3.0)));
 }
 
 TEST_CASE("eager step: a single-stream engine pays it in the prefill but not in TPOT", "[estimator][ttft]") {

@@ -143,8 +143,9 @@ TEST_CASE("interfaces: a hardware id ending in x and digits is refused, as a can
     CHECK(test::first_line(result.err) ==
           "dsselect: error: " + file.path() + ": /hardware/0/id: hardware id 'a40x2' ends in 'x2', which a candidate "
           "string MODEL[:VARIANT][@HW[xN]] reads as a GPU count (a40 x 2); use '-' instead, e.g. 'a40-2'");
-    // An x without digits after it, or digits without an x, names the entry as it is.
-    for (const std::string id : {"mi300x", "rtx-4090", "x"}) {
+    // An x without digits after it, digits without an x, or an x first (a candidate reads no count
+    // there) names the entry as it is.
+    for (const std::string id : {"mi300x", "rtx-4090", "x", "x2"}) {
         INFO(id);
         test::TempFile ok("ok.json", hardware(id));
         CHECK(run_cli({"--data", ok.path(), "catalog", "hardware"}).status == 0);
@@ -354,6 +355,7 @@ TEST_CASE("interfaces: small dollar sums keep their cents, large ones stay whole
     CHECK(dsselect::report::usd(9.0e19) == "$9e+19");
     CHECK(dsselect::report::usd(-3.6e302) == "-$3.6e+302");
     CHECK(dsselect::report::usd(std::numeric_limits<double>::infinity()) == "$inf");
+    CHECK(dsselect::report::usd(std::numeric_limits<double>::quiet_NaN()) == "$nan");
 }
 
 TEST_CASE("interfaces: catalog engines lists the ids --engine takes", "[cli][messages]") {

@@ -295,4 +295,17 @@ const Variant& Catalog::variant(const std::string& id) const { return require_by
 const Hardware& Catalog::hardware_by_id(const std::string& id) const { return require_by_id(hardware, id, "hardware"); }
 const Scenario& Catalog::scenario(const std::string& id) const { return require_by_id(scenarios, id, "scenario"); }
 
+std::size_t gpu_count_suffix(std::string_view hardware) {
+    const std::size_t x = hardware.rfind('x');
+    if (x == std::string_view::npos || x == 0 || x + 1 >= hardware.size()) {
+        return std::string_view::npos;
+    }
+    for (std::size_t i = x + 1; i < hardware.size(); ++i) {
+        if (hardware[i] < '0' || hardware[i] > '9') {
+            return std::string_view::npos;
+        }
+    }
+    return x;
+}
+
 }  // namespace dsselect

@@ -380,9 +380,7 @@ Hardware read_hardware(const json& value, const std::string& pointer, Problems& 
     hardware.id = read_id(reader);
     // A candidate string reads a trailing "x<digits>" after the hardware as its GPU count, so
     // "a40x2" could never name a hardware entry of that id (it would mean two a40s).
-    if (const std::size_t x = hardware.id.rfind('x');
-        x != std::string::npos && x + 1 < hardware.id.size() &&
-        hardware.id.find_first_not_of("0123456789", x + 1) == std::string::npos) {
+    if (const std::size_t x = gpu_count_suffix(hardware.id); x != std::string::npos) {
         problems.add(reader.child("id"),
                      fmt::format("hardware id '{}' ends in '{}', which a candidate string MODEL[:VARIANT][@HW[xN]] reads "
                                  "as a GPU count ({} x {}); use '-' instead, e.g. '{}-{}'",

@@ -182,7 +182,7 @@ void print_error(std::ostream& err, const Error& error) {
 // "nan" past PositiveNumber and Range, which compare with < and > (so `--max-latency-ms nan` dropped
 // the limit silently); and answered "abc", or 0 for a positive flag, with "Value 0 not in range 0.000000
 // to " and DBL_MAX in full. The check runs before the flag's own validator; --help is unchanged.
-std::string decimal_problem(std::string& value, bool whole) {
+std::string decimal_problem(std::string& value, bool whole, bool non_negative) {
     if (!whole) {
         char* end = nullptr;
         const double number = std::strtod(value.c_str(), &end);
@@ -190,34 +190,14 @@ std::string decimal_problem(std::string& value, bool whole) {
             return "expected a finite number, got '" + printable(value) + "'";  // nan, inf, 1e999
         }
     }
-    // [+-]digits[.digits][(e|E)[+-]digits], the fraction and exponent for non-whole flags only
-    // (CLI11 converts no exponent to a whole number).
-    std::size_t i = value.empty() || (value[0] != '+' && value[0] != '-') ? 0 : 1;
-    const std::size_t digits_from = i;
-    const auto digits = [&] {
-        const std::size_t from = i;
-        while (i < value.size() && value[i] >= '0' && value[i] <= '9') {
-            ++i;
-        }
-        return i - from;
-    };
-    std::size_t mantissa = digits();
-    if (!whole && i < value.size() && value[i] == '.') {
-        ++i;
-        mantissa += digits();
-    }
-    bool ok = mantissa > 0;
-    if (ok && !whole && i < value.size() && (value[i] == 'e' || value[i] == 'E')) {
-        ++i;
-        if (i < value.size() && (value[i] == '+' || value[i] == '-')) {
-            ++i;
-        }
-        ok = digits() > 0;
-    }
-    if (!ok || i != value.size()) {
-        return fmt::format("expected {} number, got '{}'", whole ? "a whole decimal" : "a decimal", printable(value));
+    // A sign on an unsigned flag: CLI11 would wrap "-5" to a huge count.
+    if (!is_decimal_number(value, whole) || (non_negative && value[0] == '-')) {
+        return fmt::format("expected {} number, got '{}'",
+                           non_negative ? "a whole non-negative decimal" : (whole ? "a whole decimal" : "a decimal"),
+                           printable(value));
     }
     // Leading zeros are decimal ("010" is ten), not CLI11's octal: drop them before it converts.
+    const std::size_t digits_from = value[0] == '+' || value[0] == '-' ? 1 : 0;
     std::size_t zeros = digits_from;
     while (zeros + 1 < value.size() && value[zeros] == '0' && value[zeros + 1] >= '0' && value[zeros + 1] <= '9') {
         ++zeros;
@@ -303,7 +283,8 @@ std::string unknown_long_option(CLI::App& app, CLI::App& command, const std::vec
 void require_decimal_numbers(CLI::App& app) {
     for (CLI::Option* option : app.get_options()) {
         const std::string type = option->get_type_name();
-        const bool whole = type.rfind("INT", 0) == 0 || type.rfind("UINT", 0) == 0;
+        const bool non_negative = type.rfind("UINT", 0) == 0;
+        const bool whole = non_negative || type.rfind("INT", 0) == 0;
         if (!whole && type.rfind("FLOAT", 0) != 0) {
             continue;
         }
@@ -311,17 +292,20 @@ void require_decimal_numbers(CLI::App& app) {
         try {
             first = option->get_validator(0);
         } catch (const CLI::OptionNotFound&) {
-            option->check(CLI::Validator([whole](std::string& value) { return decimal_problem(value, whole); }, "")
-                              .non_modifying(false));
+            // transform, not check: check() makes a validator non-modifying, and this one drops zeros.
+            option->transform(CLI::Validator(
+                [whole, non_negative](std::string& value) { return decimal_problem(value, whole, non_negative); }, ""));
             continue;
         }
-        first->operation([own = *first, whole, range = expected_range(first->get_description(), whole)](std::string& value) {
-            std::string problem = decimal_problem(value, whole);
+        first->operation([own = *first, whole, non_negative,
+                          range = expected_range(first->get_description(), whole)](std::string& value) {
+            const std::string typed = value;  // the message quotes what was typed, zeros and all
+            std::string problem = decimal_problem(value, whole, non_negative);
             if (!problem.empty()) {
                 return problem;
             }
             problem = own(value);
-            return problem.empty() || range.empty() ? problem : fmt::format("expected {}, got '{}'", range, value);
+            return problem.empty() || range.empty() ? problem : fmt::format("expected {}, got '{}'", range, printable(typed));
         });
         first->non_modifying(false);  // decimal_problem drops leading zeros from the value CLI11 converts
     }

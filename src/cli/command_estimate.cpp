@@ -6,6 +6,7 @@
 
 #include "context.hpp"
 #include "dsselect/core/error.hpp"
+#include "dsselect/core/text.hpp"
 #include "dsselect/estimate/accuracy.hpp"
 #include "dsselect/estimate/estimator.hpp"
 #include "dsselect/estimate/serving_sim.hpp"
@@ -50,6 +51,9 @@ std::vector<ComplexityClass> parse_complexity_mix(const std::string& text) {
             throw junk("expected SHARE:ACTIVE_FRACTION pairs");
         }
         ComplexityClass item;
+        if (!is_decimal_number(part.substr(0, colon), false) || !is_decimal_number(part.substr(colon + 1), false)) {
+            throw junk("expected numbers");  // std::stod alone also reads hex and spaces
+        }
         try {
             std::size_t used_share = 0;
             std::size_t used_active = 0;

@@ -117,10 +117,13 @@ ParameterCounts count_parameters(const Architecture& a) {
 
 double largest_parameter_count(const Architecture& a) {
     const BasicParameterCounts<double> p = count_parameters_as<double>(a);
-    // One dense FFN and one expert are formed even where no layer has them (layer_parameters).
+    // One dense FFN and one expert are formed even where no layer has them (layer_parameters), and
+    // a token's FFN width, its k routed and shared experts (the activations' size).
     const double d = static_cast<double>(a.hidden_size);
     const double ffn = 3.0 * d * static_cast<double>(std::max(a.intermediate_size, a.moe_intermediate_size));
-    return std::max({p.total, p.active_matmul, ffn});
+    const double token_experts = 3.0 * d * static_cast<double>(a.moe_intermediate_size) *
+                                 (static_cast<double>(a.num_experts_per_tok) + static_cast<double>(a.n_shared_experts));
+    return std::max({p.total, p.active_matmul, ffn, token_experts});
 }
 
 std::int64_t layer_parameters(const Architecture& a, std::int64_t layer) {
@@ -680,7 +683,8 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
                                                  : kv_cache_elements_per_token_per_gpu(a, request.gpus)) *
                             bytes_kv;
     const double ffn_width = a.is_moe()
-                                 ? static_cast<double>((a.num_experts_per_tok + a.n_shared_experts) * a.moe_intermediate_size)
+                                 ? (static_cast<double>(a.num_experts_per_tok) + static_cast<double>(a.n_shared_experts)) *
+                                       static_cast<double>(a.moe_intermediate_size)
                                  : static_cast<double>(a.intermediate_size);
     m_step_token_cap = static_cast<double>(std::max<std::int64_t>(profile.max_batched_tokens, request.prompt_tokens));
     m_budget_tokens = static_cast<double>(std::max<std::int64_t>(profile.max_batched_tokens, 1));
@@ -823,7 +827,7 @@ EstimatePlan::MemoryAt EstimatePlan::memory_at(double batch) const {
 
 // The decode step and TPOT of a batch that fits, written into `perf`'s fields in place, with
 // the prefill work and eager overhead TPOT interleaves (prefill_work_ms, prefill_eager_ms); the
-// trace records them up to TPOT. The max-throughput figure needs no more.
+// trace records them up to TPOT.
 void EstimatePlan::decode_at(double batch, const AdapterLoad& adapters, Trace* trace, PerformanceEstimate& perf) const {
     const EstimateRequest& request = *m_request;
     const Architecture& a = request.model->architecture;
@@ -1212,19 +1216,20 @@ EstimatePlan::EagerShares EstimatePlan::eager_step_shares(double others, double 
         // Every other sequence is prefilling on every step: K = others.
         return {.steps = prompts_needed <= others ? 1.0 : 0.0, .own_steps = prompts_needed - 1.0 <= others ? 1.0 : 0.0};
     }
+    if (prompts_needed > others) {
+        // Fewer others than the chunks it takes: never the steps; the own step needs one fewer.
+        return {.steps = 0.0, .own_steps = prompts_needed - 1.0 <= others ? std::pow(q, others) : 0.0};
+    }
     // 1 - sum over j < k of C(n, j) q^j (1 - q)^(n - j), term by term from j = 0.
     double term = none;
     double below = 0.0;       // P(K < j) after adding terms up to j - 1
     double below_own = 0.0;   // P(K < k - 1)
-    for (double j = 0.0; j < prompts_needed && j <= others; j += 1.0) {
+    for (double j = 0.0; j < prompts_needed; j += 1.0) {
         if (j == prompts_needed - 1.0) {
             below_own = below;
         }
         below += term;
         term *= (others - j) / (j + 1.0) * q / (1.0 - q);
-    }
-    if (prompts_needed - 1.0 > others) {
-        below_own = below;  // the loop stopped at K = others: every outcome is below k - 1
     }
     return {.steps = std::max(0.0, 1.0 - below), .own_steps = std::max(0.0, 1.0 - below_own)};
 }

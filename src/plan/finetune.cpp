@@ -61,7 +61,7 @@ void check_request(const FinetuneRequest& r) {
         throw Error(ErrorKind::usage, "--sequence-tokens and --micro-batch: expected at least 1");
     }
     if (!(r.mfu >= k_min_mfu && r.mfu <= 1)) {
-        throw Error(ErrorKind::usage, fmt::format("--mfu: expected a fraction from {:g} to 1, got {}", k_min_mfu, r.mfu));
+        throw Error(ErrorKind::usage, fmt::format("--mfu: expected a fraction from {:g} to 1, got '{}'", k_min_mfu, r.mfu));
     }
     if (r.learning_rate && !(std::isfinite(*r.learning_rate) && *r.learning_rate > 0)) {
         throw Error(ErrorKind::usage, fmt::format("--learning-rate: expected a positive number, got {}", *r.learning_rate));

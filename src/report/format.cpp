@@ -65,6 +65,9 @@ std::string usd(double dollars) {
     }
     // Past a quadrillion dollars (and for an infinite sum) whole digits would overflow a long long,
     // which printed "$0": such a figure is shown in scientific notation instead.
+    if (std::isnan(dollars)) {
+        return "$nan";
+    }
     if (!std::isfinite(dollars)) {
         return negative ? "-$inf" : "$inf";
     }

@@ -114,10 +114,7 @@ CandidateSpec parse_candidate(const std::string& text) {
     }
     spec.hardware = text.substr(at + 1);
     // A trailing "x<digits>" is the GPU count (the last 'x', so "mi300xx8" is mi300x x 8).
-    const std::size_t x = spec.hardware.rfind('x');
-    if (x != std::string::npos && x > 0 && x + 1 < spec.hardware.size() &&
-        std::all_of(spec.hardware.begin() + static_cast<std::ptrdiff_t>(x) + 1, spec.hardware.end(),
-                    [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; })) {
+    if (const std::size_t x = gpu_count_suffix(spec.hardware); x != std::string::npos) {
         const std::string digits = spec.hardware.substr(x + 1);
         spec.hardware = spec.hardware.substr(0, x);
         if (digits.size() > 4 || std::stoll(digits) < 1) {

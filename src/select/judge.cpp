@@ -199,9 +199,10 @@ void judge_sizing(Candidate& c, const EstimatePlan& plan, const Judging& judging
     };
     // The replicas a batch needs: for the throughput (with headroom), then for the queue at the
     // scenario's load (without: headroom is spare capacity, not traffic). What queues is the
-    // request's prefill work (chunked prefill shares the steps' weight reads; it does not depend
-    // on the batch) and the eager overhead of its prefill steps, or the whole request on a
-    // single-stream engine, which serves one at a time.
+    // request's prefill work (chunked prefill shares the steps' weight reads) and the eager
+    // overhead of its prefill steps, both at batch 1 (where two prompts sharing a step would
+    // leave the CUDA graphs and one does not, this understates: docs/method.md), or the whole
+    // request on a single-stream engine, which serves one at a time.
     const LoadQueue queue(s.workload.qps,
                           single_stream ? e1.performance.latency_ms
                                         : e1.performance.prefill_work_ms + e1.performance.prefill_eager_ms,

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "dsselect/core/error.hpp"
+#include "dsselect/core/text.hpp"
 
 namespace dsselect {
 
@@ -35,7 +36,7 @@ TcoWeights parse_weights(const std::string& text) {
     while (std::getline(stream, part, ',')) {
         try {
             // Decimal only: std::stod alone also reads hex ("0x1") and leading spaces.
-            if (part.empty() || part.find_first_not_of("0123456789.eE+-") != std::string::npos) {
+            if (!is_decimal_number(part, false)) {
                 throw std::invalid_argument(part);
             }
             std::size_t used = 0;

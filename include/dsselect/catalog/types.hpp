@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -214,6 +215,11 @@ bool is_serving_format(const std::string& name);
 std::string serving_format_names();  // "fp16, bf16, ..."
 
 enum class HardwareKind { gpu, edge };
+
+// Where a candidate string's hardware part HW[xN] ends and its GPU count "x<digits>" begins: the
+// position of that last 'x' (not the first character), or npos when the text has no such suffix.
+// Candidate parsing splits there, and the loader refuses a hardware id that has one.
+std::size_t gpu_count_suffix(std::string_view hardware);
 
 struct Hardware {
     std::string id;

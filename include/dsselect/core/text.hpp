@@ -15,4 +15,9 @@ std::string printable(std::string_view text);
 // Whether `text` is well-formed UTF-8 (no overlong forms, surrogates or code points > U+10FFFF).
 bool is_valid_utf8(std::string_view text);
 
+// Whether `text` is a decimal number as a person types one: [+-]digits[.digits][(e|E)[+-]digits],
+// without the fraction and exponent when `whole`; nothing else (no spaces, no hex "0x1" or hex
+// floats, no "nan" or "inf", which std::stod and CLI11 would also read).
+bool is_decimal_number(std::string_view text, bool whole);
+
 }  // namespace dsselect

@@ -533,9 +533,6 @@ public:
     // Only for a plan that can be timed. Weights include one request's task adapter, as its
     // prefill reads it; dynamic activation is not applied.
     double mixed_step_ms(double prompt_tokens, double decoding, double context_tokens) const;
-    // The eager overhead a step of `prompt_tokens` prompt tokens beside `decoding` decodes pays:
-    // the engine's per-layer eager overhead when the step carries prompt tokens and holds more
-    // tokens than the engine's cuda_graph_max_tokens, else 0.
     // The fewest prompt chunks that make a steady-state step (beside `decoding` decodes, chunks
     // at most `room` tokens) exceed cuda_graph_max_tokens; and, with each of `others` sequences in
     // a prefill step with probability q independently, the share of steps that carry that many
@@ -546,6 +543,9 @@ public:
         double own_steps = 0;
     };
     EagerShares eager_step_shares(double others, double prompts_needed) const;
+    // The eager overhead a step of `prompt_tokens` prompt tokens beside `decoding` decodes pays:
+    // the engine's per-layer eager overhead when the step carries prompt tokens and holds more
+    // tokens than the engine's cuda_graph_max_tokens, else 0.
     double eager_overhead_ms(double prompt_tokens, double decoding) const;
     // The mean number of decode steps a prompt is held by batch waiting when B sequences run,
     // in a steady state whose B - 1 others arrive at (B - 1) / O per step: a window opens with
