@@ -16,6 +16,18 @@
 using nlohmann::json;
 using test::run_cli;
 
+namespace {
+// Each line of a batch's JSON Lines output, parsed.
+std::vector<json> jsonl_records(const std::string& out) {
+    std::istringstream lines(out);
+    std::vector<json> records;
+    for (std::string line; std::getline(lines, line);) {
+        records.push_back(json::parse(line));
+    }
+    return records;
+}
+}  // namespace
+
 TEST_CASE("interfaces: what catalog -o json prints reads back with --data and validate, unchanged", "[cli][data]") {
     for (const std::string what : {"models", "variants", "hardware", "scenarios", "engines"}) {
         INFO(what);
@@ -204,11 +216,7 @@ TEST_CASE("interfaces: batch records carry nearest misses, and an invalid line i
                         "\n");
     const auto result = run_cli({"batch", file.path()});
     REQUIRE(result.status == 0);
-    std::istringstream lines(result.out);
-    std::vector<json> records;
-    for (std::string line; std::getline(lines, line);) {
-        records.push_back(json::parse(line));
-    }
+    const std::vector<json> records = jsonl_records(result.out);
     REQUIRE(records.size() == 3);
     CHECK(records[0].at("status").get<std::string>() == "unsatisfiable");
     const json& miss = records[0].at("result").at("nearest_miss");
@@ -231,11 +239,7 @@ TEST_CASE("interfaces: a batch line's candidate list is never empty, and a bad c
                         "\n");
     const auto result = run_cli({"batch", file.path()});
     REQUIRE(result.status == 0);
-    std::istringstream lines(result.out);
-    std::vector<json> records;
-    for (std::string line; std::getline(lines, line);) {
-        records.push_back(json::parse(line));
-    }
+    const std::vector<json> records = jsonl_records(result.out);
     REQUIRE(records.size() == 3);
     CHECK(records[0].at("status").get<std::string>() == "invalid");
     CHECK(records[0].at("error").at("message").get<std::string>() ==
