@@ -223,6 +223,12 @@ TEST_CASE("cli: plan finetune rejects bad flags with exit 2", "[cli][plan]") {
     CHECK(contradictory.status == 2);
     auto no_subcommand = run_cli({"plan"});
     CHECK(no_subcommand.status == 2);
+    // Below 0.1 % of peak the training cost runs off toward infinity (it printed "$0"): refused.
+    auto tiny_mfu = run_cli({"plan", "finetune", "--model", "base", "--gpu", "a100-80gb", "--mfu", "1e-19"});
+    CHECK(tiny_mfu.status == 2);
+    CHECK(tiny_mfu.out.empty());
+    CHECK(test::first_line(tiny_mfu.err) == "dsselect: error: --mfu: expected a fraction from 0.001 to 1, got '1e-19'");
+    CHECK(run_cli({"plan", "finetune", "--model", "base", "--gpu", "a100-80gb", "--mfu", "0.001"}).status == 0);
 }
 
 TEST_CASE("catalog: bits_per_group problems are reported with their JSON pointer", "[plan][bits][catalog]") {
