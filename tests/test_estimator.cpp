@@ -195,6 +195,33 @@ TEST_CASE("estimate: max concurrency is the largest batch that fits", "[estimato
     CHECK_FALSE(estimate(request_for(model, fp16, hardware, 1, limit + 64)).memory.fits);
 }
 
+TEST_CASE("estimate: a batch fits exactly when it is within max concurrency", "[estimator][memory]") {
+    // The engine reserves a full step's activations at start-up whatever the batch, so fits and
+    // max_concurrency answer the same inequality: on GPUs from just too small for the weights,
+    // the overhead and a full step to roomy, at short and long prompts, a batch fits if and only
+    // if it is at most max_concurrency (no engine cap on running sequences here). Charging only
+    // B * P tokens of activations said a batch of one short prompt fits where max_concurrency is 0.
+    const Model model = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    int zero_concurrency_cases = 0;
+    for (double memory_gb = 15.0; memory_gb <= 18.0; memory_gb += 0.25) {
+        const Hardware hardware = test::gpu(2039, memory_gb);
+        for (const std::int64_t prompt : {64, 700, 9000}) {
+            EstimateRequest request = request_for(model, fp16, hardware);
+            request.prompt_tokens = prompt;
+            REQUIRE(request.profile.max_num_seqs == 0);
+            const std::int64_t limit = estimate(request).memory.max_concurrency;
+            zero_concurrency_cases += limit == 0 ? 1 : 0;
+            for (std::int64_t batch = 1; batch <= limit + 2; ++batch) {
+                request.batch = batch;
+                INFO("memory_gb " << memory_gb << " prompt " << prompt << " batch " << batch << " limit " << limit);
+                CHECK(estimate(request).memory.fits == (batch <= limit));
+            }
+        }
+    }
+    CHECK(zero_concurrency_cases > 0);  // the sweep reaches GPUs where nothing fits
+}
+
 TEST_CASE("estimate: latency is TTFT + (O - 1) TPOT and QPS and output tokens follow Little's law", "[estimator][time]") {
     const Model model = test::llama2_7b();
     const Variant fp16 = test::variant_bits(16);

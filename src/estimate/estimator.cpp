@@ -816,10 +816,11 @@ AdapterLoad EstimatePlan::adapters_at(std::int64_t batch_size) const {
 
 EstimatePlan::MemoryAt EstimatePlan::memory_at(double batch) const {
     MemoryAt m;
-    // Activations of one step: the tokens in flight times the widest per-token buffers, split
-    // across GPUs, plus fp32 logits of the sequences in the batch.
-    m.activations_bytes = std::min(batch * m_prompt, m_step_token_cap) * m_activation_bytes_per_token +
-                          batch * m_logit_bytes_per_sequence;
+    // Activations of one step: the engine reserves, at start-up, the peak of its largest step
+    // (the step token cap times the widest per-token buffers, split across GPUs), whatever
+    // batch it later runs, plus fp32 logits of the sequences in the batch. The same reservation
+    // bounds max_concurrency, so a batch that fits never exceeds it.
+    m.activations_bytes = m_step_token_cap * m_activation_bytes_per_token + batch * m_logit_bytes_per_sequence;
     m.per_gpu_bytes =
         m_weights_per_gpu + batch * m_kv_tokens_per_sequence * m_kv_per_token_per_gpu + m.activations_bytes + m_overhead_bytes;
     return m;
@@ -1030,7 +1031,7 @@ Estimate EstimatePlan::at(std::int64_t batch_size, Trace* trace) const {
     const MemoryAt at_batch = memory_at(batch);
     m.activations_bytes = at_batch.activations_bytes;
     record(trace, "activations_bytes_per_gpu", m.activations_bytes, "bytes",
-           "min(B * P, max_batched_tokens) * (4 d + 2 d_ff / t) * activation_bits / 8 + B * V * 4 / t");
+           "max(max_batched_tokens, P) * (4 d + 2 d_ff / t) * activation_bits / 8 + B * V * 4 / t (the step peak the engine reserves)");
     m.overhead_bytes = m_overhead_bytes;
     record(trace, "overhead_bytes_per_gpu", m.overhead_bytes, "bytes",
            "runtime overhead + communication buffers when t >= 2");
