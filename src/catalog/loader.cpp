@@ -1323,11 +1323,19 @@ Scenario read_scenario_document(const DataSource& source, const Catalog& catalog
     if (!root) {
         throw Error(ErrorKind::invalid_data, problems.list().front());
     }
-    // A whole data document with one scenario is accepted too.
+    // A whole data document with one scenario is accepted too; one with several cannot say
+    // which of them to run.
     const json* object = &*root;
     std::string pointer;
-    if (root->is_object() && root->contains("scenarios") && root->at("scenarios").is_array() &&
-        root->at("scenarios").size() == 1) {
+    if (root->is_object() && !root->contains("id") && root->contains("scenarios") && root->at("scenarios").is_array()) {
+        const std::size_t count = root->at("scenarios").size();
+        if (count != 1) {
+            problems.add("/scenarios",
+                         fmt::format("expected one scenario object, or a data document listing exactly one, got a "
+                                     "list of {}; load a list with --data FILE and name one with --scenario ID",
+                                     count));
+            throw Error(ErrorKind::invalid_data, problems.list().front());
+        }
         object = &root->at("scenarios").at(0);
         pointer = "/scenarios/0";
     }
