@@ -1112,6 +1112,45 @@ TEST_CASE("eager step: a steady-state step runs eagerly when enough prompts shar
     CHECK(four.performance.prefill_eager_ms == Approx(16.0 * std::pow(q, 3.0)));
 }
 
+TEST_CASE("eager step: the shares hold where P(K = 0) underflows a double", "[estimator][ttft]") {
+    // A prefill-first engine (no decodes in a prompt step) with 512-token graphs: one-token
+    // prompts need k = 513 chunks in a step to leave the graphs. O = 2, so q = 1 / 2, and B =
+    // 1,076 others make P(K = 0) = 2^-1075, below every double: summed from it, every term was 0
+    // and both shares 1. K ~ Binomial(1075, 1/2) has mean 537.5 and deviation 16.4, so P(K < 513)
+    // is about 6 %: the shares are checked against the same sums in long double, whose range
+    // holds 2^-1075.
+    const Model model = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware hardware = test::gpu();
+    EstimateRequest request = request_for(model, fp16, hardware, 1, 1076);
+    request.prompt_tokens = 1;
+    request.output_tokens = 2;
+    request.profile.mixed_prefill = false;
+    request.profile.cuda_graph_max_tokens = 512;
+    request.profile.eager_layer_overhead_us = 500.0;  // 16 ms per eager step
+    EstimateRequest graphed = request;
+    graphed.profile.eager_layer_overhead_us = 0.0;
+    const Estimate eager = estimate(request);
+    const Estimate base = estimate(graphed);
+    REQUIRE(eager.has_timing());
+    long double term = std::pow(0.5L, 1075.0L);
+    long double below_own = 0.0L;  // P(K < 512)
+    long double below = 0.0L;      // P(K < 513)
+    for (int j = 0; j < 513; ++j) {
+        if (j == 512) {
+            below_own = below;
+        }
+        below += term;
+        term *= static_cast<long double>(1075 - j) / static_cast<long double>(j + 1);
+    }
+    const auto steps = static_cast<double>(1.0L - below);
+    const auto own_steps = static_cast<double>(1.0L - below_own);
+    REQUIRE(steps > 0.9);
+    REQUIRE(steps < 0.97);
+    CHECK(eager.performance.tpot_ms - base.performance.tpot_ms == Approx(steps * 16.0).epsilon(1e-9));
+    CHECK(eager.performance.prefill_eager_ms == Approx(own_steps * 16.0).epsilon(1e-9));
+}
+
 TEST_CASE("eager step: a single-stream engine pays it in the prefill but not in TPOT", "[estimator][ttft]") {
     const Model model = test::llama2_7b();
     const Variant fp16 = test::variant_bits(16);

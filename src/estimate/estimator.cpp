@@ -1221,6 +1221,9 @@ EstimatePlan::EagerShares EstimatePlan::eager_step_shares(double others, double 
         // Fewer others than the chunks it takes: never the steps; the own step needs one fewer.
         return {.steps = 0.0, .own_steps = prompts_needed - 1.0 <= others ? std::pow(q, others) : 0.0};
     }
+    if (none < std::numeric_limits<double>::min()) {
+        return eager_step_shares_in_logs(others, prompts_needed, q);  // (1 - q)^n underflows
+    }
     // 1 - sum over j < k of C(n, j) q^j (1 - q)^(n - j), term by term from j = 0.
     double term = none;
     double below = 0.0;       // P(K < j) after adding terms up to j - 1
@@ -1231,6 +1234,25 @@ EstimatePlan::EagerShares EstimatePlan::eager_step_shares(double others, double 
         }
         below += term;
         term *= (others - j) / (j + 1.0) * q / (1.0 - q);
+    }
+    return {.steps = std::max(0.0, 1.0 - below), .own_steps = std::max(0.0, 1.0 - below_own)};
+}
+
+EstimatePlan::EagerShares EstimatePlan::eager_step_shares_in_logs(double others, double prompts_needed, double q) {
+    // As eager_step_shares, each term exp(ln C(n, j) + j ln q + (n - j) ln(1 - q)): a term too
+    // small for a double adds 0, where the product from an underflowed P(K = 0) made every term 0
+    // and both shares 1 (P(K >= k) is below 1 wherever k is near the mean n q).
+    // (ln C(n, j) by its own recurrence: std::lgamma writes a global, and searches run threads.)
+    const double log_odds = std::log(q) - std::log1p(-q);
+    double log_term = others * std::log1p(-q);  // ln P(K = 0)
+    double below = 0.0;
+    double below_own = 0.0;
+    for (double j = 0.0; j < prompts_needed; j += 1.0) {
+        if (j == prompts_needed - 1.0) {
+            below_own = below;
+        }
+        below += std::exp(log_term);
+        log_term += std::log((others - j) / (j + 1.0)) + log_odds;
     }
     return {.steps = std::max(0.0, 1.0 - below), .own_steps = std::max(0.0, 1.0 - below_own)};
 }

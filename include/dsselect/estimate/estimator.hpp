@@ -543,6 +543,8 @@ public:
         double own_steps = 0;
     };
     EagerShares eager_step_shares(double others, double prompts_needed) const;
+    // The same two tails summed in logarithms, for a P(K = 0) below the smallest normal double.
+    [[gnu::cold]] static EagerShares eager_step_shares_in_logs(double others, double prompts_needed, double q);
     // The eager overhead a step of `prompt_tokens` prompt tokens beside `decoding` decodes pays:
     // the engine's per-layer eager overhead when the step carries prompt tokens and holds more
     // tokens than the engine's cuda_graph_max_tokens, else 0.
