@@ -1061,6 +1061,64 @@ TEST_CASE("eager steps: the engines' graph limits and overheads ship sourced and
     CHECK(bad_value.err.find(nan.path() + ": /engines/0/factors/0/eager_layer_overhead_us") != std::string::npos);
 }
 
+// vLLM's scheduler defaults by GPU (data/engines.json small_gpu_scheduler) and llama.cpp's
+// physical batch; an engine's cap on running sequences is what estimate may time.
+TEST_CASE("scheduler defaults: vLLM's follow the GPU's memory and name and the key reads back or names its pointer", "[engine][cli][data]") {
+    const Catalog& catalog = test::builtin();
+    const Engine& vllm = catalog.engine("vllm");
+    REQUIRE(vllm.sources.count("small_gpu_scheduler") == 1);
+    struct Case {
+        const char* hardware;
+        std::int64_t seqs;
+        std::int64_t tokens;
+    };
+    // 70 GiB is 75.2 GB: the 80 GB H100 and the 192 GB MI300X get the large defaults, the 48 GB
+    // L40S and the 24 GB A10 the small ones, and both A100s the small ones by name.
+    for (const Case& c : {Case{"h100-sxm", 1024, 8192}, Case{"mi300x", 1024, 8192}, Case{"l40s", 256, 2048},
+                          Case{"a10", 256, 2048}, Case{"a100-80gb", 256, 2048}, Case{"a100-40gb", 256, 2048}}) {
+        INFO(c.hardware);
+        const EfficiencyProfile profile = engine_profile(&vllm, catalog.hardware_by_id(c.hardware), Precision::bf16);
+        CHECK(profile.max_num_seqs == c.seqs);
+        CHECK(profile.max_batched_tokens == c.tokens);
+    }
+    // The other engines have no such rule; llama.cpp runs a prompt 512 tokens at a time.
+    const Hardware& a10 = catalog.hardware_by_id("a10");
+    CHECK(engine_profile(&catalog.engine("trtllm"), a10, Precision::bf16).max_batched_tokens == 8192);
+    CHECK(engine_profile(&catalog.engine("llama.cpp"), a10, Precision::fp16).max_batched_tokens == 512);
+    // Above the cap, estimate refuses the batch instead of timing what the engine does not run.
+    const auto over = run_cli({"estimate", "--model", "nano", "--variant", "int8", "--gpu", "a10", "--batch", "257"});
+    CHECK(over.status == 2);
+    CHECK(over.out.empty());
+    CHECK(over.err.find("--batch: engine 'vllm' runs at most 256 sequences at once on a10") != std::string::npos);
+    CHECK(run_cli({"estimate", "--model", "nano", "--variant", "int8", "--gpu", "a10", "--batch", "256"}).status == 0);
+    // An overlay's rule reads back, applies by its own threshold and names its pointer when wrong.
+    test::TempFile good("small-gpu.json", R"({"schema_version":"1.0","engines":[{"id":"vllm",
+        "small_gpu_scheduler":{"below_memory_gib":100,"max_num_seqs":64}}]})");
+    const auto read = run_cli({"--data", good.path(), "catalog", "engines", "vllm", "-o", "json"});
+    REQUIRE(read.status == 0);
+    const json rule = json::parse(read.out).at("engines").at(0).at("small_gpu_scheduler");
+    CHECK(rule.at("below_memory_gib") == 100);
+    CHECK(rule.at("max_num_seqs") == 64);
+    // An overlay merges into the shipped rule key by key: the token default and the names stay.
+    CHECK(rule.at("max_num_batched_tokens") == 2048);
+    CHECK(rule.at("hardware_ids_containing") == json::array({"a100"}));
+    const auto explain = run_cli({"--data", good.path(), "estimate", "--model", "nano", "--gpu", "h100-sxm", "--explain"});
+    REQUIRE(explain.status == 0);
+    CHECK(explain.out.find("engine: max_num_seqs\t64\t") != std::string::npos);
+    CHECK(explain.out.find("engine: max_batched_tokens\t2048\t") != std::string::npos);
+    // A new engine's rule must name its threshold; a shipped one's keys must be in range and known.
+    for (const char* engine : {R"({"id":"vllm","small_gpu_scheduler":{"below_memory_gib":0}})",
+                               R"({"id":"custom","small_gpu_scheduler":{"max_num_seqs":64}})",
+                               R"({"id":"vllm","small_gpu_scheduler":{"max_num_seqs":0}})",
+                               R"({"id":"vllm","small_gpu_scheduler":{"seqs":8}})"}) {
+        INFO(engine);
+        test::TempFile bad("small-gpu-bad.json", std::string(R"({"schema_version":"1.0","engines":[)") + engine + "]}");
+        const auto refused = run_cli({"--data", bad.path(), "catalog", "engines"});
+        CHECK(refused.status == 65);
+        CHECK(refused.err.find(bad.path() + ": /engines/0/small_gpu_scheduler") != std::string::npos);
+    }
+}
+
 // Issue 20: llama.cpp's quantized prefill (MMQ kernels) as a factor-set key (docs/validation-llamacpp.md).
 TEST_CASE("quantized compute efficiency: the key reads back, is refused out of range and shows in --explain", "[engine][cli][data]") {
     test::TempFile good("quantized.json", R"({"schema_version":"1.0","engines":[{"id":"llama.cpp",

@@ -1166,6 +1166,21 @@ TEST_CASE("eager step: a single-stream engine pays it in the prefill but not in 
     CHECK(with.performance.prefill_ms == Approx(base.performance.prefill_ms + 16.0));
 }
 
+TEST_CASE("estimate: a single-stream engine runs one sequence at most", "[estimator][memory]") {
+    // Memory would hold dozens of sequences, but an engine without continuous batching serves one
+    // request at a time: max_concurrency and the max-throughput batch say 1, as `estimate --batch`
+    // refuses more.
+    const Model model = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware hardware = test::gpu();
+    EstimateRequest request = request_for(model, fp16, hardware, 1, 1);
+    REQUIRE(estimate(request).memory.max_concurrency > 8);
+    request.profile.continuous_batching = false;
+    const Estimate e = estimate(request);
+    CHECK(e.memory.max_concurrency == 1);
+    CHECK(e.max_throughput_batch == 1);
+}
+
 TEST_CASE("serving simulation: one client sends its requests one after another", "[estimator][simulation]") {
     const Model model = test::llama2_7b();
     const Variant fp16 = test::variant_bits(16);

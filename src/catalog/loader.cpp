@@ -807,6 +807,16 @@ Engine read_engine(const json& value, const std::string& pointer, Problems& prob
     engine.usable_memory_fraction = reader.number("usable_memory_fraction", NumberRule::positive_fraction);
     engine.max_num_seqs = reader.integer("max_num_seqs", 1, Presence::optional);
     engine.max_num_batched_tokens = reader.integer("max_num_batched_tokens", 1, Presence::optional);
+    if (const json* small = reader.member("small_gpu_scheduler")) {
+        ObjectReader r(*small, reader.child("small_gpu_scheduler"), problems);
+        Engine::SmallGpuScheduler rule;
+        rule.below_memory_gib = r.number("below_memory_gib", NumberRule::positive, Presence::required).value_or(0.0);
+        rule.hardware_ids_containing = r.string_list("hardware_ids_containing");
+        rule.max_num_seqs = r.integer("max_num_seqs", 1, Presence::optional);
+        rule.max_num_batched_tokens = r.integer("max_num_batched_tokens", 1, Presence::optional);
+        r.finish();
+        engine.small_gpu_scheduler = rule;
+    }
     engine.cuda_graph_max_tokens = reader.integer("cuda_graph_max_tokens", 0, Presence::optional);
     engine.batch_wait_timeout_iters = reader.integer("batch_wait_timeout_iters", 0, Presence::optional);
     engine.batch_wait_max_tokens_ratio = reader.number("batch_wait_max_tokens_ratio", NumberRule::fraction);

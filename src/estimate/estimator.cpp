@@ -410,6 +410,17 @@ namespace {
 }
 }  // namespace
 
+const Engine::SmallGpuScheduler* small_gpu_scheduler(const Engine& engine, const Hardware& hardware) {
+    if (!engine.small_gpu_scheduler) {
+        return nullptr;
+    }
+    const Engine::SmallGpuScheduler& rule = *engine.small_gpu_scheduler;
+    const bool small = hardware.memory_gb * k_bytes_per_gb < rule.below_memory_gib * k_bytes_per_gib;
+    const bool named = std::any_of(rule.hardware_ids_containing.begin(), rule.hardware_ids_containing.end(),
+                                   [&](const std::string& part) { return hardware.id.find(part) != std::string::npos; });
+    return small || named ? &rule : nullptr;
+}
+
 EfficiencyProfile engine_profile(const Engine* engine, const Hardware& hardware, Precision precision) {
     EfficiencyProfile profile = default_profile(hardware.kind);
     if (engine == nullptr) {
@@ -422,6 +433,10 @@ EfficiencyProfile engine_profile(const Engine* engine, const Hardware& hardware,
     profile.layer_split = engine->multi_gpu == MultiGpu::layer_split;
     profile.max_num_seqs = engine->max_num_seqs.value_or(profile.max_num_seqs);
     profile.max_batched_tokens = engine->max_num_batched_tokens.value_or(profile.max_batched_tokens);
+    if (const Engine::SmallGpuScheduler* small = small_gpu_scheduler(*engine, hardware)) {
+        profile.max_num_seqs = small->max_num_seqs.value_or(profile.max_num_seqs);
+        profile.max_batched_tokens = small->max_num_batched_tokens.value_or(profile.max_batched_tokens);
+    }
     profile.cuda_graph_max_tokens = engine->cuda_graph_max_tokens.value_or(profile.cuda_graph_max_tokens);
     profile.batch_wait_timeout_iters = engine->batch_wait_timeout_iters.value_or(profile.batch_wait_timeout_iters);
     profile.batch_wait_max_tokens_ratio = engine->batch_wait_max_tokens_ratio.value_or(profile.batch_wait_max_tokens_ratio);
@@ -690,8 +705,12 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
     m_budget_tokens = static_cast<double>(std::max<std::int64_t>(profile.max_batched_tokens, 1));
     m_prompt_steps = std::ceil(m_prompt / m_budget_tokens);
     m_prompt_step_chance = std::min(1.0, m_prompt_steps / m_output);  // q of the eager share (decode_at)
-    m_activation_bytes_per_token = (4.0 * static_cast<double>(a.hidden_size) + 2.0 * ffn_width / m_gpus) * bytes_act;
-    m_logit_bytes_per_sequence = static_cast<double>(a.vocab_size) * k_logit_bytes / m_gpus;
+    // Tensor parallelism splits the FFN's columns and the logits' vocabulary over the GPUs; a
+    // layer split gives each GPU whole layers, so the GPU running a layer holds its full widths
+    // (and the last GPU the whole vocabulary's logits).
+    const double width_split = profile.layer_split ? 1.0 : m_gpus;
+    m_activation_bytes_per_token = (4.0 * static_cast<double>(a.hidden_size) + 2.0 * ffn_width / width_split) * bytes_act;
+    m_logit_bytes_per_sequence = static_cast<double>(a.vocab_size) * k_logit_bytes / width_split;
     m_overhead_bytes = profile.runtime_overhead_bytes + (request.gpus > 1 ? profile.communication_buffer_bytes : 0.0);
     m_weights_per_gpu = (m_weights_bytes + m_adapters_at_one.resident_bytes) / m_gpus;
     m_capacity_per_gpu_bytes = hw.memory_gb * k_bytes_per_gb;
@@ -704,6 +723,9 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
                            : 0;
     if (profile.max_num_seqs > 0) {
         m_max_concurrency = std::min(m_max_concurrency, profile.max_num_seqs);
+    }
+    if (!profile.continuous_batching) {
+        m_max_concurrency = std::min<std::int64_t>(m_max_concurrency, 1);  // one sequence at a time
     }
     m_power_w = m_gpus * hw.tdp_w * profile.load_power_fraction;
 
@@ -819,7 +841,8 @@ EstimatePlan::MemoryAt EstimatePlan::memory_at(double batch) const {
     // Activations of one step: the engine reserves, at start-up, the peak of its largest step
     // (the step token cap times the widest per-token buffers, split across GPUs), whatever
     // batch it later runs, plus fp32 logits of the sequences in the batch. The same reservation
-    // bounds max_concurrency, so a batch that fits never exceeds it.
+    // bounds max_concurrency, so a batch that fits is within it but for the engine's cap on
+    // running sequences (max_num_seqs), which `estimate` refuses to pass and the search stops at.
     m.activations_bytes = m_step_token_cap * m_activation_bytes_per_token + batch * m_logit_bytes_per_sequence;
     m.per_gpu_bytes =
         m_weights_per_gpu + batch * m_kv_tokens_per_sequence * m_kv_per_token_per_gpu + m.activations_bytes + m_overhead_bytes;
@@ -1031,7 +1054,8 @@ Estimate EstimatePlan::at(std::int64_t batch_size, Trace* trace) const {
     const MemoryAt at_batch = memory_at(batch);
     m.activations_bytes = at_batch.activations_bytes;
     record(trace, "activations_bytes_per_gpu", m.activations_bytes, "bytes",
-           "max(max_batched_tokens, P) * (4 d + 2 d_ff / t) * activation_bits / 8 + B * V * 4 / t (the step peak the engine reserves)");
+           "max(max_batched_tokens, P) * (4 d + 2 d_ff / t) * activation_bits / 8 + B * V * 4 / t (the step peak the engine reserves; "
+           "t = 1 under a layer split)");
     m.overhead_bytes = m_overhead_bytes;
     record(trace, "overhead_bytes_per_gpu", m.overhead_bytes, "bytes",
            "runtime overhead + communication buffers when t >= 2");
@@ -1052,7 +1076,8 @@ Estimate EstimatePlan::at(std::int64_t batch_size, Trace* trace) const {
            "weights / t + B * KV tokens per sequence * KV per token per GPU + activations + overhead");
     record(trace, "usable_per_gpu_bytes", m.usable_per_gpu_bytes, "bytes", "memory_gb * 1e9 * usable fraction");
     record(trace, "max_concurrency", static_cast<double>(m.max_concurrency), "sequences",
-           "min(max_num_seqs, floor((usable - weights / t - overhead - step activations) / (KV tokens per sequence * KV per token per GPU + V * 4 / t)))");
+           "min(max_num_seqs, floor((usable - weights / t - overhead - step activations) / (KV tokens per sequence * KV per token per GPU + V * 4 / t))), "
+           "1 at most without continuous batching");
 
     // Power draw of the replica under load.
     result.power_w = m_power_w;
@@ -1119,7 +1144,7 @@ Estimate EstimatePlan::at(std::int64_t batch_size, Trace* trace) const {
 void EstimatePlan::add_max_throughput(Estimate& result, Trace* trace) const {
     // Max-throughput serving: the largest concurrency that runs (one stream without continuous batching).
     // Its requests/s, as rung(top) gives it, bit for bit.
-    const std::int64_t top = m_request->profile.continuous_batching ? m_max_concurrency : std::min<std::int64_t>(m_max_concurrency, 1);
+    const std::int64_t top = m_max_concurrency;  // 1 at most on a single-stream engine
     const double top_batch = static_cast<double>(top);
     if (top >= 1 && timeable(top_batch)) {
         PerformanceEstimate at_top;

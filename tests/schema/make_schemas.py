@@ -429,6 +429,14 @@ def catalog_engine():
         "runtime_overhead_gib": NON_NEGATIVE, "communication_buffer_gib": NON_NEGATIVE,
         "usable_memory_fraction": POSITIVE_FRACTION,
         "max_num_seqs": {"type": "integer", "minimum": 1}, "max_num_batched_tokens": {"type": "integer", "minimum": 1},
+        "small_gpu_scheduler": described({"type": "object", "additionalProperties": False, "properties": {
+            "below_memory_gib": POSITIVE,
+            "hardware_ids_containing": STRING_LIST,
+            "max_num_seqs": {"type": "integer", "minimum": 1},
+            "max_num_batched_tokens": {"type": "integer", "minimum": 1}}},
+            "smaller scheduler defaults that replace max_num_seqs and max_num_batched_tokens on hardware with less "
+            "than below_memory_gib of memory (memory_gb * 1e9 bytes; required in the merged entry) or whose id "
+            "contains one of hardware_ids_containing (vLLM: 256 and 2048 below 70 GiB or on an A100)"),
         "cuda_graph_max_tokens": described({"type": "integer", "minimum": 0},
                                            "tokens a step carrying prompt tokens may hold and still replay a CUDA graph; "
                                            "absent or 0: such steps run eagerly"),
