@@ -68,7 +68,7 @@ TEST_CASE("cli: catalog models -o json lists the seed versions with nominal and 
     REQUIRE(result.status == 0);
     CHECK(result.err.empty());
     const json document = json::parse(result.out);
-    CHECK(document.at("schema_version").get<std::string>() == "1.4");
+    CHECK(document.at("schema_version").get<std::string>() == "1.5");
     CHECK(document.at("kind").get<std::string>() == "ModelList");
     std::map<std::string, double> nominal = {{"nano", 1.3e9}, {"base", 6.7e9}, {"pro", 32e9}, {"ultra", 175e9}};
     int found = 0;
@@ -1059,6 +1059,27 @@ TEST_CASE("eager steps: the engines' graph limits and overheads ship sourced and
     const auto bad_value = run_cli({"--data", nan.path(), "catalog", "engines"});
     CHECK(bad_value.status == 65);
     CHECK(bad_value.err.find(nan.path() + ": /engines/0/factors/0/eager_layer_overhead_us") != std::string::npos);
+}
+
+// The memory parts a recommendation prints add up to its memory per GPU, task adapters included.
+TEST_CASE("recommend: the memory parts add up to the memory per GPU with task adapters", "[cli][multitask]") {
+    const auto run = run_cli({"recommend", "--scenario", "multi-task-support", "-o", "json"});
+    REQUIRE(run.status == 0);
+    const json ranked = json::parse(run.out).at("recommendations");
+    REQUIRE_FALSE(ranked.empty());
+    for (const json& c : ranked) {
+        const json& m = c.at("memory");
+        const auto gpus = c.at("gpus_per_replica").get<double>();
+        INFO(c.at("gpus_per_replica") << " GPUs, per GPU " << m.at("per_gpu_bytes"));
+        CHECK(m.at("adapter_bytes").get<double>() > 0.0);  // the scenario's tasks carry adapters
+        const double parts = (m.at("weights_bytes").get<double>() + m.at("adapter_bytes").get<double>() +
+                              m.at("kv_cache_bytes").get<double>()) / gpus +
+                             m.at("activations_bytes").get<double>() + m.at("overhead_bytes").get<double>();
+        CHECK(parts == Approx(m.at("per_gpu_bytes").get<double>()).margin(4.0));  // each part rounded to a byte
+    }
+    const auto plain = run_cli({"estimate", "--model", "base", "--gpu", "a100-80gb", "-o", "json"});
+    REQUIRE(plain.status == 0);
+    CHECK(json::parse(plain.out).at("memory").at("adapter_bytes") == 0);
 }
 
 // vLLM's scheduler defaults by GPU (data/engines.json small_gpu_scheduler) and llama.cpp's

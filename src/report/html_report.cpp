@@ -560,7 +560,9 @@ std::string memory_section(const Page& page) {
                          fmt::format("{}: {} of {} GiB usable ({} GiB physical){}", c.label(), gib(m.per_gpu_bytes),
                                      gib(m.usable_per_gpu_bytes), gib(m.capacity_per_gpu_bytes), m.fits ? "" : ": does NOT fit"),
                          "label");
-        const Segment segments[] = {{m.weights_bytes / gpus, "weights", "weights"},
+        // Task adapters are held beside the weights and split like them (docs/multitask.md).
+        const Segment segments[] = {{(m.weights_bytes + m.adapter_bytes) / gpus, "weights",
+                                     m.adapter_bytes > 0.0 ? "weights and task adapters" : "weights"},
                                     {m.kv_cache_bytes / gpus, "kv", "KV cache"},
                                     {m.activations_bytes, "act", "activations"},
                                     {m.overhead_bytes, "ovh", "runtime overhead"}};

@@ -177,6 +177,7 @@ std::string estimate_json(const EstimateView& view, JsonStyle style) {
     memory["kv_cache_bytes"] = whole_bytes(m.kv_cache_bytes);
     memory["kv_cache_bytes_per_token"] = whole_bytes(m.kv_cache_bytes_per_token);
     memory["activations_bytes"] = whole_bytes(m.activations_bytes);
+    memory["adapter_bytes"] = whole_bytes(m.adapter_bytes);
     memory["overhead_bytes"] = whole_bytes(m.overhead_bytes);
     memory["total_bytes"] = whole_bytes(m.total_bytes);
     memory["per_gpu_bytes"] = whole_bytes(m.per_gpu_bytes);

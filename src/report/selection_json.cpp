@@ -110,6 +110,8 @@ ordered_json candidate_json(const Candidate& c, const Scenario& scenario) {
                      // The breakdown the report page draws (the estimate's own keys and meaning).
                      {"kv_cache_bytes", static_cast<std::int64_t>(std::llround(c.estimate.memory.kv_cache_bytes))},
                      {"activations_bytes", static_cast<std::int64_t>(std::llround(c.estimate.memory.activations_bytes))},
+                     // Task adapters resident beside the weights (all GPUs of a replica, split like them).
+                     {"adapter_bytes", static_cast<std::int64_t>(std::llround(c.estimate.memory.adapter_bytes))},
                      {"overhead_bytes", static_cast<std::int64_t>(std::llround(c.estimate.memory.overhead_bytes))},
                      {"usable_per_gpu_bytes", static_cast<std::int64_t>(std::llround(c.estimate.memory.usable_per_gpu_bytes))}};
     out["power_w"] = round_to(c.estimate.power_w, 2);

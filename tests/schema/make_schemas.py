@@ -33,7 +33,7 @@ FRACTION = {"type": "number", "minimum": 0, "maximum": 1}
 POSITIVE_FRACTION = {"type": "number", "exclusiveMinimum": 0, "maximum": 1}
 STRING_LIST = {"type": "array", "items": NON_EMPTY}
 PRECISIONS = ["fp16", "bf16", "fp8", "int8", "int4"]
-SCHEMA_VERSION = {"enum": ["1.0", "1.1", "1.2", "1.3", "1.4"], "description": "dsselect writes \"1.4\" and reads all five: a minor bump only adds fields; a major bump may break"}
+SCHEMA_VERSION = {"enum": ["1.0", "1.1", "1.2", "1.3", "1.4", "1.5"], "description": "dsselect writes \"1.5\" and reads all six: a minor bump only adds fields; a major bump may break"}
 
 
 def integer(minimum, maximum=MAX_DIMENSION):
@@ -679,6 +679,8 @@ def estimate_schema():
     memory_keys = ["weights_bytes", "kv_cache_bytes", "kv_cache_bytes_per_token", "activations_bytes", "overhead_bytes",
                    "total_bytes", "per_gpu_bytes", "capacity_per_gpu_bytes", "usable_per_gpu_bytes", "shortfall_bytes"]
     memory_props = {key: count() for key in memory_keys}
+    memory_props["adapter_bytes"] = described(count(), "task adapters resident beside the weights, all GPUs of the "
+                                                       "replica (split like the weights); 0 without tasks")
     memory_props["fits"] = BOOLEAN
     memory_props["max_concurrency"] = described(count(), "sequences that fit at once")
     step = obj({"name": NON_EMPTY, "value": NUMBER, "unit": NON_EMPTY, "formula": STRING},
@@ -867,6 +869,8 @@ def candidate():
                        "fits": BOOLEAN,
                        "kv_cache_bytes": described(count(), "all GPUs of a replica, at batch_per_replica"),
                        "activations_bytes": described(count(), "per GPU"),
+                       "adapter_bytes": described(count(), "task adapters resident beside the weights, all GPUs of "
+                                                           "a replica (split like the weights); 0 without tasks"),
                        "overhead_bytes": described(count(), "per GPU: runtime and communication buffers"),
                        "usable_per_gpu_bytes": described(count(), "capacity x the engine's usable fraction")},
                       ["weights_bytes", "per_gpu_bytes", "capacity_per_gpu_bytes", "fits", "kv_cache_bytes",
