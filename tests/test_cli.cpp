@@ -1127,16 +1127,26 @@ TEST_CASE("scheduler defaults: vLLM's follow the GPU's memory and name and the k
     REQUIRE(explain.status == 0);
     CHECK(explain.out.find("engine: max_num_seqs\t64\t") != std::string::npos);
     CHECK(explain.out.find("engine: max_batched_tokens\t2048\t") != std::string::npos);
+    // An overlay's own top-level values apply on every GPU, as vLLM's flags would: the rule takes them.
+    test::TempFile flags("explicit-caps.json", R"({"schema_version":"1.0","engines":[{"id":"vllm","max_num_seqs":512,
+        "max_num_batched_tokens":4096}]})");
+    const auto explicit_caps = run_cli({"--data", flags.path(), "estimate", "--model", "nano", "--variant", "int8", "--gpu",
+                                        "a10", "--batch", "300", "--explain"});
+    REQUIRE(explicit_caps.status == 0);
+    CHECK(explicit_caps.out.find("engine: max_num_seqs\t512\t") != std::string::npos);
+    CHECK(explicit_caps.out.find("engine: max_batched_tokens\t4096\t") != std::string::npos);
     // A new engine's rule must name its threshold; a shipped one's keys must be in range and known.
-    for (const char* engine : {R"({"id":"vllm","small_gpu_scheduler":{"below_memory_gib":0}})",
-                               R"({"id":"custom","small_gpu_scheduler":{"max_num_seqs":64}})",
-                               R"({"id":"vllm","small_gpu_scheduler":{"max_num_seqs":0}})",
-                               R"({"id":"vllm","small_gpu_scheduler":{"seqs":8}})"}) {
+    const std::pair<const char*, const char*> refused_rules[] = {
+        {R"({"id":"vllm","small_gpu_scheduler":{"below_memory_gib":0}})", "/below_memory_gib"},
+        {R"({"id":"custom","small_gpu_scheduler":{"max_num_seqs":64}})", ": missing required field 'below_memory_gib'"},
+        {R"({"id":"vllm","small_gpu_scheduler":{"max_num_seqs":0}})", "/max_num_seqs"},
+        {R"({"id":"vllm","small_gpu_scheduler":{"seqs":8}})", "/seqs"}};
+    for (const auto& [engine, key] : refused_rules) {
         INFO(engine);
         test::TempFile bad("small-gpu-bad.json", std::string(R"({"schema_version":"1.0","engines":[)") + engine + "]}");
         const auto refused = run_cli({"--data", bad.path(), "catalog", "engines"});
         CHECK(refused.status == 65);
-        CHECK(refused.err.find(bad.path() + ": /engines/0/small_gpu_scheduler") != std::string::npos);
+        CHECK(refused.err.find(bad.path() + ": /engines/0/small_gpu_scheduler" + key) != std::string::npos);
     }
 }
 

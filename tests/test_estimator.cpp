@@ -1115,7 +1115,7 @@ TEST_CASE("eager step: a steady-state step runs eagerly when enough prompts shar
 TEST_CASE("eager step: the shares hold where P(K = 0) underflows a double", "[estimator][ttft]") {
     // A prefill-first engine (no decodes in a prompt step) with 512-token graphs: one-token
     // prompts need k = 513 chunks in a step to leave the graphs. O = 2, so q = 1 / 2, and B =
-    // 1,076 others make P(K = 0) = 2^-1075, below every double: summed from it, every term was 0
+    // 1,076 (1,075 others) make P(K = 0) = 2^-1075, below every double: summed from it, every term was 0
     // and both shares 1. K ~ Binomial(1075, 1/2) has mean 537.5 and deviation 16.4, so P(K < 513)
     // is about 6 %: the shares are checked against the same sums in long double, whose range
     // holds 2^-1075.

@@ -12,6 +12,7 @@
 #include <iterator>
 #include <map>
 #include <sstream>
+#include <type_traits>
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
@@ -944,6 +945,24 @@ void merge_json(json& base, const json& patch) {
     }
 }
 
+// An overlay that sets an engine's max_num_seqs or max_num_batched_tokens sets it on every GPU, as
+// the engine's own flag would: the merged small_gpu_scheduler takes the value too, unless the
+// overlay sets the rule's key itself (docs/data-format.md).
+void explicit_scheduler_values_win(json& merged, const json& overlay) {
+    const auto rule = merged.find("small_gpu_scheduler");
+    if (rule == merged.end() || !rule->is_object()) {
+        return;
+    }
+    const auto overlay_rule = overlay.find("small_gpu_scheduler");
+    for (const char* key : {"max_num_seqs", "max_num_batched_tokens"}) {
+        const auto value = overlay.find(key);
+        const bool rule_set = overlay_rule != overlay.end() && overlay_rule->is_object() && overlay_rule->contains(key);
+        if (value != overlay.end() && !rule_set) {
+            (*rule)[key] = *value;
+        }
+    }
+}
+
 // The JSON of an entry already in the catalog, to merge an overlay into.
 template <typename T>
 std::optional<json> entry_json(const T& entry) {
@@ -981,6 +1000,9 @@ void read_array(const json& root, const char* key, Reader read, std::vector<std:
                     merged = entry_json((*existing)[hit->second]);
                     if (merged) {
                         merge_json(*merged, raw);
+                        if constexpr (std::is_same_v<T, Engine>) {
+                            explicit_scheduler_values_win(*merged, raw);
+                        }
                     }
                 }
             }
@@ -1341,9 +1363,12 @@ Scenario read_scenario_document(const DataSource& source, const Catalog& catalog
         const std::size_t count = root->at("scenarios").size();
         if (count != 1) {
             problems.add("/scenarios",
-                         fmt::format("expected one scenario object, or a data document listing exactly one, got a "
-                                     "list of {}; load a list with --data FILE and name one with --scenario ID",
-                                     count));
+                         count == 0 ? std::string("expected one scenario object, or a data document listing exactly one, "
+                                                  "got an empty list")
+                                    : fmt::format("expected one scenario object, or a data document listing exactly "
+                                                  "one, got a list of {}; load a list with --data FILE and name one "
+                                                  "with --scenario ID",
+                                                  count));
             throw Error(ErrorKind::invalid_data, problems.list().front());
         }
         object = &root->at("scenarios").at(0);

@@ -157,10 +157,12 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
     }
     // The engine's cap on running sequences: a larger batch would be timed as if it ran at once.
     if (request.profile.max_num_seqs > 0 && request.batch > request.profile.max_num_seqs) {
+        const Engine::SmallGpuScheduler* small = engine != nullptr ? small_gpu_scheduler(*engine, *request.hardware) : nullptr;
         throw Error(ErrorKind::usage,
-                    fmt::format("--batch: engine '{}' runs at most {} sequences at once on {} (max_num_seqs, "
-                                "data/engines.json), got {}",
-                                options.engine, request.profile.max_num_seqs, request.hardware->id, request.batch));
+                    fmt::format("--batch: engine '{}' runs at most {} sequences at once on {} (its {}max_num_seqs; "
+                                "`estimate --explain` names the source), got {}",
+                                options.engine, request.profile.max_num_seqs, request.hardware->id,
+                                small != nullptr && small->max_num_seqs ? "small_gpu_scheduler's " : "", request.batch));
     }
     if (!request.variant->applies_to_model(request.model->id)) {
         throw Error(ErrorKind::usage, fmt::format("--variant: '{}' does not apply to model '{}' (it applies to: {})",
@@ -316,15 +318,15 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
         trace.push_back({"engine: ttft_fixed_ms", request.profile.ttft_fixed_ms, "ms", engine_source});
         trace.push_back({"engine: ttft_batch_exponent", request.profile.ttft_batch_exponent, "exponent", engine_source});
         // The scheduler's defaults, or its smaller ones on this hardware (small_gpu_scheduler).
-        const bool small_gpu = engine != nullptr && small_gpu_scheduler(*engine, hw) != nullptr;
-        const auto scheduler_source = [&](const std::string& key) {
-            return small_gpu ? engine_key_source("small_gpu_scheduler") + " (this hardware: below the memory or named)"
-                             : engine_key_source(key);
+        const Engine::SmallGpuScheduler* small = engine != nullptr ? small_gpu_scheduler(*engine, hw) : nullptr;
+        const auto scheduler_source = [&](const std::string& key, bool rule_sets_it) {
+            return rule_sets_it ? engine_key_source("small_gpu_scheduler") + " (this hardware: below the memory or named)"
+                                : engine_key_source(key);
         };
         trace.push_back({"engine: max_num_seqs", static_cast<double>(request.profile.max_num_seqs), "sequences (0: none)",
-                         scheduler_source("max_num_seqs")});
+                         scheduler_source("max_num_seqs", small != nullptr && small->max_num_seqs.has_value())});
         trace.push_back({"engine: max_batched_tokens", static_cast<double>(request.profile.max_batched_tokens), "tokens",
-                         scheduler_source("max_num_batched_tokens")});
+                         scheduler_source("max_num_batched_tokens", small != nullptr && small->max_num_batched_tokens.has_value())});
 
         trace.push_back({"engine: eager_layer_overhead_us", request.profile.eager_layer_overhead_us, "us",
                          engine_key_source("eager_layer_overhead_us")});

@@ -578,7 +578,7 @@ std::string memory_section(const Page& page) {
     }
     out += svg::line(left, axis_y, width - right, axis_y, "axis");
     out += "</svg></div>\n<ul class=\"legend\">";
-    out += legend_item("weights", "weights") + legend_item("kv", "KV cache") + legend_item("act", "activations") +
+    out += legend_item("weights", "weights (and task adapters)") + legend_item("kv", "KV cache") + legend_item("act", "activations") +
            legend_item("ovh", "runtime overhead") + legend_item("capacity", "usable capacity", true) +
            legend_item("physical", "physical capacity", true);
     out += "</ul>\n<figcaption>GiB per GPU at the batch each candidate runs (weights and KV cache split over the replica's "

@@ -235,24 +235,20 @@ std::vector<Table> estimate_tables(const EstimateView& view) {
     memory.title = "Memory per GPU";
     memory.columns = {{"part", L}, {"GiB", R}};
     const double gpus = static_cast<double>(r.gpus);
-    memory.rows = {
-        {"weights", gib(m.weights_bytes / gpus)},
-        {"KV cache", gib(m.kv_cache_bytes / gpus)},
-        {"activations", gib(m.activations_bytes)},
-        {"runtime overhead", gib(m.overhead_bytes)},
-        {"total", gib(m.per_gpu_bytes)},
-        {"usable capacity", gib(m.usable_per_gpu_bytes)},
-    };
+    memory.rows.push_back({"weights", gib(m.weights_bytes / gpus)});
+    // Task adapters, resident beside the weights and split like them (only where tasks carry any).
+    if (m.adapter_bytes > 0.0) {
+        memory.rows.push_back({"task adapters", gib(m.adapter_bytes / gpus)});
+    }
+    memory.rows.push_back({"KV cache", gib(m.kv_cache_bytes / gpus)});
+    memory.rows.push_back({"activations", gib(m.activations_bytes)});
+    memory.rows.push_back({"runtime overhead", gib(m.overhead_bytes)});
+    memory.rows.push_back({"total", gib(m.per_gpu_bytes)});
+    memory.rows.push_back({"usable capacity", gib(m.usable_per_gpu_bytes)});
     const std::int64_t sequence_tokens = r.prompt_tokens + r.output_tokens;
     if (!m.fits) {
         memory.notes.push_back(fmt::format("does NOT fit: {} GiB short per GPU", gib(m.shortfall_bytes)));
-    } else if (m.max_concurrency == 0) {
-        // The batch asked for fits; the concurrency figure also keeps room for a full step of
-        // batched tokens' activations, and beside that no sequence fits.
-        memory.notes.push_back(fmt::format("fits at batch {}, with no room to spare: beside the activations of a full "
-                                           "engine step, no sequence of {} tokens fits",
-                                           r.batch, sequence_tokens));
-    } else {
+    } else {  // (fits and max_concurrency answer one inequality: docs/method.md, "Memory")
         memory.notes.push_back(fmt::format("fits; up to {} concurrent sequence{} of {} tokens", m.max_concurrency,
                                            m.max_concurrency == 1 ? "" : "s", sequence_tokens));
     }

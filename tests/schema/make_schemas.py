@@ -874,7 +874,7 @@ def candidate():
                        "overhead_bytes": described(count(), "per GPU: runtime and communication buffers"),
                        "usable_per_gpu_bytes": described(count(), "capacity x the engine's usable fraction")},
                       ["weights_bytes", "per_gpu_bytes", "capacity_per_gpu_bytes", "fits", "kv_cache_bytes",
-                       "activations_bytes", "overhead_bytes", "usable_per_gpu_bytes"]),
+                       "activations_bytes", "adapter_bytes", "overhead_bytes", "usable_per_gpu_bytes"]),
         "power_w": NON_NEGATIVE,
         "quality": described(FRACTION, "model quality for the task kind x variant retention; 0 when the model has "
                                         "no published figure for the task kind (quality_published false)"),
