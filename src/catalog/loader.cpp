@@ -12,8 +12,8 @@
 #include <iterator>
 #include <map>
 #include <sstream>
-#include <type_traits>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
 

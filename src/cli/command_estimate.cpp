@@ -155,9 +155,10 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
     if (engine != nullptr && !engine->continuous_batching && request.batch > 1) {
         throw Error(ErrorKind::usage, fmt::format("--batch: engine '{}' serves one sequence at a time", engine->id));
     }
+    // The engine's smaller scheduler defaults where they apply to this hardware (or null).
+    const Engine::SmallGpuScheduler* small = engine != nullptr ? small_gpu_scheduler(*engine, *request.hardware) : nullptr;
     // The engine's cap on running sequences: a larger batch would be timed as if it ran at once.
     if (request.profile.max_num_seqs > 0 && request.batch > request.profile.max_num_seqs) {
-        const Engine::SmallGpuScheduler* small = engine != nullptr ? small_gpu_scheduler(*engine, *request.hardware) : nullptr;
         throw Error(ErrorKind::usage,
                     fmt::format("--batch: engine '{}' runs at most {} sequences at once on {} (its {}max_num_seqs; "
                                 "`estimate --explain` names the source), got {}",
@@ -318,7 +319,6 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
         trace.push_back({"engine: ttft_fixed_ms", request.profile.ttft_fixed_ms, "ms", engine_source});
         trace.push_back({"engine: ttft_batch_exponent", request.profile.ttft_batch_exponent, "exponent", engine_source});
         // The scheduler's defaults, or its smaller ones on this hardware (small_gpu_scheduler).
-        const Engine::SmallGpuScheduler* small = engine != nullptr ? small_gpu_scheduler(*engine, hw) : nullptr;
         const auto scheduler_source = [&](const std::string& key, bool rule_sets_it) {
             return rule_sets_it ? engine_key_source("small_gpu_scheduler") + " (this hardware: below the memory or named)"
                                 : engine_key_source(key);
