@@ -8,6 +8,7 @@
 #include "dsselect/catalog/loader.hpp"
 #include "dsselect/core/error.hpp"
 #include "dsselect/estimate/estimator.hpp"
+#include "dsselect/report/views.hpp"
 #include "dsselect/select/multitask.hpp"
 #include "support/helpers.hpp"
 
@@ -560,4 +561,32 @@ TEST_CASE("plan: estimates keep the exact bits of the single-pass estimator they
         CHECK(rung.performance.latency_ms == f.latency_ms);
         CHECK(rung.performance.qps == f.qps);
     }
+}
+
+TEST_CASE("estimate tables: the memory table lists task adapters where the request carries them", "[multitask][plan]") {
+    // The table's parts add up to its total: the adapters, resident beside the weights and split
+    // like them, are a row of their own; without tasks the row is absent.
+    const Model model = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware hardware = test::gpu();
+    std::vector<TaskSpec> tasks{task("a", 0.5, lora(64, k_attention)), task("b", 0.5, lora(64, k_attention))};
+    EstimateRequest request = test::request_for(model, fp16, hardware, 2, 4);
+    const auto memory_rows = [](const EstimateRequest& r) {
+        const Estimate e = estimate(r);
+        const auto tables = report::estimate_tables(report::EstimateView{.request = &r, .estimate = &e});
+        const auto found = std::find_if(tables.begin(), tables.end(),
+                                        [](const report::Table& t) { return t.title == "Memory per GPU"; });
+        REQUIRE(found != tables.end());
+        return std::make_pair(found->rows, e.memory.adapter_bytes);
+    };
+    const auto has_adapter_row = [](const std::vector<std::vector<std::string>>& rows) {
+        return std::any_of(rows.begin(), rows.end(), [](const auto& row) { return row.at(0) == "task adapters"; });
+    };
+    CHECK_FALSE(has_adapter_row(memory_rows(request).first));
+    request.adapter_tasks = &tasks;
+    const auto [rows, adapter_bytes] = memory_rows(request);
+    REQUIRE(adapter_bytes > 0.0);
+    REQUIRE(has_adapter_row(rows));
+    CHECK(rows.at(1).at(0) == "task adapters");  // right after the weights they sit beside
+    CHECK(std::stod(rows.at(1).at(1)) == Approx(adapter_bytes / 2.0 / 1073741824.0).margin(0.006));
 }
