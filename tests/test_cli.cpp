@@ -68,7 +68,7 @@ TEST_CASE("cli: catalog models -o json lists the seed versions with nominal and 
     REQUIRE(result.status == 0);
     CHECK(result.err.empty());
     const json document = json::parse(result.out);
-    CHECK(document.at("schema_version").get<std::string>() == "1.5");
+    CHECK(document.at("schema_version").get<std::string>() == "1.6");
     CHECK(document.at("kind").get<std::string>() == "ModelList");
     std::map<std::string, double> nominal = {{"nano", 1.3e9}, {"base", 6.7e9}, {"pro", 32e9}, {"ultra", 175e9}};
     int found = 0;
@@ -1102,7 +1102,7 @@ TEST_CASE("scheduler defaults: vLLM's follow the GPU's memory and name and the k
         CHECK(profile.max_num_seqs == c.seqs);
         CHECK(profile.max_batched_tokens == c.tokens);
     }
-    // The other engines have no such rule; llama.cpp runs a prompt 512 tokens at a time.
+    // TensorRT-LLM has no such rule (SGLang's tiers: the next test); llama.cpp runs a prompt 512 tokens at a time.
     const Hardware& a10 = catalog.hardware_by_id("a10");
     CHECK(engine_profile(&catalog.engine("trtllm"), a10, Precision::bf16).max_batched_tokens == 8192);
     CHECK(engine_profile(&catalog.engine("llama.cpp"), a10, Precision::fp16).max_batched_tokens == 512);
@@ -1146,6 +1146,65 @@ TEST_CASE("scheduler defaults: vLLM's follow the GPU's memory and name and the k
         test::TempFile bad("small-gpu-bad.json", std::string(R"({"schema_version":"1.0","engines":[)") + engine + "]}");
         const auto refused = run_cli({"--data", bad.path(), "catalog", "engines"});
         CHECK(refused.status == 65);
+        CHECK(refused.err.find(bad.path() + ": /engines/0/small_gpu_scheduler" + key) != std::string::npos);
+    }
+}
+
+// SGLang's chunked_prefill_size tiers by GPU memory: small_gpu_scheduler as a list of rules, the
+// first that applies winning (data/engines.json, docs/data-format.md).
+TEST_CASE("scheduler defaults: SGLang's token budget follows its memory tiers and a rule list reads back in order", "[engine][cli][data]") {
+    const Catalog& catalog = test::builtin();
+    const Engine& sglang = catalog.engine("sglang");
+    REQUIRE(sglang.sources.count("small_gpu_scheduler") == 1);
+    REQUIRE(sglang.small_gpu_scheduler_is_list);
+    // 35, 60 and 160 GiB are 37.6, 64.4 and 171.8 GB: the 24 GB A10 and L4 take 2,048 tokens, the
+    // 40 GB A100 and 48 GB L40S 4,096, the 80 GB A100 and H100 and the 141 GB H200 8,192, and the
+    // 180 GB B200 and 192 GB MI300X the engine's own 16,384.
+    const std::pair<const char*, std::int64_t> tiers[] = {{"a10", 2048},      {"l4", 2048},        {"a100-40gb", 4096},
+                                                          {"l40s", 4096},     {"a100-80gb", 8192}, {"h100-sxm", 8192},
+                                                          {"h200", 8192},     {"b200", 16384},     {"mi300x", 16384}};
+    for (const auto& [hardware, tokens] : tiers) {
+        INFO(hardware);
+        CHECK(engine_profile(&sglang, catalog.hardware_by_id(hardware), Precision::bf16).max_batched_tokens == tokens);
+    }
+    // The shipped list reads back as a list, in its order.
+    const auto shipped = run_cli({"catalog", "engines", "sglang", "-o", "json"});
+    REQUIRE(shipped.status == 0);
+    const json rules = json::parse(shipped.out).at("engines").at(0).at("small_gpu_scheduler");
+    REQUIRE(rules.is_array());
+    REQUIRE(rules.size() == 3);
+    CHECK(rules.at(0).at("below_memory_gib") == 35);
+    CHECK(rules.at(2).at("max_num_batched_tokens") == 8192);
+    // The first rule that applies wins, not the tightest: on a 24 GB A10 the 100 GiB rule comes first.
+    test::TempFile ordered("rule-order.json", R"({"schema_version":"1.0","engines":[{"id":"sglang",
+        "small_gpu_scheduler":[{"below_memory_gib":100,"max_num_batched_tokens":1000},
+                               {"below_memory_gib":50,"max_num_batched_tokens":500}]}]})");
+    const auto first = run_cli({"--data", ordered.path(), "estimate", "--model", "nano", "--gpu", "a10", "--engine", "sglang",
+                                "--explain"});
+    REQUIRE(first.status == 0);
+    CHECK(first.out.find("engine: max_batched_tokens\t1000\t") != std::string::npos);
+    CHECK(first.out.find("(this hardware: the rule below 100 GiB or naming it)") != std::string::npos);
+    // An overlay's top-level budget applies on every GPU: every rule of the shipped list takes it.
+    test::TempFile flag("sglang-budget.json", R"({"schema_version":"1.0","engines":[{"id":"sglang","max_num_batched_tokens":3000}]})");
+    for (const char* hardware : {"a10", "l40s", "h100-sxm", "b200"}) {
+        INFO(hardware);
+        const auto budget = run_cli({"--data", flag.path(), "estimate", "--model", "nano", "--gpu", hardware, "--engine", "sglang",
+                                     "--explain"});
+        REQUIRE(budget.status == 0);
+        CHECK(budget.out.find("engine: max_batched_tokens\t3000\t") != std::string::npos);
+    }
+    // An empty list, or a rule that is not an object, names its pointer (exit 65).
+    const std::pair<const char*, const char*> refused_lists[] = {
+        {R"({"id":"sglang","small_gpu_scheduler":[]})", ": expected a rule object or a non-empty list of them, got an empty list"},
+        {R"({"id":"sglang","small_gpu_scheduler":[{"below_memory_gib":10},8]})", "/1"},
+        {R"({"id":"sglang","small_gpu_scheduler":[{"below_memory_gib":10},{"max_num_batched_tokens":0,"below_memory_gib":20}]})",
+         "/1/max_num_batched_tokens"}};
+    for (const auto& [engine, key] : refused_lists) {
+        INFO(engine);
+        test::TempFile bad("rule-list-bad.json", std::string(R"({"schema_version":"1.0","engines":[)") + engine + "]}");
+        const auto refused = run_cli({"--data", bad.path(), "catalog", "engines"});
+        CHECK(refused.status == 65);
+        CHECK(refused.out.empty());
         CHECK(refused.err.find(bad.path() + ": /engines/0/small_gpu_scheduler" + key) != std::string::npos);
     }
 }

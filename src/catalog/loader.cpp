@@ -809,14 +809,28 @@ Engine read_engine(const json& value, const std::string& pointer, Problems& prob
     engine.max_num_seqs = reader.integer("max_num_seqs", 1, Presence::optional);
     engine.max_num_batched_tokens = reader.integer("max_num_batched_tokens", 1, Presence::optional);
     if (const json* small = reader.member("small_gpu_scheduler")) {
-        ObjectReader r(*small, reader.child("small_gpu_scheduler"), problems);
-        Engine::SmallGpuScheduler rule;
-        rule.below_memory_gib = r.number("below_memory_gib", NumberRule::positive, Presence::required).value_or(0.0);
-        rule.hardware_ids_containing = r.string_list("hardware_ids_containing");
-        rule.max_num_seqs = r.integer("max_num_seqs", 1, Presence::optional);
-        rule.max_num_batched_tokens = r.integer("max_num_batched_tokens", 1, Presence::optional);
-        r.finish();
-        engine.small_gpu_scheduler = rule;
+        // One rule, or a list of rules tried in order (the first that applies wins).
+        const auto read_rule = [&](const json& raw, const std::string& rule_pointer) {
+            ObjectReader r(raw, rule_pointer, problems);
+            Engine::SmallGpuScheduler rule;
+            rule.below_memory_gib = r.number("below_memory_gib", NumberRule::positive, Presence::required).value_or(0.0);
+            rule.hardware_ids_containing = r.string_list("hardware_ids_containing");
+            rule.max_num_seqs = r.integer("max_num_seqs", 1, Presence::optional);
+            rule.max_num_batched_tokens = r.integer("max_num_batched_tokens", 1, Presence::optional);
+            r.finish();
+            engine.small_gpu_scheduler.push_back(rule);
+        };
+        const std::string rules_pointer = reader.child("small_gpu_scheduler");
+        if (small->is_array() && !small->empty()) {
+            engine.small_gpu_scheduler_is_list = true;
+            for (std::size_t index = 0; index < small->size(); ++index) {
+                read_rule((*small)[index], fmt::format("{}/{}", rules_pointer, index));
+            }
+        } else if (small->is_array()) {
+            problems.add(rules_pointer, "expected a rule object or a non-empty list of them, got an empty list");
+        } else {
+            read_rule(*small, rules_pointer);
+        }
     }
     engine.cuda_graph_max_tokens = reader.integer("cuda_graph_max_tokens", 0, Presence::optional);
     engine.batch_wait_timeout_iters = reader.integer("batch_wait_timeout_iters", 0, Presence::optional);
@@ -949,16 +963,38 @@ void merge_json(json& base, const json& patch) {
 // the engine's own flag would: the merged small_gpu_scheduler takes the value too, unless the
 // overlay sets the rule's key itself (docs/data-format.md).
 void explicit_scheduler_values_win(json& merged, const json& overlay) {
-    const auto rule = merged.find("small_gpu_scheduler");
-    if (rule == merged.end() || !rule->is_object()) {
+    const auto found = merged.find("small_gpu_scheduler");
+    if (found == merged.end()) {
         return;
     }
-    const auto overlay_rule = overlay.find("small_gpu_scheduler");
-    for (const char* key : {"max_num_seqs", "max_num_batched_tokens"}) {
-        const auto value = overlay.find(key);
-        const bool rule_set = overlay_rule != overlay.end() && overlay_rule->is_object() && overlay_rule->contains(key);
-        if (value != overlay.end() && !rule_set) {
-            (*rule)[key] = *value;
+    // The merged rules, and the overlay's own at the same places (a list, or an object, replaces
+    // the catalog's list whole; an object merges into the catalog's object key by key).
+    const auto rules_of = [](auto& value) {
+        std::vector<decltype(&value)> rules;
+        if (value.is_array()) {
+            for (auto& rule : value) {
+                rules.push_back(&rule);
+            }
+        } else {
+            rules.push_back(&value);
+        }
+        return rules;
+    };
+    const std::vector<json*> rules = rules_of(*found);
+    const auto overlay_found = overlay.find("small_gpu_scheduler");
+    const std::vector<const json*> overlay_rules =
+        overlay_found != overlay.end() ? rules_of(*overlay_found) : std::vector<const json*>{};
+    for (std::size_t index = 0; index < rules.size(); ++index) {
+        if (!rules[index]->is_object()) {
+            continue;  // the reader reports it
+        }
+        for (const char* key : {"max_num_seqs", "max_num_batched_tokens"}) {
+            const auto value = overlay.find(key);
+            const bool rule_set =
+                index < overlay_rules.size() && overlay_rules[index]->is_object() && overlay_rules[index]->contains(key);
+            if (value != overlay.end() && !rule_set) {
+                (*rules[index])[key] = *value;
+            }
         }
     }
 }

@@ -387,16 +387,19 @@ ordered_json to_json(const Engine& e) {
     put_optional(out, "usable_memory_fraction", e.usable_memory_fraction);
     put_optional(out, "max_num_seqs", e.max_num_seqs);
     put_optional(out, "max_num_batched_tokens", e.max_num_batched_tokens);
-    if (e.small_gpu_scheduler) {
-        const Engine::SmallGpuScheduler& rule = *e.small_gpu_scheduler;
-        ordered_json small;
-        small["below_memory_gib"] = rule.below_memory_gib;
-        if (!rule.hardware_ids_containing.empty()) {
-            small["hardware_ids_containing"] = rule.hardware_ids_containing;
+    if (!e.small_gpu_scheduler.empty()) {
+        ordered_json rules = ordered_json::array();
+        for (const Engine::SmallGpuScheduler& rule : e.small_gpu_scheduler) {
+            ordered_json small;
+            small["below_memory_gib"] = rule.below_memory_gib;
+            if (!rule.hardware_ids_containing.empty()) {
+                small["hardware_ids_containing"] = rule.hardware_ids_containing;
+            }
+            put_optional(small, "max_num_seqs", rule.max_num_seqs);
+            put_optional(small, "max_num_batched_tokens", rule.max_num_batched_tokens);
+            rules.push_back(small);
         }
-        put_optional(small, "max_num_seqs", rule.max_num_seqs);
-        put_optional(small, "max_num_batched_tokens", rule.max_num_batched_tokens);
-        out["small_gpu_scheduler"] = small;
+        out["small_gpu_scheduler"] = e.small_gpu_scheduler_is_list ? rules : rules.front();
     }
     put_optional(out, "cuda_graph_max_tokens", e.cuda_graph_max_tokens);
     put_optional(out, "batch_wait_timeout_iters", e.batch_wait_timeout_iters);

@@ -320,7 +320,8 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
         trace.push_back({"engine: ttft_batch_exponent", request.profile.ttft_batch_exponent, "exponent", engine_source});
         // The scheduler's defaults, or its smaller ones on this hardware (small_gpu_scheduler).
         const auto scheduler_source = [&](const std::string& key, bool rule_sets_it) {
-            return rule_sets_it ? engine_key_source("small_gpu_scheduler") + " (this hardware: below the memory or named)"
+            return rule_sets_it ? engine_key_source("small_gpu_scheduler") +
+                                      fmt::format(" (this hardware: the rule below {:g} GiB or naming it)", small->below_memory_gib)
                                 : engine_key_source(key);
         };
         trace.push_back({"engine: max_num_seqs", static_cast<double>(request.profile.max_num_seqs), "sequences (0: none)",

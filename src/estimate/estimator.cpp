@@ -411,14 +411,16 @@ namespace {
 }  // namespace
 
 const Engine::SmallGpuScheduler* small_gpu_scheduler(const Engine& engine, const Hardware& hardware) {
-    if (!engine.small_gpu_scheduler) {
-        return nullptr;
+    // The first rule, in the data file's order, that applies to this hardware.
+    for (const Engine::SmallGpuScheduler& rule : engine.small_gpu_scheduler) {
+        const bool small = hardware.memory_gb * k_bytes_per_gb < rule.below_memory_gib * k_bytes_per_gib;
+        const bool named = std::any_of(rule.hardware_ids_containing.begin(), rule.hardware_ids_containing.end(),
+                                       [&](const std::string& part) { return hardware.id.find(part) != std::string::npos; });
+        if (small || named) {
+            return &rule;
+        }
     }
-    const Engine::SmallGpuScheduler& rule = *engine.small_gpu_scheduler;
-    const bool small = hardware.memory_gb * k_bytes_per_gb < rule.below_memory_gib * k_bytes_per_gib;
-    const bool named = std::any_of(rule.hardware_ids_containing.begin(), rule.hardware_ids_containing.end(),
-                                   [&](const std::string& part) { return hardware.id.find(part) != std::string::npos; });
-    return small || named ? &rule : nullptr;
+    return nullptr;
 }
 
 EfficiencyProfile engine_profile(const Engine* engine, const Hardware& hardware, Precision precision) {

@@ -32,8 +32,13 @@ NON_NEGATIVE = {"type": "number", "minimum": 0}
 FRACTION = {"type": "number", "minimum": 0, "maximum": 1}
 POSITIVE_FRACTION = {"type": "number", "exclusiveMinimum": 0, "maximum": 1}
 STRING_LIST = {"type": "array", "items": NON_EMPTY}
+SMALL_GPU_RULE = {"type": "object", "additionalProperties": False, "properties": {
+    "below_memory_gib": POSITIVE,
+    "hardware_ids_containing": STRING_LIST,
+    "max_num_seqs": {"type": "integer", "minimum": 1},
+    "max_num_batched_tokens": {"type": "integer", "minimum": 1}}}
 PRECISIONS = ["fp16", "bf16", "fp8", "int8", "int4"]
-SCHEMA_VERSION = {"enum": ["1.0", "1.1", "1.2", "1.3", "1.4", "1.5"], "description": "dsselect writes \"1.5\" and reads all six: a minor bump only adds fields; a major bump may break"}
+SCHEMA_VERSION = {"enum": ["1.0", "1.1", "1.2", "1.3", "1.4", "1.5", "1.6"], "description": "dsselect writes \"1.6\" and reads all seven: a minor bump only adds fields; a major bump may break"}
 
 
 def integer(minimum, maximum=MAX_DIMENSION):
@@ -429,14 +434,11 @@ def catalog_engine():
         "runtime_overhead_gib": NON_NEGATIVE, "communication_buffer_gib": NON_NEGATIVE,
         "usable_memory_fraction": POSITIVE_FRACTION,
         "max_num_seqs": {"type": "integer", "minimum": 1}, "max_num_batched_tokens": {"type": "integer", "minimum": 1},
-        "small_gpu_scheduler": described({"type": "object", "additionalProperties": False, "properties": {
-            "below_memory_gib": POSITIVE,
-            "hardware_ids_containing": STRING_LIST,
-            "max_num_seqs": {"type": "integer", "minimum": 1},
-            "max_num_batched_tokens": {"type": "integer", "minimum": 1}}},
+        "small_gpu_scheduler": described({"oneOf": [SMALL_GPU_RULE, {"type": "array", "minItems": 1, "items": SMALL_GPU_RULE}]},
             "smaller scheduler defaults that replace max_num_seqs and max_num_batched_tokens on hardware with less "
             "than below_memory_gib of memory (memory_gb * 1e9 bytes; required in the merged entry) or whose id "
-            "contains one of hardware_ids_containing (vLLM: 256 and 2048 below 70 GiB or on an A100)"),
+            "contains one of hardware_ids_containing (vLLM: 256 and 2048 below 70 GiB or on an A100); a list of "
+            "such rules is tried in order and the first that applies wins (SGLang's chunked_prefill_size tiers)"),
         "cuda_graph_max_tokens": described({"type": "integer", "minimum": 0},
                                            "tokens a step carrying prompt tokens may hold and still replay a CUDA graph; "
                                            "absent or 0: such steps run eagerly"),

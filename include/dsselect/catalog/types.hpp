@@ -483,16 +483,19 @@ struct Engine {
     std::optional<std::int64_t> max_num_seqs;
     std::optional<std::int64_t> max_num_batched_tokens;
     // Smaller scheduler defaults on smaller GPUs (vLLM's EngineArgs: 256 sequences and 2,048
-    // tokens per step below 70 GiB of device memory, or on an A100 of any size): they replace
-    // the two above on hardware with less than below_memory_gib of memory (memory_gb * 1e9
-    // bytes) or whose id contains one of hardware_ids_containing.
+    // tokens per step below 70 GiB of device memory, or on an A100 of any size; SGLang's memory
+    // tiers of chunked_prefill_size): a rule replaces the two above on hardware with less than
+    // below_memory_gib of memory (memory_gb * 1e9 bytes) or whose id contains one of
+    // hardware_ids_containing. Rules are tried in order and the first that applies wins.
     struct SmallGpuScheduler {
         double below_memory_gib = 0;
         std::vector<std::string> hardware_ids_containing;
         std::optional<std::int64_t> max_num_seqs;
         std::optional<std::int64_t> max_num_batched_tokens;
     };
-    std::optional<SmallGpuScheduler> small_gpu_scheduler;
+    std::vector<SmallGpuScheduler> small_gpu_scheduler;
+    // The data file gave small_gpu_scheduler as a list of rules (written back as one).
+    bool small_gpu_scheduler_is_list = false;
     // The most tokens a step that carries prompt tokens may hold and still replay a CUDA graph
     // (vLLM's piecewise graphs); absent or 0: such steps always run eagerly (SGLang, TensorRT-LLM).
     std::optional<std::int64_t> cuda_graph_max_tokens;

@@ -228,8 +228,9 @@ EfficiencyProfile default_profile(HardwareKind kind);
 // The default profile overlaid with a serving engine's overheads and the first of its factor
 // sets that matches the hardware and the compute precision. A null engine gives the default.
 EfficiencyProfile engine_profile(const Engine* engine, const Hardware& hardware, Precision precision);
-// The engine's smaller scheduler defaults when they apply to this hardware (less memory than
-// their below_memory_gib, or an id containing one of their hardware_ids_containing); else null.
+// The first of the engine's smaller scheduler rules, in the data file's order, that applies to
+// this hardware (less memory than its below_memory_gib, or an id containing one of its
+// hardware_ids_containing); else null.
 const Engine::SmallGpuScheduler* small_gpu_scheduler(const Engine& engine, const Hardware& hardware);
 // The engine's first factor set that matches the hardware (id, vendor, kind) and the compute
 // precision (the one engine_profile applies); null when none matches or the engine is null.
