@@ -1193,9 +1193,44 @@ TEST_CASE("scheduler defaults: SGLang's token budget follows its memory tiers an
         REQUIRE(budget.status == 0);
         CHECK(budget.out.find("engine: max_batched_tokens\t3000\t") != std::string::npos);
     }
-    // An empty list, or a rule that is not an object, names its pointer (exit 65).
+    // An overlay's object replaces the shipped list whole and reads back as an object; a list of
+    // one stays a list.
+    test::TempFile one_rule("one-rule.json", R"({"schema_version":"1.6","engines":[{"id":"sglang",
+        "small_gpu_scheduler":{"below_memory_gib":50,"max_num_batched_tokens":1024}}]})");
+    const auto replaced = run_cli({"--data", one_rule.path(), "catalog", "engines", "sglang", "-o", "json"});
+    REQUIRE(replaced.status == 0);
+    CHECK(json::parse(replaced.out).at("engines").at(0).at("small_gpu_scheduler").is_object());
+    const auto h100_after = run_cli({"--data", one_rule.path(), "estimate", "--model", "nano", "--gpu", "h100-sxm", "--engine",
+                                     "sglang", "--explain"});
+    REQUIRE(h100_after.status == 0);
+    CHECK(h100_after.out.find("engine: max_batched_tokens\t16384\t") != std::string::npos);
+    test::TempFile listed_one("listed-one.json", R"({"schema_version":"1.6","engines":[{"id":"sglang",
+        "small_gpu_scheduler":[{"below_memory_gib":50,"max_num_batched_tokens":1024}]}]})");
+    const auto listed = run_cli({"--data", listed_one.path(), "catalog", "engines", "sglang", "-o", "json"});
+    REQUIRE(listed.status == 0);
+    CHECK(json::parse(listed.out).at("engines").at(0).at("small_gpu_scheduler").size() == 1);
+    CHECK(json::parse(listed.out).at("engines").at(0).at("small_gpu_scheduler").is_array());
+    // A list and a top-level budget in one overlay: a rule's own value wins, a rule without one and
+    // hardware no rule covers take the top-level value.
+    test::TempFile both("list-and-budget.json", R"({"schema_version":"1.6","engines":[{"id":"sglang","max_num_batched_tokens":3000,
+        "small_gpu_scheduler":[{"below_memory_gib":35,"max_num_batched_tokens":2048},{"below_memory_gib":60}]}]})");
+    for (const auto& [hardware, tokens] : {std::pair<const char*, const char*>{"a10", "2048"}, {"l40s", "3000"}, {"h100-sxm", "3000"}}) {
+        INFO(hardware);
+        const auto mixed = run_cli({"--data", both.path(), "estimate", "--model", "nano", "--gpu", hardware, "--engine", "sglang",
+                                    "--explain"});
+        REQUIRE(mixed.status == 0);
+        CHECK(mixed.out.find(std::string("engine: max_batched_tokens\t") + tokens + "\t") != std::string::npos);
+    }
+    // A bad top-level budget is reported once, at its own pointer, not again at every rule's.
+    test::TempFile bad_budget("bad-budget.json", R"({"schema_version":"1.6","engines":[{"id":"sglang","max_num_batched_tokens":0}]})");
+    const auto checked = run_cli({"validate", bad_budget.path()});
+    CHECK(checked.status == 65);
+    CHECK(checked.err.find("/engines/0/max_num_batched_tokens") != std::string::npos);
+    CHECK(checked.err.find("small_gpu_scheduler") == std::string::npos);
+    // An empty list, a scalar, or a rule that is not an object, names its pointer (exit 65).
     const std::pair<const char*, const char*> refused_lists[] = {
         {R"({"id":"sglang","small_gpu_scheduler":[]})", ": expected a rule object or a non-empty list of them, got an empty list"},
+        {R"({"id":"sglang","small_gpu_scheduler":5})", ": expected a rule object or a non-empty list of them, got"},
         {R"({"id":"sglang","small_gpu_scheduler":[{"below_memory_gib":10},8]})", "/1"},
         {R"({"id":"sglang","small_gpu_scheduler":[{"below_memory_gib":10},{"max_num_batched_tokens":0,"below_memory_gib":20}]})",
          "/1/max_num_batched_tokens"}};

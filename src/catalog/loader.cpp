@@ -826,10 +826,11 @@ Engine read_engine(const json& value, const std::string& pointer, Problems& prob
             for (std::size_t index = 0; index < small->size(); ++index) {
                 read_rule((*small)[index], fmt::format("{}/{}", rules_pointer, index));
             }
-        } else if (small->is_array()) {
-            problems.add(rules_pointer, "expected a rule object or a non-empty list of them, got an empty list");
-        } else {
+        } else if (small->is_object()) {
             read_rule(*small, rules_pointer);
+        } else {
+            problems.add(rules_pointer, "expected a rule object or a non-empty list of them, got " +
+                                            (small->is_array() ? std::string("an empty list") : detail::describe(*small)));
         }
     }
     engine.cuda_graph_max_tokens = reader.integer("cuda_graph_max_tokens", 0, Presence::optional);
@@ -992,7 +993,10 @@ void explicit_scheduler_values_win(json& merged, const json& overlay) {
             const auto value = overlay.find(key);
             const bool rule_set =
                 index < overlay_rules.size() && overlay_rules[index]->is_object() && overlay_rules[index]->contains(key);
-            if (value != overlay.end() && !rule_set) {
+            // Only a count the engine key itself accepts: a bad one is reported once, at its own
+            // pointer, not again at every rule's.
+            const bool valid = value != overlay.end() && value->is_number_integer() && value->get<std::int64_t>() >= 1;
+            if (valid && !rule_set) {
                 (*rules[index])[key] = *value;
             }
         }

@@ -399,7 +399,8 @@ ordered_json to_json(const Engine& e) {
             put_optional(small, "max_num_batched_tokens", rule.max_num_batched_tokens);
             rules.push_back(small);
         }
-        out["small_gpu_scheduler"] = e.small_gpu_scheduler_is_list ? rules : rules.front();
+        // A list stays a list (and more than one rule can only be one).
+        out["small_gpu_scheduler"] = e.small_gpu_scheduler_is_list || rules.size() > 1 ? rules : rules.front();
     }
     put_optional(out, "cuda_graph_max_tokens", e.cuda_graph_max_tokens);
     put_optional(out, "batch_wait_timeout_iters", e.batch_wait_timeout_iters);
