@@ -1,6 +1,7 @@
 // dsselect deploy: the settings equal the recommendation's, every flag is a name from the sourced
 // table (data/deploy.json), bad combinations are refused with the setting named. The files'
 // YAML is loaded by a real Kubernetes model library in tests/deploy/check_manifests.py.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -269,6 +270,15 @@ TEST_CASE("deploy: model artefacts are verified repositories or plain placeholde
     doc = json::parse(awq.out);
     CHECK(value_of(doc["command"].get<std::vector<std::string>>(), "--model-path") == "TheBloke/deepseek-coder-6.7B-instruct-AWQ");
     CHECK(value_of(doc["command"].get<std::vector<std::string>>(), "--quantization") == "awq");
+    // SGLang captures decode graphs up to the planned batch (its own default stops at 8 to 512 by
+    // memory and TP size), so every decode step runs as the estimate timed it; the L4's 24 GB
+    // take SGLang's 2,048-token prefill chunk.
+    const std::int64_t awq_batch = doc["settings"]["max_sequences"].get<std::int64_t>();
+    CHECK(doc["settings"]["cuda_graph_max_batch"] == awq_batch);
+    CHECK(value_of(doc["command"].get<std::vector<std::string>>(), "--cuda-graph-max-bs") == std::to_string(awq_batch));
+    CHECK(doc["settings"]["max_batched_tokens"] == std::max<std::int64_t>(2048, awq_batch));
+    // The other engines write no such flag.
+    CHECK(json::parse(fp8.out)["settings"]["cuda_graph_max_batch"].is_null());
 
     // The source document's fictional family: a placeholder, said plainly.
     auto fictional = run_cli({"deploy", "--scenario", "customer-service", "-o", "json"});

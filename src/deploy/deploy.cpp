@@ -228,6 +228,9 @@ void build_command(const EngineDeploy& engine, Plan& plan) {
     if (s.max_batched_tokens) {
         b.add("max_batched_tokens", std::to_string(*s.max_batched_tokens));
     }
+    if (s.cuda_graph_max_batch) {
+        b.add("cuda_graph_max_batch", std::to_string(*s.cuda_graph_max_batch));
+    }
     if (s.chunked_prefill) {
         b.add_switch("chunked_prefill");
     }
@@ -628,6 +631,11 @@ Plan plan_deployment(const Catalog& catalog, const Scenario& scenario, const Can
     }
     // The estimate sizes activations for a chunked prefill of max_batched_tokens per step.
     s.chunked_prefill = engine->flags.count("chunked_prefill") != 0;
+    // The estimate replays a CUDA graph for every decode-only step; SGLang captures graphs up to a
+    // batch that its memory tier and TP size set (8 to 512), and decodes a larger batch eagerly.
+    if (engine->flags.count("cuda_graph_max_batch") != 0) {
+        s.cuda_graph_max_batch = s.max_sequences;
+    }
 
     // Expected numbers, as the recommendation printed them.
     plan.expected.capacity_qps = candidate.capacity_qps;
@@ -743,6 +751,7 @@ std::string deployment_json(const Plan& p) {
     settings["context_length"] = s.context_length;
     settings["memory_fraction"] = s.memory_fraction ? ordered_json(*s.memory_fraction) : ordered_json(nullptr);
     settings["max_batched_tokens"] = optional_int(s.max_batched_tokens);
+    settings["cuda_graph_max_batch"] = optional_int(s.cuda_graph_max_batch);
     settings["chunked_prefill"] = s.chunked_prefill;
     settings["quantization_format"] = s.format;
     settings["dtype"] = optional_text(s.dtype);

@@ -1244,6 +1244,8 @@ def deployment_schema():
         "context_length": described(count(1), "per sequence: the scenario's context (prompt + output when unset)"),
         "memory_fraction": described(nullable(POSITIVE_FRACTION), "the engine profile's usable memory fraction"),
         "max_batched_tokens": described(nullable(count(1)), "the engine profile's chunked-prefill token budget"),
+        "cuda_graph_max_batch": described(nullable(count(1)), "the largest decode batch the server replays from a CUDA graph, "
+                                          "set to max_sequences (SGLang --cuda-graph-max-bs); null: the engine has no such flag"),
         "chunked_prefill": BOOLEAN,
         "quantization_format": NON_EMPTY,
         "dtype": nullable(NON_EMPTY),

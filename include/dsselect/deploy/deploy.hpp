@@ -123,6 +123,9 @@ struct Settings {
     std::int64_t context_length = 0;      // per sequence: the scenario's context
     std::optional<double> memory_fraction;            // absent: the engine has no such flag
     std::optional<std::int64_t> max_batched_tokens;   // absent: the engine has no such flag
+    // The largest decode batch replayed from a CUDA graph, set to the batch so that every decode
+    // step runs as the estimate timed it (SGLang); absent: the engine has no such flag.
+    std::optional<std::int64_t> cuda_graph_max_batch;
     bool chunked_prefill = false;                     // the engine's switch is on the command line
     std::string format;                   // "fp8", "int4-w4a16", ...
     std::string dtype;                    // empty: none
