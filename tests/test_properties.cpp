@@ -366,10 +366,7 @@ TEST_CASE("property: TTFT and TPOT never improve as the batch grows nor the outp
                         continue;
                     }
                     for (const auto& [prompt, output] : {std::pair<std::int64_t, std::int64_t>{256, 64}, {4096, 1024}}) {
-                        EstimateRequest request;
-                        request.model = &model;
-                        request.variant = &variant;
-                        request.hardware = &hardware;
+                        EstimateRequest request = test::request_for(model, variant, hardware);
                         request.prompt_tokens = prompt;
                         request.output_tokens = output;
                         request.profile = engine_profile(&engine, hardware, variant.compute_precision);
