@@ -278,7 +278,7 @@ TEST_CASE("deploy: model artefacts are verified repositories or plain placeholde
     CHECK(value_of(doc["command"].get<std::vector<std::string>>(), "--cuda-graph-max-bs") == std::to_string(awq_batch));
     CHECK(doc["settings"]["max_batched_tokens"] == std::max<std::int64_t>(2048, awq_batch));
     // The other engines write no such flag.
-    CHECK(json::parse(fp8.out)["settings"]["cuda_graph_max_batch"].is_null());
+    CHECK(json::parse(fp8.out).at("settings").at("cuda_graph_max_batch").is_null());
 
     // The source document's fictional family: a placeholder, said plainly.
     auto fictional = run_cli({"deploy", "--scenario", "customer-service", "-o", "json"});

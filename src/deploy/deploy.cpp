@@ -633,6 +633,8 @@ Plan plan_deployment(const Catalog& catalog, const Scenario& scenario, const Can
     s.chunked_prefill = engine->flags.count("chunked_prefill") != 0;
     // The estimate replays a CUDA graph for every decode-only step; SGLang captures graphs up to a
     // batch that its memory tier and TP size set (8 to 512), and decodes a larger batch eagerly.
+    // SGLang captures sizes on a grid (1, 2, 4, 8, 12, then steps of 8, 16 and 32) cut at this
+    // value: the search's batches are powers of two, all on the grid, so the full batch has a graph.
     if (engine->flags.count("cuda_graph_max_batch") != 0) {
         s.cuda_graph_max_batch = s.max_sequences;
     }
