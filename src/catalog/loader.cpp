@@ -961,8 +961,8 @@ void merge_json(json& base, const json& patch) {
 }
 
 // An overlay that sets an engine's max_num_seqs or max_num_batched_tokens sets it on every GPU, as
-// the engine's own flag would: the merged small_gpu_scheduler takes the value too, unless the
-// overlay sets the rule's key itself (docs/data-format.md).
+// the engine's own flag would: every rule of the merged small_gpu_scheduler takes the value too,
+// unless the overlay sets that rule's key itself (docs/data-format.md).
 void explicit_scheduler_values_win(json& merged, const json& overlay) {
     const auto found = merged.find("small_gpu_scheduler");
     if (found == merged.end()) {
@@ -985,18 +985,17 @@ void explicit_scheduler_values_win(json& merged, const json& overlay) {
     const auto overlay_found = overlay.find("small_gpu_scheduler");
     const std::vector<const json*> overlay_rules =
         overlay_found != overlay.end() ? rules_of(*overlay_found) : std::vector<const json*>{};
-    for (std::size_t index = 0; index < rules.size(); ++index) {
-        if (!rules[index]->is_object()) {
-            continue;  // the reader reports it
+    for (const char* key : {"max_num_seqs", "max_num_batched_tokens"}) {
+        // Only a count the engine key itself accepts: a bad one is reported once, at its own
+        // pointer, not again at every rule's.
+        const auto value = overlay.find(key);
+        if (value == overlay.end() || !value->is_number_integer() || value->get<std::int64_t>() < 1) {
+            continue;
         }
-        for (const char* key : {"max_num_seqs", "max_num_batched_tokens"}) {
-            const auto value = overlay.find(key);
+        for (std::size_t index = 0; index < rules.size(); ++index) {
             const bool rule_set =
                 index < overlay_rules.size() && overlay_rules[index]->is_object() && overlay_rules[index]->contains(key);
-            // Only a count the engine key itself accepts: a bad one is reported once, at its own
-            // pointer, not again at every rule's.
-            const bool valid = value != overlay.end() && value->is_number_integer() && value->get<std::int64_t>() >= 1;
-            if (valid && !rule_set) {
+            if (rules[index]->is_object() && !rule_set) {  // (a rule that is not an object: the reader reports it)
                 (*rules[index])[key] = *value;
             }
         }
