@@ -88,8 +88,8 @@ EFFECTS = [
      "effect": "decode comes out too fast: the per-layer step overhead and the eight-bit compute efficiency are "
                "pooled over the engines and were fitted on the fit system's engine versions (vLLM's memory "
                "efficiency is its own, fitted on its fit rows); TensorRT-LLM's and vLLM's own fit rows choose an "
-               "eight-bit efficiency below the pooled value, no engine's rows identify the step "
-               "overhead's split, and SGLang's identify neither an eight-bit value nor a memory efficiency of their "
+               "eight-bit efficiency below the pooled value, only TensorRT-LLM's rows identify the step "
+               "overhead's split (a lower all-reduce latency than the pooled one), and SGLang's identify neither an eight-bit value nor a memory efficiency of their "
                "own (docs/validation-study.md, the per-engine fits): this engine version or hardware may spend "
                "more per step than the model credits"},
     {"metric": "tpot", "sign": "+", "name": "engine version and hardware",

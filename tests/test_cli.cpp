@@ -68,7 +68,7 @@ TEST_CASE("cli: catalog models -o json lists the seed versions with nominal and 
     REQUIRE(result.status == 0);
     CHECK(result.err.empty());
     const json document = json::parse(result.out);
-    CHECK(document.at("schema_version").get<std::string>() == "1.6");
+    CHECK(document.at("schema_version").get<std::string>() == "1.7");
     CHECK(document.at("kind").get<std::string>() == "ModelList");
     std::map<std::string, double> nominal = {{"nano", 1.3e9}, {"base", 6.7e9}, {"pro", 32e9}, {"ultra", 175e9}};
     int found = 0;
@@ -163,6 +163,37 @@ TEST_CASE("cli: estimate -o json has the contract fields", "[cli][estimate]") {
     }
     CHECK(e.at("memory").at("fits").get<bool>());
     CHECK(e.at("performance").at("tpot_ms").get<double>() > 0);
+    // Replica totals and per-GPU figures: the per-GPU parts add up to per_gpu_bytes (each rounded
+    // to a byte), and each replica total is its per-GPU part times the GPUs.
+    const json& m = e.at("memory");
+    const auto bytes = [&](const char* key) { return static_cast<double>(m.at(key).get<std::int64_t>()); };
+    CHECK(std::fabs(bytes("weights_bytes_per_gpu") + bytes("adapter_bytes_per_gpu") + bytes("kv_cache_bytes_per_gpu") +
+                    bytes("activations_bytes") + bytes("overhead_bytes") - bytes("per_gpu_bytes")) <= 3.0);
+    CHECK(std::fabs(2.0 * bytes("weights_bytes_per_gpu") - bytes("weights_bytes")) <= 1.0);
+    CHECK(std::fabs(2.0 * bytes("kv_cache_bytes_per_gpu") - bytes("kv_cache_bytes")) <= 1.0);
+    // Batch 4 of 512 + 128 tokens (paged: 576 on average) holds 2,304 tokens, more than the window.
+    CHECK(m.at("kv_cache_tokens").get<double>() == Approx(2304.0));
+}
+
+TEST_CASE("cli: estimate --context sizes the KV cache for one sequence of the window", "[cli][estimate]") {
+    // DeepSeek-R1-Distill-Llama-8B at 16 bits on one L4: 131,072 tokens of cache need 17.2 GB beside
+    // 16 GB of weights on a 24 GB card, so the window cannot be offered (vLLM would not start).
+    auto result = run_cli({"estimate", "--model", "deepseek-r1-distill-llama-8b", "--variant", "fp16", "--gpu", "l4",
+                           "--context", "131072", "-o", "json"});
+    REQUIRE(result.status == 0);
+    const json e = json::parse(result.out);
+    CHECK(e.at("feasibility").get<std::string>() == "does_not_fit");
+    CHECK(e.at("memory").at("kv_cache_tokens").get<double>() == Approx(131072.0));
+    CHECK(e.at("memory").at("max_concurrency").get<std::int64_t>() == 0);
+    CHECK(e.at("performance").at("ttft_ms").is_null());
+    auto table = run_cli({"estimate", "--model", "deepseek-r1-distill-llama-8b", "--variant", "fp16", "--gpu", "l4",
+                          "--context", "131072"});
+    REQUIRE(table.status == 0);
+    CHECK_THAT(table.out, Catch::Matchers::Contains("KV cache sized for one sequence of the 131072-token context window"));
+    // Without the window the same request fits.
+    auto plain = run_cli({"estimate", "--model", "deepseek-r1-distill-llama-8b", "--variant", "fp16", "--gpu", "l4", "-o", "json"});
+    REQUIRE(plain.status == 0);
+    CHECK(json::parse(plain.out).at("feasibility").get<std::string>() == "ok");
 }
 
 TEST_CASE("cli: estimate --kv-cache-dtype fp8 halves the cache and --kv-reservation full holds P + O", "[cli][estimate]") {
@@ -1610,8 +1641,9 @@ TEST_CASE("kv dtype: estimate of an FP8 variant stores FP8 KV under trtllm and 1
 }
 
 TEST_CASE("kv dtype: the search stores KV in the engine's type unless --kv-cache-dtype names one", "[kv][cli][search]") {
-    // KV bytes per running sequence of the judged candidate (its cache at the chosen batch / batch).
-    auto kv_per_sequence = [](const std::string& engine, std::vector<std::string> extra) {
+    // KV bytes per token of the judged candidate (its cache at the chosen batch / the tokens it holds:
+    // the scenario's context window, or the batch's sequences where they hold more).
+    auto kv_per_token = [](const std::string& engine, std::vector<std::string> extra) {
         std::vector<std::string> args{"compare", "--scenario", "customer-service", "base:fp8@h100-sxmx1", "--engine",
                                       engine, "--min-quality", "0", "-o", "json"};
         args.insert(args.end(), extra.begin(), extra.end());
@@ -1619,13 +1651,14 @@ TEST_CASE("kv dtype: the search stores KV in the engine's type unless --kv-cache
         REQUIRE(result.status == 0);
         const json candidate = json::parse(result.out).at("candidates").at(0);
         return candidate.at("memory").at("kv_cache_bytes").get<double>() /
-               static_cast<double>(candidate.at("batch_per_replica").get<std::int64_t>());
+               candidate.at("memory").at("kv_cache_tokens").get<double>();
     };
-    const double trtllm = kv_per_sequence("trtllm", {});
-    const double vllm = kv_per_sequence("vllm", {});
+    const double trtllm = kv_per_token("trtllm", {});
+    const double vllm = kv_per_token("vllm", {});
+    CHECK(vllm == Approx(2.0 * 32 * 32 * 128 * 2));  // base: 32 layers, 32 KV heads of 128, two bytes
     CHECK(trtllm == Approx(vllm / 2));  // FP8 KV under TensorRT-LLM, 16-bit under vLLM
-    CHECK(kv_per_sequence("trtllm", {"--kv-cache-dtype", "fp16"}) == Approx(vllm));
-    CHECK(kv_per_sequence("vllm", {"--kv-cache-dtype", "fp8"}) == Approx(trtllm));
+    CHECK(kv_per_token("trtllm", {"--kv-cache-dtype", "fp16"}) == Approx(vllm));
+    CHECK(kv_per_token("vllm", {"--kv-cache-dtype", "fp8"}) == Approx(trtllm));
     CHECK(run_cli({"recommend", "--scenario", "customer-service", "--kv-cache-dtype", "fp4"}).status == 2);
     // deploy writes the engine's default KV flags, so it refuses a plan sized for another type.
     const auto deploy = run_cli({"deploy", "--scenario", "customer-service", "--kv-cache-dtype", "fp8"});

@@ -204,22 +204,63 @@ TEST_CASE("estimate: a batch fits exactly when it is within max concurrency", "[
     const Model model = test::llama2_7b();
     const Variant fp16 = test::variant_bits(16);
     int zero_concurrency_cases = 0;
+    // The context window (0: P + O) joins the same inequality: one sequence that long must fit.
     for (double memory_gb = 15.0; memory_gb <= 18.0; memory_gb += 0.25) {
         const Hardware hardware = test::gpu(2039, memory_gb);
         for (const std::int64_t prompt : {64, 700, 9000}) {
-            EstimateRequest request = request_for(model, fp16, hardware);
-            request.prompt_tokens = prompt;
-            REQUIRE(request.profile.max_num_seqs == 0);
-            const std::int64_t limit = estimate(request).memory.max_concurrency;
-            zero_concurrency_cases += limit == 0 ? 1 : 0;
-            for (std::int64_t batch = 1; batch <= limit + 2; ++batch) {
-                request.batch = batch;
-                INFO("memory_gb " << memory_gb << " prompt " << prompt << " batch " << batch << " limit " << limit);
-                CHECK(estimate(request).memory.fits == (batch <= limit));
+            for (const std::int64_t window : {std::int64_t{0}, std::int64_t{4096}}) {
+                EstimateRequest request = request_for(model, fp16, hardware);
+                request.prompt_tokens = prompt;
+                request.context_tokens = window > 0 ? std::max(window, prompt + request.output_tokens) : 0;
+                REQUIRE(request.profile.max_num_seqs == 0);
+                const std::int64_t limit = estimate(request).memory.max_concurrency;
+                zero_concurrency_cases += limit == 0 ? 1 : 0;
+                for (std::int64_t batch = 1; batch <= limit + 2; ++batch) {
+                    request.batch = batch;
+                    INFO("memory_gb " << memory_gb << " prompt " << prompt << " window " << request.context_tokens
+                                      << " batch " << batch << " limit " << limit);
+                    CHECK(estimate(request).memory.fits == (batch <= limit));
+                }
             }
         }
     }
     CHECK(zero_concurrency_cases > 0);  // the sweep reaches GPUs where nothing fits
+}
+
+TEST_CASE("estimate: the KV cache holds one sequence of the whole context window", "[estimator][memory]") {
+    // Llama-2-7B at 16 bits: 2 * 32 layers * 32 KV heads * 128 * 2 bytes = 524,288 bytes per token.
+    // At batch 1, P 512 and O 128 the paged cache holds max(512 + 64, 640) = 640 tokens (the
+    // request's own window, P + O); a 4,096-token window (the model's whole) holds 3,456 more.
+    const Model model = test::llama2_7b();
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware roomy = test::gpu(2039, 80);
+    EstimateRequest request = request_for(model, fp16, roomy);
+    const Estimate own = estimate(request);
+    CHECK(own.memory.kv_cache_tokens == Approx(640.0));
+    CHECK(own.memory.kv_cache_bytes == Approx(640.0 * 524288.0));
+    request.context_tokens = 4096;
+    const Estimate window = estimate(request);
+    REQUIRE(window.feasibility == Feasibility::ok);
+    CHECK(window.memory.kv_cache_tokens == Approx(4096.0));
+    CHECK(window.memory.per_gpu_bytes - own.memory.per_gpu_bytes == Approx((4096.0 - 640.0) * 524288.0));
+    CHECK(window.memory.max_concurrency == own.memory.max_concurrency);  // a batch of 576-token sequences still fits as many
+    // A batch whose sequences hold more than the window: the batch sizes the cache.
+    request.batch = 64;
+    CHECK(estimate(request).memory.kv_cache_tokens == Approx(64.0 * 576.0));
+
+    // On 18 GB (16.2 usable) the weights (13.5 GB), a step's activations (0.6 GB) and 1 GiB of
+    // overhead leave about 1 GB: 640 tokens fit, a 4,096-token sequence (2.1 GB of cache) does not,
+    // so nothing runs, whatever the batch.
+    const Hardware small = test::gpu(2039, 18);
+    EstimateRequest tight = request_for(model, fp16, small);
+    REQUIRE(estimate(tight).memory.fits);
+    tight.context_tokens = 4096;
+    const Estimate refused = estimate(tight);
+    CHECK_FALSE(refused.memory.fits);
+    CHECK(refused.feasibility == Feasibility::does_not_fit);
+    CHECK(refused.memory.max_concurrency == 0);
+    CHECK(refused.memory.shortfall_bytes == Approx(refused.memory.per_gpu_bytes - refused.memory.usable_per_gpu_bytes));
+    CHECK(refused.memory.shortfall_bytes > 0.0);
 }
 
 TEST_CASE("estimate: latency is TTFT + (O - 1) TPOT and QPS and output tokens follow Little's law", "[estimator][time]") {

@@ -237,8 +237,8 @@ TEST_CASE("property: rows identical for serving appear once, under the first lab
             // No two rows share model, hardware, GPUs and every figure a reader sees.
             const std::string key = c.model->id + "@" + c.hardware->id + "x" + std::to_string(c.gpus_per_replica) + " " +
                                     std::to_string(c.score.total) + " " + std::to_string(c.cost.yearly_usd) + " " +
-                                    std::to_string(c.estimate.performance.ttft_ms) + " " +
-                                    std::to_string(c.estimate.performance.tpot_ms) + " " + std::to_string(c.quality) +
+                                    std::to_string(c.estimate.performance.ttft_ms) + " " + std::to_string(c.ttft_at_load_ms) +
+                                    " " + std::to_string(c.estimate.performance.tpot_ms) + " " + std::to_string(c.quality) +
                                     " " + std::to_string(c.estimate.memory.per_gpu_bytes) + " " +
                                     std::to_string(c.batch) + " " + std::to_string(c.replicas);
             CHECK(seen.insert(key).second);

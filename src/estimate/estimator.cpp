@@ -15,6 +15,11 @@ namespace dsselect {
 
 namespace {
 constexpr double k_bits_per_byte = 8.0;
+// The hidden states between layers (the residual stream, the tensor-parallel all-reduces, the
+// step's activation buffers) stay in 16 bits under W8A8 and FP8 variants: vLLM, SGLang and
+// TensorRT-LLM quantize a matrix product's input inside the layer and return its output in the
+// model's 16-bit type (docs/method.md, "Activations"). A variant with wider activations keeps them.
+constexpr double k_residual_stream_bits = 16.0;
 constexpr double k_ms_per_s = 1000.0;
 constexpr double k_flops_per_tflop = 1e12;
 // 2:4 structured sparsity keeps 2 of every 4 values and a 2-bit index per kept value.
@@ -692,7 +697,7 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
 
     // Memory.
     const double bytes_kv = request.kv_cache_bits.value_or(variant.kv_cache_bits) / k_bits_per_byte;
-    const double bytes_act = variant.activation_bits / k_bits_per_byte;
+    const double bytes_act = std::max(variant.activation_bits, k_residual_stream_bits) / k_bits_per_byte;
     const bool packed_2_4 = packs_sparse_2_4(profile, variant);  // the engine decides how 2:4 weights are held
     m_weights_bytes = model_weight_bytes(p, variant, packed_2_4);
     m_kv_cache_bytes_per_token = static_cast<double>(kv_cache_elements_per_token(a)) * bytes_kv;
@@ -720,9 +725,15 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
     const double free_for_sequences =
         m_usable_per_gpu_bytes - m_weights_per_gpu - m_overhead_bytes - m_step_token_cap * m_activation_bytes_per_token;
     const double bytes_per_sequence = m_kv_tokens_per_sequence * m_kv_per_token_per_gpu + m_logit_bytes_per_sequence;
-    m_max_concurrency = free_for_sequences > 0.0
-                           ? static_cast<std::int64_t>(std::floor(free_for_sequences / bytes_per_sequence))
-                           : 0;
+    // The window: one sequence of context tokens must fit beside the batch's logits, or the engine
+    // does not start (vLLM: max_model_len larger than the KV cache holds), whatever the batch.
+    m_window_tokens = static_cast<double>(context);
+    const double free_beside_window = free_for_sequences - m_window_tokens * m_kv_per_token_per_gpu;
+    m_max_concurrency =
+        free_for_sequences > 0.0 && free_beside_window >= m_logit_bytes_per_sequence
+            ? static_cast<std::int64_t>(std::floor(std::min(free_for_sequences / bytes_per_sequence,
+                                                            free_beside_window / m_logit_bytes_per_sequence)))
+            : 0;
     if (profile.max_num_seqs > 0) {
         m_max_concurrency = std::min(m_max_concurrency, profile.max_num_seqs);
     }
@@ -845,9 +856,9 @@ EstimatePlan::MemoryAt EstimatePlan::memory_at(double batch) const {
     // batch it later runs, plus fp32 logits of the sequences in the batch. The same reservation
     // bounds max_concurrency, so a batch that fits is within it but for the engine's cap on
     // running sequences (max_num_seqs), which `estimate` refuses to pass and the search stops at.
+    m.kv_cache_tokens = std::max(batch * m_kv_tokens_per_sequence, m_window_tokens);
     m.activations_bytes = m_step_token_cap * m_activation_bytes_per_token + batch * m_logit_bytes_per_sequence;
-    m.per_gpu_bytes =
-        m_weights_per_gpu + batch * m_kv_tokens_per_sequence * m_kv_per_token_per_gpu + m.activations_bytes + m_overhead_bytes;
+    m.per_gpu_bytes = m_weights_per_gpu + m.kv_cache_tokens * m_kv_per_token_per_gpu + m.activations_bytes + m_overhead_bytes;
     return m;
 }
 
@@ -1049,14 +1060,17 @@ Estimate EstimatePlan::at(std::int64_t batch_size, Trace* trace) const {
     // Layer split (llama.cpp): each GPU holds its layers' share of the cache.
     record(trace, "kv_cache_bytes_per_token_per_gpu", m_kv_per_token_per_gpu, "bytes",
            a.is_mla() ? "latent cache replicated on every GPU" : "2 * L * max(h_kv / t, 1) * d_h * kv_cache_bits / 8");
-    m.kv_cache_bytes = batch * m_kv_tokens_per_sequence * m_kv_per_token_per_gpu * m_gpus;
     m.kv_tokens_per_sequence = m_kv_tokens_per_sequence;
     record(trace, "kv_tokens_per_sequence", m_kv_tokens_per_sequence, "tokens",
            request.profile.kv_full_reservation ? "P + O (full reservation)" : "P + O/2 (paged KV: the mean over a sequence's life)");
     const MemoryAt at_batch = memory_at(batch);
+    m.kv_cache_tokens = at_batch.kv_cache_tokens;
+    record(trace, "kv_cache_tokens", m.kv_cache_tokens, "tokens",
+           "max(B * KV tokens per sequence, context window): one sequence of the whole window must fit");
+    m.kv_cache_bytes = m.kv_cache_tokens * m_kv_per_token_per_gpu * m_gpus;
     m.activations_bytes = at_batch.activations_bytes;
     record(trace, "activations_bytes_per_gpu", m.activations_bytes, "bytes",
-           "max(max_batched_tokens, P) * (4 d + 2 d_ff / t) * activation_bits / 8 + B * V * 4 / t (the step peak the engine reserves; "
+           "max(max_batched_tokens, P) * (4 d + 2 d_ff / t) * max(activation_bits, 16) / 8 + B * V * 4 / t (the step peak the engine reserves; "
            "t = 1 under a layer split)");
     m.overhead_bytes = m_overhead_bytes;
     record(trace, "overhead_bytes_per_gpu", m.overhead_bytes, "bytes",
@@ -1075,11 +1089,11 @@ Estimate EstimatePlan::at(std::int64_t batch_size, Trace* trace) const {
     // one step are bounded by the step token cap.
     m.max_concurrency = m_max_concurrency;
     record(trace, "per_gpu_bytes", m.per_gpu_bytes, "bytes",
-           "weights / t + B * KV tokens per sequence * KV per token per GPU + activations + overhead");
+           "weights / t + KV cache tokens * KV per token per GPU + activations + overhead");
     record(trace, "usable_per_gpu_bytes", m.usable_per_gpu_bytes, "bytes", "memory_gb * 1e9 * usable fraction");
     record(trace, "max_concurrency", static_cast<double>(m.max_concurrency), "sequences",
            "min(max_num_seqs, floor((usable - weights / t - overhead - step activations) / (KV tokens per sequence * KV per token per GPU + V * 4 / t))), "
-           "1 at most without continuous batching");
+           "0 when one sequence of the context window does not fit (with the batch's logits), 1 at most without continuous batching");
 
     // Power draw of the replica under load.
     result.power_w = m_power_w;

@@ -173,6 +173,9 @@ std::string estimate_json(const EstimateView& view, JsonStyle style) {
     }
     const MemoryEstimate& m = e.memory;
     ordered_json memory;
+    // Replica totals (weights, KV cache, adapters, total) and per-GPU figures; the *_per_gpu parts
+    // with activations_bytes and overhead_bytes add up to per_gpu_bytes.
+    const double gpus = static_cast<double>(request.gpus);
     memory["weights_bytes"] = whole_bytes(m.weights_bytes);
     memory["kv_cache_bytes"] = whole_bytes(m.kv_cache_bytes);
     memory["kv_cache_bytes_per_token"] = whole_bytes(m.kv_cache_bytes_per_token);
@@ -181,6 +184,10 @@ std::string estimate_json(const EstimateView& view, JsonStyle style) {
     memory["overhead_bytes"] = whole_bytes(m.overhead_bytes);
     memory["total_bytes"] = whole_bytes(m.total_bytes);
     memory["per_gpu_bytes"] = whole_bytes(m.per_gpu_bytes);
+    memory["weights_bytes_per_gpu"] = whole_bytes(m.weights_bytes / gpus);
+    memory["kv_cache_bytes_per_gpu"] = whole_bytes(m.kv_cache_bytes / gpus);
+    memory["adapter_bytes_per_gpu"] = whole_bytes(m.adapter_bytes / gpus);
+    memory["kv_cache_tokens"] = round_to(m.kv_cache_tokens, 1);  // P + O/2 per sequence may be a half
     memory["capacity_per_gpu_bytes"] = whole_bytes(m.capacity_per_gpu_bytes);
     memory["usable_per_gpu_bytes"] = whole_bytes(m.usable_per_gpu_bytes);
     memory["shortfall_bytes"] = whole_bytes(m.shortfall_bytes);

@@ -109,6 +109,7 @@ ordered_json candidate_json(const Candidate& c, const Scenario& scenario) {
                      {"fits", c.estimate.memory.fits},
                      // The breakdown the report page draws (the estimate's own keys and meaning).
                      {"kv_cache_bytes", static_cast<std::int64_t>(std::llround(c.estimate.memory.kv_cache_bytes))},
+                     {"kv_cache_tokens", round_to(c.estimate.memory.kv_cache_tokens, 1)},
                      {"activations_bytes", static_cast<std::int64_t>(std::llround(c.estimate.memory.activations_bytes))},
                      // Task adapters resident beside the weights (all GPUs of a replica, split like them).
                      {"adapter_bytes", static_cast<std::int64_t>(std::llround(c.estimate.memory.adapter_bytes))},

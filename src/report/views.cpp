@@ -246,6 +246,13 @@ std::vector<Table> estimate_tables(const EstimateView& view) {
     memory.rows.push_back({"total", gib(m.per_gpu_bytes)});
     memory.rows.push_back({"usable capacity", gib(m.usable_per_gpu_bytes)});
     const std::int64_t sequence_tokens = r.prompt_tokens + r.output_tokens;
+    // A window the batch does not fill still sizes the cache: one sequence that long must fit.
+    const bool window_sizes_kv =
+        r.context_tokens > 0 && m.kv_cache_tokens > static_cast<double>(r.batch) * m.kv_tokens_per_sequence;
+    if (window_sizes_kv) {
+        memory.notes.push_back(
+            fmt::format("KV cache sized for one sequence of the {}-token context window (--context)", r.context_tokens));
+    }
     if (!m.fits) {
         memory.notes.push_back(fmt::format("does NOT fit: {} GiB short per GPU", gib(m.shortfall_bytes)));
     } else {  // (fits and max_concurrency answer one inequality: docs/method.md, "Memory")

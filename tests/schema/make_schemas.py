@@ -38,7 +38,7 @@ SMALL_GPU_RULE = {"type": "object", "additionalProperties": False, "properties":
     "max_num_seqs": {"type": "integer", "minimum": 1},
     "max_num_batched_tokens": {"type": "integer", "minimum": 1}}}
 PRECISIONS = ["fp16", "bf16", "fp8", "int8", "int4"]
-SCHEMA_VERSION = {"enum": ["1.0", "1.1", "1.2", "1.3", "1.4", "1.5", "1.6"], "description": "dsselect writes \"1.6\" and reads all seven: a minor bump only adds fields or widens what a key accepts; a major bump may break"}
+SCHEMA_VERSION = {"enum": ["1.0", "1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "1.7"], "description": "dsselect writes \"1.7\" and reads all eight: a minor bump only adds fields or widens what a key accepts; a major bump may break"}
 
 
 def integer(minimum, maximum=MAX_DIMENSION):
@@ -678,9 +678,26 @@ def estimate_schema():
                    "output_tokens_per_s_per_sequence", "prefill_tokens_per_s", "qps"]
     performance_props = {key: timing for key in timing_keys}
     performance_props["decode_bound"] = {"enum": ["memory", "compute", None]}
-    memory_keys = ["weights_bytes", "kv_cache_bytes", "kv_cache_bytes_per_token", "activations_bytes", "overhead_bytes",
-                   "total_bytes", "per_gpu_bytes", "capacity_per_gpu_bytes", "usable_per_gpu_bytes", "shortfall_bytes"]
-    memory_props = {key: count() for key in memory_keys}
+    memory_props = {
+        "weights_bytes": described(count(), "all GPUs of the replica"),
+        "kv_cache_bytes": described(count(), "all GPUs of the replica, kv_cache_tokens at the batch"),
+        "kv_cache_bytes_per_token": described(count(), "one token, all layers, all GPUs of the replica"),
+        "activations_bytes": described(count(), "per GPU: the step peak the engine reserves and the batch's logits"),
+        "overhead_bytes": described(count(), "per GPU: runtime and communication buffers"),
+        "total_bytes": described(count(), "all GPUs of the replica: per_gpu_bytes x gpus"),
+        "per_gpu_bytes": described(count(), "per GPU: weights_bytes_per_gpu + adapter_bytes_per_gpu + "
+                                            "kv_cache_bytes_per_gpu + activations_bytes + overhead_bytes"),
+        "capacity_per_gpu_bytes": described(count(), "per GPU, physical"),
+        "usable_per_gpu_bytes": described(count(), "per GPU: capacity x the engine's usable fraction"),
+        "shortfall_bytes": described(count(), "per GPU: per_gpu_bytes - usable_per_gpu_bytes when it does not fit, "
+                                              "else 0"),
+        "weights_bytes_per_gpu": described(count(), "per GPU: weights_bytes / gpus"),
+        "kv_cache_bytes_per_gpu": described(count(), "per GPU: kv_cache_bytes / gpus"),
+        "adapter_bytes_per_gpu": described(count(), "per GPU: adapter_bytes / gpus"),
+        "kv_cache_tokens": described(NON_NEGATIVE, "tokens the KV cache holds at the batch: max(batch x "
+                                                   "(P + O/2, or P + O under a full reservation), the context "
+                                                   "window), one decimal"),
+    }
     memory_props["adapter_bytes"] = described(count(), "task adapters resident beside the weights, all GPUs of the "
                                                        "replica (split like the weights); 0 without tasks")
     memory_props["fits"] = BOOLEAN
@@ -870,13 +887,16 @@ def candidate():
         "memory": obj({"weights_bytes": count(), "per_gpu_bytes": count(), "capacity_per_gpu_bytes": count(),
                        "fits": BOOLEAN,
                        "kv_cache_bytes": described(count(), "all GPUs of a replica, at batch_per_replica"),
+                       "kv_cache_tokens": described(NON_NEGATIVE, "tokens the KV cache holds at batch_per_replica: "
+                                                                  "max(batch x tokens per sequence, the context "
+                                                                  "window), one decimal (as an Estimate's)"),
                        "activations_bytes": described(count(), "per GPU"),
                        "adapter_bytes": described(count(), "task adapters resident beside the weights, all GPUs of "
                                                            "a replica (split like the weights); 0 without tasks"),
                        "overhead_bytes": described(count(), "per GPU: runtime and communication buffers"),
                        "usable_per_gpu_bytes": described(count(), "capacity x the engine's usable fraction")},
                       ["weights_bytes", "per_gpu_bytes", "capacity_per_gpu_bytes", "fits", "kv_cache_bytes",
-                       "activations_bytes", "adapter_bytes", "overhead_bytes", "usable_per_gpu_bytes"]),
+                       "kv_cache_tokens", "activations_bytes", "adapter_bytes", "overhead_bytes", "usable_per_gpu_bytes"]),
         "power_w": NON_NEGATIVE,
         "quality": described(FRACTION, "model quality for the task kind x variant retention; 0 when the model has "
                                         "no published figure for the task kind (quality_published false)"),

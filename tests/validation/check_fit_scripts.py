@@ -241,8 +241,9 @@ def check_per_engine(fit_per_engine, shipped):
 
     # --check: main() with the harness replaced; it fits only the claimed pairs and fails when
     # one engine's own best is not the claimed one. The decode step lies on a ridge (per-layer + 2 x
-    # all-reduce = 55 us) for every engine, so no engine's rows identify it; the memory efficiency
-    # moves vLLM's rows only, so only vLLM's rows identify theirs.
+    # all-reduce = 55 us) for vLLM and SGLang, so their rows do not identify it, and has one best
+    # point for TensorRT-LLM, its claimed one; the memory efficiency moves the rows of the engines
+    # with a claimed value only, so only those identify theirs.
     claimed_fp8 = {e: c for (e, f), c in claims if f == "compute_efficiency FP8"}
     claimed_memory = {e: c for (e, f), c in claims if f == "memory_efficiency" and c is not None}
 
@@ -255,7 +256,10 @@ def check_per_engine(fit_per_engine, shipped):
                 sets = [f for f in engine["factors"] if f.get("hardware_kind") == "gpu"]
                 fp8 = next(f for f in sets if f.get("precision") == "fp8")["compute_efficiency"]
                 g = general(engine)
-                ridge = abs(g["per_layer_overhead_us"] + 2 * g["allreduce_latency_us"] - 55)
+                claimed_step = dict(claims).get((engine["id"], "per_layer_overhead_us, allreduce_latency_us"))
+                ridge = (abs(g["per_layer_overhead_us"] - claimed_step[0]) + abs(g["allreduce_latency_us"] - claimed_step[1])
+                         if claimed_step is not None else
+                         abs(g["per_layer_overhead_us"] + 2 * g["allreduce_latency_us"] - 55))
                 memory = (abs(g["memory_efficiency"] - claimed_memory[engine["id"]])
                           if engine["id"] in claimed_memory else 0.0)
                 out += [(engine["id"], "fp8", "dense",

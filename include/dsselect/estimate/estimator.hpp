@@ -392,6 +392,10 @@ struct MemoryEstimate {
     // under the full reservation), capped by the engine's max_num_seqs.
     std::int64_t max_concurrency = 0;
     double kv_tokens_per_sequence = 0;  // P + O/2 (paged) or P + O (full reservation)
+    // Tokens the KV cache holds at this batch: B * kv_tokens_per_sequence, or the context window
+    // (the request's context_tokens, else P + O) when that is more: an engine holds one sequence
+    // of its whole window (vLLM refuses to start when max_model_len tokens do not fit its cache).
+    double kv_cache_tokens = 0;
 };
 
 struct PerformanceEstimate {
@@ -569,6 +573,7 @@ private:
     // `running_context` tokens: chunked prefill at the engine's token budget (no fixed delay).
     double chunked_prefill_mean_ms(std::int64_t arriving, std::int64_t running, double running_context) const;
     struct MemoryAt {
+        double kv_cache_tokens = 0;  // max(B * KV tokens per sequence, the context window)
         double activations_bytes = 0;
         double per_gpu_bytes = 0;
     };
@@ -610,6 +615,7 @@ private:
     double m_output = 0;
     double m_sequence = 0;
     double m_kv_tokens_per_sequence = 0;  // P + O/2 paged, P + O under the full reservation
+    double m_window_tokens = 0;           // the context window the deployment offers: one sequence that long fits
     double m_layer_units = 0;        // layer_overhead_units of the model
     double m_step_overhead_ms = 0;  // per step + per layer unit + per MoE layer
     double m_eager_overhead_ms = 0;  // per layer unit + per MoE layer, steps outside CUDA graphs
