@@ -122,6 +122,19 @@ TEST_CASE("cli: an unknown id gets a did-you-mean and exit 2", "[cli]") {
     auto result = run_cli({"catalog", "models", "bsae"});
     CHECK(result.status == 2);
     CHECK(test::first_line(result.err) == "dsselect: error: unknown model 'bsae'; did you mean 'base'?");
+    // catalog KIND ID suggests as estimate --gpu does: the ids the typed one begins, ignoring case,
+    // and the hint naming the listing command.
+    for (const char* typed : {"h100", "H100"}) {
+        const auto catalog = run_cli({"catalog", "hardware", typed});
+        const auto estimate = run_cli({"estimate", "--model", "base", "--gpu", typed});
+        CHECK(catalog.status == 2);
+        CHECK(test::first_line(catalog.err) ==
+              std::string("dsselect: error: unknown hardware '") + typed + "'; did you mean 'h100-sxm' or 'h100-pcie'?");
+        CHECK(catalog.err == estimate.err);
+        CHECK(catalog.err.find("hint: 'dsselect catalog hardware' lists them") != std::string::npos);
+    }
+    CHECK(test::first_line(run_cli({"catalog", "scenarios", "customer"}).err) ==
+          "dsselect: error: unknown scenario 'customer'; did you mean 'customer-service'?");
 }
 
 TEST_CASE("cli: --help and --version exit 0 on stdout", "[cli]") {
@@ -323,6 +336,23 @@ TEST_CASE("cli: recommend gives each ranked candidate the measured accuracy of t
     CHECK(table.out.find("engine 'sglang'") != std::string::npos);
 }
 
+TEST_CASE("cli: compare shows no timings for a tensor-parallel split the engine cannot make", "[cli]") {
+    // base has 32 attention heads: three GPUs cannot split them. compare judges the candidate in
+    // full and names the miss, but the estimator's figures for it describe no deployment.
+    const auto result = run_cli({"compare", "--scenario", "customer-service", "base:int8@a40x3", "-o", "json"});
+    REQUIRE(result.status == 0);
+    const json candidate = json::parse(result.out).at("candidates").at(0);
+    CHECK(candidate.at("rejected").at("reason").get<std::string>() == "tensor_parallel");
+    for (const char* key : {"ttft_ms", "tpot_ms", "latency_ms", "qps"}) {
+        INFO(key);
+        CHECK(candidate.at(key).is_null());
+    }
+    // Two GPUs divide the heads: the same candidate is timed.
+    const auto two = run_cli({"compare", "--scenario", "customer-service", "base:int8@a40x2", "-o", "json"});
+    REQUIRE(two.status == 0);
+    CHECK(json::parse(two.out).at("candidates").at(0).at("ttft_ms").get<double>() > 0.0);
+}
+
 TEST_CASE("cli: compare and tco carry the measured accuracy of every candidate they judge", "[cli][accuracy]") {
     const auto compared = run_cli({"compare", "--scenario", "finance-risk", "--engine", "trtllm", "base:int8@h100-sxmx1",
                                    "ultra", "-o", "json"});
@@ -505,6 +535,15 @@ TEST_CASE("cli: --output-file writes atomically and reports an unwritable target
     auto full = run_cli({"catalog", "models", "--output-file", "/dev/full"});
     CHECK(full.status == 74);
     CHECK(test::first_line(full.err) == "dsselect: error: /dev/full: cannot write: No space left on device");
+    // A command that also makes notes (deploy) still starts stderr with the error line; the notes
+    // follow it, and -q drops the notes but never the error.
+    auto noted = run_cli({"deploy", "--scenario", "customer-service", "--output-file", "/dev/full"});
+    CHECK(noted.status == 74);
+    CHECK(test::first_line(noted.err) == "dsselect: error: /dev/full: cannot write: No space left on device");
+    CHECK(noted.err.find("dsselect: note: ") != std::string::npos);
+    auto quiet = run_cli({"-q", "deploy", "--scenario", "customer-service", "--output-file", "/dev/full"});
+    CHECK(quiet.status == 74);
+    CHECK(quiet.err == "dsselect: error: /dev/full: cannot write: No space left on device\n");
 }
 
 TEST_CASE("cli: schema prints each embedded schema exactly as schemas/ has it", "[cli][schema]") {

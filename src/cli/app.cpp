@@ -344,7 +344,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     app.add_option("--output-file", context.global.output_file, "Write the result to this file (atomically)");
     app.add_option("--color", context.global.color, "Colour: auto|always|never")
         ->check(CLI::IsMember({"auto", "always", "never"}));
-    app.add_flag("-q,--quiet", context.global.quiet, "No messages on stderr; stdout is unchanged");
+    app.add_flag("-q,--quiet", context.global.quiet, "No notes, warnings or progress on stderr (errors still print); stdout is unchanged");
 
     register_catalog(app, context);
     register_validate(app, context);
@@ -409,30 +409,39 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
         context.command = sub->get_name();
     }
     context.format_given = format_option->count() > 0;
+    // Notes and messages go to stderr once the output is written, so that a failed write's error
+    // line comes first, as every error's does (README, "Exit codes"); -q drops them, never errors.
+    std::vector<std::string> notes;
+    const auto print_notes = [&] {
+        if (context.global.quiet) {
+            return;
+        }
+        for (std::string& notice : take_notices()) {
+            notes.push_back(std::move(notice));
+        }
+        for (const auto& note : notes) {
+            err << printable(note) << "\n";
+        }
+    };
     try {
         // Reject a bad -o before any work: each command declares the formats it writes.
         context.check_format();
         take_notices();  // a previous run in this process (tests) leaves none behind
         CommandOutput result = context.action();
-        if (!context.global.quiet) {
-            for (const auto& notice : take_notices()) {
-                err << printable(notice) << "\n";
-            }
-            for (const auto& message : result.messages) {
-                err << printable(message) << "\n";
-            }
-        }
+        notes = take_notices();
+        notes.insert(notes.end(), result.messages.begin(), result.messages.end());
         if (result.exit_code == 0 || !result.text.empty()) {
             write_output(result.text, context.global.output_file, out);
         }
-        return check_flushed(out, err, result.exit_code);
-    } catch (const Error& error) {
-        if (!context.global.quiet) {
-            for (const auto& notice : take_notices()) {
-                err << printable(notice) << "\n";
-            }
+        out.flush();
+        if (!out) {
+            return check_flushed(out, err, result.exit_code);  // the error line, without the notes
         }
+        print_notes();
+        return result.exit_code;
+    } catch (const Error& error) {
         print_error(err, error);
+        print_notes();
         return exit_code(error.kind());
     } catch (const std::bad_alloc&) {
         err << "dsselect: error: out of memory\n";

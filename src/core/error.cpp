@@ -1,7 +1,10 @@
 #include "dsselect/core/error.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <vector>
+
+#include <fmt/format.h>
 
 namespace dsselect {
 
@@ -39,6 +42,52 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
         std::swap(previous, current);
     }
     return previous[b.size()];
+}
+
+namespace {
+std::string lowercase(std::string text) {
+    std::transform(text.begin(), text.end(), text.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return text;
+}
+}  // namespace
+
+std::string id_suggestion(const std::string& typed, const std::vector<std::string>& ids) {
+    const std::string wanted = lowercase(typed);
+    std::vector<std::string> prefixed;
+    for (const std::string& id : ids) {
+        if (!wanted.empty() && lowercase(id).rfind(wanted, 0) == 0) {
+            prefixed.push_back(id);
+        }
+    }
+    if (prefixed.empty()) {
+        std::vector<std::string> lowered;
+        for (const std::string& id : ids) {
+            lowered.push_back(lowercase(id));
+        }
+        const std::string nearest = did_you_mean(wanted, lowered);
+        if (nearest.empty()) {
+            return nearest;
+        }
+        // Back to the id as the catalog spells it.
+        const std::string name = nearest.substr(nearest.find('\'') + 1, nearest.rfind('\'') - nearest.find('\'') - 1);
+        for (const std::string& id : ids) {
+            if (lowercase(id) == name) {
+                return "; did you mean '" + id + "'?";
+            }
+        }
+        return nearest;
+    }
+    constexpr std::size_t k_shown = 4;
+    std::string list;
+    for (std::size_t i = 0; i < prefixed.size() && i < k_shown; ++i) {
+        list += (i == 0 ? "'" : (i + 1 == std::min(prefixed.size(), k_shown) ? "' or '" : "', '")) + prefixed[i];
+    }
+    list += "'";
+    if (prefixed.size() > k_shown) {
+        list += fmt::format(" ({} more)", prefixed.size() - k_shown);
+    }
+    return "; did you mean " + list + "?";
 }
 
 }  // namespace dsselect

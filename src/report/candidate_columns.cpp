@@ -184,7 +184,7 @@ std::string verdict_cell(const Candidate& c) {
 bool has_value(CellRequires requires_value, const Candidate& c) {
     switch (requires_value) {
     case CellRequires::nothing: return true;
-    case CellRequires::timing: return c.estimate.has_timing();
+    case CellRequires::timing: return c.timed();
     case CellRequires::costed: return c.costed;
     case CellRequires::quality: return c.quality_published;
     }

@@ -130,7 +130,7 @@ std::string legend_item(const std::string& css_class, const std::string& label, 
 }
 
 std::string latency_text(const Candidate& c) {
-    return c.estimate.has_timing() ? fixed(c.estimate.performance.latency_ms, 1) + " ms" : "-";
+    return c.timed() ? fixed(c.estimate.performance.latency_ms, 1) + " ms" : "-";
 }
 
 std::string verdict_text(const Page& page, const Candidate& c) {
@@ -436,7 +436,7 @@ std::string scatter_section(const Page& page) {
     std::vector<const Candidate*> accepted;
     std::map<std::string, std::int64_t> not_plotted;
     for (const Candidate* c : page.pool) {
-        if (c->costed && c->estimate.has_timing()) {
+        if (c->costed && c->timed()) {
             plotted.push_back(c);
             if (c->accepted()) {
                 accepted.push_back(c);

@@ -33,7 +33,10 @@ std::vector<const T*> pick_entries(const std::vector<T>& items, const std::strin
         }
     }
     if (!id.empty() && picked.empty()) {
-        throw Error(ErrorKind::usage, fmt::format("unknown {} '{}'{}", what, id, did_you_mean(id, ids)));
+        // The same suggestion and hint as every other command's unknown id (core/error.hpp).
+        throw Error(ErrorKind::usage, fmt::format("unknown {} '{}'{}", what, id, id_suggestion(id, ids)),
+                    fmt::format("'dsselect catalog {}' lists them",
+                                what == std::string("hardware") ? "hardware" : std::string(what) + "s"));
     }
     return picked;
 }

@@ -88,7 +88,7 @@ ordered_json candidate_json(const Candidate& c, const Scenario& scenario) {
     out["replicas"] = c.accepted() || c.costed ? ordered_json(c.replicas) : ordered_json(nullptr);
     out["batch_per_replica"] = c.batch;
     out["gpus_total"] = c.accepted() || c.costed ? ordered_json(c.replicas * c.gpus_per_replica) : ordered_json(nullptr);
-    const bool timed = c.estimate.has_timing();
+    const bool timed = c.timed();
     auto timing = [&](double value, int decimals) { return timed ? ordered_json(round_to(value, decimals)) : ordered_json(nullptr); };
     const auto& p = c.estimate.performance;
     out["ttft_ms"] = timing(p.ttft_ms, 3);
@@ -300,7 +300,7 @@ ordered_json comparison_document(const Scenario& scenario, const std::vector<Can
         delta("training_usd", a.costed && b.costed, a.cost.training_usd, b.cost.training_usd);
         delta("total_usd", a.costed && b.costed, a.cost.total_usd, b.cost.total_usd);
         delta("weighted_index_usd", a.costed && b.costed, a.cost.weighted_index_usd, b.cost.weighted_index_usd);
-        delta("latency_ms", a.estimate.has_timing() && b.estimate.has_timing(), a.estimate.performance.latency_ms,
+        delta("latency_ms", a.timed() && b.timed(), a.estimate.performance.latency_ms,
               b.estimate.performance.latency_ms);
         delta("quality", true, a.quality, b.quality);
         differences.push_back(d);

@@ -137,7 +137,7 @@ Table quoted_table(const Scenario& scenario, const std::vector<const Candidate*>
                 continue;
             }
             std::string computed = "-";
-            if (q.metric == "latency_ms" && c.estimate.has_timing()) {
+            if (q.metric == "latency_ms" && c.timed()) {
                 computed = fixed(c.estimate.performance.latency_ms, 1);
             } else if ((q.metric == "f1" || q.metric == "quality")) {
                 computed = fixed(c.quality, 3) + " (catalog x retention)";
@@ -188,7 +188,7 @@ std::vector<Table> comparison_tables(const Scenario& scenario, const std::vector
         for (std::size_t i = 1; i < candidates.size(); ++i) {
             const Candidate& b = candidates[i];
             const bool costed = a.costed && b.costed;
-            const bool timed = a.estimate.has_timing() && b.estimate.has_timing();
+            const bool timed = a.timed() && b.timed();
             diff.rows.push_back({b.label(), pct(costed, a.cost.training_usd, b.cost.training_usd),
                                  pct(costed, a.cost.total_usd, b.cost.total_usd),
                                  pct(costed, a.cost.weighted_index_usd, b.cost.weighted_index_usd),

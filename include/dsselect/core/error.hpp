@@ -4,6 +4,7 @@
 // the CLI's run function is the only catch and maps ErrorKind to the exit code.
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace dsselect {
 
@@ -50,5 +51,10 @@ std::string did_you_mean(const std::string& typed, const Range& candidates) {
     }
     return best.empty() ? std::string{} : "; did you mean '" + best + "'?";
 }
+
+// Formats "; did you mean ...?" for an unknown id: the ids the typed one begins, ignoring case
+// ("h100" -> 'h100-sxm' or 'h100-pcie'), first; else the nearest by edit distance, ignoring case;
+// "" when nothing is close. One rule for every command that names a catalog id.
+std::string id_suggestion(const std::string& typed, const std::vector<std::string>& ids);
 
 }  // namespace dsselect

@@ -2,6 +2,7 @@
 // The candidate types every pass of the search and every consumer of its results shares: one
 // configuration (model, variant, hardware, GPUs per replica), what it was judged to need and
 // cost, how it scored, and why it was rejected.
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -87,6 +88,17 @@ struct Candidate {
     // whose label sorts first (docs/ranking.md).
     std::vector<const Variant*> identical_variants;
     bool accepted() const { return !rejection.has_value(); }
+    // Whether the outputs show the estimate's timings: it has them, and the configuration can
+    // run. A tensor-parallel split the engine cannot make (a `tensor_parallel` miss, which compare
+    // and tco still judge in full) is timed by the estimator all the same, but those figures
+    // describe no deployment, so TTFT, TPOT and latency show as null or '-'.
+    bool timed() const {
+        if (!estimate.has_timing()) {
+            return false;
+        }
+        const auto impossible = [](const Rejection& r) { return r.reason == "tensor_parallel"; };
+        return !(rejection && impossible(*rejection)) && std::none_of(misses.begin(), misses.end(), impossible);
+    }
     // What the results call `meets_constraints`: no constraint and no reject rule is missed.
     bool meets_constraints() const { return accepted(); }
     std::string label() const;  // base:int8@a40x2
