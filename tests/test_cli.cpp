@@ -780,6 +780,20 @@ TEST_CASE("cli: a failed write of --help or --version or a result is exit 74", "
     }
 }
 
+TEST_CASE("cli: -q drops notes but never a command's own error lines", "[cli]") {
+    test::TempFile bad("quiet-bad.json", R"({"schema_version": "1.0", "hardware": [{"id": "g"}]})");
+    const auto loud = run_cli({"validate", bad.path()});
+    const auto quiet = run_cli({"-q", "validate", bad.path()});
+    CHECK(loud.status == 65);
+    CHECK(quiet.status == 65);
+    REQUIRE_FALSE(quiet.err.empty());
+    CHECK(test::first_line(quiet.err).rfind("dsselect: error: " + bad.path() + ": ", 0) == 0);
+    CHECK(test::first_line(quiet.err) == test::first_line(loud.err));
+    CHECK(quiet.err.find("missing required field 'peak_tflops'") != std::string::npos);  // every problem's line
+    CHECK(loud.err.find("dsselect: 4 problems found") != std::string::npos);  // the summary: a message -q drops
+    CHECK(quiet.err.find("problems found") == std::string::npos);
+}
+
 TEST_CASE("cli: exit 1 names every flag change of the nearest miss and tco exits 1 on a costed miss", "[cli][advice]") {
     // Issue 19: following the advice once admits a candidate (tests/test_advice.cpp applies all).
     const auto unsatisfied = run_cli({"recommend", "--scenario", "finance-risk", "--max-latency-ms", "18"});

@@ -409,10 +409,15 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
         context.command = sub->get_name();
     }
     context.format_given = format_option->count() > 0;
-    // Notes and messages go to stderr once the output is written, so that a failed write's error
-    // line comes first, as every error's does (README, "Exit codes"); -q drops them, never errors.
+    // stderr once the output is written, so that a failed write's error line comes first, as
+    // every error's does (README, "Exit codes"): a command's own error lines, then (unless -q)
+    // the notes and messages. -q drops notes, warnings and messages, never an error line.
+    std::vector<std::string> errors;
     std::vector<std::string> notes;
-    const auto print_notes = [&] {
+    const auto print_stderr = [&] {
+        for (const auto& line : errors) {
+            err << printable(line) << "\n";
+        }
         if (context.global.quiet) {
             return;
         }
@@ -428,20 +433,18 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
         context.check_format();
         take_notices();  // a previous run in this process (tests) leaves none behind
         CommandOutput result = context.action();
+        errors = std::move(result.errors);
         notes = take_notices();
         notes.insert(notes.end(), result.messages.begin(), result.messages.end());
         if (result.exit_code == 0 || !result.text.empty()) {
             write_output(result.text, context.global.output_file, out);
         }
-        out.flush();
-        if (!out) {
-            return check_flushed(out, err, result.exit_code);  // the error line, without the notes
-        }
-        print_notes();
-        return result.exit_code;
+        const int code = check_flushed(out, err, result.exit_code);  // a failed stdout's error line first
+        print_stderr();
+        return code;
     } catch (const Error& error) {
         print_error(err, error);
-        print_notes();
+        print_stderr();
         return exit_code(error.kind());
     } catch (const std::bad_alloc&) {
         err << "dsselect: error: out of memory\n";

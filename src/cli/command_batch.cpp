@@ -234,7 +234,7 @@ CommandOutput run_batch(const BatchOptions& options, const Context& context) {
     // The gate's reason on stderr, one line first; the records on stdout are complete.
     if (fail_invalid) {
         output.exit_code = exit_code(ErrorKind::invalid_data);
-        output.messages.push_back("dsselect: error: " + first_invalid);
+        output.errors.push_back("dsselect: error: " + first_invalid);
         output.messages.push_back(fmt::format("dsselect: {} of {} items invalid (--fail-on {})", counts.invalid, counts.items,
                                               options.fail_on));
     } else if (fail_unsatisfiable) {

@@ -32,7 +32,7 @@ CommandOutput run_check(const RulesOptions& options) {
     for (const auto& path : options.files) {
         const auto found = check_rules_document(read_data_file(path));
         for (const auto& problem : found) {
-            output.messages.push_back("dsselect: error: " + problem);
+            output.errors.push_back("dsselect: error: " + problem);
         }
         problems += found.size();
         if (found.empty()) {

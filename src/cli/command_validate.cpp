@@ -55,7 +55,7 @@ CommandOutput run_validate(const ValidateOptions& options, const Context& contex
         }
         const auto problems = validate_any(source, base);
         for (const auto& problem : problems) {
-            output.messages.push_back("dsselect: error: " + problem);
+            output.errors.push_back("dsselect: error: " + problem);
         }
         problem_count += problems.size();
         if (problems.empty()) {
@@ -63,7 +63,7 @@ CommandOutput run_validate(const ValidateOptions& options, const Context& contex
         }
     }
     for (const auto& message : missing) {
-        output.messages.push_back("dsselect: error: " + message);
+        output.errors.push_back("dsselect: error: " + message);
     }
     if (!missing.empty()) {
         output.exit_code = exit_code(ErrorKind::input_missing);

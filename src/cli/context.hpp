@@ -37,7 +37,10 @@ inline const std::vector<report::OutputFormat> k_text_and_json_formats = {
 // What a command produced: stdout text (written only on success), stderr lines, exit code.
 struct CommandOutput {
     std::string text;
-    std::vector<std::string> messages;
+    // "dsselect: error: ..." lines of a command that reports its errors itself (validate, rules
+    // check, batch --fail-on): stderr starts with them, and -q does not drop them.
+    std::vector<std::string> errors;
+    std::vector<std::string> messages;  // notes and summaries after them; -q drops these
     int exit_code = 0;
 };
 

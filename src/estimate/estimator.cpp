@@ -585,7 +585,7 @@ namespace {
 }  // namespace
 
 // Ring all-reduces of one forward pass over `tokens` tokens: 2 per layer, each
-// 2 (t-1)/t * size / link bandwidth + a per-call latency; size = tokens * d * activation bytes.
+// 2 (t-1)/t * size / link bandwidth + a per-call latency; size = tokens * d * max(activation_bits, 16) / 8.
 // Everything but the tokens is fixed by the replica, so a plan prepares it once.
 EstimatePlan::Allreduce::Allreduce(const Architecture& a, std::int64_t gpus, double bytes_per_activation,
                                    double link_gb_per_s, double latency_us)
@@ -912,7 +912,7 @@ void EstimatePlan::decode_at(double batch, const AdapterLoad& adapters, Trace* t
            m_expert_kernel_ms_per_token > 0.0
                ? "(decode FLOPs - B * routed expert FLOPs per token) / effective_flops_per_s + B * expert kernel ms per token"
                : "decode FLOPs / effective_flops_per_s");
-    record(trace, "decode_communication_ms", decode_comm_ms, "ms", "2 L all-reduces of B * d * activation bytes");
+    record(trace, "decode_communication_ms", decode_comm_ms, "ms", "2 L all-reduces of B * d * max(activation_bits, 16) / 8 bytes");
     record(trace, "layer_overhead_units", m_layer_units, "layers",
            "sum over layers of (attention + FFN weight matrices) / 4: attention 2 (GQA) or 4 (MLA), FFN 2, "
            "+ 2 with shared experts");
@@ -1092,8 +1092,9 @@ Estimate EstimatePlan::at(std::int64_t batch_size, Trace* trace) const {
            "weights / t + KV cache tokens * KV per token per GPU + activations + overhead");
     record(trace, "usable_per_gpu_bytes", m.usable_per_gpu_bytes, "bytes", "memory_gb * 1e9 * usable fraction");
     record(trace, "max_concurrency", static_cast<double>(m.max_concurrency), "sequences",
-           "min(max_num_seqs, floor((usable - weights / t - overhead - step activations) / (KV tokens per sequence * KV per token per GPU + V * 4 / t))), "
-           "0 when one sequence of the context window does not fit (with the batch's logits), 1 at most without continuous batching");
+           "min(max_num_seqs, floor(free / (KV tokens per sequence * KV per token per GPU + V * 4 / t)), "
+           "floor((free - context window * KV per token per GPU) / (V * 4 / t))), free = usable - weights / t - overhead - step activations "
+           "(0 when one sequence of the context window does not fit beside one sequence's logits); 1 at most without continuous batching");
 
     // Power draw of the replica under load.
     result.power_w = m_power_w;
@@ -1138,7 +1139,7 @@ Estimate EstimatePlan::at(std::int64_t batch_size, Trace* trace) const {
     }
     record(trace, "prefill_memory_ms", m_prefill_memory_ms, "ms",
            "weights per GPU (of the routed experts, those the prompt's tokens touch) / (bandwidth * eta_m)");
-    record(trace, "prefill_communication_ms", m_prefill_comm_ms, "ms", "2 L all-reduces of P * d * activation bytes");
+    record(trace, "prefill_communication_ms", m_prefill_comm_ms, "ms", "2 L all-reduces of P * d * max(activation_bits, 16) / 8 bytes");
 
     PerformanceEstimate& perf = result.performance;
     timing_at(batch, adapters, trace, perf);

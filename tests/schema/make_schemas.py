@@ -681,7 +681,9 @@ def estimate_schema():
     memory_props = {
         "weights_bytes": described(count(), "all GPUs of the replica"),
         "kv_cache_bytes": described(count(), "all GPUs of the replica, kv_cache_tokens at the batch"),
-        "kv_cache_bytes_per_token": described(count(), "one token, all layers, all GPUs of the replica"),
+        "kv_cache_bytes_per_token": described(count(), "one token, all layers, one copy of the cache (KV "
+                                                       "replicated under tensor parallelism, MLA's latent cache "
+                                                       "or fewer KV heads than GPUs, is held once per copy)"),
         "activations_bytes": described(count(), "per GPU: the step peak the engine reserves and the batch's logits"),
         "overhead_bytes": described(count(), "per GPU: runtime and communication buffers"),
         "total_bytes": described(count(), "all GPUs of the replica: per_gpu_bytes x gpus"),

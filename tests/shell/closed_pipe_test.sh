@@ -26,4 +26,20 @@ check() {
 }
 check recommend-json recommend --scenario customer-service -o json --top 1000
 check report report --scenario customer-service
+
+# A full stdout (/dev/full) fails at the flush: the write error comes first, and what the command
+# had to say about its items (batch's own error line and summary) still follows it.
+items=$(mktemp)
+printf '{"qps": 1}\n' > "$items"
+err=$(mktemp)
+"$dsselect" batch --fail-on invalid "$items" > /dev/full 2> "$err"
+status=$?
+if [[ "$status" == 74 && "$(head -n 1 "$err")" == "dsselect: error: standard output: cannot write" ]] &&
+    grep -q "missing required field 'id'" "$err" && grep -q "1 of 1 items invalid (--fail-on invalid)" "$err"; then
+    echo "PASS batch-stdout-full"
+else
+    echo "FAIL batch-stdout-full: status $status, stderr: $(cat "$err")"
+    fail=1
+fi
+rm -f "$items" "$err"
 exit $fail
