@@ -1,4 +1,3 @@
-#include <cctype>
 #include <algorithm>
 #include <iterator>
 #include <string>
@@ -211,9 +210,7 @@ const T& require_by_id(const std::vector<T>& items, const std::string& id, const
     for (const T& item : items) {
         ids.push_back(item.id);
     }
-    throw Error(ErrorKind::usage, fmt::format("unknown {} '{}'{}", what, id, id_suggestion(id, ids)),
-                fmt::format("'dsselect catalog {}' lists them",
-                            what == std::string("hardware") ? "hardware" : std::string(what) + "s"));
+    throw unknown_id_error(what, id, ids);
 }
 }  // namespace
 

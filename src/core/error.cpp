@@ -90,4 +90,10 @@ std::string id_suggestion(const std::string& typed, const std::vector<std::strin
     return "; did you mean " + list + "?";
 }
 
+Error unknown_id_error(const char* what, const std::string& id, const std::vector<std::string>& ids) {
+    const std::string kind = what;
+    return Error(ErrorKind::usage, fmt::format("unknown {} '{}'{}", kind, id, id_suggestion(id, ids)),
+                 fmt::format("'dsselect catalog {}' lists them", kind == "hardware" ? kind : kind + "s"));
+}
+
 }  // namespace dsselect

@@ -33,10 +33,7 @@ std::vector<const T*> pick_entries(const std::vector<T>& items, const std::strin
         }
     }
     if (!id.empty() && picked.empty()) {
-        // The same suggestion and hint as every other command's unknown id (core/error.hpp).
-        throw Error(ErrorKind::usage, fmt::format("unknown {} '{}'{}", what, id, id_suggestion(id, ids)),
-                    fmt::format("'dsselect catalog {}' lists them",
-                                what == std::string("hardware") ? "hardware" : std::string(what) + "s"));
+        throw unknown_id_error(what, id, ids);  // as every other command's unknown id
     }
     return picked;
 }

@@ -57,4 +57,8 @@ std::string did_you_mean(const std::string& typed, const Range& candidates) {
 // "" when nothing is close. One rule for every command that names a catalog id.
 std::string id_suggestion(const std::string& typed, const std::vector<std::string>& ids);
 
+// The usage error for an unknown catalog id of kind `what` ("model", "hardware", ...): its
+// suggestion above and the hint naming the listing command.
+Error unknown_id_error(const char* what, const std::string& id, const std::vector<std::string>& ids);
+
 }  // namespace dsselect
