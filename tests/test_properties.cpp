@@ -333,6 +333,13 @@ TEST_CASE("property: an engine never ranks what it cannot serve", "[property][en
     auto amd = test::run_cli({"estimate", "--model", "base", "--variant", "fp8", "--gpu", "mi300x", "--engine", "trtllm"});
     CHECK(amd.status == 2);
     CHECK(amd.err.find("nvidia") != std::string::npos);
+    // The hint names the engines that do serve the variant there (vLLM and SGLang; llama.cpp runs no FP8).
+    CHECK(amd.err.find("hint: try --engine vllm or --engine sglang") != std::string::npos);
+    CHECK(amd.out.empty());
+    auto phone = test::run_cli({"estimate", "--model", "nano", "--variant", "int8", "--gpu", "snapdragon-8g3-npu"});
+    CHECK(phone.status == 2);
+    CHECK(phone.err.find("engine 'vllm' runs on") != std::string::npos);
+    CHECK(phone.err.find("hint: try --engine llama.cpp") != std::string::npos);
     auto fp8 = test::run_cli({"estimate", "--model", "base", "--variant", "fp8", "--gpu", "h100-sxm", "--engine", "llama.cpp"});
     CHECK(fp8.status == 2);
     CHECK(fp8.err.find("fp8") != std::string::npos);

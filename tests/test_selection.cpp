@@ -195,6 +195,26 @@ TEST_CASE("recommend: edge-offline picks an edge device under 500 MB and 5 W", "
     CHECK(winner.estimate.power_w < 5);
 }
 
+TEST_CASE("recommend: GPU-only engines never rank a phone NPU and edge-offline runs llama.cpp", "[search]") {
+    const Catalog& catalog = builtin();
+    CHECK(catalog.scenario("edge-offline").engine_id == "llama.cpp");
+    for (const char* engine : {"vllm", "sglang", "trtllm"}) {
+        for (const char* id : {"edge-offline", "mobile-realtime", "customer-service"}) {
+            Scenario scenario = catalog.scenario(id);
+            scenario.engine_id = engine;
+            const SearchResult result = search(catalog, scenario, builtin_rules(), SearchOptions{});
+            INFO(engine << " " << id);
+            for (const Candidate& c : result.ranked) {
+                CHECK(c.hardware->vendor != "qualcomm");
+            }
+            CHECK(result.rejected_by_reason.count("engine") == 1);
+        }
+    }
+    const auto edge = recommend_for("edge-offline");
+    REQUIRE_FALSE(edge.ranked.empty());
+    CHECK(edge.ranked.front().hardware->vendor == "qualcomm");
+}
+
 TEST_CASE("recommend: a numerically sensitive scenario never gets int4 and reports over-quantization", "[search]") {
     const auto result = recommend_for("finance-risk");
     REQUIRE_FALSE(result.ranked.empty());

@@ -188,7 +188,15 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
         throw Error(ErrorKind::usage, "--gpus: " + problem);
     }
     if (const std::string problem = engine_problem(engine, *request.variant, *request.hardware); !problem.empty()) {
-        throw Error(ErrorKind::usage, "--engine: " + problem);
+        std::vector<std::string> serving;
+        for (const Engine& other : catalog.engines) {
+            if (engine_serves(&other, *request.variant, *request.hardware)) {
+                serving.push_back("--engine " + other.id);
+            }
+        }
+        throw Error(ErrorKind::usage, "--engine: " + problem,
+                    serving.empty() ? std::string{"no engine in the catalog serves this variant on this hardware"}
+                                    : fmt::format("try {}", fmt::join(serving, " or ")));
     }
     if (const std::string problem = tensor_parallel_problem(*request.model, request.gpus, engine); !problem.empty()) {
         throw Error(ErrorKind::usage, "--gpus: " + problem);
