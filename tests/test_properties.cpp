@@ -268,6 +268,13 @@ TEST_CASE("topology: whole nodes, workstations of PCIe cards, and tensor-paralle
     CHECK(gpu_count_allowed(rtx, 4, false));
     CHECK_FALSE(gpu_count_allowed(rtx, 8, true));
     CHECK_FALSE(gpu_count_allowed(phone, 2, true));
+    // A GPU a user adds without interconnect_gb_per_s forms one-device replicas only, and says why.
+    Hardware unlinked = h100;
+    unlinked.interconnect_gb_per_s = 0;
+    CHECK(gpu_count_allowed(unlinked, 1, false));
+    CHECK_FALSE(gpu_count_allowed(unlinked, 2, false));
+    CHECK(gpu_count_problem(unlinked, 2, false).find("lists no 'interconnect_gb_per_s'") != std::string::npos);
+    CHECK(gpu_count_problem(h100, 2, false).empty());
     const Engine* vllm = catalog.find_engine("vllm");
     const Engine* llama = catalog.find_engine("llama.cpp");
     const Model& r1 = catalog.model("deepseek-r1");  // MLA, 128 heads

@@ -593,6 +593,8 @@ EstimatePlan::Allreduce::Allreduce(const Architecture& a, std::int64_t gpus, dou
       hidden(static_cast<double>(a.hidden_size)),
       activation_bytes(bytes_per_activation),
       ring_share(2.0 * (static_cast<double>(gpus) - 1.0) / static_cast<double>(gpus)),
+      // Callers refuse a replica of several devices without a link (gpu_count_problem); the
+      // floor only keeps a library caller's division finite.
       link_bytes_per_s(std::max(link_gb_per_s, 1.0) * k_bytes_per_gb),
       latency_s(latency_us * 1e-6),
       calls(2.0 * static_cast<double>(a.num_hidden_layers)) {}

@@ -22,6 +22,9 @@ bool kv_heads_split(const Architecture& arch, std::int64_t gpus) {
 
 bool gpu_count_allowed(const Hardware& hardware, std::int64_t gpus, bool allow_multi_node) {
     const std::int64_t per_node = hardware.max_devices_per_node;
+    if (gpus > 1 && hardware.interconnect_gb_per_s <= 0) {
+        return false;  // no device-to-device link to time the replica's traffic by
+    }
     return gpus <= per_node || (allow_multi_node && spans_nodes(hardware) && gpus % per_node == 0 &&
                                 gpus <= k_max_nodes_per_replica * per_node);
 }
@@ -71,6 +74,11 @@ std::string gpu_count_problem(const Hardware& hardware, std::int64_t gpus, bool 
     const std::int64_t per_node = hardware.max_devices_per_node;
     if (gpu_count_allowed(hardware, gpus, allow_multi_node)) {
         return {};
+    }
+    if (hardware.interconnect_gb_per_s <= 0) {
+        return fmt::format("'{}' lists no 'interconnect_gb_per_s' (device-to-device bandwidth per direction), so a "
+                           "replica of {} devices cannot be timed; add it with --data (a PCIe 4.0 x16 card: 32)",
+                           hardware.id, gpus);
     }
     if (!spans_nodes(hardware)) {
         return fmt::format("{} GPUs exceed the {} device{} of one '{}' host ('max_devices_per_node'); such devices do "

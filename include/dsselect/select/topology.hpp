@@ -16,7 +16,8 @@ inline constexpr std::int64_t k_max_nodes_per_replica = 4;
 // `max_devices_per_node` devices share one host (an 8-GPU server, or a workstation of up to
 // four PCIe cards); more span whole nodes over the inter-node network, which needs
 // `allow_multi_node`, a data-centre GPU sold in nodes of 8 or more, a multiple of the node and
-// at most k_max_nodes_per_replica nodes.
+// at most k_max_nodes_per_replica nodes. More than one device needs a device-to-device link:
+// hardware with `interconnect_gb_per_s` 0 (none listed) forms one-device replicas only.
 std::string gpu_count_problem(const Hardware& hardware, std::int64_t gpus, bool allow_multi_node);
 // The same test without the sentence (the search asks it for every slot).
 bool gpu_count_allowed(const Hardware& hardware, std::int64_t gpus, bool allow_multi_node);
