@@ -700,6 +700,20 @@ TEST_CASE("validation: NUL bytes, control characters in keys and deep nesting gi
     auto nested = dsselect::validate_document({"deep.json", deep}, base);
     REQUIRE(nested.size() == 1);
     CHECK(nested[0] == "deep.json: /: JSON nested deeper than 256 levels");
+    // A key repeated in one object is refused at that object's pointer (array indices and
+    // escaped keys counted), never resolved silently; the same key in sibling objects is fine,
+    // and so is a repeated word inside a string value.
+    auto twice = dsselect::validate_document(
+        {"twice.json", "{\"schema_version\": \"1.0\", \"engines\": [{\"id\": \"a,b:c\", \"name\": \"x\"}, "
+                       "{\"id\": \"vllm\", \"sources\": {\"a/b\": {\"k\": 1, \"k\": 2}}}]}"},
+        base);
+    REQUIRE(twice.size() == 1);
+    CHECK(twice[0] == "twice.json: /engines/1/sources/a~1b: key 'k' appears twice in one object; JSON keeps only one of "
+                      "them, so remove the other");
+    auto siblings = dsselect::validate_document(
+        {"siblings.json", "{\"schema_version\": \"1.0\", \"engines\": [{\"id\": \"vllm\"}, {\"id\": \"sglang\"}]}"},
+        base);
+    CHECK(siblings.empty());
 }
 
 TEST_CASE("render: every candidate column shows a key of the candidate JSON, once per view", "[cli][render]") {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string_view>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -11,9 +13,6 @@
 
 namespace dsselect::detail {
 
-namespace {
-constexpr int k_max_depth = 256;  // JSON nesting accepted in any input document
-}  // namespace
 
 void Problems::add(const std::string& pointer, const std::string& message) {
     // One line whatever the document holds: a value quoted in the message ("got \"...\""), a key
@@ -42,6 +41,76 @@ std::string escape_pointer_token(const std::string& token) {
     return escaped;
 }
 
+namespace {
+constexpr int k_max_depth = 256;  // JSON nesting accepted in any input document
+
+// One open object or array of the structure pass: the key or element index it is at (for the
+// pointer of a problem) and where its keys, as written (escapes undecoded), start in the pass's
+// one key list.
+struct OpenValue {
+    bool object = false;
+    std::int64_t index = 0;
+    std::string_view key;
+    std::size_t keys_begin = 0;
+};
+
+std::string pointer_of(const std::vector<OpenValue>& open) {
+    std::string pointer;
+    for (std::size_t i = 0; i + 1 < open.size(); ++i) {
+        const OpenValue& parent = open[i];
+        pointer += "/" + (parent.object ? escape_pointer_token(std::string(parent.key)) : std::to_string(parent.index));
+    }
+    return pointer;
+}
+
+// Checks nesting depth and repeated keys; adds the problem and returns false on the first. The
+// text need not be valid JSON: the parser judges that afterwards.
+bool structure_sound(std::string_view view, Problems& problems) {
+    std::vector<OpenValue> open;
+    std::vector<std::string_view> keys;  // the open objects' keys, innermost last
+    std::string_view last_string;
+    for (std::size_t at = 0; at < view.size(); ++at) {
+        const char c = view[at];
+        if (c == '"') {
+            // Skip to the closing quote: the content is scanned for quotes and backslashes only.
+            const std::size_t start = at + 1;
+            std::size_t end = start;
+            while ((end = view.find_first_of("\"\\", end)) != std::string_view::npos && view[end] == '\\') {
+                end += 2;
+            }
+            if (end == std::string_view::npos) {
+                return true;  // unterminated: the parser names it
+            }
+            last_string = view.substr(start, end - start);
+            at = end;
+        } else if (c == '[' || c == '{') {
+            if (open.size() >= static_cast<std::size_t>(k_max_depth)) {
+                problems.add("", fmt::format("JSON nested deeper than {} levels", k_max_depth));
+                return false;
+            }
+            open.push_back(OpenValue{c == '{', 0, {}, keys.size()});
+        } else if (c == ':' && !open.empty() && open.back().object) {
+            open.back().key = last_string;
+            keys.push_back(last_string);
+        } else if (c == ',' && !open.empty() && !open.back().object) {
+            ++open.back().index;
+        } else if ((c == ']' || c == '}') && !open.empty()) {  // unbalanced: the parser names it
+            const auto begin = keys.begin() + static_cast<std::ptrdiff_t>(open.back().keys_begin);
+            std::sort(begin, keys.end());
+            if (auto twice = std::adjacent_find(begin, keys.end()); twice != keys.end()) {
+                problems.add(pointer_of(open), fmt::format("key '{}' appears twice in one object; JSON keeps only one "
+                                                           "of them, so remove the other",
+                                                           std::string(*twice)));
+                return false;
+            }
+            keys.erase(begin, keys.end());
+            open.pop_back();
+        }
+    }
+    return true;
+}
+}  // namespace
+
 // The one escaping helper (core/text.hpp): controls as \u00XX, ill-formed UTF-8 as \xNN.
 std::string printable(const std::string& text) { return dsselect::printable(text); }
 
@@ -68,32 +137,12 @@ std::optional<json> parse_document(const std::string& text, Problems& problems) 
         problems.add("", fmt::format("malformed JSON: unexpected NUL byte at line {}, column {}", line, column));
         return std::nullopt;
     }
-    // Nesting is bounded before any recursive copy or print can overflow the stack: one linear
-    // pass over the brackets outside strings (a parser callback would make parsing quadratic).
-    {
-        int depth = 0;
-        bool in_string = false;
-        bool escaped = false;
-        for (char c : view) {
-            if (in_string) {
-                if (escaped) {
-                    escaped = false;
-                } else if (c == '\\') {
-                    escaped = true;
-                } else if (c == '"') {
-                    in_string = false;
-                }
-            } else if (c == '"') {
-                in_string = true;
-            } else if (c == '[' || c == '{') {
-                if (++depth > k_max_depth) {
-                    problems.add("", fmt::format("JSON nested deeper than {} levels", k_max_depth));
-                    return std::nullopt;
-                }
-            } else if (c == ']' || c == '}') {
-                --depth;
-            }
-        }
+    // Nesting is bounded before any recursive copy or print can overflow the stack, and a key
+    // repeated in one object (which the parser would resolve silently, the last one winning) is
+    // refused: one linear pass over the text outside strings (a parser callback would make
+    // parsing quadratic).
+    if (!structure_sound(view, problems)) {
+        return std::nullopt;
     }
     try {
         return json::parse(view.begin(), view.end());
