@@ -8,7 +8,9 @@ Usage:
 VALIDATE is the built harness (build/test/bench/dsselect_validate). An FP8 GEMM has twice the
 tensor-core peak of a BF16 one and reaches a smaller share of it, so one compute_efficiency for
 both makes FP8 prefill (and the prefill share of TPOT under continuous batching) too fast. The
-vllm, sglang and trtllm profiles are pooled (docs/validation.md; vLLM's memory efficiency aside); each holds one factor set for
+vllm, sglang and trtllm profiles are pooled (docs/validation.md) except where an engine's own fit rows
+identify its own value (serving_fit.OWN_FACTORS; --check reads the pooled pair from the other
+engines' sets, and scripts/fit_per_engine.py --check holds the own values); each holds one factor set for
 FP8 compute, one for INT8 on the GPUs whose INT8 peak is their FP8 peak (the FP8 value: the
 sample has no INT8 rows, and on the same tensor-core rate INT8 must not beat FP8 by a missing
 fit; --check holds the list to data/hardware.json) and one for every other precision, with the
@@ -24,7 +26,8 @@ the point listed first (lower BF16, then lower FP8 value). Hold-out rows are nev
 import os
 import sys
 
-from serving_fit import ENGINES, ROOT, SERVING_ENGINES, load_inputs, parse_args, read_json_object, run_grid, shipped_point
+from serving_fit import (ENGINES, ROOT, SERVING_ENGINES, load_inputs, parse_args, pooled_engines, read_json_object, run_grid,
+                         shipped_point)
 
 HARDWARE = os.path.join(ROOT, "data", "hardware.json")
 EIGHT_BIT = ("fp8", "int8")  # INT8 takes the FP8 value where it has the FP8 peak: the sample has no INT8 rows
@@ -64,15 +67,25 @@ def main():
     same_peak = sorted(h.get("id") for h in hardware
                        if h.get("kind") == "gpu" and "fp8" in h.get("peak_tflops", {})
                        and h["peak_tflops"].get("int8") == h["peak_tflops"]["fp8"])
-    shipped_pairs = set()
+    # The pooled pair is read from the engines without an own value (serving_fit.OWN_FACTORS).
+    pooled_bf16 = set()
+    pooled_fp8 = set()
     int8_lists = set()
     for engine in shipped["engines"]:
         if engine["id"] in SERVING_ENGINES:
             eight_bit, general = gpu_sets(engine)
+            if engine["id"] in pooled_engines("compute_efficiency BF16"):
+                pooled_bf16.add(general["compute_efficiency"])
             for factor_set in eight_bit:
-                shipped_pairs.add((general["compute_efficiency"], factor_set["compute_efficiency"]))
+                if engine["id"] in pooled_engines("compute_efficiency FP8"):
+                    pooled_fp8.add(factor_set["compute_efficiency"])
                 if factor_set["precision"] == "int8":
                     int8_lists.add(tuple(sorted(factor_set.get("hardware", []))))
+            if {f["compute_efficiency"] for f in eight_bit} != {eight_bit[0]["compute_efficiency"]}:
+                print(f"engine '{engine['id']}': its FP8 and INT8 factor sets differ in compute_efficiency",
+                      file=sys.stderr)
+                return 1
+    shipped_pairs = {(bf16, fp8) for bf16 in pooled_bf16 for fp8 in pooled_fp8}
     grid = [(bf16, fp8) for bf16 in BF16_GRID for fp8 in FP8_GRID]
     points = run_grid("fit_compute_efficiency", args.validate, shipped, catalog, grid, set_pair)
     best = min(points, key=lambda p: p[0])  # min keeps the first of equal values
@@ -84,8 +97,8 @@ def main():
         held, pair, scores = shipped_point(points, best, shipped_pairs, TOLERANCE)
         if not held:
             print(f"data/engines.json holds {sorted(shipped_pairs)}, the fit gives ({best[1][0]:.2f}, {best[1][1]:.2f}) "
-                  f"(within {100 * TOLERANCE:.1f} points is accepted): rewrite the compute_efficiency pair of the "
-                  "vllm, sglang and trtllm GPU factor sets", file=sys.stderr)
+                  f"(within {100 * TOLERANCE:.1f} points is accepted): rewrite the pooled compute_efficiency pair "
+                  "(the GPU factor sets without an own value, serving_fit.OWN_FACTORS)", file=sys.stderr)
             return 1
         if int8_lists != {tuple(same_peak)}:
             print(f"the INT8 factor sets name {sorted(int8_lists)}; the GPUs whose INT8 peak is their FP8 peak in "

@@ -31,7 +31,7 @@ POOLED like the pair. --check fails unless data/engines.json holds a best point 
 """
 import sys
 
-from serving_fit import SERVING_ENGINES, load_inputs, parse_args, run_grid, shipped_point
+from serving_fit import SERVING_ENGINES, load_inputs, parse_args, pooled_engines, run_grid, shipped_point
 from serving_fit import gpu_sets as serving_gpu_sets
 
 # --check accepts the shipped pair when its objective is this close to the grid's best: tight
@@ -49,10 +49,10 @@ def gpu_sets(engine):
     return serving_gpu_sets(engine, "fit_decode_step")
 
 
-def shipped_values(engines, keys):
-    """The distinct tuples of `keys` across the serving engines' GPU factor sets."""
+def shipped_values(engines, keys, pooled=SERVING_ENGINES):
+    """The distinct tuples of `keys` across the GPU factor sets of the `pooled` serving engines."""
     return {tuple(f.get(key) for key in keys)
-            for engine in engines["engines"] if engine["id"] in SERVING_ENGINES for f in gpu_sets(engine)}
+            for engine in engines["engines"] if engine["id"] in pooled for f in gpu_sets(engine)}
 
 
 def set_values(engines, values):
@@ -64,7 +64,8 @@ def set_values(engines, values):
 
 
 def shipped_pairs(engines):
-    return shipped_values(engines, PAIR_KEYS)
+    """The pooled pair, read from the engines without an own one (serving_fit.OWN_FACTORS)."""
+    return shipped_values(engines, PAIR_KEYS, pooled_engines(", ".join(PAIR_KEYS)))
 
 
 def set_pair(engines, per_layer_us, allreduce_us):
