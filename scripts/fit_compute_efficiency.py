@@ -49,13 +49,18 @@ def gpu_sets(engine):
     return eight_bit, general[0]
 
 
-def set_pair(engines, bf16, fp8):
+def set_pair(engines, bf16, fp8, pooled_only=False):
+    """Writes the pair into every serving engine (the pooled hypothesis the fit scores), or, with
+    pooled_only, only into the sets without an own value (serving_fit.OWN_FACTORS): what a refit
+    writes back."""
     for engine in engines["engines"]:
         if engine["id"] in SERVING_ENGINES:
             eight_bit, general = gpu_sets(engine)
-            for factor_set in eight_bit:
-                factor_set["compute_efficiency"] = fp8
-            general["compute_efficiency"] = bf16
+            if not pooled_only or engine["id"] in pooled_engines("compute_efficiency FP8"):
+                for factor_set in eight_bit:
+                    factor_set["compute_efficiency"] = fp8
+            if not pooled_only or engine["id"] in pooled_engines("compute_efficiency BF16"):
+                general["compute_efficiency"] = bf16
 
 
 def main():

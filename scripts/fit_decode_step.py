@@ -55,10 +55,11 @@ def shipped_values(engines, keys, pooled=SERVING_ENGINES):
             for engine in engines["engines"] if engine["id"] in pooled for f in gpu_sets(engine)}
 
 
-def set_values(engines, values):
-    """Writes `values` (key -> number) into every GPU factor set of the serving engines (POOLED)."""
+def set_values(engines, values, engine_ids=SERVING_ENGINES):
+    """Writes `values` (key -> number) into every GPU factor set of the serving engines (POOLED), or
+    of `engine_ids` only."""
     for engine in engines["engines"]:
-        if engine["id"] in SERVING_ENGINES:
+        if engine["id"] in engine_ids:
             for factor_set in gpu_sets(engine):
                 factor_set.update(values)
 
@@ -68,8 +69,11 @@ def shipped_pairs(engines):
     return shipped_values(engines, PAIR_KEYS, pooled_engines(", ".join(PAIR_KEYS)))
 
 
-def set_pair(engines, per_layer_us, allreduce_us):
-    set_values(engines, dict(zip(PAIR_KEYS, (per_layer_us, allreduce_us))))
+def set_pair(engines, per_layer_us, allreduce_us, pooled_only=False):
+    """The pooled hypothesis into every serving engine, or, with pooled_only, into the engines
+    without an own pair (serving_fit.OWN_FACTORS): what a refit writes back."""
+    set_values(engines, dict(zip(PAIR_KEYS, (per_layer_us, allreduce_us))),
+               pooled_engines(", ".join(PAIR_KEYS)) if pooled_only else SERVING_ENGINES)
 
 
 def set_moe_layer(engines, moe_layer_us):

@@ -376,7 +376,8 @@ def document(rows, factors_of, laws):
         at_prompt = [v for (b, d, s, l, t), v in ratios_at.items() if t == PREFILL_TOKENS]
         short = (f"falls short of the kernels' at every layout measured (they take {min(at_prompt):.1f} to "
                  f"{max(at_prompt):.1f} times as long" if min(at_prompt) > 1.0 else
-                 f"ranges from {min(at_prompt):.1f} to {max(at_prompt):.1f} times the kernels' (")
+                 f"is mostly short of the kernels' (they take {min(at_prompt):.2f} to {max(at_prompt):.2f} times "
+                 "as long, the few below 1 where the roofline is the slower,")
         lines += [
             "",
             "What the roofline lacks: it gives a MoE layer's experts the engine's one compute efficiency",

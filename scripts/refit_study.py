@@ -39,6 +39,7 @@ import serving_fit
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FITS = ("fit_compute_efficiency", "fit_eager_overhead", "fit_decode_step")
 SERVING_ENGINES = serving_fit.SERVING_ENGINES
+pooled_engines = serving_fit.pooled_engines
 BIAS_LIMIT = 0.15  # issue 20: no hold-out subset with a mean signed error beyond this
 
 
@@ -78,21 +79,26 @@ def fixed_point(step, state, rounds):
 
 def current_state(engines):
     """The factors the three fits set, read from an engines document in the form one_round returns
-    them (the trtllm GPU sets stand for the three serving engines, which the fits set alike except
-    for the per-engine eager overhead)."""
+    them: each pooled value from an engine that carries it (serving_fit.OWN_FACTORS names the own
+    values the fits leave alone), the eager overhead per engine."""
     try:
         by_id = {e["id"]: e for e in engines["engines"]}
-        sets = [f for f in by_id["trtllm"]["factors"] if f.get("hardware_kind") == "gpu"]
-        general = next(f for f in sets if "precision" not in f)
-        fp8 = next(f for f in sets if f.get("precision") == "fp8")
+
+        def gpu_set(factor, precision):
+            engine_id = pooled_engines(factor)[0]
+            return next(f for f in by_id[engine_id]["factors"]
+                        if f.get("hardware_kind") == "gpu" and f.get("precision") == precision)
+        general = gpu_set("compute_efficiency BF16", None)
+        fp8 = gpu_set("compute_efficiency FP8", "fp8")
+        step = gpu_set("per_layer_overhead_us, allreduce_latency_us", None)
         eager = tuple(next(f for f in by_id[e]["factors"] if f.get("hardware_kind") == "gpu")["eager_layer_overhead_us"]
                       for e in SERVING_ENGINES)
         return ((general["compute_efficiency"], fp8["compute_efficiency"]),
                 (eager, general["eager_moe_layer_overhead_us"]),
-                (general["per_layer_overhead_us"], general["allreduce_latency_us"], general["moe_layer_overhead_us"]))
-    except (KeyError, TypeError, StopIteration) as error:
+                (step["per_layer_overhead_us"], step["allreduce_latency_us"], step["moe_layer_overhead_us"]))
+    except (KeyError, TypeError, StopIteration, IndexError) as error:
         fail(f"data/engines.json: expected vllm, sglang and trtllm GPU factor sets with the fitted keys "
-             f"(trtllm: one without a precision and one for fp8): {type(error).__name__}: {error}")
+             f"(each: one without a precision and one for fp8): {type(error).__name__}: {error}")
 
 
 def load_module(scratch, name):
@@ -197,10 +203,13 @@ def main():
         engines_path = os.path.join(scratch, "data", "engines.json")
         decode_step = load_module(scratch, "fit_decode_step")
 
+        # A refit writes each pooled value back into the sets without an own one (OWN_FACTORS).
         def set_decode_step(engines, per_layer_us, allreduce_us, moe_layer_us):
-            decode_step.set_pair(engines, per_layer_us, allreduce_us)
+            decode_step.set_pair(engines, per_layer_us, allreduce_us, pooled_only=True)
             decode_step.set_moe_layer(engines, moe_layer_us)
-        setters = {"fit_compute_efficiency": load_module(scratch, "fit_compute_efficiency").set_pair,
+        compute = load_module(scratch, "fit_compute_efficiency")
+        setters = {"fit_compute_efficiency": lambda engines, bf16, fp8: compute.set_pair(engines, bf16, fp8,
+                                                                                         pooled_only=True),
                    "fit_decode_step": set_decode_step}
         set_eager = load_module(scratch, "fit_eager_overhead").set_values
 

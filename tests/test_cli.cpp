@@ -710,6 +710,18 @@ TEST_CASE("validation: NUL bytes, control characters in keys and deep nesting gi
     REQUIRE(twice.size() == 1);
     CHECK(twice[0] == "twice.json: /engines/1/sources/a~1b: key 'k' appears twice in one object; JSON keeps only one of "
                       "them, so remove the other");
+    // Keys are compared as the parser reads them ("\u006b" is "k"), and text that is not JSON is
+    // a syntax error, never a repeated key.
+    auto escaped = dsselect::validate_document(
+        {"escaped.json", "{\"schema_version\": \"1.0\", \"engines\": [{\"id\": \"vllm\", \"sources\": "
+                         "{\"k\": 1, \"\\u006b\": 2}}]}"},
+        base);
+    REQUIRE(escaped.size() == 1);
+    CHECK(escaped[0] == "escaped.json: /engines/0/sources: key 'k' appears twice in one object; JSON keeps only one of "
+                        "them, so remove the other");
+    auto broken = dsselect::validate_document({"broken.json", "{\"a\": 1 \"a\": 2}"}, base);
+    REQUIRE(broken.size() == 1);
+    CHECK(broken[0].find("malformed JSON") != std::string::npos);
     auto siblings = dsselect::validate_document(
         {"siblings.json", "{\"schema_version\": \"1.0\", \"engines\": [{\"id\": \"vllm\"}, {\"id\": \"sglang\"}]}"},
         base);

@@ -152,6 +152,22 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
         kv_cache_bits_for(engine, *request.model, *request.variant, kv_cache_dtype_bits(options.kv_cache_dtype),
                           request.hardware);
     request.profile.kv_full_reservation = options.kv_reservation == "full";
+    // What the engine cannot serve on this hardware is said first, with the engines that can
+    // (the variant on this hardware, split over --gpus, at --batch).
+    if (const std::string problem = engine_problem(engine, *request.variant, *request.hardware); !problem.empty()) {
+        std::vector<std::string> serving;
+        for (const Engine& other : catalog.engines) {
+            if (engine_serves(&other, *request.variant, *request.hardware) &&
+                tensor_parallel_problem(*request.model, request.gpus, &other).empty() &&
+                (other.continuous_batching || request.batch <= 1)) {
+                serving.push_back("--engine " + other.id);
+            }
+        }
+        throw Error(ErrorKind::usage, "--engine: " + problem,
+                    serving.empty() ? std::string{"no engine in the catalog serves this variant on this hardware at "
+                                                  "these --gpus and --batch"}
+                                    : fmt::format("try {}", fmt::join(serving, " or ")));
+    }
     if (engine != nullptr && !engine->continuous_batching && request.batch > 1) {
         throw Error(ErrorKind::usage, fmt::format("--batch: engine '{}' serves one sequence at a time", engine->id));
     }
@@ -186,17 +202,6 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
     // Whole nodes over the inter-node network, or up to a host's devices (docs/method.md).
     if (const std::string problem = gpu_count_problem(*request.hardware, request.gpus, true); !problem.empty()) {
         throw Error(ErrorKind::usage, "--gpus: " + problem);
-    }
-    if (const std::string problem = engine_problem(engine, *request.variant, *request.hardware); !problem.empty()) {
-        std::vector<std::string> serving;
-        for (const Engine& other : catalog.engines) {
-            if (engine_serves(&other, *request.variant, *request.hardware)) {
-                serving.push_back("--engine " + other.id);
-            }
-        }
-        throw Error(ErrorKind::usage, "--engine: " + problem,
-                    serving.empty() ? std::string{"no engine in the catalog serves this variant on this hardware"}
-                                    : fmt::format("try {}", fmt::join(serving, " or ")));
     }
     if (const std::string problem = tensor_parallel_problem(*request.model, request.gpus, engine); !problem.empty()) {
         throw Error(ErrorKind::usage, "--gpus: " + problem);

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
 #include <limits>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -45,8 +47,7 @@ namespace {
 constexpr int k_max_depth = 256;  // JSON nesting accepted in any input document
 
 // One open object or array of the structure pass: the key or element index it is at (for the
-// pointer of a problem) and where its keys, as written (escapes undecoded), start in the pass's
-// one key list.
+// pointer of a problem) and where its keys start in the pass's one key list.
 struct OpenValue {
     bool object = false;
     std::int64_t index = 0;
@@ -63,11 +64,38 @@ std::string pointer_of(const std::vector<OpenValue>& open) {
     return pointer;
 }
 
-// Checks nesting depth and repeated keys; adds the problem and returns false on the first. The
-// text need not be valid JSON: the parser judges that afterwards.
-bool structure_sound(std::string_view view, Problems& problems) {
+// What the structure pass found: the nesting was too deep (then nothing else is known), or the
+// first key repeated in one object (its object's pointer and the key), reported only once the
+// parser has accepted the text, since on text that is not JSON the pass cannot tell keys apart.
+struct Structure {
+    bool too_deep = false;
+    std::optional<std::pair<std::string, std::string>> repeated_key;
+};
+
+// A key as the parser reads it: the text between the quotes, its escapes decoded where it has
+// any (kept in `decoded`, whose elements do not move). An escape the parser would refuse leaves
+// it as written: the text is then refused anyway.
+std::string_view decoded_key(std::string_view raw, std::deque<std::string>& decoded) {
+    if (raw.find('\\') == std::string_view::npos) {
+        return raw;
+    }
+    try {
+        decoded.push_back(json::parse("\"" + std::string(raw) + "\"").get<std::string>());
+        return decoded.back();
+    } catch (const json::exception&) {
+        return raw;
+    }
+}
+
+// One linear pass over the text outside strings: nesting depth and keys repeated in one object.
+// The text need not be valid JSON.
+Structure scan_structure(std::string_view view) {
+    Structure found;
     std::vector<OpenValue> open;
-    std::vector<std::string_view> keys;  // the open objects' keys, innermost last
+    // The open objects' keys, innermost last, each with its place in the text.
+    std::vector<std::pair<std::string_view, std::size_t>> keys;
+    std::deque<std::string> decoded;
+    std::size_t repeat_at = std::numeric_limits<std::size_t>::max();  // the first repeat's place
     std::string_view last_string;
     for (std::size_t at = 0; at < view.size(); ++at) {
         const char c = view[at];
@@ -79,35 +107,36 @@ bool structure_sound(std::string_view view, Problems& problems) {
                 end += 2;
             }
             if (end == std::string_view::npos) {
-                return true;  // unterminated: the parser names it
+                break;  // unterminated: the parser names it
             }
             last_string = view.substr(start, end - start);
             at = end;
         } else if (c == '[' || c == '{') {
             if (open.size() >= static_cast<std::size_t>(k_max_depth)) {
-                problems.add("", fmt::format("JSON nested deeper than {} levels", k_max_depth));
-                return false;
+                found.too_deep = true;
+                return found;
             }
             open.push_back(OpenValue{c == '{', 0, {}, keys.size()});
         } else if (c == ':' && !open.empty() && open.back().object) {
-            open.back().key = last_string;
-            keys.push_back(last_string);
+            open.back().key = decoded_key(last_string, decoded);
+            keys.emplace_back(open.back().key, at);
         } else if (c == ',' && !open.empty() && !open.back().object) {
             ++open.back().index;
         } else if ((c == ']' || c == '}') && !open.empty()) {  // unbalanced: the parser names it
             const auto begin = keys.begin() + static_cast<std::ptrdiff_t>(open.back().keys_begin);
-            std::sort(begin, keys.end());
-            if (auto twice = std::adjacent_find(begin, keys.end()); twice != keys.end()) {
-                problems.add(pointer_of(open), fmt::format("key '{}' appears twice in one object; JSON keeps only one "
-                                                           "of them, so remove the other",
-                                                           std::string(*twice)));
-                return false;
+            std::sort(begin, keys.end());  // by key, then by place
+            for (auto it = begin; it != keys.end() && std::next(it) != keys.end(); ++it) {
+                const auto& second = *std::next(it);
+                if (it->first == second.first && second.second < repeat_at) {
+                    repeat_at = second.second;
+                    found.repeated_key.emplace(pointer_of(open), std::string(second.first));
+                }
             }
             keys.erase(begin, keys.end());
             open.pop_back();
         }
     }
-    return true;
+    return found;
 }
 }  // namespace
 
@@ -139,13 +168,23 @@ std::optional<json> parse_document(const std::string& text, Problems& problems) 
     }
     // Nesting is bounded before any recursive copy or print can overflow the stack, and a key
     // repeated in one object (which the parser would resolve silently, the last one winning) is
-    // refused: one linear pass over the text outside strings (a parser callback would make
-    // parsing quadratic).
-    if (!structure_sound(view, problems)) {
+    // refused once the text is known to be JSON: one linear pass over the text outside strings
+    // (a parser callback would make parsing quadratic).
+    const Structure structure = scan_structure(view);
+    if (structure.too_deep) {
+        problems.add("", fmt::format("JSON nested deeper than {} levels", k_max_depth));
         return std::nullopt;
     }
     try {
-        return json::parse(view.begin(), view.end());
+        json document = json::parse(view.begin(), view.end());
+        if (structure.repeated_key) {
+            problems.add(structure.repeated_key->first,
+                         fmt::format("key '{}' appears twice in one object; JSON keeps only one of them, so remove "
+                                     "the other",
+                                     structure.repeated_key->second));
+            return std::nullopt;
+        }
+        return document;
     } catch (const json::parse_error& error) {
         std::string message = error.what();
         // Drop nlohmann's "[json.exception.parse_error.101] " prefix.

@@ -76,8 +76,9 @@ std::string gpu_count_problem(const Hardware& hardware, std::int64_t gpus, bool 
         return {};
     }
     if (hardware.interconnect_gb_per_s <= 0) {
-        return fmt::format("'{}' lists no 'interconnect_gb_per_s' (device-to-device bandwidth per direction), so a "
-                           "replica of {} devices cannot be timed; add it with --data (a PCIe 4.0 x16 card: 32)",
+        return fmt::format("'{}' lists no 'interconnect_gb_per_s' (device-to-device bandwidth per direction), which a "
+                           "replica of {} devices needs (tensor parallelism all-reduces over it, a layer split passes "
+                           "activations over it); add it with --data (a PCIe 4.0 x16 card: 32)",
                            hardware.id, gpus);
     }
     if (!spans_nodes(hardware)) {

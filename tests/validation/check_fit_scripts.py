@@ -656,11 +656,27 @@ def main():
                     if f.get("hardware_kind") == "gpu" and f.get("precision") == precision)
     shipped_compute = (pooled_set("compute_efficiency BF16", None)["compute_efficiency"],
                        pooled_set("compute_efficiency FP8", "fp8")["compute_efficiency"])
-    expect("compute: an own FP8 value is not the pooled one",
-           shipped_compute[1] != eight_bit["compute_efficiency"] or
-           "trtllm" in serving_fit.pooled_engines("compute_efficiency FP8"), str(shipped_compute))
+
+    def pooled_set_of(engines):
+        def one(factor, precision):
+            engine_id = serving_fit.pooled_engines(factor)[0]
+            return next(f for e in engines["engines"] if e["id"] == engine_id for f in e["factors"]
+                        if f.get("hardware_kind") == "gpu" and f.get("precision") == precision)["compute_efficiency"]
+        return one("compute_efficiency BF16", None), one("compute_efficiency FP8", "fp8")
     code, out, err = run_main(fit_compute_efficiency, serving_fit, compute_error(shipped_compute))
     expect("compute: the shipped pair is the best", code == 0, err.strip())
+    # A refit writes the pooled pair back around the own values.
+    written = json.loads(json.dumps(shipped))
+    fit_compute_efficiency.set_pair(written, 0.5, 0.3, pooled_only=True)
+    kept = {(e, f): next(s for en in written["engines"] if en["id"] == e for s in en["factors"]
+                         if s.get("hardware_kind") == "gpu" and s.get("precision") == ("fp8" if "FP8" in f else None))
+            ["compute_efficiency"] for e, f in serving_fit.OWN_FACTORS if f.startswith("compute_efficiency")}
+    shipped_own = {(e, f): next(s for en in shipped["engines"] if en["id"] == e for s in en["factors"]
+                                if s.get("hardware_kind") == "gpu" and s.get("precision") == ("fp8" if "FP8" in f else None))
+                   ["compute_efficiency"] for e, f in serving_fit.OWN_FACTORS if f.startswith("compute_efficiency")}
+    expect("compute: a pooled-only write keeps every own value", kept == shipped_own and bool(kept), str(kept))
+    expect("compute: a pooled-only write sets the pooled sets", pooled_set_of(written) == (0.5, 0.3),
+           str(pooled_set_of(written)))
     code, out, err = run_main(fit_compute_efficiency, serving_fit, compute_error((0.6, 0.3)))
     expect("compute: another best fails --check", code == 1 and "(0.60, 0.30)" in err, f"{code} {err!r}")
 
