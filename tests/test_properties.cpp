@@ -275,6 +275,8 @@ TEST_CASE("topology: whole nodes, workstations of PCIe cards, and tensor-paralle
     CHECK_FALSE(gpu_count_allowed(unlinked, 2, false));
     CHECK(gpu_count_problem(unlinked, 2, false).find("lists no 'interconnect_gb_per_s'") != std::string::npos);
     CHECK(gpu_count_problem(h100, 2, false).empty());
+    // A device that holds one per host says so, whatever its link.
+    CHECK(gpu_count_problem(phone, 2, true).find("exceed the 1 device of one") != std::string::npos);
     const Engine* vllm = catalog.find_engine("vllm");
     const Engine* llama = catalog.find_engine("llama.cpp");
     const Model& r1 = catalog.model("deepseek-r1");  // MLA, 128 heads

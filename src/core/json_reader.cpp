@@ -15,7 +15,6 @@
 
 namespace dsselect::detail {
 
-
 void Problems::add(const std::string& pointer, const std::string& message) {
     // One line whatever the document holds: a value quoted in the message ("got \"...\""), a key
     // in the pointer or the file's own name may carry control characters.

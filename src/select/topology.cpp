@@ -75,7 +75,7 @@ std::string gpu_count_problem(const Hardware& hardware, std::int64_t gpus, bool 
     if (gpu_count_allowed(hardware, gpus, allow_multi_node)) {
         return {};
     }
-    if (hardware.interconnect_gb_per_s <= 0) {
+    if (hardware.interconnect_gb_per_s <= 0 && gpus <= per_node) {
         return fmt::format("'{}' lists no 'interconnect_gb_per_s' (device-to-device bandwidth per direction), which a "
                            "replica of {} devices needs (tensor parallelism all-reduces over it, a layer split passes "
                            "activations over it); add it with --data (a PCIe 4.0 x16 card: 32)",
