@@ -61,22 +61,17 @@ std::string id_suggestion(const std::string& typed, const std::vector<std::strin
         }
     }
     if (prefixed.empty()) {
-        std::vector<std::string> lowered;
+        // The nearest id by edit distance, ignoring case, within did_you_mean's reach (the first
+        // of equals), named as the catalog spells it.
+        const std::string* nearest = nullptr;
+        std::size_t best_distance = wanted.size() / 2 + 2;
         for (const std::string& id : ids) {
-            lowered.push_back(lowercase(id));
-        }
-        const std::string nearest = did_you_mean(wanted, lowered);
-        if (nearest.empty()) {
-            return nearest;
-        }
-        // Back to the id as the catalog spells it.
-        const std::string name = nearest.substr(nearest.find('\'') + 1, nearest.rfind('\'') - nearest.find('\'') - 1);
-        for (const std::string& id : ids) {
-            if (lowercase(id) == name) {
-                return "; did you mean '" + id + "'?";
+            if (const std::size_t distance = edit_distance(wanted, lowercase(id)); distance < best_distance) {
+                best_distance = distance;
+                nearest = &id;
             }
         }
-        return nearest;
+        return nearest == nullptr ? std::string{} : "; did you mean '" + *nearest + "'?";
     }
     constexpr std::size_t k_shown = 4;
     std::string list;
