@@ -39,6 +39,9 @@ import generated_file
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA_REL = "tests/validation/data/aiconfigurator-h100-moe-kernels.csv"
+# The same engines' kernels at the same versions timed on an H200 (same die, 4.8 against 3.35 TB/s):
+# never fitted on, read only to see whether the H100 laws carry to another GPU.
+H200_DATA_REL = "tests/validation/data/aiconfigurator-h200-moe-kernels.csv"
 OUT = os.path.join(ROOT, "docs", "validation-moe-kernels.md")
 LAW_MIN_TOKENS = 8192
 GRID_STEP = 50
@@ -57,6 +60,12 @@ FORMAT_PEAKS_H100 = {"bfloat16": 989e12, "fp8": 1979e12, "fp8_block": 1979e12}
 SHIPPED_GRID_MAX = 4000  # the shipped laws' grid: 0 to this many columns in GRID_STEP steps
 RIDGE_MIN_TOKENS = 64    # the ridge exponent's rows: below this a layer's time is its kernels' launches
 RIDGE_GRID = [1.0 + 0.25 * i for i in range(13)]  # 1 to 4
+# The kernels' memory side, fitted on the rows of at most MEMORY_MAX_TOKENS tokens (where the
+# law's compute is a few per cent of the time): a fixed latency per layer plus the touched experts'
+# bytes at a share of the bandwidth, on these grids.
+MEMORY_MAX_TOKENS = 32
+LATENCY_GRID_US = list(range(0, 101))                              # 0 to 100 us in steps of 1
+MEMORY_EFFICIENCY_GRID = [round(0.30 + 0.01 * i, 2) for i in range(71)]  # 0.30 to 1.00 in steps of 0.01
 ENGINES_REL = "data/engines.json"
 # Each engine's expert layout when only tensor parallelism is set (the product's engine defaults).
 DEFAULT_LAYOUTS = [
@@ -100,8 +109,10 @@ def load(path):
 
 
 def touched_experts(experts, topk, tokens):
-    """Expected experts a batch of tokens routes to, each token to topk of them (the estimator's rule)."""
-    return experts * (1.0 - (1.0 - topk / experts) ** tokens)
+    """Experts the tables' tokens route to: spread evenly ('balanced'), T tokens touch min(E, T k) of
+    them (the estimator's random routing touches E (1 - (1 - k/E)^T) on average, fewer below a few
+    dozen tokens)."""
+    return min(experts, tokens * topk)
 
 
 def expert_flops(row):
@@ -141,13 +152,27 @@ def fit_law(rows, peak, step=GRID_STEP, maximum=GRID_MAX, lowest=None):
     return best
 
 
-def ridge_seconds(row, law, bandwidth, exponent):
-    """The layer's time as the estimator takes it: the touched experts' bytes at the bandwidth (m)
-    and the law's compute (c) joined as (m^n + c^n)^(1/n)."""
-    memory = expert_bytes(row) / bandwidth
-    compute = law_seconds(row, FORMAT_PEAKS_H100[row["dtype"]], law["efficiency"], law["routed_columns"],
-                          law["token_columns"])
-    return (memory ** exponent + compute ** exponent) ** (1.0 / exponent)
+def ridge_seconds(row, law, bandwidth, exponent, peak=None):
+    """The layer's time as the estimator takes it: the law's latency, plus the touched experts' bytes
+    at the bandwidth x the law's memory efficiency (m) and the law's compute (c) joined as
+    (m^n + c^n)^(1/n). `bandwidth` is the GPU's; `peak` the format's (default the H100's)."""
+    memory = expert_bytes(row) / (bandwidth * law["memory_efficiency"])
+    compute = law_seconds(row, FORMAT_PEAKS_H100[row["dtype"]] if peak is None else peak, law["efficiency"],
+                          law["routed_columns"], law["token_columns"])
+    return law["latency_us"] * 1e-6 + (memory ** exponent + compute ** exponent) ** (1.0 / exponent)
+
+
+def fit_memory_side(rows, bandwidth):
+    """(rms log error, latency_us, memory_efficiency) of the grid point with the least rms log error
+    of latency + bytes / (bandwidth x memory_efficiency) against the rows' times."""
+    best = None
+    for latency_us in LATENCY_GRID_US:
+        for efficiency in MEMORY_EFFICIENCY_GRID:
+            logs = [math.log((latency_us * 1e-6 + expert_bytes(r) / (bandwidth * efficiency)) / r["seconds"]) for r in rows]
+            rms = math.sqrt(sum(x * x for x in logs) / len(logs))
+            if best is None or rms < best[0] - 1e-12:
+                best = (rms, latency_us, efficiency)
+    return best
 
 
 def shipped_laws(rows, factors_of):
@@ -156,7 +181,10 @@ def shipped_laws(rows, factors_of):
     per routed token cannot be negative, and a negative one would make a product model's narrower
     slices cost nothing) and both costs at most SHIPPED_GRID_MAX columns; then the ridge exponent n
     on the rows of at least RIDGE_MIN_TOKENS tokens (fewer are launch-bound: the step overheads'
-    part), the memory side at the engine's H100 bandwidth x memory_efficiency, on RIDGE_GRID."""
+    part), the memory side at the engine's H100 bandwidth x memory_efficiency, on RIDGE_GRID.
+    Beside each, under "kernel_side", the kernels' own memory side (not shipped): a latency and a
+    share of the bandwidth fitted on the rows of at most MEMORY_MAX_TOKENS tokens, and the ridge
+    exponent refitted with it."""
     pooled = {}
     for row in rows:
         pooled.setdefault((row["backend"], row["dtype"]), []).append(row)
@@ -167,36 +195,52 @@ def shipped_laws(rows, factors_of):
         law = {"rows": len(prompt_rows), "rms": rms, "efficiency": round(eta, 3), "routed_columns": w_routed,
                "token_columns": w_token, "version": group[0]["version"], "kernel": group[0]["kernel"]}
         factors = factors_of(backend, FORMATS[dtype][0])
-        bandwidth = factors["bandwidth"] * factors["memory_efficiency"]
+        law.update({"memory_efficiency": factors["memory_efficiency"], "latency_us": 0})
         ridge_rows = [r for r in group if r["tokens"] >= RIDGE_MIN_TOKENS]
 
-        def ridge_rms(exponent):
-            logs = [math.log(ridge_seconds(r, law, bandwidth, exponent) / r["seconds"]) for r in ridge_rows]
-            return math.sqrt(sum(x * x for x in logs) / len(logs))
-        scores = [(ridge_rms(n), n) for n in RIDGE_GRID]
-        best_rms, best_n = min(scores)
-        max_logs = [math.log(max(expert_bytes(r) / bandwidth,
-                                 law_seconds(r, FORMAT_PEAKS_H100[dtype], law["efficiency"], w_routed, w_token))
+        def ridge_fit(form):
+            def rms_at(exponent):
+                logs = [math.log(ridge_seconds(r, form, factors["bandwidth"], exponent) / r["seconds"]) for r in ridge_rows]
+                return math.sqrt(sum(x * x for x in logs) / len(logs))
+            return min((rms_at(n), n) for n in RIDGE_GRID)
+
+        def max_rms(form):
+            logs = [math.log((form["latency_us"] * 1e-6 +
+                              max(expert_bytes(r) / (factors["bandwidth"] * form["memory_efficiency"]),
+                                  law_seconds(r, FORMAT_PEAKS_H100[dtype], law["efficiency"], w_routed, w_token)))
                              / r["seconds"]) for r in ridge_rows]
-        law.update({"ridge_exponent": best_n, "ridge_rows": len(ridge_rows), "ridge_rms": best_rms,
-                    "max_rms": math.sqrt(sum(x * x for x in max_logs) / len(max_logs)),
-                    "memory_efficiency": factors["memory_efficiency"]})
+            return math.sqrt(sum(x * x for x in logs) / len(logs))
+        best_rms, best_n = ridge_fit(law)
+        law.update({"ridge_exponent": best_n, "ridge_rows": len(ridge_rows), "ridge_rms": best_rms, "max_rms": max_rms(law)})
+        memory_rows = [r for r in group if r["tokens"] <= MEMORY_MAX_TOKENS]
+        memory_rms, latency_us, memory_efficiency = fit_memory_side(memory_rows, factors["bandwidth"])
+        kernel_side = {"memory_rows": len(memory_rows), "memory_rms": memory_rms, "latency_us": latency_us,
+                       "memory_efficiency": memory_efficiency,
+                       "compute_share": max(law_seconds(r, FORMAT_PEAKS_H100[dtype], law["efficiency"], w_routed, w_token)
+                                            / r["seconds"] for r in memory_rows)}
+        kernel_form = dict(law, memory_efficiency=memory_efficiency, latency_us=latency_us)
+        side_rms, side_n = ridge_fit(kernel_form)
+        kernel_side.update({"ridge_exponent": side_n, "ridge_rms": side_rms, "max_rms": max_rms(kernel_form)})
+        law["kernel_side"] = kernel_side
         laws[(backend, dtype)] = law
     return laws
 
 
 def engines_kernels(path):
-    """data/engines.json's moe_expert_kernels as {(engine, weight format): (efficiency, routed, token, ridge)}."""
+    """data/engines.json's moe_expert_kernels as {(engine, weight format): (efficiency, routed, token, ridge,
+    memory efficiency, latency)} (None where a law has no memory side)."""
     with open(path, encoding="utf-8") as handle:
         engines = json.load(handle)["engines"]
     return {(engine["id"], kernel["weight_format"]): (kernel["efficiency"], kernel["routed_columns"], kernel["token_columns"],
-                                                      kernel["ridge_exponent"])
+                                                      kernel["ridge_exponent"], kernel.get("memory_efficiency"),
+                                                      kernel.get("latency_us"))
             for engine in engines for kernel in engine.get("moe_expert_kernels", [])}
 
 
-def engine_factors(dsselect, engine, precision):
-    """The engine's H100 factors for a precision, as `dsselect estimate --explain -o json` reports them."""
-    args = [dsselect, "estimate", "--model", "deepseek-v3", "--variant", precision, "--gpu", "h100-sxm", "--gpus", "8",
+def engine_factors(dsselect, engine, precision, gpu="h100-sxm"):
+    """The engine's factors for a precision on a GPU (default the H100), as `dsselect estimate --explain -o json`
+    reports them."""
+    args = [dsselect, "estimate", "--model", "deepseek-v3", "--variant", precision, "--gpu", gpu, "--gpus", "8",
             "--engine", engine, "--explain", "-o", "json"]
     try:
         run = subprocess.run(args, check=True, capture_output=True, text=True)
@@ -239,7 +283,94 @@ def layout_label(layout):
     return f"TP {tp} × EP {ep}" if tp > 1 and ep > 1 else f"TP {tp}" if tp > 1 else f"EP {ep}" if ep > 1 else "1 GPU"
 
 
-def document(rows, factors_of, laws):
+TOKEN_BANDS = [("1 to 32", 1, MEMORY_MAX_TOKENS), ("64 to 4,096", RIDGE_MIN_TOKENS, 4096),
+               (f"{LAW_MIN_TOKENS:,} and more", LAW_MIN_TOKENS, None)]
+
+
+def band_error(pairs):
+    """(mean signed error as exp(mean log ratio) - 1, rms log error, n) of (predicted, measured) pairs."""
+    logs = [math.log(p / m) for p, m in pairs]
+    if not logs:
+        return None
+    return math.exp(sum(logs) / len(logs)) - 1.0, math.sqrt(sum(x * x for x in logs) / len(logs)), len(logs)
+
+
+def kernel_form(law):
+    """The law with the kernels' own memory side (latency, share of the bandwidth, refitted ridge)."""
+    side = law["kernel_side"]
+    return dict(law, memory_efficiency=side["memory_efficiency"], latency_us=side["latency_us"],
+                ridge_exponent=side["ridge_exponent"])
+
+
+def other_gpu_section(laws, h100_rows, h200_rows, factors_of, h200_factors_of):
+    """The laws, fitted on the H100, against the same kernels timed on an H200: as shipped, and with
+    the kernels' own memory side."""
+    lines = [
+        "",
+        "## The laws on another GPU: the same kernels timed on an H200",
+        "",
+        f"`{H200_DATA_REL}`: {len(h200_rows):,} timings of the same engines' kernels at the same versions, the same",
+        "expert shapes, formats and layouts, on one H200 SXM (the H100's die and peaks, 4.8 TB/s of HBM3e",
+        "against 3.35), from the same aiconfigurator commit. Nothing is fitted on them: the laws above,",
+        "with the H200's bandwidth and peaks from data/hardware.json, against each timing; 'shipped' with",
+        "the memory side the estimator applies (the engine's memory_efficiency, nothing fixed per layer),",
+        "'own' with the kernels' own memory side of the section above. Mean signed: exp(mean log(law /",
+        "measured)) − 1 (below 0: the law is too fast); rms: of the log ratio.",
+        "",
+        "| engine | format | tokens | H100 rows | H100 shipped | H100 own | H200 rows | H200 shipped | H200 own | "
+        "H200 own rms |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    summary = []
+    for (backend, dtype), law in laws.items():
+        precision = FORMATS[dtype][0]
+        h100 = factors_of(backend, precision)
+        h200 = h200_factors_of(backend, precision)
+        own = kernel_form(law)
+        for label, low, high in TOKEN_BANDS:
+            def within(r):
+                return r["backend"] == backend and r["dtype"] == dtype and low <= r["tokens"] and (high is None or
+                                                                                                 r["tokens"] <= high)
+
+            def errors(form, rows, factors):
+                return band_error([(ridge_seconds(r, form, factors["bandwidth"], form["ridge_exponent"], factors["peak"]),
+                                    r["seconds"]) for r in rows if within(r)])
+            h100_shipped, h100_own = errors(law, h100_rows, h100), errors(own, h100_rows, h100)
+            shipped, checked = errors(law, h200_rows, h200), errors(own, h200_rows, h200)
+            if checked is None or h100_own is None:
+                continue
+            summary.append((backend, dtype, label, checked, shipped))
+            lines.append(f"| {backend} | {FORMAT_LABELS[dtype]} | {label} | {h100_own[2]} | {h100_shipped[0] * 100:+.1f} % | "
+                         f"{h100_own[0] * 100:+.1f} % | {checked[2]} | {shipped[0] * 100:+.1f} % | {checked[0] * 100:+.1f} % | "
+                         f"{checked[1] * 100:.1f} % |")
+    decode = [entry for entry in summary if entry[2] == TOKEN_BANDS[0][0]]
+    prompt = [entry for entry in summary if entry[2] == TOKEN_BANDS[-1][0]]
+    first_backend, first_dtype = next(iter(laws))
+    gain = (h200_factors_of(first_backend, FORMATS[first_dtype][0])["bandwidth"] /
+            factors_of(first_backend, FORMATS[first_dtype][0])["bandwidth"] - 1.0)
+    if decode:
+        lines += [
+            "",
+            f"At a decode step's 1 to {MEMORY_MAX_TOKENS} tokens the laws' mean signed error on the H200 is "
+            f"{min(e[3][0] for e in decode) * 100:+.1f} % to",
+            f"{max(e[3][0] for e in decode) * 100:+.1f} % across the {len(decode)} engine and format pairs with their own memory "
+            f"side, against {min(e[4][0] for e in decode) * 100:+.1f} % to {max(e[4][0] for e in decode) * 100:+.1f} % as shipped",
+            "(the engine's share, no latency): the fixed time per layer does not shrink with a faster memory, and a",
+            f"bandwidth-only memory side gives the H200 all of its {gain * 100:.0f} % more bandwidth where a kernel's",
+            "launches and tail are a large part of its time.",
+        ]
+    if prompt:
+        lines += [
+            "",
+            f"At {TOKEN_BANDS[-1][0]} tokens, where the laws' compute decides, the H200's kernels run faster than",
+            f"the same peak gives the H100's (mean signed {min(e[3][0] for e in prompt) * 100:+.1f} % to "
+            f"{max(e[3][0] for e in prompt) * 100:+.1f} %, the law too slow): a",
+            "prefill effect the H100's laws do not carry and the estimator does not model.",
+        ]
+    return lines
+
+
+def document(rows, factors_of, laws, h200_rows=None, h200_factors_of=None):
     groups = tables(rows)
     lines = [
         "# MoE expert kernels on an H100: the estimator against measured kernels",
@@ -411,7 +542,9 @@ def document(rows, factors_of, laws):
         "of the two: the estimator joins them as (memory^n + compute^n)^(1/n), with n (ridge_exponent)",
         f"fitted on each law's rows of at least {RIDGE_MIN_TOKENS} tokens on a grid of 1 to 4 in steps of 0.25",
         "(fewer tokens are launch-bound, the step overheads' part). rms: of the law on its prompt-sized rows;",
-        "ridge rms: of the joined time on the ridge rows, beside the plain max(memory, compute).",
+        "ridge rms: of the joined time on the ridge rows, beside the plain max(memory, compute). A table",
+        "spreads its tokens evenly over the experts ('balanced'), so T tokens touch min(E, T·k) of them;",
+        "the estimator's random routing touches E·(1 − (1 − k/E)^T) on average.",
         "",
         "| engine | version | format | rows | efficiency | routed_columns | token_columns | rms | ridge rows | memory_efficiency | ridge_exponent | ridge rms | max rms |",
         "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -421,6 +554,32 @@ def document(rows, factors_of, laws):
                      f"{law['routed_columns']:,} | {law['token_columns']:,} | {law['rms'] * 100:.1f} % | "
                      f"{law['ridge_rows']} | {law['memory_efficiency']:.2f} | {law['ridge_exponent']:.2f} | "
                      f"{law['ridge_rms'] * 100:.1f} % | {law['max_rms'] * 100:.1f} % |")
+    lines += [
+        "",
+        "## The kernels' own memory side (a study; not shipped)",
+        "",
+        "At a decode step's few tokens a layer's experts take longer than their bytes at the engine's",
+        "memory_efficiency: the kernels' launches, the routing's sort and the tail of small GEMMs cost a",
+        f"fixed time per layer. Fitted on each law's rows of at most {MEMORY_MAX_TOKENS} tokens (where the law's compute is",
+        "at most the share of a row's time in the table): a latency per MoE layer (latency_us, grid of 1 us",
+        "from 0 to 100) plus the touched experts' bytes at a share of the H100's bandwidth",
+        "(memory_efficiency, grid of 0.01 from 0.30 to 1.00), then the ridge exponent refitted with it on the",
+        f"rows of at least {RIDGE_MIN_TOKENS} tokens. data/engines.json's moe_expert_kernels take the two as optional keys",
+        "(docs/data-format.md), and the shipped laws carry neither: with them the serving factors refitted",
+        "on the fit rows did not settle and the fit rows did not choose them (docs/validation-study.md,",
+        "section 30).",
+        "",
+        "| engine | format | memory rows | latency_us | memory_efficiency | engine memory_efficiency | law's compute share | "
+        "memory rms | ridge_exponent | ridge rms |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for (backend, dtype), law in laws.items():
+        side = law["kernel_side"]
+        lines.append(f"| {backend} | {FORMAT_LABELS[dtype]} | {side['memory_rows']} | {side['latency_us']} | "
+                     f"{side['memory_efficiency']:.2f} | {law['memory_efficiency']:.2f} | {side['compute_share'] * 100:.1f} % | "
+                     f"{side['memory_rms'] * 100:.1f} % | {side['ridge_exponent']:.2f} | {side['ridge_rms'] * 100:.1f} % |")
+    if h200_rows is not None:
+        lines += other_gpu_section(laws, rows, h200_rows, factors_of, h200_factors_of)
     return "\n".join(lines) + "\n"
 
 
@@ -433,22 +592,28 @@ def main():
     mode.add_argument("--check", action="store_true")
     args = parser.parse_args()
     rows = load(args.data)
+    h200_rows = load(os.path.join(ROOT, H200_DATA_REL))
     cache = {}
 
-    def factors_of(engine, precision):
-        if (engine, precision) not in cache:
-            cache[(engine, precision)] = engine_factors(args.dsselect, engine, precision)
-        return cache[(engine, precision)]
+    def factors_of(engine, precision, gpu="h100-sxm"):
+        if (engine, precision, gpu) not in cache:
+            cache[(engine, precision, gpu)] = engine_factors(args.dsselect, engine, precision, gpu)
+        return cache[(engine, precision, gpu)]
+
+    def h200_factors_of(engine, precision):
+        return factors_of(engine, precision, "h200")
     shipped = engines_kernels(os.path.join(ROOT, ENGINES_REL))
     laws = shipped_laws(rows, factors_of)
+    # The kernels' own memory side is a study (docs/validation-study.md, section 30): the shipped laws carry none.
     wanted = {(backend, KERNEL_FORMATS[dtype]): (law["efficiency"], law["routed_columns"], law["token_columns"],
-                                                 law["ridge_exponent"])
+                                                 law["ridge_exponent"], None, None)
               for (backend, dtype), law in laws.items()}
     if shipped != wanted:
-        differing = sorted(set(shipped.items()) ^ set(wanted.items()))
+        differing = sorted(set(shipped.items()) ^ set(wanted.items()), key=str)
         sys.exit(f"moe_kernel_study.py: {ENGINES_REL} moe_expert_kernels differ from the fitted laws "
-                 f"(engine, format): (efficiency, routed_columns, token_columns); shipped or fitted only: {differing}")
-    generated_file.emit(OUT, document(rows, factors_of, laws), ROOT, args.write, args.check,
+                 f"(engine, format): (efficiency, routed_columns, token_columns, ridge_exponent, memory_efficiency, latency_us); "
+                 f"shipped or fitted only: {differing}")
+    generated_file.emit(OUT, document(rows, factors_of, laws, h200_rows, h200_factors_of), ROOT, args.write, args.check,
                         "run scripts/moe_kernel_study.py --write")
 
 

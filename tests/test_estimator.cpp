@@ -625,8 +625,9 @@ TEST_CASE("moe kernels: the routed experts take the kernel law's time instead of
 TEST_CASE("moe kernels: one rule picks the law by the weights' format and the checkpoint's scales", "[estimator][moe]") {
     Engine engine;
     engine.id = "toy";
-    engine.moe_expert_kernels = {{"bf16", 0.3, 10.0, 20.0, 1.5, "toy"}, {"fp8_block", 0.4, 30.0, 40.0, 1.25, "toy"},
-                                 {"fp8", 0.9, 50.0, 60.0, 2.0, "toy"}};
+    engine.moe_expert_kernels = {{"bf16", 0.3, 10.0, 20.0, 1.5, 0.0, 0.0, "toy"},
+                                 {"fp8_block", 0.4, 30.0, 40.0, 1.25, 0.8, 35.0, "toy"},
+                                 {"fp8", 0.9, 50.0, 60.0, 2.0, 0.7, 25.0, "toy"}};
     const Hardware hardware = test::gpu();
     const EfficiencyProfile bf16 = engine_profile(&engine, hardware, Precision::bf16);
     CHECK(bf16.moe_kernel.efficiency == 0.3);
@@ -637,6 +638,10 @@ TEST_CASE("moe kernels: one rule picks the law by the weights' format and the ch
     CHECK(fp8.moe_kernel.efficiency == 0.9);
     CHECK(fp8.moe_kernel_block_scaled.efficiency == 0.4);
     CHECK(fp8.moe_kernel_block_scaled.routed_columns == 30.0);
+    CHECK(fp8.moe_kernel_block_scaled.memory_efficiency == 0.8);
+    CHECK(fp8.moe_kernel_block_scaled.latency_us == 35.0);
+    CHECK(fp8.moe_kernel.latency_us == 25.0);
+    CHECK(bf16.moe_kernel.memory_efficiency == 0.0);
     CHECK(engine_profile(&engine, hardware, Precision::int8).moe_kernel.efficiency == 0.0);
     Hardware edge = hardware;
     edge.kind = HardwareKind::edge;
@@ -728,6 +733,34 @@ TEST_CASE("moe kernels: the experts' memory and compute join at the ridge, after
     request.prompt_tokens = 8;
     const EstimatePlan short_prompt(request);
     CHECK(short_prompt.mixed_step_ms(8.0, 0.0, 0.0) == Approx(estimate(request).performance.prefill_ms).epsilon(1e-12));
+}
+
+TEST_CASE("moe kernels: the experts' reads run at the law's share of the bandwidth and each MoE layer pays its latency", "[estimator][moe]") {
+    const MoeReplica replica;
+    EstimateRequest request = replica.request();
+    request.profile.memory_efficiency = 0.8;
+    request.profile.moe_kernel = {.efficiency = 0.25, .token_columns = 200.0, .ridge_exponent = 1.0};
+    const EstimatePlan engine_share(request);
+    // Memory 3 ms of which the experts' 1 ms at the engine's 0.8; compute 5 of which theirs 2.
+    // Without the law's memory side: rest max(2, 3) = 3, experts 1 + 2 (n = 1).
+    CHECK(engine_share.roofline_ms(3.0, 5.0, 1.0, 2.0) == Approx(6.0));
+    // At the law's 0.5 the experts' reads take 0.8 / 0.5 = 1.6 times as long: 1.6 ms; and each of
+    // DeepSeek-V3's 58 MoE layers adds 30 us: 1.74 ms.
+    request.profile.moe_kernel.memory_efficiency = 0.5;
+    request.profile.moe_kernel.latency_us = 30.0;
+    const EstimatePlan kernel_share(request);
+    CHECK(kernel_share.roofline_ms(3.0, 5.0, 1.0, 2.0) == Approx(3.0 + 1.6 + 2.0 + 58 * 0.030));
+    // The decode step at B = 1 moves by exactly that: 8 of 256 experts' bytes per GPU (58 layers
+    // x 256 experts x 3 x 7168 x 2048 one-byte weights / 8 GPUs) at the traced bandwidth, read
+    // 0.8 / 0.5 - 1 = 0.6 times longer, plus the latency (n = 1: the experts' memory and compute add).
+    Trace trace;
+    const double with_law = estimate(request, &trace).performance.decode_step_ms;
+    request.profile.moe_kernel.memory_efficiency = 0.0;
+    request.profile.moe_kernel.latency_us = 0.0;
+    const double without = estimate(request).performance.decode_step_ms;
+    const double expert_memory_ms = 58.0 * 256 * 3 * 7168.0 * 2048.0 / 8 * 8.0 / 256.0 /
+                                    traced(trace, "effective_bandwidth_bytes_per_s_per_gpu") * 1000.0;
+    CHECK(with_law - without == Approx(0.6 * expert_memory_ms + 58 * 0.030).epsilon(1e-9));
 }
 
 TEST_CASE("eager step: a step carrying prompt tokens beyond the graph limit pays the eager overhead once", "[estimator][simulation]") {

@@ -783,6 +783,7 @@ Scenario read_scenario(const json& value, const std::string& pointer, Problems& 
 // than a large model's whole FFN, is a typo that would time the experts in hours.
 constexpr double k_min_kernel_efficiency = 0.001;
 constexpr double k_max_kernel_columns = 1e6;
+constexpr double k_max_kernel_latency_us = 10000.0;  // 10 ms per MoE layer: far above any kernel timed (tens of us)
 constexpr double k_max_ridge_exponent = 16.0;  // the plain max to within 5 % (2^(1/16)); the fit's grid stops at 4
 
 Engine read_engine(const json& value, const std::string& pointer, Problems& problems) {
@@ -921,6 +922,13 @@ Engine read_engine(const json& value, const std::string& pointer, Problems& prob
                 if (kernel.ridge_exponent < 1.0 || kernel.ridge_exponent > k_max_ridge_exponent) {
                     problems.add(k.child("ridge_exponent"), fmt::format("expected a number from 1 to {}, got {}",
                                                                         k_max_ridge_exponent, kernel.ridge_exponent));
+                }
+                kernel.memory_efficiency =
+                    k.number("memory_efficiency", NumberRule::positive_fraction, Presence::optional).value_or(0.0);
+                kernel.latency_us = k.number("latency_us", NumberRule::non_negative, Presence::optional).value_or(0.0);
+                if (kernel.latency_us > k_max_kernel_latency_us) {
+                    problems.add(k.child("latency_us"),
+                                 fmt::format("expected at most {} microseconds, got {}", k_max_kernel_latency_us, kernel.latency_us));
                 }
                 kernel.source = k.text("source", Presence::required).value_or("");
                 k.finish();

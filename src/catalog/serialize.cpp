@@ -455,6 +455,12 @@ ordered_json to_json(const Engine& e) {
             item["routed_columns"] = k.routed_columns;
             item["token_columns"] = k.token_columns;
             item["ridge_exponent"] = k.ridge_exponent;
+            if (k.memory_efficiency > 0.0) {
+                item["memory_efficiency"] = k.memory_efficiency;
+            }
+            if (k.latency_us > 0.0) {
+                item["latency_us"] = k.latency_us;
+            }
             item["source"] = k.source;
             kernels.push_back(item);
         }

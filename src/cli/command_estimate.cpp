@@ -376,6 +376,13 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
                                  kernel_source});
                 trace.push_back({"engine: moe_kernel_ridge_exponent", law.ridge_exponent,
                                  "n of (experts' memory^n + compute^n)^(1/n)", kernel_source});
+                trace.push_back({"engine: moe_kernel_memory_efficiency",
+                                 law.memory_efficiency > 0.0 ? law.memory_efficiency : request.profile.memory_efficiency,
+                                 "fraction of bandwidth (the experts' reads)",
+                                 law.memory_efficiency > 0.0 ? kernel_source
+                                                             : std::string("no memory_efficiency in the law: the engine's")});
+                trace.push_back({"engine: moe_kernel_latency_us", law.latency_us, "us per MoE layer and step",
+                                 law.latency_us > 0.0 ? kernel_source : std::string("no latency_us in the law: 0")});
             }
         }
         trace.push_back({"input: kv_cache_bits", request.kv_cache_bits.value_or(request.variant->kv_cache_bits), "bits",

@@ -162,11 +162,15 @@ ParameterCounts model_parameters(const Model& model) {
     return p;
 }
 
+// Weight matrices a layer unit stands for (the fit rows' layers), and a FFN's (or the routed
+// experts') share of them: an up (with gate) and a down projection.
+constexpr double k_fitted_layer_matrices = 4.0;
+constexpr double k_routed_expert_matrices = 2.0;
+
 double layer_overhead_units(const Architecture& a) {
     const double attention_matrices = a.is_mla() ? 4.0 : 2.0;
-    const double ffn_matrices = 2.0;
+    const double ffn_matrices = k_routed_expert_matrices;  // a dense layer's MLP, or a MoE layer's routed experts
     const double shared_expert_matrices = a.n_shared_experts > 0 ? 2.0 : 0.0;
-    constexpr double k_fitted_layer_matrices = 4.0;
     return (static_cast<double>(a.dense_layers()) * (attention_matrices + ffn_matrices) +
             static_cast<double>(a.moe_layers()) * (attention_matrices + ffn_matrices + shared_expert_matrices)) /
            k_fitted_layer_matrices;
@@ -503,7 +507,8 @@ MoeKernelLaw moe_kernel_law(const Engine* engine, const std::string& weight_form
     if (kernel == nullptr) {
         return {};
     }
-    return {kernel->efficiency, kernel->routed_columns, kernel->token_columns, kernel->ridge_exponent};
+    return {kernel->efficiency,     kernel->routed_columns,    kernel->token_columns,
+            kernel->ridge_exponent, kernel->memory_efficiency, kernel->latency_us};
 }
 
 std::string moe_kernel_format(const Model& model, const Variant& variant) {
@@ -675,8 +680,15 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
     m_kv_tokens_per_sequence = profile.kv_full_reservation ? m_sequence : m_prompt + m_output / 2.0;
     const auto moe_layers = static_cast<double>(a.moe_layers());
     m_layer_units = layer_overhead_units(a);
+    // Where an expert kernel law times the routed experts with its own fixed latency, their two
+    // matrices leave the per-layer units of the step overhead (counted once, in the law's latency);
+    // the eager step's host launches keep them.
+    m_step_layer_units = m_layer_units;
+    if (moe_kernel_law_for(profile, model, variant).latency_us > 0.0) {
+        m_step_layer_units -= moe_layers * k_routed_expert_matrices / k_fitted_layer_matrices;
+    }
     m_step_overhead_ms = profile.per_step_overhead_ms +
-                         (m_layer_units * profile.per_layer_overhead_us +
+                         (m_step_layer_units * profile.per_layer_overhead_us +
                           moe_layers * profile.moe_layer_overhead_us) /
                              1000.0;
     m_eager_overhead_ms = (m_layer_units * profile.eager_layer_overhead_us +
@@ -821,6 +833,12 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
         const double format_peak_flops = hw.peak_tflops_at(variant.compute_precision).value_or(0.0) * k_flops_per_tflop;
         m_expert_kernel_ms_per_token = moe_layers * 6.0 * static_cast<double>(a.hidden_size) * columns_per_token /
                                        (format_peak_flops * m_expert_law.efficiency) * k_ms_per_s;
+        // The kernels' own memory side: their reads at the law's share of the bandwidth, and a
+        // fixed time per MoE layer that a faster memory does not shorten.
+        if (m_expert_law.memory_efficiency > 0.0) {
+            m_expert_memory_scale = profile.memory_efficiency / m_expert_law.memory_efficiency;
+        }
+        m_expert_latency_ms = moe_layers * m_expert_law.latency_us / 1000.0;
         m_prefill_compute_ms += m_prompt * (m_expert_kernel_ms_per_token -
                                             m_kernel_expert_flops_per_token / m_compute_rate * k_ms_per_s);
         m_decode_compute_ms_per_sequence +=
@@ -918,12 +936,18 @@ void EstimatePlan::decode_at(double batch, const AdapterLoad& adapters, Trace* t
     record(trace, "layer_overhead_units", m_layer_units, "layers",
            "sum over layers of (attention + FFN weight matrices) / 4: attention 2 (GQA) or 4 (MLA), FFN 2, "
            "+ 2 with shared experts");
+    if (m_step_layer_units != m_layer_units) {
+        record(trace, "step_overhead_units", m_step_layer_units, "layers",
+               "layer units - MoE layers * 2 / 4: the routed experts' fixed time is the kernel law's latency");
+    }
     record(trace, "step_overhead_ms", m_step_overhead_ms, "ms",
-           "per_step_overhead_ms + (layer units * per_layer_overhead_us + MoE layers * moe_layer_overhead_us) / 1000");
+           "per_step_overhead_ms + (step overhead units * per_layer_overhead_us + MoE layers * moe_layer_overhead_us) / "
+           "1000");
     record(trace, "decode_step_ms", perf.decode_step_ms, "ms",
            m_expert_kernel_ms_per_token > 0.0
                ? "max(memory, compute) of all but the routed experts + (experts' memory^n + experts' compute^n)^(1/n) "
-                 "+ communication + step overhead"
+                 "+ MoE layers * moe_kernel_latency_us + communication + step overhead (experts' memory at "
+                 "moe_kernel_memory_efficiency)"
                : "max(memory, compute) + communication + step overhead");
 
     // Continuous batching: while a request decodes, the B - 1 others each run one prefill, so
@@ -989,7 +1013,8 @@ void EstimatePlan::timing_at(double batch, const AdapterLoad& adapters, Trace* t
     record(trace, "prefill_ms", perf.prefill_ms, "ms",
            m_expert_kernel_ms_per_token > 0.0
                ? "max(prefill compute, prefill memory) of all but the routed experts + (experts' memory^n + experts' "
-                 "compute^n)^(1/n) + communication + step overhead + ceil(P / budget) * P(K >= k - 1) * eager step overhead"
+                 "compute^n)^(1/n) + MoE layers * moe_kernel_latency_us + communication + step overhead + ceil(P / budget) "
+                 "* P(K >= k - 1) * eager step overhead"
                : "max(prefill compute, prefill memory) + communication + step overhead + ceil(P / budget) * P(K >= k - 1) "
                  "* eager step overhead (always 1 when k = 1)");
     record(trace, "step_wait_ms", perf.step_wait_ms, "ms", "decode step / 2 when B > 1 (the step in progress), else 0");
@@ -1210,12 +1235,14 @@ double EstimatePlan::routed_experts_touched(double tokens) const {
 double EstimatePlan::expert_roofline_ms(double memory_ms, double compute_ms, double expert_memory_ms,
                                         double expert_compute_ms) const {
     const double rest_ms = std::max(memory_ms - expert_memory_ms, compute_ms - expert_compute_ms);
+    // The experts' reads at the kernel's own share of the bandwidth (expert_memory_ms is at the engine's).
+    const double kernel_memory_ms = expert_memory_ms * m_expert_memory_scale;
     // (m^n + c^n)^(1/n) as hi (1 + (lo / hi)^n)^(1/n): no overflow or underflow at any n.
     const double n = m_expert_law.ridge_exponent;
-    const double hi = std::max(expert_memory_ms, expert_compute_ms);
-    const double lo = std::min(expert_memory_ms, expert_compute_ms);
+    const double hi = std::max(kernel_memory_ms, expert_compute_ms);
+    const double lo = std::min(kernel_memory_ms, expert_compute_ms);
     const double expert_ms = n >= 1.0 && hi > 0.0 ? hi * std::pow(1.0 + std::pow(lo / hi, n), 1.0 / n) : hi;
-    return rest_ms + expert_ms;
+    return rest_ms + expert_ms + m_expert_latency_ms;
 }
 
 double EstimatePlan::batch_wait_steps(double batch) const {

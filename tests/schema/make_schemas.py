@@ -464,6 +464,13 @@ def catalog_engine():
                                             "efficiency": POSITIVE_FRACTION,
                                             "routed_columns": NON_NEGATIVE, "token_columns": NON_NEGATIVE,
                                             "ridge_exponent": {"type": "number", "minimum": 1, "maximum": 16},
+                                            "memory_efficiency": described(
+                                                POSITIVE_FRACTION, "share of the bandwidth the kernels' reads of the "
+                                                "touched experts reach; absent: the engine's memory_efficiency"),
+                                            "latency_us": described(
+                                                {"type": "number", "minimum": 0, "maximum": 10000},
+                                                "fixed time per MoE layer and step; absent: 0; with it the routed "
+                                                "experts' matrices leave the step overhead's layer units"),
                                             "source": STRING}}},
             "the engine's routed-expert kernels, one law per MoE weight format: T tokens take "
             "6 h [(T k / EP) (w + routed_columns) + T token_columns] / (peak x efficiency) on a GPU "

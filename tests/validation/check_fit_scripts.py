@@ -538,6 +538,21 @@ def check_moe_kernel_study(moe_kernel_study):
     expect("moe kernels: the estimator's expert time by hand",
            abs(moe_kernel_study.estimator_seconds(row, factors) - memory) < 1e-12 * memory,
            f"{moe_kernel_study.estimator_seconds(row, factors)} against {memory}")
+    # The kernels' own memory side: rows made from 30 us + bytes at 0.85 of 3 TB/s give back both,
+    # and a table spreads T tokens over min(E, T k) experts (all 128 from 16 tokens on).
+    side_rows = []
+    for tp in (1, 2, 4):
+        for tokens in (1, 2, 4, 8, 16, 32):
+            row = {"hidden": 4096, "inter": 1536, "topk": 8, "experts": 128, "tp": tp, "ep": 1, "tokens": tokens,
+                   "dtype": "fp8"}
+            row["seconds"] = 30e-6 + moe_kernel_study.expert_bytes(row) / (3e12 * 0.85)
+            side_rows.append(row)
+    side = moe_kernel_study.fit_memory_side(side_rows, 3e12)
+    expect("moe kernels: the memory side's fit recovers its latency and share",
+           side[1] == 30 and abs(side[2] - 0.85) < 1e-9 and side[0] < 1e-9, str(side))
+    expect("moe kernels: a table's tokens touch min(E, T k) experts",
+           moe_kernel_study.touched_experts(128, 8, 4) == 32 and moe_kernel_study.touched_experts(128, 8, 16) == 128,
+           str((moe_kernel_study.touched_experts(128, 8, 4), moe_kernel_study.touched_experts(128, 8, 16))))
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "k.csv")
         with open(path, "w", encoding="utf-8") as handle:

@@ -452,6 +452,11 @@ struct MoeExpertKernel {
     double routed_columns = 0;  // GEMM columns of work per token routed to the GPU's experts
     double token_columns = 0;   // GEMM columns of work per token entering the GPU's MoE layer
     double ridge_exponent = 1;  // n >= 1 of (m^n + c^n)^(1/n)
+    // The kernel's memory side: the share of the GPU's bandwidth its reads of the touched experts
+    // reach (0: absent, the engine's memory_efficiency) and a fixed time per MoE layer and step
+    // (launches, routing, the tail of small GEMMs), both from the kernels timed at few tokens.
+    double memory_efficiency = 0;
+    double latency_us = 0;
     std::string source;
 };
 // The names a MoeExpertKernel's weight_format takes: "bf16, fp8, fp8_block".

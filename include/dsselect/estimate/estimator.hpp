@@ -159,6 +159,8 @@ struct MoeKernelLaw {
     double routed_columns = 0.0;
     double token_columns = 0.0;
     double ridge_exponent = 0.0;  // below 1: max(memory, compute)
+    double memory_efficiency = 0.0;  // of the experts' reads; 0: the engine's memory_efficiency
+    double latency_us = 0.0;         // per MoE layer and step
 };
 
 struct EfficiencyProfile {
@@ -617,11 +619,14 @@ private:
     double m_kv_tokens_per_sequence = 0;  // P + O/2 paged, P + O under the full reservation
     double m_window_tokens = 0;           // the context window the deployment offers: one sequence that long fits
     double m_layer_units = 0;        // layer_overhead_units of the model
+    double m_step_layer_units = 0;   // of them, the step overhead's: without the routed experts where a law has a latency
     double m_step_overhead_ms = 0;  // per step + per layer unit + per MoE layer
     double m_eager_overhead_ms = 0;  // per layer unit + per MoE layer, steps outside CUDA graphs
     double m_prompt_steps = 1;       // steps one prompt's prefill takes at the token budget
     double m_prompt_step_chance = 0;  // min(1, ceil(P / budget) / O): a step holds one of them
     double m_prefill_expert_memory_ms = 0;  // the routed experts the prompt touches, at the bandwidth (MoE)
+    double m_expert_memory_scale = 1;       // engine memory_efficiency / the law's: the experts' reads at the law's share
+    double m_expert_latency_ms = 0;         // MoE layers * the law's latency_us / 1000, once per step
     double m_prefill_roofline_ms = 0;       // roofline_ms of the prefill's terms (no TTFT sharing)
     double m_budget_tokens = 1;      // the engine's token budget per step, max(max_batched_tokens, 1)
     double m_kept_parameters = 0;
