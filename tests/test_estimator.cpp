@@ -753,14 +753,29 @@ TEST_CASE("moe kernels: the experts' reads run at the law's share of the bandwid
     // The decode step at B = 1 moves by exactly that: 8 of 256 experts' bytes per GPU (58 layers
     // x 256 experts x 3 x 7168 x 2048 one-byte weights / 8 GPUs) at the traced bandwidth, read
     // 0.8 / 0.5 - 1 = 0.6 times longer, plus the latency (n = 1: the experts' memory and compute add).
+    // With a per-layer step overhead of 10 us, the routed experts' two of a unit's four matrices
+    // leave the step overhead's units on each of the 58 MoE layers: 58 * 2 / 4 * 10 us = 0.29 ms less.
+    request.profile.per_layer_overhead_us = 10.0;
     Trace trace;
-    const double with_law = estimate(request, &trace).performance.decode_step_ms;
+    const Estimate with_law = estimate(request, &trace);
     request.profile.moe_kernel.memory_efficiency = 0.0;
     request.profile.moe_kernel.latency_us = 0.0;
-    const double without = estimate(request).performance.decode_step_ms;
+    Trace plain_trace;
+    const double without = estimate(request, &plain_trace).performance.decode_step_ms;
     const double expert_memory_ms = 58.0 * 256 * 3 * 7168.0 * 2048.0 / 8 * 8.0 / 256.0 /
                                     traced(trace, "effective_bandwidth_bytes_per_s_per_gpu") * 1000.0;
-    CHECK(with_law - without == Approx(0.6 * expert_memory_ms + 58 * 0.030).epsilon(1e-9));
+    CHECK(with_law.performance.decode_step_ms - without ==
+          Approx(0.6 * expert_memory_ms + 58 * 0.030 - 58 * 0.5 * 0.010).epsilon(1e-9));
+    CHECK(traced(plain_trace, "layer_overhead_units") - traced(trace, "step_overhead_units") == Approx(29.0));
+    // The simulated steps are the same physics with the law's memory side: a decode step of one
+    // sequence at the mean context, and a step of the whole prompt.
+    request.profile.moe_kernel.memory_efficiency = 0.5;
+    request.profile.moe_kernel.latency_us = 30.0;
+    const EstimatePlan simulated(request);
+    const double mean_context = static_cast<double>(request.prompt_tokens) + static_cast<double>(request.output_tokens) / 2.0;
+    CHECK(simulated.mixed_step_ms(0.0, 1.0, mean_context) == Approx(with_law.performance.decode_step_ms).epsilon(1e-12));
+    CHECK(simulated.mixed_step_ms(static_cast<double>(request.prompt_tokens), 0.0, 0.0) ==
+          Approx(with_law.performance.prefill_ms).epsilon(1e-12));
 }
 
 TEST_CASE("eager step: a step carrying prompt tokens beyond the graph limit pays the eager overhead once", "[estimator][simulation]") {

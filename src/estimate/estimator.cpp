@@ -684,7 +684,8 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
     // matrices leave the per-layer units of the step overhead (counted once, in the law's latency);
     // the eager step's host launches keep them.
     m_step_layer_units = m_layer_units;
-    if (moe_kernel_law_for(profile, model, variant).latency_us > 0.0) {
+    const MoeKernelLaw expert_law = moe_kernel_law_for(profile, model, variant);
+    if (expert_law.efficiency > 0.0 && expert_law.latency_us > 0.0) {
         m_step_layer_units -= moe_layers * k_routed_expert_matrices / k_fitted_layer_matrices;
     }
     m_step_overhead_ms = profile.per_step_overhead_ms +
@@ -946,7 +947,7 @@ void EstimatePlan::decode_at(double batch, const AdapterLoad& adapters, Trace* t
     record(trace, "decode_step_ms", perf.decode_step_ms, "ms",
            m_expert_kernel_ms_per_token > 0.0
                ? "max(memory, compute) of all but the routed experts + (experts' memory^n + experts' compute^n)^(1/n) "
-                 "+ MoE layers * moe_kernel_latency_us + communication + step overhead (experts' memory at "
+                 "+ MoE layers * moe_kernel_latency_us / 1000 + communication + step overhead (experts' memory at "
                  "moe_kernel_memory_efficiency)"
                : "max(memory, compute) + communication + step overhead");
 
@@ -1013,7 +1014,7 @@ void EstimatePlan::timing_at(double batch, const AdapterLoad& adapters, Trace* t
     record(trace, "prefill_ms", perf.prefill_ms, "ms",
            m_expert_kernel_ms_per_token > 0.0
                ? "max(prefill compute, prefill memory) of all but the routed experts + (experts' memory^n + experts' "
-                 "compute^n)^(1/n) + MoE layers * moe_kernel_latency_us + communication + step overhead + ceil(P / budget) "
+                 "compute^n)^(1/n) + MoE layers * moe_kernel_latency_us / 1000 + communication + step overhead + ceil(P / budget) "
                  "* P(K >= k - 1) * eager step overhead"
                : "max(prefill compute, prefill memory) + communication + step overhead + ceil(P / budget) * P(K >= k - 1) "
                  "* eager step overhead (always 1 when k = 1)");
