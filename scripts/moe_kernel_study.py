@@ -42,6 +42,12 @@ DATA_REL = "tests/validation/data/aiconfigurator-h100-moe-kernels.csv"
 # The same engines' kernels at the same versions timed on an H200 (same die, 4.8 against 3.35 TB/s):
 # never fitted on, read only to see whether the H100 laws carry to another GPU.
 H200_DATA_REL = "tests/validation/data/aiconfigurator-h200-moe-kernels.csv"
+# The H100 kernels again with the tokens routed unevenly, as aiconfigurator models serving
+# (a power law over the experts): read only to see what uneven routing does to a layer's time.
+SKEWED_DATA_REL = "tests/validation/data/aiconfigurator-h100-moe-kernels-skewed.csv"
+# The routed experts' two weight matrices of a layer unit's four (docs/method.md): the share of the
+# per-layer step overhead a MoE layer's routed experts carry in a serving estimate.
+ROUTED_SHARE_OF_UNIT = 2.0 / 4.0
 OUT = os.path.join(ROOT, "docs", "validation-moe-kernels.md")
 LAW_MIN_TOKENS = 8192
 GRID_STEP = 50
@@ -98,7 +104,8 @@ def load(path):
                              "dtype": row["moe_dtype"], "hidden": int(row["hidden_size"]), "inter": int(row["inter_size"]),
                              "topk": int(row["topk"]), "experts": int(row["num_experts"]), "tp": int(row["moe_tp_size"]),
                              "ep": int(row["moe_ep_size"]), "tokens": int(row["num_tokens"]),
-                             "seconds": float(row["latency_ms"]) / 1000.0})
+                             "seconds": float(row["latency_ms"]) / 1000.0,
+                             "distribution": row.get("distribution") or "balanced"})
             except (KeyError, ValueError) as error:
                 sys.exit(f"moe_kernel_study.py: {path}: line {line}: {error}")
             last = rows[-1]
@@ -251,12 +258,15 @@ def engine_factors(dsselect, engine, precision, gpu="h100-sxm"):
         sys.exit(f"moe_kernel_study.py: cannot run {' '.join(args)}: {error}")
     values = {step["name"]: step["value"] for step in json.loads(run.stdout)["explain"]}
     peak_key = f"input: peak_tflops.{precision}"
-    needed = ("engine: compute_efficiency", "engine: memory_efficiency", "input: memory_bandwidth_gb_per_s", peak_key)
+    needed = ("engine: compute_efficiency", "engine: memory_efficiency", "input: memory_bandwidth_gb_per_s", peak_key,
+              "engine: per_layer_overhead_us", "engine: moe_layer_overhead_us")
     missing = [key for key in needed if key not in values]
     if missing:
         sys.exit(f"moe_kernel_study.py: dsselect estimate --explain did not report {', '.join(missing)}")
     return {"compute_efficiency": values["engine: compute_efficiency"], "memory_efficiency": values["engine: memory_efficiency"],
-            "bandwidth": values["input: memory_bandwidth_gb_per_s"] * 1e9, "peak": values[peak_key] * 1e12}
+            "bandwidth": values["input: memory_bandwidth_gb_per_s"] * 1e9, "peak": values[peak_key] * 1e12,
+            "per_layer_overhead_us": values["engine: per_layer_overhead_us"],
+            "moe_layer_overhead_us": values["engine: moe_layer_overhead_us"]}
 
 
 def estimator_seconds(row, factors):
@@ -309,6 +319,121 @@ def kernel_form(law):
     side = law["kernel_side"]
     return dict(law, memory_efficiency=side["memory_efficiency"], latency_us=side["latency_us"],
                 ridge_exponent=side["ridge_exponent"])
+
+
+def serving_fixed_us(factors):
+    """The fixed time per MoE layer a serving estimate gives the routed experts: the MoE-layer
+    overhead and their share of a layer unit's per-layer overhead."""
+    return factors["moe_layer_overhead_us"] + ROUTED_SHARE_OF_UNIT * factors["per_layer_overhead_us"]
+
+
+def serving_section(laws, h100_rows, h200_rows, factors_of, h200_factors_of):
+    """The routed experts as a serving estimate times them (the shipped law, the engine's memory
+    side, the step overheads' fixed time per MoE layer) against the kernels on both GPUs."""
+    lines = [
+        "",
+        "## The serving estimate's routed experts against the kernels",
+        "",
+        "A serving estimate gives a MoE layer's routed experts more than the law: the step overheads",
+        "fitted on the serving rows add a fixed time per MoE layer, its moe_layer_overhead_us and the",
+        f"routed experts' share ({ROUTED_SHARE_OF_UNIT:.2f}) of a layer unit's per_layer_overhead_us. Shipped law, engine memory side",
+        "and that fixed time together, against every timing of the two GPUs (mean signed error; below 0:",
+        "the estimate's experts are too fast):",
+        "",
+        "| engine | format | fixed time per MoE layer | H100, 1 to 32 tokens | H100, 64 to 4,096 | H200, 1 to 32 tokens | "
+        "H200, 64 to 4,096 |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    summary = []
+    for (backend, dtype), law in laws.items():
+        precision = FORMATS[dtype][0]
+        cells = []
+        fixed = None
+        for rows, factors in ((h100_rows, factors_of(backend, precision)), (h200_rows, h200_factors_of(backend, precision))):
+            fixed = serving_fixed_us(factors)
+            form = dict(law, memory_efficiency=factors["memory_efficiency"], latency_us=fixed)
+            for _, low, high in TOKEN_BANDS[:2]:
+                error = band_error([(ridge_seconds(r, form, factors["bandwidth"], law["ridge_exponent"], factors["peak"]),
+                                     r["seconds"]) for r in rows
+                                    if r["backend"] == backend and r["dtype"] == dtype and low <= r["tokens"] <= high])
+                cells.append(error)
+        summary.append((backend, dtype, cells))
+        lines.append(f"| {backend} | {FORMAT_LABELS[dtype]} | {fixed:g} us | " +
+                     " | ".join(f"{c[0] * 100:+.1f} %" if c else "-" for c in cells) + " |")
+    decode_h200 = [(b, d, c[2][0]) for b, d, c in summary if c[2]]
+    lines += [
+        "",
+        f"At a decode step's 1 to 32 tokens on the H200 the serving estimate's experts are "
+        f"{min(v for *_, v in decode_h200) * 100:+.1f} % to {max(v for *_, v in decode_h200) * 100:+.1f} % off the kernels:",
+        f"SGLang's block-scaled FP8 kernel {value_of(decode_h200, 'sglang', 'fp8_block') * 100:+.1f} % and vLLM's "
+        f"{value_of(decode_h200, 'vllm', 'fp8_block') * 100:+.1f} %, the kernels of the",
+        "hold-out Qwen3-235B-A22B rows, whose decode comes out too fast (docs/validation.md): the routed",
+        "experts' kernels do not explain those rows. TensorRT-LLM's block-scaled FP8 kernel, that of its",
+        f"DeepSeek-V3 rows, is {value_of(decode_h200, 'trtllm', 'fp8_block') * 100:+.1f} % there, part of those rows' too-fast decode.",
+    ]
+    return lines
+
+
+def value_of(entries, backend, dtype):
+    return next(v for b, d, v in entries if b == backend and d == dtype)
+
+
+def skew_section(rows, skewed_rows):
+    """Each skewed timing over the balanced timing of the same engine, format, shape, layout and tokens."""
+    balanced = {timing_key(r): r["seconds"] for r in rows}
+    groups = {}
+    for r in skewed_rows:
+        base = balanced.get(timing_key(r))
+        if base is None:
+            continue
+        layout = "1 GPU" if r["tp"] * r["ep"] == 1 else "TP" if r["ep"] == 1 else "EP (or TP × EP)"
+        band = next((label for label, low, high in TOKEN_BANDS if low <= r["tokens"] and (high is None or r["tokens"] <= high)),
+                    None)
+        if band is None:
+            continue
+        groups.setdefault((r["backend"], r["dtype"], layout), {}).setdefault(band, []).append(math.log(r["seconds"] / base))
+    distributions = sorted({(SHAPES[(r["hidden"], r["inter"], r["topk"], r["experts"])], r["distribution"]) for r in skewed_rows})
+    lines = [
+        "",
+        "## Uneven routing: the same kernels with the tokens skewed",
+        "",
+        f"`{SKEWED_DATA_REL}`: {len(skewed_rows):,} H100 timings of the same kernels, layouts and token counts with",
+        "the tokens routed by a power law over the experts, the distribution aiconfigurator itself serves",
+        "each model family with (" + "; ".join(f"{shape}: `{d}`" for shape, d in distributions) + ";",
+        "github ai-dynamo/aiconfigurator sdk/models/deepseek.py and sdk/models/moe.py, `_power_law_alpha`). Time",
+        "with the skew over the balanced time (geometric mean; above 1: the skew is slower):",
+        "",
+        "| engine | format | layout | " + " | ".join(label + " tokens" for label, *_ in TOKEN_BANDS) + " |",
+        "|---|---|---|" + "---:|" * len(TOKEN_BANDS),
+    ]
+    by_layout = {}
+    for (backend, dtype, layout), bands in sorted(groups.items()):
+        cells = []
+        for label, *_ in TOKEN_BANDS:
+            logs = bands.get(label)
+            ratio = math.exp(sum(logs) / len(logs)) if logs else None
+            cells.append(f"{ratio:.2f}" if ratio else "-")
+            if ratio:
+                by_layout.setdefault((layout, label), []).append(ratio)
+        lines.append(f"| {backend} | {FORMAT_LABELS[dtype]} | {layout} | " + " | ".join(cells) + " |")
+
+    def span(layout, label):
+        values = by_layout.get((layout, label), [])
+        return f"{min(values):.2f} to {max(values):.2f}" if values else "-"
+    first, middle, last = (label for label, *_ in TOKEN_BANDS)
+    lines += [
+        "",
+        f"Under tensor parallelism (every GPU a slice of every expert, the layout of most hold-out MoE",
+        f"rows) the skew takes {span('TP', first)} of the balanced time at {first} tokens (fewer distinct experts",
+        f"touched), {span('TP', middle)} at {middle} and {span('TP', last)} at {last}: uneven routing does not make a",
+        "tensor-parallel decode step slower. Under expert parallelism (the layout of the fit rows) the busiest",
+        f"GPU sets the layer's time: {span('EP (or TP × EP)', first)} at {first} tokens, {span('EP (or TP × EP)', middle)} at {middle}",
+        f"and {span('EP (or TP × EP)', last)} at {last}. The estimator's random routing, E·(1 − (1 − k/E)^T) experts",
+        "against a balanced table's min(E, T·k), also reads fewer experts than the balanced tables at a",
+        "decode step; the busiest GPU of expert parallelism it does not model (docs/validation-study.md,",
+        "section 27).",
+    ]
+    return lines
 
 
 def other_gpu_section(laws, h100_rows, h200_rows, factors_of, h200_factors_of):
@@ -386,7 +511,7 @@ def other_gpu_section(laws, h100_rows, h200_rows, factors_of, h200_factors_of):
     return lines
 
 
-def document(rows, factors_of, laws, h200_rows=None, h200_factors_of=None):
+def document(rows, factors_of, laws, h200_rows=None, h200_factors_of=None, skewed_rows=None):
     groups = tables(rows)
     lines = [
         "# MoE expert kernels on an H100: the estimator against measured kernels",
@@ -596,6 +721,9 @@ def document(rows, factors_of, laws, h200_rows=None, h200_factors_of=None):
                      f"{side['memory_rms'] * 100:.1f} % | {side['ridge_exponent']:.2f} | {side['ridge_rms'] * 100:.1f} % |")
     if h200_rows is not None:
         lines += other_gpu_section(laws, rows, h200_rows, factors_of, h200_factors_of)
+        lines += serving_section(laws, rows, h200_rows, factors_of, h200_factors_of)
+    if skewed_rows is not None:
+        lines += skew_section(rows, skewed_rows)
     return "\n".join(lines) + "\n"
 
 
@@ -609,6 +737,7 @@ def main():
     args = parser.parse_args()
     rows = load(args.data)
     h200_rows = load(os.path.join(ROOT, H200_DATA_REL))
+    skewed_rows = load(os.path.join(ROOT, SKEWED_DATA_REL))
     cache = {}
 
     def factors_of(engine, precision, gpu="h100-sxm"):
@@ -629,7 +758,7 @@ def main():
         sys.exit(f"moe_kernel_study.py: {ENGINES_REL} moe_expert_kernels differ from the fitted laws "
                  f"(engine, format): (efficiency, routed_columns, token_columns, ridge_exponent, memory_efficiency, latency_us); "
                  f"shipped or fitted only: {differing}")
-    generated_file.emit(OUT, document(rows, factors_of, laws, h200_rows, h200_factors_of), ROOT, args.write, args.check,
+    generated_file.emit(OUT, document(rows, factors_of, laws, h200_rows, h200_factors_of, skewed_rows), ROOT, args.write, args.check,
                         "run scripts/moe_kernel_study.py --write")
 
 

@@ -51,9 +51,10 @@ EFFECTS = [
     {"metric": "ttft", "kind": "moe", "sign": "-", "name": "MoE prefill",
      "effect": "MoE TTFT comes out too fast with the benchmark's own client simulated and the routed experts "
                "timed by each engine's kernel law (docs/validation-moe-kernels.md): the laws were timed on the "
-               "fit system's GPU with the tokens spread evenly over the experts, so uneven routing (the busiest expert sets "
-               "a layer's time), multi-head latent attention's prefill, the expert-parallel exchange and "
-               "kernels on other GPUs are not modelled"},
+               "fit system's GPU with the tokens spread evenly over the experts; the same kernels with the tokens "
+               "skewed take somewhat longer at a prompt's tokens under tensor parallelism and much longer under "
+               "expert parallelism (the busiest GPU sets a layer's time), which is not modelled, nor are "
+               "multi-head latent attention's prefill and the expert-parallel exchange"},
     {"metric": "ttft", "kind": "moe", "sign": "+", "name": "MoE kernel versions",
      "effect": "MoE TTFT comes out too slow: the engine's expert-kernel law was timed on the kernel tables' "
                "version of its kernels for the checkpoint's weight format, and the serving rows, of another engine "
@@ -73,8 +74,12 @@ EFFECTS = [
     {"metric": "tpot", "kind": "moe", "sign": "-", "name": "MoE decode",
      "effect": "MoE decode comes out too fast: the MoE fit rows are one model under one engine (a Qwen model, "
                "TensorRT-LLM) with its experts split by expert parallelism, so the per-layer and MoE-layer step "
-               "overheads they fix may not hold for other engines and layouts, and the expert-parallel "
-               "all-to-all, uneven routing and tensor parallelism across nodes are not modelled"},
+               "overheads they fix may not hold for other engines and layouts. The routed experts' kernels "
+               "explain little of it: timed on the hold-out's GPU too, SGLang's and vLLM's kernels take about "
+               "what the estimate gives them, and uneven routing makes a tensor-parallel decode step's experts "
+               "faster, not slower (docs/validation-moe-kernels.md); TensorRT-LLM's block-scaled kernel runs "
+               "slower than the estimate there, part of its rows' gap. What else an engine version spends per "
+               "step on this hardware (attention, sampling, scheduling) the sample does not record"},
     {"metric": "tpot", "kind": "moe", "sign": "+", "name": "MoE kernels",
      "effect": "MoE decode comes out too slow: the factors were fitted on another system, whose only MoE rows "
                "are one engine's, so an engine's MoE kernels on this hardware (fused experts, CUDA graphs) are "

@@ -328,6 +328,10 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
             }
         }
         trace.push_back({"engine: per_step_overhead_ms", request.profile.per_step_overhead_ms, "ms", engine_source});
+        trace.push_back({"engine: per_layer_overhead_us", request.profile.per_layer_overhead_us, "us per layer unit",
+                         engine_source});
+        trace.push_back({"engine: moe_layer_overhead_us", request.profile.moe_layer_overhead_us, "us per MoE layer",
+                         engine_source});
         trace.push_back({"engine: allreduce_latency_us", request.profile.allreduce_latency_us, "us", engine_source});
         trace.push_back({"engine: ttft_fixed_ms", request.profile.ttft_fixed_ms, "ms", engine_source});
         trace.push_back({"engine: ttft_batch_exponent", request.profile.ttft_batch_exponent, "exponent", engine_source});
