@@ -45,6 +45,7 @@ H200_DATA_REL = "tests/validation/data/aiconfigurator-h200-moe-kernels.csv"
 # The H100 kernels again with the tokens routed unevenly, as aiconfigurator models serving
 # (a power law over the experts): read only to see what uneven routing does to a layer's time.
 SKEWED_DATA_REL = "tests/validation/data/aiconfigurator-h100-moe-kernels-skewed.csv"
+H200_SKEWED_DATA_REL = "tests/validation/data/aiconfigurator-h200-moe-kernels-skewed.csv"
 # The routed experts' two weight matrices of a layer unit's four (docs/method.md): the share of the
 # per-layer step overhead a MoE layer's routed experts carry in a serving estimate.
 ROUTED_SHARE_OF_UNIT = 2.0 / 4.0
@@ -95,7 +96,8 @@ DEFAULT_LAYOUTS = [
 FORMAT_LABELS = {"bfloat16": "BF16", "fp8": "FP8 (per-tensor scales)", "fp8_block": "FP8 (128 x 128 block scales)"}
 
 
-def load(path):
+def load(path, skewed=False):
+    """The timings of a kernel table: balanced routing, or (skewed) one power law per expert shape."""
     with open(path, encoding="utf-8", newline="") as handle:
         rows = []
         for line, row in enumerate(csv.DictReader(handle), start=2):
@@ -112,6 +114,16 @@ def load(path):
             if last["dtype"] not in FORMATS or (last["hidden"], last["inter"], last["topk"], last["experts"]) not in SHAPES \
                     or min(last["tp"], last["ep"], last["tokens"]) < 1 or not last["seconds"] > 0:
                 sys.exit(f"moe_kernel_study.py: {path}: line {line}: unexpected row {row}")
+            if (last["distribution"] == "balanced") == skewed or (skewed and not last["distribution"].startswith("power_law_")):
+                sys.exit(f"moe_kernel_study.py: {path}: line {line}: distribution {last['distribution']!r}, expected "
+                         + ("a power law" if skewed else "'balanced'"))
+    if skewed:
+        per_shape = {}
+        for row in rows:
+            per_shape.setdefault((row["hidden"], row["inter"], row["topk"], row["experts"]), set()).add(row["distribution"])
+        mixed = {SHAPES[shape]: sorted(found) for shape, found in per_shape.items() if len(found) > 1}
+        if mixed:
+            sys.exit(f"moe_kernel_study.py: {path}: more than one distribution for a shape: {mixed}")
     return rows
 
 
@@ -298,6 +310,10 @@ def layout_label(layout):
 
 TOKEN_BANDS = [("1 to 32", 1, MEMORY_MAX_TOKENS), ("64 to 4,096", RIDGE_MIN_TOKENS, 4096),
                (f"{LAW_MIN_TOKENS:,} and more", LAW_MIN_TOKENS, None)]
+# A decode step's tokens split where a skew's effects turn (fewer experts touched, or the busiest one).
+SKEW_BANDS = [("1 to 8", 1, 8), ("16 to 32", 16, MEMORY_MAX_TOKENS), ("64 to 4,096", RIDGE_MIN_TOKENS, 4096),
+              (f"{LAW_MIN_TOKENS:,} and more", LAW_MIN_TOKENS, None)]
+SERVING_BANDS = SKEW_BANDS[:3]
 
 
 def band_error(pairs):
@@ -327,49 +343,73 @@ def serving_fixed_us(factors):
     return factors["moe_layer_overhead_us"] + ROUTED_SHARE_OF_UNIT * factors["per_layer_overhead_us"]
 
 
-def serving_section(laws, h100_rows, h200_rows, factors_of, h200_factors_of):
-    """The routed experts as a serving estimate times them (the shipped law, the engine's memory
-    side, the step overheads' fixed time per MoE layer) against the kernels on both GPUs."""
+def random_touched(row):
+    """Experts the estimator takes a step of T tokens to touch: E (1 - (1 - k/E)^T), each token routed at random."""
+    return row["experts"] * (1.0 - (1.0 - row["topk"] / row["experts"]) ** row["tokens"])
+
+
+def serving_seconds(row, law, factors):
+    """A layer's routed experts as a serving estimate times them: the step overheads' fixed time per MoE
+    layer, then the estimator's touched experts' bytes at the engine's memory side joined with the
+    law's compute at the law's ridge exponent."""
+    memory = expert_bytes(row) * random_touched(row) / touched_experts(row["experts"], row["topk"], row["tokens"]) / \
+        (factors["bandwidth"] * factors["memory_efficiency"])
+    compute = law_seconds(row, factors["peak"], law["efficiency"], law["routed_columns"], law["token_columns"])
+    n = law["ridge_exponent"]
+    return serving_fixed_us(factors) * 1e-6 + (memory ** n + compute ** n) ** (1.0 / n)
+
+
+def serving_section(laws, skewed_by_gpu, factors_of, h200_factors_of):
+    """The routed experts as a serving estimate times them against the kernels with the tokens routed
+    as serving routes them (the skewed tables), under tensor parallelism, on both GPUs."""
     lines = [
         "",
         "## The serving estimate's routed experts against the kernels",
         "",
-        "A serving estimate gives a MoE layer's routed experts more than the law: the step overheads",
-        "fitted on the serving rows add a fixed time per MoE layer, its moe_layer_overhead_us and the",
-        f"routed experts' share ({ROUTED_SHARE_OF_UNIT:.2f}) of a layer unit's per_layer_overhead_us. Shipped law, engine memory side",
-        "and that fixed time together, against every timing of the two GPUs (mean signed error; below 0:",
-        "the estimate's experts are too fast):",
+        "A serving estimate gives a MoE layer's routed experts more than the law: its own count of the",
+        "experts a step touches (E·(1 − (1 − k/E)^T), tokens routed at random) and a fixed time per MoE",
+        "layer from the step overheads fitted on the serving rows, the moe_layer_overhead_us and the routed",
+        f"experts' share ({ROUTED_SHARE_OF_UNIT:.2f}) of a layer unit's per_layer_overhead_us. That estimate (shipped law, engine",
+        "memory side, fixed time) against the kernels timed with the tokens routed as serving routes them,",
+        "the power law of the section above (its tables for both GPUs: "
+        f"`{SKEWED_DATA_REL}` and",
+        f"`{H200_SKEWED_DATA_REL}`), under tensor parallelism (every GPU",
+        "a slice of every expert: the layout of the product's estimates and of most hold-out MoE rows).",
+        "Mean signed error; below 0: the estimate's experts are too fast.",
         "",
-        "| engine | format | fixed time per MoE layer | H100, 1 to 32 tokens | H100, 64 to 4,096 | H200, 1 to 32 tokens | "
-        "H200, 64 to 4,096 |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| engine | format | fixed time per MoE layer | " +
+        " | ".join(f"{gpu}, {label} tokens" for gpu in ("H100", "H200") for label, *_ in SERVING_BANDS) + " |",
+        "|---|---|---:|" + "---:|" * (2 * len(SERVING_BANDS)),
     ]
     summary = []
     for (backend, dtype), law in laws.items():
         precision = FORMATS[dtype][0]
         cells = []
-        fixed = None
-        for rows, factors in ((h100_rows, factors_of(backend, precision)), (h200_rows, h200_factors_of(backend, precision))):
-            fixed = serving_fixed_us(factors)
-            form = dict(law, memory_efficiency=factors["memory_efficiency"], latency_us=fixed)
-            for _, low, high in TOKEN_BANDS[:2]:
-                error = band_error([(ridge_seconds(r, form, factors["bandwidth"], law["ridge_exponent"], factors["peak"]),
-                                     r["seconds"]) for r in rows
-                                    if r["backend"] == backend and r["dtype"] == dtype and low <= r["tokens"] <= high])
-                cells.append(error)
+        fixed = []
+        for gpu, factors in (("h100", factors_of(backend, precision)), ("h200", h200_factors_of(backend, precision))):
+            fixed.append(serving_fixed_us(factors))
+            for _, low, high in SERVING_BANDS:
+                cells.append(band_error([(serving_seconds(r, law, factors), r["seconds"]) for r in skewed_by_gpu[gpu]
+                                         if r["backend"] == backend and r["dtype"] == dtype and r["ep"] == 1 and r["tp"] > 1
+                                         and low <= r["tokens"] <= high]))
         summary.append((backend, dtype, cells))
-        lines.append(f"| {backend} | {FORMAT_LABELS[dtype]} | {fixed:g} us | " +
+        fixed_text = f"{fixed[0]:g} us" if fixed[0] == fixed[1] else f"{fixed[0]:g} / {fixed[1]:g} us"
+        lines.append(f"| {backend} | {FORMAT_LABELS[dtype]} | {fixed_text} | " +
                      " | ".join(f"{c[0] * 100:+.1f} %" if c else "-" for c in cells) + " |")
-    decode_h200 = [(b, d, c[2][0]) for b, d, c in summary if c[2]]
+    h200_at = {(b, d): c[len(SERVING_BANDS):] for b, d, c in summary}
+
+    def h200(backend, dtype):
+        return ", ".join(f"{c[0] * 100:+.1f} %" if c else "-" for c in h200_at[(backend, dtype)])
+    bands = ", ".join(label for label, *_ in SERVING_BANDS)
     lines += [
         "",
-        f"At a decode step's 1 to 32 tokens on the H200 the serving estimate's experts are "
-        f"{min(v for *_, v in decode_h200) * 100:+.1f} % to {max(v for *_, v in decode_h200) * 100:+.1f} % off the kernels:",
-        f"SGLang's block-scaled FP8 kernel {value_of(decode_h200, 'sglang', 'fp8_block') * 100:+.1f} % and vLLM's "
-        f"{value_of(decode_h200, 'vllm', 'fp8_block') * 100:+.1f} %, the kernels of the",
-        "hold-out Qwen3-235B-A22B rows, whose decode comes out too fast (docs/validation.md): the routed",
-        "experts' kernels do not explain those rows. TensorRT-LLM's block-scaled FP8 kernel, that of its",
-        f"DeepSeek-V3 rows, is {value_of(decode_h200, 'trtllm', 'fp8_block') * 100:+.1f} % there, part of those rows' too-fast decode.",
+        f"On the H200 ({bands} tokens) SGLang's block-scaled FP8 kernel is {h200('sglang', 'fp8_block')} and vLLM's",
+        f"{h200('vllm', 'fp8_block')}: the kernels of the hold-out Qwen3-235B-A22B rows, whose decode comes out too",
+        "fast (docs/validation.md), are timed about right or too slow, so the routed experts do not explain",
+        "those rows (the sample labels the vLLM rows' experts per-tensor FP8; their checkpoint is",
+        "block-scaled, tests/validation/catalog.json and docs/validation-study.md, section 24).",
+        f"TensorRT-LLM's block-scaled FP8 kernel, that of its DeepSeek-V3 rows, is {h200('trtllm', 'fp8_block')}: at",
+        "a few tokens it is slower than the estimate, part of those rows' too-fast decode at small batches.",
     ]
     return lines
 
@@ -387,7 +427,7 @@ def skew_section(rows, skewed_rows):
         if base is None:
             continue
         layout = "1 GPU" if r["tp"] * r["ep"] == 1 else "TP" if r["ep"] == 1 else "EP (or TP × EP)"
-        band = next((label for label, low, high in TOKEN_BANDS if low <= r["tokens"] and (high is None or r["tokens"] <= high)),
+        band = next((label for label, low, high in SKEW_BANDS if low <= r["tokens"] and (high is None or r["tokens"] <= high)),
                     None)
         if band is None:
             continue
@@ -403,13 +443,13 @@ def skew_section(rows, skewed_rows):
         "github ai-dynamo/aiconfigurator sdk/models/deepseek.py and sdk/models/moe.py, `_power_law_alpha`). Time",
         "with the skew over the balanced time (geometric mean; above 1: the skew is slower):",
         "",
-        "| engine | format | layout | " + " | ".join(label + " tokens" for label, *_ in TOKEN_BANDS) + " |",
-        "|---|---|---|" + "---:|" * len(TOKEN_BANDS),
+        "| engine | format | layout | " + " | ".join(label + " tokens" for label, *_ in SKEW_BANDS) + " |",
+        "|---|---|---|" + "---:|" * len(SKEW_BANDS),
     ]
     by_layout = {}
     for (backend, dtype, layout), bands in sorted(groups.items()):
         cells = []
-        for label, *_ in TOKEN_BANDS:
+        for label, *_ in SKEW_BANDS:
             logs = bands.get(label)
             ratio = math.exp(sum(logs) / len(logs)) if logs else None
             cells.append(f"{ratio:.2f}" if ratio else "-")
@@ -420,17 +460,21 @@ def skew_section(rows, skewed_rows):
     def span(layout, label):
         values = by_layout.get((layout, label), [])
         return f"{min(values):.2f} to {max(values):.2f}" if values else "-"
-    first, middle, last = (label for label, *_ in TOKEN_BANDS)
+    few, more, middle, last = (label for label, *_ in SKEW_BANDS)
+    paired = sum(len(logs) for bands in groups.values() for logs in bands.values())
+    tp, ep = "TP", "EP (or TP × EP)"
     lines += [
         "",
-        f"Under tensor parallelism (every GPU a slice of every expert, the layout of most hold-out MoE",
-        f"rows) the skew takes {span('TP', first)} of the balanced time at {first} tokens (fewer distinct experts",
-        f"touched), {span('TP', middle)} at {middle} and {span('TP', last)} at {last}: uneven routing does not make a",
-        "tensor-parallel decode step slower. Under expert parallelism (the layout of the fit rows) the busiest",
-        f"GPU sets the layer's time: {span('EP (or TP × EP)', first)} at {first} tokens, {span('EP (or TP × EP)', middle)} at {middle}",
-        f"and {span('EP (or TP × EP)', last)} at {last}. The estimator's random routing, E·(1 − (1 − k/E)^T) experts",
-        "against a balanced table's min(E, T·k), also reads fewer experts than the balanced tables at a",
-        "decode step; the busiest GPU of expert parallelism it does not model (docs/validation-study.md,",
+        f"({paired:,} of the {len(skewed_rows):,} timings are paired; the rest are at token counts outside the bands.)",
+        f"Under tensor parallelism (every GPU a slice of every expert, the layout of most hold-out MoE rows)",
+        f"the skew takes {span(tp, few)} of the balanced time at {few} tokens, {span(tp, more)} at {more} (fewer",
+        f"distinct experts touched), {span(tp, middle)} at {middle} and {span(tp, last)} at {last}: uneven routing",
+        "does not make a tensor-parallel decode step slower. Under expert parallelism (the layout of the fit",
+        f"rows) the busiest GPU sets the layer's time at the fewest tokens: {span(ep, few)} at {few} tokens, then",
+        f"{span(ep, more)} at {more}, {span(ep, middle)} at {middle} and {span(ep, last)} at {last}. The estimator's",
+        "random routing, E·(1 − (1 − k/E)^T) experts against a balanced table's min(E, T·k), also reads",
+        "fewer experts than the balanced tables at a decode step (the next section compares it with these",
+        "skewed tables); the busiest GPU of expert parallelism it does not model (docs/validation-study.md,",
         "section 27).",
     ]
     return lines
@@ -511,7 +555,7 @@ def other_gpu_section(laws, h100_rows, h200_rows, factors_of, h200_factors_of):
     return lines
 
 
-def document(rows, factors_of, laws, h200_rows=None, h200_factors_of=None, skewed_rows=None):
+def document(rows, factors_of, laws, h200_rows=None, h200_factors_of=None, skewed_by_gpu=None):
     groups = tables(rows)
     lines = [
         "# MoE expert kernels on an H100: the estimator against measured kernels",
@@ -721,9 +765,9 @@ def document(rows, factors_of, laws, h200_rows=None, h200_factors_of=None, skewe
                      f"{side['memory_rms'] * 100:.1f} % | {side['ridge_exponent']:.2f} | {side['ridge_rms'] * 100:.1f} % |")
     if h200_rows is not None:
         lines += other_gpu_section(laws, rows, h200_rows, factors_of, h200_factors_of)
-        lines += serving_section(laws, rows, h200_rows, factors_of, h200_factors_of)
-    if skewed_rows is not None:
-        lines += skew_section(rows, skewed_rows)
+    if skewed_by_gpu is not None:
+        lines += skew_section(rows, skewed_by_gpu["h100"])
+        lines += serving_section(laws, skewed_by_gpu, factors_of, h200_factors_of)
     return "\n".join(lines) + "\n"
 
 
@@ -737,7 +781,8 @@ def main():
     args = parser.parse_args()
     rows = load(args.data)
     h200_rows = load(os.path.join(ROOT, H200_DATA_REL))
-    skewed_rows = load(os.path.join(ROOT, SKEWED_DATA_REL))
+    skewed_rows = load(os.path.join(ROOT, SKEWED_DATA_REL), skewed=True)
+    h200_skewed_rows = load(os.path.join(ROOT, H200_SKEWED_DATA_REL), skewed=True)
     cache = {}
 
     def factors_of(engine, precision, gpu="h100-sxm"):
@@ -758,7 +803,8 @@ def main():
         sys.exit(f"moe_kernel_study.py: {ENGINES_REL} moe_expert_kernels differ from the fitted laws "
                  f"(engine, format): (efficiency, routed_columns, token_columns, ridge_exponent, memory_efficiency, latency_us); "
                  f"shipped or fitted only: {differing}")
-    generated_file.emit(OUT, document(rows, factors_of, laws, h200_rows, h200_factors_of, skewed_rows), ROOT, args.write, args.check,
+    generated_file.emit(OUT, document(rows, factors_of, laws, h200_rows, h200_factors_of,
+                                           {"h100": skewed_rows, "h200": h200_skewed_rows}), ROOT, args.write, args.check,
                         "run scripts/moe_kernel_study.py --write")
 
 

@@ -74,12 +74,13 @@ EFFECTS = [
     {"metric": "tpot", "kind": "moe", "sign": "-", "name": "MoE decode",
      "effect": "MoE decode comes out too fast: the MoE fit rows are one model under one engine (a Qwen model, "
                "TensorRT-LLM) with its experts split by expert parallelism, so the per-layer and MoE-layer step "
-               "overheads they fix may not hold for other engines and layouts. The routed experts' kernels "
-               "explain little of it: timed on the hold-out's GPU too, SGLang's and vLLM's kernels take about "
-               "what the estimate gives them, and uneven routing makes a tensor-parallel decode step's experts "
-               "faster, not slower (docs/validation-moe-kernels.md); TensorRT-LLM's block-scaled kernel runs "
-               "slower than the estimate there, part of its rows' gap. What else an engine version spends per "
-               "step on this hardware (attention, sampling, scheduling) the sample does not record"},
+               "overheads they fix may not hold for other engines and layouts. Under SGLang and vLLM the routed "
+               "experts' kernels do not explain it: timed on the hold-out's GPU with the tokens routed as "
+               "serving routes them, they take about what the estimate gives them or longer, and uneven routing "
+               "does not make a tensor-parallel decode step's experts slower (docs/validation-moe-kernels.md); "
+               "what else an engine version spends per step on this hardware (attention, sampling, scheduling) "
+               "the sample does not record. TensorRT-LLM's block-scaled kernel is slower than the estimate at a "
+               "few tokens"},
     {"metric": "tpot", "kind": "moe", "sign": "+", "name": "MoE kernels",
      "effect": "MoE decode comes out too slow: the factors were fitted on another system, whose only MoE rows "
                "are one engine's, so an engine's MoE kernels on this hardware (fused experts, CUDA graphs) are "

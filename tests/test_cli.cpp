@@ -502,6 +502,14 @@ TEST_CASE("cli: estimate --explain shows the eager-step overhead and where it co
     REQUIRE(steps.count("eager_step_overhead_ms") == 1);
     CHECK(steps["eager_step_overhead_ms"].at("value").get<double>() ==
           Approx(layers * profile.eager_layer_overhead_us / 1000.0));
+    // The step overheads the step_overhead_ms line adds up are listed too: units x per layer.
+    REQUIRE(steps.count("engine: per_layer_overhead_us") == 1);
+    REQUIRE(steps.count("engine: moe_layer_overhead_us") == 1);
+    CHECK(steps["engine: per_layer_overhead_us"].at("value").get<double>() == profile.per_layer_overhead_us);
+    CHECK(steps["engine: moe_layer_overhead_us"].at("value").get<double>() == profile.moe_layer_overhead_us);
+    CHECK(steps["step_overhead_ms"].at("value").get<double>() ==
+          Approx(profile.per_step_overhead_ms +
+                 steps["layer_overhead_units"].at("value").get<double>() * profile.per_layer_overhead_us / 1000.0));
 }
 
 TEST_CASE("cli: output is byte-identical across runs", "[cli]") {

@@ -565,6 +565,26 @@ def check_moe_kernel_study(moe_kernel_study):
             expect("moe kernels: a zero moe_tp_size is refused", False, "no error")
         except SystemExit as error:
             expect("moe kernels: a zero moe_tp_size is refused", "line 3" in str(error.code), error.code)
+        header = ("backend,backend_version,kernel_source,moe_dtype,hidden_size,inter_size,topk,num_experts,"
+                  "moe_tp_size,moe_ep_size,num_tokens,distribution,latency_ms\n")
+        for name, text, skewed, wanted in (
+                ("a skewed row in a balanced table", "vllm,0.14.0,k,fp8,4096,1536,8,128,1,1,1,balanced,0.1\n"
+                 "vllm,0.14.0,k,fp8,4096,1536,8,128,1,1,2,power_law_1.2,0.1\n", False, "line 3"),
+                ("a balanced row in a skewed table", "vllm,0.14.0,k,fp8,4096,1536,8,128,1,1,1,power_law_1.2,0.1\n"
+                 "vllm,0.14.0,k,fp8,4096,1536,8,128,1,1,2,balanced,0.1\n", True, "line 3"),
+                ("two skews for one shape", "vllm,0.14.0,k,fp8,4096,1536,8,128,1,1,1,power_law_1.2,0.1\n"
+                 "vllm,0.14.0,k,fp8,4096,1536,8,128,1,1,2,power_law_1.01,0.1\n", True, "more than one distribution")):
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(header + text)
+            try:
+                moe_kernel_study.load(path, skewed=skewed)
+                expect(f"moe kernels: {name} is refused", False, "no error")
+            except SystemExit as error:
+                expect(f"moe kernels: {name} is refused", wanted in str(error.code), error.code)
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(header + "vllm,0.14.0,k,fp8,4096,1536,8,128,1,1,1,power_law_1.2,0.1\n")
+        expect("moe kernels: a skewed table loads", moe_kernel_study.load(path, skewed=True)[0]["distribution"] ==
+               "power_law_1.2", "refused")
 
 
 def check_accuracy_table(accuracy_table, scripts):
