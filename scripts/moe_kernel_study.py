@@ -13,7 +13,10 @@ validation sample, with the experts split by tensor parallelism (moe_tp_size: ev
 1/moe_tp slice of every expert), by expert parallelism (moe_ep_size: every GPU holds 1/moe_ep of
 the experts, whole) or both, at 1 to 16,384 tokens. Every figure of the document is computed here.
 
-Two comparisons:
+Read only, never fitted on: the same kernels timed on an H200 (H200_DATA_REL) and, on both GPUs,
+with the tokens routed by a power law (SKEWED_DATA_REL, H200_SKEWED_DATA_REL).
+
+Comparisons and fits, one section of the document each:
 - The estimator's expert time: the roofline the estimator applies to a MoE layer's routed experts,
   max(FLOPs / (peak x compute_efficiency), bytes of the touched experts / (bandwidth x
   memory_efficiency)), with the engine's shipped H100 factors as `dsselect estimate --explain`
@@ -26,6 +29,13 @@ Two comparisons:
   does not shrink (a negative w_routed: slices cost less per column than whole experts). eta,
   w_routed and w_token are fitted on a grid (step GRID_STEP columns; eta the
   geometric mean for each pair), the objective the root mean square of the log ratio.
+- The laws dsselect ships (shipped_laws): that law per engine and format, and its ridge exponent.
+- The kernels' own memory side (a study): a latency per layer and a share of the bandwidth on the
+  rows of at most MEMORY_MAX_TOKENS tokens (fit_memory_side).
+- The laws on the H200 timings, as shipped and with that memory side (other_gpu_section).
+- Uneven routing: each skewed H100 timing over its balanced twin (skew_section).
+- The serving estimate's routed experts (its random-routing count, the engine's memory side and the
+  step overheads' fixed time per MoE layer) against the skewed timings of both GPUs (serving_section).
 """
 import argparse
 import csv

@@ -486,7 +486,7 @@ def render(reports, chosen, weights):
         "scripts/validation_report.py                         # regenerates this file and README.md's accuracy paragraph",
         "tests/validation/check_regression.py build/test/bench/dsselect_validate . --write-published",
         "scripts/accuracy_table.py --write                    # data/accuracy.json, the accuracy estimate prints",
-        "scripts/moe_kernel_study.py --write                  # docs/validation-moe-kernels.md (H100 MoE kernels)",
+        "scripts/moe_kernel_study.py --write                  # docs/validation-moe-kernels.md (H100 and H200 MoE kernels)",
         "```",
         "",
         "The check_regression command rewrites `tests/validation/published.json`, the hold-out medians CI holds the",

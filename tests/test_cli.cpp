@@ -1013,6 +1013,17 @@ TEST_CASE("moe kernels: shipped laws carry sources, read back, and bad entries n
     CHECK(kernels.at(0).at("efficiency") == 0.5);
     CHECK(kernels.at(0).at("token_columns") == 20.0);
     CHECK(kernels.at(0).at("ridge_exponent") == 1.5);
+    // The optional memory side is written back only when the law has one (the shipped laws do not).
+    CHECK_FALSE(kernels.at(0).contains("memory_efficiency"));
+    CHECK_FALSE(kernels.at(0).contains("latency_us"));
+    test::TempFile side("moe-side.json", R"({"schema_version":"1.0","engines":[{"id":"vllm","moe_expert_kernels":[
+        {"weight_format":"bf16","efficiency":0.5,"routed_columns":10,"token_columns":20,"ridge_exponent":1.5,
+         "memory_efficiency":0.88,"latency_us":30,"source":"test"}]}]})");
+    const auto side_read = run_cli({"--data", side.path(), "catalog", "engines", "vllm", "-o", "json"});
+    REQUIRE(side_read.status == 0);
+    const json side_kernel = json::parse(side_read.out).at("engines").at(0).at("moe_expert_kernels").at(0);
+    CHECK(side_kernel.at("memory_efficiency") == 0.88);
+    CHECK(side_kernel.at("latency_us") == 30.0);
     const auto rejects = [](const std::string& kernel, const std::string& expected) {
         test::TempFile bad("moe-bad.json", R"({"schema_version":"1.0","engines":[{"id":"vllm","moe_expert_kernels":[)" +
                                                kernel + "]}]}");
@@ -1037,6 +1048,12 @@ TEST_CASE("moe kernels: shipped laws carry sources, read back, and bad entries n
             "0/efficiency: expected at least 0.001, got 0.0001");
     rejects(R"({"weight_format":"bf16","efficiency":0.5,"routed_columns":0,"token_columns":2e6,"ridge_exponent":1,"source":"s"})",
             "0/token_columns: expected at most 1000000 columns, got 2000000");
+    rejects(R"({"weight_format":"bf16","efficiency":0.5,"routed_columns":0,"token_columns":0,"ridge_exponent":1,
+               "memory_efficiency":1.5,"source":"s"})", "0/memory_efficiency");
+    rejects(R"({"weight_format":"bf16","efficiency":0.5,"routed_columns":0,"token_columns":0,"ridge_exponent":1,
+               "latency_us":-1,"source":"s"})", "0/latency_us");
+    rejects(R"({"weight_format":"bf16","efficiency":0.5,"routed_columns":0,"token_columns":0,"ridge_exponent":1,
+               "latency_us":20000,"source":"s"})", "0/latency_us: expected at most 10000 microseconds, got 20000");
     test::TempFile scales("moe-scales.json", R"({"schema_version":"1.4","models":[{"id":"deepseek-v3",
         "checkpoint_fp8_weight_scales":"channel"}]})");
     const auto bad_scales = run_cli({"--data", scales.path(), "catalog", "models"});

@@ -683,9 +683,9 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
     // Where an expert kernel law times the routed experts with its own fixed latency, their two
     // matrices leave the per-layer units of the step overhead (counted once, in the law's latency);
     // the eager step's host launches keep them.
+    m_expert_law = moe_kernel_law_for(profile, model, variant);
     m_step_layer_units = m_layer_units;
-    const MoeKernelLaw expert_law = moe_kernel_law_for(profile, model, variant);
-    if (expert_law.efficiency > 0.0 && expert_law.latency_us > 0.0) {
+    if (m_expert_law.efficiency > 0.0 && m_expert_law.latency_us > 0.0) {
         m_step_layer_units -= moe_layers * k_routed_expert_matrices / k_fitted_layer_matrices;
     }
     m_step_overhead_ms = profile.per_step_overhead_ms +
@@ -816,7 +816,6 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
     // Routed experts on the engine's own kernels (docs/method.md "MoE expert kernels"): their
     // GEMMs leave the roofline's compute and take the kernel law's time per token instead.
     // Integer-quantized experts run other kernels (none timed), and a layer split none of these.
-    m_expert_law = moe_kernel_law_for(profile, model, variant);
     if (m_expert_law.efficiency > 0.0) {
         // From the architecture, as the law's slice width is (a parameters_override scales neither).
         const double scale = variant.parameter_fraction * m_active_fraction;
