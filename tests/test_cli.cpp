@@ -992,6 +992,49 @@ TEST_CASE("kv dtype: an engine's kv_cache_dtype reads back and a bad key or type
 
 // Issue 20: the engines' routed-expert kernel laws (data/engines.json moe_expert_kernels) and
 // --expert-parallel.
+TEST_CASE("moe kernels: --explain names the law's memory side, the engine's where the law has none", "[engine][cli][moe]") {
+    // (Eight H200s: DeepSeek-V3's FP8 weights do not fit in eight H100s, and a configuration that does
+    // not fit is not timed.)
+    const std::vector<std::string> args = {"estimate", "--model", "deepseek-v3", "--variant", "fp8", "--gpu", "h200",
+                                           "--gpus", "8", "--engine", "sglang", "--explain"};
+    // Shipped laws carry no memory side: the engine's memory_efficiency and no latency, said so.
+    const auto shipped = run_cli(args);
+    REQUIRE(shipped.status == 0);
+    CHECK(explain_value(shipped.out, "engine: moe_kernel_memory_efficiency") == explain_value(shipped.out, "engine: memory_efficiency"));
+    CHECK(explain_value(shipped.out, "engine: moe_kernel_latency_us") == 0.0);
+    CHECK(shipped.out.find("no latency_us in the law: 0") != std::string::npos);
+    // A user law with one: its values, from its entry, and the step overhead's units lose the
+    // routed experts' half unit on each of DeepSeek-V3's 58 MoE layers.
+    test::TempFile side("moe-explain.json", R"({"schema_version":"1.0","engines":[{"id":"sglang","moe_expert_kernels":[
+        {"weight_format":"fp8_block","efficiency":0.5,"routed_columns":0,"token_columns":3000,"ridge_exponent":1.5,
+         "memory_efficiency":0.83,"latency_us":26,"source":"user kernel table"}]}]})");
+    std::vector<std::string> with_side = {"--data", side.path()};
+    with_side.insert(with_side.end(), args.begin(), args.end());
+    const auto own = run_cli(with_side);
+    REQUIRE(own.status == 0);
+    CHECK(explain_value(own.out, "engine: moe_kernel_memory_efficiency") == 0.83);
+    CHECK(explain_value(own.out, "engine: moe_kernel_latency_us") == 26.0);
+    CHECK(own.out.find("user kernel table") != std::string::npos);
+    // The estimator's steps are in the JSON explanation: the step overhead's units lose the routed
+    // experts' half unit on each of DeepSeek-V3's 58 MoE layers, and only where the law has a latency.
+    const auto units = [](const std::vector<std::string>& call) {
+        std::vector<std::string> json_call = call;
+        json_call.insert(json_call.end(), {"-o", "json"});
+        const auto run = run_cli(json_call);
+        REQUIRE(run.status == 0);
+        const json explained = json::parse(run.out);
+        std::map<std::string, double> values;
+        for (const auto& step : explained.at("explain")) {
+            values[step.at("name").get<std::string>()] = step.at("value").get<double>();
+        }
+        return values;
+    };
+    const auto own_steps = units(with_side);
+    REQUIRE(own_steps.count("step_overhead_units") == 1);
+    CHECK(own_steps.at("layer_overhead_units") - own_steps.at("step_overhead_units") == Approx(29.0));
+    CHECK(units(args).count("step_overhead_units") == 0);
+}
+
 TEST_CASE("moe kernels: shipped laws carry sources, read back, and bad entries name their pointer", "[engine][cli][data][moe]") {
     const Catalog& catalog = test::builtin();
     for (const char* id : {"vllm", "sglang", "trtllm"}) {
