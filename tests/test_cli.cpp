@@ -1035,6 +1035,55 @@ TEST_CASE("moe kernels: --explain names the law's memory side, the engine's wher
     CHECK(units(args).count("step_overhead_units") == 0);
 }
 
+// The explanation for people prints a long source once: the engine's factor-set source, shared by
+// its factors' lines, would otherwise fill most of the page.
+TEST_CASE("cli: estimate --explain prints a shared source once and names its first line after", "[cli][estimate]") {
+    const std::vector<std::string> args = {"estimate", "--model", "deepseek-v3", "--variant", "fp8", "--gpu", "h200",
+                                           "--gpus", "8", "--engine", "sglang", "--explain"};
+    const auto json_run = [&] {
+        std::vector<std::string> call = args;
+        call.insert(call.end(), {"-o", "json"});
+        return run_cli(call);
+    }();
+    REQUIRE(json_run.status == 0);
+    const json explained = json::parse(json_run.out);
+    std::map<std::string, std::string> source_of_line;
+    for (const auto& step : explained.at("explain")) {
+        source_of_line[step.at("name").get<std::string>()] = step.at("formula").get<std::string>();
+    }
+    const std::string& shared = source_of_line.at("engine: compute_efficiency");
+    REQUIRE(shared.size() > 1000);
+    REQUIRE(source_of_line.at("engine: memory_efficiency") == shared);
+    const auto count = [](const std::string& text, const std::string& part) {
+        std::size_t n = 0;
+        for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + part.size())) {
+            ++n;
+        }
+        return n;
+    };
+    for (const char* format : {"table", "markdown"}) {
+        INFO(format);
+        std::vector<std::string> call = args;
+        call.insert(call.end(), {"-o", format});
+        const auto run = run_cli(call);
+        REQUIRE(run.status == 0);
+        CHECK(count(run.out, shared) == 1);
+        CHECK(run.out.find("source as for engine: compute_efficiency above") != std::string::npos);
+        // The values are printed on every line all the same.
+        CHECK(run.out.find(std::string(format) == "table" ? "engine: memory_efficiency\t0.82\t"
+                                                          : "engine: memory_efficiency | 0.82 |") != std::string::npos);
+        // A short text is not named: "ms" and the like stay on every line.
+        CHECK(run.out.find("source as for input:") == std::string::npos);
+    }
+    // The CSV is for machines: every line keeps its whole text.
+    std::vector<std::string> csv_call = args;
+    csv_call.insert(csv_call.end(), {"-o", "csv"});
+    const auto csv = run_cli(csv_call);
+    REQUIRE(csv.status == 0);
+    CHECK(count(csv.out, "source as for") == 0);
+    CHECK(count(csv.out, "fitted jointly with the 16-bit value") >= 8);
+}
+
 TEST_CASE("moe kernels: shipped laws carry sources, read back, and bad entries name their pointer", "[engine][cli][data][moe]") {
     const Catalog& catalog = test::builtin();
     for (const char* id : {"vllm", "sglang", "trtllm"}) {

@@ -1,6 +1,8 @@
 // Tables for people. Numbers are converted to display units here and nothing is computed.
 #include <fmt/format.h>
 
+#include <map>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -17,6 +19,10 @@ using detail::L;
 using detail::R;
 
 namespace {
+
+// An explain line's text at least this long that an earlier line already printed is named, not
+// repeated (the engine's factor-set source runs to thousands of characters on each of its lines).
+constexpr std::size_t k_shared_source_min_chars = 80;
 
 // The items separated by commas; `empty` when there are none.
 std::string comma_list_or(const std::vector<std::string>& items, const char* empty) {
@@ -297,8 +303,21 @@ std::vector<Table> estimate_tables(const EstimateView& view) {
         Table explain;
         explain.title = "Explain: every intermediate quantity";
         explain.columns = {{"quantity", L}, {"value", R}, {"unit", L}, {"formula", L}};
+        explain.csv_header = {"quantity", "value", "unit", "formula"};
+        // A long source shared by several lines (an engine's factor set) is printed once, at its
+        // first line; the later lines name that line. CSV keeps every line's whole text.
+        std::map<std::string, std::string> first_line_of;
         for (const TraceItem& item : *view.trace) {
-            explain.rows.push_back({item.name, fmt::format("{:.6g}", item.value), item.unit, item.formula});
+            const std::string value = fmt::format("{:.6g}", item.value);
+            explain.csv_rows.push_back({item.name, value, item.unit, item.formula});
+            std::string formula = item.formula;
+            if (formula.size() >= k_shared_source_min_chars) {
+                const auto [first, inserted] = first_line_of.try_emplace(formula, item.name);
+                if (!inserted) {
+                    formula = fmt::format("source as for {} above", first->second);
+                }
+            }
+            explain.rows.push_back({item.name, value, item.unit, std::move(formula)});
         }
         tables.push_back(explain);
     }
