@@ -48,6 +48,14 @@ BOOTSTRAP_SEED = 20
 # keys all match (metric, kind, backend, system, sign of the mean signed error: "+" too slow,
 # "-" too fast) names the effect. No digits here: every number of the document is computed.
 EFFECTS = [
+    {"sign": "+", "prefill_overrun": True, "name": "prefill faster than the profile",
+     "effect": "TTFT and decode come out too slow, and the measured request rate of some of these rows needs "
+               "their prompts' prefill work alone, at the profile's compute rates, to take longer than the run "
+               "itself ('Prefill the measurements imply' below): no schedule, queue or overhead reaches those "
+               "rows, so what is missing is not in the serving model. The engine computed its prompts faster "
+               "than the profile's compute efficiency credits (this engine version's kernels on this GPU), or "
+               "computed fewer prompt tokens than the row's lengths say (a prefix cache holding blocks the "
+               "benchmark's prompts share, which the sample does not record)"},
     {"metric": "ttft", "kind": "moe", "sign": "-", "name": "MoE prefill",
      "effect": "MoE TTFT comes out too fast with the benchmark's own client simulated and the routed experts "
                "timed by each engine's kernel law (docs/validation-moe-kernels.md): the laws were timed on the "
@@ -253,10 +261,12 @@ def weight_rows(dsselect):
     return rows
 
 
-def effect_for(metric, line):
+def effect_for(metric, line, overrun_rows=0):
+    """The first rule of EFFECTS whose facts all hold for this line; overrun_rows is the count of its
+    rows whose measured prefill load is above one (prefill_overruns)."""
     sign = "+" if line[metric]["mean_signed_error"] > 0 else "-"
     facts = {"metric": metric, "kind": line["kind"], "backend": line.get("backend"), "system": line.get("system"),
-             "precision": line.get("precision"), "sign": sign}
+             "precision": line.get("precision"), "sign": sign, "prefill_overrun": overrun_rows > 0}
     for rule in EFFECTS:
         if all(facts.get(key) == value for key, value in rule.items() if key not in ("name", "effect")):
             return rule
@@ -392,7 +402,47 @@ def headline_sentences(report, named):
     return out
 
 
-def subset_misses(subsets, named):
+def prefill_overruns(report):
+    """{(set, subset label): [measured_prefill_load of each modelled row]}: the share of the run's wall
+    time the measured request rate needs for its prompts' prefill work alone at the profile's rates
+    (the harness's measured_prefill_load)."""
+    loads = {}
+    for row in report["rows"]:
+        if row["status"] == "ok":
+            loads.setdefault((row["set"], row["subset"]), []).append(row["measured_prefill_load"])
+    return loads
+
+
+def overrun_count(loads, line):
+    return sum(1 for load in loads.get((line["set"], line.get("label")), []) if load > 1.0)
+
+
+def prefill_load_table(subsets, loads):
+    out = ["| set | model | system | precision | backend | n | largest prefill load | rows above one |",
+           "|---|---|---|---|---|---:|---:|---:|"]
+    order = sorted(subsets, key=lambda line: (line["set"] != "hold-out", line["label"]))
+    for line in order:
+        values = loads.get((line["set"], line["label"]), [])
+        if not values:
+            continue
+        out.append(f"| {line['set']} | {line['model']} | {line['system']} | {line['precision']} | {line['backend']} | "
+                   f"{len(values)} | {max(values):.2f} | {overrun_count(loads, line)} |")
+    return out
+
+
+def prefill_load_sentences(subsets, loads):
+    over = [(line, overrun_count(loads, line)) for line in subsets if overrun_count(loads, line) > 0]
+    rest = [max(loads[(line["set"], line["label"])]) for line in subsets
+            if (line["set"], line["label"]) in loads and overrun_count(loads, line) == 0]
+    largest_rest = f"the largest prefill load of every other subset's rows is {max(rest):.2f}" if rest else ""
+    if not over:
+        return [f"No modelled row is above one; {largest_rest}."]
+    parts = [f"{n} of the {len(loads[(line['set'], line['label'])])} {line['set']} rows of {line['model']} on "
+             f"{line['system']}, {line['precision']}, {line['backend']}" for line, n in over]
+    return [f"Above one: {'; '.join(parts)}" + (f"; {largest_rest}." if rest else ".")]
+
+
+def subset_misses(subsets, named, loads):
     """Hold-out subset metrics whose mean signed error is beyond the bound, as table rows."""
     misses = []
     for line in subsets:
@@ -401,7 +451,7 @@ def subset_misses(subsets, named):
         for metric, metric_label in METRICS:
             error = line[metric]["mean_signed_error"]
             if abs(error) > MEAN_SIGNED_BOUND:
-                effect = effect_for(metric, line)
+                effect = effect_for(metric, line, overrun_count(loads, line))
                 named[effect["name"]] = effect["effect"]
                 name = f"{line['model']} on {line['system']}, {line['precision']}, {line['backend']}"
                 misses.append(f"| {name} | {metric_label} | {line[metric]['n']} | {signed(error)} | "
@@ -459,8 +509,9 @@ def render(reports, chosen, weights):
     hold_out_systems = sorted({line["system"] for line in subsets if line["set"] == "hold-out"})
     n_by_set = {name: sum(line["tpot"]["n"] for line in subsets if line["set"] == name) for name in ("fit", "hold-out")}
     named = {}
+    loads = prefill_overruns(report)
     headline = headline_sentences(report, named)
-    misses = subset_misses(subsets, named)
+    misses = subset_misses(subsets, named, loads)
     checked = sum(1 for line in subsets if line["set"] == "hold-out") * len(METRICS)
     lines = [
         "# Validation: dsselect against measured serving data",
@@ -639,6 +690,22 @@ def render(reports, chosen, weights):
         "",
         *subset_table(subsets),
         "",
+        "## Prefill the measurements imply",
+        "",
+        "A row's prefill load is the share of its run's wall time that its measured request rate needs for the",
+        "prompts' prefill work alone at the profile's rates: the measured rate (B clients over the mean",
+        "request's TTFT + (O − 1) × TPOT, at the benchmark's mean output length) times the estimate's prefill",
+        "work of one prompt (compute and communication, `prefill_work_ms`; scaled to the benchmark's mean",
+        "prompt by the square of the length ratio, which can only understate it). Above one, no schedule of",
+        "those prompts, with no decode step and no overhead at all, reaches the measured rate: the row",
+        "measured a faster prefill than the profile's compute efficiency allows, or fewer prompt tokens",
+        "computed than its lengths say. The column is `measured_prefill_load` in the harness's JSON and",
+        "`--dump`.",
+        "",
+        *prefill_load_table(subsets, loads),
+        "",
+        *prefill_load_sentences(subsets, loads),
+        "",
         "Rows not modelled, by reason:",
         "",
         *[f"- {reason}: {count}" for reason, count in report["skipped"].items()],
@@ -673,7 +740,7 @@ def readme_paragraph(report):
         parts.append(f"{kind_label} models {', '.join(figures)} over {line['tpot']['n']} rows of {configurations} "
                      f"measured configuration{'s' if configurations != 1 else ''}{defined}")
     checked = sum(1 for line in subsets if line["set"] == "hold-out") * len(METRICS)
-    biased = len(subset_misses(subsets, {}))  # the same rows as the document's table of misses
+    biased = len(subset_misses(subsets, {}, {}))  # the same rows as the document's table of misses
     evaluated = sum(group(summary, "hold-out", kind) is not None for kind, _ in KINDS) * len(METRICS)
     verdict = (f"{missed} of the {evaluated} median targets evaluated are missed" if missed
                else f"the {evaluated} median targets evaluated are met")

@@ -206,6 +206,7 @@ Prediction predict_row(const Case& c, const Profiles& profiles, Detail detail) {
         }
         p.ttft_ms = run->mean_ttft_ms;
         p.simulated_tpot_ms = run->mean_tpot_ms;
+        p.length_low_fraction = loop.length_low_fraction;
         break;
     }
     }
@@ -215,6 +216,7 @@ Prediction predict_row(const Case& c, const Profiles& profiles, Detail detail) {
                                       dsselect::request_latency_ms(p.ttft_ms, p.tpot_ms,
                                                                    static_cast<double>(request.output_tokens)));
     p.formula_qps = e.performance.qps;
+    p.prefill_work_ms = e.performance.prefill_work_ms;
     if (traced) {
         p.components = Components{
             .prefill_compute_ms = trace_value(trace, "prefill_compute_ms"),

@@ -114,6 +114,11 @@ struct Prediction {
     // (performance.qps, Little's law over its steady-state latency), what sizes its replicas.
     double qps = 0;
     double formula_qps = 0;
+    // The estimate's prefill work of one prompt of the row's nominal length (compute and
+    // communication, performance.prefill_work_ms), and the low end of the benchmark's length draws
+    // (ClosedLoopProtocol::length_low_fraction, 1 for fixed lengths): measured_prefill_load's inputs.
+    double prefill_work_ms = 0;
+    double length_low_fraction = 1.0;
     std::optional<Components> components;  // with Detail::components only
 };
 

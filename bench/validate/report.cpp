@@ -3,6 +3,7 @@
 #include "dsselect/core/schema_version.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <set>
 #include <tuple>
@@ -36,6 +37,25 @@ double measured_capacity_qps(const Case& c) {
     return dsselect::closed_loop_qps(static_cast<double>(c.row->batch),
                                      dsselect::request_latency_ms(c.row->ttft_ms, c.row->tpot_ms,
                                                                   static_cast<double>(c.row->osl)));
+}
+
+// The share of the run's wall time the measured request rate needs for its prompts' prefill work
+// alone at the profile's rates: the measured rate at the mean output length (the benchmark's
+// length draws, discrete-uniform on [floor(f L), L]), times the estimate's prefill work of one
+// prompt scaled to the mean prompt by the square of the length ratio (a lower bound: the work is
+// linear in the prompt but for attention's quadratic term). Above 1 no schedule of those steps,
+// with no decode and no overhead at all, reaches the measured rate (docs/validation.md,
+// "Prefill the measurements imply").
+double measured_prefill_load(const Case& c, const Prediction& p) {
+    const auto mean_length = [&](std::int64_t nominal) {
+        const double low = std::floor(p.length_low_fraction * static_cast<double>(nominal));
+        return (low + static_cast<double>(nominal)) / 2.0;
+    };
+    const double prompt_ratio = mean_length(c.row->isl) / static_cast<double>(c.row->isl);
+    const double qps = dsselect::closed_loop_qps(static_cast<double>(c.row->batch),
+                                                 dsselect::request_latency_ms(c.row->ttft_ms, c.row->tpot_ms,
+                                                                              mean_length(c.row->osl)));
+    return qps * p.prefill_work_ms * prompt_ratio * prompt_ratio / 1000.0;
 }
 
 struct Errors {
@@ -149,6 +169,7 @@ Json row_json(const Case& c, const Prediction& p) {
     j["measured_qps"] = measured_capacity_qps(c);
     j["predicted_qps"] = p.ok ? Json(p.qps) : Json(nullptr);
     j["formula_qps"] = p.ok ? Json(p.formula_qps) : Json(nullptr);
+    j["measured_prefill_load"] = p.ok ? Json(measured_prefill_load(c, p)) : Json(nullptr);
     return j;
 }
 
@@ -405,20 +426,21 @@ void write_dump(const std::string& path, const Report& report) {
     file << "line,set,model,system,precision,backend,isl,osl,batch,tp,ep,dense,measured_ttft_ms,measured_tpot_ms,ok,"
             "predicted_ttft_ms,predicted_tpot_ms,prefill_compute_ms,prefill_memory_ms,prefill_comm_ms,"
             "decode_memory_ms,decode_compute_ms,decode_comm_ms,decode_step_ms,simulated_tpot_ms,formula_tpot_ms,"
-            "measured_qps,predicted_qps,formula_qps\n";
+            "measured_qps,predicted_qps,formula_qps,measured_prefill_load\n";
     for (std::size_t i = 0; i < report.cases->size(); ++i) {
         const Case& c = (*report.cases)[i];
         const Prediction& p = (*report.predictions)[i];
         const Components parts = p.components.value_or(Components{});
         file << fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{:.4f},{:.4f},{},{:.4f},{:.4f},{:.5f},{:.5f},{:.5f},"
-                            "{:.5f},{:.5f},{:.5f},{:.5f},{},{:.4f},{:.5f},{:.5f},{:.5f}\n",
+                            "{:.5f},{:.5f},{:.5f},{:.5f},{},{:.4f},{:.5f},{:.5f},{:.5f},{}\n",
                             c.row->line, to_string(c.set), c.model->id, c.row->system, c.precision, c.row->backend,
                             c.row->isl, c.row->osl, c.row->batch, c.row->tp, c.row->moe_ep, c.dense ? 1 : 0,
                             c.row->ttft_ms, c.row->tpot_ms, p.ok ? 1 : 0, p.ttft_ms, p.tpot_ms, parts.prefill_compute_ms,
                             parts.prefill_memory_ms, parts.prefill_comm_ms, parts.decode_memory_ms,
                             parts.decode_compute_ms, parts.decode_comm_ms, parts.decode_step_ms,
                             p.simulated_tpot_ms ? fmt::format("{:.4f}", *p.simulated_tpot_ms) : std::string(), p.formula_tpot_ms,
-                            measured_capacity_qps(c), p.qps, p.formula_qps);
+                            measured_capacity_qps(c), p.qps, p.formula_qps,
+                            p.ok ? fmt::format("{:.5f}", measured_prefill_load(c, p)) : std::string());
     }
     if (!file) {
         throw dsselect::Error(dsselect::ErrorKind::output_failed, fmt::format("{}: write failed", path));

@@ -340,6 +340,48 @@ def check_subset_interval(validation_report):
                str(error))
 
 
+def check_prefill_load(validation_report):
+    """Rows above a prefill load of one name the 'prefill faster than the profile' effect, for TTFT and
+    TPOT too slow alike, and only then; the table and the sentence count them per subset."""
+    def row(subset, load, set_name="hold-out", status="ok"):
+        return {"set": set_name, "subset": subset, "status": status, "measured_prefill_load": load}
+    report = {"rows": [row("a", 1.2), row("a", 0.9), row("a", 7.0, status="does_not_fit"), row("b", 0.6),
+                       row("c", 1.5, set_name="fit")]}
+    loads = validation_report.prefill_overruns(report)
+    expect("prefill load: unmodelled rows left out", loads[("hold-out", "a")] == [1.2, 0.9], str(loads))
+
+    def line(label, set_name="hold-out", ttft=0.5, tpot=0.5):
+        return {"label": label, "set": set_name, "kind": "dense", "model": label, "system": "h200_sxm",
+                "precision": "fp8", "backend": "vllm", "ttft": {"mean_signed_error": ttft, "n": 2},
+                "tpot": {"mean_signed_error": tpot, "n": 2}}
+    a, b = line("a"), line("b")
+    expect("prefill load: counted per subset", validation_report.overrun_count(loads, a) == 1 and
+           validation_report.overrun_count(loads, b) == 0 and
+           validation_report.overrun_count(loads, line("a", set_name="fit")) == 0, str(loads))
+    for metric in ("ttft", "tpot"):
+        named = validation_report.effect_for(metric, a, 1)["name"]
+        expect(f"prefill load: {metric} too slow with a row above one", named == "prefill faster than the profile",
+               named)
+        other = validation_report.effect_for(metric, b, 0)["name"]
+        expect(f"prefill load: {metric} too slow without one", other != "prefill faster than the profile", other)
+        fast = validation_report.effect_for(metric, line("a", ttft=-0.5, tpot=-0.5), 1)["name"]
+        expect(f"prefill load: {metric} too fast is not it", fast != "prefill faster than the profile", fast)
+    misses = validation_report.subset_misses([a, b], {}, loads)
+    expect("prefill load: the misses table names it for a only",
+           sum("prefill faster than the profile" in m for m in misses) == 2 and len(misses) == 4, str(misses))
+    table = validation_report.prefill_load_table([a, b, line("c", set_name="fit")], loads)
+    expect("prefill load: one table line per subset with rows", len(table) == 5 and "| 2 | 1.20 | 1 |" in table[2]
+           and "| 1 | 0.60 | 0 |" in table[3] and "| 1 | 1.50 | 1 |" in table[4], "\n".join(table))
+    sentence = " ".join(validation_report.prefill_load_sentences([a, b], loads))
+    expect("prefill load: the sentence counts the rows above one and the rest's largest",
+           "1 of the 2 hold-out rows of a" in sentence and "0.60" in sentence, sentence)
+    none = " ".join(validation_report.prefill_load_sentences([b], loads))
+    expect("prefill load: none above one is said", none.startswith("No modelled row is above one") and "0.60" in none,
+           none)
+    expect("prefill load: the effect text has no digit",
+           not any(ch.isdigit() for rule in validation_report.EFFECTS for ch in rule["effect"]), "a digit")
+
+
 def check_readme_paragraph(validation_report):
     """The README accuracy paragraph replaces exactly the text between its markers, or refuses."""
     begin, end = validation_report.README_BEGIN, validation_report.README_END
@@ -719,6 +761,7 @@ def main():
     check_readme_paragraph(validation_report)
     check_moe_kernel_study(moe_kernel_study)
     check_subset_interval(validation_report)
+    check_prefill_load(validation_report)
     check_per_engine(fit_per_engine, shipped)
     check_llamacpp_prefill(llamacpp_prefill)
     check_accuracy_table(accuracy_table, scripts)
