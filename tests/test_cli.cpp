@@ -680,6 +680,30 @@ TEST_CASE("cli: --quiet silences stderr but never changes stdout", "[cli]") {
     CHECK(run_cli({"catalog", "models", "-q"}).out == run_cli({"catalog", "models"}).out);
 }
 
+// Standard input can be read once: a second input naming it would have found it empty and been
+// reported as malformed JSON. Refused before any input is read.
+TEST_CASE("cli: standard input named by two inputs is a usage error naming both", "[cli]") {
+    const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+        {{"--data", "-", "recommend", "--scenario", "-"}, "--data, --scenario"},
+        {{"validate", "-", "-"}, "files, files"},
+        {{"rules", "eval", "--rule", "@-", "--input", "@-"}, "--rule, --input"},
+        {{"recommend", "--scenario", "-", "--rules", "-"}, "--scenario, --rules"},
+        {{"batch", "-", "--rules", "-"}, "input, --rules"},
+    };
+    for (const auto& [args, names] : cases) {
+        INFO(names);
+        const auto run = run_cli(args);
+        CHECK(run.status == 2);
+        CHECK(run.out.empty());
+        CHECK(run.err.find("standard input can be read once, but 2 values read it ('-' or '@-'): " + names) !=
+              std::string::npos);
+    }
+    // One reader is fine, and --output-file - is standard output, not an input.
+    const auto one = run_cli({"--output-file", "-", "rules", "eval", "--rule", R"({"==":[1,1]})", "--input", "{}"});
+    CHECK(one.status == 0);
+    CHECK(one.out == "true\n");
+}
+
 TEST_CASE("cli: an unknown command gets a did-you-mean and exit 2", "[cli]") {
     auto result = run_cli({"--data", "x.json", "recommand", "--scenario", "customer-service"});
     CHECK(result.status == 2);

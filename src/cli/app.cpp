@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "context.hpp"
 #include "dsselect/catalog/loader.hpp"
@@ -316,6 +317,36 @@ void require_decimal_numbers(CLI::App& app) {
 
 // Standard output after everything was written to it: a failed write (a full disk, /dev/full)
 // is exit 74, whichever command wrote.
+// Standard input can be read once: every value that reads it ("-" for a file, "@-" for an @FILE
+// of `rules eval`) in the parsed command line, and a usage error naming the options when there is
+// more than one, before anything is read (the second reader would have found it empty and said the
+// JSON was malformed). --output-file - is standard output, not an input.
+void require_stdin_read_once(const CLI::App& command, std::vector<std::string>& readers) {
+    for (const CLI::Option* option : command.get_options()) {
+        const std::string name = option->get_name();
+        if (name == "--output-file") {
+            continue;
+        }
+        for (const std::string& value : option->results()) {
+            if (value == "-" || value == "@-") {
+                readers.push_back(name);
+            }
+        }
+    }
+    for (const CLI::App* sub : command.get_subcommands()) {
+        require_stdin_read_once(*sub, readers);
+    }
+}
+
+void require_stdin_read_once(const CLI::App& app) {
+    std::vector<std::string> readers;
+    require_stdin_read_once(app, readers);
+    if (readers.size() > 1) {
+        throw Error(ErrorKind::usage, fmt::format("standard input can be read once, but {} values read it ('-' or '@-'): {}",
+                                                  readers.size(), fmt::join(readers, ", ")));
+    }
+}
+
 int check_flushed(std::ostream& out, std::ostream& err, int code) {
     out.flush();
     if (!out) {
@@ -429,8 +460,10 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
         }
     };
     try {
-        // Reject a bad -o before any work: each command declares the formats it writes.
+        // Reject a bad -o, or standard input named twice, before any work: each command declares
+        // the formats it writes.
         context.check_format();
+        require_stdin_read_once(app);
         take_notices();  // a previous run in this process (tests) leaves none behind
         CommandOutput result = context.action();
         errors = std::move(result.errors);
