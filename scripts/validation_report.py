@@ -49,7 +49,7 @@ BOOTSTRAP_SEED = 20
 # "-" too fast) names the effect. No digits here: every number of the document is computed.
 EFFECTS = [
     {"sign": "+", "prefill_overrun": True, "name": "prefill faster than the profile",
-     "effect": "TTFT and decode come out too slow, and the measured request rate of some of these rows needs "
+     "effect": "it comes out too slow, and the measured request rate of some of these rows needs "
                "their prompts' prefill work alone, at the profile's compute rates, to take longer than the run "
                "itself ('Prefill the measurements imply' below): no schedule, queue or overhead reaches those "
                "rows, so what is missing is not in the serving model. The engine computed its prompts faster "
@@ -696,11 +696,14 @@ def render(reports, chosen, weights):
         "prompts' prefill work alone at the profile's rates: the measured rate (B clients over the mean",
         "request's TTFT + (O − 1) × TPOT, at the benchmark's mean output length) times the estimate's prefill",
         "work of one prompt (compute and communication, `prefill_work_ms`; scaled to the benchmark's mean",
-        "prompt by the square of the length ratio, which can only understate it). Above one, no schedule of",
-        "those prompts, with no decode step and no overhead at all, reaches the measured rate: the row",
-        "measured a faster prefill than the profile's compute efficiency allows, or fewer prompt tokens",
-        "computed than its lengths say. The column is `measured_prefill_load` in the harness's JSON and",
-        "`--dump`.",
+        "prompt by the square of the length ratio, which can only understate it). The rate is the clients'",
+        "steady one, every client busy, as a benchmark at an unlimited request rate keeps them; the run's",
+        "last, draining requests and any gap between a client's requests, which the CSV does not record,",
+        "make the run's own rate lower, so a load a little above one is not proof. Well above one, no",
+        "schedule of those prompts, with no decode step and no overhead at all, reaches the measured rate:",
+        "the row measured a faster prefill than the profile's compute efficiency allows, or fewer prompt",
+        "tokens computed than its lengths say. The column is `measured_prefill_load` in the harness's JSON",
+        "and `--dump`, whatever TTFT protocol predicts the rows.",
         "",
         *prefill_load_table(subsets, loads),
         "",

@@ -698,6 +698,13 @@ TEST_CASE("cli: standard input named by two inputs is a usage error naming both"
         CHECK(run.err.find("standard input can be read once, but 2 values read it ('-' or '@-'): " + names) !=
               std::string::npos);
     }
+    // Only inputs count: rules eval's --input takes JSON text ("-" is malformed JSON, exit 65, and no
+    // stdin read), "@-" only reads stdin there.
+    const auto text_dash = run_cli({"rules", "eval", "--rule", R"({"==":[1,1]})", "--input", "-"});
+    CHECK(text_dash.status == 65);
+    CHECK(text_dash.err.find("--input: /: malformed JSON") != std::string::npos);
+    const auto at_dash_data = run_cli({"--data", "@-", "rules", "eval", "--rule", R"({"==":[1,1]})"});
+    CHECK(at_dash_data.err.find("standard input can be read once") == std::string::npos);
     // One reader is fine, and --output-file - is standard output, not an input.
     const auto one = run_cli({"--output-file", "-", "rules", "eval", "--rule", R"({"==":[1,1]})", "--input", "{}"});
     CHECK(one.status == 0);
@@ -1096,8 +1103,10 @@ TEST_CASE("cli: estimate --explain prints a shared source once and names its fir
         // The values are printed on every line all the same.
         CHECK(run.out.find(std::string(format) == "table" ? "engine: memory_efficiency\t0.82\t"
                                                           : "engine: memory_efficiency | 0.82 |") != std::string::npos);
-        // A short text is not named: "ms" and the like stay on every line.
-        CHECK(run.out.find("source as for input:") == std::string::npos);
+        // Every quantity keeps its line.
+        for (const auto& [name, source] : source_of_line) {
+            CHECK(run.out.find(std::string(format) == "table" ? name + "\t" : "| " + name + " |") != std::string::npos);
+        }
     }
     // The CSV is for machines: every line keeps its whole text.
     std::vector<std::string> csv_call = args;

@@ -112,6 +112,11 @@ const BenchmarkProtocol& Profiles::benchmark_protocol_for(const Case& c) const {
     return *found;
 }
 
+double Profiles::length_low_fraction_for(const Case& c) const {
+    const BenchmarkProtocol* protocol = m_benchmark_protocols == nullptr ? nullptr : m_benchmark_protocols->for_row(*c.row);
+    return protocol == nullptr ? 1.0 : protocol->loop.length_low_fraction;
+}
+
 std::vector<ServerSetting> Profiles::server_settings_for(const Case& c) const {
     std::vector<ServerSetting> found;
     if (m_benchmark_protocols == nullptr || m_engines == nullptr) {
@@ -206,7 +211,6 @@ Prediction predict_row(const Case& c, const Profiles& profiles, Detail detail) {
         }
         p.ttft_ms = run->mean_ttft_ms;
         p.simulated_tpot_ms = run->mean_tpot_ms;
-        p.length_low_fraction = loop.length_low_fraction;
         break;
     }
     }
@@ -217,6 +221,8 @@ Prediction predict_row(const Case& c, const Profiles& profiles, Detail detail) {
                                                                    static_cast<double>(request.output_tokens)));
     p.formula_qps = e.performance.qps;
     p.prefill_work_ms = e.performance.prefill_work_ms;
+    // The lengths the row's client drew, whatever protocol predicts it.
+    p.length_low_fraction = profiles.length_low_fraction_for(c);
     if (traced) {
         p.components = Components{
             .prefill_compute_ms = trace_value(trace, "prefill_compute_ms"),

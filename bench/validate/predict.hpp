@@ -71,6 +71,10 @@ public:
     }
     // The row's benchmark protocol; throws invalid_data when no protocol matches its source.
     const BenchmarkProtocol& benchmark_protocol_for(const Case& c) const;
+    // The low end of the row's benchmark client's length draws (ClosedLoopProtocol::
+    // length_low_fraction) whatever TTFT protocol predicts the row; 1 (fixed lengths) without
+    // benchmark protocols or when none matches the row.
+    double length_low_fraction_for(const Case& c) const;
     // The server settings of the row's benchmark protocol that match it, in file order; none
     // without benchmark protocols or when rows take the command-line profile.
     std::vector<ServerSetting> server_settings_for(const Case& c) const;
@@ -116,7 +120,7 @@ struct Prediction {
     double formula_qps = 0;
     // The estimate's prefill work of one prompt of the row's nominal length (compute and
     // communication, performance.prefill_work_ms), and the low end of the benchmark's length draws
-    // (ClosedLoopProtocol::length_low_fraction, 1 for fixed lengths): measured_prefill_load's inputs.
+    // (Profiles::length_low_fraction_for, 1 for fixed lengths): measured_prefill_load's inputs.
     double prefill_work_ms = 0;
     double length_low_fraction = 1.0;
     std::optional<Components> components;  // with Detail::components only

@@ -315,20 +315,20 @@ void require_decimal_numbers(CLI::App& app) {
     }
 }
 
-// Standard output after everything was written to it: a failed write (a full disk, /dev/full)
-// is exit 74, whichever command wrote.
-// Standard input can be read once: every value that reads it ("-" for a file, "@-" for an @FILE
-// of `rules eval`) in the parsed command line, and a usage error naming the options when there is
-// more than one, before anything is read (the second reader would have found it empty and said the
-// JSON was malformed). --output-file - is standard output, not an input.
+// Standard input can be read once: every value of the parsed command line that reads it ("-"
+// for an input file: --data, --scenario, --rules, batch's input, the files of validate and rules
+// check; "@-" for an @FILE of rules eval's --rule and --input), and a usage error naming the
+// options when there is more than one, before anything is read (the second reader would have found
+// it empty and said the JSON was malformed). Output paths (--output-file -, deploy's --output-dir)
+// are not inputs.
 void require_stdin_read_once(const CLI::App& command, std::vector<std::string>& readers) {
     for (const CLI::Option* option : command.get_options()) {
         const std::string name = option->get_name();
-        if (name == "--output-file") {
-            continue;
-        }
+        const bool file_input = name == "--data" || name == "--scenario" || name == "--rules" || name == "input" ||
+                                name == "files";
+        const bool at_file_input = name == "--rule" || name == "--input";
         for (const std::string& value : option->results()) {
-            if (value == "-" || value == "@-") {
+            if ((file_input && value == "-") || (at_file_input && value == "@-")) {
                 readers.push_back(name);
             }
         }
@@ -347,6 +347,8 @@ void require_stdin_read_once(const CLI::App& app) {
     }
 }
 
+// Standard output after everything was written to it: a failed write (a full disk, /dev/full)
+// is exit 74, whichever command wrote.
 int check_flushed(std::ostream& out, std::ostream& err, int code) {
     out.flush();
     if (!out) {
