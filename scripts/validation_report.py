@@ -45,8 +45,9 @@ BOOTSTRAP_RESAMPLES = 2000
 BOOTSTRAP_SEED = 20
 
 # What the estimator does not model, by what a missing subset looks like. The first rule whose
-# keys all match (metric, kind, backend, system, sign of the mean signed error: "+" too slow,
-# "-" too fast) names the effect. No digits here: every number of the document is computed.
+# keys all match (metric, kind, backend, system, precision, sign of the mean signed error: "+" too
+# slow, "-" too fast; prefill_overrun: a row of the subset has a measured prefill load above one)
+# names the effect. No digits here: every number of the document is computed.
 EFFECTS = [
     {"sign": "+", "prefill_overrun": True, "name": "prefill faster than the profile",
      "effect": "it comes out too slow, and the measured request rate of some of these rows needs "
@@ -431,9 +432,9 @@ def prefill_load_table(subsets, loads):
 
 
 def prefill_load_sentences(subsets, loads):
-    over = [(line, overrun_count(loads, line)) for line in subsets if overrun_count(loads, line) > 0]
-    rest = [max(loads[(line["set"], line["label"])]) for line in subsets
-            if (line["set"], line["label"]) in loads and overrun_count(loads, line) == 0]
+    counted = [(line, overrun_count(loads, line)) for line in subsets if (line["set"], line["label"]) in loads]
+    over = [(line, n) for line, n in counted if n > 0]
+    rest = [max(loads[(line["set"], line["label"])]) for line, n in counted if n == 0]
     largest_rest = f"the largest prefill load of every other subset's rows is {max(rest):.2f}" if rest else ""
     if not over:
         return [f"No modelled row is above one; {largest_rest}."]

@@ -20,9 +20,9 @@ using detail::R;
 
 namespace {
 
-// An explain line's text at least this long that an earlier line already printed is named, not
-// repeated (the engine's factor-set source runs to thousands of characters on each of its lines).
-constexpr std::size_t k_shared_source_min_chars = 80;
+// An explain line's text at least this many bytes long that an earlier line already printed is
+// named, not repeated (the engine's factor-set source runs to thousands of bytes on each of its lines).
+constexpr std::size_t k_shared_source_min_bytes = 80;
 
 // The items separated by commas; `empty` when there are none.
 std::string comma_list_or(const std::vector<std::string>& items, const char* empty) {
@@ -311,7 +311,7 @@ std::vector<Table> estimate_tables(const EstimateView& view) {
             const std::string value = fmt::format("{:.6g}", item.value);
             explain.csv_rows.push_back({item.name, value, item.unit, item.formula});
             std::string formula = item.formula;
-            if (formula.size() >= k_shared_source_min_chars) {
+            if (formula.size() >= k_shared_source_min_bytes) {
                 const auto [first, inserted] = first_line_of.try_emplace(formula, item.name);
                 if (!inserted) {
                     formula = fmt::format("source as for {} above", first->second);

@@ -3,7 +3,8 @@
 one row per measurement, no copy of a measurement recorded under conflicting layouts, no row
 needing more GPUs than one node of its system, no row whose client concurrency is not its batch,
 and no row of a run that may have used speculative decoding; the report's entries for those runs;
-the TPOT each TTFT protocol compares; the experts' weight format taken from the catalog's
+the TPOT each TTFT protocol compares; the measured prefill load at the client's mean lengths,
+whatever the protocol; the experts' weight format taken from the catalog's
 checkpoint, not the row's label; and the study switches --eager-blocking-share and
 --sequence-host-us. Fails (never skips) when the harness cannot run.
 
@@ -331,6 +332,31 @@ def main():
         fail("the product's capacity must be its own, not the simulated client's")
     if not alone or any(abs(float(r["predicted_tpot_ms"]) - float(formula[r["line"]])) > 1e-3 for r in alone):
         fail("under the alone protocol the compared TPOT must be the formula's")
+    # The prefill load (docs/validation.md, 'Prefill the measurements imply'): the measured rate at
+    # the client's mean output length times the estimate's prefill work (compute and communication)
+    # scaled by the square of the mean prompt's share of the nominal one. These rows' client
+    # (source_file=2026-: InferenceMAX) draws lengths on [floor(f L), L]; the load is the same
+    # whatever TTFT protocol predicts the rows.
+    client = next(p for p in shipped_protocols()["protocols"]
+                  if any(key in row("x", "m", 1, 1, 1, 1, "1", "1")["silicon_data_source"]
+                         for key in p["source_contains"]))
+    low = client["length_low_fraction"]
+    if not low < 1.0:
+        fail(f"the check needs a client with drawn lengths; '{client['id']}' has length_low_fraction {low}")
+
+    def mean_length(nominal):
+        return (int(low * nominal) + nominal) / 2.0
+    loads = {}
+    for r in timed:
+        ratio = mean_length(int(r["isl"])) / int(r["isl"])
+        rate = int(r["batch"]) * 1000.0 / (float(r["measured_ttft_ms"]) +
+                                           (mean_length(int(r["osl"])) - 1) * float(r["measured_tpot_ms"]))
+        expected = rate * (float(r["prefill_compute_ms"]) + float(r["prefill_comm_ms"])) * ratio * ratio / 1000.0
+        loads[r["line"]] = float(r["measured_prefill_load"])
+        if not expected > 0 or abs(loads[r["line"]] - expected) > 1e-3 * expected:
+            fail(f"line {r['line']}: measured_prefill_load {r['measured_prefill_load']}, expected {expected:.5f}")
+    if any(abs(float(r["measured_prefill_load"]) - loads[r["line"]]) > 1e-9 for r in alone):
+        fail("the prefill load must not depend on the TTFT protocol")
     # The study switch --eager-blocking-share (docs/validation-study.md section 14): reported in the
     # JSON; at 0 no eager step holds the GPU, so no row's simulated TPOT is longer than at the
     # default 1 and some are shorter; outside 0 to 1, or under a TTFT protocol that simulates no
