@@ -63,7 +63,10 @@ EFFECTS = [
                "fit system's GPU with the tokens spread evenly over the experts; the same kernels with the tokens "
                "skewed take somewhat longer at a prompt's tokens under tensor parallelism and much longer under "
                "expert parallelism (the busiest GPU sets a layer's time), which is not modelled, nor are "
-               "multi-head latent attention's prefill and the expert-parallel exchange"},
+               "multi-head latent attention's prefill and the expert-parallel exchange. Where short prompts at a "
+               "few clients are too fast by about as many milliseconds as long ones (a floor that neither the "
+               "prompt nor the batch moves), time outside the GPU is missing too, as under 'prefill and serving "
+               "stack', and no fitted constant stands in for it"},
     {"metric": "ttft", "kind": "moe", "sign": "+", "name": "MoE kernel versions",
      "effect": "MoE TTFT comes out too slow: the engine's expert-kernel law was timed on the kernel tables' "
                "version of its kernels for the checkpoint's weight format, and the serving rows, of another engine "
@@ -219,7 +222,8 @@ def benchmark_protocol_table(report):
     return out
 
 
-SERVER_KEYS = ["max_num_batched_tokens", "batch_wait_timeout_iters", "batch_wait_max_tokens_ratio", "kv_cache_dtype"]
+SERVER_KEYS = ["max_num_batched_tokens", "batch_wait_timeout_iters", "batch_wait_max_tokens_ratio", "kv_cache_dtype",
+               "gpu_memory_utilization", "cuda_graph_max_tokens"]
 
 
 def server_settings_table(report):
@@ -228,26 +232,36 @@ def server_settings_table(report):
            "|---|---|---|---|---:|---|---|"]
     for p in report["benchmark_protocols"]["protocols"]:
         for s in p.get("server_settings", []):
-            when = ", ".join(f"{key} {'≤' if key == 'tp_max' else '='} {s[key]}".replace("tp_max", "TP")
-                             for key in ("isl", "osl", "tp_max") if key in s) or "every row"
-            sets = ", ".join(f"`{key}` {s[key]}" for key in SERVER_KEYS if key in s)
+            when = [f"{key} {'≤' if key == 'tp_max' else '='} {s[key]}".replace("tp_max", "TP")
+                    for key in ("isl", "osl", "tp_max") if key in s]
+            when += [f"{key} {s[key]}" for key in ("system",) if key in s]
+            when += [f"image `{s['image']}`"] if "image" in s else []
+            when += [f"measured from {s['measured_from']}"] if "measured_from" in s else []
+            when += [f"measured to {s['measured_to']}"] if "measured_to" in s else []
+            sets = [f"`{key}` {s[key]}" for key in SERVER_KEYS if key in s]
             if "max_num_batched_tokens_headroom" in s:
-                sets = ", ".join(filter(None, [f"`max_num_batched_tokens` the row's batch_size + ISL + "
-                                               f"{s['max_num_batched_tokens_headroom']}", sets]))
-            out.append(f"| {p['id']} | {s.get('model', 'every model')} | {s['backend']} | {when} | {s['rows']} | {sets} "
-                       f"| {s['source']} |")
+                sets.insert(0, f"`max_num_batched_tokens` the row's batch_size + ISL + {s['max_num_batched_tokens_headroom']}")
+            if "max_num_batched_tokens_isl_multiple" in s:
+                sets.insert(0, f"`max_num_batched_tokens` {s['max_num_batched_tokens_isl_multiple']} × the row's ISL")
+            if s.get("expert_parallel"):
+                sets.append("experts split whole over the row's tp_size GPUs, whatever its moe_ep_size says")
+            out.append(f"| {p['id']} | {s.get('model', 'every model')} | {s['backend']} | {', '.join(when) or 'every row'} "
+                       f"| {s['rows']} | {', '.join(sets)} | {s['source']} |")
     return out
 
 
-def speculative_decoding_table(report):
-    """The runs that may have used speculative decoding, with the CSV rows each leaves out."""
-    out = ["| benchmark client | system | backend | precision | image | from | rows left out | source |",
-           "|---|---|---|---|---|---|---:|---|"]
+def left_out_runs_table(report, key):
+    """The runs of `key` (speculative_decoding_runs or unreproduced_runs), with the CSV rows each leaves out."""
+    flags = key == "unreproduced_runs"
+    out = ["| benchmark client | system | backend | precision | image | from | to |" + (" flags |" if flags else "")
+           + " rows left out | source |",
+           "|---|---|---|---|---|---|---|" + ("---|" if flags else "") + "---:|---|"]
     for p in report["benchmark_protocols"]["protocols"]:
-        for run in p.get("speculative_decoding_runs", []):
+        for run in p.get(key, []):
             left_out = report["skipped"].get(run["skip_reason"], 0)
             out.append(f"| {p['id']} | {run['system']} | {run['backend']} | {run['precision']} | `{run['image']}` | "
-                       f"{run['measured_from']} | {left_out} | {run['source']} |")
+                       f"{run['measured_from']} | {run.get('measured_to', '')} |" + (f" {run['flags']} |" if flags else "")
+                       + f" {left_out} | {run['source']} |")
     return out
 
 
@@ -581,8 +595,8 @@ def render(reports, chosen, weights):
         "batch_size (per attention data-parallel rank) is left out, with every copy of its measurement: the",
         "simulated client keeps batch_size requests in flight, and where the engine held the others (a",
         "batch cap, replicas behind a router) is not recorded. Rows that may",
-        "have measured speculative decoding are left out by the benchmark's",
-        "configuration history (\"Speculative decoding\" below). These rules read only the CSV and the",
+        "have measured speculative decoding, or whose server flags are not reproduced, are left out by the",
+        "benchmark's configuration history (\"Speculative decoding\" and \"Flags not reproduced\" below). These rules read only the CSV and the",
         "benchmarks' public configurations, never an error, and apply to fit and hold-out rows alike;",
         "the counts are under \"Rows not modelled\" below.",
         "",
@@ -625,7 +639,15 @@ def render(reports, chosen, weights):
         "apart; so is every other copy of the same measurement, whatever its source names. CSV rows left",
         "out (every copy, before repeated measurements are folded):",
         "",
-        *speculative_decoding_table(reports[chosen]),
+        *left_out_runs_table(reports[chosen], "speculative_decoding_runs"),
+        "",
+        "**Flags not reproduced.** A run whose scripts set a server flag that no engine profile or server",
+        "setting reproduces (CUDA graphs that leave attention out), or whose flags cannot be read from the",
+        "history (a day the configuration changed through a pull request's revisions), is left out the same",
+        "way, with every copy of its measurements (`unreproduced_runs` in the same file). This reads the",
+        "configuration's history only: the rows left out were never estimated. CSV rows left out:",
+        "",
+        *left_out_runs_table(reports[chosen], "unreproduced_runs"),
         "",
         "**TPOT.** A measured TPOT depends on the client too: these clients send requests of fixed or",
         "nearly equal lengths that start, and so finish, together, so many decode steps hold no prompt at",

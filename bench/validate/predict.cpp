@@ -149,11 +149,19 @@ Prediction predict_row(const Case& c, const Profiles& profiles, Detail detail) {
     // The server flags the row's benchmark scripts set (protocols.json server_settings), as the
     // product's --kv-cache-dtype and an engine entry would set them.
     std::optional<double> kv_flag_bits;
+    bool experts_whole_over_all_gpus = false;
     for (const ServerSetting& setting : profiles.server_settings_for(c)) {
         request.profile.max_batched_tokens = setting.max_num_batched_tokens.value_or(request.profile.max_batched_tokens);
         if (setting.max_num_batched_tokens_headroom) {
             request.profile.max_batched_tokens = c.row->batch + c.row->isl + *setting.max_num_batched_tokens_headroom;
         }
+        if (setting.max_num_batched_tokens_isl_multiple) {
+            request.profile.max_batched_tokens = c.row->isl * *setting.max_num_batched_tokens_isl_multiple;
+        }
+        request.profile.usable_memory_fraction =
+            setting.gpu_memory_utilization.value_or(request.profile.usable_memory_fraction);
+        experts_whole_over_all_gpus = setting.expert_parallel.value_or(experts_whole_over_all_gpus);
+        request.profile.cuda_graph_max_tokens = setting.cuda_graph_max_tokens.value_or(request.profile.cuda_graph_max_tokens);
         request.profile.batch_wait_timeout_iters =
             setting.batch_wait_timeout_iters.value_or(request.profile.batch_wait_timeout_iters);
         request.profile.batch_wait_max_tokens_ratio =
@@ -167,14 +175,18 @@ Prediction predict_row(const Case& c, const Profiles& profiles, Detail detail) {
     // experts' weight format is the checkpoint's (tests/validation/catalog.json
     // checkpoint_fp8_weight_scales), chosen by the estimator's own rule, not the row's
     // moe_quant_mode label, which names per-tensor FP8 for block-scaled checkpoints.
-    if (c.row->moe_ep > 1 &&
-        dsselect::expert_parallel_problem(*c.model, profiles.engine_for(c), c.row->tp, c.row->moe_ep).empty()) {
-        request.expert_parallel_size = c.row->moe_ep;
+    // A server setting's expert parallelism (vLLM's --enable-expert-parallel) splits them whole over
+    // every GPU of the row, whatever the label says.
+    const std::int64_t expert_parallel_size = experts_whole_over_all_gpus ? c.row->tp : c.row->moe_ep;
+    if (expert_parallel_size > 1 &&
+        dsselect::expert_parallel_problem(*c.model, profiles.engine_for(c), c.row->tp, expert_parallel_size).empty()) {
+        request.expert_parallel_size = expert_parallel_size;
     }
     dsselect::Trace trace;
     const bool traced = detail == Detail::components;
     const dsselect::Estimate e = dsselect::estimate(request, traced ? &trace : nullptr);
     Prediction p;
+    p.expert_parallel_size = request.expert_parallel_size;
     if (!e.has_timing()) {
         p.failure = dsselect::to_string(e.feasibility);
         return p;

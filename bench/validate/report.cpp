@@ -159,6 +159,7 @@ Json row_json(const Case& c, const Prediction& p) {
         {"osl", c.row->osl},
         {"batch", c.row->batch},
         {"tp", c.row->tp},
+        {"expert_parallel_size", p.expert_parallel_size},
         {"status", p.ok ? "ok" : p.failure},
         {"measured_ttft_ms", c.row->ttft_ms},
         {"measured_tpot_ms", c.row->tpot_ms},
@@ -296,27 +297,44 @@ void render_json(const Report& report, std::ostream& out) {
                 put_optional(item, "isl", setting.isl);
                 put_optional(item, "osl", setting.osl);
                 put_optional(item, "tp_max", setting.tp_max);
+                put_optional(item, "system", setting.system);
+                put_optional(item, "image", setting.image);
+                put_optional(item, "measured_from", setting.measured_from);
+                put_optional(item, "measured_to", setting.measured_to);
                 put_optional(item, "max_num_batched_tokens", setting.max_num_batched_tokens);
                 put_optional(item, "max_num_batched_tokens_headroom", setting.max_num_batched_tokens_headroom);
+                put_optional(item, "max_num_batched_tokens_isl_multiple", setting.max_num_batched_tokens_isl_multiple);
                 put_optional(item, "batch_wait_timeout_iters", setting.batch_wait_timeout_iters);
                 put_optional(item, "batch_wait_max_tokens_ratio", setting.batch_wait_max_tokens_ratio);
                 put_optional(item, "kv_cache_dtype", setting.kv_cache_dtype);
+                put_optional(item, "expert_parallel", setting.expert_parallel);
+                put_optional(item, "gpu_memory_utilization", setting.gpu_memory_utilization);
+                put_optional(item, "cuda_graph_max_tokens", setting.cuda_graph_max_tokens);
                 item["rows"] = matched;
                 item["source"] = setting.source;
                 settings.push_back(std::move(item));
             }
-            // Each run that may have used speculative decoding (its rows are under "skipped").
-            Json speculative = Json::array();
-            for (const SpeculativeDecodingRun& run : protocol.speculative_decoding_runs) {
-                speculative.push_back(Json{{"model_paths", run.model_paths},
-                                           {"system", run.system},
-                                           {"backend", run.backend},
-                                           {"precision", run.precision},
-                                           {"image", run.image},
-                                           {"measured_from", run.measured_from},
-                                           {"skip_reason", run.reason()},
-                                           {"source", run.source}});
-            }
+            // Each left-out run: may have used speculative decoding, or set flags not reproduced (its
+            // rows are under "skipped").
+            const auto left_out = [](const std::vector<LeftOutRun>& runs) {
+                Json listed = Json::array();
+                for (const LeftOutRun& run : runs) {
+                    Json item{{"model_paths", run.runs.model_paths},
+                              {"system", run.runs.system},
+                              {"backend", run.runs.backend},
+                              {"precision", run.runs.precision},
+                              {"image", run.runs.image},
+                              {"measured_from", run.runs.measured_from}};
+                    put_optional(item, "measured_to", run.runs.measured_to);
+                    if (!run.speculative) {
+                        item["flags"] = run.flags;
+                    }
+                    item["skip_reason"] = run.reason();
+                    item["source"] = run.source;
+                    listed.push_back(std::move(item));
+                }
+                return listed;
+            };
             protocols.push_back(Json{{"id", protocol.id},
                                      {"source_contains", protocol.source_contains},
                                      {"requests_per_client", protocol.loop.requests_per_client},
@@ -325,7 +343,8 @@ void render_json(const Report& report, std::ostream& out) {
                                      {"rows", rows},
                                      {"source", protocol.source},
                                      {"server_settings", std::move(settings)},
-                                     {"speculative_decoding_runs", std::move(speculative)}});
+                                     {"speculative_decoding_runs", left_out(protocol.speculative_decoding_runs)},
+                                     {"unreproduced_runs", left_out(protocol.unreproduced_runs)}});
         }
         j["benchmark_protocols"] = Json{{"reason", report.benchmark_protocols->reason}, {"protocols", std::move(protocols)}};
     }
@@ -426,13 +445,13 @@ void write_dump(const std::string& path, const Report& report) {
     file << "line,set,model,system,precision,backend,isl,osl,batch,tp,ep,dense,measured_ttft_ms,measured_tpot_ms,ok,"
             "predicted_ttft_ms,predicted_tpot_ms,prefill_compute_ms,prefill_memory_ms,prefill_comm_ms,"
             "decode_memory_ms,decode_compute_ms,decode_comm_ms,decode_step_ms,simulated_tpot_ms,formula_tpot_ms,"
-            "measured_qps,predicted_qps,formula_qps,measured_prefill_load\n";
+            "measured_qps,predicted_qps,formula_qps,measured_prefill_load,expert_parallel_size\n";
     for (std::size_t i = 0; i < report.cases->size(); ++i) {
         const Case& c = (*report.cases)[i];
         const Prediction& p = (*report.predictions)[i];
         const Components parts = p.components.value_or(Components{});
         file << fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{:.4f},{:.4f},{},{:.4f},{:.4f},{:.5f},{:.5f},{:.5f},"
-                            "{:.5f},{:.5f},{:.5f},{:.5f},{},{:.4f},{:.5f},{:.5f},{:.5f},{}\n",
+                            "{:.5f},{:.5f},{:.5f},{:.5f},{},{:.4f},{:.5f},{:.5f},{:.5f},{},{}\n",
                             c.row->line, to_string(c.set), c.model->id, c.row->system, c.precision, c.row->backend,
                             c.row->isl, c.row->osl, c.row->batch, c.row->tp, c.row->moe_ep, c.dense ? 1 : 0,
                             c.row->ttft_ms, c.row->tpot_ms, p.ok ? 1 : 0, p.ttft_ms, p.tpot_ms, parts.prefill_compute_ms,
@@ -440,7 +459,8 @@ void write_dump(const std::string& path, const Report& report) {
                             parts.decode_compute_ms, parts.decode_comm_ms, parts.decode_step_ms,
                             p.simulated_tpot_ms ? fmt::format("{:.4f}", *p.simulated_tpot_ms) : std::string(), p.formula_tpot_ms,
                             measured_capacity_qps(c), p.qps, p.formula_qps,
-                            p.ok ? fmt::format("{:.5f}", measured_prefill_load(c, p)) : std::string());
+                            p.ok ? fmt::format("{:.5f}", measured_prefill_load(c, p)) : std::string(),
+                            p.expert_parallel_size);
     }
     if (!file) {
         throw dsselect::Error(dsselect::ErrorKind::output_failed, fmt::format("{}: write failed", path));

@@ -479,30 +479,41 @@ const BenchmarkProtocol* BenchmarkProtocols::second_match(const Row& row) const 
     return second == protocols.end() ? nullptr : &*second;
 }
 
-const SpeculativeDecodingRun* BenchmarkProtocols::speculative_run_for(const Row& row) const {
+const LeftOutRun* BenchmarkProtocols::left_out_run_for(const Row& row) const {
     const BenchmarkProtocol* protocol = for_row(row);
     if (protocol == nullptr) {
         return nullptr;
     }
-    const auto& runs = protocol->speculative_decoding_runs;
-    const auto found = std::find_if(runs.begin(), runs.end(), [&](const SpeculativeDecodingRun& run) { return run.matches(row); });
-    return found == runs.end() ? nullptr : &*found;
+    for (const std::vector<LeftOutRun>* runs : {&protocol->speculative_decoding_runs, &protocol->unreproduced_runs}) {
+        const auto found = std::find_if(runs->begin(), runs->end(), [&](const LeftOutRun& run) { return run.runs.matches(row); });
+        if (found != runs->end()) {
+            return &*found;
+        }
+    }
+    return nullptr;
 }
 
-bool SpeculativeDecodingRun::matches(const Row& row) const {
+bool RunSelector::matches(const Row& row) const {
     if (std::find(model_paths.begin(), model_paths.end(), row.model_path) == model_paths.end() || row.system != system ||
         row.backend != backend || precision_label(row.precision) != precision || !source_names_image(row.source, image)) {
         return false;
     }
     // No readable measured day: when the row ran cannot be told, so it may be of the run.
     const auto day = measured_day(row);
-    return !day || *day >= measured_from;  // ISO days compare as text
+    return !day || (*day >= measured_from && (!measured_to || *day <= *measured_to));  // ISO days compare as text
 }
 
-std::string SpeculativeDecodingRun::reason() const {
-    return fmt::format("speculative decoding may have run (not modelled): {} on {} {} {} with {} from {} (protocols.json "
-                       "speculative_decoding_runs)",
-                       fmt::join(model_paths, ", "), system, backend, precision, image, measured_from);
+std::string RunSelector::describe() const {
+    return fmt::format("{} on {} {} {} with {} from {}{}", fmt::join(model_paths, ", "), system, backend, precision, image,
+                       measured_from, measured_to ? " to " + *measured_to : std::string());
+}
+
+std::string LeftOutRun::reason() const {
+    if (speculative) {
+        return fmt::format("speculative decoding may have run (not modelled): {} (protocols.json speculative_decoding_runs)",
+                           runs.describe());
+    }
+    return fmt::format("server flags not reproduced ({}): {} (protocols.json unreproduced_runs)", flags, runs.describe());
 }
 
 namespace {
@@ -527,14 +538,44 @@ std::vector<std::string> non_empty_strings(const nlohmann::json& object, const s
     return values;
 }
 
+// An ISO day (YYYY-MM-DD) at `key` of a protocols.json object, or none when it is absent and not required.
+template <typename Fail>
+std::optional<std::string> iso_day(const nlohmann::json& entry, const std::string& pointer, const char* key, bool required,
+                                   const Fail& fail) {
+    const auto found = entry.find(key);
+    if (found == entry.end() && !required) {
+        return std::nullopt;
+    }
+    if (found == entry.end() || !found->is_string() || !is_iso_date(found->get<std::string>())) {
+        throw fail(pointer + "/" + key, "a date written YYYY-MM-DD (month 01 to 12, day 01 to 31)");
+    }
+    return found->get<std::string>();
+}
+
 template <typename Fail>
 ServerSetting read_server_setting(const nlohmann::json& entry, const std::string& pointer, const Fail& fail) {
     if (!entry.is_object()) {
         throw fail(pointer, "an object");
     }
-    static constexpr std::array<std::string_view, 11> k_keys{
-        "model", "backend", "source", "isl", "osl", "tp_max", "max_num_batched_tokens", "max_num_batched_tokens_headroom",
-        "batch_wait_timeout_iters", "batch_wait_max_tokens_ratio", "kv_cache_dtype"};
+    static constexpr std::array<std::string_view, 19> k_keys{"model",
+                                                             "backend",
+                                                             "source",
+                                                             "isl",
+                                                             "osl",
+                                                             "tp_max",
+                                                             "system",
+                                                             "image",
+                                                             "measured_from",
+                                                             "measured_to",
+                                                             "max_num_batched_tokens",
+                                                             "max_num_batched_tokens_headroom",
+                                                             "max_num_batched_tokens_isl_multiple",
+                                                             "batch_wait_timeout_iters",
+                                                             "batch_wait_max_tokens_ratio",
+                                                             "kv_cache_dtype",
+                                                             "expert_parallel",
+                                                             "gpu_memory_utilization",
+                                                             "cuda_graph_max_tokens"};
     for (const auto& [key, value] : entry.items()) {
         if (std::find(k_keys.begin(), k_keys.end(), key) == k_keys.end()) {
             throw fail(pointer + "/" + key, fmt::format("one of the server-setting keys ({})", fmt::join(k_keys, ", ")));
@@ -567,11 +608,23 @@ ServerSetting read_server_setting(const nlohmann::json& entry, const std::string
     setting.isl = whole("isl", 1);
     setting.osl = whole("osl", 1);
     setting.tp_max = whole("tp_max", 1);
+    setting.system = text("system", false);
+    setting.image = text("image", false);
+    setting.measured_from = iso_day(entry, pointer, "measured_from", false, fail);
+    setting.measured_to = iso_day(entry, pointer, "measured_to", false, fail);
+    if (setting.measured_from && setting.measured_to && *setting.measured_to < *setting.measured_from) {
+        throw fail(pointer + "/measured_to", fmt::format("a day on or after measured_from ({})", *setting.measured_from));
+    }
     setting.max_num_batched_tokens = whole("max_num_batched_tokens", 1);
     setting.max_num_batched_tokens_headroom = whole("max_num_batched_tokens_headroom", 0);
-    if (setting.max_num_batched_tokens && setting.max_num_batched_tokens_headroom) {
-        throw fail(pointer + "/max_num_batched_tokens_headroom",
-                   "no headroom beside max_num_batched_tokens (the budget is one or the other)");
+    setting.max_num_batched_tokens_isl_multiple = whole("max_num_batched_tokens_isl_multiple", 1);
+    const int budgets = (setting.max_num_batched_tokens ? 1 : 0) + (setting.max_num_batched_tokens_headroom ? 1 : 0) +
+                        (setting.max_num_batched_tokens_isl_multiple ? 1 : 0);
+    if (budgets > 1) {
+        throw fail(pointer + (setting.max_num_batched_tokens_isl_multiple ? "/max_num_batched_tokens_isl_multiple"
+                                                                           : "/max_num_batched_tokens_headroom"),
+                   "one token budget: max_num_batched_tokens, max_num_batched_tokens_headroom or "
+                   "max_num_batched_tokens_isl_multiple, not two");
     }
     setting.batch_wait_timeout_iters = whole("batch_wait_timeout_iters", 0);
     if (const auto ratio = entry.find("batch_wait_max_tokens_ratio"); ratio != entry.end()) {
@@ -584,20 +637,38 @@ ServerSetting read_server_setting(const nlohmann::json& entry, const std::string
     if (setting.kv_cache_dtype && !dsselect::kv_cache_dtype_bits(*setting.kv_cache_dtype)) {
         throw fail(pointer + "/kv_cache_dtype", "\"fp16\", \"bf16\" or \"fp8\"");
     }
+    if (const auto expert = entry.find("expert_parallel"); expert != entry.end()) {
+        if (!expert->is_boolean()) {
+            throw fail(pointer + "/expert_parallel", "true or false");
+        }
+        setting.expert_parallel = expert->get<bool>();
+    }
+    if (const auto share = entry.find("gpu_memory_utilization"); share != entry.end()) {
+        if (!share->is_number() || !(share->get<double>() > 0.0) || share->get<double>() > 1.0) {
+            throw fail(pointer + "/gpu_memory_utilization", "a number above 0 and at most 1");
+        }
+        setting.gpu_memory_utilization = share->get<double>();
+    }
+    setting.cuda_graph_max_tokens = whole("cuda_graph_max_tokens", 1);
     return setting;
 }
 
 
+// An entry of speculative_decoding_runs (`speculative`) or of unreproduced_runs, which also names its `flags`.
 template <typename Fail>
-SpeculativeDecodingRun read_speculative_run(const nlohmann::json& entry, const std::string& pointer, const Fail& fail) {
+LeftOutRun read_left_out_run(const nlohmann::json& entry, const std::string& pointer, bool speculative, const Fail& fail) {
     if (!entry.is_object()) {
         throw fail(pointer, "an object");
     }
-    static constexpr std::array<std::string_view, 7> k_keys{"model_paths", "system", "backend", "precision",
-                                                            "image",       "measured_from", "source"};
+    static constexpr std::array<std::string_view, 9> k_keys{"model_paths", "system",      "backend", "precision", "image",
+                                                            "measured_from", "measured_to", "source",  "flags"};
     for (const auto& [key, value] : entry.items()) {
-        if (std::find(k_keys.begin(), k_keys.end(), key) == k_keys.end()) {
-            throw fail(pointer + "/" + key, fmt::format("one of the speculative-decoding keys ({})", fmt::join(k_keys, ", ")));
+        const std::size_t known = speculative ? k_keys.size() - 1 : k_keys.size();  // flags: unreproduced runs only
+        if (std::find(k_keys.begin(), k_keys.begin() + static_cast<std::ptrdiff_t>(known), key) ==
+            k_keys.begin() + static_cast<std::ptrdiff_t>(known)) {
+            throw fail(pointer + "/" + key,
+                       fmt::format("one of the {} keys ({})", speculative ? "speculative-decoding" : "unreproduced-run",
+                                   fmt::join(k_keys.begin(), k_keys.begin() + static_cast<std::ptrdiff_t>(known), ", ")));
         }
     }
     const auto text = [&](const char* key) {
@@ -607,21 +678,27 @@ SpeculativeDecodingRun read_speculative_run(const nlohmann::json& entry, const s
         }
         return found->get<std::string>();
     };
-    SpeculativeDecodingRun run;
-    run.model_paths = non_empty_strings(entry, pointer, "model_paths", "a non-empty array of the CSV's model_path values", fail);
-    run.system = text("system");
-    run.backend = text("backend");
-    if (run.backend != "sglang" && run.backend != "trtllm" && run.backend != "vllm") {
+    LeftOutRun run;
+    run.speculative = speculative;
+    RunSelector& runs = run.runs;
+    runs.model_paths = non_empty_strings(entry, pointer, "model_paths", "a non-empty array of the CSV's model_path values", fail);
+    runs.system = text("system");
+    runs.backend = text("backend");
+    if (runs.backend != "sglang" && runs.backend != "trtllm" && runs.backend != "vllm") {
         throw fail(pointer + "/backend", "\"sglang\", \"trtllm\" or \"vllm\"");
     }
-    run.precision = text("precision");
-    if (run.precision != "bf16" && run.precision != "fp8") {
+    runs.precision = text("precision");
+    if (runs.precision != "bf16" && runs.precision != "fp8") {
         throw fail(pointer + "/precision", "\"bf16\" or \"fp8\"");
     }
-    run.image = text("image");
-    run.measured_from = text("measured_from");
-    if (!is_iso_date(run.measured_from)) {
-        throw fail(pointer + "/measured_from", "a date written YYYY-MM-DD (month 01 to 12, day 01 to 31)");
+    runs.image = text("image");
+    runs.measured_from = *iso_day(entry, pointer, "measured_from", true, fail);
+    runs.measured_to = iso_day(entry, pointer, "measured_to", false, fail);
+    if (runs.measured_to && *runs.measured_to < runs.measured_from) {
+        throw fail(pointer + "/measured_to", fmt::format("a day on or after measured_from ({})", runs.measured_from));
+    }
+    if (!speculative) {
+        run.flags = text("flags");
     }
     run.source = text("source");
     return run;
@@ -630,8 +707,16 @@ SpeculativeDecodingRun read_speculative_run(const nlohmann::json& entry, const s
 }  // namespace
 
 bool ServerSetting::matches(const Case& c) const {
-    return (model.empty() || c.model->id == model) && c.row->backend == backend && (!isl || c.row->isl == *isl) &&
-           (!osl || c.row->osl == *osl) && (!tp_max || c.row->tp <= *tp_max);
+    if (!((model.empty() || c.model->id == model) && c.row->backend == backend && (!isl || c.row->isl == *isl) &&
+          (!osl || c.row->osl == *osl) && (!tp_max || c.row->tp <= *tp_max) && (!system || c.row->system == *system) &&
+          (!image || source_names_image(c.row->source, *image)))) {
+        return false;
+    }
+    if (!measured_from && !measured_to) {
+        return true;
+    }
+    const auto day = measured_day(*c.row);  // no readable day: which script ran the row cannot be told
+    return day && (!measured_from || *day >= *measured_from) && (!measured_to || *day <= *measured_to);
 }
 
 BenchmarkProtocols read_protocols(const std::string& text, const std::string& name) {
@@ -692,13 +777,19 @@ BenchmarkProtocols read_protocols(const std::string& text, const std::string& na
                 protocol.server_settings.push_back(read_server_setting((*settings)[k], fmt::format("{}/server_settings/{}", pointer, k), fail));
             }
         }
-        if (const auto runs = entry.find("speculative_decoding_runs"); runs != entry.end()) {
-            if (!runs->is_array()) {
-                throw fail(pointer + "/speculative_decoding_runs", "an array of speculative-decoding runs");
+        for (const bool speculative : {true, false}) {
+            const char* key = speculative ? "speculative_decoding_runs" : "unreproduced_runs";
+            const auto runs = entry.find(key);
+            if (runs == entry.end()) {
+                continue;
             }
+            if (!runs->is_array()) {
+                throw fail(fmt::format("{}/{}", pointer, key),
+                           speculative ? "an array of speculative-decoding runs" : "an array of unreproduced runs");
+            }
+            auto& into = speculative ? protocol.speculative_decoding_runs : protocol.unreproduced_runs;
             for (std::size_t k = 0; k < runs->size(); ++k) {
-                protocol.speculative_decoding_runs.push_back(
-                    read_speculative_run((*runs)[k], fmt::format("{}/speculative_decoding_runs/{}", pointer, k), fail));
+                into.push_back(read_left_out_run((*runs)[k], fmt::format("{}/{}/{}", pointer, key, k), speculative, fail));
             }
         }
         result.protocols.push_back(std::move(protocol));
@@ -713,7 +804,8 @@ constexpr const char* k_concurrency_reason =
     "recorded)";
 
 // For each row, the rule on the row itself that leaves it out ("" when none): a run that may have
-// used speculative decoding, or a client concurrency other than the engine's batch. A measurement
+// used speculative decoding or whose server flags are not reproduced, or a client concurrency other
+// than the engine's batch. A measurement
 // is one whatever copy of it the CSV writes, so when any copy is left out every copy is, under the
 // first copy's reason, before repeated copies are folded (a copy that names no image or
 // concurrency cannot bring the measurement back, nor can the copies' order).
@@ -721,7 +813,7 @@ std::vector<std::string> row_rule_reasons(const std::vector<Row>& rows, const Be
     std::vector<std::string> why(rows.size());
     std::map<MeasurementKey, std::string> by_measurement;
     for (std::size_t i = 0; i < rows.size(); ++i) {
-        if (const SpeculativeDecodingRun* run = protocols.speculative_run_for(rows[i]); run != nullptr) {
+        if (const LeftOutRun* run = protocols.left_out_run_for(rows[i]); run != nullptr) {
             why[i] = run->reason();
         } else if (concurrency_differs(rows[i])) {
             why[i] = k_concurrency_reason;

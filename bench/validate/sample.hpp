@@ -50,57 +50,90 @@ Split read_split(const std::string& text, const std::string& name);
 
 struct Case;
 
+// Which runs of a family an entry covers: the CSV's model_path values, system, backend, precision
+// and engine image (the end of a field of silicon_data_source), measured on or after
+// `measured_from` and, where given, on or before `measured_to` (YYYY-MM-DD).
+struct RunSelector {
+    std::vector<std::string> model_paths;
+    std::string system;     // aiconfigurator system name
+    std::string backend;
+    std::string precision;  // bf16 or fp8
+    std::string image;
+    std::string measured_from;
+    std::optional<std::string> measured_to;
+    // A row with no readable measured day (YYYY-MM-DD) in its source matches: when it ran cannot be told.
+    bool matches(const Row& row) const;
+    std::string describe() const;  // "<models> on <system> <backend> <precision> with <image> from <day>[ to <day>]"
+};
+
 // Server flags a family's benchmark scripts set for some of its rows (protocols.json
 // "server_settings"), or a rule the family's configuration generator applied: the row's engine runs
 // with them instead of dsselect's engine defaults. A row matches when its backend is the entry's,
-// its catalog model too where the entry names one, and, where given, its ISL and OSL equal and its
-// tensor-parallel size is at most tp_max; every matching entry applies, in order.
+// its catalog model too where the entry names one, and, where given, its ISL and OSL equal, its
+// tensor-parallel size at most tp_max, its system the entry's, its source naming the entry's image,
+// and its measured day (YYYY-MM-DD) within measured_from .. measured_to (a row with no readable day
+// matches no entry that names a day: which script ran it cannot be told); every matching entry
+// applies, in order.
 struct ServerSetting {
     std::string model;    // catalog model id; empty: every model of the family
     std::string backend;  // vllm, sglang, trtllm
     std::optional<std::int64_t> isl;
     std::optional<std::int64_t> osl;
     std::optional<std::int64_t> tp_max;
+    std::optional<std::string> system;
+    std::optional<std::string> image;
+    std::optional<std::string> measured_from;
+    std::optional<std::string> measured_to;
     std::optional<std::int64_t> max_num_batched_tokens;
     // The token budget per step as the row's batch_size + isl + this headroom (the rule of
     // aiconfigurator's generated TensorRT-LLM configurations); never with max_num_batched_tokens.
     std::optional<std::int64_t> max_num_batched_tokens_headroom;
+    // The token budget per step as this multiple of the row's ISL (a script's
+    // --max-num-batched-tokens "$((ISL * 2))"); never with the other two.
+    std::optional<std::int64_t> max_num_batched_tokens_isl_multiple;
     std::optional<std::int64_t> batch_wait_timeout_iters;
     std::optional<double> batch_wait_max_tokens_ratio;
     std::optional<std::string> kv_cache_dtype;  // fp16, bf16 or fp8: the server's explicit KV type
+    // The experts split whole over every GPU of the row (vLLM's --enable-expert-parallel), whatever
+    // the row's moe_ep label says.
+    std::optional<bool> expert_parallel;
+    // The share of each GPU's memory the engine may use (vLLM's --gpu-memory-utilization).
+    std::optional<double> gpu_memory_utilization;
+    // The most tokens a step may hold and still run in CUDA graphs (vLLM's --max-cudagraph-capture-size).
+    std::optional<std::int64_t> cuda_graph_max_tokens;
     std::string source;
     bool matches(const Case& c) const;
 };
 
-// Runs of a family that may have used speculative decoding (protocols.json
-// "speculative_decoding_runs"): from `measured_from` on, the family's configuration ran this engine
-// image with multi-token prediction for these models on this system, so a row of the family with
-// that image measured on or after that date may measure speculative decoding, which dsselect does
-// not model, and is left out. Whether a given row ran it cannot be told from the CSV when a plain
-// configuration ran the same image, so the rule reads the configuration's history, never an error.
-struct SpeculativeDecodingRun {
-    std::vector<std::string> model_paths;  // the CSV's model_path values it covers
-    std::string system;                    // aiconfigurator system name
-    std::string backend;
-    std::string precision;                 // bf16 or fp8
-    std::string image;                     // the engine image: the end of a field of silicon_data_source
-    std::string measured_from;             // YYYY-MM-DD: first day the image ran with speculative decoding
+// Runs of a family whose rows are left out: the selector's rows, and every other copy of their
+// measurements. Two lists of protocols.json use it. "speculative_decoding_runs": from
+// `measured_from` on, the family's configuration ran this engine image with multi-token
+// prediction for these models on this system, so a row of the family with that image measured on
+// or after that date may measure speculative decoding, which dsselect does not model (whether a
+// given row ran it cannot be told from the CSV when a plain configuration ran the same image, so
+// the rule reads the configuration's history, never an error). "unreproduced_runs": the runs' scripts
+// set server flags the harness cannot reproduce (`flags` says which), or which flags ran cannot be
+// read from the history.
+struct LeftOutRun {
+    RunSelector runs;
+    std::string flags;  // unreproduced_runs only: the flags, or why they are not known
     std::string source;
-    // A row with no readable measured day (YYYY-MM-DD) in its source matches: when it ran cannot be told.
-    bool matches(const Row& row) const;
+    bool speculative = true;  // which list: speculative_decoding_runs or unreproduced_runs
     std::string reason() const;  // the skip reason its rows are counted under
 };
 
 // How a family of rows was benchmarked (tests/validation/protocols.json): the client protocol the
 // harness simulates for TTFT (dsselect::simulate_closed_loop), with its public source, the
-// server flags its scripts set, and its runs that may have used speculative decoding.
+// server flags its scripts set, its runs that may have used speculative decoding, and its runs whose
+// flags the harness does not reproduce.
 struct BenchmarkProtocol {
     std::string id;
     std::vector<std::string> source_contains;  // a row is this family's when its source holds one of them
     dsselect::ClosedLoopProtocol loop;
     std::string source;
     std::vector<ServerSetting> server_settings;
-    std::vector<SpeculativeDecodingRun> speculative_decoding_runs;
+    std::vector<LeftOutRun> speculative_decoding_runs;
+    std::vector<LeftOutRun> unreproduced_runs;
 };
 
 struct BenchmarkProtocols {
@@ -110,8 +143,9 @@ struct BenchmarkProtocols {
     const BenchmarkProtocol* for_row(const Row& row) const;
     // A second protocol that matches it too (an ambiguous file); null when there is none.
     const BenchmarkProtocol* second_match(const Row& row) const;
-    // The speculative-decoding run of the row's protocol that the row may belong to; null when none.
-    const SpeculativeDecodingRun* speculative_run_for(const Row& row) const;
+    // The left-out run of the row's protocol that the row may belong to (its speculative-decoding
+    // runs first, then its unreproduced runs); null when none.
+    const LeftOutRun* left_out_run_for(const Row& row) const;
 };
 // Reads tests/validation/protocols.json; throws invalid_data naming the file and JSON path.
 BenchmarkProtocols read_protocols(const std::string& text, const std::string& name);
@@ -139,7 +173,8 @@ struct Selection {
 };
 
 // The rows the estimator can model: aggregated serving, no speculative decoding (as far as the
-// protocols' speculative_decoding_runs tell), a client concurrency (where the source records one)
+// protocols' speculative_decoding_runs tell) and no server flag the harness does not reproduce (their
+// unreproduced_runs), a client concurrency (where the source records one)
 // equal to the batch per attention data-parallel rank, BF16 or FP8, pp 1, no attention data
 // parallelism, at most one node of the system, model and system in the catalog, one row per
 // measurement. Every other row is
@@ -147,7 +182,7 @@ struct Selection {
 // figures, to 12 significant digits) that the CSV records more than once is kept once, at its first line,
 // when every copy gives the same parallel layout and batch; when the copies disagree on the layout,
 // no copy is kept, since which layout was measured cannot be told. A measurement one copy of which
-// the speculative-decoding or concurrency rule leaves out is left out with every copy.
+// the left-out-run or concurrency rule leaves out is left out with every copy.
 Selection select_cases(const std::vector<Row>& rows, const dsselect::Catalog& catalog, const Split& split,
                        const BenchmarkProtocols& protocols, const Filters& filters);
 

@@ -2,7 +2,9 @@
 """Checks the harness's row rules on a small CSV written here (bench/validate/sample.hpp):
 one row per measurement, no copy of a measurement recorded under conflicting layouts, no row
 needing more GPUs than one node of its system, no row whose client concurrency is not its batch,
-and no row of a run that may have used speculative decoding; the report's entries for those runs;
+no row of a run that may have used speculative decoding or whose server flags are not reproduced;
+the report's entries for those runs; server settings keyed by system, image and measured day, and
+expert parallelism turned on by one whatever the row's label;
 the TPOT each TTFT protocol compares; the measured prefill load at the client's mean lengths,
 whatever the protocol; the experts' weight format taken from the catalog's
 checkpoint, not the row's label; and the study switches --eager-blocking-share and
@@ -230,6 +232,71 @@ def main():
         full = f"/protocols/1/speculative_decoding_runs/0{pointer}"
         if not (rejected.returncode == 65 and full in rejected.stderr):
             fail(f"speculative-decoding entry {bad}: expected exit 65 naming {full}, got {rejected.returncode}: "
+                 f"{rejected.stderr.strip()}")
+    # Runs whose flags are not reproduced (protocols.json unreproduced_runs) are left out like
+    # speculative ones, within measured_from .. measured_to; server settings keyed by system, image
+    # and measured day apply only to their runs (a row with no readable day matches no dated one),
+    # and expert_parallel splits the experts over every GPU of the row whatever its label says.
+    def minimax_row(name, system, tp, moe_tp, moe_ep, ttft, source):
+        r = row(name, "MiniMaxAI/MiniMax-M2.5", 8, tp, moe_tp, moe_ep, ttft, "12.5", system=system,
+                source=f"source_file=2026-test.csv; {source}")
+        r["backend"] = "vllm"
+        return r
+    flag_cases = (  # name, system, tp, moe_tp, moe_ep, source; expected experts' split (None: left out)
+        ("u1", "h100_sxm", 4, 1, 4, "measured=2026-03-27T07:59:49Z; image=vllm/vllm-openai:v0.18.0", None),
+        ("u2", "h100_sxm", 4, 1, 4, "measured=2026-03-26; image=vllm/vllm-openai:v0.18.0", 4),
+        ("u3", "b200_sxm", 2, 2, 1, "measured=2026-04-03T02:34:55Z; image=vllm/vllm-openai:v0.19.0-cu130", None),
+        ("u4", "b200_sxm", 2, 2, 1, "measured=2026-04-04; image=vllm/vllm-openai:v0.19.0-cu130", 1),
+        ("u5", "h200_sxm", 8, 8, 1, "measured=2026-03-28; vllm/vllm-openai:v0.18.0", 8),
+        ("u6", "h200_sxm", 4, 4, 1, "measured=2026-03-01; vllm/vllm-openai:v0.16.0", 1),
+        ("u7", "h200_sxm", 8, 8, 1, "vllm/vllm-openai:v0.18.0", 1),
+        ("u8", "b200_sxm", 2, 2, 1, "measured=2026-03-11T18:39:31Z; image=vllm/vllm-openai:v0.17.0-cu130", 2))
+    flag_rows = [minimax_row(name, system, tp, moe_tp, moe_ep, f"{400 + i}.5", source)
+                 for i, (name, system, tp, moe_tp, moe_ep, source, _) in enumerate(flag_cases)]
+    flag_run = harness(flag_rows)
+    if flag_run.returncode != 0:
+        fail(f"the harness on MiniMax-M2.5 rows exited {flag_run.returncode}: {flag_run.stderr.strip()}")
+    flag_report = json.loads(flag_run.stdout)
+    unreproduced = {reason: count for reason, count in flag_report["skipped"].items() if "not reproduced" in reason}
+    split_by_line = {r["line"]: r["expert_parallel_size"] for r in flag_report["rows"]}
+    expected_split = {i + 2: split for i, (*_, split) in enumerate(flag_cases) if split is not None}
+    if sorted(unreproduced.values()) != [1, 1] or split_by_line != expected_split:
+        fail(f"unreproduced runs and expert-parallel settings: expected two runs left out one row each and the "
+             f"experts split {expected_split} by line, got {unreproduced} and {split_by_line}")
+    minimax_settings = [setting["rows"] for protocol in flag_report["benchmark_protocols"]["protocols"]
+                        for setting in protocol["server_settings"] if setting.get("model") == "minimax-m2.5"]
+    if minimax_settings != [1, 1, 1, 1]:
+        fail(f"MiniMax-M2.5 server settings: expected each to match one row (u6, u5, u8, u4), got {minimax_settings}")
+    inferencemax = next(k for k, protocol in enumerate(shipped_protocols()["protocols"]) if protocol["id"] == "inferencemax")
+    setting_problems = (({"max_num_batched_tokens": 4096}, "/max_num_batched_tokens_isl_multiple"),
+                        ({"measured_from": "2026-04-05"}, "/measured_to"),
+                        ({"measured_to": "2026-4-5"}, "/measured_to"),
+                        ({"expert_parallel": "yes"}, "/expert_parallel"),
+                        ({"gpu_memory_utilization": 1.5}, "/gpu_memory_utilization"),
+                        ({"cuda_graph_max_tokens": 0}, "/cuda_graph_max_tokens"))
+    for change, pointer in setting_problems:
+        broken = shipped_protocols()
+        entry = dict(broken["protocols"][inferencemax]["server_settings"][-1], measured_to="2026-04-04")
+        entry.pop("measured_from", None) if "measured_to" in change else None
+        entry.update(change)
+        broken["protocols"][inferencemax]["server_settings"] = [entry]
+        rejected = harness_with_protocols(broken, ROWS[-1:])
+        full = f"/protocols/{inferencemax}/server_settings/0{pointer}"
+        if not (rejected.returncode == 65 and full in rejected.stderr):
+            fail(f"server setting {change}: expected exit 65 naming {full}, got {rejected.returncode}: "
+                 f"{rejected.stderr.strip()}")
+    for key, change, pointer in (("unreproduced_runs", {"flags": None}, "/flags"),
+                                 ("unreproduced_runs", {"measured_to": "2026-01-01"}, "/measured_to"),
+                                 ("speculative_decoding_runs", {"flags": "x"}, "/flags")):
+        broken = shipped_protocols()
+        entry = dict(broken["protocols"][inferencemax][key][0])
+        for name, value in change.items():
+            entry.pop(name, None) if value is None else entry.__setitem__(name, value)
+        broken["protocols"][inferencemax][key] = [entry]
+        rejected = harness_with_protocols(broken, ROWS[-1:])
+        full = f"/protocols/{inferencemax}/{key}/0{pointer}"
+        if not (rejected.returncode == 65 and full in rejected.stderr):
+            fail(f"{key} entry {change}: expected exit 65 naming {full}, got {rejected.returncode}: "
                  f"{rejected.stderr.strip()}")
     # A client concurrency other than batch_size (silicon_concurrency in the source), or one that is
     # not a count: left out; equal (spaces aside), or not recorded: modelled.
