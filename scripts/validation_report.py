@@ -243,8 +243,9 @@ def server_settings_table(report):
                 sets.insert(0, f"`max_num_batched_tokens` the row's batch_size + ISL + {s['max_num_batched_tokens_headroom']}")
             if "max_num_batched_tokens_isl_multiple" in s:
                 sets.insert(0, f"`max_num_batched_tokens` {s['max_num_batched_tokens_isl_multiple']} × the row's ISL")
-            if s.get("expert_parallel"):
-                sets.append("experts split whole over the row's tp_size GPUs, whatever its moe_ep_size says")
+            if "expert_parallel" in s:
+                sets.append("experts split " + ("whole" if s["expert_parallel"] else "by columns") +
+                            " over the row's tp_size GPUs, whatever its moe_ep_size says")
             out.append(f"| {p['id']} | {s.get('model', 'every model')} | {s['backend']} | {', '.join(when) or 'every row'} "
                        f"| {s['rows']} | {', '.join(sets)} | {s['source']} |")
     return out

@@ -149,7 +149,7 @@ Prediction predict_row(const Case& c, const Profiles& profiles, Detail detail) {
     // The server flags the row's benchmark scripts set (protocols.json server_settings), as the
     // product's --kv-cache-dtype and an engine entry would set them.
     std::optional<double> kv_flag_bits;
-    bool experts_whole_over_all_gpus = false;
+    std::optional<bool> experts_whole_over_all_gpus;  // a setting's expert_parallel, else the row's label
     for (const ServerSetting& setting : profiles.server_settings_for(c)) {
         request.profile.max_batched_tokens = setting.max_num_batched_tokens.value_or(request.profile.max_batched_tokens);
         if (setting.max_num_batched_tokens_headroom) {
@@ -160,7 +160,9 @@ Prediction predict_row(const Case& c, const Profiles& profiles, Detail detail) {
         }
         request.profile.usable_memory_fraction =
             setting.gpu_memory_utilization.value_or(request.profile.usable_memory_fraction);
-        experts_whole_over_all_gpus = setting.expert_parallel.value_or(experts_whole_over_all_gpus);
+        if (setting.expert_parallel) {
+            experts_whole_over_all_gpus = setting.expert_parallel;
+        }
         request.profile.cuda_graph_max_tokens = setting.cuda_graph_max_tokens.value_or(request.profile.cuda_graph_max_tokens);
         request.profile.batch_wait_timeout_iters =
             setting.batch_wait_timeout_iters.value_or(request.profile.batch_wait_timeout_iters);
@@ -175,9 +177,10 @@ Prediction predict_row(const Case& c, const Profiles& profiles, Detail detail) {
     // experts' weight format is the checkpoint's (tests/validation/catalog.json
     // checkpoint_fp8_weight_scales), chosen by the estimator's own rule, not the row's
     // moe_quant_mode label, which names per-tensor FP8 for block-scaled checkpoints.
-    // A server setting's expert parallelism (vLLM's --enable-expert-parallel) splits them whole over
-    // every GPU of the row, whatever the label says.
-    const std::int64_t expert_parallel_size = experts_whole_over_all_gpus ? c.row->tp : c.row->moe_ep;
+    // A server setting's expert_parallel overrides the label: true (vLLM's --enable-expert-parallel)
+    // splits them whole over every GPU of the row, false splits every expert's columns.
+    const std::int64_t expert_parallel_size =
+        experts_whole_over_all_gpus ? (*experts_whole_over_all_gpus ? c.row->tp : 1) : c.row->moe_ep;
     if (expert_parallel_size > 1 &&
         dsselect::expert_parallel_problem(*c.model, profiles.engine_for(c), c.row->tp, expert_parallel_size).empty()) {
         request.expert_parallel_size = expert_parallel_size;

@@ -94,8 +94,8 @@ struct ServerSetting {
     std::optional<std::int64_t> batch_wait_timeout_iters;
     std::optional<double> batch_wait_max_tokens_ratio;
     std::optional<std::string> kv_cache_dtype;  // fp16, bf16 or fp8: the server's explicit KV type
-    // The experts split whole over every GPU of the row (vLLM's --enable-expert-parallel), whatever
-    // the row's moe_ep label says.
+    // true: the experts split whole over every GPU of the row (vLLM's --enable-expert-parallel);
+    // false: every expert's columns split over them. Either whatever the row's moe_ep label says.
     std::optional<bool> expert_parallel;
     // The share of each GPU's memory the engine may use (vLLM's --gpu-memory-utilization).
     std::optional<double> gpu_memory_utilization;

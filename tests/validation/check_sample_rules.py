@@ -268,6 +268,15 @@ def main():
     if minimax_settings != [1, 1, 1, 1]:
         fail(f"MiniMax-M2.5 server settings: expected each to match one row (u6, u5, u8, u4), got {minimax_settings}")
     inferencemax = next(k for k, protocol in enumerate(shipped_protocols()["protocols"]) if protocol["id"] == "inferencemax")
+    # expert_parallel false splits every expert's columns whatever the label (u2's tp 4 / ep 4).
+    columns = shipped_protocols()
+    columns["protocols"][inferencemax]["server_settings"] = [
+        {"model": "minimax-m2.5", "backend": "vllm", "system": "h100_sxm", "expert_parallel": False, "source": "test"}]
+    columns_run = harness_with_protocols(columns, [flag_rows[1]])
+    columns_rows = json.loads(columns_run.stdout)["rows"] if columns_run.returncode == 0 else []
+    if [r["expert_parallel_size"] for r in columns_rows] != [1]:
+        fail(f"expert_parallel false: expected the experts split by columns (1), got {columns_run.returncode}: "
+             f"{columns_rows or columns_run.stderr.strip()}")
     setting_problems = (({"max_num_batched_tokens": 4096}, "/max_num_batched_tokens_isl_multiple"),
                         ({"measured_from": "2026-04-05"}, "/measured_to"),
                         ({"measured_to": "2026-4-5"}, "/measured_to"),
