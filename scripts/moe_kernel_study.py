@@ -56,6 +56,11 @@ H200_DATA_REL = "tests/validation/data/aiconfigurator-h200-moe-kernels.csv"
 # (a power law over the experts): read only to see what uneven routing does to a layer's time.
 SKEWED_DATA_REL = "tests/validation/data/aiconfigurator-h100-moe-kernels-skewed.csv"
 H200_SKEWED_DATA_REL = "tests/validation/data/aiconfigurator-h200-moe-kernels-skewed.csv"
+# vLLM's block-scaled FP8 kernels for MiniMax-M2.5's expert shape at the engine versions of its
+# hold-out serving rows (H200 vLLM 0.18.0, B200 vLLM 0.19.0), by system.
+MINIMAX_DATA_REL = "tests/validation/data/aiconfigurator-vllm-moe-kernels-minimax.csv"
+MINIMAX_GPUS = {"h200_sxm": ("H200", "h200"), "b200_sxm": ("B200", "b200")}  # system: label, catalog id
+MINIMAX_BANDS = [("1 to 64", 1, 64), ("80 to 512", 80, 512), ("768 to 16,384", 768, 16384)]
 # The routed experts' two weight matrices of a layer unit's four (docs/method.md): the share of the
 # per-layer step overhead a MoE layer's routed experts carry in a serving estimate.
 ROUTED_SHARE_OF_UNIT = 2.0 / 4.0
@@ -67,7 +72,8 @@ DECODE_TOKENS = 64       # a decode step's tokens (batch) for the comparison tab
 PREFILL_TOKENS = 16384   # a prefill's tokens
 LOOSE_RMS = 0.10         # a law fit looser than this is named
 # The sample's MoE models by their expert shape (hidden, inter, topk, experts).
-SHAPES = {(4096, 1536, 8, 128): "Qwen3-235B-A22B", (7168, 2048, 8, 256): "DeepSeek-V3/R1"}
+SHAPES = {(4096, 1536, 8, 128): "Qwen3-235B-A22B", (7168, 2048, 8, 256): "DeepSeek-V3/R1",
+          (3072, 1536, 8, 256): "MiniMax-M2.5"}
 # The table's weight formats as the product's precisions (its engine factor sets).
 FORMATS = {"bfloat16": ("fp16", 16), "fp8": ("fp8", 8), "fp8_block": ("fp8", 8)}
 # The table's weight formats as data/engines.json's moe_expert_kernels weight_format.
@@ -112,7 +118,7 @@ def load(path, skewed=False):
         rows = []
         for line, row in enumerate(csv.DictReader(handle), start=2):
             try:
-                rows.append({"backend": row["backend"], "version": row["backend_version"], "kernel": row["kernel_source"],
+                rows.append({"system": row.get("system", ""), "backend": row["backend"], "version": row["backend_version"], "kernel": row["kernel_source"],
                              "dtype": row["moe_dtype"], "hidden": int(row["hidden_size"]), "inter": int(row["inter_size"]),
                              "topk": int(row["topk"]), "experts": int(row["num_experts"]), "tp": int(row["moe_tp_size"]),
                              "ep": int(row["moe_ep_size"]), "tokens": int(row["num_tokens"]),
@@ -424,6 +430,57 @@ def serving_section(laws, skewed_by_gpu, factors_of, h200_factors_of):
     return lines
 
 
+def minimax_section(rows, law, factors_of_gpu):
+    """MiniMax-M2.5's routed experts as a serving estimate times them against vLLM's kernels at the
+    engine versions of its hold-out serving rows, on each of their GPUs and layouts (balanced tokens)."""
+    versions = {row["system"]: row["version"] for row in rows}
+    lines = [
+        "",
+        "## MiniMax-M2.5's experts at its serving rows' engine versions",
+        "",
+        f"`{MINIMAX_DATA_REL}`: {len(rows):,} timings of vLLM's block-scaled FP8 kernel for",
+        "MiniMax-M2.5's expert shape (hidden 3,072, width 1,536, 8 of 256 experts), tokens spread evenly, from",
+        "aiconfigurator's kernel tables of the GPUs and engine versions of that model's hold-out serving rows: "
+        + ", ".join(f"{MINIMAX_GPUS[system][0]} vLLM {version}" for system, version in sorted(versions.items(), reverse=True))
+        + ". Never fitted on: an expert shape the laws never saw, on GPUs they were not timed on. The serving",
+        "estimate's routed experts (the shipped vLLM block-scaled law, the engine's memory side on that GPU and",
+        "the fixed time per MoE layer, as in the section above) against them; mean signed error, below 0:",
+        "the estimate's experts are too fast. TP n: every GPU a 1/n slice of every expert; EP n: 1/n of the",
+        "experts, whole.",
+        "",
+        "| GPU | vLLM | layout | " + " | ".join(f"{label} tokens" for label, *_ in MINIMAX_BANDS) + " |",
+        "|---|---|---|" + "---:|" * len(MINIMAX_BANDS),
+    ]
+    by_gpu = {}
+    for system in sorted(versions, reverse=True):
+        label, gpu = MINIMAX_GPUS[system]
+        factors = factors_of_gpu(gpu)
+        mine = [r for r in rows if r["system"] == system]
+        for tp, ep in sorted({(r["tp"], r["ep"]) for r in mine}, key=lambda x: (x[1] > 1, x[0] * x[1])):
+            cells = [band_error([(serving_seconds(r, law, factors), r["seconds"]) for r in mine
+                                 if (r["tp"], r["ep"]) == (tp, ep) and low <= r["tokens"] <= high])
+                     for _, low, high in MINIMAX_BANDS]
+            by_gpu.setdefault(label, []).append(cells)
+            layout = f"EP {ep}" if ep > 1 else f"TP {tp}"
+            lines.append(f"| {label} | {versions[system]} | {layout} | " +
+                         " | ".join(f"{c[0] * 100:+.1f} %" if c else "-" for c in cells) + " |")
+
+    def span(label, band):
+        values = [cells[band][0] * 100 for cells in by_gpu.get(label, []) if cells[band]]
+        return f"{min(values):+.1f} to {max(values):+.1f} %" if values else "not timed"
+    prompt, decode = len(MINIMAX_BANDS) - 1, 0
+    lines += [
+        "",
+        f"At a prompt's {MINIMAX_BANDS[prompt][0]} tokens the estimate's experts are {span('B200', prompt)} on the",
+        f"B200 and {span('H200', prompt)} on the H200 across the layouts; at a decode step's {MINIMAX_BANDS[decode][0]},",
+        f"{span('B200', decode)} and {span('H200', decode)}. The law's time scales with each GPU's compute peak;",
+        "where a GPU's kernels at this engine version do not reach the share of it the H100's reached, the",
+        "estimate's experts come out too fast there, prompts first. docs/validation.md names the effect",
+        "for each MiniMax-M2.5 subset that misses.",
+    ]
+    return lines
+
+
 def value_of(entries, backend, dtype):
     return next(v for b, d, v in entries if b == backend and d == dtype)
 
@@ -565,7 +622,7 @@ def other_gpu_section(laws, h100_rows, h200_rows, factors_of, h200_factors_of):
     return lines
 
 
-def document(rows, factors_of, laws, h200_rows=None, h200_factors_of=None, skewed_by_gpu=None):
+def document(rows, factors_of, laws, h200_rows=None, h200_factors_of=None, skewed_by_gpu=None, minimax_rows=None):
     groups = tables(rows)
     lines = [
         "# MoE expert kernels on an H100: the estimator against measured kernels",
@@ -778,6 +835,9 @@ def document(rows, factors_of, laws, h200_rows=None, h200_factors_of=None, skewe
     if skewed_by_gpu is not None:
         lines += skew_section(rows, skewed_by_gpu["h100"])
         lines += serving_section(laws, skewed_by_gpu, factors_of, h200_factors_of)
+    if minimax_rows is not None:
+        lines += minimax_section(minimax_rows, laws[("vllm", "fp8_block")],
+                                 lambda gpu: factors_of("vllm", "fp8", gpu))
     return "\n".join(lines) + "\n"
 
 
@@ -793,6 +853,12 @@ def main():
     h200_rows = load(os.path.join(ROOT, H200_DATA_REL))
     skewed_rows = load(os.path.join(ROOT, SKEWED_DATA_REL), skewed=True)
     h200_skewed_rows = load(os.path.join(ROOT, H200_SKEWED_DATA_REL), skewed=True)
+    minimax_rows = load(os.path.join(ROOT, MINIMAX_DATA_REL))
+    unexpected = sorted({(r["system"], r["backend"], r["dtype"]) for r in minimax_rows
+                         if r["system"] not in MINIMAX_GPUS or r["backend"] != "vllm" or r["dtype"] != "fp8_block"})
+    if unexpected:
+        sys.exit(f"moe_kernel_study.py: {MINIMAX_DATA_REL}: rows other than vLLM's block-scaled FP8 on "
+                 f"{', '.join(MINIMAX_GPUS)}: {unexpected}")
     cache = {}
 
     def factors_of(engine, precision, gpu="h100-sxm"):
@@ -814,7 +880,8 @@ def main():
                  f"(engine, format): (efficiency, routed_columns, token_columns, ridge_exponent, memory_efficiency, latency_us); "
                  f"shipped or fitted only: {differing}")
     generated_file.emit(OUT, document(rows, factors_of, laws, h200_rows, h200_factors_of,
-                                           {"h100": skewed_rows, "h200": h200_skewed_rows}), ROOT, args.write, args.check,
+                                           {"h100": skewed_rows, "h200": h200_skewed_rows}, minimax_rows), ROOT,
+                                  args.write, args.check,
                         "run scripts/moe_kernel_study.py --write")
 
 
