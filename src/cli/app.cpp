@@ -43,6 +43,34 @@ void Context::declare_formats(const std::string& command_name, FormatDeclaration
     formats_by_command.emplace_back(command_name, std::move(declaration));
 }
 
+void Context::declare_stdin_input(const CLI::Option* option, std::string marker, bool catalog) {
+    stdin_inputs.push_back({.option = option, .marker = std::move(marker), .catalog = catalog});
+}
+
+void Context::declare_without_catalog(const std::string& command_name) {
+    commands_without_catalog.push_back(command_name);
+}
+
+void Context::check_stdin_read_once() const {
+    const bool loads_catalog =
+        std::find(commands_without_catalog.begin(), commands_without_catalog.end(), command) == commands_without_catalog.end();
+    std::vector<std::string> readers;
+    for (const StdinInput& input : stdin_inputs) {
+        if (input.catalog && !loads_catalog) {
+            continue;
+        }
+        for (const std::string& value : input.option->results()) {
+            if (value == input.marker) {
+                readers.push_back(input.option->get_name());
+            }
+        }
+    }
+    if (readers.size() > 1) {
+        throw Error(ErrorKind::usage, fmt::format("standard input can be read once, but {} values read it ('-' or '@-'): {}",
+                                                  readers.size(), fmt::join(readers, ", ")));
+    }
+}
+
 const FormatDeclaration* Context::declared_formats() const {
     for (const auto& [name, declaration] : formats_by_command) {
         if (name == command) {
@@ -315,38 +343,6 @@ void require_decimal_numbers(CLI::App& app) {
     }
 }
 
-// Standard input can be read once: every value of the parsed command line that reads it ("-"
-// for an input file: --data, --scenario, --rules, batch's input, the files of validate and rules
-// check; "@-" for an @FILE of rules eval's --rule and --input), and a usage error naming the
-// options when there is more than one, before anything is read (the second reader would have found
-// it empty and said the JSON was malformed). Output paths (--output-file -, deploy's --output-dir)
-// are not inputs.
-void require_stdin_read_once(const CLI::App& command, std::vector<std::string>& readers) {
-    for (const CLI::Option* option : command.get_options()) {
-        const std::string name = option->get_name();
-        const bool file_input = name == "--data" || name == "--scenario" || name == "--rules" || name == "input" ||
-                                name == "files";
-        const bool at_file_input = name == "--rule" || name == "--input";
-        for (const std::string& value : option->results()) {
-            if ((file_input && value == "-") || (at_file_input && value == "@-")) {
-                readers.push_back(name);
-            }
-        }
-    }
-    for (const CLI::App* sub : command.get_subcommands()) {
-        require_stdin_read_once(*sub, readers);
-    }
-}
-
-void require_stdin_read_once(const CLI::App& app) {
-    std::vector<std::string> readers;
-    require_stdin_read_once(app, readers);
-    if (readers.size() > 1) {
-        throw Error(ErrorKind::usage, fmt::format("standard input can be read once, but {} values read it ('-' or '@-'): {}",
-                                                  readers.size(), fmt::join(readers, ", ")));
-    }
-}
-
 // Standard output after everything was written to it: a failed write (a full disk, /dev/full)
 // is exit 74, whichever command wrote.
 int check_flushed(std::ostream& out, std::ostream& err, int code) {
@@ -370,8 +366,9 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     app.set_version_flag("--version", std::string("dsselect ") + DSSELECT_VERSION);
     app.require_subcommand(1);
     app.fallthrough();
-    app.add_option("--data", context.global.data_files,
-                   "Catalog file to add or override entries (repeatable; later wins by id)");
+    context.declare_stdin_input(app.add_option("--data", context.global.data_files,
+                                               "Catalog file to add or override entries (repeatable; later wins by id)"),
+                                "-", /*catalog=*/true);
     CLI::Option* format_option = app.add_option("-o,--format", context.global.format,
                                                 std::string("Output format: ") + report::k_output_format_names);
     app.add_option("--output-file", context.global.output_file, "Write the result to this file (atomically)");
@@ -465,7 +462,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
         // Reject a bad -o, or standard input named twice, before any work: each command declares
         // the formats it writes.
         context.check_format();
-        require_stdin_read_once(app);
+        context.check_stdin_read_once();
         take_notices();  // a previous run in this process (tests) leaves none behind
         CommandOutput result = context.action();
         errors = std::move(result.errors);

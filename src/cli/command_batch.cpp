@@ -254,11 +254,13 @@ void register_batch(CLI::App& app, Context& context) {
     auto options = std::make_shared<BatchOptions>();
     CLI::App* command = app.add_subcommand(
         "batch", "Recommend (or compare) for every scenario of a JSON Lines file; JSON Lines out");
-    command->add_option("input", options->input, "JSON Lines file, or one JSON array; - reads stdin")->required();
+    context.declare_stdin_input(
+        command->add_option("input", options->input, "JSON Lines file, or one JSON array; - reads stdin")->required(), "-");
     command->add_option("--fail-on", options->fail_on,
                         "Exit non-zero when any item is: unsatisfiable (1), invalid (65), or any (65 if invalid, else 1)")
         ->check(CLI::IsMember({"unsatisfiable", "invalid", "any"}));
-    command->add_option("--rules", options->rule_files, "Policy rules file to add (repeatable)");
+    context.declare_stdin_input(command->add_option("--rules", options->rule_files, "Policy rules file to add (repeatable)"),
+                                "-");
     command->add_option("--top", options->top, "Recommendations per item (default 5; an item's \"top\" wins)")
         ->check(CLI::Range(std::int64_t{1}, std::int64_t{1000}));
     command->add_option("--threads", options->threads, "Worker threads (default: one per core; output is identical)")

@@ -65,7 +65,7 @@ void register_compare(CLI::App& app, Context& context) {
                                       .hint = ""});
     auto options = std::make_shared<CompareOptions>();
     CLI::App* command = app.add_subcommand("compare", "Show candidates side by side, including those the rules reject");
-    add_scenario_options(*command, options->scenario);
+    add_scenario_options(*command, options->scenario, context);
     command->add_option("candidates", options->candidates, "MODEL[:VARIANT][@HARDWARE[xGPUS]], e.g. base:int8@a40x2")->required();
     command->callback([options, &context] { context.action = [options, &context] { return run_compare(*options, context); }; });
 }
@@ -74,7 +74,7 @@ void register_tco(CLI::App& app, Context& context) {
     context.declare_formats("tco", {.formats = k_text_and_json_formats, .hint = ""});
     auto options = std::make_shared<CompareOptions>();
     CLI::App* command = app.add_subcommand("tco", "Total cost of ownership of one candidate: weighted index and dollars");
-    add_scenario_options(*command, options->scenario);
+    add_scenario_options(*command, options->scenario, context);
     command->add_option("candidate", options->candidates, "MODEL[:VARIANT][@HARDWARE[xGPUS]]")->required()->expected(1);
     command->callback([options, &context] { context.action = [options, &context] { return run_tco(*options, context); }; });
 }

@@ -131,7 +131,7 @@ void register_deploy(CLI::App& app, Context& context) {
     auto options = std::make_shared<DeployOptions>();
     CLI::App* command = app.add_subcommand(
         "deploy", "Launch command and deployment files (shell, compose, kubernetes) for the winner or a candidate");
-    add_scenario_options(*command, options->scenario);
+    add_scenario_options(*command, options->scenario, context);
     command->add_option("candidate", options->candidate, "MODEL[:VARIANT][@HARDWARE[xGPUS]] (default: the scenario's winner)")
         ->expected(0, 1);
     command->add_option("--target", options->target, "What to write: shell (default), compose, kubernetes");

@@ -81,7 +81,7 @@ void register_recommend(CLI::App& app, Context& context) {
                                         .hint = ""});
     auto options = std::make_shared<RecommendOptions>();
     CLI::App* command = app.add_subcommand("recommend", "Search versions x variants x hardware for a scenario and rank them");
-    add_scenario_options(*command, options->scenario);
+    add_scenario_options(*command, options->scenario, context);
     command->add_option("--top", options->top, "How many recommendations to show (default 5)")
         ->check(CLI::Range(std::int64_t{1}, std::int64_t{1000}));
     command->add_flag("--explain", options->explain, "Why the winner won; the nearest miss per rejection reason");

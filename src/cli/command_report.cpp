@@ -38,7 +38,7 @@ void register_report(CLI::App& app, Context& context) {
                                        .hint = "for JSON or tables run 'dsselect recommend' with the same flags"});
     auto options = std::make_shared<ReportOptions>();
     CLI::App* command = app.add_subcommand("report", "The recommendation as a self-contained HTML page with charts");
-    add_scenario_options(*command, options->scenario);
+    add_scenario_options(*command, options->scenario, context);
     command->add_option("--top", options->top, "Candidates in the table and the bar charts (default 5)")
         ->check(CLI::Range(std::int64_t{1}, std::int64_t{1000}));
     command->callback([options, &context] { context.action = [options, &context] { return run_report(*options, context); }; });

@@ -50,15 +50,18 @@ CommandOutput run_check(const RulesOptions& options) {
 void register_rules(CLI::App& app, Context& context) {
     // One form of output per subcommand; -o is accepted and has no effect.
     context.declare_formats("rules", {.formats = k_text_and_json_formats, .hint = ""});
+    context.declare_without_catalog("rules");
     auto options = std::make_shared<RulesOptions>();
     CLI::App* command = app.add_subcommand("rules", "Evaluate or check JSON Logic policy rules");
     command->require_subcommand(1);
     CLI::App* eval = command->add_subcommand("eval", "Apply one JSON Logic expression to an input document");
-    eval->add_option("--rule", options->rule, "The expression: JSON text, or @FILE")->required();
-    eval->add_option("--input", options->input, "The data: JSON text, or @FILE (default {})");
+    // An @FILE argument reads the file after '@' (text_or_file), so "@-" reads standard input.
+    context.declare_stdin_input(eval->add_option("--rule", options->rule, "The expression: JSON text, or @FILE")->required(),
+                                "@-");
+    context.declare_stdin_input(eval->add_option("--input", options->input, "The data: JSON text, or @FILE (default {})"), "@-");
     eval->callback([options, &context] { context.action = [options] { return run_eval(*options); }; });
     CLI::App* check = command->add_subcommand("check", "Validate rule files: operators, arity, context fields");
-    check->add_option("files", options->files, "Rule files")->required();
+    context.declare_stdin_input(check->add_option("files", options->files, "Rule files")->required(), "-");
     check->callback([options, &context] { context.action = [options] { return run_check(*options); }; });
 }
 

@@ -56,6 +56,7 @@ CommandOutput run_schema(const std::string& kind) {
 void register_schema(CLI::App& app, Context& context) {
     // One form of output (a JSON Schema); -o is accepted and has no effect.
     context.declare_formats("schema", {.formats = k_text_and_json_formats, .hint = ""});
+    context.declare_without_catalog("schema");
     auto kind = std::make_shared<std::string>();
     CLI::App* command = app.add_subcommand("schema", "Print the JSON Schema of a document kind (no KIND: list them)");
     command->add_option("kind", *kind, "estimate, recommendation, comparison, tco, model-list, catalog, scenario, ...");

@@ -83,7 +83,8 @@ void register_validate(CLI::App& app, Context& context) {
     context.declare_formats("validate", {.formats = k_text_and_json_formats, .hint = ""});
     auto options = std::make_shared<ValidateOptions>();
     CLI::App* command = app.add_subcommand("validate", "Check catalog files and report every problem in each");
-    command->add_option("files", options->files, "Catalog JSON files ('-' reads stdin)")->required();
+    context.declare_stdin_input(command->add_option("files", options->files, "Catalog JSON files ('-' reads stdin)")->required(),
+                                "-");
     command->callback([options, &context] { context.action = [options, &context] { return run_validate(*options, context); }; });
 }
 

@@ -44,6 +44,15 @@ struct CommandOutput {
     int exit_code = 0;
 };
 
+// An input option that reads standard input when its value is `marker` ("-" for a file path, "@-"
+// for an @FILE argument), declared where the option is added. A `catalog` input (--data) is read
+// only by commands that load the catalog.
+struct StdinInput {
+    const CLI::Option* option = nullptr;
+    std::string marker;
+    bool catalog = false;
+};
+
 struct Context {
     GlobalOptions global;
     Environment environment;
@@ -60,8 +69,18 @@ struct Context {
     std::vector<std::pair<std::string, FormatDeclaration>> formats_by_command;
     const FormatDeclaration* declared_formats() const;  // the parsed command's, or null
 
+    // Options that can read standard input (declare_stdin_input), and the commands that never load
+    // the catalog (declare_without_catalog), so whose --data is not read.
+    std::vector<StdinInput> stdin_inputs;
+    std::vector<std::string> commands_without_catalog;
+
     Catalog load_catalog() const;
     void declare_formats(const std::string& command_name, FormatDeclaration declaration);
+    void declare_stdin_input(const CLI::Option* option, std::string marker, bool catalog = false);
+    void declare_without_catalog(const std::string& command_name);
+    // Throws usage when more than one value of the parsed command line would read standard input
+    // (the second reader would find it empty), naming them, before anything is read.
+    void check_stdin_read_once() const;
     // -o as given, or the command's default format when -o is not given.
     report::OutputFormat format() const;
     // Throws usage when -o names a format the command does not declare.

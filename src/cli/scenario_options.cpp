@@ -10,9 +10,10 @@
 
 namespace dsselect::cli {
 
-void add_scenario_options(CLI::App& command, ScenarioOptions& o) {
-    command.add_option("--scenario", o.scenario, "Scenario id, a scenario JSON file, or - for stdin")->required();
-    command.add_option("--rules", o.rule_files, "Policy rules file to add (repeatable)");
+void add_scenario_options(CLI::App& command, ScenarioOptions& o, Context& context) {
+    context.declare_stdin_input(
+        command.add_option("--scenario", o.scenario, "Scenario id, a scenario JSON file, or - for stdin")->required(), "-");
+    context.declare_stdin_input(command.add_option("--rules", o.rule_files, "Policy rules file to add (repeatable)"), "-");
     auto positive = CLI::PositiveNumber;
     command.add_option("--max-latency-ms", o.max_latency_ms, "End-to-end latency limit (TTFT + (O-1) TPOT)")->check(positive);
     command.add_option("--max-ttft-ms", o.max_ttft_ms, "Time-to-first-token limit")->check(positive);

@@ -43,7 +43,7 @@ struct ScenarioOptions {
     std::string kv_cache_dtype = "auto";  // --kv-cache-dtype; auto: the engine's default
 };
 
-void add_scenario_options(CLI::App& command, ScenarioOptions& options);
+void add_scenario_options(CLI::App& command, ScenarioOptions& options, Context& context);
 // The scenario with every flag applied; throws usage/invalid_data/input_missing.
 Scenario resolve_scenario(const ScenarioOptions& options, const Catalog& catalog);
 RuleSet resolve_rules(const ScenarioOptions& options);
