@@ -60,7 +60,8 @@ H200_SKEWED_DATA_REL = "tests/validation/data/aiconfigurator-h200-moe-kernels-sk
 # hold-out serving rows (H200 vLLM 0.18.0, B200 vLLM 0.19.0), by system.
 MINIMAX_DATA_REL = "tests/validation/data/aiconfigurator-vllm-moe-kernels-minimax.csv"
 MINIMAX_GPUS = {"h200_sxm": ("H200", "h200"), "b200_sxm": ("B200", "b200")}  # system: label, catalog id
-MINIMAX_BANDS = [("1 to 64", 1, 64), ("80 to 512", 80, 512), ("768 to 16,384", 768, 16384)]
+MINIMAX_SHAPE = (3072, 1536, 8, 256)  # hidden, inter, topk, experts
+MINIMAX_BANDS = [(low, high, f"{low:,} to {high:,}") for low, high in ((1, 64), (80, 512), (768, 16384))]
 # The routed experts' two weight matrices of a layer unit's four (docs/method.md): the share of the
 # per-layer step overhead a MoE layer's routed experts carry in a serving estimate.
 ROUTED_SHARE_OF_UNIT = 2.0 / 4.0
@@ -434,12 +435,13 @@ def minimax_section(rows, law, factors_of_gpu):
     """MiniMax-M2.5's routed experts as a serving estimate times them against vLLM's kernels at the
     engine versions of its hold-out serving rows, on each of their GPUs and layouts (balanced tokens)."""
     versions = {row["system"]: row["version"] for row in rows}
+    hidden, width, topk, experts = MINIMAX_SHAPE
     lines = [
         "",
         "## MiniMax-M2.5's experts at its serving rows' engine versions",
         "",
         f"`{MINIMAX_DATA_REL}`: {len(rows):,} timings of vLLM's block-scaled FP8 kernel for",
-        "MiniMax-M2.5's expert shape (hidden 3,072, width 1,536, 8 of 256 experts), tokens spread evenly, from",
+        f"MiniMax-M2.5's expert shape (hidden {hidden:,}, width {width:,}, {topk} of {experts} experts), tokens spread evenly, from",
         "aiconfigurator's kernel tables of the GPUs and engine versions of that model's hold-out serving rows: "
         + ", ".join(f"{MINIMAX_GPUS[system][0]} vLLM {version}" for system, version in sorted(versions.items(), reverse=True))
         + ". Never fitted on: an expert shape the laws never saw, on GPUs they were not timed on. The serving",
@@ -448,7 +450,7 @@ def minimax_section(rows, law, factors_of_gpu):
         "the estimate's experts are too fast. TP n: every GPU a 1/n slice of every expert; EP n: 1/n of the",
         "experts, whole.",
         "",
-        "| GPU | vLLM | layout | " + " | ".join(f"{label} tokens" for label, *_ in MINIMAX_BANDS) + " |",
+        "| GPU | vLLM | layout | " + " | ".join(f"{label} tokens" for *_, label in MINIMAX_BANDS) + " |",
         "|---|---|---|" + "---:|" * len(MINIMAX_BANDS),
     ]
     by_gpu = {}
@@ -459,7 +461,7 @@ def minimax_section(rows, law, factors_of_gpu):
         for tp, ep in sorted({(r["tp"], r["ep"]) for r in mine}, key=lambda x: (x[1] > 1, x[0] * x[1])):
             cells = [band_error([(serving_seconds(r, law, factors), r["seconds"]) for r in mine
                                  if (r["tp"], r["ep"]) == (tp, ep) and low <= r["tokens"] <= high])
-                     for _, low, high in MINIMAX_BANDS]
+                     for low, high, _ in MINIMAX_BANDS]
             by_gpu.setdefault(label, []).append(cells)
             layout = f"EP {ep}" if ep > 1 else f"TP {tp}"
             lines.append(f"| {label} | {versions[system]} | {layout} | " +
@@ -471,8 +473,8 @@ def minimax_section(rows, law, factors_of_gpu):
     prompt, decode = len(MINIMAX_BANDS) - 1, 0
     lines += [
         "",
-        f"At a prompt's {MINIMAX_BANDS[prompt][0]} tokens the estimate's experts are {span('B200', prompt)} on the",
-        f"B200 and {span('H200', prompt)} on the H200 across the layouts; at a decode step's {MINIMAX_BANDS[decode][0]},",
+        f"At a prompt's {MINIMAX_BANDS[prompt][2]} tokens the estimate's experts are {span('B200', prompt)} on the",
+        f"B200 and {span('H200', prompt)} on the H200 across the layouts; at a decode step's {MINIMAX_BANDS[decode][2]},",
         f"{span('B200', decode)} and {span('H200', decode)}. The law's time scales with each GPU's compute peak;",
         "where a GPU's kernels at this engine version do not reach the share of it the H100's reached, the",
         "estimate's experts come out too fast there, prompts first. docs/validation.md names the effect",
@@ -854,11 +856,17 @@ def main():
     skewed_rows = load(os.path.join(ROOT, SKEWED_DATA_REL), skewed=True)
     h200_skewed_rows = load(os.path.join(ROOT, H200_SKEWED_DATA_REL), skewed=True)
     minimax_rows = load(os.path.join(ROOT, MINIMAX_DATA_REL))
-    unexpected = sorted({(r["system"], r["backend"], r["dtype"]) for r in minimax_rows
-                         if r["system"] not in MINIMAX_GPUS or r["backend"] != "vllm" or r["dtype"] != "fp8_block"})
-    if unexpected:
-        sys.exit(f"moe_kernel_study.py: {MINIMAX_DATA_REL}: rows other than vLLM's block-scaled FP8 on "
-                 f"{', '.join(MINIMAX_GPUS)}: {unexpected}")
+    unexpected = sorted({(r["system"], r["backend"], r["dtype"], r["hidden"], r["inter"], r["topk"], r["experts"])
+                         for r in minimax_rows if r["system"] not in MINIMAX_GPUS or r["backend"] != "vllm"
+                         or r["dtype"] != "fp8_block"
+                         or (r["hidden"], r["inter"], r["topk"], r["experts"]) != MINIMAX_SHAPE})
+    versions = {}
+    for r in minimax_rows:
+        versions.setdefault(r["system"], set()).add(r["version"])
+    if unexpected or any(len(found) > 1 for found in versions.values()):
+        sys.exit(f"moe_kernel_study.py: {MINIMAX_DATA_REL}: expected one vLLM version per system of "
+                 f"{', '.join(MINIMAX_GPUS)}, block-scaled FP8, shape {MINIMAX_SHAPE}; got rows {unexpected}, "
+                 f"versions {versions}")
     cache = {}
 
     def factors_of(engine, precision, gpu="h100-sxm"):

@@ -45,19 +45,20 @@ BOOTSTRAP_RESAMPLES = 2000
 BOOTSTRAP_SEED = 20
 
 # What the estimator does not model, by what a missing subset looks like. The first rule whose
-# keys all match (metric, kind, backend, system, precision, sign of the mean signed error: "+" too
+# keys all match (metric, kind, model, backend, system, precision, sign of the mean signed error: "+" too
 # slow, "-" too fast; prefill_overrun: a row of the subset has a measured prefill load above one)
 # names the effect. No digits here: every number of the document is computed.
 EFFECTS = [
     {"sign": "+", "prefill_overrun": True, "name": "prefill faster than the profile",
      "effect": "it comes out too slow, and the measured request rate of some of these rows needs "
                "their prompts' prefill work alone, at the profile's compute rates, to take longer than the run "
-               "itself ('Prefill the measurements imply' below): no schedule, queue or overhead reaches those "
-               "rows, so what is missing is not in the serving model. The engine computed its prompts faster "
+               "itself ('Prefill the measurements imply' below): well above one, no schedule, queue or overhead "
+               "reaches those rows (a little above one the run's draining requests, which the sample does not "
+               "record, may be enough), so what is missing is not in the serving model. The engine computed its prompts faster "
                "than the profile's compute efficiency credits (this engine version's kernels on this GPU), or "
                "computed fewer prompt tokens than the row's lengths say (a prefix cache holding blocks the "
                "benchmark's prompts share, which the sample does not record)"},
-    {"metric": "ttft", "kind": "moe", "system": "b200_sxm", "backend": "vllm", "sign": "-",
+    {"metric": "ttft", "kind": "moe", "model": "minimax-m2.5", "system": "b200_sxm", "backend": "vllm", "sign": "-",
      "name": "MoE kernels on this GPU",
      "effect": "MoE TTFT comes out too fast on this GPU: the engine's block-scaled eight-bit expert kernels, as "
                "aiconfigurator times them on this GPU at the serving rows' engine version, take much longer at a "
@@ -290,7 +291,8 @@ def effect_for(metric, line, overrun_rows=0):
     """The first rule of EFFECTS whose facts all hold for this line; overrun_rows is the count of its
     rows whose measured prefill load is above one (prefill_overruns)."""
     sign = "+" if line[metric]["mean_signed_error"] > 0 else "-"
-    facts = {"metric": metric, "kind": line["kind"], "backend": line.get("backend"), "system": line.get("system"),
+    facts = {"metric": metric, "kind": line["kind"], "model": line.get("model"), "backend": line.get("backend"),
+             "system": line.get("system"),
              "precision": line.get("precision"), "sign": sign, "prefill_overrun": overrun_rows > 0}
     for rule in EFFECTS:
         if all(facts.get(key) == value for key, value in rule.items() if key not in ("name", "effect")):

@@ -1475,6 +1475,21 @@ TEST_CASE("serving simulation: drawn lengths are deterministic per seed and the 
     CHECK_FALSE(simulate_closed_loop(request, ClosedLoopProtocol{.requests_per_client = 1, .length_low_fraction = 0.0, .seed = 0}).has_value());
 }
 
+TEST_CASE("serving simulation: the drawn lengths' range and mean, by hand", "[estimator][simulation]") {
+    // floor(0.8 x 1024) = 819: 819 to 1024, mean 921.5.
+    CHECK(drawn_length_range(1024, 0.8).low == 819);
+    CHECK(drawn_length_range(1024, 0.8).high == 1024);
+    CHECK(drawn_length_range(1024, 0.8).mean() == 921.5);
+    // Fixed lengths, and a range that would be empty: the one length, at least 1.
+    CHECK(drawn_length_range(1024, 1.0).mean() == 1024.0);
+    CHECK(drawn_length_range(1, 0.8).low == 1);
+    CHECK(drawn_length_range(1, 0.8).high == 1);
+    CHECK(drawn_length_range(0, 0.5).mean() == 1.0);
+    // floor(0.5 x 3) = 1: 1 to 3.
+    CHECK(drawn_length_range(3, 0.5).low == 1);
+    CHECK(drawn_length_range(3, 0.5).mean() == 2.0);
+}
+
 TEST_CASE("serving simulation: a profile's fixed delay is in every TTFT and one-token outputs have no TPOT", "[estimator][simulation]") {
     const Model model = test::llama2_7b();
     const Variant fp16 = test::variant_bits(16);

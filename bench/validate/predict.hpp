@@ -105,7 +105,8 @@ struct Prediction {
     bool ok = false;
     std::string failure;  // the estimator's feasibility when !ok
     // The GPUs the experts were split whole over (1: every expert's columns split): the row's
-    // moe_ep_size label, or its tp_size where a server setting turns expert parallelism on.
+    // moe_ep_size label, its tp_size where a server setting turns expert parallelism on, 1 where
+    // one turns it off, and 1 where the estimator refuses the split (expert_parallel_problem).
     std::int64_t expert_parallel_size = 1;
     double ttft_ms = 0;
     // The TPOT compared with the measured one: under the benchmark protocol the simulated client's

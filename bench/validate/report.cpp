@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <tuple>
 
@@ -32,29 +33,24 @@ const char* kind_of(const Case& c) { return c.dense ? "dense" : "moe"; }
 const char* kind_label(const std::string& kind) { return kind == "dense" ? "dense" : "MoE"; }
 
 // The row's measured capacity: its closed loop of batch_size clients, each request taking the
-// measured TTFT + (osl - 1) x TPOT.
-double measured_capacity_qps(const Case& c) {
-    return dsselect::closed_loop_qps(static_cast<double>(c.row->batch),
-                                     dsselect::request_latency_ms(c.row->ttft_ms, c.row->tpot_ms,
-                                                                  static_cast<double>(c.row->osl)));
+// measured TTFT + (output_tokens - 1) x TPOT (default: the row's osl).
+double measured_capacity_qps(const Case& c, std::optional<double> output_tokens = std::nullopt) {
+    return dsselect::closed_loop_qps(
+        static_cast<double>(c.row->batch),
+        dsselect::request_latency_ms(c.row->ttft_ms, c.row->tpot_ms, output_tokens.value_or(static_cast<double>(c.row->osl))));
 }
 
 // The share of the run's wall time the measured request rate needs for its prompts' prefill work
 // alone at the profile's rates: the measured rate at the mean output length (the benchmark's
-// length draws, discrete-uniform on [floor(f L), L]), times the estimate's prefill work of one
+// length draws, dsselect::drawn_length_range), times the estimate's prefill work of one
 // prompt scaled to the mean prompt by the square of the length ratio (a lower bound: the work is
 // linear in the prompt but for attention's quadratic term). Above 1 no schedule of those steps,
 // with no decode and no overhead at all, reaches the measured rate (docs/validation.md,
 // "Prefill the measurements imply").
 double measured_prefill_load(const Case& c, const Prediction& p) {
-    const auto mean_length = [&](std::int64_t nominal) {
-        const double low = std::floor(p.length_low_fraction * static_cast<double>(nominal));
-        return (low + static_cast<double>(nominal)) / 2.0;
-    };
-    const double prompt_ratio = mean_length(c.row->isl) / static_cast<double>(c.row->isl);
-    const double qps = dsselect::closed_loop_qps(static_cast<double>(c.row->batch),
-                                                 dsselect::request_latency_ms(c.row->ttft_ms, c.row->tpot_ms,
-                                                                              mean_length(c.row->osl)));
+    const double prompt_ratio =
+        dsselect::drawn_length_range(c.row->isl, p.length_low_fraction).mean() / static_cast<double>(c.row->isl);
+    const double qps = measured_capacity_qps(c, dsselect::drawn_length_range(c.row->osl, p.length_low_fraction).mean());
     return qps * p.prefill_work_ms * prompt_ratio * prompt_ratio / 1000.0;
 }
 
@@ -299,8 +295,8 @@ void render_json(const Report& report, std::ostream& out) {
                 put_optional(item, "tp_max", setting.tp_max);
                 put_optional(item, "system", setting.system);
                 put_optional(item, "image", setting.image);
-                put_optional(item, "measured_from", setting.measured_from);
-                put_optional(item, "measured_to", setting.measured_to);
+                put_optional(item, "measured_from", setting.measured.from);
+                put_optional(item, "measured_to", setting.measured.to);
                 put_optional(item, "max_num_batched_tokens", setting.max_num_batched_tokens);
                 put_optional(item, "max_num_batched_tokens_headroom", setting.max_num_batched_tokens_headroom);
                 put_optional(item, "max_num_batched_tokens_isl_multiple", setting.max_num_batched_tokens_isl_multiple);
@@ -324,11 +320,9 @@ void render_json(const Report& report, std::ostream& out) {
                               {"backend", run.runs.backend},
                               {"precision", run.runs.precision},
                               {"image", run.runs.image},
-                              {"measured_from", run.runs.measured_from}};
-                    put_optional(item, "measured_to", run.runs.measured_to);
-                    if (!run.speculative) {
-                        item["flags"] = run.flags;
-                    }
+                              {"measured_from", run.runs.measured.from.value_or("")}};
+                    put_optional(item, "measured_to", run.runs.measured.to);
+                    put_optional(item, "flags", run.flags);
                     item["skip_reason"] = run.reason();
                     item["source"] = run.source;
                     listed.push_back(std::move(item));

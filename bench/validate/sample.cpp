@@ -493,6 +493,10 @@ const LeftOutRun* BenchmarkProtocols::left_out_run_for(const Row& row) const {
     return nullptr;
 }
 
+bool DayRange::contains(std::string_view day) const {
+    return (!from || day >= *from) && (!to || day <= *to);
+}
+
 bool RunSelector::matches(const Row& row) const {
     if (std::find(model_paths.begin(), model_paths.end(), row.model_path) == model_paths.end() || row.system != system ||
         row.backend != backend || precision_label(row.precision) != precision || !source_names_image(row.source, image)) {
@@ -500,20 +504,20 @@ bool RunSelector::matches(const Row& row) const {
     }
     // No readable measured day: when the row ran cannot be told, so it may be of the run.
     const auto day = measured_day(row);
-    return !day || (*day >= measured_from && (!measured_to || *day <= *measured_to));  // ISO days compare as text
+    return !day || measured.contains(*day);
 }
 
 std::string RunSelector::describe() const {
     return fmt::format("{} on {} {} {} with {} from {}{}", fmt::join(model_paths, ", "), system, backend, precision, image,
-                       measured_from, measured_to ? " to " + *measured_to : std::string());
+                       measured.from.value_or(""), measured.to ? " to " + *measured.to : std::string());
 }
 
 std::string LeftOutRun::reason() const {
-    if (speculative) {
+    if (!flags) {
         return fmt::format("speculative decoding may have run (not modelled): {} (protocols.json speculative_decoding_runs)",
                            runs.describe());
     }
-    return fmt::format("server flags not reproduced ({}): {} (protocols.json unreproduced_runs)", flags, runs.describe());
+    return fmt::format("server flags not reproduced ({}): {} (protocols.json unreproduced_runs)", *flags, runs.describe());
 }
 
 namespace {
@@ -538,18 +542,25 @@ std::vector<std::string> non_empty_strings(const nlohmann::json& object, const s
     return values;
 }
 
-// An ISO day (YYYY-MM-DD) at `key` of a protocols.json object, or none when it is absent and not required.
+// The "measured_from" and "measured_to" days (YYYY-MM-DD) of a protocols.json object, the first
+// required when `from_required`; the second not before the first.
 template <typename Fail>
-std::optional<std::string> iso_day(const nlohmann::json& entry, const std::string& pointer, const char* key, bool required,
-                                   const Fail& fail) {
-    const auto found = entry.find(key);
-    if (found == entry.end() && !required) {
-        return std::nullopt;
+DayRange read_day_range(const nlohmann::json& entry, const std::string& pointer, bool from_required, const Fail& fail) {
+    const auto day = [&](const char* key, bool required) -> std::optional<std::string> {
+        const auto found = entry.find(key);
+        if (found == entry.end() && !required) {
+            return std::nullopt;
+        }
+        if (found == entry.end() || !found->is_string() || !is_iso_date(found->get<std::string>())) {
+            throw fail(pointer + "/" + key, "a date written YYYY-MM-DD (month 01 to 12, day 01 to 31)");
+        }
+        return found->get<std::string>();
+    };
+    DayRange range{.from = day("measured_from", from_required), .to = day("measured_to", false)};
+    if (range.from && range.to && *range.to < *range.from) {
+        throw fail(pointer + "/measured_to", fmt::format("a day on or after measured_from ({})", *range.from));
     }
-    if (found == entry.end() || !found->is_string() || !is_iso_date(found->get<std::string>())) {
-        throw fail(pointer + "/" + key, "a date written YYYY-MM-DD (month 01 to 12, day 01 to 31)");
-    }
-    return found->get<std::string>();
+    return range;
 }
 
 template <typename Fail>
@@ -610,11 +621,7 @@ ServerSetting read_server_setting(const nlohmann::json& entry, const std::string
     setting.tp_max = whole("tp_max", 1);
     setting.system = text("system", false);
     setting.image = text("image", false);
-    setting.measured_from = iso_day(entry, pointer, "measured_from", false, fail);
-    setting.measured_to = iso_day(entry, pointer, "measured_to", false, fail);
-    if (setting.measured_from && setting.measured_to && *setting.measured_to < *setting.measured_from) {
-        throw fail(pointer + "/measured_to", fmt::format("a day on or after measured_from ({})", *setting.measured_from));
-    }
+    setting.measured = read_day_range(entry, pointer, /*from_required=*/false, fail);
     setting.max_num_batched_tokens = whole("max_num_batched_tokens", 1);
     setting.max_num_batched_tokens_headroom = whole("max_num_batched_tokens_headroom", 0);
     setting.max_num_batched_tokens_isl_multiple = whole("max_num_batched_tokens_isl_multiple", 1);
@@ -654,21 +661,31 @@ ServerSetting read_server_setting(const nlohmann::json& entry, const std::string
 }
 
 
-// An entry of speculative_decoding_runs (`speculative`) or of unreproduced_runs, which also names its `flags`.
+// A protocols.json list of left-out runs: its key, what an entry is called in a message, and
+// whether an entry names its `flags`.
+struct LeftOutList {
+    const char* key;
+    const char* entry_kind;
+    bool with_flags;
+};
+constexpr std::array<LeftOutList, 2> k_left_out_lists{{{"speculative_decoding_runs", "speculative-decoding", false},
+                                                       {"unreproduced_runs", "unreproduced-run", true}}};
+
+// An entry of a left-out list; `flags` required in unreproduced_runs and refused in the other.
 template <typename Fail>
-LeftOutRun read_left_out_run(const nlohmann::json& entry, const std::string& pointer, bool speculative, const Fail& fail) {
+LeftOutRun read_left_out_run(const nlohmann::json& entry, const std::string& pointer, const LeftOutList& list,
+                             const Fail& fail) {
     if (!entry.is_object()) {
         throw fail(pointer, "an object");
     }
-    static constexpr std::array<std::string_view, 9> k_keys{"model_paths", "system",      "backend", "precision", "image",
-                                                            "measured_from", "measured_to", "source",  "flags"};
+    std::vector<std::string_view> keys{"model_paths", "system", "backend", "precision", "image", "measured_from",
+                                       "measured_to", "source"};
+    if (list.with_flags) {
+        keys.emplace_back("flags");
+    }
     for (const auto& [key, value] : entry.items()) {
-        const std::size_t known = speculative ? k_keys.size() - 1 : k_keys.size();  // flags: unreproduced runs only
-        if (std::find(k_keys.begin(), k_keys.begin() + static_cast<std::ptrdiff_t>(known), key) ==
-            k_keys.begin() + static_cast<std::ptrdiff_t>(known)) {
-            throw fail(pointer + "/" + key,
-                       fmt::format("one of the {} keys ({})", speculative ? "speculative-decoding" : "unreproduced-run",
-                                   fmt::join(k_keys.begin(), k_keys.begin() + static_cast<std::ptrdiff_t>(known), ", ")));
+        if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
+            throw fail(pointer + "/" + key, fmt::format("one of the {} keys ({})", list.entry_kind, fmt::join(keys, ", ")));
         }
     }
     const auto text = [&](const char* key) {
@@ -679,7 +696,6 @@ LeftOutRun read_left_out_run(const nlohmann::json& entry, const std::string& poi
         return found->get<std::string>();
     };
     LeftOutRun run;
-    run.speculative = speculative;
     RunSelector& runs = run.runs;
     runs.model_paths = non_empty_strings(entry, pointer, "model_paths", "a non-empty array of the CSV's model_path values", fail);
     runs.system = text("system");
@@ -692,12 +708,8 @@ LeftOutRun read_left_out_run(const nlohmann::json& entry, const std::string& poi
         throw fail(pointer + "/precision", "\"bf16\" or \"fp8\"");
     }
     runs.image = text("image");
-    runs.measured_from = *iso_day(entry, pointer, "measured_from", true, fail);
-    runs.measured_to = iso_day(entry, pointer, "measured_to", false, fail);
-    if (runs.measured_to && *runs.measured_to < runs.measured_from) {
-        throw fail(pointer + "/measured_to", fmt::format("a day on or after measured_from ({})", runs.measured_from));
-    }
-    if (!speculative) {
+    runs.measured = read_day_range(entry, pointer, /*from_required=*/true, fail);
+    if (list.with_flags) {
         run.flags = text("flags");
     }
     run.source = text("source");
@@ -712,11 +724,11 @@ bool ServerSetting::matches(const Case& c) const {
           (!image || source_names_image(c.row->source, *image)))) {
         return false;
     }
-    if (!measured_from && !measured_to) {
+    if (!measured.bounded()) {
         return true;
     }
     const auto day = measured_day(*c.row);  // no readable day: which script ran the row cannot be told
-    return day && (!measured_from || *day >= *measured_from) && (!measured_to || *day <= *measured_to);
+    return day && measured.contains(*day);
 }
 
 BenchmarkProtocols read_protocols(const std::string& text, const std::string& name) {
@@ -777,19 +789,17 @@ BenchmarkProtocols read_protocols(const std::string& text, const std::string& na
                 protocol.server_settings.push_back(read_server_setting((*settings)[k], fmt::format("{}/server_settings/{}", pointer, k), fail));
             }
         }
-        for (const bool speculative : {true, false}) {
-            const char* key = speculative ? "speculative_decoding_runs" : "unreproduced_runs";
-            const auto runs = entry.find(key);
+        for (const LeftOutList& list : k_left_out_lists) {
+            const auto runs = entry.find(list.key);
             if (runs == entry.end()) {
                 continue;
             }
             if (!runs->is_array()) {
-                throw fail(fmt::format("{}/{}", pointer, key),
-                           speculative ? "an array of speculative-decoding runs" : "an array of unreproduced runs");
+                throw fail(fmt::format("{}/{}", pointer, list.key), fmt::format("an array of {} entries", list.entry_kind));
             }
-            auto& into = speculative ? protocol.speculative_decoding_runs : protocol.unreproduced_runs;
+            auto& into = list.with_flags ? protocol.unreproduced_runs : protocol.speculative_decoding_runs;
             for (std::size_t k = 0; k < runs->size(); ++k) {
-                into.push_back(read_left_out_run((*runs)[k], fmt::format("{}/{}/{}", pointer, key, k), speculative, fail));
+                into.push_back(read_left_out_run((*runs)[k], fmt::format("{}/{}/{}", pointer, list.key, k), list, fail));
             }
         }
         result.protocols.push_back(std::move(protocol));

@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dsselect/catalog/types.hpp"
@@ -50,17 +51,25 @@ Split read_split(const std::string& text, const std::string& name);
 
 struct Case;
 
+// The measured days an entry covers (protocols.json "measured_from" and "measured_to", YYYY-MM-DD,
+// either open).
+struct DayRange {
+    std::optional<std::string> from;
+    std::optional<std::string> to;
+    bool bounded() const { return from || to; }
+    bool contains(std::string_view day) const;  // ISO days compare as text
+};
+
 // Which runs of a family an entry covers: the CSV's model_path values, system, backend, precision
-// and engine image (the end of a field of silicon_data_source), measured on or after
-// `measured_from` and, where given, on or before `measured_to` (YYYY-MM-DD).
+// and engine image (the end of a field of silicon_data_source), measured within `measured` (its
+// `from` required).
 struct RunSelector {
     std::vector<std::string> model_paths;
     std::string system;     // aiconfigurator system name
     std::string backend;
     std::string precision;  // bf16 or fp8
     std::string image;
-    std::string measured_from;
-    std::optional<std::string> measured_to;
+    DayRange measured;
     // A row with no readable measured day (YYYY-MM-DD) in its source matches: when it ran cannot be told.
     bool matches(const Row& row) const;
     std::string describe() const;  // "<models> on <system> <backend> <precision> with <image> from <day>[ to <day>]"
@@ -82,8 +91,7 @@ struct ServerSetting {
     std::optional<std::int64_t> tp_max;
     std::optional<std::string> system;
     std::optional<std::string> image;
-    std::optional<std::string> measured_from;
-    std::optional<std::string> measured_to;
+    DayRange measured;
     std::optional<std::int64_t> max_num_batched_tokens;
     // The token budget per step as the row's batch_size + isl + this headroom (the rule of
     // aiconfigurator's generated TensorRT-LLM configurations); never with max_num_batched_tokens.
@@ -116,9 +124,8 @@ struct ServerSetting {
 // read from the history.
 struct LeftOutRun {
     RunSelector runs;
-    std::string flags;  // unreproduced_runs only: the flags, or why they are not known
+    std::optional<std::string> flags;  // unreproduced_runs only: the flags, or why they are not known
     std::string source;
-    bool speculative = true;  // which list: speculative_decoding_runs or unreproduced_runs
     std::string reason() const;  // the skip reason its rows are counted under
 };
 

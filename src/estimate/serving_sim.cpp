@@ -12,6 +12,15 @@
 
 namespace dsselect {
 
+LengthRange drawn_length_range(std::int64_t nominal, double low_fraction) {
+    const auto low = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::floor(low_fraction * static_cast<double>(nominal))));
+    if (low >= nominal) {
+        const std::int64_t only = std::max<std::int64_t>(nominal, 1);
+        return {.low = only, .high = only};
+    }
+    return {.low = low, .high = nominal};
+}
+
 namespace {
 
 // SplitMix64 (Steele, Lea and Flood 2014): small and the same on every platform, which the
@@ -30,14 +39,14 @@ private:
     std::uint64_t m_state;
 };
 
-// Discrete-uniform on [floor(low_fraction * nominal), nominal], at least 1.
+// One draw of drawn_length_range (no draw from the generator when the range is one length).
 std::int64_t draw_length(SplitMix64& rng, std::int64_t nominal, double low_fraction) {
-    const auto low = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::floor(low_fraction * static_cast<double>(nominal))));
-    if (low >= nominal) {
-        return std::max<std::int64_t>(nominal, 1);
+    const LengthRange range = drawn_length_range(nominal, low_fraction);
+    if (range.low == range.high) {
+        return range.low;
     }
-    const auto span = static_cast<std::uint64_t>(nominal - low + 1);
-    return low + static_cast<std::int64_t>(rng.next() % span);
+    const auto span = static_cast<std::uint64_t>(range.high - range.low + 1);
+    return range.low + static_cast<std::int64_t>(rng.next() % span);
 }
 
 constexpr std::int64_t k_reserved_requests = 1 << 20;  // reserved up front; a longer run grows

@@ -340,6 +340,18 @@ def check_subset_interval(validation_report):
                str(error))
 
 
+def check_effect_keys(validation_report):
+    """A rule keyed on a model, system and engine names its effect for that subset only."""
+    def line(model, system):
+        return {"label": model, "set": "hold-out", "kind": "moe", "model": model, "system": system,
+                "precision": "fp8", "backend": "vllm", "ttft": {"mean_signed_error": -0.5, "n": 2}}
+    named = {(model, system): validation_report.effect_for("ttft", line(model, system))["name"]
+             for model in ("minimax-m2.5", "qwen3-235b-a22b") for system in ("b200_sxm", "h200_sxm")}
+    expect("effects: the B200 kernel effect names only MiniMax-M2.5 on the B200",
+           named[("minimax-m2.5", "b200_sxm")] == "MoE kernels on this GPU" and
+           sum(name == "MoE kernels on this GPU" for name in named.values()) == 1, str(named))
+
+
 def check_prefill_load(validation_report):
     """Rows above a prefill load of one name the 'prefill faster than the profile' effect, for TTFT and
     TPOT too slow alike, and only then; the table and the sentence count them per subset."""
@@ -762,6 +774,7 @@ def main():
     check_moe_kernel_study(moe_kernel_study)
     check_subset_interval(validation_report)
     check_prefill_load(validation_report)
+    check_effect_keys(validation_report)
     check_per_engine(fit_per_engine, shipped)
     check_llamacpp_prefill(llamacpp_prefill)
     check_accuracy_table(accuracy_table, scripts)

@@ -164,6 +164,27 @@ def main():
     if not (len(reported) == 1 and reported[0].get("rows") == 1 and "model" not in reported[0] and
             reported[0].get("max_num_batched_tokens_headroom") == headroom["max_num_batched_tokens_headroom"]):
         fail(f"headroom: the report's server setting should match one row and name no model: {reported}")
+    # max_num_batched_tokens_isl_multiple: k x the row's ISL, timed as the same budget given outright;
+    # cuda_graph_max_tokens above every step's tokens runs the prompt steps in CUDA graphs, which
+    # TensorRT-LLM's profile runs eagerly (0: every prompt step), so a shorter TTFT; a
+    # gpu_memory_utilization too small for the weights makes the row not fit.
+    def one_setting(**setting):
+        return [{"model": "llama-3.1-70b", "backend": "trtllm", "source": "a test", **setting}]
+    by_multiple = with_aic_settings(one_setting(max_num_batched_tokens_isl_multiple=2))[0]
+    if not (abs(by_multiple - with_budget(2 * 1024)) < 1e-9 and abs(by_multiple - by_default) > 1e-6):
+        fail(f"isl multiple: expected the TTFT of a {2 * 1024}-token budget ({with_budget(2 * 1024)}), not the "
+             f"default's ({by_default}), got {by_multiple}")
+    by_graphs = with_aic_settings(one_setting(cuda_graph_max_tokens=1_000_000))[0]
+    if not by_graphs < by_default - 1e-6:
+        fail(f"cuda_graph_max_tokens 1000000: expected prompt steps in graphs, a TTFT below the default's "
+             f"{by_default}, got {by_graphs}")
+    small = shipped_protocols()
+    small["protocols"][0]["server_settings"] = one_setting(gpu_memory_utilization=0.05)
+    small_run = harness_with_protocols(small, [aic_row])
+    statuses = [r["status"] for r in json.loads(small_run.stdout)["rows"]] if small_run.returncode == 0 else []
+    if statuses != ["does_not_fit"]:
+        fail(f"gpu_memory_utilization 0.05: expected the row not to fit, got {small_run.returncode}: "
+             f"{statuses or small_run.stderr.strip()}")
     both = shipped_protocols()
     both["protocols"][0]["server_settings"] = [dict(headroom, max_num_batched_tokens=4096)]
     rejected = harness_with_protocols(both, [aic_row])
@@ -259,7 +280,7 @@ def main():
     flag_report = json.loads(flag_run.stdout)
     unreproduced = {reason: count for reason, count in flag_report["skipped"].items() if "not reproduced" in reason}
     split_by_line = {r["line"]: r["expert_parallel_size"] for r in flag_report["rows"]}
-    expected_split = {i + 2: split for i, (*_, split) in enumerate(flag_cases) if split is not None}
+    expected_split = {i + 2: experts for i, (*_, experts) in enumerate(flag_cases) if experts is not None}
     if sorted(unreproduced.values()) != [1, 1] or split_by_line != expected_split:
         fail(f"unreproduced runs and expert-parallel settings: expected two runs left out one row each and the "
              f"experts split {expected_split} by line, got {unreproduced} and {split_by_line}")
@@ -267,6 +288,32 @@ def main():
                         for setting in protocol["server_settings"] if setting.get("model") == "minimax-m2.5"]
     if minimax_settings != [1, 1, 1, 1]:
         fail(f"MiniMax-M2.5 server settings: expected each to match one row (u6, u5, u8, u4), got {minimax_settings}")
+    unreproduced_runs = [run for protocol in flag_report["benchmark_protocols"]["protocols"]
+                         for run in protocol["unreproduced_runs"]]
+    unreproduced_keys = {"model_paths", "system", "backend", "precision", "image", "measured_from", "flags",
+                         "skip_reason", "source"}
+    if not unreproduced_runs or any(set(run) - {"measured_to"} != unreproduced_keys or run["skip_reason"] not in
+                                    flag_report["skipped"] for run in unreproduced_runs):
+        fail(f"unreproduced_runs in the report: expected entries with keys {sorted(unreproduced_keys)} (and "
+             f"measured_to where given), each named by its skip reason, got {unreproduced_runs}")
+    # The --dump CSV carries the same split per row.
+    with tempfile.TemporaryDirectory() as folder:
+        dumped = os.path.join(folder, "rows.csv")
+        text = io.StringIO()
+        writer = csv.DictWriter(text, fieldnames=HEADER, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(flag_rows)
+        sample = os.path.join(folder, "sample.csv")
+        with open(sample, "w", encoding="utf-8") as handle:
+            handle.write(text.getvalue())
+        dump_run = subprocess.run([validate, "--csv", sample, "--catalog", catalog, "--split", split, "--protocols",
+                                   protocols, "--engine-profiles", "--format", "json", "--dump", dumped],
+                                  capture_output=True, text=True, check=False)
+        with open(dumped, encoding="utf-8") as handle:
+            dumped_split = {int(r["line"]): int(r["expert_parallel_size"]) for r in csv.DictReader(handle)} \
+                if dump_run.returncode == 0 else {}
+    if dumped_split != expected_split:
+        fail(f"--dump expert_parallel_size: expected {expected_split}, got {dumped_split or dump_run.stderr.strip()}")
     inferencemax = next(k for k, protocol in enumerate(shipped_protocols()["protocols"]) if protocol["id"] == "inferencemax")
     # expert_parallel false splits every expert's columns whatever the label (u2's tp 4 / ep 4).
     columns = shipped_protocols()
@@ -296,6 +343,7 @@ def main():
                  f"{rejected.stderr.strip()}")
     for key, change, pointer in (("unreproduced_runs", {"flags": None}, "/flags"),
                                  ("unreproduced_runs", {"measured_to": "2026-01-01"}, "/measured_to"),
+                                 ("unreproduced_runs", {"flag": "x"}, "/flag"),
                                  ("speculative_decoding_runs", {"flags": "x"}, "/flags")):
         broken = shipped_protocols()
         entry = dict(broken["protocols"][inferencemax][key][0])
@@ -307,6 +355,13 @@ def main():
         if not (rejected.returncode == 65 and full in rejected.stderr):
             fail(f"{key} entry {change}: expected exit 65 naming {full}, got {rejected.returncode}: "
                  f"{rejected.stderr.strip()}")
+    not_a_list = shipped_protocols()
+    not_a_list["protocols"][inferencemax]["unreproduced_runs"] = {"system": "h100_sxm"}
+    rejected = harness_with_protocols(not_a_list, ROWS[-1:])
+    if not (rejected.returncode == 65 and f"/protocols/{inferencemax}/unreproduced_runs" in rejected.stderr and
+            "an array of unreproduced-run entries" in rejected.stderr):
+        fail(f"unreproduced_runs not an array: expected exit 65 naming its path, got {rejected.returncode}: "
+             f"{rejected.stderr.strip()}")
     # A client concurrency other than batch_size (silicon_concurrency in the source), or one that is
     # not a count: left out; equal (spaces aside), or not recorded: modelled.
     concurrency_rows = [row(f"k{i}", "meta-llama/Llama-3.1-70B-Instruct", 8, 8, 8, 1, f"{150 + i}.5", "15.5",

@@ -12,13 +12,22 @@
 namespace dsselect {
 
 // How the benchmark client drives the server.
+// The lengths a benchmark client draws for a nominal length L with low fraction f: discrete-uniform
+// on [max(1, floor(f L)), L], or the one length max(L, 1) when that range is empty.
+struct LengthRange {
+    std::int64_t low = 1;
+    std::int64_t high = 1;
+    double mean() const { return (static_cast<double>(low) + static_cast<double>(high)) / 2.0; }
+};
+LengthRange drawn_length_range(std::int64_t nominal, double low_fraction);
+
 struct ClosedLoopProtocol {
     // Requests sent in all, per client slot: the run sends requests_per_client * batch requests,
     // `batch` of them at once at the start, then a new one as each finishes (request rate
     // infinite, concurrency capped at `batch`).
     std::int64_t requests_per_client = 10;
-    // Each request's prompt and output lengths are drawn independently, discrete-uniform on
-    // [floor(low_fraction * L), L] for the nominal L (1: every request has exactly L).
+    // Each request's prompt and output lengths are drawn independently from drawn_length_range of
+    // the nominal L (1: every request has exactly L).
     double length_low_fraction = 1.0;
     std::uint64_t seed = 0;  // of the length draws (SplitMix64): same inputs, same run
     // The share of an eager step's overhead (EstimatePlan::eager_overhead_ms) that holds the GPU.
