@@ -13,6 +13,9 @@ validation sample, with the experts split by tensor parallelism (moe_tp_size: ev
 1/moe_tp slice of every expert), by expert parallelism (moe_ep_size: every GPU holds 1/moe_ep of
 the experts, whole) or both, at 1 to 16,384 tokens. Every figure of the document is computed here.
 
+Fitted on besides, the same way: the same kernels timed on a B200 (B200_DATA_REL), the B200's own
+laws (b200_section), which data/engines.json ships with hardware_ids_containing B200_PARTS.
+
 Read only, never fitted on: the same kernels timed on an H200 (H200_DATA_REL) and, on both GPUs,
 with the tokens routed by a power law (SKEWED_DATA_REL, H200_SKEWED_DATA_REL).
 
@@ -52,6 +55,12 @@ DATA_REL = "tests/validation/data/aiconfigurator-h100-moe-kernels.csv"
 # The same engines' kernels at the same versions timed on an H200 (same die, 4.8 against 3.35 TB/s):
 # never fitted on, read only to see whether the H100 laws carry to another GPU.
 H200_DATA_REL = "tests/validation/data/aiconfigurator-h200-moe-kernels.csv"
+# The same engines' kernels timed on a B200 (another generation: its compute peaks 2.3 times the
+# H100's), at the H100 tables' engine versions where the B200 tables have them (SGLang 0.5.9,
+# TensorRT-LLM 1.2.0rc5) and at the earliest they have otherwise (vLLM 0.19.0): fitted on, the
+# B200's own laws (data/engines.json entries with hardware_ids_containing ["b200"]).
+B200_DATA_REL = "tests/validation/data/aiconfigurator-b200-moe-kernels.csv"
+B200_PARTS = ["b200"]  # the B200 laws' hardware_ids_containing: b200, and a user's gb200
 # The H100 kernels again with the tokens routed unevenly, as aiconfigurator models serving
 # (a power law over the experts): read only to see what uneven routing does to a layer's time.
 SKEWED_DATA_REL = "tests/validation/data/aiconfigurator-h100-moe-kernels-skewed.csv"
@@ -211,39 +220,46 @@ def fit_memory_side(rows, bandwidth):
     return best
 
 
-def shipped_laws(rows, factors_of):
+def shipped_laws(rows, factors_of, gpu="h100-sxm"):
     """The laws data/engines.json ships (moe_expert_kernels): per engine and weight format, pooled
     over both model shapes, on the rows of at least LAW_MIN_TOKENS tokens, with w_routed >= 0 (a cost
     per routed token cannot be negative, and a negative one would make a product model's narrower
     slices cost nothing) and both costs at most SHIPPED_GRID_MAX columns; then the ridge exponent n
     on the rows of at least RIDGE_MIN_TOKENS tokens (fewer are launch-bound: the step overheads'
-    part), the memory side at the engine's H100 bandwidth x memory_efficiency, on RIDGE_GRID.
+    part), the memory side at `gpu`'s bandwidth x the engine's memory_efficiency, on RIDGE_GRID.
     Beside each, under "kernel_side", the kernels' own memory side (not shipped): a latency and a
     share of the bandwidth fitted on the rows of at most MEMORY_MAX_TOKENS tokens, and the ridge
-    exponent refitted with it."""
+    exponent refitted with it. `gpu`: the catalog GPU the rows were timed on (its peaks, bandwidth and
+    the engine's memory_efficiency there)."""
     pooled = {}
     for row in rows:
         pooled.setdefault((row["backend"], row["dtype"]), []).append(row)
     laws = {}
     for (backend, dtype), group in sorted(pooled.items()):
         prompt_rows = [r for r in group if r["tokens"] >= LAW_MIN_TOKENS]
-        rms, eta, w_routed, w_token = fit_law(prompt_rows, FORMAT_PEAKS_H100[dtype], maximum=SHIPPED_GRID_MAX, lowest=0)
+        factors = factors_of(backend, FORMATS[dtype][0], gpu)
+        peak = FORMAT_PEAKS_H100[dtype] if gpu == "h100-sxm" else factors["peak"]
+        rms, eta, w_routed, w_token = fit_law(prompt_rows, peak, maximum=SHIPPED_GRID_MAX, lowest=0)
+        kernels = sorted({r["kernel"] for r in group})
+        versions = sorted({r["version"] for r in group})
+        if len(kernels) > 1 or len(versions) > 1:
+            sys.exit(f"moe_kernel_study.py: {gpu} {backend} {dtype}: expected one kernel and version, got {kernels} {versions}")
         law = {"rows": len(prompt_rows), "rms": rms, "efficiency": round(eta, 3), "routed_columns": w_routed,
-               "token_columns": w_token, "version": group[0]["version"], "kernel": group[0]["kernel"]}
-        factors = factors_of(backend, FORMATS[dtype][0])
+               "token_columns": w_token, "version": versions[0], "kernel": kernels[0], "peak": peak,
+               "shapes": sorted({SHAPES[(r["hidden"], r["inter"], r["topk"], r["experts"])] for r in prompt_rows})}
         law.update({"memory_efficiency": factors["memory_efficiency"], "latency_us": 0})
         ridge_rows = [r for r in group if r["tokens"] >= RIDGE_MIN_TOKENS]
 
         def ridge_fit(form):
             def rms_at(exponent):
-                logs = [math.log(ridge_seconds(r, form, factors["bandwidth"], exponent) / r["seconds"]) for r in ridge_rows]
+                logs = [math.log(ridge_seconds(r, form, factors["bandwidth"], exponent, peak) / r["seconds"]) for r in ridge_rows]
                 return math.sqrt(sum(x * x for x in logs) / len(logs))
             return min((rms_at(n), n) for n in RIDGE_GRID)
 
         def max_rms(form):
             logs = [math.log((form["latency_us"] * 1e-6 +
                               max(expert_bytes(r) / (factors["bandwidth"] * form["memory_efficiency"]),
-                                  law_seconds(r, FORMAT_PEAKS_H100[dtype], law["efficiency"], w_routed, w_token)))
+                                  law_seconds(r, peak, law["efficiency"], w_routed, w_token)))
                              / r["seconds"]) for r in ridge_rows]
             return math.sqrt(sum(x * x for x in logs) / len(logs))
         best_rms, best_n = ridge_fit(law)
@@ -255,7 +271,7 @@ def shipped_laws(rows, factors_of):
         memory_rms, latency_us, memory_efficiency = fit_memory_side(memory_rows, factors["bandwidth"])
         kernel_side = {"memory_rows": len(memory_rows), "memory_rms": memory_rms, "latency_us": latency_us,
                        "memory_efficiency": memory_efficiency,
-                       "compute_share": max(law_seconds(r, FORMAT_PEAKS_H100[dtype], law["efficiency"], w_routed, w_token)
+                       "compute_share": max(law_seconds(r, peak, law["efficiency"], w_routed, w_token)
                                             / r["seconds"] for r in memory_rows)}
         own_form = dict(law, memory_efficiency=memory_efficiency, latency_us=latency_us)
         side_rms, side_n = ridge_fit(own_form)
@@ -266,11 +282,12 @@ def shipped_laws(rows, factors_of):
 
 
 def engines_kernels(path):
-    """data/engines.json's moe_expert_kernels as {(engine, weight format): (efficiency, routed, token, ridge,
-    memory efficiency, latency)} (None where a law has no memory side)."""
+    """data/engines.json's moe_expert_kernels as {(engine, weight format, hardware parts): (efficiency, routed,
+    token, ridge, memory efficiency, latency)} (None where a law has no memory side; hardware parts the
+    entry's hardware_ids_containing as a tuple, empty for the law of every other GPU)."""
     with open(path, encoding="utf-8") as handle:
         engines = json.load(handle)["engines"]
-    return {(engine["id"], kernel["weight_format"]): (kernel["efficiency"], kernel["routed_columns"], kernel["token_columns"],
+    return {(engine["id"], kernel["weight_format"], tuple(kernel.get("hardware_ids_containing", []))): (kernel["efficiency"], kernel["routed_columns"], kernel["token_columns"],
                                                       kernel["ridge_exponent"], kernel.get("memory_efficiency"),
                                                       kernel.get("latency_us"))
             for engine in engines for kernel in engine.get("moe_expert_kernels", [])}
@@ -431,9 +448,10 @@ def serving_section(laws, skewed_by_gpu, factors_of, h200_factors_of):
     return lines
 
 
-def minimax_section(rows, law, factors_of_gpu):
+def minimax_section(rows, law_of_gpu, factors_of_gpu):
     """MiniMax-M2.5's routed experts as a serving estimate times them against vLLM's kernels at the
-    engine versions of its hold-out serving rows, on each of their GPUs and layouts (balanced tokens)."""
+    engine versions of its hold-out serving rows, on each of their GPUs and layouts (balanced tokens),
+    each GPU's by the law the estimate applies there (law_of_gpu)."""
     versions = {row["system"]: row["version"] for row in rows}
     hidden, width, topk, experts = MINIMAX_SHAPE
     lines = [
@@ -444,8 +462,9 @@ def minimax_section(rows, law, factors_of_gpu):
         f"MiniMax-M2.5's expert shape (hidden {hidden:,}, width {width:,}, {topk} of {experts} experts), tokens spread evenly, from",
         "aiconfigurator's kernel tables of the GPUs and engine versions of that model's hold-out serving rows: "
         + ", ".join(f"{MINIMAX_GPUS[system][0]} vLLM {version}" for system, version in sorted(versions.items(), reverse=True))
-        + ". Never fitted on: an expert shape the laws never saw, on GPUs they were not timed on. The serving",
-        "estimate's routed experts (the shipped vLLM block-scaled law, the engine's memory side on that GPU and",
+        + ". Never fitted on: an expert shape the laws never saw. The serving estimate's routed experts (the",
+        "vLLM block-scaled law the estimate applies on that GPU: on the B200 its own, fitted on the B200 tables",
+        "of the section 'The B200's own laws', on the H200 the H100's; the engine's memory side on that GPU and",
         "the fixed time per MoE layer, as in the section above) against them; mean signed error, below 0:",
         "the estimate's experts are too fast. TP n: every GPU a 1/n slice of every expert; EP n: 1/n of the",
         "experts, whole.",
@@ -457,6 +476,7 @@ def minimax_section(rows, law, factors_of_gpu):
     for system in sorted(versions, reverse=True):
         label, gpu = MINIMAX_GPUS[system]
         factors = factors_of_gpu(gpu)
+        law = law_of_gpu(gpu)
         mine = [r for r in rows if r["system"] == system]
         for tp, ep in sorted({(r["tp"], r["ep"]) for r in mine}, key=lambda x: (x[1] > 1, x[0] * x[1])):
             cells = [band_error([(serving_seconds(r, law, factors), r["seconds"]) for r in mine
@@ -475,10 +495,9 @@ def minimax_section(rows, law, factors_of_gpu):
         "",
         f"At a prompt's {MINIMAX_BANDS[prompt][2]} tokens the estimate's experts are {span('B200', prompt)} on the",
         f"B200 and {span('H200', prompt)} on the H200 across the layouts; at a decode step's {MINIMAX_BANDS[decode][2]},",
-        f"{span('B200', decode)} and {span('H200', decode)}. The law's time scales with each GPU's compute peak;",
-        "where a GPU's kernels at this engine version do not reach the share of it the H100's reached, the",
-        "estimate's experts come out too fast there, prompts first. docs/validation.md names the effect",
-        "for each MiniMax-M2.5 subset that misses.",
+        f"{span('B200', decode)} and {span('H200', decode)}. On the H200 the H100's law scales with the GPU's compute",
+        "peak; on the B200 the law is the B200's own, fitted on the sample's two other expert shapes at the",
+        "same vLLM version. docs/validation.md names the effect for each MiniMax-M2.5 subset that misses.",
     ]
     return lines
 
@@ -624,7 +643,87 @@ def other_gpu_section(laws, h100_rows, h200_rows, factors_of, h200_factors_of):
     return lines
 
 
-def document(rows, factors_of, laws, h200_rows=None, h200_factors_of=None, skewed_by_gpu=None, minimax_rows=None):
+def signed_pct(x):
+    """A signed percentage of one decimal, without a minus sign on a value that rounds to zero."""
+    value = round(x * 100, 1)
+    return f"{value + 0.0:+.1f} %"
+
+
+def law_rows(laws):
+    """The table rows of shipped laws, one per engine and format."""
+    return [f"| {backend} | {law['version']} | {FORMAT_LABELS[dtype]} | {law['rows']} | {law['efficiency']:.3f} | "
+            f"{law['routed_columns']:,} | {law['token_columns']:,} | {law['rms'] * 100:.1f} % | "
+            f"{law['ridge_rows']} | {law['memory_efficiency']:.2f} | {law['ridge_exponent']:.2f} | "
+            f"{law['ridge_rms'] * 100:.1f} % | {law['max_rms'] * 100:.1f} % |" for (backend, dtype), law in laws.items()]
+
+
+LAW_HEADER = ["| engine | version | format | rows | efficiency | routed_columns | token_columns | rms | ridge rows | "
+              "memory_efficiency | ridge_exponent | ridge rms | max rms |",
+              "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+
+
+def b200_section(b200_rows, b200_laws, laws):
+    """The B200's own laws: the same fit on the B200 tables, against the B200's peaks, and how far the
+    H100's law scaled by those peaks is from the B200's timings."""
+    engines = {}
+    for row in b200_rows:
+        engines.setdefault(row["backend"], {}).setdefault(row["dtype"], (row["version"], row["kernel"]))
+    versions = "; ".join(f"{backend}: " + ", ".join(f"{FORMAT_LABELS[dtype]} {kernel} {version}"
+                                                    for dtype, (version, kernel) in sorted(formats.items()))
+                         for backend, formats in sorted(engines.items()))
+    lines = [
+        "",
+        "## The B200's own laws",
+        "",
+        f"`{B200_DATA_REL}`: {len(b200_rows):,} timings of the same two expert shapes and layouts on one B200",
+        "(aiconfigurator's B200 tables, files and hashes in tests/validation/data/NOTICE), at the H100 tables'",
+        "engine versions where the B200 tables have them and at their earliest otherwise (" + versions + ").",
+        "A law fitted on the H100 scales with a GPU's compute peak; the B200's peaks are 2.3 times the H100's,",
+        "and these kernels reach a different share of them, so the laws of the section above are fitted again",
+        "on these timings, the same way, against the B200's peaks and its bandwidth × the engine's",
+        f"memory_efficiency. data/engines.json ships them as entries with hardware_ids_containing `{json.dumps(B200_PARTS)}`:",
+        "the estimate applies them on a GPU whose id contains it (the B200, a GB200) and the H100's on every",
+        "other GPU.",
+    ]
+    one_shape = [f"{backend} {FORMAT_LABELS[dtype]} ({law['kernel']}): {', '.join(law['shapes'])}"
+                 for (backend, dtype), law in b200_laws.items() if len(law["shapes"]) < 2]
+    if one_shape:
+        lines += ["Laws fitted on one shape's rows of at least 8,192 tokens (the table times the other at more than",
+                  "8 GPUs only): " + "; ".join(one_shape) + "."]
+    floor = [f"{backend} {FORMAT_LABELS[dtype]}" for (backend, dtype), law in b200_laws.items()
+             if law["ridge_exponent"] == RIDGE_GRID[0]]
+    if floor:
+        lines += [f"{len(floor)} of the {len(b200_laws)} ridge exponents ({', '.join(floor)}) are at the grid's floor of "
+                  f"{RIDGE_GRID[0]:.0f},",
+                  "the lowest the data format accepts (the experts' memory and compute times added): the fit stops at",
+                  "that limit rather than settling above it, and the ridge rms column shows how far the joined time",
+                  "remains from these kernels between 64 and a few thousand tokens."]
+    lines += [""] + LAW_HEADER + law_rows(b200_laws) + [
+        "",
+        "The H100's law scaled by the B200's peaks against the same B200 timings of at least 8,192 tokens",
+        "(mean signed error, below 0: that law is too fast on the B200), beside the B200's own law on the",
+        "rows it was fitted on (about 0 by construction: the fit sets the efficiency at which the mean log",
+        "ratio is zero; what remains is the efficiency's rounding to three decimals). The H100 and B200",
+        "kernels of a row are the tables' own (TensorRT-LLM's block-scaled FP8 is CUTLASS on the H100 and",
+        "DeepGEMM on the B200), at the versions above.",
+        "",
+        "| engine | format | H100 law on the B200 | B200 law (in sample) |",
+        "|---|---|---:|---:|",
+    ]
+    for (backend, dtype), law in b200_laws.items():
+        h100 = laws.get((backend, dtype))
+        prompt = [r for r in b200_rows if r["backend"] == backend and r["dtype"] == dtype and r["tokens"] >= LAW_MIN_TOKENS]
+
+        def error(form):
+            return band_error([(law_seconds(r, law["peak"], form["efficiency"], form["routed_columns"], form["token_columns"]),
+                                r["seconds"]) for r in prompt])[0]
+        lines.append(f"| {backend} | {FORMAT_LABELS[dtype]} | "
+                     + (signed_pct(error(h100)) if h100 else "-") + f" | {signed_pct(error(law))} |")
+    return lines
+
+
+def document(rows, factors_of, laws, h200_rows=None, h200_factors_of=None, skewed_by_gpu=None, minimax_rows=None,
+             b200=None):
     groups = tables(rows)
     lines = [
         "# MoE expert kernels on an H100: the estimator against measured kernels",
@@ -783,7 +882,8 @@ def document(rows, factors_of, laws, h200_rows=None, h200_factors_of=None, skewe
         f"both model shapes' rows of at least {LAW_MIN_TOKENS:,} tokens together, with w_routed held at 0 or",
         f"above (a cost per routed token cannot be negative) and both costs on a grid of {GRID_STEP} columns up",
         f"to {SHIPPED_GRID_MAX:,}. The estimator takes the routed experts' FLOPs out of its roofline and adds",
-        "the law's time per token on every data-centre GPU (timed on the H100 only): 16-bit variants by",
+        "the law's time per token on every data-centre GPU (these on every GPU but those whose id contains",
+        "b200, which take their own, below): 16-bit variants by",
         "the BF16 law, FP8 variants by the block-scaled law where the model's published FP8 checkpoint is",
         "block-scaled (checkpoint_fp8_weight_scales, DeepSeek-V3/R1) and by the per-tensor law otherwise",
         "(the engines quantize a 16-bit checkpoint per tensor when they load it). The validation harness",
@@ -800,14 +900,10 @@ def document(rows, factors_of, laws, h200_rows=None, h200_factors_of=None, skewe
         "spreads its tokens evenly over the experts ('balanced'), so T tokens touch min(E, T·k) of them;",
         "the estimator's random routing touches E·(1 − (1 − k/E)^T) on average.",
         "",
-        "| engine | version | format | rows | efficiency | routed_columns | token_columns | rms | ridge rows | memory_efficiency | ridge_exponent | ridge rms | max rms |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for (backend, dtype), law in laws.items():
-        lines.append(f"| {backend} | {law['version']} | {FORMAT_LABELS[dtype]} | {law['rows']} | {law['efficiency']:.3f} | "
-                     f"{law['routed_columns']:,} | {law['token_columns']:,} | {law['rms'] * 100:.1f} % | "
-                     f"{law['ridge_rows']} | {law['memory_efficiency']:.2f} | {law['ridge_exponent']:.2f} | "
-                     f"{law['ridge_rms'] * 100:.1f} % | {law['max_rms'] * 100:.1f} % |")
+    ] + LAW_HEADER
+    lines += law_rows(laws)
+    if b200 is not None:
+        lines += b200_section(b200[0], b200[1], laws)
     lines += [
         "",
         "## The kernels' own memory side (a study; not shipped)",
@@ -838,7 +934,9 @@ def document(rows, factors_of, laws, h200_rows=None, h200_factors_of=None, skewe
         lines += skew_section(rows, skewed_by_gpu["h100"])
         lines += serving_section(laws, skewed_by_gpu, factors_of, h200_factors_of)
     if minimax_rows is not None:
-        lines += minimax_section(minimax_rows, laws[("vllm", "fp8_block")],
+        lines += minimax_section(minimax_rows,
+                                 lambda gpu: (b200[1] if b200 and any(part in gpu for part in B200_PARTS)
+                                              else laws)[("vllm", "fp8_block")],
                                  lambda gpu: factors_of("vllm", "fp8", gpu))
     return "\n".join(lines) + "\n"
 
@@ -878,17 +976,21 @@ def main():
         return factors_of(engine, precision, "h200")
     shipped = engines_kernels(os.path.join(ROOT, ENGINES_REL))
     laws = shipped_laws(rows, factors_of)
+    b200_rows = load(os.path.join(ROOT, B200_DATA_REL))
+    b200_laws = shipped_laws(b200_rows, factors_of, "b200")
     # The kernels' own memory side is a study (docs/validation-study.md, section 30): the shipped laws carry none.
-    wanted = {(backend, KERNEL_FORMATS[dtype]): (law["efficiency"], law["routed_columns"], law["token_columns"],
-                                                 law["ridge_exponent"], None, None)
-              for (backend, dtype), law in laws.items()}
+    wanted = {(backend, KERNEL_FORMATS[dtype], parts): (law["efficiency"], law["routed_columns"], law["token_columns"],
+                                                        law["ridge_exponent"], None, None)
+              for parts, fitted in (((), laws), (tuple(B200_PARTS), b200_laws))
+              for (backend, dtype), law in fitted.items()}
     if shipped != wanted:
         differing = sorted(set(shipped.items()) ^ set(wanted.items()), key=str)
         sys.exit(f"moe_kernel_study.py: {ENGINES_REL} moe_expert_kernels differ from the fitted laws "
                  f"(engine, format): (efficiency, routed_columns, token_columns, ridge_exponent, memory_efficiency, latency_us); "
                  f"shipped or fitted only: {differing}")
     generated_file.emit(OUT, document(rows, factors_of, laws, h200_rows, h200_factors_of,
-                                           {"h100": skewed_rows, "h200": h200_skewed_rows}, minimax_rows), ROOT,
+                                           {"h100": skewed_rows, "h200": h200_skewed_rows}, minimax_rows,
+                                           (b200_rows, b200_laws)), ROOT,
                                   args.write, args.check,
                         "run scripts/moe_kernel_study.py --write")
 

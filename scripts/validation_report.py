@@ -58,19 +58,10 @@ EFFECTS = [
                "than the profile's compute efficiency credits (this engine version's kernels on this GPU), or "
                "computed fewer prompt tokens than the row's lengths say (a prefix cache holding blocks the "
                "benchmark's prompts share, which the sample does not record)"},
-    {"metric": "ttft", "kind": "moe", "model": "minimax-m2.5", "system": "b200_sxm", "backend": "vllm", "sign": "-",
-     "name": "MoE kernels on this GPU",
-     "effect": "MoE TTFT comes out too fast on this GPU: the engine's block-scaled eight-bit expert kernels, as "
-               "aiconfigurator times them on this GPU at the serving rows' engine version, take much longer at a "
-               "prompt's tokens than the engine's kernel law gives them (docs/validation-moe-kernels.md, "
-               "the section on this model's experts at its serving rows' engine versions): the law, fitted on the fit "
-               "system's kernels, scales with this GPU's compute peak, which these kernels reach a smaller share "
-               "of. The same tables put the other hold-out GPU's kernels close to the law, so there the miss is "
-               "not the experts. A floor at short prompts remains besides, as under 'MoE prefill'"},
     {"metric": "ttft", "kind": "moe", "sign": "-", "name": "MoE prefill",
      "effect": "MoE TTFT comes out too fast with the benchmark's own client simulated and the routed experts "
                "timed by each engine's kernel law (docs/validation-moe-kernels.md): the laws were timed on the "
-               "fit system's GPU with the tokens spread evenly over the experts; the same kernels with the tokens "
+               "fit system's GPU (the Blackwell GPU's own on it) with the tokens spread evenly over the experts; the same kernels with the tokens "
                "skewed take somewhat longer at a prompt's tokens under tensor parallelism and much longer under "
                "expert parallelism (the busiest GPU sets a layer's time), which is not modelled, nor are "
                "multi-head latent attention's prefill and the expert-parallel exchange. Where short prompts at a "
@@ -146,6 +137,10 @@ SEEN_HOLD_OUT = [
      "choice": "the experts' weight format taken from each checkpoint's published scales rather than the "
                "sample's labels, looked up after the hold-out vLLM Qwen and TensorRT-LLM DeepSeek rows had "
                "shown the gaps it moves (docs/validation-study.md, 'the experts' weight format')"},
+    {"kinds": ("moe",), "metrics": ("ttft", "tpot"),
+     "choice": "the Blackwell GPU's own expert-kernel laws, fitted on its kernel tables rather than the fit "
+               "system's laws scaled by its peaks, shipped after the hold-out MiniMax rows on it had shown the "
+               "gap (docs/validation-study.md, 'the Blackwell GPU's own expert-kernel laws')"},
 ]
 # The arrival protocols the harness can reproduce for TTFT (bench/validate/predict.hpp). The one
 # the report uses is chosen on the fit rows (lowest mean of the dense and MoE TTFT medians), and

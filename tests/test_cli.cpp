@@ -1122,10 +1122,20 @@ TEST_CASE("moe kernels: shipped laws carry sources, read back, and bad entries n
     for (const char* id : {"vllm", "sglang", "trtllm"}) {
         INFO(id);
         const Engine& engine = catalog.engine(id);
-        REQUIRE(moe_expert_kernel(&engine, "bf16") != nullptr);
-        REQUIRE(moe_expert_kernel(&engine, "fp8_block") != nullptr);
+        REQUIRE(moe_expert_kernel(&engine, "bf16", catalog.hardware_by_id("h100-sxm")) != nullptr);
+        REQUIRE(moe_expert_kernel(&engine, "fp8_block", catalog.hardware_by_id("h100-sxm")) != nullptr);
+        // One law per format timed on the H100 serves every GPU; the B200's own, timed on it, serve it.
         for (const MoeExpertKernel& kernel : engine.moe_expert_kernels) {
-            CHECK(kernel.source.find("aiconfigurator-h100-moe-kernels.csv") != std::string::npos);
+            const bool b200 = kernel.hardware_ids_containing == std::vector<std::string>{"b200"};
+            CHECK((b200 || kernel.hardware_ids_containing.empty()));
+            CHECK(kernel.source.find(b200 ? "aiconfigurator-b200-moe-kernels.csv" : "aiconfigurator-h100-moe-kernels.csv") !=
+                  std::string::npos);
+        }
+        for (const char* format : {"bf16", "fp8_block"}) {
+            const MoeExpertKernel* b200 = moe_expert_kernel(&engine, format, catalog.hardware_by_id("b200"));
+            REQUIRE(b200 != nullptr);
+            CHECK(b200->hardware_ids_containing == std::vector<std::string>{"b200"});
+            CHECK(moe_expert_kernel(&engine, format, catalog.hardware_by_id("h200"))->hardware_ids_containing.empty());
         }
     }
     CHECK(catalog.engine("llama.cpp").moe_expert_kernels.empty());
@@ -1179,6 +1189,24 @@ TEST_CASE("moe kernels: shipped laws carry sources, read back, and bad entries n
                "latency_us":-1,"source":"s"})", "0/latency_us");
     rejects(R"({"weight_format":"bf16","efficiency":0.5,"routed_columns":0,"token_columns":0,"ridge_exponent":1,
                "latency_us":20000,"source":"s"})", "0/latency_us: expected at most 10000 microseconds, got 20000");
+    // A law per GPU: two entries of one format name different GPUs, never the same ones.
+    const std::string law = R"("efficiency":0.5,"routed_columns":0,"token_columns":0,"ridge_exponent":1,"source":"s")";
+    rejects(R"({"weight_format":"bf16",)" + law + R"(},{"weight_format":"bf16",)" + law + "}",
+            "1/weight_format: duplicate weight format \"bf16\" for every GPU: one kernel law per format naming no "
+            "hardware_ids_containing");
+    rejects(R"({"weight_format":"bf16","hardware_ids_containing":["b200","h200"],)" + law +
+                R"(},{"weight_format":"bf16","hardware_ids_containing":["h200"],)" + law + "}",
+            "1/hardware_ids_containing: \"h200\" is named by an earlier \"bf16\" law: one kernel law per format and GPU");
+    rejects(R"({"weight_format":"bf16","hardware_ids_containing":[""],)" + law + "}",
+            "0/hardware_ids_containing/0: expected a non-empty string, got \"\"");
+    test::TempFile per_gpu("moe-gpu.json", R"({"schema_version":"1.0","engines":[{"id":"vllm","moe_expert_kernels":[
+        {"weight_format":"bf16","hardware_ids_containing":["b200"],)" + law + R"(},{"weight_format":"bf16",)" + law + "}]}]}");
+    const auto per_gpu_read = run_cli({"--data", per_gpu.path(), "catalog", "engines", "vllm", "-o", "json"});
+    REQUIRE(per_gpu_read.status == 0);
+    const json per_gpu_kernels = json::parse(per_gpu_read.out).at("engines").at(0).at("moe_expert_kernels");
+    REQUIRE(per_gpu_kernels.size() == 2);
+    CHECK(per_gpu_kernels.at(0).at("hardware_ids_containing") == json::array({"b200"}));
+    CHECK_FALSE(per_gpu_kernels.at(1).contains("hardware_ids_containing"));
     test::TempFile scales("moe-scales.json", R"({"schema_version":"1.4","models":[{"id":"deepseek-v3",
         "checkpoint_fp8_weight_scales":"channel"}]})");
     const auto bad_scales = run_cli({"--data", scales.path(), "catalog", "models"});

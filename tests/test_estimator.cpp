@@ -625,9 +625,9 @@ TEST_CASE("moe kernels: the routed experts take the kernel law's time instead of
 TEST_CASE("moe kernels: one rule picks the law by the weights' format and the checkpoint's scales", "[estimator][moe]") {
     Engine engine;
     engine.id = "toy";
-    engine.moe_expert_kernels = {{"bf16", 0.3, 10.0, 20.0, 1.5, 0.0, 0.0, "toy"},
-                                 {"fp8_block", 0.4, 30.0, 40.0, 1.25, 0.8, 35.0, "toy"},
-                                 {"fp8", 0.9, 50.0, 60.0, 2.0, 0.7, 25.0, "toy"}};
+    engine.moe_expert_kernels = {{"bf16", 0.3, 10.0, 20.0, 1.5, 0.0, 0.0, "toy", {}},
+                                 {"fp8_block", 0.4, 30.0, 40.0, 1.25, 0.8, 35.0, "toy", {}},
+                                 {"fp8", 0.9, 50.0, 60.0, 2.0, 0.7, 25.0, "toy", {}}};
     const Hardware hardware = test::gpu();
     const EfficiencyProfile bf16 = engine_profile(&engine, hardware, Precision::bf16);
     CHECK(bf16.moe_kernel.efficiency == 0.3);
@@ -647,7 +647,20 @@ TEST_CASE("moe kernels: one rule picks the law by the weights' format and the ch
     edge.kind = HardwareKind::edge;
     CHECK(engine_profile(&engine, edge, Precision::bf16).moe_kernel.efficiency == 0.0);
     CHECK(engine_profile(nullptr, hardware, Precision::bf16).moe_kernel.efficiency == 0.0);
-    CHECK(moe_kernel_law(&engine, "int4").efficiency == 0.0);
+    CHECK(moe_kernel_law(&engine, "int4", hardware).efficiency == 0.0);
+    // A law timed on a GPU serves the ids containing its part; the law naming none serves the rest.
+    Engine per_gpu = engine;
+    per_gpu.moe_expert_kernels.push_back({"bf16", 0.6, 70.0, 80.0, 1.0, 0.0, 0.0, "toy b200", {"b200"}});
+    Hardware gb200 = hardware;
+    gb200.id = "gb200";
+    CHECK(engine_profile(&per_gpu, gb200, Precision::bf16).moe_kernel.efficiency == 0.6);
+    CHECK(engine_profile(&per_gpu, gb200, Precision::bf16).moe_kernel.token_columns == 80.0);
+    CHECK(engine_profile(&per_gpu, hardware, Precision::bf16).moe_kernel.efficiency == 0.3);
+    CHECK(engine_profile(&per_gpu, gb200, Precision::fp8).moe_kernel.efficiency == 0.9);
+    Engine only_b200;
+    only_b200.moe_expert_kernels = {{"bf16", 0.6, 70.0, 80.0, 1.0, 0.0, 0.0, "toy b200", {"b200"}}};
+    CHECK(moe_expert_kernel(&only_b200, "bf16", hardware) == nullptr);
+    CHECK(moe_expert_kernel(&only_b200, "bf16", gb200) == &only_b200.moe_expert_kernels.front());
     // FP8 weights: block-scaled where the published checkpoint is (DeepSeek-V3/R1), else per tensor.
     Model block = test::deepseek_v3();
     block.checkpoint_fp8_weight_scales = "block";

@@ -899,10 +899,25 @@ Engine read_engine(const json& value, const std::string& pointer, Problems& prob
                     problems.add(k.child("weight_format"),
                                  fmt::format("expected one of {}, got \"{}\"", moe_kernel_format_names(), kernel.weight_format));
                 }
+                kernel.hardware_ids_containing = k.string_list("hardware_ids_containing");  // non-empty strings
+                // One law per format for every other GPU, and no part of a hardware id named by two
+                // laws of one format (which would leave the second unused wherever the first applies).
                 for (const MoeExpertKernel& earlier : engine.moe_expert_kernels) {
-                    if (!kernel.weight_format.empty() && earlier.weight_format == kernel.weight_format) {
+                    if (kernel.weight_format.empty() || earlier.weight_format != kernel.weight_format) {
+                        continue;
+                    }
+                    const auto shared = std::find_first_of(kernel.hardware_ids_containing.begin(),
+                                                           kernel.hardware_ids_containing.end(),
+                                                           earlier.hardware_ids_containing.begin(),
+                                                           earlier.hardware_ids_containing.end());
+                    if (kernel.hardware_ids_containing.empty() && earlier.hardware_ids_containing.empty()) {
                         problems.add(k.child("weight_format"),
-                                     fmt::format("duplicate weight format \"{}\": one kernel law per format", kernel.weight_format));
+                                     fmt::format("duplicate weight format \"{}\" for every GPU: one kernel law per format "
+                                                 "naming no hardware_ids_containing", kernel.weight_format));
+                    } else if (shared != kernel.hardware_ids_containing.end()) {
+                        problems.add(k.child("hardware_ids_containing"),
+                                     fmt::format("\"{}\" is named by an earlier \"{}\" law: one kernel law per format and GPU",
+                                                 *shared, kernel.weight_format));
                     }
                 }
                 kernel.efficiency = k.number("efficiency", NumberRule::positive_fraction, Presence::required).value_or(1.0);

@@ -451,6 +451,9 @@ ordered_json to_json(const Engine& e) {
         for (const MoeExpertKernel& k : e.moe_expert_kernels) {
             ordered_json item;
             item["weight_format"] = k.weight_format;
+            if (!k.hardware_ids_containing.empty()) {
+                item["hardware_ids_containing"] = k.hardware_ids_containing;
+            }
             item["efficiency"] = k.efficiency;
             item["routed_columns"] = k.routed_columns;
             item["token_columns"] = k.token_columns;

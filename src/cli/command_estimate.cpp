@@ -368,7 +368,7 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
             const MoeKernelLaw law = moe_kernel_law_for(request.profile, *request.model, *request.variant);
             if (law.efficiency > 0.0) {
                 const std::string format = moe_kernel_format(*request.model, *request.variant);
-                const MoeExpertKernel* kernel = moe_expert_kernel(engine, format);
+                const MoeExpertKernel* kernel = moe_expert_kernel(engine, format, *request.hardware);
                 const std::string kernel_source =
                     kernel == nullptr ? std::string("the profile")
                                       : fmt::format("engine '{}' (data/engines.json) moe_expert_kernels {}: {}", engine->id,

@@ -419,12 +419,19 @@ namespace {
 }
 }  // namespace
 
+namespace {
+// Whether the hardware's id contains one of `parts` (a data file's hardware_ids_containing).
+bool hardware_id_contains_any(const Hardware& hardware, const std::vector<std::string>& parts) {
+    return std::any_of(parts.begin(), parts.end(),
+                       [&](const std::string& part) { return hardware.id.find(part) != std::string::npos; });
+}
+}  // namespace
+
 const Engine::SmallGpuScheduler* small_gpu_scheduler(const Engine& engine, const Hardware& hardware) {
     // The first rule, in the data file's order, that applies to this hardware.
     for (const Engine::SmallGpuScheduler& rule : engine.small_gpu_scheduler) {
         const bool small = hardware.memory_gb * k_bytes_per_gb < rule.below_memory_gib * k_bytes_per_gib;
-        const bool named = std::any_of(rule.hardware_ids_containing.begin(), rule.hardware_ids_containing.end(),
-                                       [&](const std::string& part) { return hardware.id.find(part) != std::string::npos; });
+        const bool named = hardware_id_contains_any(hardware, rule.hardware_ids_containing);
         if (small || named) {
             return &rule;
         }
@@ -481,29 +488,35 @@ EfficiencyProfile engine_profile(const Engine* engine, const Hardware& hardware,
     // The kernel laws were timed on a data-centre GPU; edge devices keep the roofline.
     if (hardware.kind == HardwareKind::gpu) {
         if (precision == Precision::fp16 || precision == Precision::bf16) {
-            profile.moe_kernel = moe_kernel_law(engine, "bf16");
+            profile.moe_kernel = moe_kernel_law(engine, "bf16", hardware);
         } else if (precision == Precision::fp8) {
-            profile.moe_kernel = moe_kernel_law(engine, "fp8");
-            profile.moe_kernel_block_scaled = moe_kernel_law(engine, "fp8_block");
+            profile.moe_kernel = moe_kernel_law(engine, "fp8", hardware);
+            profile.moe_kernel_block_scaled = moe_kernel_law(engine, "fp8_block", hardware);
         }
     }
     return profile;
 }
 
-const MoeExpertKernel* moe_expert_kernel(const Engine* engine, const std::string& weight_format) {
+const MoeExpertKernel* moe_expert_kernel(const Engine* engine, const std::string& weight_format, const Hardware& hardware) {
     if (engine == nullptr) {
         return nullptr;
     }
+    const MoeExpertKernel* any_gpu = nullptr;
     for (const MoeExpertKernel& kernel : engine->moe_expert_kernels) {
-        if (kernel.weight_format == weight_format) {
+        if (kernel.weight_format != weight_format) {
+            continue;
+        }
+        if (kernel.hardware_ids_containing.empty()) {
+            any_gpu = any_gpu == nullptr ? &kernel : any_gpu;
+        } else if (hardware_id_contains_any(hardware, kernel.hardware_ids_containing)) {
             return &kernel;
         }
     }
-    return nullptr;
+    return any_gpu;
 }
 
-MoeKernelLaw moe_kernel_law(const Engine* engine, const std::string& weight_format) {
-    const MoeExpertKernel* kernel = moe_expert_kernel(engine, weight_format);
+MoeKernelLaw moe_kernel_law(const Engine* engine, const std::string& weight_format, const Hardware& hardware) {
+    const MoeExpertKernel* kernel = moe_expert_kernel(engine, weight_format, hardware);
     if (kernel == nullptr) {
         return {};
     }

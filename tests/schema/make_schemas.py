@@ -461,6 +461,10 @@ def catalog_engine():
                                                      "ridge_exponent", "source"],
                                         "properties": {
                                             "weight_format": {"enum": ["bf16", "fp8", "fp8_block"]},
+                                            "hardware_ids_containing": described(
+                                                STRING_LIST, "the GPUs the law was timed on, as parts of a hardware id "
+                                                "(\"b200\" names b200 and gb200); a law naming the hardware wins over one "
+                                                "naming none; absent: every GPU without a law of its own"),
                                             "efficiency": POSITIVE_FRACTION,
                                             "routed_columns": NON_NEGATIVE, "token_columns": NON_NEGATIVE,
                                             "ridge_exponent": {"type": "number", "minimum": 1, "maximum": 16},
@@ -472,7 +476,7 @@ def catalog_engine():
                                                 "fixed time per MoE layer and step; absent: 0; with it the routed "
                                                 "experts' matrices leave the step overhead's layer units"),
                                             "source": STRING}}},
-            "the engine's routed-expert kernels, one law per MoE weight format: T tokens take "
+            "the engine's routed-expert kernels, one law per MoE weight format and GPUs (hardware_ids_containing): T tokens take "
             "6 h [(T k / EP) (w + routed_columns) + T token_columns] / (peak x efficiency) on a GPU "
             "and, with the touched experts' bytes at the bandwidth taking m, (m^n + c^n)^(1/n), n the ridge_exponent "
             "(docs/method.md, 'MoE expert kernels'); absent: the experts run at the roofline"),

@@ -341,15 +341,25 @@ def check_subset_interval(validation_report):
 
 
 def check_effect_keys(validation_report):
-    """A rule keyed on a model, system and engine names its effect for that subset only."""
+    """A rule keyed on a model, system and engine names its effect for that subset only, ahead of the
+    rules after it."""
     def line(model, system):
         return {"label": model, "set": "hold-out", "kind": "moe", "model": model, "system": system,
                 "precision": "fp8", "backend": "vllm", "ttft": {"mean_signed_error": -0.5, "n": 2}}
-    named = {(model, system): validation_report.effect_for("ttft", line(model, system))["name"]
-             for model in ("minimax-m2.5", "qwen3-235b-a22b") for system in ("b200_sxm", "h200_sxm")}
-    expect("effects: the B200 kernel effect names only MiniMax-M2.5 on the B200",
-           named[("minimax-m2.5", "b200_sxm")] == "MoE kernels on this GPU" and
-           sum(name == "MoE kernels on this GPU" for name in named.values()) == 1, str(named))
+    shipped = validation_report.EFFECTS
+    keyed = {"metric": "ttft", "kind": "moe", "model": "minimax-m2.5", "system": "b200_sxm", "backend": "vllm",
+             "sign": "-", "name": "keyed", "effect": "a keyed effect"}
+    try:
+        validation_report.EFFECTS = [keyed] + shipped
+        named = {(model, system): validation_report.effect_for("ttft", line(model, system))["name"]
+                 for model in ("minimax-m2.5", "qwen3-235b-a22b") for system in ("b200_sxm", "h200_sxm")}
+    finally:
+        validation_report.EFFECTS = shipped
+    expect("effects: a keyed rule names only its model on its system",
+           named[("minimax-m2.5", "b200_sxm")] == "keyed" and
+           sum(name == "keyed" for name in named.values()) == 1 and
+           named[("minimax-m2.5", "h200_sxm")] == validation_report.effect_for("ttft", line("minimax-m2.5", "h200_sxm"))["name"],
+           str(named))
 
 
 def check_prefill_load(validation_report):

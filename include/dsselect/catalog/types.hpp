@@ -458,6 +458,9 @@ struct MoeExpertKernel {
     double memory_efficiency = 0;
     double latency_us = 0;
     std::string source;
+    // The GPUs the law was timed on, as parts of a hardware id ("b200" names b200 and gb200); empty:
+    // every GPU without a law of its own for the format.
+    std::vector<std::string> hardware_ids_containing;
 };
 // The names a MoeExpertKernel's weight_format takes: "bf16, fp8, fp8_block".
 bool is_moe_kernel_format(const std::string& name);

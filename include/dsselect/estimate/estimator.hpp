@@ -237,11 +237,12 @@ const Engine::SmallGpuScheduler* small_gpu_scheduler(const Engine& engine, const
 // The engine's first factor set that matches the hardware (id, vendor, kind) and the compute
 // precision (the one engine_profile applies); null when none matches or the engine is null.
 const EngineFactors* matching_factors(const Engine* engine, const Hardware& hardware, Precision precision);
-// The engine's routed-expert kernel entry for a MoE weight format ("bf16", "fp8", "fp8_block");
-// null when the engine is null or has none for it.
-const MoeExpertKernel* moe_expert_kernel(const Engine* engine, const std::string& weight_format);
+// The engine's routed-expert kernel entry for a MoE weight format ("bf16", "fp8", "fp8_block") on
+// this hardware: the entry whose hardware_ids_containing names a part of the hardware's id, else
+// the entry that names none; null when the engine is null or has neither.
+const MoeExpertKernel* moe_expert_kernel(const Engine* engine, const std::string& weight_format, const Hardware& hardware);
 // That entry's law as a profile carries it; an empty law where there is none.
-MoeKernelLaw moe_kernel_law(const Engine* engine, const std::string& weight_format);
+MoeKernelLaw moe_kernel_law(const Engine* engine, const std::string& weight_format, const Hardware& hardware);
 // The MoE weight format a variant's routed experts run in (the one rule; docs/method.md "MoE expert
 // kernels"): "bf16" for 16-bit compute, "fp8_block" for FP8 compute on a model whose published FP8
 // checkpoint is block-scaled (checkpoint_fp8_weight_scales), "fp8" for other FP8 (the engines
