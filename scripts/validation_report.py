@@ -61,8 +61,8 @@ EFFECTS = [
     {"metric": "ttft", "kind": "moe", "sign": "-", "name": "MoE prefill",
      "effect": "MoE TTFT comes out too fast with the benchmark's own client simulated and the routed experts "
                "timed by each engine's kernel law (docs/validation-moe-kernels.md): the laws were timed on the "
-               "fit system's GPU (the Blackwell GPU's own on it) with the tokens spread evenly over the experts; the same kernels with the tokens "
-               "skewed take somewhat longer at a prompt's tokens under tensor parallelism and much longer under "
+               "fit system's GPU, or on the Blackwell GPU for that GPU's own, with the tokens spread evenly over "
+               "the experts; the same kernels with the tokens skewed take somewhat longer at a prompt's tokens under tensor parallelism and much longer under "
                "expert parallelism (the busiest GPU sets a layer's time), which is not modelled, nor are "
                "multi-head latent attention's prefill and the expert-parallel exchange. Where short prompts at a "
                "few clients are too fast by about as many milliseconds as long ones (a floor that neither the "

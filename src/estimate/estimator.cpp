@@ -417,9 +417,7 @@ namespace {
             std::min(1.0, sm_cycles_per_s * *set.sm_quantized_flops_per_cycle / (*fp16_peak * k_flops_per_tflop));
     }
 }
-}  // namespace
 
-namespace {
 // Whether the hardware's id contains one of `parts` (a data file's hardware_ids_containing).
 bool hardware_id_contains_any(const Hardware& hardware, const std::vector<std::string>& parts) {
     return std::any_of(parts.begin(), parts.end(),
