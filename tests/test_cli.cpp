@@ -1139,6 +1139,24 @@ TEST_CASE("moe kernels: shipped laws carry sources, read back, and bad entries n
         }
     }
     CHECK(catalog.engine("llama.cpp").moe_expert_kernels.empty());
+    // --explain cites the law the estimate applied on that GPU: the B200's own there, the H100's on an H200.
+    for (const auto& [gpu, table] : {std::pair{"b200", "aiconfigurator-b200-moe-kernels.csv"},
+                                     std::pair{"h200", "aiconfigurator-h100-moe-kernels.csv"}}) {
+        INFO(gpu);
+        const auto explained = run_cli({"estimate", "--model", "deepseek-v3", "--variant", "fp8", "--gpu", gpu, "--gpus", "8",
+                                        "--engine", "sglang", "--explain", "-o", "json"});
+        REQUIRE(explained.status == 0);
+        const json steps = json::parse(explained.out).at("explain");
+        const auto step = std::find_if(steps.begin(), steps.end(), [](const json& s) {
+            return s.at("name") == "engine: moe_kernel_efficiency";
+        });
+        REQUIRE(step != steps.end());
+        const MoeExpertKernel* applied =
+            moe_expert_kernel(&catalog.engine("sglang"), "fp8_block", catalog.hardware_by_id(gpu));
+        REQUIRE(applied != nullptr);
+        CHECK(step->at("value") == applied->efficiency);
+        CHECK(step->at("formula").get<std::string>().find(table) != std::string::npos);
+    }
     test::TempFile good("moe.json", R"({"schema_version":"1.0","engines":[{"id":"vllm","moe_expert_kernels":[
         {"weight_format":"bf16","efficiency":0.5,"routed_columns":10,"token_columns":20,"ridge_exponent":1.5,"source":"test"}]}]})");
     const auto read = run_cli({"--data", good.path(), "catalog", "engines", "vllm", "-o", "json"});
