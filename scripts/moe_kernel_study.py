@@ -238,7 +238,7 @@ def shipped_laws(rows, factors_of, gpu="h100-sxm"):
     for (backend, dtype), group in sorted(pooled.items()):
         prompt_rows = [r for r in group if r["tokens"] >= LAW_MIN_TOKENS]
         factors = factors_of(backend, FORMATS[dtype][0], gpu)
-        peak = FORMAT_PEAKS_H100[dtype] if gpu == "h100-sxm" else factors["peak"]
+        peak = factors["peak"]  # the GPU's dense peak at the format's precision (data/hardware.json)
         rms, eta, w_routed, w_token = fit_law(prompt_rows, peak, maximum=SHIPPED_GRID_MAX, lowest=0)
         kernels = sorted({r["kernel"] for r in group})
         versions = sorted({r["version"] for r in group})
@@ -500,10 +500,6 @@ def minimax_section(rows, law_of_gpu, factors_of_gpu):
         "same vLLM version. docs/validation.md names the effect for each MiniMax-M2.5 subset that misses.",
     ]
     return lines
-
-
-def value_of(entries, backend, dtype):
-    return next(v for b, d, v in entries if b == backend and d == dtype)
 
 
 def skew_section(rows, skewed_rows):

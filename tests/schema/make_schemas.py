@@ -38,7 +38,7 @@ SMALL_GPU_RULE = {"type": "object", "additionalProperties": False, "properties":
     "max_num_seqs": {"type": "integer", "minimum": 1},
     "max_num_batched_tokens": {"type": "integer", "minimum": 1}}}
 PRECISIONS = ["fp16", "bf16", "fp8", "int8", "int4"]
-SCHEMA_VERSION = {"enum": ["1.0", "1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "1.7"], "description": "dsselect writes \"1.7\" and reads all eight: a minor bump only adds fields or widens what a key accepts; a major bump may break"}
+SCHEMA_VERSION = {"enum": ["1.0", "1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "1.7", "1.8"], "description": "dsselect writes \"1.8\" and reads all nine: a minor bump only adds fields or widens what a key accepts; a major bump may break"}
 
 
 def integer(minimum, maximum=MAX_DIMENSION):

@@ -333,7 +333,8 @@ def main():
     for change, pointer in setting_problems:
         broken = shipped_protocols()
         entry = dict(broken["protocols"][inferencemax]["server_settings"][-1], measured_to="2026-04-04")
-        entry.pop("measured_from", None) if "measured_to" in change else None
+        if "measured_to" in change:
+            entry.pop("measured_from", None)
         entry.update(change)
         broken["protocols"][inferencemax]["server_settings"] = [entry]
         rejected = harness_with_protocols(broken, ROWS[-1:])
@@ -348,7 +349,10 @@ def main():
         broken = shipped_protocols()
         entry = dict(broken["protocols"][inferencemax][key][0])
         for name, value in change.items():
-            entry.pop(name, None) if value is None else entry.__setitem__(name, value)
+            if value is None:
+                entry.pop(name, None)
+            else:
+                entry[name] = value
         broken["protocols"][inferencemax][key] = [entry]
         rejected = harness_with_protocols(broken, ROWS[-1:])
         full = f"/protocols/{inferencemax}/{key}/0{pointer}"

@@ -11,7 +11,6 @@
 
 namespace dsselect {
 
-// How the benchmark client drives the server.
 // The lengths a benchmark client draws for a nominal length L with low fraction f: discrete-uniform
 // on [max(1, floor(f L)), L], or the one length max(L, 1) when that range is empty.
 struct LengthRange {
@@ -21,6 +20,7 @@ struct LengthRange {
 };
 LengthRange drawn_length_range(std::int64_t nominal, double low_fraction);
 
+// How the benchmark client drives the server.
 struct ClosedLoopProtocol {
     // Requests sent in all, per client slot: the run sends requests_per_client * batch requests,
     // `batch` of them at once at the start, then a new one as each finishes (request rate
