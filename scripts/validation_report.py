@@ -560,6 +560,7 @@ def render(reports, chosen, weights):
         "tests/validation/check_regression.py build/test/bench/dsselect_validate . --write-published",
         "scripts/accuracy_table.py --write                    # data/accuracy.json, the accuracy estimate prints",
         "scripts/moe_kernel_study.py --write                  # docs/validation-moe-kernels.md (H100 and H200 MoE kernels)",
+        "scripts/attention_kernel_study.py --write            # docs/validation-attention-kernels.md and its overlay",
         "```",
         "",
         "The check_regression command rewrites `tests/validation/published.json`, the hold-out medians CI holds the",

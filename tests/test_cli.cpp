@@ -68,7 +68,7 @@ TEST_CASE("cli: catalog models -o json lists the seed versions with nominal and 
     REQUIRE(result.status == 0);
     CHECK(result.err.empty());
     const json document = json::parse(result.out);
-    CHECK(document.at("schema_version").get<std::string>() == "1.8");
+    CHECK(document.at("schema_version").get<std::string>() == "1.9");
     CHECK(document.at("kind").get<std::string>() == "ModelList");
     std::map<std::string, double> nominal = {{"nano", 1.3e9}, {"base", 6.7e9}, {"pro", 32e9}, {"ultra", 175e9}};
     int found = 0;
@@ -1362,6 +1362,73 @@ TEST_CASE("eager steps: the engines' graph limits and overheads ship sourced and
     const auto bad_value = run_cli({"--data", nan.path(), "catalog", "engines"});
     CHECK(bad_value.status == 65);
     CHECK(bad_value.err.find(nan.path() + ": /engines/0/factors/0/eager_layer_overhead_us") != std::string::npos);
+}
+
+// Issue 20: a prompt's attention on the engines' attention kernels (engine key
+// attention_kernel_efficiency; the fitted shares are an overlay, tests/validation/attention-kernels.json,
+// written by scripts/attention_kernel_study.py; the shipped profiles set none).
+TEST_CASE("attention kernels: the overlay's shares apply on GPUs and the key reads back or names its pointer", "[engine][cli][data]") {
+    const Catalog& catalog = test::builtin();
+    const Hardware& h100 = catalog.hardware_by_id("h100-sxm");
+    // The shipped profiles set none: their serving factors were fitted with attention at the GEMMs' rate.
+    for (const Engine& engine : catalog.engines) {
+        INFO(engine.id);
+        CHECK_FALSE(engine.attention_kernel_efficiency.has_value());
+        CHECK(engine_profile(&engine, h100, Precision::fp8).attention_efficiency == 0.0);
+    }
+    const std::string overlay = std::string(DSSELECT_SOURCE_DIR) + "/tests/validation/attention-kernels.json";
+    const Catalog with_overlay = load_catalog({read_data_file(overlay)});
+    for (const char* id : {"vllm", "sglang", "trtllm"}) {
+        INFO(id);
+        const Engine& engine = with_overlay.engine(id);
+        REQUIRE(engine.attention_kernel_efficiency.has_value());
+        CHECK(*engine.attention_kernel_efficiency > 0.4);
+        CHECK(*engine.attention_kernel_efficiency < 0.7);
+        REQUIRE(engine.sources.count("attention_kernel_efficiency") == 1);
+        CHECK(engine.sources.at("attention_kernel_efficiency").find("attention_kernel_study.py") != std::string::npos);
+        CHECK(engine_profile(&engine, h100, Precision::fp8).attention_efficiency == *engine.attention_kernel_efficiency);
+        // Edge devices keep their own profile whatever the engine.
+        CHECK(engine_profile(&engine, with_overlay.hardware_by_id("jetson-orin-nano"), Precision::fp16).attention_efficiency ==
+              0.0);
+    }
+    // --explain lists the share with its source and the rate it gives, and a long prompt takes longer.
+    const std::vector<std::string> request = {"estimate", "--model", "pro", "--variant", "fp8", "--gpu", "h100-sxm",
+                                              "--gpus", "2", "--prompt-tokens", "32768", "--engine", "vllm", "--explain",
+                                              "-o", "json"};
+    std::vector<std::string> overlaid = {"--data", overlay};
+    overlaid.insert(overlaid.end(), request.begin(), request.end());
+    const auto shipped = run_cli(request);
+    const auto explained = run_cli(overlaid);
+    REQUIRE(shipped.status == 0);
+    REQUIRE(explained.status == 0);
+    const json document = json::parse(explained.out);
+    std::map<std::string, json> steps;
+    for (const auto& step : document.at("explain")) {
+        steps[step.at("name").get<std::string>()] = step;
+    }
+    const double eta = *with_overlay.engine("vllm").attention_kernel_efficiency;
+    REQUIRE(steps.count("engine: attention_kernel_efficiency") == 1);
+    CHECK(steps["engine: attention_kernel_efficiency"].at("value").get<double>() == eta);
+    CHECK(steps["engine: attention_kernel_efficiency"].at("formula").get<std::string>().find("attention_kernel_study.py") !=
+          std::string::npos);
+    REQUIRE(steps.count("attention_flops_per_s") == 1);
+    CHECK(steps["attention_flops_per_s"].at("value").get<double>() == Approx(2.0 * 989e12 * eta));
+    CHECK(document.at("performance").at("ttft_ms").get<double>() >
+          json::parse(shipped.out).at("performance").at("ttft_ms").get<double>());
+    // Written back by catalog engines, and refused with its pointer when out of range or not a number.
+    test::TempFile good("attention.json", R"({"schema_version":"1.9","engines":[{"id":"vllm","attention_kernel_efficiency":0.5}]})");
+    const auto read = run_cli({"--data", good.path(), "catalog", "engines", "vllm", "-o", "json"});
+    REQUIRE(read.status == 0);
+    CHECK(json::parse(read.out).at("engines").at(0).at("attention_kernel_efficiency") == 0.5);
+    for (const char* value : {"0", "1.5", "-0.2", "\"fast\""}) {
+        INFO(value);
+        test::TempFile bad("attention-bad.json", std::string(R"({"schema_version":"1.9","engines":[{"id":"vllm","attention_kernel_efficiency":)") +
+                                                      value + "}]}");
+        const auto refused = run_cli({"--data", bad.path(), "catalog", "engines"});
+        CHECK(refused.status == 65);
+        CHECK(refused.err.find(bad.path() + ": /engines/0/attention_kernel_efficiency") != std::string::npos);
+        CHECK(refused.out.empty());
+    }
 }
 
 // The memory parts a recommendation prints add up to its memory per GPU, task adapters included.

@@ -822,6 +822,47 @@ TEST_CASE("eager step: a step carrying prompt tokens beyond the graph limit pays
     CHECK(EstimatePlan(moe_request).eager_overhead_ms(1.0, 0.0) == Approx(118.25));
 }
 
+TEST_CASE("attention kernels: a prompt's attention FLOPs run at the 16-bit peak whatever the weights' format", "[estimator][prefill]") {
+    const Model model = test::llama2_7b();
+    Hardware hardware = test::gpu();  // 312 TFLOPS fp16
+    hardware.peak_tflops[Precision::fp8] = 624;
+    const Variant fp16 = test::variant_bits(16);
+    const Variant fp8 = test::variant_bits(8, Precision::fp8);
+    // The prefill's compute time, as --explain reports it.
+    const auto prefill = [&](const Variant& variant, double attention_eta, std::int64_t gpus) {
+        EstimateRequest request = request_for(model, variant, hardware, gpus);
+        request.prompt_tokens = 2048;
+        request.profile.compute_efficiency = 0.5;
+        request.profile.attention_efficiency = attention_eta;
+        Trace trace;
+        REQUIRE(estimate(request, &trace).has_timing());
+        const auto item = std::find_if(trace.begin(), trace.end(), [](const TraceItem& i) { return i.name == "prefill_compute_ms"; });
+        REQUIRE(item != trace.end());
+        return item->value;
+    };
+    // By hand, 2,048 tokens of Llama-2-7B: attention 2 L h_q d_h P^2 = 2 x 32 x 32 x 128 x 2048^2 FLOPs,
+    // the rest 2 (N - V d) P + 2 V d, at 624 TFLOPS x 0.5 (FP8 GEMMs) and 312 x 0.4 (attention).
+    const double p = 2048.0;
+    const double attention = 2.0 * 32 * 32 * 128 * p * p;
+    const double head = 32000.0 * 4096.0;
+    const double gemms = 2.0 * (static_cast<double>(count_parameters(model.architecture).active_matmul) - head) * p + 2.0 * head;
+    const double fp8_ms = (gemms / (624e12 * 0.5) + attention / (312e12 * 0.4)) * 1000.0;
+    CHECK(prefill(fp8, 0.4, 1) == Approx(fp8_ms).epsilon(1e-9));
+    // Without the key: attention at the GEMMs' rate, the FP8 peak's (what the estimator did before).
+    CHECK(prefill(fp8, 0.0, 1) == Approx((gemms + attention) / (624e12 * 0.5) * 1000.0).epsilon(1e-9));
+    // 16-bit weights: the GEMMs at 312 x 0.5, attention at 312 x 0.4.
+    CHECK(prefill(fp16, 0.4, 1) ==
+          Approx((gemms / (312e12 * 0.5) + attention / (312e12 * 0.4)) * 1000.0).epsilon(1e-9));
+    // Tensor parallelism splits attention's heads as it splits the GEMMs.
+    CHECK(prefill(fp8, 0.4, 4) == Approx(fp8_ms / 4.0).epsilon(1e-9));
+    // A decode step's attention stays at the GEMMs' rate: the key moves no decode step.
+    EstimateRequest decode_with = request_for(model, fp8, hardware, 1, 8);
+    decode_with.profile.attention_efficiency = 0.4;
+    EstimateRequest decode_without = decode_with;
+    decode_without.profile.attention_efficiency = 0.0;
+    CHECK(estimate(decode_with).performance.decode_step_ms == estimate(decode_without).performance.decode_step_ms);
+}
+
 TEST_CASE("quantized compute efficiency: integer-quantized variants run at it against the 16-bit peak", "[estimator][prefill]") {
     const Model model = test::llama2_7b();
     Hardware hardware = test::gpu();  // 312 TFLOPS fp16, 624 TOPS int8

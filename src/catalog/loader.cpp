@@ -835,6 +835,7 @@ Engine read_engine(const json& value, const std::string& pointer, Problems& prob
         }
     }
     engine.cuda_graph_max_tokens = reader.integer("cuda_graph_max_tokens", 0, Presence::optional);
+    engine.attention_kernel_efficiency = reader.number("attention_kernel_efficiency", NumberRule::positive_fraction);
     engine.batch_wait_timeout_iters = reader.integer("batch_wait_timeout_iters", 0, Presence::optional);
     engine.batch_wait_max_tokens_ratio = reader.number("batch_wait_max_tokens_ratio", NumberRule::fraction);
     if (const json* factors = reader.member("factors")) {

@@ -403,6 +403,7 @@ ordered_json to_json(const Engine& e) {
         out["small_gpu_scheduler"] = e.small_gpu_scheduler_is_list || rules.size() > 1 ? rules : rules.front();
     }
     put_optional(out, "cuda_graph_max_tokens", e.cuda_graph_max_tokens);
+    put_optional(out, "attention_kernel_efficiency", e.attention_kernel_efficiency);
     put_optional(out, "batch_wait_timeout_iters", e.batch_wait_timeout_iters);
     put_optional(out, "batch_wait_max_tokens_ratio", e.batch_wait_max_tokens_ratio);
     ordered_json factors = ordered_json::array();

@@ -352,6 +352,10 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
                          engine_key_source("eager_layer_overhead_us")});
         trace.push_back({"engine: cuda_graph_max_tokens", static_cast<double>(request.profile.cuda_graph_max_tokens),
                          "tokens (0: prompt steps never graphed)", engine_key_source("cuda_graph_max_tokens")});
+        trace.push_back({"engine: attention_kernel_efficiency", request.profile.attention_efficiency,
+                         "fraction of the 16-bit peak (0: attention at the GEMMs' rate)",
+                         request.profile.attention_efficiency > 0.0 ? engine_key_source("attention_kernel_efficiency")
+                                                                    : std::string("none: attention's FLOPs at effective_flops_per_s")});
         if (request.profile.batch_wait_timeout_iters > 0) {
             trace.push_back({"engine: batch_wait_timeout_iters", static_cast<double>(request.profile.batch_wait_timeout_iters),
                              "steps (0: prompts never held)",

@@ -454,6 +454,9 @@ EfficiencyProfile engine_profile(const Engine* engine, const Hardware& hardware,
         profile.max_batched_tokens = small->max_num_batched_tokens.value_or(profile.max_batched_tokens);
     }
     profile.cuda_graph_max_tokens = engine->cuda_graph_max_tokens.value_or(profile.cuda_graph_max_tokens);
+    if (hardware.kind == HardwareKind::gpu) {
+        profile.attention_efficiency = engine->attention_kernel_efficiency.value_or(profile.attention_efficiency);
+    }
     profile.batch_wait_timeout_iters = engine->batch_wait_timeout_iters.value_or(profile.batch_wait_timeout_iters);
     profile.batch_wait_max_tokens_ratio = engine->batch_wait_max_tokens_ratio.value_or(profile.batch_wait_max_tokens_ratio);
     if (hardware.kind == HardwareKind::gpu) {
@@ -794,9 +797,18 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
     // Prefill of one request's P tokens.
     // The head's logits are needed for the prompt's last token only (the engines gather that
     // position before the head); every other matrix multiplies every prompt token.
+    // Attention's own FLOPs (QK^T and PV) run on the engine's attention kernels, in 16 bits
+    // whatever the weights' format, at their share of the 16-bit peak; without one, at the GEMMs' rate.
+    const std::optional<double> peak_16bit_tflops = hw.peak_tflops_at(Precision::fp16);
+    m_attention_rate = profile.attention_efficiency > 0.0 && peak_16bit_tflops
+                           ? parallel_gpus * *peak_16bit_tflops * k_flops_per_tflop * profile.attention_efficiency
+                           : m_compute_rate;
+    const double prefill_attention_flops = 2.0 * attention_dim * m_prompt * m_prompt;
     m_prefill_flops = 2.0 * (m_active_matmul - m_head_matmul) * m_prompt + 2.0 * m_head_matmul * std::min(m_prompt, 1.0) +
-                      2.0 * attention_dim * m_prompt * m_prompt;
-    m_prefill_compute_ms = m_prefill_flops / m_compute_rate * k_ms_per_s;
+                      prefill_attention_flops;
+    m_prefill_compute_ms = ((m_prefill_flops - prefill_attention_flops) / m_compute_rate +
+                            prefill_attention_flops / m_attention_rate) *
+                           k_ms_per_s;
     m_streamed_weights = profile.layer_split ? m_weights_bytes : m_weights_bytes / m_gpus;
     // Adapters are split like the weights; one request's prefill reads its task's adapter.
     m_adapter_split = profile.layer_split ? 1.0 : m_gpus;
@@ -821,6 +833,8 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
     // Decode at the mean context P + O / 2: the parts one sequence adds.
     m_mean_context = m_prompt + m_output / 2.0;
     m_kv_read_per_token = profile.layer_split ? m_kv_per_token_per_gpu * m_gpus : m_kv_per_token_per_gpu;
+    // (A decode step's attention reads its KV cache at a few FLOPs per byte: its FLOPs stay with
+    // the step's compute at the GEMMs' rate, which its memory time dominates.)
     m_decode_flops_per_sequence = 2.0 * m_active_matmul + 4.0 * attention_dim * m_mean_context;
     m_decode_compute_ms_per_sequence = m_decode_flops_per_sequence / m_compute_rate * k_ms_per_s;
 
@@ -1157,6 +1171,11 @@ Estimate EstimatePlan::at(std::int64_t batch_size, Trace* trace) const {
            "t * F * eta_c, F the peak gemm_peak chooses (docs/method.md): the compute precision's (x 2 for 2:4 sparsity on the engine's 2:4 "
            "kernels), the FP16-accumulate peak under an engine that accumulates in FP16, or peak(fp16) at "
            "quantized_compute_efficiency under an engine's quantized kernels");
+    if (m_attention_rate != m_compute_rate) {
+        record(trace, "attention_flops_per_s", m_attention_rate, "FLOP/s",
+               "t * peak(fp16) * attention_kernel_efficiency: a prompt's attention FLOPs (QK^T, PV), in 16 bits whatever "
+               "the weights' format");
+    }
     record(trace, "effective_bandwidth_bytes_per_s_per_gpu", m_bandwidth, "bytes/s", "memory bandwidth * eta_m");
     record(trace, "link_gb_per_s", m_link_gb_per_s, "GB/s",
            m_multi_node ? "min(interconnect, inter-node network): the replica spans nodes" : "interconnect within one node");
@@ -1171,9 +1190,13 @@ Estimate EstimatePlan::at(std::int64_t batch_size, Trace* trace) const {
                "MoE layers * 6 h [(k / EP) (w + routed_columns) + token_columns] / (peak * moe_kernel_efficiency), "
                "w = moe_intermediate_size / (GPUs / EP)");
         record(trace, "prefill_compute_ms", m_prefill_compute_ms, "ms",
-               "(prefill FLOPs - P * routed expert FLOPs per token) / effective_flops_per_s + P * expert kernel ms per token");
+               "(prefill FLOPs - attention's 2 L h_q d_h P^2 - P * routed expert FLOPs per token) / effective_flops_per_s + "
+               "attention's FLOPs / attention rate + P * expert kernel ms per token (attention rate: attention_flops_per_s where "
+               "listed, else effective_flops_per_s)");
     } else {
-        record(trace, "prefill_compute_ms", m_prefill_compute_ms, "ms", "prefill FLOPs / effective_flops_per_s");
+        record(trace, "prefill_compute_ms", m_prefill_compute_ms, "ms",
+               "(prefill FLOPs - attention's 2 L h_q d_h P^2) / effective_flops_per_s + attention's FLOPs / attention rate "
+               "(attention_flops_per_s where listed, else effective_flops_per_s)");
     }
     record(trace, "prefill_memory_ms", m_prefill_memory_ms, "ms",
            "weights per GPU (of the routed experts, those the prompt's tokens touch) / (bandwidth * eta_m)");

@@ -38,7 +38,7 @@ SMALL_GPU_RULE = {"type": "object", "additionalProperties": False, "properties":
     "max_num_seqs": {"type": "integer", "minimum": 1},
     "max_num_batched_tokens": {"type": "integer", "minimum": 1}}}
 PRECISIONS = ["fp16", "bf16", "fp8", "int8", "int4"]
-SCHEMA_VERSION = {"enum": ["1.0", "1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "1.7", "1.8"], "description": "dsselect writes \"1.8\" and reads all nine: a minor bump only adds fields or widens what a key accepts; a major bump may break"}
+SCHEMA_VERSION = {"enum": ["1.0", "1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "1.7", "1.8", "1.9"], "description": "dsselect writes \"1.9\" and reads all ten: a minor bump only adds fields or widens what a key accepts; a major bump may break"}
 
 
 def integer(minimum, maximum=MAX_DIMENSION):
@@ -442,6 +442,10 @@ def catalog_engine():
         "cuda_graph_max_tokens": described({"type": "integer", "minimum": 0},
                                            "tokens a step carrying prompt tokens may hold and still replay a CUDA graph; "
                                            "absent or 0: such steps run eagerly"),
+        "attention_kernel_efficiency": described(POSITIVE_FRACTION,
+                                                 "share of the hardware's 16-bit peak the engine's attention kernels "
+                                                 "reach on a prompt's attention FLOPs (QK^T and PV), whatever the "
+                                                 "weights' format; absent: those FLOPs run at the GEMMs' rate"),
         "batch_wait_timeout_iters": described({"type": "integer", "minimum": 0},
                                               "steps a waiting prompt may be held while sequences decode "
                                               "(TensorRT-LLM batch_wait_timeout_iters); absent or 0: never held"),

@@ -507,6 +507,10 @@ struct Engine {
     // The most tokens a step that carries prompt tokens may hold and still replay a CUDA graph
     // (vLLM's piecewise graphs); absent or 0: such steps always run eagerly (SGLang, TensorRT-LLM).
     std::optional<std::int64_t> cuda_graph_max_tokens;
+    // The share of the hardware's 16-bit peak its attention kernels (FlashAttention and the like)
+    // reach on a prompt's attention FLOPs, QK^T and PV, whatever the weights' format: the engines
+    // run attention in 16 bits by default. Absent: those FLOPs run at the GEMMs' rate.
+    std::optional<double> attention_kernel_efficiency;
     // Batch waiting (TensorRT-LLM's batch_wait_timeout_iters and batch_wait_max_tokens_ratio):
     // while sequences decode, waiting prompts are held back for up to batch_wait_timeout_iters
     // steps, or until the step's tokens (the held prompts' and one per decode) reach

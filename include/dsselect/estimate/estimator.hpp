@@ -181,6 +181,9 @@ struct EfficiencyProfile {
     double eager_layer_overhead_us = 0.0;
     double eager_moe_layer_overhead_us = 0.0;
     std::int64_t cuda_graph_max_tokens = 0;
+    // A prompt's attention FLOPs (QK^T and PV) at this share of the 16-bit peak, the engine's
+    // attention kernels'; 0: at the GEMMs' rate (gemm_peak, compute_efficiency).
+    double attention_efficiency = 0.0;
     double allreduce_latency_us = 8.0;     // per all-reduce call
     // Replicas wider than one node reach the other node over the scale-out network.
     double inter_node_gb_per_s = 50.0;     // per GPU: one 400 Gb/s InfiniBand NDR port (assumption)
@@ -649,6 +652,7 @@ private:
     // Set only when the configuration can be timed (context within the window, a peak).
     double m_peak_flops_per_gpu = 0;
     double m_compute_rate = 0;
+    double m_attention_rate = 0;  // attention's FLOP/s: the engine's attention kernels, or m_compute_rate
     double m_bandwidth = 0;
     double m_link_gb_per_s = 0;
     double m_prefill_flops = 0;
