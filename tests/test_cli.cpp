@@ -1413,6 +1413,13 @@ TEST_CASE("attention kernels: the overlay's shares apply on GPUs and the key rea
           std::string::npos);
     REQUIRE(steps.count("attention_flops_per_s") == 1);
     CHECK(steps["attention_flops_per_s"].at("value").get<double>() == Approx(2.0 * 989e12 * eta));
+    // The 16-bit peak the share is of, beside the FP8 peak the GEMMs run at; a --data file named as the source.
+    REQUIRE(steps.count("input: peak_tflops.fp16") == 1);
+    CHECK(steps["input: peak_tflops.fp16"].at("value").get<double>() == 989.0);
+    CHECK(steps["engine: attention_kernel_efficiency"].at("formula").get<std::string>().find("(a --data file)") !=
+          std::string::npos);
+    CHECK(steps["engine: attention_kernel_efficiency"].at("formula").get<std::string>().find("data/engines.json") ==
+          std::string::npos);
     CHECK(document.at("performance").at("ttft_ms").get<double>() >
           json::parse(shipped.out).at("performance").at("ttft_ms").get<double>());
     // Written back by catalog engines, and refused with its pointer when out of range or not a number.

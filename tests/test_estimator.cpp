@@ -829,8 +829,10 @@ TEST_CASE("attention kernels: a prompt's attention FLOPs run at the 16-bit peak 
     const Variant fp16 = test::variant_bits(16);
     const Variant fp8 = test::variant_bits(8, Precision::fp8);
     // The prefill's compute time, as --explain reports it.
-    const auto prefill = [&](const Variant& variant, double attention_eta, std::int64_t gpus) {
+    const auto prefill = [&](const Variant& variant, double attention_eta, std::int64_t gpus,
+                             std::optional<double> kv_cache_bits = std::nullopt) {
         EstimateRequest request = request_for(model, variant, hardware, gpus);
+        request.kv_cache_bits = kv_cache_bits;
         request.prompt_tokens = 2048;
         request.profile.compute_efficiency = 0.5;
         request.profile.attention_efficiency = attention_eta;
@@ -855,6 +857,9 @@ TEST_CASE("attention kernels: a prompt's attention FLOPs run at the 16-bit peak 
           Approx((gemms / (312e12 * 0.5) + attention / (312e12 * 0.4)) * 1000.0).epsilon(1e-9));
     // Tensor parallelism splits attention's heads as it splits the GEMMs.
     CHECK(prefill(fp8, 0.4, 4) == Approx(fp8_ms / 4.0).epsilon(1e-9));
+    // With an 8-bit KV cache an engine may run attention in 8 bits: the GEMMs' rate, share or not.
+    CHECK(prefill(fp8, 0.4, 1, 8.0) == Approx((gemms + attention) / (624e12 * 0.5) * 1000.0).epsilon(1e-9));
+    CHECK(prefill(fp8, 0.4, 1, 16.0) == Approx(fp8_ms).epsilon(1e-9));
     // A decode step's attention stays at the GEMMs' rate: the key moves no decode step.
     EstimateRequest decode_with = request_for(model, fp8, hardware, 1, 8);
     decode_with.profile.attention_efficiency = 0.4;

@@ -282,6 +282,13 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
             trace.push_back({std::string("input: peak_tflops.") + to_string(gemm.precision), gemm.tflops.value_or(0.0),
                              "TFLOPS", source_of(hw.source, hw.sources, "peak_tflops")});
         }
+        // The attention kernels' share is of the 16-bit peak, which the lines above may not show.
+        const bool shows_16bit_peak = request.variant->compute_precision == Precision::fp16 ||
+                                      (!gemm.fp16_accumulate && gemm.precision == Precision::fp16);
+        if (request.profile.attention_efficiency > 0.0 && !shows_16bit_peak) {
+            trace.push_back({"input: peak_tflops.fp16", hw.peak_tflops_at(Precision::fp16).value_or(0.0),
+                             "TFLOPS (attention_kernel_efficiency's peak)", source_of(hw.source, hw.sources, "peak_tflops")});
+        }
         trace.push_back({"input: tdp_w", hw.tdp_w, "W", source_of(hw.source, hw.sources, "tdp_w")});
         const EngineFactors* factors = matching_factors(engine, *request.hardware, request.variant->compute_precision);
         const std::string engine_source =
@@ -352,10 +359,13 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
                          engine_key_source("eager_layer_overhead_us")});
         trace.push_back({"engine: cuda_graph_max_tokens", static_cast<double>(request.profile.cuda_graph_max_tokens),
                          "tokens (0: prompt steps never graphed)", engine_key_source("cuda_graph_max_tokens")});
+        // No shipped engine sets the share (docs/validation-study.md, section 36): a --data file did.
         trace.push_back({"engine: attention_kernel_efficiency", request.profile.attention_efficiency,
-                         "fraction of the 16-bit peak (0: attention at the GEMMs' rate)",
-                         request.profile.attention_efficiency > 0.0 ? engine_key_source("attention_kernel_efficiency")
-                                                                    : std::string("none: attention's FLOPs at effective_flops_per_s")});
+                         "fraction of the 16-bit peak, a prompt's attention with a 16-bit KV cache (0: at the GEMMs' rate)",
+                         request.profile.attention_efficiency > 0.0
+                             ? "engine '" + engine->id + "' (a --data file): " +
+                                   source_of(engine->source, engine->sources, "attention_kernel_efficiency")
+                             : std::string("none: attention's FLOPs at effective_flops_per_s")});
         if (request.profile.batch_wait_timeout_iters > 0) {
             trace.push_back({"engine: batch_wait_timeout_iters", static_cast<double>(request.profile.batch_wait_timeout_iters),
                              "steps (0: prompts never held)",

@@ -798,9 +798,12 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
     // The head's logits are needed for the prompt's last token only (the engines gather that
     // position before the head); every other matrix multiplies every prompt token.
     // Attention's own FLOPs (QK^T and PV) run on the engine's attention kernels, in 16 bits
-    // whatever the weights' format, at their share of the 16-bit peak; without one, at the GEMMs' rate.
+    // whatever the weights' format, at their share of the 16-bit peak; without one, at the GEMMs'
+    // rate. With an 8-bit KV cache an engine may run attention in 8 bits (FP8 attention kernels),
+    // which the share was not timed on: the GEMMs' rate then too.
     const std::optional<double> peak_16bit_tflops = hw.peak_tflops_at(Precision::fp16);
-    m_attention_rate = profile.attention_efficiency > 0.0 && peak_16bit_tflops
+    const bool kv_16bit = request.kv_cache_bits.value_or(variant.kv_cache_bits) > 8.0;
+    m_attention_rate = profile.attention_efficiency > 0.0 && peak_16bit_tflops && kv_16bit
                            ? parallel_gpus * *peak_16bit_tflops * k_flops_per_tflop * profile.attention_efficiency
                            : m_compute_rate;
     const double prefill_attention_flops = 2.0 * attention_dim * m_prompt * m_prompt;
@@ -1174,7 +1177,7 @@ Estimate EstimatePlan::at(std::int64_t batch_size, Trace* trace) const {
     if (m_attention_rate != m_compute_rate) {
         record(trace, "attention_flops_per_s", m_attention_rate, "FLOP/s",
                "t * peak(fp16) * attention_kernel_efficiency: a prompt's attention FLOPs (QK^T, PV), in 16 bits whatever "
-               "the weights' format");
+               "the weights' format (a 16-bit KV cache; with an 8-bit one, effective_flops_per_s)");
     }
     record(trace, "effective_bandwidth_bytes_per_s_per_gpu", m_bandwidth, "bytes/s", "memory bandwidth * eta_m");
     record(trace, "link_gb_per_s", m_link_gb_per_s, "GB/s",
