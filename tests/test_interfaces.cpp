@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <limits>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -246,6 +247,88 @@ TEST_CASE("interfaces: a batch line's candidate list is never empty, and a bad c
           file.path() + ":1: /candidates: expected at least one candidate (leave \"candidates\" out to search)");
     CHECK(records[1].at("status").get<std::string>() == "invalid");
     CHECK(records[1].at("error").at("message").get<std::string>() == file.path() + ":2: /candidates/1: unknown model 'zzz'");
+}
+
+namespace {
+// RFC 4180 records of a CSV text (CRLF line ends, quoted fields with doubled quotes).
+std::vector<std::vector<std::string>> csv_records(const std::string& text) {
+    std::vector<std::vector<std::string>> records;
+    std::vector<std::string> record;
+    std::string field;
+    bool quoted = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (quoted) {
+            if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+                field += '"';
+                ++i;
+            } else if (c == '"') {
+                quoted = false;
+            } else {
+                field += c;
+            }
+        } else if (c == '"') {
+            quoted = true;
+        } else if (c == ',') {
+            record.push_back(field);
+            field.clear();
+        } else if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') {
+            record.push_back(field);
+            field.clear();
+            records.push_back(record);
+            record.clear();
+            ++i;
+        } else {
+            field += c;
+        }
+    }
+    return records;
+}
+}  // namespace
+
+TEST_CASE("interfaces: a document of several tables is one long CSV table of table, row, column and value", "[cli][csv]") {
+    const std::vector<std::vector<std::string>> calls = {
+        {"estimate", "--model", "base", "--gpu", "a40", "--explain"},
+        {"tco", "--scenario", "finance-risk", "base:int8@h100-sxmx1"},
+        {"plan", "finetune", "--model", "base", "--gpu", "a100-80gb", "--method", "lora", "--tokens", "2e8"},
+        {"recommend", "--scenario", "customer-service", "--explain"}};
+    for (std::vector<std::string> call : calls) {
+        INFO(call.front());
+        call.insert(call.end(), {"-o", "csv"});
+        const auto run = run_cli(call);
+        REQUIRE(run.status == 0);
+        REQUIRE(run.out.size() > 2);
+        CHECK(run.out.substr(run.out.size() - 2) == "\r\n");
+        const auto records = csv_records(run.out);
+        REQUIRE(records.size() > 10);
+        CHECK(records.front() == std::vector<std::string>{"table", "row", "column", "value"});
+        std::set<std::string> tables;
+        for (std::size_t i = 1; i < records.size(); ++i) {
+            INFO(i);
+            REQUIRE(records[i].size() == 4);
+            CHECK(records[i][0] != "table");  // one header only
+            tables.insert(records[i][0]);
+        }
+        CHECK(tables.size() >= 2);
+    }
+    // The estimate's tables by their machine names, and a cell found by table, row and column.
+    const auto estimate = csv_records(run_cli({"estimate", "--model", "base", "--gpu", "a40", "-o", "csv"}).out);
+    std::set<std::string> tables;
+    std::string ttft;
+    for (const auto& record : estimate) {
+        tables.insert(record[0]);
+        if (record[0] == "performance" && record[1] == "time to first token (TTFT)" && record[2] == "value") {
+            ttft = record[3];
+        }
+    }
+    CHECK(tables == std::set<std::string>{"table", "estimate", "memory", "performance", "accuracy"});
+    const json document = json::parse(run_cli({"estimate", "--model", "base", "--gpu", "a40", "-o", "json"}).out);
+    REQUIRE_FALSE(ttft.empty());
+    CHECK(std::stod(ttft) == Approx(document.at("performance").at("ttft_ms").get<double>()).margin(0.005));
+    // A document of one table keeps its own header (the candidate columns).
+    const auto ranked = csv_records(run_cli({"recommend", "--scenario", "customer-service", "-o", "csv"}).out);
+    REQUIRE_FALSE(ranked.empty());
+    CHECK(ranked.front().front() == "rank");
 }
 
 TEST_CASE("interfaces: CSV carries plain numbers under machine headers, one value per field", "[cli][csv]") {

@@ -146,6 +146,7 @@ std::vector<Table> finetune_tables(const FinetunePlan& plan) {
     std::vector<Table> tables;
 
     Table summary;
+    summary.id = "plan";
     summary.title = fmt::format("Fine-tuning plan: {} {} on {}  ({} tokens)", r.model->id, to_string(r.method),
                                 r.hardware->id, count_short(r.tokens));
     summary.columns = {{"quantity", L}, {"value", R}, {"unit", L}};
@@ -168,6 +169,7 @@ std::vector<Table> finetune_tables(const FinetunePlan& plan) {
     tables.push_back(summary);
 
     Table memory;
+    memory.id = "training_memory";
     memory.title = "Training memory";
     memory.columns = {{"part", L}, {"whole job GiB", R}, {"per GPU GiB", R}};
     const double gpus = static_cast<double>(plan.fits ? plan.gpus : r.max_gpus);
@@ -193,6 +195,7 @@ std::vector<Table> finetune_tables(const FinetunePlan& plan) {
     tables.push_back(memory);
 
     Table stages;
+    stages.id = "unfreezing_stages";
     stages.title = "Progressive unfreezing (seed §5.3: lower layers frozen, unfrozen upward stage by stage)";
     stages.columns = {{"stage", R}, {"layers", L}, {"also", L}, {"trainable", R}, {"tokens", R}, {"GPU-hours", R}};
     for (const FinetuneStage& stage : plan.stages) {
@@ -205,6 +208,7 @@ std::vector<Table> finetune_tables(const FinetunePlan& plan) {
     tables.push_back(stages);
 
     Table tiers;
+    tiers.id = "learning_rate_tiers";
     tiers.title = "Learning-rate tiers (seed §5.3: three importance tiers)";
     tiers.columns = {{"tier", L}, {"layers", L}, {"also", L}, {"trainable", R}, {"multiplier", R}, {"learning rate", R}};
     for (const FinetuneTier& tier : plan.tiers) {

@@ -36,13 +36,7 @@ std::string tables_or_json(const RenderOptions& options, const char* document, J
 
 std::string render_tables(const std::vector<Table>& tables, const RenderOptions& options) {
     switch (options.format) {
-    case OutputFormat::csv: {
-        std::string csv;
-        for (const auto& table : tables) {
-            csv += render_csv(table);
-        }
-        return csv;
-    }
+    case OutputFormat::csv: return render_csv(tables);
     case OutputFormat::markdown: return render_markdown(tables);
     case OutputFormat::table: return render_text(tables, options.text_style, options.color);
     case OutputFormat::json:

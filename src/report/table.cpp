@@ -156,34 +156,66 @@ std::string render_text(const std::vector<Table>& tables, TextStyle style, Color
     return out;
 }
 
-std::string render_csv(const Table& table) {
-    std::string out;
+namespace {
+// A table as CSV sees it: its machine header and rows where it has them (csv_header, csv_rows),
+// else the header and cells people read.
+struct CsvView {
+    std::vector<std::string> header;
+    const std::vector<std::vector<std::string>>* rows = nullptr;
+};
+CsvView csv_view(const Table& table) {
     if (!table.csv_header.empty()) {
-        std::vector<std::string> fields;
-        for (const std::string& header : table.csv_header) {
-            fields.push_back(csv_field(header));
-        }
-        out += fmt::format("{}\r\n", fmt::join(fields, ","));
-        for (const auto& row : table.csv_rows) {
-            fields.clear();
-            for (const auto& cell : row) {
-                fields.push_back(csv_field(cell));
-            }
-            out += fmt::format("{}\r\n", fmt::join(fields, ","));
-        }
-        return out;
+        return {table.csv_header, &table.csv_rows};
     }
-    std::vector<std::string> headers;
+    CsvView view{{}, &table.rows};
     for (const Column& column : table.columns) {
-        headers.push_back(csv_field(column.header));
+        view.header.push_back(column.header);
     }
-    out += fmt::format("{}\r\n", fmt::join(headers, ","));
-    for (const auto& row : table.rows) {
-        std::vector<std::string> cells;
-        for (const auto& cell : row) {
-            cells.push_back(csv_field(cell));
+    return view;
+}
+std::string csv_line(const std::vector<std::string>& cells) {
+    std::vector<std::string> fields;
+    fields.reserve(cells.size());
+    for (const std::string& cell : cells) {
+        fields.push_back(csv_field(cell));
+    }
+    return fmt::format("{}\r\n", fmt::join(fields, ","));
+}
+}  // namespace
+
+std::string render_csv(const Table& table) {
+    const CsvView view = csv_view(table);
+    std::string out = csv_line(view.header);
+    for (const auto& row : *view.rows) {
+        out += csv_line(row);
+    }
+    return out;
+}
+
+std::string render_csv(const std::vector<Table>& tables) {
+    if (tables.size() == 1) {
+        return render_csv(tables.front());
+    }
+    // Several tables, each with its own columns: one long table that any CSV reader takes, a
+    // line per cell. `row` is the row's first cell (its name: a quantity, a part, a rank), or its
+    // number in a table of one column.
+    std::string out = csv_line({"table", "row", "column", "value"});
+    for (std::size_t index = 0; index < tables.size(); ++index) {
+        const Table& table = tables[index];
+        const std::string name = !table.id.empty()      ? table.id
+                                 : !table.title.empty() ? table.title
+                                                        : fmt::format("table {}", index + 1);
+        const CsvView view = csv_view(table);
+        for (std::size_t r = 0; r < view.rows->size(); ++r) {
+            const std::vector<std::string>& row = (*view.rows)[r];
+            if (row.size() == 1) {
+                out += csv_line({name, std::to_string(r + 1), view.header.empty() ? "" : view.header.front(), row.front()});
+                continue;
+            }
+            for (std::size_t c = 1; c < row.size(); ++c) {
+                out += csv_line({name, row.front(), c < view.header.size() ? view.header[c] : "", row[c]});
+            }
         }
-        out += fmt::format("{}\r\n", fmt::join(cells, ","));
     }
     return out;
 }

@@ -166,6 +166,7 @@ namespace {
 // How far such estimates have been from measurements (data/accuracy.json): TTFT, TPOT and capacity.
 Table accuracy_table(const AccuracyClaim& claim) {
     Table table;
+    table.id = "accuracy";
     table.title = "Measured accuracy of such estimates (data/accuracy.json)";
     table.columns = {{"figure", L}, {"median abs error (%)", R}, {"mean signed error (%)", R}, {"rows", R}};
     if (claim.entry != nullptr) {
@@ -217,6 +218,7 @@ std::vector<Table> estimate_tables(const EstimateView& view) {
     std::vector<Table> tables;
 
     Table summary;
+    summary.id = "estimate";
     summary.title = fmt::format("Estimate: {} / {} on {} x{}  (prompt {}, output {}, batch {})", r.model->id,
                                 r.variant->id, r.hardware->id, r.gpus, r.prompt_tokens, r.output_tokens, r.batch);
     summary.columns = {{"quantity", L}, {"value", R}, {"unit", L}};
@@ -238,6 +240,7 @@ std::vector<Table> estimate_tables(const EstimateView& view) {
     tables.push_back(summary);
 
     Table memory;
+    memory.id = "memory";
     memory.title = "Memory per GPU";
     memory.columns = {{"part", L}, {"GiB", R}};
     const double gpus = static_cast<double>(r.gpus);
@@ -268,6 +271,7 @@ std::vector<Table> estimate_tables(const EstimateView& view) {
     tables.push_back(memory);
 
     Table timing;
+    timing.id = "performance";
     timing.title = "Performance";
     timing.columns = {{"quantity", L}, {"value", R}, {"unit", L}};
     if (e.has_timing()) {
@@ -301,6 +305,7 @@ std::vector<Table> estimate_tables(const EstimateView& view) {
 
     if (view.trace != nullptr) {
         Table explain;
+        explain.id = "explain";
         explain.title = "Explain: every intermediate quantity";
         explain.columns = {{"quantity", L}, {"value", R}, {"unit", L}, {"formula", L}};
         explain.csv_header = {"quantity", "value", "unit", "formula"};

@@ -15,6 +15,9 @@ struct Column {
 
 struct Table {
     std::string title;  // printed above an aligned table, as a "# " line above a piped one
+    // A stable machine name: the `table` field of CSV's long form (a document of several tables);
+    // empty: the title.
+    std::string id;
     std::vector<Column> columns;
     std::vector<std::vector<std::string>> rows;
     std::vector<std::string> notes;  // printed below an aligned table
@@ -30,6 +33,10 @@ enum class Color { off, on };
 // Colour (bold titles and headers) only when the caller decided the output is a colour terminal.
 std::string render_text(const std::vector<Table>& tables, TextStyle style, Color color = Color::off);
 std::string render_csv(const Table& table);
+// One table as render_csv writes it; several (each with its own columns) as one long table,
+// "table,row,column,value", a line per cell: the table's title, the row's first cell (its number
+// in a table of one column), the column's header and the cell.
+std::string render_csv(const std::vector<Table>& tables);
 std::string render_markdown(const std::vector<Table>& tables);
 
 }  // namespace dsselect::report
