@@ -8,6 +8,7 @@
 #include <limits>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -250,12 +251,14 @@ TEST_CASE("interfaces: a batch line's candidate list is never empty, and a bad c
 }
 
 namespace {
-// RFC 4180 records of a CSV text (CRLF line ends, quoted fields with doubled quotes).
+// The RFC 4180 records of a CSV text (CRLF line ends, quoted fields with doubled quotes); throws on
+// a quote inside an unquoted field, text after a closing quote, or a record without its CRLF.
 std::vector<std::vector<std::string>> csv_records(const std::string& text) {
     std::vector<std::vector<std::string>> records;
     std::vector<std::string> record;
     std::string field;
     bool quoted = false;
+    bool closed = false;  // a quoted field has ended: only a comma or CRLF may follow
     for (std::size_t i = 0; i < text.size(); ++i) {
         const char c = text[i];
         if (quoted) {
@@ -264,71 +267,112 @@ std::vector<std::vector<std::string>> csv_records(const std::string& text) {
                 ++i;
             } else if (c == '"') {
                 quoted = false;
+                closed = true;
             } else {
                 field += c;
             }
-        } else if (c == '"') {
-            quoted = true;
         } else if (c == ',') {
             record.push_back(field);
             field.clear();
+            closed = false;
         } else if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') {
             record.push_back(field);
             field.clear();
             records.push_back(record);
             record.clear();
+            closed = false;
             ++i;
+        } else if (closed) {
+            throw std::runtime_error("text after a closing quote at byte " + std::to_string(i));
+        } else if (c == '"') {
+            if (!field.empty()) {
+                throw std::runtime_error("a quote inside an unquoted field at byte " + std::to_string(i));
+            }
+            quoted = true;
         } else {
             field += c;
         }
+    }
+    if (quoted || !field.empty() || !record.empty()) {
+        throw std::runtime_error("a record without its CRLF at the end");
     }
     return records;
 }
 }  // namespace
 
 TEST_CASE("interfaces: a document of several tables is one long CSV table of table, row, column and value", "[cli][csv]") {
-    const std::vector<std::vector<std::string>> calls = {
-        {"estimate", "--model", "base", "--gpu", "a40", "--explain"},
-        {"tco", "--scenario", "finance-risk", "base:int8@h100-sxmx1"},
-        {"plan", "finetune", "--model", "base", "--gpu", "a100-80gb", "--method", "lora", "--tokens", "2e8"},
-        {"recommend", "--scenario", "customer-service", "--explain"}};
-    for (std::vector<std::string> call : calls) {
-        INFO(call.front());
-        call.insert(call.end(), {"-o", "csv"});
-        const auto run = run_cli(call);
+    struct Call {
+        std::vector<std::string> args;
+        std::set<std::string> tables;
+    };
+    const std::vector<Call> calls = {
+        {{"estimate", "--model", "base", "--gpu", "a40", "--explain"}, {"estimate", "memory", "performance", "accuracy", "explain"}},
+        {{"estimate", "--model", "deepseek-v3", "--gpu", "a40"}, {"estimate", "memory", "accuracy"}},  // does not fit: no timing
+        {{"tco", "--scenario", "finance-risk", "base:int8@h100-sxmx1"}, {"tco", "per_year"}},
+        {{"plan", "finetune", "--model", "base", "--gpu", "a100-80gb", "--method", "lora", "--tokens", "2e8"},
+         {"plan", "training_memory", "unfreezing_stages", "learning_rate_tiers"}}};
+    for (Call call : calls) {
+        INFO(call.args.front() << " " << call.args[2]);
+        call.args.insert(call.args.end(), {"-o", "csv"});
+        const auto run = run_cli(call.args);
         REQUIRE(run.status == 0);
-        REQUIRE(run.out.size() > 2);
-        CHECK(run.out.substr(run.out.size() - 2) == "\r\n");
         const auto records = csv_records(run.out);
-        REQUIRE(records.size() > 10);
+        REQUIRE(records.size() > 5);
         CHECK(records.front() == std::vector<std::string>{"table", "row", "column", "value"});
         std::set<std::string> tables;
+        std::set<std::vector<std::string>> keys;
         for (std::size_t i = 1; i < records.size(); ++i) {
             INFO(i);
             REQUIRE(records[i].size() == 4);
-            CHECK(records[i][0] != "table");  // one header only
             tables.insert(records[i][0]);
+            // Every cell is found by its table, row and column: none is named twice.
+            CHECK(keys.insert({records[i][0], records[i][1], records[i][2]}).second);
         }
-        CHECK(tables.size() >= 2);
+        CHECK(tables == call.tables);
     }
-    // The estimate's tables by their machine names, and a cell found by table, row and column.
-    const auto estimate = csv_records(run_cli({"estimate", "--model", "base", "--gpu", "a40", "-o", "csv"}).out);
-    std::set<std::string> tables;
+    // A cell found by table, row and column holds the JSON's figure.
+    const auto csv = run_cli({"estimate", "--model", "base", "--gpu", "a40", "-o", "csv"});
+    const auto json_run = run_cli({"estimate", "--model", "base", "--gpu", "a40", "-o", "json"});
+    REQUIRE(csv.status == 0);
+    REQUIRE(json_run.status == 0);
     std::string ttft;
-    for (const auto& record : estimate) {
-        tables.insert(record[0]);
+    for (const auto& record : csv_records(csv.out)) {
+        REQUIRE(record.size() == 4);
         if (record[0] == "performance" && record[1] == "time to first token (TTFT)" && record[2] == "value") {
             ttft = record[3];
         }
     }
-    CHECK(tables == std::set<std::string>{"table", "estimate", "memory", "performance", "accuracy"});
-    const json document = json::parse(run_cli({"estimate", "--model", "base", "--gpu", "a40", "-o", "json"}).out);
     REQUIRE_FALSE(ttft.empty());
-    CHECK(std::stod(ttft) == Approx(document.at("performance").at("ttft_ms").get<double>()).margin(0.005));
-    // A document of one table keeps its own header (the candidate columns).
-    const auto ranked = csv_records(run_cli({"recommend", "--scenario", "customer-service", "-o", "csv"}).out);
-    REQUIRE_FALSE(ranked.empty());
-    CHECK(ranked.front().front() == "rank");
+    const double ttft_ms = json::parse(json_run.out).at("performance").at("ttft_ms").get<double>();
+    CHECK(std::stod(ttft) == Approx(ttft_ms).margin(0.005));  // printed with two decimals
+    // The rows' names do not carry the inputs: the same keys at another batch.
+    const auto other = run_cli({"estimate", "--model", "base", "--gpu", "a40", "--batch", "4", "-o", "csv"});
+    REQUIRE(other.status == 0);
+    std::set<std::string> rows_at_1;
+    std::set<std::string> rows_at_4;
+    for (const auto& record : csv_records(csv.out)) {
+        rows_at_1.insert(record[0] + "/" + record[1]);
+    }
+    for (const auto& record : csv_records(other.out)) {
+        rows_at_4.insert(record[0] + "/" + record[1]);
+    }
+    CHECK(rows_at_1 == rows_at_4);
+    // Recommend and compare keep their candidate table alone, with its header, whatever else they show.
+    for (const std::vector<std::string>& call :
+         {std::vector<std::string>{"recommend", "--scenario", "customer-service", "--explain", "-o", "csv"},
+          std::vector<std::string>{"recommend", "--scenario", "multi-task-support", "-o", "csv"},
+          std::vector<std::string>{"compare", "--scenario", "finance-risk", "base:int8@h100-sxmx1", "ultra:int8@h100-sxmx8", "-o",
+                                   "csv"}}) {
+        INFO(call[2]);
+        const auto run = run_cli(call);
+        REQUIRE(run.status == 0);
+        const auto records = csv_records(run.out);
+        REQUIRE(records.size() >= 2);
+        CHECK(records.front().front() != "table");
+        for (const auto& record : records) {
+            CHECK(record.size() == records.front().size());
+        }
+    }
 }
 
 TEST_CASE("interfaces: CSV carries plain numbers under machine headers, one value per field", "[cli][csv]") {

@@ -21,22 +21,42 @@ bool is_json(OutputFormat format) { return format == OutputFormat::json || forma
 
 HtmlMeta html_meta(const RenderOptions& options) { return {options.version, options.command_line, options.top}; }
 
-// A document with a JSON view and a tables view (and no HTML page).
+// A document with a JSON view and a tables view (and no HTML page). In CSV, a document of
+// several tables is one long table (render_csv_long), whatever tables this instance has.
 template <typename Json, typename Tables>
-std::string tables_or_json(const RenderOptions& options, const char* document, Json json, Tables tables) {
+std::string tables_or_json(const RenderOptions& options, const char* document, Json json, Tables tables, bool several_tables) {
     if (is_json(options.format)) {
         return json(json_style(options.format));
     }
     if (options.format == OutputFormat::html) {
         undeclared(options.format, document);
     }
+    if (options.format == OutputFormat::csv && several_tables) {
+        return render_csv_long(tables());
+    }
     return render_tables(tables(), options);
+}
+
+// Recommend and compare in CSV: the candidate table alone, with its machine header, whatever else
+// the document shows people (--explain's parts, quoted figures, differences, multi-task plans: in
+// JSON, tables and Markdown).
+std::string candidate_csv_or_tables(const std::vector<Table>& tables, const RenderOptions& options) {
+    if (options.format == OutputFormat::csv) {
+        return tables.empty() ? std::string() : render_csv(tables.front());
+    }
+    return render_tables(tables, options);
 }
 }  // namespace
 
 std::string render_tables(const std::vector<Table>& tables, const RenderOptions& options) {
     switch (options.format) {
-    case OutputFormat::csv: return render_csv(tables);
+    case OutputFormat::csv: {
+        std::string csv;  // one table (a catalog listing); render_csv_long takes several
+        for (const auto& table : tables) {
+            csv += render_csv(table);
+        }
+        return csv;
+    }
     case OutputFormat::markdown: return render_markdown(tables);
     case OutputFormat::table: return render_text(tables, options.text_style, options.color);
     case OutputFormat::json:
@@ -50,19 +70,19 @@ std::string render(const CatalogDocument& document, const RenderOptions& options
     return tables_or_json(
         options, "a catalog listing",
         [&](JsonStyle style) { return catalog_json(document.catalog, document.kind, document.id, style); },
-        [&] { return catalog_tables(document.catalog, document.kind, document.id); });
+        [&] { return catalog_tables(document.catalog, document.kind, document.id); }, false);
 }
 
 std::string render(const EstimateView& document, const RenderOptions& options) {
     return tables_or_json(
         options, "an estimate", [&](JsonStyle style) { return estimate_json(document, style); },
-        [&] { return estimate_tables(document); });
+        [&] { return estimate_tables(document); }, true);
 }
 
 std::string render(const FinetunePlan& document, const RenderOptions& options) {
     return tables_or_json(
         options, "a fine-tuning plan", [&](JsonStyle style) { return finetune_json(document, style); },
-        [&] { return finetune_tables(document); });
+        [&] { return finetune_tables(document); }, true);
 }
 
 std::string render(const RecommendationDocument& document, const RenderOptions& options) {
@@ -81,7 +101,7 @@ std::string render(const RecommendationDocument& document, const RenderOptions& 
             tables.push_back(std::move(table));
         }
     }
-    return render_tables(tables, options);
+    return candidate_csv_or_tables(tables, options);
 }
 
 std::string render(const ComparisonDocument& document, const RenderOptions& options) {
@@ -94,14 +114,14 @@ std::string render(const ComparisonDocument& document, const RenderOptions& opti
         return comparison_html(document.scenario, document.candidates, document.rules, html_meta(shown),
                                    document.engine_id);
     }
-    return render_tables(comparison_tables(document.scenario, document.candidates, document.engine_id), options);
+    return candidate_csv_or_tables(comparison_tables(document.scenario, document.candidates, document.engine_id), options);
 }
 
 std::string render(const TcoDocument& document, const RenderOptions& options) {
     return tables_or_json(
         options, "a TCO",
         [&](JsonStyle style) { return tco_json(document.scenario, document.candidate, document.engine_id, style); },
-        [&] { return tco_tables(document.scenario, document.candidate, document.engine_id); });
+        [&] { return tco_tables(document.scenario, document.candidate, document.engine_id); }, true);
 }
 
 }  // namespace dsselect::report

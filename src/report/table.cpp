@@ -192,10 +192,7 @@ std::string render_csv(const Table& table) {
     return out;
 }
 
-std::string render_csv(const std::vector<Table>& tables) {
-    if (tables.size() == 1) {
-        return render_csv(tables.front());
-    }
+std::string render_csv_long(const std::vector<Table>& tables) {
     // Several tables, each with its own columns: one long table that any CSV reader takes, a
     // line per cell. `row` is the row's first cell (its name: a quantity, a part, a rank), or its
     // number in a table of one column.

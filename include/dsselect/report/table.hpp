@@ -15,8 +15,7 @@ struct Column {
 
 struct Table {
     std::string title;  // printed above an aligned table, as a "# " line above a piped one
-    // A stable machine name: the `table` field of CSV's long form (a document of several tables);
-    // empty: the title.
+    // A stable machine name: the `table` field of CSV's long form (render_csv_long); empty: the title.
     std::string id;
     std::vector<Column> columns;
     std::vector<std::vector<std::string>> rows;
@@ -33,10 +32,10 @@ enum class Color { off, on };
 // Colour (bold titles and headers) only when the caller decided the output is a colour terminal.
 std::string render_text(const std::vector<Table>& tables, TextStyle style, Color color = Color::off);
 std::string render_csv(const Table& table);
-// One table as render_csv writes it; several (each with its own columns) as one long table,
-// "table,row,column,value", a line per cell: the table's title, the row's first cell (its number
-// in a table of one column), the column's header and the cell.
-std::string render_csv(const std::vector<Table>& tables);
+// The tables of a document of several (each with its own columns) as one long CSV table,
+// "table,row,column,value", a line per cell: the table's id (its title where it has none), the
+// row's first cell (its number in a table of one column), the column's header and the cell.
+std::string render_csv_long(const std::vector<Table>& tables);
 std::string render_markdown(const std::vector<Table>& tables);
 
 }  // namespace dsselect::report
