@@ -360,12 +360,15 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
         trace.push_back({"engine: cuda_graph_max_tokens", static_cast<double>(request.profile.cuda_graph_max_tokens),
                          "tokens (0: prompt steps never graphed)", engine_key_source("cuda_graph_max_tokens")});
         // No shipped engine sets the share (docs/validation-study.md, section 36): a --data file did.
+        std::string attention_source = "none: attention's FLOPs at effective_flops_per_s";
+        if (request.profile.attention_efficiency > 0.0) {
+            attention_source = engine == nullptr ? engine_key_source("attention_kernel_efficiency")
+                                                 : "engine '" + engine->id + "' (a --data file): " +
+                                                       source_of(engine->source, engine->sources, "attention_kernel_efficiency");
+        }
         trace.push_back({"engine: attention_kernel_efficiency", request.profile.attention_efficiency,
                          "fraction of the 16-bit peak, a prompt's attention with a 16-bit KV cache (0: at the GEMMs' rate)",
-                         request.profile.attention_efficiency > 0.0
-                             ? "engine '" + engine->id + "' (a --data file): " +
-                                   source_of(engine->source, engine->sources, "attention_kernel_efficiency")
-                             : std::string("none: attention's FLOPs at effective_flops_per_s")});
+                         attention_source});
         if (request.profile.batch_wait_timeout_iters > 0) {
             trace.push_back({"engine: batch_wait_timeout_iters", static_cast<double>(request.profile.batch_wait_timeout_iters),
                              "steps (0: prompts never held)",

@@ -725,7 +725,8 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
     m_head_matmul = static_cast<double>(p.head_matmul) * variant.parameter_fraction * m_active_fraction;
 
     // Memory.
-    const double bytes_kv = request.kv_cache_bits.value_or(variant.kv_cache_bits) / k_bits_per_byte;
+    const double kv_cache_bits = request.kv_cache_bits.value_or(variant.kv_cache_bits);
+    const double bytes_kv = kv_cache_bits / k_bits_per_byte;
     const double bytes_act = std::max(variant.activation_bits, k_residual_stream_bits) / k_bits_per_byte;
     const bool packed_2_4 = packs_sparse_2_4(profile, variant);  // the engine decides how 2:4 weights are held
     m_weights_bytes = model_weight_bytes(p, variant, packed_2_4);
@@ -802,8 +803,7 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
     // rate. With an 8-bit KV cache an engine may run attention in 8 bits (FP8 attention kernels),
     // which the share was not timed on: the GEMMs' rate then too.
     const std::optional<double> peak_16bit_tflops = hw.peak_tflops_at(Precision::fp16);
-    const bool kv_16bit = request.kv_cache_bits.value_or(variant.kv_cache_bits) > 8.0;
-    m_attention_rate = profile.attention_efficiency > 0.0 && peak_16bit_tflops && kv_16bit
+    m_attention_rate = profile.attention_efficiency > 0.0 && peak_16bit_tflops && kv_cache_bits > 8.0
                            ? parallel_gpus * *peak_16bit_tflops * k_flops_per_tflop * profile.attention_efficiency
                            : m_compute_rate;
     const double prefill_attention_flops = 2.0 * attention_dim * m_prompt * m_prompt;
