@@ -122,7 +122,6 @@ ordered_json multi_task_json(const Scenario& scenario, const MultiTaskResult& re
 
 std::vector<Table> multi_task_tables(const Scenario& scenario, const MultiTaskResult& result) {
     Table plans;
-    plans.id = "multi_task_plans";
     plans.title = fmt::format("Multi-task plans for '{}': {} tasks, {} QPS in all", scenario.id, scenario.tasks.size(),
                               scenario.workload.qps);
     plans.columns = {{"plan", L},         {"deployments", L}, {"GPUs", R},           {"memory (GiB)", R},
@@ -154,7 +153,6 @@ std::vector<Table> multi_task_tables(const Scenario& scenario, const MultiTaskRe
     const ReuseReference& r = result.reference;
     if (!r.model_id.empty()) {
         Table reference;
-        reference.id = "parameter_reuse";
         reference.title = fmt::format("Parameter reuse at {} tasks: the source document's figure beside dsselect's", r.tasks);
         reference.columns = {{"figure", L}, {"value", R}, {"basis", L}};
         reference.rows = {

@@ -71,7 +71,6 @@ std::vector<Table> recommendation_tables(const SearchResult& result, std::int64_
     std::vector<Table> tables;
     const Scenario& s = result.scenario;
     Table ranked;
-    ranked.id = "recommendations";
     ranked.title = fmt::format("Recommendation for '{}': {} QPS, {} prompt + {} output tokens, {}-token context", s.id,
                                s.workload.qps, s.workload.prompt_tokens, s.workload.output_tokens, s.workload.context_tokens);
     ranked.columns = candidate_table_columns(CandidateView::ranked);
@@ -107,7 +106,6 @@ std::vector<Table> recommendation_tables(const SearchResult& result, std::int64_
     if (explain && !result.ranked.empty()) {
         const Candidate& winner = result.ranked.front();
         Table why;
-        why.id = "winner_score";
         why.title = fmt::format("Why {} won (score parts, higher is better)", winner.label());
         why.columns = {{"part", L}, {"score", R}, {"basis", L}};
         why.rows = {{"cost", fixed(winner.score.cost, 4), "cheapest $/year among accepted / this $/year, x0.5"},
@@ -117,7 +115,6 @@ std::vector<Table> recommendation_tables(const SearchResult& result, std::int64_
                     {"total", fixed(winner.score.total, 4), ""}};
         tables.push_back(why);
         Table misses;
-        misses.id = "nearest_misses";
         misses.title = "Nearest miss per rejection reason";
         misses.columns = {{"reason", L}, {"count", R}, {"nearest candidate", L}, {"why", L}, {"to admit one (verified)", L}};
         for (const auto& [reason, candidate] : result.nearest_miss) {
@@ -131,7 +128,6 @@ std::vector<Table> recommendation_tables(const SearchResult& result, std::int64_
 
 Table quoted_table(const Scenario& scenario, const std::vector<const Candidate*>& candidates) {
     Table quoted;
-    quoted.id = "quoted_figures";
     quoted.title = "Figures the source document quotes (not computed), beside dsselect's";
     quoted.columns = {{"candidate", L}, {"metric", L}, {"quoted", R}, {"dsselect", R}, {"source", L}};
     for (const Candidate* candidate : candidates) {
@@ -158,7 +154,6 @@ Table quoted_table(const Scenario& scenario, const std::vector<const Candidate*>
 std::vector<Table> comparison_tables(const Scenario& scenario, const std::vector<Candidate>& candidates,
                                      const std::string& engine_id) {
     Table table;
-    table.id = "comparison";
     table.title = fmt::format("Comparison for '{}'", scenario.id);
     table.columns = candidate_table_columns(CandidateView::compared);
     table.csv_header = candidate_csv_header(CandidateView::compared);
@@ -184,7 +179,6 @@ std::vector<Table> comparison_tables(const Scenario& scenario, const std::vector
     }
     if (candidates.size() >= 2) {
         Table diff;
-        diff.id = "differences";
         diff.title = fmt::format("Differences against {}", candidates.front().label());
         diff.columns = {{"candidate", L}, {"training", R}, {"total $", R}, {"TCO index", R}, {"latency", R}, {"quality", R}};
         const Candidate& a = candidates.front();

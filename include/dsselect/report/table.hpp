@@ -15,7 +15,8 @@ struct Column {
 
 struct Table {
     std::string title;  // printed above an aligned table, as a "# " line above a piped one
-    // A stable machine name: the `table` field of CSV's long form (render_csv_long); empty: the title.
+    // A stable machine name: the `table` field of CSV's long form (render_csv_long: estimate, tco
+    // and plan finetune set it on every table); empty: the title.
     std::string id;
     std::vector<Column> columns;
     std::vector<std::vector<std::string>> rows;
