@@ -1414,13 +1414,28 @@ TEST_CASE("attention kernels: the overlay's shares apply on GPUs and the key rea
           std::string::npos);
     REQUIRE(steps.count("attention_flops_per_s") == 1);
     CHECK(steps["attention_flops_per_s"].at("value").get<double>() == Approx(2.0 * 989e12 * eta));
-    // The 16-bit peak the share is of, beside the FP8 peak the GEMMs run at; a --data file named as the source.
+    // The 16-bit peak the share is of, beside the FP8 peak the GEMMs run at; the --data file that
+    // defined the engine named as the source of every engine factor, not the built-in file.
     REQUIRE(steps.count("input: peak_tflops.fp16") == 1);
     CHECK(steps["input: peak_tflops.fp16"].at("value").get<double>() == 989.0);
-    CHECK(steps["engine: attention_kernel_efficiency"].at("formula").get<std::string>().find("(a --data file)") !=
-          std::string::npos);
-    CHECK(steps["engine: attention_kernel_efficiency"].at("formula").get<std::string>().find("data/engines.json") ==
-          std::string::npos);
+    for (const char* name : {"engine: attention_kernel_efficiency", "engine: compute_efficiency",
+                             "engine: eager_layer_overhead_us", "input: kv_cache_bits"}) {
+        INFO(name);
+        REQUIRE(steps.count(name) == 1);
+        const std::string source = steps[name].at("formula").get<std::string>();
+        CHECK(source.find("(" + overlay) != std::string::npos);
+        CHECK(source.find("data/engines.json") == std::string::npos);
+    }
+    // Without the overlay the same lines name the built-in file.
+    const json shipped_document = json::parse(shipped.out);
+    int shipped_lines = 0;
+    for (const auto& step : shipped_document.at("explain")) {
+        if (step.at("name").get<std::string>() == "engine: compute_efficiency") {
+            ++shipped_lines;
+            CHECK(step.at("formula").get<std::string>().find("engine 'vllm' (data/engines.json)") != std::string::npos);
+        }
+    }
+    CHECK(shipped_lines == 1);
     CHECK(document.at("performance").at("ttft_ms").get<double>() >
           json::parse(shipped.out).at("performance").at("ttft_ms").get<double>());
     // Written back by catalog engines, and refused with its pointer when out of range or not a number.

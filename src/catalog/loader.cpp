@@ -1165,6 +1165,14 @@ Document read_document(const DataSource& source, const Catalog& catalog, Problem
     read_array<Hardware>(*root, "hardware", read_hardware, document.hardware, &catalog.hardware, problems);
     read_array<Scenario>(*root, "scenarios", read_scenario, document.scenarios, &catalog.scenarios, problems);
     read_array<Engine>(*root, "engines", read_engine, document.engines, &catalog.engines, problems);
+    // Where each engine came from, for --explain's sources: the repository's path of a built-in file.
+    const std::string_view builtin_prefix = "<builtin>/";
+    const std::string defined_in = source.name.starts_with(builtin_prefix)
+                                       ? "data/" + source.name.substr(builtin_prefix.size())
+                                       : source.name;
+    for (auto& [engine, pointer] : document.engines) {
+        engine.defined_in = defined_in;
+    }
     if (auto found = root->find("multi_task"); found != root->end()) {
         document.multi_task = read_multi_task(*found, "/multi_task", problems);
     }

@@ -109,17 +109,17 @@ std::string kv_cache_bits_source(const std::string& flag, const Engine* engine, 
     const bool kept_16_bit = dtype != "auto" &&
                              kv_cache_dtype_bits(dtype) != engine_kv_cache_bits_on(hardware, kv_cache_dtype_bits(dtype));
     if (checkpoint_sets_kv_cache_dtype(engine, model, variant)) {
-        return fmt::format("engine '{}' takes the KV-cache type of {} weights from the checkpoint (data/engines.json "
+        return fmt::format("engine '{}' takes the KV-cache type of {} weights from the checkpoint ({} "
                            "kv_cache_dtype fp8){}; model '{}' checkpoint_kv_cache_dtype {}, {}, {}{}: {}",
-                           engine->id, format, why, model.id, format, dtype,
+                           engine->id, format, engine->defined_in, why, model.id, format, dtype,
                            dtype == "auto" ? fmt::format("the checkpoint names none, so variant '{}' kv_cache_bits", variant.id)
                                            : std::string("as the checkpoint names it"),
                            kept_16_bit ? fmt::format("; 16-bit on '{}', which has no FP8 peak", hardware.id) : std::string(),
                            source_of(model.source, model.sources, "checkpoint_kv_cache_dtype"));
     }
     if (dtype != "auto") {
-        return fmt::format("engine '{}' default KV cache for {} weights, {} (data/engines.json kv_cache_dtype){}{}",
-                           engine->id, format, dtype, why,
+        return fmt::format("engine '{}' default KV cache for {} weights, {} ({} kv_cache_dtype){}{}",
+                           engine->id, format, dtype, engine->defined_in, why,
                            kept_16_bit ? fmt::format("; 16-bit on '{}', which has no FP8 peak", hardware.id) : std::string());
     }
     const auto variant_source = variant.sources.find("kv_cache_bits");
@@ -127,8 +127,8 @@ std::string kv_cache_bits_source(const std::string& flag, const Engine* engine, 
     return engine == nullptr
                ? fmt::format("variant '{}' kv_cache_bits (no engine profile): {}", variant.id, own)
                : fmt::format("variant '{}' kv_cache_bits: engine '{}' keeps the model's type for {} weights "
-                             "(data/engines.json kv_cache_dtype auto){}",
-                             variant.id, engine->id, format, why);
+                             "({} kv_cache_dtype auto){}",
+                             variant.id, engine->id, format, engine->defined_in, why);
 }
 
 CommandOutput run_estimate(const EstimateOptions& options, const Context& context) {
@@ -293,12 +293,12 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
         const EngineFactors* factors = matching_factors(engine, *request.hardware, request.variant->compute_precision);
         const std::string engine_source =
             engine == nullptr ? std::string("built-in defaults (docs/method.md)")
-                              : "engine '" + engine->id + "' (data/engines.json)" +
+                              : "engine '" + engine->id + "' (" + engine->defined_in + ")" +
                                     (factors != nullptr && !factors->source.empty() ? ": " + factors->source : "");
         // A key the engine documents under its own sources (the factor sets' source covers the rest).
         const auto engine_key_source = [&](const std::string& key) {
             return engine == nullptr ? std::string("built-in defaults (docs/method.md)")
-                                     : "engine '" + engine->id + "' (data/engines.json): " +
+                                     : "engine '" + engine->id + "' (" + engine->defined_in + "): " +
                                            source_of(engine->source, engine->sources, key);
         };
         // The SM-cycle laws compute the two efficiencies from the hardware's SMs and clock.
@@ -360,12 +360,9 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
         trace.push_back({"engine: cuda_graph_max_tokens", static_cast<double>(request.profile.cuda_graph_max_tokens),
                          "tokens (0: prompt steps never graphed)", engine_key_source("cuda_graph_max_tokens")});
         // No shipped engine sets the share (docs/validation-study.md, section 36): a --data file did.
-        std::string attention_source = "none: attention's FLOPs at effective_flops_per_s";
-        if (request.profile.attention_efficiency > 0.0) {
-            attention_source = engine == nullptr ? engine_key_source("attention_kernel_efficiency")
-                                                 : "engine '" + engine->id + "' (a --data file): " +
-                                                       source_of(engine->source, engine->sources, "attention_kernel_efficiency");
-        }
+        const std::string attention_source = request.profile.attention_efficiency > 0.0
+                                                 ? engine_key_source("attention_kernel_efficiency")
+                                                 : "none: attention's FLOPs at effective_flops_per_s";
         trace.push_back({"engine: attention_kernel_efficiency", request.profile.attention_efficiency,
                          "fraction of the 16-bit peak, a prompt's attention with a 16-bit KV cache (0: at the GEMMs' rate)",
                          attention_source});
@@ -388,8 +385,8 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
                 const MoeExpertKernel* kernel = moe_expert_kernel(engine, format, *request.hardware);
                 const std::string kernel_source =
                     kernel == nullptr ? std::string("the profile")
-                                      : fmt::format("engine '{}' (data/engines.json) moe_expert_kernels {}: {}", engine->id,
-                                                    format, kernel->source);
+                                      : fmt::format("engine '{}' ({}) moe_expert_kernels {}: {}", engine->id,
+                                                    engine->defined_in, format, kernel->source);
                 trace.push_back({"engine: moe_kernel_efficiency", law.efficiency, "fraction of peak", kernel_source});
                 trace.push_back({"engine: moe_kernel_routed_columns", law.routed_columns, "GEMM columns per routed token",
                                  kernel_source});

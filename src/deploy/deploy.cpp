@@ -657,11 +657,11 @@ Plan plan_deployment(const Catalog& catalog, const Scenario& scenario, const Can
     if (plan.artefact.kv_cache_dtype == "auto" && engine_kv_cache_dtype(profile_engine, model, variant) == "fp8" &&
         planned_kv_bits == 8.0) {
         const auto said = model.checkpoint_kv_cache_dtype.find(serving_format(variant));
-        refuse(fmt::format("--engine {}: the plan holds an FP8 KV cache (data/engines.json: {} takes the KV-cache type "
+        refuse(fmt::format("--engine {}: the plan holds an FP8 KV cache ({}: {} takes the KV-cache type "
                            "from the checkpoint; model '{}' checkpoint_kv_cache_dtype {}), but checkpoint {} names no "
                            "KV-cache quantization (data/deploy.json), so the engine would run a 16-bit cache with fewer "
                            "sequences than planned",
-                           plan.engine_id, plan.engine_id, model.id,
+                           plan.engine_id, profile_engine->defined_in, plan.engine_id, model.id,
                            said != model.checkpoint_kv_cache_dtype.end() ? "\"" + said->second + "\"" : std::string("not given"),
                            plan.artefact.repository),
                fmt::format("set model '{}' checkpoint_kv_cache_dtype to {{\"{}\": \"auto\"}} in your --data catalog, or pass "

@@ -530,6 +530,9 @@ struct Engine {
     std::vector<MoeExpertKernel> moe_expert_kernels;
     std::string source;
     SourceMap sources;
+    // The data file that defined this entry, as messages name it: "data/engines.json" for the
+    // built-in one, else the --data path (an overlay replaces an engine whole). Not written back.
+    std::string defined_in;
 };
 
 // The names --kv-cache-dtype and an engine's kv_cache_dtype take: "auto, fp16, bf16, fp8".
