@@ -182,8 +182,8 @@ TEST_CASE("validation: references to unknown ids", "[validation]") {
 
 TEST_CASE("validation: unsupported schema_version", "[validation]") {
     CHECK(first_problem(R"({"schema_version": "2.0", "models": []})") ==
-          "extra.json: /schema_version: unsupported schema_version \"2.0\"; this dsselect reads \"1.0\", \"1.1\", \"1.2\", \"1.3\", \"1.4\", \"1.5\", \"1.6\", \"1.7\", \"1.8\" or \"1.9\"");
-    CHECK(first_problem(R"({"models": []})") == "extra.json: /: missing required field 'schema_version' (expected \"1.0\", \"1.1\", \"1.2\", \"1.3\", \"1.4\", \"1.5\", \"1.6\", \"1.7\", \"1.8\" or \"1.9\")");
+          "extra.json: /schema_version: unsupported schema_version \"2.0\"; this dsselect reads \"1.0\", \"1.1\", \"1.2\", \"1.3\", \"1.4\", \"1.5\", \"1.6\", \"1.7\", \"1.8\", \"1.9\" or \"1.10\"");
+    CHECK(first_problem(R"({"models": []})") == "extra.json: /: missing required field 'schema_version' (expected \"1.0\", \"1.1\", \"1.2\", \"1.3\", \"1.4\", \"1.5\", \"1.6\", \"1.7\", \"1.8\", \"1.9\" or \"1.10\")");
 }
 
 TEST_CASE("validation: architectures that cannot exist", "[validation]") {

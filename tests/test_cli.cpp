@@ -68,7 +68,7 @@ TEST_CASE("cli: catalog models -o json lists the seed versions with nominal and 
     REQUIRE(result.status == 0);
     CHECK(result.err.empty());
     const json document = json::parse(result.out);
-    CHECK(document.at("schema_version").get<std::string>() == "1.9");
+    CHECK(document.at("schema_version").get<std::string>() == "1.10");
     CHECK(document.at("kind").get<std::string>() == "ModelList");
     std::map<std::string, double> nominal = {{"nano", 1.3e9}, {"base", 6.7e9}, {"pro", 32e9}, {"ultra", 175e9}};
     int found = 0;

@@ -993,6 +993,39 @@ TEST_CASE("cli: quality and claims at the command line (issue 19)", "[cli][quali
         }
         CHECK(claimed > 0);
     }
+    SECTION("tco of a claimed variant says so in its document and its table whether it passes or not") {
+        // base:dynamic passes finance-risk: claimed-variant is among its warnings.
+        auto passing = test::run_cli({"tco", "--scenario", "finance-risk", "base:dynamic@a40x2", "-o", "json"});
+        REQUIRE(passing.status == 0);
+        const json document = json::parse(passing.out);
+        CHECK(document.at("claimed") == true);
+        CHECK(document.at("claim").get<std::string>() == builtin().variant("dynamic").claim);
+        REQUIRE(document.at("warnings").is_array());
+        std::vector<std::string> rules;
+        for (const json& warning : document.at("warnings")) {
+            rules.push_back(warning.at("rule").get<std::string>());
+            CHECK_FALSE(warning.at("message").get<std::string>().empty());
+        }
+        CHECK(std::count(rules.begin(), rules.end(), "claimed-variant") == 1);
+        auto table = test::run_cli({"tco", "--scenario", "finance-risk", "base:dynamic@a40x2"});
+        REQUIRE(table.status == 0);
+        CHECK(table.out.find("# warning (claimed-variant): 'dynamic' rests only on a claim") != std::string::npos);
+        // base:sparse misses the quality floor (exit 1): no rule warnings, the claim still said.
+        auto missing = test::run_cli({"tco", "--scenario", "finance-risk", "base:sparse@h100-sxmx1", "-o", "json"});
+        REQUIRE(missing.status == 1);
+        const json missed = json::parse(missing.out);
+        CHECK(missed.at("warnings").empty());
+        CHECK(missed.at("claimed") == true);
+        auto missed_table = test::run_cli({"tco", "--scenario", "finance-risk", "base:sparse@h100-sxmx1"});
+        CHECK(missed_table.out.find("# claimed variant: 'sparse' rests only on a claim") != std::string::npos);
+        // A rule's warning reaches the table too; an unclaimed variant's document has no claimed key.
+        auto consumer = test::run_cli({"tco", "--scenario", "high-frequency-short-text", "nano:int8@rtx-4090x1", "-o", "json"});
+        REQUIRE(consumer.status == 0);
+        const json card = json::parse(consumer.out);
+        CHECK_FALSE(card.contains("claimed"));
+        REQUIRE(card.at("warnings").size() == 1);
+        CHECK(card.at("warnings").at(0).at("rule") == "consumer-card");
+    }
 }
 
 // Issue 19: headroom has one home, the scenario's constraints.headroom, which both the sizing

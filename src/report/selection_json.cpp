@@ -48,6 +48,20 @@ ordered_json cost_json(const TcoResult& c) {
     return out;
 }
 
+// The rules' warnings of an accepted candidate ({rule, message}; empty otherwise) and, for a
+// claimed variant, "claimed": true and its "claim" (docs/quality.md): one shape in every document.
+void put_warnings_and_claim(ordered_json& out, const Candidate& c) {
+    ordered_json warnings = ordered_json::array();
+    for (std::size_t i = 0; i < c.warnings.size(); ++i) {
+        warnings.push_back({{"rule", c.warnings[i]}, {"message", c.warning_messages[i]}});
+    }
+    out["warnings"] = warnings;
+    if (c.variant != nullptr && c.variant->claimed) {  // rests on the source document's claim
+        out["claimed"] = true;
+        out["claim"] = c.variant->claim;
+    }
+}
+
 // Every constraint the candidate misses (compare and tco cost a candidate that can be sized
 // whatever it misses, docs/tco.md); a search's verdict lists only the first.
 ordered_json constraint_misses_json(const Candidate& c) {
@@ -125,15 +139,7 @@ ordered_json candidate_json(const Candidate& c, const Scenario& scenario) {
                                                 {"latency", round_to(c.score.latency, 6)},
                                                 {"rules", round_to(c.score.rules, 6)}})
                                 : ordered_json(nullptr);
-    ordered_json warnings = ordered_json::array();
-    for (std::size_t i = 0; i < c.warnings.size(); ++i) {
-        warnings.push_back({{"rule", c.warnings[i]}, {"message", c.warning_messages[i]}});
-    }
-    out["warnings"] = warnings;
-    if (c.variant->claimed) {  // rests on the source document's claim (docs/quality.md)
-        out["claimed"] = true;
-        out["claim"] = c.variant->claim;
-    }
+    put_warnings_and_claim(out, c);
     out["meets_constraints"] = c.meets_constraints();
     out["constraint_misses"] = constraint_misses_json(c);
     if (c.rejection) {
@@ -373,6 +379,8 @@ std::string tco_json(const Scenario& scenario, const Candidate& c, const std::st
     out["years"] = scenario.tco.years;
     out["meets_constraints"] = c.meets_constraints();
     out["constraint_misses"] = constraint_misses_json(c);
+    // Added in 1.10: the rules' warnings and the claim, as a candidate of recommend or compare carries them.
+    put_warnings_and_claim(out, c);
     if (!c.costed) {
         out["cost"] = nullptr;
         out["rejected"] = c.rejection ? ordered_json({{"reason", c.rejection->reason}, {"detail", c.rejection->detail()}})

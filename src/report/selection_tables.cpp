@@ -214,6 +214,16 @@ std::vector<Table> tco_tables(const Scenario& scenario, const Candidate& c, cons
     if (const std::string warning = constraint_warning(c); !warning.empty()) {
         table.notes.push_back(warning);
     }
+    // The rules' warnings (an accepted candidate's) and the claim a claimed variant rests on.
+    bool claim_said = false;
+    for (std::size_t i = 0; i < c.warnings.size(); ++i) {
+        table.notes.push_back(fmt::format("warning ({}): {}", c.warnings[i], c.warning_messages[i]));
+        claim_said = claim_said || c.warnings[i] == "claimed-variant";
+    }
+    if (c.variant->claimed && !claim_said) {
+        table.notes.push_back(fmt::format("claimed variant: '{}' rests only on a claim of the source document: {}",
+                                          c.variant->id, c.variant->claim));
+    }
     const TcoResult& t = c.cost;
     const std::string gpu_hours = fmt::format("{:.{}f} GPU-hours", t.training_gpu_hours, t.training_gpu_hours < 10 ? 2 : 0);
     table.rows = {

@@ -260,6 +260,13 @@ class Checker:
             "tco.schema.json", ["tco", "--scenario", "finance-risk", "base:int8@h100-sxmx1", "-o", "json"])
         self.validate_command("tco.schema.json", ["tco", "--scenario", "finance-risk", "base:int8@h100-sxmx1", "--owned",
                                                   "--years", "2.5", "-o", "json"])
+        # A claimed variant that passes: claimed and claim, and claimed-variant among its warnings.
+        claimed = self.validate_command("tco.schema.json",
+                                        ["tco", "--scenario", "finance-risk", "base:dynamic@a40x2", "-o", "json"])
+        if claimed is not None:
+            self.check("tco of a claimed variant carries claimed, claim and the claimed-variant warning",
+                       claimed.get("claimed") is True and bool(claimed.get("claim")) and
+                       "claimed-variant" in [w.get("rule") for w in claimed.get("warnings", [])])
         docs["finetune"] = self.validate_command(
             "finetune-plan.schema.json", ["plan", "finetune", "--model", "base", "--gpu", "a100-80gb", "-o", "json"])
         self.validate_command("finetune-plan.schema.json", ["plan", "finetune", "--model", "ultra", "--gpu", "h100-sxm",
@@ -548,9 +555,11 @@ class Checker:
             case("tco: ownership leased", "tco.schema.json", tco, put("leased", "ownership"))
             case("tco: weights.alpha 1.5", "tco.schema.json", tco, put(1.5, "weights", "alpha"))
             case("tco: no inputs", "tco.schema.json", tco, drop("inputs"))
+            case("tco: no warnings", "tco.schema.json", tco, drop("warnings"))
+            case("tco: claimed false", "tco.schema.json", tco, put(False, "claimed"))
             uncosted = {k: tco[k] for k in ("schema_version", "kind", "scenario", "candidate", "replicas", "ownership",
                                             "years", "accuracy")}
-            uncosted.update(meets_constraints=False,
+            uncosted.update(meets_constraints=False, warnings=[],
                             constraint_misses=[{"check": "memory", "limit": 21.6, "value": 23.1, "unit": "GiB",
                                                 "detail": "needs memory per GPU <= 21.6 GiB, has 23.1 GiB"}],
                             cost=None, rejected={"reason": "memory", "detail": "needs memory per GPU <= 21.6 GiB"})
@@ -561,19 +570,19 @@ class Checker:
         batch_docs = batch_docs or {}
         result = batch_docs.get("result")
         if result is None and recommendation:
-            result = {"schema_version": "1.9", "kind": "BatchResult", "line": 1, "id": recommendation["scenario"]["id"],
+            result = {"schema_version": "1.10", "kind": "BatchResult", "line": 1, "id": recommendation["scenario"]["id"],
                       "status": "ok", "result": recommendation}
             self.expect_valid("batch-result.schema.json: an ok BatchResult (built by hand)", "batch-result.schema.json",
                               result)
         invalid = batch_docs.get("invalid")
         if invalid is None:
-            invalid = {"schema_version": "1.9", "kind": "BatchResult", "line": 3, "id": None, "status": "invalid",
+            invalid = {"schema_version": "1.10", "kind": "BatchResult", "line": 3, "id": None, "status": "invalid",
                        "error": {"exit_code": 65, "message": "items.jsonl:3: /: malformed JSON"}}
             self.expect_valid("batch-result.schema.json: an invalid BatchResult (built by hand)",
                               "batch-result.schema.json", invalid)
         summary = batch_docs.get("summary")
         if summary is None:
-            summary = {"schema_version": "1.9", "kind": "BatchSummary", "items": 3, "ok": 1, "unsatisfiable": 1,
+            summary = {"schema_version": "1.10", "kind": "BatchSummary", "items": 3, "ok": 1, "unsatisfiable": 1,
                        "invalid": 1}
             self.expect_valid("batch-summary.schema.json: a BatchSummary (built by hand)", "batch-summary.schema.json",
                               summary)

@@ -38,7 +38,7 @@ SMALL_GPU_RULE = {"type": "object", "additionalProperties": False, "properties":
     "max_num_seqs": {"type": "integer", "minimum": 1},
     "max_num_batched_tokens": {"type": "integer", "minimum": 1}}}
 PRECISIONS = ["fp16", "bf16", "fp8", "int8", "int4"]
-SCHEMA_VERSION = {"enum": ["1.0", "1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "1.7", "1.8", "1.9"], "description": "dsselect writes \"1.9\" and reads all ten: a minor bump only adds fields or widens what a key accepts; a major bump may break"}
+SCHEMA_VERSION = {"enum": ["1.0", "1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "1.7", "1.8", "1.9", "1.10"], "description": "dsselect writes \"1.10\" and reads all eleven: a minor bump only adds fields or widens what a key accepts; a major bump may break"}
 
 
 def integer(minimum, maximum=MAX_DIMENSION):
@@ -1126,7 +1126,14 @@ def tco_schema():
         "accuracy": described(accuracy_schema(), "added in 1.2: how far estimates like this candidate's TTFT, TPOT and "
                                                  "(from 1.3) capacity have been from measurements "
                                                  "(data/accuracy.json)"),
+        "warnings": described({"type": "array", "items": obj({"rule": NON_EMPTY, "message": STRING}, ["rule", "message"])},
+                              "added in 1.10: the rules' warnings of a candidate that passes the constraints (empty "
+                              "otherwise), claimed-variant among them, as a compared candidate carries them"),
+        "claimed": described({"const": True}, "added in 1.10, only when the variant rests on the source document's "
+                                              "claim (docs/quality.md), whether or not the candidate passes"),
+        "claim": described(STRING, "added in 1.10, only with claimed: why the variant is a claim"),
     }
+    optional = ("claimed", "claim")
     costed_props = dict(common)
     costed_props["replicas"] = count(1)
     costed_props.update(defs["cost"]["properties"])
@@ -1138,11 +1145,12 @@ def tco_schema():
         "weights_source": NON_EMPTY,
         "training_source": NON_EMPTY,
     }, ["price_usd_per_hour", "price_source", "purchase_usd", "purchase_source", "weights_source", "training_source"])
-    costed = document("Tco", costed_props)
-    uncosted = document("Tco", dict(common, **{
+    costed = document("Tco", costed_props, [key for key in costed_props if key not in optional])
+    uncosted_props = dict(common, **{
         "cost": {"type": "null"},
         "rejected": nullable(obj({"reason": NON_EMPTY, "detail": NON_EMPTY}, ["reason", "detail"])),
-    }))
+    })
+    uncosted = document("Tco", uncosted_props, [key for key in uncosted_props if key not in optional])
     return {"oneOf": [costed, uncosted], "definitions": defs,
             "description": "a costed candidate: the cost fields inline plus inputs; otherwise cost null and why"}
 
