@@ -67,7 +67,10 @@ EFFECTS = [
                "multi-head latent attention's prefill and the expert-parallel exchange. Where short prompts at a "
                "few clients are too fast by about as many milliseconds as long ones (a floor that neither the "
                "prompt nor the batch moves), time outside the GPU is missing too, as under 'prefill and serving "
-               "stack', and no fitted constant stands in for it"},
+               "stack', and no fitted constant stands in for it. Under vLLM that floor is an eager prompt step's "
+               "host time per MoE layer, pooled at TensorRT-LLM's value because the fit system's one vLLM MoE run "
+               "is left out for a server flag; admitted as a study, that run shows the same floor and fits such a "
+               "time of its own (docs/validation-study.md, 'vLLM's eager MoE-layer overhead'), not yet shipped"},
     {"metric": "ttft", "kind": "moe", "sign": "+", "name": "MoE kernel versions",
      "effect": "MoE TTFT comes out too slow: the engine's expert-kernel law was timed on the kernel tables' "
                "version of its kernels for the checkpoint's weight format, and the serving rows, of another engine "
@@ -561,6 +564,7 @@ def render(reports, chosen, weights):
         "scripts/accuracy_table.py --write                    # data/accuracy.json, the accuracy estimate prints",
         "scripts/moe_kernel_study.py --write                  # docs/validation-moe-kernels.md (H100 and H200 MoE kernels)",
         "scripts/attention_kernel_study.py --write            # docs/validation-attention-kernels.md and its overlay",
+        "scripts/vllm_moe_eager_study.py build/test/bench/dsselect_validate  # study: vLLM's eager MoE-layer overhead",
         "```",
         "",
         "The check_regression command rewrites `tests/validation/published.json`, the hold-out medians CI holds the",
