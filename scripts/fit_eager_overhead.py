@@ -18,9 +18,15 @@ their benchmark client measured, say how large it is.
 
 The values are fitted on the fit rows only (tests/validation/split.json: the h100_sxm rows), each
 engine's eager_layer_overhead_us on its own dense rows, then eager_moe_layer_overhead_us on the
-MoE rows (TensorRT-LLM only: the sample has no other MoE fit rows), pooled over the three engines
-and documented as pooled. The objective is the mean of the rows' TTFT and TPOT medians of absolute
-error, as the harness times them with each row's benchmark client simulated (docs/validation.md).
+MoE rows (TensorRT-LLM only: the sample has no other MoE fit rows), pooled over SGLang and
+TensorRT-LLM and documented as pooled. The objective is the mean of the rows' TTFT and TPOT medians
+of absolute error, as the harness times them with each row's benchmark client simulated
+(docs/validation.md). Last, vLLM's own eager_moe_layer_overhead_us: on the TTFT of the fit system's
+one vLLM MoE run (serving_fit.ADMITTED_RUN), which every other figure leaves out for its PIECEWISE
+CUDA graphs, a setting of its decode steps; its prompt steps run eagerly under either mode, so this
+fit alone admits the run (a copy of protocols.json) and scores its fit rows' TTFT median only
+(docs/validation-study.md section 37). Where the run's rows are not fit rows (another split, as
+scripts/refit_study.py may set), vLLM takes the pooled value.
 Every point of a 50 us grid (0 to 2,000 us; --grid-max-us widens it) is run through the harness
 with the values written into a copy of data/engines.json (a catalog overlay, --catalog); ties go
 to the lower value. Hold-out rows are never read.
@@ -39,13 +45,15 @@ import subprocess
 import sys
 import tempfile
 
-from serving_fit import CATALOG, ENGINES, ROOT, SERVING_ENGINES
+from serving_fit import CATALOG, ENGINES, PROTOCOLS, ROOT, SERVING_ENGINES, admitted_protocols, admitted_run_arguments
 from serving_fit import gpu_sets as serving_gpu_sets
 
 GRID_STEP_US = 50
 GRID_MAX_US = 2000  # the shipped fit's grid: 0 .. 2,000 us; --grid-max-us widens it for a study
 # --check accepts a shipped value whose objective is this close to the grid's best (fractions).
 TOLERANCE = 0.001
+# The engine whose eager MoE-layer value is its own, fitted on its admitted run (serving_fit.ADMITTED_RUN).
+OWN_MOE_ENGINE = "vllm"
 
 
 def read_json(path):
@@ -60,26 +68,30 @@ def gpu_sets(engine):
     return serving_gpu_sets(engine, "fit_eager_overhead")
 
 
-def set_values(engines, per_layer, per_moe_layer):
+def set_values(engines, per_layer, per_moe_layer, own_moe_layer=None):
+    """Writes each engine's eager_layer_overhead_us, the pooled eager_moe_layer_overhead_us, and
+    OWN_MOE_ENGINE's own MoE value instead when `own_moe_layer` is given (None: it takes the pooled)."""
     for engine in engines["engines"]:
         if engine["id"] in SERVING_ENGINES:
+            own = engine["id"] == OWN_MOE_ENGINE and own_moe_layer is not None
             for factor_set in gpu_sets(engine):
                 factor_set["eager_layer_overhead_us"] = per_layer[engine["id"]]
-                factor_set["eager_moe_layer_overhead_us"] = per_moe_layer
+                factor_set["eager_moe_layer_overhead_us"] = own_moe_layer if own else per_moe_layer
 
 
 def shipped_values(engines):
-    per_layer, per_moe = {}, set()
+    """(per-layer value by engine, the pooled MoE value of the engines other than OWN_MOE_ENGINE or
+    None when they differ, OWN_MOE_ENGINE's MoE value)."""
+    per_layer, per_moe = {}, {}
     for engine in engines["engines"]:
         if engine["id"] in SERVING_ENGINES:
             values = {(f.get("eager_layer_overhead_us"), f.get("eager_moe_layer_overhead_us")) for f in gpu_sets(engine)}
             if len(values) != 1:
                 sys.exit(f"fit_eager_overhead: {ENGINES}: engine '{engine['id']}' has different eager overheads "
                          "across its GPU factor sets")
-            layer, moe = values.pop()
-            per_layer[engine["id"]] = layer
-            per_moe.add(moe)
-    return per_layer, (per_moe.pop() if len(per_moe) == 1 else None)
+            per_layer[engine["id"]], per_moe[engine["id"]] = values.pop()
+    pooled = {value for engine, value in per_moe.items() if engine != OWN_MOE_ENGINE}
+    return per_layer, (pooled.pop() if len(pooled) == 1 else None), per_moe.get(OWN_MOE_ENGINE)
 
 
 class Harness:
@@ -88,20 +100,25 @@ class Harness:
         self.blocking_share = blocking_share
         self.overlay = os.path.join(tmp, "catalog.json")
         self.dump = os.path.join(tmp, "rows.csv")
-        self.fit_row_count = None  # every grid point must time the same fit rows
+        self.fit_row_count = {}  # every grid point must time the same fit rows (per row selection)
         self.catalog = read_json(CATALOG)
         self.shipped = read_json(ENGINES)
+        self.admitted = os.path.join(tmp, "protocols.json")
+        with open(self.admitted, "w", encoding="utf-8") as f:
+            json.dump(admitted_protocols("fit_eager_overhead", read_json(PROTOCOLS)), f)
 
-    def fit_rows(self, per_layer, per_moe_layer):
+    def fit_rows(self, per_layer, per_moe_layer, own_moe_layer=None, admitted=False):
+        """The timed fit rows; with `admitted`, the admitted run's alone (serving_fit.ADMITTED_RUN)."""
         engines = json.loads(json.dumps(self.shipped))
-        set_values(engines, per_layer, per_moe_layer)
+        set_values(engines, per_layer, per_moe_layer, own_moe_layer)
         overlay = dict(self.catalog)
         overlay["engines"] = engines["engines"]
         with open(self.overlay, "w", encoding="utf-8") as f:
             json.dump(overlay, f)
         try:
             done = subprocess.run([self.validate, "--engine-profiles", "--catalog", self.overlay, "--dump", self.dump,
-                                   "--eager-blocking-share", repr(self.blocking_share)],
+                                   "--eager-blocking-share", repr(self.blocking_share)] +
+                                  (admitted_run_arguments(self.admitted) if admitted else []),
                                   cwd=ROOT, capture_output=True, text=True, check=False)
         except OSError as error:
             sys.exit(f"fit_eager_overhead: cannot run the harness {self.validate}: {error.strerror}")
@@ -116,25 +133,27 @@ class Harness:
             fit = [r for r in reader if r["set"] == "fit"]
         timed = [r for r in fit if r["ok"] == "1"]
         # A value that stopped some rows from being timed would shrink the objective's rows.
-        if self.fit_row_count is None:
-            self.fit_row_count = len(timed)
-        elif len(timed) != self.fit_row_count:
+        first = self.fit_row_count.setdefault(admitted, len(timed))
+        if len(timed) != first:
             sys.exit(f"fit_eager_overhead: {len(timed)} fit rows timed at {per_layer} / {per_moe_layer} us, "
-                     f"{self.fit_row_count} at the first grid point: the objective would compare different rows")
+                     f"{first} at the first grid point: the objective would compare different rows")
         return timed
+
+
+def median_ape(rows, metric):
+    """The median absolute error of `metric` over `rows` (a fraction)."""
+    if not rows:
+        sys.exit("fit_eager_overhead: no fit rows to fit on")
+    try:
+        return statistics.median(abs(float(r[f"predicted_{metric}_ms"]) / float(r[f"measured_{metric}_ms"]) - 1.0)
+                                 for r in rows)
+    except (ValueError, ZeroDivisionError) as error:
+        sys.exit(f"fit_eager_overhead: a fit row's {metric} cannot be compared: {error}")
 
 
 def objective(rows):
     """Mean of the TTFT and TPOT medians of absolute error of `rows` (fractions)."""
-    def median_ape(metric):
-        try:
-            return statistics.median(abs(float(r[f"predicted_{metric}_ms"]) / float(r[f"measured_{metric}_ms"]) - 1.0)
-                                     for r in rows)
-        except (ValueError, ZeroDivisionError) as error:
-            sys.exit(f"fit_eager_overhead: a fit row's {metric} cannot be compared: {error}")
-    if not rows:
-        sys.exit("fit_eager_overhead: no fit rows to fit on")
-    return (median_ape("ttft") + median_ape("tpot")) / 2.0
+    return (median_ape(rows, "ttft") + median_ape(rows, "tpot")) / 2.0
 
 
 def main():
@@ -157,9 +176,9 @@ def main():
         print(f"study: the GPU waits for {args.eager_blocking_share:g} of each eager step; the rest is added to TTFT")
     with tempfile.TemporaryDirectory() as tmp:
         harness = Harness(args.validate, tmp, args.eager_blocking_share)
-        shipped_layer, shipped_moe = shipped_values(harness.shipped)
+        shipped_layer, shipped_moe, shipped_own_moe = shipped_values(harness.shipped)
         start = {e: shipped_layer.get(e) or 0 for e in SERVING_ENGINES}
-        moe_start = shipped_moe or 0
+        moe_start = shipped_moe or 0  # vLLM's own value does not move any grid before its own
 
         def dense_of(engine):
             return lambda rows: [r for r in rows if r["dense"] == "1" and r["backend"] == engine]
@@ -176,6 +195,14 @@ def main():
             best_layer[engine] = min(grid_us, key=lambda v: (round(curves[engine][v], 6), v))
         curves["moe"] = {v: objective(moe_rows(harness.fit_rows(best_layer, v))) for v in grid_us}
         best_moe = min(grid_us, key=lambda v: (round(curves["moe"][v], 6), v))
+        # vLLM's own MoE value on its admitted run's TTFT, the other values at their fit; none when
+        # the run's rows are not fit rows of this split.
+        admitted_count = len(harness.fit_rows(best_layer, best_moe, None, admitted=True))
+        best_own = None
+        if admitted_count > 0:
+            curves["own"] = {v: median_ape(harness.fit_rows(best_layer, best_moe, v, admitted=True), "ttft")
+                             for v in grid_us}
+            best_own = min(grid_us, key=lambda v: (round(curves["own"][v], 6), v))
 
         for engine in SERVING_ENGINES:
             v = best_layer[engine]
@@ -183,6 +210,12 @@ def main():
                   f"0 us: {100 * curves[engine][0]:.2f} %)")
         print(f"pooled: eager_moe_layer_overhead_us {best_moe} (fit MoE rows: {100 * curves['moe'][best_moe]:.2f} %, "
               f"0 us: {100 * curves['moe'][0]:.2f} %)")
+        if best_own is None:
+            print(f"{OWN_MOE_ENGINE}: the pooled eager_moe_layer_overhead_us (its admitted run has no fit rows here)")
+        else:
+            print(f"{OWN_MOE_ENGINE}: own eager_moe_layer_overhead_us {best_own} (TTFT of its admitted run's "
+                  f"{admitted_count} fit rows: {100 * curves['own'][best_own]:.2f} %, the pooled {best_moe} us: "
+                  f"{100 * curves['own'][best_moe]:.2f} %)")
         if not args.check:
             return 0
         problems = []
@@ -192,6 +225,14 @@ def main():
                 problems.append(f"{engine} eager_layer_overhead_us is {value}, the fit gives {best_layer[engine]}")
         if shipped_moe not in curves["moe"] or curves["moe"][shipped_moe] > curves["moe"][best_moe] + TOLERANCE:
             problems.append(f"eager_moe_layer_overhead_us is {shipped_moe}, the fit gives {best_moe}")
+        if best_own is None:
+            if shipped_own_moe != shipped_moe:
+                problems.append(f"{OWN_MOE_ENGINE} eager_moe_layer_overhead_us is {shipped_own_moe}, the pooled "
+                                f"{shipped_moe} (no admitted fit rows)")
+        elif (shipped_own_moe not in curves["own"] or
+              curves["own"][shipped_own_moe] > curves["own"][best_own] + TOLERANCE):
+            problems.append(f"{OWN_MOE_ENGINE} eager_moe_layer_overhead_us is {shipped_own_moe}, its admitted run "
+                            f"gives {best_own}")
         if problems:
             print(f"data/engines.json is not the fit rows' best (within {100 * TOLERANCE:.1f} points is accepted): "
                   + "; ".join(problems), file=sys.stderr)

@@ -60,7 +60,9 @@ def parse_best(fit, text):
     moe = re.search(r"^pooled: eager_moe_layer_overhead_us (\d+)", text, re.M)
     if moe is None or any(m is None for m in layers):
         return None
-    return (tuple(int(m[1]) for m in layers), int(moe[1]))
+    # vLLM's own MoE value where its admitted run has fit rows in this split, else the pooled one.
+    own = re.search(r"^vllm: own eager_moe_layer_overhead_us (\d+)", text, re.M)
+    return (tuple(int(m[1]) for m in layers), int(moe[1]), int(own[1]) if own else int(moe[1]))
 
 
 def fixed_point(step, state, rounds):
@@ -91,10 +93,12 @@ def current_state(engines):
         general = gpu_set("compute_efficiency BF16", None)
         fp8 = gpu_set("compute_efficiency FP8", "fp8")
         step = gpu_set("per_layer_overhead_us, allreduce_latency_us", None)
-        eager = tuple(next(f for f in by_id[e]["factors"] if f.get("hardware_kind") == "gpu")["eager_layer_overhead_us"]
-                      for e in SERVING_ENGINES)
+        def first_gpu_set(engine_id):
+            return next(f for f in by_id[engine_id]["factors"] if f.get("hardware_kind") == "gpu")
+        eager = tuple(first_gpu_set(e)["eager_layer_overhead_us"] for e in SERVING_ENGINES)
         return ((general["compute_efficiency"], fp8["compute_efficiency"]),
-                (eager, general["eager_moe_layer_overhead_us"]),
+                (eager, first_gpu_set("sglang")["eager_moe_layer_overhead_us"],
+                 first_gpu_set("vllm")["eager_moe_layer_overhead_us"]),
                 (step["per_layer_overhead_us"], step["allreduce_latency_us"], step["moe_layer_overhead_us"]))
     except (KeyError, TypeError, StopIteration, IndexError) as error:
         fail(f"data/engines.json: expected vllm, sglang and trtllm GPU factor sets with the fitted keys "
@@ -217,7 +221,7 @@ def main():
             with open(engines_path, encoding="utf-8") as f:
                 engines = json.load(f)
             if fit == "fit_eager_overhead":
-                set_eager(engines, dict(zip(SERVING_ENGINES, point[0])), point[1])
+                set_eager(engines, dict(zip(SERVING_ENGINES, point[0])), point[1], point[2])
             else:
                 setters[fit](engines, *point)
             with open(engines_path, "w", encoding="utf-8") as f:
@@ -232,7 +236,7 @@ def main():
                 write(fit, point)
                 points.append(point)
             print(f"round: compute efficiency BF16/FP8 {points[0]}, eager per-layer us (vllm, sglang, trtllm) and "
-                  f"per MoE layer {points[1]}, per-layer, all-reduce and MoE-layer us {points[2]}", flush=True)
+                  f"per MoE layer (pooled, vLLM's) {points[1]}, per-layer, all-reduce and MoE-layer us {points[2]}", flush=True)
             return tuple(points)
 
         print(f"fit systems: {', '.join(sorted(set(fit_systems)))}", flush=True)

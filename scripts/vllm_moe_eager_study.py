@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""vLLM's eager MoE-layer overhead on the fit system's only vLLM MoE rows (issue 20; a study).
+"""vLLM's eager MoE-layer overhead on the fit system's only vLLM MoE rows (issue 20; the grid of its fit).
 
 Usage:
   scripts/vllm_moe_eager_study.py VALIDATE                     # the table of docs/validation-study.md section 37
@@ -8,18 +8,20 @@ Usage:
 VALIDATE is the built harness (build/test/bench/dsselect_validate). Writes nothing in the checkout.
 
 The MoE fit rows are TensorRT-LLM's only, so eager_moe_layer_overhead_us (host time per MoE layer of
-a step that runs outside CUDA graphs) is pooled and fitted on them (scripts/fit_eager_overhead.py).
-The sample holds one vLLM MoE run on the fit system: MiniMax-M2.5 on h100_sxm, vLLM v0.18.0, left out
+a step that runs outside CUDA graphs) is pooled and fitted on them for SGLang and TensorRT-LLM
+(scripts/fit_eager_overhead.py), which fits vLLM's own on the TTFT of the fit system's one vLLM MoE
+run (serving_fit.ADMITTED_RUN). This script prints that fit's grid with what each value does
+elsewhere. The run: MiniMax-M2.5 on h100_sxm, vLLM v0.18.0, left out
 by tests/validation/protocols.json's unreproduced_runs because its script set cudagraph_mode PIECEWISE
 (a decode step's attention outside the CUDA graphs, which no profile models). A prompt step above
 cuda_graph_max_tokens runs eagerly under either mode, so the run's TTFT speaks to the eager MoE
 overhead. This study admits that run (a copy of protocols.json without its unreproduced entry),
 sets vLLM's eager_moe_layer_overhead_us to each grid value in every GPU factor set (a catalog
 overlay, as the fits do), and prints, per value: the admitted fit rows' TTFT and TPOT (median
-absolute error, mean signed) and fit_eager_overhead.py's objective on them (the mean of the two
-medians), and the MoE hold-out rows under the shipped protocols (all engines, and vLLM's alone;
-only vLLM's rows move). The fit rows' best value is the one the objective picks (ties to the
-lower); the hold-out columns are printed for the study, not for the choice.
+absolute error, mean signed), and the MoE hold-out rows under the shipped protocols (all engines, and
+vLLM's alone; only vLLM's rows move). The fit's choice is the lowest TTFT median of the admitted rows
+(ties to the lower; their decode ran PIECEWISE graphs, so their TPOT does not score); the hold-out
+columns are printed for the study, not for the choice.
 """
 import argparse
 import csv
@@ -30,9 +32,8 @@ import subprocess
 import sys
 import tempfile
 
-from serving_fit import CATALOG, ENGINES, ROOT, gpu_sets, harness_path
+from serving_fit import CATALOG, ENGINES, PROTOCOLS, ROOT, admitted_protocols, admitted_run_arguments, gpu_sets, harness_path
 
-PROTOCOLS = os.path.join(ROOT, "tests", "validation", "protocols.json")
 GRID_STEP_US = 50
 GRID_MAX_US = 800
 SCRIPT = "vllm_moe_eager_study"
@@ -44,25 +45,6 @@ def read_json(path):
             return json.load(f)
     except (OSError, ValueError) as error:
         sys.exit(f"{SCRIPT}: {path}: {error}")
-
-
-def admitted_protocols(protocols):
-    """protocols.json without the unreproduced vLLM MiniMax-M2.5 run on h100_sxm (exactly one)."""
-    copy = json.loads(json.dumps(protocols))
-    removed = 0
-    for protocol in copy["protocols"]:
-        kept = []
-        for run in protocol.get("unreproduced_runs", []):
-            if (run.get("system") == "h100_sxm" and run.get("backend") == "vllm" and
-                    any("MiniMax" in path for path in run.get("model_paths", []))):
-                removed += 1
-            else:
-                kept.append(run)
-        if "unreproduced_runs" in protocol:
-            protocol["unreproduced_runs"] = kept
-    if removed != 1:
-        sys.exit(f"{SCRIPT}: {PROTOCOLS}: expected one unreproduced vLLM MiniMax run on h100_sxm, found {removed}")
-    return copy
 
 
 def rows(validate, tmp, overlay, extra):
@@ -102,7 +84,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         protocols = os.path.join(tmp, "protocols.json")
         with open(protocols, "w", encoding="utf-8") as f:
-            json.dump(admitted_protocols(read_json(PROTOCOLS)), f)
+            json.dump(admitted_protocols(SCRIPT, read_json(PROTOCOLS)), f)
         overlay = os.path.join(tmp, "catalog.json")
         table = []
         fit_count = None
@@ -112,8 +94,7 @@ def main():
                 factor_set["eager_moe_layer_overhead_us"] = value
             with open(overlay, "w", encoding="utf-8") as f:
                 json.dump(dict(catalog, engines=[engine]), f)
-            admitted = [r for r in rows(validate, tmp, overlay, ["--protocols", protocols, "--filter-system", "h100_sxm",
-                                                                 "--filter-model", "MiniMax"]) if r["set"] == "fit"]
+            admitted = [r for r in rows(validate, tmp, overlay, admitted_run_arguments(protocols)) if r["set"] == "fit"]
             if fit_count is None:
                 fit_count = len(admitted)
             elif len(admitted) != fit_count:
@@ -121,20 +102,21 @@ def main():
             hold_out = [r for r in rows(validate, tmp, overlay, []) if r["set"] == "hold-out" and r["dense"] == "0"]
             vllm_hold_out = [r for r in hold_out if r["backend"] == "vllm"]
             ttft, tpot = errors(admitted, "ttft"), errors(admitted, "tpot")
-            table.append((value, (ttft[0] + tpot[0]) / 2.0, ttft, tpot, errors(hold_out, "ttft"), errors(hold_out, "tpot"),
+            table.append((value, ttft[0], ttft, tpot, errors(hold_out, "ttft"), errors(hold_out, "tpot"),
                           errors(vllm_hold_out, "ttft"), errors(vllm_hold_out, "tpot"), len(hold_out), len(vllm_hold_out)))
     best = min(table, key=lambda row: (round(row[1], 4), row[0]))[0]
     print(f"Admitted fit rows: {fit_count} (MiniMax-M2.5, h100_sxm, vLLM v0.18.0, PIECEWISE CUDA graphs); MoE hold-out "
           f"rows: {table[0][8]}, of them vLLM's {table[0][9]}. Cells: median absolute error (mean signed), %.\n")
-    print("| eager_moe_layer_overhead_us | objective | fit TTFT | fit TPOT | MoE hold-out TTFT | MoE hold-out TPOT "
+    print("| eager_moe_layer_overhead_us | fit TTFT | fit TPOT | MoE hold-out TTFT | MoE hold-out TPOT "
           "| vLLM MoE hold-out TTFT | vLLM MoE hold-out TPOT |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
     cell = lambda pair: f"{pair[0]:.1f} ({pair[1]:+.1f})"
     for value, objective, ttft, tpot, ho_ttft, ho_tpot, v_ttft, v_tpot, _, _ in table:
         mark = " (fit rows' best)" if value == best else ""
-        print(f"| {value}{mark} | {objective:.2f} | {cell(ttft)} | {cell(tpot)} | {cell(ho_ttft)} | {cell(ho_tpot)} "
+        print(f"| {value}{mark} | {cell(ttft)} | {cell(tpot)} | {cell(ho_ttft)} | {cell(ho_tpot)} "
               f"| {cell(v_ttft)} | {cell(v_tpot)} |")
-    print(f"\nThe admitted rows' best: {best} us (the objective of scripts/fit_eager_overhead.py; ties to the lower).")
+    print(f"\nThe admitted rows' best: {best} us (their TTFT median, scripts/fit_eager_overhead.py's objective for "
+          "vLLM's own value; ties to the lower).")
     return 0
 
 

@@ -88,8 +88,9 @@ def check_refit_study(refit_study, fit_compute_efficiency, fit_eager_overhead, f
                "fit_decode_step": ("x\nbest: per_layer_overhead_us 35, allreduce_latency_us 5 (153 grid points)\n"
                                    "y\nbest: moe_layer_overhead_us 20 (9 grid points)", (35, 5, 20)),
                "fit_eager_overhead": ("vllm: eager_layer_overhead_us 100 (fit)\nsglang: eager_layer_overhead_us 200 (f)\n"
-                                      "trtllm: eager_layer_overhead_us 300 (f)\npooled: eager_moe_layer_overhead_us 50 (f)",
-                                      ((100, 200, 300), 50))}
+                                      "trtllm: eager_layer_overhead_us 300 (f)\npooled: eager_moe_layer_overhead_us 50 (f)\n"
+                                      "vllm: own eager_moe_layer_overhead_us 70 (f)",
+                                      ((100, 200, 300), 50, 70))}
     for fit, (text, point) in reports.items():
         expect(f"refit: {fit} report parsed", refit_study.parse_best(fit, text) == point, str(refit_study.parse_best(fit, text)))
         expect(f"refit: {fit} without a best line", refit_study.parse_best(fit, text.replace("best:", "worst:")
@@ -97,12 +98,19 @@ def check_refit_study(refit_study, fit_compute_efficiency, fit_eager_overhead, f
                "a report without its best line must give None")
     engines = json.loads(json.dumps(shipped))
     fit_compute_efficiency.set_pair(engines, 0.7, 0.35)
-    fit_eager_overhead.set_values(engines, {"vllm": 100, "sglang": 200, "trtllm": 300}, 50)
+    # vLLM's own MoE value read back; a report without one gives vLLM the pooled value.
+    no_own = reports["fit_eager_overhead"][0].rsplit("\n", 1)[0]
+    expect("refit: no own vLLM MoE value is the pooled one", refit_study.parse_best("fit_eager_overhead", no_own) ==
+           ((100, 200, 300), 50, 50), str(refit_study.parse_best("fit_eager_overhead", no_own)))
+    fit_eager_overhead.set_values(engines, {"vllm": 100, "sglang": 200, "trtllm": 300}, 50, 70)
     fit_decode_step.set_pair(engines, 35, 5)
     fit_decode_step.set_moe_layer(engines, 20)
     state = refit_study.current_state(engines)
-    expect("refit: the state written is the state read", state == ((0.7, 0.35), ((100, 200, 300), 50), (35, 5, 20)),
+    expect("refit: the state written is the state read", state == ((0.7, 0.35), ((100, 200, 300), 50, 70), (35, 5, 20)),
            str(state))
+    fit_eager_overhead.set_values(engines, {"vllm": 100, "sglang": 200, "trtllm": 300}, 50)
+    expect("refit: without an own value vLLM takes the pooled one",
+           refit_study.current_state(engines)[1] == ((100, 200, 300), 50, 50), str(refit_study.current_state(engines)[1]))
 
     # main() with the fit runs and the harness replaced: every report after the loop must time
     # the refitted factors (a catalog overlay), never the harness's built-in shipped ones.
@@ -421,7 +429,7 @@ def check_readme_paragraph(validation_report):
               "subsets": [line("hold-out", "dense", 0.30, 0.05, "h200_sxm")]}
     text = " ".join(validation_report.readme_paragraph(report))
     for fragment in ("(h200_sxm; engines vllm)", "dense models TTFT 30.0 % (target 20.0 %), TPOT 5.0 % (target 10.0 %) "
-                     "over 3 rows of 1 measured configuration (model, GPU, precision and engine)", "no MoE hold-out row", "1 of the 2 median targets evaluated are missed",
+                     "over 3 rows of 1 measured configuration (model, GPU, precision and engine)", "no MoE hold-out row", "1 of the 2 median targets evaluated is missed",
                      "1 of 2 subset metrics err by more than 15.0 %",
                      f"{len(validation_report.SEEN_HOLD_OUT)} modelling choices were made with the hold-out in view",
                      "errs by a median of dense 8.0 % (-4.0 % on average) on the same rows"):
@@ -801,6 +809,22 @@ def main():
         except SystemExit as error:
             expect(f"gpu sets: {name} refuses an engine without one",
                    str(error).startswith(f"{name}: ") and "engine 'bare' has no GPU factor set" in str(error),
+                   str(error))
+
+    # The run fit_eager_overhead.py admits for vLLM's own MoE value: taken out of a copy, the shipped
+    # document untouched, and a document without it (or with two) a one-line error.
+    protocols = serving_fit.read_json_object("t", serving_fit.PROTOCOLS)
+    before = json.dumps(protocols, sort_keys=True)
+    admitted = serving_fit.admitted_protocols("t", protocols)
+    runs = lambda document: [run for p in document["protocols"] for run in p.get("unreproduced_runs", [])]
+    expect("admitted run: one entry fewer in the copy", len(runs(admitted)) == len(runs(protocols)) - 1 and
+           json.dumps(protocols, sort_keys=True) == before, f"{len(runs(admitted))} of {len(runs(protocols))}")
+    for name, document in (("none", admitted), ("two", {"protocols": [{"unreproduced_runs": runs(protocols) * 2}]})):
+        try:
+            serving_fit.admitted_protocols("t", document)
+            expect(f"admitted run: {name} refused", False, "no error")
+        except SystemExit as error:
+            expect(f"admitted run: {name} refused", str(error).startswith("t: ") and "expected one unreproduced" in str(error),
                    str(error))
 
     with tempfile.TemporaryDirectory() as tmp:
