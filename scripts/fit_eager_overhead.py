@@ -18,8 +18,8 @@ their benchmark client measured, say how large it is.
 
 The values are fitted on the fit rows only (tests/validation/split.json: the h100_sxm rows), each
 engine's eager_layer_overhead_us on its own dense rows, then eager_moe_layer_overhead_us on the
-MoE rows (TensorRT-LLM only: the sample has no other MoE fit rows), pooled over SGLang and
-TensorRT-LLM and documented as pooled. The objective is the mean of the rows' TTFT and TPOT medians
+MoE rows of the engines without an own value (TensorRT-LLM's only: the sample has no other MoE fit
+rows), pooled over SGLang and TensorRT-LLM and documented as pooled. The objective is the mean of the rows' TTFT and TPOT medians
 of absolute error, as the harness times them with each row's benchmark client simulated
 (docs/validation.md). Last, vLLM's own eager_moe_layer_overhead_us: on the TTFT of the fit system's
 one vLLM MoE run (serving_fit.ADMITTED_RUN), which every other figure leaves out for its PIECEWISE
@@ -45,15 +45,14 @@ import subprocess
 import sys
 import tempfile
 
-from serving_fit import CATALOG, ENGINES, PROTOCOLS, ROOT, SERVING_ENGINES, admitted_protocols, admitted_run_arguments
+from serving_fit import (ADMITTED_RUN, CATALOG, ENGINES, OWN_MOE_ENGINE, PROTOCOLS, ROOT, SERVING_ENGINES,
+                         admitted_protocols, admitted_run_arguments)
 from serving_fit import gpu_sets as serving_gpu_sets
 
 GRID_STEP_US = 50
 GRID_MAX_US = 2000  # the shipped fit's grid: 0 .. 2,000 us; --grid-max-us widens it for a study
 # --check accepts a shipped value whose objective is this close to the grid's best (fractions).
 TOLERANCE = 0.001
-# The engine whose eager MoE-layer value is its own, fitted on its admitted run (serving_fit.ADMITTED_RUN).
-OWN_MOE_ENGINE = "vllm"
 
 
 def read_json(path):
@@ -130,12 +129,14 @@ class Harness:
                        "measured_tpot_ms"} - set(reader.fieldnames or [])
             if missing:
                 sys.exit(f"fit_eager_overhead: the harness dump lacks the columns {sorted(missing)}")
-            fit = [r for r in reader if r["set"] == "fit"]
+            fit = [r for r in reader if r["set"] == "fit" and
+                   (not admitted or r.get("backend") == ADMITTED_RUN["backend"])]
         timed = [r for r in fit if r["ok"] == "1"]
         # A value that stopped some rows from being timed would shrink the objective's rows.
         first = self.fit_row_count.setdefault(admitted, len(timed))
         if len(timed) != first:
-            sys.exit(f"fit_eager_overhead: {len(timed)} fit rows timed at {per_layer} / {per_moe_layer} us, "
+            sys.exit(f"fit_eager_overhead: {len(timed)} fit rows timed at {per_layer} / {per_moe_layer} / "
+                     f"{own_moe_layer} us, "
                      f"{first} at the first grid point: the objective would compare different rows")
         return timed
 
@@ -183,8 +184,8 @@ def main():
         def dense_of(engine):
             return lambda rows: [r for r in rows if r["dense"] == "1" and r["backend"] == engine]
 
-        def moe_rows(rows):
-            return [r for r in rows if r["dense"] == "0"]
+        def moe_rows(rows):  # the pooled value's: the rows of the engines without an own one
+            return [r for r in rows if r["dense"] == "0" and r["backend"] != OWN_MOE_ENGINE]
 
         # Each engine's per-layer value on its dense rows (the others at their shipped values),
         # then the pooled MoE value on the MoE rows with the fitted per-layer values.

@@ -61,7 +61,7 @@ def parse_best(fit, text):
     if moe is None or any(m is None for m in layers):
         return None
     # vLLM's own MoE value where its admitted run has fit rows in this split, else the pooled one.
-    own = re.search(r"^vllm: own eager_moe_layer_overhead_us (\d+)", text, re.M)
+    own = re.search(rf"^{serving_fit.OWN_MOE_ENGINE}: own eager_moe_layer_overhead_us (\d+)", text, re.M)
     return (tuple(int(m[1]) for m in layers), int(moe[1]), int(own[1]) if own else int(moe[1]))
 
 
@@ -97,8 +97,8 @@ def current_state(engines):
             return next(f for f in by_id[engine_id]["factors"] if f.get("hardware_kind") == "gpu")
         eager = tuple(first_gpu_set(e)["eager_layer_overhead_us"] for e in SERVING_ENGINES)
         return ((general["compute_efficiency"], fp8["compute_efficiency"]),
-                (eager, first_gpu_set("sglang")["eager_moe_layer_overhead_us"],
-                 first_gpu_set("vllm")["eager_moe_layer_overhead_us"]),
+                (eager, first_gpu_set(pooled_engines("eager_moe_layer_overhead_us")[0])["eager_moe_layer_overhead_us"],
+                 first_gpu_set(serving_fit.OWN_MOE_ENGINE)["eager_moe_layer_overhead_us"]),
                 (step["per_layer_overhead_us"], step["allreduce_latency_us"], step["moe_layer_overhead_us"]))
     except (KeyError, TypeError, StopIteration, IndexError) as error:
         fail(f"data/engines.json: expected vllm, sglang and trtllm GPU factor sets with the fitted keys "

@@ -23,7 +23,8 @@ SERVING_ENGINES = ("vllm", "sglang", "trtllm")
 # value; docs/validation-study.md sections 23 and 29). The pooled fits still score the pooled
 # hypothesis (one value written into every engine), and read the shipped pooled value from the
 # engines without an own one.
-OWN_FACTORS = {("vllm", "memory_efficiency"), ("vllm", "compute_efficiency FP8"), ("trtllm", "compute_efficiency FP8")}
+OWN_FACTORS = {("vllm", "memory_efficiency"), ("vllm", "compute_efficiency FP8"), ("trtllm", "compute_efficiency FP8"),
+               ("vllm", "eager_moe_layer_overhead_us")}
 
 
 # The one MoE run of the fit system served by vLLM (MiniMax-M2.5, h100_sxm, vLLM v0.18.0): left out of
@@ -33,6 +34,8 @@ OWN_FACTORS = {("vllm", "memory_efficiency"), ("vllm", "compute_efficiency FP8")
 # own eager_moe_layer_overhead_us on its TTFT (docs/validation-study.md section 37).
 PROTOCOLS = os.path.join(ROOT, "tests", "validation", "protocols.json")
 ADMITTED_RUN = {"system": "h100_sxm", "backend": "vllm", "model_path_contains": "MiniMax", "filter_model": "MiniMax"}
+# The engine whose eager_moe_layer_overhead_us is its own (OWN_FACTORS), fitted on the admitted run.
+OWN_MOE_ENGINE = ADMITTED_RUN["backend"]
 
 
 def admitted_protocols(script, protocols):

@@ -32,19 +32,12 @@ import subprocess
 import sys
 import tempfile
 
-from serving_fit import CATALOG, ENGINES, PROTOCOLS, ROOT, admitted_protocols, admitted_run_arguments, gpu_sets, harness_path
+from serving_fit import (ADMITTED_RUN, CATALOG, ENGINES, PROTOCOLS, ROOT, admitted_protocols, admitted_run_arguments,
+                         gpu_sets, harness_path, read_json_object)
 
 GRID_STEP_US = 50
 GRID_MAX_US = 800
 SCRIPT = "vllm_moe_eager_study"
-
-
-def read_json(path):
-    try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except (OSError, ValueError) as error:
-        sys.exit(f"{SCRIPT}: {path}: {error}")
 
 
 def rows(validate, tmp, overlay, extra):
@@ -77,14 +70,14 @@ def main():
     if args.grid_max_us < GRID_STEP_US or args.grid_max_us % GRID_STEP_US != 0:
         parser.error(f"--grid-max-us: expected a positive multiple of {GRID_STEP_US}, got {args.grid_max_us}")
     validate = harness_path(SCRIPT, args.validate)
-    catalog, shipped = read_json(CATALOG), read_json(ENGINES)
+    catalog, shipped = read_json_object(SCRIPT, CATALOG), read_json_object(SCRIPT, ENGINES)
     vllm = [engine for engine in shipped["engines"] if engine["id"] == "vllm"]
     if len(vllm) != 1:
         sys.exit(f"{SCRIPT}: {ENGINES}: expected one engine 'vllm'")
     with tempfile.TemporaryDirectory() as tmp:
         protocols = os.path.join(tmp, "protocols.json")
         with open(protocols, "w", encoding="utf-8") as f:
-            json.dump(admitted_protocols(SCRIPT, read_json(PROTOCOLS)), f)
+            json.dump(admitted_protocols(SCRIPT, read_json_object(SCRIPT, PROTOCOLS)), f)
         overlay = os.path.join(tmp, "catalog.json")
         table = []
         fit_count = None
@@ -94,7 +87,8 @@ def main():
                 factor_set["eager_moe_layer_overhead_us"] = value
             with open(overlay, "w", encoding="utf-8") as f:
                 json.dump(dict(catalog, engines=[engine]), f)
-            admitted = [r for r in rows(validate, tmp, overlay, admitted_run_arguments(protocols)) if r["set"] == "fit"]
+            admitted = [r for r in rows(validate, tmp, overlay, admitted_run_arguments(protocols))
+                        if r["set"] == "fit" and r["backend"] == ADMITTED_RUN["backend"]]
             if fit_count is None:
                 fit_count = len(admitted)
             elif len(admitted) != fit_count:

@@ -1423,28 +1423,38 @@ TEST_CASE("attention kernels: the overlay's shares apply on GPUs and the key rea
           std::string::npos);
     REQUIRE(steps.count("attention_flops_per_s") == 1);
     CHECK(steps["attention_flops_per_s"].at("value").get<double>() == Approx(2.0 * 989e12 * eta));
-    // The 16-bit peak the share is of, beside the FP8 peak the GEMMs run at; the --data file that
-    // defined the engine named as the source of every engine factor, not the built-in file.
+    // The 16-bit peak the share is of, beside the FP8 peak the GEMMs run at. The overlay merges into
+    // the built-in engine key by key: the share's line names the overlay, and the lines of values
+    // it did not set (the factor sets, the KV-cache type) still name data/engines.json.
     REQUIRE(steps.count("input: peak_tflops.fp16") == 1);
     CHECK(steps["input: peak_tflops.fp16"].at("value").get<double>() == 989.0);
-    for (const char* name : {"engine: attention_kernel_efficiency", "engine: compute_efficiency",
-                             "engine: eager_layer_overhead_us", "input: kv_cache_bits"}) {
+    const auto source_of_step = [&](const char* name) {
         INFO(name);
         REQUIRE(steps.count(name) == 1);
-        const std::string source = steps[name].at("formula").get<std::string>();
-        CHECK(source.find("(" + overlay) != std::string::npos);
-        CHECK(source.find("data/engines.json") == std::string::npos);
+        return steps[name].at("formula").get<std::string>();
+    };
+    CHECK(source_of_step("engine: attention_kernel_efficiency").find("engine 'vllm' (" + overlay + "): ") != std::string::npos);
+    for (const char* name : {"engine: compute_efficiency", "engine: eager_layer_overhead_us", "input: kv_cache_bits"}) {
+        INFO(name);
+        CHECK(source_of_step(name).find(overlay) == std::string::npos);
+        CHECK(source_of_step(name).find("data/engines.json") != std::string::npos);
     }
-    // Without the overlay the same lines name the built-in file.
-    const json shipped_document = json::parse(shipped.out);
-    int shipped_lines = 0;
-    for (const auto& step : shipped_document.at("explain")) {
-        if (step.at("name").get<std::string>() == "engine: compute_efficiency") {
-            ++shipped_lines;
-            CHECK(step.at("formula").get<std::string>().find("engine 'vllm' (data/engines.json)") != std::string::npos);
-        }
+    // An overlay that replaces the factor sets is named on their lines, and not on the KV-cache type's.
+    test::TempFile factors("factors.json", R"({"schema_version":"1.10","engines":[{"id":"vllm","factors":[
+        {"hardware_kind":"gpu","compute_efficiency":0.5,"memory_efficiency":0.6,"eager_layer_overhead_us":400}]}]})");
+    std::vector<std::string> with_factors = {"--data", factors.path()};
+    with_factors.insert(with_factors.end(), request.begin(), request.end());
+    const auto refactored = run_cli(with_factors);
+    REQUIRE(refactored.status == 0);
+    const json refactored_document = json::parse(refactored.out);
+    std::map<std::string, std::string> factor_sources;
+    for (const auto& step : refactored_document.at("explain")) {
+        factor_sources[step.at("name").get<std::string>()] = step.at("formula").get<std::string>();
     }
-    CHECK(shipped_lines == 1);
+    CHECK(factor_sources["engine: compute_efficiency"].find("engine 'vllm' (" + factors.path() + ")") != std::string::npos);
+    CHECK(factor_sources["engine: eager_layer_overhead_us"].find("engine 'vllm' (" + factors.path() + "): ") !=
+          std::string::npos);
+    CHECK(factor_sources["input: kv_cache_bits"].find("data/engines.json kv_cache_dtype") != std::string::npos);
     CHECK(document.at("performance").at("ttft_ms").get<double>() >
           json::parse(shipped.out).at("performance").at("ttft_ms").get<double>());
     // Written back by catalog engines, and refused with its pointer when out of range or not a number.

@@ -1026,6 +1026,13 @@ void explicit_scheduler_values_win(json& merged, const json& overlay) {
     }
 }
 
+// A data source's name as messages give it: a built-in file by its repository path
+// ("<builtin>/engines.json" -> "data/engines.json"), any other by its own name.
+std::string data_file_label(const std::string& source_name) {
+    constexpr std::string_view builtin_prefix = "<builtin>/";
+    return source_name.starts_with(builtin_prefix) ? "data/" + source_name.substr(builtin_prefix.size()) : source_name;
+}
+
 // The JSON of an entry already in the catalog, to merge an overlay into.
 template <typename T>
 std::optional<json> entry_json(const T& entry) {
@@ -1057,10 +1064,12 @@ void read_array(const json& root, const char* key, Reader read, std::vector<std:
         const std::string item_pointer = fmt::format("{}/{}", pointer, index);
         const json& raw = (*found)[index];
         std::optional<json> merged;
+        const T* base = nullptr;
         if (raw.is_object()) {
             if (auto id = raw.find("id"); id != raw.end() && id->is_string()) {
                 if (auto hit = existing_index.find(id->get_ref<const std::string&>()); hit != existing_index.end()) {
-                    merged = entry_json((*existing)[hit->second]);
+                    base = &(*existing)[hit->second];
+                    merged = entry_json(*base);
                     if (merged) {
                         merge_json(*merged, raw);
                         if constexpr (std::is_same_v<T, Engine>) {
@@ -1071,6 +1080,21 @@ void read_array(const json& root, const char* key, Reader read, std::vector<std:
             }
         }
         T item = read(merged ? *merged : raw, item_pointer, problems);
+        if constexpr (std::is_same_v<T, Engine>) {
+            // Which file gave each key, for --explain's sources (an overlay merges key by key).
+            const std::string file = data_file_label(problems.file());
+            if (merged) {
+                item.defined_in = base->defined_in;
+                item.key_defined_in = base->key_defined_in;
+                for (const auto& [raw_key, value] : raw.items()) {
+                    if (raw_key != "id") {
+                        item.key_defined_in[raw_key] = file;
+                    }
+                }
+            } else {
+                item.defined_in = file;
+            }
+        }
         if (!item.id.empty()) {
             auto [where, inserted] = first_index.emplace(item.id, index);
             if (!inserted) {
@@ -1165,14 +1189,6 @@ Document read_document(const DataSource& source, const Catalog& catalog, Problem
     read_array<Hardware>(*root, "hardware", read_hardware, document.hardware, &catalog.hardware, problems);
     read_array<Scenario>(*root, "scenarios", read_scenario, document.scenarios, &catalog.scenarios, problems);
     read_array<Engine>(*root, "engines", read_engine, document.engines, &catalog.engines, problems);
-    // Where each engine came from, for --explain's sources: the repository's path of a built-in file.
-    const std::string_view builtin_prefix = "<builtin>/";
-    const std::string defined_in = source.name.starts_with(builtin_prefix)
-                                       ? "data/" + source.name.substr(builtin_prefix.size())
-                                       : source.name;
-    for (auto& [engine, pointer] : document.engines) {
-        engine.defined_in = defined_in;
-    }
     if (auto found = root->find("multi_task"); found != root->end()) {
         document.multi_task = read_multi_task(*found, "/multi_task", problems);
     }

@@ -111,7 +111,7 @@ std::string kv_cache_bits_source(const std::string& flag, const Engine* engine, 
     if (checkpoint_sets_kv_cache_dtype(engine, model, variant)) {
         return fmt::format("engine '{}' takes the KV-cache type of {} weights from the checkpoint ({} "
                            "kv_cache_dtype fp8){}; model '{}' checkpoint_kv_cache_dtype {}, {}, {}{}: {}",
-                           engine->id, format, engine->defined_in, why, model.id, format, dtype,
+                           engine->id, format, engine->file_of("kv_cache_dtype"), why, model.id, format, dtype,
                            dtype == "auto" ? fmt::format("the checkpoint names none, so variant '{}' kv_cache_bits", variant.id)
                                            : std::string("as the checkpoint names it"),
                            kept_16_bit ? fmt::format("; 16-bit on '{}', which has no FP8 peak", hardware.id) : std::string(),
@@ -119,7 +119,7 @@ std::string kv_cache_bits_source(const std::string& flag, const Engine* engine, 
     }
     if (dtype != "auto") {
         return fmt::format("engine '{}' default KV cache for {} weights, {} ({} kv_cache_dtype){}{}",
-                           engine->id, format, dtype, engine->defined_in, why,
+                           engine->id, format, dtype, engine->file_of("kv_cache_dtype"), why,
                            kept_16_bit ? fmt::format("; 16-bit on '{}', which has no FP8 peak", hardware.id) : std::string());
     }
     const auto variant_source = variant.sources.find("kv_cache_bits");
@@ -128,7 +128,7 @@ std::string kv_cache_bits_source(const std::string& flag, const Engine* engine, 
                ? fmt::format("variant '{}' kv_cache_bits (no engine profile): {}", variant.id, own)
                : fmt::format("variant '{}' kv_cache_bits: engine '{}' keeps the model's type for {} weights "
                              "({} kv_cache_dtype auto){}",
-                             variant.id, engine->id, format, engine->defined_in, why);
+                             variant.id, engine->id, format, engine->file_of("kv_cache_dtype"), why);
 }
 
 CommandOutput run_estimate(const EstimateOptions& options, const Context& context) {
@@ -293,13 +293,15 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
         const EngineFactors* factors = matching_factors(engine, *request.hardware, request.variant->compute_precision);
         const std::string engine_source =
             engine == nullptr ? std::string("built-in defaults (docs/method.md)")
-                              : "engine '" + engine->id + "' (" + engine->defined_in + ")" +
+                              : "engine '" + engine->id + "' (" + engine->file_of("factors") + ")" +
                                     (factors != nullptr && !factors->source.empty() ? ": " + factors->source : "");
-        // A key the engine documents under its own sources (the factor sets' source covers the rest).
-        const auto engine_key_source = [&](const std::string& key) {
+        // A key the engine documents under its own sources (the factor sets' source covers the rest),
+        // with the file that gave the value (data_key: the top-level key holding it, "factors" for a
+        // factor set's).
+        const auto engine_key_source = [&](const std::string& key, const std::string& data_key = {}) {
             return engine == nullptr ? std::string("built-in defaults (docs/method.md)")
-                                     : "engine '" + engine->id + "' (" + engine->defined_in + "): " +
-                                           source_of(engine->source, engine->sources, key);
+                                     : "engine '" + engine->id + "' (" + engine->file_of(data_key.empty() ? key : data_key) +
+                                           "): " + source_of(engine->source, engine->sources, key);
         };
         // The SM-cycle laws compute the two efficiencies from the hardware's SMs and clock.
         const bool sm_laws = factors != nullptr && sm_laws_apply(*factors, hw);
@@ -354,9 +356,9 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
                          scheduler_source("max_num_batched_tokens", small != nullptr && small->max_num_batched_tokens.has_value())});
 
         trace.push_back({"engine: eager_layer_overhead_us", request.profile.eager_layer_overhead_us, "us",
-                         engine_key_source("eager_layer_overhead_us")});
+                         engine_key_source("eager_layer_overhead_us", "factors")});
         trace.push_back({"engine: eager_moe_layer_overhead_us", request.profile.eager_moe_layer_overhead_us, "us",
-                         engine_key_source("eager_layer_overhead_us")});
+                         engine_key_source("eager_layer_overhead_us", "factors")});
         trace.push_back({"engine: cuda_graph_max_tokens", static_cast<double>(request.profile.cuda_graph_max_tokens),
                          "tokens (0: prompt steps never graphed)", engine_key_source("cuda_graph_max_tokens")});
         // No shipped engine sets the share (docs/validation-study.md, section 36): a --data file did.
@@ -386,7 +388,7 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
                 const std::string kernel_source =
                     kernel == nullptr ? std::string("the profile")
                                       : fmt::format("engine '{}' ({}) moe_expert_kernels {}: {}", engine->id,
-                                                    engine->defined_in, format, kernel->source);
+                                                    engine->file_of("moe_expert_kernels"), format, kernel->source);
                 trace.push_back({"engine: moe_kernel_efficiency", law.efficiency, "fraction of peak", kernel_source});
                 trace.push_back({"engine: moe_kernel_routed_columns", law.routed_columns, "GEMM columns per routed token",
                                  kernel_source});

@@ -220,7 +220,7 @@ std::vector<Table> tco_tables(const Scenario& scenario, const Candidate& c, cons
         table.notes.push_back(fmt::format("warning ({}): {}", c.warnings[i], c.warning_messages[i]));
         claim_said = claim_said || c.warnings[i] == "claimed-variant";
     }
-    if (c.variant->claimed && !claim_said) {
+    if (c.variant != nullptr && c.variant->claimed && !claim_said) {
         table.notes.push_back(fmt::format("claimed variant: '{}' rests only on a claim of the source document: {}",
                                           c.variant->id, c.variant->claim));
     }
