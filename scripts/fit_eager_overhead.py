@@ -46,21 +46,13 @@ import sys
 import tempfile
 
 from serving_fit import (ADMITTED_RUN, CATALOG, ENGINES, OWN_MOE_ENGINE, PROTOCOLS, ROOT, SERVING_ENGINES,
-                         admitted_protocols, admitted_run_arguments)
+                         admitted_protocols, admitted_run_arguments, read_json_object)
 from serving_fit import gpu_sets as serving_gpu_sets
 
 GRID_STEP_US = 50
 GRID_MAX_US = 2000  # the shipped fit's grid: 0 .. 2,000 us; --grid-max-us widens it for a study
 # --check accepts a shipped value whose objective is this close to the grid's best (fractions).
 TOLERANCE = 0.001
-
-
-def read_json(path):
-    try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except (OSError, ValueError) as error:
-        sys.exit(f"fit_eager_overhead: {path}: {error}")
 
 
 def gpu_sets(engine):
@@ -100,11 +92,11 @@ class Harness:
         self.overlay = os.path.join(tmp, "catalog.json")
         self.dump = os.path.join(tmp, "rows.csv")
         self.fit_row_count = {}  # every grid point must time the same fit rows (per row selection)
-        self.catalog = read_json(CATALOG)
-        self.shipped = read_json(ENGINES)
+        self.catalog = read_json_object("fit_eager_overhead", CATALOG)
+        self.shipped = read_json_object("fit_eager_overhead", ENGINES)
         self.admitted = os.path.join(tmp, "protocols.json")
         with open(self.admitted, "w", encoding="utf-8") as f:
-            json.dump(admitted_protocols("fit_eager_overhead", read_json(PROTOCOLS)), f)
+            json.dump(admitted_protocols("fit_eager_overhead", read_json_object("fit_eager_overhead", PROTOCOLS)), f)
 
     def fit_rows(self, per_layer, per_moe_layer, own_moe_layer=None, admitted=False):
         """The timed fit rows; with `admitted`, the admitted run's alone (serving_fit.ADMITTED_RUN)."""

@@ -18,15 +18,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENGINES = os.path.join(ROOT, "data", "engines.json")
 CATALOG = os.path.join(ROOT, "tests", "validation", "catalog.json")
 SERVING_ENGINES = ("vllm", "sglang", "trtllm")
-# The factors data/engines.json gives an engine its OWN value for: those its own fit rows identify
-# away from the grid's edge (scripts/fit_per_engine.py, whose --check holds each to its CLAIMS
-# value; docs/validation-study.md sections 23 and 29). The pooled fits still score the pooled
-# hypothesis (one value written into every engine), and read the shipped pooled value from the
-# engines without an own one.
-OWN_FACTORS = {("vllm", "memory_efficiency"), ("vllm", "compute_efficiency FP8"), ("trtllm", "compute_efficiency FP8"),
-               ("vllm", "eager_moe_layer_overhead_us")}
-
-
 # The one MoE run of the fit system served by vLLM (MiniMax-M2.5, h100_sxm, vLLM v0.18.0): left out of
 # every figure by tests/validation/protocols.json's unreproduced_runs, since its script set PIECEWISE
 # CUDA graphs (a decode step's attention outside the graphs). A prompt step above cuda_graph_max_tokens
@@ -36,6 +27,13 @@ PROTOCOLS = os.path.join(ROOT, "tests", "validation", "protocols.json")
 ADMITTED_RUN = {"system": "h100_sxm", "backend": "vllm", "model_path_contains": "MiniMax", "filter_model": "MiniMax"}
 # The engine whose eager_moe_layer_overhead_us is its own (OWN_FACTORS), fitted on the admitted run.
 OWN_MOE_ENGINE = ADMITTED_RUN["backend"]
+# The factors data/engines.json gives an engine its OWN value for: those its own fit rows identify
+# away from the grid's edge (scripts/fit_per_engine.py, whose --check holds each to its CLAIMS
+# value; docs/validation-study.md sections 23 and 29). The pooled fits still score the pooled
+# hypothesis (one value written into every engine), and read the shipped pooled value from the
+# engines without an own one. vLLM's eager MoE-layer value is fitted on the admitted run above.
+OWN_FACTORS = {("vllm", "memory_efficiency"), ("vllm", "compute_efficiency FP8"), ("trtllm", "compute_efficiency FP8"),
+               (OWN_MOE_ENGINE, "eager_moe_layer_overhead_us")}
 
 
 def admitted_protocols(script, protocols):

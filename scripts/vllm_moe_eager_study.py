@@ -32,7 +32,7 @@ import subprocess
 import sys
 import tempfile
 
-from serving_fit import (ADMITTED_RUN, CATALOG, ENGINES, PROTOCOLS, ROOT, admitted_protocols, admitted_run_arguments,
+from serving_fit import (ADMITTED_RUN, CATALOG, ENGINES, OWN_MOE_ENGINE, PROTOCOLS, ROOT, admitted_protocols, admitted_run_arguments,
                          gpu_sets, harness_path, read_json_object)
 
 GRID_STEP_US = 50
@@ -71,9 +71,9 @@ def main():
         parser.error(f"--grid-max-us: expected a positive multiple of {GRID_STEP_US}, got {args.grid_max_us}")
     validate = harness_path(SCRIPT, args.validate)
     catalog, shipped = read_json_object(SCRIPT, CATALOG), read_json_object(SCRIPT, ENGINES)
-    vllm = [engine for engine in shipped["engines"] if engine["id"] == "vllm"]
+    vllm = [engine for engine in shipped["engines"] if engine["id"] == OWN_MOE_ENGINE]
     if len(vllm) != 1:
-        sys.exit(f"{SCRIPT}: {ENGINES}: expected one engine 'vllm'")
+        sys.exit(f"{SCRIPT}: {ENGINES}: expected one engine '{OWN_MOE_ENGINE}'")
     with tempfile.TemporaryDirectory() as tmp:
         protocols = os.path.join(tmp, "protocols.json")
         with open(protocols, "w", encoding="utf-8") as f:
@@ -94,7 +94,7 @@ def main():
             elif len(admitted) != fit_count:
                 sys.exit(f"{SCRIPT}: {len(admitted)} admitted rows timed at {value} us, {fit_count} at 0 us")
             hold_out = [r for r in rows(validate, tmp, overlay, []) if r["set"] == "hold-out" and r["dense"] == "0"]
-            vllm_hold_out = [r for r in hold_out if r["backend"] == "vllm"]
+            vllm_hold_out = [r for r in hold_out if r["backend"] == OWN_MOE_ENGINE]
             ttft, tpot = errors(admitted, "ttft"), errors(admitted, "tpot")
             table.append((value, ttft[0], ttft, tpot, errors(hold_out, "ttft"), errors(hold_out, "tpot"),
                           errors(vllm_hold_out, "ttft"), errors(vllm_hold_out, "tpot"), len(hold_out), len(vllm_hold_out)))

@@ -1454,6 +1454,10 @@ TEST_CASE("attention kernels: the overlay's shares apply on GPUs and the key rea
     CHECK(factor_sources["engine: compute_efficiency"].find("engine 'vllm' (" + factors.path() + ")") != std::string::npos);
     CHECK(factor_sources["engine: eager_layer_overhead_us"].find("engine 'vllm' (" + factors.path() + "): ") !=
           std::string::npos);
+    // The shipped text described the values replaced: without a sources entry of the overlay's own
+    // the line cites the engine's general source, not the shipped fit.
+    CHECK(factor_sources["engine: eager_layer_overhead_us"].find("vLLM's OWN") == std::string::npos);
+    CHECK(factor_sources["engine: eager_layer_overhead_us"].find(test::builtin().engine("vllm").source) != std::string::npos);
     CHECK(factor_sources["input: kv_cache_bits"].find("data/engines.json kv_cache_dtype") != std::string::npos);
     CHECK(document.at("performance").at("ttft_ms").get<double>() >
           json::parse(shipped.out).at("performance").at("ttft_ms").get<double>());

@@ -345,8 +345,10 @@ TEST_CASE("interfaces: a document of several tables is one long CSV table of tab
     REQUIRE_FALSE(ttft.empty());
     const double ttft_ms = json::parse(json_run.out).at("performance").at("ttft_ms").get<double>();
     CHECK(std::stod(ttft) == Approx(ttft_ms).margin(0.005));  // printed with two decimals
-    // The rows' names do not carry the inputs: the same keys at another batch.
-    const auto other = run_cli({"estimate", "--model", "base", "--gpu", "a40", "--batch", "4", "-o", "csv"});
+    // The rows' names do not carry the inputs: the same keys at another batch and prompt, which move
+    // the max-throughput batch B (its row keeps its name; B is in the unit column).
+    const auto other = run_cli({"estimate", "--model", "base", "--gpu", "a40", "--batch", "4", "--prompt-tokens", "4096",
+                                "-o", "csv"});
     REQUIRE(other.status == 0);
     std::set<std::string> rows_at_1;
     std::set<std::string> rows_at_4;
@@ -357,6 +359,15 @@ TEST_CASE("interfaces: a document of several tables is one long CSV table of tab
         rows_at_4.insert(record[0] + "/" + record[1]);
     }
     CHECK(rows_at_1 == rows_at_4);
+    std::set<std::string> batch_units;
+    for (const std::string& text : {csv.out, other.out}) {
+        for (const auto& record : csv_records(text)) {
+            if (record[0] == "performance" && record[1] == "max-throughput output tokens/s" && record[2] == "unit") {
+                batch_units.insert(record[3]);
+            }
+        }
+    }
+    CHECK(batch_units.size() == 2);  // B differs, so the check above compared different B
     // Recommend and compare keep their candidate table alone, with its header, whatever else they show.
     for (const std::vector<std::string>& call :
          {std::vector<std::string>{"recommend", "--scenario", "customer-service", "--explain", "-o", "csv"},

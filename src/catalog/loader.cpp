@@ -1033,6 +1033,36 @@ std::string data_file_label(const std::string& source_name) {
     return source_name.starts_with(builtin_prefix) ? "data/" + source_name.substr(builtin_prefix.size()) : source_name;
 }
 
+// Which file gave each of an engine's keys, for --explain's sources: the file of a new engine, or,
+// for an overlay merged into `base` key by key, the overlay's file for each key its entry sets.
+// A key the overlay sets without a sources entry of its own loses the one it inherited, which
+// described the value replaced (the factor sets' values are documented under
+// "eager_layer_overhead_us"); the line then cites the engine's general source.
+void record_engine_files(Engine& item, const Engine* base, const json& raw, const std::string& file) {
+    if (base == nullptr) {
+        item.defined_in = file;
+        return;
+    }
+    item.defined_in = base->defined_in;
+    item.key_defined_in = base->key_defined_in;
+    const json* own_sources = raw.contains("sources") && raw.at("sources").is_object() ? &raw.at("sources") : nullptr;
+    const auto forget_inherited = [&](const std::string& key) {
+        if (own_sources == nullptr || !own_sources->contains(key)) {
+            item.sources.erase(key);
+        }
+    };
+    for (const auto& [key, value] : raw.items()) {
+        if (key == "id" || key == "source" || key == "sources") {
+            continue;
+        }
+        item.key_defined_in[key] = file;
+        forget_inherited(key);
+        if (key == "factors") {
+            forget_inherited("eager_layer_overhead_us");
+        }
+    }
+}
+
 // The JSON of an entry already in the catalog, to merge an overlay into.
 template <typename T>
 std::optional<json> entry_json(const T& entry) {
@@ -1081,19 +1111,7 @@ void read_array(const json& root, const char* key, Reader read, std::vector<std:
         }
         T item = read(merged ? *merged : raw, item_pointer, problems);
         if constexpr (std::is_same_v<T, Engine>) {
-            // Which file gave each key, for --explain's sources (an overlay merges key by key).
-            const std::string file = data_file_label(problems.file());
-            if (merged) {
-                item.defined_in = base->defined_in;
-                item.key_defined_in = base->key_defined_in;
-                for (const auto& [raw_key, value] : raw.items()) {
-                    if (raw_key != "id") {
-                        item.key_defined_in[raw_key] = file;
-                    }
-                }
-            } else {
-                item.defined_in = file;
-            }
+            record_engine_files(item, base, raw, data_file_label(problems.file()));
         }
         if (!item.id.empty()) {
             auto [where, inserted] = first_index.emplace(item.id, index);

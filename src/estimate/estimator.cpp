@@ -454,13 +454,11 @@ EfficiencyProfile engine_profile(const Engine* engine, const Hardware& hardware,
         profile.max_batched_tokens = small->max_num_batched_tokens.value_or(profile.max_batched_tokens);
     }
     profile.cuda_graph_max_tokens = engine->cuda_graph_max_tokens.value_or(profile.cuda_graph_max_tokens);
-    if (hardware.kind == HardwareKind::gpu) {
-        profile.attention_efficiency = engine->attention_kernel_efficiency.value_or(profile.attention_efficiency);
-    }
     profile.batch_wait_timeout_iters = engine->batch_wait_timeout_iters.value_or(profile.batch_wait_timeout_iters);
     profile.batch_wait_max_tokens_ratio = engine->batch_wait_max_tokens_ratio.value_or(profile.batch_wait_max_tokens_ratio);
     if (hardware.kind == HardwareKind::gpu) {
-        // Edge devices keep their own small overheads whatever the engine.
+        // Edge devices keep their own attention rate and small overheads whatever the engine.
+        profile.attention_efficiency = engine->attention_kernel_efficiency.value_or(profile.attention_efficiency);
         if (engine->runtime_overhead_gib) {
             profile.runtime_overhead_bytes = *engine->runtime_overhead_gib * k_bytes_per_gib;
         }

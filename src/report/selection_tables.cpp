@@ -218,11 +218,10 @@ std::vector<Table> tco_tables(const Scenario& scenario, const Candidate& c, cons
     bool claim_said = false;
     for (std::size_t i = 0; i < c.warnings.size(); ++i) {
         table.notes.push_back(fmt::format("warning ({}): {}", c.warnings[i], c.warning_messages[i]));
-        claim_said = claim_said || c.warnings[i] == "claimed-variant";
+        claim_said = claim_said || c.warnings[i] == k_claimed_variant_rule;
     }
     if (c.variant != nullptr && c.variant->claimed && !claim_said) {
-        table.notes.push_back(fmt::format("claimed variant: '{}' rests only on a claim of the source document: {}",
-                                          c.variant->id, c.variant->claim));
+        table.notes.push_back("claimed variant: " + claimed_variant_message(*c.variant));
     }
     const TcoResult& t = c.cost;
     const std::string gpu_hours = fmt::format("{:.{}f} GPU-hours", t.training_gpu_hours, t.training_gpu_hours < 10 ? 2 : 0);

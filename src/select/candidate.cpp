@@ -12,6 +12,11 @@ std::string Rejection::detail() const {
                        *unit != '\0' ? " " : "", unit, had, *unit != '\0' ? " " : "", unit);
 }
 
+std::string claimed_variant_message(const Variant& variant) {
+    return fmt::format("'{}' rests only on a claim of the source document, not on a known serving technique: {}",
+                       variant.id, variant.claim);
+}
+
 std::string Candidate::label() const {
     return fmt::format("{}:{}@{}x{}", model->id, variant->id, hardware->id, gpus_per_replica);
 }

@@ -4,8 +4,6 @@
 #include <limits>
 #include <optional>
 
-#include <fmt/format.h>
-
 #include "select/rule_context.hpp"
 
 namespace dsselect::select {
@@ -14,10 +12,8 @@ namespace {
 // Every result on a claimed variant says so, after the rules' warnings (docs/quality.md).
 void label_claim(Candidate& c) {
     if (c.variant != nullptr && c.variant->claimed) {
-        c.warnings.emplace_back("claimed-variant");
-        c.warning_messages.push_back(fmt::format(
-            "'{}' rests only on a claim of the source document, not on a known serving technique: {}", c.variant->id,
-            c.variant->claim));
+        c.warnings.emplace_back(k_claimed_variant_rule);
+        c.warning_messages.push_back(claimed_variant_message(*c.variant));
     }
 }
 

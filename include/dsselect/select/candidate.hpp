@@ -104,4 +104,8 @@ struct Candidate {
     std::string label() const;  // base:int8@a40x2
 };
 
+// The warning every result on a claimed variant carries (docs/quality.md), and its message.
+inline constexpr const char* k_claimed_variant_rule = "claimed-variant";
+std::string claimed_variant_message(const Variant& variant);
+
 }  // namespace dsselect
