@@ -1459,6 +1459,23 @@ TEST_CASE("attention kernels: the overlay's shares apply on GPUs and the key rea
     CHECK(factor_sources["engine: eager_layer_overhead_us"].find("vLLM's OWN") == std::string::npos);
     CHECK(factor_sources["engine: eager_layer_overhead_us"].find(test::builtin().engine("vllm").source) != std::string::npos);
     CHECK(factor_sources["input: kv_cache_bits"].find("data/engines.json kv_cache_dtype") != std::string::npos);
+    // An object merges key by key: an overlay of kv_cache_dtype's fp8 entry is named on an FP8
+    // variant's line only; a 16-bit variant's type still comes from data/engines.json.
+    test::TempFile kv("kv.json", R"({"schema_version":"1.10","engines":[{"id":"vllm","kv_cache_dtype":{"fp8":"fp8"}}]})");
+    const auto kv_line = [&](const char* variant) {
+        const auto run = run_cli({"--data", kv.path(), "estimate", "--model", "pro", "--variant", variant, "--gpu",
+                                  "h100-sxm", "--gpus", "2", "--engine", "vllm", "--explain", "-o", "json"});
+        REQUIRE(run.status == 0);
+        const json explained_kv = json::parse(run.out);
+        for (const auto& step : explained_kv.at("explain")) {
+            if (step.at("name").get<std::string>() == "input: kv_cache_bits") {
+                return step.at("formula").get<std::string>();
+            }
+        }
+        return std::string();
+    };
+    CHECK(kv_line("fp8").find("(" + kv.path() + " kv_cache_dtype)") != std::string::npos);
+    CHECK(kv_line("fp16").find("(data/engines.json kv_cache_dtype auto)") != std::string::npos);
     CHECK(document.at("performance").at("ttft_ms").get<double>() >
           json::parse(shipped.out).at("performance").at("ttft_ms").get<double>());
     // Written back by catalog engines, and refused with its pointer when out of range or not a number.

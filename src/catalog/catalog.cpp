@@ -168,6 +168,22 @@ bool checkpoint_sets_kv_cache_dtype(const Engine* engine, const Model& model, co
            model.checkpoint_kv_cache_dtype.contains(format);
 }
 
+std::string Engine::file_of(const std::string& key) const {
+    auto found = key_defined_in.find(key);
+    if (const auto slash = key.find('/'); found == key_defined_in.end() && slash != std::string::npos) {
+        found = key_defined_in.find(key.substr(0, slash));
+    }
+    if (found == key_defined_in.end()) {
+        const std::string prefix = key + "/";
+        if (const auto sub = key_defined_in.lower_bound(prefix);
+            sub != key_defined_in.end() && sub->first.compare(0, prefix.size(), prefix) == 0) {
+            found = sub;
+        }
+    }
+    const std::string& file = found != key_defined_in.end() ? found->second : defined_in;
+    return file.empty() ? std::string("no data file") : file;
+}
+
 std::string engine_kv_cache_dtype(const Engine* engine, const Model& model, const Variant& variant) {
     const std::string format = serving_format(variant);
     if (checkpoint_sets_kv_cache_dtype(engine, model, variant)) {

@@ -1055,7 +1055,13 @@ void record_engine_files(Engine& item, const Engine* base, const json& raw, cons
         if (key == "id" || key == "source" || key == "sources") {
             continue;
         }
-        item.key_defined_in[key] = file;
+        if (value.is_object()) {  // merged key by key: the overlay gave these sub-keys only
+            for (const auto& [sub_key, sub_value] : value.items()) {
+                item.key_defined_in[key + "/" + sub_key] = file;
+            }
+        } else {
+            item.key_defined_in[key] = file;
+        }
         forget_inherited(key);
         if (key == "factors") {
             forget_inherited("eager_layer_overhead_us");

@@ -111,7 +111,7 @@ std::string kv_cache_bits_source(const std::string& flag, const Engine* engine, 
     if (checkpoint_sets_kv_cache_dtype(engine, model, variant)) {
         return fmt::format("engine '{}' takes the KV-cache type of {} weights from the checkpoint ({} "
                            "kv_cache_dtype fp8){}; model '{}' checkpoint_kv_cache_dtype {}, {}, {}{}: {}",
-                           engine->id, format, engine->file_of("kv_cache_dtype"), why, model.id, format, dtype,
+                           engine->id, format, engine->file_of("kv_cache_dtype/" + format), why, model.id, format, dtype,
                            dtype == "auto" ? fmt::format("the checkpoint names none, so variant '{}' kv_cache_bits", variant.id)
                                            : std::string("as the checkpoint names it"),
                            kept_16_bit ? fmt::format("; 16-bit on '{}', which has no FP8 peak", hardware.id) : std::string(),
@@ -119,7 +119,7 @@ std::string kv_cache_bits_source(const std::string& flag, const Engine* engine, 
     }
     if (dtype != "auto") {
         return fmt::format("engine '{}' default KV cache for {} weights, {} ({} kv_cache_dtype){}{}",
-                           engine->id, format, dtype, engine->file_of("kv_cache_dtype"), why,
+                           engine->id, format, dtype, engine->file_of("kv_cache_dtype/" + format), why,
                            kept_16_bit ? fmt::format("; 16-bit on '{}', which has no FP8 peak", hardware.id) : std::string());
     }
     const auto variant_source = variant.sources.find("kv_cache_bits");
@@ -128,7 +128,7 @@ std::string kv_cache_bits_source(const std::string& flag, const Engine* engine, 
                ? fmt::format("variant '{}' kv_cache_bits (no engine profile): {}", variant.id, own)
                : fmt::format("variant '{}' kv_cache_bits: engine '{}' keeps the model's type for {} weights "
                              "({} kv_cache_dtype auto){}",
-                             variant.id, engine->id, format, engine->file_of("kv_cache_dtype"), why);
+                             variant.id, engine->id, format, engine->file_of("kv_cache_dtype/" + format), why);
 }
 
 CommandOutput run_estimate(const EstimateOptions& options, const Context& context) {

@@ -661,7 +661,7 @@ Plan plan_deployment(const Catalog& catalog, const Scenario& scenario, const Can
                            "from the checkpoint; model '{}' checkpoint_kv_cache_dtype {}), but checkpoint {} names no "
                            "KV-cache quantization (data/deploy.json), so the engine would run a 16-bit cache with fewer "
                            "sequences than planned",
-                           plan.engine_id, profile_engine->file_of("kv_cache_dtype"), plan.engine_id, model.id,
+                           plan.engine_id, profile_engine->file_of("kv_cache_dtype/" + serving_format(variant)), plan.engine_id, model.id,
                            said != model.checkpoint_kv_cache_dtype.end() ? "\"" + said->second + "\"" : std::string("not given"),
                            plan.artefact.repository),
                fmt::format("set model '{}' checkpoint_kv_cache_dtype to {{\"{}\": \"auto\"}} in your --data catalog, or pass "

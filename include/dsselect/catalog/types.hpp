@@ -531,17 +531,16 @@ struct Engine {
     std::string source;
     SourceMap sources;
     // The data file that first defined this engine, as messages name it ("data/engines.json" for
-    // the built-in one, else the --data path), and, by top-level key, a later file whose entry of
-    // the same id set that key (an overlay merges into an engine key by key). Not written back.
+    // the built-in one, else the --data path), and a later file whose entry of the same id set a
+    // key (an overlay merges into an engine key by key): by top-level key ("factors" for the factor
+    // sets), or, where the overlay's value is an object, which merges key by key, by "KEY/SUBKEY".
+    // Not written back.
     std::string defined_in;
     std::map<std::string, std::string> key_defined_in;
-    // The file that gave `key` (a top-level key: "factors" for the factor sets) its value; "no
-    // data file" for an engine built in code.
-    std::string file_of(const std::string& key) const {
-        const auto found = key_defined_in.find(key);
-        const std::string& file = found != key_defined_in.end() ? found->second : defined_in;
-        return file.empty() ? std::string("no data file") : file;
-    }
+    // The file that gave `key` ("KEY" or "KEY/SUBKEY") its value: the key's own entry; for a
+    // sub-key, else its parent's; for a key, else a file that set one of its sub-keys; else the
+    // defining file. "no data file" for an engine built in code.
+    std::string file_of(const std::string& key) const;
 };
 
 // The names --kv-cache-dtype and an engine's kv_cache_dtype take: "auto, fp16, bf16, fp8".
