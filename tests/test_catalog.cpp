@@ -182,8 +182,8 @@ TEST_CASE("validation: references to unknown ids", "[validation]") {
 
 TEST_CASE("validation: unsupported schema_version", "[validation]") {
     CHECK(first_problem(R"({"schema_version": "2.0", "models": []})") ==
-          "extra.json: /schema_version: unsupported schema_version \"2.0\"; this dsselect reads \"1.0\", \"1.1\", \"1.2\", \"1.3\", \"1.4\", \"1.5\", \"1.6\", \"1.7\", \"1.8\", \"1.9\" or \"1.10\"");
-    CHECK(first_problem(R"({"models": []})") == "extra.json: /: missing required field 'schema_version' (expected \"1.0\", \"1.1\", \"1.2\", \"1.3\", \"1.4\", \"1.5\", \"1.6\", \"1.7\", \"1.8\", \"1.9\" or \"1.10\")");
+          "extra.json: /schema_version: unsupported schema_version \"2.0\"; this dsselect reads \"1.0\", \"1.1\", \"1.2\", \"1.3\", \"1.4\", \"1.5\", \"1.6\", \"1.7\", \"1.8\", \"1.9\", \"1.10\" or \"1.11\"");
+    CHECK(first_problem(R"({"models": []})") == "extra.json: /: missing required field 'schema_version' (expected \"1.0\", \"1.1\", \"1.2\", \"1.3\", \"1.4\", \"1.5\", \"1.6\", \"1.7\", \"1.8\", \"1.9\", \"1.10\" or \"1.11\")");
 }
 
 TEST_CASE("validation: architectures that cannot exist", "[validation]") {
@@ -219,6 +219,53 @@ TEST_CASE("validation: dimensions whose products would overflow a whole count ar
 
 TEST_CASE("validation: a pasted Hugging Face config with extra keys is accepted", "[validation]") {
     CHECK(first_problem(with_model(k_arch + R"(, "rope_theta": 10000, "torch_dtype": "bfloat16", "hidden_act": "silu")")) == "<valid>");
+}
+
+TEST_CASE("sliding window: each way a config states its window layers is read", "[validation][sliding-window]") {
+    // Eight layers with a window of 64 tokens.
+    const std::string layers8 = R"("num_hidden_layers": 8, "hidden_size": 64, "intermediate_size": 128, "num_attention_heads": 4, "vocab_size": 100)";
+    const auto read = [&](const std::string& fields) {
+        const Catalog catalog = load_catalog({{"swa.json", with_model(layers8 + ", " + fields)}});
+        const Architecture& a = catalog.find_model("m1")->architecture;
+        return std::pair{a.sliding_window, a.sliding_window_layers};
+    };
+    using Window = std::pair<std::int64_t, std::int64_t>;
+    CHECK(read(R"("sliding_window": 64)") == Window{64, 8});  // Mistral 7B v0.1, Phi-3: every layer
+    CHECK(read(R"("sliding_window": null)") == Window{0, 0});
+    CHECK(read(R"("sliding_window": 64, "use_sliding_window": false, "max_window_layers": 2)") == Window{0, 0});  // Qwen2
+    CHECK(read(R"("sliding_window": 64, "use_sliding_window": true, "max_window_layers": 2)") == Window{64, 6});
+    CHECK(read(R"("sliding_window": 64, "sliding_window_pattern": 4)") == Window{64, 6});  // Gemma 3: every 4th is full
+    CHECK(read(R"("sliding_window": 64, "model_type": "gemma2")") == Window{64, 4});       // alternate layers
+    CHECK(read(R"("sliding_window": 64, "layer_types": ["sliding_attention", "full_attention", "sliding_attention", "full_attention", "sliding_attention", "sliding_attention", "sliding_attention", "full_attention"])") == Window{64, 5});
+    CHECK(read(R"("sliding_window": 64, "sliding_window_layers": 3)") == Window{64, 3});
+    // layer_types wins over a pattern, and a full-attention list leaves no window.
+    CHECK(read(R"("sliding_window": 64, "sliding_window_pattern": 2, "layer_types": ["full_attention", "full_attention", "full_attention", "full_attention", "full_attention", "full_attention", "full_attention", "full_attention"])").second == 0);
+}
+
+TEST_CASE("sliding window: a window the estimator cannot describe names its pointer", "[validation][sliding-window]") {
+    const std::string layers2 = k_arch;  // two layers
+    CHECK(first_problem(with_model(layers2 + R"(, "sliding_window": 0)")) ==
+          "extra.json: /models/0/architecture/sliding_window: expected a positive integer, got 0");
+    CHECK(first_problem(with_model(layers2 + R"(, "layer_types": ["full_attention"], "sliding_window": 8)")) ==
+          "extra.json: /models/0/architecture/layer_types: expected one entry per layer (num_hidden_layers 2), got 1");
+    CHECK(first_problem(with_model(layers2 + R"(, "layer_types": ["full_attention", "linear_attention"], "sliding_window": 8)")) ==
+          "extra.json: /models/0/architecture/layer_types/1: expected \"full_attention\" or \"sliding_attention\" "
+          "(dsselect models no other attention), got \"linear_attention\"");
+    CHECK(first_problem(with_model(layers2 + R"(, "layer_types": ["sliding_attention", "full_attention"])")) ==
+          "extra.json: /models/0/architecture/sliding_window: missing the window (tokens) of the layers that layer_types or "
+          "sliding_window_layers gives a sliding window");
+    CHECK(first_problem(with_model(layers2 + R"(, "sliding_window": 8, "sliding_window_layers": 3)")) ==
+          "extra.json: /models/0/architecture/sliding_window_layers: expected at most num_hidden_layers (2), got 3");
+    CHECK(first_problem(with_model(layers2 + R"(, "sliding_window": 8, "sliding_window_layers": 2, "layer_types": ["sliding_attention", "full_attention"])")) ==
+          "extra.json: /models/0/architecture/sliding_window_layers: expected the number of \"sliding_attention\" entries of "
+          "layer_types (1), got 2");
+    CHECK(first_problem(with_model(layers2 + R"(, "sliding_window": 8, "max_window_layers": 5)")) ==
+          "extra.json: /models/0/architecture/max_window_layers: expected at most num_hidden_layers (2), got 5");
+    CHECK(first_problem(with_model(layers2 + R"(, "sliding_window": 8, "layer_types": "sliding_attention")")) ==
+          "extra.json: /models/0/architecture/layer_types: expected an array of \"full_attention\" or \"sliding_attention\", "
+          "one per layer, got \"sliding_attention\"");
+    CHECK(first_problem(with_model(layers2 + R"(, "sliding_window": 8, "use_sliding_window": "yes")")).find(
+              "/models/0/architecture/use_sliding_window: expected") != std::string::npos);
 }
 
 TEST_CASE("validation: every problem of a file is reported, not just the first", "[validation]") {

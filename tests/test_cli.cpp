@@ -68,7 +68,7 @@ TEST_CASE("cli: catalog models -o json lists the seed versions with nominal and 
     REQUIRE(result.status == 0);
     CHECK(result.err.empty());
     const json document = json::parse(result.out);
-    CHECK(document.at("schema_version").get<std::string>() == "1.10");
+    CHECK(document.at("schema_version").get<std::string>() == "1.11");
     CHECK(document.at("kind").get<std::string>() == "ModelList");
     std::map<std::string, double> nominal = {{"nano", 1.3e9}, {"base", 6.7e9}, {"pro", 32e9}, {"ultra", 175e9}};
     int found = 0;
@@ -2066,4 +2066,43 @@ TEST_CASE("kv dtype: the search stores KV in the engine's type unless --kv-cache
     const auto deploy = run_cli({"deploy", "--scenario", "customer-service", "--kv-cache-dtype", "fp8"});
     CHECK(deploy.status == 2);
     CHECK(deploy.err.find("--kv-cache-dtype: deploy writes the engine's default KV-cache type") != std::string::npos);
+}
+
+TEST_CASE("sliding window: a pasted config's window shrinks the cache and reads back from catalog models", "[cli][sliding-window]") {
+    // Mistral 7B v0.1's config (huggingface.co/mistralai/Mistral-7B-v0.1, config.json): every
+    // layer keeps the last 4,096 tokens; the same model without the key keeps them all.
+    const std::string arch = R"("hidden_size": 4096, "intermediate_size": 14336, "max_position_embeddings": 32768,
+        "num_attention_heads": 32, "num_hidden_layers": 32, "num_key_value_heads": 8, "vocab_size": 32000)";
+    const test::TempFile models("swa-models.json", R"({"schema_version": "1.11", "models": [
+        {"id": "mistral-7b-v01", "name": "Mistral 7B v0.1", "architecture": {)" + arch + R"(, "sliding_window": 4096,
+         "model_type": "mistral", "torch_dtype": "bfloat16"}},
+        {"id": "mistral-7b-full", "name": "Mistral 7B without a window", "architecture": {)" + arch + R"(}}]})");
+    const auto estimate_of = [&](const std::string& data, const std::string& model) {
+        const auto run = run_cli({"--data", data, "estimate", "--model", model, "--gpu", "h100-sxm", "--prompt-tokens",
+                                  "16000", "--output-tokens", "1000", "--batch", "8", "-o", "json"});
+        REQUIRE(run.status == 0);
+        const json document = json::parse(run.out);
+        return document.at("memory");
+    };
+    const json windowed = estimate_of(models.path(), "mistral-7b-v01");
+    const json full = estimate_of(models.path(), "mistral-7b-full");
+    CHECK(windowed.at("kv_cache_tokens").get<double>() == 8.0 * 4096.0);
+    CHECK(full.at("kv_cache_tokens").get<double>() == 8.0 * 16500.0);
+    CHECK(windowed.at("max_concurrency").get<std::int64_t>() > 3 * full.at("max_concurrency").get<std::int64_t>());
+    // The listing names the window and its layers, and reads back to the same estimate.
+    const auto listed = run_cli({"--data", models.path(), "catalog", "models", "mistral-7b-v01", "-o", "json"});
+    REQUIRE(listed.status == 0);
+    const json listing = json::parse(listed.out);
+    const json& architecture = listing.at("models").at(0).at("architecture");
+    CHECK(architecture.at("sliding_window").get<std::int64_t>() == 4096);
+    CHECK(architecture.at("sliding_window_layers").get<std::int64_t>() == 32);
+    CHECK_FALSE(listing.at("models").at(0).at("architecture").contains("layer_types"));
+    const test::TempFile again("swa-again.json", listed.out);
+    CHECK(estimate_of(again.path(), "mistral-7b-v01") == windowed);
+    // --explain gives the window's formula for the KV tokens a sequence holds.
+    const auto explained = run_cli({"--data", models.path(), "estimate", "--model", "mistral-7b-v01", "--gpu", "h100-sxm",
+                                    "--prompt-tokens", "16000", "--output-tokens", "1000", "--explain"});
+    REQUIRE(explained.status == 0);
+    CHECK(explain_value(explained.out, "kv_tokens_per_sequence") == Approx(4096.0));
+    CHECK(explained.out.find("s of the layers keep the last W tokens only") != std::string::npos);
 }

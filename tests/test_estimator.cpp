@@ -96,6 +96,76 @@ TEST_CASE("memory: tensor parallelism splits GQA heads but replicates MLA latent
     CHECK(kv_cache_elements_per_token_per_gpu(mla, 8) == Approx(35'136.0));
 }
 
+namespace {
+// A trace step's value by name (REQUIREs that it is there).
+double traced(const Trace& trace, const std::string& name) {
+    for (const TraceItem& step : trace) {
+        if (step.name == name) {
+            return step.value;
+        }
+    }
+    FAIL("no trace step " << name);
+    return 0.0;
+}
+}  // namespace
+
+TEST_CASE("sliding window: KV positions held and their mean over a decode and a prompt's keys", "[estimator][sliding-window]") {
+    Architecture a = test::llama2_7b().architecture;  // 32 layers
+    CHECK(kv_positions(a, 10000.0) == 10000.0);
+    CHECK(mean_kv_positions(a, 3000.0, 2000.0) == 4000.0);
+    CHECK(prompt_key_positions(a, 8192.0) == 8192.0);
+    a.sliding_window = 4096;
+    a.sliding_window_layers = 16;  // half the layers keep the last 4,096 tokens only
+    CHECK(kv_positions(a, 1000.0) == Approx(1000.0));
+    CHECK(kv_positions(a, 10000.0) == Approx(10000.0 - 0.5 * 5904.0));  // 7,048
+    // The context grows from 3,000 to 5,000 and passes the window at 4,096: the mean of
+    // max(C - W, 0) is 904^2 / (2 * 2000) = 204.304.
+    CHECK(mean_kv_positions(a, 3000.0, 2000.0) == Approx(4000.0 - 0.5 * 204.304));
+    CHECK(mean_kv_positions(a, 5000.0, 2000.0) == Approx(6000.0 - 0.5 * (6000.0 - 4096.0)));  // past it throughout
+    CHECK(mean_kv_positions(a, 1000.0, 2000.0) == Approx(2000.0));                            // within it throughout
+    CHECK(mean_kv_positions(a, 5000.0, 0.0) == Approx(5000.0 - 0.5 * 904.0));
+    // Query i attends to min(i, W) keys on a window layer: (W^2/2 + (P - W) W) * 2 / P = 2W - W^2/P
+    // = 6,144 keys at P = 8,192, against 8,192 on a full layer.
+    CHECK(prompt_key_positions(a, 4096.0) == Approx(4096.0));
+    CHECK(prompt_key_positions(a, 8192.0) == Approx(0.5 * 8192.0 + 0.5 * 6144.0));
+}
+
+TEST_CASE("sliding window: the KV cache and the decode's reads and the prompt's attention use the window", "[estimator][sliding-window]") {
+    Model full = test::llama2_7b();
+    full.architecture.max_position_embeddings = 32768;
+    Model windowed = full;
+    windowed.architecture.sliding_window = 4096;
+    windowed.architecture.sliding_window_layers = 32;  // every layer (Mistral 7B v0.1)
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware hardware = test::gpu();
+    EstimateRequest request = request_for(full, fp16, hardware, 1, 4);
+    request.prompt_tokens = 16000;
+    request.output_tokens = 1000;
+    Trace full_trace;
+    const Estimate a = estimate(request, &full_trace);
+    request.model = &windowed;
+    Trace window_trace;
+    const Estimate b = estimate(request, &window_trace);
+    REQUIRE(a.has_timing());
+    REQUIRE(b.has_timing());
+    // Four paged sequences hold P + O/2 = 16,500 tokens each at full attention, the window's
+    // 4,096 with it: the cache is 4 * 4,096 tokens of 524,288 bytes.
+    CHECK(a.memory.kv_cache_tokens == Approx(4.0 * 16500.0));
+    CHECK(b.memory.kv_cache_tokens == Approx(4.0 * 4096.0));
+    CHECK(b.memory.kv_cache_bytes == Approx(4.0 * 4096.0 * 524288.0));
+    CHECK(b.memory.max_concurrency > a.memory.max_concurrency);
+    // A memory-bound decode step reads 4 * (16,500 - 4,096) fewer KV tokens.
+    REQUIRE(a.performance.decode_memory_bound);
+    REQUIRE(b.performance.decode_memory_bound);
+    CHECK(a.performance.decode_step_ms - b.performance.decode_step_ms ==
+          Approx(4.0 * (16500.0 - 4096.0) * 524288.0 / (2039e9 * 0.75) * 1000.0).epsilon(1e-6));
+    // The prompt's attention FLOPs: 2 * L * h * d_h * P * keys, keys 16,000 against 2W - W^2/P.
+    const double attention_dim = 32.0 * 32.0 * 128.0;
+    const double keys_windowed = 2.0 * 4096.0 - 4096.0 * 4096.0 / 16000.0;
+    CHECK(traced(full_trace, "prefill_flops") - traced(window_trace, "prefill_flops") ==
+          Approx(2.0 * attention_dim * 16000.0 * (16000.0 - keys_windowed)).epsilon(1e-9));
+}
+
 TEST_CASE("moe: expected experts touched follows E (1 - (1 - k/E)^B)", "[estimator][moe]") {
     CHECK(expected_experts_touched(256, 8, 1) == Approx(8.0));
     CHECK(expected_experts_touched(256, 8, 2) == Approx(256.0 * (1 - std::pow(1 - 8.0 / 256, 2))));
@@ -523,16 +593,6 @@ TEST_CASE("mixed step: a MoE step reads only the experts its tokens route to", "
 
 // Issue 20: the engines' routed-expert kernels (docs/method.md, "MoE expert kernels").
 namespace {
-// A trace step's value by name (REQUIREs that it is there).
-double traced(const Trace& trace, const std::string& name) {
-    for (const TraceItem& step : trace) {
-        if (step.name == name) {
-            return step.value;
-        }
-    }
-    FAIL("no trace step " << name);
-    return 0.0;
-}
 // DeepSeek-V3 in FP8 on 8 GPUs of 4.8 TB/s and 1,000 FP8 TFLOPS: the MoE kernel tests' replica.
 struct MoeReplica {
     const Model model = test::deepseek_v3();
@@ -1349,6 +1409,30 @@ TEST_CASE("serving simulation: one client sends its requests one after another",
     // Six output tokens in two requests of 3 W + 11 kv each.
     CHECK(run->output_tokens == 6);
     CHECK(run->duration_ms == Approx(2.0 * (3.0 * w + 11.0 * kv)));
+}
+
+TEST_CASE("serving simulation: a sliding window caps the KV tokens a decode step reads", "[estimator][simulation][sliding-window]") {
+    Model model = test::llama2_7b();
+    model.architecture.sliding_window = 6;
+    model.architecture.sliding_window_layers = 32;
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware hardware = test::gpu();
+    EstimateRequest request = toy_request(model, fp16, hardware, 1);
+    request.output_tokens = 4;
+    // Each request: its prefill (W), then three decodes reading 5, 6 and 6 KV tokens (7 without
+    // the window of 6): TPOT (3 W + 17 kv) / 3.
+    const double w = weights_ms(model, fp16);
+    const double kv = kv_token_ms();
+    const ClosedLoopProtocol twice{.requests_per_client = 2, .length_low_fraction = 1.0, .seed = 0};
+    const auto run = simulate_closed_loop(request, twice);
+    REQUIRE(run.has_value());
+    CHECK(run->mean_tpot_ms.value_or(-1.0) == Approx((3.0 * w + 17.0 * kv) / 3.0));
+    // Half the layers with a window of 5: the reads are 5, 5.5 and 6.
+    model.architecture.sliding_window = 5;
+    model.architecture.sliding_window_layers = 16;
+    const auto half = simulate_closed_loop(request, twice);
+    REQUIRE(half.has_value());
+    CHECK(half->mean_tpot_ms.value_or(-1.0) == Approx((3.0 * w + 16.5 * kv) / 3.0));
 }
 
 TEST_CASE("serving simulation: a fixed-length benchmark's output rate is its tokens over its duration", "[estimator][simulation]") {

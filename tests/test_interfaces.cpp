@@ -128,7 +128,7 @@ TEST_CASE("interfaces: validate recognises one bare entry or says in one line wh
         const auto result = run_cli({"validate", file.path()});
         CHECK(result.status == 65);
         CHECK(result.err == "dsselect: error: " + file.path() +
-                                ": /: expected a data document {\"schema_version\": \"1.10\", \"models\": […], …} or one "
+                                ": /: expected a data document {\"schema_version\": \"1.11\", \"models\": […], …} or one "
                                 "model, variant, hardware or scenario entry (an object with \"id\"), got an object "
                                 "with keys name, qps\ndsselect: 1 problem found\n");
     }

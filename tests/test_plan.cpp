@@ -199,7 +199,7 @@ TEST_CASE("cli: plan finetune -o json is a FinetunePlan with memory, stages and 
     REQUIRE(result.status == 0);
     const json document = json::parse(result.out);
     CHECK(document.at("kind").get<std::string>() == "FinetunePlan");
-    CHECK(document.at("schema_version").get<std::string>() == "1.10");
+    CHECK(document.at("schema_version").get<std::string>() == "1.11");
     CHECK(document.at("memory").at("bytes_per_parameter").get<double>() == 16.0);
     CHECK(document.at("memory").at("total_bytes").get<std::int64_t>() > 0);
     CHECK(document.at("stages").size() == 4);

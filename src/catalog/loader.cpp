@@ -87,7 +87,7 @@ const std::set<std::string> k_ignored_config_keys = {
     "_name_or_path", "architectures", "model_type", "torch_dtype", "transformers_version", "hidden_act",
     "rms_norm_eps", "layer_norm_eps", "layer_norm_epsilon", "initializer_range", "use_cache", "bos_token_id",
     "eos_token_id", "pad_token_id", "rope_theta", "rope_scaling", "attention_dropout", "attention_bias",
-    "mlp_bias", "pretraining_tp", "sliding_window", "use_sliding_window", "max_window_layers", "n_group",
+    "mlp_bias", "pretraining_tp", "n_group",
     "topk_group", "topk_method", "routed_scaling_factor", "norm_topk_prob", "scoring_func", "moe_layer_freq",
     "num_nextn_predict_layers", "quantization_config", "aux_loss_alpha", "ep_size", "seq_aux", "auto_map",
     "tie_embeddings", "use_mla", "rope_parameters", "moe_topk", "dropout", "resid_pdrop", "embd_pdrop"};
@@ -128,6 +128,93 @@ void check_source_keys(const json& entry, const std::string& pointer, const Sour
     }
 }
 
+// Sliding-window attention, from the keys a Hugging Face config states it with (docs/data-format.md,
+// "Sliding-window attention"): which layers have the window, in this order of precedence,
+// sliding_window_layers (dsselect's own count, which `catalog models -o json` writes), layer_types,
+// sliding_window_pattern (every N-th layer attends to the whole context), Gemma 2's alternate
+// layers, max_window_layers (the layers from that index on), or else every layer.
+void read_sliding_window(ObjectReader& reader, const json& value, Architecture& arch) {
+    Problems& problems = reader.problems();
+    const std::int64_t layers = arch.num_hidden_layers;
+    const std::optional<bool> enabled = reader.boolean("use_sliding_window");
+    std::int64_t window = 0;
+    if (const json* stated = reader.member("sliding_window"); stated != nullptr && !stated->is_null()) {
+        window = reader.integer("sliding_window", 1).value_or(0);
+    }
+    const std::optional<std::int64_t> explicit_layers = reader.integer("sliding_window_layers", 0);
+    const std::optional<std::int64_t> pattern = reader.integer("sliding_window_pattern", 1);
+    const std::optional<std::int64_t> full_layers_first = reader.integer("max_window_layers", 0);
+    std::optional<std::int64_t> typed_layers;
+    if (const json* types = reader.member("layer_types")) {
+        const std::string at = reader.child("layer_types");
+        if (!types->is_array()) {
+            problems.add(at, "expected an array of \"full_attention\" or \"sliding_attention\", one per layer, got " +
+                                 detail::describe(*types));
+        } else if (layers > 0 && static_cast<std::int64_t>(types->size()) != layers) {
+            problems.add(at, fmt::format("expected one entry per layer (num_hidden_layers {}), got {}", layers,
+                                         types->size()));
+        } else {
+            std::int64_t sliding = 0;
+            bool valid = true;
+            for (std::size_t i = 0; i < types->size(); ++i) {
+                const json& type = (*types)[i];
+                if (type == "sliding_attention") {
+                    ++sliding;
+                } else if (type != "full_attention") {
+                    problems.add(fmt::format("{}/{}", at, i),
+                                 "expected \"full_attention\" or \"sliding_attention\" (dsselect models no other "
+                                 "attention), got " + detail::describe(type));
+                    valid = false;
+                }
+            }
+            if (valid) {
+                typed_layers = sliding;
+            }
+        }
+    }
+    if (explicit_layers && *explicit_layers > layers && layers > 0) {
+        problems.add(reader.child("sliding_window_layers"),
+                     fmt::format("expected at most num_hidden_layers ({}), got {}", layers, *explicit_layers));
+        return;
+    }
+    if (full_layers_first && *full_layers_first > layers && layers > 0) {
+        problems.add(reader.child("max_window_layers"),
+                     fmt::format("expected at most num_hidden_layers ({}), got {}", layers, *full_layers_first));
+        return;
+    }
+    if (explicit_layers && typed_layers && *explicit_layers != *typed_layers) {
+        problems.add(reader.child("sliding_window_layers"),
+                     fmt::format("expected the number of \"sliding_attention\" entries of layer_types ({}), got {}",
+                                 *typed_layers, *explicit_layers));
+        return;
+    }
+    if (enabled == false) {
+        return;  // the window is stated but switched off (Qwen2's configs)
+    }
+    std::int64_t sliding = layers;
+    if (explicit_layers) {
+        sliding = *explicit_layers;
+    } else if (typed_layers) {
+        sliding = *typed_layers;
+    } else if (pattern) {
+        sliding = layers - layers / *pattern;
+    } else if (const auto type = value.find("model_type"); type != value.end() && *type == "gemma2") {
+        sliding = (layers + 1) / 2;
+    } else if (full_layers_first) {
+        sliding = layers - *full_layers_first;
+    }
+    if (window == 0) {
+        if ((explicit_layers && *explicit_layers > 0) || (typed_layers && *typed_layers > 0)) {
+            problems.add(reader.child("sliding_window"),
+                         "missing the window (tokens) of the layers that layer_types or sliding_window_layers gives "
+                         "a sliding window");
+        }
+        return;
+    }
+    arch.sliding_window = window;
+    arch.sliding_window_layers = sliding;
+}
+
 Architecture read_architecture(const json& value, const std::string& pointer, Problems& problems) {
     Architecture arch;
     ObjectReader reader(value, pointer, problems);
@@ -158,6 +245,7 @@ Architecture read_architecture(const json& value, const std::string& pointer, Pr
     integer("qk_rope_head_dim", arch.qk_rope_head_dim, 1, Presence::optional);
     integer("qk_nope_head_dim", arch.qk_nope_head_dim, 1, Presence::optional);
     integer("v_head_dim", arch.v_head_dim, 1, Presence::optional);
+    read_sliding_window(reader, value, arch);
     reader.text("source");
     reader.ignore(k_ignored_config_keys);
     reader.finish();

@@ -70,6 +70,10 @@ ordered_json to_json(const Architecture& a) {
         out["qk_nope_head_dim"] = a.qk_nope_head_dim;
         out["v_head_dim"] = a.v_head_dim;
     }
+    if (a.has_sliding_window()) {
+        out["sliding_window"] = a.sliding_window;
+        out["sliding_window_layers"] = a.sliding_window_layers;
+    }
     return out;
 }
 

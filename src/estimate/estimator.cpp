@@ -193,6 +193,47 @@ double kv_cache_elements_per_token_per_gpu(const Architecture& a, std::int64_t g
 }
 
 namespace {
+double sliding_layer_share(const Architecture& a) {
+    return static_cast<double>(a.sliding_window_layers) / static_cast<double>(a.num_hidden_layers);
+}
+}  // namespace
+
+double kv_positions(const Architecture& a, double context_tokens) {
+    if (!a.has_sliding_window()) {
+        return context_tokens;
+    }
+    const double window = static_cast<double>(a.sliding_window);
+    return context_tokens - sliding_layer_share(a) * std::max(context_tokens - window, 0.0);
+}
+
+double mean_kv_positions(const Architecture& a, double prompt_tokens, double output_tokens) {
+    if (!a.has_sliding_window()) {
+        return prompt_tokens + output_tokens / 2.0;
+    }
+    // The mean of max(C - W, 0) over C from P to P + O.
+    const double window = static_cast<double>(a.sliding_window);
+    const double end = prompt_tokens + output_tokens;
+    double beyond = 0.0;
+    if (output_tokens <= 0.0 || prompt_tokens >= window) {
+        beyond = std::max(prompt_tokens + output_tokens / 2.0 - window, 0.0);
+    } else if (end > window) {
+        beyond = (end - window) * (end - window) / (2.0 * output_tokens);
+    }
+    return prompt_tokens + output_tokens / 2.0 - sliding_layer_share(a) * beyond;
+}
+
+double prompt_key_positions(const Architecture& a, double prompt_tokens) {
+    if (!a.has_sliding_window() || prompt_tokens <= static_cast<double>(a.sliding_window)) {
+        return prompt_tokens;
+    }
+    // Query i of P attends to min(i, W) keys: sum W^2/2 + (P - W) W, against P^2/2 at full attention.
+    const double window = static_cast<double>(a.sliding_window);
+    const double windowed = 2.0 * window - window * window / prompt_tokens;
+    const double share = sliding_layer_share(a);
+    return (1.0 - share) * prompt_tokens + share * windowed;
+}
+
+namespace {
 double weight_bytes_at(double parameters, double bits, const Variant& variant, bool packed_2_4) {
     const double kept = parameters * variant.parameter_fraction;
     if (packed_2_4 && variant.structured_sparsity_2_4) {
@@ -689,7 +730,8 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
     m_output = static_cast<double>(request.output_tokens);
     m_sequence = m_prompt + m_output;
     // Paged KV: a running sequence holds its prompt and, on average over its life, half its output.
-    m_kv_tokens_per_sequence = profile.kv_full_reservation ? m_sequence : m_prompt + m_output / 2.0;
+    m_kv_tokens_per_sequence = profile.kv_full_reservation ? kv_positions(a, m_sequence)
+                                                           : mean_kv_positions(a, m_prompt, m_output);
     const auto moe_layers = static_cast<double>(a.moe_layers());
     m_layer_units = layer_overhead_units(a);
     // Where an expert kernel law times the routed experts with its own fixed latency, their two
@@ -755,7 +797,7 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
     const double bytes_per_sequence = m_kv_tokens_per_sequence * m_kv_per_token_per_gpu + m_logit_bytes_per_sequence;
     // The window: one sequence of context tokens must fit beside the batch's logits, or the engine
     // does not start (vLLM: max_model_len larger than the KV cache holds), whatever the batch.
-    m_window_tokens = static_cast<double>(context);
+    m_window_tokens = kv_positions(a, static_cast<double>(context));
     const double free_beside_window = free_for_sequences - m_window_tokens * m_kv_per_token_per_gpu;
     m_max_concurrency =
         free_for_sequences > 0.0 && free_beside_window >= m_logit_bytes_per_sequence
@@ -804,7 +846,7 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
     m_attention_rate = profile.attention_efficiency > 0.0 && peak_16bit_tflops && kv_cache_bits > 8.0
                            ? parallel_gpus * *peak_16bit_tflops * k_flops_per_tflop * profile.attention_efficiency
                            : m_compute_rate;
-    const double prefill_attention_flops = 2.0 * attention_dim * m_prompt * m_prompt;
+    const double prefill_attention_flops = 2.0 * attention_dim * m_prompt * prompt_key_positions(a, m_prompt);
     m_prefill_flops = 2.0 * (m_active_matmul - m_head_matmul) * m_prompt + 2.0 * m_head_matmul * std::min(m_prompt, 1.0) +
                       prefill_attention_flops;
     m_prefill_compute_ms = ((m_prefill_flops - prefill_attention_flops) / m_compute_rate +
@@ -832,7 +874,8 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
     m_prefill_comm_ms = m_allreduce.ms(m_prompt);
 
     // Decode at the mean context P + O / 2: the parts one sequence adds.
-    m_mean_context = m_prompt + m_output / 2.0;
+    m_mean_context = mean_kv_positions(a, m_prompt, m_output);
+    m_prompt_kv_positions = kv_positions(a, m_prompt);
     m_kv_read_per_token = profile.layer_split ? m_kv_per_token_per_gpu * m_gpus : m_kv_per_token_per_gpu;
     // (A decode step's attention reads its KV cache at a few FLOPs per byte: its FLOPs stay with
     // the step's compute at the GEMMs' rate, which its memory time dominates.)
@@ -1114,8 +1157,17 @@ Estimate EstimatePlan::at(std::int64_t batch_size, Trace* trace) const {
     record(trace, "kv_cache_bytes_per_token_per_gpu", m_kv_per_token_per_gpu, "bytes",
            a.is_mla() ? "latent cache replicated on every GPU" : "2 * L * max(h_kv / t, 1) * d_h * kv_cache_bits / 8");
     m.kv_tokens_per_sequence = m_kv_tokens_per_sequence;
-    record(trace, "kv_tokens_per_sequence", m_kv_tokens_per_sequence, "tokens",
-           request.profile.kv_full_reservation ? "P + O (full reservation)" : "P + O/2 (paged KV: the mean over a sequence's life)");
+    if (a.has_sliding_window()) {
+        record(trace, "kv_tokens_per_sequence", m_kv_tokens_per_sequence, "tokens",
+               request.profile.kv_full_reservation
+                   ? "C - s * max(C - W, 0) at C = P + O (full reservation; s of the layers keep the last W tokens only)"
+                   : "mean of C - s * max(C - W, 0) for C from P to P + O (paged KV; s of the layers keep the last W "
+                     "tokens only)");
+    } else {
+        record(trace, "kv_tokens_per_sequence", m_kv_tokens_per_sequence, "tokens",
+               request.profile.kv_full_reservation ? "P + O (full reservation)"
+                                                   : "P + O/2 (paged KV: the mean over a sequence's life)");
+    }
     const MemoryAt at_batch = memory_at(batch);
     m.kv_cache_tokens = at_batch.kv_cache_tokens;
     record(trace, "kv_cache_tokens", m.kv_cache_tokens, "tokens",
@@ -1382,7 +1434,7 @@ double EstimatePlan::chunked_prefill_mean_ms(std::int64_t arriving, std::int64_t
         const std::int64_t room = std::max<std::int64_t>(budget - running - decoding, 1);
         const std::int64_t chunk = std::min(room, total - done);
         const double context_tokens =
-            static_cast<double>(running) * running_context + static_cast<double>(decoding) * m_prompt;
+            static_cast<double>(running) * running_context + static_cast<double>(decoding) * m_prompt_kv_positions;
         clock_ms += mixed_step_ms(static_cast<double>(chunk), static_cast<double>(running + decoding), context_tokens);
         const std::int64_t finished = (done + chunk) / prompt - done / prompt;
         ttft_sum_ms += static_cast<double>(finished) * clock_ms;

@@ -58,6 +58,7 @@ struct SimRequest {
     std::int64_t output_tokens = 0;
     std::int64_t prefilled_tokens = 0;
     double host_latency_ms = 0;  // eager time of its prefill steps the GPU did not wait for
+    bool below_window = false;   // decoding, and its context still shorter than a sliding window
 };
 
 }  // namespace
@@ -108,6 +109,18 @@ std::optional<SimulatedRun> simulate_closed_loop(const EstimateRequest& request,
     std::int64_t decoding = 0;       // past their prefill
     std::int64_t decode_rounds = 0;  // steps in which the decoding sequences advanced
     double context_tokens = 0;       // KV tokens the decoding sequences hold
+    // Sliding-window attention (kv_positions): the same tokens capped at the window, how many of
+    // the sequences are still short of it, and the decode round at which each reaches it.
+    const Architecture& arch = request.model->architecture;
+    const bool windowed = arch.has_sliding_window();
+    const double window_share =
+        windowed ? static_cast<double>(arch.sliding_window_layers) / static_cast<double>(arch.num_hidden_layers) : 0.0;
+    double window_tokens = 0;
+    std::int64_t below_window = 0;
+    std::priority_queue<Finish, std::vector<Finish>, std::greater<>> reaching_window;
+    const auto kv_positions_held = [&] {
+        return windowed ? context_tokens - window_share * (context_tokens - window_tokens) : context_tokens;
+    };
     double clock_ms = 0;
     double ttft_sum_ms = 0;
     double tpot_sum_ms = 0;
@@ -180,20 +193,36 @@ std::optional<SimulatedRun> simulate_closed_loop(const EstimateRequest& request,
         const double sequence_host_ms =
             protocol.sequence_host_ms * static_cast<double>(step_decodes + static_cast<std::int64_t>(prompts_chunked));
         clock_ms += plan.mixed_step_ms(static_cast<double>(chunk_tokens), static_cast<double>(step_decodes),
-                                       step_decodes > 0 ? context_tokens : 0.0) -
+                                       step_decodes > 0 ? kv_positions_held() : 0.0) -
                     host_latency_ms + sequence_host_ms;
         ++run.steps;
         if (step_decodes > 0) {
             ++decode_rounds;
             context_tokens += static_cast<double>(decoding);  // one more token each
+            window_tokens += static_cast<double>(below_window);
+            while (!reaching_window.empty() && reaching_window.top().first <= decode_rounds) {
+                SimRequest& r = requests[reaching_window.top().second];
+                reaching_window.pop();
+                if (r.below_window) {
+                    r.below_window = false;
+                    --below_window;
+                }
+            }
         }
         while (step_decodes > 0 && !finishing.empty() && finishing.top().first == decode_rounds) {
-            const SimRequest& r = requests[finishing.top().second];
+            SimRequest& r = requests[finishing.top().second];
             finishing.pop();
             --decoding;
             --running;
             ++finished;
             context_tokens -= static_cast<double>(r.prompt_tokens + r.output_tokens);
+            if (windowed) {
+                window_tokens -= static_cast<double>(std::min(r.prompt_tokens + r.output_tokens, arch.sliding_window));
+                if (r.below_window) {
+                    r.below_window = false;
+                    --below_window;
+                }
+            }
             tpot_sum_ms += (clock_ms - r.first_token_ms) / static_cast<double>(r.output_tokens - 1);
             ++tpot_count;
             if (sent() < total) {
@@ -216,6 +245,14 @@ std::optional<SimulatedRun> simulate_closed_loop(const EstimateRequest& request,
             }
             ++decoding;
             context_tokens += static_cast<double>(r.prompt_tokens + 1);
+            if (windowed) {
+                window_tokens += static_cast<double>(std::min(r.prompt_tokens + 1, arch.sliding_window));
+                if (r.prompt_tokens + 1 < arch.sliding_window) {
+                    r.below_window = true;
+                    ++below_window;
+                    reaching_window.push({decode_rounds + arch.sliding_window - r.prompt_tokens - 1, index});
+                }
+            }
             finishing.push({decode_rounds + r.output_tokens - 1, index});
         }
     }

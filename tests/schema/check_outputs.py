@@ -570,19 +570,19 @@ class Checker:
         batch_docs = batch_docs or {}
         result = batch_docs.get("result")
         if result is None and recommendation:
-            result = {"schema_version": "1.10", "kind": "BatchResult", "line": 1, "id": recommendation["scenario"]["id"],
+            result = {"schema_version": "1.11", "kind": "BatchResult", "line": 1, "id": recommendation["scenario"]["id"],
                       "status": "ok", "result": recommendation}
             self.expect_valid("batch-result.schema.json: an ok BatchResult (built by hand)", "batch-result.schema.json",
                               result)
         invalid = batch_docs.get("invalid")
         if invalid is None:
-            invalid = {"schema_version": "1.10", "kind": "BatchResult", "line": 3, "id": None, "status": "invalid",
+            invalid = {"schema_version": "1.11", "kind": "BatchResult", "line": 3, "id": None, "status": "invalid",
                        "error": {"exit_code": 65, "message": "items.jsonl:3: /: malformed JSON"}}
             self.expect_valid("batch-result.schema.json: an invalid BatchResult (built by hand)",
                               "batch-result.schema.json", invalid)
         summary = batch_docs.get("summary")
         if summary is None:
-            summary = {"schema_version": "1.10", "kind": "BatchSummary", "items": 3, "ok": 1, "unsatisfiable": 1,
+            summary = {"schema_version": "1.11", "kind": "BatchSummary", "items": 3, "ok": 1, "unsatisfiable": 1,
                        "invalid": 1}
             self.expect_valid("batch-summary.schema.json: a BatchSummary (built by hand)", "batch-summary.schema.json",
                               summary)

@@ -38,7 +38,7 @@ SMALL_GPU_RULE = {"type": "object", "additionalProperties": False, "properties":
     "max_num_seqs": {"type": "integer", "minimum": 1},
     "max_num_batched_tokens": {"type": "integer", "minimum": 1}}}
 PRECISIONS = ["fp16", "bf16", "fp8", "int8", "int4"]
-SCHEMA_VERSION = {"enum": ["1.0", "1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "1.7", "1.8", "1.9", "1.10"], "description": "dsselect writes \"1.10\" and reads all eleven: a minor bump only adds fields or widens what a key accepts; a major bump may break"}
+SCHEMA_VERSION = {"enum": ["1.0", "1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "1.7", "1.8", "1.9", "1.10", "1.11"], "description": "dsselect writes \"1.11\" and reads all twelve: a minor bump only adds fields or widens what a key accepts; a major bump may break"}
 
 
 def integer(minimum, maximum=MAX_DIMENSION):
@@ -112,7 +112,7 @@ IGNORED_CONFIG_KEYS = [
     "_name_or_path", "architectures", "model_type", "torch_dtype", "transformers_version", "hidden_act",
     "rms_norm_eps", "layer_norm_eps", "layer_norm_epsilon", "initializer_range", "use_cache", "bos_token_id",
     "eos_token_id", "pad_token_id", "rope_theta", "rope_scaling", "attention_dropout", "attention_bias",
-    "mlp_bias", "pretraining_tp", "sliding_window", "use_sliding_window", "max_window_layers", "n_group",
+    "mlp_bias", "pretraining_tp", "n_group",
     "topk_group", "topk_method", "routed_scaling_factor", "norm_topk_prob", "scoring_func", "moe_layer_freq",
     "num_nextn_predict_layers", "quantization_config", "aux_loss_alpha", "ep_size", "seq_aux", "auto_map",
     "tie_embeddings", "use_mla", "rope_parameters", "moe_topk", "dropout", "resid_pdrop", "embd_pdrop"]
@@ -142,6 +142,15 @@ def architecture_properties():
         "qk_rope_head_dim": integer(1),
         "qk_nope_head_dim": integer(1),
         "v_head_dim": integer(1),
+        "sliding_window": described(nullable(integer(1)),
+                                    "added in 1.11: tokens a sliding-window layer attends to and keeps; null: none"),
+        "sliding_window_layers": described(integer(0), "added in 1.11: layers with the window, at most num_hidden_layers "
+                                           "(catalog models -o json writes it); default from the keys below, or every layer"),
+        "layer_types": described({"type": "array", "items": {"enum": ["full_attention", "sliding_attention"]}},
+                                 "added in 1.11: one per layer"),
+        "use_sliding_window": described(BOOLEAN, "added in 1.11: false switches the window off (Qwen2's configs)"),
+        "max_window_layers": described(integer(0), "added in 1.11: the layers from this index on have the window"),
+        "sliding_window_pattern": described(integer(1), "added in 1.11: every N-th layer attends to the whole context"),
     }
 
 

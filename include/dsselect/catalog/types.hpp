@@ -41,9 +41,15 @@ struct Architecture {
     std::int64_t qk_rope_head_dim = 0;
     std::int64_t qk_nope_head_dim = 0;
     std::int64_t v_head_dim = 0;
+    // Sliding-window attention (both zero when every layer attends to the whole context):
+    // sliding_window_layers of the layers attend to, and keep the KV cache of, at most the last
+    // sliding_window tokens (docs/method.md, "Sliding-window attention").
+    std::int64_t sliding_window = 0;  // tokens
+    std::int64_t sliding_window_layers = 0;
 
     bool is_moe() const { return n_routed_experts > 0; }
     bool is_mla() const { return kv_lora_rank > 0; }
+    bool has_sliding_window() const { return sliding_window > 0 && sliding_window_layers > 0; }
     // Layers whose FFN is a mixture of experts: all but the first first_k_dense_replace of a MoE
     // model, none of a dense one. The rest keep a dense FFN.
     std::int64_t moe_layers() const { return is_moe() ? num_hidden_layers - first_k_dense_replace : 0; }

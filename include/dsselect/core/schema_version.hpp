@@ -6,13 +6,13 @@
 
 namespace dsselect {
 
-inline constexpr const char* k_schema_version = "1.10";
-inline constexpr const char* k_readable_schema_versions = "\"1.0\", \"1.1\", \"1.2\", \"1.3\", \"1.4\", \"1.5\", \"1.6\", \"1.7\", \"1.8\", \"1.9\" or \"1.10\"";
+inline constexpr const char* k_schema_version = "1.11";
+inline constexpr const char* k_readable_schema_versions = "\"1.0\", \"1.1\", \"1.2\", \"1.3\", \"1.4\", \"1.5\", \"1.6\", \"1.7\", \"1.8\", \"1.9\", \"1.10\" or \"1.11\"";
 
 inline bool readable_schema_version(std::string_view version) {
     return version == "1.0" || version == "1.1" || version == "1.2" || version == "1.3" || version == "1.4" ||
            version == "1.5" || version == "1.6" || version == "1.7" ||
-           version == "1.8" || version == "1.9" || version == "1.10";
+           version == "1.8" || version == "1.9" || version == "1.10" || version == "1.11";
 }
 
 }  // namespace dsselect

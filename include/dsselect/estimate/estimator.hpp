@@ -70,6 +70,17 @@ std::int64_t kv_cache_elements_per_token(const Architecture& arch);
 // MHA/GQA heads are split (at least one head per GPU), MLA's latent cache is replicated.
 double kv_cache_elements_per_token_per_gpu(const Architecture& arch, std::int64_t gpus);
 
+// Sliding-window attention (docs/method.md, "Sliding-window attention"): with a share s of the
+// layers attending to at most the last W tokens, a sequence of C context tokens holds, and a
+// decode step reads, kv_positions(C) = C - s * max(C - W, 0) positions at every layer's rate (C
+// without a window); a decode's mean over its output, as the context grows from P to P + O, is
+// mean_kv_positions(P, O) (P + O/2 without a window); and a prompt's attention multiplies its P
+// queries by prompt_key_positions(P) keys on average, counted as decode counts them (P without a
+// window; 2W - W^2/P on a window layer once P > W).
+double kv_positions(const Architecture& arch, double context_tokens);
+double mean_kv_positions(const Architecture& arch, double prompt_tokens, double output_tokens);
+double prompt_key_positions(const Architecture& arch, double prompt_tokens);
+
 // Weight bytes under a variant: kept parameters * effective bits / 8; a 2:4 sparse variant, where
 // packed_2_4, stores half the values plus 2 bits of index per kept value. Unpacked (the default
 // here and below) it is held dense, as software without 2:4 kernels holds it (fine-tuning, every
@@ -620,8 +631,8 @@ private:
     double m_prompt = 0;
     double m_output = 0;
     double m_sequence = 0;
-    double m_kv_tokens_per_sequence = 0;  // P + O/2 paged, P + O under the full reservation
-    double m_window_tokens = 0;           // the context window the deployment offers: one sequence that long fits
+    double m_kv_tokens_per_sequence = 0;  // P + O/2 paged, P + O under the full reservation, in KV positions
+    double m_window_tokens = 0;           // the context window the deployment offers: one sequence that long fits (its KV positions)
     double m_layer_units = 0;        // layer_overhead_units of the model
     double m_step_layer_units = 0;   // of them, the step overhead's: without the routed experts where a law has a latency
     double m_step_overhead_ms = 0;  // per step + per layer unit + per MoE layer
@@ -661,7 +672,8 @@ private:
     double m_prefill_comm_ms = 0;
     double m_streamed_weights = 0;
     double m_adapter_split = 1;
-    double m_mean_context = 0;
+    double m_mean_context = 0;         // KV positions a decoding sequence holds on average (kv_positions)
+    double m_prompt_kv_positions = 0;  // ... and one that has just taken its prompt
     double m_routed_bytes_per_gpu = 0;
     double m_kv_read_per_token = 0;
     double m_decode_flops_per_sequence = 0;
