@@ -2097,6 +2097,9 @@ TEST_CASE("sliding window: a pasted config's window shrinks the cache and reads 
     CHECK(architecture.at("sliding_window").get<std::int64_t>() == 4096);
     CHECK(architecture.at("sliding_window_layers").get<std::int64_t>() == 32);
     CHECK_FALSE(listing.at("models").at(0).at("architecture").contains("layer_types"));
+    const auto table = run_cli({"--data", models.path(), "catalog", "models", "mistral-7b-v01"});
+    REQUIRE(table.status == 0);
+    CHECK(table.out.find("GQA window 4096 on 32/32 layers") != std::string::npos);
     const test::TempFile again("swa-again.json", listed.out);
     CHECK(estimate_of(again.path(), "mistral-7b-v01") == windowed);
     // --explain gives the window's formula for the KV tokens a sequence holds.

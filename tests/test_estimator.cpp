@@ -164,6 +164,14 @@ TEST_CASE("sliding window: the KV cache and the decode's reads and the prompt's 
     const double keys_windowed = 2.0 * 4096.0 - 4096.0 * 4096.0 / 16000.0;
     CHECK(traced(full_trace, "prefill_flops") - traced(window_trace, "prefill_flops") ==
           Approx(2.0 * attention_dim * 16000.0 * (16000.0 - keys_windowed)).epsilon(1e-9));
+    // The full reservation holds each sequence at P + O = 17,000 tokens: the window's 4,096 with
+    // it, and with half the layers windowed 17,000 - 12,904 / 2 = 10,548.
+    request.profile.kv_full_reservation = true;
+    CHECK(estimate(request).memory.kv_cache_tokens == Approx(4.0 * 4096.0));
+    windowed.architecture.sliding_window_layers = 16;
+    CHECK(estimate(request).memory.kv_cache_tokens == Approx(4.0 * 10548.0));
+    request.model = &full;
+    CHECK(estimate(request).memory.kv_cache_tokens == Approx(4.0 * 17000.0));
 }
 
 TEST_CASE("moe: expected experts touched follows E (1 - (1 - k/E)^B)", "[estimator][moe]") {
@@ -522,6 +530,25 @@ TEST_CASE("burst ttft: chunked prefill leaves room for the decodes of finished r
     const auto burst = burst_mean_ttft_ms(request);
     REQUIRE(burst.has_value());
     CHECK(*burst == Approx(2.0 * w + kv));
+}
+
+TEST_CASE("burst ttft: a finished request's decode reads only its window's KV", "[estimator][ttft][sliding-window]") {
+    const Model full = test::llama2_7b();
+    Model windowed = full;
+    windowed.architecture.sliding_window = 2;
+    windowed.architecture.sliding_window_layers = 32;
+    const Variant fp16 = test::variant_bits(16);
+    const Hardware hardware = test::gpu();
+    EstimateRequest request = toy_request(full, fp16, hardware, 2);
+    request.profile.max_batched_tokens = 4;
+    // As above, but request 1's decode in steps 2 and 3 reads 2 KV tokens, not 4: the mean TTFT
+    // is 2 kv shorter.
+    const auto with_full = burst_mean_ttft_ms(request);
+    request.model = &windowed;
+    const auto with_window = burst_mean_ttft_ms(request);
+    REQUIRE(with_full.has_value());
+    REQUIRE(with_window.has_value());
+    CHECK(*with_full - *with_window == Approx(2.0 * kv_token_ms()).epsilon(1e-3));
 }
 
 TEST_CASE("wave ttft: a batch the budget admits at once is the burst", "[estimator][ttft]") {
@@ -1433,6 +1460,19 @@ TEST_CASE("serving simulation: a sliding window caps the KV tokens a decode step
     const auto half = simulate_closed_loop(request, twice);
     REQUIRE(half.has_value());
     CHECK(half->mean_tpot_ms.value_or(-1.0) == Approx((3.0 * w + 16.5 * kv) / 3.0));
+    // A prompt already past a window of 3: 3, 3 and 3 on every layer. A window of 100 it never
+    // reaches: 5, 6 and 7, for the second request as for the first (each leaves the count of
+    // sequences below the window as it found it).
+    model.architecture.sliding_window = 3;
+    model.architecture.sliding_window_layers = 32;
+    const auto past = simulate_closed_loop(request, twice);
+    REQUIRE(past.has_value());
+    CHECK(past->mean_tpot_ms.value_or(-1.0) == Approx((3.0 * w + 9.0 * kv) / 3.0));
+    model.architecture.sliding_window = 100;
+    const auto within = simulate_closed_loop(request, twice);
+    REQUIRE(within.has_value());
+    CHECK(within->mean_tpot_ms.value_or(-1.0) == Approx((3.0 * w + 18.0 * kv) / 3.0));
+    CHECK(within->duration_ms == Approx(2.0 * (4.0 * w + 18.0 * kv)));
 }
 
 TEST_CASE("serving simulation: a fixed-length benchmark's output rate is its tokens over its duration", "[estimator][simulation]") {

@@ -136,14 +136,27 @@ void check_source_keys(const json& entry, const std::string& pointer, const Sour
 void read_sliding_window(ObjectReader& reader, const json& value, Architecture& arch) {
     Problems& problems = reader.problems();
     const std::int64_t layers = arch.num_hidden_layers;
-    const std::optional<bool> enabled = reader.boolean("use_sliding_window");
-    std::int64_t window = 0;
-    if (const json* stated = reader.member("sliding_window"); stated != nullptr && !stated->is_null()) {
-        window = reader.integer("sliding_window", 1).value_or(0);
+    // A Hugging Face config may write null for a key it does not use: read as absent.
+    const auto stated = [&](const char* key) {
+        const json* member = reader.member(key);
+        return member != nullptr && !member->is_null();
+    };
+    const auto model_type_member = value.find("model_type");
+    const std::string model_type = model_type_member != value.end() && model_type_member->is_string()
+                                       ? model_type_member->get<std::string>()
+                                       : "";
+    // A stated window is used unless switched off; Qwen2's and Qwen3's configuration classes
+    // default use_sliding_window to false.
+    bool enabled = !(model_type.starts_with("qwen2") || model_type.starts_with("qwen3"));
+    if (stated("use_sliding_window")) {
+        enabled = reader.boolean("use_sliding_window").value_or(enabled);
     }
+    const std::int64_t window = stated("sliding_window") ? reader.integer("sliding_window", 1).value_or(0) : 0;
     const std::optional<std::int64_t> explicit_layers = reader.integer("sliding_window_layers", 0);
-    const std::optional<std::int64_t> pattern = reader.integer("sliding_window_pattern", 1);
-    const std::optional<std::int64_t> full_layers_first = reader.integer("max_window_layers", 0);
+    const std::optional<std::int64_t> pattern =
+        stated("sliding_window_pattern") ? reader.integer("sliding_window_pattern", 1) : std::nullopt;
+    const std::optional<std::int64_t> full_layers_first =
+        stated("max_window_layers") ? reader.integer("max_window_layers", 0) : std::nullopt;
     std::optional<std::int64_t> typed_layers;
     if (const json* types = reader.member("layer_types")) {
         const std::string at = reader.child("layer_types");
@@ -177,18 +190,13 @@ void read_sliding_window(ObjectReader& reader, const json& value, Architecture& 
                      fmt::format("expected at most num_hidden_layers ({}), got {}", layers, *explicit_layers));
         return;
     }
-    if (full_layers_first && *full_layers_first > layers && layers > 0) {
-        problems.add(reader.child("max_window_layers"),
-                     fmt::format("expected at most num_hidden_layers ({}), got {}", layers, *full_layers_first));
-        return;
-    }
     if (explicit_layers && typed_layers && *explicit_layers != *typed_layers) {
         problems.add(reader.child("sliding_window_layers"),
                      fmt::format("expected the number of \"sliding_attention\" entries of layer_types ({}), got {}",
                                  *typed_layers, *explicit_layers));
         return;
     }
-    if (enabled == false) {
+    if (!enabled) {
         return;  // the window is stated but switched off (Qwen2's configs)
     }
     std::int64_t sliding = layers;
@@ -198,10 +206,11 @@ void read_sliding_window(ObjectReader& reader, const json& value, Architecture& 
         sliding = *typed_layers;
     } else if (pattern) {
         sliding = layers - layers / *pattern;
-    } else if (const auto type = value.find("model_type"); type != value.end() && *type == "gemma2") {
+    } else if (model_type == "gemma2") {
         sliding = (layers + 1) / 2;
     } else if (full_layers_first) {
-        sliding = layers - *full_layers_first;
+        // Qwen2.5's configs may name more than the model has (70 on a 48-layer model): no window layer.
+        sliding = std::max<std::int64_t>(layers - *full_layers_first, 0);
     }
     if (window == 0) {
         if ((explicit_layers && *explicit_layers > 0) || (typed_layers && *typed_layers > 0)) {

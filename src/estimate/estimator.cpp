@@ -994,8 +994,13 @@ void EstimatePlan::decode_at(double batch, const AdapterLoad& adapters, Trace* t
                                       batch * m_expert_kernel_ms_per_token) +
                           decode_comm_ms + m_step_overhead_ms;
     perf.decode_memory_bound = decode_memory_ms >= decode_compute_ms;
-    record(trace, "decode_bytes_per_gpu", decode_bytes, "bytes", "weights read + B * (P + O/2) * KV per token per GPU");
-    record(trace, "decode_flops", decode_flops, "FLOP", "B * (2 * N_active + 4 * L * h_q * d_h * (P + O/2))");
+    record(trace, "decode_bytes_per_gpu", decode_bytes, "bytes",
+           a.has_sliding_window() ? "weights read + B * c * KV per token per GPU, c the KV tokens a sequence holds on "
+                                    "average (the window's mean, kv_tokens_per_sequence when paged)"
+                                  : "weights read + B * (P + O/2) * KV per token per GPU");
+    record(trace, "decode_flops", decode_flops, "FLOP",
+           a.has_sliding_window() ? "B * (2 * N_active + 4 * L * h_q * d_h * c)"
+                                  : "B * (2 * N_active + 4 * L * h_q * d_h * (P + O/2))");
     record(trace, "decode_memory_ms", decode_memory_ms, "ms", "decode bytes / (bandwidth * eta_m)");
     record(trace, "decode_compute_ms", decode_compute_ms, "ms",
            m_expert_kernel_ms_per_token > 0.0

@@ -59,6 +59,10 @@ std::vector<Table> catalog_tables(const Catalog& catalog, CatalogKind kind, cons
             if (a.is_moe()) {
                 attention += fmt::format(" MoE {}x{}", a.num_experts_per_tok, a.n_routed_experts);
             }
+            if (a.has_sliding_window()) {
+                attention += fmt::format(" window {} on {}/{} layers", a.sliding_window, a.sliding_window_layers,
+                                         a.num_hidden_layers);
+            }
             table.rows.push_back({m->id, m->name, m->family,
                                   m->parameters_nominal > 0 ? count_short(m->parameters_nominal) : "-",
                                   count_short(static_cast<double>(counts.total)),
