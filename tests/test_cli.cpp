@@ -2109,3 +2109,51 @@ TEST_CASE("sliding window: a pasted config's window shrinks the cache and reads 
     CHECK(explain_value(explained.out, "kv_tokens_per_sequence") == Approx(4096.0));
     CHECK(explained.out.find("s of the layers keep the last W tokens only") != std::string::npos);
 }
+
+TEST_CASE("sliding window: an engine that holds the whole context sizes the cache without the window", "[cli][sliding-window][engine]") {
+    const test::TempFile models("swa-engines.json", R"({"schema_version": "1.11", "models": [
+        {"id": "mistral-7b-v01", "name": "Mistral 7B v0.1", "architecture": {"hidden_size": 4096, "intermediate_size": 14336,
+         "max_position_embeddings": 32768, "num_attention_heads": 32, "num_hidden_layers": 32, "num_key_value_heads": 8,
+         "vocab_size": 32000, "sliding_window": 4096}}]})");
+    const auto estimate_on = [&](const std::string& engine) {
+        const auto run = run_cli({"--data", models.path(), "estimate", "--model", "mistral-7b-v01", "--gpu", "h100-sxm",
+                                  "--engine", engine, "--prompt-tokens", "16000", "--output-tokens", "1000", "--batch", "4",
+                                  "-o", "json"});
+        REQUIRE(run.status == 0);
+        const json document = json::parse(run.out);
+        return document;
+    };
+    // vLLM and llama.cpp free what falls out of the window; SGLang and TensorRT-LLM hold it.
+    CHECK(estimate_on("vllm").at("memory").at("kv_cache_tokens").get<double>() == 4.0 * 4096.0);
+    const json sglang = estimate_on("sglang");
+    CHECK(sglang.at("memory").at("kv_cache_tokens").get<double>() == 4.0 * 16500.0);
+    CHECK(estimate_on("trtllm").at("memory").at("kv_cache_tokens").get<double>() == 4.0 * 16500.0);
+    // An overlay that frees the window on SGLang: the cache shrinks, the decode step does not
+    // change (the attention read the window either way).
+    const test::TempFile freed("swa-sglang.json", R"({"schema_version": "1.11", "engines": [{"id": "sglang",
+        "sliding_window_kv": "window"}]})");
+    const auto run = run_cli({"--data", models.path(), "--data", freed.path(), "estimate", "--model", "mistral-7b-v01",
+                              "--gpu", "h100-sxm", "--engine", "sglang", "--prompt-tokens", "16000", "--output-tokens",
+                              "1000", "--batch", "4", "-o", "json"});
+    REQUIRE(run.status == 0);
+    const json overlaid = json::parse(run.out);
+    CHECK(overlaid.at("memory").at("kv_cache_tokens").get<double>() == 4.0 * 4096.0);
+    CHECK(overlaid.at("performance").at("decode_step_ms").get<double>() ==
+          sglang.at("performance").at("decode_step_ms").get<double>());
+    // --explain names the key and its file; the listing writes it; a bad value names its pointer.
+    const auto explained = run_cli({"--data", models.path(), "--data", freed.path(), "estimate", "--model",
+                                    "mistral-7b-v01", "--gpu", "h100-sxm", "--engine", "sglang", "--explain"});
+    REQUIRE(explained.status == 0);
+    CHECK(explain_value(explained.out, "engine: sliding_window_kv") == 1.0);
+    CHECK(explained.out.find(freed.path()) != std::string::npos);
+    const auto listed = run_cli({"catalog", "engines", "trtllm", "-o", "json"});
+    REQUIRE(listed.status == 0);
+    const json engines = json::parse(listed.out);
+    CHECK(engines.at("engines").at(0).at("sliding_window_kv").get<std::string>() == "full");
+    const test::TempFile bad("swa-bad.json", R"({"schema_version": "1.11", "engines": [{"id": "vllm", "sliding_window_kv": "half"}]})");
+    const auto refused = run_cli({"--data", bad.path(), "catalog", "engines"});
+    CHECK(refused.status == 65);
+    CHECK(refused.out.empty());
+    CHECK(refused.err.find(bad.path() + ": /engines/0/sliding_window_kv: expected \"window\" or \"full\", got \"half\"") !=
+          std::string::npos);
+}

@@ -892,6 +892,14 @@ Engine read_engine(const json& value, const std::string& pointer, Problems& prob
     engine.mixed_prefill = reader.boolean("mixed_prefill").value_or(true);
     engine.fp16_accumulate = reader.boolean("fp16_accumulate").value_or(false);
     engine.sparse_2_4_kernels = reader.boolean("sparse_2_4_kernels").value_or(false);
+    if (auto held = reader.text("sliding_window_kv")) {
+        if (*held == "window" || *held == "full") {
+            engine.sliding_window_kv_freed = *held == "window";
+        } else {
+            problems.add(reader.child("sliding_window_kv"),
+                         fmt::format("expected \"window\" or \"full\", got \"{}\"", detail::printable(*held)));
+        }
+    }
     if (auto multi = reader.text("multi_gpu")) {
         if (*multi == "tensor_parallel") {
             engine.multi_gpu = MultiGpu::tensor_parallel;

@@ -379,6 +379,7 @@ ordered_json to_json(const Engine& e) {
     out["name"] = e.name;
     out["continuous_batching"] = e.continuous_batching;
     out["mixed_prefill"] = e.mixed_prefill;
+    out["sliding_window_kv"] = e.sliding_window_kv_freed ? "window" : "full";
     if (e.fp16_accumulate) {
         out["fp16_accumulate"] = true;
     }

@@ -361,6 +361,11 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
                          engine_key_source("eager_layer_overhead_us", "factors")});
         trace.push_back({"engine: cuda_graph_max_tokens", static_cast<double>(request.profile.cuda_graph_max_tokens),
                          "tokens (0: prompt steps never graphed)", engine_key_source("cuda_graph_max_tokens")});
+        if (request.model->architecture.has_sliding_window()) {
+            trace.push_back({"engine: sliding_window_kv", request.profile.sliding_window_kv_freed ? 1.0 : 0.0,
+                             "1: window layers hold their window (\"window\"); 0: the whole context (\"full\")",
+                             engine_key_source("sliding_window_kv")});
+        }
         // No shipped engine sets the share (docs/validation-study.md, section 36): a --data file did.
         const std::string attention_source = request.profile.attention_efficiency > 0.0
                                                  ? engine_key_source("attention_kernel_efficiency")

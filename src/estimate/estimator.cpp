@@ -193,6 +193,9 @@ double kv_cache_elements_per_token_per_gpu(const Architecture& a, std::int64_t g
 }
 
 namespace {
+// The KV held by an engine that keeps every layer's cache at the whole context.
+constexpr Architecture k_no_window{};
+
 double sliding_layer_share(const Architecture& a) {
     return static_cast<double>(a.sliding_window_layers) / static_cast<double>(a.num_hidden_layers);
 }
@@ -485,6 +488,7 @@ EfficiencyProfile engine_profile(const Engine* engine, const Hardware& hardware,
     }
     profile.continuous_batching = engine->continuous_batching;
     profile.mixed_prefill = engine->mixed_prefill;
+    profile.sliding_window_kv_freed = engine->sliding_window_kv_freed;
     profile.fp16_accumulate = engine->fp16_accumulate;
     profile.sparse_2_4_kernels = engine->sparse_2_4_kernels;
     profile.layer_split = engine->multi_gpu == MultiGpu::layer_split;
@@ -730,8 +734,11 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
     m_output = static_cast<double>(request.output_tokens);
     m_sequence = m_prompt + m_output;
     // Paged KV: a running sequence holds its prompt and, on average over its life, half its output.
-    m_kv_tokens_per_sequence = profile.kv_full_reservation ? kv_positions(a, m_sequence)
-                                                           : mean_kv_positions(a, m_prompt, m_output);
+    // (An engine that holds a window layer's cache at the whole context holds plain tokens; its
+    // attention still reads the window: m_mean_context.)
+    const Architecture& held_kv = profile.sliding_window_kv_freed ? a : k_no_window;
+    m_kv_tokens_per_sequence = profile.kv_full_reservation ? kv_positions(held_kv, m_sequence)
+                                                           : mean_kv_positions(held_kv, m_prompt, m_output);
     const auto moe_layers = static_cast<double>(a.moe_layers());
     m_layer_units = layer_overhead_units(a);
     // Where an expert kernel law times the routed experts with its own fixed latency, their two
@@ -797,7 +804,7 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
     const double bytes_per_sequence = m_kv_tokens_per_sequence * m_kv_per_token_per_gpu + m_logit_bytes_per_sequence;
     // The window: one sequence of context tokens must fit beside the batch's logits, or the engine
     // does not start (vLLM: max_model_len larger than the KV cache holds), whatever the batch.
-    m_window_tokens = kv_positions(a, static_cast<double>(context));
+    m_window_tokens = kv_positions(held_kv, static_cast<double>(context));
     const double free_beside_window = free_for_sequences - m_window_tokens * m_kv_per_token_per_gpu;
     m_max_concurrency =
         free_for_sequences > 0.0 && free_beside_window >= m_logit_bytes_per_sequence
@@ -995,8 +1002,8 @@ void EstimatePlan::decode_at(double batch, const AdapterLoad& adapters, Trace* t
                           decode_comm_ms + m_step_overhead_ms;
     perf.decode_memory_bound = decode_memory_ms >= decode_compute_ms;
     record(trace, "decode_bytes_per_gpu", decode_bytes, "bytes",
-           a.has_sliding_window() ? "weights read + B * c * KV per token per GPU, c the KV tokens a sequence holds on "
-                                    "average (the window's mean, kv_tokens_per_sequence when paged)"
+           a.has_sliding_window() ? "weights read + B * c * KV per token per GPU, c the KV positions a sequence's decode "
+                                    "reads on average: C - s * max(C - W, 0) over C from P to P + O"
                                   : "weights read + B * (P + O/2) * KV per token per GPU");
     record(trace, "decode_flops", decode_flops, "FLOP",
            a.has_sliding_window() ? "B * (2 * N_active + 4 * L * h_q * d_h * c)"
@@ -1162,7 +1169,7 @@ Estimate EstimatePlan::at(std::int64_t batch_size, Trace* trace) const {
     record(trace, "kv_cache_bytes_per_token_per_gpu", m_kv_per_token_per_gpu, "bytes",
            a.is_mla() ? "latent cache replicated on every GPU" : "2 * L * max(h_kv / t, 1) * d_h * kv_cache_bits / 8");
     m.kv_tokens_per_sequence = m_kv_tokens_per_sequence;
-    if (a.has_sliding_window()) {
+    if (a.has_sliding_window() && request.profile.sliding_window_kv_freed) {
         record(trace, "kv_tokens_per_sequence", m_kv_tokens_per_sequence, "tokens",
                request.profile.kv_full_reservation
                    ? "C - s * max(C - W, 0) at C = P + O (full reservation; s of the layers keep the last W tokens only)"

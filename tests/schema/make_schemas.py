@@ -437,6 +437,9 @@ def catalog_engine():
     "properties": {
         "id": NON_EMPTY, "name": STRING, "continuous_batching": BOOLEAN,
         "mixed_prefill": described(BOOLEAN, "prompt chunks share steps with running decodes; false: prefill batches run alone and first (SGLang)"),
+        "sliding_window_kv": described({"enum": ["window", "full"]},
+                                       "added in 1.11: a window layer's KV cache holds its window (default) or the whole "
+                                       "context (its attention reads the window either way)"),
         "fp16_accumulate": described(BOOLEAN, "its GEMMs on FP16 weights accumulate in FP16 (llama.cpp): an fp16 variant's GEMMs (prefill and decode compute) run at the hardware's fp16_accumulate_peak_tflops where it has one; default false"),
         "sparse_2_4_kernels": described(BOOLEAN, "it runs 2:4 structured-sparse GEMMs on a 2:4 sparse checkpoint (sparse tensor cores) and keeps it packed; false: such a checkpoint is served as its dense weights at the dense rate; default false"),
         "multi_gpu": {"enum": ["tensor_parallel", "layer_split"]},

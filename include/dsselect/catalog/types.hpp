@@ -489,6 +489,12 @@ struct Engine {
     // shipped engine's value: it serves such a checkpoint as the dense weights it holds, zeros
     // included, at the dense rate (docs/method.md, "Memory").
     bool sparse_2_4_kernels = false;
+    // A model with sliding-window layers: true ("window", the default) when the engine frees what
+    // falls out of a window layer's window (vLLM's hybrid KV cache manager, llama.cpp's SWA
+    // cache), false ("full") when it holds every layer's cache at the whole context (SGLang for
+    // most such models, TensorRT-LLM without a per-layer attention window) while its attention
+    // still reads the window (docs/method.md, "Sliding-window attention").
+    bool sliding_window_kv_freed = true;
     MultiGpu multi_gpu = MultiGpu::tensor_parallel;
     std::optional<double> runtime_overhead_gib;
     std::optional<double> communication_buffer_gib;

@@ -211,6 +211,7 @@ struct EfficiencyProfile {
     double batch_wait_max_tokens_ratio = 0.0;
     bool continuous_batching = true;   // prefills of other requests interleave with decode steps
     bool mixed_prefill = true;         // prompt chunks share steps with decodes (false: prefill steps alone, first)
+    bool sliding_window_kv_freed = true;  // window layers hold only their window (false: the whole context)
     bool layer_split = false;          // multi-GPU by splitting layers (llama.cpp), not tensor parallel
     // The engine's GEMMs on FP16 weights accumulate in FP16 (llama.cpp): the GEMMs (prefill and decode
     // compute) of an fp16 variant that is not integer-quantized run at the hardware's
