@@ -2140,6 +2140,12 @@ TEST_CASE("sliding window: an engine that holds the whole context sizes the cach
     CHECK(overlaid.at("memory").at("kv_cache_tokens").get<double>() == 4.0 * 4096.0);
     CHECK(overlaid.at("performance").at("decode_step_ms").get<double>() ==
           sglang.at("performance").at("decode_step_ms").get<double>());
+    // The table says which layers have the window and what the engine holds.
+    const auto table = run_cli({"--data", models.path(), "estimate", "--model", "mistral-7b-v01", "--gpu", "h100-sxm",
+                                "--engine", "trtllm"});
+    REQUIRE(table.status == 0);
+    CHECK(table.out.find("# sliding window: 32 of 32 layers attend to the last 4096 tokens; the engine holds their KV "
+                         "cache at the whole context (sliding_window_kv)") != std::string::npos);
     // --explain names the key and its file; the listing writes it; a bad value names its pointer.
     const auto explained = run_cli({"--data", models.path(), "--data", freed.path(), "estimate", "--model",
                                     "mistral-7b-v01", "--gpu", "h100-sxm", "--engine", "sglang", "--explain"});

@@ -266,6 +266,12 @@ std::vector<Table> estimate_tables(const EstimateView& view) {
         memory.notes.push_back(
             fmt::format("KV cache sized for one sequence of the {}-token context window (--context)", r.context_tokens));
     }
+    if (const Architecture& a = r.model->architecture; a.has_sliding_window()) {
+        memory.notes.push_back(fmt::format(
+            "sliding window: {} of {} layers attend to the last {} tokens; the engine {} (sliding_window_kv)",
+            a.sliding_window_layers, a.num_hidden_layers, a.sliding_window,
+            r.profile.sliding_window_kv_freed ? "frees their KV cache past it" : "holds their KV cache at the whole context"));
+    }
     if (!m.fits) {
         memory.notes.push_back(fmt::format("does NOT fit: {} GiB short per GPU", gib(m.shortfall_bytes)));
     } else {  // (fits and max_concurrency answer one inequality: docs/method.md, "Memory")
