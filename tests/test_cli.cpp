@@ -2163,3 +2163,58 @@ TEST_CASE("sliding window: an engine that holds the whole context sizes the cach
     CHECK(refused.err.find(bad.path() + ": /engines/0/sliding_window_kv: expected \"window\" or \"full\", got \"half\"") !=
           std::string::npos);
 }
+
+TEST_CASE("sliding window: an engine that runs a model type without its window attends to the whole context", "[cli][sliding-window][engine]") {
+    // SGLang and llama.cpp run Mistral's checkpoints as Llama's (data/engines.json
+    // no_sliding_window_model_types): the same figures as the model without a window. Gemma 2's
+    // alternate window layers on SGLang hold the whole context but read the window.
+    const std::string shape = R"("hidden_size": 4096, "intermediate_size": 14336, "max_position_embeddings": 32768,
+        "num_attention_heads": 32, "num_hidden_layers": 32, "num_key_value_heads": 8, "vocab_size": 32000)";
+    const test::TempFile models("swa-types.json", R"({"schema_version": "1.11", "models": [
+        {"id": "mistral", "name": "Mistral 7B v0.1", "architecture": {)" + shape + R"(, "sliding_window": 4096, "model_type": "mistral"}},
+        {"id": "gemma-shaped", "name": "Gemma 2 layers", "architecture": {)" + shape + R"(, "sliding_window": 4096, "model_type": "gemma2"}},
+        {"id": "plain", "name": "No window", "architecture": {)" + shape + R"(}}]})");
+    const auto estimate_of = [&](const std::string& model, const std::string& engine) {
+        const auto run = run_cli({"--data", models.path(), "estimate", "--model", model, "--gpu", "h100-sxm", "--engine",
+                                  engine, "--prompt-tokens", "16000", "--output-tokens", "1000", "-o", "json"});
+        REQUIRE(run.status == 0);
+        const json document = json::parse(run.out);
+        return document;
+    };
+    for (const std::string engine : {"sglang", "llama.cpp"}) {
+        INFO(engine);
+        const json mistral = estimate_of("mistral", engine);
+        const json plain = estimate_of("plain", engine);
+        CHECK(mistral.at("memory") == plain.at("memory"));
+        CHECK(mistral.at("performance") == plain.at("performance"));
+    }
+    // vLLM applies Mistral's window.
+    CHECK(estimate_of("mistral", "vllm").at("memory").at("kv_cache_tokens").get<double>() == 4096.0);
+    // Gemma 2's 16 window layers on SGLang: the whole context held, the window read.
+    const json gemma = estimate_of("gemma-shaped", "sglang");
+    const json plain = estimate_of("plain", "sglang");
+    CHECK(gemma.at("memory").at("kv_cache_tokens") == plain.at("memory").at("kv_cache_tokens"));
+    CHECK(gemma.at("performance").at("decode_step_ms").get<double>() <
+          plain.at("performance").at("decode_step_ms").get<double>());
+    // --explain and the table name the exception; the listing keeps the model type.
+    const auto explained = run_cli({"--data", models.path(), "estimate", "--model", "mistral", "--gpu", "h100-sxm",
+                                    "--engine", "sglang", "--explain"});
+    REQUIRE(explained.status == 0);
+    CHECK(explain_value(explained.out, "engine: no_sliding_window_model_types") == 1.0);
+    const auto table = run_cli({"--data", models.path(), "estimate", "--model", "mistral", "--gpu", "h100-sxm", "--engine",
+                                "llama.cpp"});
+    REQUIRE(table.status == 0);
+    CHECK(table.out.find("the engine runs model type 'mistral' without its 4096-token window") != std::string::npos);
+    const auto listed = run_cli({"--data", models.path(), "catalog", "models", "gemma-shaped", "-o", "json"});
+    REQUIRE(listed.status == 0);
+    const json listing = json::parse(listed.out);
+    CHECK(listing.at("models").at(0).at("architecture").at("model_type").get<std::string>() == "gemma2");
+    CHECK(listing.at("models").at(0).at("architecture").at("sliding_window_layers").get<std::int64_t>() == 16);
+    // A multimodal config's text model is named, not missed.
+    const test::TempFile nested("swa-nested.json", R"({"schema_version": "1.11", "models": [{"id": "gemma3", "name": "Gemma 3",
+        "architecture": {"model_type": "gemma3", "text_config": {"num_hidden_layers": 34}}}]})");
+    const auto refused = run_cli({"--data", nested.path(), "catalog", "models"});
+    CHECK(refused.status == 65);
+    CHECK(refused.err.find(nested.path() + ": /models/0/architecture/text_config: a multimodal config: dsselect sizes the "
+                           "text model; give the object of text_config as the architecture") != std::string::npos);
+}

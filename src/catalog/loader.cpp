@@ -84,7 +84,7 @@ constexpr double k_max_boost_clock_mhz = 5000;
 // Hugging Face config.json keys that are accepted in "architecture" and do not affect any
 // estimate, so that a user can paste a real config.
 const std::set<std::string> k_ignored_config_keys = {
-    "_name_or_path", "architectures", "model_type", "torch_dtype", "transformers_version", "hidden_act",
+    "_name_or_path", "architectures", "torch_dtype", "transformers_version", "hidden_act",
     "rms_norm_eps", "layer_norm_eps", "layer_norm_epsilon", "initializer_range", "use_cache", "bos_token_id",
     "eos_token_id", "pad_token_id", "rope_theta", "rope_scaling", "attention_dropout", "attention_bias",
     "mlp_bias", "pretraining_tp", "n_group",
@@ -133,7 +133,7 @@ void check_source_keys(const json& entry, const std::string& pointer, const Sour
 // sliding_window_layers (dsselect's own count, which `catalog models -o json` writes), layer_types,
 // sliding_window_pattern (every N-th layer attends to the whole context), Gemma 2's alternate
 // layers, max_window_layers (the layers from that index on), or else every layer.
-void read_sliding_window(ObjectReader& reader, const json& value, Architecture& arch) {
+void read_sliding_window(ObjectReader& reader, Architecture& arch) {
     Problems& problems = reader.problems();
     const std::int64_t layers = arch.num_hidden_layers;
     // A Hugging Face config may write null for a key it does not use: read as absent.
@@ -141,10 +141,8 @@ void read_sliding_window(ObjectReader& reader, const json& value, Architecture& 
         const json* member = reader.member(key);
         return member != nullptr && !member->is_null();
     };
-    const auto model_type_member = value.find("model_type");
-    const std::string model_type = model_type_member != value.end() && model_type_member->is_string()
-                                       ? model_type_member->get<std::string>()
-                                       : "";
+    const std::string model_type = reader.text("model_type").value_or("");
+    arch.model_type = model_type;
     // A stated window is used unless switched off; Qwen2's and Qwen3's configuration classes
     // default use_sliding_window to false.
     bool enabled = !(model_type.starts_with("qwen2") || model_type.starts_with("qwen3"));
@@ -232,6 +230,13 @@ Architecture read_architecture(const json& value, const std::string& pointer, Pr
             field = *read;
         }
     };
+    // A multimodal config (Gemma 3 from 4B up, Llama 4) nests its text model's shape.
+    if (value.is_object() && value.contains("text_config") && !value.contains("num_hidden_layers")) {
+        problems.add(reader.child("text_config"),
+                     "a multimodal config: dsselect sizes the text model; give the object of text_config as the "
+                     "architecture");
+        return arch;
+    }
     integer("num_hidden_layers", arch.num_hidden_layers, 1, Presence::required);
     integer("hidden_size", arch.hidden_size, 1, Presence::required);
     integer("num_attention_heads", arch.num_attention_heads, 1, Presence::required);
@@ -254,7 +259,7 @@ Architecture read_architecture(const json& value, const std::string& pointer, Pr
     integer("qk_rope_head_dim", arch.qk_rope_head_dim, 1, Presence::optional);
     integer("qk_nope_head_dim", arch.qk_nope_head_dim, 1, Presence::optional);
     integer("v_head_dim", arch.v_head_dim, 1, Presence::optional);
-    read_sliding_window(reader, value, arch);
+    read_sliding_window(reader, arch);
     reader.text("source");
     reader.ignore(k_ignored_config_keys);
     reader.finish();
@@ -892,6 +897,7 @@ Engine read_engine(const json& value, const std::string& pointer, Problems& prob
     engine.mixed_prefill = reader.boolean("mixed_prefill").value_or(true);
     engine.fp16_accumulate = reader.boolean("fp16_accumulate").value_or(false);
     engine.sparse_2_4_kernels = reader.boolean("sparse_2_4_kernels").value_or(false);
+    engine.no_sliding_window_model_types = reader.string_list("no_sliding_window_model_types");
     if (auto held = reader.text("sliding_window_kv")) {
         if (*held == "window" || *held == "full") {
             engine.sliding_window_kv_freed = *held == "window";

@@ -74,6 +74,9 @@ ordered_json to_json(const Architecture& a) {
         out["sliding_window"] = a.sliding_window;
         out["sliding_window_layers"] = a.sliding_window_layers;
     }
+    if (!a.model_type.empty()) {
+        out["model_type"] = a.model_type;
+    }
     return out;
 }
 
@@ -380,6 +383,9 @@ ordered_json to_json(const Engine& e) {
     out["continuous_batching"] = e.continuous_batching;
     out["mixed_prefill"] = e.mixed_prefill;
     out["sliding_window_kv"] = e.sliding_window_kv_freed ? "window" : "full";
+    if (!e.no_sliding_window_model_types.empty()) {
+        out["no_sliding_window_model_types"] = e.no_sliding_window_model_types;
+    }
     if (e.fp16_accumulate) {
         out["fp16_accumulate"] = true;
     }

@@ -361,10 +361,17 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
                          engine_key_source("eager_layer_overhead_us", "factors")});
         trace.push_back({"engine: cuda_graph_max_tokens", static_cast<double>(request.profile.cuda_graph_max_tokens),
                          "tokens (0: prompt steps never graphed)", engine_key_source("cuda_graph_max_tokens")});
-        if (request.model->architecture.has_sliding_window()) {
-            trace.push_back({"engine: sliding_window_kv", request.profile.sliding_window_kv_freed ? 1.0 : 0.0,
-                             "1: window layers hold their window (\"window\"); 0: the whole context (\"full\")",
-                             engine_key_source("sliding_window_kv")});
+        if (const Architecture& arch = request.model->architecture; arch.has_sliding_window()) {
+            if (applies_sliding_window(arch, request.profile)) {
+                trace.push_back({"engine: sliding_window_kv", request.profile.sliding_window_kv_freed ? 1.0 : 0.0,
+                                 "1: window layers hold their window (\"window\"); 0: the whole context (\"full\")",
+                                 engine_key_source("sliding_window_kv")});
+            } else {
+                trace.push_back({"engine: no_sliding_window_model_types", 1.0,
+                                 fmt::format("model type '{}' runs without its window: attention and KV cache over the "
+                                             "whole context", arch.model_type),
+                                 engine_key_source("no_sliding_window_model_types")});
+            }
         }
         // No shipped engine sets the share (docs/validation-study.md, section 36): a --data file did.
         const std::string attention_source = request.profile.attention_efficiency > 0.0

@@ -193,8 +193,8 @@ double kv_cache_elements_per_token_per_gpu(const Architecture& a, std::int64_t g
 }
 
 namespace {
-// The KV held by an engine that keeps every layer's cache at the whole context.
-constexpr Architecture k_no_window{};
+// The KV held (and read) by an engine that keeps every layer's cache at the whole context.
+const Architecture k_no_window{};
 
 double sliding_layer_share(const Architecture& a) {
     return static_cast<double>(a.sliding_window_layers) / static_cast<double>(a.num_hidden_layers);
@@ -207,6 +207,15 @@ double kv_positions(const Architecture& a, double context_tokens) {
     }
     const double window = static_cast<double>(a.sliding_window);
     return context_tokens - sliding_layer_share(a) * std::max(context_tokens - window, 0.0);
+}
+
+bool applies_sliding_window(const Architecture& a, const EfficiencyProfile& profile) {
+    if (!a.has_sliding_window()) {
+        return false;
+    }
+    const std::vector<std::string>* skipped = profile.no_sliding_window_model_types;
+    return skipped == nullptr || a.model_type.empty() ||
+           std::find(skipped->begin(), skipped->end(), a.model_type) == skipped->end();
 }
 
 double mean_kv_positions(const Architecture& a, double prompt_tokens, double output_tokens) {
@@ -489,6 +498,7 @@ EfficiencyProfile engine_profile(const Engine* engine, const Hardware& hardware,
     profile.continuous_batching = engine->continuous_batching;
     profile.mixed_prefill = engine->mixed_prefill;
     profile.sliding_window_kv_freed = engine->sliding_window_kv_freed;
+    profile.no_sliding_window_model_types = &engine->no_sliding_window_model_types;
     profile.fp16_accumulate = engine->fp16_accumulate;
     profile.sparse_2_4_kernels = engine->sparse_2_4_kernels;
     profile.layer_split = engine->multi_gpu == MultiGpu::layer_split;
@@ -736,7 +746,10 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
     // Paged KV: a running sequence holds its prompt and, on average over its life, half its output.
     // (An engine that holds a window layer's cache at the whole context holds plain tokens; its
     // attention still reads the window: m_mean_context.)
-    const Architecture& held_kv = profile.sliding_window_kv_freed ? a : k_no_window;
+    // The window as the engine runs it: attended (a decode's reads, a prompt's keys) and held.
+    m_applies_window = applies_sliding_window(a, profile);
+    const Architecture& attended = m_applies_window ? a : k_no_window;
+    const Architecture& held_kv = m_applies_window && profile.sliding_window_kv_freed ? a : k_no_window;
     m_kv_tokens_per_sequence = profile.kv_full_reservation ? kv_positions(held_kv, m_sequence)
                                                            : mean_kv_positions(held_kv, m_prompt, m_output);
     const auto moe_layers = static_cast<double>(a.moe_layers());
@@ -853,7 +866,7 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
     m_attention_rate = profile.attention_efficiency > 0.0 && peak_16bit_tflops && kv_cache_bits > 8.0
                            ? parallel_gpus * *peak_16bit_tflops * k_flops_per_tflop * profile.attention_efficiency
                            : m_compute_rate;
-    const double prefill_attention_flops = 2.0 * attention_dim * m_prompt * prompt_key_positions(a, m_prompt);
+    const double prefill_attention_flops = 2.0 * attention_dim * m_prompt * prompt_key_positions(attended, m_prompt);
     m_prefill_flops = 2.0 * (m_active_matmul - m_head_matmul) * m_prompt + 2.0 * m_head_matmul * std::min(m_prompt, 1.0) +
                       prefill_attention_flops;
     m_prefill_compute_ms = ((m_prefill_flops - prefill_attention_flops) / m_compute_rate +
@@ -881,8 +894,8 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
     m_prefill_comm_ms = m_allreduce.ms(m_prompt);
 
     // Decode at the mean context P + O / 2: the parts one sequence adds.
-    m_mean_context = mean_kv_positions(a, m_prompt, m_output);
-    m_prompt_kv_positions = kv_positions(a, m_prompt);
+    m_mean_context = mean_kv_positions(attended, m_prompt, m_output);
+    m_prompt_kv_positions = kv_positions(attended, m_prompt);
     m_kv_read_per_token = profile.layer_split ? m_kv_per_token_per_gpu * m_gpus : m_kv_per_token_per_gpu;
     // (A decode step's attention reads its KV cache at a few FLOPs per byte: its FLOPs stay with
     // the step's compute at the GEMMs' rate, which its memory time dominates.)
@@ -1002,11 +1015,11 @@ void EstimatePlan::decode_at(double batch, const AdapterLoad& adapters, Trace* t
                           decode_comm_ms + m_step_overhead_ms;
     perf.decode_memory_bound = decode_memory_ms >= decode_compute_ms;
     record(trace, "decode_bytes_per_gpu", decode_bytes, "bytes",
-           a.has_sliding_window() ? "weights read + B * c * KV per token per GPU, c the KV positions a sequence's decode "
+           m_applies_window ? "weights read + B * c * KV per token per GPU, c the KV positions a sequence's decode "
                                     "reads on average: C - s * max(C - W, 0) over C from P to P + O"
                                   : "weights read + B * (P + O/2) * KV per token per GPU");
     record(trace, "decode_flops", decode_flops, "FLOP",
-           a.has_sliding_window() ? "B * (2 * N_active + 4 * L * h_q * d_h * c)"
+           m_applies_window ? "B * (2 * N_active + 4 * L * h_q * d_h * c)"
                                   : "B * (2 * N_active + 4 * L * h_q * d_h * (P + O/2))");
     record(trace, "decode_memory_ms", decode_memory_ms, "ms", "decode bytes / (bandwidth * eta_m)");
     record(trace, "decode_compute_ms", decode_compute_ms, "ms",
@@ -1169,7 +1182,7 @@ Estimate EstimatePlan::at(std::int64_t batch_size, Trace* trace) const {
     record(trace, "kv_cache_bytes_per_token_per_gpu", m_kv_per_token_per_gpu, "bytes",
            a.is_mla() ? "latent cache replicated on every GPU" : "2 * L * max(h_kv / t, 1) * d_h * kv_cache_bits / 8");
     m.kv_tokens_per_sequence = m_kv_tokens_per_sequence;
-    if (a.has_sliding_window() && request.profile.sliding_window_kv_freed) {
+    if (m_applies_window && request.profile.sliding_window_kv_freed) {
         record(trace, "kv_tokens_per_sequence", m_kv_tokens_per_sequence, "tokens",
                request.profile.kv_full_reservation
                    ? "C - s * max(C - W, 0) at C = P + O (full reservation; s of the layers keep the last W tokens only)"
@@ -1247,7 +1260,10 @@ Estimate EstimatePlan::at(std::int64_t batch_size, Trace* trace) const {
 
     // Prefill of one request's P tokens (batch-independent: computed by the plan).
     record(trace, "prefill_flops", m_prefill_flops, "FLOP",
-           "2 * (N_active - V * d) * P + 2 * V * d (the head, last token only) + 2 * L * h_q * d_h * P^2");
+           m_applies_window
+               ? "2 * (N_active - V * d) * P + 2 * V * d (the head, last token only) + 2 * L * h_q * d_h * P * K, K the "
+                 "keys per query: (1 - s) P + s (2W - W^2/P) once P > W"
+               : "2 * (N_active - V * d) * P + 2 * V * d (the head, last token only) + 2 * L * h_q * d_h * P^2");
     if (m_expert_kernel_ms_per_token > 0.0) {
         record(trace, "routed_expert_flops_per_token", m_kernel_expert_flops_per_token, "FLOP",
                "2 * k routed experts' parameters (taken out of the roofline: the engine's expert kernels run them)");

@@ -112,13 +112,13 @@ std::optional<SimulatedRun> simulate_closed_loop(const EstimateRequest& request,
     // Sliding-window attention (kv_positions): the same tokens capped at the window, how many of
     // the sequences are still short of it, and the decode round at which each reaches it.
     const Architecture& arch = request.model->architecture;
-    const bool windowed = arch.has_sliding_window();
+    const bool windowed = plan.applies_window();
     const double window_share =
         windowed ? static_cast<double>(arch.sliding_window_layers) / static_cast<double>(arch.num_hidden_layers) : 0.0;
     double window_tokens = 0;
     std::int64_t below_window = 0;
     std::priority_queue<Finish, std::vector<Finish>, std::greater<>> reaching_window;
-    const auto kv_positions_held = [&] {
+    const auto kv_positions_read = [&] {
         return windowed ? context_tokens - window_share * (context_tokens - window_tokens) : context_tokens;
     };
     double clock_ms = 0;
@@ -193,7 +193,7 @@ std::optional<SimulatedRun> simulate_closed_loop(const EstimateRequest& request,
         const double sequence_host_ms =
             protocol.sequence_host_ms * static_cast<double>(step_decodes + static_cast<std::int64_t>(prompts_chunked));
         clock_ms += plan.mixed_step_ms(static_cast<double>(chunk_tokens), static_cast<double>(step_decodes),
-                                       step_decodes > 0 ? kv_positions_held() : 0.0) -
+                                       step_decodes > 0 ? kv_positions_read() : 0.0) -
                     host_latency_ms + sequence_host_ms;
         ++run.steps;
         if (step_decodes > 0) {

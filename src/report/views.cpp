@@ -267,10 +267,15 @@ std::vector<Table> estimate_tables(const EstimateView& view) {
             fmt::format("KV cache sized for one sequence of the {}-token context window (--context)", r.context_tokens));
     }
     if (const Architecture& a = r.model->architecture; a.has_sliding_window()) {
-        memory.notes.push_back(fmt::format(
-            "sliding window: {} of {} layers attend to the last {} tokens; the engine {} (sliding_window_kv)",
-            a.sliding_window_layers, a.num_hidden_layers, a.sliding_window,
-            r.profile.sliding_window_kv_freed ? "frees their KV cache past it" : "holds their KV cache at the whole context"));
+        memory.notes.push_back(
+            applies_sliding_window(a, r.profile)
+                ? fmt::format("sliding window: {} of {} layers attend to the last {} tokens; the engine {} (sliding_window_kv)",
+                              a.sliding_window_layers, a.num_hidden_layers, a.sliding_window,
+                              r.profile.sliding_window_kv_freed ? "frees their KV cache past it"
+                                                                : "holds their KV cache at the whole context")
+                : fmt::format("sliding window: the engine runs model type '{}' without its {}-token window: every layer "
+                              "attends to and holds the whole context (no_sliding_window_model_types)",
+                              a.model_type, a.sliding_window));
     }
     if (!m.fits) {
         memory.notes.push_back(fmt::format("does NOT fit: {} GiB short per GPU", gib(m.shortfall_bytes)));

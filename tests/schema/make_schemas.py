@@ -109,7 +109,7 @@ def with_sources(properties, required, what):
 
 # loader.cpp k_ignored_config_keys: Hugging Face config keys accepted in "architecture".
 IGNORED_CONFIG_KEYS = [
-    "_name_or_path", "architectures", "model_type", "torch_dtype", "transformers_version", "hidden_act",
+    "_name_or_path", "architectures", "torch_dtype", "transformers_version", "hidden_act",
     "rms_norm_eps", "layer_norm_eps", "layer_norm_epsilon", "initializer_range", "use_cache", "bos_token_id",
     "eos_token_id", "pad_token_id", "rope_theta", "rope_scaling", "attention_dropout", "attention_bias",
     "mlp_bias", "pretraining_tp", "n_group",
@@ -143,14 +143,23 @@ def architecture_properties():
         "qk_nope_head_dim": integer(1),
         "v_head_dim": integer(1),
         "sliding_window": described(nullable(integer(1)),
-                                    "added in 1.11: tokens a sliding-window layer attends to and keeps; null: none"),
+                                    "used since 1.11 (1.10 accepted and ignored it): tokens a sliding-window layer attends "
+                                    "to (its KV cache holds them, or the whole context, as the engine's sliding_window_kv "
+                                    "says); null: none"),
         "sliding_window_layers": described(integer(0), "added in 1.11: layers with the window, at most num_hidden_layers "
                                            "(catalog models -o json writes it); default from the keys below, or every layer"),
         "layer_types": described({"type": "array", "items": {"enum": ["full_attention", "sliding_attention"]}},
                                  "added in 1.11: one per layer"),
-        "use_sliding_window": described(BOOLEAN, "added in 1.11: false switches the window off (Qwen2's configs)"),
-        "max_window_layers": described(integer(0), "added in 1.11: the layers from this index on have the window"),
-        "sliding_window_pattern": described(integer(1), "added in 1.11: every N-th layer attends to the whole context"),
+        "use_sliding_window": described(nullable(BOOLEAN), "used since 1.11 (1.10 accepted and ignored it): false "
+                                        "switches the window off (Qwen2's configs); null or absent: on, but off for "
+                                        "model_type qwen2* and qwen3*"),
+        "max_window_layers": described(nullable(integer(0)), "used since 1.11 (1.10 accepted and ignored it): the "
+                                       "layers from this index on have the window"),
+        "sliding_window_pattern": described(nullable(integer(1)), "added in 1.11: every N-th layer attends to the whole "
+                                            "context"),
+        "model_type": described(STRING, "used since 1.11 (1.10 accepted and ignored it): gemma2 gives alternate window "
+                                "layers, qwen2* and qwen3* switch the window off unless use_sliding_window is true, and "
+                                "an engine's no_sliding_window_model_types may name it"),
     }
 
 
@@ -440,6 +449,9 @@ def catalog_engine():
         "sliding_window_kv": described({"enum": ["window", "full"]},
                                        "added in 1.11: a window layer's KV cache holds its window (default) or the whole "
                                        "context (its attention reads the window either way)"),
+        "no_sliding_window_model_types": described({"type": "array", "items": STRING},
+                                                   "added in 1.11: model types the engine runs without their window "
+                                                   "(attention and KV cache over the whole context)"),
         "fp16_accumulate": described(BOOLEAN, "its GEMMs on FP16 weights accumulate in FP16 (llama.cpp): an fp16 variant's GEMMs (prefill and decode compute) run at the hardware's fp16_accumulate_peak_tflops where it has one; default false"),
         "sparse_2_4_kernels": described(BOOLEAN, "it runs 2:4 structured-sparse GEMMs on a 2:4 sparse checkpoint (sparse tensor cores) and keeps it packed; false: such a checkpoint is served as its dense weights at the dense rate; default false"),
         "multi_gpu": {"enum": ["tensor_parallel", "layer_split"]},

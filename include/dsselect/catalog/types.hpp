@@ -46,6 +46,9 @@ struct Architecture {
     // sliding_window tokens (docs/method.md, "Sliding-window attention").
     std::int64_t sliding_window = 0;  // tokens
     std::int64_t sliding_window_layers = 0;
+    // The Hugging Face model_type, where the config gives one: some engines apply no window to
+    // some model types (an engine's no_sliding_window_model_types).
+    std::string model_type;
 
     bool is_moe() const { return n_routed_experts > 0; }
     bool is_mla() const { return kv_lora_rank > 0; }
@@ -495,6 +498,10 @@ struct Engine {
     // most such models, TensorRT-LLM without a per-layer attention window) while its attention
     // still reads the window (docs/method.md, "Sliding-window attention").
     bool sliding_window_kv_freed = true;
+    // Model types (an architecture's model_type) whose window the engine does not apply at all:
+    // their attention and KV cache span the whole context (SGLang and llama.cpp run Mistral's
+    // checkpoints as Llama's).
+    std::vector<std::string> no_sliding_window_model_types;
     MultiGpu multi_gpu = MultiGpu::tensor_parallel;
     std::optional<double> runtime_overhead_gib;
     std::optional<double> communication_buffer_gib;

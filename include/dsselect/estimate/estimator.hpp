@@ -78,6 +78,10 @@ double kv_cache_elements_per_token_per_gpu(const Architecture& arch, std::int64_
 // queries by prompt_key_positions(P) keys on average, counted as decode counts them (P without a
 // window; 2W - W^2/P on a window layer once P > W).
 double kv_positions(const Architecture& arch, double context_tokens);
+struct EfficiencyProfile;
+// Whether the engine of `profile` applies the architecture's sliding window at all (a model with
+// one, of a model type the engine does not run without it).
+bool applies_sliding_window(const Architecture& arch, const EfficiencyProfile& profile);
 double mean_kv_positions(const Architecture& arch, double prompt_tokens, double output_tokens);
 double prompt_key_positions(const Architecture& arch, double prompt_tokens);
 
@@ -212,6 +216,9 @@ struct EfficiencyProfile {
     bool continuous_batching = true;   // prefills of other requests interleave with decode steps
     bool mixed_prefill = true;         // prompt chunks share steps with decodes (false: prefill steps alone, first)
     bool sliding_window_kv_freed = true;  // window layers hold only their window (false: the whole context)
+    // The engine's model types run without any window (Engine::no_sliding_window_model_types);
+    // it outlives the profile (the catalog's engine), null: none.
+    const std::vector<std::string>* no_sliding_window_model_types = nullptr;
     bool layer_split = false;          // multi-GPU by splitting layers (llama.cpp), not tensor parallel
     // The engine's GEMMs on FP16 weights accumulate in FP16 (llama.cpp): the GEMMs (prefill and decode
     // compute) of an fp16 variant that is not integer-quantized run at the hardware's
@@ -575,6 +582,8 @@ public:
     // the engine's per-layer eager overhead when the step carries prompt tokens and holds more
     // tokens than the engine's cuda_graph_max_tokens, else 0.
     double eager_overhead_ms(double prompt_tokens, double decoding) const;
+    // The engine applies the model's sliding window (applies_sliding_window).
+    bool applies_window() const { return m_applies_window; }
     // The mean number of decode steps a prompt is held by batch waiting when B sequences run,
     // in a steady state whose B - 1 others arrive at (B - 1) / O per step: a window opens with
     // the first held prompt and closes after batch_wait_timeout_iters steps, or once
@@ -675,6 +684,7 @@ private:
     double m_adapter_split = 1;
     double m_mean_context = 0;         // KV positions a decoding sequence holds on average (kv_positions)
     double m_prompt_kv_positions = 0;  // ... and one that has just taken its prompt
+    bool m_applies_window = false;
     double m_routed_bytes_per_gpu = 0;
     double m_kv_read_per_token = 0;
     double m_decode_flops_per_sequence = 0;
