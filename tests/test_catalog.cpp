@@ -246,6 +246,8 @@ TEST_CASE("sliding window: each way a config states its window layers is read", 
     CHECK(read(R"("sliding_window": 64, "model_type": "qwen2")") == Window{0, 0});
     CHECK(read(R"("sliding_window": 64, "model_type": "qwen3_moe")") == Window{0, 0});
     CHECK(read(R"("sliding_window": 64, "model_type": "qwen2", "use_sliding_window": true, "max_window_layers": 6)") == Window{64, 2});
+    // ... and what catalog models -o json writes for it reads back with the window.
+    CHECK(read(R"("sliding_window": 64, "model_type": "qwen2", "sliding_window_layers": 2)") == Window{64, 2});
     // layer_types wins over a pattern, and a full-attention list leaves no window.
     CHECK(read(R"("sliding_window": 64, "sliding_window_pattern": 2, "layer_types": ["full_attention", "full_attention", "full_attention", "full_attention", "full_attention", "full_attention", "full_attention", "full_attention"])").second == 0);
 }

@@ -1476,6 +1476,8 @@ TEST_CASE("attention kernels: the overlay's shares apply on GPUs and the key rea
     };
     CHECK(kv_line("fp8").find("(" + kv.path() + " kv_cache_dtype)") != std::string::npos);
     CHECK(kv_line("fp16").find("(data/engines.json kv_cache_dtype auto)") != std::string::npos);
+    // The overlay's key had no sources entry of its own: the line cites the engine's general source.
+    CHECK(kv_line("fp16").find(test::builtin().engine("vllm").source) != std::string::npos);
     CHECK(document.at("performance").at("ttft_ms").get<double>() >
           json::parse(shipped.out).at("performance").at("ttft_ms").get<double>());
     // Written back by catalog engines, and refused with its pointer when out of range or not a number.
@@ -2107,6 +2109,8 @@ TEST_CASE("sliding window: a pasted config's window shrinks the cache and reads 
                                     "--prompt-tokens", "16000", "--output-tokens", "1000", "--explain"});
     REQUIRE(explained.status == 0);
     CHECK(explain_value(explained.out, "kv_tokens_per_sequence") == Approx(4096.0));
+    CHECK(explain_value(explained.out, "input: sliding_window") == 4096.0);
+    CHECK(explain_value(explained.out, "input: sliding_window_layers") == 32.0);
     CHECK(explained.out.find("s of the layers keep the last W tokens only") != std::string::npos);
 }
 

@@ -1025,6 +1025,9 @@ TEST_CASE("cli: quality and claims at the command line (issue 19)", "[cli][quali
         CHECK_FALSE(card.contains("claimed"));
         REQUIRE(card.at("warnings").size() == 1);
         CHECK(card.at("warnings").at(0).at("rule") == "consumer-card");
+        auto card_table = test::run_cli({"tco", "--scenario", "high-frequency-short-text", "nano:int8@rtx-4090x1"});
+        REQUIRE(card_table.status == 0);
+        CHECK(card_table.out.find("# warning (consumer-card): rtx-4090 is a consumer card") != std::string::npos);
     }
 }
 

@@ -168,6 +168,26 @@ bool checkpoint_sets_kv_cache_dtype(const Engine* engine, const Model& model, co
            model.checkpoint_kv_cache_dtype.contains(format);
 }
 
+namespace {
+// sources key -> the data key that holds its value, where they differ.
+const std::map<std::string, std::string> k_source_key_held_in = {{"eager_layer_overhead_us", "factors"}};
+}  // namespace
+
+std::string engine_data_key(const std::string& source_key) {
+    const auto found = k_source_key_held_in.find(source_key);
+    return found != k_source_key_held_in.end() ? found->second : source_key;
+}
+
+std::vector<std::string> engine_source_keys_in(const std::string& data_key) {
+    std::vector<std::string> keys;
+    for (const auto& [source_key, held_in] : k_source_key_held_in) {
+        if (held_in == data_key) {
+            keys.push_back(source_key);
+        }
+    }
+    return keys;
+}
+
 std::string Engine::file_of(const std::string& key) const {
     auto found = key_defined_in.find(key);
     if (const auto slash = key.find('/'); found == key_defined_in.end() && slash != std::string::npos) {

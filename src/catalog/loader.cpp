@@ -141,16 +141,16 @@ void read_sliding_window(ObjectReader& reader, Architecture& arch) {
         const json* member = reader.member(key);
         return member != nullptr && !member->is_null();
     };
-    const std::string model_type = reader.text("model_type").value_or("");
-    arch.model_type = model_type;
+    arch.model_type = reader.text("model_type").value_or("");
+    const std::int64_t window = stated("sliding_window") ? reader.integer("sliding_window", 1).value_or(0) : 0;
+    const std::optional<std::int64_t> explicit_layers = reader.integer("sliding_window_layers", 0);
     // A stated window is used unless switched off; Qwen2's and Qwen3's configuration classes
-    // default use_sliding_window to false.
-    bool enabled = !(model_type.starts_with("qwen2") || model_type.starts_with("qwen3"));
+    // default use_sliding_window to false, but dsselect's own count (what `catalog models -o json`
+    // writes) states it on.
+    bool enabled = explicit_layers || !(arch.model_type.starts_with("qwen2") || arch.model_type.starts_with("qwen3"));
     if (stated("use_sliding_window")) {
         enabled = reader.boolean("use_sliding_window").value_or(enabled);
     }
-    const std::int64_t window = stated("sliding_window") ? reader.integer("sliding_window", 1).value_or(0) : 0;
-    const std::optional<std::int64_t> explicit_layers = reader.integer("sliding_window_layers", 0);
     const std::optional<std::int64_t> pattern =
         stated("sliding_window_pattern") ? reader.integer("sliding_window_pattern", 1) : std::nullopt;
     const std::optional<std::int64_t> full_layers_first =
@@ -204,7 +204,7 @@ void read_sliding_window(ObjectReader& reader, Architecture& arch) {
         sliding = *typed_layers;
     } else if (pattern) {
         sliding = layers - layers / *pattern;
-    } else if (model_type == "gemma2") {
+    } else if (arch.model_type == "gemma2") {
         sliding = (layers + 1) / 2;
     } else if (full_layers_first) {
         // Qwen2.5's configs may name more than the model has (70 on a 48-layer model): no window layer.
@@ -1174,8 +1174,8 @@ void record_engine_files(Engine& item, const Engine* base, const json& raw, cons
             item.key_defined_in[key] = file;
         }
         forget_inherited(key);
-        if (key == "factors") {
-            forget_inherited("eager_layer_overhead_us");
+        for (const std::string& source_key : engine_source_keys_in(key)) {
+            forget_inherited(source_key);
         }
     }
 }

@@ -103,8 +103,7 @@ std::string kv_cache_bits_source(const std::string& flag, const Engine* engine, 
     const std::string dtype = engine_kv_cache_dtype(engine, model, variant);
     std::string why;
     if (engine != nullptr) {
-        auto found = engine->sources.find("kv_cache_dtype");
-        why = found != engine->sources.end() ? ": " + found->second : std::string();
+        why = ": " + source_of(engine->source, engine->sources, "kv_cache_dtype");
     }
     const bool kept_16_bit = dtype != "auto" &&
                              kv_cache_dtype_bits(dtype) != engine_kv_cache_bits_on(hardware, kv_cache_dtype_bits(dtype));
@@ -298,9 +297,9 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
         // A key the engine documents under its own sources (the factor sets' source covers the rest),
         // with the file that gave the value (data_key: the top-level key holding it, "factors" for a
         // factor set's).
-        const auto engine_key_source = [&](const std::string& key, const std::string& data_key = {}) {
+        const auto engine_key_source = [&](const std::string& key) {
             return engine == nullptr ? std::string("built-in defaults (docs/method.md)")
-                                     : "engine '" + engine->id + "' (" + engine->file_of(data_key.empty() ? key : data_key) +
+                                     : "engine '" + engine->id + "' (" + engine->file_of(engine_data_key(key)) +
                                            "): " + source_of(engine->source, engine->sources, key);
         };
         // The SM-cycle laws compute the two efficiencies from the hardware's SMs and clock.
@@ -356,9 +355,9 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
                          scheduler_source("max_num_batched_tokens", small != nullptr && small->max_num_batched_tokens.has_value())});
 
         trace.push_back({"engine: eager_layer_overhead_us", request.profile.eager_layer_overhead_us, "us",
-                         engine_key_source("eager_layer_overhead_us", "factors")});
+                         engine_key_source("eager_layer_overhead_us")});
         trace.push_back({"engine: eager_moe_layer_overhead_us", request.profile.eager_moe_layer_overhead_us, "us",
-                         engine_key_source("eager_layer_overhead_us", "factors")});
+                         engine_key_source("eager_layer_overhead_us")});
         trace.push_back({"engine: cuda_graph_max_tokens", static_cast<double>(request.profile.cuda_graph_max_tokens),
                          "tokens (0: prompt steps never graphed)", engine_key_source("cuda_graph_max_tokens")});
         if (const Architecture& arch = request.model->architecture; arch.has_sliding_window()) {
@@ -428,8 +427,16 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
                                  source_of(request.variant->source, request.variant->sources, "bits_per_group")});
             }
         }
-        trace.push_back({"input: architecture", static_cast<double>(request.model->architecture.num_hidden_layers),
-                         "layers", source_of(request.model->source, request.model->sources, "architecture")});
+        const Architecture& arch = request.model->architecture;
+        const std::string architecture_source = source_of(request.model->source, request.model->sources, "architecture");
+        trace.push_back({"input: architecture", static_cast<double>(arch.num_hidden_layers), "layers", architecture_source});
+        if (arch.has_sliding_window()) {  // the W and s of the formulas above
+            trace.push_back({"input: sliding_window", static_cast<double>(arch.sliding_window),
+                             "tokens a window layer attends to (W)", architecture_source});
+            trace.push_back({"input: sliding_window_layers", static_cast<double>(arch.sliding_window_layers),
+                             fmt::format("layers with the window (s = {:g})", sliding_layer_share(arch)),
+                             architecture_source});
+        }
     }
     const AccuracyClaim accuracy = accuracy_claim(builtin_accuracy_table(), engine != nullptr ? engine->id : std::string(),
                                                   *request.model, *request.variant, *request.hardware);

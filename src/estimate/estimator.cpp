@@ -195,11 +195,12 @@ double kv_cache_elements_per_token_per_gpu(const Architecture& a, std::int64_t g
 namespace {
 // The KV held (and read) by an engine that keeps every layer's cache at the whole context.
 const Architecture k_no_window{};
+}  // namespace
 
 double sliding_layer_share(const Architecture& a) {
-    return static_cast<double>(a.sliding_window_layers) / static_cast<double>(a.num_hidden_layers);
+    return a.has_sliding_window() ? static_cast<double>(a.sliding_window_layers) / static_cast<double>(a.num_hidden_layers)
+                                  : 0.0;
 }
-}  // namespace
 
 double kv_positions(const Architecture& a, double context_tokens) {
     if (!a.has_sliding_window()) {
@@ -743,13 +744,12 @@ EstimatePlan::EstimatePlan(const EstimateRequest& request)
     m_prompt = static_cast<double>(request.prompt_tokens);
     m_output = static_cast<double>(request.output_tokens);
     m_sequence = m_prompt + m_output;
-    // Paged KV: a running sequence holds its prompt and, on average over its life, half its output.
-    // (An engine that holds a window layer's cache at the whole context holds plain tokens; its
-    // attention still reads the window: m_mean_context.)
-    // The window as the engine runs it: attended (a decode's reads, a prompt's keys) and held.
+    // A sliding window as the engine runs it: attended (a decode's reads, a prompt's keys) and held
+    // (not where the engine keeps a window layer's cache at the whole context).
     m_applies_window = applies_sliding_window(a, profile);
     const Architecture& attended = m_applies_window ? a : k_no_window;
     const Architecture& held_kv = m_applies_window && profile.sliding_window_kv_freed ? a : k_no_window;
+    // Paged KV: a running sequence holds its prompt and, on average over its life, half its output.
     m_kv_tokens_per_sequence = profile.kv_full_reservation ? kv_positions(held_kv, m_sequence)
                                                            : mean_kv_positions(held_kv, m_prompt, m_output);
     const auto moe_layers = static_cast<double>(a.moe_layers());

@@ -113,8 +113,7 @@ std::optional<SimulatedRun> simulate_closed_loop(const EstimateRequest& request,
     // the sequences are still short of it, and the decode round at which each reaches it.
     const Architecture& arch = request.model->architecture;
     const bool windowed = plan.applies_window();
-    const double window_share =
-        windowed ? static_cast<double>(arch.sliding_window_layers) / static_cast<double>(arch.num_hidden_layers) : 0.0;
+    const double window_share = windowed ? sliding_layer_share(arch) : 0.0;
     double window_tokens = 0;
     std::int64_t below_window = 0;
     std::priority_queue<Finish, std::vector<Finish>, std::greater<>> reaching_window;

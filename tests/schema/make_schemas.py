@@ -737,7 +737,9 @@ def estimate_schema():
         "adapter_bytes_per_gpu": described(count(), "per GPU: adapter_bytes / gpus"),
         "kv_cache_tokens": described(NON_NEGATIVE, "tokens the KV cache holds at the batch: max(batch x "
                                                    "(P + O/2, or P + O under a full reservation), the context "
-                                                   "window), one decimal"),
+                                                   "window), one decimal; for a model with a sliding window that "
+                                                   "the engine frees, KV positions (a window layer counts at most "
+                                                   "its window: docs/method.md)"),
     }
     memory_props["adapter_bytes"] = described(count(), "task adapters resident beside the weights, all GPUs of the "
                                                        "replica (split like the weights); 0 without tasks")

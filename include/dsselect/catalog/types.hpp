@@ -562,6 +562,12 @@ struct Engine {
     std::string file_of(const std::string& key) const;
 };
 
+// The key of an engine's data file that holds the value a `sources` entry describes: "factors"
+// for eager_layer_overhead_us (the eager overheads sit in every factor set), else the key itself.
+std::string engine_data_key(const std::string& source_key);
+// The sources entries whose value a data key holds besides its own (engine_data_key's inverse).
+std::vector<std::string> engine_source_keys_in(const std::string& data_key);
+
 // The names --kv-cache-dtype and an engine's kv_cache_dtype take: "auto, fp16, bf16, fp8".
 bool is_kv_cache_dtype(const std::string& name);
 std::string kv_cache_dtype_names();

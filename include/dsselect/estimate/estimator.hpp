@@ -78,12 +78,13 @@ double kv_cache_elements_per_token_per_gpu(const Architecture& arch, std::int64_
 // queries by prompt_key_positions(P) keys on average, counted as decode counts them (P without a
 // window; 2W - W^2/P on a window layer once P > W).
 double kv_positions(const Architecture& arch, double context_tokens);
-struct EfficiencyProfile;
-// Whether the engine of `profile` applies the architecture's sliding window at all (a model with
-// one, of a model type the engine does not run without it).
-bool applies_sliding_window(const Architecture& arch, const EfficiencyProfile& profile);
+double sliding_layer_share(const Architecture& arch);  // s: the share of the layers with the window (0 without)
 double mean_kv_positions(const Architecture& arch, double prompt_tokens, double output_tokens);
 double prompt_key_positions(const Architecture& arch, double prompt_tokens);
+struct EfficiencyProfile;
+// Whether the engine of `profile` applies the architecture's sliding window at all: a model with
+// one, whose model_type is not among the engine's no_sliding_window_model_types.
+bool applies_sliding_window(const Architecture& arch, const EfficiencyProfile& profile);
 
 // Weight bytes under a variant: kept parameters * effective bits / 8; a 2:4 sparse variant, where
 // packed_2_4, stores half the values plus 2 bits of index per kept value. Unpacked (the default
