@@ -1476,8 +1476,10 @@ TEST_CASE("attention kernels: the overlay's shares apply on GPUs and the key rea
     };
     CHECK(kv_line("fp8").find("(" + kv.path() + " kv_cache_dtype)") != std::string::npos);
     CHECK(kv_line("fp16").find("(data/engines.json kv_cache_dtype auto)") != std::string::npos);
-    // The overlay's key had no sources entry of its own: the line cites the engine's general source.
-    CHECK(kv_line("fp16").find(test::builtin().engine("vllm").source) != std::string::npos);
+    // The overlay's entry had no sources text of its own: the FP8 line cites the engine's general
+    // source, the 16-bit line, whose entry it left, the shipped text.
+    CHECK(kv_line("fp8").find(test::builtin().engine("vllm").source) != std::string::npos);
+    CHECK(kv_line("fp16").find(test::builtin().engine("vllm").sources.at("kv_cache_dtype")) != std::string::npos);
     CHECK(document.at("performance").at("ttft_ms").get<double>() >
           json::parse(shipped.out).at("performance").at("ttft_ms").get<double>());
     // Written back by catalog engines, and refused with its pointer when out of range or not a number.
@@ -2205,6 +2207,7 @@ TEST_CASE("sliding window: an engine that runs a model type without its window a
                                     "--engine", "sglang", "--explain"});
     REQUIRE(explained.status == 0);
     CHECK(explain_value(explained.out, "engine: no_sliding_window_model_types") == 1.0);
+    CHECK(explained.out.find("tokens a window layer attends to (W) (not applied") != std::string::npos);
     const auto table = run_cli({"--data", models.path(), "estimate", "--model", "mistral", "--gpu", "h100-sxm", "--engine",
                                 "llama.cpp"});
     REQUIRE(table.status == 0);

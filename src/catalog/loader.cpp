@@ -1156,6 +1156,7 @@ void record_engine_files(Engine& item, const Engine* base, const json& raw, cons
     }
     item.defined_in = base->defined_in;
     item.key_defined_in = base->key_defined_in;
+    item.unsourced_entries = base->unsourced_entries;
     const json* own_sources = raw.contains("sources") && raw.at("sources").is_object() ? &raw.at("sources") : nullptr;
     const auto forget_inherited = [&](const std::string& key) {
         if (own_sources == nullptr || !own_sources->contains(key)) {
@@ -1166,13 +1167,19 @@ void record_engine_files(Engine& item, const Engine* base, const json& raw, cons
         if (key == "id" || key == "source" || key == "sources") {
             continue;
         }
+        const bool own_source = own_sources != nullptr && own_sources->contains(key);
         if (value.is_object()) {  // merged key by key: the overlay gave these sub-keys only
             for (const auto& [sub_key, sub_value] : value.items()) {
                 item.key_defined_in[key + "/" + sub_key] = file;
+                if (own_source) {
+                    item.unsourced_entries.erase(key + "/" + sub_key);
+                } else {  // the key's text still describes the entries it did not set
+                    item.unsourced_entries.insert(key + "/" + sub_key);
+                }
             }
-        } else {
-            item.key_defined_in[key] = file;
+            continue;
         }
+        item.key_defined_in[key] = file;
         forget_inherited(key);
         for (const std::string& source_key : engine_source_keys_in(key)) {
             forget_inherited(source_key);

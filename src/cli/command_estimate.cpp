@@ -103,7 +103,11 @@ std::string kv_cache_bits_source(const std::string& flag, const Engine* engine, 
     const std::string dtype = engine_kv_cache_dtype(engine, model, variant);
     std::string why;
     if (engine != nullptr) {
-        why = ": " + source_of(engine->source, engine->sources, "kv_cache_dtype");
+        // An overlay that set this format's entry without a sources text of its own: the engine's
+        // general source, not the text of the entries it left.
+        why = ": " + (engine->unsourced_entries.contains("kv_cache_dtype/" + format)
+                          ? source_of(engine->source, {}, "kv_cache_dtype")
+                          : source_of(engine->source, engine->sources, "kv_cache_dtype"));
     }
     const bool kept_16_bit = dtype != "auto" &&
                              kv_cache_dtype_bits(dtype) != engine_kv_cache_bits_on(hardware, kv_cache_dtype_bits(dtype));
@@ -295,8 +299,8 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
                               : "engine '" + engine->id + "' (" + engine->file_of("factors") + ")" +
                                     (factors != nullptr && !factors->source.empty() ? ": " + factors->source : "");
         // A key the engine documents under its own sources (the factor sets' source covers the rest),
-        // with the file that gave the value (data_key: the top-level key holding it, "factors" for a
-        // factor set's).
+        // with the file that gave the value (engine_data_key: the top-level key holding it, "factors"
+        // for the eager overheads).
         const auto engine_key_source = [&](const std::string& key) {
             return engine == nullptr ? std::string("built-in defaults (docs/method.md)")
                                      : "engine '" + engine->id + "' (" + engine->file_of(engine_data_key(key)) +
@@ -430,11 +434,14 @@ CommandOutput run_estimate(const EstimateOptions& options, const Context& contex
         const Architecture& arch = request.model->architecture;
         const std::string architecture_source = source_of(request.model->source, request.model->sources, "architecture");
         trace.push_back({"input: architecture", static_cast<double>(arch.num_hidden_layers), "layers", architecture_source});
-        if (arch.has_sliding_window()) {  // the W and s of the formulas above
+        if (arch.has_sliding_window()) {  // the W and s of the formulas above, where the engine applies them
+            const char* applied = applies_sliding_window(arch, request.profile)
+                                      ? ""
+                                      : " (not applied: the engine's no_sliding_window_model_types)";
             trace.push_back({"input: sliding_window", static_cast<double>(arch.sliding_window),
-                             "tokens a window layer attends to (W)", architecture_source});
+                             std::string("tokens a window layer attends to (W)") + applied, architecture_source});
             trace.push_back({"input: sliding_window_layers", static_cast<double>(arch.sliding_window_layers),
-                             fmt::format("layers with the window (s = {:g})", sliding_layer_share(arch)),
+                             fmt::format("layers with the window (s = {:g}){}", sliding_layer_share(arch), applied),
                              architecture_source});
         }
     }

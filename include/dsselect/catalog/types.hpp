@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <iterator>
 #include <map>
+#include <set>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -556,6 +557,9 @@ struct Engine {
     // Not written back.
     std::string defined_in;
     std::map<std::string, std::string> key_defined_in;
+    // "KEY/SUBKEY" entries of an object key that a later file set without a sources text of its
+    // own: the key's sources text, kept for the entries it did not set, does not describe them.
+    std::set<std::string> unsourced_entries;
     // The file that gave `key` ("KEY" or "KEY/SUBKEY") its value: the key's own entry; for a
     // sub-key, else its parent's; for a key, else a file that set one of its sub-keys; else the
     // defining file. "no data file" for an engine built in code.
