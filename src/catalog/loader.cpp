@@ -1146,9 +1146,11 @@ std::string data_file_label(const std::string& source_name) {
 
 // Which file gave each of an engine's keys, for --explain's sources: the file of a new engine, or,
 // for an overlay merged into `base` key by key, the overlay's file for each key its entry sets.
-// A key the overlay sets without a sources entry of its own loses the one it inherited, which
-// described the value replaced (the factor sets' values are documented under
-// "eager_layer_overhead_us"); the line then cites the engine's general source.
+// A top-level key the overlay sets without a sources entry of its own loses the one it inherited,
+// which described the value replaced (the factor sets' values are documented under
+// "eager_layer_overhead_us": engine_source_keys_in); the line then cites the engine's general
+// source. An object key keeps its text for the entries the overlay left; the entries it set are
+// recorded in unsourced_entries.
 void record_engine_files(Engine& item, const Engine* base, const json& raw, const std::string& file) {
     if (base == nullptr) {
         item.defined_in = file;
